@@ -1,0 +1,3 @@
+from grafient_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Errors a user can act on. Each carries one sentence fit to show as it is.
+
+Nothing here may hold an API key: the sentences are built from fixed text,
+status codes and server messages that have been scrubbed (see `scrub`).
+"""
+
+from __future__ import annotations
+
+
+class GrafientError(Exception):
+    """An error with a user-facing sentence. `exit_code` is what the CLI returns."""
+
+    exit_code = 2
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+class ConfigError(GrafientError):
+    """A bad setting, environment variable or argument."""
+
+
+class VaultError(GrafientError):
+    """Stored keys cannot be encrypted or decrypted."""
+
+
+class StoreError(GrafientError):
+    """The local database failed (disk full, locked, corrupt)."""
+
+
+class NotFound(GrafientError):
+    """No integration with that id or label."""
+
+
+def scrub(text: str, *secrets: str, limit: int = 200) -> str:
+    """Remove every secret from text and cut it to `limit` characters.
+
+    Used on anything that came from outside (server messages) before it goes
+    into an error sentence.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

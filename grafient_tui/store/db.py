@@ -1,0 +1,114 @@
+"""The database: one engine per process, SQLite in WAL mode by default.
+
+The SQLite file and its -wal/-shm companions are created 0600 (SQLite gives
+the companions the database file's mode, and we set that mode ourselves before
+SQLite ever opens it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file
+from grafient_tui.errors import StoreError
+from grafient_tui.store import models  # noqa: F401  (registers the tables)
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def store_error(exc: BaseException) -> StoreError:
+    """One sentence for a database failure, whatever the driver said."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "full" in text or isinstance(getattr(exc, "orig", exc), OSError) and "space" in text:
+        return StoreError("disk full: the local database could not grow, so this sync was not saved (earlier data is intact).")
+    if "locked" in text or "busy" in text:
+        return StoreError("the local database is busy (another grafient is writing); try again in a moment.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreError("the local database file is damaged; restore it from a backup or move it away to start fresh.")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError("the local database cannot be written (check the permissions of the data directory).")
+    return StoreError(f"the local database failed: {str(getattr(exc, 'orig', exc))[:160]}.")
+
+
+class Database:
+    """Owns the engine; hands out sessions whose failures become StoreError."""
+
+    def __init__(self, settings: Settings, *, url: str | None = None) -> None:
+        self.settings = settings
+        self.url = url or settings.database_url
+        self.sqlite_file: Path | None = settings.database_file if url is None else None
+        if self.url.startswith("sqlite") and self.sqlite_file is not None:
+            ensure_private_dir(self.sqlite_file.parent)
+            ensure_private_file(self.sqlite_file)
+        self.engine = _make_engine(self.url)
+        # Writers start with BEGIN IMMEDIATE so that two processes never both
+        # read-then-upgrade (SQLite answers that with "database is locked" at
+        # once, without waiting); readers keep plain BEGIN and never block.
+        self.write_engine = _make_engine(self.url, immediate=True)
+        try:
+            SQLModel.metadata.create_all(self.write_engine)
+        except DBAPIError as exc:
+            raise store_error(exc) from None
+        self._tighten_companions()
+
+    def _tighten_companions(self) -> None:
+        if self.sqlite_file is None:
+            return
+        for suffix in ("-wal", "-shm", "-journal"):
+            companion = Path(f"{self.sqlite_file}{suffix}")
+            with contextlib.suppress(FileNotFoundError):
+                if companion.stat().st_mode & 0o777 != FILE_MODE:
+                    os.chmod(companion, FILE_MODE)
+
+    @contextlib.contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and turns driver errors into StoreError."""
+        try:
+            with Session(self.write_engine if write else self.engine, expire_on_commit=False) as session:
+                yield session
+                session.commit()
+        except (DBAPIError, sqlite3.Error) as exc:
+            raise store_error(exc) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.write_engine.dispose()
+
+
+def _make_engine(url: str, *, immediate: bool = False) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's BEGIN be a real BEGIN IMMEDIATE for writers: pysqlite's
+        # own transaction handling is turned off and we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+__all__ = ["Database", "OperationalError", "store_error"]

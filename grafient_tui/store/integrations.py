@@ -1,0 +1,118 @@
+"""Integrations: add, find, list and remove, with the key sealed by the vault."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import select
+
+from grafient_tui.errors import ConfigError, NotFound
+from grafient_tui.secret import Secret
+from grafient_tui.store.db import Database
+from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.vault import SCHEME, Vault
+
+MAX_LABEL = 64
+
+
+def clean_label(label: str) -> str:
+    label = " ".join(label.split())
+    if not label:
+        raise ConfigError("a label cannot be empty.")
+    if len(label) > MAX_LABEL:
+        raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
+    if not label.isprintable():
+        raise ConfigError("a label cannot contain control characters.")
+    if label.isdigit():
+        raise ConfigError("a label cannot be only digits (it would read as an id).")
+    return label
+
+
+def label_taken(db: Database, label: str) -> bool:
+    with db.session() as session:
+        return session.exec(select(Integration.id).where(Integration.label == label)).first() is not None
+
+
+def add_integration(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret,
+                    team_members: int | None = None, now: datetime | None = None) -> Integration:
+    label = clean_label(label)
+    uid = uuid.uuid4().hex
+    with db.session(write=True) as session:
+        if session.exec(select(Integration.id).where(Integration.label == label)).first() is not None:
+            raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+        has_keys = session.exec(select(func.count()).select_from(Integration)).one() > 0
+        # Never mint a new master key while keys sealed by the old one exist.
+        blob = vault.encrypt(api_key, uid=uid, provider=provider, create=not has_keys)
+        row = Integration(
+            uid=uid, provider=provider, label=label, key_scheme=SCHEME, key_ciphertext=blob,
+            key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
+        )
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+        return row
+
+
+def list_integrations(db: Database) -> list[Integration]:
+    with db.session() as session:
+        return list(session.exec(select(Integration).order_by(Integration.id)))
+
+
+def find_integration(db: Database, ref: str | int) -> Integration:
+    """By id (digits) or by label (exact, then case-insensitive)."""
+    text = str(ref).strip()
+    with db.session() as session:
+        if text.isdigit():
+            row = session.get(Integration, int(text))
+            if row is not None:
+                return row
+        row = session.exec(select(Integration).where(Integration.label == text)).first()
+        if row is None:
+            row = session.exec(select(Integration).where(func.lower(Integration.label) == text.lower())).first()
+        if row is None:
+            raise NotFound(f"no integration with id or label {text!r} (see `grafient list`).")
+        return row
+
+
+def integration_key(vault: Vault, integration: Integration) -> Secret:
+    return vault.decrypt(
+        integration.key_ciphertext, uid=integration.uid, provider=integration.provider, scheme=integration.key_scheme
+    )
+
+
+def remove_integration(db: Database, integration_id: int) -> None:
+    """Delete the integration and everything stored for it, in one transaction."""
+    with db.session(write=True) as session:
+        for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
+            session.exec(delete(table).where(table.integration_id == integration_id))
+        session.exec(delete(Integration).where(Integration.id == integration_id))
+
+
+@dataclass(frozen=True)
+class IntegrationStatus:
+    status: str  # never synced | syncing | ok | failed | interrupted
+    last_sync: datetime | None  # when the last finished sync ended
+    error: str | None
+
+
+def integration_status(db: Database, integration_id: int) -> IntegrationStatus:
+    with db.session() as session:
+        last = session.exec(
+            select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc())
+        ).first()
+        last_ok = session.exec(
+            select(SyncRun.finished_at)
+            .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "success")
+            .order_by(SyncRun.id.desc())
+        ).first()
+    if last is None:
+        return IntegrationStatus("never synced", None, None)
+    status = {"success": "ok", "running": "syncing"}.get(last.outcome, last.outcome)
+    return IntegrationStatus(status, _utc(last_ok) if last_ok else None, last.error)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,95 @@
+"""The tables. Money is integer micro-cents (1 cent = 1_000_000), summed exactly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Integration(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(index=True, unique=True)  # bound into the key ciphertext as associated data
+    provider: str = "cursor"
+    label: str = Field(unique=True)
+    key_scheme: str  # version tag of the encryption scheme, e.g. "aesgcm-v1"
+    key_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_hint: str
+    created_at: datetime
+    team_members: int | None = None
+
+    def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
+        return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"
+
+    __str__ = __repr__
+
+
+def _money() -> Column:
+    return Column(BigInteger, nullable=False, default=0)
+
+
+class DailyCost(SQLModel, table=True):
+    """One UTC day of one integration, as Cursor reported it when we synced."""
+
+    __table_args__ = (UniqueConstraint("integration_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integration.id", index=True)
+    day: date
+    cost_micro: int = Field(sa_column=_money())
+    on_demand_micro: int = Field(sa_column=_money())
+    included_micro: int = Field(sa_column=_money())
+    requests: int = 0
+    request_units_micro: int = Field(sa_column=_money())
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    synced_at: datetime
+    complete: bool  # the day had ended when it was synced (today never is)
+
+
+class DailyModelCost(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("integration_id", "day", "model"),
+        Index("ix_dailymodelcost_integration_day", "integration_id", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integration.id")
+    day: date
+    model: str
+    cost_micro: int = Field(sa_column=_money())
+    requests: int = 0
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class DailyMemberCost(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("integration_id", "day", "email"),
+        Index("ix_dailymembercost_integration_day", "integration_id", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integration.id")
+    day: date
+    email: str
+    cost_micro: int = Field(sa_column=_money())
+    requests: int = 0
+
+
+class SyncRun(SQLModel, table=True):
+    """One sync attempt. A run still `running` when no process holds its lock was interrupted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integration.id", index=True)
+    trigger: str  # backfill | daily | force
+    started_at: datetime
+    finished_at: datetime | None = None
+    outcome: str = "running"  # running | success | failed | interrupted
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    days_written: int = 0
+    error: str | None = None

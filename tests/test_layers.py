@@ -1,0 +1,26 @@
+"""The engine (providers/, store/, sync/) never imports Textual: it runs headless for cron."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import importlib, pkgutil, sys
+import grafient_tui
+for package in ("grafient_tui.providers", "grafient_tui.store", "grafient_tui.sync"):
+    module = importlib.import_module(package)
+    for info in pkgutil.walk_packages(module.__path__, package + "."):
+        importlib.import_module(info.name)
+importlib.import_module("grafient_tui.cli")
+loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+print("LOADED", len([m for m in sys.modules if m.startswith("grafient_tui.")]))
+assert not loaded, loaded
+"""
+
+
+def test_engine_packages_do_not_import_textual() -> None:
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    loaded = int(result.stdout.split()[-1])
+    assert loaded >= 8  # the walk really imported the engine modules
