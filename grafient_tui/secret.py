@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 def key_hint(api_key: str) -> str:
-    """The only part of a key we ever show: its prefix and last four characters."""
-    prefix = api_key.split("_", 1)[0] + "_" if "_" in api_key[:8] else ""
-    return f"{prefix}…{api_key[-4:]}" if len(api_key) >= 8 else "…"
+    """What may be shown of a key: its prefix (`key_`, `crsr_`) and its last four characters."""
+    cut = api_key.find("_")
+    prefix = api_key[: cut + 1] if 0 <= cut < 8 else ""
+    rest = api_key[len(prefix) :]
+    # A key too short to be real would be given away by its last four characters.
+    return f"{prefix}…{rest[-4:]}" if len(rest) >= 12 else f"{prefix}…"
 
 
 class Secret:

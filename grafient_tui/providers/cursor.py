@@ -1,0 +1,775 @@
+"""The Cursor Admin API: an async client and the rules that turn usage events into money.
+
+Money is integer micro-cents (1 cent = 1_000_000), computed exactly: a JSON number
+is read as the decimal literal it was written as, never as a binary float sum.
+
+Nothing here imports Textual. Nothing here may let the API key out: it goes into
+the Authorization header and nowhere else (errors, logs and repr use `key_hint`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import email.utils
+import hashlib
+import json
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from grafient_tui import __version__
+from grafient_tui.errors import GrafientError, scrub
+from grafient_tui.secret import key_hint
+
+if TYPE_CHECKING:
+    from grafient_tui.config import Settings
+
+MICRO = 1_000_000
+MAX_WINDOW_DAYS = 30
+PAGE_SIZE = 1000
+MAX_PAGES = 10_000
+DAY_MS = 86_400_000
+MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS - 1
+RETRY_AFTER_CAP = 120.0
+VALIDATE_ATTEMPTS = 3
+
+log = logging.getLogger("grafient.cursor")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class CursorError(GrafientError):
+    """Anything that went wrong talking to Cursor, as one sentence fit to show."""
+
+
+class KeyRejected(CursorError):
+    """401: a wrong, revoked or non-admin key."""
+
+
+class NotEnterprise(CursorError):
+    """403: the team is not on an Enterprise plan."""
+
+
+class Unreachable(CursorError):
+    """No connection: refused, DNS, reset, TLS."""
+
+
+class ApiTimeout(CursorError):
+    """The API did not answer in time, every try."""
+
+
+class RateLimited(CursorError):
+    """429 on every try."""
+
+
+class ServerError(CursorError):
+    """5xx on every try."""
+
+
+class BadResponse(CursorError):
+    """A body that is not JSON, or JSON of a shape we cannot read."""
+
+
+class RequestRejected(CursorError):
+    """Any other 4xx: the request itself was refused."""
+
+
+class EventFormatError(CursorError):
+    """A usage event with a field we cannot read."""
+
+
+NOT_ENTERPRISE_SENTENCE = (
+    "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"
+)
+
+
+# --------------------------------------------------------------------------- money
+
+_LIMIT = 10**12
+_LIMIT_D = Decimal(_LIMIT)
+_MICRO_D = Decimal(MICRO)
+# Our own context, so a caller that changed the thread's decimal context cannot
+# change our results; 60 digits hold any value below 1e12 times 1e6 exactly.
+_CTX = Context(prec=60)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return "a long string" if len(value) > 40 else repr(value)
+    return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatError:
+    return EventFormatError(f"usage event field {field_name} is not {what} (got {_describe(value)})")
+
+
+def _decimal(value: Any, field_name: str) -> Decimal:
+    """The exact decimal a JSON value was written as; finite and below 1e12 in size."""
+    t = type(value)
+    if t is bool:
+        raise _bad(field_name, value)
+    if isinstance(value, int):
+        d = Decimal(int(value))
+    elif isinstance(value, float):
+        # repr is the shortest literal that reads back as this float: the JSON text.
+        d = Decimal(repr(value)) if math.isfinite(value) else None
+    elif isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            raise _bad(field_name, value) from None
+    else:
+        raise _bad(field_name, value)
+    if d is None or not d.is_finite():
+        raise _bad(field_name, value, "a finite number")
+    if abs(d) > _LIMIT_D:
+        raise _bad(field_name, value, "a number of a plausible size")
+    return d
+
+
+def _decimal_to_micro(d: Decimal) -> int:
+    return int(_CTX.multiply(d, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+
+
+def _micro(value: Any, field_name: str) -> int:
+    """`value` (not None) in micro-units, exactly, rounded half-even at the 6th decimal."""
+    t = type(value)
+    if t is int:
+        if -_LIMIT <= value <= _LIMIT:
+            return value * MICRO
+    elif t is float and -1e9 < value < 1e9:
+        # Fast path, exact by construction: m / 1e6 is correctly rounded, so when it
+        # reads back as `value`, the decimal m/10**6 (at most 6 decimals, < 1e15 digits)
+        # round-trips to `value`. Two such decimals cannot both be within half an ulp of
+        # it, so that decimal is the value repr(value) denotes, and the Decimal path
+        # would return m too. Anything else (more decimals, NaN) takes the Decimal path.
+        m = round(value * 1e6)
+        if m / 1e6 == value:
+            return m
+    return _decimal_to_micro(_decimal(value, field_name))
+
+
+def to_micro(value: Any) -> int | None:
+    """A JSON number (int, float, numeric string, Decimal) in micro-units; None stays None."""
+    if value is None:
+        return None
+    return _micro(value, "value")
+
+
+def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
+    """totalCents × (1 − discountPercentOff/100) + cursorTokenFee, each missing part 0."""
+    usage = usage or {}
+    total = usage.get("totalCents")
+    discount = usage.get("discountPercentOff")
+    if discount is None:
+        discount = raw.get("discountPercentOff")
+    fee = raw.get("cursorTokenFee")
+    if fee is None:
+        fee = usage.get("cursorTokenFee")
+    if discount is None:
+        if total is None and fee is None:
+            return 0
+        if total is None:
+            return _micro(fee, "cursorTokenFee")
+        if fee is None:
+            return _micro(total, "tokenUsage.totalCents")
+    cost = Decimal(0)
+    if total is not None:
+        factor = _ONE
+        if discount is not None:
+            factor = _CTX.subtract(_ONE, _CTX.divide(_decimal(discount, "tokenUsage.discountPercentOff"), _HUNDRED))
+        cost = _CTX.multiply(_decimal(total, "tokenUsage.totalCents"), factor)
+    if fee is not None:
+        cost = _CTX.add(cost, _decimal(fee, "cursorTokenFee"))
+    return _decimal_to_micro(cost)
+
+
+def _token_usage(raw: dict) -> dict | None:
+    usage = raw.get("tokenUsage")
+    if usage is None or type(usage) is dict:
+        return usage
+    raise _bad("tokenUsage", usage, "an object")
+
+
+def event_cost_micro(raw: dict) -> int:
+    """The cost of one usage event in micro-cents: chargedCents, else the token formula."""
+    if not isinstance(raw, dict):
+        raise EventFormatError("a usage event is not a JSON object")
+    charged = raw.get("chargedCents")
+    if charged is not None:
+        return _micro(charged, "chargedCents")
+    return _fallback_cost_micro(_token_usage(raw), raw)
+
+
+# --------------------------------------------------------------------------- days
+
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+_MAX_TIMESTAMP_MS = (datetime.date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * DAY_MS - 1
+_day_cache: dict[int, datetime.date] = {}
+
+
+def _day_of(day_number: int) -> datetime.date:
+    day = _day_cache.get(day_number)
+    if day is None:
+        if len(_day_cache) > 100_000:
+            _day_cache.clear()
+        day = _day_cache[day_number] = datetime.date.fromordinal(_EPOCH_ORDINAL + day_number)
+    return day
+
+
+def day_bounds_ms(first: datetime.date, last: datetime.date) -> tuple[int, int]:
+    """Inclusive UTC bounds in epoch ms: first 00:00:00.000Z .. last 23:59:59.999Z."""
+    start = (first.toordinal() - _EPOCH_ORDINAL) * DAY_MS
+    end = (last.toordinal() - _EPOCH_ORDINAL + 1) * DAY_MS - 1
+    return start, end
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(slots=True)
+class UsageEvent:
+    timestamp_ms: int
+    day: datetime.date
+    user_email: str
+    model: str
+    kind: str
+    chargeable: bool
+    cost_micro: int
+    request_units_micro: int
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    conversation_id: str | None
+
+
+def _timestamp(value: Any) -> int:
+    if type(value) is str:
+        try:
+            ts = int(value)
+        except ValueError:
+            ts = _integral(value, "timestamp")
+    elif type(value) is int:
+        ts = value
+    elif value is None:
+        raise EventFormatError("usage event field timestamp is missing")
+    else:
+        ts = _integral(value, "timestamp")
+    if not 0 <= ts <= _MAX_TIMESTAMP_MS:
+        raise EventFormatError("usage event field timestamp is not a plausible epoch-milliseconds value")
+    return ts
+
+
+def _integral(value: Any, field_name: str) -> int:
+    """A whole number from an int, an integral float or a numeric string."""
+    d = _decimal(value, field_name)
+    if d != d.to_integral_value(context=_CTX):
+        raise _bad(field_name, value, "a whole number")
+    return int(d)
+
+
+def _tokens(usage: dict, name: str) -> int:
+    value = usage.get(name)
+    if type(value) is int:
+        return value
+    if value is None:
+        return 0
+    return _integral(value, "tokenUsage." + name)
+
+
+def _text(value: Any, field_name: str, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if type(value) is str:
+        return value
+    raise _bad(field_name, value, "a string")
+
+
+_TRUTHY = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _flag(value: Any, field_name: str) -> bool:
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if type(value) is str and value.strip().lower() in _TRUTHY:
+        return _TRUTHY[value.strip().lower()]
+    raise _bad(field_name, value, "true or false")
+
+
+def parse_event(raw: dict) -> UsageEvent:
+    """One usage event as Cursor sends it, read tolerantly; EventFormatError if it cannot be."""
+    if type(raw) is not dict:
+        raise EventFormatError("a usage event is not a JSON object")
+    get = raw.get
+    ts = _timestamp(get("timestamp"))
+
+    email = get("userEmail")
+    if type(email) is not str or not email:
+        email = _text(email, "userEmail", "unknown")
+    model = get("model")
+    if type(model) is not str or not model:
+        model = _text(model, "model", "unknown")
+    kind = get("kind")
+    if kind is None:
+        kind = get("kindLabel")
+    if type(kind) is not str:
+        kind = _text(kind, "kind", "")
+    chargeable = get("isChargeable")
+    if type(chargeable) is not bool:
+        chargeable = kind == "Usage-based" if chargeable is None else _flag(chargeable, "isChargeable")
+
+    units = get("requestsCosts")
+    if type(units) is int and -_LIMIT <= units <= _LIMIT:
+        units *= MICRO
+    else:
+        units = 0 if units is None else _micro(units, "requestsCosts")
+
+    usage = get("tokenUsage")
+    if usage is None:
+        tokens_in = tokens_out = cache_write = cache_read = 0
+    elif type(usage) is dict:
+        # Inlined int checks: this is the hot loop of every sync.
+        uget = usage.get
+        tokens_in = uget("inputTokens", 0)
+        if type(tokens_in) is not int:
+            tokens_in = _tokens(usage, "inputTokens")
+        tokens_out = uget("outputTokens", 0)
+        if type(tokens_out) is not int:
+            tokens_out = _tokens(usage, "outputTokens")
+        cache_write = uget("cacheWriteTokens", 0)
+        if type(cache_write) is not int:
+            cache_write = _tokens(usage, "cacheWriteTokens")
+        cache_read = uget("cacheReadTokens", 0)
+        if type(cache_read) is not int:
+            cache_read = _tokens(usage, "cacheReadTokens")
+    else:
+        raise _bad("tokenUsage", usage, "an object")
+
+    charged = get("chargedCents")
+    cost = _micro(charged, "chargedCents") if charged is not None else _fallback_cost_micro(usage, raw)
+
+    conversation = get("conversationId")
+    if conversation is not None and type(conversation) is not str:
+        raise _bad("conversationId", conversation, "a string")
+
+    return UsageEvent(
+        ts,
+        _day_of(ts // DAY_MS),
+        email,
+        model,
+        kind,
+        chargeable,
+        cost,
+        units,
+        tokens_in,
+        tokens_out,
+        cache_write,
+        cache_read,
+        conversation,
+    )
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+class TokenBucket:
+    """rpm requests per minute with a burst of rpm, for every thread and event loop.
+
+    Virtual scheduling (GCRA): `_tat` is when the bucket would be full again. Taking a
+    token moves it one interval on; the caller waits until it is at most `burst`
+    intervals ahead of now. The lock only guards that arithmetic; waiting happens
+    outside it, in the caller's own event loop.
+    """
+
+    def __init__(self, rpm: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._tat = clock()
+        self.set_rate(rpm, burst=burst)
+
+    def set_rate(self, rpm: float, *, burst: float | None = None) -> None:
+        if not rpm > 0:
+            raise ValueError("rpm must be positive")
+        with self._lock:
+            self.rpm = float(rpm)
+            self._interval = 60.0 / self.rpm
+            self._burst = float(burst if burst is not None else max(1.0, self.rpm))
+
+    def reserve(self) -> float:
+        """Take a token; return how many seconds to wait before using it."""
+        with self._lock:
+            now = self._clock()
+            self._tat = max(self._tat, now) + self._interval
+            return max(0.0, self._tat - self._burst * self._interval - now)
+
+
+_buckets: dict[str, TokenBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
+    """The one bucket of this process for this key (the limit is per team, and one key = one team)."""
+    digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+    with _buckets_lock:
+        bucket = _buckets.get(digest)
+        if bucket is None:
+            bucket = _buckets[digest] = TokenBucket(rpm)
+        elif bucket.rpm != rpm:
+            bucket.set_rate(rpm)  # the newest setting wins
+        return bucket
+
+
+# --------------------------------------------------------------------------- client
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    members: int
+
+
+@dataclass
+class _Failure:
+    """Why an attempt failed in a way worth retrying."""
+
+    kind: str  # "timeout" | "transport" | "status" | "json"
+    status: int | None = None
+    reason: str = ""
+    retry_after: float | None = None
+
+
+_DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    """A short, fixed description of a connection failure (never the exception text itself)."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")):
+        return "the host name could not be resolved"
+    if "reset" in text:
+        return "connection reset"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return "TLS handshake failed"
+    if "unreachable" in text:
+        return "network unreachable"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was closed unexpectedly"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused the connection"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return "the connection dropped"
+    return "connection failed"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        seconds = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+class CursorClient:
+    """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.cursor.com",
+        rpm: float = 20,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 1.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an API key is required")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._key = api_key
+        self._secrets = (api_key, base64.b64encode(f"{api_key}:".encode()).decode("ascii"))
+        self.base_url = base_url.rstrip("/")
+        self._host = httpx.URL(self.base_url).host or self.base_url
+        self._bucket = bucket_for_key(api_key, rpm) if rpm and rpm > 0 else None
+        self._backoff_base = max(0.0, float(backoff_base))
+        self._max_attempts = int(max_attempts)
+        self._sleep = sleep
+        self.stats = RequestStats()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(api_key, ""),
+            timeout=timeout or _DEFAULT_TIMEOUT,
+            headers={"User-Agent": f"grafient-tui/{__version__}", "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> CursorClient:
+        return cls(
+            api_key,
+            base_url=settings.cursor_api_url,
+            rpm=settings.cursor_rpm,
+            backoff_base=settings.backoff_base,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"CursorClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CursorClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ calls
+
+    async def validate(self) -> TeamInfo:
+        """Check the key with the cheapest call there is, and count the team."""
+        data = await self._request("GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._max_attempts))
+        members = data.get("teamMembers")
+        if members is None:
+            return TeamInfo(members=0)
+        if not isinstance(members, list):
+            raise BadResponse("the Cursor API sent an unexpected answer to /teams/members (teamMembers is not a list)")
+        active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
+        return TeamInfo(members=active)
+
+    def usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
+        """Every usage event in [start_ms, end_ms] (inclusive), one list per page.
+
+        The window is checked here, before anything is sent, so a bad window fails at the call.
+        """
+        if not isinstance(start_ms, int) or not isinstance(end_ms, int):
+            raise ValueError("start_ms and end_ms must be integers (epoch milliseconds)")
+        if end_ms < start_ms:
+            raise ValueError("end_ms is before start_ms")
+        if end_ms - start_ms > MAX_WINDOW_MS:
+            raise ValueError(f"the Cursor API serves at most {MAX_WINDOW_DAYS} days per request")
+        return self._usage_event_pages(start_ms, end_ms)
+
+    async def _usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
+        path = "/teams/filtered-usage-events"
+        # Cursor pages newest first; when events arrive meanwhile, rows shift down and a
+        # later page repeats rows already seen. Events carry no id, so a repeat is a row
+        # identical in every field to one from an earlier page. Identical rows within one
+        # page are distinct events (two identical requests in the same millisecond).
+        # `seen` maps a timestamp to the event (or list of events) seen with it on earlier
+        # pages; the full comparison only runs when timestamps collide.
+        seen: dict[int, UsageEvent | list[UsageEvent]] = {}
+        page = 1
+        while True:
+            body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
+            data = await self._request("POST", path, body, self._max_attempts)
+            rows = data.get("usageEvents")
+            if rows is None:
+                rows = []
+            elif type(rows) is not list:
+                raise BadResponse(f"the Cursor API sent an unexpected answer to {path} (usageEvents is not a list)")
+            if not rows:
+                return
+
+            events: list[UsageEvent] = []
+            append = events.append
+            lookup = seen.get
+            for raw in rows:
+                try:
+                    event = parse_event(raw)
+                except EventFormatError as exc:
+                    # Missing and null fields are read tolerantly; what is left is an
+                    # event we cannot price. Dropping it would understate the bill
+                    # without a word, so the window fails loudly and stores nothing.
+                    raise EventFormatError(
+                        f"the Cursor API sent a usage event Grafient cannot read ({exc.sentence}); "
+                        "nothing from this window was saved"
+                    ) from None
+                prior = lookup(event.timestamp_ms)
+                if prior is not None and (prior == event if type(prior) is UsageEvent else event in prior):
+                    continue
+                append(event)
+            for event in events:
+                ts = event.timestamp_ms
+                prior = lookup(ts)
+                if prior is None:
+                    seen[ts] = event
+                elif type(prior) is UsageEvent:
+                    seen[ts] = [prior, event]
+                else:
+                    prior.append(event)
+            yield events
+
+            if not self._has_next_page(data.get("pagination"), page, len(rows)):
+                return
+            if page >= MAX_PAGES:
+                raise BadResponse(
+                    f"the Cursor API still reported more usage events after {MAX_PAGES} pages; stopped reading"
+                )
+            page += 1
+
+    @staticmethod
+    def _has_next_page(pagination: Any, page: int, rows: int) -> bool:
+        if not isinstance(pagination, dict):
+            return rows >= PAGE_SIZE
+        pages = pagination.get("numPages")
+        if type(pages) is int and page >= pages:
+            return False
+        has_next = pagination.get("hasNextPage")
+        if isinstance(has_next, bool):
+            return has_next
+        if type(pages) is int:
+            return page < pages
+        return rows >= PAGE_SIZE
+
+    # ------------------------------------------------------------------ transport
+
+    async def _request(self, method: str, path: str, body: dict | None, attempts: int) -> dict:
+        """One API call with pacing and retries; the decoded JSON object, or a CursorError.
+
+        Exceptions from httpx carry the request (and so the Authorization header): they are
+        turned into plain values inside `except` and our errors are raised outside it, so
+        no traceback chains back to them.
+        """
+        failure: _Failure | None = None
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self.stats.retries += 1
+            if self._bucket is not None:
+                wait = self._bucket.reserve()
+                if wait > 0:
+                    await self._sleep(wait)
+            self.stats.requests += 1
+            failure = None
+            response = None
+            try:
+                response = await self._http.request(method, path, json=body)
+                content = response.content
+            except httpx.TimeoutException:
+                failure = _Failure("timeout")
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
+                failure = _Failure("fatal", reason="the API address is not usable")
+            except httpx.TransportError as exc:
+                failure = _Failure("transport", reason=_transport_reason(exc))
+            except httpx.HTTPError:
+                failure = _Failure("json")  # e.g. a body whose content-encoding cannot be decoded
+            if failure is not None:
+                log.debug("%s %s -> %s (attempt %d)", method, path, failure.kind, attempt)
+                if failure.kind == "fatal":
+                    break
+            else:
+                assert response is not None
+                status = response.status_code
+                log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+                if 200 <= status < 300:
+                    data = _loads(content)
+                    if isinstance(data, dict):
+                        return data
+                    if data is _INVALID:
+                        failure = _Failure("json")
+                    else:
+                        raise BadResponse(f"the Cursor API sent an unexpected answer to {path} (not a JSON object)")
+                elif status == 429:
+                    self.stats.rate_limited += 1
+                    failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))
+                elif status >= 500:
+                    failure = _Failure("status", status, reason=self._server_message(content))
+                else:
+                    raise self._client_error(status, path, content)
+            if attempt < attempts:
+                delay = failure.retry_after
+                if delay is None:
+                    nominal = self._backoff_base * 2 ** (attempt - 1)
+                    delay = min(nominal * (1 + random.uniform(0.0, 0.25)), RETRY_AFTER_CAP)
+                log.debug("retrying %s %s in %.2f s (attempt %d of %d)", method, path, delay, attempt + 1, attempts)
+                await self._sleep(delay)
+        assert failure is not None
+        raise self._final_error(failure, path, attempt)
+
+    def _server_message(self, content: bytes) -> str:
+        """The `message` of an error body (scrubbed), or "" when there is none."""
+        data = _loads(content)
+        if not isinstance(data, dict):
+            return ""
+        message = data.get("message")
+        if not isinstance(message, str) or not message.strip():
+            label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
+            message = label
+        return scrub(message, *self._secrets) if message else ""
+
+    def _client_error(self, status: int, path: str, content: bytes) -> CursorError:
+        message = self._server_message(content)
+        if status == 401:
+            detail = f": {message}" if message else ""
+            return KeyRejected(
+                f"the key was rejected by Cursor (HTTP 401{detail}); "
+                "check that it is a current Admin API key of an Enterprise team"
+            )
+        if status == 403:
+            return NotEnterprise(NOT_ENTERPRISE_SENTENCE)
+        detail = f": {message}" if message else ""
+        return RequestRejected(f"the Cursor API refused the request to {path} (HTTP {status}{detail})")
+
+    def _final_error(self, failure: _Failure, path: str, tries: int) -> CursorError:
+        n = f"{tries} {'try' if tries == 1 else 'tries'}"
+        if failure.kind == "timeout":
+            return ApiTimeout(f"the Cursor API did not answer in time ({n})")
+        if failure.kind in ("transport", "fatal"):
+            return Unreachable(f"cannot reach the Cursor API at {self._host} ({failure.reason}; {n})")
+        if failure.kind == "json":
+            return BadResponse(f"the Cursor API sent an incomplete or non-JSON answer to {path} ({n})")
+        if failure.status == 429:
+            return RateLimited(f"the Cursor API is rate limiting this team and still was after {n}; try again in a minute")
+        detail = f": {failure.reason}" if failure.reason else ""
+        return ServerError(f"the Cursor API failed with HTTP {failure.status} after {n}{detail}")
+
+
+_INVALID = object()
+
+
+def _loads(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _INVALID

@@ -1,0 +1,245 @@
+"""The cost rules and the event parser: exact money, tolerant reading, clear refusals."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pytest
+
+from grafient_tui.providers.cursor import (
+    MICRO,
+    EventFormatError,
+    UsageEvent,
+    day_bounds_ms,
+    event_cost_micro,
+    parse_event,
+    to_micro,
+)
+from grafient_tui.providers.cursor_fake import make_events
+
+# The three events of the documented example response.
+DOC_EVENTS = [
+    {"timestamp": "1750979225854", "userEmail": "developer@company.com",
+     "conversationId": "8f2e4a1b-6c3d-4e5f-9a7b-2d1c8e6f4a3b",
+     "model": "claude-4.5-sonnet", "kind": "Usage-based", "maxMode": True,
+     "requestsCosts": 5, "isTokenBasedCall": True, "isChargeable": True, "isHeadless": False,
+     "tokenUsage": {"inputTokens": 126, "outputTokens": 450, "cacheWriteTokens": 6112,
+                    "cacheReadTokens": 11964, "totalCents": 20.18232},
+     "chargedCents": 21.36232, "cursorTokenFee": 1.18},
+    {"timestamp": "1750979173824", "userEmail": "developer@company.com",
+     "model": "claude-4.5-sonnet", "kind": "Usage-based", "maxMode": True,
+     "requestsCosts": 10, "isTokenBasedCall": True, "isChargeable": True, "isHeadless": False,
+     "tokenUsage": {"inputTokens": 5805, "outputTokens": 311, "cacheWriteTokens": 11964,
+                    "cacheReadTokens": 0, "totalCents": 40.167, "discountPercentOff": 10},
+     "chargedCents": 37.33, "cursorTokenFee": 1.18},
+    {"timestamp": "1750978339901", "userEmail": "admin@company.com",
+     "model": "claude-4-sonnet-thinking", "kind": "Included in Business", "maxMode": True,
+     "requestsCosts": 1.4, "isTokenBasedCall": False, "isChargeable": False, "isHeadless": False,
+     "chargedCents": 8},
+]
+
+
+def decimal_micro(value: object) -> int:
+    """The reference: the literal as a Decimal, rounded half-even at the 6th decimal."""
+    d = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+    return int((d * MICRO).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def test_documented_events_cost_exactly_what_cursor_charged() -> None:
+    assert [event_cost_micro(e) for e in DOC_EVENTS] == [21_362_320, 37_330_000, 8_000_000]
+    assert [parse_event(e).cost_micro for e in DOC_EVENTS] == [21_362_320, 37_330_000, 8_000_000]
+
+
+def test_documented_event_fields() -> None:
+    first, _, third = (parse_event(e) for e in DOC_EVENTS)
+    assert first == UsageEvent(
+        timestamp_ms=1750979225854,
+        day=datetime.date(2025, 6, 26),
+        user_email="developer@company.com",
+        model="claude-4.5-sonnet",
+        kind="Usage-based",
+        chargeable=True,
+        cost_micro=21_362_320,
+        request_units_micro=5 * MICRO,
+        input_tokens=126,
+        output_tokens=450,
+        cache_write_tokens=6112,
+        cache_read_tokens=11964,
+        conversation_id="8f2e4a1b-6c3d-4e5f-9a7b-2d1c8e6f4a3b",
+    )
+    assert third.request_units_micro == 1_400_000
+    assert (third.chargeable, third.input_tokens, third.conversation_id) == (False, 0, None)
+
+
+def test_fallback_formula_without_charged_cents_is_exact() -> None:
+    raw = dict(DOC_EVENTS[1])
+    del raw["chargedCents"]
+    # 40.167 × 0.9 + 1.18 = 37.3303 cents; a float computation gives 37.330299999999994.
+    assert event_cost_micro(raw) == 37_330_300
+    assert parse_event(raw).cost_micro == 37_330_300
+
+
+def test_fallback_formula_rounds_once_at_the_end() -> None:
+    # Each part alone rounds to 0 micro-cents; their exact sum is one.
+    raw = {"timestamp": "0", "tokenUsage": {"totalCents": "0.0000005"}, "cursorTokenFee": "0.0000005"}
+    assert event_cost_micro(raw) == 1
+    raw = {"timestamp": "0", "tokenUsage": {"totalCents": 33.333333, "discountPercentOff": 12.5}}
+    assert event_cost_micro(raw) == decimal_micro(Decimal("33.333333") * Decimal("0.875"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "micro"),
+    [
+        ({}, 0),
+        ({"tokenUsage": {}}, 0),
+        ({"tokenUsage": {"totalCents": 12.5}}, 12_500_000),
+        ({"tokenUsage": {"totalCents": 10, "discountPercentOff": 50}}, 5_000_000),
+        ({"tokenUsage": {"discountPercentOff": 50}, "cursorTokenFee": 1.18}, 1_180_000),
+        ({"cursorTokenFee": 0.5}, 500_000),
+        ({"chargedCents": None, "tokenUsage": {"totalCents": 2}}, 2_000_000),
+        ({"chargedCents": 0, "tokenUsage": {"totalCents": 99}}, 0),
+        ({"tokenUsage": None, "cursorTokenFee": None}, 0),
+    ],
+)
+def test_missing_parts_count_zero(raw: dict, micro: int) -> None:
+    assert event_cost_micro(raw) == micro
+
+
+def test_numeric_strings_and_nulls_are_read() -> None:
+    raw = {
+        "timestamp": "1750979225854",
+        "userEmail": None,
+        "model": None,
+        "kind": None,
+        "kindLabel": "Usage-based",
+        "isChargeable": None,
+        "requestsCosts": "2.5",
+        "tokenUsage": {"inputTokens": "12", "outputTokens": None, "cacheWriteTokens": 3.0,
+                       "totalCents": "40.167", "discountPercentOff": "10"},
+        "cursorTokenFee": "1.18",
+        "conversationId": None,
+        "somethingNew": {"ignored": True},
+    }
+    event = parse_event(raw)
+    assert event.cost_micro == 37_330_300
+    assert event.request_units_micro == 2_500_000
+    assert (event.input_tokens, event.output_tokens, event.cache_write_tokens, event.cache_read_tokens) == (12, 0, 3, 0)
+    assert (event.user_email, event.model, event.kind, event.chargeable) == ("unknown", "unknown", "Usage-based", True)
+    assert parse_event({"timestamp": "1", "chargedCents": " 21.36232 "}).cost_micro == 21_362_320
+    assert parse_event({"timestamp": "1", "userEmail": ""}).user_email == "unknown"
+
+
+def test_chargeable_defaults_from_kind() -> None:
+    assert parse_event({"timestamp": "1", "kind": "Usage-based"}).chargeable is True
+    assert parse_event({"timestamp": "1", "kind": "Included in Business"}).chargeable is False
+    assert parse_event({"timestamp": "1"}).chargeable is False
+    assert parse_event({"timestamp": "1", "kind": "Usage-based", "isChargeable": False}).chargeable is False
+
+
+def test_to_micro_basics() -> None:
+    assert to_micro(None) is None
+    assert to_micro(0) == 0
+    assert to_micro(8) == 8_000_000
+    assert to_micro(-1.5) == -1_500_000
+    assert to_micro("0.1") == 100_000
+    assert to_micro(Decimal("1.0000005")) == 1_000_000  # half-even at the 6th decimal
+    assert to_micro(Decimal("1.0000015")) == 1_000_002
+    assert to_micro(1.0000015) == 1_000_002  # the literal, not its binary neighbour
+    assert to_micro(10**12) == 10**18
+    assert to_micro(0.1 + 0.2) == 300_000  # 0.30000000000000004 rounds to 0.3
+    assert to_micro(548457.7640565) == 548457764056  # round(x * 1e6) alone would give ...057
+
+
+@pytest.mark.parametrize(
+    "value", [True, False, math.nan, math.inf, -math.inf, "NaN", "Infinity", "abc", "", "1,5", [1], {"a": 1}, 10**12 + 1, 1e13, "1e13"]
+)
+def test_to_micro_refuses(value: object) -> None:
+    with pytest.raises(EventFormatError):
+        to_micro(value)
+
+
+def test_to_micro_fast_path_agrees_with_decimal() -> None:
+    rng = random.Random(1)
+    values: list[object] = []
+    for _ in range(10_000):
+        decimals = rng.randrange(0, 10)
+        magnitude = 10 ** rng.randrange(-3, 13)
+        values.append(round(rng.uniform(-magnitude, magnitude), decimals))
+        values.append(rng.uniform(-1000, 1000))  # full 17-digit floats
+        values.append(rng.randrange(-(10**12), 10**12))
+        # Literals exactly half-way at the 7th decimal: where x * 1e6 rounds the wrong way.
+        values.append(float(f"{rng.randrange(10 ** rng.randrange(1, 9))}.{rng.randrange(10**6):06d}5"))
+    for value in values:
+        if abs(value) > 1e12:  # type: ignore[operator]
+            continue
+        assert to_micro(value) == decimal_micro(value), value
+
+
+def test_timestamps_and_days() -> None:
+    midnight = 1750896000000  # 2025-06-26T00:00:00.000Z
+    assert parse_event({"timestamp": str(midnight)}).day == datetime.date(2025, 6, 26)
+    assert parse_event({"timestamp": midnight - 1}).day == datetime.date(2025, 6, 25)
+    assert parse_event({"timestamp": str(midnight + 86_399_999)}).day == datetime.date(2025, 6, 26)
+    assert parse_event({"timestamp": "1750979225854"}).timestamp_ms == 1750979225854
+    assert day_bounds_ms(datetime.date(2025, 6, 26), datetime.date(2025, 6, 26)) == (midnight, midnight + 86_399_999)
+    assert day_bounds_ms(datetime.date(2025, 6, 1), datetime.date(2025, 6, 30))[1] == midnight + 5 * 86_400_000 - 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({}, "timestamp"),
+        ({"timestamp": None}, "timestamp"),
+        ({"timestamp": "yesterday"}, "timestamp"),
+        ({"timestamp": True}, "timestamp"),
+        ({"timestamp": "-5"}, "timestamp"),
+        ({"timestamp": "1", "chargedCents": "twelve"}, "chargedCents"),
+        ({"timestamp": "1", "chargedCents": math.nan}, "chargedCents"),
+        ({"timestamp": "1", "chargedCents": True}, "chargedCents"),
+        ({"timestamp": "1", "tokenUsage": [1, 2]}, "tokenUsage"),
+        ({"timestamp": "1", "tokenUsage": {"inputTokens": 1.5}}, "inputTokens"),
+        ({"timestamp": "1", "userEmail": {"a": 1}}, "userEmail"),
+        ({"timestamp": "1", "requestsCosts": "many"}, "requestsCosts"),
+        ({"timestamp": "1", "tokenUsage": {"totalCents": "x"}}, "totalCents"),
+    ],
+)
+def test_unreadable_events_raise_our_error_naming_the_field(raw: dict, field: str) -> None:
+    with pytest.raises(EventFormatError) as info:
+        parse_event(raw)
+    assert field in info.value.sentence
+
+
+def test_not_a_dict() -> None:
+    with pytest.raises(EventFormatError):
+        parse_event(["timestamp", "1"])  # type: ignore[arg-type]
+
+
+def test_generated_events_parse_and_follow_the_rules() -> None:
+    events = make_events(
+        seed=3, start=datetime.date(2025, 1, 1), days=8, per_day=200,
+        members=["a@x.com", "b@x.com"], models=["default", "gpt-5"],
+    )
+    assert len(events) == 1600
+    assert events == make_events(
+        seed=3, start=datetime.date(2025, 1, 1), days=8, per_day=200,
+        members=["a@x.com", "b@x.com"], models=["default", "gpt-5"],
+    )
+    parsed = [parse_event(e) for e in events]
+    kinds = {e.kind for e in parsed}
+    assert {"Usage-based", "Included in Business", "Errored, Not Charged"} <= kinds
+    assert any("chargedCents" not in e and "tokenUsage" in e for e in events)
+    assert any("tokenUsage" not in e for e in events)
+    assert any(int(e["timestamp"]) % 86_400_000 == 0 for e in events)
+    for raw, event in zip(events, parsed, strict=True):
+        charged = raw.get("chargedCents")
+        if charged is not None:
+            assert event.cost_micro == decimal_micro(charged)
+        else:
+            usage = raw.get("tokenUsage") or {}
+            exact = Decimal(repr(usage.get("totalCents", 0))) * (
+                1 - Decimal(repr(usage.get("discountPercentOff", 0))) / 100
+            ) + Decimal(repr(raw.get("cursorTokenFee", 0)))
+            assert event.cost_micro == decimal_micro(exact)
