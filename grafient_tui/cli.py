@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -30,6 +31,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument as one sentence and exit 2."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse echoes what it did not understand; a key pasted into argv
+        # by mistake must not be printed back, so long tokens are masked.
+        message = re.sub(r"[A-Za-z0-9_\-+/=.]{24,}", "[hidden]", message)
+        if "unrecognized arguments" in message and "[hidden]" in message:
+            message += "; API keys are read from standard input, never from the command line"
         self.exit(2, f"grafient: {message} (see `{self.prog} --help`).\n")
 
 
@@ -57,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show or set the plan (decides how much history to backfill)")
     plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"))
 
+    sync = commands.add_parser("sync", help="fetch new costs: every day since the last sync through yesterday")
+    sync.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
+    sync.add_argument("--force", action="store_true", help="also fetch today so far")
+
+    report = commands.add_parser("report", help="print stored costs (no network)")
+    report.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
+    span = report.add_mutually_exclusive_group()
+    span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
+    span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
+    report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
+    report.add_argument("--by", choices=("day", "model", "member"), default="day")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
     return parser
 
 
@@ -64,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get("GRAFIENT_DEBUG") == "1"
     _configure_logging(debug)
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, --version and bad arguments end here
+            return exc.code if isinstance(exc.code, int) else 2
         return _dispatch(args)
     except GrafientError as exc:
         print(f"grafient: {exc.sentence}", file=sys.stderr)
@@ -115,6 +137,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "list": cmd_list,
         "remove": cmd_remove,
         "plan": cmd_plan,
+        "sync": cmd_sync,
+        "report": cmd_report,
     }[args.command]
     return handler(args, settings)
 
@@ -169,7 +193,116 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     members = asyncio.run(validate())
     row = add_integration(db, vault, label=label, provider=args.provider, api_key=key, team_members=members)
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
+    if args.no_backfill:
+        return 0
+    from grafient_tui.sync.engine import backfill_integration
+
+    result = asyncio.run(backfill_integration(db, vault, settings, row.id, progress=_progress_printer(),
+                                              now=now_utc()))
+    _print_sync_line(result)
+    if result.outcome == "failed":
+        print(f"grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
+        return 1
     return 0
+
+
+def now_utc():  # noqa: ANN201
+    """The current time; GRAFIENT_NOW (ISO 8601) pins it for tests and reproducible reports."""
+    from datetime import UTC, datetime
+
+    pinned = os.environ.get("GRAFIENT_NOW")
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"GRAFIENT_NOW must be an ISO 8601 time, not {pinned!r}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _progress_printer():  # noqa: ANN202
+    """Live progress on stderr when it is a terminal; silence for cron and pipes."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(p) -> None:  # noqa: ANN001
+        sys.stderr.write(f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
+                         f"{p.days_written} days written, {p.requests} requests\033[K")
+        sys.stderr.flush()
+
+    return show
+
+
+def _print_sync_line(result) -> None:  # noqa: ANN001
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    detail = {"success": "ok", "skipped": f"skipped: {result.error}", "failed": f"failed: {result.error}"}[result.outcome]
+    requests = f"{result.requests} request{'s' if result.requests != 1 else ''}"
+    retries = f" ({result.rate_limited} rate-limited, {result.retries} retries)" if result.retries else ""
+    print(f"{result.label}: {result.days_written} days written, {requests}{retries}, {detail}")
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from grafient_tui.store.integrations import find_integration, list_integrations
+    from grafient_tui.sync.engine import run_sync
+
+    db, vault = _open(settings)
+    targets = [find_integration(db, args.ref)] if args.ref else list_integrations(db)
+    if not targets:
+        print("No integrations yet. Add one with: grafient add cursor --label NAME")
+        return 0
+    failed = False
+    now = now_utc()
+    for integ in targets:  # one failing integration does not stop the others
+        result = asyncio.run(run_sync(db, vault, settings, integ.id, "force" if args.force else "daily",
+                                      progress=_progress_printer(), now=now))
+        _print_sync_line(result)
+        failed |= result.outcome == "failed"
+    return 1 if failed else 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from grafient_tui.report import ReportRange, as_json_data, build_report, render_csv, render_table
+    from grafient_tui.store.integrations import find_integration, list_integrations
+
+    today = now_utc().date()
+    if args.until and not args.since:
+        raise ConfigError("--until goes with --since.")
+    if args.since:
+        since = _parse_day(args.since, "--since")
+        until = _parse_day(args.until, "--until") if args.until else today
+    else:
+        days = 30 if args.days is None else args.days
+        if not 1 <= days <= 3660:
+            raise ConfigError(f"--days must be between 1 and 3660, not {days}.")
+        until, since = today, today - timedelta(days=days - 1)
+    if since > until:
+        raise ConfigError(f"--since {since} is after --until {until}.")
+    if until > today:
+        raise ConfigError(f"{until} is in the future (today is {today} UTC).")
+    if (until - since).days >= 3660:
+        raise ConfigError("a report can cover at most 3660 days.")
+    db, _ = _open(settings)
+    integrations = [find_integration(db, args.ref)] if args.ref else list_integrations(db)
+    report = build_report(db, integrations, ReportRange(since, until), args.by)
+    if args.format == "json":
+        print(json.dumps(as_json_data(report), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(report))
+    else:
+        print(render_table(report))
+    return 0
+
+
+def _parse_day(text: str, option: str):  # noqa: ANN202
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {text!r}.") from None
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,149 @@
+"""`grafient report`: the stored costs as a table, JSON or CSV. No network, no Textual."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from grafient_tui.store.db import Database
+from grafient_tui.store.models import Integration
+from grafient_tui.store.queries import (
+    daily_costs,
+    format_usd,
+    member_breakdown,
+    model_breakdown,
+    models_by_day,
+    usd,
+    usd_float,
+)
+
+BY = ("day", "model", "member")
+
+
+@dataclass(frozen=True)
+class ReportRange:
+    since: date
+    until: date
+
+
+def build_report(db: Database, integrations: list[Integration], span: ReportRange, by: str) -> dict:
+    """The report as plain data; JSON is this, table and CSV render it."""
+    out = {"currency": "USD", "timezone": "UTC", "since": span.since.isoformat(), "until": span.until.isoformat(),
+           "by": by, "integrations": []}
+    for integ in integrations:
+        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider}
+        if by == "day":
+            per_model = models_by_day(db, integ.id, span.since, span.until)
+            entry["days"] = [
+                {
+                    "date": row.day.isoformat(), "synced": row.synced, "complete": row.complete,
+                    "cost_usd": usd_float(row.cost_micro), "on_demand_usd": usd_float(row.on_demand_micro),
+                    "included_usd": usd_float(row.included_micro), "requests": row.requests,
+                    "request_units": float(row.request_units_micro) / 1_000_000,
+                    "models": [{"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
+                               for m in per_model.get(row.day, [])],
+                    "_micro": row.cost_micro,
+                }
+                for row in daily_costs(db, integ.id, span.since, span.until)
+            ]
+        elif by == "model":
+            entry["models"] = [
+                {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests,
+                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens,
+                 "cache_read_tokens": m.cache_read_tokens, "cache_write_tokens": m.cache_write_tokens,
+                 "_micro": m.cost_micro}
+                for m in model_breakdown(db, integ.id, span.since, span.until)
+            ]
+        else:
+            entry["members"] = [
+                {"email": m.email, "cost_usd": usd_float(m.cost_micro), "requests": m.requests, "_micro": m.cost_micro}
+                for m in member_breakdown(db, integ.id, span.since, span.until)
+            ]
+        out["integrations"].append(entry)
+    return out
+
+
+def as_json_data(report: dict) -> dict:
+    """The report without the exact micro-cent fields kept for rendering."""
+    def strip(value):  # noqa: ANN001, ANN202
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not k.startswith("_")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+    return strip(report)
+
+
+def _rows_key(by: str) -> str:
+    return {"day": "days", "model": "models", "member": "members"}[by]
+
+
+def render_csv(report: dict) -> str:
+    by = report["by"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if by == "day":
+        writer.writerow(["integration_id", "label", "date", "synced", "complete", "cost_usd", "on_demand_usd",
+                         "included_usd", "requests", "request_units", "top_model"])
+        for integ in report["integrations"]:
+            for d in integ["days"]:
+                writer.writerow([integ["id"], integ["label"], d["date"], str(d["synced"]).lower(),
+                                 str(d["complete"]).lower(), _exact(d["_micro"]), d["on_demand_usd"],
+                                 d["included_usd"], d["requests"], d["request_units"],
+                                 d["models"][0]["model"] if d["models"] else ""])
+    elif by == "model":
+        writer.writerow(["integration_id", "label", "model", "cost_usd", "requests", "input_tokens", "output_tokens",
+                         "cache_read_tokens", "cache_write_tokens"])
+        for integ in report["integrations"]:
+            for m in integ["models"]:
+                writer.writerow([integ["id"], integ["label"], m["model"], _exact(m["_micro"]), m["requests"],
+                                 m["input_tokens"], m["output_tokens"], m["cache_read_tokens"], m["cache_write_tokens"]])
+    else:
+        writer.writerow(["integration_id", "label", "email", "cost_usd", "requests"])
+        for integ in report["integrations"]:
+            for m in integ["members"]:
+                writer.writerow([integ["id"], integ["label"], m["email"], _exact(m["_micro"]), m["requests"]])
+    return buffer.getvalue()
+
+
+def render_table(report: dict) -> str:
+    from grafient_tui.cli import format_table  # the one table renderer the CLI uses
+
+    by = report["by"]
+    blocks = []
+    for integ in report["integrations"]:
+        rows_in = integ[_rows_key(by)]
+        total = sum(r["_micro"] for r in rows_in)
+        title = f"{integ['label']} ({integ['provider']}, id {integ['id']})  {report['since']} .. {report['until']} UTC"
+        if by == "day":
+            headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
+            rows = [[d["date"], format_usd(d["_micro"]) if d["synced"] else "not synced",
+                     str(d["requests"]) if d["synced"] else "-", f"{d['request_units']:g}" if d["synced"] else "-",
+                     (d["models"][0]["model"] if d["models"] else "") + ("" if d["complete"] or not d["synced"] else "  (so far)")]
+                    for d in rows_in]
+            requests = sum(d["requests"] for d in rows_in)
+            rows.append(["TOTAL", format_usd(total), str(requests), "", ""])
+            right = {1, 2, 3}
+        elif by == "model":
+            headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
+            rows = [[m["model"], format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"]),
+                     f"{m['input_tokens']:,}", f"{m['output_tokens']:,}"] for m in rows_in]
+            rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in)), "", ""])
+            right = {1, 2, 3, 4, 5}
+        else:
+            headers = ["MEMBER", "COST", "SHARE", "REQUESTS"]
+            rows = [[m["email"], format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"])] for m in rows_in]
+            rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in))])
+            right = {1, 2, 3}
+        blocks.append(title + "\n" + format_table(headers, rows, right))
+    return "\n\n".join(blocks) if blocks else "No integrations yet. Add one with: grafient add cursor --label NAME"
+
+
+def _share(part: int, total: int) -> str:
+    return f"{part * 100 / total:.1f}%" if total else "-"
+
+
+def _exact(micro: int) -> str:
+    return format(usd(micro), "f")

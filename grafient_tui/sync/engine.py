@@ -1,0 +1,381 @@
+"""The sync engine: backfill, daily catch-up and force sync, one function each.
+
+The CLI, the TUI and the tests all call these. A sync:
+  1. takes the integration's cross-process lock (or reports it is busy),
+  2. works out which UTC days need fetching and groups them into windows of at
+     most 30 days (13 requests for a quiet year, not 365),
+  3. for each window, streams the usage events, aggregates them per day, model
+     and member, and replaces that window's stored days in ONE transaction.
+A sync that fails or is killed therefore leaves every day either as it was or
+fully new, and the next run starts from the first window not yet written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from time import monotonic as _monotonic
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import httpx
+from sqlalchemy import delete, insert, update
+from sqlmodel import select
+
+from grafient_tui.config import Settings
+from grafient_tui.errors import GrafientError
+from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, CursorClient, UsageEvent, day_bounds_ms
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import find_integration, integration_key
+from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.lock import SyncLock, is_sync_running
+
+log = logging.getLogger("grafient.sync")
+
+TRIGGERS = ("backfill", "daily", "force")
+LOCK_WAIT_SECONDS = 2.0
+DAILY_SYNC_HOUR_UTC = 6
+RECENT_DAYS_REFETCHED = 2  # Cursor can still adjust the two most recent days
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    integration_id: int
+    label: str
+    trigger: str
+    windows_done: int
+    windows_total: int
+    days_written: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    integration_id: int
+    label: str
+    trigger: str
+    outcome: str  # success | failed | skipped
+    days_written: int = 0
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    error: str | None = None
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+# ---------------------------------------------------------------- planning
+
+def utc_today(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def history_start(settings: Settings, today: date) -> date:
+    """The first day the plan keeps: today - N (N = 30 free, 365 pro/ultimate)."""
+    return today - timedelta(days=settings.backfill_days())
+
+
+def complete_days(db: Database, integration_id: int, since: date, until: date) -> set[date]:
+    with db.session() as session:
+        return set(session.exec(
+            select(DailyCost.day).where(
+                DailyCost.integration_id == integration_id,
+                DailyCost.day >= since,
+                DailyCost.day <= until,
+                DailyCost.complete == True,  # noqa: E712
+            )
+        ))
+
+
+def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime) -> list[date]:
+    """The UTC days a sync of this trigger fetches, oldest first."""
+    today = utc_today(now)
+    start = history_start(settings, today)
+    yesterday = today - timedelta(days=1)
+    last = today if trigger in ("backfill", "force") else yesterday
+    done = complete_days(db, integration_id, start, last)
+    wanted = {start + timedelta(days=i) for i in range((last - start).days + 1)} - done
+    if trigger in ("daily", "force"):
+        wanted |= {yesterday - timedelta(days=i) for i in range(RECENT_DAYS_REFETCHED)}
+    return sorted(d for d in wanted if d >= start)
+
+
+def plan_windows(days: list[date]) -> list[tuple[date, date]]:
+    """Contiguous runs of days, each cut into windows of at most 30 days."""
+    windows: list[tuple[date, date]] = []
+    for run_start, run_end in _runs(days):
+        cursor = run_start
+        while cursor <= run_end:
+            end = min(run_end, cursor + timedelta(days=MAX_WINDOW_DAYS - 1))
+            windows.append((cursor, end))
+            cursor = end + timedelta(days=1)
+    return windows
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def sync_due(db: Database, settings: Settings, integration_id: int, now: datetime | None = None) -> bool:
+    """Due when a day up to yesterday is missing or unfinished, or no sync has
+    succeeded since the last 06:00 UTC."""
+    now = now or datetime.now(UTC)
+    today = utc_today(now)
+    start = history_start(settings, today)
+    yesterday = today - timedelta(days=1)
+    if len(complete_days(db, integration_id, start, yesterday)) < (yesterday - start).days + 1:
+        return True
+    boundary = datetime.combine(today, time(DAILY_SYNC_HOUR_UTC), UTC)
+    if now < boundary:
+        boundary -= timedelta(days=1)
+    with db.session() as session:
+        last_ok = session.exec(
+            select(SyncRun.finished_at)
+            .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "success")
+            .order_by(SyncRun.id.desc())
+        ).first()
+    return last_ok is None or _aware(last_ok) < boundary
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- aggregation
+
+class WindowTotals:
+    """Per-day, per-model and per-member sums of one window's events.
+
+    Memory grows with days x models x members, never with the number of events.
+    """
+
+    __slots__ = ("days", "members", "models")
+
+    def __init__(self) -> None:
+        # day -> [cost, on_demand, included, requests, units, input, output, cache_read, cache_write]
+        self.days: dict[date, list[int]] = {}
+        # (day, model) -> [cost, requests, input, output, cache_read, cache_write]
+        self.models: dict[tuple[date, str], list[int]] = {}
+        # (day, email) -> [cost, requests]
+        self.members: dict[tuple[date, str], list[int]] = {}
+
+    def add(self, events: list[UsageEvent]) -> None:
+        days, models, members = self.days, self.models, self.members
+        for e in events:
+            day = e.day
+            cost = e.cost_micro
+            d = days.get(day)
+            if d is None:
+                d = days[day] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
+            d[0] += cost
+            if e.chargeable:
+                d[1] += cost
+            else:
+                d[2] += cost
+            d[3] += 1
+            d[4] += e.request_units_micro
+            d[5] += e.input_tokens
+            d[6] += e.output_tokens
+            d[7] += e.cache_read_tokens
+            d[8] += e.cache_write_tokens
+            key = (day, e.model)
+            m = models.get(key)
+            if m is None:
+                m = models[key] = [0, 0, 0, 0, 0, 0]
+            m[0] += cost
+            m[1] += 1
+            m[2] += e.input_tokens
+            m[3] += e.output_tokens
+            m[4] += e.cache_read_tokens
+            m[5] += e.cache_write_tokens
+            key = (day, e.user_email)
+            u = members.get(key)
+            if u is None:
+                u = members[key] = [0, 0]
+            u[0] += cost
+            u[1] += 1
+
+
+def write_window(db: Database, integration_id: int, first: date, last: date, totals: WindowTotals,
+                 synced_at: datetime) -> int:
+    """Replace the stored days [first, last] with `totals`, all in one transaction."""
+    today = utc_today(synced_at)
+    synced_at = synced_at.astimezone(UTC)
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        d = totals.days.get(day, [0] * 9)
+        day_rows.append({
+            "integration_id": integration_id, "day": day, "cost_micro": d[0], "on_demand_micro": d[1],
+            "included_micro": d[2], "requests": d[3], "request_units_micro": d[4], "input_tokens": d[5],
+            "output_tokens": d[6], "cache_read_tokens": d[7], "cache_write_tokens": d[8],
+            "synced_at": synced_at, "complete": day < today,
+        })
+    model_rows = [
+        {"integration_id": integration_id, "day": day, "model": model, "cost_micro": m[0], "requests": m[1],
+         "input_tokens": m[2], "output_tokens": m[3], "cache_read_tokens": m[4], "cache_write_tokens": m[5]}
+        for (day, model), m in totals.models.items() if first <= day <= last
+    ]
+    member_rows = [
+        {"integration_id": integration_id, "day": day, "email": email, "cost_micro": u[0], "requests": u[1]}
+        for (day, email), u in totals.members.items() if first <= day <= last
+    ]
+    with db.session(write=True) as session:
+        # Core statements, not ORM units of work: a busy window is tens of
+        # thousands of member rows, and this is one executemany each.
+        connection = session.connection()
+        for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
+            table = model.__table__
+            connection.execute(delete(table).where(
+                table.c.integration_id == integration_id, table.c.day >= first, table.c.day <= last
+            ))
+            if rows:
+                connection.execute(insert(table), rows)
+    return len(day_rows)
+
+
+# ---------------------------------------------------------------- running
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _start_run(db: Database, integration_id: int, trigger: str, started: datetime) -> int:
+    with db.session(write=True) as session:
+        # We hold the lock, so any run still marked running belongs to a process that died.
+        session.exec(
+            update(SyncRun)
+            .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "running")
+            .values(outcome="interrupted", error="the process stopped before this sync finished")
+        )
+        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC))
+        session.add(run)
+        session.flush()
+        return int(run.id)
+
+
+def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None) -> None:
+    with db.session(write=True) as session:
+        session.exec(
+            update(SyncRun).where(SyncRun.id == run_id).values(
+                finished_at=finished, outcome=outcome or result.outcome, requests=result.requests,
+                rate_limited=result.rate_limited, retries=result.retries, days_written=result.days_written,
+                error=result.error,
+            )
+        )
+
+
+async def run_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, trigger: str, *,
+                   progress: ProgressCallback | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                   now: datetime | None = None) -> SyncResult:
+    """Run one sync. Failures come back as outcome="failed" with one sentence; nothing raises
+    except cancellation (which records the run as interrupted)."""
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
+    integration = find_integration(db, integration_id)
+    label = integration.label
+    lock = SyncLock(settings, integration_id)
+    if not await lock.acquire(LOCK_WAIT_SECONDS):
+        return SyncResult(integration_id, label, trigger, "skipped",
+                          error=f"a sync for {label} is already running")
+    run_id: int | None = None
+    clock = _SyncClock(now)
+    state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0}
+
+    def result(outcome: str, error: str | None = None) -> SyncResult:
+        return SyncResult(integration_id, label, trigger, outcome, state["days"], state["requests"],
+                          state["rate_limited"], state["retries"], error)
+
+    try:
+        started = clock()
+        run_id = _start_run(db, integration_id, trigger, started)
+        windows = plan_windows(days_to_fetch(db, settings, integration_id, trigger, started))
+        key = integration_key(vault, integration)
+        log.debug("sync %s %s: %d windows", label, trigger, len(windows))
+
+        def report(done: int) -> None:
+            if progress is not None:
+                progress(SyncProgress(integration_id, label, trigger, done, len(windows), state["days"], state["requests"]))
+
+        report(0)
+        async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
+            try:
+                for done, (first, last) in enumerate(windows):
+                    totals = WindowTotals()
+                    start_ms, end_ms = day_bounds_ms(first, last)
+                    async for events in client.usage_event_pages(start_ms, end_ms):
+                        totals.add(events)
+                        state["requests"] = client.stats.requests
+                        report(done)
+                    state["requests"] = client.stats.requests
+                    state["days"] += write_window(db, integration_id, first, last, totals, clock())
+                    report(done + 1)
+            finally:
+                state["requests"] = client.stats.requests
+                state["rate_limited"] = client.stats.rate_limited
+                state["retries"] = client.stats.retries
+        outcome = result("success")
+    except asyncio.CancelledError:
+        if run_id is not None:
+            _finish_quietly(db, run_id, result("failed", "the sync was cancelled before it finished"), clock(),
+                            "interrupted")
+        raise
+    except GrafientError as exc:
+        outcome = result("failed", exc.sentence)
+    except Exception as exc:  # one odd failure must not take the other integrations down
+        log.debug("sync %s failed unexpectedly", label, exc_info=True)
+        outcome = result("failed", f"unexpected error ({type(exc).__name__}); rerun with GRAFIENT_DEBUG=1 for details")
+    finally:
+        lock.release()
+    if run_id is not None:
+        _finish_quietly(db, run_id, outcome, clock())
+    return outcome
+
+
+class _SyncClock:
+    """Wall time, or a pinned start (tests, GRAFIENT_NOW) advanced by the real elapsed time."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self._start = start
+        self._t0 = _monotonic()
+
+    def __call__(self) -> datetime:
+        if self._start is None:
+            return _now()
+        return self._start + timedelta(seconds=_monotonic() - self._t0)
+
+
+def _finish_quietly(db: Database, run_id: int, result: SyncResult, finished: datetime,
+                    outcome: str | None = None) -> None:
+    try:
+        _finish_run(db, run_id, result, finished, outcome)
+    except GrafientError as exc:  # the disk may be full; the next run marks this one interrupted
+        log.warning("could not record the sync outcome: %s", exc.sentence)
+
+
+async def backfill_integration(db: Database, vault: Vault, settings: Settings, integration_id: int,
+                               **kw) -> SyncResult:  # noqa: ANN003
+    return await run_sync(db, vault, settings, integration_id, "backfill", **kw)
+
+
+async def daily_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
+    return await run_sync(db, vault, settings, integration_id, "daily", **kw)
+
+
+async def force_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
+    return await run_sync(db, vault, settings, integration_id, "force", **kw)
+
+
+__all__ = [
+    "ProgressCallback", "SyncProgress", "SyncResult", "backfill_integration", "daily_sync", "days_to_fetch",
+    "force_sync", "is_sync_running", "plan_windows", "run_sync", "sync_due",
+]

@@ -1,0 +1,270 @@
+"""The `grafient` command end to end, in-process, with the Cursor API faked by respx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from tests.conftest import GOOD_KEY
+from tests.helpers import all_bytes_under, run_cli, wide_open_paths
+
+NOW = "2026-11-24T10:30:00Z"
+TODAY = datetime(2026, 11, 24, tzinfo=UTC).date()
+MEMBERS = [{"id": "user_1", "name": "Alex", "email": "a@x.io", "role": "owner", "isRemoved": False},
+           {"name": "Sam", "email": "b@x.io", "role": "member"}]
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW)
+
+
+@pytest.fixture
+def team() -> FakeCursorTeam:
+    events = make_events(seed=4, start=TODAY - timedelta(days=30), days=31, per_day=8,
+                         members=["a@x.io", "b@x.io"], models=["gpt-5", "claude-4.5-sonnet"])
+    cutoff = datetime.fromisoformat(NOW.replace("Z", "+00:00")).timestamp() * 1000
+    return FakeCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
+                          members=MEMBERS)
+
+
+@pytest.fixture
+def api(team: FakeCursorTeam):  # noqa: ANN201
+    with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
+        router.route().mock(side_effect=team.handler)
+        yield router
+
+
+def cli(capsys, monkeypatch, *args, stdin=""):  # noqa: ANN001, ANN201
+    return run_cli(capsys, monkeypatch, *args, stdin=stdin)
+
+
+def listed(capsys, monkeypatch) -> list[dict]:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, "list", "--format", "json")
+    assert result.code == 0
+    return json.loads(result.out)
+
+
+# ------------------------------------------------------------------ add / list / remove
+
+def test_add_validates_stores_encrypted_and_backfills(capsys, monkeypatch, api, team, grafient_home: Path,
+                                                      caplog) -> None:  # noqa: ANN001
+    caplog.set_level(logging.DEBUG)
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Engineering", stdin=GOOD_KEY + "\n")
+    assert result.code == 0, result.err
+    assert "added integration 1 'Engineering'" in result.out and "2 members" in result.out
+    assert "Engineering: 31 days written" in result.out
+    assert team.calls["/teams/members"] == 1
+    auth = api.calls[0].request.headers["authorization"]
+    assert auth == httpx.BasicAuth(GOOD_KEY, "")._auth_header
+    rows = listed(capsys, monkeypatch)
+    assert [(r["id"], r["label"], r["provider"], r["key_hint"], r["status"]) for r in rows] == [
+        (1, "Engineering", "cursor", "key_…" + GOOD_KEY[-4:], "ok")
+    ]
+    assert rows[0]["last_sync"].endswith("Z")
+    table = cli(capsys, monkeypatch, "list")
+    assert "Engineering" in table.out and "key_…" in table.out
+    everything = all_bytes_under(grafient_home)
+    assert GOOD_KEY.encode() not in everything
+    for text in (result.out, result.err, table.out, caplog.text):
+        assert GOOD_KEY not in text
+    assert wide_open_paths(grafient_home) == []
+
+
+def test_add_with_no_backfill_makes_no_usage_request(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY)
+    assert result.code == 0
+    assert team.event_requests == 0
+    assert listed(capsys, monkeypatch)[0]["status"] == "never synced"
+
+
+@pytest.mark.parametrize(
+    ("response", "sentence"),
+    [
+        (httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"}),
+         "the key was rejected by Cursor"),
+        (httpx.Response(403, json={"error": "Forbidden", "message": "Enterprise access required"}),
+         "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"),
+        (httpx.ConnectError("connection refused"), "cannot reach the Cursor API"),
+        (httpx.ReadTimeout("timed out"), "the Cursor API did not answer in time"),
+        (httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}),
+         "HTTP 500"),
+    ],
+    ids=["401", "403", "offline", "timeout", "500"],
+)
+def test_add_failures_give_their_sentence_exit_2_and_store_nothing(
+    capsys, monkeypatch, grafient_home: Path, response, sentence  # noqa: ANN001
+) -> None:
+    with respx.mock(base_url="https://api.cursor.com") as router:
+        router.get("/teams/members").mock(side_effect=[response] * 6 if isinstance(response, httpx.Response)
+                                          else response)
+        result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
+    assert result.code == 2
+    assert sentence in result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert GOOD_KEY not in result.err + result.out
+    assert listed(capsys, monkeypatch) == []
+    assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
+
+
+def test_add_refuses_a_taken_label_before_asking_for_the_key(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
+    assert result.code == 2 and "already exists" in result.err
+    assert team.calls["/teams/members"] == 1
+    assert len(listed(capsys, monkeypatch)) == 1
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "   \n"])
+def test_add_without_a_key_is_one_sentence(capsys, monkeypatch, api, stdin: str) -> None:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=stdin)
+    assert result.code == 2 and result.err.startswith("grafient: no API key given")
+    assert listed(capsys, monkeypatch) == []
+
+
+def test_the_key_is_never_read_from_argv(capsys, monkeypatch) -> None:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--key", GOOD_KEY)
+    assert result.code == 2 and "unrecognized arguments" in result.err
+    assert "never from the command line" in result.err
+    assert GOOD_KEY not in result.err and GOOD_KEY[4:30] not in result.err  # argparse echoes unknown args
+    result = cli(capsys, monkeypatch, GOOD_KEY)
+    assert result.code == 2 and GOOD_KEY[4:30] not in result.err
+
+
+def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=GOOD_KEY).code == 0
+    report = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)
+    assert len(report["integrations"]) == 2
+    assert cli(capsys, monkeypatch, "remove", "eng").code == 0  # case-insensitive label
+    assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Data"]
+    from grafient_tui.config import Settings
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.models import DailyCost, SyncRun
+    from sqlmodel import select
+
+    db = Database(Settings.from_env())
+    with db.session() as session:
+        assert set(session.exec(select(DailyCost.integration_id))) == {2}
+        assert set(session.exec(select(SyncRun.integration_id))) == {2}
+    result = cli(capsys, monkeypatch, "remove", "99", "--yes")
+    assert result.code == 2 and "no integration with id or label '99'" in result.err
+
+
+def test_plan_shows_and_sets(capsys, monkeypatch) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "plan").out.startswith("free (backfills 30 days)")
+    assert cli(capsys, monkeypatch, "plan", "pro").code == 0
+    assert cli(capsys, monkeypatch, "plan").out.startswith("pro (backfills 365 days)")
+    bad = cli(capsys, monkeypatch, "plan", "enterprise")
+    assert bad.code == 2 and "invalid choice" in bad.err and bad.err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ sync / report
+
+def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=GOOD_KEY).code == 0
+    result = cli(capsys, monkeypatch, "sync")
+    assert result.code == 0
+    assert result.out.splitlines() == ["Eng: 30 days written, 1 request, ok", "Data: 30 days written, 1 request, ok"]
+    # Data's key is revoked: Eng still syncs, Data fails, exit 1
+    team_data_fail = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        team_data_fail["n"] += 1
+        if team_data_fail["n"] > 1:
+            return httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"})
+        return team.handler(request)
+
+    api.routes.clear()
+    api.route().mock(side_effect=handler)
+    result = cli(capsys, monkeypatch, "sync", "--force")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0] == "Eng: 3 days written, 1 request, ok"
+    assert lines[1].startswith("Data: 0 days written, 1 request, failed: the key was rejected by Cursor")
+
+
+def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+    data = json.loads(cli(capsys, monkeypatch, "report", "--days", "40", "--format", "json").out)
+    assert (data["currency"], data["timezone"], data["since"], data["until"]) == (
+        "USD", "UTC", (TODAY - timedelta(days=39)).isoformat(), TODAY.isoformat())
+    days = data["integrations"][0]["days"]
+    assert len(days) == 40
+    assert [d["synced"] for d in days] == [False] * 9 + [True] * 31  # free plan: today-30 .. today
+    assert days[-1]["complete"] is False and days[-2]["complete"] is True
+    served = sum(1 for _ in team.events)
+    assert sum(d["requests"] for d in days) == served
+    first = next(d for d in days if d["requests"])
+    assert abs(sum(m["cost_usd"] for m in first["models"]) - first["cost_usd"]) < 1e-9
+    assert set(first) >= {"date", "synced", "complete", "cost_usd", "on_demand_usd", "included_usd", "requests",
+                          "request_units", "models"}
+    by_model = json.loads(cli(capsys, monkeypatch, "report", "Eng", "--by", "model", "--format", "json").out)
+    models = {m["model"] for m in by_model["integrations"][0]["models"]}
+    assert models == {"gpt-5", "claude-4.5-sonnet"}
+    by_member = cli(capsys, monkeypatch, "report", "--by", "member", "--format", "csv").out
+    rows = list(csv.DictReader(io.StringIO(by_member)))
+    assert {r["email"] for r in rows} == {"a@x.io", "b@x.io"}
+    day_csv = list(csv.DictReader(io.StringIO(cli(capsys, monkeypatch, "report", "--format", "csv").out)))
+    assert len(day_csv) == 30 and day_csv[0]["date"] == (TODAY - timedelta(days=29)).isoformat()
+    table = cli(capsys, monkeypatch, "report", "--since", (TODAY - timedelta(days=2)).isoformat())
+    assert table.code == 0 and "TOTAL" in table.out and "(so far)" in table.out
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--days", "0"], "--days must be between 1 and 3660"),
+        (["--days", "-5"], "--days must be between 1 and 3660"),
+        (["--days", "99999999"], "--days must be between 1 and 3660"),
+        (["--since", "2026-02-30"], "--since must be a date as YYYY-MM-DD"),
+        (["--since", "2026-11-20", "--until", "2026-11-01"], "is after --until"),
+        (["--since", "2026-11-20", "--until", "2027-01-01"], "is in the future"),
+        (["--until", "2026-11-01"], "--until goes with --since"),
+        (["--days", "3", "--since", "2026-11-01"], "not allowed with argument"),
+        (["nobody"], "no integration with id or label 'nobody'"),
+        (["--by", "week"], "invalid choice"),
+    ],
+)
+def test_report_bad_arguments_are_one_sentence_and_exit_2(capsys, monkeypatch, args, sentence) -> None:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, "report", *args)
+    assert result.code == 2
+    assert sentence in result.err and result.err.count("\n") == 1 and result.out == ""
+
+
+def test_unexpected_errors_are_one_line_and_debug_shows_a_scrubbed_traceback(capsys, monkeypatch, api) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+
+    def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError(f"simulated bug holding {GOOD_KEY}")
+
+    monkeypatch.setattr("grafient_tui.report.build_report", boom)
+    result = cli(capsys, monkeypatch, "report")
+    assert result.code == 1
+    assert result.err == "grafient: unexpected error (RuntimeError); rerun with GRAFIENT_DEBUG=1 for details.\n"
+    monkeypatch.setenv("GRAFIENT_DEBUG", "1")
+    result = cli(capsys, monkeypatch, "report")
+    assert result.code == 1 and "Traceback" in result.err and "simulated bug holding [redacted]" in result.err
+    assert GOOD_KEY not in result.err
+
+
+def test_help_and_version_run_as_a_module(grafient_home: Path) -> None:
+    for args in (["--help"], ["--version"], ["report", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "grafient_tui", *args], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0 and done.stdout
+    assert "grafient 0." in subprocess.run([sys.executable, "-m", "grafient_tui", "--version"],
+                                           capture_output=True, text=True, timeout=60).stdout
+    assert not grafient_home.exists()  # --help touches nothing
