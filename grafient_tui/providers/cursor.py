@@ -597,9 +597,12 @@ class CursorClient:
         # later page repeats rows already seen. Events carry no id, so a repeat is a row
         # identical in every field to one from an earlier page. Identical rows within one
         # page are distinct events (two identical requests in the same millisecond).
-        # `seen` maps a timestamp to the event (or list of events) seen with it on earlier
-        # pages; the full comparison only runs when timestamps collide.
-        seen: dict[int, UsageEvent | list[UsageEvent]] = {}
+        # `previous` and `before` map a timestamp to the events of the two previous pages
+        # with it; the full comparison only runs when timestamps collide. A repeat is a row
+        # pushed across a page boundary, so two pages back is far enough, and memory stays
+        # the size of a page however many events the window holds.
+        previous: dict[int, list[UsageEvent]] = {}
+        before: dict[int, list[UsageEvent]] = {}
         page = 1
         while True:
             body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
@@ -614,7 +617,8 @@ class CursorClient:
 
             events: list[UsageEvent] = []
             append = events.append
-            lookup = seen.get
+            this_page: dict[int, list[UsageEvent]] = {}
+            in_previous, in_before, in_this = previous.get, before.get, this_page.get
             for raw in rows:
                 try:
                     event = parse_event(raw)
@@ -626,19 +630,20 @@ class CursorClient:
                         f"the Cursor API sent a usage event Grafient cannot read ({exc.sentence}); "
                         "nothing from this window was saved"
                     ) from None
-                prior = lookup(event.timestamp_ms)
-                if prior is not None and (prior == event if type(prior) is UsageEvent else event in prior):
+                ts = event.timestamp_ms
+                same_ts = in_this(ts)
+                if same_ts is None:
+                    this_page[ts] = [event]
+                else:
+                    same_ts.append(event)
+                prior = in_previous(ts)
+                if prior is not None and event in prior:
+                    continue
+                prior = in_before(ts)
+                if prior is not None and event in prior:
                     continue
                 append(event)
-            for event in events:
-                ts = event.timestamp_ms
-                prior = lookup(ts)
-                if prior is None:
-                    seen[ts] = event
-                elif type(prior) is UsageEvent:
-                    seen[ts] = [prior, event]
-                else:
-                    prior.append(event)
+            before, previous = previous, this_page
             yield events
 
             if not self._has_next_page(data.get("pagination"), page, len(rows)):
