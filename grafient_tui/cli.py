@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("ref", metavar="ID|LABEL")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    rekey = commands.add_parser("rekey", help="replace an integration's API key (read from stdin or prompted for)")
+    rekey.add_argument("ref", metavar="ID|LABEL")
+
     plan = commands.add_parser("plan", help="show or set the plan (decides how much history to backfill)")
     plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"))
 
@@ -136,6 +139,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "add": cmd_add,
         "list": cmd_list,
         "remove": cmd_remove,
+        "rekey": cmd_rekey,
         "plan": cmd_plan,
         "sync": cmd_sync,
         "report": cmd_report,
@@ -144,8 +148,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
-    print("grafient: the terminal app is not built yet; see `grafient --help` for the commands.", file=sys.stderr)
-    return 2
+    from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
+
+    if not demo:
+        app = GrafientApp(settings)
+        app.run()
+        return app.return_code or 0
+    from grafient_tui.demo import build_demo
+
+    env = build_demo()
+    try:
+        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams)
+        app.run()
+    finally:
+        env.cleanup()
+    return app.return_code or 0
 
 
 def _open(settings: Settings):  # noqa: ANN202
@@ -177,7 +194,6 @@ def read_key() -> Secret:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.providers.cursor import CursorClient
     from grafient_tui.store.integrations import add_integration, clean_label, label_taken
 
     label = clean_label(args.label)
@@ -185,12 +201,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     if label_taken(db, label):
         raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
     key = read_key()
-
-    async def validate() -> int:
-        async with CursorClient.from_settings(key.reveal(), settings) as client:
-            return (await client.validate()).members
-
-    members = asyncio.run(validate())
+    members = asyncio.run(_validate(key, settings))
     row = add_integration(db, vault, label=label, provider=args.provider, api_key=key, team_members=members)
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
     if args.no_backfill:
@@ -348,6 +359,26 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     remove_integration(db, integ.id)
     print(f"removed integration {integ.id} {integ.label!r} and its data")
     return 0
+
+
+def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
+    from grafient_tui.store.integrations import find_integration, replace_key
+
+    db, vault = _open(settings)
+    integ = find_integration(db, args.ref)
+    vault.master_key()  # fail before asking for a key if the vault cannot be opened
+    key = read_key()
+    members = asyncio.run(_validate(key, settings))
+    row = replace_key(db, vault, integ.id, key)
+    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {members} members); its history is kept")
+    return 0
+
+
+async def _validate(key: Secret, settings: Settings) -> int:
+    from grafient_tui.providers.cursor import CursorClient
+
+    async with CursorClient.from_settings(key.reveal(), settings) as client:
+        return (await client.validate()).members
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -268,3 +268,21 @@ def test_help_and_version_run_as_a_module(grafient_home: Path) -> None:
     assert "grafient 0." in subprocess.run([sys.executable, "-m", "grafient_tui", "--version"],
                                            capture_output=True, text=True, timeout=60).stdout
     assert not grafient_home.exists()  # --help touches nothing
+
+
+def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team, grafient_home) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+    before = cli(capsys, monkeypatch, "report", "--format", "csv").out
+    new_key = "crsr_" + "9f8e7d6c" * 8
+    team.api_key = new_key  # Cursor rotated the key: the old one is now rejected
+    rejected = cli(capsys, monkeypatch, "sync")
+    assert rejected.code == 1 and "the key was rejected" in rejected.out
+    bad = cli(capsys, monkeypatch, "rekey", "Eng", stdin=GOOD_KEY)
+    assert bad.code == 2 and "the key was rejected" in bad.err
+    result = cli(capsys, monkeypatch, "rekey", "Eng", stdin=new_key)
+    assert result.code == 0 and "crsr_…" + new_key[-4:] in result.out
+    assert listed(capsys, monkeypatch)[0]["key_hint"] == "crsr_…" + new_key[-4:]
+    assert cli(capsys, monkeypatch, "report", "--format", "csv").out == before
+    assert cli(capsys, monkeypatch, "sync").code == 0
+    everything = all_bytes_under(grafient_home)
+    assert new_key.encode() not in everything and GOOD_KEY.encode() not in everything

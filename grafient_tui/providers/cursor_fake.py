@@ -82,7 +82,6 @@ class FakeCursorTeam:
         self.enterprise = enterprise
         self.calls: collections.Counter[str] = collections.Counter()
         self.event_requests = 0
-        self._auth = "Basic " + base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         # Events sorted oldest first with their timestamps, re-sorted when the list grows.
         self._indexed_list: list[dict] | None = None
         self._indexed_len = -1
@@ -103,10 +102,15 @@ class FakeCursorTeam:
 
     # ------------------------------------------------------------------ serving
 
+    @property
+    def expected_authorization(self) -> str:
+        """What Cursor accepts: Basic base64("KEY:"); follows `api_key` when a test rotates it."""
+        return "Basic " + base64.b64encode(f"{self.api_key}:".encode()).decode("ascii")
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.calls[path] += 1
-        if request.headers.get("authorization") != self._auth:
+        if request.headers.get("authorization") != self.expected_authorization:
             return _error(401, "Unauthorized", "Invalid API key")
         if not self.enterprise:
             return _error(403, "Forbidden", "Enterprise access required")

@@ -83,6 +83,21 @@ def integration_key(vault: Vault, integration: Integration) -> Secret:
     )
 
 
+def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret) -> Integration:
+    """Seal a new key for an existing integration (a rotated Cursor key); history stays."""
+    with db.session(write=True) as session:
+        row = session.get(Integration, integration_id)
+        if row is None:
+            raise NotFound(f"no integration with id {integration_id} (see `grafient list`).")
+        uid = uuid.uuid4().hex  # a fresh binding: the old ciphertext is useless even if copied back
+        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=False)
+        row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+        return row
+
+
 def remove_integration(db: Database, integration_id: int) -> None:
     """Delete the integration and everything stored for it, in one transaction."""
     with db.session(write=True) as session:
