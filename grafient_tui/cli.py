@@ -366,7 +366,6 @@ def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
 
     db, vault = _open(settings)
     integ = find_integration(db, args.ref)
-    vault.master_key()  # fail before asking for a key if the vault cannot be opened
     key = read_key()
     members = asyncio.run(_validate(key, settings))
     row = replace_key(db, vault, integ.id, key)

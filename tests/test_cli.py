@@ -286,3 +286,16 @@ def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team
     assert cli(capsys, monkeypatch, "sync").code == 0
     everything = all_bytes_under(grafient_home)
     assert new_key.encode() not in everything and GOOD_KEY.encode() not in everything
+
+
+def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(capsys, monkeypatch, api, team,
+                                                                           grafient_home) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+    history = cli(capsys, monkeypatch, "report", "--format", "csv").out
+    (grafient_home / "master.key").unlink()
+    failed = cli(capsys, monkeypatch, "sync")
+    assert failed.code == 1 and "cannot decrypt stored keys" in failed.out
+    assert cli(capsys, monkeypatch, "report", "--format", "csv").out == history  # history stays readable
+    assert cli(capsys, monkeypatch, "rekey", "Eng", stdin=GOOD_KEY).code == 0
+    assert (grafient_home / "master.key").stat().st_mode & 0o777 == 0o600
+    assert cli(capsys, monkeypatch, "sync").code == 0

@@ -90,7 +90,9 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
         if row is None:
             raise NotFound(f"no integration with id {integration_id} (see `grafient list`).")
         uid = uuid.uuid4().hex  # a fresh binding: the old ciphertext is useless even if copied back
-        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=False)
+        # A missing master key may be minted here: the user chose to forget the old one, and
+        # rekeying each integration is how they come back (see README).
+        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=True)
         row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
         session.add(row)
         session.flush()
