@@ -317,12 +317,13 @@ def _parse_day(text: str, option: str):  # noqa: ANN202
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import integration_status, list_integrations
+    from grafient_tui.store.integrations import list_integrations
+    from grafient_tui.sync.engine import sync_status
 
     db, _ = _open(settings)
     rows = []
     for integ in list_integrations(db):
-        state = integration_status(db, integ.id)
+        state = sync_status(db, settings, integ.id)
         rows.append({
             "id": integ.id,
             "label": integ.label,

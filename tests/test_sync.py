@@ -390,3 +390,20 @@ async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:  
     assert result.outcome == "failed" and result.error.startswith("the key was rejected by Cursor")
     assert GOOD_KEY not in result.error
     assert daily_costs(db, iid, TODAY, TODAY)[0].synced is False
+
+
+async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncing(store) -> None:  # noqa: ANN001
+    from grafient_tui.sync.engine import sync_status
+
+    settings, db, _ = store
+    iid = add(store)
+    assert sync_status(db, settings, iid).status == "never synced"
+    with db.session(write=True) as session:  # a run row left behind by a killed process
+        session.add(SyncRun(integration_id=iid, trigger="backfill", started_at=NOW))
+    assert sync_status(db, settings, iid).status == "interrupted"
+    held = SyncLock(settings, iid)
+    assert held.try_acquire()
+    try:
+        assert sync_status(db, settings, iid).status == "syncing"
+    finally:
+        held.release()

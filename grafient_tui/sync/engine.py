@@ -16,7 +16,7 @@ import asyncio
 import logging
 from time import monotonic as _monotonic
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
@@ -27,7 +27,7 @@ from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError
 from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, CursorClient, UsageEvent, day_bounds_ms
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import find_integration, integration_key
+from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import SyncLock, is_sync_running
@@ -148,6 +148,15 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sync_status(db: Database, settings: Settings, integration_id: int) -> IntegrationStatus:
+    """The stored status, corrected by the lock: a run still marked running that
+    no process holds was killed, and shows as interrupted until the next sync."""
+    state = integration_status(db, integration_id)
+    if state.status == "syncing" and not is_sync_running(settings, integration_id):
+        return replace(state, status="interrupted", error="the last sync stopped before it finished")
+    return state
 
 
 # ---------------------------------------------------------------- aggregation
@@ -377,5 +386,5 @@ async def force_sync(db: Database, vault: Vault, settings: Settings, integration
 
 __all__ = [
     "ProgressCallback", "SyncProgress", "SyncResult", "backfill_integration", "daily_sync", "days_to_fetch",
-    "force_sync", "is_sync_running", "plan_windows", "run_sync", "sync_due",
+    "force_sync", "is_sync_running", "plan_windows", "run_sync", "sync_due", "sync_status",
 ]
