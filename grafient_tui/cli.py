@@ -202,7 +202,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
     key = read_key()
     members = asyncio.run(_validate(key, settings))
-    row = add_integration(db, vault, label=label, provider=args.provider, api_key=key, team_members=members)
+    row = add_integration(db, vault, label=label, provider=args.provider, api_key=key, team_members=members,
+                          now=now_utc())
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
     if args.no_backfill:
         return 0

@@ -120,7 +120,7 @@ def render_table(report: dict) -> str:
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
             rows = [[d["date"], format_usd(d["_micro"]) if d["synced"] else "not synced",
-                     str(d["requests"]) if d["synced"] else "-", f"{d['request_units']:g}" if d["synced"] else "-",
+                     str(d["requests"]) if d["synced"] else "-", f"{d['request_units']:,.1f}" if d["synced"] else "-",
                      (d["models"][0]["model"] if d["models"] else "") + ("" if d["complete"] or not d["synced"] else "  (so far)")]
                     for d in rows_in]
             requests = sum(d["requests"] for d in rows_in)
