@@ -1,0 +1,1 @@
+"""The terminal app: renders the store and dispatches to the sync engine; nothing else."""

@@ -1,0 +1,1 @@
+"""One module per screen: home (the cards), add, detail, confirm delete, keys help."""

@@ -1,0 +1,1 @@
+"""Widgets shared by the screens: the integration card, the summary bar, the welcome panel."""

@@ -1,0 +1,243 @@
+"""Demo mode: two simulated Cursor Enterprise teams in a throwaway GRAFIENT_HOME.
+
+`grafient --demo` runs the real app, the real Cursor client and the real sync
+engine; only the network is replaced, by an httpx.MockTransport that routes each
+request to the simulated team its key belongs to. Nothing here imports Textual
+and nothing touches the user's own data: the home is a fresh temporary
+directory, removed on exit.
+
+`seed_history` is the other way in, for snapshots and benchmarks: it writes
+stored days straight into a store, without a sync, so a test can build a fixed
+picture quickly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grafient_tui.config import Settings
+from grafient_tui.secret import Secret
+
+if TYPE_CHECKING:
+    import httpx
+
+    from grafient_tui.providers.cursor_fake import FakeCursorTeam
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.vault import Vault
+
+DEMO_MODELS = [
+    "claude-4.5-sonnet", "claude-4-sonnet-thinking", "gpt-5", "gpt-5-codex", "default",
+    "gemini-2.5-pro", "claude-4.1-opus", "o3", "grok-code-fast-1",
+]
+FIRST_NAMES = ["maya", "liam", "sofia", "noah", "ava", "kenji", "priya", "lucas", "amara", "jonas", "elena",
+               "omar", "hana", "mateo", "zoe", "ravi"]
+LAST_NAMES = ["chen", "okafor", "garcia", "muller", "rossi", "tanaka", "patel", "silva", "novak", "kim"]
+
+
+@dataclass(frozen=True)
+class DemoTeamSpec:
+    label: str
+    seed: int
+    days: int  # how much history Cursor holds for it
+    members: int
+    weekday_events: int
+    weekend_events: int
+    growth: float  # events per day grow by this fraction over the history
+
+
+DEMO_TEAMS = (
+    DemoTeamSpec("Acme Engineering", seed=7, days=365, members=14, weekday_events=70, weekend_events=14, growth=0.8),
+    DemoTeamSpec("Acme Data", seed=11, days=90, members=5, weekday_events=26, weekend_events=4, growth=0.3),
+)
+
+
+def demo_key(label: str) -> str:
+    """A made-up key in the documented shape (key_ + 64 characters), the same every run."""
+    return "key_" + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+
+
+def demo_members(seed: int, count: int, domain: str) -> list[str]:
+    emails = []
+    for i in range(count):
+        first = FIRST_NAMES[(seed + i * 5) % len(FIRST_NAMES)]
+        last = LAST_NAMES[(seed * 3 + i * 7) % len(LAST_NAMES)]
+        emails.append(f"{first}.{last}@{domain}")
+    return sorted(set(emails))
+
+
+@dataclass
+class DemoEnvironment:
+    home: Path
+    settings: Settings
+    transport: httpx.MockTransport
+    teams: list[tuple[str, Secret]]  # (label, key) for the app to add through its own add path
+    fakes: dict[str, FakeCursorTeam] = field(default_factory=dict)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def stop_on_signals(self, stop: Callable[[], None]) -> Iterator[None]:
+        """Turn SIGTERM and SIGHUP (a closed terminal, a killed tmux) into `stop()`, so the
+        caller's `finally` still removes the throwaway home. `stop` runs on the event loop."""
+
+        def handler(signum: int, _frame: object) -> None:
+            try:
+                asyncio.get_event_loop().call_soon_threadsafe(stop)
+            except RuntimeError:  # no loop running (yet, or any more): leave now
+                raise SystemExit(128 + signum) from None
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path | None = None) -> DemoEnvironment:
+    """A temporary home, two simulated teams and the transport that serves them.
+
+    `latency` (seconds per request) makes the backfill take a second or two, so the
+    sparklines are seen filling in; 0 for tests.
+    """
+    import httpx
+
+    from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    home = home or Path(tempfile.mkdtemp(prefix="grafient-demo-"))
+    settings = Settings.from_env({
+        "GRAFIENT_HOME": str(home),
+        "GRAFIENT_CURSOR_RPM": "0",  # no pacing: the simulated latency sets the pace
+        "GRAFIENT_BACKOFF_BASE": "0",
+    })
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+
+    now_ms = int(now.timestamp() * 1000)
+    fakes: dict[str, FakeCursorTeam] = {}
+    teams: list[tuple[str, Secret]] = []
+    for spec in DEMO_TEAMS:
+        key = demo_key(spec.label)
+        today = now.date()
+        start = today - timedelta(days=spec.days - 1)
+        domain = "acme.dev" if "Engineering" in spec.label else "data.acme.dev"
+
+        def per_day(day: date, spec: DemoTeamSpec = spec, start: date = start) -> int:
+            base = spec.weekday_events if day.weekday() < 5 else spec.weekend_events
+            grown = base * (1 + spec.growth * (day - start).days / max(1, spec.days))
+            return int(grown)
+
+        events = make_events(seed=spec.seed, start=start, days=spec.days, per_day=per_day,
+                             members=demo_members(spec.seed, spec.members, domain), models=DEMO_MODELS)
+        # Today's events stop at "now": the rest of the day has not happened yet.
+        events = [e for e in events if int(e["timestamp"]) <= now_ms]
+        fakes[spec.label] = FakeCursorTeam(api_key=key, events=events)
+        teams.append((spec.label, Secret(key)))
+
+    # Route by the Basic auth header each key produces (key as username, empty password).
+    by_auth = {"Basic " + base64.b64encode(f"{team.api_key}:".encode()).decode("ascii"): team
+               for team in fakes.values()}
+
+    async def route(request: httpx.Request) -> httpx.Response:
+        if latency:
+            await asyncio.sleep(latency)
+        team = by_auth.get(request.headers.get("authorization", ""))
+        if team is None:
+            return httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"})
+        return team.handler(request)
+
+    return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
+                           fakes=fakes)
+
+
+# --------------------------------------------------------------------------- seeding
+
+def seed_history(
+    db: Database,
+    vault: Vault,
+    *,
+    label: str,
+    until: date,
+    days: int,
+    models: list[str],
+    members: list[str],
+    seed: int,
+    synced_at: datetime,
+    key: str | None = None,
+    outcome: str = "success",
+    error: str | None = None,
+) -> int:
+    """Store `days` days ending `until` for a new integration, as if a sync had written them.
+
+    Deterministic for a seed. Returns the integration id. Used by snapshot tests and
+    the start-up benchmark, which need a fixed picture and no network.
+    """
+    import random
+
+    from sqlalchemy import insert
+
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
+
+    rng = random.Random(seed)
+    integration = add_integration(db, vault, label=label, provider="cursor",
+                                  api_key=Secret(key or demo_key(label)), team_members=len(members),
+                                  now=synced_at - timedelta(days=days))
+    integration_id = int(integration.id)  # type: ignore[arg-type]
+    weights = [1.0 / (i + 1) ** 1.1 for i in range(len(models))]
+    day_rows, model_rows, member_rows = [], [], []
+    for offset in range(days):
+        day = until - timedelta(days=days - 1 - offset)
+        activity = (1.0 if day.weekday() < 5 else 0.25) * (0.6 + 0.4 * offset / max(1, days)) * rng.uniform(0.7, 1.3)
+        day_cost = day_requests = 0
+        day_tokens = [0, 0, 0, 0]
+        for model, weight in zip(models, weights, strict=True):
+            requests = int(200 * weight * activity * rng.uniform(0.5, 1.5))
+            cost = requests * rng.randint(5_000_000, 40_000_000)  # 5-40 cents a request, in micro-cents
+            tokens = [requests * rng.randint(2_000, 12_000), requests * rng.randint(200, 1_500),
+                      requests * rng.randint(5_000, 40_000), requests * rng.randint(500, 6_000)]
+            day_cost += cost
+            day_requests += requests
+            day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
+            model_rows.append({"integration_id": integration_id, "day": day, "model": model, "cost_micro": cost,
+                               "requests": requests, "input_tokens": tokens[0], "output_tokens": tokens[1],
+                               "cache_read_tokens": tokens[2], "cache_write_tokens": tokens[3]})
+        remaining_cost, remaining_requests = day_cost, day_requests
+        for i, email in enumerate(members):
+            last = i == len(members) - 1
+            cost = remaining_cost if last else int(remaining_cost * rng.uniform(0.1, 0.4))
+            requests = remaining_requests if last else int(remaining_requests * rng.uniform(0.1, 0.4))
+            remaining_cost -= cost
+            remaining_requests -= requests
+            member_rows.append({"integration_id": integration_id, "day": day, "email": email, "cost_micro": cost,
+                                "requests": requests})
+        on_demand = int(day_cost * 0.6)
+        day_rows.append({
+            "integration_id": integration_id, "day": day, "cost_micro": day_cost, "on_demand_micro": on_demand,
+            "included_micro": day_cost - on_demand, "requests": day_requests,
+            "request_units_micro": day_requests * 1_000_000, "input_tokens": day_tokens[0],
+            "output_tokens": day_tokens[1], "cache_read_tokens": day_tokens[2], "cache_write_tokens": day_tokens[3],
+            "synced_at": synced_at, "complete": day < synced_at.date(),
+        })
+    with db.session(write=True) as session:
+        connection = session.connection()
+        for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
+            if rows:
+                connection.execute(insert(model.__table__), rows)
+        session.add(SyncRun(integration_id=integration_id, trigger="backfill",
+                            started_at=synced_at - timedelta(minutes=1), finished_at=synced_at, outcome=outcome,
+                            requests=days // 30 + 1, days_written=days, error=error))
+    return integration_id

@@ -1,0 +1,499 @@
+"""The Grafient App: owns the store, runs every sync as a worker, and lets the screens render.
+
+The first frame is painted before the store is opened: SQLModel and friends are
+imported in a thread worker right after it, so the app opens at Textual's own
+speed whatever the size of the history. Every sync is the sync engine's
+function run in an App worker (leaving a screen never cancels one); progress
+comes back as messages and the screens re-read the store.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from grafient_tui.config import PERIODS, Settings
+from grafient_tui.tui.screens.home import IntegrationListScreen
+
+if TYPE_CHECKING:
+    import httpx
+
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.models import Integration
+    from grafient_tui.store.vault import Vault
+    from grafient_tui.sync.engine import SyncProgress, SyncResult
+
+DAILY_CHECK_SECONDS = 15 * 60
+TRIGGERS = ("backfill", "daily", "force")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class GrafientApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "Grafient"
+    SUB_TITLE = "Cursor AI spend"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit Grafient (syncs stop; finished days are kept)"),
+        Binding("question_mark", "keys_help", "Keys", id="keys_help", tooltip="Show every key and its binding id"),
+    ]
+
+    class SyncProgressed(Message):
+        """A running sync fetched a page or wrote a window."""
+
+        def __init__(self, progress: SyncProgress) -> None:
+            super().__init__()
+            self.progress = progress
+
+        def can_replace(self, message: Message) -> bool:
+            return (
+                isinstance(message, GrafientApp.SyncProgressed)
+                and message.progress.integration_id == self.progress.integration_id
+            )
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] | None = None,
+        demo_teams: Sequence[tuple[str, Secret]] = (),
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.transport = transport
+        self.now = now or utc_now
+        self.keymap = settings.keymap()
+        self.period = settings.period()
+        self.demo_teams = list(demo_teams)
+        self.store_ready = False
+        self._db: Database | None = None
+        self._vault: Vault | None = None
+        self.syncs: dict[int, Worker[SyncResult]] = {}
+        self.progress: dict[int, SyncProgress] = {}
+        self.failures: dict[int, str] = {}  # a failure the store may not hold (the engine never started)
+        self._crash: BaseException | None = None
+        self._store_lock = threading.Lock()
+        self._next_daily: datetime | None = None
+        self.set_keymap(self.keymap)
+
+    # -- the store ----------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._ensure_store()
+        assert self._db is not None
+        return self._db
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._ensure_store()
+        assert self._vault is not None
+        return self._vault
+
+    def _ensure_store(self) -> None:
+        # The startup thread normally opens it; a key pressed before that finishes waits here.
+        with self._store_lock:
+            if self._db is None:
+                from grafient_tui.store.db import Database
+                from grafient_tui.store.vault import Vault
+
+                self.settings.ensure_dirs()
+                self._db = Database(self.settings)
+                self._vault = Vault(self.settings)
+
+    def _open_store(self) -> list[int]:
+        """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
+        from grafient_tui.store.integrations import list_integrations
+        from grafient_tui.sync.engine import sync_due
+
+        self._ensure_store()
+        assert self._db is not None
+        now = self.now()
+        return [i.id for i in list_integrations(self._db)
+                if i.id is not None and sync_due(self._db, self.settings, i.id, now)]
+
+    def today(self) -> date:
+        return self.now().astimezone(UTC).date()
+
+    def get_default_screen(self) -> Screen:
+        return IntegrationListScreen()
+
+    def on_ready(self) -> None:
+        # After the first frame: the heavy imports and the database happen off the UI thread.
+        self.run_worker(self._open_store, name="open-store", group="startup", thread=True, exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+    def _store_opened(self, due: list[int]) -> None:
+        self.store_ready = True
+        for screen in self.screen_stack:
+            if isinstance(screen, IntegrationListScreen):
+                screen.store_opened()
+        for integration_id in due:
+            self.start_sync(integration_id, "daily")
+        for label, key in self.demo_teams:
+            self.run_worker(self.add_checked_integration(label, "cursor", key), name=f"add:{label}",
+                            group="demo-add", exit_on_error=False)
+        self.demo_teams = []
+        self._arm_daily_timer()
+
+    # -- syncing -------------------------------------------------------------------
+
+    def is_syncing(self, integration_id: int) -> bool:
+        return integration_id in self.syncs
+
+    def start_sync(self, integration_id: int, trigger: str) -> bool:
+        """Run the engine's sync for one integration in an App worker; False when one is already running."""
+        assert trigger in TRIGGERS
+        if integration_id in self.syncs:
+            return False
+        from grafient_tui.sync.engine import is_sync_running
+
+        if is_sync_running(self.settings, integration_id):
+            self.notify("Another grafient process is syncing this integration right now; its data appears when it "
+                        "finishes.", severity="warning", markup=False)
+            return False
+        self.failures.pop(integration_id, None)
+        self.syncs[integration_id] = self.run_worker(
+            self._sync(integration_id, trigger), name=f"sync:{integration_id}", group="sync",
+            description=f"{trigger} sync of integration {integration_id}", exit_on_error=False,
+        )
+        self._sync_changed(integration_id)
+        return True
+
+    async def _sync(self, integration_id: int, trigger: str) -> SyncResult:
+        from grafient_tui.sync import engine
+
+        run = {"backfill": engine.backfill_integration, "daily": engine.daily_sync, "force": engine.force_sync}[trigger]
+
+        def progress(update: SyncProgress) -> None:
+            self.post_message(self.SyncProgressed(update))
+
+        return await run(self.db, self.vault, self.settings, integration_id, progress=progress,
+                         transport=self.transport, now=self.now())
+
+    @on(SyncProgressed)
+    def _sync_progressed(self, message: SyncProgressed) -> None:
+        integration_id = message.progress.integration_id
+        if integration_id in self.syncs:
+            self.progress[integration_id] = message.progress
+            self._sync_changed(integration_id)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker, state = event.worker, event.state
+        if worker.group == "startup":
+            if state == WorkerState.SUCCESS:
+                self._store_opened(worker.result or [])
+            elif state == WorkerState.ERROR:
+                self._store_failed(worker.error)
+        elif worker.group == "sync" and state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._sync_ended(worker, state)
+        elif worker.group == "demo-add":
+            if state == WorkerState.SUCCESS and worker.result is not None:
+                self.integration_added(worker.result.id)
+            elif state == WorkerState.ERROR:
+                self.notify(_sentence(worker.error, "the demo team could not be added"), severity="error",
+                            markup=False)
+
+    def _sync_ended(self, worker: Worker[Any], state: WorkerState) -> None:
+        from grafient_tui.tui.widgets.text import sentence
+
+        integration_id = int(worker.name.split(":", 1)[1])
+        if self.syncs.get(integration_id) is not worker:
+            return
+        del self.syncs[integration_id]
+        self.progress.pop(integration_id, None)
+        label = self._label(integration_id)
+        if state == WorkerState.SUCCESS:
+            result: SyncResult = worker.result  # type: ignore[assignment]
+            if result.outcome == "failed":
+                self.failures[integration_id] = sentence(result.error or "the sync failed")
+                self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
+                            markup=False, timeout=10)
+            elif result.outcome == "skipped":
+                self.notify(f"{label}: {sentence(result.error or 'another sync was already running')}",
+                            severity="warning", markup=False)
+            elif result.trigger != "daily":
+                self.notify(f"{label}: {result.days_written} days synced ({result.requests} requests).",
+                            title="Sync finished", markup=False, timeout=4)
+        elif state == WorkerState.ERROR:
+            # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.
+            self.failures[integration_id] = _sentence(worker.error, "the sync stopped on an unexpected error")
+            self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
+                        markup=False, timeout=10)
+        self._sync_changed(integration_id)
+
+    def _sync_changed(self, integration_id: int) -> None:
+        self._tell_screens("sync_changed", integration_id)
+        self.refresh_bindings()
+
+    def _tell_screens(self, method: str, *args: object) -> None:
+        """Call `method` on every screen in the stack that has it; a store failure becomes a notification."""
+        from grafient_tui.errors import GrafientError
+
+        for screen in self.screen_stack:
+            handler = getattr(screen, method, None)
+            if handler is None:
+                continue
+            try:
+                handler(*args)
+            except GrafientError as exc:
+                self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
+
+    def sync_line(self, integration_id: int) -> tuple[str, str, str | None]:
+        """(state, status text, error sentence) for a card or a detail header."""
+        from grafient_tui.sync.engine import sync_status
+        from grafient_tui.tui.widgets.text import ago, plural, sentence
+
+        if integration_id in self.syncs:
+            progress = self.progress.get(integration_id)
+            if progress is None or progress.windows_total == 0:
+                return "syncing", "⟳ syncing…", None
+            return ("syncing", f"⟳ syncing {progress.windows_done}/{progress.windows_total} windows · "
+                    f"{plural(progress.days_written, 'day')} written", None)
+        status = sync_status(self.db, self.settings, integration_id)  # a killed run reads as interrupted
+        last_good = f" · last good sync {ago(status.last_sync, self.now())}" if status.last_sync else ""
+        failure = self.failures.get(integration_id)
+        if failure:
+            return "error", f"✗ sync failed{last_good}", failure
+        if status.status == "ok":
+            return "ok", f"✓ synced {ago(status.last_sync, self.now())}", None
+        if status.status == "syncing":
+            return "syncing", "⟳ syncing in another grafient process", None
+        if status.status == "failed":
+            return "error", f"✗ sync failed{last_good}", sentence(
+                status.error or "the last sync failed; press r to retry")
+        if status.status == "interrupted":
+            return "error", f"✗ sync interrupted{last_good}", sentence(
+                status.error or "the last sync was interrupted before it finished; press r to retry")
+        return "never", "· never synced", None
+
+    # -- the daily sync ---------------------------------------------------------------
+
+    def _arm_daily_timer(self) -> None:
+        """Wake at the next 06:00 UTC (at least every 15 min, so a suspended laptop catches up), then re-arm.
+
+        dolphie's loop: the next timer is set only when this tick has finished, so ticks never pile up.
+        """
+        from grafient_tui.sync.engine import DAILY_SYNC_HOUR_UTC
+
+        now = self.now().astimezone(UTC)
+        if self._next_daily is None:
+            target = now.replace(hour=DAILY_SYNC_HOUR_UTC, minute=0, second=0, microsecond=0)
+            self._next_daily = target if target > now else target + timedelta(days=1)
+        delay = min(max((self._next_daily - now).total_seconds(), 1.0), DAILY_CHECK_SECONDS)
+        self.set_timer(delay, self._daily_tick, name="daily-sync")
+
+    def _daily_tick(self) -> None:
+        from grafient_tui.errors import GrafientError
+
+        try:
+            if self.now() >= (self._next_daily or self.now()):
+                self._next_daily = None  # the next 06:00 is worked out when re-arming
+                self.run_due_syncs()
+        except GrafientError as exc:
+            self.notify(exc.sentence, title="Daily sync not started", severity="error", markup=False)
+        finally:
+            self._arm_daily_timer()
+
+    def run_due_syncs(self) -> list[int]:
+        from grafient_tui.store.integrations import list_integrations
+        from grafient_tui.sync.engine import sync_due
+
+        started = []
+        now = self.now()
+        for integration in list_integrations(self.db):
+            integration_id = integration.id
+            if integration_id is None or self.is_syncing(integration_id):
+                continue
+            if sync_due(self.db, self.settings, integration_id, now) and self.start_sync(integration_id, "daily"):
+                started.append(integration_id)
+        return started
+
+    # -- integrations ------------------------------------------------------------------
+
+    def open_add_integration(self) -> None:
+        from grafient_tui.tui.screens.add import AddIntegrationScreen
+
+        def added(integration_id: int | None) -> None:
+            if integration_id is not None:
+                self.integration_added(integration_id, focus=True)
+
+        self.push_screen(AddIntegrationScreen(), added)
+
+    async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
+        """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.providers.cursor import CursorClient
+        from grafient_tui.store.integrations import add_integration, clean_label, label_taken
+
+        label = clean_label(label)
+        if label_taken(self.db, label):
+            raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+        async with CursorClient.from_settings(key.reveal(), self.settings, transport=self.transport) as client:
+            team = await client.validate()
+        return add_integration(self.db, self.vault, label=label, provider=provider, api_key=key,
+                               team_members=team.members)
+
+    def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, IntegrationListScreen):
+                screen.reload(focus_id=integration_id if focus else None)
+        self.start_sync(integration_id, "backfill")
+
+    def delete_integration(self, integration_id: int, label: str) -> None:
+        from grafient_tui.errors import GrafientError
+        from grafient_tui.store.integrations import remove_integration
+
+        if self.is_syncing(integration_id):
+            self.notify("Wait for its sync to finish before deleting it.", severity="warning")
+            return
+        try:
+            remove_integration(self.db, integration_id)
+        except GrafientError as exc:
+            self.notify(exc.sentence, title="Not deleted", severity="error", markup=False)
+            return
+        self.failures.pop(integration_id, None)
+        for screen in self.screen_stack:
+            if isinstance(screen, IntegrationListScreen):
+                screen.reload()
+        self.notify(f"Deleted {label} and its stored costs.", markup=False)
+
+    def cycle_period(self) -> None:
+        from grafient_tui.errors import GrafientError
+
+        self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30
+        try:
+            self.settings.ensure_dirs()
+            self.settings.set_period(self.period)
+        except (GrafientError, OSError) as exc:
+            self.notify(f"The period was not saved: {_sentence(exc, 'the config file cannot be written')}",
+                        severity="warning", markup=False)
+        self._tell_screens("period_changed")
+
+    def export_csv(self, integration_id: int) -> Path | None:
+        """Write the period's daily rows to a 0600 CSV file in the data dir; its path, or None on failure."""
+        import csv
+        import io
+
+        from grafient_tui.config import write_private_file
+        from grafient_tui.errors import GrafientError
+        from grafient_tui.store.integrations import find_integration
+        from grafient_tui.store.queries import daily_costs, usd
+        from grafient_tui.tui.widgets.text import slug
+
+        def dollars(micro: int) -> str:
+            return format(usd(micro), "f")
+
+        until = self.today()
+        since = until - timedelta(days=self.period - 1)
+        try:
+            integration = find_integration(self.db, integration_id)
+            rows = daily_costs(self.db, integration_id, since, until)
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["date", "cost_usd", "on_demand_usd", "included_usd", "requests", "request_units",
+                             "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                             "top_model", "synced", "complete"])
+            for row in rows:
+                writer.writerow([
+                    row.day.isoformat(), dollars(row.cost_micro), dollars(row.on_demand_micro),
+                    dollars(row.included_micro), row.requests, format(row.request_units_micro / 1_000_000, "g"),
+                    row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens,
+                    row.top_model or "", "yes" if row.synced else "no", "yes" if row.complete else "no",
+                ])
+            path = self.settings.data_dir / "exports" / (
+                f"grafient-{slug(integration.label)}-{since.isoformat()}-to-{until.isoformat()}.csv")
+            write_private_file(path, out.getvalue().encode("utf-8"))
+        except (GrafientError, OSError) as exc:
+            self.notify(f"Nothing exported: {_sentence(exc, 'the file could not be written')}", severity="error",
+                        markup=False)
+            return None
+        return path
+
+    # -- keys help --------------------------------------------------------------------------
+
+    def action_keys_help(self) -> None:
+        """Every key of the current screen, as the keymap has them (greyed or hidden ones included)."""
+        from grafient_tui.tui.screens.keys_help import KeysHelpScreen
+
+        rows: dict[tuple[str, str], list[str]] = {}
+        taken: set[str] = set()
+        for _node, bindings in self.screen._modal_binding_chain:  # noqa: SLF001  (focused widget -> app)
+            for key, binding in bindings:
+                if key in taken:
+                    continue  # shadowed by a binding nearer the focus
+                taken.add(key)
+                does = binding.tooltip or binding.description or binding.action
+                entry = rows.setdefault((does, binding.id or ""), [])
+                display = self.get_key_display(binding)
+                if display not in entry:
+                    entry.append(display)
+        self.push_screen(KeysHelpScreen([(" / ".join(keys), what, binding_id)
+                                         for (what, binding_id), keys in rows.items()]))
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def _store_failed(self, error: BaseException | None) -> None:
+        sentence = _sentence(error, "the local store could not be opened")
+        self.notify(sentence, title="Cannot open the local store", severity="error", markup=False, timeout=30)
+        for screen in self.screen_stack:
+            for node in screen.query("#loading"):
+                node.update(f"The local store could not be opened: {sentence}")  # type: ignore[attr-defined]
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, minus local variables (a key could be in one), with known keys scrubbed."""
+        import traceback
+
+        from rich.text import Text
+
+        from grafient_tui.secret import scrub_known
+
+        error = self._crash or sys.exc_info()[1]
+        self.bell()
+        if error is None:
+            report = "grafient: unexpected error\n"
+        else:
+            report = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self._exit_renderables.append(Text(scrub_known(report), style="red"))
+        self._close_messages_no_wait()
+
+    def _label(self, integration_id: int) -> str:
+        for screen in self.screen_stack:
+            for card in screen.query(f"#card-{integration_id}"):
+                return card.view.label  # type: ignore[attr-defined]
+        return f"integration {integration_id}"
+
+
+def _sentence(error: BaseException | None, fallback: str) -> str:
+    """One sentence for an error: its own when it carries one, else a fixed text (never str() of it)."""
+    from grafient_tui.tui.widgets.text import sentence
+
+    own = getattr(error, "sentence", None)
+    if isinstance(own, str) and own:
+        return sentence(own)
+    return sentence(f"{fallback} ({type(error).__name__})" if error is not None else fallback)

@@ -1,0 +1,151 @@
+"""Add an integration: provider, label, Admin API key; the key is checked with Cursor before it is stored."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from grafient_tui.tui.widgets.text import sentence as as_sentence
+
+if TYPE_CHECKING:
+    from grafient_tui.secret import Secret
+    from grafient_tui.tui.app import GrafientApp
+
+PROVIDERS = [("Cursor (Admin API, Enterprise)", "cursor")]
+CHECKING = "Checking the key with Cursor..."
+
+
+class AddIntegrationScreen(ModalScreen[int | None]):
+    """Dismisses with the new integration's id, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_add")]
+    AUTO_FOCUS = "#label"
+
+    def __init__(self) -> None:
+        super().__init__(id="add-integration")
+        self.checking = False
+
+    @property
+    def grafient(self) -> GrafientApp:
+        return cast("GrafientApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="add-dialog") as dialog:
+            dialog.border_title = "Add an integration"
+            yield Label("Provider", classes="field-label")
+            yield Select(PROVIDERS, value="cursor", allow_blank=False, id="provider")
+            yield Label("Label", classes="field-label")
+            yield Input(placeholder="a name for this team, e.g. Acme Engineering", id="label", max_length=64)
+            yield Static(classes="field-error", id="label-error")
+            yield Label("Admin API key", classes="field-label")
+            yield Input(placeholder="key_… or crsr_… (cursor.com/dashboard → Settings → Advanced)",
+                        password=True, id="key")
+            yield Static(classes="field-error", id="key-error")
+            yield Static("", id="checking")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Add", variant="primary", id="add")
+                yield Button("Cancel", id="cancel")
+            yield Static(Content.from_markup(
+                "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
+            ), classes="dialog-hint")
+
+    # -- submitting -------------------------------------------------------------
+
+    @on(Input.Submitted, "#label")
+    def _label_done(self) -> None:
+        self.query_one("#key", Input).focus()
+
+    @on(Input.Submitted, "#key")
+    @on(Button.Pressed, "#add")
+    def submit(self) -> None:
+        if self.checking:
+            return
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.secret import Secret
+        from grafient_tui.store.integrations import clean_label, label_taken
+
+        key_input = self.query_one("#key", Input)
+        text = key_input.value.strip()
+        key_input.value = ""  # the key never lingers in the form, whatever happens next
+        self._errors(None, None)
+        try:
+            label = clean_label(self.query_one("#label", Input).value)
+            if label_taken(self.grafient.db, label):
+                raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+        except ConfigError as exc:
+            self._errors(exc.sentence, None)
+            self.query_one("#label", Input).focus()
+            return
+        if not text:
+            self._errors(None, "Paste the Admin API key (it is shown once when you create it in Cursor).")
+            key_input.focus()
+            return
+        if any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
+            self._errors(None, "That does not look like an API key (it has spaces or control characters).")
+            key_input.focus()
+            return
+        provider = str(self.query_one("#provider", Select).value)
+        self._checking(True)
+        self.run_worker(self._check(label, provider, Secret(text)), name="check-key", group="add-integration",
+                        exclusive=True, exit_on_error=False)
+
+    async def _check(self, label: str, provider: str, key: Secret) -> int | str:
+        """The new integration's id, or the sentence to show under the key field."""
+        from grafient_tui.errors import GrafientError
+
+        try:
+            integration = await self.grafient.add_checked_integration(label, provider, key)
+        except GrafientError as exc:
+            return exc.sentence
+        except Exception as exc:  # a provider error that is not a GrafientError still carries a sentence
+            sentence = getattr(exc, "sentence", None)
+            if isinstance(sentence, str):
+                return sentence
+            raise
+        assert integration.id is not None
+        return integration.id
+
+    @on(Worker.StateChanged)
+    def _checked(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "add-integration":
+            return
+        if event.state == WorkerState.SUCCESS:
+            result = event.worker.result
+            if isinstance(result, int):
+                self.dismiss(result)
+                return
+            self._checking(False)
+            self._errors(None, str(result))
+            self.query_one("#key", Input).focus()
+        elif event.state == WorkerState.ERROR:
+            self._checking(False)
+            error = event.worker.error
+            self._errors(None, f"The key could not be checked (unexpected {type(error).__name__}); try again.")
+
+    # -- state -------------------------------------------------------------------
+
+    def _checking(self, checking: bool) -> None:
+        self.checking = checking
+        self.query_one("#checking", Static).update(CHECKING if checking else "")
+        self.set_class(checking, "-checking")
+        for widget in self.query("Input, Select, Button#add"):
+            widget.disabled = checking
+
+    def _errors(self, label_error: str | None, key_error: str | None) -> None:
+        for selector, sentence in (("#label-error", label_error), ("#key-error", key_error)):
+            widget = self.query_one(selector, Static)
+            widget.update(Content(as_sentence(sentence) if sentence else ""))
+            widget.set_class(bool(sentence), "-shown")
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "add-integration")
+        self.dismiss(None)

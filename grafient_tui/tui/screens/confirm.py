@@ -1,0 +1,44 @@
+"""Asks before an integration and all its stored costs are deleted."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmDeleteScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Delete", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "Keep", id="confirm_no"),
+    ]
+
+    def __init__(self, label: str) -> None:
+        super().__init__(id="confirm-delete")
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = Content.from_markup("Delete [b]$label[/b]?", label=self.label)
+            yield Static(
+                "This removes the integration, its stored key and every stored day of its costs. "
+                "Cursor's own data is not touched; adding the key again fetches the history again.",
+                classes="dialog-text",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Delete (y)", variant="error", id="yes")
+                yield Button("Keep (n)", variant="default", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")

@@ -1,0 +1,272 @@
+"""The home screen: Grafient's summary, the period, and one card per integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
+from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar
+from grafient_tui.tui.widgets.welcome import WelcomePanel
+
+if TYPE_CHECKING:
+    from grafient_tui.tui.app import GrafientApp
+
+
+class CardList(VerticalScroll, can_focus=False):
+    """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Next", id="next_card", show=False),
+        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False),
+    ]
+
+    def action_move(self, step: int) -> None:
+        cards = list(self.query(IntegrationCard))
+        if not cards:
+            return
+        focused = self.screen.focused
+        index = cards.index(focused) if focused in cards else (-1 if step > 0 else len(cards))
+        cards[max(0, min(len(cards) - 1, index + step))].focus()
+
+
+class IntegrationListScreen(Screen[None]):
+    BINDINGS = [
+        Binding("a", "add", "Add", id="add", tooltip="Add a Cursor integration"),
+        Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
+        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of the highlighted integration"),
+        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Force a sync of every integration"),
+        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration and its data"),
+        Binding("p", "cycle_period", "Period", id="period", tooltip="Switch the period: 7, 30 or 90 days"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self.loaded = False
+        self._highlight: int | None = None
+
+    @property
+    def grafient(self) -> GrafientApp:
+        return cast("GrafientApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PeriodSelector(id="period")
+        yield SummaryBar(id="summary")
+        with CardList(id="cards"):
+            yield Static("Opening the local store…", id="loading")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(PeriodSelector).show(self.grafient.period)
+        if self.grafient.store_ready:
+            self.reload()
+        # "synced 5 min ago" must age while the app stays open.
+        self.set_interval(60, self._refresh_statuses)
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    # -- reading the store -------------------------------------------------
+
+    def store_opened(self) -> None:
+        """Called by the App once the store is open (it opens after the first paint)."""
+        self.reload()
+
+    def reload(self, focus_id: int | None = None) -> None:
+        from grafient_tui.errors import GrafientError
+
+        try:
+            self._reload(focus_id)
+        except GrafientError as exc:  # the store is busy or broken: say so, keep what is on screen
+            self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
+
+    def _reload(self, focus_id: int | None) -> None:
+        from grafient_tui.store.integrations import list_integrations
+        from grafient_tui.store.queries import period_summary
+
+        app = self.grafient
+        days, today = app.period, app.today()
+        integrations = list_integrations(app.db)
+        views = [self.card_view(i.id, i.label, i.provider, i.key_hint) for i in integrations]
+        summary = period_summary(app.db, [i.id for i in integrations], days=days, until=today) if integrations else None
+        self.query_one(PeriodSelector).show(days)
+        self.query_one(SummaryBar).show(summary, days)
+        self.query_one(SummaryBar).display = bool(integrations)  # the welcome panel needs the room
+        self.sub_title = f"{len(integrations)} integration{'s' if len(integrations) != 1 else ''} · last {days} days"
+        self._show_cards(views, focus_id)
+        self.loaded = True
+        self.refresh_bindings()
+
+    def card_view(self, integration_id: int, label: str, provider: str, key_hint: str) -> CardView:
+        from grafient_tui.store.queries import daily_costs
+
+        app = self.grafient
+        days, today = app.period, app.today()
+        rows = daily_costs(app.db, integration_id, today - timedelta(days=days - 1), today)
+        state, status, error = app.sync_line(integration_id)
+        return CardView(
+            integration_id=integration_id, label=label, provider=provider, key_hint=key_hint, period_days=days,
+            costs=tuple(r.cost_micro / 100_000_000 for r in rows),
+            total_micro=sum(r.cost_micro for r in rows), requests=sum(r.requests for r in rows),
+            synced_days=sum(1 for r in rows if r.synced), status=status, state=state, error=error,
+        )
+
+    def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:
+        container = self.query_one(CardList)
+        for node in container.query("#loading"):
+            node.remove()
+        existing = {card.integration_id: card for card in container.query(IntegrationCard)}
+        wanted = {view.integration_id for view in views}
+        for integration_id, card in existing.items():
+            if integration_id not in wanted:
+                card.remove()
+        new_cards = []
+        for view in views:
+            if view.integration_id in existing:
+                existing[view.integration_id].show(view)
+            else:
+                new_cards.append(IntegrationCard(view))
+        welcome = container.query(WelcomePanel)
+        if views and welcome:
+            welcome.remove()
+        elif not views and not welcome:
+            container.mount(WelcomePanel(self._key_for("add")))
+        if new_cards:
+            container.mount(*new_cards)
+        target = focus_id if focus_id is not None else self._highlight
+        focused = self.focused
+        if target is not None and target in wanted:
+            self.call_after_refresh(self._focus_card, target)
+        elif views and (not isinstance(focused, IntegrationCard) or focused.integration_id not in wanted):
+            self._highlight = views[0].integration_id
+            self.call_after_refresh(self._focus_card, views[0].integration_id)
+
+    def _focus_card(self, integration_id: int) -> None:
+        for card in self.query(IntegrationCard):
+            if card.integration_id == integration_id:
+                card.focus()
+                return
+
+    def _key_for(self, binding_id: str, default: str = "a") -> str:
+        keys = self.grafient.keymap.get(binding_id)
+        return keys.split(",")[0].strip() if keys else default
+
+    def sync_changed(self, integration_id: int) -> None:
+        """The App says a sync started, progressed or ended: re-read that card (and the summary) from the store."""
+        if not self.loaded:
+            return
+        for card in self.query(IntegrationCard):
+            if card.integration_id == integration_id:
+                view = card.view
+                card.show(self.card_view(integration_id, view.label, view.provider, view.key_hint))
+        self._refresh_summary()
+        self.refresh_bindings()
+
+    def _refresh_summary(self) -> None:
+        from grafient_tui.store.queries import period_summary
+
+        ids = [card.integration_id for card in self.query(IntegrationCard)]
+        app = self.grafient
+        summary = period_summary(app.db, ids, days=app.period, until=app.today()) if ids else None
+        self.query_one(SummaryBar).show(summary, app.period)
+
+    def _refresh_statuses(self) -> None:
+        if self.loaded and self.is_current:
+            self.reload()
+
+    # -- the highlighted card --------------------------------------------------
+
+    def highlighted(self) -> IntegrationCard | None:
+        cards = list(self.query(IntegrationCard))
+        if isinstance(self.focused, IntegrationCard):
+            return self.focused
+        for card in cards:
+            if card.integration_id == self._highlight:
+                return card
+        return cards[0] if cards else None
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, IntegrationCard):
+            self._highlight = event.widget.integration_id
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "force_sync", "delete"):
+            card = self.highlighted()
+            if card is None:
+                return False
+            if action != "open" and self.grafient.is_syncing(card.integration_id):
+                return None  # greyed in the Footer: a sync for it is already running
+        if action == "force_sync_all":
+            ids = [card.integration_id for card in self.query(IntegrationCard)]
+            if not ids:
+                return False
+            if all(self.grafient.is_syncing(i) for i in ids):
+                return None
+        return True
+
+    # -- actions --------------------------------------------------------------
+
+    def action_add(self) -> None:
+        self.grafient.open_add_integration()
+
+    def action_open(self) -> None:
+        card = self.highlighted()
+        if card is not None:
+            from grafient_tui.tui.screens.detail import CostDetailScreen
+
+            self.app.push_screen(CostDetailScreen(card.integration_id))
+
+    def action_force_sync(self) -> None:
+        card = self.highlighted()
+        if card is not None:
+            self.grafient.start_sync(card.integration_id, "force")
+
+    def action_force_sync_all(self) -> None:
+        for card in self.query(IntegrationCard):
+            if not self.grafient.is_syncing(card.integration_id):
+                self.grafient.start_sync(card.integration_id, "force")
+
+    @on(RefreshIcon.Pressed)
+    def _refresh_icon(self, event: RefreshIcon.Pressed) -> None:
+        event.stop()
+        self._focus_card(event.integration_id)
+        self._highlight = event.integration_id
+        if self.grafient.is_syncing(event.integration_id):
+            self.notify("A sync for this integration is already running.", severity="warning")
+            return
+        self.grafient.start_sync(event.integration_id, "force")
+
+    def action_delete(self) -> None:
+        card = self.highlighted()
+        if card is None or self.grafient.is_syncing(card.integration_id):
+            return
+        from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
+
+        integration_id, label = card.integration_id, card.view.label
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.grafient.delete_integration(integration_id, label)
+
+        self.app.push_screen(ConfirmDeleteScreen(label), confirmed)
+
+    def action_cycle_period(self) -> None:
+        self.grafient.cycle_period()
+
+    @on(PeriodSelector.Clicked)
+    def _period_clicked(self) -> None:
+        self.grafient.cycle_period()
+
+    def period_changed(self) -> None:
+        if self.loaded:
+            self.reload()

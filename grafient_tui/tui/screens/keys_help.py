@@ -1,0 +1,38 @@
+"""`?`: every key of the screen underneath, as the user's keymap has them."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+class KeysHelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="close_help")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        """rows: (keys, what it does, binding id)."""
+        super().__init__(id="keys-help")
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide") as dialog:
+            dialog.border_title = "Keys"
+            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="keys-table")
+            table.add_columns("Key", "Does", "Binding id")
+            for keys, description, binding_id in self.rows:
+                table.add_row(keys, description, binding_id)
+            yield table
+            yield Static(
+                Content.from_markup(
+                    "Remap any key in the [b]\\[keymap][/b] table of config.toml, e.g. [b]force_sync = \"s\"[/b]. "
+                    "Press [b]escape[/b] to close."
+                ),
+                classes="dialog-text",
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

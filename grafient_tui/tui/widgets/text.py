@@ -1,0 +1,90 @@
+"""Plain-text formatting shared by the screens. No Textual here: easy to test, cheap to import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents (kept here so importing this stays light)
+
+
+def money(micro: int) -> str:
+    """Dollars with cents and thousands separators, from micro-cents (display only)."""
+    from decimal import Decimal
+
+    return f"${Decimal(micro).scaleb(-8):,.2f}"
+
+
+def dollars(micro: int) -> float:
+    """A float for sparklines (shape only; never summed)."""
+    return micro / MICRO_PER_USD
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def plural(value: int, word: str) -> str:
+    return f"{value:,} {word}" if value == 1 else f"{value:,} {word}s"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """'just now', '5 min ago', '3 h ago', '4 days ago'."""
+    if moment is None:
+        return "never"
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{hours // 24} days ago"
+
+
+def change(pct: float | None) -> str:
+    """The change against the previous period. The arrow carries the meaning, not colour."""
+    if pct is None:
+        return "– no earlier data"
+    if abs(pct) < 0.05:
+        return "= 0.0%"
+    arrow = "▲" if pct > 0 else "▼"
+    return f"{arrow} {abs(pct):,.1f}%"
+
+
+def change_class(pct: float | None) -> str:
+    if pct is None or abs(pct) < 0.05:
+        return "-flat"
+    return "-up" if pct > 0 else "-down"
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}%" if whole else "–"
+
+
+def tokens(value: int) -> str:
+    """1,234 / 12.3k / 4.5M / 1.2B: short enough for a table column."""
+    if value < 10_000:
+        return f"{value:,}"
+    for unit, size in (("B", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
+        if value >= size:
+            return f"{value / size:,.1f}{unit}"
+    return str(value)  # pragma: no cover
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a label."""
+    import re
+
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return cleaned or "integration"
+
+
+def sentence(text: str) -> str:
+    """An error sentence as the UI shows it: capital first letter, a full stop at the end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."

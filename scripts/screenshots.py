@@ -1,0 +1,125 @@
+"""Write screenshots/*.svg from demo mode, at a fixed size and a frozen clock.
+
+    uv run python scripts/screenshots.py [--out screenshots] [--size 110x32]
+
+The app runs headless on the demo's two simulated teams (the real client and
+sync engine; no network). A gate in front of the demo transport holds requests
+so the backfill and the key check can be pictured while they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grafient_tui.demo import build_demo  # noqa: E402
+from grafient_tui.tui.app import GrafientApp  # noqa: E402
+from grafient_tui.tui.screens.add import AddIntegrationScreen  # noqa: E402
+
+NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
+
+
+class Gate(httpx.AsyncBaseTransport):
+    """Lets `allow` usage-event requests through, then holds them until released."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.allow: int | None = None  # None: everything passes
+        self.hold_members = False
+        self.opened = asyncio.Event()
+
+    def hold_after(self, allow: int, *, members_too: bool = False) -> None:
+        self.allow, self.hold_members, self.opened = allow, members_too, asyncio.Event()
+
+    def release(self) -> None:
+        self.allow = None
+        self.opened.set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        held = request.url.path.endswith("filtered-usage-events") or self.hold_members
+        if self.allow is not None and held:
+            if self.allow > 0:
+                self.allow -= 1
+            else:
+                await self.opened.wait()
+        return await self.inner.handle_async_request(request)
+
+
+async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
+    env = build_demo(now=NOW, latency=0)
+    gate = Gate(env.transport)
+    gate.hold_after(9)  # part of the backfill, then hold: the cards show their progress
+    app = GrafientApp(env.settings, transport=gate, now=lambda: NOW, demo_teams=env.teams)
+    written: list[Path] = []
+
+    def save(name: str) -> None:
+        svg = re.sub(r"terminal-\d+", "terminal", app.export_screenshot(title="Grafient"))
+        path = out / f"{name}.svg"
+        path.write_text(svg, encoding="utf-8")
+        written.append(path)
+
+    async def until(condition, pilot) -> None:  # noqa: ANN001
+        for _ in range(400):
+            await pilot.pause(0.01)
+            if condition():
+                return
+        raise RuntimeError(f"the app did not reach the expected state: {app.syncs} {app.progress} {gate.allow}")
+
+    try:
+        async with app.run_test(size=size) as pilot:
+            await until(lambda: len(app.progress) == 2 and gate.allow == 0, pilot)
+            await pilot.pause(0.1)
+            save("home-syncing")
+            gate.release()
+            await until(lambda: not app.syncs, pilot)
+            await pilot.pause(0.1)
+            save("home")
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            save("detail")
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            await pilot.press(*"Acme Platform", "tab")
+            app.screen.query_one("#key").value = "key_" + "0" * 60 + "9f3e"  # type: ignore[attr-defined]
+            await pilot.pause()
+            save("add")
+            gate.hold_after(0, members_too=True)
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            save("add-checking")
+            gate.release()
+            await until(lambda: isinstance(app.screen, AddIntegrationScreen) and not app.screen.checking, pilot)
+            await pilot.pause(0.1)
+            save("add-error")
+    finally:
+        env.cleanup()
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--size", default="110x32", help="COLUMNSxROWS")
+    args = parser.parse_args()
+    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(shoot(args.out, (columns, rows))):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

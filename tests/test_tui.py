@@ -1,0 +1,615 @@
+"""The terminal app, driven with Textual's pilot against a simulated Cursor team.
+
+HTTP is faked at the transport (httpx.MockTransport over FakeCursorTeam); the
+real client and sync engine run. The clock is frozen through the App's `now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import stat
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Input, Sparkline, Static
+
+from grafient_tui.config import Settings
+from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.secret import Secret
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import add_integration, list_integrations
+from grafient_tui.store.models import SyncRun
+from grafient_tui.store.queries import daily_costs, model_breakdown
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.engine import backfill_integration
+from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.screens.add import AddIntegrationScreen
+from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
+from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.screens.keys_help import KeysHelpScreen
+from grafient_tui.tui.widgets.card import IntegrationCard
+from grafient_tui.tui.widgets.welcome import WelcomePanel
+from tests.conftest import GOOD_KEY
+from tests.helpers import all_bytes_under
+
+NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
+MODELS = ["claude-4.5-sonnet", "gpt-5", "default", "gemini-2.5-pro"]
+MEMBERS = ["alex@acme.dev", "sam@acme.dev", "kim@acme.dev"]
+SIZE = (120, 40)
+
+
+def make_team(key: str = GOOD_KEY, *, days: int = 40, enterprise: bool = True, seed: int = 3) -> FakeCursorTeam:
+    events = make_events(seed=seed, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=6,
+                         members=MEMBERS, models=MODELS)
+    cutoff = int(NOW.timestamp() * 1000)
+    return FakeCursorTeam(api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff],
+                          enterprise=enterprise)
+
+
+def make_app(transport: httpx.AsyncBaseTransport, **kw) -> GrafientApp:  # noqa: ANN003
+    return GrafientApp(Settings.from_env(), transport=transport, now=lambda: NOW, **kw)
+
+
+async def settle(app: GrafientApp, pilot) -> None:  # noqa: ANN001
+    """Wait until no worker runs and every message they caused has been handled."""
+    for _ in range(20):
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+        await app.workers.wait_for_complete()
+    raise AssertionError("workers did not settle")
+
+
+async def seeded(team: FakeCursorTeam, label: str = "Acme") -> int:
+    """An integration stored and backfilled before the app opens (as the CLI would have done)."""
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    row = add_integration(db, vault, label=label, provider="cursor", api_key=Secret(team.api_key), team_members=3)
+    result = await backfill_integration(db, vault, settings, row.id, transport=httpx.MockTransport(team.handler),
+                                        now=NOW)
+    assert result.outcome == "success", result
+    db.dispose()
+    return int(row.id)
+
+
+def sync_runs(app: GrafientApp, integration_id: int) -> list[SyncRun]:
+    from sqlmodel import select
+
+    with app.db.session() as session:
+        return list(session.exec(select(SyncRun).where(SyncRun.integration_id == integration_id)))
+
+
+async def fill_add_form(pilot, label: str, key: str) -> None:  # noqa: ANN001
+    await pilot.press("a")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, AddIntegrationScreen)
+    assert screen.focused is screen.query_one("#label", Input)  # the label is focused first
+    await pilot.press(*label)
+    await pilot.press("tab")
+    assert screen.focused is screen.query_one("#key", Input)
+    screen.query_one("#key", Input).value = key  # as if pasted
+    await pilot.press("enter")
+
+
+# --------------------------------------------------------------------------- add
+
+
+async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.screen.query(WelcomePanel)  # the empty state explains how to get a key
+        await fill_add_form(pilot, "Acme Engineering", GOOD_KEY)
+        await settle(app, pilot)
+        assert not isinstance(app.screen, AddIntegrationScreen)
+        [integration] = list_integrations(app.db)
+        card = app.screen.query_one(f"#card-{integration.id}", IntegrationCard)
+        assert card.view.label == "Acme Engineering"
+        assert card.view.key_hint == "key_…c3d4"
+        assert card.view.state == "ok" and card.view.status.startswith("✓ synced")
+        data = card.query_one(Sparkline).data
+        assert data and len(data) == 30 and max(data) > 0
+        assert [r.trigger for r in sync_runs(app, integration.id)] == ["backfill"]
+        assert team.event_requests > 0
+        assert not app.screen.query(WelcomePanel)
+        assert GOOD_KEY not in app.export_screenshot()
+    assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
+    assert GOOD_KEY[4:].encode() not in all_bytes_under(grafient_home)
+
+
+async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -> None:  # noqa: ANN001
+    team = make_team(days=40)
+    gate = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("filtered-usage-events"):
+            await gate.wait()
+        return team.handler(request)
+
+    app = make_app(httpx.MockTransport(slow))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Acme", GOOD_KEY)
+        for _ in range(10):
+            await pilot.pause()
+            if app.syncs:
+                break
+        card = app.screen.query_one(IntegrationCard)
+        assert card.view.state == "syncing"
+        assert card.query_one(".refresh-icon").has_class("-disabled")
+        gate.set()
+        await settle(app, pilot)
+        assert card.view.state == "ok"
+        assert max(card.query_one(Sparkline).data or [0]) > 0
+
+
+@pytest.mark.parametrize(
+    ("team_key", "enterprise", "expected"),
+    [("key_" + "f" * 64, True, "HTTP 401"), (GOOD_KEY, False, "Enterprise access required")],
+    ids=["rejected-key", "not-enterprise"],
+)
+async def test_a_refused_key_shows_its_sentence_and_stores_nothing(grafient_home, team_key, enterprise,
+                                                                   expected) -> None:  # noqa: ANN001
+    team = make_team(team_key, enterprise=enterprise)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Acme", GOOD_KEY)
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AddIntegrationScreen)  # the form stays
+        error = str(screen.query_one("#key-error", Static).render())
+        assert expected in error
+        assert error[0].isupper()
+        assert screen.query_one("#label", Input).value == "Acme"  # kept
+        assert screen.query_one("#key", Input).value == ""  # cleared after submit
+        assert not screen.checking
+        assert list_integrations(app.db) == []
+        assert GOOD_KEY not in app.export_screenshot()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, AddIntegrationScreen)
+    assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
+
+
+async def test_unreachable_api_keeps_the_form(grafient_home) -> None:  # noqa: ANN001
+    def offline(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("name resolution failed", request=request)
+
+    app = make_app(httpx.MockTransport(offline))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Acme", GOOD_KEY)
+        await settle(app, pilot)
+        assert isinstance(app.screen, AddIntegrationScreen)
+        assert "reach the Cursor API" in str(app.screen.query_one("#key-error", Static).render())
+        assert list_integrations(app.db) == []
+
+
+async def test_checking_state_is_visible_while_the_key_is_validated(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    gate = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return team.handler(request)
+
+    app = make_app(httpx.MockTransport(slow))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Acme", GOOD_KEY)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AddIntegrationScreen)
+        assert "Checking the key with Cursor..." in str(screen.query_one("#checking", Static).render())
+        assert screen.query_one("#key", Input).value == ""
+        gate.set()
+        await settle(app, pilot)
+        assert len(list_integrations(app.db)) == 1
+
+
+# --------------------------------------------------------------------------- sync
+
+
+async def test_force_sync_by_key(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    served = team.event_requests
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill"]  # not due: no daily sync
+        await pilot.press("r")
+        await settle(app, pilot)
+        runs = sync_runs(app, integration_id)
+        assert [r.trigger for r in runs] == ["backfill", "force"]
+        assert runs[-1].outcome == "success"
+        assert team.event_requests > served
+
+
+async def test_force_sync_by_clicking_the_refresh_icon(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    served = team.event_requests
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert await pilot.click(f"#card-{integration_id} .refresh-icon")
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
+        assert team.event_requests > served
+
+
+async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    gate = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return team.handler(request)
+
+    app = make_app(httpx.MockTransport(slow))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.is_syncing(integration_id)
+        screen = app.screen
+        assert screen.check_action("force_sync", ()) is None
+        assert app.active_bindings["r"].enabled is False  # greyed in the Footer
+        assert screen.query_one(IntegrationCard).view.state == "syncing"
+        await pilot.press("r")
+        await pilot.press("R")
+        await pilot.click(f"#card-{integration_id} .refresh-icon")
+        await pilot.pause()
+        assert len([w for w in app.workers if w.group == "sync"]) == 1
+        gate.set()
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
+        assert app.active_bindings["r"].enabled is True
+
+
+async def test_a_sync_failure_shows_on_the_card_without_a_crash(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"})
+
+    app = make_app(httpx.MockTransport(broken))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.is_running
+        card = app.screen.query_one(IntegrationCard)
+        assert card.view.state == "error"
+        assert card.has_class("-error")
+        error = str(card.query_one(".card-error", Static).render())
+        assert "HTTP 500" in error
+        assert card.view.status.startswith("✗ sync failed")
+        assert any("HTTP 500" in n.message for n in app._notifications)  # noqa: SLF001
+        assert sync_runs(app, integration_id)[-1].outcome == "failed"
+        # The data synced before stays on screen.
+        assert card.view.total_micro > 0
+
+
+async def test_a_revoked_key_fails_the_sync_with_the_401_sentence(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    team.api_key = "key_" + "0" * 64  # revoked in Cursor: our stored key is now refused
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        assert card.view.state == "error"
+        assert "HTTP 401" in (card.view.error or "")
+        assert GOOD_KEY not in app.export_screenshot()
+
+
+async def test_a_killed_sync_shows_as_interrupted_not_syncing(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    db = Database(Settings.from_env())
+    with db.session(write=True) as session:  # a process died mid-sync: its run is still marked running
+        session.add(SyncRun(integration_id=integration_id, trigger="force", started_at=NOW, outcome="running"))
+    db.dispose()
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        assert card.view.state == "error"
+        assert card.view.status.startswith("✗ sync interrupted")
+        assert app.screen.check_action("force_sync", ()) is True  # nothing runs: r works
+
+
+async def test_daily_sync_runs_on_start_when_due(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    later = NOW + timedelta(days=1)  # a new day has ended since the backfill: the daily sync is due
+    app = GrafientApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: later)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "daily"]
+        assert app._next_daily == datetime(2025, 6, 20, 6, tzinfo=UTC)  # noqa: SLF001  (armed for the next 06:00)
+
+
+async def test_the_daily_timer_runs_due_syncs_at_six_utc_and_re_arms(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    clock = {"now": datetime(2025, 6, 18, 23, 0, tzinfo=UTC)}  # synced this morning: nothing due yet
+    app = GrafientApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: clock["now"])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill"]
+        assert app._next_daily == datetime(2025, 6, 19, 6, tzinfo=UTC)  # noqa: SLF001
+        app._daily_tick()  # noqa: SLF001  (an early wake-up: not yet 06:00)
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill"]
+        clock["now"] = datetime(2025, 6, 19, 6, 1, tzinfo=UTC)
+        app._daily_tick()  # noqa: SLF001  (the timer fires after 06:00)
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "daily"]
+        assert app._next_daily == datetime(2025, 6, 20, 6, tzinfo=UTC)  # noqa: SLF001
+
+
+# --------------------------------------------------------------------------- detail
+
+
+async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CostDetailScreen)
+        table = screen.query_one("#models", DataTable)
+        since = NOW.date() - timedelta(days=29)
+        expected = model_breakdown(app.db, integration_id, since, NOW.date())
+        assert expected
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [r.model for r in expected]
+        from grafient_tui.store.queries import format_usd
+
+        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [format_usd(r.cost_micro)
+                                                                             for r in expected]
+        daily = screen.query_one("#daily", DataTable)
+        assert daily.row_count == 30
+        assert screen.query_one("#members", DataTable).row_count == len(MEMBERS)
+        await pilot.press("s")  # sort by requests
+        by_requests = sorted(expected, key=lambda r: r.requests, reverse=True)
+        assert [str(table.get_row_at(i)[3]) for i in range(table.row_count)] == [f"{r.requests:,}" for r in by_requests]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CostDetailScreen)
+
+
+async def test_detail_marks_days_never_synced(grafient_home) -> None:  # noqa: ANN001
+    team = make_team(days=40)
+    integration_id = await seeded(team)  # the free plan backfills 30 days; a 90-day view reaches before them
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")  # 30 -> 90 days
+        await pilot.press("enter")
+        await pilot.pause()
+        daily = app.screen.query_one("#daily", DataTable)
+        assert daily.row_count == 90
+        rows = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=89), NOW.date())
+        never = [r for r in rows if not r.synced]
+        assert never
+        assert daily.get_row(never[0].day.isoformat())[-1] == "never synced"
+
+
+async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        # New usage arrives in Cursor for today; a forced sync brings it into the detail.
+        team.events.extend(make_events(seed=99, start=NOW.date(), days=1, per_day=50, members=MEMBERS,
+                                       models=["o3-new-model"]))
+        team.events[:] = [e for e in team.events if int(e["timestamp"]) <= int(NOW.timestamp() * 1000)]
+        team.invalidate()
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CostDetailScreen)
+        table = app.screen.query_one("#models", DataTable)
+        assert "o3-new-model" in [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
+
+
+async def test_export_csv_writes_the_period_privately(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter", "e")
+        await pilot.pause()
+        [path] = list((grafient_home / "exports").glob("*.csv"))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert any(str(path) in n.message for n in app._notifications)  # noqa: SLF001
+        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        stored = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=29), NOW.date())
+        assert [r["date"] for r in rows] == [d.day.isoformat() for d in stored]
+        from grafient_tui.store.queries import usd
+
+        assert [r["cost_usd"] for r in rows] == [format(usd(d.cost_micro), "f") for d in stored]
+        assert [int(r["requests"]) for r in rows] == [d.requests for d in stored]
+
+
+# --------------------------------------------------------------------------- home keys
+
+
+async def test_period_cycles_and_is_remembered(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        assert len(card.query_one(Sparkline).data or []) == 30
+        await pilot.press("p")
+        assert app.period == 90
+        assert len(card.query_one(Sparkline).data or []) == 90
+        await pilot.press("p")
+        assert app.period == 7
+        assert card.view.period_days == 7
+    assert Settings.from_env().period() == 7
+    assert "period = 7" in (grafient_home / "config.toml").read_text()
+    app = make_app(httpx.MockTransport(team.handler))
+    assert app.period == 7
+
+
+async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert [i.id for i in list_integrations(app.db)] == [integration_id]
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert list_integrations(app.db) == []
+        assert daily_costs(app.db, integration_id, NOW.date() - timedelta(days=5), NOW.date())[0].synced is False
+        assert not app.screen.query(IntegrationCard)
+        assert app.screen.query(WelcomePanel)
+
+
+async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    (grafient_home / "config.toml").write_text('[keymap]\nforce_sync = "s"\nperiod = "ctrl+t"\n')
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")  # no longer bound
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill"]
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
+        await pilot.press("ctrl+t")
+        assert app.period == 90
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysHelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = {table.get_row_at(i)[2]: table.get_row_at(i)[0] for i in range(table.row_count)}
+        assert rows["force_sync"] == "s"
+        assert "add" in rows and "quit" in rows
+
+
+async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    first = await seeded(team, "Acme")
+    second = await seeded(team, "Acme Two")
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.focused.id == f"card-{first}"
+        await pilot.press("j")
+        assert app.focused.id == f"card-{second}"
+        await pilot.press("k")
+        assert app.focused.id == f"card-{first}"
+        await pilot.press("down")
+        assert app.focused.id == f"card-{second}"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CostDetailScreen) and app.screen.integration_id == second
+
+
+async def test_a_card_without_usage_says_so(grafient_home) -> None:  # noqa: ANN001
+    team = FakeCursorTeam(api_key=GOOD_KEY, events=[])
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        assert card.has_class("-no-usage")
+        text = str(card.query_one(".card-empty", Static).render())
+        assert "No usage in the last 30 days" in text and "r" in text
+
+
+# --------------------------------------------------------------------------- crash
+
+
+class _Boom(GrafientApp):
+    BINDINGS = [("b", "boom", "Boom")]
+
+    def action_boom(self) -> None:
+        api_key = Secret(GOOD_KEY).reveal()  # a key in a local variable, and in the message
+        raise RuntimeError(f"boom with {api_key}")
+
+
+async def test_the_crash_report_has_no_locals_and_no_key(grafient_home) -> None:  # noqa: ANN001
+    app = _Boom(Settings.from_env(), transport=httpx.MockTransport(make_team().handler), now=lambda: NOW)
+    out = io.StringIO()
+    app.error_console = Console(file=out, width=200, color_system=None)
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("b")
+            await pilot.pause()
+    report = out.getvalue()
+    assert "RuntimeError" in report and "boom with [redacted]" in report
+    assert GOOD_KEY not in report
+    assert "locals" not in report.lower()
+
+
+# --------------------------------------------------------------------------- demo
+
+
+async def test_demo_mode_adds_and_backfills_two_teams_in_a_throwaway_home(grafient_home) -> None:  # noqa: ANN001
+    from grafient_tui.demo import build_demo
+
+    env = build_demo(now=NOW, latency=0)
+    try:
+        assert env.home != grafient_home and not env.home.is_relative_to(grafient_home)
+        app = GrafientApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            cards = list(app.screen.query(IntegrationCard))
+            assert [c.view.label for c in cards] == ["Acme Engineering", "Acme Data"]
+            assert all(c.view.state == "ok" and c.view.total_micro > 0 for c in cards)
+            assert env.settings.plan() == "pro"
+            assert len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364),
+                                   NOW.date())) == 365
+    finally:
+        env.cleanup()
+    assert not env.home.exists()
+    assert not grafient_home.exists()  # the user's own home was never touched
+
+
+def test_demo_module_does_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, grafient_tui.demo; assert not [m for m in sys.modules if m.startswith('textual')]"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
