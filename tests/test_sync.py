@@ -126,10 +126,11 @@ def test_a_year_of_a_quiet_team_takes_thirteen_windows(store) -> None:  # noqa: 
     iid = add(store)
     windows = plan_windows(days_to_fetch(db, settings, iid, "backfill", NOW))
     assert len(windows) == 13
-    assert windows[0][0] == TODAY - timedelta(days=365) and windows[-1][1] == TODAY
+    assert windows[0] == (TODAY - timedelta(days=29), TODAY)  # the recent month arrives first
+    assert windows[-1][0] == TODAY - timedelta(days=365)
     assert all((last - first).days < 30 for first, last in windows)
-    # contiguous, non-overlapping
-    assert all(b[0] == a[1] + timedelta(days=1) for a, b in zip(windows, windows[1:]))
+    # contiguous, non-overlapping, newest first
+    assert all(b[1] == a[0] - timedelta(days=1) for a, b in zip(windows, windows[1:]))
 
 
 async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa: ANN001
@@ -255,20 +256,22 @@ async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(stor
     assert "HTTP 500" in result.error and "An unexpected error occurred" in result.error
     assert result.days_written == 4 * 30
     rows = daily_costs(db, iid, TODAY - timedelta(days=365), TODAY)
-    assert [r.synced for r in rows] == [True] * 120 + [False] * 246
+    assert [r.synced for r in rows] == [False] * 246 + [True] * 120  # the newest four windows
     kept = snapshot(db, iid)
     with db.session() as session:
         run = session.exec(select(SyncRun).where(SyncRun.integration_id == iid)).one()
     assert run.outcome == "failed" and run.days_written == 120 and run.error == result.error
-    # the next run resumes at the first window not written: 9 windows, one request each
+    # the next run fetches only what is missing: 9 windows for the 246 older days, plus today
+    # again (it was written in the first window, and a day in progress is never complete)
     requests_before = team.event_requests
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=team.handler)
         result = await run_sync(db, vault, settings, iid, "backfill", now=NOW)
     assert result.outcome == "success"
-    assert team.event_requests - requests_before == 9
+    assert team.event_requests - requests_before == 10
     final = snapshot(db, iid)
-    assert [d for d in final[0] if d[0] < TODAY - timedelta(days=245)] == kept[0]
+    assert [d for d in final[0] if d[0] > TODAY - timedelta(days=120) and d[0] < TODAY] == [
+        d for d in kept[0] if d[0] < TODAY]  # the days already written were not touched
     expected = expected_by_day(events)
     for row in daily_costs(db, iid, TODAY - timedelta(days=365), TODAY):
         assert stored_cents(row.cost_micro) == expected.get(row.day, (Decimal(0), 0))[0]

@@ -3,11 +3,12 @@
 The CLI, the TUI and the tests all call these. A sync:
   1. takes the integration's cross-process lock (or reports it is busy),
   2. works out which UTC days need fetching and groups them into windows of at
-     most 30 days (13 requests for a quiet year, not 365),
+     most 30 days, newest first (13 requests for a quiet year, not 365),
   3. for each window, streams the usage events, aggregates them per day, model
      and member, and replaces that window's stored days in ONE transaction.
 A sync that fails or is killed therefore leaves every day either as it was or
-fully new, and the next run starts from the first window not yet written.
+fully new, and the next run starts from the first window not yet written
+(what is missing is read from the store, so no resume point needs keeping).
 """
 
 from __future__ import annotations
@@ -104,14 +105,15 @@ def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger
 
 
 def plan_windows(days: list[date]) -> list[tuple[date, date]]:
-    """Contiguous runs of days, each cut into windows of at most 30 days."""
+    """Contiguous runs of days, each cut into windows of at most 30 days, newest first:
+    the recent weeks people look at arrive first, and a short window, if any, is the oldest."""
     windows: list[tuple[date, date]] = []
-    for run_start, run_end in _runs(days):
-        cursor = run_start
-        while cursor <= run_end:
-            end = min(run_end, cursor + timedelta(days=MAX_WINDOW_DAYS - 1))
-            windows.append((cursor, end))
-            cursor = end + timedelta(days=1)
+    for run_start, run_end in reversed(_runs(days)):
+        cursor = run_end
+        while cursor >= run_start:
+            first = max(run_start, cursor - timedelta(days=MAX_WINDOW_DAYS - 1))
+            windows.append((first, cursor))
+            cursor = first - timedelta(days=1)
     return windows
 
 
