@@ -36,7 +36,13 @@ class _Parser(argparse.ArgumentParser):
         message = re.sub(r"[A-Za-z0-9_\-+/=.]{24,}", "[hidden]", message)
         if "unrecognized arguments" in message and "[hidden]" in message:
             message += "; API keys are read from standard input, never from the command line"
-        self.exit(2, f"grafient: {message} (see `{self.prog} --help`).\n")
+        self.exit(2, f"grafient: {one_line(message)} (see `{self.prog} --help`).\n")
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks, control characters and lone surrogates escaped as repr() does:
+    an error stays one line, and nothing echoed from argv or a server drives the terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code if isinstance(exc.code, int) else 2
         return _dispatch(args)
     except GrafientError as exc:
-        print(f"grafient: {exc.sentence}", file=sys.stderr)
+        print(f"grafient: {one_line(exc.sentence)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("grafient: interrupted; nothing half-written was kept.", file=sys.stderr)
@@ -159,7 +165,8 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     env = build_demo()
     try:
         app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams)
-        app.run()
+        with env.stop_on_signals(app.exit):
+            app.run()
     finally:
         env.cleanup()
     return app.return_code or 0
@@ -248,7 +255,8 @@ def _progress_printer():  # noqa: ANN202
 def _print_sync_line(result) -> None:  # noqa: ANN001
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
-    detail = {"success": "ok", "skipped": f"skipped: {result.error}", "failed": f"failed: {result.error}"}[result.outcome]
+    error = one_line(result.error or "")
+    detail = {"success": "ok", "skipped": f"skipped: {error}", "failed": f"failed: {error}"}[result.outcome]
     requests = f"{result.requests} request{'s' if result.requests != 1 else ''}"
     retries = f" ({result.rate_limited} rate-limited, {result.retries} retries)" if result.retries else ""
     print(f"{result.label}: {result.days_written} days written, {requests}{retries}, {detail}")
@@ -259,7 +267,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from grafient_tui.sync.engine import run_sync
 
     db, vault = _open(settings)
-    targets = [find_integration(db, args.ref)] if args.ref else list_integrations(db)
+    targets = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
     if not targets:
         print("No integrations yet. Add one with: grafient add cursor --label NAME")
         return 0
@@ -280,11 +288,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from grafient_tui.store.integrations import find_integration, list_integrations
 
     today = now_utc().date()
-    if args.until and not args.since:
+    # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
+    if args.until is not None and args.since is None:
         raise ConfigError("--until goes with --since.")
-    if args.since:
+    if args.since is not None:
         since = _parse_day(args.since, "--since")
-        until = _parse_day(args.until, "--until") if args.until else today
+        until = _parse_day(args.until, "--until") if args.until is not None else today
     else:
         days = 30 if args.days is None else args.days
         if not 1 <= days <= 3660:
@@ -297,7 +306,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
     db, _ = _open(settings)
-    integrations = [find_integration(db, args.ref)] if args.ref else list_integrations(db)
+    integrations = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
     report = build_report(db, integrations, ReportRange(since, until), args.by)
     if args.format == "json":
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=False))

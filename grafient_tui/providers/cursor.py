@@ -116,8 +116,8 @@ def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatErro
     return EventFormatError(f"usage event field {field_name} is not {what} (got {_describe(value)})")
 
 
-def _decimal(value: Any, field_name: str) -> Decimal:
-    """The exact decimal a JSON value was written as; finite and below 1e12 in size."""
+def _decimal(value: Any, field_name: str, limit: Decimal = _LIMIT_D) -> Decimal:
+    """The exact decimal a JSON value was written as; finite and at most `limit` (1e12) in size."""
     t = type(value)
     if t is bool:
         raise _bad(field_name, value)
@@ -137,7 +137,7 @@ def _decimal(value: Any, field_name: str) -> Decimal:
         raise _bad(field_name, value)
     if d is None or not d.is_finite():
         raise _bad(field_name, value, "a finite number")
-    if abs(d) > _LIMIT_D:
+    if abs(d) > limit:
         raise _bad(field_name, value, "a number of a plausible size")
     return d
 
@@ -220,6 +220,8 @@ def event_cost_micro(raw: dict) -> int:
 
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _MAX_TIMESTAMP_MS = (datetime.date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * DAY_MS - 1
+# Epoch milliseconds are beyond the 1e12 that bounds money and counts (today is ~1.8e12).
+_TIMESTAMP_LIMIT_D = Decimal(_MAX_TIMESTAMP_MS)
 _day_cache: dict[int, datetime.date] = {}
 
 
@@ -264,21 +266,21 @@ def _timestamp(value: Any) -> int:
         try:
             ts = int(value)
         except ValueError:
-            ts = _integral(value, "timestamp")
+            ts = _integral(value, "timestamp", _TIMESTAMP_LIMIT_D)
     elif type(value) is int:
         ts = value
     elif value is None:
         raise EventFormatError("usage event field timestamp is missing")
     else:
-        ts = _integral(value, "timestamp")
+        ts = _integral(value, "timestamp", _TIMESTAMP_LIMIT_D)
     if not 0 <= ts <= _MAX_TIMESTAMP_MS:
         raise EventFormatError("usage event field timestamp is not a plausible epoch-milliseconds value")
     return ts
 
 
-def _integral(value: Any, field_name: str) -> int:
+def _integral(value: Any, field_name: str, limit: Decimal = _LIMIT_D) -> int:
     """A whole number from an int, an integral float or a numeric string."""
-    d = _decimal(value, field_name)
+    d = _decimal(value, field_name, limit)
     if d != d.to_integral_value(context=_CTX):
         raise _bad(field_name, value, "a whole number")
     return int(d)
@@ -286,7 +288,7 @@ def _integral(value: Any, field_name: str) -> int:
 
 def _tokens(usage: dict, name: str) -> int:
     value = usage.get(name)
-    if type(value) is int:
+    if type(value) is int and -_LIMIT <= value <= _LIMIT:
         return value
     if value is None:
         return 0
@@ -344,19 +346,20 @@ def parse_event(raw: dict) -> UsageEvent:
     if usage is None:
         tokens_in = tokens_out = cache_write = cache_read = 0
     elif type(usage) is dict:
-        # Inlined int checks: this is the hot loop of every sync.
+        # Inlined int checks: this is the hot loop of every sync. A count beyond 1e12 is
+        # no real count, and would not fit the store once summed.
         uget = usage.get
         tokens_in = uget("inputTokens", 0)
-        if type(tokens_in) is not int:
+        if type(tokens_in) is not int or not -_LIMIT <= tokens_in <= _LIMIT:
             tokens_in = _tokens(usage, "inputTokens")
         tokens_out = uget("outputTokens", 0)
-        if type(tokens_out) is not int:
+        if type(tokens_out) is not int or not -_LIMIT <= tokens_out <= _LIMIT:
             tokens_out = _tokens(usage, "outputTokens")
         cache_write = uget("cacheWriteTokens", 0)
-        if type(cache_write) is not int:
+        if type(cache_write) is not int or not -_LIMIT <= cache_write <= _LIMIT:
             cache_write = _tokens(usage, "cacheWriteTokens")
         cache_read = uget("cacheReadTokens", 0)
-        if type(cache_read) is not int:
+        if type(cache_read) is not int or not -_LIMIT <= cache_read <= _LIMIT:
             cache_read = _tokens(usage, "cacheReadTokens")
     else:
         raise _bad("tokenUsage", usage, "an object")
@@ -465,6 +468,17 @@ _DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
 
 def _transport_reason(exc: httpx.TransportError) -> str:
     """A short, fixed description of a connection failure (never the exception text itself)."""
+    # The async stack wraps the OS error ("All connection attempts failed"), so look down
+    # the chain for the error that says what happened.
+    cause: BaseException | None = exc
+    for _ in range(8):
+        cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"

@@ -16,6 +16,7 @@ from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost
 from grafient_tui.store.vault import SCHEME, Vault
 
 MAX_LABEL = 64
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 def clean_label(label: str) -> str:
@@ -64,8 +65,15 @@ def list_integrations(db: Database) -> list[Integration]:
 def find_integration(db: Database, ref: str | int) -> Integration:
     """By id (digits) or by label (exact, then case-insensitive)."""
     text = str(ref).strip()
+    not_found = NotFound(f"no integration with id or label {text!r} (see `grafient list`).")
+    if not text.isascii() or not text.isdigit():
+        try:  # argv can carry bytes that are not UTF-8 (lone surrogates); no label is made of them
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise not_found from None
     with db.session() as session:
-        if text.isdigit():
+        # An id is ASCII digits within SQLite's integer range ("²" is a digit to Python, not an id).
+        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
             row = session.get(Integration, int(text))
             if row is not None:
                 return row
@@ -73,7 +81,7 @@ def find_integration(db: Database, ref: str | int) -> Integration:
         if row is None:
             row = session.exec(select(Integration).where(func.lower(Integration.label) == text.lower())).first()
         if row is None:
-            raise NotFound(f"no integration with id or label {text!r} (see `grafient list`).")
+            raise not_found
         return row
 
 

@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError
-from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, CursorClient, UsageEvent, day_bounds_ms
+from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, BadResponse, CursorClient, UsageEvent, day_bounds_ms
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
@@ -240,6 +240,7 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
         {"integration_id": integration_id, "day": day, "email": email, "cost_micro": u[0], "requests": u[1]}
         for (day, email), u in totals.members.items() if first <= day <= last
     ]
+    _check_storable(first, last, day_rows, model_rows, member_rows)
     with db.session(write=True) as session:
         # Core statements, not ORM units of work: a busy window is tens of
         # thousands of member rows, and this is one executemany each.
@@ -252,6 +253,22 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
             if rows:
                 connection.execute(insert(table), rows)
     return len(day_rows)
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _check_storable(first: date, last: date, *tables: list[dict]) -> None:
+    """SQLite integers are 64-bit: a sum beyond that is no real bill, and would fail the insert
+    with an OverflowError instead of a sentence."""
+    for rows in tables:
+        for row in rows:
+            for value in row.values():
+                if type(value) is int and not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+                    raise BadResponse(
+                        f"the Cursor API sent usage for {first} .. {last} with totals too large to store; "
+                        "nothing from this window was saved"
+                    )
 
 
 # ---------------------------------------------------------------- running

@@ -1,0 +1,314 @@
+"""A real HTTP server on 127.0.0.1 that serves a FakeCursorTeam, with faults on demand.
+
+The tests point Grafient at it with GRAFIENT_CURSOR_API_URL=http://127.0.0.1:PORT, so the
+whole stack runs for real: httpx, sockets, HTTP/1.1 keep-alive, Content-Length, and
+connections closed in the middle of a body. Nothing of ours is patched.
+
+Faults, all decided by a seeded random.Random:
+  - 5xx and truncated 200 bodies come from a shuffled deck per block of `deck_size`
+    answered requests, so "15% 5xx" means exactly 3 in every 20 (a random draw per request
+    could miss a kind in a short run). The 5xx go round 500, 502, 503, 504; truncations
+    alternate between a short body with a matching Content-Length (the client reads bad
+    JSON) and a full Content-Length with the connection closed mid-body (the client sees
+    a protocol error).
+  - a rolling rate limit: at most `rate_limit` answered requests per `rate_window`
+    seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without.
+  - slow answers: a delay before the first byte or in the middle of the body.
+  - `script`: fault names served first, in order, for tests that must see each kind
+    ("ok" for a clean answer in between, so no request runs out of tries).
+  - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
+  - `delay`: every usage-events answer waits this long (keeps a backfill busy for the
+    SIGKILL test).
+
+The server runs in a daemon thread and is used as a context manager; leaving the block
+shuts it down and closes every open connection. Handler threads also time out idle
+keep-alive connections, so nothing outlives the test.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import math
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+from grafient_tui.providers.cursor_fake import FakeCursorTeam
+
+EVENTS_PATH = "/teams/filtered-usage-events"
+FAULT_NAMES = ("500", "502", "503", "504", "short", "close", "429", "429-seconds", "429-date", "slow", "slow-body")
+
+
+@dataclass
+class FaultPlan:
+    server_error_rate: float = 0.0
+    truncate_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: tuple[float, float] = (0.01, 0.1)
+    rate_limit: int | None = None
+    rate_window: float = 1.0
+    retry_after_rate: float = 0.5  # of the 429s, how many carry Retry-After
+    deck_size: int = 20
+    script: list[str] = field(default_factory=list)
+    outage: tuple[int, int] | None = None
+    delay: float = 0.0
+
+
+class FaultyCursorServer:
+    """`with FaultyCursorServer(team, plan, seed=1) as server: server.url`"""
+
+    def __init__(self, team: FakeCursorTeam, plan: FaultPlan | None = None, *, seed: int = 0) -> None:
+        self.team = team
+        self.plan = plan or FaultPlan()
+        self._rng = random.Random(seed)
+        self._deck_rng = random.Random(seed + 1)
+        self._lock = threading.Lock()  # guards the counters, the RNGs and the team
+        self._deck: list[str | None] = []
+        self._errors_dealt = 0
+        self._truncations_dealt = 0
+        self._script = list(self.plan.script)
+        self._admitted: collections.deque[float] = collections.deque()
+        self.answered = 0  # requests that got past the rate limit
+        self.completed = 0  # answers fully written (faulty or not)
+        self.faults: collections.Counter[str] = collections.Counter()
+        self._connections: set[socket.socket] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FaultyCursorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        owner = self
+
+        class Handler(_Handler):
+            server_owner = owner
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # a client that went away is not news
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-cursor-api", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        assert self._thread is not None
+        self._thread.join(timeout=5)
+        self._server = None
+
+    # ------------------------------------------------------------------ decisions
+
+    def _decide(self) -> _Decision:
+        """What the next request gets: a fault (or None), and the numbers that fault needs."""
+        plan = self.plan
+        now = time.monotonic()
+        with self._lock:
+            low, high = plan.slow_seconds
+            decision = _Decision(None, self._rng.uniform(low, high), 0.0, self._rng.random())
+            if self._script:
+                decision.fault = self._script.pop(0)
+                if not decision.fault.startswith("429"):
+                    self.answered += 1
+                return decision
+            if plan.rate_limit is not None:
+                while self._admitted and now - self._admitted[0] >= plan.rate_window:
+                    self._admitted.popleft()
+                if len(self._admitted) >= plan.rate_limit:
+                    decision.wait = plan.rate_window - (now - self._admitted[0])
+                    roll = self._rng.random()
+                    if roll >= plan.retry_after_rate:
+                        decision.fault = "429"
+                    else:
+                        decision.fault = "429-seconds" if roll < plan.retry_after_rate / 2 else "429-date"
+                    return decision
+                self._admitted.append(now)
+            index = self.answered
+            self.answered += 1
+            if plan.outage is not None and plan.outage[0] <= index < plan.outage[1]:
+                decision.fault = "503"
+                return decision
+            decision.fault = self._draw()
+            if decision.fault is None and self._rng.random() < plan.slow_rate:
+                decision.fault = self._rng.choice(("slow", "slow-body"))
+            return decision
+
+    def _new_deck(self) -> list[str | None]:
+        plan = self.plan
+        size = plan.deck_size
+        deck: list[str | None] = ["5xx"] * round(plan.server_error_rate * size)
+        deck += ["truncate"] * round(plan.truncate_rate * size)
+        deck += [None] * (size - len(deck))
+        self._deck_rng.shuffle(deck)
+        return deck
+
+    def _draw(self) -> str | None:
+        """The next card; flavours go round in turn, so a short run still sees each of them."""
+        if not self._deck:
+            self._deck = self._new_deck()
+        card = self._deck.pop()
+        if card == "5xx":
+            card = ("500", "502", "503", "504")[self._errors_dealt % 4]
+            self._errors_dealt += 1
+        elif card == "truncate":
+            card = ("short", "close")[self._truncations_dealt % 2]
+            self._truncations_dealt += 1
+        return card
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            return self.team.handler(request)
+
+
+@dataclass
+class _Decision:
+    fault: str | None
+    delay: float  # for slow answers
+    wait: float  # for 429: how long until the window has room again
+    cut: float  # for truncation: the fraction of the body sent
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # an idle keep-alive connection ends its thread after this
+    server_owner: FaultyCursorServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server_owner._lock:
+            self.server_owner._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server_owner._lock:
+            self.server_owner._connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve()
+
+    def _serve(self) -> None:
+        owner = self.server_owner
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        decision = owner._decide()
+        fault, delay = decision.fault, decision.delay
+        if fault == "ok":
+            fault = None
+        if fault is not None:
+            with owner._lock:
+                owner.faults[fault] += 1
+        try:
+            if fault is not None and fault.startswith("429"):
+                self._send_429(fault, decision.wait)
+                return
+            if fault in ("500", "502", "503", "504"):
+                self._send_5xx(int(fault))
+                return
+            request = httpx.Request(self.command, f"http://127.0.0.1{self.path}",
+                                    headers=[(k, v) for k, v in self.headers.items()], content=body)
+            response = owner._answer(request)
+            content = response.content
+            if owner.plan.delay and request.url.path == EVENTS_PATH:
+                time.sleep(owner.plan.delay)
+            if fault == "slow":
+                time.sleep(delay)
+            headers = [(k, v) for k, v in response.headers.items()
+                       if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+            if fault == "short" and content:
+                cut = int(len(content) * decision.cut)
+                self._send(response.status_code, headers, content[:cut])
+            elif fault == "close" and content:
+                cut = int(len(content) * decision.cut)
+                self._send_head(response.status_code, headers, len(content))
+                self.wfile.write(content[:cut])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif fault == "slow-body" and len(content) > 1:
+                half = len(content) // 2
+                self._send_head(response.status_code, headers, len(content))
+                self.wfile.write(content[:half])
+                self.wfile.flush()
+                time.sleep(delay)
+                self.wfile.write(content[half:])
+            else:
+                self._send(response.status_code, headers, content)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True  # the client hung up (or was killed)
+            return
+        with owner._lock:
+            owner.completed += 1
+
+    def _send_head(self, status: int, headers: list[tuple[str, str]], length: int) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def _send(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+        self._send_head(status, headers, len(content))
+        self.wfile.write(content)
+
+    def _send_429(self, fault: str, wait: float) -> None:
+        headers = [("Content-Type", "application/json")]
+        if fault == "429-seconds":
+            headers.append(("Retry-After", str(math.ceil(wait))))  # whole seconds, as servers send it
+        elif fault == "429-date":
+            headers.append(("Retry-After", email.utils.formatdate(math.ceil(time.time() + wait), usegmt=True)))
+        self._send(429, headers, b'{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}')
+        self.wfile.flush()
+
+    def _send_5xx(self, status: int) -> None:
+        if status == 500:
+            self._send(500, [("Content-Type", "application/json")],
+                       b'{"error":"Internal Server Error","message":"An unexpected error occurred"}')
+        else:
+            self._send(status, [("Content-Type", "text/html")], f"<html><h1>{status}</h1></html>".encode())
+        self.wfile.flush()
+
+
+def closed_port_url() -> str:
+    """An http URL on a loopback port nothing listens on (connection refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

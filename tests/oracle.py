@@ -1,0 +1,192 @@
+"""What the store must hold for a list of served events, computed independently of the app.
+
+The rules are the documented ones (shared/cursor-admin-api.md), written here with Decimal in
+a wide context: each event's cost kept to the micro-cent (1e-8 USD), half-even, and every sum
+exact. `store_snapshot` reads the tables with plain sqlite3, so it works on a database that a
+killed process left behind and never goes through the code under test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from pathlib import Path
+
+MICRO = Decimal(1_000_000)
+STEP = Decimal("0.000001")
+
+
+def number(value: object) -> Decimal:
+    """The exact decimal a JSON number (or numeric string) was written as."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        return Decimal(value.strip())
+    raise TypeError(f"{type(value).__name__} is not a number")
+
+
+def event_cents(raw: dict) -> Decimal:
+    """chargedCents; else tokenUsage.totalCents x (1 - discountPercentOff/100) + cursorTokenFee,
+    each missing part 0. Like the app, the discount may also sit beside tokenUsage and the fee
+    inside it (older shapes); the documented place wins when both are there."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        if raw.get("chargedCents") is not None:
+            value = number(raw["chargedCents"])
+        else:
+            usage = raw.get("tokenUsage") or {}
+            total = usage.get("totalCents")
+            discount = usage.get("discountPercentOff")
+            if discount is None:
+                discount = raw.get("discountPercentOff")
+            fee = raw.get("cursorTokenFee")
+            if fee is None:
+                fee = usage.get("cursorTokenFee")
+            value = Decimal(0)
+            if total is not None:
+                value = number(total) * (1 - (number(discount) if discount is not None else 0) / Decimal(100))
+            if fee is not None:
+                value += number(fee)
+        return value.quantize(STEP, rounding=ROUND_HALF_EVEN)
+
+
+def micro(cents: Decimal) -> int:
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return int(cents * MICRO)
+
+
+def event_timestamp(raw: dict) -> int:
+    value = raw["timestamp"]
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return int(number(value))
+
+
+def event_day(raw: dict) -> date:
+    return date(1970, 1, 1) + timedelta(days=event_timestamp(raw) // 86_400_000)
+
+
+def _units_micro(raw: dict) -> int:
+    units = raw.get("requestsCosts")
+    if units is None:
+        return 0
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return int(number(units).quantize(STEP, rounding=ROUND_HALF_EVEN) * MICRO)
+
+
+def _tokens(raw: dict) -> tuple[int, int, int, int]:
+    usage = raw.get("tokenUsage") or {}
+    return tuple(int(number(usage.get(k) or 0)) for k in  # type: ignore[return-value]
+                 ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"))
+
+
+def _chargeable(raw: dict) -> bool:
+    flag = raw.get("isChargeable")
+    if isinstance(flag, bool):
+        return flag
+    if flag is None:
+        kind = raw.get("kind") if raw.get("kind") is not None else raw.get("kindLabel")
+        return kind == "Usage-based"
+    return str(flag).strip().lower() in ("true", "1")
+
+
+def expected_snapshot(events: list[dict], *, first: date, last: date, today: date) -> list[list[tuple]]:
+    """[days, models, members] for the days first..last, in the shape of `store_snapshot`.
+
+    Every day of the range has a row (a day without events is stored as zero, synced)."""
+    days: dict[date, list] = {}
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for raw in events:
+        day = event_day(raw)
+        if not first <= day <= last:
+            continue
+        cost = micro(event_cents(raw))
+        tokens = _tokens(raw)
+        d = days.setdefault(day, [0, 0, 0, 0, 0, 0, 0, 0, 0])
+        d[0] += cost
+        d[1 if _chargeable(raw) else 2] += cost
+        d[3] += 1
+        d[4] += _units_micro(raw)
+        for i, t in enumerate(tokens):
+            d[5 + i] += t
+        model = raw.get("model") or "unknown"
+        m = models[(day, model)]
+        m[0] += cost
+        m[1] += 1
+        for i, t in enumerate(tokens):
+            m[2 + i] += t
+        email = raw.get("userEmail") or "unknown"
+        u = members[(day, email)]
+        u[0] += cost
+        u[1] += 1
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        day_rows.append((day, *days.get(day, [0] * 9), day < today))
+    model_rows = sorted((day, model, *m) for (day, model), m in models.items())
+    member_rows = sorted((day, email, *u) for (day, email), u in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]:
+    """[days, models, members] of one integration as stored: every column but ids and synced_at."""
+    con = sqlite3.connect(database)
+    try:
+        days = [
+            (date.fromisoformat(r[0]), *r[1:-1], bool(r[-1]))
+            for r in con.execute(
+                "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
+                "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, complete "
+                "FROM dailycost WHERE integration_id = ? ORDER BY day", (integration_id,))
+        ]
+        models = sorted(
+            (date.fromisoformat(r[0]), *r[1:])
+            for r in con.execute(
+                "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
+                "cache_write_tokens FROM dailymodelcost WHERE integration_id = ?", (integration_id,))
+        )
+        members = sorted(
+            (date.fromisoformat(r[0]), *r[1:])
+            for r in con.execute(
+                "SELECT day, email, cost_micro, requests FROM dailymembercost WHERE integration_id = ?",
+                (integration_id,))
+        )
+    finally:
+        con.close()
+    return [days, models, members]
+
+
+def restrict(snapshot: list[list[tuple]], days: set[date]) -> list[list[tuple]]:
+    """The rows of a snapshot that belong to `days`."""
+    return [[row for row in table if row[0] in days] for table in snapshot]
+
+
+def all_rows(database: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, bytes and all: for "nothing changed" checks."""
+    con = sqlite3.connect(database)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {t: sorted(con.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in tables}
+    finally:
+        con.close()
+
+
+def integrity(database: Path) -> str:
+    con = sqlite3.connect(database)
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        con.close()
+
+
+def utc_ms(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() * 1000)
