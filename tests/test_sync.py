@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -27,6 +27,8 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import days_to_fetch, plan_windows, run_sync, sync_due
 from grafient_tui.sync.lock import SyncLock
 from tests.conftest import GOOD_KEY
+from tests.oracle import event_cents as cents
+from tests.oracle import event_day as utc_day
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -34,24 +36,7 @@ EVENTS_PATH = "/teams/filtered-usage-events"
 
 
 # ------------------------------------------------------------------ oracle
-
-def cents(raw: dict) -> Decimal:
-    """The documented cost rule, written independently of the provider module.
-
-    Each event is kept to the micro-cent (1e-8 USD), half-even; sums are exact."""
-    if raw.get("chargedCents") is not None:
-        value = Decimal(str(raw["chargedCents"]))
-    else:
-        usage = raw.get("tokenUsage") or {}
-        total = Decimal(str(usage.get("totalCents") or 0))
-        discount = Decimal(str(usage.get("discountPercentOff") or 0))
-        value = total * (1 - discount / 100) + Decimal(str(raw.get("cursorTokenFee") or 0))
-    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
-
-
-def utc_day(raw: dict) -> date:
-    return datetime.fromtimestamp(int(raw["timestamp"]) / 1000, UTC).date()
-
+# The cost rule itself comes from tests/oracle.py (Decimal, independent of the app).
 
 def expected_by_day(events: list[dict]) -> dict[date, tuple[Decimal, int]]:
     out: dict[date, list] = defaultdict(lambda: [Decimal(0), 0])
