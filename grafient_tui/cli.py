@@ -201,16 +201,14 @@ def read_key() -> Secret:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import add_integration, clean_label, label_taken
+    from grafient_tui.sync.connect import connect_integration, free_label
 
-    label = clean_label(args.label)
     db, vault = _open(settings)
-    if label_taken(db, label):
-        raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+    label = free_label(db, args.label)  # before asking for a key that would be refused anyway
     key = read_key()
-    members = asyncio.run(_validate(key, settings))
-    row = add_integration(db, vault, label=label, provider=args.provider, api_key=key, team_members=members,
-                          now=now_utc())
+    row = asyncio.run(connect_integration(db, vault, settings, label=label, provider=args.provider, key=key,
+                                          now=now_utc()))
+    members = row.team_members
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
     if args.no_backfill:
         return 0
@@ -374,21 +372,15 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
     from grafient_tui.store.integrations import find_integration, replace_key
+    from grafient_tui.sync.connect import check_key
 
     db, vault = _open(settings)
     integ = find_integration(db, args.ref)
     key = read_key()
-    members = asyncio.run(_validate(key, settings))
+    members = asyncio.run(check_key(key, settings))
     row = replace_key(db, vault, integ.id, key)
     print(f"replaced the key of {row.label!r} (now {row.key_hint}, {members} members); its history is kept")
     return 0
-
-
-async def _validate(key: Secret, settings: Settings) -> int:
-    from grafient_tui.providers.cursor import CursorClient
-
-    async with CursorClient.from_settings(key.reveal(), settings) as client:
-        return (await client.validate()).members
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:

@@ -343,17 +343,10 @@ class GrafientApp(App[None]):
 
     async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
         """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
-        from grafient_tui.errors import ConfigError
-        from grafient_tui.providers.cursor import CursorClient
-        from grafient_tui.store.integrations import add_integration, clean_label, label_taken
+        from grafient_tui.sync.connect import connect_integration
 
-        label = clean_label(label)
-        if label_taken(self.db, label):
-            raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
-        async with CursorClient.from_settings(key.reveal(), self.settings, transport=self.transport) as client:
-            team = await client.validate()
-        return add_integration(self.db, self.vault, label=label, provider=provider, api_key=key,
-                               team_members=team.members)
+        return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
+                                         key=key, transport=self.transport)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         for screen in self.screen_stack:
