@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 
 def key_hint(api_key: str) -> str:
     """What may be shown of a key: its prefix (`key_`, `crsr_`) and its last four characters."""
@@ -45,6 +47,10 @@ _seen: set[str] = set()
 def _remember(value: str) -> None:
     if len(value) >= 8:
         _seen.add(value)
+        try:  # and the key as it goes on the wire: the Basic credentials of the Authorization header
+            _seen.add(base64.b64encode(f"{value}:".encode()).decode("ascii"))
+        except UnicodeEncodeError:
+            pass  # not sendable, so never sent
 
 
 def scrub_known(text: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from time import monotonic as _monotonic
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from sqlmodel import select
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError
 from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, BadResponse, CursorClient, UsageEvent, day_bounds_ms
+from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
@@ -360,7 +362,9 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
     except Exception as exc:  # one odd failure must not take the other integrations down
-        log.debug("sync %s failed unexpectedly", label, exc_info=True)
+        # The traceback as scrubbed text, never exc_info: an exception from below us (a transport,
+        # a proxy) can quote the request's credentials, and a log handler prints exc_info as it is.
+        log.debug("sync %s failed unexpectedly:\n%s", label, scrub_known("".join(traceback.format_exception(exc))))
         outcome = result("failed", f"unexpected error ({type(exc).__name__}); rerun with GRAFIENT_DEBUG=1 for details")
     finally:
         lock.release()
