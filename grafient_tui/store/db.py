@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -55,7 +55,11 @@ class Database:
         # once, without waiting); readers keep plain BEGIN and never block.
         self.write_engine = _make_engine(self.url, immediate=True)
         try:
-            SQLModel.metadata.create_all(self.write_engine)
+            # Look before creating: a report or a TUI opening beside a running sync
+            # should not queue for the write lock just to learn the tables exist.
+            present = set(inspect(self.engine).get_table_names())
+            if not set(SQLModel.metadata.tables) <= present:
+                SQLModel.metadata.create_all(self.write_engine)
         except DBAPIError as exc:
             raise store_error(exc) from None
         self._tighten_companions()
