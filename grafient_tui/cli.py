@@ -218,7 +218,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
                                               now=now_utc()))
     _print_sync_line(result)
     if result.outcome == "failed":
-        print(f"grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
+        print("grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
         return 1
     return 0
 

@@ -70,16 +70,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             return
         from grafient_tui.errors import ConfigError
         from grafient_tui.secret import Secret
-        from grafient_tui.store.integrations import clean_label, label_taken
+        from grafient_tui.sync.connect import free_label
 
         key_input = self.query_one("#key", Input)
         text = key_input.value.strip()
         key_input.value = ""  # the key never lingers in the form, whatever happens next
         self._errors(None, None)
         try:
-            label = clean_label(self.query_one("#label", Input).value)
-            if label_taken(self.grafient.db, label):
-                raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+            label = free_label(self.grafient.db, self.query_one("#label", Input).value)
         except ConfigError as exc:
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
