@@ -39,6 +39,8 @@ def event_cents(raw: dict) -> Decimal:
         ctx.prec = 200
         if raw.get("chargedCents") is not None:
             value = number(raw["chargedCents"])
+        elif _not_charged(raw):
+            value = Decimal(0)
         else:
             usage = raw.get("tokenUsage") or {}
             total = usage.get("totalCents")
@@ -56,6 +58,23 @@ def event_cents(raw: dict) -> Decimal:
         return value.quantize(STEP, rounding=ROUND_HALF_EVEN)
 
 
+def _kind(raw: dict) -> str:
+    kind = raw.get("kind") if raw.get("kind") is not None else raw.get("kindLabel")
+    return kind or ""
+
+
+def _not_charged(raw: dict) -> bool:
+    """shared/cursor-admin-api.md: a label containing "Not Charged" or "No Charge" (any case), an enum
+    kind containing ERRORED or ABORTED, or isFreeBugbot true."""
+    kind = _kind(raw)
+    lowered = kind.lower()
+    if "not charged" in lowered or "no charge" in lowered:
+        return True
+    if kind.startswith("USAGE_EVENT_KIND_") and ("ERRORED" in kind or "ABORTED" in kind):
+        return True
+    return str(raw.get("isFreeBugbot")).lower() in ("true", "1")
+
+
 def micro(cents: Decimal) -> int:
     with localcontext() as ctx:
         ctx.prec = 200
@@ -64,6 +83,9 @@ def micro(cents: Decimal) -> int:
 
 def event_timestamp(raw: dict) -> int:
     value = raw["timestamp"]
+    if isinstance(value, str) and "T" in value:  # ISO 8601 with a zone
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return round((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1000)
     with localcontext() as ctx:
         ctx.prec = 200
         return int(number(value))
@@ -75,6 +97,8 @@ def event_day(raw: dict) -> date:
 
 def _units_micro(raw: dict) -> int:
     units = raw.get("requestsCosts")
+    if units is None:
+        units = raw.get("requestCosts")
     if units is None:
         return 0
     with localcontext() as ctx:
@@ -93,8 +117,9 @@ def _chargeable(raw: dict) -> bool:
     if isinstance(flag, bool):
         return flag
     if flag is None:
-        kind = raw.get("kind") if raw.get("kind") is not None else raw.get("kindLabel")
-        return kind == "Usage-based"
+        kind = _kind(raw)
+        return kind == "USAGE_EVENT_KIND_USAGE_BASED" or "".join(
+            ch for ch in kind.lower() if ch not in "- _") in ("usagebased", "ondemand")
     return str(flag).strip().lower() in ("true", "1")
 
 
@@ -124,7 +149,7 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
         m[1] += 1
         for i, t in enumerate(tokens):
             m[2 + i] += t
-        email = raw.get("userEmail") or "unknown"
+        email = raw.get("userEmail") or raw.get("serviceAccountName") or "unattributed"
         u = members[(day, email)]
         u[0] += cost
         u[1] += 1

@@ -127,9 +127,9 @@ def test_numeric_strings_and_nulls_are_read() -> None:
     assert event.cost_micro == 37_330_300
     assert event.request_units_micro == 2_500_000
     assert (event.input_tokens, event.output_tokens, event.cache_write_tokens, event.cache_read_tokens) == (12, 0, 3, 0)
-    assert (event.user_email, event.model, event.kind, event.chargeable) == ("unknown", "unknown", "Usage-based", True)
+    assert (event.user_email, event.model, event.kind, event.chargeable) == ("unattributed", "unknown", "Usage-based", True)
     assert parse_event({"timestamp": "1", "chargedCents": " 21.36232 "}).cost_micro == 21_362_320
-    assert parse_event({"timestamp": "1", "userEmail": ""}).user_email == "unknown"
+    assert parse_event({"timestamp": "1", "userEmail": ""}).user_email == "unattributed"
 
 
 def test_chargeable_defaults_from_kind() -> None:
@@ -243,3 +243,105 @@ def test_generated_events_parse_and_follow_the_rules() -> None:
                 1 - Decimal(repr(usage.get("discountPercentOff", 0))) / 100
             ) + Decimal(repr(raw.get("cursorTokenFee", 0)))
             assert event.cost_micro == decimal_micro(exact)
+
+
+# --------------------------------------------------------------------------- shapes seen in the wild
+# Each case is a shape listed in shared/cursor-admin-api.md ("Shapes seen in the wild"), with the
+# product's rule for it. The expected figures are worked out by hand from the documented rules.
+
+OLD_SHAPE_USAGE = {"inputTokens": 100, "outputTokens": 50, "totalCents": 12.5}
+
+
+@pytest.mark.parametrize("kind_field", ["kind", "kindLabel"])
+@pytest.mark.parametrize("kind", ["Errored, Not Charged", "Errored, No Charge", "Aborted, Not Charged",
+                                  "errored, not charged", "USAGE_EVENT_KIND_ERRORED_NOT_CHARGED",
+                                  "USAGE_EVENT_KIND_ABORTED_NOT_CHARGED"])
+def test_not_charged_kinds_cost_nothing_in_the_fallback(kind_field: str, kind: str) -> None:
+    raw = {"timestamp": "1", kind_field: kind, "isTokenBasedCall": True, "tokenUsage": dict(OLD_SHAPE_USAGE),
+           "cursorTokenFee": 1.18}
+    assert event_cost_micro(raw) == 0
+    event = parse_event(raw)
+    assert event.cost_micro == 0
+    assert event.input_tokens == 100  # the tokens were still used; only the money is zero
+
+
+def test_a_free_bugbot_run_costs_nothing_in_the_fallback() -> None:
+    raw = {"timestamp": "1", "kind": "Usage-based", "isFreeBugbot": True, "tokenUsage": dict(OLD_SHAPE_USAGE)}
+    assert parse_event(raw).cost_micro == 0
+    raw["isFreeBugbot"] = False
+    assert parse_event(raw).cost_micro == 12_500_000
+
+
+def test_charged_cents_wins_whatever_the_kind_says() -> None:
+    raw = {"timestamp": "1", "kind": "Errored, Not Charged", "isFreeBugbot": True, "chargedCents": 3.25}
+    assert parse_event(raw).cost_micro == 3_250_000
+    assert event_cost_micro(raw) == 3_250_000
+
+
+def test_a_charged_kind_still_uses_the_formula() -> None:
+    raw = {"timestamp": "1", "kind": "Usage-based", "tokenUsage": {**OLD_SHAPE_USAGE, "discountPercentOff": 20},
+           "cursorTokenFee": 1}
+    assert parse_event(raw).cost_micro == 11_000_000  # 12.5 x 0.8 + 1 cents
+
+
+@pytest.mark.parametrize(("kind", "on_demand"), [
+    ("Usage-based", True), ("usage based", True), ("USAGE-BASED", True), ("On-Demand", True), ("on demand", True),
+    ("ondemand", True), ("USAGE_EVENT_KIND_USAGE_BASED", True),
+    ("Included in Business", False), ("Included in Pro", False), ("Included", False), ("Free", False),
+    ("User API Key", False), ("USAGE_EVENT_KIND_INCLUDED_IN_BUSINESS", False),
+    ("USAGE_EVENT_KIND_FREE_CREDIT", False), ("Basado en el uso", False), ("", False),
+])
+def test_without_is_chargeable_the_split_falls_back_on_the_kind(kind: str, on_demand: bool) -> None:
+    assert parse_event({"timestamp": "1", "kind": kind, "chargedCents": 1}).chargeable is on_demand
+    assert parse_event({"timestamp": "1", "kindLabel": kind, "chargedCents": 1}).chargeable is on_demand
+
+
+def test_is_chargeable_wins_over_the_kind() -> None:
+    assert parse_event({"timestamp": "1", "kind": "Included in Pro", "isChargeable": True}).chargeable is True
+    assert parse_event({"timestamp": "1", "kind": "On-Demand", "isChargeable": False}).chargeable is False
+
+
+@pytest.mark.parametrize(("value", "ms"), [
+    ("2026-07-19T12:00:00.000Z", 1784462400000),
+    ("2026-07-19T12:00:00Z", 1784462400000),
+    ("2026-07-19T14:00:00.250+02:00", 1784462400250),
+    ("2026-07-19T00:30:00-05:00", 1784439000000),  # 05:30 UTC: still the 19th
+    (1784462400000, 1784462400000),
+    ("1784462400000", 1784462400000),
+])
+def test_timestamps_as_iso_8601_or_epoch_ms(value: object, ms: int) -> None:
+    event = parse_event({"timestamp": value, "chargedCents": 1})
+    assert event.timestamp_ms == ms
+    assert event.day == datetime.date(2026, 7, 19)
+
+
+def test_an_iso_time_at_midnight_utc_belongs_to_the_day_it_starts() -> None:
+    assert parse_event({"timestamp": "2026-07-19T23:59:59.999Z"}).day == datetime.date(2026, 7, 19)
+    assert parse_event({"timestamp": "2026-07-20T00:00:00.000Z"}).day == datetime.date(2026, 7, 20)
+    assert parse_event({"timestamp": "2026-07-20T01:00:00+01:00"}).day == datetime.date(2026, 7, 20)
+
+
+@pytest.mark.parametrize("value", ["2026-07-19T12:00:00", "2026-07-19", "19/07/2026 12:00", "yesterday",
+                                   "2026-13-45T00:00:00Z"])
+def test_other_timestamps_are_refused(value: str) -> None:
+    with pytest.raises(EventFormatError, match="timestamp"):
+        parse_event({"timestamp": value, "chargedCents": 1})
+
+
+def test_request_units_from_the_older_spelling() -> None:
+    assert parse_event({"timestamp": "1", "requestCosts": 2.5}).request_units_micro == 2_500_000
+    # the documented name wins when both are there
+    assert parse_event({"timestamp": "1", "requestsCosts": 1, "requestCosts": 9}).request_units_micro == 1_000_000
+    assert parse_event({"timestamp": "1"}).request_units_micro == 0
+
+
+def test_events_without_an_email_go_to_the_service_account_or_unattributed() -> None:
+    service = {"timestamp": "1", "serviceAccountId": "sa_1", "serviceAccountName": "ci-bot", "chargedCents": 4}
+    assert parse_event(service).user_email == "ci-bot"
+    assert parse_event({"timestamp": "1", "cloudAgentId": "ca_9", "chargedCents": 4}).user_email == "unattributed"
+    assert parse_event({**service, "userEmail": "dev@acme.dev"}).user_email == "dev@acme.dev"
+
+
+def test_unknown_fields_are_ignored() -> None:
+    raw = {**DOC_EVENTS[0], "hostingType": "cloud", "automationId": "a_1", "period": {"startDate": 1}}
+    assert parse_event(raw) == parse_event(DOC_EVENTS[0])

@@ -335,13 +335,24 @@ async def test_an_unreadable_event_fails_the_window_loudly(mock: respx.MockRoute
             await collect(c)
 
 
-async def test_missing_or_null_usage_events_is_an_empty_page(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    route = mock.post(EVENTS).respond(200, json={"usageEvents": None, "pagination": {"hasNextPage": True}})
+async def test_an_empty_usage_events_list_is_an_empty_page(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
+    route = mock.post(EVENTS).respond(200, json={"usageEvents": [], "pagination": {"hasNextPage": True}})
     async with client(sleep) as c:
         assert await collect(c) == []
-    route.respond(200, json={})
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("body", [{}, {"usageEvents": None}, {"data": [{"timestamp": "1"}]},
+                                  {"usageEvents": {"0": {}}}, {"totalUsageEventsCount": 0}])
+async def test_an_answer_without_a_usage_events_list_is_malformed_not_empty(
+        mock: respx.MockRouter, sleep: RecordingSleep, body: dict) -> None:
+    """shared/cursor-admin-api.md: a 200 without a usageEvents list is asked for again, then fails the
+    window; it is never read as a day without usage."""
+    route = mock.post(EVENTS).respond(200, json=body)
     async with client(sleep) as c:
-        assert await collect(c) == []
+        with pytest.raises(BadResponse, match="without a usageEvents list .*nothing from this window was saved"):
+            await collect(c)
+    assert route.call_count == 3
 
 
 async def test_stops_at_num_pages_even_if_has_next_page_lies(mock: respx.MockRouter, sleep: RecordingSleep) -> None:

@@ -544,7 +544,7 @@ class EngineHarness:
         after = {t: rows for t, rows in all_rows(database).items() if t != "syncrun"}
 
         events = page.get("usageEvents") if isinstance(page, dict) else None
-        readable = isinstance(page, dict) and (events is None or isinstance(events, list))
+        readable = isinstance(page, dict) and isinstance(events, list)  # no list: malformed, not empty
         events = events or []
         if readable:
             for raw in events:

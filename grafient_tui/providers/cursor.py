@@ -42,6 +42,8 @@ DAY_MS = 86_400_000
 MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS - 1
 RETRY_AFTER_CAP = 120.0
 VALIDATE_ATTEMPTS = 3
+MALFORMED_ATTEMPTS = 3  # a 200 answer of the wrong shape is asked for again this often
+UNATTRIBUTED = "unattributed"  # the member of events that name no one
 
 log = logging.getLogger("grafient.cursor")
 
@@ -206,13 +208,48 @@ def _token_usage(raw: dict) -> dict | None:
     raise _bad("tokenUsage", usage, "an object")
 
 
+def _kind_of(raw: dict) -> str:
+    """`kind`, else `kindLabel` (older shapes), else ""."""
+    kind = raw.get("kind")
+    if kind is None:
+        kind = raw.get("kindLabel")
+    return kind if type(kind) is str else _text(kind, "kind", "")
+
+
+def not_charged(kind: str, raw: dict) -> bool:
+    """The event's own word that it cost nothing: an errored or aborted kind, or a free Bugbot run.
+    Only consulted when `chargedCents` is absent (chargedCents wins whatever the kind says)."""
+    folded = kind.casefold()
+    if "not charged" in folded or "no charge" in folded:
+        return True
+    if kind.startswith("USAGE_EVENT_KIND_") and ("ERRORED" in kind or "ABORTED" in kind):
+        return True
+    free_bugbot = raw.get("isFreeBugbot")
+    return free_bugbot is True or (free_bugbot is not None and free_bugbot is not False
+                                   and _flag(free_bugbot, "isFreeBugbot"))
+
+
+_ON_DEMAND_KINDS = {"usagebased", "ondemand", "USAGE_EVENT_KIND_USAGE_BASED"}
+
+
+def on_demand_kind(kind: str) -> bool:
+    """Without `isChargeable`: on-demand when the kind says usage-based or on-demand (the English
+    labels compared without case, hyphen or space, and the enum kind). Anything else is included."""
+    if kind in _ON_DEMAND_KINDS:
+        return True
+    return kind.casefold().replace("-", "").replace(" ", "").replace("_", "") in _ON_DEMAND_KINDS
+
+
 def event_cost_micro(raw: dict) -> int:
-    """The cost of one usage event in micro-cents: chargedCents, else the token formula."""
+    """The cost of one usage event in micro-cents: chargedCents, else the token formula
+    (0 when the kind says it was not charged, or for a free Bugbot run)."""
     if not isinstance(raw, dict):
         raise EventFormatError("a usage event is not a JSON object")
     charged = raw.get("chargedCents")
     if charged is not None:
         return _micro(charged, "chargedCents")
+    if not_charged(_kind_of(raw), raw):
+        return 0
     return _fallback_cost_micro(_token_usage(raw), raw)
 
 
@@ -261,12 +298,30 @@ class UsageEvent:
     conversation_id: str | None
 
 
+def _iso_timestamp(value: str) -> int | None:
+    """Epoch ms of an ISO 8601 time with a zone (`Z` or ±hh:mm), or None when it is not one."""
+    if len(value) > 40 or "T" not in value:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None  # a time without a zone could be any day: not one Grafient can place
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
 def _timestamp(value: Any) -> int:
     if type(value) is str:
         try:
             ts = int(value)
         except ValueError:
-            ts = _integral(value, "timestamp", _TIMESTAMP_LIMIT_D)
+            iso = _iso_timestamp(value)
+            ts = iso if iso is not None else _integral(value, "timestamp", _TIMESTAMP_LIMIT_D)
     elif type(value) is int:
         ts = value
     elif value is None:
@@ -323,7 +378,10 @@ def parse_event(raw: dict) -> UsageEvent:
 
     email = get("userEmail")
     if type(email) is not str or not email:
-        email = _text(email, "userEmail", "unknown")
+        # Service accounts, cloud agents and automations are team spend too: they count under
+        # the service account's name when there is one.
+        email = _text(email, "userEmail", "") or _text(get("serviceAccountName"), "serviceAccountName",
+                                                         UNATTRIBUTED)
     model = get("model")
     if type(model) is not str or not model:
         model = _text(model, "model", "unknown")
@@ -334,9 +392,11 @@ def parse_event(raw: dict) -> UsageEvent:
         kind = _text(kind, "kind", "")
     chargeable = get("isChargeable")
     if type(chargeable) is not bool:
-        chargeable = kind == "Usage-based" if chargeable is None else _flag(chargeable, "isChargeable")
+        chargeable = on_demand_kind(kind) if chargeable is None else _flag(chargeable, "isChargeable")
 
     units = get("requestsCosts")
+    if units is None:
+        units = get("requestCosts")  # an older, misspelt name for the same field
     if type(units) is int and -_LIMIT <= units <= _LIMIT:
         units *= MICRO
     else:
@@ -365,7 +425,12 @@ def parse_event(raw: dict) -> UsageEvent:
         raise _bad("tokenUsage", usage, "an object")
 
     charged = get("chargedCents")
-    cost = _micro(charged, "chargedCents") if charged is not None else _fallback_cost_micro(usage, raw)
+    if charged is not None:
+        cost = _micro(charged, "chargedCents")
+    elif not_charged(kind, raw):
+        cost = 0
+    else:
+        cost = _fallback_cost_micro(usage, raw)
 
     conversation = get("conversationId")
     if conversation is not None and type(conversation) is not str:
@@ -620,12 +685,7 @@ class CursorClient:
         page = 1
         while True:
             body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
-            data = await self._request("POST", path, body, self._max_attempts)
-            rows = data.get("usageEvents")
-            if rows is None:
-                rows = []
-            elif type(rows) is not list:
-                raise BadResponse(f"the Cursor API sent an unexpected answer to {path} (usageEvents is not a list)")
+            data, rows = await self._events_page(path, body)
             if not rows:
                 return
 
@@ -667,6 +727,21 @@ class CursorClient:
                     f"the Cursor API still reported more usage events after {MAX_PAGES} pages; stopped reading"
                 )
             page += 1
+
+    async def _events_page(self, path: str, body: dict) -> tuple[dict, list]:
+        """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
+        day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
+        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
+            data = await self._request("POST", path, body, self._max_attempts)
+            rows = data.get("usageEvents")
+            if type(rows) is list:
+                return data, rows
+            if attempt < MALFORMED_ATTEMPTS:
+                self.stats.retries += 1
+        raise BadResponse(
+            f"the Cursor API answered {path} without a usageEvents list ({MALFORMED_ATTEMPTS} tries); "
+            "nothing from this window was saved"
+        )
 
     @staticmethod
     def _has_next_page(pagination: Any, page: int, rows: int) -> bool:
