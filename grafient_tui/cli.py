@@ -72,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show or set the plan (decides how much history to backfill)")
     plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"))
 
-    sync = commands.add_parser("sync", help="fetch new costs: every day since the last sync through yesterday")
+    sync = commands.add_parser("sync", help="fetch new costs: missing days, the two latest finished days and today so far")
     sync.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
-    sync.add_argument("--force", action="store_true", help="also fetch today so far")
+    sync.add_argument("--force", action="store_true",
+                      help="log the run as a forced sync (it fetches the same days: every sync includes today so far)")
 
     report = commands.add_parser("report", help="print stored costs (no network)")
     report.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")

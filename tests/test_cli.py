@@ -177,7 +177,7 @@ def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, mo
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=GOOD_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
     assert result.code == 0
-    assert result.out.splitlines() == ["Eng: 30 days written, 1 request, ok", "Data: 30 days written, 1 request, ok"]
+    assert result.out.splitlines() == ["Eng: 31 days written, 2 requests, ok", "Data: 31 days written, 2 requests, ok"]
     # Data's key is revoked: Eng still syncs, Data fails, exit 1
     team_data_fail = {"n": 0}
 

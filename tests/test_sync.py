@@ -312,15 +312,17 @@ async def test_daily_sync_catches_up_and_refetches_the_two_latest_days(store) ->
         later = NOW + timedelta(days=4)
         assert sync_due(db, settings, iid, later)
         days = days_to_fetch(db, settings, iid, "daily", later)
-        # today (incomplete when synced) through yesterday of the later run
-        assert days == [TODAY + timedelta(days=i) for i in range(4)]
+        # the backfill's today (incomplete when synced) through the later run's today so far
+        assert days == [TODAY + timedelta(days=i) for i in range(5)]
         result = await run_sync(db, vault, settings, iid, "daily", now=later)
-        assert result.outcome == "success" and result.days_written == 4
+        assert result.outcome == "success" and result.days_written == 5
         assert not sync_due(db, settings, iid, later)
-        # a daily run the same day refetches only the two most recent days
-        assert days_to_fetch(db, settings, iid, "daily", later) == [later.date() - timedelta(days=2),
-                                                                      later.date() - timedelta(days=1)]
-        assert days_to_fetch(db, settings, iid, "force", later)[-1] == later.date()
+        # a run the same day refetches the two most recent finished days and today so far
+        recent = [later.date() - timedelta(days=2), later.date() - timedelta(days=1), later.date()]
+        assert days_to_fetch(db, settings, iid, "daily", later) == recent
+        # every trigger covers the same days: who asked does not change the figures
+        assert days_to_fetch(db, settings, iid, "force", later) == recent
+        assert days_to_fetch(db, settings, iid, "backfill", later) == recent
 
 
 async def test_raising_the_plan_extends_history_on_the_next_sync(store) -> None:  # noqa: ANN001

@@ -40,7 +40,7 @@ log = logging.getLogger("grafient.sync")
 TRIGGERS = ("backfill", "daily", "force")
 LOCK_WAIT_SECONDS = 2.0
 DAILY_SYNC_HOUR_UTC = 6
-RECENT_DAYS_REFETCHED = 2  # Cursor can still adjust the two most recent days
+RECENT_DAYS_REFETCHED = 2  # the provider can still adjust the two most recent finished days
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ def utc_today(now: datetime) -> date:
 
 
 def history_start(settings: Settings, today: date) -> date:
-    """The first day the plan keeps: today - N (N = 30 free, 365 pro/ultimate)."""
+    """The first day the plan keeps: N finished days before today (N = 30 free, 365 pro/ultimate),
+    and today so far on top."""
     return today - timedelta(days=settings.backfill_days())
 
 
@@ -94,15 +95,19 @@ def complete_days(db: Database, integration_id: int, since: date, until: date) -
 
 
 def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime) -> list[date]:
-    """The UTC days a sync of this trigger fetches, oldest first."""
+    """The UTC days a sync fetches, oldest first: every day of the plan's range that is missing or
+    was not over when it was synced, today so far, and the most recent finished days again.
+
+    The same for every trigger, so a backfill from `add`, the app's start-up sync and `grafient
+    sync` leave the same figures for the same plan; the trigger only says who asked."""
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
     today = utc_today(now)
     start = history_start(settings, today)
     yesterday = today - timedelta(days=1)
-    last = today if trigger in ("backfill", "force") else yesterday
-    done = complete_days(db, integration_id, start, last)
-    wanted = {start + timedelta(days=i) for i in range((last - start).days + 1)} - done
-    if trigger in ("daily", "force"):
-        wanted |= {yesterday - timedelta(days=i) for i in range(RECENT_DAYS_REFETCHED)}
+    done = complete_days(db, integration_id, start, today)
+    wanted = {start + timedelta(days=i) for i in range((today - start).days + 1)} - done
+    wanted |= {yesterday - timedelta(days=i) for i in range(RECENT_DAYS_REFETCHED)}
     return sorted(d for d in wanted if d >= start)
 
 
