@@ -306,7 +306,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("a report can cover at most 3660 days.")
     db, _ = _open(settings)
     integrations = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
-    report = build_report(db, integrations, ReportRange(since, until), args.by)
+    report = build_report(db, integrations, ReportRange(since, until), args.by, today=today)
     if args.format == "json":
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=False))
     elif args.format == "csv":

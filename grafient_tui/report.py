@@ -6,18 +6,23 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import Integration
 from grafient_tui.store.queries import (
+    Summary,
     daily_costs,
     format_usd,
     member_breakdown,
     model_breakdown,
     models_by_day,
+    period_summary,
     usd,
     usd_float,
 )
+
+CENT = Decimal("0.01")
 
 BY = ("day", "model", "member")
 
@@ -28,12 +33,35 @@ class ReportRange:
     until: date
 
 
-def build_report(db: Database, integrations: list[Integration], span: ReportRange, by: str) -> dict:
-    """The report as plain data; JSON is this, table and CSV render it."""
+def summary_data(summary: Summary) -> dict:
+    """The `summary` object of the JSON report (the table prints the same facts in words)."""
+    average = summary.daily_average_micro
+    return {
+        "days": summary.days, "synced_days": summary.synced_days, "complete_days": summary.complete_days,
+        "total_usd": usd_float(summary.total_micro), "on_demand_usd": usd_float(summary.on_demand_micro),
+        "included_usd": usd_float(summary.included_micro), "requests": summary.requests,
+        "daily_average_usd": None if average is None else float(usd(average).quantize(CENT, ROUND_HALF_EVEN)),
+        "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
+        "change_note": summary.change_note,
+        "_summary": summary,
+    }
+
+
+def _summary_for(db: Database, ids: list[int], span: ReportRange, today: date) -> dict:
+    days = (span.until - span.since).days + 1
+    return summary_data(period_summary(db, ids, days=days, until=span.until, today=today))
+
+
+def build_report(db: Database, integrations: list[Integration], span: ReportRange, by: str,
+                 today: date | None = None) -> dict:
+    """The report as plain data; JSON is this, table and CSV render it. `today` (default: the last
+    day of the range) is the day that is not over yet."""
+    today = span.until if today is None else today
     out = {"currency": "USD", "timezone": "UTC", "since": span.since.isoformat(), "until": span.until.isoformat(),
            "by": by, "integrations": []}
     for integ in integrations:
-        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider}
+        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider,
+                       "summary": _summary_for(db, [integ.id], span, today)}
         if by == "day":
             per_model = models_by_day(db, integ.id, span.since, span.until)
             entry["days"] = [
@@ -62,6 +90,7 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
                 for m in member_breakdown(db, integ.id, span.since, span.until)
             ]
         out["integrations"].append(entry)
+    out["summary"] = _summary_for(db, [i.id for i in integrations], span, today)
     return out
 
 
@@ -137,8 +166,32 @@ def render_table(report: dict) -> str:
             rows = [[m["email"], format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"])] for m in rows_in]
             rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in))])
             right = {1, 2, 3}
-        blocks.append(title + "\n" + format_table(headers, rows, right))
+        blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"]))
+    if len(report["integrations"]) > 1:
+        blocks.append(f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
+                      + summary_words(report["summary"]))
     return "\n\n".join(blocks) if blocks else "No integrations yet. Add one with: grafient add cursor --label NAME"
+
+
+def summary_words(data: dict) -> str:
+    """The summary object as the table format prints it: the same facts, in words."""
+    s: Summary = data["_summary"]
+    lines = [f"Total {format_usd(s.total_micro)} (on-demand {format_usd(s.on_demand_micro)}, "
+             f"included {format_usd(s.included_micro)}) · {s.requests:,} request{'s' if s.requests != 1 else ''}"]
+    coverage = f"{s.synced_days} of {s.days} days synced, {s.complete_days} complete"
+    if s.today_partial:
+        coverage += ", today so far included"
+    lines.append(f"Coverage: {coverage}")
+    if s.daily_average_micro is None:
+        lines.append("Daily average: n/a (no complete synced day)")
+    else:
+        lines.append(f"Daily average: {format_usd(s.daily_average_micro)} over {s.complete_days} complete "
+                     f"day{'s' if s.complete_days != 1 else ''}")
+    if s.change_pct is None:
+        lines.append(f"vs previous: n/a ({s.change_note})")
+    else:
+        lines.append(f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier)")
+    return "\n".join(lines)
 
 
 def _share(part: int, total: int) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import select
 
 from grafient_tui.store.db import Database
@@ -163,51 +163,123 @@ def member_breakdown(db: Database, integration_ids: int | Iterable[int], since: 
 
 @dataclass(frozen=True)
 class Summary:
-    """The headline figures for a period of `days` UTC days ending `until`."""
+    """The headline figures for the UTC days [since, until], and what they cover.
+
+    With several integrations, a day counts as synced (or complete) only when it is for every one
+    of them: a total over teams is only as complete as its least complete team.
+    """
 
     since: date
     until: date
     days: int
+    synced_days: int
+    complete_days: int
+    today_partial: bool  # today is in the range and counted so far
     total_micro: int
+    on_demand_micro: int
+    included_micro: int
     requests: int
-    daily_average_micro: int
+    daily_average_micro: int | None  # over complete synced days; None when there are none
     top_model: str | None
     top_model_micro: int
-    previous_total_micro: int
-    previous_synced_days: int
+    change_pct: float | None
+    change_note: str | None  # why there is no change figure, in a few words
 
     @property
-    def change_pct(self) -> float | None:
-        """Change against the previous period of the same length; None when there is nothing to compare."""
-        if self.previous_synced_days == 0 or self.previous_total_micro == 0:
-            return None
-        return (self.total_micro - self.previous_total_micro) * 100.0 / self.previous_total_micro
+    def fully_synced(self) -> bool:
+        return self.synced_days == self.days
+
+    def coverage(self) -> str | None:
+        """`31 of 90 days synced` when the range is not fully synced, else None."""
+        return None if self.fully_synced else f"{self.synced_days} of {self.days} days synced"
 
 
-def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date) -> Summary:
-    ids = _ids(integration_ids)
-    since = until - timedelta(days=days - 1)
-    prev_until = since - timedelta(days=1)
-    prev_since = prev_until - timedelta(days=days - 1)
+@dataclass(frozen=True)
+class _DayState:
+    synced: bool
+    complete: bool
+    cost_micro: int
+
+
+_NOT_SYNCED = _DayState(False, False, 0)
+
+
+def _day_states(db: Database, ids: list[int], since: date, until: date) -> dict[date, _DayState]:
+    """day -> whether every integration in ids has it synced and complete, and their cost."""
     t = DailyCost
     with db.session() as session:
-        total, requests = session.exec(
-            select(func.sum(t.cost_micro), func.sum(t.requests))
+        result = session.exec(
+            select(t.day, func.count(t.id), func.sum(case((t.complete == True, 1), else_=0)),  # noqa: E712
+                   func.sum(t.cost_micro))
+            .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
+            .group_by(t.day)
+        ).all()
+    want = len(set(ids))
+    return {day: _DayState(int(n) == want, int(done or 0) == want, int(cost or 0)) for day, n, done, cost in result}
+
+
+def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date,
+                   today: date | None = None) -> Summary:
+    """The period of `days` UTC days ending `until`. `today` (default: `until`) marks the day that is
+    not over yet: it is counted so far, never averaged, and left out of the change.
+
+    The change compares the period's finished days with the same days one period earlier, so a
+    partial today never tilts it, and is given only when both sides are synced and complete."""
+    ids = _ids(integration_ids)
+    today = until if today is None else today
+    since = until - timedelta(days=days - 1)
+    finished = [d for d in days_between(since, until) if d < today]
+    previous = [d - timedelta(days=days) for d in finished]
+    states = _day_states(db, ids, since - timedelta(days=days), until)
+    t = DailyCost
+    with db.session() as session:
+        total, on_demand, included, requests = session.exec(
+            select(func.sum(t.cost_micro), func.sum(t.on_demand_micro), func.sum(t.included_micro),
+                   func.sum(t.requests))
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
         ).one()
-        prev_total, prev_days = session.exec(
-            select(func.sum(t.cost_micro), func.count(t.id))
-            .where(t.integration_id.in_(ids), t.day >= prev_since, t.day <= prev_until)
-        ).one()
+    in_range = [states.get(d, _NOT_SYNCED) for d in days_between(since, until)]
+    complete = [s for s in in_range if s.complete]
+    change_pct, change_note = _change(states, finished, previous)
     models = model_breakdown(db, ids, since, until)
-    total = int(total or 0)
     return Summary(
-        since=since, until=until, days=days, total_micro=total, requests=int(requests or 0),
-        daily_average_micro=total // days if days else 0,
+        since=since, until=until, days=days, synced_days=sum(1 for s in in_range if s.synced),
+        complete_days=len(complete),
+        today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).synced,
+        total_micro=int(total or 0), on_demand_micro=int(on_demand or 0), included_micro=int(included or 0),
+        requests=int(requests or 0),
+        daily_average_micro=_round_div(sum(s.cost_micro for s in complete), len(complete)) if complete else None,
         top_model=models[0].model if models and models[0].cost_micro > 0 else None,
         top_model_micro=models[0].cost_micro if models else 0,
-        previous_total_micro=int(prev_total or 0), previous_synced_days=int(prev_days or 0),
+        change_pct=change_pct, change_note=change_note,
     )
+
+
+def _change(states: dict[date, _DayState], current: list[date], previous: list[date]) -> tuple[float | None, str | None]:
+    """The change in percent, or None and the reason in a few words."""
+    if not current:
+        return None, "no finished day in this period yet"
+    for name, days in (("this period", current), ("previous period", previous)):
+        synced = sum(1 for d in days if states.get(d, _NOT_SYNCED).synced)
+        if synced < len(days):
+            return None, f"{name} {synced}/{len(days)} days synced"
+        final = sum(1 for d in days if states[d].complete)
+        if final < len(days):
+            return None, f"{name} {final}/{len(days)} days final"
+    current_micro = sum(states[d].cost_micro for d in current)
+    previous_micro = sum(states[d].cost_micro for d in previous)
+    if previous_micro == 0:
+        return None, "no spend in the previous period"
+    return (current_micro - previous_micro) * 100.0 / previous_micro, None
+
+
+def _round_div(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half-even, exactly."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 def _ids(integration_ids: int | Iterable[int]) -> list[int]:

@@ -1,0 +1,188 @@
+"""Every figure says what it covers: coverage, partial today, averages and the change.
+
+Days are stored through the sync engine's own writer (`write_window`), so the rows are exactly
+what a sync leaves behind; the expected figures are worked out by hand from those rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from grafient_tui.config import Settings
+from grafient_tui.secret import Secret
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import add_integration
+from grafient_tui.store.queries import period_summary
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.engine import WindowTotals, write_window
+from tests.helpers import run_cli
+
+TODAY = date(2026, 11, 24)
+NOW = datetime.combine(TODAY, time(0, 23), UTC)  # 00:23 UTC: today has barely begun
+DOLLAR = 100_000_000  # micro-cents
+
+
+@pytest.fixture
+def store(grafient_home):  # noqa: ANN001, ANN201
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    return Database(settings), Vault(settings)
+
+
+def integration(store, label: str, key_seed: str = "a") -> int:  # noqa: ANN001
+    db, vault = store
+    row = add_integration(db, vault, label=label, provider="cursor", api_key=Secret("key_" + key_seed * 64))
+    return int(row.id)
+
+
+def put(store, iid: int, costs: dict[date, int], *, on_demand_share: float = 0.5, synced_at: datetime = NOW) -> None:  # noqa: ANN001
+    """Store each day as a sync at `synced_at` would: a day before that day's date is complete."""
+    db, _ = store
+    for day, cost in costs.items():
+        totals = WindowTotals()
+        on_demand = int(cost * on_demand_share)
+        totals.days[day] = [cost, on_demand, cost - on_demand, 10, 0, 0, 0, 0, 0]
+        totals.models[(day, "gpt-5")] = [cost, 10, 0, 0, 0, 0]
+        totals.members[(day, "a@x.io")] = [cost, 10]
+        write_window(db, iid, day, day, totals, synced_at)
+
+
+def days_back(first: int, last: int) -> list[date]:
+    """TODAY - first .. TODAY - last, oldest first."""
+    return [TODAY - timedelta(days=n) for n in range(first, last - 1, -1)]
+
+
+def test_a_free_plan_history_gives_no_change_and_says_why(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {d: 30 * DOLLAR for d in days_back(30, 0)})  # 30 finished days and today so far
+    s = period_summary(store[0], iid, days=30, until=TODAY, today=TODAY)
+    assert (s.days, s.synced_days, s.complete_days, s.today_partial) == (30, 30, 29, True)
+    # the 29 finished days are compared with the same 29 days a period earlier (today-59 .. today-31):
+    # the one older synced day (today-30) is the day a period before today, which is left out
+    assert s.change_pct is None
+    assert s.change_note == "previous period 0/29 days synced"
+    assert s.daily_average_micro == 30 * DOLLAR  # the partial today is not averaged
+
+
+def test_the_average_divides_by_complete_synced_days_not_the_period(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    costs = {d: (5 + i % 3) * DOLLAR for i, d in enumerate(days_back(30, 1))}  # 30 finished days
+    costs[TODAY] = 1 * DOLLAR
+    put(store, iid, costs)
+    s = period_summary(store[0], iid, days=90, until=TODAY, today=TODAY)
+    assert (s.synced_days, s.complete_days) == (31, 30)
+    assert s.coverage() == "31 of 90 days synced"
+    finished = sum(c for d, c in costs.items() if d < TODAY)
+    assert s.daily_average_micro == finished // 30  # $6.00, not $2.07 (the 90-day divisor)
+    assert s.total_micro == finished + 1 * DOLLAR
+    assert s.change_note == "this period 30/89 days synced"
+
+
+def test_a_partial_today_never_tilts_the_change(store) -> None:  # noqa: ANN001
+    """A 7-day period at 00:23 UTC: the same spend every day must read as no change."""
+    iid = integration(store, "Eng")
+    costs = {d: 12 * DOLLAR for d in days_back(13, 1)}
+    costs[TODAY] = DOLLAR // 10  # 23 minutes of spend
+    put(store, iid, costs)
+    s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
+    assert s.change_pct == 0.0 and s.change_note is None
+    assert s.total_micro == 6 * 12 * DOLLAR + DOLLAR // 10
+
+
+def test_the_change_compares_finished_days_with_the_same_days_one_period_earlier(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    costs = {d: 10 * DOLLAR for d in days_back(13, 7)}  # the previous week
+    costs.update({d: 15 * DOLLAR for d in days_back(6, 1)})  # this week's finished days
+    costs[TODAY] = 99 * DOLLAR
+    put(store, iid, costs)
+    s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
+    # 6 x $15 against the 6 days one week earlier (6 x $10), today left out
+    assert s.change_pct == pytest.approx(50.0)
+
+
+def test_a_period_of_finished_days_compares_whole_periods(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {d: 10 * DOLLAR for d in days_back(20, 11)})
+    put(store, iid, {d: 8 * DOLLAR for d in days_back(10, 1)})
+    s = period_summary(store[0], iid, days=10, until=TODAY - timedelta(days=1), today=TODAY)
+    assert (s.synced_days, s.complete_days, s.today_partial) == (10, 10, False)
+    assert s.change_pct == pytest.approx(-20.0)
+
+
+def test_a_day_synced_while_it_was_running_is_not_final(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {d: DOLLAR for d in days_back(13, 1)})
+    yesterday = TODAY - timedelta(days=1)
+    # yesterday synced at noon yesterday: stored, but not over when it was fetched
+    put(store, iid, {yesterday: DOLLAR}, synced_at=datetime.combine(yesterday, time(12), UTC))
+    s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
+    assert s.change_pct is None and s.change_note == "this period 5/6 days final"
+    assert s.complete_days == 5 and s.daily_average_micro == DOLLAR
+
+
+def test_a_period_with_only_today_has_no_change(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {TODAY: DOLLAR})
+    s = period_summary(store[0], iid, days=1, until=TODAY, today=TODAY)
+    assert s.change_note == "no finished day in this period yet" and s.daily_average_micro is None
+
+
+def test_no_spend_before_means_no_percentage(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {d: 0 for d in days_back(13, 7)})
+    put(store, iid, {d: DOLLAR for d in days_back(6, 0)})
+    s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
+    assert s.change_pct is None and s.change_note == "no spend in the previous period"
+
+
+def test_teams_together_are_only_as_covered_as_the_least_covered_team(store) -> None:  # noqa: ANN001
+    eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
+    put(store, eng, {d: 2 * DOLLAR for d in days_back(29, 0)})
+    put(store, data, {d: DOLLAR for d in days_back(9, 0)})
+    s = period_summary(store[0], [eng, data], days=30, until=TODAY, today=TODAY)
+    assert (s.synced_days, s.complete_days) == (10, 9)
+    assert s.total_micro == 30 * 2 * DOLLAR + 10 * DOLLAR
+    # the average is over the days both teams have complete: $3 a day
+    assert s.daily_average_micro == 3 * DOLLAR
+
+
+def test_on_demand_and_included_add_up_to_the_total(store) -> None:  # noqa: ANN001
+    iid = integration(store, "Eng")
+    put(store, iid, {d: 7 * DOLLAR + 3 for d in days_back(6, 0)}, on_demand_share=0.25)
+    s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
+    assert s.on_demand_micro + s.included_micro == s.total_micro
+    assert s.on_demand_micro == 7 * int((7 * DOLLAR + 3) * 0.25)
+
+
+def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
+    put(store, eng, {d: 35 * DOLLAR + DOLLAR // 10 for d in days_back(29, 0)}, on_demand_share=0.6)
+    put(store, data, {TODAY - timedelta(days=40): DOLLAR})
+    result = run_cli(capsys, monkeypatch, "report", "--days", "30", "--format", "json")
+    assert result.code == 0
+    report = json.loads(result.out)
+    keys = {"days", "synced_days", "complete_days", "total_usd", "on_demand_usd", "included_usd", "requests",
+            "daily_average_usd", "change_pct", "change_note"}
+    eng_summary = report["integrations"][0]["summary"]
+    assert set(eng_summary) == keys and set(report["summary"]) == keys
+    assert (eng_summary["days"], eng_summary["synced_days"], eng_summary["complete_days"]) == (30, 30, 29)
+    assert eng_summary["total_usd"] == pytest.approx(30 * 35.1)
+    assert eng_summary["on_demand_usd"] + eng_summary["included_usd"] == pytest.approx(eng_summary["total_usd"])
+    assert eng_summary["requests"] == 300
+    assert eng_summary["daily_average_usd"] == 35.1
+    assert eng_summary["change_pct"] is None
+    assert eng_summary["change_note"] == "previous period 0/29 days synced"
+    data_summary = report["integrations"][1]["summary"]
+    assert data_summary["synced_days"] == 0 and data_summary["daily_average_usd"] is None
+    # all together: no day is synced for both teams
+    assert (report["summary"]["synced_days"], report["summary"]["daily_average_usd"]) == (0, None)
+    assert report["summary"]["total_usd"] == pytest.approx(eng_summary["total_usd"])
+    table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "30").out
+    assert "Coverage: 30 of 30 days synced, 29 complete, today so far included" in table
+    assert "Daily average: $35.10 over 29 complete days" in table
+    assert "vs previous: n/a (previous period 0/29 days synced)" in table
+    assert "on-demand $631.80" in table
