@@ -372,15 +372,14 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import find_integration, replace_key
-    from grafient_tui.sync.connect import check_key
+    from grafient_tui.store.integrations import find_integration
+    from grafient_tui.sync.connect import rekey_integration
 
     db, vault = _open(settings)
     integ = find_integration(db, args.ref)
     key = read_key()
-    members = asyncio.run(check_key(key, settings))
-    row = replace_key(db, vault, integ.id, key)
-    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {members} members); its history is kept")
+    row, team = asyncio.run(rekey_integration(db, vault, settings, integ, key))
+    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} members); its history is kept")
     return 0
 
 

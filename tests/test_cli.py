@@ -17,7 +17,7 @@ import respx
 
 from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
 from tests.conftest import GOOD_KEY
-from tests.helpers import all_bytes_under, run_cli, wide_open_paths
+from tests.helpers import OTHER_KEY, route_by_key, all_bytes_under, run_cli, wide_open_paths
 
 NOW = "2026-11-24T10:30:00Z"
 TODAY = datetime(2026, 11, 24, tzinfo=UTC).date()
@@ -40,9 +40,16 @@ def team() -> FakeCursorTeam:
 
 
 @pytest.fixture
-def api(team: FakeCursorTeam):  # noqa: ANN201
+def other_team(team: FakeCursorTeam) -> FakeCursorTeam:
+    """A second team (its own key and people) with the same usage as `team`."""
+    return FakeCursorTeam(api_key=OTHER_KEY, events=team.events,
+                          members=[{"name": "Kim", "email": "kim@y.io", "role": "owner"}])
+
+
+@pytest.fixture
+def api(team: FakeCursorTeam, other_team: FakeCursorTeam):  # noqa: ANN201
     with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
-        router.route().mock(side_effect=team.handler)
+        router.route().mock(side_effect=route_by_key(team, other_team))
         yield router
 
 
@@ -144,7 +151,7 @@ def test_the_key_is_never_read_from_argv(capsys, monkeypatch) -> None:  # noqa: 
 
 def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> None:  # noqa: ANN001
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
-    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=GOOD_KEY).code == 0
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=OTHER_KEY).code == 0
     report = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)
     assert len(report["integrations"]) == 2
     assert cli(capsys, monkeypatch, "remove", "eng").code == 0  # case-insensitive label
@@ -174,7 +181,7 @@ def test_plan_shows_and_sets(capsys, monkeypatch) -> None:  # noqa: ANN001
 
 def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
-    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=GOOD_KEY).code == 0
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=OTHER_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
     assert result.code == 0
     assert result.out.splitlines() == ["Eng: 31 days written, 2 requests, ok", "Data: 31 days written, 2 requests, ok"]

@@ -30,7 +30,9 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
 from tests.fake_server import FaultPlan, FaultyCursorServer, closed_port_url
-from tests.helpers import run_cli
+from tests.helpers import OTHER_KEY, run_cli
+
+NEW_KEY = "key_" + "7a6b5c4d" * 8  # a key no integration holds
 from tests.oracle import (
     all_rows,
     expected_snapshot,
@@ -270,8 +272,10 @@ def test_offline_every_command_shows_stored_data_and_names_the_network(capsys, m
     with FaultyCursorServer(team_with(events)) as server:
         monkeypatch.setenv("GRAFIENT_CURSOR_API_URL", server.url)
         assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
-        assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Ops", "--no-backfill",
-                       stdin=GOOD_KEY).code == 0
+        # a second team, added without a sync (the fake server serves one team)
+        settings = Settings.from_env()
+        add_integration(Database(settings), Vault(settings), label="Ops", provider="cursor",
+                        api_key=Secret(OTHER_KEY))
         online = {(by, fmt): run_cli(capsys, monkeypatch, "report", "--by", by, "--format", fmt).out
                   for by in ("day", "model", "member") for fmt in ("table", "json", "csv")}
 
@@ -296,11 +300,11 @@ def test_offline_every_command_shows_stored_data_and_names_the_network(capsys, m
     assert all_rows(database) == stored
 
     for args, code in ((("add", "cursor", "--label", "New"), 2), (("rekey", "Ops"), 2)):
-        result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
+        result = run_cli(capsys, monkeypatch, *args, stdin=NEW_KEY)
         assert result.code == code, result
         assert result.err.startswith("grafient: cannot reach the Cursor API at 127.0.0.1 (connection refused")
         assert len(result.err.splitlines()) == 1 and "Traceback" not in result.err
-        assert GOOD_KEY not in result.err + result.out
+        assert GOOD_KEY not in result.err + result.out and NEW_KEY not in result.err + result.out
     assert all_rows(database) == stored
 
     result = run_cli(capsys, monkeypatch, "sync")

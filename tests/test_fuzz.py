@@ -40,11 +40,11 @@ from grafient_tui.providers.cursor import (
 from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import add_integration, remove_integration
+from grafient_tui.store.integrations import label_key, add_integration, remove_integration
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
-from tests.helpers import run_cli
+from tests.helpers import OTHER_KEY, route_by_key, run_cli
 from tests.oracle import (
     all_rows,
     event_cents,
@@ -60,6 +60,8 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 NOW_TEXT = "2026-11-24T10:30:00Z"
 TODAY = NOW.date()
 LABELS = ("Eng", "Ops")  # ids 1 and 2 in the pristine home
+NEW_KEY = "key_" + "0f1e2d3c" * 8  # a third team's key: the one `add` examples connect
+NEW_MEMBERS = [{"name": "Noor", "email": "noor@z.io", "role": "owner"}]
 INT64 = 2**63 - 1
 
 
@@ -88,10 +90,12 @@ def pristine(capsys, monkeypatch, grafient_home: Path) -> Path:  # noqa: ANN001
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
     events = [e for e in make_events(seed=6, start=TODAY - timedelta(days=30), days=31, per_day=4,
                                      members=["a@x.io"], models=["gpt-5"]) if int(e["timestamp"]) <= utc_ms(NOW)]
+    teams = [FakeCursorTeam(api_key=key, events=events, members=[{"email": f"{label}@x.io", "role": "owner"}])
+             for key, label in zip((GOOD_KEY, OTHER_KEY), LABELS, strict=True)]
     with respx.mock(base_url="https://api.cursor.com") as api:
-        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=events).handler)
-        for label in LABELS:
-            assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", label, stdin=GOOD_KEY).code == 0
+        api.route().mock(side_effect=route_by_key(*teams))
+        for team, label in zip(teams, LABELS, strict=True):
+            assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", label, stdin=team.api_key).code == 0
     con = sqlite3.connect(grafient_home / "grafient.db")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -132,15 +136,15 @@ def resolves(ref: str) -> bool:
     text = ref.strip()
     if text.isascii() and text.isdigit():
         return int(text) in (1, 2)
-    ascii_lower = lambda s: "".join(c.lower() if "A" <= c <= "Z" else c for c in s)  # noqa: E731
-    return any(text == label or ascii_lower(text) == ascii_lower(label) for label in LABELS)
+    return any(text == label or label_key(text) == label_key(label) for label in LABELS)
 
 
 def valid_label(raw: str) -> str | None:
     """The label as stored, or None when it must be refused: whitespace runs become one space;
     not empty, at most 64 characters, printable, not only digits, not taken."""
     label = " ".join(raw.split())
-    if not label or len(label) > 64 or not label.isprintable() or label.isdigit() or label in LABELS:
+    if not label or len(label) > 64 or not label.isprintable() or label.isdigit() or any(
+            label_key(label) == label_key(taken) for taken in LABELS):
         return None
     return label
 
@@ -153,11 +157,11 @@ def check(workspace: Workspace, capsys, monkeypatch, argv: list[str], *, stdin: 
     before = workspace.state()
     try:
         with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as api:
-            api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=[]).handler)
+            api.route().mock(side_effect=FakeCursorTeam(api_key=NEW_KEY, events=[], members=NEW_MEMBERS).handler)
             result = run_cli(capsys, monkeypatch, *argv, stdin=stdin)
         _note(f"exit {result.code}", f"exit {result.code}")
         assert "Traceback" not in result.out + result.err
-        assert GOOD_KEY not in result.out + result.err
+        assert GOOD_KEY not in result.out + result.err and NEW_KEY not in result.out + result.err
         if expect is not None:
             assert result.code == expect, result
         assert result.code in (0, 2), result
@@ -219,7 +223,7 @@ def _opt(name: str, value: str) -> str:
 def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:  # noqa: ANN001
     stored = valid_label(label)
     code, out, _ = check(workspace, capsys, monkeypatch, ["add", "cursor", _opt("--label", label), "--no-backfill"],
-                         stdin=GOOD_KEY + "\n", expect=0 if stored else 2)
+                         stdin=NEW_KEY + "\n", expect=0 if stored else 2)
     if code == 0:
         assert out.startswith(f"added integration 3 {stored!r} (cursor, key key_…")
 
@@ -238,15 +242,18 @@ def test_add_with_any_label_long_run(workspace, capsys, monkeypatch, label) -> N
 
 
 keys_on_stdin = st.one_of(
-    st.sampled_from(["", "\n", " \n", "\t", "\r\n", "\n" + GOOD_KEY, GOOD_KEY[:-1], GOOD_KEY + " x",
-                     "key_" + "é" * 64, "key_" + "\x07" * 10, "x" * 600, GOOD_KEY + "\r\n", "  " + GOOD_KEY + "  "]),
+    st.sampled_from(["", "\n", " \n", "\t", "\r\n", "\n" + NEW_KEY, NEW_KEY[:-1], NEW_KEY + " x",
+                     "key_" + "é" * 64, "key_" + "\x07" * 10, "x" * 600, NEW_KEY + "\r\n", "  " + NEW_KEY + "  ",
+                     GOOD_KEY, OTHER_KEY + "\n"]),
     odd_text, st.text(max_size=80),
 )
 
 
 def _expected_key_exit(stdin: str) -> int:
     key = stdin.split("\n", 1)[0].strip() if stdin else ""
-    return 0 if key == GOOD_KEY else 2  # anything else is refused here or rejected by Cursor (401)
+    # the new team's key is added; a stored key is refused as already stored; anything else is refused
+    # here or rejected by Cursor (401)
+    return 0 if key == NEW_KEY else 2
 
 
 def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:  # noqa: ANN001
@@ -256,7 +263,9 @@ def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:  # noqa:
     key = stdin.split("\n", 1)[0].strip()
     if not key:
         assert err.startswith("grafient: no API key given")
-    if key and key != GOOD_KEY:
+    if key in (GOOD_KEY, OTHER_KEY):
+        assert "already stored" in err
+    if key and key != NEW_KEY:
         assert key not in err or len(key) < 4  # a refused key is not echoed
 
 

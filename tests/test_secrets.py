@@ -174,16 +174,11 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
     try:
         with FaultyCursorServer(team, FaultPlan(slow_seconds=(0.01, 0.02)), seed=7) as server:
             for debug in (False, True):
-                env = child_env(server.url, **({"GRAFIENT_DEBUG": "1"} if debug else {}))
+                # One key is one team, added once: each round has a home of its own (the second one a
+                # sibling of the first, so every file of both is searched for the canary below).
+                home = {"GRAFIENT_HOME": str(tmp_path / "home-debug"), "GRAFIENT_DEBUG": "1"} if debug else {}
+                env = child_env(server.url, **home)
                 suffix = " debug" if debug else ""
-
-                # validate: 500, 200; backfill: two windows, each through two faults
-                server._script = ["500", "ok", "429", "503", "ok", "429-seconds", "close", "ok"]  # noqa: SLF001
-                added = run_child(env, outputs, "add", "cursor", "--label", f"Eng{suffix}", stdin=CANARY + "\n")
-                runs.append(added)
-                assert added.code == 0, added.err
-                assert f"(cursor, key {HINT}, 2 members)" in added.out and added.out.rstrip().endswith(", ok")
-                assert "31 days written, 6 requests (2 rate-limited, 4 retries), ok" in added.out
 
                 team.reject = True
                 refused = run_child(env, outputs, "add", "cursor", "--label", f"Bad{suffix}", stdin=CANARY + "\n")
@@ -193,25 +188,36 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 assert ("grafient: the key was rejected by Cursor (HTTP 401: Invalid API key [redacted] "
                         "(Authorization: Basic [redacted]))") in refused.err
 
-                # Eng: 429, 502, then four 500s that quote the key: it fails. The second round also
-                # syncs "Eng debug": two more such 500s, then its answer.
+                # validate: 500, 200; backfill: two windows, each through two faults
+                server._script = ["500", "ok", "429", "503", "ok", "429-seconds", "close", "ok"]  # noqa: SLF001
+                added = run_child(env, outputs, "add", "cursor", "--label", f"Eng{suffix}", stdin=CANARY + "\n")
+                runs.append(added)
+                assert added.code == 0, added.err
+                assert f"(cursor, key {HINT}, 2 members)" in added.out and added.out.rstrip().endswith(", ok")
+                assert "31 days written, 6 requests (2 rate-limited, 4 retries), ok" in added.out
+
+                again = run_child(env, outputs, "add", "cursor", "--label", f"Again{suffix}", stdin=CANARY + "\n")
+                runs.append(again)
+                assert again.code == 2 and "already stored" in again.err  # refused before any request
+
+                # 429, 502, then four 500s that quote the key: the sync fails.
                 server._script = ["429", "502"]  # noqa: SLF001
-                team.echo_500 = 4 + (2 if debug else 0)
+                team.echo_500 = 4
                 synced = run_child(env, outputs, "sync", "--force")
                 runs.append(synced)
                 assert synced.code == 1
-                lines = synced.out.splitlines()
-                assert lines[0] == ("Eng: 0 days written, 6 requests (1 rate-limited, 5 retries), failed: the Cursor "
-                                    "API failed with HTTP 500 after 6 tries: upstream failed for [redacted]; Basic "
-                                    "[redacted]")
+                assert synced.out.splitlines() == [
+                    f"Eng{suffix}: 0 days written, 6 requests (1 rate-limited, 5 retries), failed: the Cursor API "
+                    "failed with HTTP 500 after 6 tries: upstream failed for [redacted]; Basic [redacted]"]
                 if debug:
-                    assert lines[1] == "Eng debug: 3 days written, 3 requests (0 rate-limited, 2 retries), ok"
                     assert "grafient.cursor: POST /teams/filtered-usage-events -> 500" in synced.err
                 else:
-                    assert len(lines) == 1 and synced.err == ""
+                    assert synced.err == ""
 
-        with sqlite3.connect(database) as con:
-            errors = [row[0] for row in con.execute("SELECT error FROM syncrun WHERE outcome = 'failed'")]
+        errors = []
+        for db_file in (database, tmp_path / "home-debug" / "grafient.db"):
+            with sqlite3.connect(db_file) as con:
+                errors += [row[0] for row in con.execute("SELECT error FROM syncrun WHERE outcome = 'failed'")]
         assert len(errors) == 2 and all("[redacted]" in e for e in errors)
         assert Path(f"{database}-wal").stat().st_size > 0  # still there, with what the children wrote
         sources: dict[str, bytes | str] = every_file_under(tmp_path)

@@ -58,7 +58,10 @@ def events() -> list[dict]:
 
 @pytest.fixture
 def api(events: list[dict]) -> Iterator[respx.MockRouter]:
-    teams = {key: FakeCursorTeam(api_key=key, events=events) for key in (GOOD_KEY, OTHER_KEY)}
+    # two teams with the same usage but different people: one key = one team, and a team is added once
+    teams = {key: FakeCursorTeam(api_key=key, events=events,
+                                 members=[{"name": "Owner", "email": f"owner{i}@x.io", "role": "owner"}])
+             for i, key in enumerate((GOOD_KEY, OTHER_KEY))}
 
     def handler(request):  # noqa: ANN001, ANN202  (two teams, told apart by their key)
         auth = request.headers.get("authorization", "")

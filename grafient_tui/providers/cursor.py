@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -516,6 +516,24 @@ class RequestStats:
 @dataclass(frozen=True)
 class TeamInfo:
     members: int
+    # Who is in the team, hashed: the same members means the same team, whichever key was used.
+    fingerprint: str | None = field(default=None, compare=False)
+
+
+def team_fingerprint(members: list) -> str | None:
+    """A digest of the team's current members (emails, else ids), or None when the answer names no one."""
+    names = set()
+    for member in members:
+        if not isinstance(member, dict) or member.get("isRemoved") is True:
+            continue
+        email, member_id = member.get("email"), member.get("id")
+        if isinstance(email, str) and email.strip():
+            names.add("email:" + email.strip().casefold())
+        elif isinstance(member_id, (str, int)) and not isinstance(member_id, bool):
+            names.add(f"id:{member_id}")
+    if not names:
+        return None
+    return hashlib.sha256("\n".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
@@ -655,7 +673,7 @@ class CursorClient:
         if not isinstance(members, list):
             raise BadResponse("the Cursor API sent an unexpected answer to /teams/members (teamMembers is not a list)")
         active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
-        return TeamInfo(members=active)
+        return TeamInfo(members=active, fingerprint=team_fingerprint(members))
 
     def usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
         """Every usage event in [start_ms, end_ms] (inclusive), one list per page.

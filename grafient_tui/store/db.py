@@ -57,12 +57,31 @@ class Database:
         try:
             # Look before creating: a report or a TUI opening beside a running sync
             # should not queue for the write lock just to learn the tables exist.
-            present = set(inspect(self.engine).get_table_names())
+            inspector = inspect(self.engine)
+            present = set(inspector.get_table_names())
             if not set(SQLModel.metadata.tables) <= present:
                 SQLModel.metadata.create_all(self.write_engine)
+            self._add_missing_columns(inspector, present)
         except DBAPIError as exc:
             raise store_error(exc) from None
         self._tighten_companions()
+
+    def _add_missing_columns(self, inspector, present: set[str]) -> None:  # noqa: ANN001
+        """A database made by an older version lacks the nullable columns added since: add them.
+        (Only additive, nullable columns; anything more needs a real migration.)"""
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name not in present:
+                continue
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            missing = [c for c in table.columns if c.name not in have and c.nullable]
+            if not missing:
+                continue
+            with self.write_engine.begin() as connection:
+                have = {c["name"] for c in inspect(connection).get_columns(table.name)}  # another process won
+                for column in missing:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=connection.dialect)
+                        connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:

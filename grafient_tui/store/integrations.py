@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func
 from sqlmodel import select
 
-from grafient_tui.errors import ConfigError, NotFound
+from grafient_tui.errors import ConfigError, NotFound, VaultError
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
@@ -32,29 +33,95 @@ def clean_label(label: str) -> str:
     return label
 
 
-def label_taken(db: Database, label: str) -> bool:
+def label_key(label: str) -> str:
+    """What makes two labels the same: surrounding and repeated spaces, and case, do not count.
+    Compared in Python, so the rule is the same on every database."""
+    return " ".join(label.split()).casefold()
+
+
+def _label_owner(session, label: str) -> Integration | None:  # noqa: ANN001
+    wanted = label_key(label)
+    for row in session.exec(select(Integration)):
+        if label_key(row.label) == wanted:
+            return row
+    return None
+
+
+def find_label_owner(db: Database, label: str) -> Integration | None:
     with db.session() as session:
-        return session.exec(select(Integration.id).where(Integration.label == label)).first() is not None
+        return _label_owner(session, label)
+
+
+def label_taken(db: Database, label: str) -> bool:
+    return find_label_owner(db, label) is not None
+
+
+def label_taken_sentence(existing: Integration) -> str:
+    return (f"an integration labelled {existing.label!r} already exists (id {existing.id}; labels that differ "
+            "only in case or spaces are the same); pick another label.")
+
+
+def same_key_owner(db: Database, vault: Vault, api_key: Secret) -> Integration | None:
+    """The integration that already holds this key, if any (each stored key is opened and compared)."""
+    wanted = api_key.reveal().encode("utf-8", "surrogatepass")
+    for row in list_integrations(db):
+        try:
+            stored = integration_key(vault, row).reveal().encode("utf-8", "surrogatepass")
+        except VaultError:
+            continue  # a key that cannot be opened (a forgotten master key) is not this one, as far as we know
+        if hmac.compare_digest(stored, wanted):
+            return row
+    return None
+
+
+def same_team_owner(db: Database, fingerprint: str | None, *, provider: str, exclude: int | None = None) -> Integration | None:
+    """The integration of the same provider whose team had exactly these members when it was validated."""
+    if fingerprint is None:
+        return None
+    with db.session() as session:
+        return session.exec(
+            select(Integration).where(Integration.provider == provider, Integration.team_fingerprint == fingerprint,
+                                      Integration.id != (exclude if exclude is not None else -1))
+        ).first()
 
 
 def add_integration(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret,
-                    team_members: int | None = None, now: datetime | None = None) -> Integration:
+                    team_members: int | None = None, team_fingerprint: str | None = None,
+                    now: datetime | None = None) -> Integration:
     label = clean_label(label)
     uid = uuid.uuid4().hex
     with db.session(write=True) as session:
-        if session.exec(select(Integration.id).where(Integration.label == label)).first() is not None:
-            raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+        # Checked again inside the write transaction: another process may have added it meanwhile.
+        existing = _label_owner(session, label)
+        if existing is not None:
+            raise ConfigError(label_taken_sentence(existing))
+        if team_fingerprint is not None:
+            twin = session.exec(select(Integration).where(Integration.provider == provider,
+                                                          Integration.team_fingerprint == team_fingerprint)).first()
+            if twin is not None:
+                raise ConfigError(same_team_sentence(twin))
         has_keys = session.exec(select(func.count()).select_from(Integration)).one() > 0
         # Never mint a new master key while keys sealed by the old one exist.
         blob = vault.encrypt(api_key, uid=uid, provider=provider, create=not has_keys)
         row = Integration(
             uid=uid, provider=provider, label=label, key_scheme=SCHEME, key_ciphertext=blob,
             key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
+            team_fingerprint=team_fingerprint,
         )
         session.add(row)
         session.flush()
         session.refresh(row)
         return row
+
+
+def same_team_sentence(existing: Integration) -> str:
+    return (f"this key's team is already connected as integration {existing.id} ({existing.label!r}): the same "
+            "members; one team is added once, or every total counts it twice. Use `grafient rekey` to change its key.")
+
+
+def same_key_sentence(existing: Integration) -> str:
+    return (f"this key is already stored for integration {existing.id} ({existing.label!r}); one team is added "
+            "once, or every total counts it twice.")
 
 
 def list_integrations(db: Database) -> list[Integration]:
@@ -79,7 +146,7 @@ def find_integration(db: Database, ref: str | int) -> Integration:
                 return row
         row = session.exec(select(Integration).where(Integration.label == text)).first()
         if row is None:
-            row = session.exec(select(Integration).where(func.lower(Integration.label) == text.lower())).first()
+            row = _label_owner(session, text)
         if row is None:
             raise not_found
         return row
@@ -91,7 +158,8 @@ def integration_key(vault: Vault, integration: Integration) -> Secret:
     )
 
 
-def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret) -> Integration:
+def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret,
+                team_fingerprint: str | None = None) -> Integration:
     """Seal a new key for an existing integration (a rotated Cursor key); history stays."""
     with db.session(write=True) as session:
         row = session.get(Integration, integration_id)
@@ -102,6 +170,8 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
         # rekeying each integration is how they come back (see README).
         row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=True)
         row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
+        if team_fingerprint is not None:
+            row.team_fingerprint = team_fingerprint
         session.add(row)
         session.flush()
         session.refresh(row)

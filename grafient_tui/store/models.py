@@ -18,6 +18,7 @@ class Integration(SQLModel, table=True):
     key_hint: str
     created_at: datetime
     team_members: int | None = None
+    team_fingerprint: str | None = None  # digest of the member list at validation: one team, one integration
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"

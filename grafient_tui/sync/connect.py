@@ -1,7 +1,9 @@
 """Connecting an integration: the one path the CLI and the TUI share.
 
-The key is checked against the provider before anything is stored; a label
-that is taken is refused before the network is touched.
+The key is checked against the provider before anything is stored; a label that is taken, or a
+key that is already stored, is refused before the network is touched, and a key whose team is
+already connected (the same members) is refused after the check: one team, one integration, or
+every total counts it twice.
 """
 
 from __future__ import annotations
@@ -12,31 +14,63 @@ import httpx
 
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
-from grafient_tui.providers.cursor import CursorClient
+from grafient_tui.providers.cursor import CursorClient, TeamInfo
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import add_integration, clean_label, label_taken
+from grafient_tui.store.integrations import (
+    add_integration,
+    clean_label,
+    find_label_owner,
+    label_taken_sentence,
+    replace_key,
+    same_key_owner,
+    same_key_sentence,
+    same_team_owner,
+    same_team_sentence,
+)
 from grafient_tui.store.models import Integration
 from grafient_tui.store.vault import Vault
 
 
 def free_label(db: Database, label: str) -> str:
-    """The cleaned label, or ConfigError if it is empty, odd or already used."""
+    """The cleaned label, or ConfigError if it is empty, odd or already used (case and spaces aside)."""
     label = clean_label(label)
-    if label_taken(db, label):
-        raise ConfigError(f"an integration labelled {label!r} already exists; pick another label.")
+    existing = find_label_owner(db, label)
+    if existing is not None:
+        raise ConfigError(label_taken_sentence(existing))
     return label
 
 
-async def check_key(key: Secret, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
-    """Validate a key with Cursor; the team's member count, or a CursorError with its sentence."""
+async def check_key(key: Secret, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> TeamInfo:
+    """Validate a key with Cursor; the team it belongs to, or a CursorError with its sentence."""
     async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
-        return (await client.validate()).members
+        return await client.validate()
 
 
 async def connect_integration(db: Database, vault: Vault, settings: Settings, *, label: str, provider: str,
                               key: Secret, transport: httpx.AsyncBaseTransport | None = None,
                               now: datetime | None = None) -> Integration:
     label = free_label(db, label)
-    members = await check_key(key, settings, transport=transport)
-    return add_integration(db, vault, label=label, provider=provider, api_key=key, team_members=members, now=now)
+    owner = same_key_owner(db, vault, key)
+    if owner is not None:
+        raise ConfigError(same_key_sentence(owner))
+    team = await check_key(key, settings, transport=transport)
+    twin = same_team_owner(db, team.fingerprint, provider=provider)
+    if twin is not None:
+        raise ConfigError(same_team_sentence(twin))
+    return add_integration(db, vault, label=label, provider=provider, api_key=key, team_members=team.members,
+                           team_fingerprint=team.fingerprint, now=now)
+
+
+async def rekey_integration(db: Database, vault: Vault, settings: Settings, integration: Integration, key: Secret,
+                            *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[Integration, TeamInfo]:
+    """Replace an integration's key after checking it; a key or team that belongs to another
+    integration is refused."""
+    owner = same_key_owner(db, vault, key)
+    if owner is not None and owner.id != integration.id:
+        raise ConfigError(same_key_sentence(owner))
+    team = await check_key(key, settings, transport=transport)
+    twin = same_team_owner(db, team.fingerprint, provider=integration.provider, exclude=integration.id)
+    if twin is not None:
+        raise ConfigError(same_team_sentence(twin))
+    return replace_key(db, vault, int(integration.id), key, team_fingerprint=team.fingerprint), team
