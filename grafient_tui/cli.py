@@ -42,7 +42,9 @@ class _Parser(argparse.ArgumentParser):
 def one_line(text: str) -> str:
     """`text` with line breaks, control characters and lone surrogates escaped as repr() does:
     an error stays one line, and nothing echoed from argv or a server drives the terminal."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    from grafient_tui.untrusted import visible
+
+    return visible(text)
 
 
 def build_parser() -> argparse.ArgumentParser:

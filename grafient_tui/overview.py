@@ -1,0 +1,92 @@
+"""What the screens show, read from the store in one go. No Textual here.
+
+The app calls these in thread workers, so the event loop never waits on the database (a sync in
+another process may hold SQLite's write lock for seconds); the screens only render the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from grafient_tui.config import PLANS, Settings
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import IntegrationStatus, find_integration, list_integrations
+from grafient_tui.store.models import Integration
+from grafient_tui.store.queries import (
+    DayRow,
+    MemberRow,
+    ModelRow,
+    Summary,
+    daily_costs,
+    member_breakdown,
+    model_breakdown,
+    period_summary,
+)
+from grafient_tui.sync.engine import sync_status
+
+
+@dataclass(frozen=True)
+class IntegrationFigures:
+    """One integration over the period: who it is, its figures, its days and its stored sync state."""
+
+    integration_id: int
+    label: str
+    provider: str
+    key_hint: str
+    team_members: int | None
+    summary: Summary
+    days: tuple[DayRow, ...]
+    status: IntegrationStatus
+
+
+@dataclass(frozen=True)
+class HomeData:
+    period: int
+    today: date
+    plan: str
+    integrations: tuple[IntegrationFigures, ...]
+    summary: Summary | None  # every integration together; None when there are none
+
+
+@dataclass(frozen=True)
+class DetailData:
+    period: int
+    today: date
+    plan: str
+    plan_days: int
+    figures: IntegrationFigures
+    models: tuple[ModelRow, ...]
+    members: tuple[MemberRow, ...]
+
+
+def _figures(db: Database, settings: Settings, integration: Integration, period: int, today: date) -> IntegrationFigures:
+    since = today - timedelta(days=period - 1)
+    iid = int(integration.id)  # type: ignore[arg-type]
+    return IntegrationFigures(
+        integration_id=iid, label=integration.label, provider=integration.provider, key_hint=integration.key_hint,
+        team_members=integration.team_members,
+        summary=period_summary(db, iid, days=period, until=today, today=today),
+        days=tuple(daily_costs(db, iid, since, today)),
+        status=sync_status(db, settings, iid),
+    )
+
+
+def load_home(db: Database, settings: Settings, period: int, today: date) -> HomeData:
+    integrations = list_integrations(db)
+    figures = tuple(_figures(db, settings, i, period, today) for i in integrations)
+    summary = (period_summary(db, [f.integration_id for f in figures], days=period, until=today, today=today)
+               if figures else None)
+    return HomeData(period, today, settings.plan(), figures, summary)
+
+
+def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailData:
+    """NotFound when the integration is gone."""
+    integration = find_integration(db, integration_id)
+    since = today - timedelta(days=period - 1)
+    plan = settings.plan()
+    return DetailData(
+        period, today, plan, PLANS[plan], _figures(db, settings, integration, period, today),
+        tuple(model_breakdown(db, integration_id, since, today)),
+        tuple(member_breakdown(db, integration_id, since, today)),
+    )
