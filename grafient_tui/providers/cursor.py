@@ -10,7 +10,6 @@ the Authorization header and nowhere else (errors, logs and repr use `key_hint`)
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime
 import email.utils
 import hashlib
@@ -540,7 +539,6 @@ class CursorClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._key = api_key
-        self._secrets = (api_key, base64.b64encode(f"{api_key}:".encode()).decode("ascii"))
         self.base_url = base_url.rstrip("/")
         self._host = httpx.URL(self.base_url).host or self.base_url
         self._bucket = bucket_for_key(api_key, rpm) if rpm and rpm > 0 else None
@@ -747,7 +745,11 @@ class CursorClient:
         raise self._final_error(failure, path, attempt)
 
     def _server_message(self, content: bytes) -> str:
-        """The `message` of an error body (scrubbed), or "" when there is none."""
+        """The `message` of an error body, or "" when there is none.
+
+        Redacted (any run of 8+ characters of the key, its base64 or percent-encoding) and
+        cut short before it goes anywhere: servers and proxies have been known to echo the
+        credentials they were sent."""
         data = _loads(content)
         if not isinstance(data, dict):
             return ""
@@ -755,7 +757,7 @@ class CursorClient:
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
-        return scrub(message, *self._secrets) if message else ""
+        return scrub(message, self._key) if message else ""
 
     def _client_error(self, status: int, path: str, content: bytes) -> CursorError:
         message = self._server_message(content)
