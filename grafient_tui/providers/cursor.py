@@ -717,10 +717,13 @@ class CursorClient:
         """Check the key with the cheapest call there is, and count the team."""
         data = await self._request("GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._max_attempts))
         members = data.get("teamMembers")
-        if members is None:
-            return TeamInfo(members=0)
+        # `{}` or any other 200 without the documented list is not a yes: a proxy, a captive
+        # portal or a wrong GRAFIENT_CURSOR_API_URL can answer 200 to anything.
         if not isinstance(members, list):
-            raise BadResponse("the Cursor API sent an unexpected answer to /teams/members (teamMembers is not a list)")
+            raise BadResponse(
+                "the Cursor API sent an unexpected answer to /teams/members (no teamMembers list); "
+                "is GRAFIENT_CURSOR_API_URL right?"
+            )
         active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
         return TeamInfo(members=active)
 
