@@ -6,11 +6,13 @@ user's umask cannot widen them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
 import sys
 import tomllib
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,10 @@ from grafient_tui.errors import ConfigError
 APP_NAME = "grafient"
 DEFAULT_CURSOR_API_URL = "https://api.cursor.com"
 DEFAULT_RPM = 20
+DEFAULT_MAX_RESPONSE_MB = 64
+DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for one request: connect, headers and the whole body
+DEFAULT_SYNC_DEADLINE = 3600.0  # seconds for one integration's sync
+MB = 1024 * 1024
 PLANS = {"free": 30, "pro": 365, "ultimate": 365}
 DEFAULT_PLAN = "free"
 PERIODS = (7, 30, 90)
@@ -83,6 +89,10 @@ class Settings:
     cursor_rpm: float
     backoff_base: float
     master_key_b64: str | None
+    # Limits on what an answer may cost us (see the README, "Untrusted answers").
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_MB * MB
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    sync_deadline: float = DEFAULT_SYNC_DEADLINE
 
     @property
     def config_file(self) -> Path:
@@ -119,6 +129,7 @@ class Settings:
         api_url = (env.get("GRAFIENT_CURSOR_API_URL") or DEFAULT_CURSOR_API_URL).rstrip("/")
         if not re.match(r"^https?://[^/\s]+", api_url):
             raise ConfigError(f"GRAFIENT_CURSOR_API_URL must be an http(s) URL, not {api_url!r}.")
+        _check_plaintext(api_url, env.get("GRAFIENT_ALLOW_INSECURE_HTTP") == "1")
         return cls(
             config_dir=config_dir,
             data_dir=data_dir,
@@ -127,6 +138,11 @@ class Settings:
             cursor_rpm=_positive_number(env, "GRAFIENT_CURSOR_RPM", DEFAULT_RPM, allow_zero=True),
             backoff_base=_positive_number(env, "GRAFIENT_BACKOFF_BASE", 1.0, allow_zero=True),
             master_key_b64=env.get("GRAFIENT_MASTER_KEY") or None,
+            max_response_bytes=max(1, int(_positive_number(env, "GRAFIENT_MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB,
+                                                           allow_zero=False) * MB)),
+            request_deadline=_positive_number(env, "GRAFIENT_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE,
+                                              allow_zero=False),
+            sync_deadline=_positive_number(env, "GRAFIENT_SYNC_DEADLINE", DEFAULT_SYNC_DEADLINE, allow_zero=False),
         )
 
     # The config file holds a few top-level values (plan, period) and a
@@ -202,3 +218,35 @@ def _positive_number(env: dict[str, str], name: str, default: float, *, allow_ze
     if value != value or value < 0 or (value == 0 and not allow_zero) or value == float("inf"):
         raise ConfigError(f"{name} must be a positive number, not {raw!r}.")
     return value
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: an address that never leaves this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_plaintext(api_url: str, allowed: bool) -> None:
+    """The key goes in every request's Authorization header: over plain http it would cross
+    the network readable by anyone on the path. Loopback (a local proxy, the tests) is fine."""
+    scheme, _, rest = api_url.partition("://")
+    if scheme.lower() != "http":
+        return
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority or "\\" in authority:
+        # user:password@host and backslashes are read differently by different URL parsers
+        raise ConfigError("GRAFIENT_CURSOR_API_URL must be a plain scheme://host[:port] address, without a user name.")
+    host = urlsplit(api_url).hostname or ""
+    if is_loopback_host(host):
+        return
+    if not allowed:
+        raise ConfigError(
+            f"GRAFIENT_CURSOR_API_URL must use https for {host or 'that host'} (plain http would send the API key "
+            "unencrypted); set GRAFIENT_ALLOW_INSECURE_HTTP=1 to allow it anyway."
+        )
+    print(f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {host}.",
+          file=sys.stderr)

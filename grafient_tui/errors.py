@@ -37,13 +37,15 @@ class NotFound(GrafientError):
 
 
 def scrub(text: str, *secrets: str, limit: int = 200) -> str:
-    """Remove every secret from text and cut it to `limit` characters.
+    """Redact every secret from text and cut it to `limit` characters.
 
-    Used on anything that came from outside (server messages) before it goes
-    into an error sentence.
+    Used on anything that came from outside (server messages) before it goes into an
+    error sentence. Redaction (see `secret.redact`) removes any run of 8 or more
+    characters of a secret, of its base64 and of its percent-encoding, and happens
+    before the cut, so a cut can never leave half a key behind.
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
+    from grafient_tui.secret import redact_keys
+
+    text = redact_keys(text, *secrets)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,8 +1,15 @@
-"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals."""
+"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals, and the one
+redaction every piece of outside text goes through before it is shown or stored."""
 
 from __future__ import annotations
 
 import base64
+from urllib.parse import quote, quote_plus
+
+REDACTED = "[redacted]"
+# A run this long of anything derived from a key is taken to be (part of) the key. The
+# hint shows four characters; eight are too many to be a coincidence in a server message.
+MIN_RUN = 8
 
 
 def key_hint(api_key: str) -> str:
@@ -39,21 +46,88 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
+# --------------------------------------------------------------------------- redaction
+
+
+def key_forms(key: str) -> list[str]:
+    """Every way a server (or a proxy, or a library) could write `key` back at us: the key,
+    its percent-encodings, and base64 (standard and URL-safe, padded or not) of the key and
+    of the Basic credentials `key:` that go on the wire, plus the base64 of either when it
+    starts one or two bytes into a longer encoded text (a slice of such an encoding is
+    still made of these characters)."""
+    forms = {key, quote(key, safe=""), quote_plus(key, safe=""),
+             "".join(f"%{b:02X}" for b in key.encode("utf-8", "surrogatepass")),
+             "".join(f"%{b:02x}" for b in key.encode("utf-8", "surrogatepass"))}
+    raw = key.encode("utf-8", "surrogatepass")
+    for payload in (raw, raw + b":"):
+        for shift in (0, 1, 2):
+            standard = base64.b64encode(b"\0" * shift + payload).decode("ascii")
+            # The first characters of a shifted encoding mix in the bytes before the key,
+            # and the last may mix in the bytes after it: keep only the key's own.
+            core = standard if shift == 0 else standard[shift + 1 : -3]
+            for text in (core, core.rstrip("=")):
+                forms.add(text)
+                forms.add(text.replace("+", "-").replace("/", "_"))
+                forms.add(quote(text, safe=""))
+    return [f for f in forms if len(f) >= MIN_RUN]
+
+
+def key_grams(*keys: str) -> frozenset[str]:
+    """Every run of MIN_RUN characters of every form of every key."""
+    grams: set[str] = set()
+    for key in keys:
+        if key:
+            for form in key_forms(key):
+                grams.update(form[i : i + MIN_RUN] for i in range(len(form) - MIN_RUN + 1))
+    return frozenset(grams)
+
+
+def redact(text: str, grams: frozenset[str]) -> str:
+    """`text` with every run of MIN_RUN or more characters of a key (in any of its forms,
+    see `key_grams`) replaced by [redacted].
+
+    A run of n >= MIN_RUN characters of a form is covered by its n - MIN_RUN + 1 windows,
+    each of which is in `grams`, so marking every matching window catches the whole run.
+    Percent-encodings are matched without regard to case.
+    """
+    if not grams or len(text) < MIN_RUN:
+        return text
+    hit = bytearray(len(text))
+    for i in range(len(text) - MIN_RUN + 1):
+        window = text[i : i + MIN_RUN]
+        if window in grams or ("%" in window and (window.upper() in grams or window.lower() in grams)):
+            hit[i : i + MIN_RUN] = b"\1" * MIN_RUN
+    if not any(hit):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if hit[i]:
+            while i < len(text) and hit[i]:
+                i += 1
+            out.append(REDACTED)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def redact_keys(text: str, *keys: str) -> str:
+    return redact(text, key_grams(*keys))
+
+
 # Every key this process has held, so last-resort output (debug tracebacks,
-# log records) can be scrubbed even if a key slipped into some text.
+# log records) can be scrubbed even if a key, or a piece or an encoding of one, slipped in.
 _seen: set[str] = set()
+_seen_grams: frozenset[str] = frozenset()
 
 
 def _remember(value: str) -> None:
-    if len(value) >= 8:
+    global _seen_grams
+    if len(value) >= MIN_RUN and value not in _seen:
         _seen.add(value)
-        try:  # and the key as it goes on the wire: the Basic credentials of the Authorization header
-            _seen.add(base64.b64encode(f"{value}:".encode()).decode("ascii"))
-        except UnicodeEncodeError:
-            pass  # not sendable, so never sent
+        _seen_grams = _seen_grams | key_grams(value)
 
 
 def scrub_known(text: str) -> str:
-    for value in _seen:
-        text = text.replace(value, "[redacted]")
-    return text
+    return redact(text, _seen_grams)

@@ -19,6 +19,20 @@ Faults, all decided by a seeded random.Random:
   - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
   - `delay`: every usage-events answer waits this long (keeps a backfill busy for the
     SIGKILL test).
+  - `hostile`: a mode for requests to `hostile_path` (tests/test_hostile_api.py), served
+    instead of the team's answer:
+      "gzip-bomb"     a small gzip body (Content-Encoding: gzip) that inflates to `bomb_mb` MB
+                      of valid JSON (an empty page padded with spaces);
+      "endless"       a chunked 200 whose body never ends;
+      "drip"          the team's real answer, one byte every `drip_seconds`;
+      "endless-pages" pages that always have a next one, each with `page_events` events
+                      carrying `new_models` new models and `new_members` new members;
+      "echo"          401 on /teams/members and 500 elsewhere, whose `message` echoes a
+                      slice of the presented key, a slice of its base64 and the whole key
+                      percent-encoded (whatever hostile_path says);
+      "answer"        `answer` (bytes) as a 200 JSON body.
+    The mode can be switched while the server runs (`server.plan.hostile = ...`);
+    `server.hostile_served` counts the requests it answered.
 
 The server runs in a daemon thread and is used as a context manager; leaving the block
 shuts it down and closes every open connection. Handler threads also time out idle
@@ -27,14 +41,18 @@ keep-alive connections, so nothing outlives the test.
 
 from __future__ import annotations
 
+import base64
 import collections
 import email.utils
+import json
 import math
 import random
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
+from urllib.parse import quote
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -58,6 +76,14 @@ class FaultPlan:
     script: list[str] = field(default_factory=list)
     outage: tuple[int, int] | None = None
     delay: float = 0.0
+    hostile: str | None = None
+    hostile_path: str = EVENTS_PATH
+    bomb_mb: int = 50
+    drip_seconds: float = 0.5
+    page_events: int = 1
+    new_models: int = 0
+    new_members: int = 0
+    answer: bytes = b"{}"
 
 
 class FaultyCursorServer:
@@ -77,6 +103,8 @@ class FaultyCursorServer:
         self.answered = 0  # requests that got past the rate limit
         self.completed = 0  # answers fully written (faulty or not)
         self.faults: collections.Counter[str] = collections.Counter()
+        self.hostile_served = 0
+        self._bomb: bytes | None = None
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -187,6 +215,26 @@ class FaultyCursorServer:
         with self._lock:
             return self.team.handler(request)
 
+    def gzip_bomb(self) -> bytes:
+        """`bomb_mb` MB of JSON (`{"usageEvents": [` + spaces + `]}`), gzip-compressed to ~1/1000."""
+        if self._bomb is None:
+            squeeze = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+            spaces = b" " * (1024 * 1024)
+            parts = [squeeze.compress(b'{"usageEvents": [')]
+            parts += [squeeze.compress(spaces) for _ in range(self.plan.bomb_mb)]
+            parts += [squeeze.compress(b"]}"), squeeze.flush()]
+            self._bomb = b"".join(parts)
+        return self._bomb
+
+
+def echoed_key(authorization: str) -> str:
+    """What a careless server writes back about the key it was sent: a 12-character slice,
+    a slice of the base64 Basic credentials, and the whole key percent-encoded."""
+    basic = authorization.removeprefix("Basic ")
+    key = base64.b64decode(basic).decode().removesuffix(":")
+    encoded = "".join(f"%{b:02X}" for b in key.encode())
+    return f"key {key[9:21]} was refused (credentials {basic[14:40]}); url {quote(key, safe='')}; enc {encoded}"
+
 
 @dataclass
 class _Decision:
@@ -227,6 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server_owner
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
+        mode = owner.plan.hostile
+        if mode is not None and (mode == "echo" or self.path == owner.plan.hostile_path):
+            with owner._lock:
+                owner.hostile_served += 1
+            try:
+                self._serve_hostile(mode, body)
+            except OSError:
+                pass  # the client gave up, which is the point
+            self.close_connection = True
+            return
         decision = owner._decide()
         fault, delay = decision.fault, decision.delay
         if fault == "ok":
@@ -276,6 +334,58 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with owner._lock:
             owner.completed += 1
+
+    def _serve_hostile(self, mode: str, body: bytes) -> None:
+        owner = self.server_owner
+        plan = owner.plan
+        # One connection per hostile answer, said out loud: the client must not send its next
+        # request on a connection this side is about to close (that would be a different fault).
+        json_type = [("Content-Type", "application/json"), ("Connection", "close")]
+        if mode == "gzip-bomb":
+            self._send(200, [*json_type, ("Content-Encoding", "gzip")], owner.gzip_bomb())
+        elif mode == "endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            head, chunk = b'{"usageEvents": [', b" " * 65536
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(head), head))
+            stop = time.monotonic() + 60  # never outlives a broken test by much
+            while time.monotonic() < stop:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        elif mode == "drip":
+            request = httpx.Request(self.command, f"http://127.0.0.1{self.path}",
+                                    headers=[(k, v) for k, v in self.headers.items()], content=body)
+            content = owner._answer(request).content
+            self._send_head(200, json_type, len(content))
+            for i in range(len(content)):
+                self.wfile.write(content[i : i + 1])
+                self.wfile.flush()
+                time.sleep(plan.drip_seconds)
+        elif mode == "endless-pages":
+            query = json.loads(body or b"{}")
+            page, start = int(query.get("page", 1)), int(query.get("startDate", 0))
+            events = []
+            for i in range(plan.page_events):
+                model = f"model-{page}-{i % plan.new_models}" if plan.new_models else "gpt-5"
+                member = f"m{page}-{i % plan.new_members}@x.io" if plan.new_members else "a@x.io"
+                events.append({"timestamp": str(start + page * 1000 + i), "userEmail": member, "model": model,
+                               "kind": "Usage-based", "isChargeable": True, "chargedCents": 1, "requestsCosts": 1})
+            answer = {"usageEvents": events,
+                      "pagination": {"currentPage": page, "pageSize": 1000, "hasNextPage": True}}
+            self._send(200, json_type, json.dumps(answer).encode())
+        elif mode == "echo":
+            message = echoed_key(self.headers.get("authorization", ""))
+            if self.path == "/teams/members":
+                self._send(401, json_type, json.dumps({"error": "Unauthorized", "message": message}).encode())
+            else:
+                self._send(500, json_type, json.dumps({"error": "Internal Server Error", "message": message}).encode())
+        elif mode == "answer":
+            self._send(200, json_type, plan.answer)
+        else:
+            raise ValueError(f"unknown hostile mode {mode!r}")
+        self.wfile.flush()
 
     def _send_head(self, status: int, headers: list[tuple[str, str]], length: int) -> None:
         self.send_response(status)

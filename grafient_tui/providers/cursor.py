@@ -10,7 +10,6 @@ the Authorization header and nowhere else (errors, logs and repr use `key_hint`)
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime
 import email.utils
 import hashlib
@@ -20,7 +19,8 @@ import math
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,15 @@ if TYPE_CHECKING:
 MICRO = 1_000_000
 MAX_WINDOW_DAYS = 30
 PAGE_SIZE = 1000
-MAX_PAGES = 10_000
+# Limits on what one window of answers may make us hold. A real team's month is far inside
+# them; past them the answer is broken or hostile, and the window fails with one sentence.
+MAX_PAGES = 1000  # a million events at PAGE_SIZE
+MAX_MODELS_PER_WINDOW = 5_000
+MAX_MEMBERS_PER_WINDOW = 50_000
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
+ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
+DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for connect, headers and the whole body
+_INFLATE_STEP = 256 * 1024  # the most one decompression step may produce
 DAY_MS = 86_400_000
 MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS - 1
 RETRY_AFTER_CAP = 120.0
@@ -81,6 +89,14 @@ class ServerError(CursorError):
 
 class BadResponse(CursorError):
     """A body that is not JSON, or JSON of a shape we cannot read."""
+
+
+class AnswerTooLarge(BadResponse):
+    """A body past the size limit, counted after decompression; not retried."""
+
+
+class LimitExceeded(BadResponse):
+    """More pages, models or members in one window than Grafient will hold."""
 
 
 class RequestRejected(CursorError):
@@ -582,6 +598,111 @@ def _transport_reason(exc: httpx.TransportError) -> str:
     return "connection failed"
 
 
+class _TooLarge(Exception):
+    """Internal: the body passed its limit (raised while reading, turned into AnswerTooLarge)."""
+
+
+class _Undecodable(Exception):
+    """Internal: a Content-Encoding we did not ask for, or a compressed body that is corrupt."""
+
+
+class _Inflater:
+    """Content-Encoding gzip, deflate or identity, decoded in steps of at most _INFLATE_STEP bytes.
+
+    httpx's own decoders inflate each network chunk in one call, so a 64 KiB chunk of a
+    gzip bomb becomes ~64 MB at once, before anyone can count it. Here zlib is told the
+    most it may produce per step (`max_length`), so the caller counts as it goes and
+    memory stays at the limit, whatever the compression ratio.
+    """
+
+    def __init__(self, content_encoding: str | None) -> None:
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self._mode: str | None = None
+        self._first = True
+        if not codings:
+            return
+        if codings in (["gzip"], ["x-gzip"]):
+            self._mode, self._wbits = "gzip", zlib.MAX_WBITS | 16
+        elif codings == ["deflate"]:
+            self._mode, self._wbits = "deflate", zlib.MAX_WBITS  # zlib-wrapped; raw deflate tried too
+        else:
+            raise _Undecodable
+        self._z = zlib.decompressobj(self._wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._mode is None:
+            if data:
+                yield data
+            return
+        while data:
+            if self._z.eof:
+                if self._mode != "gzip":
+                    return  # bytes after the end of a deflate stream mean nothing
+                self._z = zlib.decompressobj(self._wbits)  # the next member of a multi-member gzip
+            try:
+                out = self._z.decompress(data, _INFLATE_STEP)
+            except zlib.error:
+                if self._mode == "deflate" and self._first:
+                    self._first = False  # servers send raw deflate under that name too
+                    self._wbits = -zlib.MAX_WBITS
+                    self._z = zlib.decompressobj(self._wbits)
+                    continue
+                raise _Undecodable from None
+            self._first = False
+            if out:
+                yield out
+            data = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+
+    def finish(self) -> Iterator[bytes]:
+        if self._mode is not None:
+            try:
+                out = self._z.flush()
+            except zlib.error:
+                raise _Undecodable from None
+            if out:
+                yield out
+
+
+async def _read_capped(response: httpx.Response, limit: int, *, cut: bool = False) -> bytes | bytearray:
+    """The decoded body, counted as it streams in (compressed and decoded); past `limit`
+    _TooLarge, or with `cut` just the first `limit` bytes. Leaving the caller's `stream()`
+    block closes the connection, so the rest of the body is never read."""
+    if response.is_stream_consumed:
+        # A transport that built the body whole in memory (tests' mock transports): there is
+        # nothing left to stream, only to count.
+        content = response.content
+        if len(content) > limit:
+            if not cut:
+                raise _TooLarge
+            return content[:limit]
+        return content
+    inflater = _Inflater(response.headers.get("content-encoding"))
+    body = bytearray()
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        for piece in inflater.feed(chunk):
+            body += piece
+            if len(body) > limit:
+                if cut:
+                    return body[:limit]
+                raise _TooLarge
+        if received > limit and not cut:
+            raise _TooLarge  # compressed input that inflates to nothing still costs time and bandwidth
+    for piece in inflater.finish():
+        body += piece
+        if len(body) > limit:
+            if cut:
+                return body[:limit]
+            raise _TooLarge
+    return body
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -617,25 +738,34 @@ class CursorClient:
         max_attempts: int = 6,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         timeout: httpx.Timeout | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._key = api_key
-        self._secrets = (api_key, base64.b64encode(f"{api_key}:".encode()).decode("ascii"))
         self.base_url = base_url.rstrip("/")
         self._host = httpx.URL(self.base_url).host or self.base_url
         self._bucket = bucket_for_key(api_key, rpm) if rpm and rpm > 0 else None
         self._backoff_base = max(0.0, float(backoff_base))
         self._max_attempts = int(max_attempts)
         self._sleep = sleep
+        if not max_response_bytes >= 1 or not request_deadline > 0:
+            raise ValueError("max_response_bytes and request_deadline must be positive")
+        self._max_bytes = int(max_response_bytes)
+        # httpx's read timeout restarts with every chunk, so a server dripping a byte at a
+        # time would never trip it: this one covers the whole request, body included.
+        self._deadline = float(request_deadline)
         self.stats = RequestStats()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=httpx.BasicAuth(api_key, ""),
             timeout=timeout or _DEFAULT_TIMEOUT,
-            headers={"User-Agent": f"grafient-tui/{__version__}", "Accept": "application/json"},
+            # Only the encodings _Inflater can bound (no br or zstd, whatever is installed).
+            headers={"User-Agent": f"grafient-tui/{__version__}", "Accept": "application/json",
+                     "Accept-Encoding": "gzip, deflate"},
             transport=transport,
             follow_redirects=False,
         )
@@ -648,6 +778,8 @@ class CursorClient:
             rpm=settings.cursor_rpm,
             backoff_base=settings.backoff_base,
             transport=transport,
+            max_response_bytes=settings.max_response_bytes,
+            request_deadline=settings.request_deadline,
         )
 
     def __repr__(self) -> str:
@@ -668,10 +800,13 @@ class CursorClient:
         """Check the key with the cheapest call there is, and count the team."""
         data = await self._request("GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._max_attempts))
         members = data.get("teamMembers")
-        if members is None:
-            return TeamInfo(members=0)
+        # `{}` or any other 200 without the documented list is not a yes: a proxy, a captive
+        # portal or a wrong GRAFIENT_CURSOR_API_URL can answer 200 to anything.
         if not isinstance(members, list):
-            raise BadResponse("the Cursor API sent an unexpected answer to /teams/members (teamMembers is not a list)")
+            raise BadResponse(
+                "the Cursor API sent an unexpected answer to /teams/members (no teamMembers list); "
+                "is GRAFIENT_CURSOR_API_URL right?"
+            )
         active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
         return TeamInfo(members=active, fingerprint=team_fingerprint(members))
 
@@ -700,6 +835,10 @@ class CursorClient:
         # the size of a page however many events the window holds.
         previous: dict[int, list[UsageEvent]] = {}
         before: dict[int, list[UsageEvent]] = {}
+        # What the caller will hold per day of this window grows with these; an answer that
+        # invents new ones page after page is stopped here, before it fills memory.
+        models: set[str] = set()
+        members: set[str] = set()
         page = 1
         while True:
             body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
@@ -735,14 +874,32 @@ class CursorClient:
                 if prior is not None and event in prior:
                     continue
                 append(event)
+                if event.model not in models:
+                    models.add(event.model)
+                    if len(models) > MAX_MODELS_PER_WINDOW:
+                        raise LimitExceeded(
+                            f"the Cursor API sent usage for more than {MAX_MODELS_PER_WINDOW:,} different models "
+                            "in one window, more than any real team has; stopped reading, "
+                            "nothing from this window was saved"
+                        )
+                if event.user_email not in members:
+                    members.add(event.user_email)
+                    if len(members) > MAX_MEMBERS_PER_WINDOW:
+                        raise LimitExceeded(
+                            f"the Cursor API sent usage for more than {MAX_MEMBERS_PER_WINDOW:,} different members "
+                            "in one window, more than Grafient keeps; stopped reading, "
+                            "nothing from this window was saved"
+                        )
             before, previous = previous, this_page
             yield events
 
             if not self._has_next_page(data.get("pagination"), page, len(rows)):
                 return
             if page >= MAX_PAGES:
-                raise BadResponse(
-                    f"the Cursor API still reported more usage events after {MAX_PAGES} pages; stopped reading"
+                raise LimitExceeded(
+                    f"the Cursor API still reported more usage events after {MAX_PAGES:,} pages "
+                    f"({MAX_PAGES * PAGE_SIZE:,} events) for one window; stopped reading, "
+                    "nothing from this window was saved"
                 )
             page += 1
 
@@ -795,9 +952,21 @@ class CursorClient:
             self.stats.requests += 1
             failure = None
             response = None
+            too_large = False
+            deadline = asyncio.timeout(self._deadline)
             try:
-                response = await self._http.request(method, path, json=body)
-                content = response.content
+                async with deadline:
+                    async with self._http.stream(method, path, json=body) as response:
+                        if 200 <= response.status_code < 300:
+                            content = await _read_capped(response, self._max_bytes)
+                        else:
+                            content = await _read_capped(response, min(ERROR_BODY_LIMIT, self._max_bytes), cut=True)
+            except TimeoutError:
+                failure = _Failure("timeout", reason="deadline" if deadline.expired() else "")
+            except _TooLarge:
+                too_large = True  # raised below, outside this except, like every error of ours
+            except _Undecodable:
+                failure = _Failure("json")
             except httpx.TimeoutException:
                 failure = _Failure("timeout")
             except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
@@ -806,6 +975,13 @@ class CursorClient:
                 failure = _Failure("transport", reason=_transport_reason(exc))
             except httpx.HTTPError:
                 failure = _Failure("json")  # e.g. a body whose content-encoding cannot be decoded
+            if too_large:
+                # Not retried: the same request would bring the same answer.
+                log.debug("%s %s -> answer past %d bytes (attempt %d)", method, path, self._max_bytes, attempt)
+                raise AnswerTooLarge(
+                    f"the Cursor API sent an answer to {path} larger than {self._max_bytes / 1024 / 1024:g} MB; "
+                    "stopped reading it (GRAFIENT_MAX_RESPONSE_MB raises the limit)"
+                )
             if failure is not None:
                 log.debug("%s %s -> %s (attempt %d)", method, path, failure.kind, attempt)
                 if failure.kind == "fatal":
@@ -840,7 +1016,11 @@ class CursorClient:
         raise self._final_error(failure, path, attempt)
 
     def _server_message(self, content: bytes) -> str:
-        """The `message` of an error body (scrubbed), or "" when there is none."""
+        """The `message` of an error body, or "" when there is none.
+
+        Redacted (any run of 8+ characters of the key, its base64 or percent-encoding) and
+        cut short before it goes anywhere: servers and proxies have been known to echo the
+        credentials they were sent."""
         data = _loads(content)
         if not isinstance(data, dict):
             return ""
@@ -848,7 +1028,7 @@ class CursorClient:
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
-        return scrub(message, *self._secrets) if message else ""
+        return scrub(message, self._key) if message else ""
 
     def _client_error(self, status: int, path: str, content: bytes) -> CursorError:
         message = self._server_message(content)
@@ -866,6 +1046,9 @@ class CursorClient:
     def _final_error(self, failure: _Failure, path: str, tries: int) -> CursorError:
         n = f"{tries} {'try' if tries == 1 else 'tries'}"
         if failure.kind == "timeout":
+            if failure.reason == "deadline":
+                return ApiTimeout(f"the Cursor API did not answer within {_seconds(self._deadline)} ({n}); "
+                                  "GRAFIENT_REQUEST_DEADLINE raises the limit")
             return ApiTimeout(f"the Cursor API did not answer in time ({n})")
         if failure.kind in ("transport", "fatal"):
             return Unreachable(f"cannot reach the Cursor API at {self._host} ({failure.reason}; {n})")

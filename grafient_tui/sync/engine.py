@@ -70,6 +70,12 @@ class SyncResult:
 ProgressCallback = Callable[[SyncProgress], None]
 
 
+class SyncTimeLimit(GrafientError):
+    """The sync ran past GRAFIENT_SYNC_DEADLINE; the window under way was abandoned."""
+
+    exit_code = 1
+
+
 # ---------------------------------------------------------------- planning
 
 def utc_today(now: datetime) -> date:
@@ -342,18 +348,33 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                 progress(SyncProgress(integration_id, label, trigger, done, len(windows), state["days"], state["requests"]))
 
         report(0)
+        # One bound on the whole sync, however the answers come: a window is written in one
+        # synchronous transaction, so the deadline can only land between requests, and the
+        # window under way is abandoned while every finished one stays.
+        deadline = asyncio.timeout(settings.sync_deadline)
+        done = 0
         async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
             try:
-                for done, (first, last) in enumerate(windows):
-                    totals = WindowTotals()
-                    start_ms, end_ms = day_bounds_ms(first, last)
-                    async for events in client.usage_event_pages(start_ms, end_ms):
-                        totals.add(events)
-                        state["requests"] = client.stats.requests
-                        report(done)
-                    state["requests"] = client.stats.requests
-                    state["days"] += write_window(db, integration_id, first, last, totals, clock())
-                    report(done + 1)
+                try:
+                    async with deadline:
+                        for done, (first, last) in enumerate(windows):
+                            totals = WindowTotals()
+                            start_ms, end_ms = day_bounds_ms(first, last)
+                            async for events in client.usage_event_pages(start_ms, end_ms):
+                                totals.add(events)
+                                state["requests"] = client.stats.requests
+                                report(done)
+                            state["requests"] = client.stats.requests
+                            state["days"] += write_window(db, integration_id, first, last, totals, clock())
+                            report(done + 1)
+                except TimeoutError:
+                    if not deadline.expired():
+                        raise
+                    raise SyncTimeLimit(
+                        f"the sync stopped at its time limit of {settings.sync_deadline:g} s with "
+                        f"{len(windows) - done} of {len(windows)} windows still to fetch; the finished ones are kept "
+                        "(run `grafient sync` again to go on, or raise GRAFIENT_SYNC_DEADLINE)"
+                    ) from None
             finally:
                 state["requests"] = client.stats.requests
                 state["rate_limited"] = client.stats.rate_limited
