@@ -157,6 +157,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
 
     if not demo:
+        settings.warn_about_open_dirs()
         app = GrafientApp(settings)
         app.run()
         return app.return_code or 0
@@ -234,7 +235,8 @@ def now_utc():  # noqa: ANN201
         moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"GRAFIENT_NOW must be an ISO 8601 time, not {pinned!r}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # An offset is honoured, then dropped: every "today" in Grafient is the UTC date.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _progress_printer():  # noqa: ANN202

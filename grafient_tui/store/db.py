@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file
+from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file, fix_mode
 from grafient_tui.errors import StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
 
@@ -47,7 +47,9 @@ class Database:
         self.url = url or settings.database_url
         self.sqlite_file: Path | None = settings.database_file if url is None else None
         if self.url.startswith("sqlite") and self.sqlite_file is not None:
-            ensure_private_dir(self.sqlite_file.parent)
+            # The database may live anywhere (GRAFIENT_DATABASE_URL): the levels we create are 0700,
+            # a directory that was there already is the user's and keeps its mode.
+            ensure_private_dir(self.sqlite_file.parent, ours=False)
             ensure_private_file(self.sqlite_file)
         self.engine = _make_engine(self.url)
         # Writers start with BEGIN IMMEDIATE so that two processes never both
@@ -68,10 +70,7 @@ class Database:
         if self.sqlite_file is None:
             return
         for suffix in ("-wal", "-shm", "-journal"):
-            companion = Path(f"{self.sqlite_file}{suffix}")
-            with contextlib.suppress(FileNotFoundError):
-                if companion.stat().st_mode & 0o777 != FILE_MODE:
-                    os.chmod(companion, FILE_MODE)
+            fix_mode(Path(f"{self.sqlite_file}{suffix}"), FILE_MODE)  # absent or a symlink: left alone
 
     @contextlib.contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
