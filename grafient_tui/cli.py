@@ -358,10 +358,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from grafient_tui.errors import SyncBusy
     from grafient_tui.store.integrations import find_integration, remove_integration
+    from grafient_tui.sync.lock import is_sync_running
 
     db, _ = _open(settings)
     integ = find_integration(db, args.ref)
+    if is_sync_running(settings, integ.id):  # say so before asking; remove_integration holds the lock itself
+        raise SyncBusy(f"a sync of {integ.label} is running; wait for it or stop it, then remove.")
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):

@@ -1,8 +1,28 @@
-"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals."""
+"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals; the one key-shape check."""
 
 from __future__ import annotations
 
 import base64
+import re
+
+KEY_IN_ARGV = "that looks like an API key; keys are read from standard input, never from the command line"
+
+_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_)[A-Za-z0-9_\-]{12,}")
+_KEYISH = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
+
+
+def looks_like_key(text: str) -> bool:
+    """True for text shaped like an API key: a key prefix (`key_`, `crsr_`, `sk-`) and 12 more
+    characters, or a token of 24+ key characters with a 20+ character stretch (between `-`, `_`
+    and `.`) that mixes letters and digits, as random tokens do and labels like
+    `platform-engineering-2026` do not. Such text is never echoed back."""
+    text = text.strip()
+    if _KEY_PREFIX.fullmatch(text):
+        return True
+    if not _KEYISH.fullmatch(text):
+        return False
+    return any(len(part) >= 20 and re.search(r"[A-Za-z]", part) and re.search(r"\d", part)
+               for part in re.split(r"[-_.]", text))
 
 
 def key_hint(api_key: str) -> str:

@@ -193,3 +193,260 @@ def test_a_report_under_an_offset_now_ends_on_the_utc_day(capsys, monkeypatch) -
     result = run_cli(capsys, monkeypatch, "report", "--days", "1", "--format", "json")
     assert result.code == 0, result.err
     assert "2026-11-24" in json.dumps(json.loads(result.out)) and "2026-11-25" not in result.out
+
+
+# ------------------------------------------------------------------ integration ids
+
+import json  # noqa: E402
+import sqlite3  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+import httpx  # noqa: E402
+import respx  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from grafient_tui.errors import SyncBusy  # noqa: E402
+from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events  # noqa: E402
+from grafient_tui.store.integrations import list_integrations, remove_integration, replace_key  # noqa: E402
+from grafient_tui.store.models import DailyCost, DailyMemberCost, SyncRun  # noqa: E402
+from grafient_tui.sync.engine import run_sync  # noqa: E402
+from grafient_tui.sync.lock import SyncLock, is_sync_running  # noqa: E402
+from tests.fake_server import EVENTS_PATH, FaultPlan, FaultyCursorServer  # noqa: E402
+
+NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
+NOW_TEXT = "2026-03-12T10:30:00Z"
+OTHER_KEY = "crsr_" + "9e8d7c6b" * 6
+
+
+def month_of_events(seed: int, members: list[str]) -> list[dict]:
+    events = make_events(seed=seed, start=NOW.date() - timedelta(days=31), days=32, per_day=6, members=members,
+                         models=["gpt-5"])
+    return [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000]
+
+
+def test_a_removed_id_is_never_handed_out_again() -> None:
+    settings, db, vault = open_store()
+    a = add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
+    b = add_integration(db, vault, label="B", provider="cursor", api_key=Secret(GOOD_KEY))
+    remove_integration(db, b.id)
+    c = add_integration(db, vault, label="C", provider="cursor", api_key=Secret(GOOD_KEY))
+    remove_integration(db, a.id)
+    remove_integration(db, c.id)
+    d = add_integration(db, vault, label="D", provider="cursor", api_key=Secret(GOOD_KEY))
+    assert (a.id, b.id, c.id, d.id) == (1, 2, 3, 4)
+    db.dispose()
+
+
+def _make_it_an_old_database(path: Path) -> None:
+    """Rebuild the integration table as releases before AUTOINCREMENT made it (ids reusable)."""
+    con = sqlite3.connect(path, isolation_level=None)
+    sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'integration'").fetchone()[0]
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.execute("BEGIN")
+    con.execute(sql.replace("CREATE TABLE integration", "CREATE TABLE integration_old").replace(" AUTOINCREMENT", ""))
+    con.execute("INSERT INTO integration_old SELECT * FROM integration")
+    con.execute("DROP TABLE integration")
+    con.execute("ALTER TABLE integration_old RENAME TO integration")
+    con.execute("CREATE UNIQUE INDEX ix_integration_uid ON integration (uid)")
+    con.execute("DELETE FROM sqlite_sequence WHERE name = 'integration'")
+    con.execute("COMMIT")
+    assert "AUTOINCREMENT" not in con.execute("SELECT sql FROM sqlite_master WHERE name = 'integration'").fetchone()[0]
+    con.close()
+
+
+@pytest.mark.parametrize("lock_file_left", [False, True], ids=["no-lock-files", "a-removed-id-left-its-lock"])
+def test_an_old_database_is_rebuilt_once_with_its_ids_and_costs_kept(lock_file_left: bool) -> None:
+    settings, db, vault = open_store()
+    rows = [add_integration(db, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
+            for label in ("A", "B", "C")]
+    with db.session(write=True) as session:
+        session.add(DailyCost(integration_id=2, day=NOW.date(), cost_micro=7, on_demand_micro=7, included_micro=0,
+                              request_units_micro=0, synced_at=NOW, complete=False))
+    remove_integration(db, 3)
+    if not lock_file_left:
+        (settings.lock_dir / "integration-3.lock").unlink()
+    db.dispose()
+    _make_it_an_old_database(settings.database_file)
+
+    db = Database(settings)  # the upgrade happens here
+    con = sqlite3.connect(settings.database_file)
+    assert "AUTOINCREMENT" in con.execute("SELECT sql FROM sqlite_master WHERE name = 'integration'").fetchone()[0]
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    kept = list_integrations(db)
+    assert [(i.id, i.label, i.uid) for i in kept] == [(r.id, r.label, r.uid) for r in rows[:2]]
+    from grafient_tui.store.integrations import integration_key
+
+    assert integration_key(vault, kept[1]).reveal() == GOOD_KEY  # the ciphertext still opens (uid kept)
+    with db.session() as session:
+        assert [(c.integration_id, c.cost_micro) for c in session.exec(select(DailyCost))] == [(2, 7)]
+    new = add_integration(db, vault, label="D", provider="cursor", api_key=Secret(GOOD_KEY))
+    # id 3 was removed before the upgrade: only its lock file remembers it
+    assert new.id == (4 if lock_file_left else 3)
+    remove_integration(db, new.id)
+    assert add_integration(db, vault, label="E", provider="cursor", api_key=Secret(GOOD_KEY)).id == new.id + 1
+    db.dispose()
+    Database(settings).dispose()  # a second open changes nothing
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced-under-its-id", "rekeyed"])
+async def test_a_sync_whose_integration_went_away_writes_nothing(how: str) -> None:
+    settings, db, vault = open_store()
+    team = FakeCursorTeam(api_key=GOOD_KEY, events=month_of_events(3, ["old@team.io"]))
+    row = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
+
+    def meddle() -> None:
+        """What a removal by an older grafient (no lock), or a rekey, does between two windows."""
+        con = sqlite3.connect(settings.database_file, isolation_level=None)
+        con.execute("PRAGMA foreign_keys = ON")
+        if how == "rekeyed":
+            con.close()
+            replace_key(db, vault, row.id, Secret(GOOD_KEY))
+            return
+        for table in ("dailycost", "dailymodelcost", "dailymembercost", "syncrun"):
+            con.execute(f"DELETE FROM {table} WHERE integration_id = ?", (row.id,))
+        con.execute("DELETE FROM integration WHERE id = ?", (row.id,))
+        if how == "replaced-under-its-id":  # what an old database without AUTOINCREMENT would do
+            con.execute("INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, "
+                        "created_at) VALUES (?, 'newuid', 'cursor', 'Ops', 'aesgcm-v1', x'00', 'key_…', ?)",
+                        (row.id, "2026-03-12 11:00:00.000000"))
+        con.close()
+
+    pages = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal pages
+        if request.url.path == EVENTS_PATH:
+            pages += 1
+            if pages == 2:  # the first window is written; the second is being fetched
+                meddle()
+        return team.handler(request)
+
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=handler)
+        result = await run_sync(db, vault, settings, row.id, "backfill", now=NOW)
+
+    with db.session() as session:
+        days = list(session.exec(select(DailyCost).where(DailyCost.integration_id == row.id)))
+        members = {m.email for m in session.exec(select(DailyMemberCost))}
+        runs = list(session.exec(select(SyncRun)))
+    if how == "rekeyed":
+        assert (result.outcome, result.error) == (
+            "failed", f"the key of integration {row.id} was replaced while it synced; this window was not written, "
+                      "so sync again")
+        assert len(days) == 30  # the first window stays; the second was dropped
+        assert [(r.outcome, r.error) for r in runs] == [("failed", result.error)]
+    else:
+        assert (result.outcome, result.error) == (
+            "skipped", f"integration {row.id} was removed while it synced; nothing was written")
+        assert days == [] and members == set()  # nothing landed under the id, whoever holds it now
+        assert runs == []  # the old run was removed with it, and no run was written for the newcomer
+    db.dispose()
+
+
+def test_remove_is_refused_while_any_process_syncs_that_integration(capsys, monkeypatch) -> None:  # noqa: ANN001
+    settings, db, vault = open_store()
+    row = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
+    other = add_integration(db, vault, label="Ops", provider="cursor", api_key=Secret(GOOD_KEY))
+    lock = SyncLock(settings, row.id)
+    assert lock.try_acquire()
+    try:
+        with pytest.raises(SyncBusy, match="^a sync of Eng is running; wait for it or stop it, then remove.$"):
+            remove_integration(db, row.id)
+        result = run_cli(capsys, monkeypatch, "remove", "Eng", "--yes")
+        assert (result.code, result.err) == (2, "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n")
+        assert run_cli(capsys, monkeypatch, "remove", "Ops", "--yes").code == 0  # another integration is free
+    finally:
+        lock.release()
+    assert [i.id for i in list_integrations(db)] == [row.id]
+    remove_integration(db, row.id)
+    assert list_integrations(db) == [] and other.id != row.id
+    db.dispose()
+
+
+class TwoTeams:
+    def __init__(self, *teams: FakeCursorTeam) -> None:
+        self.teams = {team.expected_authorization: team for team in teams}
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("authorization", "")
+        return (self.teams.get(auth) or next(iter(self.teams.values()))).handler(request)
+
+
+class GatedServer(FaultyCursorServer):
+    """Usage-events answers wait until the test opens the gate: the sync is busy for as long as we need."""
+
+    def __init__(self, teams: TwoTeams) -> None:
+        super().__init__(teams, FaultPlan())  # type: ignore[arg-type]
+        self.gate = threading.Event()
+        self.waiting = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        assert self._server is not None
+        owner, base = self, self._server.RequestHandlerClass
+
+        class Gated(base):  # type: ignore[misc, valid-type]
+            def _serve(self) -> None:
+                if self.path.startswith(EVENTS_PATH):
+                    owner.waiting.set()
+                    owner.gate.wait(timeout=60)
+                super()._serve()
+
+        self._server.RequestHandlerClass = Gated
+
+
+def grafient(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grafient_tui", *args], env=env, input=stdin, text=True,
+                          capture_output=True, timeout=60)
+
+
+def test_across_processes_remove_waits_for_no_sync_and_a_new_team_gets_a_new_id(grafient_home: Path) -> None:
+    old = FakeCursorTeam(api_key=GOOD_KEY, events=month_of_events(5, ["old-a@team.io", "old-b@team.io"]))
+    new = FakeCursorTeam(api_key=OTHER_KEY, events=month_of_events(6, ["new@other.io"]))
+    sync: subprocess.Popen[str] | None = None
+    with GatedServer(TwoTeams(old, new)) as server:
+        env = dict(os.environ, GRAFIENT_CURSOR_API_URL=server.url, GRAFIENT_NOW=NOW_TEXT)
+        added = grafient(env, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY + "\n")
+        assert added.returncode == 0, added.stderr
+        settings = Settings.from_env()
+        sync = subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync"], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert server.waiting.wait(timeout=30), "the sync never asked for usage"
+            assert is_sync_running(settings, 1)
+            refused = grafient(env, "remove", "Eng", "--yes")
+            assert (refused.returncode, refused.stdout, refused.stderr) == (
+                2, "", "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n")
+            server.gate.set()
+            out, err = sync.communicate(timeout=60)
+        finally:
+            server.gate.set()
+            if sync.poll() is None:
+                sync.kill()
+                sync.wait(timeout=10)
+        assert sync.returncode == 0 and err == "" and out.startswith("Eng: 30 days written"), (out, err)
+        con = sqlite3.connect(settings.database_file)
+        assert {r[0] for r in con.execute("SELECT DISTINCT email FROM dailymembercost WHERE integration_id = 1")} \
+            == {"old-a@team.io", "old-b@team.io"}
+        con.close()
+
+        removed = grafient(env, "remove", "Eng", "--yes")
+        assert removed.returncode == 0 and removed.stdout == "removed integration 1 'Eng' and its data\n"
+        readded = grafient(env, "add", "cursor", "--label", "Ops", stdin=OTHER_KEY + "\n")
+        assert readded.returncode == 0, readded.stderr
+        assert readded.stdout.startswith("added integration 2 'Ops'")
+    report = json.loads(grafient(env, "report", "--by", "member", "--format", "json", "--days", "40").stdout)
+    text = json.dumps(report)
+    assert "new@other.io" in text and "old-a@team.io" not in text and "old-b@team.io" not in text
+    assert [(i["id"], i["label"]) for i in report["integrations"]] == [(2, "Ops")]
+    con = sqlite3.connect(settings.database_file)
+    assert [tuple(r) for r in con.execute("SELECT id, label FROM integration")] == [(2, "Ops")]
+    assert {r[0] for r in con.execute("SELECT DISTINCT integration_id FROM dailymembercost")} == {2}
+    assert con.execute("SELECT count(*) FROM dailymembercost WHERE email LIKE 'old-%'").fetchone()[0] == 0
+    con.close()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import event, inspect
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -62,9 +64,56 @@ class Database:
             present = set(inspect(self.engine).get_table_names())
             if not set(SQLModel.metadata.tables) <= present:
                 SQLModel.metadata.create_all(self.write_engine)
-        except DBAPIError as exc:
+            if self.url.startswith("sqlite"):
+                self._upgrade_integration_ids()
+        except (DBAPIError, sqlite3.Error) as exc:
             raise store_error(exc) from None
         self._tighten_companions()
+
+    def _upgrade_integration_ids(self) -> None:
+        """A database made before integration ids were AUTOINCREMENT gets its integration table
+        rebuilt once, rows and ids kept, so a removed integration's id is never handed out again.
+
+        SQLite cannot add AUTOINCREMENT to a table, hence the rebuild (SQLite's documented recipe:
+        foreign keys off, new table, copy, drop, rename, check), all under the write lock.
+        """
+        with self.engine.connect() as connection:
+            if _has_autoincrement(connection.connection.driver_connection):
+                return  # the common case: a read, no write lock
+        table = models.Integration.__table__
+        ddl = str(CreateTable(table).compile(self.write_engine)).strip()
+        ddl = ddl.replace("CREATE TABLE integration ", "CREATE TABLE integration_rebuild ", 1)
+        columns = ", ".join(column.name for column in table.columns)
+        raw = self.write_engine.raw_connection()
+        try:
+            sqlite = raw.driver_connection
+            sqlite.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction; else DROP TABLE checks them
+            try:
+                sqlite.execute("BEGIN IMMEDIATE")
+                try:
+                    if not _has_autoincrement(sqlite):  # another process may have done it meanwhile
+                        sqlite.execute(ddl)
+                        sqlite.execute(f"INSERT INTO integration_rebuild ({columns}) SELECT {columns} FROM integration")
+                        # Ids removed before this upgrade left their lock files behind: start above those too.
+                        floor = max([sqlite.execute("SELECT coalesce(max(id), 0) FROM integration").fetchone()[0],
+                                     *_lock_file_ids(self.settings.lock_dir)])
+                        sqlite.execute("DELETE FROM sqlite_sequence WHERE name = 'integration_rebuild'")
+                        sqlite.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration_rebuild', ?)",
+                                       (floor,))
+                        sqlite.execute("DROP TABLE integration")
+                        sqlite.execute("ALTER TABLE integration_rebuild RENAME TO integration")
+                        for index in table.indexes:
+                            sqlite.execute(str(CreateIndex(index).compile(self.write_engine)))
+                        if sqlite.execute("PRAGMA foreign_key_check").fetchall():
+                            raise sqlite3.IntegrityError("foreign key check failed after rebuilding integration")
+                    sqlite.execute("COMMIT")
+                except BaseException:
+                    sqlite.execute("ROLLBACK")
+                    raise
+            finally:
+                sqlite.execute("PRAGMA foreign_keys = ON")
+        finally:
+            raw.close()
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:
@@ -85,6 +134,19 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+
+
+def _has_autoincrement(sqlite: sqlite3.Connection) -> bool:
+    row = sqlite.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'integration'").fetchone()
+    return row is None or "AUTOINCREMENT" in row[0].upper()
+
+
+def _lock_file_ids(lock_dir: Path) -> list[int]:
+    try:
+        names = os.listdir(lock_dir)
+    except OSError:
+        return []
+    return [int(m.group(1)) for name in names if (m := re.fullmatch(r"integration-(\d{1,18})\.lock", name))]
 
 
 def _make_engine(url: str, *, immediate: bool = False) -> Engine:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func
 from sqlmodel import select
 
-from grafient_tui.errors import ConfigError, NotFound
-from grafient_tui.secret import Secret
+from grafient_tui.errors import ConfigError, NotFound, SyncBusy
+from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import SCHEME, Vault
@@ -29,6 +29,8 @@ def clean_label(label: str) -> str:
         raise ConfigError("a label cannot contain control characters.")
     if label.isdigit():
         raise ConfigError("a label cannot be only digits (it would read as an id).")
+    if looks_like_key(label):  # a key pasted into the wrong field: refuse it without showing it back
+        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
     return label
 
 
@@ -81,6 +83,8 @@ def find_integration(db: Database, ref: str | int) -> Integration:
         if row is None:
             row = session.exec(select(Integration).where(func.lower(Integration.label) == text.lower())).first()
         if row is None:
+            if looks_like_key(text):  # never echo a key someone typed where an id or label goes
+                raise NotFound(f"{KEY_IN_ARGV}.")
             raise not_found
         return row
 
@@ -109,11 +113,26 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
 
 
 def remove_integration(db: Database, integration_id: int) -> None:
-    """Delete the integration and everything stored for it, in one transaction."""
-    with db.session(write=True) as session:
-        for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
-            session.exec(delete(table).where(table.integration_id == integration_id))
-        session.exec(delete(Integration).where(Integration.id == integration_id))
+    """Delete the integration and everything stored for it, in one transaction.
+
+    The integration's sync lock is held throughout, so no sync (in any process) runs meanwhile;
+    if one is running, SyncBusy says so and nothing is removed.
+    """
+    from grafient_tui.sync.lock import SyncLock  # the lock file only; sync/lock.py imports nothing of ours
+
+    lock = SyncLock(db.settings, integration_id)
+    if not lock.try_acquire():
+        with db.session() as session:
+            label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
+        raise SyncBusy(f"a sync of {label or f'integration {integration_id}'} is running; "
+                       "wait for it or stop it, then remove.")
+    try:
+        with db.session(write=True) as session:
+            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
+                session.exec(delete(table).where(table.integration_id == integration_id))
+            session.exec(delete(Integration).where(Integration.id == integration_id))
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
