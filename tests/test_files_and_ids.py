@@ -450,3 +450,97 @@ def test_across_processes_remove_waits_for_no_sync_and_a_new_team_gets_a_new_id(
     assert {r[0] for r in con.execute("SELECT DISTINCT integration_id FROM dailymembercost")} == {2}
     assert con.execute("SELECT count(*) FROM dailymembercost WHERE email LIKE 'old-%'").fetchone()[0] == 0
     con.close()
+
+
+# ------------------------------------------------------------------ keys never echoed from argv
+
+from grafient_tui.errors import ConfigError  # noqa: E402
+from grafient_tui.secret import KEY_IN_ARGV, looks_like_key  # noqa: E402
+from grafient_tui.store.integrations import clean_label  # noqa: E402
+
+SHORT_KEY = "key_" + "ab12cd34ef56"  # a prefix and 12 more: short enough to slip past length masking
+
+
+@pytest.mark.parametrize("text", [GOOD_KEY, OTHER_KEY, SHORT_KEY, "sk-proj-" + "Ab1" * 10, "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=="])
+def test_key_shaped_text_is_recognised(text: str) -> None:
+    assert looks_like_key(text) and looks_like_key(f"  {text}\n")
+
+
+@pytest.mark.parametrize("text", ["Engineering", "platform-engineering-2026", "key_accounts", "2026-03-12", "42",
+                                  "Data Science (EU)", "abcdefghijklmnopqrstuvwxyz"])
+def test_ordinary_labels_ids_and_dates_are_not_taken_for_keys(text: str) -> None:
+    assert not looks_like_key(text)
+    if not text.isdigit():
+        assert clean_label(text) == text
+
+
+@pytest.mark.parametrize("key", [GOOD_KEY, SHORT_KEY])
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("sync", "{key}"), f"{KEY_IN_ARGV}."),
+        (("report", "{key}"), f"{KEY_IN_ARGV}."),
+        (("remove", "{key}", "--yes"), f"{KEY_IN_ARGV}."),
+        (("rekey", "{key}"), f"{KEY_IN_ARGV}."),
+        (("report", "--since", "{key}"), f"--since must be a date as YYYY-MM-DD: {KEY_IN_ARGV}."),
+        (("report", "--since", "2026-11-01", "--until", "{key}"), f"--until must be a date as YYYY-MM-DD: {KEY_IN_ARGV}."),
+        (("add", "cursor", "--label", "{key}"), f"a label cannot be an API key: {KEY_IN_ARGV}."),
+    ],
+    ids=["sync", "report", "remove", "rekey", "since", "until", "label"],
+)
+def test_a_key_given_as_an_argument_is_never_echoed(capsys, monkeypatch, grafient_home: Path, key: str,  # noqa: ANN001
+                                                    args: tuple[str, ...], sentence: str) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+    settings, db, vault = open_store()
+    add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
+    db.dispose()
+    result = run_cli(capsys, monkeypatch, *(a.format(key=key) for a in args), stdin="")
+    assert (result.code, result.out, result.err) == (2, "", f"grafient: {sentence}\n")
+    assert key not in result.err and key[4:] not in result.err
+
+
+@pytest.mark.parametrize("args", [("report", "--days", "{key}"), ("add", "{key}", "--label", "x"),
+                                  ("report", "--by", "{key}")])
+def test_argparse_errors_hide_key_shaped_values_too(capsys, monkeypatch, args: tuple[str, ...]) -> None:  # noqa: ANN001
+    result = run_cli(capsys, monkeypatch, *(a.format(key=SHORT_KEY) for a in args))
+    assert result.code == 2 and "[hidden]" in result.err and SHORT_KEY[4:] not in result.err
+    assert "never from the command line" in result.err and result.err.count("\n") == 1
+
+
+def test_the_add_form_refuses_a_key_as_its_label_without_showing_it() -> None:
+    from grafient_tui.sync.connect import free_label
+
+    settings, db, _ = open_store()
+    with pytest.raises(ConfigError) as raised:
+        free_label(db, f" {GOOD_KEY} ")
+    assert GOOD_KEY[4:20] not in raised.value.sentence and KEY_IN_ARGV in raised.value.sentence
+    db.dispose()
+
+
+# ------------------------------------------------------------------ core dumps
+
+CORE_PROBE = """
+import ctypes, resource
+from grafient_tui.cli import main
+libc = ctypes.CDLL(None)
+before = (resource.getrlimit(resource.RLIMIT_CORE)[0], libc.prctl(3, 0, 0, 0, 0))  # 3 = PR_GET_DUMPABLE
+code = main(["list", "--format", "json"])
+print(*before, code, resource.getrlimit(resource.RLIMIT_CORE)[0], libc.prctl(3, 0, 0, 0, 0))
+"""
+
+
+def _allow_core_files() -> None:
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))  # as generous as this machine lets us start
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_cli_turns_core_dumps_off_at_start() -> None:
+    probe = subprocess.run([sys.executable, "-c", CORE_PROBE], capture_output=True, text=True, timeout=60,
+                           preexec_fn=_allow_core_files)
+    assert probe.returncode == 0, probe.stderr
+    _, dumpable_before, code, limit, dumpable = (int(v) for v in probe.stdout.split()[-5:])
+    assert dumpable_before == 1  # a plain Python is dumpable: the 0 below is the CLI's doing
+    assert code == 0 and limit == 0 and dumpable == 0, probe.stdout

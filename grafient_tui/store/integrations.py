@@ -23,14 +23,14 @@ def clean_label(label: str) -> str:
     label = " ".join(label.split())
     if not label:
         raise ConfigError("a label cannot be empty.")
+    if looks_like_key(label):  # a key pasted into the wrong field: refuse it, first, without showing it back
+        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
     if len(label) > MAX_LABEL:
         raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
     if not label.isprintable():
         raise ConfigError("a label cannot contain control characters.")
     if label.isdigit():
         raise ConfigError("a label cannot be only digits (it would read as an id).")
-    if looks_like_key(label):  # a key pasted into the wrong field: refuse it without showing it back
-        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
     return label
 
 
