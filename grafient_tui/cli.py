@@ -32,9 +32,12 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         # argparse echoes what it did not understand; a key pasted into argv
-        # by mistake must not be printed back, so long tokens are masked.
+        # by mistake must not be printed back, so long or key-shaped tokens are masked.
+        from grafient_tui.secret import looks_like_key
+
         message = re.sub(r"[A-Za-z0-9_\-+/=.]{24,}", "[hidden]", message)
-        if "unrecognized arguments" in message and "[hidden]" in message:
+        message = re.sub(r"[^\s'\",]+", lambda m: "[hidden]" if looks_like_key(m.group()) else m.group(), message)
+        if "[hidden]" in message:
             message += "; API keys are read from standard input, never from the command line"
         self.exit(2, f"grafient: {one_line(message)} (see `{self.prog} --help`).\n")
 
@@ -91,7 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def disable_core_dumps() -> None:
+    """No core file, and no same-user ptrace or /proc/PID/mem, while this process may hold keys.
+
+    RLIMIT_CORE 0 everywhere; on Linux also PR_SET_DUMPABLE 0 (which core_pattern pipes to a
+    crash collector would otherwise ignore the limit for). Best effort: a failure changes nothing.
+    """
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_dumpable = 4
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    disable_core_dumps()
     debug = os.environ.get("GRAFIENT_DEBUG") == "1"
     _configure_logging(debug)
     try:
@@ -160,6 +187,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
 
     if not demo:
+        settings.warn_about_open_dirs()
         app = GrafientApp(settings)
         app.run()
         return app.return_code or 0
@@ -237,7 +265,8 @@ def now_utc():  # noqa: ANN201
         moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"GRAFIENT_NOW must be an ISO 8601 time, not {pinned!r}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # An offset is honoured, then dropped: every "today" in Grafient is the UTC date.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _progress_printer():  # noqa: ANN202
@@ -321,9 +350,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def _parse_day(text: str, option: str):  # noqa: ANN202
     from datetime import date
 
+    from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
+
     try:
         return date.fromisoformat(text)
     except ValueError:
+        if looks_like_key(text):
+            raise ConfigError(f"{option} must be a date as YYYY-MM-DD: {KEY_IN_ARGV}.") from None
         raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {text!r}.") from None
 
 
@@ -359,10 +392,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from grafient_tui.errors import SyncBusy
     from grafient_tui.store.integrations import find_integration, remove_integration
+    from grafient_tui.sync.lock import is_sync_running
 
     db, _ = _open(settings)
     integ = find_integration(db, args.ref)
+    if is_sync_running(settings, integ.id):  # say so before asking; remove_integration holds the lock itself
+        raise SyncBusy(f"a sync of {integ.label} is running; wait for it or stop it, then remove.")
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):

@@ -1,7 +1,10 @@
 """Where Grafient keeps its files, and the settings that come from the environment.
 
 Every directory we create is 0700 and every file 0600, set explicitly so the
-user's umask cannot widen them.
+user's umask cannot widen them. A directory we did not create (a GRAFIENT_HOME
+made by hand, /tmp, a project dir holding the database) is never chmodded: if
+it is Grafient's own home and open to others, we warn instead. No mode change
+follows a symlink.
 """
 
 from __future__ import annotations
@@ -33,39 +36,106 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents we own) as 0700; tighten it if it is too open."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode != DIR_MODE:
-        if mode & 0o077:
-            print(
-                f"grafient: warning: {path} was readable by others; tightened it to 0700",
-                file=sys.stderr,
-            )
-        os.chmod(path, DIR_MODE)
+OPEN_TO_OTHERS = 0o077
+
+_warned: set[str] = set()  # one warning per directory per process (the app opens the store more than once)
+
+
+def _warn_once(path: Path, sentence: str) -> None:
+    if str(path) not in _warned:
+        _warned.add(str(path))
+        print(f"grafient: warning: {sentence}", file=sys.stderr)
+
+
+def fix_mode(path: Path, mode: int) -> bool:
+    """Set `path`'s mode through a descriptor opened without following a symlink.
+
+    False when `path` is a symlink (its target is left alone) or cannot be opened.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:  # ELOOP: a symlink; EACCES: a file we may not open
+        return False
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
+            os.fchmod(fd, mode)
+        return True
+    finally:
+        os.close(fd)
+
+
+def ensure_private_dir(path: Path, *, ours: bool = True) -> Path:
+    """Make sure `path` is a directory, creating each missing level as 0700 whatever the umask.
+
+    A directory we did not create here is never chmodded: it may be /tmp, a project directory or
+    a user's shared folder. When it is Grafient's own (`ours`: the home, config and data dirs and
+    what is below them) and open to others, we say so on stderr instead.
+    """
+    path = Path(path)
+    missing: list[Path] = []
+    level = path
+    while not os.path.lexists(level) and level != level.parent:
+        missing.append(level)
+        level = level.parent
+    for level in reversed(missing):
+        try:
+            os.mkdir(level, DIR_MODE)  # never wider than 0700, even for an instant
+        except FileExistsError:
+            continue  # another process made it first: not ours to chmod
+        except OSError as exc:
+            raise ConfigError(f"cannot create the directory {level}: {exc.strerror or exc}.") from None
+        fix_mode(level, DIR_MODE)  # the umask may have narrowed it (say 0500); we need 0700 exactly
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a directory; Grafient needs a directory there.")
+    if ours and not missing:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & OPEN_TO_OTHERS:
+            _warn_once(path, f"{path} is open to other users (mode {mode:o}); Grafient left it as it is, "
+                             f"run `chmod 700 {path}` to keep them out of its files.")
     return path
 
 
 def ensure_private_file(path: Path) -> Path:
-    """Create `path` empty as 0600 if it does not exist, else make sure it is 0600."""
-    ensure_private_dir(path.parent)
+    """Create `path` empty as 0600 if it does not exist, else make sure it is 0600.
+
+    A symlink is refused if it leads nowhere, and its target's mode is never changed.
+    """
+    ensure_private_dir(path.parent, ours=False)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     except FileExistsError:
-        if stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
-            os.chmod(path, FILE_MODE)
+        if os.path.islink(path) and not path.exists():
+            raise ConfigError(f"{path} is a symlink to a file that does not exist; "
+                              "point it at a real file or remove it.") from None
+        if not path.is_file():
+            raise ConfigError(f"{path} is not a regular file.")
+        fix_mode(path, FILE_MODE)
         return path
     os.fchmod(fd, FILE_MODE)
     os.close(fd)
     return path
 
 
+def tighten_key_file(path: Path) -> None:
+    """A key file that others can read is narrowed to 0600, with a warning (never through a symlink)."""
+    try:
+        mode = stat.S_IMODE(os.lstat(path).st_mode)
+    except OSError:
+        return
+    if not mode & OPEN_TO_OTHERS:
+        return
+    if os.path.islink(path):
+        return  # the link's own mode means nothing, and its target is not ours to change
+    if fix_mode(path, FILE_MODE):
+        _warn_once(path, f"{path} was readable by others (mode {mode:o}); tightened it to 600.")
+
+
 def write_private_file(path: Path, data: bytes) -> None:
     """Replace `path` atomically with `data`; the file is 0600 from its first byte."""
     ensure_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, FILE_MODE)
+    tmp.unlink(missing_ok=True)  # a leftover from a killed run; O_EXCL below never opens an old file
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
@@ -153,10 +223,16 @@ class Settings:
             text = self.config_file.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
+        except IsADirectoryError:
+            raise ConfigError(f"{self.config_file} is a directory; Grafient expects its config file there.") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.config_file} is not UTF-8 text, so it cannot be TOML.") from None
+        except OSError as exc:
+            raise ConfigError(f"{self.config_file} cannot be read ({exc.strerror or exc}).") from None
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{self.config_file} is not valid TOML: {exc}.") from None
+            raise ConfigError(f"{self.config_file} is not valid TOML: {' '.join(str(exc).split())}.") from None
 
     def write_config_value(self, key: str, value: str | int) -> None:
         self.read_config()  # refuse to edit a file we cannot parse
@@ -177,8 +253,9 @@ class Settings:
 
     def plan(self) -> str:
         plan = self.read_config().get("plan", DEFAULT_PLAN)
-        if plan not in PLANS:
-            raise ConfigError(f"plan in {self.config_file} must be one of free, pro, ultimate, not {plan!r}.")
+        if not isinstance(plan, str) or plan not in PLANS:  # `plan = ["pro"]` is TOML too, and unhashable
+            shown = repr(plan) if isinstance(plan, str) else f"a {type(plan).__name__}"
+            raise ConfigError(f"plan in {self.config_file} must be one of free, pro, ultimate, not {shown}.")
         return plan
 
     def backfill_days(self) -> int:
@@ -205,6 +282,12 @@ class Settings:
     def ensure_dirs(self) -> None:
         ensure_private_dir(self.config_dir)
         ensure_private_dir(self.data_dir)
+
+    def warn_about_open_dirs(self) -> None:
+        """Say now (before the app takes the terminal) if the existing home is open to others."""
+        for path in (self.config_dir, self.data_dir):
+            if path.is_dir():
+                ensure_private_dir(path)  # creates nothing here: it only looks, and warns once
 
 
 def _positive_number(env: dict[str, str], name: str, default: float, *, allow_zero: bool) -> float:

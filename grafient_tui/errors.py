@@ -36,6 +36,10 @@ class NotFound(GrafientError):
     """No integration with that id or label."""
 
 
+class SyncBusy(GrafientError):
+    """A sync of that integration is running (in this process or another), so it cannot change now."""
+
+
 def scrub(text: str, *secrets: str, limit: int = 200) -> str:
     """Redact every secret from text and cut it to `limit` characters.
 

@@ -1,15 +1,36 @@
-"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals, and the one
-redaction every piece of outside text goes through before it is shown or stored."""
+"""A wrapper that keeps an API key out of reprs, logs and tracebacks' locals; the one key-shape
+check; and the one redaction every piece of outside text goes through before it is shown or stored."""
 
 from __future__ import annotations
 
 import base64
+import re
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 # A run this long of anything derived from a key is taken to be (part of) the key. The
 # hint shows four characters; eight are too many to be a coincidence in a server message.
 MIN_RUN = 8
+
+
+KEY_IN_ARGV = "that looks like an API key; keys are read from standard input, never from the command line"
+
+_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_)[A-Za-z0-9_\-]{12,}")
+_KEYISH = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
+
+
+def looks_like_key(text: str) -> bool:
+    """True for text shaped like an API key: a key prefix (`key_`, `crsr_`, `sk-`) and 12 more
+    characters, or a token of 24+ key characters with a 20+ character stretch (between `-`, `_`
+    and `.`) that mixes letters and digits, as random tokens do and labels like
+    `platform-engineering-2026` do not. Such text is never echoed back."""
+    text = text.strip()
+    if _KEY_PREFIX.fullmatch(text):
+        return True
+    if not _KEYISH.fullmatch(text):
+        return False
+    return any(len(part) >= 20 and re.search(r"[A-Za-z]", part) and re.search(r"\d", part)
+               for part in re.split(r"[-_.]", text))
 
 
 def key_hint(api_key: str) -> str:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import event, inspect
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file
+from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file, fix_mode
 from grafient_tui.errors import StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
 
@@ -47,7 +49,9 @@ class Database:
         self.url = url or settings.database_url
         self.sqlite_file: Path | None = settings.database_file if url is None else None
         if self.url.startswith("sqlite") and self.sqlite_file is not None:
-            ensure_private_dir(self.sqlite_file.parent)
+            # The database may live anywhere (GRAFIENT_DATABASE_URL): the levels we create are 0700,
+            # a directory that was there already is the user's and keeps its mode.
+            ensure_private_dir(self.sqlite_file.parent, ours=False)
             ensure_private_file(self.sqlite_file)
         self.engine = _make_engine(self.url)
         # Writers start with BEGIN IMMEDIATE so that two processes never both
@@ -62,7 +66,9 @@ class Database:
             if not set(SQLModel.metadata.tables) <= present:
                 SQLModel.metadata.create_all(self.write_engine)
             self._add_missing_columns(inspector, present)
-        except DBAPIError as exc:
+            if self.url.startswith("sqlite"):
+                self._upgrade_integration_ids()
+        except (DBAPIError, sqlite3.Error) as exc:
             raise store_error(exc) from None
         self._tighten_companions()
 
@@ -83,14 +89,56 @@ class Database:
                         kind = column.type.compile(dialect=connection.dialect)
                         connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
+    def _upgrade_integration_ids(self) -> None:
+        """A database made before integration ids were AUTOINCREMENT gets its integration table
+        rebuilt once, rows and ids kept, so a removed integration's id is never handed out again.
+
+        SQLite cannot add AUTOINCREMENT to a table, hence the rebuild (SQLite's documented recipe:
+        foreign keys off, new table, copy, drop, rename, check), all under the write lock.
+        """
+        with self.engine.connect() as connection:
+            if _has_autoincrement(connection.connection.driver_connection):
+                return  # the common case: a read, no write lock
+        table = models.Integration.__table__
+        ddl = str(CreateTable(table).compile(self.write_engine)).strip()
+        ddl = ddl.replace("CREATE TABLE integration ", "CREATE TABLE integration_rebuild ", 1)
+        columns = ", ".join(column.name for column in table.columns)
+        raw = self.write_engine.raw_connection()
+        try:
+            sqlite = raw.driver_connection
+            sqlite.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction; else DROP TABLE checks them
+            try:
+                sqlite.execute("BEGIN IMMEDIATE")
+                try:
+                    if not _has_autoincrement(sqlite):  # another process may have done it meanwhile
+                        sqlite.execute(ddl)
+                        sqlite.execute(f"INSERT INTO integration_rebuild ({columns}) SELECT {columns} FROM integration")
+                        # Ids removed before this upgrade left their lock files behind: start above those too.
+                        floor = max([sqlite.execute("SELECT coalesce(max(id), 0) FROM integration").fetchone()[0],
+                                     *_lock_file_ids(self.settings.lock_dir)])
+                        sqlite.execute("DELETE FROM sqlite_sequence WHERE name = 'integration_rebuild'")
+                        sqlite.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration_rebuild', ?)",
+                                       (floor,))
+                        sqlite.execute("DROP TABLE integration")
+                        sqlite.execute("ALTER TABLE integration_rebuild RENAME TO integration")
+                        for index in table.indexes:
+                            sqlite.execute(str(CreateIndex(index).compile(self.write_engine)))
+                        if sqlite.execute("PRAGMA foreign_key_check").fetchall():
+                            raise sqlite3.IntegrityError("foreign key check failed after rebuilding integration")
+                    sqlite.execute("COMMIT")
+                except BaseException:
+                    sqlite.execute("ROLLBACK")
+                    raise
+            finally:
+                sqlite.execute("PRAGMA foreign_keys = ON")
+        finally:
+            raw.close()
+
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:
             return
         for suffix in ("-wal", "-shm", "-journal"):
-            companion = Path(f"{self.sqlite_file}{suffix}")
-            with contextlib.suppress(FileNotFoundError):
-                if companion.stat().st_mode & 0o777 != FILE_MODE:
-                    os.chmod(companion, FILE_MODE)
+            fix_mode(Path(f"{self.sqlite_file}{suffix}"), FILE_MODE)  # absent or a symlink: left alone
 
     @contextlib.contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -105,6 +153,19 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+
+
+def _has_autoincrement(sqlite: sqlite3.Connection) -> bool:
+    row = sqlite.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'integration'").fetchone()
+    return row is None or "AUTOINCREMENT" in row[0].upper()
+
+
+def _lock_file_ids(lock_dir: Path) -> list[int]:
+    try:
+        names = os.listdir(lock_dir)
+    except OSError:
+        return []
+    return [int(m.group(1)) for name in names if (m := re.fullmatch(r"integration-(\d{1,18})\.lock", name))]
 
 
 def _make_engine(url: str, *, immediate: bool = False) -> Engine:

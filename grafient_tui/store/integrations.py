@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func
 from sqlmodel import select
 
-from grafient_tui.errors import ConfigError, NotFound, VaultError
-from grafient_tui.secret import Secret
+from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
+from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import SCHEME, Vault
@@ -24,6 +24,8 @@ def clean_label(label: str) -> str:
     label = " ".join(label.split())
     if not label:
         raise ConfigError("a label cannot be empty.")
+    if looks_like_key(label):  # a key pasted into the wrong field: refuse it, first, without showing it back
+        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
     if len(label) > MAX_LABEL:
         raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
     if not label.isprintable():
@@ -61,14 +63,18 @@ def label_taken_sentence(existing: Integration) -> str:
             "only in case or spaces are the same); pick another label.")
 
 
-def same_key_owner(db: Database, vault: Vault, api_key: Secret) -> Integration | None:
-    """The integration that already holds this key, if any (each stored key is opened and compared)."""
+def same_key_owner(db: Database, vault: Vault, api_key: Secret, *, skip_unreadable: bool = False) -> Integration | None:
+    """The integration that already holds this key, if any (each stored key is opened and compared).
+    A key that cannot be opened raises VaultError, unless `skip_unreadable` (rekey after the master
+    key was deliberately forgotten: those keys are what is being replaced)."""
     wanted = api_key.reveal().encode("utf-8", "surrogatepass")
     for row in list_integrations(db):
         try:
             stored = integration_key(vault, row).reveal().encode("utf-8", "surrogatepass")
         except VaultError:
-            continue  # a key that cannot be opened (a forgotten master key) is not this one, as far as we know
+            if not skip_unreadable:
+                raise
+            continue
         if hmac.compare_digest(stored, wanted):
             return row
     return None
@@ -148,6 +154,8 @@ def find_integration(db: Database, ref: str | int) -> Integration:
         if row is None:
             row = _label_owner(session, text)
         if row is None:
+            if looks_like_key(text):  # never echo a key someone typed where an id or label goes
+                raise NotFound(f"{KEY_IN_ARGV}.")
             raise not_found
         return row
 
@@ -179,11 +187,26 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
 
 
 def remove_integration(db: Database, integration_id: int) -> None:
-    """Delete the integration and everything stored for it, in one transaction."""
-    with db.session(write=True) as session:
-        for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
-            session.exec(delete(table).where(table.integration_id == integration_id))
-        session.exec(delete(Integration).where(Integration.id == integration_id))
+    """Delete the integration and everything stored for it, in one transaction.
+
+    The integration's sync lock is held throughout, so no sync (in any process) runs meanwhile;
+    if one is running, SyncBusy says so and nothing is removed.
+    """
+    from grafient_tui.sync.lock import SyncLock  # the lock file only; sync/lock.py imports nothing of ours
+
+    lock = SyncLock(db.settings, integration_id)
+    if not lock.try_acquire():
+        with db.session() as session:
+            label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
+        raise SyncBusy(f"a sync of {label or f'integration {integration_id}'} is running; "
+                       "wait for it or stop it, then remove.")
+    try:
+        with db.session(write=True) as session:
+            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
+                session.exec(delete(table).where(table.integration_id == integration_id))
+            session.exec(delete(Integration).where(Integration.id == integration_id))
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 
 class Integration(SQLModel, table=True):
+    # AUTOINCREMENT: a removed integration's id is never handed out again, so nothing keyed by an
+    # old id (a sync still running, a lock file, a script's `grafient sync 3`) lands on a new team.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(index=True, unique=True)  # bound into the key ciphertext as associated data
     provider: str = "cursor"

@@ -66,7 +66,7 @@ async def rekey_integration(db: Database, vault: Vault, settings: Settings, inte
                             *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[Integration, TeamInfo]:
     """Replace an integration's key after checking it; a key or team that belongs to another
     integration is refused."""
-    owner = same_key_owner(db, vault, key)
+    owner = same_key_owner(db, vault, key, skip_unreadable=True)
     if owner is not None and owner.id != integration.id:
         raise ConfigError(same_key_sentence(owner))
     team = await check_key(key, settings, transport=transport)

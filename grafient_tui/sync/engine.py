@@ -31,7 +31,7 @@ from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, BadResponse, CursorCl
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
+from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import SyncLock, is_sync_running
 
@@ -229,9 +229,36 @@ class WindowTotals:
             u[1] += 1
 
 
+class IntegrationGone(GrafientError):
+    """The integration this sync started for is no longer the one in the store."""
+
+    def __init__(self, sentence: str, *, removed: bool) -> None:
+        super().__init__(sentence)
+        self.removed = removed
+
+
+def _check_still_there(session, integration_id: int, identity: tuple[str, datetime] | None) -> None:  # noqa: ANN001
+    """Inside the writer's transaction: the integration row with this id, and (when given) the same
+    uid and creation time, still exists; else IntegrationGone, and the caller writes nothing."""
+    row = session.exec(
+        select(Integration.uid, Integration.created_at).where(Integration.id == integration_id)
+    ).first()
+    if identity is not None and row is not None and (row[0], _aware(row[1])) != (identity[0], _aware(identity[1])):
+        if _aware(row[1]) == _aware(identity[1]):  # same row, new uid: `rekey` sealed a new key
+            raise IntegrationGone(f"the key of integration {integration_id} was replaced while it synced; "
+                                  "this window was not written, so sync again", removed=False)
+        row = None  # another integration under the same id (a database from before ids were kept unique)
+    if row is None:
+        raise IntegrationGone(f"integration {integration_id} was removed while it synced; nothing was written",
+                              removed=True)
+
+
 def write_window(db: Database, integration_id: int, first: date, last: date, totals: WindowTotals,
-                 synced_at: datetime) -> int:
-    """Replace the stored days [first, last] with `totals`, all in one transaction."""
+                 synced_at: datetime, *, identity: tuple[str, datetime] | None = None) -> int:
+    """Replace the stored days [first, last] with `totals`, all in one transaction.
+
+    `identity` is the integration's (uid, created_at) when the sync started: if that row is gone
+    (removed, or replaced under the same id) the window is dropped and IntegrationGone raised."""
     today = utc_today(synced_at)
     synced_at = synced_at.astimezone(UTC)
     day_rows = []
@@ -255,6 +282,7 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     ]
     _check_storable(first, last, day_rows, model_rows, member_rows)
     with db.session(write=True) as session:
+        _check_still_there(session, integration_id, identity)
         # Core statements, not ORM units of work: a busy window is tens of
         # thousands of member rows, and this is one executemany each.
         connection = session.connection()
@@ -290,8 +318,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _start_run(db: Database, integration_id: int, trigger: str, started: datetime) -> int:
+def _start_run(db: Database, integration_id: int, trigger: str, started: datetime,
+               identity: tuple[str, datetime] | None = None) -> int:
     with db.session(write=True) as session:
+        _check_still_there(session, integration_id, identity)  # removed while we waited for the lock
         # We hold the lock, so any run still marked running belongs to a process that died.
         session.exec(
             update(SyncRun)
@@ -304,8 +334,14 @@ def _start_run(db: Database, integration_id: int, trigger: str, started: datetim
         return int(run.id)
 
 
-def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None) -> None:
+def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None,
+                identity: tuple[str, datetime] | None = None) -> None:
     with db.session(write=True) as session:
+        try:
+            _check_still_there(session, result.integration_id, identity)
+        except IntegrationGone as gone:
+            if gone.removed:
+                return  # its sync log went with it; a run id may since belong to another integration
         session.exec(
             update(SyncRun).where(SyncRun.id == run_id).values(
                 finished_at=finished, outcome=outcome or result.outcome, requests=result.requests,
@@ -324,6 +360,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         raise ValueError(f"unknown trigger {trigger!r}")
     integration = find_integration(db, integration_id)
     label = integration.label
+    identity = (integration.uid, _aware(integration.created_at))
     lock = SyncLock(settings, integration_id)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
         return SyncResult(integration_id, label, trigger, "skipped",
@@ -338,7 +375,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
 
     try:
         started = clock()
-        run_id = _start_run(db, integration_id, trigger, started)
+        run_id = _start_run(db, integration_id, trigger, started, identity)
         windows = plan_windows(days_to_fetch(db, settings, integration_id, trigger, started))
         key = integration_key(vault, integration)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
@@ -365,7 +402,8 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                                 state["requests"] = client.stats.requests
                                 report(done)
                             state["requests"] = client.stats.requests
-                            state["days"] += write_window(db, integration_id, first, last, totals, clock())
+                            state["days"] += write_window(db, integration_id, first, last, totals, clock(),
+                                                          identity=identity)
                             report(done + 1)
                 except TimeoutError:
                     if not deadline.expired():
@@ -383,8 +421,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     except asyncio.CancelledError:
         if run_id is not None:
             _finish_quietly(db, run_id, result("failed", "the sync was cancelled before it finished"), clock(),
-                            "interrupted")
+                            "interrupted", identity)
         raise
+    except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
+        outcome = result("skipped" if exc.removed else "failed", exc.sentence)
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
     except Exception as exc:  # one odd failure must not take the other integrations down
@@ -395,7 +435,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     finally:
         lock.release()
     if run_id is not None:
-        _finish_quietly(db, run_id, outcome, clock())
+        _finish_quietly(db, run_id, outcome, clock(), identity=identity)
     return outcome
 
 
@@ -413,9 +453,9 @@ class _SyncClock:
 
 
 def _finish_quietly(db: Database, run_id: int, result: SyncResult, finished: datetime,
-                    outcome: str | None = None) -> None:
+                    outcome: str | None = None, identity: tuple[str, datetime] | None = None) -> None:
     try:
-        _finish_run(db, run_id, result, finished, outcome)
+        _finish_run(db, run_id, result, finished, outcome, identity)
     except GrafientError as exc:  # the disk may be full; the next run marks this one interrupted
         log.warning("could not record the sync outcome: %s", exc.sentence)
 

@@ -24,7 +24,7 @@ class SyncLock:
 
     def try_acquire(self) -> bool:
         ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, FILE_MODE)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
