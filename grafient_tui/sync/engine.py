@@ -358,7 +358,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     except cancellation (which records the run as interrupted)."""
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
-    integration = find_integration(db, integration_id)
+    # Every store call runs in a thread: the app's event loop never waits on SQLite (another
+    # process may hold the write lock for seconds), and the CLI loses nothing by it.
+    store = asyncio.to_thread
+    integration = await store(find_integration, db, integration_id)
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
     lock = SyncLock(settings, integration_id)
@@ -375,9 +378,9 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
 
     try:
         started = clock()
-        run_id = _start_run(db, integration_id, trigger, started, identity)
-        windows = plan_windows(days_to_fetch(db, settings, integration_id, trigger, started))
-        key = integration_key(vault, integration)
+        run_id = await store(_start_run, db, integration_id, trigger, started, identity)
+        windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started))
+        key = await store(integration_key, vault, integration)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
         def report(done: int) -> None:
@@ -385,34 +388,34 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                 progress(SyncProgress(integration_id, label, trigger, done, len(windows), state["days"], state["requests"]))
 
         report(0)
-        # One bound on the whole sync, however the answers come: a window is written in one
-        # synchronous transaction, so the deadline can only land between requests, and the
-        # window under way is abandoned while every finished one stays.
-        deadline = asyncio.timeout(settings.sync_deadline)
-        done = 0
+        # One bound on the whole sync, however the answers come. It covers the fetching only: a
+        # window under way when it passes is abandoned, a window being written is written, and
+        # every finished one stays.
+        ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
             try:
-                try:
-                    async with deadline:
-                        for done, (first, last) in enumerate(windows):
-                            totals = WindowTotals()
-                            start_ms, end_ms = day_bounds_ms(first, last)
+                for done, (first, last) in enumerate(windows):
+                    totals = WindowTotals()
+                    start_ms, end_ms = day_bounds_ms(first, last)
+                    deadline = asyncio.timeout_at(ends_at)
+                    try:
+                        async with deadline:
                             async for events in client.usage_event_pages(start_ms, end_ms):
                                 totals.add(events)
                                 state["requests"] = client.stats.requests
                                 report(done)
-                            state["requests"] = client.stats.requests
-                            state["days"] += write_window(db, integration_id, first, last, totals, clock(),
-                                                          identity=identity)
-                            report(done + 1)
-                except TimeoutError:
-                    if not deadline.expired():
-                        raise
-                    raise SyncTimeLimit(
-                        f"the sync stopped at its time limit of {settings.sync_deadline:g} s with "
-                        f"{len(windows) - done} of {len(windows)} windows still to fetch; the finished ones are kept "
-                        "(run `grafient sync` again to go on, or raise GRAFIENT_SYNC_DEADLINE)"
-                    ) from None
+                    except TimeoutError:
+                        if not deadline.expired():
+                            raise
+                        raise SyncTimeLimit(
+                            f"the sync stopped at its time limit of {settings.sync_deadline:g} s with "
+                            f"{len(windows) - done} of {len(windows)} windows still to fetch; the finished ones are "
+                            "kept (run `grafient sync` again to go on, or raise GRAFIENT_SYNC_DEADLINE)"
+                        ) from None
+                    state["requests"] = client.stats.requests
+                    state["days"] += await store(write_window, db, integration_id, first, last, totals, clock(),
+                                                 identity=identity)
+                    report(done + 1)
             finally:
                 state["requests"] = client.stats.requests
                 state["rate_limited"] = client.stats.rate_limited
@@ -435,7 +438,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     finally:
         lock.release()
     if run_id is not None:
-        _finish_quietly(db, run_id, outcome, clock(), identity=identity)
+        await store(_finish_quietly, db, run_id, outcome, clock(), identity=identity)
     return outcome
 
 
