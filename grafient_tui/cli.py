@@ -339,7 +339,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     integrations = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
     report = build_report(db, integrations, ReportRange(since, until), args.by, today=today)
     if args.format == "json":
-        print(json.dumps(as_json_data(report), indent=2, ensure_ascii=False))
+        # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
+        print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
     elif args.format == "csv":
         sys.stdout.write(render_csv(report))
     else:
@@ -379,13 +380,13 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             "error": state.error,
         })
     if args.format == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
     if not rows:
         print("No integrations yet. Add one with: grafient add cursor --label NAME  (the key is read from stdin)")
         return 0
     headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC"]
-    table = [[str(r["id"]), r["label"], r["provider"], r["key_hint"], r["created"][:16].replace("T", " "),
+    table = [[str(r["id"]), one_line(r["label"]), one_line(r["provider"]), one_line(r["key_hint"]), r["created"][:16].replace("T", " "),
               r["status"], (r["last_sync"] or "never")[:16].replace("T", " ")] for r in rows]
     print(format_table(headers, table))
     return 0

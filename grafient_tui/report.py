@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from grafient_tui.untrusted import csv_cell, visible
+
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import Integration
 from grafient_tui.store.queries import (
@@ -112,7 +114,7 @@ def _rows_key(by: str) -> str:
 def render_csv(report: dict) -> str:
     by = report["by"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
     if by == "day":
         writer.writerow(["integration_id", "label", "date", "synced", "complete", "cost_usd", "on_demand_usd",
                          "included_usd", "requests", "request_units", "top_model"])
@@ -137,6 +139,16 @@ def render_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
+class _SafeWriter:
+    """A csv writer whose text cells are neutralised: nothing from an API can run as a formula."""
+
+    def __init__(self, writer) -> None:  # noqa: ANN001
+        self._writer = writer
+
+    def writerow(self, row: list) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+
 def render_table(report: dict) -> str:
     from grafient_tui.cli import format_table  # the one table renderer the CLI uses
 
@@ -145,25 +157,26 @@ def render_table(report: dict) -> str:
     for integ in report["integrations"]:
         rows_in = integ[_rows_key(by)]
         total = sum(r["_micro"] for r in rows_in)
-        title = f"{integ['label']} ({integ['provider']}, id {integ['id']})  {report['since']} .. {report['until']} UTC"
+        title = (f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
+                 f"{report['since']} .. {report['until']} UTC")
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
             rows = [[d["date"], format_usd(d["_micro"]) if d["synced"] else "not synced",
                      str(d["requests"]) if d["synced"] else "-", f"{d['request_units']:,.1f}" if d["synced"] else "-",
-                     (d["models"][0]["model"] if d["models"] else "") + ("" if d["complete"] or not d["synced"] else "  (so far)")]
+                     visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report)]
                     for d in rows_in]
             requests = sum(d["requests"] for d in rows_in)
             rows.append(["TOTAL", format_usd(total), str(requests), "", ""])
             right = {1, 2, 3}
         elif by == "model":
             headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
-            rows = [[m["model"], format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"]),
+            rows = [[visible(m["model"]), format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"]),
                      f"{m['input_tokens']:,}", f"{m['output_tokens']:,}"] for m in rows_in]
             rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in)), "", ""])
             right = {1, 2, 3, 4, 5}
         else:
             headers = ["MEMBER", "COST", "SHARE", "REQUESTS"]
-            rows = [[m["email"], format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"])] for m in rows_in]
+            rows = [[visible(m["email"]), format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"])] for m in rows_in]
             rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"]))
@@ -192,6 +205,12 @@ def summary_words(data: dict) -> str:
     else:
         lines.append(f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier)")
     return "\n".join(lines)
+
+
+def _partial_note(day: dict, report: dict) -> str:
+    if day["complete"] or not day["synced"]:
+        return ""
+    return "  (today so far)" if day["date"] == report["until"] else "  (not final)"
 
 
 def _share(part: int, total: int) -> str:

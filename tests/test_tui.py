@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Sparkline, Static
+from textual.widgets import DataTable, Input, Static
+
+from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.text import tokens
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
@@ -64,6 +67,16 @@ async def settle(app: GrafientApp, pilot) -> None:  # noqa: ANN001
                 return
         await app.workers.wait_for_complete()
     raise AssertionError("workers did not settle")
+
+
+def cells(table: DataTable, *, total: bool = False) -> list:
+    """The table's rows as plain strings (the cells are Text), without the total row; or only it."""
+    from grafient_tui.tui.screens.detail import TOTAL_KEY
+
+    keys = [row.key.value for row in table.ordered_rows]
+    if total:
+        return [str(c) for c in table.get_row(TOTAL_KEY)]
+    return [[str(c) for c in table.get_row(key)] for key in keys if key != TOTAL_KEY]
 
 
 async def seeded(team: FakeCursorTeam, label: str = "Acme") -> int:
@@ -116,8 +129,8 @@ async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_ho
         assert card.view.label == "Acme Engineering"
         assert card.view.key_hint == "key_…c3d4"
         assert card.view.state == "ok" and card.view.status.startswith("✓ synced")
-        data = card.query_one(Sparkline).data
-        assert data and len(data) == 30 and max(data) > 0
+        data = [d.cost_micro for d in card.query_one(CostChart).days]
+        assert data and len(data) == 30 and max(d or 0 for d in data) > 0
         assert [r.trigger for r in sync_runs(app, integration.id)] == ["backfill"]
         assert team.event_requests > 0
         assert not app.screen.query(WelcomePanel)
@@ -149,7 +162,7 @@ async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -
         gate.set()
         await settle(app, pilot)
         assert card.view.state == "ok"
-        assert max(card.query_one(Sparkline).data or [0]) > 0
+        assert max(d.cost_micro or 0 for d in card.query_one(CostChart).days) > 0
 
 
 @pytest.mark.parametrize(
@@ -301,7 +314,7 @@ async def test_a_sync_failure_shows_on_the_card_without_a_crash(grafient_home) -
         assert any("HTTP 500" in n.message for n in app._notifications)  # noqa: SLF001
         assert sync_runs(app, integration_id)[-1].outcome == "failed"
         # The data synced before stays on screen.
-        assert card.view.total_micro > 0
+        assert card.view.summary.total_micro > 0
 
 
 async def test_a_revoked_key_fails_the_sync_with_the_401_sentence(grafient_home) -> None:  # noqa: ANN001
@@ -375,24 +388,29 @@ async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> N
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, CostDetailScreen)
         table = screen.query_one("#models", DataTable)
         since = NOW.date() - timedelta(days=29)
         expected = model_breakdown(app.db, integration_id, since, NOW.date())
         assert expected
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [r.model for r in expected]
+        assert [row[0] for row in cells(table)] == [r.model for r in expected]
         from grafient_tui.store.queries import format_usd
 
-        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [format_usd(r.cost_micro)
-                                                                             for r in expected]
+        assert [row[1] for row in cells(table)] == [format_usd(r.cost_micro) for r in expected]
+        # a total row closes the table, and it is the sum of the rows
+        assert cells(table, total=True)[0] == "Total"
+        assert cells(table, total=True)[1] == format_usd(sum(r.cost_micro for r in expected))
+        assert cells(table, total=True)[4] == tokens(sum(r.input_tokens for r in expected))
         daily = screen.query_one("#daily", DataTable)
-        assert daily.row_count == 30
-        assert screen.query_one("#members", DataTable).row_count == len(MEMBERS)
+        assert len(cells(daily)) == 30
+        assert cells(daily, total=True)[-1] == "30 of 30 days synced"
+        assert len(cells(screen.query_one("#members", DataTable))) == len(MEMBERS)
         await pilot.press("s")  # sort by requests
         by_requests = sorted(expected, key=lambda r: r.requests, reverse=True)
-        assert [str(table.get_row_at(i)[3]) for i in range(table.row_count)] == [f"{r.requests:,}" for r in by_requests]
+        assert [row[3] for row in cells(table)] == [f"{r.requests:,}" for r in by_requests]
+        assert cells(table, total=True)[0] == "Total"  # the total stays last whatever the sort
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, CostDetailScreen)
@@ -405,10 +423,11 @@ async def test_detail_marks_days_never_synced(grafient_home) -> None:  # noqa: A
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("p")  # 30 -> 90 days
+        await settle(app, pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         daily = app.screen.query_one("#daily", DataTable)
-        assert daily.row_count == 90
+        assert len(cells(daily)) == 90
         rows = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=89), NOW.date())
         never = [r for r in rows if not r.synced]
         assert never
@@ -422,7 +441,7 @@ async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  #
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         # New usage arrives in Cursor for today; a forced sync brings it into the detail.
         team.events.extend(make_events(seed=99, start=NOW.date(), days=1, per_day=50, members=MEMBERS,
                                        models=["o3-new-model"]))
@@ -432,7 +451,7 @@ async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  #
         await settle(app, pilot)
         assert isinstance(app.screen, CostDetailScreen)
         table = app.screen.query_one("#models", DataTable)
-        assert "o3-new-model" in [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert "o3-new-model" in [row[0] for row in cells(table)]
         assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
 
 
@@ -442,8 +461,10 @@ async def test_export_csv_writes_the_period_privately(grafient_home) -> None:  #
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
-        await pilot.press("enter", "e")
-        await pilot.pause()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
         [path] = list((grafient_home / "exports").glob("*.csv"))
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert any(str(path) in n.message for n in app._notifications)  # noqa: SLF001
@@ -466,11 +487,13 @@ async def test_period_cycles_and_is_remembered(grafient_home) -> None:  # noqa: 
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         card = app.screen.query_one(IntegrationCard)
-        assert len(card.query_one(Sparkline).data or []) == 30
+        assert len(card.query_one(CostChart).days) == 30
         await pilot.press("p")
+        await settle(app, pilot)
         assert app.period == 90
-        assert len(card.query_one(Sparkline).data or []) == 90
+        assert len(card.query_one(CostChart).days) == 90
         await pilot.press("p")
+        await settle(app, pilot)
         assert app.period == 7
         assert card.view.period_days == 7
     assert Settings.from_env().period() == 7
@@ -540,7 +563,7 @@ async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:  # noqa:
         await pilot.press("down")
         assert app.focused.id == f"card-{second}"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, CostDetailScreen) and app.screen.integration_id == second
 
 
@@ -596,7 +619,7 @@ async def test_demo_mode_adds_and_backfills_two_teams_in_a_throwaway_home(grafie
             await settle(app, pilot)
             cards = list(app.screen.query(IntegrationCard))
             assert [c.view.label for c in cards] == ["Acme Engineering", "Acme Data"]
-            assert all(c.view.state == "ok" and c.view.total_micro > 0 for c in cards)
+            assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards)
             assert env.settings.plan() == "pro"
             assert len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364),
                                    NOW.date())) == 365

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from grafient_tui.secret import Secret
     from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import IntegrationStatus
     from grafient_tui.store.models import Integration
     from grafient_tui.store.vault import Vault
     from grafient_tui.sync.engine import SyncProgress, SyncResult
@@ -132,6 +133,10 @@ class GrafientApp(App[None]):
     def today(self) -> date:
         return self.now().astimezone(UTC).date()
 
+    def store_job(self, read: Callable[..., Any], *args: object) -> Callable[[], Any]:
+        """`read(db, settings, *args)` as a job for a thread worker (the store opens there if need be)."""
+        return lambda: read(self.db, self.settings, *args)
+
     def get_default_screen(self) -> Screen:
         return IntegrationListScreen()
 
@@ -208,6 +213,16 @@ class GrafientApp(App[None]):
                 self._store_failed(worker.error)
         elif worker.group == "sync" and state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._sync_ended(worker, state)
+        elif worker.group == "delete" and state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._deleted(worker, state)
+        elif worker.group == "due":
+            if state == WorkerState.SUCCESS:
+                for integration_id in worker.result or []:
+                    if not self.is_syncing(integration_id):
+                        self.start_sync(integration_id, "daily")
+            elif state == WorkerState.ERROR:
+                self.notify(_sentence(worker.error, "the local store could not be read"),
+                            title="Daily sync not started", severity="error", markup=False)
         elif worker.group == "demo-add":
             if state == WorkerState.SUCCESS and worker.result is not None:
                 self.integration_added(worker.result.id)
@@ -217,21 +232,23 @@ class GrafientApp(App[None]):
 
     def _sync_ended(self, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence
+        from grafient_tui.untrusted import visible
 
         integration_id = int(worker.name.split(":", 1)[1])
         if self.syncs.get(integration_id) is not worker:
             return
         del self.syncs[integration_id]
         self.progress.pop(integration_id, None)
-        label = self._label(integration_id)
+        label = f"integration {integration_id}"
         if state == WorkerState.SUCCESS:
             result: SyncResult = worker.result  # type: ignore[assignment]
+            label = visible(result.label)
             if result.outcome == "failed":
-                self.failures[integration_id] = sentence(result.error or "the sync failed")
+                self.failures[integration_id] = sentence(visible(result.error or "the sync failed"))
                 self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
                             markup=False, timeout=10)
             elif result.outcome == "skipped":
-                self.notify(f"{label}: {sentence(result.error or 'another sync was already running')}",
+                self.notify(f"{label}: {sentence(visible(result.error or 'another sync was already running'))}",
                             severity="warning", markup=False)
             elif result.trigger != "daily":
                 self.notify(f"{label}: {result.days_written} days synced ({result.requests} requests).",
@@ -260,10 +277,11 @@ class GrafientApp(App[None]):
             except GrafientError as exc:
                 self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
 
-    def sync_line(self, integration_id: int) -> tuple[str, str, str | None]:
-        """(state, status text, error sentence) for a card or a detail header."""
-        from grafient_tui.sync.engine import sync_status
+    def sync_line(self, integration_id: int, status: IntegrationStatus) -> tuple[str, str, str | None]:
+        """(state, status text, error sentence) for a card or a detail header: the live sync if one
+        runs here, else the stored status (read off the event loop by the screen)."""
         from grafient_tui.tui.widgets.text import ago, plural, sentence
+        from grafient_tui.untrusted import visible
 
         if integration_id in self.syncs:
             progress = self.progress.get(integration_id)
@@ -271,7 +289,6 @@ class GrafientApp(App[None]):
                 return "syncing", "⟳ syncing…", None
             return ("syncing", f"⟳ syncing {progress.windows_done}/{progress.windows_total} windows · "
                     f"{plural(progress.days_written, 'day')} written", None)
-        status = sync_status(self.db, self.settings, integration_id)  # a killed run reads as interrupted
         last_good = f" · last good sync {ago(status.last_sync, self.now())}" if status.last_sync else ""
         failure = self.failures.get(integration_id)
         if failure:
@@ -282,10 +299,10 @@ class GrafientApp(App[None]):
             return "syncing", "⟳ syncing in another grafient process", None
         if status.status == "failed":
             return "error", f"✗ sync failed{last_good}", sentence(
-                status.error or "the last sync failed; press r to retry")
+                visible(status.error or "the last sync failed; press r to retry"))
         if status.status == "interrupted":
             return "error", f"✗ sync interrupted{last_good}", sentence(
-                status.error or "the last sync was interrupted before it finished; press r to retry")
+                visible(status.error or "the last sync was interrupted before it finished; press r to retry"))
         return "never", "· never synced", None
 
     # -- the daily sync ---------------------------------------------------------------
@@ -305,30 +322,25 @@ class GrafientApp(App[None]):
         self.set_timer(delay, self._daily_tick, name="daily-sync")
 
     def _daily_tick(self) -> None:
-        from grafient_tui.errors import GrafientError
-
         try:
             if self.now() >= (self._next_daily or self.now()):
                 self._next_daily = None  # the next 06:00 is worked out when re-arming
                 self.run_due_syncs()
-        except GrafientError as exc:
-            self.notify(exc.sentence, title="Daily sync not started", severity="error", markup=False)
         finally:
             self._arm_daily_timer()
 
-    def run_due_syncs(self) -> list[int]:
+    def run_due_syncs(self) -> None:
+        """Start the daily sync of every integration that is due (worked out in a thread)."""
         from grafient_tui.store.integrations import list_integrations
         from grafient_tui.sync.engine import sync_due
 
-        started = []
         now = self.now()
-        for integration in list_integrations(self.db):
-            integration_id = integration.id
-            if integration_id is None or self.is_syncing(integration_id):
-                continue
-            if sync_due(self.db, self.settings, integration_id, now) and self.start_sync(integration_id, "daily"):
-                started.append(integration_id)
-        return started
+
+        def due() -> list[int]:
+            return [i.id for i in list_integrations(self.db)
+                    if i.id is not None and sync_due(self.db, self.settings, i.id, now)]
+
+        self.run_worker(due, name="due", group="due", thread=True, exit_on_error=False)
 
     # -- integrations ------------------------------------------------------------------
 
@@ -355,18 +367,23 @@ class GrafientApp(App[None]):
         self.start_sync(integration_id, "backfill")
 
     def delete_integration(self, integration_id: int, label: str) -> None:
-        from grafient_tui.errors import GrafientError
         from grafient_tui.store.integrations import remove_integration
 
         if self.is_syncing(integration_id):
             self.notify("Wait for its sync to finish before deleting it.", severity="warning")
             return
-        try:
-            remove_integration(self.db, integration_id)
-        except GrafientError as exc:
-            self.notify(exc.sentence, title="Not deleted", severity="error", markup=False)
+        self.run_worker(lambda: remove_integration(self.db, integration_id), name=f"delete:{integration_id}",
+                        group="delete", description=label, thread=True, exit_on_error=False)
+
+    def _deleted(self, worker: Worker[Any], state: WorkerState) -> None:
+        from grafient_tui.untrusted import visible
+
+        label = visible(worker.description)
+        if state == WorkerState.ERROR:
+            self.notify(_sentence(worker.error, "the integration could not be deleted"), title="Not deleted",
+                        severity="error", markup=False)
             return
-        self.failures.pop(integration_id, None)
+        self.failures.pop(int(worker.name.split(":", 1)[1]), None)
         for screen in self.screen_stack:
             if isinstance(screen, IntegrationListScreen):
                 screen.reload()
@@ -384,45 +401,28 @@ class GrafientApp(App[None]):
                         severity="warning", markup=False)
         self._tell_screens("period_changed")
 
-    def export_csv(self, integration_id: int) -> Path | None:
-        """Write the period's daily rows to a 0600 CSV file in the data dir; its path, or None on failure."""
-        import csv
-        import io
+    def export_job(self, integration_id: int) -> Callable[[], Path]:
+        """A thread job writing the period's days to a 0600 CSV in the data dir; returns its path.
 
+        The same writer as `grafient report --by day --format csv`: the same columns, and text
+        cells neutralised so nothing from an API runs as a spreadsheet formula."""
         from grafient_tui.config import write_private_file
-        from grafient_tui.errors import GrafientError
+        from grafient_tui.report import ReportRange, build_report, render_csv
         from grafient_tui.store.integrations import find_integration
-        from grafient_tui.store.queries import daily_costs, usd
         from grafient_tui.tui.widgets.text import slug
-
-        def dollars(micro: int) -> str:
-            return format(usd(micro), "f")
 
         until = self.today()
         since = until - timedelta(days=self.period - 1)
-        try:
+
+        def job() -> Path:
             integration = find_integration(self.db, integration_id)
-            rows = daily_costs(self.db, integration_id, since, until)
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["date", "cost_usd", "on_demand_usd", "included_usd", "requests", "request_units",
-                             "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                             "top_model", "synced", "complete"])
-            for row in rows:
-                writer.writerow([
-                    row.day.isoformat(), dollars(row.cost_micro), dollars(row.on_demand_micro),
-                    dollars(row.included_micro), row.requests, format(row.request_units_micro / 1_000_000, "g"),
-                    row.input_tokens, row.output_tokens, row.cache_read_tokens, row.cache_write_tokens,
-                    row.top_model or "", "yes" if row.synced else "no", "yes" if row.complete else "no",
-                ])
+            report = build_report(self.db, [integration], ReportRange(since, until), "day", today=until)
             path = self.settings.data_dir / "exports" / (
                 f"grafient-{slug(integration.label)}-{since.isoformat()}-to-{until.isoformat()}.csv")
-            write_private_file(path, out.getvalue().encode("utf-8"))
-        except (GrafientError, OSError) as exc:
-            self.notify(f"Nothing exported: {_sentence(exc, 'the file could not be written')}", severity="error",
-                        markup=False)
-            return None
-        return path
+            write_private_file(path, render_csv(report).encode("utf-8"))
+            return path
+
+        return job
 
     # -- keys help --------------------------------------------------------------------------
 
@@ -475,12 +475,6 @@ class GrafientApp(App[None]):
         self._exit_renderables.append(Text(scrub_known(report), style="red"))
         self._close_messages_no_wait()
 
-    def _label(self, integration_id: int) -> str:
-        for screen in self.screen_stack:
-            for card in screen.query(f"#card-{integration_id}"):
-                return card.view.label  # type: ignore[attr-defined]
-        return f"integration {integration_id}"
-
 
 def _sentence(error: BaseException | None, fallback: str) -> str:
     """One sentence for an error: its own when it carries one, else a fixed text (never str() of it)."""
@@ -490,3 +484,8 @@ def _sentence(error: BaseException | None, fallback: str) -> str:
     if isinstance(own, str) and own:
         return sentence(own)
     return sentence(f"{fallback} ({type(error).__name__})" if error is not None else fallback)
+
+
+def sentence_of(error: BaseException | None, fallback: str) -> str:
+    """The public name screens use for `_sentence`."""
+    return _sentence(error, fallback)

@@ -11,12 +11,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar
+from textual.worker import Worker, WorkerState
+
+from grafient_tui.tui.widgets.card import chart_days, scale_line
+from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, money, share, tokens
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
+    from grafient_tui.overview import DetailData
     from grafient_tui.store.queries import DayRow, MemberRow, ModelRow
     from grafient_tui.tui.app import GrafientApp
 
@@ -25,11 +31,16 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "cost": ("cost_micro", True),
     "share": ("cost_micro", True),
     "requests": ("requests", True),
-    "tokens": ("tokens", True),
+    "input": ("input_tokens", True),
+    "output": ("output_tokens", True),
+    "cache": ("cache", True),
     "model": ("model", False),
 }
-MODEL_COLUMNS = {"model": "Model", "cost": "Cost", "share": "Share", "requests": "Requests", "tokens": "Tokens"}
-SORT_CYCLE = ("cost", "requests", "tokens", "model")
+# The token kinds apart, as the CLI shows them: one unlabelled sum of four kinds says little.
+MODEL_COLUMNS = {"model": "Model", "cost": "Cost", "share": "Share", "requests": "Requests", "input": "Input tok",
+                 "output": "Output tok", "cache": "Cache r+w tok"}
+SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
+TOTAL_KEY = "__total__"
 
 
 def right(text: str) -> Text:
@@ -37,8 +48,17 @@ def right(text: str) -> Text:
     return Text(text, justify="right")
 
 
-def _tokens(row: ModelRow) -> int:
-    return row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write_tokens
+def _cache(row: ModelRow) -> int:
+    return row.cache_read_tokens + row.cache_write_tokens
+
+
+def literal(text: str) -> Text:
+    """A cell of text from the API: literal (DataTable reads a plain str as markup), escapes visible."""
+    return Text(visible(text))
+
+
+def total_label() -> Text:
+    return Text("Total", style="bold")
 
 
 class CostDetailScreen(Screen[None]):
@@ -57,6 +77,9 @@ class CostDetailScreen(Screen[None]):
         self.model_sort = "cost"
         self.model_sort_reverse = False
         self._resumed = False
+        self.data: DetailData | None = None
+        self._loading = False
+        self._stale = False
 
     @property
     def grafient(self) -> GrafientApp:
@@ -67,7 +90,7 @@ class CostDetailScreen(Screen[None]):
         yield Static(id="detail-header")
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
-        yield Sparkline([], id="detail-sparkline")
+        yield CostChart(id="detail-sparkline")
         yield Static(id="sparkline-axis")
         with TabbedContent(initial="models-tab", id="detail-tabs"):
             with TabPane("Models", id="models-tab"):
@@ -83,9 +106,10 @@ class CostDetailScreen(Screen[None]):
         for key, name in MODEL_COLUMNS.items():
             models.add_column(Text(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
         daily = self.query_one("#daily", DataTable)
-        for label, key in (("Date", "date"), ("Cost", "cost"), ("Requests", "requests"), ("Top model", "model"),
-                           ("", "note")):
-            daily.add_column(Text(label, justify="right" if key in ("cost", "requests") else "left"), key=key)
+        for label, key in (("Date", "date"), ("Cost", "cost"), ("On-demand", "on_demand"), ("Requests", "requests"),
+                           ("Top model", "model"), ("", "note")):
+            daily.add_column(Text(label, justify="right" if key in ("cost", "on_demand", "requests") else "left"),
+                             key=key)
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(Text(label, justify="left" if key == "email" else "right"), key=key)
@@ -97,37 +121,53 @@ class CostDetailScreen(Screen[None]):
             self.reload()
         self._resumed = True
 
-    # -- reading the store -----------------------------------------------------
+    # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
-        from grafient_tui.errors import GrafientError
+        from grafient_tui.overview import load_detail
 
-        try:
-            self._reload()
-        except GrafientError as exc:  # the store is busy or broken: say so, keep what is on screen
-            self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
-
-    def _reload(self) -> None:
-        from grafient_tui.errors import NotFound
-        from grafient_tui.store.integrations import find_integration
-        from grafient_tui.store.queries import daily_costs, member_breakdown, model_breakdown, period_summary
-
-        app = self.grafient
-        try:
-            integration = find_integration(app.db, self.integration_id)
-        except NotFound:
-            self.app.pop_screen()
+        if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
+            self._stale = True
             return
-        days, today = app.period, app.today()
+        self._loading, self._stale = True, False
+        app = self.grafient
+        self.run_worker(app.store_job(load_detail, self.integration_id, app.period, app.today()),
+                        name="load-detail", group="detail-load", thread=True, exit_on_error=False)
+
+    @on(Worker.StateChanged)
+    def _loaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "detail-load":
+            return
+        event.stop()
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._loading = False
+            if self._stale:
+                self.call_later(self.reload)
+        from grafient_tui.errors import NotFound
+        from grafient_tui.tui.app import sentence_of
+
+        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self.show_data(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            if isinstance(event.worker.error, NotFound):  # deleted meanwhile
+                self.app.pop_screen()
+                return
+            self.notify(sentence_of(event.worker.error, "the local store could not be read"),
+                        title="Cannot read the local store", severity="error", markup=False)
+
+    def show_data(self, data: DetailData) -> None:
+        self.data = data
+        figures, summary = data.figures, data.figures.summary
+        days, today = data.period, data.today
         since = today - timedelta(days=days - 1)
-        state, line, error = app.sync_line(self.integration_id)
-        self.sub_title = f"{integration.label} · last {days} days"
+        state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
+        self.sub_title = f"{visible(figures.label)} · last {days} days"
         header = Content.assemble(
-            (integration.label, "bold"), "  ",
-            ("provider ", "dim"), integration.provider, "  ",
-            ("plan ", "dim"), app.settings.plan(), "  ",
-            ("key ", "dim"), integration.key_hint, "  ",
-            ("members ", "dim"), str(integration.team_members) if integration.team_members else "–",
+            (visible(figures.label), "bold"), "  ",
+            ("provider ", "dim"), visible(figures.provider), "  ",
+            ("plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
+            ("key ", "dim"), visible(figures.key_hint), "  ",
+            ("members ", "dim"), str(figures.team_members) if figures.team_members else "–",
             "\n", ("Last sync: ", "dim"), line,
         )
         if error and state == "error":
@@ -136,21 +176,17 @@ class CostDetailScreen(Screen[None]):
         widget.update(header)
         for name in ("never", "syncing", "ok", "error"):
             widget.set_class(state == name, f"-{name}")
-        self.query_one(PeriodSelector).show(days)
-        self.query_one(SummaryBar).show(period_summary(app.db, self.integration_id, days=days, until=today), days)
-        rows = daily_costs(app.db, self.integration_id, since, today)
-        self.query_one("#detail-sparkline", Sparkline).data = [r.cost_micro / 100_000_000 for r in rows]
-        self.query_one("#sparkline-axis", Static).update(
-            Content.from_markup("[dim]$since[/dim]", since=since.isoformat())
-            if days <= 7
-            else Content.from_markup("[dim]$since … $until (daily cost, UTC days)[/dim]",
-                                     since=since.isoformat(), until=today.isoformat())
-        )
+        self.query_one(PeriodSelector).show(days, coverage_note(summary))
+        self.query_one(SummaryBar).show(summary, days)
+        rows = list(figures.days)
+        self.query_one("#detail-sparkline", CostChart).days = chart_days(rows)
+        self.query_one("#sparkline-axis", Static).update(Content.assemble(
+            (f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  ", "dim"), (scale_line(rows), "dim")))
         self.days = rows
         self._fill_daily(rows)
-        self.models = model_breakdown(app.db, self.integration_id, since, today)
+        self.models = list(data.models)
         self._fill_models()
-        self._fill_members(member_breakdown(app.db, self.integration_id, since, today))
+        self._fill_members(list(data.members))
         self.refresh_bindings()
 
     def _fill_daily(self, rows: list[DayRow]) -> None:
@@ -159,14 +195,20 @@ class CostDetailScreen(Screen[None]):
         table.clear()
         for row in reversed(rows):  # newest first
             if not row.synced:
-                table.add_row(row.day.isoformat(), right("–"), right("–"), "–", "never synced",
+                table.add_row(row.day.isoformat(), right("–"), right("–"), right("–"), "–", "never synced",
                               key=row.day.isoformat())
                 continue
-            note = "" if row.complete else "day not over"
-            table.add_row(row.day.isoformat(), right(money(row.cost_micro)), right(count(row.requests)),
-                          row.top_model or "–", note, key=row.day.isoformat())
+            note = "" if row.complete else ("today so far" if self.data and row.day == self.data.today
+                                            else "not final (synced before the day ended)")
+            table.add_row(row.day.isoformat(), right(money(row.cost_micro)), right(money(row.on_demand_micro)),
+                          right(count(row.requests)), literal(row.top_model or "–"), note, key=row.day.isoformat())
+        synced = [r for r in rows if r.synced]
+        table.add_row(total_label(), right(money(sum(r.cost_micro for r in synced))),
+                      right(money(sum(r.on_demand_micro for r in synced))),
+                      right(count(sum(r.requests for r in synced))), "",
+                      f"{len(synced)} of {len(rows)} days synced", key=TOTAL_KEY)
         if rows:
-            table.move_cursor(row=min(cursor, len(rows) - 1))
+            table.move_cursor(row=min(cursor, len(rows)))
 
     def _fill_models(self) -> None:
         table = self.query_one("#models", DataTable)
@@ -182,22 +224,30 @@ class CostDetailScreen(Screen[None]):
         total = sum(r.cost_micro for r in self.models)
 
         def sort_key(row: ModelRow) -> object:
-            return _tokens(row) if attribute == "tokens" else getattr(row, attribute)
+            return _cache(row) if attribute == "cache" else getattr(row, attribute)
 
         ordered = sorted(self.models, key=sort_key, reverse=descending)
-        for row in ordered:
-            table.add_row(row.model, right(money(row.cost_micro)), right(share(row.cost_micro, total)),
-                          right(count(row.requests)), right(tokens(_tokens(row))), key=row.model)
+        for i, row in enumerate(ordered):
+            table.add_row(literal(row.model), right(money(row.cost_micro)), right(share(row.cost_micro, total)),
+                          right(count(row.requests)), right(tokens(row.input_tokens)),
+                          right(tokens(row.output_tokens)), right(tokens(_cache(row))), key=f"model-{i}")
+        table.add_row(total_label(), right(money(total)), right("100.0%" if total else "–"),
+                      right(count(sum(r.requests for r in ordered))),
+                      right(tokens(sum(r.input_tokens for r in ordered))),
+                      right(tokens(sum(r.output_tokens for r in ordered))),
+                      right(tokens(sum(_cache(r) for r in ordered))), key=TOTAL_KEY)
         if ordered:
-            table.move_cursor(row=min(cursor, len(ordered) - 1))
+            table.move_cursor(row=min(cursor, len(ordered)))
 
     def _fill_members(self, rows: list[MemberRow]) -> None:
         table = self.query_one("#members", DataTable)
         table.clear()
         total = sum(r.cost_micro for r in rows)
-        for row in rows:
-            table.add_row(row.email, right(money(row.cost_micro)), right(share(row.cost_micro, total)),
-                          right(count(row.requests)), key=row.email)
+        for i, row in enumerate(rows):
+            table.add_row(literal(row.email), right(money(row.cost_micro)), right(share(row.cost_micro, total)),
+                          right(count(row.requests)), key=f"member-{i}")
+        table.add_row(total_label(), right(money(total)), right("100.0%" if total else "–"),
+                      right(count(sum(r.requests for r in rows))), key=TOTAL_KEY)
 
     def sync_changed(self, integration_id: int) -> None:
         if integration_id == self.integration_id and self.is_mounted:
@@ -243,6 +293,19 @@ class CostDetailScreen(Screen[None]):
         self._fill_models()
 
     def action_export(self) -> None:
-        path = self.grafient.export_csv(self.integration_id)
-        if path is not None:
-            self.notify(f"Exported {self.grafient.period} days to {path}", title="CSV written", markup=False)
+        self.run_worker(self.grafient.export_job(self.integration_id), name="export", group="export", thread=True,
+                        exit_on_error=False)
+
+    @on(Worker.StateChanged)
+    def _exported(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export":
+            return
+        event.stop()
+        from grafient_tui.tui.app import sentence_of
+
+        if event.state == WorkerState.SUCCESS:
+            self.notify(f"Exported {self.grafient.period} days to {event.worker.result}", title="CSV written",
+                        markup=False)
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
+                        severity="error", markup=False)

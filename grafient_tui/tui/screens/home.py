@@ -11,12 +11,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
 
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
-from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar
+from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
+    from grafient_tui.overview import HomeData, IntegrationFigures
     from grafient_tui.tui.app import GrafientApp
 
 
@@ -50,7 +52,11 @@ class IntegrationListScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="home")
         self.loaded = False
+        self.data: HomeData | None = None
         self._highlight: int | None = None
+        self._pending_focus: int | None = None
+        self._loading = False
+        self._stale = False
 
     @property
     def grafient(self) -> GrafientApp:
@@ -75,49 +81,62 @@ class IntegrationListScreen(Screen[None]):
         if self.loaded:
             self.reload()
 
-    # -- reading the store -------------------------------------------------
+    # -- reading the store (in a thread; the event loop never waits on it) -----
 
     def store_opened(self) -> None:
         """Called by the App once the store is open (it opens after the first paint)."""
         self.reload()
 
     def reload(self, focus_id: int | None = None) -> None:
-        from grafient_tui.errors import GrafientError
+        """Read the store in a thread worker; the newest read wins and is shown when it lands."""
+        from grafient_tui.overview import load_home
 
-        try:
-            self._reload(focus_id)
-        except GrafientError as exc:  # the store is busy or broken: say so, keep what is on screen
-            self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
-
-    def _reload(self, focus_id: int | None) -> None:
-        from grafient_tui.store.integrations import list_integrations
-        from grafient_tui.store.queries import period_summary
-
+        if focus_id is not None:
+            self._pending_focus = focus_id
+        if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
+            self._stale = True
+            return
+        self._loading, self._stale = True, False
         app = self.grafient
-        days, today = app.period, app.today()
-        integrations = list_integrations(app.db)
-        views = [self.card_view(i.id, i.label, i.provider, i.key_hint) for i in integrations]
-        summary = period_summary(app.db, [i.id for i in integrations], days=days, until=today) if integrations else None
-        self.query_one(PeriodSelector).show(days)
-        self.query_one(SummaryBar).show(summary, days)
-        self.query_one(SummaryBar).display = bool(integrations)  # the welcome panel needs the room
-        self.sub_title = f"{len(integrations)} integration{'s' if len(integrations) != 1 else ''} · last {days} days"
-        self._show_cards(views, focus_id)
+        self.run_worker(app.store_job(load_home, app.period, app.today()),
+                        name="load-home", group="home-load", thread=True, exit_on_error=False)
+
+    @on(Worker.StateChanged)
+    def _loaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "home-load":
+            return
+        event.stop()
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._loading = False
+            if self._stale:
+                self.call_later(self.reload)
+        from grafient_tui.tui.app import sentence_of
+
+        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self.show_data(event.worker.result)
+        elif event.state == WorkerState.ERROR:  # the store is busy or broken: say so, keep what is on screen
+            self.notify(sentence_of(event.worker.error, "the local store could not be read"),
+                        title="Cannot read the local store", severity="error", markup=False)
+
+    def show_data(self, data: HomeData) -> None:
+        self.data = data
+        days = data.period
+        self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
+        self.query_one(SummaryBar).show(data.summary, days)
+        self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
+        count = len(data.integrations)
+        self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
+        focus_id, self._pending_focus = self._pending_focus, None
+        self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
         self.loaded = True
         self.refresh_bindings()
 
-    def card_view(self, integration_id: int, label: str, provider: str, key_hint: str) -> CardView:
-        from grafient_tui.store.queries import daily_costs
-
-        app = self.grafient
-        days, today = app.period, app.today()
-        rows = daily_costs(app.db, integration_id, today - timedelta(days=days - 1), today)
-        state, status, error = app.sync_line(integration_id)
+    def card_view(self, figures: IntegrationFigures) -> CardView:
+        state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
-            integration_id=integration_id, label=label, provider=provider, key_hint=key_hint, period_days=days,
-            costs=tuple(r.cost_micro / 100_000_000 for r in rows),
-            total_micro=sum(r.cost_micro for r in rows), requests=sum(r.requests for r in rows),
-            synced_days=sum(1 for r in rows if r.synced), status=status, state=state, error=error,
+            integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
+            key_hint=figures.key_hint, period_days=figures.summary.days, summary=figures.summary,
+            days=figures.days, status=status, state=state, error=error,
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:
@@ -161,23 +180,17 @@ class IntegrationListScreen(Screen[None]):
         return keys.split(",")[0].strip() if keys else default
 
     def sync_changed(self, integration_id: int) -> None:
-        """The App says a sync started, progressed or ended: re-read that card (and the summary) from the store."""
-        if not self.loaded:
+        """A sync started, progressed or ended: show its live state now, and re-read the figures."""
+        if not self.loaded or self.data is None:
             return
-        for card in self.query(IntegrationCard):
-            if card.integration_id == integration_id:
-                view = card.view
-                card.show(self.card_view(integration_id, view.label, view.provider, view.key_hint))
-        self._refresh_summary()
+        for figures in self.data.integrations:
+            if figures.integration_id != integration_id:
+                continue
+            for card in self.query(IntegrationCard):
+                if card.integration_id == integration_id:
+                    card.show(self.card_view(figures))
+        self.reload()
         self.refresh_bindings()
-
-    def _refresh_summary(self) -> None:
-        from grafient_tui.store.queries import period_summary
-
-        ids = [card.integration_id for card in self.query(IntegrationCard)]
-        app = self.grafient
-        summary = period_summary(app.db, ids, days=app.period, until=app.today()) if ids else None
-        self.query_one(SummaryBar).show(summary, app.period)
 
     def _refresh_statuses(self) -> None:
         if self.loaded and self.is_current:

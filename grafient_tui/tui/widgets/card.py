@@ -1,17 +1,38 @@
-"""One integration on the home screen: its figures for the period, its sync status, a Sparkline."""
+"""One integration on the home screen: its figures for the period, its sync status, a cost chart."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
+from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.text import money, plural
+from grafient_tui.untrusted import visible
+
+if TYPE_CHECKING:
+    from grafient_tui.store.queries import DayRow, Summary
+
+
+def chart_days(rows: tuple[DayRow, ...] | list[DayRow]) -> tuple[ChartDay, ...]:
+    """The chart's days from the store's: a day never synced stays None, never $0."""
+    return tuple(ChartDay(r.cost_micro if r.synced else None, r.synced and not r.complete) for r in rows)
+
+
+def scale_line(rows: tuple[DayRow, ...] | list[DayRow]) -> str:
+    """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · · not synced`."""
+    synced = [r for r in rows if r.synced]
+    if not synced:
+        return "· not synced"
+    top = max(synced, key=lambda r: (r.cost_micro, r.day))
+    legend = " · · not synced" if len(synced) < len(rows) else ""
+    return f"$0 – {money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
 
 
 @dataclass(frozen=True)
@@ -23,10 +44,8 @@ class CardView:
     provider: str
     key_hint: str
     period_days: int
-    costs: tuple[float, ...] = ()  # one per UTC day of the period, dollars (shape only)
-    total_micro: int = 0
-    requests: int = 0
-    synced_days: int = 0
+    summary: Summary | None = None
+    days: tuple[DayRow, ...] = field(default=())
     status: str = "never synced"
     state: str = "never"  # never | syncing | ok | error
     error: str | None = None
@@ -70,7 +89,8 @@ class IntegrationCard(Widget, can_focus=True):
             yield Static(classes="card-cost")
             yield Static(classes="card-status")
             yield RefreshIcon(self.view.integration_id)
-        yield Sparkline([], classes="card-sparkline")
+        yield CostChart(classes="card-chart")
+        yield Static(classes="card-scale")
         yield Static(classes="card-empty")
         yield Static(classes="card-error")
 
@@ -82,30 +102,42 @@ class IntegrationCard(Widget, can_focus=True):
         self.view = view
         if not getattr(self, "_ready", False):
             return  # not composed yet: on_mount shows the newest view
-        self.border_title = Content(view.label)
-        self.border_subtitle = Content(f"{view.provider} · {view.key_hint}")
-        self.query_one(".card-cost", Static).update(
-            Content.from_markup(
-                "[b]$cost[/b] [dim]·[/dim] $requests [dim]· $days days[/dim]",
-                cost=money(view.total_micro), requests=plural(view.requests, "request"), days=view.period_days,
-            )
-        )
+        # Labels and hints are literal text: Content(...) is never parsed as markup.
+        self.border_title = Content(visible(view.label))
+        self.border_subtitle = Content(f"{visible(view.provider)} · {visible(view.key_hint)}")
+        s = view.summary
+        total = s.total_micro if s else 0
+        requests = s.requests if s else 0
+        parts: list[str | tuple[str, str]] = [(money(total), "bold")]
+        if s is not None:
+            parts += [(" · on-demand ", "dim"), money(s.on_demand_micro)]
+        parts += [(" · ", "dim"), plural(requests, "request")]
+        notes = []
+        if s is not None and not s.fully_synced:
+            notes.append(f"{s.synced_days} of {s.days} days synced")
+        elif s is not None:
+            notes.append(f"{s.days} days")
+        if s is not None and s.today_partial:
+            notes.append("today so far")
+        parts.append((" · " + " · ".join(notes), "dim"))
+        self.query_one(".card-cost", Static).update(Content.assemble(*parts))
         self.query_one(".card-status", Static).update(Content(view.status))
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
-        # A new list each time: the Sparkline redraws when its data is replaced.
-        self.query_one(Sparkline).data = list(view.costs)
+        self.query_one(CostChart).days = chart_days(view.days)
+        self.query_one(".card-scale", Static).update(Content(scale_line(view.days)))
         empty = self.query_one(".card-empty", Static)
-        has_usage = view.total_micro > 0 or view.requests > 0
+        synced_days = s.synced_days if s else 0
+        has_usage = total > 0 or requests > 0
         self.set_class(not has_usage, "-no-usage")
         if view.syncing and not has_usage:
-            empty.update("Fetching history… the sparkline fills in as days arrive.")
-        elif view.synced_days == 0:
+            empty.update("Fetching history… the chart fills in as days arrive.")
+        elif synced_days == 0:
             empty.update(Content.from_markup("Nothing synced for this period yet: press [b]r[/b] to fetch it."))
         elif not has_usage:
             empty.update(Content.from_markup(
                 "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
             ))
         error = self.query_one(".card-error", Static)
-        error.update(Content(f"✗ {view.error}") if view.error and view.state == "error" else "")
+        error.update(Content(f"✗ {visible(view.error)}") if view.error and view.state == "error" else "")
         self.query_one(RefreshIcon).set_class(view.syncing, "-disabled")

@@ -1,4 +1,8 @@
-"""The headline figures (total, daily average, top model, change) and the period selector."""
+"""The headline figures (total and on-demand, daily average, top model, change) and the period selector.
+
+Every figure says what it covers: the average names the complete days it divides by, the change
+says why it is missing, and the period line says how much of it is synced.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from grafient_tui.tui.widgets.text import change, change_class, money
+from grafient_tui.tui.widgets.text import change, change_class, money, plural
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.store.queries import Summary
@@ -26,14 +31,24 @@ CAPTIONS = {
 
 
 class Figure(Static):
-    """A caption over a value."""
+    """A caption over a value, and a dim line saying what the value covers."""
 
-    def set_figure(self, caption: str, value: str) -> None:
-        self.update(Content.from_markup("[dim]$caption[/dim]\n[b]$value[/b]", caption=caption, value=value))
+    def set_figure(self, caption: str, value: str, note: str = "") -> None:
+        self.update(Content.assemble((caption, "dim"), "\n", (value, "bold"), "\n", (note, "dim")))
+
+
+def coverage_note(summary: Summary) -> str:
+    """`31 of 90 days synced · today so far`: what the period's figures cover, when not everything."""
+    parts = []
+    if not summary.fully_synced:
+        parts.append(f"{summary.synced_days} of {summary.days} days synced")
+    if summary.today_partial:
+        parts.append("today so far")
+    return " · ".join(parts)
 
 
 class SummaryBar(Horizontal):
-    """Total spend, daily average, most expensive model, and the change against the previous period."""
+    """Total spend (and on-demand), daily average, most expensive model, and the change."""
 
     def compose(self) -> ComposeResult:
         yield Figure(classes="figure-total")
@@ -45,33 +60,47 @@ class SummaryBar(Horizontal):
         self.show(None, 30)
 
     def show(self, summary: Summary | None, days: int) -> None:
-        """None: still loading. The change figure's tooltip names the period it compares."""
+        """None: still loading."""
         figure = self.query_one
-        figure(".figure-change", Figure).tooltip = f"Spend in the last {days} days against the {days} days before"
+        change_figure = figure(".figure-change", Figure)
+        change_figure.tooltip = (f"The finished days of the last {days} against the same days {days} days earlier; "
+                                 "shown only when both are synced and final")
         if summary is None:
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
             return
-        figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(summary.total_micro))
-        figure(".figure-average", Figure).set_figure(CAPTIONS[".figure-average"], money(summary.daily_average_micro))
-        top = summary.top_model or "–"
+        figure(".figure-total", Figure).set_figure(
+            CAPTIONS[".figure-total"], money(summary.total_micro), f"on-demand {money(summary.on_demand_micro)}")
+        average = figure(".figure-average", Figure)
+        if summary.daily_average_micro is None:
+            average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")
+        else:
+            average.set_figure(CAPTIONS[".figure-average"], money(summary.daily_average_micro),
+                               f"over {plural(summary.complete_days, 'complete day')}")
         if summary.top_model:
-            top = f"{summary.top_model} {money(summary.top_model_micro)}"
-        figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], top)
+            share = summary.top_model_micro * 100 / summary.total_micro if summary.total_micro else 0
+            figure(".figure-model", Figure).set_figure(
+                CAPTIONS[".figure-model"], f"{visible(summary.top_model)} {money(summary.top_model_micro)}",
+                f"{share:.1f}% of spend")
+        else:
+            figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
         pct = summary.change_pct
-        change_figure = figure(".figure-change", Figure)
-        change_figure.set_figure(CAPTIONS[".figure-change"], change(pct))
+        if pct is None:
+            change_figure.set_figure(CAPTIONS[".figure-change"], "n/a", summary.change_note or "")
+        else:
+            change_figure.set_figure(CAPTIONS[".figure-change"], change(pct),
+                                     "finished days" if summary.today_partial else "")
         for name in ("-up", "-down", "-flat"):
             change_figure.set_class(change_class(pct) == name, name)
 
 
 class PeriodSelector(Static):
-    """`Period: 7 · [30] · 90 days`; clicking it cycles like `p` does."""
+    """`Period: 7 · [30] · 90 days`, then what the period covers; clicking it cycles like `p` does."""
 
     class Clicked(Message):
         pass
 
-    def show(self, days: int) -> None:
+    def show(self, days: int, note: str = "", plan: str = "") -> None:
         parts: list[str | tuple[str, str]] = [("Period ", "dim")]
         for period in PERIODS:
             if period == days:
@@ -79,6 +108,10 @@ class PeriodSelector(Static):
             else:
                 parts.append((f" {period} days ", "dim"))
             parts.append(" ")
+        if note:
+            parts.append((f" {note}", "bold"))
+        if plan:
+            parts.append((f"  plan {plan}", "dim"))
         self.update(Content.assemble(*parts))
 
     def on_click(self) -> None:
