@@ -227,7 +227,7 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
     day_csv = list(csv.DictReader(io.StringIO(cli(capsys, monkeypatch, "report", "--format", "csv").out)))
     assert len(day_csv) == 30 and day_csv[0]["date"] == (TODAY - timedelta(days=29)).isoformat()
     table = cli(capsys, monkeypatch, "report", "--since", (TODAY - timedelta(days=2)).isoformat())
-    assert table.code == 0 and "TOTAL" in table.out and "(so far)" in table.out
+    assert table.code == 0 and "TOTAL" in table.out and "(today so far)" in table.out
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,7 @@
 """SVG snapshots of the three screens, from seeded data at a fixed size with a frozen clock.
 
-A snapshot that is missing is written (and the test passes); set
-GRAFIENT_UPDATE_SNAPSHOTS=1 to rewrite them all after an intended change, then
-look at the SVGs before committing them.
+A snapshot that is missing fails; set GRAFIENT_UPDATE_SNAPSHOTS=1 to write them
+all after an intended change, then look at the SVGs before committing them.
 """
 
 from __future__ import annotations
@@ -60,10 +59,12 @@ def normalise(svg: str) -> str:
 def check(name: str, svg: str, tmp_path: Path) -> None:
     path = SNAPSHOTS / f"{name}.svg"
     svg = normalise(svg)
-    if UPDATE or not path.exists():
+    if UPDATE:
         SNAPSHOTS.mkdir(exist_ok=True)
         path.write_text(svg, encoding="utf-8")
         return
+    if not path.exists():  # a missing picture is a failure, never a free pass
+        pytest.fail(f"{path} is missing (GRAFIENT_UPDATE_SNAPSHOTS=1 writes it; look at it before committing)")
     if path.read_text(encoding="utf-8") != svg:
         actual = tmp_path / f"{name}.actual.svg"
         actual.write_text(svg, encoding="utf-8")

@@ -108,10 +108,6 @@ class IntegrationCard(Widget, can_focus=True):
         s = view.summary
         total = s.total_micro if s else 0
         requests = s.requests if s else 0
-        parts: list[str | tuple[str, str]] = [(money(total), "bold")]
-        if s is not None:
-            parts += [(" · on-demand ", "dim"), money(s.on_demand_micro)]
-        parts += [(" · ", "dim"), plural(requests, "request")]
         notes = []
         if s is not None and not s.fully_synced:
             notes.append(f"{s.synced_days} of {s.days} days synced")
@@ -119,8 +115,12 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append(f"{s.days} days")
         if s is not None and s.today_partial:
             notes.append("today so far")
-        parts.append((" · " + " · ".join(notes), "dim"))
-        self.query_one(".card-cost", Static).update(Content.assemble(*parts))
+        # $variables are inserted as literal text, never read as markup
+        self.query_one(".card-cost", Static).update(Content.from_markup(
+            "[b]$cost[/b] [dim]· on-demand[/dim] $on_demand [dim]·[/dim] $requests [dim]· $notes[/dim]",
+            cost=money(total), on_demand=money(s.on_demand_micro if s else 0),
+            requests=plural(requests, "request"), notes=" · ".join(notes) or "–",
+        ))
         self.query_one(".card-status", Static).update(Content(view.status))
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")

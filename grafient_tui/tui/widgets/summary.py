@@ -76,7 +76,7 @@ class SummaryBar(Horizontal):
             average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")
         else:
             average.set_figure(CAPTIONS[".figure-average"], money(summary.daily_average_micro),
-                               f"over {plural(summary.complete_days, 'complete day')}")
+                               plural(summary.complete_days, "complete day"))
         if summary.top_model:
             share = summary.top_model_micro * 100 / summary.total_micro if summary.total_micro else 0
             figure(".figure-model", Figure).set_figure(
