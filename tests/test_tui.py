@@ -7,6 +7,7 @@ real client and sync engine run. The clock is frozen through the App's `now`.
 from __future__ import annotations
 
 import asyncio
+import json
 import csv
 import io
 import stat
@@ -636,3 +637,53 @@ def test_demo_module_does_not_import_textual() -> None:
     probe = "import sys, grafient_tui.demo; assert not [m for m in sys.modules if m.startswith('textual')]"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+# --------------------------------------------------------------------------- coverage on screen
+
+async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home) -> None:  # noqa: ANN001
+    """Pro plan, 90-day period: the newest window lands first; until the older ones do, the card
+    and summary say how much is synced, the average divides by the complete days only, and the
+    change is withheld with its reason."""
+    team = make_team(days=120)
+    gate = asyncio.Event()
+    newest_start = None
+
+    async def slow_older_windows(request: httpx.Request) -> httpx.Response:
+        nonlocal newest_start
+        if request.url.path.endswith("filtered-usage-events"):
+            start = json.loads(request.content)["startDate"]
+            newest_start = start if newest_start is None else newest_start
+            if start < newest_start:
+                await gate.wait()
+        return team.handler(request)
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    settings.set_period(90)
+    app = make_app(httpx.MockTransport(slow_older_windows))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Acme", GOOD_KEY)
+        card = None
+        for _ in range(50):
+            await pilot.pause(0.05)
+            cards = list(app.screen.query(IntegrationCard))
+            if cards and cards[0].view.summary and cards[0].view.summary.synced_days:
+                card = cards[0]
+                break
+        assert card is not None and app.syncs  # the first window is in, the rest are held back
+        s = card.view.summary
+        assert (s.days, s.synced_days, s.complete_days, s.today_partial) == (90, 30, 29, True)
+        assert s.daily_average_micro == round(sum(r.cost_micro for r in card.view.days if r.complete) / 29)
+        assert s.change_pct is None and s.change_note == "this period 29/89 days synced"
+        cost_line = str(card.query_one(".card-cost", Static).render())
+        assert "30 of 90 days synced" in cost_line and "today so far" in cost_line and "on-demand" in cost_line
+        chart = card.query_one(CostChart)
+        assert sum(1 for d in chart.days if d.cost_micro is None) == 60  # drawn apart from $0 days
+        assert "· not synced" in str(card.query_one(".card-scale", Static).render())
+        gate.set()
+        await settle(app, pilot)
+        s = app.screen.query_one(IntegrationCard).view.summary
+        assert (s.synced_days, s.complete_days) == (90, 89)
