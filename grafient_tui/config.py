@@ -48,20 +48,22 @@ def _warn_once(path: Path, sentence: str) -> None:
 
 
 def fix_mode(path: Path, mode: int) -> bool:
-    """Set `path`'s mode through a descriptor opened without following a symlink.
+    """Set `path`'s mode unless it is a symlink (its target is left alone).
 
-    False when `path` is a symlink (its target is left alone) or cannot be opened.
+    By path, never through a descriptor of our own: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, and SQLite's connections hold theirs on the database and
+    its -wal/-shm files; losing them lets another process truncate a -shm this one has mapped
+    (SIGBUS). False when `path` is a symlink or cannot be changed.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:  # ELOOP: a symlink; EACCES: a file we may not open
-        return False
-    try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != mode:
-            os.fchmod(fd, mode)
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return False
+        if stat.S_IMODE(info.st_mode) != mode:
+            os.chmod(path, mode)
         return True
-    finally:
-        os.close(fd)
+    except OSError:
+        return False
 
 
 def ensure_private_dir(path: Path, *, ours: bool = True) -> Path:
