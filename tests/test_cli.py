@@ -133,6 +133,41 @@ def test_add_refuses_a_taken_label_before_asking_for_the_key(capsys, monkeypatch
     assert len(listed(capsys, monkeypatch)) == 1
 
 
+@pytest.mark.parametrize("label", ["eng", "ENG", " Eng ", "  eNg\t"])
+def test_labels_that_differ_only_in_case_or_spaces_are_the_same(capsys, monkeypatch, api, label) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", label, stdin=OTHER_KEY)
+    assert result.code == 2 and "already exists" in result.err and result.err.count("\n") == 1
+    assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Eng"]
+
+
+def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+    calls = team.calls["/teams/members"]
+    rows = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"]
+    result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Platform", stdin=GOOD_KEY)
+    assert result.code == 2 and result.out == ""
+    assert result.err == ("grafient: this key is already stored for integration 1 ('Eng'); one team is added once, "
+                          "or every total counts it twice.\n")
+    assert team.calls["/teams/members"] == calls  # refused before the network
+    assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Eng"]
+    assert json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"] == rows  # not doubled
+
+
+def test_the_same_team_under_another_key_is_refused(capsys, monkeypatch, team) -> None:  # noqa: ANN001
+    # a second Admin key of the same team: the same members answer /teams/members
+    twin = FakeCursorTeam(api_key=OTHER_KEY, events=team.events, members=list(reversed(MEMBERS)))
+    with respx.mock(base_url="https://api.cursor.com") as router:
+        router.route().mock(side_effect=route_by_key(team, twin))
+        assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
+        result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng again", stdin=OTHER_KEY)
+        assert result.code == 2 and "already connected as integration 1 ('Eng')" in result.err
+        assert OTHER_KEY not in result.err
+        assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Eng"]
+        # a rekey to the twin key is fine: it is the same team
+        assert cli(capsys, monkeypatch, "rekey", "Eng", stdin=OTHER_KEY).code == 0
+
+
 @pytest.mark.parametrize("stdin", ["", "\n", "   \n"])
 def test_add_without_a_key_is_one_sentence(capsys, monkeypatch, api, stdin: str) -> None:  # noqa: ANN001
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=stdin)

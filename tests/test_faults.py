@@ -31,8 +31,6 @@ from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
 from tests.fake_server import FaultPlan, FaultyCursorServer, closed_port_url
 from tests.helpers import OTHER_KEY, run_cli
-
-NEW_KEY = "key_" + "7a6b5c4d" * 8  # a key no integration holds
 from tests.oracle import (
     all_rows,
     expected_snapshot,
@@ -53,6 +51,9 @@ MODELS = ["gpt-5", "claude-4.5-sonnet", "default", "o3"]
 def served(events: list[dict]) -> list[dict]:
     """Only what Cursor could have sent by NOW."""
     return [e for e in events if int(e["timestamp"]) <= utc_ms(NOW)]
+
+
+NEW_KEY = "key_" + "7a6b5c4d" * 8  # a key no integration holds
 
 
 def team_with(events: list[dict]) -> FakeCursorTeam:

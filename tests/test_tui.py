@@ -166,6 +166,25 @@ async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -
         assert max(d.cost_micro or 0 for d in card.query_one(CostChart).days) > 0
 
 
+async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> None:  # noqa: ANN001
+    """The same key again, or a label that differs only in case: one sentence, nothing stored twice."""
+    team = make_team()
+    await seeded(team, label="Acme")
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await fill_add_form(pilot, "Platform", GOOD_KEY)
+        await settle(app, pilot)
+        assert isinstance(app.screen, AddIntegrationScreen)
+        assert "already stored for integration 1 ('Acme')" in str(app.screen.query_one("#key-error", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        await fill_add_form(pilot, " acme ", "key_" + "9" * 64)
+        await settle(app, pilot)
+        assert "already exists" in str(app.screen.query_one("#label-error", Static).render())
+        assert [i.label for i in list_integrations(app.db)] == ["Acme"]
+
+
 @pytest.mark.parametrize(
     ("team_key", "enterprise", "expected"),
     [("key_" + "f" * 64, True, "HTTP 401"), (GOOD_KEY, False, "Enterprise access required")],
@@ -687,3 +706,24 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         await settle(app, pilot)
         s = app.screen.query_one(IntegrationCard).view.summary
         assert (s.synced_days, s.complete_days) == (90, 89)
+
+
+async def test_a_key_pasted_right_after_tab_goes_to_the_key_field(grafient_home) -> None:  # noqa: ANN001
+    """Tab and the pasted key arrive in one burst from the terminal (tmux, a slow SSH link): every
+    key is queued before the first is handled. The key must land in the masked key field."""
+    from textual import events
+
+    app = make_app(httpx.MockTransport(make_team().handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press(*"Team")
+        for key in ["tab", *GOOD_KEY]:  # posted together, as one read from the terminal delivers them
+            app.post_message(events.Key(key, None if key == "tab" else key))
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one("#label", Input).value == "Team"
+        assert screen.query_one("#key", Input).value == GOOD_KEY
+        assert GOOD_KEY not in app.export_screenshot()

@@ -26,7 +26,14 @@ CHECKING = "Checking the key with Cursor..."
 class AddIntegrationScreen(ModalScreen[int | None]):
     """Dismisses with the new integration's id, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_add")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="cancel_add"),
+        # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
+        # pasted right after Tab (one burst from the terminal) was forwarded to the label field
+        # before Tab had bubbled up to the focus binding, and landed there in clear text.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
     AUTO_FOCUS = "#label"
 
     def __init__(self) -> None:
