@@ -378,6 +378,8 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 await wait_for(lambda: app.focused is not None and not app.syncs and not server._script,  # noqa: SLF001
                                pilot, "the backfill")
                 card = app.screen.query_one(IntegrationCard)
+                # the screen re-reads the store in a thread once the sync has ended
+                await wait_for(lambda: card.view.state == "ok", pilot, "the card to show the finished sync")
                 assert card.view.state == "ok" and card.view.key_hint == HINT, card.view
                 assert server.faults["slow"] == server.faults["slow-body"] == 1
                 shoot("home")
