@@ -197,8 +197,8 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
     interrupted, never as success."""
     rng = random.Random(20)
     events = served(make_events(seed=99, start=YEAR_START, days=366, per_day=83, members=MEMBERS, models=MODELS))
-    # `grafient sync` is the daily catch-up: today-365 .. yesterday
-    want = expected_snapshot(events, first=YEAR_START, last=TODAY - timedelta(days=1), today=TODAY)
+    # `grafient sync` on pro: today-365 .. today so far
+    want = expected_snapshot(events, first=YEAR_START, last=TODAY, today=TODAY)
     plan = FaultPlan(delay=0.1)
     with FaultyCursorServer(team_with(events), plan, seed=5) as server:
         reference = tmp_path / "reference"
@@ -239,12 +239,12 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
             stored = store_snapshot(database)
             stored_days = {row[0] for row in stored[0]}
             assert restrict(want, stored_days) == stored, f"kill {kill} left a partial or wrong window"
-            partial_kills += 0 < len(stored_days) < 365
+            partial_kills += 0 < len(stored_days) < 366
             started = len(all_rows(database)["syncrun"])  # killed runs that got as far as their sync-log row
             listed = json.loads(grafient(env, "list", "--format", "json").stdout)
             assert listed[0]["status"] == ("interrupted" if started else "never synced"), listed
 
-        assert len(stored_days) < 365, "the kills did not land mid-backfill"
+        assert len(stored_days) < 366, "the kills did not land mid-backfill"
         assert partial_kills >= 10
         final = grafient(env, "sync")
         assert final.returncode == 0, final.stderr
