@@ -364,6 +364,7 @@ def _parse_day(text: str, option: str):  # noqa: ANN202
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from grafient_tui.store.integrations import list_integrations
     from grafient_tui.sync.engine import sync_status
+    from grafient_tui.tables import format_table
 
     db, _ = _open(settings)
     rows = []
@@ -434,13 +435,6 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     settings.set_plan(args.plan)
     print(f"plan set to {args.plan}: the next sync keeps {PLANS[args.plan]} days of history")
     return 0
-
-
-def format_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
-    def line(cells: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
-    return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
 def _iso(moment) -> str:  # noqa: ANN001

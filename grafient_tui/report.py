@@ -18,6 +18,7 @@ from grafient_tui.store.queries import (
     models_by_day,
     period_summary,
 )
+from grafient_tui.tables import format_table
 from grafient_tui.untrusted import csv_cell, visible
 
 BY = ("day", "model", "member")
@@ -144,8 +145,6 @@ class _SafeWriter:
 
 
 def render_table(report: dict) -> str:
-    from grafient_tui.cli import format_table  # the one table renderer the CLI uses
-
     by = report["by"]
     blocks = []
     for integ in report["integrations"]:
