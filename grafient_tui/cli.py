@@ -1,5 +1,8 @@
 """The `grafient` command: the TUI by default, and headless subcommands for scripts and cron.
 
+Each subcommand is argparse -> GrafientService -> print: the operations themselves live in
+service.py, shared with the app; this module only reads arguments and keys and words the output.
+
 Imports of the heavy packages (Textual, SQLModel, httpx) happen inside the
 commands that need them, so `grafient --help` and `--version` stay instant.
 """
@@ -23,6 +26,7 @@ from grafient_tui.errors import ConfigError, GrafientError
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
     from grafient_tui.secret import Secret
+    from grafient_tui.service import GrafientService
 
 PROVIDERS = ("cursor",)
 
@@ -171,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
+    from grafient_tui.service import GrafientService
+
     handler = {
         "add": cmd_add,
         "list": cmd_list,
@@ -180,7 +186,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "sync": cmd_sync,
         "report": cmd_report,
     }[args.command]
-    return handler(args, settings)
+    return handler(args, GrafientService(settings))
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
@@ -203,14 +209,6 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     return app.return_code or 0
 
 
-def _open(settings: Settings):  # noqa: ANN202
-    from grafient_tui.store.db import Database
-    from grafient_tui.store.vault import Vault
-
-    settings.ensure_dirs()
-    return Database(settings), Vault(settings)
-
-
 def read_key() -> Secret:
     """The key from stdin when it is piped, else a prompt without echo; never from argv."""
     from grafient_tui.secret import Secret
@@ -231,22 +229,15 @@ def read_key() -> Secret:
     return Secret(key)
 
 
-def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.sync.connect import connect_integration, free_label
-
-    db, vault = _open(settings)
-    label = free_label(db, args.label)  # before asking for a key that would be refused anyway
+def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
+    label = service.free_label(args.label)  # before asking for a key that would be refused anyway
     key = read_key()
-    row = asyncio.run(connect_integration(db, vault, settings, label=label, provider=args.provider, key=key,
-                                          now=now_utc()))
+    row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     members = row.team_members
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
     if args.no_backfill:
         return 0
-    from grafient_tui.sync.engine import backfill_integration
-
-    result = asyncio.run(backfill_integration(db, vault, settings, row.id, progress=_progress_printer(),
-                                              now=now_utc()))
+    (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
     _print_sync_line(result)
     if result.outcome == "failed":
         print("grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
@@ -292,30 +283,19 @@ def _print_sync_line(result) -> None:  # noqa: ANN001
     print(f"{result.label}: {result.days_written} days written, {requests}{retries}, {detail}")
 
 
-def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import find_integration, list_integrations
-    from grafient_tui.sync.engine import run_sync
-
-    db, vault = _open(settings)
-    targets = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
-    if not targets:
+def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
+    results = asyncio.run(service.sync(args.ref, trigger="force" if args.force else "daily",
+                                       progress=_progress_printer(), on_result=_print_sync_line, now=now_utc()))
+    if not results:
         print("No integrations yet. Add one with: grafient add cursor --label NAME")
         return 0
-    failed = False
-    now = now_utc()
-    for integ in targets:  # one failing integration does not stop the others
-        result = asyncio.run(run_sync(db, vault, settings, integ.id, "force" if args.force else "daily",
-                                      progress=_progress_printer(), now=now))
-        _print_sync_line(result)
-        failed |= result.outcome == "failed"
-    return 1 if failed else 0
+    return 1 if any(r.outcome == "failed" for r in results) else 0
 
 
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     from datetime import timedelta
 
-    from grafient_tui.report import ReportRange, as_json_data, build_report, render_csv, render_table
-    from grafient_tui.store.integrations import find_integration, list_integrations
+    from grafient_tui.report import ReportRange, as_json_data, render_csv, render_table
 
     today = now_utc().date()
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
@@ -335,9 +315,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"{until} is in the future (today is {today} UTC).")
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
-    db, _ = _open(settings)
-    integrations = [find_integration(db, args.ref)] if args.ref is not None else list_integrations(db)
-    report = build_report(db, integrations, ReportRange(since, until), args.by, today=today)
+    report = service.report(ReportRange(since, until), args.by, args.ref, today=today)
     if args.format == "json":
         # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
@@ -361,24 +339,22 @@ def _parse_day(text: str, option: str):  # noqa: ANN202
         raise ConfigError(f"{option} must be a date as YYYY-MM-DD, not {text!r}.") from None
 
 
-def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import list_integrations
-    from grafient_tui.sync.engine import sync_status
+def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui.tables import format_table
 
-    db, _ = _open(settings)
-    rows = []
-    for integ in list_integrations(db):
-        state = sync_status(db, settings, integ.id)
-        rows.append({
-            "id": integ.id,
-            "label": integ.label,
-            "provider": integ.provider,
-            "key_hint": integ.key_hint,
-            "created": _iso(integ.created_at),
-            "status": state.status,
-            "last_sync": _iso(state.last_sync) if state.last_sync else None,
-            "error": state.error,
-        })
+    rows = [
+        {
+            "id": item.id,
+            "label": item.label,
+            "provider": item.provider,
+            "key_hint": item.key_hint,
+            "created": _iso(item.created),
+            "status": item.status,
+            "last_sync": _iso(item.last_sync) if item.last_sync else None,
+            "error": item.error,
+        }
+        for item in service.list_integrations()
+    ]
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
@@ -392,55 +368,35 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.errors import SyncBusy
-    from grafient_tui.store.integrations import find_integration, remove_integration
-    from grafient_tui.sync.lock import is_sync_running
-
-    db, _ = _open(settings)
-    integ = find_integration(db, args.ref)
-    if is_sync_running(settings, integ.id):  # say so before asking; remove_integration holds the lock itself
-        raise SyncBusy(f"a sync of {integ.label} is running; wait for it or stop it, then remove.")
+def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
+    integ = service.find(args.ref)
+    service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")
             return 1
-    remove_integration(db, integ.id)
+    service.remove(integ.id)
     print(f"removed integration {integ.id} {integ.label!r} and its data")
     return 0
 
 
-def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.store.integrations import find_integration
-    from grafient_tui.sync.connect import rekey_integration
-
-    db, vault = _open(settings)
-    integ = find_integration(db, args.ref)
+def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
+    integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
     key = read_key()
-    row, team = asyncio.run(rekey_integration(db, vault, settings, integ, key))
+    row, team = asyncio.run(service.rekey(integ.id, key))
     print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} members); its history is kept")
     return 0
 
 
-def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from grafient_tui.config import PLANS
-
+def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
     if args.plan is None:
-        plan = settings.plan()
-        print(f"{plan} (backfills {PLANS[plan]} days)")
+        plan = service.plan()
+        print(f"{plan} (backfills {service.plan_days(plan)} days)")
         return 0
-    settings.ensure_dirs()
-    settings.set_plan(args.plan)
-    print(f"plan set to {args.plan}: the next sync keeps {PLANS[args.plan]} days of history")
+    days = service.set_plan(args.plan)
+    print(f"plan set to {args.plan}: the next sync keeps {days} days of history")
     return 0
-
-
-def format_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
-    def line(cells: list[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
-    return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
 def _iso(moment) -> str:  # noqa: ANN001

@@ -6,25 +6,20 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
 
-from grafient_tui.untrusted import csv_cell, visible
-
+from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import Integration
 from grafient_tui.store.queries import (
     Summary,
     daily_costs,
-    format_usd,
     member_breakdown,
     model_breakdown,
     models_by_day,
     period_summary,
-    usd,
-    usd_float,
 )
-
-CENT = Decimal("0.01")
+from grafient_tui.tables import format_table
+from grafient_tui.untrusted import csv_cell, visible
 
 BY = ("day", "model", "member")
 
@@ -42,7 +37,7 @@ def summary_data(summary: Summary) -> dict:
         "days": summary.days, "synced_days": summary.synced_days, "complete_days": summary.complete_days,
         "total_usd": usd_float(summary.total_micro), "on_demand_usd": usd_float(summary.on_demand_micro),
         "included_usd": usd_float(summary.included_micro), "requests": summary.requests,
-        "daily_average_usd": None if average is None else float(usd(average).quantize(CENT, ROUND_HALF_EVEN)),
+        "daily_average_usd": None if average is None else float(usd_cents(average)),
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
         "_summary": summary,
@@ -121,7 +116,7 @@ def render_csv(report: dict) -> str:
         for integ in report["integrations"]:
             for d in integ["days"]:
                 writer.writerow([integ["id"], integ["label"], d["date"], str(d["synced"]).lower(),
-                                 str(d["complete"]).lower(), _exact(d["_micro"]), d["on_demand_usd"],
+                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), d["on_demand_usd"],
                                  d["included_usd"], d["requests"], d["request_units"],
                                  d["models"][0]["model"] if d["models"] else ""])
     elif by == "model":
@@ -129,13 +124,13 @@ def render_csv(report: dict) -> str:
                          "cache_read_tokens", "cache_write_tokens"])
         for integ in report["integrations"]:
             for m in integ["models"]:
-                writer.writerow([integ["id"], integ["label"], m["model"], _exact(m["_micro"]), m["requests"],
+                writer.writerow([integ["id"], integ["label"], m["model"], usd_exact(m["_micro"]), m["requests"],
                                  m["input_tokens"], m["output_tokens"], m["cache_read_tokens"], m["cache_write_tokens"]])
     else:
         writer.writerow(["integration_id", "label", "email", "cost_usd", "requests"])
         for integ in report["integrations"]:
             for m in integ["members"]:
-                writer.writerow([integ["id"], integ["label"], m["email"], _exact(m["_micro"]), m["requests"]])
+                writer.writerow([integ["id"], integ["label"], m["email"], usd_exact(m["_micro"]), m["requests"]])
     return buffer.getvalue()
 
 
@@ -150,8 +145,6 @@ class _SafeWriter:
 
 
 def render_table(report: dict) -> str:
-    from grafient_tui.cli import format_table  # the one table renderer the CLI uses
-
     by = report["by"]
     blocks = []
     for integ in report["integrations"]:
@@ -215,7 +208,3 @@ def _partial_note(day: dict, report: dict) -> str:
 
 def _share(part: int, total: int) -> str:
     return f"{part * 100 / total:.1f}%" if total else "-"
-
-
-def _exact(micro: int) -> str:
-    return format(usd(micro), "f")

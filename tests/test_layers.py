@@ -1,4 +1,4 @@
-"""The engine (providers/, store/, sync/) never imports Textual: it runs headless for cron."""
+"""The engine (providers/, store/, sync/) and the service the CLI calls never import Textual: they run headless for cron."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ for package in ("grafient_tui.providers", "grafient_tui.store", "grafient_tui.sy
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
         importlib.import_module(info.name)
-importlib.import_module("grafient_tui.cli")
+for name in ("cli", "service", "report", "money", "tables", "overview"):
+    importlib.import_module("grafient_tui." + name)
 loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
 print("LOADED", len([m for m in sys.modules if m.startswith("grafient_tui.")]))
 assert not loaded, loaded

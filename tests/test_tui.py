@@ -416,7 +416,7 @@ async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> N
         expected = model_breakdown(app.db, integration_id, since, NOW.date())
         assert expected
         assert [row[0] for row in cells(table)] == [r.model for r in expected]
-        from grafient_tui.store.queries import format_usd
+        from grafient_tui.money import format_usd
 
         assert [row[1] for row in cells(table)] == [format_usd(r.cost_micro) for r in expected]
         # a total row closes the table, and it is the sum of the rows
@@ -491,9 +491,9 @@ async def test_export_csv_writes_the_period_privately(grafient_home) -> None:  #
         rows = list(csv.DictReader(io.StringIO(path.read_text())))
         stored = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=29), NOW.date())
         assert [r["date"] for r in rows] == [d.day.isoformat() for d in stored]
-        from grafient_tui.store.queries import usd
+        from grafient_tui.money import usd_exact
 
-        assert [r["cost_usd"] for r in rows] == [format(usd(d.cost_micro), "f") for d in stored]
+        assert [r["cost_usd"] for r in rows] == [usd_exact(d.cost_micro) for d in stored]
         assert [int(r["requests"]) for r in rows] == [d.requests for d in stored]
 
 

@@ -1,7 +1,6 @@
 """Reads for reports and screens. Every figure comes from the stored daily rows.
 
-Money stays integer micro-cents here; `usd()` and `format_usd()` convert only
-for output.
+Money stays integer micro-cents here; grafient_tui.money converts it, only for output.
 """
 
 from __future__ import annotations
@@ -9,31 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import case, func
 from sqlmodel import select
 
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost
-
-MICRO_PER_USD = 100_000_000  # 1 USD = 100 cents = 100 * 1_000_000 micro-cents
-
-
-def usd(micro: int) -> Decimal:
-    """Exact dollars from micro-cents."""
-    return Decimal(micro).scaleb(-8)
-
-
-def usd_float(micro: int) -> float:
-    """Dollars for JSON: the nearest float to the exact value."""
-    return float(usd(micro))
-
-
-def format_usd(micro: int, *, cents: bool = True) -> str:
-    value = usd(micro)
-    return f"${value:,.2f}" if cents else f"${value:,.0f}"
-
 
 def days_between(since: date, until: date) -> list[date]:
     return [since + timedelta(days=i) for i in range((until - since).days + 1)]

@@ -15,10 +15,11 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from textual.worker import Worker, WorkerState
 
+from grafient_tui.money import format_usd as money
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
-from grafient_tui.tui.widgets.text import count, money, share, tokens
+from grafient_tui.tui.widgets.text import count, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:

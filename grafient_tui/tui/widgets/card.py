@@ -12,8 +12,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from grafient_tui.money import format_usd as money
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
-from grafient_tui.tui.widgets.text import money, plural
+from grafient_tui.tui.widgets.text import plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:

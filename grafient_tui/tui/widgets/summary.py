@@ -14,7 +14,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from grafient_tui.tui.widgets.text import change, change_class, money, plural
+from grafient_tui.money import format_usd as money
+from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:

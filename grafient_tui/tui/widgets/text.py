@@ -4,20 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents (kept here so importing this stays light)
-
-
-def money(micro: int) -> str:
-    """Dollars with cents and thousands separators, from micro-cents (display only)."""
-    from decimal import Decimal
-
-    return f"${Decimal(micro).scaleb(-8):,.2f}"
-
-
-def dollars(micro: int) -> float:
-    """A float for sparklines (shape only; never summed)."""
-    return micro / MICRO_PER_USD
-
 
 def count(value: int) -> str:
     return f"{value:,}"

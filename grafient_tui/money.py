@@ -1,0 +1,46 @@
+"""Money: exact integer micro-cents in, every conversion and display format out.
+
+The store keeps every amount as an integer number of micro-cents (1 USD = 100 cents =
+100 * 1_000_000 micro-cents), so sums are exact. This is the one place that turns them into
+dollars, for each kind of output. Only `decimal` is imported: the screens and the CLI's
+quick paths import this without pulling in the database layer.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+MICRO_PER_CENT = 1_000_000
+MICRO_PER_USD = 100 * MICRO_PER_CENT
+CENT = Decimal("0.01")
+
+
+def usd(micro: int) -> Decimal:
+    """Exact dollars (a Decimal with eight places)."""
+    return Decimal(micro).scaleb(-8)
+
+
+def usd_float(micro: int) -> float:
+    """Dollars for JSON: the nearest float to the exact value (Decimal -> float rounds correctly)."""
+    return float(usd(micro))
+
+
+def usd_exact(micro: int) -> str:
+    """The exact decimal string for CSV: `12.34567891`, never an exponent or a float artefact."""
+    return format(usd(micro), "f")
+
+
+def usd_cents(micro: int) -> Decimal:
+    """Dollars rounded to the cent, half to even: for figures that are already a division (averages)."""
+    return usd(micro).quantize(CENT, ROUND_HALF_EVEN)
+
+
+def format_usd(micro: int, *, cents: bool = True) -> str:
+    """`$1,234.56` for display (`$1,235` without cents); rounded half to even."""
+    value = usd(micro)
+    return f"${value:,.2f}" if cents else f"${value:,.0f}"
+
+
+def chart_dollars(micro: int) -> float:
+    """A float for a chart's shape (sparklines, bars): never summed, never shown as a figure."""
+    return micro / MICRO_PER_USD

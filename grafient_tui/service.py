@@ -1,0 +1,223 @@
+"""The operations the CLI and the app both offer, each written once.
+
+list / add / remove / rekey / sync / report / export / plan. No Textual and no printing: the CLI
+prints what these return and the app renders it. The database and the vault open on first use,
+so `grafient plan` never touches the store. Work that waits on the network is async (add,
+rekey, sync); the rest is plain and, in the app, belongs in a thread worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grafient_tui.config import PLANS, Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from grafient_tui.providers.cursor import TeamInfo
+    from grafient_tui.report import ReportRange
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.models import Integration
+    from grafient_tui.store.vault import Vault
+    from grafient_tui.sync.engine import ProgressCallback, SyncResult
+
+EXPORTS_DIR = "exports"
+
+
+@dataclass(frozen=True)
+class IntegrationListing:
+    """One integration as `grafient list` shows it: who it is and how its syncing stands."""
+
+    id: int
+    label: str
+    provider: str
+    key_hint: str
+    created: datetime  # UTC
+    status: str  # never synced | syncing | ok | failed | interrupted
+    last_sync: datetime | None  # UTC, when the last successful sync ended
+    error: str | None
+
+
+class GrafientService:
+    """Everything a front end can do to Grafient's store, given the Settings.
+
+    `db` and `vault` may be passed in (the app already holds them); `transport` replaces the
+    network for every provider call (the demo, tests).
+    """
+
+    def __init__(self, settings: Settings, *, db: Database | None = None, vault: Vault | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.transport = transport
+        self._db = db
+        self._vault = vault
+        self._opening = threading.Lock()  # the first use may come from a worker thread
+
+    # -- the store, opened on first use ---------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        with self._opening:
+            if self._db is None:
+                from grafient_tui.store.db import Database
+
+                self.settings.ensure_dirs()
+                self._db = Database(self.settings)
+            return self._db
+
+    @property
+    def vault(self) -> Vault:
+        with self._opening:
+            if self._vault is None:
+                from grafient_tui.store.vault import Vault
+
+                self.settings.ensure_dirs()
+                self._vault = Vault(self.settings)
+            return self._vault
+
+    # -- integrations ---------------------------------------------------------------------------
+
+    def find(self, ref: str | int) -> Integration:
+        """By id or label; NotFound (with the sentence to show) when there is none."""
+        from grafient_tui.store.integrations import find_integration
+
+        return find_integration(self.db, ref)
+
+    def integrations(self, ref: str | int | None = None) -> list[Integration]:
+        """The one integration `ref` names, or all of them (by id) when it is None."""
+        from grafient_tui.store.integrations import list_integrations
+
+        return [self.find(ref)] if ref is not None else list_integrations(self.db)
+
+    def list_integrations(self) -> list[IntegrationListing]:
+        from grafient_tui.sync.engine import sync_status
+
+        out = []
+        for integ in self.integrations():
+            state = sync_status(self.db, self.settings, int(integ.id))  # type: ignore[arg-type]
+            out.append(IntegrationListing(
+                id=int(integ.id), label=integ.label, provider=integ.provider,  # type: ignore[arg-type]
+                key_hint=integ.key_hint, created=_utc(integ.created_at), status=state.status,
+                last_sync=_utc(state.last_sync) if state.last_sync else None, error=state.error,
+            ))
+        return out
+
+    def free_label(self, label: str) -> str:
+        """The cleaned label, or ConfigError when it is empty, odd or taken: callable before a
+        key is asked for, so nobody types a key that would be refused for its label."""
+        from grafient_tui.sync.connect import free_label
+
+        return free_label(self.db, label)
+
+    async def add(self, provider: str, label: str, key: Secret, *, now: datetime | None = None) -> Integration:
+        """Check the key with the provider, then store the integration (no history is fetched:
+        `sync(row.id, trigger="backfill")` does that)."""
+        from grafient_tui.sync.connect import connect_integration
+
+        return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
+                                         key=key, transport=self.transport, now=now)
+
+    async def rekey(self, ref: str | int, key: Secret) -> tuple[Integration, TeamInfo]:
+        """Replace the key of `ref` after checking it; its history is kept."""
+        from grafient_tui.sync.connect import rekey_integration
+
+        integration = self.find(ref)
+        return await rekey_integration(self.db, self.vault, self.settings, integration, key,
+                                       transport=self.transport)
+
+    def ensure_not_syncing(self, integration: Integration) -> None:
+        """SyncBusy when a sync of `integration` is running (in any process): say so before asking."""
+        from grafient_tui.errors import SyncBusy
+        from grafient_tui.sync.lock import is_sync_running
+
+        if is_sync_running(self.settings, int(integration.id)):  # type: ignore[arg-type]
+            raise SyncBusy(f"a sync of {integration.label} is running; wait for it or stop it, then remove.")
+
+    def remove(self, ref: str | int) -> Integration:
+        """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""
+        from grafient_tui.store.integrations import remove_integration
+
+        integration = self.find(ref)
+        self.ensure_not_syncing(integration)
+        remove_integration(self.db, int(integration.id))  # type: ignore[arg-type]  (holds the lock itself)
+        return integration
+
+    # -- sync -----------------------------------------------------------------------------------
+
+    async def sync(self, ref: str | int | None = None, *, trigger: str = "daily",
+                   progress: ProgressCallback | None = None,
+                   on_result: Callable[[SyncResult], None] | None = None,
+                   now: datetime | None = None) -> list[SyncResult]:
+        """Sync `ref`, or every integration one after another; one failing does not stop the
+        others. `on_result` hears each result as it lands; all of them are returned.
+        An empty list: there is nothing to sync."""
+        from grafient_tui.sync.engine import run_sync
+
+        targets = await asyncio.to_thread(self.integrations, ref)
+        results = []
+        for integ in targets:
+            result = await run_sync(self.db, self.vault, self.settings, int(integ.id), trigger,  # type: ignore[arg-type]
+                                    progress=progress, transport=self.transport, now=now)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+        return results
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def report(self, span: ReportRange, by: str = "day", ref: str | int | None = None, *,
+               today: date | None = None) -> dict:
+        """The report data (see report.build_report) for `ref` or every integration."""
+        from grafient_tui.report import build_report
+
+        return build_report(self.db, self.integrations(ref), span, by, today=today)
+
+    def export_csv(self, ref: str | int, span: ReportRange, *, today: date | None = None) -> Path:
+        """Write the period's days of `ref` to a 0600 CSV under data_dir/exports; its path.
+
+        The same writer as `grafient report --by day --format csv`: the same columns, and text
+        cells neutralised so nothing from an API runs as a spreadsheet formula."""
+        from grafient_tui.config import write_private_file
+        from grafient_tui.report import build_report, render_csv
+
+        integration = self.find(ref)
+        report = build_report(self.db, [integration], span, "day", today=today)
+        path = self.settings.data_dir / EXPORTS_DIR / (
+            f"grafient-{_slug(integration.label)}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv")
+        write_private_file(path, render_csv(report).encode("utf-8"))
+        return path
+
+    # -- plan -----------------------------------------------------------------------------------
+
+    def plan(self) -> str:
+        return self.settings.plan()
+
+    @staticmethod
+    def plan_days(plan: str) -> int:
+        """How many days of history a plan keeps."""
+        return PLANS[plan]
+
+    def set_plan(self, plan: str) -> int:
+        """Save the plan; the days of history the next sync keeps."""
+        self.settings.ensure_dirs()
+        self.settings.set_plan(plan)
+        return PLANS[plan]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe form of a label (the same rule as the app's export file names)."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return cleaned or "integration"
