@@ -17,14 +17,14 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from grafient_tui import __version__
+from grafient_tui import __version__, providers
 from grafient_tui.errors import ConfigError, GrafientError
 
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
     from grafient_tui.secret import Secret
 
-PROVIDERS = ("cursor",)
+PROVIDERS = providers.names()
 
 
 class _Parser(argparse.ArgumentParser):
