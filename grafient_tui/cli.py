@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from grafient_tui import __version__
+from grafient_tui import __version__, providers
 from grafient_tui.errors import ConfigError, GrafientError
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService
 
-PROVIDERS = ("cursor",)
+PROVIDERS = providers.names()
 
 
 class _Parser(argparse.ArgumentParser):

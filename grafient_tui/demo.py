@@ -32,7 +32,7 @@ from grafient_tui.secret import Secret
 if TYPE_CHECKING:
     import httpx
 
-    from grafient_tui.providers.cursor_fake import FakeCursorTeam
+    from grafient_tui.providers.cursor.fake import FakeCursorTeam
     from grafient_tui.store.db import Database
     from grafient_tui.store.vault import Vault
 
@@ -114,7 +114,10 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     """
     import httpx
 
-    from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+    from grafient_tui import providers
+    from grafient_tui.providers.cursor.fake import make_events
+
+    FakeCursorTeam = providers.fake("cursor")  # noqa: N806 (a class, resolved through the registry)
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
     home = home or Path(tempfile.mkdtemp(prefix="grafient-demo-"))

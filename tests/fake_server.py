@@ -57,7 +57,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from grafient_tui.providers.cursor_fake import FakeCursorTeam
+from grafient_tui.providers.cursor.fake import FakeCursorTeam
 
 EVENTS_PATH = "/teams/filtered-usage-events"
 FAULT_NAMES = ("500", "502", "503", "504", "short", "close", "429", "429-seconds", "429-date", "slow", "slow-body")

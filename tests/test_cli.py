@@ -15,7 +15,8 @@ import httpx
 import pytest
 import respx
 
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import make_events
+from tests.fakes import CountingCursorTeam
 from tests.conftest import GOOD_KEY
 from tests.helpers import OTHER_KEY, route_by_key, all_bytes_under, run_cli, wide_open_paths
 
@@ -31,23 +32,23 @@ def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def team() -> FakeCursorTeam:
+def team() -> CountingCursorTeam:
     events = make_events(seed=4, start=TODAY - timedelta(days=30), days=31, per_day=8,
                          members=["a@x.io", "b@x.io"], models=["gpt-5", "claude-4.5-sonnet"])
     cutoff = datetime.fromisoformat(NOW.replace("Z", "+00:00")).timestamp() * 1000
-    return FakeCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
+    return CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
                           members=MEMBERS)
 
 
 @pytest.fixture
-def other_team(team: FakeCursorTeam) -> FakeCursorTeam:
+def other_team(team: CountingCursorTeam) -> CountingCursorTeam:
     """A second team (its own key and people) with the same usage as `team`."""
-    return FakeCursorTeam(api_key=OTHER_KEY, events=team.events,
+    return CountingCursorTeam(api_key=OTHER_KEY, events=team.events,
                           members=[{"name": "Kim", "email": "kim@y.io", "role": "owner"}])
 
 
 @pytest.fixture
-def api(team: FakeCursorTeam, other_team: FakeCursorTeam):  # noqa: ANN201
+def api(team: CountingCursorTeam, other_team: CountingCursorTeam):  # noqa: ANN201
     with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
         router.route().mock(side_effect=route_by_key(team, other_team))
         yield router
@@ -156,7 +157,7 @@ def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch,
 
 def test_the_same_team_under_another_key_is_refused(capsys, monkeypatch, team) -> None:  # noqa: ANN001
     # a second Admin key of the same team: the same members answer /teams/members
-    twin = FakeCursorTeam(api_key=OTHER_KEY, events=team.events, members=list(reversed(MEMBERS)))
+    twin = CountingCursorTeam(api_key=OTHER_KEY, events=team.events, members=list(reversed(MEMBERS)))
     with respx.mock(base_url="https://api.cursor.com") as router:
         router.route().mock(side_effect=route_by_key(team, twin))
         assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0

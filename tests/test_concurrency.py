@@ -28,7 +28,7 @@ import pytest
 from sqlmodel import select
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration

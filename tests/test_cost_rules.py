@@ -18,7 +18,7 @@ from grafient_tui.providers.cursor import (
     parse_event,
     to_micro,
 )
-from grafient_tui.providers.cursor_fake import make_events
+from grafient_tui.providers.cursor.fake import make_events
 
 # The three events of the documented example response.
 DOC_EVENTS = [

@@ -1,4 +1,4 @@
-"""The Cursor client against a faked network (respx at the transport, FakeCursorTeam behind it)."""
+"""The Cursor client against a faked network (respx at the transport, CountingCursorTeam behind it)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from grafient_tui.providers.cursor import (
     day_bounds_ms,
     key_hint,
 )
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import make_events
+from tests.fakes import CountingCursorTeam
 from tests.conftest import API, GOOD_KEY
 
 MEMBERS = f"{API}/teams/members"
@@ -100,7 +101,7 @@ async def test_basic_auth_header_and_user_agent(mock: respx.MockRouter, sleep: R
 
 
 async def test_validate_against_the_fake_team(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    team = FakeCursorTeam(api_key=GOOD_KEY, members=[{"email": "a@x"}, {"email": "b@x", "isRemoved": True},
+    team = CountingCursorTeam(api_key=GOOD_KEY, members=[{"email": "a@x"}, {"email": "b@x", "isRemoved": True},
                                                       {"email": "c@x"}])
     mock.route(host="api.cursor.com").mock(side_effect=team.handler)
     async with client(sleep) as c:
@@ -110,7 +111,7 @@ async def test_validate_against_the_fake_team(mock: respx.MockRouter, sleep: Rec
 
 async def test_wrong_key_is_rejected(mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    team = FakeCursorTeam(api_key="key_" + "z" * 64)
+    team = CountingCursorTeam(api_key="key_" + "z" * 64)
     route = mock.route(host="api.cursor.com").mock(side_effect=team.handler)
     c = client(sleep)
     with pytest.raises(KeyRejected) as info:
@@ -123,7 +124,7 @@ async def test_wrong_key_is_rejected(mock: respx.MockRouter, sleep: RecordingSle
 
 async def test_not_enterprise(mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    team = FakeCursorTeam(api_key=GOOD_KEY, enterprise=False)
+    team = CountingCursorTeam(api_key=GOOD_KEY, enterprise=False)
     mock.route(host="api.cursor.com").mock(side_effect=team.handler)
     c = client(sleep)
     with pytest.raises(NotEnterprise) as info:
@@ -275,7 +276,7 @@ async def test_pages_through_three_pages(mock: respx.MockRouter, sleep: Recordin
     events = make_events(seed=7, start=DAY, days=1, per_day=2 * PAGE_SIZE + 345,
                          members=["a@x.com", "b@x.com"], models=["default", "gpt-5"])
     outside = [event(DAY_START - 1), event(DAY_END + 1)]
-    team = FakeCursorTeam(api_key=GOOD_KEY, events=events + outside)
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=events + outside)
     route = mock.post(EVENTS).mock(side_effect=team.handler)
     async with client(sleep) as c:
         pages = await collect(c)
@@ -289,7 +290,7 @@ async def test_pages_through_three_pages(mock: respx.MockRouter, sleep: Recordin
 
 
 async def test_inclusive_bounds_and_midnight(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    team = FakeCursorTeam(api_key=GOOD_KEY, events=[event(DAY_START), event(DAY_END), event(DAY_END + 1)])
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=[event(DAY_START), event(DAY_END), event(DAY_END + 1)])
     mock.post(EVENTS).mock(side_effect=team.handler)
     async with client(sleep) as c:
         pages = await collect(c)
@@ -298,7 +299,7 @@ async def test_inclusive_bounds_and_midnight(mock: respx.MockRouter, sleep: Reco
 
 async def test_a_row_repeated_on_a_later_page_counts_once(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     events = [event(DAY_START + i * 1000, cents=i) for i in range(2 * PAGE_SIZE)]
-    team = FakeCursorTeam(api_key=GOOD_KEY, events=list(events))
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=list(events))
     calls = 0
 
     def arriving(request: httpx.Request) -> httpx.Response:
@@ -319,7 +320,7 @@ async def test_a_row_repeated_on_a_later_page_counts_once(mock: respx.MockRouter
 
 
 async def test_identical_rows_within_one_page_are_kept(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    team = FakeCursorTeam(api_key=GOOD_KEY, events=[event(DAY_START + 5)] * 3)
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=[event(DAY_START + 5)] * 3)
     mock.post(EVENTS).mock(side_effect=team.handler)
     async with client(sleep) as c:
         pages = await collect(c)
@@ -375,7 +376,7 @@ async def test_window_wider_than_30_days_is_refused(mock: respx.MockRouter, slee
 
 
 async def test_fake_refuses_wide_windows_and_big_pages() -> None:
-    team = FakeCursorTeam(api_key=GOOD_KEY)
+    team = CountingCursorTeam(api_key=GOOD_KEY)
     auth = httpx.BasicAuth(GOOD_KEY, "")
     async with httpx.AsyncClient(transport=httpx.MockTransport(team.handler), base_url=API, auth=auth) as http:
         wide = await http.post("/teams/filtered-usage-events", json={"startDate": 0, "endDate": 30 * 86_400_000})
@@ -403,7 +404,7 @@ def test_key_hint_and_repr() -> None:
 
 async def test_from_settings(grafient_home: object) -> None:
     settings = Settings.from_env()
-    team = FakeCursorTeam(api_key=GOOD_KEY)
+    team = CountingCursorTeam(api_key=GOOD_KEY)
     async with CursorClient.from_settings(GOOD_KEY, settings, transport=httpx.MockTransport(team.handler)) as c:
         assert c.base_url == "https://api.cursor.com"
         assert await c.validate() == TeamInfo(members=1)
@@ -428,7 +429,7 @@ def test_buckets_are_shared_per_key() -> None:
 
 async def test_pacing_every_attempt(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     key = "key_pacing_" + "7" * 54
-    team = FakeCursorTeam(api_key=key)
+    team = CountingCursorTeam(api_key=key)
     mock.get(MEMBERS).mock(side_effect=team.handler)
     first, second = client(sleep, key=key, rpm=60), client(sleep, key=key, rpm=60)
     for n in range(61):

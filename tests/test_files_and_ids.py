@@ -210,7 +210,7 @@ import respx  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from grafient_tui.errors import SyncBusy  # noqa: E402
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events  # noqa: E402
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events  # noqa: E402
 from grafient_tui.store.integrations import list_integrations, remove_integration, replace_key  # noqa: E402
 from grafient_tui.store.models import DailyCost, DailyMemberCost, SyncRun  # noqa: E402
 from grafient_tui.sync.engine import run_sync  # noqa: E402

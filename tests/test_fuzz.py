@@ -37,7 +37,7 @@ from grafient_tui.providers.cursor import (
     event_cost_micro,
     parse_event,
 )
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import label_key, add_integration, remove_integration

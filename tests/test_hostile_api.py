@@ -21,7 +21,7 @@ from sqlmodel import select
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError, scrub
 from grafient_tui.providers.cursor import MAX_MEMBERS_PER_WINDOW, MAX_MODELS_PER_WINDOW, MAX_PAGES
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import REDACTED, Secret, scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import SyncRun

@@ -25,3 +25,25 @@ def test_engine_packages_do_not_import_textual() -> None:
     assert result.returncode == 0, result.stderr
     loaded = int(result.stdout.split()[-1])
     assert loaded >= 8  # the walk really imported the engine modules
+
+
+REGISTRY_PROBE = """
+import sys
+from grafient_tui import providers
+names = providers.names()
+assert names, names
+loaded = sorted(m for m in sys.modules
+                if m == "httpx" or m.startswith("httpx.") or m == "textual" or m.startswith("textual.")
+                or m == "grafient_tui.providers.http"
+                or any(m == f"grafient_tui.providers.{n}" or m.startswith(f"grafient_tui.providers.{n}.")
+                       for n in names))
+print("NAMES", *names)
+assert not loaded, loaded
+"""
+
+
+def test_the_provider_registry_loads_no_provider_and_no_httpx() -> None:
+    """`grafient --help` and the CLI's provider choices read the registry: that must stay cheap."""
+    result = subprocess.run([sys.executable, "-c", REGISTRY_PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "cursor" in result.stdout.split()

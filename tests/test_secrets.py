@@ -36,7 +36,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import find_integration, integration_key
 from grafient_tui.store.models import SyncRun
@@ -329,7 +329,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
     typed in. Then two crashes with the key in a local variable: a worker (key in the message
     too) and a message handler; and a sync whose transport fails with the key in its message.
     DEBUG logging of grafient, httpx and httpcore goes to a file throughout."""
-    monkeypatch.setattr("grafient_tui.providers.cursor._DEFAULT_TIMEOUT", httpx.Timeout(0.5))
+    monkeypatch.setattr("grafient_tui.providers.http._DEFAULT_TIMEOUT", httpx.Timeout(0.5))
     team = canary_team()
     shots = tmp_path / "screenshots"
     shots.mkdir()

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.store.db import Database
 from grafient_tui.store.vault import Vault, new_master_key_b64
 from grafient_tui.sync.engine import run_sync

@@ -17,7 +17,8 @@ import respx
 from sqlmodel import select
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import make_events
+from tests.fakes import CountingCursorTeam
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -72,8 +73,8 @@ def add(store, label: str = "Eng") -> int:  # noqa: ANN001
     return add_integration(db, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY)).id
 
 
-def team_with(events: list[dict]) -> FakeCursorTeam:
-    return FakeCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
+def team_with(events: list[dict]) -> CountingCursorTeam:
+    return CountingCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
 
 
 def edge_events() -> list[dict]:
@@ -209,7 +210,7 @@ async def test_running_the_same_sync_twice_gives_identical_data(store) -> None: 
     assert len(first[0]) == 31 and len(first[1]) > 31 and len(first[2]) > 31
 
 
-def failing_after(team: FakeCursorTeam, good_windows: int, *, status: int = 500):
+def failing_after(team: CountingCursorTeam, good_windows: int, *, status: int = 500):
     """Serve the first `good_windows` windows, then fail every request for later windows."""
     seen: list[int] = []
 
@@ -373,7 +374,7 @@ async def test_an_interrupted_run_is_marked_interrupted_by_the_next_one(store) -
 async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:  # noqa: ANN001
     settings, db, vault = store
     iid = add(store)
-    other = FakeCursorTeam(api_key="key_" + "0" * 64, events=[])
+    other = CountingCursorTeam(api_key="key_" + "0" * 64, events=[])
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=other.handler)
         result = await run_sync(db, vault, settings, iid, "force", now=NOW)

@@ -1,6 +1,6 @@
 """The terminal app, driven with Textual's pilot against a simulated Cursor team.
 
-HTTP is faked at the transport (httpx.MockTransport over FakeCursorTeam); the
+HTTP is faked at the transport (httpx.MockTransport over CountingCursorTeam); the
 real client and sync engine run. The clock is frozen through the App's `now`.
 """
 
@@ -22,7 +22,8 @@ from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.text import tokens
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import make_events
+from tests.fakes import CountingCursorTeam
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, list_integrations
@@ -46,11 +47,11 @@ MEMBERS = ["alex@acme.dev", "sam@acme.dev", "kim@acme.dev"]
 SIZE = (120, 40)
 
 
-def make_team(key: str = GOOD_KEY, *, days: int = 40, enterprise: bool = True, seed: int = 3) -> FakeCursorTeam:
+def make_team(key: str = GOOD_KEY, *, days: int = 40, enterprise: bool = True, seed: int = 3) -> CountingCursorTeam:
     events = make_events(seed=seed, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=6,
                          members=MEMBERS, models=MODELS)
     cutoff = int(NOW.timestamp() * 1000)
-    return FakeCursorTeam(api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff],
+    return CountingCursorTeam(api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff],
                           enterprise=enterprise)
 
 
@@ -80,7 +81,7 @@ def cells(table: DataTable, *, total: bool = False) -> list:
     return [[str(c) for c in table.get_row(key)] for key in keys if key != TOTAL_KEY]
 
 
-async def seeded(team: FakeCursorTeam, label: str = "Acme") -> int:
+async def seeded(team: CountingCursorTeam, label: str = "Acme") -> int:
     """An integration stored and backfilled before the app opens (as the CLI would have done)."""
     settings = Settings.from_env()
     settings.ensure_dirs()
@@ -588,7 +589,7 @@ async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:  # noqa:
 
 
 async def test_a_card_without_usage_says_so(grafient_home) -> None:  # noqa: ANN001
-    team = FakeCursorTeam(api_key=GOOD_KEY, events=[])
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=[])
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE) as pilot:

@@ -16,7 +16,7 @@ import pytest
 from textual.widgets import DataTable
 
 from grafient_tui.config import Settings
-from grafient_tui.providers.cursor_fake import FakeCursorTeam
+from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.tui.app import GrafientApp
 from grafient_tui.untrusted import csv_cell, visible
 from tests.conftest import GOOD_KEY

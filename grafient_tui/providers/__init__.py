@@ -1,0 +1,53 @@
+"""The providers Grafient can sync from, by the name stored with each integration.
+
+Importing this package loads no provider (and so no httpx): each entry is "module:attribute",
+resolved on first use. A new provider is one package and one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from grafient_tui.errors import ConfigError
+
+if TYPE_CHECKING:
+    from grafient_tui.providers.base import Provider
+
+_REGISTRY: dict[str, str] = {
+    "cursor": "grafient_tui.providers.cursor.api:CursorClient",
+}
+# Each provider's in-memory fake (the demo's, and what the contract tests run against).
+_FAKES: dict[str, str] = {
+    "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
+}
+
+
+def names() -> tuple[str, ...]:
+    """Every registered provider name, in the order they are offered."""
+    return tuple(_REGISTRY)
+
+
+def _load(target: str) -> object:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get(name: str) -> type[Provider]:
+    """The provider class registered under `name`; ConfigError for a name Grafient does not know."""
+    target = _REGISTRY.get(name)
+    if target is None:
+        known = ", ".join(names())
+        raise ConfigError(f"unknown provider {name!r} (Grafient knows {known})")
+    return _load(target)  # type: ignore[return-value]
+
+
+def fake(name: str) -> type:
+    """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
+    target = _FAKES.get(name)
+    if target is None:
+        raise ConfigError(f"provider {name!r} has no fake")
+    return _load(target)  # type: ignore[return-value]
+
+
+__all__ = ["fake", "get", "names"]

@@ -14,7 +14,8 @@ import httpx
 
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
-from grafient_tui.providers.cursor import CursorClient, TeamInfo
+from grafient_tui import providers
+from grafient_tui.providers.base import AccountInfo
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import (
@@ -41,9 +42,10 @@ def free_label(db: Database, label: str) -> str:
     return label
 
 
-async def check_key(key: Secret, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> TeamInfo:
-    """Validate a key with Cursor; the team it belongs to, or a CursorError with its sentence."""
-    async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
+async def check_key(key: Secret, settings: Settings, *, provider: str,
+                    transport: httpx.AsyncBaseTransport | None = None) -> AccountInfo:
+    """Validate a key with its provider; the account it belongs to, or a ProviderError with its sentence."""
+    async with providers.get(provider).from_settings(key.reveal(), settings, transport=transport) as client:
         return await client.validate()
 
 
@@ -54,7 +56,7 @@ async def connect_integration(db: Database, vault: Vault, settings: Settings, *,
     owner = same_key_owner(db, vault, key)
     if owner is not None:
         raise ConfigError(same_key_sentence(owner))
-    team = await check_key(key, settings, transport=transport)
+    team = await check_key(key, settings, provider=provider, transport=transport)
     twin = same_team_owner(db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
@@ -63,13 +65,13 @@ async def connect_integration(db: Database, vault: Vault, settings: Settings, *,
 
 
 async def rekey_integration(db: Database, vault: Vault, settings: Settings, integration: Integration, key: Secret,
-                            *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[Integration, TeamInfo]:
+                            *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[Integration, AccountInfo]:
     """Replace an integration's key after checking it; a key or team that belongs to another
     integration is refused."""
     owner = same_key_owner(db, vault, key, skip_unreadable=True)
     if owner is not None and owner.id != integration.id:
         raise ConfigError(same_key_sentence(owner))
-    team = await check_key(key, settings, transport=transport)
+    team = await check_key(key, settings, provider=integration.provider, transport=transport)
     twin = same_team_owner(db, team.fingerprint, provider=integration.provider, exclude=integration.id)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))

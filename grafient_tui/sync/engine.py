@@ -2,10 +2,12 @@
 
 The CLI, the TUI and the tests all call these. A sync:
   1. takes the integration's cross-process lock (or reports it is busy),
-  2. works out which UTC days need fetching and groups them into windows of at
-     most 30 days, newest first (13 requests for a quiet year, not 365),
-  3. for each window, streams the usage events, aggregates them per day, model
+  2. works out which UTC days need fetching and groups them into windows as wide as
+     the provider serves, newest first (13 requests for a quiet year of 30-day windows, not 365),
+  3. for each window, streams the provider's cost lines, aggregates them per day, model
      and member, and replaces that window's stored days in ONE transaction.
+The provider comes from the registry by the integration's provider name; nothing here
+knows which one it is.
 A sync that fails or is killed therefore leaves every day either as it was or
 fully new, and the next run starts from the first window not yet written
 (what is missing is read from the store, so no resume point needs keeping).
@@ -27,7 +29,9 @@ from sqlmodel import select
 
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError
-from grafient_tui.providers.cursor import MAX_WINDOW_DAYS, BadResponse, CursorClient, UsageEvent, day_bounds_ms
+from grafient_tui import providers
+from grafient_tui.providers.base import CostLine, Limits
+from grafient_tui.providers.http import BadResponse
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
@@ -40,7 +44,7 @@ log = logging.getLogger("grafient.sync")
 TRIGGERS = ("backfill", "daily", "force")
 LOCK_WAIT_SECONDS = 2.0
 DAILY_SYNC_HOUR_UTC = 6
-RECENT_DAYS_REFETCHED = 2  # the provider can still adjust the two most recent finished days
+DEFAULT_WINDOW_DAYS = 30  # plan_windows' width when no provider's limit is given
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,18 @@ def utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
-def history_start(settings: Settings, today: date) -> date:
-    """The first day the plan keeps: N finished days before today (N = 30 free, 365 pro/ultimate),
-    and today so far on top."""
-    return today - timedelta(days=settings.backfill_days())
+def history_start(settings: Settings, today: date, limits: Limits | None = None) -> date:
+    """The first day the plan keeps: N finished days before today (N = 30 free, 365 pro/ultimate,
+    and never more than the provider gives for the plan), and today so far on top."""
+    days = settings.backfill_days()
+    if limits is not None:
+        days = min(days, limits.history_for(settings.plan()))
+    return today - timedelta(days=days)
+
+
+def provider_limits(db: Database, integration_id: int) -> Limits:
+    """The limits of the provider this integration syncs from."""
+    return providers.get(find_integration(db, integration_id).provider).limits
 
 
 def complete_days(db: Database, integration_id: int, since: date, until: date) -> set[date]:
@@ -100,33 +112,37 @@ def complete_days(db: Database, integration_id: int, since: date, until: date) -
         ))
 
 
-def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime) -> list[date]:
+def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime, *,
+                  limits: Limits | None = None) -> list[date]:
     """The UTC days a sync fetches, oldest first: every day of the plan's range that is missing or
-    was not over when it was synced, today so far, and the most recent finished days again.
+    was not over when it was synced, today so far, and the provider's settle days (the most recent
+    finished days, which it may still change) again. `limits` default to the integration's provider's.
 
     The same for every trigger, so a backfill from `add`, the app's start-up sync and `grafient
     sync` leave the same figures for the same plan; the trigger only says who asked."""
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
+    if limits is None:
+        limits = provider_limits(db, integration_id)
     today = utc_today(now)
-    start = history_start(settings, today)
+    start = history_start(settings, today, limits)
     yesterday = today - timedelta(days=1)
     done = complete_days(db, integration_id, start, today)
     wanted = {start + timedelta(days=i) for i in range((today - start).days + 1)} - done
-    wanted |= {yesterday - timedelta(days=i) for i in range(RECENT_DAYS_REFETCHED)}
+    wanted |= {yesterday - timedelta(days=i) for i in range(limits.settle_days)}
     return sorted(d for d in wanted if d >= start)
 
 
-def plan_windows(days: list[date]) -> list[tuple[date, date]]:
-    """Contiguous runs of days, each cut into windows of at most 30 days, newest first:
+def plan_windows(days: list[date], window_days: int = DEFAULT_WINDOW_DAYS) -> list[tuple[date, date]]:
+    """Contiguous runs of days, each cut into windows of at most `window_days`, newest first:
     the recent weeks people look at arrive first, and a short window, if any, is the oldest."""
     windows: list[tuple[date, date]] = []
     for run_start, run_end in reversed(_runs(days)):
-        cursor = run_end
-        while cursor >= run_start:
-            first = max(run_start, cursor - timedelta(days=MAX_WINDOW_DAYS - 1))
-            windows.append((first, cursor))
-            cursor = first - timedelta(days=1)
+        end = run_end
+        while end >= run_start:
+            first = max(run_start, end - timedelta(days=window_days - 1))
+            windows.append((first, end))
+            end = first - timedelta(days=1)
     return windows
 
 
@@ -145,7 +161,11 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
     succeeded since the last 06:00 UTC."""
     now = now or datetime.now(UTC)
     today = utc_today(now)
-    start = history_start(settings, today)
+    try:
+        limits: Limits | None = provider_limits(db, integration_id)
+    except GrafientError:  # removed meanwhile, or a provider this version does not know: the plan decides
+        limits = None
+    start = history_start(settings, today, limits)
     yesterday = today - timedelta(days=1)
     if len(complete_days(db, integration_id, start, yesterday)) < (yesterday - start).days + 1:
         return True
@@ -177,9 +197,10 @@ def sync_status(db: Database, settings: Settings, integration_id: int) -> Integr
 # ---------------------------------------------------------------- aggregation
 
 class WindowTotals:
-    """Per-day, per-model and per-member sums of one window's events.
+    """Per-day, per-model and per-member sums of one window's cost lines.
 
-    Memory grows with days x models x members, never with the number of events.
+    Memory grows with days x models x members, never with the number of lines. Money and counts
+    are exact integer sums; a request count is None (unknown) as soon as one line of its sum has none.
     """
 
     __slots__ = ("days", "members", "models")
@@ -192,20 +213,21 @@ class WindowTotals:
         # (day, email) -> [cost, requests]
         self.members: dict[tuple[date, str], list[int]] = {}
 
-    def add(self, events: list[UsageEvent]) -> None:
+    def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
-        for e in events:
+        for e in lines:
             day = e.day
             cost = e.cost_micro
+            requests = e.requests
             d = days.get(day)
             if d is None:
                 d = days[day] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
             d[0] += cost
-            if e.chargeable:
+            if e.on_demand:
                 d[1] += cost
             else:
                 d[2] += cost
-            d[3] += 1
+            d[3] = None if requests is None or d[3] is None else d[3] + requests
             d[4] += e.request_units_micro
             d[5] += e.input_tokens
             d[6] += e.output_tokens
@@ -216,17 +238,17 @@ class WindowTotals:
             if m is None:
                 m = models[key] = [0, 0, 0, 0, 0, 0]
             m[0] += cost
-            m[1] += 1
+            m[1] = None if requests is None or m[1] is None else m[1] + requests
             m[2] += e.input_tokens
             m[3] += e.output_tokens
             m[4] += e.cache_read_tokens
             m[5] += e.cache_write_tokens
-            key = (day, e.user_email)
+            key = (day, e.actor)
             u = members.get(key)
             if u is None:
                 u = members[key] = [0, 0]
             u[0] += cost
-            u[1] += 1
+            u[1] = None if requests is None or u[1] is None else u[1] + requests
 
 
 class IntegrationGone(GrafientError):
@@ -254,8 +276,12 @@ def _check_still_there(session, integration_id: int, identity: tuple[str, dateti
 
 
 def write_window(db: Database, integration_id: int, first: date, last: date, totals: WindowTotals,
-                 synced_at: datetime, *, identity: tuple[str, datetime] | None = None) -> int:
+                 synced_at: datetime, *, identity: tuple[str, datetime] | None = None,
+                 source: str = "the provider") -> int:
     """Replace the stored days [first, last] with `totals`, all in one transaction.
+
+    `source` names who sent the figures in the sentence when a sum is too large to store
+    ("the <title> API").
 
     `identity` is the integration's (uid, created_at) when the sync started: if that row is gone
     (removed, or replaced under the same id) the window is dropped and IntegrationGone raised."""
@@ -280,7 +306,7 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
         {"integration_id": integration_id, "day": day, "email": email, "cost_micro": u[0], "requests": u[1]}
         for (day, email), u in totals.members.items() if first <= day <= last
     ]
-    _check_storable(first, last, day_rows, model_rows, member_rows)
+    _check_storable(source, first, last, day_rows, model_rows, member_rows)
     with db.session(write=True) as session:
         _check_still_there(session, integration_id, identity)
         # Core statements, not ORM units of work: a busy window is tens of
@@ -299,7 +325,7 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
 _INT64_MAX = 2**63 - 1
 
 
-def _check_storable(first: date, last: date, *tables: list[dict]) -> None:
+def _check_storable(source: str, first: date, last: date, *tables: list[dict]) -> None:
     """SQLite integers are 64-bit: a sum beyond that is no real bill, and would fail the insert
     with an OverflowError instead of a sentence."""
     for rows in tables:
@@ -307,7 +333,7 @@ def _check_storable(first: date, last: date, *tables: list[dict]) -> None:
             for value in row.values():
                 if type(value) is int and not -_INT64_MAX - 1 <= value <= _INT64_MAX:
                     raise BadResponse(
-                        f"the Cursor API sent usage for {first} .. {last} with totals too large to store; "
+                        f"{source} sent usage for {first} .. {last} with totals too large to store; "
                         "nothing from this window was saved"
                     )
 
@@ -379,7 +405,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     try:
         started = clock()
         run_id = await store(_start_run, db, integration_id, trigger, started, identity)
-        windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started))
+        provider = providers.get(integration.provider)
+        limits = provider.limits
+        windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started,
+                                           limits=limits), limits.max_window_days)
         key = await store(integration_key, vault, integration)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
@@ -392,16 +421,15 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         # window under way when it passes is abandoned, a window being written is written, and
         # every finished one stays.
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
-        async with CursorClient.from_settings(key.reveal(), settings, transport=transport) as client:
+        async with provider.from_settings(key.reveal(), settings, transport=transport) as client:
             try:
                 for done, (first, last) in enumerate(windows):
                     totals = WindowTotals()
-                    start_ms, end_ms = day_bounds_ms(first, last)
                     deadline = asyncio.timeout_at(ends_at)
                     try:
                         async with deadline:
-                            async for events in client.usage_event_pages(start_ms, end_ms):
-                                totals.add(events)
+                            async for lines in client.cost_lines(first, last):
+                                totals.add(lines)
                                 state["requests"] = client.stats.requests
                                 report(done)
                     except TimeoutError:
@@ -414,7 +442,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                         ) from None
                     state["requests"] = client.stats.requests
                     state["days"] += await store(write_window, db, integration_id, first, last, totals, clock(),
-                                                 identity=identity)
+                                                 identity=identity, source=f"the {provider.title} API")
                     report(done + 1)
             finally:
                 state["requests"] = client.stats.requests

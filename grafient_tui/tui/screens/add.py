@@ -13,13 +13,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from grafient_tui import providers
 from grafient_tui.tui.widgets.text import sentence as as_sentence
 
 if TYPE_CHECKING:
     from grafient_tui.secret import Secret
     from grafient_tui.tui.app import GrafientApp
 
-PROVIDERS = [("Cursor (Admin API, Enterprise)", "cursor")]
+PROVIDERS = [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
 CHECKING = "Checking the key with Cursor..."
 
 

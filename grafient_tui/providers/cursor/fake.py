@@ -1,15 +1,15 @@
-"""An in-memory Cursor Admin API team, served as an httpx handler.
+"""An in-memory Cursor Admin API team, served as an httpx handler: the demo's teams.
 
-Used by the tests (through respx or `httpx.MockTransport(team.handler)`), by demo
-mode and by the benchmarks. It answers like Cursor does as far as the docs and
-public clients tell: Basic auth, 401/403 bodies, newest-first pages, the 30-day cap.
+Demo mode serves it through `httpx.MockTransport`; the tests serve it (or a subclass of
+theirs that counts calls) through respx or the same transport. It answers like Cursor
+does as far as the docs and public clients tell: Basic auth, 401/403 bodies,
+newest-first pages, the 30-day cap.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
-import collections
 import datetime
 import json
 import math
@@ -26,26 +26,6 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
-
-
-def _make_row_encoder() -> Callable[[dict], bytes]:
-    """Compact JSON for one event; the C encoder built once is ~40% faster than json.dumps per call."""
-    try:
-        from json.encoder import c_make_encoder, encode_basestring_ascii
-
-        if c_make_encoder is None:
-            raise ImportError
-        encoder = c_make_encoder(None, _reject, encode_basestring_ascii, None, ":", ",", False, False, True)
-        return lambda row: encoder(row, 0)[0].encode()
-    except (ImportError, TypeError):
-        return lambda row: json.dumps(row, separators=(",", ":")).encode()
-
-
-def _reject(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-_encode_row = _make_row_encoder()
 
 
 def _error(status: int, error: str, message: str) -> httpx.Response:
@@ -80,25 +60,15 @@ class FakeCursorTeam:
             ] or [{"name": "Alex", "email": "developer@company.com", "role": "owner"}]
         self.members = members
         self.enterprise = enterprise
-        self.calls: collections.Counter[str] = collections.Counter()
-        self.event_requests = 0
         # Events sorted oldest first with their timestamps, re-sorted when the list grows.
         self._indexed_list: list[dict] | None = None
         self._indexed_len = -1
         self._ts: list[int] = []
         self._rows: list[dict] = []
-        # The JSON text of each event by id(), holding the event so its id stays its own.
-        self._encoded: dict[int, tuple[dict, bytes]] = {}
-        # Encode the initial events now, so a benchmark timing a sync measures the client,
-        # not the fake's JSON encoding (the real API does that work on its side).
-        self._index()
-        for row in self._rows:
-            self._row_json(row)
 
     def invalidate(self) -> None:
         """Call after changing or removing events in place (appending is noticed on its own)."""
         self._indexed_list = None
-        self._encoded.clear()
 
     # ------------------------------------------------------------------ serving
 
@@ -109,7 +79,6 @@ class FakeCursorTeam:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        self.calls[path] += 1
         if request.headers.get("authorization") != self.expected_authorization:
             return _error(401, "Unauthorized", "Invalid API key")
         if not self.enterprise:
@@ -166,7 +135,6 @@ class FakeCursorTeam:
             separators=(",", ":"),
         ).encode()
         content = head[:-1] + b',"usageEvents":[' + b",".join(rows) + b"]}"
-        self.event_requests += 1
         return httpx.Response(200, content=content, headers={"content-type": "application/json"})
 
     def _index(self) -> None:
@@ -179,12 +147,8 @@ class FakeCursorTeam:
         self._indexed_len = len(self.events)
 
     def _row_json(self, row: dict) -> bytes:
-        cached = self._encoded.get(id(row))
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        data = _encode_row(row)
-        self._encoded[id(row)] = (row, data)
-        return data
+        """One event as compact JSON (the tests' counting fake caches these)."""
+        return json.dumps(row, separators=(",", ":")).encode()
 
 
 def _int(value: object, default: int) -> int:

@@ -1,0 +1,112 @@
+"""What every cost source gives the sync engine: the Provider interface and its value types.
+
+A provider validates a key and fetches whole UTC days of costs as generic cost lines; the engine
+aggregates the lines and never learns which provider sent them. Nothing here imports httpx or
+Textual, so the registry and the screens can read a provider's limits and help text cheaply.
+"""
+
+from __future__ import annotations
+
+import datetime
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import httpx
+
+    from grafient_tui.config import Settings
+
+
+@dataclass(slots=True)
+class CostLine:
+    """Usage of one UTC day, model, actor and billing kind, summed. Money in integer micro-cents.
+
+    `requests` is None when the provider gives no request count: unknown, never 0."""
+
+    day: datetime.date
+    model: str
+    actor: str  # who spent it: a member's email, a workspace, a project (see Capabilities.actor_kind)
+    on_demand: bool  # billed on demand, else included in the plan
+    cost_micro: int
+    requests: int | None
+    request_units_micro: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What a good key says about the account it belongs to."""
+
+    members: int
+    # Who is in the account, hashed: the same members means the same account, whichever key was used.
+    fingerprint: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_window_days: int  # the widest range one fetch may ask for
+    history_days: Mapping[str, int]  # plan -> days of history a backfill asks for
+    max_history_days: int  # for a plan it does not name
+    settle_days: int  # how many recent finished days the provider may still change (re-fetched each sync)
+    default_rpm: float  # requests per minute when the user sets none
+
+    def history_for(self, plan: str) -> int:
+        return self.history_days.get(plan, self.max_history_days)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    has_requests: bool  # cost lines carry request counts
+    actor_kind: str  # what CostLine.actor names: "member", "workspace", "project"
+    has_on_demand: bool = True  # the on-demand / included split means something
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+
+
+class Provider(ABC):
+    """One connected account of one cost source, open for the length of a sync or a key check."""
+
+    name: ClassVar[str]  # the registry name, stored with each integration
+    title: ClassVar[str]  # for sentences: "cannot reach the Cursor API at ..."
+    key_kind: ClassVar[str]  # what kind of key, for a choice list: "Admin API, Enterprise"
+    key_help: ClassVar[str]  # where to create the key and what kind it must be
+    key_placeholder: ClassVar[str]
+    limits: ClassVar[Limits]
+    capabilities: ClassVar[Capabilities]
+
+    stats: RequestStats
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, api_key: str, settings: Settings, *,
+                      transport: httpx.AsyncBaseTransport | None = None) -> Provider:
+        """A provider for this key, configured from the user's settings."""
+
+    @abstractmethod
+    async def validate(self) -> AccountInfo:
+        """Check the key with the cheapest call there is; a ProviderError with one sentence if it is not good."""
+
+    @abstractmethod
+    def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
+        """Every cost of the UTC days first..last (at most `limits.max_window_days`), in batches.
+
+        A window that cannot be read whole raises: nothing partial is ever yielded as complete."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Provider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

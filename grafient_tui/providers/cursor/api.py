@@ -1,0 +1,336 @@
+"""The Cursor Admin API as a Provider: key check, usage events by page, cost lines per window.
+
+Pacing, retries, deadlines, size caps and error sentences come from the shared HTTP client;
+what is Cursor's own is here: Basic auth (key as user, empty password), the 401/403 sentences,
+newest-first pages without ids, and the limits a window may reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.cursor.costs import (
+    DAY_MS,
+    EventFormatError,
+    UsageEvent,
+    cost_lines,
+    day_bounds_ms,
+    parse_event,
+)
+from grafient_tui.providers.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    AccessDenied,
+    BadResponse,
+    HttpClient,
+    KeyRejected,
+    LimitExceeded,
+    ProviderError,
+    RequestStats,
+)
+from grafient_tui.secret import key_hint
+
+if TYPE_CHECKING:
+    from grafient_tui.config import Settings
+
+MAX_WINDOW_DAYS = 30
+PAGE_SIZE = 1000
+# Limits on what one window of answers may make us hold. A real team's month is far inside
+# them; past them the answer is broken or hostile, and the window fails with one sentence.
+MAX_PAGES = 1000  # a million events at PAGE_SIZE
+MAX_MODELS_PER_WINDOW = 5_000
+MAX_MEMBERS_PER_WINDOW = 50_000
+MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS - 1
+VALIDATE_ATTEMPTS = 3
+MALFORMED_ATTEMPTS = 3  # a 200 answer of the wrong shape is asked for again this often
+
+log = logging.getLogger("grafient.cursor")
+
+TeamInfo = AccountInfo  # Cursor's account is a team
+
+
+class NotEnterprise(AccessDenied):
+    """403: the team is not on an Enterprise plan."""
+
+
+NOT_ENTERPRISE_SENTENCE = (
+    "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"
+)
+
+
+def _refusal(status: int, path: str, message: str) -> ProviderError | None:
+    if status == 401:
+        detail = f": {message}" if message else ""
+        return KeyRejected(
+            f"the key was rejected by Cursor (HTTP 401{detail}); "
+            "check that it is a current Admin API key of an Enterprise team"
+        )
+    if status == 403:
+        return NotEnterprise(NOT_ENTERPRISE_SENTENCE)
+    return None
+
+
+def team_fingerprint(members: list) -> str | None:
+    """A digest of the team's current members (emails, else ids), or None when the answer names no one."""
+    names = set()
+    for member in members:
+        if not isinstance(member, dict) or member.get("isRemoved") is True:
+            continue
+        email, member_id = member.get("email"), member.get("id")
+        if isinstance(email, str) and email.strip():
+            names.add("email:" + email.strip().casefold())
+        elif isinstance(member_id, (str, int)) and not isinstance(member_id, bool):
+            names.add(f"id:{member_id}")
+    if not names:
+        return None
+    return hashlib.sha256("\n".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CursorClient(Provider):
+    """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
+
+    name = "cursor"
+    title = "Cursor"
+    key_kind = "Admin API, Enterprise"
+    key_help = ("An Admin API key of a Cursor Enterprise team: cursor.com/dashboard → Settings → Advanced → "
+                "Admin API Keys → Create New API Key (shown once).")
+    key_placeholder = "key_… or crsr_… (cursor.com/dashboard → Settings → Advanced)"
+    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 365, "ultimate": 365},
+                    max_history_days=365, settle_days=2, default_rpm=20)
+    capabilities = Capabilities(has_requests=True, actor_kind="member")
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = "https://api.cursor.com",
+        rpm: float = 20,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 1.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: httpx.Timeout | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+    ) -> None:
+        self._key = api_key
+        self._api = HttpClient(
+            api_key, title=self.title, base_url=base_url, auth=httpx.BasicAuth(api_key, "") if api_key else None,
+            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
+            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
+            refusal=_refusal, logger=log,
+        )
+        self.base_url = self._api.base_url
+
+    @property
+    def stats(self) -> RequestStats:  # type: ignore[override]
+        return self._api.stats
+
+    @classmethod
+    def from_settings(cls, api_key: str, settings: Settings, *,
+                      transport: httpx.AsyncBaseTransport | None = None) -> CursorClient:
+        return cls(
+            api_key,
+            base_url=settings.cursor_api_url,
+            rpm=settings.cursor_rpm,
+            backoff_base=settings.backoff_base,
+            transport=transport,
+            max_response_bytes=settings.max_response_bytes,
+            request_deadline=settings.request_deadline,
+        )
+
+    def __repr__(self) -> str:
+        return f"CursorClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
+    async def __aenter__(self) -> CursorClient:
+        return self
+
+    # ------------------------------------------------------------------ calls
+
+    async def validate(self) -> TeamInfo:
+        """Check the key with the cheapest call there is, and count the team."""
+        data = await self._api.request("GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._api.max_attempts))
+        members = data.get("teamMembers")
+        # `{}` or any other 200 without the documented list is not a yes: a proxy, a captive
+        # portal or a wrong GRAFIENT_CURSOR_API_URL can answer 200 to anything.
+        if not isinstance(members, list):
+            raise BadResponse(
+                "the Cursor API sent an unexpected answer to /teams/members (no teamMembers list); "
+                "is GRAFIENT_CURSOR_API_URL right?"
+            )
+        active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
+        return TeamInfo(members=active, fingerprint=team_fingerprint(members))
+
+    def usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
+        """Every usage event in [start_ms, end_ms] (inclusive), one list per page.
+
+        The window is checked here, before anything is sent, so a bad window fails at the call.
+        """
+        if not isinstance(start_ms, int) or not isinstance(end_ms, int):
+            raise ValueError("start_ms and end_ms must be integers (epoch milliseconds)")
+        if end_ms < start_ms:
+            raise ValueError("end_ms is before start_ms")
+        if end_ms - start_ms > MAX_WINDOW_MS:
+            raise ValueError(f"the Cursor API serves at most {MAX_WINDOW_DAYS} days per request")
+        return self._usage_event_pages(start_ms, end_ms)
+
+    async def _usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
+        path = "/teams/filtered-usage-events"
+        # Cursor pages newest first; when events arrive meanwhile, rows shift down and a
+        # later page repeats rows already seen. Events carry no id, so a repeat is a row
+        # identical in every field to one from an earlier page. Identical rows within one
+        # page are distinct events (two identical requests in the same millisecond).
+        # `previous` and `before` map a timestamp to the events of the two previous pages
+        # with it; the full comparison only runs when timestamps collide. A repeat is a row
+        # pushed across a page boundary, so two pages back is far enough, and memory stays
+        # the size of a page however many events the window holds.
+        previous: dict[int, list[UsageEvent]] = {}
+        before: dict[int, list[UsageEvent]] = {}
+        # What the caller will hold per day of this window grows with these; an answer that
+        # invents new ones page after page is stopped here, before it fills memory.
+        models: set[str] = set()
+        members: set[str] = set()
+        page = 1
+        while True:
+            body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
+            data, rows = await self._events_page(path, body)
+            if not rows:
+                return
+
+            events: list[UsageEvent] = []
+            append = events.append
+            this_page: dict[int, list[UsageEvent]] = {}
+            in_previous, in_before, in_this = previous.get, before.get, this_page.get
+            for raw in rows:
+                try:
+                    event = parse_event(raw)
+                except EventFormatError as exc:
+                    # Missing and null fields are read tolerantly; what is left is an
+                    # event we cannot price. Dropping it would understate the bill
+                    # without a word, so the window fails loudly and stores nothing.
+                    raise EventFormatError(
+                        f"the Cursor API sent a usage event Grafient cannot read ({exc.sentence}); "
+                        "nothing from this window was saved"
+                    ) from None
+                ts = event.timestamp_ms
+                same_ts = in_this(ts)
+                if same_ts is None:
+                    this_page[ts] = [event]
+                else:
+                    same_ts.append(event)
+                prior = in_previous(ts)
+                if prior is not None and event in prior:
+                    continue
+                prior = in_before(ts)
+                if prior is not None and event in prior:
+                    continue
+                append(event)
+                if event.model not in models:
+                    models.add(event.model)
+                    if len(models) > MAX_MODELS_PER_WINDOW:
+                        raise LimitExceeded(
+                            f"the Cursor API sent usage for more than {MAX_MODELS_PER_WINDOW:,} different models "
+                            "in one window, more than any real team has; stopped reading, "
+                            "nothing from this window was saved"
+                        )
+                if event.user_email not in members:
+                    members.add(event.user_email)
+                    if len(members) > MAX_MEMBERS_PER_WINDOW:
+                        raise LimitExceeded(
+                            f"the Cursor API sent usage for more than {MAX_MEMBERS_PER_WINDOW:,} different members "
+                            "in one window, more than Grafient keeps; stopped reading, "
+                            "nothing from this window was saved"
+                        )
+            before, previous = previous, this_page
+            yield events
+
+            if not self._has_next_page(data.get("pagination"), page, len(rows)):
+                return
+            if page >= MAX_PAGES:
+                raise LimitExceeded(
+                    f"the Cursor API still reported more usage events after {MAX_PAGES:,} pages "
+                    f"({MAX_PAGES * PAGE_SIZE:,} events) for one window; stopped reading, "
+                    "nothing from this window was saved"
+                )
+            page += 1
+
+    async def _events_page(self, path: str, body: dict) -> tuple[dict, list]:
+        """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
+        day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
+        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
+            data = await self._request("POST", path, body, self._max_attempts)
+            rows = data.get("usageEvents")
+            if type(rows) is list:
+                return data, rows
+            if attempt < MALFORMED_ATTEMPTS:
+                self.stats.retries += 1
+        raise BadResponse(
+            f"the Cursor API answered {path} without a usageEvents list ({MALFORMED_ATTEMPTS} tries); "
+            "nothing from this window was saved"
+        )
+
+    @staticmethod
+    def _has_next_page(pagination: Any, page: int, rows: int) -> bool:
+        if not isinstance(pagination, dict):
+            return rows >= PAGE_SIZE
+        pages = pagination.get("numPages")
+        if type(pages) is int and page >= pages:
+            return False
+        has_next = pagination.get("hasNextPage")
+        if isinstance(has_next, bool):
+            return has_next
+        if type(pages) is int:
+            return page < pages
+        return rows >= PAGE_SIZE
+
+    async def _events_page(self, path: str, body: dict) -> tuple[dict, list]:
+        """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
+        day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
+        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
+            data = await self._api.request("POST", path, body)
+            rows = data.get("usageEvents")
+            if type(rows) is list:
+                return data, rows
+            if attempt < MALFORMED_ATTEMPTS:
+                self._api.stats.retries += 1
+        raise BadResponse(
+            f"the Cursor API answered {path} without a usageEvents list ({MALFORMED_ATTEMPTS} tries); "
+            "nothing from this window was saved"
+        )
+
+    @staticmethod
+    def _has_next_page(pagination: Any, page: int, rows: int) -> bool:
+        if not isinstance(pagination, dict):
+            return rows >= PAGE_SIZE
+        pages = pagination.get("numPages")
+        if type(pages) is int and page >= pages:
+            return False
+        has_next = pagination.get("hasNextPage")
+        if isinstance(has_next, bool):
+            return has_next
+        if type(pages) is int:
+            return page < pages
+        return rows >= PAGE_SIZE
+
+    # ------------------------------------------------------------------ the Provider's window
+
+    def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
+        """The UTC days first..last as cost lines, one batch per page of events."""
+        start_ms, end_ms = day_bounds_ms(first, last)
+        return self._cost_lines(self.usage_event_pages(start_ms, end_ms))
+
+    @staticmethod
+    async def _cost_lines(pages: AsyncIterator[list[UsageEvent]]) -> AsyncIterator[list[CostLine]]:
+        async for events in pages:
+            yield cost_lines(events)

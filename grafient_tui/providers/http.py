@@ -1,0 +1,510 @@
+"""The HTTP client every provider uses: pacing, retries, deadlines, size caps, one-sentence errors.
+
+Parameterised by the provider's title (for sentences: "cannot reach the Cursor API at ..."), its
+base URL, its auth and its limits. Nothing here imports Textual. Nothing here may let the API key
+out: it goes into the auth header and nowhere else (errors and logs are scrubbed of it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import email.utils
+import hashlib
+import json
+import logging
+import math
+import random
+import threading
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from grafient_tui import __version__
+from grafient_tui.errors import GrafientError, scrub
+from grafient_tui.providers.base import RequestStats
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
+ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
+DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for connect, headers and the whole body
+_INFLATE_STEP = 256 * 1024  # the most one decompression step may produce
+RETRY_AFTER_CAP = 120.0
+
+log = logging.getLogger("grafient.http")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ProviderError(GrafientError):
+    """Anything that went wrong talking to a provider, as one sentence fit to show."""
+
+
+class KeyRejected(ProviderError):
+    """401: a wrong, revoked or under-privileged key."""
+
+
+class AccessDenied(ProviderError):
+    """403: the key is known but may not do this (for Cursor: the team is not on Enterprise)."""
+
+
+class Unreachable(ProviderError):
+    """No connection: refused, DNS, reset, TLS."""
+
+
+class ApiTimeout(ProviderError):
+    """The API did not answer in time, every try."""
+
+
+class RateLimited(ProviderError):
+    """429 on every try."""
+
+
+class ServerError(ProviderError):
+    """5xx on every try."""
+
+
+class BadResponse(ProviderError):
+    """A body that is not JSON, or JSON of a shape we cannot read."""
+
+
+class AnswerTooLarge(BadResponse):
+    """A body past the size limit, counted after decompression; not retried."""
+
+
+class LimitExceeded(BadResponse):
+    """More pages, models or members in one window than Grafient will hold."""
+
+
+class RequestRejected(ProviderError):
+    """Any other 4xx: the request itself was refused."""
+
+
+# --------------------------------------------------------------------------- pacing
+
+
+class TokenBucket:
+    """rpm requests per minute with a burst of rpm, for every thread and event loop.
+
+    Virtual scheduling (GCRA): `_tat` is when the bucket would be full again. Taking a
+    token moves it one interval on; the caller waits until it is at most `burst`
+    intervals ahead of now. The lock only guards that arithmetic; waiting happens
+    outside it, in the caller's own event loop.
+    """
+
+    def __init__(self, rpm: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._tat = clock()
+        self.set_rate(rpm, burst=burst)
+
+    def set_rate(self, rpm: float, *, burst: float | None = None) -> None:
+        if not rpm > 0:
+            raise ValueError("rpm must be positive")
+        with self._lock:
+            self.rpm = float(rpm)
+            self._interval = 60.0 / self.rpm
+            self._burst = float(burst if burst is not None else max(1.0, self.rpm))
+
+    def reserve(self) -> float:
+        """Take a token; return how many seconds to wait before using it."""
+        with self._lock:
+            now = self._clock()
+            self._tat = max(self._tat, now) + self._interval
+            return max(0.0, self._tat - self._burst * self._interval - now)
+
+
+_buckets: dict[str, TokenBucket] = {}
+_buckets_lock = threading.Lock()
+
+
+def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
+    """The one bucket of this process for this key (the limit is per team, and one key = one team)."""
+    digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+    with _buckets_lock:
+        bucket = _buckets.get(digest)
+        if bucket is None:
+            bucket = _buckets[digest] = TokenBucket(rpm)
+        elif bucket.rpm != rpm:
+            bucket.set_rate(rpm)  # the newest setting wins
+        return bucket
+
+
+
+
+@dataclass
+class _Failure:
+    """Why an attempt failed in a way worth retrying."""
+
+    kind: str  # "timeout" | "transport" | "status" | "json"
+    status: int | None = None
+    reason: str = ""
+    retry_after: float | None = None
+
+
+_DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    """A short, fixed description of a connection failure (never the exception text itself)."""
+    # The async stack wraps the OS error ("All connection attempts failed"), so look down
+    # the chain for the error that says what happened.
+    cause: BaseException | None = exc
+    for _ in range(8):
+        cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if any(s in text for s in ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")):
+        return "the host name could not be resolved"
+    if "reset" in text:
+        return "connection reset"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return "TLS handshake failed"
+    if "unreachable" in text:
+        return "network unreachable"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was closed unexpectedly"
+    if isinstance(exc, httpx.ProxyError):
+        return "the proxy refused the connection"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return "the connection dropped"
+    return "connection failed"
+
+
+class _TooLarge(Exception):
+    """Internal: the body passed its limit (raised while reading, turned into AnswerTooLarge)."""
+
+
+class _Undecodable(Exception):
+    """Internal: a Content-Encoding we did not ask for, or a compressed body that is corrupt."""
+
+
+class _Inflater:
+    """Content-Encoding gzip, deflate or identity, decoded in steps of at most _INFLATE_STEP bytes.
+
+    httpx's own decoders inflate each network chunk in one call, so a 64 KiB chunk of a
+    gzip bomb becomes ~64 MB at once, before anyone can count it. Here zlib is told the
+    most it may produce per step (`max_length`), so the caller counts as it goes and
+    memory stays at the limit, whatever the compression ratio.
+    """
+
+    def __init__(self, content_encoding: str | None) -> None:
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self._mode: str | None = None
+        self._first = True
+        if not codings:
+            return
+        if codings in (["gzip"], ["x-gzip"]):
+            self._mode, self._wbits = "gzip", zlib.MAX_WBITS | 16
+        elif codings == ["deflate"]:
+            self._mode, self._wbits = "deflate", zlib.MAX_WBITS  # zlib-wrapped; raw deflate tried too
+        else:
+            raise _Undecodable
+        self._z = zlib.decompressobj(self._wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._mode is None:
+            if data:
+                yield data
+            return
+        while data:
+            if self._z.eof:
+                if self._mode != "gzip":
+                    return  # bytes after the end of a deflate stream mean nothing
+                self._z = zlib.decompressobj(self._wbits)  # the next member of a multi-member gzip
+            try:
+                out = self._z.decompress(data, _INFLATE_STEP)
+            except zlib.error:
+                if self._mode == "deflate" and self._first:
+                    self._first = False  # servers send raw deflate under that name too
+                    self._wbits = -zlib.MAX_WBITS
+                    self._z = zlib.decompressobj(self._wbits)
+                    continue
+                raise _Undecodable from None
+            self._first = False
+            if out:
+                yield out
+            data = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+
+    def finish(self) -> Iterator[bytes]:
+        if self._mode is not None:
+            try:
+                out = self._z.flush()
+            except zlib.error:
+                raise _Undecodable from None
+            if out:
+                yield out
+
+
+async def _read_capped(response: httpx.Response, limit: int, *, cut: bool = False) -> bytes | bytearray:
+    """The decoded body, counted as it streams in (compressed and decoded); past `limit`
+    _TooLarge, or with `cut` just the first `limit` bytes. Leaving the caller's `stream()`
+    block closes the connection, so the rest of the body is never read."""
+    if response.is_stream_consumed:
+        # A transport that built the body whole in memory (tests' mock transports): there is
+        # nothing left to stream, only to count.
+        content = response.content
+        if len(content) > limit:
+            if not cut:
+                raise _TooLarge
+            return content[:limit]
+        return content
+    inflater = _Inflater(response.headers.get("content-encoding"))
+    body = bytearray()
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        for piece in inflater.feed(chunk):
+            body += piece
+            if len(body) > limit:
+                if cut:
+                    return body[:limit]
+                raise _TooLarge
+        if received > limit and not cut:
+            raise _TooLarge  # compressed input that inflates to nothing still costs time and bandwidth
+    for piece in inflater.finish():
+        body += piece
+        if len(body) > limit:
+            if cut:
+                return body[:limit]
+            raise _TooLarge
+    return body
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        seconds = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+_INVALID = object()
+
+
+def _loads(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _INVALID
+
+
+# --------------------------------------------------------------------------- client
+
+# What a provider makes of a 4xx it knows better than we do (Cursor: 401 and 403): given the
+# status, the path and the server's scrubbed `message` (or ""), its error, or None for ours.
+Refusal = Callable[[int, str, str], ProviderError | None]
+
+
+class HttpClient:
+    """JSON calls to one provider's API, with pacing, retries and readable errors."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        title: str,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        headers: dict[str, str] | None = None,
+        rpm: float = 0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 1.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: httpx.Timeout | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        refusal: Refusal | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an API key is required")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._key = api_key
+        self.title = title
+        self.base_url = base_url.rstrip("/")
+        self._host = httpx.URL(self.base_url).host or self.base_url
+        self._bucket = bucket_for_key(api_key, rpm) if rpm and rpm > 0 else None
+        self._backoff_base = max(0.0, float(backoff_base))
+        self.max_attempts = int(max_attempts)
+        self._sleep = sleep
+        if not max_response_bytes >= 1 or not request_deadline > 0:
+            raise ValueError("max_response_bytes and request_deadline must be positive")
+        self._max_bytes = int(max_response_bytes)
+        # httpx's read timeout restarts with every chunk, so a server dripping a byte at a
+        # time would never trip it: this one covers the whole request, body included.
+        self._deadline = float(request_deadline)
+        self._refusal = refusal
+        self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
+        self.stats = RequestStats()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=timeout or _DEFAULT_TIMEOUT,
+            # Only the encodings _Inflater can bound (no br or zstd, whatever is installed).
+            headers={"User-Agent": f"grafient-tui/{__version__}", "Accept": "application/json",
+                     "Accept-Encoding": "gzip, deflate", **(headers or {})},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, body: dict | None = None, attempts: int | None = None) -> dict:
+        """One API call with pacing and retries; the decoded JSON object, or a ProviderError.
+
+        Exceptions from httpx carry the request (and so the auth header): they are turned
+        into plain values inside `except` and our errors are raised outside it, so no
+        traceback chains back to them.
+        """
+        attempts = self.max_attempts if attempts is None else attempts
+        failure: _Failure | None = None
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self.stats.retries += 1
+            if self._bucket is not None:
+                wait = self._bucket.reserve()
+                if wait > 0:
+                    await self._sleep(wait)
+            self.stats.requests += 1
+            failure = None
+            response = None
+            too_large = False
+            deadline = asyncio.timeout(self._deadline)
+            try:
+                async with deadline:
+                    async with self._http.stream(method, path, json=body) as response:
+                        if 200 <= response.status_code < 300:
+                            content = await _read_capped(response, self._max_bytes)
+                        else:
+                            content = await _read_capped(response, min(ERROR_BODY_LIMIT, self._max_bytes), cut=True)
+            except TimeoutError:
+                failure = _Failure("timeout", reason="deadline" if deadline.expired() else "")
+            except _TooLarge:
+                too_large = True  # raised below, outside this except, like every error of ours
+            except _Undecodable:
+                failure = _Failure("json")
+            except httpx.TimeoutException:
+                failure = _Failure("timeout")
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError):
+                failure = _Failure("fatal", reason="the API address is not usable")
+            except httpx.TransportError as exc:
+                failure = _Failure("transport", reason=_transport_reason(exc))
+            except httpx.HTTPError:
+                failure = _Failure("json")  # e.g. a body whose content-encoding cannot be decoded
+            if too_large:
+                # Not retried: the same request would bring the same answer.
+                self._log.debug("%s %s -> answer past %d bytes (attempt %d)", method, path, self._max_bytes, attempt)
+                raise AnswerTooLarge(
+                    f"the {self.title} API sent an answer to {path} larger than "
+                    f"{self._max_bytes / 1024 / 1024:g} MB; stopped reading it (GRAFIENT_MAX_RESPONSE_MB raises the limit)"
+                )
+            if failure is not None:
+                self._log.debug("%s %s -> %s (attempt %d)", method, path, failure.kind, attempt)
+                if failure.kind == "fatal":
+                    break
+            else:
+                assert response is not None
+                status = response.status_code
+                self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+                if 200 <= status < 300:
+                    data = _loads(content)
+                    if isinstance(data, dict):
+                        return data
+                    if data is _INVALID:
+                        failure = _Failure("json")
+                    else:
+                        raise BadResponse(f"the {self.title} API sent an unexpected answer to {path} (not a JSON object)")
+                elif status == 429:
+                    self.stats.rate_limited += 1
+                    failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))
+                elif status >= 500:
+                    failure = _Failure("status", status, reason=self._server_message(content))
+                else:
+                    raise self._client_error(status, path, content)
+            if attempt < attempts:
+                delay = failure.retry_after
+                if delay is None:
+                    nominal = self._backoff_base * 2 ** (attempt - 1)
+                    delay = min(nominal * (1 + random.uniform(0.0, 0.25)), RETRY_AFTER_CAP)
+                self._log.debug("retrying %s %s in %.2f s (attempt %d of %d)", method, path, delay, attempt + 1, attempts)
+                await self._sleep(delay)
+        assert failure is not None
+        raise self._final_error(failure, path, attempt)
+
+    def _server_message(self, content: bytes) -> str:
+        """The `message` of an error body, or "" when there is none.
+
+        Redacted (any run of 8+ characters of the key, its base64 or percent-encoding) and
+        cut short before it goes anywhere: servers and proxies have been known to echo the
+        credentials they were sent."""
+        data = _loads(content)
+        if not isinstance(data, dict):
+            return ""
+        message = data.get("message")
+        if not isinstance(message, str) or not message.strip():
+            label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
+            message = label
+        return scrub(message, self._key) if message else ""
+
+    def _client_error(self, status: int, path: str, content: bytes) -> ProviderError:
+        message = self._server_message(content)
+        detail = f": {message}" if message else ""
+        if self._refusal is not None:
+            error = self._refusal(status, path, message)
+            if error is not None:
+                return error
+        if status == 401:
+            return KeyRejected(f"the key was rejected by {self.title} (HTTP 401{detail})")
+        if status == 403:
+            return AccessDenied(f"the {self.title} API refused this key access to {path} (HTTP 403{detail})")
+        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})")
+
+    def _final_error(self, failure: _Failure, path: str, tries: int) -> ProviderError:
+        n = f"{tries} {'try' if tries == 1 else 'tries'}"
+        api = f"the {self.title} API"
+        if failure.kind == "timeout":
+            if failure.reason == "deadline":
+                return ApiTimeout(f"{api} did not answer within {_seconds(self._deadline)} ({n}); "
+                                  "GRAFIENT_REQUEST_DEADLINE raises the limit")
+            return ApiTimeout(f"{api} did not answer in time ({n})")
+        if failure.kind in ("transport", "fatal"):
+            return Unreachable(f"cannot reach {api} at {self._host} ({failure.reason}; {n})")
+        if failure.kind == "json":
+            return BadResponse(f"{api} sent an incomplete or non-JSON answer to {path} ({n})")
+        if failure.status == 429:
+            return RateLimited(f"{api} is rate limiting this team and still was after {n}; try again in a minute")
+        detail = f": {failure.reason}" if failure.reason else ""
+        return ServerError(f"{api} failed with HTTP {failure.status} after {n}{detail}")

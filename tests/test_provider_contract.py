@@ -1,0 +1,169 @@
+"""The contract every registered provider keeps, run against its in-memory fake.
+
+Parametrised over the registry, so a new provider is tested as soon as it is registered, and
+fails here until it has a kit: a fake account with usage, and the expected figures computed
+independently of the provider's code (for Cursor, tests/oracle.py, from the documented rules).
+The network is the fake served by httpx.MockTransport; nothing of ours is patched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import httpx
+import pytest
+
+from grafient_tui import providers
+from grafient_tui.config import Settings
+from grafient_tui.providers.base import AccountInfo, CostLine, Provider
+from grafient_tui.providers.cursor.fake import make_events
+from grafient_tui.providers.http import ProviderError
+from grafient_tui.secret import Secret
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import add_integration
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.engine import run_sync
+from tests import oracle
+from tests.conftest import GOOD_KEY
+
+TODAY = date(2026, 3, 12)
+NOW = datetime.combine(TODAY, time(10, 30), UTC)
+
+# (day, model, actor, on_demand) -> [cost, requests, units, input, output, cache read, cache write]
+Sums = dict[tuple[date, str, str, bool], list[int | None]]
+
+
+@dataclass
+class Kit:
+    good_key: str
+    wrong_key: str
+    # A fake account with usage on every day from `first` - 1 to `last` + 1, and its member count.
+    make_fake: Callable[[str, date, date], tuple[object, int]]
+    # The sums the provider must report for first..last, computed without the provider's code.
+    expected: Callable[[object, date, date], Sums]
+    # The store's [days, models, members] after syncing first..last (see tests/oracle.py).
+    expected_store: Callable[[object, date, date, date], list[list[tuple]]]
+
+
+def _cursor_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    events = make_events(seed=5, start=first - timedelta(days=1), days=(last - first).days + 3, per_day=12,
+                         members=["ana@acme.dev", "bo@acme.dev", "cy@acme.dev"], models=["gpt-5", "o3", "default"])
+    team = providers.fake("cursor")(api_key=key, events=events)
+    return team, len(team.members)
+
+
+def _cursor_expected(team: object, first: date, last: date) -> Sums:
+    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    for raw in team.events:  # type: ignore[attr-defined]
+        day = oracle.event_day(raw)
+        if not first <= day <= last:
+            continue
+        s = sums[(day, raw.get("model") or "unknown", raw.get("userEmail") or "unattributed", oracle._chargeable(raw))]
+        tokens = oracle._tokens(raw)  # input, output, cache read, cache write
+        for i, value in enumerate((oracle.micro(oracle.event_cents(raw)), 1, oracle._units_micro(raw), *tokens)):
+            s[i] += value
+    return dict(sums)
+
+
+def _cursor_store(team: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
+
+
+KITS: dict[str, Kit] = {
+    "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
+                  expected=_cursor_expected, expected_store=_cursor_store),
+}
+
+
+@pytest.fixture(params=providers.names())
+def name(request: pytest.FixtureRequest) -> str:
+    if request.param not in KITS:
+        pytest.fail(f"provider {request.param!r} is registered but has no contract kit in {__name__}")
+    return request.param
+
+
+def open_provider(name: str, key: str, fake: object) -> Provider:
+    transport = httpx.MockTransport(fake.handler)  # type: ignore[attr-defined]
+    return providers.get(name).from_settings(key, Settings.from_env(), transport=transport)
+
+
+def summed(lines: list[CostLine]) -> Sums:
+    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    for line in lines:
+        s = sums[(line.day, line.model, line.actor, line.on_demand)]
+        values = (line.cost_micro, line.requests, line.request_units_micro, line.input_tokens, line.output_tokens,
+                  line.cache_read_tokens, line.cache_write_tokens)
+        for i, value in enumerate(values):
+            s[i] = None if value is None or s[i] is None else s[i] + value  # type: ignore[operator]
+    return dict(sums)
+
+
+def window(name: str) -> tuple[date, date]:
+    last = TODAY - timedelta(days=1)
+    return last - timedelta(days=providers.get(name).limits.max_window_days - 1), last
+
+
+def test_the_registry_names_real_providers(name: str) -> None:
+    provider = providers.get(name)
+    assert issubclass(provider, Provider) and provider.name == name
+    assert provider.title and provider.key_help and provider.key_placeholder and provider.key_kind
+    limits = provider.limits
+    assert limits.max_window_days >= 1 and limits.settle_days >= 0 and limits.default_rpm > 0
+    assert 1 <= limits.history_for("free") <= limits.max_history_days
+
+
+async def test_a_good_key_gives_the_account(name: str) -> None:
+    kit = KITS[name]
+    fake, members = kit.make_fake(kit.good_key, *window(name))
+    async with open_provider(name, kit.good_key, fake) as provider:
+        info = await provider.validate()
+    assert isinstance(info, AccountInfo)
+    assert info.members == members and info.fingerprint
+
+
+async def test_a_wrong_key_is_one_sentence_without_the_key(name: str) -> None:
+    kit = KITS[name]
+    fake, _ = kit.make_fake(kit.good_key, *window(name))
+    async with open_provider(name, kit.wrong_key, fake) as provider:
+        with pytest.raises(ProviderError) as raised:
+            await provider.validate()
+    sentence = raised.value.sentence
+    assert sentence and "\n" not in sentence and str(raised.value) == sentence
+    assert providers.get(name).title in sentence
+    for key in (kit.wrong_key, kit.good_key):
+        assert key not in sentence and key[-12:] not in sentence
+
+
+async def test_a_window_is_fetched_exactly_and_again_the_same(name: str) -> None:
+    kit = KITS[name]
+    first, last = window(name)
+    fake, _ = kit.make_fake(kit.good_key, first, last)
+    want = kit.expected(fake, first, last)
+    assert want and {day for day, *_ in want} == {first + timedelta(days=i) for i in range((last - first).days + 1)}
+    async with open_provider(name, kit.good_key, fake) as provider:
+        got = summed([line async for batch in provider.cost_lines(first, last) for line in batch])
+        again = summed([line async for batch in provider.cost_lines(first, last) for line in batch])
+    assert got == want  # every day of the window, nothing from the days either side
+    assert again == got
+    if not providers.get(name).capabilities.has_requests:
+        assert all(s[1] is None for s in got.values())
+
+
+async def test_a_sync_stores_the_expected_figures_and_a_second_one_changes_nothing(name: str) -> None:
+    kit = KITS[name]
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    first = TODAY - timedelta(days=settings.backfill_days())
+    fake, _ = kit.make_fake(kit.good_key, first, TODAY)
+    iid = int(add_integration(db, vault, label="Contract", provider=name, api_key=Secret(kit.good_key)).id)
+    transport = httpx.MockTransport(fake.handler)  # type: ignore[attr-defined]
+
+    assert (await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)).outcome == "success"
+    want = kit.expected_store(fake, first, TODAY, TODAY)
+    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert (await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)).outcome == "success"
+    assert oracle.store_snapshot(settings.database_file, iid) == want
