@@ -14,7 +14,7 @@ import respx
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError, NotFound
 from grafient_tui.money import usd_exact
-from grafient_tui.providers.cursor_fake import FakeCursorTeam, make_events
+from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.report import ReportRange
 from grafient_tui.secret import Secret
 from grafient_tui.service import GrafientService
