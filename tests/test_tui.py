@@ -625,6 +625,21 @@ async def test_the_crash_report_has_no_locals_and_no_key(grafient_home) -> None:
     assert "locals" not in report.lower()
 
 
+def test_textual_still_sends_crashes_through_the_hook_that_hides_locals() -> None:
+    """GrafientApp overrides one private hook, `App._fatal_error` (Textual's crash report prints
+    local variables, and a key could be in one). If a Textual upgrade renames it or stops calling it,
+    the override silently does nothing: this fails first, next to the end-to-end test above."""
+    import inspect
+
+    from textual.app import App
+
+    handle = inspect.getsource(App._handle_exception)  # noqa: SLF001
+    assert "self._fatal_error()" in handle
+    assert "self._exception = error" in handle  # the override reads the error Textual records there
+    assert "show_locals=True" in inspect.getsource(App._fatal_error)  # noqa: SLF001  (still worth hiding)
+    assert GrafientApp._fatal_error is not App._fatal_error  # noqa: SLF001
+
+
 # --------------------------------------------------------------------------- demo
 
 

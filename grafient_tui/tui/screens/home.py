@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
@@ -83,9 +84,12 @@ class IntegrationListScreen(Screen[None]):
 
     # -- reading the store (in a thread; the event loop never waits on it) -----
 
-    def store_opened(self) -> None:
-        """Called by the App once the store is open (it opens after the first paint)."""
+    def on_store_opened(self, _message: StoreOpened) -> None:
+        # The store opens after the first paint; this is the first read of it.
         self.reload()
+
+    def on_integrations_changed(self, message: IntegrationsChanged) -> None:
+        self.reload(focus_id=message.focus_id)
 
     def reload(self, focus_id: int | None = None) -> None:
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
@@ -179,8 +183,9 @@ class IntegrationListScreen(Screen[None]):
         keys = self.grafient.keymap.get(binding_id)
         return keys.split(",")[0].strip() if keys else default
 
-    def sync_changed(self, integration_id: int) -> None:
+    def on_sync_changed(self, message: SyncChanged) -> None:
         """A sync started, progressed or ended: show its live state now, and re-read the figures."""
+        integration_id = message.integration_id
         if not self.loaded or self.data is None:
             return
         for figures in self.data.integrations:
@@ -280,6 +285,6 @@ class IntegrationListScreen(Screen[None]):
     def _period_clicked(self) -> None:
         self.grafient.cycle_period()
 
-    def period_changed(self) -> None:
+    def on_period_changed(self, _message: PeriodChanged) -> None:
         if self.loaded:
             self.reload()
