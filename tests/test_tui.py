@@ -11,6 +11,7 @@ import json
 import csv
 import io
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -597,6 +598,75 @@ async def test_a_card_without_usage_says_so(grafient_home) -> None:  # noqa: ANN
         assert card.has_class("-no-usage")
         text = str(card.query_one(".card-empty", Static).render())
         assert "No usage in the last 30 days" in text and "r" in text
+
+
+# --------------------------------------------------------------------------- first paint
+
+
+class GatedStoreApp(GrafientApp):
+    """The app with its store held shut until the test opens the gate: what the first paint shows."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+
+    def open_store(self) -> list[int]:
+        assert self.gate.wait(30)
+        return super().open_store()
+
+
+async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafient_home) -> None:  # noqa: ANN001
+    from grafient_tui.home_snapshot import FORMAT, snapshot_path
+
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        before = app.screen.query_one(IntegrationCard).view
+    path = snapshot_path(Settings.from_env().data_dir)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    document = json.loads(path.read_text())
+    assert document["format"] == FORMAT and document["period"] == 30
+    [card] = document["integrations"]
+    assert card["label"] == "Acme" and card["summary"]["total_micro"] == before.summary.total_micro
+    assert isinstance(card["summary"]["total_micro"], int)  # micro-cents, never a float
+    assert GOOD_KEY[4:] not in path.read_text()
+
+    app = GatedStoreApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        home = app.screen
+        painted = home.query_one(IntegrationCard)
+        assert not app.store_ready and not home.loaded
+        assert "sqlalchemy" not in str(type(painted.view.summary))
+        assert painted.view.label == "Acme" and painted.view.summary.total_micro == before.summary.total_micro
+        assert [d.cost_micro for d in painted.query_one(CostChart).days] == \
+            [d.cost_micro if d.synced else None for d in before.days]
+        assert "$" in str(home.query_one(".figure-total", Static).render())
+        assert home.check_action("force_sync", ()) is None  # greyed until the store is open
+        app.gate.set()
+        await settle(app, pilot)
+        assert home.loaded and home.query_one(IntegrationCard).view.summary == before.summary
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"format": "grafient-home-snapshot/0"}', b"[]",
+                                     b'{"format": "grafient-home-snapshot/1", "period": 30}'])
+async def test_a_corrupt_or_old_snapshot_starts_as_without_one(grafient_home, content: bytes) -> None:  # noqa: ANN001
+    from grafient_tui.config import write_private_file
+    from grafient_tui.home_snapshot import snapshot_path
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    write_private_file(snapshot_path(settings.data_dir), content)
+    app = GatedStoreApp(settings, transport=httpx.MockTransport(make_team().handler), now=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.home_snapshot is None
+        assert not app.screen.query(IntegrationCard) and app.screen.query("#loading")
+        app.gate.set()
+        await settle(app, pilot)
+        assert app.screen.loaded
 
 
 # --------------------------------------------------------------------------- crash

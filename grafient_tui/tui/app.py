@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.home import IntegrationListScreen
@@ -30,6 +31,7 @@ from grafient_tui.tui.screens.home import IntegrationListScreen
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.overview import HomeData
     from grafient_tui.secret import Secret
     from grafient_tui.store.db import Database
     from grafient_tui.store.integrations import IntegrationStatus
@@ -91,6 +93,9 @@ class GrafientApp(App[None]):
         self.syncs: dict[int, Worker[SyncResult]] = {}
         self.progress: dict[int, SyncProgress] = {}
         self.failures: dict[int, str] = {}  # a failure the store may not hold (the engine never started)
+        # The home screen's figures from the last run, painted before the store opens (plain json).
+        self.home_snapshot = home_snapshot.load(settings.data_dir, self.period)
+        self._snapshot_written: bytes | None = None
         self._when_done: dict[Worker[Any], WorkerDone] = {}  # what to do when each App worker ends
         self._store_lock = threading.Lock()
         self._next_daily: datetime | None = None
@@ -123,7 +128,7 @@ class GrafientApp(App[None]):
                 self._db = Database(self.settings)
                 self._vault = Vault(self.settings)
 
-    def _open_store(self) -> list[int]:
+    def open_store(self) -> list[int]:
         """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
         from grafient_tui.store.integrations import list_integrations
         from grafient_tui.sync.engine import sync_due
@@ -141,12 +146,27 @@ class GrafientApp(App[None]):
         """`read(db, settings, *args)` as a job for a thread worker (the store opens there if need be)."""
         return lambda: read(self.db, self.settings, *args)
 
+    def home_job(self, period: int, today: date) -> Callable[[], HomeData]:
+        """A thread job reading the home screen's figures, and keeping them for the next start's first paint."""
+        from grafient_tui.errors import GrafientError
+        from grafient_tui.overview import load_home
+
+        def job() -> HomeData:
+            data = load_home(self.db, self.settings, period, today)
+            try:
+                self._snapshot_written = home_snapshot.remember(self.settings.data_dir, data, self._snapshot_written)
+            except (OSError, GrafientError):
+                pass  # only a head start for the next run: the store still holds everything
+            return data
+
+        return job
+
     def get_default_screen(self) -> Screen:
         return IntegrationListScreen()
 
     def on_ready(self) -> None:
         # After the first frame: the heavy imports and the database happen off the UI thread.
-        self.run_app_worker(self._open_store, self._store_open_ended, name="open-store", group="startup",
+        self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup",
                             thread=True)
 
     # -- workers and the news the screens get ---------------------------------------

@@ -19,6 +19,7 @@ from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverag
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
+    from grafient_tui.home_snapshot import HomeSnapshot, SnapshotFigures
     from grafient_tui.overview import HomeData, IntegrationFigures
     from grafient_tui.tui.app import GrafientApp
 
@@ -52,8 +53,8 @@ class IntegrationListScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="home")
-        self.loaded = False
-        self.data: HomeData | None = None
+        self.loaded = False  # the store's figures are on screen (not only the last run's snapshot)
+        self.data: HomeData | HomeSnapshot | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
         self._loading = False
@@ -75,6 +76,9 @@ class IntegrationListScreen(Screen[None]):
         self.query_one(PeriodSelector).show(self.grafient.period)
         if self.grafient.store_ready:
             self.reload()
+        elif self.grafient.home_snapshot is not None:
+            # Numbers at first paint: the last run's figures, until the store's replace them.
+            self.show_data(self.grafient.home_snapshot)
         # "synced 5 min ago" must age while the app stays open.
         self.set_interval(60, self._refresh_statuses)
 
@@ -93,8 +97,6 @@ class IntegrationListScreen(Screen[None]):
 
     def reload(self, focus_id: int | None = None) -> None:
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
-        from grafient_tui.overview import load_home
-
         if focus_id is not None:
             self._pending_focus = focus_id
         if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
@@ -102,7 +104,7 @@ class IntegrationListScreen(Screen[None]):
             return
         self._loading, self._stale = True, False
         app = self.grafient
-        self.run_worker(app.store_job(load_home, app.period, app.today()),
+        self.run_worker(app.home_job(app.period, app.today()),
                         name="load-home", group="home-load", thread=True, exit_on_error=False)
 
     @on(Worker.StateChanged)
@@ -122,7 +124,8 @@ class IntegrationListScreen(Screen[None]):
             self.notify(sentence_of(event.worker.error, "the local store could not be read"),
                         title="Cannot read the local store", severity="error", markup=False)
 
-    def show_data(self, data: HomeData) -> None:
+    def show_data(self, data: HomeData | HomeSnapshot) -> None:
+        """Render the store's figures, or (before the store has opened) the last run's snapshot of them."""
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
@@ -132,10 +135,10 @@ class IntegrationListScreen(Screen[None]):
         self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
-        self.loaded = True
+        self.loaded = not getattr(data, "from_snapshot", False)
         self.refresh_bindings()
 
-    def card_view(self, figures: IntegrationFigures) -> CardView:
+    def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
@@ -218,6 +221,9 @@ class IntegrationListScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
+                IntegrationCard):
+            return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()
             if card is None:
