@@ -94,7 +94,7 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import datetime, timedelta, UTC
 from grafient_tui.config import Settings
-from grafient_tui.demo import seed_history
+from tests.factories import seed_history
 from grafient_tui.store.db import Database
 from grafient_tui.store.vault import Vault
 settings = Settings.from_env()
