@@ -69,7 +69,13 @@ class IntegrationListScreen(Screen[None]):
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
         with CardList(id="cards"):
-            yield Static("Opening the local store…", id="loading")
+            snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
+            if snapshot is not None and snapshot.integrations:
+                # In the first frame itself: mounting them later would cost the first paint a frame.
+                for figures in snapshot.integrations:
+                    yield IntegrationCard(self.card_view(figures))
+            else:
+                yield Static("Opening the local store…", id="loading")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
