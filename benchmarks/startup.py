@@ -1,4 +1,4 @@
-"""Process start to first paint of `grafient`, against a bare Textual app in the same run.
+"""Process start to first paint (and to numbers) of `grafient`, against a bare Textual app; and quit.
 
 Seeds 10 integrations x 365 days x 30 models into a temporary GRAFIENT_HOME,
 then starts each program several times in a pseudo-terminal (TERM=xterm-256color,
@@ -7,11 +7,18 @@ of Textual's Ready event (sent once the first frame has been written to the
 terminal) and exits; the parent takes the time from just before it spawned the
 process. `grafient` is started through its real entry point (`grafient_tui.cli.main`).
 
-Also measured for the record: `data_ready_s`, until the home screen shows the
-cards read from the store (the store opens in a worker after the first paint).
+`data_ready_s`: process start until the home screen shows figures (cards and totals),
+which since the home snapshot is the last run's figures at first paint; `data_ready_ratio`
+is that over bare Textual's first paint (goal <= 1.5). `store_ready_s`, for the record: until
+the store's own figures have replaced them. `quit_s`: from `q` written to the terminal until
+the process has exited, idle (goal <= 0.5); `quit_mid_sync_s`: the same while a forced sync
+runs (against a closed port, so it is retrying).
+
+Runs as installed: the package and site-packages are byte-compiled first and
+PYTHONDONTWRITEBYTECODE is removed from the children's environment.
 
 Prints, as its last lines:
-  first_paint_s=N   bare_textual_s=N   ratio=N
+  first_paint_s=N  bare_textual_s=N  ratio=N  data_ready_s=N  data_ready_ratio=N  quit_s=N ...
 
 Usage: uv run python benchmarks/startup.py [--runs 5]
 """
@@ -47,21 +54,29 @@ def probe_grafient(stamp: Path, until: str) -> int:
     from grafient_tui.cli import main
 
     class Probe(app_module.GrafientApp):
+        stamped = False
+
         def on_ready(self) -> None:
             # Textual calls GrafientApp.on_ready as well (handlers run for every class in the MRO).
-            if until == "paint":
-                self._done()
+            if until == "paint" or (until == "data" and getattr(self.screen_stack[0], "data", None) is not None):
+                self._done()  # Ready follows the first frame: what it shows was painted
             else:
                 self.set_interval(0.002, self._check_data)
 
         def _check_data(self) -> None:
             home = self.screen_stack[0]
-            if self.store_ready and getattr(home, "loaded", False):
+            if until == "data":  # figures on screen, from the snapshot or the store
+                ready = getattr(home, "data", None) is not None
+            else:  # the store's own figures
+                ready = self.store_ready and getattr(home, "loaded", False)
+            if ready and not self.stamped:
+                self.stamped = True
                 self.call_after_refresh(self._done)
 
         def _done(self) -> None:
             stamp.write_text(repr(time.time()))
-            self.exit()
+            if until != "quit":  # "quit": the parent presses q now
+                self.exit()
 
     app_module.GrafientApp = Probe  # type: ignore[misc]
     return main([])
@@ -94,7 +109,7 @@ import sys
 sys.path.insert(0, {str(ROOT)!r})
 from datetime import datetime, timedelta, UTC
 from grafient_tui.config import Settings
-from grafient_tui.demo import seed_history
+from tests.factories import seed_history
 from grafient_tui.store.db import Database
 from grafient_tui.store.vault import Vault
 settings = Settings.from_env()
@@ -112,7 +127,8 @@ for i in range({INTEGRATIONS}):
     subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, check=True)
 
 
-def run_once(kind: str, home: Path, until: str = "paint") -> float:
+def run_once(kind: str, home: Path, until: str = "paint", keys: str = "") -> float:
+    """Seconds from spawn to the probe's stamp; for until="quit", from `q` to the process's exit."""
     fd, name = tempfile.mkstemp(prefix="grafient-paint-")
     os.close(fd)
     stamp = Path(name)
@@ -122,6 +138,7 @@ def run_once(kind: str, home: Path, until: str = "paint") -> float:
     env = {**os.environ, "GRAFIENT_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": str(SIZE[0]),
            "LINES": str(SIZE[1]), "GRAFIENT_CURSOR_API_URL": NO_NETWORK}
     env.pop("TEXTUAL", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: .pyc files are used
     command = [sys.executable, str(Path(__file__).resolve()), "--probe", kind, "--stamp", str(stamp),
                "--until", until]
     drained = threading.Thread(target=_drain, args=(master,), daemon=True)
@@ -130,7 +147,21 @@ def run_once(kind: str, home: Path, until: str = "paint") -> float:
     process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
                                start_new_session=True)
     os.close(slave)
+    quit_s = None
     try:
+        if until == "quit":
+            deadline = time.time() + 60
+            while not stamp.exists() or not stamp.read_text():
+                if time.time() > deadline or process.poll() is not None:
+                    break
+                time.sleep(0.005)
+            for key in keys:  # e.g. "r": a forced sync, left to run a moment
+                os.write(master, key.encode())
+                time.sleep(0.3)
+            pressed = time.time()
+            os.write(master, b"q")
+            process.wait(timeout=60)
+            quit_s = time.time() - pressed
         process.wait(timeout=60)
     finally:
         if process.poll() is None:
@@ -142,7 +173,7 @@ def run_once(kind: str, home: Path, until: str = "paint") -> float:
         raise SystemExit(f"the {kind} probe did not report a paint (exit {process.returncode})") from None
     finally:
         stamp.unlink(missing_ok=True)
-    return painted - start
+    return quit_s if quit_s is not None else painted - start
 
 
 def _drain(fd: int) -> None:
@@ -154,6 +185,15 @@ def _drain(fd: int) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def compile_as_installed() -> None:
+    """pip and uv-with-compile install .pyc files; a plain `uv sync` does not. Compile ours and the venv's."""
+    import sysconfig
+
+    for path in (ROOT / "grafient_tui", ROOT / "tests", Path(sysconfig.get_paths()["purelib"])):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main() -> int:
@@ -175,21 +215,32 @@ def main() -> int:
         seed(home)
         print(f"seeded {INTEGRATIONS} integrations x {DAYS} days (+ today) x {MODELS} models in "
               f"{time.perf_counter() - began:.1f}s ({home})")
-        run_once("bare", home)  # warm the file cache and the .pyc files for both
+        compile_as_installed()
+        print("bytecode: grafient_tui, tests and site-packages byte-compiled (compileall); "
+              "PYTHONDONTWRITEBYTECODE unset in the children, as installed")
+        run_once("bare", home)  # warm the file cache for both
         run_once("grafient", home)
-        grafient, bare, data = [], [], []
+        run_once("grafient", home, until="store")  # the first home read writes the snapshot
+        runs: dict[str, list[float]] = {name: [] for name in ("bare", "grafient", "data", "store", "quit",
+                                                              "quit_mid_sync")}
         for _ in range(args.runs):
-            bare.append(run_once("bare", home))
-            grafient.append(run_once("grafient", home))
-            data.append(run_once("grafient", home, until="data"))
-        print("bare_textual runs: " + " ".join(f"{t:.3f}" for t in bare))
-        print("grafient runs:     " + " ".join(f"{t:.3f}" for t in grafient))
-        print("data_ready runs:   " + " ".join(f"{t:.3f}" for t in data))
-        first_paint, bare_textual = statistics.mean(grafient), statistics.mean(bare)
-        print(f"data_ready_s={statistics.mean(data):.3f}")
-        print(f"first_paint_s={first_paint:.3f}")
-        print(f"bare_textual_s={bare_textual:.3f}")
-        print(f"ratio={first_paint / bare_textual:.2f}")
+            runs["bare"].append(run_once("bare", home))
+            runs["grafient"].append(run_once("grafient", home))
+            runs["data"].append(run_once("grafient", home, until="data"))
+            runs["store"].append(run_once("grafient", home, until="store"))
+            runs["quit"].append(run_once("grafient", home, until="quit"))
+            runs["quit_mid_sync"].append(run_once("grafient", home, until="quit", keys="r"))
+        for name, values in runs.items():
+            print(f"{name + ' runs:':20s}" + " ".join(f"{t:.3f}" for t in values))
+        mean = {name: statistics.mean(values) for name, values in runs.items()}
+        print(f"first_paint_s={mean['grafient']:.3f}")
+        print(f"bare_textual_s={mean['bare']:.3f}")
+        print(f"ratio={mean['grafient'] / mean['bare']:.2f}")
+        print(f"data_ready_s={mean['data']:.3f}")
+        print(f"data_ready_ratio={mean['data'] / mean['bare']:.2f}")
+        print(f"store_ready_s={mean['store']:.3f}")
+        print(f"quit_s={mean['quit']:.3f}")
+        print(f"quit_mid_sync_s={mean['quit_mid_sync']:.3f}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return 0

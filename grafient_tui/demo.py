@@ -6,9 +6,8 @@ request to the simulated team its key belongs to. Nothing here imports Textual
 and nothing touches the user's own data: the home is a fresh temporary
 directory, removed on exit.
 
-`seed_history` is the other way in, for snapshots and benchmarks: it writes
-stored days straight into a store, without a sync, so a test can build a fixed
-picture quickly.
+Fixed stored histories for snapshots and benchmarks are built by
+tests/factories.py (`seed_history`), through the sync engine's writer.
 """
 
 from __future__ import annotations
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     import httpx
 
     from grafient_tui.providers.cursor.fake import FakeCursorTeam
-    from grafient_tui.store.db import Database
-    from grafient_tui.store.vault import Vault
 
 DEMO_MODELS = [
     "claude-4.5-sonnet", "claude-4-sonnet-thinking", "gpt-5", "gpt-5-codex", "default",
@@ -164,83 +161,3 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
 
     return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
                            fakes=fakes)
-
-
-# --------------------------------------------------------------------------- seeding
-
-def seed_history(
-    db: Database,
-    vault: Vault,
-    *,
-    label: str,
-    until: date,
-    days: int,
-    models: list[str],
-    members: list[str],
-    seed: int,
-    synced_at: datetime,
-    key: str | None = None,
-    outcome: str = "success",
-    error: str | None = None,
-) -> int:
-    """Store `days` days ending `until` for a new integration, as if a sync had written them.
-
-    Deterministic for a seed. Returns the integration id. Used by snapshot tests and
-    the start-up benchmark, which need a fixed picture and no network.
-    """
-    import random
-
-    from sqlalchemy import insert
-
-    from grafient_tui.store.integrations import add_integration
-    from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
-
-    rng = random.Random(seed)
-    integration = add_integration(db, vault, label=label, provider="cursor",
-                                  api_key=Secret(key or demo_key(label)), team_members=len(members),
-                                  now=synced_at - timedelta(days=days))
-    integration_id = int(integration.id)  # type: ignore[arg-type]
-    weights = [1.0 / (i + 1) ** 1.1 for i in range(len(models))]
-    day_rows, model_rows, member_rows = [], [], []
-    for offset in range(days):
-        day = until - timedelta(days=days - 1 - offset)
-        activity = (1.0 if day.weekday() < 5 else 0.25) * (0.6 + 0.4 * offset / max(1, days)) * rng.uniform(0.7, 1.3)
-        day_cost = day_requests = 0
-        day_tokens = [0, 0, 0, 0]
-        for model, weight in zip(models, weights, strict=True):
-            requests = int(200 * weight * activity * rng.uniform(0.5, 1.5))
-            cost = requests * rng.randint(5_000_000, 40_000_000)  # 5-40 cents a request, in micro-cents
-            tokens = [requests * rng.randint(2_000, 12_000), requests * rng.randint(200, 1_500),
-                      requests * rng.randint(5_000, 40_000), requests * rng.randint(500, 6_000)]
-            day_cost += cost
-            day_requests += requests
-            day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
-            model_rows.append({"integration_id": integration_id, "day": day, "model": model, "cost_micro": cost,
-                               "requests": requests, "input_tokens": tokens[0], "output_tokens": tokens[1],
-                               "cache_read_tokens": tokens[2], "cache_write_tokens": tokens[3]})
-        remaining_cost, remaining_requests = day_cost, day_requests
-        for i, email in enumerate(members):
-            last = i == len(members) - 1
-            cost = remaining_cost if last else int(remaining_cost * rng.uniform(0.1, 0.4))
-            requests = remaining_requests if last else int(remaining_requests * rng.uniform(0.1, 0.4))
-            remaining_cost -= cost
-            remaining_requests -= requests
-            member_rows.append({"integration_id": integration_id, "day": day, "email": email, "cost_micro": cost,
-                                "requests": requests})
-        on_demand = int(day_cost * 0.6)
-        day_rows.append({
-            "integration_id": integration_id, "day": day, "cost_micro": day_cost, "on_demand_micro": on_demand,
-            "included_micro": day_cost - on_demand, "requests": day_requests,
-            "request_units_micro": day_requests * 1_000_000, "input_tokens": day_tokens[0],
-            "output_tokens": day_tokens[1], "cache_read_tokens": day_tokens[2], "cache_write_tokens": day_tokens[3],
-            "synced_at": synced_at, "complete": day < synced_at.date(),
-        })
-    with db.session(write=True) as session:
-        connection = session.connection()
-        for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
-            if rows:
-                connection.execute(insert(model.__table__), rows)
-        session.add(SyncRun(integration_id=integration_id, trigger="backfill",
-                            started_at=synced_at - timedelta(minutes=1), finished_at=synced_at, outcome=outcome,
-                            requests=days // 30 + 1, days_written=days, error=error))
-    return integration_id

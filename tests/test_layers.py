@@ -47,3 +47,19 @@ def test_the_provider_registry_loads_no_provider_and_no_httpx() -> None:
     result = subprocess.run([sys.executable, "-c", REGISTRY_PROBE], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "cursor" in result.stdout.split()
+
+
+APP_PROBE = """
+import sys
+import grafient_tui.tui.app
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "sqlmodel", "httpx", "cryptography"})
+print("HEAVY", heavy)
+assert not heavy, heavy
+"""
+
+
+def test_the_app_module_loads_no_store_network_or_crypto_library() -> None:
+    """The first paint (and the last run's figures on it) needs none of them: they load in a thread after."""
+    result = subprocess.run([sys.executable, "-c", APP_PROBE], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "HEAVY []" in result.stdout

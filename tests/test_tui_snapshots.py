@@ -16,11 +16,11 @@ import pytest
 from textual.widgets import Input
 
 from grafient_tui.config import Settings
-from grafient_tui.demo import seed_history
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.tui.app import GrafientApp
+from tests.factories import seed_history
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)

@@ -23,12 +23,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.home import IntegrationListScreen
 
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.overview import HomeData
     from grafient_tui.secret import Secret
     from grafient_tui.store.db import Database
     from grafient_tui.store.integrations import IntegrationStatus
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
 
 DAILY_CHECK_SECONDS = 15 * 60
 TRIGGERS = ("backfill", "daily", "force")
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+WorkerDone = Callable[[Worker[Any], WorkerState], None]
 
 
 def utc_now() -> datetime:
@@ -87,7 +93,10 @@ class GrafientApp(App[None]):
         self.syncs: dict[int, Worker[SyncResult]] = {}
         self.progress: dict[int, SyncProgress] = {}
         self.failures: dict[int, str] = {}  # a failure the store may not hold (the engine never started)
-        self._crash: BaseException | None = None
+        # The home screen's figures from the last run, painted before the store opens (plain json).
+        self.home_snapshot = home_snapshot.load(settings.data_dir, self.period)
+        self._snapshot_written: bytes | None = None
+        self._when_done: dict[Worker[Any], WorkerDone] = {}  # what to do when each App worker ends
         self._store_lock = threading.Lock()
         self._next_daily: datetime | None = None
         self.set_keymap(self.keymap)
@@ -119,7 +128,7 @@ class GrafientApp(App[None]):
                 self._db = Database(self.settings)
                 self._vault = Vault(self.settings)
 
-    def _open_store(self) -> list[int]:
+    def open_store(self) -> list[int]:
         """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
         from grafient_tui.store.integrations import list_integrations
         from grafient_tui.sync.engine import sync_due
@@ -137,29 +146,99 @@ class GrafientApp(App[None]):
         """`read(db, settings, *args)` as a job for a thread worker (the store opens there if need be)."""
         return lambda: read(self.db, self.settings, *args)
 
+    def home_job(self, period: int, today: date) -> Callable[[], HomeData]:
+        """A thread job reading the home screen's figures, and keeping them for the next start's first paint."""
+        from grafient_tui.errors import GrafientError
+        from grafient_tui.overview import load_home
+
+        def job() -> HomeData:
+            data = load_home(self.db, self.settings, period, today)
+            try:
+                self._snapshot_written = home_snapshot.remember(self.settings.data_dir, data, self._snapshot_written)
+            except (OSError, GrafientError):
+                pass  # only a head start for the next run: the store still holds everything
+            return data
+
+        return job
+
     def get_default_screen(self) -> Screen:
         return IntegrationListScreen()
 
     def on_ready(self) -> None:
         # After the first frame: the heavy imports and the database happen off the UI thread.
-        self.run_worker(self._open_store, name="open-store", group="startup", thread=True, exit_on_error=False)
+        self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup",
+                            thread=True)
+
+    # -- workers and the news the screens get ---------------------------------------
+
+    def run_app_worker(self, work: Any, done: WorkerDone, *, name: str, group: str, thread: bool = False,
+                       description: str = "") -> Worker[Any]:
+        """Run `work` in an App worker; `done(worker, state)` runs once it has ended, whatever the outcome."""
+        worker = self.run_worker(work, name=name, group=group, description=description, thread=thread,
+                                 exit_on_error=False)
+        self._when_done[worker] = done
+        return worker
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state in FINISHED:
+            done = self._when_done.pop(event.worker, None)
+            if done is not None:
+                done(event.worker, event.state)
+
+    def tell_screens(self, make: Callable[[], Message]) -> None:
+        """Post a fresh message to every screen in the stack (a screen under another has to catch up too)."""
+        for screen in self.screen_stack:
+            screen.post_message(make())
+
+    def _store_open_ended(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS:
+            self._store_opened(worker.result or [])
+        elif state == WorkerState.ERROR:
+            self._store_failed(worker.error)
 
     def on_unmount(self) -> None:
         if self._db is not None:
             self._db.dispose()
 
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            # Measured: with SQLModel, SQLAlchemy and pydantic loaded, the interpreter's final garbage
+            # collections take 0.5-0.6 s after the app has gone. Nothing is left to collect that matters
+            # (the process is ending), so freeze what exists and let the OS take it back at once.
+            import gc
+
+            gc.freeze()
+
+    async def action_quit(self) -> None:
+        """Quit now. A running sync is cancelled: the window it was fetching is dropped, finished ones are kept."""
+        running = [worker for worker in self.syncs.values() if worker.is_running]
+        if not running:
+            self.exit()
+            return
+        self.notify("Stopping the sync… (finished days are kept)", title="Quitting", markup=False)
+        for worker in running:
+            worker.cancel()
+        self.call_after_refresh(self.exit)  # one frame, so the line above is seen
+
     def _store_opened(self, due: list[int]) -> None:
         self.store_ready = True
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationListScreen):
-                screen.store_opened()
+        self.tell_screens(StoreOpened)
         for integration_id in due:
             self.start_sync(integration_id, "daily")
         for label, key in self.demo_teams:
-            self.run_worker(self.add_checked_integration(label, "cursor", key), name=f"add:{label}",
-                            group="demo-add", exit_on_error=False)
+            self.run_app_worker(self.add_checked_integration(label, "cursor", key), self._demo_added,
+                                name=f"add:{label}", group="demo-add")
         self.demo_teams = []
         self._arm_daily_timer()
+
+    def _demo_added(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS and worker.result is not None:
+            self.integration_added(worker.result.id)
+        elif state == WorkerState.ERROR:
+            self.notify(_sentence(worker.error, "the demo team could not be added"), severity="error", markup=False)
 
     # -- syncing -------------------------------------------------------------------
 
@@ -178,9 +257,9 @@ class GrafientApp(App[None]):
                         "finishes.", severity="warning", markup=False)
             return False
         self.failures.pop(integration_id, None)
-        self.syncs[integration_id] = self.run_worker(
-            self._sync(integration_id, trigger), name=f"sync:{integration_id}", group="sync",
-            description=f"{trigger} sync of integration {integration_id}", exit_on_error=False,
+        self.syncs[integration_id] = self.run_app_worker(
+            self._sync(integration_id, trigger), lambda worker, state: self._sync_ended(integration_id, worker, state),
+            name=f"sync:{integration_id}", group="sync", description=f"{trigger} sync of integration {integration_id}",
         )
         self._sync_changed(integration_id)
         return True
@@ -203,38 +282,10 @@ class GrafientApp(App[None]):
             self.progress[integration_id] = message.progress
             self._sync_changed(integration_id)
 
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        worker, state = event.worker, event.state
-        if worker.group == "startup":
-            if state == WorkerState.SUCCESS:
-                self._store_opened(worker.result or [])
-            elif state == WorkerState.ERROR:
-                self._store_failed(worker.error)
-        elif worker.group == "sync" and state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._sync_ended(worker, state)
-        elif worker.group == "delete" and state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self._deleted(worker, state)
-        elif worker.group == "due":
-            if state == WorkerState.SUCCESS:
-                for integration_id in worker.result or []:
-                    if not self.is_syncing(integration_id):
-                        self.start_sync(integration_id, "daily")
-            elif state == WorkerState.ERROR:
-                self.notify(_sentence(worker.error, "the local store could not be read"),
-                            title="Daily sync not started", severity="error", markup=False)
-        elif worker.group == "demo-add":
-            if state == WorkerState.SUCCESS and worker.result is not None:
-                self.integration_added(worker.result.id)
-            elif state == WorkerState.ERROR:
-                self.notify(_sentence(worker.error, "the demo team could not be added"), severity="error",
-                            markup=False)
-
-    def _sync_ended(self, worker: Worker[Any], state: WorkerState) -> None:
+    def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence
         from grafient_tui.untrusted import visible
 
-        integration_id = int(worker.name.split(":", 1)[1])
         if self.syncs.get(integration_id) is not worker:
             return
         del self.syncs[integration_id]
@@ -261,21 +312,8 @@ class GrafientApp(App[None]):
         self._sync_changed(integration_id)
 
     def _sync_changed(self, integration_id: int) -> None:
-        self._tell_screens("sync_changed", integration_id)
+        self.tell_screens(lambda: SyncChanged(integration_id))
         self.refresh_bindings()
-
-    def _tell_screens(self, method: str, *args: object) -> None:
-        """Call `method` on every screen in the stack that has it; a store failure becomes a notification."""
-        from grafient_tui.errors import GrafientError
-
-        for screen in self.screen_stack:
-            handler = getattr(screen, method, None)
-            if handler is None:
-                continue
-            try:
-                handler(*args)
-            except GrafientError as exc:
-                self.notify(exc.sentence, title="Cannot read the local store", severity="error", markup=False)
 
     def sync_line(self, integration_id: int, status: IntegrationStatus) -> tuple[str, str, str | None]:
         """(state, status text, error sentence) for a card or a detail header: the live sync if one
@@ -307,6 +345,11 @@ class GrafientApp(App[None]):
 
     # -- the daily sync ---------------------------------------------------------------
 
+    @property
+    def next_daily_sync(self) -> datetime | None:
+        """When the timer next starts the due daily syncs (06:00 UTC); None until the store has opened."""
+        return self._next_daily
+
     def _arm_daily_timer(self) -> None:
         """Wake at the next 06:00 UTC (at least every 15 min, so a suspended laptop catches up), then re-arm.
 
@@ -319,9 +362,10 @@ class GrafientApp(App[None]):
             target = now.replace(hour=DAILY_SYNC_HOUR_UTC, minute=0, second=0, microsecond=0)
             self._next_daily = target if target > now else target + timedelta(days=1)
         delay = min(max((self._next_daily - now).total_seconds(), 1.0), DAILY_CHECK_SECONDS)
-        self.set_timer(delay, self._daily_tick, name="daily-sync")
+        self.set_timer(delay, self.daily_tick, name="daily-sync")
 
-    def _daily_tick(self) -> None:
+    def daily_tick(self) -> None:
+        """What the daily timer does when it wakes: start the due syncs if it is past 06:00, then re-arm."""
         try:
             if self.now() >= (self._next_daily or self.now()):
                 self._next_daily = None  # the next 06:00 is worked out when re-arming
@@ -340,7 +384,16 @@ class GrafientApp(App[None]):
             return [i.id for i in list_integrations(self.db)
                     if i.id is not None and sync_due(self.db, self.settings, i.id, now)]
 
-        self.run_worker(due, name="due", group="due", thread=True, exit_on_error=False)
+        self.run_app_worker(due, self._due_found, name="due", group="due", thread=True)
+
+    def _due_found(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS:
+            for integration_id in worker.result or []:
+                if not self.is_syncing(integration_id):
+                    self.start_sync(integration_id, "daily")
+        elif state == WorkerState.ERROR:
+            self.notify(_sentence(worker.error, "the local store could not be read"),
+                        title="Daily sync not started", severity="error", markup=False)
 
     # -- integrations ------------------------------------------------------------------
 
@@ -361,9 +414,7 @@ class GrafientApp(App[None]):
                                          key=key, transport=self.transport)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationListScreen):
-                screen.reload(focus_id=integration_id if focus else None)
+        self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))
         self.start_sync(integration_id, "backfill")
 
     def delete_integration(self, integration_id: int, label: str) -> None:
@@ -372,21 +423,22 @@ class GrafientApp(App[None]):
         if self.is_syncing(integration_id):
             self.notify("Wait for its sync to finish before deleting it.", severity="warning")
             return
-        self.run_worker(lambda: remove_integration(self.db, integration_id), name=f"delete:{integration_id}",
-                        group="delete", description=label, thread=True, exit_on_error=False)
+        self.run_app_worker(lambda: remove_integration(self.db, integration_id),
+                            lambda worker, state: self._deleted(integration_id, label, worker, state),
+                            name=f"delete:{integration_id}", group="delete", description=label, thread=True)
 
-    def _deleted(self, worker: Worker[Any], state: WorkerState) -> None:
+    def _deleted(self, integration_id: int, label: str, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.untrusted import visible
 
-        label = visible(worker.description)
+        label = visible(label)
+        if state == WorkerState.CANCELLED:
+            return
         if state == WorkerState.ERROR:
             self.notify(_sentence(worker.error, "the integration could not be deleted"), title="Not deleted",
                         severity="error", markup=False)
             return
-        self.failures.pop(int(worker.name.split(":", 1)[1]), None)
-        for screen in self.screen_stack:
-            if isinstance(screen, IntegrationListScreen):
-                screen.reload()
+        self.failures.pop(integration_id, None)
+        self.tell_screens(IntegrationsChanged)
         self.notify(f"Deleted {label} and its stored costs.", markup=False)
 
     def cycle_period(self) -> None:
@@ -399,7 +451,8 @@ class GrafientApp(App[None]):
         except (GrafientError, OSError) as exc:
             self.notify(f"The period was not saved: {_sentence(exc, 'the config file cannot be written')}",
                         severity="warning", markup=False)
-        self._tell_screens("period_changed")
+        period = self.period
+        self.tell_screens(lambda: PeriodChanged(period))
 
     def export_job(self, integration_id: int) -> Callable[[], Path]:
         """A thread job writing the period's days to a 0600 CSV in the data dir; returns its path.
@@ -427,21 +480,20 @@ class GrafientApp(App[None]):
     # -- keys help --------------------------------------------------------------------------
 
     def action_keys_help(self) -> None:
-        """Every key of the current screen, as the keymap has them (greyed or hidden ones included)."""
+        """Every key of the current screen, as the keymap has them (greyed ones included).
+
+        `active_bindings` (public) walks from the focused widget to the App, one binding per key (the
+        nearest wins); a binding whose check_action says there is nothing for it to act on is left out."""
         from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 
         rows: dict[tuple[str, str], list[str]] = {}
-        taken: set[str] = set()
-        for _node, bindings in self.screen._modal_binding_chain:  # noqa: SLF001  (focused widget -> app)
-            for key, binding in bindings:
-                if key in taken:
-                    continue  # shadowed by a binding nearer the focus
-                taken.add(key)
-                does = binding.tooltip or binding.description or binding.action
-                entry = rows.setdefault((does, binding.id or ""), [])
-                display = self.get_key_display(binding)
-                if display not in entry:
-                    entry.append(display)
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            does = binding.tooltip or binding.description or binding.action
+            entry = rows.setdefault((does, binding.id or ""), [])
+            display = self.get_key_display(binding)
+            if display not in entry:
+                entry.append(display)
         self.push_screen(KeysHelpScreen([(" / ".join(keys), what, binding_id)
                                          for (what, binding_id), keys in rows.items()]))
 
@@ -454,26 +506,34 @@ class GrafientApp(App[None]):
             for node in screen.query("#loading"):
                 node.update(f"The local store could not be opened: {sentence}")  # type: ignore[attr-defined]
 
-    def _handle_exception(self, error: Exception) -> None:
-        self._crash = error
-        super()._handle_exception(error)
-
     def _fatal_error(self) -> None:
-        """Textual's crash report, minus local variables (a key could be in one), with known keys scrubbed."""
+        """Textual's crash report, minus local variables (a key could be in one), with known keys scrubbed.
+
+        The one private hook we override, because nothing public can do it: Textual's
+        `_handle_exception` calls `_fatal_error` for any exception without `__rich__`, and that
+        prints a rich Traceback with `show_locals=True`. It runs inside the `except` that caught
+        the error (Textual's own Traceback reads `sys.exc_info()` too), but a failed worker reaches
+        it wrapped in the WorkerFailed that Textual has just recorded as the app's error (and that
+        run_test re-raises), so that one is reported as such. The report goes out through the
+        public `panic`. tests/test_tui.py checks that Textual still calls this hook this way.
+        """
         import traceback
 
         from rich.text import Text
 
         from grafient_tui.secret import scrub_known
 
-        error = self._crash or sys.exc_info()[1]
+        error = sys.exc_info()[1]
+        recorded = self._exception  # the app's first unhandled error, set just before this call
+        if recorded is not None and (error is None or error is recorded or error is getattr(recorded, "error", None)):
+            error = recorded
         self.bell()
         if error is None:
             report = "grafient: unexpected error\n"
         else:
             report = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        self._exit_renderables.append(Text(scrub_known(report), style="red"))
-        self._close_messages_no_wait()
+        # Unwrapped: panic renders at the screen's width, and a wrapped line would split what it quotes.
+        self.panic(Text(scrub_known(report), style="red", no_wrap=True, overflow="ignore"))
 
 
 def _sentence(error: BaseException | None, fallback: str) -> str:

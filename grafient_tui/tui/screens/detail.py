@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.money import format_usd as money
+from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
@@ -250,11 +251,11 @@ class CostDetailScreen(Screen[None]):
         table.add_row(total_label(), right(money(total)), right("100.0%" if total else "–"),
                       right(count(sum(r.requests for r in rows))), key=TOTAL_KEY)
 
-    def sync_changed(self, integration_id: int) -> None:
-        if integration_id == self.integration_id and self.is_mounted:
+    def on_sync_changed(self, message: SyncChanged) -> None:
+        if message.integration_id == self.integration_id and self.is_mounted:
             self.reload()
 
-    def period_changed(self) -> None:
+    def on_period_changed(self, _message: PeriodChanged) -> None:
         self.reload()
 
     # -- actions ------------------------------------------------------------------

@@ -13,11 +13,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
+    from grafient_tui.home_snapshot import HomeSnapshot, SnapshotFigures
     from grafient_tui.overview import HomeData, IntegrationFigures
     from grafient_tui.tui.app import GrafientApp
 
@@ -51,8 +53,8 @@ class IntegrationListScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="home")
-        self.loaded = False
-        self.data: HomeData | None = None
+        self.loaded = False  # the store's figures are on screen (not only the last run's snapshot)
+        self.data: HomeData | HomeSnapshot | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
         self._loading = False
@@ -67,13 +69,22 @@ class IntegrationListScreen(Screen[None]):
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
         with CardList(id="cards"):
-            yield Static("Opening the local store…", id="loading")
+            snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
+            if snapshot is not None and snapshot.integrations:
+                # In the first frame itself: mounting them later would cost the first paint a frame.
+                for figures in snapshot.integrations:
+                    yield IntegrationCard(self.card_view(figures))
+            else:
+                yield Static("Opening the local store…", id="loading")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(PeriodSelector).show(self.grafient.period)
         if self.grafient.store_ready:
             self.reload()
+        elif self.grafient.home_snapshot is not None:
+            # Numbers at first paint: the last run's figures, until the store's replace them.
+            self.show_data(self.grafient.home_snapshot)
         # "synced 5 min ago" must age while the app stays open.
         self.set_interval(60, self._refresh_statuses)
 
@@ -83,14 +94,15 @@ class IntegrationListScreen(Screen[None]):
 
     # -- reading the store (in a thread; the event loop never waits on it) -----
 
-    def store_opened(self) -> None:
-        """Called by the App once the store is open (it opens after the first paint)."""
+    def on_store_opened(self, _message: StoreOpened) -> None:
+        # The store opens after the first paint; this is the first read of it.
         self.reload()
+
+    def on_integrations_changed(self, message: IntegrationsChanged) -> None:
+        self.reload(focus_id=message.focus_id)
 
     def reload(self, focus_id: int | None = None) -> None:
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
-        from grafient_tui.overview import load_home
-
         if focus_id is not None:
             self._pending_focus = focus_id
         if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
@@ -98,7 +110,7 @@ class IntegrationListScreen(Screen[None]):
             return
         self._loading, self._stale = True, False
         app = self.grafient
-        self.run_worker(app.store_job(load_home, app.period, app.today()),
+        self.run_worker(app.home_job(app.period, app.today()),
                         name="load-home", group="home-load", thread=True, exit_on_error=False)
 
     @on(Worker.StateChanged)
@@ -118,7 +130,8 @@ class IntegrationListScreen(Screen[None]):
             self.notify(sentence_of(event.worker.error, "the local store could not be read"),
                         title="Cannot read the local store", severity="error", markup=False)
 
-    def show_data(self, data: HomeData) -> None:
+    def show_data(self, data: HomeData | HomeSnapshot) -> None:
+        """Render the store's figures, or (before the store has opened) the last run's snapshot of them."""
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
@@ -128,10 +141,10 @@ class IntegrationListScreen(Screen[None]):
         self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
-        self.loaded = True
+        self.loaded = not getattr(data, "from_snapshot", False)
         self.refresh_bindings()
 
-    def card_view(self, figures: IntegrationFigures) -> CardView:
+    def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
@@ -179,8 +192,9 @@ class IntegrationListScreen(Screen[None]):
         keys = self.grafient.keymap.get(binding_id)
         return keys.split(",")[0].strip() if keys else default
 
-    def sync_changed(self, integration_id: int) -> None:
+    def on_sync_changed(self, message: SyncChanged) -> None:
         """A sync started, progressed or ended: show its live state now, and re-read the figures."""
+        integration_id = message.integration_id
         if not self.loaded or self.data is None:
             return
         for figures in self.data.integrations:
@@ -213,6 +227,9 @@ class IntegrationListScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
+                IntegrationCard):
+            return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()
             if card is None:
@@ -280,6 +297,6 @@ class IntegrationListScreen(Screen[None]):
     def _period_clicked(self) -> None:
         self.grafient.cycle_period()
 
-    def period_changed(self) -> None:
+    def on_period_changed(self, _message: PeriodChanged) -> None:
         if self.loaded:
             self.reload()

@@ -1,0 +1,228 @@
+"""The home screen's last figures, kept in a small file so the next start paints numbers at once.
+
+After each read of the store for the home screen, what it shows (the period, the summary, and
+each card's label, provider, key hint, figures, sync state and chart days) is written to
+`<data dir>/home-snapshot.json`, 0600, through `config.write_private_file`. At start the App
+reads it with plain json (no SQLModel, SQLAlchemy or httpx: that is the point) and the home
+screen paints it before the store has opened, then replaces it with the store's figures.
+
+Money is integer micro-cents, dates are ISO strings. Text in it (labels, model names, errors)
+came from users or APIs and is still shown through `untrusted.visible`, like the store's. A
+file that is missing, unreadable, of another format or for another period is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+FORMAT = "grafient-home-snapshot/1"
+FILE_NAME = "home-snapshot.json"
+MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
+
+SUMMARY_FIELDS = ("since", "until", "days", "synced_days", "complete_days", "today_partial", "total_micro",
+                  "on_demand_micro", "included_micro", "requests", "daily_average_micro", "top_model",
+                  "top_model_micro", "change_pct", "change_note")
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """The fields of store.queries.Summary the screens read, without importing the store."""
+
+    since: date
+    until: date
+    days: int
+    synced_days: int
+    complete_days: int
+    today_partial: bool
+    total_micro: int
+    on_demand_micro: int
+    included_micro: int
+    requests: int
+    daily_average_micro: int | None
+    top_model: str | None
+    top_model_micro: int
+    change_pct: float | None
+    change_note: str | None
+
+    @property
+    def fully_synced(self) -> bool:
+        return self.synced_days == self.days
+
+
+@dataclass(frozen=True)
+class SnapshotDay:
+    """A chart day: what store.queries.DayRow gives the chart and its scale line."""
+
+    day: date
+    synced: bool
+    complete: bool
+    cost_micro: int = 0
+
+
+@dataclass(frozen=True)
+class SnapshotStatus:
+    """The stored sync state, as store.integrations.IntegrationStatus has it."""
+
+    status: str
+    last_sync: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SnapshotFigures:
+    """One card, shaped like overview.IntegrationFigures."""
+
+    integration_id: int
+    label: str
+    provider: str
+    key_hint: str
+    team_members: int | None
+    summary: SnapshotSummary
+    days: tuple[SnapshotDay, ...]
+    status: SnapshotStatus
+
+
+@dataclass(frozen=True)
+class HomeSnapshot:
+    """The home screen's figures, shaped like overview.HomeData."""
+
+    period: int
+    today: date
+    plan: str
+    integrations: tuple[SnapshotFigures, ...]
+    summary: SnapshotSummary | None
+    from_snapshot: bool = True
+
+
+def snapshot_path(data_dir: Path) -> Path:
+    return data_dir / FILE_NAME
+
+
+# --------------------------------------------------------------------------- writing (in a thread)
+
+def _summary_json(summary: Any) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    out = {name: getattr(summary, name) for name in SUMMARY_FIELDS}
+    out["since"], out["until"] = summary.since.isoformat(), summary.until.isoformat()
+    return out
+
+
+def encode(data: Any) -> bytes:
+    """The file's bytes for an overview.HomeData."""
+    cards = []
+    for f in data.integrations:
+        status = f.status
+        cards.append({
+            "id": f.integration_id, "label": f.label, "provider": f.provider, "key_hint": f.key_hint,
+            "team_members": f.team_members, "summary": _summary_json(f.summary),
+            "status": {"status": status.status, "error": status.error,
+                       "last_sync": status.last_sync.isoformat() if status.last_sync else None},
+            # [day, cost in micro-cents or null when never synced, complete]
+            "days": [[d.day.isoformat(), d.cost_micro if d.synced else None, d.complete] for d in f.days],
+        })
+    document = {"format": FORMAT, "period": data.period, "today": data.today.isoformat(), "plan": data.plan,
+                "summary": _summary_json(data.summary), "integrations": cards}
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def remember(data_dir: Path, data: Any, previous: bytes | None = None) -> bytes:
+    """Write the snapshot of `data` (an overview.HomeData) unless it is `previous`; return its bytes."""
+    from grafient_tui.config import write_private_file
+
+    encoded = encode(data)
+    if encoded != previous:
+        write_private_file(snapshot_path(data_dir), encoded)
+    return encoded
+
+
+# --------------------------------------------------------------------------- reading (at start)
+
+def _int(value: Any, *, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if type(value) is not int:
+        raise ValueError("not an integer")
+    return value
+
+
+def _text(value: Any, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("not a boolean")
+    return value
+
+
+def _summary(raw: Any) -> SnapshotSummary:
+    if not isinstance(raw, dict):
+        raise ValueError("not a summary")
+    change = raw["change_pct"]
+    if change is not None and type(change) not in (int, float):
+        raise ValueError("not a number")
+    return SnapshotSummary(
+        since=date.fromisoformat(_text(raw["since"])), until=date.fromisoformat(_text(raw["until"])),
+        days=_int(raw["days"]), synced_days=_int(raw["synced_days"]), complete_days=_int(raw["complete_days"]),
+        today_partial=_bool(raw["today_partial"]), total_micro=_int(raw["total_micro"]),
+        on_demand_micro=_int(raw["on_demand_micro"]), included_micro=_int(raw["included_micro"]),
+        requests=_int(raw["requests"]), daily_average_micro=_int(raw["daily_average_micro"], optional=True),
+        top_model=_text(raw["top_model"], optional=True), top_model_micro=_int(raw["top_model_micro"]),
+        change_pct=None if change is None else float(change), change_note=_text(raw["change_note"], optional=True),
+    )
+
+
+def _day(raw: Any) -> SnapshotDay:
+    day, cost, complete = raw
+    cost = _int(cost, optional=True)
+    return SnapshotDay(date.fromisoformat(_text(day)), cost is not None, _bool(complete), cost or 0)
+
+
+def _card(raw: dict[str, Any]) -> SnapshotFigures:
+    status = raw["status"]
+    last_sync = _text(status["last_sync"], optional=True)
+    return SnapshotFigures(
+        integration_id=_int(raw["id"]), label=_text(raw["label"]), provider=_text(raw["provider"]),
+        key_hint=_text(raw["key_hint"]), team_members=_int(raw["team_members"], optional=True),
+        summary=_summary(raw["summary"]), days=tuple(_day(d) for d in raw["days"]),
+        status=SnapshotStatus(_text(status["status"]), datetime.fromisoformat(last_sync) if last_sync else None,
+                              _text(status["error"], optional=True)),
+    )
+
+
+def decode(raw: bytes) -> HomeSnapshot:
+    """Raises ValueError (or KeyError/TypeError) on anything that is not a well-formed snapshot."""
+    document = json.loads(raw)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError("not a home snapshot of this format")
+    summary = document["summary"]
+    return HomeSnapshot(
+        period=_int(document["period"]), today=date.fromisoformat(_text(document["today"])),
+        plan=_text(document["plan"]), integrations=tuple(_card(c) for c in document["integrations"]),
+        summary=None if summary is None else _summary(summary),
+    )
+
+
+def load(data_dir: Path, period: int) -> HomeSnapshot | None:
+    """The last snapshot for `period`, or None (missing, unreadable, corrupt, another format or period)."""
+    try:
+        with snapshot_path(data_dir).open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            return None
+        snapshot = decode(raw)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return snapshot if snapshot.period == period else None
+
+
+assert tuple(f.name for f in fields(SnapshotSummary)) == SUMMARY_FIELDS

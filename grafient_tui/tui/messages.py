@@ -1,0 +1,38 @@
+"""What the App tells its screens. The App holds the state and runs the workers; a screen that
+cares about a change handles the message (`on_sync_changed`, ...) and re-reads what it shows.
+
+The App posts one instance to each screen in the stack (a screen under another still has to
+catch up); they do not bubble, so the App never receives its own news back.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class StoreOpened(Message, bubble=False):
+    """The local store is open (it opens in a thread after the first paint)."""
+
+
+class SyncChanged(Message, bubble=False):
+    """A sync of one integration started, progressed or ended."""
+
+    def __init__(self, integration_id: int) -> None:
+        super().__init__()
+        self.integration_id = integration_id
+
+
+class PeriodChanged(Message, bubble=False):
+    """The period (7, 30 or 90 days) changed."""
+
+    def __init__(self, period: int) -> None:
+        super().__init__()
+        self.period = period
+
+
+class IntegrationsChanged(Message, bubble=False):
+    """An integration was added or deleted; `focus_id` is one to highlight (a new one the user added)."""
+
+    def __init__(self, focus_id: int | None = None) -> None:
+        super().__init__()
+        self.focus_id = focus_id

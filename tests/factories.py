@@ -1,0 +1,86 @@
+"""Demo data for snapshots, screenshots and benchmarks: stored history written through the engine.
+
+`seed_history` writes days the way a sync does, through `grafient_tui.sync.engine.write_window`
+with a `WindowTotals`, for an integration made with `add_integration`; only the sync-log row is
+added directly (the engine records runs inside `run_sync`, and this history had no run).
+Scripts under benchmarks/ and scripts/ import it with the repo root on sys.path.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from grafient_tui.demo import demo_key
+from grafient_tui.secret import Secret
+
+if TYPE_CHECKING:
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.vault import Vault
+
+
+def seed_history(
+    db: Database,
+    vault: Vault,
+    *,
+    label: str,
+    until: date,
+    days: int,
+    models: list[str],
+    members: list[str],
+    seed: int,
+    synced_at: datetime,
+    key: str | None = None,
+    outcome: str = "success",
+    error: str | None = None,
+) -> int:
+    """Store `days` days ending `until` for a new integration, as if a sync had written them.
+
+    Deterministic for a seed. Returns the integration id. Days before `synced_at`'s UTC day are
+    complete, as the engine marks them.
+    """
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.models import SyncRun
+    from grafient_tui.sync.engine import WindowTotals, write_window
+
+    rng = random.Random(seed)
+    integration = add_integration(db, vault, label=label, provider="cursor",
+                                  api_key=Secret(key or demo_key(label)), team_members=len(members),
+                                  now=synced_at - timedelta(days=days))
+    integration_id = int(integration.id)  # type: ignore[arg-type]
+    weights = [1.0 / (i + 1) ** 1.1 for i in range(len(models))]
+    totals = WindowTotals()
+    first = until - timedelta(days=days - 1)
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        activity = (1.0 if day.weekday() < 5 else 0.25) * (0.6 + 0.4 * offset / max(1, days)) * rng.uniform(0.7, 1.3)
+        day_cost = day_requests = 0
+        day_tokens = [0, 0, 0, 0]
+        for model, weight in zip(models, weights, strict=True):
+            requests = int(200 * weight * activity * rng.uniform(0.5, 1.5))
+            cost = requests * rng.randint(5_000_000, 40_000_000)  # 5-40 cents a request, in micro-cents
+            tokens = [requests * rng.randint(2_000, 12_000), requests * rng.randint(200, 1_500),
+                      requests * rng.randint(5_000, 40_000), requests * rng.randint(500, 6_000)]
+            day_cost += cost
+            day_requests += requests
+            day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
+            totals.models[(day, model)] = [cost, requests, *tokens]
+        remaining_cost, remaining_requests = day_cost, day_requests
+        for i, email in enumerate(members):
+            last = i == len(members) - 1
+            cost = remaining_cost if last else int(remaining_cost * rng.uniform(0.1, 0.4))
+            requests = remaining_requests if last else int(remaining_requests * rng.uniform(0.1, 0.4))
+            remaining_cost -= cost
+            remaining_requests -= requests
+            totals.members[(day, email)] = [cost, requests]
+        on_demand = int(day_cost * 0.6)
+        # [cost, on_demand, included, requests, request units, input, output, cache read, cache write]
+        totals.days[day] = [day_cost, on_demand, day_cost - on_demand, day_requests, day_requests * 1_000_000,
+                            *day_tokens]
+    write_window(db, integration_id, first, until, totals, synced_at)
+    with db.session(write=True) as session:
+        session.add(SyncRun(integration_id=integration_id, trigger="backfill",
+                            started_at=synced_at - timedelta(minutes=1), finished_at=synced_at, outcome=outcome,
+                            requests=days // 30 + 1, days_written=days, error=error))
+    return integration_id
