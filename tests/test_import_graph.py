@@ -120,9 +120,6 @@ def _in_tui(module: str) -> bool:
     return module == "grafient_tui.tui" or module.startswith("grafient_tui.tui.")
 
 
-@pytest.mark.xfail(strict=False, reason="known: tui.screens.home/detail import sentence_of from tui.app inside "
-                                        "functions, and tui.app imports the home screen; sentence_of belongs in "
-                                        "tui/widgets/text.py (the app's owner moves it)")
 def test_the_app_package_has_no_cycle_either() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)

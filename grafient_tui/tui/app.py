@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
+from grafient_tui.tui.widgets.text import sentence_of
 from grafient_tui.tui.screens.home import IntegrationListScreen
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from grafient_tui.overview import HomeData
     from grafient_tui.secret import Secret
+    from grafient_tui.service import GrafientService
     from grafient_tui.store.db import Database
     from grafient_tui.store.integrations import IntegrationStatus
     from grafient_tui.store.models import Integration
@@ -98,6 +100,7 @@ class GrafientApp(App[None]):
         self._snapshot_written: bytes | None = None
         self._when_done: dict[Worker[Any], WorkerDone] = {}  # what to do when each App worker ends
         self._store_lock = threading.Lock()
+        self._service: GrafientService | None = None
         self._next_daily: datetime | None = None
         self.set_keymap(self.keymap)
 
@@ -117,16 +120,27 @@ class GrafientApp(App[None]):
         assert self._vault is not None
         return self._vault
 
+    @property
+    def service(self) -> GrafientService:
+        """The operations the CLI offers too (add, remove, sync, export), on this app's store."""
+        if self._service is None:
+            self._ensure_store()
+        assert self._service is not None
+        return self._service
+
     def _ensure_store(self) -> None:
         # The startup thread normally opens it; a key pressed before that finishes waits here.
         with self._store_lock:
             if self._db is None:
+                from grafient_tui.service import GrafientService
                 from grafient_tui.store.db import Database
                 from grafient_tui.store.vault import Vault
 
                 self.settings.ensure_dirs()
                 self._db = Database(self.settings)
                 self._vault = Vault(self.settings)
+                self._service = GrafientService(self.settings, db=self._db, vault=self._vault,
+                                                transport=self.transport)
 
     def open_store(self) -> list[int]:
         """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
@@ -238,7 +252,7 @@ class GrafientApp(App[None]):
         if state == WorkerState.SUCCESS and worker.result is not None:
             self.integration_added(worker.result.id)
         elif state == WorkerState.ERROR:
-            self.notify(_sentence(worker.error, "the demo team could not be added"), severity="error", markup=False)
+            self.notify(sentence_of(worker.error, "the demo team could not be added"), severity="error", markup=False)
 
     # -- syncing -------------------------------------------------------------------
 
@@ -265,15 +279,11 @@ class GrafientApp(App[None]):
         return True
 
     async def _sync(self, integration_id: int, trigger: str) -> SyncResult:
-        from grafient_tui.sync import engine
-
-        run = {"backfill": engine.backfill_integration, "daily": engine.daily_sync, "force": engine.force_sync}[trigger]
-
         def progress(update: SyncProgress) -> None:
             self.post_message(self.SyncProgressed(update))
 
-        return await run(self.db, self.vault, self.settings, integration_id, progress=progress,
-                         transport=self.transport, now=self.now())
+        [result] = await self.service.sync(integration_id, trigger=trigger, progress=progress, now=self.now())
+        return result
 
     @on(SyncProgressed)
     def _sync_progressed(self, message: SyncProgressed) -> None:
@@ -306,7 +316,7 @@ class GrafientApp(App[None]):
                             title="Sync finished", markup=False, timeout=4)
         elif state == WorkerState.ERROR:
             # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.
-            self.failures[integration_id] = _sentence(worker.error, "the sync stopped on an unexpected error")
+            self.failures[integration_id] = sentence_of(worker.error, "the sync stopped on an unexpected error")
             self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
                         markup=False, timeout=10)
         self._sync_changed(integration_id)
@@ -392,7 +402,7 @@ class GrafientApp(App[None]):
                 if not self.is_syncing(integration_id):
                     self.start_sync(integration_id, "daily")
         elif state == WorkerState.ERROR:
-            self.notify(_sentence(worker.error, "the local store could not be read"),
+            self.notify(sentence_of(worker.error, "the local store could not be read"),
                         title="Daily sync not started", severity="error", markup=False)
 
     # -- integrations ------------------------------------------------------------------
@@ -408,22 +418,17 @@ class GrafientApp(App[None]):
 
     async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
         """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
-        from grafient_tui.sync.connect import connect_integration
-
-        return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
-                                         key=key, transport=self.transport)
+        return await self.service.add(provider, label, key)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))
         self.start_sync(integration_id, "backfill")
 
     def delete_integration(self, integration_id: int, label: str) -> None:
-        from grafient_tui.store.integrations import remove_integration
-
         if self.is_syncing(integration_id):
             self.notify("Wait for its sync to finish before deleting it.", severity="warning")
             return
-        self.run_app_worker(lambda: remove_integration(self.db, integration_id),
+        self.run_app_worker(lambda: self.service.remove(integration_id),
                             lambda worker, state: self._deleted(integration_id, label, worker, state),
                             name=f"delete:{integration_id}", group="delete", description=label, thread=True)
 
@@ -434,7 +439,7 @@ class GrafientApp(App[None]):
         if state == WorkerState.CANCELLED:
             return
         if state == WorkerState.ERROR:
-            self.notify(_sentence(worker.error, "the integration could not be deleted"), title="Not deleted",
+            self.notify(sentence_of(worker.error, "the integration could not be deleted"), title="Not deleted",
                         severity="error", markup=False)
             return
         self.failures.pop(integration_id, None)
@@ -449,33 +454,19 @@ class GrafientApp(App[None]):
             self.settings.ensure_dirs()
             self.settings.set_period(self.period)
         except (GrafientError, OSError) as exc:
-            self.notify(f"The period was not saved: {_sentence(exc, 'the config file cannot be written')}",
+            self.notify(f"The period was not saved: {sentence_of(exc, 'the config file cannot be written')}",
                         severity="warning", markup=False)
         period = self.period
         self.tell_screens(lambda: PeriodChanged(period))
 
     def export_job(self, integration_id: int) -> Callable[[], Path]:
-        """A thread job writing the period's days to a 0600 CSV in the data dir; returns its path.
-
-        The same writer as `grafient report --by day --format csv`: the same columns, and text
-        cells neutralised so nothing from an API runs as a spreadsheet formula."""
-        from grafient_tui.config import write_private_file
-        from grafient_tui.report import ReportRange, build_report, render_csv
-        from grafient_tui.store.integrations import find_integration
-        from grafient_tui.tui.widgets.text import slug
+        """A thread job writing the period's days to a 0600 CSV (the service's export, the same
+        writer as `grafient report --by day --format csv`); returns its path."""
+        from grafient_tui.report import ReportRange
 
         until = self.today()
-        since = until - timedelta(days=self.period - 1)
-
-        def job() -> Path:
-            integration = find_integration(self.db, integration_id)
-            report = build_report(self.db, [integration], ReportRange(since, until), "day", today=until)
-            path = self.settings.data_dir / "exports" / (
-                f"grafient-{slug(integration.label)}-{since.isoformat()}-to-{until.isoformat()}.csv")
-            write_private_file(path, render_csv(report).encode("utf-8"))
-            return path
-
-        return job
+        span = ReportRange(until - timedelta(days=self.period - 1), until)
+        return lambda: self.service.export_csv(integration_id, span, today=until)
 
     # -- keys help --------------------------------------------------------------------------
 
@@ -500,7 +491,7 @@ class GrafientApp(App[None]):
     # -- failures ------------------------------------------------------------------------------
 
     def _store_failed(self, error: BaseException | None) -> None:
-        sentence = _sentence(error, "the local store could not be opened")
+        sentence = sentence_of(error, "the local store could not be opened")
         self.notify(sentence, title="Cannot open the local store", severity="error", markup=False, timeout=30)
         for screen in self.screen_stack:
             for node in screen.query("#loading"):
@@ -534,18 +525,3 @@ class GrafientApp(App[None]):
             report = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         # Unwrapped: panic renders at the screen's width, and a wrapped line would split what it quotes.
         self.panic(Text(scrub_known(report), style="red", no_wrap=True, overflow="ignore"))
-
-
-def _sentence(error: BaseException | None, fallback: str) -> str:
-    """One sentence for an error: its own when it carries one, else a fixed text (never str() of it)."""
-    from grafient_tui.tui.widgets.text import sentence
-
-    own = getattr(error, "sentence", None)
-    if isinstance(own, str) and own:
-        return sentence(own)
-    return sentence(f"{fallback} ({type(error).__name__})" if error is not None else fallback)
-
-
-def sentence_of(error: BaseException | None, fallback: str) -> str:
-    """The public name screens use for `_sentence`."""
-    return _sentence(error, fallback)

@@ -146,7 +146,7 @@ class CostDetailScreen(Screen[None]):
             if self._stale:
                 self.call_later(self.reload)
         from grafient_tui.errors import NotFound
-        from grafient_tui.tui.app import sentence_of
+        from grafient_tui.tui.widgets.text import sentence_of
 
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
             self.show_data(event.worker.result)
@@ -303,7 +303,7 @@ class CostDetailScreen(Screen[None]):
         if event.worker.group != "export":
             return
         event.stop()
-        from grafient_tui.tui.app import sentence_of
+        from grafient_tui.tui.widgets.text import sentence_of
 
         if event.state == WorkerState.SUCCESS:
             self.notify(f"Exported {self.grafient.period} days to {event.worker.result}", title="CSV written",

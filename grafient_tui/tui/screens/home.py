@@ -122,7 +122,7 @@ class IntegrationListScreen(Screen[None]):
             self._loading = False
             if self._stale:
                 self.call_later(self.reload)
-        from grafient_tui.tui.app import sentence_of
+        from grafient_tui.tui.widgets.text import sentence_of
 
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
             self.show_data(event.worker.result)

@@ -59,14 +59,6 @@ def tokens(value: int) -> str:
     return str(value)  # pragma: no cover
 
 
-def slug(text: str) -> str:
-    """A file-name-safe form of a label."""
-    import re
-
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
-    return cleaned or "integration"
-
-
 def sentence(text: str) -> str:
     """An error sentence as the UI shows it: capital first letter, a full stop at the end."""
     text = text.strip()
@@ -74,3 +66,12 @@ def sentence(text: str) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?…" else text + "."
+
+
+def sentence_of(error: BaseException | None, fallback: str) -> str:
+    """One sentence for an error: its own when it carries one, else a fixed text (never str() of it,
+    which could quote a server's words or a request)."""
+    own = getattr(error, "sentence", None)
+    if isinstance(own, str) and own:
+        return sentence(own)
+    return sentence(f"{fallback} ({type(error).__name__})" if error is not None else fallback)
