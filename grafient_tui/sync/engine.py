@@ -16,10 +16,12 @@ fully new, and the next run starts from the first window not yet written
 from __future__ import annotations
 
 import asyncio
+import threading
 import logging
 import traceback
 from time import monotonic as _monotonic
 from collections.abc import Callable
+from typing import Any, TypeVar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -38,6 +40,8 @@ from grafient_tui.store.integrations import IntegrationStatus, find_integration,
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import SyncLock, is_sync_running
+
+T = TypeVar("T")
 
 log = logging.getLogger("grafient.sync")
 
@@ -386,7 +390,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         raise ValueError(f"unknown trigger {trigger!r}")
     # Every store call runs in a thread: the app's event loop never waits on SQLite (another
     # process may hold the write lock for seconds), and the CLI loses nothing by it.
-    store = asyncio.to_thread
+    store = in_daemon_thread
     integration = await store(find_integration, db, integration_id)
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
@@ -451,8 +455,12 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         outcome = result("success")
     except asyncio.CancelledError:
         if run_id is not None:
-            _finish_quietly(db, run_id, result("failed", "the sync was cancelled before it finished"), clock(),
-                            "interrupted", identity)
+            # Recorded from a daemon thread, never on the event loop: quitting must not wait on a
+            # write lock another process holds. If the process ends first, the lock tells every
+            # reader the run was interrupted anyway.
+            cancelled = result("failed", "the sync was cancelled before it finished")
+            threading.Thread(target=_finish_quietly, args=(db, run_id, cancelled, clock(), "interrupted", identity),
+                             name="grafient-finish-run", daemon=True).start()
         raise
     except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
@@ -468,6 +476,35 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     if run_id is not None:
         await store(_finish_quietly, db, run_id, outcome, clock(), identity=identity)
     return outcome
+
+
+async def in_daemon_thread(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """`await work(*args)` run in a daemon thread.
+
+    Like asyncio.to_thread, but the thread never holds the process open: a store write waiting out
+    SQLite's busy timeout (another process holds the write lock) must not delay quitting. A write
+    cut short by the exit is a transaction never committed, which SQLite rolls back."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(setter: Callable[[Any], None], value: Any) -> None:
+        if not future.done():
+            setter(value)
+
+    def run() -> None:
+        try:
+            outcome = work(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001  (handed to the awaiting coroutine)
+            deliver, value = future.set_exception, exc
+        else:
+            deliver, value = future.set_result, outcome
+        try:
+            loop.call_soon_threadsafe(settle, deliver, value)
+        except RuntimeError:
+            pass  # the loop has closed: nobody waits for this any more
+
+    threading.Thread(target=run, name="grafient-store", daemon=True).start()
+    return await future
 
 
 class _SyncClock:
