@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from grafient_tui.tui.app import GrafientApp
 
 
+FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
+
+
 class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
 
@@ -57,6 +60,7 @@ class IntegrationListScreen(Screen[None]):
         self.data: HomeData | HomeSnapshot | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
+        self._latest_views: dict[int, CardView] = {}
         self._loading = False
         self._stale = False
 
@@ -72,7 +76,8 @@ class IntegrationListScreen(Screen[None]):
             snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
             if snapshot is not None and snapshot.integrations:
                 # In the first frame itself: mounting them later would cost the first paint a frame.
-                for figures in snapshot.integrations:
+                # (only those a screen shows: show_data mounts the rest right after the first frame)
+                for figures in snapshot.integrations[:FIRST_FRAME_CARDS]:
                     yield IntegrationCard(self.card_view(figures))
             else:
                 yield Static("Opening the local store…", id="loading")
@@ -172,8 +177,14 @@ class IntegrationListScreen(Screen[None]):
             welcome.remove()
         elif not views and not welcome:
             container.mount(WelcomePanel(self._key_for("add")))
+        self._latest_views = {view.integration_id: view for view in views}
         if new_cards:
-            container.mount(*new_cards)
+            # The first frame carries only the cards a screen can show; the rest follow right after
+            # it, so the numbers are on screen sooner however many teams there are.
+            container.mount(*new_cards[:FIRST_FRAME_CARDS])
+            if new_cards[FIRST_FRAME_CARDS:]:
+                rest = new_cards[FIRST_FRAME_CARDS:]
+                self.set_timer(0.02, lambda: self._mount_later(rest))
         target = focus_id if focus_id is not None else self._highlight
         focused = self.focused
         if target is not None and target in wanted:
@@ -181,6 +192,19 @@ class IntegrationListScreen(Screen[None]):
         elif views and (not isinstance(focused, IntegrationCard) or focused.integration_id not in wanted):
             self._highlight = views[0].integration_id
             self.call_after_refresh(self._focus_card, views[0].integration_id)
+
+    def _mount_later(self, cards: list[IntegrationCard]) -> None:
+        container = self.query_one(CardList)
+        present = {card.integration_id for card in container.query(IntegrationCard)}
+        later = []
+        for card in cards:
+            view = self._latest_views.get(card.integration_id)
+            if view is None or card.integration_id in present:
+                continue  # removed meanwhile, or a newer read has mounted it already
+            card.view = view
+            later.append(card)
+        if later:
+            container.mount(*later)
 
     def _focus_card(self, integration_id: int) -> None:
         for card in self.query(IntegrationCard):

@@ -100,9 +100,12 @@ class IntegrationCard(Widget, can_focus=True):
         self.show(self.view)
 
     def show(self, view: CardView) -> None:
+        if view == self.view and getattr(self, "_shown", False):
+            return  # the same figures: no work, no repaint (the first frame shows many cards)
         self.view = view
         if not getattr(self, "_ready", False):
             return  # not composed yet: on_mount shows the newest view
+        self._shown = True
         # Labels and hints are literal text: Content(...) is never parsed as markup.
         self.border_title = Content(visible(view.label))
         self.border_subtitle = Content(f"{visible(view.provider)} · {visible(view.key_hint)}")
