@@ -269,35 +269,6 @@ class CursorClient(Provider):
         """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
         day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
         for attempt in range(1, MALFORMED_ATTEMPTS + 1):
-            data = await self._request("POST", path, body, self._max_attempts)
-            rows = data.get("usageEvents")
-            if type(rows) is list:
-                return data, rows
-            if attempt < MALFORMED_ATTEMPTS:
-                self.stats.retries += 1
-        raise BadResponse(
-            f"the Cursor API answered {path} without a usageEvents list ({MALFORMED_ATTEMPTS} tries); "
-            "nothing from this window was saved"
-        )
-
-    @staticmethod
-    def _has_next_page(pagination: Any, page: int, rows: int) -> bool:
-        if not isinstance(pagination, dict):
-            return rows >= PAGE_SIZE
-        pages = pagination.get("numPages")
-        if type(pages) is int and page >= pages:
-            return False
-        has_next = pagination.get("hasNextPage")
-        if isinstance(has_next, bool):
-            return has_next
-        if type(pages) is int:
-            return page < pages
-        return rows >= PAGE_SIZE
-
-    async def _events_page(self, path: str, body: dict) -> tuple[dict, list]:
-        """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
-        day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
-        for attempt in range(1, MALFORMED_ATTEMPTS + 1):
             data = await self._api.request("POST", path, body)
             rows = data.get("usageEvents")
             if type(rows) is list:

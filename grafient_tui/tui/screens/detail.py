@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from grafient_tui.money import format_usd as money
 from grafient_tui.tui.messages import PeriodChanged, SyncChanged
+from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
@@ -63,7 +64,8 @@ def total_label() -> Text:
     return Text("Total", style="bold")
 
 
-class CostDetailScreen(Screen[None]):
+class CostDetailScreen(StoreReader, Screen[None]):
+    READ_GROUP = "detail-load"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of this integration"),
@@ -80,8 +82,7 @@ class CostDetailScreen(Screen[None]):
         self.model_sort_reverse = False
         self._resumed = False
         self.data: DetailData | None = None
-        self._loading = False
-        self._stale = False
+
 
     @property
     def grafient(self) -> GrafientApp:
@@ -128,34 +129,16 @@ class CostDetailScreen(Screen[None]):
     def reload(self) -> None:
         from grafient_tui.overview import load_detail
 
-        if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
-            self._stale = True
-            return
-        self._loading, self._stale = True, False
         app = self.grafient
-        self.run_worker(app.store_job(load_detail, self.integration_id, app.period, app.today()),
-                        name="load-detail", group="detail-load", thread=True, exit_on_error=False)
+        self.read_store(app.store_job(load_detail, self.integration_id, app.period, app.today()))
 
-    @on(Worker.StateChanged)
-    def _loaded(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "detail-load":
-            return
-        event.stop()
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._loading = False
-            if self._stale:
-                self.call_later(self.reload)
+    def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
-        from grafient_tui.tui.widgets.text import sentence_of
 
-        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.show_data(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            if isinstance(event.worker.error, NotFound):  # deleted meanwhile
-                self.app.pop_screen()
-                return
-            self.notify(sentence_of(event.worker.error, "the local store could not be read"),
-                        title="Cannot read the local store", severity="error", markup=False)
+        if isinstance(error, NotFound):  # deleted meanwhile
+            self.app.pop_screen()
+            return
+        super().read_failed(error)
 
     def show_data(self, data: DetailData) -> None:
         self.data = data

@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.worker import Worker, WorkerState
 
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
+from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
@@ -44,7 +44,8 @@ class CardList(VerticalScroll, can_focus=False):
         cards[max(0, min(len(cards) - 1, index + step))].focus()
 
 
-class IntegrationListScreen(Screen[None]):
+class IntegrationListScreen(StoreReader, Screen[None]):
+    READ_GROUP = "home-load"
     BINDINGS = [
         Binding("a", "add", "Add", id="add", tooltip="Add a Cursor integration"),
         Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
@@ -61,8 +62,6 @@ class IntegrationListScreen(Screen[None]):
         self._highlight: int | None = None
         self._pending_focus: int | None = None
         self._latest_views: dict[int, CardView] = {}
-        self._loading = False
-        self._stale = False
 
     @property
     def grafient(self) -> GrafientApp:
@@ -110,30 +109,8 @@ class IntegrationListScreen(Screen[None]):
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
         if focus_id is not None:
             self._pending_focus = focus_id
-        if self._loading:  # one read at a time; a change meanwhile asks for one more when it lands
-            self._stale = True
-            return
-        self._loading, self._stale = True, False
         app = self.grafient
-        self.run_worker(app.home_job(app.period, app.today()),
-                        name="load-home", group="home-load", thread=True, exit_on_error=False)
-
-    @on(Worker.StateChanged)
-    def _loaded(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "home-load":
-            return
-        event.stop()
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self._loading = False
-            if self._stale:
-                self.call_later(self.reload)
-        from grafient_tui.tui.widgets.text import sentence_of
-
-        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.show_data(event.worker.result)
-        elif event.state == WorkerState.ERROR:  # the store is busy or broken: say so, keep what is on screen
-            self.notify(sentence_of(event.worker.error, "the local store could not be read"),
-                        title="Cannot read the local store", severity="error", markup=False)
+        self.read_store(app.home_job(app.period, app.today()))
 
     def show_data(self, data: HomeData | HomeSnapshot) -> None:
         """Render the store's figures, or (before the store has opened) the last run's snapshot of them."""

@@ -1,0 +1,49 @@
+"""Reading the store from a screen: in a thread worker, one read at a time.
+
+A change while a read runs asks for one more when it lands, so the newest figures always win and
+reads never pile up (dolphie's loop). The event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.worker import Worker, WorkerState
+
+from grafient_tui.tui.widgets.text import sentence_of
+
+ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+
+class StoreReader:
+    """Mixed into a Screen that defines `reload()`, `show_data(data)` and `READ_GROUP`."""
+
+    READ_GROUP = "store-read"
+    _reading = False
+    _stale = False
+
+    def read_store(self, job: Callable[[], Any]) -> None:
+        if self._reading:
+            self._stale = True
+            return
+        self._reading, self._stale = True, False
+        self.run_worker(job, name=self.READ_GROUP, group=self.READ_GROUP, thread=True,  # type: ignore[attr-defined]
+                        exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != self.READ_GROUP or event.state not in ENDED:
+            return
+        event.stop()
+        self._reading = False
+        if self._stale:
+            self.call_later(self.reload)  # type: ignore[attr-defined]
+        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self.show_data(event.worker.result)  # type: ignore[attr-defined]
+        elif event.state == WorkerState.ERROR:
+            self.read_failed(event.worker.error)
+
+    def read_failed(self, error: BaseException | None) -> None:
+        """The store is busy or broken: say so, and keep what is on screen."""
+        self.notify(sentence_of(error, "the local store could not be read"),  # type: ignore[attr-defined]
+                    title="Cannot read the local store", severity="error", markup=False)
