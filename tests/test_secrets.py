@@ -466,9 +466,17 @@ async def main():
         else:
             raise SystemExit("the app did not open")
         await pilot.press("p")  # the period is saved to config.toml
-        await pilot.press("enter", "e")  # the detail, and a CSV export
-        await pilot.pause()
+        await pilot.press("enter")  # the detail
+        for _ in range(500):
+            await pilot.pause(0.01)
+            if getattr(app.screen, "data", None) is not None:
+                break
+        await pilot.press("e")  # a CSV export, written in a thread worker
         home = settings.data_dir
+        for _ in range(500):
+            await pilot.pause(0.01)
+            if list((home / "exports").glob("*.csv")):
+                break
         # while the app still has the database open (so -wal and -shm exist)
         print(json.dumps({str(p.relative_to(home)): stat.S_IMODE(os.lstat(p).st_mode)
                           for p in [home, *home.rglob("*")]}))
