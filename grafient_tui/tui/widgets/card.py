@@ -86,14 +86,21 @@ class IntegrationCard(Widget, can_focus=True):
         return self.view.integration_id
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: show() runs for every card on every refresh, and a query per part
+        # per card was a good part of what the first frame cost.
+        self._cost, self._status = Static(classes="card-cost"), Static(classes="card-status")
+        self._refresh = RefreshIcon(self.view.integration_id)
+        self._chart = CostChart(classes="card-chart")
+        self._scale, self._empty, self._error = (Static(classes="card-scale"), Static(classes="card-empty"),
+                                                 Static(classes="card-error"))
         with Horizontal(classes="card-figures"):
-            yield Static(classes="card-cost")
-            yield Static(classes="card-status")
-            yield RefreshIcon(self.view.integration_id)
-        yield CostChart(classes="card-chart")
-        yield Static(classes="card-scale")
-        yield Static(classes="card-empty")
-        yield Static(classes="card-error")
+            yield self._cost
+            yield self._status
+            yield self._refresh
+        yield self._chart
+        yield self._scale
+        yield self._empty
+        yield self._error
 
     def on_mount(self) -> None:
         self._ready = True
@@ -120,17 +127,17 @@ class IntegrationCard(Widget, can_focus=True):
         if s is not None and s.today_partial:
             notes.append("today so far")
         # $variables are inserted as literal text, never read as markup
-        self.query_one(".card-cost", Static).update(Content.from_markup(
+        self._cost.update(Content.from_markup(
             "[b]$cost[/b] [dim]· on-demand[/dim] $on_demand [dim]·[/dim] $requests [dim]· $notes[/dim]",
             cost=money(total), on_demand=money(s.on_demand_micro if s else 0),
             requests=plural(requests, "request"), notes=" · ".join(notes) or "–",
         ))
-        self.query_one(".card-status", Static).update(Content(view.status))
+        self._status.update(Content(view.status))
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
-        self.query_one(CostChart).days = chart_days(view.days)
-        self.query_one(".card-scale", Static).update(Content(scale_line(view.days)))
-        empty = self.query_one(".card-empty", Static)
+        self._chart.days = chart_days(view.days)
+        self._scale.update(Content(scale_line(view.days)))
+        empty = self._empty
         synced_days = s.synced_days if s else 0
         has_usage = total > 0 or requests > 0
         self.set_class(not has_usage, "-no-usage")
@@ -142,6 +149,6 @@ class IntegrationCard(Widget, can_focus=True):
             empty.update(Content.from_markup(
                 "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
             ))
-        error = self.query_one(".card-error", Static)
+        error = self._error
         error.update(Content(f"✗ {visible(view.error)}") if view.error and view.state == "error" else "")
-        self.query_one(RefreshIcon).set_class(view.syncing, "-disabled")
+        self._refresh.set_class(view.syncing, "-disabled")
