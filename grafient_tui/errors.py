@@ -50,6 +50,10 @@ def scrub(text: str, *secrets: str, limit: int = 200) -> str:
     """
     from grafient_tui.secret import redact_keys
 
+    from grafient_tui.untrusted import visible
+
     text = redact_keys(text, *secrets)
-    text = " ".join(text.split())
+    # Escapes made visible here, at the one door server text comes through: a sentence is shown
+    # by the app, printed by the CLI and stored in the sync log, and must drive no terminal.
+    text = visible(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"

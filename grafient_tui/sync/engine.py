@@ -30,7 +30,7 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import select
 
 from grafient_tui.config import Settings
-from grafient_tui.errors import GrafientError
+from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui import providers
 from grafient_tui.providers.base import CostLine, Limits
 from grafient_tui.providers.http import BadResponse
@@ -47,6 +47,7 @@ log = logging.getLogger("grafient.sync")
 
 TRIGGERS = ("backfill", "daily", "force")
 LOCK_WAIT_SECONDS = 2.0
+MAX_ROWS_PER_WINDOW = 200_000  # day x model plus day x member sums held for one window (tens of MB)
 DAILY_SYNC_HOUR_UTC = 6
 DEFAULT_WINDOW_DAYS = 30  # plan_windows' width when no provider's limit is given
 
@@ -207,9 +208,12 @@ class WindowTotals:
     are exact integer sums; a request count is None (unknown) as soon as one line of its sum has none.
     """
 
-    __slots__ = ("days", "members", "models")
+    __slots__ = ("days", "first", "last", "members", "models", "outside")
 
-    def __init__(self) -> None:
+    def __init__(self, first: date | None = None, last: date | None = None) -> None:
+        # Lines for days outside [first, last] belong to another window: dropped as they come,
+        # so a hostile answer full of them costs no memory (and can never be counted twice).
+        self.first, self.last, self.outside = first, last, 0
         # day -> [cost, on_demand, included, requests, units, input, output, cache_read, cache_write]
         self.days: dict[date, list[int]] = {}
         # (day, model) -> [cost, requests, input, output, cache_read, cache_write]
@@ -219,8 +223,12 @@ class WindowTotals:
 
     def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
+        first, last = self.first, self.last
         for e in lines:
             day = e.day
+            if first is not None and not first <= day <= last:  # type: ignore[operator]
+                self.outside += 1
+                continue
             cost = e.cost_micro
             requests = e.requests
             d = days.get(day)
@@ -253,6 +261,15 @@ class WindowTotals:
                 u = members[key] = [0, 0]
             u[0] += cost
             u[1] = None if requests is None or u[1] is None else u[1] + requests
+
+    def check_size(self, source: str) -> None:
+        """Memory stays bounded: past MAX_ROWS_PER_WINDOW day x model and day x member sums, the
+        window is refused (no real team comes near it)."""
+        if len(self.models) + len(self.members) > MAX_ROWS_PER_WINDOW:
+            raise BadResponse(
+                f"{source} sent more than {MAX_ROWS_PER_WINDOW:,} day-by-model and day-by-member totals for "
+                "one window; stopped reading, nothing from this window was saved"
+            )
 
 
 class IntegrationGone(GrafientError):
@@ -391,7 +408,11 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     # Every store call runs in a thread: the app's event loop never waits on SQLite (another
     # process may hold the write lock for seconds), and the CLI loses nothing by it.
     store = in_daemon_thread
-    integration = await store(find_integration, db, integration_id)
+    try:
+        integration = await store(find_integration, db, integration_id)
+    except NotFound:  # removed since the caller listed it: nothing to sync, and not a failure
+        return SyncResult(integration_id, f"integration {integration_id}", trigger, "skipped",
+                          error=f"integration {integration_id} was removed; nothing to sync")
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
     lock = SyncLock(settings, integration_id)
@@ -403,8 +424,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0}
 
     def result(outcome: str, error: str | None = None) -> SyncResult:
+        # Every sentence is redacted against every key this process holds before it is printed
+        # or stored in the sync log: a sentence may quote what a server sent back.
         return SyncResult(integration_id, label, trigger, outcome, state["days"], state["requests"],
-                          state["rate_limited"], state["retries"], error)
+                          state["rate_limited"], state["retries"], scrub_known(error) if error else error)
 
     try:
         started = clock()
@@ -428,12 +451,13 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         async with provider.from_settings(key.reveal(), settings, transport=transport) as client:
             try:
                 for done, (first, last) in enumerate(windows):
-                    totals = WindowTotals()
+                    totals = WindowTotals(first, last)
                     deadline = asyncio.timeout_at(ends_at)
                     try:
                         async with deadline:
                             async for lines in client.cost_lines(first, last):
                                 totals.add(lines)
+                                totals.check_size(f"the {provider.title} API")
                                 state["requests"] = client.stats.requests
                                 report(done)
                     except TimeoutError:

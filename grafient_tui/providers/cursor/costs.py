@@ -38,9 +38,12 @@ _HUNDRED = Decimal(100)
 
 
 def _describe(value: Any) -> str:
+    """What a bad value is, never the value itself: it came from the server, which may echo the
+    key (the sentence is printed and stored in the sync log)."""
     if isinstance(value, str):
-        return "a long string" if len(value) > 40 else repr(value)
-    return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    return {bool: "a boolean", list: "a list", dict: "an object", float: "a number out of range",
+            int: "a number out of range"}.get(type(value), type(value).__name__)
 
 
 def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatError:

@@ -60,8 +60,11 @@ def tokens(value: int) -> str:
 
 
 def sentence(text: str) -> str:
-    """An error sentence as the UI shows it: capital first letter, a full stop at the end."""
-    text = text.strip()
+    """An error sentence as the UI shows it: capital first letter, a full stop at the end, and
+    (a second guard: sentences can quote a server) control characters made visible."""
+    from grafient_tui.untrusted import visible
+
+    text = visible(text.strip())
     if not text:
         return text
     text = text[0].upper() + text[1:]
