@@ -55,7 +55,7 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
     day of the range) is the day that is not over yet."""
     today = span.until if today is None else today
     out = {"currency": "USD", "timezone": "UTC", "since": span.since.isoformat(), "until": span.until.isoformat(),
-           "by": by, "integrations": []}
+           "by": by, "integrations": [], "_today": today.isoformat()}
     for integ in integrations:
         entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider,
                        "summary": _summary_for(db, [integ.id], span, today)}
@@ -203,7 +203,7 @@ def summary_words(data: dict) -> str:
 def _partial_note(day: dict, report: dict) -> str:
     if day["complete"] or not day["synced"]:
         return ""
-    return "  (today so far)" if day["date"] == report["until"] else "  (not final)"
+    return "  (today so far)" if day["date"] == report["_today"] else "  (not final)"
 
 
 def _share(part: int, total: int) -> str:

@@ -109,3 +109,18 @@ def test_a_sync_of_an_integration_removed_meanwhile_is_skipped_not_an_error(stor
     settings, db, vault = store
     result = asyncio.run(run_sync(db, vault, settings, 42, "daily", now=NOW))
     assert result.outcome == "skipped" and "removed" in (result.error or "")
+
+
+async def test_a_store_that_cannot_open_is_said_in_words_even_with_brackets_in_its_path(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    home = tmp_path / "home[/]D"
+    (home / "grafient.db").mkdir(parents=True)  # a directory where the database file should be
+    monkeypatch.setenv("GRAFIENT_HOME", str(home))
+    app = GrafientApp(Settings.from_env(), now=lambda: NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.02)
+            loading = app.screen.query("#loading")
+            if loading and "could not be opened" in str(loading.first().render()):
+                break
+        assert app.is_running
+        assert "could not be opened" in str(app.screen.query_one("#loading").render())

@@ -186,3 +186,21 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert "Daily average: $35.10 over 29 complete days" in table
     assert "vs previous: n/a (previous period 0/29 days synced)" in table
     assert "on-demand $631.80" in table
+
+
+def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    iid = integration(store, "Eng")
+    two_days_ago = TODAY - timedelta(days=2)
+    put(store, iid, {two_days_ago: DOLLAR}, synced_at=datetime.combine(two_days_ago, time(12), UTC))
+    table = run_cli(capsys, monkeypatch, "report", "--since", (TODAY - timedelta(days=4)).isoformat(),
+                    "--until", two_days_ago.isoformat()).out
+    assert f"{two_days_ago.isoformat()}" in table and "(not final)" in table and "today so far" not in table
+
+
+def test_today_is_marked_when_any_team_has_it(store) -> None:  # noqa: ANN001
+    eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
+    put(store, eng, {d: DOLLAR for d in days_back(6, 0)})
+    put(store, data, {d: DOLLAR for d in days_back(6, 1)})  # Data has not synced today yet
+    s = period_summary(store[0], [eng, data], days=7, until=TODAY, today=TODAY)
+    assert s.today_partial and s.total_micro == 13 * DOLLAR

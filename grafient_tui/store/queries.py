@@ -176,9 +176,10 @@ class Summary:
 
 @dataclass(frozen=True)
 class _DayState:
-    synced: bool
+    synced: bool  # every integration has the day
     complete: bool
     cost_micro: int
+    some: bool = False  # at least one integration has it
 
 
 _NOT_SYNCED = _DayState(False, False, 0)
@@ -195,7 +196,8 @@ def _day_states(db: Database, ids: list[int], since: date, until: date) -> dict[
             .group_by(t.day)
         ).all()
     want = len(set(ids))
-    return {day: _DayState(int(n) == want, int(done or 0) == want, int(cost or 0)) for day, n, done, cost in result}
+    return {day: _DayState(int(n) == want, int(done or 0) == want, int(cost or 0), int(n) > 0)
+            for day, n, done, cost in result}
 
 
 def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date,
@@ -225,7 +227,8 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
     return Summary(
         since=since, until=until, days=days, synced_days=sum(1 for s in in_range if s.synced),
         complete_days=len(complete),
-        today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).synced,
+        # counted in the total as soon as any team has it, so marked as soon as any team has it
+        today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).some,
         total_micro=int(total or 0), on_demand_micro=int(on_demand or 0), included_micro=int(included or 0),
         requests=int(requests or 0),
         daily_average_micro=_round_div(sum(s.cost_micro for s in complete), len(complete)) if complete else None,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -242,15 +243,23 @@ class GrafientApp(App[None]):
         self.tell_screens(StoreOpened)
         for integration_id in due:
             self.start_sync(integration_id, "daily")
-        for label, key in self.demo_teams:
-            self.run_app_worker(self.add_checked_integration(label, "cursor", key), self._demo_added,
-                                name=f"add:{label}", group="demo-add")
+        if self.demo_teams:  # one after another, so the teams keep their order (and their ids)
+            self.run_app_worker(self._add_demo_teams(list(self.demo_teams)), self._demo_added,
+                                name="add-demo-teams", group="demo-add")
         self.demo_teams = []
         self._arm_daily_timer()
 
+    async def _add_demo_teams(self, teams: list[tuple[str, Secret]]) -> list[int]:
+        added = []
+        for label, key in teams:
+            integration = await self.add_checked_integration(label, "cursor", key)
+            added.append(int(integration.id))  # type: ignore[arg-type]
+        return added
+
     def _demo_added(self, worker: Worker[Any], state: WorkerState) -> None:
         if state == WorkerState.SUCCESS and worker.result is not None:
-            self.integration_added(worker.result.id)
+            for integration_id in worker.result:
+                self.integration_added(integration_id)
         elif state == WorkerState.ERROR:
             self.notify(sentence_of(worker.error, "the demo team could not be added"), severity="error", markup=False)
 
@@ -495,7 +504,7 @@ class GrafientApp(App[None]):
         self.notify(sentence, title="Cannot open the local store", severity="error", markup=False, timeout=30)
         for screen in self.screen_stack:
             for node in screen.query("#loading"):
-                node.update(f"The local store could not be opened: {sentence}")  # type: ignore[attr-defined]
+                node.update(Content(f"The local store could not be opened: {sentence}"))  # type: ignore[attr-defined]
 
     def _fatal_error(self) -> None:
         """Textual's crash report, minus local variables (a key could be in one), with known keys scrubbed.

@@ -78,14 +78,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             return
         from grafient_tui.errors import ConfigError
         from grafient_tui.secret import Secret
-        from grafient_tui.sync.connect import free_label
+        from grafient_tui.store.integrations import clean_label
 
         key_input = self.query_one("#key", Input)
         text = key_input.value.strip()
         key_input.value = ""  # the key never lingers in the form, whatever happens next
         self._errors(None, None)
-        try:
-            label = free_label(self.grafient.db, self.query_one("#label", Input).value)
+        try:  # the label's shape here; whether it is taken, in the worker (a store read)
+            label = clean_label(self.query_one("#label", Input).value)
         except ConfigError as exc:
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
@@ -103,10 +103,17 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.run_worker(self._check(label, provider, Secret(text)), name="check-key", group="add-integration",
                         exclusive=True, exit_on_error=False)
 
-    async def _check(self, label: str, provider: str, key: Secret) -> int | str:
-        """The new integration's id, or the sentence to show under the key field."""
-        from grafient_tui.errors import GrafientError
+    async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
+        """The new integration's id, the sentence to show under the key field, or (sentence,)
+        for the label field."""
+        from grafient_tui.errors import ConfigError, GrafientError
+        from grafient_tui.sync.connect import free_label
+        from grafient_tui.sync.engine import in_daemon_thread
 
+        try:  # off the event loop: a sync in another process may hold the database
+            label = await in_daemon_thread(lambda: free_label(self.grafient.db, label))
+        except ConfigError as exc:
+            return (exc.sentence,)
         try:
             integration = await self.grafient.add_checked_integration(label, provider, key)
         except GrafientError as exc:
@@ -129,6 +136,10 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 self.dismiss(result)
                 return
             self._checking(False)
+            if isinstance(result, tuple):
+                self._errors(result[0], None)
+                self.query_one("#label", Input).focus()
+                return
             self._errors(None, str(result))
             self.query_one("#key", Input).focus()
         elif event.state == WorkerState.ERROR:

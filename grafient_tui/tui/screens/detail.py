@@ -120,6 +120,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
         models.focus()
 
     def on_screen_resume(self) -> None:
+        if getattr(self, "_gone", False):  # its integration was deleted while something covered it
+            self.app.pop_screen()
+            return
         if self._resumed:  # the first resume is the first show: on_mount has just read the store
             self.reload()
         self._resumed = True
@@ -136,7 +139,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
         from grafient_tui.errors import NotFound
 
         if isinstance(error, NotFound):  # deleted meanwhile
-            self.app.pop_screen()
+            if self.is_current:
+                self.app.pop_screen()
+            else:
+                self._gone = True  # something is on top (help, a dialog): leave when it closes
             return
         super().read_failed(error)
 
