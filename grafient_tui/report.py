@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import date
 
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
@@ -69,7 +70,8 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
                     "request_units": float(row.request_units_micro) / 1_000_000,
                     "models": [{"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
                                for m in per_model.get(row.day, [])],
-                    "_micro": row.cost_micro,
+                    "_micro": row.cost_micro, "_on_demand_micro": row.on_demand_micro,
+                    "_included_micro": row.included_micro, "_units_micro": row.request_units_micro,
                 }
                 for row in daily_costs(db, integ.id, span.since, span.until)
             ]
@@ -116,8 +118,9 @@ def render_csv(report: dict) -> str:
         for integ in report["integrations"]:
             for d in integ["days"]:
                 writer.writerow([integ["id"], integ["label"], d["date"], str(d["synced"]).lower(),
-                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), d["on_demand_usd"],
-                                 d["included_usd"], d["requests"], d["request_units"],
+                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), usd_exact(d["_on_demand_micro"]),
+                                 usd_exact(d["_included_micro"]), d["requests"],
+                                 format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                                  d["models"][0]["model"] if d["models"] else ""])
     elif by == "model":
         writer.writerow(["integration_id", "label", "model", "cost_usd", "requests", "input_tokens", "output_tokens",

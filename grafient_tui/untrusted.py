@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -20,9 +22,13 @@ def visible(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
+
+
 def csv_cell(value: object) -> object:
-    """A CSV cell that cannot run as a formula; numbers and other values pass unchanged."""
-    if isinstance(value, str):
+    """A CSV cell that cannot run as a formula; numbers (also written as text, like an exact
+    `-0.25`) and other values pass unchanged."""
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
         text = visible(value)
         return "'" + text if text.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else text
     return value

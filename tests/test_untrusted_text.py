@@ -65,6 +65,7 @@ def test_visible_escapes_every_control_and_format_character() -> None:
 def test_csv_cells_that_could_be_formulas_are_neutralised(cell: str) -> None:
     assert str(csv_cell(cell)).startswith("'")
     assert csv_cell("gpt-5") == "gpt-5" and csv_cell(12.5) == 12.5
+    assert csv_cell("-0.25") == "-0.25" and csv_cell("+3") == "+3"  # our own exact numbers stay numbers
 
 
 def test_no_cli_format_writes_an_escape_or_a_formula(synced, capsys, monkeypatch) -> None:  # noqa: ANN001
