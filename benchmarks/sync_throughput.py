@@ -21,6 +21,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -120,6 +121,13 @@ def main() -> int:
     args = parser.parse_args()
 
     home = tempfile.mkdtemp(prefix="grafient-bench-")
+    try:
+        return measure(args, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)  # a benchmark leaves nothing behind
+
+
+def measure(args: argparse.Namespace, home: str) -> int:
     os.environ.update(GRAFIENT_HOME=home, GRAFIENT_CURSOR_RPM="0", GRAFIENT_BACKOFF_BASE="0")
     from grafient_tui.config import Settings
     from grafient_tui.secret import Secret
