@@ -16,13 +16,21 @@ import stat
 import sys
 import tomllib
 from urllib.parse import urlsplit
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grafient_tui.errors import ConfigError
 
 APP_NAME = "grafient"
 DEFAULT_CURSOR_API_URL = "https://api.cursor.com"
+# Each provider's API address, overridable with GRAFIENT_<NAME>_API_URL (a proxy, the tests' fake).
+DEFAULT_API_URLS = {
+    "cursor": DEFAULT_CURSOR_API_URL,
+    "anthropic": "https://api.anthropic.com",
+    "openai": "https://api.openai.com",
+    "openrouter": "https://openrouter.ai/api",
+}
 DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64
 DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for one request: connect, headers and the whole body
@@ -165,6 +173,21 @@ class Settings:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_MB * MB
     request_deadline: float = DEFAULT_REQUEST_DEADLINE
     sync_deadline: float = DEFAULT_SYNC_DEADLINE
+    # provider name -> API base URL, and -> requests per minute when GRAFIENT_<NAME>_RPM is set
+    api_urls: Mapping[str, str] = field(default_factory=dict)
+    rpms: Mapping[str, float] = field(default_factory=dict)
+
+    def api_url(self, provider: str) -> str:
+        """The base URL for `provider`'s API: GRAFIENT_<NAME>_API_URL, else its documented address."""
+        if provider == "cursor":
+            return self.cursor_api_url
+        return self.api_urls.get(provider) or DEFAULT_API_URLS[provider]
+
+    def rpm(self, provider: str, default: float) -> float:
+        """Requests per minute for `provider`: GRAFIENT_<NAME>_RPM, else the provider's own default."""
+        if provider == "cursor":
+            return self.cursor_rpm
+        return self.rpms.get(provider, default)
 
     @property
     def config_file(self) -> Path:
@@ -198,10 +221,22 @@ class Settings:
             config_dir = Path(platformdirs.user_config_dir(APP_NAME))
             data_dir = Path(platformdirs.user_data_dir(APP_NAME))
         database_url = env.get("GRAFIENT_DATABASE_URL") or f"sqlite:///{data_dir / 'grafient.db'}"
-        api_url = (env.get("GRAFIENT_CURSOR_API_URL") or DEFAULT_CURSOR_API_URL).rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            raise ConfigError(f"GRAFIENT_CURSOR_API_URL must be an http(s) URL, not {api_url!r}.")
-        _check_plaintext(api_url, env.get("GRAFIENT_ALLOW_INSECURE_HTTP") == "1")
+        insecure_ok = env.get("GRAFIENT_ALLOW_INSECURE_HTTP") == "1"
+        urls: dict[str, str] = {}
+        rpms: dict[str, float] = {}
+        for provider, default in DEFAULT_API_URLS.items():
+            variable = f"GRAFIENT_{provider.upper()}_API_URL"
+            raw = env.get(variable)
+            if provider != "cursor" and not raw:
+                continue
+            url = (raw or default).rstrip("/")
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ConfigError(f"{variable} must be an http(s) URL, not {url!r}.")
+            _check_plaintext(url, insecure_ok, variable)
+            urls[provider] = url
+            if provider != "cursor" and env.get(f"GRAFIENT_{provider.upper()}_RPM"):
+                rpms[provider] = _positive_number(env, f"GRAFIENT_{provider.upper()}_RPM", 0, allow_zero=True)
+        api_url = urls.pop("cursor")
         return cls(
             config_dir=config_dir,
             data_dir=data_dir,
@@ -215,6 +250,8 @@ class Settings:
             request_deadline=_positive_number(env, "GRAFIENT_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE,
                                               allow_zero=False),
             sync_deadline=_positive_number(env, "GRAFIENT_SYNC_DEADLINE", DEFAULT_SYNC_DEADLINE, allow_zero=False),
+            api_urls=urls,
+            rpms=rpms,
         )
 
     # The config file holds a few top-level values (plan, period) and a
@@ -315,7 +352,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _check_plaintext(api_url: str, allowed: bool) -> None:
+def _check_plaintext(api_url: str, allowed: bool, variable: str = "GRAFIENT_CURSOR_API_URL") -> None:
     """The key goes in every request's Authorization header: over plain http it would cross
     the network readable by anyone on the path. Loopback (a local proxy, the tests) is fine."""
     scheme, _, rest = api_url.partition("://")
@@ -324,13 +361,13 @@ def _check_plaintext(api_url: str, allowed: bool) -> None:
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if "@" in authority or "\\" in authority:
         # user:password@host and backslashes are read differently by different URL parsers
-        raise ConfigError("GRAFIENT_CURSOR_API_URL must be a plain scheme://host[:port] address, without a user name.")
+        raise ConfigError(f"{variable} must be a plain scheme://host[:port] address, without a user name.")
     host = urlsplit(api_url).hostname or ""
     if is_loopback_host(host):
         return
     if not allowed:
         raise ConfigError(
-            f"GRAFIENT_CURSOR_API_URL must use https for {host or 'that host'} (plain http would send the API key "
+            f"{variable} must use https for {host or 'that host'} (plain http would send the API key "
             "unencrypted); set GRAFIENT_ALLOW_INSECURE_HTTP=1 to allow it anyway."
         )
     print(f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {host}.",

@@ -33,10 +33,18 @@ def looks_like_key(text: str) -> bool:
                for part in re.split(r"[-_.]", text))
 
 
+# The documented prefixes of every provider's keys, longest first: they say what kind of key it is
+# and are the same for every key of that kind, so showing them gives nothing away.
+KEY_PREFIXES = ("sk-ant-admin01-", "sk-ant-api03-", "sk-ant-api01-", "sk-or-v1-", "sk-admin-", "sk-proj-",
+                "sk-svcacct-", "crsr_", "key_", "sk-")
+
+
 def key_hint(api_key: str) -> str:
-    """What may be shown of a key: its prefix (`key_`, `crsr_`) and its last four characters."""
-    cut = api_key.find("_")
-    prefix = api_key[: cut + 1] if 0 <= cut < 8 else ""
+    """What may be shown of a key: its kind's prefix (`key_`, `sk-ant-admin01-`) and its last four characters."""
+    prefix = next((p for p in KEY_PREFIXES if api_key.startswith(p)), "")
+    if not prefix:
+        cut = api_key.find("_")
+        prefix = api_key[: cut + 1] if 0 <= cut < 8 else ""
     rest = api_key[len(prefix) :]
     # A key too short to be real would be given away by its last four characters.
     return f"{prefix}…{rest[-4:]}" if len(rest) >= 12 else f"{prefix}…"

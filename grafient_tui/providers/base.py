@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 class CostLine:
     """Usage of one UTC day, model, actor and billing kind, summed. Money in integer micro-cents.
 
-    `requests` is None when the provider gives no request count: unknown, never 0."""
+    Unknown is never 0: `requests` is None when the provider gives no request count, a token count
+    is None when it could not be fetched (Anthropic's usage report failed while its costs came),
+    `reasoning_tokens` is None where the provider does not report them, and `byok_micro` is None
+    where there is no bring-your-own-key spend to speak of (only OpenRouter has it). BYOK money is
+    billed by another provider: it is kept beside `cost_micro`, never added to it."""
 
     day: datetime.date
     model: str
@@ -32,19 +36,23 @@ class CostLine:
     cost_micro: int
     requests: int | None
     request_units_micro: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    reasoning_tokens: int | None = None
+    byok_micro: int | None = None
 
 
 @dataclass(frozen=True)
 class AccountInfo:
     """What a good key says about the account it belongs to."""
 
-    members: int
-    # Who is in the account, hashed: the same members means the same account, whichever key was used.
+    members: int  # people (Cursor), or the actors costs are split by: workspaces, projects
+    # Who the account is, hashed (its member list, or the organization's id): the same fingerprint
+    # means the same account, whichever key was used.
     fingerprint: str | None = field(default=None, compare=False)
+    name: str | None = field(default=None, compare=False)  # the account's own name, if the API gives one
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,16 @@ class Limits:
 class Capabilities:
     has_requests: bool  # cost lines carry request counts
     actor_kind: str  # what CostLine.actor names: "member", "workspace", "project"
-    has_on_demand: bool = True  # the on-demand / included split means something
+    has_on_demand: bool = True  # the on-demand / included split means something (else stored as not applicable)
+    requests_label: str = "requests"  # what its request count counts ("completion requests" for OpenAI)
+    has_byok: bool = False  # cost lines may carry BYOK money, shown beside the cost
+    has_today: bool = True  # today so far can be fetched (OpenRouter: completed days only)
+
+    @property
+    def actor_title(self) -> str:
+        """The plural heading for actors: Members, Workspaces, Projects."""
+        return {"member": "Members", "workspace": "Workspaces", "project": "Projects"}.get(
+            self.actor_kind, self.actor_kind.title() + "s")
 
 
 @dataclass
@@ -101,6 +118,13 @@ class Provider(ABC):
         """Every cost of the UTC days first..last (at most `limits.max_window_days`), in batches.
 
         A window that cannot be read whole raises: nothing partial is ever yielded as complete."""
+
+    def days_covered(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
+        """After `cost_lines(first, last)` ran to its end: the days of that window its answer speaks
+        for. Each is written (a day with no lines is a $0 day); the others stay as they were ("never
+        fetched" or their earlier figures). Every day by default; a provider whose answer can leave
+        days out (Anthropic: no bucket; OpenRouter: today, and yesterday not yet reported) says so."""
+        return [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
 
     @abstractmethod
     async def aclose(self) -> None: ...

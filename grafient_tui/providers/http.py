@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -311,9 +312,11 @@ def _retry_after(value: str | None) -> float | None:
 _INVALID = object()
 
 
-def _loads(content: bytes) -> Any:
+def _loads(content: bytes, *, exact: bool = False) -> Any:
+    """The JSON value, or _INVALID. `exact`: every JSON number with a fraction or exponent becomes a
+    Decimal made from its literal text, never a binary float (money sent as dollars)."""
     try:
-        return json.loads(content)
+        return json.loads(content, parse_float=Decimal) if exact else json.loads(content)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _INVALID
 
@@ -346,6 +349,7 @@ class HttpClient:
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         refusal: Refusal | None = None,
         logger: logging.Logger | None = None,
+        exact_numbers: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -366,6 +370,7 @@ class HttpClient:
         # time would never trip it: this one covers the whole request, body included.
         self._deadline = float(request_deadline)
         self._refusal = refusal
+        self._exact = exact_numbers  # decode fractions as Decimal (see _loads)
         self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
         self.stats = RequestStats()
         self._http = httpx.AsyncClient(
@@ -382,7 +387,8 @@ class HttpClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, method: str, path: str, body: dict | None = None, attempts: int | None = None) -> dict:
+    async def request(self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *,
+                      params: Any = None) -> dict:
         """One API call with pacing and retries; the decoded JSON object, or a ProviderError.
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
@@ -405,7 +411,7 @@ class HttpClient:
             deadline = asyncio.timeout(self._deadline)
             try:
                 async with deadline:
-                    async with self._http.stream(method, path, json=body) as response:
+                    async with self._http.stream(method, path, json=body, params=params) as response:
                         if 200 <= response.status_code < 300:
                             content = await _read_capped(response, self._max_bytes)
                         else:
@@ -440,7 +446,7 @@ class HttpClient:
                 status = response.status_code
                 self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
                 if 200 <= status < 300:
-                    data = _loads(content)
+                    data = _loads(content, exact=self._exact)
                     if isinstance(data, dict):
                         return data
                     if data is _INVALID:
@@ -474,6 +480,9 @@ class HttpClient:
         if not isinstance(data, dict):
             return ""
         message = data.get("message")
+        nested = data.get("error")
+        if (not isinstance(message, str) or not message.strip()) and isinstance(nested, dict):
+            message = nested.get("message")  # Anthropic, OpenAI, OpenRouter: {"error": {"message": ...}}
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
