@@ -102,6 +102,12 @@ class Provider(ABC):
     capabilities: ClassVar[Capabilities]
 
     stats: RequestStats
+    # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);
+    # None: the clock's. Providers that treat today or yesterday apart (OpenRouter) read `utc_today()`.
+    today: datetime.date | None = None
+
+    def utc_today(self) -> datetime.date:
+        return self.today or datetime.datetime.now(datetime.UTC).date()
 
     @classmethod
     @abstractmethod
