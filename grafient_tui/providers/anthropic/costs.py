@@ -130,15 +130,21 @@ def read_page(data: dict, report: str, seen: set[str]) -> Page:
 # --------------------------------------------------------------------------- fields
 
 
+def _parse_decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return None
+
+
 def amount_cents(row: dict) -> Decimal:
     """A row's `amount`: a decimal string of US cents, exactly; its currency must be USD (Grafient never converts)."""
     value = row.get("amount")
     if type(value) is not str or len(value) > 64:
         raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string")
-    try:
-        cents = Decimal(value.strip())
-    except (InvalidOperation, ValueError):
-        raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string") from None
+    cents = _parse_decimal(value)
+    if cents is None:  # raised out here, so no decimal exception is chained onto ours
+        raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string")
     if not cents.is_finite() or abs(cents) > _AMOUNT_LIMIT:
         raise malformed("cost report", "an amount that is not a finite number of a plausible size")
     currency = row.get("currency")

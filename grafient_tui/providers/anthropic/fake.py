@@ -96,7 +96,8 @@ class FakeAnthropicOrg:
     `costs` and `tokens` map a UTC day to its rows in the fully grouped shape (`cost_row`,
     `token_row`); the fake sums them for coarser groupings. `admin` says whether `api_key` is an
     Admin key (by default: whether it starts `sk-ant-admin`); an inference key gets 403.
-    `usage_fails` makes the usage report answer `usage_error_status` (500 by default)."""
+    `usage_fails` makes the usage report answer `usage_error_status` (500 by default);
+    `page_buckets` caps the buckets of a page below `limit`, to make a window page."""
 
     def __init__(
         self,
@@ -110,6 +111,7 @@ class FakeAnthropicOrg:
         admin: bool | None = None,
         usage_fails: bool = False,
         usage_error_status: int = 500,
+        page_buckets: int = MAX_BUCKETS,
     ) -> None:
         self.api_key = api_key
         self.org_id = org_id
@@ -125,6 +127,7 @@ class FakeAnthropicOrg:
         self.admin = api_key.startswith("sk-ant-admin") if admin is None else admin
         self.usage_fails = usage_fails
         self.usage_error_status = usage_error_status
+        self.page_buckets = page_buckets  # the most buckets a page holds, whatever `limit` asks
 
     # ------------------------------------------------------------------ serving
 
@@ -195,6 +198,7 @@ class FakeAnthropicOrg:
         groups = set(params.get_list("group_by[]"))
         if not groups <= set(allowed):
             return _bad_request("group_by[]: unknown grouping")
+        limit = min(limit, self.page_buckets)
         offset = 0
         token = params.get("page")
         if token is not None:
