@@ -102,7 +102,8 @@ def _anthropic_expected(org: object, first: date, last: date) -> Sums:
     for day, rows in org.costs.items():  # type: ignore[attr-defined]
         if first <= day <= last:
             for row in rows:
-                cents[(day, row.get("model") or row.get("cost_type") or "other", actor(row), False)] += Decimal(row["amount"])
+                model = row.get("model") or row.get("cost_type") or "other"
+                cents[(day, model, actor(row), False)] += Decimal(row["amount"])
     for day, rows in org.tokens.items():  # type: ignore[attr-defined]
         if first <= day <= last:
             for row in rows:
