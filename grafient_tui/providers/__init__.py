@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
+    "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
+    "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
 }
 
 
