@@ -25,7 +25,7 @@ MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is no
 
 SUMMARY_FIELDS = ("since", "until", "days", "synced_days", "complete_days", "today_partial", "total_micro",
                   "on_demand_micro", "included_micro", "requests", "daily_average_micro", "top_model",
-                  "top_model_micro", "change_pct", "change_note")
+                  "top_model_micro", "change_pct", "change_note", "requests_partial", "byok_micro")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class SnapshotSummary:
     top_model_micro: int
     change_pct: float | None
     change_note: str | None
+    requests_partial: bool = False
+    byok_micro: int | None = None
 
     @property
     def fully_synced(self) -> bool:
@@ -180,6 +182,7 @@ def _summary(raw: Any) -> SnapshotSummary:
         included_micro=_int(raw["included_micro"], optional=True), requests=_int(raw["requests"], optional=True), daily_average_micro=_int(raw["daily_average_micro"], optional=True),
         top_model=_text(raw["top_model"], optional=True), top_model_micro=_int(raw["top_model_micro"]),
         change_pct=None if change is None else float(change), change_note=_text(raw["change_note"], optional=True),
+        requests_partial=_bool(raw["requests_partial"]), byok_micro=_int(raw["byok_micro"], optional=True),
     )
 
 

@@ -25,6 +25,20 @@ _FAKES: dict[str, str] = {
 }
 
 
+# Each provider's name for people, for screens that must not load a provider to show a card.
+_TITLES: dict[str, str] = {
+    "cursor": "Cursor",
+    "anthropic": "Anthropic",
+    "openai": "OpenAI",
+    "openrouter": "OpenRouter",
+}
+
+
+def title(name: str) -> str:
+    """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
+    return _TITLES.get(name, name)
+
+
 def names() -> tuple[str, ...]:
     """Every registered provider name, in the order they are offered."""
     return tuple(_REGISTRY)
@@ -52,4 +66,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["fake", "get", "names"]
+__all__ = ["fake", "get", "names", "title"]
