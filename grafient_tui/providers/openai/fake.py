@@ -76,6 +76,7 @@ class FakeOpenAIOrg:
         key_kind: str = "admin",
         usage_failure: int | None = None,
         today: datetime.date | None = None,
+        max_page: int | None = None,
     ) -> None:
         if key_kind not in KEY_KINDS:
             raise ValueError(f"key_kind must be one of {', '.join(KEY_KINDS)}")
@@ -87,6 +88,7 @@ class FakeOpenAIOrg:
         self.key_kind = key_kind
         self.usage_failure = usage_failure  # an HTTP status the usage endpoint answers with, if set
         self.today = today  # the last day with buckets; None: the clock's UTC today
+        self.max_page = max_page  # serve at most this many buckets a page, whatever `limit` asks
         self.calls: dict[str, int] = {}
 
     # ------------------------------------------------------------------ serving
@@ -137,6 +139,7 @@ class FakeOpenAIOrg:
         first = _day(start)  # snapped to its UTC midnight
         stop = min(_day(end - 1), today)
         days = [first + datetime.timedelta(days=i) for i in range((stop - first).days + 1)]
+        limit = min(limit, self.max_page or limit)
         page = days[offset:offset + limit]
         stored = self.costs if path == _COSTS else self.usage
         group = _costs_group if path == _COSTS else _usage_group
