@@ -567,3 +567,9 @@ def test_the_demo_organization_is_seeded_and_office_shaped() -> None:
         for r in rows:
             by_model[model_of(r["line_item"])] = by_model.get(model_of(r["line_item"]), Decimal(0)) + r["amount"]["value"]
     assert max(by_model, key=by_model.__getitem__) == "gpt-5-2025-08-07"
+
+
+def test_the_rpm_setting_is_read_without_an_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().rpm("openai", 30) == 30
+    monkeypatch.setenv("GRAFIENT_OPENAI_RPM", "0")  # pacing off, the address left at OpenAI's
+    assert Settings.from_env().rpm("openai", 30) == 0
