@@ -227,7 +227,6 @@ class Settings:
         for provider, default in DEFAULT_API_URLS.items():
             variable = f"GRAFIENT_{provider.upper()}_API_URL"
             raw = env.get(variable)
-            # Read before the URL check below skips a provider whose URL is left at its default.
             if provider != "cursor" and env.get(f"GRAFIENT_{provider.upper()}_RPM"):
                 rpms[provider] = _positive_number(env, f"GRAFIENT_{provider.upper()}_RPM", 0, allow_zero=True)
             if provider != "cursor" and not raw:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from random import Random
 
 import httpx
@@ -21,6 +21,7 @@ import pytest
 from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.providers.base import AccountInfo, CostLine, Provider
+from grafient_tui.providers.anthropic.fake import make_usage
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
 from grafient_tui.secret import Secret
@@ -72,6 +73,76 @@ def _cursor_expected(team: object, first: date, last: date) -> Sums:
 
 def _cursor_store(team: object, first: date, last: date, today: date) -> list[list[tuple]]:
     return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
+
+
+_ANTHROPIC_WORKSPACES = [{"id": "wrkspc_01Research", "name": "Research"},
+                         {"id": "wrkspc_01Archived", "name": "Old bot", "archived_at": "2026-01-05T00:00:00Z"}]
+
+
+def _anthropic_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    # Usage in the default workspace (null id), in two listed workspaces (one archived) and in one
+    # the list does not name; the members are the listed workspaces and the default one.
+    costs, tokens = make_usage(seed=11, start=first - timedelta(days=1), days=(last - first).days + 3,
+                               workspaces=[None, "wrkspc_01Research", "wrkspc_01Archived", "wrkspc_01Unlisted"])
+    org = providers.fake("anthropic")(api_key=key, workspaces=_ANTHROPIC_WORKSPACES, costs=costs, tokens=tokens)
+    return org, len(_ANTHROPIC_WORKSPACES) + 1
+
+
+def _anthropic_expected(org: object, first: date, last: date) -> Sums:
+    """shared/anthropic-admin-api.md, from the raw rows: Σ Decimal(amount) ÷ 100 per day, model (else
+    cost_type, else "other") and workspace name ("Default workspace" for null, the id when unlisted),
+    in micro-cents half-even; tokens from the usage rows (both cache writes added); requests unknown."""
+    names = {w["id"]: w["name"] for w in _ANTHROPIC_WORKSPACES}
+
+    def actor(row: dict) -> str:
+        ws = row.get("workspace_id")
+        return "Default workspace" if ws is None else names.get(ws, ws)
+
+    cents: dict[tuple, Decimal] = defaultdict(Decimal)
+    tokens: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for day, rows in org.costs.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                model = row.get("model") or row.get("cost_type") or "other"
+                cents[(day, model, actor(row), False)] += Decimal(row["amount"])
+    for day, rows in org.tokens.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                t = tokens[(day, row.get("model") or "other", actor(row), False)]
+                cache = row.get("cache_creation") or {}
+                for i, value in enumerate((row["uncached_input_tokens"], row["output_tokens"],
+                                           row["cache_read_input_tokens"],
+                                           cache["ephemeral_5m_input_tokens"] + cache["ephemeral_1h_input_tokens"])):
+                    t[i] += value
+    sums: Sums = {}
+    with localcontext() as ctx:
+        ctx.prec = 200
+        for key in cents.keys() | tokens.keys():
+            micro = int((cents.get(key, Decimal(0)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+            sums[key] = [micro, None, 0, *tokens.get(key, [0, 0, 0, 0])]
+    return sums
+
+
+def _anthropic_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day has a bucket in the fake, so every day is stored; the on-demand split, requests,
+    reasoning and BYOK are not applicable or unknown (NULL)."""
+    sums = _anthropic_expected(org, first, last)
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, _), (cost, _, _, *toks) in sums.items():
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *toks)):
+                target[i] += value
+        members[(day, actor)] += cost
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        cost, *toks = days.get(day, [0, 0, 0, 0, 0])
+        day_rows.append((day, cost, None, None, None, 0, *toks, None, None, day < today))
+    model_rows = sorted((day, model, m[0], None, *m[1:], None) for (day, model), m in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
 
 
 _OPENAI_PROJECTS = [{"id": "proj_4fQa", "name": "Chat assistant"}, {"id": "proj_9Kde", "name": "Batch evals"},
@@ -176,6 +247,9 @@ def _openai_store(org: object, first: date, last: date, today: date) -> list[lis
 KITS: dict[str, Kit] = {
     "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
                   expected=_cursor_expected, expected_store=_cursor_store),
+    "anthropic": Kit(good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
+                     wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA", make_fake=_anthropic_fake,
+                     expected=_anthropic_expected, expected_store=_anthropic_store),
     "openai": Kit(good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC", wrong_key="sk-admin-" + "0" * 32,
                   make_fake=_openai_fake, expected=_openai_expected, expected_store=_openai_store),
 }
