@@ -573,3 +573,26 @@ def test_the_rpm_setting_is_read_without_an_api_url(monkeypatch: pytest.MonkeyPa
     assert Settings.from_env().rpm("openai", 30) == 30
     monkeypatch.setenv("GRAFIENT_OPENAI_RPM", "0")  # pacing off, the address left at OpenAI's
     assert Settings.from_env().rpm("openai", 30) == 0
+
+
+async def test_a_sync_whose_usage_failed_stores_unknown_requests_not_zero() -> None:
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.vault import Vault
+    from grafient_tui.sync.engine import run_sync
+    from tests import oracle
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    fake = org(costs={DAY: [cost("gpt-5, input", "proj_chat", Decimal("1.25"))]},
+               usage={DAY: [use("gpt-5", "proj_chat", 9, 100)]}, usage_failure=500)
+    iid = int(add_integration(db, vault, label="OpenAI", provider="openai", api_key=Secret(KEY)).id)
+    now = datetime.datetime(2026, 3, 12, 10, 30, tzinfo=datetime.UTC)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(fake.handler), now=now)
+    assert result.outcome == "success"
+    days, models, members = oracle.store_snapshot(settings.database_file, iid)
+    assert [row[:10] for row in days if row[0] == DAY] == [(DAY, 125_000_000, None, None, None, 0, None, None, None, None)]
+    assert models == [(DAY, "gpt-5", 125_000_000, None, None, None, None, None, None)]
+    assert members == [(DAY, "Chat assistant", 125_000_000, None)]
