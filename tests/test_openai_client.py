@@ -22,7 +22,6 @@ from grafient_tui.providers.http import (
     BadResponse,
     KeyRejected,
     LimitExceeded,
-    ProviderError,
     RateLimited,
     ServerError,
     Unreachable,
@@ -230,6 +229,13 @@ async def test_429_with_retry_after_then_success(mock: respx.MockRouter, sleep: 
         assert (await c.validate()).members == 2
         assert c.stats.rate_limited == 1 and c.stats.retries == 1
     assert sleep.delays == [7.0] and route.call_count == 2
+
+
+async def test_429_on_every_try_is_rate_limited(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
+    mock.get(COSTS).respond(429, json={"error": {"message": "Rate limit reached"}})
+    with pytest.raises(RateLimited, match="^the OpenAI API is rate limiting"):
+        await client(sleep).validate()
+    assert len(sleep.delays) == 2  # three tries, two waits
 
 
 async def test_5xx_on_every_try_is_a_server_error(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
