@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from random import Random
 
 import httpx
 import pytest
@@ -144,12 +145,113 @@ def _anthropic_store(org: object, first: date, last: date, today: date) -> list[
     return [day_rows, model_rows, member_rows]
 
 
+_OPENAI_PROJECTS = [{"id": "proj_4fQa", "name": "Chat assistant"}, {"id": "proj_9Kde", "name": "Batch evals"},
+                    {"id": "proj_0ld1", "name": "Retired pilot", "status": "archived", "archived_at": 1_760_000_000}]
+_OPENAI_NAMES = {p["id"]: p["name"] for p in _OPENAI_PROJECTS}
+
+
+def _openai_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    """Costs by line item and project (dollars with up to 12 decimals, some as strings, some without an
+    amount) and completions usage by model and project, on every day from first - 1 to last + 1."""
+    rng = Random(11)
+    costs: dict[date, list[dict]] = {}
+    usage: dict[date, list[dict]] = {}
+    projects = [p["id"] for p in _OPENAI_PROJECTS] + [None]
+    for offset in range(-1, (last - first).days + 2):
+        day = first + timedelta(days=offset)
+        rows = []
+        for line_item in ("gpt-5-2025-08-07, input", "gpt-5-2025-08-07, output", "o3, cached input, batch",
+                          "Web search tool calls", None):
+            for project in rng.sample(projects, 2):
+                value: object = Decimal(rng.randrange(10**7)).scaleb(-rng.choice((2, 6, 12)))
+                if rng.random() < 0.1:
+                    value = str(value)
+                amount = None if rng.random() < 0.05 else {"value": value, "currency": rng.choice(("usd", "USD"))}
+                rows.append({"object": "organization.costs.result", "amount": amount, "line_item": line_item,
+                             "project_id": project, "api_key_id": None, "quantity": rng.randrange(1000)})
+        costs[day] = rows
+        usage[day] = [
+            {"object": "organization.usage.completions.result", "model": model, "project_id": project,
+             "num_model_requests": rng.randrange(1, 500), "input_tokens": (total := rng.randrange(10**4, 10**7)),
+             "input_cached_tokens": (cached := rng.randrange(total // 2)),
+             "input_cache_write_tokens": (written := rng.randrange(total // 4)),
+             "output_tokens": rng.randrange(10**6),
+             **({"input_uncached_tokens": total - cached - written} if rng.random() < 0.5 else {})}
+            for model in ("gpt-5-2025-08-07", "o3") for project in rng.sample(projects, 2)]
+    org = providers.fake("openai")(api_key=key, projects=_OPENAI_PROJECTS, costs=costs, usage=usage,
+                                   today=last + timedelta(days=1))
+    return org, 2  # the projects that are not archived
+
+
+def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str, str, list[int]]]:
+    """(day, model, project name, [cost, requests, input, output, cache read, cache write]) from the
+    fake's raw results, by the documented rules: dollars summed exactly per day, model (the line item
+    before its first comma) and project, then rounded half-even to micro-cents (1 USD = 10**8)."""
+    dollars: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    out = []
+    for day, rows in org.costs.items():  # type: ignore[attr-defined]
+        if not first <= day <= last:
+            continue
+        for row in rows:
+            if row["amount"] is None:
+                continue
+            model = row["line_item"].split(",")[0] if row["line_item"] else "other"
+            dollars[(day, model, _OPENAI_NAMES.get(row["project_id"], "No project"))] += Decimal(row["amount"]["value"])
+    for (day, model, actor), total in dollars.items():
+        micro = int((total * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        out.append((day, model, actor, [micro, 0, 0, 0, 0, 0]))
+    for day, rows in org.usage.items():  # type: ignore[attr-defined]
+        if not first <= day <= last:
+            continue
+        for row in rows:
+            cached, written = row["input_cached_tokens"], row["input_cache_write_tokens"]
+            out.append((day, row["model"], _OPENAI_NAMES.get(row["project_id"], "No project"),
+                        [0, row["num_model_requests"], row["input_tokens"] - cached - written, row["output_tokens"],
+                         cached, written]))
+    return out
+
+
+def _openai_expected(org: object, first: date, last: date) -> Sums:
+    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
+        s = sums[(day, model, actor, False)]
+        for i, value in enumerate((cost, requests, 0, *tokens)):
+            s[i] += value
+    return dict(sums)
+
+
+def _openai_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """[days, models, members]: no on-demand split, reasoning tokens or BYOK (all unknown)."""
+    days: dict[date, list] = {}
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, None])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
+        d = days.setdefault(day, [0, None, None, 0, 0, 0, 0, 0, 0, None, None])
+        m, u = models[(day, model)], members[(day, actor)]
+        d[0] += cost
+        d[3] += requests
+        m[0] += cost
+        m[1] += requests
+        u[0] += cost
+        u[1] += requests
+        for i, value in enumerate(tokens):
+            d[5 + i] += value
+            m[2 + i] += value
+    day_rows = [(first + timedelta(days=i), *days.get(first + timedelta(days=i), [0, None, None, 0, 0, 0, 0, 0, 0,
+                                                                              None, None]),
+                 first + timedelta(days=i) < today) for i in range((last - first).days + 1)]
+    return [day_rows, sorted((day, model, *m) for (day, model), m in models.items()),
+            sorted((day, actor, *u) for (day, actor), u in members.items())]
+
+
 KITS: dict[str, Kit] = {
     "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
                   expected=_cursor_expected, expected_store=_cursor_store),
     "anthropic": Kit(good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
                      wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA", make_fake=_anthropic_fake,
                      expected=_anthropic_expected, expected_store=_anthropic_store),
+    "openai": Kit(good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC", wrong_key="sk-admin-" + "0" * 32,
+                  make_fake=_openai_fake, expected=_openai_expected, expected_store=_openai_store),
 }
 
 
