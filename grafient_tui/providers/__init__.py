@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
+    "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
+    "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
 }
 
 
