@@ -72,9 +72,83 @@ def _cursor_store(team: object, first: date, last: date, today: date) -> list[li
     return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
 
 
+OPENROUTER_WORKSPACES = {"3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
+                         "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
+                         "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals"}
+
+
+def _openrouter_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    from grafient_tui.providers.openrouter.fake import make_rows, workspace
+
+    rows = make_rows(seed=9, start=first - timedelta(days=1), days=(last - first).days + 3,
+                     workspace_ids=list(OPENROUTER_WORKSPACES), per_day=5,
+                     models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"])
+    account = providers.fake("openrouter")(
+        api_key=key, rows=rows, today=TODAY,
+        workspaces=[workspace(wid, name) for wid, name in OPENROUTER_WORKSPACES.items()])
+    return account, len(OPENROUTER_WORKSPACES)
+
+
+def _openrouter_rows(account: object, first: date, last: date) -> dict[tuple[date, str, str], list]:
+    """shared/openrouter-api.md, from the fake's raw rows: the rows OpenRouter serves (the 30 days before
+    its today) of first..last, summed per day, model and workspace name ("Default workspace" without one):
+    [usage in exact dollars, requests, prompt, completion, reasoning, BYOK dollars]."""
+    from decimal import Decimal
+
+    today = account.today  # type: ignore[attr-defined]
+    sums: dict[tuple[date, str, str], list] = {}
+    for raw in account.rows:  # type: ignore[attr-defined]
+        day = date.fromisoformat(raw["date"])
+        if not (first <= day <= last and today - timedelta(days=30) <= day < today):
+            continue
+        wid = raw.get("workspace_id")
+        actor = OPENROUTER_WORKSPACES.get(wid, wid) if wid else "Default workspace"
+        s = sums.setdefault((day, raw["model"], actor), [Decimal(0), 0, 0, 0, 0, Decimal(0)])
+        for i, value in enumerate((oracle.number(raw["usage"]), raw["requests"], raw["prompt_tokens"],
+                                   raw["completion_tokens"], raw["reasoning_tokens"],
+                                   oracle.number(raw["byok_usage_inference"]))):
+            s[i] += value
+    return sums
+
+
+def _dollars_micro(value: object) -> int:
+    micro = value * 100_000_000  # type: ignore[operator]
+    assert micro == int(micro), "the kit's fake sends dollars to the micro-cent"
+    return int(micro)
+
+
+def _openrouter_expected(account: object, first: date, last: date) -> Sums:
+    return {(day, model, actor, False): [_dollars_micro(s[0]), s[1], 0, s[2], s[3], None, None]
+            for (day, model, actor), s in _openrouter_rows(account, first, last).items()}
+
+
+def _openrouter_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    sums = _openrouter_rows(account, first, last)
+    days: dict[date, list] = {}
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for (day, model, actor), s in sums.items():
+        cost = _dollars_micro(s[0])
+        d = days.setdefault(day, [0, 0, 0, 0])
+        m = models[(day, model)]
+        for target in (d, m):
+            for i, value in enumerate((cost, s[1], s[2], s[3])):
+                target[i] += value
+        u = members[(day, actor)]
+        u[0] += cost
+        u[1] += s[1]
+    # Today is never reported by OpenRouter: no row for it. Every other day of the range had rows.
+    day_rows = [(day, d[0], 0, 0, d[1], 0, d[2], d[3], None, None, True) for day, d in sorted(days.items())]
+    model_rows = sorted((day, model, m[0], m[1], m[2], m[3], None, None) for (day, model), m in models.items())
+    member_rows = sorted((day, actor, *u) for (day, actor), u in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
 KITS: dict[str, Kit] = {
     "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
                   expected=_cursor_expected, expected_store=_cursor_store),
+    "openrouter": Kit(good_key="sk-or-v1-" + "7c1e4a9b" * 8, wrong_key="sk-or-v1-" + "0" * 64,
+                      make_fake=_openrouter_fake, expected=_openrouter_expected, expected_store=_openrouter_store),
 }
 
 
