@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import datetime
 import hashlib
-import json
 import logging
 import traceback
 from collections.abc import Iterator
@@ -127,10 +126,6 @@ def assert_no_key(texts: list[str], *keys: str) -> None:
 
 def rendered(error: BaseException) -> list[str]:
     return [str(error), getattr(error, "sentence", ""), "".join(traceback.format_exception(error))]
-
-
-def activity_body(rows: list[dict]) -> bytes:
-    return json.dumps({"data": rows}).encode()
 
 
 # ------------------------------------------------------------------ the registry and settings
@@ -282,7 +277,8 @@ async def test_the_label_is_never_kept_shown_or_logged(mock: respx.MockRouter, s
 
 async def test_rate_limited_then_success(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     route = mock.get(f"{API}/key").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"error": {"code": 429, "message": "Rate limit exceeded"}}),
+        httpx.Response(429, headers={"Retry-After": "7"},
+                       json={"error": {"code": 429, "message": "Rate limit exceeded"}}),
         httpx.Response(200, json={"data": {"is_management_key": True, "creator_user_id": "u"}}),
     ])
     mock.get(f"{API}/workspaces").respond(200, json={"data": WORKSPACES, "total_count": 2})
@@ -648,9 +644,11 @@ async def test_the_fake_answers_like_openrouter() -> None:
     fake = account(rows)
     async with httpx.AsyncClient(transport=httpx.MockTransport(fake.handler), base_url=API) as http:
         bearer = {"Authorization": f"Bearer {KEY}"}
-        assert (await http.get("/activity")).json() == {"error": {"code": 401, "message": "Missing Authentication header"}}
+        unauthorized = (await http.get("/activity")).json()
+        assert unauthorized == {"error": {"code": 401, "message": "Missing Authentication header"}}
         served = (await http.get("/activity", params={"group_by": "workspace"}, headers=bearer)).json()["data"]
-        assert sorted({r["date"] for r in served}) == [(TODAY - datetime.timedelta(days=n)).isoformat() for n in (30, 1)]
+        dates = [(TODAY - datetime.timedelta(days=n)).isoformat() for n in (30, 1)]
+        assert sorted({r["date"] for r in served}) == dates
         assert {r["workspace_id"] for r in served} == {WS_MAIN, WS_LAB}
         merged = (await http.get("/activity", headers=bearer)).json()["data"]
         assert len(merged) == 2 and all("workspace_id" not in r and r["usage"] == 1.0 and r["requests"] == 6
