@@ -38,6 +38,7 @@ class IntegrationFigures:
     summary: Summary
     days: tuple[DayRow, ...]
     status: IntegrationStatus
+    history_from: date | None = None  # the earliest day the provider returned usage for
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def _figures(db: Database, settings: Settings, integration: Integration, period:
         summary=period_summary(db, iid, days=period, until=today, today=today),
         days=tuple(daily_costs(db, iid, since, today)),
         status=sync_status(db, settings, iid),
+        history_from=integration.history_from,
     )
 
 

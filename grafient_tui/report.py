@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from datetime import date
 
+from grafient_tui import providers
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import Integration
@@ -25,6 +26,33 @@ from grafient_tui.untrusted import csv_cell, visible
 BY = ("day", "model", "member")
 
 
+UNKNOWN = "—"  # a figure the provider does not give (never shown as 0)
+
+
+def _usd(micro: int | None) -> float | None:
+    return None if micro is None else usd_float(micro)
+
+
+def _exact(micro: int | None) -> str:
+    return "" if micro is None else usd_exact(micro)
+
+
+def _count(value: int | None) -> str:
+    return UNKNOWN if value is None else f"{value:,}"
+
+
+def _known_total(values: list[int | None]) -> int | None:
+    return None if not values or any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def actor_kind(provider: str) -> str:
+    """What a provider's per-actor split is by: member (Cursor), workspace, project."""
+    try:
+        return providers.get(provider).capabilities.actor_kind
+    except Exception:  # noqa: BLE001  (a provider this version does not know: its rows are still shown)
+        return "member"
+
+
 @dataclass(frozen=True)
 class ReportRange:
     since: date
@@ -36,8 +64,8 @@ def summary_data(summary: Summary) -> dict:
     average = summary.daily_average_micro
     return {
         "days": summary.days, "synced_days": summary.synced_days, "complete_days": summary.complete_days,
-        "total_usd": usd_float(summary.total_micro), "on_demand_usd": usd_float(summary.on_demand_micro),
-        "included_usd": usd_float(summary.included_micro), "requests": summary.requests,
+        "total_usd": usd_float(summary.total_micro), "on_demand_usd": _usd(summary.on_demand_micro),
+        "included_usd": _usd(summary.included_micro), "requests": summary.requests,
         "daily_average_usd": None if average is None else float(usd_cents(average)),
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
@@ -58,15 +86,19 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
     out = {"currency": "USD", "timezone": "UTC", "since": span.since.isoformat(), "until": span.until.isoformat(),
            "by": by, "integrations": [], "_today": today.isoformat()}
     for integ in integrations:
-        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider,
+        kind = actor_kind(integ.provider)
+        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider, "actor": kind,
+                       "history_from": integ.history_from.isoformat() if integ.history_from else None,
                        "summary": _summary_for(db, [integ.id], span, today)}
+        if entry["summary"]["_summary"].byok_micro is not None:  # OpenRouter: billed by your own providers
+            entry["byok_usd"] = _usd(entry["summary"]["_summary"].byok_micro)
         if by == "day":
             per_model = models_by_day(db, integ.id, span.since, span.until)
             entry["days"] = [
                 {
                     "date": row.day.isoformat(), "synced": row.synced, "complete": row.complete,
-                    "cost_usd": usd_float(row.cost_micro), "on_demand_usd": usd_float(row.on_demand_micro),
-                    "included_usd": usd_float(row.included_micro), "requests": row.requests,
+                    "cost_usd": usd_float(row.cost_micro), "on_demand_usd": _usd(row.on_demand_micro),
+                    "included_usd": _usd(row.included_micro), "requests": row.requests,
                     "request_units": float(row.request_units_micro) / 1_000_000,
                     "models": [{"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
                                for m in per_model.get(row.day, [])],
@@ -80,12 +112,14 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
                 {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests,
                  "input_tokens": m.input_tokens, "output_tokens": m.output_tokens,
                  "cache_read_tokens": m.cache_read_tokens, "cache_write_tokens": m.cache_write_tokens,
-                 "_micro": m.cost_micro}
+                 "reasoning_tokens": m.reasoning_tokens, "_micro": m.cost_micro}
                 for m in model_breakdown(db, integ.id, span.since, span.until)
             ]
         else:
             entry["members"] = [
-                {"email": m.email, "cost_usd": usd_float(m.cost_micro), "requests": m.requests, "_micro": m.cost_micro}
+                # `email` for people (Cursor), null for a workspace or a project; `actor` names either.
+                {"actor": m.email, "email": m.email if kind == "member" else None,
+                 "cost_usd": usd_float(m.cost_micro), "requests": m.requests, "_micro": m.cost_micro}
                 for m in member_breakdown(db, integ.id, span.since, span.until)
             ]
         out["integrations"].append(entry)
@@ -118,8 +152,8 @@ def render_csv(report: dict) -> str:
         for integ in report["integrations"]:
             for d in integ["days"]:
                 writer.writerow([integ["id"], integ["label"], d["date"], str(d["synced"]).lower(),
-                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), usd_exact(d["_on_demand_micro"]),
-                                 usd_exact(d["_included_micro"]), d["requests"],
+                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), _exact(d["_on_demand_micro"]),
+                                 _exact(d["_included_micro"]), d["requests"],
                                  format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                                  d["models"][0]["model"] if d["models"] else ""])
     elif by == "model":
@@ -130,10 +164,13 @@ def render_csv(report: dict) -> str:
                 writer.writerow([integ["id"], integ["label"], m["model"], usd_exact(m["_micro"]), m["requests"],
                                  m["input_tokens"], m["output_tokens"], m["cache_read_tokens"], m["cache_write_tokens"]])
     else:
-        writer.writerow(["integration_id", "label", "email", "cost_usd", "requests"])
+        # The first five columns as before; `email` is empty for a workspace or project, which
+        # `actor` (with `actor_kind`) names for every provider.
+        writer.writerow(["integration_id", "label", "email", "cost_usd", "requests", "actor_kind", "actor"])
         for integ in report["integrations"]:
             for m in integ["members"]:
-                writer.writerow([integ["id"], integ["label"], m["email"], usd_exact(m["_micro"]), m["requests"]])
+                writer.writerow([integ["id"], integ["label"], m["email"] or "", usd_exact(m["_micro"]), m["requests"],
+                                 integ["actor"], m["actor"]])
     return buffer.getvalue()
 
 
@@ -158,22 +195,23 @@ def render_table(report: dict) -> str:
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
             rows = [[d["date"], format_usd(d["_micro"]) if d["synced"] else "not synced",
-                     str(d["requests"]) if d["synced"] else "-", f"{d['request_units']:,.1f}" if d["synced"] else "-",
+                     _count(d["requests"]) if d["synced"] else "-", f"{d['request_units']:,.1f}" if d["synced"] else "-",
                      visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report)]
                     for d in rows_in]
-            requests = sum(d["requests"] for d in rows_in)
-            rows.append(["TOTAL", format_usd(total), str(requests), "", ""])
+            requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
+            rows.append(["TOTAL", format_usd(total), _count(requests), "", ""])
             right = {1, 2, 3}
         elif by == "model":
             headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
-            rows = [[visible(m["model"]), format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"]),
-                     f"{m['input_tokens']:,}", f"{m['output_tokens']:,}"] for m in rows_in]
-            rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in)), "", ""])
+            rows = [[visible(m["model"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"]),
+                     _count(m["input_tokens"]), _count(m["output_tokens"])] for m in rows_in]
+            rows.append(["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
             right = {1, 2, 3, 4, 5}
         else:
-            headers = ["MEMBER", "COST", "SHARE", "REQUESTS"]
-            rows = [[visible(m["email"]), format_usd(m["_micro"]), _share(m["_micro"], total), str(m["requests"])] for m in rows_in]
-            rows.append(["TOTAL", format_usd(total), "", str(sum(m["requests"] for m in rows_in))])
+            headers = [integ["actor"].upper(), "COST", "SHARE", "REQUESTS"]
+            rows = [[visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
+                    for m in rows_in]
+            rows.append(["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"]))
     if len(report["integrations"]) > 1:
@@ -185,8 +223,18 @@ def render_table(report: dict) -> str:
 def summary_words(data: dict) -> str:
     """The summary object as the table format prints it: the same facts, in words."""
     s: Summary = data["_summary"]
-    lines = [f"Total {format_usd(s.total_micro)} (on-demand {format_usd(s.on_demand_micro)}, "
-             f"included {format_usd(s.included_micro)}) · {s.requests:,} request{'s' if s.requests != 1 else ''}"]
+    total = f"Total {format_usd(s.total_micro)}"
+    if s.on_demand_micro is not None:
+        total += f" (on-demand {format_usd(s.on_demand_micro)}, included {format_usd(s.included_micro or 0)})"
+    if s.requests is None:
+        total += " · requests unknown (the provider gives no count)"
+    else:
+        total += f" · {s.requests:,} request{'s' if s.requests != 1 else ''}"
+        if s.requests_partial:
+            total += " (where counted; some providers give none)"
+    if s.byok_micro:
+        total += f" · BYOK {format_usd(s.byok_micro)} billed by your providers, not included"
+    lines = [total]
     coverage = f"{s.synced_days} of {s.days} days synced, {s.complete_days} complete"
     if s.today_partial:
         coverage += ", today so far included"

@@ -65,7 +65,7 @@ def seed_history(
             day_cost += cost
             day_requests += requests
             day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
-            totals.models[(day, model)] = [cost, requests, *tokens]
+            totals.models[(day, model)] = [cost, requests, *tokens, None]
         remaining_cost, remaining_requests = day_cost, day_requests
         for i, email in enumerate(members):
             last = i == len(members) - 1
@@ -75,9 +75,10 @@ def seed_history(
             remaining_requests -= requests
             totals.members[(day, email)] = [cost, requests]
         on_demand = int(day_cost * 0.6)
-        # [cost, on_demand, included, requests, request units, input, output, cache read, cache write]
+        # [cost, on_demand, included, requests, request units, input, output, cache read, cache write,
+        #  reasoning, byok]
         totals.days[day] = [day_cost, on_demand, day_cost - on_demand, day_requests, day_requests * 1_000_000,
-                            *day_tokens]
+                            *day_tokens, None, None]
     write_window(db, integration_id, first, until, totals, synced_at)
     with db.session(write=True) as session:
         session.add(SyncRun(integration_id=integration_id, trigger="backfill",

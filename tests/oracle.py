@@ -128,7 +128,7 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
 
     Every day of the range has a row (a day without events is stored as zero, synced)."""
     days: dict[date, list] = {}
-    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, None])
     members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
     for raw in events:
         day = event_day(raw)
@@ -136,7 +136,7 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
             continue
         cost = micro(event_cents(raw))
         tokens = _tokens(raw)
-        d = days.setdefault(day, [0, 0, 0, 0, 0, 0, 0, 0, 0])
+        d = days.setdefault(day, [0, 0, 0, 0, 0, 0, 0, 0, 0, None, None])
         d[0] += cost
         d[1 if _chargeable(raw) else 2] += cost
         d[3] += 1
@@ -156,7 +156,7 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
     day_rows = []
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
-        day_rows.append((day, *days.get(day, [0] * 9), day < today))
+        day_rows.append((day, *days.get(day, [0] * 9 + [None, None]), day < today))
     model_rows = sorted((day, model, *m) for (day, model), m in models.items())
     member_rows = sorted((day, email, *u) for (day, email), u in members.items())
     return [day_rows, model_rows, member_rows]
@@ -170,14 +170,15 @@ def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]
             (date.fromisoformat(r[0]), *r[1:-1], bool(r[-1]))
             for r in con.execute(
                 "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
-                "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, complete "
+                "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, byok_micro, "
+                "complete "
                 "FROM dailycost WHERE integration_id = ? ORDER BY day", (integration_id,))
         ]
         models = sorted(
             (date.fromisoformat(r[0]), *r[1:])
             for r in con.execute(
                 "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
-                "cache_write_tokens FROM dailymodelcost WHERE integration_id = ?", (integration_id,))
+                "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = ?", (integration_id,))
         )
         members = sorted(
             (date.fromisoformat(r[0]), *r[1:])

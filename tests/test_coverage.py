@@ -44,8 +44,8 @@ def put(store, iid: int, costs: dict[date, int], *, on_demand_share: float = 0.5
     for day, cost in costs.items():
         totals = WindowTotals()
         on_demand = int(cost * on_demand_share)
-        totals.days[day] = [cost, on_demand, cost - on_demand, 10, 0, 0, 0, 0, 0]
-        totals.models[(day, "gpt-5")] = [cost, 10, 0, 0, 0, 0]
+        totals.days[day] = [cost, on_demand, cost - on_demand, 10, 0, 0, 0, 0, 0, None, None]
+        totals.models[(day, "gpt-5")] = [cost, 10, 0, 0, 0, 0, None]
         totals.members[(day, "a@x.io")] = [cost, 10]
         write_window(db, iid, day, day, totals, synced_at)
 

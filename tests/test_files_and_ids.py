@@ -544,3 +544,40 @@ def test_the_cli_turns_core_dumps_off_at_start() -> None:
     _, dumpable_before, code, limit, dumpable = (int(v) for v in probe.stdout.split()[-5:])
     assert dumpable_before == 1  # a plain Python is dumpable: the 0 below is the CLI's doing
     assert code == 0 and limit == 0 and dumpable == 0, probe.stdout
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_database_from_before_unknown_figures_is_rebuilt_and_keeps_its_rows() -> None:
+    """A home made before providers without request counts: its NOT NULL columns become nullable
+    (unknown is stored as NULL), the new columns appear, and every row is kept."""
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    schema = (FIXTURES / "schema-before-providers.sql").read_text()
+    con = sqlite3.connect(settings.database_file, isolation_level=None)
+    con.executescript(schema)
+    con.execute("INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
+                "VALUES (5, 'u5', 'cursor', 'Old', 'aesgcm-v1', x'00', 'key_…abcd', '2026-03-01 00:00:00')")
+    con.execute("INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
+                "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
+                "complete) VALUES (5, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00', 1)")
+    con.close()
+
+    db = Database(settings)
+    with db.session(write=True) as session:
+        old = session.exec(select(DailyCost)).one()
+        assert (old.cost_micro, old.on_demand_micro, old.requests, old.reasoning_tokens, old.byok_micro) == (123, 100, 4, None, None)
+        session.add(DailyCost(integration_id=5, day=NOW.date(), cost_micro=7, on_demand_micro=None, included_micro=None,
+                              requests=None, request_units_micro=0, input_tokens=None, synced_at=NOW, complete=False))
+    with db.session() as session:
+        new = session.exec(select(DailyCost).where(DailyCost.day == NOW.date())).one()
+        assert (new.requests, new.on_demand_micro, new.input_tokens) == (None, None, None)
+    assert [i.id for i in list_integrations(db)] == [5]
+    db.dispose()
+    con = sqlite3.connect(settings.database_file)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    not_null = {r[1] for r in con.execute("PRAGMA table_info(dailycost)") if r[3]}
+    assert "requests" not in not_null and "input_tokens" not in not_null and "cost_micro" in not_null
+    assert "history_from" in {r[1] for r in con.execute("PRAGMA table_info(integration)")}
+    con.close()

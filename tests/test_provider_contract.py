@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import httpx
 import pytest
@@ -19,8 +20,10 @@ import pytest
 from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.providers.base import AccountInfo, CostLine, Provider
+from grafient_tui.providers.anthropic.fake import make_usage
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
+from grafient_tui.providers.openrouter.fake import make_rows, workspace
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -72,14 +75,82 @@ def _cursor_store(team: object, first: date, last: date, today: date) -> list[li
     return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
 
 
+_ANTHROPIC_WORKSPACES = [{"id": "wrkspc_01Research", "name": "Research"},
+                         {"id": "wrkspc_01Archived", "name": "Old bot", "archived_at": "2026-01-05T00:00:00Z"}]
+
+
+def _anthropic_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    # Usage in the default workspace (null id), in two listed workspaces (one archived) and in one
+    # the list does not name; the members are the listed workspaces and the default one.
+    costs, tokens = make_usage(seed=11, start=first - timedelta(days=1), days=(last - first).days + 3,
+                               workspaces=[None, "wrkspc_01Research", "wrkspc_01Archived", "wrkspc_01Unlisted"])
+    org = providers.fake("anthropic")(api_key=key, workspaces=_ANTHROPIC_WORKSPACES, costs=costs, tokens=tokens)
+    return org, len(_ANTHROPIC_WORKSPACES) + 1
+
+
+def _anthropic_expected(org: object, first: date, last: date) -> Sums:
+    """shared/anthropic-admin-api.md, from the raw rows: Σ Decimal(amount) ÷ 100 per day, model (else
+    cost_type, else "other") and workspace name ("Default workspace" for null, the id when unlisted),
+    in micro-cents half-even; tokens from the usage rows (both cache writes added); requests unknown."""
+    names = {w["id"]: w["name"] for w in _ANTHROPIC_WORKSPACES}
+
+    def actor(row: dict) -> str:
+        ws = row.get("workspace_id")
+        return "Default workspace" if ws is None else names.get(ws, ws)
+
+    cents: dict[tuple, Decimal] = defaultdict(Decimal)
+    tokens: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for day, rows in org.costs.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                model = row.get("model") or row.get("cost_type") or "other"
+                cents[(day, model, actor(row), False)] += Decimal(row["amount"])
+    for day, rows in org.tokens.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                t = tokens[(day, row.get("model") or "other", actor(row), False)]
+                cache = row.get("cache_creation") or {}
+                for i, value in enumerate((row["uncached_input_tokens"], row["output_tokens"],
+                                           row["cache_read_input_tokens"],
+                                           cache["ephemeral_5m_input_tokens"] + cache["ephemeral_1h_input_tokens"])):
+                    t[i] += value
+    sums: Sums = {}
+    with localcontext() as ctx:
+        ctx.prec = 200
+        for key in cents.keys() | tokens.keys():
+            micro = int((cents.get(key, Decimal(0)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+            sums[key] = [micro, None, 0, *tokens.get(key, [0, 0, 0, 0])]
+    return sums
+
+
+def _anthropic_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day has a bucket in the fake, so every day is stored; the on-demand split, requests,
+    reasoning and BYOK are not applicable or unknown (NULL)."""
+    sums = _anthropic_expected(org, first, last)
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, _), (cost, _, _, *toks) in sums.items():
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *toks)):
+                target[i] += value
+        members[(day, actor)] += cost
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        cost, *toks = days.get(day, [0, 0, 0, 0, 0])
+        day_rows.append((day, cost, None, None, None, 0, *toks, None, None, day < today))
+    model_rows = sorted((day, model, m[0], None, *m[1:], None) for (day, model), m in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
 OPENROUTER_WORKSPACES = {"3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
                          "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
                          "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals"}
 
 
 def _openrouter_fake(key: str, first: date, last: date) -> tuple[object, int]:
-    from grafient_tui.providers.openrouter.fake import make_rows, workspace
-
     rows = make_rows(seed=9, start=first - timedelta(days=1), days=(last - first).days + 3,
                      workspace_ids=list(OPENROUTER_WORKSPACES), per_day=5,
                      models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"])
@@ -93,8 +164,6 @@ def _openrouter_rows(account: object, first: date, last: date) -> dict[tuple[dat
     """shared/openrouter-api.md, from the fake's raw rows: the rows OpenRouter serves (the 30 days before
     its today) of first..last, summed per day, model and workspace name ("Default workspace" without one):
     [usage in exact dollars, requests, prompt, completion, reasoning, BYOK dollars]."""
-    from decimal import Decimal
-
     today = account.today  # type: ignore[attr-defined]
     sums: dict[tuple[date, str, str], list] = {}
     for raw in account.rows:  # type: ignore[attr-defined]
@@ -124,22 +193,25 @@ def _openrouter_expected(account: object, first: date, last: date) -> Sums:
 
 def _openrouter_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
     sums = _openrouter_rows(account, first, last)
-    days: dict[date, list] = {}
-    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0])
+    # [cost, requests, prompt, completion, reasoning] per day and per (day, model); BYOK per day.
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    byok: dict[date, int] = defaultdict(int)
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
     members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
     for (day, model, actor), s in sums.items():
         cost = _dollars_micro(s[0])
-        d = days.setdefault(day, [0, 0, 0, 0])
-        m = models[(day, model)]
-        for target in (d, m):
-            for i, value in enumerate((cost, s[1], s[2], s[3])):
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *s[1:5])):
                 target[i] += value
-        u = members[(day, actor)]
-        u[0] += cost
-        u[1] += s[1]
-    # Today is never reported by OpenRouter: no row for it. Every other day of the range had rows.
-    day_rows = [(day, d[0], 0, 0, d[1], 0, d[2], d[3], None, None, True) for day, d in sorted(days.items())]
-    model_rows = sorted((day, model, m[0], m[1], m[2], m[3], None, None) for (day, model), m in models.items())
+        byok[day] += _dollars_micro(s[5])
+        members[(day, actor)][0] += cost
+        members[(day, actor)][1] += s[1]
+    # No on-demand split (NULL), no cache tokens (NULL). Today is never reported by OpenRouter, so it
+    # has no row; every other day of the range had rows, so each is complete.
+    day_rows = [(day, cost, None, None, requests, 0, prompt, completion, None, None, reasoning, byok[day], True)
+                for day, (cost, requests, prompt, completion, reasoning) in sorted(days.items())]
+    model_rows = sorted((day, model, cost, requests, prompt, completion, None, None, reasoning)
+                        for (day, model), (cost, requests, prompt, completion, reasoning) in models.items())
     member_rows = sorted((day, actor, *u) for (day, actor), u in members.items())
     return [day_rows, model_rows, member_rows]
 
@@ -147,6 +219,9 @@ def _openrouter_store(account: object, first: date, last: date, today: date) -> 
 KITS: dict[str, Kit] = {
     "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
                   expected=_cursor_expected, expected_store=_cursor_store),
+    "anthropic": Kit(good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
+                     wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA", make_fake=_anthropic_fake,
+                     expected=_anthropic_expected, expected_store=_anthropic_store),
     "openrouter": Kit(good_key="sk-or-v1-" + "7c1e4a9b" * 8, wrong_key="sk-or-v1-" + "0" * 64,
                       make_fake=_openrouter_fake, expected=_openrouter_expected, expected_store=_openrouter_store),
 }

@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
+    "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
+    "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
 }
 

@@ -82,7 +82,11 @@ class LimitExceeded(BadResponse):
 
 
 class RequestRejected(ProviderError):
-    """Any other 4xx: the request itself was refused."""
+    """Any other 4xx: the request itself was refused. `status` is the HTTP status (400, 404, ...)."""
+
+    def __init__(self, sentence: str, *, status: int = 400) -> None:
+        super().__init__(sentence)
+        self.status = status
 
 
 # --------------------------------------------------------------------------- pacing
@@ -499,7 +503,8 @@ class HttpClient:
             return KeyRejected(f"the key was rejected by {self.title} (HTTP 401{detail})")
         if status == 403:
             return AccessDenied(f"the {self.title} API refused this key access to {path} (HTTP 403{detail})")
-        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})")
+        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})",
+                               status=status)
 
     def _final_error(self, failure: _Failure, path: str, tries: int) -> ProviderError:
         n = f"{tries} {'try' if tries == 1 else 'tries'}"

@@ -90,19 +90,17 @@ class Database:
                         connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
     def _upgrade_integration_ids(self) -> None:
-        """A database made before integration ids were AUTOINCREMENT gets its integration table
-        rebuilt once, rows and ids kept, so a removed integration's id is never handed out again.
+        """Rebuild, once, every SQLite table an older version made in a shape ALTER TABLE cannot fix:
+        the integration table before its ids were AUTOINCREMENT (so a removed integration's id is
+        never handed out again), and any table whose columns were NOT NULL where unknown values are
+        now stored as NULL (request counts and tokens a provider does not give). Rows and ids are kept.
 
-        SQLite cannot add AUTOINCREMENT to a table, hence the rebuild (SQLite's documented recipe:
-        foreign keys off, new table, copy, drop, rename, check), all under the write lock.
+        SQLite's documented recipe: foreign keys off, new table, copy, drop, rename, check, all
+        under the write lock.
         """
         with self.engine.connect() as connection:
-            if _has_autoincrement(connection.connection.driver_connection):
+            if not _outdated_tables(connection.connection.driver_connection):
                 return  # the common case: a read, no write lock
-        table = models.Integration.__table__
-        ddl = str(CreateTable(table).compile(self.write_engine)).strip()
-        ddl = ddl.replace("CREATE TABLE integration ", "CREATE TABLE integration_rebuild ", 1)
-        columns = ", ".join(column.name for column in table.columns)
         raw = self.write_engine.raw_connection()
         try:
             sqlite = raw.driver_connection
@@ -110,21 +108,10 @@ class Database:
             try:
                 sqlite.execute("BEGIN IMMEDIATE")
                 try:
-                    if not _has_autoincrement(sqlite):  # another process may have done it meanwhile
-                        sqlite.execute(ddl)
-                        sqlite.execute(f"INSERT INTO integration_rebuild ({columns}) SELECT {columns} FROM integration")
-                        # Ids removed before this upgrade left their lock files behind: start above those too.
-                        floor = max([sqlite.execute("SELECT coalesce(max(id), 0) FROM integration").fetchone()[0],
-                                     *_lock_file_ids(self.settings.lock_dir)])
-                        sqlite.execute("DELETE FROM sqlite_sequence WHERE name = 'integration_rebuild'")
-                        sqlite.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration_rebuild', ?)",
-                                       (floor,))
-                        sqlite.execute("DROP TABLE integration")
-                        sqlite.execute("ALTER TABLE integration_rebuild RENAME TO integration")
-                        for index in table.indexes:
-                            sqlite.execute(str(CreateIndex(index).compile(self.write_engine)))
-                        if sqlite.execute("PRAGMA foreign_key_check").fetchall():
-                            raise sqlite3.IntegrityError("foreign key check failed after rebuilding integration")
+                    for table in _outdated_tables(sqlite):  # another process may have done some meanwhile
+                        self._rebuild(sqlite, table)
+                    if sqlite.execute("PRAGMA foreign_key_check").fetchall():
+                        raise sqlite3.IntegrityError("foreign key check failed after rebuilding tables")
                     sqlite.execute("COMMIT")
                 except BaseException:
                     sqlite.execute("ROLLBACK")
@@ -133,6 +120,25 @@ class Database:
                 sqlite.execute("PRAGMA foreign_keys = ON")
         finally:
             raw.close()
+
+    def _rebuild(self, sqlite: sqlite3.Connection, table) -> None:  # noqa: ANN001
+        name = table.name
+        ddl = str(CreateTable(table).compile(self.write_engine)).strip()
+        ddl = ddl.replace(f"CREATE TABLE {name} ", f"CREATE TABLE {name}_rebuild ", 1)
+        have = {row[1] for row in sqlite.execute(f'PRAGMA table_info("{name}")')}
+        columns = ", ".join(c.name for c in table.columns if c.name in have)
+        sqlite.execute(ddl)
+        sqlite.execute(f"INSERT INTO {name}_rebuild ({columns}) SELECT {columns} FROM {name}")
+        if name == "integration":
+            # Ids removed before this upgrade left their lock files behind: start above those too.
+            floor = max([sqlite.execute("SELECT coalesce(max(id), 0) FROM integration").fetchone()[0],
+                         *_lock_file_ids(self.settings.lock_dir)])
+            sqlite.execute("DELETE FROM sqlite_sequence WHERE name = 'integration_rebuild'")
+            sqlite.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration_rebuild', ?)", (floor,))
+        sqlite.execute(f"DROP TABLE {name}")
+        sqlite.execute(f"ALTER TABLE {name}_rebuild RENAME TO {name}")
+        for index in table.indexes:
+            sqlite.execute(str(CreateIndex(index).compile(self.write_engine)))
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:
@@ -158,6 +164,19 @@ class Database:
 def _has_autoincrement(sqlite: sqlite3.Connection) -> bool:
     row = sqlite.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'integration'").fetchone()
     return row is None or "AUTOINCREMENT" in row[0].upper()
+
+
+def _outdated_tables(sqlite: sqlite3.Connection) -> list:
+    """The tables (parents first) whose stored shape needs a rebuild: see _upgrade_integration_ids."""
+    outdated = []
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == "integration" and not _has_autoincrement(sqlite):
+            outdated.append(table)
+            continue
+        not_null = {row[1] for row in sqlite.execute(f'PRAGMA table_info("{table.name}")') if row[3]}
+        if any(c.nullable and not c.primary_key and c.name in not_null for c in table.columns):
+            outdated.append(table)
+    return outdated
 
 
 def _lock_file_ids(lock_dir: Path) -> list[int]:

@@ -22,6 +22,12 @@ class Integration(SQLModel, table=True):
     created_at: datetime
     team_members: int | None = None
     team_fingerprint: str | None = None  # digest of the member list at validation: one team, one integration
+    # The earliest day the provider ever returned usage for: its real history may be shorter than
+    # the plan asks for, and a day before this is "nothing kept", not "$0".
+    history_from: date | None = None
+    # The provider refused (HTTP 400) a window older than one it answered: it keeps nothing before this
+    # day, and backfills stop here instead of failing.
+    history_limit: date | None = None
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"
@@ -33,22 +39,33 @@ def _money() -> Column:
     return Column(BigInteger, nullable=False, default=0)
 
 
+def _maybe() -> Column:
+    """A count or sum that may be unknown (NULL): a provider that does not report it, a report
+    that failed. Unknown is never stored as 0."""
+    return Column(BigInteger, nullable=True)
+
+
 class DailyCost(SQLModel, table=True):
-    """One UTC day of one integration, as Cursor reported it when we synced."""
+    """One UTC day of one integration, as its provider reported it when we synced.
+
+    NULL is unknown or not applicable, never 0: the on-demand split where the provider bills
+    everything per use, requests where it gives no count, tokens a report failed to bring."""
 
     __table_args__ = (UniqueConstraint("integration_id", "day"),)
     id: int | None = Field(default=None, primary_key=True)
     integration_id: int = Field(foreign_key="integration.id", index=True)
     day: date
     cost_micro: int = Field(sa_column=_money())
-    on_demand_micro: int = Field(sa_column=_money())
-    included_micro: int = Field(sa_column=_money())
-    requests: int = 0
+    on_demand_micro: int | None = Field(default=None, sa_column=_maybe())
+    included_micro: int | None = Field(default=None, sa_column=_maybe())
+    requests: int | None = Field(default=None, sa_column=_maybe())
     request_units_micro: int = Field(sa_column=_money())
-    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    input_tokens: int | None = Field(default=0, sa_column=_maybe())
+    output_tokens: int | None = Field(default=0, sa_column=_maybe())
+    cache_read_tokens: int | None = Field(default=0, sa_column=_maybe())
+    cache_write_tokens: int | None = Field(default=0, sa_column=_maybe())
+    reasoning_tokens: int | None = Field(default=None, sa_column=_maybe())
+    byok_micro: int | None = Field(default=None, sa_column=_maybe())  # billed by another provider: beside the cost
     synced_at: datetime
     complete: bool  # the day had ended when it was synced (today never is)
 
@@ -63,11 +80,12 @@ class DailyModelCost(SQLModel, table=True):
     day: date
     model: str
     cost_micro: int = Field(sa_column=_money())
-    requests: int = 0
-    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cache_read_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    cache_write_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    requests: int | None = Field(default=None, sa_column=_maybe())
+    input_tokens: int | None = Field(default=0, sa_column=_maybe())
+    output_tokens: int | None = Field(default=0, sa_column=_maybe())
+    cache_read_tokens: int | None = Field(default=0, sa_column=_maybe())
+    cache_write_tokens: int | None = Field(default=0, sa_column=_maybe())
+    reasoning_tokens: int | None = Field(default=None, sa_column=_maybe())
 
 
 class DailyMemberCost(SQLModel, table=True):
@@ -78,9 +96,9 @@ class DailyMemberCost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     integration_id: int = Field(foreign_key="integration.id")
     day: date
-    email: str
+    email: str  # the actor: a member's email, a workspace's or a project's name
     cost_micro: int = Field(sa_column=_money())
-    requests: int = 0
+    requests: int | None = Field(default=None, sa_column=_maybe())
 
 
 class SyncRun(SQLModel, table=True):

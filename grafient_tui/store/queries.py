@@ -19,39 +19,54 @@ def days_between(since: date, until: date) -> list[date]:
     return [since + timedelta(days=i) for i in range((until - since).days + 1)]
 
 
+# None in a figure below is unknown or not applicable (see store/models.py), never 0.
+
 @dataclass(frozen=True)
 class DayRow:
     day: date
     synced: bool  # False: never fetched (not the same as "no usage")
     complete: bool
     cost_micro: int = 0
-    on_demand_micro: int = 0
-    included_micro: int = 0
-    requests: int = 0
+    on_demand_micro: int | None = 0
+    included_micro: int | None = 0
+    requests: int | None = 0
     request_units_micro: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
     top_model: str | None = None
+    reasoning_tokens: int | None = None
+    byok_micro: int | None = None
 
 
 @dataclass(frozen=True)
 class ModelRow:
     model: str
     cost_micro: int
-    requests: int
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
+    requests: int | None
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    reasoning_tokens: int | None = None
 
 
 @dataclass(frozen=True)
 class MemberRow:
-    email: str
+    email: str  # the actor: a member's email, a workspace's or a project's name
     cost_micro: int
-    requests: int
+    requests: int | None
+
+
+def known_sum(column):  # noqa: ANN001, ANN201
+    """SUM over a group that is NULL (unknown) when any row of the group is: a total that leaves
+    rows out is not a total."""
+    return case((func.count(column) == func.count(), func.sum(column)), else_=None)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[arg-type]
 
 
 def daily_costs(db: Database, integration_id: int, since: date, until: date) -> list[DayRow]:
@@ -87,7 +102,8 @@ def daily_costs(db: Database, integration_id: int, since: date, until: date) -> 
             requests=stored_row.requests, request_units_micro=stored_row.request_units_micro,
             input_tokens=stored_row.input_tokens, output_tokens=stored_row.output_tokens,
             cache_read_tokens=stored_row.cache_read_tokens, cache_write_tokens=stored_row.cache_write_tokens,
-            top_model=top[day][1] if day in top else None,
+            top_model=top[day][1] if day in top else None, reasoning_tokens=stored_row.reasoning_tokens,
+            byok_micro=stored_row.byok_micro,
         ))
     return rows
 
@@ -104,7 +120,7 @@ def models_by_day(db: Database, integration_id: int, since: date, until: date) -
         ):
             out.setdefault(row.day, []).append(ModelRow(
                 row.model, row.cost_micro, row.requests, row.input_tokens, row.output_tokens,
-                row.cache_read_tokens, row.cache_write_tokens,
+                row.cache_read_tokens, row.cache_write_tokens, row.reasoning_tokens,
             ))
     for rows in out.values():
         rows.sort(key=lambda r: (-r.cost_micro, r.model))
@@ -117,13 +133,13 @@ def model_breakdown(db: Database, integration_ids: int | Iterable[int], since: d
     t = DailyModelCost
     with db.session() as session:
         result = session.exec(
-            select(t.model, func.sum(t.cost_micro), func.sum(t.requests), func.sum(t.input_tokens),
-                   func.sum(t.output_tokens), func.sum(t.cache_read_tokens), func.sum(t.cache_write_tokens))
+            select(t.model, func.sum(t.cost_micro), known_sum(t.requests), known_sum(t.input_tokens),
+                   known_sum(t.output_tokens), known_sum(t.cache_read_tokens), known_sum(t.cache_write_tokens),
+                   known_sum(t.reasoning_tokens))
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.model)
         ).all()
-    rows = [ModelRow(m, int(c or 0), int(r or 0), int(i or 0), int(o or 0), int(cr or 0), int(cw or 0))
-            for m, c, r, i, o, cr, cw in result]
+    rows = [ModelRow(m, int(c or 0), *(_int_or_none(v) for v in rest)) for m, c, *rest in result]
     return sorted(rows, key=lambda r: (-r.cost_micro, r.model))
 
 
@@ -133,11 +149,11 @@ def member_breakdown(db: Database, integration_ids: int | Iterable[int], since: 
     t = DailyMemberCost
     with db.session() as session:
         result = session.exec(
-            select(t.email, func.sum(t.cost_micro), func.sum(t.requests))
+            select(t.email, func.sum(t.cost_micro), known_sum(t.requests))
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.email)
         ).all()
-    rows = [MemberRow(e, int(c or 0), int(r or 0)) for e, c, r in result]
+    rows = [MemberRow(e, int(c or 0), _int_or_none(r)) for e, c, r in result]
     return sorted(rows, key=lambda r: (-r.cost_micro, r.email))
 
 
@@ -156,14 +172,16 @@ class Summary:
     complete_days: int
     today_partial: bool  # today is in the range and counted so far
     total_micro: int
-    on_demand_micro: int
-    included_micro: int
-    requests: int
+    on_demand_micro: int | None  # None: no integration here has an on-demand split
+    included_micro: int | None
+    requests: int | None  # over the days whose count is known; None when none is
     daily_average_micro: int | None  # over complete synced days; None when there are none
     top_model: str | None
     top_model_micro: int
     change_pct: float | None
     change_note: str | None  # why there is no change figure, in a few words
+    requests_partial: bool = False  # some synced days have no request count (a provider gives none)
+    byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the total
 
     @property
     def fully_synced(self) -> bool:
@@ -215,11 +233,14 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
     states = _day_states(db, ids, since - timedelta(days=days), until)
     t = DailyCost
     with db.session() as session:
-        total, on_demand, included, requests = session.exec(
+        total, on_demand, included, requests, unknown_requests, byok, rows = session.exec(
             select(func.sum(t.cost_micro), func.sum(t.on_demand_micro), func.sum(t.included_micro),
-                   func.sum(t.requests))
+                   func.sum(t.requests), func.sum(case((t.requests.is_(None), 1), else_=0)), func.sum(t.byok_micro),
+                   func.count())
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
         ).one()
+    if not rows:  # nothing stored yet: zeros, not "unknown"
+        on_demand = included = requests = 0
     in_range = [states.get(d, _NOT_SYNCED) for d in days_between(since, until)]
     complete = [s for s in in_range if s.complete]
     change_pct, change_note = _change(states, finished, previous)
@@ -229,8 +250,9 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
         complete_days=len(complete),
         # counted in the total as soon as any team has it, so marked as soon as any team has it
         today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).some,
-        total_micro=int(total or 0), on_demand_micro=int(on_demand or 0), included_micro=int(included or 0),
-        requests=int(requests or 0),
+        total_micro=int(total or 0), on_demand_micro=_int_or_none(on_demand), included_micro=_int_or_none(included),
+        requests=_int_or_none(requests), requests_partial=bool(unknown_requests) and requests is not None,
+        byok_micro=_int_or_none(byok),
         daily_average_micro=_round_div(sum(s.cost_micro for s in complete), len(complete)) if complete else None,
         top_model=models[0].model if models and models[0].cost_micro > 0 else None,
         top_model_micro=models[0].cost_micro if models else 0,

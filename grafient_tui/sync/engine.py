@@ -32,8 +32,8 @@ from sqlmodel import select
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui import providers
-from grafient_tui.providers.base import CostLine, Limits
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.base import Capabilities, CostLine, Limits
+from grafient_tui.providers.http import BadResponse, RequestRejected
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
@@ -50,6 +50,7 @@ LOCK_WAIT_SECONDS = 2.0
 MAX_ROWS_PER_WINDOW = 200_000  # day x model plus day x member sums held for one window (tens of MB)
 DAILY_SYNC_HOUR_UTC = 6
 DEFAULT_WINDOW_DAYS = 30  # plan_windows' width when no provider's limit is given
+_CURSOR_LIKE = Capabilities(has_requests=True, actor_kind="member")  # WindowTotals' default
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,19 @@ def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger
         limits = provider_limits(db, integration_id)
     today = utc_today(now)
     start = history_start(settings, today, limits)
+    edge = _history_limit(db, integration_id)
+    if edge is not None and edge > start:
+        start = min(edge, today)  # the provider keeps nothing older: asking again would only be refused
     yesterday = today - timedelta(days=1)
     done = complete_days(db, integration_id, start, today)
     wanted = {start + timedelta(days=i) for i in range((today - start).days + 1)} - done
     wanted |= {yesterday - timedelta(days=i) for i in range(limits.settle_days)}
     return sorted(d for d in wanted if d >= start)
+
+
+def _history_limit(db: Database, integration_id: int) -> date | None:
+    with db.session() as session:
+        return session.exec(select(Integration.history_limit).where(Integration.id == integration_id)).first()
 
 
 def plan_windows(days: list[date], window_days: int = DEFAULT_WINDOW_DAYS) -> list[tuple[date, date]]:
@@ -205,25 +214,37 @@ class WindowTotals:
     """Per-day, per-model and per-member sums of one window's cost lines.
 
     Memory grows with days x models x members, never with the number of lines. Money and counts
-    are exact integer sums; a request count is None (unknown) as soon as one line of its sum has none.
+    are exact integer sums; a count is None (unknown) as soon as one line of its sum has none.
     """
 
-    __slots__ = ("days", "first", "last", "members", "models", "outside")
+    __slots__ = ("capabilities", "days", "first", "last", "members", "models", "outside")
 
-    def __init__(self, first: date | None = None, last: date | None = None) -> None:
+    def __init__(self, first: date | None = None, last: date | None = None, *,
+                 capabilities: Capabilities | None = None) -> None:
         # Lines for days outside [first, last] belong to another window: dropped as they come,
         # so a hostile answer full of them costs no memory (and can never be counted twice).
         self.first, self.last, self.outside = first, last, 0
-        # day -> [cost, on_demand, included, requests, units, input, output, cache_read, cache_write]
-        self.days: dict[date, list[int]] = {}
-        # (day, model) -> [cost, requests, input, output, cache_read, cache_write]
-        self.models: dict[tuple[date, str], list[int]] = {}
-        # (day, email) -> [cost, requests]
-        self.members: dict[tuple[date, str], list[int]] = {}
+        self.capabilities = capabilities or _CURSOR_LIKE
+        # day -> [cost, on_demand, included, requests, units, input, output, cache_read, cache_write,
+        #         reasoning, byok]
+        self.days: dict[date, list[int | None]] = {}
+        # (day, model) -> [cost, requests, input, output, cache_read, cache_write, reasoning]
+        self.models: dict[tuple[date, str], list[int | None]] = {}
+        # (day, actor) -> [cost, requests]
+        self.members: dict[tuple[date, str], list[int | None]] = {}
+
+    def empty_day(self) -> list[int | None]:
+        """The sums of a day the answer covers without a single line: zero where the provider
+        reports the figure, unknown where it never does."""
+        caps = self.capabilities
+        split = 0 if caps.has_on_demand else None
+        return [0, split, split, 0 if caps.has_requests else None, 0, 0, 0, 0, 0, None,
+                0 if caps.has_byok else None]
 
     def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
         first, last = self.first, self.last
+        split = self.capabilities.has_on_demand
         for e in lines:
             day = e.day
             if first is not None and not first <= day <= last:  # type: ignore[operator]
@@ -231,36 +252,39 @@ class WindowTotals:
                 continue
             cost = e.cost_micro
             requests = e.requests
+            tokens = (e.input_tokens, e.output_tokens, e.cache_read_tokens, e.cache_write_tokens, e.reasoning_tokens)
             d = days.get(day)
             if d is None:
-                d = days[day] = [0, 0, 0, 0, 0, 0, 0, 0, 0]
-            d[0] += cost
-            if e.on_demand:
-                d[1] += cost
+                # The first line sets what is known; later ones add to it (None stays None).
+                d = days[day] = [cost, (cost if e.on_demand else 0) if split else None,
+                                 (0 if e.on_demand else cost) if split else None, requests,
+                                 e.request_units_micro, *tokens, e.byok_micro]
             else:
-                d[2] += cost
-            d[3] = None if requests is None or d[3] is None else d[3] + requests
-            d[4] += e.request_units_micro
-            d[5] += e.input_tokens
-            d[6] += e.output_tokens
-            d[7] += e.cache_read_tokens
-            d[8] += e.cache_write_tokens
+                d[0] += cost
+                if split:
+                    d[1 if e.on_demand else 2] += cost
+                d[3] = None if requests is None or d[3] is None else d[3] + requests
+                d[4] += e.request_units_micro
+                for i, value in enumerate(tokens, 5):
+                    d[i] = None if value is None or d[i] is None else d[i] + value
+                byok = e.byok_micro
+                d[10] = None if byok is None or d[10] is None else d[10] + byok
             key = (day, e.model)
             m = models.get(key)
             if m is None:
-                m = models[key] = [0, 0, 0, 0, 0, 0]
-            m[0] += cost
-            m[1] = None if requests is None or m[1] is None else m[1] + requests
-            m[2] += e.input_tokens
-            m[3] += e.output_tokens
-            m[4] += e.cache_read_tokens
-            m[5] += e.cache_write_tokens
+                models[key] = [cost, requests, *tokens]
+            else:
+                m[0] += cost
+                m[1] = None if requests is None or m[1] is None else m[1] + requests
+                for i, value in enumerate(tokens, 2):
+                    m[i] = None if value is None or m[i] is None else m[i] + value
             key = (day, e.actor)
             u = members.get(key)
             if u is None:
-                u = members[key] = [0, 0]
-            u[0] += cost
-            u[1] = None if requests is None or u[1] is None else u[1] + requests
+                members[key] = [cost, requests]
+            else:
+                u[0] += cost
+                u[1] = None if requests is None or u[1] is None else u[1] + requests
 
     def check_size(self, source: str) -> None:
         """Memory stays bounded: past MAX_ROWS_PER_WINDOW day x model and day x member sums, the
@@ -298,8 +322,9 @@ def _check_still_there(session, integration_id: int, identity: tuple[str, dateti
 
 def write_window(db: Database, integration_id: int, first: date, last: date, totals: WindowTotals,
                  synced_at: datetime, *, identity: tuple[str, datetime] | None = None,
-                 source: str = "the provider") -> int:
-    """Replace the stored days [first, last] with `totals`, all in one transaction.
+                 source: str = "the provider", covered: list[date] | None = None) -> int:
+    """Replace the stored days `covered` (every day of [first, last] when not given) with `totals`,
+    all in one transaction; days of the window the answer did not cover stay as they were.
 
     `source` names who sent the figures in the sentence when a sum is too large to store
     ("the <title> API").
@@ -308,24 +333,28 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     (removed, or replaced under the same id) the window is dropped and IntegrationGone raised."""
     today = utc_today(synced_at)
     synced_at = synced_at.astimezone(UTC)
+    if covered is None:
+        covered = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    days = sorted({day for day in covered if first <= day <= last})
+    wanted = set(days)
     day_rows = []
-    for offset in range((last - first).days + 1):
-        day = first + timedelta(days=offset)
-        d = totals.days.get(day, [0] * 9)
+    for day in days:
+        d = totals.days.get(day) or totals.empty_day()
         day_rows.append({
             "integration_id": integration_id, "day": day, "cost_micro": d[0], "on_demand_micro": d[1],
             "included_micro": d[2], "requests": d[3], "request_units_micro": d[4], "input_tokens": d[5],
             "output_tokens": d[6], "cache_read_tokens": d[7], "cache_write_tokens": d[8],
-            "synced_at": synced_at, "complete": day < today,
+            "reasoning_tokens": d[9], "byok_micro": d[10], "synced_at": synced_at, "complete": day < today,
         })
     model_rows = [
         {"integration_id": integration_id, "day": day, "model": model, "cost_micro": m[0], "requests": m[1],
-         "input_tokens": m[2], "output_tokens": m[3], "cache_read_tokens": m[4], "cache_write_tokens": m[5]}
-        for (day, model), m in totals.models.items() if first <= day <= last
+         "input_tokens": m[2], "output_tokens": m[3], "cache_read_tokens": m[4], "cache_write_tokens": m[5],
+         "reasoning_tokens": m[6]}
+        for (day, model), m in totals.models.items() if day in wanted
     ]
     member_rows = [
         {"integration_id": integration_id, "day": day, "email": email, "cost_micro": u[0], "requests": u[1]}
-        for (day, email), u in totals.members.items() if first <= day <= last
+        for (day, email), u in totals.members.items() if day in wanted
     ]
     _check_storable(source, first, last, day_rows, model_rows, member_rows)
     with db.session(write=True) as session:
@@ -333,14 +362,35 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
         # Core statements, not ORM units of work: a busy window is tens of
         # thousands of member rows, and this is one executemany each.
         connection = session.connection()
+        for runs_start, runs_end in _runs(days):
+            for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
+                table = model.__table__
+                connection.execute(delete(table).where(
+                    table.c.integration_id == integration_id, table.c.day >= runs_start, table.c.day <= runs_end
+                ))
         for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
-            table = model.__table__
-            connection.execute(delete(table).where(
-                table.c.integration_id == integration_id, table.c.day >= first, table.c.day <= last
-            ))
             if rows:
-                connection.execute(insert(table), rows)
+                connection.execute(insert(model.__table__), rows)
+        _note_history(connection, integration_id, totals)
     return len(day_rows)
+
+
+def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> None:
+    with db.session(write=True) as session:
+        session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
+
+
+def _note_history(connection, integration_id: int, totals: WindowTotals) -> None:  # noqa: ANN001
+    """Move the integration's `history_from` back to the earliest day a provider sent usage for."""
+    with_usage = [day for day in totals.days]
+    if not with_usage:
+        return
+    earliest = min(with_usage)
+    table = Integration.__table__
+    connection.execute(update(table).where(
+        table.c.id == integration_id,
+        (table.c.history_from.is_(None)) | (table.c.history_from > earliest),
+    ).values(history_from=earliest))
 
 
 _INT64_MAX = 2**63 - 1
@@ -449,9 +499,12 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         # every finished one stays.
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with provider.from_settings(key.reveal(), settings, transport=transport) as client:
+            client.today = utc_today(started)
+            # The earliest day any window came back with usage for, before this sync or in it.
+            answered: date | None = integration.history_from
             try:
                 for done, (first, last) in enumerate(windows):
-                    totals = WindowTotals(first, last)
+                    totals = WindowTotals(first, last, capabilities=provider.capabilities)
                     deadline = asyncio.timeout_at(ends_at)
                     try:
                         async with deadline:
@@ -460,6 +513,16 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                                 totals.check_size(f"the {provider.title} API")
                                 state["requests"] = client.stats.requests
                                 report(done)
+                    except RequestRejected as refused:
+                        if refused.status != 400 or answered is None or last >= answered:
+                            raise
+                        # A provider that keeps less than the plan asks for answers an older window with
+                        # 400 (how Cursor, Anthropic and OpenAI answer there is undocumented): what it
+                        # answered before stands, and backfills stop at that edge from now on.
+                        log.debug("sync %s: %s; history ends after %s", label, refused.sentence, last)
+                        await store(_note_history_limit, db, integration_id, last + timedelta(days=1))
+                        report(len(windows))
+                        break
                     except TimeoutError:
                         if not deadline.expired():
                             raise
@@ -470,7 +533,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                         ) from None
                     state["requests"] = client.stats.requests
                     state["days"] += await store(write_window, db, integration_id, first, last, totals, clock(),
-                                                 identity=identity, source=f"the {provider.title} API")
+                                                 identity=identity, source=f"the {provider.title} API",
+                                                 covered=client.days_covered(first, last))
+                    if totals.days:
+                        answered = min(answered or last, min(totals.days))
                     report(done + 1)
             finally:
                 state["requests"] = client.stats.requests
