@@ -24,6 +24,7 @@ from grafient_tui.providers.base import AccountInfo, CostLine, Provider
 from grafient_tui.providers.anthropic.fake import make_usage
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
+from grafient_tui.providers.openrouter.fake import make_rows, workspace
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -242,6 +243,75 @@ def _openai_store(org: object, first: date, last: date, today: date) -> list[lis
                  first + timedelta(days=i) < today) for i in range((last - first).days + 1)]
     return [day_rows, sorted((day, model, *m) for (day, model), m in models.items()),
             sorted((day, actor, *u) for (day, actor), u in members.items())]
+OPENROUTER_WORKSPACES = {"3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
+                         "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
+                         "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals"}
+
+
+def _openrouter_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    rows = make_rows(seed=9, start=first - timedelta(days=1), days=(last - first).days + 3,
+                     workspace_ids=list(OPENROUTER_WORKSPACES), per_day=5,
+                     models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"])
+    account = providers.fake("openrouter")(
+        api_key=key, rows=rows, today=TODAY,
+        workspaces=[workspace(wid, name) for wid, name in OPENROUTER_WORKSPACES.items()])
+    return account, len(OPENROUTER_WORKSPACES)
+
+
+def _openrouter_rows(account: object, first: date, last: date) -> dict[tuple[date, str, str], list]:
+    """shared/openrouter-api.md, from the fake's raw rows: the rows OpenRouter serves (the 30 days before
+    its today) of first..last, summed per day, model and workspace name ("Default workspace" without one):
+    [usage in exact dollars, requests, prompt, completion, reasoning, BYOK dollars]."""
+    today = account.today  # type: ignore[attr-defined]
+    sums: dict[tuple[date, str, str], list] = {}
+    for raw in account.rows:  # type: ignore[attr-defined]
+        day = date.fromisoformat(raw["date"])
+        if not (first <= day <= last and today - timedelta(days=30) <= day < today):
+            continue
+        wid = raw.get("workspace_id")
+        actor = OPENROUTER_WORKSPACES.get(wid, wid) if wid else "Default workspace"
+        s = sums.setdefault((day, raw["model"], actor), [Decimal(0), 0, 0, 0, 0, Decimal(0)])
+        for i, value in enumerate((oracle.number(raw["usage"]), raw["requests"], raw["prompt_tokens"],
+                                   raw["completion_tokens"], raw["reasoning_tokens"],
+                                   oracle.number(raw["byok_usage_inference"]))):
+            s[i] += value
+    return sums
+
+
+def _dollars_micro(value: object) -> int:
+    micro = value * 100_000_000  # type: ignore[operator]
+    assert micro == int(micro), "the kit's fake sends dollars to the micro-cent"
+    return int(micro)
+
+
+def _openrouter_expected(account: object, first: date, last: date) -> Sums:
+    return {(day, model, actor, False): [_dollars_micro(s[0]), s[1], 0, s[2], s[3], None, None]
+            for (day, model, actor), s in _openrouter_rows(account, first, last).items()}
+
+
+def _openrouter_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    sums = _openrouter_rows(account, first, last)
+    # [cost, requests, prompt, completion, reasoning] per day and per (day, model); BYOK per day.
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    byok: dict[date, int] = defaultdict(int)
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for (day, model, actor), s in sums.items():
+        cost = _dollars_micro(s[0])
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *s[1:5])):
+                target[i] += value
+        byok[day] += _dollars_micro(s[5])
+        members[(day, actor)][0] += cost
+        members[(day, actor)][1] += s[1]
+    # No on-demand split (NULL), no cache tokens (NULL). Today is never reported by OpenRouter, so it
+    # has no row; every other day of the range had rows, so each is complete.
+    day_rows = [(day, cost, None, None, requests, 0, prompt, completion, None, None, reasoning, byok[day], True)
+                for day, (cost, requests, prompt, completion, reasoning) in sorted(days.items())]
+    model_rows = sorted((day, model, cost, requests, prompt, completion, None, None, reasoning)
+                        for (day, model), (cost, requests, prompt, completion, reasoning) in models.items())
+    member_rows = sorted((day, actor, *u) for (day, actor), u in members.items())
+    return [day_rows, model_rows, member_rows]
 
 
 KITS: dict[str, Kit] = {
@@ -252,6 +322,8 @@ KITS: dict[str, Kit] = {
                      expected=_anthropic_expected, expected_store=_anthropic_store),
     "openai": Kit(good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC", wrong_key="sk-admin-" + "0" * 32,
                   make_fake=_openai_fake, expected=_openai_expected, expected_store=_openai_store),
+    "openrouter": Kit(good_key="sk-or-v1-" + "7c1e4a9b" * 8, wrong_key="sk-or-v1-" + "0" * 64,
+                      make_fake=_openrouter_fake, expected=_openrouter_expected, expected_store=_openrouter_store),
 }
 
 

@@ -18,12 +18,14 @@ _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
     "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
     "openai": "grafient_tui.providers.openai.api:OpenAIClient",
+    "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
     "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
     "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
+    "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
 }
 
 
