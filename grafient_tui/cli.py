@@ -57,15 +57,16 @@ def one_line(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Cursor Enterprise AI spend in your terminal. With no command, opens the app.",
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
+                    "With no command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"grafient {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open the app on two simulated teams (no network, throwaway data)")
+    parser.add_argument("--demo", action="store_true", help="open the app on one simulated account per provider (no network, throwaway data)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     add = commands.add_parser("add", help="add an integration; the key is read from stdin or prompted for")
-    add.add_argument("provider", choices=PROVIDERS, help="the provider (cursor)")
-    add.add_argument("--label", required=True, help="a name for this team, unique")
+    add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
+    add.add_argument("--label", required=True, help="a name for this team or account, unique")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now")
 
     lst = commands.add_parser("list", help="list integrations")
@@ -209,7 +210,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     return app.return_code or 0
 
 
-def read_key() -> Secret:
+def read_key(provider: str | None = None) -> Secret:
     """The key from stdin when it is piped, else a prompt without echo; never from argv."""
     from grafient_tui.secret import Secret
 
@@ -218,7 +219,11 @@ def read_key() -> Secret:
     if sys.stdin.isatty():
         import getpass
 
-        text = getpass.getpass("Cursor Admin API key (input hidden): ")
+        kind = "API key"
+        if provider is not None:
+            chosen = providers.get(provider)
+            kind = f"{chosen.title} {chosen.key_kind} key"
+        text = getpass.getpass(f"{kind} (input hidden): ")
     else:
         text = sys.stdin.readline()
     key = text.strip()
@@ -231,7 +236,7 @@ def read_key() -> Secret:
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
-    key = read_key()
+    key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     members = row.team_members
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
@@ -287,7 +292,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
     results = asyncio.run(service.sync(args.ref, trigger="force" if args.force else "daily",
                                        progress=_progress_printer(), on_result=_print_sync_line, now=now_utc()))
     if not results:
-        print("No integrations yet. Add one with: grafient add cursor --label NAME")
+        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
         return 0
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
@@ -352,6 +357,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "status": item.status,
             "last_sync": _iso(item.last_sync) if item.last_sync else None,
             "error": item.error,
+            "history_from": item.history_from.isoformat() if item.history_from else None,
         }
         for item in service.list_integrations()
     ]
@@ -359,11 +365,12 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
     if not rows:
-        print("No integrations yet. Add one with: grafient add cursor --label NAME  (the key is read from stdin)")
+        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
+              "(the key is read from stdin)")
         return 0
-    headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC"]
+    headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC", "HISTORY FROM"]
     table = [[str(r["id"]), one_line(r["label"]), one_line(r["provider"]), one_line(r["key_hint"]), r["created"][:16].replace("T", " "),
-              r["status"], (r["last_sync"] or "never")[:16].replace("T", " ")] for r in rows]
+              r["status"], (r["last_sync"] or "never")[:16].replace("T", " "), r["history_from"] or "-"] for r in rows]
     print(format_table(headers, table))
     return 0
 

@@ -78,7 +78,7 @@ class CardList(VerticalScroll, can_focus=False):
 class IntegrationListScreen(StoreReader, Screen[None]):
     READ_GROUP = "home-load"
     BINDINGS = [
-        Binding("a", "add", "Add", id="add", tooltip="Add a Cursor integration"),
+        Binding("a", "add", "Add", id="add", tooltip="Add an integration: Cursor, Anthropic, OpenAI or OpenRouter"),
         Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
         Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of the highlighted integration"),
         Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Force a sync of every integration"),
