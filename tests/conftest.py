@@ -19,5 +19,6 @@ def grafient_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     monkeypatch.setenv("GRAFIENT_HOME", str(home))
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0")  # retries happen, the waiting does not
-    monkeypatch.setenv("GRAFIENT_CURSOR_RPM", "0")  # no pacing in tests
+    for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER"):
+        monkeypatch.setenv(f"GRAFIENT_{provider}_RPM", "0")  # no pacing in tests
     return home

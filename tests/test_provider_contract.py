@@ -416,3 +416,58 @@ async def test_a_sync_stores_the_expected_figures_and_a_second_one_changes_nothi
     assert oracle.store_snapshot(settings.database_file, iid) == want
     assert (await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)).outcome == "success"
     assert oracle.store_snapshot(settings.database_file, iid) == want
+
+
+class Faults:
+    """The second call and every third after it answer 500, every fifth 429 (Retry-After 0), every
+    seventh a 200 whose body is cut off mid-JSON; the retries must land every window exactly as if
+    nothing had happened."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner, self.calls = inner, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls % 3 == 2:
+            return httpx.Response(500, json={"error": {"message": "internal error"}})
+        if self.calls % 5 == 0:
+            return httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "slow down"}})
+        answer = self.inner(request)
+        if self.calls % 7 == 0 and answer.status_code == 200:
+            return httpx.Response(200, content=answer.content[: len(answer.content) // 2],
+                                  headers={"content-type": "application/json"})
+        return answer
+
+
+async def test_the_providers_maximum_history_is_backfilled_exactly_under_faults_and_the_key_stays_secret(
+        name: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tests.helpers import all_bytes_under
+
+    caplog.set_level(logging.DEBUG)
+    kit = KITS[name]
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    limits = providers.get(name).limits
+    first = TODAY - timedelta(days=limits.history_for("pro"))
+    fake, _ = kit.make_fake(kit.good_key, first, TODAY)
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Year", provider=name, api_key=Secret(kit.good_key)).id)
+    faults = Faults(fake.handler)  # type: ignore[attr-defined]
+    transport = httpx.MockTransport(faults)
+
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)
+    assert result.outcome == "success", result.error
+    assert result.retries > 0 and faults.calls > result.requests - result.retries
+    want = kit.expected_store(fake, first, TODAY, TODAY)
+    assert oracle.store_snapshot(settings.database_file, iid) == want
+    again = await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)
+    assert again.outcome == "success", again.error
+    assert oracle.store_snapshot(settings.database_file, iid) == want  # idempotent
+    db.dispose()
+
+    secret = kit.good_key.encode()
+    assert secret not in all_bytes_under(settings.data_dir) and secret not in all_bytes_under(settings.config_dir)
+    assert kit.good_key not in caplog.text and kit.good_key[-12:] not in caplog.text
