@@ -359,6 +359,7 @@ def test_the_registry_names_real_providers(name: str) -> None:
     provider = providers.get(name)
     assert issubclass(provider, Provider) and provider.name == name
     assert provider.title and provider.key_help and provider.key_placeholder and provider.key_kind
+    assert providers.title(name) == provider.title  # the screens' light lookup agrees with the provider
     limits = provider.limits
     assert limits.max_window_days >= 1 and limits.settle_days >= 0 and limits.default_rpm > 0
     assert 1 <= limits.history_for("free") <= limits.max_history_days
