@@ -33,7 +33,6 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -47,23 +46,19 @@ from grafient_tui.providers.anthropic.costs import (
     read_page,
     rfc3339,
 )
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
     AccessDenied,
     BadResponse,
     HttpClient,
+    HttpProvider,
     KeyRejected,
     LimitExceeded,
     ProviderError,
     RequestRejected,
-    RequestStats,
 )
-from grafient_tui.secret import key_hint
-
-if TYPE_CHECKING:
-    from grafient_tui.config import Settings
 
 API_VERSION = "2023-06-01"
 ADMIN_PREFIX = "sk-ant-admin"
@@ -118,7 +113,7 @@ def organization_fingerprint(org_id: str) -> str:
     return hashlib.sha256(org_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class AnthropicClient(Provider):
+class AnthropicClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "anthropic"
@@ -160,31 +155,6 @@ class AnthropicClient(Provider):
         self._workspace_names: dict[str, str] | None = None
         self._covered: dict[tuple[datetime.date, datetime.date], list[datetime.date]] = {}
 
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        return self._api.stats
-
-    @classmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> AnthropicClient:
-        return cls(
-            api_key,
-            base_url=settings.api_url(cls.name),
-            rpm=settings.rpm(cls.name, DEFAULT_RPM),
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-        )
-
-    def __repr__(self) -> str:
-        return f"AnthropicClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
-    async def __aenter__(self) -> AnthropicClient:
-        return self
 
     # ------------------------------------------------------------------ key check
 

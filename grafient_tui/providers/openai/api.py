@@ -28,21 +28,21 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
     AccessDenied,
     BadResponse,
     HttpClient,
+    HttpProvider,
     KeyRejected,
     LimitExceeded,
     ProviderError,
-    RequestStats,
 )
 from grafient_tui.providers.openai.costs import (
     NO_PROJECT,
@@ -57,10 +57,6 @@ from grafient_tui.providers.openai.costs import (
     day_start,
     usage_lines,
 )
-from grafient_tui.secret import key_hint
-
-if TYPE_CHECKING:
-    from grafient_tui.config import Settings
 
 MAX_WINDOW_DAYS = 180  # the costs endpoint's largest page of daily buckets: one call per window
 USAGE_CHUNK_DAYS = 31  # the usage endpoint's largest page of daily buckets
@@ -135,7 +131,7 @@ def display_names(projects: list[tuple[str, str, bool]]) -> dict[str, str]:
     return {pid: name if seen[name] == 1 else f"{name} ({pid})" for pid, name, _ in projects}
 
 
-class OpenAIClient(Provider):
+class OpenAIClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "openai"
@@ -177,31 +173,6 @@ class OpenAIClient(Provider):
         self._names: dict[str, str] | None = None
         self._projects: list[tuple[str, str, bool]] | None = None
 
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        return self._api.stats
-
-    @classmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> OpenAIClient:
-        return cls(
-            api_key,
-            base_url=settings.api_url("openai"),
-            rpm=settings.rpm("openai", DEFAULT_RPM),
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-        )
-
-    def __repr__(self) -> str:
-        return f"OpenAIClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
-    async def __aenter__(self) -> OpenAIClient:
-        return self
 
     # ------------------------------------------------------------------ calls
 

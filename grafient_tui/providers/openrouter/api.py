@@ -25,22 +25,22 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
     AccessDenied,
     BadResponse,
     HttpClient,
+    HttpProvider,
     KeyRejected,
     LimitExceeded,
     ProviderError,
     RequestRejected,
-    RequestStats,
 )
 from grafient_tui.providers.openrouter.costs import (
     MAX_WORKSPACES,
@@ -50,10 +50,6 @@ from grafient_tui.providers.openrouter.costs import (
     parse_activity,
     workspace_names,
 )
-from grafient_tui.secret import key_hint
-
-if TYPE_CHECKING:
-    from grafient_tui.config import Settings
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api"
 DEFAULT_RPM = 20  # undocumented; a sync makes two or three calls
@@ -106,7 +102,7 @@ class _Bearer(httpx.Auth):
         return "_Bearer()"
 
 
-class OpenRouterClient(Provider):
+class OpenRouterClient(HttpProvider):
     """The OpenRouter calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "openrouter"
@@ -148,31 +144,6 @@ class OpenRouterClient(Provider):
         self._names: dict[str, str] | None = None
         self._fetching = asyncio.Lock()
 
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        return self._api.stats
-
-    @classmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> OpenRouterClient:
-        return cls(
-            api_key,
-            base_url=settings.api_url(cls.name),
-            rpm=settings.rpm(cls.name, DEFAULT_RPM),
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-        )
-
-    def __repr__(self) -> str:
-        return f"OpenRouterClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
-    async def __aenter__(self) -> OpenRouterClient:
-        return self
 
     # ------------------------------------------------------------------ the key
 
