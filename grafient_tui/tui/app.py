@@ -321,7 +321,10 @@ class GrafientApp(App[None]):
                 self.notify(f"{label}: {sentence(visible(result.error or 'another sync was already running'))}",
                             severity="warning", markup=False)
             elif result.trigger != "daily":
-                self.notify(f"{label}: {result.days_written} days synced ({result.requests} requests).",
+                from grafient_tui.tui.widgets.text import plural
+
+                self.notify(f"{label}: {plural(result.days_written, 'day')} synced "
+                            f"({plural(result.requests, 'API call')}).",
                             title="Sync finished", markup=False, timeout=4)
         elif state == WorkerState.ERROR:
             # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.
