@@ -8,6 +8,7 @@ out: it goes into the auth header and nowhere else (errors and logs are scrubbed
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import email.utils
 import hashlib
@@ -15,11 +16,13 @@ import json
 import logging
 import math
 import random
+import ssl
 import threading
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +159,69 @@ class _Failure:
 
 
 _DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=10.0, pool=10.0)
+
+
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client of this process.
+
+    httpx builds a new one (loading the whole CA bundle) for each client it makes: 20-60 ms on the
+    event loop per sync, so a sync of ten teams froze the app for half a second. `warm_up` builds it
+    ahead, in a thread. The settings are httpx's own defaults (certifi, SSL_CERT_FILE / SSL_CERT_DIR)."""
+    return httpx.create_ssl_context()
+
+
+def warm_up() -> None:
+    """Build what the first client would otherwise build on the event loop (call it in a thread)."""
+    shared_ssl_context()
+
+
+# --------------------------------------------------------------------------- retries, as they happen
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A request failed and is about to be tried again: what `reporting_retries` listeners receive.
+
+    `reason` is one of the client's own fixed sentences ("cannot reach the Cursor API at
+    api.cursor.com (connection refused)"): never a server's message, never the key."""
+
+    attempt: int  # the try about to start: 2 for the first retry
+    attempts: int  # how many tries the request has in all
+    reason: str
+    delay: float  # seconds until that try
+
+
+RetryListener = Callable[[RetryNotice], None]
+# A context variable, not a constructor argument: whoever runs the requests (the sync engine) can
+# listen without knowing which provider (and which of its clients) makes them.
+_retry_listener: contextvars.ContextVar[RetryListener | None] = contextvars.ContextVar(
+    "grafient_retry_listener", default=None)
+
+
+class reporting_retries:  # noqa: N801  (used like a function: `with reporting_retries(listener):`)
+    """Within the block (and the tasks it starts), `listener(notice)` runs before each retry's wait.
+
+    Works with `with` and `async with`, so a caller can put it in the `async with` that opens its
+    provider."""
+
+    def __init__(self, listener: RetryListener) -> None:
+        self._listener = listener
+        self._token: contextvars.Token[RetryListener | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _retry_listener.set(self._listener)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _retry_listener.reset(self._token)
+            self._token = None
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.__exit__()
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:
@@ -390,6 +456,8 @@ class HttpClient:
                      "Accept-Encoding": "gzip, deflate", **(headers or {})},
             transport=transport,
             follow_redirects=False,
+            # Unused when a transport is given (the demo, tests); else built once per process.
+            verify=True if transport is not None else shared_ssl_context(),
         )
 
     async def aclose(self) -> None:
@@ -474,9 +542,33 @@ class HttpClient:
                     nominal = self._backoff_base * 2 ** (attempt - 1)
                     delay = min(nominal * (1 + random.uniform(0.0, 0.25)), RETRY_AFTER_CAP)
                 self._log.debug("retrying %s %s in %.2f s (attempt %d of %d)", method, path, delay, attempt + 1, attempts)
+                self._tell_retry(RetryNotice(attempt + 1, attempts, self._failure_reason(failure, path), delay))
                 await self._sleep(delay)
         assert failure is not None
         raise self._final_error(failure, path, attempt)
+
+    def _tell_retry(self, notice: RetryNotice) -> None:
+        listener = _retry_listener.get()
+        if listener is None:
+            return
+        try:
+            listener(notice)
+        except Exception:  # noqa: BLE001  (a listener's bug must not fail the request)
+            self._log.debug("a retry listener failed", exc_info=False)
+
+    def _failure_reason(self, failure: _Failure, path: str) -> str:
+        """What went wrong with this try, in the words of `_final_error` less the count of tries, and
+        without the server's message (only the final error quotes it, scrubbed)."""
+        api = f"the {self.title} API"
+        if failure.kind == "timeout":
+            return f"{api} did not answer in time"
+        if failure.kind in ("transport", "fatal"):
+            return f"cannot reach {api} at {self._host} ({failure.reason})"
+        if failure.kind == "json":
+            return f"{api} sent an incomplete or non-JSON answer to {path}"
+        if failure.status == 429:
+            return f"{api} is rate limiting this team"
+        return f"{api} failed with HTTP {failure.status}"
 
     def _server_message(self, content: bytes) -> str:
         """The `message` of an error body, or "" when there is none.
