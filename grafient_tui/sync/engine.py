@@ -33,7 +33,7 @@ from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui import providers
 from grafient_tui.providers.base import Capabilities, CostLine, Limits
-from grafient_tui.providers.http import BadResponse, RequestRejected
+from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
@@ -62,6 +62,18 @@ class SyncProgress:
     windows_total: int
     days_written: int
     requests: int
+    # While a request is being retried (cleared when an answer comes): the try about to start, of how
+    # many, and why the last one failed, in the HTTP client's own words (never a server's or a key).
+    retry_attempt: int = 0
+    retry_attempts: int = 0
+    retry_reason: str | None = None
+
+    @property
+    def retry_line(self) -> str | None:
+        """`retrying (2 of 6) · cannot reach the Cursor API at api.cursor.com (connection refused)`."""
+        if self.retry_reason is None:
+            return None
+        return f"retrying ({self.retry_attempt} of {self.retry_attempts}) · {self.retry_reason}"
 
 
 @dataclass(frozen=True)
@@ -471,7 +483,8 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                           error=f"a sync for {label} is already running")
     run_id: int | None = None
     clock = _SyncClock(now)
-    state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0}
+    state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0, "done": 0}
+    retrying: list[RetryNotice] = []  # the retry under way, if any
 
     def result(outcome: str, error: str | None = None) -> SyncResult:
         # Every sentence is redacted against every key this process holds before it is printed
@@ -490,15 +503,32 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
         def report(done: int) -> None:
-            if progress is not None:
-                progress(SyncProgress(integration_id, label, trigger, done, len(windows), state["days"], state["requests"]))
+            """A page or a window has come in: any retry before it has succeeded."""
+            state["done"] = done
+            retrying.clear()
+            tell()
 
+        def retried(notice: RetryNotice) -> None:
+            retrying[:] = [replace(notice, reason=scrub_known(notice.reason))]  # fixed words, but a URL is the user's
+            tell()
+
+        def tell() -> None:
+            if progress is None:
+                return
+            notice = retrying[0] if retrying else None
+            progress(SyncProgress(integration_id, label, trigger, state["done"], len(windows), state["days"],
+                                  state["requests"], notice.attempt if notice else 0,
+                                  notice.attempts if notice else 0, notice.reason if notice else None))
+
+        if transport is None:  # httpx's TLS context (tens of ms of CPU): built once, off the event loop
+            await store(warm_up)
         report(0)
         # One bound on the whole sync, however the answers come. It covers the fetching only: a
         # window under way when it passes is abandoned, a window being written is written, and
         # every finished one stays.
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
-        async with provider.from_settings(key.reveal(), settings, transport=transport) as client:
+        async with reporting_retries(retried), provider.from_settings(key.reveal(), settings,
+                                                                       transport=transport) as client:
             client.today = utc_today(started)
             # The earliest day any window came back with usage for, before this sync or in it.
             answered: date | None = integration.history_from
