@@ -338,17 +338,20 @@ class GrafientApp(App[None]):
         self.refresh_bindings()
 
     def sync_line(self, integration_id: int, status: IntegrationStatus) -> tuple[str, str, str | None]:
-        """(state, status text, error sentence) for a card or a detail header: the live sync if one
-        runs here, else the stored status (read off the event loop by the screen)."""
+        """(state, status text, sentence) for a card or a detail header: the live sync if one runs
+        here, else the stored status (read off the event loop by the screen). The sentence says why
+        it failed, or while syncing which request is being retried and why."""
         from grafient_tui.tui.widgets.text import ago, plural, sentence
         from grafient_tui.untrusted import visible
 
         if integration_id in self.syncs:
+            # While a request is retried, the third part says so: "retrying (2 of 6) · cannot reach …".
             progress = self.progress.get(integration_id)
+            retry = visible(progress.retry_line) if progress is not None and progress.retry_line else None
             if progress is None or progress.windows_total == 0:
-                return "syncing", "⟳ syncing…", None
+                return "syncing", "⟳ syncing…", retry
             return ("syncing", f"⟳ syncing {progress.windows_done}/{progress.windows_total} windows · "
-                    f"{plural(progress.days_written, 'day')} written", None)
+                    f"{plural(progress.days_written, 'day')} written", retry)
         last_good = f" · last good sync {ago(status.last_sync, self.now())}" if status.last_sync else ""
         failure = self.failures.get(integration_id)
         if failure:

@@ -181,6 +181,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         )
         if error and state == "error":
             header = Content.assemble(header, "\n", ("✗ ", "bold"), error)
+        elif error and state == "syncing":  # a request being retried: "retrying (2 of 6) · cannot reach …"
+            header = Content.assemble(header, "\n", ("⟳ ", "bold"), error)
         widget = self.query_one("#detail-header", Static)
         widget.update(header)
         for name in ("never", "syncing", "ok", "error"):

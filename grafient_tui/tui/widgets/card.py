@@ -64,7 +64,7 @@ class CardView:
     days: tuple[DayRow, ...] = field(default=())
     status: str = "never synced"
     state: str = "never"  # never | syncing | ok | error
-    error: str | None = None
+    error: str | None = None  # why it failed; while syncing, the retry under way ("retrying (2 of 6) · …")
     history_from: date | None = None
 
     @property
@@ -175,5 +175,8 @@ class IntegrationCard(Widget, can_focus=True):
                 "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
             ))
         error = self._error
-        error.update(Content(f"✗ {visible(view.error)}") if view.error and view.state == "error" else "")
+        retrying = bool(view.error) and view.syncing
+        error.update(Content(f"✗ {visible(view.error)}") if view.error and view.state == "error"
+                     else Content(visible(view.error or "")) if retrying else "")
+        self.set_class(retrying, "-retrying")
         self._refresh.set_class(view.syncing, "-disabled")
