@@ -9,9 +9,11 @@ comes back as messages and the screens re-read the store.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,35 @@ WorkerDone = Callable[[Worker[Any], WorkerState], None]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class DaemonThreadExecutor(ThreadPoolExecutor):
+    """The event loop's default executor: each job in a daemon thread, never waited for at exit.
+
+    Textual runs thread workers (the screens' store reads, exports, deletes) and asyncio its DNS
+    look-ups on the default executor, which asyncio.run joins on the way out, and
+    concurrent.futures again at interpreter exit: quitting waited for a year of figures being read
+    (a second and more), a write waiting out SQLite's busy timeout, or a DNS look-up with no network.
+    A read cut short reads nothing; a write cut short is a transaction SQLite rolls back."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001  (handed to whoever awaits the future)
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=run, name="grafient-thread-worker", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: the threads are daemons, and the process may end under them."""
 
 
 class GrafientApp(App[None]):
@@ -179,6 +210,9 @@ class GrafientApp(App[None]):
     def get_default_screen(self) -> Screen:
         return IntegrationListScreen()
 
+    def on_load(self) -> None:
+        asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())
+
     def on_ready(self) -> None:
         # After the first frame: the heavy imports and the database happen off the UI thread.
         self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup",
@@ -228,15 +262,30 @@ class GrafientApp(App[None]):
             gc.freeze()
 
     async def action_quit(self) -> None:
-        """Quit now. A running sync is cancelled: the window it was fetching is dropped, finished ones are kept."""
-        running = [worker for worker in self.syncs.values() if worker.is_running]
+        """Quit now. A running sync is cancelled: the window it was fetching is dropped, finished ones are kept.
+
+        Never waits for a frame: with syncs running the event loop is busy, and waiting for the
+        toast to be painted held quitting for up to a second. The toast shows if a frame comes
+        first; the terminal gets the same news once the app has gone."""
+        from rich.text import Text
+
+        from grafient_tui.untrusted import visible
+
+        running = [(integration_id, worker) for integration_id, worker in self.syncs.items() if worker.is_running]
         if not running:
             self.exit()
             return
-        self.notify("Stopping the sync… (finished days are kept)", title="Quitting", markup=False)
-        for worker in running:
+        self.notify("Stopping the sync… finished days are kept.", title="Quitting", markup=False)
+        for _, worker in running:
             worker.cancel()
-        self.call_after_refresh(self.exit)  # one frame, so the line above is seen
+        which = (visible(self._label_of(running[0][0])) if len(running) == 1
+                 else f"{len(running)} integrations")
+        self.exit(message=Text(f"grafient: stopped the sync of {which}; the finished days are kept, and the "
+                               "next sync fetches the rest."))
+
+    def _label_of(self, integration_id: int) -> str:
+        progress = self.progress.get(integration_id)
+        return progress.label if progress is not None else f"integration {integration_id}"
 
     def _store_opened(self, due: list[int]) -> None:
         self.store_ready = True
