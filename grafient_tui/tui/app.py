@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +86,27 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
         """Nothing to wait for: the threads are daemons, and the process may end under them."""
 
 
+def clause(sentence: str) -> str:
+    """A sentence as part of a longer one: no full stop, and a small first letter unless it starts
+    an acronym ("Cannot reach …." -> "cannot reach …", "API …" stays)."""
+    text = sentence.strip().rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+@dataclass
+class SyncBatch:
+    """The syncs one action started (`R`, the due syncs at start, the daily timer): whatever their
+    outcomes, they end in one toast, not one per integration; each card keeps its own error line."""
+
+    started: set[int] = field(default_factory=set)
+    elsewhere: int = 0  # not started: another grafient process is syncing them
+    closed: bool = False  # the action is over: nothing more joins this batch
+    # integration id -> (outcome, label, sentence, days written, API calls, trigger)
+    ended: dict[int, tuple[str, str, str | None, int, int, str]] = field(default_factory=dict)
+
+
 class GrafientApp(App[None]):
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Grafient"
@@ -134,6 +157,8 @@ class GrafientApp(App[None]):
         self._store_lock = threading.Lock()
         self._service: GrafientService | None = None
         self._next_daily: datetime | None = None
+        self._batch: SyncBatch | None = None  # the one syncs started in this turn of the event loop join
+        self._batch_of: dict[int, SyncBatch] = {}
         self.set_keymap(self.keymap)
 
     # -- the store ----------------------------------------------------------------
@@ -290,7 +315,7 @@ class GrafientApp(App[None]):
     def _store_opened(self, due: list[int]) -> None:
         self.store_ready = True
         self.tell_screens(StoreOpened)
-        for integration_id in due:
+        for integration_id in due:  # one batch: with no network, one toast says so
             self.start_sync(integration_id, "daily")
         if self.demo_teams:  # one after another, so the teams keep their order (and their ids)
             self.run_app_worker(self._add_demo_teams(list(self.demo_teams)), self._demo_added,
@@ -318,23 +343,47 @@ class GrafientApp(App[None]):
         return integration_id in self.syncs
 
     def start_sync(self, integration_id: int, trigger: str) -> bool:
-        """Run the engine's sync for one integration in an App worker; False when one is already running."""
+        """Run the engine's sync for one integration in an App worker; False when one is already running.
+
+        Syncs started in the same turn of the event loop (one action: `R`, the due syncs) form one
+        batch, and the batch ends in one toast once all of them have ended."""
         assert trigger in TRIGGERS
         if integration_id in self.syncs:
             return False
         from grafient_tui.sync.engine import is_sync_running
 
+        batch = self._current_batch()
         if is_sync_running(self.settings, integration_id):
-            self.notify("Another grafient process is syncing this integration right now; its data appears when it "
-                        "finishes.", severity="warning", markup=False)
+            batch.elsewhere += 1
             return False
         self.failures.pop(integration_id, None)
         self.syncs[integration_id] = self.run_app_worker(
             self._sync(integration_id, trigger), lambda worker, state: self._sync_ended(integration_id, worker, state),
             name=f"sync:{integration_id}", group="sync", description=f"{trigger} sync of integration {integration_id}",
         )
+        batch.started.add(integration_id)
+        self._batch_of[integration_id] = batch
         self._sync_changed(integration_id)
         return True
+
+    def _current_batch(self) -> SyncBatch:
+        """The batch of this turn of the event loop, opened by its first sync and closed right after the turn."""
+        if self._batch is None:
+            batch = self._batch = SyncBatch()
+
+            def close() -> None:
+                batch.closed = True
+                if self._batch is batch:
+                    self._batch = None
+                if batch.elsewhere:
+                    self.notify("Another grafient process is syncing this integration right now; its data appears "
+                                "when it finishes." if batch.elsewhere == 1 else
+                                f"Another grafient process is syncing {batch.elsewhere} of these integrations right "
+                                "now; their data appears when it finishes.", severity="warning", markup=False)
+                self._report_batch(batch)
+
+            asyncio.get_running_loop().call_soon(close)
+        return self._batch
 
     async def _sync(self, integration_id: int, trigger: str) -> SyncResult:
         def progress(update: SyncProgress) -> None:
@@ -359,28 +408,60 @@ class GrafientApp(App[None]):
         del self.syncs[integration_id]
         self.progress.pop(integration_id, None)
         label = f"integration {integration_id}"
+        outcome, said, days, calls, trigger = "cancelled", None, 0, 0, "force"
         if state == WorkerState.SUCCESS:
             result: SyncResult = worker.result  # type: ignore[assignment]
-            label = visible(result.label)
+            label, outcome, trigger = visible(result.label), result.outcome, result.trigger
+            days, calls = result.days_written, result.requests
             if result.outcome == "failed":
-                self.failures[integration_id] = sentence(visible(result.error or "the sync failed"))
-                self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
-                            markup=False, timeout=10)
+                said = self.failures[integration_id] = sentence(visible(result.error or "the sync failed"))
             elif result.outcome == "skipped":
-                self.notify(f"{label}: {sentence(visible(result.error or 'another sync was already running'))}",
-                            severity="warning", markup=False)
-            elif result.trigger != "daily":
-                from grafient_tui.tui.widgets.text import plural
-
-                self.notify(f"{label}: {plural(result.days_written, 'day')} synced "
-                            f"({plural(result.requests, 'API call')}).",
-                            title="Sync finished", markup=False, timeout=4)
+                said = sentence(visible(result.error or "another sync was already running"))
         elif state == WorkerState.ERROR:
             # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.
-            self.failures[integration_id] = sentence_of(worker.error, "the sync stopped on an unexpected error")
-            self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
-                        markup=False, timeout=10)
+            outcome = "failed"
+            said = self.failures[integration_id] = sentence_of(worker.error, "the sync stopped on an unexpected error")
+        batch = self._batch_of.pop(integration_id, None)
+        if batch is not None:
+            batch.ended[integration_id] = (outcome, label, said, days, calls, trigger)
+            self._report_batch(batch)
         self._sync_changed(integration_id)
+
+    def _report_batch(self, batch: SyncBatch) -> None:
+        """Once every sync of a closed batch has ended: one toast for all of them (none if cancelled)."""
+        from grafient_tui.tui.widgets.text import plural
+
+        if not batch.closed or len(batch.ended) < len(batch.started) or not batch.started:
+            return
+        ended = [entry for entry in batch.ended.values() if entry[0] != "cancelled"]
+        failed = [entry for entry in ended if entry[0] == "failed"]
+        skipped = [entry for entry in ended if entry[0] == "skipped"]
+        synced = [entry for entry in ended if entry[0] == "success"]
+        if len(ended) == 1:  # one integration: its own words, as before
+            outcome, label, said, days, calls, trigger = ended[0]
+            if outcome == "failed":
+                self.notify(f"{label}: {said}", title="Sync failed", severity="error", markup=False, timeout=10)
+            elif outcome == "skipped":
+                self.notify(f"{label}: {said}", severity="warning", markup=False)
+            elif trigger != "daily":
+                self.notify(f"{label}: {plural(days, 'day')} synced ({plural(calls, 'API call')}).",
+                            title="Sync finished", markup=False, timeout=4)
+            return
+        if failed:
+            reasons = Counter(clause(entry[2] or "") for entry in failed)
+            reason, _ = reasons.most_common(1)[0]
+            others = len(reasons) - 1
+            more = f", and {plural(others, 'other reason')}" if others else ""
+            which = "the card says which" if len(failed) == 1 else "the cards say which"
+            self.notify(f"{len(failed)} of {len(ended)} syncs failed: {reason}{more}; {which}.",
+                        title="Syncs failed", severity="error", markup=False, timeout=10)
+        elif skipped:
+            self.notify(f"{len(skipped)} of {len(ended)} syncs did not run: {clause(skipped[0][2] or '')}.",
+                        severity="warning", markup=False)
+        elif synced and any(entry[5] != "daily" for entry in synced):
+            days, calls = sum(entry[3] for entry in synced), sum(entry[4] for entry in synced)
+            self.notify(f"{len(synced)} integrations synced: {plural(days, 'day')} "
+                        f"({plural(calls, 'API call')}).", title="Sync finished", markup=False, timeout=4)
 
     def _sync_changed(self, integration_id: int) -> None:
         self.tell_screens(lambda: SyncChanged(integration_id))
