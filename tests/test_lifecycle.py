@@ -1,0 +1,238 @@
+"""Feedback while a sync struggles, and how the app ends.
+
+In the app (pilot): a request being retried shows on its card and in the detail header, and the
+failures of one action are one toast. In a real pseudo-terminal (subprocess): `grafient --demo`
+ends on SIGHUP and SIGTERM and when its terminal goes away, and removes its throwaway home.
+Timings are benchmarks/quit_latency.py's business; these only give generous time limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from grafient_tui.providers.http import HttpClient, RetryNotice, reporting_retries
+from grafient_tui.tui.app import clause
+from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.widgets.card import IntegrationCard
+from tests.conftest import GOOD_KEY
+from grafient_tui.config import Settings
+from tests.test_tui import NOW, SIZE, RecordingApp, make_app, make_team, seeded, settle
+
+REFUSED = "[Errno 111] Connection refused"
+
+
+def refusing(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(REFUSED, request=request)
+
+
+def other_key(n: int) -> str:
+    return "key_" + f"{n:02d}" * 32
+
+
+def card_text(card: IntegrationCard) -> str:
+    return str(card.query_one(".card-error").render())  # what its error line shows
+
+
+async def until(pilot, condition, seconds: float = 5.0) -> None:  # noqa: ANN001
+    """Let the app run until `condition()` holds (a retry's wait is real time here, so it is waited for)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the app never got there")
+        await pilot.pause(0.02)
+
+
+# --------------------------------------------------------------------------- the HTTP client's notices
+
+
+async def test_the_client_tells_its_listener_before_each_retry_in_its_own_words() -> None:
+    notices: list[RetryNotice] = []
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
+                        transport=httpx.MockTransport(refusing), max_attempts=3, sleep=no_wait)
+    with reporting_retries(notices.append), pytest.raises(Exception, match="cannot reach the Cursor API"):
+        await client.request("GET", "/teams/members")
+    await client.aclose()
+    assert [(n.attempt, n.attempts) for n in notices] == [(2, 3), (3, 3)]  # none after the last try
+    assert {n.reason for n in notices} == {"cannot reach the Cursor API at api.cursor.com (connection refused)"}
+
+
+async def test_a_retry_notice_never_quotes_the_server() -> None:
+    key_echo = {"message": f"bad key {GOOD_KEY}"}
+    answers = iter([httpx.Response(503, json=key_echo), httpx.Response(200, json={"teamMembers": []})])
+    notices: list[RetryNotice] = []
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
+                        transport=httpx.MockTransport(lambda request: next(answers)), sleep=no_wait)
+    with reporting_retries(notices.append):
+        await client.request("GET", "/teams/members")
+    await client.aclose()
+    assert [n.reason for n in notices] == ["the Cursor API failed with HTTP 503"]
+
+
+async def test_without_a_listener_retries_go_on_as_before() -> None:
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    answers = iter([httpx.Response(500), httpx.Response(200, json={"ok": True})])
+    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
+                        transport=httpx.MockTransport(lambda request: next(answers)), sleep=no_wait)
+    assert await client.request("GET", "/x") == {"ok": True}
+    await client.aclose()
+
+
+def test_a_sentence_becomes_a_clause() -> None:
+    assert clause("Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries).") == \
+        "cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)"
+    assert clause("API keys are refused.") == "API keys are refused"
+
+
+# --------------------------------------------------------------------------- the retry line
+
+
+async def test_a_failing_request_shows_retrying_on_its_card_and_in_the_detail_header(
+        grafient_home, monkeypatch) -> None:  # noqa: ANN001
+    """Small but real backoff (0.5 s, 1 s, 2 s, ...): the line is there between the tries."""
+    monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0.5")
+    team = make_team()
+    await seeded(team)
+    network = {"up": False}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if not network["up"] and request.url.path.endswith("filtered-usage-events"):
+            return refusing(request)
+        return team.handler(request)
+
+    app = make_app(httpx.MockTransport(flaky))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        await pilot.press("r")
+        await until(pilot, lambda: "retrying (" in card_text(card), seconds=2)
+        line = card_text(card)
+        assert "of 6) · cannot reach the Cursor API at api.cursor.com (connection refused)" in line
+        assert GOOD_KEY not in line and GOOD_KEY[-20:] not in line
+        assert card.has_class("-retrying") and card.view.state == "syncing"
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CostDetailScreen) and app.screen.data is not None)
+        header = app.screen.query_one("#detail-header")
+        await until(pilot, lambda: "retrying (" in str(header.render()), seconds=2)
+        assert "· cannot reach the Cursor API at api.cursor.com" in str(header.render())
+
+        network["up"] = True  # the next try gets through: the line goes, the sync ends well
+        await until(pilot, lambda: not app.syncs, seconds=10)
+        await settle(app, pilot)
+        assert "retrying" not in str(header.render())
+        await pilot.press("escape")
+        await settle(app, pilot)
+        card = app.screen.query_one(IntegrationCard)
+        assert card.view.state == "ok" and card_text(card) == "" and not card.has_class("-retrying")
+
+
+# --------------------------------------------------------------------------- one toast per action
+
+
+async def three_teams() -> list[str]:
+    keys = [GOOD_KEY, other_key(1), other_key(2)]
+    for n, key in enumerate(keys):
+        await seeded(make_team(key, seed=n), label=f"Team {n + 1}")
+    return keys
+
+
+async def test_r_with_no_network_is_one_toast_and_every_card_keeps_its_own_error(grafient_home) -> None:  # noqa: ANN001
+    await three_teams()
+    app = make_app(httpx.MockTransport(refusing))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        before = len(app.notes)
+        await pilot.press("R")
+        await settle(app, pilot)
+        notes = app.notes[before:]
+        assert notes == ["3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection refused; "
+                         "6 tries); the cards say which."]
+        cards = list(app.screen.query(IntegrationCard))
+        assert len(cards) == 3
+        for card in cards:
+            assert card.view.state == "error"
+            assert card_text(card).startswith("✗ Cannot reach the Cursor API")
+
+
+async def test_one_failure_among_three_syncs_is_one_toast_naming_the_card(grafient_home) -> None:  # noqa: ANN001
+    keys = await three_teams()
+    teams = {key: make_team(key, seed=n) for n, key in enumerate(keys)}
+
+    def one_down(request: httpx.Request) -> httpx.Response:
+        from grafient_tui.demo import request_key
+
+        key = request_key(request)
+        if key == keys[1]:
+            return httpx.Response(401, json={"error": "unauthorized", "message": f"bad key {key}"})
+        return teams[key].handler(request)  # type: ignore[index]
+
+    app = make_app(httpx.MockTransport(one_down))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        before = len(app.notes)
+        await pilot.press("R")
+        await settle(app, pilot)
+        notes = app.notes[before:]
+        assert len(notes) == 1, notes
+        assert notes[0].startswith("1 of 3 syncs failed: ") and notes[0].endswith("; the card says which.")
+        assert keys[1] not in notes[0] and keys[1][-12:] not in notes[0]
+        states = {card.view.label: card.view.state for card in app.screen.query(IntegrationCard)}
+        assert states == {"Team 1": "ok", "Team 2": "error", "Team 3": "ok"}
+
+
+async def test_r_that_succeeds_everywhere_is_one_toast_too(grafient_home) -> None:  # noqa: ANN001
+    keys = await three_teams()
+    teams = {key: make_team(key, seed=n) for n, key in enumerate(keys)}
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        from grafient_tui.demo import request_key
+
+        return teams[request_key(request)].handler(request)  # type: ignore[index]
+
+    app = make_app(httpx.MockTransport(serve))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        before = len(app.notes)
+        await pilot.press("R")
+        await settle(app, pilot)
+        notes = app.notes[before:]
+        assert len(notes) == 1 and notes[0].startswith("3 integrations synced: "), notes
+
+
+async def test_one_sync_still_names_its_integration(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(refusing))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        before = len(app.notes)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert app.notes[before:] == ["Acme: Cannot reach the Cursor API at api.cursor.com (connection refused; "
+                                      "6 tries)."]
+
+
+async def test_the_due_syncs_at_start_fail_in_one_toast(grafient_home) -> None:  # noqa: ANN001
+    await three_teams()
+    # A day later, every team is due for its daily sync when the app opens; the network is down.
+    app = RecordingApp(Settings.from_env(), transport=httpx.MockTransport(refusing), now=lambda: NOW + timedelta(days=1))
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        failed = [note for note in app.notes if "failed" in note]
+        assert failed == ["3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection "
+                          "refused; 6 tries); the cards say which."]
