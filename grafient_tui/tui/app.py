@@ -86,6 +86,11 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
         """Nothing to wait for: the threads are daemons, and the process may end under them."""
 
 
+def shown(progress: SyncProgress) -> tuple[object, ...]:
+    """What of a sync's progress `sync_line` shows (and a re-read of the store could change)."""
+    return (progress.windows_done, progress.windows_total, progress.days_written, progress.retry_line)
+
+
 def clause(sentence: str) -> str:
     """A sentence as part of a longer one: no full stop, and a small first letter unless it starts
     an acronym ("Cannot reach …." -> "cannot reach …", "API …" stays)."""
@@ -396,8 +401,13 @@ class GrafientApp(App[None]):
     def _sync_progressed(self, message: SyncProgressed) -> None:
         integration_id = message.progress.integration_id
         if integration_id in self.syncs:
+            before = self.progress.get(integration_id)
             self.progress[integration_id] = message.progress
-            self._sync_changed(integration_id)
+            if before is None or shown(before) != shown(message.progress):
+                # Only what the cards show: a page fetched changes none of it, and telling every
+                # screen about each page (dozens a second in a backfill, each re-reading the store)
+                # kept the event loop so busy that a key waited most of a second.
+                self._sync_changed(integration_id)
 
     def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence
