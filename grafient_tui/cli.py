@@ -240,23 +240,26 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
+    """The app, ended by `q`, SIGTERM, SIGHUP or its terminal going away (exit 128 + the signal)."""
+    from grafient_tui.ending import ending_on_signals
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
 
     if not demo:
         settings.warn_about_open_dirs()
         app = GrafientApp(settings)
-        app.run()
-        return app.return_code or 0
+        with ending_on_signals(app.exit) as ending:
+            app.run()
+        return ending.exit_code or app.return_code or 0
     from grafient_tui.demo import build_demo
 
     env = build_demo()
     try:
         app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams)
-        with env.stop_on_signals(app.exit):
+        with env.stop_on_signals(app.exit) as ending:
             app.run()
     finally:
         env.cleanup()
-    return app.return_code or 0
+    return ending.exit_code or app.return_code or 0
 
 
 def read_key(provider: str | None = None) -> Secret:

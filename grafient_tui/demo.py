@@ -18,15 +18,15 @@ import base64
 import contextlib
 import hashlib
 import shutil
-import signal
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grafient_tui.config import Settings
+from grafient_tui.ending import Ending, ending_on_signals
 from grafient_tui.secret import Secret
 
 if TYPE_CHECKING:
@@ -110,25 +110,18 @@ class DemoEnvironment:
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
+        # Again while it is there: a thread of the app still running (an add in progress creates the
+        # home's folders anew) can put something back while the tree is being removed.
+        for _ in range(5):
+            shutil.rmtree(self.home, ignore_errors=True)
+            if not self.home.exists():
+                return
 
-    @contextlib.contextmanager
-    def stop_on_signals(self, stop: Callable[[], None]) -> Iterator[None]:
-        """Turn SIGTERM and SIGHUP (a closed terminal, a killed tmux) into `stop()`, so the
-        caller's `finally` still removes the throwaway home. `stop` runs on the event loop."""
-
-        def handler(signum: int, _frame: object) -> None:
-            try:
-                asyncio.get_event_loop().call_soon_threadsafe(stop)
-            except RuntimeError:  # no loop running (yet, or any more): leave now
-                raise SystemExit(128 + signum) from None
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-        try:
-            yield
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
+    def stop_on_signals(self, stop: Callable[[], None]) -> contextlib.AbstractContextManager[Ending]:
+        """Turn SIGTERM, SIGHUP and a hung-up terminal (a closed window, a killed tmux, a dropped SSH
+        connection) into `stop()` on the event loop, and remove the throwaway home on the way out,
+        even when the app cannot end by itself and the process is ended under it (see ending.py)."""
+        return ending_on_signals(stop, cleanup=self.cleanup)
 
 
 def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path | None = None) -> DemoEnvironment:
