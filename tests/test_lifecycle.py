@@ -9,7 +9,19 @@ Timings are benchmarks/quit_latency.py's business; these only give generous time
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -236,3 +248,95 @@ async def test_the_due_syncs_at_start_fail_in_one_toast(grafient_home) -> None: 
         failed = [note for note in app.notes if "failed" in note]
         assert failed == ["3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection "
                           "refused; 6 tries); the cards say which."]
+
+
+# --------------------------------------------------------------------------- ending, in a real terminal
+
+
+class DemoInATerminal:
+    """`python -m grafient_tui --demo` in a pseudo-terminal that is its controlling terminal (as in a
+    shell, tmux or SSH; or, with `controlling=False`, only its stdin, stdout and stderr), with TMPDIR
+    pointed at `tmp` so its throwaway home can be found."""
+
+    def __init__(self, tmp: Path, *, controlling: bool = True) -> None:
+        self.tmp = tmp
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = {**os.environ, "TMPDIR": str(tmp), "TERM": "xterm-256color"}
+        for name in [name for name in env if name.startswith("GRAFIENT_")] + ["TEXTUAL", "COLUMNS", "LINES"]:
+            env.pop(name, None)
+
+        def controlling_terminal() -> None:
+            os.setsid()
+            if controlling:
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.process = subprocess.Popen([sys.executable, "-m", "grafient_tui", "--demo"], stdin=slave, stdout=slave,
+                                        stderr=slave, env=env, preexec_fn=controlling_terminal)
+        os.close(slave)
+        self.output = bytearray()
+        self.closing = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        try:
+            while not self.closing.is_set():
+                if select.select([self.master], [], [], 0.01)[0]:
+                    try:
+                        data = os.read(self.master, 65536)
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    self.output += data
+        finally:
+            os.close(self.master)
+
+    def homes(self) -> list[Path]:
+        return sorted(self.tmp.glob("grafient-demo-*"))
+
+    def wait_until_running(self) -> None:
+        """The app has painted its demo teams (so its home exists and its syncs have started)."""
+        deadline = time.monotonic() + 60
+        while b"Acme" not in self.output or not self.homes():
+            assert self.process.poll() is None, bytes(self.output[-2000:])
+            assert time.monotonic() < deadline, "the demo never showed its teams"
+            time.sleep(0.05)
+
+    def close_terminal(self) -> None:
+        self.closing.set()
+        self.reader.join(5)
+
+    def wait_for_exit(self) -> int:
+        try:
+            return self.process.wait(timeout=20)  # generous: the benchmark measures the real time
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.close_terminal()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("how", "code"), [(signal.SIGHUP, 129), (signal.SIGTERM, 143)], ids=["SIGHUP", "SIGTERM"])
+def test_the_demo_ends_on_a_signal_and_removes_its_home(tmp_path: Path, how: int, code: int) -> None:
+    demo = DemoInATerminal(tmp_path)
+    demo.wait_until_running()
+    assert len(demo.homes()) == 1
+    demo.process.send_signal(how)
+    assert demo.wait_for_exit() == code
+    assert demo.homes() == []
+
+
+@pytest.mark.parametrize("controlling", [True, False], ids=["hung-up", "no-signal"])
+def test_the_demo_ends_when_its_terminal_goes_away_and_removes_its_home(tmp_path: Path, controlling: bool) -> None:
+    """The tmux case: the terminal's other side is closed, and the kernel hangs it up: SIGHUP to a
+    process it is the controlling terminal of, and for any process end-of-file on reads and EIO on
+    writes. Before, the process stayed until SIGKILL (always without a SIGHUP, often with one)."""
+    demo = DemoInATerminal(tmp_path, controlling=controlling)
+    demo.wait_until_running()
+    assert len(demo.homes()) == 1
+    demo.close_terminal()
+    assert demo.wait_for_exit() == 129
+    assert demo.homes() == []
