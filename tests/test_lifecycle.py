@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from grafient_tui.providers.http import HttpClient, RetryNotice, reporting_retries
-from grafient_tui.tui.app import clause
+from grafient_tui.tui.app import DaemonThreadExecutor, clause
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.conftest import GOOD_KEY
@@ -108,6 +108,37 @@ def test_a_sentence_becomes_a_clause() -> None:
     assert clause("Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries).") == \
         "cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)"
     assert clause("API keys are refused.") == "API keys are refused"
+
+
+# --------------------------------------------------------------------------- quitting waits for no thread
+
+
+def test_the_default_executor_never_waits_for_its_jobs() -> None:
+    """asyncio.run joins the default executor on the way out (Textual's thread workers, DNS look-ups):
+    ours lets the process end under a job still running, as a quit must."""
+    release, started = threading.Event(), threading.Event()
+
+    def job() -> str:
+        started.set()
+        release.wait(30)
+        return "done"
+
+    executor = DaemonThreadExecutor()
+    future = executor.submit(job)
+    assert started.wait(5)
+    executor.shutdown(wait=True)  # returns with the job still running
+    assert future.running()
+    assert [t.daemon for t in threading.enumerate() if t.name == "grafient-thread-worker"] == [True]
+    release.set()
+    assert future.result(5) == "done"
+
+
+async def test_the_app_runs_its_thread_workers_on_it(grafient_home) -> None:  # noqa: ANN001
+    app = make_app(httpx.MockTransport(refusing))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        thread = await asyncio.get_running_loop().run_in_executor(None, threading.current_thread)
+        assert thread.name == "grafient-thread-worker" and thread.daemon
 
 
 # --------------------------------------------------------------------------- the retry line
