@@ -108,8 +108,9 @@ def probe(stamp: Path, setup: str) -> int:
 # --------------------------------------------------------------------------- the parent
 
 def seed(home: Path) -> None:
-    """Ten integrations with a year of 30 models and 12 members each (as benchmarks/startup.py), synced a
-    moment ago: no sync is due at start, and every re-read of the home screen has real work to do."""
+    """Ten integrations with a year of 30 models and 12 members each (as benchmarks/startup.py): every
+    re-read of the home screen has real work to do. Marked synced an hour ahead, so that no daily
+    sync falls due (at 06:00 UTC) while the benchmark runs."""
     code = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -127,7 +128,7 @@ models = [f"model-{{i:02d}}" for i in range(30)]
 members = [f"dev{{i:02d}}@example.com" for i in range(12)]
 for i in range(10):
     seed_history(db, vault, label=f"Team {{i + 1}}", until=now.date(), days=366, seed=i, models=models,
-                 members=members, synced_at=now - timedelta(minutes=5))
+                 members=members, synced_at=now + timedelta(hours=1))
 """
     subprocess.run([sys.executable, "-c", code], env={**os.environ, "GRAFIENT_HOME": str(home)}, check=True)
 
