@@ -220,7 +220,7 @@ def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, mo
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=OTHER_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
     assert result.code == 0
-    assert result.out.splitlines() == ["Eng: 31 days written, 2 API calls, ok", "Data: 31 days written, 2 API calls, ok"]
+    assert result.out.splitlines() == ["Eng: 31 days written, 3 API calls, ok", "Data: 31 days written, 3 API calls, ok"]  # a window and /teams/spend
     # Data's key is revoked: Eng still syncs, Data fails, exit 1
     team_data_fail = {"n": 0}
 

@@ -13,7 +13,16 @@ from sqlmodel import select
 from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
 from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.models import (
+    AlertSent,
+    Budget,
+    DailyCost,
+    DailyMemberCost,
+    DailyModelCost,
+    Integration,
+    MemberCycleSpend,
+    SyncRun,
+)
 from grafient_tui.store.vault import SCHEME, Vault
 
 MAX_LABEL = 64
@@ -202,8 +211,12 @@ def remove_integration(db: Database, integration_id: int) -> None:
                        "wait for it or stop it, then remove.")
     try:
         with db.session(write=True) as session:
-            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
+            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend):
                 session.exec(delete(table).where(table.integration_id == integration_id))
+            # Its budgets go with it (a budget on all integrations stays), and what they announced.
+            budgets = select(Budget.id).where(Budget.integration_id == integration_id)
+            session.exec(delete(AlertSent).where(AlertSent.budget_id.in_(budgets)))
+            session.exec(delete(Budget).where(Budget.integration_id == integration_id))
             session.exec(delete(Integration).where(Integration.id == integration_id))
     finally:
         lock.release()

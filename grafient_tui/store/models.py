@@ -28,6 +28,9 @@ class Integration(SQLModel, table=True):
     # The provider refused (HTTP 400) a window older than one it answered: it keeps nothing before this
     # day, and backfills stop here instead of failing.
     history_limit: date | None = None
+    # The provider's billing cycle (Cursor's subscriptionCycleStart, as a UTC day): cycles run monthly
+    # from this day of the month. None: not known (other providers bill by the calendar month).
+    cycle_start: date | None = None
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"
@@ -115,3 +118,47 @@ class SyncRun(SQLModel, table=True):
     retries: int = 0
     days_written: int = 0
     error: str | None = None
+
+
+class MemberCycleSpend(SQLModel, table=True):
+    """One member's spend in the current billing cycle and their spend limit, as the provider last
+    said (Cursor's /teams/spend). Replaced whole at every sync that reads it; never a daily cost."""
+
+    __table_args__ = (UniqueConstraint("integration_id", "member"),)
+    id: int | None = Field(default=None, primary_key=True)
+    integration_id: int = Field(foreign_key="integration.id", index=True)
+    member: str  # the email; else the name or id the provider gives
+    name: str | None = None
+    spend_micro: int | None = Field(default=None, sa_column=_maybe())  # the cycle's total
+    on_demand_micro: int | None = Field(default=None, sa_column=_maybe())
+    limit_micro: int | None = Field(default=None, sa_column=_maybe())  # the effective limit; None: none sent
+    synced_at: datetime
+
+
+class Budget(SQLModel, table=True):
+    """A spending budget on one integration or on all together, per calendar month or billing cycle.
+
+    `target_key` is "all" or the integration's id as text: unique with the period, which a nullable
+    integration id could not be (SQL counts NULLs as distinct, so two "all" budgets would both fit)."""
+
+    __table_args__ = (UniqueConstraint("target_key", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    target_key: str
+    integration_id: int | None = Field(default=None, foreign_key="integration.id", index=True)  # None: all
+    period: str  # month | cycle
+    measure: str  # cost | on_demand
+    amount_micro: int = Field(sa_column=_money())
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertSent(SQLModel, table=True):
+    """A threshold a budget crossed in one period, announced once: kept so a restart (or another
+    app on a shared database) does not announce it again."""
+
+    __table_args__ = (UniqueConstraint("budget_id", "period_start", "threshold"),)
+    id: int | None = Field(default=None, primary_key=True)
+    budget_id: int = Field(foreign_key="budget.id", index=True)
+    period_start: date
+    threshold: str  # 50 | 80 | 100 | forecast
+    sent_at: datetime

@@ -32,12 +32,19 @@ from sqlmodel import select
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui import providers
-from grafient_tui.providers.base import Capabilities, CostLine, Limits
+from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.models import (
+    DailyCost,
+    DailyMemberCost,
+    DailyModelCost,
+    Integration,
+    MemberCycleSpend,
+    SyncRun,
+)
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import SyncLock, is_sync_running
 
@@ -375,6 +382,55 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     return len(day_rows)
 
 
+def write_billing(db: Database, integration_id: int, billing: Billing, synced_at: datetime, *,
+                  identity: tuple[str, datetime] | None = None, source: str = "the provider") -> int:
+    """Replace the integration's members' cycle spend and limits with `billing`'s, in one transaction,
+    and note its cycle start (an answer without one keeps the last known: cycles are monthly, so an
+    older anchor still gives the same days). Returns the number of members stored."""
+    rows = [{"integration_id": integration_id, "member": m.member, "name": m.name, "spend_micro": m.spend_micro,
+             "on_demand_micro": m.on_demand_micro, "limit_micro": m.limit_micro, "synced_at": synced_at}
+            for m in billing.members]
+    _check_storable(source, synced_at.date(), synced_at.date(), rows)
+    with db.session(write=True) as session:
+        _check_still_there(session, integration_id, identity)
+        connection = session.connection()
+        table = MemberCycleSpend.__table__
+        connection.execute(delete(table).where(table.c.integration_id == integration_id))
+        if rows:
+            connection.execute(insert(table), rows)
+        if billing.cycle_start is not None:
+            table = Integration.__table__
+            connection.execute(update(table).where(table.c.id == integration_id, (table.c.cycle_start.is_(None)) |
+                                                   (table.c.cycle_start != billing.cycle_start))
+                               .values(cycle_start=billing.cycle_start))
+    return len(rows)
+
+
+async def _sync_billing(client: Provider, db: Database, integration_id: int, label: str, *, ends_at: float,
+                        clock: Callable[[], datetime], identity: tuple[str, datetime]) -> None:
+    """Read the billing cycle after the cost windows and store it. Whatever goes wrong here, the
+    costs just written stand and the sync succeeds: the members' previous cycle figures are kept,
+    and the fault is logged in one sentence."""
+    try:
+        async with asyncio.timeout_at(ends_at):
+            billing = await client.billing()
+        if billing is not None:
+            await in_daemon_thread(write_billing, db, integration_id, billing, clock(), identity=identity,
+                                   source=f"the {client.title} API")
+    except IntegrationGone:
+        raise
+    except GrafientError as exc:
+        log.warning("%s: the billing cycle and spend limits were not updated (%s); the costs are saved",
+                    label, exc.sentence)
+    except TimeoutError:
+        log.warning("%s: the billing cycle was not read before the sync's time limit; the costs are saved", label)
+    except Exception as exc:  # noqa: BLE001  (never fails the costs; the traceback only scrubbed, in debug)
+        log.debug("%s: reading the billing cycle failed:\n%s", label,
+                  scrub_known("".join(traceback.format_exception(exc))))
+        log.warning("%s: the billing cycle was not updated (unexpected %s); the costs are saved",
+                    label, type(exc).__name__)
+
+
 def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> None:
     with db.session(write=True) as session:
         session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
@@ -538,6 +594,8 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                     if totals.days:
                         answered = min(answered or last, min(totals.days))
                     report(done + 1)
+                await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock,
+                                    identity=identity)
             finally:
                 state["requests"] = client.stats.requests
                 state["rate_limited"] = client.stats.rate_limited
