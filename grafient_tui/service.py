@@ -1,6 +1,6 @@
 """The operations the CLI and the app both offer, each written once.
 
-list / add / remove / rekey / sync / report / export / plan. No Textual and no printing: the CLI
+list / add / remove / rekey / sync / report / export / plan / budgets. No Textual and no printing: the CLI
 prints what these return and the app renders it. The database and the vault open on first use,
 so `grafient plan` never touches the store. Work that waits on the network is async (add,
 rekey, sync); the rest is plain and, in the app, belongs in a thread worker.
@@ -22,9 +22,11 @@ from grafient_tui.config import PLANS, Settings
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.budgets import BudgetStatus
     from grafient_tui.providers.base import AccountInfo as TeamInfo
     from grafient_tui.report import ReportRange
     from grafient_tui.secret import Secret
+    from grafient_tui.store.budgets import BudgetRow
     from grafient_tui.store.db import Database
     from grafient_tui.store.models import Integration
     from grafient_tui.store.vault import Vault
@@ -197,6 +199,60 @@ class GrafientService:
             f"grafient-{_slug(integration.label)}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv")
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
+
+    # -- budgets --------------------------------------------------------------------------------
+
+    def set_budget(self, target: str, amount: str, *, period: str = "month", on_demand: bool = False,
+                   now: datetime | None = None) -> tuple[BudgetRow, bool]:
+        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`; True when
+        it replaced one. Bad input raises with one sentence and changes nothing: an amount that is
+        not dollars and cents, an unknown target, on-demand on a provider that bills everything per use."""
+        from grafient_tui import providers
+        from grafient_tui.budgets import PERIODS, parse_amount
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.store.budgets import resolve_target, set_budget
+        from grafient_tui.untrusted import visible
+
+        amount_micro = parse_amount(amount)
+        if period not in PERIODS:
+            raise ConfigError(f"the period is month or cycle, not {visible(period)!r}.")
+        integration = resolve_target(self.db, target)
+        if on_demand and integration is not None:
+            try:
+                split = providers.get(integration.provider).capabilities.has_on_demand
+            except ConfigError:
+                split = False
+            if not split:
+                title = providers.title(integration.provider)
+                raise ConfigError(f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
+                                  "bills everything per use, so set one on its total cost (without --on-demand).")
+        return set_budget(self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro,
+                          now or datetime.now(UTC))
+
+    def budgets(self) -> list[BudgetRow]:
+        from grafient_tui.store.budgets import list_budgets
+
+        return list_budgets(self.db)
+
+    def remove_budget(self, target: str, *, period: str = "month") -> BudgetRow:
+        """NotFound (one sentence) when the target has no budget for that period."""
+        from grafient_tui.store.budgets import remove_budget, resolve_target
+
+        return remove_budget(self.db, resolve_target(self.db, target), period)
+
+    def check_budgets(self, today: date | None = None) -> list[BudgetStatus]:
+        """Every budget, evaluated for the period holding `today` (UTC): spend, forecast, status."""
+        from grafient_tui.store.budgets import evaluate
+
+        return evaluate(self.db, today or datetime.now(UTC).date())
+
+    def budget_alerts(self, now: datetime | None = None) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
+        """The thresholds crossed since they were last announced, each returned once per budget and
+        period (the store remembers, across restarts and processes): the app's toasts."""
+        from grafient_tui.store.budgets import evaluate, record_crossings
+
+        now = now or datetime.now(UTC)
+        return record_crossings(self.db, evaluate(self.db, now.astimezone(UTC).date()), now)
 
     # -- plan -----------------------------------------------------------------------------------
 
