@@ -107,6 +107,8 @@ class DemoEnvironment:
     settings: Settings
     transport: httpx.MockTransport
     teams: list[tuple[str, str, Secret]]  # (label, provider, key) for the app to add through its own add path
+    # (target, amount, period, on-demand) for the app to set through the service once the teams are added
+    budgets: list[tuple[str, str, str, bool]] = field(default_factory=list)
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
 
     def cleanup(self) -> None:
@@ -175,7 +177,9 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
                              members=demo_members(spec.seed, spec.members, domain), models=DEMO_MODELS)
         # Today's events stop at "now": the rest of the day has not happened yet.
         events = [e for e in events if int(e["timestamp"]) <= now_ms]
-        fakes[spec.label] = FakeCursorTeam(api_key=key, events=events)
+        team = FakeCursorTeam(api_key=key, events=events, cycle_start=today - timedelta(days=DEMO_CYCLE_DAY - 1))
+        team.limits = demo_limits(team)
+        fakes[spec.label] = team
         by_host.setdefault(DEMO_HOSTS["cursor"], {})[key] = fakes[spec.label]
         teams.append((spec.label, "cursor", Secret(key)))
     for label, provider, seed in DEMO_ACCOUNTS:
@@ -198,4 +202,33 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         return account.handler(request)  # type: ignore[attr-defined]
 
     return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
-                           fakes=fakes)
+                           fakes=fakes, budgets=demo_budgets(fakes))
+
+
+DEMO_CYCLE_DAY = 20  # the demo's Cursor team is on day 20 of its billing cycle, whatever the date
+
+
+def demo_limits(team: FakeCursorTeam) -> dict[str, float | None]:
+    """Spend limits that put two members near theirs (about 92% and 84%) and leave the others well
+    under, from the team's own cycle spend, so every run of the demo shows the marks."""
+    import math
+
+    spend = sorted(team.cycle_spend().items(), key=lambda kv: (-kv[1][1], kv[0]))
+    limits: dict[str, float | None] = {}
+    for rank, (email, (_, on_demand)) in enumerate(spend):
+        dollars = on_demand / 100_000_000
+        share = (0.92, 0.84)[rank] if rank < 2 else 0.4
+        limits[email] = max(10, math.ceil(dollars / share / 10) * 10) if rank < 6 else None
+    return limits
+
+
+def demo_budgets(fakes: dict[str, object]) -> list[tuple[str, str, str, bool]]:
+    """A budget the Cursor team's cycle is already over (set at 85% of what it has spent), and one on
+    everything together per calendar month."""
+    budgets = []
+    for spec in DEMO_TEAMS:
+        team = fakes[spec.label]
+        spent = sum(total for total, _ in team.cycle_spend().values())  # type: ignore[attr-defined]
+        budgets.append((spec.label, str(max(50, int(spent * 0.85 / 100_000_000) // 50 * 50)), "cycle", False))
+    budgets.append(("all", "6500", "month", False))  # the four accounts forecast about $7,000 a month
+    return budgets

@@ -59,7 +59,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
     env = build_demo(now=NOW, latency=0)
     gate = Gate(env.transport)
     gate.hold_after(9)  # part of the backfill, then hold: the cards show their progress
-    app = GrafientApp(env.settings, transport=gate, now=lambda: NOW, demo_teams=env.teams)
+    app = GrafientApp(env.settings, transport=gate, now=lambda: NOW, demo_teams=env.teams, demo_budgets=env.budgets)
     written: list[Path] = []
 
     def save(name: str) -> None:

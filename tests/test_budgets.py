@@ -315,8 +315,8 @@ def test_the_alert_sentence(store) -> None:  # noqa: ANN001
     service = GrafientService(Settings.from_env())
     service.set_budget("Eng", "450", now=NOW)
     ((status, thresholds),) = service.budget_alerts(NOW)
-    assert alert_text(status, thresholds) == ("Eng (monthly budget): 80% reached: $373.00 of $450; forecast $510 "
-                                              "is above the budget · resets 2026-12-01")
+    assert alert_text(status, thresholds) == ("Eng · monthly budget: 80% reached, $373.00 of $450; forecast $510 "
+                                              "is above it · resets 2026-12-01")
 
 
 # ------------------------------------------------------------------ a shared database

@@ -73,16 +73,27 @@ def check_line(status: BudgetStatus) -> str:
     return line
 
 
+def budget_title(status: BudgetStatus) -> str:
+    """`Monthly budget`, `Cycle budget, on-demand`, `Cycle (month) budget` (no cycle known yet)."""
+    title = "Monthly budget" if status.period == "month" else "Cycle budget"
+    if status.period == "cycle" and not status.bounds.follows_cycle:
+        title = "Cycle (month) budget"
+    if status.measure == "on_demand":
+        title += ", on-demand"
+    return title
+
+
 def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
-    """The toast for thresholds just crossed: the highest spend threshold, and the forecast."""
-    words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
+    """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
+    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`."""
+    title = budget_title(status)
     parts = []
     spend = [t for t in thresholds if t != "forecast"]
     if spend:
         top = max(spend, key=int)
-        reached = "used up" if top == "100" else f"{top}% reached"
-        parts.append(f"{reached}: {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
+        reached = "budget reached" if top == "100" else f"{top}% reached"
+        parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
     if "forecast" in thresholds and status.forecast.micro is not None:
-        parts.append(f"forecast {rough(status.forecast.micro)} is above the budget")
-    return (f"{target_words(status)} ({words} budget): " + "; ".join(parts) +
+        parts.append(f"forecast {rough(status.forecast.micro)} is above it")
+    return (f"{target_words(status)} · {title[0].lower()}{title[1:]}: " + "; ".join(parts) +
             f" · resets {status.bounds.resets.isoformat()}")

@@ -82,6 +82,7 @@ class GrafientApp(App[None]):
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
         demo_teams: Sequence[tuple[str, str, Secret]] = (),
+        demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -90,6 +91,7 @@ class GrafientApp(App[None]):
         self.keymap = settings.keymap()
         self.period = settings.period()
         self.demo_teams = list(demo_teams)
+        self.demo_budgets = list(demo_budgets)  # (target, amount, period, on-demand), set once the teams are in
         self.store_ready = False
         self._db: Database | None = None
         self._vault: Vault | None = None
@@ -248,12 +250,19 @@ class GrafientApp(App[None]):
                                 name="add-demo-teams", group="demo-add")
         self.demo_teams = []
         self._arm_daily_timer()
+        if not self.syncs:  # else when they have ended
+            self.check_budgets()
 
     async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
+        import asyncio
+
         added = []
         for label, provider, key in teams:
             integration = await self.add_checked_integration(label, provider, key)
             added.append(int(integration.id))  # type: ignore[arg-type]
+        for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
+            await asyncio.to_thread(self.service.set_budget, target, amount, period=period, on_demand=on_demand,
+                                    now=self.now())
         return added
 
     def _demo_added(self, worker: Worker[Any], state: WorkerState) -> None:
@@ -326,12 +335,15 @@ class GrafientApp(App[None]):
                 self.notify(f"{label}: {plural(result.days_written, 'day')} synced "
                             f"({plural(result.requests, 'API call')}).",
                             title="Sync finished", markup=False, timeout=4)
+
         elif state == WorkerState.ERROR:
             # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.
             self.failures[integration_id] = sentence_of(worker.error, "the sync stopped on an unexpected error")
             self.notify(f"{label}: {self.failures[integration_id]}", title="Sync failed", severity="error",
                         markup=False, timeout=10)
         self._sync_changed(integration_id)
+        if not self.syncs:
+            self.check_budgets()
 
     def _sync_changed(self, integration_id: int) -> None:
         self.tell_screens(lambda: SyncChanged(integration_id))
@@ -364,6 +376,29 @@ class GrafientApp(App[None]):
             return "error", f"✗ sync interrupted{last_good}", sentence(
                 visible(status.error or "the last sync was interrupted before it finished; press r to retry"))
         return "never", "· never synced", None
+
+    # -- budgets ----------------------------------------------------------------------
+
+    def check_budgets(self) -> None:
+        """Announce, with a toast and the terminal bell, each budget threshold crossed since it was last
+        announced: the store remembers them per budget and period, so a restart (or another app on a
+        shared database) does not repeat one. Runs in a thread, when the store has opened and once no
+        sync is running here (a total half-way through a backfill is not worth a bell)."""
+        now = self.now()
+        self.run_app_worker(lambda: self.service.budget_alerts(now), self._budgets_checked, name="budget-alerts",
+                            group="budgets", thread=True)
+
+    def _budgets_checked(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS and worker.result:
+            from grafient_tui.budgets.wording import alert_text
+
+            for status, thresholds in worker.result:
+                self.notify(alert_text(status, thresholds), title="Budget",
+                            severity="error" if "100" in thresholds else "warning", markup=False, timeout=15)
+            self.bell()
+        elif state == WorkerState.ERROR:
+            self.notify(sentence_of(worker.error, "the budgets could not be checked"), title="Budgets not checked",
+                        severity="error", markup=False)
 
     # -- the daily sync ---------------------------------------------------------------
 

@@ -22,12 +22,14 @@ from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.overview import DetailData
+    from grafient_tui.store.models import MemberCycleSpend
     from grafient_tui.store.queries import DayRow, MemberRow, ModelRow
     from grafient_tui.tui.app import GrafientApp
 
@@ -46,6 +48,29 @@ MODEL_COLUMNS = {"model": "Model", "cost": "Cost", "share": "Share", "requests":
                  "output": "Output tok", "cache": "Cache r+w tok"}
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
 TOTAL_KEY = "__total__"
+NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
+
+
+def limit_cell(spend: MemberCycleSpend | None) -> Text:
+    """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
+    if spend is None:
+        return right("–")
+    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
+    if used is None:
+        return right("–")
+    if not spend.limit_micro or spend.limit_micro <= 0:
+        return right(f"{money(used)} · no limit sent")
+    pct = used * 100 / spend.limit_micro
+    text = f"{money(used)} of {money(spend.limit_micro)} · {pct:.0f}%"
+    if pct >= NEAR_LIMIT_PCT:
+        return Text(f"⚠ {text}", style="bold", justify="right")
+    return right(text)
+
+
+def near_limit(spend: MemberCycleSpend) -> bool:
+    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
+    return bool(spend.limit_micro and spend.limit_micro > 0 and used is not None
+                and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT)
 
 
 def right(text: str) -> Text:
@@ -107,6 +132,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         yield Static(id="detail-header")
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield BudgetGauges(id="detail-budgets", classes="-inset")
         yield CostChart(id="detail-sparkline")
         yield Static(id="sparkline-axis")
         with TabbedContent(initial="models-tab", id="detail-tabs"):
@@ -187,6 +213,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             widget.set_class(state == name, f"-{name}")
         self.query_one(PeriodSelector).show(days, coverage_note(summary))
         self.query_one(SummaryBar).show(summary, days)
+        self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
         self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(Content.assemble(
@@ -195,7 +222,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_daily(rows)
         self.models = list(data.models)
         self._fill_models()
-        self._fill_members(list(data.members))
+        self._fill_members(list(data.members), list(data.member_limits))
         self.refresh_bindings()
 
     def _adapt(self, provider: str):  # noqa: ANN202
@@ -289,13 +316,34 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _fill_members(self, rows: list[MemberRow]) -> None:
+    def _fill_members(self, rows: list[MemberRow], limits: list[MemberCycleSpend] | None = None) -> None:
+        """The period's members; with the provider's billing cycle (Cursor), each one's cycle spend
+        against their limit, marked from 80%. Someone that near their limit is listed even without
+        spend in this period."""
         table = self.query_one("#members", DataTable)
         table.clear()
+        by_member = {spend.member.casefold(): spend for spend in limits or []}
+        has_limits = ColumnKey("limit") in table.columns
+        if by_member and not has_limits:
+            table.add_column(Text("Cycle on-demand / limit", justify="right"), key="limit")
+        elif not by_member and has_limits:
+            table.remove_column("limit")
         total = sum(r.cost_micro for r in rows)
+        listed = set()
         for i, row in enumerate(rows):
+            spend = by_member.get(row.email.casefold())
+            listed.add(row.email.casefold())
             add_row(table, f"member-{i}", email=literal(row.email), cost=right(money(row.cost_micro)),
-                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)))
+                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)),
+                    limit=limit_cell(spend))
+        for key, spend in sorted(by_member.items()):
+            if key not in listed and near_limit(spend):
+                add_row(table, f"limit-{key}", email=literal(spend.member), cost=right("–"), share=right("–"),
+                        requests=right("–"), limit=limit_cell(spend))
+        near = sum(1 for spend in by_member.values() if near_limit(spend))
+        tab = self.query_one(TabbedContent).get_tab("members-tab")
+        title = str(tab.label).split(" ⚠")[0]
+        tab.label = f"{title} ⚠ {near}" if near else title
         add_row(table, TOTAL_KEY, email=total_label(), cost=right(money(total)),
                 share=right("100.0%" if total else "–"), requests=right(count(_sum_known([r.requests for r in rows]))))
 

@@ -19,6 +19,7 @@ from grafient_tui import providers as provider_registry
 from grafient_tui.money import format_usd
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
 from grafient_tui.tui.widgets.chart import PROVIDER_COLOURS, OTHER_COLOUR, StackDay, StackedCostChart
+from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
@@ -102,6 +103,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield Header()
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
         yield Static(id="home-legend")
         with CardList(id="cards"):
@@ -152,6 +154,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
         self.query_one(SummaryBar).show(data.summary, days)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
+        self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
         count = len(data.integrations)
         self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
@@ -171,13 +174,18 @@ class IntegrationListScreen(StoreReader, Screen[None]):
                       (format_usd(total), "bold"), "   "]
         legend.update(Content.assemble(*parts))
 
+    def _budgets_of(self, integration_id: int | None) -> tuple:
+        """The budgets on one integration (None: on all), as last read; none before the store opens."""
+        budgets_of = getattr(self.data, "budgets_of", None)
+        return budgets_of(integration_id) if budgets_of is not None else ()
+
     def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
             key_hint=figures.key_hint, period_days=figures.summary.days, summary=figures.summary,
             days=figures.days, status=status, state=state, error=error,
-            history_from=getattr(figures, "history_from", None),
+            history_from=getattr(figures, "history_from", None), budgets=self._budgets_of(figures.integration_id),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:
