@@ -218,7 +218,7 @@ def demo_limits(team: FakeCursorTeam) -> dict[str, float | None]:
     for rank, (email, (_, on_demand)) in enumerate(spend):
         dollars = on_demand / 100_000_000
         share = (0.92, 0.84)[rank] if rank < 2 else 0.4
-        limits[email] = max(10, math.ceil(dollars / share / 10) * 10) if rank < 6 else None
+        limits[email] = max(1, math.ceil(dollars / share)) if rank < 6 else None  # whole dollars
     return limits
 
 

@@ -78,7 +78,7 @@ async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_ho
         assert "of $20 · " in card_line and "day 16 of 30 · resets 2025-07-03" in card_line
         assert card.query_one(BudgetGauges).query_one(".gauge").has_class("-over")
         budget_notes = [n for n in app.notes if "budget" in n]
-        assert budget_notes == ["Acme · cycle budget: budget reached, "
+        assert budget_notes == ["Acme · cycle budget: over budget, "
                                 f"${over.spent_micro / 100_000_000:,.2f} of $20; forecast "
                                 f"${over.forecast.micro / 100_000_000:,.0f} is above it · resets 2025-07-03"]
         assert app.bells == 1

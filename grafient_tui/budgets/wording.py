@@ -91,7 +91,7 @@ def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     spend = [t for t in thresholds if t != "forecast"]
     if spend:
         top = max(spend, key=int)
-        reached = "budget reached" if top == "100" else f"{top}% reached"
+        reached = "over budget" if top == "100" else f"{top}% reached"
         parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
     if "forecast" in thresholds and status.forecast.micro is not None:
         parts.append(f"forecast {rough(status.forecast.micro)} is above it")
