@@ -99,7 +99,8 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await pilot.pause(0.1)
             save("detail")
             app.screen.query_one("#detail-tabs").active = "members-tab"  # type: ignore[attr-defined]
-            await pilot.pause(0.1)
+            app.screen.query_one("#members").focus()  # the focused models table is hidden now
+            await pilot.pause(0.2)
             save("detail-members")
             await pilot.press("escape")
             await pilot.pause()

@@ -82,6 +82,12 @@ async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_ho
                                 f"${over.spent_micro / 100_000_000:,.2f} of $20; forecast "
                                 f"${over.forecast.micro / 100_000_000:,.0f} is above it · resets 2025-07-03"]
         assert app.bells == 1
+        app.push_screen(CostDetailScreen(card.integration_id))
+        await settle(app, pilot)
+        (detail_line,) = gauge_texts(app, "#detail-budgets")
+        assert detail_line == card_line
+        method = str(app.screen.query_one("#detail-budgets .gauge-method", Static).render())
+        assert method.startswith("Forecast: spend through yesterday + the average of the complete days among the 14")
 
     again = app_for(team)  # a restart: nothing new to announce
     async with again.run_test(size=SIZE) as pilot:

@@ -132,7 +132,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         yield Static(id="detail-header")
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
-        yield BudgetGauges(id="detail-budgets", classes="-inset")
+        yield BudgetGauges(explain=True, id="detail-budgets", classes="-inset")
         yield CostChart(id="detail-sparkline")
         yield Static(id="sparkline-axis")
         with TabbedContent(initial="models-tab", id="detail-tabs"):

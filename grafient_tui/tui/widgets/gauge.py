@@ -68,15 +68,22 @@ class BudgetGauges(Vertical):
     BudgetGauges .gauge.-over {
         color: $text-error;
     }
+    BudgetGauges .gauge-method {
+        height: auto;
+        color: $text-muted;
+    }
     """
 
-    def __init__(self, *, with_target: bool = False, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, with_target: bool = False, explain: bool = False, id: str | None = None,  # noqa: A002
+                 classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.with_target = with_target
+        self.explain = explain  # a dim line under the gauges stating the forecast method
         self.statuses: tuple[BudgetStatus, ...] = ()
 
     def compose(self) -> ComposeResult:
-        return iter(())
+        if self.explain:
+            yield Static(FORECAST_METHOD, classes="gauge-method")
 
     def on_mount(self) -> None:
         self.set_class(True, "-empty")
@@ -97,7 +104,8 @@ class BudgetGauges(Vertical):
             extra.remove()
         new = [Static(classes="gauge") for _ in range(len(self.statuses) - len(lines))]
         if new:
-            self.mount(*new)
+            method = list(self.query(".gauge-method"))
+            self.mount(*new, before=method[0] if method else None)
         for line, status in zip([*lines, *new], self.statuses):
             line.update(gauge_line(status, with_target=self.with_target))
             for name in MARKS:
