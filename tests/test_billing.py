@@ -64,9 +64,12 @@ def test_the_documented_member_shape() -> None:
     # unreadable money is unknown, and costs only that figure
     ({"email": "a@x.io", "spendCents": "lots", "overallSpendCents": True, "effectivePerUserLimitDollars": [1]},
      MemberSpend("a@x.io", None, None, None, None)),
+    # sizes no bill has (and no 64-bit column holds) are unreadable too
+    ({"email": "a@x.io", "spendCents": 1e12, "effectivePerUserLimitDollars": 1e12},
+     MemberSpend("a@x.io", None, None, None, None)),
     # nobody named at all
     ({"spendCents": 1}, MemberSpend("unknown member", None, 1_000_000, None, None)),
-], ids=["spend-only", "no-limit", "other-limits", "strings", "id-only", "unreadable", "anonymous"])
+], ids=["spend-only", "no-limit", "other-limits", "strings", "id-only", "unreadable", "huge", "anonymous"])
 def test_member_shapes_seen_in_the_wild(raw: dict, want: MemberSpend) -> None:
     assert parse_member(raw) == want
 

@@ -112,3 +112,27 @@ async def test_members_near_their_limit_are_marked(grafient_home) -> None:  # no
         assert rows[MEMBERS[2]].endswith(" · no limit sent")
         assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members ⚠ 1"
         assert not gauge_texts(app, "#detail-budgets")  # no budget on it: no gauge
+
+
+async def test_the_demo_has_a_budget_over_one_forecast_over_and_members_near_their_limits() -> None:
+    from grafient_tui.demo import build_demo
+
+    env = build_demo(now=NOW, latency=0)
+    env.settings.set_plan("free")  # 30 days of each account are enough for a month's budget
+    try:
+        app = BellApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams,
+                      demo_budgets=env.budgets)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await settle(app, pilot)
+            statuses = {s.target: s.status for s in app.service.check_budgets(NOW.date())}
+            assert statuses == {"Acme Engineering": "over", "all": "forecast_over"}
+            assert app.bells == 1 and len([n for n in app.notes if " budget: " in n]) == 2
+            cursor = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "cursor")
+            (line,) = gauge_texts(app, f"#{cursor.id} BudgetGauges")
+            assert line.startswith("✗ Cycle budget") and "day 20 of " in line
+            app.push_screen(CostDetailScreen(cursor.integration_id))
+            await settle(app, pilot)
+            assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members ⚠ 2"
+    finally:
+        env.cleanup()

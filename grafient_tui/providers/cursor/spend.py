@@ -22,15 +22,20 @@ UNKNOWN_MEMBER = "unknown member"
 CENTS_PER_DOLLAR = 100
 
 
+_MAX_MICRO = 10**17  # a billion dollars: past that a figure is no real member's, and would not fit the store
+
+
 def _money(value: Any, scale: int = 1) -> int | None:
-    """Cents (scale 1) or dollars (scale 100) in micro-cents; None when missing or unreadable."""
+    """Cents (scale 1) or dollars (scale 100) in micro-cents; None when missing, unreadable or implausible."""
     if value is None:
         return None
     try:
         micro = to_micro(value)
     except ProviderError:
         return None
-    return None if micro is None else micro * scale
+    if micro is None or abs(micro * scale) > _MAX_MICRO:
+        return None
+    return micro * scale
 
 
 def _text(value: Any) -> str | None:
