@@ -303,7 +303,7 @@ def read_key(provider: str | None = None) -> Secret:
         kind = "API key"
         if provider is not None:
             chosen = providers.get(provider)
-            kind = f"{chosen.title} {chosen.key_kind} key"
+            kind = f"{chosen.title} key ({chosen.key_kind})"
         text = getpass.getpass(f"{kind} (input hidden): ")
     else:
         text = sys.stdin.readline()
@@ -319,8 +319,9 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
     key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
-    members = row.team_members
-    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
+    actors = providers.get(row.provider).capabilities.actor_title.lower()
+    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, "
+          f"{row.team_members} {actors})")
     if args.no_backfill:
         return 0
     (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))

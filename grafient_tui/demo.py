@@ -32,7 +32,6 @@ from grafient_tui.secret import Secret
 if TYPE_CHECKING:
     import httpx
 
-    from grafient_tui.providers.cursor.fake import FakeCursorTeam
 
 DEMO_MODELS = [
     "claude-4.5-sonnet", "claude-4-sonnet-thinking", "gpt-5", "gpt-5-codex", "default",

@@ -44,3 +44,22 @@ def format_usd(micro: int, *, cents: bool = True) -> str:
 def chart_dollars(micro: int) -> float:
     """A float for a chart's shape (sparklines, bars): never summed, never shown as a figure."""
     return micro / MICRO_PER_USD
+
+
+def plausible(value: Decimal, max_digits: int = 24) -> bool:
+    """A finite Decimal whose integer part has at most `max_digits` digits. Checked on the exponent
+    alone, before any arithmetic: int(), abs() or a comparison on a hostile `1e999999999` would take
+    minutes or overflow the decimal context."""
+    return value.is_finite() and value.adjusted() < max_digits
+
+
+def decimal_text(text: str, max_length: int = 64, *, exponent: bool = False) -> Decimal | None:
+    """The Decimal a plain decimal string spells (`12`, `-0.5`, `1534.2215`; ASCII digits only, no
+    `_`, no spaces inside; with `exponent`, also a short JSON-style exponent such as `1.5E-7`), or None."""
+    import re
+
+    text = text.strip()
+    pattern = r"-?[0-9]+(?:\.[0-9]+)?" + (r"(?:[eE][+-]?[0-9]{1,3})?" if exponent else "")
+    if len(text) > max_length or not re.fullmatch(pattern, text):
+        return None
+    return Decimal(text)

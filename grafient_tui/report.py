@@ -66,6 +66,8 @@ def summary_data(summary: Summary) -> dict:
         "days": summary.days, "synced_days": summary.synced_days, "complete_days": summary.complete_days,
         "total_usd": usd_float(summary.total_micro), "on_demand_usd": _usd(summary.on_demand_micro),
         "included_usd": _usd(summary.included_micro), "requests": summary.requests,
+        # true: `requests` counts only the integrations whose provider gives a count (Anthropic gives none)
+        "requests_partial": summary.requests_partial,
         "daily_average_usd": None if average is None else float(usd_cents(average)),
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,

@@ -134,3 +134,35 @@ def test_day_totals_in_the_report_equal_the_sum_of_models(capsys, monkeypatch) -
     for d in days:
         if d["synced"]:
             assert round(sum(m["cost_usd"] for m in d["models"]), 6) == round(d["cost_usd"], 6)
+
+
+def test_an_anthropic_integration_with_nothing_stored_has_unknown_requests_not_0(capsys, monkeypatch) -> None:  # noqa: ANN001
+    good, _ = KEYS["anthropic"]
+    with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
+        route(router, account("anthropic", good))
+        assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", "--no-backfill",
+                       stdin=good + "\n").code == 0
+    summary = json.loads(run_cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"]
+    assert summary["requests"] is None and summary["on_demand_usd"] is None
+
+
+def test_a_total_over_cursor_and_anthropic_says_its_request_count_is_partial(capsys, monkeypatch) -> None:  # noqa: ANN001
+    from tests.conftest import GOOD_KEY
+    from tests.fakes import CountingCursorTeam
+    from grafient_tui.providers.cursor.fake import make_events
+
+    good, _ = KEYS["anthropic"]
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=make_events(
+        seed=2, start=TODAY - timedelta(days=10), days=10, per_day=3, members=["a@x.io"], models=["gpt-5"]))
+    with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
+        route(router, account("anthropic", good))
+        assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", stdin=good + "\n").code == 0
+    with respx.mock(base_url=DEFAULT_API_URLS["cursor"], assert_all_called=False) as router:
+        router.route().mock(side_effect=team.handler)
+        assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY + "\n").code == 0
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "7", "--format", "json").out)
+    assert report["summary"]["requests"] > 0 and report["summary"]["requests_partial"] is True
+    cursor = next(i for i in report["integrations"] if i["provider"] == "cursor")
+    assert cursor["summary"]["requests_partial"] is False
+    words = run_cli(capsys, monkeypatch, "report", "--days", "7").out
+    assert "where counted; some providers give none" in words

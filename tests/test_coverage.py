@@ -166,7 +166,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert result.code == 0
     report = json.loads(result.out)
     keys = {"days", "synced_days", "complete_days", "total_usd", "on_demand_usd", "included_usd", "requests",
-            "daily_average_usd", "change_pct", "change_note"}
+            "requests_partial", "daily_average_usd", "change_pct", "change_note"}
     eng_summary = report["integrations"][0]["summary"]
     assert set(eng_summary) == keys and set(report["summary"]) == keys
     assert (eng_summary["days"], eng_summary["synced_days"], eng_summary["complete_days"]) == (30, 30, 29)

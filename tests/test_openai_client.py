@@ -601,5 +601,7 @@ async def test_a_sync_whose_usage_failed_stores_unknown_requests_not_zero() -> N
     assert result.outcome == "success"
     days, models, members = oracle.store_snapshot(settings.database_file, iid)
     assert [row[:10] for row in days if row[0] == DAY] == [(DAY, 125_000_000, None, None, None, 0, None, None, None, None)]
+    quiet = [row for row in days if row[0] != DAY]
+    assert quiet and all(row[4] is None and row[6] is None for row in quiet)  # quiet days: unknown too, not 0
     assert models == [(DAY, "gpt-5", 125_000_000, None, None, None, None, None, None)]
     assert members == [(DAY, "Chat assistant", 125_000_000, None)]

@@ -462,3 +462,74 @@ async def test_a_400_on_the_newest_window_is_a_failure_not_an_edge() -> None:
     assert result.outcome == "failed"
     assert result.error and "Anthropic" in result.error and key[-12:] not in result.error
     assert find_integration(db, iid).history_limit is None
+
+
+async def test_an_edge_after_windows_that_answered_without_usage_is_still_an_edge() -> None:
+    """A quiet organization: the newer windows answer with empty days, the older one 400: an edge."""
+    from grafient_tui.providers.anthropic.fake import FakeAnthropicOrg
+    from grafient_tui.store.integrations import find_integration
+
+    key = "sk-ant-admin01-" + "Qz8" * 30
+    org = FakeAnthropicOrg(api_key=key)
+    edge = TODAY - timedelta(days=40)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cost_report") and \
+                date.fromisoformat(request.url.params["starting_at"][:10]) < edge:
+            return httpx.Response(400, json={"type": "error", "error": {"type": "invalid_request_error",
+                                                                         "message": "too old"}})
+        return org.handler(request)
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Quiet", provider="anthropic", api_key=Secret(key)).id)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(handler), now=NOW)
+    assert result.outcome == "success", result.error
+    integration = find_integration(db, iid)
+    assert integration.history_limit is not None and integration.history_limit >= edge
+    assert integration.history_from is None  # no usage came back: nothing to show as history
+
+
+async def test_a_404_on_an_older_window_is_a_failure_not_an_edge() -> None:
+    from grafient_tui.providers.anthropic.fake import demo_account
+    from grafient_tui.store.integrations import find_integration
+
+    key = "sk-ant-admin01-" + "Rk5" * 30
+    org = demo_account(key, TODAY, seed=6)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cost_report") and \
+                date.fromisoformat(request.url.params["starting_at"][:10]) < TODAY - timedelta(days=40):
+            return httpx.Response(404, json={"type": "error", "error": {"type": "not_found_error", "message": "x"}})
+        return org.handler(request)
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Labs", provider="anthropic", api_key=Secret(key)).id)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(handler), now=NOW)
+    assert result.outcome == "failed" and "404" in (result.error or "")
+    assert find_integration(db, iid).history_limit is None
+
+
+async def test_an_openrouter_account_is_not_due_again_the_moment_it_synced() -> None:
+    """OpenRouter reports completed days only and yesterday may come late: right after a sync the
+    account is not due (so an app start does not sync it again), the next morning it is."""
+    from grafient_tui.providers.openrouter.fake import demo_account
+
+    key = "sk-or-v1-" + "4c2d9e1f" * 8
+    account = demo_account(key, TODAY, 3)
+    account.rows = [r for r in account.rows if r["date"] != (TODAY - timedelta(days=1)).isoformat()]
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Proto", provider="openrouter", api_key=Secret(key)).id)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(account.handler),
+                            now=NOW)
+    assert result.outcome == "success", result.error
+    assert not daily_costs(db, iid, TODAY - timedelta(days=1), TODAY - timedelta(days=1))[0].synced
+    assert not sync_due(db, settings, iid, NOW + timedelta(minutes=5))
+    assert sync_due(db, settings, iid, NOW + timedelta(days=1))

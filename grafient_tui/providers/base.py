@@ -167,3 +167,15 @@ class Provider(ABC):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def distinct_names(named: Mapping[str, str], reserved: tuple[str, ...] = ()) -> dict[str, str]:
+    """Actor id -> the name to show: its own, unless another actor (or a reserved name such as
+    "Default workspace") has it too; then the name with the id's first 8 characters beside it.
+    Per-actor rows are keyed by what is shown, so two actors of one name must never merge."""
+    seen: dict[str, int] = {name: 1 for name in reserved}
+    for name in named.values():
+        seen[name] = seen.get(name, 0) + 1
+    short = {actor[:8] for actor in named}
+    cut = 8 if len(short) == len(named) else None  # ids alike in their first 8 characters: the whole id
+    return {actor: f"{name} ({actor[:cut]})" if seen[name] > 1 else name for actor, name in named.items()}

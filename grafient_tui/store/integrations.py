@@ -189,6 +189,7 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
         row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
         if team_fingerprint is not None:
             row.team_fingerprint = team_fingerprint
+        row.history_limit = None  # a new key may see further back (another role, a refused window retried)
         session.add(row)
         session.flush()
         session.refresh(row)

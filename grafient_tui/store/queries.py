@@ -227,17 +227,24 @@ def _day_states(db: Database, ids: list[int], since: date, until: date, today: d
     return states
 
 
-def _without_today(session, ids: list[int]) -> int:  # noqa: ANN001
-    """How many of these integrations sync from a provider that never reports today."""
+def _capabilities(session, ids: list[int]) -> list:  # noqa: ANN001
+    """The capabilities of the providers these integrations sync from (one per integration; a
+    provider this version does not know is left out)."""
     from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
 
-    count = 0
+    out = []
     for provider in session.exec(select(Integration.provider).where(Integration.id.in_(ids))):
         try:
-            count += not providers.get(provider).capabilities.has_today
-        except Exception:  # noqa: BLE001  (a provider this version does not know: expected like any other)
+            out.append(providers.get(provider).capabilities)
+        except GrafientError:
             pass
-    return count
+    return out
+
+
+def _without_today(session, ids: list[int]) -> int:  # noqa: ANN001
+    """How many of these integrations sync from a provider that never reports today."""
+    return sum(1 for caps in _capabilities(session, ids) if not caps.has_today)
 
 
 def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date,
@@ -261,8 +268,11 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
                    func.count())
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
         ).one()
-    if not rows:  # nothing stored yet: zeros, not "unknown"
-        on_demand = included = requests = 0
+    if not rows:  # nothing stored yet: zero where these providers count the figure, else unknown
+        with db.session() as session:
+            caps = _capabilities(session, ids)
+        on_demand = included = 0 if any(c.has_on_demand for c in caps) or not caps else None
+        requests = 0 if any(c.has_requests for c in caps) or not caps else None
     in_range = [states.get(d, _NOT_SYNCED) for d in days_between(since, until)]
     complete = [s for s in in_range if s.complete]
     change_pct, change_note = _change(states, finished, previous)

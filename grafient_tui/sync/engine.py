@@ -182,12 +182,20 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
     succeeded since the last 06:00 UTC."""
     now = now or datetime.now(UTC)
     today = utc_today(now)
+    reports_today = True
     try:
-        limits: Limits | None = provider_limits(db, integration_id)
+        provider = providers.get(find_integration(db, integration_id).provider)
+        limits: Limits | None = provider.limits
+        reports_today = provider.capabilities.has_today
     except GrafientError:  # removed meanwhile, or a provider this version does not know: the plan decides
         limits = None
     start = history_start(settings, today, limits)
-    yesterday = today - timedelta(days=1)
+    edge = _history_limit(db, integration_id)
+    if edge is not None and edge > start:
+        start = min(edge, today)  # the provider keeps nothing older: those days are never missing
+    # A provider that reports completed days only (OpenRouter) may not have yesterday yet: that
+    # day is not "missing" until the day after.
+    yesterday = today - timedelta(days=1 if reports_today else 2)
     if len(complete_days(db, integration_id, start, yesterday)) < (yesterday - start).days + 1:
         return True
     boundary = datetime.combine(today, time(DAILY_SYNC_HOUR_UTC), UTC)
@@ -241,12 +249,18 @@ class WindowTotals:
         self.members: dict[tuple[date, str], list[int | None]] = {}
 
     def empty_day(self) -> list[int | None]:
-        """The sums of a day the answer covers without a single line: zero where the provider
-        reports the figure, unknown where it never does."""
+        """The sums of a day the answer covers without a single line: zero where this window's lines
+        know the figure, unknown where they do not (a usage report that failed for the window leaves
+        its quiet days' requests or tokens unknown too, never 0). Without any line, the provider's
+        capabilities decide."""
         caps = self.capabilities
         split = 0 if caps.has_on_demand else None
-        return [0, split, split, 0 if caps.has_requests else None, 0, 0, 0, 0, 0, None,
-                0 if caps.has_byok else None]
+        day: list[int | None] = [0, split, split, 0 if caps.has_requests else None, 0, 0, 0, 0, 0, None,
+                                 0 if caps.has_byok else None]
+        if self.days:
+            for index in (3, 5, 6, 7, 8, 9, 10):
+                day[index] = None if any(d[index] is None for d in self.days.values()) else 0
+        return day
 
     def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
@@ -556,7 +570,8 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with provider.from_settings(key.reveal(), settings, transport=transport) as client:
             client.today = utc_today(started)
-            # The earliest day any window came back with usage for, before this sync or in it.
+            # The oldest day an answer covered: the earliest usage ever returned, or any window this
+            # sync has read (with usage or without). A 400 older than that is the provider's edge.
             answered: date | None = integration.history_from
             try:
                 for done, (first, last) in enumerate(windows):
@@ -591,8 +606,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                     state["days"] += await store(write_window, db, integration_id, first, last, totals, clock(),
                                                  identity=identity, source=f"the {provider.title} API",
                                                  covered=client.days_covered(first, last))
-                    if totals.days:
-                        answered = min(answered or last, min(totals.days))
+                    answered = min(answered or first, first)  # this window answered, with usage or not
                     report(done + 1)
                 await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock,
                                     identity=identity)

@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 
 from grafient_tui.providers.anthropic.costs import (
+    DEFAULT_WORKSPACE,
     SAVED_NOTHING,
     CostSums,
     TokenSums,
@@ -46,7 +47,13 @@ from grafient_tui.providers.anthropic.costs import (
     read_page,
     rfc3339,
 )
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui.providers.base import (
+    AccountInfo,
+    Capabilities,
+    CostLine,
+    Limits,
+    distinct_names,
+)
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
@@ -102,8 +109,8 @@ def _refusal_for(is_admin_shaped: bool) -> Callable[[int, str, str], ProviderErr
                                 "Claude Console is needed (Settings → Admin keys)")
         if status == 404:
             return RequestRejected(f"the Anthropic API does not know {path} (HTTP 404); "
-                                   "is GRAFIENT_ANTHROPIC_API_URL right?")
-        return RequestRejected(f"the Anthropic API refused the request to {path} (HTTP {status})")
+                                   "is GRAFIENT_ANTHROPIC_API_URL right?", status=404)
+        return RequestRejected(f"the Anthropic API refused the request to {path} (HTTP {status})", status=status)
 
     return refusal
 
@@ -207,8 +214,8 @@ class AnthropicClient(HttpProvider):
                 raise LimitExceeded(f"the Anthropic API listed more than {MAX_WORKSPACES:,} workspaces, "
                                     f"more than Grafient keeps; {tail}")
             if data.get("has_more") is not True:
-                self._workspace_names = names
-                return names
+                self._workspace_names = distinct_names(names, (DEFAULT_WORKSPACE,))
+                return self._workspace_names
             after = data.get("last_id")
             if type(after) is not str or not after:
                 after = rows[-1]["id"] if rows else None

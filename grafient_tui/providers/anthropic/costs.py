@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
+from grafient_tui.money import decimal_text, plausible
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.http import BadResponse, LimitExceeded
 
@@ -131,10 +132,7 @@ def read_page(data: dict, report: str, seen: set[str]) -> Page:
 
 
 def _parse_decimal(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.strip())
-    except (InvalidOperation, ValueError):
-        return None
+    return decimal_text(text)  # what the docs call a decimal string: ASCII digits, no exponent, no _
 
 
 def amount_cents(row: dict) -> Decimal:
@@ -145,7 +143,7 @@ def amount_cents(row: dict) -> Decimal:
     cents = _parse_decimal(value)
     if cents is None:  # raised out here, so no decimal exception is chained onto ours
         raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string")
-    if not cents.is_finite() or abs(cents) > _AMOUNT_LIMIT:
+    if not plausible(cents) or _CTX.abs(cents) > _AMOUNT_LIMIT:
         raise malformed("cost report", "an amount that is not a finite number of a plausible size")
     currency = row.get("currency")
     if currency != "USD":
@@ -180,7 +178,7 @@ def _count(value: Any, name: str) -> int:
         return 0
     if type(value) is int:
         count = value
-    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value(context=_CTX):
+    elif isinstance(value, Decimal) and plausible(value) and value == value.to_integral_value(context=_CTX):
         count = int(value)
     else:
         raise malformed("usage report", f"a {name} that is {_kind(value)}, not a whole number")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 

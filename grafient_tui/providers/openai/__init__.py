@@ -12,7 +12,14 @@ from grafient_tui.providers.openai.api import (
     display_names,
     projects_fingerprint,
 )
-from grafient_tui.providers.openai.costs import MICRO_PER_USD, NO_PROJECT, OTHER_MODEL, day_start, model_of, to_micro
+from grafient_tui.providers.openai.costs import (
+    MICRO_PER_USD,
+    NO_PROJECT,
+    OTHER_MODEL,
+    day_start,
+    model_of,
+    to_micro,
+)
 
 __all__ = [
     "DEFAULT_RPM", "MAX_MODELS_PER_WINDOW", "MAX_PAGES", "MAX_PROJECTS", "MAX_WINDOW_DAYS", "MICRO_PER_USD",

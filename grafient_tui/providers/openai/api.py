@@ -32,7 +32,13 @@ from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui.providers.base import (
+    AccountInfo,
+    Capabilities,
+    CostLine,
+    Limits,
+    distinct_names,
+)
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
@@ -125,10 +131,7 @@ def projects_fingerprint(project_ids: list[str]) -> str | None:
 def display_names(projects: list[tuple[str, str, bool]]) -> dict[str, str]:
     """Project id -> the name to show: its own, unless another project (or the projectless costs)
     shares it; then the name with its id, so their costs never merge under one name."""
-    seen: dict[str, int] = {NO_PROJECT: 1}
-    for _, name, _ in projects:
-        seen[name] = seen.get(name, 0) + 1
-    return {pid: name if seen[name] == 1 else f"{name} ({pid})" for pid, name, _ in projects}
+    return distinct_names({pid: name for pid, name, _ in projects}, (NO_PROJECT,))
 
 
 class OpenAIClient(HttpProvider):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
+from grafient_tui.money import decimal_text, plausible
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.http import BadResponse
 
@@ -95,16 +96,13 @@ def usd(value: Any) -> Decimal:
         d = Decimal(value)
     elif t is float:
         d = Decimal(repr(value)) if math.isfinite(value) else None
-    elif t is str and len(value) <= 64:
-        try:
-            d = Decimal(value.strip())
-        except (InvalidOperation, ValueError):
-            d = None
+    elif t is str:
+        d = decimal_text(value, exponent=True)
     else:
         d = None
     if d is None or not d.is_finite():
         raise FormatError(f"an amount value that is not a number (got {_describe(value)})")
-    if abs(d) > _USD_LIMIT:
+    if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
         raise FormatError("an amount value that is not of a plausible size")
     return d
 
@@ -159,7 +157,10 @@ def count(result: dict, name: str) -> int:
         return 0
     if type(value) is int and 0 <= value <= _COUNT_LIMIT:
         return value
-    if type(value) in (float, Decimal) and math.isfinite(value) and value == int(value) and 0 <= value <= _COUNT_LIMIT:
+    if type(value) is float and math.isfinite(value) and value.is_integer() and 0 <= value <= _COUNT_LIMIT:
+        return int(value)
+    if (type(value) is Decimal and plausible(value) and value == value.to_integral_value(context=_CTX)
+            and 0 <= value <= _COUNT_LIMIT):
         return int(value)
     raise FormatError(f"a {name} that is not a whole number of a plausible size")
 

@@ -14,8 +14,9 @@ Choices where OpenRouter's documentation is silent (see also costs.py):
   activity rows show their workspace id: the spend is still right. When it cannot be reached at
   all (offline, 5xx, 429 every try), the validation or the sync fails like any other call, so a
   passing fault does not rename a month of actors.
-- The account's fingerprint is the SHA-256 of `creator_user_id` (the user who made the key),
-  else of the sorted workspace ids.
+- The account's fingerprint is the SHA-256 of its sorted workspace ids (None when none are listed).
+  Not `creator_user_id`: that names the person who made the key, and one person may hold keys of a
+  personal and an organization account, which are two accounts.
 """
 
 from __future__ import annotations
@@ -160,11 +161,7 @@ class OpenRouterClient(HttpProvider):
             raise NotManagementKey(WRONG_KIND_SENTENCE)
         workspaces = await self._workspaces(attempts)
         ids = sorted(workspaces) if workspaces is not None else []
-        creator = data.get("creator_user_id")
-        if isinstance(creator, str) and creator:
-            fingerprint: str | None = _sha256(creator)
-        else:
-            fingerprint = _sha256("\n".join(ids)) if ids else None
+        fingerprint = _sha256("\n".join(ids)) if ids else None
         # Every account has at least its default workspace, listed or not.
         return AccountInfo(members=max(1, len(ids)), fingerprint=fingerprint)
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
-from grafient_tui.providers.base import CostLine
+from grafient_tui.money import decimal_text, plausible
+from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.providers.http import BadResponse, LimitExceeded
 
 MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents, as Cursor's cost_micro
@@ -79,7 +80,9 @@ def _describe(value: Any) -> str:
     if isinstance(value, (float, Decimal)):
         if not Decimal(value).is_finite():
             return "a number that is not finite"
-        if value != int(value):
+        if not plausible(Decimal(value)):
+            return "a number out of range"
+        if Decimal(value) != Decimal(value).to_integral_value(context=_CTX):
             return "a fractional number"
     return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), "a number out of range")
 
@@ -102,14 +105,13 @@ def dollars(value: Any) -> Decimal | None:
         d = value
     elif isinstance(value, float):
         d = Decimal(repr(value))  # repr is the literal the JSON held; only reached without exact decoding
-    elif isinstance(value, str) and 0 < len(value) <= 64:
-        try:
-            d = Decimal(value.strip())
-        except (InvalidOperation, ValueError):
+    elif isinstance(value, str):
+        d = decimal_text(value, exponent=True)
+        if d is None:
             return None
     else:
         return None
-    if not d.is_finite() or abs(d) > _MONEY_LIMIT:
+    if not plausible(d) or _CTX.abs(d) > _MONEY_LIMIT:
         return None
     return d
 
@@ -135,9 +137,9 @@ def _count(index: int, raw: dict, field: str) -> int | None:
         return None
     if type(value) is int:
         number = value
-    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    elif isinstance(value, Decimal) and plausible(value) and value == value.to_integral_value(context=_CTX):
         number = int(value)
-    elif type(value) is str and value.strip().isdigit() and len(value) <= 20:
+    elif type(value) is str and value.strip().isascii() and value.strip().isdigit() and len(value) <= 20:
         number = int(value)
     else:
         raise _bad(index, field, value, "a whole number")
@@ -225,10 +227,8 @@ def workspace_names(workspaces: Iterable[Any]) -> dict[str, str]:
             continue
         name = item.get("name")
         named[item["id"]] = name if type(name) is str and name.strip() else item["id"]
-    seen: dict[str, int] = {}
-    for name in named.values():
-        seen[name] = seen.get(name, 0) + 1
-    return {wid: f"{name} ({wid[:8]})" if seen[name] > 1 else name for wid, name in named.items()}
+    # No reserved name: the listed default workspace and rows that name none are the same workspace.
+    return distinct_names(named)
 
 
 def actor_of(workspace_id: str | None, names: Mapping[str, str]) -> str:
