@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
                     "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
-               "a rejected key, no network or a store problem.",
+               "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
+               "over one.",
     )
     parser.add_argument("--version", action="version", version=f"grafient {__version__}")
     parser.add_argument("--demo", action="store_true",
@@ -161,10 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     budget_set.add_argument("--on-demand", action="store_true",
                             help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only")
     budget_list = actions.add_parser("list", help="list the budgets")
-    budget_list.add_argument("--format", choices=("table", "json"), default="table")
+    budget_list.add_argument("--format", choices=("table", "json"), default="table",
+                             help="table for people (default); json: target, target_id, period, measure, budget_usd")
     budget_remove = actions.add_parser("remove", help="remove a budget")
     budget_remove.add_argument("target", metavar="TARGET", help="an integration's id or label, or `all`")
-    budget_remove.add_argument("--period", choices=("month", "cycle"), default="month")
+    budget_remove.add_argument("--period", choices=("month", "cycle"), default="month",
+                               help="which of the target's budgets (default month)")
 
     check = commands.add_parser(
         "check", help="check every budget, for cron and CI: exit 0 fine, 3 a forecast is over, 4 spend is over",
@@ -173,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "x the days left, today included; not ready with fewer than 7 complete days), and the status. "
                     "Reads the local store only. Exit 0 when every budget is fine, 3 when a forecast is above its "
                     "budget, 4 when spend already is at or above it (the worst wins).")
-    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--format", choices=("table", "json"), default="table",
+                       help="table: one line per budget, its status first (default); json: the figures, exact "
+                            "(see README, Budgets and alerts)")
 
     return parser
 
