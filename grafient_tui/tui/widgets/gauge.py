@@ -80,6 +80,7 @@ class BudgetGauges(Vertical):
         self.with_target = with_target
         self.explain = explain  # a dim line under the gauges stating the forecast method
         self.statuses: tuple[BudgetStatus, ...] = ()
+        self._rendered = False
 
     def compose(self) -> ComposeResult:
         if self.explain:
@@ -92,8 +93,8 @@ class BudgetGauges(Vertical):
 
     def show(self, statuses: tuple[BudgetStatus, ...] | list[BudgetStatus]) -> None:
         statuses = tuple(statuses)
-        if statuses == self.statuses and self.is_mounted and len(self.children) == len(statuses):
-            return
+        if statuses == self.statuses and self._rendered:
+            return  # the same figures: no work, no repaint (show runs for every card at every refresh)
         self.statuses = statuses
         if self.is_mounted:
             self._render_lines()
@@ -113,3 +114,4 @@ class BudgetGauges(Vertical):
             line.tooltip = FORECAST_METHOD if status.forecast.micro is not None else (
                 f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}")
         self.set_class(not self.statuses, "-empty")
+        self._rendered = True
