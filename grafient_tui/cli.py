@@ -251,7 +251,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
 
     env = build_demo()
     try:
-        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams)
+        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams, demo_try_key=env.try_key)
         with env.stop_on_signals(app.exit):
             app.run()
     finally:

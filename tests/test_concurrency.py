@@ -24,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from grafient_tui.store.db import BUSY_TIMEOUT_MS
 import pytest
 from sqlmodel import select
 
@@ -295,7 +297,9 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     assert len({o for _, _, o in reads}) >= 3
     assert len(reports) >= 2
     for code, out, err, seconds in reports:
-        assert code == 0 and err == "" and seconds < 10, (code, err, seconds)
+        # Not a timing claim (benchmarks make those): a report that queued for the write lock would
+        # wait out SQLite's 15 s busy timeout; a process start on a loaded machine takes a few seconds.
+        assert code == 0 and err == "" and seconds < BUSY_TIMEOUT_MS / 1000, (code, err, seconds)
         data = json.loads(out)
         assert [i["label"] for i in data["integrations"]] == ["Eng", "Ops"]
         assert all(len(i["days"]) == 366 for i in data["integrations"])
