@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--by", choices=("day", "model", "member"), default="day")
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
+    database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
+    database.add_argument("action", choices=("status", "upgrade"),
+                          help="status: where the store is and its schema's version; upgrade: bring the schema to "
+                               "this version's (a shared database is upgraded this way, once)")
+
     return parser
 
 
@@ -183,6 +188,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "remove": cmd_remove,
         "rekey": cmd_rekey,
         "plan": cmd_plan,
+        "db": cmd_db,
         "sync": cmd_sync,
         "report": cmd_report,
     }[args.command]
@@ -396,6 +402,26 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     days = service.set_plan(args.plan)
     print(f"plan set to {args.plan}: the next sync keeps {days} days of history")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
+    if args.action == "upgrade":
+        before, after = service.upgrade_database()
+        if before == after:
+            print(f"the schema is already at {after}; nothing to do")
+        else:
+            print(f"the schema was {before}; it is now {after}")
+        return 0
+    status = service.database_status()
+    print(f"database: {one_line(status.where)}")
+    print(f"schema: {status.schema}")
+    if not status.usable:
+        from grafient_tui.store.schema import UPGRADE_HINT
+
+        print(f"grafient: this Grafient cannot use it as it is; "
+              f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.", file=sys.stderr)
+        return 2
     return 0
 
 

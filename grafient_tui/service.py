@@ -196,6 +196,45 @@ class GrafientService:
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
 
+    # -- the database's schema ------------------------------------------------------------------
+
+    def database_status(self) -> DatabaseStatus:
+        """Where the store is and its schema's version, whatever that version is (nothing changes)."""
+        from grafient_tui.store.schema import read_state
+
+        db = self._open_unchecked()
+        try:
+            with db.engine.connect() as connection:
+                state = read_state(connection)
+        except Exception as exc:  # noqa: BLE001  (a driver error: its sentence)
+            raise _store_failure(db, exc) from None
+        finally:
+            db.dispose()
+        automatic = state.empty or (not db.is_postgres and not state.newer)
+        note = "" if state.current or not automatic else "; it is brought up to date when Grafient next opens it"
+        return DatabaseStatus(where=_where(db), shared=db.is_postgres, schema=state.describe() + note,
+                              usable=state.current or automatic)
+
+    def upgrade_database(self) -> tuple[str, str]:
+        """Set up or upgrade the schema to this version's, under the database's lock: (before, after),
+        each as words."""
+        from grafient_tui.store.schema import upgrade
+
+        db = self._open_unchecked()
+        try:
+            before, after = upgrade(db)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_failure(db, exc) from None
+        finally:
+            db.dispose()
+        return before.describe(), after.describe()
+
+    def _open_unchecked(self) -> Database:
+        from grafient_tui.store.db import Database
+
+        self.settings.ensure_dirs()
+        return Database(self.settings, check_schema=False)
+
     # -- plan -----------------------------------------------------------------------------------
 
     def plan(self) -> str:
@@ -211,6 +250,35 @@ class GrafientService:
         self.settings.ensure_dirs()
         self.settings.set_plan(plan)
         return PLANS[plan]
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    where: str  # the SQLite file, or the server and database (never a password)
+    shared: bool  # PostgreSQL: a team's database
+    schema: str  # its version, in words
+    usable: bool  # as it is, or once Grafient has set it up or upgraded it by itself on opening it
+
+
+def _where(db: Database) -> str:
+    if not db.is_postgres:
+        return f"SQLite file {db.sqlite_file or db.url.database}"
+    url = db.url
+    user = f"{url.username}@" if url.username else ""
+    port = f":{url.port}" if url.port else ""
+    return f"PostgreSQL {user}{url.host or 'localhost'}{port}/{url.database}"
+
+
+def _store_failure(db: Database, exc: BaseException) -> BaseException:
+    from sqlalchemy.exc import DBAPIError
+
+    from grafient_tui.errors import GrafientError
+
+    if isinstance(exc, GrafientError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        return db.error(exc)
+    return exc
 
 
 def _utc(moment: datetime) -> datetime:

@@ -242,8 +242,16 @@ def test_a_removed_id_is_never_handed_out_again() -> None:
 
 
 def _make_it_an_old_database(path: Path) -> None:
-    """Rebuild the integration table as releases before AUTOINCREMENT made it (ids reusable)."""
+    """Make it a database as releases before schema versions and AUTOINCREMENT made it: no
+    alembic_version, none of the columns and tables added since, and an integration table whose ids
+    SQLite may hand out again."""
     con = sqlite3.connect(path, isolation_level=None)
+    con.execute("DROP TABLE alembic_version")
+    con.execute("DROP TABLE teamsetting")
+    con.execute("DROP INDEX ix_integration_label_key")
+    con.execute("ALTER TABLE integration DROP COLUMN label_key")
+    con.execute("ALTER TABLE syncrun DROP COLUMN host")
+    con.execute("ALTER TABLE syncrun DROP COLUMN username")
     sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'integration'").fetchone()[0]
     con.execute("PRAGMA foreign_keys = OFF")
     con.execute("BEGIN")

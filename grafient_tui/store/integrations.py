@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
@@ -17,7 +18,7 @@ from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost
 from grafient_tui.store.vault import SCHEME, Vault
 
 MAX_LABEL = 64
-MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
 
 
 def clean_label(label: str) -> str:
@@ -37,16 +38,13 @@ def clean_label(label: str) -> str:
 
 def label_key(label: str) -> str:
     """What makes two labels the same: surrounding and repeated spaces, and case, do not count.
-    Compared in Python, so the rule is the same on every database."""
+    Computed in Python and stored (integration.label_key, unique), so the rule is the same on every
+    database, and the database itself refuses a second "eng" beside "Eng" however the adds race."""
     return " ".join(label.split()).casefold()
 
 
 def _label_owner(session, label: str) -> Integration | None:  # noqa: ANN001
-    wanted = label_key(label)
-    for row in session.exec(select(Integration)):
-        if label_key(row.label) == wanted:
-            return row
-    return None
+    return session.exec(select(Integration).where(Integration.label_key == label_key(label))).first()
 
 
 def find_label_owner(db: Database, label: str) -> Integration | None:
@@ -91,10 +89,29 @@ def same_team_owner(db: Database, fingerprint: str | None, *, provider: str, exc
         ).first()
 
 
+class _LabelRace(Exception):
+    """Another process added an integration under the same label between our check and our insert."""
+
+
 def add_integration(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret,
                     team_members: int | None = None, team_fingerprint: str | None = None,
                     now: datetime | None = None) -> Integration:
     label = clean_label(label)
+    try:
+        return _add(db, vault, label=label, provider=provider, api_key=api_key, team_members=team_members,
+                    team_fingerprint=team_fingerprint, now=now)
+    except _LabelRace:
+        # On SQLite the write lock makes the check above final; on PostgreSQL two adds can both pass it,
+        # and the unique label_key decides: the loser says so like any taken label.
+        existing = find_label_owner(db, label)
+        if existing is None:
+            raise ConfigError(f"the label {label!r} was being added by someone else at the same moment; "
+                              "try again.") from None
+        raise ConfigError(label_taken_sentence(existing)) from None
+
+
+def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret, team_members: int | None,
+         team_fingerprint: str | None, now: datetime | None) -> Integration:
     uid = uuid.uuid4().hex
     with db.session(write=True) as session:
         # Checked again inside the write transaction: another process may have added it meanwhile.
@@ -110,12 +127,15 @@ def add_integration(db: Database, vault: Vault, *, label: str, provider: str, ap
         # Never mint a new master key while keys sealed by the old one exist.
         blob = vault.encrypt(api_key, uid=uid, provider=provider, create=not has_keys)
         row = Integration(
-            uid=uid, provider=provider, label=label, key_scheme=SCHEME, key_ciphertext=blob,
+            uid=uid, provider=provider, label=label, label_key=label_key(label), key_scheme=SCHEME, key_ciphertext=blob,
             key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
             team_fingerprint=team_fingerprint,
         )
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            raise _LabelRace() from None
         session.refresh(row)
         return row
 
