@@ -139,7 +139,7 @@ class GrafientService:
         from grafient_tui.errors import SyncBusy
         from grafient_tui.sync.lock import is_sync_running
 
-        if is_sync_running(self.settings, int(integration.id)):  # type: ignore[arg-type]
+        if is_sync_running(self.settings, int(integration.id), self.db):  # type: ignore[arg-type]
             raise SyncBusy(f"a sync of {integration.label} is running; wait for it or stop it, then remove.")
 
     def remove(self, ref: str | int) -> Integration:

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file, fix_mode
@@ -91,6 +92,7 @@ class Database:
         # read-then-upgrade (SQLite answers that with "database is locked" at
         # once, without waiting); readers keep plain BEGIN and never block.
         self.write_engine = _make_engine(self.url, immediate=True) if not self.is_postgres else self.engine
+        self._lock_engine: Engine | None = None
         if check_schema:
             try:
                 from grafient_tui.store.schema import check_on_open
@@ -123,9 +125,28 @@ class Database:
         except (DBAPIError, sqlite3.Error) as exc:
             raise self.error(exc) from None
 
+    def lock_connection(self) -> Connection:
+        """A connection of its own for a session advisory lock (PostgreSQL), in autocommit: held for a
+        whole sync without sitting idle in a transaction. Closing it really closes it (no pool), and
+        with it goes the lock. TCP keepalives on both ends, so that a machine that vanishes mid-sync
+        loses its lock in about a minute and a half rather than hours."""
+        if self._lock_engine is None:
+            self._lock_engine = create_engine(
+                self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c timezone=UTC -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10"
+                                         " -c tcp_keepalives_count=3",
+                              "application_name": "grafient sync lock", "keepalives": 1, "keepalives_idle": 60,
+                              "keepalives_interval": 10, "keepalives_count": 3})
+        try:
+            return self._lock_engine.connect()
+        except DBAPIError as exc:
+            raise self.error(exc) from None
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
 
 
 SUPPORTED = "GRAFIENT_DATABASE_URL must be a sqlite:/// or postgresql:// URL"

@@ -212,9 +212,9 @@ def remove_integration(db: Database, integration_id: int) -> None:
     The integration's sync lock is held throughout, so no sync (in any process) runs meanwhile;
     if one is running, SyncBusy says so and nothing is removed.
     """
-    from grafient_tui.sync.lock import SyncLock  # the lock file only; sync/lock.py imports nothing of ours
+    from grafient_tui.sync.lock import sync_lock  # sync/lock.py imports nothing of ours at run time
 
-    lock = SyncLock(db.settings, integration_id)
+    lock = sync_lock(db.settings, integration_id, db)
     if not lock.try_acquire():
         with db.session() as session:
             label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
@@ -222,6 +222,9 @@ def remove_integration(db: Database, integration_id: int) -> None:
                        "wait for it or stop it, then remove.")
     try:
         with db.session(write=True) as session:
+            # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
+            # writers take their locks in one order and never deadlock.
+            session.exec(select(Integration.id).where(Integration.id == integration_id).with_for_update()).first()
             for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
                 session.exec(delete(table).where(table.integration_id == integration_id))
             session.exec(delete(Integration).where(Integration.id == integration_id))

@@ -39,7 +39,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.lock import SyncLock, is_sync_running
+from grafient_tui.sync.lock import is_sync_running, sync_lock
 
 T = TypeVar("T")
 
@@ -203,7 +203,7 @@ def sync_status(db: Database, settings: Settings, integration_id: int) -> Integr
     """The stored status, corrected by the lock: a run still marked running that
     no process holds was killed, and shows as interrupted until the next sync."""
     state = integration_status(db, integration_id)
-    if state.status == "syncing" and not is_sync_running(settings, integration_id):
+    if state.status == "syncing" and not is_sync_running(settings, integration_id, db):
         return replace(state, status="interrupted", error="the last sync stopped before it finished")
     return state
 
@@ -243,6 +243,7 @@ class WindowTotals:
 
     def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
+        clean = _stored_name
         first, last = self.first, self.last
         split = self.capabilities.has_on_demand
         for e in lines:
@@ -269,7 +270,7 @@ class WindowTotals:
                     d[i] = None if value is None or d[i] is None else d[i] + value
                 byok = e.byok_micro
                 d[10] = None if byok is None or d[10] is None else d[10] + byok
-            key = (day, e.model)
+            key = (day, clean(e.model))
             m = models.get(key)
             if m is None:
                 models[key] = [cost, requests, *tokens]
@@ -278,7 +279,7 @@ class WindowTotals:
                 m[1] = None if requests is None or m[1] is None else m[1] + requests
                 for i, value in enumerate(tokens, 2):
                     m[i] = None if value is None or m[i] is None else m[i] + value
-            key = (day, e.actor)
+            key = (day, clean(e.actor))
             u = members.get(key)
             if u is None:
                 members[key] = [cost, requests]
@@ -296,6 +297,17 @@ class WindowTotals:
             )
 
 
+_C0_AND_DEL = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def _stored_name(name: str) -> str:
+    """A model or actor name as stored: without NUL and the other C0 control characters (and DEL).
+    PostgreSQL cannot store NUL in text at all, and SQLite would; dropping them all on both keeps the
+    two databases' figures the same (names that differ only by them are one name). Every other
+    character is kept, and shown escaped wherever it is shown."""
+    return name if name.isprintable() else name.translate(_C0_AND_DEL)
+
+
 class IntegrationGone(GrafientError):
     """The integration this sync started for is no longer the one in the store."""
 
@@ -306,9 +318,14 @@ class IntegrationGone(GrafientError):
 
 def _check_still_there(session, integration_id: int, identity: tuple[str, datetime] | None) -> None:  # noqa: ANN001
     """Inside the writer's transaction: the integration row with this id, and (when given) the same
-    uid and creation time, still exists; else IntegrationGone, and the caller writes nothing."""
+    uid and creation time, still exists; else IntegrationGone, and the caller writes nothing.
+
+    On PostgreSQL the row is locked (FOR UPDATE) until the transaction ends: writers of one
+    integration, on any machine, go one after another, so a window's delete-then-insert always sees
+    what the writer before it committed and never meets a duplicate key. (SQLite's writers are one
+    at a time already: BEGIN IMMEDIATE; there the clause is left out.)"""
     row = session.exec(
-        select(Integration.uid, Integration.created_at).where(Integration.id == integration_id)
+        select(Integration.uid, Integration.created_at).where(Integration.id == integration_id).with_for_update()
     ).first()
     if identity is not None and row is not None and (row[0], _aware(row[1])) != (identity[0], _aware(identity[1])):
         if _aware(row[1]) == _aware(identity[1]):  # same row, new uid: `rekey` sealed a new key
@@ -425,10 +442,33 @@ def _start_run(db: Database, integration_id: int, trigger: str, started: datetim
             .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "running")
             .values(outcome="interrupted", error="the process stopped before this sync finished")
         )
-        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC))
+        host, user = who_runs()
+        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC), host=host,
+                      username=user)
         session.add(run)
         session.flush()
         return int(run.id)
+
+
+def who_runs() -> tuple[str | None, str | None]:
+    """(this machine's name, the operating-system user): recorded with each sync run, since a shared
+    database is synced from several machines. None where the system cannot say."""
+    import getpass
+    import socket
+
+    def tidy(text: str) -> str | None:
+        text = _stored_name(text).strip()[:255]
+        return text or None
+
+    try:
+        host = tidy(socket.gethostname())
+    except OSError:
+        host = None
+    try:
+        user = tidy(getpass.getuser())
+    except (OSError, KeyError, ImportError):
+        user = None
+    return host, user
 
 
 def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None,
@@ -465,7 +505,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                           error=f"integration {integration_id} was removed; nothing to sync")
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
-    lock = SyncLock(settings, integration_id)
+    lock = sync_lock(settings, integration_id, db)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
         return SyncResult(integration_id, label, trigger, "skipped",
                           error=f"a sync for {label} is already running")

@@ -275,7 +275,7 @@ class GrafientApp(App[None]):
             return False
         from grafient_tui.sync.engine import is_sync_running
 
-        if is_sync_running(self.settings, integration_id):
+        if is_sync_running(self.settings, integration_id, self.db):
             self.notify("Another grafient process is syncing this integration right now; its data appears when it "
                         "finishes.", severity="warning", markup=False)
             return False
