@@ -46,6 +46,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"grafient: {one_line(message)} (see `{self.prog} --help`).\n")
 
 
+def plural(value: int, word: str, many: str | None = None) -> str:
+    """`1 day`, `2 days`, `1 retry`, `3 retries`."""
+    return f"{value:,} {word if value == 1 else (many or word + 's')}"
+
+
 def one_line(text: str) -> str:
     """`text` with line breaks, control characters and lone surrogates escaped as repr() does:
     an error stays one line, and nothing echoed from argv or a server drives the terminal."""
@@ -54,46 +59,91 @@ def one_line(text: str) -> str:
     return visible(text)
 
 
+PLANS_HELP = ("Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
+              "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30).")
+WORDS_HELP = ("'requests' are usage events (what a provider counts as a request: one Cursor event, an "
+              "OpenAI completion, an OpenRouter request; Anthropic gives no count, shown as -); 'API calls' "
+              "are the HTTP calls Grafient makes to a provider.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Cursor Enterprise AI spend in your terminal. With no command, opens the app.",
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
+                    "With no command, opens the app.",
+        epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
+               "a rejected key, no network or a store problem.",
     )
     parser.add_argument("--version", action="version", version=f"grafient {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open the app on two simulated teams (no network, throwaway data)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the app on one simulated account per provider (no network, throwaway data)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    add = commands.add_parser("add", help="add an integration; the key is read from stdin or prompted for")
-    add.add_argument("provider", choices=PROVIDERS, help="the provider (cursor)")
-    add.add_argument("--label", required=True, help="a name for this team, unique")
-    add.add_argument("--no-backfill", action="store_true", help="do not fetch history now")
+    add = commands.add_parser(
+        "add", help="add an integration; the key is read from stdin or prompted for",
+        description="Check an admin key with its provider, store it encrypted and backfill the history the "
+                    "plan allows. The key is read from standard input (piped) or a prompt without echo, "
+                    "never from the command line.",
+        epilog=PLANS_HELP + " Keys: cursor = Admin API key of an Enterprise team; anthropic = Admin key "
+               "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
+               "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.")
+    add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
+    add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
+    add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
 
-    lst = commands.add_parser("list", help="list integrations")
-    lst.add_argument("--format", choices=("table", "json"), default="table")
+    lst = commands.add_parser(
+        "list", help="list integrations",
+        description="Every integration: id, label, provider, key hint (the last four characters only), when "
+                    "it was added, its sync status, the last successful sync and the earliest day its "
+                    "provider returned usage for.")
+    lst.add_argument("--format", choices=("table", "json"), default="table",
+                     help="table for people (default), json for scripts")
 
-    remove = commands.add_parser("remove", help="remove an integration and all its data")
-    remove.add_argument("ref", metavar="ID|LABEL")
-    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove = commands.add_parser(
+        "remove", help="remove an integration and all its data",
+        description="Delete an integration, its stored key and every stored day of its costs. On a terminal "
+                    "it asks first; answering no keeps everything and exits 0. The provider's own data is "
+                    "not touched.")
+    remove.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
 
-    rekey = commands.add_parser("rekey", help="replace an integration's API key (read from stdin or prompted for)")
-    rekey.add_argument("ref", metavar="ID|LABEL")
+    rekey = commands.add_parser(
+        "rekey", help="replace an integration's API key (read from stdin or prompted for)",
+        description="Check a new key with the provider and seal it in place of the old one; the history "
+                    "is kept. The new key must belong to the same account.")
+    rekey.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
 
-    plan = commands.add_parser("plan", help="show or set the plan (decides how much history to backfill)")
-    plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"))
+    plan = commands.add_parser(
+        "plan", help="show or set the plan (decides how much history to backfill)",
+        description="Show the plan, or set it. " + PLANS_HELP)
+    plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"), help="the plan to set")
 
-    sync = commands.add_parser("sync", help="fetch new costs: missing days, the two latest finished days and today so far")
+    sync = commands.add_parser(
+        "sync", help="fetch new costs: missing days, the latest finished days again and today so far",
+        description="Fetch every day of the plan's range that is missing or was not over when it was synced, "
+                    "the provider's most recent finished days again (it may still change them) and today so "
+                    "far. Another sync of the same integration already running is skipped (exit 0). "
+                    + WORDS_HELP)
     sync.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
     sync.add_argument("--force", action="store_true",
                       help="log the run as a forced sync (it fetches the same days: every sync includes today so far)")
 
-    report = commands.add_parser("report", help="print stored costs (no network)")
+    report = commands.add_parser(
+        "report", help="print stored costs (no network)",
+        description="Stored costs in USD per UTC day, model or member, from the local store only. "
+                    "Figures a provider does not give are unknown (null in JSON, - in tables), never 0. "
+                    + WORDS_HELP)
     report.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
     span = report.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
     span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
-    report.add_argument("--by", choices=("day", "model", "member"), default="day")
-    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.add_argument("--by", choices=("day", "model", "member"), default="day",
+                        help="day (default): one row per UTC day; model: totals per model; member: totals per "
+                             "member, workspace or project, whichever the provider splits by (the output says)")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                        help="table for people (default); json with exact figures and a summary; csv with "
+                             "exact decimal dollars, formula-looking cells neutralised")
 
     database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
     database.add_argument("action", choices=("status", "upgrade"),
@@ -215,7 +265,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     return app.return_code or 0
 
 
-def read_key() -> Secret:
+def read_key(provider: str | None = None) -> Secret:
     """The key from stdin when it is piped, else a prompt without echo; never from argv."""
     from grafient_tui.secret import Secret
 
@@ -224,7 +274,11 @@ def read_key() -> Secret:
     if sys.stdin.isatty():
         import getpass
 
-        text = getpass.getpass("Cursor Admin API key (input hidden): ")
+        kind = "API key"
+        if provider is not None:
+            chosen = providers.get(provider)
+            kind = f"{chosen.title} {chosen.key_kind} key"
+        text = getpass.getpass(f"{kind} (input hidden): ")
     else:
         text = sys.stdin.readline()
     key = text.strip()
@@ -237,7 +291,7 @@ def read_key() -> Secret:
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
-    key = read_key()
+    key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     members = row.team_members
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {members} members)")
@@ -273,7 +327,7 @@ def _progress_printer():  # noqa: ANN202
 
     def show(p) -> None:  # noqa: ANN001
         sys.stderr.write(f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
-                         f"{p.days_written} days written, {p.requests} requests\033[K")
+                         f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K")
         sys.stderr.flush()
 
     return show
@@ -284,16 +338,17 @@ def _print_sync_line(result) -> None:  # noqa: ANN001
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
     detail = {"success": "ok", "skipped": f"skipped: {error}", "failed": f"failed: {error}"}[result.outcome]
-    requests = f"{result.requests} request{'s' if result.requests != 1 else ''}"
-    retries = f" ({result.rate_limited} rate-limited, {result.retries} retries)" if result.retries else ""
-    print(f"{result.label}: {result.days_written} days written, {requests}{retries}, {detail}")
+    calls = plural(result.requests, "API call")
+    retries = (f" ({result.rate_limited} rate-limited, {plural(result.retries, 'retry', 'retries')})"
+               if result.retries else "")
+    print(f"{result.label}: {plural(result.days_written, 'day')} written, {calls}{retries}, {detail}")
 
 
 def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
     results = asyncio.run(service.sync(args.ref, trigger="force" if args.force else "daily",
                                        progress=_progress_printer(), on_result=_print_sync_line, now=now_utc()))
     if not results:
-        print("No integrations yet. Add one with: grafient add cursor --label NAME")
+        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
         return 0
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
@@ -358,6 +413,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "status": item.status,
             "last_sync": _iso(item.last_sync) if item.last_sync else None,
             "error": item.error,
+            "history_from": item.history_from.isoformat() if item.history_from else None,
         }
         for item in service.list_integrations()
     ]
@@ -365,11 +421,12 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
     if not rows:
-        print("No integrations yet. Add one with: grafient add cursor --label NAME  (the key is read from stdin)")
+        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
+              "(the key is read from stdin)")
         return 0
-    headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC"]
+    headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC", "HISTORY FROM"]
     table = [[str(r["id"]), one_line(r["label"]), one_line(r["provider"]), one_line(r["key_hint"]), r["created"][:16].replace("T", " "),
-              r["status"], (r["last_sync"] or "never")[:16].replace("T", " ")] for r in rows]
+              r["status"], (r["last_sync"] or "never")[:16].replace("T", " "), r["history_from"] or "-"] for r in rows]
     print(format_table(headers, table))
     return 0
 
@@ -381,7 +438,7 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")
-            return 1
+            return 0  # the user's answer, not a failure
     service.remove(integ.id)
     print(f"removed integration {integ.id} {integ.label!r} and its data")
     return 0
@@ -389,9 +446,10 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
-    key = read_key()
+    key = read_key(integ.provider)
     row, team = asyncio.run(service.rekey(integ.id, key))
-    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} members); its history is kept")
+    actors = providers.get(row.provider).capabilities.actor_title.lower()
+    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} {actors}); its history is kept")
     return 0
 
 

@@ -227,6 +227,8 @@ class Settings:
         for provider, default in DEFAULT_API_URLS.items():
             variable = f"GRAFIENT_{provider.upper()}_API_URL"
             raw = env.get(variable)
+            if provider != "cursor" and env.get(f"GRAFIENT_{provider.upper()}_RPM"):
+                rpms[provider] = _positive_number(env, f"GRAFIENT_{provider.upper()}_RPM", 0, allow_zero=True)
             if provider != "cursor" and not raw:
                 continue
             url = (raw or default).rstrip("/")
@@ -234,8 +236,6 @@ class Settings:
                 raise ConfigError(f"{variable} must be an http(s) URL, not {url!r}.")
             _check_plaintext(url, insecure_ok, variable)
             urls[provider] = url
-            if provider != "cursor" and env.get(f"GRAFIENT_{provider.upper()}_RPM"):
-                rpms[provider] = _positive_number(env, f"GRAFIENT_{provider.upper()}_RPM", 0, allow_zero=True)
         api_url = urls.pop("cursor")
         return cls(
             config_dir=config_dir,

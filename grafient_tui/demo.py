@@ -1,8 +1,9 @@
-"""Demo mode: two simulated Cursor Enterprise teams in a throwaway GRAFIENT_HOME.
+"""Demo mode: one simulated account per provider in a throwaway GRAFIENT_HOME.
 
-`grafient --demo` runs the real app, the real Cursor client and the real sync
+`grafient --demo` runs the real app, the real provider clients and the real sync
 engine; only the network is replaced, by an httpx.MockTransport that routes each
-request to the simulated team its key belongs to. Nothing here imports Textual
+request to the simulated account of its host and key (an unknown key gets that
+provider's own 401). Nothing here imports Textual
 and nothing touches the user's own data: the home is a fresh temporary
 directory, removed on exit.
 
@@ -55,13 +56,40 @@ class DemoTeamSpec:
 
 DEMO_TEAMS = (
     DemoTeamSpec("Acme Engineering", seed=7, days=365, members=14, weekday_events=70, weekend_events=14, growth=0.8),
-    DemoTeamSpec("Acme Data", seed=11, days=90, members=5, weekday_events=26, weekend_events=4, growth=0.3),
 )
+# The other providers' demo accounts: (label, provider, seed); each fake module's demo_account()
+# gives its own spending shape (an API workload, an office-hours product, bursty prototypes).
+DEMO_ACCOUNTS = (
+    ("Acme Labs API", "anthropic", 3),
+    ("Acme Chat", "openai", 5),
+    ("Acme Prototypes", "openrouter", 9),
+)
+# Where each provider's requests go in demo mode: its documented host.
+DEMO_HOSTS = {"cursor": "api.cursor.com", "anthropic": "api.anthropic.com", "openai": "api.openai.com",
+              "openrouter": "openrouter.ai"}
+# Each provider's documented key prefix, so the demo keys look like the real ones.
+KEY_PREFIXES = {"cursor": "key_", "anthropic": "sk-ant-admin01-", "openai": "sk-admin-", "openrouter": "sk-or-v1-"}
 
 
-def demo_key(label: str) -> str:
-    """A made-up key in the documented shape (key_ + 64 characters), the same every run."""
-    return "key_" + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+def demo_key(label: str, provider: str = "cursor") -> str:
+    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every run."""
+    return KEY_PREFIXES[provider] + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+
+
+def request_key(request: httpx.Request) -> str | None:
+    """The key a request carries, however its provider sends it (x-api-key, Bearer, Basic user)."""
+    if key := request.headers.get("x-api-key"):
+        return key
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer":
+        return value
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value).decode("utf-8").split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return None
 
 
 def demo_members(seed: int, count: int, domain: str) -> list[str]:
@@ -78,8 +106,8 @@ class DemoEnvironment:
     home: Path
     settings: Settings
     transport: httpx.MockTransport
-    teams: list[tuple[str, Secret]]  # (label, key) for the app to add through its own add path
-    fakes: dict[str, FakeCursorTeam] = field(default_factory=dict)
+    teams: list[tuple[str, str, Secret]]  # (label, provider, key) for the app to add through its own add path
+    fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
 
     def cleanup(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
@@ -114,6 +142,8 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     from grafient_tui import providers
     from grafient_tui.providers.cursor.fake import make_events
 
+    import importlib
+
     FakeCursorTeam = providers.fake("cursor")  # noqa: N806 (a class, resolved through the registry)
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -127,8 +157,9 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     settings.set_plan("pro")
 
     now_ms = int(now.timestamp() * 1000)
-    fakes: dict[str, FakeCursorTeam] = {}
-    teams: list[tuple[str, Secret]] = []
+    fakes: dict[str, object] = {}
+    teams: list[tuple[str, str, Secret]] = []
+    by_host: dict[str, dict[str, object]] = {}  # host -> key -> account
     for spec in DEMO_TEAMS:
         key = demo_key(spec.label)
         today = now.date()
@@ -145,19 +176,26 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         # Today's events stop at "now": the rest of the day has not happened yet.
         events = [e for e in events if int(e["timestamp"]) <= now_ms]
         fakes[spec.label] = FakeCursorTeam(api_key=key, events=events)
-        teams.append((spec.label, Secret(key)))
-
-    # Route by the Basic auth header each key produces (key as username, empty password).
-    by_auth = {"Basic " + base64.b64encode(f"{team.api_key}:".encode()).decode("ascii"): team
-               for team in fakes.values()}
+        by_host.setdefault(DEMO_HOSTS["cursor"], {})[key] = fakes[spec.label]
+        teams.append((spec.label, "cursor", Secret(key)))
+    for label, provider, seed in DEMO_ACCOUNTS:
+        if provider not in providers.names():
+            continue  # not in this build
+        key = demo_key(label, provider)
+        account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(
+            key, now.date(), seed)
+        fakes[label] = account
+        by_host.setdefault(DEMO_HOSTS[provider], {})[key] = account
+        teams.append((label, provider, Secret(key)))
 
     async def route(request: httpx.Request) -> httpx.Response:
         if latency:
             await asyncio.sleep(latency)
-        team = by_auth.get(request.headers.get("authorization", ""))
-        if team is None:
-            return httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"})
-        return team.handler(request)
+        accounts = by_host.get(request.url.host)
+        if not accounts:
+            return httpx.Response(404, json={"error": "not_found", "message": "no such host in the demo"})
+        account = accounts.get(request_key(request) or "") or next(iter(accounts.values()))  # a wrong key: its 401
+        return account.handler(request)  # type: ignore[attr-defined]
 
     return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
                            fakes=fakes)

@@ -19,13 +19,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-FORMAT = "grafient-home-snapshot/1"
+FORMAT = "grafient-home-snapshot/2"  # 2: unknown figures are null; history_from
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
 
 SUMMARY_FIELDS = ("since", "until", "days", "synced_days", "complete_days", "today_partial", "total_micro",
                   "on_demand_micro", "included_micro", "requests", "daily_average_micro", "top_model",
-                  "top_model_micro", "change_pct", "change_note")
+                  "top_model_micro", "change_pct", "change_note", "requests_partial", "byok_micro")
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,16 @@ class SnapshotSummary:
     complete_days: int
     today_partial: bool
     total_micro: int
-    on_demand_micro: int
-    included_micro: int
-    requests: int
+    on_demand_micro: int | None
+    included_micro: int | None
+    requests: int | None
     daily_average_micro: int | None
     top_model: str | None
     top_model_micro: int
     change_pct: float | None
     change_note: str | None
+    requests_partial: bool = False
+    byok_micro: int | None = None
 
     @property
     def fully_synced(self) -> bool:
@@ -84,6 +86,7 @@ class SnapshotFigures:
     summary: SnapshotSummary
     days: tuple[SnapshotDay, ...]
     status: SnapshotStatus
+    history_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def encode(data: Any) -> bytes:
         cards.append({
             "id": f.integration_id, "label": f.label, "provider": f.provider, "key_hint": f.key_hint,
             "team_members": f.team_members, "summary": _summary_json(f.summary),
+            "history_from": f.history_from.isoformat() if f.history_from else None,
             "status": {"status": status.status, "error": status.error,
                        "last_sync": status.last_sync.isoformat() if status.last_sync else None},
             # [day, cost in micro-cents or null when never synced, complete]
@@ -174,10 +178,11 @@ def _summary(raw: Any) -> SnapshotSummary:
         since=date.fromisoformat(_text(raw["since"])), until=date.fromisoformat(_text(raw["until"])),
         days=_int(raw["days"]), synced_days=_int(raw["synced_days"]), complete_days=_int(raw["complete_days"]),
         today_partial=_bool(raw["today_partial"]), total_micro=_int(raw["total_micro"]),
-        on_demand_micro=_int(raw["on_demand_micro"]), included_micro=_int(raw["included_micro"]),
-        requests=_int(raw["requests"]), daily_average_micro=_int(raw["daily_average_micro"], optional=True),
+        on_demand_micro=_int(raw["on_demand_micro"], optional=True),
+        included_micro=_int(raw["included_micro"], optional=True), requests=_int(raw["requests"], optional=True), daily_average_micro=_int(raw["daily_average_micro"], optional=True),
         top_model=_text(raw["top_model"], optional=True), top_model_micro=_int(raw["top_model_micro"]),
         change_pct=None if change is None else float(change), change_note=_text(raw["change_note"], optional=True),
+        requests_partial=_bool(raw["requests_partial"]), byok_micro=_int(raw["byok_micro"], optional=True),
     )
 
 
@@ -190,12 +195,14 @@ def _day(raw: Any) -> SnapshotDay:
 def _card(raw: dict[str, Any]) -> SnapshotFigures:
     status = raw["status"]
     last_sync = _text(status["last_sync"], optional=True)
+    history_from = _text(raw.get("history_from"), optional=True)
     return SnapshotFigures(
         integration_id=_int(raw["id"]), label=_text(raw["label"]), provider=_text(raw["provider"]),
         key_hint=_text(raw["key_hint"]), team_members=_int(raw["team_members"], optional=True),
         summary=_summary(raw["summary"]), days=tuple(_day(d) for d in raw["days"]),
         status=SnapshotStatus(_text(status["status"]), datetime.fromisoformat(last_sync) if last_sync else None,
                               _text(status["error"], optional=True)),
+        history_from=date.fromisoformat(history_from) if history_from else None,
     )
 
 

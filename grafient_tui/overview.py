@@ -38,6 +38,7 @@ class IntegrationFigures:
     summary: Summary
     days: tuple[DayRow, ...]
     status: IntegrationStatus
+    history_from: date | None = None  # the earliest day the provider returned usage for
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def _figures(db: Database, settings: Settings, integration: Integration, period:
         summary=period_summary(db, iid, days=period, until=today, today=today),
         days=tuple(daily_costs(db, iid, since, today)),
         status=sync_status(db, settings, iid),
+        history_from=integration.history_from,
     )
 
 
@@ -85,8 +87,15 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
     integration = find_integration(db, integration_id)
     since = today - timedelta(days=period - 1)
     plan = settings.plan()
+    from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
+
+    try:  # the plan's depth, as far as the provider goes (OpenAI keeps 180 days, OpenRouter 30)
+        plan_days = min(PLANS[plan], providers.get(integration.provider).limits.history_for(plan))
+    except GrafientError:
+        plan_days = PLANS[plan]
     return DetailData(
-        period, today, plan, PLANS[plan], _figures(db, settings, integration, period, today),
+        period, today, plan, plan_days, _figures(db, settings, integration, period, today),
         tuple(model_breakdown(db, integration_id, since, today)),
         tuple(member_breakdown(db, integration_id, since, today)),
     )

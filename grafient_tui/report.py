@@ -217,7 +217,7 @@ def render_table(report: dict) -> str:
     if len(report["integrations"]) > 1:
         blocks.append(f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
                       + summary_words(report["summary"]))
-    return "\n\n".join(blocks) if blocks else "No integrations yet. Add one with: grafient add cursor --label NAME"
+    return "\n\n".join(blocks) if blocks else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
 
 
 def summary_words(data: dict) -> str:

@@ -22,7 +22,7 @@ from grafient_tui.config import PLANS, Settings
 if TYPE_CHECKING:
     import httpx
 
-    from grafient_tui.providers.cursor import TeamInfo
+    from grafient_tui.providers.base import AccountInfo as TeamInfo
     from grafient_tui.report import ReportRange
     from grafient_tui.secret import Secret
     from grafient_tui.store.db import Database
@@ -45,6 +45,7 @@ class IntegrationListing:
     status: str  # never synced | syncing | ok | failed | interrupted
     last_sync: datetime | None  # UTC, when the last successful sync ended
     error: str | None
+    history_from: date | None = None  # the earliest day the provider returned usage for
 
 
 class GrafientService:
@@ -108,6 +109,7 @@ class GrafientService:
                 id=int(integ.id), label=integ.label, provider=integ.provider,  # type: ignore[arg-type]
                 key_hint=integ.key_hint, created=_utc(integ.created_at), status=state.status,
                 last_sync=_utc(state.last_sync) if state.last_sync else None, error=state.error,
+                history_from=integ.history_from,
             ))
         return out
 

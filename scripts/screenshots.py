@@ -2,8 +2,8 @@
 
     uv run python scripts/screenshots.py [--out screenshots] [--size 110x32]
 
-The app runs headless on the demo's two simulated teams (the real client and
-sync engine; no network). A gate in front of the demo transport holds requests
+The app runs headless on the demo's simulated accounts, one per provider (the real
+clients and sync engine; no network). A gate in front of the demo transport holds requests
 so the backfill and the key check can be pictured while they run.
 """
 
@@ -29,7 +29,8 @@ NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
 
 
 class Gate(httpx.AsyncBaseTransport):
-    """Lets `allow` usage-event requests through, then holds them until released."""
+    """Lets `allow` Cursor usage-event requests through, then holds them until released (the other
+    providers' demo accounts sync at once)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
@@ -76,7 +77,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
 
     try:
         async with app.run_test(size=size) as pilot:
-            await until(lambda: len(app.progress) == 2 and gate.allow == 0, pilot)
+            await until(lambda: gate.allow == 0 and len(app.syncs) == 1 and len(app.progress) >= 1, pilot)
             await pilot.pause(0.1)
             save("home-syncing")
             gate.release()
@@ -86,6 +87,22 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await pilot.press("enter")
             await pilot.pause(0.1)
             save("detail")
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("down")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            save("detail-anthropic")
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.query_one("#provider").value = "anthropic"  # type: ignore[attr-defined]
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            save("add-anthropic")
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("a")

@@ -220,7 +220,7 @@ def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, mo
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=OTHER_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
     assert result.code == 0
-    assert result.out.splitlines() == ["Eng: 31 days written, 2 requests, ok", "Data: 31 days written, 2 requests, ok"]
+    assert result.out.splitlines() == ["Eng: 31 days written, 2 API calls, ok", "Data: 31 days written, 2 API calls, ok"]
     # Data's key is revoked: Eng still syncs, Data fails, exit 1
     team_data_fail = {"n": 0}
 
@@ -235,8 +235,8 @@ def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, mo
     result = cli(capsys, monkeypatch, "sync", "--force")
     assert result.code == 1
     lines = result.out.splitlines()
-    assert lines[0] == "Eng: 3 days written, 1 request, ok"
-    assert lines[1].startswith("Data: 0 days written, 1 request, failed: the key was rejected by Cursor")
+    assert lines[0] == "Eng: 3 days written, 1 API call, ok"
+    assert lines[1].startswith("Data: 0 days written, 1 API call, failed: the key was rejected by Cursor")
 
 
 def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
@@ -342,3 +342,41 @@ def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(capsys
     assert cli(capsys, monkeypatch, "rekey", "Eng", stdin=GOOD_KEY).code == 0
     assert (grafient_home / "master.key").stat().st_mode & 0o777 == 0o600
     assert cli(capsys, monkeypatch, "sync").code == 0
+
+
+@pytest.mark.parametrize(("answer", "code", "left"), [("n", 0, ["Eng"]), ("", 0, ["Eng"]), ("y", 0, [])])
+def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(capsys, monkeypatch, api, answer: str,
+                                                                         code: int, left: list[str]) -> None:  # noqa: ANN001
+    """Declining is the user's choice, not a failure: README keeps exit 1 for failures."""
+    import io
+
+    assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or answer)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    from grafient_tui.cli import main
+
+    result = main(["remove", "Eng"])
+    out = capsys.readouterr().out
+    assert result == code and asked and "Eng" in asked[0]
+    assert ("kept; nothing removed." in out) == (answer != "y")
+    assert [r["label"] for r in listed(capsys, monkeypatch)] == left
+
+
+@pytest.mark.parametrize("command", ["add", "list", "remove", "rekey", "plan", "sync", "report"])
+def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypatch, command: str) -> None:  # noqa: ANN001
+    result = cli(capsys, monkeypatch, command, "--help")
+    assert result.code == 0
+    text = " ".join(result.out.split())
+    assert len(text) > 250  # a description, not only a usage line
+    if command in ("add", "plan"):
+        assert "pro and ultimate" in text and "30 days" in text  # the plans
+    if command == "report":
+        assert "--by" in text and "member, workspace or project" in text and "--format" in text
+    if command == "list":
+        assert "json for scripts" in text

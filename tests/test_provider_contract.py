@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from random import Random
 
 import httpx
 import pytest
@@ -19,8 +21,10 @@ import pytest
 from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.providers.base import AccountInfo, CostLine, Provider
+from grafient_tui.providers.anthropic.fake import make_usage
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
+from grafient_tui.providers.openrouter.fake import make_rows, workspace
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -72,9 +76,254 @@ def _cursor_store(team: object, first: date, last: date, today: date) -> list[li
     return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
 
 
+_ANTHROPIC_WORKSPACES = [{"id": "wrkspc_01Research", "name": "Research"},
+                         {"id": "wrkspc_01Archived", "name": "Old bot", "archived_at": "2026-01-05T00:00:00Z"}]
+
+
+def _anthropic_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    # Usage in the default workspace (null id), in two listed workspaces (one archived) and in one
+    # the list does not name; the members are the listed workspaces and the default one.
+    costs, tokens = make_usage(seed=11, start=first - timedelta(days=1), days=(last - first).days + 3,
+                               workspaces=[None, "wrkspc_01Research", "wrkspc_01Archived", "wrkspc_01Unlisted"])
+    org = providers.fake("anthropic")(api_key=key, workspaces=_ANTHROPIC_WORKSPACES, costs=costs, tokens=tokens)
+    return org, len(_ANTHROPIC_WORKSPACES) + 1
+
+
+def _anthropic_expected(org: object, first: date, last: date) -> Sums:
+    """shared/anthropic-admin-api.md, from the raw rows: Σ Decimal(amount) ÷ 100 per day, model (else
+    cost_type, else "other") and workspace name ("Default workspace" for null, the id when unlisted),
+    in micro-cents half-even; tokens from the usage rows (both cache writes added); requests unknown."""
+    names = {w["id"]: w["name"] for w in _ANTHROPIC_WORKSPACES}
+
+    def actor(row: dict) -> str:
+        ws = row.get("workspace_id")
+        return "Default workspace" if ws is None else names.get(ws, ws)
+
+    cents: dict[tuple, Decimal] = defaultdict(Decimal)
+    tokens: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for day, rows in org.costs.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                model = row.get("model") or row.get("cost_type") or "other"
+                cents[(day, model, actor(row), False)] += Decimal(row["amount"])
+    for day, rows in org.tokens.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for row in rows:
+                t = tokens[(day, row.get("model") or "other", actor(row), False)]
+                cache = row.get("cache_creation") or {}
+                for i, value in enumerate((row["uncached_input_tokens"], row["output_tokens"],
+                                           row["cache_read_input_tokens"],
+                                           cache["ephemeral_5m_input_tokens"] + cache["ephemeral_1h_input_tokens"])):
+                    t[i] += value
+    sums: Sums = {}
+    with localcontext() as ctx:
+        ctx.prec = 200
+        for key in cents.keys() | tokens.keys():
+            micro = int((cents.get(key, Decimal(0)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+            sums[key] = [micro, None, 0, *tokens.get(key, [0, 0, 0, 0])]
+    return sums
+
+
+def _anthropic_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day has a bucket in the fake, so every day is stored; the on-demand split, requests,
+    reasoning and BYOK are not applicable or unknown (NULL)."""
+    sums = _anthropic_expected(org, first, last)
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, _), (cost, _, _, *toks) in sums.items():
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *toks)):
+                target[i] += value
+        members[(day, actor)] += cost
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        cost, *toks = days.get(day, [0, 0, 0, 0, 0])
+        day_rows.append((day, cost, None, None, None, 0, *toks, None, None, day < today))
+    model_rows = sorted((day, model, m[0], None, *m[1:], None) for (day, model), m in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+_OPENAI_PROJECTS = [{"id": "proj_4fQa", "name": "Chat assistant"}, {"id": "proj_9Kde", "name": "Batch evals"},
+                    {"id": "proj_0ld1", "name": "Retired pilot", "status": "archived", "archived_at": 1_760_000_000}]
+_OPENAI_NAMES = {p["id"]: p["name"] for p in _OPENAI_PROJECTS}
+
+
+def _openai_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    """Costs by line item and project (dollars with up to 12 decimals, some as strings, some without an
+    amount) and completions usage by model and project, on every day from first - 1 to last + 1."""
+    rng = Random(11)
+    costs: dict[date, list[dict]] = {}
+    usage: dict[date, list[dict]] = {}
+    projects = [p["id"] for p in _OPENAI_PROJECTS] + [None]
+    for offset in range(-1, (last - first).days + 2):
+        day = first + timedelta(days=offset)
+        rows = []
+        for line_item in ("gpt-5-2025-08-07, input", "gpt-5-2025-08-07, output", "o3, cached input, batch",
+                          "Web search tool calls", None):
+            for project in rng.sample(projects, 2):
+                value: object = Decimal(rng.randrange(10**7)).scaleb(-rng.choice((2, 6, 12)))
+                if rng.random() < 0.1:
+                    value = str(value)
+                amount = None if rng.random() < 0.05 else {"value": value, "currency": rng.choice(("usd", "USD"))}
+                rows.append({"object": "organization.costs.result", "amount": amount, "line_item": line_item,
+                             "project_id": project, "api_key_id": None, "quantity": rng.randrange(1000)})
+        costs[day] = rows
+        usage[day] = [
+            {"object": "organization.usage.completions.result", "model": model, "project_id": project,
+             "num_model_requests": rng.randrange(1, 500), "input_tokens": (total := rng.randrange(10**4, 10**7)),
+             "input_cached_tokens": (cached := rng.randrange(total // 2)),
+             "input_cache_write_tokens": (written := rng.randrange(total // 4)),
+             "output_tokens": rng.randrange(10**6),
+             **({"input_uncached_tokens": total - cached - written} if rng.random() < 0.5 else {})}
+            for model in ("gpt-5-2025-08-07", "o3") for project in rng.sample(projects, 2)]
+    org = providers.fake("openai")(api_key=key, projects=_OPENAI_PROJECTS, costs=costs, usage=usage,
+                                   today=last + timedelta(days=1))
+    return org, 2  # the projects that are not archived
+
+
+def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str, str, list[int]]]:
+    """(day, model, project name, [cost, requests, input, output, cache read, cache write]) from the
+    fake's raw results, by the documented rules: dollars summed exactly per day, model (the line item
+    before its first comma) and project, then rounded half-even to micro-cents (1 USD = 10**8)."""
+    dollars: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    out = []
+    for day, rows in org.costs.items():  # type: ignore[attr-defined]
+        if not first <= day <= last:
+            continue
+        for row in rows:
+            if row["amount"] is None:
+                continue
+            model = row["line_item"].split(",")[0] if row["line_item"] else "other"
+            dollars[(day, model, _OPENAI_NAMES.get(row["project_id"], "No project"))] += Decimal(row["amount"]["value"])
+    for (day, model, actor), total in dollars.items():
+        micro = int((total * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        out.append((day, model, actor, [micro, 0, 0, 0, 0, 0]))
+    for day, rows in org.usage.items():  # type: ignore[attr-defined]
+        if not first <= day <= last:
+            continue
+        for row in rows:
+            cached, written = row["input_cached_tokens"], row["input_cache_write_tokens"]
+            out.append((day, row["model"], _OPENAI_NAMES.get(row["project_id"], "No project"),
+                        [0, row["num_model_requests"], row["input_tokens"] - cached - written, row["output_tokens"],
+                         cached, written]))
+    return out
+
+
+def _openai_expected(org: object, first: date, last: date) -> Sums:
+    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
+        s = sums[(day, model, actor, False)]
+        for i, value in enumerate((cost, requests, 0, *tokens)):
+            s[i] += value
+    return dict(sums)
+
+
+def _openai_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """[days, models, members]: no on-demand split, reasoning tokens or BYOK (all unknown)."""
+    days: dict[date, list] = {}
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, None])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
+        d = days.setdefault(day, [0, None, None, 0, 0, 0, 0, 0, 0, None, None])
+        m, u = models[(day, model)], members[(day, actor)]
+        d[0] += cost
+        d[3] += requests
+        m[0] += cost
+        m[1] += requests
+        u[0] += cost
+        u[1] += requests
+        for i, value in enumerate(tokens):
+            d[5 + i] += value
+            m[2 + i] += value
+    day_rows = [(first + timedelta(days=i), *days.get(first + timedelta(days=i), [0, None, None, 0, 0, 0, 0, 0, 0,
+                                                                              None, None]),
+                 first + timedelta(days=i) < today) for i in range((last - first).days + 1)]
+    return [day_rows, sorted((day, model, *m) for (day, model), m in models.items()),
+            sorted((day, actor, *u) for (day, actor), u in members.items())]
+OPENROUTER_WORKSPACES = {"3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
+                         "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
+                         "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals"}
+
+
+def _openrouter_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    rows = make_rows(seed=9, start=first - timedelta(days=1), days=(last - first).days + 3,
+                     workspace_ids=list(OPENROUTER_WORKSPACES), per_day=5,
+                     models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"])
+    account = providers.fake("openrouter")(
+        api_key=key, rows=rows, today=TODAY,
+        workspaces=[workspace(wid, name) for wid, name in OPENROUTER_WORKSPACES.items()])
+    return account, len(OPENROUTER_WORKSPACES)
+
+
+def _openrouter_rows(account: object, first: date, last: date) -> dict[tuple[date, str, str], list]:
+    """shared/openrouter-api.md, from the fake's raw rows: the rows OpenRouter serves (the 30 days before
+    its today) of first..last, summed per day, model and workspace name ("Default workspace" without one):
+    [usage in exact dollars, requests, prompt, completion, reasoning, BYOK dollars]."""
+    today = account.today  # type: ignore[attr-defined]
+    sums: dict[tuple[date, str, str], list] = {}
+    for raw in account.rows:  # type: ignore[attr-defined]
+        day = date.fromisoformat(raw["date"])
+        if not (first <= day <= last and today - timedelta(days=30) <= day < today):
+            continue
+        wid = raw.get("workspace_id")
+        actor = OPENROUTER_WORKSPACES.get(wid, wid) if wid else "Default workspace"
+        s = sums.setdefault((day, raw["model"], actor), [Decimal(0), 0, 0, 0, 0, Decimal(0)])
+        for i, value in enumerate((oracle.number(raw["usage"]), raw["requests"], raw["prompt_tokens"],
+                                   raw["completion_tokens"], raw["reasoning_tokens"],
+                                   oracle.number(raw["byok_usage_inference"]))):
+            s[i] += value
+    return sums
+
+
+def _dollars_micro(value: object) -> int:
+    micro = value * 100_000_000  # type: ignore[operator]
+    assert micro == int(micro), "the kit's fake sends dollars to the micro-cent"
+    return int(micro)
+
+
+def _openrouter_expected(account: object, first: date, last: date) -> Sums:
+    return {(day, model, actor, False): [_dollars_micro(s[0]), s[1], 0, s[2], s[3], None, None]
+            for (day, model, actor), s in _openrouter_rows(account, first, last).items()}
+
+
+def _openrouter_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    sums = _openrouter_rows(account, first, last)
+    # [cost, requests, prompt, completion, reasoning] per day and per (day, model); BYOK per day.
+    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    byok: dict[date, int] = defaultdict(int)
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    for (day, model, actor), s in sums.items():
+        cost = _dollars_micro(s[0])
+        for target in (days[day], models[(day, model)]):
+            for i, value in enumerate((cost, *s[1:5])):
+                target[i] += value
+        byok[day] += _dollars_micro(s[5])
+        members[(day, actor)][0] += cost
+        members[(day, actor)][1] += s[1]
+    # No on-demand split (NULL), no cache tokens (NULL). Today is never reported by OpenRouter, so it
+    # has no row; every other day of the range had rows, so each is complete.
+    day_rows = [(day, cost, None, None, requests, 0, prompt, completion, None, None, reasoning, byok[day], True)
+                for day, (cost, requests, prompt, completion, reasoning) in sorted(days.items())]
+    model_rows = sorted((day, model, cost, requests, prompt, completion, None, None, reasoning)
+                        for (day, model), (cost, requests, prompt, completion, reasoning) in models.items())
+    member_rows = sorted((day, actor, *u) for (day, actor), u in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
 KITS: dict[str, Kit] = {
     "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
                   expected=_cursor_expected, expected_store=_cursor_store),
+    "anthropic": Kit(good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
+                     wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA", make_fake=_anthropic_fake,
+                     expected=_anthropic_expected, expected_store=_anthropic_store),
+    "openai": Kit(good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC", wrong_key="sk-admin-" + "0" * 32,
+                  make_fake=_openai_fake, expected=_openai_expected, expected_store=_openai_store),
+    "openrouter": Kit(good_key="sk-or-v1-" + "7c1e4a9b" * 8, wrong_key="sk-or-v1-" + "0" * 64,
+                      make_fake=_openrouter_fake, expected=_openrouter_expected, expected_store=_openrouter_store),
 }
 
 
@@ -110,6 +359,7 @@ def test_the_registry_names_real_providers(name: str) -> None:
     provider = providers.get(name)
     assert issubclass(provider, Provider) and provider.name == name
     assert provider.title and provider.key_help and provider.key_placeholder and provider.key_kind
+    assert providers.title(name) == provider.title  # the screens' light lookup agrees with the provider
     limits = provider.limits
     assert limits.max_window_days >= 1 and limits.settle_days >= 0 and limits.default_rpm > 0
     assert 1 <= limits.history_for("free") <= limits.max_history_days
@@ -167,3 +417,58 @@ async def test_a_sync_stores_the_expected_figures_and_a_second_one_changes_nothi
     assert oracle.store_snapshot(settings.database_file, iid) == want
     assert (await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)).outcome == "success"
     assert oracle.store_snapshot(settings.database_file, iid) == want
+
+
+class Faults:
+    """The second call and every third after it answer 500, every fifth 429 (Retry-After 0), every
+    seventh a 200 whose body is cut off mid-JSON; the retries must land every window exactly as if
+    nothing had happened."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner, self.calls = inner, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls % 3 == 2:
+            return httpx.Response(500, json={"error": {"message": "internal error"}})
+        if self.calls % 5 == 0:
+            return httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "slow down"}})
+        answer = self.inner(request)
+        if self.calls % 7 == 0 and answer.status_code == 200:
+            return httpx.Response(200, content=answer.content[: len(answer.content) // 2],
+                                  headers={"content-type": "application/json"})
+        return answer
+
+
+async def test_the_providers_maximum_history_is_backfilled_exactly_under_faults_and_the_key_stays_secret(
+        name: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from tests.helpers import all_bytes_under
+
+    caplog.set_level(logging.DEBUG)
+    kit = KITS[name]
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    limits = providers.get(name).limits
+    first = TODAY - timedelta(days=limits.history_for("pro"))
+    fake, _ = kit.make_fake(kit.good_key, first, TODAY)
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Year", provider=name, api_key=Secret(kit.good_key)).id)
+    faults = Faults(fake.handler)  # type: ignore[attr-defined]
+    transport = httpx.MockTransport(faults)
+
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)
+    assert result.outcome == "success", result.error
+    assert result.retries > 0 and faults.calls > result.requests - result.retries
+    want = kit.expected_store(fake, first, TODAY, TODAY)
+    assert oracle.store_snapshot(settings.database_file, iid) == want
+    again = await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)
+    assert again.outcome == "success", again.error
+    assert oracle.store_snapshot(settings.database_file, iid) == want  # idempotent
+    db.dispose()
+
+    secret = kit.good_key.encode()
+    assert secret not in all_bytes_under(settings.data_dir) and secret not in all_bytes_under(settings.config_dir)
+    assert kit.good_key not in caplog.text and kit.good_key[-12:] not in caplog.text

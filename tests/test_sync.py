@@ -398,3 +398,67 @@ async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncin
         assert sync_status(db, settings, iid).status == "syncing"
     finally:
         held.release()
+
+
+# --------------------------------------------------------------------------- a provider's history edge
+
+
+async def test_a_400_on_a_window_older_than_one_that_answered_ends_the_backfill_at_that_edge() -> None:
+    """A provider that keeps less than the plan asks for may refuse older windows with 400: the
+    newer windows are kept, the edge is recorded, the sync succeeds, and later syncs stop asking."""
+    from grafient_tui.providers.anthropic.fake import demo_account
+    from grafient_tui.store.integrations import find_integration
+
+    key = "sk-ant-admin01-" + "Hx7" * 30
+    org = demo_account(key, TODAY, seed=4)
+    edge = TODAY - timedelta(days=70)  # the provider keeps 70 days; the pro plan asks for 365
+    asked: list[date] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/cost_report"):
+            first = date.fromisoformat(request.url.params["starting_at"][:10])
+            asked.append(first)
+            if first < edge:
+                return httpx.Response(400, json={"type": "error", "error": {
+                    "type": "invalid_request_error", "message": "starting_at is too far in the past"}})
+        return org.handler(request)
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Labs", provider="anthropic", api_key=Secret(key)).id)
+    transport = httpx.MockTransport(handler)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)
+    assert result.outcome == "success", result.error
+    integration = find_integration(db, iid)
+    assert integration.history_limit is not None and edge <= integration.history_limit <= TODAY
+    assert integration.history_from == integration.history_limit  # the oldest day that answered has usage
+    rows = daily_costs(db, iid, TODAY - timedelta(days=365), TODAY)
+    assert all(not r.synced for r in rows if r.day < integration.history_limit)
+    assert all(r.synced for r in rows if r.day >= integration.history_limit)
+    refused = sum(1 for first in asked if first < edge)
+    assert refused == 1  # the first refusal ends the backfill: no older window is asked for
+
+    asked.clear()
+    again = await run_sync(db, vault, settings, iid, "daily", transport=transport, now=NOW + timedelta(days=1))
+    assert again.outcome == "success" and asked and min(asked) >= integration.history_limit
+
+
+async def test_a_400_on_the_newest_window_is_a_failure_not_an_edge() -> None:
+    from grafient_tui.store.integrations import find_integration
+
+    key = "sk-ant-admin01-" + "Qw4" * 30
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"type": "error", "error": {"type": "invalid_request_error",
+                                                                     "message": "bad parameters"}})
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="Labs", provider="anthropic", api_key=Secret(key)).id)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(handler), now=NOW)
+    assert result.outcome == "failed"
+    assert result.error and "Anthropic" in result.error and key[-12:] not in result.error
+    assert find_integration(db, iid).history_limit is None

@@ -763,7 +763,7 @@ def test_textual_still_sends_crashes_through_the_hook_that_hides_locals() -> Non
 # --------------------------------------------------------------------------- demo
 
 
-async def test_demo_mode_adds_and_backfills_two_teams_in_a_throwaway_home(grafient_home) -> None:  # noqa: ANN001
+async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwaway_home(grafient_home) -> None:  # noqa: ANN001
     from grafient_tui.demo import build_demo
 
     env = build_demo(now=NOW, latency=0)
@@ -773,8 +773,11 @@ async def test_demo_mode_adds_and_backfills_two_teams_in_a_throwaway_home(grafie
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
             cards = list(app.screen.query(IntegrationCard))
-            assert [c.view.label for c in cards] == ["Acme Engineering", "Acme Data"]
-            assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards)
+            assert [(c.view.label, c.view.provider) for c in cards] == [
+                ("Acme Engineering", "cursor"), ("Acme Labs API", "anthropic"), ("Acme Chat", "openai"),
+                ("Acme Prototypes", "openrouter")]
+            assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards), [
+                (c.view.label, c.view.state, c.view.error) for c in cards]
             assert env.settings.plan() == "pro"
             assert len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364),
                                    NOW.date())) == 365

@@ -16,11 +16,31 @@ if TYPE_CHECKING:
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
+    "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
+    "openai": "grafient_tui.providers.openai.api:OpenAIClient",
+    "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
+    "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
+    "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
+    "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
 }
+
+
+# Each provider's name for people, for screens that must not load a provider to show a card.
+_TITLES: dict[str, str] = {
+    "cursor": "Cursor",
+    "anthropic": "Anthropic",
+    "openai": "OpenAI",
+    "openrouter": "OpenRouter",
+}
+
+
+def title(name: str) -> str:
+    """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
+    return _TITLES.get(name, name)
 
 
 def names() -> tuple[str, ...]:
@@ -50,4 +70,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["fake", "get", "names"]
+__all__ = ["fake", "get", "names", "title"]

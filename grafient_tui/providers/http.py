@@ -21,13 +21,17 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grafient_tui.config import Settings
 
 import httpx
 
 from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
-from grafient_tui.providers.base import RequestStats
+from grafient_tui.providers.base import Provider, RequestStats
+from grafient_tui.secret import key_hint as scrub_hint
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
 ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
@@ -82,7 +86,11 @@ class LimitExceeded(BadResponse):
 
 
 class RequestRejected(ProviderError):
-    """Any other 4xx: the request itself was refused."""
+    """Any other 4xx: the request itself was refused. `status` is the HTTP status (400, 404, ...)."""
+
+    def __init__(self, sentence: str, *, status: int = 400) -> None:
+        super().__init__(sentence)
+        self.status = status
 
 
 # --------------------------------------------------------------------------- pacing
@@ -499,7 +507,8 @@ class HttpClient:
             return KeyRejected(f"the key was rejected by {self.title} (HTTP 401{detail})")
         if status == 403:
             return AccessDenied(f"the {self.title} API refused this key access to {path} (HTTP 403{detail})")
-        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})")
+        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})",
+                               status=status)
 
     def _final_error(self, failure: _Failure, path: str, tries: int) -> ProviderError:
         n = f"{tries} {'try' if tries == 1 else 'tries'}"
@@ -517,3 +526,43 @@ class HttpClient:
             return RateLimited(f"{api} is rate limiting this team and still was after {n}; try again in a minute")
         detail = f": {failure.reason}" if failure.reason else ""
         return ServerError(f"{api} failed with HTTP {failure.status} after {n}{detail}")
+
+
+# --------------------------------------------------------------------------- the providers' common part
+
+
+class HttpProvider(Provider):
+    """What every provider over the shared client has in common: its stats are the client's, it is
+    built from the user's settings (GRAFIENT_<NAME>_API_URL and _RPM), it shows only its key's hint,
+    and closing it closes the client. A subclass sets `self._key`, `self._api` and `self.base_url`
+    in its __init__, which takes the keywords below."""
+
+    _key: str
+    _api: HttpClient
+    base_url: str
+
+    @property
+    def stats(self) -> RequestStats:  # type: ignore[override]
+        return self._api.stats
+
+    @classmethod
+    def from_settings(cls, api_key: str, settings: Settings, *,
+                      transport: httpx.AsyncBaseTransport | None = None) -> HttpProvider:
+        return cls(  # type: ignore[call-arg]
+            api_key,
+            base_url=settings.api_url(cls.name),
+            rpm=settings.rpm(cls.name, cls.limits.default_rpm),
+            backoff_base=settings.backoff_base,
+            transport=transport,
+            max_response_bytes=settings.max_response_bytes,
+            request_deadline=settings.request_deadline,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key={scrub_hint(self._key)}, base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
+    async def __aenter__(self) -> HttpProvider:
+        return self

@@ -13,7 +13,7 @@ from sqlalchemy import case, func
 from sqlmodel import select
 
 from grafient_tui.store.db import Database
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost
+from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration
 
 def days_between(since: date, until: date) -> list[date]:
     return [since + timedelta(days=i) for i in range((until - since).days + 1)]
@@ -203,8 +203,10 @@ class _DayState:
 _NOT_SYNCED = _DayState(False, False, 0)
 
 
-def _day_states(db: Database, ids: list[int], since: date, until: date) -> dict[date, _DayState]:
-    """day -> whether every integration in ids has it synced and complete, and their cost."""
+def _day_states(db: Database, ids: list[int], since: date, until: date, today: date | None = None) -> dict[date, _DayState]:
+    """day -> whether every integration in ids has it synced and complete, and their cost.
+
+    Today is only expected from providers that report it (OpenRouter reports completed days only)."""
     t = DailyCost
     with db.session() as session:
         result = session.exec(
@@ -213,9 +215,29 @@ def _day_states(db: Database, ids: list[int], since: date, until: date) -> dict[
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.day)
         ).all()
-    want = len(set(ids))
-    return {day: _DayState(int(n) == want, int(done or 0) == want, int(cost or 0), int(n) > 0)
-            for day, n, done, cost in result}
+        states = {}
+        want = len(set(ids))
+        for day, n, done, cost in result:
+            states[day] = _DayState(int(n) == want, int(done or 0) == want, int(cost or 0), int(n) > 0)
+        if today is not None and since <= today <= until:
+            want_today = want - _without_today(session, ids)
+            n = next((int(n) for day, n, _, _ in result if day == today), 0)
+            cost = states[today].cost_micro if today in states else 0
+            states[today] = _DayState(n >= want_today, False, cost, n > 0)
+    return states
+
+
+def _without_today(session, ids: list[int]) -> int:  # noqa: ANN001
+    """How many of these integrations sync from a provider that never reports today."""
+    from grafient_tui import providers
+
+    count = 0
+    for provider in session.exec(select(Integration.provider).where(Integration.id.in_(ids))):
+        try:
+            count += not providers.get(provider).capabilities.has_today
+        except Exception:  # noqa: BLE001  (a provider this version does not know: expected like any other)
+            pass
+    return count
 
 
 def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date,
@@ -230,7 +252,7 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
     since = until - timedelta(days=days - 1)
     finished = [d for d in days_between(since, until) if d < today]
     previous = [d - timedelta(days=days) for d in finished]
-    states = _day_states(db, ids, since - timedelta(days=days), until)
+    states = _day_states(db, ids, since - timedelta(days=days), until, today)
     t = DailyCost
     with db.session() as session:
         total, on_demand, included, requests, unknown_requests, byok, rows = session.exec(

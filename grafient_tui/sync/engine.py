@@ -554,7 +554,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                                 state["requests"] = client.stats.requests
                                 report(done)
                     except RequestRejected as refused:
-                        if answered is None or last >= answered:
+                        if refused.status != 400 or answered is None or last >= answered:
                             raise
                         # A provider that keeps less than the plan asks for answers an older window with
                         # 400 (how Cursor, Anthropic and OpenAI answer there is undocumented): what it

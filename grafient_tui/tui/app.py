@@ -56,7 +56,7 @@ def utc_now() -> datetime:
 class GrafientApp(App[None]):
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Grafient"
-    SUB_TITLE = "Cursor AI spend"
+    SUB_TITLE = "AI spend"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit Grafient (syncs stop; finished days are kept)"),
         Binding("question_mark", "keys_help", "Keys", id="keys_help", tooltip="Show every key and its binding id"),
@@ -81,7 +81,7 @@ class GrafientApp(App[None]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
-        demo_teams: Sequence[tuple[str, Secret]] = (),
+        demo_teams: Sequence[tuple[str, str, Secret]] = (),
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -249,10 +249,10 @@ class GrafientApp(App[None]):
         self.demo_teams = []
         self._arm_daily_timer()
 
-    async def _add_demo_teams(self, teams: list[tuple[str, Secret]]) -> list[int]:
+    async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
         added = []
-        for label, key in teams:
-            integration = await self.add_checked_integration(label, "cursor", key)
+        for label, provider, key in teams:
+            integration = await self.add_checked_integration(label, provider, key)
             added.append(int(integration.id))  # type: ignore[arg-type]
         return added
 
@@ -321,7 +321,10 @@ class GrafientApp(App[None]):
                 self.notify(f"{label}: {sentence(visible(result.error or 'another sync was already running'))}",
                             severity="warning", markup=False)
             elif result.trigger != "daily":
-                self.notify(f"{label}: {result.days_written} days synced ({result.requests} requests).",
+                from grafient_tui.tui.widgets.text import plural
+
+                self.notify(f"{label}: {plural(result.days_written, 'day')} synced "
+                            f"({plural(result.requests, 'API call')}).",
                             title="Sync finished", markup=False, timeout=4)
         elif state == WorkerState.ERROR:
             # run_sync never raises for API or store failures; this is a bug, and it must not crash the app.

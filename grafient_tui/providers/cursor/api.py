@@ -12,11 +12,11 @@ import datetime
 import logging
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
 from grafient_tui.providers.cursor.costs import (
     DAY_MS,
     EventFormatError,
@@ -31,15 +31,11 @@ from grafient_tui.providers.http import (
     AccessDenied,
     BadResponse,
     HttpClient,
+    HttpProvider,
     KeyRejected,
     LimitExceeded,
     ProviderError,
-    RequestStats,
 )
-from grafient_tui.secret import key_hint
-
-if TYPE_CHECKING:
-    from grafient_tui.config import Settings
 
 MAX_WINDOW_DAYS = 30
 PAGE_SIZE = 1000
@@ -94,7 +90,7 @@ def team_fingerprint(members: list) -> str | None:
     return hashlib.sha256("\n".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class CursorClient(Provider):
+class CursorClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "cursor"
@@ -130,31 +126,6 @@ class CursorClient(Provider):
         )
         self.base_url = self._api.base_url
 
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        return self._api.stats
-
-    @classmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> CursorClient:
-        return cls(
-            api_key,
-            base_url=settings.cursor_api_url,
-            rpm=settings.cursor_rpm,
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-        )
-
-    def __repr__(self) -> str:
-        return f"CursorClient(key={key_hint(self._key)}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
-    async def __aenter__(self) -> CursorClient:
-        return self
 
     # ------------------------------------------------------------------ calls
 

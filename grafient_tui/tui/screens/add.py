@@ -1,4 +1,4 @@
-"""Add an integration: provider, label, Admin API key; the key is checked with Cursor before it is stored."""
+"""Add an integration: provider, label, admin key; the key is checked with its provider before it is stored."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from grafient_tui.tui.app import GrafientApp
 
 PROVIDERS = [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
-CHECKING = "Checking the key with Cursor..."
+
+
+def checking_text(provider: str) -> str:
+    return f"Checking the key with {providers.title(provider)}..."
 
 
 class AddIntegrationScreen(ModalScreen[int | None]):
@@ -50,12 +53,12 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             dialog.border_title = "Add an integration"
             yield Label("Provider", classes="field-label")
             yield Select(PROVIDERS, value="cursor", allow_blank=False, id="provider")
+            yield Static(id="key-help", classes="dialog-hint")
             yield Label("Label", classes="field-label")
-            yield Input(placeholder="a name for this team, e.g. Acme Engineering", id="label", max_length=64)
+            yield Input(id="label", max_length=64)
             yield Static(classes="field-error", id="label-error")
-            yield Label("Admin API key", classes="field-label")
-            yield Input(placeholder="key_… or crsr_… (cursor.com/dashboard → Settings → Advanced)",
-                        password=True, id="key")
+            yield Label("Admin API key", classes="field-label", id="key-label")
+            yield Input(password=True, id="key")
             yield Static(classes="field-error", id="key-error")
             yield Static("", id="checking")
             with Horizontal(classes="dialog-buttons"):
@@ -64,6 +67,28 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             yield Static(Content.from_markup(
                 "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
             ), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self._describe("cursor")
+
+    @on(Select.Changed, "#provider")
+    def _provider_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._describe(event.value)
+
+    def _describe(self, name: str) -> None:
+        """The chosen provider's key help: where to create the key and what kind it must be."""
+        provider = providers.get(name)
+        self.query_one("#key-help", Static).update(Content(provider.key_help))
+        account = "team" if provider.capabilities.actor_kind == "member" else "account"
+        self.query_one("#label", Input).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
+        self.query_one("#key-label", Label).update(f"{provider.title} key ({provider.key_kind})")
+        self.query_one("#key", Input).placeholder = provider.key_placeholder
+        self._errors(None, None)
+
+    def _provider(self) -> str:
+        value = self.query_one("#provider", Select).value
+        return value if isinstance(value, str) else "cursor"
 
     # -- submitting -------------------------------------------------------------
 
@@ -91,14 +116,15 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             self.query_one("#label", Input).focus()
             return
         if not text:
-            self._errors(None, "Paste the Admin API key (it is shown once when you create it in Cursor).")
+            title = providers.title(self._provider())
+            self._errors(None, f"Paste the {title} key (it is shown once when you create it in {title}).")
             key_input.focus()
             return
         if any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
             self._errors(None, "That does not look like an API key (it has spaces or control characters).")
             key_input.focus()
             return
-        provider = str(self.query_one("#provider", Select).value)
+        provider = self._provider()
         self._checking(True)
         self.run_worker(self._check(label, provider, Secret(text)), name="check-key", group="add-integration",
                         exclusive=True, exit_on_error=False)
@@ -151,7 +177,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
     def _checking(self, checking: bool) -> None:
         self.checking = checking
-        self.query_one("#checking", Static).update(CHECKING if checking else "")
+        self.query_one("#checking", Static).update(checking_text(self._provider()) if checking else "")
         self.set_class(checking, "-checking")
         for widget in self.query("Input, Select, Button#add"):
             widget.disabled = checking

@@ -26,7 +26,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             dialog.border_title = Content.from_markup("Delete [b]$label[/b]?", label=self.label)
             yield Static(
                 "This removes the integration, its stored key and every stored day of its costs. "
-                "Cursor's own data is not touched; adding the key again fetches the history again.",
+                "The provider's own data is not touched; adding the key again fetches the history again.",
                 classes="dialog-text",
             )
             with Horizontal(classes="dialog-buttons"):

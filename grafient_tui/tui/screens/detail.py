@@ -12,10 +12,12 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets.data_table import ColumnKey
 
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.money import format_usd as money
+from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import chart_days, scale_line
@@ -51,7 +53,9 @@ def right(text: str) -> Text:
     return Text(text, justify="right")
 
 
-def _cache(row: ModelRow) -> int:
+def _cache(row: ModelRow) -> int | None:
+    if row.cache_read_tokens is None or row.cache_write_tokens is None:
+        return None
     return row.cache_read_tokens + row.cache_write_tokens
 
 
@@ -62,6 +66,15 @@ def literal(text: str) -> Text:
 
 def total_label() -> Text:
     return Text("Total", style="bold")
+
+
+def add_row(table: DataTable, key: str, **cells: object) -> None:
+    """A row by column key: a column the provider has no figure for may have been removed."""
+    table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
+
+
+def _sum_known(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
 class CostDetailScreen(StoreReader, Screen[None]):
@@ -82,6 +95,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.model_sort_reverse = False
         self._resumed = False
         self.data: DetailData | None = None
+        self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
 
 
     @property
@@ -109,9 +123,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
         for key, name in MODEL_COLUMNS.items():
             models.add_column(Text(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
         daily = self.query_one("#daily", DataTable)
-        for label, key in (("Date", "date"), ("Cost", "cost"), ("On-demand", "on_demand"), ("Requests", "requests"),
-                           ("Top model", "model"), ("", "note")):
-            daily.add_column(Text(label, justify="right" if key in ("cost", "on_demand", "requests") else "left"),
+        for label, key in (("Date", "date"), ("Cost", "cost"), ("On-demand", "on_demand"), ("BYOK", "byok"),
+                           ("Requests", "requests"), ("Top model", "model"), ("", "note")):
+            daily.add_column(Text(label, justify="right" if key in ("cost", "on_demand", "byok", "requests") else "left"),
                              key=key)
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
@@ -153,13 +167,17 @@ class CostDetailScreen(StoreReader, Screen[None]):
         since = today - timedelta(days=days - 1)
         state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
         self.sub_title = f"{visible(figures.label)} · last {days} days"
+        caps = self._adapt(figures.provider)
+        history = (f"history from {figures.history_from.isoformat()}" if figures.history_from
+                   else "no usage returned yet")
         header = Content.assemble(
             (visible(figures.label), "bold"), "  ",
-            ("provider ", "dim"), visible(figures.provider), "  ",
+            ("provider ", "dim"), visible(provider_title(figures.provider)), "  ",
             ("plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
             ("key ", "dim"), visible(figures.key_hint), "  ",
-            ("members ", "dim"), str(figures.team_members) if figures.team_members else "–",
-            "\n", ("Last sync: ", "dim"), line,
+            (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
+            str(figures.team_members) if figures.team_members else "–",
+            "\n", ("Last sync: ", "dim"), line, ("  ·  ", "dim"), (history, "dim"),
         )
         if error and state == "error":
             header = Content.assemble(header, "\n", ("✗ ", "bold"), error)
@@ -170,7 +188,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.query_one(PeriodSelector).show(days, coverage_note(summary))
         self.query_one(SummaryBar).show(summary, days)
         rows = list(figures.days)
-        self.query_one("#detail-sparkline", CostChart).days = chart_days(rows)
+        self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(Content.assemble(
             (f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  ", "dim"), (scale_line(rows), "dim")))
         self.days = rows
@@ -180,24 +198,60 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_members(list(data.members))
         self.refresh_bindings()
 
+    def _adapt(self, provider: str):  # noqa: ANN202
+        """Fit the tables to what the provider gives, once: no requests column where it counts none,
+        no on-demand split where it bills everything per use, BYOK only for OpenRouter, and the
+        actor tab named for what it splits by (Members, Workspaces, Projects). None: unknown provider."""
+        from grafient_tui import providers
+        from grafient_tui.errors import GrafientError
+
+        try:
+            caps = providers.get(provider).capabilities
+        except GrafientError:
+            return None
+        if self._adapted:
+            return caps
+        self._adapted = True
+        daily, models, members = (self.query_one(f"#{name}", DataTable) for name in ("daily", "models", "members"))
+        if not caps.has_requests:
+            for table in (daily, models, members):
+                table.remove_column("requests")
+        elif caps.requests_label != "requests":  # OpenAI counts completion requests only
+            for table in (daily, models, members):
+                table.columns[ColumnKey("requests")].label = Text("Compl. req.", justify="right")
+        if not caps.has_on_demand:
+            daily.remove_column("on_demand")
+        if not caps.has_byok:
+            daily.remove_column("byok")
+        singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
+        members.columns[ColumnKey("email")].label = Text(singular)
+        self.query_one(TabbedContent).get_tab("members-tab").label = caps.actor_title
+        return caps
+
     def _fill_daily(self, rows: list[DayRow]) -> None:
         table = self.query_one("#daily", DataTable)
         cursor = table.cursor_row
         table.clear()
+        history_from = self.data.figures.history_from if self.data else None
         for row in reversed(rows):  # newest first
+            key = row.day.isoformat()
             if not row.synced:
-                table.add_row(row.day.isoformat(), right("–"), right("–"), right("–"), "–", "never synced",
-                              key=row.day.isoformat())
+                add_row(table, key, date=key, cost=right("–"), on_demand=right("–"), byok=right("–"),
+                        requests=right("–"), model="–", note="never synced")
                 continue
             note = "" if row.complete else ("today so far" if self.data and row.day == self.data.today
                                             else "not final (synced before the day ended)")
-            table.add_row(row.day.isoformat(), right(money(row.cost_micro)), right(money(row.on_demand_micro)),
-                          right(count(row.requests)), literal(row.top_model or "–"), note, key=row.day.isoformat())
+            if not note and history_from and row.day < history_from:
+                note = "before the provider's history"
+            add_row(table, key, date=key, cost=right(money(row.cost_micro)),
+                    on_demand=right(money(row.on_demand_micro or 0)), byok=right(money(row.byok_micro or 0)),
+                    requests=right(count(row.requests)), model=literal(row.top_model or "–"), note=note)
         synced = [r for r in rows if r.synced]
-        table.add_row(total_label(), right(money(sum(r.cost_micro for r in synced))),
-                      right(money(sum(r.on_demand_micro for r in synced))),
-                      right(count(sum(r.requests for r in synced))), "",
-                      f"{len(synced)} of {len(rows)} days synced", key=TOTAL_KEY)
+        add_row(table, TOTAL_KEY, date=total_label(), cost=right(money(sum(r.cost_micro for r in synced))),
+                on_demand=right(money(sum(r.on_demand_micro or 0 for r in synced))),
+                byok=right(money(sum(r.byok_micro or 0 for r in synced))),
+                requests=right(count(_sum_known([r.requests for r in synced]))),
+                note=f"{len(synced)} of {len(rows)} days synced")
         if rows:
             table.move_cursor(row=min(cursor, len(rows)))
 
@@ -209,24 +263,29 @@ class CostDetailScreen(StoreReader, Screen[None]):
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
         for key, column in table.columns.items():
             name = MODEL_COLUMNS[str(key.value)]
+            if key.value == "requests" and self.data and "Compl" in str(column.label):
+                name = "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
             column.label = Text(label, justify="left" if key.value == "model" else "right")
         table.clear()
         total = sum(r.cost_micro for r in self.models)
 
         def sort_key(row: ModelRow) -> object:
-            return _cache(row) if attribute == "cache" else getattr(row, attribute)
+            value = _cache(row) if attribute == "cache" else getattr(row, attribute)
+            return (value is not None, value if value is not None else 0)  # unknown sorts below 0
 
         ordered = sorted(self.models, key=sort_key, reverse=descending)
         for i, row in enumerate(ordered):
-            table.add_row(literal(row.model), right(money(row.cost_micro)), right(share(row.cost_micro, total)),
-                          right(count(row.requests)), right(tokens(row.input_tokens)),
-                          right(tokens(row.output_tokens)), right(tokens(_cache(row))), key=f"model-{i}")
-        table.add_row(total_label(), right(money(total)), right("100.0%" if total else "–"),
-                      right(count(sum(r.requests for r in ordered))),
-                      right(tokens(sum(r.input_tokens for r in ordered))),
-                      right(tokens(sum(r.output_tokens for r in ordered))),
-                      right(tokens(sum(_cache(r) for r in ordered))), key=TOTAL_KEY)
+            add_row(table, f"model-{i}", model=literal(row.model), cost=right(money(row.cost_micro)),
+                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)),
+                    input=right(tokens(row.input_tokens)), output=right(tokens(row.output_tokens)),
+                    cache=right(tokens(_cache(row))))
+        add_row(table, TOTAL_KEY, model=total_label(), cost=right(money(total)),
+                share=right("100.0%" if total else "–"),
+                requests=right(count(_sum_known([r.requests for r in ordered]))),
+                input=right(tokens(_sum_known([r.input_tokens for r in ordered]))),
+                output=right(tokens(_sum_known([r.output_tokens for r in ordered]))),
+                cache=right(tokens(_sum_known([_cache(r) for r in ordered]))))
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
@@ -235,10 +294,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
         table.clear()
         total = sum(r.cost_micro for r in rows)
         for i, row in enumerate(rows):
-            table.add_row(literal(row.email), right(money(row.cost_micro)), right(share(row.cost_micro, total)),
-                          right(count(row.requests)), key=f"member-{i}")
-        table.add_row(total_label(), right(money(total)), right("100.0%" if total else "–"),
-                      right(count(sum(r.requests for r in rows))), key=TOTAL_KEY)
+            add_row(table, f"member-{i}", email=literal(row.email), cost=right(money(row.cost_micro)),
+                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)))
+        add_row(table, TOTAL_KEY, email=total_label(), cost=right(money(total)),
+                share=right("100.0%" if total else "–"), requests=right(count(_sum_known([r.requests for r in rows]))))
 
     def on_sync_changed(self, message: SyncChanged) -> None:
         if message.integration_id == self.integration_id and self.is_mounted:
@@ -268,8 +327,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.grafient.cycle_period()
 
     def action_sort_models(self) -> None:
-        index = SORT_CYCLE.index(self.model_sort) if self.model_sort in SORT_CYCLE else -1
-        self.model_sort = SORT_CYCLE[(index + 1) % len(SORT_CYCLE)]
+        present = {str(key.value) for key in self.query_one("#models", DataTable).columns}
+        cycle = [key for key in SORT_CYCLE if key in present]  # no requests column: not a sort key
+        index = cycle.index(self.model_sort) if self.model_sort in cycle else -1
+        self.model_sort = cycle[(index + 1) % len(cycle)]
         self.model_sort_reverse = False
         self.query_one(TabbedContent).active = "models-tab"
         self._fill_models()

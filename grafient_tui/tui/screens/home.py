@@ -9,12 +9,16 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
-from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
+from grafient_tui import providers as provider_registry
+from grafient_tui.money import format_usd
+from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
+from grafient_tui.tui.widgets.chart import PROVIDER_COLOURS, OTHER_COLOUR, StackDay, StackedCostChart
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
@@ -26,6 +30,33 @@ if TYPE_CHECKING:
 
 FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
 
+
+def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:  # noqa: ANN001
+    """Every integration's days summed per provider: the providers in order of first appearance,
+    one StackDay per day of the period, and each provider's total. A day counts as synced when any
+    integration has it (the summary's coverage says how complete that is)."""
+    order: list[str] = []
+    for figures in integrations:
+        if figures.provider not in order:
+            order.append(figures.provider)
+    if not integrations:
+        return order, [], []
+    length = min(len(f.days) for f in integrations)
+    days: list[StackDay] = []
+    totals = [0] * len(order)
+    for i in range(length):
+        parts = [0] * len(order)
+        synced = partial = False
+        for figures in integrations:
+            row = figures.days[i]
+            if kept(row, getattr(figures, "history_from", None)):
+                synced = True
+                partial = partial or not row.complete
+                parts[order.index(figures.provider)] += row.cost_micro
+        for j, part in enumerate(parts):
+            totals[j] += part
+        days.append(StackDay(tuple(parts) if synced else None, partial))
+    return order, days, list(zip(order, totals, strict=True))
 
 class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
@@ -47,7 +78,7 @@ class CardList(VerticalScroll, can_focus=False):
 class IntegrationListScreen(StoreReader, Screen[None]):
     READ_GROUP = "home-load"
     BINDINGS = [
-        Binding("a", "add", "Add", id="add", tooltip="Add a Cursor integration"),
+        Binding("a", "add", "Add", id="add", tooltip="Add an integration: Cursor, Anthropic, OpenAI or OpenRouter"),
         Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
         Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of the highlighted integration"),
         Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Force a sync of every integration"),
@@ -71,6 +102,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield Header()
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield StackedCostChart(id="home-chart")
+        yield Static(id="home-legend")
         with CardList(id="cards"):
             snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
             if snapshot is not None and snapshot.integrations:
@@ -119,6 +152,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
         self.query_one(SummaryBar).show(data.summary, days)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
+        self._show_stack(data.integrations)
         count = len(data.integrations)
         self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
         focus_id, self._pending_focus = self._pending_focus, None
@@ -126,12 +160,24 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.loaded = not getattr(data, "from_snapshot", False)
         self.refresh_bindings()
 
+    def _show_stack(self, integrations) -> None:  # noqa: ANN001
+        chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", Static)
+        chart.display = legend.display = bool(integrations)
+        order, days, totals = provider_stack(integrations)
+        chart.data = (order, days)
+        parts: list[str | tuple[str, str]] = [("Daily cost by provider  ", "dim")]
+        for name, total in totals:
+            parts += [("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)), provider_registry.title(name), " ",
+                      (format_usd(total), "bold"), "   "]
+        legend.update(Content.assemble(*parts))
+
     def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
             key_hint=figures.key_hint, period_days=figures.summary.days, summary=figures.summary,
             days=figures.days, status=status, state=state, error=error,
+            history_from=getattr(figures, "history_from", None),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

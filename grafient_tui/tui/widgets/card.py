@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -12,6 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from grafient_tui import providers
 from grafient_tui.money import format_usd as money
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.text import plural
@@ -21,9 +23,22 @@ if TYPE_CHECKING:
     from grafient_tui.store.queries import DayRow, Summary
 
 
-def chart_days(rows: tuple[DayRow, ...] | list[DayRow]) -> tuple[ChartDay, ...]:
-    """The chart's days from the store's: a day never synced stays None, never $0."""
-    return tuple(ChartDay(r.cost_micro if r.synced else None, r.synced and not r.complete) for r in rows)
+def kept(row: DayRow, history_from: date | None) -> bool:
+    """A day the provider holds figures for: synced, and not before the earliest day it ever
+    returned usage for (older "empty" days may only be days it no longer keeps)."""
+    return row.synced and (history_from is None or row.day >= history_from)
+
+
+def chart_days(rows: tuple[DayRow, ...] | list[DayRow], history_from: date | None = None) -> tuple[ChartDay, ...]:
+    """The chart's days from the store's: a day never synced (or older than the provider's history)
+    stays None, never $0."""
+    return tuple(ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete)
+                 for r in rows)
+
+
+def history_note(history_from: date | None, since: date) -> str | None:
+    """`history from 2026-06-02` when the provider's history starts inside the period."""
+    return f"history from {history_from.isoformat()}" if history_from and history_from > since else None
 
 
 def scale_line(rows: tuple[DayRow, ...] | list[DayRow]) -> str:
@@ -50,6 +65,7 @@ class CardView:
     status: str = "never synced"
     state: str = "never"  # never | syncing | ok | error
     error: str | None = None
+    history_from: date | None = None
 
     @property
     def syncing(self) -> bool:
@@ -115,7 +131,7 @@ class IntegrationCard(Widget, can_focus=True):
         self._shown = True
         # Labels and hints are literal text: Content(...) is never parsed as markup.
         self.border_title = Content(visible(view.label))
-        self.border_subtitle = Content(f"{visible(view.provider)} · {visible(view.key_hint)}")
+        self.border_subtitle = Content(f"{visible(providers.title(view.provider))} · {visible(view.key_hint)}")
         s = view.summary
         total = s.total_micro if s else 0
         requests = s.requests if s else 0
@@ -126,20 +142,29 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append(f"{s.days} days")
         if s is not None and s.today_partial:
             notes.append("today so far")
+        if s is not None and (history := history_note(view.history_from, s.since)):
+            notes.append(history)
+        parts = ["[b]$cost[/b]"]
+        if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
+            parts.append("[dim]· on-demand[/dim] $on_demand")
+        parts.append("[dim]·[/dim] $requests")
+        if s is not None and getattr(s, "byok_micro", None):
+            parts.append("[dim]· BYOK[/dim] $byok [dim](not incl.)[/dim]")
         # $variables are inserted as literal text, never read as markup
         self._cost.update(Content.from_markup(
-            "[b]$cost[/b] [dim]· on-demand[/dim] $on_demand [dim]·[/dim] $requests [dim]· $notes[/dim]",
-            cost=money(total), on_demand=money(s.on_demand_micro if s else 0),
-            requests=plural(requests, "request"), notes=" · ".join(notes) or "–",
+            " ".join(parts) + " [dim]· $notes[/dim]",
+            cost=money(total), on_demand=money(s.on_demand_micro or 0 if s else 0),
+            requests="requests —" if requests is None else plural(requests, "request"),
+            byok=money(getattr(s, "byok_micro", 0) or 0), notes=" · ".join(notes) or "–",
         ))
         self._status.update(Content(view.status))
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
-        self._chart.days = chart_days(view.days)
+        self._chart.days = chart_days(view.days, view.history_from)
         self._scale.update(Content(scale_line(view.days)))
         empty = self._empty
         synced_days = s.synced_days if s else 0
-        has_usage = total > 0 or requests > 0
+        has_usage = total > 0 or bool(requests)
         self.set_class(not has_usage, "-no-usage")
         if view.syncing and not has_usage:
             empty.update("Fetching history… the chart fills in as days arrive.")

@@ -103,3 +103,127 @@ class CostChart(Widget):
             segments.append(Segment(char, styles[kind]))
         strip = Strip(segments, len(segments))
         return strip.extend_cell_length(width, self.rich_style or Style())
+
+
+# ---------------------------------------------------------------- every provider, stacked
+
+# One colour per provider, as Grafient's web dashboard stacks them (unknown providers are grey).
+PROVIDER_COLOURS = {"cursor": "#6b9bf2", "anthropic": "#d97757", "openai": "#10a37f", "openrouter": "#a78bfa"}
+OTHER_COLOUR = "#8a8a8a"
+
+
+@dataclass(frozen=True)
+class StackDay:
+    """One UTC day over every integration: micro-cents per provider (in legend order), or None
+    when no integration has the day synced."""
+
+    parts: tuple[int, ...] | None
+    partial: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.parts) if self.parts else 0
+
+
+def stack_columns(days: Sequence[StackDay], width: int) -> list[StackDay]:
+    """Like chart_columns: stretched or folded; a folded column shows its largest day whole."""
+    if not days or width <= 0:
+        return []
+    n = len(days)
+    columns = []
+    for column in range(width):
+        first = column * n // width
+        last = max(first, (column + 1) * n // width - 1)
+        group = [d for d in days[first:last + 1]]
+        synced = [d for d in group if d.parts is not None]
+        best = max(synced, key=lambda d: d.total) if synced else StackDay(None)
+        columns.append(StackDay(best.parts, any(d.partial for d in group)))
+    return columns
+
+
+def stack_cells(parts: tuple[int, ...] | None, top: int, rows: int) -> list[tuple[str, int | None, int | None]]:
+    """One column's cells, top row first: (character, index of the part drawn in the foreground,
+    index of the part behind it or None). The lower-eighth blocks fill from the bottom in the
+    foreground colour, so a cell where one provider's band ends inside it shows both exactly."""
+    if parts is None:
+        return [(" ", None, None)] * (rows - 1) + [(NOT_SYNCED, None, None)]
+    total = sum(parts)
+    if top <= 0 or total <= 0:
+        return [(" ", None, None)] * rows
+    scale = rows * 8 / top
+    edges, running = [], 0
+    for part in parts:
+        running += part
+        edges.append(round(running * scale))
+    edges[-1] = max(1, edges[-1])  # a small nonzero day still shows
+
+    def owner(eighth: int) -> int:
+        return next((i for i, edge in enumerate(edges) if eighth < edge), len(edges) - 1)
+
+    cells = []
+    for row in range(rows - 1, -1, -1):
+        bottom = row * 8
+        filled = min(8, max(0, edges[-1] - bottom))
+        if filled == 0:
+            cells.append((" ", None, None))
+            continue
+        below = owner(bottom)
+        boundary = edges[below] - bottom  # where the bottom part's band ends inside this cell
+        if filled == 8 and 0 < boundary < 8:
+            cells.append((BLOCKS[boundary], below, owner(bottom + boundary)))
+        else:
+            cells.append((BLOCKS[filled], below, None))
+    return cells
+
+
+class StackedCostChart(Widget):
+    """Daily cost over every integration, one colour per provider, on a $0-based scale.
+    Assign `data` (providers in legend order, and the days) to redraw."""
+
+    COMPONENT_CLASSES = {"cost-chart--missing", "cost-chart--partial"}
+    DEFAULT_CSS = """
+    StackedCostChart { height: 2; }
+    StackedCostChart > .cost-chart--missing { color: $text-disabled; }
+    StackedCostChart > .cost-chart--partial { text-style: dim; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(name=name, id=id, classes=classes)
+        self._providers: tuple[str, ...] = ()
+        self._days: list[StackDay] = []
+
+    @property
+    def data(self) -> tuple[tuple[str, ...], list[StackDay]]:
+        return self._providers, self._days
+
+    @data.setter
+    def data(self, value: tuple[Sequence[str], Sequence[StackDay]]) -> None:
+        providers, days = value
+        self._providers, self._days = tuple(providers), list(days)
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width, rows = self.size.width, self.size.height
+        if rows <= 0 or width <= 0:
+            return Strip.blank(width)
+        base = self.rich_style or Style()
+        missing = self.get_component_rich_style("cost-chart--missing", partial=False)
+        partial = self.get_component_rich_style("cost-chart--partial", partial=True)
+        colours = [Style(color=PROVIDER_COLOURS.get(p, OTHER_COLOUR)) for p in self._providers]
+        backs = [Style(bgcolor=PROVIDER_COLOURS.get(p, OTHER_COLOUR)) for p in self._providers]
+        columns = stack_columns(self._days, width)
+        top = max((c.total for c in columns), default=0)
+        segments = []
+        for column in columns:
+            char, front, back = stack_cells(column.parts, top, rows)[y]
+            if column.parts is None:
+                style = missing
+            elif front is None:
+                style = base
+            else:
+                style = base + colours[front] + (backs[back] if back is not None else Style())
+                if column.partial:
+                    style += partial
+            segments.append(Segment(char, style))
+        strip = Strip(segments, len(segments))
+        return strip.extend_cell_length(width, base)

@@ -70,8 +70,14 @@ class SummaryBar(Horizontal):
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
             return
-        figure(".figure-total", Figure).set_figure(
-            CAPTIONS[".figure-total"], money(summary.total_micro), f"on-demand {money(summary.on_demand_micro)}")
+        byok = getattr(summary, "byok_micro", None)
+        if summary.on_demand_micro is not None:
+            note = f"on-demand {money(summary.on_demand_micro)}"
+        elif byok:
+            note = f"+ BYOK {money(byok)} billed elsewhere"
+        else:
+            note = "billed per use"
+        figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(summary.total_micro), note)
         average = figure(".figure-average", Figure)
         if summary.daily_average_micro is None:
             average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 
-def count(value: int) -> str:
-    return f"{value:,}"
+UNKNOWN = "—"  # a figure the provider does not give: never shown as 0
+
+
+def count(value: int | None) -> str:
+    return UNKNOWN if value is None else f"{value:,}"
 
 
 def plural(value: int, word: str) -> str:
@@ -49,8 +52,10 @@ def share(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "–"
 
 
-def tokens(value: int) -> str:
-    """1,234 / 12.3k / 4.5M / 1.2B: short enough for a table column."""
+def tokens(value: int | None) -> str:
+    """1,234 / 12.3k / 4.5M / 1.2B: short enough for a table column; — when unknown."""
+    if value is None:
+        return UNKNOWN
     if value < 10_000:
         return f"{value:,}"
     for unit, size in (("B", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):

@@ -1,4 +1,4 @@
-"""The empty state: what Grafient is and how to get a Cursor Admin API key."""
+"""The empty state: what Grafient is, which keys it reads, and where to create one."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from textual.content import Content
 from textual.widgets import Static
 
 WELCOME = """\
-[b]Welcome to Grafient[/b]: your Cursor team's AI spend, day by day, in a local store.
+[b]Welcome to Grafient[/b]: your team's AI spend, day by day and provider by provider, in a local store.
 
-[b]Get a Cursor Admin API key[/b] (Enterprise teams):
- 1. open [b]cursor.com/dashboard[/b]
- 2. go to [b]Settings → Advanced → Admin API Keys[/b]
- 3. choose [b]Create New API Key[/b] and copy it: Cursor shows it only once.
+[b]Connect an admin key[/b] (Grafient only reads usage and cost):
+ · [b]Cursor[/b]: an Admin API key of an Enterprise team (cursor.com/dashboard → Settings → Advanced)
+ · [b]Anthropic[/b]: an Admin key, sk-ant-admin01-… (Claude Console → Settings → Admin keys)
+ · [b]OpenAI[/b]: an Admin key with Read only permission, sk-admin-… (Organization settings → Admin keys)
+ · [b]OpenRouter[/b]: a management key (openrouter.ai/settings/management-keys)
 
-Then press [b]$add[/b] to add it. The key is checked with Cursor and stored encrypted; only its last four \
+Then press [b]$add[/b] to add it. The key is checked with its provider and stored encrypted; only its last four \
 characters are ever shown."""
 
 

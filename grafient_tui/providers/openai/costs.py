@@ -1,0 +1,259 @@
+"""OpenAI's cost rules: the costs and completions-usage buckets as sent, read exactly and placed on their UTC day.
+
+Money is integer micro-cents (1 USD = 100_000_000): `amount.value` is dollars, read from the literal
+JSON text (the HTTP client decodes fractions as Decimal), summed exactly per day, model and project,
+and rounded half-even once, when the sum becomes a CostLine. Pure: no network, no Textual.
+
+Every shape error is a `BadResponse` whose sentence the caller completes with "nothing from this
+window was saved"; `FormatError.detail` says what was wrong without quoting the value (server text
+may echo anything, the key included).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import Any
+
+from grafient_tui.providers.base import CostLine
+from grafient_tui.providers.http import BadResponse
+
+MICRO_PER_USD = 100_000_000
+DAY_SECONDS = 86_400
+NO_PROJECT = "No project"  # the actor of costs that belong to no project
+OTHER_MODEL = "other"  # the model of a cost whose line_item is null
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+# A dollar amount past this is no real day's spend (and a count past _COUNT_LIMIT no real day's
+# tokens); bounding them keeps every sum inside what the store's integers hold.
+_USD_LIMIT = Decimal(10) ** 12
+_COUNT_LIMIT = 10**15
+# Our own context, so a caller that changed the thread's decimal context cannot change our
+# results; 60 digits hold any sum of bounded values exactly.
+_CTX = Context(prec=60)
+_MICRO_D = Decimal(MICRO_PER_USD)
+
+
+class FormatError(BadResponse):
+    """A bucket or result of a shape Grafient cannot read; `detail` is the part after the path."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# --------------------------------------------------------------------------- days
+
+
+def day_start(day: datetime.date) -> int:
+    """Unix seconds of `day` 00:00 UTC."""
+    return (day.toordinal() - _EPOCH_ORDINAL) * DAY_SECONDS
+
+
+def day_of(start_time: int) -> datetime.date:
+    return datetime.date.fromordinal(_EPOCH_ORDINAL + start_time // DAY_SECONDS)
+
+
+def bucket_day(bucket: Any, first: datetime.date, last: datetime.date) -> tuple[datetime.date, list]:
+    """The UTC day of a bucket and its results; FormatError unless its start_time is a UTC midnight
+    of first..last and it has a results list. Whether buckets snap to midnight is undocumented: we
+    always ask from a midnight, so one that does not is not an answer we understand."""
+    if type(bucket) is not dict:
+        raise FormatError("a bucket that is not a JSON object")
+    start = bucket.get("start_time")
+    if type(start) is not int:
+        raise FormatError("a bucket without a whole-number start_time")
+    if start % DAY_SECONDS or not day_start(first) <= start <= day_start(last):
+        raise FormatError("a bucket that does not start at a UTC midnight inside the window")
+    results = bucket.get("results")
+    if type(results) is not list:
+        raise FormatError("a bucket without a results list")
+    return day_of(start), results
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def _describe(value: Any) -> str:
+    """What a bad value is, never the value itself."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), "a number out of range")
+
+
+def usd(value: Any) -> Decimal:
+    """The exact dollars a JSON value was written as: a Decimal (a fraction, as the client decodes
+    it), an int, or a numeric string (one public fixture sends "2.25"). A float is read from its
+    shortest literal, which is the JSON text it came from."""
+    t = type(value)
+    d: Decimal | None
+    if t is Decimal:
+        d = value
+    elif t is int:
+        d = Decimal(value)
+    elif t is float:
+        d = Decimal(repr(value)) if math.isfinite(value) else None
+    elif t is str and len(value) <= 64:
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            d = None
+    else:
+        d = None
+    if d is None or not d.is_finite():
+        raise FormatError(f"an amount value that is not a number (got {_describe(value)})")
+    if abs(d) > _USD_LIMIT:
+        raise FormatError("an amount value that is not of a plausible size")
+    return d
+
+
+def to_micro(dollars: Decimal) -> int:
+    """Dollars as integer micro-cents, rounded half-even at the eighth decimal."""
+    return int(_CTX.multiply(dollars, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+
+
+def amount_usd(result: dict) -> Decimal | None:
+    """The dollars of one costs result; None when `amount` or its `value` is absent or null (the SDK
+    marks both optional): such a result carries no money. A currency other than usd is an error, as
+    Grafient never converts; an absent or null currency is taken as usd, the only one the costs
+    endpoint is known to send."""
+    amount = result.get("amount")
+    if amount is None:
+        return None
+    if type(amount) is not dict:
+        raise FormatError(f"an amount that is not an object (got {_describe(amount)})")
+    value = amount.get("value")
+    if value is None:
+        return None
+    currency = amount.get("currency")
+    if currency is not None and (type(currency) is not str or currency.strip().casefold() != "usd"):
+        raise FormatError("an amount in a currency other than usd (Grafient never converts)")
+    return usd(value)
+
+
+def model_of(line_item: Any) -> str:
+    """The model of a line_item label: its text before the first comma (`gpt-4o-2024-08-06, input`
+    -> `gpt-4o-2024-08-06`), the whole label when it has none (`Web search tool calls`), "other"
+    for null or a label with nothing before its comma. The format is undocumented."""
+    if line_item is None:
+        return OTHER_MODEL
+    if type(line_item) is not str:
+        raise FormatError(f"a line_item that is not a string (got {_describe(line_item)})")
+    model = line_item.split(",", 1)[0].strip()
+    return model or OTHER_MODEL
+
+
+def project_of(result: dict) -> str | None:
+    project = result.get("project_id")
+    if project is None or type(project) is str:
+        return project
+    raise FormatError(f"a project_id that is not a string (got {_describe(project)})")
+
+
+def count(result: dict, name: str) -> int:
+    """A token or request count: a whole number, 0 when absent or null (the optional ones)."""
+    value = result.get(name)
+    if value is None:
+        return 0
+    if type(value) is int and 0 <= value <= _COUNT_LIMIT:
+        return value
+    if type(value) in (float, Decimal) and math.isfinite(value) and value == int(value) and 0 <= value <= _COUNT_LIMIT:
+        return int(value)
+    raise FormatError(f"a {name} that is not a whole number of a plausible size")
+
+
+# --------------------------------------------------------------------------- sums
+
+class Seen:
+    """The models and projects one window's answers have named so far, for its bounds."""
+
+    __slots__ = ("models", "projects")
+
+    def __init__(self) -> None:
+        self.models: set[str] = set()
+        self.projects: set[str | None] = set()
+
+    def add(self, model: str, project: str | None) -> None:
+        self.models.add(model)
+        self.projects.add(project)
+
+
+# (day, model, project id or None) -> exact dollars
+CostSums = dict[tuple[datetime.date, str, "str | None"], Decimal]
+# (day, model, project id or None) -> [requests, input, output, cache read, cache write]
+UsageSums = dict[tuple[datetime.date, str, "str | None"], list[int]]
+
+
+def add_cost_results(sums: CostSums, day: datetime.date, results: list, seen: Seen) -> None:
+    """Add one costs bucket's results to `sums`, exactly."""
+    for result in results:
+        if type(result) is not dict:
+            raise FormatError("a result that is not a JSON object")
+        dollars = amount_usd(result)
+        model = model_of(result.get("line_item"))
+        project = project_of(result)
+        seen.add(model, project)
+        if dollars is None:
+            continue
+        key = (day, model, project)
+        sums[key] = _CTX.add(sums.get(key, Decimal(0)), dollars)
+
+
+def add_usage_results(sums: UsageSums, day: datetime.date, results: list, seen: Seen) -> None:
+    """Add one completions-usage bucket's results to `sums`: requests, then uncached input, output,
+    cache read and cache write. `input_tokens` includes both cache figures; `input_uncached_tokens`,
+    when sent, excludes them. A total smaller than its cache parts is counted as 0 uncached."""
+    for result in results:
+        if type(result) is not dict:
+            raise FormatError("a result that is not a JSON object")
+        model = result.get("model")
+        if model is None or model == "":
+            model = OTHER_MODEL
+        elif type(model) is not str:
+            raise FormatError(f"a model that is not a string (got {_describe(model)})")
+        cache_read = count(result, "input_cached_tokens")
+        cache_write = count(result, "input_cache_write_tokens")
+        if result.get("input_uncached_tokens") is not None:
+            uncached = count(result, "input_uncached_tokens")
+        else:
+            uncached = max(0, count(result, "input_tokens") - cache_read - cache_write)
+        figures = (count(result, "num_model_requests"), uncached, count(result, "output_tokens"), cache_read,
+                   cache_write)
+        project = project_of(result)
+        seen.add(model, project)
+        key = (day, model, project)
+        s = sums.get(key)
+        if s is None:
+            sums[key] = list(figures)
+        else:
+            for i, value in enumerate(figures):
+                s[i] += value
+
+
+def actor_of(project: str | None, names: Mapping[str, str]) -> str:
+    """The display name of a project: its name, "No project" for null, the id when it is unknown."""
+    if project is None:
+        return NO_PROJECT
+    return names.get(project, project)
+
+
+def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) -> list[CostLine]:
+    """The cost sums as lines: no requests or tokens of their own (those come from the usage lines),
+    so 0 when the usage answer came and None (unknown) when it could not be read."""
+    unknown = None if not usage_known else 0
+    return [
+        CostLine(day, model, actor_of(project, names), False, to_micro(dollars), unknown,
+                 input_tokens=unknown, output_tokens=unknown, cache_read_tokens=unknown, cache_write_tokens=unknown)
+        for (day, model, project), dollars in costs.items()
+    ]
+
+
+def usage_lines(usage: UsageSums, names: Mapping[str, str]) -> list[CostLine]:
+    """The usage sums as lines without money (cost comes from the costs lines)."""
+    return [
+        CostLine(day, model, actor_of(project, names), False, 0, s[0], input_tokens=s[1], output_tokens=s[2],
+                 cache_read_tokens=s[3], cache_write_tokens=s[4])
+        for (day, model, project), s in usage.items()
+    ]

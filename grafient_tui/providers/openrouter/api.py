@@ -1,0 +1,248 @@
+"""The OpenRouter API as a Provider: management-key check, workspaces, one /activity call per sync.
+
+Pacing, retries, deadlines, size caps and error sentences come from the shared HTTP client; what
+is OpenRouter's own is here: Bearer auth, telling a management key from an inference key (the
+same `sk-or-v1-` prefix), and an activity answer that holds the last 30 completed UTC days in
+one call, so it is fetched once per provider instance and every window is cut from it.
+
+Choices where OpenRouter's documentation is silent (see also costs.py):
+- `/key`'s `label` is a masked copy of the key: it is never read.
+- `/key` without `is_management_key` nor `is_provisioning_key` (as booleans): `/credits` decides,
+  200 a management key, 403 not.
+- The workspace list only names actors and counts them. When it is refused or malformed (404,
+  403, another 4xx, a 200 of the wrong shape), the account is taken to have one workspace and
+  activity rows show their workspace id: the spend is still right. When it cannot be reached at
+  all (offline, 5xx, 429 every try), the validation or the sync fails like any other call, so a
+  passing fault does not rename a month of actors.
+- The account's fingerprint is the SHA-256 of `creator_user_id` (the user who made the key),
+  else of the sorted workspace ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any
+
+import httpx
+
+from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui.providers.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    AccessDenied,
+    BadResponse,
+    HttpClient,
+    HttpProvider,
+    KeyRejected,
+    LimitExceeded,
+    ProviderError,
+    RequestRejected,
+)
+from grafient_tui.providers.openrouter.costs import (
+    MAX_WORKSPACES,
+    ActivityRow,
+    cost_lines,
+    days_reported,
+    parse_activity,
+    workspace_names,
+)
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api"
+DEFAULT_RPM = 20  # undocumented; a sync makes two or three calls
+MAX_WINDOW_DAYS = 30  # the activity endpoint's whole history
+WORKSPACE_PAGE = 100  # the most `limit` may ask for
+MAX_WORKSPACE_PAGES = MAX_WORKSPACES // WORKSPACE_PAGE
+VALIDATE_ATTEMPTS = 3
+
+log = logging.getLogger("grafient.openrouter")
+
+WRONG_KIND_SENTENCE = (
+    "OpenRouter: this is an inference key; OpenRouter's activity needs a management key "
+    "(openrouter.ai/settings/management-keys)"
+)
+REJECTED_SENTENCE = (
+    "the key was rejected by OpenRouter (HTTP 401): it is invalid or revoked; use a current management key "
+    "(openrouter.ai/settings/management-keys)"
+)
+
+
+class NotManagementKey(AccessDenied):
+    """An inference key: it can run completions but not read activity."""
+
+
+def _refusal(status: int, path: str, message: str) -> ProviderError | None:
+    # Our own sentences only: a 401's message may quote what was sent.
+    if status == 401:
+        return KeyRejected(REJECTED_SENTENCE)
+    folded = message.casefold()
+    if status == 403 and ("management key" in folded or "provisioning key" in folded):
+        return NotManagementKey(WRONG_KIND_SENTENCE)
+    return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _Bearer(httpx.Auth):
+    """`Authorization: Bearer <key>`, with a repr that does not hold the key."""
+
+    def __init__(self, api_key: str) -> None:
+        self._header = f"Bearer {api_key}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "_Bearer()"
+
+
+class OpenRouterClient(HttpProvider):
+    """The OpenRouter calls Grafient makes, with pacing, retries and readable errors."""
+
+    name = "openrouter"
+    title = "OpenRouter"
+    key_kind = "Management key"
+    key_help = ("A management key of your OpenRouter account: openrouter.ai/settings/management-keys. "
+                "Inference keys look the same (sk-or-v1-…) but cannot read activity. "
+                "OpenRouter keeps the last 30 completed UTC days; today is never reported.")
+    key_placeholder = "sk-or-v1-… (a management key)"
+    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 30, "ultimate": 30},
+                    max_history_days=30, settle_days=1, default_rpm=DEFAULT_RPM)
+    capabilities = Capabilities(has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True,
+                                has_today=False)
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        rpm: float = DEFAULT_RPM,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 1.0,
+        max_attempts: int = 6,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        timeout: httpx.Timeout | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+    ) -> None:
+        self._key = api_key
+        self._api = HttpClient(
+            api_key, title=self.title, base_url=base_url, auth=_Bearer(api_key) if api_key else None,
+            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
+            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
+            refusal=_refusal, logger=log, exact_numbers=True,
+        )
+        self.base_url = self._api.base_url
+        # The activity answer covers all 30 days: read once, every window of the sync cut from it.
+        self._rows: list[ActivityRow] | None = None
+        self._names: dict[str, str] | None = None
+        self._fetching = asyncio.Lock()
+
+
+    # ------------------------------------------------------------------ the key
+
+    async def validate(self) -> AccountInfo:
+        """A management key, and the account's workspaces; a ProviderError with one sentence if not."""
+        attempts = min(VALIDATE_ATTEMPTS, self._api.max_attempts)
+        data = (await self._api.request("GET", "/v1/key", None, attempts)).get("data")
+        if not isinstance(data, dict):
+            raise BadResponse(
+                "the OpenRouter API sent an unexpected answer to /v1/key (no data object); "
+                "is GRAFIENT_OPENROUTER_API_URL right?"
+            )
+        if not await self._is_management_key(data, attempts):
+            raise NotManagementKey(WRONG_KIND_SENTENCE)
+        workspaces = await self._workspaces(attempts)
+        ids = sorted(workspaces) if workspaces is not None else []
+        creator = data.get("creator_user_id")
+        if isinstance(creator, str) and creator:
+            fingerprint: str | None = _sha256(creator)
+        else:
+            fingerprint = _sha256("\n".join(ids)) if ids else None
+        # Every account has at least its default workspace, listed or not.
+        return AccountInfo(members=max(1, len(ids)), fingerprint=fingerprint)
+
+    async def _is_management_key(self, data: dict, attempts: int) -> bool:
+        for flag in ("is_management_key", "is_provisioning_key"):  # the second is the deprecated name
+            if isinstance(data.get(flag), bool):
+                return data[flag]
+        try:
+            await self._api.request("GET", "/v1/credits", None, attempts)
+        except AccessDenied:
+            return False
+        return True
+
+    async def _workspaces(self, attempts: int | None = None) -> dict[str, str] | None:
+        """Workspace id -> name, or None when the list is refused or malformed (see the docstring)."""
+        if self._names is not None:
+            return self._names
+        try:
+            listed = await self._list_workspaces(attempts)
+        except (RequestRejected, AccessDenied, BadResponse) as exc:
+            log.debug("workspace list unavailable (%s); workspaces are shown by id", type(exc).__name__)
+            return None
+        self._names = workspace_names(listed)
+        return self._names
+
+    async def _list_workspaces(self, attempts: int | None) -> list[Any]:
+        listed: list[Any] = []
+        seen: set[str] = set()
+        offset = 0
+        for _ in range(MAX_WORKSPACE_PAGES):
+            answer = await self._api.request("GET", "/v1/workspaces", None, attempts,
+                                             params={"offset": offset, "limit": WORKSPACE_PAGE})
+            page, total = answer.get("data"), answer.get("total_count")
+            if type(page) is not list:
+                raise BadResponse("the OpenRouter API answered /v1/workspaces without a data list")
+            ids = {w["id"] for w in page if isinstance(w, dict) and isinstance(w.get("id"), str)}
+            if page and ids and ids <= seen:
+                raise BadResponse("the OpenRouter API sent the same page of /v1/workspaces twice")
+            seen |= ids
+            listed.extend(page)
+            offset += len(page)
+            if not page or (type(total) is int and offset >= total) or (type(total) is not int
+                                                                       and len(page) < WORKSPACE_PAGE):
+                return listed
+        raise LimitExceeded(
+            f"the OpenRouter API listed more than {MAX_WORKSPACES:,} workspaces, more than Grafient keeps"
+        )
+
+    # ------------------------------------------------------------------ the window
+
+    async def activity(self) -> list[ActivityRow]:
+        """Every row of the last 30 completed UTC days, by workspace: fetched on the first call only."""
+        async with self._fetching:
+            if self._rows is None:
+                answer = await self._api.request("GET", "/v1/activity", params={"group_by": "workspace"})
+                rows = parse_activity(answer)
+                if any(row.workspace_id is not None for row in rows):
+                    await self._workspaces()
+                self._rows = rows
+            return self._rows
+
+    def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
+        """The UTC days first..last (before today) as cost lines, in one batch.
+
+        The window is checked here, before anything is sent, so a bad window fails at the call."""
+        if last < first:
+            raise ValueError("last is before first")
+        if (last - first).days + 1 > MAX_WINDOW_DAYS:
+            raise ValueError(f"the OpenRouter API serves at most {MAX_WINDOW_DAYS} days")
+        return self._cost_lines(first, last)
+
+    async def _cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
+        rows = await self.activity()
+        lines = cost_lines(rows, first, last, self.utc_today(), self._names or {})
+        if lines:
+            yield lines
+
+    def days_covered(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
+        if self._rows is None:
+            return []  # no answer was read: it speaks for no day (never a run of $0 days)
+        return days_reported(self._rows, first, last, self.utc_today())

@@ -1,0 +1,284 @@
+"""OpenRouter's cost rules: an /activity answer read exactly, and summed into cost lines.
+
+Money comes as US dollars; it is stored as integer micro-cents (USD × 100_000_000), made from the
+literal the API wrote (the client decodes JSON fractions as Decimal), never through a binary
+float. Each cost line's dollars are summed exactly and rounded once, half to even, at the
+micro-cent (1e-8 USD): finer than any figure Grafient shows.
+
+Choices where OpenRouter's documentation is silent (see shared/openrouter-api.md):
+- `date` is "YYYY-MM-DD"; a time after it ("2026-08-03 00:00:00", "...T00:00:00Z") is tolerated and
+  ignored, anything else is a malformed row.
+- A row without `model` (or with an empty one) is put under "unknown"; a model or workspace id
+  that is not a string is a malformed row.
+- A count (`requests`, `prompt_tokens`, `completion_tokens`, `reasoning_tokens`) that is absent or
+  null is unknown: the cost line it falls in carries None for it, never 0. A count of any other
+  shape than a whole number is a malformed row (dropping it would understate without a word).
+- `byok_usage_inference` absent or null on every row of a line: the line's BYOK is None; present
+  on some: the sum of those. Not a number: malformed, like `usage`.
+- A row without `workspace_id` is the default workspace's (activity from before workspaces).
+
+Pure: no network, no Textual.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import Any
+
+from grafient_tui.providers.base import CostLine
+from grafient_tui.providers.http import BadResponse, LimitExceeded
+
+MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents, as Cursor's cost_micro
+DEFAULT_WORKSPACE = "Default workspace"  # the actor of rows that name no workspace
+UNKNOWN_MODEL = "unknown"
+SAVED_NOTHING = "nothing from this window was saved"
+
+# What one answer may make us hold. A real account's 30 days are far inside these; past them
+# the answer is broken or hostile, and the sync fails with one sentence.
+MAX_ROWS = 500_000
+MAX_MODELS = 5_000
+MAX_WORKSPACES = 10_000
+
+_MONEY_LIMIT = Decimal(10) ** 7  # dollars in one row: $10M, beyond any day's real spend
+_COUNT_LIMIT = 10**12  # requests or tokens in one row
+_CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
+_MICRO_D = Decimal(MICRO_PER_USD)
+
+
+class ActivityFormatError(BadResponse):
+    """An /activity answer of a shape Grafient cannot read: an error for the whole sync."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """One row of /activity: a day, model, endpoint and workspace, as OpenRouter sums them."""
+
+    day: datetime.date
+    model: str
+    workspace_id: str | None
+    usage: Decimal  # US dollars of OpenRouter credits
+    byok: Decimal | None  # US dollars billed on the account's own provider key; None: not sent
+    requests: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    reasoning_tokens: int | None
+
+
+# --------------------------------------------------------------------------- reading one row
+
+
+def _describe(value: Any) -> str:
+    """What a bad value is, never the value itself (server text may echo a key)."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (float, Decimal)):
+        if not Decimal(value).is_finite():
+            return "a number that is not finite"
+        if value != int(value):
+            return "a fractional number"
+    return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), "a number out of range")
+
+
+def _bad(index: int, field: str, value: Any, what: str) -> ActivityFormatError:
+    return ActivityFormatError(
+        f"the OpenRouter API sent an activity row Grafient cannot read (row {index + 1}: {field} is not "
+        f"{what}, got {_describe(value)}); {SAVED_NOTHING}"
+    )
+
+
+def dollars(value: Any) -> Decimal | None:
+    """The exact decimal a JSON money value was written as (int, Decimal, numeric string; a float
+    only by its shortest literal), or None when it is not a finite number of plausible size."""
+    if type(value) is bool:
+        return None
+    if isinstance(value, int):
+        d = Decimal(value)
+    elif isinstance(value, Decimal):
+        d = value
+    elif isinstance(value, float):
+        d = Decimal(repr(value))  # repr is the literal the JSON held; only reached without exact decoding
+    elif isinstance(value, str) and 0 < len(value) <= 64:
+        try:
+            d = Decimal(value.strip())
+        except (InvalidOperation, ValueError):
+            return None
+    else:
+        return None
+    if not d.is_finite() or abs(d) > _MONEY_LIMIT:
+        return None
+    return d
+
+
+def to_micro(usd: Decimal) -> int:
+    """Dollars in micro-cents, rounded once, half to even."""
+    return int(_CTX.multiply(usd, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+
+
+def _day(index: int, value: Any) -> datetime.date:
+    # "YYYY-MM-DD", optionally followed by a time that says nothing more about the UTC day.
+    if type(value) is str and 10 <= len(value) <= 40 and (len(value) == 10 or value[10] in "T "):
+        try:
+            return datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    raise _bad(index, "date", value, "a YYYY-MM-DD day")
+
+
+def _count(index: int, raw: dict, field: str) -> int | None:
+    value = raw.get(field)
+    if value is None:
+        return None
+    if type(value) is int:
+        number = value
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    elif type(value) is str and value.strip().isdigit() and len(value) <= 20:
+        number = int(value)
+    else:
+        raise _bad(index, field, value, "a whole number")
+    if not 0 <= number <= _COUNT_LIMIT:
+        raise _bad(index, field, value, "a whole number of a plausible size")
+    return number
+
+
+def _text(index: int, raw: dict, field: str) -> str | None:
+    value = raw.get(field)
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise _bad(index, field, value, "a string")
+    return value
+
+
+def parse_row(index: int, raw: Any) -> ActivityRow:
+    """Row `index` of the answer's `data`; ActivityFormatError when it cannot be read."""
+    if type(raw) is not dict:
+        raise ActivityFormatError(
+            f"the OpenRouter API sent an activity row Grafient cannot read (row {index + 1} is not an object); "
+            f"{SAVED_NOTHING}"
+        )
+    day = _day(index, raw.get("date"))
+    usage = dollars(raw.get("usage"))
+    if usage is None:
+        raise _bad(index, "usage", raw.get("usage"), "a number of US dollars")
+    byok_raw = raw.get("byok_usage_inference")
+    byok = None
+    if byok_raw is not None:
+        byok = dollars(byok_raw)
+        if byok is None:
+            raise _bad(index, "byok_usage_inference", byok_raw, "a number of US dollars")
+    return ActivityRow(
+        day=day,
+        model=_text(index, raw, "model") or UNKNOWN_MODEL,
+        workspace_id=_text(index, raw, "workspace_id"),
+        usage=usage,
+        byok=byok,
+        requests=_count(index, raw, "requests"),
+        prompt_tokens=_count(index, raw, "prompt_tokens"),
+        completion_tokens=_count(index, raw, "completion_tokens"),
+        reasoning_tokens=_count(index, raw, "reasoning_tokens"),
+    )
+
+
+def parse_activity(answer: Mapping[str, Any]) -> list[ActivityRow]:
+    """Every row of an /activity answer, or ActivityFormatError / LimitExceeded for the sync.
+
+    The whole answer is read, rows of any day: one unreadable row means the answer cannot be
+    trusted for any day (a malformed answer replaces nothing already stored)."""
+    data = answer.get("data")
+    if type(data) is not list:
+        raise ActivityFormatError(f"the OpenRouter API answered /v1/activity without a data list; {SAVED_NOTHING}")
+    if len(data) > MAX_ROWS:
+        raise LimitExceeded(
+            f"the OpenRouter API sent more than {MAX_ROWS:,} activity rows, more than any real account has; "
+            f"stopped reading, {SAVED_NOTHING}"
+        )
+    rows = [parse_row(i, raw) for i, raw in enumerate(data)]
+    if len({r.model for r in rows}) > MAX_MODELS:
+        raise LimitExceeded(
+            f"the OpenRouter API sent activity for more than {MAX_MODELS:,} different models, more than any "
+            f"real account has; stopped reading, {SAVED_NOTHING}"
+        )
+    if len({r.workspace_id for r in rows}) > MAX_WORKSPACES:
+        raise LimitExceeded(
+            f"the OpenRouter API sent activity for more than {MAX_WORKSPACES:,} different workspaces, more than "
+            f"Grafient keeps; stopped reading, {SAVED_NOTHING}"
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- workspaces
+
+
+def workspace_names(workspaces: Iterable[Any]) -> dict[str, str]:
+    """Workspace id -> the name to show. Entries without a string id are skipped (the list only
+    names actors; an id it misses is shown as the id). Two workspaces of the same name get their
+    id's first 8 characters beside it, so their spend is not merged under one actor."""
+    named: dict[str, str] = {}
+    for item in workspaces:
+        if type(item) is not dict or type(item.get("id")) is not str or not item["id"]:
+            continue
+        name = item.get("name")
+        named[item["id"]] = name if type(name) is str and name.strip() else item["id"]
+    seen: dict[str, int] = {}
+    for name in named.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {wid: f"{name} ({wid[:8]})" if seen[name] > 1 else name for wid, name in named.items()}
+
+
+def actor_of(workspace_id: str | None, names: Mapping[str, str]) -> str:
+    if workspace_id is None:
+        return DEFAULT_WORKSPACE
+    return names.get(workspace_id, workspace_id)
+
+
+# --------------------------------------------------------------------------- cost lines
+
+
+def _add(total: int | None, value: int | None) -> int | None:
+    return None if total is None or value is None else total + value
+
+
+def cost_lines(rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date, today: datetime.date,
+               names: Mapping[str, str]) -> list[CostLine]:
+    """The rows of the UTC days first..last that are before `today`, summed per day, model and
+    workspace. Cost = Σ usage; BYOK = Σ byok_usage_inference, kept beside it and never added."""
+    sums: dict[tuple[datetime.date, str, str], list] = {}
+    for row in rows:
+        if not first <= row.day <= last or row.day >= today:
+            continue
+        key = (row.day, row.model, actor_of(row.workspace_id, names))
+        s = sums.get(key)
+        if s is None:
+            sums[key] = [row.usage, row.byok, row.requests, row.prompt_tokens, row.completion_tokens,
+                         row.reasoning_tokens]
+            continue
+        s[0] = _CTX.add(s[0], row.usage)
+        if row.byok is not None:
+            s[1] = row.byok if s[1] is None else _CTX.add(s[1], row.byok)
+        for i, value in enumerate((row.requests, row.prompt_tokens, row.completion_tokens, row.reasoning_tokens), 2):
+            s[i] = _add(s[i], value)
+    return [
+        CostLine(day, model, actor, False, to_micro(usage), requests,
+                 input_tokens=prompt, output_tokens=completion, cache_read_tokens=None, cache_write_tokens=None,
+                 reasoning_tokens=reasoning, byok_micro=None if byok is None else to_micro(byok))
+        for (day, model, actor), (usage, byok, requests, prompt, completion, reasoning) in sums.items()
+    ]
+
+
+def days_reported(rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date,
+                  today: datetime.date) -> list[datetime.date]:
+    """The days of first..last an answer speaks for: those with rows, and the days of OpenRouter's
+    window (the 30 before today) without rows but older than yesterday ($0 days). Yesterday
+    without rows may still be on its way, today is never reported, and a day older than the
+    window cannot be known: those are left as they are."""
+    with_rows = {row.day for row in rows if row.day < today}
+    oldest = today - datetime.timedelta(days=30)
+    yesterday = today - datetime.timedelta(days=1)
+    days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if d in with_rows or oldest <= d < yesterday]

@@ -1,0 +1,208 @@
+"""The app with every provider: the home's stacked chart, cards, detail screens and the add form.
+
+The demo's accounts (one per provider, from each provider's fake) are served at the transport;
+the real clients, sync engine and store run. The clock is frozen through the App's `now`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
+
+from grafient_tui import providers
+from grafient_tui.demo import build_demo
+from grafient_tui.money import format_usd
+from grafient_tui.store.integrations import list_integrations
+from grafient_tui.store.queries import daily_costs, period_summary
+from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.screens.add import AddIntegrationScreen
+from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.screens.home import provider_stack
+from grafient_tui.tui.widgets.card import IntegrationCard
+from grafient_tui.tui.widgets.chart import StackedCostChart, stack_cells
+from tests.test_tui import NOW, SIZE, make_app, settle
+
+LABELS = {"cursor": "Acme Engineering", "anthropic": "Acme Labs API", "openai": "Acme Chat",
+          "openrouter": "Acme Prototypes"}
+
+
+@pytest.fixture
+def demo():  # noqa: ANN201
+    """The demo's accounts on the free plan: 30 days of each is all these screens need (the demo's
+    own test backfills the full pro history)."""
+    env = build_demo(now=NOW, latency=0)
+    env.settings.set_plan("free")
+    yield env
+    env.cleanup()
+
+
+def demo_app(env) -> GrafientApp:  # noqa: ANN001
+    return GrafientApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams)
+
+
+def card_of(app: GrafientApp, provider: str) -> IntegrationCard:
+    return next(c for c in app.screen.query(IntegrationCard) if c.view.provider == provider)
+
+
+def column_keys(table: DataTable) -> list[str]:
+    return [str(key.value) for key in table.columns]
+
+
+async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(demo) -> None:  # noqa: ANN001
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        chart = app.screen.query_one("#home-chart", StackedCostChart)
+        order, days = chart.data
+        assert order == ("cursor", "anthropic", "openai", "openrouter")
+        since = NOW.date() - timedelta(days=app.period - 1)
+        # Each provider's band is exactly its integration's stored days (one integration each here);
+        # a day is drawn as not synced only when no provider has it.
+        stored = {name: daily_costs(app.db, card_of(app, name).integration_id, since, NOW.date()) for name in order}
+        for i, day in enumerate(days):
+            if day.parts is None:
+                assert not any(stored[name][i].synced for name in order)
+                continue
+            for index, name in enumerate(order):
+                row = stored[name][i]
+                assert day.parts[index] == (row.cost_micro if row.synced else 0)
+        assert sum(1 for d in days if d.parts is not None) == 30
+        legend = str(app.screen.query_one("#home-legend", Static).render())
+        for name in order:
+            summary = card_of(app, name).view.summary
+            assert f"{providers.title(name)} {format_usd(summary.total_micro)}" in legend
+        # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
+        anthropic = str(card_of(app, "anthropic")._cost.render())
+        assert "requests —" in anthropic and "on-demand" not in anthropic
+        openrouter = card_of(app, "openrouter")
+        assert "BYOK" in str(openrouter._cost.render())
+        assert card_of(app, "cursor").view.summary.on_demand_micro is not None
+        assert "Anthropic · sk-ant-admin01-…" in str(card_of(app, "anthropic").border_subtitle)
+
+
+async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(demo) -> None:  # noqa: ANN001
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        card = card_of(app, "openrouter")
+        today_row = daily_costs(app.db, card.integration_id, NOW.date(), NOW.date())[0]
+        assert not today_row.synced  # never $0: not reported yet
+        ids = [c.integration_id for c in app.screen.query(IntegrationCard)]
+        together = period_summary(app.db, ids, days=30, until=NOW.date(), today=NOW.date())
+        with_cursor_only = period_summary(app.db, [card_of(app, "cursor").integration_id], days=30,
+                                          until=NOW.date(), today=NOW.date())
+        assert together.synced_days == with_cursor_only.synced_days == 30
+
+
+async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -> None:  # noqa: ANN001
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        iid = card_of(app, "anthropic").integration_id
+        app.push_screen(CostDetailScreen(iid))
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, CostDetailScreen)
+        for name in ("models", "daily", "members"):
+            assert "requests" not in column_keys(screen.query_one(f"#{name}", DataTable))
+        assert "on_demand" not in column_keys(screen.query_one("#daily", DataTable))
+        assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "Workspaces"
+        members = screen.query_one("#members", DataTable)
+        names = {str(members.get_row_at(i)[0]) for i in range(members.row_count - 1)}
+        assert "Default workspace" in names and "Research" in names
+        header = str(screen.query_one("#detail-header", Static).render())
+        history_from = next(i for i in list_integrations(app.db) if i.id == iid).history_from
+        assert history_from is not None and f"history from {history_from.isoformat()}" in header
+        assert "Anthropic" in header and "workspaces" in header
+
+
+async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(demo) -> None:  # noqa: ANN001
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(CostDetailScreen(card_of(app, "openrouter").integration_id))
+        await settle(app, pilot)
+        daily = app.screen.query_one("#daily", DataTable)
+        assert "byok" in column_keys(daily) and "on_demand" not in column_keys(daily)
+        assert "requests" in column_keys(daily)
+        today = [str(c) for c in daily.get_row(NOW.date().isoformat())]
+        assert "never synced" in today  # today is not reported by OpenRouter, never a $0 day
+        await pilot.press("escape")
+        await settle(app, pilot)
+        app.push_screen(CostDetailScreen(card_of(app, "openai").integration_id))
+        await settle(app, pilot)
+        assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"
+        assert "Compl. req." in str(app.screen.query_one("#models", DataTable).columns[
+            next(k for k in app.screen.query_one("#models", DataTable).columns if k.value == "requests")].label)
+
+
+async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_account(grafient_home) -> None:  # noqa: ANN001
+    from grafient_tui.providers.openai.fake import FakeOpenAIOrg, demo_account
+
+    good, project_key = "sk-admin-" + "Zq8wE1rT5yU9iO3pA7sD2fG6hK0lX4cV", "sk-proj-" + "x" * 40
+    account = demo_account(good, NOW.date(), seed=2)
+    project = FakeOpenAIOrg(api_key=project_key, key_kind="project")
+
+    def route(request: httpx.Request) -> httpx.Response:
+        wrong_kind = request.headers.get("authorization") == f"Bearer {project_key}"
+        return (project if wrong_kind else account).handler(request)
+
+    app = make_app(httpx.MockTransport(route))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddIntegrationScreen)
+        form.query_one("#provider", Select).value = "openai"
+        await pilot.pause()
+        assert "api.usage.read" in str(form.query_one("#key-help", Static).render())
+        assert form.query_one("#key", Input).placeholder.startswith("sk-admin-")
+        assert "OpenAI" in form.query_one("#label", Input).placeholder
+        form.query_one("#label", Input).value = "Chat"
+        form.query_one("#key", Input).value = project_key  # a project key: the wrong kind
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        refusal = str(form.query_one("#key-error", Static).render())
+        assert "api.usage.read" in refusal and "x" * 12 not in refusal
+        assert list_integrations(app.db) == []
+        form.query_one("#key", Input).value = good
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [row] = list_integrations(app.db)
+        assert (row.provider, row.label) == ("openai", "Chat")
+        card = next(iter(app.screen.query(IntegrationCard)))
+        assert card.view.state == "ok" and card.view.summary.total_micro > 0
+
+
+def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> None:
+    # 30 + 70 of 100 on two rows (16 eighths): the first band ends at 5 eighths, inside the bottom cell.
+    assert stack_cells((30, 70), 100, 2) == [("█", 1, None), ("▅", 0, 1)]
+    assert stack_cells((0, 0), 100, 2) == [(" ", None, None)] * 2
+    assert stack_cells(None, 100, 2)[-1][0] == "·"
+
+
+def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_days_apart() -> None:
+    from dataclasses import dataclass
+
+    from grafient_tui.store.queries import DayRow
+
+    @dataclass
+    class Figures:
+        provider: str
+        days: tuple
+        history_from: object = None
+
+    day = NOW.date()
+    a = Figures("cursor", (DayRow(day, True, True, 100), DayRow(day + timedelta(days=1), False, False)))
+    b = Figures("cursor", (DayRow(day, True, True, 50), DayRow(day + timedelta(days=1), False, False)))
+    c = Figures("openai", (DayRow(day, True, True, 7), DayRow(day + timedelta(days=1), False, False)))
+    order, days, totals = provider_stack([a, b, c])
+    assert order == ["cursor", "openai"]
+    assert [d.parts for d in days] == [(150, 7), None]
+    assert totals == [("cursor", 150), ("openai", 7)]
