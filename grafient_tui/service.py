@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from grafient_tui.secret import Secret
     from grafient_tui.store.db import Database
     from grafient_tui.store.models import Integration
+    from grafient_tui.store.team import Access
     from grafient_tui.store.vault import Vault
     from grafient_tui.sync.engine import ProgressCallback, SyncResult
 
@@ -62,6 +63,7 @@ class GrafientService:
         self._db = db
         self._vault = vault
         self._opening = threading.Lock()  # the first use may come from a worker thread
+        self._access: Access | None = None
 
     # -- the store, opened on first use ---------------------------------------------------------
 
@@ -125,6 +127,7 @@ class GrafientService:
         `sync(row.id, trigger="backfill")` does that)."""
         from grafient_tui.sync.connect import connect_integration
 
+        await asyncio.to_thread(self.require_change)
         return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
                                          key=key, transport=self.transport, now=now)
 
@@ -132,6 +135,7 @@ class GrafientService:
         """Replace the key of `ref` after checking it; its history is kept."""
         from grafient_tui.sync.connect import rekey_integration
 
+        self.require_change()
         integration = self.find(ref)
         return await rekey_integration(self.db, self.vault, self.settings, integration, key,
                                        transport=self.transport)
@@ -148,6 +152,7 @@ class GrafientService:
         """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""
         from grafient_tui.store.integrations import remove_integration
 
+        self.require_change()
         integration = self.find(ref)
         self.ensure_not_syncing(integration)
         remove_integration(self.db, int(integration.id))  # type: ignore[arg-type]  (holds the lock itself)
@@ -165,6 +170,8 @@ class GrafientService:
         from grafient_tui.sync.engine import run_sync
 
         targets = await asyncio.to_thread(self.integrations, ref)
+        if targets:  # a viewer starts no sync, so no failure of its own lands in the team's sync log
+            await asyncio.to_thread(self.require_change)
         results = []
         for integ in targets:
             result = await run_sync(self.db, self.vault, self.settings, int(integ.id), trigger,  # type: ignore[arg-type]
@@ -239,7 +246,18 @@ class GrafientService:
 
     # -- plan -----------------------------------------------------------------------------------
 
+    @property
+    def shared(self) -> bool:
+        """The store is a team's PostgreSQL database (known from the URL, without opening it)."""
+        return self.settings.database_url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
     def plan(self) -> str:
+        """The plan syncs follow: a shared database's team plan, else config.toml's (a SQLite home's
+        plan never opens the database)."""
+        if self.shared:
+            from grafient_tui.store.team import effective_settings
+
+            return effective_settings(self.db, self.settings).plan()
         return self.settings.plan()
 
     @staticmethod
@@ -248,10 +266,59 @@ class GrafientService:
         return PLANS[plan]
 
     def set_plan(self, plan: str) -> int:
-        """Save the plan; the days of history the next sync keeps."""
+        """Save the plan (for the whole team, on a shared database); the days of history the next sync keeps."""
+        if self.shared:
+            from grafient_tui.store.team import set_team_plan
+
+            self.require_change()
+            set_team_plan(self.db, plan)
+            return PLANS[plan]
         self.settings.ensure_dirs()
         self.settings.set_plan(plan)
         return PLANS[plan]
+
+    def paces(self) -> list[tuple[str, float, str]]:
+        """(provider, requests per minute its keys are paced to, where that comes from) for each provider."""
+        from grafient_tui import providers
+        from grafient_tui.store.team import read_settings, rpm_setting
+
+        team = read_settings(self.db) if self.shared else {}
+        out = []
+        for name in providers.names():
+            default = providers.get(name).limits.default_rpm
+            if rpm_setting(name) in team:
+                out.append((name, float(team[rpm_setting(name)]), "the team's setting"))
+            else:
+                local = self.settings.rpm(name, default)
+                source = "the provider's default" if local == default else f"GRAFIENT_{name.upper()}_RPM on this machine"
+                out.append((name, local, source))
+        return out
+
+    def set_pace(self, provider: str, rpm: float) -> None:
+        """Set the team's pace for one provider's keys (a shared database only)."""
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.store.team import set_team_rpm
+
+        if not self.shared:
+            raise ConfigError(f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
+                              "a shared database's syncers all follow.")
+        self.require_change()
+        set_team_rpm(self.db, provider, rpm)
+
+    # -- who may change things ------------------------------------------------------------------
+
+    def access(self, *, fresh: bool = False) -> Access:
+        """Whether this user may change the store (sync, add, rekey, remove, set team settings), and
+        if not, why (store/team.py: a viewer). Worked out once, then remembered unless `fresh`."""
+        from grafient_tui.store.team import access
+
+        if self._access is None or fresh:
+            self._access = access(self.db, self.vault)
+        return self._access
+
+    def require_change(self) -> None:
+        """ViewerOnly, with its sentence, when this user only views the store."""
+        self.access().require()
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 runs.append(added)
                 assert added.code == 0, added.err
                 assert f"(cursor, key {HINT}, 2 members)" in added.out and added.out.rstrip().endswith(", ok")
-                assert "31 days written, 6 requests (2 rate-limited, 4 retries), ok" in added.out
+                assert "31 days written, 6 API calls (2 rate-limited, 4 retries), ok" in added.out
 
                 again = run_child(env, outputs, "add", "cursor", "--label", f"Again{suffix}", stdin=CANARY + "\n")
                 runs.append(again)
@@ -207,7 +207,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 runs.append(synced)
                 assert synced.code == 1
                 assert synced.out.splitlines() == [
-                    f"Eng{suffix}: 0 days written, 6 requests (1 rate-limited, 5 retries), failed: the Cursor API "
+                    f"Eng{suffix}: 0 days written, 6 API calls (1 rate-limited, 5 retries), failed: the Cursor API "
                     "failed with HTTP 500 after 6 tries: upstream failed for [redacted]; Basic [redacted]"]
                 if debug:
                     assert "grafient.cursor: POST /teams/filtered-usage-events -> 500" in synced.err

@@ -278,3 +278,210 @@ def test_the_lock_of_one_integration_leaves_the_others_free() -> None:
         held.release()
     assert not is_sync_running(settings, a, db)
     db.dispose()
+
+
+# ------------------------------------------------------------------ PostgreSQL: roles, the team's master key
+
+SYNCER_GRANTS = ("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+                 "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
+
+
+def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    pg.role(role)
+    engine = create_engine(pg.url_of(database), poolclass=NullPool)
+    with engine.begin() as connection:
+        for statement in grants:
+            connection.execute(text(statement.format(role=role)))
+    engine.dispose()
+
+
+def team_database(pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, master_key: str) -> tuple[str, int]:
+    """A team database (owned by the test's superuser) with one integration synced by the server."""
+    name = pg.database()
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
+    monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
+    settings, db, vault = open_store()
+    iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
+    db.dispose()
+    return name, iid
+
+
+def sync_log(pg: PostgresServer, database: str) -> list[tuple]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(pg.url_of(database), poolclass=NullPool)
+    with engine.connect() as connection:
+        rows = [tuple(r) for r in connection.execute(text("SELECT outcome, error FROM syncrun ORDER BY id"))]
+    engine.dispose()
+    return rows
+
+
+def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_key: str | None) -> None:
+    monkeypatch.setenv("GRAFIENT_HOME", str(home))
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", url)
+    if master_key is None:
+        monkeypatch.delenv("GRAFIENT_MASTER_KEY", raising=False)
+    else:
+        monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("who", ["viewer role", "no master key", "another master key"])
+def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsys, monkeypatch,  # noqa: ANN001
+                                                       grafient_home: Path, who: str) -> None:
+    from tests.helpers import run_cli
+
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)).handler)
+        monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+        assert run_cli(capsys, monkeypatch, "sync").code == 0  # the server's cron
+        before = sync_log(pg, name)
+        if who == "viewer role":
+            grant(pg, name, "finance", VIEWER_GRANTS)
+            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+            reason = ("this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
+                      "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database).")
+        else:
+            grant(pg, name, "lead", SYNCER_GRANTS)
+            home = grafient_home.parent / "lead"
+            as_teammate(monkeypatch, home, pg.url_of(name, user="lead"),
+                        None if who == "no master key" else new_master_key_b64())
+            from grafient_tui.store.team import recorded_fingerprint, short
+
+            settings = Settings.from_env()
+            db = Database(settings)
+            recorded = recorded_fingerprint(db)
+            db.dispose()
+            assert recorded is not None
+            mine = "" if who == "no master key" else " (its own is another one)"
+            reason = (f"this machine does not have the team's master key ({short(recorded)}…){mine}, so it cannot open "
+                      f"the stored API keys: it views only. To sync, add, rekey or remove here, supply the team's key "
+                      f"with GRAFIENT_MASTER_KEY or the file {home / 'master.key'}.")
+        report = run_cli(capsys, monkeypatch, "report", "--format", "json")
+        assert report.code == 0 and '"synced_days": 30' in report.out
+        assert run_cli(capsys, monkeypatch, "list").code == 0
+        calls = len(api.calls)
+        for args in (("sync",), ("sync", "Eng", "--force"), ("remove", "Eng", "--yes"), ("rekey", "Eng"),
+                     ("add", "openai", "--label", "Ops"), ("plan", "pro"), ("pace", "cursor", "5")):
+            result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
+            assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
+        assert len(api.calls) == calls  # nothing was asked of the API
+    assert sync_log(pg, name) == before  # and nothing of the viewer's landed in the team's sync log
+    assert not (grafient_home.parent / "lead" / "master.key").exists()  # no second master key was made
+
+
+@pytest.mark.postgres
+async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(pg: PostgresServer, monkeypatch,
+                                                                              grafient_home: Path) -> None:
+    from grafient_tui.tui.app import GrafientApp
+    from tests.test_concurrency import RecordingApp
+
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    grant(pg, name, "finance", VIEWER_GRANTS)
+    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+    calls: list[httpx.Request] = []
+    app = RecordingApp(Settings.from_env(), now=lambda: NOW,
+                       transport=httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(500)))
+    assert isinstance(app, GrafientApp)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if app.store_ready:
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.store_ready and app.viewer_reason and not app.syncs  # never synced: still nothing started
+        for action in ("add", "force_sync", "force_sync_all", "delete"):
+            assert app.screen.check_action(action, ()) is None, action
+        await pilot.press("r", "R", "a", "d")
+        await pilot.pause()
+        assert not app.syncs and app.screen is app.screen_stack[-1] and len(app.screen_stack) == 1
+        app.daily_tick()
+        await app.workers.wait_for_complete()
+        assert not app.syncs
+    assert calls == []
+    assert [n for n in app.notes if "Viewing only" in n] == [f"Viewing only: {app.viewer_reason}"]
+    assert not [n for n in app.notes if "permission denied" in n.lower()]
+    assert sync_log(pg, name) == []
+
+
+@pytest.mark.postgres
+def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(  # noqa: D103
+        pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
+    from grafient_tui.store.team import fingerprint, recorded_fingerprint
+    from tests.helpers import run_cli
+
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    grant(pg, name, "syncer", SYNCER_GRANTS)
+    home = grafient_home.parent / "second-server"
+    key_file = home / "master.key"
+    as_teammate(monkeypatch, home, pg.url_of(name, user="syncer"), None)
+    home.mkdir(mode=0o700)
+    key_file.write_text(team_key + "\n")  # distributed as the key file this time
+    key_file.chmod(0o600)
+    monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(9)).handler)
+        synced = run_cli(capsys, monkeypatch, "sync")
+        assert (synced.code, synced.err) == (0, ""), synced
+        assert run_cli(capsys, monkeypatch, "rekey", "Eng", stdin=GOOD_KEY).code == 0
+    settings = Settings.from_env()
+    db = Database(settings)
+    import base64
+
+    assert recorded_fingerprint(db) == fingerprint(base64.b64decode(team_key))
+    assert sync_log(pg, name) == [("success", None)]
+    db.dispose()
+    assert key_file.read_text().strip() == team_key  # the same key, never replaced
+
+
+@pytest.mark.postgres
+def test_team_settings_are_followed_by_every_syncer(pg: PostgresServer, capsys, monkeypatch,  # noqa: ANN001
+                                                   grafient_home: Path) -> None:
+    from grafient_tui.store.team import effective_settings
+    from grafient_tui.sync.engine import days_to_fetch
+    from tests.helpers import run_cli
+
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    assert run_cli(capsys, monkeypatch, "plan").out == "free (backfills 30 days)\n"
+    assert run_cli(capsys, monkeypatch, "plan", "pro").code == 0
+    paced = run_cli(capsys, monkeypatch, "pace", "cursor", "600")
+    assert paced.out == "cursor keys are paced to 600 requests per minute for every syncer of this database\n"
+    # another machine, whose own config.toml says free and whose environment says 0 (no pacing)
+    as_teammate(monkeypatch, grafient_home.parent / "laptop", pg.url_of(name), team_key)
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("free")
+    assert run_cli(capsys, monkeypatch, "plan").out == "pro (backfills 365 days)\n"
+    shown = run_cli(capsys, monkeypatch, "pace", "cursor").out
+    assert shown == "cursor: 600 requests per minute (the team's setting)\n"
+    db = Database(settings)
+    team = effective_settings(db, settings)
+    assert (team.plan(), team.rpm("cursor", 20)) == ("pro", 600.0)
+    assert len(days_to_fetch(db, team, iid, "daily", NOW)) == 366  # the team's year, not this machine's month
+    db.dispose()
+    monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(4)).handler)
+        synced = run_cli(capsys, monkeypatch, "sync")
+    assert synced.out.startswith("Eng: 366 days written, 13 API calls"), synced
+
+
+@pytest.mark.sqlite_only
+def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:  # noqa: ANN001
+    from tests.helpers import run_cli
+
+    refused = run_cli(capsys, monkeypatch, "pace", "cursor", "5")
+    assert (refused.code, refused.err) == (2, "grafient: a home's own pacing is GRAFIENT_CURSOR_RPM; `grafient pace` "
+                                              "sets the pacing a shared database's syncers all follow.\n")
+    assert run_cli(capsys, monkeypatch, "pace", "cursor").out == "cursor: no pacing (GRAFIENT_CURSOR_RPM on this machine)\n"

@@ -244,7 +244,7 @@ def test_a_damaged_stored_key_fails_only_its_integration(capsys, monkeypatch, ap
     expected = ("cannot decrypt stored keys: unknown encryption scheme 'rot13-v0'" if how == "unknown scheme" else
                 "cannot decrypt stored keys: the master key does not match, or the stored key was altered or copied "
                 "from another integration")
-    assert ops_line.startswith("Ops: 0 days written, 0 requests, failed: " + expected), ops_line
+    assert ops_line.startswith("Ops: 0 days written, 0 API calls, failed: " + expected), ops_line
     after = data_rows(grafient_home)
     assert [r for r in after["integration"]] == [r for r in before["integration"]]  # ciphertexts byte for byte
     assert store_snapshot(database(grafient_home), 2) == ops_before

@@ -15,6 +15,7 @@ from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
 from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
 
 MAX_LABEL = 64
@@ -123,9 +124,9 @@ def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secr
                                                           Integration.team_fingerprint == team_fingerprint)).first()
             if twin is not None:
                 raise ConfigError(same_team_sentence(twin))
-        has_keys = session.exec(select(func.count()).select_from(Integration)).one() > 0
-        # Never mint a new master key while keys sealed by the old one exist.
-        blob = vault.encrypt(api_key, uid=uid, provider=provider, create=not has_keys)
+        # Never mint a new master key while keys sealed by the old one exist, nor seal with another one.
+        master_key = sealing_key(session, db, vault)
+        blob = vault.encrypt(api_key, uid=uid, provider=provider, master_key=master_key)
         row = Integration(
             uid=uid, provider=provider, label=label, label_key=label_key(label), key_scheme=SCHEME, key_ciphertext=blob,
             key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
@@ -194,9 +195,11 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
         if row is None:
             raise NotFound(f"no integration with id {integration_id} (see `grafient list`).")
         uid = uuid.uuid4().hex  # a fresh binding: the old ciphertext is useless even if copied back
-        # A missing master key may be minted here: the user chose to forget the old one, and
-        # rekeying each integration is how they come back (see README).
-        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=True)
+        # On a SQLite home a missing master key may be minted here: the user chose to forget the old
+        # one, and rekeying each integration is how they come back (see README). A shared database
+        # keeps the team's (store/team.sealing_key).
+        master_key = sealing_key(session, db, vault, replacing=integration_id)
+        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, master_key=master_key)
         row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
         if team_fingerprint is not None:
             row.team_fingerprint = team_fingerprint

@@ -37,6 +37,7 @@ from grafient_tui.providers.http import BadResponse, RequestRejected
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
+from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import is_sync_running, sync_lock
@@ -175,6 +176,7 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
     succeeded since the last 06:00 UTC."""
     now = now or datetime.now(UTC)
     today = utc_today(now)
+    settings = effective_settings(db, settings)
     try:
         limits: Limits | None = provider_limits(db, integration_id)
     except GrafientError:  # removed meanwhile, or a provider this version does not know: the plan decides
@@ -450,27 +452,6 @@ def _start_run(db: Database, integration_id: int, trigger: str, started: datetim
         return int(run.id)
 
 
-def who_runs() -> tuple[str | None, str | None]:
-    """(this machine's name, the operating-system user): recorded with each sync run, since a shared
-    database is synced from several machines. None where the system cannot say."""
-    import getpass
-    import socket
-
-    def tidy(text: str) -> str | None:
-        text = _stored_name(text).strip()[:255]
-        return text or None
-
-    try:
-        host = tidy(socket.gethostname())
-    except OSError:
-        host = None
-    try:
-        user = tidy(getpass.getuser())
-    except (OSError, KeyError, ImportError):
-        user = None
-    return host, user
-
-
 def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None,
                 identity: tuple[str, datetime] | None = None) -> None:
     with db.session(write=True) as session:
@@ -505,6 +486,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                           error=f"integration {integration_id} was removed; nothing to sync")
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
+    try:  # a shared database's team settings (plan, pacing) win over this machine's
+        settings = await store(effective_settings, db, settings)
+    except GrafientError as exc:
+        return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
     lock = sync_lock(settings, integration_id, db)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
         return SyncResult(integration_id, label, trigger, "skipped",
@@ -527,6 +512,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started,
                                            limits=limits), limits.max_window_days)
         key = await store(integration_key, vault, integration)
+        await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
         def report(done: int) -> None:
