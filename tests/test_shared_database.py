@@ -485,3 +485,65 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:  
     assert (refused.code, refused.err) == (2, "grafient: a home's own pacing is GRAFIENT_CURSOR_RPM; `grafient pace` "
                                               "sets the pacing a shared database's syncers all follow.\n")
     assert run_cli(capsys, monkeypatch, "pace", "cursor").out == "cursor: no pacing (GRAFIENT_CURSOR_RPM on this machine)\n"
+
+
+@pytest.mark.postgres
+def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
+    """The SQL of README's "A shared team database", as written: the owner sets the schema up, the
+    syncer adds and syncs, the viewer reads and is told it views only."""
+    import re
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from tests.helpers import run_cli
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    sql = re.search(r"## A shared team database.*?```sql\n(.*?)```", readme, re.S).group(1)
+    statements = [line.split("--")[0].strip() for line in sql.replace(";\n  ", " ").splitlines()]
+    statements = [line for line in " ".join(statements).split(";") if line.strip()]
+    name = "grafient"  # as README names it
+    pg.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for role in ("grafient_owner", "grafient_sync", "grafient_view"):
+        pg.sql(f"DROP ROLE IF EXISTS {role}")
+        pg.roles.append(role)
+    in_database = None
+    for statement in statements:
+        statement = " ".join(statement.split())
+        if statement.startswith("\\c "):
+            in_database = create_engine(pg.url_of(name), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            statement = statement.split(" ", 2)[2] if statement.count(" ") > 1 else ""
+            if not statement:
+                continue
+        if statement.startswith("CREATE DATABASE"):
+            pg.made.append(name)
+        if in_database is None:
+            pg.sql(statement)
+        else:
+            with in_database.connect() as connection:
+                connection.execute(text(statement))
+    assert in_database is not None
+    in_database.dispose()
+    team_key = new_master_key_b64()
+    monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+
+    as_teammate(monkeypatch, grafient_home.parent / "cron", pg.url_of(name, user="grafient_sync"), team_key)
+    early = run_cli(capsys, monkeypatch, "list")
+    assert early.code == 2 and early.err == ("grafient: the team database is empty and this role may not create its "
+                                             "tables; run `grafient db upgrade` once as the database's owner (see "
+                                             "README, A shared team database).\n")
+    as_teammate(monkeypatch, grafient_home.parent / "owner", pg.url_of(name, user="grafient_owner"), None)
+    assert run_cli(capsys, monkeypatch, "db", "upgrade").code == 0
+
+    as_teammate(monkeypatch, grafient_home.parent / "cron", pg.url_of(name, user="grafient_sync"), team_key)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(2)).handler)
+        added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
+        assert (added.code, added.err) == (0, ""), added
+        assert run_cli(capsys, monkeypatch, "plan", "pro").code == 0
+    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="grafient_view"), None)
+    report = run_cli(capsys, monkeypatch, "report", "--format", "csv")
+    assert report.code == 0 and report.out.count("\n") == 31
+    refused = run_cli(capsys, monkeypatch, "sync")
+    assert refused.code == 2 and "you are a viewer" in refused.err
+

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from grafient_tui.errors import StoreError
 
@@ -115,7 +116,13 @@ def check_on_open(db: Database) -> None:
         raise StoreError(newer_sentence(state))
     if db.is_postgres and not state.empty:
         raise StoreError(older_sentence(state))
-    upgrade(db)
+    try:
+        upgrade(db)
+    except DBAPIError as exc:
+        if db.is_postgres and "permission denied" in str(exc.orig).lower():
+            raise StoreError("the team database is empty and this role may not create its tables; run `grafient db "
+                             "upgrade` once as the database's owner (see README, A shared team database).") from None
+        raise
 
 
 def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
