@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
@@ -32,6 +32,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel_add"),
+        Binding("enter", "submit", "Add", id="submit_add", show=True, tooltip="Check the key and add the integration"),
         # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
         # pasted right after Tab (one burst from the terminal) was forwarded to the label field
         # before Tab had bubbled up to the focus binding, and landed there in clear text.
@@ -43,6 +44,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     def __init__(self) -> None:
         super().__init__(id="add-integration")
         self.checking = False
+        self._held: Secret | None = None
 
     @property
     def grafient(self) -> GrafientApp:
@@ -67,6 +69,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             yield Static(Content.from_markup(
                 "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
             ), classes="dialog-hint")
+        yield Footer(compact=True)  # this form's keys, not the home screen's underneath
 
     def on_mount(self) -> None:
         self._describe("cursor")
@@ -96,6 +99,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     def _label_done(self) -> None:
         self.query_one("#key", Input).focus()
 
+    def action_submit(self) -> None:
+        self.submit()
+
     @on(Input.Submitted, "#key")
     @on(Button.Pressed, "#add")
     def submit(self) -> None:
@@ -107,8 +113,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
         key_input = self.query_one("#key", Input)
         text = key_input.value.strip()
-        key_input.value = ""  # the key never lingers in the form, whatever happens next
         self._errors(None, None)
+        # A local error (the label) keeps the pasted key: Cursor and Anthropic show a key only once.
+        # Only a check with the provider takes it out of the form (below).
         try:  # the label's shape here; whether it is taken, in the worker (a store read)
             label = clean_label(self.query_one("#label", Input).value)
         except ConfigError as exc:
@@ -125,8 +132,10 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             key_input.focus()
             return
         provider = self._provider()
+        key_input.value = ""  # from here the key is held sealed in a Secret, not left in the form
+        self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
-        self.run_worker(self._check(label, provider, Secret(text)), name="check-key", group="add-integration",
+        self.run_worker(self._check(label, provider, self._held), name="check-key", group="add-integration",
                         exclusive=True, exit_on_error=False)
 
     async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
@@ -162,7 +171,10 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 self.dismiss(result)
                 return
             self._checking(False)
-            if isinstance(result, tuple):
+            held, self._held = self._held, None
+            if isinstance(result, tuple):  # the label is taken: the provider was never asked, keep the key
+                if held is not None:
+                    self.query_one("#key", Input).value = held.reveal()
                 self._errors(result[0], None)
                 self.query_one("#label", Input).focus()
                 return
@@ -170,6 +182,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             self.query_one("#key", Input).focus()
         elif event.state == WorkerState.ERROR:
             self._checking(False)
+            self._held = None
             error = event.worker.error
             self._errors(None, f"The key could not be checked (unexpected {type(error).__name__}); try again.")
 

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
@@ -32,6 +32,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (y)", variant="error", id="yes")
                 yield Button("Keep (n)", variant="default", id="no")
+        yield Footer(compact=True)  # this question's keys, not the home screen's underneath
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
