@@ -94,6 +94,8 @@ class GrafientApp(App[None]):
         self.demo_teams = list(demo_teams)
         self.demo_try_key = demo_try_key  # (provider, key) the demo's add form offers; a made-up key
         self.store_ready = False
+        # Why this user only views the store (store/team.py), once it is open; None: they may change it.
+        self.viewer_reason: str | None = None
         self._db: Database | None = None
         self._vault: Vault | None = None
         self.syncs: dict[int, Worker[SyncResult]] = {}
@@ -152,7 +154,11 @@ class GrafientApp(App[None]):
         from grafient_tui.sync.engine import sync_due
 
         self._ensure_store()
-        assert self._db is not None
+        assert self._db is not None and self._service is not None
+        access = self._service.access()
+        self.viewer_reason = None if access.can_change else access.reason
+        if self.viewer_reason:
+            return []  # a viewer syncs nothing, now or on the timer
         now = self.now()
         return [i.id for i in list_integrations(self._db)
                 if i.id is not None and sync_due(self._db, self.settings, i.id, now)]
@@ -267,6 +273,10 @@ class GrafientApp(App[None]):
             self.run_app_worker(self._add_demo_teams(list(self.demo_teams)), self._demo_added,
                                 name="add-demo-teams", group="demo-add")
         self.demo_teams = []
+        if self.viewer_reason:
+            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False, timeout=15)
+            self.refresh_bindings()  # add, sync and delete greyed (the screens' check_action)
+            return
         self._arm_daily_timer()
 
     async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
@@ -293,9 +303,14 @@ class GrafientApp(App[None]):
         assert trigger in TRIGGERS
         if integration_id in self.syncs:
             return False
+        if self.viewer_reason:
+            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False)
+            return False
         from grafient_tui.sync.engine import is_sync_running
 
-        if is_sync_running(self.settings, integration_id):
+        # The lock file is checked here, at once; a shared database's lock is a query, which the sync
+        # itself makes off the event loop (and says "already running" if another machine holds it).
+        if not self.db.is_postgres and is_sync_running(self.settings, integration_id):
             self.notify("Another grafient process is syncing this integration right now; its data appears when it "
                         "finishes.", severity="warning", markup=False)
             return False
@@ -417,6 +432,8 @@ class GrafientApp(App[None]):
 
     def run_due_syncs(self) -> None:
         """Start the daily sync of every integration that is due (worked out in a thread)."""
+        if self.viewer_reason:
+            return  # a viewer syncs nothing
         from grafient_tui.store.integrations import list_integrations
         from grafient_tui.sync.engine import sync_due
 

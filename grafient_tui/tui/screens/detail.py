@@ -329,6 +329,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("force_sync",) and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action == "force_sync" and self.grafient.is_syncing(self.integration_id):
             return None
         return True

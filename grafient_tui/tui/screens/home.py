@@ -273,6 +273,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "force_sync", "delete", "force_sync_all") and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
                 IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened
