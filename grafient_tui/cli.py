@@ -146,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="table for people (default); json with exact figures and a summary; csv with "
                              "exact decimal dollars, formula-looking cells neutralised")
 
+    pace = commands.add_parser("pace", help="show the requests per minute each provider's keys are paced to, or set "
+                                            "the team's pace on a shared database")
+    pace.add_argument("provider", nargs="?", choices=PROVIDERS, help="the provider whose keys to pace")
+    pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
+
+    database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
+    database.add_argument("action", choices=("status", "upgrade"),
+                          help="status: where the store is and its schema's version; upgrade: bring the schema to "
+                               "this version's (a shared database is upgraded this way, once)")
+
     budget = commands.add_parser(
         "budget", help="set, list or remove spending budgets (see `grafient check`)",
         description="Budgets on one integration or on all together, per UTC calendar month or per billing "
@@ -268,6 +278,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "remove": cmd_remove,
         "rekey": cmd_rekey,
         "plan": cmd_plan,
+        "db": cmd_db,
+        "pace": cmd_pace,
         "sync": cmd_sync,
         "report": cmd_report,
         "budget": cmd_budget,
@@ -288,7 +300,8 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
 
     env = build_demo()
     try:
-        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams, demo_budgets=env.budgets)
+        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams, demo_try_key=env.try_key,
+                          demo_budgets=env.budgets)
         with env.stop_on_signals(app.exit):
             app.run()
     finally:
@@ -322,6 +335,7 @@ def read_key(provider: str | None = None) -> Secret:
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
+    service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
@@ -465,6 +479,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)
+    service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
@@ -478,6 +493,7 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
+    service.require_change()
     key = read_key(integ.provider)
     row, team = asyncio.run(service.rekey(integ.id, key))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
@@ -552,6 +568,36 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
         for status in statuses:
             print(one_line(check_line(status)))
     return EXIT_CODES[worst([s.status for s in statuses])]
+
+def cmd_pace(args: argparse.Namespace, service: GrafientService) -> int:
+    if args.rpm is not None:
+        service.set_pace(args.provider, args.rpm)
+        print(f"{args.provider} keys are paced to {args.rpm:g} requests per minute for every syncer of this database")
+        return 0
+    for provider, rpm, source in service.paces():
+        if args.provider in (None, provider):
+            print(f"{provider}: {'no pacing' if rpm == 0 else f'{rpm:g} requests per minute'} ({source})")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
+    if args.action == "upgrade":
+        before, after = service.upgrade_database()
+        if before == after:
+            print(f"the schema is already at {after}; nothing to do")
+        else:
+            print(f"the schema was {before}; it is now {after}")
+        return 0
+    status = service.database_status()
+    print(f"database: {one_line(status.where)}")
+    print(f"schema: {status.schema}")
+    if not status.usable:
+        from grafient_tui.store.schema import UPGRADE_HINT
+
+        print(f"grafient: this Grafient cannot use it as it is; "
+              f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _iso(moment) -> str:  # noqa: ANN001

@@ -15,6 +15,7 @@ from grafient_tui.store.budgets import evaluate, member_limits
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, list_integrations
 from grafient_tui.store.models import Integration, MemberCycleSpend
+from grafient_tui.store.team import effective_settings
 from grafient_tui.store.queries import (
     DayRow,
     MemberRow,
@@ -88,14 +89,15 @@ def load_home(db: Database, settings: Settings, period: int, today: date) -> Hom
     figures = tuple(_figures(db, settings, i, period, today) for i in integrations)
     summary = (period_summary(db, [f.integration_id for f in figures], days=period, until=today, today=today)
                if figures else None)
-    return HomeData(period, today, settings.plan(), figures, summary, tuple(evaluate(db, today)))
+    return HomeData(period, today, effective_settings(db, settings).plan(), figures, summary,
+                    tuple(evaluate(db, today)))
 
 
 def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailData:
     """NotFound when the integration is gone."""
     integration = find_integration(db, integration_id)
     since = today - timedelta(days=period - 1)
-    plan = settings.plan()
+    plan = effective_settings(db, settings).plan()  # a shared database's team plan wins
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 

@@ -331,6 +331,7 @@ def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team
     assert new_key.encode() not in everything and GOOD_KEY.encode() not in everything
 
 
+@pytest.mark.sqlite_only
 def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(capsys, monkeypatch, api, team,
                                                                            grafient_home) -> None:  # noqa: ANN001
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0

@@ -206,7 +206,7 @@ def record_crossings(db: Database, statuses: list[BudgetStatus], now: datetime) 
             for threshold in thresholds:
                 done = session.execute(insert.values(budget_id=status.budget_id, period_start=status.bounds.start,
                                                      threshold=threshold, sent_at=now))
-                if done.rowcount == 1:
+                if done.first() is not None:  # RETURNING gave the new row: this process inserted it
                     new.append(threshold)
             if new:
                 fresh.append((status, tuple(new)))
@@ -221,7 +221,9 @@ def _insert_ignoring_duplicates(session):  # noqa: ANN001, ANN202
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(AlertSent.__table__).on_conflict_do_nothing()
+    table = AlertSent.__table__
+    # RETURNING rather than rowcount, which a driver may leave at -1 for such a statement (psycopg does).
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def member_limits(db: Database, integration_id: int) -> list[MemberCycleSpend]:

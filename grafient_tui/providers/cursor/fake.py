@@ -250,8 +250,13 @@ def make_events(
     per_day: int | Callable[[datetime.date], int],
     members: list[str],
     models: list[str],
+    model_weights: list[float] | None = None,
+    member_weights: list[float] | None = None,
 ) -> list[dict]:
     """Deterministic usage events in the documented shape, oldest first.
+
+    `model_weights` and `member_weights` skew the mix (a real team leans on one or two models and
+    has heavy and light users); without them every model and member is as likely.
 
     `per_day` is a count, or a function of the UTC day giving one. The mix: on-demand,
     plan-included and errored kinds; most events carry chargedCents, some only the
@@ -270,17 +275,23 @@ def make_events(
         if stamps and offset % 4 == 0:
             stamps[0] = day_ms
         for ts in stamps:
-            events.append(_make_event(rng, ts, kinds, members, models))
+            events.append(_make_event(rng, ts, kinds, members, models, model_weights, member_weights))
     return events
 
 
-def _make_event(rng: random.Random, ts: int, kinds: list[str], members: list[str], models: list[str]) -> dict:
+def _pick(rng: random.Random, items: list[str], weights: list[float] | None) -> str:
+    # rng.choice when unweighted: the same events as before for every existing seed
+    return rng.choice(items) if weights is None else rng.choices(items, weights)[0]
+
+
+def _make_event(rng: random.Random, ts: int, kinds: list[str], members: list[str], models: list[str],
+                model_weights: list[float] | None = None, member_weights: list[float] | None = None) -> dict:
     kind = rng.choice(kinds)
     token_based = rng.random() < 0.85
     event: dict = {
         "timestamp": str(ts),
-        "userEmail": rng.choice(members),
-        "model": rng.choice(models),
+        "userEmail": _pick(rng, members, member_weights),
+        "model": _pick(rng, models, model_weights),
         "kind": kind,
         "maxMode": rng.random() < 0.3,
         "requestsCosts": rng.choice((1, 1, 2, 5, 10, 1.4, 0.5)),

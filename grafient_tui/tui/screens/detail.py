@@ -93,6 +93,10 @@ def total_label() -> Text:
     return Text("Total", style="bold")
 
 
+def _next(cycle: list[str], current: str) -> str:
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+
+
 def add_row(table: DataTable, key: str, **cells: object) -> None:
     """A row by column key: a column the provider has no figure for may have been removed."""
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
@@ -106,10 +110,14 @@ class CostDetailScreen(StoreReader, Screen[None]):
     READ_GROUP = "detail-load"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of this integration"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Switch the period: 7, 30 or 90 days"),
-        Binding("e", "export", "Export CSV", id="export", tooltip="Write the period's daily costs to a CSV file"),
-        Binding("s", "sort_models", "Sort models", id="sort_models", tooltip="Sort the model table by another column"),
+        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync this integration now"),
+        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
+        Binding("e", "export", "Export CSV", id="export", tooltip="Write the period's days to a CSV file"),
+        Binding("s", "sort", "Sort", id="sort", tooltip="Sort the table in view by its next column"),
+        Binding("1", "show_tab('models-tab')", "Models", id="tab_models", tooltip="Show the Models tab"),
+        Binding("2", "show_tab('daily-tab')", "Daily", id="tab_daily", tooltip="Show the Daily tab"),
+        Binding("3", "show_tab('members-tab')", "Split", id="tab_members",
+                tooltip="Show the Members/Workspaces/Projects tab"),
     ]
 
     def __init__(self, integration_id: int) -> None:
@@ -118,6 +126,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.models: list[ModelRow] = []
         self.model_sort = "cost"
         self.model_sort_reverse = False
+        self.daily_sort = "date"  # date (newest first) | cost | requests
+        self.member_sort = "cost"  # cost | name | requests
+        self.members: list[MemberRow] = []
+        self.member_limits: list[MemberCycleSpend] = []  # each member's cycle spend and limit (Cursor)
         self._resumed = False
         self.data: DetailData | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
@@ -199,7 +211,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         header = Content.assemble(
             (visible(figures.label), "bold"), "  ",
             ("provider ", "dim"), visible(provider_title(figures.provider)), "  ",
-            ("plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
+            ("Grafient plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
             ("key ", "dim"), visible(figures.key_hint), "  ",
             (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
             str(figures.team_members) if figures.team_members else "–",
@@ -222,7 +234,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_daily(rows)
         self.models = list(data.models)
         self._fill_models()
-        self._fill_members(list(data.members), list(data.member_limits))
+        self.members = list(data.members)
+        self.member_limits = list(data.member_limits)
+        self._fill_members(self.members)
         self.refresh_bindings()
 
     def _adapt(self, provider: str):  # noqa: ANN202
@@ -260,7 +274,11 @@ class CostDetailScreen(StoreReader, Screen[None]):
         cursor = table.cursor_row
         table.clear()
         history_from = self.data.figures.history_from if self.data else None
-        for row in reversed(rows):  # newest first
+        ordered = list(reversed(rows))  # newest first
+        if self.daily_sort != "date":  # the biggest first; days never synced last
+            ordered.sort(key=lambda r: (r.synced, getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost"
+                                                          else "requests") or 0), reverse=True)
+        for row in ordered:
             key = row.day.isoformat()
             if not row.synced:
                 add_row(table, key, date=key, cost=right("–"), on_demand=right("–"), byok=right("–"),
@@ -316,13 +334,13 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _fill_members(self, rows: list[MemberRow], limits: list[MemberCycleSpend] | None = None) -> None:
+    def _fill_members(self, rows: list[MemberRow]) -> None:
         """The period's members; with the provider's billing cycle (Cursor), each one's cycle spend
-        against their limit, marked from 80%. Someone that near their limit is listed even without
-        spend in this period."""
+        against their limit (`member_limits`), marked from 80%. Someone that near their limit is listed
+        even without spend in this period."""
         table = self.query_one("#members", DataTable)
         table.clear()
-        by_member = {spend.member.casefold(): spend for spend in limits or []}
+        by_member = {spend.member.casefold(): spend for spend in self.member_limits}
         has_limits = ColumnKey("limit") in table.columns
         if by_member and not has_limits:
             table.add_column(Text("Cycle on-demand / limit", justify="right"), key="limit")
@@ -330,6 +348,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table.remove_column("limit")
         total = sum(r.cost_micro for r in rows)
         listed = set()
+        if self.member_sort == "name":
+            rows = sorted(rows, key=lambda r: r.email.casefold())
+        elif self.member_sort == "requests":
+            rows = sorted(rows, key=lambda r: (r.requests is not None, r.requests or 0), reverse=True)
         for i, row in enumerate(rows):
             spend = by_member.get(row.email.casefold())
             listed.add(row.email.casefold())
@@ -357,6 +379,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("force_sync",) and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action == "force_sync" and self.grafient.is_syncing(self.integration_id):
             return None
         return True
@@ -374,14 +398,33 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def _period_clicked(self) -> None:
         self.grafient.cycle_period()
 
-    def action_sort_models(self) -> None:
-        present = {str(key.value) for key in self.query_one("#models", DataTable).columns}
-        cycle = [key for key in SORT_CYCLE if key in present]  # no requests column: not a sort key
-        index = cycle.index(self.model_sort) if self.model_sort in cycle else -1
-        self.model_sort = cycle[(index + 1) % len(cycle)]
-        self.model_sort_reverse = False
-        self.query_one(TabbedContent).active = "models-tab"
-        self._fill_models()
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab.removesuffix('-tab')}", DataTable).focus()
+
+    def action_sort(self) -> None:
+        """Sort the table in view by its next column (the models by cost, requests, tokens, name; the
+        days by date, cost, requests; the members by cost, name, requests), and say by what."""
+        active = self.query_one(TabbedContent).active
+        table = {"models-tab": "models", "daily-tab": "daily"}.get(active, "members")
+        present = {str(key.value) for key in self.query_one(f"#{table}", DataTable).columns}
+        if table == "models":
+            cycle = [key for key in SORT_CYCLE if key in present]  # no requests column: not a sort key
+            self.model_sort = _next(cycle, self.model_sort)
+            self.model_sort_reverse = False
+            self._fill_models()
+            by = MODEL_COLUMNS[self.model_sort].lower()
+        elif table == "daily":
+            self.daily_sort = _next([k for k in ("date", "cost", "requests") if k in present or k == "date"],
+                                    self.daily_sort)
+            self._fill_daily(self.days)
+            by = self.daily_sort
+        else:
+            self.member_sort = _next([k for k in ("cost", "name", "requests") if k in present or k == "name"],
+                                     self.member_sort)
+            self._fill_members(self.members)
+            by = self.member_sort
+        self.notify(f"Sorted by {by}.", timeout=2)
 
     @on(DataTable.HeaderSelected, "#models")
     def _model_header(self, event: DataTable.HeaderSelected) -> None:
@@ -404,8 +447,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         from grafient_tui.tui.widgets.text import sentence_of
 
         if event.state == WorkerState.SUCCESS:
-            self.notify(f"Exported {self.grafient.period} days to {event.worker.result}", title="CSV written",
-                        markup=False)
+            self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.notify(f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
                         severity="error", markup=False)

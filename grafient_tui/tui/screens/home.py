@@ -62,8 +62,8 @@ class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Next", id="next_card", show=False),
-        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False),
+        Binding("down,j", "move(1)", "Next", id="next_card", show=False, tooltip="Next card"),
+        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False, tooltip="Previous card"),
     ]
 
     def action_move(self, step: int) -> None:
@@ -78,12 +78,12 @@ class CardList(VerticalScroll, can_focus=False):
 class IntegrationListScreen(StoreReader, Screen[None]):
     READ_GROUP = "home-load"
     BINDINGS = [
-        Binding("a", "add", "Add", id="add", tooltip="Add an integration: Cursor, Anthropic, OpenAI or OpenRouter"),
-        Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of the highlighted integration"),
-        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Force a sync of every integration"),
-        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration and its data"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Switch the period: 7, 30 or 90 days"),
+        Binding("a", "add", "Add", id="add", tooltip="Add an integration (any provider)"),
+        Binding("enter", "open", "Open", id="open", tooltip="Open the highlighted integration's detail"),
+        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync the highlighted integration now"),
+        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Sync every integration now"),
+        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration"),
+        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
     ]
 
     def __init__(self) -> None:
@@ -281,6 +281,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "force_sync", "delete", "force_sync_all") and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
                 IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened
