@@ -559,26 +559,32 @@ class GrafientApp(App[None]):
     # -- the plan -----------------------------------------------------------------------------
 
     def action_cycle_plan(self) -> None:
+        self.set_plan(None)
+
+    def set_plan(self, plan: str | None) -> None:
+        """Save the plan (the team's, on a shared database), or the next one when None, in a thread
+        (the store may be shared and busy), and say what it means."""
         from grafient_tui.config import PLANS
 
-        plans = list(PLANS)
-        try:
-            current = self.settings.plan()
-        except Exception:  # noqa: BLE001  (an unreadable config: start from the first plan)
-            current = plans[-1]
-        self.set_plan(plans[(plans.index(current) + 1) % len(plans)] if current in plans else plans[0])
+        def job() -> str:
+            chosen = plan
+            if chosen is None:
+                plans = list(PLANS)
+                current = self.service.plan()
+                chosen = plans[(plans.index(current) + 1) % len(plans)] if current in plans else plans[0]
+            self.service.set_plan(chosen)
+            return chosen
 
-    def set_plan(self, plan: str) -> None:
-        """Save the plan (it decides how much history the next sync keeps) and say what it means."""
-        from grafient_tui.errors import GrafientError
+        self.run_app_worker(job, self._plan_set, name="set-plan", group="plan", thread=True)
 
-        try:
-            self.settings.ensure_dirs()
-            self.settings.set_plan(plan)
-        except (GrafientError, OSError) as exc:
-            self.notify(f"The plan was not saved: {sentence_of(exc, 'the config file cannot be written')}",
+    def _plan_set(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.ERROR:
+            self.notify(f"The plan was not changed: {sentence_of(worker.error, 'it could not be saved')}",
                         severity="error", markup=False)
             return
+        if state != WorkerState.SUCCESS:
+            return
+        plan = worker.result
         depth = ("30 days of history for every provider" if plan == "free" else
                  "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30")
         self.notify(f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now).",
