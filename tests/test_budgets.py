@@ -5,6 +5,7 @@ code, bad input, thresholds announced once across restarts, and budgets on a sha
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -324,21 +325,31 @@ def test_the_alert_sentence(store) -> None:  # noqa: ANN001
 
 def test_budgets_and_their_announcements_are_shared_through_the_database(tmp_path: Path, monkeypatch,  # noqa: ANN001
                                                                          capsys) -> None:
-    shared = tmp_path / "team.db"
-    homes = [tmp_path / "alice", tmp_path / "bob"]
+    """Two homes on one database (a SQLite file here; the run's PostgreSQL database when the suite
+    runs against one): a budget one sets the other checks, and a threshold one announced the other
+    does not announce again."""
+    url = os.environ.get("GRAFIENT_DATABASE_URL") or f"sqlite:///{tmp_path / 'team.db'}"
+    alice_home, bob_home = tmp_path / "alice", tmp_path / "bob"
 
-    def service(home: Path) -> GrafientService:
+    def be(home: Path) -> GrafientService:
         monkeypatch.setenv("GRAFIENT_HOME", str(home))
-        monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"sqlite:///{shared}")
+        monkeypatch.setenv("GRAFIENT_DATABASE_URL", url)
         return GrafientService(Settings.from_env())
 
-    alice = service(homes[0])
+    alice = be(alice_home)
     add_integration(alice.db, alice.vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     put((alice.db, alice.vault), 1, {d: 30 for d in days(date(2026, 11, 1), date(2026, 11, 23))})
-    assert cli(capsys, monkeypatch, "budget", "set", "Eng", "600").code == 0  # as bob, through the CLI
-    assert [r.target for r in alice.budgets()] == ["Eng"]
+    # bob syncs too, so he holds the team's master key (without it he would only view)
+    bob_settings = Settings.from_env({"GRAFIENT_HOME": str(bob_home)})
+    bob_settings.ensure_dirs()
+    bob_settings.master_key_file.write_bytes(alice.settings.master_key_file.read_bytes())
+    bob_settings.master_key_file.chmod(0o600)
+    bob = be(bob_home)
+    assert cli(capsys, monkeypatch, "budget", "set", "Eng", "600").code == 0  # bob, through the CLI
+    assert [r.target for r in alice.budgets()] == ["Eng"]  # alice sees it
     assert [t for _, t in alice.budget_alerts(NOW)] == [("50", "80", "100", "forecast")]
-    bob = service(homes[1])
     assert [t for _, t in bob.budget_alerts(NOW)] == []  # alice's app announced them already
     code, (row,) = check_json(capsys, monkeypatch)
     assert (code, row["spent_usd"], row["status"]) == (4, 690.0, "over")
+    alice.db.dispose()
+    bob.db.dispose()
