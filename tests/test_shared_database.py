@@ -342,6 +342,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
         api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)).handler)
         monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
         assert run_cli(capsys, monkeypatch, "sync").code == 0  # the server's cron
+        assert run_cli(capsys, monkeypatch, "budget", "set", "Eng", "1").code == 0  # over at once
         before = sync_log(pg, name)
         if who == "viewer role":
             grant(pg, name, "finance", VIEWER_GRANTS)
@@ -367,9 +368,15 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
         report = run_cli(capsys, monkeypatch, "report", "--format", "json")
         assert report.code == 0 and '"synced_days": 30' in report.out
         assert run_cli(capsys, monkeypatch, "list").code == 0
+        assert run_cli(capsys, monkeypatch, "check").code == 4  # budgets are read like everything else
+        from grafient_tui.service import GrafientService
+
+        # its app announces nothing (it could not note it): the syncers' apps do
+        assert GrafientService(Settings.from_env()).budget_alerts(NOW) == []
         calls = len(api.calls)
         for args in (("sync",), ("sync", "Eng", "--force"), ("remove", "Eng", "--yes"), ("rekey", "Eng"),
-                     ("add", "openai", "--label", "Ops"), ("plan", "pro"), ("pace", "cursor", "5")):
+                     ("add", "openai", "--label", "Ops"), ("plan", "pro"), ("pace", "cursor", "5"),
+                     ("budget", "set", "Eng", "5"), ("budget", "remove", "Eng")):
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
         assert len(api.calls) == calls  # nothing was asked of the API
