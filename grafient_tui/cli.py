@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
                     "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
-               "a rejected key, no network or a store problem.",
+               "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
+               "over one.",
     )
     parser.add_argument("--version", action="version", version=f"grafient {__version__}")
     parser.add_argument("--demo", action="store_true",
@@ -144,6 +145,50 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="table for people (default); json with exact figures and a summary; csv with "
                              "exact decimal dollars, formula-looking cells neutralised")
+
+    pace = commands.add_parser("pace", help="show the requests per minute each provider's keys are paced to, or set "
+                                            "the team's pace on a shared database")
+    pace.add_argument("provider", nargs="?", choices=PROVIDERS, help="the provider whose keys to pace")
+    pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
+
+    database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
+    database.add_argument("action", choices=("status", "upgrade"),
+                          help="status: where the store is and its schema's version; upgrade: bring the schema to "
+                               "this version's (a shared database is upgraded this way, once)")
+
+    budget = commands.add_parser(
+        "budget", help="set, list or remove spending budgets (see `grafient check`)",
+        description="Budgets on one integration or on all together, per UTC calendar month or per billing "
+                    "cycle (Cursor's; other providers bill by the calendar month), on total or on-demand cost. "
+                    "Stored in the database, so a shared database shares them.")
+    actions = budget.add_subparsers(dest="budget_action", metavar="ACTION", parser_class=_Parser, required=True)
+    budget_set = actions.add_parser("set", help="set a budget (setting it again replaces it)",
+                                    description="Set the budget of TARGET for a period; setting it again replaces it.")
+    budget_set.add_argument("target", metavar="TARGET", help="an integration's id or label, or `all`")
+    budget_set.add_argument("amount", metavar="AMOUNT", help="US dollars: 500 or 1250.50")
+    budget_set.add_argument("--period", choices=("month", "cycle"), default="month",
+                            help="month (default): the UTC calendar month; cycle: the provider's billing cycle "
+                                 "(the calendar month where there is none)")
+    budget_set.add_argument("--on-demand", action="store_true",
+                            help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only")
+    budget_list = actions.add_parser("list", help="list the budgets")
+    budget_list.add_argument("--format", choices=("table", "json"), default="table",
+                             help="table for people (default); json: target, target_id, period, measure, budget_usd")
+    budget_remove = actions.add_parser("remove", help="remove a budget")
+    budget_remove.add_argument("target", metavar="TARGET", help="an integration's id or label, or `all`")
+    budget_remove.add_argument("--period", choices=("month", "cycle"), default="month",
+                               help="which of the target's budgets (default month)")
+
+    check = commands.add_parser(
+        "check", help="check every budget, for cron and CI: exit 0 fine, 3 a forecast is over, 4 spend is over",
+        description="One line per budget: spend so far, its share of the budget, the forecast for the period's "
+                    "end (spend through yesterday + the average of the complete days among the 14 before today "
+                    "x the days left, today included; not ready with fewer than 7 complete days), and the status. "
+                    "Reads the local store only. Exit 0 when every budget is fine, 3 when a forecast is above its "
+                    "budget, 4 when spend already is at or above it (the worst wins).")
+    check.add_argument("--format", choices=("table", "json"), default="table",
+                       help="table: one line per budget, its status first (default); json: the figures, exact "
+                            "(see README, Budgets and alerts)")
 
     return parser
 
@@ -233,8 +278,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         "remove": cmd_remove,
         "rekey": cmd_rekey,
         "plan": cmd_plan,
+        "db": cmd_db,
+        "pace": cmd_pace,
         "sync": cmd_sync,
         "report": cmd_report,
+        "budget": cmd_budget,
+        "check": cmd_check,
     }[args.command]
     return handler(args, GrafientService(settings))
 
@@ -254,7 +303,8 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
 
     env = build_demo()
     try:
-        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams)
+        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams, demo_try_key=env.try_key,
+                          demo_budgets=env.budgets)
         with env.stop_on_signals(app.exit) as ending:
             app.run()
     finally:
@@ -288,6 +338,7 @@ def read_key(provider: str | None = None) -> Secret:
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
+    service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
@@ -431,6 +482,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)
+    service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
         answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
@@ -444,6 +496,7 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
+    service.require_change()
     key = read_key(integ.provider)
     row, team = asyncio.run(service.rekey(integ.id, key))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
@@ -458,6 +511,95 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     days = service.set_plan(args.plan)
     print(f"plan set to {args.plan}: the next sync keeps {days} days of history")
+    return 0
+
+
+def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui.budgets.wording import amount, period_words
+    from grafient_tui.money import usd_float
+    from grafient_tui.tables import format_table
+
+    if args.budget_action == "set":
+        row, replaced = service.set_budget(args.target, args.amount, period=args.period, on_demand=args.on_demand,
+                                           now=now_utc())
+        target = "all integrations" if row.target_id is None else f"{one_line(row.target)!r} (id {row.target_id})"
+        counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
+        if row.measure == "on_demand" and row.target_id is None:
+            counted += " (Cursor's only: the other providers bill everything per use)"
+        per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
+        print(f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
+              f"counting {counted}")
+        return 0
+    if args.budget_action == "remove":
+        row = service.remove_budget(args.target, period=args.period)
+        target = "all integrations" if row.target_id is None else repr(one_line(row.target))
+        print(f"removed the {period_words(row.period, 'cost')} budget of {amount(row.amount_micro)} on {target}")
+        return 0
+    rows = service.budgets()
+    if args.format == "json":
+        print(json.dumps([{"target": r.target, "target_id": r.target_id, "period": r.period, "measure": r.measure,
+                           "budget_usd": usd_float(r.amount_micro)} for r in rows], indent=2, ensure_ascii=True))
+        return 0
+    if not rows:
+        print("No budgets yet. Set one with: grafient budget set all 500  (or an integration's id or label)")
+        return 0
+    table = [[one_line(r.target), r.period, r.measure.replace("_", "-"), amount(r.amount_micro)] for r in rows]
+    print(format_table(["TARGET", "PERIOD", "MEASURE", "BUDGET"], table))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui.budgets.status import EXIT_CODES, worst
+    from grafient_tui.budgets.wording import check_line
+    from grafient_tui.money import usd_float
+
+    statuses = service.check_budgets(now_utc().date())
+    if args.format == "json":
+        print(json.dumps([{
+            "target": s.target, "target_id": s.target_id, "period": s.period,
+            "period_start": s.bounds.start.isoformat(), "period_end": s.bounds.end.isoformat(),
+            "measure": s.measure, "budget_usd": usd_float(s.budget_micro), "spent_usd": usd_float(s.spent_micro),
+            "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
+            "percent": round(s.percent, 1), "status": s.status,
+            "day": s.day, "days": s.bounds.days, "resets": s.bounds.resets.isoformat(),
+            "follows_cycle": s.bounds.follows_cycle, "forecast_note": s.forecast.note,
+            "synced_days": s.synced_days, "finished_days": s.finished_days, "note": s.note,
+        } for s in statuses], indent=2, ensure_ascii=True))
+    elif not statuses:
+        print("No budgets yet. Set one with: grafient budget set all 500")
+    else:
+        for status in statuses:
+            print(one_line(check_line(status)))
+    return EXIT_CODES[worst([s.status for s in statuses])]
+
+def cmd_pace(args: argparse.Namespace, service: GrafientService) -> int:
+    if args.rpm is not None:
+        service.set_pace(args.provider, args.rpm)
+        print(f"{args.provider} keys are paced to {args.rpm:g} requests per minute for every syncer of this database")
+        return 0
+    for provider, rpm, source in service.paces():
+        if args.provider in (None, provider):
+            print(f"{provider}: {'no pacing' if rpm == 0 else f'{rpm:g} requests per minute'} ({source})")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
+    if args.action == "upgrade":
+        before, after = service.upgrade_database()
+        if before == after:
+            print(f"the schema is already at {after}; nothing to do")
+        else:
+            print(f"the schema was {before}; it is now {after}")
+        return 0
+    status = service.database_status()
+    print(f"database: {one_line(status.where)}")
+    print(f"schema: {status.schema}")
+    if not status.usable:
+        from grafient_tui.store.schema import UPGRADE_HINT
+
+        print(f"grafient: this Grafient cannot use it as it is; "
+              f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -176,6 +176,8 @@ class Settings:
     # provider name -> API base URL, and -> requests per minute when GRAFIENT_<NAME>_RPM is set
     api_urls: Mapping[str, str] = field(default_factory=dict)
     rpms: Mapping[str, float] = field(default_factory=dict)
+    # The plan a shared database's team has set (store/team.py); it wins over config.toml.
+    team_plan: str | None = None
 
     def api_url(self, provider: str) -> str:
         """The base URL for `provider`'s API: GRAFIENT_<NAME>_API_URL, else its documented address."""
@@ -291,6 +293,8 @@ class Settings:
         write_private_file(self.config_file, ("\n".join(lines) + "\n").encode("utf-8"))
 
     def plan(self) -> str:
+        if self.team_plan is not None:
+            return self.team_plan
         plan = self.read_config().get("plan", DEFAULT_PLAN)
         if not isinstance(plan, str) or plan not in PLANS:  # `plan = ["pro"]` is TOML too, and unhashable
             shown = repr(plan) if isinstance(plan, str) else f"a {type(plan).__name__}"

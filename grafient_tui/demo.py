@@ -56,6 +56,13 @@ class DemoTeamSpec:
 DEMO_TEAMS = (
     DemoTeamSpec("Acme Engineering", seed=7, days=365, members=14, weekday_events=70, weekend_events=14, growth=0.8),
 )
+# A team the demo serves but does not add: its key is shown in the add form, so the whole add
+# flow (check, store, backfill) can be tried without a real key.
+TRY_TEAM = DemoTeamSpec("Acme Data", seed=11, days=90, members=5, weekday_events=26, weekend_events=4, growth=0.3)
+# A real team leans on a few models: Sonnet and Auto most, Opus rarely but dearly.
+DEMO_MODEL_WEIGHTS = [34, 6, 16, 9, 14, 5, 3, 8, 5]
+# Weekday rhythm: Monday to Friday (Friday a little lighter), then the weekend.
+WEEKDAY_SHAPE = (1.0, 1.08, 1.05, 1.0, 0.82, 0.2, 0.15)
 # The other providers' demo accounts: (label, provider, seed); each fake module's demo_account()
 # gives its own spending shape (an API workload, an office-hours product, bursty prototypes).
 DEMO_ACCOUNTS = (
@@ -106,7 +113,10 @@ class DemoEnvironment:
     settings: Settings
     transport: httpx.MockTransport
     teams: list[tuple[str, str, Secret]]  # (label, provider, key) for the app to add through its own add path
+    # (target, amount, period, on-demand) for the app to set through the service once the teams are added
+    budgets: list[tuple[str, str, str, bool]] = field(default_factory=list)
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
+    try_key: tuple[str, str] | None = None  # (provider, key) the add form offers: served, not yet added
 
     def cleanup(self) -> None:
         # Again while it is there: a thread of the app still running (an add in progress creates the
@@ -118,8 +128,9 @@ class DemoEnvironment:
 
     def stop_on_signals(self, stop: Callable[[], None]) -> contextlib.AbstractContextManager[Ending]:
         """Turn SIGTERM, SIGHUP and a hung-up terminal (a closed window, a killed tmux, a dropped SSH
-        connection) into `stop()` on the event loop, and remove the throwaway home on the way out,
-        even when the app cannot end by itself and the process is ended under it (see ending.py)."""
+        connection) into `stop()` (called from a thread: App.exit is thread-safe), and remove the
+        throwaway home on the way out, even when the app cannot end by itself and the process is
+        ended under it (see ending.py)."""
         return ending_on_signals(stop, cleanup=self.cleanup)
 
 
@@ -152,24 +163,23 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     fakes: dict[str, object] = {}
     teams: list[tuple[str, str, Secret]] = []
     by_host: dict[str, dict[str, object]] = {}  # host -> key -> account
-    for spec in DEMO_TEAMS:
+    for spec in (*DEMO_TEAMS, TRY_TEAM):
         key = demo_key(spec.label)
         today = now.date()
         start = today - timedelta(days=spec.days - 1)
         domain = "acme.dev" if "Engineering" in spec.label else "data.acme.dev"
-
-        def per_day(day: date, spec: DemoTeamSpec = spec, start: date = start) -> int:
-            base = spec.weekday_events if day.weekday() < 5 else spec.weekend_events
-            grown = base * (1 + spec.growth * (day - start).days / max(1, spec.days))
-            return int(grown)
-
-        events = make_events(seed=spec.seed, start=start, days=spec.days, per_day=per_day,
-                             members=demo_members(spec.seed, spec.members, domain), models=DEMO_MODELS)
+        members = demo_members(spec.seed, spec.members, domain)
+        events = make_events(seed=spec.seed, start=start, days=spec.days, per_day=_rhythm(spec, start, today),
+                             members=members, models=DEMO_MODELS, model_weights=DEMO_MODEL_WEIGHTS,
+                             member_weights=[1 / (i + 1) ** 0.9 for i in range(len(members))])
         # Today's events stop at "now": the rest of the day has not happened yet.
         events = [e for e in events if int(e["timestamp"]) <= now_ms]
-        fakes[spec.label] = FakeCursorTeam(api_key=key, events=events)
+        team = FakeCursorTeam(api_key=key, events=events, cycle_start=today - timedelta(days=DEMO_CYCLE_DAY - 1))
+        team.limits = demo_limits(team)
+        fakes[spec.label] = team
         by_host.setdefault(DEMO_HOSTS["cursor"], {})[key] = fakes[spec.label]
-        teams.append((spec.label, "cursor", Secret(key)))
+        if spec is not TRY_TEAM:
+            teams.append((spec.label, "cursor", Secret(key)))
     for label, provider, seed in DEMO_ACCOUNTS:
         if provider not in providers.names():
             continue  # not in this build
@@ -190,4 +200,52 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         return account.handler(request)  # type: ignore[attr-defined]
 
     return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
-                           fakes=fakes)
+                           fakes=fakes, budgets=demo_budgets(fakes), try_key=("cursor", demo_key(TRY_TEAM.label)))
+
+
+def _rhythm(spec: DemoTeamSpec, start: date, today: date) -> Callable[[date], int]:
+    """Events per day: a weekday rhythm, growth over the history, a hackathon spike 9 days ago and
+    a quiet company holiday 17 days ago (both inside the default 30-day period)."""
+    spike, holiday = today - timedelta(days=9), today - timedelta(days=17)
+
+    def per_day(day: date) -> int:
+        base = spec.weekday_events * WEEKDAY_SHAPE[day.weekday()]
+        if day.weekday() >= 5:
+            base = max(base, spec.weekend_events)
+        grown = base * (1 + spec.growth * (day - start).days / max(1, spec.days))
+        if day == spike:
+            grown *= 2.6
+        elif day == holiday:
+            grown *= 0.12
+        return int(grown)
+
+    return per_day
+
+
+DEMO_CYCLE_DAY = 20  # the demo's Cursor team is on day 20 of its billing cycle, whatever the date
+
+
+def demo_limits(team: FakeCursorTeam) -> dict[str, float | None]:
+    """Spend limits that put two members near theirs (about 92% and 84%) and leave the others well
+    under, from the team's own cycle spend, so every run of the demo shows the marks."""
+    import math
+
+    spend = sorted(team.cycle_spend().items(), key=lambda kv: (-kv[1][1], kv[0]))
+    limits: dict[str, float | None] = {}
+    for rank, (email, (_, on_demand)) in enumerate(spend):
+        dollars = on_demand / 100_000_000
+        share = (0.92, 0.84)[rank] if rank < 2 else 0.4
+        limits[email] = max(1, math.ceil(dollars / share)) if rank < 6 else None  # whole dollars
+    return limits
+
+
+def demo_budgets(fakes: dict[str, object]) -> list[tuple[str, str, str, bool]]:
+    """A budget the Cursor team's cycle is already over (set at 85% of what it has spent), and one on
+    everything together per calendar month."""
+    budgets = []
+    for spec in DEMO_TEAMS:  # the teams the app adds (not the one the add form offers to try)
+        team = fakes[spec.label]
+        spent = sum(total for total, _ in team.cycle_spend().values())  # type: ignore[attr-defined]
+        budgets.append((spec.label, str(max(50, int(spent * 0.85 / 100_000_000) // 50 * 50)), "cycle", False))
+    budgets.append(("all", "6500", "month", False))  # the four accounts forecast about $7,000 a month
+    return budgets

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from grafient_tui.budgets import BudgetStatus
 from grafient_tui.config import PLANS, Settings
+from grafient_tui.store.budgets import evaluate, member_limits
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, list_integrations
-from grafient_tui.store.models import Integration
+from grafient_tui.store.models import Integration, MemberCycleSpend
+from grafient_tui.store.team import effective_settings
 from grafient_tui.store.queries import (
     DayRow,
     MemberRow,
@@ -48,6 +51,11 @@ class HomeData:
     plan: str
     integrations: tuple[IntegrationFigures, ...]
     summary: Summary | None  # every integration together; None when there are none
+    budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
+
+    def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
+        """The budgets on one integration, or (None) on all together."""
+        return tuple(b for b in self.budgets if b.target_id == integration_id)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,8 @@ class DetailData:
     figures: IntegrationFigures
     models: tuple[ModelRow, ...]
     members: tuple[MemberRow, ...]
+    budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration
+    member_limits: tuple[MemberCycleSpend, ...] = ()  # each member's cycle spend and limit (Cursor)
 
 
 def _figures(db: Database, settings: Settings, integration: Integration, period: int, today: date) -> IntegrationFigures:
@@ -79,14 +89,15 @@ def load_home(db: Database, settings: Settings, period: int, today: date) -> Hom
     figures = tuple(_figures(db, settings, i, period, today) for i in integrations)
     summary = (period_summary(db, [f.integration_id for f in figures], days=period, until=today, today=today)
                if figures else None)
-    return HomeData(period, today, settings.plan(), figures, summary)
+    return HomeData(period, today, effective_settings(db, settings).plan(), figures, summary,
+                    tuple(evaluate(db, today)))
 
 
 def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailData:
     """NotFound when the integration is gone."""
     integration = find_integration(db, integration_id)
     since = today - timedelta(days=period - 1)
-    plan = settings.plan()
+    plan = effective_settings(db, settings).plan()  # a shared database's team plan wins
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
@@ -98,4 +109,6 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
         period, today, plan, plan_days, _figures(db, settings, integration, period, today),
         tuple(model_breakdown(db, integration_id, since, today)),
         tuple(member_breakdown(db, integration_id, since, today)),
+        tuple(b for b in evaluate(db, today) if b.target_id == integration_id),
+        tuple(member_limits(db, integration_id)),
     )

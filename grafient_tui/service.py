@@ -1,6 +1,6 @@
 """The operations the CLI and the app both offer, each written once.
 
-list / add / remove / rekey / sync / report / export / plan. No Textual and no printing: the CLI
+list / add / remove / rekey / sync / report / export / plan / budgets. No Textual and no printing: the CLI
 prints what these return and the app renders it. The database and the vault open on first use,
 so `grafient plan` never touches the store. Work that waits on the network is async (add,
 rekey, sync); the rest is plain and, in the app, belongs in a thread worker.
@@ -22,11 +22,14 @@ from grafient_tui.config import PLANS, Settings
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.budgets import BudgetStatus
     from grafient_tui.providers.base import AccountInfo as TeamInfo
     from grafient_tui.report import ReportRange
     from grafient_tui.secret import Secret
+    from grafient_tui.store.budgets import BudgetRow
     from grafient_tui.store.db import Database
     from grafient_tui.store.models import Integration
+    from grafient_tui.store.team import Access
     from grafient_tui.store.vault import Vault
     from grafient_tui.sync.engine import ProgressCallback, SyncResult
 
@@ -62,6 +65,7 @@ class GrafientService:
         self._db = db
         self._vault = vault
         self._opening = threading.Lock()  # the first use may come from a worker thread
+        self._access: Access | None = None
 
     # -- the store, opened on first use ---------------------------------------------------------
 
@@ -125,6 +129,7 @@ class GrafientService:
         `sync(row.id, trigger="backfill")` does that)."""
         from grafient_tui.sync.connect import connect_integration
 
+        await asyncio.to_thread(self.require_change)
         return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
                                          key=key, transport=self.transport, now=now)
 
@@ -132,6 +137,7 @@ class GrafientService:
         """Replace the key of `ref` after checking it; its history is kept."""
         from grafient_tui.sync.connect import rekey_integration
 
+        self.require_change()
         integration = self.find(ref)
         return await rekey_integration(self.db, self.vault, self.settings, integration, key,
                                        transport=self.transport)
@@ -141,13 +147,14 @@ class GrafientService:
         from grafient_tui.errors import SyncBusy
         from grafient_tui.sync.lock import is_sync_running
 
-        if is_sync_running(self.settings, int(integration.id)):  # type: ignore[arg-type]
+        if is_sync_running(self.settings, int(integration.id), self.db):  # type: ignore[arg-type]
             raise SyncBusy(f"a sync of {integration.label} is running; wait for it or stop it, then remove.")
 
     def remove(self, ref: str | int) -> Integration:
         """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""
         from grafient_tui.store.integrations import remove_integration
 
+        self.require_change()
         integration = self.find(ref)
         self.ensure_not_syncing(integration)
         remove_integration(self.db, int(integration.id))  # type: ignore[arg-type]  (holds the lock itself)
@@ -165,6 +172,8 @@ class GrafientService:
         from grafient_tui.sync.engine import run_sync
 
         targets = await asyncio.to_thread(self.integrations, ref)
+        if targets:  # a viewer starts no sync, so no failure of its own lands in the team's sync log
+            await asyncio.to_thread(self.require_change)
         results = []
         for integ in targets:
             result = await run_sync(self.db, self.vault, self.settings, int(integ.id), trigger,  # type: ignore[arg-type]
@@ -198,9 +207,118 @@ class GrafientService:
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
 
+    # -- budgets --------------------------------------------------------------------------------
+
+    def set_budget(self, target: str, amount: str, *, period: str = "month", on_demand: bool = False,
+                   now: datetime | None = None) -> tuple[BudgetRow, bool]:
+        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`; True when
+        it replaced one. Bad input raises with one sentence and changes nothing: an amount that is
+        not dollars and cents, an unknown target, on-demand on a provider that bills everything per use."""
+        from grafient_tui import providers
+        from grafient_tui.budgets import PERIODS, parse_amount
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.store.budgets import resolve_target, set_budget
+        from grafient_tui.untrusted import visible
+
+        amount_micro = parse_amount(amount)
+        self.require_change()  # a viewer changes nothing, budgets included
+        if period not in PERIODS:
+            raise ConfigError(f"the period is month or cycle, not {visible(period)!r}.")
+        integration = resolve_target(self.db, target)
+        if on_demand and integration is not None:
+            try:
+                split = providers.get(integration.provider).capabilities.has_on_demand
+            except ConfigError:
+                split = False
+            if not split:
+                title = providers.title(integration.provider)
+                raise ConfigError(f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
+                                  "bills everything per use, so set one on its total cost (without --on-demand).")
+        return set_budget(self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro,
+                          now or datetime.now(UTC))
+
+    def budgets(self) -> list[BudgetRow]:
+        from grafient_tui.store.budgets import list_budgets
+
+        return list_budgets(self.db)
+
+    def remove_budget(self, target: str, *, period: str = "month") -> BudgetRow:
+        """NotFound (one sentence) when the target has no budget for that period."""
+        from grafient_tui.store.budgets import remove_budget, resolve_target
+
+        self.require_change()
+        return remove_budget(self.db, resolve_target(self.db, target), period)
+
+    def check_budgets(self, today: date | None = None) -> list[BudgetStatus]:
+        """Every budget, evaluated for the period holding `today` (UTC): spend, forecast, status."""
+        from grafient_tui.store.budgets import evaluate
+
+        return evaluate(self.db, today or datetime.now(UTC).date())
+
+    def budget_alerts(self, now: datetime | None = None) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
+        """The thresholds crossed since they were last announced, each returned once per budget and
+        period (the store remembers, across restarts and processes): the app's toasts. A viewer's app
+        announces nothing: it may not note what it announced, and the team's syncers announce it."""
+        from grafient_tui.store.budgets import evaluate, record_crossings
+
+        if not self.access().can_change:
+            return []
+        now = now or datetime.now(UTC)
+        return record_crossings(self.db, evaluate(self.db, now.astimezone(UTC).date()), now)
+
+    # -- the database's schema ------------------------------------------------------------------
+
+    def database_status(self) -> DatabaseStatus:
+        """Where the store is and its schema's version, whatever that version is (nothing changes)."""
+        from grafient_tui.store.schema import read_state
+
+        db = self._open_unchecked()
+        try:
+            with db.engine.connect() as connection:
+                state = read_state(connection)
+        except Exception as exc:  # noqa: BLE001  (a driver error: its sentence)
+            raise _store_failure(db, exc) from None
+        finally:
+            db.dispose()
+        automatic = state.empty or (not db.is_postgres and not state.newer)
+        note = "" if state.current or not automatic else "; it is brought up to date when Grafient next opens it"
+        return DatabaseStatus(where=_where(db), shared=db.is_postgres, schema=state.describe() + note,
+                              usable=state.current or automatic)
+
+    def upgrade_database(self) -> tuple[str, str]:
+        """Set up or upgrade the schema to this version's, under the database's lock: (before, after),
+        each as words."""
+        from grafient_tui.store.schema import upgrade
+
+        db = self._open_unchecked()
+        try:
+            before, after = upgrade(db)
+        except Exception as exc:  # noqa: BLE001
+            raise _store_failure(db, exc) from None
+        finally:
+            db.dispose()
+        return before.describe(), after.describe()
+
+    def _open_unchecked(self) -> Database:
+        from grafient_tui.store.db import Database
+
+        self.settings.ensure_dirs()
+        return Database(self.settings, check_schema=False)
+
     # -- plan -----------------------------------------------------------------------------------
 
+    @property
+    def shared(self) -> bool:
+        """The store is a team's PostgreSQL database (known from the URL, without opening it)."""
+        return self.settings.database_url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
     def plan(self) -> str:
+        """The plan syncs follow: a shared database's team plan, else config.toml's (a SQLite home's
+        plan never opens the database)."""
+        if self.shared:
+            from grafient_tui.store.team import effective_settings
+
+            return effective_settings(self.db, self.settings).plan()
         return self.settings.plan()
 
     @staticmethod
@@ -209,10 +327,88 @@ class GrafientService:
         return PLANS[plan]
 
     def set_plan(self, plan: str) -> int:
-        """Save the plan; the days of history the next sync keeps."""
+        """Save the plan (for the whole team, on a shared database); the days of history the next sync keeps."""
+        if self.shared:
+            from grafient_tui.store.team import set_team_plan
+
+            self.require_change()
+            set_team_plan(self.db, plan)
+            return PLANS[plan]
         self.settings.ensure_dirs()
         self.settings.set_plan(plan)
         return PLANS[plan]
+
+    def paces(self) -> list[tuple[str, float, str]]:
+        """(provider, requests per minute its keys are paced to, where that comes from) for each provider."""
+        from grafient_tui import providers
+        from grafient_tui.store.team import read_settings, rpm_setting
+
+        team = read_settings(self.db) if self.shared else {}
+        out = []
+        for name in providers.names():
+            default = providers.get(name).limits.default_rpm
+            if rpm_setting(name) in team:
+                out.append((name, float(team[rpm_setting(name)]), "the team's setting"))
+            else:
+                local = self.settings.rpm(name, default)
+                source = "the provider's default" if local == default else f"GRAFIENT_{name.upper()}_RPM on this machine"
+                out.append((name, local, source))
+        return out
+
+    def set_pace(self, provider: str, rpm: float) -> None:
+        """Set the team's pace for one provider's keys (a shared database only)."""
+        from grafient_tui.errors import ConfigError
+        from grafient_tui.store.team import set_team_rpm
+
+        if not self.shared:
+            raise ConfigError(f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
+                              "a shared database's syncers all follow.")
+        self.require_change()
+        set_team_rpm(self.db, provider, rpm)
+
+    # -- who may change things ------------------------------------------------------------------
+
+    def access(self, *, fresh: bool = False) -> Access:
+        """Whether this user may change the store (sync, add, rekey, remove, set team settings), and
+        if not, why (store/team.py: a viewer). Worked out once, then remembered unless `fresh`."""
+        from grafient_tui.store.team import access
+
+        if self._access is None or fresh:
+            self._access = access(self.db, self.vault)
+        return self._access
+
+    def require_change(self) -> None:
+        """ViewerOnly, with its sentence, when this user only views the store."""
+        self.access().require()
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    where: str  # the SQLite file, or the server and database (never a password)
+    shared: bool  # PostgreSQL: a team's database
+    schema: str  # its version, in words
+    usable: bool  # as it is, or once Grafient has set it up or upgraded it by itself on opening it
+
+
+def _where(db: Database) -> str:
+    if not db.is_postgres:
+        return f"SQLite file {db.sqlite_file or db.url.database}"
+    url = db.url
+    user = f"{url.username}@" if url.username else ""
+    port = f":{url.port}" if url.port else ""
+    return f"PostgreSQL {user}{url.host or 'localhost'}{port}/{url.database}"
+
+
+def _store_failure(db: Database, exc: BaseException) -> BaseException:
+    from sqlalchemy.exc import DBAPIError
+
+    from grafient_tui.errors import GrafientError
+
+    if isinstance(exc, GrafientError):
+        return exc
+    if isinstance(exc, DBAPIError):
+        return db.error(exc)
+    return exc
 
 
 def _utc(moment: datetime) -> datetime:

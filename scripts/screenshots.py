@@ -59,10 +59,12 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
     env = build_demo(now=NOW, latency=0)
     gate = Gate(env.transport)
     gate.hold_after(9)  # part of the backfill, then hold: the cards show their progress
-    app = GrafientApp(env.settings, transport=gate, now=lambda: NOW, demo_teams=env.teams)
+    app = GrafientApp(env.settings, transport=gate, now=lambda: NOW, demo_teams=env.teams, demo_budgets=env.budgets)
     written: list[Path] = []
 
-    def save(name: str) -> None:
+    def save(name: str, *, toasts: bool = False) -> None:
+        if not toasts:  # only the alert shot keeps them: elsewhere they would hide what the shot is of
+            app.clear_notifications()
         svg = re.sub(r"terminal-\d+", "terminal", app.export_screenshot(title="Grafient"))
         path = out / f"{name}.svg"
         path.write_text(svg, encoding="utf-8")
@@ -76,17 +78,30 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
         raise RuntimeError(f"the app did not reach the expected state: {app.syncs} {app.progress} {gate.allow}")
 
     try:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=True) as pilot:
+            async def settled() -> None:
+                """Every worker (store reads, the budget check) done and its news on screen."""
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.1)
+
             await until(lambda: gate.allow == 0 and len(app.syncs) == 1 and len(app.progress) >= 1, pilot)
             await pilot.pause(0.1)
             save("home-syncing")
             gate.release()
             await until(lambda: not app.syncs, pilot)
+            await settled()
+            save("home-alert", toasts=True)  # the budget toasts, once the syncs have ended
+            app.clear_notifications()
             await pilot.pause(0.1)
             save("home")
             await pilot.press("enter")
             await pilot.pause(0.1)
             save("detail")
+            app.screen.query_one("#detail-tabs").active = "members-tab"  # type: ignore[attr-defined]
+            app.screen.query_one("#members").focus()  # the focused models table is hidden now
+            await pilot.pause(0.2)
+            save("detail-members")
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("down")

@@ -1,8 +1,17 @@
-"""Every test runs against its own GRAFIENT_HOME and never waits on real backoff."""
+"""Every test runs against its own GRAFIENT_HOME and never waits on real backoff.
+
+With GRAFIENT_TEST_DATABASE_URL set (a PostgreSQL superuser URL; .ci/with-postgres starts a
+throwaway server and sets it), every test also gets a database of its own on that server, through
+GRAFIENT_DATABASE_URL, so the same tests run against PostgreSQL as against SQLite. A test about the
+SQLite file itself is marked `sqlite_only` and skips there; a test that needs a server is marked
+`postgres` and skips without one.
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,9 +19,113 @@ import pytest
 API = "https://api.cursor.com"
 GOOD_KEY = "key_" + "a1b2c3d4" * 8  # documented shape: key_ + 64 characters
 
+# Read before the fixture below clears every GRAFIENT_ variable.
+TEST_SERVER = os.environ.get("GRAFIENT_TEST_DATABASE_URL") or None
+NO_SERVER = "needs a PostgreSQL server: set GRAFIENT_TEST_DATABASE_URL (`.ci/with-postgres uv run pytest -m postgres`)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if TEST_SERVER is None and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason=NO_SERVER))
+        if TEST_SERVER is not None and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself; this run's store is PostgreSQL"))
+
+
+class PostgresServer:
+    """The test server: a database per test, made from a template already at the schema's head (so
+    a test starts as fast as on SQLite); `empty_database` gives one with nothing in it."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import NullPool
+
+        self.url = make_url(url).set(drivername="postgresql+psycopg")
+        self.admin = create_engine(self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self._names = itertools.count()
+        self.prefix = f"grafient_t{os.getpid()}"
+        self.template: str | None = None
+        self.made: list[str] = []
+        self.roles: list[str] = []
+
+    def sql(self, statement: str, **params: object) -> list[tuple]:
+        from sqlalchemy import text
+
+        with self.admin.connect() as connection:
+            result = connection.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+
+    def url_of(self, database: str, *, user: str | None = None) -> str:
+        url = self.url.set(database=database)
+        if user is not None:
+            url = url.set(username=user, password=None)
+        return url.render_as_string(hide_password=False)
+
+    def empty_database(self) -> str:
+        name = f"{self.prefix}_{next(self._names)}"
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        self.made.append(name)
+        return name
+
+    def database(self) -> str:
+        """A database at the schema's head, with nothing stored."""
+        if self.template is None:
+            self.template = self._make_template()
+        name = f"{self.prefix}_{next(self._names)}"
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.made.append(name)
+        return name
+
+    def _make_template(self) -> str:
+        from grafient_tui.config import Settings
+        from grafient_tui.store.db import Database
+
+        name = f"{self.prefix}_template"
+        self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        settings = Settings.from_env({"GRAFIENT_HOME": "/nonexistent-grafient-test-home",
+                                      "GRAFIENT_DATABASE_URL": self.url_of(name)})
+        Database(settings).dispose()  # sets up the schema
+        return name
+
+    def role(self, name: str, *grants: str) -> str:
+        """A login role for this test (dropped with the test's databases)."""
+        self.sql(f'DROP ROLE IF EXISTS "{name}"')
+        self.sql(f'CREATE ROLE "{name}" LOGIN')
+        self.roles.append(name)
+        return name
+
+    def clean_up(self) -> None:
+        for name in self.made:
+            self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
+        for role in self.roles:
+            self.sql(f'DROP ROLE IF EXISTS "{role}"')
+        self.roles.clear()
+
+    def close(self) -> None:
+        self.clean_up()
+        if self.template is not None:
+            self.sql(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_server() -> Iterator[PostgresServer | None]:
+    if TEST_SERVER is None:
+        yield None
+        return
+    server = PostgresServer(TEST_SERVER)
+    try:
+        yield server
+    finally:
+        server.close()
+
 
 @pytest.fixture(autouse=True)
-def grafient_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def grafient_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+                  _postgres_server: PostgresServer | None) -> Iterator[Path]:
     home = tmp_path / "home"
     for name in list(os.environ):
         if name.startswith("GRAFIENT_"):
@@ -21,4 +134,18 @@ def grafient_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0")  # retries happen, the waiting does not
     for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER"):
         monkeypatch.setenv(f"GRAFIENT_{provider}_RPM", "0")  # no pacing in tests
-    return home
+    if _postgres_server is not None and request.node.get_closest_marker("sqlite_only") is None:
+        monkeypatch.setenv("GRAFIENT_DATABASE_URL", _postgres_server.url_of(_postgres_server.database()))
+    try:
+        yield home
+    finally:
+        if _postgres_server is not None:
+            _postgres_server.clean_up()
+
+
+@pytest.fixture
+def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
+    """The PostgreSQL test server (tests that use it are marked `postgres`)."""
+    if _postgres_server is None:
+        pytest.skip(NO_SERVER)
+    return _postgres_server

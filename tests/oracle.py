@@ -191,6 +191,30 @@ def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]
     return [days, models, members]
 
 
+def snapshot_via_store(db, integration_id: int = 1) -> list[list[tuple]]:  # noqa: ANN001
+    """`store_snapshot`'s shape, read through the store's own engine: works on SQLite and PostgreSQL
+    alike (plain SELECTs of the tables, no query of the app's)."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as con:
+        def rows(sql: str) -> list[tuple]:
+            return [tuple(r) for r in con.execute(text(sql), {"id": integration_id})]
+
+        days = [(*r[:-1], bool(r[-1])) for r in rows(
+            "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
+            "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, byok_micro, "
+            "complete FROM dailycost WHERE integration_id = :id ORDER BY day")]
+        models = sorted(rows("SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
+                             "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = :id"))
+        members = sorted(rows("SELECT day, email, cost_micro, requests FROM dailymembercost WHERE integration_id = :id"))
+    return [[(_as_date(r[0]), *r[1:]) for r in days], [(_as_date(r[0]), *r[1:]) for r in models],
+            [(_as_date(r[0]), *r[1:]) for r in members]]
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def restrict(snapshot: list[list[tuple]], days: set[date]) -> list[list[tuple]]:
     """The rows of a snapshot that belong to `days`."""
     return [[row for row in table if row[0] in days] for table in snapshot]

@@ -24,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from grafient_tui.store.db import BUSY_TIMEOUT_MS
 import pytest
 from sqlmodel import select
 
@@ -40,7 +42,7 @@ from grafient_tui.sync.lock import is_sync_running
 from grafient_tui.tui.app import GrafientApp
 from tests.conftest import GOOD_KEY
 from tests.fake_server import EVENTS_PATH, FaultPlan, FaultyCursorServer
-from tests.oracle import expected_snapshot, integrity, store_snapshot, utc_ms
+from tests.oracle import expected_snapshot, integrity, snapshot_via_store, utc_ms
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
 NOW_TEXT = "2026-03-12T10:30:00Z"
@@ -239,7 +241,7 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
                     if report is None and len(reports) < 4:
                         report = Child(runs_dir / f"report-{len(reports)}", "report", "--format", "json", "--days",
                                        "366")
-                    if not pressed_sync_all and ops not in app.syncs and is_sync_running(settings, ops):
+                    if not pressed_sync_all and ops not in app.syncs and is_sync_running(settings, ops, reader):
                         await pilot.press("R")  # sync all: Eng is running here, Ops in another process
                         pressed_sync_all = True
                     await pilot.pause(0.1)
@@ -279,7 +281,9 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
 
     # The TUI: its own sync finished, and it said Ops was being synced elsewhere.
     assert pressed_sync_all
-    assert any("Another grafient process is syncing this integration" in n for n in notes), notes
+    # (SQLite: the app sees the lock file at once; a shared database's lock is asked by the sync, in a thread)
+    assert any("Another grafient process is syncing this integration" in n or
+               "Ops: A sync for Ops is already running" in n for n in notes), notes
     assert any(n.startswith("Sync finished: Eng: 338 days synced") for n in notes), notes
 
     # No "database is locked" anywhere.
@@ -295,13 +299,21 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     assert len({o for _, _, o in reads}) >= 3
     assert len(reports) >= 2
     for code, out, err, seconds in reports:
-        assert code == 0 and err == "" and seconds < 10, (code, err, seconds)
+        # Not a timing claim (benchmarks make those): a report that queued for the write lock would
+        # wait out SQLite's 15 s busy timeout; a process start on a loaded machine takes a few seconds.
+        assert code == 0 and err == "" and seconds < BUSY_TIMEOUT_MS / 1000, (code, err, seconds)
         data = json.loads(out)
         assert [i["label"] for i in data["integrations"]] == ["Eng", "Ops"]
         assert all(len(i["days"]) == 366 for i in data["integrations"])
 
-    # And what they wrote side by side is exact.
-    database = settings.database_file
-    assert integrity(database) == "ok"
-    assert store_snapshot(database, eng) == expected_snapshot(eng_events, first=YEAR_START, last=TODAY, today=TODAY)
-    assert store_snapshot(database, ops) == expected_snapshot(ops_events, first=YEAR_START, last=TODAY, today=TODAY)
+    # And what they wrote side by side is exact (read through the store: SQLite or PostgreSQL).
+    if settings.database_file is not None:
+        assert integrity(settings.database_file) == "ok"
+    reader = Database(settings)
+    try:
+        assert snapshot_via_store(reader, eng) == expected_snapshot(eng_events, first=YEAR_START, last=TODAY,
+                                                                    today=TODAY)
+        assert snapshot_via_store(reader, ops) == expected_snapshot(ops_events, first=YEAR_START, last=TODAY,
+                                                                    today=TODAY)
+    finally:
+        reader.dispose()

@@ -131,6 +131,7 @@ def test_a_symlinked_master_key_is_read_but_its_target_keeps_its_mode(tmp_path: 
     assert mode(real) == 0o640
 
 
+@pytest.mark.sqlite_only
 def test_a_dangling_symlink_as_the_database_is_one_sentence(
     tmp_path: Path, grafient_home: Path, capsys, monkeypatch  # noqa: ANN001
 ) -> None:
@@ -161,6 +162,7 @@ def test_a_home_that_is_a_file_is_one_sentence(grafient_home: Path, capsys, monk
     ],
     ids=["list", "directory", "not-utf8", "duplicate"],
 )
+@pytest.mark.sqlite_only
 def test_a_bad_config_file_is_one_sentence_and_exit_2(grafient_home: Path, capsys, monkeypatch, setup,  # noqa: ANN001
                                                       expected: str) -> None:
     grafient_home.mkdir(mode=0o700)
@@ -213,8 +215,9 @@ from grafient_tui.errors import SyncBusy  # noqa: E402
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events  # noqa: E402
 from grafient_tui.store.integrations import list_integrations, remove_integration, replace_key  # noqa: E402
 from grafient_tui.store.models import DailyCost, DailyMemberCost, SyncRun  # noqa: E402
+from grafient_tui.store.queries import member_breakdown  # noqa: E402
 from grafient_tui.sync.engine import run_sync  # noqa: E402
-from grafient_tui.sync.lock import SyncLock, is_sync_running  # noqa: E402
+from grafient_tui.sync.lock import is_sync_running, sync_lock  # noqa: E402
 from tests.fake_server import EVENTS_PATH, FaultPlan, FaultyCursorServer  # noqa: E402
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -242,8 +245,19 @@ def test_a_removed_id_is_never_handed_out_again() -> None:
 
 
 def _make_it_an_old_database(path: Path) -> None:
-    """Rebuild the integration table as releases before AUTOINCREMENT made it (ids reusable)."""
+    """Make it a database as releases before schema versions and AUTOINCREMENT made it: no
+    alembic_version, none of the columns and tables added since, and an integration table whose ids
+    SQLite may hand out again."""
     con = sqlite3.connect(path, isolation_level=None)
+    con.execute("DROP TABLE alembic_version")
+    con.execute("DROP TABLE teamsetting")
+    for table in ("alertsent", "budget", "membercyclespend"):  # budgets and billing cycles (0007)
+        con.execute(f"DROP TABLE {table}")
+    con.execute("ALTER TABLE integration DROP COLUMN cycle_start")
+    con.execute("DROP INDEX ix_integration_label_key")
+    con.execute("ALTER TABLE integration DROP COLUMN label_key")
+    con.execute("ALTER TABLE syncrun DROP COLUMN host")
+    con.execute("ALTER TABLE syncrun DROP COLUMN username")
     sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'integration'").fetchone()[0]
     con.execute("PRAGMA foreign_keys = OFF")
     con.execute("BEGIN")
@@ -258,6 +272,7 @@ def _make_it_an_old_database(path: Path) -> None:
     con.close()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("lock_file_left", [False, True], ids=["no-lock-files", "a-removed-id-left-its-lock"])
 def test_an_old_database_is_rebuilt_once_with_its_ids_and_costs_kept(lock_file_left: bool) -> None:
     settings, db, vault = open_store()
@@ -301,21 +316,22 @@ async def test_a_sync_whose_integration_went_away_writes_nothing(how: str) -> No
     row = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
 
     def meddle() -> None:
-        """What a removal by an older grafient (no lock), or a rekey, does between two windows."""
-        con = sqlite3.connect(settings.database_file, isolation_level=None)
-        con.execute("PRAGMA foreign_keys = ON")
+        """What a removal by an older grafient (no lock), or a rekey, does between two windows
+        (through the store's own engine: SQLite or PostgreSQL)."""
         if how == "rekeyed":
-            con.close()
             replace_key(db, vault, row.id, Secret(GOOD_KEY))
             return
-        for table in ("dailycost", "dailymodelcost", "dailymembercost", "syncrun"):
-            con.execute(f"DELETE FROM {table} WHERE integration_id = ?", (row.id,))
-        con.execute("DELETE FROM integration WHERE id = ?", (row.id,))
-        if how == "replaced-under-its-id":  # what an old database without AUTOINCREMENT would do
-            con.execute("INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, "
-                        "created_at) VALUES (?, 'newuid', 'cursor', 'Ops', 'aesgcm-v1', x'00', 'key_…', ?)",
-                        (row.id, "2026-03-12 11:00:00.000000"))
-        con.close()
+        from sqlalchemy import text
+
+        with db.write_engine.begin() as con:
+            for table in ("dailycost", "dailymodelcost", "dailymembercost", "syncrun"):
+                con.execute(text(f"DELETE FROM {table} WHERE integration_id = :id"), {"id": row.id})
+            con.execute(text("DELETE FROM integration WHERE id = :id"), {"id": row.id})
+            if how == "replaced-under-its-id":  # what an old database without AUTOINCREMENT would do
+                con.execute(text("INSERT INTO integration (id, uid, provider, label, label_key, key_scheme, "
+                                 "key_ciphertext, key_hint, created_at) VALUES (:id, 'newuid', 'cursor', 'Ops', 'ops', "
+                                 "'aesgcm-v1', :blob, 'key_…', :at)"),
+                            {"id": row.id, "blob": b"\x00", "at": datetime(2026, 3, 12, 11, tzinfo=UTC)})
 
     pages = 0
 
@@ -353,7 +369,7 @@ def test_remove_is_refused_while_any_process_syncs_that_integration(capsys, monk
     settings, db, vault = open_store()
     row = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     other = add_integration(db, vault, label="Ops", provider="cursor", api_key=Secret(GOOD_KEY))
-    lock = SyncLock(settings, row.id)
+    lock = sync_lock(settings, row.id, db)  # the lock file, or the shared database's advisory lock
     assert lock.try_acquire()
     try:
         with pytest.raises(SyncBusy, match="^a sync of Eng is running; wait for it or stop it, then remove.$"):
@@ -415,11 +431,12 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
         added = grafient(env, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY + "\n")
         assert added.returncode == 0, added.stderr
         settings = Settings.from_env()
+        db = Database(settings)  # read through the store: the SQLite file or the shared database
         sync = subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync"], env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             assert server.waiting.wait(timeout=30), "the sync never asked for usage"
-            assert is_sync_running(settings, 1)
+            assert is_sync_running(settings, 1, db)
             refused = grafient(env, "remove", "Eng", "--yes")
             assert (refused.returncode, refused.stdout, refused.stderr) == (
                 2, "", "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n")
@@ -431,10 +448,8 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
                 sync.kill()
                 sync.wait(timeout=10)
         assert sync.returncode == 0 and err == "" and out.startswith("Eng: 31 days written"), (out, err)
-        con = sqlite3.connect(settings.database_file)
-        assert {r[0] for r in con.execute("SELECT DISTINCT email FROM dailymembercost WHERE integration_id = 1")} \
+        assert {m.email for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} \
             == {"old-a@team.io", "old-b@team.io"}
-        con.close()
 
         removed = grafient(env, "remove", "Eng", "--yes")
         assert removed.returncode == 0 and removed.stdout == "removed integration 1 'Eng' and its data\n"
@@ -445,11 +460,11 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
     text = json.dumps(report)
     assert "new@other.io" in text and "old-a@team.io" not in text and "old-b@team.io" not in text
     assert [(i["id"], i["label"]) for i in report["integrations"]] == [(2, "Ops")]
-    con = sqlite3.connect(settings.database_file)
-    assert [tuple(r) for r in con.execute("SELECT id, label FROM integration")] == [(2, "Ops")]
-    assert {r[0] for r in con.execute("SELECT DISTINCT integration_id FROM dailymembercost")} == {2}
-    assert con.execute("SELECT count(*) FROM dailymembercost WHERE email LIKE 'old-%'").fetchone()[0] == 0
-    con.close()
+    assert [(i.id, i.label) for i in list_integrations(db)] == [(2, "Ops")]
+    with db.session() as session:
+        left = list(session.exec(select(DailyMemberCost)))
+    assert {m.integration_id for m in left} == {2} and not [m for m in left if m.email.startswith("old-")]
+    db.dispose()
 
 
 # ------------------------------------------------------------------ keys never echoed from argv
@@ -549,6 +564,7 @@ def test_the_cli_turns_core_dumps_off_at_start() -> None:
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.mark.sqlite_only
 def test_a_database_from_before_unknown_figures_is_rebuilt_and_keeps_its_rows() -> None:
     """A home made before providers without request counts: its NOT NULL columns become nullable
     (unknown is stored as NULL), the new columns appear, and every row is kept."""

@@ -1,4 +1,4 @@
-"""The engine (providers/, store/, sync/) and the service the CLI calls never import Textual: they run headless for cron."""
+"""The engine (providers/, store/, sync/, budgets/) and the service the CLI calls never import Textual: they run headless for cron."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 PROBE = """
 import importlib, pkgutil, sys
 import grafient_tui
-for package in ("grafient_tui.providers", "grafient_tui.store", "grafient_tui.sync"):
+for package in ("grafient_tui.providers", "grafient_tui.store", "grafient_tui.sync", "grafient_tui.budgets"):
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
         importlib.import_module(info.name)

@@ -194,7 +194,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 runs.append(added)
                 assert added.code == 0, added.err
                 assert f"(cursor, key {HINT}, 2 members)" in added.out and added.out.rstrip().endswith(", ok")
-                assert "31 days written, 6 API calls (2 rate-limited, 4 retries), ok" in added.out
+                assert "31 days written, 7 API calls (2 rate-limited, 4 retries), ok" in added.out  # the 7th: /teams/spend
 
                 again = run_child(env, outputs, "add", "cursor", "--label", f"Again{suffix}", stdin=CANARY + "\n")
                 runs.append(again)

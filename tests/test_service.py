@@ -119,6 +119,7 @@ async def test_sync_with_nothing_to_sync_returns_no_results(service: GrafientSer
     assert await service.sync(now=NOW) == []
 
 
+@pytest.mark.sqlite_only
 def test_the_plan_opens_no_database(service: GrafientService) -> None:
     assert service.plan() == "free" and service.plan_days("free") == 30
     assert service.set_plan("pro") == 365

@@ -109,6 +109,7 @@ def disk_full_at(limit: int, engine: object = Engine) -> Iterator[None]:
 
 # ------------------------------------------------------------------ disk full
 
+@pytest.mark.sqlite_only
 def test_a_full_disk_fails_the_sync_with_one_sentence_and_keeps_earlier_days(
     capsys, monkeypatch, api, events, grafient_home: Path  # noqa: ANN001
 ) -> None:
@@ -181,6 +182,7 @@ def break_vault(how: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.mark.parametrize("how", ["missing master key file", "wrong GRAFIENT_MASTER_KEY", "GRAFIENT_MASTER_KEY not base64",
                                  "master key of the wrong length", "master key file garbled"])
+@pytest.mark.sqlite_only
 def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_nothing(
     capsys, monkeypatch, api, grafient_home: Path, how: str  # noqa: ANN001
 ) -> None:
@@ -205,6 +207,7 @@ def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_n
     assert GOOD_KEY not in result.out + listed.out and OTHER_KEY not in result.out + listed.out
 
 
+@pytest.mark.sqlite_only
 def test_adding_with_a_missing_master_key_never_mints_a_new_one(capsys, monkeypatch, api,  # noqa: ANN001
                                                                  grafient_home: Path) -> None:
     two_integrations(capsys, monkeypatch)
@@ -219,6 +222,7 @@ def test_adding_with_a_missing_master_key_never_mints_a_new_one(capsys, monkeypa
 
 @pytest.mark.parametrize("how", ["tampered ciphertext", "ciphertext copied from another row", "truncated ciphertext",
                                  "unknown scheme"])
+@pytest.mark.sqlite_only
 def test_a_damaged_stored_key_fails_only_its_integration(capsys, monkeypatch, api, grafient_home: Path,  # noqa: ANN001
                                                          how: str) -> None:
     two_integrations(capsys, monkeypatch)

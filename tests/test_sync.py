@@ -26,7 +26,7 @@ from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost
 from grafient_tui.store.queries import daily_costs, model_breakdown
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import days_to_fetch, plan_windows, run_sync, sync_due
-from grafient_tui.sync.lock import SyncLock
+from grafient_tui.sync.lock import sync_lock
 from tests.conftest import GOOD_KEY
 from tests.oracle import event_cents as cents
 from tests.oracle import event_day as utc_day
@@ -344,7 +344,7 @@ async def test_a_second_sync_of_the_same_integration_is_skipped(store, monkeypat
     settings, db, vault = store
     iid = add(store)
     monkeypatch.setattr("grafient_tui.sync.engine.LOCK_WAIT_SECONDS", 0.2)
-    held = SyncLock(settings, iid)
+    held = sync_lock(settings, iid, db)
     assert held.try_acquire()
     try:
         with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as api:
@@ -392,7 +392,7 @@ async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncin
     with db.session(write=True) as session:  # a run row left behind by a killed process
         session.add(SyncRun(integration_id=iid, trigger="backfill", started_at=NOW))
     assert sync_status(db, settings, iid).status == "interrupted"
-    held = SyncLock(settings, iid)
+    held = sync_lock(settings, iid, db)
     assert held.try_acquire()
     try:
         assert sync_status(db, settings, iid).status == "syncing"

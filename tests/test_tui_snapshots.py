@@ -47,6 +47,12 @@ def build_scene() -> GrafientApp:
         session.add(SyncRun(integration_id=data, trigger="force", started_at=NOW - timedelta(minutes=5),
                             finished_at=NOW - timedelta(minutes=5), outcome="failed",
                             error="the Cursor API failed with HTTP 500 after 6 tries: An unexpected error occurred"))
+    # Two budgets, so the gauges are in the pictures: one the forecast is above, one fine.
+    from grafient_tui.service import GrafientService
+
+    service = GrafientService(settings, db=db, vault=vault)
+    service.set_budget("Acme Engineering", "2000", now=NOW)
+    service.set_budget("all", "3000", on_demand=True, now=NOW)
     db.dispose()
     return GrafientApp(settings, transport=httpx.MockTransport(_no_network), now=lambda: NOW)
 

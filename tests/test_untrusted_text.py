@@ -33,6 +33,12 @@ HOSTILE_MODELS = [CLICK, BROKEN, LINK, OSC52, CLEAR, FORMULA]
 HOSTILE_EMAILS = ["+cmd|' /C calc'!A0@x.io", "=1+1@x.io", "\u202eevil@x.io", "a\x1b]0;title\x07@x.io"]
 
 
+def stored(name: str) -> str:
+    """A name as the store keeps it: NUL and the other C0 control characters (and DEL) dropped, on
+    SQLite as on PostgreSQL (which cannot store NUL); everything else exactly as sent."""
+    return "".join(ch for ch in name if ord(ch) >= 0x20 and ch != "\x7f")
+
+
 def hostile_team() -> FakeCursorTeam:
     ms = int((NOW - timedelta(days=1)).timestamp() * 1000)
     events = [{"timestamp": str(ms + i), "userEmail": HOSTILE_EMAILS[i % len(HOSTILE_EMAILS)],
@@ -79,7 +85,7 @@ def test_no_cli_format_writes_an_escape_or_a_formula(synced, capsys, monkeypatch
                     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
             if fmt == "json" and by == "model":  # the data itself is kept exactly, as JSON escapes
                 models = {m["model"] for m in json.loads(result.out)["integrations"][0]["models"]}
-                assert models == set(HOSTILE_MODELS)
+                assert models == {stored(m) for m in HOSTILE_MODELS}
     listed = run_cli(capsys, monkeypatch, "list")
     assert "\x1b" not in listed.out
 
@@ -99,14 +105,14 @@ async def test_the_app_shows_markup_and_escapes_as_literal_text(synced) -> None:
             await pilot.pause()
         table = app.screen.query_one("#models", DataTable)
         shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
-        assert {visible(m) for m in HOSTILE_MODELS} <= shown  # `[/bold]` did not crash the screen
+        assert {visible(stored(m)) for m in HOSTILE_MODELS} <= shown  # `[/bold]` did not crash the screen
         # click every model row, on the name: no action runs (the master key is untouched)
         for row in range(table.row_count):
             await pilot.click("#models", offset=(2, row + 1))
             await pilot.pause()
         members = app.screen.query_one("#members", DataTable)
         emails = {str(members.get_row_at(i)[0]) for i in range(members.row_count)}
-        assert {visible(e) for e in HOSTILE_EMAILS} <= emails
+        assert {visible(stored(e)) for e in HOSTILE_EMAILS} <= emails
         screen = app.export_screenshot()
         assert "\x1b" not in screen and "evil.example\"" not in screen.split("<a ")[0]
         assert 'href="https://evil.example"' not in screen  # no hyperlink was made of a name

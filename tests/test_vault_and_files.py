@@ -103,6 +103,7 @@ def test_secrets_never_show_in_reprs() -> None:
     assert GOOD_KEY not in repr(row) and row.key_ciphertext.hex() not in repr(row)
 
 
+@pytest.mark.sqlite_only
 def test_every_created_path_is_private_even_under_umask_000(grafient_home: Path) -> None:
     old = os.umask(0)
     try:

@@ -56,6 +56,27 @@ class AccountInfo:
 
 
 @dataclass(frozen=True)
+class MemberSpend:
+    """One member's spend in the current billing cycle and their spend limit, as the provider says.
+
+    Money in integer micro-cents; None is not sent (or not readable), never 0."""
+
+    member: str  # the email; else the name or id the provider gives
+    name: str | None
+    spend_micro: int | None  # the cycle's total, plan-included usage too
+    on_demand_micro: int | None  # the on-demand part; None when the answer does not split it
+    limit_micro: int | None  # the member's effective spend limit; None when there is none or it is not sent
+
+
+@dataclass(frozen=True)
+class Billing:
+    """The current billing cycle: when it started and each member's spend in it."""
+
+    cycle_start: datetime.date | None  # the UTC day the cycle started; None when not sent
+    members: tuple[MemberSpend, ...] = ()
+
+
+@dataclass(frozen=True)
 class Limits:
     max_window_days: int  # the widest range one fetch may ask for
     history_days: Mapping[str, int]  # plan -> days of history a backfill asks for
@@ -131,6 +152,12 @@ class Provider(ABC):
         fetched" or their earlier figures). Every day by default; a provider whose answer can leave
         days out (Anthropic: no bucket; OpenRouter: today, and yesterday not yet reported) says so."""
         return [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
+
+    async def billing(self) -> Billing | None:
+        """The current billing cycle and each member's spend and limit, for providers that tell
+        (Cursor's /teams/spend); None for those that bill by the calendar month and give no limits.
+        The engine calls it once per sync, after the cost windows; its failure never fails a sync."""
+        return None
 
     @abstractmethod
     async def aclose(self) -> None: ...

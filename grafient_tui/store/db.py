@@ -1,36 +1,43 @@
-"""The database: one engine per process, SQLite in WAL mode by default.
+"""The database: one engine per process; a SQLite file in WAL mode by default, or a team's
+PostgreSQL server (GRAFIENT_DATABASE_URL, psycopg 3).
 
 The SQLite file and its -wal/-shm companions are created 0600 (SQLite gives
 the companions the database file's mode, and we set that mode ourselves before
-SQLite ever opens it).
+SQLite ever opens it). The schema's version is checked, and set up or upgraded, as the store opens
+(store/schema.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import event, inspect
-from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
 
 from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file, fix_mode
-from grafient_tui.errors import StoreError
+from grafient_tui.errors import ConfigError, StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
 
 BUSY_TIMEOUT_MS = 15_000
 
 
-def store_error(exc: BaseException) -> StoreError:
-    """One sentence for a database failure, whatever the driver said."""
-    text = str(getattr(exc, "orig", exc)).lower()
-    if "full" in text or isinstance(getattr(exc, "orig", exc), OSError) and "space" in text:
+def store_error(exc: BaseException, *, shared: bool = False, password: str | None = None) -> StoreError:
+    """One sentence for a database failure, whatever the driver said. `shared`: a PostgreSQL server,
+    not the local file; `password` (the URL's) is cut out of anything quoted."""
+    orig = getattr(exc, "orig", exc)
+    said = " ".join(str(orig).split())
+    if password:
+        said = said.replace(password, "[hidden]")
+    text = said.lower()
+    if shared:
+        return _server_error(text, said)
+    if "full" in text or isinstance(orig, OSError) and "space" in text:
         return StoreError("disk full: the local database could not grow, so this sync was not saved (earlier data is intact).")
     if "locked" in text or "busy" in text:
         return StoreError("the local database is busy (another grafient is writing); try again in a moment.")
@@ -38,17 +45,44 @@ def store_error(exc: BaseException) -> StoreError:
         return StoreError("the local database file is damaged; restore it from a backup or move it away to start fresh.")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError("the local database cannot be written (check the permissions of the data directory).")
-    return StoreError(f"the local database failed: {str(getattr(exc, 'orig', exc))[:160]}.")
+    return StoreError(f"the local database failed: {said[:160]}.")
+
+
+def _server_error(text: str, said: str) -> StoreError:
+    if "password authentication failed" in text or "no pg_hba.conf entry" in text or (
+            "role" in text and "does not exist" in text):
+        return StoreError("the team database refused the login; check the user and password of GRAFIENT_DATABASE_URL "
+                          "(or ~/.pgpass).")
+    if "database" in text and "does not exist" in text:
+        return StoreError("the database named in GRAFIENT_DATABASE_URL does not exist on that server; create it first "
+                          "(see README, A shared team database).")
+    if any(words in text for words in ("connection refused", "could not connect", "connection failed",
+                                       "timeout expired", "could not translate host name", "server closed the connection",
+                                       "connection is closed", "terminating connection")):
+        return StoreError("the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the server is up "
+                          "(nothing was changed).")
+    if "permission denied" in text or "must be owner" in text:
+        return StoreError("the team database refused this change: this role may only read (ask its owner for the "
+                          "syncer grants, see README).")
+    if "could not extend" in text or "no space left" in text or "disk full" in text:
+        return StoreError("the team database's disk is full, so this sync was not saved (earlier data is intact).")
+    if "deadlock detected" in text or "could not serialize" in text or "lock timeout" in text:
+        return StoreError("the team database was busy with another grafient's write; try again in a moment.")
+    return StoreError(f"the team database failed: {said[:160]}.")
 
 
 class Database:
-    """Owns the engine; hands out sessions whose failures become StoreError."""
+    """Owns the engines; hands out sessions whose failures become StoreError.
 
-    def __init__(self, settings: Settings, *, url: str | None = None) -> None:
+    `check_schema=False` opens a database whatever its schema's version (`grafient db` does that
+    to report or upgrade it); otherwise schema.check_on_open decides (see there)."""
+
+    def __init__(self, settings: Settings, *, url: str | None = None, check_schema: bool = True) -> None:
         self.settings = settings
-        self.url = url or settings.database_url
+        self.url = database_url(url or settings.database_url)
+        self.is_postgres = self.url.get_backend_name() == "postgresql"
         self.sqlite_file: Path | None = settings.database_file if url is None else None
-        if self.url.startswith("sqlite") and self.sqlite_file is not None:
+        if not self.is_postgres and self.sqlite_file is not None:
             # The database may live anywhere (GRAFIENT_DATABASE_URL): the levels we create are 0700,
             # a directory that was there already is the user's and keeps its mode.
             ensure_private_dir(self.sqlite_file.parent, ours=False)
@@ -57,88 +91,23 @@ class Database:
         # Writers start with BEGIN IMMEDIATE so that two processes never both
         # read-then-upgrade (SQLite answers that with "database is locked" at
         # once, without waiting); readers keep plain BEGIN and never block.
-        self.write_engine = _make_engine(self.url, immediate=True)
-        try:
-            # Look before creating: a report or a TUI opening beside a running sync
-            # should not queue for the write lock just to learn the tables exist.
-            inspector = inspect(self.engine)
-            present = set(inspector.get_table_names())
-            if not set(SQLModel.metadata.tables) <= present:
-                SQLModel.metadata.create_all(self.write_engine)
-            self._add_missing_columns(inspector, present)
-            if self.url.startswith("sqlite"):
-                self._upgrade_integration_ids()
-        except (DBAPIError, sqlite3.Error) as exc:
-            raise store_error(exc) from None
+        self.write_engine = _make_engine(self.url, immediate=True) if not self.is_postgres else self.engine
+        self._lock_engine: Engine | None = None
+        if check_schema:
+            try:
+                from grafient_tui.store.schema import check_on_open
+
+                check_on_open(self)
+            except (DBAPIError, sqlite3.Error) as exc:
+                self.dispose()
+                raise self.error(exc) from None
+            except BaseException:
+                self.dispose()
+                raise
         self._tighten_companions()
 
-    def _add_missing_columns(self, inspector, present: set[str]) -> None:  # noqa: ANN001
-        """A database made by an older version lacks the nullable columns added since: add them.
-        (Only additive, nullable columns; anything more needs a real migration.)"""
-        for table in SQLModel.metadata.sorted_tables:
-            if table.name not in present:
-                continue
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            missing = [c for c in table.columns if c.name not in have and c.nullable]
-            if not missing:
-                continue
-            with self.write_engine.begin() as connection:
-                have = {c["name"] for c in inspect(connection).get_columns(table.name)}  # another process won
-                for column in missing:
-                    if column.name not in have:
-                        kind = column.type.compile(dialect=connection.dialect)
-                        connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-
-    def _upgrade_integration_ids(self) -> None:
-        """Rebuild, once, every SQLite table an older version made in a shape ALTER TABLE cannot fix:
-        the integration table before its ids were AUTOINCREMENT (so a removed integration's id is
-        never handed out again), and any table whose columns were NOT NULL where unknown values are
-        now stored as NULL (request counts and tokens a provider does not give). Rows and ids are kept.
-
-        SQLite's documented recipe: foreign keys off, new table, copy, drop, rename, check, all
-        under the write lock.
-        """
-        with self.engine.connect() as connection:
-            if not _outdated_tables(connection.connection.driver_connection):
-                return  # the common case: a read, no write lock
-        raw = self.write_engine.raw_connection()
-        try:
-            sqlite = raw.driver_connection
-            sqlite.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction; else DROP TABLE checks them
-            try:
-                sqlite.execute("BEGIN IMMEDIATE")
-                try:
-                    for table in _outdated_tables(sqlite):  # another process may have done some meanwhile
-                        self._rebuild(sqlite, table)
-                    if sqlite.execute("PRAGMA foreign_key_check").fetchall():
-                        raise sqlite3.IntegrityError("foreign key check failed after rebuilding tables")
-                    sqlite.execute("COMMIT")
-                except BaseException:
-                    sqlite.execute("ROLLBACK")
-                    raise
-            finally:
-                sqlite.execute("PRAGMA foreign_keys = ON")
-        finally:
-            raw.close()
-
-    def _rebuild(self, sqlite: sqlite3.Connection, table) -> None:  # noqa: ANN001
-        name = table.name
-        ddl = str(CreateTable(table).compile(self.write_engine)).strip()
-        ddl = ddl.replace(f"CREATE TABLE {name} ", f"CREATE TABLE {name}_rebuild ", 1)
-        have = {row[1] for row in sqlite.execute(f'PRAGMA table_info("{name}")')}
-        columns = ", ".join(c.name for c in table.columns if c.name in have)
-        sqlite.execute(ddl)
-        sqlite.execute(f"INSERT INTO {name}_rebuild ({columns}) SELECT {columns} FROM {name}")
-        if name == "integration":
-            # Ids removed before this upgrade left their lock files behind: start above those too.
-            floor = max([sqlite.execute("SELECT coalesce(max(id), 0) FROM integration").fetchone()[0],
-                         *_lock_file_ids(self.settings.lock_dir)])
-            sqlite.execute("DELETE FROM sqlite_sequence WHERE name = 'integration_rebuild'")
-            sqlite.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration_rebuild', ?)", (floor,))
-        sqlite.execute(f"DROP TABLE {name}")
-        sqlite.execute(f"ALTER TABLE {name}_rebuild RENAME TO {name}")
-        for index in table.indexes:
-            sqlite.execute(str(CreateIndex(index).compile(self.write_engine)))
+    def error(self, exc: BaseException) -> StoreError:
+        return store_error(exc, shared=self.is_postgres, password=self.url.password)
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:
@@ -154,42 +123,66 @@ class Database:
                 yield session
                 session.commit()
         except (DBAPIError, sqlite3.Error) as exc:
-            raise store_error(exc) from None
+            raise self.error(exc) from None
+
+    def lock_connection(self) -> Connection:
+        """A connection of its own for a session advisory lock (PostgreSQL), in autocommit: held for a
+        whole sync without sitting idle in a transaction. Closing it really closes it (no pool), and
+        with it goes the lock. TCP keepalives on both ends, so that a machine that vanishes mid-sync
+        loses its lock in about a minute and a half rather than hours."""
+        if self._lock_engine is None:
+            self._lock_engine = create_engine(
+                self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                connect_args={"options": "-c timezone=UTC -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10"
+                                         " -c tcp_keepalives_count=3",
+                              "application_name": "grafient sync lock", "keepalives": 1, "keepalives_idle": 60,
+                              "keepalives_interval": 10, "keepalives_count": 3})
+        try:
+            return self._lock_engine.connect()
+        except DBAPIError as exc:
+            raise self.error(exc) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
 
 
-def _has_autoincrement(sqlite: sqlite3.Connection) -> bool:
-    row = sqlite.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'integration'").fetchone()
-    return row is None or "AUTOINCREMENT" in row[0].upper()
+SUPPORTED = "GRAFIENT_DATABASE_URL must be a sqlite:/// or postgresql:// URL"
 
 
-def _outdated_tables(sqlite: sqlite3.Connection) -> list:
-    """The tables (parents first) whose stored shape needs a rebuild: see _upgrade_integration_ids."""
-    outdated = []
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name == "integration" and not _has_autoincrement(sqlite):
-            outdated.append(table)
-            continue
-        not_null = {row[1] for row in sqlite.execute(f'PRAGMA table_info("{table.name}")') if row[3]}
-        if any(c.nullable and not c.primary_key and c.name in not_null for c in table.columns):
-            outdated.append(table)
-    return outdated
-
-
-def _lock_file_ids(lock_dir: Path) -> list[int]:
+def database_url(text: str) -> URL:
+    """The URL to connect with: `postgresql://` and `postgres://` mean psycopg 3 (SQLAlchemy would
+    pick psycopg2, which Grafient does not install). Never quoted back: it may hold a password."""
     try:
-        names = os.listdir(lock_dir)
-    except OSError:
-        return []
-    return [int(m.group(1)) for name in names if (m := re.fullmatch(r"integration-(\d{1,18})\.lock", name))]
+        url = make_url(text)
+    except ArgumentError:
+        raise ConfigError(f"{SUPPORTED}, and this one cannot be read.") from None
+    backend = "postgresql" if url.drivername in ("postgres", "postgresql") else url.get_backend_name()
+    if backend == "postgresql":
+        if url.drivername in ("postgres", "postgresql"):
+            url = url.set(drivername="postgresql+psycopg")
+        if url.get_driver_name() != "psycopg":
+            raise ConfigError(f"{SUPPORTED}; Grafient talks to PostgreSQL through psycopg 3 "
+                              f"(postgresql+psycopg://), not {url.get_driver_name()}.")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise ConfigError("PostgreSQL needs Grafient's postgres extra (psycopg 3): install it with "
+                              "`uv tool install 'grafient-tui[postgres]'`, or run `uv run --extra postgres grafient`."
+                              ) from None
+    elif backend != "sqlite":
+        raise ConfigError(f"{SUPPORTED}; Grafient keeps its data in SQLite or PostgreSQL only.")
+    return url
 
 
-def _make_engine(url: str, *, immediate: bool = False) -> Engine:
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+def _make_engine(url: URL, *, immediate: bool = False) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        # Every session in UTC (day boundaries are UTC days), and named, so a team's DBA can tell
+        # Grafient's connections apart in pg_stat_activity.
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args={"options": "-c timezone=UTC", "application_name": "grafient"})
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

@@ -8,16 +8,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
 from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.models import (
+    AlertSent,
+    Budget,
+    DailyCost,
+    DailyMemberCost,
+    DailyModelCost,
+    Integration,
+    MemberCycleSpend,
+    SyncRun,
+)
+from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
 
 MAX_LABEL = 64
-MAX_ID = 2**63 - 1  # SQLite's largest integer
+MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
 
 
 def clean_label(label: str) -> str:
@@ -37,16 +48,13 @@ def clean_label(label: str) -> str:
 
 def label_key(label: str) -> str:
     """What makes two labels the same: surrounding and repeated spaces, and case, do not count.
-    Compared in Python, so the rule is the same on every database."""
+    Computed in Python and stored (integration.label_key, unique), so the rule is the same on every
+    database, and the database itself refuses a second "eng" beside "Eng" however the adds race."""
     return " ".join(label.split()).casefold()
 
 
 def _label_owner(session, label: str) -> Integration | None:  # noqa: ANN001
-    wanted = label_key(label)
-    for row in session.exec(select(Integration)):
-        if label_key(row.label) == wanted:
-            return row
-    return None
+    return session.exec(select(Integration).where(Integration.label_key == label_key(label))).first()
 
 
 def find_label_owner(db: Database, label: str) -> Integration | None:
@@ -91,10 +99,29 @@ def same_team_owner(db: Database, fingerprint: str | None, *, provider: str, exc
         ).first()
 
 
+class _LabelRace(Exception):
+    """Another process added an integration under the same label between our check and our insert."""
+
+
 def add_integration(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret,
                     team_members: int | None = None, team_fingerprint: str | None = None,
                     now: datetime | None = None) -> Integration:
     label = clean_label(label)
+    try:
+        return _add(db, vault, label=label, provider=provider, api_key=api_key, team_members=team_members,
+                    team_fingerprint=team_fingerprint, now=now)
+    except _LabelRace:
+        # On SQLite the write lock makes the check above final; on PostgreSQL two adds can both pass it,
+        # and the unique label_key decides: the loser says so like any taken label.
+        existing = find_label_owner(db, label)
+        if existing is None:
+            raise ConfigError(f"the label {label!r} was being added by someone else at the same moment; "
+                              "try again.") from None
+        raise ConfigError(label_taken_sentence(existing)) from None
+
+
+def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret, team_members: int | None,
+         team_fingerprint: str | None, now: datetime | None) -> Integration:
     uid = uuid.uuid4().hex
     with db.session(write=True) as session:
         # Checked again inside the write transaction: another process may have added it meanwhile.
@@ -106,16 +133,19 @@ def add_integration(db: Database, vault: Vault, *, label: str, provider: str, ap
                                                           Integration.team_fingerprint == team_fingerprint)).first()
             if twin is not None:
                 raise ConfigError(same_team_sentence(twin))
-        has_keys = session.exec(select(func.count()).select_from(Integration)).one() > 0
-        # Never mint a new master key while keys sealed by the old one exist.
-        blob = vault.encrypt(api_key, uid=uid, provider=provider, create=not has_keys)
+        # Never mint a new master key while keys sealed by the old one exist, nor seal with another one.
+        master_key = sealing_key(session, db, vault)
+        blob = vault.encrypt(api_key, uid=uid, provider=provider, master_key=master_key)
         row = Integration(
-            uid=uid, provider=provider, label=label, key_scheme=SCHEME, key_ciphertext=blob,
+            uid=uid, provider=provider, label=label, label_key=label_key(label), key_scheme=SCHEME, key_ciphertext=blob,
             key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
             team_fingerprint=team_fingerprint,
         )
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            raise _LabelRace() from None
         session.refresh(row)
         return row
 
@@ -174,9 +204,11 @@ def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret
         if row is None:
             raise NotFound(f"no integration with id {integration_id} (see `grafient list`).")
         uid = uuid.uuid4().hex  # a fresh binding: the old ciphertext is useless even if copied back
-        # A missing master key may be minted here: the user chose to forget the old one, and
-        # rekeying each integration is how they come back (see README).
-        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, create=True)
+        # On a SQLite home a missing master key may be minted here: the user chose to forget the old
+        # one, and rekeying each integration is how they come back (see README). A shared database
+        # keeps the team's (store/team.sealing_key).
+        master_key = sealing_key(session, db, vault, replacing=integration_id)
+        row.key_ciphertext = vault.encrypt(api_key, uid=uid, provider=row.provider, master_key=master_key)
         row.uid, row.key_scheme, row.key_hint = uid, SCHEME, api_key.hint
         if team_fingerprint is not None:
             row.team_fingerprint = team_fingerprint
@@ -193,9 +225,9 @@ def remove_integration(db: Database, integration_id: int) -> None:
     The integration's sync lock is held throughout, so no sync (in any process) runs meanwhile;
     if one is running, SyncBusy says so and nothing is removed.
     """
-    from grafient_tui.sync.lock import SyncLock  # the lock file only; sync/lock.py imports nothing of ours
+    from grafient_tui.sync.lock import sync_lock  # sync/lock.py imports nothing of ours at run time
 
-    lock = SyncLock(db.settings, integration_id)
+    lock = sync_lock(db.settings, integration_id, db)
     if not lock.try_acquire():
         with db.session() as session:
             label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
@@ -203,8 +235,15 @@ def remove_integration(db: Database, integration_id: int) -> None:
                        "wait for it or stop it, then remove.")
     try:
         with db.session(write=True) as session:
-            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun):
+            # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
+            # writers take their locks in one order and never deadlock.
+            session.exec(select(Integration.id).where(Integration.id == integration_id).with_for_update()).first()
+            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend):
                 session.exec(delete(table).where(table.integration_id == integration_id))
+            # Its budgets go with it (a budget on all integrations stays), and what they announced.
+            budgets = select(Budget.id).where(Budget.integration_id == integration_id)
+            session.exec(delete(AlertSent).where(AlertSent.budget_id.in_(budgets)))
+            session.exec(delete(Budget).where(Budget.integration_id == integration_id))
             session.exec(delete(Integration).where(Integration.id == integration_id))
     finally:
         lock.release()

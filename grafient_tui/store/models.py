@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# Ids are 64-bit everywhere. On SQLite a primary key must stay `INTEGER PRIMARY KEY` (the rowid alias,
+# already 64-bit; a BIGINT primary key would be a plain column with no automatic ids).
+ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column:
+    return Column(ID, primary_key=True, autoincrement=True)
+
+
+def _integration_id(*, index: bool = False) -> Column:
+    return Column(ID, ForeignKey("integration.id"), nullable=False, index=index)
 
 
 class Integration(SQLModel, table=True):
     # AUTOINCREMENT: a removed integration's id is never handed out again, so nothing keyed by an
     # old id (a sync still running, a lock file, a script's `grafient sync 3`) lands on a new team.
-    __table_args__ = {"sqlite_autoincrement": True}
-    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = (Index("ix_integration_label_key", "label_key", unique=True), {"sqlite_autoincrement": True})
+    id: int | None = Field(default=None, sa_column=_id())
     uid: str = Field(index=True, unique=True)  # bound into the key ciphertext as associated data
     provider: str = "cursor"
     label: str = Field(unique=True)
+    # The label as compared (store/integrations.label_key: spaces and case do not count), computed in
+    # Python and unique in the database: one rule on every database, and two adds racing for "Eng"
+    # and "eng" cannot both win. Nullable only because older databases get it filled by a migration.
+    label_key: str | None = None
     key_scheme: str  # version tag of the encryption scheme, e.g. "aesgcm-v1"
     key_ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     key_hint: str
@@ -28,6 +44,9 @@ class Integration(SQLModel, table=True):
     # The provider refused (HTTP 400) a window older than one it answered: it keeps nothing before this
     # day, and backfills stop here instead of failing.
     history_limit: date | None = None
+    # The provider's billing cycle (Cursor's subscriptionCycleStart, as a UTC day): cycles run monthly
+    # from this day of the month. None: not known (other providers bill by the calendar month).
+    cycle_start: date | None = None
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"
@@ -52,8 +71,8 @@ class DailyCost(SQLModel, table=True):
     everything per use, requests where it gives no count, tokens a report failed to bring."""
 
     __table_args__ = (UniqueConstraint("integration_id", "day"),)
-    id: int | None = Field(default=None, primary_key=True)
-    integration_id: int = Field(foreign_key="integration.id", index=True)
+    id: int | None = Field(default=None, sa_column=_id())
+    integration_id: int = Field(sa_column=_integration_id(index=True))
     day: date
     cost_micro: int = Field(sa_column=_money())
     on_demand_micro: int | None = Field(default=None, sa_column=_maybe())
@@ -75,8 +94,8 @@ class DailyModelCost(SQLModel, table=True):
         UniqueConstraint("integration_id", "day", "model"),
         Index("ix_dailymodelcost_integration_day", "integration_id", "day"),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    integration_id: int = Field(foreign_key="integration.id")
+    id: int | None = Field(default=None, sa_column=_id())
+    integration_id: int = Field(sa_column=_integration_id())
     day: date
     model: str
     cost_micro: int = Field(sa_column=_money())
@@ -93,8 +112,8 @@ class DailyMemberCost(SQLModel, table=True):
         UniqueConstraint("integration_id", "day", "email"),
         Index("ix_dailymembercost_integration_day", "integration_id", "day"),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    integration_id: int = Field(foreign_key="integration.id")
+    id: int | None = Field(default=None, sa_column=_id())
+    integration_id: int = Field(sa_column=_integration_id())
     day: date
     email: str  # the actor: a member's email, a workspace's or a project's name
     cost_micro: int = Field(sa_column=_money())
@@ -104,8 +123,8 @@ class DailyMemberCost(SQLModel, table=True):
 class SyncRun(SQLModel, table=True):
     """One sync attempt. A run still `running` when no process holds its lock was interrupted."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    integration_id: int = Field(foreign_key="integration.id", index=True)
+    id: int | None = Field(default=None, sa_column=_id())
+    integration_id: int = Field(sa_column=_integration_id(index=True))
     trigger: str  # backfill | daily | force
     started_at: datetime
     finished_at: datetime | None = None
@@ -115,3 +134,60 @@ class SyncRun(SQLModel, table=True):
     retries: int = 0
     days_written: int = 0
     error: str | None = None
+    host: str | None = None  # the machine that ran it (a shared database has several)
+    username: str | None = None  # the operating-system user who ran it
+
+
+class TeamSetting(SQLModel, table=True):
+    """A setting every syncer of this database follows (plan, pacing per provider key), and the
+    fingerprint of the master key the stored API keys are sealed with. See store/team.py."""
+
+    name: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime
+    updated_by: str | None = None  # user@host
+
+
+class MemberCycleSpend(SQLModel, table=True):
+    """One member's spend in the current billing cycle and their spend limit, as the provider last
+    said (Cursor's /teams/spend). Replaced whole at every sync that reads it; never a daily cost."""
+
+    __table_args__ = (UniqueConstraint("integration_id", "member"),)
+    id: int | None = Field(default=None, sa_column=_id())
+    integration_id: int = Field(sa_column=_integration_id(index=True))
+    member: str  # the email; else the name or id the provider gives
+    name: str | None = None
+    spend_micro: int | None = Field(default=None, sa_column=_maybe())  # the cycle's total
+    on_demand_micro: int | None = Field(default=None, sa_column=_maybe())
+    limit_micro: int | None = Field(default=None, sa_column=_maybe())  # the effective limit; None: none sent
+    synced_at: datetime
+
+
+class Budget(SQLModel, table=True):
+    """A spending budget on one integration or on all together, per calendar month or billing cycle.
+
+    `target_key` is "all" or the integration's id as text: unique with the period, which a nullable
+    integration id could not be (SQL counts NULLs as distinct, so two "all" budgets would both fit)."""
+
+    __table_args__ = (UniqueConstraint("target_key", "period"),)
+    id: int | None = Field(default=None, sa_column=_id())
+    target_key: str
+    integration_id: int | None = Field(  # None: every integration together
+        default=None, sa_column=Column(ID, ForeignKey("integration.id"), nullable=True, index=True))
+    period: str  # month | cycle
+    measure: str  # cost | on_demand
+    amount_micro: int = Field(sa_column=_money())
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertSent(SQLModel, table=True):
+    """A threshold a budget crossed in one period, announced once: kept so a restart (or another
+    app on a shared database) does not announce it again."""
+
+    __table_args__ = (UniqueConstraint("budget_id", "period_start", "threshold"),)
+    id: int | None = Field(default=None, sa_column=_id())
+    budget_id: int = Field(sa_column=Column(ID, ForeignKey("budget.id"), nullable=False, index=True))
+    period_start: date
+    threshold: str  # 50 | 80 | 100 | forecast
+    sent_at: datetime

@@ -60,9 +60,12 @@ class Vault:
             raise VaultError(f"cannot decrypt stored keys: {source} must hold 32 bytes, not {len(key)}.")
         return key
 
-    def encrypt(self, api_key: Secret, *, uid: str, provider: str, create: bool = True) -> bytes:
+    def encrypt(self, api_key: Secret, *, uid: str, provider: str, create: bool = True,
+                master_key: bytes | None = None) -> bytes:
+        """Seal `api_key` for its integration, with `master_key` (store/team.sealing_key chooses it)
+        or else this install's."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.master_key(create=create)).encrypt(
+        sealed = AESGCM(master_key if master_key is not None else self.master_key(create=create)).encrypt(
             nonce, api_key.reveal().encode("utf-8"), _aad(SCHEME, provider, uid)
         )
         return nonce + sealed

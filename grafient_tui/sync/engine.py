@@ -32,14 +32,22 @@ from sqlmodel import select
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui import providers
-from grafient_tui.providers.base import Capabilities, CostLine, Limits
+from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
-from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration, SyncRun
+from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
+from grafient_tui.store.models import (
+    DailyCost,
+    DailyMemberCost,
+    DailyModelCost,
+    Integration,
+    MemberCycleSpend,
+    SyncRun,
+)
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.lock import SyncLock, is_sync_running
+from grafient_tui.sync.lock import is_sync_running, sync_lock
 
 T = TypeVar("T")
 
@@ -188,6 +196,7 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
     now = now or datetime.now(UTC)
     today = utc_today(now)
     reports_today = True
+    settings = effective_settings(db, settings)
     try:
         provider = providers.get(find_integration(db, integration_id).provider)
         limits: Limits | None = provider.limits
@@ -223,7 +232,7 @@ def sync_status(db: Database, settings: Settings, integration_id: int) -> Integr
     """The stored status, corrected by the lock: a run still marked running that
     no process holds was killed, and shows as interrupted until the next sync."""
     state = integration_status(db, integration_id)
-    if state.status == "syncing" and not is_sync_running(settings, integration_id):
+    if state.status == "syncing" and not is_sync_running(settings, integration_id, db):
         return replace(state, status="interrupted", error="the last sync stopped before it finished")
     return state
 
@@ -269,6 +278,7 @@ class WindowTotals:
 
     def add(self, lines: list[CostLine]) -> None:
         days, models, members = self.days, self.models, self.members
+        clean = _stored_name
         first, last = self.first, self.last
         split = self.capabilities.has_on_demand
         for e in lines:
@@ -295,7 +305,7 @@ class WindowTotals:
                     d[i] = None if value is None or d[i] is None else d[i] + value
                 byok = e.byok_micro
                 d[10] = None if byok is None or d[10] is None else d[10] + byok
-            key = (day, e.model)
+            key = (day, clean(e.model))
             m = models.get(key)
             if m is None:
                 models[key] = [cost, requests, *tokens]
@@ -304,7 +314,7 @@ class WindowTotals:
                 m[1] = None if requests is None or m[1] is None else m[1] + requests
                 for i, value in enumerate(tokens, 2):
                     m[i] = None if value is None or m[i] is None else m[i] + value
-            key = (day, e.actor)
+            key = (day, clean(e.actor))
             u = members.get(key)
             if u is None:
                 members[key] = [cost, requests]
@@ -322,6 +332,17 @@ class WindowTotals:
             )
 
 
+_C0_AND_DEL = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def _stored_name(name: str) -> str:
+    """A model or actor name as stored: without NUL and the other C0 control characters (and DEL).
+    PostgreSQL cannot store NUL in text at all, and SQLite would; dropping them all on both keeps the
+    two databases' figures the same (names that differ only by them are one name). Every other
+    character is kept, and shown escaped wherever it is shown."""
+    return name if name.isprintable() else name.translate(_C0_AND_DEL)
+
+
 class IntegrationGone(GrafientError):
     """The integration this sync started for is no longer the one in the store."""
 
@@ -332,9 +353,14 @@ class IntegrationGone(GrafientError):
 
 def _check_still_there(session, integration_id: int, identity: tuple[str, datetime] | None) -> None:  # noqa: ANN001
     """Inside the writer's transaction: the integration row with this id, and (when given) the same
-    uid and creation time, still exists; else IntegrationGone, and the caller writes nothing."""
+    uid and creation time, still exists; else IntegrationGone, and the caller writes nothing.
+
+    On PostgreSQL the row is locked (FOR UPDATE) until the transaction ends: writers of one
+    integration, on any machine, go one after another, so a window's delete-then-insert always sees
+    what the writer before it committed and never meets a duplicate key. (SQLite's writers are one
+    at a time already: BEGIN IMMEDIATE; there the clause is left out.)"""
     row = session.exec(
-        select(Integration.uid, Integration.created_at).where(Integration.id == integration_id)
+        select(Integration.uid, Integration.created_at).where(Integration.id == integration_id).with_for_update()
     ).first()
     if identity is not None and row is not None and (row[0], _aware(row[1])) != (identity[0], _aware(identity[1])):
         if _aware(row[1]) == _aware(identity[1]):  # same row, new uid: `rekey` sealed a new key
@@ -401,6 +427,55 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     return len(day_rows)
 
 
+def write_billing(db: Database, integration_id: int, billing: Billing, synced_at: datetime, *,
+                  identity: tuple[str, datetime] | None = None, source: str = "the provider") -> int:
+    """Replace the integration's members' cycle spend and limits with `billing`'s, in one transaction,
+    and note its cycle start (an answer without one keeps the last known: cycles are monthly, so an
+    older anchor still gives the same days). Returns the number of members stored."""
+    rows = [{"integration_id": integration_id, "member": m.member, "name": m.name, "spend_micro": m.spend_micro,
+             "on_demand_micro": m.on_demand_micro, "limit_micro": m.limit_micro, "synced_at": synced_at}
+            for m in billing.members]
+    _check_storable(source, synced_at.date(), synced_at.date(), rows)
+    with db.session(write=True) as session:
+        _check_still_there(session, integration_id, identity)
+        connection = session.connection()
+        table = MemberCycleSpend.__table__
+        connection.execute(delete(table).where(table.c.integration_id == integration_id))
+        if rows:
+            connection.execute(insert(table), rows)
+        if billing.cycle_start is not None:
+            table = Integration.__table__
+            connection.execute(update(table).where(table.c.id == integration_id, (table.c.cycle_start.is_(None)) |
+                                                   (table.c.cycle_start != billing.cycle_start))
+                               .values(cycle_start=billing.cycle_start))
+    return len(rows)
+
+
+async def _sync_billing(client: Provider, db: Database, integration_id: int, label: str, *, ends_at: float,
+                        clock: Callable[[], datetime], identity: tuple[str, datetime]) -> None:
+    """Read the billing cycle after the cost windows and store it. Whatever goes wrong here, the
+    costs just written stand and the sync succeeds: the members' previous cycle figures are kept,
+    and the fault is logged in one sentence."""
+    try:
+        async with asyncio.timeout_at(ends_at):
+            billing = await client.billing()
+        if billing is not None:
+            await in_daemon_thread(write_billing, db, integration_id, billing, clock(), identity=identity,
+                                   source=f"the {client.title} API")
+    except IntegrationGone:
+        raise
+    except GrafientError as exc:
+        log.warning("%s: the billing cycle and spend limits were not updated (%s); the costs are saved",
+                    label, exc.sentence)
+    except TimeoutError:
+        log.warning("%s: the billing cycle was not read before the sync's time limit; the costs are saved", label)
+    except Exception as exc:  # noqa: BLE001  (never fails the costs; the traceback only scrubbed, in debug)
+        log.debug("%s: reading the billing cycle failed:\n%s", label,
+                  scrub_known("".join(traceback.format_exception(exc))))
+        log.warning("%s: the billing cycle was not updated (unexpected %s); the costs are saved",
+                    label, type(exc).__name__)
+
+
 def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> None:
     with db.session(write=True) as session:
         session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
@@ -451,7 +526,9 @@ def _start_run(db: Database, integration_id: int, trigger: str, started: datetim
             .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "running")
             .values(outcome="interrupted", error="the process stopped before this sync finished")
         )
-        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC))
+        host, user = who_runs()
+        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC), host=host,
+                      username=user)
         session.add(run)
         session.flush()
         return int(run.id)
@@ -491,7 +568,11 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                           error=f"integration {integration_id} was removed; nothing to sync")
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
-    lock = SyncLock(settings, integration_id)
+    try:  # a shared database's team settings (plan, pacing) win over this machine's
+        settings = await store(effective_settings, db, settings)
+    except GrafientError as exc:
+        return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
+    lock = sync_lock(settings, integration_id, db)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
         return SyncResult(integration_id, label, trigger, "skipped",
                           error=f"a sync for {label} is already running")
@@ -514,6 +595,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started,
                                            limits=limits), limits.max_window_days)
         key = await store(integration_key, vault, integration)
+        await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
         def report(done: int) -> None:
@@ -582,6 +664,8 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                                                  covered=client.days_covered(first, last))
                     answered = min(answered or first, first)  # this window answered, with usage or not
                     report(done + 1)
+                await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock,
+                                    identity=identity)
             finally:
                 state["requests"] = client.stats.requests
                 state["rate_limited"] = client.stats.rate_limited

@@ -13,7 +13,7 @@ import asyncio
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -117,8 +117,9 @@ class GrafientApp(App[None]):
     TITLE = "Grafient"
     SUB_TITLE = "AI spend"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit Grafient (syncs stop; finished days are kept)"),
-        Binding("question_mark", "keys_help", "Keys", id="keys_help", tooltip="Show every key and its binding id"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (a sync stops; finished days kept)"),
+        Binding("question_mark", "keys_help", "Keys", id="keys_help", tooltip="Every key and its binding id"),
+        Binding("P", "cycle_plan", "Plan", id="plan", tooltip="Plan: free, pro or ultimate (history kept)"),
     ]
 
     class SyncProgressed(Message):
@@ -141,6 +142,8 @@ class GrafientApp(App[None]):
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
         demo_teams: Sequence[tuple[str, str, Secret]] = (),
+        demo_try_key: tuple[str, str] | None = None,
+        demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -149,7 +152,11 @@ class GrafientApp(App[None]):
         self.keymap = settings.keymap()
         self.period = settings.period()
         self.demo_teams = list(demo_teams)
+        self.demo_try_key = demo_try_key  # (provider, key) the demo's add form offers; a made-up key
+        self.demo_budgets = list(demo_budgets)  # (target, amount, period, on-demand), set once the teams are in
         self.store_ready = False
+        # Why this user only views the store (store/team.py), once it is open; None: they may change it.
+        self.viewer_reason: str | None = None
         self._db: Database | None = None
         self._vault: Vault | None = None
         self.syncs: dict[int, Worker[SyncResult]] = {}
@@ -210,7 +217,11 @@ class GrafientApp(App[None]):
         from grafient_tui.sync.engine import sync_due
 
         self._ensure_store()
-        assert self._db is not None
+        assert self._db is not None and self._service is not None
+        access = self._service.access()
+        self.viewer_reason = None if access.can_change else access.reason
+        if self.viewer_reason:
+            return []  # a viewer syncs nothing, now or on the timer
         now = self.now()
         return [i.id for i in list_integrations(self._db)
                 if i.id is not None and sync_due(self._db, self.settings, i.id, now)]
@@ -237,6 +248,22 @@ class GrafientApp(App[None]):
 
         return job
 
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        """Below 80×24 a notice covers the screens (their figures would be cut); it goes at 80×24."""
+        from grafient_tui.tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        notice = next((s for s in self.screen_stack if isinstance(s, TooSmallScreen)), None)
+        if small and notice is None:
+            self.push_screen(TooSmallScreen())
+        elif small and notice is not None:
+            notice.show_size(width, height)
+        elif not small and notice is not None and self.screen is notice:
+            self.pop_screen()
+
     def get_default_screen(self) -> Screen:
         return IntegrationListScreen()
 
@@ -244,6 +271,7 @@ class GrafientApp(App[None]):
         asyncio.get_running_loop().set_default_executor(DaemonThreadExecutor())
 
     def on_ready(self) -> None:
+        self._check_size(self.size.width, self.size.height)
         # After the first frame: the heavy imports and the database happen off the UI thread.
         self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup",
                             thread=True)
@@ -326,13 +354,24 @@ class GrafientApp(App[None]):
             self.run_app_worker(self._add_demo_teams(list(self.demo_teams)), self._demo_added,
                                 name="add-demo-teams", group="demo-add")
         self.demo_teams = []
+        if self.viewer_reason:
+            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False, timeout=15)
+            self.refresh_bindings()  # add, sync and delete greyed (the screens' check_action)
+            return
         self._arm_daily_timer()
+        if not self.syncs:  # else when they have ended
+            self.check_budgets()
 
     async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
+        import asyncio
+
         added = []
         for label, provider, key in teams:
             integration = await self.add_checked_integration(label, provider, key)
             added.append(int(integration.id))  # type: ignore[arg-type]
+        for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
+            await asyncio.to_thread(self.service.set_budget, target, amount, period=period, on_demand=on_demand,
+                                    now=self.now())
         return added
 
     def _demo_added(self, worker: Worker[Any], state: WorkerState) -> None:
@@ -355,11 +394,16 @@ class GrafientApp(App[None]):
         assert trigger in TRIGGERS
         if integration_id in self.syncs:
             return False
+        if self.viewer_reason:
+            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False)
+            return False
         from grafient_tui.sync.engine import is_sync_running
 
         batch = self._current_batch()
-        if is_sync_running(self.settings, integration_id):
-            batch.elsewhere += 1
+        # The lock file is checked here, at once; a shared database's lock is a query, which the sync
+        # itself makes off the event loop (and says "already running" if another machine holds it).
+        if not self.db.is_postgres and is_sync_running(self.settings, integration_id):
+            batch.elsewhere += 1  # one warning for the whole action, once its turn is over
             return False
         self.failures.pop(integration_id, None)
         self.syncs[integration_id] = self.run_app_worker(
@@ -436,6 +480,8 @@ class GrafientApp(App[None]):
             batch.ended[integration_id] = (outcome, label, said, days, calls, trigger)
             self._report_batch(batch)
         self._sync_changed(integration_id)
+        if not self.syncs:
+            self.check_budgets()
 
     def _report_batch(self, batch: SyncBatch) -> None:
         """Once every sync of a closed batch has ended: one toast for all of them (none if cancelled)."""
@@ -508,6 +554,29 @@ class GrafientApp(App[None]):
                 visible(status.error or "the last sync was interrupted before it finished; press r to retry"))
         return "never", "· never synced", None
 
+    # -- budgets ----------------------------------------------------------------------
+
+    def check_budgets(self) -> None:
+        """Announce, with a toast and the terminal bell, each budget threshold crossed since it was last
+        announced: the store remembers them per budget and period, so a restart (or another app on a
+        shared database) does not repeat one. Runs in a thread, when the store has opened and once no
+        sync is running here (a total half-way through a backfill is not worth a bell)."""
+        now = self.now()
+        self.run_app_worker(lambda: self.service.budget_alerts(now), self._budgets_checked, name="budget-alerts",
+                            group="budgets", thread=True)
+
+    def _budgets_checked(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.SUCCESS and worker.result:
+            from grafient_tui.budgets.wording import alert_text
+
+            for status, thresholds in worker.result:
+                self.notify(alert_text(status, thresholds), title="Budget",
+                            severity="error" if "100" in thresholds else "warning", markup=False, timeout=15)
+            self.bell()
+        elif state == WorkerState.ERROR:
+            self.notify(sentence_of(worker.error, "the budgets could not be checked"), title="Budgets not checked",
+                        severity="error", markup=False)
+
     # -- the daily sync ---------------------------------------------------------------
 
     @property
@@ -540,6 +609,8 @@ class GrafientApp(App[None]):
 
     def run_due_syncs(self) -> None:
         """Start the daily sync of every integration that is due (worked out in a thread)."""
+        if self.viewer_reason:
+            return  # a viewer syncs nothing
         from grafient_tui.store.integrations import list_integrations
         from grafient_tui.sync.engine import sync_due
 
@@ -569,7 +640,7 @@ class GrafientApp(App[None]):
             if integration_id is not None:
                 self.integration_added(integration_id, focus=True)
 
-        self.push_screen(AddIntegrationScreen(), added)
+        self.push_screen(AddIntegrationScreen(demo_key=self.demo_try_key), added)
 
     async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
         """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
@@ -602,9 +673,13 @@ class GrafientApp(App[None]):
         self.notify(f"Deleted {label} and its stored costs.", markup=False)
 
     def cycle_period(self) -> None:
+        self.set_period(PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30)
+
+    def set_period(self, days: int) -> None:
+        """Show the last `days` UTC days everywhere, and remember it."""
         from grafient_tui.errors import GrafientError
 
-        self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30
+        self.period = days
         try:
             self.settings.ensure_dirs()
             self.settings.set_period(self.period)
@@ -623,6 +698,129 @@ class GrafientApp(App[None]):
         span = ReportRange(until - timedelta(days=self.period - 1), until)
         return lambda: self.service.export_csv(integration_id, span, today=until)
 
+    # -- the plan -----------------------------------------------------------------------------
+
+    def action_cycle_plan(self) -> None:
+        self.set_plan(None)
+
+    def set_plan(self, plan: str | None) -> None:
+        """Save the plan (the team's, on a shared database), or the next one when None, in a thread
+        (the store may be shared and busy), and say what it means."""
+        from grafient_tui.config import PLANS
+
+        def job() -> str:
+            chosen = plan
+            if chosen is None:
+                plans = list(PLANS)
+                current = self.service.plan()
+                chosen = plans[(plans.index(current) + 1) % len(plans)] if current in plans else plans[0]
+            self.service.set_plan(chosen)
+            return chosen
+
+        self.run_app_worker(job, self._plan_set, name="set-plan", group="plan", thread=True)
+
+    def _plan_set(self, worker: Worker[Any], state: WorkerState) -> None:
+        if state == WorkerState.ERROR:
+            self.notify(f"The plan was not changed: {sentence_of(worker.error, 'it could not be saved')}",
+                        severity="error", markup=False)
+            return
+        if state != WorkerState.SUCCESS:
+            return
+        plan = worker.result
+        depth = ("30 days of history for every provider" if plan == "free" else
+                 "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30")
+        self.notify(f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now).",
+                    title="Plan changed", markup=False)
+        period = self.period
+        self.tell_screens(lambda: PeriodChanged(period))  # the screens re-read, and show the plan
+
+    # -- the command palette ----------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action of this app, with what it does, beside Textual's Theme and Quit. Textual's own
+        Keys and Screenshot are replaced: ours list this app's keys, and save where the data lives."""
+        from grafient_tui.config import PLANS
+        from grafient_tui.untrusted import visible
+
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Screenshot"):
+                yield command
+        home = self.screen_stack[0] if self.screen_stack else None
+        integrations = list(getattr(getattr(home, "data", None), "integrations", ()) or ())
+        yield SystemCommand("Add an integration", "Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
+                            self.open_add_integration)
+        if integrations:
+            yield SystemCommand("Sync all integrations", "Force a sync of every integration now (R)",
+                                self._sync_all)
+        for figures in integrations:
+            label, iid = visible(figures.label), figures.integration_id
+            yield SystemCommand(f"Sync {label}", f"Force a sync of {label} now (r on its card)",
+                                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None)
+            yield SystemCommand(f"Open {label}", f"The cost detail of {label}: models, days, members (enter)",
+                                lambda iid=iid: self._open_detail(iid))
+            yield SystemCommand(f"Delete {label}", f"Remove {label} and its stored costs, after asking (d)",
+                                lambda iid=iid, label=figures.label: self._confirm_delete(iid, label))
+        for days in PERIODS:
+            yield SystemCommand(f"Period: {days} days", f"Show the last {days} UTC days (p cycles)",
+                                lambda days=days: self.set_period(days))
+        for plan, history in PLANS.items():
+            yield SystemCommand(f"Plan: {plan}", f"Keep up to {history} days of history (P cycles)",
+                                lambda plan=plan: self.set_plan(plan))
+        if hasattr(screen, "action_export"):
+            yield SystemCommand("Export CSV", "Write this integration's days of the period to a CSV file (e)",
+                                screen.action_export)
+        yield SystemCommand("Keys", "Every key of this screen and its binding id, for remapping (?)",
+                            self.action_keys_help)
+        yield SystemCommand("Screenshot", "Save an SVG of the screen in the data directory's exports folder",
+                            lambda: self.set_timer(0.1, self.save_screen_svg))
+
+    def _sync_all(self) -> None:
+        home = self.screen_stack[0]
+        for figures in getattr(getattr(home, "data", None), "integrations", ()) or ():
+            if not self.is_syncing(figures.integration_id):
+                self.start_sync(figures.integration_id, "force")
+
+    def _open_detail(self, integration_id: int) -> None:
+        from grafient_tui.tui.screens.detail import CostDetailScreen
+
+        self.push_screen(CostDetailScreen(integration_id))
+
+    def _confirm_delete(self, integration_id: int, label: str) -> None:
+        from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.delete_integration(integration_id, label)
+
+        self.push_screen(ConfirmDeleteScreen(label), confirmed)
+
+    def save_screen_svg(self) -> Path | None:
+        """The screen as SVG in `<data dir>/exports/` (0600; it exists wherever the app runs, unlike
+        ~/Downloads over SSH), and a toast naming the file."""
+        from grafient_tui.config import ensure_private_dir, write_private_file
+        from grafient_tui.service import EXPORTS_DIR
+
+        name = f"grafient-screenshot-{self.now().astimezone(UTC):%Y%m%d-%H%M%S}.svg"
+        try:
+            folder = ensure_private_dir(self.settings.data_dir / EXPORTS_DIR)
+            path = folder / name
+            write_private_file(path, self.export_screenshot(title="Grafient").encode("utf-8"))
+        except Exception as exc:  # noqa: BLE001  (a full disk, a read-only home: one sentence)
+            self.notify(f"No screenshot saved: {sentence_of(exc, 'the file could not be written')}",
+                        severity="error", markup=False)
+            return None
+        self.notify_path("Screenshot saved to", path)
+        return path
+
+    def notify_path(self, what: str, path: Path) -> None:
+        """A toast naming a file: the path on a line of its own (~ for the home directory), so it is
+        never broken in the middle of a word."""
+        shown = str(path)
+        home = str(Path.home())
+        if shown.startswith(home + "/"):
+            shown = "~" + shown[len(home):]
+        self.notify(f"{what}\n{shown}", markup=False, timeout=8, title="File written")
+
     # -- keys help --------------------------------------------------------------------------
 
     def action_keys_help(self) -> None:
@@ -635,13 +833,25 @@ class GrafientApp(App[None]):
         rows: dict[tuple[str, str], list[str]] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
+            if not binding.id:
+                continue  # Textual's own (scrolling, table cursor, copy): not this app's keys
             does = binding.tooltip or binding.description or binding.action
             entry = rows.setdefault((does, binding.id or ""), [])
             display = self.get_key_display(binding)
             if display not in entry:
                 entry.append(display)
-        self.push_screen(KeysHelpScreen([(" / ".join(keys), what, binding_id)
-                                         for (what, binding_id), keys in rows.items()]))
+        listed = [(" / ".join(keys), what, binding_id) for (what, binding_id), keys in rows.items()]
+        if self.use_command_palette:
+            listed.append((self.COMMAND_PALETTE_BINDING, "Every command, searchable", "command_palette"))
+        self.push_screen(KeysHelpScreen(listed, example=self._free_key_example()))
+
+    def _free_key_example(self) -> str:
+        """`force_sync = "f5"`: a remap example with a key nothing here uses."""
+        taken = {key.strip() for keys in self.keymap.values() for key in keys.split(",")}
+        for screen in self.screen_stack:
+            taken |= set(screen.active_bindings)
+        free = next((k for k in ("f5", "f6", "f7", "f8", "ctrl+r", "ctrl+s") if k not in taken), "f9")
+        return f'force_sync = "{free}"'
 
     # -- failures ------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui.providers.base import AccountInfo, Billing, Capabilities, CostLine, Limits, MemberSpend
 from grafient_tui.providers.cursor.costs import (
     DAY_MS,
     EventFormatError,
@@ -25,6 +25,7 @@ from grafient_tui.providers.cursor.costs import (
     day_bounds_ms,
     parse_event,
 )
+from grafient_tui.providers.cursor.spend import cycle_start, parse_member, total_pages
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
@@ -46,6 +47,7 @@ MAX_MODELS_PER_WINDOW = 5_000
 MAX_MEMBERS_PER_WINDOW = 50_000
 MAX_WINDOW_MS = MAX_WINDOW_DAYS * DAY_MS - 1
 VALIDATE_ATTEMPTS = 3
+MAX_SPEND_PAGES = 1000  # /teams/spend pages read at most: past that the answer is broken or hostile
 MALFORMED_ATTEMPTS = 3  # a 200 answer of the wrong shape is asked for again this often
 
 log = logging.getLogger("grafient.cursor")
@@ -276,3 +278,35 @@ class CursorClient(HttpProvider):
     async def _cost_lines(pages: AsyncIterator[list[UsageEvent]]) -> AsyncIterator[list[CostLine]]:
         async for events in pages:
             yield cost_lines(events)
+
+    # ------------------------------------------------------------------ the billing cycle
+
+    async def billing(self) -> Billing:
+        """POST /teams/spend, every page (up to `totalPages`): the cycle's start and each member's
+        cycle spend and limit. A 200 answer without its `teamMemberSpend` list is malformed."""
+        path = "/teams/spend"
+        start: datetime.date | None = None
+        members: dict[str, MemberSpend] = {}
+        page = 1
+        while True:
+            data = await self._api.request("POST", path, {"page": page})
+            rows = data.get("teamMemberSpend")
+            if type(rows) is not list:
+                raise BadResponse(f"the Cursor API answered {path} without a teamMemberSpend list")
+            if start is None:
+                start = cycle_start(data.get("subscriptionCycleStart"))
+            for raw in rows:
+                member = parse_member(raw)
+                # Pages can shift while members are added: the first sighting of a member stands.
+                if member is not None and member.member not in members:
+                    members[member.member] = member
+                    if len(members) > MAX_MEMBERS_PER_WINDOW:
+                        raise LimitExceeded(f"the Cursor API sent more than {MAX_MEMBERS_PER_WINDOW:,} members "
+                                            f"on {path}, more than Grafient keeps")
+            pages = total_pages(data)
+            if not rows or pages is None or page >= pages:
+                break
+            if page >= MAX_SPEND_PAGES:
+                raise LimitExceeded(f"the Cursor API still reported more pages of {path} after {MAX_SPEND_PAGES:,}")
+            page += 1
+        return Billing(start, tuple(members.values()))

@@ -16,6 +16,7 @@ import math
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 
 import httpx
@@ -49,6 +50,9 @@ class FakeCursorTeam:
         events: list[dict] | None = None,
         members: list[dict] | None = None,
         enterprise: bool = True,
+        cycle_start: datetime.date | None = None,
+        limits: dict[str, float | None] | None = None,
+        spend_page_size: int = 100,
     ) -> None:
         self.api_key = api_key
         self.events: list[dict] = events if events is not None else []
@@ -60,6 +64,11 @@ class FakeCursorTeam:
             ] or [{"name": "Alex", "email": "developer@company.com", "role": "owner"}]
         self.members = members
         self.enterprise = enterprise
+        # /teams/spend: the billing cycle's first UTC day (None: the month of the newest event), each
+        # member's effective limit in dollars (absent: none sent), and how many members a page holds.
+        self.cycle_start = cycle_start
+        self.limits = limits or {}
+        self.spend_page_size = spend_page_size
         # Events sorted oldest first with their timestamps, re-sorted when the list grows.
         self._indexed_list: list[dict] | None = None
         self._indexed_len = -1
@@ -87,6 +96,8 @@ class FakeCursorTeam:
             return httpx.Response(200, json={"teamMembers": self.members})
         if path == "/teams/filtered-usage-events" and request.method == "POST":
             return self._usage_events(request)
+        if path == "/teams/spend" and request.method == "POST":
+            return self._spend(request)
         return _error(404, "Not Found", "Not found")
 
     def _usage_events(self, request: httpx.Request) -> httpx.Response:
@@ -137,6 +148,65 @@ class FakeCursorTeam:
         content = head[:-1] + b',"usageEvents":[' + b",".join(rows) + b"]}"
         return httpx.Response(200, content=content, headers={"content-type": "application/json"})
 
+    def current_cycle_start(self) -> datetime.date | None:
+        if self.cycle_start is not None:
+            return self.cycle_start
+        self._index()
+        if not self._ts or self._ts[-1] < 0:
+            return None
+        newest = datetime.datetime.fromtimestamp(self._ts[-1] / 1000, datetime.UTC).date()
+        return newest.replace(day=1)
+
+    def cycle_spend(self) -> dict[str, tuple[int, int]]:
+        """email -> (overall, on-demand) spend in micro-cents since the cycle started, priced by
+        Cursor's documented rules (chargedCents, else the token fallback)."""
+        from grafient_tui.providers.cursor.costs import EventFormatError, parse_event
+
+        start = self.current_cycle_start()
+        start_ms = (start.toordinal() - _EPOCH_ORDINAL) * DAY_MS if start else 0
+        self._index()
+        spend: dict[str, list[int]] = {m.get("email"): [0, 0] for m in self.members if isinstance(m.get("email"), str)}
+        for row in self._rows[bisect.bisect_left(self._ts, start_ms):]:
+            try:
+                event = parse_event(row)
+            except EventFormatError:
+                continue
+            sums = spend.setdefault(event.user_email, [0, 0])
+            sums[0] += event.cost_micro
+            if event.chargeable:
+                sums[1] += event.cost_micro
+        return {email: (overall, on_demand) for email, (overall, on_demand) in spend.items()}
+
+    def _spend(self, request: httpx.Request) -> httpx.Response:
+        try:
+            body = json.loads(request.content or b"{}")
+            page = _int(body.get("page") if isinstance(body, dict) else None, 1)
+        except ValueError:
+            return _error(400, "Bad Request", "Invalid JSON body")
+        if page < 1:
+            return _error(400, "Bad Request", "page must be at least 1")
+        size = max(1, self.spend_page_size)
+        names = {m.get("email"): m for m in self.members}
+        rows = []
+        for email, (overall, on_demand) in sorted(self.cycle_spend().items(), key=lambda kv: (-kv[1][1], kv[0])):
+            member = names.get(email, {})
+            row = {"userId": member.get("id", f"user_{zlib.crc32(email.encode()):08x}"), "name": member.get("name", email),
+                   "email": email, "role": member.get("role", "member"),
+                   "spendCents": on_demand / 1_000_000, "overallSpendCents": overall / 1_000_000,
+                   "fastPremiumRequests": 0}
+            limit = self.limits.get(email)
+            if limit is not None:
+                row["effectivePerUserLimitDollars"] = limit
+                row["hardLimitOverrideDollars"] = limit
+            rows.append(row)
+        pages = max(1, math.ceil(len(rows) / size))
+        start = self.current_cycle_start()
+        answer: dict = {"teamMemberSpend": rows[(page - 1) * size: page * size], "totalMembers": len(rows),
+                        "totalPages": pages}
+        if start is not None:
+            answer["subscriptionCycleStart"] = (start.toordinal() - _EPOCH_ORDINAL) * DAY_MS
+        return httpx.Response(200, json=answer)
+
     def _index(self) -> None:
         if self._indexed_list is self.events and self._indexed_len == len(self.events):
             return
@@ -180,8 +250,13 @@ def make_events(
     per_day: int | Callable[[datetime.date], int],
     members: list[str],
     models: list[str],
+    model_weights: list[float] | None = None,
+    member_weights: list[float] | None = None,
 ) -> list[dict]:
     """Deterministic usage events in the documented shape, oldest first.
+
+    `model_weights` and `member_weights` skew the mix (a real team leans on one or two models and
+    has heavy and light users); without them every model and member is as likely.
 
     `per_day` is a count, or a function of the UTC day giving one. The mix: on-demand,
     plan-included and errored kinds; most events carry chargedCents, some only the
@@ -200,17 +275,23 @@ def make_events(
         if stamps and offset % 4 == 0:
             stamps[0] = day_ms
         for ts in stamps:
-            events.append(_make_event(rng, ts, kinds, members, models))
+            events.append(_make_event(rng, ts, kinds, members, models, model_weights, member_weights))
     return events
 
 
-def _make_event(rng: random.Random, ts: int, kinds: list[str], members: list[str], models: list[str]) -> dict:
+def _pick(rng: random.Random, items: list[str], weights: list[float] | None) -> str:
+    # rng.choice when unweighted: the same events as before for every existing seed
+    return rng.choice(items) if weights is None else rng.choices(items, weights)[0]
+
+
+def _make_event(rng: random.Random, ts: int, kinds: list[str], members: list[str], models: list[str],
+                model_weights: list[float] | None = None, member_weights: list[float] | None = None) -> dict:
     kind = rng.choice(kinds)
     token_based = rng.random() < 0.85
     event: dict = {
         "timestamp": str(ts),
-        "userEmail": rng.choice(members),
-        "model": rng.choice(models),
+        "userEmail": _pick(rng, members, member_weights),
+        "model": _pick(rng, models, model_weights),
         "kind": kind,
         "maxMode": rng.random() < 0.3,
         "requestsCosts": rng.choice((1, 1, 2, 5, 10, 1.4, 0.5)),

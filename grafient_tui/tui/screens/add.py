@@ -33,6 +33,8 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel_add"),
         Binding("enter", "submit", "Add", id="submit_add", show=True, tooltip="Check the key and add the integration"),
+        Binding("f2", "use_demo_key", "Demo key", id="demo_key", tooltip="Fill in the demo's key (demo mode)",
+                priority=True),
         # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
         # pasted right after Tab (one burst from the terminal) was forwarded to the label field
         # before Tab had bubbled up to the focus binding, and landed there in clear text.
@@ -41,8 +43,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     ]
     AUTO_FOCUS = "#label"
 
-    def __init__(self) -> None:
+    def __init__(self, *, demo_key: tuple[str, str] | None = None) -> None:
         super().__init__(id="add-integration")
+        self.demo_key = demo_key  # demo mode: (provider, key) of a simulated team not added yet
         self.checking = False
         self._held: Secret | None = None
 
@@ -66,6 +69,12 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
+            if self.demo_key is not None:
+                provider, key = self.demo_key
+                # A made-up key the demo's simulated API accepts: the whole add flow can be tried.
+                yield Static(Content.from_markup(
+                    "[b]Demo:[/b] a simulated $title team accepts this key ([b]f2[/b] fills it in): $key",
+                    title=providers.title(provider), key=key), id="demo-hint", classes="dialog-hint")
             yield Static(Content.from_markup(
                 "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
             ), classes="dialog-hint")
@@ -97,6 +106,21 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
     @on(Input.Submitted, "#label")
     def _label_done(self) -> None:
+        self.query_one("#key", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_demo_key":
+            return self.demo_key is not None  # only in demo mode (hidden otherwise)
+        return True
+
+    def action_use_demo_key(self) -> None:
+        if self.demo_key is None or self.checking:
+            return
+        provider, key = self.demo_key
+        self.query_one("#provider", Select).value = provider
+        self.query_one("#key", Input).value = key
+        if not self.query_one("#label", Input).value.strip():
+            self.query_one("#label", Input).value = "Acme Data"
         self.query_one("#key", Input).focus()
 
     def action_submit(self) -> None:

@@ -22,12 +22,14 @@ from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.overview import DetailData
+    from grafient_tui.store.models import MemberCycleSpend
     from grafient_tui.store.queries import DayRow, MemberRow, ModelRow
     from grafient_tui.tui.app import GrafientApp
 
@@ -46,6 +48,29 @@ MODEL_COLUMNS = {"model": "Model", "cost": "Cost", "share": "Share", "requests":
                  "output": "Output tok", "cache": "Cache r+w tok"}
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
 TOTAL_KEY = "__total__"
+NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
+
+
+def limit_cell(spend: MemberCycleSpend | None) -> Text:
+    """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
+    if spend is None:
+        return right("–")
+    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
+    if used is None:
+        return right("–")
+    if not spend.limit_micro or spend.limit_micro <= 0:
+        return right(f"{money(used)} · no limit sent")
+    pct = used * 100 / spend.limit_micro
+    text = f"{money(used)} of {money(spend.limit_micro)} · {pct:.0f}%"
+    if pct >= NEAR_LIMIT_PCT:
+        return Text(f"⚠ {text}", style="bold", justify="right")
+    return right(text)
+
+
+def near_limit(spend: MemberCycleSpend) -> bool:
+    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
+    return bool(spend.limit_micro and spend.limit_micro > 0 and used is not None
+                and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT)
 
 
 def right(text: str) -> Text:
@@ -68,6 +93,10 @@ def total_label() -> Text:
     return Text("Total", style="bold")
 
 
+def _next(cycle: list[str], current: str) -> str:
+    return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
+
+
 def add_row(table: DataTable, key: str, **cells: object) -> None:
     """A row by column key: a column the provider has no figure for may have been removed."""
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
@@ -81,10 +110,14 @@ class CostDetailScreen(StoreReader, Screen[None]):
     READ_GROUP = "detail-load"
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of this integration"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Switch the period: 7, 30 or 90 days"),
-        Binding("e", "export", "Export CSV", id="export", tooltip="Write the period's daily costs to a CSV file"),
-        Binding("s", "sort_models", "Sort models", id="sort_models", tooltip="Sort the model table by another column"),
+        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync this integration now"),
+        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
+        Binding("e", "export", "Export CSV", id="export", tooltip="Write the period's days to a CSV file"),
+        Binding("s", "sort", "Sort", id="sort", tooltip="Sort the table in view by its next column"),
+        Binding("1", "show_tab('models-tab')", "Models", id="tab_models", tooltip="Show the Models tab"),
+        Binding("2", "show_tab('daily-tab')", "Daily", id="tab_daily", tooltip="Show the Daily tab"),
+        Binding("3", "show_tab('members-tab')", "Split", id="tab_members",
+                tooltip="Show the Members/Workspaces/Projects tab"),
     ]
 
     def __init__(self, integration_id: int) -> None:
@@ -93,6 +126,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.models: list[ModelRow] = []
         self.model_sort = "cost"
         self.model_sort_reverse = False
+        self.daily_sort = "date"  # date (newest first) | cost | requests
+        self.member_sort = "cost"  # cost | name | requests
+        self.members: list[MemberRow] = []
+        self.member_limits: list[MemberCycleSpend] = []  # each member's cycle spend and limit (Cursor)
         self._resumed = False
         self.data: DetailData | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
@@ -107,6 +144,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         yield Static(id="detail-header")
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield BudgetGauges(explain=True, id="detail-budgets", classes="-inset")
         yield CostChart(id="detail-sparkline")
         yield Static(id="sparkline-axis")
         with TabbedContent(initial="models-tab", id="detail-tabs"):
@@ -173,7 +211,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         header = Content.assemble(
             (visible(figures.label), "bold"), "  ",
             ("provider ", "dim"), visible(provider_title(figures.provider)), "  ",
-            ("plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
+            ("Grafient plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
             ("key ", "dim"), visible(figures.key_hint), "  ",
             (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
             str(figures.team_members) if figures.team_members else "–",
@@ -189,6 +227,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             widget.set_class(state == name, f"-{name}")
         self.query_one(PeriodSelector).show(days, coverage_note(summary))
         self.query_one(SummaryBar).show(summary, days)
+        self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
         self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(Content.assemble(
@@ -197,7 +236,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_daily(rows)
         self.models = list(data.models)
         self._fill_models()
-        self._fill_members(list(data.members))
+        self.members = list(data.members)
+        self.member_limits = list(data.member_limits)
+        self._fill_members(self.members)
         self.refresh_bindings()
 
     def _adapt(self, provider: str):  # noqa: ANN202
@@ -235,7 +276,11 @@ class CostDetailScreen(StoreReader, Screen[None]):
         cursor = table.cursor_row
         table.clear()
         history_from = self.data.figures.history_from if self.data else None
-        for row in reversed(rows):  # newest first
+        ordered = list(reversed(rows))  # newest first
+        if self.daily_sort != "date":  # the biggest first; days never synced last
+            ordered.sort(key=lambda r: (r.synced, getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost"
+                                                          else "requests") or 0), reverse=True)
+        for row in ordered:
             key = row.day.isoformat()
             if not row.synced:
                 add_row(table, key, date=key, cost=right("–"), on_demand=right("–"), byok=right("–"),
@@ -292,12 +337,37 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table.move_cursor(row=min(cursor, len(ordered)))
 
     def _fill_members(self, rows: list[MemberRow]) -> None:
+        """The period's members; with the provider's billing cycle (Cursor), each one's cycle spend
+        against their limit (`member_limits`), marked from 80%. Someone that near their limit is listed
+        even without spend in this period."""
         table = self.query_one("#members", DataTable)
         table.clear()
+        by_member = {spend.member.casefold(): spend for spend in self.member_limits}
+        has_limits = ColumnKey("limit") in table.columns
+        if by_member and not has_limits:
+            table.add_column(Text("Cycle on-demand / limit", justify="right"), key="limit")
+        elif not by_member and has_limits:
+            table.remove_column("limit")
         total = sum(r.cost_micro for r in rows)
+        listed = set()
+        if self.member_sort == "name":
+            rows = sorted(rows, key=lambda r: r.email.casefold())
+        elif self.member_sort == "requests":
+            rows = sorted(rows, key=lambda r: (r.requests is not None, r.requests or 0), reverse=True)
         for i, row in enumerate(rows):
+            spend = by_member.get(row.email.casefold())
+            listed.add(row.email.casefold())
             add_row(table, f"member-{i}", email=literal(row.email), cost=right(money(row.cost_micro)),
-                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)))
+                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)),
+                    limit=limit_cell(spend))
+        for key, spend in sorted(by_member.items()):
+            if key not in listed and near_limit(spend):
+                add_row(table, f"limit-{key}", email=literal(spend.member), cost=right("–"), share=right("–"),
+                        requests=right("–"), limit=limit_cell(spend))
+        near = sum(1 for spend in by_member.values() if near_limit(spend))
+        tab = self.query_one(TabbedContent).get_tab("members-tab")
+        title = str(tab.label).split(" ⚠")[0]
+        tab.label = f"{title} ⚠ {near}" if near else title
         add_row(table, TOTAL_KEY, email=total_label(), cost=right(money(total)),
                 share=right("100.0%" if total else "–"), requests=right(count(_sum_known([r.requests for r in rows]))))
 
@@ -311,6 +381,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("force_sync",) and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action == "force_sync" and self.grafient.is_syncing(self.integration_id):
             return None
         return True
@@ -328,14 +400,33 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def _period_clicked(self) -> None:
         self.grafient.cycle_period()
 
-    def action_sort_models(self) -> None:
-        present = {str(key.value) for key in self.query_one("#models", DataTable).columns}
-        cycle = [key for key in SORT_CYCLE if key in present]  # no requests column: not a sort key
-        index = cycle.index(self.model_sort) if self.model_sort in cycle else -1
-        self.model_sort = cycle[(index + 1) % len(cycle)]
-        self.model_sort_reverse = False
-        self.query_one(TabbedContent).active = "models-tab"
-        self._fill_models()
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab.removesuffix('-tab')}", DataTable).focus()
+
+    def action_sort(self) -> None:
+        """Sort the table in view by its next column (the models by cost, requests, tokens, name; the
+        days by date, cost, requests; the members by cost, name, requests), and say by what."""
+        active = self.query_one(TabbedContent).active
+        table = {"models-tab": "models", "daily-tab": "daily"}.get(active, "members")
+        present = {str(key.value) for key in self.query_one(f"#{table}", DataTable).columns}
+        if table == "models":
+            cycle = [key for key in SORT_CYCLE if key in present]  # no requests column: not a sort key
+            self.model_sort = _next(cycle, self.model_sort)
+            self.model_sort_reverse = False
+            self._fill_models()
+            by = MODEL_COLUMNS[self.model_sort].lower()
+        elif table == "daily":
+            self.daily_sort = _next([k for k in ("date", "cost", "requests") if k in present or k == "date"],
+                                    self.daily_sort)
+            self._fill_daily(self.days)
+            by = self.daily_sort
+        else:
+            self.member_sort = _next([k for k in ("cost", "name", "requests") if k in present or k == "name"],
+                                     self.member_sort)
+            self._fill_members(self.members)
+            by = self.member_sort
+        self.notify(f"Sorted by {by}.", timeout=2)
 
     @on(DataTable.HeaderSelected, "#models")
     def _model_header(self, event: DataTable.HeaderSelected) -> None:
@@ -358,8 +449,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         from grafient_tui.tui.widgets.text import sentence_of
 
         if event.state == WorkerState.SUCCESS:
-            self.notify(f"Exported {self.grafient.period} days to {event.worker.result}", title="CSV written",
-                        markup=False)
+            self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.notify(f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
                         severity="error", markup=False)

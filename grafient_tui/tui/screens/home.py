@@ -18,6 +18,7 @@ from grafient_tui import providers as provider_registry
 from grafient_tui.money import format_usd
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
 from grafient_tui.tui.widgets.chart import PROVIDER_COLOURS, OTHER_COLOUR, StackDay, StackedCostChart
+from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
@@ -61,8 +62,8 @@ class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Next", id="next_card", show=False),
-        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False),
+        Binding("down,j", "move(1)", "Next", id="next_card", show=False, tooltip="Next card"),
+        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False, tooltip="Previous card"),
     ]
 
     def action_move(self, step: int) -> None:
@@ -77,12 +78,12 @@ class CardList(VerticalScroll, can_focus=False):
 class IntegrationListScreen(StoreReader, Screen[None]):
     READ_GROUP = "home-load"
     BINDINGS = [
-        Binding("a", "add", "Add", id="add", tooltip="Add an integration: Cursor, Anthropic, OpenAI or OpenRouter"),
-        Binding("enter", "open", "Open", id="open", tooltip="Open the cost detail of the highlighted integration"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Force a sync of the highlighted integration"),
-        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Force a sync of every integration"),
-        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration and its data"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Switch the period: 7, 30 or 90 days"),
+        Binding("a", "add", "Add", id="add", tooltip="Add an integration (any provider)"),
+        Binding("enter", "open", "Open", id="open", tooltip="Open the highlighted integration's detail"),
+        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync the highlighted integration now"),
+        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Sync every integration now"),
+        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration"),
+        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
     ]
 
     def __init__(self) -> None:
@@ -101,6 +102,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield Header()
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
         yield Static(id="home-legend")
         with CardList(id="cards"):
@@ -151,6 +153,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
         self.query_one(SummaryBar).show(data.summary, days)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
+        self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
         count = len(data.integrations)
         self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
@@ -170,13 +173,18 @@ class IntegrationListScreen(StoreReader, Screen[None]):
                       (format_usd(total), "bold"), "   "]
         legend.update(Content.assemble(*parts))
 
+    def _budgets_of(self, integration_id: int | None) -> tuple:
+        """The budgets on one integration (None: on all), as last read; none before the store opens."""
+        budgets_of = getattr(self.data, "budgets_of", None)
+        return budgets_of(integration_id) if budgets_of is not None else ()
+
     def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
             key_hint=figures.key_hint, period_days=figures.summary.days, summary=figures.summary,
             days=figures.days, status=status, state=state, error=error,
-            history_from=getattr(figures, "history_from", None),
+            history_from=getattr(figures, "history_from", None), budgets=self._budgets_of(figures.integration_id),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:
@@ -273,6 +281,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "force_sync", "delete", "force_sync_all") and self.grafient.viewer_reason:
+            return None  # a viewer: greyed (the reason was shown when the store opened)
         if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
                 IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened

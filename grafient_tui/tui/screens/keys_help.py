@@ -7,16 +7,17 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
 
 
 class KeysHelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="close_help")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
-        """rows: (keys, what it does, binding id)."""
+    def __init__(self, rows: list[tuple[str, str, str]], *, example: str = 'force_sync = "f5"') -> None:
+        """rows: (keys, what it does, binding id); example: a remap that uses a free key."""
         super().__init__(id="keys-help")
         self.rows = rows
+        self.example = example
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide") as dialog:
@@ -28,11 +29,12 @@ class KeysHelpScreen(ModalScreen[None]):
             yield table
             yield Static(
                 Content.from_markup(
-                    "Remap any key in the [b]\\[keymap][/b] table of config.toml, e.g. [b]force_sync = \"s\"[/b]. "
-                    "Press [b]escape[/b] to close."
+                    "Remap a key by its id in the [b]\\[keymap][/b] table of config.toml, e.g. [b]$example[/b]. "
+                    "[b]escape[/b] closes.", example=self.example,
                 ),
                 classes="dialog-text",
             )
+        yield Footer(compact=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -16,10 +16,12 @@ from textual.widgets import Static
 from grafient_tui import providers
 from grafient_tui.money import format_usd as money
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
+from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.text import plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
+    from grafient_tui.budgets import BudgetStatus
     from grafient_tui.store.queries import DayRow, Summary
 
 
@@ -66,6 +68,7 @@ class CardView:
     state: str = "never"  # never | syncing | ok | error
     error: str | None = None  # why it failed; while syncing, the retry under way ("retrying (2 of 6) · …")
     history_from: date | None = None
+    budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration, evaluated for today
 
     @property
     def syncing(self) -> bool:
@@ -109,10 +112,12 @@ class IntegrationCard(Widget, can_focus=True):
         self._chart = CostChart(classes="card-chart")
         self._scale, self._empty, self._error = (Static(classes="card-scale"), Static(classes="card-empty"),
                                                  Static(classes="card-error"))
+        self._gauges = BudgetGauges(classes="card-budgets")
         with Horizontal(classes="card-figures"):
             yield self._cost
             yield self._status
             yield self._refresh
+        yield self._gauges
         yield self._chart
         yield self._scale
         yield self._empty
@@ -158,6 +163,7 @@ class IntegrationCard(Widget, can_focus=True):
             byok=money(getattr(s, "byok_micro", 0) or 0), notes=" · ".join(notes) or "–",
         ))
         self._status.update(Content(view.status))
+        self._gauges.show(view.budgets)
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
         self._chart.days = chart_days(view.days, view.history_from)

@@ -118,7 +118,7 @@ class PeriodSelector(Static):
         if note:
             parts.append((f" {note}", "bold"))
         if plan:
-            parts.append((f"  plan {plan}", "dim"))
+            parts.append((f"  Grafient plan {plan}", "dim"))  # ours, not the provider's (P changes it)
         self.update(Content.assemble(*parts))
 
     def on_click(self) -> None:

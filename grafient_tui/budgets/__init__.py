@@ -1,0 +1,17 @@
+"""Budgets: period bounds (calendar month or billing cycle), the forecast, the status and the
+thresholds a budget crosses, and how they are worded. Pure: no store, no network, no Textual.
+
+The store reads spend for a budget (store/budgets.py) and hands it to these functions; the CLI
+and the app word the result with `budgets.wording`.
+"""
+
+from grafient_tui.budgets.amounts import parse_amount
+from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, MIN_COMPLETE_DAYS, Forecast, forecast
+from grafient_tui.budgets.periods import MEASURES, PERIODS, PeriodBounds, cycle_bounds, month_bounds, period_bounds
+from grafient_tui.budgets.status import THRESHOLDS, BudgetStatus, crossed, status_of
+
+__all__ = [
+    "FORECAST_WINDOW_DAYS", "MEASURES", "MIN_COMPLETE_DAYS", "PERIODS", "THRESHOLDS", "BudgetStatus", "Forecast",
+    "PeriodBounds", "crossed", "cycle_bounds", "forecast", "month_bounds", "parse_amount", "period_bounds",
+    "status_of",
+]

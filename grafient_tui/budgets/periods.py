@@ -1,0 +1,77 @@
+"""Where a budget's period starts and ends: the UTC calendar month, or a billing cycle.
+
+A billing cycle runs monthly from its anchor day (Cursor's `subscriptionCycleStart`), clamped to
+the end of shorter months: a cycle anchored on the 31st starts on Jan 31, Feb 28 (29 in a leap
+year), Mar 31, Apr 30... Every cycle is worked out from the anchor's day of the month, never from
+the previous cycle's start, so a short February does not pull every later cycle to the 28th.
+Days are UTC dates; `end` is the period's last day (inclusive) and the budget resets the day after.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+PERIODS = ("month", "cycle")
+MEASURES = ("cost", "on_demand")
+
+
+@dataclass(frozen=True)
+class PeriodBounds:
+    start: date
+    end: date  # the last day of the period, inclusive
+    follows_cycle: bool = False  # False: the calendar month (asked for, or no billing cycle is known)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def resets(self) -> date:
+        """The first day of the next period."""
+        return self.end + timedelta(days=1)
+
+    def day_of(self, today: date) -> int:
+        """Today is day N of the period (1-based)."""
+        return (today - self.start).days + 1
+
+    def days_left(self, today: date) -> int:
+        """The days still to come, today included."""
+        return (self.end - today).days + 1
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    """`day` of that month, or the month's last day when it is shorter."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _month_step(year: int, month: int, step: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + step
+    return index // 12, index % 12 + 1
+
+
+def month_bounds(today: date) -> PeriodBounds:
+    """The UTC calendar month holding `today`."""
+    start = today.replace(day=1)
+    return PeriodBounds(start, _clamped(today.year, today.month, 31))
+
+
+def cycle_bounds(anchor: date, today: date) -> PeriodBounds:
+    """The billing cycle holding `today`, for cycles starting monthly on `anchor`'s day of the month."""
+    day = anchor.day
+    start = _clamped(today.year, today.month, day)
+    if start > today:
+        start = _clamped(*_month_step(today.year, today.month, -1), day)
+    following = _clamped(*_month_step(start.year, start.month, 1), day)
+    return PeriodBounds(start, following - timedelta(days=1), follows_cycle=True)
+
+
+def period_bounds(period: str, today: date, anchor: date | None = None) -> PeriodBounds:
+    """`month`: the calendar month. `cycle`: the billing cycle from `anchor`, or the calendar month
+    when there is none (providers other than Cursor bill by the month; Cursor before its first sync)."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    if period == "cycle" and anchor is not None:
+        return cycle_bounds(anchor, today)
+    return month_bounds(today)

@@ -1,0 +1,99 @@
+"""How a budget reads, the same in `grafient check`, `grafient budget list` and the app's gauges."""
+
+from __future__ import annotations
+
+from grafient_tui.budgets.status import BudgetStatus
+from grafient_tui.money import MICRO_PER_USD, format_usd
+
+BAR_FULL, BAR_EMPTY = "█", "░"
+
+
+def amount(micro: int) -> str:
+    """`$500` for whole dollars, `$1,250.50` otherwise."""
+    return format_usd(micro, cents=micro % MICRO_PER_USD != 0)
+
+
+def rough(micro: int) -> str:
+    """Dollars without cents, for compact figures: `$540`."""
+    return format_usd(micro, cents=False)
+
+
+def period_words(period: str, measure: str, *, follows_cycle: bool = True) -> str:
+    """`monthly`, `billing cycle, on-demand`; `billing cycle (calendar month: no cycle known)`."""
+    words = "monthly" if period == "month" else "billing cycle"
+    if period == "cycle" and not follows_cycle:
+        words += " (calendar month: no cycle known)"
+    if measure == "on_demand":
+        words += ", on-demand"
+    return words
+
+
+def bar(fraction: float, width: int = 12) -> str:
+    """A compact bar: `████████░░░░`; full at or past 100%."""
+    filled = max(0, min(width, round(fraction * width)))
+    if 0 < fraction and filled == 0:
+        filled = 1  # something spent is never drawn as nothing
+    return BAR_FULL * filled + BAR_EMPTY * (width - filled)
+
+
+def percent(status: BudgetStatus) -> str:
+    value = status.percent
+    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
+
+
+def gauge_text(status: BudgetStatus, *, why: bool = False) -> str:
+    """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01`; `why`: say why a forecast
+    is not ready."""
+    forecast = (f"forecast {rough(status.forecast.micro)}" if status.forecast.micro is not None
+                else "forecast not ready")
+    if why and status.forecast.micro is None and status.forecast.note:
+        forecast += f" ({status.forecast.note})"
+    return (f"{percent(status)} of {amount(status.budget_micro)} · {forecast} · "
+            f"day {status.day} of {status.bounds.days} · resets {status.bounds.resets.isoformat()}")
+
+
+STATUS_MARKS = {"ok": "✓ ok", "forecast_over": "▲ forecast over", "over": "✗ over"}
+
+
+def target_words(status: BudgetStatus) -> str:
+    from grafient_tui.untrusted import visible
+
+    return "all integrations" if status.target_id is None else visible(status.target)
+
+
+def check_line(status: BudgetStatus) -> str:
+    """`over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · resets …`."""
+    words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
+    line = (f"{status.status:<13}  {target_words(status)} · {words}: {format_usd(status.spent_micro)} spent, "
+            f"{gauge_text(status, why=True)}")
+    if status.synced_days < status.finished_days:
+        line += f" · {status.synced_days} of {status.finished_days} finished days synced"
+    if status.note:
+        line += f" · {status.note}"
+    return line
+
+
+def budget_title(status: BudgetStatus) -> str:
+    """`Monthly budget`, `Cycle budget, on-demand`, `Cycle (month) budget` (no cycle known yet)."""
+    title = "Monthly budget" if status.period == "month" else "Cycle budget"
+    if status.period == "cycle" and not status.bounds.follows_cycle:
+        title = "Cycle (month) budget"
+    if status.measure == "on_demand":
+        title += ", on-demand"
+    return title
+
+
+def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
+    """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
+    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`."""
+    title = budget_title(status)
+    parts = []
+    spend = [t for t in thresholds if t != "forecast"]
+    if spend:
+        top = max(spend, key=int)
+        reached = "over budget" if top == "100" else f"{top}% reached"
+        parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
+    if "forecast" in thresholds and status.forecast.micro is not None:
+        parts.append(f"forecast {rough(status.forecast.micro)} is above it")
+    return (f"{target_words(status)} · {title[0].lower()}{title[1:]}: " + "; ".join(parts) +
+            f" · resets {status.bounds.resets.isoformat()}")

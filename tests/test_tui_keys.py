@@ -1,0 +1,244 @@
+"""The keyboard app: palette, keys, tabs, footers, plan, the small-terminal notice, the demo's add flow.
+
+Driven with Textual's pilot; the network is the demo's fakes or a Cursor fake at the transport.
+"""
+
+from __future__ import annotations
+
+import stat
+
+import httpx
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from grafient_tui.config import Settings
+from grafient_tui.demo import build_demo
+from grafient_tui.store.integrations import list_integrations
+from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.screens.add import AddIntegrationScreen
+from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
+from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.screens.keys_help import KeysHelpScreen
+from grafient_tui.tui.screens.too_small import TooSmallScreen
+from grafient_tui.tui.widgets.card import IntegrationCard
+from tests.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
+
+
+def shown_keys(app: GrafientApp) -> set[str]:
+    """The binding ids the footer offers on the screen in front."""
+    return {b.binding.id for b in app.screen.active_bindings.values() if b.binding.id and b.binding.show}
+
+
+async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team, label="Acme")
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("Add an integration", "Sync all integrations", "Sync Acme", "Open Acme", "Delete Acme",
+                      "Period: 7 days", "Period: 90 days", "Plan: free", "Plan: pro", "Keys", "Screenshot"):
+            assert title in commands and commands[title].help, title
+        assert "Export CSV" not in commands  # only where there is something to export
+        commands["Period: 90 days"].callback()
+        assert app.period == 90
+        commands["Open Acme"].callback()
+        await settle(app, pilot)
+        assert isinstance(app.screen, CostDetailScreen)
+        assert "Export CSV" in {c.title for c in app.get_system_commands(app.screen)}
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_the_screenshot_command_writes_into_the_data_dir_and_names_the_file(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        path = app.save_screen_svg()
+        assert path is not None and path.parent == Settings.from_env().data_dir / "exports"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text().startswith("<svg")
+        assert any(path.name in note and "\n" in note for note in app.notes)  # the path on a line of its own
+
+
+async def test_detail_tabs_have_direct_keys_and_s_sorts_the_table_in_view(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.push_screen(CostDetailScreen(integration_id))
+        await settle(app, pilot)
+        assert {"tab_models", "tab_daily", "tab_members", "sort"} <= shown_keys(app)
+        tabs = app.screen.query_one(TabbedContent)
+        await pilot.press("2")
+        assert tabs.active == "daily-tab"
+        daily = app.screen.query_one("#daily", DataTable)
+        dates = [row[0] for row in cells(daily)]
+        assert dates == sorted(dates, reverse=True)  # newest first
+        await pilot.press("s")
+        await pilot.pause()
+        assert tabs.active == "daily-tab"  # the sort stays on the table in view
+        costs = [float(row[1].lstrip("$").replace(",", "")) for row in cells(daily) if row[1].startswith("$")]
+        assert costs == sorted(costs, reverse=True) and costs != [float(c) for c in costs[::-1]]
+        await pilot.press("3")
+        assert tabs.active == "members-tab"
+        await pilot.press("s")  # cost -> name
+        await pilot.pause()
+        names = [row[0] for row in cells(app.screen.query_one("#members", DataTable))]
+        assert names == sorted(names, key=str.casefold)
+        await pilot.press("1")
+        assert tabs.active == "models-tab"
+
+
+async def test_help_lists_only_this_apps_keys_with_ids_and_a_free_example(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(CostDetailScreen(integration_id))
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysHelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        ids = [str(row[2]) for row in rows]
+        assert all(ids) and "" not in ids  # Textual's own scrolling and cursor keys are not listed
+        assert {"back", "force_sync", "sort", "tab_daily", "command_palette"} <= set(ids)
+        assert not any("Scroll" in str(row[1]) or "Page" in str(row[1]) for row in rows)
+        widths = [max(len(str(row[i])) for row in rows) for i in range(3)]
+        assert sum(widths) + 10 <= 80  # every column fits at 80 columns: no id is cut
+        example = str(app.screen.query(".dialog-text").first().render())
+        taken = {key for screen in app.screen_stack for key in screen.active_bindings}
+        free = example.split('force_sync = "')[1].split('"')[0]
+        assert free not in taken and free not in {"s", "r"}
+        assert "close_help" in {b.binding.id for b in app.screen.active_bindings.values()}
+
+
+async def test_the_footer_shows_the_keys_of_the_screen_in_front(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert {"add", "force_sync", "delete"} <= shown_keys(app)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddIntegrationScreen)
+        keys = shown_keys(app)
+        assert "cancel_add" in keys and not {"add", "force_sync", "delete"} & keys
+        assert app.screen.query("Footer")  # its own footer, in front of the home screen's
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        keys = shown_keys(app)
+        assert {"confirm_yes", "confirm_no"} <= keys and not {"add", "force_sync"} & keys
+
+
+async def test_a_label_error_keeps_the_pasted_key_and_a_provider_refusal_clears_it(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team, label="Acme")
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        pasted = "key_" + "7" * 64
+        form.query_one("#key", Input).value = pasted
+        form.query_one("#label", Input).value = "   "  # empty: refused here, before any check
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert str(form.query_one("#label-error", Static).render()) and form.query_one("#key", Input).value == pasted
+        form.query_one("#label", Input).value = "acme"  # taken (case aside): found by a store read
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "already" in str(form.query_one("#label-error", Static).render())
+        assert form.query_one("#key", Input).value == pasted  # still there: the provider was never asked
+        form.query_one("#label", Input).value = "Platform"
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)  # the Cursor fake refuses this key: a check did happen
+        assert "401" in str(form.query_one("#key-error", Static).render())
+        assert form.query_one("#key", Input).value == ""
+
+
+async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert Settings.from_env().plan() == "free"
+        assert "Grafient plan free" in str(app.screen.query_one("#period", Static).render())
+        await pilot.press("P")
+        await settle(app, pilot)
+        assert Settings.from_env().plan() == "pro"
+        assert any("Plan pro" in note for note in app.notes)
+        assert "Grafient plan pro" in str(app.screen.query_one("#period", Static).render())
+        app.push_screen(CostDetailScreen(integration_id))
+        await settle(app, pilot)
+        assert "Grafient plan pro (365 days of history)" in str(app.screen.query_one("#detail-header", Static).render())
+
+
+async def test_below_80_by_24_a_notice_replaces_cut_figures(grafient_home) -> None:  # noqa: ANN001
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(70, 20)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, TooSmallScreen)
+        assert "at least 80×24" in str(app.screen.query_one("#too-small-text", Static).render())
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        assert not isinstance(app.screen, TooSmallScreen) and app.screen.query(IntegrationCard)
+
+
+async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) -> None:  # noqa: ANN001
+    env = build_demo(now=NOW, latency=0)
+    env.settings.set_plan("free")
+    try:
+        app = GrafientApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams[:1],
+                          demo_try_key=env.try_key)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("a")
+            await pilot.pause()
+            form = app.screen
+            assert env.try_key[1] in str(form.query_one("#demo-hint", Static).render())
+            assert "demo_key" in shown_keys(app)
+            await pilot.press("f2")
+            await pilot.pause()
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert [i.label for i in list_integrations(app.db)] == ["Acme Engineering", "Acme Data"]
+            assert all(c.view.state == "ok" for c in app.screen.query(IntegrationCard))
+    finally:
+        env.cleanup()
+
+
+async def test_outside_the_demo_the_add_form_has_no_demo_key(grafient_home) -> None:  # noqa: ANN001
+    app = make_app(httpx.MockTransport(lambda request: httpx.Response(500)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        assert not app.screen.query("#demo-hint") and "demo_key" not in shown_keys(app)
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+async def test_period_commands_set_that_period(grafient_home, days: int) -> None:  # noqa: ANN001
+    app = make_app(httpx.MockTransport(lambda request: httpx.Response(500)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        next(c for c in app.get_system_commands(app.screen) if c.title == f"Period: {days} days").callback()
+        assert app.period == days and Settings.from_env().period() == days
