@@ -412,7 +412,7 @@ class GrafientApp(App[None]):
         )
         batch.started.add(integration_id)
         self._batch_of[integration_id] = batch
-        self._sync_changed(integration_id)
+        self._sync_changed(integration_id, stored=False)  # its card says so; the store is as it was
         return True
 
     def _current_batch(self) -> SyncBatch:
@@ -450,8 +450,12 @@ class GrafientApp(App[None]):
             if before is None or shown(before) != shown(message.progress):
                 # Only what the cards show: a page fetched changes none of it, and telling every
                 # screen about each page (dozens a second in a backfill, each re-reading the store)
-                # kept the event loop so busy that a key waited most of a second.
-                self._sync_changed(integration_id)
+                # kept the event loop so busy that a key waited most of a second. A retry changes the
+                # card's line, not the store: no re-read for it.
+                now = message.progress
+                stored = before is not None and (before.windows_done, before.days_written) != (
+                    now.windows_done, now.days_written)
+                self._sync_changed(integration_id, stored=stored)
 
     def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence
@@ -519,8 +523,8 @@ class GrafientApp(App[None]):
             self.notify(f"{len(synced)} integrations synced: {plural(days, 'day')} "
                         f"({plural(calls, 'API call')}).", title="Sync finished", markup=False, timeout=4)
 
-    def _sync_changed(self, integration_id: int) -> None:
-        self.tell_screens(lambda: SyncChanged(integration_id))
+    def _sync_changed(self, integration_id: int, *, stored: bool = True) -> None:
+        self.tell_screens(lambda: SyncChanged(integration_id, stored=stored))
         self.refresh_bindings()
 
     def sync_line(self, integration_id: int, status: IntegrationStatus) -> tuple[str, str, str | None]:

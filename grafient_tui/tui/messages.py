@@ -15,11 +15,15 @@ class StoreOpened(Message, bubble=False):
 
 
 class SyncChanged(Message, bubble=False):
-    """A sync of one integration started, progressed or ended."""
+    """A sync of one integration started, progressed or ended.
 
-    def __init__(self, integration_id: int) -> None:
+    `stored`: the store may hold new figures (a window was written, the sync ended), worth a
+    re-read; False when only its live status changed (it started, a request is being retried)."""
+
+    def __init__(self, integration_id: int, *, stored: bool = True) -> None:
         super().__init__()
         self.integration_id = integration_id
+        self.stored = stored
 
 
 class PeriodChanged(Message, bubble=False):

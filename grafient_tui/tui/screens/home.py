@@ -257,7 +257,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             for card in self.query(IntegrationCard):
                 if card.integration_id == integration_id:
                     card.show(self.card_view(figures))
-        self.reload()
+        if message.stored:  # a re-read of every card for a retry line kept the event loop busy
+            self.reload()
         self.refresh_bindings()
 
     def _refresh_statuses(self) -> None:
