@@ -289,7 +289,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
-    """The app, ended by `q`, SIGTERM, SIGHUP or its terminal going away (exit 128 + the signal)."""
+    """The app, ended by `q`, SIGTERM, SIGHUP or its terminal going away (exit 128 + the signal).
+    The demo does not return: its process ends as soon as its throwaway home is removed."""
     from grafient_tui.ending import ending_on_signals
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
 
@@ -299,17 +300,21 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
         with ending_on_signals(app.exit) as ending:
             app.run()
         return ending.exit_code or app.return_code or 0
-    from grafient_tui.demo import build_demo
+    from grafient_tui.demo import DemoRun, build_demo
 
-    env = build_demo()
-    try:
-        app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams, demo_try_key=env.try_key,
-                          demo_budgets=env.budgets)
-        with env.stop_on_signals(app.exit) as ending:
-            app.run()
-    finally:
-        env.cleanup()
-    return ending.exit_code or app.return_code or 0
+    run = DemoRun()
+    with run.stop_on_signals() as ending:  # before the home exists: a signal while it is built removes it too
+        env = build_demo(home=run.new_home())
+        run.app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams,
+                              demo_try_key=env.try_key, demo_budgets=env.budgets)
+        run.app.run()
+    # (Leaving the block removed the home.) The app's threads are daemons nobody waits for (quitting
+    # never waits on them), and one may still be at work, an add creating the home's folders anew:
+    # the demo ends right after its home is removed, as it does when a signal's watchdog ends it,
+    # so nothing can put any of it back.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(ending.exit_code or run.app.return_code or 0)
 
 
 def read_key(provider: str | None = None) -> Secret:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grafient_tui.config import Settings
 from grafient_tui.ending import Ending, ending_on_signals
@@ -119,19 +119,45 @@ class DemoEnvironment:
     try_key: tuple[str, str] | None = None  # (provider, key) the add form offers: served, not yet added
 
     def cleanup(self) -> None:
-        # Again while it is there: a thread of the app still running (an add in progress creates the
-        # home's folders anew) can put something back while the tree is being removed.
-        for _ in range(5):
-            shutil.rmtree(self.home, ignore_errors=True)
-            if not self.home.exists():
-                return
+        remove_home(self.home)
 
-    def stop_on_signals(self, stop: Callable[[], None]) -> contextlib.AbstractContextManager[Ending]:
-        """Turn SIGTERM, SIGHUP and a hung-up terminal (a closed window, a killed tmux, a dropped SSH
-        connection) into `stop()` (called from a thread: App.exit is thread-safe), and remove the
-        throwaway home on the way out, even when the app cannot end by itself and the process is
-        ended under it (see ending.py)."""
-        return ending_on_signals(stop, cleanup=self.cleanup)
+
+def remove_home(home: Path) -> None:
+    # Again while it is there: a thread of the app still running (an add in progress creates the
+    # home's folders anew) can put something back while the tree is being removed.
+    for _ in range(5):
+        shutil.rmtree(home, ignore_errors=True)
+        if not home.exists():
+            return
+
+
+class DemoRun:
+    """One `grafient --demo`: its throwaway home and its app, each as soon as it exists.
+
+    `stop_on_signals()` is entered before the home is made: SIGTERM, SIGHUP and a hung-up terminal
+    (a closed window, a killed tmux, a dropped SSH connection) stop the app if there is one yet,
+    and remove the home if there is one yet, even while the demo's history is still being built and
+    when the app cannot end by itself and the process is ended under it (see ending.py)."""
+
+    def __init__(self) -> None:
+        self.home: Path | None = None
+        self.app: Any = None  # a GrafientApp (this module imports no Textual)
+
+    def stop_on_signals(self) -> contextlib.AbstractContextManager[Ending]:
+        return ending_on_signals(self.stop, cleanup=self.cleanup)
+
+    def new_home(self) -> Path:
+        self.home = Path(tempfile.mkdtemp(prefix="grafient-demo-"))
+        return self.home
+
+    def stop(self) -> None:
+        """Called from a thread: App.exit is thread-safe (its message goes through call_soon_threadsafe)."""
+        if self.app is not None:
+            self.app.exit()
+
+    def cleanup(self) -> None:
+        if self.home is not None:
+            remove_home(self.home)
 
 
 def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path | None = None) -> DemoEnvironment:

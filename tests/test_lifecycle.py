@@ -371,3 +371,15 @@ def test_the_demo_ends_when_its_terminal_goes_away_and_removes_its_home(tmp_path
     demo.close_terminal()
     assert demo.wait_for_exit() == 129
     assert demo.homes() == []
+
+
+def test_the_demo_ends_and_removes_its_home_when_the_terminal_goes_away_while_it_starts(tmp_path: Path) -> None:
+    """A tmux session killed a second after `grafient --demo`: the home exists, the app may not yet."""
+    demo = DemoInATerminal(tmp_path)
+    deadline = time.monotonic() + 60
+    while not demo.homes():
+        assert demo.process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    demo.close_terminal()
+    assert demo.wait_for_exit() == 129
+    assert demo.homes() == []
