@@ -53,7 +53,11 @@ class Ending:
 
     @property
     def exit_code(self) -> int | None:
-        """128 + the signal's number, as a shell reports a process ended by it; None without one."""
+        """128 + the signal's number, as a shell reports a process ended by it; None without one.
+        A terminal found hung up counts as SIGHUP even when the app noticed it first (its input
+        thread read end-of-file before the watcher woke): the end is the same, and so is the code."""
+        if self.signal is None and self._fd is not None and _hung_up(self._fd):
+            return 128 + signal.SIGHUP
         return None if self.signal is None else 128 + self.signal
 
     def cleanup(self) -> None:
@@ -138,6 +142,16 @@ class Ending:
             if events and not self._over and any(mask & (select.POLLHUP | select.POLLERR) for _, mask in events):
                 self.begin(signal.SIGHUP)
             return
+
+
+def _hung_up(fd: int) -> bool:
+    """The terminal on `fd` is hung up or gone (a poll that does not wait)."""
+    try:
+        events = select.poll()
+        events.register(fd, 0)
+        return any(mask & (select.POLLHUP | select.POLLERR) for _, mask in events.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 def _ignore(_signum: int, _frame: object) -> None:
