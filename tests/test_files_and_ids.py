@@ -422,6 +422,7 @@ def grafient(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Com
                           capture_output=True, timeout=60)
 
 
+@pytest.mark.slow  # seconds of work: CI's slow run
 def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_new_id(grafient_home: Path) -> None:
     old = FakeCursorTeam(api_key=GOOD_KEY, events=month_of_events(5, ["old-a@team.io", "old-b@team.io"]))
     new = FakeCursorTeam(api_key=OTHER_KEY, events=month_of_events(6, ["new@other.io"]))

@@ -180,6 +180,7 @@ def test_a_bad_size_limit_is_one_sentence(capsys, monkeypatch, value: str) -> No
 # ------------------------------------------------------------------ deadlines
 
 
+@pytest.mark.slow  # seconds of work: CI's slow run
 def test_a_dripping_server_cannot_hang_us(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
     """One byte every half second is never a read timeout (httpx restarts it per chunk); the
     request deadline ends each try after 1 s, and the three tries of a validation after ~3 s

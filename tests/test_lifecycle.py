@@ -360,6 +360,7 @@ def test_the_demo_ends_on_a_signal_and_removes_its_home(tmp_path: Path, how: int
     assert demo.homes() == []
 
 
+@pytest.mark.slow  # a real process in a real terminal: in CI's slow run
 @pytest.mark.parametrize("controlling", [True, False], ids=["hung-up", "no-signal"])
 def test_the_demo_ends_when_its_terminal_goes_away_and_removes_its_home(tmp_path: Path, controlling: bool) -> None:
     """The tmux case: the terminal's other side is closed, and the kernel hangs it up: SIGHUP to a
@@ -373,6 +374,7 @@ def test_the_demo_ends_when_its_terminal_goes_away_and_removes_its_home(tmp_path
     assert demo.homes() == []
 
 
+@pytest.mark.slow  # a real process in a real terminal: in CI's slow run
 def test_the_demo_ends_and_removes_its_home_when_the_terminal_goes_away_while_it_starts(tmp_path: Path) -> None:
     """A tmux session killed a second after `grafient --demo`: the home exists, the app may not yet."""
     demo = DemoInATerminal(tmp_path)

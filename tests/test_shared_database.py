@@ -481,7 +481,8 @@ def test_team_settings_are_followed_by_every_syncer(pg: PostgresServer, capsys, 
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(4)).handler)
         synced = run_cli(capsys, monkeypatch, "sync")
-    assert synced.out.startswith("Eng: 366 days written, 13 API calls"), synced
+    # 13 windows of usage events and /teams/spend once per sync
+    assert synced.out.startswith("Eng: 366 days written, 14 API calls"), synced
 
 
 @pytest.mark.sqlite_only

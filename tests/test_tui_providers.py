@@ -97,6 +97,7 @@ async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(de
         assert together.synced_days == with_cursor_only.synced_days == 30
 
 
+@pytest.mark.slow  # seconds of work: CI's slow run
 async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -> None:  # noqa: ANN001
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
@@ -119,6 +120,7 @@ async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -
         assert "Anthropic" in header and "workspaces" in header
 
 
+@pytest.mark.slow  # seconds of work: CI's slow run
 async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(demo) -> None:  # noqa: ANN001
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
