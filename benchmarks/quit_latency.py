@@ -59,6 +59,7 @@ HUNG_AFTER = 10.0
 
 # --------------------------------------------------------------------------- the probe (in the child)
 
+
 def probe(stamp: Path, setup: str) -> int:
     """Run the real CLI with GrafientApp subclassed to stamp once the app is in the wanted state."""
     import grafient_tui.tui.app as app_module
@@ -106,6 +107,7 @@ def probe(stamp: Path, setup: str) -> int:
 
 
 # --------------------------------------------------------------------------- the parent
+
 
 def seed(home: Path) -> None:
     """Ten integrations with a year of 30 models and 12 members each (as benchmarks/startup.py): every
@@ -168,8 +170,13 @@ def run_once(setup: str, action: str, home: Path, api_url: str) -> tuple[float |
     stamp.unlink()
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    env = {**os.environ, "GRAFIENT_HOME": str(home), "TERM": "xterm-256color",
-           "GRAFIENT_CURSOR_API_URL": api_url, "GRAFIENT_BACKOFF_BASE": "1"}
+    env = {
+        **os.environ,
+        "GRAFIENT_HOME": str(home),
+        "TERM": "xterm-256color",
+        "GRAFIENT_CURSOR_API_URL": api_url,
+        "GRAFIENT_BACKOFF_BASE": "1",
+    }
     for name_ in ("TEXTUAL", "PYTHONDONTWRITEBYTECODE", "COLUMNS", "LINES"):
         env.pop(name_, None)
     if setup.startswith("demo"):
@@ -184,8 +191,9 @@ def run_once(setup: str, action: str, home: Path, api_url: str) -> tuple[float |
 
     command = [sys.executable, str(Path(__file__).resolve()), "--probe", setup, "--stamp", str(stamp)]
     terminal = Terminal(master)
-    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
-                               preexec_fn=become_session_leader)
+    process = subprocess.Popen(
+        command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, preexec_fn=become_session_leader
+    )
     os.close(slave)
     took: float | None = None
     demo_home: str | None = None
@@ -266,8 +274,12 @@ def compile_as_installed() -> None:
     import sysconfig
 
     for path in (ROOT / "grafient_tui", ROOT / "tests", Path(sysconfig.get_paths()["purelib"])):
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def main() -> int:
@@ -285,8 +297,10 @@ def main() -> int:
     setups = [s for s in args.setups.split(",") if s]
     actions = [a for a in args.actions.split(",") if a]
     compile_as_installed()
-    print("bytecode: grafient_tui, tests and site-packages byte-compiled (compileall); "
-          "PYTHONDONTWRITEBYTECODE unset in the children, as installed")
+    print(
+        "bytecode: grafient_tui, tests and site-packages byte-compiled (compileall); "
+        "PYTHONDONTWRITEBYTECODE unset in the children, as installed"
+    )
     home = Path(tempfile.mkdtemp(prefix="grafient-bench-"))
     silent = SilentServer()
     refused = closed_port()
@@ -312,12 +326,15 @@ def main() -> int:
                 if times:
                     kind = "q" if action == "q" else "signal"
                     worst[kind] = max(worst[kind], max(times))
-                figures = (f"median {statistics.median(times):.3f}  worst {max(times):.3f}" if times
-                           else "median -  worst -")
+                figures = (
+                    f"median {statistics.median(times):.3f}  worst {max(times):.3f}" if times else "median -  worst -"
+                )
                 extra = f"  hung {hung_here}" if hung_here else ""
                 extra += f"  demo home left {left_here}" if left_here else ""
-                print(f"{setup:16s} {action:7s} {figures}  runs " + " ".join(f"{t:.3f}" for t in times) + extra,
-                      flush=True)
+                print(
+                    f"{setup:16s} {action:7s} {figures}  runs " + " ".join(f"{t:.3f}" for t in times) + extra,
+                    flush=True,
+                )
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(f"worst_q_s={worst['q']:.3f}")

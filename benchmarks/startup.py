@@ -48,6 +48,7 @@ NO_NETWORK = "http://127.0.0.1:9"  # nothing here may reach Cursor, even if a sy
 
 # --------------------------------------------------------------------------- probes (run in the child)
 
+
 def probe_grafient(stamp: Path, until: str) -> int:
     """Run the real CLI with GrafientApp replaced by a subclass that records the paint and exits."""
     import grafient_tui.tui.app as app_module
@@ -102,6 +103,7 @@ def probe_bare(stamp: Path) -> int:
 
 # --------------------------------------------------------------------------- parent
 
+
 def seed(home: Path) -> None:
     env = {"GRAFIENT_HOME": str(home)}
     code = f"""
@@ -135,17 +137,23 @@ def run_once(kind: str, home: Path, until: str = "paint", keys: str = "") -> flo
     stamp.unlink()
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    env = {**os.environ, "GRAFIENT_HOME": str(home), "TERM": "xterm-256color", "COLUMNS": str(SIZE[0]),
-           "LINES": str(SIZE[1]), "GRAFIENT_CURSOR_API_URL": NO_NETWORK}
+    env = {
+        **os.environ,
+        "GRAFIENT_HOME": str(home),
+        "TERM": "xterm-256color",
+        "COLUMNS": str(SIZE[0]),
+        "LINES": str(SIZE[1]),
+        "GRAFIENT_CURSOR_API_URL": NO_NETWORK,
+    }
     env.pop("TEXTUAL", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: .pyc files are used
-    command = [sys.executable, str(Path(__file__).resolve()), "--probe", kind, "--stamp", str(stamp),
-               "--until", until]
+    command = [sys.executable, str(Path(__file__).resolve()), "--probe", kind, "--stamp", str(stamp), "--until", until]
     drained = threading.Thread(target=_drain, args=(master,), daemon=True)
     drained.start()
     start = time.time()
-    process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, start_new_session=True
+    )
     os.close(slave)
     quit_s = None
     try:
@@ -192,8 +200,12 @@ def compile_as_installed() -> None:
     import sysconfig
 
     for path in (ROOT / "grafient_tui", ROOT / "tests", Path(sysconfig.get_paths()["purelib"])):
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def main() -> int:
@@ -213,16 +225,21 @@ def main() -> int:
     try:
         began = time.perf_counter()
         seed(home)
-        print(f"seeded {INTEGRATIONS} integrations x {DAYS} days (+ today) x {MODELS} models in "
-              f"{time.perf_counter() - began:.1f}s ({home})")
+        print(
+            f"seeded {INTEGRATIONS} integrations x {DAYS} days (+ today) x {MODELS} models in "
+            f"{time.perf_counter() - began:.1f}s ({home})"
+        )
         compile_as_installed()
-        print("bytecode: grafient_tui, tests and site-packages byte-compiled (compileall); "
-              "PYTHONDONTWRITEBYTECODE unset in the children, as installed")
+        print(
+            "bytecode: grafient_tui, tests and site-packages byte-compiled (compileall); "
+            "PYTHONDONTWRITEBYTECODE unset in the children, as installed"
+        )
         run_once("bare", home)  # warm the file cache for both
         run_once("grafient", home)
         run_once("grafient", home, until="store")  # the first home read writes the snapshot
-        runs: dict[str, list[float]] = {name: [] for name in ("bare", "grafient", "data", "store", "quit",
-                                                              "quit_mid_sync")}
+        runs: dict[str, list[float]] = {
+            name: [] for name in ("bare", "grafient", "data", "store", "quit", "quit_mid_sync")
+        }
         for _ in range(args.runs):
             runs["bare"].append(run_once("bare", home))
             runs["grafient"].append(run_once("grafient", home))

@@ -31,8 +31,18 @@ import httpx
 
 PAGE_SIZE = 1000
 DAY_MS = 86_400_000
-MODELS = ["claude-4.5-sonnet", "gpt-5", "default", "claude-4-sonnet-thinking", "o3", "gemini-2.5-pro",
-          "gpt-4.1", "claude-4.1-opus", "grok-4", "cursor-small"]
+MODELS = [
+    "claude-4.5-sonnet",
+    "gpt-5",
+    "default",
+    "claude-4-sonnet-thinking",
+    "o3",
+    "gemini-2.5-pro",
+    "gpt-4.1",
+    "claude-4.1-opus",
+    "grok-4",
+    "cursor-small",
+]
 KINDS = [("Usage-based", True), ("Included in Business", False), ("Errored, Not Charged", False)]
 
 
@@ -60,11 +70,22 @@ class SyntheticTeam:
         h = (day_index * 1_000_003 + i * 7919) & 0xFFFFFFFF
         kind, chargeable = KINDS[h % 3]
         raw = {
-            "timestamp": str(ts), "userEmail": self.members[h % 200], "model": MODELS[(h >> 3) % 10],
-            "kind": kind, "maxMode": bool(h & 1), "requestsCosts": (h % 7) + 0.5, "isTokenBasedCall": True,
-            "isChargeable": chargeable, "isHeadless": False,
-            "tokenUsage": {"inputTokens": h % 5000, "outputTokens": h % 900, "cacheWriteTokens": h % 3000,
-                           "cacheReadTokens": h % 12000, "totalCents": (h % 400000) / 10000},
+            "timestamp": str(ts),
+            "userEmail": self.members[h % 200],
+            "model": MODELS[(h >> 3) % 10],
+            "kind": kind,
+            "maxMode": bool(h & 1),
+            "requestsCosts": (h % 7) + 0.5,
+            "isTokenBasedCall": True,
+            "isChargeable": chargeable,
+            "isHeadless": False,
+            "tokenUsage": {
+                "inputTokens": h % 5000,
+                "outputTokens": h % 900,
+                "cacheWriteTokens": h % 3000,
+                "cacheReadTokens": h % 12000,
+                "totalCents": (h % 400000) / 10000,
+            },
         }
         if h % 5:
             raw["chargedCents"] = (h % 500000) / 10000
@@ -104,12 +125,24 @@ class SyntheticTeam:
                 if len(out) == size:
                     break
             pages = max(1, math.ceil(total / size))
-            return httpx.Response(200, content=json.dumps({
-                "totalUsageEventsCount": total,
-                "pagination": {"numPages": pages, "currentPage": page, "pageSize": size,
-                               "hasNextPage": page < pages, "hasPreviousPage": page > 1},
-                "usageEvents": out, "period": {"startDate": start, "endDate": end},
-            }).encode(), headers={"content-type": "application/json"})
+            return httpx.Response(
+                200,
+                content=json.dumps(
+                    {
+                        "totalUsageEventsCount": total,
+                        "pagination": {
+                            "numPages": pages,
+                            "currentPage": page,
+                            "pageSize": size,
+                            "hasNextPage": page < pages,
+                            "hasPreviousPage": page > 1,
+                        },
+                        "usageEvents": out,
+                        "period": {"startDate": start, "endDate": end},
+                    }
+                ).encode(),
+                headers={"content-type": "application/json"},
+            )
         finally:
             self.server_seconds += time.perf_counter() - started
 

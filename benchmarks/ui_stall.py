@@ -41,8 +41,12 @@ def compile_as_installed() -> None:
     import sysconfig
 
     for path in (ROOT / "grafient_tui", Path(sysconfig.get_paths()["purelib"])):
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "-j", "0", str(path)],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def hold_write_lock(database: Path, seconds: float, held: threading.Event) -> None:
@@ -71,8 +75,9 @@ async def measure(days: int) -> tuple[float, float]:
     key = "key_" + "b" * 64
     members = [f"dev{i:02d}@example.com" for i in range(12)]
     models = [f"model-{i:02d}" for i in range(30)]
-    events = make_events(seed=5, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=60,
-                         members=members, models=models)
+    events = make_events(
+        seed=5, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=60, members=members, models=models
+    )
     cutoff = int(NOW.timestamp() * 1000)
     team = FakeCursorTeam(api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff])
 

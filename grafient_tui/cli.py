@@ -59,136 +59,196 @@ def one_line(text: str) -> str:
     return visible(text)
 
 
-PLANS_HELP = ("Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
-              "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30).")
-WORDS_HELP = ("'requests' are usage events (what a provider counts as a request: one Cursor event, an "
-              "OpenAI completion, an OpenRouter request; Anthropic gives no count, shown as -); 'API calls' "
-              "are the HTTP calls Grafient makes to a provider.")
+PLANS_HELP = (
+    "Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
+    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30)."
+)
+WORDS_HELP = (
+    "'requests' are usage events (what a provider counts as a request: one Cursor event, an "
+    "OpenAI completion, an OpenRouter request; Anthropic gives no count, shown as -); 'API calls' "
+    "are the HTTP calls Grafient makes to a provider."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
         description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
-                    "With no command, opens the app.",
+        "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
-               "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
-               "over one.",
+        "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
+        "over one.",
     )
     parser.add_argument("--version", action="version", version=f"grafient {__version__}")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the app on one simulated account per provider (no network, throwaway data)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on one simulated account per provider (no network, throwaway data)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     add = commands.add_parser(
-        "add", help="add an integration; the key is read from stdin or prompted for",
+        "add",
+        help="add an integration; the key is read from stdin or prompted for",
         description="Check an admin key with its provider, store it encrypted and backfill the history the "
-                    "plan allows. The key is read from standard input (piped) or a prompt without echo, "
-                    "never from the command line.",
+        "plan allows. The key is read from standard input (piped) or a prompt without echo, "
+        "never from the command line.",
         epilog=PLANS_HELP + " Keys: cursor = Admin API key of an Enterprise team; anthropic = Admin key "
-               "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
-               "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.")
+        "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
+        "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.",
+    )
     add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
     add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
 
     lst = commands.add_parser(
-        "list", help="list integrations",
+        "list",
+        help="list integrations",
         description="Every integration: id, label, provider, key hint (the last four characters only), when "
-                    "it was added, its sync status, the last successful sync and the earliest day its "
-                    "provider returned usage for.")
-    lst.add_argument("--format", choices=("table", "json"), default="table",
-                     help="table for people (default), json for scripts")
+        "it was added, its sync status, the last successful sync and the earliest day its "
+        "provider returned usage for.",
+    )
+    lst.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table for people (default), json for scripts"
+    )
 
     remove = commands.add_parser(
-        "remove", help="remove an integration and all its data",
+        "remove",
+        help="remove an integration and all its data",
         description="Delete an integration, its stored key and every stored day of its costs. On a terminal "
-                    "it asks first; answering no keeps everything and exits 0. The provider's own data is "
-                    "not touched.")
+        "it asks first; answering no keeps everything and exits 0. The provider's own data is "
+        "not touched.",
+    )
     remove.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
 
     rekey = commands.add_parser(
-        "rekey", help="replace an integration's API key (read from stdin or prompted for)",
+        "rekey",
+        help="replace an integration's API key (read from stdin or prompted for)",
         description="Check a new key with the provider and seal it in place of the old one; the history "
-                    "is kept. The new key must belong to the same account.")
+        "is kept. The new key must belong to the same account.",
+    )
     rekey.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
 
     plan = commands.add_parser(
-        "plan", help="show or set the plan (decides how much history to backfill)",
-        description="Show the plan, or set it. " + PLANS_HELP)
+        "plan",
+        help="show or set the plan (decides how much history to backfill)",
+        description="Show the plan, or set it. " + PLANS_HELP,
+    )
     plan.add_argument("plan", nargs="?", choices=("free", "pro", "ultimate"), help="the plan to set")
 
     sync = commands.add_parser(
-        "sync", help="fetch new costs: missing days, the latest finished days again and today so far",
+        "sync",
+        help="fetch new costs: missing days, the latest finished days again and today so far",
         description="Fetch every day of the plan's range that is missing or was not over when it was synced, "
-                    "the provider's most recent finished days again (it may still change them) and today so "
-                    "far. Another sync of the same integration already running is skipped (exit 0). "
-                    + WORDS_HELP)
+        "the provider's most recent finished days again (it may still change them) and today so "
+        "far. Another sync of the same integration already running is skipped (exit 0). " + WORDS_HELP,
+    )
     sync.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
-    sync.add_argument("--force", action="store_true",
-                      help="log the run as a forced sync (it fetches the same days: every sync includes today so far)")
+    sync.add_argument(
+        "--force",
+        action="store_true",
+        help="log the run as a forced sync (it fetches the same days: every sync includes today so far)",
+    )
 
     report = commands.add_parser(
-        "report", help="print stored costs (no network)",
+        "report",
+        help="print stored costs (no network)",
         description="Stored costs in USD per UTC day, model or member, from the local store only. "
-                    "Figures a provider does not give are unknown (null in JSON, - in tables), never 0. "
-                    + WORDS_HELP)
+        "Figures a provider does not give are unknown (null in JSON, - in tables), never 0. " + WORDS_HELP,
+    )
     report.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
     span = report.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
     span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
-    report.add_argument("--by", choices=("day", "model", "member"), default="day",
-                        help="day (default): one row per UTC day; model: totals per model; member: totals per "
-                             "member, workspace or project, whichever the provider splits by (the output says)")
-    report.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="table for people (default); json with exact figures and a summary; csv with "
-                             "exact decimal dollars, formula-looking cells neutralised")
+    report.add_argument(
+        "--by",
+        choices=("day", "model", "member"),
+        default="day",
+        help="day (default): one row per UTC day; model: totals per model; member: totals per "
+        "member, workspace or project, whichever the provider splits by (the output says)",
+    )
+    report.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table for people (default); json with exact figures and a summary; csv with "
+        "exact decimal dollars, formula-looking cells neutralised",
+    )
 
-    pace = commands.add_parser("pace", help="show the requests per minute each provider's keys are paced to, or set "
-                                            "the team's pace on a shared database")
+    pace = commands.add_parser(
+        "pace",
+        help="show the requests per minute each provider's keys are paced to, or set "
+        "the team's pace on a shared database",
+    )
     pace.add_argument("provider", nargs="?", choices=PROVIDERS, help="the provider whose keys to pace")
     pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
 
     database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
-    database.add_argument("action", choices=("status", "upgrade"),
-                          help="status: where the store is and its schema's version; upgrade: bring the schema to "
-                               "this version's (a shared database is upgraded this way, once)")
+    database.add_argument(
+        "action",
+        choices=("status", "upgrade"),
+        help="status: where the store is and its schema's version; upgrade: bring the schema to "
+        "this version's (a shared database is upgraded this way, once)",
+    )
 
     budget = commands.add_parser(
-        "budget", help="set, list or remove spending budgets (see `grafient check`)",
+        "budget",
+        help="set, list or remove spending budgets (see `grafient check`)",
         description="Budgets on one integration or on all together, per UTC calendar month or per billing "
-                    "cycle (Cursor's; other providers bill by the calendar month), on total or on-demand cost. "
-                    "Stored in the database, so a shared database shares them.")
+        "cycle (Cursor's; other providers bill by the calendar month), on total or on-demand cost. "
+        "Stored in the database, so a shared database shares them.",
+    )
     actions = budget.add_subparsers(dest="budget_action", metavar="ACTION", parser_class=_Parser, required=True)
-    budget_set = actions.add_parser("set", help="set a budget (setting it again replaces it)",
-                                    description="Set the budget of TARGET for a period; setting it again replaces it.")
+    budget_set = actions.add_parser(
+        "set",
+        help="set a budget (setting it again replaces it)",
+        description="Set the budget of TARGET for a period; setting it again replaces it.",
+    )
     budget_set.add_argument("target", metavar="TARGET", help="an integration's id or label, or `all`")
     budget_set.add_argument("amount", metavar="AMOUNT", help="US dollars: 500 or 1250.50")
-    budget_set.add_argument("--period", choices=("month", "cycle"), default="month",
-                            help="month (default): the UTC calendar month; cycle: the provider's billing cycle "
-                                 "(the calendar month where there is none)")
-    budget_set.add_argument("--on-demand", action="store_true",
-                            help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only")
+    budget_set.add_argument(
+        "--period",
+        choices=("month", "cycle"),
+        default="month",
+        help="month (default): the UTC calendar month; cycle: the provider's billing cycle "
+        "(the calendar month where there is none)",
+    )
+    budget_set.add_argument(
+        "--on-demand",
+        action="store_true",
+        help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only",
+    )
     budget_list = actions.add_parser("list", help="list the budgets")
-    budget_list.add_argument("--format", choices=("table", "json"), default="table",
-                             help="table for people (default); json: target, target_id, period, measure, budget_usd")
+    budget_list.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for people (default); json: target, target_id, period, measure, budget_usd",
+    )
     budget_remove = actions.add_parser("remove", help="remove a budget")
     budget_remove.add_argument("target", metavar="TARGET", help="an integration's id or label, or `all`")
-    budget_remove.add_argument("--period", choices=("month", "cycle"), default="month",
-                               help="which of the target's budgets (default month)")
+    budget_remove.add_argument(
+        "--period", choices=("month", "cycle"), default="month", help="which of the target's budgets (default month)"
+    )
 
     check = commands.add_parser(
-        "check", help="check every budget, for cron and CI: exit 0 fine, 3 a forecast is over, 4 spend is over",
+        "check",
+        help="check every budget, for cron and CI: exit 0 fine, 3 a forecast is over, 4 spend is over",
         description="One line per budget: spend so far, its share of the budget, the forecast for the period's "
-                    "end (spend through yesterday + the average of the complete days among the 14 before today "
-                    "x the days left, today included; not ready with fewer than 7 complete days), and the status. "
-                    "Reads the local store only. Exit 0 when every budget is fine, 3 when a forecast is above its "
-                    "budget, 4 when spend already is at or above it (the worst wins).")
-    check.add_argument("--format", choices=("table", "json"), default="table",
-                       help="table: one line per budget, its status first (default); json: the figures, exact "
-                            "(see README, Budgets and alerts)")
+        "end (spend through yesterday + the average of the complete days among the 14 before today "
+        "x the days left, today included; not ready with fewer than 7 complete days), and the status. "
+        "Reads the local store only. Exit 0 when every budget is fine, 3 when a forecast is above its "
+        "budget, 4 when spend already is at or above it (the worst wins).",
+    )
+    check.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table: one line per budget, its status first (default); json: the figures, exact "
+        "(see README, Budgets and alerts)",
+    )
 
     return parser
 
@@ -305,8 +365,13 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     run = DemoRun()
     with run.stop_on_signals() as ending:  # before the home exists: a signal while it is built removes it too
         env = build_demo(home=run.new_home())
-        run.app = GrafientApp(env.settings, transport=env.transport, demo_teams=env.teams,
-                              demo_try_key=env.try_key, demo_budgets=env.budgets)
+        run.app = GrafientApp(
+            env.settings,
+            transport=env.transport,
+            demo_teams=env.teams,
+            demo_try_key=env.try_key,
+            demo_budgets=env.budgets,
+        )
         run.app.run()
     # (Leaving the block removed the home.) The app's threads are daemons nobody waits for (quitting
     # never waits on them), and one may still be at work, an add creating the home's folders anew:
@@ -347,8 +412,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
-    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, "
-          f"{row.team_members} {actors})")
+    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {row.team_members} {actors})")
     if args.no_backfill:
         return 0
     (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
@@ -380,8 +444,10 @@ def _progress_printer():  # noqa: ANN202
         return None
 
     def show(p) -> None:  # noqa: ANN001
-        sys.stderr.write(f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
-                         f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K")
+        sys.stderr.write(
+            f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
+            f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K"
+        )
         sys.stderr.flush()
 
     return show
@@ -393,14 +459,22 @@ def _print_sync_line(result) -> None:  # noqa: ANN001
     error = one_line(result.error or "")
     detail = {"success": "ok", "skipped": f"skipped: {error}", "failed": f"failed: {error}"}[result.outcome]
     calls = plural(result.requests, "API call")
-    retries = (f" ({result.rate_limited} rate-limited, {plural(result.retries, 'retry', 'retries')})"
-               if result.retries else "")
+    retries = (
+        f" ({result.rate_limited} rate-limited, {plural(result.retries, 'retry', 'retries')})" if result.retries else ""
+    )
     print(f"{result.label}: {plural(result.days_written, 'day')} written, {calls}{retries}, {detail}")
 
 
 def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
-    results = asyncio.run(service.sync(args.ref, trigger="force" if args.force else "daily",
-                                       progress=_progress_printer(), on_result=_print_sync_line, now=now_utc()))
+    results = asyncio.run(
+        service.sync(
+            args.ref,
+            trigger="force" if args.force else "daily",
+            progress=_progress_printer(),
+            on_result=_print_sync_line,
+            now=now_utc(),
+        )
+    )
     if not results:
         print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
         return 0
@@ -475,12 +549,25 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=True))
         return 0
     if not rows:
-        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
-              "(the key is read from stdin)")
+        print(
+            "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
+            "(the key is read from stdin)"
+        )
         return 0
     headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC", "HISTORY FROM"]
-    table = [[str(r["id"]), one_line(r["label"]), one_line(r["provider"]), one_line(r["key_hint"]), r["created"][:16].replace("T", " "),
-              r["status"], (r["last_sync"] or "never")[:16].replace("T", " "), r["history_from"] or "-"] for r in rows]
+    table = [
+        [
+            str(r["id"]),
+            one_line(r["label"]),
+            one_line(r["provider"]),
+            one_line(r["key_hint"]),
+            r["created"][:16].replace("T", " "),
+            r["status"],
+            (r["last_sync"] or "never")[:16].replace("T", " "),
+            r["history_from"] or "-",
+        ]
+        for r in rows
+    ]
     print(format_table(headers, table))
     return 0
 
@@ -525,15 +612,18 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
     from grafient_tui.tables import format_table
 
     if args.budget_action == "set":
-        row, replaced = service.set_budget(args.target, args.amount, period=args.period, on_demand=args.on_demand,
-                                           now=now_utc())
+        row, replaced = service.set_budget(
+            args.target, args.amount, period=args.period, on_demand=args.on_demand, now=now_utc()
+        )
         target = "all integrations" if row.target_id is None else f"{one_line(row.target)!r} (id {row.target_id})"
         counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
         if row.measure == "on_demand" and row.target_id is None:
             counted += " (Cursor's only: the other providers bill everything per use)"
         per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
-        print(f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
-              f"counting {counted}")
+        print(
+            f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
+            f"counting {counted}"
+        )
         return 0
     if args.budget_action == "remove":
         row = service.remove_budget(args.target, period=args.period)
@@ -542,8 +632,22 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     rows = service.budgets()
     if args.format == "json":
-        print(json.dumps([{"target": r.target, "target_id": r.target_id, "period": r.period, "measure": r.measure,
-                           "budget_usd": usd_float(r.amount_micro)} for r in rows], indent=2, ensure_ascii=True))
+        print(
+            json.dumps(
+                [
+                    {
+                        "target": r.target,
+                        "target_id": r.target_id,
+                        "period": r.period,
+                        "measure": r.measure,
+                        "budget_usd": usd_float(r.amount_micro),
+                    }
+                    for r in rows
+                ],
+                indent=2,
+                ensure_ascii=True,
+            )
+        )
         return 0
     if not rows:
         print("No budgets yet. Set one with: grafient budget set all 500  (or an integration's id or label)")
@@ -560,22 +664,43 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
 
     statuses = service.check_budgets(now_utc().date())
     if args.format == "json":
-        print(json.dumps([{
-            "target": s.target, "target_id": s.target_id, "period": s.period,
-            "period_start": s.bounds.start.isoformat(), "period_end": s.bounds.end.isoformat(),
-            "measure": s.measure, "budget_usd": usd_float(s.budget_micro), "spent_usd": usd_float(s.spent_micro),
-            "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
-            "percent": round(s.percent, 1), "status": s.status,
-            "day": s.day, "days": s.bounds.days, "resets": s.bounds.resets.isoformat(),
-            "follows_cycle": s.bounds.follows_cycle, "forecast_note": s.forecast.note,
-            "synced_days": s.synced_days, "finished_days": s.finished_days, "note": s.note,
-        } for s in statuses], indent=2, ensure_ascii=True))
+        print(
+            json.dumps(
+                [
+                    {
+                        "target": s.target,
+                        "target_id": s.target_id,
+                        "period": s.period,
+                        "period_start": s.bounds.start.isoformat(),
+                        "period_end": s.bounds.end.isoformat(),
+                        "measure": s.measure,
+                        "budget_usd": usd_float(s.budget_micro),
+                        "spent_usd": usd_float(s.spent_micro),
+                        "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
+                        "percent": round(s.percent, 1),
+                        "status": s.status,
+                        "day": s.day,
+                        "days": s.bounds.days,
+                        "resets": s.bounds.resets.isoformat(),
+                        "follows_cycle": s.bounds.follows_cycle,
+                        "forecast_note": s.forecast.note,
+                        "synced_days": s.synced_days,
+                        "finished_days": s.finished_days,
+                        "note": s.note,
+                    }
+                    for s in statuses
+                ],
+                indent=2,
+                ensure_ascii=True,
+            )
+        )
     elif not statuses:
         print("No budgets yet. Set one with: grafient budget set all 500")
     else:
         for status in statuses:
             print(one_line(check_line(status)))
     return EXIT_CODES[worst([s.status for s in statuses])]
+
 
 def cmd_pace(args: argparse.Namespace, service: GrafientService) -> int:
     if args.rpm is not None:
@@ -602,8 +727,11 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     if not status.usable:
         from grafient_tui.store.schema import UPGRADE_HINT
 
-        print(f"grafient: this Grafient cannot use it as it is; "
-              f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.", file=sys.stderr)
+        print(
+            f"grafient: this Grafient cannot use it as it is; "
+            f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

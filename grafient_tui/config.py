@@ -100,8 +100,11 @@ def ensure_private_dir(path: Path, *, ours: bool = True) -> Path:
     if ours and not missing:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & OPEN_TO_OTHERS:
-            _warn_once(path, f"{path} is open to other users (mode {mode:o}); Grafient left it as it is, "
-                             f"run `chmod 700 {path}` to keep them out of its files.")
+            _warn_once(
+                path,
+                f"{path} is open to other users (mode {mode:o}); Grafient left it as it is, "
+                f"run `chmod 700 {path}` to keep them out of its files.",
+            )
     return path
 
 
@@ -115,8 +118,9 @@ def ensure_private_file(path: Path) -> Path:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
     except FileExistsError:
         if os.path.islink(path) and not path.exists():
-            raise ConfigError(f"{path} is a symlink to a file that does not exist; "
-                              "point it at a real file or remove it.") from None
+            raise ConfigError(
+                f"{path} is a symlink to a file that does not exist; point it at a real file or remove it."
+            ) from None
         if not path.is_file():
             raise ConfigError(f"{path} is not a regular file.")
         fix_mode(path, FILE_MODE)
@@ -247,10 +251,13 @@ class Settings:
             cursor_rpm=_positive_number(env, "GRAFIENT_CURSOR_RPM", DEFAULT_RPM, allow_zero=True),
             backoff_base=_positive_number(env, "GRAFIENT_BACKOFF_BASE", 1.0, allow_zero=True),
             master_key_b64=env.get("GRAFIENT_MASTER_KEY") or None,
-            max_response_bytes=max(1, int(_positive_number(env, "GRAFIENT_MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB,
-                                                           allow_zero=False) * MB)),
-            request_deadline=_positive_number(env, "GRAFIENT_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE,
-                                              allow_zero=False),
+            max_response_bytes=max(
+                1,
+                int(_positive_number(env, "GRAFIENT_MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB, allow_zero=False) * MB),
+            ),
+            request_deadline=_positive_number(
+                env, "GRAFIENT_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE, allow_zero=False
+            ),
             sync_deadline=_positive_number(env, "GRAFIENT_SYNC_DEADLINE", DEFAULT_SYNC_DEADLINE, allow_zero=False),
             api_urls=urls,
             rpms=rpms,
@@ -319,7 +326,7 @@ class Settings:
     def keymap(self) -> dict[str, str]:
         table = self.read_config().get("keymap", {})
         if not isinstance(table, dict):
-            raise ConfigError(f"[keymap] in {self.config_file} must be a table of action = \"keys\".")
+            raise ConfigError(f'[keymap] in {self.config_file} must be a table of action = "keys".')
         return {str(k): str(v) for k, v in table.items()}
 
     def ensure_dirs(self) -> None:
@@ -374,5 +381,7 @@ def _check_plaintext(api_url: str, allowed: bool, variable: str = "GRAFIENT_CURS
             f"{variable} must use https for {host or 'that host'} (plain http would send the API key "
             "unencrypted); set GRAFIENT_ALLOW_INSECURE_HTTP=1 to allow it anyway."
         )
-    print(f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {host}.",
-          file=sys.stderr)
+    print(
+        f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {host}.",
+        file=sys.stderr,
+    )

@@ -34,11 +34,34 @@ if TYPE_CHECKING:
 
 
 DEMO_MODELS = [
-    "claude-4.5-sonnet", "claude-4-sonnet-thinking", "gpt-5", "gpt-5-codex", "default",
-    "gemini-2.5-pro", "claude-4.1-opus", "o3", "grok-code-fast-1",
+    "claude-4.5-sonnet",
+    "claude-4-sonnet-thinking",
+    "gpt-5",
+    "gpt-5-codex",
+    "default",
+    "gemini-2.5-pro",
+    "claude-4.1-opus",
+    "o3",
+    "grok-code-fast-1",
 ]
-FIRST_NAMES = ["maya", "liam", "sofia", "noah", "ava", "kenji", "priya", "lucas", "amara", "jonas", "elena",
-               "omar", "hana", "mateo", "zoe", "ravi"]
+FIRST_NAMES = [
+    "maya",
+    "liam",
+    "sofia",
+    "noah",
+    "ava",
+    "kenji",
+    "priya",
+    "lucas",
+    "amara",
+    "jonas",
+    "elena",
+    "omar",
+    "hana",
+    "mateo",
+    "zoe",
+    "ravi",
+]
 LAST_NAMES = ["chen", "okafor", "garcia", "muller", "rossi", "tanaka", "patel", "silva", "novak", "kim"]
 
 
@@ -71,8 +94,12 @@ DEMO_ACCOUNTS = (
     ("Acme Prototypes", "openrouter", 9),
 )
 # Where each provider's requests go in demo mode: its documented host.
-DEMO_HOSTS = {"cursor": "api.cursor.com", "anthropic": "api.anthropic.com", "openai": "api.openai.com",
-              "openrouter": "openrouter.ai"}
+DEMO_HOSTS = {
+    "cursor": "api.cursor.com",
+    "anthropic": "api.anthropic.com",
+    "openai": "api.openai.com",
+    "openrouter": "openrouter.ai",
+}
 # Each provider's documented key prefix, so the demo keys look like the real ones.
 KEY_PREFIXES = {"cursor": "key_", "anthropic": "sk-ant-admin01-", "openai": "sk-admin-", "openrouter": "sk-or-v1-"}
 
@@ -177,11 +204,13 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
 
     now = (now or datetime.now(UTC)).astimezone(UTC)
     home = home or Path(tempfile.mkdtemp(prefix="grafient-demo-"))
-    settings = Settings.from_env({
-        "GRAFIENT_HOME": str(home),
-        "GRAFIENT_CURSOR_RPM": "0",  # no pacing: the simulated latency sets the pace
-        "GRAFIENT_BACKOFF_BASE": "0",
-    })
+    settings = Settings.from_env(
+        {
+            "GRAFIENT_HOME": str(home),
+            "GRAFIENT_CURSOR_RPM": "0",  # no pacing: the simulated latency sets the pace
+            "GRAFIENT_BACKOFF_BASE": "0",
+        }
+    )
     settings.ensure_dirs()
     settings.set_plan("pro")
 
@@ -195,9 +224,16 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         start = today - timedelta(days=spec.days - 1)
         domain = "acme.dev" if "Engineering" in spec.label else "data.acme.dev"
         members = demo_members(spec.seed, spec.members, domain)
-        events = make_events(seed=spec.seed, start=start, days=spec.days, per_day=_rhythm(spec, start, today),
-                             members=members, models=DEMO_MODELS, model_weights=DEMO_MODEL_WEIGHTS,
-                             member_weights=[1 / (i + 1) ** 0.9 for i in range(len(members))])
+        events = make_events(
+            seed=spec.seed,
+            start=start,
+            days=spec.days,
+            per_day=_rhythm(spec, start, today),
+            members=members,
+            models=DEMO_MODELS,
+            model_weights=DEMO_MODEL_WEIGHTS,
+            member_weights=[1 / (i + 1) ** 0.9 for i in range(len(members))],
+        )
         # Today's events stop at "now": the rest of the day has not happened yet.
         events = [e for e in events if int(e["timestamp"]) <= now_ms]
         team = FakeCursorTeam(api_key=key, events=events, cycle_start=today - timedelta(days=DEMO_CYCLE_DAY - 1))
@@ -210,8 +246,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         if provider not in providers.names():
             continue  # not in this build
         key = demo_key(label, provider)
-        account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(
-            key, now.date(), seed)
+        account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(key, now.date(), seed)
         fakes[label] = account
         by_host.setdefault(DEMO_HOSTS[provider], {})[key] = account
         teams.append((label, provider, Secret(key)))
@@ -225,8 +260,15 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         account = accounts.get(request_key(request) or "") or next(iter(accounts.values()))  # a wrong key: its 401
         return account.handler(request)  # type: ignore[attr-defined]
 
-    return DemoEnvironment(home=home, settings=settings, transport=httpx.MockTransport(route), teams=teams,
-                           fakes=fakes, budgets=demo_budgets(fakes), try_key=("cursor", demo_key(TRY_TEAM.label)))
+    return DemoEnvironment(
+        home=home,
+        settings=settings,
+        transport=httpx.MockTransport(route),
+        teams=teams,
+        fakes=fakes,
+        budgets=demo_budgets(fakes),
+        try_key=("cursor", demo_key(TRY_TEAM.label)),
+    )
 
 
 def _rhythm(spec: DemoTeamSpec, start: date, today: date) -> Callable[[date], int]:

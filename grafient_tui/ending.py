@@ -38,8 +38,9 @@ _RESET = b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1003l\x1b[?1006l\x1b[?2004l"
 class Ending:
     """The state of one run: which signal ended it, if one did."""
 
-    def __init__(self, stop: Callable[[], None], cleanup: Callable[[], None], grace: float,
-                 terminal_fd: int | None) -> None:
+    def __init__(
+        self, stop: Callable[[], None], cleanup: Callable[[], None], grace: float, terminal_fd: int | None
+    ) -> None:
         self.signal: int | None = None
         self._stop = stop
         self._cleanup = cleanup
@@ -160,8 +161,13 @@ def _ignore(_signum: int, _frame: object) -> None:
 
 
 @contextlib.contextmanager
-def ending_on_signals(stop: Callable[[], None], *, cleanup: Callable[[], None] = lambda: None,
-                      grace: float = GRACE_SECONDS, terminal_fd: int | None = 0) -> Iterator[Ending]:
+def ending_on_signals(
+    stop: Callable[[], None],
+    *,
+    cleanup: Callable[[], None] = lambda: None,
+    grace: float = GRACE_SECONDS,
+    terminal_fd: int | None = 0,
+) -> Iterator[Ending]:
     """While the block runs, SIGTERM, SIGHUP and a hung-up terminal call `stop()` (from a thread: it
     must be thread-safe, as App.exit is), and end the process `grace` seconds later if it is still
     there. `cleanup` runs once on the way out, either way. Only from the main thread."""

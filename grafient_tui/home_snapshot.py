@@ -23,9 +23,25 @@ FORMAT = "grafient-home-snapshot/2"  # 2: unknown figures are null; history_from
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
 
-SUMMARY_FIELDS = ("since", "until", "days", "synced_days", "complete_days", "today_partial", "total_micro",
-                  "on_demand_micro", "included_micro", "requests", "daily_average_micro", "top_model",
-                  "top_model_micro", "change_pct", "change_note", "requests_partial", "byok_micro")
+SUMMARY_FIELDS = (
+    "since",
+    "until",
+    "days",
+    "synced_days",
+    "complete_days",
+    "today_partial",
+    "total_micro",
+    "on_demand_micro",
+    "included_micro",
+    "requests",
+    "daily_average_micro",
+    "top_model",
+    "top_model_micro",
+    "change_pct",
+    "change_note",
+    "requests_partial",
+    "byok_micro",
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,7 @@ def snapshot_path(data_dir: Path) -> Path:
 
 # --------------------------------------------------------------------------- writing (in a thread)
 
+
 def _summary_json(summary: Any) -> dict[str, Any] | None:
     if summary is None:
         return None
@@ -120,17 +137,32 @@ def encode(data: Any) -> bytes:
     cards = []
     for f in data.integrations:
         status = f.status
-        cards.append({
-            "id": f.integration_id, "label": f.label, "provider": f.provider, "key_hint": f.key_hint,
-            "team_members": f.team_members, "summary": _summary_json(f.summary),
-            "history_from": f.history_from.isoformat() if f.history_from else None,
-            "status": {"status": status.status, "error": status.error,
-                       "last_sync": status.last_sync.isoformat() if status.last_sync else None},
-            # [day, cost in micro-cents or null when never synced, complete]
-            "days": [[d.day.isoformat(), d.cost_micro if d.synced else None, d.complete] for d in f.days],
-        })
-    document = {"format": FORMAT, "period": data.period, "today": data.today.isoformat(), "plan": data.plan,
-                "summary": _summary_json(data.summary), "integrations": cards}
+        cards.append(
+            {
+                "id": f.integration_id,
+                "label": f.label,
+                "provider": f.provider,
+                "key_hint": f.key_hint,
+                "team_members": f.team_members,
+                "summary": _summary_json(f.summary),
+                "history_from": f.history_from.isoformat() if f.history_from else None,
+                "status": {
+                    "status": status.status,
+                    "error": status.error,
+                    "last_sync": status.last_sync.isoformat() if status.last_sync else None,
+                },
+                # [day, cost in micro-cents or null when never synced, complete]
+                "days": [[d.day.isoformat(), d.cost_micro if d.synced else None, d.complete] for d in f.days],
+            }
+        )
+    document = {
+        "format": FORMAT,
+        "period": data.period,
+        "today": data.today.isoformat(),
+        "plan": data.plan,
+        "summary": _summary_json(data.summary),
+        "integrations": cards,
+    }
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
@@ -145,6 +177,7 @@ def remember(data_dir: Path, data: Any, previous: bytes | None = None) -> bytes:
 
 
 # --------------------------------------------------------------------------- reading (at start)
+
 
 def _int(value: Any, *, optional: bool = False) -> int | None:
     if value is None and optional:
@@ -175,14 +208,23 @@ def _summary(raw: Any) -> SnapshotSummary:
     if change is not None and type(change) not in (int, float):
         raise ValueError("not a number")
     return SnapshotSummary(
-        since=date.fromisoformat(_text(raw["since"])), until=date.fromisoformat(_text(raw["until"])),
-        days=_int(raw["days"]), synced_days=_int(raw["synced_days"]), complete_days=_int(raw["complete_days"]),
-        today_partial=_bool(raw["today_partial"]), total_micro=_int(raw["total_micro"]),
+        since=date.fromisoformat(_text(raw["since"])),
+        until=date.fromisoformat(_text(raw["until"])),
+        days=_int(raw["days"]),
+        synced_days=_int(raw["synced_days"]),
+        complete_days=_int(raw["complete_days"]),
+        today_partial=_bool(raw["today_partial"]),
+        total_micro=_int(raw["total_micro"]),
         on_demand_micro=_int(raw["on_demand_micro"], optional=True),
-        included_micro=_int(raw["included_micro"], optional=True), requests=_int(raw["requests"], optional=True), daily_average_micro=_int(raw["daily_average_micro"], optional=True),
-        top_model=_text(raw["top_model"], optional=True), top_model_micro=_int(raw["top_model_micro"]),
-        change_pct=None if change is None else float(change), change_note=_text(raw["change_note"], optional=True),
-        requests_partial=_bool(raw["requests_partial"]), byok_micro=_int(raw["byok_micro"], optional=True),
+        included_micro=_int(raw["included_micro"], optional=True),
+        requests=_int(raw["requests"], optional=True),
+        daily_average_micro=_int(raw["daily_average_micro"], optional=True),
+        top_model=_text(raw["top_model"], optional=True),
+        top_model_micro=_int(raw["top_model_micro"]),
+        change_pct=None if change is None else float(change),
+        change_note=_text(raw["change_note"], optional=True),
+        requests_partial=_bool(raw["requests_partial"]),
+        byok_micro=_int(raw["byok_micro"], optional=True),
     )
 
 
@@ -197,11 +239,18 @@ def _card(raw: dict[str, Any]) -> SnapshotFigures:
     last_sync = _text(status["last_sync"], optional=True)
     history_from = _text(raw.get("history_from"), optional=True)
     return SnapshotFigures(
-        integration_id=_int(raw["id"]), label=_text(raw["label"]), provider=_text(raw["provider"]),
-        key_hint=_text(raw["key_hint"]), team_members=_int(raw["team_members"], optional=True),
-        summary=_summary(raw["summary"]), days=tuple(_day(d) for d in raw["days"]),
-        status=SnapshotStatus(_text(status["status"]), datetime.fromisoformat(last_sync) if last_sync else None,
-                              _text(status["error"], optional=True)),
+        integration_id=_int(raw["id"]),
+        label=_text(raw["label"]),
+        provider=_text(raw["provider"]),
+        key_hint=_text(raw["key_hint"]),
+        team_members=_int(raw["team_members"], optional=True),
+        summary=_summary(raw["summary"]),
+        days=tuple(_day(d) for d in raw["days"]),
+        status=SnapshotStatus(
+            _text(status["status"]),
+            datetime.fromisoformat(last_sync) if last_sync else None,
+            _text(status["error"], optional=True),
+        ),
         history_from=date.fromisoformat(history_from) if history_from else None,
     )
 
@@ -213,8 +262,10 @@ def decode(raw: bytes) -> HomeSnapshot:
         raise ValueError("not a home snapshot of this format")
     summary = document["summary"]
     return HomeSnapshot(
-        period=_int(document["period"]), today=date.fromisoformat(_text(document["today"])),
-        plan=_text(document["plan"]), integrations=tuple(_card(c) for c in document["integrations"]),
+        period=_int(document["period"]),
+        today=date.fromisoformat(_text(document["today"])),
+        plan=_text(document["plan"]),
+        integrations=tuple(_card(c) for c in document["integrations"]),
         summary=None if summary is None else _summary(summary),
     )
 

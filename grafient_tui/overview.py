@@ -71,11 +71,16 @@ class DetailData:
     member_limits: tuple[MemberCycleSpend, ...] = ()  # each member's cycle spend and limit (Cursor)
 
 
-def _figures(db: Database, settings: Settings, integration: Integration, period: int, today: date) -> IntegrationFigures:
+def _figures(
+    db: Database, settings: Settings, integration: Integration, period: int, today: date
+) -> IntegrationFigures:
     since = today - timedelta(days=period - 1)
     iid = int(integration.id)  # type: ignore[arg-type]
     return IntegrationFigures(
-        integration_id=iid, label=integration.label, provider=integration.provider, key_hint=integration.key_hint,
+        integration_id=iid,
+        label=integration.label,
+        provider=integration.provider,
+        key_hint=integration.key_hint,
         team_members=integration.team_members,
         summary=period_summary(db, iid, days=period, until=today, today=today),
         days=tuple(daily_costs(db, iid, since, today)),
@@ -87,10 +92,14 @@ def _figures(db: Database, settings: Settings, integration: Integration, period:
 def load_home(db: Database, settings: Settings, period: int, today: date) -> HomeData:
     integrations = list_integrations(db)
     figures = tuple(_figures(db, settings, i, period, today) for i in integrations)
-    summary = (period_summary(db, [f.integration_id for f in figures], days=period, until=today, today=today)
-               if figures else None)
-    return HomeData(period, today, effective_settings(db, settings).plan(), figures, summary,
-                    tuple(evaluate(db, today)))
+    summary = (
+        period_summary(db, [f.integration_id for f in figures], days=period, until=today, today=today)
+        if figures
+        else None
+    )
+    return HomeData(
+        period, today, effective_settings(db, settings).plan(), figures, summary, tuple(evaluate(db, today))
+    )
 
 
 def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailData:
@@ -106,7 +115,11 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
     except GrafientError:
         plan_days = PLANS[plan]
     return DetailData(
-        period, today, plan, plan_days, _figures(db, settings, integration, period, today),
+        period,
+        today,
+        plan,
+        plan_days,
+        _figures(db, settings, integration, period, today),
         tuple(model_breakdown(db, integration_id, since, today)),
         tuple(member_breakdown(db, integration_id, since, today)),
         tuple(b for b in evaluate(db, today) if b.target_id == integration_id),

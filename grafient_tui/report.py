@@ -63,9 +63,13 @@ def summary_data(summary: Summary) -> dict:
     """The `summary` object of the JSON report (the table prints the same facts in words)."""
     average = summary.daily_average_micro
     return {
-        "days": summary.days, "synced_days": summary.synced_days, "complete_days": summary.complete_days,
-        "total_usd": usd_float(summary.total_micro), "on_demand_usd": _usd(summary.on_demand_micro),
-        "included_usd": _usd(summary.included_micro), "requests": summary.requests,
+        "days": summary.days,
+        "synced_days": summary.synced_days,
+        "complete_days": summary.complete_days,
+        "total_usd": usd_float(summary.total_micro),
+        "on_demand_usd": _usd(summary.on_demand_micro),
+        "included_usd": _usd(summary.included_micro),
+        "requests": summary.requests,
         # true: `requests` counts only the integrations whose provider gives a count (Anthropic gives none)
         "requests_partial": summary.requests_partial,
         "daily_average_usd": None if average is None else float(usd_cents(average)),
@@ -80,48 +84,81 @@ def _summary_for(db: Database, ids: list[int], span: ReportRange, today: date) -
     return summary_data(period_summary(db, ids, days=days, until=span.until, today=today))
 
 
-def build_report(db: Database, integrations: list[Integration], span: ReportRange, by: str,
-                 today: date | None = None) -> dict:
+def build_report(
+    db: Database, integrations: list[Integration], span: ReportRange, by: str, today: date | None = None
+) -> dict:
     """The report as plain data; JSON is this, table and CSV render it. `today` (default: the last
     day of the range) is the day that is not over yet."""
     today = span.until if today is None else today
-    out = {"currency": "USD", "timezone": "UTC", "since": span.since.isoformat(), "until": span.until.isoformat(),
-           "by": by, "integrations": [], "_today": today.isoformat()}
+    out = {
+        "currency": "USD",
+        "timezone": "UTC",
+        "since": span.since.isoformat(),
+        "until": span.until.isoformat(),
+        "by": by,
+        "integrations": [],
+        "_today": today.isoformat(),
+    }
     for integ in integrations:
         kind = actor_kind(integ.provider)
-        entry: dict = {"id": integ.id, "label": integ.label, "provider": integ.provider, "actor": kind,
-                       "history_from": integ.history_from.isoformat() if integ.history_from else None,
-                       "summary": _summary_for(db, [integ.id], span, today)}
+        entry: dict = {
+            "id": integ.id,
+            "label": integ.label,
+            "provider": integ.provider,
+            "actor": kind,
+            "history_from": integ.history_from.isoformat() if integ.history_from else None,
+            "summary": _summary_for(db, [integ.id], span, today),
+        }
         if entry["summary"]["_summary"].byok_micro is not None:  # OpenRouter: billed by your own providers
             entry["byok_usd"] = _usd(entry["summary"]["_summary"].byok_micro)
         if by == "day":
             per_model = models_by_day(db, integ.id, span.since, span.until)
             entry["days"] = [
                 {
-                    "date": row.day.isoformat(), "synced": row.synced, "complete": row.complete,
-                    "cost_usd": usd_float(row.cost_micro), "on_demand_usd": _usd(row.on_demand_micro),
-                    "included_usd": _usd(row.included_micro), "requests": row.requests,
+                    "date": row.day.isoformat(),
+                    "synced": row.synced,
+                    "complete": row.complete,
+                    "cost_usd": usd_float(row.cost_micro),
+                    "on_demand_usd": _usd(row.on_demand_micro),
+                    "included_usd": _usd(row.included_micro),
+                    "requests": row.requests,
                     "request_units": float(row.request_units_micro) / 1_000_000,
-                    "models": [{"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
-                               for m in per_model.get(row.day, [])],
-                    "_micro": row.cost_micro, "_on_demand_micro": row.on_demand_micro,
-                    "_included_micro": row.included_micro, "_units_micro": row.request_units_micro,
+                    "models": [
+                        {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
+                        for m in per_model.get(row.day, [])
+                    ],
+                    "_micro": row.cost_micro,
+                    "_on_demand_micro": row.on_demand_micro,
+                    "_included_micro": row.included_micro,
+                    "_units_micro": row.request_units_micro,
                 }
                 for row in daily_costs(db, integ.id, span.since, span.until)
             ]
         elif by == "model":
             entry["models"] = [
-                {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests,
-                 "input_tokens": m.input_tokens, "output_tokens": m.output_tokens,
-                 "cache_read_tokens": m.cache_read_tokens, "cache_write_tokens": m.cache_write_tokens,
-                 "reasoning_tokens": m.reasoning_tokens, "_micro": m.cost_micro}
+                {
+                    "model": m.model,
+                    "cost_usd": usd_float(m.cost_micro),
+                    "requests": m.requests,
+                    "input_tokens": m.input_tokens,
+                    "output_tokens": m.output_tokens,
+                    "cache_read_tokens": m.cache_read_tokens,
+                    "cache_write_tokens": m.cache_write_tokens,
+                    "reasoning_tokens": m.reasoning_tokens,
+                    "_micro": m.cost_micro,
+                }
                 for m in model_breakdown(db, integ.id, span.since, span.until)
             ]
         else:
             entry["members"] = [
                 # `email` for people (Cursor), null for a workspace or a project; `actor` names either.
-                {"actor": m.email, "email": m.email if kind == "member" else None,
-                 "cost_usd": usd_float(m.cost_micro), "requests": m.requests, "_micro": m.cost_micro}
+                {
+                    "actor": m.email,
+                    "email": m.email if kind == "member" else None,
+                    "cost_usd": usd_float(m.cost_micro),
+                    "requests": m.requests,
+                    "_micro": m.cost_micro,
+                }
                 for m in member_breakdown(db, integ.id, span.since, span.until)
             ]
         out["integrations"].append(entry)
@@ -131,12 +168,14 @@ def build_report(db: Database, integrations: list[Integration], span: ReportRang
 
 def as_json_data(report: dict) -> dict:
     """The report without the exact micro-cent fields kept for rendering."""
+
     def strip(value):  # noqa: ANN001, ANN202
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if not k.startswith("_")}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
+
     return strip(report)
 
 
@@ -149,30 +188,84 @@ def render_csv(report: dict) -> str:
     buffer = io.StringIO()
     writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
     if by == "day":
-        writer.writerow(["integration_id", "label", "date", "synced", "complete", "cost_usd", "on_demand_usd",
-                         "included_usd", "requests", "request_units", "top_model"])
+        writer.writerow(
+            [
+                "integration_id",
+                "label",
+                "date",
+                "synced",
+                "complete",
+                "cost_usd",
+                "on_demand_usd",
+                "included_usd",
+                "requests",
+                "request_units",
+                "top_model",
+            ]
+        )
         for integ in report["integrations"]:
             for d in integ["days"]:
-                writer.writerow([integ["id"], integ["label"], d["date"], str(d["synced"]).lower(),
-                                 str(d["complete"]).lower(), usd_exact(d["_micro"]), _exact(d["_on_demand_micro"]),
-                                 _exact(d["_included_micro"]), d["requests"],
-                                 format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
-                                 d["models"][0]["model"] if d["models"] else ""])
+                writer.writerow(
+                    [
+                        integ["id"],
+                        integ["label"],
+                        d["date"],
+                        str(d["synced"]).lower(),
+                        str(d["complete"]).lower(),
+                        usd_exact(d["_micro"]),
+                        _exact(d["_on_demand_micro"]),
+                        _exact(d["_included_micro"]),
+                        d["requests"],
+                        format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
+                        d["models"][0]["model"] if d["models"] else "",
+                    ]
+                )
     elif by == "model":
-        writer.writerow(["integration_id", "label", "model", "cost_usd", "requests", "input_tokens", "output_tokens",
-                         "cache_read_tokens", "cache_write_tokens"])
+        writer.writerow(
+            [
+                "integration_id",
+                "label",
+                "model",
+                "cost_usd",
+                "requests",
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+            ]
+        )
         for integ in report["integrations"]:
             for m in integ["models"]:
-                writer.writerow([integ["id"], integ["label"], m["model"], usd_exact(m["_micro"]), m["requests"],
-                                 m["input_tokens"], m["output_tokens"], m["cache_read_tokens"], m["cache_write_tokens"]])
+                writer.writerow(
+                    [
+                        integ["id"],
+                        integ["label"],
+                        m["model"],
+                        usd_exact(m["_micro"]),
+                        m["requests"],
+                        m["input_tokens"],
+                        m["output_tokens"],
+                        m["cache_read_tokens"],
+                        m["cache_write_tokens"],
+                    ]
+                )
     else:
         # The first five columns as before; `email` is empty for a workspace or project, which
         # `actor` (with `actor_kind`) names for every provider.
         writer.writerow(["integration_id", "label", "email", "cost_usd", "requests", "actor_kind", "actor"])
         for integ in report["integrations"]:
             for m in integ["members"]:
-                writer.writerow([integ["id"], integ["label"], m["email"] or "", usd_exact(m["_micro"]), m["requests"],
-                                 integ["actor"], m["actor"]])
+                writer.writerow(
+                    [
+                        integ["id"],
+                        integ["label"],
+                        m["email"] or "",
+                        usd_exact(m["_micro"]),
+                        m["requests"],
+                        integ["actor"],
+                        m["actor"],
+                    ]
+                )
     return buffer.getvalue()
 
 
@@ -192,34 +285,61 @@ def render_table(report: dict) -> str:
     for integ in report["integrations"]:
         rows_in = integ[_rows_key(by)]
         total = sum(r["_micro"] for r in rows_in)
-        title = (f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
-                 f"{report['since']} .. {report['until']} UTC")
+        title = (
+            f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
+            f"{report['since']} .. {report['until']} UTC"
+        )
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
-            rows = [[d["date"], format_usd(d["_micro"]) if d["synced"] else "not synced",
-                     _count(d["requests"]) if d["synced"] else "-", f"{d['request_units']:,.1f}" if d["synced"] else "-",
-                     visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report)]
-                    for d in rows_in]
+            rows = [
+                [
+                    d["date"],
+                    format_usd(d["_micro"]) if d["synced"] else "not synced",
+                    _count(d["requests"]) if d["synced"] else "-",
+                    f"{d['request_units']:,.1f}" if d["synced"] else "-",
+                    visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report),
+                ]
+                for d in rows_in
+            ]
             requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
             rows.append(["TOTAL", format_usd(total), _count(requests), "", ""])
             right = {1, 2, 3}
         elif by == "model":
             headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
-            rows = [[visible(m["model"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"]),
-                     _count(m["input_tokens"]), _count(m["output_tokens"])] for m in rows_in]
-            rows.append(["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
+            rows = [
+                [
+                    visible(m["model"]),
+                    format_usd(m["_micro"]),
+                    _share(m["_micro"], total),
+                    _count(m["requests"]),
+                    _count(m["input_tokens"]),
+                    _count(m["output_tokens"]),
+                ]
+                for m in rows_in
+            ]
+            rows.append(
+                ["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""]
+            )
             right = {1, 2, 3, 4, 5}
         else:
             headers = [integ["actor"].upper(), "COST", "SHARE", "REQUESTS"]
-            rows = [[visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
-                    for m in rows_in]
+            rows = [
+                [visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
+                for m in rows_in
+            ]
             rows.append(["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"]))
     if len(report["integrations"]) > 1:
-        blocks.append(f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
-                      + summary_words(report["summary"]))
-    return "\n\n".join(blocks) if blocks else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
+        blocks.append(
+            f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
+            + summary_words(report["summary"])
+        )
+    return (
+        "\n\n".join(blocks)
+        if blocks
+        else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
+    )
 
 
 def summary_words(data: dict) -> str:
@@ -244,8 +364,10 @@ def summary_words(data: dict) -> str:
     if s.daily_average_micro is None:
         lines.append("Daily average: n/a (no complete synced day)")
     else:
-        lines.append(f"Daily average: {format_usd(s.daily_average_micro)} over {s.complete_days} complete "
-                     f"day{'s' if s.complete_days != 1 else ''}")
+        lines.append(
+            f"Daily average: {format_usd(s.daily_average_micro)} over {s.complete_days} complete "
+            f"day{'s' if s.complete_days != 1 else ''}"
+        )
     if s.change_pct is None:
         lines.append(f"vs previous: n/a ({s.change_note})")
     else:

@@ -29,14 +29,25 @@ def looks_like_key(text: str) -> bool:
         return True
     if not _KEYISH.fullmatch(text):
         return False
-    return any(len(part) >= 20 and re.search(r"[A-Za-z]", part) and re.search(r"\d", part)
-               for part in re.split(r"[-_.]", text))
+    return any(
+        len(part) >= 20 and re.search(r"[A-Za-z]", part) and re.search(r"\d", part) for part in re.split(r"[-_.]", text)
+    )
 
 
 # The documented prefixes of every provider's keys, longest first: they say what kind of key it is
 # and are the same for every key of that kind, so showing them gives nothing away.
-KEY_PREFIXES = ("sk-ant-admin01-", "sk-ant-api03-", "sk-ant-api01-", "sk-or-v1-", "sk-admin-", "sk-proj-",
-                "sk-svcacct-", "crsr_", "key_", "sk-")
+KEY_PREFIXES = (
+    "sk-ant-admin01-",
+    "sk-ant-api03-",
+    "sk-ant-api01-",
+    "sk-or-v1-",
+    "sk-admin-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "crsr_",
+    "key_",
+    "sk-",
+)
 
 
 def key_hint(api_key: str) -> str:
@@ -84,9 +95,13 @@ def key_forms(key: str) -> list[str]:
     of the Basic credentials `key:` that go on the wire, plus the base64 of either when it
     starts one or two bytes into a longer encoded text (a slice of such an encoding is
     still made of these characters)."""
-    forms = {key, quote(key, safe=""), quote_plus(key, safe=""),
-             "".join(f"%{b:02X}" for b in key.encode("utf-8", "surrogatepass")),
-             "".join(f"%{b:02x}" for b in key.encode("utf-8", "surrogatepass"))}
+    forms = {
+        key,
+        quote(key, safe=""),
+        quote_plus(key, safe=""),
+        "".join(f"%{b:02X}" for b in key.encode("utf-8", "surrogatepass")),
+        "".join(f"%{b:02x}" for b in key.encode("utf-8", "surrogatepass")),
+    }
     raw = key.encode("utf-8", "surrogatepass")
     for payload in (raw, raw + b":"):
         for shift in (0, 1, 2):

@@ -58,8 +58,14 @@ class GrafientService:
     network for every provider call (the demo, tests).
     """
 
-    def __init__(self, settings: Settings, *, db: Database | None = None, vault: Vault | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        vault: Vault | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         self.transport = transport
         self._db = db
@@ -109,12 +115,19 @@ class GrafientService:
         out = []
         for integ in self.integrations():
             state = sync_status(self.db, self.settings, int(integ.id))  # type: ignore[arg-type]
-            out.append(IntegrationListing(
-                id=int(integ.id), label=integ.label, provider=integ.provider,  # type: ignore[arg-type]
-                key_hint=integ.key_hint, created=_utc(integ.created_at), status=state.status,
-                last_sync=_utc(state.last_sync) if state.last_sync else None, error=state.error,
-                history_from=integ.history_from,
-            ))
+            out.append(
+                IntegrationListing(
+                    id=int(integ.id),
+                    label=integ.label,
+                    provider=integ.provider,  # type: ignore[arg-type]
+                    key_hint=integ.key_hint,
+                    created=_utc(integ.created_at),
+                    status=state.status,
+                    last_sync=_utc(state.last_sync) if state.last_sync else None,
+                    error=state.error,
+                    history_from=integ.history_from,
+                )
+            )
         return out
 
     def free_label(self, label: str) -> str:
@@ -130,8 +143,16 @@ class GrafientService:
         from grafient_tui.sync.connect import connect_integration
 
         await asyncio.to_thread(self.require_change)
-        return await connect_integration(self.db, self.vault, self.settings, label=label, provider=provider,
-                                         key=key, transport=self.transport, now=now)
+        return await connect_integration(
+            self.db,
+            self.vault,
+            self.settings,
+            label=label,
+            provider=provider,
+            key=key,
+            transport=self.transport,
+            now=now,
+        )
 
     async def rekey(self, ref: str | int, key: Secret) -> tuple[Integration, TeamInfo]:
         """Replace the key of `ref` after checking it; its history is kept."""
@@ -139,8 +160,7 @@ class GrafientService:
 
         self.require_change()
         integration = self.find(ref)
-        return await rekey_integration(self.db, self.vault, self.settings, integration, key,
-                                       transport=self.transport)
+        return await rekey_integration(self.db, self.vault, self.settings, integration, key, transport=self.transport)
 
     def ensure_not_syncing(self, integration: Integration) -> None:
         """SyncBusy when a sync of `integration` is running (in any process): say so before asking."""
@@ -162,10 +182,15 @@ class GrafientService:
 
     # -- sync -----------------------------------------------------------------------------------
 
-    async def sync(self, ref: str | int | None = None, *, trigger: str = "daily",
-                   progress: ProgressCallback | None = None,
-                   on_result: Callable[[SyncResult], None] | None = None,
-                   now: datetime | None = None) -> list[SyncResult]:
+    async def sync(
+        self,
+        ref: str | int | None = None,
+        *,
+        trigger: str = "daily",
+        progress: ProgressCallback | None = None,
+        on_result: Callable[[SyncResult], None] | None = None,
+        now: datetime | None = None,
+    ) -> list[SyncResult]:
         """Sync `ref`, or every integration one after another; one failing does not stop the
         others. `on_result` hears each result as it lands; all of them are returned.
         An empty list: there is nothing to sync."""
@@ -176,8 +201,16 @@ class GrafientService:
             await asyncio.to_thread(self.require_change)
         results = []
         for integ in targets:
-            result = await run_sync(self.db, self.vault, self.settings, int(integ.id), trigger,  # type: ignore[arg-type]
-                                    progress=progress, transport=self.transport, now=now)
+            result = await run_sync(
+                self.db,
+                self.vault,
+                self.settings,
+                int(integ.id),
+                trigger,  # type: ignore[arg-type]
+                progress=progress,
+                transport=self.transport,
+                now=now,
+            )
             results.append(result)
             if on_result is not None:
                 on_result(result)
@@ -185,8 +218,9 @@ class GrafientService:
 
     # -- reports --------------------------------------------------------------------------------
 
-    def report(self, span: ReportRange, by: str = "day", ref: str | int | None = None, *,
-               today: date | None = None) -> dict:
+    def report(
+        self, span: ReportRange, by: str = "day", ref: str | int | None = None, *, today: date | None = None
+    ) -> dict:
         """The report data (see report.build_report) for `ref` or every integration."""
         from grafient_tui.report import build_report
 
@@ -202,15 +236,19 @@ class GrafientService:
 
         integration = self.find(ref)
         report = build_report(self.db, [integration], span, "day", today=today)
-        path = self.settings.data_dir / EXPORTS_DIR / (
-            f"grafient-{_slug(integration.label)}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv")
+        path = (
+            self.settings.data_dir
+            / EXPORTS_DIR
+            / (f"grafient-{_slug(integration.label)}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv")
+        )
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
 
     # -- budgets --------------------------------------------------------------------------------
 
-    def set_budget(self, target: str, amount: str, *, period: str = "month", on_demand: bool = False,
-                   now: datetime | None = None) -> tuple[BudgetRow, bool]:
+    def set_budget(
+        self, target: str, amount: str, *, period: str = "month", on_demand: bool = False, now: datetime | None = None
+    ) -> tuple[BudgetRow, bool]:
         """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`; True when
         it replaced one. Bad input raises with one sentence and changes nothing: an amount that is
         not dollars and cents, an unknown target, on-demand on a provider that bills everything per use."""
@@ -232,10 +270,13 @@ class GrafientService:
                 split = False
             if not split:
                 title = providers.title(integration.provider)
-                raise ConfigError(f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
-                                  "bills everything per use, so set one on its total cost (without --on-demand).")
-        return set_budget(self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro,
-                          now or datetime.now(UTC))
+                raise ConfigError(
+                    f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
+                    "bills everything per use, so set one on its total cost (without --on-demand)."
+                )
+        return set_budget(
+            self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro, now or datetime.now(UTC)
+        )
 
     def budgets(self) -> list[BudgetRow]:
         from grafient_tui.store.budgets import list_budgets
@@ -282,8 +323,9 @@ class GrafientService:
             db.dispose()
         automatic = state.empty or (not db.is_postgres and not state.newer)
         note = "" if state.current or not automatic else "; it is brought up to date when Grafient next opens it"
-        return DatabaseStatus(where=_where(db), shared=db.is_postgres, schema=state.describe() + note,
-                              usable=state.current or automatic)
+        return DatabaseStatus(
+            where=_where(db), shared=db.is_postgres, schema=state.describe() + note, usable=state.current or automatic
+        )
 
     def upgrade_database(self) -> tuple[str, str]:
         """Set up or upgrade the schema to this version's, under the database's lock: (before, after),
@@ -351,7 +393,9 @@ class GrafientService:
                 out.append((name, float(team[rpm_setting(name)]), "the team's setting"))
             else:
                 local = self.settings.rpm(name, default)
-                source = "the provider's default" if local == default else f"GRAFIENT_{name.upper()}_RPM on this machine"
+                source = (
+                    "the provider's default" if local == default else f"GRAFIENT_{name.upper()}_RPM on this machine"
+                )
                 out.append((name, local, source))
         return out
 
@@ -361,8 +405,10 @@ class GrafientService:
         from grafient_tui.store.team import set_team_rpm
 
         if not self.shared:
-            raise ConfigError(f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
-                              "a shared database's syncers all follow.")
+            raise ConfigError(
+                f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
+                "a shared database's syncers all follow."
+            )
         self.require_change()
         set_team_rpm(self.db, provider, rpm)
 

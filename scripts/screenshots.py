@@ -79,6 +79,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
 
     try:
         async with app.run_test(size=size, notifications=True) as pilot:
+
             async def settled() -> None:
                 """Every worker (store reads, the budget check) done and its news on screen."""
                 for _ in range(5):

@@ -84,8 +84,9 @@ class PostgresServer:
         name = f"{self.prefix}_template"
         self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        settings = Settings.from_env({"GRAFIENT_HOME": "/nonexistent-grafient-test-home",
-                                      "GRAFIENT_DATABASE_URL": self.url_of(name)})
+        settings = Settings.from_env(
+            {"GRAFIENT_HOME": "/nonexistent-grafient-test-home", "GRAFIENT_DATABASE_URL": self.url_of(name)}
+        )
         Database(settings).dispose()  # sets up the schema
         return name
 
@@ -124,8 +125,12 @@ def _postgres_server() -> Iterator[PostgresServer | None]:
 
 
 @pytest.fixture(autouse=True)
-def grafient_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
-                  _postgres_server: PostgresServer | None) -> Iterator[Path]:
+def grafient_home(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    _postgres_server: PostgresServer | None,
+) -> Iterator[Path]:
     home = tmp_path / "home"
     for name in list(os.environ):
         if name.startswith("GRAFIENT_"):

@@ -45,9 +45,15 @@ def seed_history(
     from grafient_tui.sync.engine import WindowTotals, write_window
 
     rng = random.Random(seed)
-    integration = add_integration(db, vault, label=label, provider="cursor",
-                                  api_key=Secret(key or demo_key(label)), team_members=len(members),
-                                  now=synced_at - timedelta(days=days))
+    integration = add_integration(
+        db,
+        vault,
+        label=label,
+        provider="cursor",
+        api_key=Secret(key or demo_key(label)),
+        team_members=len(members),
+        now=synced_at - timedelta(days=days),
+    )
     integration_id = int(integration.id)  # type: ignore[arg-type]
     weights = [1.0 / (i + 1) ** 1.1 for i in range(len(models))]
     totals = WindowTotals()
@@ -60,8 +66,12 @@ def seed_history(
         for model, weight in zip(models, weights, strict=True):
             requests = int(200 * weight * activity * rng.uniform(0.5, 1.5))
             cost = requests * rng.randint(5_000_000, 40_000_000)  # 5-40 cents a request, in micro-cents
-            tokens = [requests * rng.randint(2_000, 12_000), requests * rng.randint(200, 1_500),
-                      requests * rng.randint(5_000, 40_000), requests * rng.randint(500, 6_000)]
+            tokens = [
+                requests * rng.randint(2_000, 12_000),
+                requests * rng.randint(200, 1_500),
+                requests * rng.randint(5_000, 40_000),
+                requests * rng.randint(500, 6_000),
+            ]
             day_cost += cost
             day_requests += requests
             day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
@@ -77,11 +87,28 @@ def seed_history(
         on_demand = int(day_cost * 0.6)
         # [cost, on_demand, included, requests, request units, input, output, cache read, cache write,
         #  reasoning, byok]
-        totals.days[day] = [day_cost, on_demand, day_cost - on_demand, day_requests, day_requests * 1_000_000,
-                            *day_tokens, None, None]
+        totals.days[day] = [
+            day_cost,
+            on_demand,
+            day_cost - on_demand,
+            day_requests,
+            day_requests * 1_000_000,
+            *day_tokens,
+            None,
+            None,
+        ]
     write_window(db, integration_id, first, until, totals, synced_at)
     with db.session(write=True) as session:
-        session.add(SyncRun(integration_id=integration_id, trigger="backfill",
-                            started_at=synced_at - timedelta(minutes=1), finished_at=synced_at, outcome=outcome,
-                            requests=days // 30 + 1, days_written=days, error=error))
+        session.add(
+            SyncRun(
+                integration_id=integration_id,
+                trigger="backfill",
+                started_at=synced_at - timedelta(minutes=1),
+                finished_at=synced_at,
+                outcome=outcome,
+                requests=days // 30 + 1,
+                days_written=days,
+                error=error,
+            )
+        )
     return integration_id

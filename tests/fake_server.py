@@ -133,8 +133,9 @@ class FaultyCursorServer:
         server.daemon_threads = True
         server.handle_error = lambda request, address: None  # a client that went away is not news
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-cursor-api", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-cursor-api", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -299,16 +300,23 @@ class _Handler(BaseHTTPRequestHandler):
             if fault in ("500", "502", "503", "504"):
                 self._send_5xx(int(fault))
                 return
-            request = httpx.Request(self.command, f"http://127.0.0.1{self.path}",
-                                    headers=[(k, v) for k, v in self.headers.items()], content=body)
+            request = httpx.Request(
+                self.command,
+                f"http://127.0.0.1{self.path}",
+                headers=[(k, v) for k, v in self.headers.items()],
+                content=body,
+            )
             response = owner._answer(request)
             content = response.content
             if owner.plan.delay and request.url.path == EVENTS_PATH:
                 time.sleep(owner.plan.delay)
             if fault == "slow":
                 time.sleep(delay)
-            headers = [(k, v) for k, v in response.headers.items()
-                       if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+            headers = [
+                (k, v)
+                for k, v in response.headers.items()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            ]
             if fault == "short" and content:
                 cut = int(len(content) * decision.cut)
                 self._send(response.status_code, headers, content[:cut])
@@ -355,8 +363,12 @@ class _Handler(BaseHTTPRequestHandler):
             while time.monotonic() < stop:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         elif mode == "drip":
-            request = httpx.Request(self.command, f"http://127.0.0.1{self.path}",
-                                    headers=[(k, v) for k, v in self.headers.items()], content=body)
+            request = httpx.Request(
+                self.command,
+                f"http://127.0.0.1{self.path}",
+                headers=[(k, v) for k, v in self.headers.items()],
+                content=body,
+            )
             content = owner._answer(request).content
             self._send_head(200, json_type, len(content))
             for i in range(len(content)):
@@ -370,10 +382,18 @@ class _Handler(BaseHTTPRequestHandler):
             for i in range(plan.page_events):
                 model = f"model-{page}-{i % plan.new_models}" if plan.new_models else "gpt-5"
                 member = f"m{page}-{i % plan.new_members}@x.io" if plan.new_members else "a@x.io"
-                events.append({"timestamp": str(start + page * 1000 + i), "userEmail": member, "model": model,
-                               "kind": "Usage-based", "isChargeable": True, "chargedCents": 1, "requestsCosts": 1})
-            answer = {"usageEvents": events,
-                      "pagination": {"currentPage": page, "pageSize": 1000, "hasNextPage": True}}
+                events.append(
+                    {
+                        "timestamp": str(start + page * 1000 + i),
+                        "userEmail": member,
+                        "model": model,
+                        "kind": "Usage-based",
+                        "isChargeable": True,
+                        "chargedCents": 1,
+                        "requestsCosts": 1,
+                    }
+                )
+            answer = {"usageEvents": events, "pagination": {"currentPage": page, "pageSize": 1000, "hasNextPage": True}}
             self._send(200, json_type, json.dumps(answer).encode())
         elif mode == "echo":
             message = echoed_key(self.headers.get("authorization", ""))
@@ -404,13 +424,18 @@ class _Handler(BaseHTTPRequestHandler):
             headers.append(("Retry-After", str(math.ceil(wait))))  # whole seconds, as servers send it
         elif fault == "429-date":
             headers.append(("Retry-After", email.utils.formatdate(math.ceil(time.time() + wait), usegmt=True)))
-        self._send(429, headers, b'{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}')
+        self._send(
+            429, headers, b'{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}'
+        )
         self.wfile.flush()
 
     def _send_5xx(self, status: int) -> None:
         if status == 500:
-            self._send(500, [("Content-Type", "application/json")],
-                       b'{"error":"Internal Server Error","message":"An unexpected error occurred"}')
+            self._send(
+                500,
+                [("Content-Type", "application/json")],
+                b'{"error":"Internal Server Error","message":"An unexpected error occurred"}',
+            )
         else:
             self._send(status, [("Content-Type", "text/html")], f"<html><h1>{status}</h1></html>".encode())
         self.wfile.flush()

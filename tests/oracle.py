@@ -108,8 +108,10 @@ def _units_micro(raw: dict) -> int:
 
 def _tokens(raw: dict) -> tuple[int, int, int, int]:
     usage = raw.get("tokenUsage") or {}
-    return tuple(int(number(usage.get(k) or 0)) for k in  # type: ignore[return-value]
-                 ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"))
+    return tuple(
+        int(number(usage.get(k) or 0))
+        for k in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens")  # type: ignore[return-value]
+    )
 
 
 def _chargeable(raw: dict) -> bool:
@@ -118,8 +120,10 @@ def _chargeable(raw: dict) -> bool:
         return flag
     if flag is None:
         kind = _kind(raw)
-        return kind == "USAGE_EVENT_KIND_USAGE_BASED" or "".join(
-            ch for ch in kind.lower() if ch not in "- _") in ("usagebased", "ondemand")
+        return kind == "USAGE_EVENT_KIND_USAGE_BASED" or "".join(ch for ch in kind.lower() if ch not in "- _") in (
+            "usagebased",
+            "ondemand",
+        )
     return str(flag).strip().lower() in ("true", "1")
 
 
@@ -172,19 +176,24 @@ def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]
                 "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
                 "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, byok_micro, "
                 "complete "
-                "FROM dailycost WHERE integration_id = ? ORDER BY day", (integration_id,))
+                "FROM dailycost WHERE integration_id = ? ORDER BY day",
+                (integration_id,),
+            )
         ]
         models = sorted(
             (date.fromisoformat(r[0]), *r[1:])
             for r in con.execute(
                 "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
-                "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = ?", (integration_id,))
+                "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = ?",
+                (integration_id,),
+            )
         )
         members = sorted(
             (date.fromisoformat(r[0]), *r[1:])
             for r in con.execute(
                 "SELECT day, email, cost_micro, requests FROM dailymembercost WHERE integration_id = ?",
-                (integration_id,))
+                (integration_id,),
+            )
         )
     finally:
         con.close()
@@ -197,18 +206,32 @@ def snapshot_via_store(db, integration_id: int = 1) -> list[list[tuple]]:  # noq
     from sqlalchemy import text
 
     with db.engine.connect() as con:
+
         def rows(sql: str) -> list[tuple]:
             return [tuple(r) for r in con.execute(text(sql), {"id": integration_id})]
 
-        days = [(*r[:-1], bool(r[-1])) for r in rows(
-            "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
-            "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, byok_micro, "
-            "complete FROM dailycost WHERE integration_id = :id ORDER BY day")]
-        models = sorted(rows("SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
-                             "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = :id"))
-        members = sorted(rows("SELECT day, email, cost_micro, requests FROM dailymembercost WHERE integration_id = :id"))
-    return [[(_as_date(r[0]), *r[1:]) for r in days], [(_as_date(r[0]), *r[1:]) for r in models],
-            [(_as_date(r[0]), *r[1:]) for r in members]]
+        days = [
+            (*r[:-1], bool(r[-1]))
+            for r in rows(
+                "SELECT day, cost_micro, on_demand_micro, included_micro, requests, request_units_micro, "
+                "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, byok_micro, "
+                "complete FROM dailycost WHERE integration_id = :id ORDER BY day"
+            )
+        ]
+        models = sorted(
+            rows(
+                "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
+                "cache_write_tokens, reasoning_tokens FROM dailymodelcost WHERE integration_id = :id"
+            )
+        )
+        members = sorted(
+            rows("SELECT day, email, cost_micro, requests FROM dailymembercost WHERE integration_id = :id")
+        )
+    return [
+        [(_as_date(r[0]), *r[1:]) for r in days],
+        [(_as_date(r[0]), *r[1:]) for r in models],
+        [(_as_date(r[0]), *r[1:]) for r in members],
+    ]
 
 
 def _as_date(value: object) -> date:

@@ -39,37 +39,70 @@ MICRO_PER_DOLLAR = 100_000_000
 
 
 def test_the_documented_member_shape() -> None:
-    raw = {"userId": "user_PDSPmvukpYgZEDXsoNirw3CFhy", "name": "Alex", "email": "developer@company.com",
-           "role": "member", "spendCents": 2450.125487, "overallSpendCents": 3100.5, "fastPremiumRequests": 1250,
-           "hardLimitOverrideDollars": 100, "monthlyLimitDollars": 200, "effectivePerUserLimitDollars": 100}
-    assert parse_member(raw) == MemberSpend("developer@company.com", "Alex", spend_micro=3_100_500_000,
-                                            on_demand_micro=2_450_125_487, limit_micro=100 * MICRO_PER_DOLLAR)
+    raw = {
+        "userId": "user_PDSPmvukpYgZEDXsoNirw3CFhy",
+        "name": "Alex",
+        "email": "developer@company.com",
+        "role": "member",
+        "spendCents": 2450.125487,
+        "overallSpendCents": 3100.5,
+        "fastPremiumRequests": 1250,
+        "hardLimitOverrideDollars": 100,
+        "monthlyLimitDollars": 200,
+        "effectivePerUserLimitDollars": 100,
+    }
+    assert parse_member(raw) == MemberSpend(
+        "developer@company.com",
+        "Alex",
+        spend_micro=3_100_500_000,
+        on_demand_micro=2_450_125_487,
+        limit_micro=100 * MICRO_PER_DOLLAR,
+    )
 
 
-@pytest.mark.parametrize(("raw", "want"), [
-    # older answers: spendCents alone is the total, the on-demand part unknown
-    ({"email": "a@x.io", "spendCents": 1200}, MemberSpend("a@x.io", None, 1_200_000_000, None, None)),
-    # no limit fields at all, or a null effective limit: no limit known (never $0)
-    ({"email": "a@x.io", "spendCents": 5, "overallSpendCents": 9, "effectivePerUserLimitDollars": None},
-     MemberSpend("a@x.io", None, 9_000_000, 5_000_000, None)),
-    # the other limit fields do not say which applies: not guessed from
-    ({"email": "a@x.io", "spendCents": 5, "hardLimitOverrideDollars": 50, "monthlyLimitDollars": 80},
-     MemberSpend("a@x.io", None, 5_000_000, None, None)),
-    # cents as numeric strings, an integer id, no email: named by name
-    ({"userId": 7, "name": "Sam", "spendCents": "12.3456", "overallSpendCents": "20",
-      "effectivePerUserLimitDollars": "250.5"},
-     MemberSpend("Sam", "Sam", 20_000_000, 12_345_600, 25_050_000_000)),
-    # nothing but an id
-    ({"userId": "1", "spendCents": 0}, MemberSpend("1", None, 0, None, None)),
-    # unreadable money is unknown, and costs only that figure
-    ({"email": "a@x.io", "spendCents": "lots", "overallSpendCents": True, "effectivePerUserLimitDollars": [1]},
-     MemberSpend("a@x.io", None, None, None, None)),
-    # sizes no bill has (and no 64-bit column holds) are unreadable too
-    ({"email": "a@x.io", "spendCents": 1e12, "effectivePerUserLimitDollars": 1e12},
-     MemberSpend("a@x.io", None, None, None, None)),
-    # nobody named at all
-    ({"spendCents": 1}, MemberSpend("unknown member", None, 1_000_000, None, None)),
-], ids=["spend-only", "no-limit", "other-limits", "strings", "id-only", "unreadable", "huge", "anonymous"])
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        # older answers: spendCents alone is the total, the on-demand part unknown
+        ({"email": "a@x.io", "spendCents": 1200}, MemberSpend("a@x.io", None, 1_200_000_000, None, None)),
+        # no limit fields at all, or a null effective limit: no limit known (never $0)
+        (
+            {"email": "a@x.io", "spendCents": 5, "overallSpendCents": 9, "effectivePerUserLimitDollars": None},
+            MemberSpend("a@x.io", None, 9_000_000, 5_000_000, None),
+        ),
+        # the other limit fields do not say which applies: not guessed from
+        (
+            {"email": "a@x.io", "spendCents": 5, "hardLimitOverrideDollars": 50, "monthlyLimitDollars": 80},
+            MemberSpend("a@x.io", None, 5_000_000, None, None),
+        ),
+        # cents as numeric strings, an integer id, no email: named by name
+        (
+            {
+                "userId": 7,
+                "name": "Sam",
+                "spendCents": "12.3456",
+                "overallSpendCents": "20",
+                "effectivePerUserLimitDollars": "250.5",
+            },
+            MemberSpend("Sam", "Sam", 20_000_000, 12_345_600, 25_050_000_000),
+        ),
+        # nothing but an id
+        ({"userId": "1", "spendCents": 0}, MemberSpend("1", None, 0, None, None)),
+        # unreadable money is unknown, and costs only that figure
+        (
+            {"email": "a@x.io", "spendCents": "lots", "overallSpendCents": True, "effectivePerUserLimitDollars": [1]},
+            MemberSpend("a@x.io", None, None, None, None),
+        ),
+        # sizes no bill has (and no 64-bit column holds) are unreadable too
+        (
+            {"email": "a@x.io", "spendCents": 1e12, "effectivePerUserLimitDollars": 1e12},
+            MemberSpend("a@x.io", None, None, None, None),
+        ),
+        # nobody named at all
+        ({"spendCents": 1}, MemberSpend("unknown member", None, 1_000_000, None, None)),
+    ],
+    ids=["spend-only", "no-limit", "other-limits", "strings", "id-only", "unreadable", "huge", "anonymous"],
+)
 def test_member_shapes_seen_in_the_wild(raw: dict, want: MemberSpend) -> None:
     assert parse_member(raw) == want
 
@@ -78,19 +111,28 @@ def test_entries_that_are_not_objects_are_skipped() -> None:
     assert parse_member(["a@x.io", 5]) is None and parse_member(None) is None
 
 
-@pytest.mark.parametrize(("value", "want"), [
-    (1708992000000, date(2024, 2, 27)), ("1708992000000", date(2024, 2, 27)),
-    ("2026-01-31T00:00:00.000Z", date(2026, 1, 31)), (1708992000000.0, date(2024, 2, 27)),
-    (None, None), ("soon", None), (-5, None), ({"ms": 1}, None),
-])
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [
+        (1708992000000, date(2024, 2, 27)),
+        ("1708992000000", date(2024, 2, 27)),
+        ("2026-01-31T00:00:00.000Z", date(2026, 1, 31)),
+        (1708992000000.0, date(2024, 2, 27)),
+        (None, None),
+        ("soon", None),
+        (-5, None),
+        ({"ms": 1}, None),
+    ],
+)
 def test_the_cycle_start_as_sent(value: object, want: date | None) -> None:
     assert cycle_start(value) == want
 
 
 async def spend_answer(*answers: dict | httpx.Response) -> tuple[object, respx.Route]:
     with respx.mock(base_url=API) as router:
-        route = router.post("/teams/spend").mock(side_effect=[
-            a if isinstance(a, httpx.Response) else httpx.Response(200, json=a) for a in answers])
+        route = router.post("/teams/spend").mock(
+            side_effect=[a if isinstance(a, httpx.Response) else httpx.Response(200, json=a) for a in answers]
+        )
         async with CursorClient(GOOD_KEY, rpm=0, backoff_base=0) as client:
             billing = await client.billing()
     return billing, route
@@ -107,7 +149,11 @@ async def test_pages_are_read_up_to_total_pages() -> None:
     assert billing.cycle_start == date(2025, 11, 17)
     # a member seen twice (pages shift while members are added) is kept once
     assert [(m.member, m.spend_micro) for m in billing.members] == [
-        ("a@x.io", 1_000_000), ("b@x.io", 2_000_000), ("c@x.io", 3_000_000), ("d@x.io", 4_000_000)]
+        ("a@x.io", 1_000_000),
+        ("b@x.io", 2_000_000),
+        ("c@x.io", 3_000_000),
+        ("d@x.io", 4_000_000),
+    ]
 
 
 async def test_without_total_pages_or_cycle_start_one_page_is_read_and_the_start_is_unknown() -> None:
@@ -136,12 +182,18 @@ async def test_the_fake_pages_its_members_like_cursor() -> None:
 
 
 def make_team(**kw) -> CountingCursorTeam:  # noqa: ANN003
-    events = make_events(seed=8, start=TODAY - timedelta(days=29), days=30, per_day=10, members=MEMBERS,
-                         models=["gpt-5", "o3"])
+    events = make_events(
+        seed=8, start=TODAY - timedelta(days=29), days=30, per_day=10, members=MEMBERS, models=["gpt-5", "o3"]
+    )
     cutoff = int(NOW.timestamp() * 1000)
     limits = {"ana@acme.dev": 40, "bo@acme.dev": 12.5}
-    return CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
-                              cycle_start=CYCLE, limits=limits, **kw)
+    return CountingCursorTeam(
+        api_key=GOOD_KEY,
+        events=[e for e in events if int(e["timestamp"]) <= cutoff],
+        cycle_start=CYCLE,
+        limits=limits,
+        **kw,
+    )
 
 
 def expected_cycle_spend(team: CountingCursorTeam) -> dict[str, tuple[int, int]]:
@@ -167,15 +219,16 @@ def store(grafient_home):  # noqa: ANN001, ANN201
 
 def member_rows(db: Database, iid: int) -> dict[str, tuple]:
     with db.session() as session:
-        return {r.member: (r.spend_micro, r.on_demand_micro, r.limit_micro)
-                for r in session.exec(select(MemberCycleSpend).where(MemberCycleSpend.integration_id == iid))}
+        return {
+            r.member: (r.spend_micro, r.on_demand_micro, r.limit_micro)
+            for r in session.exec(select(MemberCycleSpend).where(MemberCycleSpend.integration_id == iid))
+        }
 
 
 async def test_a_sync_stores_the_cycle_and_each_members_spend_and_limit(store) -> None:  # noqa: ANN001
     settings, db, vault, iid = store
     team = make_team()
-    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler),
-                            now=NOW)
+    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler), now=NOW)
     assert result.outcome == "success"
     assert team.calls["/teams/spend"] == 1  # once per sync, after the windows
     assert find_integration(db, iid).cycle_start == CYCLE
@@ -195,8 +248,9 @@ async def test_a_sync_stores_the_cycle_and_each_members_spend_and_limit(store) -
 async def test_a_failing_spend_call_keeps_the_costs_and_the_previous_members(store, caplog, fault: str) -> None:  # noqa: ANN001
     settings, db, vault, iid = store
     team = make_team()
-    assert (await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler),
-                           now=NOW)).outcome == "success"
+    assert (
+        await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler), now=NOW)
+    ).outcome == "success"
     before = member_rows(db, iid)
     team.events.append({**team.events[-1], "chargedCents": 5000})  # a new event the next sync brings
 
@@ -231,7 +285,8 @@ async def test_an_answer_without_a_cycle_start_keeps_the_last_known_one(store) -
             return httpx.Response(200, json={"teamMemberSpend": [{"email": "ana@acme.dev", "spendCents": 7}]})
         return team.handler(request)
 
-    assert (await run_sync(db, vault, settings, iid, "daily", transport=httpx.MockTransport(handler),
-                           now=NOW)).outcome == "success"
+    assert (
+        await run_sync(db, vault, settings, iid, "daily", transport=httpx.MockTransport(handler), now=NOW)
+    ).outcome == "success"
     assert find_integration(db, iid).cycle_start == CYCLE
     assert member_rows(db, iid) == {"ana@acme.dev": (7_000_000, None, None)}  # the members are replaced whole

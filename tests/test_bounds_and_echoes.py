@@ -65,8 +65,12 @@ async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafie
         assert "\x1b]52" not in app.export_screenshot()
 
 
-def test_a_key_fragment_quoted_in_an_event_field_is_never_printed_or_stored(store, capsys, monkeypatch,  # noqa: ANN001
-                                                                            grafient_home) -> None:
+def test_a_key_fragment_quoted_in_an_event_field_is_never_printed_or_stored(
+    store,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+    grafient_home,
+) -> None:
     settings, db, vault = store
     add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     basic = base64.b64encode(f"{GOOD_KEY}:".encode()).decode()

@@ -49,16 +49,34 @@ def integration(store, label: str, provider: str = "cursor", key: str = GOOD_KEY
     return int(add_integration(db, vault, label=label, provider=provider, api_key=Secret(key)).id)
 
 
-def put(store, iid: int, costs: dict[date, float], *, on_demand_share: float = 0.5, split: bool = True,  # noqa: ANN001
-        synced_at: datetime = NOW) -> None:
+def put(
+    store,
+    iid: int,
+    costs: dict[date, float],
+    *,
+    on_demand_share: float = 0.5,
+    split: bool = True,  # noqa: ANN001
+    synced_at: datetime = NOW,
+) -> None:
     """Store each day (dollars) as a sync at `synced_at` would: a day before that day is complete."""
     db, _ = store
     for day, dollars in costs.items():
         cost = round(dollars * DOLLAR)
         on_demand = round(cost * on_demand_share)
         totals = WindowTotals()
-        totals.days[day] = [cost, on_demand if split else None, cost - on_demand if split else None, 1, 0,
-                            0, 0, 0, 0, None, None]
+        totals.days[day] = [
+            cost,
+            on_demand if split else None,
+            cost - on_demand if split else None,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            None,
+            None,
+        ]
         totals.models[(day, "gpt-5")] = [cost, 1, 0, 0, 0, 0, None]
         totals.members[(day, "a@x.io")] = [cost, 1]
         write_window(db, iid, day, day, totals, synced_at)
@@ -93,17 +111,32 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
     code, (row,) = check_json(capsys, monkeypatch)
     # through yesterday 9 x $10 + 14 x $20 = $370; average $20; 7 days left with today -> $510
     assert row == {
-        "target": "Eng", "target_id": 1, "period": "month", "period_start": "2026-11-01",
-        "period_end": "2026-11-30", "measure": "cost", "budget_usd": 500.0, "spent_usd": 373.0,
-        "forecast_usd": 510.0, "percent": 74.6, "status": "forecast_over", "day": 24, "days": 30,
-        "resets": "2026-12-01", "follows_cycle": False, "forecast_note": None, "synced_days": 23,
-        "finished_days": 23, "note": None,
+        "target": "Eng",
+        "target_id": 1,
+        "period": "month",
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-30",
+        "measure": "cost",
+        "budget_usd": 500.0,
+        "spent_usd": 373.0,
+        "forecast_usd": 510.0,
+        "percent": 74.6,
+        "status": "forecast_over",
+        "day": 24,
+        "days": 30,
+        "resets": "2026-12-01",
+        "follows_cycle": False,
+        "forecast_note": None,
+        "synced_days": 23,
+        "finished_days": 23,
+        "note": None,
     }
     assert code == 3
     table = cli(capsys, monkeypatch, "check")
     assert table.code == 3
-    assert table.out == ("forecast_over  Eng · monthly: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · "
-                         "resets 2026-12-01\n")
+    assert table.out == (
+        "forecast_over  Eng · monthly: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · resets 2026-12-01\n"
+    )
 
 
 def test_the_forecast_window_reaches_into_the_previous_period(store, capsys, monkeypatch) -> None:  # noqa: ANN001
@@ -176,10 +209,14 @@ def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys
 def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch) -> None:  # noqa: ANN001
     db, vault = store
     iid = integration(store, "Eng")
-    events = make_events(seed=2, start=TODAY - timedelta(days=29), days=30, per_day=6, members=["a@x.io"],
-                         models=["gpt-5"])
-    team = CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000],
-                              cycle_start=date(2026, 1, 31))
+    events = make_events(
+        seed=2, start=TODAY - timedelta(days=29), days=30, per_day=6, members=["a@x.io"], models=["gpt-5"]
+    )
+    team = CountingCursorTeam(
+        api_key=GOOD_KEY,
+        events=[e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000],
+        cycle_start=date(2026, 1, 31),
+    )
     assert cli(capsys, monkeypatch, "budget", "set", "1", "100", "--period", "cycle").code == 0
     _, (before,) = check_json(capsys, monkeypatch)
     assert (before["period_start"], before["follows_cycle"]) == ("2026-11-01", False)  # no cycle known yet
@@ -190,7 +227,12 @@ def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch
     _, (row,) = check_json(capsys, monkeypatch)
     # anchored on the 31st: this cycle began Oct 31 and the next begins Nov 30
     assert (row["period_start"], row["period_end"], row["resets"], row["days"], row["day"]) == (
-        "2026-10-31", "2026-11-29", "2026-11-30", 30, 25)
+        "2026-10-31",
+        "2026-11-29",
+        "2026-11-30",
+        30,
+        25,
+    )
     assert row["follows_cycle"] is True
 
 
@@ -216,8 +258,9 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:  # noq
     first = cli(capsys, monkeypatch, "budget", "set", "eng", "500")
     assert first.out == "set a budget of $500 per calendar month (UTC) on 'Eng' (id 1), counting total cost\n"
     again = cli(capsys, monkeypatch, "budget", "set", "1", "1250.50", "--on-demand")
-    assert again.out == ("replaced the budget of $1,250.50 per calendar month (UTC) on 'Eng' (id 1), "
-                         "counting on-demand cost\n")
+    assert again.out == (
+        "replaced the budget of $1,250.50 per calendar month (UTC) on 'Eng' (id 1), counting on-demand cost\n"
+    )
     cli(capsys, monkeypatch, "budget", "set", "ALL", "2000", "--period", "cycle")
     listed = cli(capsys, monkeypatch, "budget", "list", "--format", "json")
     assert json.loads(listed.out) == [
@@ -233,21 +276,46 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:  # noq
     assert cli(capsys, monkeypatch, "budget", "list", "--format", "json").out.strip() == "[]"
 
 
-@pytest.mark.parametrize(("args", "sentence"), [
-    (("budget", "set", "Eng", "-5"), "grafient: a budget cannot be negative ('-5').\n"),
-    (("budget", "set", "Eng", "lots"), "grafient: the amount must be in US dollars, like 500 or 1250.50, not 'lots'.\n"),
-    (("budget", "set", "Eng", "NaN"), "grafient: the amount must be in US dollars, like 500 or 1250.50, not 'NaN'.\n"),
-    (("budget", "set", "Eng", "9.999"), "grafient: a budget is in dollars and cents, at most two decimals ('9.999').\n"),
-    (("budget", "set", "Nobody", "5"), "grafient: no integration with id or label 'Nobody' (see `grafient list`).\n"),
-    (("budget", "set", "Lab", "5", "--on-demand"),
-     "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its total "
-     "cost (without --on-demand).\n"),
-    (("budget", "remove", "Eng", "--period", "cycle"),
-     "grafient: there is no billing-cycle budget on 'Eng' (see `grafient budget list`).\n"),
-    (("budget", "remove", "Nobody"), "grafient: no integration with id or label 'Nobody' (see `grafient list`).\n"),
-])
-def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(store, capsys, monkeypatch, args, sentence,  # noqa: ANN001
-                                                              grafient_home: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("budget", "set", "Eng", "-5"), "grafient: a budget cannot be negative ('-5').\n"),
+        (
+            ("budget", "set", "Eng", "lots"),
+            "grafient: the amount must be in US dollars, like 500 or 1250.50, not 'lots'.\n",
+        ),
+        (
+            ("budget", "set", "Eng", "NaN"),
+            "grafient: the amount must be in US dollars, like 500 or 1250.50, not 'NaN'.\n",
+        ),
+        (
+            ("budget", "set", "Eng", "9.999"),
+            "grafient: a budget is in dollars and cents, at most two decimals ('9.999').\n",
+        ),
+        (
+            ("budget", "set", "Nobody", "5"),
+            "grafient: no integration with id or label 'Nobody' (see `grafient list`).\n",
+        ),
+        (
+            ("budget", "set", "Lab", "5", "--on-demand"),
+            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its total "
+            "cost (without --on-demand).\n",
+        ),
+        (
+            ("budget", "remove", "Eng", "--period", "cycle"),
+            "grafient: there is no billing-cycle budget on 'Eng' (see `grafient budget list`).\n",
+        ),
+        (("budget", "remove", "Nobody"), "grafient: no integration with id or label 'Nobody' (see `grafient list`).\n"),
+    ],
+)
+def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(
+    store,
+    capsys,
+    monkeypatch,
+    args,
+    sentence,  # noqa: ANN001
+    grafient_home: Path,
+) -> None:
     integration(store, "Eng")
     integration(store, "Lab", provider="anthropic", key=ANTHROPIC_KEY)
     assert cli(capsys, monkeypatch, "budget", "set", "Eng", "500").code == 0
@@ -257,8 +325,10 @@ def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(store, capsys, mon
     assert cli(capsys, monkeypatch, "budget", "list", "--format", "json").out == before
 
 
-@pytest.mark.parametrize("args", [("budget", "set", "Eng", "5", "--period", "week"), ("budget", "set", "Eng"),
-                                  ("budget",), ("budget", "remove")])
+@pytest.mark.parametrize(
+    "args",
+    [("budget", "set", "Eng", "5", "--period", "week"), ("budget", "set", "Eng"), ("budget",), ("budget", "remove")],
+)
 def test_bad_arguments_exit_2(capsys, monkeypatch, args) -> None:  # noqa: ANN001
     result = cli(capsys, monkeypatch, *args)
     assert result.code == 2 and len(result.err.splitlines()) == 1 and result.err.startswith("grafient: ")
@@ -277,7 +347,9 @@ def test_removing_an_integration_removes_its_budgets_but_not_the_all_budget(stor
     cli(capsys, monkeypatch, "budget", "set", "Eng", "5")
     cli(capsys, monkeypatch, "budget", "set", "all", "9")
     assert cli(capsys, monkeypatch, "remove", "Eng", "--yes").code == 0
-    assert [r["target"] for r in json.loads(cli(capsys, monkeypatch, "budget", "list", "--format", "json").out)] == ["all"]
+    assert [r["target"] for r in json.loads(cli(capsys, monkeypatch, "budget", "list", "--format", "json").out)] == [
+        "all"
+    ]
 
 
 # ------------------------------------------------------------------ thresholds, once
@@ -316,15 +388,19 @@ def test_the_alert_sentence(store) -> None:  # noqa: ANN001
     service = GrafientService(Settings.from_env())
     service.set_budget("Eng", "450", now=NOW)
     ((status, thresholds),) = service.budget_alerts(NOW)
-    assert alert_text(status, thresholds) == ("Eng · monthly budget: 80% reached, $373.00 of $450; forecast $510 "
-                                              "is above it · resets 2026-12-01")
+    assert alert_text(status, thresholds) == (
+        "Eng · monthly budget: 80% reached, $373.00 of $450; forecast $510 is above it · resets 2026-12-01"
+    )
 
 
 # ------------------------------------------------------------------ a shared database
 
 
-def test_budgets_and_their_announcements_are_shared_through_the_database(tmp_path: Path, monkeypatch,  # noqa: ANN001
-                                                                         capsys) -> None:
+def test_budgets_and_their_announcements_are_shared_through_the_database(
+    tmp_path: Path,
+    monkeypatch,  # noqa: ANN001
+    capsys,
+) -> None:
     """Two homes on one database (a SQLite file here; the run's PostgreSQL database when the suite
     runs against one): a budget one sets the other checks, and a threshold one announced the other
     does not announce again."""

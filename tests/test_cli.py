@@ -22,8 +22,10 @@ from tests.helpers import OTHER_KEY, route_by_key, all_bytes_under, run_cli, wid
 
 NOW = "2026-11-24T10:30:00Z"
 TODAY = datetime(2026, 11, 24, tzinfo=UTC).date()
-MEMBERS = [{"id": "user_1", "name": "Alex", "email": "a@x.io", "role": "owner", "isRemoved": False},
-           {"name": "Sam", "email": "b@x.io", "role": "member"}]
+MEMBERS = [
+    {"id": "user_1", "name": "Alex", "email": "a@x.io", "role": "owner", "isRemoved": False},
+    {"name": "Sam", "email": "b@x.io", "role": "member"},
+]
 
 
 @pytest.fixture(autouse=True)
@@ -33,18 +35,26 @@ def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def team() -> CountingCursorTeam:
-    events = make_events(seed=4, start=TODAY - timedelta(days=30), days=31, per_day=8,
-                         members=["a@x.io", "b@x.io"], models=["gpt-5", "claude-4.5-sonnet"])
+    events = make_events(
+        seed=4,
+        start=TODAY - timedelta(days=30),
+        days=31,
+        per_day=8,
+        members=["a@x.io", "b@x.io"],
+        models=["gpt-5", "claude-4.5-sonnet"],
+    )
     cutoff = datetime.fromisoformat(NOW.replace("Z", "+00:00")).timestamp() * 1000
-    return CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
-                          members=MEMBERS)
+    return CountingCursorTeam(
+        api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff], members=MEMBERS
+    )
 
 
 @pytest.fixture
 def other_team(team: CountingCursorTeam) -> CountingCursorTeam:
     """A second team (its own key and people) with the same usage as `team`."""
-    return CountingCursorTeam(api_key=OTHER_KEY, events=team.events,
-                          members=[{"name": "Kim", "email": "kim@y.io", "role": "owner"}])
+    return CountingCursorTeam(
+        api_key=OTHER_KEY, events=team.events, members=[{"name": "Kim", "email": "kim@y.io", "role": "owner"}]
+    )
 
 
 @pytest.fixture
@@ -66,8 +76,10 @@ def listed(capsys, monkeypatch) -> list[dict]:  # noqa: ANN001
 
 # ------------------------------------------------------------------ add / list / remove
 
-def test_add_validates_stores_encrypted_and_backfills(capsys, monkeypatch, api, team, grafient_home: Path,
-                                                      caplog) -> None:  # noqa: ANN001
+
+def test_add_validates_stores_encrypted_and_backfills(
+    capsys, monkeypatch, api, team, grafient_home: Path, caplog
+) -> None:  # noqa: ANN001
     caplog.set_level(logging.DEBUG)
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Engineering", stdin=GOOD_KEY + "\n")
     assert result.code == 0, result.err
@@ -100,23 +112,34 @@ def test_add_with_no_backfill_makes_no_usage_request(capsys, monkeypatch, api, t
 @pytest.mark.parametrize(
     ("response", "sentence"),
     [
-        (httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"}),
-         "the key was rejected by Cursor"),
-        (httpx.Response(403, json={"error": "Forbidden", "message": "Enterprise access required"}),
-         "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"),
+        (
+            httpx.Response(401, json={"error": "Unauthorized", "message": "Invalid API key"}),
+            "the key was rejected by Cursor",
+        ),
+        (
+            httpx.Response(403, json={"error": "Forbidden", "message": "Enterprise access required"}),
+            "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)",
+        ),
         (httpx.ConnectError("connection refused"), "cannot reach the Cursor API"),
         (httpx.ReadTimeout("timed out"), "the Cursor API did not answer in time"),
-        (httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}),
-         "HTTP 500"),
+        (
+            httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}),
+            "HTTP 500",
+        ),
     ],
     ids=["401", "403", "offline", "timeout", "500"],
 )
 def test_add_failures_give_their_sentence_exit_2_and_store_nothing(
-    capsys, monkeypatch, grafient_home: Path, response, sentence  # noqa: ANN001
+    capsys,
+    monkeypatch,
+    grafient_home: Path,
+    response,
+    sentence,  # noqa: ANN001
 ) -> None:
     with respx.mock(base_url="https://api.cursor.com") as router:
-        router.get("/teams/members").mock(side_effect=[response] * 6 if isinstance(response, httpx.Response)
-                                          else response)
+        router.get("/teams/members").mock(
+            side_effect=[response] * 6 if isinstance(response, httpx.Response) else response
+        )
         result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
     assert result.code == 2
     assert sentence in result.err
@@ -148,8 +171,10 @@ def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch,
     rows = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"]
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Platform", stdin=GOOD_KEY)
     assert result.code == 2 and result.out == ""
-    assert result.err == ("grafient: this key is already stored for integration 1 ('Eng'); one team is added once, "
-                          "or every total counts it twice.\n")
+    assert result.err == (
+        "grafient: this key is already stored for integration 1 ('Eng'); one team is added once, "
+        "or every total counts it twice.\n"
+    )
     assert team.calls["/teams/members"] == calls  # refused before the network
     assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Eng"]
     assert json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"] == rows  # not doubled
@@ -215,12 +240,16 @@ def test_plan_shows_and_sets(capsys, monkeypatch) -> None:  # noqa: ANN001
 
 # ------------------------------------------------------------------ sync / report
 
+
 def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=OTHER_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
     assert result.code == 0
-    assert result.out.splitlines() == ["Eng: 31 days written, 3 API calls, ok", "Data: 31 days written, 3 API calls, ok"]  # two windows and /teams/spend
+    assert result.out.splitlines() == [
+        "Eng: 31 days written, 3 API calls, ok",
+        "Data: 31 days written, 3 API calls, ok",
+    ]  # two windows and /teams/spend
     # Data's key is revoked: Eng still syncs, Data fails, exit 1
     team_data_fail = {"n": 0}
 
@@ -243,7 +272,11 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     data = json.loads(cli(capsys, monkeypatch, "report", "--days", "40", "--format", "json").out)
     assert (data["currency"], data["timezone"], data["since"], data["until"]) == (
-        "USD", "UTC", (TODAY - timedelta(days=39)).isoformat(), TODAY.isoformat())
+        "USD",
+        "UTC",
+        (TODAY - timedelta(days=39)).isoformat(),
+        TODAY.isoformat(),
+    )
     days = data["integrations"][0]["days"]
     assert len(days) == 40
     assert [d["synced"] for d in days] == [False] * 9 + [True] * 31  # free plan: today-30 .. today
@@ -252,8 +285,17 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
     assert sum(d["requests"] for d in days) == served
     first = next(d for d in days if d["requests"])
     assert abs(sum(m["cost_usd"] for m in first["models"]) - first["cost_usd"]) < 1e-9
-    assert set(first) >= {"date", "synced", "complete", "cost_usd", "on_demand_usd", "included_usd", "requests",
-                          "request_units", "models"}
+    assert set(first) >= {
+        "date",
+        "synced",
+        "complete",
+        "cost_usd",
+        "on_demand_usd",
+        "included_usd",
+        "requests",
+        "request_units",
+        "models",
+    }
     by_model = json.loads(cli(capsys, monkeypatch, "report", "Eng", "--by", "model", "--format", "json").out)
     models = {m["model"] for m in by_model["integrations"][0]["models"]}
     assert models == {"gpt-5", "claude-4.5-sonnet"}
@@ -305,11 +347,14 @@ def test_unexpected_errors_are_one_line_and_debug_shows_a_scrubbed_traceback(cap
 
 def test_help_and_version_run_as_a_module(grafient_home: Path) -> None:
     for args in (["--help"], ["--version"], ["report", "--help"]):
-        done = subprocess.run([sys.executable, "-m", "grafient_tui", *args], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run([sys.executable, "-m", "grafient_tui", *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and done.stdout
-    assert "grafient 0." in subprocess.run([sys.executable, "-m", "grafient_tui", "--version"],
-                                           capture_output=True, text=True, timeout=60).stdout
+    assert (
+        "grafient 0."
+        in subprocess.run(
+            [sys.executable, "-m", "grafient_tui", "--version"], capture_output=True, text=True, timeout=60
+        ).stdout
+    )
     assert not grafient_home.exists()  # --help touches nothing
 
 
@@ -332,8 +377,9 @@ def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team
 
 
 @pytest.mark.sqlite_only
-def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(capsys, monkeypatch, api, team,
-                                                                           grafient_home) -> None:  # noqa: ANN001
+def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(
+    capsys, monkeypatch, api, team, grafient_home
+) -> None:  # noqa: ANN001
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     history = cli(capsys, monkeypatch, "report", "--format", "csv").out
     (grafient_home / "master.key").unlink()
@@ -346,8 +392,9 @@ def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(capsys
 
 
 @pytest.mark.parametrize(("answer", "code", "left"), [("n", 0, ["Eng"]), ("", 0, ["Eng"]), ("y", 0, [])])
-def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(capsys, monkeypatch, api, answer: str,
-                                                                         code: int, left: list[str]) -> None:  # noqa: ANN001
+def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(
+    capsys, monkeypatch, api, answer: str, code: int, left: list[str]
+) -> None:  # noqa: ANN001
     """Declining is the user's choice, not a failure: README keeps exit 1 for failures."""
     import io
 

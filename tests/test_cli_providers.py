@@ -31,8 +31,7 @@ def account(name: str, key: str, *, wrong_kind: str | None = None):  # noqa: ANN
     good = module.demo_account(key, TODAY, 1)
     if wrong_kind is None:
         return good
-    kind = {"anthropic": {"admin": False}, "openai": {"key_kind": "project"},
-            "openrouter": {"management": False}}[name]
+    kind = {"anthropic": {"admin": False}, "openai": {"key_kind": "project"}, "openrouter": {"management": False}}[name]
     return providers.fake(name)(api_key=wrong_kind, **kind)
 
 
@@ -140,8 +139,10 @@ def test_an_anthropic_integration_with_nothing_stored_has_unknown_requests_not_0
     good, _ = KEYS["anthropic"]
     with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
         route(router, account("anthropic", good))
-        assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", "--no-backfill",
-                       stdin=good + "\n").code == 0
+        assert (
+            run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", "--no-backfill", stdin=good + "\n").code
+            == 0
+        )
     summary = json.loads(run_cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"]
     assert summary["requests"] is None and summary["on_demand_usd"] is None
 
@@ -152,8 +153,12 @@ def test_a_total_over_cursor_and_anthropic_says_its_request_count_is_partial(cap
     from grafient_tui.providers.cursor.fake import make_events
 
     good, _ = KEYS["anthropic"]
-    team = CountingCursorTeam(api_key=GOOD_KEY, events=make_events(
-        seed=2, start=TODAY - timedelta(days=10), days=10, per_day=3, members=["a@x.io"], models=["gpt-5"]))
+    team = CountingCursorTeam(
+        api_key=GOOD_KEY,
+        events=make_events(
+            seed=2, start=TODAY - timedelta(days=10), days=10, per_day=3, members=["a@x.io"], models=["gpt-5"]
+        ),
+    )
     with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
         route(router, account("anthropic", good))
         assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", stdin=good + "\n").code == 0

@@ -148,8 +148,13 @@ class Child:
         self.out_path, self.err_path = directory / "stdout", directory / "stderr"
         self.started = time.monotonic()
         with self.out_path.open("wb") as out, self.err_path.open("wb") as err:
-            self.process = subprocess.Popen([sys.executable, "-m", "grafient_tui", *args], env=child_env(),
-                                            stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grafient_tui", *args],
+                env=child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -192,12 +197,17 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     output, notification or sync-log error; every read succeeded promptly and saw the data
     grow window by window; and the final store equals the served events exactly."""
     deadline = time.monotonic() + 90  # the whole test (~10 s); every wait below is bounded by it
-    eng_events = served(make_events(seed=12, start=YEAR_START, days=366, per_day=40, members=["a@x.io", "b@x.io"],
-                                    models=["gpt-5", "o3"]))  # 2 pages a month
-    ops_events = served(make_events(seed=13, start=YEAR_START, days=366, per_day=10, members=["c@x.io"],
-                                    models=["claude-4.5-sonnet"]))  # 1 page a month
-    teams = Teams(FakeCursorTeam(api_key=GOOD_KEY, events=eng_events),
-                  FakeCursorTeam(api_key=OPS_KEY, events=ops_events))
+    eng_events = served(
+        make_events(
+            seed=12, start=YEAR_START, days=366, per_day=40, members=["a@x.io", "b@x.io"], models=["gpt-5", "o3"]
+        )
+    )  # 2 pages a month
+    ops_events = served(
+        make_events(seed=13, start=YEAR_START, days=366, per_day=10, members=["c@x.io"], models=["claude-4.5-sonnet"])
+    )  # 1 page a month
+    teams = Teams(
+        FakeCursorTeam(api_key=GOOD_KEY, events=eng_events), FakeCursorTeam(api_key=OPS_KEY, events=ops_events)
+    )
     children: list[Child] = []
     report: Child | None = None
     with TrackingServer(teams, FaultPlan()) as server:
@@ -219,8 +229,9 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         app = RecordingApp(settings, now=lambda: NOW)  # no transport: the real network path
         try:
             async with app.run_test(size=(120, 40)) as pilot:
-                await wait_until(lambda: app.store_ready and app.focused is not None, pilot, deadline,
-                                 "the store to open")
+                await wait_until(
+                    lambda: app.store_ready and app.focused is not None, pilot, deadline, "the store to open"
+                )
                 assert app.focused.id == f"card-{eng}" and not app.syncs  # nothing was due
                 settings.set_plan("pro")  # 335 more days to fetch, for both
                 await pilot.press("r")
@@ -239,8 +250,9 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
                         reports.append(report.finish(deadline))
                         report = None
                     if report is None and len(reports) < 4:
-                        report = Child(runs_dir / f"report-{len(reports)}", "report", "--format", "json", "--days",
-                                       "366")
+                        report = Child(
+                            runs_dir / f"report-{len(reports)}", "report", "--format", "json", "--days", "366"
+                        )
                     if not pressed_sync_all and ops not in app.syncs and is_sync_running(settings, ops, reader):
                         await pilot.press("R")  # sync all: Eng is running here, Ops in another process
                         pressed_sync_all = True
@@ -266,8 +278,11 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     assert peak_total == 2, "Eng and Ops were never fetched at the same time"
     # The sync log: the two backfills, then one forced sync each (the skipped attempts never start a run).
     assert sorted((r.trigger, r.integration_id, r.outcome, r.error) for r in runs) == [
-        ("backfill", eng, "success", None), ("backfill", ops, "success", None),
-        ("force", eng, "success", None), ("force", ops, "success", None)]
+        ("backfill", eng, "success", None),
+        ("backfill", ops, "success", None),
+        ("force", eng, "success", None),
+        ("force", ops, "success", None),
+    ]
 
     # The two processes: each says Eng is busy; one syncs Ops, the other says Ops is busy; all exit 0.
     for code, out, err in results:
@@ -276,20 +291,28 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         assert lines[0] == "Eng: 0 days written, 0 API calls, skipped: a sync for Eng is already running", out
         assert len(lines) == 2
     ops_lines = sorted(out.splitlines()[1] for _, out, _ in results)
-    assert ops_lines == ["Ops: 0 days written, 0 API calls, skipped: a sync for Ops is already running",
-                         # 12 windows of usage events, the team's members, and /teams/spend once per sync
-                         "Ops: 338 days written, 14 API calls, ok"], ops_lines
+    assert ops_lines == [
+        "Ops: 0 days written, 0 API calls, skipped: a sync for Ops is already running",
+        # 12 windows of usage events, the team's members, and /teams/spend once per sync
+        "Ops: 338 days written, 14 API calls, ok",
+    ], ops_lines
 
     # The TUI: its own sync finished, and it said Ops was being synced elsewhere.
     assert pressed_sync_all
     # (SQLite: the app sees the lock file at once; a shared database's lock is asked by the sync, in a thread)
-    assert any("Another grafient process is syncing this integration" in n or
-               "Ops: A sync for Ops is already running" in n for n in notes), notes
+    assert any(
+        "Another grafient process is syncing this integration" in n or "Ops: A sync for Ops is already running" in n
+        for n in notes
+    ), notes
     assert any(n.startswith("Sync finished: Eng: 338 days synced") for n in notes), notes
 
     # No "database is locked" anywhere.
-    texts = [*notes, *(out + err for _, out, err in results), *(out + err for _, out, err, _ in reports),
-             *(r.error or "" for r in runs)]
+    texts = [
+        *notes,
+        *(out + err for _, out, err in results),
+        *(out + err for _, out, err, _ in reports),
+        *(r.error or "" for r in runs),
+    ]
     assert not [t for t in texts if any(word in t.lower() for word in LOCKED)]
 
     # Reads kept working during the writes: each was prompt, and they watched the data grow.
@@ -312,9 +335,11 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         assert integrity(settings.database_file) == "ok"
     reader = Database(settings)
     try:
-        assert snapshot_via_store(reader, eng) == expected_snapshot(eng_events, first=YEAR_START, last=TODAY,
-                                                                    today=TODAY)
-        assert snapshot_via_store(reader, ops) == expected_snapshot(ops_events, first=YEAR_START, last=TODAY,
-                                                                    today=TODAY)
+        assert snapshot_via_store(reader, eng) == expected_snapshot(
+            eng_events, first=YEAR_START, last=TODAY, today=TODAY
+        )
+        assert snapshot_via_store(reader, ops) == expected_snapshot(
+            ops_events, first=YEAR_START, last=TODAY, today=TODAY
+        )
     finally:
         reader.dispose()

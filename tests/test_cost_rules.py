@@ -22,23 +22,60 @@ from grafient_tui.providers.cursor.fake import make_events
 
 # The three events of the documented example response.
 DOC_EVENTS = [
-    {"timestamp": "1750979225854", "userEmail": "developer@company.com",
-     "conversationId": "8f2e4a1b-6c3d-4e5f-9a7b-2d1c8e6f4a3b",
-     "model": "claude-4.5-sonnet", "kind": "Usage-based", "maxMode": True,
-     "requestsCosts": 5, "isTokenBasedCall": True, "isChargeable": True, "isHeadless": False,
-     "tokenUsage": {"inputTokens": 126, "outputTokens": 450, "cacheWriteTokens": 6112,
-                    "cacheReadTokens": 11964, "totalCents": 20.18232},
-     "chargedCents": 21.36232, "cursorTokenFee": 1.18},
-    {"timestamp": "1750979173824", "userEmail": "developer@company.com",
-     "model": "claude-4.5-sonnet", "kind": "Usage-based", "maxMode": True,
-     "requestsCosts": 10, "isTokenBasedCall": True, "isChargeable": True, "isHeadless": False,
-     "tokenUsage": {"inputTokens": 5805, "outputTokens": 311, "cacheWriteTokens": 11964,
-                    "cacheReadTokens": 0, "totalCents": 40.167, "discountPercentOff": 10},
-     "chargedCents": 37.33, "cursorTokenFee": 1.18},
-    {"timestamp": "1750978339901", "userEmail": "admin@company.com",
-     "model": "claude-4-sonnet-thinking", "kind": "Included in Business", "maxMode": True,
-     "requestsCosts": 1.4, "isTokenBasedCall": False, "isChargeable": False, "isHeadless": False,
-     "chargedCents": 8},
+    {
+        "timestamp": "1750979225854",
+        "userEmail": "developer@company.com",
+        "conversationId": "8f2e4a1b-6c3d-4e5f-9a7b-2d1c8e6f4a3b",
+        "model": "claude-4.5-sonnet",
+        "kind": "Usage-based",
+        "maxMode": True,
+        "requestsCosts": 5,
+        "isTokenBasedCall": True,
+        "isChargeable": True,
+        "isHeadless": False,
+        "tokenUsage": {
+            "inputTokens": 126,
+            "outputTokens": 450,
+            "cacheWriteTokens": 6112,
+            "cacheReadTokens": 11964,
+            "totalCents": 20.18232,
+        },
+        "chargedCents": 21.36232,
+        "cursorTokenFee": 1.18,
+    },
+    {
+        "timestamp": "1750979173824",
+        "userEmail": "developer@company.com",
+        "model": "claude-4.5-sonnet",
+        "kind": "Usage-based",
+        "maxMode": True,
+        "requestsCosts": 10,
+        "isTokenBasedCall": True,
+        "isChargeable": True,
+        "isHeadless": False,
+        "tokenUsage": {
+            "inputTokens": 5805,
+            "outputTokens": 311,
+            "cacheWriteTokens": 11964,
+            "cacheReadTokens": 0,
+            "totalCents": 40.167,
+            "discountPercentOff": 10,
+        },
+        "chargedCents": 37.33,
+        "cursorTokenFee": 1.18,
+    },
+    {
+        "timestamp": "1750978339901",
+        "userEmail": "admin@company.com",
+        "model": "claude-4-sonnet-thinking",
+        "kind": "Included in Business",
+        "maxMode": True,
+        "requestsCosts": 1.4,
+        "isTokenBasedCall": False,
+        "isChargeable": False,
+        "isHeadless": False,
+        "chargedCents": 8,
+    },
 ]
 
 
@@ -117,8 +154,13 @@ def test_numeric_strings_and_nulls_are_read() -> None:
         "kindLabel": "Usage-based",
         "isChargeable": None,
         "requestsCosts": "2.5",
-        "tokenUsage": {"inputTokens": "12", "outputTokens": None, "cacheWriteTokens": 3.0,
-                       "totalCents": "40.167", "discountPercentOff": "10"},
+        "tokenUsage": {
+            "inputTokens": "12",
+            "outputTokens": None,
+            "cacheWriteTokens": 3.0,
+            "totalCents": "40.167",
+            "discountPercentOff": "10",
+        },
         "cursorTokenFee": "1.18",
         "conversationId": None,
         "somethingNew": {"ignored": True},
@@ -127,7 +169,12 @@ def test_numeric_strings_and_nulls_are_read() -> None:
     assert event.cost_micro == 37_330_300
     assert event.request_units_micro == 2_500_000
     assert (event.input_tokens, event.output_tokens, event.cache_write_tokens, event.cache_read_tokens) == (12, 0, 3, 0)
-    assert (event.user_email, event.model, event.kind, event.chargeable) == ("unattributed", "unknown", "Usage-based", True)
+    assert (event.user_email, event.model, event.kind, event.chargeable) == (
+        "unattributed",
+        "unknown",
+        "Usage-based",
+        True,
+    )
     assert parse_event({"timestamp": "1", "chargedCents": " 21.36232 "}).cost_micro == 21_362_320
     assert parse_event({"timestamp": "1", "userEmail": ""}).user_email == "unattributed"
 
@@ -154,7 +201,24 @@ def test_to_micro_basics() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [True, False, math.nan, math.inf, -math.inf, "NaN", "Infinity", "abc", "", "1,5", [1], {"a": 1}, 10**12 + 1, 1e13, "1e13"]
+    "value",
+    [
+        True,
+        False,
+        math.nan,
+        math.inf,
+        -math.inf,
+        "NaN",
+        "Infinity",
+        "abc",
+        "",
+        "1,5",
+        [1],
+        {"a": 1},
+        10**12 + 1,
+        1e13,
+        "1e13",
+    ],
 )
 def test_to_micro_refuses(value: object) -> None:
     with pytest.raises(EventFormatError):
@@ -219,13 +283,21 @@ def test_not_a_dict() -> None:
 
 def test_generated_events_parse_and_follow_the_rules() -> None:
     events = make_events(
-        seed=3, start=datetime.date(2025, 1, 1), days=8, per_day=200,
-        members=["a@x.com", "b@x.com"], models=["default", "gpt-5"],
+        seed=3,
+        start=datetime.date(2025, 1, 1),
+        days=8,
+        per_day=200,
+        members=["a@x.com", "b@x.com"],
+        models=["default", "gpt-5"],
     )
     assert len(events) == 1600
     assert events == make_events(
-        seed=3, start=datetime.date(2025, 1, 1), days=8, per_day=200,
-        members=["a@x.com", "b@x.com"], models=["default", "gpt-5"],
+        seed=3,
+        start=datetime.date(2025, 1, 1),
+        days=8,
+        per_day=200,
+        members=["a@x.com", "b@x.com"],
+        models=["default", "gpt-5"],
     )
     parsed = [parse_event(e) for e in events]
     kinds = {e.kind for e in parsed}
@@ -253,12 +325,25 @@ OLD_SHAPE_USAGE = {"inputTokens": 100, "outputTokens": 50, "totalCents": 12.5}
 
 
 @pytest.mark.parametrize("kind_field", ["kind", "kindLabel"])
-@pytest.mark.parametrize("kind", ["Errored, Not Charged", "Errored, No Charge", "Aborted, Not Charged",
-                                  "errored, not charged", "USAGE_EVENT_KIND_ERRORED_NOT_CHARGED",
-                                  "USAGE_EVENT_KIND_ABORTED_NOT_CHARGED"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "Errored, Not Charged",
+        "Errored, No Charge",
+        "Aborted, Not Charged",
+        "errored, not charged",
+        "USAGE_EVENT_KIND_ERRORED_NOT_CHARGED",
+        "USAGE_EVENT_KIND_ABORTED_NOT_CHARGED",
+    ],
+)
 def test_not_charged_kinds_cost_nothing_in_the_fallback(kind_field: str, kind: str) -> None:
-    raw = {"timestamp": "1", kind_field: kind, "isTokenBasedCall": True, "tokenUsage": dict(OLD_SHAPE_USAGE),
-           "cursorTokenFee": 1.18}
+    raw = {
+        "timestamp": "1",
+        kind_field: kind,
+        "isTokenBasedCall": True,
+        "tokenUsage": dict(OLD_SHAPE_USAGE),
+        "cursorTokenFee": 1.18,
+    }
     assert event_cost_micro(raw) == 0
     event = parse_event(raw)
     assert event.cost_micro == 0
@@ -279,18 +364,36 @@ def test_charged_cents_wins_whatever_the_kind_says() -> None:
 
 
 def test_a_charged_kind_still_uses_the_formula() -> None:
-    raw = {"timestamp": "1", "kind": "Usage-based", "tokenUsage": {**OLD_SHAPE_USAGE, "discountPercentOff": 20},
-           "cursorTokenFee": 1}
+    raw = {
+        "timestamp": "1",
+        "kind": "Usage-based",
+        "tokenUsage": {**OLD_SHAPE_USAGE, "discountPercentOff": 20},
+        "cursorTokenFee": 1,
+    }
     assert parse_event(raw).cost_micro == 11_000_000  # 12.5 x 0.8 + 1 cents
 
 
-@pytest.mark.parametrize(("kind", "on_demand"), [
-    ("Usage-based", True), ("usage based", True), ("USAGE-BASED", True), ("On-Demand", True), ("on demand", True),
-    ("ondemand", True), ("USAGE_EVENT_KIND_USAGE_BASED", True),
-    ("Included in Business", False), ("Included in Pro", False), ("Included", False), ("Free", False),
-    ("User API Key", False), ("USAGE_EVENT_KIND_INCLUDED_IN_BUSINESS", False),
-    ("USAGE_EVENT_KIND_FREE_CREDIT", False), ("Basado en el uso", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "on_demand"),
+    [
+        ("Usage-based", True),
+        ("usage based", True),
+        ("USAGE-BASED", True),
+        ("On-Demand", True),
+        ("on demand", True),
+        ("ondemand", True),
+        ("USAGE_EVENT_KIND_USAGE_BASED", True),
+        ("Included in Business", False),
+        ("Included in Pro", False),
+        ("Included", False),
+        ("Free", False),
+        ("User API Key", False),
+        ("USAGE_EVENT_KIND_INCLUDED_IN_BUSINESS", False),
+        ("USAGE_EVENT_KIND_FREE_CREDIT", False),
+        ("Basado en el uso", False),
+        ("", False),
+    ],
+)
 def test_without_is_chargeable_the_split_falls_back_on_the_kind(kind: str, on_demand: bool) -> None:
     assert parse_event({"timestamp": "1", "kind": kind, "chargedCents": 1}).chargeable is on_demand
     assert parse_event({"timestamp": "1", "kindLabel": kind, "chargedCents": 1}).chargeable is on_demand
@@ -301,14 +404,17 @@ def test_is_chargeable_wins_over_the_kind() -> None:
     assert parse_event({"timestamp": "1", "kind": "On-Demand", "isChargeable": False}).chargeable is False
 
 
-@pytest.mark.parametrize(("value", "ms"), [
-    ("2026-07-19T12:00:00.000Z", 1784462400000),
-    ("2026-07-19T12:00:00Z", 1784462400000),
-    ("2026-07-19T14:00:00.250+02:00", 1784462400250),
-    ("2026-07-19T00:30:00-05:00", 1784439000000),  # 05:30 UTC: still the 19th
-    (1784462400000, 1784462400000),
-    ("1784462400000", 1784462400000),
-])
+@pytest.mark.parametrize(
+    ("value", "ms"),
+    [
+        ("2026-07-19T12:00:00.000Z", 1784462400000),
+        ("2026-07-19T12:00:00Z", 1784462400000),
+        ("2026-07-19T14:00:00.250+02:00", 1784462400250),
+        ("2026-07-19T00:30:00-05:00", 1784439000000),  # 05:30 UTC: still the 19th
+        (1784462400000, 1784462400000),
+        ("1784462400000", 1784462400000),
+    ],
+)
 def test_timestamps_as_iso_8601_or_epoch_ms(value: object, ms: int) -> None:
     event = parse_event({"timestamp": value, "chargedCents": 1})
     assert event.timestamp_ms == ms
@@ -321,8 +427,9 @@ def test_an_iso_time_at_midnight_utc_belongs_to_the_day_it_starts() -> None:
     assert parse_event({"timestamp": "2026-07-20T01:00:00+01:00"}).day == datetime.date(2026, 7, 20)
 
 
-@pytest.mark.parametrize("value", ["2026-07-19T12:00:00", "2026-07-19", "19/07/2026 12:00", "yesterday",
-                                   "2026-13-45T00:00:00Z"])
+@pytest.mark.parametrize(
+    "value", ["2026-07-19T12:00:00", "2026-07-19", "19/07/2026 12:00", "yesterday", "2026-13-45T00:00:00Z"]
+)
 def test_other_timestamps_are_refused(value: str) -> None:
     with pytest.raises(EventFormatError, match="timestamp"):
         parse_event({"timestamp": value, "chargedCents": 1})

@@ -165,8 +165,19 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     result = run_cli(capsys, monkeypatch, "report", "--days", "30", "--format", "json")
     assert result.code == 0
     report = json.loads(result.out)
-    keys = {"days", "synced_days", "complete_days", "total_usd", "on_demand_usd", "included_usd", "requests",
-            "requests_partial", "daily_average_usd", "change_pct", "change_note"}
+    keys = {
+        "days",
+        "synced_days",
+        "complete_days",
+        "total_usd",
+        "on_demand_usd",
+        "included_usd",
+        "requests",
+        "requests_partial",
+        "daily_average_usd",
+        "change_pct",
+        "change_note",
+    }
     eng_summary = report["integrations"][0]["summary"]
     assert set(eng_summary) == keys and set(report["summary"]) == keys
     assert (eng_summary["days"], eng_summary["synced_days"], eng_summary["complete_days"]) == (30, 30, 29)
@@ -193,8 +204,15 @@ def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) ->
     iid = integration(store, "Eng")
     two_days_ago = TODAY - timedelta(days=2)
     put(store, iid, {two_days_ago: DOLLAR}, synced_at=datetime.combine(two_days_ago, time(12), UTC))
-    table = run_cli(capsys, monkeypatch, "report", "--since", (TODAY - timedelta(days=4)).isoformat(),
-                    "--until", two_days_ago.isoformat()).out
+    table = run_cli(
+        capsys,
+        monkeypatch,
+        "report",
+        "--since",
+        (TODAY - timedelta(days=4)).isoformat(),
+        "--until",
+        two_days_ago.isoformat(),
+    ).out
     assert f"{two_days_ago.isoformat()}" in table and "(not final)" in table and "today so far" not in table
 
 

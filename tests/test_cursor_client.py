@@ -70,14 +70,27 @@ def client(sleep: RecordingSleep, *, key: str = GOOD_KEY, **kwargs: object) -> C
 
 
 def event(ts: int, cents: float = 1.0, email: str = "dev@company.com") -> dict:
-    return {"timestamp": str(ts), "userEmail": email, "model": "gpt-5", "kind": "Usage-based",
-            "requestsCosts": 1, "isChargeable": True, "chargedCents": cents}
+    return {
+        "timestamp": str(ts),
+        "userEmail": email,
+        "model": "gpt-5",
+        "kind": "Usage-based",
+        "requestsCosts": 1,
+        "isChargeable": True,
+        "chargedCents": cents,
+    }
 
 
 def assert_no_key(error: BaseException, caplog: pytest.LogCaptureFixture, c: CursorClient) -> None:
     rendered = "".join(traceback.format_exception(error))
-    for text in (str(error), getattr(error, "sentence", ""), rendered, repr(c), caplog.text,
-                 *(r.getMessage() for r in caplog.records)):
+    for text in (
+        str(error),
+        getattr(error, "sentence", ""),
+        rendered,
+        repr(c),
+        caplog.text,
+        *(r.getMessage() for r in caplog.records),
+    ):
         assert GOOD_KEY not in text
         assert GOOD_KEY[4:] not in text
     assert error.__cause__ is None and error.__context__ is None  # no httpx request chained on
@@ -101,15 +114,18 @@ async def test_basic_auth_header_and_user_agent(mock: respx.MockRouter, sleep: R
 
 
 async def test_validate_against_the_fake_team(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    team = CountingCursorTeam(api_key=GOOD_KEY, members=[{"email": "a@x"}, {"email": "b@x", "isRemoved": True},
-                                                      {"email": "c@x"}])
+    team = CountingCursorTeam(
+        api_key=GOOD_KEY, members=[{"email": "a@x"}, {"email": "b@x", "isRemoved": True}, {"email": "c@x"}]
+    )
     mock.route(host="api.cursor.com").mock(side_effect=team.handler)
     async with client(sleep) as c:
         assert await c.validate() == TeamInfo(members=2)
     assert team.calls["/teams/members"] == 1
 
 
-async def test_wrong_key_is_rejected(mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
+async def test_wrong_key_is_rejected(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     team = CountingCursorTeam(api_key="key_" + "z" * 64)
     route = mock.route(host="api.cursor.com").mock(side_effect=team.handler)
@@ -137,7 +153,9 @@ async def test_not_enterprise(mock: respx.MockRouter, sleep: RecordingSleep, cap
     await c.aclose()
 
 
-async def test_connection_refused(mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
+async def test_connection_refused(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     route = mock.get(MEMBERS).mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
     c = client(sleep)
@@ -151,8 +169,9 @@ async def test_connection_refused(mock: respx.MockRouter, sleep: RecordingSleep,
     await c.aclose()
 
 
-async def test_timeouts_are_retried_then_reported(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_timeouts_are_retried_then_reported(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     route = mock.post(EVENTS).mock(side_effect=httpx.ReadTimeout)
     c = client(sleep, max_attempts=4)
@@ -169,16 +188,20 @@ async def test_timeouts_are_retried_then_reported(mock: respx.MockRouter, sleep:
 
 
 async def test_server_error_then_success(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    mock.get(MEMBERS).mock(side_effect=[
-        httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}),
-        httpx.Response(200, json={"teamMembers": [{"email": "a@x"}]}),
-    ])
+    mock.get(MEMBERS).mock(
+        side_effect=[
+            httpx.Response(500, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}),
+            httpx.Response(200, json={"teamMembers": [{"email": "a@x"}]}),
+        ]
+    )
     async with client(sleep) as c:
         assert await c.validate() == TeamInfo(members=1)
     assert c.stats.retries == 1 and c.stats.requests == 2
 
 
-async def test_server_error_forever(mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
+async def test_server_error_forever(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     # A server echoing the key back must not get it into our sentence.
     route = mock.post(EVENTS).respond(503, json={"code": "unavailable", "message": f"overloaded for {GOOD_KEY}"})
@@ -192,10 +215,12 @@ async def test_server_error_forever(mock: respx.MockRouter, sleep: RecordingSlee
 
 
 async def test_truncated_body_is_retried(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    mock.get(MEMBERS).mock(side_effect=[
-        httpx.Response(200, content=b'{"teamMembers": [{"email": "a@'),
-        httpx.Response(200, json={"teamMembers": [{"email": "a@x"}]}),
-    ])
+    mock.get(MEMBERS).mock(
+        side_effect=[
+            httpx.Response(200, content=b'{"teamMembers": [{"email": "a@'),
+            httpx.Response(200, json={"teamMembers": [{"email": "a@x"}]}),
+        ]
+    )
     async with client(sleep) as c:
         assert await c.validate() == TeamInfo(members=1)
     assert c.stats.retries == 1
@@ -210,11 +235,13 @@ async def test_truncated_body_forever(mock: respx.MockRouter, sleep: RecordingSl
 
 
 async def test_rate_limit_honours_retry_after(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    mock.get(MEMBERS).mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "Too Many Requests"}),
-        httpx.Response(429, headers={"Retry-After": "100000"}),
-        httpx.Response(200, json={"teamMembers": []}),
-    ])
+    mock.get(MEMBERS).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "Too Many Requests"}),
+            httpx.Response(429, headers={"Retry-After": "100000"}),
+            httpx.Response(200, json={"teamMembers": []}),
+        ]
+    )
     async with client(sleep, backoff_base=1) as c:
         assert await c.validate() == TeamInfo(members=0)
     assert sleep.delays == [7, 120]  # capped at 120 s
@@ -222,22 +249,27 @@ async def test_rate_limit_honours_retry_after(mock: respx.MockRouter, sleep: Rec
 
 
 async def test_rate_limit_retry_after_as_http_date(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    when = email.utils.format_datetime(datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30),
-                                       usegmt=True)
-    mock.get(MEMBERS).mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": when}),
-        httpx.Response(200, json={"teamMembers": []}),
-    ])
+    when = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30), usegmt=True
+    )
+    mock.get(MEMBERS).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": when}),
+            httpx.Response(200, json={"teamMembers": []}),
+        ]
+    )
     async with client(sleep, backoff_base=1) as c:
         await c.validate()
     assert 25 <= sleep.delays[0] <= 30
 
 
-async def test_rate_limit_backs_off_exponentially(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_rate_limit_backs_off_exponentially(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
-    route = mock.post(EVENTS).respond(429, json={"error": "Too Many Requests",
-                                                 "message": "Rate limit exceeded. Please try again later."})
+    route = mock.post(EVENTS).respond(
+        429, json={"error": "Too Many Requests", "message": "Rate limit exceeded. Please try again later."}
+    )
     c = client(sleep, backoff_base=1, max_attempts=6)
     with pytest.raises(RateLimited) as info:
         await collect(c)
@@ -273,8 +305,14 @@ async def test_json_of_the_wrong_shape(mock: respx.MockRouter, sleep: RecordingS
 
 
 async def test_pages_through_three_pages(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    events = make_events(seed=7, start=DAY, days=1, per_day=2 * PAGE_SIZE + 345,
-                         members=["a@x.com", "b@x.com"], models=["default", "gpt-5"])
+    events = make_events(
+        seed=7,
+        start=DAY,
+        days=1,
+        per_day=2 * PAGE_SIZE + 345,
+        members=["a@x.com", "b@x.com"],
+        models=["default", "gpt-5"],
+    )
     outside = [event(DAY_START - 1), event(DAY_END + 1)]
     team = CountingCursorTeam(api_key=GOOD_KEY, events=events + outside)
     route = mock.post(EVENTS).mock(side_effect=team.handler)
@@ -343,10 +381,19 @@ async def test_an_empty_usage_events_list_is_an_empty_page(mock: respx.MockRoute
     assert route.call_count == 1
 
 
-@pytest.mark.parametrize("body", [{}, {"usageEvents": None}, {"data": [{"timestamp": "1"}]},
-                                  {"usageEvents": {"0": {}}}, {"totalUsageEventsCount": 0}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"usageEvents": None},
+        {"data": [{"timestamp": "1"}]},
+        {"usageEvents": {"0": {}}},
+        {"totalUsageEventsCount": 0},
+    ],
+)
 async def test_an_answer_without_a_usage_events_list_is_malformed_not_empty(
-        mock: respx.MockRouter, sleep: RecordingSleep, body: dict) -> None:
+    mock: respx.MockRouter, sleep: RecordingSleep, body: dict
+) -> None:
     """shared/cursor-admin-api.md: a 200 without a usageEvents list is asked for again, then fails the
     window; it is never read as a day without usage."""
     route = mock.post(EVENTS).respond(200, json=body)
@@ -357,8 +404,9 @@ async def test_an_answer_without_a_usage_events_list_is_malformed_not_empty(
 
 
 async def test_stops_at_num_pages_even_if_has_next_page_lies(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    route = mock.post(EVENTS).respond(200, json={
-        "usageEvents": [event(DAY_START + 1)], "pagination": {"numPages": 2, "hasNextPage": True}})
+    route = mock.post(EVENTS).respond(
+        200, json={"usageEvents": [event(DAY_START + 1)], "pagination": {"numPages": 2, "hasNextPage": True}}
+    )
     async with client(sleep) as c:
         await collect(c)
     assert route.call_count == 2

@@ -57,8 +57,7 @@ NEW_KEY = "key_" + "7a6b5c4d" * 8  # a key no integration holds
 
 
 def team_with(events: list[dict]) -> FakeCursorTeam:
-    return FakeCursorTeam(api_key=GOOD_KEY, events=events,
-                          members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
+    return FakeCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
 
 
 def open_store(monkeypatch: pytest.MonkeyPatch, api_url: str, *, backoff: str = "0.01"):  # noqa: ANN201
@@ -76,16 +75,16 @@ def sync_runs(db: Database) -> list[SyncRun]:
 
 # ------------------------------------------------------------------ faults
 
+
 async def test_a_month_through_every_kind_of_fault_is_exact(monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
     """The default suite's quick pass over the local server: each fault kind once, in a fixed
     order (5xx of every flavour, both truncations, 429 with and without Retry-After, slow
     first byte and slow body), then a clean month that must come out exact."""
-    events = served(make_events(seed=21, start=TODAY - timedelta(days=30), days=31, per_day=40,
-                                members=MEMBERS, models=MODELS))
+    events = served(
+        make_events(seed=21, start=TODAY - timedelta(days=30), days=31, per_day=40, members=MEMBERS, models=MODELS)
+    )
     # three answered requests (a two-page window and a one-day window), each after three faults
-    script = ["500", "short", "429", "ok",
-              "close", "502", "429-seconds", "slow",
-              "503", "504", "429-date", "slow-body"]
+    script = ["500", "short", "429", "ok", "close", "502", "429-seconds", "slow", "503", "504", "429-date", "slow-body"]
     plan = FaultPlan(script=script, slow_seconds=(0.01, 0.03))
     with FaultyCursorServer(team_with(events), plan, seed=1) as server:
         settings, db, vault = open_store(monkeypatch, server.url, backoff="0.001")
@@ -102,7 +101,8 @@ async def test_a_month_through_every_kind_of_fault_is_exact(monkeypatch, grafien
 
 @pytest.mark.slow
 async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_events(
-    monkeypatch, grafient_home: Path  # noqa: ANN001
+    monkeypatch,
+    grafient_home: Path,  # noqa: ANN001
 ) -> None:
     """Plan pro, 366 days, ~25,000 events (busy windows take up to seven pages, so some fifty
     requests are answered and each fault comes up more than once) through 15% 5xx,
@@ -120,11 +120,18 @@ async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_eve
     def per_day(day: date) -> int:
         return 200 if day.month in (2, 5, 7, 9) else 5  # four busy months
 
-    events = served(make_events(seed=365, start=YEAR_START, days=366, per_day=per_day, members=MEMBERS,
-                                models=MODELS))
+    events = served(make_events(seed=365, start=YEAR_START, days=366, per_day=per_day, members=MEMBERS, models=MODELS))
     assert 20_000 < len(events) < 30_000
-    plan = FaultPlan(server_error_rate=0.15, truncate_rate=0.05, slow_rate=0.2, slow_seconds=(0.005, 0.06),
-                     rate_limit=8, rate_window=1.0, retry_after_rate=0.6, outage=(10, 18))
+    plan = FaultPlan(
+        server_error_rate=0.15,
+        truncate_rate=0.05,
+        slow_rate=0.2,
+        slow_seconds=(0.005, 0.06),
+        rate_limit=8,
+        rate_window=1.0,
+        retry_after_rate=0.6,
+        outage=(10, 18),
+    )
     want = expected_snapshot(events, first=YEAR_START, last=TODAY, today=TODAY)
     with FaultyCursorServer(team_with(events), plan, seed=2026) as server:
         settings, db, vault = open_store(monkeypatch, server.url)
@@ -159,21 +166,39 @@ async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_eve
 
 # ------------------------------------------------------------------ SIGKILL
 
+
 def child_env(home: Path, api_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFIENT_")}
-    env.update(GRAFIENT_HOME=str(home), GRAFIENT_CURSOR_API_URL=api_url, GRAFIENT_NOW=NOW_TEXT,
-               GRAFIENT_BACKOFF_BASE="0.01", GRAFIENT_CURSOR_RPM="0", PYTHONUNBUFFERED="1")
+    env.update(
+        GRAFIENT_HOME=str(home),
+        GRAFIENT_CURSOR_API_URL=api_url,
+        GRAFIENT_NOW=NOW_TEXT,
+        GRAFIENT_BACKOFF_BASE="0.01",
+        GRAFIENT_CURSOR_RPM="0",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def grafient(env: dict[str, str], *args: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grafient_tui", *args], env=env, input=stdin, text=True,
-                          capture_output=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "grafient_tui", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def spawn_sync(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "grafient_tui", "sync"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def setup_home(env: dict[str, str]) -> None:
@@ -266,20 +291,29 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
 
 # ------------------------------------------------------------------ offline
 
-def test_offline_every_command_shows_stored_data_and_names_the_network(capsys, monkeypatch,  # noqa: ANN001
-                                                                       grafient_home: Path) -> None:
+
+def test_offline_every_command_shows_stored_data_and_names_the_network(
+    capsys,
+    monkeypatch,  # noqa: ANN001
+    grafient_home: Path,
+) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
-    events = served(make_events(seed=8, start=TODAY - timedelta(days=30), days=31, per_day=6,
-                                members=MEMBERS[:2], models=MODELS[:2]))
+    events = served(
+        make_events(
+            seed=8, start=TODAY - timedelta(days=30), days=31, per_day=6, members=MEMBERS[:2], models=MODELS[:2]
+        )
+    )
     with FaultyCursorServer(team_with(events)) as server:
         monkeypatch.setenv("GRAFIENT_CURSOR_API_URL", server.url)
         assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
         # a second team, added without a sync (the fake server serves one team)
         settings = Settings.from_env()
-        add_integration(Database(settings), Vault(settings), label="Ops", provider="cursor",
-                        api_key=Secret(OTHER_KEY))
-        online = {(by, fmt): run_cli(capsys, monkeypatch, "report", "--by", by, "--format", fmt).out
-                  for by in ("day", "model", "member") for fmt in ("table", "json", "csv")}
+        add_integration(Database(settings), Vault(settings), label="Ops", provider="cursor", api_key=Secret(OTHER_KEY))
+        online = {
+            (by, fmt): run_cli(capsys, monkeypatch, "report", "--by", by, "--format", fmt).out
+            for by in ("day", "model", "member")
+            for fmt in ("table", "json", "csv")
+        }
 
     monkeypatch.setenv("GRAFIENT_CURSOR_API_URL", closed_port_url())
     database = grafient_home / "grafient.db"
@@ -316,7 +350,8 @@ def test_offline_every_command_shows_stored_data_and_names_the_network(capsys, m
     assert lines[0].startswith("Eng: 0 days written")
     after = all_rows(database)
     assert {t: rows for t, rows in after.items() if t != "syncrun"} == {
-        t: rows for t, rows in stored.items() if t != "syncrun"}
+        t: rows for t, rows in stored.items() if t != "syncrun"
+    }
     statuses = json.loads(ok("list", "--format", "json"))
     assert [r["status"] for r in statuses] == ["failed", "failed"]
     assert statuses[0]["last_sync"] is not None  # the last good sync is still shown

@@ -38,6 +38,7 @@ def open_store() -> tuple[Settings, Database, Vault]:
 
 # ------------------------------------------------------------------ directories and files
 
+
 def test_every_missing_level_is_created_0700_under_umask_000_and_the_parent_keeps_its_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_000: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -117,7 +118,10 @@ def test_an_open_master_key_is_tightened_with_one_warning(
     assert integration_key(Vault(settings), row).reveal() == GOOD_KEY
     assert mode(settings.master_key_file) == 0o600
     err = capsys.readouterr().err
-    assert err == f"grafient: warning: {settings.master_key_file} was readable by others (mode 644); tightened it to 600.\n"
+    assert (
+        err
+        == f"grafient: warning: {settings.master_key_file} was readable by others (mode 644); tightened it to 600.\n"
+    )
 
 
 def test_a_symlinked_master_key_is_read_but_its_target_keeps_its_mode(tmp_path: Path, grafient_home: Path) -> None:
@@ -133,24 +137,33 @@ def test_a_symlinked_master_key_is_read_but_its_target_keeps_its_mode(tmp_path: 
 
 @pytest.mark.sqlite_only
 def test_a_dangling_symlink_as_the_database_is_one_sentence(
-    tmp_path: Path, grafient_home: Path, capsys, monkeypatch  # noqa: ANN001
+    tmp_path: Path,
+    grafient_home: Path,
+    capsys,
+    monkeypatch,  # noqa: ANN001
 ) -> None:
     grafient_home.mkdir(mode=0o700)
     (grafient_home / "grafient.db").symlink_to(tmp_path / "gone" / "grafient.db")
     result = run_cli(capsys, monkeypatch, "list")
     assert result.code == 2
-    assert result.err == (f"grafient: {grafient_home / 'grafient.db'} is a symlink to a file that does not exist; "
-                          "point it at a real file or remove it.\n")
+    assert result.err == (
+        f"grafient: {grafient_home / 'grafient.db'} is a symlink to a file that does not exist; "
+        "point it at a real file or remove it.\n"
+    )
     assert not (tmp_path / "gone").exists()
 
 
 def test_a_home_that_is_a_file_is_one_sentence(grafient_home: Path, capsys, monkeypatch) -> None:  # noqa: ANN001
     grafient_home.write_text("not a dir")
     result = run_cli(capsys, monkeypatch, "list")
-    assert result.code == 2 and result.err == f"grafient: {grafient_home} is not a directory; Grafient needs a directory there.\n"
+    assert (
+        result.code == 2
+        and result.err == f"grafient: {grafient_home} is not a directory; Grafient needs a directory there.\n"
+    )
 
 
 # ------------------------------------------------------------------ config errors are one sentence
+
 
 @pytest.mark.parametrize(
     ("setup", "expected"),
@@ -163,16 +176,25 @@ def test_a_home_that_is_a_file_is_one_sentence(grafient_home: Path, capsys, monk
     ids=["list", "directory", "not-utf8", "duplicate"],
 )
 @pytest.mark.sqlite_only
-def test_a_bad_config_file_is_one_sentence_and_exit_2(grafient_home: Path, capsys, monkeypatch, setup,  # noqa: ANN001
-                                                      expected: str) -> None:
+def test_a_bad_config_file_is_one_sentence_and_exit_2(
+    grafient_home: Path,
+    capsys,
+    monkeypatch,
+    setup,  # noqa: ANN001
+    expected: str,
+) -> None:
     grafient_home.mkdir(mode=0o700)
     setup(grafient_home / "config.toml")
     # `plan pro` mends a bad value, but refuses to edit a file it cannot read
-    for args in (("plan",), *([("plan", "pro")] if expected != "must be one of free, pro, ultimate, not a list." else [])):
+    for args in (
+        ("plan",),
+        *([("plan", "pro")] if expected != "must be one of free, pro, ultimate, not a list." else []),
+    ):
         result = run_cli(capsys, monkeypatch, *args)
         assert result.code == 2, (args, result)
-        assert result.err.startswith(f"grafient: {grafient_home / 'config.toml'} ") or \
-            result.err.startswith(f"grafient: plan in {grafient_home / 'config.toml'} "), result.err
+        assert result.err.startswith(f"grafient: {grafient_home / 'config.toml'} ") or result.err.startswith(
+            f"grafient: plan in {grafient_home / 'config.toml'} "
+        ), result.err
         assert expected in result.err and result.err.count("\n") == 1, result.err
         assert "unexpected error" not in result.err
 
@@ -226,8 +248,9 @@ OTHER_KEY = "crsr_" + "9e8d7c6b" * 6
 
 
 def month_of_events(seed: int, members: list[str]) -> list[dict]:
-    events = make_events(seed=seed, start=NOW.date() - timedelta(days=31), days=32, per_day=6, members=members,
-                         models=["gpt-5"])
+    events = make_events(
+        seed=seed, start=NOW.date() - timedelta(days=31), days=32, per_day=6, members=members, models=["gpt-5"]
+    )
     return [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000]
 
 
@@ -276,11 +299,23 @@ def _make_it_an_old_database(path: Path) -> None:
 @pytest.mark.parametrize("lock_file_left", [False, True], ids=["no-lock-files", "a-removed-id-left-its-lock"])
 def test_an_old_database_is_rebuilt_once_with_its_ids_and_costs_kept(lock_file_left: bool) -> None:
     settings, db, vault = open_store()
-    rows = [add_integration(db, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
-            for label in ("A", "B", "C")]
+    rows = [
+        add_integration(db, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
+        for label in ("A", "B", "C")
+    ]
     with db.session(write=True) as session:
-        session.add(DailyCost(integration_id=2, day=NOW.date(), cost_micro=7, on_demand_micro=7, included_micro=0,
-                              request_units_micro=0, synced_at=NOW, complete=False))
+        session.add(
+            DailyCost(
+                integration_id=2,
+                day=NOW.date(),
+                cost_micro=7,
+                on_demand_micro=7,
+                included_micro=0,
+                request_units_micro=0,
+                synced_at=NOW,
+                complete=False,
+            )
+        )
     remove_integration(db, 3)
     if not lock_file_left:
         (settings.lock_dir / "integration-3.lock").unlink()
@@ -328,10 +363,14 @@ async def test_a_sync_whose_integration_went_away_writes_nothing(how: str) -> No
                 con.execute(text(f"DELETE FROM {table} WHERE integration_id = :id"), {"id": row.id})
             con.execute(text("DELETE FROM integration WHERE id = :id"), {"id": row.id})
             if how == "replaced-under-its-id":  # what an old database without AUTOINCREMENT would do
-                con.execute(text("INSERT INTO integration (id, uid, provider, label, label_key, key_scheme, "
-                                 "key_ciphertext, key_hint, created_at) VALUES (:id, 'newuid', 'cursor', 'Ops', 'ops', "
-                                 "'aesgcm-v1', :blob, 'key_…', :at)"),
-                            {"id": row.id, "blob": b"\x00", "at": datetime(2026, 3, 12, 11, tzinfo=UTC)})
+                con.execute(
+                    text(
+                        "INSERT INTO integration (id, uid, provider, label, label_key, key_scheme, "
+                        "key_ciphertext, key_hint, created_at) VALUES (:id, 'newuid', 'cursor', 'Ops', 'ops', "
+                        "'aesgcm-v1', :blob, 'key_…', :at)"
+                    ),
+                    {"id": row.id, "blob": b"\x00", "at": datetime(2026, 3, 12, 11, tzinfo=UTC)},
+                )
 
     pages = 0
 
@@ -353,13 +392,16 @@ async def test_a_sync_whose_integration_went_away_writes_nothing(how: str) -> No
         runs = list(session.exec(select(SyncRun)))
     if how == "rekeyed":
         assert (result.outcome, result.error) == (
-            "failed", f"the key of integration {row.id} was replaced while it synced; this window was not written, "
-                      "so sync again")
+            "failed",
+            f"the key of integration {row.id} was replaced while it synced; this window was not written, so sync again",
+        )
         assert len(days) == 30  # the first window stays; the second was dropped
         assert [(r.outcome, r.error) for r in runs] == [("failed", result.error)]
     else:
         assert (result.outcome, result.error) == (
-            "skipped", f"integration {row.id} was removed while it synced; nothing was written")
+            "skipped",
+            f"integration {row.id} was removed while it synced; nothing was written",
+        )
         assert days == [] and members == set()  # nothing landed under the id, whoever holds it now
         assert runs == []  # the old run was removed with it, and no run was written for the newcomer
     db.dispose()
@@ -375,7 +417,10 @@ def test_remove_is_refused_while_any_process_syncs_that_integration(capsys, monk
         with pytest.raises(SyncBusy, match="^a sync of Eng is running; wait for it or stop it, then remove.$"):
             remove_integration(db, row.id)
         result = run_cli(capsys, monkeypatch, "remove", "Eng", "--yes")
-        assert (result.code, result.err) == (2, "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n")
+        assert (result.code, result.err) == (
+            2,
+            "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n",
+        )
         assert run_cli(capsys, monkeypatch, "remove", "Ops", "--yes").code == 0  # another integration is free
     finally:
         lock.release()
@@ -418,8 +463,9 @@ class GatedServer(FaultyCursorServer):
 
 
 def grafient(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grafient_tui", *args], env=env, input=stdin, text=True,
-                          capture_output=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "grafient_tui", *args], env=env, input=stdin, text=True, capture_output=True, timeout=60
+    )
 
 
 @pytest.mark.slow  # seconds of work: CI's slow run
@@ -433,14 +479,22 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
         assert added.returncode == 0, added.stderr
         settings = Settings.from_env()
         db = Database(settings)  # read through the store: the SQLite file or the shared database
-        sync = subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync"], env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sync = subprocess.Popen(
+            [sys.executable, "-m", "grafient_tui", "sync"],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             assert server.waiting.wait(timeout=30), "the sync never asked for usage"
             assert is_sync_running(settings, 1, db)
             refused = grafient(env, "remove", "Eng", "--yes")
             assert (refused.returncode, refused.stdout, refused.stderr) == (
-                2, "", "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n")
+                2,
+                "",
+                "grafient: a sync of Eng is running; wait for it or stop it, then remove.\n",
+            )
             server.gate.set()
             out, err = sync.communicate(timeout=60)
         finally:
@@ -449,8 +503,10 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
                 sync.kill()
                 sync.wait(timeout=10)
         assert sync.returncode == 0 and err == "" and out.startswith("Eng: 31 days written"), (out, err)
-        assert {m.email for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} \
-            == {"old-a@team.io", "old-b@team.io"}
+        assert {m.email for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} == {
+            "old-a@team.io",
+            "old-b@team.io",
+        }
 
         removed = grafient(env, "remove", "Eng", "--yes")
         assert removed.returncode == 0 and removed.stdout == "removed integration 1 'Eng' and its data\n"
@@ -477,13 +533,25 @@ from grafient_tui.store.integrations import clean_label  # noqa: E402
 SHORT_KEY = "key_" + "ab12cd34ef56"  # a prefix and 12 more: short enough to slip past length masking
 
 
-@pytest.mark.parametrize("text", [GOOD_KEY, OTHER_KEY, SHORT_KEY, "sk-proj-" + "Ab1" * 10, "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=="])
+@pytest.mark.parametrize(
+    "text", [GOOD_KEY, OTHER_KEY, SHORT_KEY, "sk-proj-" + "Ab1" * 10, "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA=="]
+)
 def test_key_shaped_text_is_recognised(text: str) -> None:
     assert looks_like_key(text) and looks_like_key(f"  {text}\n")
 
 
-@pytest.mark.parametrize("text", ["Engineering", "platform-engineering-2026", "key_accounts", "2026-03-12", "42",
-                                  "Data Science (EU)", "abcdefghijklmnopqrstuvwxyz"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Engineering",
+        "platform-engineering-2026",
+        "key_accounts",
+        "2026-03-12",
+        "42",
+        "Data Science (EU)",
+        "abcdefghijklmnopqrstuvwxyz",
+    ],
+)
 def test_ordinary_labels_ids_and_dates_are_not_taken_for_keys(text: str) -> None:
     assert not looks_like_key(text)
     if not text.isdigit():
@@ -499,13 +567,22 @@ def test_ordinary_labels_ids_and_dates_are_not_taken_for_keys(text: str) -> None
         (("remove", "{key}", "--yes"), f"{KEY_IN_ARGV}."),
         (("rekey", "{key}"), f"{KEY_IN_ARGV}."),
         (("report", "--since", "{key}"), f"--since must be a date as YYYY-MM-DD: {KEY_IN_ARGV}."),
-        (("report", "--since", "2026-11-01", "--until", "{key}"), f"--until must be a date as YYYY-MM-DD: {KEY_IN_ARGV}."),
+        (
+            ("report", "--since", "2026-11-01", "--until", "{key}"),
+            f"--until must be a date as YYYY-MM-DD: {KEY_IN_ARGV}.",
+        ),
         (("add", "cursor", "--label", "{key}"), f"a label cannot be an API key: {KEY_IN_ARGV}."),
     ],
     ids=["sync", "report", "remove", "rekey", "since", "until", "label"],
 )
-def test_a_key_given_as_an_argument_is_never_echoed(capsys, monkeypatch, grafient_home: Path, key: str,  # noqa: ANN001
-                                                    args: tuple[str, ...], sentence: str) -> None:
+def test_a_key_given_as_an_argument_is_never_echoed(
+    capsys,
+    monkeypatch,
+    grafient_home: Path,
+    key: str,  # noqa: ANN001
+    args: tuple[str, ...],
+    sentence: str,
+) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
     settings, db, vault = open_store()
     add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
@@ -515,8 +592,9 @@ def test_a_key_given_as_an_argument_is_never_echoed(capsys, monkeypatch, grafien
     assert key not in result.err and key[4:] not in result.err
 
 
-@pytest.mark.parametrize("args", [("report", "--days", "{key}"), ("add", "{key}", "--label", "x"),
-                                  ("report", "--by", "{key}")])
+@pytest.mark.parametrize(
+    "args", [("report", "--days", "{key}"), ("add", "{key}", "--label", "x"), ("report", "--by", "{key}")]
+)
 def test_argparse_errors_hide_key_shaped_values_too(capsys, monkeypatch, args: tuple[str, ...]) -> None:  # noqa: ANN001
     result = run_cli(capsys, monkeypatch, *(a.format(key=SHORT_KEY) for a in args))
     assert result.code == 2 and "[hidden]" in result.err and SHORT_KEY[4:] not in result.err
@@ -554,8 +632,9 @@ def _allow_core_files() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_the_cli_turns_core_dumps_off_at_start() -> None:
-    probe = subprocess.run([sys.executable, "-c", CORE_PROBE], capture_output=True, text=True, timeout=60,
-                           preexec_fn=_allow_core_files)
+    probe = subprocess.run(
+        [sys.executable, "-c", CORE_PROBE], capture_output=True, text=True, timeout=60, preexec_fn=_allow_core_files
+    )
     assert probe.returncode == 0, probe.stderr
     _, dumpable_before, code, limit, dumpable = (int(v) for v in probe.stdout.split()[-5:])
     assert dumpable_before == 1  # a plain Python is dumpable: the 0 below is the CLI's doing
@@ -574,19 +653,41 @@ def test_a_database_from_before_unknown_figures_is_rebuilt_and_keeps_its_rows() 
     schema = (FIXTURES / "schema-before-providers.sql").read_text()
     con = sqlite3.connect(settings.database_file, isolation_level=None)
     con.executescript(schema)
-    con.execute("INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
-                "VALUES (5, 'u5', 'cursor', 'Old', 'aesgcm-v1', x'00', 'key_…abcd', '2026-03-01 00:00:00')")
-    con.execute("INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
-                "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
-                "complete) VALUES (5, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00', 1)")
+    con.execute(
+        "INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
+        "VALUES (5, 'u5', 'cursor', 'Old', 'aesgcm-v1', x'00', 'key_…abcd', '2026-03-01 00:00:00')"
+    )
+    con.execute(
+        "INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
+        "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
+        "complete) VALUES (5, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00', 1)"
+    )
     con.close()
 
     db = Database(settings)
     with db.session(write=True) as session:
         old = session.exec(select(DailyCost)).one()
-        assert (old.cost_micro, old.on_demand_micro, old.requests, old.reasoning_tokens, old.byok_micro) == (123, 100, 4, None, None)
-        session.add(DailyCost(integration_id=5, day=NOW.date(), cost_micro=7, on_demand_micro=None, included_micro=None,
-                              requests=None, request_units_micro=0, input_tokens=None, synced_at=NOW, complete=False))
+        assert (old.cost_micro, old.on_demand_micro, old.requests, old.reasoning_tokens, old.byok_micro) == (
+            123,
+            100,
+            4,
+            None,
+            None,
+        )
+        session.add(
+            DailyCost(
+                integration_id=5,
+                day=NOW.date(),
+                cost_micro=7,
+                on_demand_micro=None,
+                included_micro=None,
+                requests=None,
+                request_units_micro=0,
+                input_tokens=None,
+                synced_at=NOW,
+                complete=False,
+            )
+        )
     with db.session() as session:
         new = session.exec(select(DailyCost).where(DailyCost.day == NOW.date())).one()
         assert (new.requests, new.on_demand_micro, new.input_tokens) == (None, None, None)

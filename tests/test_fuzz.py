@@ -77,21 +77,33 @@ def _note(text: str, label: str | None = None) -> None:
 
 
 def fuzz(examples: int) -> settings:
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # ================================================================== the command line
+
 
 @pytest.fixture
 def pristine(capsys, monkeypatch, grafient_home: Path) -> Path:  # noqa: ANN001
     """A home with two integrations and a synced month, checkpointed so it can be copied."""
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
-    events = [e for e in make_events(seed=6, start=TODAY - timedelta(days=30), days=31, per_day=4,
-                                     members=["a@x.io"], models=["gpt-5"]) if int(e["timestamp"]) <= utc_ms(NOW)]
-    teams = [FakeCursorTeam(api_key=key, events=events, members=[{"email": f"{label}@x.io", "role": "owner"}])
-             for key, label in zip((GOOD_KEY, OTHER_KEY), LABELS, strict=True)]
+    events = [
+        e
+        for e in make_events(
+            seed=6, start=TODAY - timedelta(days=30), days=31, per_day=4, members=["a@x.io"], models=["gpt-5"]
+        )
+        if int(e["timestamp"]) <= utc_ms(NOW)
+    ]
+    teams = [
+        FakeCursorTeam(api_key=key, events=events, members=[{"email": f"{label}@x.io", "role": "owner"}])
+        for key, label in zip((GOOD_KEY, OTHER_KEY), LABELS, strict=True)
+    ]
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=route_by_key(*teams))
         for team, label in zip(teams, LABELS, strict=True):
@@ -118,7 +130,9 @@ class Workspace:
         return self.home
 
     def state(self) -> dict:
-        files = {p.name: p.read_bytes() for p in self.home.iterdir() if p.is_file() and not p.name.startswith("grafient.db")}
+        files = {
+            p.name: p.read_bytes() for p in self.home.iterdir() if p.is_file() and not p.name.startswith("grafient.db")
+        }
         return {"rows": all_rows(self.home / "grafient.db"), "files": files}
 
     def discard(self) -> None:
@@ -143,14 +157,26 @@ def valid_label(raw: str) -> str | None:
     """The label as stored, or None when it must be refused: whitespace runs become one space;
     not empty, at most 64 characters, printable, not only digits, not taken."""
     label = " ".join(raw.split())
-    if not label or len(label) > 64 or not label.isprintable() or label.isdigit() or any(
-            label_key(label) == label_key(taken) for taken in LABELS):
+    if (
+        not label
+        or len(label) > 64
+        or not label.isprintable()
+        or label.isdigit()
+        or any(label_key(label) == label_key(taken) for taken in LABELS)
+    ):
         return None
     return label
 
 
-def check(workspace: Workspace, capsys, monkeypatch, argv: list[str], *, stdin: str = "",  # noqa: ANN001
-          expect: int | None) -> tuple[int, str, str]:
+def check(
+    workspace: Workspace,
+    capsys,
+    monkeypatch,
+    argv: list[str],
+    *,
+    stdin: str = "",  # noqa: ANN001
+    expect: int | None,
+) -> tuple[int, str, str]:
     """Run argv on a fresh home; an error must be one line and change nothing. Returns (code, out, err)."""
     _note(f"argv={argv!r} stdin={stdin!r}")
     workspace.fresh()
@@ -179,9 +205,46 @@ def check(workspace: Workspace, capsys, monkeypatch, argv: list[str], *, stdin: 
 
 # ------------------------------------------------------------------ strategies
 
-ODD = ["\x00", "\x07", "\x1b[31m", "\n", "\r", "\t", "\x0b", "\x1c", "\x85", "\u2028", "\u200e", "\u200f", "\u202e",
-       "\u200b", "\ufeff", "\u3000", "\xa0", "\udc80", "\udcff", "é", "漢字", "🙂", "👩‍💻", "١٢", "²", "Ⅻ", "'", '"', "\\",
-       "%s", "{}", "--", "-", "=", " ", "Eng", "ops", "DROP TABLE integration;"]
+ODD = [
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\n",
+    "\r",
+    "\t",
+    "\x0b",
+    "\x1c",
+    "\x85",
+    "\u2028",
+    "\u200e",
+    "\u200f",
+    "\u202e",
+    "\u200b",
+    "\ufeff",
+    "\u3000",
+    "\xa0",
+    "\udc80",
+    "\udcff",
+    "é",
+    "漢字",
+    "🙂",
+    "👩‍💻",
+    "١٢",
+    "²",
+    "Ⅻ",
+    "'",
+    '"',
+    "\\",
+    "%s",
+    "{}",
+    "--",
+    "-",
+    "=",
+    " ",
+    "Eng",
+    "ops",
+    "DROP TABLE integration;",
+]
 odd_text = st.lists(st.one_of(st.sampled_from(ODD), st.characters(), st.text(max_size=3)), max_size=12).map("".join)
 labels = st.one_of(
     odd_text,
@@ -192,16 +255,35 @@ labels = st.one_of(
     st.sampled_from(["", " ", "\t\n", "Eng", " Eng ", "Ops", "eng", "1", "٣", "Team\u200fA", "a" * 64, "a" * 65]),
 )
 unknown_refs = st.one_of(
-    odd_text, st.text(max_size=40), st.integers(min_value=-10**40, max_value=10**40).map(str),
+    odd_text,
+    st.text(max_size=40),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
     st.sampled_from(["0", "3", "00", "99999999999999999999999", "²", "١", "-1", "1.0", "1e3", " 3 ", "Engineering"]),
 ).filter(lambda r: not resolves(r))
-day_numbers = st.one_of(st.integers(min_value=-10, max_value=4000), st.integers(min_value=-10**40, max_value=10**40))
+day_numbers = st.one_of(st.integers(min_value=-10, max_value=4000), st.integers(min_value=-(10**40), max_value=10**40))
 real_dates = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
 impossible_dates = st.one_of(
-    st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99)).map(
-        lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}").filter(lambda s: not _is_date(s)),
-    st.sampled_from(["2026-02-29", "2026-02-30", "2025-13-01", "2026-00-10", "2026-04-31", "0000-01-01",
-                     "2026-1-1", "26-01-01", "2026/01/01", "", " ", "yesterday", "2026-01-01T00:00", "１２"]),
+    st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99))
+    .map(lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}")
+    .filter(lambda s: not _is_date(s)),
+    st.sampled_from(
+        [
+            "2026-02-29",
+            "2026-02-30",
+            "2025-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "0000-01-01",
+            "2026-1-1",
+            "26-01-01",
+            "2026/01/01",
+            "",
+            " ",
+            "yesterday",
+            "2026-01-01T00:00",
+            "１２",
+        ]
+    ),
     odd_text,
 ).filter(lambda s: not _is_date(s))
 
@@ -220,10 +302,17 @@ def _opt(name: str, value: str) -> str:
 
 # ------------------------------------------------------------------ add: labels and keys
 
+
 def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:  # noqa: ANN001
     stored = valid_label(label)
-    code, out, _ = check(workspace, capsys, monkeypatch, ["add", "cursor", _opt("--label", label), "--no-backfill"],
-                         stdin=NEW_KEY + "\n", expect=0 if stored else 2)
+    code, out, _ = check(
+        workspace,
+        capsys,
+        monkeypatch,
+        ["add", "cursor", _opt("--label", label), "--no-backfill"],
+        stdin=NEW_KEY + "\n",
+        expect=0 if stored else 2,
+    )
     if code == 0:
         assert out.startswith(f"added integration 3 {stored!r} (cursor, key key_…")
 
@@ -242,10 +331,27 @@ def test_add_with_any_label_long_run(workspace, capsys, monkeypatch, label) -> N
 
 
 keys_on_stdin = st.one_of(
-    st.sampled_from(["", "\n", " \n", "\t", "\r\n", "\n" + NEW_KEY, NEW_KEY[:-1], NEW_KEY + " x",
-                     "key_" + "é" * 64, "key_" + "\x07" * 10, "x" * 600, NEW_KEY + "\r\n", "  " + NEW_KEY + "  ",
-                     GOOD_KEY, OTHER_KEY + "\n"]),
-    odd_text, st.text(max_size=80),
+    st.sampled_from(
+        [
+            "",
+            "\n",
+            " \n",
+            "\t",
+            "\r\n",
+            "\n" + NEW_KEY,
+            NEW_KEY[:-1],
+            NEW_KEY + " x",
+            "key_" + "é" * 64,
+            "key_" + "\x07" * 10,
+            "x" * 600,
+            NEW_KEY + "\r\n",
+            "  " + NEW_KEY + "  ",
+            GOOD_KEY,
+            OTHER_KEY + "\n",
+        ]
+    ),
+    odd_text,
+    st.text(max_size=80),
 )
 
 
@@ -258,8 +364,9 @@ def _expected_key_exit(stdin: str) -> int:
 
 def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:  # noqa: ANN001
     expect = _expected_key_exit(stdin)
-    _, _, err = check(workspace, capsys, monkeypatch, ["add", "cursor", "--label", "New", "--no-backfill"],
-                         stdin=stdin, expect=expect)
+    _, _, err = check(
+        workspace, capsys, monkeypatch, ["add", "cursor", "--label", "New", "--no-backfill"], stdin=stdin, expect=expect
+    )
     key = stdin.split("\n", 1)[0].strip()
     if not key:
         assert err.startswith("grafient: no API key given")
@@ -284,9 +391,17 @@ def test_add_with_any_key_on_stdin_long_run(workspace, capsys, monkeypatch, stdi
 
 # ------------------------------------------------------------------ ids and labels that do not exist
 
-ref_commands = st.sampled_from([
-    ["report"], ["report", "--by", "model"], ["sync"], ["sync", "--force"], ["remove", "--yes"], ["remove"], ["rekey"],
-])
+ref_commands = st.sampled_from(
+    [
+        ["report"],
+        ["report", "--by", "model"],
+        ["sync"],
+        ["sync", "--force"],
+        ["remove", "--yes"],
+        ["remove"],
+        ["rekey"],
+    ]
+)
 
 
 def _check_unknown_ref(workspace, capsys, monkeypatch, command: list[str], ref: str) -> None:  # noqa: ANN001
@@ -297,8 +412,13 @@ def _check_unknown_ref(workspace, capsys, monkeypatch, command: list[str], ref: 
 
 @given(command=ref_commands, ref=unknown_refs)
 @fuzz(40)
-def test_unknown_ids_and_labels_are_one_sentence_and_change_nothing(workspace, capsys, monkeypatch, command,  # noqa: ANN001
-                                                                     ref) -> None:
+def test_unknown_ids_and_labels_are_one_sentence_and_change_nothing(
+    workspace,
+    capsys,
+    monkeypatch,
+    command,  # noqa: ANN001
+    ref,
+) -> None:
     _check_unknown_ref(workspace, capsys, monkeypatch, command, ref)
 
 
@@ -310,6 +430,7 @@ def test_unknown_ids_and_labels_long_run(workspace, capsys, monkeypatch, command
 
 
 # ------------------------------------------------------------------ report: days, dates, anything
+
 
 @st.composite
 def report_cases(draw) -> tuple[list[str], int | None]:  # noqa: ANN001
@@ -335,9 +456,32 @@ def report_cases(draw) -> tuple[list[str], int | None]:  # noqa: ANN001
     if kind == "ref":
         ref = draw(st.one_of(unknown_refs, st.sampled_from(["1", "2", "Eng", "ops", " Eng ", "01"])))
         return ["report", "--", ref], 0 if resolves(ref) else 2
-    tokens = draw(st.lists(st.one_of(st.sampled_from(["--days", "--since", "--until", "--by", "--format", "day",
-                                                      "model", "member", "json", "csv", "7", "-1", "Eng", "1"]),
-                                     odd_text), max_size=5))
+    tokens = draw(
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "--days",
+                        "--since",
+                        "--until",
+                        "--by",
+                        "--format",
+                        "day",
+                        "model",
+                        "member",
+                        "json",
+                        "csv",
+                        "7",
+                        "-1",
+                        "Eng",
+                        "1",
+                    ]
+                ),
+                odd_text,
+            ),
+            max_size=5,
+        )
+    )
     return ["report", *tokens], None
 
 
@@ -394,39 +538,105 @@ WINDOW_FIRST = TODAY - timedelta(days=29)
 WINDOW_LAST = TODAY
 FIRST_MS = utc_ms(datetime.combine(WINDOW_FIRST, time(), UTC))
 LAST_MS = utc_ms(datetime.combine(WINDOW_LAST, time(), UTC)) + 86_400_000 - 1
-FIELDS = ["timestamp", "userEmail", "model", "kind", "kindLabel", "isChargeable", "requestsCosts", "tokenUsage",
-          "chargedCents", "cursorTokenFee", "discountPercentOff", "conversationId", "isTokenBasedCall", "maxMode"]
-TOKEN_FIELDS = ["inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens", "totalCents",
-                "discountPercentOff", "cursorTokenFee"]
+FIELDS = [
+    "timestamp",
+    "userEmail",
+    "model",
+    "kind",
+    "kindLabel",
+    "isChargeable",
+    "requestsCosts",
+    "tokenUsage",
+    "chargedCents",
+    "cursorTokenFee",
+    "discountPercentOff",
+    "conversationId",
+    "isTokenBasedCall",
+    "maxMode",
+]
+TOKEN_FIELDS = [
+    "inputTokens",
+    "outputTokens",
+    "cacheWriteTokens",
+    "cacheReadTokens",
+    "totalCents",
+    "discountPercentOff",
+    "cursorTokenFee",
+]
 
 numeric_strings = st.one_of(
-    st.integers(min_value=-10**20, max_value=10**20).map(str),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
-    st.sampled_from(["", " ", "1e999", "-0", "0x10", "1_000", "NaN", "-Infinity", "１２", "  12.5 ", "1e-999",
-                     "9" * 80, "1" * 5000, "0." + "0" * 70 + "5", "12,5", "1.2.3", "+3", "−3"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "1e999",
+            "-0",
+            "0x10",
+            "1_000",
+            "NaN",
+            "-Infinity",
+            "１２",
+            "  12.5 ",
+            "1e-999",
+            "9" * 80,
+            "1" * 5000,
+            "0." + "0" * 70 + "5",
+            "12,5",
+            "1.2.3",
+            "+3",
+            "−3",
+        ]
+    ),
 )
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-10**40, max_value=10**40),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12), numeric_strings,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    numeric_strings,
 )
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
 plain_money = st.one_of(
     st.integers(min_value=0, max_value=10**5),
     st.floats(min_value=0, max_value=10**5, allow_nan=False, allow_infinity=False),
-    *(st.decimals(min_value=0, max_value=10**5, places=places, allow_nan=False, allow_infinity=False).map(str)
-      for places in (0, 2, 5, 9)),
+    *(
+        st.decimals(min_value=0, max_value=10**5, places=places, allow_nan=False, allow_infinity=False).map(str)
+        for places in (0, 2, 5, 9)
+    ),
 )
-money = st.one_of(plain_money, plain_money, st.integers(min_value=10**11, max_value=10**13),
-                  st.floats(min_value=1e9, max_value=1e13), st.floats(max_value=-1e-9, min_value=-1e4))
+money = st.one_of(
+    plain_money,
+    plain_money,
+    st.integers(min_value=10**11, max_value=10**13),
+    st.floats(min_value=1e9, max_value=1e13),
+    st.floats(max_value=-1e-9, min_value=-1e4),
+)
 in_window = st.integers(min_value=FIRST_MS, max_value=LAST_MS)
-token_counts = st.one_of(st.integers(min_value=0, max_value=200_000), st.integers(min_value=0, max_value=10**12).map(str),
-                         st.integers(min_value=0, max_value=10**6).map(float))
-token_usage = st.fixed_dictionaries({}, optional={
-    "inputTokens": token_counts, "outputTokens": token_counts, "cacheWriteTokens": token_counts,
-    "cacheReadTokens": token_counts, "totalCents": money, "discountPercentOff": st.sampled_from([0, 5, 10, 12.5, "20"]),
-})
+token_counts = st.one_of(
+    st.integers(min_value=0, max_value=200_000),
+    st.integers(min_value=0, max_value=10**12).map(str),
+    st.integers(min_value=0, max_value=10**6).map(float),
+)
+token_usage = st.fixed_dictionaries(
+    {},
+    optional={
+        "inputTokens": token_counts,
+        "outputTokens": token_counts,
+        "cacheWriteTokens": token_counts,
+        "cacheReadTokens": token_counts,
+        "totalCents": money,
+        "discountPercentOff": st.sampled_from([0, 5, 10, 12.5, "20"]),
+    },
+)
 plausible_event = st.fixed_dictionaries(
     {"timestamp": st.one_of(in_window.map(str), in_window, in_window.map(float), in_window.map(lambda t: f" {t} "))},
     optional={
@@ -467,6 +677,7 @@ any_event = st.one_of(plausible_event, damaged_event())
 
 # ------------------------------------------------------------------ parse_event
 
+
 def _check_parse(raw: object) -> None:
     try:
         event = parse_event(raw)
@@ -496,10 +707,19 @@ def test_parse_event_long_run(raw) -> None:  # noqa: ANN001
 def test_parse_event_pinned_cases() -> None:
     """Shapes that must parse (or fail) the same way forever."""
     base = {"timestamp": str(FIRST_MS), "chargedCents": 1}
-    for raw in ({**base, "chargedCents": "1e999"}, {**base, "chargedCents": float("nan")}, {**base, "timestamp": "1" * 5000},
-                {**base, "tokenUsage": []}, {**base, "model": 5}, {**base, "isChargeable": "maybe"},
-                {**base, "chargedCents": None, "tokenUsage": {"totalCents": 10**13}}, [base], None,
-                {**base, "tokenUsage": {"inputTokens": 10**30}}, {**base, "tokenUsage": {"cacheReadTokens": 10**13}}):
+    for raw in (
+        {**base, "chargedCents": "1e999"},
+        {**base, "chargedCents": float("nan")},
+        {**base, "timestamp": "1" * 5000},
+        {**base, "tokenUsage": []},
+        {**base, "model": 5},
+        {**base, "isChargeable": "maybe"},
+        {**base, "chargedCents": None, "tokenUsage": {"totalCents": 10**13}},
+        [base],
+        None,
+        {**base, "tokenUsage": {"inputTokens": 10**30}},
+        {**base, "tokenUsage": {"cacheReadTokens": 10**13}},
+    ):
         with pytest.raises(EventFormatError):
             parse_event(raw)
     assert parse_event({**base, "chargedCents": " 12.5 "}).cost_micro == 12_500_000
@@ -507,6 +727,7 @@ def test_parse_event_pinned_cases() -> None:
 
 
 # ------------------------------------------------------------------ through the sync engine
+
 
 @st.composite
 def pages(draw) -> object:  # noqa: ANN001
@@ -523,8 +744,11 @@ def pages(draw) -> object:  # noqa: ANN001
         return {"usageEvents": draw(json_values.filter(lambda v: not isinstance(v, list)))}
     if shape == "junk pagination":
         return {"usageEvents": events, "pagination": draw(json_values)}
-    return {"totalUsageEventsCount": len(events), "usageEvents": events,
-            "pagination": {"numPages": 1, "currentPage": 1, "pageSize": 1000, "hasNextPage": False}}
+    return {
+        "totalUsageEventsCount": len(events),
+        "usageEvents": events,
+        "pagination": {"numPages": 1, "currentPage": 1, "pageSize": 1000, "hasNextPage": False},
+    }
 
 
 class EngineHarness:
@@ -553,8 +777,9 @@ class EngineHarness:
 
         database = self.settings.database_file
         before = {t: rows for t, rows in all_rows(database).items() if t != "syncrun"}
-        result = asyncio.run(run_sync(self.db, self.vault, self.settings, iid, "daily",
-                                      transport=httpx.MockTransport(handler), now=NOW))
+        result = asyncio.run(
+            run_sync(self.db, self.vault, self.settings, iid, "daily", transport=httpx.MockTransport(handler), now=NOW)
+        )
         after = {t: rows for t, rows in all_rows(database).items() if t != "syncrun"}
 
         events = page.get("usageEvents") if isinstance(page, dict) else None
@@ -567,10 +792,15 @@ class EngineHarness:
                 except EventFormatError:
                     readable = False
         want = expected_snapshot(events, first=WINDOW_FIRST, last=WINDOW_LAST, today=TODAY) if readable else None
-        fits = want is not None and all(abs(v) <= INT64 for table in want for row in table for v in row
-                                        if isinstance(v, int))
-        _note(result.error or "", f"{result.outcome} ({len(events)} events)" if result.outcome == "success"
-              else f"failed: {(result.error or '')[:40]}")
+        fits = want is not None and all(
+            abs(v) <= INT64 for table in want for row in table for v in row if isinstance(v, int)
+        )
+        _note(
+            result.error or "",
+            f"{result.outcome} ({len(events)} events)"
+            if result.outcome == "success"
+            else f"failed: {(result.error or '')[:40]}",
+        )
         if readable and fits:
             assert result.outcome == "success", result.error
             window = {WINDOW_FIRST + timedelta(days=i) for i in range(30)}

@@ -72,8 +72,12 @@ def scrub_known_with(key: str, text: str) -> str:
 
 
 def test_redaction_leaves_ordinary_messages_alone() -> None:
-    for message in ("Invalid API key", "Rate limit exceeded. Please try again later.",
-                    "An unexpected error occurred", "key_…d4 was refused"):
+    for message in (
+        "Invalid API key",
+        "Rate limit exceeded. Please try again later.",
+        "An unexpected error occurred",
+        "key_…d4 was refused",
+    ):
         assert scrub(message, GOOD_KEY) == message
 
 
@@ -163,8 +167,10 @@ def test_a_validation_answer_past_the_limit_refuses_the_key_with_exit_2(capsys, 
         result = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
         assert server.hostile_served == 1
     assert result.code == 2
-    assert result.err == "grafient: the Cursor API sent an answer to /teams/members larger than 0.5 MB; " \
-                         "stopped reading it (GRAFIENT_MAX_RESPONSE_MB raises the limit)\n"
+    assert (
+        result.err == "grafient: the Cursor API sent an answer to /teams/members larger than 0.5 MB; "
+        "stopped reading it (GRAFIENT_MAX_RESPONSE_MB raises the limit)\n"
+    )
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
     assert run_cli(capsys, monkeypatch, "list", "--format", "json").out.strip() == "[]"
 
@@ -193,19 +199,23 @@ def test_a_dripping_server_cannot_hang_us(capsys, monkeypatch, grafient_home) ->
         elapsed = time.monotonic() - started
         assert server.hostile_served == 3  # a deadline is a timeout: retried like one
     assert result.code == 2
-    assert result.err == ("grafient: the Cursor API did not answer within 1 s (3 tries); "
-                          "GRAFIENT_REQUEST_DEADLINE raises the limit\n")
+    assert result.err == (
+        "grafient: the Cursor API did not answer within 1 s (3 tries); GRAFIENT_REQUEST_DEADLINE raises the limit\n"
+    )
     assert elapsed < 10, elapsed  # hang prevention, generously bounded
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
 
 
 def test_a_sync_past_its_deadline_keeps_finished_windows_and_says_how_to_go_on(
-    capsys, monkeypatch, grafient_home  # noqa: ANN001
+    capsys,
+    monkeypatch,
+    grafient_home,  # noqa: ANN001
 ) -> None:
     """Plan pro: 13 windows of a year, each page taking 0.25 s; a 1.5 s sync deadline lets a
     few windows finish, abandons the one under way and keeps the finished ones, exactly."""
-    events = make_events(seed=3, start=TODAY - timedelta(days=365), days=365, per_day=3, members=["a@x.io"],
-                         models=["gpt-5"])
+    events = make_events(
+        seed=3, start=TODAY - timedelta(days=365), days=365, per_day=3, members=["a@x.io"], models=["gpt-5"]
+    )
     events = [e for e in events if int(e["timestamp"]) <= utc_ms(NOW)]
     with FaultyCursorServer(FakeCursorTeam(api_key=GOOD_KEY, events=events), FaultPlan(delay=0.25)) as server:
         point_at(monkeypatch, server, GRAFIENT_SYNC_DEADLINE="1.5")
@@ -235,17 +245,28 @@ def test_a_sync_past_its_deadline_keeps_finished_windows_and_says_how_to_go_on(
 @pytest.mark.parametrize(
     ("plan", "sentence"),
     [
-        (FaultPlan(hostile="endless-pages", page_events=1000, new_models=1000),
-         f"more than {MAX_MODELS_PER_WINDOW:,} different models in one window"),
-        (FaultPlan(hostile="endless-pages", page_events=1000, new_members=1000),
-         f"more than {MAX_MEMBERS_PER_WINDOW:,} different members in one window"),
-        (FaultPlan(hostile="endless-pages", page_events=1),
-         f"still reported more usage events after {MAX_PAGES:,} pages"),
+        (
+            FaultPlan(hostile="endless-pages", page_events=1000, new_models=1000),
+            f"more than {MAX_MODELS_PER_WINDOW:,} different models in one window",
+        ),
+        (
+            FaultPlan(hostile="endless-pages", page_events=1000, new_members=1000),
+            f"more than {MAX_MEMBERS_PER_WINDOW:,} different members in one window",
+        ),
+        (
+            FaultPlan(hostile="endless-pages", page_events=1),
+            f"still reported more usage events after {MAX_PAGES:,} pages",
+        ),
     ],
     ids=["models", "members", "pages"],
 )
-def test_endless_pagination_stops_at_a_cap_and_writes_nothing(capsys, monkeypatch, grafient_home,  # noqa: ANN001
-                                                              plan: FaultPlan, sentence: str) -> None:
+def test_endless_pagination_stops_at_a_cap_and_writes_nothing(
+    capsys,
+    monkeypatch,
+    grafient_home,  # noqa: ANN001
+    plan: FaultPlan,
+    sentence: str,
+) -> None:
     with FaultyCursorServer(team(), plan) as server:
         point_at(monkeypatch, server)
         add_team(capsys, monkeypatch)
@@ -291,8 +312,16 @@ def test_a_server_echoing_the_key_never_gets_it_shown_or_stored(capsys, monkeypa
 # ------------------------------------------------------------------ plaintext
 
 
-@pytest.mark.parametrize("url", ["http://api.cursor.com", "http://10.0.0.7:8080", "http://[2001:db8::1]",
-                                 "http://127.0.0.1.example.com", "http://127.0.0.1@example.com"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.cursor.com",
+        "http://10.0.0.7:8080",
+        "http://[2001:db8::1]",
+        "http://127.0.0.1.example.com",
+        "http://127.0.0.1@example.com",
+    ],
+)
 def test_plain_http_off_this_machine_is_refused_before_any_request(capsys, monkeypatch, url: str) -> None:  # noqa: ANN001
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"GRAFIENT_HOME": "/nonexistent", "GRAFIENT_CURSOR_API_URL": url})
@@ -304,8 +333,9 @@ def test_plain_http_off_this_machine_is_refused_before_any_request(capsys, monke
         assert "must use https" in result.err and "GRAFIENT_ALLOW_INSECURE_HTTP=1" in result.err
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://127.8.0.1", "http://localhost:9", "http://[::1]:9",
-                                 "https://api.cursor.com"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9", "http://127.8.0.1", "http://localhost:9", "http://[::1]:9", "https://api.cursor.com"]
+)
 def test_loopback_and_https_need_no_override(capsys, url: str) -> None:  # noqa: ANN001
     settings = Settings.from_env({"GRAFIENT_HOME": "/nonexistent", "GRAFIENT_CURSOR_API_URL": url})
     assert settings.cursor_api_url == url
@@ -314,8 +344,13 @@ def test_loopback_and_https_need_no_override(capsys, url: str) -> None:  # noqa:
 
 def test_the_insecure_override_allows_plain_http_with_one_warning(capsys) -> None:  # noqa: ANN001
     """Settings only: nothing is sent anywhere."""
-    settings = Settings.from_env({"GRAFIENT_HOME": "/nonexistent", "GRAFIENT_CURSOR_API_URL": "http://proxy.internal:3128",
-                                  "GRAFIENT_ALLOW_INSECURE_HTTP": "1"})
+    settings = Settings.from_env(
+        {
+            "GRAFIENT_HOME": "/nonexistent",
+            "GRAFIENT_CURSOR_API_URL": "http://proxy.internal:3128",
+            "GRAFIENT_ALLOW_INSECURE_HTTP": "1",
+        }
+    )
     assert settings.cursor_api_url == "http://proxy.internal:3128"
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("grafient: warning: ") and "unencrypted" in err
@@ -325,14 +360,20 @@ def test_the_insecure_override_allows_plain_http_with_one_warning(capsys) -> Non
 
 
 @pytest.mark.parametrize("answer", [b"{}", b'{"teamMembers": null}', b'{"members": []}', b'{"teamMembers": {}}'])
-def test_a_validation_answer_without_the_members_list_is_refused(capsys, monkeypatch, grafient_home,  # noqa: ANN001
-                                                                 answer: bytes) -> None:
+def test_a_validation_answer_without_the_members_list_is_refused(
+    capsys,
+    monkeypatch,
+    grafient_home,  # noqa: ANN001
+    answer: bytes,
+) -> None:
     plan = FaultPlan(hostile="answer", hostile_path="/teams/members", answer=answer)
     with FaultyCursorServer(team(), plan) as server:
         point_at(monkeypatch, server)
         result = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
     assert result.code == 2 and result.out == ""
-    assert result.err == ("grafient: the Cursor API sent an unexpected answer to /teams/members "
-                          "(no teamMembers list); is GRAFIENT_CURSOR_API_URL right?\n")
+    assert result.err == (
+        "grafient: the Cursor API sent an unexpected answer to /teams/members "
+        "(no teamMembers list); is GRAFIENT_CURSOR_API_URL right?\n"
+    )
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
     assert run_cli(capsys, monkeypatch, "list", "--format", "json").out.strip() == "[]"

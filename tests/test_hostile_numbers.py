@@ -56,8 +56,16 @@ def test_openai_amounts_and_counts(literal: str) -> None:
 @pytest.mark.parametrize("field", ["usage", "requests", "prompt_tokens", "byok_usage_inference"])
 @pytest.mark.parametrize("value", [*HUGE, "²"])
 def test_openrouter_rows(field: str, value: str) -> None:
-    row = {"date": "2026-03-01", "model": "m", "usage": 1, "requests": 1, "prompt_tokens": 1,
-           "completion_tokens": 1, "reasoning_tokens": 0, "byok_usage_inference": 0}
+    row = {
+        "date": "2026-03-01",
+        "model": "m",
+        "usage": 1,
+        "requests": 1,
+        "prompt_tokens": 1,
+        "completion_tokens": 1,
+        "reasoning_tokens": 0,
+        "byok_usage_inference": 0,
+    }
     row[field] = value if value == "²" else decoded(value)
     with pytest.raises(BadResponse, match="nothing"):
         openrouter.parse_row(0, row)
@@ -67,8 +75,12 @@ def test_actors_of_one_name_never_merge() -> None:
     from grafient_tui.providers.base import distinct_names
 
     assert distinct_names({"wrk_1": "Research", "wrk_2": "Research", "wrk_3": "Ops"}) == {
-        "wrk_1": "Research (wrk_1)", "wrk_2": "Research (wrk_2)", "wrk_3": "Ops"}
+        "wrk_1": "Research (wrk_1)",
+        "wrk_2": "Research (wrk_2)",
+        "wrk_3": "Ops",
+    }
     assert distinct_names({"wrk_a": "Default workspace"}, ("Default workspace",)) == {
-        "wrk_a": "Default workspace (wrk_a)"}
+        "wrk_a": "Default workspace (wrk_a)"
+    }
     named = distinct_names({"proj_abc_1": "X", "proj_abc_2": "X"})
     assert len(set(named.values())) == 2  # alike in their first 8 characters: the whole ids

@@ -22,7 +22,8 @@ def _module_name(path: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST, modules: set[str], here: str, is_package: bool) -> set[str]:
@@ -70,8 +71,10 @@ def _imports(tree: ast.AST, modules: set[str], here: str, is_package: bool) -> s
 def import_graph() -> dict[str, set[str]]:
     paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     modules = set(paths)
-    return {name: _imports(ast.parse(path.read_text("utf-8")), modules, name, path.name == "__init__.py")
-            for name, path in paths.items()}
+    return {
+        name: _imports(ast.parse(path.read_text("utf-8")), modules, name, path.name == "__init__.py")
+        for name, path in paths.items()
+    }
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -84,7 +87,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == 1:
-                return [*path[path.index(target):], target]
+                return [*path[path.index(target) :], target]
             if target not in state:
                 cycle = walk(target)
                 if cycle:

@@ -68,8 +68,14 @@ async def test_the_client_tells_its_listener_before_each_retry_in_its_own_words(
     async def no_wait(_seconds: float) -> None:
         return None
 
-    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
-                        transport=httpx.MockTransport(refusing), max_attempts=3, sleep=no_wait)
+    client = HttpClient(
+        GOOD_KEY,
+        title="Cursor",
+        base_url="https://api.cursor.com",
+        transport=httpx.MockTransport(refusing),
+        max_attempts=3,
+        sleep=no_wait,
+    )
     with reporting_retries(notices.append), pytest.raises(Exception, match="cannot reach the Cursor API"):
         await client.request("GET", "/teams/members")
     await client.aclose()
@@ -85,8 +91,13 @@ async def test_a_retry_notice_never_quotes_the_server() -> None:
     async def no_wait(_seconds: float) -> None:
         return None
 
-    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
-                        transport=httpx.MockTransport(lambda request: next(answers)), sleep=no_wait)
+    client = HttpClient(
+        GOOD_KEY,
+        title="Cursor",
+        base_url="https://api.cursor.com",
+        transport=httpx.MockTransport(lambda request: next(answers)),
+        sleep=no_wait,
+    )
     with reporting_retries(notices.append):
         await client.request("GET", "/teams/members")
     await client.aclose()
@@ -98,15 +109,22 @@ async def test_without_a_listener_retries_go_on_as_before() -> None:
         return None
 
     answers = iter([httpx.Response(500), httpx.Response(200, json={"ok": True})])
-    client = HttpClient(GOOD_KEY, title="Cursor", base_url="https://api.cursor.com",
-                        transport=httpx.MockTransport(lambda request: next(answers)), sleep=no_wait)
+    client = HttpClient(
+        GOOD_KEY,
+        title="Cursor",
+        base_url="https://api.cursor.com",
+        transport=httpx.MockTransport(lambda request: next(answers)),
+        sleep=no_wait,
+    )
     assert await client.request("GET", "/x") == {"ok": True}
     await client.aclose()
 
 
 def test_a_sentence_becomes_a_clause() -> None:
-    assert clause("Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries).") == \
-        "cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)"
+    assert (
+        clause("Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries).")
+        == "cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)"
+    )
     assert clause("API keys are refused.") == "API keys are refused"
 
 
@@ -145,7 +163,8 @@ async def test_the_app_runs_its_thread_workers_on_it(grafient_home) -> None:  # 
 
 
 async def test_a_failing_request_shows_retrying_on_its_card_and_in_the_detail_header(
-        grafient_home, monkeypatch) -> None:  # noqa: ANN001
+    grafient_home, monkeypatch
+) -> None:  # noqa: ANN001
     """Small but real backoff (0.5 s, 1 s, 2 s, ...): the line is there between the tries."""
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0.5")
     team = make_team()
@@ -203,8 +222,10 @@ async def test_r_with_no_network_is_one_toast_and_every_card_keeps_its_own_error
         await pilot.press("R")
         await settle(app, pilot)
         notes = app.notes[before:]
-        assert notes == ["3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection refused; "
-                         "6 tries); the cards say which."]
+        assert notes == [
+            "3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection refused; "
+            "6 tries); the cards say which."
+        ]
         cards = list(app.screen.query(IntegrationCard))
         assert len(cards) == 3
         for card in cards:
@@ -266,19 +287,24 @@ async def test_one_sync_still_names_its_integration(grafient_home) -> None:  # n
         before = len(app.notes)
         await pilot.press("r")
         await settle(app, pilot)
-        assert app.notes[before:] == ["Acme: Cannot reach the Cursor API at api.cursor.com (connection refused; "
-                                      "6 tries)."]
+        assert app.notes[before:] == [
+            "Acme: Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)."
+        ]
 
 
 async def test_the_due_syncs_at_start_fail_in_one_toast(grafient_home) -> None:  # noqa: ANN001
     await three_teams()
     # A day later, every team is due for its daily sync when the app opens; the network is down.
-    app = RecordingApp(Settings.from_env(), transport=httpx.MockTransport(refusing), now=lambda: NOW + timedelta(days=1))
+    app = RecordingApp(
+        Settings.from_env(), transport=httpx.MockTransport(refusing), now=lambda: NOW + timedelta(days=1)
+    )
     async with app.run_test(size=(120, 60)) as pilot:
         await settle(app, pilot)
         failed = [note for note in app.notes if "failed" in note]
-        assert failed == ["3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection "
-                          "refused; 6 tries); the cards say which."]
+        assert failed == [
+            "3 of 3 syncs failed: cannot reach the Cursor API at api.cursor.com (connection "
+            "refused; 6 tries); the cards say which."
+        ]
 
 
 # --------------------------------------------------------------------------- ending, in a real terminal
@@ -302,8 +328,14 @@ class DemoInATerminal:
             if controlling:
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        self.process = subprocess.Popen([sys.executable, "-m", "grafient_tui", "--demo"], stdin=slave, stdout=slave,
-                                        stderr=slave, env=env, preexec_fn=controlling_terminal)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grafient_tui", "--demo"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            preexec_fn=controlling_terminal,
+        )
         os.close(slave)
         self.output = bytearray()
         self.closing = threading.Event()

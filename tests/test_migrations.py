@@ -71,11 +71,15 @@ def test_the_previous_release_s_home_upgrades_to_the_models_and_keeps_every_row(
     settings.ensure_dirs()
     con = sqlite3.connect(settings.database_file, isolation_level=None)
     con.executescript((FIXTURES / "schema-before-providers.sql").read_text())
-    con.execute("INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
-                "VALUES (7, 'u7', 'cursor', '  Data   Science ', 'aesgcm-v1', x'00', 'key_…abcd', '2026-03-01 00:00:00')")
-    con.execute("INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
-                "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
-                "complete) VALUES (7, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00', 1)")
+    con.execute(
+        "INSERT INTO integration (id, uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
+        "VALUES (7, 'u7', 'cursor', '  Data   Science ', 'aesgcm-v1', x'00', 'key_…abcd', '2026-03-01 00:00:00')"
+    )
+    con.execute(
+        "INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
+        "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
+        "complete) VALUES (7, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00', 1)"
+    )
     con.close()
     db = Database(settings)
     assert differences(db) == []
@@ -123,8 +127,10 @@ def test_a_schema_from_a_newer_grafient_is_refused_with_one_sentence(capsys, mon
     with db.write_engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     db.dispose()
-    sentence = (f"the database was set up by a newer Grafient (schema revision 0099; this version knows up to {HEAD}); "
-                "upgrade Grafient to use it.")
+    sentence = (
+        f"the database was set up by a newer Grafient (schema revision 0099; this version knows up to {HEAD}); "
+        "upgrade Grafient to use it."
+    )
     for args in (("list",), ("db", "upgrade")):
         result = run_cli(capsys, monkeypatch, *args)
         assert (result.code, result.out, result.err) == (2, "", f"grafient: {sentence}\n"), args
@@ -138,16 +144,19 @@ def test_a_postgres_url_without_the_extra_is_one_sentence(capsys, monkeypatch) -
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", "postgresql://team:s3cret-pass@127.0.0.1:1/grafient")
     result = run_cli(capsys, monkeypatch, "list")
     assert (result.code, result.out) == (2, "")
-    assert result.err == ("grafient: PostgreSQL needs Grafient's postgres extra (psycopg 3): install it with "
-                          "`uv tool install 'grafient-tui[postgres]'`, or run `uv run --extra postgres grafient`.\n")
+    assert result.err == (
+        "grafient: PostgreSQL needs Grafient's postgres extra (psycopg 3): install it with "
+        "`uv tool install 'grafient-tui[postgres]'`, or run `uv run --extra postgres grafient`.\n"
+    )
 
 
 @pytest.mark.parametrize("url", ["mysql://team@db/grafient", "postgresql+psycopg2://team:s3cret-pass@db/grafient"])
 def test_a_database_grafient_does_not_speak_is_one_sentence_without_the_url(capsys, monkeypatch, url: str) -> None:  # noqa: ANN001
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", url)
     result = run_cli(capsys, monkeypatch, "list")
-    assert result.code == 2 and result.err.startswith("grafient: GRAFIENT_DATABASE_URL must be a sqlite:/// or "
-                                                      "postgresql:// URL; ")
+    assert result.code == 2 and result.err.startswith(
+        "grafient: GRAFIENT_DATABASE_URL must be a sqlite:/// or postgresql:// URL; "
+    )
     assert "s3cret" not in result.err and "team" not in result.err and result.err.count("\n") == 1
 
 
@@ -155,13 +164,16 @@ def test_an_unreachable_server_is_one_sentence_and_never_shows_the_password(caps
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", "postgresql://team:s3cret-pass@127.0.0.1:1/grafient")
     result = run_cli(capsys, monkeypatch, "list")
     assert (result.code, result.out) == (2, "")
-    assert result.err == ("grafient: the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the "
-                          "server is up (nothing was changed).\n")
+    assert result.err == (
+        "grafient: the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the "
+        "server is up (nothing was changed).\n"
+    )
 
 
 def test_the_wheel_carries_the_migrations(tmp_path: Path) -> None:
-    built = subprocess.run(["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)], capture_output=True,
-                           text=True, timeout=300)
+    built = subprocess.run(
+        ["uv", "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300
+    )
     if built.returncode != 0 and "uv" not in os.environ.get("PATH", "") and "No such file" in built.stderr:
         pytest.skip("uv is not on PATH")
     assert built.returncode == 0, built.stderr
@@ -173,6 +185,7 @@ def test_the_wheel_carries_the_migrations(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ PostgreSQL
+
 
 def _previous_release_on(server: PostgresServer, name: str) -> None:
     """The tables the previous release made with create_all on PostgreSQL (revision 0001, unversioned),
@@ -186,19 +199,28 @@ def _previous_release_on(server: PostgresServer, name: str) -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "0001")
         connection.execute(text("DROP TABLE alembic_version"))
-        connection.execute(text(
-            "INSERT INTO integration (uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
-            "VALUES ('u1', 'cursor', 'Eng', 'aesgcm-v1', '\\x00', 'key_…abcd', '2026-03-01 00:00:00+00')"))
-        connection.execute(text(
-            "INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
-            "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
-            "complete) VALUES (1, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00+00', true)"))
+        connection.execute(
+            text(
+                "INSERT INTO integration (uid, provider, label, key_scheme, key_ciphertext, key_hint, created_at) "
+                "VALUES ('u1', 'cursor', 'Eng', 'aesgcm-v1', '\\x00', 'key_…abcd', '2026-03-01 00:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
+                "request_units_micro, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, synced_at, "
+                "complete) VALUES (1, '2026-03-02', 123, 100, 23, 4, 0, 1, 2, 3, 4, '2026-03-03 00:00:00+00', true)"
+            )
+        )
     engine.dispose()
 
 
 @pytest.mark.postgres
-def test_the_previous_release_s_team_database_is_refused_until_db_upgrade(pg: PostgresServer, capsys,  # noqa: ANN001
-                                                                          monkeypatch) -> None:
+def test_the_previous_release_s_team_database_is_refused_until_db_upgrade(
+    pg: PostgresServer,
+    capsys,  # noqa: ANN001
+    monkeypatch,
+) -> None:
     name = pg.empty_database()
     _previous_release_on(pg, name)
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
@@ -209,34 +231,46 @@ def test_the_previous_release_s_team_database_is_refused_until_db_upgrade(pg: Po
     assert refused.value.sentence == (
         f"the team database's schema is older than this Grafient (from before schema versions were recorded, this "
         f"version needs {HEAD}); run `grafient db upgrade` once, as a role that owns the tables (see README, A shared "
-        "team database).")
+        "team database)."
+    )
     listed = run_cli(capsys, monkeypatch, "list")
     assert (listed.code, listed.err) == (2, f"grafient: {refused.value.sentence}\n")
 
     upgraded = run_cli(capsys, monkeypatch, "db", "upgrade")
     assert (upgraded.code, upgraded.err) == (0, "")
-    assert upgraded.out == f"the schema was made before schema versions were recorded; it is now revision {HEAD} (current)\n"
+    assert (
+        upgraded.out
+        == f"the schema was made before schema versions were recorded; it is now revision {HEAD} (current)\n"
+    )
     db = Database(settings)
     assert differences(db) == []
     [eng] = list_integrations(db)
     assert (eng.id, eng.label, eng.label_key) == (1, "Eng", "eng")
     with db.session() as session:
-        assert [(r.integration_id, r.cost_micro, r.requests, r.byok_micro) for r in session.exec(select(DailyCost))] \
-            == [(1, 123, 4, None)]
+        assert [
+            (r.integration_id, r.cost_micro, r.requests, r.byok_micro) for r in session.exec(select(DailyCost))
+        ] == [(1, 123, 4, None)]
     # 64-bit ids: an id past 2**31 - 1, and the sequence behind new ones, both fit
     with db.write_engine.begin() as connection:
         connection.execute(text("SELECT setval(pg_get_serial_sequence('integration', 'id'), 1099511627776)"))
     monkeypatch.setenv("GRAFIENT_MASTER_KEY", new_master_key_b64())
-    big = add_integration(db, Vault(Settings.from_env()), label="Ops", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW)
+    big = add_integration(
+        db, Vault(Settings.from_env()), label="Ops", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW
+    )
     assert big.id == 2**40 + 1 and find_integration(db, str(2**40 + 1)).label == "Ops"
     db.dispose()
-    assert run_cli(capsys, monkeypatch, "report", "9999999999999").err == \
-        "grafient: no integration with id or label '9999999999999' (see `grafient list`).\n"
+    assert (
+        run_cli(capsys, monkeypatch, "report", "9999999999999").err
+        == "grafient: no integration with id or label '9999999999999' (see `grafient list`).\n"
+    )
 
 
 @pytest.mark.postgres
-def test_a_team_database_one_revision_behind_names_the_command_to_run(pg: PostgresServer, capsys,  # noqa: ANN001
-                                                                      monkeypatch) -> None:
+def test_a_team_database_one_revision_behind_names_the_command_to_run(
+    pg: PostgresServer,
+    capsys,  # noqa: ANN001
+    monkeypatch,
+) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -250,14 +284,18 @@ def test_a_team_database_one_revision_behind_names_the_command_to_run(pg: Postgr
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
     status = run_cli(capsys, monkeypatch, "db", "status")
     assert status.code == 2
-    assert status.out.splitlines() == [f"database: PostgreSQL postgres@{pg.url.host}:{pg.url.port}/{name}",
-                                       f"schema: revision {REVISIONS[-2]} (older; this Grafient needs {HEAD})"]
+    assert status.out.splitlines() == [
+        f"database: PostgreSQL postgres@{pg.url.host}:{pg.url.port}/{name}",
+        f"schema: revision {REVISIONS[-2]} (older; this Grafient needs {HEAD})",
+    ]
     from grafient_tui.store.schema import SchemaState
 
     sentence = older_sentence(SchemaState(REVISIONS[-2], True))
     assert run_cli(capsys, monkeypatch, "sync").err == f"grafient: {sentence}\n"
-    assert run_cli(capsys, monkeypatch, "db", "upgrade").out == \
-        f"the schema was revision {REVISIONS[-2]} (older; this Grafient needs {HEAD}); it is now revision {HEAD} (current)\n"
+    assert (
+        run_cli(capsys, monkeypatch, "db", "upgrade").out
+        == f"the schema was revision {REVISIONS[-2]} (older; this Grafient needs {HEAD}); it is now revision {HEAD} (current)\n"
+    )
     assert run_cli(capsys, monkeypatch, "list").code == 0
 
 
@@ -270,8 +308,16 @@ def test_first_runs_racing_on_an_empty_team_database_all_succeed(pg: PostgresSer
     runs = []
     for i in range(6):
         home = grafient_home.parent / f"machine-{i}"
-        runs.append(subprocess.Popen([sys.executable, "-m", "grafient_tui", "list"], env=dict(env, GRAFIENT_HOME=str(home)),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        runs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "grafient_tui", "list"],
+                env=dict(env, GRAFIENT_HOME=str(home)),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     outcomes = [(run.wait(timeout=120), *run.communicate()) for run in runs]
     assert [(code, out.startswith("No integrations yet."), err) for code, out, err in outcomes] == [(0, True, "")] * 6
     assert pg.sql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == [(1,)]
@@ -285,8 +331,12 @@ def test_first_runs_racing_on_an_empty_team_database_all_succeed(pg: PostgresSer
 
 
 @pytest.mark.postgres
-def test_the_same_data_gives_the_same_report_on_sqlite_and_postgres(pg: PostgresServer, capsys, monkeypatch,  # noqa: ANN001
-                                                                     grafient_home: Path) -> None:
+def test_the_same_data_gives_the_same_report_on_sqlite_and_postgres(
+    pg: PostgresServer,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+    grafient_home: Path,
+) -> None:
     """Days, models, members and the summary written through the engine, then every report format, byte for byte."""
     from tests.factories import seed_history
 
@@ -303,9 +353,21 @@ def test_the_same_data_gives_the_same_report_on_sqlite_and_postgres(pg: Postgres
         settings.ensure_dirs()
         db, vault = Database(settings), Vault(settings)
         for seed, label in enumerate(("Eng", "Ops")):
-            seed_history(db, vault, label=label, until=date(2026, 3, 12), days=90, models=["gpt-5", "o3", "sonnet"],
-                         members=["a@x.io", "b@x.io", "c@x.io"], seed=seed, synced_at=NOW)
+            seed_history(
+                db,
+                vault,
+                label=label,
+                until=date(2026, 3, 12),
+                days=90,
+                models=["gpt-5", "o3", "sonnet"],
+                members=["a@x.io", "b@x.io", "c@x.io"],
+                seed=seed,
+                synced_at=NOW,
+            )
         db.dispose()
-        outputs[kind] = [run_cli(capsys, monkeypatch, "report", "--days", "90", "--by", by, "--format", fmt).out
-                         for by in ("day", "model", "member") for fmt in ("table", "json", "csv")]
+        outputs[kind] = [
+            run_cli(capsys, monkeypatch, "report", "--days", "90", "--by", by, "--format", fmt).out
+            for by in ("day", "model", "member")
+            for fmt in ("table", "json", "csv")
+        ]
     assert all(outputs["sqlite"]) and outputs["postgres"] == outputs["sqlite"]

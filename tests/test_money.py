@@ -51,8 +51,10 @@ def test_chart_shape_is_a_float() -> None:
 
 
 def test_importing_money_loads_no_database_layer() -> None:
-    probe = ("import sys, grafient_tui.money; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual', 'httpx')))")
+    probe = (
+        "import sys, grafient_tui.money; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual', 'httpx')))"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

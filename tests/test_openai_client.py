@@ -46,8 +46,11 @@ PROJECTS = f"{API}/v1/organization/projects"
 TODAY = datetime.date(2026, 3, 12)
 DAY = datetime.date(2026, 3, 10)
 SAVED = "nothing from this window was saved"
-PROJS = [{"id": "proj_chat", "name": "Chat assistant"}, {"id": "proj_evals", "name": "Batch evals"},
-         {"id": "proj_old", "name": "Old pilot", "status": "archived", "archived_at": 1_700_000_000}]
+PROJS = [
+    {"id": "proj_chat", "name": "Chat assistant"},
+    {"id": "proj_evals", "name": "Batch evals"},
+    {"id": "proj_old", "name": "Old pilot", "status": "archived", "archived_at": 1_700_000_000},
+]
 
 
 class RecordingSleep:
@@ -69,7 +72,9 @@ def mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
-def client(sleep: RecordingSleep, org: FakeOpenAIOrg | None = None, *, key: str = KEY, **kwargs: object) -> OpenAIClient:
+def client(
+    sleep: RecordingSleep, org: FakeOpenAIOrg | None = None, *, key: str = KEY, **kwargs: object
+) -> OpenAIClient:
     options: dict = {"rpm": 0, "backoff_base": 0, "sleep": sleep}
     if org is not None:
         options["transport"] = httpx.MockTransport(org.handler)
@@ -80,15 +85,37 @@ def client(sleep: RecordingSleep, org: FakeOpenAIOrg | None = None, *, key: str 
 
 
 def cost(line_item: str | None, project: str | None, value: object, currency: str = "usd") -> dict:
-    return {"object": "organization.costs.result", "amount": {"value": value, "currency": currency},
-            "line_item": line_item, "project_id": project, "api_key_id": None, "quantity": 1}
+    return {
+        "object": "organization.costs.result",
+        "amount": {"value": value, "currency": currency},
+        "line_item": line_item,
+        "project_id": project,
+        "api_key_id": None,
+        "quantity": 1,
+    }
 
 
-def use(model: str | None, project: str | None, requests: int, tokens: int, cached: int = 0, write: int = 0,
-        output: int = 0, **extra: object) -> dict:
-    return {"object": "organization.usage.completions.result", "model": model, "project_id": project,
-            "num_model_requests": requests, "input_tokens": tokens, "input_cached_tokens": cached,
-            "input_cache_write_tokens": write, "output_tokens": output, **extra}
+def use(
+    model: str | None,
+    project: str | None,
+    requests: int,
+    tokens: int,
+    cached: int = 0,
+    write: int = 0,
+    output: int = 0,
+    **extra: object,
+) -> dict:
+    return {
+        "object": "organization.usage.completions.result",
+        "model": model,
+        "project_id": project,
+        "num_model_requests": requests,
+        "input_tokens": tokens,
+        "input_cached_tokens": cached,
+        "input_cache_write_tokens": write,
+        "output_tokens": output,
+        **extra,
+    }
 
 
 def org(**kwargs: object) -> FakeOpenAIOrg:
@@ -155,8 +182,10 @@ async def test_validation_asks_for_yesterday_with_bearer_auth(mock: respx.MockRo
 
 
 async def test_projects_are_paged_with_after(sleep: RecordingSleep) -> None:
-    many = [{"id": f"proj_{i:04d}", "name": f"Project {i}", **({"status": "archived"} if i % 10 == 0 else {})}
-            for i in range(250)]
+    many = [
+        {"id": f"proj_{i:04d}", "name": f"Project {i}", **({"status": "archived"} if i % 10 == 0 else {})}
+        for i in range(250)
+    ]
     fake = org(projects=many)
     async with client(sleep, fake) as c:
         info = await c.validate()
@@ -167,21 +196,24 @@ async def test_projects_are_paged_with_after(sleep: RecordingSleep) -> None:
 
 async def test_projects_that_repeat_a_cursor_are_malformed(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     mock.get(COSTS).respond(200, json=page([]))
-    mock.get(PROJECTS).respond(200, json={"object": "list", "data": [{"id": "proj_a", "name": "A"}],
-                                          "last_id": "proj_a", "has_more": True})
+    mock.get(PROJECTS).respond(
+        200, json={"object": "list", "data": [{"id": "proj_a", "name": "A"}], "last_id": "proj_a", "has_more": True}
+    )
     with pytest.raises(BadResponse, match=f"do not follow on; {SAVED}"):
         await client(sleep).validate()
 
 
 async def test_a_wrong_key_is_one_sentence_without_the_key_or_the_servers_message(
-        sleep: RecordingSleep, caplog: pytest.LogCaptureFixture) -> None:
+    sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     fake = org(api_key=OTHER_KEY)
     c = client(sleep, fake)
     with pytest.raises(KeyRejected) as raised:
         await c.validate()
-    assert raised.value.sentence == ("OpenAI rejected this key as invalid or revoked; use an Admin key with Read only "
-                                     "permission")
+    assert raised.value.sentence == (
+        "OpenAI rejected this key as invalid or revoked; use an Admin key with Read only permission"
+    )
     assert fake.calls == {"/v1/organization/costs": 1}  # a 401 is not retried
     assert_no_key(raised.value, caplog, c, KEY, OTHER_KEY)
     await c.aclose()
@@ -201,7 +233,8 @@ async def test_a_project_key_is_told_it_is_one(sleep: RecordingSleep, caplog: py
     assert not isinstance(raised.value, KeyRejected)
     assert raised.value.sentence == (
         "OpenAI: this is a project key (sk-proj-…), which cannot read costs; create an Admin key with Read only "
-        "permission (it needs the api.usage.read scope)")
+        "permission (it needs the api.usage.read scope)"
+    )
     assert fake.calls == {"/v1/organization/costs": 1}
     assert_no_key(raised.value, caplog, c, PROJECT_KEY)
 
@@ -209,21 +242,28 @@ async def test_a_project_key_is_told_it_is_one(sleep: RecordingSleep, caplog: py
 async def test_a_restricted_admin_key_gets_401_naming_the_scope_and_is_the_wrong_kind(sleep: RecordingSleep) -> None:
     with pytest.raises(AccessDenied) as raised:
         await client(sleep, org(key_kind="restricted")).validate()
-    assert raised.value.sentence == ("OpenAI: this key cannot read costs; create an Admin key with Read only "
-                                     "permission (it needs the api.usage.read scope)")
+    assert raised.value.sentence == (
+        "OpenAI: this key cannot read costs; create an Admin key with Read only "
+        "permission (it needs the api.usage.read scope)"
+    )
 
 
-async def test_another_403_names_the_path_not_the_servers_message(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
+async def test_another_403_names_the_path_not_the_servers_message(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     mock.get(COSTS).respond(403, json={"error": {"message": "IP 10.0.0.1 is not allowed", "type": "x"}})
     with pytest.raises(AccessDenied) as raised:
         await client(sleep).validate()
-    assert raised.value.sentence == ("OpenAI refused this key access to /v1/organization/costs (HTTP 403); use an "
-                                     "Admin key with Read only permission")
+    assert raised.value.sentence == (
+        "OpenAI refused this key access to /v1/organization/costs (HTTP 403); use an "
+        "Admin key with Read only permission"
+    )
 
 
 async def test_429_with_retry_after_then_success(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    route = mock.get(COSTS).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "7"}),
-                                              httpx.Response(200, json=page([]))])
+    route = mock.get(COSTS).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json=page([]))]
+    )
     mock.get(PROJECTS).respond(200, json={"object": "list", "data": PROJS, "has_more": False})
     async with client(sleep) as c:
         assert (await c.validate()).members == 2
@@ -299,8 +339,9 @@ async def test_the_docs_example_bodies_give_exact_micro_cents(mock: respx.MockRo
     assert day_start(doc_day) == 1785715200
     costs = mock.get(COSTS).mock(return_value=raw_json(DOC_COSTS))
     usage = mock.get(USAGE).mock(return_value=raw_json(DOC_USAGE))
-    mock.get(PROJECTS).respond(200, json={"object": "list", "data": [{"id": "proj_8Hc2LmQe", "name": "Chatbot"}],
-                                          "has_more": False})
+    mock.get(PROJECTS).respond(
+        200, json={"object": "list", "data": [{"id": "proj_8Hc2LmQe", "name": "Chatbot"}], "has_more": False}
+    )
     async with client(sleep) as c:
         got = await lines(c, doc_day, doc_day)
     assert got == [
@@ -314,17 +355,23 @@ async def test_the_docs_example_bodies_give_exact_micro_cents(mock: respx.MockRo
     assert sent.params.get_list("group_by[]") == ["line_item", "project_id"]
     assert "group_by%5B%5D=line_item&group_by%5B%5D=project_id" in str(sent)
     assert dict(sent.params) | {"group_by[]": None} == {
-        "start_time": "1785715200", "end_time": "1785801600", "bucket_width": "1d", "limit": "180",
-        "group_by[]": None}
+        "start_time": "1785715200",
+        "end_time": "1785801600",
+        "bucket_width": "1d",
+        "limit": "180",
+        "group_by[]": None,
+    }
     assert usage.calls.last.request.url.params.get_list("group_by[]") == ["model", "project_id"]
     assert usage.calls.last.request.url.params["limit"] == "31"
 
 
 async def test_dollars_are_summed_exactly_and_rounded_once(sleep: RecordingSleep) -> None:
     results = [
-        cost("gpt-5, input", "proj_chat", Decimal("0.1")), cost("gpt-5, output", "proj_chat", Decimal("0.2")),
+        cost("gpt-5, input", "proj_chat", Decimal("0.1")),
+        cost("gpt-5, output", "proj_chat", Decimal("0.2")),
         cost("gpt-5, cached input", "proj_chat", "2.25"),  # a numeric string, as one public fixture sends
-        cost("o3, input", "proj_chat", Decimal("0.000000005")), cost("o3, output", "proj_chat", Decimal("0.000000005")),
+        cost("o3, input", "proj_chat", Decimal("0.000000005")),
+        cost("o3, output", "proj_chat", Decimal("0.000000005")),
         cost("o3-mini", "proj_chat", Decimal("0.000000005")),  # half a micro-cent on its own: rounds to even, 0
         cost("o1", "proj_chat", Decimal("0.000000015")),  # 1.5 -> 2
         cost("gpt-5, input", None, Decimal("-0.75")),  # a credit, summed as sent
@@ -346,18 +393,30 @@ async def test_dollars_are_summed_exactly_and_rounded_once(sleep: RecordingSleep
     }
 
 
-async def test_usage_prefers_uncached_tokens_and_counts_absent_ones_as_zero(mock: respx.MockRouter,
-                                                                           sleep: RecordingSleep) -> None:
-    fake = org(usage={DAY: [
-        use("gpt-5", "proj_chat", 10, 1000, cached=300, write=100, output=50, input_uncached_tokens=590),
-        use("gpt-5", "proj_chat", 5, 100, cached=20, write=30, output=7),
-        {"model": "gpt-5-mini", "project_id": "proj_gone", "num_model_requests": 3, "input_tokens": 40},
-        use(None, None, 1, 10, cached=30),  # more cache than input: 0 uncached, never negative
-    ]})
+async def test_usage_prefers_uncached_tokens_and_counts_absent_ones_as_zero(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
+    fake = org(
+        usage={
+            DAY: [
+                use("gpt-5", "proj_chat", 10, 1000, cached=300, write=100, output=50, input_uncached_tokens=590),
+                use("gpt-5", "proj_chat", 5, 100, cached=20, write=30, output=7),
+                {"model": "gpt-5-mini", "project_id": "proj_gone", "num_model_requests": 3, "input_tokens": 40},
+                use(None, None, 1, 10, cached=30),  # more cache than input: 0 uncached, never negative
+            ]
+        }
+    )
     async with client(sleep, fake) as c:
-        got = {(line.model, line.actor): (line.requests, line.input_tokens, line.output_tokens,
-                                          line.cache_read_tokens, line.cache_write_tokens)
-               for line in await lines(c)}
+        got = {
+            (line.model, line.actor): (
+                line.requests,
+                line.input_tokens,
+                line.output_tokens,
+                line.cache_read_tokens,
+                line.cache_write_tokens,
+            )
+            for line in await lines(c)
+        }
     assert got == {
         ("gpt-5", "Chat assistant"): (15, 590 + 50, 57, 320, 130),
         ("gpt-5-mini", "proj_gone"): (3, 40, 0, 0, 0),  # an id the project list does not name
@@ -374,9 +433,15 @@ def test_the_model_of_a_line_item() -> None:
 
 
 async def test_projects_sharing_a_name_are_told_apart(sleep: RecordingSleep) -> None:
-    projects = [{"id": "proj_a", "name": "Chat"}, {"id": "proj_b", "name": "Chat"}, {"id": "proj_c", "name": "No project"},
-                {"id": "proj_d", "name": None}]
-    fake = org(projects=projects, costs={DAY: [cost("m", p, 1) for p in ("proj_a", "proj_b", "proj_c", "proj_d", None)]})
+    projects = [
+        {"id": "proj_a", "name": "Chat"},
+        {"id": "proj_b", "name": "Chat"},
+        {"id": "proj_c", "name": "No project"},
+        {"id": "proj_d", "name": None},
+    ]
+    fake = org(
+        projects=projects, costs={DAY: [cost("m", p, 1) for p in ("proj_a", "proj_b", "proj_c", "proj_d", None)]}
+    )
     async with client(sleep, fake) as c:
         actors = sorted(line.actor for line in await lines(c))
     assert actors == ["Chat (proj_a)", "Chat (proj_b)", "No project", "No project (proj_c)", "proj_d"]
@@ -389,8 +454,11 @@ async def test_a_window_follows_next_page_and_covers_every_day(sleep: RecordingS
     first, last = datetime.date(2025, 9, 14), datetime.date(2026, 3, 12)
     assert (last - first).days + 1 == MAX_WINDOW_DAYS
     days = [first + datetime.timedelta(days=i) for i in range(MAX_WINDOW_DAYS)]
-    fake = org(costs={d: [cost("gpt-5, input", "proj_chat", Decimal("1.01"))] for d in days[::2]},
-               usage={d: [use("gpt-5", "proj_evals", 2, 10)] for d in days}, max_page=7)
+    fake = org(
+        costs={d: [cost("gpt-5, input", "proj_chat", Decimal("1.01"))] for d in days[::2]},
+        usage={d: [use("gpt-5", "proj_evals", 2, 10)] for d in days},
+        max_page=7,
+    )
     async with client(sleep, fake) as c:
         got = await lines(c, first, last)
         covered = c.days_covered(first, last)
@@ -409,10 +477,13 @@ async def test_usage_is_read_in_31_day_calls(mock: respx.MockRouter, sleep: Reco
     first, last = datetime.date(2026, 1, 1), datetime.date(2026, 3, 3)  # 62 days
     async with client(sleep) as c:
         assert await lines(c, first, last) == []
-    spans = [(int(call.request.url.params["start_time"]), int(call.request.url.params["end_time"]))
-             for call in usage.calls]
-    assert spans == [(day_start(first), day_start(datetime.date(2026, 2, 1))),
-                     (day_start(datetime.date(2026, 2, 1)), day_start(datetime.date(2026, 3, 4)))]
+    spans = [
+        (int(call.request.url.params["start_time"]), int(call.request.url.params["end_time"])) for call in usage.calls
+    ]
+    assert spans == [
+        (day_start(first), day_start(datetime.date(2026, 2, 1))),
+        (day_start(datetime.date(2026, 2, 1)), day_start(datetime.date(2026, 3, 4))),
+    ]
 
 
 async def test_a_window_past_180_days_is_refused_before_any_call(sleep: RecordingSleep) -> None:
@@ -423,8 +494,11 @@ async def test_a_window_past_180_days_is_refused_before_any_call(sleep: Recordin
 
 
 def _one_bucket(results: list) -> str:
-    return json.dumps(page([{"object": "bucket", "start_time": day_start(DAY), "end_time": day_start(DAY) + 86400,
-                             "results": results}]))
+    return json.dumps(
+        page(
+            [{"object": "bucket", "start_time": day_start(DAY), "end_time": day_start(DAY) + 86400, "results": results}]
+        )
+    )
 
 
 MALFORMED = {
@@ -432,20 +506,30 @@ MALFORMED = {
     "data not a list": ('{"data": {}, "has_more": false, "next_page": null}', "without a data list and has_more"),
     "no has_more": ('{"data": [], "next_page": null}', "without a data list and has_more"),
     "has_more without next_page": ('{"data": [], "has_more": true, "next_page": null}', "do not follow on"),
-    "bucket not at midnight": (json.dumps(page([{"start_time": day_start(DAY) + 3600, "results": []}])),
-                               "a bucket that does not start at a UTC midnight inside the window"),
-    "bucket outside the window": (json.dumps(page([bucket(DAY + datetime.timedelta(days=1), [])])),
-                                  "a bucket that does not start at a UTC midnight inside the window"),
-    "start_time a string": (json.dumps(page([{"start_time": str(day_start(DAY)), "results": []}])),
-                            "a bucket without a whole-number start_time"),
+    "bucket not at midnight": (
+        json.dumps(page([{"start_time": day_start(DAY) + 3600, "results": []}])),
+        "a bucket that does not start at a UTC midnight inside the window",
+    ),
+    "bucket outside the window": (
+        json.dumps(page([bucket(DAY + datetime.timedelta(days=1), [])])),
+        "a bucket that does not start at a UTC midnight inside the window",
+    ),
+    "start_time a string": (
+        json.dumps(page([{"start_time": str(day_start(DAY)), "results": []}])),
+        "a bucket without a whole-number start_time",
+    ),
     "no results": (json.dumps(page([{"start_time": day_start(DAY)}])), "a bucket without a results list"),
     "two buckets for a day": (json.dumps(page([bucket(DAY, []), bucket(DAY, [])])), "two buckets for 2026-03-10"),
-    "value a word": (_one_bucket([cost("gpt-5", None, "lots")]),
-                     r"an amount value that is not a number \(got a string of 4 characters\)"),
+    "value a word": (
+        _one_bucket([cost("gpt-5", None, "lots")]),
+        r"an amount value that is not a number \(got a string of 4 characters\)",
+    ),
     "value a boolean": (_one_bucket([cost("gpt-5", None, True)]), "not a number \\(got a boolean\\)"),
     "value an object": (_one_bucket([cost("gpt-5", None, {"usd": 1})]), "not a number \\(got an object\\)"),
-    "value NaN": ('{"data": [{"start_time": %d, "results": [{"amount": {"value": NaN}}]}], "has_more": false}'
-                  % day_start(DAY), "an amount value that is not a number"),
+    "value NaN": (
+        '{"data": [{"start_time": %d, "results": [{"amount": {"value": NaN}}]}], "has_more": false}' % day_start(DAY),
+        "an amount value that is not a number",
+    ),
     "currency eur": (_one_bucket([cost("gpt-5", None, 1, "eur")]), "a currency other than usd"),
     "amount a number": (_one_bucket([{"amount": 5, "line_item": "x"}]), "an amount that is not an object"),
     "line_item a number": (_one_bucket([cost(7, None, 1)]), "a line_item that is not a string"),  # type: ignore[arg-type]
@@ -455,8 +539,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("body,message", MALFORMED.values(), ids=MALFORMED.keys())
-async def test_a_malformed_costs_answer_fails_the_window(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                         body: str, message: str) -> None:
+async def test_a_malformed_costs_answer_fails_the_window(
+    mock: respx.MockRouter, sleep: RecordingSleep, body: str, message: str
+) -> None:
     mock.get(COSTS).mock(return_value=raw_json(body))
     usage = mock.get(USAGE).respond(200, json=page([]))
     async with client(sleep) as c:
@@ -466,16 +551,21 @@ async def test_a_malformed_costs_answer_fails_the_window(mock: respx.MockRouter,
 
 
 async def test_a_repeated_cursor_is_malformed(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    mock.get(COSTS).mock(side_effect=[httpx.Response(200, json=page([bucket(DAY, [])], True, "page_1")),
-                                      httpx.Response(200, json=page([], True, "page_1"))])
+    mock.get(COSTS).mock(
+        side_effect=[
+            httpx.Response(200, json=page([bucket(DAY, [])], True, "page_1")),
+            httpx.Response(200, json=page([], True, "page_1")),
+        ]
+    )
     with pytest.raises(BadResponse, match=f"do not follow on .*; {SAVED}$"):
         await lines(client(sleep))
 
 
 async def test_endless_pages_stop_at_the_limit(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     served = iter(range(10**6))
-    route = mock.get(COSTS).mock(side_effect=lambda request: httpx.Response(
-        200, json=page([], True, f"page_{next(served)}")))
+    route = mock.get(COSTS).mock(
+        side_effect=lambda request: httpx.Response(200, json=page([], True, f"page_{next(served)}"))
+    )
     with pytest.raises(LimitExceeded, match=f"after {MAX_PAGES:,} pages for one window; {SAVED}$"):
         await lines(client(sleep))
     assert route.call_count == MAX_PAGES
@@ -493,10 +583,14 @@ async def test_too_many_models_in_a_window_stop_it(mock: respx.MockRouter, sleep
 
 @pytest.mark.parametrize("status", [500, 403, 404])
 async def test_costs_are_kept_with_unknown_requests_when_usage_fails(
-        sleep: RecordingSleep, caplog: pytest.LogCaptureFixture, status: int) -> None:
+    sleep: RecordingSleep, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
     caplog.set_level(logging.DEBUG)
-    fake = org(costs={DAY: [cost("gpt-5, input", "proj_chat", Decimal("1.25"))]},
-               usage={DAY: [use("gpt-5", "proj_chat", 9, 100)]}, usage_failure=status)
+    fake = org(
+        costs={DAY: [cost("gpt-5, input", "proj_chat", Decimal("1.25"))]},
+        usage={DAY: [use("gpt-5", "proj_chat", 9, 100)]},
+        usage_failure=status,
+    )
     async with client(sleep, fake) as c:
         got = await lines(c)
         assert_no_key(None, caplog, c)
@@ -504,8 +598,9 @@ async def test_costs_are_kept_with_unknown_requests_when_usage_fails(
     assert "kept the costs of 2026-03-10..2026-03-10 without requests and tokens" in caplog.text
 
 
-async def test_a_usage_answer_of_the_wrong_shape_keeps_the_costs_too(mock: respx.MockRouter,
-                                                                    sleep: RecordingSleep) -> None:
+async def test_a_usage_answer_of_the_wrong_shape_keeps_the_costs_too(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     no_projects(mock)
     mock.get(COSTS).respond(200, json=page([bucket(DAY, [cost("gpt-5", None, 2)])]))
     mock.get(USAGE).respond(200, json=page([bucket(DAY, [use("gpt-5", None, -1, 5)])]))
@@ -513,19 +608,23 @@ async def test_a_usage_answer_of_the_wrong_shape_keeps_the_costs_too(mock: respx
     assert [(line.cost_micro, line.requests, line.input_tokens) for line in got] == [(200_000_000, None, None)]
 
 
-async def test_a_key_rejected_by_the_usage_endpoint_fails_the_window(mock: respx.MockRouter,
-                                                                    sleep: RecordingSleep) -> None:
+async def test_a_key_rejected_by_the_usage_endpoint_fails_the_window(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     no_projects(mock)
     mock.get(COSTS).respond(200, json=page([bucket(DAY, [cost("gpt-5", None, 2)])]))
-    mock.get(USAGE).respond(401, json={"error": {"message": f"Incorrect API key provided: {KEY[:9]}****{KEY[-4:]}",
-                                                 "code": "invalid_api_key"}})
+    mock.get(USAGE).respond(
+        401,
+        json={"error": {"message": f"Incorrect API key provided: {KEY[:9]}****{KEY[-4:]}", "code": "invalid_api_key"}},
+    )
     with pytest.raises(KeyRejected) as raised:
         await lines(client(sleep))
     assert "****" not in raised.value.sentence
 
 
-async def test_a_usage_scope_refusal_names_usage(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_usage_scope_refusal_names_usage(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     no_projects(mock)
     mock.get(COSTS).respond(200, json=page([]))
     mock.get(USAGE).respond(401, json={"error": {"message": "Missing scopes: api.usage.read"}})
@@ -537,7 +636,8 @@ async def test_a_usage_scope_refusal_names_usage(mock: respx.MockRouter, sleep: 
 
 
 async def test_from_settings_uses_the_openai_url_and_the_registry_knows_it(
-        monkeypatch: pytest.MonkeyPatch, sleep: RecordingSleep) -> None:
+    monkeypatch: pytest.MonkeyPatch, sleep: RecordingSleep
+) -> None:
     monkeypatch.setenv("GRAFIENT_OPENAI_API_URL", "https://openai.example.test")
     fake = org()
     seen: list[str] = []
@@ -571,7 +671,9 @@ def test_the_demo_organization_is_seeded_and_office_shaped() -> None:
     by_model: dict[str, Decimal] = {}
     for rows in a.costs.values():
         for r in rows:
-            by_model[model_of(r["line_item"])] = by_model.get(model_of(r["line_item"]), Decimal(0)) + r["amount"]["value"]
+            by_model[model_of(r["line_item"])] = (
+                by_model.get(model_of(r["line_item"]), Decimal(0)) + r["amount"]["value"]
+            )
     assert max(by_model, key=by_model.__getitem__) == "gpt-5-2025-08-07"
 
 
@@ -593,14 +695,19 @@ async def test_a_sync_whose_usage_failed_stores_unknown_requests_not_zero() -> N
     settings = Settings.from_env()
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
-    fake = org(costs={DAY: [cost("gpt-5, input", "proj_chat", Decimal("1.25"))]},
-               usage={DAY: [use("gpt-5", "proj_chat", 9, 100)]}, usage_failure=500)
+    fake = org(
+        costs={DAY: [cost("gpt-5, input", "proj_chat", Decimal("1.25"))]},
+        usage={DAY: [use("gpt-5", "proj_chat", 9, 100)]},
+        usage_failure=500,
+    )
     iid = int(add_integration(db, vault, label="OpenAI", provider="openai", api_key=Secret(KEY)).id)
     now = datetime.datetime(2026, 3, 12, 10, 30, tzinfo=datetime.UTC)
     result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(fake.handler), now=now)
     assert result.outcome == "success"
     days, models, members = oracle.store_snapshot(settings.database_file, iid)
-    assert [row[:10] for row in days if row[0] == DAY] == [(DAY, 125_000_000, None, None, None, 0, None, None, None, None)]
+    assert [row[:10] for row in days if row[0] == DAY] == [
+        (DAY, 125_000_000, None, None, None, 0, None, None, None, None)
+    ]
     quiet = [row for row in days if row[0] != DAY]
     assert quiet and all(row[4] is None and row[6] is None for row in quiet)  # quiet days: unknown too, not 0
     assert models == [(DAY, "gpt-5", 125_000_000, None, None, None, None, None, None)]

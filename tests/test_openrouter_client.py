@@ -78,8 +78,9 @@ def mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
-def client(sleep: RecordingSleep, *, key: str = KEY, today: datetime.date | None = TODAY,
-           **kwargs: object) -> OpenRouterClient:
+def client(
+    sleep: RecordingSleep, *, key: str = KEY, today: datetime.date | None = TODAY, **kwargs: object
+) -> OpenRouterClient:
     options: dict = {"rpm": 0, "backoff_base": 0, "sleep": sleep}
     options.update(kwargs)
     c = OpenRouterClient(key, **options)
@@ -87,12 +88,27 @@ def client(sleep: RecordingSleep, *, key: str = KEY, today: datetime.date | None
     return c
 
 
-def row(day: datetime.date | str, usage: object = 1.5, *, model: str = "openai/gpt-5", ws: str | None = WS_MAIN,
-        **fields: object) -> dict:
-    r: dict = {"date": day if isinstance(day, str) else day.isoformat(), "model": model,
-               "model_permaslug": model, "endpoint_id": "e-1", "provider_name": "OpenAI", "usage": usage,
-               "byok_usage_inference": 0, "requests": 3, "prompt_tokens": 100, "completion_tokens": 20,
-               "reasoning_tokens": 5}
+def row(
+    day: datetime.date | str,
+    usage: object = 1.5,
+    *,
+    model: str = "openai/gpt-5",
+    ws: str | None = WS_MAIN,
+    **fields: object,
+) -> dict:
+    r: dict = {
+        "date": day if isinstance(day, str) else day.isoformat(),
+        "model": model,
+        "model_permaslug": model,
+        "endpoint_id": "e-1",
+        "provider_name": "OpenAI",
+        "usage": usage,
+        "byok_usage_inference": 0,
+        "requests": 3,
+        "prompt_tokens": 100,
+        "completion_tokens": 20,
+        "reasoning_tokens": 5,
+    }
     if ws is not None:
         r["workspace_id"] = ws
     r.update(fields)
@@ -147,7 +163,8 @@ async def test_from_settings_uses_the_openrouter_url(mock: respx.MockRouter, mon
     monkeypatch.setenv("GRAFIENT_OPENROUTER_API_URL", "https://proxy.example/or/api")
     monkeypatch.setenv("GRAFIENT_OPENROUTER_RPM", "0")
     route = mock.get("https://proxy.example/or/api/v1/key").respond(
-        200, json={"data": {"is_management_key": True, "creator_user_id": "user_1"}})
+        200, json={"data": {"is_management_key": True, "creator_user_id": "user_1"}}
+    )
     mock.get("https://proxy.example/or/api/v1/workspaces").respond(200, json={"data": [], "total_count": 0})
     async with OpenRouterClient.from_settings(KEY, Settings.from_env()) as c:
         assert c.base_url == "https://proxy.example/or/api"
@@ -175,8 +192,9 @@ async def test_a_management_key_gives_the_account(mock: respx.MockRouter, sleep:
     assert fake.params[1] == {"offset": "0", "limit": "100"}
 
 
-async def test_the_fingerprint_is_the_workspaces_whoever_made_the_key(mock: respx.MockRouter,
-                                                                   sleep: RecordingSleep) -> None:
+async def test_the_fingerprint_is_the_workspaces_whoever_made_the_key(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     serve(mock, account(creator_user_id=None))
     async with client(sleep) as c:
         info = await c.validate()
@@ -184,8 +202,9 @@ async def test_the_fingerprint_is_the_workspaces_whoever_made_the_key(mock: resp
     assert info.fingerprint == want and info.members == 2
 
 
-async def test_a_wrong_key_is_one_sentence_and_not_retried(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_wrong_key_is_one_sentence_and_not_retried(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     fake = account(api_key=OTHER_KEY)
     route = serve(mock, fake)
@@ -208,8 +227,9 @@ async def test_a_401_never_quotes_the_server(mock: respx.MockRouter, sleep: Reco
     assert raised.value.sentence == REJECTED_SENTENCE
 
 
-async def test_an_inference_key_is_the_wrong_kind(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_inference_key_is_the_wrong_kind(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     fake = account(management=False)
     serve(mock, fake)
@@ -225,8 +245,9 @@ async def test_an_inference_key_is_the_wrong_kind(mock: respx.MockRouter, sleep:
 
 
 @pytest.mark.parametrize(("flag", "accepted"), [(True, True), (False, False)])
-async def test_the_deprecated_provisioning_flag_decides_alone(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                              flag: bool, accepted: bool) -> None:
+async def test_the_deprecated_provisioning_flag_decides_alone(
+    mock: respx.MockRouter, sleep: RecordingSleep, flag: bool, accepted: bool
+) -> None:
     mock.get(f"{API}/key").respond(200, json={"data": {"is_provisioning_key": flag, "creator_user_id": "u"}})
     credits = mock.get(f"{API}/credits").respond(200, json={"data": {"total_credits": 1, "total_usage": 0}})
     mock.get(f"{API}/workspaces").respond(200, json={"data": [workspace(WS_MAIN, "Main")], "total_count": 1})
@@ -261,8 +282,9 @@ async def test_a_bare_403_on_credits_also_means_the_wrong_kind(mock: respx.MockR
             await c.validate()
 
 
-async def test_the_label_is_never_kept_shown_or_logged(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_label_is_never_kept_shown_or_logged(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     fake = account([row(YESTERDAY)])
     serve(mock, fake)
@@ -278,11 +300,14 @@ async def test_the_label_is_never_kept_shown_or_logged(mock: respx.MockRouter, s
 
 
 async def test_rate_limited_then_success(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    route = mock.get(f"{API}/key").mock(side_effect=[
-        httpx.Response(429, headers={"Retry-After": "7"},
-                       json={"error": {"code": 429, "message": "Rate limit exceeded"}}),
-        httpx.Response(200, json={"data": {"is_management_key": True, "creator_user_id": "u"}}),
-    ])
+    route = mock.get(f"{API}/key").mock(
+        side_effect=[
+            httpx.Response(
+                429, headers={"Retry-After": "7"}, json={"error": {"code": 429, "message": "Rate limit exceeded"}}
+            ),
+            httpx.Response(200, json={"data": {"is_management_key": True, "creator_user_id": "u"}}),
+        ]
+    )
     mock.get(f"{API}/workspaces").respond(200, json={"data": WORKSPACES, "total_count": 2})
     async with client(sleep) as c:
         assert (await c.validate()).members == 2
@@ -298,8 +323,9 @@ async def test_rate_limited_on_every_try(mock: respx.MockRouter, sleep: Recordin
     assert route.call_count == 4 and "OpenRouter" in raised.value.sentence
 
 
-async def test_server_errors_exhausted(mock: respx.MockRouter, sleep: RecordingSleep,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+async def test_server_errors_exhausted(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     route = mock.get(f"{API}/key").respond(500, json={"error": {"code": 500, "message": f"Internal {KEY}"}})
     c = client(sleep)
@@ -352,37 +378,48 @@ async def test_workspaces_are_paged_to_their_total(mock: respx.MockRouter, sleep
     async with client(sleep) as c:
         assert (await c.validate()).members == 250
     assert [p for p in fake.params if "offset" in p] == [
-        {"offset": "0", "limit": "100"}, {"offset": "100", "limit": "100"}, {"offset": "200", "limit": "100"}]
+        {"offset": "0", "limit": "100"},
+        {"offset": "100", "limit": "100"},
+        {"offset": "200", "limit": "100"},
+    ]
 
 
 async def test_workspaces_without_a_total_stop_at_a_short_page(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     mock.get(f"{API}/key").respond(200, json={"data": {"is_management_key": True}})
-    pages = mock.get(f"{API}/workspaces").mock(side_effect=[
-        httpx.Response(200, json={"data": [workspace(f"a{i}", f"A{i}") for i in range(100)]}),
-        httpx.Response(200, json={"data": [workspace("b", "B")]}),
-    ])
+    pages = mock.get(f"{API}/workspaces").mock(
+        side_effect=[
+            httpx.Response(200, json={"data": [workspace(f"a{i}", f"A{i}") for i in range(100)]}),
+            httpx.Response(200, json={"data": [workspace("b", "B")]}),
+        ]
+    )
     async with client(sleep) as c:
         assert (await c.validate()).members == 101
     assert pages.call_count == 2
 
 
-async def test_a_workspace_list_that_ignores_offset_is_not_followed_forever(mock: respx.MockRouter,
-                                                                            sleep: RecordingSleep) -> None:
+async def test_a_workspace_list_that_ignores_offset_is_not_followed_forever(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     mock.get(f"{API}/key").respond(200, json={"data": {"is_management_key": True, "creator_user_id": "u"}})
     page = mock.get(f"{API}/workspaces").respond(
-        200, json={"data": [workspace(f"a{i}", f"A{i}") for i in range(100)], "total_count": 1000})
+        200, json={"data": [workspace(f"a{i}", f"A{i}") for i in range(100)], "total_count": 1000}
+    )
     async with client(sleep) as c:
         info = await c.validate()
     assert page.call_count == 2 and info.members == 1  # a broken list counts as the default workspace
 
 
-@pytest.mark.parametrize("answer", [
-    httpx.Response(404, json={"error": {"code": 404, "message": "Resource not found"}}),
-    httpx.Response(403, json={"error": {"code": 403, "message": "Forbidden"}}),
-    httpx.Response(200, json={"workspaces": []}),
-])
-async def test_without_a_workspace_list_the_spend_is_still_right(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                                  answer: httpx.Response) -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(404, json={"error": {"code": 404, "message": "Resource not found"}}),
+        httpx.Response(403, json={"error": {"code": 403, "message": "Forbidden"}}),
+        httpx.Response(200, json={"workspaces": []}),
+    ],
+)
+async def test_without_a_workspace_list_the_spend_is_still_right(
+    mock: respx.MockRouter, sleep: RecordingSleep, answer: httpx.Response
+) -> None:
     fake = account([row(YESTERDAY, 2, ws=WS_LAB)])
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -396,8 +433,9 @@ async def test_without_a_workspace_list_the_spend_is_still_right(mock: respx.Moc
     assert [(line.actor, line.cost_micro) for line in lines] == [(WS_LAB, 200_000_000)]
 
 
-async def test_a_workspace_list_that_cannot_be_reached_fails_the_sync(mock: respx.MockRouter,
-                                                                      sleep: RecordingSleep) -> None:
+async def test_a_workspace_list_that_cannot_be_reached_fails_the_sync(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     fake = account([row(YESTERDAY)])
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -413,15 +451,24 @@ async def test_a_workspace_list_that_cannot_be_reached_fails_the_sync(mock: resp
 
 
 async def test_actors_are_workspace_names(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    twins = [workspace("11111111-aaaa", "Research"), workspace("22222222-bbbb", "Research"),
-             workspace(WS_MAIN, "Main")]
-    rows = [row(YESTERDAY, 1, ws=WS_MAIN), row(YESTERDAY, 2, ws=None), row(YESTERDAY, 3, ws="gone-1234"),
-            row(YESTERDAY, 4, ws="11111111-aaaa"), row(YESTERDAY, 5, ws="22222222-bbbb")]
+    twins = [workspace("11111111-aaaa", "Research"), workspace("22222222-bbbb", "Research"), workspace(WS_MAIN, "Main")]
+    rows = [
+        row(YESTERDAY, 1, ws=WS_MAIN),
+        row(YESTERDAY, 2, ws=None),
+        row(YESTERDAY, 3, ws="gone-1234"),
+        row(YESTERDAY, 4, ws="11111111-aaaa"),
+        row(YESTERDAY, 5, ws="22222222-bbbb"),
+    ]
     serve(mock, account(rows, workspaces=twins))
     async with client(sleep) as c:
         actors = {line.actor: line.cost_micro for line in await lines_of(c, *window())}
-    assert actors == {"Main": 100_000_000, "Default workspace": 200_000_000, "gone-1234": 300_000_000,
-                      "Research (11111111)": 400_000_000, "Research (22222222)": 500_000_000}
+    assert actors == {
+        "Main": 100_000_000,
+        "Default workspace": 200_000_000,
+        "gone-1234": 300_000_000,
+        "Research (11111111)": 400_000_000,
+        "Research (22222222)": 500_000_000,
+    }
 
 
 async def test_no_workspace_call_when_no_row_names_one(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
@@ -453,9 +500,22 @@ async def test_the_documented_example_exactly(mock: respx.MockRouter, sleep: Rec
     async with client(sleep) as c:
         lines = await lines_of(c, *window())
     # 1.28415 + 0.0214 = 1.30555 USD = 130,555,000 micro-cents; BYOK 0.428 USD = 42,800,000, not added.
-    assert lines == [CostLine(YESTERDAY, "anthropic/claude-sonnet-4", "Main", False, 130_555_000, 42,
-                              input_tokens=453_115, output_tokens=20_630, cache_read_tokens=None,
-                              cache_write_tokens=None, reasoning_tokens=0, byok_micro=42_800_000)]
+    assert lines == [
+        CostLine(
+            YESTERDAY,
+            "anthropic/claude-sonnet-4",
+            "Main",
+            False,
+            130_555_000,
+            42,
+            input_tokens=453_115,
+            output_tokens=20_630,
+            cache_read_tokens=None,
+            cache_write_tokens=None,
+            reasoning_tokens=0,
+            byok_micro=42_800_000,
+        )
+    ]
     assert dict(route.calls[0].request.url.params) == {"group_by": "workspace"}
 
 
@@ -463,19 +523,26 @@ async def test_money_is_read_from_its_literal(mock: respx.MockRouter, sleep: Rec
     day = YESTERDAY.isoformat()
     # 1.000000015 USD is 100,000,001.5 micro-cents: half to even gives ...002 (a float reads it below the
     # half and would give ...001). Integers and numeric strings count too; sums are rounded once.
-    body = ('{"data": ['
-            f'{{"date": "{day}", "model": "a", "usage": 1.000000015}},'
-            f'{{"date": "{day}", "model": "b", "usage": 2, "byok_usage_inference": "0.5"}},'
-            f'{{"date": "{day}", "model": "c", "usage": "0.000000005"}},'
-            f'{{"date": "{day}", "model": "c", "usage": 0.000000005}},'
-            f'{{"date": "{day}", "model": "d", "usage": 0.000000005}},'
-            f'{{"date": "{day}", "model": "e", "usage": -0.25}}'
-            ']}')
+    body = (
+        '{"data": ['
+        f'{{"date": "{day}", "model": "a", "usage": 1.000000015}},'
+        f'{{"date": "{day}", "model": "b", "usage": 2, "byok_usage_inference": "0.5"}},'
+        f'{{"date": "{day}", "model": "c", "usage": "0.000000005"}},'
+        f'{{"date": "{day}", "model": "c", "usage": 0.000000005}},'
+        f'{{"date": "{day}", "model": "d", "usage": 0.000000005}},'
+        f'{{"date": "{day}", "model": "e", "usage": -0.25}}'
+        "]}"
+    )
     mock.get(f"{API}/activity").respond(200, content=body.encode())
     async with client(sleep) as c:
         lines = {line.model: line for line in await lines_of(c, *window())}
     assert {m: line.cost_micro for m, line in lines.items()} == {
-        "a": 100_000_002, "b": 200_000_000, "c": 1, "d": 0, "e": -25_000_000}
+        "a": 100_000_002,
+        "b": 200_000_000,
+        "c": 1,
+        "d": 0,
+        "e": -25_000_000,
+    }
     assert lines["b"].byok_micro == 50_000_000 and lines["a"].byok_micro is None
     # Counts that were not sent are unknown, never 0.
     assert lines["a"].requests is None and lines["a"].input_tokens is None and lines["a"].reasoning_tokens is None
@@ -483,8 +550,11 @@ async def test_money_is_read_from_its_literal(mock: respx.MockRouter, sleep: Rec
 
 
 async def test_a_count_missing_on_one_row_makes_its_line_unknown(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    rows = [row(YESTERDAY, 1), row(YESTERDAY, 1, endpoint_id="e-2", requests=None, byok_usage_inference=0.25),
-            row(YESTERDAY, 1, model="x-ai/grok-4-fast")]
+    rows = [
+        row(YESTERDAY, 1),
+        row(YESTERDAY, 1, endpoint_id="e-2", requests=None, byok_usage_inference=0.25),
+        row(YESTERDAY, 1, model="x-ai/grok-4-fast"),
+    ]
     serve(mock, account(rows))
     async with client(sleep) as c:
         lines = {line.model: line for line in await lines_of(c, *window())}
@@ -558,8 +628,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("shape", list(MALFORMED))
-async def test_a_malformed_answer_fails_the_sync(mock: respx.MockRouter, sleep: RecordingSleep,
-                                                 caplog: pytest.LogCaptureFixture, shape: str) -> None:
+async def test_a_malformed_answer_fails_the_sync(
+    mock: respx.MockRouter, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture, shape: str
+) -> None:
     caplog.set_level(logging.DEBUG)
     # A good row of another day beside the bad one: still nothing is yielded, no day is covered.
     body = MALFORMED[shape]
@@ -596,8 +667,9 @@ async def test_too_many_models_is_a_limit(mock: respx.MockRouter, sleep: Recordi
     assert "models" in raised.value.sentence and raised.value.sentence.endswith("nothing from this window was saved")
 
 
-async def test_an_inference_key_reading_activity_gets_the_same_sentence(mock: respx.MockRouter,
-                                                                        sleep: RecordingSleep) -> None:
+async def test_an_inference_key_reading_activity_gets_the_same_sentence(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
     serve(mock, account(management=False))
     async with client(sleep) as c:
         with pytest.raises(NotManagementKey) as raised:
@@ -653,8 +725,9 @@ async def test_the_fake_answers_like_openrouter() -> None:
         assert sorted({r["date"] for r in served}) == dates
         assert {r["workspace_id"] for r in served} == {WS_MAIN, WS_LAB}
         merged = (await http.get("/activity", headers=bearer)).json()["data"]
-        assert len(merged) == 2 and all("workspace_id" not in r and r["usage"] == 1.0 and r["requests"] == 6
-                                        for r in merged)
+        assert len(merged) == 2 and all(
+            "workspace_id" not in r and r["usage"] == 1.0 and r["requests"] == 6 for r in merged
+        )
         one_day = (await http.get("/activity", params={"date": YESTERDAY.isoformat()}, headers=bearer)).json()["data"]
         assert [r["date"] for r in one_day] == [YESTERDAY.isoformat()]
         for bad in (TODAY.isoformat(), (TODAY - datetime.timedelta(days=31)).isoformat(), "yesterday"):
@@ -677,9 +750,14 @@ def test_the_demo_account_is_a_bursty_hobby_month() -> None:
     assert one.rows != demo_account(KEY, TODAY, 4).rows
     served = one.served_rows()
     assert {w["name"] for w in one.workspaces} == {"Default workspace", "Prototypes"}
-    assert {r["model"] for r in served} == {"anthropic/claude-sonnet-4.5", "openai/gpt-5", "google/gemini-2.5-flash",
-                                            "deepseek/deepseek-chat-v3.1", "meta-llama/llama-3.3-70b-instruct",
-                                            "x-ai/grok-4-fast"}
+    assert {r["model"] for r in served} == {
+        "anthropic/claude-sonnet-4.5",
+        "openai/gpt-5",
+        "google/gemini-2.5-flash",
+        "deepseek/deepseek-chat-v3.1",
+        "meta-llama/llama-3.3-70b-instruct",
+        "x-ai/grok-4-fast",
+    }
     per_day: dict[str, Decimal] = collections.defaultdict(Decimal)
     for r in served:
         per_day[r["date"]] += Decimal(repr(r["usage"]))

@@ -53,8 +53,14 @@ class Kit:
 
 
 def _cursor_fake(key: str, first: date, last: date) -> tuple[object, int]:
-    events = make_events(seed=5, start=first - timedelta(days=1), days=(last - first).days + 3, per_day=12,
-                         members=["ana@acme.dev", "bo@acme.dev", "cy@acme.dev"], models=["gpt-5", "o3", "default"])
+    events = make_events(
+        seed=5,
+        start=first - timedelta(days=1),
+        days=(last - first).days + 3,
+        per_day=12,
+        members=["ana@acme.dev", "bo@acme.dev", "cy@acme.dev"],
+        models=["gpt-5", "o3", "default"],
+    )
     team = providers.fake("cursor")(api_key=key, events=events)
     return team, len(team.members)
 
@@ -76,15 +82,21 @@ def _cursor_store(team: object, first: date, last: date, today: date) -> list[li
     return oracle.expected_snapshot(team.events, first=first, last=last, today=today)  # type: ignore[attr-defined]
 
 
-_ANTHROPIC_WORKSPACES = [{"id": "wrkspc_01Research", "name": "Research"},
-                         {"id": "wrkspc_01Archived", "name": "Old bot", "archived_at": "2026-01-05T00:00:00Z"}]
+_ANTHROPIC_WORKSPACES = [
+    {"id": "wrkspc_01Research", "name": "Research"},
+    {"id": "wrkspc_01Archived", "name": "Old bot", "archived_at": "2026-01-05T00:00:00Z"},
+]
 
 
 def _anthropic_fake(key: str, first: date, last: date) -> tuple[object, int]:
     # Usage in the default workspace (null id), in two listed workspaces (one archived) and in one
     # the list does not name; the members are the listed workspaces and the default one.
-    costs, tokens = make_usage(seed=11, start=first - timedelta(days=1), days=(last - first).days + 3,
-                               workspaces=[None, "wrkspc_01Research", "wrkspc_01Archived", "wrkspc_01Unlisted"])
+    costs, tokens = make_usage(
+        seed=11,
+        start=first - timedelta(days=1),
+        days=(last - first).days + 3,
+        workspaces=[None, "wrkspc_01Research", "wrkspc_01Archived", "wrkspc_01Unlisted"],
+    )
     org = providers.fake("anthropic")(api_key=key, workspaces=_ANTHROPIC_WORKSPACES, costs=costs, tokens=tokens)
     return org, len(_ANTHROPIC_WORKSPACES) + 1
 
@@ -111,9 +123,14 @@ def _anthropic_expected(org: object, first: date, last: date) -> Sums:
             for row in rows:
                 t = tokens[(day, row.get("model") or "other", actor(row), False)]
                 cache = row.get("cache_creation") or {}
-                for i, value in enumerate((row["uncached_input_tokens"], row["output_tokens"],
-                                           row["cache_read_input_tokens"],
-                                           cache["ephemeral_5m_input_tokens"] + cache["ephemeral_1h_input_tokens"])):
+                for i, value in enumerate(
+                    (
+                        row["uncached_input_tokens"],
+                        row["output_tokens"],
+                        row["cache_read_input_tokens"],
+                        cache["ephemeral_5m_input_tokens"] + cache["ephemeral_1h_input_tokens"],
+                    )
+                ):
                     t[i] += value
     sums: Sums = {}
     with localcontext() as ctx:
@@ -146,8 +163,11 @@ def _anthropic_store(org: object, first: date, last: date, today: date) -> list[
     return [day_rows, model_rows, member_rows]
 
 
-_OPENAI_PROJECTS = [{"id": "proj_4fQa", "name": "Chat assistant"}, {"id": "proj_9Kde", "name": "Batch evals"},
-                    {"id": "proj_0ld1", "name": "Retired pilot", "status": "archived", "archived_at": 1_760_000_000}]
+_OPENAI_PROJECTS = [
+    {"id": "proj_4fQa", "name": "Chat assistant"},
+    {"id": "proj_9Kde", "name": "Batch evals"},
+    {"id": "proj_0ld1", "name": "Retired pilot", "status": "archived", "archived_at": 1_760_000_000},
+]
 _OPENAI_NAMES = {p["id"]: p["name"] for p in _OPENAI_PROJECTS}
 
 
@@ -161,26 +181,47 @@ def _openai_fake(key: str, first: date, last: date) -> tuple[object, int]:
     for offset in range(-1, (last - first).days + 2):
         day = first + timedelta(days=offset)
         rows = []
-        for line_item in ("gpt-5-2025-08-07, input", "gpt-5-2025-08-07, output", "o3, cached input, batch",
-                          "Web search tool calls", None):
+        for line_item in (
+            "gpt-5-2025-08-07, input",
+            "gpt-5-2025-08-07, output",
+            "o3, cached input, batch",
+            "Web search tool calls",
+            None,
+        ):
             for project in rng.sample(projects, 2):
                 value: object = Decimal(rng.randrange(10**7)).scaleb(-rng.choice((2, 6, 12)))
                 if rng.random() < 0.1:
                     value = str(value)
                 amount = None if rng.random() < 0.05 else {"value": value, "currency": rng.choice(("usd", "USD"))}
-                rows.append({"object": "organization.costs.result", "amount": amount, "line_item": line_item,
-                             "project_id": project, "api_key_id": None, "quantity": rng.randrange(1000)})
+                rows.append(
+                    {
+                        "object": "organization.costs.result",
+                        "amount": amount,
+                        "line_item": line_item,
+                        "project_id": project,
+                        "api_key_id": None,
+                        "quantity": rng.randrange(1000),
+                    }
+                )
         costs[day] = rows
         usage[day] = [
-            {"object": "organization.usage.completions.result", "model": model, "project_id": project,
-             "num_model_requests": rng.randrange(1, 500), "input_tokens": (total := rng.randrange(10**4, 10**7)),
-             "input_cached_tokens": (cached := rng.randrange(total // 2)),
-             "input_cache_write_tokens": (written := rng.randrange(total // 4)),
-             "output_tokens": rng.randrange(10**6),
-             **({"input_uncached_tokens": total - cached - written} if rng.random() < 0.5 else {})}
-            for model in ("gpt-5-2025-08-07", "o3") for project in rng.sample(projects, 2)]
-    org = providers.fake("openai")(api_key=key, projects=_OPENAI_PROJECTS, costs=costs, usage=usage,
-                                   today=last + timedelta(days=1))
+            {
+                "object": "organization.usage.completions.result",
+                "model": model,
+                "project_id": project,
+                "num_model_requests": rng.randrange(1, 500),
+                "input_tokens": (total := rng.randrange(10**4, 10**7)),
+                "input_cached_tokens": (cached := rng.randrange(total // 2)),
+                "input_cache_write_tokens": (written := rng.randrange(total // 4)),
+                "output_tokens": rng.randrange(10**6),
+                **({"input_uncached_tokens": total - cached - written} if rng.random() < 0.5 else {}),
+            }
+            for model in ("gpt-5-2025-08-07", "o3")
+            for project in rng.sample(projects, 2)
+        ]
+    org = providers.fake("openai")(
+        api_key=key, projects=_OPENAI_PROJECTS, costs=costs, usage=usage, today=last + timedelta(days=1)
+    )
     return org, 2  # the projects that are not archived
 
 
@@ -206,9 +247,21 @@ def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str,
             continue
         for row in rows:
             cached, written = row["input_cached_tokens"], row["input_cache_write_tokens"]
-            out.append((day, row["model"], _OPENAI_NAMES.get(row["project_id"], "No project"),
-                        [0, row["num_model_requests"], row["input_tokens"] - cached - written, row["output_tokens"],
-                         cached, written]))
+            out.append(
+                (
+                    day,
+                    row["model"],
+                    _OPENAI_NAMES.get(row["project_id"], "No project"),
+                    [
+                        0,
+                        row["num_model_requests"],
+                        row["input_tokens"] - cached - written,
+                        row["output_tokens"],
+                        cached,
+                        written,
+                    ],
+                )
+            )
     return out
 
 
@@ -238,23 +291,43 @@ def _openai_store(org: object, first: date, last: date, today: date) -> list[lis
         for i, value in enumerate(tokens):
             d[5 + i] += value
             m[2 + i] += value
-    day_rows = [(first + timedelta(days=i), *days.get(first + timedelta(days=i), [0, None, None, 0, 0, 0, 0, 0, 0,
-                                                                              None, None]),
-                 first + timedelta(days=i) < today) for i in range((last - first).days + 1)]
-    return [day_rows, sorted((day, model, *m) for (day, model), m in models.items()),
-            sorted((day, actor, *u) for (day, actor), u in members.items())]
-OPENROUTER_WORKSPACES = {"3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
-                         "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
-                         "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals"}
+    day_rows = [
+        (
+            first + timedelta(days=i),
+            *days.get(first + timedelta(days=i), [0, None, None, 0, 0, 0, 0, 0, 0, None, None]),
+            first + timedelta(days=i) < today,
+        )
+        for i in range((last - first).days + 1)
+    ]
+    return [
+        day_rows,
+        sorted((day, model, *m) for (day, model), m in models.items()),
+        sorted((day, actor, *u) for (day, actor), u in members.items()),
+    ]
+
+
+OPENROUTER_WORKSPACES = {
+    "3f6c2a10-8d4e-4b7a-9c21-5e0f7a1b2c3d": "Default workspace",
+    "a81d9e47-0b2c-4f63-8e15-7d9a6c4b3e21": "Prototypes",
+    "d2b7f5c8-6a1e-4d09-b3f4-0c8e2a5d7b96": "Evals",
+}
 
 
 def _openrouter_fake(key: str, first: date, last: date) -> tuple[object, int]:
-    rows = make_rows(seed=9, start=first - timedelta(days=1), days=(last - first).days + 3,
-                     workspace_ids=list(OPENROUTER_WORKSPACES), per_day=5,
-                     models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"])
+    rows = make_rows(
+        seed=9,
+        start=first - timedelta(days=1),
+        days=(last - first).days + 3,
+        workspace_ids=list(OPENROUTER_WORKSPACES),
+        per_day=5,
+        models=["anthropic/claude-sonnet-4.5", "openai/gpt-5", "deepseek/deepseek-chat-v3.1"],
+    )
     account = providers.fake("openrouter")(
-        api_key=key, rows=rows, today=TODAY,
-        workspaces=[workspace(wid, name) for wid, name in OPENROUTER_WORKSPACES.items()])
+        api_key=key,
+        rows=rows,
+        today=TODAY,
+        workspaces=[workspace(wid, name) for wid, name in OPENROUTER_WORKSPACES.items()],
+    )
     return account, len(OPENROUTER_WORKSPACES)
 
 
@@ -271,9 +344,16 @@ def _openrouter_rows(account: object, first: date, last: date) -> dict[tuple[dat
         wid = raw.get("workspace_id")
         actor = OPENROUTER_WORKSPACES.get(wid, wid) if wid else "Default workspace"
         s = sums.setdefault((day, raw["model"], actor), [Decimal(0), 0, 0, 0, 0, Decimal(0)])
-        for i, value in enumerate((oracle.number(raw["usage"]), raw["requests"], raw["prompt_tokens"],
-                                   raw["completion_tokens"], raw["reasoning_tokens"],
-                                   oracle.number(raw["byok_usage_inference"]))):
+        for i, value in enumerate(
+            (
+                oracle.number(raw["usage"]),
+                raw["requests"],
+                raw["prompt_tokens"],
+                raw["completion_tokens"],
+                raw["reasoning_tokens"],
+                oracle.number(raw["byok_usage_inference"]),
+            )
+        ):
             s[i] += value
     return sums
 
@@ -285,8 +365,10 @@ def _dollars_micro(value: object) -> int:
 
 
 def _openrouter_expected(account: object, first: date, last: date) -> Sums:
-    return {(day, model, actor, False): [_dollars_micro(s[0]), s[1], 0, s[2], s[3], None, None]
-            for (day, model, actor), s in _openrouter_rows(account, first, last).items()}
+    return {
+        (day, model, actor, False): [_dollars_micro(s[0]), s[1], 0, s[2], s[3], None, None]
+        for (day, model, actor), s in _openrouter_rows(account, first, last).items()
+    }
 
 
 def _openrouter_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
@@ -306,24 +388,47 @@ def _openrouter_store(account: object, first: date, last: date, today: date) -> 
         members[(day, actor)][1] += s[1]
     # No on-demand split (NULL), no cache tokens (NULL). Today is never reported by OpenRouter, so it
     # has no row; every other day of the range had rows, so each is complete.
-    day_rows = [(day, cost, None, None, requests, 0, prompt, completion, None, None, reasoning, byok[day], True)
-                for day, (cost, requests, prompt, completion, reasoning) in sorted(days.items())]
-    model_rows = sorted((day, model, cost, requests, prompt, completion, None, None, reasoning)
-                        for (day, model), (cost, requests, prompt, completion, reasoning) in models.items())
+    day_rows = [
+        (day, cost, None, None, requests, 0, prompt, completion, None, None, reasoning, byok[day], True)
+        for day, (cost, requests, prompt, completion, reasoning) in sorted(days.items())
+    ]
+    model_rows = sorted(
+        (day, model, cost, requests, prompt, completion, None, None, reasoning)
+        for (day, model), (cost, requests, prompt, completion, reasoning) in models.items()
+    )
     member_rows = sorted((day, actor, *u) for (day, actor), u in members.items())
     return [day_rows, model_rows, member_rows]
 
 
 KITS: dict[str, Kit] = {
-    "cursor": Kit(good_key=GOOD_KEY, wrong_key="key_" + "0" * 64, make_fake=_cursor_fake,
-                  expected=_cursor_expected, expected_store=_cursor_store),
-    "anthropic": Kit(good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
-                     wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA", make_fake=_anthropic_fake,
-                     expected=_anthropic_expected, expected_store=_anthropic_store),
-    "openai": Kit(good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC", wrong_key="sk-admin-" + "0" * 32,
-                  make_fake=_openai_fake, expected=_openai_expected, expected_store=_openai_store),
-    "openrouter": Kit(good_key="sk-or-v1-" + "7c1e4a9b" * 8, wrong_key="sk-or-v1-" + "0" * 64,
-                      make_fake=_openrouter_fake, expected=_openrouter_expected, expected_store=_openrouter_store),
+    "cursor": Kit(
+        good_key=GOOD_KEY,
+        wrong_key="key_" + "0" * 64,
+        make_fake=_cursor_fake,
+        expected=_cursor_expected,
+        expected_store=_cursor_store,
+    ),
+    "anthropic": Kit(
+        good_key="sk-ant-admin01-" + "Kq4vT9mZ" * 11 + "-Wd3AA",
+        wrong_key="sk-ant-admin01-" + "0" * 88 + "-AAAA",
+        make_fake=_anthropic_fake,
+        expected=_anthropic_expected,
+        expected_store=_anthropic_store,
+    ),
+    "openai": Kit(
+        good_key="sk-admin-" + "Jq4wE8rT2yU6iO0pA3sD7fG1hK5lZ9xC",
+        wrong_key="sk-admin-" + "0" * 32,
+        make_fake=_openai_fake,
+        expected=_openai_expected,
+        expected_store=_openai_store,
+    ),
+    "openrouter": Kit(
+        good_key="sk-or-v1-" + "7c1e4a9b" * 8,
+        wrong_key="sk-or-v1-" + "0" * 64,
+        make_fake=_openrouter_fake,
+        expected=_openrouter_expected,
+        expected_store=_openrouter_store,
+    ),
 }
 
 
@@ -343,8 +448,15 @@ def summed(lines: list[CostLine]) -> Sums:
     sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
     for line in lines:
         s = sums[(line.day, line.model, line.actor, line.on_demand)]
-        values = (line.cost_micro, line.requests, line.request_units_micro, line.input_tokens, line.output_tokens,
-                  line.cache_read_tokens, line.cache_write_tokens)
+        values = (
+            line.cost_micro,
+            line.requests,
+            line.request_units_micro,
+            line.input_tokens,
+            line.output_tokens,
+            line.cache_read_tokens,
+            line.cache_write_tokens,
+        )
         for i, value in enumerate(values):
             s[i] = None if value is None or s[i] is None else s[i] + value  # type: ignore[operator]
     return dict(sums)
@@ -435,13 +547,15 @@ class Faults:
             return httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "slow down"}})
         answer = self.inner(request)
         if self.calls % 7 == 0 and answer.status_code == 200:
-            return httpx.Response(200, content=answer.content[: len(answer.content) // 2],
-                                  headers={"content-type": "application/json"})
+            return httpx.Response(
+                200, content=answer.content[: len(answer.content) // 2], headers={"content-type": "application/json"}
+            )
         return answer
 
 
 async def test_the_providers_maximum_history_is_backfilled_exactly_under_faults_and_the_key_stays_secret(
-        name: str, caplog: pytest.LogCaptureFixture) -> None:
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     from tests.helpers import all_bytes_under

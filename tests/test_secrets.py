@@ -56,7 +56,7 @@ TODAY = NOW.date()
 CANARY = "key_CANARY" + "".join(random.Random(20260312).choices(string.ascii_letters + string.digits, k=54))
 BASIC = base64.b64encode(f"{CANARY}:".encode()).decode()  # the Authorization header carries this
 HINT = "key_…" + CANARY[-4:]
-NEEDLES = sorted({text[i:i + 16] for text in (CANARY[4:], BASIC) for i in range(len(text) - 15)})
+NEEDLES = sorted({text[i : i + 16] for text in (CANARY[4:], BASIC) for i in range(len(text) - 15)})
 
 
 def leaks(blob: bytes | str) -> list[str]:
@@ -90,14 +90,22 @@ class EchoingTeam(FakeCursorTeam):
             return httpx.Response(401, json={"error": "Unauthorized", "message": message})
         if self.echo_500 and request.url.path == EVENTS_PATH:
             self.echo_500 -= 1
-            return httpx.Response(500, json={"error": "Internal Server Error",
-                                             "message": f"upstream failed for {presented}; {authorization}"})
+            return httpx.Response(
+                500,
+                json={"error": "Internal Server Error", "message": f"upstream failed for {presented}; {authorization}"},
+            )
         return super().handler(request)
 
 
 def canary_team() -> EchoingTeam:
-    events = make_events(seed=17, start=TODAY - timedelta(days=30), days=31, per_day=6, members=["a@x.io", "b@x.io"],
-                         models=["gpt-5", "o3"])
+    events = make_events(
+        seed=17,
+        start=TODAY - timedelta(days=30),
+        days=31,
+        per_day=6,
+        members=["a@x.io", "b@x.io"],
+        models=["gpt-5", "o3"],
+    )
     return EchoingTeam(api_key=CANARY, events=[e for e in events if int(e["timestamp"]) <= utc_ms(NOW)])
 
 
@@ -111,6 +119,7 @@ def open_wal_holder(database: Path) -> sqlite3.Connection:
 
 # ------------------------------------------------------------------ the command line, in child processes
 
+
 @dataclass
 class Ran:
     args: tuple[str, ...]
@@ -120,16 +129,29 @@ class Ran:
     proc_views: set[bytes] = field(default_factory=set)  # what /proc/<pid>/{cmdline,environ} showed
 
 
-def run_child(env: dict[str, str], out_dir: Path, *args: str, stdin: str = "", umask0: bool = False,
-              module_args: tuple[str, ...] = ("-m", "grafient_tui"), timeout: float = 60) -> Ran:
+def run_child(
+    env: dict[str, str],
+    out_dir: Path,
+    *args: str,
+    stdin: str = "",
+    umask0: bool = False,
+    module_args: tuple[str, ...] = ("-m", "grafient_tui"),
+    timeout: float = 60,
+) -> Ran:
     """Run a child, feed stdin, and read its argv and environment from /proc while it runs."""
     out_dir.mkdir(parents=True, exist_ok=True)
     n = len(list(out_dir.glob("*.out")))
     out_path, err_path = out_dir / f"{n}.out", out_dir / f"{n}.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         # umask=0 is set in the child between fork and exec, as preexec_fn=lambda: os.umask(0) would be
-        child = subprocess.Popen([sys.executable, *module_args, *args], env=env, stdin=subprocess.PIPE, stdout=out,
-                                 stderr=err, umask=0 if umask0 else -1)
+        child = subprocess.Popen(
+            [sys.executable, *module_args, *args],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
+            umask=0 if umask0 else -1,
+        )
     views: set[bytes] = set()
     deadline = time.monotonic() + timeout
     try:
@@ -185,8 +207,10 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 team.reject = False
                 runs.append(refused)
                 assert refused.code == 2 and refused.out == ""
-                assert ("grafient: the key was rejected by Cursor (HTTP 401: Invalid API key [redacted] "
-                        "(Authorization: Basic [redacted]))") in refused.err
+                assert (
+                    "grafient: the key was rejected by Cursor (HTTP 401: Invalid API key [redacted] "
+                    "(Authorization: Basic [redacted]))"
+                ) in refused.err
 
                 # validate: 500, 200; backfill: two windows, each through two faults
                 server._script = ["500", "ok", "429", "503", "ok", "429-seconds", "close", "ok"]  # noqa: SLF001
@@ -194,7 +218,9 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 runs.append(added)
                 assert added.code == 0, added.err
                 assert f"(cursor, key {HINT}, 2 members)" in added.out and added.out.rstrip().endswith(", ok")
-                assert "31 days written, 7 API calls (2 rate-limited, 4 retries), ok" in added.out  # the 7th: /teams/spend
+                assert (
+                    "31 days written, 7 API calls (2 rate-limited, 4 retries), ok" in added.out
+                )  # the 7th: /teams/spend
 
                 again = run_child(env, outputs, "add", "cursor", "--label", f"Again{suffix}", stdin=CANARY + "\n")
                 runs.append(again)
@@ -208,7 +234,8 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 assert synced.code == 1
                 assert synced.out.splitlines() == [
                     f"Eng{suffix}: 0 days written, 6 API calls (1 rate-limited, 5 retries), failed: the Cursor API "
-                    "failed with HTTP 500 after 6 tries: upstream failed for [redacted]; Basic [redacted]"]
+                    "failed with HTTP 500 after 6 tries: upstream failed for [redacted]; Basic [redacted]"
+                ]
                 if debug:
                     assert "grafient.cursor: POST /teams/filtered-usage-events -> 500" in synced.err
                 else:
@@ -233,6 +260,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
 
 
 # ------------------------------------------------------------------ the TUI, logs, crash reports, screenshots
+
 
 class RecordingApp(GrafientApp):
     """The app, keeping every notification (Textual drops them when they expire)."""
@@ -319,8 +347,12 @@ async def wait_for(condition, pilot, what: str, seconds: float = 30) -> None:  #
 
 
 async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screenshots(
-    tmp_path: Path, grafient_home: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture, debug_log: Path,
+    tmp_path: Path,
+    grafient_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    debug_log: Path,
 ) -> None:
     """In the TUI, over the real network path: the add form refused by a 401 that echoes the
     key; added (500 then 200) and backfilled through 429s, 5xx and read timeouts (a 0.5 s read
@@ -369,14 +401,26 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
 
                 team.reject = False
                 # validate: 500, 200; window 1: 429, timeout, 503, 200; window 2: 429, timeout mid-body, 200
-                server._script = ["500", "ok", "429", "slow", "503", "ok",  # noqa: SLF001
-                                  "429-seconds", "slow-body", "ok"]
+                server._script = [
+                    "500",
+                    "ok",
+                    "429",
+                    "slow",
+                    "503",
+                    "ok",  # noqa: SLF001
+                    "429-seconds",
+                    "slow-body",
+                    "ok",
+                ]
                 form.query_one("#key", Input).value = CANARY
                 form.query_one("#key", Input).focus()
                 await pilot.press("enter")
                 await wait_for(lambda: not isinstance(app.screen, AddIntegrationScreen), pilot, "the key check")
-                await wait_for(lambda: app.focused is not None and not app.syncs and not server._script,  # noqa: SLF001
-                               pilot, "the backfill")
+                await wait_for(
+                    lambda: app.focused is not None and not app.syncs and not server._script,  # noqa: SLF001
+                    pilot,
+                    "the backfill",
+                )
                 card = app.screen.query_one(IntegrationCard)
                 # the screen re-reads the store in a thread once the sync has ended
                 await wait_for(lambda: card.view.state == "ok", pilot, "the card to show the finished sync")
@@ -412,8 +456,10 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 notes += app.notes
             # Textual hands a failed worker over as WorkerFailed (no traceback of its own), with the
             # worker's exception in its message; a failed handler comes with its traceback.
-            assert "WorkerFailed: Worker raised exception: RuntimeError('worker failed while holding [redacted]')" \
+            assert (
+                "WorkerFailed: Worker raised exception: RuntimeError('worker failed while holding [redacted]')"
                 in crash_reports["WorkerCrashApp"]
+            )
             assert "Traceback" in crash_reports["HandlerCrashApp"]
             assert "ValueError: the handler failed" in crash_reports["HandlerCrashApp"]
 
@@ -442,8 +488,15 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
     assert list((grafient_home / "exports").glob("*.csv"))
     sources.update({f"screenshot {k}": v for k, v in screenshots.items()})
     sources.update({f"crash report {k}": v for k, v in crash_reports.items()})
-    sources.update({"notifications": "\n".join(notes), "sync errors": "\n".join(sync_errors),
-                    "stdout": captured.out, "stderr": captured.err, "pytest's log capture": caplog.text})
+    sources.update(
+        {
+            "notifications": "\n".join(notes),
+            "sync errors": "\n".join(sync_errors),
+            "stdout": captured.out,
+            "stderr": captured.err,
+            "pytest's log capture": caplog.text,
+        }
+    )
     assert_no_canary(sources)
 
 
@@ -485,8 +538,9 @@ asyncio.run(main())
 """
 
 
-def test_under_umask_000_every_path_is_private_and_an_open_home_is_left_with_a_warning(tmp_path: Path,
-                                                                                       grafient_home: Path) -> None:
+def test_under_umask_000_every_path_is_private_and_an_open_home_is_left_with_a_warning(
+    tmp_path: Path, grafient_home: Path
+) -> None:
     """GRAFIENT_HOME made 0755 beforehand; then, each in a child process whose umask is 000:
     `grafient add` (with its backfill), `sync`, `report` and the TUI (period saved, a CSV
     export). A home Grafient did not create is never chmodded: each command says, in one
@@ -495,8 +549,10 @@ def test_under_umask_000_every_path_is_private_and_an_open_home_is_left_with_a_w
     or 0600 (files)."""
     grafient_home.mkdir()
     os.chmod(grafient_home, 0o755)
-    warning = (f"grafient: warning: {grafient_home} is open to other users (mode 755); Grafient left it as it is, "
-               f"run `chmod 700 {grafient_home}` to keep them out of its files.\n")
+    warning = (
+        f"grafient: warning: {grafient_home} is open to other users (mode 755); Grafient left it as it is, "
+        f"run `chmod 700 {grafient_home}` to keep them out of its files.\n"
+    )
     outputs = tmp_path / "outputs"
     with FaultyCursorServer(canary_team()) as server:
         env = child_env(server.url)
@@ -510,8 +566,15 @@ def test_under_umask_000_every_path_is_private_and_an_open_home_is_left_with_a_w
         tui = run_child(env, outputs, umask0=True, module_args=("-c", TUI_PROBE))
         assert tui.code == 0 and tui.err == warning, tui.err
     seen = json.loads(tui.out.strip().splitlines()[-1])
-    for expected in ("locks", "locks/integration-1.lock", "grafient.db-wal", "grafient.db-shm", "config.toml",
-                     "master.key", "exports"):
+    for expected in (
+        "locks",
+        "locks/integration-1.lock",
+        "grafient.db-wal",
+        "grafient.db-shm",
+        "config.toml",
+        "master.key",
+        "exports",
+    ):
         assert expected in seen, sorted(seen)
     assert [p for p in seen if p.startswith("exports/") and p.endswith(".csv")]
     assert seen.pop(".") == 0o755

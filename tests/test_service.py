@@ -28,11 +28,18 @@ MEMBERS = [{"name": "Alex", "email": "a@x.io", "role": "owner"}, {"name": "Sam",
 
 @pytest.fixture
 def team() -> FakeCursorTeam:
-    events = make_events(seed=11, start=TODAY - timedelta(days=30), days=31, per_day=6,
-                         members=["a@x.io", "b@x.io"], models=["gpt-5", "claude-4.5-sonnet"])
+    events = make_events(
+        seed=11,
+        start=TODAY - timedelta(days=30),
+        days=31,
+        per_day=6,
+        members=["a@x.io", "b@x.io"],
+        models=["gpt-5", "claude-4.5-sonnet"],
+    )
     cutoff = NOW.timestamp() * 1000
-    return FakeCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
-                          members=MEMBERS)
+    return FakeCursorTeam(
+        api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff], members=MEMBERS
+    )
 
 
 @pytest.fixture
@@ -56,7 +63,12 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
 
     (listed,) = service.list_integrations()
     assert (listed.id, listed.label, listed.key_hint, listed.status, listed.last_sync) == (
-        row.id, "Eng Team", Secret(GOOD_KEY).hint, "never synced", None)
+        row.id,
+        "Eng Team",
+        Secret(GOOD_KEY).hint,
+        "never synced",
+        None,
+    )
     assert GOOD_KEY not in repr(listed)
 
     seen = []
@@ -72,7 +84,8 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
     expected_days = expected_snapshot(team.events, first=since, last=TODAY, today=TODAY)[0]
     (entry,) = report["integrations"]
     assert [(d["date"], d["_micro"], d["complete"]) for d in entry["days"]] == [
-        (day.isoformat(), cost, complete) for day, cost, *_, complete in expected_days]
+        (day.isoformat(), cost, complete) for day, cost, *_, complete in expected_days
+    ]
     assert report["summary"]["_summary"].total_micro == sum(r[1] for r in expected_days)
 
     path = service.export_csv("eng team", span, today=TODAY)
@@ -80,8 +93,9 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
     assert path.name == f"grafient-eng-team-{since.isoformat()}-to-{TODAY.isoformat()}.csv"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
-    assert [(r["date"], r["cost_usd"]) for r in rows] == [(day.isoformat(), usd_exact(cost))
-                                                          for day, cost, *_ in expected_days]
+    assert [(r["date"], r["cost_usd"]) for r in rows] == [
+        (day.isoformat(), usd_exact(cost)) for day, cost, *_ in expected_days
+    ]
 
     removed = service.remove("Eng Team")
     assert removed.id == row.id
@@ -104,8 +118,12 @@ async def test_a_taken_label_is_refused_before_the_network(service: GrafientServ
 async def test_a_bad_reference_is_not_found_everywhere(service: GrafientService, api) -> None:  # noqa: ANN001
     await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
     span = ReportRange(TODAY, TODAY)
-    for call in (lambda: service.find("nope"), lambda: service.remove("nope"),
-                 lambda: service.report(span, "day", "nope"), lambda: service.export_csv("42", span)):
+    for call in (
+        lambda: service.find("nope"),
+        lambda: service.remove("nope"),
+        lambda: service.report(span, "day", "nope"),
+        lambda: service.export_csv("42", span),
+    ):
         with pytest.raises(NotFound, match="see `grafient list`"):
             call()
     with pytest.raises(NotFound):

@@ -49,12 +49,14 @@ def open_store() -> tuple[Settings, Database, Vault]:
 
 
 def a_month(seed: int, per_day: int = 20) -> list[dict]:
-    events = make_events(seed=seed, start=MONTH_START, days=31, per_day=per_day, members=["a@x.io", "b@x.io"],
-                         models=["gpt-5", "o3"])
+    events = make_events(
+        seed=seed, start=MONTH_START, days=31, per_day=per_day, members=["a@x.io", "b@x.io"], models=["gpt-5", "o3"]
+    )
     return [e for e in events if int(e["timestamp"]) <= utc_ms(NOW)]
 
 
 # ------------------------------------------------------------------ on either database
+
 
 async def test_control_characters_from_the_api_are_dropped_before_storage() -> None:
     """NUL cannot be stored in PostgreSQL text at all; both databases drop it and the other C0
@@ -62,10 +64,19 @@ async def test_control_characters_from_the_api_are_dropped_before_storage() -> N
     settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
     day = int((NOW - timedelta(days=1)).timestamp() * 1000)
-    events = [{"timestamp": str(day + i), "userEmail": email, "model": model, "kind": "Usage-based",
-               "isChargeable": True, "chargedCents": 10}
-              for i, (model, email) in enumerate([("gpt-5", "a@x.io"), ("gpt\x00-5", "a\x00@x.io"),
-                                                  ("gpt-5\x1b\x07", "a@x.io\x7f"), ("o3\u202e", "b@x.io")])]
+    events = [
+        {
+            "timestamp": str(day + i),
+            "userEmail": email,
+            "model": model,
+            "kind": "Usage-based",
+            "isChargeable": True,
+            "chargedCents": 10,
+        }
+        for i, (model, email) in enumerate(
+            [("gpt-5", "a@x.io"), ("gpt\x00-5", "a\x00@x.io"), ("gpt-5\x1b\x07", "a@x.io\x7f"), ("o3\u202e", "b@x.io")]
+        )
+    ]
     team = FakeCursorTeam(api_key=GOOD_KEY, events=events)
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=team.handler)
@@ -73,7 +84,9 @@ async def test_control_characters_from_the_api_are_dropped_before_storage() -> N
     assert result.outcome == "success", result.error
     since = TODAY - timedelta(days=30)
     assert [(m.model, m.cost_micro, m.requests) for m in model_breakdown(db, iid, since, TODAY)] == [
-        ("gpt-5", 30_000_000, 3), ("o3\u202e", 10_000_000, 1)]  # a bidi override is no C0 character: kept, shown escaped
+        ("gpt-5", 30_000_000, 3),
+        ("o3\u202e", 10_000_000, 1),
+    ]  # a bidi override is no C0 character: kept, shown escaped
     assert [(m.email, m.requests) for m in member_breakdown(db, iid, since, TODAY)] == [("a@x.io", 3), ("b@x.io", 1)]
     db.dispose()
 
@@ -92,7 +105,7 @@ async def test_each_sync_run_records_the_machine_and_the_user() -> None:
 
 
 def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
-    """"Eng" and " eng " from two threads at once (two connections): one is added, the other is told the
+    """ "Eng" and " eng " from two threads at once (two connections): one is added, the other is told the
     label is taken, on SQLite (the write lock) and PostgreSQL (the unique label_key) alike."""
     settings, db, vault = open_store()
     Vault(settings).master_key(create=True)
@@ -129,16 +142,23 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
 
 # ------------------------------------------------------------------ PostgreSQL: several machines
 
+
 def _child_env(home: Path, master_key: str, api_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(GRAFIENT_HOME=str(home), GRAFIENT_MASTER_KEY=master_key, GRAFIENT_CURSOR_API_URL=api_url,
-               GRAFIENT_NOW=NOW_TEXT, PYTHONUNBUFFERED="1")
+    env.update(
+        GRAFIENT_HOME=str(home),
+        GRAFIENT_MASTER_KEY=master_key,
+        GRAFIENT_CURSOR_API_URL=api_url,
+        GRAFIENT_NOW=NOW_TEXT,
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 @pytest.mark.postgres
 def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_fail(
-        pg: PostgresServer, grafient_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg: PostgresServer, grafient_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two homes (two machines: separate lock directories, one database, the team's master key) run
     `grafient sync` at the same moment, ten times. The one that loses the advisory lock waits for it or
     says the sync is running; never two fetches for one key at a time, no error, no duplicate key,
@@ -153,18 +173,27 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
         want = expected_snapshot(events, first=MONTH_START, last=TODAY, today=TODAY)
         lines: list[str] = []
         for trial in range(10):
-            runs = [subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync", "--force"],
-                                     env=_child_env(grafient_home.parent / f"machine-{m}", key, server.url),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                    for m in "ab"]
+            runs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "grafient_tui", "sync", "--force"],
+                    env=_child_env(grafient_home.parent / f"machine-{m}", key, server.url),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for m in "ab"
+            ]
             for run in runs:
                 out, err = run.communicate(timeout=120)
                 assert (run.returncode, err) == (0, ""), (trial, out, err)
                 lines.append(out)
             assert snapshot_via_store(db, iid) == want, trial
         assert server.peak == {GOOD_KEY: 1}  # one sync of the key at any moment, across both machines
-        assert all(line.startswith("Eng: ") and line.rstrip().endswith(
-            ("ok", "skipped: a sync for Eng is already running")) for line in lines), lines
+        assert all(
+            line.startswith("Eng: ") and line.rstrip().endswith(("ok", "skipped: a sync for Eng is already running"))
+            for line in lines
+        ), lines
         assert sum(line.rstrip().endswith("ok") for line in lines) >= 10
         with db.session() as session:
             runs_logged = list(session.exec(select(SyncRun).where(SyncRun.integration_id == iid)))
@@ -218,7 +247,8 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
 
 @pytest.mark.postgres
 async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_interrupted_once_it_is_gone(
-        pg: PostgresServer, grafient_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg: PostgresServer, grafient_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The lock, not the sync log, tells: another machine's run is `syncing` to every viewer and is
     left alone by a sync starting here; when its session ends without finishing (a killed process, a
     vanished machine), it is `interrupted` everywhere at once."""
@@ -227,9 +257,13 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
     settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
     with TrackingServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3))), FaultPlan(delay=30)) as server:
-        elsewhere = subprocess.Popen([sys.executable, "-m", "grafient_tui", "sync"],
-                                     env=_child_env(grafient_home.parent / "server", key, server.url),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        elsewhere = subprocess.Popen(
+            [sys.executable, "-m", "grafient_tui", "sync"],
+            env=_child_env(grafient_home.parent / "server", key, server.url),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             deadline = time.monotonic() + 60
             while server.in_flight[GOOD_KEY] == 0:
@@ -238,13 +272,24 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             assert is_sync_running(settings, iid, db)
             assert sync_status(db, settings, iid).status == "syncing"
             # a third machine's view, through the CLI
-            listed = subprocess.run([sys.executable, "-m", "grafient_tui", "list", "--format", "json"],
-                                    env=_child_env(grafient_home.parent / "viewer", key, server.url),
-                                    capture_output=True, text=True, timeout=60)
+            listed = subprocess.run(
+                [sys.executable, "-m", "grafient_tui", "list", "--format", "json"],
+                env=_child_env(grafient_home.parent / "viewer", key, server.url),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert '"status": "syncing"' in listed.stdout, listed
             # a sync starting here waits for the lock, then says the other one is running
-            result = await run_sync(db, vault, settings, iid, "force", now=NOW,
-                                    transport=httpx.MockTransport(lambda request: httpx.Response(500)))
+            result = await run_sync(
+                db,
+                vault,
+                settings,
+                iid,
+                "force",
+                now=NOW,
+                transport=httpx.MockTransport(lambda request: httpx.Response(500)),
+            )
             assert (result.outcome, result.error) == ("skipped", "a sync for Eng is already running")
             assert sync_status(db, settings, iid).status == "syncing"  # and it did not mark it interrupted
         finally:
@@ -282,8 +327,10 @@ def test_the_lock_of_one_integration_leaves_the_others_free() -> None:
 
 # ------------------------------------------------------------------ PostgreSQL: roles, the team's master key
 
-SYNCER_GRANTS = ("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
-                 "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+SYNCER_GRANTS = (
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+)
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
 
 
@@ -332,8 +379,13 @@ def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_ke
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("who", ["viewer role", "no master key", "another master key"])
-def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsys, monkeypatch,  # noqa: ANN001
-                                                       grafient_home: Path, who: str) -> None:
+def test_a_viewer_reads_everything_and_changes_nothing(
+    pg: PostgresServer,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+    grafient_home: Path,
+    who: str,
+) -> None:
     from tests.helpers import run_cli
 
     team_key = new_master_key_b64()
@@ -347,13 +399,19 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
         if who == "viewer role":
             grant(pg, name, "finance", VIEWER_GRANTS)
             as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
-            reason = ("this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
-                      "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database).")
+            reason = (
+                "this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
+                "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database)."
+            )
         else:
             grant(pg, name, "lead", SYNCER_GRANTS)
             home = grafient_home.parent / "lead"
-            as_teammate(monkeypatch, home, pg.url_of(name, user="lead"),
-                        None if who == "no master key" else new_master_key_b64())
+            as_teammate(
+                monkeypatch,
+                home,
+                pg.url_of(name, user="lead"),
+                None if who == "no master key" else new_master_key_b64(),
+            )
             from grafient_tui.store.team import recorded_fingerprint, short
 
             settings = Settings.from_env()
@@ -362,9 +420,11 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
             db.dispose()
             assert recorded is not None
             mine = "" if who == "no master key" else " (its own is another one)"
-            reason = (f"this machine does not have the team's master key ({short(recorded)}…){mine}, so it cannot open "
-                      f"the stored API keys: it views only. To sync, add, rekey or remove here, supply the team's key "
-                      f"with GRAFIENT_MASTER_KEY or the file {home / 'master.key'}.")
+            reason = (
+                f"this machine does not have the team's master key ({short(recorded)}…){mine}, so it cannot open "
+                f"the stored API keys: it views only. To sync, add, rekey or remove here, supply the team's key "
+                f"with GRAFIENT_MASTER_KEY or the file {home / 'master.key'}."
+            )
         report = run_cli(capsys, monkeypatch, "report", "--format", "json")
         assert report.code == 0 and '"synced_days": 30' in report.out
         assert run_cli(capsys, monkeypatch, "list").code == 0
@@ -374,9 +434,17 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
         # its app announces nothing (it could not note it): the syncers' apps do
         assert GrafientService(Settings.from_env()).budget_alerts(NOW) == []
         calls = len(api.calls)
-        for args in (("sync",), ("sync", "Eng", "--force"), ("remove", "Eng", "--yes"), ("rekey", "Eng"),
-                     ("add", "openai", "--label", "Ops"), ("plan", "pro"), ("pace", "cursor", "5"),
-                     ("budget", "set", "Eng", "5"), ("budget", "remove", "Eng")):
+        for args in (
+            ("sync",),
+            ("sync", "Eng", "--force"),
+            ("remove", "Eng", "--yes"),
+            ("rekey", "Eng"),
+            ("add", "openai", "--label", "Ops"),
+            ("plan", "pro"),
+            ("pace", "cursor", "5"),
+            ("budget", "set", "Eng", "5"),
+            ("budget", "remove", "Eng"),
+        ):
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
         assert len(api.calls) == calls  # nothing was asked of the API
@@ -385,8 +453,9 @@ def test_a_viewer_reads_everything_and_changes_nothing(pg: PostgresServer, capsy
 
 
 @pytest.mark.postgres
-async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(pg: PostgresServer, monkeypatch,
-                                                                              grafient_home: Path) -> None:
+async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
+    pg: PostgresServer, monkeypatch, grafient_home: Path
+) -> None:
     from grafient_tui.tui.app import GrafientApp
     from tests.test_concurrency import RecordingApp
 
@@ -395,8 +464,11 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(pg
     grant(pg, name, "finance", VIEWER_GRANTS)
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
     calls: list[httpx.Request] = []
-    app = RecordingApp(Settings.from_env(), now=lambda: NOW,
-                       transport=httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(500)))
+    app = RecordingApp(
+        Settings.from_env(),
+        now=lambda: NOW,
+        transport=httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(500)),
+    )
     assert isinstance(app, GrafientApp)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(20):
@@ -422,7 +494,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(pg
 
 @pytest.mark.postgres
 def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(  # noqa: D103
-        pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
+    pg: PostgresServer, capsys, monkeypatch, grafient_home: Path
+) -> None:  # noqa: ANN001
     from grafient_tui.store.team import fingerprint, recorded_fingerprint
     from tests.helpers import run_cli
 
@@ -452,8 +525,12 @@ def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_anot
 
 
 @pytest.mark.postgres
-def test_team_settings_are_followed_by_every_syncer(pg: PostgresServer, capsys, monkeypatch,  # noqa: ANN001
-                                                   grafient_home: Path) -> None:
+def test_team_settings_are_followed_by_every_syncer(
+    pg: PostgresServer,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+    grafient_home: Path,
+) -> None:
     from grafient_tui.store.team import effective_settings
     from grafient_tui.sync.engine import days_to_fetch
     from tests.helpers import run_cli
@@ -490,9 +567,15 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:  
     from tests.helpers import run_cli
 
     refused = run_cli(capsys, monkeypatch, "pace", "cursor", "5")
-    assert (refused.code, refused.err) == (2, "grafient: a home's own pacing is GRAFIENT_CURSOR_RPM; `grafient pace` "
-                                              "sets the pacing a shared database's syncers all follow.\n")
-    assert run_cli(capsys, monkeypatch, "pace", "cursor").out == "cursor: no pacing (GRAFIENT_CURSOR_RPM on this machine)\n"
+    assert (refused.code, refused.err) == (
+        2,
+        "grafient: a home's own pacing is GRAFIENT_CURSOR_RPM; `grafient pace` "
+        "sets the pacing a shared database's syncers all follow.\n",
+    )
+    assert (
+        run_cli(capsys, monkeypatch, "pace", "cursor").out
+        == "cursor: no pacing (GRAFIENT_CURSOR_RPM on this machine)\n"
+    )
 
 
 @pytest.mark.postgres
@@ -537,9 +620,11 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
 
     as_teammate(monkeypatch, grafient_home.parent / "cron", pg.url_of(name, user="grafient_sync"), team_key)
     early = run_cli(capsys, monkeypatch, "list")
-    assert early.code == 2 and early.err == ("grafient: the team database is empty and this role may not create its "
-                                             "tables; run `grafient db upgrade` once as the database's owner (see "
-                                             "README, A shared team database).\n")
+    assert early.code == 2 and early.err == (
+        "grafient: the team database is empty and this role may not create its "
+        "tables; run `grafient db upgrade` once as the database's owner (see "
+        "README, A shared team database).\n"
+    )
     as_teammate(monkeypatch, grafient_home.parent / "owner", pg.url_of(name, user="grafient_owner"), None)
     assert run_cli(capsys, monkeypatch, "db", "upgrade").code == 0
 
@@ -554,4 +639,3 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
     assert report.code == 0 and report.out.count("\n") == 31
     refused = run_cli(capsys, monkeypatch, "sync")
     assert refused.code == 2 and "you are a viewer" in refused.err
-

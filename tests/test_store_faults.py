@@ -51,17 +51,26 @@ def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def events() -> list[dict]:
-    events = make_events(seed=31, start=TODAY - timedelta(days=365), days=366, per_day=30,
-                         members=["a@x.io", "b@x.io", "c@x.io"], models=["gpt-5", "claude-4.5-sonnet", "o3"])
+    events = make_events(
+        seed=31,
+        start=TODAY - timedelta(days=365),
+        days=366,
+        per_day=30,
+        members=["a@x.io", "b@x.io", "c@x.io"],
+        models=["gpt-5", "claude-4.5-sonnet", "o3"],
+    )
     return [e for e in events if int(e["timestamp"]) <= utc_ms(NOW)]
 
 
 @pytest.fixture
 def api(events: list[dict]) -> Iterator[respx.MockRouter]:
     # two teams with the same usage but different people: one key = one team, and a team is added once
-    teams = {key: FakeCursorTeam(api_key=key, events=events,
-                                 members=[{"name": "Owner", "email": f"owner{i}@x.io", "role": "owner"}])
-             for i, key in enumerate((GOOD_KEY, OTHER_KEY))}
+    teams = {
+        key: FakeCursorTeam(
+            api_key=key, events=events, members=[{"name": "Owner", "email": f"owner{i}@x.io", "role": "owner"}]
+        )
+        for i, key in enumerate((GOOD_KEY, OTHER_KEY))
+    }
 
     def handler(request):  # noqa: ANN001, ANN202  (two teams, told apart by their key)
         auth = request.headers.get("authorization", "")
@@ -97,6 +106,7 @@ def page_count(path: Path) -> int:
 @contextmanager
 def disk_full_at(limit: int, engine: object = Engine) -> Iterator[None]:
     """Every new connection of `engine` (default: every engine) may not grow the file past `limit` pages."""
+
     def cap(dbapi_connection, _record) -> None:  # noqa: ANN001
         dbapi_connection.execute(f"PRAGMA max_page_count = {limit}")
 
@@ -109,9 +119,14 @@ def disk_full_at(limit: int, engine: object = Engine) -> Iterator[None]:
 
 # ------------------------------------------------------------------ disk full
 
+
 @pytest.mark.sqlite_only
 def test_a_full_disk_fails_the_sync_with_one_sentence_and_keeps_earlier_days(
-    capsys, monkeypatch, api, events, grafient_home: Path  # noqa: ANN001
+    capsys,
+    monkeypatch,
+    api,
+    events,
+    grafient_home: Path,  # noqa: ANN001
 ) -> None:
     # a month stored while the disk had room
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
@@ -154,6 +169,7 @@ def test_a_full_disk_fails_the_sync_with_one_sentence_and_keeps_earlier_days(
 
 # ------------------------------------------------------------------ keys that cannot be decrypted
 
+
 def two_integrations(capsys, monkeypatch) -> None:  # noqa: ANN001
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Ops", stdin=OTHER_KEY).code == 0
@@ -180,11 +196,23 @@ def break_vault(how: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     raise AssertionError(how)
 
 
-@pytest.mark.parametrize("how", ["missing master key file", "wrong GRAFIENT_MASTER_KEY", "GRAFIENT_MASTER_KEY not base64",
-                                 "master key of the wrong length", "master key file garbled"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "missing master key file",
+        "wrong GRAFIENT_MASTER_KEY",
+        "GRAFIENT_MASTER_KEY not base64",
+        "master key of the wrong length",
+        "master key file garbled",
+    ],
+)
 @pytest.mark.sqlite_only
 def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_nothing(
-    capsys, monkeypatch, api, grafient_home: Path, how: str  # noqa: ANN001
+    capsys,
+    monkeypatch,
+    api,
+    grafient_home: Path,
+    how: str,  # noqa: ANN001
 ) -> None:
     """Each integration's line gives the sentence and the command exits 1; nothing is sent, the
     sync log records the failure (so `list` shows it), and every data row and ciphertext is
@@ -208,8 +236,12 @@ def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_n
 
 
 @pytest.mark.sqlite_only
-def test_adding_with_a_missing_master_key_never_mints_a_new_one(capsys, monkeypatch, api,  # noqa: ANN001
-                                                                 grafient_home: Path) -> None:
+def test_adding_with_a_missing_master_key_never_mints_a_new_one(
+    capsys,
+    monkeypatch,
+    api,  # noqa: ANN001
+    grafient_home: Path,
+) -> None:
     two_integrations(capsys, monkeypatch)
     before = data_rows(grafient_home)
     (grafient_home / "master.key").unlink()
@@ -220,11 +252,17 @@ def test_adding_with_a_missing_master_key_never_mints_a_new_one(capsys, monkeypa
     assert data_rows(grafient_home) == before
 
 
-@pytest.mark.parametrize("how", ["tampered ciphertext", "ciphertext copied from another row", "truncated ciphertext",
-                                 "unknown scheme"])
+@pytest.mark.parametrize(
+    "how", ["tampered ciphertext", "ciphertext copied from another row", "truncated ciphertext", "unknown scheme"]
+)
 @pytest.mark.sqlite_only
-def test_a_damaged_stored_key_fails_only_its_integration(capsys, monkeypatch, api, grafient_home: Path,  # noqa: ANN001
-                                                         how: str) -> None:
+def test_a_damaged_stored_key_fails_only_its_integration(
+    capsys,
+    monkeypatch,
+    api,
+    grafient_home: Path,  # noqa: ANN001
+    how: str,
+) -> None:
     two_integrations(capsys, monkeypatch)
     with sqlite3.connect(database(grafient_home)) as con:
         eng, ops = (bytes(r[0]) for r in con.execute("SELECT key_ciphertext FROM integration ORDER BY id"))
@@ -245,9 +283,12 @@ def test_a_damaged_stored_key_fails_only_its_integration(capsys, monkeypatch, ap
     assert result.code == 1 and result.err == ""
     eng_line, ops_line = result.out.splitlines()
     assert eng_line.startswith("Eng: ") and eng_line.endswith(", ok")  # one bad row does not stop the others
-    expected = ("cannot decrypt stored keys: unknown encryption scheme 'rot13-v0'" if how == "unknown scheme" else
-                "cannot decrypt stored keys: the master key does not match, or the stored key was altered or copied "
-                "from another integration")
+    expected = (
+        "cannot decrypt stored keys: unknown encryption scheme 'rot13-v0'"
+        if how == "unknown scheme"
+        else "cannot decrypt stored keys: the master key does not match, or the stored key was altered or copied "
+        "from another integration"
+    )
     assert ops_line.startswith("Ops: 0 days written, 0 API calls, failed: " + expected), ops_line
     after = data_rows(grafient_home)
     assert [r for r in after["integration"]] == [r for r in before["integration"]]  # ciphertexts byte for byte

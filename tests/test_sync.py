@@ -39,6 +39,7 @@ EVENTS_PATH = "/teams/filtered-usage-events"
 # ------------------------------------------------------------------ oracle
 # The cost rule itself comes from tests/oracle.py (Decimal, independent of the app).
 
+
 def expected_by_day(events: list[dict]) -> dict[date, tuple[Decimal, int]]:
     out: dict[date, list] = defaultdict(lambda: [Decimal(0), 0])
     for raw in events:
@@ -61,6 +62,7 @@ def stored_cents(micro: int) -> Decimal:
 
 # ------------------------------------------------------------------ fixtures
 
+
 @pytest.fixture
 def store(grafient_home) -> tuple[Settings, Database, Vault]:  # noqa: ANN001
     settings = Settings.from_env()
@@ -74,7 +76,9 @@ def add(store, label: str = "Eng") -> int:  # noqa: ANN001
 
 
 def team_with(events: list[dict]) -> CountingCursorTeam:
-    return CountingCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
+    return CountingCursorTeam(
+        api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}]
+    )
 
 
 def edge_events() -> list[dict]:
@@ -82,29 +86,76 @@ def edge_events() -> list[dict]:
     midnight = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp() * 1000)
     return [
         # exactly midnight: belongs to the 20th, not the 19th
-        {"timestamp": str(midnight), "userEmail": "a@x.io", "model": "gpt-5", "kind": "Usage-based",
-         "requestsCosts": 2, "isTokenBasedCall": True, "isChargeable": True,
-         "tokenUsage": {"inputTokens": 10, "outputTokens": 5, "totalCents": 3.5}, "chargedCents": 3.75},
+        {
+            "timestamp": str(midnight),
+            "userEmail": "a@x.io",
+            "model": "gpt-5",
+            "kind": "Usage-based",
+            "requestsCosts": 2,
+            "isTokenBasedCall": True,
+            "isChargeable": True,
+            "tokenUsage": {"inputTokens": 10, "outputTokens": 5, "totalCents": 3.5},
+            "chargedCents": 3.75,
+        },
         # one millisecond before: the 19th
-        {"timestamp": str(midnight - 1), "userEmail": "a@x.io", "model": "gpt-5", "kind": "Usage-based",
-         "requestsCosts": 1, "isTokenBasedCall": True, "isChargeable": True,
-         "tokenUsage": {"inputTokens": 1, "outputTokens": 1, "totalCents": 1.25}, "chargedCents": 1.25},
+        {
+            "timestamp": str(midnight - 1),
+            "userEmail": "a@x.io",
+            "model": "gpt-5",
+            "kind": "Usage-based",
+            "requestsCosts": 1,
+            "isTokenBasedCall": True,
+            "isChargeable": True,
+            "tokenUsage": {"inputTokens": 1, "outputTokens": 1, "totalCents": 1.25},
+            "chargedCents": 1.25,
+        },
         # no chargedCents: totalCents * (1 - 10%) + fee
-        {"timestamp": str(midnight + 3_600_000), "userEmail": "b@x.io", "model": "claude-4.5-sonnet",
-         "kind": "Usage-based", "maxMode": True, "requestsCosts": 10, "isTokenBasedCall": True, "isChargeable": True,
-         "tokenUsage": {"inputTokens": 5805, "outputTokens": 311, "cacheWriteTokens": 11964, "cacheReadTokens": 0,
-                        "totalCents": 40.167, "discountPercentOff": 10}, "cursorTokenFee": 1.18},
+        {
+            "timestamp": str(midnight + 3_600_000),
+            "userEmail": "b@x.io",
+            "model": "claude-4.5-sonnet",
+            "kind": "Usage-based",
+            "maxMode": True,
+            "requestsCosts": 10,
+            "isTokenBasedCall": True,
+            "isChargeable": True,
+            "tokenUsage": {
+                "inputTokens": 5805,
+                "outputTokens": 311,
+                "cacheWriteTokens": 11964,
+                "cacheReadTokens": 0,
+                "totalCents": 40.167,
+                "discountPercentOff": 10,
+            },
+            "cursorTokenFee": 1.18,
+        },
         # no tokenUsage at all, plan-included
-        {"timestamp": str(midnight + 7_200_000), "userEmail": "admin@x.io", "model": "claude-4-sonnet-thinking",
-         "kind": "Included in Business", "maxMode": True, "requestsCosts": 1.4, "isTokenBasedCall": False,
-         "isChargeable": False, "chargedCents": 8},
+        {
+            "timestamp": str(midnight + 7_200_000),
+            "userEmail": "admin@x.io",
+            "model": "claude-4-sonnet-thinking",
+            "kind": "Included in Business",
+            "maxMode": True,
+            "requestsCosts": 1.4,
+            "isTokenBasedCall": False,
+            "isChargeable": False,
+            "chargedCents": 8,
+        },
         # older response shape: kindLabel, no chargedCents, no tokenUsage -> costs 0 but still a request
-        {"timestamp": str(midnight + 9_000_000), "userEmail": "b@x.io", "model": "default",
-         "kindLabel": "Errored, Not Charged", "requestsCosts": 0, "isTokenBasedCall": False, "unknownField": [1]},
+        {
+            "timestamp": str(midnight + 9_000_000),
+            "userEmail": "b@x.io",
+            "model": "default",
+            "kindLabel": "Errored, Not Charged",
+            "requestsCosts": 0,
+            "isTokenBasedCall": False,
+            "unknownField": [1],
+        },
     ]
 
 
 # ------------------------------------------------------------------ planning
+
 
 def test_a_year_of_a_quiet_team_takes_thirteen_windows(store) -> None:  # noqa: ANN001
     settings, db, _ = store
@@ -123,8 +174,14 @@ async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa
     settings, db, vault = store
     settings.set_plan("pro")
     iid = add(store)
-    events = make_events(seed=7, start=TODAY - timedelta(days=365), days=366, per_day=12,
-                         members=["a@x.io", "b@x.io", "c@x.io"], models=["gpt-5", "claude-4.5-sonnet", "default"])
+    events = make_events(
+        seed=7,
+        start=TODAY - timedelta(days=365),
+        days=366,
+        per_day=12,
+        members=["a@x.io", "b@x.io", "c@x.io"],
+        models=["gpt-5", "claude-4.5-sonnet", "default"],
+    )
     events = [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000] + edge_events()
     team = team_with(events)
     with respx.mock(base_url="https://api.cursor.com") as api:
@@ -141,8 +198,9 @@ async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa
         assert row.requests == want_requests, row.day
         assert row.on_demand_micro + row.included_micro == row.cost_micro
         assert row.complete == (row.day < TODAY)
-    assert stored_cents(next(r for r in rows if r.day == date(2026, 11, 20)).cost_micro) == (
-        expected[date(2026, 11, 20)][0]
+    assert (
+        stored_cents(next(r for r in rows if r.day == date(2026, 11, 20)).cost_micro)
+        == (expected[date(2026, 11, 20)][0])
     )
     models = {m.model: stored_cents(m.cost_micro) for m in model_breakdown(db, iid, TODAY - timedelta(days=365), TODAY)}
     assert models == expected_by_model(events)
@@ -151,8 +209,9 @@ async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa
 async def test_repeated_rows_across_pages_are_counted_once(store) -> None:  # noqa: ANN001
     settings, db, vault = store
     iid = add(store)
-    events = make_events(seed=3, start=TODAY - timedelta(days=5), days=5, per_day=900,
-                         members=["a@x.io"], models=["gpt-5"])
+    events = make_events(
+        seed=3, start=TODAY - timedelta(days=5), days=5, per_day=900, members=["a@x.io"], models=["gpt-5"]
+    )
     team = team_with(events)
 
     def shifting(request: httpx.Request) -> httpx.Response:
@@ -163,8 +222,11 @@ async def test_repeated_rows_across_pages_are_counted_once(store) -> None:  # no
         body = json.loads(request.content)
         page = body.get("page", 1)
         if page > 1:
-            previous = team.handler(httpx.Request("POST", request.url, headers=request.headers,
-                                                  content=json.dumps({**body, "page": page - 1})))
+            previous = team.handler(
+                httpx.Request(
+                    "POST", request.url, headers=request.headers, content=json.dumps({**body, "page": page - 1})
+                )
+            )
             data = response.json()
             data["usageEvents"].insert(0, previous.json()["usageEvents"][-1])
             return httpx.Response(200, json=data)
@@ -183,21 +245,44 @@ async def test_repeated_rows_across_pages_are_counted_once(store) -> None:  # no
 
 def snapshot(db: Database, iid: int) -> list:
     with db.session() as session:
-        days = [(r.day, r.cost_micro, r.on_demand_micro, r.included_micro, r.requests, r.request_units_micro,
-                 r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.complete)
-                for r in session.exec(select(DailyCost).where(DailyCost.integration_id == iid).order_by(DailyCost.day))]
-        models = sorted((r.day, r.model, r.cost_micro, r.requests) for r in session.exec(
-            select(DailyModelCost).where(DailyModelCost.integration_id == iid)))
-        members = sorted((r.day, r.email, r.cost_micro, r.requests) for r in session.exec(
-            select(DailyMemberCost).where(DailyMemberCost.integration_id == iid)))
+        days = [
+            (
+                r.day,
+                r.cost_micro,
+                r.on_demand_micro,
+                r.included_micro,
+                r.requests,
+                r.request_units_micro,
+                r.input_tokens,
+                r.output_tokens,
+                r.cache_read_tokens,
+                r.cache_write_tokens,
+                r.complete,
+            )
+            for r in session.exec(select(DailyCost).where(DailyCost.integration_id == iid).order_by(DailyCost.day))
+        ]
+        models = sorted(
+            (r.day, r.model, r.cost_micro, r.requests)
+            for r in session.exec(select(DailyModelCost).where(DailyModelCost.integration_id == iid))
+        )
+        members = sorted(
+            (r.day, r.email, r.cost_micro, r.requests)
+            for r in session.exec(select(DailyMemberCost).where(DailyMemberCost.integration_id == iid))
+        )
     return [days, models, members]
 
 
 async def test_running_the_same_sync_twice_gives_identical_data(store) -> None:  # noqa: ANN001
     settings, db, vault = store
     iid = add(store)
-    events = make_events(seed=11, start=TODAY - timedelta(days=30), days=31, per_day=40,
-                         members=["a@x.io", "b@x.io"], models=["gpt-5", "o3"])
+    events = make_events(
+        seed=11,
+        start=TODAY - timedelta(days=30),
+        days=31,
+        per_day=40,
+        members=["a@x.io", "b@x.io"],
+        models=["gpt-5", "o3"],
+    )
     events = [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000]
     team = team_with(events)
     with respx.mock(base_url="https://api.cursor.com") as api:
@@ -220,8 +305,9 @@ def failing_after(team: CountingCursorTeam, good_windows: int, *, status: int = 
             if start not in seen:
                 seen.append(start)
             if seen.index(start) >= good_windows:
-                return httpx.Response(status, json={"error": "Internal Server Error",
-                                                    "message": "An unexpected error occurred"})
+                return httpx.Response(
+                    status, json={"error": "Internal Server Error", "message": "An unexpected error occurred"}
+                )
         return team.handler(request)
 
     return handler
@@ -231,8 +317,9 @@ async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(stor
     settings, db, vault = store
     settings.set_plan("pro")
     iid = add(store)
-    events = make_events(seed=5, start=TODAY - timedelta(days=365), days=366, per_day=5,
-                         members=["a@x.io"], models=["gpt-5", "o3"])
+    events = make_events(
+        seed=5, start=TODAY - timedelta(days=365), days=366, per_day=5, members=["a@x.io"], models=["gpt-5", "o3"]
+    )
     events = [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000]
     team = team_with(events)
     with respx.mock(base_url="https://api.cursor.com") as api:
@@ -257,7 +344,8 @@ async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(stor
     assert team.event_requests - requests_before == 10
     final = snapshot(db, iid)
     assert [d for d in final[0] if d[0] > TODAY - timedelta(days=120) and d[0] < TODAY] == [
-        d for d in kept[0] if d[0] < TODAY]  # the days already written were not touched
+        d for d in kept[0] if d[0] < TODAY
+    ]  # the days already written were not touched
     expected = expected_by_day(events)
     for row in daily_costs(db, iid, TODAY - timedelta(days=365), TODAY):
         assert stored_cents(row.cost_micro) == expected.get(row.day, (Decimal(0), 0))[0]
@@ -266,24 +354,28 @@ async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(stor
 async def test_rate_limits_and_server_errors_are_retried(store) -> None:  # noqa: ANN001
     settings, db, vault = store
     iid = add(store)
-    events = make_events(seed=9, start=TODAY - timedelta(days=30), days=31, per_day=30,
-                         members=["a@x.io"], models=["gpt-5"])
+    events = make_events(
+        seed=9, start=TODAY - timedelta(days=30), days=31, per_day=30, members=["a@x.io"], models=["gpt-5"]
+    )
     events = [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000]
     team = team_with(events)
-    faults = iter([
-        httpx.Response(429, headers={"Retry-After": "0"}, json={"error": "Too Many Requests", "message": "x"}),
-        httpx.Response(429, json={"error": "Too Many Requests", "message": "Rate limit exceeded."}),
-        httpx.Response(502, text="bad gateway"),
-        "truncated",
-    ])
+    faults = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "0"}, json={"error": "Too Many Requests", "message": "x"}),
+            httpx.Response(429, json={"error": "Too Many Requests", "message": "Rate limit exceeded."}),
+            httpx.Response(502, text="bad gateway"),
+            "truncated",
+        ]
+    )
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == EVENTS_PATH:
             fault = next(faults, None)
             if fault == "truncated":
                 good = team.handler(request)
-                return httpx.Response(200, content=good.content[: len(good.content) // 2],
-                                      headers={"content-type": "application/json"})
+                return httpx.Response(
+                    200, content=good.content[: len(good.content) // 2], headers={"content-type": "application/json"}
+                )
             if fault is not None:
                 return fault
         return team.handler(request)
@@ -304,8 +396,9 @@ async def test_rate_limits_and_server_errors_are_retried(store) -> None:  # noqa
 async def test_daily_sync_catches_up_and_refetches_the_two_latest_days(store) -> None:  # noqa: ANN001
     settings, db, vault = store
     iid = add(store)
-    events = make_events(seed=2, start=TODAY - timedelta(days=30), days=31, per_day=10,
-                         members=["a@x.io"], models=["gpt-5"])
+    events = make_events(
+        seed=2, start=TODAY - timedelta(days=30), days=31, per_day=10, members=["a@x.io"], models=["gpt-5"]
+    )
     team = team_with([e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000])
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=team.handler)
@@ -419,8 +512,13 @@ async def test_a_400_on_a_window_older_than_one_that_answered_ends_the_backfill_
             first = date.fromisoformat(request.url.params["starting_at"][:10])
             asked.append(first)
             if first < edge:
-                return httpx.Response(400, json={"type": "error", "error": {
-                    "type": "invalid_request_error", "message": "starting_at is too far in the past"}})
+                return httpx.Response(
+                    400,
+                    json={
+                        "type": "error",
+                        "error": {"type": "invalid_request_error", "message": "starting_at is too far in the past"},
+                    },
+                )
         return org.handler(request)
 
     settings = Settings.from_env()
@@ -451,8 +549,9 @@ async def test_a_400_on_the_newest_window_is_a_failure_not_an_edge() -> None:
     key = "sk-ant-admin01-" + "Qw4" * 30
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json={"type": "error", "error": {"type": "invalid_request_error",
-                                                                     "message": "bad parameters"}})
+        return httpx.Response(
+            400, json={"type": "error", "error": {"type": "invalid_request_error", "message": "bad parameters"}}
+        )
 
     settings = Settings.from_env()
     settings.ensure_dirs()
@@ -474,10 +573,13 @@ async def test_an_edge_after_windows_that_answered_without_usage_is_still_an_edg
     edge = TODAY - timedelta(days=40)
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/cost_report") and \
-                date.fromisoformat(request.url.params["starting_at"][:10]) < edge:
-            return httpx.Response(400, json={"type": "error", "error": {"type": "invalid_request_error",
-                                                                         "message": "too old"}})
+        if (
+            request.url.path.endswith("/cost_report")
+            and date.fromisoformat(request.url.params["starting_at"][:10]) < edge
+        ):
+            return httpx.Response(
+                400, json={"type": "error", "error": {"type": "invalid_request_error", "message": "too old"}}
+            )
         return org.handler(request)
 
     settings = Settings.from_env()
@@ -500,8 +602,9 @@ async def test_a_404_on_an_older_window_is_a_failure_not_an_edge() -> None:
     org = demo_account(key, TODAY, seed=6)
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/cost_report") and \
-                date.fromisoformat(request.url.params["starting_at"][:10]) < TODAY - timedelta(days=40):
+        if request.url.path.endswith("/cost_report") and date.fromisoformat(
+            request.url.params["starting_at"][:10]
+        ) < TODAY - timedelta(days=40):
             return httpx.Response(404, json={"type": "error", "error": {"type": "not_found_error", "message": "x"}})
         return org.handler(request)
 
@@ -527,8 +630,9 @@ async def test_an_openrouter_account_is_not_due_again_the_moment_it_synced() -> 
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
     iid = int(add_integration(db, vault, label="Proto", provider="openrouter", api_key=Secret(key)).id)
-    result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(account.handler),
-                            now=NOW)
+    result = await run_sync(
+        db, vault, settings, iid, "backfill", transport=httpx.MockTransport(account.handler), now=NOW
+    )
     assert result.outcome == "success", result.error
     assert not daily_costs(db, iid, TODAY - timedelta(days=1), TODAY - timedelta(days=1))[0].synced
     assert not sync_due(db, settings, iid, NOW + timedelta(minutes=5))

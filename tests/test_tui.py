@@ -49,11 +49,13 @@ SIZE = (120, 40)
 
 
 def make_team(key: str = GOOD_KEY, *, days: int = 40, enterprise: bool = True, seed: int = 3) -> CountingCursorTeam:
-    events = make_events(seed=seed, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=6,
-                         members=MEMBERS, models=MODELS)
+    events = make_events(
+        seed=seed, start=NOW.date() - timedelta(days=days - 1), days=days, per_day=6, members=MEMBERS, models=MODELS
+    )
     cutoff = int(NOW.timestamp() * 1000)
-    return CountingCursorTeam(api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff],
-                          enterprise=enterprise)
+    return CountingCursorTeam(
+        api_key=key, events=[e for e in events if int(e["timestamp"]) <= cutoff], enterprise=enterprise
+    )
 
 
 class RecordingApp(GrafientApp):
@@ -100,8 +102,9 @@ async def seeded(team: CountingCursorTeam, label: str = "Acme") -> int:
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
     row = add_integration(db, vault, label=label, provider="cursor", api_key=Secret(team.api_key), team_members=3)
-    result = await backfill_integration(db, vault, settings, row.id, transport=httpx.MockTransport(team.handler),
-                                        now=NOW)
+    result = await backfill_integration(
+        db, vault, settings, row.id, transport=httpx.MockTransport(team.handler), now=NOW
+    )
     assert result.outcome == "success", result
     db.dispose()
     return int(row.id)
@@ -241,8 +244,9 @@ async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> N
     [("key_" + "f" * 64, True, "HTTP 401"), (GOOD_KEY, False, "Enterprise access required")],
     ids=["rejected-key", "not-enterprise"],
 )
-async def test_a_refused_key_shows_its_sentence_and_stores_nothing(grafient_home, team_key, enterprise,
-                                                                   expected) -> None:  # noqa: ANN001
+async def test_a_refused_key_shows_its_sentence_and_stores_nothing(
+    grafient_home, team_key, enterprise, expected
+) -> None:  # noqa: ANN001
     team = make_team(team_key, enterprise=enterprise)
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE) as pilot:
@@ -514,8 +518,9 @@ async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  #
         await pilot.press("enter")
         await settle(app, pilot)
         # New usage arrives in Cursor for today; a forced sync brings it into the detail.
-        team.events.extend(make_events(seed=99, start=NOW.date(), days=1, per_day=50, members=MEMBERS,
-                                       models=["o3-new-model"]))
+        team.events.extend(
+            make_events(seed=99, start=NOW.date(), days=1, per_day=50, members=MEMBERS, models=["o3-new-model"])
+        )
         team.events[:] = [e for e in team.events if int(e["timestamp"]) <= int(NOW.timestamp() * 1000)]
         team.invalidate()
         await pilot.press("r")
@@ -691,8 +696,9 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
         assert not app.store_ready and not home.loaded
         assert "sqlalchemy" not in str(type(painted.view.summary))
         assert painted.view.label == "Acme" and painted.view.summary.total_micro == before.summary.total_micro
-        assert [d.cost_micro for d in painted.query_one(CostChart).days] == \
-            [d.cost_micro if d.synced else None for d in before.days]
+        assert [d.cost_micro for d in painted.query_one(CostChart).days] == [
+            d.cost_micro if d.synced else None for d in before.days
+        ]
         assert "$" in str(home.query_one(".figure-total", Static).render())
         assert home.check_action("force_sync", ()) is None  # greyed until the store is open
         app.gate.set()
@@ -700,8 +706,15 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
         assert home.loaded and home.query_one(IntegrationCard).view.summary == before.summary
 
 
-@pytest.mark.parametrize("content", [b"{not json", b'{"format": "grafient-home-snapshot/0"}', b"[]",
-                                     b'{"format": "grafient-home-snapshot/1", "period": 30}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"format": "grafient-home-snapshot/0"}',
+        b"[]",
+        b'{"format": "grafient-home-snapshot/1", "period": 30}',
+    ],
+)
 async def test_a_corrupt_or_old_snapshot_starts_as_without_one(grafient_home, content: bytes) -> None:  # noqa: ANN001
     from grafient_tui.config import write_private_file
     from grafient_tui.home_snapshot import snapshot_path
@@ -774,13 +787,18 @@ async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwa
             await settle(app, pilot)
             cards = list(app.screen.query(IntegrationCard))
             assert [(c.view.label, c.view.provider) for c in cards] == [
-                ("Acme Engineering", "cursor"), ("Acme Labs API", "anthropic"), ("Acme Chat", "openai"),
-                ("Acme Prototypes", "openrouter")]
+                ("Acme Engineering", "cursor"),
+                ("Acme Labs API", "anthropic"),
+                ("Acme Chat", "openai"),
+                ("Acme Prototypes", "openrouter"),
+            ]
             assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards), [
-                (c.view.label, c.view.state, c.view.error) for c in cards]
+                (c.view.label, c.view.state, c.view.error) for c in cards
+            ]
             assert env.settings.plan() == "pro"
-            assert len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364),
-                                   NOW.date())) == 365
+            assert (
+                len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364), NOW.date())) == 365
+            )
     finally:
         env.cleanup()
     assert not env.home.exists()
@@ -797,6 +815,7 @@ def test_demo_module_does_not_import_textual() -> None:
 
 
 # --------------------------------------------------------------------------- coverage on screen
+
 
 async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home) -> None:  # noqa: ANN001
     """Pro plan, 90-day period: the newest window lands first; until the older ones do, the card

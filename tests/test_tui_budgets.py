@@ -34,16 +34,17 @@ class BellApp(RecordingApp):
 
 
 def team_with_limits() -> CountingCursorTeam:
-    events = make_events(seed=3, start=NOW.date() - timedelta(days=39), days=40, per_day=6, members=MEMBERS,
-                         models=MODELS)
+    events = make_events(
+        seed=3, start=NOW.date() - timedelta(days=39), days=40, per_day=6, members=MEMBERS, models=MODELS
+    )
     cutoff = int(NOW.timestamp() * 1000)
-    team = CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff],
-                              cycle_start=CYCLE)
+    team = CountingCursorTeam(
+        api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff], cycle_start=CYCLE
+    )
     spend = team.cycle_spend()
     near, far = MEMBERS[0], MEMBERS[1]
     # the first at 90% of an exact limit, the second at a third of hers, the third sends no limit
-    team.limits = {near: spend[near][1] / 100_000_000 / 0.9,
-                   far: math.ceil(spend[far][1] * 3 / 100_000_000)}
+    team.limits = {near: spend[near][1] / 100_000_000 / 0.9, far: math.ceil(spend[far][1] * 3 / 100_000_000)}
     return team
 
 
@@ -70,17 +71,21 @@ async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_ho
         await settle(app, pilot)
         (summary_line,) = gauge_texts(app, "#home-budgets")
         assert summary_line.startswith("✓ All · monthly budget ")
-        assert f"of $100,000 · forecast ${fine.forecast.micro / 100_000_000:,.0f} · day 18 of 30 · resets 2025-07-01" \
+        assert (
+            f"of $100,000 · forecast ${fine.forecast.micro / 100_000_000:,.0f} · day 18 of 30 · resets 2025-07-01"
             in summary_line
+        )
         card = app.screen.query_one(IntegrationCard)
         (card_line,) = gauge_texts(app, f"#{card.id} BudgetGauges")
         assert card_line.startswith("✗ Cycle budget ██████████ ")
         assert "of $20 · " in card_line and "day 16 of 30 · resets 2025-07-03" in card_line
         assert card.query_one(BudgetGauges).query_one(".gauge").has_class("-over")
         budget_notes = [n for n in app.notes if "budget" in n]
-        assert budget_notes == ["Acme · cycle budget: over budget, "
-                                f"${over.spent_micro / 100_000_000:,.2f} of $20; forecast "
-                                f"${over.forecast.micro / 100_000_000:,.0f} is above it · resets 2025-07-03"]
+        assert budget_notes == [
+            "Acme · cycle budget: over budget, "
+            f"${over.spent_micro / 100_000_000:,.2f} of $20; forecast "
+            f"${over.forecast.micro / 100_000_000:,.0f} is above it · resets 2025-07-03"
+        ]
         assert app.bells == 1
         app.push_screen(CostDetailScreen(card.integration_id))
         await settle(app, pilot)
@@ -120,8 +125,9 @@ async def test_the_demo_has_a_budget_over_one_forecast_over_and_members_near_the
     env = build_demo(now=NOW, latency=0)
     env.settings.set_plan("free")  # 30 days of each account are enough for a month's budget
     try:
-        app = BellApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams,
-                      demo_budgets=env.budgets)
+        app = BellApp(
+            env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams, demo_budgets=env.budgets
+        )
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
             await settle(app, pilot)

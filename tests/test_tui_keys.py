@@ -37,8 +37,19 @@ async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        for title in ("Add an integration", "Sync all integrations", "Sync Acme", "Open Acme", "Delete Acme",
-                      "Period: 7 days", "Period: 90 days", "Plan: free", "Plan: pro", "Keys", "Screenshot"):
+        for title in (
+            "Add an integration",
+            "Sync all integrations",
+            "Sync Acme",
+            "Open Acme",
+            "Delete Acme",
+            "Period: 7 days",
+            "Period: 90 days",
+            "Plan: free",
+            "Plan: pro",
+            "Keys",
+            "Screenshot",
+        ):
             assert title in commands and commands[title].help, title
         assert "Export CSV" not in commands  # only where there is something to export
         commands["Period: 90 days"].callback()
@@ -207,8 +218,9 @@ async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) ->
     env = build_demo(now=NOW, latency=0)
     env.settings.set_plan("free")
     try:
-        app = GrafientApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams[:1],
-                          demo_try_key=env.try_key)
+        app = GrafientApp(
+            env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams[:1], demo_try_key=env.try_key
+        )
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
             await pilot.press("a")

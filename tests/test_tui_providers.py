@@ -25,8 +25,12 @@ from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.chart import StackedCostChart, stack_cells
 from tests.test_tui import NOW, SIZE, make_app, settle
 
-LABELS = {"cursor": "Acme Engineering", "anthropic": "Acme Labs API", "openai": "Acme Chat",
-          "openrouter": "Acme Prototypes"}
+LABELS = {
+    "cursor": "Acme Engineering",
+    "anthropic": "Acme Labs API",
+    "openai": "Acme Chat",
+    "openrouter": "Acme Prototypes",
+}
 
 
 @pytest.fixture
@@ -92,8 +96,9 @@ async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(de
         assert not today_row.synced  # never $0: not reported yet
         ids = [c.integration_id for c in app.screen.query(IntegrationCard)]
         together = period_summary(app.db, ids, days=30, until=NOW.date(), today=NOW.date())
-        with_cursor_only = period_summary(app.db, [card_of(app, "cursor").integration_id], days=30,
-                                          until=NOW.date(), today=NOW.date())
+        with_cursor_only = period_summary(
+            app.db, [card_of(app, "cursor").integration_id], days=30, until=NOW.date(), today=NOW.date()
+        )
         assert together.synced_days == with_cursor_only.synced_days == 30
 
 
@@ -137,8 +142,11 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
         app.push_screen(CostDetailScreen(card_of(app, "openai").integration_id))
         await settle(app, pilot)
         assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"
-        assert "Compl. req." in str(app.screen.query_one("#models", DataTable).columns[
-            next(k for k in app.screen.query_one("#models", DataTable).columns if k.value == "requests")].label)
+        assert "Compl. req." in str(
+            app.screen.query_one("#models", DataTable)
+            .columns[next(k for k in app.screen.query_one("#models", DataTable).columns if k.value == "requests")]
+            .label
+        )
 
 
 async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_account(grafient_home) -> None:  # noqa: ANN001

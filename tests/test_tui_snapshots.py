@@ -38,15 +38,39 @@ def build_scene() -> GrafientApp:
     settings = Settings.from_env()
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
-    seed_history(db, vault, label="Acme Engineering", until=NOW.date(), days=90, models=MODELS,
-                 members=["maya@acme.dev", "liam@acme.dev", "sofia@acme.dev", "noah@acme.dev"], seed=1,
-                 synced_at=NOW - timedelta(minutes=12))
-    data = seed_history(db, vault, label="Acme Data", until=NOW.date(), days=90, models=MODELS[:3],
-                        members=["ava@acme.dev", "kenji@acme.dev"], seed=2, synced_at=NOW - timedelta(hours=3))
+    seed_history(
+        db,
+        vault,
+        label="Acme Engineering",
+        until=NOW.date(),
+        days=90,
+        models=MODELS,
+        members=["maya@acme.dev", "liam@acme.dev", "sofia@acme.dev", "noah@acme.dev"],
+        seed=1,
+        synced_at=NOW - timedelta(minutes=12),
+    )
+    data = seed_history(
+        db,
+        vault,
+        label="Acme Data",
+        until=NOW.date(),
+        days=90,
+        models=MODELS[:3],
+        members=["ava@acme.dev", "kenji@acme.dev"],
+        seed=2,
+        synced_at=NOW - timedelta(hours=3),
+    )
     with db.session(write=True) as session:  # its last forced sync failed after a good one
-        session.add(SyncRun(integration_id=data, trigger="force", started_at=NOW - timedelta(minutes=5),
-                            finished_at=NOW - timedelta(minutes=5), outcome="failed",
-                            error="the Cursor API failed with HTTP 500 after 6 tries: An unexpected error occurred"))
+        session.add(
+            SyncRun(
+                integration_id=data,
+                trigger="force",
+                started_at=NOW - timedelta(minutes=5),
+                finished_at=NOW - timedelta(minutes=5),
+                outcome="failed",
+                error="the Cursor API failed with HTTP 500 after 6 tries: An unexpected error occurred",
+            )
+        )
     # Two budgets, so the gauges are in the pictures: one the forecast is above, one fine.
     from grafient_tui.service import GrafientService
 
@@ -74,8 +98,10 @@ def check(name: str, svg: str, tmp_path: Path) -> None:
     if path.read_text(encoding="utf-8") != svg:
         actual = tmp_path / f"{name}.actual.svg"
         actual.write_text(svg, encoding="utf-8")
-        pytest.fail(f"{name} differs from {path}; the new picture is {actual} "
-                    "(GRAFIENT_UPDATE_SNAPSHOTS=1 rewrites the snapshots)")
+        pytest.fail(
+            f"{name} differs from {path}; the new picture is {actual} "
+            "(GRAFIENT_UPDATE_SNAPSHOTS=1 rewrites the snapshots)"
+        )
 
 
 async def _settled(app: GrafientApp, pilot) -> None:  # noqa: ANN001

@@ -28,7 +28,7 @@ BROKEN = "claude-[/bold]-sonnet"
 LINK = "[link=https://evil.example]o3[/link]"
 OSC52 = "mod\x1b]52;c;ZXZpbA==\x1b\\el"
 CLEAR = "x\x1b[2Jy"
-FORMULA = "=HYPERLINK(\"http://evil.example\",\"x\")"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
 HOSTILE_MODELS = [CLICK, BROKEN, LINK, OSC52, CLEAR, FORMULA]
 HOSTILE_EMAILS = ["+cmd|' /C calc'!A0@x.io", "=1+1@x.io", "\u202eevil@x.io", "a\x1b]0;title\x07@x.io"]
 
@@ -41,11 +41,18 @@ def stored(name: str) -> str:
 
 def hostile_team() -> FakeCursorTeam:
     ms = int((NOW - timedelta(days=1)).timestamp() * 1000)
-    events = [{"timestamp": str(ms + i), "userEmail": HOSTILE_EMAILS[i % len(HOSTILE_EMAILS)],
-               "model": model, "kind": "Usage-based", "isChargeable": True, "chargedCents": 10 + i}
-              for i, model in enumerate(HOSTILE_MODELS)]
-    return FakeCursorTeam(api_key=GOOD_KEY, events=events,
-                          members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
+    events = [
+        {
+            "timestamp": str(ms + i),
+            "userEmail": HOSTILE_EMAILS[i % len(HOSTILE_EMAILS)],
+            "model": model,
+            "kind": "Usage-based",
+            "isChargeable": True,
+            "chargedCents": 10 + i,
+        }
+        for i, model in enumerate(HOSTILE_MODELS)
+    ]
+    return FakeCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
 
 
 @pytest.fixture
@@ -114,6 +121,6 @@ async def test_the_app_shows_markup_and_escapes_as_literal_text(synced) -> None:
         emails = {str(members.get_row_at(i)[0]) for i in range(members.row_count)}
         assert {visible(stored(e)) for e in HOSTILE_EMAILS} <= emails
         screen = app.export_screenshot()
-        assert "\x1b" not in screen and "evil.example\"" not in screen.split("<a ")[0]
+        assert "\x1b" not in screen and 'evil.example"' not in screen.split("<a ")[0]
         assert 'href="https://evil.example"' not in screen  # no hyperlink was made of a name
     assert key_file.read_bytes() == before

@@ -11,7 +11,19 @@ from grafient_tui.budgets.periods import MEASURES, PERIODS, PeriodBounds, cycle_
 from grafient_tui.budgets.status import THRESHOLDS, BudgetStatus, crossed, status_of
 
 __all__ = [
-    "FORECAST_WINDOW_DAYS", "MEASURES", "MIN_COMPLETE_DAYS", "PERIODS", "THRESHOLDS", "BudgetStatus", "Forecast",
-    "PeriodBounds", "crossed", "cycle_bounds", "forecast", "month_bounds", "parse_amount", "period_bounds",
+    "FORECAST_WINDOW_DAYS",
+    "MEASURES",
+    "MIN_COMPLETE_DAYS",
+    "PERIODS",
+    "THRESHOLDS",
+    "BudgetStatus",
+    "Forecast",
+    "PeriodBounds",
+    "crossed",
+    "cycle_bounds",
+    "forecast",
+    "month_bounds",
+    "parse_amount",
+    "period_bounds",
     "status_of",
 ]

@@ -46,7 +46,11 @@ def forecast(*, spent_through_yesterday: int, spent: int, complete_day_costs: li
     total = sum(complete_day_costs)
     average = _round_div(total, n) if n else None
     if n < MIN_COMPLETE_DAYS:
-        return Forecast(None, n, average, f"{n} of the {MIN_COMPLETE_DAYS} complete days it needs among the "
-                                          f"last {FORECAST_WINDOW_DAYS}")
+        return Forecast(
+            None,
+            n,
+            average,
+            f"{n} of the {MIN_COMPLETE_DAYS} complete days it needs among the last {FORECAST_WINDOW_DAYS}",
+        )
     value = spent_through_yesterday + _round_div(total * max(days_left, 0), n)
     return Forecast(max(value, spent), n, average)

@@ -44,12 +44,13 @@ def percent(status: BudgetStatus) -> str:
 def gauge_text(status: BudgetStatus, *, why: bool = False) -> str:
     """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01`; `why`: say why a forecast
     is not ready."""
-    forecast = (f"forecast {rough(status.forecast.micro)}" if status.forecast.micro is not None
-                else "forecast not ready")
+    forecast = f"forecast {rough(status.forecast.micro)}" if status.forecast.micro is not None else "forecast not ready"
     if why and status.forecast.micro is None and status.forecast.note:
         forecast += f" ({status.forecast.note})"
-    return (f"{percent(status)} of {amount(status.budget_micro)} · {forecast} · "
-            f"day {status.day} of {status.bounds.days} · resets {status.bounds.resets.isoformat()}")
+    return (
+        f"{percent(status)} of {amount(status.budget_micro)} · {forecast} · "
+        f"day {status.day} of {status.bounds.days} · resets {status.bounds.resets.isoformat()}"
+    )
 
 
 STATUS_MARKS = {"ok": "✓ ok", "forecast_over": "▲ forecast over", "over": "✗ over"}
@@ -64,8 +65,10 @@ def target_words(status: BudgetStatus) -> str:
 def check_line(status: BudgetStatus) -> str:
     """`over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · resets …`."""
     words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
-    line = (f"{status.status:<13}  {target_words(status)} · {words}: {format_usd(status.spent_micro)} spent, "
-            f"{gauge_text(status, why=True)}")
+    line = (
+        f"{status.status:<13}  {target_words(status)} · {words}: {format_usd(status.spent_micro)} spent, "
+        f"{gauge_text(status, why=True)}"
+    )
     if status.synced_days < status.finished_days:
         line += f" · {status.synced_days} of {status.finished_days} finished days synced"
     if status.note:
@@ -95,5 +98,8 @@ def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
         parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
     if "forecast" in thresholds and status.forecast.micro is not None:
         parts.append(f"forecast {rough(status.forecast.micro)} is above it")
-    return (f"{target_words(status)} · {title[0].lower()}{title[1:]}: " + "; ".join(parts) +
-            f" · resets {status.bounds.resets.isoformat()}")
+    return (
+        f"{target_words(status)} · {title[0].lower()}{title[1:]}: "
+        + "; ".join(parts)
+        + f" · resets {status.bounds.resets.isoformat()}"
+    )

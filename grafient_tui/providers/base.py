@@ -101,7 +101,8 @@ class Capabilities:
     def actor_title(self) -> str:
         """The plural heading for actors: Members, Workspaces, Projects."""
         return {"member": "Members", "workspace": "Workspaces", "project": "Projects"}.get(
-            self.actor_kind, self.actor_kind.title() + "s")
+            self.actor_kind, self.actor_kind.title() + "s"
+        )
 
 
 @dataclass
@@ -132,8 +133,9 @@ class Provider(ABC):
 
     @classmethod
     @abstractmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> Provider:
+    def from_settings(
+        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Provider:
         """A provider for this key, configured from the user's settings."""
 
     @abstractmethod

@@ -146,8 +146,6 @@ def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
         return bucket
 
 
-
-
 @dataclass
 class _Failure:
     """Why an attempt failed in a way worth retrying."""
@@ -196,7 +194,8 @@ RetryListener = Callable[[RetryNotice], None]
 # A context variable, not a constructor argument: whoever runs the requests (the sync engine) can
 # listen without knowing which provider (and which of its clients) makes them.
 _retry_listener: contextvars.ContextVar[RetryListener | None] = contextvars.ContextVar(
-    "grafient_retry_listener", default=None)
+    "grafient_retry_listener", default=None
+)
 
 
 class reporting_retries:  # noqa: N801  (used like a function: `with reporting_retries(listener):`)
@@ -452,8 +451,12 @@ class HttpClient:
             auth=auth,
             timeout=timeout or _DEFAULT_TIMEOUT,
             # Only the encodings _Inflater can bound (no br or zstd, whatever is installed).
-            headers={"User-Agent": f"grafient-tui/{__version__}", "Accept": "application/json",
-                     "Accept-Encoding": "gzip, deflate", **(headers or {})},
+            headers={
+                "User-Agent": f"grafient-tui/{__version__}",
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",
+                **(headers or {}),
+            },
             transport=transport,
             follow_redirects=False,
             # Unused when a transport is given (the demo, tests); else built once per process.
@@ -463,8 +466,9 @@ class HttpClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *,
-                      params: Any = None) -> dict:
+    async def request(
+        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+    ) -> dict:
         """One API call with pacing and retries; the decoded JSON object, or a ProviderError.
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
@@ -528,7 +532,9 @@ class HttpClient:
                     if data is _INVALID:
                         failure = _Failure("json")
                     else:
-                        raise BadResponse(f"the {self.title} API sent an unexpected answer to {path} (not a JSON object)")
+                        raise BadResponse(
+                            f"the {self.title} API sent an unexpected answer to {path} (not a JSON object)"
+                        )
                 elif status == 429:
                     self.stats.rate_limited += 1
                     failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))
@@ -541,7 +547,9 @@ class HttpClient:
                 if delay is None:
                     nominal = self._backoff_base * 2 ** (attempt - 1)
                     delay = min(nominal * (1 + random.uniform(0.0, 0.25)), RETRY_AFTER_CAP)
-                self._log.debug("retrying %s %s in %.2f s (attempt %d of %d)", method, path, delay, attempt + 1, attempts)
+                self._log.debug(
+                    "retrying %s %s in %.2f s (attempt %d of %d)", method, path, delay, attempt + 1, attempts
+                )
                 self._tell_retry(RetryNotice(attempt + 1, attempts, self._failure_reason(failure, path), delay))
                 await self._sleep(delay)
         assert failure is not None
@@ -599,16 +607,19 @@ class HttpClient:
             return KeyRejected(f"the key was rejected by {self.title} (HTTP 401{detail})")
         if status == 403:
             return AccessDenied(f"the {self.title} API refused this key access to {path} (HTTP 403{detail})")
-        return RequestRejected(f"the {self.title} API refused the request to {path} (HTTP {status}{detail})",
-                               status=status)
+        return RequestRejected(
+            f"the {self.title} API refused the request to {path} (HTTP {status}{detail})", status=status
+        )
 
     def _final_error(self, failure: _Failure, path: str, tries: int) -> ProviderError:
         n = f"{tries} {'try' if tries == 1 else 'tries'}"
         api = f"the {self.title} API"
         if failure.kind == "timeout":
             if failure.reason == "deadline":
-                return ApiTimeout(f"{api} did not answer within {_seconds(self._deadline)} ({n}); "
-                                  "GRAFIENT_REQUEST_DEADLINE raises the limit")
+                return ApiTimeout(
+                    f"{api} did not answer within {_seconds(self._deadline)} ({n}); "
+                    "GRAFIENT_REQUEST_DEADLINE raises the limit"
+                )
             return ApiTimeout(f"{api} did not answer in time ({n})")
         if failure.kind in ("transport", "fatal"):
             return Unreachable(f"cannot reach {api} at {self._host} ({failure.reason}; {n})")
@@ -638,8 +649,9 @@ class HttpProvider(Provider):
         return self._api.stats
 
     @classmethod
-    def from_settings(cls, api_key: str, settings: Settings, *,
-                      transport: httpx.AsyncBaseTransport | None = None) -> HttpProvider:
+    def from_settings(
+        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> HttpProvider:
         return cls(  # type: ignore[call-arg]
             api_key,
             base_url=settings.api_url(cls.name),

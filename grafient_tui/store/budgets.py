@@ -54,13 +54,20 @@ def resolve_target(db: Database, text: str) -> Integration | None:
 
 
 def _row(budget: Budget, integration: Integration | None) -> BudgetRow:
-    return BudgetRow(int(budget.id), ALL if integration is None else integration.label,  # type: ignore[arg-type]
-                     budget.integration_id, None if integration is None else integration.provider,
-                     budget.period, budget.measure, budget.amount_micro)
+    return BudgetRow(
+        int(budget.id),
+        ALL if integration is None else integration.label,  # type: ignore[arg-type]
+        budget.integration_id,
+        None if integration is None else integration.provider,
+        budget.period,
+        budget.measure,
+        budget.amount_micro,
+    )
 
 
-def set_budget(db: Database, integration: Integration | None, period: str, measure: str, amount_micro: int,
-               now: datetime) -> tuple[BudgetRow, bool]:
+def set_budget(
+    db: Database, integration: Integration | None, period: str, measure: str, amount_micro: int, now: datetime
+) -> tuple[BudgetRow, bool]:
     """Create or replace the budget of (target, period); True when one was replaced. A budget whose
     amount or measure changes forgets the thresholds it announced in the current period: they meant
     other amounts."""
@@ -73,8 +80,15 @@ def set_budget(db: Database, integration: Integration | None, period: str, measu
         budget = session.exec(select(Budget).where(Budget.target_key == key, Budget.period == period)).first()
         replaced = budget is not None
         if budget is None:
-            budget = Budget(target_key=key, integration_id=None if integration is None else integration.id,
-                            period=period, measure=measure, amount_micro=amount_micro, created_at=now, updated_at=now)
+            budget = Budget(
+                target_key=key,
+                integration_id=None if integration is None else integration.id,
+                period=period,
+                measure=measure,
+                amount_micro=amount_micro,
+                created_at=now,
+                updated_at=now,
+            )
         elif (budget.amount_micro, budget.measure) != (amount_micro, measure):
             session.exec(delete(AlertSent).where(AlertSent.budget_id == budget.id))
             budget.amount_micro, budget.measure, budget.updated_at = amount_micro, measure, now
@@ -90,8 +104,10 @@ def remove_budget(db: Database, integration: Integration | None, period: str) ->
         budget = session.exec(select(Budget).where(Budget.target_key == key, Budget.period == period)).first()
         if budget is None:
             name = ALL if integration is None else repr(integration.label)
-            raise NotFound(f"there is no {'monthly' if period == 'month' else 'billing-cycle'} budget on {name} "
-                           "(see `grafient budget list`).")
+            raise NotFound(
+                f"there is no {'monthly' if period == 'month' else 'billing-cycle'} budget on {name} "
+                "(see `grafient budget list`)."
+            )
         row = _row(budget, integration)
         session.exec(delete(AlertSent).where(AlertSent.budget_id == budget.id))
         session.exec(delete(Budget).where(Budget.id == budget.id))
@@ -157,18 +173,33 @@ def _evaluate(db: Database, row: BudgetRow, integrations: list[Integration], tod
     days = _days(db, ids, min(bounds.start, window_start), today, row.measure)
     spent = sum(cost for day, (_, _, cost) in days.items() if bounds.start <= day <= today)
     spent_through_yesterday = sum(cost for day, (_, _, cost) in days.items() if bounds.start <= day <= yesterday)
-    complete = [cost for day, (_, done, cost) in days.items()
-                if window_start <= day <= yesterday and ids and done == len(ids)]
+    complete = [
+        cost for day, (_, done, cost) in days.items() if window_start <= day <= yesterday and ids and done == len(ids)
+    ]
     finished = max(0, (yesterday - bounds.start).days + 1)
     synced = sum(1 for day, (n, _, _) in days.items() if bounds.start <= day <= yesterday and ids and n == len(ids))
-    result = forecast(spent_through_yesterday=spent_through_yesterday, spent=spent, complete_day_costs=complete,
-                      days_left=bounds.days_left(today))
+    result = forecast(
+        spent_through_yesterday=spent_through_yesterday,
+        spent=spent,
+        complete_day_costs=complete,
+        days_left=bounds.days_left(today),
+    )
     if not ids:
         notes.append("no integration to count yet")
     return BudgetStatus(
-        budget_id=row.id, target=row.target, target_id=row.target_id, provider=row.provider, period=row.period,
-        measure=row.measure, budget_micro=row.amount_micro, bounds=bounds, today=today.isoformat(),
-        spent_micro=spent, forecast=result, synced_days=synced, finished_days=finished,
+        budget_id=row.id,
+        target=row.target,
+        target_id=row.target_id,
+        provider=row.provider,
+        period=row.period,
+        measure=row.measure,
+        budget_micro=row.amount_micro,
+        bounds=bounds,
+        today=today.isoformat(),
+        spent_micro=spent,
+        forecast=result,
+        synced_days=synced,
+        finished_days=finished,
         note="; ".join(notes) or None,
     )
 
@@ -181,8 +212,12 @@ def _days(db: Database, ids: list[int], since: date, until: date, measure: str) 
     column = t.cost_micro if measure == "cost" else t.on_demand_micro
     with db.session() as session:
         result = session.exec(
-            select(t.day, func.count(t.id), func.sum(case((t.complete == True, 1), else_=0)),  # noqa: E712
-                   func.sum(column))
+            select(
+                t.day,
+                func.count(t.id),
+                func.sum(case((t.complete == True, 1), else_=0)),  # noqa: E712
+                func.sum(column),
+            )
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.day)
         ).all()
@@ -192,7 +227,9 @@ def _days(db: Database, ids: list[int], since: date, until: date, measure: str) 
 # --------------------------------------------------------------------------- announcements
 
 
-def record_crossings(db: Database, statuses: list[BudgetStatus], now: datetime) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
+def record_crossings(
+    db: Database, statuses: list[BudgetStatus], now: datetime
+) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
     """Note every threshold the budgets stand past that was not announced yet in their period, and
     return those (budget, thresholds): each is returned once, whichever process asks first."""
     wanted = [(s, s.thresholds) for s in statuses if s.thresholds]
@@ -204,8 +241,11 @@ def record_crossings(db: Database, statuses: list[BudgetStatus], now: datetime) 
         for status, thresholds in wanted:
             new = []
             for threshold in thresholds:
-                done = session.execute(insert.values(budget_id=status.budget_id, period_start=status.bounds.start,
-                                                     threshold=threshold, sent_at=now))
+                done = session.execute(
+                    insert.values(
+                        budget_id=status.budget_id, period_start=status.bounds.start, threshold=threshold, sent_at=now
+                    )
+                )
                 if done.first() is not None:  # RETURNING gave the new row: this process inserted it
                     new.append(threshold)
             if new:
@@ -229,5 +269,10 @@ def _insert_ignoring_duplicates(session):  # noqa: ANN001, ANN202
 def member_limits(db: Database, integration_id: int) -> list[MemberCycleSpend]:
     """The members' cycle spend and limits as last read from the provider (empty when it gives none)."""
     with db.session() as session:
-        return list(session.exec(select(MemberCycleSpend).where(MemberCycleSpend.integration_id == integration_id)
-                                 .order_by(MemberCycleSpend.member)))
+        return list(
+            session.exec(
+                select(MemberCycleSpend)
+                .where(MemberCycleSpend.integration_id == integration_id)
+                .order_by(MemberCycleSpend.member)
+            )
+        )

@@ -38,32 +38,56 @@ def store_error(exc: BaseException, *, shared: bool = False, password: str | Non
     if shared:
         return _server_error(text, said)
     if "full" in text or isinstance(orig, OSError) and "space" in text:
-        return StoreError("disk full: the local database could not grow, so this sync was not saved (earlier data is intact).")
+        return StoreError(
+            "disk full: the local database could not grow, so this sync was not saved (earlier data is intact)."
+        )
     if "locked" in text or "busy" in text:
         return StoreError("the local database is busy (another grafient is writing); try again in a moment.")
     if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return StoreError("the local database file is damaged; restore it from a backup or move it away to start fresh.")
+        return StoreError(
+            "the local database file is damaged; restore it from a backup or move it away to start fresh."
+        )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError("the local database cannot be written (check the permissions of the data directory).")
     return StoreError(f"the local database failed: {said[:160]}.")
 
 
 def _server_error(text: str, said: str) -> StoreError:
-    if "password authentication failed" in text or "no pg_hba.conf entry" in text or (
-            "role" in text and "does not exist" in text):
-        return StoreError("the team database refused the login; check the user and password of GRAFIENT_DATABASE_URL "
-                          "(or ~/.pgpass).")
+    if (
+        "password authentication failed" in text
+        or "no pg_hba.conf entry" in text
+        or ("role" in text and "does not exist" in text)
+    ):
+        return StoreError(
+            "the team database refused the login; check the user and password of GRAFIENT_DATABASE_URL (or ~/.pgpass)."
+        )
     if "database" in text and "does not exist" in text:
-        return StoreError("the database named in GRAFIENT_DATABASE_URL does not exist on that server; create it first "
-                          "(see README, A shared team database).")
-    if any(words in text for words in ("connection refused", "could not connect", "connection failed",
-                                       "timeout expired", "could not translate host name", "server closed the connection",
-                                       "connection is closed", "terminating connection")):
-        return StoreError("the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the server is up "
-                          "(nothing was changed).")
+        return StoreError(
+            "the database named in GRAFIENT_DATABASE_URL does not exist on that server; create it first "
+            "(see README, A shared team database)."
+        )
+    if any(
+        words in text
+        for words in (
+            "connection refused",
+            "could not connect",
+            "connection failed",
+            "timeout expired",
+            "could not translate host name",
+            "server closed the connection",
+            "connection is closed",
+            "terminating connection",
+        )
+    ):
+        return StoreError(
+            "the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the server is up "
+            "(nothing was changed)."
+        )
     if "permission denied" in text or "must be owner" in text:
-        return StoreError("the team database refused this change: this role may only read (ask its owner for the "
-                          "syncer grants, see README).")
+        return StoreError(
+            "the team database refused this change: this role may only read (ask its owner for the "
+            "syncer grants, see README)."
+        )
     if "could not extend" in text or "no space left" in text or "disk full" in text:
         return StoreError("the team database's disk is full, so this sync was not saved (earlier data is intact).")
     if "deadlock detected" in text or "could not serialize" in text or "lock timeout" in text:
@@ -132,11 +156,19 @@ class Database:
         loses its lock in about a minute and a half rather than hours."""
         if self._lock_engine is None:
             self._lock_engine = create_engine(
-                self.url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
-                connect_args={"options": "-c timezone=UTC -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10"
-                                         " -c tcp_keepalives_count=3",
-                              "application_name": "grafient sync lock", "keepalives": 1, "keepalives_idle": 60,
-                              "keepalives_interval": 10, "keepalives_count": 3})
+                self.url,
+                poolclass=NullPool,
+                isolation_level="AUTOCOMMIT",
+                connect_args={
+                    "options": "-c timezone=UTC -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10"
+                    " -c tcp_keepalives_count=3",
+                    "application_name": "grafient sync lock",
+                    "keepalives": 1,
+                    "keepalives_idle": 60,
+                    "keepalives_interval": 10,
+                    "keepalives_count": 3,
+                },
+            )
         try:
             return self._lock_engine.connect()
         except DBAPIError as exc:
@@ -164,14 +196,17 @@ def database_url(text: str) -> URL:
         if url.drivername in ("postgres", "postgresql"):
             url = url.set(drivername="postgresql+psycopg")
         if url.get_driver_name() != "psycopg":
-            raise ConfigError(f"{SUPPORTED}; Grafient talks to PostgreSQL through psycopg 3 "
-                              f"(postgresql+psycopg://), not {url.get_driver_name()}.")
+            raise ConfigError(
+                f"{SUPPORTED}; Grafient talks to PostgreSQL through psycopg 3 "
+                f"(postgresql+psycopg://), not {url.get_driver_name()}."
+            )
         try:
             import psycopg  # noqa: F401
         except ImportError:
-            raise ConfigError("PostgreSQL needs Grafient's postgres extra (psycopg 3): install it with "
-                              "`uv tool install 'grafient-tui[postgres]'`, or run `uv run --extra postgres grafient`."
-                              ) from None
+            raise ConfigError(
+                "PostgreSQL needs Grafient's postgres extra (psycopg 3): install it with "
+                "`uv tool install 'grafient-tui[postgres]'`, or run `uv run --extra postgres grafient`."
+            ) from None
     elif backend != "sqlite":
         raise ConfigError(f"{SUPPORTED}; Grafient keeps its data in SQLite or PostgreSQL only.")
     return url
@@ -181,8 +216,9 @@ def _make_engine(url: URL, *, immediate: bool = False) -> Engine:
     if url.get_backend_name() == "postgresql":
         # Every session in UTC (day boundaries are UTC days), and named, so a team's DBA can tell
         # Grafient's connections apart in pg_stat_activity.
-        return create_engine(url, pool_pre_ping=True,
-                             connect_args={"options": "-c timezone=UTC", "application_name": "grafient"})
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC", "application_name": "grafient"}
+        )
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

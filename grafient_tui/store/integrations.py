@@ -67,8 +67,10 @@ def label_taken(db: Database, label: str) -> bool:
 
 
 def label_taken_sentence(existing: Integration) -> str:
-    return (f"an integration labelled {existing.label!r} already exists (id {existing.id}; labels that differ "
-            "only in case or spaces are the same); pick another label.")
+    return (
+        f"an integration labelled {existing.label!r} already exists (id {existing.id}; labels that differ "
+        "only in case or spaces are the same); pick another label."
+    )
 
 
 def same_key_owner(db: Database, vault: Vault, api_key: Secret, *, skip_unreadable: bool = False) -> Integration | None:
@@ -88,14 +90,19 @@ def same_key_owner(db: Database, vault: Vault, api_key: Secret, *, skip_unreadab
     return None
 
 
-def same_team_owner(db: Database, fingerprint: str | None, *, provider: str, exclude: int | None = None) -> Integration | None:
+def same_team_owner(
+    db: Database, fingerprint: str | None, *, provider: str, exclude: int | None = None
+) -> Integration | None:
     """The integration of the same provider whose team had exactly these members when it was validated."""
     if fingerprint is None:
         return None
     with db.session() as session:
         return session.exec(
-            select(Integration).where(Integration.provider == provider, Integration.team_fingerprint == fingerprint,
-                                      Integration.id != (exclude if exclude is not None else -1))
+            select(Integration).where(
+                Integration.provider == provider,
+                Integration.team_fingerprint == fingerprint,
+                Integration.id != (exclude if exclude is not None else -1),
+            )
         ).first()
 
 
@@ -103,25 +110,51 @@ class _LabelRace(Exception):
     """Another process added an integration under the same label between our check and our insert."""
 
 
-def add_integration(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret,
-                    team_members: int | None = None, team_fingerprint: str | None = None,
-                    now: datetime | None = None) -> Integration:
+def add_integration(
+    db: Database,
+    vault: Vault,
+    *,
+    label: str,
+    provider: str,
+    api_key: Secret,
+    team_members: int | None = None,
+    team_fingerprint: str | None = None,
+    now: datetime | None = None,
+) -> Integration:
     label = clean_label(label)
     try:
-        return _add(db, vault, label=label, provider=provider, api_key=api_key, team_members=team_members,
-                    team_fingerprint=team_fingerprint, now=now)
+        return _add(
+            db,
+            vault,
+            label=label,
+            provider=provider,
+            api_key=api_key,
+            team_members=team_members,
+            team_fingerprint=team_fingerprint,
+            now=now,
+        )
     except _LabelRace:
         # On SQLite the write lock makes the check above final; on PostgreSQL two adds can both pass it,
         # and the unique label_key decides: the loser says so like any taken label.
         existing = find_label_owner(db, label)
         if existing is None:
-            raise ConfigError(f"the label {label!r} was being added by someone else at the same moment; "
-                              "try again.") from None
+            raise ConfigError(
+                f"the label {label!r} was being added by someone else at the same moment; try again."
+            ) from None
         raise ConfigError(label_taken_sentence(existing)) from None
 
 
-def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secret, team_members: int | None,
-         team_fingerprint: str | None, now: datetime | None) -> Integration:
+def _add(
+    db: Database,
+    vault: Vault,
+    *,
+    label: str,
+    provider: str,
+    api_key: Secret,
+    team_members: int | None,
+    team_fingerprint: str | None,
+    now: datetime | None,
+) -> Integration:
     uid = uuid.uuid4().hex
     with db.session(write=True) as session:
         # Checked again inside the write transaction: another process may have added it meanwhile.
@@ -129,16 +162,26 @@ def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secr
         if existing is not None:
             raise ConfigError(label_taken_sentence(existing))
         if team_fingerprint is not None:
-            twin = session.exec(select(Integration).where(Integration.provider == provider,
-                                                          Integration.team_fingerprint == team_fingerprint)).first()
+            twin = session.exec(
+                select(Integration).where(
+                    Integration.provider == provider, Integration.team_fingerprint == team_fingerprint
+                )
+            ).first()
             if twin is not None:
                 raise ConfigError(same_team_sentence(twin))
         # Never mint a new master key while keys sealed by the old one exist, nor seal with another one.
         master_key = sealing_key(session, db, vault)
         blob = vault.encrypt(api_key, uid=uid, provider=provider, master_key=master_key)
         row = Integration(
-            uid=uid, provider=provider, label=label, label_key=label_key(label), key_scheme=SCHEME, key_ciphertext=blob,
-            key_hint=api_key.hint, created_at=now or datetime.now(UTC), team_members=team_members,
+            uid=uid,
+            provider=provider,
+            label=label,
+            label_key=label_key(label),
+            key_scheme=SCHEME,
+            key_ciphertext=blob,
+            key_hint=api_key.hint,
+            created_at=now or datetime.now(UTC),
+            team_members=team_members,
             team_fingerprint=team_fingerprint,
         )
         session.add(row)
@@ -151,13 +194,17 @@ def _add(db: Database, vault: Vault, *, label: str, provider: str, api_key: Secr
 
 
 def same_team_sentence(existing: Integration) -> str:
-    return (f"this key's team is already connected as integration {existing.id} ({existing.label!r}): the same "
-            "members; one team is added once, or every total counts it twice. Use `grafient rekey` to change its key.")
+    return (
+        f"this key's team is already connected as integration {existing.id} ({existing.label!r}): the same "
+        "members; one team is added once, or every total counts it twice. Use `grafient rekey` to change its key."
+    )
 
 
 def same_key_sentence(existing: Integration) -> str:
-    return (f"this key is already stored for integration {existing.id} ({existing.label!r}); one team is added "
-            "once, or every total counts it twice.")
+    return (
+        f"this key is already stored for integration {existing.id} ({existing.label!r}); one team is added "
+        "once, or every total counts it twice."
+    )
 
 
 def list_integrations(db: Database) -> list[Integration]:
@@ -196,8 +243,9 @@ def integration_key(vault: Vault, integration: Integration) -> Secret:
     )
 
 
-def replace_key(db: Database, vault: Vault, integration_id: int, api_key: Secret,
-                team_fingerprint: str | None = None) -> Integration:
+def replace_key(
+    db: Database, vault: Vault, integration_id: int, api_key: Secret, team_fingerprint: str | None = None
+) -> Integration:
     """Seal a new key for an existing integration (a rotated Cursor key); history stays."""
     with db.session(write=True) as session:
         row = session.get(Integration, integration_id)
@@ -231,8 +279,9 @@ def remove_integration(db: Database, integration_id: int) -> None:
     if not lock.try_acquire():
         with db.session() as session:
             label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
-        raise SyncBusy(f"a sync of {label or f'integration {integration_id}'} is running; "
-                       "wait for it or stop it, then remove.")
+        raise SyncBusy(
+            f"a sync of {label or f'integration {integration_id}'} is running; wait for it or stop it, then remove."
+        )
     try:
         with db.session(write=True) as session:
             # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two

@@ -173,7 +173,8 @@ class Budget(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=_id())
     target_key: str
     integration_id: int | None = Field(  # None: every integration together
-        default=None, sa_column=Column(ID, ForeignKey("integration.id"), nullable=True, index=True))
+        default=None, sa_column=Column(ID, ForeignKey("integration.id"), nullable=True, index=True)
+    )
     period: str  # month | cycle
     measure: str  # cost | on_demand
     amount_micro: int = Field(sa_column=_money())

@@ -15,11 +15,13 @@ from sqlmodel import select
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, Integration
 
+
 def days_between(since: date, until: date) -> list[date]:
     return [since + timedelta(days=i) for i in range((until - since).days + 1)]
 
 
 # None in a figure below is unknown or not applicable (see store/models.py), never 0.
+
 
 @dataclass(frozen=True)
 class DayRow:
@@ -96,15 +98,25 @@ def daily_costs(db: Database, integration_id: int, since: date, until: date) -> 
         if stored_row is None:
             rows.append(DayRow(day=day, synced=False, complete=False))
             continue
-        rows.append(DayRow(
-            day=day, synced=True, complete=stored_row.complete, cost_micro=stored_row.cost_micro,
-            on_demand_micro=stored_row.on_demand_micro, included_micro=stored_row.included_micro,
-            requests=stored_row.requests, request_units_micro=stored_row.request_units_micro,
-            input_tokens=stored_row.input_tokens, output_tokens=stored_row.output_tokens,
-            cache_read_tokens=stored_row.cache_read_tokens, cache_write_tokens=stored_row.cache_write_tokens,
-            top_model=top[day][1] if day in top else None, reasoning_tokens=stored_row.reasoning_tokens,
-            byok_micro=stored_row.byok_micro,
-        ))
+        rows.append(
+            DayRow(
+                day=day,
+                synced=True,
+                complete=stored_row.complete,
+                cost_micro=stored_row.cost_micro,
+                on_demand_micro=stored_row.on_demand_micro,
+                included_micro=stored_row.included_micro,
+                requests=stored_row.requests,
+                request_units_micro=stored_row.request_units_micro,
+                input_tokens=stored_row.input_tokens,
+                output_tokens=stored_row.output_tokens,
+                cache_read_tokens=stored_row.cache_read_tokens,
+                cache_write_tokens=stored_row.cache_write_tokens,
+                top_model=top[day][1] if day in top else None,
+                reasoning_tokens=stored_row.reasoning_tokens,
+                byok_micro=stored_row.byok_micro,
+            )
+        )
     return rows
 
 
@@ -118,10 +130,18 @@ def models_by_day(db: Database, integration_id: int, since: date, until: date) -
                 DailyModelCost.day <= until,
             )
         ):
-            out.setdefault(row.day, []).append(ModelRow(
-                row.model, row.cost_micro, row.requests, row.input_tokens, row.output_tokens,
-                row.cache_read_tokens, row.cache_write_tokens, row.reasoning_tokens,
-            ))
+            out.setdefault(row.day, []).append(
+                ModelRow(
+                    row.model,
+                    row.cost_micro,
+                    row.requests,
+                    row.input_tokens,
+                    row.output_tokens,
+                    row.cache_read_tokens,
+                    row.cache_write_tokens,
+                    row.reasoning_tokens,
+                )
+            )
     for rows in out.values():
         rows.sort(key=lambda r: (-r.cost_micro, r.model))
     return out
@@ -133,9 +153,16 @@ def model_breakdown(db: Database, integration_ids: int | Iterable[int], since: d
     t = DailyModelCost
     with db.session() as session:
         result = session.exec(
-            select(t.model, func.sum(t.cost_micro), known_sum(t.requests), known_sum(t.input_tokens),
-                   known_sum(t.output_tokens), known_sum(t.cache_read_tokens), known_sum(t.cache_write_tokens),
-                   known_sum(t.reasoning_tokens))
+            select(
+                t.model,
+                func.sum(t.cost_micro),
+                known_sum(t.requests),
+                known_sum(t.input_tokens),
+                known_sum(t.output_tokens),
+                known_sum(t.cache_read_tokens),
+                known_sum(t.cache_write_tokens),
+                known_sum(t.reasoning_tokens),
+            )
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.model)
         ).all()
@@ -203,15 +230,21 @@ class _DayState:
 _NOT_SYNCED = _DayState(False, False, 0)
 
 
-def _day_states(db: Database, ids: list[int], since: date, until: date, today: date | None = None) -> dict[date, _DayState]:
+def _day_states(
+    db: Database, ids: list[int], since: date, until: date, today: date | None = None
+) -> dict[date, _DayState]:
     """day -> whether every integration in ids has it synced and complete, and their cost.
 
     Today is only expected from providers that report it (OpenRouter reports completed days only)."""
     t = DailyCost
     with db.session() as session:
         result = session.exec(
-            select(t.day, func.count(t.id), func.sum(case((t.complete == True, 1), else_=0)),  # noqa: E712
-                   func.sum(t.cost_micro))
+            select(
+                t.day,
+                func.count(t.id),
+                func.sum(case((t.complete == True, 1), else_=0)),  # noqa: E712
+                func.sum(t.cost_micro),
+            )
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.day)
         ).all()
@@ -247,8 +280,9 @@ def _without_today(session, ids: list[int]) -> int:  # noqa: ANN001
     return sum(1 for caps in _capabilities(session, ids) if not caps.has_today)
 
 
-def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: int, until: date,
-                   today: date | None = None) -> Summary:
+def period_summary(
+    db: Database, integration_ids: int | Iterable[int], *, days: int, until: date, today: date | None = None
+) -> Summary:
     """The period of `days` UTC days ending `until`. `today` (default: `until`) marks the day that is
     not over yet: it is counted so far, never averaged, and left out of the change.
 
@@ -263,10 +297,15 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
     t = DailyCost
     with db.session() as session:
         total, on_demand, included, requests, unknown_requests, byok, rows = session.exec(
-            select(func.sum(t.cost_micro), func.sum(t.on_demand_micro), func.sum(t.included_micro),
-                   func.sum(t.requests), func.sum(case((t.requests.is_(None), 1), else_=0)), func.sum(t.byok_micro),
-                   func.count())
-            .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
+            select(
+                func.sum(t.cost_micro),
+                func.sum(t.on_demand_micro),
+                func.sum(t.included_micro),
+                func.sum(t.requests),
+                func.sum(case((t.requests.is_(None), 1), else_=0)),
+                func.sum(t.byok_micro),
+                func.count(),
+            ).where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
         ).one()
     if not rows:  # nothing stored yet: zero where these providers count the figure, else unknown
         with db.session() as session:
@@ -278,21 +317,30 @@ def period_summary(db: Database, integration_ids: int | Iterable[int], *, days: 
     change_pct, change_note = _change(states, finished, previous)
     models = model_breakdown(db, ids, since, until)
     return Summary(
-        since=since, until=until, days=days, synced_days=sum(1 for s in in_range if s.synced),
+        since=since,
+        until=until,
+        days=days,
+        synced_days=sum(1 for s in in_range if s.synced),
         complete_days=len(complete),
         # counted in the total as soon as any team has it, so marked as soon as any team has it
         today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).some,
-        total_micro=int(total or 0), on_demand_micro=_int_or_none(on_demand), included_micro=_int_or_none(included),
-        requests=_int_or_none(requests), requests_partial=bool(unknown_requests) and requests is not None,
+        total_micro=int(total or 0),
+        on_demand_micro=_int_or_none(on_demand),
+        included_micro=_int_or_none(included),
+        requests=_int_or_none(requests),
+        requests_partial=bool(unknown_requests) and requests is not None,
         byok_micro=_int_or_none(byok),
         daily_average_micro=_round_div(sum(s.cost_micro for s in complete), len(complete)) if complete else None,
         top_model=models[0].model if models and models[0].cost_micro > 0 else None,
         top_model_micro=models[0].cost_micro if models else 0,
-        change_pct=change_pct, change_note=change_note,
+        change_pct=change_pct,
+        change_note=change_note,
     )
 
 
-def _change(states: dict[date, _DayState], current: list[date], previous: list[date]) -> tuple[float | None, str | None]:
+def _change(
+    states: dict[date, _DayState], current: list[date], previous: list[date]
+) -> tuple[float | None, str | None]:
     """The change in percent, or None and the reason in a few words."""
     if not current:
         return None, "no finished day in this period yet"

@@ -98,13 +98,17 @@ def read_state(connection: Connection) -> SchemaState:
 
 
 def newer_sentence(state: SchemaState) -> str:
-    return (f"the database was set up by a newer Grafient (schema revision {state.revision}; this version knows up "
-            f"to {HEAD}); upgrade Grafient to use it.")
+    return (
+        f"the database was set up by a newer Grafient (schema revision {state.revision}; this version knows up "
+        f"to {HEAD}); upgrade Grafient to use it."
+    )
 
 
 def older_sentence(state: SchemaState) -> str:
     have = f"revision {state.revision}" if state.revision else "from before schema versions were recorded"
-    return f"the team database's schema is older than this Grafient ({have}, this version needs {HEAD}); {UPGRADE_HINT}."
+    return (
+        f"the team database's schema is older than this Grafient ({have}, this version needs {HEAD}); {UPGRADE_HINT}."
+    )
 
 
 def check_on_open(db: Database) -> None:
@@ -121,8 +125,10 @@ def check_on_open(db: Database) -> None:
         upgrade(db)
     except DBAPIError as exc:
         if db.is_postgres and "permission denied" in str(exc.orig).lower():
-            raise StoreError("the team database is empty and this role may not create its tables; run `grafient db "
-                             "upgrade` once as the database's owner (see README, A shared team database).") from None
+            raise StoreError(
+                "the team database is empty and this role may not create its tables; run `grafient db "
+                "upgrade` once as the database's owner (see README, A shared team database)."
+            ) from None
         raise
 
 
@@ -130,8 +136,9 @@ def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
     """Bring the schema to this version's revision, under the database's lock; (before, after)."""
     if db.is_postgres:
         with db.write_engine.connect() as connection, connection.begin():
-            connection.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                               {"space": LOCK_SPACE, "key": SCHEMA_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": SCHEMA_LOCK}
+            )
             return _upgrade_in(connection, db.settings.lock_dir)
     with db.write_engine.connect() as connection:
         # Foreign keys off while tables are rebuilt (SQLite's documented recipe; it can only be
@@ -142,8 +149,10 @@ def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
             with connection.begin():  # BEGIN IMMEDIATE (db.py): one upgrader at a time
                 states = _upgrade_in(connection, db.settings.lock_dir)
                 if connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
-                    raise StoreError("the local database failed its foreign key check while upgrading; nothing was "
-                                     "changed (restore it from a backup, or move it away to start fresh).")
+                    raise StoreError(
+                        "the local database failed its foreign key check while upgrading; nothing was "
+                        "changed (restore it from a backup, or move it away to start fresh)."
+                    )
                 return states
         finally:
             sqlite.execute("PRAGMA foreign_keys = ON")

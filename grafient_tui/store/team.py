@@ -72,6 +72,7 @@ def who_runs() -> tuple[str | None, str | None]:
 
 # ---------------------------------------------------------------- settings
 
+
 def read_settings(db: Database) -> dict[str, str]:
     with db.session() as session:
         return {row.name: row.value for row in session.exec(select(TeamSetting))}
@@ -132,6 +133,7 @@ def set_team_rpm(db: Database, provider: str, rpm: float) -> None:
 
 # ---------------------------------------------------------------- the master key
 
+
 def fingerprint(master_key: bytes) -> str:
     """A name for a master key that reveals nothing of it."""
     return hmac.new(master_key, b"grafient master key fingerprint v1", hashlib.sha256).hexdigest()
@@ -144,11 +146,16 @@ def short(fingerprint_hex: str) -> str:
 def team_key_sentence(db: Database, recorded: str, *, have: str | None) -> str:
     """Why this machine cannot seal or open the team's keys, and how to get the team's master key."""
     where = f"the file {db.settings.master_key_file}"
-    problem = ("this machine has no master key" if have is None else
-               f"this machine's master key ({short(have)}…) is another one")
-    return (f"the stored API keys are sealed with the team's master key ({short(recorded)}…) and {problem}; "
-            f"supply the team's with GRAFIENT_MASTER_KEY or {where} (a second master key is never made for a "
-            "database that has one).")
+    problem = (
+        "this machine has no master key"
+        if have is None
+        else f"this machine's master key ({short(have)}…) is another one"
+    )
+    return (
+        f"the stored API keys are sealed with the team's master key ({short(recorded)}…) and {problem}; "
+        f"supply the team's with GRAFIENT_MASTER_KEY or {where} (a second master key is never made for a "
+        "database that has one)."
+    )
 
 
 def local_fingerprint(vault: Vault) -> str | None:
@@ -215,6 +222,7 @@ def note_fingerprint(db: Database, vault: Vault) -> None:
 
 # ---------------------------------------------------------------- who may change things
 
+
 @dataclass(frozen=True)
 class Access:
     """What this user can do with the store. `reason` says why not, in one sentence."""
@@ -227,8 +235,17 @@ class Access:
             raise ViewerOnly(self.reason or "this database is open for reading only.")
 
 
-TABLES = ("integration", "dailycost", "dailymodelcost", "dailymembercost", "syncrun", "teamsetting",
-          "membercyclespend", "budget", "alertsent")
+TABLES = (
+    "integration",
+    "dailycost",
+    "dailymodelcost",
+    "dailymembercost",
+    "syncrun",
+    "teamsetting",
+    "membercyclespend",
+    "budget",
+    "alertsent",
+)
 
 
 def access(db: Database, vault: Vault) -> Access:
@@ -240,9 +257,12 @@ def access(db: Database, vault: Vault) -> Access:
         return Access(True)
     missing = _missing_privileges(db)
     if missing:
-        return Access(False, f"this database role may read but not change Grafient's data (it lacks {missing}): you "
-                             "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team "
-                             "database).")
+        return Access(
+            False,
+            f"this database role may read but not change Grafient's data (it lacks {missing}): you "
+            "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team "
+            "database).",
+        )
     with db.session() as session:
         first = session.exec(select(Integration).order_by(Integration.id)).first()
         row = session.get(TeamSetting, FINGERPRINT)
@@ -265,19 +285,29 @@ def access(db: Database, vault: Vault) -> Access:
 def _no_key_reason(db: Database, recorded: str | None, have: str | None) -> str:
     whose = f"the team's master key ({short(recorded)}…)" if recorded else "the team's master key"
     mine = "" if have is None else " (its own is another one)"
-    return (f"this machine does not have {whose}{mine}, so it cannot open the stored API keys: it views only. To "
-            f"sync, add, rekey or remove here, supply the team's key with GRAFIENT_MASTER_KEY or the file "
-            f"{db.settings.master_key_file}.")
+    return (
+        f"this machine does not have {whose}{mine}, so it cannot open the stored API keys: it views only. To "
+        f"sync, add, rekey or remove here, supply the team's key with GRAFIENT_MASTER_KEY or the file "
+        f"{db.settings.master_key_file}."
+    )
 
 
 def _missing_privileges(db: Database) -> str | None:
     """The first privilege a syncer needs that this role lacks, as words; None when it has them all
     (one query: each privilege a column)."""
-    checks = [(f"{privilege} on {table}", f"has_table_privilege('{table}', '{privilege}')")
-              for table in TABLES for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")]
-    checks += [(f"USAGE on {table}'s id sequence",
-                f"coalesce(has_sequence_privilege(pg_get_serial_sequence('{table}', 'id'), 'USAGE'), true)")
-               for table in TABLES if table != "teamsetting"]
+    checks = [
+        (f"{privilege} on {table}", f"has_table_privilege('{table}', '{privilege}')")
+        for table in TABLES
+        for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
+    ]
+    checks += [
+        (
+            f"USAGE on {table}'s id sequence",
+            f"coalesce(has_sequence_privilege(pg_get_serial_sequence('{table}', 'id'), 'USAGE'), true)",
+        )
+        for table in TABLES
+        if table != "teamsetting"
+    ]
     with db.engine.connect() as connection:
         answers = connection.execute(text("SELECT " + ", ".join(sql for _, sql in checks))).one()
     return next((words for (words, _), granted in zip(checks, answers, strict=True) if not granted), None)

@@ -60,8 +60,9 @@ class Vault:
             raise VaultError(f"cannot decrypt stored keys: {source} must hold 32 bytes, not {len(key)}.")
         return key
 
-    def encrypt(self, api_key: Secret, *, uid: str, provider: str, create: bool = True,
-                master_key: bytes | None = None) -> bytes:
+    def encrypt(
+        self, api_key: Secret, *, uid: str, provider: str, create: bool = True, master_key: bytes | None = None
+    ) -> bytes:
         """Seal `api_key` for its integration, with `master_key` (store/team.sealing_key chooses it)
         or else this install's."""
         nonce = os.urandom(NONCE_BYTES)

@@ -43,16 +43,25 @@ def free_label(db: Database, label: str) -> str:
     return label
 
 
-async def check_key(key: Secret, settings: Settings, *, provider: str,
-                    transport: httpx.AsyncBaseTransport | None = None) -> AccountInfo:
+async def check_key(
+    key: Secret, settings: Settings, *, provider: str, transport: httpx.AsyncBaseTransport | None = None
+) -> AccountInfo:
     """Validate a key with its provider; the account it belongs to, or a ProviderError with its sentence."""
     async with providers.get(provider).from_settings(key.reveal(), settings, transport=transport) as client:
         return await client.validate()
 
 
-async def connect_integration(db: Database, vault: Vault, settings: Settings, *, label: str, provider: str,
-                              key: Secret, transport: httpx.AsyncBaseTransport | None = None,
-                              now: datetime | None = None) -> Integration:
+async def connect_integration(
+    db: Database,
+    vault: Vault,
+    settings: Settings,
+    *,
+    label: str,
+    provider: str,
+    key: Secret,
+    transport: httpx.AsyncBaseTransport | None = None,
+    now: datetime | None = None,
+) -> Integration:
     # Every store call in a thread: the app awaits this on its event loop, and another process may
     # hold the database's write lock.
     label = await in_daemon_thread(free_label, db, label)
@@ -63,20 +72,37 @@ async def connect_integration(db: Database, vault: Vault, settings: Settings, *,
     twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
-    return await in_daemon_thread(add_integration, db, vault, label=label, provider=provider, api_key=key,
-                                  team_members=team.members, team_fingerprint=team.fingerprint, now=now)
+    return await in_daemon_thread(
+        add_integration,
+        db,
+        vault,
+        label=label,
+        provider=provider,
+        api_key=key,
+        team_members=team.members,
+        team_fingerprint=team.fingerprint,
+        now=now,
+    )
 
 
-async def rekey_integration(db: Database, vault: Vault, settings: Settings, integration: Integration, key: Secret,
-                            *, transport: httpx.AsyncBaseTransport | None = None) -> tuple[Integration, AccountInfo]:
+async def rekey_integration(
+    db: Database,
+    vault: Vault,
+    settings: Settings,
+    integration: Integration,
+    key: Secret,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> tuple[Integration, AccountInfo]:
     """Replace an integration's key after checking it; a key or team that belongs to another
     integration is refused."""
     owner = await in_daemon_thread(same_key_owner, db, vault, key, skip_unreadable=True)
     if owner is not None and owner.id != integration.id:
         raise ConfigError(same_key_sentence(owner))
     team = await check_key(key, settings, provider=integration.provider, transport=transport)
-    twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=integration.provider,
-                                  exclude=integration.id)
+    twin = await in_daemon_thread(
+        same_team_owner, db, team.fingerprint, provider=integration.provider, exclude=integration.id
+    )
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
     row = await in_daemon_thread(replace_key, db, vault, int(integration.id), key, team_fingerprint=team.fingerprint)

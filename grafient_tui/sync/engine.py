@@ -108,6 +108,7 @@ class SyncTimeLimit(GrafientError):
 
 # ---------------------------------------------------------------- planning
 
+
 def utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
@@ -128,18 +129,21 @@ def provider_limits(db: Database, integration_id: int) -> Limits:
 
 def complete_days(db: Database, integration_id: int, since: date, until: date) -> set[date]:
     with db.session() as session:
-        return set(session.exec(
-            select(DailyCost.day).where(
-                DailyCost.integration_id == integration_id,
-                DailyCost.day >= since,
-                DailyCost.day <= until,
-                DailyCost.complete == True,  # noqa: E712
+        return set(
+            session.exec(
+                select(DailyCost.day).where(
+                    DailyCost.integration_id == integration_id,
+                    DailyCost.day >= since,
+                    DailyCost.day <= until,
+                    DailyCost.complete == True,  # noqa: E712
+                )
             )
-        ))
+        )
 
 
-def days_to_fetch(db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime, *,
-                  limits: Limits | None = None) -> list[date]:
+def days_to_fetch(
+    db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime, *, limits: Limits | None = None
+) -> list[date]:
     """The UTC days a sync fetches, oldest first: every day of the plan's range that is missing or
     was not over when it was synced, today so far, and the provider's settle days (the most recent
     finished days, which it may still change) again. `limits` default to the integration's provider's.
@@ -239,6 +243,7 @@ def sync_status(db: Database, settings: Settings, integration_id: int) -> Integr
 
 # ---------------------------------------------------------------- aggregation
 
+
 class WindowTotals:
     """Per-day, per-model and per-member sums of one window's cost lines.
 
@@ -248,8 +253,9 @@ class WindowTotals:
 
     __slots__ = ("capabilities", "days", "first", "last", "members", "models", "outside")
 
-    def __init__(self, first: date | None = None, last: date | None = None, *,
-                 capabilities: Capabilities | None = None) -> None:
+    def __init__(
+        self, first: date | None = None, last: date | None = None, *, capabilities: Capabilities | None = None
+    ) -> None:
         # Lines for days outside [first, last] belong to another window: dropped as they come,
         # so a hostile answer full of them costs no memory (and can never be counted twice).
         self.first, self.last, self.outside = first, last, 0
@@ -269,8 +275,19 @@ class WindowTotals:
         capabilities decide."""
         caps = self.capabilities
         split = 0 if caps.has_on_demand else None
-        day: list[int | None] = [0, split, split, 0 if caps.has_requests else None, 0, 0, 0, 0, 0, None,
-                                 0 if caps.has_byok else None]
+        day: list[int | None] = [
+            0,
+            split,
+            split,
+            0 if caps.has_requests else None,
+            0,
+            0,
+            0,
+            0,
+            0,
+            None,
+            0 if caps.has_byok else None,
+        ]
         if self.days:
             for index in (3, 5, 6, 7, 8, 9, 10):
                 day[index] = None if any(d[index] is None for d in self.days.values()) else 0
@@ -292,9 +309,15 @@ class WindowTotals:
             d = days.get(day)
             if d is None:
                 # The first line sets what is known; later ones add to it (None stays None).
-                d = days[day] = [cost, (cost if e.on_demand else 0) if split else None,
-                                 (0 if e.on_demand else cost) if split else None, requests,
-                                 e.request_units_micro, *tokens, e.byok_micro]
+                d = days[day] = [
+                    cost,
+                    (cost if e.on_demand else 0) if split else None,
+                    (0 if e.on_demand else cost) if split else None,
+                    requests,
+                    e.request_units_micro,
+                    *tokens,
+                    e.byok_micro,
+                ]
             else:
                 d[0] += cost
                 if split:
@@ -364,17 +387,30 @@ def _check_still_there(session, integration_id: int, identity: tuple[str, dateti
     ).first()
     if identity is not None and row is not None and (row[0], _aware(row[1])) != (identity[0], _aware(identity[1])):
         if _aware(row[1]) == _aware(identity[1]):  # same row, new uid: `rekey` sealed a new key
-            raise IntegrationGone(f"the key of integration {integration_id} was replaced while it synced; "
-                                  "this window was not written, so sync again", removed=False)
+            raise IntegrationGone(
+                f"the key of integration {integration_id} was replaced while it synced; "
+                "this window was not written, so sync again",
+                removed=False,
+            )
         row = None  # another integration under the same id (a database from before ids were kept unique)
     if row is None:
-        raise IntegrationGone(f"integration {integration_id} was removed while it synced; nothing was written",
-                              removed=True)
+        raise IntegrationGone(
+            f"integration {integration_id} was removed while it synced; nothing was written", removed=True
+        )
 
 
-def write_window(db: Database, integration_id: int, first: date, last: date, totals: WindowTotals,
-                 synced_at: datetime, *, identity: tuple[str, datetime] | None = None,
-                 source: str = "the provider", covered: list[date] | None = None) -> int:
+def write_window(
+    db: Database,
+    integration_id: int,
+    first: date,
+    last: date,
+    totals: WindowTotals,
+    synced_at: datetime,
+    *,
+    identity: tuple[str, datetime] | None = None,
+    source: str = "the provider",
+    covered: list[date] | None = None,
+) -> int:
     """Replace the stored days `covered` (every day of [first, last] when not given) with `totals`,
     all in one transaction; days of the window the answer did not cover stay as they were.
 
@@ -392,21 +428,45 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     day_rows = []
     for day in days:
         d = totals.days.get(day) or totals.empty_day()
-        day_rows.append({
-            "integration_id": integration_id, "day": day, "cost_micro": d[0], "on_demand_micro": d[1],
-            "included_micro": d[2], "requests": d[3], "request_units_micro": d[4], "input_tokens": d[5],
-            "output_tokens": d[6], "cache_read_tokens": d[7], "cache_write_tokens": d[8],
-            "reasoning_tokens": d[9], "byok_micro": d[10], "synced_at": synced_at, "complete": day < today,
-        })
+        day_rows.append(
+            {
+                "integration_id": integration_id,
+                "day": day,
+                "cost_micro": d[0],
+                "on_demand_micro": d[1],
+                "included_micro": d[2],
+                "requests": d[3],
+                "request_units_micro": d[4],
+                "input_tokens": d[5],
+                "output_tokens": d[6],
+                "cache_read_tokens": d[7],
+                "cache_write_tokens": d[8],
+                "reasoning_tokens": d[9],
+                "byok_micro": d[10],
+                "synced_at": synced_at,
+                "complete": day < today,
+            }
+        )
     model_rows = [
-        {"integration_id": integration_id, "day": day, "model": model, "cost_micro": m[0], "requests": m[1],
-         "input_tokens": m[2], "output_tokens": m[3], "cache_read_tokens": m[4], "cache_write_tokens": m[5],
-         "reasoning_tokens": m[6]}
-        for (day, model), m in totals.models.items() if day in wanted
+        {
+            "integration_id": integration_id,
+            "day": day,
+            "model": model,
+            "cost_micro": m[0],
+            "requests": m[1],
+            "input_tokens": m[2],
+            "output_tokens": m[3],
+            "cache_read_tokens": m[4],
+            "cache_write_tokens": m[5],
+            "reasoning_tokens": m[6],
+        }
+        for (day, model), m in totals.models.items()
+        if day in wanted
     ]
     member_rows = [
         {"integration_id": integration_id, "day": day, "email": email, "cost_micro": u[0], "requests": u[1]}
-        for (day, email), u in totals.members.items() if day in wanted
+        for (day, email), u in totals.members.items()
+        if day in wanted
     ]
     _check_storable(source, first, last, day_rows, model_rows, member_rows)
     with db.session(write=True) as session:
@@ -417,9 +477,11 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
         for runs_start, runs_end in _runs(days):
             for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
                 table = model.__table__
-                connection.execute(delete(table).where(
-                    table.c.integration_id == integration_id, table.c.day >= runs_start, table.c.day <= runs_end
-                ))
+                connection.execute(
+                    delete(table).where(
+                        table.c.integration_id == integration_id, table.c.day >= runs_start, table.c.day <= runs_end
+                    )
+                )
         for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
             if rows:
                 connection.execute(insert(model.__table__), rows)
@@ -427,14 +489,30 @@ def write_window(db: Database, integration_id: int, first: date, last: date, tot
     return len(day_rows)
 
 
-def write_billing(db: Database, integration_id: int, billing: Billing, synced_at: datetime, *,
-                  identity: tuple[str, datetime] | None = None, source: str = "the provider") -> int:
+def write_billing(
+    db: Database,
+    integration_id: int,
+    billing: Billing,
+    synced_at: datetime,
+    *,
+    identity: tuple[str, datetime] | None = None,
+    source: str = "the provider",
+) -> int:
     """Replace the integration's members' cycle spend and limits with `billing`'s, in one transaction,
     and note its cycle start (an answer without one keeps the last known: cycles are monthly, so an
     older anchor still gives the same days). Returns the number of members stored."""
-    rows = [{"integration_id": integration_id, "member": m.member, "name": m.name, "spend_micro": m.spend_micro,
-             "on_demand_micro": m.on_demand_micro, "limit_micro": m.limit_micro, "synced_at": synced_at}
-            for m in billing.members]
+    rows = [
+        {
+            "integration_id": integration_id,
+            "member": m.member,
+            "name": m.name,
+            "spend_micro": m.spend_micro,
+            "on_demand_micro": m.on_demand_micro,
+            "limit_micro": m.limit_micro,
+            "synced_at": synced_at,
+        }
+        for m in billing.members
+    ]
     _check_storable(source, synced_at.date(), synced_at.date(), rows)
     with db.session(write=True) as session:
         _check_still_there(session, integration_id, identity)
@@ -445,14 +523,27 @@ def write_billing(db: Database, integration_id: int, billing: Billing, synced_at
             connection.execute(insert(table), rows)
         if billing.cycle_start is not None:
             table = Integration.__table__
-            connection.execute(update(table).where(table.c.id == integration_id, (table.c.cycle_start.is_(None)) |
-                                                   (table.c.cycle_start != billing.cycle_start))
-                               .values(cycle_start=billing.cycle_start))
+            connection.execute(
+                update(table)
+                .where(
+                    table.c.id == integration_id,
+                    (table.c.cycle_start.is_(None)) | (table.c.cycle_start != billing.cycle_start),
+                )
+                .values(cycle_start=billing.cycle_start)
+            )
     return len(rows)
 
 
-async def _sync_billing(client: Provider, db: Database, integration_id: int, label: str, *, ends_at: float,
-                        clock: Callable[[], datetime], identity: tuple[str, datetime]) -> None:
+async def _sync_billing(
+    client: Provider,
+    db: Database,
+    integration_id: int,
+    label: str,
+    *,
+    ends_at: float,
+    clock: Callable[[], datetime],
+    identity: tuple[str, datetime],
+) -> None:
     """Read the billing cycle after the cost windows and store it. Whatever goes wrong here, the
     costs just written stand and the sync succeeds: the members' previous cycle figures are kept,
     and the fault is logged in one sentence."""
@@ -460,20 +551,24 @@ async def _sync_billing(client: Provider, db: Database, integration_id: int, lab
         async with asyncio.timeout_at(ends_at):
             billing = await client.billing()
         if billing is not None:
-            await in_daemon_thread(write_billing, db, integration_id, billing, clock(), identity=identity,
-                                   source=f"the {client.title} API")
+            await in_daemon_thread(
+                write_billing, db, integration_id, billing, clock(), identity=identity, source=f"the {client.title} API"
+            )
     except IntegrationGone:
         raise
     except GrafientError as exc:
-        log.warning("%s: the billing cycle and spend limits were not updated (%s); the costs are saved",
-                    label, exc.sentence)
+        log.warning(
+            "%s: the billing cycle and spend limits were not updated (%s); the costs are saved", label, exc.sentence
+        )
     except TimeoutError:
         log.warning("%s: the billing cycle was not read before the sync's time limit; the costs are saved", label)
     except Exception as exc:  # noqa: BLE001  (never fails the costs; the traceback only scrubbed, in debug)
-        log.debug("%s: reading the billing cycle failed:\n%s", label,
-                  scrub_known("".join(traceback.format_exception(exc))))
-        log.warning("%s: the billing cycle was not updated (unexpected %s); the costs are saved",
-                    label, type(exc).__name__)
+        log.debug(
+            "%s: reading the billing cycle failed:\n%s", label, scrub_known("".join(traceback.format_exception(exc)))
+        )
+        log.warning(
+            "%s: the billing cycle was not updated (unexpected %s); the costs are saved", label, type(exc).__name__
+        )
 
 
 def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> None:
@@ -488,10 +583,14 @@ def _note_history(connection, integration_id: int, totals: WindowTotals) -> None
         return
     earliest = min(with_usage)
     table = Integration.__table__
-    connection.execute(update(table).where(
-        table.c.id == integration_id,
-        (table.c.history_from.is_(None)) | (table.c.history_from > earliest),
-    ).values(history_from=earliest))
+    connection.execute(
+        update(table)
+        .where(
+            table.c.id == integration_id,
+            (table.c.history_from.is_(None)) | (table.c.history_from > earliest),
+        )
+        .values(history_from=earliest)
+    )
 
 
 _INT64_MAX = 2**63 - 1
@@ -512,12 +611,14 @@ def _check_storable(source: str, first: date, last: date, *tables: list[dict]) -
 
 # ---------------------------------------------------------------- running
 
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _start_run(db: Database, integration_id: int, trigger: str, started: datetime,
-               identity: tuple[str, datetime] | None = None) -> int:
+def _start_run(
+    db: Database, integration_id: int, trigger: str, started: datetime, identity: tuple[str, datetime] | None = None
+) -> int:
     with db.session(write=True) as session:
         _check_still_there(session, integration_id, identity)  # removed while we waited for the lock
         # We hold the lock, so any run still marked running belongs to a process that died.
@@ -527,15 +628,22 @@ def _start_run(db: Database, integration_id: int, trigger: str, started: datetim
             .values(outcome="interrupted", error="the process stopped before this sync finished")
         )
         host, user = who_runs()
-        run = SyncRun(integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC), host=host,
-                      username=user)
+        run = SyncRun(
+            integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC), host=host, username=user
+        )
         session.add(run)
         session.flush()
         return int(run.id)
 
 
-def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetime, outcome: str | None = None,
-                identity: tuple[str, datetime] | None = None) -> None:
+def _finish_run(
+    db: Database,
+    run_id: int,
+    result: SyncResult,
+    finished: datetime,
+    outcome: str | None = None,
+    identity: tuple[str, datetime] | None = None,
+) -> None:
     with db.session(write=True) as session:
         try:
             _check_still_there(session, result.integration_id, identity)
@@ -543,17 +651,31 @@ def _finish_run(db: Database, run_id: int, result: SyncResult, finished: datetim
             if gone.removed:
                 return  # its sync log went with it; a run id may since belong to another integration
         session.exec(
-            update(SyncRun).where(SyncRun.id == run_id).values(
-                finished_at=finished, outcome=outcome or result.outcome, requests=result.requests,
-                rate_limited=result.rate_limited, retries=result.retries, days_written=result.days_written,
+            update(SyncRun)
+            .where(SyncRun.id == run_id)
+            .values(
+                finished_at=finished,
+                outcome=outcome or result.outcome,
+                requests=result.requests,
+                rate_limited=result.rate_limited,
+                retries=result.retries,
+                days_written=result.days_written,
                 error=result.error,
             )
         )
 
 
-async def run_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, trigger: str, *,
-                   progress: ProgressCallback | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                   now: datetime | None = None) -> SyncResult:
+async def run_sync(
+    db: Database,
+    vault: Vault,
+    settings: Settings,
+    integration_id: int,
+    trigger: str,
+    *,
+    progress: ProgressCallback | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    now: datetime | None = None,
+) -> SyncResult:
     """Run one sync. Failures come back as outcome="failed" with one sentence; nothing raises
     except cancellation (which records the run as interrupted)."""
     if trigger not in TRIGGERS:
@@ -564,8 +686,13 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     try:
         integration = await store(find_integration, db, integration_id)
     except NotFound:  # removed since the caller listed it: nothing to sync, and not a failure
-        return SyncResult(integration_id, f"integration {integration_id}", trigger, "skipped",
-                          error=f"integration {integration_id} was removed; nothing to sync")
+        return SyncResult(
+            integration_id,
+            f"integration {integration_id}",
+            trigger,
+            "skipped",
+            error=f"integration {integration_id} was removed; nothing to sync",
+        )
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
     try:  # a shared database's team settings (plan, pacing) win over this machine's
@@ -574,8 +701,7 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
     lock = sync_lock(settings, integration_id, db)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
-        return SyncResult(integration_id, label, trigger, "skipped",
-                          error=f"a sync for {label} is already running")
+        return SyncResult(integration_id, label, trigger, "skipped", error=f"a sync for {label} is already running")
     run_id: int | None = None
     clock = _SyncClock(now)
     state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0, "done": 0}
@@ -584,16 +710,27 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
     def result(outcome: str, error: str | None = None) -> SyncResult:
         # Every sentence is redacted against every key this process holds before it is printed
         # or stored in the sync log: a sentence may quote what a server sent back.
-        return SyncResult(integration_id, label, trigger, outcome, state["days"], state["requests"],
-                          state["rate_limited"], state["retries"], scrub_known(error) if error else error)
+        return SyncResult(
+            integration_id,
+            label,
+            trigger,
+            outcome,
+            state["days"],
+            state["requests"],
+            state["rate_limited"],
+            state["retries"],
+            scrub_known(error) if error else error,
+        )
 
     try:
         started = clock()
         run_id = await store(_start_run, db, integration_id, trigger, started, identity)
         provider = providers.get(integration.provider)
         limits = provider.limits
-        windows = plan_windows(await store(days_to_fetch, db, settings, integration_id, trigger, started,
-                                           limits=limits), limits.max_window_days)
+        windows = plan_windows(
+            await store(days_to_fetch, db, settings, integration_id, trigger, started, limits=limits),
+            limits.max_window_days,
+        )
         key = await store(integration_key, vault, integration)
         await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
@@ -612,9 +749,20 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
             if progress is None:
                 return
             notice = retrying[0] if retrying else None
-            progress(SyncProgress(integration_id, label, trigger, state["done"], len(windows), state["days"],
-                                  state["requests"], notice.attempt if notice else 0,
-                                  notice.attempts if notice else 0, notice.reason if notice else None))
+            progress(
+                SyncProgress(
+                    integration_id,
+                    label,
+                    trigger,
+                    state["done"],
+                    len(windows),
+                    state["days"],
+                    state["requests"],
+                    notice.attempt if notice else 0,
+                    notice.attempts if notice else 0,
+                    notice.reason if notice else None,
+                )
+            )
 
         if transport is None:  # httpx's TLS context (tens of ms of CPU): built once, off the event loop
             await store(warm_up)
@@ -623,8 +771,10 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
         # window under way when it passes is abandoned, a window being written is written, and
         # every finished one stays.
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
-        async with reporting_retries(retried), provider.from_settings(key.reveal(), settings,
-                                                                       transport=transport) as client:
+        async with (
+            reporting_retries(retried),
+            provider.from_settings(key.reveal(), settings, transport=transport) as client,
+        ):
             client.today = utc_today(started)
             # The oldest day an answer covered: the earliest usage ever returned, or any window this
             # sync has read (with usage or without). A 400 older than that is the provider's edge.
@@ -659,13 +809,21 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
                             "kept (run `grafient sync` again to go on, or raise GRAFIENT_SYNC_DEADLINE)"
                         ) from None
                     state["requests"] = client.stats.requests
-                    state["days"] += await store(write_window, db, integration_id, first, last, totals, clock(),
-                                                 identity=identity, source=f"the {provider.title} API",
-                                                 covered=client.days_covered(first, last))
+                    state["days"] += await store(
+                        write_window,
+                        db,
+                        integration_id,
+                        first,
+                        last,
+                        totals,
+                        clock(),
+                        identity=identity,
+                        source=f"the {provider.title} API",
+                        covered=client.days_covered(first, last),
+                    )
                     answered = min(answered or first, first)  # this window answered, with usage or not
                     report(done + 1)
-                await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock,
-                                    identity=identity)
+                await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock, identity=identity)
             finally:
                 state["requests"] = client.stats.requests
                 state["rate_limited"] = client.stats.rate_limited
@@ -677,8 +835,12 @@ async def run_sync(db: Database, vault: Vault, settings: Settings, integration_i
             # write lock another process holds. If the process ends first, the lock tells every
             # reader the run was interrupted anyway.
             cancelled = result("failed", "the sync was cancelled before it finished")
-            threading.Thread(target=_finish_quietly, args=(db, run_id, cancelled, clock(), "interrupted", identity),
-                             name="grafient-finish-run", daemon=True).start()
+            threading.Thread(
+                target=_finish_quietly,
+                args=(db, run_id, cancelled, clock(), "interrupted", identity),
+                name="grafient-finish-run",
+                daemon=True,
+            ).start()
         raise
     except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
@@ -738,16 +900,21 @@ class _SyncClock:
         return self._start + timedelta(seconds=_monotonic() - self._t0)
 
 
-def _finish_quietly(db: Database, run_id: int, result: SyncResult, finished: datetime,
-                    outcome: str | None = None, identity: tuple[str, datetime] | None = None) -> None:
+def _finish_quietly(
+    db: Database,
+    run_id: int,
+    result: SyncResult,
+    finished: datetime,
+    outcome: str | None = None,
+    identity: tuple[str, datetime] | None = None,
+) -> None:
     try:
         _finish_run(db, run_id, result, finished, outcome, identity)
     except GrafientError as exc:  # the disk may be full; the next run marks this one interrupted
         log.warning("could not record the sync outcome: %s", exc.sentence)
 
 
-async def backfill_integration(db: Database, vault: Vault, settings: Settings, integration_id: int,
-                               **kw) -> SyncResult:  # noqa: ANN003
+async def backfill_integration(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
     return await run_sync(db, vault, settings, integration_id, "backfill", **kw)
 
 
@@ -760,6 +927,16 @@ async def force_sync(db: Database, vault: Vault, settings: Settings, integration
 
 
 __all__ = [
-    "ProgressCallback", "SyncProgress", "SyncResult", "backfill_integration", "daily_sync", "days_to_fetch",
-    "force_sync", "is_sync_running", "plan_windows", "run_sync", "sync_due", "sync_status",
+    "ProgressCallback",
+    "SyncProgress",
+    "SyncResult",
+    "backfill_integration",
+    "daily_sync",
+    "days_to_fetch",
+    "force_sync",
+    "is_sync_running",
+    "plan_windows",
+    "run_sync",
+    "sync_due",
+    "sync_status",
 ]

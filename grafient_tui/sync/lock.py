@@ -130,11 +130,16 @@ def server_lock_held(db: Database, integration_id: int) -> bool:
 
     key = int(integration_id)
     with db.engine.connect() as connection:
-        return bool(connection.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"),
-            {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF}).scalar())
+        return bool(
+            connection.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"
+                ),
+                {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+            ).scalar()
+        )
 
 
 def is_sync_running(settings: Settings, integration_id: int, db: Database | None = None) -> bool:

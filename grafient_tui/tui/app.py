@@ -208,8 +208,7 @@ class GrafientApp(App[None]):
                 self.settings.ensure_dirs()
                 self._db = Database(self.settings)
                 self._vault = Vault(self.settings)
-                self._service = GrafientService(self.settings, db=self._db, vault=self._vault,
-                                                transport=self.transport)
+                self._service = GrafientService(self.settings, db=self._db, vault=self._vault, transport=self.transport)
 
     def open_store(self) -> list[int]:
         """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
@@ -223,8 +222,11 @@ class GrafientApp(App[None]):
         if self.viewer_reason:
             return []  # a viewer syncs nothing, now or on the timer
         now = self.now()
-        return [i.id for i in list_integrations(self._db)
-                if i.id is not None and sync_due(self._db, self.settings, i.id, now)]
+        return [
+            i.id
+            for i in list_integrations(self._db)
+            if i.id is not None and sync_due(self._db, self.settings, i.id, now)
+        ]
 
     def today(self) -> date:
         return self.now().astimezone(UTC).date()
@@ -273,16 +275,17 @@ class GrafientApp(App[None]):
     def on_ready(self) -> None:
         self._check_size(self.size.width, self.size.height)
         # After the first frame: the heavy imports and the database happen off the UI thread.
-        self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup",
-                            thread=True)
+        self.run_app_worker(self.open_store, self._store_open_ended, name="open-store", group="startup", thread=True)
 
     # -- workers and the news the screens get ---------------------------------------
 
-    def run_app_worker(self, work: Any, done: WorkerDone, *, name: str, group: str, thread: bool = False,
-                       description: str = "") -> Worker[Any]:
+    def run_app_worker(
+        self, work: Any, done: WorkerDone, *, name: str, group: str, thread: bool = False, description: str = ""
+    ) -> Worker[Any]:
         """Run `work` in an App worker; `done(worker, state)` runs once it has ended, whatever the outcome."""
-        worker = self.run_worker(work, name=name, group=group, description=description, thread=thread,
-                                 exit_on_error=False)
+        worker = self.run_worker(
+            work, name=name, group=group, description=description, thread=thread, exit_on_error=False
+        )
         self._when_done[worker] = done
         return worker
 
@@ -336,10 +339,13 @@ class GrafientApp(App[None]):
         self.notify("Stopping the sync… finished days are kept.", title="Quitting", markup=False)
         for _, worker in running:
             worker.cancel()
-        which = (visible(self._label_of(running[0][0])) if len(running) == 1
-                 else f"{len(running)} integrations")
-        self.exit(message=Text(f"grafient: stopped the sync of {which}; the finished days are kept, and the "
-                               "next sync fetches the rest."))
+        which = visible(self._label_of(running[0][0])) if len(running) == 1 else f"{len(running)} integrations"
+        self.exit(
+            message=Text(
+                f"grafient: stopped the sync of {which}; the finished days are kept, and the "
+                "next sync fetches the rest."
+            )
+        )
 
     def _label_of(self, integration_id: int) -> str:
         progress = self.progress.get(integration_id)
@@ -351,8 +357,9 @@ class GrafientApp(App[None]):
         for integration_id in due:  # one batch: with no network, one toast says so
             self.start_sync(integration_id, "daily")
         if self.demo_teams:  # one after another, so the teams keep their order (and their ids)
-            self.run_app_worker(self._add_demo_teams(list(self.demo_teams)), self._demo_added,
-                                name="add-demo-teams", group="demo-add")
+            self.run_app_worker(
+                self._add_demo_teams(list(self.demo_teams)), self._demo_added, name="add-demo-teams", group="demo-add"
+            )
         self.demo_teams = []
         if self.viewer_reason:
             self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False, timeout=15)
@@ -370,8 +377,9 @@ class GrafientApp(App[None]):
             integration = await self.add_checked_integration(label, provider, key)
             added.append(int(integration.id))  # type: ignore[arg-type]
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
-            await asyncio.to_thread(self.service.set_budget, target, amount, period=period, on_demand=on_demand,
-                                    now=self.now())
+            await asyncio.to_thread(
+                self.service.set_budget, target, amount, period=period, on_demand=on_demand, now=self.now()
+            )
         return added
 
     def _demo_added(self, worker: Worker[Any], state: WorkerState) -> None:
@@ -407,8 +415,11 @@ class GrafientApp(App[None]):
             return False
         self.failures.pop(integration_id, None)
         self.syncs[integration_id] = self.run_app_worker(
-            self._sync(integration_id, trigger), lambda worker, state: self._sync_ended(integration_id, worker, state),
-            name=f"sync:{integration_id}", group="sync", description=f"{trigger} sync of integration {integration_id}",
+            self._sync(integration_id, trigger),
+            lambda worker, state: self._sync_ended(integration_id, worker, state),
+            name=f"sync:{integration_id}",
+            group="sync",
+            description=f"{trigger} sync of integration {integration_id}",
         )
         batch.started.add(integration_id)
         self._batch_of[integration_id] = batch
@@ -425,10 +436,15 @@ class GrafientApp(App[None]):
                 if self._batch is batch:
                     self._batch = None
                 if batch.elsewhere:
-                    self.notify("Another grafient process is syncing this integration right now; its data appears "
-                                "when it finishes." if batch.elsewhere == 1 else
-                                f"Another grafient process is syncing {batch.elsewhere} of these integrations right "
-                                "now; their data appears when it finishes.", severity="warning", markup=False)
+                    self.notify(
+                        "Another grafient process is syncing this integration right now; its data appears "
+                        "when it finishes."
+                        if batch.elsewhere == 1
+                        else f"Another grafient process is syncing {batch.elsewhere} of these integrations right "
+                        "now; their data appears when it finishes.",
+                        severity="warning",
+                        markup=False,
+                    )
                 self._report_batch(batch)
 
             asyncio.get_running_loop().call_soon(close)
@@ -454,7 +470,9 @@ class GrafientApp(App[None]):
                 # card's line, not the store: no re-read for it.
                 now = message.progress
                 stored = before is not None and (before.windows_done, before.days_written) != (
-                    now.windows_done, now.days_written)
+                    now.windows_done,
+                    now.days_written,
+                )
                 self._sync_changed(integration_id, stored=stored)
 
     def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
@@ -504,8 +522,12 @@ class GrafientApp(App[None]):
             elif outcome == "skipped":
                 self.notify(f"{label}: {said}", severity="warning", markup=False)
             elif trigger != "daily":
-                self.notify(f"{label}: {plural(days, 'day')} synced ({plural(calls, 'API call')}).",
-                            title="Sync finished", markup=False, timeout=4)
+                self.notify(
+                    f"{label}: {plural(days, 'day')} synced ({plural(calls, 'API call')}).",
+                    title="Sync finished",
+                    markup=False,
+                    timeout=4,
+                )
             return
         if failed:
             reasons = Counter(clause(entry[2] or "") for entry in failed)
@@ -513,15 +535,27 @@ class GrafientApp(App[None]):
             others = len(reasons) - 1
             more = f", and {plural(others, 'other reason')}" if others else ""
             which = "the card says which" if len(failed) == 1 else "the cards say which"
-            self.notify(f"{len(failed)} of {len(ended)} syncs failed: {reason}{more}; {which}.",
-                        title="Syncs failed", severity="error", markup=False, timeout=10)
+            self.notify(
+                f"{len(failed)} of {len(ended)} syncs failed: {reason}{more}; {which}.",
+                title="Syncs failed",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
         elif skipped:
-            self.notify(f"{len(skipped)} of {len(ended)} syncs did not run: {clause(skipped[0][2] or '')}.",
-                        severity="warning", markup=False)
+            self.notify(
+                f"{len(skipped)} of {len(ended)} syncs did not run: {clause(skipped[0][2] or '')}.",
+                severity="warning",
+                markup=False,
+            )
         elif synced and any(entry[5] != "daily" for entry in synced):
             days, calls = sum(entry[3] for entry in synced), sum(entry[4] for entry in synced)
-            self.notify(f"{len(synced)} integrations synced: {plural(days, 'day')} "
-                        f"({plural(calls, 'API call')}).", title="Sync finished", markup=False, timeout=4)
+            self.notify(
+                f"{len(synced)} integrations synced: {plural(days, 'day')} ({plural(calls, 'API call')}).",
+                title="Sync finished",
+                markup=False,
+                timeout=4,
+            )
 
     def _sync_changed(self, integration_id: int, *, stored: bool = True) -> None:
         self.tell_screens(lambda: SyncChanged(integration_id, stored=stored))
@@ -540,8 +574,12 @@ class GrafientApp(App[None]):
             retry = visible(progress.retry_line) if progress is not None and progress.retry_line else None
             if progress is None or progress.windows_total == 0:
                 return "syncing", "⟳ syncing…", retry
-            return ("syncing", f"⟳ syncing {progress.windows_done}/{progress.windows_total} windows · "
-                    f"{plural(progress.days_written, 'day')} written", retry)
+            return (
+                "syncing",
+                f"⟳ syncing {progress.windows_done}/{progress.windows_total} windows · "
+                f"{plural(progress.days_written, 'day')} written",
+                retry,
+            )
         last_good = f" · last good sync {ago(status.last_sync, self.now())}" if status.last_sync else ""
         failure = self.failures.get(integration_id)
         if failure:
@@ -551,11 +589,17 @@ class GrafientApp(App[None]):
         if status.status == "syncing":
             return "syncing", "⟳ syncing in another grafient process", None
         if status.status == "failed":
-            return "error", f"✗ sync failed{last_good}", sentence(
-                visible(status.error or "the last sync failed; press r to retry"))
+            return (
+                "error",
+                f"✗ sync failed{last_good}",
+                sentence(visible(status.error or "the last sync failed; press r to retry")),
+            )
         if status.status == "interrupted":
-            return "error", f"✗ sync interrupted{last_good}", sentence(
-                visible(status.error or "the last sync was interrupted before it finished; press r to retry"))
+            return (
+                "error",
+                f"✗ sync interrupted{last_good}",
+                sentence(visible(status.error or "the last sync was interrupted before it finished; press r to retry")),
+            )
         return "never", "· never synced", None
 
     # -- budgets ----------------------------------------------------------------------
@@ -566,20 +610,34 @@ class GrafientApp(App[None]):
         shared database) does not repeat one. Runs in a thread, when the store has opened and once no
         sync is running here (a total half-way through a backfill is not worth a bell)."""
         now = self.now()
-        self.run_app_worker(lambda: self.service.budget_alerts(now), self._budgets_checked, name="budget-alerts",
-                            group="budgets", thread=True)
+        self.run_app_worker(
+            lambda: self.service.budget_alerts(now),
+            self._budgets_checked,
+            name="budget-alerts",
+            group="budgets",
+            thread=True,
+        )
 
     def _budgets_checked(self, worker: Worker[Any], state: WorkerState) -> None:
         if state == WorkerState.SUCCESS and worker.result:
             from grafient_tui.budgets.wording import alert_text
 
             for status, thresholds in worker.result:
-                self.notify(alert_text(status, thresholds), title="Budget",
-                            severity="error" if "100" in thresholds else "warning", markup=False, timeout=15)
+                self.notify(
+                    alert_text(status, thresholds),
+                    title="Budget",
+                    severity="error" if "100" in thresholds else "warning",
+                    markup=False,
+                    timeout=15,
+                )
             self.bell()
         elif state == WorkerState.ERROR:
-            self.notify(sentence_of(worker.error, "the budgets could not be checked"), title="Budgets not checked",
-                        severity="error", markup=False)
+            self.notify(
+                sentence_of(worker.error, "the budgets could not be checked"),
+                title="Budgets not checked",
+                severity="error",
+                markup=False,
+            )
 
     # -- the daily sync ---------------------------------------------------------------
 
@@ -621,8 +679,11 @@ class GrafientApp(App[None]):
         now = self.now()
 
         def due() -> list[int]:
-            return [i.id for i in list_integrations(self.db)
-                    if i.id is not None and sync_due(self.db, self.settings, i.id, now)]
+            return [
+                i.id
+                for i in list_integrations(self.db)
+                if i.id is not None and sync_due(self.db, self.settings, i.id, now)
+            ]
 
         self.run_app_worker(due, self._due_found, name="due", group="due", thread=True)
 
@@ -632,8 +693,12 @@ class GrafientApp(App[None]):
                 if not self.is_syncing(integration_id):
                     self.start_sync(integration_id, "daily")
         elif state == WorkerState.ERROR:
-            self.notify(sentence_of(worker.error, "the local store could not be read"),
-                        title="Daily sync not started", severity="error", markup=False)
+            self.notify(
+                sentence_of(worker.error, "the local store could not be read"),
+                title="Daily sync not started",
+                severity="error",
+                markup=False,
+            )
 
     # -- integrations ------------------------------------------------------------------
 
@@ -658,9 +723,14 @@ class GrafientApp(App[None]):
         if self.is_syncing(integration_id):
             self.notify("Wait for its sync to finish before deleting it.", severity="warning")
             return
-        self.run_app_worker(lambda: self.service.remove(integration_id),
-                            lambda worker, state: self._deleted(integration_id, label, worker, state),
-                            name=f"delete:{integration_id}", group="delete", description=label, thread=True)
+        self.run_app_worker(
+            lambda: self.service.remove(integration_id),
+            lambda worker, state: self._deleted(integration_id, label, worker, state),
+            name=f"delete:{integration_id}",
+            group="delete",
+            description=label,
+            thread=True,
+        )
 
     def _deleted(self, integration_id: int, label: str, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.untrusted import visible
@@ -669,8 +739,12 @@ class GrafientApp(App[None]):
         if state == WorkerState.CANCELLED:
             return
         if state == WorkerState.ERROR:
-            self.notify(sentence_of(worker.error, "the integration could not be deleted"), title="Not deleted",
-                        severity="error", markup=False)
+            self.notify(
+                sentence_of(worker.error, "the integration could not be deleted"),
+                title="Not deleted",
+                severity="error",
+                markup=False,
+            )
             return
         self.failures.pop(integration_id, None)
         self.tell_screens(IntegrationsChanged)
@@ -688,8 +762,11 @@ class GrafientApp(App[None]):
             self.settings.ensure_dirs()
             self.settings.set_period(self.period)
         except (GrafientError, OSError) as exc:
-            self.notify(f"The period was not saved: {sentence_of(exc, 'the config file cannot be written')}",
-                        severity="warning", markup=False)
+            self.notify(
+                f"The period was not saved: {sentence_of(exc, 'the config file cannot be written')}",
+                severity="warning",
+                markup=False,
+            )
         period = self.period
         self.tell_screens(lambda: PeriodChanged(period))
 
@@ -725,16 +802,25 @@ class GrafientApp(App[None]):
 
     def _plan_set(self, worker: Worker[Any], state: WorkerState) -> None:
         if state == WorkerState.ERROR:
-            self.notify(f"The plan was not changed: {sentence_of(worker.error, 'it could not be saved')}",
-                        severity="error", markup=False)
+            self.notify(
+                f"The plan was not changed: {sentence_of(worker.error, 'it could not be saved')}",
+                severity="error",
+                markup=False,
+            )
             return
         if state != WorkerState.SUCCESS:
             return
         plan = worker.result
-        depth = ("30 days of history for every provider" if plan == "free" else
-                 "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30")
-        self.notify(f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now).",
-                    title="Plan changed", markup=False)
+        depth = (
+            "30 days of history for every provider"
+            if plan == "free"
+            else "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30"
+        )
+        self.notify(
+            f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now).",
+            title="Plan changed",
+            markup=False,
+        )
         period = self.period
         self.tell_screens(lambda: PeriodChanged(period))  # the screens re-read, and show the plan
 
@@ -751,32 +837,54 @@ class GrafientApp(App[None]):
                 yield command
         home = self.screen_stack[0] if self.screen_stack else None
         integrations = list(getattr(getattr(home, "data", None), "integrations", ()) or ())
-        yield SystemCommand("Add an integration", "Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
-                            self.open_add_integration)
+        yield SystemCommand(
+            "Add an integration",
+            "Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
+            self.open_add_integration,
+        )
         if integrations:
-            yield SystemCommand("Sync all integrations", "Force a sync of every integration now (R)",
-                                self._sync_all)
+            yield SystemCommand("Sync all integrations", "Force a sync of every integration now (R)", self._sync_all)
         for figures in integrations:
             label, iid = visible(figures.label), figures.integration_id
-            yield SystemCommand(f"Sync {label}", f"Force a sync of {label} now (r on its card)",
-                                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None)
-            yield SystemCommand(f"Open {label}", f"The cost detail of {label}: models, days, members (enter)",
-                                lambda iid=iid: self._open_detail(iid))
-            yield SystemCommand(f"Delete {label}", f"Remove {label} and its stored costs, after asking (d)",
-                                lambda iid=iid, label=figures.label: self._confirm_delete(iid, label))
+            yield SystemCommand(
+                f"Sync {label}",
+                f"Force a sync of {label} now (r on its card)",
+                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None,
+            )
+            yield SystemCommand(
+                f"Open {label}",
+                f"The cost detail of {label}: models, days, members (enter)",
+                lambda iid=iid: self._open_detail(iid),
+            )
+            yield SystemCommand(
+                f"Delete {label}",
+                f"Remove {label} and its stored costs, after asking (d)",
+                lambda iid=iid, label=figures.label: self._confirm_delete(iid, label),
+            )
         for days in PERIODS:
-            yield SystemCommand(f"Period: {days} days", f"Show the last {days} UTC days (p cycles)",
-                                lambda days=days: self.set_period(days))
+            yield SystemCommand(
+                f"Period: {days} days",
+                f"Show the last {days} UTC days (p cycles)",
+                lambda days=days: self.set_period(days),
+            )
         for plan, history in PLANS.items():
-            yield SystemCommand(f"Plan: {plan}", f"Keep up to {history} days of history (P cycles)",
-                                lambda plan=plan: self.set_plan(plan))
+            yield SystemCommand(
+                f"Plan: {plan}",
+                f"Keep up to {history} days of history (P cycles)",
+                lambda plan=plan: self.set_plan(plan),
+            )
         if hasattr(screen, "action_export"):
-            yield SystemCommand("Export CSV", "Write this integration's days of the period to a CSV file (e)",
-                                screen.action_export)
-        yield SystemCommand("Keys", "Every key of this screen and its binding id, for remapping (?)",
-                            self.action_keys_help)
-        yield SystemCommand("Screenshot", "Save an SVG of the screen in the data directory's exports folder",
-                            lambda: self.set_timer(0.1, self.save_screen_svg))
+            yield SystemCommand(
+                "Export CSV", "Write this integration's days of the period to a CSV file (e)", screen.action_export
+            )
+        yield SystemCommand(
+            "Keys", "Every key of this screen and its binding id, for remapping (?)", self.action_keys_help
+        )
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG of the screen in the data directory's exports folder",
+            lambda: self.set_timer(0.1, self.save_screen_svg),
+        )
 
     def _sync_all(self) -> None:
         home = self.screen_stack[0]
@@ -810,8 +918,11 @@ class GrafientApp(App[None]):
             path = folder / name
             write_private_file(path, self.export_screenshot(title="Grafient").encode("utf-8"))
         except Exception as exc:  # noqa: BLE001  (a full disk, a read-only home: one sentence)
-            self.notify(f"No screenshot saved: {sentence_of(exc, 'the file could not be written')}",
-                        severity="error", markup=False)
+            self.notify(
+                f"No screenshot saved: {sentence_of(exc, 'the file could not be written')}",
+                severity="error",
+                markup=False,
+            )
             return None
         self.notify_path("Screenshot saved to", path)
         return path
@@ -822,7 +933,7 @@ class GrafientApp(App[None]):
         shown = str(path)
         home = str(Path.home())
         if shown.startswith(home + "/"):
-            shown = "~" + shown[len(home):]
+            shown = "~" + shown[len(home) :]
         self.notify(f"{what}\n{shown}", markup=False, timeout=8, title="File written")
 
     # -- keys help --------------------------------------------------------------------------

@@ -19,7 +19,17 @@ from grafient_tui.providers.anthropic.costs import (
 )
 
 __all__ = [
-    "DEFAULT_RPM", "DEFAULT_WORKSPACE", "MAX_MODELS_PER_WINDOW", "MAX_PAGES", "MAX_WINDOW_DAYS",
-    "MAX_WORKSPACES_PER_WINDOW", "OTHER", "AnthropicClient", "CostSums", "TokenSums", "amount_cents",
-    "organization_fingerprint", "to_micro",
+    "DEFAULT_RPM",
+    "DEFAULT_WORKSPACE",
+    "MAX_MODELS_PER_WINDOW",
+    "MAX_PAGES",
+    "MAX_WINDOW_DAYS",
+    "MAX_WORKSPACES_PER_WINDOW",
+    "OTHER",
+    "AnthropicClient",
+    "CostSums",
+    "TokenSums",
+    "amount_cents",
+    "organization_fingerprint",
+    "to_micro",
 ]

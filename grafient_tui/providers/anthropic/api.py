@@ -97,19 +97,24 @@ def _refusal_for(is_admin_shaped: bool) -> Callable[[int, str, str], ProviderErr
             log.debug("%s -> HTTP %d: %s", path, status, message)
         if status == 401:
             if not is_admin_shaped:
-                return KeyRejected(f"Anthropic rejected this key: it is not an Admin key (sk-ant-admin01-…); "
-                                   f"{_CREATE_ONE}")
-            return KeyRejected("Anthropic rejected this Admin key: it is invalid, revoked or expired; "
-                               f"{_CREATE_ONE}")
+                return KeyRejected(
+                    f"Anthropic rejected this key: it is not an Admin key (sk-ant-admin01-…); {_CREATE_ONE}"
+                )
+            return KeyRejected(f"Anthropic rejected this Admin key: it is invalid, revoked or expired; {_CREATE_ONE}")
         if status == 403:
             if not is_admin_shaped:
-                return AccessDenied("Anthropic refused this key: it is not an Admin key (sk-ant-admin01-…); "
-                                    f"usage and cost need an Admin key from the Claude Console, {_CREATE_ONE}")
-            return AccessDenied("Anthropic refused this key access to usage and cost: an Admin key from the "
-                                "Claude Console is needed (Settings → Admin keys)")
+                return AccessDenied(
+                    "Anthropic refused this key: it is not an Admin key (sk-ant-admin01-…); "
+                    f"usage and cost need an Admin key from the Claude Console, {_CREATE_ONE}"
+                )
+            return AccessDenied(
+                "Anthropic refused this key access to usage and cost: an Admin key from the "
+                "Claude Console is needed (Settings → Admin keys)"
+            )
         if status == 404:
-            return RequestRejected(f"the Anthropic API does not know {path} (HTTP 404); "
-                                   "is GRAFIENT_ANTHROPIC_API_URL right?", status=404)
+            return RequestRejected(
+                f"the Anthropic API does not know {path} (HTTP 404); is GRAFIENT_ANTHROPIC_API_URL right?", status=404
+            )
         return RequestRejected(f"the Anthropic API refused the request to {path} (HTTP {status})", status=status)
 
     return refusal
@@ -126,12 +131,19 @@ class AnthropicClient(HttpProvider):
     name = "anthropic"
     title = "Anthropic"
     key_kind = "Admin key, Claude Console"
-    key_help = ("An Admin key of your Claude Console organization: console.anthropic.com → Settings → "
-                "Admin keys (admin role needed; shown once). Admin keys have no scopes; Grafient only reads "
-                "usage and cost.")
+    key_help = (
+        "An Admin key of your Claude Console organization: console.anthropic.com → Settings → "
+        "Admin keys (admin role needed; shown once). Admin keys have no scopes; Grafient only reads "
+        "usage and cost."
+    )
     key_placeholder = "sk-ant-admin01-… (Console → Settings → Admin keys)"
-    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 365, "ultimate": 365},
-                    max_history_days=365, settle_days=3, default_rpm=DEFAULT_RPM)
+    limits = Limits(
+        max_window_days=MAX_WINDOW_DAYS,
+        history_days={"free": 30, "pro": 365, "ultimate": 365},
+        max_history_days=365,
+        settle_days=3,
+        default_rpm=DEFAULT_RPM,
+    )
     capabilities = Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False)
 
     def __init__(
@@ -152,16 +164,25 @@ class AnthropicClient(HttpProvider):
         # The key goes in a header, not through httpx auth: the client scrubs every message of it
         # all the same (it redacts by the key it was given, wherever the key is sent).
         self._api = HttpClient(
-            api_key, title=self.title, base_url=base_url,
+            api_key,
+            title=self.title,
+            base_url=base_url,
             headers={"x-api-key": api_key, "anthropic-version": API_VERSION} if api_key else None,
-            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
-            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
-            refusal=_refusal_for(api_key.startswith(ADMIN_PREFIX)), logger=log, exact_numbers=True,
+            rpm=rpm,
+            transport=transport,
+            backoff_base=backoff_base,
+            max_attempts=max_attempts,
+            sleep=sleep,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            request_deadline=request_deadline,
+            refusal=_refusal_for(api_key.startswith(ADMIN_PREFIX)),
+            logger=log,
+            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         self._workspace_names: dict[str, str] | None = None
         self._covered: dict[tuple[datetime.date, datetime.date], list[datetime.date]] = {}
-
 
     # ------------------------------------------------------------------ key check
 
@@ -174,20 +195,36 @@ class AnthropicClient(HttpProvider):
         # `{}` or any other 200 without an id is not a yes: a proxy, a captive portal or a wrong
         # GRAFIENT_ANTHROPIC_API_URL can answer 200 to anything.
         if type(org_id) is not str or not org_id:
-            raise BadResponse(f"the Anthropic API sent an unexpected answer to {ME} (no organization id); "
-                              "is GRAFIENT_ANTHROPIC_API_URL right?")
+            raise BadResponse(
+                f"the Anthropic API sent an unexpected answer to {ME} (no organization id); "
+                "is GRAFIENT_ANTHROPIC_API_URL right?"
+            )
         name = me.get("name")
         today = self.utc_today()
         yesterday = today - datetime.timedelta(days=1)
-        probe = await self._api.request("GET", COST_REPORT, None, attempts, params=[
-            ("starting_at", rfc3339(yesterday)), ("ending_at", rfc3339(today)), ("bucket_width", "1d"),
-            ("limit", "1")])
+        probe = await self._api.request(
+            "GET",
+            COST_REPORT,
+            None,
+            attempts,
+            params=[
+                ("starting_at", rfc3339(yesterday)),
+                ("ending_at", rfc3339(today)),
+                ("bucket_width", "1d"),
+                ("limit", "1"),
+            ],
+        )
         if type(probe.get("data")) is not list:
-            raise BadResponse(f"the Anthropic API sent an unexpected answer to {COST_REPORT} (no data list); "
-                              "is GRAFIENT_ANTHROPIC_API_URL right?")
+            raise BadResponse(
+                f"the Anthropic API sent an unexpected answer to {COST_REPORT} (no data list); "
+                "is GRAFIENT_ANTHROPIC_API_URL right?"
+            )
         workspaces = await self._workspaces(attempts, tail="the key could not be checked")
-        return AccountInfo(members=len(workspaces) + 1, fingerprint=organization_fingerprint(org_id),
-                           name=name if type(name) is str and name.strip() else None)
+        return AccountInfo(
+            members=len(workspaces) + 1,
+            fingerprint=organization_fingerprint(org_id),
+            name=name if type(name) is str and name.strip() else None,
+        )
 
     async def _workspaces(self, attempts: int | None = None, *, tail: str = SAVED_NOTHING) -> dict[str, str]:
         """Every workspace, archived ones too (their past costs still name them): id -> name. Read once."""
@@ -211,8 +248,10 @@ class AnthropicClient(HttpProvider):
                 name = row.get("name")
                 names[ws_id] = name if type(name) is str and name else ws_id
             if len(names) > MAX_WORKSPACES:
-                raise LimitExceeded(f"the Anthropic API listed more than {MAX_WORKSPACES:,} workspaces, "
-                                    f"more than Grafient keeps; {tail}")
+                raise LimitExceeded(
+                    f"the Anthropic API listed more than {MAX_WORKSPACES:,} workspaces, "
+                    f"more than Grafient keeps; {tail}"
+                )
             if data.get("has_more") is not True:
                 self._workspace_names = distinct_names(names, (DEFAULT_WORKSPACE,))
                 return self._workspace_names
@@ -226,12 +265,17 @@ class AnthropicClient(HttpProvider):
 
     # ------------------------------------------------------------------ reports
 
-    async def _buckets(self, path: str, report: str, first: datetime.date, last: datetime.date,
-                       group_by: tuple[str, ...]) -> AsyncIterator[tuple[datetime.date, list[dict]]]:
+    async def _buckets(
+        self, path: str, report: str, first: datetime.date, last: datetime.date, group_by: tuple[str, ...]
+    ) -> AsyncIterator[tuple[datetime.date, list[dict]]]:
         """Every (day, rows) bucket of a report for first..last, page after page."""
         base: list[tuple[str, str]] = [
-            ("starting_at", rfc3339(first)), ("ending_at", rfc3339(last + datetime.timedelta(days=1))),
-            ("bucket_width", "1d"), *(("group_by[]", g) for g in group_by), ("limit", str(PAGE_LIMIT))]
+            ("starting_at", rfc3339(first)),
+            ("ending_at", rfc3339(last + datetime.timedelta(days=1))),
+            ("bucket_width", "1d"),
+            *(("group_by[]", g) for g in group_by),
+            ("limit", str(PAGE_LIMIT)),
+        ]
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(MAX_PAGES):
@@ -243,13 +287,13 @@ class AnthropicClient(HttpProvider):
             if page.next_page is None:
                 return
             cursor = page.next_page
-        raise LimitExceeded(f"the Anthropic API still had more of its {report} after {MAX_PAGES} pages "
-                            f"for one window; {SAVED_NOTHING}")
+        raise LimitExceeded(
+            f"the Anthropic API still had more of its {report} after {MAX_PAGES} pages for one window; {SAVED_NOTHING}"
+        )
 
     async def _cost_sums(self, first: datetime.date, last: datetime.date) -> tuple[CostSums, set[datetime.date]]:
         sums, covered = CostSums(), set()
-        async for day, rows in self._buckets(COST_REPORT, "cost report", first, last,
-                                             ("description", "workspace_id")):
+        async for day, rows in self._buckets(COST_REPORT, "cost report", first, last, ("description", "workspace_id")):
             if day in covered:
                 raise malformed("cost report", f"the day {day.isoformat()} twice")
             covered.add(day)
@@ -260,8 +304,7 @@ class AnthropicClient(HttpProvider):
         """The window's tokens, or None when the usage report could not be read (the cost still counts)."""
         sums, covered = TokenSums(), set()
         try:
-            async for day, rows in self._buckets(USAGE_REPORT, "usage report", first, last,
-                                                 ("model", "workspace_id")):
+            async for day, rows in self._buckets(USAGE_REPORT, "usage report", first, last, ("model", "workspace_id")):
                 if day in covered:
                     raise malformed("usage report", f"the day {day.isoformat()} twice")
                 covered.add(day)

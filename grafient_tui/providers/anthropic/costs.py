@@ -81,8 +81,10 @@ def bucket_day(bucket: Any, first: datetime.date, last: datetime.date, report: s
             raise malformed(report, "a bucket whose ending_at is not an RFC 3339 time after its start")
     day = start.date()
     if not first <= day <= last:
-        raise malformed(report, f"a bucket for {day.isoformat()}, outside the days asked for "
-                                f"({first.isoformat()} to {last.isoformat()})")
+        raise malformed(
+            report,
+            f"a bucket for {day.isoformat()}, outside the days asked for ({first.isoformat()} to {last.isoformat()})",
+        )
     return day
 
 
@@ -203,8 +205,9 @@ def row_tokens(row: dict) -> Tokens:
         creation = {}
     elif type(creation) is not dict:
         raise malformed("usage report", f"a cache_creation that is {_kind(creation)}, not an object")
-    write = (_count(creation.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens")
-             + _count(creation.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens"))
+    write = _count(creation.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens") + _count(
+        creation.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens"
+    )
     return Tokens(
         input=_count(row.get("uncached_input_tokens"), "uncached_input_tokens"),
         output=_count(row.get("output_tokens"), "output_tokens"),
@@ -237,13 +240,15 @@ class _Bounded:
             if len(self._models) > MAX_MODELS_PER_WINDOW:
                 raise LimitExceeded(
                     f"the Anthropic API sent more than {MAX_MODELS_PER_WINDOW:,} different models in its "
-                    f"{self._report} for one window, more than any real organization has; {SAVED_NOTHING}")
+                    f"{self._report} for one window, more than any real organization has; {SAVED_NOTHING}"
+                )
         if workspace not in self._workspaces:
             self._workspaces.add(workspace)
             if len(self._workspaces) > MAX_WORKSPACES_PER_WINDOW:
                 raise LimitExceeded(
                     f"the Anthropic API sent more than {MAX_WORKSPACES_PER_WINDOW:,} different workspaces in its "
-                    f"{self._report} for one window, more than Grafient keeps; {SAVED_NOTHING}")
+                    f"{self._report} for one window, more than Grafient keeps; {SAVED_NOTHING}"
+                )
 
 
 def to_micro(cents: Decimal) -> int:
@@ -272,8 +277,18 @@ class CostSums:
         None (unknown) when it failed; requests are always unknown: these reports count none."""
         tokens = 0 if tokens_known else None
         return [
-            CostLine(day, model, actor_name(workspace, names), False, to_micro(cents), None,
-                     input_tokens=tokens, output_tokens=tokens, cache_read_tokens=tokens, cache_write_tokens=tokens)
+            CostLine(
+                day,
+                model,
+                actor_name(workspace, names),
+                False,
+                to_micro(cents),
+                None,
+                input_tokens=tokens,
+                output_tokens=tokens,
+                cache_read_tokens=tokens,
+                cache_write_tokens=tokens,
+            )
             for (day, model, workspace), cents in self._sums.items()
         ]
 
@@ -300,7 +315,18 @@ class TokenSums:
     def lines(self, names: dict[str, str], days: set[datetime.date]) -> list[CostLine]:
         """Token-only lines (no money, requests unknown) for the days the cost report covered."""
         return [
-            CostLine(day, model, actor_name(workspace, names), False, 0, None,
-                     input_tokens=s[0], output_tokens=s[1], cache_read_tokens=s[2], cache_write_tokens=s[3])
-            for (day, model, workspace), s in self._sums.items() if day in days
+            CostLine(
+                day,
+                model,
+                actor_name(workspace, names),
+                False,
+                0,
+                None,
+                input_tokens=s[0],
+                output_tokens=s[1],
+                cache_read_tokens=s[2],
+                cache_write_tokens=s[3],
+            )
+            for (day, model, workspace), s in self._sums.items()
+            if day in days
         ]

@@ -25,19 +25,40 @@ DEFAULT_BUCKETS = 7
 DEFAULT_WORKSPACES_PAGE = 20
 
 # The fields `group_by[]=description` fills in a cost row; all null without it.
-DESCRIPTION_FIELDS = ("cost_type", "description", "model", "token_type", "service_tier", "context_window",
-                      "inference_geo")
+DESCRIPTION_FIELDS = (
+    "cost_type",
+    "description",
+    "model",
+    "token_type",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+)
 COST_GROUPS = ("description", "workspace_id")
-USAGE_GROUPS = ("model", "workspace_id", "api_key_id", "account_id", "service_account_id", "service_tier",
-                "context_window", "inference_geo")
+USAGE_GROUPS = (
+    "model",
+    "workspace_id",
+    "api_key_id",
+    "account_id",
+    "service_account_id",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+)
 TOKEN_FIELDS = ("uncached_input_tokens", "cache_read_input_tokens", "output_tokens")
 CACHE_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 
 
 def _error(status: int, kind: str, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"type": "error", "error": {"type": kind, "message": message},
-                                        "request_id": "req_011CFakeRequest0000000000"},
-                          headers={"request-id": "req_011CFakeRequest0000000000"})
+    return httpx.Response(
+        status,
+        json={
+            "type": "error",
+            "error": {"type": kind, "message": message},
+            "request_id": "req_011CFakeRequest0000000000",
+        },
+        headers={"request-id": "req_011CFakeRequest0000000000"},
+    )
 
 
 def _bad_request(message: str) -> httpx.Response:
@@ -68,26 +89,62 @@ def _cents(value: Decimal) -> str:
     return text or "0"
 
 
-def cost_row(amount: str, *, workspace_id: str | None = None, cost_type: str | None = "tokens",
-             description: str | None = None, model: str | None = None, token_type: str | None = None,
-             service_tier: str | None = None, context_window: str | None = None,
-             inference_geo: str | None = None, currency: str = "USD") -> dict:
+def cost_row(
+    amount: str,
+    *,
+    workspace_id: str | None = None,
+    cost_type: str | None = "tokens",
+    description: str | None = None,
+    model: str | None = None,
+    token_type: str | None = None,
+    service_tier: str | None = None,
+    context_window: str | None = None,
+    inference_geo: str | None = None,
+    currency: str = "USD",
+) -> dict:
     """One cost row in the documented shape (grouped by description and workspace_id)."""
-    return {"amount": amount, "currency": currency, "cost_type": cost_type, "description": description,
-            "model": model, "token_type": token_type, "service_tier": service_tier,
-            "context_window": context_window, "inference_geo": inference_geo, "workspace_id": workspace_id}
+    return {
+        "amount": amount,
+        "currency": currency,
+        "cost_type": cost_type,
+        "description": description,
+        "model": model,
+        "token_type": token_type,
+        "service_tier": service_tier,
+        "context_window": context_window,
+        "inference_geo": inference_geo,
+        "workspace_id": workspace_id,
+    }
 
 
-def token_row(model: str, *, workspace_id: str | None = None, uncached_input_tokens: int = 0,
-              cache_5m: int = 0, cache_1h: int = 0, cache_read_input_tokens: int = 0, output_tokens: int = 0,
-              web_search_requests: int = 0, service_tier: str | None = None) -> dict:
+def token_row(
+    model: str,
+    *,
+    workspace_id: str | None = None,
+    uncached_input_tokens: int = 0,
+    cache_5m: int = 0,
+    cache_1h: int = 0,
+    cache_read_input_tokens: int = 0,
+    output_tokens: int = 0,
+    web_search_requests: int = 0,
+    service_tier: str | None = None,
+) -> dict:
     """One usage-report row in the documented shape."""
-    return {"model": model, "uncached_input_tokens": uncached_input_tokens,
-            "cache_creation": {"ephemeral_5m_input_tokens": cache_5m, "ephemeral_1h_input_tokens": cache_1h},
-            "cache_read_input_tokens": cache_read_input_tokens, "output_tokens": output_tokens,
-            "server_tool_use": {"web_search_requests": web_search_requests},
-            "workspace_id": workspace_id, "api_key_id": None, "account_id": None, "service_account_id": None,
-            "service_tier": service_tier, "context_window": None, "inference_geo": None}
+    return {
+        "model": model,
+        "uncached_input_tokens": uncached_input_tokens,
+        "cache_creation": {"ephemeral_5m_input_tokens": cache_5m, "ephemeral_1h_input_tokens": cache_1h},
+        "cache_read_input_tokens": cache_read_input_tokens,
+        "output_tokens": output_tokens,
+        "server_tool_use": {"web_search_requests": web_search_requests},
+        "workspace_id": workspace_id,
+        "api_key_id": None,
+        "account_id": None,
+        "service_account_id": None,
+        "service_tier": service_tier,
+        "context_window": None,
+        "inference_geo": None,
+    }
 
 
 class FakeAnthropicOrg:
@@ -149,8 +206,13 @@ class FakeAnthropicOrg:
             return self._report(request, "cost", self.costs, COST_GROUPS, self._group_costs)
         if path == "/v1/organizations/usage_report/messages":
             if self.usage_fails:
-                kind = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error",
-                        504: "timeout_error", 529: "overloaded_error"}.get(self.usage_error_status, "api_error")
+                kind = {
+                    401: "authentication_error",
+                    403: "permission_error",
+                    429: "rate_limit_error",
+                    504: "timeout_error",
+                    529: "overloaded_error",
+                }.get(self.usage_error_status, "api_error")
                 return _error(self.usage_error_status, kind, "Internal server error")
             return self._report(request, "usage", self.tokens, USAGE_GROUPS, self._group_tokens)
         return _error(404, "not_found_error", "Not found")
@@ -163,8 +225,7 @@ class FakeAnthropicOrg:
             return _bad_request("limit: Input should be a valid integer")
         if not 1 <= limit <= 1000:
             return _bad_request("limit: Input should be between 1 and 1000")
-        rows = [w for w in self.workspaces
-                if params.get("include_archived") == "true" or w.get("archived_at") is None]
+        rows = [w for w in self.workspaces if params.get("include_archived") == "true" or w.get("archived_at") is None]
         start = 0
         after = params.get("after_id")
         if after is not None:
@@ -172,13 +233,25 @@ class FakeAnthropicOrg:
             if after not in ids:
                 return _bad_request("after_id: no such workspace")
             start = ids.index(after) + 1
-        page = rows[start:start + limit]
-        return httpx.Response(200, json={"data": page, "has_more": start + limit < len(rows),
-                                         "first_id": page[0]["id"] if page else None,
-                                         "last_id": page[-1]["id"] if page else None})
+        page = rows[start : start + limit]
+        return httpx.Response(
+            200,
+            json={
+                "data": page,
+                "has_more": start + limit < len(rows),
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+            },
+        )
 
-    def _report(self, request: httpx.Request, kind: str, rows_by_day: dict[datetime.date, list[dict]],
-                allowed: tuple[str, ...], group: Callable[[list[dict], set[str]], list[dict]]) -> httpx.Response:
+    def _report(
+        self,
+        request: httpx.Request,
+        kind: str,
+        rows_by_day: dict[datetime.date, list[dict]],
+        allowed: tuple[str, ...],
+        group: Callable[[list[dict], set[str]], list[dict]],
+    ) -> httpx.Response:
         params = request.url.params
         first = _day_of(params.get("starting_at"))
         if first is None:
@@ -210,11 +283,22 @@ class FakeAnthropicOrg:
         data = []
         for i in range(offset, min(days, offset + limit)):
             day = first + datetime.timedelta(days=i)
-            data.append({"starting_at": _stamp(day), "ending_at": _stamp(day + datetime.timedelta(days=1)),
-                         "results": group(rows_by_day.get(day, []), groups)})
+            data.append(
+                {
+                    "starting_at": _stamp(day),
+                    "ending_at": _stamp(day + datetime.timedelta(days=1)),
+                    "results": group(rows_by_day.get(day, []), groups),
+                }
+            )
         more = offset + limit < days
-        return httpx.Response(200, json={"data": data, "has_more": more,
-                                         "next_page": self._cursor(kind, first, end, offset + limit) if more else None})
+        return httpx.Response(
+            200,
+            json={
+                "data": data,
+                "has_more": more,
+                "next_page": self._cursor(kind, first, end, offset + limit) if more else None,
+            },
+        )
 
     @staticmethod
     def _cursor(kind: str, first: datetime.date, end: datetime.date, offset: int) -> str:
@@ -230,8 +314,13 @@ class FakeAnthropicOrg:
             value = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except (ValueError, TypeError):
             return None
-        if not (isinstance(value, list) and len(value) == 4 and value[:3] == [kind, first.isoformat(), end.isoformat()]
-                and isinstance(value[3], int) and value[3] >= 0):
+        if not (
+            isinstance(value, list)
+            and len(value) == 4
+            and value[:3] == [kind, first.isoformat(), end.isoformat()]
+            and isinstance(value[3], int)
+            and value[3] >= 0
+        ):
             return None
         return value[3]
 
@@ -260,38 +349,55 @@ class FakeAnthropicOrg:
             key = tuple(row.get(g) if g in groups else None for g in USAGE_GROUPS)
             s = sums.get(key)
             if s is None:
-                s = sums[key] = {**dict(zip(USAGE_GROUPS, key, strict=True)),
-                                 **{f: 0 for f in TOKEN_FIELDS},
-                                 "cache_creation": {f: 0 for f in CACHE_FIELDS},
-                                 "server_tool_use": {"web_search_requests": 0}}
+                s = sums[key] = {
+                    **dict(zip(USAGE_GROUPS, key, strict=True)),
+                    **{f: 0 for f in TOKEN_FIELDS},
+                    "cache_creation": {f: 0 for f in CACHE_FIELDS},
+                    "server_tool_use": {"web_search_requests": 0},
+                }
             for f in TOKEN_FIELDS:
                 s[f] += row.get(f) or 0
             for f in CACHE_FIELDS:
                 s["cache_creation"][f] += (row.get("cache_creation") or {}).get(f) or 0
-            s["server_tool_use"]["web_search_requests"] += (
-                (row.get("server_tool_use") or {}).get("web_search_requests") or 0)
+            s["server_tool_use"]["web_search_requests"] += (row.get("server_tool_use") or {}).get(
+                "web_search_requests"
+            ) or 0
         return list(sums.values())
 
 
 # --------------------------------------------------------------------------- data
 
 # USD per million tokens (Anthropic's public price list) by model and token type.
-TOKEN_TYPES = ("uncached_input_tokens", "output_tokens", "cache_read_input_tokens",
-               "cache_creation.ephemeral_5m_input_tokens", "cache_creation.ephemeral_1h_input_tokens")
+TOKEN_TYPES = (
+    "uncached_input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation.ephemeral_5m_input_tokens",
+    "cache_creation.ephemeral_1h_input_tokens",
+)
 PRICES = {
     "claude-sonnet-4-5": ("3", "15", "0.30", "3.75", "6"),
     "claude-opus-4-1": ("15", "75", "1.50", "18.75", "30"),
     "claude-haiku-4-5": ("1", "5", "0.10", "1.25", "2"),
 }
-MODEL_TITLES = {"claude-sonnet-4-5": "Claude Sonnet 4.5", "claude-opus-4-1": "Claude Opus 4.1",
-                "claude-haiku-4-5": "Claude Haiku 4.5"}
-_LABELS = ("Input Tokens", "Output Tokens", "Input Tokens, Cache Read", "Input Tokens, Cache Write 5m",
-           "Input Tokens, Cache Write 1h")
+MODEL_TITLES = {
+    "claude-sonnet-4-5": "Claude Sonnet 4.5",
+    "claude-opus-4-1": "Claude Opus 4.1",
+    "claude-haiku-4-5": "Claude Haiku 4.5",
+}
+_LABELS = (
+    "Input Tokens",
+    "Output Tokens",
+    "Input Tokens, Cache Read",
+    "Input Tokens, Cache Write 5m",
+    "Input Tokens, Cache Write 1h",
+)
 _FOUR_PLACES = Decimal("0.0001")
 
 
-def priced_rows(model: str, tokens: tuple[int, int, int, int, int], *, workspace_id: str | None,
-                tier: str = "standard") -> list[dict]:
+def priced_rows(
+    model: str, tokens: tuple[int, int, int, int, int], *, workspace_id: str | None, tier: str = "standard"
+) -> list[dict]:
     """The cost rows of `tokens` (input, output, cache read, cache write 5m, 1h) of one model:
     tokens × price per million, in cents rounded to 4 places (batch at half price)."""
     rows = []
@@ -302,15 +408,24 @@ def priced_rows(model: str, tokens: tuple[int, int, int, int, int], *, workspace
         if tier == "batch":
             cents /= 2
         suffix = " (Batch)" if tier == "batch" else ""
-        rows.append(cost_row(_cents(cents.quantize(_FOUR_PLACES)), workspace_id=workspace_id,
-                             description=f"{MODEL_TITLES[model]} Usage - {label}{suffix}", model=model,
-                             token_type=token_type, service_tier=tier, context_window="0-200k",
-                             inference_geo="global"))
+        rows.append(
+            cost_row(
+                _cents(cents.quantize(_FOUR_PLACES)),
+                workspace_id=workspace_id,
+                description=f"{MODEL_TITLES[model]} Usage - {label}{suffix}",
+                model=model,
+                token_type=token_type,
+                service_tier=tier,
+                context_window="0-200k",
+                inference_geo="global",
+            )
+        )
     return rows
 
 
-def _split(rng: random.Random, usd: float, model: str, mix: tuple[float, float, float, float, float],
-           batch: bool = False) -> tuple[int, int, int, int, int]:
+def _split(
+    rng: random.Random, usd: float, model: str, mix: tuple[float, float, float, float, float], batch: bool = False
+) -> tuple[int, int, int, int, int]:
     """Token counts of the `mix` (shares of tokens) that cost about `usd`."""
     per_token = sum(share * float(price) for share, price in zip(mix, PRICES[model], strict=True)) / 1e6
     if batch:
@@ -348,8 +463,10 @@ def make_usage(
         day_tokens: list[dict] = []
         for i, ws in enumerate(spaces):
             share = budget / len(spaces) * rng.uniform(0.7, 1.3)
-            plan = [("claude-sonnet-4-5", share * 0.7, _AGENT_MIX if i % 2 else _CHAT_MIX, "standard"),
-                    ("claude-haiku-4-5", share * 0.2, _CHAT_MIX, "standard")]
+            plan = [
+                ("claude-sonnet-4-5", share * 0.7, _AGENT_MIX if i % 2 else _CHAT_MIX, "standard"),
+                ("claude-haiku-4-5", share * 0.2, _CHAT_MIX, "standard"),
+            ]
             if rng.random() < 0.4:
                 plan.append(("claude-haiku-4-5", share * 0.1, _BATCH_MIX, "batch"))
             if rng.random() < 0.25:
@@ -357,16 +474,38 @@ def make_usage(
             for model, usd, mix, tier in plan:
                 counts = _split(rng, usd, model, mix, batch=tier == "batch")
                 day_costs += priced_rows(model, counts, workspace_id=ws, tier=tier)
-                day_tokens.append(token_row(model, workspace_id=ws, uncached_input_tokens=counts[0],
-                                            output_tokens=counts[1], cache_read_input_tokens=counts[2],
-                                            cache_5m=counts[3], cache_1h=counts[4], service_tier=tier))
+                day_tokens.append(
+                    token_row(
+                        model,
+                        workspace_id=ws,
+                        uncached_input_tokens=counts[0],
+                        output_tokens=counts[1],
+                        cache_read_input_tokens=counts[2],
+                        cache_5m=counts[3],
+                        cache_1h=counts[4],
+                        service_tier=tier,
+                    )
+                )
             if rng.random() < 0.3:
                 searches = rng.randrange(10, 300)  # $10 per 1,000 searches: a cent each
-                day_costs.append(cost_row(str(searches), workspace_id=ws, cost_type="web_search",
-                                          description="Web Search Usage", inference_geo="global"))
+                day_costs.append(
+                    cost_row(
+                        str(searches),
+                        workspace_id=ws,
+                        cost_type="web_search",
+                        description="Web Search Usage",
+                        inference_geo="global",
+                    )
+                )
             if rng.random() < 0.15:
-                day_costs.append(cost_row(_cents(Decimal(rng.randrange(5, 60)) * Decimal("2.5")), workspace_id=ws,
-                                          cost_type="code_execution", description="Code Execution Usage"))
+                day_costs.append(
+                    cost_row(
+                        _cents(Decimal(rng.randrange(5, 60)) * Decimal("2.5")),
+                        workspace_id=ws,
+                        cost_type="code_execution",
+                        description="Code Execution Usage",
+                    )
+                )
         costs[day] = day_costs
         tokens[day] = day_tokens
     return costs, tokens
@@ -413,14 +552,42 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeAnthropic
                 sums[i] += count
         if rng.random() < 0.5:
             searches = int(rng.randrange(20, 250) * scale)
-            day_costs.append(cost_row(str(searches), workspace_id=research, cost_type="web_search",
-                                      description="Web Search Usage", inference_geo="global"))
+            day_costs.append(
+                cost_row(
+                    str(searches),
+                    workspace_id=research,
+                    cost_type="web_search",
+                    description="Web Search Usage",
+                    inference_geo="global",
+                )
+            )
         if rng.random() < 0.2:
-            day_costs.append(cost_row(_cents(Decimal(rng.randrange(8, 48)) * 5 / 2), workspace_id=None,
-                                      cost_type="code_execution", description="Code Execution Usage"))
+            day_costs.append(
+                cost_row(
+                    _cents(Decimal(rng.randrange(8, 48)) * 5 / 2),
+                    workspace_id=None,
+                    cost_type="code_execution",
+                    description="Code Execution Usage",
+                )
+            )
         costs[day] = day_costs
-        tokens[day] = [token_row(model, workspace_id=ws, uncached_input_tokens=s[0], output_tokens=s[1],
-                                 cache_read_input_tokens=s[2], cache_5m=s[3], cache_1h=s[4])
-                       for (ws, model), s in by_key.items()]
-    return FakeAnthropicOrg(api_key=api_key, org_id=f"6f1c2a9e-demo-{seed:04d}-9c55-0a8b7d2e4f10",
-                            org_name="Northwind Labs", workspaces=DEMO_WORKSPACES, costs=costs, tokens=tokens)
+        tokens[day] = [
+            token_row(
+                model,
+                workspace_id=ws,
+                uncached_input_tokens=s[0],
+                output_tokens=s[1],
+                cache_read_input_tokens=s[2],
+                cache_5m=s[3],
+                cache_1h=s[4],
+            )
+            for (ws, model), s in by_key.items()
+        ]
+    return FakeAnthropicOrg(
+        api_key=api_key,
+        org_id=f"6f1c2a9e-demo-{seed:04d}-9c55-0a8b7d2e4f10",
+        org_name="Northwind Labs",
+        workspaces=DEMO_WORKSPACES,
+        costs=costs,
+        tokens=tokens,
+    )

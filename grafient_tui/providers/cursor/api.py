@@ -59,9 +59,7 @@ class NotEnterprise(AccessDenied):
     """403: the team is not on an Enterprise plan."""
 
 
-NOT_ENTERPRISE_SENTENCE = (
-    "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"
-)
+NOT_ENTERPRISE_SENTENCE = "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"
 
 
 def _refusal(status: int, path: str, message: str) -> ProviderError | None:
@@ -98,11 +96,18 @@ class CursorClient(HttpProvider):
     name = "cursor"
     title = "Cursor"
     key_kind = "Admin API, Enterprise"
-    key_help = ("An Admin API key of a Cursor Enterprise team: cursor.com/dashboard → Settings → Advanced → "
-                "Admin API Keys → Create New API Key (shown once).")
+    key_help = (
+        "An Admin API key of a Cursor Enterprise team: cursor.com/dashboard → Settings → Advanced → "
+        "Admin API Keys → Create New API Key (shown once)."
+    )
     key_placeholder = "key_… or crsr_… (cursor.com/dashboard → Settings → Advanced)"
-    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 365, "ultimate": 365},
-                    max_history_days=365, settle_days=2, default_rpm=20)
+    limits = Limits(
+        max_window_days=MAX_WINDOW_DAYS,
+        history_days={"free": 30, "pro": 365, "ultimate": 365},
+        max_history_days=365,
+        settle_days=2,
+        default_rpm=20,
+    )
     capabilities = Capabilities(has_requests=True, actor_kind="member")
 
     def __init__(
@@ -121,13 +126,22 @@ class CursorClient(HttpProvider):
     ) -> None:
         self._key = api_key
         self._api = HttpClient(
-            api_key, title=self.title, base_url=base_url, auth=httpx.BasicAuth(api_key, "") if api_key else None,
-            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
-            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
-            refusal=_refusal, logger=log,
+            api_key,
+            title=self.title,
+            base_url=base_url,
+            auth=httpx.BasicAuth(api_key, "") if api_key else None,
+            rpm=rpm,
+            transport=transport,
+            backoff_base=backoff_base,
+            max_attempts=max_attempts,
+            sleep=sleep,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            request_deadline=request_deadline,
+            refusal=_refusal,
+            logger=log,
         )
         self.base_url = self._api.base_url
-
 
     # ------------------------------------------------------------------ calls
 
@@ -301,8 +315,10 @@ class CursorClient(HttpProvider):
                 if member is not None and member.member not in members:
                     members[member.member] = member
                     if len(members) > MAX_MEMBERS_PER_WINDOW:
-                        raise LimitExceeded(f"the Cursor API sent more than {MAX_MEMBERS_PER_WINDOW:,} members "
-                                            f"on {path}, more than Grafient keeps")
+                        raise LimitExceeded(
+                            f"the Cursor API sent more than {MAX_MEMBERS_PER_WINDOW:,} members "
+                            f"on {path}, more than Grafient keeps"
+                        )
             pages = total_pages(data)
             if not rows or pages is None or page >= pages:
                 break

@@ -42,8 +42,13 @@ def _describe(value: Any) -> str:
     key (the sentence is printed and stored in the sync log)."""
     if isinstance(value, str):
         return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
-    return {bool: "a boolean", list: "a list", dict: "an object", float: "a number out of range",
-            int: "a number out of range"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        list: "a list",
+        dict: "an object",
+        float: "a number out of range",
+        int: "a number out of range",
+    }.get(type(value), type(value).__name__)
 
 
 def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatError:
@@ -157,8 +162,9 @@ def not_charged(kind: str, raw: dict) -> bool:
     if kind.startswith("USAGE_EVENT_KIND_") and ("ERRORED" in kind or "ABORTED" in kind):
         return True
     free_bugbot = raw.get("isFreeBugbot")
-    return free_bugbot is True or (free_bugbot is not None and free_bugbot is not False
-                                   and _flag(free_bugbot, "isFreeBugbot"))
+    return free_bugbot is True or (
+        free_bugbot is not None and free_bugbot is not False and _flag(free_bugbot, "isFreeBugbot")
+    )
 
 
 _ON_DEMAND_KINDS = {"usagebased", "ondemand", "USAGE_EVENT_KIND_USAGE_BASED"}
@@ -312,8 +318,7 @@ def parse_event(raw: dict) -> UsageEvent:
     if type(email) is not str or not email:
         # Service accounts, cloud agents and automations are team spend too: they count under
         # the service account's name when there is one.
-        email = _text(email, "userEmail", "") or _text(get("serviceAccountName"), "serviceAccountName",
-                                                         UNATTRIBUTED)
+        email = _text(email, "userEmail", "") or _text(get("serviceAccountName"), "serviceAccountName", UNATTRIBUTED)
     model = get("model")
     if type(model) is not str or not model:
         model = _text(model, "model", "unknown")
@@ -385,7 +390,6 @@ def parse_event(raw: dict) -> UsageEvent:
     )
 
 
-
 # --------------------------------------------------------------------------- cost lines
 
 
@@ -399,8 +403,15 @@ def cost_lines(events: list[UsageEvent]) -> list[CostLine]:
         key = (e.day, e.model, e.user_email, e.chargeable)
         s = get(key)
         if s is None:
-            sums[key] = [e.cost_micro, 1, e.request_units_micro, e.input_tokens, e.output_tokens,
-                         e.cache_read_tokens, e.cache_write_tokens]
+            sums[key] = [
+                e.cost_micro,
+                1,
+                e.request_units_micro,
+                e.input_tokens,
+                e.output_tokens,
+                e.cache_read_tokens,
+                e.cache_write_tokens,
+            ]
         else:
             s[0] += e.cost_micro
             s[1] += 1

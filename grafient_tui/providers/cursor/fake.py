@@ -166,7 +166,7 @@ class FakeCursorTeam:
         start_ms = (start.toordinal() - _EPOCH_ORDINAL) * DAY_MS if start else 0
         self._index()
         spend: dict[str, list[int]] = {m.get("email"): [0, 0] for m in self.members if isinstance(m.get("email"), str)}
-        for row in self._rows[bisect.bisect_left(self._ts, start_ms):]:
+        for row in self._rows[bisect.bisect_left(self._ts, start_ms) :]:
             try:
                 event = parse_event(row)
             except EventFormatError:
@@ -190,10 +190,15 @@ class FakeCursorTeam:
         rows = []
         for email, (overall, on_demand) in sorted(self.cycle_spend().items(), key=lambda kv: (-kv[1][1], kv[0])):
             member = names.get(email, {})
-            row = {"userId": member.get("id", f"user_{zlib.crc32(email.encode()):08x}"), "name": member.get("name", email),
-                   "email": email, "role": member.get("role", "member"),
-                   "spendCents": on_demand / 1_000_000, "overallSpendCents": overall / 1_000_000,
-                   "fastPremiumRequests": 0}
+            row = {
+                "userId": member.get("id", f"user_{zlib.crc32(email.encode()):08x}"),
+                "name": member.get("name", email),
+                "email": email,
+                "role": member.get("role", "member"),
+                "spendCents": on_demand / 1_000_000,
+                "overallSpendCents": overall / 1_000_000,
+                "fastPremiumRequests": 0,
+            }
             limit = self.limits.get(email)
             if limit is not None:
                 row["effectivePerUserLimitDollars"] = limit
@@ -201,8 +206,11 @@ class FakeCursorTeam:
             rows.append(row)
         pages = max(1, math.ceil(len(rows) / size))
         start = self.current_cycle_start()
-        answer: dict = {"teamMemberSpend": rows[(page - 1) * size: page * size], "totalMembers": len(rows),
-                        "totalPages": pages}
+        answer: dict = {
+            "teamMemberSpend": rows[(page - 1) * size : page * size],
+            "totalMembers": len(rows),
+            "totalPages": pages,
+        }
         if start is not None:
             answer["subscriptionCycleStart"] = (start.toordinal() - _EPOCH_ORDINAL) * DAY_MS
         return httpx.Response(200, json=answer)
@@ -284,8 +292,15 @@ def _pick(rng: random.Random, items: list[str], weights: list[float] | None) -> 
     return rng.choice(items) if weights is None else rng.choices(items, weights)[0]
 
 
-def _make_event(rng: random.Random, ts: int, kinds: list[str], members: list[str], models: list[str],
-                model_weights: list[float] | None = None, member_weights: list[float] | None = None) -> dict:
+def _make_event(
+    rng: random.Random,
+    ts: int,
+    kinds: list[str],
+    members: list[str],
+    models: list[str],
+    model_weights: list[float] | None = None,
+    member_weights: list[float] | None = None,
+) -> dict:
     kind = rng.choice(kinds)
     token_based = rng.random() < 0.85
     event: dict = {

@@ -69,8 +69,13 @@ def parse_member(raw: Any) -> MemberSpend | None:
         total, on_demand = overall, spend
     else:
         total, on_demand = spend, None
-    return MemberSpend(member=member, name=name, spend_micro=total, on_demand_micro=on_demand,
-                       limit_micro=_money(raw.get("effectivePerUserLimitDollars"), CENTS_PER_DOLLAR))
+    return MemberSpend(
+        member=member,
+        name=name,
+        spend_micro=total,
+        on_demand_micro=on_demand,
+        limit_micro=_money(raw.get("effectivePerUserLimitDollars"), CENTS_PER_DOLLAR),
+    )
 
 
 def total_pages(data: dict) -> int | None:

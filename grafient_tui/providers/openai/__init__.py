@@ -22,7 +22,20 @@ from grafient_tui.providers.openai.costs import (
 )
 
 __all__ = [
-    "DEFAULT_RPM", "MAX_MODELS_PER_WINDOW", "MAX_PAGES", "MAX_PROJECTS", "MAX_WINDOW_DAYS", "MICRO_PER_USD",
-    "NO_PROJECT", "OTHER_MODEL", "USAGE_CHUNK_DAYS", "OpenAIClient", "ProjectsDenied", "day_start",
-    "display_names", "model_of", "projects_fingerprint", "to_micro",
+    "DEFAULT_RPM",
+    "MAX_MODELS_PER_WINDOW",
+    "MAX_PAGES",
+    "MAX_PROJECTS",
+    "MAX_WINDOW_DAYS",
+    "MICRO_PER_USD",
+    "NO_PROJECT",
+    "OTHER_MODEL",
+    "USAGE_CHUNK_DAYS",
+    "OpenAIClient",
+    "ProjectsDenied",
+    "day_start",
+    "display_names",
+    "model_of",
+    "projects_fingerprint",
+    "to_micro",
 ]

@@ -106,17 +106,22 @@ def _refusal_for(api_key: str) -> Callable[[int, str, str], ProviderError | None
             if project_key:
                 return AccessDenied(
                     f"OpenAI: this is a project key (sk-proj-…), which cannot {what}; create an Admin key with "
-                    f"Read only permission (it needs the {USAGE_SCOPE} scope)")
-            return AccessDenied(f"OpenAI: this key cannot {what}; create an Admin key with Read only permission "
-                                f"(it needs the {USAGE_SCOPE} scope)")
+                    f"Read only permission (it needs the {USAGE_SCOPE} scope)"
+                )
+            return AccessDenied(
+                f"OpenAI: this key cannot {what}; create an Admin key with Read only permission "
+                f"(it needs the {USAGE_SCOPE} scope)"
+            )
         if path == PROJECTS_PATH and (_names_scope(message) or status == 403):
             return ProjectsDenied("OpenAI: this key may not list the organization's projects")
         if status == 401:
             hint = "" if admin_shape else " (Admin keys start sk-admin-)"
-            return KeyRejected(f"OpenAI rejected this key as invalid or revoked; use an Admin key with Read only "
-                               f"permission{hint}")
-        return AccessDenied(f"OpenAI refused this key access to {path} (HTTP 403); use an Admin key with Read only "
-                            "permission")
+            return KeyRejected(
+                f"OpenAI rejected this key as invalid or revoked; use an Admin key with Read only permission{hint}"
+            )
+        return AccessDenied(
+            f"OpenAI refused this key access to {path} (HTTP 403); use an Admin key with Read only permission"
+        )
 
     return refusal
 
@@ -140,14 +145,22 @@ class OpenAIClient(HttpProvider):
     name = "openai"
     title = "OpenAI"
     key_kind = "Admin key, Read only"
-    key_help = ("An Admin key of your OpenAI organization with Read only permission: platform.openai.com → "
-                "Settings → Organization → Admin keys (an Owner creates it; shown once). It needs the "
-                "api.usage.read scope; project keys (sk-proj-…) cannot read costs.")
+    key_help = (
+        "An Admin key of your OpenAI organization with Read only permission: platform.openai.com → "
+        "Settings → Organization → Admin keys (an Owner creates it; shown once). It needs the "
+        "api.usage.read scope; project keys (sk-proj-…) cannot read costs."
+    )
     key_placeholder = "sk-admin-… (Organization settings → Admin keys)"
-    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 180, "ultimate": 180},
-                    max_history_days=180, settle_days=3, default_rpm=DEFAULT_RPM)
-    capabilities = Capabilities(has_requests=True, actor_kind="project", has_on_demand=False,
-                                requests_label="completion requests")
+    limits = Limits(
+        max_window_days=MAX_WINDOW_DAYS,
+        history_days={"free": 30, "pro": 180, "ultimate": 180},
+        max_history_days=180,
+        settle_days=3,
+        default_rpm=DEFAULT_RPM,
+    )
+    capabilities = Capabilities(
+        has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
+    )
 
     def __init__(
         self,
@@ -165,32 +178,47 @@ class OpenAIClient(HttpProvider):
     ) -> None:
         self._key = api_key
         self._api = HttpClient(
-            api_key, title=self.title, base_url=base_url,
+            api_key,
+            title=self.title,
+            base_url=base_url,
             headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
-            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
-            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
-            refusal=_refusal_for(api_key), logger=log, exact_numbers=True,
+            rpm=rpm,
+            transport=transport,
+            backoff_base=backoff_base,
+            max_attempts=max_attempts,
+            sleep=sleep,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            request_deadline=request_deadline,
+            refusal=_refusal_for(api_key),
+            logger=log,
+            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         # id -> display name, read once per client (one sync); None: the key may not list projects
         self._names: dict[str, str] | None = None
         self._projects: list[tuple[str, str, bool]] | None = None
 
-
     # ------------------------------------------------------------------ calls
 
     async def validate(self) -> AccountInfo:
         """One day of costs (it proves api.usage.read itself), then the projects to count."""
         today = self.utc_today()
-        params = [("start_time", day_start(today - datetime.timedelta(days=1))), ("end_time", day_start(today)),
-                  ("limit", 1)]
-        data = await self._api.request("GET", COSTS_PATH, None, min(VALIDATE_ATTEMPTS, self._api.max_attempts),
-                                       params=params)
+        params = [
+            ("start_time", day_start(today - datetime.timedelta(days=1))),
+            ("end_time", day_start(today)),
+            ("limit", 1),
+        ]
+        data = await self._api.request(
+            "GET", COSTS_PATH, None, min(VALIDATE_ATTEMPTS, self._api.max_attempts), params=params
+        )
         # `{}` or any other 200 without the documented list is not a yes: a proxy, a captive portal
         # or a wrong GRAFIENT_OPENAI_API_URL can answer 200 to anything.
         if type(data.get("data")) is not list:
-            raise BadResponse(f"the OpenAI API sent an unexpected answer to {COSTS_PATH} (no data list); "
-                              "is GRAFIENT_OPENAI_API_URL right?")
+            raise BadResponse(
+                f"the OpenAI API sent an unexpected answer to {COSTS_PATH} (no data list); "
+                "is GRAFIENT_OPENAI_API_URL right?"
+            )
         projects = await self._project_list()
         if projects is None:
             return AccountInfo(members=0)
@@ -221,8 +249,9 @@ class OpenAIClient(HttpProvider):
                 archived = row.get("status") == "archived" or row.get("archived_at") is not None
                 projects.append((row["id"], name, archived))
             if len(projects) > MAX_PROJECTS:
-                raise LimitExceeded(f"the OpenAI API listed more than {MAX_PROJECTS:,} projects, more than "
-                                    f"Grafient keeps; {NOT_SAVED}")
+                raise LimitExceeded(
+                    f"the OpenAI API listed more than {MAX_PROJECTS:,} projects, more than Grafient keeps; {NOT_SAVED}"
+                )
             if data.get("has_more") is not True:
                 break
             after = data.get("last_id")
@@ -243,8 +272,9 @@ class OpenAIClient(HttpProvider):
             self._names = display_names(projects or [])
         return self._names
 
-    async def _buckets(self, path: str, params: list[tuple[str, Any]], first: datetime.date,
-                       last: datetime.date) -> AsyncIterator[tuple[datetime.date, list]]:
+    async def _buckets(
+        self, path: str, params: list[tuple[str, Any]], first: datetime.date, last: datetime.date
+    ) -> AsyncIterator[tuple[datetime.date, list]]:
         """(day, results) of every daily bucket of first..last, following `next_page` while `has_more`.
         A page of the wrong shape raises BadResponse: a window is read whole or not at all."""
         seen_cursors: set[str] = set()
@@ -269,19 +299,27 @@ class OpenAIClient(HttpProvider):
                 return
             page = data.get("next_page")
             if type(page) is not str or not page or page in seen_cursors:
-                raise BadResponse(f"the OpenAI API sent {path} pages that do not follow on (has_more without a "
-                                  f"new next_page); {NOT_SAVED}")
+                raise BadResponse(
+                    f"the OpenAI API sent {path} pages that do not follow on (has_more without a "
+                    f"new next_page); {NOT_SAVED}"
+                )
             seen_cursors.add(page)
-        raise LimitExceeded(f"the OpenAI API still reported more of {path} after {MAX_PAGES:,} pages for one window; "
-                            f"{NOT_SAVED}")
+        raise LimitExceeded(
+            f"the OpenAI API still reported more of {path} after {MAX_PAGES:,} pages for one window; {NOT_SAVED}"
+        )
 
     async def window_costs(self, first: datetime.date, last: datetime.date) -> CostSums:
         """Exact dollars per day, model (line item) and project id of first..last."""
         sums: CostSums = {}
         seen = Seen()
-        params = [("start_time", day_start(first)), ("end_time", day_start(last + datetime.timedelta(days=1))),
-                  ("bucket_width", "1d"), ("group_by[]", "line_item"), ("group_by[]", "project_id"),
-                  ("limit", MAX_WINDOW_DAYS)]
+        params = [
+            ("start_time", day_start(first)),
+            ("end_time", day_start(last + datetime.timedelta(days=1))),
+            ("bucket_width", "1d"),
+            ("group_by[]", "line_item"),
+            ("group_by[]", "project_id"),
+            ("limit", MAX_WINDOW_DAYS),
+        ]
         async for day, results in self._buckets(COSTS_PATH, params, first, last):
             try:
                 add_cost_results(sums, day, results, seen)
@@ -297,9 +335,14 @@ class OpenAIClient(HttpProvider):
         start = first
         while start <= last:
             end = min(last, start + datetime.timedelta(days=USAGE_CHUNK_DAYS - 1))
-            params = [("start_time", day_start(start)), ("end_time", day_start(end + datetime.timedelta(days=1))),
-                      ("bucket_width", "1d"), ("group_by[]", "model"), ("group_by[]", "project_id"),
-                      ("limit", USAGE_CHUNK_DAYS)]
+            params = [
+                ("start_time", day_start(start)),
+                ("end_time", day_start(end + datetime.timedelta(days=1))),
+                ("bucket_width", "1d"),
+                ("group_by[]", "model"),
+                ("group_by[]", "project_id"),
+                ("limit", USAGE_CHUNK_DAYS),
+            ]
             async for day, results in self._buckets(USAGE_PATH, params, start, end):
                 try:
                     add_usage_results(sums, day, results, seen)
@@ -314,11 +357,15 @@ class OpenAIClient(HttpProvider):
         # Checked per bucket: what a window holds grows with models and projects, and an answer that
         # invents new ones bucket after bucket is stopped before it fills memory.
         if len(seen.models) > MAX_MODELS_PER_WINDOW:
-            raise LimitExceeded(f"the OpenAI API sent {path} for more than {MAX_MODELS_PER_WINDOW:,} different "
-                                f"models in one window, more than any real organization has; {NOT_SAVED}")
+            raise LimitExceeded(
+                f"the OpenAI API sent {path} for more than {MAX_MODELS_PER_WINDOW:,} different "
+                f"models in one window, more than any real organization has; {NOT_SAVED}"
+            )
         if len(seen.projects) > MAX_PROJECTS:
-            raise LimitExceeded(f"the OpenAI API sent {path} for more than {MAX_PROJECTS:,} different projects "
-                                f"in one window, more than Grafient keeps; {NOT_SAVED}")
+            raise LimitExceeded(
+                f"the OpenAI API sent {path} for more than {MAX_PROJECTS:,} different projects "
+                f"in one window, more than Grafient keeps; {NOT_SAVED}"
+            )
 
     # ------------------------------------------------------------------ the Provider's window
 

@@ -159,13 +159,18 @@ def count(result: dict, name: str) -> int:
         return value
     if type(value) is float and math.isfinite(value) and value.is_integer() and 0 <= value <= _COUNT_LIMIT:
         return int(value)
-    if (type(value) is Decimal and plausible(value) and value == value.to_integral_value(context=_CTX)
-            and 0 <= value <= _COUNT_LIMIT):
+    if (
+        type(value) is Decimal
+        and plausible(value)
+        and value == value.to_integral_value(context=_CTX)
+        and 0 <= value <= _COUNT_LIMIT
+    ):
         return int(value)
     raise FormatError(f"a {name} that is not a whole number of a plausible size")
 
 
 # --------------------------------------------------------------------------- sums
+
 
 class Seen:
     """The models and projects one window's answers have named so far, for its bounds."""
@@ -220,8 +225,13 @@ def add_usage_results(sums: UsageSums, day: datetime.date, results: list, seen: 
             uncached = count(result, "input_uncached_tokens")
         else:
             uncached = max(0, count(result, "input_tokens") - cache_read - cache_write)
-        figures = (count(result, "num_model_requests"), uncached, count(result, "output_tokens"), cache_read,
-                   cache_write)
+        figures = (
+            count(result, "num_model_requests"),
+            uncached,
+            count(result, "output_tokens"),
+            cache_read,
+            cache_write,
+        )
         project = project_of(result)
         seen.add(model, project)
         key = (day, model, project)
@@ -245,8 +255,18 @@ def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) 
     so 0 when the usage answer came and None (unknown) when it could not be read."""
     unknown = None if not usage_known else 0
     return [
-        CostLine(day, model, actor_of(project, names), False, to_micro(dollars), unknown,
-                 input_tokens=unknown, output_tokens=unknown, cache_read_tokens=unknown, cache_write_tokens=unknown)
+        CostLine(
+            day,
+            model,
+            actor_of(project, names),
+            False,
+            to_micro(dollars),
+            unknown,
+            input_tokens=unknown,
+            output_tokens=unknown,
+            cache_read_tokens=unknown,
+            cache_write_tokens=unknown,
+        )
         for (day, model, project), dollars in costs.items()
     ]
 
@@ -254,7 +274,17 @@ def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) 
 def usage_lines(usage: UsageSums, names: Mapping[str, str]) -> list[CostLine]:
     """The usage sums as lines without money (cost comes from the costs lines)."""
     return [
-        CostLine(day, model, actor_of(project, names), False, 0, s[0], input_tokens=s[1], output_tokens=s[2],
-                 cache_read_tokens=s[3], cache_write_tokens=s[4])
+        CostLine(
+            day,
+            model,
+            actor_of(project, names),
+            False,
+            0,
+            s[0],
+            input_tokens=s[1],
+            output_tokens=s[2],
+            cache_read_tokens=s[3],
+            cache_write_tokens=s[4],
+        )
         for (day, model, project), s in usage.items()
     ]

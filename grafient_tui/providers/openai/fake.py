@@ -24,19 +24,30 @@ DAY_SECONDS = 86_400
 _EPOCH = datetime.date(1970, 1, 1)
 # key_kind -> what the key may read; "admin" reads everything
 KEY_KINDS = ("admin", "project", "restricted", "costs_only")
-USAGE_COUNTS = ("num_model_requests", "input_tokens", "input_cached_tokens", "input_cache_write_tokens",
-                "input_uncached_tokens", "output_tokens", "input_audio_tokens", "output_audio_tokens")
+USAGE_COUNTS = (
+    "num_model_requests",
+    "input_tokens",
+    "input_cached_tokens",
+    "input_cache_write_tokens",
+    "input_uncached_tokens",
+    "output_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+)
 _COSTS = "/v1/organization/costs"
 _USAGE = "/v1/organization/usage/completions"
 _PROJECTS = "/v1/organization/projects"
-_MISSING_SCOPE = ("You have insufficient permissions for this operation. Missing scopes: {scope}. Check that you "
-                  "have the correct role in your organization or project, and if you're using a restricted API "
-                  "key, that it has the necessary scopes.")
+_MISSING_SCOPE = (
+    "You have insufficient permissions for this operation. Missing scopes: {scope}. Check that you "
+    "have the correct role in your organization or project, and if you're using a restricted API "
+    "key, that it has the necessary scopes."
+)
 
 
 def _error(status: int, message: str, code: str | None = None) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"message": message, "type": "invalid_request_error",
-                                                  "param": None, "code": code}})
+    return httpx.Response(
+        status, json={"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    )
 
 
 def _day(seconds: int) -> datetime.date:
@@ -53,6 +64,7 @@ _NUMBER = re.compile(r'"\\u0000(-?[0-9.Ee+-]+)"')
 def _dumps(value: Any) -> bytes:
     """JSON in which a Decimal is written as the number literal it is (all its decimals), as OpenAI
     writes `amount.value`; json has no hook for raw numbers, so they pass through a marked string."""
+
     def literal(obj: Any) -> str:
         if isinstance(obj, Decimal):
             return "\0" + format(obj, "f")
@@ -81,8 +93,11 @@ class FakeOpenAIOrg:
         if key_kind not in KEY_KINDS:
             raise ValueError(f"key_kind must be one of {', '.join(KEY_KINDS)}")
         self.api_key = api_key
-        self.projects: list[dict] = projects if projects is not None else [
-            {"id": "proj_default0000000000000", "name": "Default project", "status": "active"}]
+        self.projects: list[dict] = (
+            projects
+            if projects is not None
+            else [{"id": "proj_default0000000000000", "name": "Default project", "status": "active"}]
+        )
         self.costs: dict[datetime.date, list[dict]] = dict(costs or {})
         self.usage: dict[datetime.date, list[dict]] = dict(usage or {})
         self.key_kind = key_kind
@@ -98,8 +113,12 @@ class FakeOpenAIOrg:
         self.calls[path] = self.calls.get(path, 0) + 1
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             sent = request.headers.get("authorization", "").removeprefix("Bearer ")
-            return _error(401, f"Incorrect API key provided: {sent[:9]}****{sent[-4:]}. You can find your API key "
-                          "at https://platform.openai.com/account/api-keys.", "invalid_api_key")
+            return _error(
+                401,
+                f"Incorrect API key provided: {sent[:9]}****{sent[-4:]}. You can find your API key "
+                "at https://platform.openai.com/account/api-keys.",
+                "invalid_api_key",
+            )
         if request.method != "GET":
             return _error(405, "Method not allowed")
         if path in (_COSTS, _USAGE):
@@ -112,8 +131,9 @@ class FakeOpenAIOrg:
             return self._buckets(request, path)
         if path == _PROJECTS:
             if self.key_kind in ("project", "costs_only"):
-                return _error(401 if self.key_kind == "costs_only" else 403,
-                              _MISSING_SCOPE.format(scope="api.management.read"))
+                return _error(
+                    401 if self.key_kind == "costs_only" else 403, _MISSING_SCOPE.format(scope="api.management.read")
+                )
             return self._projects(request)
         return _error(404, f"Invalid URL (GET {path})")
 
@@ -140,15 +160,31 @@ class FakeOpenAIOrg:
         stop = min(_day(end - 1), today)
         days = [first + datetime.timedelta(days=i) for i in range((stop - first).days + 1)]
         limit = min(limit, self.max_page or limit)
-        page = days[offset:offset + limit]
+        page = days[offset : offset + limit]
         stored = self.costs if path == _COSTS else self.usage
         group = _costs_group if path == _COSTS else _usage_group
-        data = [{"object": "bucket", "start_time": _seconds(day), "end_time": _seconds(day) + DAY_SECONDS,
-                 "results": group(stored.get(day, []), group_by)} for day in page]
+        data = [
+            {
+                "object": "bucket",
+                "start_time": _seconds(day),
+                "end_time": _seconds(day) + DAY_SECONDS,
+                "results": group(stored.get(day, []), group_by),
+            }
+            for day in page
+        ]
         more = offset + limit < len(days)
-        return httpx.Response(200, content=_dumps({"object": "page", "data": data, "has_more": more,
-                                                   "next_page": _token(offset + limit) if more else None}),
-                              headers={"content-type": "application/json"})
+        return httpx.Response(
+            200,
+            content=_dumps(
+                {
+                    "object": "page",
+                    "data": data,
+                    "has_more": more,
+                    "next_page": _token(offset + limit) if more else None,
+                }
+            ),
+            headers={"content-type": "application/json"},
+        )
 
     def _projects(self, request: httpx.Request) -> httpx.Response:
         query = request.url.params
@@ -158,8 +194,11 @@ class FakeOpenAIOrg:
             return _error(400, "limit must be a number")
         if not 1 <= limit <= 100:
             return _error(400, "limit must be between 1 and 100")
-        listed = [p for p in self.projects
-                  if query.get("include_archived") == "true" or p.get("status", "active") != "archived"]
+        listed = [
+            p
+            for p in self.projects
+            if query.get("include_archived") == "true" or p.get("status", "active") != "archived"
+        ]
         after = query.get("after")
         start = 0
         if after is not None:
@@ -167,11 +206,23 @@ class FakeOpenAIOrg:
             if after not in ids:
                 return _error(400, "after must be a project id")
             start = ids.index(after) + 1
-        page = listed[start:start + limit]
-        body = {"object": "list", "data": [{"object": "organization.project", "created_at": 1_711_471_533,
-                                            "archived_at": None, "status": "active", **p} for p in page],
-                "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None,
-                "has_more": start + limit < len(listed)}
+        page = listed[start : start + limit]
+        body = {
+            "object": "list",
+            "data": [
+                {
+                    "object": "organization.project",
+                    "created_at": 1_711_471_533,
+                    "archived_at": None,
+                    "status": "active",
+                    **p,
+                }
+                for p in page
+            ],
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": start + limit < len(listed),
+        }
         return httpx.Response(200, json=body)
 
 
@@ -200,9 +251,13 @@ def _costs_group(results: list[dict], group_by: list[str]) -> list[dict]:
         amount = result.get("amount") or {}
         row = groups.get(key)
         if row is None:
-            row = groups[key] = {"object": "organization.costs.result",
-                                 "amount": {"value": Decimal(0), "currency": amount.get("currency", "usd")},
-                                 "line_item": key[0], "project_id": key[1], "api_key_id": None}
+            row = groups[key] = {
+                "object": "organization.costs.result",
+                "amount": {"value": Decimal(0), "currency": amount.get("currency", "usd")},
+                "line_item": key[0],
+                "project_id": key[1],
+                "api_key_id": None,
+            }
             if "line_item" in group_by:
                 row["quantity"] = None
         value = amount.get("value")
@@ -221,9 +276,16 @@ def _usage_group(results: list[dict], group_by: list[str]) -> list[dict]:
         key = tuple(result.get(field) if field in group_by else None for field in ("model", "project_id"))
         row = groups.get(key)
         if row is None:
-            row = groups[key] = {"object": "organization.usage.completions.result", "model": key[0],
-                                 "project_id": key[1], "user_id": None, "api_key_id": None, "batch": None,
-                                 "service_tier": None, **{name: 0 for name in USAGE_COUNTS if name in result}}
+            row = groups[key] = {
+                "object": "organization.usage.completions.result",
+                "model": key[0],
+                "project_id": key[1],
+                "user_id": None,
+                "api_key_id": None,
+                "batch": None,
+                "service_tier": None,
+                **{name: 0 for name in USAGE_COUNTS if name in result},
+            }
         for name in USAGE_COUNTS:
             if isinstance(result.get(name), int):
                 row[name] = row.get(name, 0) + result[name]
@@ -259,8 +321,14 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
     bulk of the requests, o3 now and then, a little embedding and web search, and one batch-eval day
     a month that roughly doubles the spend. About $20 to $300 a day."""
     rng = random.Random(seed)
-    projects = [{"id": "proj_" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789")
-                                         for _ in range(24)), "name": name} for name in DEMO_PROJECTS]
+    projects = [
+        {
+            "id": "proj_"
+            + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789") for _ in range(24)),
+            "name": name,
+        }
+        for name in DEMO_PROJECTS
+    ]
     ids: dict[str | None, str | None] = {p["name"]: p["id"] for p in projects}
     ids[None] = None
     costs: dict[datetime.date, list[dict]] = {}
@@ -287,17 +355,29 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
                 input_tokens = round(n * per_input * rng.uniform(0.85, 1.15))
                 cached = round(input_tokens * cached_share)
                 output = round(n * per_output * rng.uniform(0.85, 1.15))
-                day_usage.append({"model": model, "project_id": project, "num_model_requests": n,
-                                  "input_tokens": input_tokens, "input_cached_tokens": cached,
-                                  "input_cache_write_tokens": 0, "output_tokens": output})
+                day_usage.append(
+                    {
+                        "model": model,
+                        "project_id": project,
+                        "num_model_requests": n,
+                        "input_tokens": input_tokens,
+                        "input_cached_tokens": cached,
+                        "input_cache_write_tokens": 0,
+                        "output_tokens": output,
+                    }
+                )
                 price_in, price_cached, price_out = _PRICES[model]
-                for kind, tokens, price in (("input", input_tokens - cached, price_in),
-                                            ("cached input", cached, price_cached), ("output", output, price_out)):
+                for kind, tokens, price in (
+                    ("input", input_tokens - cached, price_in),
+                    ("cached input", cached, price_cached),
+                    ("output", output, price_out),
+                ):
                     if tokens:
                         day_costs.append(_cost(f"{model}, {kind}", project, tokens * price / _MILLION, tokens))
         embedded = round(rng.uniform(2e6, 6e6) * rhythm * share)
-        day_costs.append(_cost(f"{_EMBEDDING[0]}, input", ids["Internal tools"], embedded * _EMBEDDING[1] / _MILLION,
-                               embedded))
+        day_costs.append(
+            _cost(f"{_EMBEDDING[0]}, input", ids["Internal tools"], embedded * _EMBEDDING[1] / _MILLION, embedded)
+        )
         searches = round(rng.uniform(150, 400) * rhythm * growth * share)
         day_costs.append(_cost("Web search tool calls", ids["Chat assistant"], searches * _WEB_SEARCH, searches))
         costs[day], usage[day] = day_costs, day_usage
@@ -305,5 +385,11 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
 
 
 def _cost(line_item: str, project: str | None, dollars: Decimal, quantity: int) -> dict:
-    return {"object": "organization.costs.result", "amount": {"value": dollars, "currency": "usd"},
-            "line_item": line_item, "project_id": project, "api_key_id": None, "quantity": quantity}
+    return {
+        "object": "organization.costs.result",
+        "amount": {"value": dollars, "currency": "usd"},
+        "line_item": line_item,
+        "project_id": project,
+        "api_key_id": None,
+        "quantity": quantity,
+    }

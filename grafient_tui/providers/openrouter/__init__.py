@@ -24,8 +24,22 @@ from grafient_tui.providers.openrouter.costs import (
 )
 
 __all__ = [
-    "DEFAULT_RPM", "DEFAULT_WORKSPACE", "MAX_MODELS", "MAX_ROWS", "MAX_WINDOW_DAYS", "MAX_WORKSPACES",
-    "MICRO_PER_USD", "REJECTED_SENTENCE", "WRONG_KIND_SENTENCE", "ActivityFormatError", "ActivityRow",
-    "NotManagementKey", "OpenRouterClient", "cost_lines", "days_reported", "parse_activity", "to_micro",
+    "DEFAULT_RPM",
+    "DEFAULT_WORKSPACE",
+    "MAX_MODELS",
+    "MAX_ROWS",
+    "MAX_WINDOW_DAYS",
+    "MAX_WORKSPACES",
+    "MICRO_PER_USD",
+    "REJECTED_SENTENCE",
+    "WRONG_KIND_SENTENCE",
+    "ActivityFormatError",
+    "ActivityRow",
+    "NotManagementKey",
+    "OpenRouterClient",
+    "cost_lines",
+    "days_reported",
+    "parse_activity",
+    "to_micro",
     "workspace_names",
 ]

@@ -109,14 +109,22 @@ class OpenRouterClient(HttpProvider):
     name = "openrouter"
     title = "OpenRouter"
     key_kind = "Management key"
-    key_help = ("A management key of your OpenRouter account: openrouter.ai/settings/management-keys. "
-                "Inference keys look the same (sk-or-v1-…) but cannot read activity. "
-                "OpenRouter keeps the last 30 completed UTC days; today is never reported.")
+    key_help = (
+        "A management key of your OpenRouter account: openrouter.ai/settings/management-keys. "
+        "Inference keys look the same (sk-or-v1-…) but cannot read activity. "
+        "OpenRouter keeps the last 30 completed UTC days; today is never reported."
+    )
     key_placeholder = "sk-or-v1-… (a management key)"
-    limits = Limits(max_window_days=MAX_WINDOW_DAYS, history_days={"free": 30, "pro": 30, "ultimate": 30},
-                    max_history_days=30, settle_days=1, default_rpm=DEFAULT_RPM)
-    capabilities = Capabilities(has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True,
-                                has_today=False)
+    limits = Limits(
+        max_window_days=MAX_WINDOW_DAYS,
+        history_days={"free": 30, "pro": 30, "ultimate": 30},
+        max_history_days=30,
+        settle_days=1,
+        default_rpm=DEFAULT_RPM,
+    )
+    capabilities = Capabilities(
+        has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
+    )
 
     def __init__(
         self,
@@ -134,17 +142,27 @@ class OpenRouterClient(HttpProvider):
     ) -> None:
         self._key = api_key
         self._api = HttpClient(
-            api_key, title=self.title, base_url=base_url, auth=_Bearer(api_key) if api_key else None,
-            rpm=rpm, transport=transport, backoff_base=backoff_base, max_attempts=max_attempts, sleep=sleep,
-            timeout=timeout, max_response_bytes=max_response_bytes, request_deadline=request_deadline,
-            refusal=_refusal, logger=log, exact_numbers=True,
+            api_key,
+            title=self.title,
+            base_url=base_url,
+            auth=_Bearer(api_key) if api_key else None,
+            rpm=rpm,
+            transport=transport,
+            backoff_base=backoff_base,
+            max_attempts=max_attempts,
+            sleep=sleep,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            request_deadline=request_deadline,
+            refusal=_refusal,
+            logger=log,
+            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         # The activity answer covers all 30 days: read once, every window of the sync cut from it.
         self._rows: list[ActivityRow] | None = None
         self._names: dict[str, str] | None = None
         self._fetching = asyncio.Lock()
-
 
     # ------------------------------------------------------------------ the key
 
@@ -192,8 +210,9 @@ class OpenRouterClient(HttpProvider):
         seen: set[str] = set()
         offset = 0
         for _ in range(MAX_WORKSPACE_PAGES):
-            answer = await self._api.request("GET", "/v1/workspaces", None, attempts,
-                                             params={"offset": offset, "limit": WORKSPACE_PAGE})
+            answer = await self._api.request(
+                "GET", "/v1/workspaces", None, attempts, params={"offset": offset, "limit": WORKSPACE_PAGE}
+            )
             page, total = answer.get("data"), answer.get("total_count")
             if type(page) is not list:
                 raise BadResponse("the OpenRouter API answered /v1/workspaces without a data list")
@@ -203,8 +222,11 @@ class OpenRouterClient(HttpProvider):
             seen |= ids
             listed.extend(page)
             offset += len(page)
-            if not page or (type(total) is int and offset >= total) or (type(total) is not int
-                                                                       and len(page) < WORKSPACE_PAGE):
+            if (
+                not page
+                or (type(total) is int and offset >= total)
+                or (type(total) is not int and len(page) < WORKSPACE_PAGE)
+            ):
                 return listed
         raise LimitExceeded(
             f"the OpenRouter API listed more than {MAX_WORKSPACES:,} workspaces, more than Grafient keeps"

@@ -244,8 +244,13 @@ def _add(total: int | None, value: int | None) -> int | None:
     return None if total is None or value is None else total + value
 
 
-def cost_lines(rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date, today: datetime.date,
-               names: Mapping[str, str]) -> list[CostLine]:
+def cost_lines(
+    rows: Iterable[ActivityRow],
+    first: datetime.date,
+    last: datetime.date,
+    today: datetime.date,
+    names: Mapping[str, str],
+) -> list[CostLine]:
     """The rows of the UTC days first..last that are before `today`, summed per day, model and
     workspace. Cost = Σ usage; BYOK = Σ byok_usage_inference, kept beside it and never added."""
     sums: dict[tuple[datetime.date, str, str], list] = {}
@@ -255,8 +260,14 @@ def cost_lines(rows: Iterable[ActivityRow], first: datetime.date, last: datetime
         key = (row.day, row.model, actor_of(row.workspace_id, names))
         s = sums.get(key)
         if s is None:
-            sums[key] = [row.usage, row.byok, row.requests, row.prompt_tokens, row.completion_tokens,
-                         row.reasoning_tokens]
+            sums[key] = [
+                row.usage,
+                row.byok,
+                row.requests,
+                row.prompt_tokens,
+                row.completion_tokens,
+                row.reasoning_tokens,
+            ]
             continue
         s[0] = _CTX.add(s[0], row.usage)
         if row.byok is not None:
@@ -264,15 +275,27 @@ def cost_lines(rows: Iterable[ActivityRow], first: datetime.date, last: datetime
         for i, value in enumerate((row.requests, row.prompt_tokens, row.completion_tokens, row.reasoning_tokens), 2):
             s[i] = _add(s[i], value)
     return [
-        CostLine(day, model, actor, False, to_micro(usage), requests,
-                 input_tokens=prompt, output_tokens=completion, cache_read_tokens=None, cache_write_tokens=None,
-                 reasoning_tokens=reasoning, byok_micro=None if byok is None else to_micro(byok))
+        CostLine(
+            day,
+            model,
+            actor,
+            False,
+            to_micro(usage),
+            requests,
+            input_tokens=prompt,
+            output_tokens=completion,
+            cache_read_tokens=None,
+            cache_write_tokens=None,
+            reasoning_tokens=reasoning,
+            byok_micro=None if byok is None else to_micro(byok),
+        )
         for (day, model, actor), (usage, byok, requests, prompt, completion, reasoning) in sums.items()
     ]
 
 
-def days_reported(rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date,
-                  today: datetime.date) -> list[datetime.date]:
+def days_reported(
+    rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date, today: datetime.date
+) -> list[datetime.date]:
     """The days of first..last an answer speaks for: those with rows, and the days of OpenRouter's
     window (the 30 before today) without rows but older than yesterday ($0 days). Yesterday
     without rows may still be on its way, today is never reported, and a day older than the

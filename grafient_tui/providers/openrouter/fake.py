@@ -61,8 +61,9 @@ class FakeOpenRouterAccount:
         self.rows: list[dict] = rows if rows is not None else []
         if workspaces is None:
             ids = sorted({r["workspace_id"] for r in self.rows if isinstance(r.get("workspace_id"), str)})
-            workspaces = [workspace(wid, "Default workspace" if i == 0 else f"Workspace {i + 1}")
-                          for i, wid in enumerate(ids)] or [workspace(_uuid(random.Random(0)), "Default workspace")]
+            workspaces = [
+                workspace(wid, "Default workspace" if i == 0 else f"Workspace {i + 1}") for i, wid in enumerate(ids)
+            ] or [workspace(_uuid(random.Random(0)), "Default workspace")]
         self.workspaces = workspaces
         self.management = management
         self.creator_user_id = creator_user_id
@@ -88,7 +89,7 @@ class FakeOpenRouterAccount:
         path = request.url.path
         if request.method != "GET" or not path.startswith(API_PREFIX + "/"):
             return _error(404, "Resource not found")
-        path = path[len(API_PREFIX):]
+        path = path[len(API_PREFIX) :]
         if path == "/key":
             return self._key()
         if path not in ("/credits", "/activity", "/workspaces"):
@@ -96,10 +97,15 @@ class FakeOpenRouterAccount:
         if not self.management:
             return _error(403, "Only management keys can perform this operation")
         if path == "/credits":
-            used = sum((Decimal(repr(r["usage"])) for r in self.rows
-                        if isinstance(r.get("usage"), (int, float)) and not isinstance(r["usage"], bool)), Decimal(0))
-            return httpx.Response(200, json={"data": {"total_credits": self.total_credits,
-                                                      "total_usage": float(used)}})
+            used = sum(
+                (
+                    Decimal(repr(r["usage"]))
+                    for r in self.rows
+                    if isinstance(r.get("usage"), (int, float)) and not isinstance(r["usage"], bool)
+                ),
+                Decimal(0),
+            )
+            return httpx.Response(200, json={"data": {"total_credits": self.total_credits, "total_usage": float(used)}})
         if path == "/activity":
             return self._activity(request.url.params)
         return self._workspaces(request.url.params)
@@ -108,10 +114,20 @@ class FakeOpenRouterAccount:
         data: dict = {
             # OpenRouter's label is a masked copy of the key; the client must never show it.
             "label": f"{self.api_key[:12]}...{self.api_key[-3:]}",
-            "limit": None, "limit_remaining": None, "limit_reset": None,
-            "usage": 0, "usage_daily": 0, "usage_weekly": 0, "usage_monthly": 0,
-            "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0, "byok_usage_monthly": 0,
-            "include_byok_in_limit": False, "is_free_tier": False, "expires_at": None,
+            "limit": None,
+            "limit_remaining": None,
+            "limit_reset": None,
+            "usage": 0,
+            "usage_daily": 0,
+            "usage_weekly": 0,
+            "usage_monthly": 0,
+            "byok_usage": 0,
+            "byok_usage_daily": 0,
+            "byok_usage_weekly": 0,
+            "byok_usage_monthly": 0,
+            "include_byok_in_limit": False,
+            "is_free_tier": False,
+            "expires_at": None,
         }
         if self.key_flags:
             data["is_management_key"] = data["is_provisioning_key"] = self.management
@@ -153,7 +169,7 @@ class FakeOpenRouterAccount:
             return _error(400, "Invalid request parameters")
         if offset < 0 or not 1 <= limit <= MAX_WORKSPACE_LIMIT:
             return _error(400, "Invalid request parameters")
-        page = self.workspaces[offset:offset + limit]
+        page = self.workspaces[offset : offset + limit]
         return httpx.Response(200, json={"data": page, "total_count": len(self.workspaces)})
 
 
@@ -185,19 +201,29 @@ def _uuid(rng: random.Random) -> str:
 def workspace(wid: str, name: str) -> dict:
     """A workspace as /workspaces lists it."""
     slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "workspace"
-    return {"id": wid, "name": name, "slug": slug, "description": None,
-            "created_at": "2025-09-01T12:00:00Z", "created_by": "user_2xQm9Lr0"}
+    return {
+        "id": wid,
+        "name": name,
+        "slug": slug,
+        "description": None,
+        "created_at": "2025-09-01T12:00:00Z",
+        "created_by": "user_2xQm9Lr0",
+    }
 
 
 # slug -> (permaslug, $ per million prompt tokens, $ per million completion tokens, reasons, providers)
 MODELS: dict[str, tuple[str, float, float, bool, tuple[str, ...]]] = {
-    "anthropic/claude-sonnet-4.5": ("anthropic/claude-4.5-sonnet-20250929", 3.0, 15.0, True,
-                                    ("Anthropic", "Amazon Bedrock", "Google Vertex")),
+    "anthropic/claude-sonnet-4.5": (
+        "anthropic/claude-4.5-sonnet-20250929",
+        3.0,
+        15.0,
+        True,
+        ("Anthropic", "Amazon Bedrock", "Google Vertex"),
+    ),
     "openai/gpt-5": ("openai/gpt-5-2025-08-07", 1.25, 10.0, True, ("OpenAI", "Azure")),
     "google/gemini-2.5-flash": ("google/gemini-2.5-flash", 0.30, 2.50, True, ("Google AI Studio", "Google Vertex")),
     "deepseek/deepseek-chat-v3.1": ("deepseek/deepseek-chat-v3.1", 0.27, 1.10, False, ("DeepInfra", "Chutes")),
-    "meta-llama/llama-3.3-70b-instruct": ("meta-llama/llama-3.3-70b-instruct", 0.13, 0.39, False,
-                                          ("Groq", "Together")),
+    "meta-llama/llama-3.3-70b-instruct": ("meta-llama/llama-3.3-70b-instruct", 0.13, 0.39, False, ("Groq", "Together")),
     "x-ai/grok-4-fast": ("x-ai/grok-4-fast", 0.20, 0.50, True, ("xAI",)),
 }
 
@@ -207,8 +233,16 @@ def _endpoint(model: str, provider: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"openrouter:{model}:{provider}"))
 
 
-def make_row(rng: random.Random, day: datetime.date, model: str, workspace_id: str | None, dollars: float, *,
-             provider: str | None = None, byok: bool = False) -> dict:
+def make_row(
+    rng: random.Random,
+    day: datetime.date,
+    model: str,
+    workspace_id: str | None,
+    dollars: float,
+    *,
+    provider: str | None = None,
+    byok: bool = False,
+) -> dict:
     """One activity row worth about `dollars` of `model`, its tokens priced from the model's rates.
 
     `usage` has at most 8 decimals, as dollars to the micro-cent. A BYOK row bills the inference
@@ -233,8 +267,9 @@ def make_row(rng: random.Random, day: datetime.date, model: str, workspace_id: s
     return row
 
 
-def make_rows(*, seed: int, start: datetime.date, days: int, workspace_ids: list[str], models: Iterable[str],
-              per_day: int = 4) -> list[dict]:
+def make_rows(
+    *, seed: int, start: datetime.date, days: int, workspace_ids: list[str], models: Iterable[str], per_day: int = 4
+) -> list[dict]:
     """Deterministic rows in the documented shape for every day from `start`: `per_day` distinct
     (model, workspace, provider) rows a day, every fifth a BYOK one, every seventh day one row from
     before workspaces (no workspace_id)."""
@@ -245,8 +280,9 @@ def make_rows(*, seed: int, start: datetime.date, days: int, workspace_ids: list
     for offset in range(days):
         day = start + datetime.timedelta(days=offset)
         for i, (model, wid, provider) in enumerate(rng.sample(combos, min(per_day, len(combos)))):
-            rows.append(make_row(rng, day, model, wid, rng.uniform(0.01, 6.0), provider=provider,
-                                 byok=(offset + i) % 5 == 0))
+            rows.append(
+                make_row(rng, day, model, wid, rng.uniform(0.01, 6.0), provider=provider, byok=(offset + i) % 5 == 0)
+            )
         if offset % 7 == 0:
             rows.append(make_row(rng, day, models[0], None, rng.uniform(0.01, 1.0), provider=MODELS[models[0]][4][0]))
     return rows
@@ -281,8 +317,11 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenRoute
             for provider in split:
                 rows.append(make_row(rng, day, model, wid, dollars / len(split), provider=provider))
             if model == "openai/gpt-5" and rng.random() < 0.5:
-                rows.append(make_row(rng, day, model, prototypes_id, dollars * rng.uniform(0.3, 1.2),
-                                     provider="OpenAI", byok=True))
+                rows.append(
+                    make_row(
+                        rng, day, model, prototypes_id, dollars * rng.uniform(0.3, 1.2), provider="OpenAI", byok=True
+                    )
+                )
     # Duplicates (same day, model, endpoint and workspace) merge, as OpenRouter would sum them.
     return FakeOpenRouterAccount(
         api_key=api_key,

@@ -33,8 +33,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel_add"),
         Binding("enter", "submit", "Add", id="submit_add", show=True, tooltip="Check the key and add the integration"),
-        Binding("f2", "use_demo_key", "Demo key", id="demo_key", tooltip="Fill in the demo's key (demo mode)",
-                priority=True),
+        Binding(
+            "f2", "use_demo_key", "Demo key", id="demo_key", tooltip="Fill in the demo's key (demo mode)", priority=True
+        ),
         # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
         # pasted right after Tab (one burst from the terminal) was forwarded to the label field
         # before Tab had bubbled up to the focus binding, and landed there in clear text.
@@ -72,12 +73,21 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             if self.demo_key is not None:
                 provider, key = self.demo_key
                 # A made-up key the demo's simulated API accepts: the whole add flow can be tried.
-                yield Static(Content.from_markup(
-                    "[b]Demo:[/b] a simulated $title team accepts this key ([b]f2[/b] fills it in): $key",
-                    title=providers.title(provider), key=key), id="demo-hint", classes="dialog-hint")
-            yield Static(Content.from_markup(
-                "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
-            ), classes="dialog-hint")
+                yield Static(
+                    Content.from_markup(
+                        "[b]Demo:[/b] a simulated $title team accepts this key ([b]f2[/b] fills it in): $key",
+                        title=providers.title(provider),
+                        key=key,
+                    ),
+                    id="demo-hint",
+                    classes="dialog-hint",
+                )
+            yield Static(
+                Content.from_markup(
+                    "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
+                ),
+                classes="dialog-hint",
+            )
         yield Footer(compact=True)  # this form's keys, not the home screen's underneath
 
     def on_mount(self) -> None:
@@ -93,7 +103,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         provider = providers.get(name)
         self.query_one("#key-help", Static).update(Content(provider.key_help))
         account = "team" if provider.capabilities.actor_kind == "member" else "account"
-        self.query_one("#label", Input).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
+        self.query_one(
+            "#label", Input
+        ).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
         self.query_one("#key-label", Label).update(f"{provider.title} key ({provider.key_kind})")
         self.query_one("#key", Input).placeholder = provider.key_placeholder
         self._errors(None, None)
@@ -159,8 +171,13 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         key_input.value = ""  # from here the key is held sealed in a Secret, not left in the form
         self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
-        self.run_worker(self._check(label, provider, self._held), name="check-key", group="add-integration",
-                        exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._check(label, provider, self._held),
+            name="check-key",
+            group="add-integration",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
         """The new integration's id, the sentence to show under the key field, or (sentence,)

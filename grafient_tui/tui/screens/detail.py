@@ -44,8 +44,15 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "model": ("model", False),
 }
 # The token kinds apart, as the CLI shows them: one unlabelled sum of four kinds says little.
-MODEL_COLUMNS = {"model": "Model", "cost": "Cost", "share": "Share", "requests": "Requests", "input": "Input tok",
-                 "output": "Output tok", "cache": "Cache r+w tok"}
+MODEL_COLUMNS = {
+    "model": "Model",
+    "cost": "Cost",
+    "share": "Share",
+    "requests": "Requests",
+    "input": "Input tok",
+    "output": "Output tok",
+    "cache": "Cache r+w tok",
+}
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
 TOTAL_KEY = "__total__"
 NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
@@ -69,8 +76,12 @@ def limit_cell(spend: MemberCycleSpend | None) -> Text:
 
 def near_limit(spend: MemberCycleSpend) -> bool:
     used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
-    return bool(spend.limit_micro and spend.limit_micro > 0 and used is not None
-                and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT)
+    return bool(
+        spend.limit_micro
+        and spend.limit_micro > 0
+        and used is not None
+        and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT
+    )
 
 
 def right(text: str) -> Text:
@@ -116,8 +127,13 @@ class CostDetailScreen(StoreReader, Screen[None]):
         Binding("s", "sort", "Sort", id="sort", tooltip="Sort the table in view by its next column"),
         Binding("1", "show_tab('models-tab')", "Models", id="tab_models", tooltip="Show the Models tab"),
         Binding("2", "show_tab('daily-tab')", "Daily", id="tab_daily", tooltip="Show the Daily tab"),
-        Binding("3", "show_tab('members-tab')", "Split", id="tab_members",
-                tooltip="Show the Members/Workspaces/Projects tab"),
+        Binding(
+            "3",
+            "show_tab('members-tab')",
+            "Split",
+            id="tab_members",
+            tooltip="Show the Members/Workspaces/Projects tab",
+        ),
     ]
 
     def __init__(self, integration_id: int) -> None:
@@ -133,7 +149,6 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._resumed = False
         self.data: DetailData | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
-
 
     @property
     def grafient(self) -> GrafientApp:
@@ -161,10 +176,18 @@ class CostDetailScreen(StoreReader, Screen[None]):
         for key, name in MODEL_COLUMNS.items():
             models.add_column(Text(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
         daily = self.query_one("#daily", DataTable)
-        for label, key in (("Date", "date"), ("Cost", "cost"), ("On-demand", "on_demand"), ("BYOK", "byok"),
-                           ("Requests", "requests"), ("Top model", "model"), ("", "note")):
-            daily.add_column(Text(label, justify="right" if key in ("cost", "on_demand", "byok", "requests") else "left"),
-                             key=key)
+        for label, key in (
+            ("Date", "date"),
+            ("Cost", "cost"),
+            ("On-demand", "on_demand"),
+            ("BYOK", "byok"),
+            ("Requests", "requests"),
+            ("Top model", "model"),
+            ("", "note"),
+        ):
+            daily.add_column(
+                Text(label, justify="right" if key in ("cost", "on_demand", "byok", "requests") else "left"), key=key
+            )
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(Text(label, justify="left" if key == "email" else "right"), key=key)
@@ -206,16 +229,28 @@ class CostDetailScreen(StoreReader, Screen[None]):
         state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
         self.sub_title = f"{visible(figures.label)} · last {days} days"
         caps = self._adapt(figures.provider)
-        history = (f"history from {figures.history_from.isoformat()}" if figures.history_from
-                   else "no usage returned yet")
+        history = (
+            f"history from {figures.history_from.isoformat()}" if figures.history_from else "no usage returned yet"
+        )
         header = Content.assemble(
-            (visible(figures.label), "bold"), "  ",
-            ("provider ", "dim"), visible(provider_title(figures.provider)), "  ",
-            ("Grafient plan ", "dim"), f"{data.plan} ({data.plan_days} days of history)", "  ",
-            ("key ", "dim"), visible(figures.key_hint), "  ",
+            (visible(figures.label), "bold"),
+            "  ",
+            ("provider ", "dim"),
+            visible(provider_title(figures.provider)),
+            "  ",
+            ("Grafient plan ", "dim"),
+            f"{data.plan} ({data.plan_days} days of history)",
+            "  ",
+            ("key ", "dim"),
+            visible(figures.key_hint),
+            "  ",
             (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
             str(figures.team_members) if figures.team_members else "–",
-            "\n", ("Last sync: ", "dim"), line, ("  ·  ", "dim"), (history, "dim"),
+            "\n",
+            ("Last sync: ", "dim"),
+            line,
+            ("  ·  ", "dim"),
+            (history, "dim"),
         )
         if error and state == "error":
             header = Content.assemble(header, "\n", ("✗ ", "bold"), error)
@@ -230,8 +265,12 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
         self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
-        self.query_one("#sparkline-axis", Static).update(Content.assemble(
-            (f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  ", "dim"), (scale_line(rows), "dim")))
+        self.query_one("#sparkline-axis", Static).update(
+            Content.assemble(
+                (f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  ", "dim"),
+                (scale_line(rows), "dim"),
+            )
+        )
         self.days = rows
         self._fill_daily(rows)
         self.models = list(data.models)
@@ -278,27 +317,61 @@ class CostDetailScreen(StoreReader, Screen[None]):
         history_from = self.data.figures.history_from if self.data else None
         ordered = list(reversed(rows))  # newest first
         if self.daily_sort != "date":  # the biggest first; days never synced last
-            ordered.sort(key=lambda r: (r.synced, getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost"
-                                                          else "requests") or 0), reverse=True)
+            ordered.sort(
+                key=lambda r: (
+                    r.synced,
+                    getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost" else "requests") or 0,
+                ),
+                reverse=True,
+            )
         for row in ordered:
             key = row.day.isoformat()
             if not row.synced:
-                add_row(table, key, date=key, cost=right("–"), on_demand=right("–"), byok=right("–"),
-                        requests=right("–"), model="–", note="never synced")
+                add_row(
+                    table,
+                    key,
+                    date=key,
+                    cost=right("–"),
+                    on_demand=right("–"),
+                    byok=right("–"),
+                    requests=right("–"),
+                    model="–",
+                    note="never synced",
+                )
                 continue
-            note = "" if row.complete else ("today so far" if self.data and row.day == self.data.today
-                                            else "not final (synced before the day ended)")
+            note = (
+                ""
+                if row.complete
+                else (
+                    "today so far"
+                    if self.data and row.day == self.data.today
+                    else "not final (synced before the day ended)"
+                )
+            )
             if not note and history_from and row.day < history_from:
                 note = "before the provider's history"
-            add_row(table, key, date=key, cost=right(money(row.cost_micro)),
-                    on_demand=right(money(row.on_demand_micro or 0)), byok=right(money(row.byok_micro or 0)),
-                    requests=right(count(row.requests)), model=literal(row.top_model or "–"), note=note)
+            add_row(
+                table,
+                key,
+                date=key,
+                cost=right(money(row.cost_micro)),
+                on_demand=right(money(row.on_demand_micro or 0)),
+                byok=right(money(row.byok_micro or 0)),
+                requests=right(count(row.requests)),
+                model=literal(row.top_model or "–"),
+                note=note,
+            )
         synced = [r for r in rows if r.synced]
-        add_row(table, TOTAL_KEY, date=total_label(), cost=right(money(sum(r.cost_micro for r in synced))),
-                on_demand=right(money(sum(r.on_demand_micro or 0 for r in synced))),
-                byok=right(money(sum(r.byok_micro or 0 for r in synced))),
-                requests=right(count(_sum_known([r.requests for r in synced]))),
-                note=f"{len(synced)} of {len(rows)} days synced")
+        add_row(
+            table,
+            TOTAL_KEY,
+            date=total_label(),
+            cost=right(money(sum(r.cost_micro for r in synced))),
+            on_demand=right(money(sum(r.on_demand_micro or 0 for r in synced))),
+            byok=right(money(sum(r.byok_micro or 0 for r in synced))),
+            requests=right(count(_sum_known([r.requests for r in synced]))),
+            note=f"{len(synced)} of {len(rows)} days synced",
+        )
         if rows:
             table.move_cursor(row=min(cursor, len(rows)))
 
@@ -323,16 +396,28 @@ class CostDetailScreen(StoreReader, Screen[None]):
 
         ordered = sorted(self.models, key=sort_key, reverse=descending)
         for i, row in enumerate(ordered):
-            add_row(table, f"model-{i}", model=literal(row.model), cost=right(money(row.cost_micro)),
-                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)),
-                    input=right(tokens(row.input_tokens)), output=right(tokens(row.output_tokens)),
-                    cache=right(tokens(_cache(row))))
-        add_row(table, TOTAL_KEY, model=total_label(), cost=right(money(total)),
-                share=right("100.0%" if total else "–"),
-                requests=right(count(_sum_known([r.requests for r in ordered]))),
-                input=right(tokens(_sum_known([r.input_tokens for r in ordered]))),
-                output=right(tokens(_sum_known([r.output_tokens for r in ordered]))),
-                cache=right(tokens(_sum_known([_cache(r) for r in ordered]))))
+            add_row(
+                table,
+                f"model-{i}",
+                model=literal(row.model),
+                cost=right(money(row.cost_micro)),
+                share=right(share(row.cost_micro, total)),
+                requests=right(count(row.requests)),
+                input=right(tokens(row.input_tokens)),
+                output=right(tokens(row.output_tokens)),
+                cache=right(tokens(_cache(row))),
+            )
+        add_row(
+            table,
+            TOTAL_KEY,
+            model=total_label(),
+            cost=right(money(total)),
+            share=right("100.0%" if total else "–"),
+            requests=right(count(_sum_known([r.requests for r in ordered]))),
+            input=right(tokens(_sum_known([r.input_tokens for r in ordered]))),
+            output=right(tokens(_sum_known([r.output_tokens for r in ordered]))),
+            cache=right(tokens(_sum_known([_cache(r) for r in ordered]))),
+        )
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
@@ -357,19 +442,38 @@ class CostDetailScreen(StoreReader, Screen[None]):
         for i, row in enumerate(rows):
             spend = by_member.get(row.email.casefold())
             listed.add(row.email.casefold())
-            add_row(table, f"member-{i}", email=literal(row.email), cost=right(money(row.cost_micro)),
-                    share=right(share(row.cost_micro, total)), requests=right(count(row.requests)),
-                    limit=limit_cell(spend))
+            add_row(
+                table,
+                f"member-{i}",
+                email=literal(row.email),
+                cost=right(money(row.cost_micro)),
+                share=right(share(row.cost_micro, total)),
+                requests=right(count(row.requests)),
+                limit=limit_cell(spend),
+            )
         for key, spend in sorted(by_member.items()):
             if key not in listed and near_limit(spend):
-                add_row(table, f"limit-{key}", email=literal(spend.member), cost=right("–"), share=right("–"),
-                        requests=right("–"), limit=limit_cell(spend))
+                add_row(
+                    table,
+                    f"limit-{key}",
+                    email=literal(spend.member),
+                    cost=right("–"),
+                    share=right("–"),
+                    requests=right("–"),
+                    limit=limit_cell(spend),
+                )
         near = sum(1 for spend in by_member.values() if near_limit(spend))
         tab = self.query_one(TabbedContent).get_tab("members-tab")
         title = str(tab.label).split(" ⚠")[0]
         tab.label = f"{title} ⚠ {near}" if near else title
-        add_row(table, TOTAL_KEY, email=total_label(), cost=right(money(total)),
-                share=right("100.0%" if total else "–"), requests=right(count(_sum_known([r.requests for r in rows]))))
+        add_row(
+            table,
+            TOTAL_KEY,
+            email=total_label(),
+            cost=right(money(total)),
+            share=right("100.0%" if total else "–"),
+            requests=right(count(_sum_known([r.requests for r in rows]))),
+        )
 
     def on_sync_changed(self, message: SyncChanged) -> None:
         if message.integration_id == self.integration_id and self.is_mounted:
@@ -417,13 +521,15 @@ class CostDetailScreen(StoreReader, Screen[None]):
             self._fill_models()
             by = MODEL_COLUMNS[self.model_sort].lower()
         elif table == "daily":
-            self.daily_sort = _next([k for k in ("date", "cost", "requests") if k in present or k == "date"],
-                                    self.daily_sort)
+            self.daily_sort = _next(
+                [k for k in ("date", "cost", "requests") if k in present or k == "date"], self.daily_sort
+            )
             self._fill_daily(self.days)
             by = self.daily_sort
         else:
-            self.member_sort = _next([k for k in ("cost", "name", "requests") if k in present or k == "name"],
-                                     self.member_sort)
+            self.member_sort = _next(
+                [k for k in ("cost", "name", "requests") if k in present or k == "name"], self.member_sort
+            )
             self._fill_members(self.members)
             by = self.member_sort
         self.notify(f"Sorted by {by}.", timeout=2)
@@ -438,8 +544,13 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_models()
 
     def action_export(self) -> None:
-        self.run_worker(self.grafient.export_job(self.integration_id), name="export", group="export", thread=True,
-                        exit_on_error=False)
+        self.run_worker(
+            self.grafient.export_job(self.integration_id),
+            name="export",
+            group="export",
+            thread=True,
+            exit_on_error=False,
+        )
 
     @on(Worker.StateChanged)
     def _exported(self, event: Worker.StateChanged) -> None:
@@ -451,5 +562,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if event.state == WorkerState.SUCCESS:
             self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
-                        severity="error", markup=False)
+            self.notify(
+                f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
+                severity="error",
+                markup=False,
+            )

@@ -58,6 +58,7 @@ def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[
         days.append(StackDay(tuple(parts) if synced else None, partial))
     return order, days, list(zip(order, totals, strict=True))
 
+
 class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
 
@@ -169,8 +170,13 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         chart.data = (order, days)
         parts: list[str | tuple[str, str]] = [("Daily cost by provider  ", "dim")]
         for name, total in totals:
-            parts += [("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)), provider_registry.title(name), " ",
-                      (format_usd(total), "bold"), "   "]
+            parts += [
+                ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
+                provider_registry.title(name),
+                " ",
+                (format_usd(total), "bold"),
+                "   ",
+            ]
         legend.update(Content.assemble(*parts))
 
     def _budgets_of(self, integration_id: int | None) -> tuple:
@@ -181,10 +187,18 @@ class IntegrationListScreen(StoreReader, Screen[None]):
     def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
-            integration_id=figures.integration_id, label=figures.label, provider=figures.provider,
-            key_hint=figures.key_hint, period_days=figures.summary.days, summary=figures.summary,
-            days=figures.days, status=status, state=state, error=error,
-            history_from=getattr(figures, "history_from", None), budgets=self._budgets_of(figures.integration_id),
+            integration_id=figures.integration_id,
+            label=figures.label,
+            provider=figures.provider,
+            key_hint=figures.key_hint,
+            period_days=figures.summary.days,
+            summary=figures.summary,
+            days=figures.days,
+            status=status,
+            state=state,
+            error=error,
+            history_from=getattr(figures, "history_from", None),
+            budgets=self._budgets_of(figures.integration_id),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:
@@ -284,8 +298,11 @@ class IntegrationListScreen(StoreReader, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "force_sync", "delete", "force_sync_all") and self.grafient.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
-        if action in ("open", "force_sync", "delete", "force_sync_all") and not self.loaded and self.query(
-                IntegrationCard):
+        if (
+            action in ("open", "force_sync", "delete", "force_sync_all")
+            and not self.loaded
+            and self.query(IntegrationCard)
+        ):
             return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()

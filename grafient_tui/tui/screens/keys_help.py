@@ -30,7 +30,8 @@ class KeysHelpScreen(ModalScreen[None]):
             yield Static(
                 Content.from_markup(
                     "Remap a key by its id in the [b]\\[keymap][/b] table of config.toml, e.g. [b]$example[/b]. "
-                    "[b]escape[/b] closes.", example=self.example,
+                    "[b]escape[/b] closes.",
+                    example=self.example,
                 ),
                 classes="dialog-text",
             )

@@ -28,8 +28,13 @@ class StoreReader:
             self._stale = True
             return
         self._reading, self._stale = True, False
-        self.run_worker(job, name=self.READ_GROUP, group=self.READ_GROUP, thread=True,  # type: ignore[attr-defined]
-                        exit_on_error=False)
+        self.run_worker(
+            job,
+            name=self.READ_GROUP,
+            group=self.READ_GROUP,
+            thread=True,  # type: ignore[attr-defined]
+            exit_on_error=False,
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != self.READ_GROUP or event.state not in ENDED:
@@ -45,5 +50,9 @@ class StoreReader:
 
     def read_failed(self, error: BaseException | None) -> None:
         """The store is busy or broken: say so, and keep what is on screen."""
-        self.notify(sentence_of(error, "the local store could not be read"),  # type: ignore[attr-defined]
-                    title="Cannot read the local store", severity="error", markup=False)
+        self.notify(
+            sentence_of(error, "the local store could not be read"),  # type: ignore[attr-defined]
+            title="Cannot read the local store",
+            severity="error",
+            markup=False,
+        )

@@ -34,8 +34,7 @@ def kept(row: DayRow, history_from: date | None) -> bool:
 def chart_days(rows: tuple[DayRow, ...] | list[DayRow], history_from: date | None = None) -> tuple[ChartDay, ...]:
     """The chart's days from the store's: a day never synced (or older than the provider's history)
     stays None, never $0."""
-    return tuple(ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete)
-                 for r in rows)
+    return tuple(ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete) for r in rows)
 
 
 def history_note(history_from: date | None, since: date) -> str | None:
@@ -110,8 +109,11 @@ class IntegrationCard(Widget, can_focus=True):
         self._cost, self._status = Static(classes="card-cost"), Static(classes="card-status")
         self._refresh = RefreshIcon(self.view.integration_id)
         self._chart = CostChart(classes="card-chart")
-        self._scale, self._empty, self._error = (Static(classes="card-scale"), Static(classes="card-empty"),
-                                                 Static(classes="card-error"))
+        self._scale, self._empty, self._error = (
+            Static(classes="card-scale"),
+            Static(classes="card-empty"),
+            Static(classes="card-error"),
+        )
         self._gauges = BudgetGauges(classes="card-budgets")
         with Horizontal(classes="card-figures"):
             yield self._cost
@@ -156,12 +158,16 @@ class IntegrationCard(Widget, can_focus=True):
         if s is not None and getattr(s, "byok_micro", None):
             parts.append("[dim]· BYOK[/dim] $byok [dim](not incl.)[/dim]")
         # $variables are inserted as literal text, never read as markup
-        self._cost.update(Content.from_markup(
-            " ".join(parts) + " [dim]· $notes[/dim]",
-            cost=money(total), on_demand=money(s.on_demand_micro or 0 if s else 0),
-            requests="requests —" if requests is None else plural(requests, "request"),
-            byok=money(getattr(s, "byok_micro", 0) or 0), notes=" · ".join(notes) or "–",
-        ))
+        self._cost.update(
+            Content.from_markup(
+                " ".join(parts) + " [dim]· $notes[/dim]",
+                cost=money(total),
+                on_demand=money(s.on_demand_micro or 0 if s else 0),
+                requests="requests —" if requests is None else plural(requests, "request"),
+                byok=money(getattr(s, "byok_micro", 0) or 0),
+                notes=" · ".join(notes) or "–",
+            )
+        )
         self._status.update(Content(view.status))
         self._gauges.show(view.budgets)
         for state in ("never", "syncing", "ok", "error"):
@@ -177,12 +183,19 @@ class IntegrationCard(Widget, can_focus=True):
         elif synced_days == 0:
             empty.update(Content.from_markup("Nothing synced for this period yet: press [b]r[/b] to fetch it."))
         elif not has_usage:
-            empty.update(Content.from_markup(
-                "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
-            ))
+            empty.update(
+                Content.from_markup(
+                    "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
+                )
+            )
         error = self._error
         retrying = bool(view.error) and view.syncing
-        error.update(Content(f"✗ {visible(view.error)}") if view.error and view.state == "error"
-                     else Content(visible(view.error or "")) if retrying else "")
+        error.update(
+            Content(f"✗ {visible(view.error)}")
+            if view.error and view.state == "error"
+            else Content(visible(view.error or ""))
+            if retrying
+            else ""
+        )
         self.set_class(retrying, "-retrying")
         self._refresh.set_class(view.syncing, "-disabled")

@@ -37,7 +37,7 @@ def chart_columns(days: Sequence[ChartDay], width: int) -> list[ChartDay]:
     for column in range(width):
         first = column * n // width
         last = max(first, (column + 1) * n // width - 1)
-        group = days[first:last + 1]
+        group = days[first : last + 1]
         synced = [d.cost_micro for d in group if d.cost_micro is not None]
         columns.append(ChartDay(max(synced) if synced else None, any(d.partial for d in group)))
     return columns
@@ -134,7 +134,7 @@ def stack_columns(days: Sequence[StackDay], width: int) -> list[StackDay]:
     for column in range(width):
         first = column * n // width
         last = max(first, (column + 1) * n // width - 1)
-        group = [d for d in days[first:last + 1]]
+        group = [d for d in days[first : last + 1]]
         synced = [d for d in group if d.parts is not None]
         best = max(synced, key=lambda d: d.total) if synced else StackDay(None)
         columns.append(StackDay(best.parts, any(d.partial for d in group)))

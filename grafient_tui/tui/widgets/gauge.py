@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 MARKS = {"ok": "✓", "forecast_over": "▲", "over": "✗"}
 GAUGE_WIDTH = 10
-FORECAST_METHOD = ("Forecast: spend through yesterday + the average of the complete days among the 14 before today "
-                   "x the days left, today included; not ready with fewer than 7 complete days.")
+FORECAST_METHOD = (
+    "Forecast: spend through yesterday + the average of the complete days among the 14 before today "
+    "x the days left, today included; not ready with fewer than 7 complete days."
+)
 
 
 def gauge_title(status: BudgetStatus, *, with_target: bool = False) -> str:
@@ -36,8 +38,12 @@ def gauge_title(status: BudgetStatus, *, with_target: bool = False) -> str:
 
 def gauge_line(status: BudgetStatus, *, with_target: bool = False) -> Content:
     return Content.assemble(
-        (f"{MARKS[status.status]} ", "bold"), (gauge_title(status, with_target=with_target), "bold"), " ",
-        bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH), " ", gauge_text(status),
+        (f"{MARKS[status.status]} ", "bold"),
+        (gauge_title(status, with_target=with_target), "bold"),
+        " ",
+        bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH),
+        " ",
+        gauge_text(status),
     )
 
 
@@ -74,8 +80,14 @@ class BudgetGauges(Vertical):
     }
     """
 
-    def __init__(self, *, with_target: bool = False, explain: bool = False, id: str | None = None,  # noqa: A002
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        with_target: bool = False,
+        explain: bool = False,
+        id: str | None = None,  # noqa: A002
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.with_target = with_target
         self.explain = explain  # a dim line under the gauges stating the forecast method
@@ -101,7 +113,7 @@ class BudgetGauges(Vertical):
 
     def _render_lines(self) -> None:
         lines = list(self.query(".gauge").results(Static))
-        for extra in lines[len(self.statuses):]:
+        for extra in lines[len(self.statuses) :]:
             extra.remove()
         new = [Static(classes="gauge") for _ in range(len(self.statuses) - len(lines))]
         if new:
@@ -111,7 +123,10 @@ class BudgetGauges(Vertical):
             line.update(gauge_line(status, with_target=self.with_target))
             for name in MARKS:
                 line.set_class(status.status == name, f"-{name}")
-            line.tooltip = FORECAST_METHOD if status.forecast.micro is not None else (
-                f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}")
+            line.tooltip = (
+                FORECAST_METHOD
+                if status.forecast.micro is not None
+                else (f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}")
+            )
         self.set_class(not self.statuses, "-empty")
         self._rendered = True

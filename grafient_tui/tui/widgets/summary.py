@@ -64,8 +64,10 @@ class SummaryBar(Horizontal):
         """None: still loading."""
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
-        change_figure.tooltip = (f"The finished days of the last {days} against the same days {days} days earlier; "
-                                 "shown only when both are synced and final")
+        change_figure.tooltip = (
+            f"The finished days of the last {days} against the same days {days} days earlier; "
+            "shown only when both are synced and final"
+        )
         if summary is None:
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
@@ -82,21 +84,27 @@ class SummaryBar(Horizontal):
         if summary.daily_average_micro is None:
             average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")
         else:
-            average.set_figure(CAPTIONS[".figure-average"], money(summary.daily_average_micro),
-                               plural(summary.complete_days, "complete day"))
+            average.set_figure(
+                CAPTIONS[".figure-average"],
+                money(summary.daily_average_micro),
+                plural(summary.complete_days, "complete day"),
+            )
         if summary.top_model:
             share = summary.top_model_micro * 100 / summary.total_micro if summary.total_micro else 0
             figure(".figure-model", Figure).set_figure(
-                CAPTIONS[".figure-model"], f"{visible(summary.top_model)} {money(summary.top_model_micro)}",
-                f"{share:.1f}% of spend")
+                CAPTIONS[".figure-model"],
+                f"{visible(summary.top_model)} {money(summary.top_model_micro)}",
+                f"{share:.1f}% of spend",
+            )
         else:
             figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
         pct = summary.change_pct
         if pct is None:
             change_figure.set_figure(CAPTIONS[".figure-change"], "n/a", summary.change_note or "")
         else:
-            change_figure.set_figure(CAPTIONS[".figure-change"], change(pct),
-                                     "finished days" if summary.today_partial else "")
+            change_figure.set_figure(
+                CAPTIONS[".figure-change"], change(pct), "finished days" if summary.today_partial else ""
+            )
         for name in ("-up", "-down", "-flat"):
             change_figure.set_class(change_class(pct) == name, name)
 

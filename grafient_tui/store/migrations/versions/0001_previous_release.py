@@ -37,10 +37,13 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_integration_uid", "integration", ["uid"], unique=True)
-    money = [sa.Column(name, sa.BigInteger, nullable=False) for name in ("cost_micro", "on_demand_micro",
-                                                                        "included_micro")]
-    tokens = [sa.Column(name, sa.BigInteger, nullable=False)
-              for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")]
+    money = [
+        sa.Column(name, sa.BigInteger, nullable=False) for name in ("cost_micro", "on_demand_micro", "included_micro")
+    ]
+    tokens = [
+        sa.Column(name, sa.BigInteger, nullable=False)
+        for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+    ]
     op.create_table(
         "dailycost",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -86,8 +89,10 @@ def upgrade() -> None:
         sa.Column("started_at", moment, nullable=False),
         sa.Column("finished_at", moment),
         sa.Column("outcome", sa.String, nullable=False),
-        *[sa.Column(name, sa.Integer, nullable=False) for name in ("requests", "rate_limited", "retries",
-                                                                   "days_written")],
+        *[
+            sa.Column(name, sa.Integer, nullable=False)
+            for name in ("requests", "rate_limited", "retries", "days_written")
+        ],
         sa.Column("error", sa.String),
     )
     op.create_index("ix_syncrun_integration_id", "syncrun", ["integration_id"])

@@ -39,13 +39,20 @@ def upgrade() -> None:
             if table != "integration":
                 op.alter_column(table, "integration_id", existing_type=sa.Integer, type_=sa.BigInteger)
     elif bind.dialect.name == "sqlite" and not _has_autoincrement(bind):
-        floor = max([bind.scalar(sa.text("SELECT coalesce(max(id), 0) FROM integration")),
-                     *_lock_file_ids(context.config.attributes.get("lock_dir"))])
-        with op.batch_alter_table("integration", recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": True}) as batch:
+        floor = max(
+            [
+                bind.scalar(sa.text("SELECT coalesce(max(id), 0) FROM integration")),
+                *_lock_file_ids(context.config.attributes.get("lock_dir")),
+            ]
+        )
+        with op.batch_alter_table(
+            "integration", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ) as batch:
             batch.alter_column("id", existing_type=sa.Integer, autoincrement=True)
         op.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = 'integration'"))
-        op.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration', :seq)").bindparams(seq=floor))
+        op.execute(
+            sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES ('integration', :seq)").bindparams(seq=floor)
+        )
 
 
 def _has_autoincrement(bind) -> bool:  # noqa: ANN001
