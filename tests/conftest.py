@@ -148,6 +148,20 @@ def grafient_home(
             _postgres_server.clean_up()
 
 
+@pytest.fixture(autouse=True)
+def _grafient_logger() -> Iterator[None]:
+    """The CLI, run in-process, configures the `grafient` logger (its own handler, no propagation):
+    put it back after each test, so a later test's caplog sees the records whatever the order."""
+    import logging
+
+    logger = logging.getLogger("grafient")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
 @pytest.fixture
 def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
     """The PostgreSQL test server (tests that use it are marked `postgres`)."""

@@ -19,7 +19,7 @@ Faults, all decided by a seeded random.Random:
   - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
   - `delay`: every usage-events answer waits this long (keeps a backfill busy for the
     SIGKILL test).
-  - `hostile`: a mode for requests to `hostile_path` (tests/test_hostile_api.py), served
+  - `hostile`: a mode for requests to `hostile_path` (tests/providers/test_hostile_api.py), served
     instead of the team's answer:
       "gzip-bomb"     a small gzip body (Content-Encoding: gzip) that inflates to `bomb_mb` MB
                       of valid JSON (an empty page padded with spaces);

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 
 # Every revision, oldest first, so a start-up tells "current", "older" and "newer" apart from the
-# one row of alembic_version without importing Alembic (tests/test_migrations.py checks that this
+# one row of alembic_version without importing Alembic (tests/store_sync/test_migrations.py checks that this
 # matches the scripts).
 REVISIONS = (
     "0001",  # the previous release's schema (tests/fixtures/schema-before-providers.sql)

@@ -986,7 +986,7 @@ class GrafientApp(App[None]):
         the error (Textual's own Traceback reads `sys.exc_info()` too), but a failed worker reaches
         it wrapped in the WorkerFailed that Textual has just recorded as the app's error (and that
         run_test re-raises), so that one is reported as such. The report goes out through the
-        public `panic`. tests/test_tui.py checks that Textual still calls this hook this way.
+        public `panic`. tests/tui/test_tui.py checks that Textual still calls this hook this way.
         """
         import traceback
 

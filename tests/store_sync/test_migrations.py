@@ -28,9 +28,9 @@ from grafient_tui.store.vault import Vault, new_master_key_b64
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.helpers import run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parent.parent.parent
 
 
 def differences(db: Database) -> list:

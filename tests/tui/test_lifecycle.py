@@ -32,7 +32,7 @@ from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.conftest import GOOD_KEY
 from grafient_tui.config import Settings
-from tests.test_tui import NOW, SIZE, RecordingApp, make_app, make_team, seeded, settle
+from tests.tui.test_tui import NOW, SIZE, RecordingApp, make_app, make_team, seeded, settle
 
 REFUSED = "[Errno 111] Connection refused"
 

@@ -22,7 +22,7 @@ from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
-from tests.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
+from tests.tui.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
 
 
 def shown_keys(app: GrafientApp) -> set[str]:

@@ -19,7 +19,7 @@ from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from tests.conftest import GOOD_KEY
 from tests.fakes import CountingCursorTeam
-from tests.test_tui import MEMBERS, MODELS, NOW, SIZE, RecordingApp, cells, seeded, settle
+from tests.tui.test_tui import MEMBERS, MODELS, NOW, SIZE, RecordingApp, cells, seeded, settle
 
 CYCLE = date(2025, 6, 3)
 

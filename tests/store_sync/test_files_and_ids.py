@@ -641,7 +641,7 @@ def test_the_cli_turns_core_dumps_off_at_start() -> None:
     assert code == 0 and limit == 0 and dumpable == 0, probe.stdout
 
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.mark.sqlite_only

@@ -23,7 +23,7 @@ from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.home import provider_stack
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.chart import StackedCostChart, stack_cells
-from tests.test_tui import NOW, SIZE, make_app, settle
+from tests.tui.test_tui import NOW, SIZE, make_app, settle
 
 LABELS = {
     "cursor": "Acme Engineering",

@@ -34,7 +34,7 @@ from grafient_tui.sync.lock import is_sync_running, sync_lock
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import FaultPlan
 from tests.oracle import expected_snapshot, snapshot_via_store, utc_ms
-from tests.test_concurrency import Teams, TrackingServer
+from tests.store_sync.test_concurrency import Teams, TrackingServer
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
 NOW_TEXT = "2026-03-12T10:30:00Z"
@@ -457,7 +457,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     pg: PostgresServer, monkeypatch, grafient_home: Path
 ) -> None:
     from grafient_tui.tui.app import GrafientApp
-    from tests.test_concurrency import RecordingApp
+    from tests.store_sync.test_concurrency import RecordingApp
 
     team_key = new_master_key_b64()
     name, iid = team_database(pg, monkeypatch, team_key)
@@ -589,7 +589,7 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
 
     from tests.helpers import run_cli
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
     sql = re.search(r"## A shared team database.*?```sql\n(.*?)```", readme, re.S).group(1)
     statements = [line.split("--")[0].strip() for line in sql.replace(";\n  ", " ").splitlines()]
     statements = [line for line in " ".join(statements).split(";") if line.strip()]
