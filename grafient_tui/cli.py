@@ -294,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # the last resort: one line, and the details only on request
+    except Exception as exc:  # noqa: BLE001  (the last resort: one line, and the details only on request)
         if debug:
             from grafient_tui.secret import scrub_known
 
@@ -423,7 +423,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def now_utc():  # noqa: ANN201
+def now_utc():
     """The current time; GRAFIENT_NOW (ISO 8601) pins it for tests and reproducible reports."""
     from datetime import UTC, datetime
 
@@ -438,12 +438,12 @@ def now_utc():  # noqa: ANN201
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _progress_printer():  # noqa: ANN202
+def _progress_printer():
     """Live progress on stderr when it is a terminal; silence for cron and pipes."""
     if not sys.stderr.isatty():
         return None
 
-    def show(p) -> None:  # noqa: ANN001
+    def show(p) -> None:
         sys.stderr.write(
             f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
             f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K"
@@ -453,7 +453,7 @@ def _progress_printer():  # noqa: ANN202
     return show
 
 
-def _print_sync_line(result) -> None:  # noqa: ANN001
+def _print_sync_line(result) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
@@ -515,7 +515,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _parse_day(text: str, option: str):  # noqa: ANN202
+def _parse_day(text: str, option: str):
     from datetime import date
 
     from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
@@ -736,7 +736,7 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _iso(moment) -> str:  # noqa: ANN001
+def _iso(moment) -> str:
     from datetime import UTC
 
     if moment.tzinfo is None:

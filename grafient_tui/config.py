@@ -15,10 +15,10 @@ import re
 import stat
 import sys
 import tomllib
-from urllib.parse import urlsplit
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from grafient_tui.errors import ConfigError
 
@@ -122,7 +122,7 @@ def ensure_private_file(path: Path) -> Path:
                 f"{path} is a symlink to a file that does not exist; point it at a real file or remove it."
             ) from None
         if not path.is_file():
-            raise ConfigError(f"{path} is not a regular file.")
+            raise ConfigError(f"{path} is not a regular file.") from None
         fix_mode(path, FILE_MODE)
         return path
     os.fchmod(fd, FILE_MODE)

@@ -32,6 +32,8 @@ from grafient_tui.secret import Secret
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.providers.cursor.fake import FakeCursorTeam
+
 
 DEMO_MODELS = [
     "claude-4.5-sonnet",
@@ -193,12 +195,12 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     `latency` (seconds per request) makes the backfill take a second or two, so the
     sparklines are seen filling in; 0 for tests.
     """
+    import importlib
+
     import httpx
 
     from grafient_tui import providers
     from grafient_tui.providers.cursor.fake import make_events
-
-    import importlib
 
     FakeCursorTeam = providers.fake("cursor")  # noqa: N806 (a class, resolved through the registry)
 

@@ -49,7 +49,6 @@ def scrub(text: str, *secrets: str, limit: int = 200) -> str:
     before the cut, so a cut can never leave half a key behind.
     """
     from grafient_tui.secret import redact_keys
-
     from grafient_tui.untrusted import visible
 
     text = redact_keys(text, *secrets)

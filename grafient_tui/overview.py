@@ -15,7 +15,6 @@ from grafient_tui.store.budgets import evaluate, member_limits
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, list_integrations
 from grafient_tui.store.models import Integration, MemberCycleSpend
-from grafient_tui.store.team import effective_settings
 from grafient_tui.store.queries import (
     DayRow,
     MemberRow,
@@ -26,6 +25,7 @@ from grafient_tui.store.queries import (
     model_breakdown,
     period_summary,
 )
+from grafient_tui.store.team import effective_settings
 from grafient_tui.sync.engine import sync_status
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 from datetime import date
+from decimal import Decimal
 
 from grafient_tui import providers
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
@@ -169,7 +169,7 @@ def build_report(
 def as_json_data(report: dict) -> dict:
     """The report without the exact micro-cent fields kept for rendering."""
 
-    def strip(value):  # noqa: ANN001, ANN202
+    def strip(value):
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if not k.startswith("_")}
         if isinstance(value, list):
@@ -272,7 +272,7 @@ def render_csv(report: dict) -> str:
 class _SafeWriter:
     """A csv writer whose text cells are neutralised: nothing from an API can run as a formula."""
 
-    def __init__(self, writer) -> None:  # noqa: ANN001
+    def __init__(self, writer) -> None:
         self._writer = writer
 
     def writerow(self, row: list) -> None:

@@ -70,7 +70,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
         path.write_text(svg, encoding="utf-8")
         written.append(path)
 
-    async def until(condition, pilot) -> None:  # noqa: ANN001
+    async def until(condition, pilot) -> None:
         for _ in range(400):
             await pilot.pause(0.01)
             if condition():

@@ -55,13 +55,13 @@ def wide_open_paths(root: Path) -> list[str]:
 OTHER_KEY = "crsr_" + "9f8e7d6c" * 8  # a second team's key, in the newer documented shape
 
 
-def route_by_key(*teams):  # noqa: ANN002, ANN201
+def route_by_key(*teams):
     """An httpx handler serving several fake teams, each answering its own key (one key = one team)."""
     import base64
 
     by_auth = {"Basic " + base64.b64encode(f"{t.api_key}:".encode()).decode("ascii"): t for t in teams}
 
-    def handler(request):  # noqa: ANN001, ANN202
+    def handler(request):
         team = by_auth.get(request.headers.get("authorization", ""), teams[0])  # an unknown key: the 401 path
         return team.handler(request)
 

@@ -200,7 +200,7 @@ def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]
     return [days, models, members]
 
 
-def snapshot_via_store(db, integration_id: int = 1) -> list[list[tuple]]:  # noqa: ANN001
+def snapshot_via_store(db, integration_id: int = 1) -> list[list[tuple]]:
     """`store_snapshot`'s shape, read through the store's own engine: works on SQLite and PostgreSQL
     alike (plain SELECTs of the tables, no query of the app's)."""
     from sqlalchemy import text

@@ -31,7 +31,7 @@ def period_words(period: str, measure: str, *, follows_cycle: bool = True) -> st
 def bar(fraction: float, width: int = 12) -> str:
     """A compact bar: `████████░░░░`; full at or past 100%."""
     filled = max(0, min(width, round(fraction * width)))
-    if 0 < fraction and filled == 0:
+    if fraction > 0 and filled == 0:
         filled = 1  # something spent is never drawn as nothing
     return BAR_FULL * filled + BAR_EMPTY * (width - filled)
 

@@ -175,7 +175,7 @@ def distinct_names(named: Mapping[str, str], reserved: tuple[str, ...] = ()) -> 
     """Actor id -> the name to show: its own, unless another actor (or a reserved name such as
     "Default workspace") has it too; then the name with the id's first 8 characters beside it.
     Per-actor rows are keyed by what is shown, so two actors of one name must never merge."""
-    seen: dict[str, int] = {name: 1 for name in reserved}
+    seen: dict[str, int] = dict.fromkeys(reserved, 1)
     for name in named.values():
         seen[name] = seen.get(name, 0) + 1
     short = {actor[:8] for actor in named}

@@ -22,8 +22,8 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -490,12 +490,11 @@ class HttpClient:
             too_large = False
             deadline = asyncio.timeout(self._deadline)
             try:
-                async with deadline:
-                    async with self._http.stream(method, path, json=body, params=params) as response:
-                        if 200 <= response.status_code < 300:
-                            content = await _read_capped(response, self._max_bytes)
-                        else:
-                            content = await _read_capped(response, min(ERROR_BODY_LIMIT, self._max_bytes), cut=True)
+                async with deadline, self._http.stream(method, path, json=body, params=params) as response:
+                    if 200 <= response.status_code < 300:
+                        content = await _read_capped(response, self._max_bytes)
+                    else:
+                        content = await _read_capped(response, min(ERROR_BODY_LIMIT, self._max_bytes), cut=True)
             except TimeoutError:
                 failure = _Failure("timeout", reason="deadline" if deadline.expired() else "")
             except _TooLarge:
@@ -515,7 +514,8 @@ class HttpClient:
                 self._log.debug("%s %s -> answer past %d bytes (attempt %d)", method, path, self._max_bytes, attempt)
                 raise AnswerTooLarge(
                     f"the {self.title} API sent an answer to {path} larger than "
-                    f"{self._max_bytes / 1024 / 1024:g} MB; stopped reading it (GRAFIENT_MAX_RESPONSE_MB raises the limit)"
+                    f"{self._max_bytes / 1024 / 1024:g} MB; stopped reading it "
+                    "(GRAFIENT_MAX_RESPONSE_MB raises the limit)"
                 )
             if failure is not None:
                 self._log.debug("%s %s -> %s (attempt %d)", method, path, failure.kind, attempt)

@@ -253,7 +253,7 @@ def record_crossings(
     return fresh
 
 
-def _insert_ignoring_duplicates(session):  # noqa: ANN001, ANN202
+def _insert_ignoring_duplicates(session):
     """INSERT ... ON CONFLICT DO NOTHING on AlertSent, in the database's own dialect: two processes
     crossing the same threshold at once both try, and exactly one inserts (and announces)."""
     name = session.get_bind().dialect.name

@@ -37,7 +37,7 @@ def store_error(exc: BaseException, *, shared: bool = False, password: str | Non
     text = said.lower()
     if shared:
         return _server_error(text, said)
-    if "full" in text or isinstance(orig, OSError) and "space" in text:
+    if "full" in text or (isinstance(orig, OSError) and "space" in text):
         return StoreError(
             "disk full: the local database could not grow, so this sync was not saved (earlier data is intact)."
         )

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -53,7 +53,7 @@ def label_key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def _label_owner(session, label: str) -> Integration | None:  # noqa: ANN001
+def _label_owner(session, label: str) -> Integration | None:
     return session.exec(select(Integration).where(Integration.label_key == label_key(label))).first()
 
 

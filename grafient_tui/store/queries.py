@@ -61,7 +61,7 @@ class MemberRow:
     requests: int | None
 
 
-def known_sum(column):  # noqa: ANN001, ANN201
+def known_sum(column):
     """SUM over a group that is NULL (unknown) when any row of the group is: a total that leaves
     rows out is not a total."""
     return case((func.count(column) == func.count(), func.sum(column)), else_=None)
@@ -260,7 +260,7 @@ def _day_states(
     return states
 
 
-def _capabilities(session, ids: list[int]) -> list:  # noqa: ANN001
+def _capabilities(session, ids: list[int]) -> list:
     """The capabilities of the providers these integrations sync from (one per integration; a
     provider this version does not know is left out)."""
     from grafient_tui import providers
@@ -275,7 +275,7 @@ def _capabilities(session, ids: list[int]) -> list:  # noqa: ANN001
     return out
 
 
-def _without_today(session, ids: list[int]) -> int:  # noqa: ANN001
+def _without_today(session, ids: list[int]) -> int:
     """How many of these integrations sync from a provider that never reports today."""
     return sum(1 for caps in _capabilities(session, ids) if not caps.has_today)
 

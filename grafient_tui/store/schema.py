@@ -173,7 +173,7 @@ def _upgrade_in(connection: Connection, lock_dir: Path) -> tuple[SchemaState, Sc
     return before, read_state(connection)
 
 
-def alembic_config(connection: Connection, lock_dir: Path | None = None):  # noqa: ANN201
+def alembic_config(connection: Connection, lock_dir: Path | None = None):
     """Alembic's Config for running the migrations on `connection` (inside its transaction)."""
     from alembic.config import Config
 

@@ -172,7 +172,7 @@ def recorded_fingerprint(db: Database) -> str | None:
         return row.value if row is not None else None
 
 
-def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:  # noqa: ANN001
+def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:
     """The master key to seal a new or replaced API key with, inside the writer's transaction; the
     fingerprint is recorded if it is not yet.
 

@@ -12,9 +12,9 @@ from datetime import datetime
 
 import httpx
 
+from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
-from grafient_tui import providers
 from grafient_tui.providers.base import AccountInfo
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database

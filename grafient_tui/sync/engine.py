@@ -16,28 +16,27 @@ fully new, and the next run starts from the first window not yet written
 from __future__ import annotations
 
 import asyncio
-import threading
 import logging
+import threading
 import traceback
-from time import monotonic as _monotonic
 from collections.abc import Callable
-from typing import Any, TypeVar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic as _monotonic
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import delete, insert, update
 from sqlmodel import select
 
+from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
-from grafient_tui import providers
 from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
-from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
 from grafient_tui.store.models import (
     DailyCost,
     DailyMemberCost,
@@ -46,6 +45,7 @@ from grafient_tui.store.models import (
     MemberCycleSpend,
     SyncRun,
 )
+from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import is_sync_running, sync_lock
 
@@ -374,7 +374,7 @@ class IntegrationGone(GrafientError):
         self.removed = removed
 
 
-def _check_still_there(session, integration_id: int, identity: tuple[str, datetime] | None) -> None:  # noqa: ANN001
+def _check_still_there(session, integration_id: int, identity: tuple[str, datetime] | None) -> None:
     """Inside the writer's transaction: the integration row with this id, and (when given) the same
     uid and creation time, still exists; else IntegrationGone, and the caller writes nothing.
 
@@ -475,7 +475,7 @@ def write_window(
         # thousands of member rows, and this is one executemany each.
         connection = session.connection()
         for runs_start, runs_end in _runs(days):
-            for model, rows in ((DailyCost, day_rows), (DailyModelCost, model_rows), (DailyMemberCost, member_rows)):
+            for model in (DailyCost, DailyModelCost, DailyMemberCost):
                 table = model.__table__
                 connection.execute(
                     delete(table).where(
@@ -576,9 +576,9 @@ def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> 
         session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
 
 
-def _note_history(connection, integration_id: int, totals: WindowTotals) -> None:  # noqa: ANN001
+def _note_history(connection, integration_id: int, totals: WindowTotals) -> None:
     """Move the integration's `history_from` back to the earliest day a provider sent usage for."""
-    with_usage = [day for day in totals.days]
+    with_usage = list(totals.days)
     if not with_usage:
         return
     earliest = min(with_usage)
@@ -846,7 +846,7 @@ async def run_sync(
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
-    except Exception as exc:  # one odd failure must not take the other integrations down
+    except Exception as exc:  # noqa: BLE001  (one odd failure must not take the other integrations down)
         # The traceback as scrubbed text, never exc_info: an exception from below us (a transport,
         # a proxy) can quote the request's credentials, and a log handler prints exc_info as it is.
         log.debug("sync %s failed unexpectedly:\n%s", label, scrub_known("".join(traceback.format_exception(exc))))
@@ -914,15 +914,15 @@ def _finish_quietly(
         log.warning("could not record the sync outcome: %s", exc.sentence)
 
 
-async def backfill_integration(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
+async def backfill_integration(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:
     return await run_sync(db, vault, settings, integration_id, "backfill", **kw)
 
 
-async def daily_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
+async def daily_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:
     return await run_sync(db, vault, settings, integration_id, "daily", **kw)
 
 
-async def force_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:  # noqa: ANN003
+async def force_sync(db: Database, vault: Vault, settings: Settings, integration_id: int, **kw) -> SyncResult:
     return await run_sync(db, vault, settings, integration_id, "force", **kw)
 
 

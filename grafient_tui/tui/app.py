@@ -31,8 +31,8 @@ from textual.worker import Worker, WorkerState
 from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
-from grafient_tui.tui.widgets.text import sentence_of
 from grafient_tui.tui.screens.home import IntegrationListScreen
+from grafient_tui.tui.widgets.text import sentence_of
 
 if TYPE_CHECKING:
     import httpx
@@ -250,7 +250,7 @@ class GrafientApp(App[None]):
 
         return job
 
-    def on_resize(self, event) -> None:  # noqa: ANN001
+    def on_resize(self, event) -> None:
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:

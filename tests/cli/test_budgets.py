@@ -36,7 +36,7 @@ def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store(grafient_home):  # noqa: ANN001, ANN201
+def store(grafient_home):
     settings = Settings.from_env()
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
@@ -44,7 +44,7 @@ def store(grafient_home):  # noqa: ANN001, ANN201
     db.dispose()
 
 
-def integration(store, label: str, provider: str = "cursor", key: str = GOOD_KEY) -> int:  # noqa: ANN001
+def integration(store, label: str, provider: str = "cursor", key: str = GOOD_KEY) -> int:
     db, vault = store
     return int(add_integration(db, vault, label=label, provider=provider, api_key=Secret(key)).id)
 
@@ -55,7 +55,7 @@ def put(
     costs: dict[date, float],
     *,
     on_demand_share: float = 0.5,
-    split: bool = True,  # noqa: ANN001
+    split: bool = True,
     synced_at: datetime = NOW,
 ) -> None:
     """Store each day (dollars) as a sync at `synced_at` would: a day before that day is complete."""
@@ -86,26 +86,26 @@ def days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def cli(capsys, monkeypatch, *args: str):  # noqa: ANN001, ANN201
+def cli(capsys, monkeypatch, *args: str):
     return run_cli(capsys, monkeypatch, *args)
 
 
-def check_json(capsys, monkeypatch) -> tuple[int, list[dict]]:  # noqa: ANN001
+def check_json(capsys, monkeypatch) -> tuple[int, list[dict]]:
     result = cli(capsys, monkeypatch, "check", "--format", "json")
     return result.code, json.loads(result.out)
 
 
-def november(store, iid: int) -> None:  # noqa: ANN001
+def november(store, iid: int) -> None:
     """$10 a day Nov 1-9, $20 a day Nov 10-23 (the 14 days before today), $3 so far today."""
-    put(store, iid, {d: 10 for d in days(date(2026, 11, 1), date(2026, 11, 9))})
-    put(store, iid, {d: 20 for d in days(date(2026, 11, 10), date(2026, 11, 23))})
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 9)), 10))
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 10), date(2026, 11, 23)), 20))
     put(store, iid, {TODAY: 3})
 
 
 # ------------------------------------------------------------------ the figures
 
 
-def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> None:
     november(store, integration(store, "Eng"))
     assert cli(capsys, monkeypatch, "budget", "set", "Eng", "500").code == 0
     code, (row,) = check_json(capsys, monkeypatch)
@@ -139,11 +139,11 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
     )
 
 
-def test_the_forecast_window_reaches_into_the_previous_period(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_the_forecast_window_reaches_into_the_previous_period(store, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", "2026-12-03T08:00:00Z")
     iid = integration(store, "Eng")
     synced = datetime(2026, 12, 3, 8, tzinfo=UTC)
-    put(store, iid, {d: 30 for d in days(date(2026, 11, 19), date(2026, 11, 30))}, synced_at=synced)
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 19), date(2026, 11, 30)), 30), synced_at=synced)
     put(store, iid, {date(2026, 12, 1): 16, date(2026, 12, 2): 44, date(2026, 12, 3): 1}, synced_at=synced)
     cli(capsys, monkeypatch, "budget", "set", "all", "1000")
     code, (row,) = check_json(capsys, monkeypatch)
@@ -152,9 +152,9 @@ def test_the_forecast_window_reaches_into_the_previous_period(store, capsys, mon
     assert code == 0  # $930 forecast, under $1,000
 
 
-def test_days_that_were_not_final_are_left_out_of_the_average(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_days_that_were_not_final_are_left_out_of_the_average(store, capsys, monkeypatch) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 10 for d in days(date(2026, 11, 10), date(2026, 11, 16))})  # 7 complete days
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 10), date(2026, 11, 16)), 10))  # 7 complete days
     for day in days(date(2026, 11, 17), date(2026, 11, 23)):  # synced while they ran: not final
         put(store, iid, {day: 1000}, synced_at=datetime.combine(day, time(12), UTC))
     cli(capsys, monkeypatch, "budget", "set", "Eng", "5000")
@@ -162,9 +162,9 @@ def test_days_that_were_not_final_are_left_out_of_the_average(store, capsys, mon
     assert row["forecast_usd"] == 70 + 7000 + 10 * 7  # through yesterday, then the 7 final days' $10 a day
 
 
-def test_not_ready_with_fewer_than_seven_complete_days(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_not_ready_with_fewer_than_seven_complete_days(store, capsys, monkeypatch) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 100 for d in days(date(2026, 11, 18), date(2026, 11, 23))})  # six days, $600
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 18), date(2026, 11, 23)), 100))  # six days, $600
     cli(capsys, monkeypatch, "budget", "set", "Eng", "550")
     code, (row,) = check_json(capsys, monkeypatch)
     assert row["forecast_usd"] is None and row["status"] == "over" and code == 4
@@ -175,7 +175,7 @@ def test_not_ready_with_fewer_than_seven_complete_days(store, capsys, monkeypatc
     assert "6 of 23 finished days synced" in line
 
 
-def test_each_exit_code_and_the_worst_wins(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_each_exit_code_and_the_worst_wins(store, capsys, monkeypatch) -> None:
     eng, ops = integration(store, "Eng"), integration(store, "Ops", key="crsr_" + "9f8e7d6c" * 8)
     november(store, eng)
     november(store, ops)
@@ -193,11 +193,11 @@ def test_each_exit_code_and_the_worst_wins(store, capsys, monkeypatch) -> None: 
     assert cli(capsys, monkeypatch, "check").code == 3
 
 
-def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys, monkeypatch) -> None:
     eng = integration(store, "Eng")
     lab = integration(store, "Lab", provider="anthropic", key=ANTHROPIC_KEY)
     november(store, eng)  # half of it on-demand
-    put(store, lab, {d: 100 for d in days(date(2026, 11, 1), date(2026, 11, 23))}, split=False)
+    put(store, lab, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 100), split=False)
     result = cli(capsys, monkeypatch, "budget", "set", "all", "250", "--on-demand")
     assert result.code == 0 and "Cursor's only" in result.out
     _, (row,) = check_json(capsys, monkeypatch)
@@ -206,7 +206,7 @@ def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys
     assert row["note"] == "on-demand of Cursor only (the others bill everything per use)"
 
 
-def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch) -> None:
     db, vault = store
     iid = integration(store, "Eng")
     events = make_events(
@@ -236,14 +236,14 @@ def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch
     assert row["follows_cycle"] is True
 
 
-def test_a_cycle_budget_on_a_provider_without_cycles_is_the_calendar_month(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_cycle_budget_on_a_provider_without_cycles_is_the_calendar_month(store, capsys, monkeypatch) -> None:
     integration(store, "Lab", provider="anthropic", key=ANTHROPIC_KEY)
     assert cli(capsys, monkeypatch, "budget", "set", "Lab", "100", "--period", "cycle").code == 0
     _, (row,) = check_json(capsys, monkeypatch)
     assert (row["period"], row["period_start"], row["period_end"]) == ("cycle", "2026-11-01", "2026-11-30")
 
 
-def _run(coroutine):  # noqa: ANN001, ANN202
+def _run(coroutine):
     import asyncio
 
     return asyncio.run(coroutine)
@@ -252,7 +252,7 @@ def _run(coroutine):  # noqa: ANN001, ANN202
 # ------------------------------------------------------------------ the commands
 
 
-def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
     integration(store, "Eng")
     assert cli(capsys, monkeypatch, "budget", "list").out.startswith("No budgets yet.")
     first = cli(capsys, monkeypatch, "budget", "set", "eng", "500")
@@ -298,8 +298,8 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:  # noq
         ),
         (
             ("budget", "set", "Lab", "5", "--on-demand"),
-            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its total "
-            "cost (without --on-demand).\n",
+            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its "
+            "total cost (without --on-demand).\n",
         ),
         (
             ("budget", "remove", "Eng", "--period", "cycle"),
@@ -313,7 +313,7 @@ def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(
     capsys,
     monkeypatch,
     args,
-    sentence,  # noqa: ANN001
+    sentence,
     grafient_home: Path,
 ) -> None:
     integration(store, "Eng")
@@ -329,12 +329,12 @@ def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(
     "args",
     [("budget", "set", "Eng", "5", "--period", "week"), ("budget", "set", "Eng"), ("budget",), ("budget", "remove")],
 )
-def test_bad_arguments_exit_2(capsys, monkeypatch, args) -> None:  # noqa: ANN001
+def test_bad_arguments_exit_2(capsys, monkeypatch, args) -> None:
     result = cli(capsys, monkeypatch, *args)
     assert result.code == 2 and len(result.err.splitlines()) == 1 and result.err.startswith("grafient: ")
 
 
-def test_a_key_typed_as_an_amount_or_target_is_never_echoed(store, capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_a_key_typed_as_an_amount_or_target_is_never_echoed(store, capsys, monkeypatch, grafient_home) -> None:
     integration(store, "Eng")
     for args in (("budget", "set", "Eng", GOOD_KEY), ("budget", "set", GOOD_KEY, "5")):
         result = cli(capsys, monkeypatch, *args)
@@ -342,7 +342,7 @@ def test_a_key_typed_as_an_amount_or_target_is_never_echoed(store, capsys, monke
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
 
 
-def test_removing_an_integration_removes_its_budgets_but_not_the_all_budget(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_removing_an_integration_removes_its_budgets_but_not_the_all_budget(store, capsys, monkeypatch) -> None:
     integration(store, "Eng")
     cli(capsys, monkeypatch, "budget", "set", "Eng", "5")
     cli(capsys, monkeypatch, "budget", "set", "all", "9")
@@ -355,9 +355,9 @@ def test_removing_an_integration_removes_its_budgets_but_not_the_all_budget(stor
 # ------------------------------------------------------------------ thresholds, once
 
 
-def test_each_threshold_is_announced_once_per_period_across_restarts(store) -> None:  # noqa: ANN001
+def test_each_threshold_is_announced_once_per_period_across_restarts(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 10 for d in days(date(2026, 11, 1), date(2026, 11, 23))})  # $230
+    put(store, iid, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 10))  # $230
     service = GrafientService(Settings.from_env())
     service.set_budget("Eng", "400", now=NOW)
 
@@ -380,7 +380,7 @@ def test_each_threshold_is_announced_once_per_period_across_restarts(store) -> N
     assert announced(restarted, december) == [("50", "80", "100", "forecast")]
 
 
-def test_the_alert_sentence(store) -> None:  # noqa: ANN001
+def test_the_alert_sentence(store) -> None:
     from grafient_tui.budgets.wording import alert_text
 
     iid = integration(store, "Eng")
@@ -398,7 +398,7 @@ def test_the_alert_sentence(store) -> None:  # noqa: ANN001
 
 def test_budgets_and_their_announcements_are_shared_through_the_database(
     tmp_path: Path,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     capsys,
 ) -> None:
     """Two homes on one database (a SQLite file here; the run's PostgreSQL database when the suite
@@ -414,7 +414,7 @@ def test_budgets_and_their_announcements_are_shared_through_the_database(
 
     alice = be(alice_home)
     add_integration(alice.db, alice.vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
-    put((alice.db, alice.vault), 1, {d: 30 for d in days(date(2026, 11, 1), date(2026, 11, 23))})
+    put((alice.db, alice.vault), 1, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 30))
     # bob syncs too, so he holds the team's master key (without it he would only view)
     bob_settings = Settings.from_env({"GRAFIENT_HOME": str(bob_home)})
     bob_settings.ensure_dirs()

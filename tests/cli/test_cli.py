@@ -16,9 +16,9 @@ import pytest
 import respx
 
 from grafient_tui.providers.cursor.fake import make_events
-from tests.fakes import CountingCursorTeam
 from tests.conftest import GOOD_KEY
-from tests.helpers import OTHER_KEY, route_by_key, all_bytes_under, run_cli, wide_open_paths
+from tests.fakes import CountingCursorTeam
+from tests.helpers import OTHER_KEY, all_bytes_under, route_by_key, run_cli, wide_open_paths
 
 NOW = "2026-11-24T10:30:00Z"
 TODAY = datetime(2026, 11, 24, tzinfo=UTC).date()
@@ -58,17 +58,17 @@ def other_team(team: CountingCursorTeam) -> CountingCursorTeam:
 
 
 @pytest.fixture
-def api(team: CountingCursorTeam, other_team: CountingCursorTeam):  # noqa: ANN201
+def api(team: CountingCursorTeam, other_team: CountingCursorTeam):
     with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
         router.route().mock(side_effect=route_by_key(team, other_team))
         yield router
 
 
-def cli(capsys, monkeypatch, *args, stdin=""):  # noqa: ANN001, ANN201
+def cli(capsys, monkeypatch, *args, stdin=""):
     return run_cli(capsys, monkeypatch, *args, stdin=stdin)
 
 
-def listed(capsys, monkeypatch) -> list[dict]:  # noqa: ANN001
+def listed(capsys, monkeypatch) -> list[dict]:
     result = cli(capsys, monkeypatch, "list", "--format", "json")
     assert result.code == 0
     return json.loads(result.out)
@@ -79,7 +79,7 @@ def listed(capsys, monkeypatch) -> list[dict]:  # noqa: ANN001
 
 def test_add_validates_stores_encrypted_and_backfills(
     capsys, monkeypatch, api, team, grafient_home: Path, caplog
-) -> None:  # noqa: ANN001
+) -> None:
     caplog.set_level(logging.DEBUG)
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Engineering", stdin=GOOD_KEY + "\n")
     assert result.code == 0, result.err
@@ -102,7 +102,7 @@ def test_add_validates_stores_encrypted_and_backfills(
     assert wide_open_paths(grafient_home) == []
 
 
-def test_add_with_no_backfill_makes_no_usage_request(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+def test_add_with_no_backfill_makes_no_usage_request(capsys, monkeypatch, api, team) -> None:
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY)
     assert result.code == 0
     assert team.event_requests == 0
@@ -134,7 +134,7 @@ def test_add_failures_give_their_sentence_exit_2_and_store_nothing(
     monkeypatch,
     grafient_home: Path,
     response,
-    sentence,  # noqa: ANN001
+    sentence,
 ) -> None:
     with respx.mock(base_url="https://api.cursor.com") as router:
         router.get("/teams/members").mock(
@@ -149,7 +149,7 @@ def test_add_failures_give_their_sentence_exit_2_and_store_nothing(
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
 
 
-def test_add_refuses_a_taken_label_before_asking_for_the_key(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+def test_add_refuses_a_taken_label_before_asking_for_the_key(capsys, monkeypatch, api, team) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
     assert result.code == 2 and "already exists" in result.err
@@ -158,14 +158,14 @@ def test_add_refuses_a_taken_label_before_asking_for_the_key(capsys, monkeypatch
 
 
 @pytest.mark.parametrize("label", ["eng", "ENG", " Eng ", "  eNg\t"])
-def test_labels_that_differ_only_in_case_or_spaces_are_the_same(capsys, monkeypatch, api, label) -> None:  # noqa: ANN001
+def test_labels_that_differ_only_in_case_or_spaces_are_the_same(capsys, monkeypatch, api, label) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", label, stdin=OTHER_KEY)
     assert result.code == 2 and "already exists" in result.err and result.err.count("\n") == 1
     assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Eng"]
 
 
-def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch, api, team) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     calls = team.calls["/teams/members"]
     rows = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"]
@@ -180,7 +180,7 @@ def test_a_key_already_stored_is_refused_before_any_request(capsys, monkeypatch,
     assert json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)["summary"] == rows  # not doubled
 
 
-def test_the_same_team_under_another_key_is_refused(capsys, monkeypatch, team) -> None:  # noqa: ANN001
+def test_the_same_team_under_another_key_is_refused(capsys, monkeypatch, team) -> None:
     # a second Admin key of the same team: the same members answer /teams/members
     twin = CountingCursorTeam(api_key=OTHER_KEY, events=team.events, members=list(reversed(MEMBERS)))
     with respx.mock(base_url="https://api.cursor.com") as router:
@@ -195,13 +195,13 @@ def test_the_same_team_under_another_key_is_refused(capsys, monkeypatch, team) -
 
 
 @pytest.mark.parametrize("stdin", ["", "\n", "   \n"])
-def test_add_without_a_key_is_one_sentence(capsys, monkeypatch, api, stdin: str) -> None:  # noqa: ANN001
+def test_add_without_a_key_is_one_sentence(capsys, monkeypatch, api, stdin: str) -> None:
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=stdin)
     assert result.code == 2 and result.err.startswith("grafient: no API key given")
     assert listed(capsys, monkeypatch) == []
 
 
-def test_the_key_is_never_read_from_argv(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_the_key_is_never_read_from_argv(capsys, monkeypatch) -> None:
     result = cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--key", GOOD_KEY)
     assert result.code == 2 and "unrecognized arguments" in result.err
     assert "never from the command line" in result.err
@@ -210,17 +210,18 @@ def test_the_key_is_never_read_from_argv(capsys, monkeypatch) -> None:  # noqa: 
     assert result.code == 2 and GOOD_KEY[4:30] not in result.err
 
 
-def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> None:  # noqa: ANN001
+def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=OTHER_KEY).code == 0
     report = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)
     assert len(report["integrations"]) == 2
     assert cli(capsys, monkeypatch, "remove", "eng").code == 0  # case-insensitive label
     assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Data"]
+    from sqlmodel import select
+
     from grafient_tui.config import Settings
     from grafient_tui.store.db import Database
     from grafient_tui.store.models import DailyCost, SyncRun
-    from sqlmodel import select
 
     db = Database(Settings.from_env())
     with db.session() as session:
@@ -230,7 +231,7 @@ def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> N
     assert result.code == 2 and "no integration with id or label '99'" in result.err
 
 
-def test_plan_shows_and_sets(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_plan_shows_and_sets(capsys, monkeypatch) -> None:
     assert cli(capsys, monkeypatch, "plan").out.startswith("free (backfills 30 days)")
     assert cli(capsys, monkeypatch, "plan", "pro").code == 0
     assert cli(capsys, monkeypatch, "plan").out.startswith("pro (backfills 365 days)")
@@ -241,7 +242,7 @@ def test_plan_shows_and_sets(capsys, monkeypatch) -> None:  # noqa: ANN001
 # ------------------------------------------------------------------ sync / report
 
 
-def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, monkeypatch, api, team) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", "--no-backfill", stdin=OTHER_KEY).code == 0
     result = cli(capsys, monkeypatch, "sync")
@@ -268,7 +269,7 @@ def test_sync_prints_a_line_per_integration_and_exits_1_if_any_failed(capsys, mo
     assert lines[1].startswith("Data: 0 days written, 1 API call, failed: the key was rejected by Cursor")
 
 
-def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, api, team) -> None:  # noqa: ANN001
+def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, api, team) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     data = json.loads(cli(capsys, monkeypatch, "report", "--days", "40", "--format", "json").out)
     assert (data["currency"], data["timezone"], data["since"], data["until"]) == (
@@ -323,16 +324,16 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
         (["--by", "week"], "invalid choice"),
     ],
 )
-def test_report_bad_arguments_are_one_sentence_and_exit_2(capsys, monkeypatch, args, sentence) -> None:  # noqa: ANN001
+def test_report_bad_arguments_are_one_sentence_and_exit_2(capsys, monkeypatch, args, sentence) -> None:
     result = cli(capsys, monkeypatch, "report", *args)
     assert result.code == 2
     assert sentence in result.err and result.err.count("\n") == 1 and result.out == ""
 
 
-def test_unexpected_errors_are_one_line_and_debug_shows_a_scrubbed_traceback(capsys, monkeypatch, api) -> None:  # noqa: ANN001
+def test_unexpected_errors_are_one_line_and_debug_shows_a_scrubbed_traceback(capsys, monkeypatch, api) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
 
-    def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+    def boom(*_a, **_k):
         raise RuntimeError(f"simulated bug holding {GOOD_KEY}")
 
     monkeypatch.setattr("grafient_tui.report.build_report", boom)
@@ -358,7 +359,7 @@ def test_help_and_version_run_as_a_module(grafient_home: Path) -> None:
     assert not grafient_home.exists()  # --help touches nothing
 
 
-def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team, grafient_home) -> None:  # noqa: ANN001
+def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team, grafient_home) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     before = cli(capsys, monkeypatch, "report", "--format", "csv").out
     new_key = "crsr_" + "9f8e7d6c" * 8
@@ -379,7 +380,7 @@ def test_rekey_replaces_the_key_and_keeps_history(capsys, monkeypatch, api, team
 @pytest.mark.sqlite_only
 def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(
     capsys, monkeypatch, api, team, grafient_home
-) -> None:  # noqa: ANN001
+) -> None:
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     history = cli(capsys, monkeypatch, "report", "--format", "csv").out
     (grafient_home / "master.key").unlink()
@@ -394,7 +395,7 @@ def test_after_forgetting_the_master_key_rekey_brings_an_integration_back(
 @pytest.mark.parametrize(("answer", "code", "left"), [("n", 0, ["Eng"]), ("", 0, ["Eng"]), ("y", 0, [])])
 def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(
     capsys, monkeypatch, api, answer: str, code: int, left: list[str]
-) -> None:  # noqa: ANN001
+) -> None:
     """Declining is the user's choice, not a failure: README keeps exit 1 for failures."""
     import io
 
@@ -417,7 +418,7 @@ def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(
 
 
 @pytest.mark.parametrize("command", ["add", "list", "remove", "rekey", "plan", "sync", "report"])
-def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypatch, command: str) -> None:  # noqa: ANN001
+def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypatch, command: str) -> None:
     result = cli(capsys, monkeypatch, command, "--help")
     assert result.code == 0
     text = " ".join(result.out.split())

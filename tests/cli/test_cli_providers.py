@@ -25,7 +25,7 @@ KEYS = {
 }
 
 
-def account(name: str, key: str, *, wrong_kind: str | None = None):  # noqa: ANN201
+def account(name: str, key: str, *, wrong_kind: str | None = None):
     """The provider's demo account for `key`; `wrong_kind` is a key the account takes as the wrong kind."""
     module = __import__(f"grafient_tui.providers.{name}.fake", fromlist=["demo_account"])
     good = module.demo_account(key, TODAY, 1)
@@ -40,8 +40,8 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW)
 
 
-def route(router: respx.Router, *accounts) -> None:  # noqa: ANN002
-    def handler(request):  # noqa: ANN001, ANN202
+def route(router: respx.Router, *accounts) -> None:
+    def handler(request):
         sent = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
         for candidate in accounts:
             if candidate.api_key == sent:
@@ -52,7 +52,7 @@ def route(router: respx.Router, *accounts) -> None:  # noqa: ANN002
 
 
 @pytest.mark.parametrize("name", ["anthropic", "openai", "openrouter"])
-def test_add_list_and_report_for_each_provider(capsys, monkeypatch, grafient_home, name: str) -> None:  # noqa: ANN001
+def test_add_list_and_report_for_each_provider(capsys, monkeypatch, grafient_home, name: str) -> None:
     good, _ = KEYS[name]
     with respx.mock(base_url=DEFAULT_API_URLS[name], assert_all_called=False) as router:
         route(router, account(name, good))
@@ -84,7 +84,7 @@ def test_add_list_and_report_for_each_provider(capsys, monkeypatch, grafient_hom
 
 
 @pytest.mark.parametrize("name", ["anthropic", "openai", "openrouter"])
-def test_the_wrong_kind_of_key_is_one_sentence_exit_2_and_nothing_stored(capsys, monkeypatch, name: str) -> None:  # noqa: ANN001
+def test_the_wrong_kind_of_key_is_one_sentence_exit_2_and_nothing_stored(capsys, monkeypatch, name: str) -> None:
     good, wrong = KEYS[name]
     with respx.mock(base_url=DEFAULT_API_URLS[name], assert_all_called=False) as router:
         route(router, account(name, good), account(name, good, wrong_kind=wrong))
@@ -98,7 +98,7 @@ def test_the_wrong_kind_of_key_is_one_sentence_exit_2_and_nothing_stored(capsys,
 
 @pytest.mark.parametrize("name", ["anthropic", "openai", "openrouter"])
 @pytest.mark.parametrize("status", [401, 429, 500, "offline"])
-def test_faults_at_add_are_one_sentence_and_exit_2(capsys, monkeypatch, name: str, status) -> None:  # noqa: ANN001
+def test_faults_at_add_are_one_sentence_and_exit_2(capsys, monkeypatch, name: str, status) -> None:
     import httpx
 
     good, _ = KEYS[name]
@@ -113,7 +113,7 @@ def test_faults_at_add_are_one_sentence_and_exit_2(capsys, monkeypatch, name: st
     assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
 
 
-def test_the_add_help_names_every_provider(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_the_add_help_names_every_provider(capsys, monkeypatch) -> None:
     result = run_cli(capsys, monkeypatch, "add", "--help")
     assert result.code == 0
     out = result.out
@@ -121,7 +121,7 @@ def test_the_add_help_names_every_provider(capsys, monkeypatch) -> None:  # noqa
         assert name in out
 
 
-def test_day_totals_in_the_report_equal_the_sum_of_models(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_day_totals_in_the_report_equal_the_sum_of_models(capsys, monkeypatch) -> None:
     good, _ = KEYS["openrouter"]
     with respx.mock(base_url=DEFAULT_API_URLS["openrouter"], assert_all_called=False) as router:
         route(router, account("openrouter", good))
@@ -135,7 +135,7 @@ def test_day_totals_in_the_report_equal_the_sum_of_models(capsys, monkeypatch) -
             assert round(sum(m["cost_usd"] for m in d["models"]), 6) == round(d["cost_usd"], 6)
 
 
-def test_an_anthropic_integration_with_nothing_stored_has_unknown_requests_not_0(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_an_anthropic_integration_with_nothing_stored_has_unknown_requests_not_0(capsys, monkeypatch) -> None:
     good, _ = KEYS["anthropic"]
     with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
         route(router, account("anthropic", good))
@@ -147,10 +147,10 @@ def test_an_anthropic_integration_with_nothing_stored_has_unknown_requests_not_0
     assert summary["requests"] is None and summary["on_demand_usd"] is None
 
 
-def test_a_total_over_cursor_and_anthropic_says_its_request_count_is_partial(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_total_over_cursor_and_anthropic_says_its_request_count_is_partial(capsys, monkeypatch) -> None:
+    from grafient_tui.providers.cursor.fake import make_events
     from tests.conftest import GOOD_KEY
     from tests.fakes import CountingCursorTeam
-    from grafient_tui.providers.cursor.fake import make_events
 
     good, _ = KEYS["anthropic"]
     team = CountingCursorTeam(

@@ -40,7 +40,7 @@ from grafient_tui.providers.cursor import (
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import label_key, add_integration, remove_integration
+from grafient_tui.store.integrations import add_integration, label_key, remove_integration
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
@@ -90,7 +90,7 @@ def fuzz(examples: int) -> settings:
 
 
 @pytest.fixture
-def pristine(capsys, monkeypatch, grafient_home: Path) -> Path:  # noqa: ANN001
+def pristine(capsys, monkeypatch, grafient_home: Path) -> Path:
     """A home with two integrations and a synced month, checkpointed so it can be copied."""
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
     events = [
@@ -174,7 +174,7 @@ def check(
     monkeypatch,
     argv: list[str],
     *,
-    stdin: str = "",  # noqa: ANN001
+    stdin: str = "",
     expect: int | None,
 ) -> tuple[int, str, str]:
     """Run argv on a fresh home; an error must be one line and change nothing. Returns (code, out, err)."""
@@ -303,7 +303,7 @@ def _opt(name: str, value: str) -> str:
 # ------------------------------------------------------------------ add: labels and keys
 
 
-def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:  # noqa: ANN001
+def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:
     stored = valid_label(label)
     code, out, _ = check(
         workspace,
@@ -319,14 +319,14 @@ def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:  # noq
 
 @given(label=labels)
 @fuzz(70)
-def test_add_with_any_label_stores_it_or_refuses_with_one_sentence(workspace, capsys, monkeypatch, label) -> None:  # noqa: ANN001
+def test_add_with_any_label_stores_it_or_refuses_with_one_sentence(workspace, capsys, monkeypatch, label) -> None:
     _check_add_label(workspace, capsys, monkeypatch, label)
 
 
 @pytest.mark.slow
 @given(label=labels)
 @fuzz(1500)
-def test_add_with_any_label_long_run(workspace, capsys, monkeypatch, label) -> None:  # noqa: ANN001
+def test_add_with_any_label_long_run(workspace, capsys, monkeypatch, label) -> None:
     _check_add_label(workspace, capsys, monkeypatch, label)
 
 
@@ -362,7 +362,7 @@ def _expected_key_exit(stdin: str) -> int:
     return 0 if key == NEW_KEY else 2
 
 
-def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:  # noqa: ANN001
+def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:
     expect = _expected_key_exit(stdin)
     _, _, err = check(
         workspace, capsys, monkeypatch, ["add", "cursor", "--label", "New", "--no-backfill"], stdin=stdin, expect=expect
@@ -378,14 +378,14 @@ def _check_add_key(workspace, capsys, monkeypatch, stdin: str) -> None:  # noqa:
 
 @given(stdin=keys_on_stdin)
 @fuzz(25)
-def test_add_with_any_key_on_stdin(workspace, capsys, monkeypatch, stdin) -> None:  # noqa: ANN001
+def test_add_with_any_key_on_stdin(workspace, capsys, monkeypatch, stdin) -> None:
     _check_add_key(workspace, capsys, monkeypatch, stdin)
 
 
 @pytest.mark.slow
 @given(stdin=keys_on_stdin)
 @fuzz(400)
-def test_add_with_any_key_on_stdin_long_run(workspace, capsys, monkeypatch, stdin) -> None:  # noqa: ANN001
+def test_add_with_any_key_on_stdin_long_run(workspace, capsys, monkeypatch, stdin) -> None:
     _check_add_key(workspace, capsys, monkeypatch, stdin)
 
 
@@ -404,7 +404,7 @@ ref_commands = st.sampled_from(
 )
 
 
-def _check_unknown_ref(workspace, capsys, monkeypatch, command: list[str], ref: str) -> None:  # noqa: ANN001
+def _check_unknown_ref(workspace, capsys, monkeypatch, command: list[str], ref: str) -> None:
     argv = [*command, "--", ref]  # after "--" a ref that starts with "-" is still a ref
     _, _, err = check(workspace, capsys, monkeypatch, argv, stdin=GOOD_KEY, expect=2)
     assert err.startswith("grafient: no integration with id or label "), err
@@ -416,7 +416,7 @@ def test_unknown_ids_and_labels_are_one_sentence_and_change_nothing(
     workspace,
     capsys,
     monkeypatch,
-    command,  # noqa: ANN001
+    command,
     ref,
 ) -> None:
     _check_unknown_ref(workspace, capsys, monkeypatch, command, ref)
@@ -425,7 +425,7 @@ def test_unknown_ids_and_labels_are_one_sentence_and_change_nothing(
 @pytest.mark.slow
 @given(command=ref_commands, ref=unknown_refs)
 @fuzz(800)
-def test_unknown_ids_and_labels_long_run(workspace, capsys, monkeypatch, command, ref) -> None:  # noqa: ANN001
+def test_unknown_ids_and_labels_long_run(workspace, capsys, monkeypatch, command, ref) -> None:
     _check_unknown_ref(workspace, capsys, monkeypatch, command, ref)
 
 
@@ -433,7 +433,7 @@ def test_unknown_ids_and_labels_long_run(workspace, capsys, monkeypatch, command
 
 
 @st.composite
-def report_cases(draw) -> tuple[list[str], int | None]:  # noqa: ANN001
+def report_cases(draw) -> tuple[list[str], int | None]:
     """(argv, expected exit or None when only the invariants are checked)."""
     kind = draw(st.sampled_from(["days", "impossible", "range", "ref", "tokens"]))
     fmt = ["--format", draw(st.sampled_from(["table", "json", "csv"]))]
@@ -485,7 +485,7 @@ def report_cases(draw) -> tuple[list[str], int | None]:  # noqa: ANN001
     return ["report", *tokens], None
 
 
-def _check_report(workspace, capsys, monkeypatch, case: tuple[list[str], int | None]) -> None:  # noqa: ANN001
+def _check_report(workspace, capsys, monkeypatch, case: tuple[list[str], int | None]) -> None:
     argv, expect = case
     code, out, _ = check(workspace, capsys, monkeypatch, argv, expect=expect)
     if code == 0 and "json" in argv[-1:]:
@@ -495,18 +495,18 @@ def _check_report(workspace, capsys, monkeypatch, case: tuple[list[str], int | N
 
 @given(case=report_cases())
 @fuzz(60)
-def test_report_arguments_give_a_report_or_one_sentence(workspace, capsys, monkeypatch, case) -> None:  # noqa: ANN001
+def test_report_arguments_give_a_report_or_one_sentence(workspace, capsys, monkeypatch, case) -> None:
     _check_report(workspace, capsys, monkeypatch, case)
 
 
 @pytest.mark.slow
 @given(case=report_cases())
 @fuzz(1500)
-def test_report_arguments_long_run(workspace, capsys, monkeypatch, case) -> None:  # noqa: ANN001
+def test_report_arguments_long_run(workspace, capsys, monkeypatch, case) -> None:
     _check_report(workspace, capsys, monkeypatch, case)
 
 
-def test_known_bad_inputs_each_get_their_sentence(workspace, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_known_bad_inputs_each_get_their_sentence(workspace, capsys, monkeypatch) -> None:
     """The cases the generators found or must never lose, pinned."""
     cases = [
         (["report", "--", "²"], "no integration with id or label '²'"),
@@ -656,14 +656,14 @@ plausible_event = st.fixed_dictionaries(
 
 
 @st.composite
-def damaged_event(draw) -> object:  # noqa: ANN001
+def damaged_event(draw) -> object:
     """A plausible event with fields removed, replaced by any JSON, or junk keys added; or no object at all."""
     if draw(st.integers(0, 9)) == 0:
         return draw(json_values)
     event = dict(draw(plausible_event))
     for name in draw(st.sets(st.sampled_from(FIELDS), max_size=2)):
         event.pop(name, None)
-    for name in draw(st.sets(st.sampled_from(FIELDS + ["extra", "nested"]), max_size=2)):
+    for name in draw(st.sets(st.sampled_from([*FIELDS, "extra", "nested"]), max_size=2)):
         event[name] = draw(json_values)
     if isinstance(event.get("tokenUsage"), dict) and draw(st.booleans()):
         usage = dict(event["tokenUsage"])
@@ -693,14 +693,14 @@ def _check_parse(raw: object) -> None:
 
 @given(raw=st.one_of(any_event, json_values))
 @fuzz(60)
-def test_parse_event_reads_any_json_or_raises_our_error(raw) -> None:  # noqa: ANN001
+def test_parse_event_reads_any_json_or_raises_our_error(raw) -> None:
     _check_parse(raw)
 
 
 @pytest.mark.slow
 @given(raw=st.one_of(any_event, json_values))
 @fuzz(5000)
-def test_parse_event_long_run(raw) -> None:  # noqa: ANN001
+def test_parse_event_long_run(raw) -> None:
     _check_parse(raw)
 
 
@@ -730,7 +730,7 @@ def test_parse_event_pinned_cases() -> None:
 
 
 @st.composite
-def pages(draw) -> object:  # noqa: ANN001
+def pages(draw) -> object:
     """The body of the one page a window is served: mostly the documented shape, with only
     plausible events or with damaged ones among them; sometimes not that shape at all."""
     shape = draw(st.sampled_from(["clean"] * 8 + ["mixed"] * 8 + ["junk", "junk events", "junk pagination", "bare"]))
@@ -820,18 +820,18 @@ def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EngineHarness:
 
 @given(page=pages())
 @fuzz(45)
-def test_a_sync_stores_every_served_day_or_fails_and_stores_nothing(harness, page) -> None:  # noqa: ANN001
+def test_a_sync_stores_every_served_day_or_fails_and_stores_nothing(harness, page) -> None:
     harness.run(page)
 
 
 @pytest.mark.slow
 @given(page=pages())
 @fuzz(1200)
-def test_a_sync_stores_every_served_day_long_run(harness, page) -> None:  # noqa: ANN001
+def test_a_sync_stores_every_served_day_long_run(harness, page) -> None:
     harness.run(page)
 
 
-def test_totals_too_large_to_store_fail_the_window_with_a_sentence(harness) -> None:  # noqa: ANN001
+def test_totals_too_large_to_store_fail_the_window_with_a_sentence(harness) -> None:
     """Ten events of $10 billion each in one day overflow a 64-bit column: a sentence, not a crash."""
     huge = [{"timestamp": str(FIRST_MS + i), "chargedCents": 10**12} for i in range(10)]
     harness.run({"usageEvents": huge})

@@ -77,7 +77,7 @@ def every_file_under(root: Path) -> dict[str, bytes]:
 class EchoingTeam(FakeCursorTeam):
     """A Cursor team whose errors repeat the key they were sent, as careless servers do."""
 
-    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.reject = False  # every request: 401 "Invalid API key <the key> (Authorization: Basic ...)"
         self.echo_500 = 0  # the next N usage-events requests: 500 with the key in the message
@@ -213,7 +213,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 ) in refused.err
 
                 # validate: 500, 200; backfill: two windows, each through two faults
-                server._script = ["500", "ok", "429", "503", "ok", "429-seconds", "close", "ok"]  # noqa: SLF001
+                server._script = ["500", "ok", "429", "503", "ok", "429-seconds", "close", "ok"]
                 added = run_child(env, outputs, "add", "cursor", "--label", f"Eng{suffix}", stdin=CANARY + "\n")
                 runs.append(added)
                 assert added.code == 0, added.err
@@ -227,7 +227,7 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
                 assert again.code == 2 and "already stored" in again.err  # refused before any request
 
                 # 429, 502, then four 500s that quote the key: the sync fails.
-                server._script = ["429", "502"]  # noqa: SLF001
+                server._script = ["429", "502"]
                 team.echo_500 = 4
                 synced = run_child(env, outputs, "sync", "--force")
                 runs.append(synced)
@@ -265,13 +265,13 @@ def test_the_canary_never_leaves_the_command_line(tmp_path: Path, grafient_home:
 class RecordingApp(GrafientApp):
     """The app, keeping every notification (Textual drops them when they expire)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.notes: list[str] = []
         self.crash_report = io.StringIO()
         self.error_console = Console(file=self.crash_report, width=160, color_system=None)
 
-    def notify(self, message: str, *, title: str = "", **kwargs) -> None:  # noqa: ANN003
+    def notify(self, message: str, *, title: str = "", **kwargs) -> None:
         self.notes.append(f"{title}: {message}")
         super().notify(message, title=title, **kwargs)
 
@@ -339,7 +339,7 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
         handler.close()
 
 
-async def wait_for(condition, pilot, what: str, seconds: float = 30) -> None:  # noqa: ANN001
+async def wait_for(condition, pilot, what: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -407,7 +407,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                     "429",
                     "slow",
                     "503",
-                    "ok",  # noqa: SLF001
+                    "ok",
                     "429-seconds",
                     "slow-body",
                     "ok",
@@ -417,7 +417,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 await pilot.press("enter")
                 await wait_for(lambda: not isinstance(app.screen, AddIntegrationScreen), pilot, "the key check")
                 await wait_for(
-                    lambda: app.focused is not None and not app.syncs and not server._script,  # noqa: SLF001
+                    lambda: app.focused is not None and not app.syncs and not server._script,
                     pilot,
                     "the backfill",
                 )
@@ -447,7 +447,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 app = crashing(settings, now=lambda: NOW)
                 with pytest.raises(Exception) as raised:  # run_test hands the crash back to the test
                     async with app.run_test(size=(120, 40)) as pilot:
-                        await wait_for(lambda: app.store_ready and app.focused is not None, pilot, "the store")
+                        await wait_for(lambda: app.store_ready and app.focused is not None, pilot, "the store")  # noqa: B023  (used within this iteration)
                         await pilot.press("b")
                         await pilot.pause()
                 report = app.crash_report.getvalue()

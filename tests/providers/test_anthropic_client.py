@@ -193,12 +193,12 @@ def test_registered_with_its_limits_and_capabilities() -> None:
 def test_from_settings_reads_the_url_and_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRAFIENT_ANTHROPIC_RPM")  # the tests' home turns pacing off; here the default counts
     default = AnthropicClient.from_settings("sk-ant-admin01-" + "Pace" * 20, Settings.from_env())
-    assert default.base_url == API and default._api._bucket.rpm == DEFAULT_RPM == 30  # noqa: SLF001
+    assert default.base_url == API and default._api._bucket.rpm == DEFAULT_RPM == 30
     monkeypatch.setenv("GRAFIENT_ANTHROPIC_API_URL", "https://proxy.example.test/anthropic/")
     monkeypatch.setenv("GRAFIENT_ANTHROPIC_RPM", "12")
     c = AnthropicClient.from_settings(KEY, Settings.from_env())
     assert c.base_url == "https://proxy.example.test/anthropic"
-    assert c._api._bucket is bucket_for_key(KEY, 12) and c._api._bucket.rpm == 12  # noqa: SLF001
+    assert c._api._bucket is bucket_for_key(KEY, 12) and c._api._bucket.rpm == 12
 
 
 def test_repr_shows_only_the_hint() -> None:
@@ -638,7 +638,7 @@ async def test_too_many_models_in_a_window(mock: respx.MockRouter, sleep: Record
     mock.get(COSTS).respond(200, json=_answer(_bucket(D1, rows)))
     no_workspaces(mock)
     async with client(sleep) as c:
-        with pytest.raises(LimitExceeded, match="more than 5,000 different models.*nothing from this window"):
+        with pytest.raises(LimitExceeded, match=r"more than 5,000 different models.*nothing from this window"):
             await lines_of(c, D1, D1)
 
 
@@ -709,22 +709,22 @@ async def test_tokens_come_from_the_usage_report(mock: respx.MockRouter, sleep: 
     serve(mock, _usage_org())
     async with client(sleep) as c:
         cost, tokens = await lines_of(c)
-    assert {(l.model, l.actor, l.cost_micro, l.input_tokens) for l in cost} == {
+    assert {(line.model, line.actor, line.cost_micro, line.input_tokens) for line in cost} == {
         ("claude-sonnet-4-5", "Research", 250_125_000, 0),
         ("web_search", "Research", 7_000_000, 0),
     }
     assert sorted(
         (
-            l.model,
-            l.actor,
-            l.cost_micro,
-            l.requests,
-            l.input_tokens,
-            l.output_tokens,
-            l.cache_read_tokens,
-            l.cache_write_tokens,
+            line.model,
+            line.actor,
+            line.cost_micro,
+            line.requests,
+            line.input_tokens,
+            line.output_tokens,
+            line.cache_read_tokens,
+            line.cache_write_tokens,
         )
-        for l in tokens
+        for line in tokens
     ) == [
         ("claude-haiku-4-5", DEFAULT_WORKSPACE, 0, None, 7, 0, 0, 0),
         ("claude-sonnet-4-5", "Research", 0, None, 1010, 401, 5000, 230),
@@ -740,16 +740,16 @@ async def test_a_failed_usage_report_keeps_the_cost_with_tokens_unknown(
     c = client(sleep, max_attempts=2)
     batches = await lines_of(c)
     assert len(batches) == 1  # no token lines
-    assert {(l.model, l.cost_micro) for l in batches[0]} == {
+    assert {(line.model, line.cost_micro) for line in batches[0]} == {
         ("claude-sonnet-4-5", 250_125_000),
         ("web_search", 7_000_000),
     }
     assert all(
-        l.input_tokens is None
-        and l.output_tokens is None
-        and l.cache_read_tokens is None
-        and l.cache_write_tokens is None
-        for l in batches[0]
+        line.input_tokens is None
+        and line.output_tokens is None
+        and line.cache_read_tokens is None
+        and line.cache_write_tokens is None
+        for line in batches[0]
     )
     assert c.days_covered(D1, D2) == [D1, D2]
     assert "usage report for 2026-08-03 to 2026-08-04 not read" in caplog.text
@@ -765,7 +765,7 @@ async def test_a_malformed_usage_report_keeps_the_cost_with_tokens_unknown(
     no_workspaces(mock)
     async with client(sleep) as c:
         [lines] = await lines_of(c)
-    assert sum(l.cost_micro for l in lines) == 1_570_221_500 and all(l.output_tokens is None for l in lines)
+    assert sum(line.cost_micro for line in lines) == 1_570_221_500 and all(line.output_tokens is None for line in lines)
 
 
 async def test_a_rejected_key_during_the_usage_report_fails_the_window(
@@ -826,7 +826,7 @@ async def test_workspace_names_and_the_default_workspace(mock: respx.MockRouter,
         await c.validate()
         [lines] = await lines_of(c)
         await lines_of(c)
-    assert {(l.actor, l.cost_micro) for l in lines} == {
+    assert {(line.actor, line.cost_micro) for line in lines} == {
         ("Research", 1_000_000),
         (DEFAULT_WORKSPACE, 2_000_000),
         ("Old prototype", 3_000_000),

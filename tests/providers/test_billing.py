@@ -181,7 +181,7 @@ async def test_the_fake_pages_its_members_like_cursor() -> None:
 # ------------------------------------------------------------------ through a sync
 
 
-def make_team(**kw) -> CountingCursorTeam:  # noqa: ANN003
+def make_team(**kw) -> CountingCursorTeam:
     events = make_events(
         seed=8, start=TODAY - timedelta(days=29), days=30, per_day=10, members=MEMBERS, models=["gpt-5", "o3"]
     )
@@ -209,7 +209,7 @@ def expected_cycle_spend(team: CountingCursorTeam) -> dict[str, tuple[int, int]]
 
 
 @pytest.fixture
-def store(grafient_home):  # noqa: ANN001, ANN201
+def store(grafient_home):
     settings = Settings.from_env()
     settings.ensure_dirs()
     db, vault = Database(settings), Vault(settings)
@@ -225,7 +225,7 @@ def member_rows(db: Database, iid: int) -> dict[str, tuple]:
         }
 
 
-async def test_a_sync_stores_the_cycle_and_each_members_spend_and_limit(store) -> None:  # noqa: ANN001
+async def test_a_sync_stores_the_cycle_and_each_members_spend_and_limit(store) -> None:
     settings, db, vault, iid = store
     team = make_team()
     result = await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler), now=NOW)
@@ -245,7 +245,7 @@ async def test_a_sync_stores_the_cycle_and_each_members_spend_and_limit(store) -
 
 
 @pytest.mark.parametrize("fault", ["500", "malformed", "offline"])
-async def test_a_failing_spend_call_keeps_the_costs_and_the_previous_members(store, caplog, fault: str) -> None:  # noqa: ANN001
+async def test_a_failing_spend_call_keeps_the_costs_and_the_previous_members(store, caplog, fault: str) -> None:
     settings, db, vault, iid = store
     team = make_team()
     assert (
@@ -268,14 +268,14 @@ async def test_a_failing_spend_call_keeps_the_costs_and_the_previous_members(sto
     assert result.outcome == "success", result.error
     assert member_rows(db, iid) == before
     assert find_integration(db, iid).cycle_start == CYCLE
-    (today_row,) = [r for r in daily_costs(db, iid, TODAY, TODAY)]
+    (today_row,) = list(daily_costs(db, iid, TODAY, TODAY))
     assert today_row.cost_micro >= 5000 * 1_000_000  # the window after it was written all the same
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and warnings[0].startswith("Eng: the billing cycle")
     assert "the costs are saved" in warnings[0] and GOOD_KEY not in warnings[0]
 
 
-async def test_an_answer_without_a_cycle_start_keeps_the_last_known_one(store) -> None:  # noqa: ANN001
+async def test_an_answer_without_a_cycle_start_keeps_the_last_known_one(store) -> None:
     settings, db, vault, iid = store
     team = make_team()
     await run_sync(db, vault, settings, iid, "backfill", transport=httpx.MockTransport(team.handler), now=NOW)

@@ -31,20 +31,20 @@ OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x1b\\"
 
 
 @pytest.fixture
-def store(grafient_home):  # noqa: ANN001, ANN201
+def store(grafient_home):
     settings = Settings.from_env()
     settings.ensure_dirs()
     return settings, Database(settings), Vault(settings)
 
 
-def test_an_error_message_with_escapes_reaches_the_cli_as_text(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_an_error_message_with_escapes_reaches_the_cli_as_text(capsys, monkeypatch) -> None:
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.get("/teams/members").respond(401, json={"error": "Unauthorized", "message": OSC52 + " Invalid API key"})
         result = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
     assert result.code == 2 and "\x1b" not in result.err and "\\x1b]52;c;" in result.err
 
 
-async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafient_home) -> None:  # noqa: ANN001
+async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafient_home) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "Unauthorized", "message": OSC52 + " Invalid API key"})
 
@@ -68,10 +68,10 @@ async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafie
 def test_a_key_fragment_quoted_in_an_event_field_is_never_printed_or_stored(
     store,
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     grafient_home,
 ) -> None:
-    settings, db, vault = store
+    _settings, db, vault = store
     add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     basic = base64.b64encode(f"{GOOD_KEY}:".encode()).decode()
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
@@ -99,7 +99,7 @@ def test_lines_for_days_outside_the_window_cost_no_memory_and_are_never_counted(
     assert totals.days[date(2026, 11, 5)][0] == 250
 
 
-def test_a_window_past_its_totals_limit_fails_with_a_sentence(monkeypatch) -> None:  # noqa: ANN001
+def test_a_window_past_its_totals_limit_fails_with_a_sentence(monkeypatch) -> None:
     monkeypatch.setattr(engine, "MAX_ROWS_PER_WINDOW", 100)
     totals = WindowTotals(date(2026, 11, 1), date(2026, 11, 30))
     totals.add([CostLine(date(2026, 11, 1 + i % 30), "gpt-5", f"u{i}@x.io", True, 1, 1) for i in range(40)])
@@ -109,13 +109,13 @@ def test_a_window_past_its_totals_limit_fails_with_a_sentence(monkeypatch) -> No
         totals.check_size("the Cursor API")
 
 
-def test_a_sync_of_an_integration_removed_meanwhile_is_skipped_not_an_error(store) -> None:  # noqa: ANN001
+def test_a_sync_of_an_integration_removed_meanwhile_is_skipped_not_an_error(store) -> None:
     settings, db, vault = store
     result = asyncio.run(run_sync(db, vault, settings, 42, "daily", now=NOW))
     assert result.outcome == "skipped" and "removed" in (result.error or "")
 
 
-async def test_a_store_that_cannot_open_is_said_in_words_even_with_brackets_in_its_path(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_store_that_cannot_open_is_said_in_words_even_with_brackets_in_its_path(tmp_path, monkeypatch) -> None:
     home = tmp_path / "home[/]D"
     (home / "grafient.db").mkdir(parents=True)  # a directory where the database file should be
     monkeypatch.setenv("GRAFIENT_HOME", str(home))

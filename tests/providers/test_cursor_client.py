@@ -15,13 +15,13 @@ import respx
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor import (
-    EventFormatError,
     MAX_WINDOW_DAYS,
     PAGE_SIZE,
     ApiTimeout,
     BadResponse,
     CursorClient,
     CursorError,
+    EventFormatError,
     KeyRejected,
     NotEnterprise,
     RateLimited,
@@ -35,8 +35,8 @@ from grafient_tui.providers.cursor import (
     key_hint,
 )
 from grafient_tui.providers.cursor.fake import make_events
-from tests.fakes import CountingCursorTeam
 from tests.conftest import API, GOOD_KEY
+from tests.fakes import CountingCursorTeam
 
 MEMBERS = f"{API}/teams/members"
 EVENTS = f"{API}/teams/filtered-usage-events"
@@ -370,7 +370,7 @@ async def test_an_unreadable_event_fails_the_window_loudly(mock: respx.MockRoute
     rows = [event(DAY_START + 1), {"timestamp": "soon", "chargedCents": 5}, event(DAY_START + 2, cents=2.5)]
     mock.post(EVENTS).respond(200, json={"usageEvents": rows, "pagination": {"hasNextPage": False}})
     async with client(sleep) as c:
-        with pytest.raises(EventFormatError, match="cannot read .*timestamp.*nothing from this window was saved"):
+        with pytest.raises(EventFormatError, match=r"cannot read .*timestamp.*nothing from this window was saved"):
             await collect(c)
 
 
@@ -398,7 +398,7 @@ async def test_an_answer_without_a_usage_events_list_is_malformed_not_empty(
     window; it is never read as a day without usage."""
     route = mock.post(EVENTS).respond(200, json=body)
     async with client(sleep) as c:
-        with pytest.raises(BadResponse, match="without a usageEvents list .*nothing from this window was saved"):
+        with pytest.raises(BadResponse, match=r"without a usageEvents list .*nothing from this window was saved"):
             await collect(c)
     assert route.call_count == 3
 

@@ -102,7 +102,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, server: FaultyCursorServer, **env:
         monkeypatch.setenv(name, value)
 
 
-def add_team(capsys, monkeypatch) -> None:  # noqa: ANN001
+def add_team(capsys, monkeypatch) -> None:
     added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY)
     assert added.code == 0, added
 
@@ -126,7 +126,7 @@ def one_failed_sync_line(result: Result, sentence: str) -> None:
 # ------------------------------------------------------------------ size
 
 
-def test_a_gzip_bomb_stops_at_the_size_limit_with_memory_bounded(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_a_gzip_bomb_stops_at_the_size_limit_with_memory_bounded(capsys, monkeypatch, grafient_home) -> None:
     """50 MB of JSON in ~50 KB of gzip, against a 1 MB limit: the sync reads about 1 MB, says
     so, is not retried, writes nothing, and Python's allocations never come near the 50 MB
     (httpx's own decoder would inflate each 64 KiB network chunk to ~64 MB in one go)."""
@@ -150,7 +150,7 @@ def test_a_gzip_bomb_stops_at_the_size_limit_with_memory_bounded(capsys, monkeyp
     assert sync_errors()[-1] == result.out.split(", failed: ", 1)[1].strip()
 
 
-def test_an_endless_body_stops_at_the_size_limit(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_an_endless_body_stops_at_the_size_limit(capsys, monkeypatch, grafient_home) -> None:
     with FaultyCursorServer(team(), FaultPlan(hostile="endless")) as server:
         point_at(monkeypatch, server, GRAFIENT_MAX_RESPONSE_MB="1")
         add_team(capsys, monkeypatch)
@@ -161,7 +161,7 @@ def test_an_endless_body_stops_at_the_size_limit(capsys, monkeypatch, grafient_h
     assert stored(grafient_home) == before
 
 
-def test_a_validation_answer_past_the_limit_refuses_the_key_with_exit_2(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_a_validation_answer_past_the_limit_refuses_the_key_with_exit_2(capsys, monkeypatch, grafient_home) -> None:
     with FaultyCursorServer(team(), FaultPlan(hostile="endless", hostile_path="/teams/members")) as server:
         point_at(monkeypatch, server, GRAFIENT_MAX_RESPONSE_MB="0.5")
         result = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
@@ -176,7 +176,7 @@ def test_a_validation_answer_past_the_limit_refuses_the_key_with_exit_2(capsys, 
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "lots", "nan"])
-def test_a_bad_size_limit_is_one_sentence(capsys, monkeypatch, value: str) -> None:  # noqa: ANN001
+def test_a_bad_size_limit_is_one_sentence(capsys, monkeypatch, value: str) -> None:
     monkeypatch.setenv("GRAFIENT_MAX_RESPONSE_MB", value)
     result = run_cli(capsys, monkeypatch, "list")
     assert result.code == 2 and result.err.startswith("grafient: GRAFIENT_MAX_RESPONSE_MB must be a")
@@ -187,7 +187,7 @@ def test_a_bad_size_limit_is_one_sentence(capsys, monkeypatch, value: str) -> No
 
 
 @pytest.mark.slow  # seconds of work: CI's slow run
-def test_a_dripping_server_cannot_hang_us(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_a_dripping_server_cannot_hang_us(capsys, monkeypatch, grafient_home) -> None:
     """One byte every half second is never a read timeout (httpx restarts it per chunk); the
     request deadline ends each try after 1 s, and the three tries of a validation after ~3 s
     (the answer would otherwise take ~40 s to arrive)."""
@@ -209,7 +209,7 @@ def test_a_dripping_server_cannot_hang_us(capsys, monkeypatch, grafient_home) ->
 def test_a_sync_past_its_deadline_keeps_finished_windows_and_says_how_to_go_on(
     capsys,
     monkeypatch,
-    grafient_home,  # noqa: ANN001
+    grafient_home,
 ) -> None:
     """Plan pro: 13 windows of a year, each page taking 0.25 s; a 1.5 s sync deadline lets a
     few windows finish, abandons the one under way and keeps the finished ones, exactly."""
@@ -263,7 +263,7 @@ def test_a_sync_past_its_deadline_keeps_finished_windows_and_says_how_to_go_on(
 def test_endless_pagination_stops_at_a_cap_and_writes_nothing(
     capsys,
     monkeypatch,
-    grafient_home,  # noqa: ANN001
+    grafient_home,
     plan: FaultPlan,
     sentence: str,
 ) -> None:
@@ -282,11 +282,11 @@ def test_endless_pagination_stops_at_a_cap_and_writes_nothing(
 # ------------------------------------------------------------------ a server that echoes the key
 
 
-def test_a_server_echoing_the_key_never_gets_it_shown_or_stored(capsys, monkeypatch, grafient_home) -> None:  # noqa: ANN001
+def test_a_server_echoing_the_key_never_gets_it_shown_or_stored(capsys, monkeypatch, grafient_home) -> None:
     """401 and 500 answers whose message carries a 12-character slice of the key, a slice of
     its base64 Basic credentials and the whole key percent-encoded (tests/fake_server.py,
     echoed_key): none of it reaches stdout, stderr, the debug log, the sync log or any file."""
-    leaks = [text for text in echoes(GOOD_KEY).values()] + [GOOD_KEY, B64_BASIC, FULLY_ENCODED]
+    leaks = [*list(echoes(GOOD_KEY).values()), GOOD_KEY, B64_BASIC, FULLY_ENCODED]
     with FaultyCursorServer(team(), FaultPlan(hostile="echo")) as server:
         point_at(monkeypatch, server, GRAFIENT_DEBUG="1")
         refused = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
@@ -322,7 +322,7 @@ def test_a_server_echoing_the_key_never_gets_it_shown_or_stored(capsys, monkeypa
         "http://127.0.0.1@example.com",
     ],
 )
-def test_plain_http_off_this_machine_is_refused_before_any_request(capsys, monkeypatch, url: str) -> None:  # noqa: ANN001
+def test_plain_http_off_this_machine_is_refused_before_any_request(capsys, monkeypatch, url: str) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"GRAFIENT_HOME": "/nonexistent", "GRAFIENT_CURSOR_API_URL": url})
     assert "GRAFIENT_CURSOR_API_URL" in info.value.sentence and "\n" not in info.value.sentence
@@ -336,13 +336,13 @@ def test_plain_http_off_this_machine_is_refused_before_any_request(capsys, monke
 @pytest.mark.parametrize(
     "url", ["http://127.0.0.1:9", "http://127.8.0.1", "http://localhost:9", "http://[::1]:9", "https://api.cursor.com"]
 )
-def test_loopback_and_https_need_no_override(capsys, url: str) -> None:  # noqa: ANN001
+def test_loopback_and_https_need_no_override(capsys, url: str) -> None:
     settings = Settings.from_env({"GRAFIENT_HOME": "/nonexistent", "GRAFIENT_CURSOR_API_URL": url})
     assert settings.cursor_api_url == url
     assert capsys.readouterr().err == ""
 
 
-def test_the_insecure_override_allows_plain_http_with_one_warning(capsys) -> None:  # noqa: ANN001
+def test_the_insecure_override_allows_plain_http_with_one_warning(capsys) -> None:
     """Settings only: nothing is sent anywhere."""
     settings = Settings.from_env(
         {
@@ -363,7 +363,7 @@ def test_the_insecure_override_allows_plain_http_with_one_warning(capsys) -> Non
 def test_a_validation_answer_without_the_members_list_is_refused(
     capsys,
     monkeypatch,
-    grafient_home,  # noqa: ANN001
+    grafient_home,
     answer: bytes,
 ) -> None:
     plan = FaultPlan(hostile="answer", hostile_path="/teams/members", answer=answer)

@@ -1,4 +1,5 @@
-"""The OpenAI client against a faked network (respx or httpx.MockTransport at the transport, FakeOpenAIOrg behind it)."""
+"""The OpenAI client against a faked network (respx or httpx.MockTransport at the transport, FakeOpenAIOrg
+behind it)."""
 
 from __future__ import annotations
 
@@ -176,7 +177,7 @@ async def test_validation_asks_for_yesterday_with_bearer_auth(mock: respx.MockRo
     request = costs.calls.last.request
     assert request.headers["authorization"] == f"Bearer {KEY}"
     assert dict(request.url.params) == {"start_time": "1773187200", "end_time": "1773273600", "limit": "1"}
-    assert 1773187200 == int(datetime.datetime(2026, 3, 11, tzinfo=datetime.UTC).timestamp())
+    assert int(datetime.datetime(2026, 3, 11, tzinfo=datetime.UTC).timestamp()) == 1773187200
     assert projects.calls.last.request.url.params.get("include_archived") == "true"
     assert (await client(sleep, org(projects=[])).validate()).fingerprint is None
 
@@ -273,14 +274,14 @@ async def test_429_with_retry_after_then_success(mock: respx.MockRouter, sleep: 
 
 async def test_429_on_every_try_is_rate_limited(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     mock.get(COSTS).respond(429, json={"error": {"message": "Rate limit reached"}})
-    with pytest.raises(RateLimited, match="^the OpenAI API is rate limiting"):
+    with pytest.raises(RateLimited, match=r"^the OpenAI API is rate limiting"):
         await client(sleep).validate()
     assert len(sleep.delays) == 2  # three tries, two waits
 
 
 async def test_5xx_on_every_try_is_a_server_error(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     route = mock.get(COSTS).respond(500, json={"error": {"message": "The server had an error"}})
-    with pytest.raises(ServerError, match="^the OpenAI API failed with HTTP 500 after 3 tries"):
+    with pytest.raises(ServerError, match=r"^the OpenAI API failed with HTTP 500 after 3 tries"):
         await client(sleep).validate()
     assert route.call_count == 3  # validation tries three times, not six
 
@@ -527,7 +528,8 @@ MALFORMED = {
     "value a boolean": (_one_bucket([cost("gpt-5", None, True)]), "not a number \\(got a boolean\\)"),
     "value an object": (_one_bucket([cost("gpt-5", None, {"usd": 1})]), "not a number \\(got an object\\)"),
     "value NaN": (
-        '{"data": [{"start_time": %d, "results": [{"amount": {"value": NaN}}]}], "has_more": false}' % day_start(DAY),
+        f'{{"data": [{{"start_time": {day_start(DAY)}, "results": [{{"amount": {{"value": NaN}}}}]}}], '
+        '"has_more": false}',
         "an amount value that is not a number",
     ),
     "currency eur": (_one_bucket([cost("gpt-5", None, 1, "eur")]), "a currency other than usd"),

@@ -20,8 +20,8 @@ import pytest
 
 from grafient_tui import providers
 from grafient_tui.config import Settings
-from grafient_tui.providers.base import AccountInfo, CostLine, Provider
 from grafient_tui.providers.anthropic.fake import make_usage
+from grafient_tui.providers.base import AccountInfo, CostLine, Provider
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
 from grafient_tui.providers.openrouter.fake import make_rows, workspace
@@ -536,7 +536,7 @@ class Faults:
     seventh a 200 whose body is cut off mid-JSON; the retries must land every window exactly as if
     nothing had happened."""
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self.inner, self.calls = inner, 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:

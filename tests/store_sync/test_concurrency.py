@@ -24,15 +24,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-
-from grafient_tui.store.db import BUSY_TIMEOUT_MS
 import pytest
 from sqlmodel import select
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
-from grafient_tui.store.db import Database
+from grafient_tui.store.db import BUSY_TIMEOUT_MS, Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.queries import daily_costs
@@ -125,11 +123,11 @@ def _key_of(authorization: str) -> str:
 class RecordingApp(GrafientApp):
     """The app, keeping every notification (Textual drops them when they expire)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.notes: list[str] = []
 
-    def notify(self, message: str, *, title: str = "", **kwargs) -> None:  # noqa: ANN003
+    def notify(self, message: str, *, title: str = "", **kwargs) -> None:
         self.notes.append(f"{title}: {message}")
         super().notify(message, title=title, **kwargs)
 
@@ -171,7 +169,7 @@ class Child:
             self.process.wait(timeout=10)
 
 
-async def wait_until(condition, pilot, deadline: float, what: str) -> None:  # noqa: ANN001
+async def wait_until(condition, pilot, deadline: float, what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")

@@ -26,19 +26,19 @@ DOLLAR = 100_000_000  # micro-cents
 
 
 @pytest.fixture
-def store(grafient_home):  # noqa: ANN001, ANN201
+def store(grafient_home):
     settings = Settings.from_env()
     settings.ensure_dirs()
     return Database(settings), Vault(settings)
 
 
-def integration(store, label: str, key_seed: str = "a") -> int:  # noqa: ANN001
+def integration(store, label: str, key_seed: str = "a") -> int:
     db, vault = store
     row = add_integration(db, vault, label=label, provider="cursor", api_key=Secret("key_" + key_seed * 64))
     return int(row.id)
 
 
-def put(store, iid: int, costs: dict[date, int], *, on_demand_share: float = 0.5, synced_at: datetime = NOW) -> None:  # noqa: ANN001
+def put(store, iid: int, costs: dict[date, int], *, on_demand_share: float = 0.5, synced_at: datetime = NOW) -> None:
     """Store each day as a sync at `synced_at` would: a day before that day's date is complete."""
     db, _ = store
     for day, cost in costs.items():
@@ -55,9 +55,9 @@ def days_back(first: int, last: int) -> list[date]:
     return [TODAY - timedelta(days=n) for n in range(first, last - 1, -1)]
 
 
-def test_a_free_plan_history_gives_no_change_and_says_why(store) -> None:  # noqa: ANN001
+def test_a_free_plan_history_gives_no_change_and_says_why(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 30 * DOLLAR for d in days_back(30, 0)})  # 30 finished days and today so far
+    put(store, iid, dict.fromkeys(days_back(30, 0), 30 * DOLLAR))  # 30 finished days and today so far
     s = period_summary(store[0], iid, days=30, until=TODAY, today=TODAY)
     assert (s.days, s.synced_days, s.complete_days, s.today_partial) == (30, 30, 29, True)
     # the 29 finished days are compared with the same 29 days a period earlier (today-59 .. today-31):
@@ -67,7 +67,7 @@ def test_a_free_plan_history_gives_no_change_and_says_why(store) -> None:  # noq
     assert s.daily_average_micro == 30 * DOLLAR  # the partial today is not averaged
 
 
-def test_the_average_divides_by_complete_synced_days_not_the_period(store) -> None:  # noqa: ANN001
+def test_the_average_divides_by_complete_synced_days_not_the_period(store) -> None:
     iid = integration(store, "Eng")
     costs = {d: (5 + i % 3) * DOLLAR for i, d in enumerate(days_back(30, 1))}  # 30 finished days
     costs[TODAY] = 1 * DOLLAR
@@ -81,10 +81,10 @@ def test_the_average_divides_by_complete_synced_days_not_the_period(store) -> No
     assert s.change_note == "this period 30/89 days synced"
 
 
-def test_a_partial_today_never_tilts_the_change(store) -> None:  # noqa: ANN001
+def test_a_partial_today_never_tilts_the_change(store) -> None:
     """A 7-day period at 00:23 UTC: the same spend every day must read as no change."""
     iid = integration(store, "Eng")
-    costs = {d: 12 * DOLLAR for d in days_back(13, 1)}
+    costs = dict.fromkeys(days_back(13, 1), 12 * DOLLAR)
     costs[TODAY] = DOLLAR // 10  # 23 minutes of spend
     put(store, iid, costs)
     s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
@@ -92,10 +92,10 @@ def test_a_partial_today_never_tilts_the_change(store) -> None:  # noqa: ANN001
     assert s.total_micro == 6 * 12 * DOLLAR + DOLLAR // 10
 
 
-def test_the_change_compares_finished_days_with_the_same_days_one_period_earlier(store) -> None:  # noqa: ANN001
+def test_the_change_compares_finished_days_with_the_same_days_one_period_earlier(store) -> None:
     iid = integration(store, "Eng")
-    costs = {d: 10 * DOLLAR for d in days_back(13, 7)}  # the previous week
-    costs.update({d: 15 * DOLLAR for d in days_back(6, 1)})  # this week's finished days
+    costs = dict.fromkeys(days_back(13, 7), 10 * DOLLAR)  # the previous week
+    costs.update(dict.fromkeys(days_back(6, 1), 15 * DOLLAR))  # this week's finished days
     costs[TODAY] = 99 * DOLLAR
     put(store, iid, costs)
     s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
@@ -103,18 +103,18 @@ def test_the_change_compares_finished_days_with_the_same_days_one_period_earlier
     assert s.change_pct == pytest.approx(50.0)
 
 
-def test_a_period_of_finished_days_compares_whole_periods(store) -> None:  # noqa: ANN001
+def test_a_period_of_finished_days_compares_whole_periods(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 10 * DOLLAR for d in days_back(20, 11)})
-    put(store, iid, {d: 8 * DOLLAR for d in days_back(10, 1)})
+    put(store, iid, dict.fromkeys(days_back(20, 11), 10 * DOLLAR))
+    put(store, iid, dict.fromkeys(days_back(10, 1), 8 * DOLLAR))
     s = period_summary(store[0], iid, days=10, until=TODAY - timedelta(days=1), today=TODAY)
     assert (s.synced_days, s.complete_days, s.today_partial) == (10, 10, False)
     assert s.change_pct == pytest.approx(-20.0)
 
 
-def test_a_day_synced_while_it_was_running_is_not_final(store) -> None:  # noqa: ANN001
+def test_a_day_synced_while_it_was_running_is_not_final(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: DOLLAR for d in days_back(13, 1)})
+    put(store, iid, dict.fromkeys(days_back(13, 1), DOLLAR))
     yesterday = TODAY - timedelta(days=1)
     # yesterday synced at noon yesterday: stored, but not over when it was fetched
     put(store, iid, {yesterday: DOLLAR}, synced_at=datetime.combine(yesterday, time(12), UTC))
@@ -123,25 +123,25 @@ def test_a_day_synced_while_it_was_running_is_not_final(store) -> None:  # noqa:
     assert s.complete_days == 5 and s.daily_average_micro == DOLLAR
 
 
-def test_a_period_with_only_today_has_no_change(store) -> None:  # noqa: ANN001
+def test_a_period_with_only_today_has_no_change(store) -> None:
     iid = integration(store, "Eng")
     put(store, iid, {TODAY: DOLLAR})
     s = period_summary(store[0], iid, days=1, until=TODAY, today=TODAY)
     assert s.change_note == "no finished day in this period yet" and s.daily_average_micro is None
 
 
-def test_no_spend_before_means_no_percentage(store) -> None:  # noqa: ANN001
+def test_no_spend_before_means_no_percentage(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 0 for d in days_back(13, 7)})
-    put(store, iid, {d: DOLLAR for d in days_back(6, 0)})
+    put(store, iid, dict.fromkeys(days_back(13, 7), 0))
+    put(store, iid, dict.fromkeys(days_back(6, 0), DOLLAR))
     s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
     assert s.change_pct is None and s.change_note == "no spend in the previous period"
 
 
-def test_teams_together_are_only_as_covered_as_the_least_covered_team(store) -> None:  # noqa: ANN001
+def test_teams_together_are_only_as_covered_as_the_least_covered_team(store) -> None:
     eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
-    put(store, eng, {d: 2 * DOLLAR for d in days_back(29, 0)})
-    put(store, data, {d: DOLLAR for d in days_back(9, 0)})
+    put(store, eng, dict.fromkeys(days_back(29, 0), 2 * DOLLAR))
+    put(store, data, dict.fromkeys(days_back(9, 0), DOLLAR))
     s = period_summary(store[0], [eng, data], days=30, until=TODAY, today=TODAY)
     assert (s.synced_days, s.complete_days) == (10, 9)
     assert s.total_micro == 30 * 2 * DOLLAR + 10 * DOLLAR
@@ -149,18 +149,18 @@ def test_teams_together_are_only_as_covered_as_the_least_covered_team(store) -> 
     assert s.daily_average_micro == 3 * DOLLAR
 
 
-def test_on_demand_and_included_add_up_to_the_total(store) -> None:  # noqa: ANN001
+def test_on_demand_and_included_add_up_to_the_total(store) -> None:
     iid = integration(store, "Eng")
-    put(store, iid, {d: 7 * DOLLAR + 3 for d in days_back(6, 0)}, on_demand_share=0.25)
+    put(store, iid, dict.fromkeys(days_back(6, 0), 7 * DOLLAR + 3), on_demand_share=0.25)
     s = period_summary(store[0], iid, days=7, until=TODAY, today=TODAY)
     assert s.on_demand_micro + s.included_micro == s.total_micro
     assert s.on_demand_micro == 7 * int((7 * DOLLAR + 3) * 0.25)
 
 
-def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
     eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
-    put(store, eng, {d: 35 * DOLLAR + DOLLAR // 10 for d in days_back(29, 0)}, on_demand_share=0.6)
+    put(store, eng, dict.fromkeys(days_back(29, 0), 35 * DOLLAR + DOLLAR // 10), on_demand_share=0.6)
     put(store, data, {TODAY - timedelta(days=40): DOLLAR})
     result = run_cli(capsys, monkeypatch, "report", "--days", "30", "--format", "json")
     assert result.code == 0
@@ -199,7 +199,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert "on-demand $631.80" in table
 
 
-def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
     iid = integration(store, "Eng")
     two_days_ago = TODAY - timedelta(days=2)
@@ -216,9 +216,9 @@ def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) ->
     assert f"{two_days_ago.isoformat()}" in table and "(not final)" in table and "today so far" not in table
 
 
-def test_today_is_marked_when_any_team_has_it(store) -> None:  # noqa: ANN001
+def test_today_is_marked_when_any_team_has_it(store) -> None:
     eng, data = integration(store, "Eng", "a"), integration(store, "Data", "b")
-    put(store, eng, {d: DOLLAR for d in days_back(6, 0)})
-    put(store, data, {d: DOLLAR for d in days_back(6, 1)})  # Data has not synced today yet
+    put(store, eng, dict.fromkeys(days_back(6, 0), DOLLAR))
+    put(store, data, dict.fromkeys(days_back(6, 1), DOLLAR))  # Data has not synced today yet
     s = period_summary(store[0], [eng, data], days=7, until=TODAY, today=TODAY)
     assert s.today_partial and s.total_micro == 13 * DOLLAR

@@ -60,7 +60,7 @@ def team_with(events: list[dict]) -> FakeCursorTeam:
     return FakeCursorTeam(api_key=GOOD_KEY, events=events, members=[{"name": "A", "email": "a@x.io", "role": "owner"}])
 
 
-def open_store(monkeypatch: pytest.MonkeyPatch, api_url: str, *, backoff: str = "0.01"):  # noqa: ANN201
+def open_store(monkeypatch: pytest.MonkeyPatch, api_url: str, *, backoff: str = "0.01"):
     monkeypatch.setenv("GRAFIENT_CURSOR_API_URL", api_url)
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", backoff)
     settings = Settings.from_env()
@@ -76,7 +76,7 @@ def sync_runs(db: Database) -> list[SyncRun]:
 # ------------------------------------------------------------------ faults
 
 
-async def test_a_month_through_every_kind_of_fault_is_exact(monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
+async def test_a_month_through_every_kind_of_fault_is_exact(monkeypatch, grafient_home: Path) -> None:
     """The default suite's quick pass over the local server: each fault kind once, in a fixed
     order (5xx of every flavour, both truncations, 429 with and without Retry-After, slow
     first byte and slow body), then a clean month that must come out exact."""
@@ -102,7 +102,7 @@ async def test_a_month_through_every_kind_of_fault_is_exact(monkeypatch, grafien
 @pytest.mark.slow
 async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_events(
     monkeypatch,
-    grafient_home: Path,  # noqa: ANN001
+    grafient_home: Path,
 ) -> None:
     """Plan pro, 366 days, ~25,000 events (busy windows take up to seven pages, so some fifty
     requests are answered and each fault comes up more than once) through 15% 5xx,
@@ -294,7 +294,7 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
 
 def test_offline_every_command_shows_stored_data_and_names_the_network(
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     grafient_home: Path,
 ) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)

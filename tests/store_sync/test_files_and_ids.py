@@ -3,7 +3,6 @@ echoes, and no core dumps while keys are held."""
 
 from __future__ import annotations
 
-import base64
 import os
 import stat
 from pathlib import Path
@@ -24,7 +23,7 @@ def mode(path: Path) -> int:
 
 
 @pytest.fixture
-def umask_000():  # noqa: ANN201
+def umask_000():
     old = os.umask(0)
     yield
     os.umask(old)
@@ -47,7 +46,7 @@ def test_every_missing_level_is_created_0700_under_umask_000_and_the_parent_keep
     os.chmod(base, 0o755)
     home = base / "dot-config" / "nested" / "grafient"  # like ~/.config missing on a fresh account
     monkeypatch.setenv("GRAFIENT_HOME", str(home))
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
     db.dispose()
     assert mode(base) == 0o755
@@ -68,7 +67,7 @@ def test_a_shared_tmp_dir_and_a_project_dir_are_never_chmodded(
 
     monkeypatch.setenv("GRAFIENT_HOME", str(shared / "x"))
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"sqlite:///{project}/costs.db")
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
     db.dispose()
     assert mode(shared) == 0o1777 and mode(project) == 0o755
@@ -140,7 +139,7 @@ def test_a_dangling_symlink_as_the_database_is_one_sentence(
     tmp_path: Path,
     grafient_home: Path,
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
 ) -> None:
     grafient_home.mkdir(mode=0o700)
     (grafient_home / "grafient.db").symlink_to(tmp_path / "gone" / "grafient.db")
@@ -153,7 +152,7 @@ def test_a_dangling_symlink_as_the_database_is_one_sentence(
     assert not (tmp_path / "gone").exists()
 
 
-def test_a_home_that_is_a_file_is_one_sentence(grafient_home: Path, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_home_that_is_a_file_is_one_sentence(grafient_home: Path, capsys, monkeypatch) -> None:
     grafient_home.write_text("not a dir")
     result = run_cli(capsys, monkeypatch, "list")
     assert (
@@ -180,7 +179,7 @@ def test_a_bad_config_file_is_one_sentence_and_exit_2(
     grafient_home: Path,
     capsys,
     monkeypatch,
-    setup,  # noqa: ANN001
+    setup,
     expected: str,
 ) -> None:
     grafient_home.mkdir(mode=0o700)
@@ -210,7 +209,7 @@ def test_grafient_now_with_an_offset_is_taken_in_utc(monkeypatch: pytest.MonkeyP
     assert now.date().isoformat() == "2026-11-24"  # today is the UTC date, not the local one
 
 
-def test_a_report_under_an_offset_now_ends_on_the_utc_day(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_report_under_an_offset_now_ends_on_the_utc_day(capsys, monkeypatch) -> None:
     import json
 
     monkeypatch.setenv("GRAFIENT_NOW", "2026-11-25T01:00:00+05:00")
@@ -226,7 +225,6 @@ import sqlite3  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import httpx  # noqa: E402
@@ -255,7 +253,7 @@ def month_of_events(seed: int, members: list[str]) -> list[dict]:
 
 
 def test_a_removed_id_is_never_handed_out_again() -> None:
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     a = add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
     b = add_integration(db, vault, label="B", provider="cursor", api_key=Secret(GOOD_KEY))
     remove_integration(db, b.id)
@@ -407,14 +405,14 @@ async def test_a_sync_whose_integration_went_away_writes_nothing(how: str) -> No
     db.dispose()
 
 
-def test_remove_is_refused_while_any_process_syncs_that_integration(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_remove_is_refused_while_any_process_syncs_that_integration(capsys, monkeypatch) -> None:
     settings, db, vault = open_store()
     row = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     other = add_integration(db, vault, label="Ops", provider="cursor", api_key=Secret(GOOD_KEY))
     lock = sync_lock(settings, row.id, db)  # the lock file, or the shared database's advisory lock
     assert lock.try_acquire()
     try:
-        with pytest.raises(SyncBusy, match="^a sync of Eng is running; wait for it or stop it, then remove.$"):
+        with pytest.raises(SyncBusy, match=r"^a sync of Eng is running; wait for it or stop it, then remove.$"):
             remove_integration(db, row.id)
         result = run_cli(capsys, monkeypatch, "remove", "Eng", "--yes")
         assert (result.code, result.err) == (
@@ -579,12 +577,12 @@ def test_a_key_given_as_an_argument_is_never_echoed(
     capsys,
     monkeypatch,
     grafient_home: Path,
-    key: str,  # noqa: ANN001
+    key: str,
     args: tuple[str, ...],
     sentence: str,
 ) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY))
     db.dispose()
     result = run_cli(capsys, monkeypatch, *(a.format(key=key) for a in args), stdin="")
@@ -595,7 +593,7 @@ def test_a_key_given_as_an_argument_is_never_echoed(
 @pytest.mark.parametrize(
     "args", [("report", "--days", "{key}"), ("add", "{key}", "--label", "x"), ("report", "--by", "{key}")]
 )
-def test_argparse_errors_hide_key_shaped_values_too(capsys, monkeypatch, args: tuple[str, ...]) -> None:  # noqa: ANN001
+def test_argparse_errors_hide_key_shaped_values_too(capsys, monkeypatch, args: tuple[str, ...]) -> None:
     result = run_cli(capsys, monkeypatch, *(a.format(key=SHORT_KEY) for a in args))
     assert result.code == 2 and "[hidden]" in result.err and SHORT_KEY[4:] not in result.err
     assert "never from the command line" in result.err and result.err.count("\n") == 1
@@ -604,7 +602,7 @@ def test_argparse_errors_hide_key_shaped_values_too(capsys, monkeypatch, args: t
 def test_the_add_form_refuses_a_key_as_its_label_without_showing_it() -> None:
     from grafient_tui.sync.connect import free_label
 
-    settings, db, _ = open_store()
+    _settings, db, _ = open_store()
     with pytest.raises(ConfigError) as raised:
         free_label(db, f" {GOOD_KEY} ")
     assert GOOD_KEY[4:20] not in raised.value.sentence and KEY_IN_ARGV in raised.value.sentence

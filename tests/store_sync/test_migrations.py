@@ -120,7 +120,7 @@ def test_processes_opening_an_old_home_together_upgrade_it_once() -> None:
     con.close()
 
 
-def test_a_schema_from_a_newer_grafient_is_refused_with_one_sentence(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_schema_from_a_newer_grafient_is_refused_with_one_sentence(capsys, monkeypatch) -> None:
     settings = Settings.from_env()
     settings.ensure_dirs()
     db = Database(settings)
@@ -139,7 +139,7 @@ def test_a_schema_from_a_newer_grafient_is_refused_with_one_sentence(capsys, mon
     assert status.err == "grafient: this Grafient cannot use it as it is; upgrade Grafient.\n"
 
 
-def test_a_postgres_url_without_the_extra_is_one_sentence(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_postgres_url_without_the_extra_is_one_sentence(capsys, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)  # what an install without the postgres extra has
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", "postgresql://team:s3cret-pass@127.0.0.1:1/grafient")
     result = run_cli(capsys, monkeypatch, "list")
@@ -151,7 +151,7 @@ def test_a_postgres_url_without_the_extra_is_one_sentence(capsys, monkeypatch) -
 
 
 @pytest.mark.parametrize("url", ["mysql://team@db/grafient", "postgresql+psycopg2://team:s3cret-pass@db/grafient"])
-def test_a_database_grafient_does_not_speak_is_one_sentence_without_the_url(capsys, monkeypatch, url: str) -> None:  # noqa: ANN001
+def test_a_database_grafient_does_not_speak_is_one_sentence_without_the_url(capsys, monkeypatch, url: str) -> None:
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", url)
     result = run_cli(capsys, monkeypatch, "list")
     assert result.code == 2 and result.err.startswith(
@@ -160,7 +160,7 @@ def test_a_database_grafient_does_not_speak_is_one_sentence_without_the_url(caps
     assert "s3cret" not in result.err and "team" not in result.err and result.err.count("\n") == 1
 
 
-def test_an_unreachable_server_is_one_sentence_and_never_shows_the_password(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_an_unreachable_server_is_one_sentence_and_never_shows_the_password(capsys, monkeypatch) -> None:
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", "postgresql://team:s3cret-pass@127.0.0.1:1/grafient")
     result = run_cli(capsys, monkeypatch, "list")
     assert (result.code, result.out) == (2, "")
@@ -190,10 +190,9 @@ def test_the_wheel_carries_the_migrations(tmp_path: Path) -> None:
 def _previous_release_on(server: PostgresServer, name: str) -> None:
     """The tables the previous release made with create_all on PostgreSQL (revision 0001, unversioned),
     with a team in them."""
+    from alembic import command
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
-
-    from alembic import command
 
     engine = create_engine(server.url_of(name), poolclass=NullPool)
     with engine.begin() as connection:
@@ -218,7 +217,7 @@ def _previous_release_on(server: PostgresServer, name: str) -> None:
 @pytest.mark.postgres
 def test_the_previous_release_s_team_database_is_refused_until_db_upgrade(
     pg: PostgresServer,
-    capsys,  # noqa: ANN001
+    capsys,
     monkeypatch,
 ) -> None:
     name = pg.empty_database()
@@ -268,13 +267,12 @@ def test_the_previous_release_s_team_database_is_refused_until_db_upgrade(
 @pytest.mark.postgres
 def test_a_team_database_one_revision_behind_names_the_command_to_run(
     pg: PostgresServer,
-    capsys,  # noqa: ANN001
+    capsys,
     monkeypatch,
 ) -> None:
+    from alembic import command
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
-
-    from alembic import command
 
     name = pg.empty_database()
     engine = create_engine(pg.url_of(name), poolclass=NullPool)
@@ -294,7 +292,8 @@ def test_a_team_database_one_revision_behind_names_the_command_to_run(
     assert run_cli(capsys, monkeypatch, "sync").err == f"grafient: {sentence}\n"
     assert (
         run_cli(capsys, monkeypatch, "db", "upgrade").out
-        == f"the schema was revision {REVISIONS[-2]} (older; this Grafient needs {HEAD}); it is now revision {HEAD} (current)\n"
+        == f"the schema was revision {REVISIONS[-2]} (older; this Grafient needs {HEAD}); "
+        f"it is now revision {HEAD} (current)\n"
     )
     assert run_cli(capsys, monkeypatch, "list").code == 0
 
@@ -334,7 +333,7 @@ def test_first_runs_racing_on_an_empty_team_database_all_succeed(pg: PostgresSer
 def test_the_same_data_gives_the_same_report_on_sqlite_and_postgres(
     pg: PostgresServer,
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     grafient_home: Path,
 ) -> None:
     """Days, models, members and the summary written through the engine, then every report format, byte for byte."""

@@ -43,18 +43,18 @@ def team() -> FakeCursorTeam:
 
 
 @pytest.fixture
-def api(team: FakeCursorTeam):  # noqa: ANN201
+def api(team: FakeCursorTeam):
     with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
         router.route().mock(side_effect=team.handler)
         yield router
 
 
 @pytest.fixture
-def service(grafient_home) -> GrafientService:  # noqa: ANN001
+def service(grafient_home) -> GrafientService:
     return GrafientService(Settings.from_env())
 
 
-async def test_an_integration_from_add_to_remove(service: GrafientService, team: FakeCursorTeam, api) -> None:  # noqa: ANN001
+async def test_an_integration_from_add_to_remove(service: GrafientService, team: FakeCursorTeam, api) -> None:
     assert service.list_integrations() == []
 
     row = await service.add("cursor", "  Eng   Team ", Secret(GOOD_KEY), now=NOW)
@@ -104,7 +104,7 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
         service.find(row.id)
 
 
-async def test_a_taken_label_is_refused_before_the_network(service: GrafientService, api) -> None:  # noqa: ANN001
+async def test_a_taken_label_is_refused_before_the_network(service: GrafientService, api) -> None:
     await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
     calls = api.calls.call_count
     with pytest.raises(ConfigError, match="already exists"):
@@ -115,7 +115,7 @@ async def test_a_taken_label_is_refused_before_the_network(service: GrafientServ
     assert [i.label for i in service.list_integrations()] == ["Eng"]
 
 
-async def test_a_bad_reference_is_not_found_everywhere(service: GrafientService, api) -> None:  # noqa: ANN001
+async def test_a_bad_reference_is_not_found_everywhere(service: GrafientService, api) -> None:
     await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
     span = ReportRange(TODAY, TODAY)
     for call in (
@@ -142,4 +142,4 @@ def test_the_plan_opens_no_database(service: GrafientService) -> None:
     assert service.plan() == "free" and service.plan_days("free") == 30
     assert service.set_plan("pro") == 365
     assert service.plan() == "pro"
-    assert service._db is None  # noqa: SLF001  (the store was never opened)
+    assert service._db is None

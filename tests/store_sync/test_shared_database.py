@@ -168,7 +168,7 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
     events = a_month(7, per_day=30)
     teams = Teams(FakeCursorTeam(api_key=GOOD_KEY, events=events))
     with TrackingServer(teams, FaultPlan(delay=0.15)) as server:
-        settings, db, vault = open_store()
+        _settings, db, vault = open_store()
         iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
         want = expected_snapshot(events, first=MONTH_START, last=TODAY, today=TODAY)
         lines: list[str] = []
@@ -224,7 +224,7 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
         barrier = threading.Barrier(len(writers))
 
         def write(own: Database, seed: int) -> None:
-            barrier.wait()
+            barrier.wait()  # noqa: B023  (each round waits before the next starts)
             try:
                 write_window(own, iid, first, last, totals(seed), NOW)
             except BaseException as exc:  # noqa: BLE001
@@ -351,7 +351,7 @@ def team_database(pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, master_ke
     name = pg.database()
     monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
     monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
     db.dispose()
     return name, iid
@@ -382,14 +382,14 @@ def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_ke
 def test_a_viewer_reads_everything_and_changes_nothing(
     pg: PostgresServer,
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     grafient_home: Path,
     who: str,
 ) -> None:
     from tests.helpers import run_cli
 
     team_key = new_master_key_b64()
-    name, iid = team_database(pg, monkeypatch, team_key)
+    name, _iid = team_database(pg, monkeypatch, team_key)
     with respx.mock(base_url="https://api.cursor.com") as api:
         api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)).handler)
         monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
@@ -460,7 +460,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     from tests.store_sync.test_concurrency import RecordingApp
 
     team_key = new_master_key_b64()
-    name, iid = team_database(pg, monkeypatch, team_key)
+    name, _iid = team_database(pg, monkeypatch, team_key)
     grant(pg, name, "finance", VIEWER_GRANTS)
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
     calls: list[httpx.Request] = []
@@ -493,14 +493,14 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
 
 
 @pytest.mark.postgres
-def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(  # noqa: D103
+def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(
     pg: PostgresServer, capsys, monkeypatch, grafient_home: Path
-) -> None:  # noqa: ANN001
+) -> None:
     from grafient_tui.store.team import fingerprint, recorded_fingerprint
     from tests.helpers import run_cli
 
     team_key = new_master_key_b64()
-    name, iid = team_database(pg, monkeypatch, team_key)
+    name, _iid = team_database(pg, monkeypatch, team_key)
     grant(pg, name, "syncer", SYNCER_GRANTS)
     home = grafient_home.parent / "second-server"
     key_file = home / "master.key"
@@ -528,7 +528,7 @@ def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_anot
 def test_team_settings_are_followed_by_every_syncer(
     pg: PostgresServer,
     capsys,
-    monkeypatch,  # noqa: ANN001
+    monkeypatch,
     grafient_home: Path,
 ) -> None:
     from grafient_tui.store.team import effective_settings
@@ -563,7 +563,7 @@ def test_team_settings_are_followed_by_every_syncer(
 
 
 @pytest.mark.sqlite_only
-def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:
     from tests.helpers import run_cli
 
     refused = run_cli(capsys, monkeypatch, "pace", "cursor", "5")
@@ -579,7 +579,7 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:  
 
 
 @pytest.mark.postgres
-def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:  # noqa: ANN001
+def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:
     """The SQL of README's "A shared team database", as written: the owner sets the schema up, the
     syncer adds and syncs, the viewer reads and is told it views only."""
     import re

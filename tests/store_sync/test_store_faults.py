@@ -72,7 +72,7 @@ def api(events: list[dict]) -> Iterator[respx.MockRouter]:
         for i, key in enumerate((GOOD_KEY, OTHER_KEY))
     }
 
-    def handler(request):  # noqa: ANN001, ANN202  (two teams, told apart by their key)
+    def handler(request):
         auth = request.headers.get("authorization", "")
         team = next((t for t in teams.values() if t.expected_authorization == auth), teams[GOOD_KEY])
         return team.handler(request)
@@ -107,7 +107,7 @@ def page_count(path: Path) -> int:
 def disk_full_at(limit: int, engine: object = Engine) -> Iterator[None]:
     """Every new connection of `engine` (default: every engine) may not grow the file past `limit` pages."""
 
-    def cap(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def cap(dbapi_connection, _record) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count = {limit}")
 
     event.listen(engine, "connect", cap)
@@ -126,7 +126,7 @@ def test_a_full_disk_fails_the_sync_with_one_sentence_and_keeps_earlier_days(
     monkeypatch,
     api,
     events,
-    grafient_home: Path,  # noqa: ANN001
+    grafient_home: Path,
 ) -> None:
     # a month stored while the disk had room
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
@@ -170,7 +170,7 @@ def test_a_full_disk_fails_the_sync_with_one_sentence_and_keeps_earlier_days(
 # ------------------------------------------------------------------ keys that cannot be decrypted
 
 
-def two_integrations(capsys, monkeypatch) -> None:  # noqa: ANN001
+def two_integrations(capsys, monkeypatch) -> None:
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY).code == 0
     assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Ops", stdin=OTHER_KEY).code == 0
 
@@ -212,7 +212,7 @@ def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_n
     monkeypatch,
     api,
     grafient_home: Path,
-    how: str,  # noqa: ANN001
+    how: str,
 ) -> None:
     """Each integration's line gives the sentence and the command exits 1; nothing is sent, the
     sync log records the failure (so `list` shows it), and every data row and ciphertext is
@@ -239,7 +239,7 @@ def test_an_unusable_master_key_fails_every_sync_with_its_sentence_and_changes_n
 def test_adding_with_a_missing_master_key_never_mints_a_new_one(
     capsys,
     monkeypatch,
-    api,  # noqa: ANN001
+    api,
     grafient_home: Path,
 ) -> None:
     two_integrations(capsys, monkeypatch)
@@ -260,7 +260,7 @@ def test_a_damaged_stored_key_fails_only_its_integration(
     capsys,
     monkeypatch,
     api,
-    grafient_home: Path,  # noqa: ANN001
+    grafient_home: Path,
     how: str,
 ) -> None:
     two_integrations(capsys, monkeypatch)
@@ -291,6 +291,6 @@ def test_a_damaged_stored_key_fails_only_its_integration(
     )
     assert ops_line.startswith("Ops: 0 days written, 0 API calls, failed: " + expected), ops_line
     after = data_rows(grafient_home)
-    assert [r for r in after["integration"]] == [r for r in before["integration"]]  # ciphertexts byte for byte
+    assert list(after["integration"]) == list(before["integration"])  # ciphertexts byte for byte
     assert store_snapshot(database(grafient_home), 2) == ops_before
     assert GOOD_KEY not in result.out and OTHER_KEY not in result.out

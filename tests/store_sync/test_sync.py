@@ -6,6 +6,7 @@ with Decimal arithmetic; the engine must match them to the micro-cent.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,6 @@ from sqlmodel import select
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
-from tests.fakes import CountingCursorTeam
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -28,6 +28,7 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import days_to_fetch, plan_windows, run_sync, sync_due
 from grafient_tui.sync.lock import sync_lock
 from tests.conftest import GOOD_KEY
+from tests.fakes import CountingCursorTeam
 from tests.oracle import event_cents as cents
 from tests.oracle import event_day as utc_day
 
@@ -64,13 +65,13 @@ def stored_cents(micro: int) -> Decimal:
 
 
 @pytest.fixture
-def store(grafient_home) -> tuple[Settings, Database, Vault]:  # noqa: ANN001
+def store(grafient_home) -> tuple[Settings, Database, Vault]:
     settings = Settings.from_env()
     settings.ensure_dirs()
     return settings, Database(settings), Vault(settings)
 
 
-def add(store, label: str = "Eng") -> int:  # noqa: ANN001
+def add(store, label: str = "Eng") -> int:
     _, db, vault = store
     return add_integration(db, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY)).id
 
@@ -157,7 +158,7 @@ def edge_events() -> list[dict]:
 # ------------------------------------------------------------------ planning
 
 
-def test_a_year_of_a_quiet_team_takes_thirteen_windows(store) -> None:  # noqa: ANN001
+def test_a_year_of_a_quiet_team_takes_thirteen_windows(store) -> None:
     settings, db, _ = store
     settings.set_plan("pro")
     iid = add(store)
@@ -167,10 +168,10 @@ def test_a_year_of_a_quiet_team_takes_thirteen_windows(store) -> None:  # noqa: 
     assert windows[-1][0] == TODAY - timedelta(days=365)
     assert all((last - first).days < 30 for first, last in windows)
     # contiguous, non-overlapping, newest first
-    assert all(b[1] == a[0] - timedelta(days=1) for a, b in zip(windows, windows[1:]))
+    assert all(b[1] == a[0] - timedelta(days=1) for a, b in itertools.pairwise(windows))
 
 
-async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa: ANN001
+async def test_backfill_stores_exactly_the_served_events(store) -> None:
     settings, db, vault = store
     settings.set_plan("pro")
     iid = add(store)
@@ -206,7 +207,7 @@ async def test_backfill_stores_exactly_the_served_events(store) -> None:  # noqa
     assert models == expected_by_model(events)
 
 
-async def test_repeated_rows_across_pages_are_counted_once(store) -> None:  # noqa: ANN001
+async def test_repeated_rows_across_pages_are_counted_once(store) -> None:
     settings, db, vault = store
     iid = add(store)
     events = make_events(
@@ -272,7 +273,7 @@ def snapshot(db: Database, iid: int) -> list:
     return [days, models, members]
 
 
-async def test_running_the_same_sync_twice_gives_identical_data(store) -> None:  # noqa: ANN001
+async def test_running_the_same_sync_twice_gives_identical_data(store) -> None:
     settings, db, vault = store
     iid = add(store)
     events = make_events(
@@ -313,7 +314,7 @@ def failing_after(team: CountingCursorTeam, good_windows: int, *, status: int = 
     return handler
 
 
-async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(store) -> None:  # noqa: ANN001
+async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(store) -> None:
     settings, db, vault = store
     settings.set_plan("pro")
     iid = add(store)
@@ -351,7 +352,7 @@ async def test_a_failing_window_keeps_earlier_days_and_the_next_run_resumes(stor
         assert stored_cents(row.cost_micro) == expected.get(row.day, (Decimal(0), 0))[0]
 
 
-async def test_rate_limits_and_server_errors_are_retried(store) -> None:  # noqa: ANN001
+async def test_rate_limits_and_server_errors_are_retried(store) -> None:
     settings, db, vault = store
     iid = add(store)
     events = make_events(
@@ -393,7 +394,7 @@ async def test_rate_limits_and_server_errors_are_retried(store) -> None:  # noqa
     assert (run.rate_limited, run.retries, run.outcome) == (2, 4, "success")
 
 
-async def test_daily_sync_catches_up_and_refetches_the_two_latest_days(store) -> None:  # noqa: ANN001
+async def test_daily_sync_catches_up_and_refetches_the_two_latest_days(store) -> None:
     settings, db, vault = store
     iid = add(store)
     events = make_events(
@@ -419,7 +420,7 @@ async def test_daily_sync_catches_up_and_refetches_the_two_latest_days(store) ->
         assert days_to_fetch(db, settings, iid, "backfill", later) == recent
 
 
-async def test_raising_the_plan_extends_history_on_the_next_sync(store) -> None:  # noqa: ANN001
+async def test_raising_the_plan_extends_history_on_the_next_sync(store) -> None:
     settings, db, vault = store
     iid = add(store)
     team = team_with([])
@@ -433,7 +434,7 @@ async def test_raising_the_plan_extends_history_on_the_next_sync(store) -> None:
     assert all(r.synced for r in daily_costs(db, iid, TODAY - timedelta(days=365), TODAY - timedelta(days=1)))
 
 
-async def test_a_second_sync_of_the_same_integration_is_skipped(store, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_second_sync_of_the_same_integration_is_skipped(store, monkeypatch) -> None:
     settings, db, vault = store
     iid = add(store)
     monkeypatch.setattr("grafient_tui.sync.engine.LOCK_WAIT_SECONDS", 0.2)
@@ -451,7 +452,7 @@ async def test_a_second_sync_of_the_same_integration_is_skipped(store, monkeypat
         held.release()
 
 
-async def test_an_interrupted_run_is_marked_interrupted_by_the_next_one(store) -> None:  # noqa: ANN001
+async def test_an_interrupted_run_is_marked_interrupted_by_the_next_one(store) -> None:
     settings, db, vault = store
     iid = add(store)
     with db.session(write=True) as session:  # what a killed process leaves behind
@@ -464,7 +465,7 @@ async def test_an_interrupted_run_is_marked_interrupted_by_the_next_one(store) -
     assert outcomes == ["interrupted", "success"]
 
 
-async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:  # noqa: ANN001
+async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:
     settings, db, vault = store
     iid = add(store)
     other = CountingCursorTeam(api_key="key_" + "0" * 64, events=[])
@@ -476,7 +477,7 @@ async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:  
     assert daily_costs(db, iid, TODAY, TODAY)[0].synced is False
 
 
-async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncing(store) -> None:  # noqa: ANN001
+async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncing(store) -> None:
     from grafient_tui.sync.engine import sync_status
 
     settings, db, _ = store

@@ -38,7 +38,7 @@ def test_key_round_trips_and_is_not_stored_in_clear(grafient_home: Path) -> None
 
 
 def test_each_encryption_uses_a_fresh_nonce() -> None:
-    settings, _, vault = open_store()
+    _settings, _, vault = open_store()
     one = vault.encrypt(Secret(GOOD_KEY), uid="u1", provider="cursor")
     two = vault.encrypt(Secret(GOOD_KEY), uid="u1", provider="cursor")
     assert one[:12] != two[:12]
@@ -59,7 +59,7 @@ def test_ciphertext_copied_to_another_row_does_not_decrypt() -> None:
 
 
 def test_tampered_ciphertext_and_wrong_master_key_fail_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings, db, vault = open_store()
+    _settings, db, vault = open_store()
     row = add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
     flipped = bytearray(row.key_ciphertext)
     flipped[-1] ^= 1
@@ -74,7 +74,7 @@ def test_missing_master_key_file_is_an_error_not_a_new_key(grafient_home: Path) 
     settings, db, vault = open_store()
     row = add_integration(db, vault, label="A", provider="cursor", api_key=Secret(GOOD_KEY))
     settings.master_key_file.unlink()
-    with pytest.raises(VaultError, match="master key file .* is missing"):
+    with pytest.raises(VaultError, match=r"master key file .* is missing"):
         integration_key(vault, row)
     with pytest.raises(VaultError, match="missing"):  # adding must not mint a key that orphans the old one
         add_integration(db, vault, label="B", provider="cursor", api_key=Secret(GOOD_KEY))

@@ -26,12 +26,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from grafient_tui.config import Settings
 from grafient_tui.providers.http import HttpClient, RetryNotice, reporting_retries
 from grafient_tui.tui.app import DaemonThreadExecutor, clause
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.conftest import GOOD_KEY
-from grafient_tui.config import Settings
 from tests.tui.test_tui import NOW, SIZE, RecordingApp, make_app, make_team, seeded, settle
 
 REFUSED = "[Errno 111] Connection refused"
@@ -49,7 +49,7 @@ def card_text(card: IntegrationCard) -> str:
     return str(card.query_one(".card-error").render())  # what its error line shows
 
 
-async def until(pilot, condition, seconds: float = 5.0) -> None:  # noqa: ANN001
+async def until(pilot, condition, seconds: float = 5.0) -> None:
     """Let the app run until `condition()` holds (a retry's wait is real time here, so it is waited for)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -151,7 +151,7 @@ def test_the_default_executor_never_waits_for_its_jobs() -> None:
     assert future.result(5) == "done"
 
 
-async def test_the_app_runs_its_thread_workers_on_it(grafient_home) -> None:  # noqa: ANN001
+async def test_the_app_runs_its_thread_workers_on_it(grafient_home) -> None:
     app = make_app(httpx.MockTransport(refusing))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -164,7 +164,7 @@ async def test_the_app_runs_its_thread_workers_on_it(grafient_home) -> None:  # 
 
 async def test_a_failing_request_shows_retrying_on_its_card_and_in_the_detail_header(
     grafient_home, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     """Small but real backoff (0.5 s, 1 s, 2 s, ...): the line is there between the tries."""
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0.5")
     team = make_team()
@@ -213,7 +213,7 @@ async def three_teams() -> list[str]:
     return keys
 
 
-async def test_r_with_no_network_is_one_toast_and_every_card_keeps_its_own_error(grafient_home) -> None:  # noqa: ANN001
+async def test_r_with_no_network_is_one_toast_and_every_card_keeps_its_own_error(grafient_home) -> None:
     await three_teams()
     app = make_app(httpx.MockTransport(refusing))
     async with app.run_test(size=(120, 60)) as pilot:
@@ -233,7 +233,7 @@ async def test_r_with_no_network_is_one_toast_and_every_card_keeps_its_own_error
             assert card_text(card).startswith("✗ Cannot reach the Cursor API")
 
 
-async def test_one_failure_among_three_syncs_is_one_toast_naming_the_card(grafient_home) -> None:  # noqa: ANN001
+async def test_one_failure_among_three_syncs_is_one_toast_naming_the_card(grafient_home) -> None:
     keys = await three_teams()
     teams = {key: make_team(key, seed=n) for n, key in enumerate(keys)}
 
@@ -259,7 +259,7 @@ async def test_one_failure_among_three_syncs_is_one_toast_naming_the_card(grafie
         assert states == {"Team 1": "ok", "Team 2": "error", "Team 3": "ok"}
 
 
-async def test_r_that_succeeds_everywhere_is_one_toast_too(grafient_home) -> None:  # noqa: ANN001
+async def test_r_that_succeeds_everywhere_is_one_toast_too(grafient_home) -> None:
     keys = await three_teams()
     teams = {key: make_team(key, seed=n) for n, key in enumerate(keys)}
 
@@ -278,7 +278,7 @@ async def test_r_that_succeeds_everywhere_is_one_toast_too(grafient_home) -> Non
         assert len(notes) == 1 and notes[0].startswith("3 integrations synced: "), notes
 
 
-async def test_one_sync_still_names_its_integration(grafient_home) -> None:  # noqa: ANN001
+async def test_one_sync_still_names_its_integration(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     app = make_app(httpx.MockTransport(refusing))
@@ -292,7 +292,7 @@ async def test_one_sync_still_names_its_integration(grafient_home) -> None:  # n
         ]
 
 
-async def test_the_due_syncs_at_start_fail_in_one_toast(grafient_home) -> None:  # noqa: ANN001
+async def test_the_due_syncs_at_start_fail_in_one_toast(grafient_home) -> None:
     await three_teams()
     # A day later, every team is due for its daily sync when the app opens; the network is down.
     app = RecordingApp(

@@ -7,9 +7,9 @@ real client and sync engine run. The clock is frozen through the App's `now`.
 from __future__ import annotations
 
 import asyncio
-import json
 import csv
 import io
+import json
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
@@ -19,12 +19,8 @@ import pytest
 from rich.console import Console
 from textual.widgets import DataTable, Input, Static
 
-from grafient_tui.tui.widgets.chart import CostChart
-from grafient_tui.tui.widgets.text import tokens
-
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
-from tests.fakes import CountingCursorTeam
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, list_integrations
@@ -38,8 +34,11 @@ from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
+from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.text import tokens
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 from tests.conftest import GOOD_KEY
+from tests.fakes import CountingCursorTeam
 from tests.helpers import all_bytes_under
 
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
@@ -61,20 +60,20 @@ def make_team(key: str = GOOD_KEY, *, days: int = 40, enterprise: bool = True, s
 class RecordingApp(GrafientApp):
     """The app, keeping every notification's text (Textual drops them when they expire)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.notes: list[str] = []
 
-    def notify(self, message: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def notify(self, message: str, *args, **kwargs) -> None:
         self.notes.append(message)
         super().notify(message, *args, **kwargs)
 
 
-def make_app(transport: httpx.AsyncBaseTransport, **kw) -> RecordingApp:  # noqa: ANN003
+def make_app(transport: httpx.AsyncBaseTransport, **kw) -> RecordingApp:
     return RecordingApp(Settings.from_env(), transport=transport, now=lambda: NOW, **kw)
 
 
-async def settle(app: GrafientApp, pilot) -> None:  # noqa: ANN001
+async def settle(app: GrafientApp, pilot) -> None:
     """Wait until no worker runs and every message they caused has been handled."""
     for _ in range(20):
         await pilot.pause()
@@ -121,7 +120,7 @@ def sync_runs_in(db: Database, integration_id: int) -> list[SyncRun]:
         return list(session.exec(select(SyncRun).where(SyncRun.integration_id == integration_id)))
 
 
-async def fill_add_form(pilot, label: str, key: str) -> None:  # noqa: ANN001
+async def fill_add_form(pilot, label: str, key: str) -> None:
     await pilot.press("a")
     await pilot.pause()
     screen = pilot.app.screen
@@ -137,7 +136,7 @@ async def fill_add_form(pilot, label: str, key: str) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- add
 
 
-async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_home) -> None:  # noqa: ANN001
+async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_home) -> None:
     team = make_team()
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE) as pilot:
@@ -161,7 +160,7 @@ async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_ho
     assert GOOD_KEY[4:].encode() not in all_bytes_under(grafient_home)
 
 
-async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -> None:  # noqa: ANN001
+async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -> None:
     team = make_team(days=40)
     gate = asyncio.Event()
 
@@ -187,7 +186,7 @@ async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -
         assert max(d.cost_micro or 0 for d in card.query_one(CostChart).days) > 0
 
 
-async def test_q_mid_sync_stops_the_sync_and_quits_keeping_finished_days(grafient_home) -> None:  # noqa: ANN001
+async def test_q_mid_sync_stops_the_sync_and_quits_keeping_finished_days(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     stalled = asyncio.Event()
@@ -215,12 +214,12 @@ async def test_q_mid_sync_stops_the_sync_and_quits_keeping_finished_days(grafien
     assert [(r.trigger, r.outcome) for r in runs] == [("backfill", "success"), ("force", "interrupted")]
 
 
-async def _exited(app: GrafientApp, pilot) -> None:  # noqa: ANN001
+async def _exited(app: GrafientApp, pilot) -> None:
     while app.is_running:
         await asyncio.sleep(0.01)
 
 
-async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> None:  # noqa: ANN001
+async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> None:
     """The same key again, or a label that differs only in case: one sentence, nothing stored twice."""
     team = make_team()
     await seeded(team, label="Acme")
@@ -246,7 +245,7 @@ async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> N
 )
 async def test_a_refused_key_shows_its_sentence_and_stores_nothing(
     grafient_home, team_key, enterprise, expected
-) -> None:  # noqa: ANN001
+) -> None:
     team = make_team(team_key, enterprise=enterprise)
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE) as pilot:
@@ -269,7 +268,7 @@ async def test_a_refused_key_shows_its_sentence_and_stores_nothing(
     assert GOOD_KEY.encode() not in all_bytes_under(grafient_home)
 
 
-async def test_unreachable_api_keeps_the_form(grafient_home) -> None:  # noqa: ANN001
+async def test_unreachable_api_keeps_the_form(grafient_home) -> None:
     def offline(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("name resolution failed", request=request)
 
@@ -283,7 +282,7 @@ async def test_unreachable_api_keeps_the_form(grafient_home) -> None:  # noqa: A
         assert list_integrations(app.db) == []
 
 
-async def test_checking_state_is_visible_while_the_key_is_validated(grafient_home) -> None:  # noqa: ANN001
+async def test_checking_state_is_visible_while_the_key_is_validated(grafient_home) -> None:
     team = make_team()
     gate = asyncio.Event()
 
@@ -308,7 +307,7 @@ async def test_checking_state_is_visible_while_the_key_is_validated(grafient_hom
 # --------------------------------------------------------------------------- sync
 
 
-async def test_force_sync_by_key(grafient_home) -> None:  # noqa: ANN001
+async def test_force_sync_by_key(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     served = team.event_requests
@@ -324,7 +323,7 @@ async def test_force_sync_by_key(grafient_home) -> None:  # noqa: ANN001
         assert team.event_requests > served
 
 
-async def test_force_sync_by_clicking_the_refresh_icon(grafient_home) -> None:  # noqa: ANN001
+async def test_force_sync_by_clicking_the_refresh_icon(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     served = team.event_requests
@@ -337,7 +336,7 @@ async def test_force_sync_by_clicking_the_refresh_icon(grafient_home) -> None:  
         assert team.event_requests > served
 
 
-async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_home) -> None:  # noqa: ANN001
+async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     gate = asyncio.Event()
@@ -367,7 +366,7 @@ async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_
         assert app.active_bindings["r"].enabled is True
 
 
-async def test_a_sync_failure_shows_on_the_card_without_a_crash(grafient_home) -> None:  # noqa: ANN001
+async def test_a_sync_failure_shows_on_the_card_without_a_crash(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
 
@@ -392,7 +391,7 @@ async def test_a_sync_failure_shows_on_the_card_without_a_crash(grafient_home) -
         assert card.view.summary.total_micro > 0
 
 
-async def test_a_revoked_key_fails_the_sync_with_the_401_sentence(grafient_home) -> None:  # noqa: ANN001
+async def test_a_revoked_key_fails_the_sync_with_the_401_sentence(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     team.api_key = "key_" + "0" * 64  # revoked in Cursor: our stored key is now refused
@@ -407,7 +406,7 @@ async def test_a_revoked_key_fails_the_sync_with_the_401_sentence(grafient_home)
         assert GOOD_KEY not in app.export_screenshot()
 
 
-async def test_a_killed_sync_shows_as_interrupted_not_syncing(grafient_home) -> None:  # noqa: ANN001
+async def test_a_killed_sync_shows_as_interrupted_not_syncing(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     db = Database(Settings.from_env())
@@ -423,7 +422,7 @@ async def test_a_killed_sync_shows_as_interrupted_not_syncing(grafient_home) -> 
         assert app.screen.check_action("force_sync", ()) is True  # nothing runs: r works
 
 
-async def test_daily_sync_runs_on_start_when_due(grafient_home) -> None:  # noqa: ANN001
+async def test_daily_sync_runs_on_start_when_due(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     later = NOW + timedelta(days=1)  # a new day has ended since the backfill: the daily sync is due
@@ -434,7 +433,7 @@ async def test_daily_sync_runs_on_start_when_due(grafient_home) -> None:  # noqa
         assert app.next_daily_sync == datetime(2025, 6, 20, 6, tzinfo=UTC)  # (armed for the next 06:00)
 
 
-async def test_the_daily_timer_runs_due_syncs_at_six_utc_and_re_arms(grafient_home) -> None:  # noqa: ANN001
+async def test_the_daily_timer_runs_due_syncs_at_six_utc_and_re_arms(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     clock = {"now": datetime(2025, 6, 18, 23, 0, tzinfo=UTC)}  # synced this morning: nothing due yet
@@ -456,7 +455,7 @@ async def test_the_daily_timer_runs_due_syncs_at_six_utc_and_re_arms(grafient_ho
 # --------------------------------------------------------------------------- detail
 
 
-async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> None:  # noqa: ANN001
+async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -491,7 +490,7 @@ async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> N
         assert not isinstance(app.screen, CostDetailScreen)
 
 
-async def test_detail_marks_days_never_synced(grafient_home) -> None:  # noqa: ANN001
+async def test_detail_marks_days_never_synced(grafient_home) -> None:
     team = make_team(days=40)
     integration_id = await seeded(team)  # the free plan backfills 30 days; a 90-day view reaches before them
     app = make_app(httpx.MockTransport(team.handler))
@@ -509,7 +508,7 @@ async def test_detail_marks_days_never_synced(grafient_home) -> None:  # noqa: A
         assert daily.get_row(never[0].day.isoformat())[-1] == "never synced"
 
 
-async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  # noqa: ANN001
+async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -531,7 +530,7 @@ async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:  #
         assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
 
 
-async def test_export_csv_writes_the_period_privately(grafient_home) -> None:  # noqa: ANN001
+async def test_export_csv_writes_the_period_privately(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -556,7 +555,7 @@ async def test_export_csv_writes_the_period_privately(grafient_home) -> None:  #
 # --------------------------------------------------------------------------- home keys
 
 
-async def test_period_cycles_and_is_remembered(grafient_home) -> None:  # noqa: ANN001
+async def test_period_cycles_and_is_remembered(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -578,7 +577,7 @@ async def test_period_cycles_and_is_remembered(grafient_home) -> None:  # noqa: 
     assert app.period == 7
 
 
-async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:  # noqa: ANN001
+async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -600,7 +599,7 @@ async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:
         assert app.screen.query(WelcomePanel)
 
 
-async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> None:  # noqa: ANN001
+async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     (grafient_home / "config.toml").write_text('[keymap]\nforce_sync = "s"\nperiod = "ctrl+t"\n')
@@ -624,7 +623,7 @@ async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> Non
         assert "add" in rows and "quit" in rows
 
 
-async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:  # noqa: ANN001
+async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:
     team = make_team()
     first = await seeded(team, "Acme")
     second = await seeded(team, "Acme Two")
@@ -643,7 +642,7 @@ async def test_arrows_and_jk_move_between_cards(grafient_home) -> None:  # noqa:
         assert isinstance(app.screen, CostDetailScreen) and app.screen.integration_id == second
 
 
-async def test_a_card_without_usage_says_so(grafient_home) -> None:  # noqa: ANN001
+async def test_a_card_without_usage_says_so(grafient_home) -> None:
     team = CountingCursorTeam(api_key=GOOD_KEY, events=[])
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -661,7 +660,7 @@ async def test_a_card_without_usage_says_so(grafient_home) -> None:  # noqa: ANN
 class GatedStoreApp(GrafientApp):
     """The app with its store held shut until the test opens the gate: what the first paint shows."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.gate = threading.Event()
 
@@ -670,7 +669,7 @@ class GatedStoreApp(GrafientApp):
         return super().open_store()
 
 
-async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafient_home) -> None:  # noqa: ANN001
+async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafient_home) -> None:
     from grafient_tui.home_snapshot import FORMAT, snapshot_path
 
     team = make_team()
@@ -715,7 +714,7 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
         b'{"format": "grafient-home-snapshot/1", "period": 30}',
     ],
 )
-async def test_a_corrupt_or_old_snapshot_starts_as_without_one(grafient_home, content: bytes) -> None:  # noqa: ANN001
+async def test_a_corrupt_or_old_snapshot_starts_as_without_one(grafient_home, content: bytes) -> None:
     from grafient_tui.config import write_private_file
     from grafient_tui.home_snapshot import snapshot_path
 
@@ -743,7 +742,7 @@ class _Boom(GrafientApp):
         raise RuntimeError(f"boom with {api_key}")
 
 
-async def test_the_crash_report_has_no_locals_and_no_key(grafient_home) -> None:  # noqa: ANN001
+async def test_the_crash_report_has_no_locals_and_no_key(grafient_home) -> None:
     app = _Boom(Settings.from_env(), transport=httpx.MockTransport(make_team().handler), now=lambda: NOW)
     out = io.StringIO()
     app.error_console = Console(file=out, width=200, color_system=None)
@@ -766,17 +765,17 @@ def test_textual_still_sends_crashes_through_the_hook_that_hides_locals() -> Non
 
     from textual.app import App
 
-    handle = inspect.getsource(App._handle_exception)  # noqa: SLF001
+    handle = inspect.getsource(App._handle_exception)
     assert "self._fatal_error()" in handle
     assert "self._exception = error" in handle  # the override reads the error Textual records there
-    assert "show_locals=True" in inspect.getsource(App._fatal_error)  # noqa: SLF001  (still worth hiding)
-    assert GrafientApp._fatal_error is not App._fatal_error  # noqa: SLF001
+    assert "show_locals=True" in inspect.getsource(App._fatal_error)
+    assert GrafientApp._fatal_error is not App._fatal_error
 
 
 # --------------------------------------------------------------------------- demo
 
 
-async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwaway_home(grafient_home) -> None:  # noqa: ANN001
+async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwaway_home(grafient_home) -> None:
     from grafient_tui.demo import build_demo
 
     env = build_demo(now=NOW, latency=0)
@@ -817,7 +816,7 @@ def test_demo_module_does_not_import_textual() -> None:
 # --------------------------------------------------------------------------- coverage on screen
 
 
-async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home) -> None:  # noqa: ANN001
+async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home) -> None:
     """Pro plan, 90-day period: the newest window lands first; until the older ones do, the card
     and summary say how much is synced, the average divides by the complete days only, and the
     change is withheld with its reason."""
@@ -865,7 +864,7 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         assert (s.synced_days, s.complete_days) == (90, 89)
 
 
-async def test_a_key_pasted_right_after_tab_goes_to_the_key_field(grafient_home) -> None:  # noqa: ANN001
+async def test_a_key_pasted_right_after_tab_goes_to_the_key_field(grafient_home) -> None:
     """Tab and the pasted key arrive in one burst from the terminal (tmux, a slow SSH link): every
     key is queued before the first is handled. The key must land in the masked key field."""
     from textual import events

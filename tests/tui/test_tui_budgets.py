@@ -25,7 +25,7 @@ CYCLE = date(2025, 6, 3)
 
 
 class BellApp(RecordingApp):
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.bells = 0
 
@@ -57,7 +57,7 @@ def gauge_texts(app: BellApp, selector: str) -> list[str]:
     return [str(line.render()) for line in gauges.query(".gauge").results(Static)]
 
 
-async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_home) -> None:  # noqa: ANN001
+async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_home) -> None:
     team = team_with_limits()
     await seeded(team)
     service = GrafientService(Settings.from_env())
@@ -101,7 +101,7 @@ async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_ho
         assert [n for n in again.notes if "budget" in n] == [] and again.bells == 0
 
 
-async def test_members_near_their_limit_are_marked(grafient_home) -> None:  # noqa: ANN001
+async def test_members_near_their_limit_are_marked(grafient_home) -> None:
     team = team_with_limits()
     integration_id = await seeded(team)
     app = app_for(team)

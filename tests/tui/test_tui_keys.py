@@ -30,7 +30,7 @@ def shown_keys(app: GrafientApp) -> set[str]:
     return {b.binding.id for b in app.screen.active_bindings.values() if b.binding.id and b.binding.show}
 
 
-async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -> None:  # noqa: ANN001
+async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -> None:
     team = make_team()
     await seeded(team, label="Acme")
     app = make_app(httpx.MockTransport(team.handler))
@@ -63,7 +63,7 @@ async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -
         assert isinstance(app.screen, CommandPalette)
 
 
-async def test_the_screenshot_command_writes_into_the_data_dir_and_names_the_file(grafient_home) -> None:  # noqa: ANN001
+async def test_the_screenshot_command_writes_into_the_data_dir_and_names_the_file(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -75,7 +75,7 @@ async def test_the_screenshot_command_writes_into_the_data_dir_and_names_the_fil
         assert any(path.name in note and "\n" in note for note in app.notes)  # the path on a line of its own
 
 
-async def test_detail_tabs_have_direct_keys_and_s_sorts_the_table_in_view(grafient_home) -> None:  # noqa: ANN001
+async def test_detail_tabs_have_direct_keys_and_s_sorts_the_table_in_view(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -105,7 +105,7 @@ async def test_detail_tabs_have_direct_keys_and_s_sorts_the_table_in_view(grafie
         assert tabs.active == "models-tab"
 
 
-async def test_help_lists_only_this_apps_keys_with_ids_and_a_free_example(grafient_home) -> None:  # noqa: ANN001
+async def test_help_lists_only_this_apps_keys_with_ids_and_a_free_example(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -131,7 +131,7 @@ async def test_help_lists_only_this_apps_keys_with_ids_and_a_free_example(grafie
         assert "close_help" in {b.binding.id for b in app.screen.active_bindings.values()}
 
 
-async def test_the_footer_shows_the_keys_of_the_screen_in_front(grafient_home) -> None:  # noqa: ANN001
+async def test_the_footer_shows_the_keys_of_the_screen_in_front(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -153,7 +153,7 @@ async def test_the_footer_shows_the_keys_of_the_screen_in_front(grafient_home) -
         assert {"confirm_yes", "confirm_no"} <= keys and not {"add", "force_sync"} & keys
 
 
-async def test_a_label_error_keeps_the_pasted_key_and_a_provider_refusal_clears_it(grafient_home) -> None:  # noqa: ANN001
+async def test_a_label_error_keeps_the_pasted_key_and_a_provider_refusal_clears_it(grafient_home) -> None:
     team = make_team()
     await seeded(team, label="Acme")
     app = make_app(httpx.MockTransport(team.handler))
@@ -183,7 +183,7 @@ async def test_a_label_error_keeps_the_pasted_key_and_a_provider_refusal_clears_
         assert form.query_one("#key", Input).value == ""
 
 
-async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) -> None:  # noqa: ANN001
+async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) -> None:
     team = make_team()
     integration_id = await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -201,7 +201,7 @@ async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) ->
         assert "Grafient plan pro (365 days of history)" in str(app.screen.query_one("#detail-header", Static).render())
 
 
-async def test_below_80_by_24_a_notice_replaces_cut_figures(grafient_home) -> None:  # noqa: ANN001
+async def test_below_80_by_24_a_notice_replaces_cut_figures(grafient_home) -> None:
     team = make_team()
     await seeded(team)
     app = make_app(httpx.MockTransport(team.handler))
@@ -214,7 +214,7 @@ async def test_below_80_by_24_a_notice_replaces_cut_figures(grafient_home) -> No
         assert not isinstance(app.screen, TooSmallScreen) and app.screen.query(IntegrationCard)
 
 
-async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) -> None:  # noqa: ANN001
+async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) -> None:
     env = build_demo(now=NOW, latency=0)
     env.settings.set_plan("free")
     try:
@@ -238,7 +238,7 @@ async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) ->
         env.cleanup()
 
 
-async def test_outside_the_demo_the_add_form_has_no_demo_key(grafient_home) -> None:  # noqa: ANN001
+async def test_outside_the_demo_the_add_form_has_no_demo_key(grafient_home) -> None:
     app = make_app(httpx.MockTransport(lambda request: httpx.Response(500)))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -248,7 +248,7 @@ async def test_outside_the_demo_the_add_form_has_no_demo_key(grafient_home) -> N
 
 
 @pytest.mark.parametrize("days", [7, 30, 90])
-async def test_period_commands_set_that_period(grafient_home, days: int) -> None:  # noqa: ANN001
+async def test_period_commands_set_that_period(grafient_home, days: int) -> None:
     app = make_app(httpx.MockTransport(lambda request: httpx.Response(500)))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

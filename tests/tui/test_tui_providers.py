@@ -34,7 +34,7 @@ LABELS = {
 
 
 @pytest.fixture
-def demo():  # noqa: ANN201
+def demo():
     """The demo's accounts on the free plan: 30 days of each is all these screens need (the demo's
     own test backfills the full pro history)."""
     env = build_demo(now=NOW, latency=0)
@@ -43,7 +43,7 @@ def demo():  # noqa: ANN201
     env.cleanup()
 
 
-def demo_app(env) -> GrafientApp:  # noqa: ANN001
+def demo_app(env) -> GrafientApp:
     return GrafientApp(env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams)
 
 
@@ -55,7 +55,7 @@ def column_keys(table: DataTable) -> list[str]:
     return [str(key.value) for key in table.columns]
 
 
-async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(demo) -> None:  # noqa: ANN001
+async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(demo) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -87,7 +87,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         assert "Anthropic · sk-ant-admin01-…" in str(card_of(app, "anthropic").border_subtitle)
 
 
-async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(demo) -> None:  # noqa: ANN001
+async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(demo) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -103,7 +103,7 @@ async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(de
 
 
 @pytest.mark.slow  # seconds of work: CI's slow run
-async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -> None:  # noqa: ANN001
+async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -126,7 +126,7 @@ async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -
 
 
 @pytest.mark.slow  # seconds of work: CI's slow run
-async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(demo) -> None:  # noqa: ANN001
+async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(demo) -> None:
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -149,7 +149,7 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
         )
 
 
-async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_account(grafient_home) -> None:  # noqa: ANN001
+async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_account(grafient_home) -> None:
     from grafient_tui.providers.openai.fake import FakeOpenAIOrg, demo_account
 
     good, project_key = "sk-admin-" + "Zq8wE1rT5yU9iO3pA7sD2fG6hK0lX4cV", "sk-proj-" + "x" * 40

@@ -104,7 +104,7 @@ def check(name: str, svg: str, tmp_path: Path) -> None:
         )
 
 
-async def _settled(app: GrafientApp, pilot) -> None:  # noqa: ANN001
+async def _settled(app: GrafientApp, pilot) -> None:
     for _ in range(5):
         await app.workers.wait_for_complete()
         await pilot.pause()

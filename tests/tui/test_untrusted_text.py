@@ -56,7 +56,7 @@ def hostile_team() -> FakeCursorTeam:
 
 
 @pytest.fixture
-def synced(capsys, monkeypatch, grafient_home):  # noqa: ANN001, ANN201
+def synced(capsys, monkeypatch, grafient_home):
     import respx
 
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
@@ -81,7 +81,7 @@ def test_csv_cells_that_could_be_formulas_are_neutralised(cell: str) -> None:
     assert csv_cell("-0.25") == "-0.25" and csv_cell("+3") == "+3"  # our own exact numbers stay numbers
 
 
-def test_no_cli_format_writes_an_escape_or_a_formula(synced, capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_no_cli_format_writes_an_escape_or_a_formula(synced, capsys, monkeypatch) -> None:
     for by in ("day", "model", "member"):
         for fmt in ("table", "json", "csv"):
             result = run_cli(capsys, monkeypatch, "report", "--by", by, "--format", fmt)
@@ -97,7 +97,7 @@ def test_no_cli_format_writes_an_escape_or_a_formula(synced, capsys, monkeypatch
     assert "\x1b" not in listed.out
 
 
-async def test_the_app_shows_markup_and_escapes_as_literal_text(synced) -> None:  # noqa: ANN001
+async def test_the_app_shows_markup_and_escapes_as_literal_text(synced) -> None:
     settings = Settings.from_env()
     key_file = settings.master_key_file
     before = key_file.read_bytes()

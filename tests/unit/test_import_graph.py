@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-
 import grafient_tui
 
 PACKAGE = Path(grafient_tui.__file__).parent

@@ -1,4 +1,5 @@
-"""The engine (providers/, store/, sync/, budgets/) and the service the CLI calls never import Textual: they run headless for cron."""
+"""The engine (providers/, store/, sync/, budgets/) and the service the CLI calls never import Textual: they run
+headless for cron."""
 
 from __future__ import annotations
 

@@ -351,8 +351,8 @@ class FakeAnthropicOrg:
             if s is None:
                 s = sums[key] = {
                     **dict(zip(USAGE_GROUPS, key, strict=True)),
-                    **{f: 0 for f in TOKEN_FIELDS},
-                    "cache_creation": {f: 0 for f in CACHE_FIELDS},
+                    **dict.fromkeys(TOKEN_FIELDS, 0),
+                    "cache_creation": dict.fromkeys(CACHE_FIELDS, 0),
                     "server_tool_use": {"web_search_requests": 0},
                 }
             for f in TOKEN_FIELDS:

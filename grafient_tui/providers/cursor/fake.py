@@ -282,8 +282,7 @@ def make_events(
         stamps = sorted(day_ms + rng.randrange(DAY_MS) for _ in range(count))
         if stamps and offset % 4 == 0:
             stamps[0] = day_ms
-        for ts in stamps:
-            events.append(_make_event(rng, ts, kinds, members, models, model_weights, member_weights))
+        events.extend(_make_event(rng, ts, kinds, members, models, model_weights, member_weights) for ts in stamps)
     return events
 
 

@@ -137,9 +137,9 @@ def _count(index: int, raw: dict, field: str) -> int | None:
         return None
     if type(value) is int:
         number = value
-    elif isinstance(value, Decimal) and plausible(value) and value == value.to_integral_value(context=_CTX):
-        number = int(value)
-    elif type(value) is str and value.strip().isascii() and value.strip().isdigit() and len(value) <= 20:
+    elif (isinstance(value, Decimal) and plausible(value) and value == value.to_integral_value(context=_CTX)) or (
+        type(value) is str and value.strip().isascii() and value.strip().isdigit() and len(value) <= 20
+    ):
         number = int(value)
     else:
         raise _bad(index, field, value, "a whole number")

@@ -314,8 +314,7 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenRoute
             wid = prototypes_id if rng.random() < 0.45 else default_id
             providers = MODELS[model][4]
             split = rng.sample(providers, min(len(providers), rng.choice((1, 1, 2))))
-            for provider in split:
-                rows.append(make_row(rng, day, model, wid, dollars / len(split), provider=provider))
+            rows.extend(make_row(rng, day, model, wid, dollars / len(split), provider=provider) for provider in split)
             if model == "openai/gpt-5" and rng.random() < 0.5:
                 rows.append(
                     make_row(

@@ -13,7 +13,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
-
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.money import format_usd as money
@@ -280,7 +279,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_members(self.members)
         self.refresh_bindings()
 
-    def _adapt(self, provider: str):  # noqa: ANN202
+    def _adapt(self, provider: str):
         """Fit the tables to what the provider gives, once: no requests column where it counts none,
         no on-demand split where it bills everything per use, BYOK only for OpenRouter, and the
         actor tab named for what it splits by (Members, Workspaces, Projects). None: unknown provider."""

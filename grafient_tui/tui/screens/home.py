@@ -12,12 +12,12 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
-from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui import providers as provider_registry
 from grafient_tui.money import format_usd
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
+from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
-from grafient_tui.tui.widgets.chart import PROVIDER_COLOURS, OTHER_COLOUR, StackDay, StackedCostChart
+from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS, StackDay, StackedCostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
 
 
-def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:  # noqa: ANN001
+def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:
     """Every integration's days summed per provider: the providers in order of first appearance,
     one StackDay per day of the period, and each provider's total. A day counts as synced when any
     integration has it (the summary's coverage says how complete that is)."""
@@ -163,7 +163,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.loaded = not getattr(data, "from_snapshot", False)
         self.refresh_bindings()
 
-    def _show_stack(self, integrations) -> None:  # noqa: ANN001
+    def _show_stack(self, integrations) -> None:
         chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", Static)
         chart.display = legend.display = bool(integrations)
         order, days, totals = provider_stack(integrations)

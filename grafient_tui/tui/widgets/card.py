@@ -87,7 +87,7 @@ class RefreshIcon(Static):
         self.integration_id = integration_id
         self.tooltip = "Force a sync of this integration (r)"
 
-    def on_click(self, event) -> None:  # noqa: ANN001
+    def on_click(self, event) -> None:
         event.stop()
         self.post_message(self.Pressed(self.integration_id))
 

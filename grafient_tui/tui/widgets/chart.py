@@ -68,7 +68,7 @@ class CostChart(Widget):
     CostChart > .cost-chart--missing { color: $text-disabled; }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._days: list[ChartDay] = []
 
@@ -134,7 +134,7 @@ def stack_columns(days: Sequence[StackDay], width: int) -> list[StackDay]:
     for column in range(width):
         first = column * n // width
         last = max(first, (column + 1) * n // width - 1)
-        group = [d for d in days[first : last + 1]]
+        group = list(days[first : last + 1])
         synced = [d for d in group if d.parts is not None]
         best = max(synced, key=lambda d: d.total) if synced else StackDay(None)
         columns.append(StackDay(best.parts, any(d.partial for d in group)))
@@ -187,7 +187,7 @@ class StackedCostChart(Widget):
     StackedCostChart > .cost-chart--partial { text-style: dim; }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._providers: tuple[str, ...] = ()
         self._days: list[StackDay] = []

@@ -85,7 +85,7 @@ class BudgetGauges(Vertical):
         *,
         with_target: bool = False,
         explain: bool = False,
-        id: str | None = None,  # noqa: A002
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
@@ -119,7 +119,7 @@ class BudgetGauges(Vertical):
         if new:
             method = list(self.query(".gauge-method"))
             self.mount(*new, before=method[0] if method else None)
-        for line, status in zip([*lines, *new], self.statuses):
+        for line, status in zip([*lines, *new], self.statuses, strict=True):
             line.update(gauge_line(status, with_target=self.with_target))
             for name in MARKS:
                 line.set_class(status.status == name, f"-{name}")

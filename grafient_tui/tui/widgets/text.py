@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
 UNKNOWN = "—"  # a figure the provider does not give: never shown as 0
 
 

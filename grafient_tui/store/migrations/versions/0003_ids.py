@@ -55,7 +55,7 @@ def upgrade() -> None:
         )
 
 
-def _has_autoincrement(bind) -> bool:  # noqa: ANN001
+def _has_autoincrement(bind) -> bool:
     sql = bind.scalar(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'integration'"))
     return sql is None or "AUTOINCREMENT" in sql.upper()
 
