@@ -6,6 +6,9 @@
   (never markup), so `[@click=...]` stays the characters it is.
 - `csv_cell`: a cell a spreadsheet would read as a formula (`= + - @`, tab, CR) is prefixed
   with `'`, the usual neutraliser, in every CSV Grafient writes.
+- `stored_name`: a name as it is stored: lone surrogates (which no database can encode) replaced,
+  NUL and the other C0 controls dropped, and at most MAX_NAME characters, a longer one cut with a
+  visible `…` at its end.
 """
 
 from __future__ import annotations
@@ -32,3 +35,37 @@ def csv_cell(value: object) -> object:
         text = visible(value)
         return "'" + text if text.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else text
     return value
+
+
+MAX_NAME = 255  # characters of a model, member or workspace name as stored
+CUT_MARK = "…"  # ends a name that was cut to MAX_NAME
+_C0_AND_DEL = dict.fromkeys([*range(0x20), 0x7F])
+
+
+def cap(text: str, limit: int = MAX_NAME) -> str:
+    """`text` cut to `limit` characters, the last one then `…` so the cut shows."""
+    return text if len(text) <= limit else text[: limit - 1] + CUT_MARK
+
+
+def storable(text: str) -> str:
+    """`text` that every database can store and every terminal encoder can write: a lone surrogate
+    (JSON's `"\\ud800"` decodes to one) becomes U+FFFD instead of failing the encoder later."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _replace_surrogates(text)
+    return text
+
+
+def _replace_surrogates(text: str) -> str:
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+def stored_name(name: str, limit: int = MAX_NAME) -> str:
+    """A model, member or workspace name as stored: storable, without NUL and the other C0 control
+    characters (and DEL; PostgreSQL cannot store NUL, and dropping them all keeps SQLite's figures
+    the same), and cut to `limit` with a visible mark. Names that differ only by what was dropped
+    or cut count as one."""
+    if not name.isprintable():
+        name = storable(name).translate(_C0_AND_DEL)
+    return cap(name, limit)

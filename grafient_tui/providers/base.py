@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from grafient_tui.untrusted import MAX_NAME, cap, stored_name
+
 if TYPE_CHECKING:
     import httpx
 
@@ -172,12 +174,33 @@ class Provider(ABC):
 
 
 def distinct_names(named: Mapping[str, str], reserved: tuple[str, ...] = ()) -> dict[str, str]:
-    """Actor id -> the name to show: its own, unless another actor (or a reserved name such as
-    "Default workspace") has it too; then the name with the id's first 8 characters beside it.
-    Per-actor rows are keyed by what is shown, so two actors of one name must never merge."""
+    """Actor id -> the name to show, unique: its own (as stored: cut to MAX_NAME with a visible mark),
+    unless another actor (or a reserved name such as "Default workspace") has it too; then the name
+    with the id's first 8 characters beside it (the whole id when two ids share those). Per-actor
+    rows are keyed by what is shown, so two actors must never merge: a name that still collides
+    after that (cut names, or a workspace really called "Research (wrk_1)") gets a number too."""
+    clean = {actor: stored_name(name) for actor, name in named.items()}
     seen: dict[str, int] = dict.fromkeys(reserved, 1)
-    for name in named.values():
+    for name in clean.values():
         seen[name] = seen.get(name, 0) + 1
     short = {actor[:8] for actor in named}
     cut = 8 if len(short) == len(named) else None  # ids alike in their first 8 characters: the whole id
-    return {actor: f"{name} ({actor[:cut]})" if seen[name] > 1 else name for actor, name in named.items()}
+    shown: dict[str, str] = {}
+    taken = set(reserved)
+    for actor, name in clean.items():
+        if seen[name] == 1:
+            shown[actor] = name
+            taken.add(name)
+    for actor, name in clean.items():
+        if actor in shown:
+            continue
+        suffix = f" ({stored_name(actor[:cut], 64)})"
+        candidate = cap(name, MAX_NAME - len(suffix)) + suffix
+        number = 2
+        while candidate in taken:
+            tail = f"{suffix[:-1]} #{number})"
+            candidate = cap(name, MAX_NAME - len(tail)) + tail
+            number += 1
+        shown[actor] = candidate
+        taken.add(candidate)
+    return {actor: shown[actor] for actor in named}

@@ -34,11 +34,15 @@ import httpx
 from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
 from grafient_tui.providers.base import Provider, RequestStats
+from grafient_tui.providers.jsonstream import EntryTooLarge, JsonObject, JsonShapeError, NotAnObject, parse_object
 from grafient_tui.secret import key_hint as scrub_hint
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
 ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
 DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for connect, headers and the whole body
+# An answer `request` decodes whole (a key check, an account): anything with a list is walked entry
+# by entry instead (`request_json`), so no answer costs more than a fixed multiple of its size.
+WHOLE_ANSWER_CHARS = 1024 * 1024
 _INFLATE_STEP = 256 * 1024  # the most one decompression step may produce
 RETRY_AFTER_CAP = 120.0
 
@@ -86,6 +90,21 @@ class AnswerTooLarge(BadResponse):
 
 class LimitExceeded(BadResponse):
     """More pages, models or members in one window than Grafient will hold."""
+
+
+# Distinct (day, model, actor) sums a provider holds for one window, counted as they arrive: a real
+# organization's widest window (180 days x models x projects) is far inside it, and at ~200 bytes a
+# sum it holds ~20 MB. An answer that invents new keys row after row fails its window here, before
+# it fills memory, whatever its pages or rows.
+MAX_SUMS_PER_WINDOW = 100_000
+
+
+def too_many_sums(title: str, what: str, saved: str = "nothing from this window was saved") -> LimitExceeded:
+    """The sentence for a window past MAX_SUMS_PER_WINDOW."""
+    return LimitExceeded(
+        f"the {title} API sent {what} for more than {MAX_SUMS_PER_WINDOW:,} different days, models and "
+        f"actors in one window, more than any real account has; stopped reading, {saved}"
+    )
 
 
 class RequestRejected(ProviderError):
@@ -385,13 +404,29 @@ def _retry_after(value: str | None) -> float | None:
 _INVALID = object()
 
 
-def _loads(content: bytes, *, exact: bool = False) -> Any:
-    """The JSON value, or _INVALID. `exact`: every JSON number with a fraction or exponent becomes a
-    Decimal made from its literal text, never a binary float (money sent as dollars)."""
+def _loads(content: bytes | bytearray) -> Any:
+    """The JSON value of a short error body, or _INVALID."""
     try:
-        return json.loads(content, parse_float=Decimal) if exact else json.loads(content)
+        return json.loads(content, parse_float=Decimal)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _INVALID
+
+
+def _answer(content: bytes | bytearray) -> JsonObject | str | None:
+    """A 200 body as the object it must be, its members found (not decoded); None when it is not JSON
+    (or not whole: retried), or the reason it can never be read (not an object, an entry too large)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    try:
+        return parse_object(text)
+    except NotAnObject:
+        return "an unexpected answer (not a JSON object)"
+    except EntryTooLarge as exc:
+        return f"{exc.reason}, more than Grafient reads"
+    except JsonShapeError:
+        return None
 
 
 # --------------------------------------------------------------------------- client
@@ -422,7 +457,6 @@ class HttpClient:
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         refusal: Refusal | None = None,
         logger: logging.Logger | None = None,
-        exact_numbers: bool = False,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -443,7 +477,6 @@ class HttpClient:
         # time would never trip it: this one covers the whole request, body included.
         self._deadline = float(request_deadline)
         self._refusal = refusal
-        self._exact = exact_numbers  # decode fractions as Decimal (see _loads)
         self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
         self.stats = RequestStats()
         self._http = httpx.AsyncClient(
@@ -468,8 +501,24 @@ class HttpClient:
 
     async def request(
         self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
-    ) -> dict:
-        """One API call with pacing and retries; the decoded JSON object, or a ProviderError.
+    ) -> dict[str, Any]:
+        """One API call with pacing and retries; the JSON object, decoded whole (for short answers: at
+        most WHOLE_ANSWER_CHARS, else LimitExceeded), or a ProviderError."""
+        answer = await self.request_json(method, path, body, attempts, params=params)
+        try:
+            return answer.decode(WHOLE_ANSWER_CHARS)
+        except EntryTooLarge:
+            pass
+        raise LimitExceeded(
+            f"the {self.title} API sent an answer to {path} longer than {WHOLE_ANSWER_CHARS // 1024 // 1024} MB "
+            "where Grafient expects a short one; stopped reading it"
+        )
+
+    async def request_json(
+        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+    ) -> JsonObject:
+        """One API call with pacing and retries; the JSON object whose members are found but not decoded
+        (read them, and walk its lists entry by entry, with JsonObject), or a ProviderError.
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
         into plain values inside `except` and our errors are raised outside it, so no
@@ -526,15 +575,16 @@ class HttpClient:
                 status = response.status_code
                 self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
                 if 200 <= status < 300:
-                    data = _loads(content, exact=self._exact)
-                    if isinstance(data, dict):
-                        return data
-                    if data is _INVALID:
+                    answer = _answer(content)
+                    del content  # the answer holds its text: the bytes need not stay too
+                    if isinstance(answer, JsonObject):
+                        return answer
+                    if answer is None:
                         failure = _Failure("json")
+                    elif answer.startswith("an unexpected answer"):
+                        raise BadResponse(f"the {self.title} API sent {answer} to {path}")
                     else:
-                        raise BadResponse(
-                            f"the {self.title} API sent an unexpected answer to {path} (not a JSON object)"
-                        )
+                        raise LimitExceeded(f"the {self.title} API sent {answer} to {path}; stopped reading it")
                 elif status == 429:
                     self.stats.rate_limited += 1
                     failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))

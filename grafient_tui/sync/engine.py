@@ -29,7 +29,7 @@ import httpx
 from sqlalchemy import delete, insert, update
 from sqlmodel import select
 
-from grafient_tui import providers
+from grafient_tui import money, providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
 from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits, Provider
@@ -48,6 +48,7 @@ from grafient_tui.store.models import (
 from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import is_sync_running, sync_lock
+from grafient_tui.untrusted import stored_name
 
 T = TypeVar("T")
 
@@ -355,15 +356,11 @@ class WindowTotals:
             )
 
 
-_C0_AND_DEL = dict.fromkeys([*range(0x20), 0x7F])
-
-
 def _stored_name(name: str) -> str:
-    """A model or actor name as stored: without NUL and the other C0 control characters (and DEL).
-    PostgreSQL cannot store NUL in text at all, and SQLite would; dropping them all on both keeps the
-    two databases' figures the same (names that differ only by them are one name). Every other
-    character is kept, and shown escaped wherever it is shown."""
-    return name if name.isprintable() else name.translate(_C0_AND_DEL)
+    """A model or actor name as stored (untrusted.stored_name): storable (lone surrogates replaced),
+    without NUL and the other C0 control characters (and DEL), at most 255 characters with a visible
+    `…` where it was cut. Every other character is kept, and shown escaped wherever it is shown."""
+    return stored_name(name)
 
 
 class IntegrationGone(GrafientError):
@@ -513,7 +510,8 @@ def write_billing(
         }
         for m in billing.members
     ]
-    _check_storable(source, synced_at.date(), synced_at.date(), rows)
+    # Each figure is bounded by the money parser (a member's at most a billion dollars), and the
+    # names are cut as they arrived (providers/cursor/spend.py): nothing here can overflow the store.
     with db.session(write=True) as session:
         _check_still_there(session, integration_id, identity)
         connection = session.connection()
@@ -593,18 +591,42 @@ def _note_history(connection, integration_id: int, totals: WindowTotals) -> None
     )
 
 
-_INT64_MAX = 2**63 - 1
+# What one stored row (a day, a day's model, a day's member) may hold. money.py says why these keep
+# every SUM the reports make inside 64 bits, on SQLite as on PostgreSQL.
+MAX_DAY_MICRO = money.MAX_DAY_MICRO
+MAX_DAY_COUNT = 10**13  # requests, tokens or request units of one integration's day: 922,337 such rows fit a SUM
+_MONEY_COLUMNS = frozenset({"cost_micro", "on_demand_micro", "included_micro", "byok_micro"})
+_COUNT_COLUMNS = frozenset(
+    {
+        "requests",
+        "request_units_micro",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    }
+)
 
 
 def _check_storable(source: str, first: date, last: date, *tables: list[dict]) -> None:
-    """SQLite integers are 64-bit: a sum beyond that is no real bill, and would fail the insert
-    with an OverflowError instead of a sentence."""
+    """Every row of the window within the per-day maxima: a day past them is no real bill, and would
+    let a report's SUM() overflow (SQLite fails every report then, for every integration)."""
     for rows in tables:
         for row in rows:
-            for value in row.values():
-                if type(value) is int and not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+            for column, value in row.items():
+                if type(value) is not int:
+                    continue
+                if column in _MONEY_COLUMNS and not -MAX_DAY_MICRO <= value <= MAX_DAY_MICRO:
                     raise BadResponse(
-                        f"{source} sent usage for {first} .. {last} with totals too large to store; "
+                        f"{source} sent usage for {first} .. {last} whose total for {row['day']} is beyond any "
+                        f"plausible bill (more than {money.format_usd(MAX_DAY_MICRO, cents=False)} in a day); "
+                        "nothing from this window was saved"
+                    )
+                if column in _COUNT_COLUMNS and not -MAX_DAY_COUNT <= value <= MAX_DAY_COUNT:
+                    raise BadResponse(
+                        f"{source} sent usage for {first} .. {last} whose {column.replace('_', ' ')} for "
+                        f"{row['day']} are beyond any real day's (more than {MAX_DAY_COUNT:,}); "
                         "nothing from this window was saved"
                     )
 

@@ -485,10 +485,12 @@ def _answer(*buckets: dict) -> dict:
     return {"data": list(buckets), "has_more": False, "next_page": None}
 
 
-async def test_sums_are_exact_and_rounded_once(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
+async def test_each_amount_is_rounded_once_and_sums_are_exact(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
+    # The one money parser gives each row in integer micro-cents, rounded once, half to even; the
+    # sums of those are exact.
     rows = [
         cost_row("0.0000005", model="m"),
-        cost_row("0.0000005", model="m"),  # 0.5 + 0.5 micro: 1, not 0 + 0
+        cost_row("0.0000015", model="m"),  # 0.5 micro: to the even 0; 1.5 micro: to the even 2
         cost_row("0.1234565", model="half-even"),  # 123456.5 micro: to the even 123456
         cost_row("0.12345675", model="up"),  # 123456.75: 123457
         cost_row("-12.5", model="m"),  # a credit stays negative
@@ -503,7 +505,7 @@ async def test_sums_are_exact_and_rounded_once(mock: respx.MockRouter, sleep: Re
         [lines] = await lines_of(c, D1, D1)
     got = {(line.model, line.actor): line.cost_micro for line in lines}
     assert got == {
-        ("m", DEFAULT_WORKSPACE): 1 - 12_500_000,
+        ("m", DEFAULT_WORKSPACE): 0 + 2 - 12_500_000,
         ("half-even", DEFAULT_WORKSPACE): 123_456,
         ("up", DEFAULT_WORKSPACE): 123_457,
         ("web_search", DEFAULT_WORKSPACE): 10_000_000,
@@ -599,15 +601,15 @@ def _row(**changes: object) -> dict:
         (_answer({"ending_at": "2026-08-04T00:00:00Z", "results": []}), "starting_at is not an RFC 3339"),
         (_answer({"starting_at": "2026-08-03T00:00:00Z", "ending_at": "soon", "results": []}), "ending_at"),
         (_answer("2026-08-03"), "a bucket that is a string"),
-        (_answer({"starting_at": "2026-08-03T00:00:00Z"}), "results are null"),
+        (_answer({"starting_at": "2026-08-03T00:00:00Z"}), "results are missing"),
+        (_answer({"starting_at": "2026-08-03T00:00:00Z", "results": None}), "results are null"),
         (_answer(_bucket(D1, ["1.5"])), "a result that is a string"),
         (_answer(_bucket(D1, []), _bucket(D1, [])), "the day 2026-08-03 twice"),
-        (_answer(_bucket(D1, [_row(amount=1.5)])), "amount that is a number, not a decimal string"),
-        (_answer(_bucket(D1, [_row(amount=None)])), "amount that is null"),
-        (_answer(_bucket(D1, [_row(amount="1,50")])), "not a decimal string"),
-        (_answer(_bucket(D1, [_row(amount="NaN")])), "not a decimal string"),
-        (_answer(_bucket(D1, [_row(amount="Infinity")])), "not a decimal string"),
-        (_answer(_bucket(D1, [_row(amount="1e20")])), "not a decimal string"),
+        (_answer(_bucket(D1, [_row(amount=None)])), "amount that is not a number (got nothing)"),
+        (_answer(_bucket(D1, [_row(amount="1,50")])), "not a number (got a string of 4 characters)"),
+        (_answer(_bucket(D1, [_row(amount="NaN")])), "not a number"),
+        (_answer(_bucket(D1, [_row(amount="Infinity")])), "not a number"),
+        (_answer(_bucket(D1, [_row(amount="1e20")])), "beyond any plausible bill"),
         (_answer(_bucket(D1, [_row(currency="EUR")])), "a cost in EUR, not USD"),
         (_answer(_bucket(D1, [_row(currency=None)])), "a cost in null, not USD"),
         (_answer(_bucket(D1, [{k: v for k, v in _row().items() if k != "currency"}])), "not USD"),

@@ -48,7 +48,7 @@ def test_anthropic_token_counts(literal: str) -> None:
 @pytest.mark.parametrize("literal", HUGE)
 def test_openai_amounts_and_counts(literal: str) -> None:
     with pytest.raises(openai.FormatError):
-        openai.usd(decoded(literal))
+        openai.usd_micro(decoded(literal))
     with pytest.raises(openai.FormatError):
         openai.count({"num_model_requests": decoded(literal)}, "num_model_requests")
 

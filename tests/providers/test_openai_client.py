@@ -366,7 +366,7 @@ async def test_the_docs_example_bodies_give_exact_micro_cents(mock: respx.MockRo
     assert usage.calls.last.request.url.params["limit"] == "31"
 
 
-async def test_dollars_are_summed_exactly_and_rounded_once(sleep: RecordingSleep) -> None:
+async def test_each_amount_is_read_exactly_rounded_once_and_summed_exactly(sleep: RecordingSleep) -> None:
     results = [
         cost("gpt-5, input", "proj_chat", Decimal("0.1")),
         cost("gpt-5, output", "proj_chat", Decimal("0.2")),
@@ -386,7 +386,7 @@ async def test_dollars_are_summed_exactly_and_rounded_once(sleep: RecordingSleep
         got = {(line.model, line.actor): line.cost_micro for line in await lines(c)}
     assert got == {
         ("gpt-5", "Chat assistant"): 255_000_000,  # 0.1 + 0.2 + 2.25 exactly, no float residue
-        ("o3", "Chat assistant"): 1,  # 0.000000005 twice is one micro-cent: summed, then rounded
+        ("o3", "Chat assistant"): 0,  # each 0.000000005 is half a micro-cent: rounded to the even 0, then summed
         ("o3-mini", "Chat assistant"): 0,
         ("o1", "Chat assistant"): 2,
         ("gpt-5", "No project"): 225_000_000,
@@ -530,7 +530,7 @@ MALFORMED = {
     "value NaN": (
         f'{{"data": [{{"start_time": {day_start(DAY)}, "results": [{{"amount": {{"value": NaN}}}}]}}], '
         '"has_more": false}',
-        "an amount value that is not a number",
+        "an amount value that is not a finite number",
     ),
     "currency eur": (_one_bucket([cost("gpt-5", None, 1, "eur")]), "a currency other than usd"),
     "amount a number": (_one_bucket([{"amount": 5, "line_item": "x"}]), "an amount that is not an object"),

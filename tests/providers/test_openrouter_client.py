@@ -522,13 +522,14 @@ async def test_the_documented_example_exactly(mock: respx.MockRouter, sleep: Rec
 async def test_money_is_read_from_its_literal(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     day = YESTERDAY.isoformat()
     # 1.000000015 USD is 100,000,001.5 micro-cents: half to even gives ...002 (a float reads it below the
-    # half and would give ...001). Integers and numeric strings count too; sums are rounded once.
+    # half and would give ...001). Integers and numeric strings count too; each row is rounded once
+    # (half a micro-cent to the even 0, and 1.5 to 2), and the sums of those are exact.
     body = (
         '{"data": ['
         f'{{"date": "{day}", "model": "a", "usage": 1.000000015}},'
         f'{{"date": "{day}", "model": "b", "usage": 2, "byok_usage_inference": "0.5"}},'
         f'{{"date": "{day}", "model": "c", "usage": "0.000000005"}},'
-        f'{{"date": "{day}", "model": "c", "usage": 0.000000005}},'
+        f'{{"date": "{day}", "model": "c", "usage": 0.000000015}},'
         f'{{"date": "{day}", "model": "d", "usage": 0.000000005}},'
         f'{{"date": "{day}", "model": "e", "usage": -0.25}}'
         "]}"
@@ -539,7 +540,7 @@ async def test_money_is_read_from_its_literal(mock: respx.MockRouter, sleep: Rec
     assert {m: line.cost_micro for m, line in lines.items()} == {
         "a": 100_000_002,
         "b": 200_000_000,
-        "c": 1,
+        "c": 2,
         "d": 0,
         "e": -25_000_000,
     }

@@ -102,22 +102,24 @@ def _anthropic_fake(key: str, first: date, last: date) -> tuple[object, int]:
 
 
 def _anthropic_expected(org: object, first: date, last: date) -> Sums:
-    """shared/anthropic-admin-api.md, from the raw rows: Σ Decimal(amount) ÷ 100 per day, model (else
-    cost_type, else "other") and workspace name ("Default workspace" for null, the id when unlisted),
-    in micro-cents half-even; tokens from the usage rows (both cache writes added); requests unknown."""
+    """shared/anthropic-admin-api.md, from the raw rows: Σ per day, model (else cost_type, else "other")
+    and workspace name ("Default workspace" for null, the id when unlisted) of each Decimal(amount)
+    in micro-cents, rounded half-even once per row (the money parser's rule); tokens from the usage
+    rows (both cache writes added); requests unknown."""
     names = {w["id"]: w["name"] for w in _ANTHROPIC_WORKSPACES}
 
     def actor(row: dict) -> str:
         ws = row.get("workspace_id")
         return "Default workspace" if ws is None else names.get(ws, ws)
 
-    cents: dict[tuple, Decimal] = defaultdict(Decimal)
+    cents: dict[tuple, int] = defaultdict(int)
     tokens: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for day, rows in org.costs.items():  # type: ignore[attr-defined]
         if first <= day <= last:
             for row in rows:
                 model = row.get("model") or row.get("cost_type") or "other"
-                cents[(day, model, actor(row), False)] += Decimal(row["amount"])
+                micro = (Decimal(row["amount"]) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+                cents[(day, model, actor(row), False)] += int(micro)
     for day, rows in org.tokens.items():  # type: ignore[attr-defined]
         if first <= day <= last:
             for row in rows:
@@ -136,8 +138,7 @@ def _anthropic_expected(org: object, first: date, last: date) -> Sums:
     with localcontext() as ctx:
         ctx.prec = 200
         for key in cents.keys() | tokens.keys():
-            micro = int((cents.get(key, Decimal(0)) * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-            sums[key] = [micro, None, 0, *tokens.get(key, [0, 0, 0, 0])]
+            sums[key] = [cents.get(key, 0), None, 0, *tokens.get(key, [0, 0, 0, 0])]
     return sums
 
 
@@ -227,9 +228,10 @@ def _openai_fake(key: str, first: date, last: date) -> tuple[object, int]:
 
 def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str, str, list[int]]]:
     """(day, model, project name, [cost, requests, input, output, cache read, cache write]) from the
-    fake's raw results, by the documented rules: dollars summed exactly per day, model (the line item
-    before its first comma) and project, then rounded half-even to micro-cents (1 USD = 10**8)."""
-    dollars: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    fake's raw results, by the documented rules: dollars rounded half-even to micro-cents (1 USD = 10**8)
+    once per result (the money parser's rule), summed per day, model (the line item before its first
+    comma) and project."""
+    dollars: dict[tuple[date, str, str], int] = defaultdict(int)
     out = []
     for day, rows in org.costs.items():  # type: ignore[attr-defined]
         if not first <= day <= last:
@@ -238,9 +240,9 @@ def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str,
             if row["amount"] is None:
                 continue
             model = row["line_item"].split(",")[0] if row["line_item"] else "other"
-            dollars[(day, model, _OPENAI_NAMES.get(row["project_id"], "No project"))] += Decimal(row["amount"]["value"])
-    for (day, model, actor), total in dollars.items():
-        micro = int((total * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+            micro = (Decimal(row["amount"]["value"]) * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+            dollars[(day, model, _OPENAI_NAMES.get(row["project_id"], "No project"))] += int(micro)
+    for (day, model, actor), micro in dollars.items():
         out.append((day, model, actor, [micro, 0, 0, 0, 0, 0]))
     for day, rows in org.usage.items():  # type: ignore[attr-defined]
         if not first <= day <= last:

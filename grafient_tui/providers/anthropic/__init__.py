@@ -14,8 +14,7 @@ from grafient_tui.providers.anthropic.costs import (
     OTHER,
     CostSums,
     TokenSums,
-    amount_cents,
-    to_micro,
+    amount_micro,
 )
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "AnthropicClient",
     "CostSums",
     "TokenSums",
-    "amount_cents",
+    "amount_micro",
     "organization_fingerprint",
-    "to_micro",
 ]

@@ -32,7 +32,8 @@ import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -42,7 +43,7 @@ from grafient_tui.providers.anthropic.costs import (
     CostSums,
     TokenSums,
     bucket_day,
-    bucket_results,
+    bucket_rows,
     malformed,
     read_page,
     rfc3339,
@@ -66,6 +67,7 @@ from grafient_tui.providers.http import (
     ProviderError,
     RequestRejected,
 )
+from grafient_tui.untrusted import stored_name
 
 API_VERSION = "2023-06-01"
 ADMIN_PREFIX = "sk-ant-admin"
@@ -178,7 +180,6 @@ class AnthropicClient(HttpProvider):
             request_deadline=request_deadline,
             refusal=_refusal_for(api_key.startswith(ADMIN_PREFIX)),
             logger=log,
-            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         self._workspace_names: dict[str, str] | None = None
@@ -237,27 +238,31 @@ class AnthropicClient(HttpProvider):
             params: list[tuple[str, str]] = [("include_archived", "true"), ("limit", str(WORKSPACE_PAGE_LIMIT))]
             if after is not None:
                 params.append(("after_id", after))
-            data = await self._api.request("GET", WORKSPACES, None, attempts, params=params)
-            rows = data.get("data")
-            if type(rows) is not list:
+            data = await self._api.request_json("GET", WORKSPACES, None, attempts, params=params)
+            rows = data.array("data")
+            if rows is None:
                 raise BadResponse(f"the Anthropic API sent its workspace list without a data list; {tail}")
-            for row in rows:
+            last_id: str | None = None
+            # Only id -> name is kept, each name cut as it arrives, and the count is checked on the
+            # entry that passes it: a page of a million workspaces never sits in memory.
+            for row in rows.values():
                 ws_id = row.get("id") if type(row) is dict else None
                 if type(ws_id) is not str or not ws_id:
                     raise BadResponse(f"the Anthropic API sent a workspace without an id; {tail}")
                 name = row.get("name")
-                names[ws_id] = name if type(name) is str and name else ws_id
-            if len(names) > MAX_WORKSPACES:
-                raise LimitExceeded(
-                    f"the Anthropic API listed more than {MAX_WORKSPACES:,} workspaces, "
-                    f"more than Grafient keeps; {tail}"
-                )
+                names[stored_name(ws_id)] = stored_name(name) if type(name) is str and name else stored_name(ws_id)
+                last_id = ws_id
+                if len(names) > MAX_WORKSPACES:
+                    raise LimitExceeded(
+                        f"the Anthropic API listed more than {MAX_WORKSPACES:,} workspaces, "
+                        f"more than Grafient keeps; {tail}"
+                    )
             if data.get("has_more") is not True:
                 self._workspace_names = distinct_names(names, (DEFAULT_WORKSPACE,))
                 return self._workspace_names
             after = data.get("last_id")
             if type(after) is not str or not after:
-                after = rows[-1]["id"] if rows else None
+                after = last_id
             if after is None or after in seen:
                 raise BadResponse(f"the Anthropic API sent a workspace list that pages without moving on; {tail}")
             seen.add(after)
@@ -267,8 +272,9 @@ class AnthropicClient(HttpProvider):
 
     async def _buckets(
         self, path: str, report: str, first: datetime.date, last: datetime.date, group_by: tuple[str, ...]
-    ) -> AsyncIterator[tuple[datetime.date, list[dict]]]:
-        """Every (day, rows) bucket of a report for first..last, page after page."""
+    ) -> AsyncIterator[tuple[datetime.date, Iterator[Any]]]:
+        """Every (day, rows) bucket of a report for first..last, page after page; the rows are read one
+        at a time (see jsonstream), so a page costs its text, not 23 times it."""
         base: list[tuple[str, str]] = [
             ("starting_at", rfc3339(first)),
             ("ending_at", rfc3339(last + datetime.timedelta(days=1))),
@@ -280,10 +286,10 @@ class AnthropicClient(HttpProvider):
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             params = base if cursor is None else [*base, ("page", cursor)]
-            page = read_page(await self._api.request("GET", path, None, params=params), report, seen)
-            for bucket in page.buckets:
+            page = read_page(await self._api.request_json("GET", path, None, params=params), report, seen)
+            for bucket in page.buckets.objects():
                 day = bucket_day(bucket, first, last, report)
-                yield day, bucket_results(bucket, report)
+                yield day, bucket_rows(bucket, report)
             if page.next_page is None:
                 return
             cursor = page.next_page
@@ -297,7 +303,8 @@ class AnthropicClient(HttpProvider):
             if day in covered:
                 raise malformed("cost report", f"the day {day.isoformat()} twice")
             covered.add(day)
-            sums.add(day, rows)
+            for row in rows:
+                sums.add_row(day, row)
         return sums, covered
 
     async def _token_sums(self, first: datetime.date, last: datetime.date) -> TokenSums | None:
@@ -308,7 +315,8 @@ class AnthropicClient(HttpProvider):
                 if day in covered:
                     raise malformed("usage report", f"the day {day.isoformat()} twice")
                 covered.add(day)
-                sums.add(day, rows)
+                for row in rows:
+                    sums.add_row(day, row)
         except KeyRejected:
             raise  # the key itself is gone: nothing else of this sync will work either
         except ProviderError as exc:

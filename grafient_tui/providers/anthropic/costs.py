@@ -1,9 +1,10 @@
 """Anthropic's cost rules: report pages read strictly, money summed exactly, lines per day, model, workspace.
 
 The cost report sends `amount` as a decimal STRING in US cents with fractions ("1534.2215" is
-$15.342215). It is read as the Decimal it was written as, summed exactly per (day, model,
-workspace) and turned into integer micro-cents (1 cent = 1_000_000) once per sum, half to even
-(only an amount with more than six decimals of a cent would round at all).
+$15.342215). It is read by the one money parser (money.to_micro): exactly, as integer micro-cents
+(1 cent = 1_000_000), half to even (only an amount with more than six decimals of a cent rounds at
+all), bounded per row; the sums per (day, model, workspace) are exact integer sums, counted as they
+grow (MAX_SUMS_PER_WINDOW).
 
 A page of the wrong shape is an error for its window, never an empty day (shared doc, "A malformed
 answer"): every sentence here ends "nothing from this window was saved". Pure: no network, no Textual.
@@ -12,13 +13,16 @@ answer"): every sentence here ends "nothing from this window was saved". Pure: n
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import decimal_text, plausible
+from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import BadResponse, LimitExceeded
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
+from grafient_tui.providers.jsonstream import JsonArray, JsonObject
+from grafient_tui.untrusted import stored_name
 
 MICRO_PER_CENT = 1_000_000
 DEFAULT_WORKSPACE = "Default workspace"  # the actor of rows whose workspace_id is null
@@ -29,9 +33,7 @@ SAVED_NOTHING = "nothing from this window was saved"
 MAX_MODELS_PER_WINDOW = 5_000
 MAX_WORKSPACES_PER_WINDOW = 10_000
 
-_CTX = Context(prec=80)  # our own: a caller's decimal context cannot change a sum
-_MICRO_D = Decimal(MICRO_PER_CENT)
-_AMOUNT_LIMIT = Decimal(10) ** 12  # cents: ten billion dollars in one row is no real row
+_CTX = Context(prec=80)  # our own: a caller's decimal context cannot change a check
 _TOKEN_LIMIT = 10**15
 
 
@@ -67,10 +69,10 @@ def _moment(value: Any) -> datetime.datetime | None:
     return moment.astimezone(datetime.UTC)
 
 
-def bucket_day(bucket: Any, first: datetime.date, last: datetime.date, report: str) -> datetime.date:
+def bucket_day(bucket: JsonObject | str, first: datetime.date, last: datetime.date, report: str) -> datetime.date:
     """The UTC day of a bucket's `starting_at`, which must lie in first..last."""
-    if type(bucket) is not dict:
-        raise malformed(report, f"a bucket that is {_kind(bucket)}, not an object")
+    if isinstance(bucket, str):
+        raise malformed(report, f"a bucket that is {bucket}, not an object")
     start = _moment(bucket.get("starting_at"))
     if start is None:
         raise malformed(report, "a bucket whose starting_at is not an RFC 3339 time")
@@ -88,14 +90,12 @@ def bucket_day(bucket: Any, first: datetime.date, last: datetime.date, report: s
     return day
 
 
-def bucket_results(bucket: dict, report: str) -> list[dict]:
-    results = bucket.get("results")
-    if type(results) is not list:
-        raise malformed(report, f"a bucket whose results are {_kind(results)}, not a list")
-    for row in results:
-        if type(row) is not dict:
-            raise malformed(report, f"a result that is {_kind(row)}, not an object")
-    return results
+def bucket_rows(bucket: JsonObject, report: str) -> Iterator[Any]:
+    """The bucket's results, decoded one at a time as they are read."""
+    results = bucket.array("results")
+    if results is None:
+        raise malformed(report, f"a bucket whose results are {bucket.kind('results')}, not a list")
+    return results.values()
 
 
 # --------------------------------------------------------------------------- pages
@@ -103,18 +103,18 @@ def bucket_results(bucket: dict, report: str) -> list[dict]:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    buckets: list
+    buckets: JsonArray
     next_page: str | None  # None: the last page
 
 
-def read_page(data: dict, report: str, seen: set[str]) -> Page:
+def read_page(data: JsonObject, report: str, seen: set[str]) -> Page:
     """The buckets of one answer and the cursor to the next page.
 
     `next_page` is opaque and only followed while `has_more` is true: has_more without a cursor, or
     a cursor seen before (`seen`, updated here), would page forever or skip days, so both are
     malformed. A missing or null `has_more` is taken as the last page."""
-    buckets = data.get("data")
-    if type(buckets) is not list:
+    buckets = data.array("data")
+    if buckets is None:
         raise malformed(report, "an answer without a data list")
     has_more = data.get("has_more")
     if has_more is None or has_more is False:
@@ -133,25 +133,17 @@ def read_page(data: dict, report: str, seen: set[str]) -> Page:
 # --------------------------------------------------------------------------- fields
 
 
-def _parse_decimal(text: str) -> Decimal | None:
-    return decimal_text(text)  # what the docs call a decimal string: ASCII digits, no exponent, no _
-
-
-def amount_cents(row: dict) -> Decimal:
-    """A row's `amount`: a decimal string of US cents, exactly; its currency must be USD (Grafient never converts)."""
-    value = row.get("amount")
-    if type(value) is not str or len(value) > 64:
-        raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string")
-    cents = _parse_decimal(value)
-    if cents is None:  # raised out here, so no decimal exception is chained onto ours
-        raise malformed("cost report", f"an amount that is {_kind(value)}, not a decimal string")
-    if not plausible(cents) or _CTX.abs(cents) > _AMOUNT_LIMIT:
-        raise malformed("cost report", "an amount that is not a finite number of a plausible size")
+def amount_micro(row: dict) -> int:
+    """A row's `amount` (US cents, a decimal string) as integer micro-cents, through the one money
+    parser; its currency must be USD (Grafient never converts)."""
+    micro = read_micro(row.get("amount"), "cents")
+    if isinstance(micro, str):
+        raise malformed("cost report", f"an amount that is {micro}")
     currency = row.get("currency")
     if currency != "USD":
         shown = currency if type(currency) is str and currency.isalpha() and len(currency) <= 5 else _kind(currency)
         raise malformed("cost report", f"a cost in {shown}, not USD (Grafient never converts currencies)")
-    return cents
+    return micro
 
 
 def _text(row: dict, name: str, report: str) -> str | None:
@@ -160,7 +152,7 @@ def _text(row: dict, name: str, report: str) -> str | None:
         return None
     if type(value) is not str:
         raise malformed(report, f"a {name} that is {_kind(value)}, not a string")
-    return value
+    return stored_name(value)  # cut as it arrives: what a window holds grows with these
 
 
 def cost_model(row: dict) -> str:
@@ -251,26 +243,31 @@ class _Bounded:
                 )
 
 
-def to_micro(cents: Decimal) -> int:
-    """Exact cents as integer micro-cents, half to even at the sixth decimal of a cent."""
-    return int(_CTX.multiply(cents, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
-
-
 class CostSums:
-    """The cost report of one window, summed exactly per (day, model, workspace)."""
+    """The cost report of one window, summed exactly per (day, model, workspace), in micro-cents."""
 
     def __init__(self) -> None:
-        self._sums: dict[tuple[datetime.date, str, str | None], Decimal] = {}
+        self._sums: dict[tuple[datetime.date, str, str | None], int] = {}
         self._bounds = _Bounded("cost report")
 
     def add(self, day: datetime.date, rows: list[dict]) -> None:
-        sums = self._sums
         for row in rows:
-            cents = amount_cents(row)
-            model, workspace = cost_model(row), workspace_of(row, "cost report")
-            self._bounds.note(model, workspace)
-            key = (day, model, workspace)
-            sums[key] = _CTX.add(sums.get(key, Decimal(0)), cents)
+            self.add_row(day, row)
+
+    def add_row(self, day: datetime.date, row: Any) -> None:
+        if type(row) is not dict:
+            raise malformed("cost report", f"a result that is {_kind(row)}, not an object")
+        micro = amount_micro(row)
+        model, workspace = cost_model(row), workspace_of(row, "cost report")
+        self._bounds.note(model, workspace)
+        key = (day, model, workspace)
+        sums = self._sums
+        if key not in sums:
+            if len(sums) >= MAX_SUMS_PER_WINDOW:
+                raise too_many_sums("Anthropic", "its cost report")
+            sums[key] = micro
+        else:
+            sums[key] += micro
 
     def lines(self, names: dict[str, str], *, tokens_known: bool) -> list[CostLine]:
         """One line per sum. Tokens are 0 when the usage report came (its own lines carry them) and
@@ -282,14 +279,14 @@ class CostSums:
                 model,
                 actor_name(workspace, names),
                 False,
-                to_micro(cents),
+                micro,
                 None,
                 input_tokens=tokens,
                 output_tokens=tokens,
                 cache_read_tokens=tokens,
                 cache_write_tokens=tokens,
             )
-            for (day, model, workspace), cents in self._sums.items()
+            for (day, model, workspace), micro in self._sums.items()
         ]
 
 
@@ -301,16 +298,26 @@ class TokenSums:
         self._bounds = _Bounded("usage report")
 
     def add(self, day: datetime.date, rows: list[dict]) -> None:
-        sums = self._sums
         for row in rows:
-            tokens = row_tokens(row)
-            model, workspace = _text(row, "model", "usage report") or OTHER, workspace_of(row, "usage report")
-            self._bounds.note(model, workspace)
-            s = sums.setdefault((day, model, workspace), [0, 0, 0, 0])
-            s[0] += tokens.input
-            s[1] += tokens.output
-            s[2] += tokens.cache_read
-            s[3] += tokens.cache_write
+            self.add_row(day, row)
+
+    def add_row(self, day: datetime.date, row: Any) -> None:
+        if type(row) is not dict:
+            raise malformed("usage report", f"a result that is {_kind(row)}, not an object")
+        sums = self._sums
+        tokens = row_tokens(row)
+        model, workspace = _text(row, "model", "usage report") or OTHER, workspace_of(row, "usage report")
+        self._bounds.note(model, workspace)
+        key = (day, model, workspace)
+        s = sums.get(key)
+        if s is None:
+            if len(sums) >= MAX_SUMS_PER_WINDOW:
+                raise too_many_sums("Anthropic", "its usage report")
+            s = sums[key] = [0, 0, 0, 0]
+        s[0] += tokens.input
+        s[1] += tokens.output
+        s[2] += tokens.cache_read
+        s[3] += tokens.cache_write
 
     def lines(self, names: dict[str, str], days: set[datetime.date]) -> list[CostLine]:
         """Token-only lines (no money, requests unknown) for the days the cost report covered."""

@@ -29,7 +29,6 @@ from grafient_tui.providers.cursor.costs import (
     not_charged,
     on_demand_kind,
     parse_event,
-    to_micro,
 )
 from grafient_tui.providers.http import (
     AnswerTooLarge,
@@ -85,5 +84,4 @@ __all__ = [
     "on_demand_kind",
     "parse_event",
     "team_fingerprint",
-    "to_micro",
 ]

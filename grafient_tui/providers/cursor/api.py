@@ -11,7 +11,7 @@ import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -37,6 +37,7 @@ from grafient_tui.providers.http import (
     LimitExceeded,
     ProviderError,
 )
+from grafient_tui.providers.jsonstream import JsonArray, JsonObject
 
 MAX_WINDOW_DAYS = 30
 PAGE_SIZE = 1000
@@ -74,20 +75,33 @@ def _refusal(status: int, path: str, message: str) -> ProviderError | None:
     return None
 
 
-def team_fingerprint(members: list) -> str | None:
-    """A digest of the team's current members (emails, else ids), or None when the answer names no one."""
-    names = set()
+MAX_TEAM_MEMBERS = MAX_MEMBERS_PER_WINDOW  # in /teams/members: past it the answer is broken or hostile
+
+
+def team_fingerprint(members: Iterable[Any]) -> str | None:
+    """A digest of the team's current members (emails, else ids), or None when the answer names no one.
+
+    Each member is hashed as it arrives and only its digest kept (32 bytes, whatever the answer sent),
+    and the count is checked on the member that passes MAX_TEAM_MEMBERS."""
+    digests: set[bytes] = set()
     for member in members:
         if not isinstance(member, dict) or member.get("isRemoved") is True:
             continue
         email, member_id = member.get("email"), member.get("id")
         if isinstance(email, str) and email.strip():
-            names.add("email:" + email.strip().casefold())
+            name = "email:" + email.strip().casefold()
         elif isinstance(member_id, (str, int)) and not isinstance(member_id, bool):
-            names.add(f"id:{member_id}")
-    if not names:
+            name = f"id:{member_id}"
+        else:
+            continue
+        digests.add(hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest())
+        if len(digests) > MAX_TEAM_MEMBERS:
+            raise LimitExceeded(
+                f"the Cursor API listed more than {MAX_TEAM_MEMBERS:,} team members, more than Grafient keeps"
+            )
+    if not digests:
         return None
-    return hashlib.sha256("\n".join(sorted(names)).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(b"".join(sorted(digests))).hexdigest()
 
 
 class CursorClient(HttpProvider):
@@ -147,17 +161,28 @@ class CursorClient(HttpProvider):
 
     async def validate(self) -> TeamInfo:
         """Check the key with the cheapest call there is, and count the team."""
-        data = await self._api.request("GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._api.max_attempts))
-        members = data.get("teamMembers")
+        data = await self._api.request_json(
+            "GET", "/teams/members", None, min(VALIDATE_ATTEMPTS, self._api.max_attempts)
+        )
+        members = data.array("teamMembers")
         # `{}` or any other 200 without the documented list is not a yes: a proxy, a captive
         # portal or a wrong GRAFIENT_CURSOR_API_URL can answer 200 to anything.
-        if not isinstance(members, list):
+        if members is None:
             raise BadResponse(
                 "the Cursor API sent an unexpected answer to /teams/members (no teamMembers list); "
                 "is GRAFIENT_CURSOR_API_URL right?"
             )
-        active = sum(1 for m in members if not (isinstance(m, dict) and m.get("isRemoved") is True))
-        return TeamInfo(members=active, fingerprint=team_fingerprint(members))
+        active = 0
+
+        def counted(items: Iterable[Any]) -> Iterator[Any]:
+            nonlocal active
+            for member in items:
+                if not (isinstance(member, dict) and member.get("isRemoved") is True):
+                    active += 1
+                yield member
+
+        fingerprint = team_fingerprint(counted(members.values()))
+        return TeamInfo(members=active, fingerprint=fingerprint)
 
     def usage_event_pages(self, start_ms: int, end_ms: int) -> AsyncIterator[list[UsageEvent]]:
         """Every usage event in [start_ms, end_ms] (inclusive), one list per page.
@@ -192,14 +217,14 @@ class CursorClient(HttpProvider):
         while True:
             body = {"startDate": start_ms, "endDate": end_ms, "page": page, "pageSize": PAGE_SIZE}
             data, rows = await self._events_page(path, body)
-            if not rows:
-                return
 
             events: list[UsageEvent] = []
             append = events.append
             this_page: dict[int, list[UsageEvent]] = {}
             in_previous, in_before, in_this = previous.get, before.get, this_page.get
-            for raw in rows:
+            count = 0
+            for raw in rows.values():
+                count += 1
                 try:
                     event = parse_event(raw)
                 except EventFormatError as exc:
@@ -239,10 +264,12 @@ class CursorClient(HttpProvider):
                             "in one window, more than Grafient keeps; stopped reading, "
                             "nothing from this window was saved"
                         )
+            if not count:
+                return
             before, previous = previous, this_page
             yield events
 
-            if not self._has_next_page(data.get("pagination"), page, len(rows)):
+            if not self._has_next_page(data.get("pagination"), page, count):
                 return
             if page >= MAX_PAGES:
                 raise LimitExceeded(
@@ -252,13 +279,14 @@ class CursorClient(HttpProvider):
                 )
             page += 1
 
-    async def _events_page(self, path: str, body: dict) -> tuple[dict, list]:
-        """One page of events. A 200 answer without a `usageEvents` list is malformed, not an empty
-        day: it is asked for again, and if it stays malformed the window fails and stores nothing."""
+    async def _events_page(self, path: str, body: dict) -> tuple[JsonObject, JsonArray]:
+        """One page of events, read one event at a time. A 200 answer without a `usageEvents` list is
+        malformed, not an empty day: it is asked for again, and if it stays malformed the window
+        fails and stores nothing."""
         for attempt in range(1, MALFORMED_ATTEMPTS + 1):
-            data = await self._api.request("POST", path, body)
-            rows = data.get("usageEvents")
-            if type(rows) is list:
+            data = await self._api.request_json("POST", path, body)
+            rows = data.array("usageEvents")
+            if rows is not None:
                 return data, rows
             if attempt < MALFORMED_ATTEMPTS:
                 self._api.stats.retries += 1
@@ -303,13 +331,15 @@ class CursorClient(HttpProvider):
         members: dict[str, MemberSpend] = {}
         page = 1
         while True:
-            data = await self._api.request("POST", path, {"page": page})
-            rows = data.get("teamMemberSpend")
-            if type(rows) is not list:
+            data = await self._api.request_json("POST", path, {"page": page})
+            rows = data.array("teamMemberSpend")
+            if rows is None:
                 raise BadResponse(f"the Cursor API answered {path} without a teamMemberSpend list")
             if start is None:
                 start = cycle_start(data.get("subscriptionCycleStart"))
-            for raw in rows:
+            count = 0
+            for raw in rows.values():
+                count += 1
                 member = parse_member(raw)
                 # Pages can shift while members are added: the first sighting of a member stands.
                 if member is not None and member.member not in members:
@@ -320,7 +350,7 @@ class CursorClient(HttpProvider):
                             f"on {path}, more than Grafient keeps"
                         )
             pages = total_pages(data)
-            if not rows or pages is None or page >= pages:
+            if not count or pages is None or page >= pages:
                 break
             if page >= MAX_SPEND_PAGES:
                 raise LimitExceeded(f"the Cursor API still reported more pages of {path} after {MAX_SPEND_PAGES:,}")

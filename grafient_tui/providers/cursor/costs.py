@@ -8,13 +8,14 @@ Pure: no network, no Textual.
 from __future__ import annotations
 
 import datetime
-import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.money import MAX_ROW_MICRO, BadAmount, describe, exact_amount, micro_of, read_micro
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.http import ProviderError
+from grafient_tui.untrusted import MAX_NAME, stored_name
 
 MICRO = 1_000_000
 DAY_MS = 86_400_000
@@ -27,9 +28,9 @@ class EventFormatError(ProviderError):
 
 # --------------------------------------------------------------------------- money
 
-_LIMIT = 10**12
+_LIMIT = 10**12  # a token count or timestamp part past this is no real one
 _LIMIT_D = Decimal(_LIMIT)
-_MICRO_D = Decimal(MICRO)
+_MAX_CENTS = MAX_ROW_MICRO // MICRO  # an integer chargedCents up to this takes the fast path
 # Our own context, so a caller that changed the thread's decimal context cannot
 # change our results; 60 digits hold any value below 1e12 times 1e6 exactly.
 _CTX = Context(prec=60)
@@ -40,15 +41,7 @@ _HUNDRED = Decimal(100)
 def _describe(value: Any) -> str:
     """What a bad value is, never the value itself: it came from the server, which may echo the
     key (the sentence is printed and stored in the sync log)."""
-    if isinstance(value, str):
-        return f"a string of {len(value)} character{'s' if len(value) != 1 else ''}"
-    return {
-        bool: "a boolean",
-        list: "a list",
-        dict: "an object",
-        float: "a number out of range",
-        int: "a number out of range",
-    }.get(type(value), type(value).__name__)
+    return describe(value)
 
 
 def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatError:
@@ -57,57 +50,36 @@ def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatErro
 
 def _decimal(value: Any, field_name: str, limit: Decimal = _LIMIT_D) -> Decimal:
     """The exact decimal a JSON value was written as; finite and at most `limit` (1e12) in size."""
-    t = type(value)
-    if t is bool:
-        raise _bad(field_name, value)
-    if isinstance(value, int):
-        d = Decimal(int(value))
-    elif isinstance(value, float):
-        # repr is the shortest literal that reads back as this float: the JSON text.
-        d = Decimal(repr(value)) if math.isfinite(value) else None
-    elif isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, str) and len(value) <= 64:
-        try:
-            d = Decimal(value.strip())
-        except (InvalidOperation, ValueError):
-            raise _bad(field_name, value) from None
-    else:
-        raise _bad(field_name, value)
-    if d is None or not d.is_finite():
-        raise _bad(field_name, value, "a finite number")
-    if abs(d) > limit:
+    reason = ""
+    try:
+        d = exact_amount(value)
+    except BadAmount as exc:
+        reason = exc.reason
+    if reason:
+        raise EventFormatError(f"usage event field {field_name} is {reason}")
+    if _CTX.abs(d) > limit:
         raise _bad(field_name, value, "a number of a plausible size")
     return d
 
 
-def _decimal_to_micro(d: Decimal) -> int:
-    return int(_CTX.multiply(d, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+def _decimal_to_micro(d: Decimal, field_name: str = "cost") -> int:
+    reason = ""
+    try:
+        return micro_of(d, "cents")
+    except BadAmount as exc:
+        reason = exc.reason
+    raise EventFormatError(f"usage event field {field_name} is {reason}")
 
 
 def _micro(value: Any, field_name: str) -> int:
-    """`value` (not None) in micro-units, exactly, rounded half-even at the 6th decimal."""
-    t = type(value)
-    if t is int:
-        if -_LIMIT <= value <= _LIMIT:
-            return value * MICRO
-    elif t is float and -1e9 < value < 1e9:
-        # Fast path, exact by construction: m / 1e6 is correctly rounded, so when it
-        # reads back as `value`, the decimal m/10**6 (at most 6 decimals, < 1e15 digits)
-        # round-trips to `value`. Two such decimals cannot both be within half an ulp of
-        # it, so that decimal is the value repr(value) denotes, and the Decimal path
-        # would return m too. Anything else (more decimals, NaN) takes the Decimal path.
-        m = round(value * 1e6)
-        if m / 1e6 == value:
-            return m
-    return _decimal_to_micro(_decimal(value, field_name))
-
-
-def to_micro(value: Any) -> int | None:
-    """A JSON number (int, float, numeric string, Decimal) in micro-units; None stays None."""
-    if value is None:
-        return None
-    return _micro(value, "value")
+    """`value` (not None), in cents or units, in micro-units through the one money parser; an
+    integer in range takes a shortcut (this is the hot loop of every sync)."""
+    if type(value) is int and -_MAX_CENTS <= value <= _MAX_CENTS:
+        return value * MICRO
+    micro = read_micro(value, "cents")
+    if isinstance(micro, str):
+        raise EventFormatError(f"usage event field {field_name} is {micro}")
+    return micro
 
 
 def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
@@ -334,10 +306,7 @@ def parse_event(raw: dict) -> UsageEvent:
     units = get("requestsCosts")
     if units is None:
         units = get("requestCosts")  # an older, misspelt name for the same field
-    if type(units) is int and -_LIMIT <= units <= _LIMIT:
-        units *= MICRO
-    else:
-        units = 0 if units is None else _micro(units, "requestsCosts")
+    units = 0 if units is None else _micro(units, "requestsCosts")
 
     usage = get("tokenUsage")
     if usage is None:
@@ -376,8 +345,8 @@ def parse_event(raw: dict) -> UsageEvent:
     return UsageEvent(
         ts,
         _day_of(ts // DAY_MS),
-        email,
-        model,
+        email if len(email) <= MAX_NAME and email.isprintable() else stored_name(email),
+        model if len(model) <= MAX_NAME and model.isprintable() else stored_name(model),
         kind,
         chargeable,
         cost,

@@ -14,33 +14,29 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from grafient_tui.money import MAX_MEMBER_MICRO, BadAmount, to_micro
 from grafient_tui.providers.base import MemberSpend
-from grafient_tui.providers.cursor.costs import _timestamp, to_micro
+from grafient_tui.providers.cursor.costs import _timestamp
 from grafient_tui.providers.http import ProviderError
+from grafient_tui.untrusted import stored_name
 
 UNKNOWN_MEMBER = "unknown member"
-CENTS_PER_DOLLAR = 100
 
 
-_MAX_MICRO = 10**17  # a billion dollars: past that a figure is no real member's, and would not fit the store
-
-
-def _money(value: Any, scale: int = 1) -> int | None:
-    """Cents (scale 1) or dollars (scale 100) in micro-cents; None when missing, unreadable or implausible."""
+def _money(value: Any, unit: str = "cents") -> int | None:
+    """Cents or dollars ("usd") in micro-cents, through the one money parser; None when missing,
+    unreadable or implausible (a member's figure past a billion dollars is no real one)."""
     if value is None:
         return None
     try:
-        micro = to_micro(value)
-    except ProviderError:
+        return to_micro(value, unit, limit=MAX_MEMBER_MICRO)
+    except BadAmount:
         return None
-    if micro is None or abs(micro * scale) > _MAX_MICRO:
-        return None
-    return micro * scale
 
 
 def _text(value: Any) -> str | None:
     if type(value) is str and value.strip():
-        return value.strip()
+        return stored_name(value.strip())  # cut as it arrives (255 characters and a visible mark)
     if type(value) is int:  # ids are sometimes integers
         return str(value)
     return None
@@ -74,7 +70,7 @@ def parse_member(raw: Any) -> MemberSpend | None:
         name=name,
         spend_micro=total,
         on_demand_micro=on_demand,
-        limit_micro=_money(raw.get("effectivePerUserLimitDollars"), CENTS_PER_DOLLAR),
+        limit_micro=_money(raw.get("effectivePerUserLimitDollars"), "usd"),
     )
 
 

@@ -2,9 +2,7 @@
 
 from grafient_tui.providers.openai.api import (
     DEFAULT_RPM,
-    MAX_MODELS_PER_WINDOW,
     MAX_PAGES,
-    MAX_PROJECTS,
     MAX_WINDOW_DAYS,
     USAGE_CHUNK_DAYS,
     OpenAIClient,
@@ -13,12 +11,13 @@ from grafient_tui.providers.openai.api import (
     projects_fingerprint,
 )
 from grafient_tui.providers.openai.costs import (
+    MAX_MODELS_PER_WINDOW,
+    MAX_PROJECTS,
     MICRO_PER_USD,
     NO_PROJECT,
     OTHER_MODEL,
     day_start,
     model_of,
-    to_micro,
 )
 
 __all__ = [
@@ -37,5 +36,4 @@ __all__ = [
     "display_names",
     "model_of",
     "projects_fingerprint",
-    "to_micro",
 ]

@@ -27,7 +27,7 @@ import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -51,18 +51,20 @@ from grafient_tui.providers.http import (
     ProviderError,
 )
 from grafient_tui.providers.openai.costs import (
+    MAX_PROJECTS,
     NO_PROJECT,
     CostSums,
     FormatError,
     Seen,
     UsageSums,
-    add_cost_results,
-    add_usage_results,
+    add_cost_result,
+    add_usage_result,
     bucket_day,
     cost_lines,
     day_start,
     usage_lines,
 )
+from grafient_tui.untrusted import stored_name
 
 MAX_WINDOW_DAYS = 180  # the costs endpoint's largest page of daily buckets: one call per window
 USAGE_CHUNK_DAYS = 31  # the usage endpoint's largest page of daily buckets
@@ -74,8 +76,6 @@ PROJECTS_PAGE = 100
 # Limits on what one window of answers may make us hold. A real organization is far inside them;
 # past them the answer is broken or hostile, and the window fails with one sentence.
 MAX_PAGES = 1000  # of one paged call
-MAX_MODELS_PER_WINDOW = 5_000
-MAX_PROJECTS = 10_000  # in the project list, and project ids in one window's answers
 VALIDATE_ATTEMPTS = 3
 USAGE_SCOPE = "api.usage.read"
 NOT_SAVED = "nothing from this window was saved"
@@ -192,7 +192,6 @@ class OpenAIClient(HttpProvider):
             request_deadline=request_deadline,
             refusal=_refusal_for(api_key),
             logger=log,
-            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         # id -> display name, read once per client (one sync); None: the key may not list projects
@@ -234,29 +233,34 @@ class OpenAIClient(HttpProvider):
         params: list[tuple[str, Any]] = [("include_archived", "true"), ("limit", PROJECTS_PAGE)]
         for _ in range(MAX_PAGES):
             try:
-                data = await self._api.request("GET", PROJECTS_PATH, params=params)
+                data = await self._api.request_json("GET", PROJECTS_PATH, params=params)
             except ProjectsDenied:
                 log.info("this key may not list projects; project ids stand in for their names")
                 return None
-            rows = data.get("data")
-            if type(rows) is not list:
+            rows = data.array("data")
+            if rows is None:
                 raise BadResponse(f"the OpenAI API answered {PROJECTS_PATH} without a data list; {NOT_SAVED}")
-            for row in rows:
+            listed = 0
+            # Only (id, name, archived) is kept, the name cut as it arrives, and the count is checked on
+            # the project that passes it: a page of a million projects never sits in memory.
+            for row in rows.values():
                 if type(row) is not dict or type(row.get("id")) is not str:
                     raise BadResponse(f"the OpenAI API sent a project without an id; {NOT_SAVED}")
                 name = row.get("name")
                 name = name if type(name) is str and name.strip() else row["id"]
                 archived = row.get("status") == "archived" or row.get("archived_at") is not None
-                projects.append((row["id"], name, archived))
-            if len(projects) > MAX_PROJECTS:
-                raise LimitExceeded(
-                    f"the OpenAI API listed more than {MAX_PROJECTS:,} projects, more than Grafient keeps; {NOT_SAVED}"
-                )
+                projects.append((row["id"], stored_name(name), archived))
+                listed += 1
+                if len(projects) > MAX_PROJECTS:
+                    raise LimitExceeded(
+                        f"the OpenAI API listed more than {MAX_PROJECTS:,} projects, more than Grafient keeps; "
+                        f"{NOT_SAVED}"
+                    )
             if data.get("has_more") is not True:
                 break
             after = data.get("last_id")
             if type(after) is not str or not after:
-                after = projects[-1][0] if rows else None
+                after = projects[-1][0] if listed else None
             if after is None or after in seen_cursors:
                 raise BadResponse(f"the OpenAI API sent {PROJECTS_PATH} pages that do not follow on; {NOT_SAVED}")
             seen_cursors.add(after)
@@ -274,19 +278,22 @@ class OpenAIClient(HttpProvider):
 
     async def _buckets(
         self, path: str, params: list[tuple[str, Any]], first: datetime.date, last: datetime.date
-    ) -> AsyncIterator[tuple[datetime.date, list]]:
-        """(day, results) of every daily bucket of first..last, following `next_page` while `has_more`.
+    ) -> AsyncIterator[tuple[datetime.date, Iterator[Any]]]:
+        """(day, results) of every daily bucket of first..last, following `next_page` while `has_more`;
+        the results are read one at a time (see jsonstream), so a page costs its text, not 23 times it.
         A page of the wrong shape raises BadResponse: a window is read whole or not at all."""
         seen_cursors: set[str] = set()
         seen_days: set[datetime.date] = set()
         page: str | None = None
         for _ in range(MAX_PAGES):
-            data = await self._api.request("GET", path, params=params if page is None else [*params, ("page", page)])
-            buckets = data.get("data")
+            data = await self._api.request_json(
+                "GET", path, params=params if page is None else [*params, ("page", page)]
+            )
+            buckets = data.array("data")
             has_more = data.get("has_more")
-            if type(buckets) is not list or type(has_more) is not bool:
+            if buckets is None or type(has_more) is not bool:
                 raise BadResponse(f"the OpenAI API answered {path} without a data list and has_more; {NOT_SAVED}")
-            for bucket in buckets:
+            for bucket in buckets.objects():
                 try:
                     day, results = bucket_day(bucket, first, last)
                 except FormatError as exc:
@@ -311,7 +318,7 @@ class OpenAIClient(HttpProvider):
     async def window_costs(self, first: datetime.date, last: datetime.date) -> CostSums:
         """Exact dollars per day, model (line item) and project id of first..last."""
         sums: CostSums = {}
-        seen = Seen()
+        seen = Seen(COSTS_PATH)
         params = [
             ("start_time", day_start(first)),
             ("end_time", day_start(last + datetime.timedelta(days=1))),
@@ -321,17 +328,20 @@ class OpenAIClient(HttpProvider):
             ("limit", MAX_WINDOW_DAYS),
         ]
         async for day, results in self._buckets(COSTS_PATH, params, first, last):
+            detail = ""
             try:
-                add_cost_results(sums, day, results, seen)
+                for result in results:
+                    add_cost_result(sums, day, result, seen)
             except FormatError as exc:
-                raise BadResponse(f"the OpenAI API sent {exc.detail} to {COSTS_PATH}; {NOT_SAVED}") from None
-            self._check_bounds(seen, COSTS_PATH)
+                detail = exc.detail
+            if detail:
+                raise BadResponse(f"the OpenAI API sent {detail} to {COSTS_PATH}; {NOT_SAVED}")
         return sums
 
     async def window_usage(self, first: datetime.date, last: datetime.date) -> UsageSums:
         """Requests and tokens per day, model and project id of first..last, in 31-day calls."""
         sums: UsageSums = {}
-        seen = Seen()
+        seen = Seen(USAGE_PATH)
         start = first
         while start <= last:
             end = min(last, start + datetime.timedelta(days=USAGE_CHUNK_DAYS - 1))
@@ -344,28 +354,16 @@ class OpenAIClient(HttpProvider):
                 ("limit", USAGE_CHUNK_DAYS),
             ]
             async for day, results in self._buckets(USAGE_PATH, params, start, end):
+                detail = ""
                 try:
-                    add_usage_results(sums, day, results, seen)
+                    for result in results:
+                        add_usage_result(sums, day, result, seen)
                 except FormatError as exc:
-                    raise BadResponse(f"the OpenAI API sent {exc.detail} to {USAGE_PATH}; {NOT_SAVED}") from None
-                self._check_bounds(seen, USAGE_PATH)
+                    detail = exc.detail
+                if detail:
+                    raise BadResponse(f"the OpenAI API sent {detail} to {USAGE_PATH}; {NOT_SAVED}")
             start = end + datetime.timedelta(days=1)
         return sums
-
-    @staticmethod
-    def _check_bounds(seen: Seen, path: str) -> None:
-        # Checked per bucket: what a window holds grows with models and projects, and an answer that
-        # invents new ones bucket after bucket is stopped before it fills memory.
-        if len(seen.models) > MAX_MODELS_PER_WINDOW:
-            raise LimitExceeded(
-                f"the OpenAI API sent {path} for more than {MAX_MODELS_PER_WINDOW:,} different "
-                f"models in one window, more than any real organization has; {NOT_SAVED}"
-            )
-        if len(seen.projects) > MAX_PROJECTS:
-            raise LimitExceeded(
-                f"the OpenAI API sent {path} for more than {MAX_PROJECTS:,} different projects "
-                f"in one window, more than Grafient keeps; {NOT_SAVED}"
-            )
 
     # ------------------------------------------------------------------ the Provider's window
 

@@ -1,8 +1,9 @@
 """OpenAI's cost rules: the costs and completions-usage buckets as sent, read exactly and placed on their UTC day.
 
 Money is integer micro-cents (1 USD = 100_000_000): `amount.value` is dollars, read from the literal
-JSON text (the HTTP client decodes fractions as Decimal), summed exactly per day, model and project,
-and rounded half-even once, when the sum becomes a CostLine. Pure: no network, no Textual.
+JSON text by the one money parser (money.to_micro: exact, rounded half-even once at the micro-cent,
+bounded per row), and summed exactly per day, model and project; the sums are counted as they grow
+(MAX_SUMS_PER_WINDOW). Pure: no network, no Textual.
 
 Every shape error is a `BadResponse` whose sentence the caller completes with "nothing from this
 window was saved"; `FormatError.detail` says what was wrong without quoting the value (server text
@@ -13,28 +14,29 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from collections.abc import Iterator, Mapping
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import decimal_text, plausible
+from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
+from grafient_tui.providers.jsonstream import JsonObject
+from grafient_tui.untrusted import stored_name
 
 MICRO_PER_USD = 100_000_000
 DAY_SECONDS = 86_400
+MAX_MODELS_PER_WINDOW = 5_000
+MAX_PROJECTS = 10_000  # in the project list, and project ids in one window's answers
 NO_PROJECT = "No project"  # the actor of costs that belong to no project
 OTHER_MODEL = "other"  # the model of a cost whose line_item is null
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 
-# A dollar amount past this is no real day's spend (and a count past _COUNT_LIMIT no real day's
-# tokens); bounding them keeps every sum inside what the store's integers hold.
-_USD_LIMIT = Decimal(10) ** 12
+# A count past _COUNT_LIMIT is no real day's tokens; bounding it keeps every sum inside what the
+# store's integers hold (money is bounded by the money parser).
 _COUNT_LIMIT = 10**15
-# Our own context, so a caller that changed the thread's decimal context cannot change our
-# results; 60 digits hold any sum of bounded values exactly.
+# Our own context, so a caller that changed the thread's decimal context cannot change our checks.
 _CTX = Context(prec=60)
-_MICRO_D = Decimal(MICRO_PER_USD)
 
 
 class FormatError(BadResponse):
@@ -57,21 +59,24 @@ def day_of(start_time: int) -> datetime.date:
     return datetime.date.fromordinal(_EPOCH_ORDINAL + start_time // DAY_SECONDS)
 
 
-def bucket_day(bucket: Any, first: datetime.date, last: datetime.date) -> tuple[datetime.date, list]:
-    """The UTC day of a bucket and its results; FormatError unless its start_time is a UTC midnight
-    of first..last and it has a results list. Whether buckets snap to midnight is undocumented: we
-    always ask from a midnight, so one that does not is not an answer we understand."""
-    if type(bucket) is not dict:
+def bucket_day(
+    bucket: JsonObject | str, first: datetime.date, last: datetime.date
+) -> tuple[datetime.date, Iterator[Any]]:
+    """The UTC day of a bucket and its results (read one at a time); FormatError unless its
+    start_time is a UTC midnight of first..last and it has a results list. Whether buckets snap to
+    midnight is undocumented: we always ask from a midnight, so one that does not is not an answer
+    we understand."""
+    if isinstance(bucket, str):
         raise FormatError("a bucket that is not a JSON object")
     start = bucket.get("start_time")
     if type(start) is not int:
         raise FormatError("a bucket without a whole-number start_time")
     if start % DAY_SECONDS or not day_start(first) <= start <= day_start(last):
         raise FormatError("a bucket that does not start at a UTC midnight inside the window")
-    results = bucket.get("results")
-    if type(results) is not list:
+    results = bucket.array("results")
+    if results is None:
         raise FormatError("a bucket without a results list")
-    return day_of(start), results
+    return day_of(start), results.values()
 
 
 # --------------------------------------------------------------------------- fields
@@ -84,36 +89,17 @@ def _describe(value: Any) -> str:
     return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), "a number out of range")
 
 
-def usd(value: Any) -> Decimal:
-    """The exact dollars a JSON value was written as: a Decimal (a fraction, as the client decodes
-    it), an int, or a numeric string (one public fixture sends "2.25"). A float is read from its
-    shortest literal, which is the JSON text it came from."""
-    t = type(value)
-    d: Decimal | None
-    if t is Decimal:
-        d = value
-    elif t is int:
-        d = Decimal(value)
-    elif t is float:
-        d = Decimal(repr(value)) if math.isfinite(value) else None
-    elif t is str:
-        d = decimal_text(value, exponent=True)
-    else:
-        d = None
-    if d is None or not d.is_finite():
-        raise FormatError(f"an amount value that is not a number (got {_describe(value)})")
-    if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
-        raise FormatError("an amount value that is not of a plausible size")
-    return d
+def usd_micro(value: Any) -> int:
+    """The dollars a JSON value was written as (a Decimal, as the client decodes fractions, an int,
+    or a numeric string: one public fixture sends "2.25"), in micro-cents, through the one money parser."""
+    micro = read_micro(value, "usd")
+    if isinstance(micro, str):
+        raise FormatError(f"an amount value that is {micro}")
+    return micro
 
 
-def to_micro(dollars: Decimal) -> int:
-    """Dollars as integer micro-cents, rounded half-even at the eighth decimal."""
-    return int(_CTX.multiply(dollars, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
-
-
-def amount_usd(result: dict) -> Decimal | None:
-    """The dollars of one costs result; None when `amount` or its `value` is absent or null (the SDK
+def amount_micro(result: dict) -> int | None:
+    """The micro-cents of one costs result; None when `amount` or its `value` is absent or null (the SDK
     marks both optional): such a result carries no money. A currency other than usd is an error, as
     Grafient never converts; an absent or null currency is taken as usd, the only one the costs
     endpoint is known to send."""
@@ -128,7 +114,7 @@ def amount_usd(result: dict) -> Decimal | None:
     currency = amount.get("currency")
     if currency is not None and (type(currency) is not str or currency.strip().casefold() != "usd"):
         raise FormatError("an amount in a currency other than usd (Grafient never converts)")
-    return usd(value)
+    return usd_micro(value)
 
 
 def model_of(line_item: Any) -> str:
@@ -140,13 +126,15 @@ def model_of(line_item: Any) -> str:
     if type(line_item) is not str:
         raise FormatError(f"a line_item that is not a string (got {_describe(line_item)})")
     model = line_item.split(",", 1)[0].strip()
-    return model or OTHER_MODEL
+    return stored_name(model) if model else OTHER_MODEL
 
 
 def project_of(result: dict) -> str | None:
     project = result.get("project_id")
-    if project is None or type(project) is str:
-        return project
+    if project is None:
+        return None
+    if type(project) is str:
+        return stored_name(project)
     raise FormatError(f"a project_id that is not a string (got {_describe(project)})")
 
 
@@ -173,21 +161,35 @@ def count(result: dict, name: str) -> int:
 
 
 class Seen:
-    """The models and projects one window's answers have named so far, for its bounds."""
+    """The models and projects one window's answers have named so far, for its bounds: checked on the
+    result that passes one, so an answer that invents new ones result after result is stopped there."""
 
-    __slots__ = ("models", "projects")
+    __slots__ = ("models", "path", "projects")
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "the usage endpoints") -> None:
+        self.path = path
         self.models: set[str] = set()
         self.projects: set[str | None] = set()
 
     def add(self, model: str, project: str | None) -> None:
-        self.models.add(model)
-        self.projects.add(project)
+        if model not in self.models:
+            self.models.add(model)
+            if len(self.models) > MAX_MODELS_PER_WINDOW:
+                raise LimitExceeded(
+                    f"the OpenAI API sent {self.path} for more than {MAX_MODELS_PER_WINDOW:,} different "
+                    f"models in one window, more than any real organization has; nothing from this window was saved"
+                )
+        if project not in self.projects:
+            self.projects.add(project)
+            if len(self.projects) > MAX_PROJECTS:
+                raise LimitExceeded(
+                    f"the OpenAI API sent {self.path} for more than {MAX_PROJECTS:,} different projects "
+                    f"in one window, more than Grafient keeps; nothing from this window was saved"
+                )
 
 
-# (day, model, project id or None) -> exact dollars
-CostSums = dict[tuple[datetime.date, str, "str | None"], Decimal]
+# (day, model, project id or None) -> exact micro-cents
+CostSums = dict[tuple[datetime.date, str, "str | None"], int]
 # (day, model, project id or None) -> [requests, input, output, cache read, cache write]
 UsageSums = dict[tuple[datetime.date, str, "str | None"], list[int]]
 
@@ -195,16 +197,26 @@ UsageSums = dict[tuple[datetime.date, str, "str | None"], list[int]]
 def add_cost_results(sums: CostSums, day: datetime.date, results: list, seen: Seen) -> None:
     """Add one costs bucket's results to `sums`, exactly."""
     for result in results:
-        if type(result) is not dict:
-            raise FormatError("a result that is not a JSON object")
-        dollars = amount_usd(result)
-        model = model_of(result.get("line_item"))
-        project = project_of(result)
-        seen.add(model, project)
-        if dollars is None:
-            continue
-        key = (day, model, project)
-        sums[key] = _CTX.add(sums.get(key, Decimal(0)), dollars)
+        add_cost_result(sums, day, result, seen)
+
+
+def add_cost_result(sums: CostSums, day: datetime.date, result: Any, seen: Seen) -> None:
+    """Add one costs result to `sums`; a new (day, model, project) past MAX_SUMS_PER_WINDOW fails the window."""
+    if type(result) is not dict:
+        raise FormatError("a result that is not a JSON object")
+    micro = amount_micro(result)
+    model = model_of(result.get("line_item"))
+    project = project_of(result)
+    seen.add(model, project)
+    if micro is None:
+        return
+    key = (day, model, project)
+    if key in sums:
+        sums[key] += micro
+    elif len(sums) >= MAX_SUMS_PER_WINDOW:
+        raise too_many_sums("OpenAI", "costs")
+    else:
+        sums[key] = micro
 
 
 def add_usage_results(sums: UsageSums, day: datetime.date, results: list, seen: Seen) -> None:
@@ -212,35 +224,44 @@ def add_usage_results(sums: UsageSums, day: datetime.date, results: list, seen: 
     cache read and cache write. `input_tokens` includes both cache figures; `input_uncached_tokens`,
     when sent, excludes them. A total smaller than its cache parts is counted as 0 uncached."""
     for result in results:
-        if type(result) is not dict:
-            raise FormatError("a result that is not a JSON object")
-        model = result.get("model")
-        if model is None or model == "":
-            model = OTHER_MODEL
-        elif type(model) is not str:
-            raise FormatError(f"a model that is not a string (got {_describe(model)})")
-        cache_read = count(result, "input_cached_tokens")
-        cache_write = count(result, "input_cache_write_tokens")
-        if result.get("input_uncached_tokens") is not None:
-            uncached = count(result, "input_uncached_tokens")
-        else:
-            uncached = max(0, count(result, "input_tokens") - cache_read - cache_write)
-        figures = (
-            count(result, "num_model_requests"),
-            uncached,
-            count(result, "output_tokens"),
-            cache_read,
-            cache_write,
-        )
-        project = project_of(result)
-        seen.add(model, project)
-        key = (day, model, project)
-        s = sums.get(key)
-        if s is None:
-            sums[key] = list(figures)
-        else:
-            for i, value in enumerate(figures):
-                s[i] += value
+        add_usage_result(sums, day, result, seen)
+
+
+def add_usage_result(sums: UsageSums, day: datetime.date, result: Any, seen: Seen) -> None:
+    """Add one completions-usage result to `sums`; a new key past MAX_SUMS_PER_WINDOW fails the window."""
+    if type(result) is not dict:
+        raise FormatError("a result that is not a JSON object")
+    model = result.get("model")
+    if model is None or model == "":
+        model = OTHER_MODEL
+    elif type(model) is not str:
+        raise FormatError(f"a model that is not a string (got {_describe(model)})")
+    else:
+        model = stored_name(model)
+    cache_read = count(result, "input_cached_tokens")
+    cache_write = count(result, "input_cache_write_tokens")
+    if result.get("input_uncached_tokens") is not None:
+        uncached = count(result, "input_uncached_tokens")
+    else:
+        uncached = max(0, count(result, "input_tokens") - cache_read - cache_write)
+    figures = (
+        count(result, "num_model_requests"),
+        uncached,
+        count(result, "output_tokens"),
+        cache_read,
+        cache_write,
+    )
+    project = project_of(result)
+    seen.add(model, project)
+    key = (day, model, project)
+    s = sums.get(key)
+    if s is None:
+        if len(sums) >= MAX_SUMS_PER_WINDOW:
+            raise too_many_sums("OpenAI", "completions usage")
+        sums[key] = list(figures)
+    else:
+        for i, value in enumerate(figures):
+            s[i] += value
 
 
 def actor_of(project: str | None, names: Mapping[str, str]) -> str:
@@ -260,14 +281,14 @@ def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) 
             model,
             actor_of(project, names),
             False,
-            to_micro(dollars),
+            micro,
             unknown,
             input_tokens=unknown,
             output_tokens=unknown,
             cache_read_tokens=unknown,
             cache_write_tokens=unknown,
         )
-        for (day, model, project), dollars in costs.items()
+        for (day, model, project), micro in costs.items()
     ]
 
 

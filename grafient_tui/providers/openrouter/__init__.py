@@ -14,12 +14,12 @@ from grafient_tui.providers.openrouter.costs import (
     MAX_ROWS,
     MAX_WORKSPACES,
     MICRO_PER_USD,
+    Activity,
     ActivityFormatError,
     ActivityRow,
     cost_lines,
     days_reported,
     parse_activity,
-    to_micro,
     workspace_names,
 )
 
@@ -33,6 +33,7 @@ __all__ = [
     "MICRO_PER_USD",
     "REJECTED_SENTENCE",
     "WRONG_KIND_SENTENCE",
+    "Activity",
     "ActivityFormatError",
     "ActivityRow",
     "NotManagementKey",
@@ -40,6 +41,5 @@ __all__ = [
     "cost_lines",
     "days_reported",
     "parse_activity",
-    "to_micro",
     "workspace_names",
 ]

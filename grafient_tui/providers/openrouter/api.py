@@ -9,7 +9,8 @@ Choices where OpenRouter's documentation is silent (see also costs.py):
 - `/key`'s `label` is a masked copy of the key: it is never read.
 - `/key` without `is_management_key` nor `is_provisioning_key` (as booleans): `/credits` decides,
   200 a management key, 403 not.
-- The workspace list only names actors and counts them. When it is refused or malformed (404,
+- The workspace list only names actors and counts them: only id -> name is kept (each name cut as
+  it arrives), counted across pages on the entry that passes the bound. When it is refused or malformed (404,
   403, another 4xx, a 200 of the wrong shape), the account is taken to have one workspace and
   activity rows show their workspace id: the spend is still right. When it cannot be reached at
   all (offline, 5xx, 429 every try), the validation or the sync fails like any other call, so a
@@ -26,7 +27,6 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from typing import Any
 
 import httpx
 
@@ -45,12 +45,14 @@ from grafient_tui.providers.http import (
 )
 from grafient_tui.providers.openrouter.costs import (
     MAX_WORKSPACES,
-    ActivityRow,
+    SAVED_NOTHING,
+    Activity,
+    ActivityFormatError,
     cost_lines,
     days_reported,
-    parse_activity,
     workspace_names,
 )
+from grafient_tui.untrusted import stored_name
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api"
 DEFAULT_RPM = 20  # undocumented; a sync makes two or three calls
@@ -156,11 +158,10 @@ class OpenRouterClient(HttpProvider):
             request_deadline=request_deadline,
             refusal=_refusal,
             logger=log,
-            exact_numbers=True,
         )
         self.base_url = self._api.base_url
         # The activity answer covers all 30 days: read once, every window of the sync cut from it.
-        self._rows: list[ActivityRow] | None = None
+        self._rows: Activity | None = None
         self._names: dict[str, str] | None = None
         self._fetching = asyncio.Lock()
 
@@ -205,27 +206,41 @@ class OpenRouterClient(HttpProvider):
         self._names = workspace_names(listed)
         return self._names
 
-    async def _list_workspaces(self, attempts: int | None) -> list[Any]:
-        listed: list[Any] = []
-        seen: set[str] = set()
+    async def _list_workspaces(self, attempts: int | None) -> dict[str, str]:
+        """Workspace id -> name (as stored: cut as it arrives), every page. Only that is kept, and the
+        count of distinct ids is checked on the entry that passes MAX_WORKSPACES, whatever the pages
+        (a hostile page of a million entries, or a hundred pages of them, never sits in memory)."""
+        listed: dict[str, str] = {}
         offset = 0
         for _ in range(MAX_WORKSPACE_PAGES):
-            answer = await self._api.request(
+            answer = await self._api.request_json(
                 "GET", "/v1/workspaces", None, attempts, params={"offset": offset, "limit": WORKSPACE_PAGE}
             )
-            page, total = answer.get("data"), answer.get("total_count")
-            if type(page) is not list:
+            page, total = answer.array("data"), answer.get("total_count")
+            if page is None:
                 raise BadResponse("the OpenRouter API answered /v1/workspaces without a data list")
-            ids = {w["id"] for w in page if isinstance(w, dict) and isinstance(w.get("id"), str)}
-            if page and ids and ids <= seen:
+            entries = new = 0
+            for item in page.values():
+                entries += 1
+                if type(item) is not dict or type(item.get("id")) is not str or not item["id"]:
+                    continue  # the list only names actors: an entry without an id names none
+                ws_id = stored_name(item["id"])
+                if ws_id not in listed:
+                    new += 1
+                    if len(listed) >= MAX_WORKSPACES:
+                        raise LimitExceeded(
+                            f"the OpenRouter API listed more than {MAX_WORKSPACES:,} workspaces, more than "
+                            "Grafient keeps"
+                        )
+                name = item.get("name")
+                listed[ws_id] = stored_name(name) if type(name) is str and name.strip() else ws_id
+            if entries and listed and not new:
                 raise BadResponse("the OpenRouter API sent the same page of /v1/workspaces twice")
-            seen |= ids
-            listed.extend(page)
-            offset += len(page)
+            offset += entries
             if (
-                not page
+                not entries
                 or (type(total) is int and offset >= total)
-                or (type(total) is not int and len(page) < WORKSPACE_PAGE)
+                or (type(total) is not int and entries < WORKSPACE_PAGE)
             ):
                 return listed
         raise LimitExceeded(
@@ -234,15 +249,23 @@ class OpenRouterClient(HttpProvider):
 
     # ------------------------------------------------------------------ the window
 
-    async def activity(self) -> list[ActivityRow]:
-        """Every row of the last 30 completed UTC days, by workspace: fetched on the first call only."""
+    async def activity(self) -> Activity:
+        """The last 30 completed UTC days, summed by day, model and workspace as the rows arrive:
+        fetched on the first call only."""
         async with self._fetching:
             if self._rows is None:
-                answer = await self._api.request("GET", "/v1/activity", params={"group_by": "workspace"})
-                rows = parse_activity(answer)
-                if any(row.workspace_id is not None for row in rows):
+                answer = await self._api.request_json("GET", "/v1/activity", params={"group_by": "workspace"})
+                data = answer.array("data")
+                if data is None:
+                    raise ActivityFormatError(
+                        f"the OpenRouter API answered /v1/activity without a data list; {SAVED_NOTHING}"
+                    )
+                activity = Activity()
+                for raw in data.values():
+                    activity.add(raw)
+                if any(workspace is not None for _, _, workspace in activity.sums):
                     await self._workspaces()
-                self._rows = rows
+                self._rows = activity
             return self._rows
 
     def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:

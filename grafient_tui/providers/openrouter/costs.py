@@ -1,9 +1,9 @@
 """OpenRouter's cost rules: an /activity answer read exactly, and summed into cost lines.
 
 Money comes as US dollars; it is stored as integer micro-cents (USD × 100_000_000), made from the
-literal the API wrote (the client decodes JSON fractions as Decimal), never through a binary
-float. Each cost line's dollars are summed exactly and rounded once, half to even, at the
-micro-cent (1e-8 USD): finer than any figure Grafient shows.
+literal the API wrote (the client decodes JSON fractions as Decimal) by the one money parser
+(money.to_micro: exact, rounded once per row, half to even, at the micro-cent, 1e-8 USD: finer than
+any figure Grafient shows, and bounded), never through a binary float; sums are exact integers.
 
 Choices where OpenRouter's documentation is silent (see shared/openrouter-api.md):
 - `date` is "YYYY-MM-DD"; a time after it ("2026-08-03 00:00:00", "...T00:00:00Z") is tolerated and
@@ -23,14 +23,15 @@ Pure: no network, no Textual.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import decimal_text, plausible
+from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine, distinct_names
-from grafient_tui.providers.http import BadResponse, LimitExceeded
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
+from grafient_tui.untrusted import stored_name
 
 MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents, as Cursor's cost_micro
 DEFAULT_WORKSPACE = "Default workspace"  # the actor of rows that name no workspace
@@ -43,10 +44,8 @@ MAX_ROWS = 500_000
 MAX_MODELS = 5_000
 MAX_WORKSPACES = 10_000
 
-_MONEY_LIMIT = Decimal(10) ** 7  # dollars in one row: $10M, beyond any day's real spend
 _COUNT_LIMIT = 10**12  # requests or tokens in one row
-_CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
-_MICRO_D = Decimal(MICRO_PER_USD)
+_CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our checks
 
 
 class ActivityFormatError(BadResponse):
@@ -60,8 +59,8 @@ class ActivityRow:
     day: datetime.date
     model: str
     workspace_id: str | None
-    usage: Decimal  # US dollars of OpenRouter credits
-    byok: Decimal | None  # US dollars billed on the account's own provider key; None: not sent
+    usage: int  # micro-cents of OpenRouter credits
+    byok: int | None  # micro-cents billed on the account's own provider key; None: not sent
     requests: int | None
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -94,31 +93,15 @@ def _bad(index: int, field: str, value: Any, what: str) -> ActivityFormatError:
     )
 
 
-def dollars(value: Any) -> Decimal | None:
-    """The exact decimal a JSON money value was written as (int, Decimal, numeric string; a float
-    only by its shortest literal), or None when it is not a finite number of plausible size."""
-    if type(value) is bool:
-        return None
-    if isinstance(value, int):
-        d = Decimal(value)
-    elif isinstance(value, Decimal):
-        d = value
-    elif isinstance(value, float):
-        d = Decimal(repr(value))  # repr is the literal the JSON held; only reached without exact decoding
-    elif isinstance(value, str):
-        d = decimal_text(value, exponent=True)
-        if d is None:
-            return None
-    else:
-        return None
-    if not plausible(d) or _CTX.abs(d) > _MONEY_LIMIT:
-        return None
-    return d
-
-
-def to_micro(usd: Decimal) -> int:
-    """Dollars in micro-cents, rounded once, half to even."""
-    return int(_CTX.multiply(usd, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+def dollars(index: int, field: str, value: Any) -> int:
+    """A JSON money value in US dollars as micro-cents, through the one money parser."""
+    micro = read_micro(value, "usd")
+    if isinstance(micro, str):
+        raise ActivityFormatError(
+            f"the OpenRouter API sent an activity row Grafient cannot read (row {index + 1}: {field} is "
+            f"{micro}); {SAVED_NOTHING}"
+        )
+    return micro
 
 
 def _day(index: int, value: Any) -> datetime.date:
@@ -157,6 +140,10 @@ def _text(index: int, raw: dict, field: str) -> str | None:
     return value
 
 
+def _stored_or_none(text: str | None) -> str | None:
+    return None if text is None else stored_name(text)
+
+
 def parse_row(index: int, raw: Any) -> ActivityRow:
     """Row `index` of the answer's `data`; ActivityFormatError when it cannot be read."""
     if type(raw) is not dict:
@@ -165,19 +152,13 @@ def parse_row(index: int, raw: Any) -> ActivityRow:
             f"{SAVED_NOTHING}"
         )
     day = _day(index, raw.get("date"))
-    usage = dollars(raw.get("usage"))
-    if usage is None:
-        raise _bad(index, "usage", raw.get("usage"), "a number of US dollars")
+    usage = dollars(index, "usage", raw.get("usage"))
     byok_raw = raw.get("byok_usage_inference")
-    byok = None
-    if byok_raw is not None:
-        byok = dollars(byok_raw)
-        if byok is None:
-            raise _bad(index, "byok_usage_inference", byok_raw, "a number of US dollars")
+    byok = None if byok_raw is None else dollars(index, "byok_usage_inference", byok_raw)
     return ActivityRow(
         day=day,
-        model=_text(index, raw, "model") or UNKNOWN_MODEL,
-        workspace_id=_text(index, raw, "workspace_id"),
+        model=stored_name(_text(index, raw, "model") or UNKNOWN_MODEL),
+        workspace_id=_stored_or_none(_text(index, raw, "workspace_id")),
         usage=usage,
         byok=byok,
         requests=_count(index, raw, "requests"),
@@ -187,46 +168,80 @@ def parse_row(index: int, raw: Any) -> ActivityRow:
     )
 
 
-def parse_activity(answer: Mapping[str, Any]) -> list[ActivityRow]:
-    """Every row of an /activity answer, or ActivityFormatError / LimitExceeded for the sync.
+class Activity:
+    """An /activity answer summed as its rows arrive, per (day, model, workspace id): memory grows with
+    the distinct keys (at most MAX_SUMS_PER_WINDOW), never with the rows, and every bound is checked
+    on the row that would pass it. One unreadable row means the answer cannot be trusted for any
+    day (a malformed answer replaces nothing already stored)."""
 
-    The whole answer is read, rows of any day: one unreadable row means the answer cannot be
-    trusted for any day (a malformed answer replaces nothing already stored)."""
+    __slots__ = ("_models", "_workspaces", "days", "rows", "sums")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        # (day, model, workspace id) -> [usage, byok, requests, prompt, completion, reasoning]
+        self.sums: dict[tuple[datetime.date, str, str | None], list[int | None]] = {}
+        self.days: set[datetime.date] = set()  # the days with at least one row
+        self._models: set[str] = set()
+        self._workspaces: set[str | None] = set()
+
+    def add(self, raw: Any) -> None:
+        """Read and add the answer's next row."""
+        index = self.rows
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise LimitExceeded(
+                f"the OpenRouter API sent more than {MAX_ROWS:,} activity rows, more than any real account has; "
+                f"stopped reading, {SAVED_NOTHING}"
+            )
+        row = parse_row(index, raw)
+        if row.model not in self._models:
+            self._models.add(row.model)
+            if len(self._models) > MAX_MODELS:
+                raise LimitExceeded(
+                    f"the OpenRouter API sent activity for more than {MAX_MODELS:,} different models, more than "
+                    f"any real account has; stopped reading, {SAVED_NOTHING}"
+                )
+        if row.workspace_id not in self._workspaces:
+            self._workspaces.add(row.workspace_id)
+            if len(self._workspaces) > MAX_WORKSPACES:
+                raise LimitExceeded(
+                    f"the OpenRouter API sent activity for more than {MAX_WORKSPACES:,} different workspaces, "
+                    f"more than Grafient keeps; stopped reading, {SAVED_NOTHING}"
+                )
+        self.days.add(row.day)
+        key = (row.day, row.model, row.workspace_id)
+        figures = (row.requests, row.prompt_tokens, row.completion_tokens, row.reasoning_tokens)
+        s = self.sums.get(key)
+        if s is None:
+            if len(self.sums) >= MAX_SUMS_PER_WINDOW:
+                raise too_many_sums("OpenRouter", "activity")
+            self.sums[key] = [row.usage, row.byok, *figures]
+            return
+        s[0] = _add(s[0], row.usage)
+        if row.byok is not None:
+            s[1] = row.byok if s[1] is None else s[1] + row.byok
+        for i, value in enumerate(figures, 2):
+            s[i] = _add(s[i], value)
+
+
+def parse_activity(answer: Mapping[str, Any]) -> Activity:
+    """Every row of a decoded /activity answer (tests and small answers; the client streams them)."""
     data = answer.get("data")
     if type(data) is not list:
         raise ActivityFormatError(f"the OpenRouter API answered /v1/activity without a data list; {SAVED_NOTHING}")
-    if len(data) > MAX_ROWS:
-        raise LimitExceeded(
-            f"the OpenRouter API sent more than {MAX_ROWS:,} activity rows, more than any real account has; "
-            f"stopped reading, {SAVED_NOTHING}"
-        )
-    rows = [parse_row(i, raw) for i, raw in enumerate(data)]
-    if len({r.model for r in rows}) > MAX_MODELS:
-        raise LimitExceeded(
-            f"the OpenRouter API sent activity for more than {MAX_MODELS:,} different models, more than any "
-            f"real account has; stopped reading, {SAVED_NOTHING}"
-        )
-    if len({r.workspace_id for r in rows}) > MAX_WORKSPACES:
-        raise LimitExceeded(
-            f"the OpenRouter API sent activity for more than {MAX_WORKSPACES:,} different workspaces, more than "
-            f"Grafient keeps; stopped reading, {SAVED_NOTHING}"
-        )
-    return rows
+    activity = Activity()
+    for raw in data:
+        activity.add(raw)
+    return activity
 
 
 # --------------------------------------------------------------------------- workspaces
 
 
-def workspace_names(workspaces: Iterable[Any]) -> dict[str, str]:
-    """Workspace id -> the name to show. Entries without a string id are skipped (the list only
-    names actors; an id it misses is shown as the id). Two workspaces of the same name get their
-    id's first 8 characters beside it, so their spend is not merged under one actor."""
-    named: dict[str, str] = {}
-    for item in workspaces:
-        if type(item) is not dict or type(item.get("id")) is not str or not item["id"]:
-            continue
-        name = item.get("name")
-        named[item["id"]] = name if type(name) is str and name.strip() else item["id"]
+def workspace_names(named: Mapping[str, str]) -> dict[str, str]:
+    """Workspace id -> the name to show, from the listed id -> name (an id the list misses is shown
+    as the id). Two workspaces of the same name get their id's first 8 characters beside it, so
+    their spend is not merged under one actor."""
     # No reserved name: the listed default workspace and rows that name none are the same workspace.
     return distinct_names(named)
 
@@ -245,62 +260,55 @@ def _add(total: int | None, value: int | None) -> int | None:
 
 
 def cost_lines(
-    rows: Iterable[ActivityRow],
+    activity: Activity,
     first: datetime.date,
     last: datetime.date,
     today: datetime.date,
     names: Mapping[str, str],
 ) -> list[CostLine]:
-    """The rows of the UTC days first..last that are before `today`, summed per day, model and
-    workspace. Cost = Σ usage; BYOK = Σ byok_usage_inference, kept beside it and never added."""
-    sums: dict[tuple[datetime.date, str, str], list] = {}
-    for row in rows:
-        if not first <= row.day <= last or row.day >= today:
+    """The sums of the UTC days first..last that are before `today`, per day, model and workspace's
+    name. Cost = Σ usage; BYOK = Σ byok_usage_inference, kept beside it and never added."""
+    lines: dict[tuple[datetime.date, str, str], list[int | None]] = {}
+    for (day, model, workspace), s in activity.sums.items():
+        if not first <= day <= last or day >= today:
             continue
-        key = (row.day, row.model, actor_of(row.workspace_id, names))
-        s = sums.get(key)
-        if s is None:
-            sums[key] = [
-                row.usage,
-                row.byok,
-                row.requests,
-                row.prompt_tokens,
-                row.completion_tokens,
-                row.reasoning_tokens,
-            ]
+        key = (day, model, actor_of(workspace, names))
+        line = lines.get(key)
+        if line is None:
+            lines[key] = list(s)
             continue
-        s[0] = _CTX.add(s[0], row.usage)
-        if row.byok is not None:
-            s[1] = row.byok if s[1] is None else _CTX.add(s[1], row.byok)
-        for i, value in enumerate((row.requests, row.prompt_tokens, row.completion_tokens, row.reasoning_tokens), 2):
-            s[i] = _add(s[i], value)
+        line[0] = _add(line[0], s[0])
+        if s[1] is not None:
+            line[1] = s[1] if line[1] is None else line[1] + s[1]
+        for i in range(2, 6):
+            line[i] = _add(line[i], s[i])
     return [
         CostLine(
             day,
             model,
             actor,
             False,
-            to_micro(usage),
+            usage or 0,
             requests,
             input_tokens=prompt,
             output_tokens=completion,
             cache_read_tokens=None,
             cache_write_tokens=None,
             reasoning_tokens=reasoning,
-            byok_micro=None if byok is None else to_micro(byok),
+            byok_micro=byok,
         )
-        for (day, model, actor), (usage, byok, requests, prompt, completion, reasoning) in sums.items()
+        for (day, model, actor), (usage, byok, requests, prompt, completion, reasoning) in lines.items()
     ]
 
 
 def days_reported(
-    rows: Iterable[ActivityRow], first: datetime.date, last: datetime.date, today: datetime.date
+    activity: Activity, first: datetime.date, last: datetime.date, today: datetime.date
 ) -> list[datetime.date]:
     """The days of first..last an answer speaks for: those with rows, and the days of OpenRouter's
     window (the 30 before today) without rows but older than yesterday ($0 days). Yesterday
     without rows may still be on its way, today is never reported, and a day older than the
     window cannot be known: those are left as they are."""
-    with_rows = {row.day for row in rows if row.day < today}
+    with_rows = {day for day in activity.days if day < today}
     oldest = today - datetime.timedelta(days=30)
     yesterday = today - datetime.timedelta(days=1)
     days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
