@@ -99,10 +99,12 @@ class LimitExceeded(BadResponse):
 MAX_SUMS_PER_WINDOW = 100_000
 
 
-def too_many_sums(title: str, what: str, saved: str = "nothing from this window was saved") -> LimitExceeded:
-    """The sentence for a window past MAX_SUMS_PER_WINDOW."""
+def too_many_sums(
+    title: str, what: str, bound: int = MAX_SUMS_PER_WINDOW, saved: str = "nothing from this window was saved"
+) -> LimitExceeded:
+    """The sentence for a window past its bound of distinct sums (MAX_SUMS_PER_WINDOW)."""
     return LimitExceeded(
-        f"the {title} API sent {what} for more than {MAX_SUMS_PER_WINDOW:,} different days, models and "
+        f"the {title} API sent {what} for more than {bound:,} different days, models and "
         f"actors in one window, more than any real account has; stopped reading, {saved}"
     )
 
@@ -412,15 +414,16 @@ def _loads(content: bytes | bytearray) -> Any:
         return _INVALID
 
 
-def _answer(content: bytes | bytearray) -> JsonObject | str | None:
+def _answer(content: bytes | bytearray, fail: Callable[[JsonShapeError], Exception]) -> JsonObject | str | None:
     """A 200 body as the object it must be, its members found (not decoded); None when it is not JSON
-    (or not whole: retried), or the reason it can never be read (not an object, an entry too large)."""
+    (or not whole: retried), or the reason it can never be read (not an object, an entry too large).
+    `fail` makes the error of what goes wrong later, while the answer is read."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
     try:
-        return parse_object(text)
+        return parse_object(text, fail)
     except NotAnObject:
         return "an unexpected answer (not a JSON object)"
     except EntryTooLarge as exc:
@@ -575,7 +578,7 @@ class HttpClient:
                 status = response.status_code
                 self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
                 if 200 <= status < 300:
-                    answer = _answer(content)
+                    answer = _answer(content, self._reading_failed(path))
                     del content  # the answer holds its text: the bytes need not stay too
                     if isinstance(answer, JsonObject):
                         return answer
@@ -604,6 +607,18 @@ class HttpClient:
                 await self._sleep(delay)
         assert failure is not None
         raise self._final_error(failure, path, attempt)
+
+    def _reading_failed(self, path: str) -> Callable[[JsonShapeError], Exception]:
+        """The error for an answer that turns out, while it is read, to be one Grafient will not read."""
+
+        def fail(exc: JsonShapeError) -> Exception:
+            if isinstance(exc, EntryTooLarge):
+                return LimitExceeded(
+                    f"the {self.title} API sent {exc.reason} to {path}, more than Grafient reads; stopped reading it"
+                )
+            return BadResponse(f"the {self.title} API sent {exc.reason} in its answer to {path}; stopped reading it")
+
+        return fail
 
     def _tell_retry(self, notice: RetryNotice) -> None:
         listener = _retry_listener.get()

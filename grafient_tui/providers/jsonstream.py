@@ -21,9 +21,14 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-MAX_ENTRY_CHARS = 256 * 1024  # the most one decoded entry may span: a usage event is well under 10 KB
+T = TypeVar("T")
+
+MAX_ENTRY_CHARS = 64 * 1024  # the most one decoded entry may span: a usage event is well under 10 KB
+# What is tried whole before a value that is not read is passed over by its brackets instead: decoding
+# (and dropping) a slice costs up to ~23 times it for a moment, the bracket walk nothing.
+_SKIP_CHARS = 8 * 1024
 MAX_MEMBERS = 1_000  # members of an object read lazily (an answer, a bucket): real ones have a handful
 MAX_DEPTH = 64  # containers nested inside one another, when passing over what is not read
 # Entries one answer may hand its reader, all its lists together: ~2 µs each, so an answer of tiny
@@ -98,7 +103,7 @@ def skip_at(text: str, pos: int) -> int:
     to decode whole is passed over by its brackets (strings jumped whole), which checks that they
     balance but builds no object (what is read is decoded, and checked, when it is read)."""
     try:
-        return decode_at(text, pos)[1]
+        return decode_at(text, pos, _SKIP_CHARS)[1]
     except EntryTooLarge:
         pass
     opening = text[pos]
@@ -133,18 +138,46 @@ def _string(text: str, pos: int) -> tuple[str, int]:
         raise JsonShapeError("text that is not JSON") from None
 
 
+Fail = Callable[[JsonShapeError], Exception]
+
+
 class _Budget:
-    """The entries an answer has handed out so far, shared by every list in it."""
+    """What every list and object of one answer shares: the entries handed out so far, and `fail`,
+    which turns a JsonShapeError met while reading into the caller's own error (a sentence naming
+    the API and the path)."""
 
-    __slots__ = ("left",)
+    __slots__ = ("fail", "left")
 
-    def __init__(self) -> None:
+    def __init__(self, fail: Fail | None = None) -> None:
         self.left = MAX_ENTRIES
+        self.fail: Fail = fail or (lambda exc: exc)
 
     def spend(self) -> None:
         self.left -= 1
         if self.left < 0:
             raise EntryTooLarge(f"an answer of more than {MAX_ENTRIES:,} entries")
+
+    def guard(self, items: Iterator[T]) -> Iterator[T]:
+        """`items`, with a JsonShapeError turned into the caller's error (raised with nothing chained)."""
+        while True:
+            error: Exception | None = None
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            except JsonShapeError as exc:
+                error = self.fail(exc)
+            if error is not None:
+                raise error
+            yield item
+
+    def call(self, work: Callable[[], T]) -> T:
+        error: Exception | None = None
+        try:
+            return work()
+        except JsonShapeError as exc:
+            error = self.fail(exc)
+        raise error
 
 
 _KINDS = {"{": "an object", "[": "a list", '"': "a string", "n": "null", "t": "a boolean", "f": "a boolean"}
@@ -200,6 +233,9 @@ class JsonArray:
 
     def values(self) -> Iterator[Any]:
         """Each item, decoded (each at most MAX_ENTRY_CHARS long, else EntryTooLarge)."""
+        return self._budget.guard(self._values())
+
+    def _values(self) -> Iterator[Any]:
         hint = _FIRST_SLICE
         for pos in self.positions():
             value, end = decode_at(self.text, pos, hint=hint)
@@ -210,6 +246,9 @@ class JsonArray:
     def objects(self) -> Iterator[JsonObject | str]:
         """Each item that is an object, read lazily (its own lists are walked too); for an item of
         another kind (skipped), what it is: "a string", "null"... (see `kind_of`)."""
+        return self._budget.guard(self._objects())
+
+    def _objects(self) -> Iterator[JsonObject | str]:
         for pos in self.positions():
             if self.text[pos] == "{":
                 item = JsonObject(self.text, pos, self._budget)
@@ -271,7 +310,7 @@ class JsonObject:
         pos = self._members.get(name)
         if pos is None:
             return default
-        return decode_at(self.text, pos)[0]
+        return self._budget.call(lambda: decode_at(self.text, pos)[0])
 
     def array(self, name: str) -> JsonArray | None:
         """The member as a list to walk; None when it is absent or not a list."""
@@ -285,26 +324,27 @@ class JsonObject:
         pos = self._members.get(name)
         if pos is None or self.text[pos] != "{":
             return None
-        return JsonObject(self.text, pos, self._budget)
+        return self._budget.call(lambda: JsonObject(self.text, pos, self._budget))
 
     def decode(self, limit: int) -> dict[str, Any]:
         """The whole object decoded at once, if its text is at most `limit` characters (else EntryTooLarge)."""
         if self.end - self.start > limit:
-            raise EntryTooLarge(f"an answer longer than {limit // 1024:,} KB")
+            raise self._budget.fail(EntryTooLarge(f"an answer longer than {limit // 1024:,} KB"))
         value: dict[str, Any] = _DECODER.raw_decode(self.text[self.start : self.end])[0]
         return value
 
 
-def parse_object(text: str) -> JsonObject:
+def parse_object(text: str, fail: Fail | None = None) -> JsonObject:
     """The JSON object that is the whole of `text`, its members found; JsonShapeError when the text is
-    not JSON, NotAnObject when it is JSON of another kind."""
+    not JSON, NotAnObject when it is JSON of another kind. `fail` turns what goes wrong later, while
+    its members and lists are read, into the caller's own error."""
     pos = _space(text, 0)
     if pos < len(text) and text[pos] != "{":
         end = _space(text, skip_at(text, pos))
         if end == len(text):
             raise NotAnObject("a JSON value that is not an object")
         raise JsonShapeError("text that is not JSON")
-    answer = JsonObject(text, pos)
+    answer = JsonObject(text, pos, _Budget(fail))
     if _space(text, answer.end) != len(text):
         raise JsonShapeError("text that is not JSON")
     return answer

@@ -264,7 +264,7 @@ class CostSums:
         sums = self._sums
         if key not in sums:
             if len(sums) >= MAX_SUMS_PER_WINDOW:
-                raise too_many_sums("Anthropic", "its cost report")
+                raise too_many_sums("Anthropic", "its cost report", MAX_SUMS_PER_WINDOW)
             sums[key] = micro
         else:
             sums[key] += micro
@@ -312,7 +312,7 @@ class TokenSums:
         s = sums.get(key)
         if s is None:
             if len(sums) >= MAX_SUMS_PER_WINDOW:
-                raise too_many_sums("Anthropic", "its usage report")
+                raise too_many_sums("Anthropic", "its usage report", MAX_SUMS_PER_WINDOW)
             s = sums[key] = [0, 0, 0, 0]
         s[0] += tokens.input
         s[1] += tokens.output

@@ -214,7 +214,7 @@ def add_cost_result(sums: CostSums, day: datetime.date, result: Any, seen: Seen)
     if key in sums:
         sums[key] += micro
     elif len(sums) >= MAX_SUMS_PER_WINDOW:
-        raise too_many_sums("OpenAI", "costs")
+        raise too_many_sums("OpenAI", "costs", MAX_SUMS_PER_WINDOW)
     else:
         sums[key] = micro
 
@@ -257,7 +257,7 @@ def add_usage_result(sums: UsageSums, day: datetime.date, result: Any, seen: See
     s = sums.get(key)
     if s is None:
         if len(sums) >= MAX_SUMS_PER_WINDOW:
-            raise too_many_sums("OpenAI", "completions usage")
+            raise too_many_sums("OpenAI", "completions usage", MAX_SUMS_PER_WINDOW)
         sums[key] = list(figures)
     else:
         for i, value in enumerate(figures):

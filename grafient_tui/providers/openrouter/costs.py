@@ -214,7 +214,7 @@ class Activity:
         s = self.sums.get(key)
         if s is None:
             if len(self.sums) >= MAX_SUMS_PER_WINDOW:
-                raise too_many_sums("OpenRouter", "activity")
+                raise too_many_sums("OpenRouter", "activity", MAX_SUMS_PER_WINDOW)
             self.sums[key] = [row.usage, row.byok, *figures]
             return
         s[0] = _add(s[0], row.usage)
