@@ -35,6 +35,7 @@ DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64
 DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for one request: connect, headers and the whole body
 DEFAULT_SYNC_DEADLINE = 3600.0  # seconds for one integration's sync
+DEFAULT_CHECK_DEADLINE = 300.0  # seconds for checking a key (add, rekey), every page of it together
 MB = 1024 * 1024
 PLANS = {"free": 30, "pro": 365, "ultimate": 365}
 DEFAULT_PLAN = "free"
@@ -177,6 +178,7 @@ class Settings:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_MB * MB
     request_deadline: float = DEFAULT_REQUEST_DEADLINE
     sync_deadline: float = DEFAULT_SYNC_DEADLINE
+    check_deadline: float = DEFAULT_CHECK_DEADLINE
     # provider name -> API base URL, and -> requests per minute when GRAFIENT_<NAME>_RPM is set
     api_urls: Mapping[str, str] = field(default_factory=dict)
     rpms: Mapping[str, float] = field(default_factory=dict)
@@ -259,6 +261,7 @@ class Settings:
                 env, "GRAFIENT_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE, allow_zero=False
             ),
             sync_deadline=_positive_number(env, "GRAFIENT_SYNC_DEADLINE", DEFAULT_SYNC_DEADLINE, allow_zero=False),
+            check_deadline=_positive_number(env, "GRAFIENT_CHECK_DEADLINE", DEFAULT_CHECK_DEADLINE, allow_zero=False),
             api_urls=urls,
             rpms=rpms,
         )

@@ -8,6 +8,7 @@ every total counts it twice.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
@@ -16,6 +17,7 @@ from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
 from grafient_tui.providers.base import AccountInfo
+from grafient_tui.providers.http import ApiTimeout
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import (
@@ -46,9 +48,22 @@ def free_label(db: Database, label: str) -> str:
 async def check_key(
     key: Secret, settings: Settings, *, provider: str, transport: httpx.AsyncBaseTransport | None = None
 ) -> AccountInfo:
-    """Validate a key with its provider; the account it belongs to, or a ProviderError with its sentence."""
-    async with providers.get(provider).from_settings(key.reveal(), settings, transport=transport) as client:
-        return await client.validate()
+    """Validate a key with its provider; the account it belongs to, or a ProviderError with its sentence.
+
+    The whole check (every page of a member, project or workspace list) has one deadline,
+    GRAFIENT_CHECK_DEADLINE: each request has its own, but an endless list of slow pages would
+    otherwise hold `add` for hours."""
+    limit = settings.check_deadline
+    try:
+        async with asyncio.timeout(limit):
+            async with providers.get(provider).from_settings(key.reveal(), settings, transport=transport) as client:
+                return await client.validate()
+    except TimeoutError:
+        pass
+    raise ApiTimeout(
+        f"checking the key with {providers.title(provider)} took longer than {limit:g} s, so nothing was stored "
+        "(GRAFIENT_CHECK_DEADLINE raises the limit)"
+    )
 
 
 async def connect_integration(

@@ -4,6 +4,7 @@ clients, engine and store run."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import tracemalloc
@@ -252,3 +253,33 @@ def test_a_day_past_its_maximum_is_refused_though_each_row_is_plausible(capsys, 
         added = run_cli(capsys, monkeypatch, "add", "openai", "--label", "Chat", stdin=OPENAI_KEY)
     assert added.code == 1, added
     assert f"whose total for {DAY} is beyond any plausible bill (more than $1,000,000 in a day)" in added.out
+
+
+# ------------------------------------------------------------------ time
+
+
+def test_add_has_one_deadline_over_every_page_of_its_check(capsys, monkeypatch, grafient_home) -> None:
+    """An endless project list of slow pages: each answer within its own deadline, and `add` ends at
+    GRAFIENT_CHECK_DEADLINE with one sentence and nothing stored (it used to allow ~33 hours)."""
+    monkeypatch.setenv("GRAFIENT_NOW", NOW)
+    monkeypatch.setenv("GRAFIENT_CHECK_DEADLINE", "0.5")
+    pages = 0
+
+    async def endless_projects(request: httpx.Request) -> httpx.Response:
+        nonlocal pages
+        pages += 1
+        await asyncio.sleep(0.05)
+        data = [{"id": f"proj_{pages}", "name": "P", "status": "active"}]
+        return httpx.Response(200, json={"object": "list", "data": data, "has_more": True, "last_id": f"proj_{pages}"})
+
+    with respx.mock(base_url="https://api.openai.com", assert_all_called=False) as router:
+        router.get("/v1/organization/costs").respond(200, json={"object": "page", "data": [], "has_more": False})
+        router.get("/v1/organization/projects").mock(side_effect=endless_projects)
+        added = run_cli(capsys, monkeypatch, "add", "openai", "--label", "Chat", stdin=OPENAI_KEY)
+    assert added.code == 2, added
+    assert added.err.strip() == (
+        "grafient: checking the key with OpenAI took longer than 0.5 s, so nothing was stored "
+        "(GRAFIENT_CHECK_DEADLINE raises the limit)"
+    )
+    assert pages < 1000  # stopped by the deadline, not by the page cap
+    assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
