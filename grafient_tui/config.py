@@ -16,9 +16,9 @@ import stat
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from grafient_tui.errors import ConfigError
 
@@ -163,9 +163,22 @@ def write_private_file(path: Path, data: bytes) -> None:
         raise
 
 
+def without_password(url: str) -> str:
+    """`url` with any password taken out: `user:secret@host` and a `password=` query parameter
+    (libpq reads both). What is left names the database, never a secret."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        credentials, _, host = netloc.rpartition("@")
+        netloc = f"{credentials.split(':', 1)[0]}@{host}"
+    query = "&".join(pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].casefold() != "password")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything that decides where files live and whom we talk to."""
+    """Everything that decides where files live and whom we talk to. Its repr shows no secret: the
+    master key is left out and the database URL shown without its password."""
 
     config_dir: Path
     data_dir: Path
@@ -184,6 +197,17 @@ class Settings:
     rpms: Mapping[str, float] = field(default_factory=dict)
     # The plan a shared database's team has set (store/team.py); it wins over config.toml.
     team_plan: str | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={without_password(self.database_url)!r}"
+            if f.name == "database_url"
+            else f"{f.name}={'<hidden>' if getattr(self, f.name) else None}"
+            if f.name == "master_key_b64"
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"Settings({shown})"
 
     def api_url(self, provider: str) -> str:
         """The base URL for `provider`'s API: GRAFIENT_<NAME>_API_URL, else its documented address."""
