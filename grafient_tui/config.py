@@ -172,6 +172,8 @@ def without_password(url: str) -> str:
         credentials, _, host = netloc.rpartition("@")
         netloc = f"{credentials.split(':', 1)[0]}@{host}"
     query = "&".join(pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].casefold() != "password")
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # nothing to take out (and urlunsplit would drop sqlite:///'s empty host)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
