@@ -4,7 +4,9 @@ check; and the one redaction every piece of outside text goes through before it 
 from __future__ import annotations
 
 import base64
+import html
 import re
+import unicodedata
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
@@ -117,30 +119,70 @@ def key_forms(key: str) -> list[str]:
 
 
 def key_grams(*keys: str) -> frozenset[str]:
-    """Every run of MIN_RUN characters of every form of every key."""
+    """Every run of MIN_RUN characters of every form of every key, and of each form written backwards,
+    case folded (see `redact`: the text is folded the same way before it is compared)."""
     grams: set[str] = set()
     for key in keys:
         if key:
             for form in key_forms(key):
-                grams.update(form[i : i + MIN_RUN] for i in range(len(form) - MIN_RUN + 1))
+                for text in (form.casefold(), form[::-1].casefold()):
+                    grams.update(text[i : i + MIN_RUN] for i in range(len(text) - MIN_RUN + 1))
     return frozenset(grams)
 
 
-def redact(text: str, grams: frozenset[str]) -> str:
-    """`text` with every run of MIN_RUN or more characters of a key (in any of its forms,
-    see `key_grams`) replaced by [redacted].
+# An HTML or XML character reference (`&#97;`, `&#x61;`, `&amp;`): a server may echo the key inside
+# an HTML error page or an escaped message.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# What may be put between a key's characters without hiding them from a reader: spaces, line breaks,
+# zero-width and other invisible format characters, combining marks.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
 
-    A run of n >= MIN_RUN characters of a form is covered by its n - MIN_RUN + 1 windows,
-    each of which is in `grams`, so marking every matching window catches the whole run.
-    Percent-encodings are matched without regard to case.
+
+def _folded(text: str) -> tuple[str, list[int], list[int]]:
+    """`text` as it is compared with a key's grams: character references decoded, spaces and
+    invisible characters left out, case folded. With, for each character of the result, where it
+    came from in `text` (start and end), so a match is cut out of the text as it was written."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        end = i + 1
+        if ch == "&":
+            match = _ENTITY.match(text, i)
+            if match is not None:
+                decoded = html.unescape(match.group())
+                if len(decoded) == 1:
+                    ch, end = decoded, match.end()
+        if ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+            i = end
+            continue
+        for folded in ch.casefold():
+            chars.append(folded)
+            starts.append(i)
+            ends.append(end)
+        i = end
+    return "".join(chars), starts, ends
+
+
+def redact(text: str, grams: frozenset[str]) -> str:
+    """`text` with every run of MIN_RUN or more characters of a key (in any of its forms, see
+    `key_grams`) replaced by [redacted], also when the key was echoed transformed: in another case,
+    backwards, spaced out, split by zero-width characters or written as HTML character references.
+
+    The text is folded (`_folded`) and every window of MIN_RUN folded characters compared with the
+    grams; a run of n >= MIN_RUN characters of a form is covered by its n - MIN_RUN + 1 windows, so
+    marking every matching window (and what was left out between its characters) catches the whole run.
     """
     if not grams or len(text) < MIN_RUN:
         return text
+    folded, starts, ends = _folded(text)
     hit = bytearray(len(text))
-    for i in range(len(text) - MIN_RUN + 1):
-        window = text[i : i + MIN_RUN]
-        if window in grams or ("%" in window and (window.upper() in grams or window.lower() in grams)):
-            hit[i : i + MIN_RUN] = b"\1" * MIN_RUN
+    for i in range(len(folded) - MIN_RUN + 1):
+        if folded[i : i + MIN_RUN] in grams:
+            start, end = starts[i], ends[i + MIN_RUN - 1]
+            hit[start:end] = b"\1" * (end - start)
     if not any(hit):
         return text
     out: list[str] = []
