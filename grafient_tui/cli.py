@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from grafient_tui import __version__, providers
 from grafient_tui.errors import ConfigError, GrafientError
+from grafient_tui.untrusted import quoted, visible
 
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
@@ -43,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
         message = re.sub(r"[^\s'\",]+", lambda m: "[hidden]" if looks_like_key(m.group()) else m.group(), message)
         if "[hidden]" in message:
             message += "; API keys are read from standard input, never from the command line"
-        self.exit(2, f"grafient: {one_line(message)} (see `{self.prog} --help`).\n")
+        self.exit(2, f"grafient: {one_line(message)} (see `{visible(self.prog)} --help`).\n")
 
 
 def plural(value: int, word: str, many: str | None = None) -> str:
@@ -300,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stderr.write(scrub_known("".join(traceback.format_exception(exc))))
         print(
-            f"grafient: unexpected error ({type(exc).__name__}); rerun with GRAFIENT_DEBUG=1 for details.",
+            f"grafient: unexpected error ({visible(type(exc).__name__)}); rerun with GRAFIENT_DEBUG=1 for details.",
             file=sys.stderr,
         )
         return 1
@@ -412,7 +413,10 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     key = read_key(args.provider)
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
-    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {row.team_members} {actors})")
+    print(
+        f"added integration {row.id:d} {quoted(row.label)} ({visible(row.provider)}, key {visible(row.key_hint)}, "
+        f"{row.team_members:,} {visible(actors)})"
+    )
     if args.no_backfill:
         return 0
     (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
@@ -445,7 +449,7 @@ def _progress_printer():
 
     def show(p) -> None:
         sys.stderr.write(
-            f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
+            f"\r{visible(p.label)}: window {p.windows_done:,}/{p.windows_total:,}, "
             f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K"
         )
         sys.stderr.flush()
@@ -457,12 +461,19 @@ def _print_sync_line(result) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
-    detail = {"success": "ok", "skipped": f"skipped: {error}", "failed": f"failed: {error}"}[result.outcome]
+    if result.outcome == "success":
+        detail = "ok"
+    elif result.outcome == "skipped":
+        detail = f"skipped: {error}"
+    else:
+        detail = f"failed: {error}"
     calls = plural(result.requests, "API call")
     retries = (
-        f" ({result.rate_limited} rate-limited, {plural(result.retries, 'retry', 'retries')})" if result.retries else ""
+        f" ({result.rate_limited:,} rate-limited, {plural(result.retries, 'retry', 'retries')})"
+        if result.retries
+        else ""
     )
-    print(f"{result.label}: {plural(result.days_written, 'day')} written, {calls}{retries}, {detail}")
+    print(f"{visible(result.label)}: {plural(result.days_written, 'day')} written, {calls}{retries}, {detail}")
 
 
 def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
@@ -562,7 +573,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             one_line(r["provider"]),
             one_line(r["key_hint"]),
             r["created"][:16].replace("T", " "),
-            r["status"],
+            one_line(r["status"]),
             (r["last_sync"] or "never")[:16].replace("T", " "),
             r["history_from"] or "-",
         ]
@@ -577,12 +588,12 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
-        answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
+        answer = input(f"Remove {quoted(integ.label)} (id {integ.id:d}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")
             return 0  # the user's answer, not a failure
     service.remove(integ.id)
-    print(f"removed integration {integ.id} {integ.label!r} and its data")
+    print(f"removed integration {integ.id:d} {quoted(integ.label)} and its data")
     return 0
 
 
@@ -592,17 +603,20 @@ def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     key = read_key(integ.provider)
     row, team = asyncio.run(service.rekey(integ.id, key))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
-    print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} {actors}); its history is kept")
+    print(
+        f"replaced the key of {quoted(row.label)} (now {visible(row.key_hint)}, {team.members:,} {visible(actors)}); "
+        "its history is kept"
+    )
     return 0
 
 
 def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
     if args.plan is None:
         plan = service.plan()
-        print(f"{plan} (backfills {service.plan_days(plan)} days)")
+        print(f"{visible(plan)} (backfills {service.plan_days(plan):,} days)")
         return 0
     days = service.set_plan(args.plan)
-    print(f"plan set to {args.plan}: the next sync keeps {days} days of history")
+    print(f"plan set to {visible(args.plan)}: the next sync keeps {days:,} days of history")
     return 0
 
 
@@ -615,7 +629,7 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         row, replaced = service.set_budget(
             args.target, args.amount, period=args.period, on_demand=args.on_demand, now=now_utc()
         )
-        target = "all integrations" if row.target_id is None else f"{one_line(row.target)!r} (id {row.target_id})"
+        target = "all integrations" if row.target_id is None else f"{quoted(row.target)} (id {row.target_id:d})"
         counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
         if row.measure == "on_demand" and row.target_id is None:
             counted += " (Cursor's only: the other providers bill everything per use)"
@@ -627,10 +641,13 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     if args.budget_action == "remove":
         row = service.remove_budget(args.target, period=args.period)
-        target = "all integrations" if row.target_id is None else repr(one_line(row.target))
-        print(f"removed the {period_words(row.period, 'cost')} budget of {amount(row.amount_micro)} on {target}")
+        target = "all integrations" if row.target_id is None else quoted(row.target)
+        print(
+            f"removed the {period_words(row.period, 'cost')} budget of {amount(row.amount_micro)} on {visible(target)}"
+        )
         return 0
     rows = service.budgets()
+    _warn_unusable_budgets(service)
     if args.format == "json":
         print(
             json.dumps(
@@ -663,6 +680,7 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
     from grafient_tui.money import usd_float
 
     statuses = service.check_budgets(now_utc().date())
+    _warn_unusable_budgets(service)
     if args.format == "json":
         print(
             json.dumps(
@@ -702,14 +720,23 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
     return EXIT_CODES[worst([s.status for s in statuses])]
 
 
+def _warn_unusable_budgets(service: GrafientService) -> None:
+    for sentence in service.unusable_budgets():
+        print(f"grafient: warning: {one_line(sentence)}.", file=sys.stderr)
+
+
 def cmd_pace(args: argparse.Namespace, service: GrafientService) -> int:
     if args.rpm is not None:
         service.set_pace(args.provider, args.rpm)
-        print(f"{args.provider} keys are paced to {args.rpm:g} requests per minute for every syncer of this database")
+        print(
+            f"{visible(args.provider)} keys are paced to {args.rpm:g} requests per minute for every syncer of this "
+            "database"
+        )
         return 0
     for provider, rpm, source in service.paces():
         if args.provider in (None, provider):
-            print(f"{provider}: {'no pacing' if rpm == 0 else f'{rpm:g} requests per minute'} ({source})")
+            pace = "no pacing" if rpm == 0 else f"{rpm:g} requests per minute"
+            print(f"{visible(provider)}: {pace} ({visible(source)})")
     return 0
 
 
@@ -717,19 +744,19 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     if args.action == "upgrade":
         before, after = service.upgrade_database()
         if before == after:
-            print(f"the schema is already at {after}; nothing to do")
+            print(f"the schema is already at {visible(after)}; nothing to do")
         else:
-            print(f"the schema was {before}; it is now {after}")
+            print(f"the schema was {visible(before)}; it is now {visible(after)}")
         return 0
     status = service.database_status()
     print(f"database: {one_line(status.where)}")
-    print(f"schema: {status.schema}")
+    print(f"schema: {visible(status.schema)}")
     if not status.usable:
         from grafient_tui.store.schema import UPGRADE_HINT
 
         print(
             f"grafient: this Grafient cannot use it as it is; "
-            f"{'upgrade Grafient' if 'newer' in status.schema else UPGRADE_HINT}.",
+            f"{'upgrade Grafient' if 'newer' in status.schema else visible(UPGRADE_HINT)}.",
             file=sys.stderr,
         )
         return 2

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from grafient_tui.errors import ConfigError
+from grafient_tui.untrusted import visible
 
 APP_NAME = "grafient"
 DEFAULT_CURSOR_API_URL = "https://api.cursor.com"
@@ -53,7 +54,7 @@ _warned: set[str] = set()  # one warning per directory per process (the app open
 def _warn_once(path: Path, sentence: str) -> None:
     if str(path) not in _warned:
         _warned.add(str(path))
-        print(f"grafient: warning: {sentence}", file=sys.stderr)
+        print(f"grafient: warning: {visible(sentence)}", file=sys.stderr)
 
 
 def fix_mode(path: Path, mode: int) -> bool:
@@ -199,6 +200,10 @@ class Settings:
     rpms: Mapping[str, float] = field(default_factory=dict)
     # The plan a shared database's team has set (store/team.py); it wins over config.toml.
     team_plan: str | None = None
+    # Team settings read from a shared database that this Grafient cannot use (a pace that is no
+    # number of requests per minute, a plan it does not know): setting name -> the sentence saying so.
+    # Not applied; a sync that depends on one fails with its sentence.
+    team_problems: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -411,6 +416,6 @@ def _check_plaintext(api_url: str, allowed: bool, variable: str = "GRAFIENT_CURS
             "unencrypted); set GRAFIENT_ALLOW_INSECURE_HTTP=1 to allow it anyway."
         )
     print(
-        f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {host}.",
+        f"grafient: warning: GRAFIENT_ALLOW_INSECURE_HTTP=1: the API key will be sent unencrypted to {visible(host)}.",
         file=sys.stderr,
     )

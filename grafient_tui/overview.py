@@ -6,7 +6,8 @@ another process may hold SQLite's write lock for seconds); the screens only rend
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from grafient_tui.budgets import BudgetStatus
@@ -27,6 +28,7 @@ from grafient_tui.store.queries import (
 )
 from grafient_tui.store.team import effective_settings
 from grafient_tui.sync.engine import sync_status
+from grafient_tui.tops import MAX_TABLE_ROWS, MemberTable, member_tables
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,11 @@ class DetailData:
     members: tuple[MemberRow, ...]
     budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration
     member_limits: tuple[MemberCycleSpend, ...] = ()  # each member's cycle spend and limit (Cursor)
+    # Built here, in the thread: the Members tab draws at most MAX_TABLE_ROWS of them whatever the count.
+    member_views: Mapping[str, MemberTable] = field(default_factory=dict)  # per sort: top rows and the rest
+    limits_by_member: Mapping[str, MemberCycleSpend] = field(default_factory=dict)  # casefolded member ->
+    near_unlisted: tuple[MemberCycleSpend, ...] = ()  # near their limit, without spend this period (capped)
+    near_count: int = 0  # members at NEAR_LIMIT_PCT or more of their limit
 
 
 def _figures(
@@ -114,6 +121,12 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
         plan_days = min(PLANS[plan], providers.get(integration.provider).limits.history_for(plan))
     except GrafientError:
         plan_days = PLANS[plan]
+    members = tuple(member_breakdown(db, integration_id, since, today))
+    limits = tuple(member_limits(db, integration_id))
+    by_member = {spend.member.casefold(): spend for spend in limits}
+    spent = {row.email.casefold() for row in members}
+    near = [spend for spend in limits if near_limit(spend)]
+    unlisted = sorted((s for s in near if s.member.casefold() not in spent), key=lambda s: s.member.casefold())
     return DetailData(
         period,
         today,
@@ -121,7 +134,24 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
         plan_days,
         _figures(db, settings, integration, period, today),
         tuple(model_breakdown(db, integration_id, since, today)),
-        tuple(member_breakdown(db, integration_id, since, today)),
+        members,
         tuple(b for b in evaluate(db, today) if b.target_id == integration_id),
-        tuple(member_limits(db, integration_id)),
+        limits,
+        member_views=member_tables(members),
+        limits_by_member=by_member,
+        near_unlisted=tuple(unlisted[:MAX_TABLE_ROWS]),
+        near_count=len(near),
+    )
+
+
+NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
+
+
+def near_limit(spend: MemberCycleSpend) -> bool:
+    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
+    return bool(
+        spend.limit_micro
+        and spend.limit_micro > 0
+        and used is not None
+        and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT
     )

@@ -283,6 +283,12 @@ class GrafientService:
 
         return list_budgets(self.db)
 
+    def unusable_budgets(self) -> list[str]:
+        """A sentence for each stored budget this Grafient cannot use (they are left out)."""
+        from grafient_tui.store.budgets import unusable_budgets
+
+        return unusable_budgets(self.db)
+
     def remove_budget(self, target: str, *, period: str = "month") -> BudgetRow:
         """NotFound (one sentence) when the target has no budget for that period."""
         from grafient_tui.store.budgets import remove_budget, resolve_target
@@ -383,19 +389,22 @@ class GrafientService:
     def paces(self) -> list[tuple[str, float, str]]:
         """(provider, requests per minute its keys are paced to, where that comes from) for each provider."""
         from grafient_tui import providers
-        from grafient_tui.store.team import read_settings, rpm_setting
+        from grafient_tui.store.team import read_rpm, read_settings, rpm_setting
 
         team = read_settings(self.db) if self.shared else {}
         out = []
         for name in providers.names():
             default = providers.get(name).limits.default_rpm
-            if rpm_setting(name) in team:
-                out.append((name, float(team[rpm_setting(name)]), "the team's setting"))
+            rpm = read_rpm(team[rpm_setting(name)]) if rpm_setting(name) in team else None
+            if rpm is not None:
+                out.append((name, rpm, "the team's setting"))
             else:
                 local = self.settings.rpm(name, default)
                 source = (
                     "the provider's default" if local == default else f"GRAFIENT_{name.upper()}_RPM on this machine"
                 )
+                if rpm_setting(name) in team:  # a value this Grafient cannot use: said, and not applied
+                    source += "; the team's setting in the database is not a number Grafient can use"
                 out.append((name, local, source))
         return out
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 def format_table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
-    """Columns padded to their widest cell, two spaces apart; the columns in `right` right-aligned."""
+    """Columns padded to their widest cell, two spaces apart; the columns in `right` right-aligned.
+    Every cell goes through the one rule (untrusted.visible): a table prints text from anywhere."""
+    from grafient_tui.untrusted import visible
+
+    headers = [visible(str(c)) for c in headers]
+    rows = [[visible(str(c)) for c in row] for row in rows]
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
 
     def line(cells: list[str]) -> str:

@@ -1,9 +1,13 @@
-"""Text from outside (an API, argv, a config file) is data. One rule, in one place, for showing it.
+"""Text from outside (an API, argv, a config file, a database row) is data. One rule, in one place,
+for showing it.
 
-- `visible`: control, format and separator characters (ESC, NUL, bidi overrides, zero-width
-  spaces, line breaks...) become their escapes (`\\x1b`, `\\u202e`), so nothing from a server can
-  drive the terminal, hide text or split a line. The screens put the result in `Text`/`Content`
-  (never markup), so `[@click=...]` stays the characters it is.
+- `visible`, THE rule for every text that reaches a terminal, whatever its origin: control, format
+  and separator characters (ESC, NUL, bidi overrides, zero-width spaces, line breaks...) and the
+  characters Python calls printable that show nothing (variation selectors, the combining grapheme
+  joiner, Hangul fillers, the blank braille pattern) become their escapes (`\\x1b`, `\\u202e`,
+  `\\ufe0f`), so nothing can drive the terminal, hide text, split a line or make two names look
+  alike. The screens put the result in `Text`/`Content` (never markup), so `[@click=...]` stays the
+  characters it is; tests/unit/test_sinks.py checks every place that writes to a terminal.
 - `csv_cell`: a cell a spreadsheet would read as a formula (`= + - @`, tab, CR) is prefixed
   with `'`, the usual neutraliser, in every CSV Grafient writes.
 - `stored_name`: a name as it is stored: lone surrogates (which no database can encode) replaced,
@@ -18,11 +22,32 @@ import re
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Printable to Python (letters, marks, symbols) but drawn as nothing: the default-ignorable marks
+# (U+034F, the variation selectors, Mongolian ones), the Hangul fillers and the blank braille
+# pattern. Two names that differ only by these would look the same.
+_SHOWS_NOTHING = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+
+
+def _escape(ch: str) -> str:
+    if not ch.isprintable():
+        return repr(ch)[1:-1]  # \x1b, \n, \u202e, \ud800
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def visible(text: str) -> str:
-    """`text` with every character that is not printable (space aside) written as its escape."""
-    if text.isprintable():
+    """`text` with every character that is not printable (space aside), or prints as nothing, written
+    as its escape. Idempotent: an escape is printable text."""
+    if text.isprintable() and _SHOWS_NOTHING.search(text) is None:
         return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return "".join(_escape(ch) if not ch.isprintable() or _SHOWS_NOTHING.match(ch) else ch for ch in text)
+
+
+def quoted(text: str) -> str:
+    """`text` through the rule, in single quotes: how a label is named in a sentence."""
+    return f"'{visible(text)}'"
 
 
 _PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")

@@ -114,11 +114,37 @@ def remove_budget(db: Database, integration: Integration | None, period: str) ->
         return row
 
 
+MAX_BUDGET_MICRO = 10**17  # a billion dollars: what `budget set` accepts at most, with room to spare
+
+
+def usable(budget: Budget) -> bool:
+    """A budget row this Grafient can evaluate: a known period and measure, an amount above 0 of a
+    plausible size. Anyone who may write the database may have written it, or a newer Grafient."""
+    return (
+        budget.period in PERIODS
+        and budget.measure in MEASURES
+        and type(budget.amount_micro) is int
+        and 0 < budget.amount_micro <= MAX_BUDGET_MICRO
+    )
+
+
+def unusable_budgets(db: Database) -> list[str]:
+    """One sentence for each stored budget this Grafient cannot use (left out of every list and check)."""
+    with db.session() as session:
+        ids = [b.id for b in session.exec(select(Budget).order_by(Budget.id)) if not usable(b)]
+    return [
+        f"budget {budget_id} in the database has a period, measure or amount this Grafient cannot use, so it "
+        "is left out; remove it with `grafient budget remove` or set it again"
+        for budget_id in ids
+    ]
+
+
 def list_budgets(db: Database) -> list[BudgetRow]:
-    """All before single integrations, then by integration id; month before cycle."""
+    """All before single integrations, then by integration id; month before cycle. Budgets this Grafient
+    cannot use are left out (`unusable_budgets` says which)."""
     with db.session() as session:
         pairs = session.exec(select(Budget, Integration).join(Integration, isouter=True)).all()
-    rows = [_row(budget, integration) for budget, integration in pairs]
+    rows = [_row(budget, integration) for budget, integration in pairs if usable(budget)]
     return sorted(rows, key=lambda r: (r.target_id is not None, r.target_id or 0, PERIODS.index(r.period)))
 
 

@@ -26,6 +26,7 @@ from grafient_tui.store.models import (
 )
 from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
+from grafient_tui.untrusted import cap, storable, visible
 
 MAX_LABEL = 64
 MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
@@ -41,6 +42,13 @@ def clean_label(label: str) -> str:
         raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
     if not label.isprintable():
         raise ConfigError("a label cannot contain control characters.")
+    if visible(label) != label:
+        raise ConfigError(
+            "a label cannot contain characters that show nothing (variation selectors, fillers, blank patterns)."
+        )
+    if "[" in label or "]" in label:
+        # A terminal app reads [...] as markup: `Eng [/]` broke the palette, `[@click=...]` made an action.
+        raise ConfigError("a label cannot contain square brackets (they read as markup in the app); use ( ) instead.")
     if label.isdigit():
         raise ConfigError("a label cannot be only digits (it would read as an id).")
     return label
@@ -300,9 +308,22 @@ def remove_integration(db: Database, integration_id: int) -> None:
 
 @dataclass(frozen=True)
 class IntegrationStatus:
-    status: str  # never synced | syncing | ok | failed | interrupted
+    status: str  # never synced | syncing | ok | failed | interrupted | skipped | unknown
     last_sync: datetime | None  # when the last finished sync ended
     error: str | None
+
+
+# A sync run's outcome as stored -> its status. The sync log is written by whoever can write the
+# database (a teammate, an older or newer Grafient): any other value is "unknown", with a sentence.
+KNOWN_OUTCOMES = {
+    "success": "ok",
+    "running": "syncing",
+    "failed": "failed",
+    "interrupted": "interrupted",
+    "skipped": "skipped",
+}
+UNKNOWN_OUTCOME = "the sync log's last entry has an outcome this Grafient does not know; sync again to replace it"
+MAX_STORED_ERROR = 500  # characters of a stored error shown (the engine writes one sentence)
 
 
 def integration_status(db: Database, integration_id: int) -> IntegrationStatus:
@@ -317,8 +338,12 @@ def integration_status(db: Database, integration_id: int) -> IntegrationStatus:
         ).first()
     if last is None:
         return IntegrationStatus("never synced", None, None)
-    status = {"success": "ok", "running": "syncing"}.get(last.outcome, last.outcome)
-    return IntegrationStatus(status, _utc(last_ok) if last_ok else None, last.error)
+    status = KNOWN_OUTCOMES.get(last.outcome) if type(last.outcome) is str else None
+    last_good = _utc(last_ok) if isinstance(last_ok, datetime) else None
+    if status is None:
+        return IntegrationStatus("unknown", last_good, UNKNOWN_OUTCOME)
+    error = last.error if type(last.error) is str else None
+    return IntegrationStatus(status, last_good, None if error is None else cap(storable(error), MAX_STORED_ERROR))
 
 
 def _utc(moment: datetime) -> datetime:

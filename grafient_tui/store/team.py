@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from sqlmodel import select
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.errors import ConfigError, GrafientError, VaultError
 from grafient_tui.store.models import Integration, TeamSetting
+from grafient_tui.untrusted import cap, visible
 
 if TYPE_CHECKING:
     from grafient_tui.store.db import Database
@@ -98,25 +100,51 @@ def effective_settings(db: Database, settings: Settings) -> Settings:
 
 
 def apply(settings: Settings, team: dict[str, str]) -> Settings:
+    """`settings` with the team's plan and paces. A value this Grafient cannot use (anyone who may write
+    the database may have written it) is not applied but noted in `team_problems` with its sentence."""
     changes: dict[str, object] = {}
+    problems: dict[str, str] = {}
     plan = team.get(PLAN)
     if plan in PLANS:
         changes["team_plan"] = plan
+    elif plan is not None:
+        problems[PLAN] = (
+            "the team's plan in the database is not free, pro or ultimate; set it again with `grafient plan PLAN`"
+        )
     rpms = dict(settings.rpms)
     for name, value in team.items():
         if not name.startswith("rpm."):
             continue
-        try:
-            rpm = float(value)
-        except ValueError:
-            continue
         provider = name.removeprefix("rpm.")
-        if provider == "cursor":
+        rpm = read_rpm(value)
+        if rpm is None:
+            problems[name] = (
+                f"the team's pace for {visible(cap(provider, 40))} in the database is not a number of requests per "
+                f"minute from 0 to {MAX_RPM:,}; set it again with `grafient pace {visible(cap(provider, 40))} RPM`"
+            )
+        elif provider == "cursor":
             changes["cursor_rpm"] = rpm
         else:
             rpms[provider] = rpm
     changes["rpms"] = rpms
+    changes["team_problems"] = problems
     return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def read_rpm(value: object) -> float | None:
+    """A pace read from the database: a finite number of requests per minute in 0..MAX_RPM, else None."""
+    if type(value) is not str or len(value) > 32:
+        return None
+    try:
+        rpm = float(value)
+    except ValueError:
+        return None
+    return rpm if math.isfinite(rpm) and 0 <= rpm <= MAX_RPM else None
+
+
+def problem_for(settings: Settings, provider: str) -> str | None:
+    """The sentence of a team setting a sync of `provider` depends on and cannot use, if any."""
+    return settings.team_problems.get(rpm_setting(provider)) or settings.team_problems.get(PLAN)
 
 
 def set_team_plan(db: Database, plan: str) -> None:
@@ -125,8 +153,8 @@ def set_team_plan(db: Database, plan: str) -> None:
     write_setting(db, PLAN, plan)
 
 
-def set_team_rpm(db: Database, provider: str, rpm: float) -> None:
-    if not 0 <= rpm <= MAX_RPM or rpm != rpm:
+def set_teamread_rpm(db: Database, provider: str, rpm: float) -> None:
+    if not math.isfinite(rpm) or not 0 <= rpm <= MAX_RPM:
         raise ConfigError(f"requests per minute must be between 0 (no pacing) and {MAX_RPM}, not {rpm:g}.")
     write_setting(db, rpm_setting(provider), f"{rpm:g}")
 

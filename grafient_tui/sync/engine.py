@@ -45,7 +45,7 @@ from grafient_tui.store.models import (
     MemberCycleSpend,
     SyncRun,
 )
-from grafient_tui.store.team import effective_settings, note_fingerprint, who_runs
+from grafient_tui.store.team import effective_settings, note_fingerprint, problem_for, who_runs
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import is_sync_running, sync_lock
 from grafient_tui.untrusted import stored_name
@@ -721,6 +721,9 @@ async def run_sync(
         settings = await store(effective_settings, db, settings)
     except GrafientError as exc:
         return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
+    problem = problem_for(settings, integration.provider)
+    if problem is not None:  # a team setting this Grafient cannot use: one sentence, nothing fetched
+        return SyncResult(integration_id, label, trigger, "failed", error=problem)
     lock = sync_lock(settings, integration_id, db)
     if not await lock.acquire(LOCK_WAIT_SECONDS):
         return SyncResult(integration_id, label, trigger, "skipped", error=f"a sync for {label} is already running")

@@ -13,7 +13,7 @@ import asyncio
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Provider
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -32,6 +33,7 @@ from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.home import IntegrationListScreen
+from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.text import sentence_of
 
 if TYPE_CHECKING:
@@ -112,8 +114,17 @@ class SyncBatch:
     ended: dict[int, tuple[str, str, str | None, int, int, str]] = field(default_factory=dict)
 
 
+def _integration_commands() -> type[Provider]:
+    from grafient_tui.tui.commands import IntegrationCommands
+
+    return IntegrationCommands
+
+
 class GrafientApp(App[None]):
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
+    # Textual's own commands and ours (get_system_commands), and those naming an integration, whose
+    # label is data: shown through the rule, never as markup (tui/commands.py).
+    COMMANDS = App.COMMANDS | {_integration_commands}
     TITLE = "Grafient"
     SUB_TITLE = "AI spend"
     BINDINGS = [
@@ -336,10 +347,10 @@ class GrafientApp(App[None]):
         if not running:
             self.exit()
             return
-        self.notify("Stopping the sync… finished days are kept.", title="Quitting", markup=False)
+        toast(self, "Stopping the sync… finished days are kept.", title="Quitting")
         for _, worker in running:
             worker.cancel()
-        which = visible(self._label_of(running[0][0])) if len(running) == 1 else f"{len(running)} integrations"
+        which = visible(self._label_of(running[0][0])) if len(running) == 1 else f"{len(running):,} integrations"
         self.exit(
             message=Text(
                 f"grafient: stopped the sync of {which}; the finished days are kept, and the "
@@ -362,7 +373,7 @@ class GrafientApp(App[None]):
             )
         self.demo_teams = []
         if self.viewer_reason:
-            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False, timeout=15)
+            toast(self, self.viewer_reason, title="Viewing only", severity="warning", timeout=15)
             self.refresh_bindings()  # add, sync and delete greyed (the screens' check_action)
             return
         self._arm_daily_timer()
@@ -387,7 +398,7 @@ class GrafientApp(App[None]):
             for integration_id in worker.result:
                 self.integration_added(integration_id)
         elif state == WorkerState.ERROR:
-            self.notify(sentence_of(worker.error, "the demo team could not be added"), severity="error", markup=False)
+            toast(self, sentence_of(worker.error, "the demo team could not be added"), severity="error")
 
     # -- syncing -------------------------------------------------------------------
 
@@ -403,7 +414,7 @@ class GrafientApp(App[None]):
         if integration_id in self.syncs:
             return False
         if self.viewer_reason:
-            self.notify(self.viewer_reason, title="Viewing only", severity="warning", markup=False)
+            toast(self, self.viewer_reason, title="Viewing only", severity="warning")
             return False
         from grafient_tui.sync.engine import is_sync_running
 
@@ -436,14 +447,14 @@ class GrafientApp(App[None]):
                 if self._batch is batch:
                     self._batch = None
                 if batch.elsewhere:
-                    self.notify(
+                    toast(
+                        self,
                         "Another grafient process is syncing this integration right now; its data appears "
                         "when it finishes."
                         if batch.elsewhere == 1
                         else f"Another grafient process is syncing {batch.elsewhere} of these integrations right "
                         "now; their data appears when it finishes.",
                         severity="warning",
-                        markup=False,
                     )
                 self._report_batch(batch)
 
@@ -518,14 +529,14 @@ class GrafientApp(App[None]):
         if len(ended) == 1:  # one integration: its own words, as before
             outcome, label, said, days, calls, trigger = ended[0]
             if outcome == "failed":
-                self.notify(f"{label}: {said}", title="Sync failed", severity="error", markup=False, timeout=10)
+                toast(self, f"{label}: {said}", title="Sync failed", severity="error", timeout=10)
             elif outcome == "skipped":
-                self.notify(f"{label}: {said}", severity="warning", markup=False)
+                toast(self, f"{label}: {said}", severity="warning")
             elif trigger != "daily":
-                self.notify(
+                toast(
+                    self,
                     f"{label}: {plural(days, 'day')} synced ({plural(calls, 'API call')}).",
                     title="Sync finished",
-                    markup=False,
                     timeout=4,
                 )
             return
@@ -535,25 +546,25 @@ class GrafientApp(App[None]):
             others = len(reasons) - 1
             more = f", and {plural(others, 'other reason')}" if others else ""
             which = "the card says which" if len(failed) == 1 else "the cards say which"
-            self.notify(
+            toast(
+                self,
                 f"{len(failed)} of {len(ended)} syncs failed: {reason}{more}; {which}.",
                 title="Syncs failed",
                 severity="error",
-                markup=False,
                 timeout=10,
             )
         elif skipped:
-            self.notify(
+            toast(
+                self,
                 f"{len(skipped)} of {len(ended)} syncs did not run: {clause(skipped[0][2] or '')}.",
                 severity="warning",
-                markup=False,
             )
         elif synced and any(entry[5] != "daily" for entry in synced):
             days, calls = sum(entry[3] for entry in synced), sum(entry[4] for entry in synced)
-            self.notify(
+            toast(
+                self,
                 f"{len(synced)} integrations synced: {plural(days, 'day')} ({plural(calls, 'API call')}).",
                 title="Sync finished",
-                markup=False,
                 timeout=4,
             )
 
@@ -594,6 +605,8 @@ class GrafientApp(App[None]):
                 f"✗ sync failed{last_good}",
                 sentence(visible(status.error or "the last sync failed; press r to retry")),
             )
+        if status.status == "unknown":
+            return "error", f"✗ sync state unknown{last_good}", sentence(visible(status.error or "unknown"))
         if status.status == "interrupted":
             return (
                 "error",
@@ -623,20 +636,20 @@ class GrafientApp(App[None]):
             from grafient_tui.budgets.wording import alert_text
 
             for status, thresholds in worker.result:
-                self.notify(
+                toast(
+                    self,
                     alert_text(status, thresholds),
                     title="Budget",
                     severity="error" if "100" in thresholds else "warning",
-                    markup=False,
                     timeout=15,
                 )
             self.bell()
         elif state == WorkerState.ERROR:
-            self.notify(
+            toast(
+                self,
                 sentence_of(worker.error, "the budgets could not be checked"),
                 title="Budgets not checked",
                 severity="error",
-                markup=False,
             )
 
     # -- the daily sync ---------------------------------------------------------------
@@ -693,11 +706,11 @@ class GrafientApp(App[None]):
                 if not self.is_syncing(integration_id):
                     self.start_sync(integration_id, "daily")
         elif state == WorkerState.ERROR:
-            self.notify(
+            toast(
+                self,
                 sentence_of(worker.error, "the local store could not be read"),
                 title="Daily sync not started",
                 severity="error",
-                markup=False,
             )
 
     # -- integrations ------------------------------------------------------------------
@@ -721,7 +734,7 @@ class GrafientApp(App[None]):
 
     def delete_integration(self, integration_id: int, label: str) -> None:
         if self.is_syncing(integration_id):
-            self.notify("Wait for its sync to finish before deleting it.", severity="warning")
+            toast(self, "Wait for its sync to finish before deleting it.", severity="warning")
             return
         self.run_app_worker(
             lambda: self.service.remove(integration_id),
@@ -739,16 +752,16 @@ class GrafientApp(App[None]):
         if state == WorkerState.CANCELLED:
             return
         if state == WorkerState.ERROR:
-            self.notify(
+            toast(
+                self,
                 sentence_of(worker.error, "the integration could not be deleted"),
                 title="Not deleted",
                 severity="error",
-                markup=False,
             )
             return
         self.failures.pop(integration_id, None)
         self.tell_screens(IntegrationsChanged)
-        self.notify(f"Deleted {label} and its stored costs.", markup=False)
+        toast(self, f"Deleted {label} and its stored costs.")
 
     def cycle_period(self) -> None:
         self.set_period(PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30)
@@ -762,10 +775,10 @@ class GrafientApp(App[None]):
             self.settings.ensure_dirs()
             self.settings.set_period(self.period)
         except (GrafientError, OSError) as exc:
-            self.notify(
+            toast(
+                self,
                 f"The period was not saved: {sentence_of(exc, 'the config file cannot be written')}",
                 severity="warning",
-                markup=False,
             )
         period = self.period
         self.tell_screens(lambda: PeriodChanged(period))
@@ -802,10 +815,10 @@ class GrafientApp(App[None]):
 
     def _plan_set(self, worker: Worker[Any], state: WorkerState) -> None:
         if state == WorkerState.ERROR:
-            self.notify(
+            toast(
+                self,
                 f"The plan was not changed: {sentence_of(worker.error, 'it could not be saved')}",
                 severity="error",
-                markup=False,
             )
             return
         if state != WorkerState.SUCCESS:
@@ -816,10 +829,10 @@ class GrafientApp(App[None]):
             if plan == "free"
             else "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30"
         )
-        self.notify(
+        toast(
+            self,
             f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now).",
             title="Plan changed",
-            markup=False,
         )
         period = self.period
         self.tell_screens(lambda: PeriodChanged(period))  # the screens re-read, and show the plan
@@ -830,7 +843,6 @@ class GrafientApp(App[None]):
         """Every action of this app, with what it does, beside Textual's Theme and Quit. Textual's own
         Keys and Screenshot are replaced: ours list this app's keys, and save where the data lives."""
         from grafient_tui.config import PLANS
-        from grafient_tui.untrusted import visible
 
         for command in super().get_system_commands(screen):
             if command.title not in ("Keys", "Screenshot"):
@@ -844,33 +856,16 @@ class GrafientApp(App[None]):
         )
         if integrations:
             yield SystemCommand("Sync all integrations", "Force a sync of every integration now (R)", self._sync_all)
-        for figures in integrations:
-            label, iid = visible(figures.label), figures.integration_id
-            yield SystemCommand(
-                f"Sync {label}",
-                f"Force a sync of {label} now (r on its card)",
-                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None,
-            )
-            yield SystemCommand(
-                f"Open {label}",
-                f"The cost detail of {label}: models, days, members (enter)",
-                lambda iid=iid: self._open_detail(iid),
-            )
-            yield SystemCommand(
-                f"Delete {label}",
-                f"Remove {label} and its stored costs, after asking (d)",
-                lambda iid=iid, label=figures.label: self._confirm_delete(iid, label),
-            )
         for days in PERIODS:
             yield SystemCommand(
-                f"Period: {days} days",
-                f"Show the last {days} UTC days (p cycles)",
+                f"Period: {days:d} days",
+                f"Show the last {days:d} UTC days (p cycles)",
                 lambda days=days: self.set_period(days),
             )
-        for plan, history in PLANS.items():
+        for plan, history in PLANS.items():  # the plans are this code's own words
             yield SystemCommand(
                 f"Plan: {plan}",
-                f"Keep up to {history} days of history (P cycles)",
+                f"Keep up to {history:d} days of history (P cycles)",
                 lambda plan=plan: self.set_plan(plan),
             )
         if hasattr(screen, "action_export"):
@@ -885,6 +880,28 @@ class GrafientApp(App[None]):
             "Save an SVG of the screen in the data directory's exports folder",
             lambda: self.set_timer(0.1, self.save_screen_svg),
         )
+
+    def integration_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """(title, help, callback) of the palette's Sync, Open and Delete of each integration, the
+        label as stored: tui/commands.py shows them through the rule, never as markup."""
+        home = self.screen_stack[0] if self.screen_stack else None
+        for figures in list(getattr(getattr(home, "data", None), "integrations", ()) or ()):
+            label, iid = figures.label, figures.integration_id
+            yield (
+                f"Sync {label}",
+                f"Force a sync of {label} now (r on its card)",
+                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None,
+            )
+            yield (
+                f"Open {label}",
+                f"The cost detail of {label}: models, days, members (enter)",
+                lambda iid=iid: self._open_detail(iid),
+            )
+            yield (
+                f"Delete {label}",
+                f"Remove {label} and its stored costs, after asking (d)",
+                lambda iid=iid, label=label: self._confirm_delete(iid, label),
+            )
 
     def _sync_all(self) -> None:
         home = self.screen_stack[0]
@@ -918,11 +935,7 @@ class GrafientApp(App[None]):
             path = folder / name
             write_private_file(path, self.export_screenshot(title="Grafient").encode("utf-8"))
         except Exception as exc:  # noqa: BLE001  (a full disk, a read-only home: one sentence)
-            self.notify(
-                f"No screenshot saved: {sentence_of(exc, 'the file could not be written')}",
-                severity="error",
-                markup=False,
-            )
+            toast(self, f"No screenshot saved: {sentence_of(exc, 'the file could not be written')}", severity="error")
             return None
         self.notify_path("Screenshot saved to", path)
         return path
@@ -934,7 +947,7 @@ class GrafientApp(App[None]):
         home = str(Path.home())
         if shown.startswith(home + "/"):
             shown = "~" + shown[len(home) :]
-        self.notify(f"{what}\n{shown}", markup=False, timeout=8, title="File written")
+        toast(self, what, shown, timeout=8, title="File written")
 
     # -- keys help --------------------------------------------------------------------------
 
@@ -972,7 +985,7 @@ class GrafientApp(App[None]):
 
     def _store_failed(self, error: BaseException | None) -> None:
         sentence = sentence_of(error, "the local store could not be opened")
-        self.notify(sentence, title="Cannot open the local store", severity="error", markup=False, timeout=30)
+        toast(self, sentence, title="Cannot open the local store", severity="error", timeout=30)
         for screen in self.screen_stack:
             for node in screen.query("#loading"):
                 node.update(Content(f"The local store could not be opened: {sentence}"))  # type: ignore[attr-defined]

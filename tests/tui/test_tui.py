@@ -618,7 +618,7 @@ async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> Non
         await pilot.pause()
         assert isinstance(app.screen, KeysHelpScreen)
         table = app.screen.query_one(DataTable)
-        rows = {table.get_row_at(i)[2]: table.get_row_at(i)[0] for i in range(table.row_count)}
+        rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert rows["force_sync"] == "s"
         assert "add" in rows and "quit" in rows
 
@@ -842,7 +842,7 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         await settle(app, pilot)
         await fill_add_form(pilot, "Acme", GOOD_KEY)
         card = None
-        for _ in range(50):
+        for _ in range(400):  # waits for the first window (the older ones are held), not for a time
             await pilot.pause(0.05)
             cards = list(app.screen.query(IntegrationCard))
             if cards and cards[0].view.summary and cards[0].view.summary.synced_days:

@@ -14,7 +14,9 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
+from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.text import sentence as as_sentence
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.secret import Secret
@@ -76,8 +78,8 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 yield Static(
                     Content.from_markup(
                         "[b]Demo:[/b] a simulated $title team accepts this key ([b]f2[/b] fills it in): $key",
-                        title=providers.title(provider),
-                        key=key,
+                        title=visible(providers.title(provider)),
+                        key=visible(key),
                     ),
                     id="demo-hint",
                     classes="dialog-hint",
@@ -101,12 +103,12 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     def _describe(self, name: str) -> None:
         """The chosen provider's key help: where to create the key and what kind it must be."""
         provider = providers.get(name)
-        self.query_one("#key-help", Static).update(Content(provider.key_help))
+        self.query_one("#key-help", Static).update(literal(provider.key_help))
         account = "team" if provider.capabilities.actor_kind == "member" else "account"
         self.query_one(
             "#label", Input
         ).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
-        self.query_one("#key-label", Label).update(f"{provider.title} key ({provider.key_kind})")
+        self.query_one("#key-label", Label).update(literal(f"{provider.title} key ({provider.key_kind})"))
         self.query_one("#key", Input).placeholder = provider.key_placeholder
         self._errors(None, None)
 
@@ -231,7 +233,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
     def _checking(self, checking: bool) -> None:
         self.checking = checking
-        self.query_one("#checking", Static).update(checking_text(self._provider()) if checking else "")
+        self.query_one("#checking", Static).update(literal(checking_text(self._provider()) if checking else ""))
         self.set_class(checking, "-checking")
         for widget in self.query("Input, Select, Button#add"):
             widget.disabled = checking
@@ -239,7 +241,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     def _errors(self, label_error: str | None, key_error: str | None) -> None:
         for selector, sentence in (("#label-error", label_error), ("#key-error", key_error)):
             widget = self.query_one(selector, Static)
-            widget.update(Content(as_sentence(sentence) if sentence else ""))
+            widget.update(literal(as_sentence(sentence) if sentence else ""))
             widget.set_class(bool(sentence), "-shown")
 
     @on(Button.Pressed, "#cancel")

@@ -10,6 +10,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from grafient_tui.untrusted import visible
+
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
     BINDINGS = [
@@ -23,7 +25,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
-            dialog.border_title = Content.from_markup("Delete [b]$label[/b]?", label=self.label)
+            dialog.border_title = Content.from_markup("Delete [b]$label[/b]?", label=visible(self.label))
             yield Static(
                 "This removes the integration, its stored key and every stored day of its costs. "
                 "The provider's own data is not touched; adding the key again fetches the history again.",

@@ -16,9 +16,12 @@ from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.money import format_usd as money
+from grafient_tui.overview import NEAR_LIMIT_PCT
 from grafient_tui.providers import title as provider_title
+from grafient_tui.tops import member_table, model_table
 from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
+from grafient_tui.tui.shown import literal, literal_cell, toast
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -29,7 +32,7 @@ from grafient_tui.untrusted import visible
 if TYPE_CHECKING:
     from grafient_tui.overview import DetailData
     from grafient_tui.store.models import MemberCycleSpend
-    from grafient_tui.store.queries import DayRow, MemberRow, ModelRow
+    from grafient_tui.store.queries import DayRow, ModelRow
     from grafient_tui.tui.app import GrafientApp
 
 # Sort keys for the model table: column key -> (row key, biggest first?)
@@ -54,7 +57,7 @@ MODEL_COLUMNS = {
 }
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
 TOTAL_KEY = "__total__"
-NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
+OTHERS_KEY = "__others__"
 
 
 def limit_cell(spend: MemberCycleSpend | None) -> Text:
@@ -69,23 +72,13 @@ def limit_cell(spend: MemberCycleSpend | None) -> Text:
     pct = used * 100 / spend.limit_micro
     text = f"{money(used)} of {money(spend.limit_micro)} · {pct:.0f}%"
     if pct >= NEAR_LIMIT_PCT:
-        return Text(f"⚠ {text}", style="bold", justify="right")
+        return literal_cell(f"⚠ {text}", style="bold", justify="right")
     return right(text)
 
 
-def near_limit(spend: MemberCycleSpend) -> bool:
-    used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
-    return bool(
-        spend.limit_micro
-        and spend.limit_micro > 0
-        and used is not None
-        and used * 100 >= spend.limit_micro * NEAR_LIMIT_PCT
-    )
-
-
 def right(text: str) -> Text:
-    """A right-aligned cell: figures line up on their last digit."""
-    return Text(text, justify="right")
+    """A right-aligned cell (figures line up on their last digit), through the rule like every cell."""
+    return literal_cell(text, justify="right")
 
 
 def _cache(row: ModelRow) -> int | None:
@@ -94,13 +87,8 @@ def _cache(row: ModelRow) -> int | None:
     return row.cache_read_tokens + row.cache_write_tokens
 
 
-def literal(text: str) -> Text:
-    """A cell of text from the API: literal (DataTable reads a plain str as markup), escapes visible."""
-    return Text(visible(text))
-
-
 def total_label() -> Text:
-    return Text("Total", style="bold")
+    return literal_cell("Total", style="bold")
 
 
 def _next(cycle: list[str], current: str) -> str:
@@ -143,8 +131,6 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.model_sort_reverse = False
         self.daily_sort = "date"  # date (newest first) | cost | requests
         self.member_sort = "cost"  # cost | name | requests
-        self.members: list[MemberRow] = []
-        self.member_limits: list[MemberCycleSpend] = []  # each member's cycle spend and limit (Cursor)
         self._resumed = False
         self.data: DetailData | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
@@ -173,7 +159,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def on_mount(self) -> None:
         models = self.query_one("#models", DataTable)
         for key, name in MODEL_COLUMNS.items():
-            models.add_column(Text(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
+            models.add_column(literal_cell(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
         daily = self.query_one("#daily", DataTable)
         for label, key in (
             ("Date", "date"),
@@ -185,11 +171,12 @@ class CostDetailScreen(StoreReader, Screen[None]):
             ("", "note"),
         ):
             daily.add_column(
-                Text(label, justify="right" if key in ("cost", "on_demand", "byok", "requests") else "left"), key=key
+                literal_cell(label, justify="right" if key in ("cost", "on_demand", "byok", "requests") else "left"),
+                key=key,
             )
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
-            members.add_column(Text(label, justify="left" if key == "email" else "right"), key=key)
+            members.add_column(literal_cell(label, justify="left" if key == "email" else "right"), key=key)
         self.reload()
         models.focus()
 
@@ -226,7 +213,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         days, today = data.period, data.today
         since = today - timedelta(days=days - 1)
         state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
-        self.sub_title = f"{visible(figures.label)} · last {days} days"
+        self.sub_title = f"{visible(figures.label)} · last {days:d} days"
         caps = self._adapt(figures.provider)
         history = (
             f"history from {figures.history_from.isoformat()}" if figures.history_from else "no usage returned yet"
@@ -238,23 +225,23 @@ class CostDetailScreen(StoreReader, Screen[None]):
             visible(provider_title(figures.provider)),
             "  ",
             ("Grafient plan ", "dim"),
-            f"{data.plan} ({data.plan_days} days of history)",
+            f"{visible(data.plan)} ({data.plan_days:,} days of history)",
             "  ",
             ("key ", "dim"),
             visible(figures.key_hint),
             "  ",
-            (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
-            str(figures.team_members) if figures.team_members else "–",
+            (f"{visible(caps.actor_title.lower())} " if caps else "members ", "dim"),
+            f"{figures.team_members:,}" if figures.team_members else "–",
             "\n",
             ("Last sync: ", "dim"),
-            line,
+            visible(line),
             ("  ·  ", "dim"),
-            (history, "dim"),
+            (visible(history), "dim"),
         )
         if error and state == "error":
-            header = Content.assemble(header, "\n", ("✗ ", "bold"), error)
+            header = Content.assemble(header, "\n", ("✗ ", "bold"), visible(error))
         elif error and state == "syncing":  # a request being retried: "retrying (2 of 6) · cannot reach …"
-            header = Content.assemble(header, "\n", ("⟳ ", "bold"), error)
+            header = Content.assemble(header, "\n", ("⟳ ", "bold"), visible(error))
         widget = self.query_one("#detail-header", Static)
         widget.update(header)
         for name in ("never", "syncing", "ok", "error"):
@@ -266,17 +253,15 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
-                (f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  ", "dim"),
-                (scale_line(rows), "dim"),
+                (visible(f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  "), "dim"),
+                (visible(scale_line(rows)), "dim"),
             )
         )
         self.days = rows
         self._fill_daily(rows)
         self.models = list(data.models)
         self._fill_models()
-        self.members = list(data.members)
-        self.member_limits = list(data.member_limits)
-        self._fill_members(self.members)
+        self._fill_members()
         self.refresh_bindings()
 
     def _adapt(self, provider: str):
@@ -299,14 +284,14 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 table.remove_column("requests")
         elif caps.requests_label != "requests":  # OpenAI counts completion requests only
             for table in (daily, models, members):
-                table.columns[ColumnKey("requests")].label = Text("Compl. req.", justify="right")
+                table.columns[ColumnKey("requests")].label = literal_cell("Compl. req.", justify="right")
         if not caps.has_on_demand:
             daily.remove_column("on_demand")
         if not caps.has_byok:
             daily.remove_column("byok")
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
-        members.columns[ColumnKey("email")].label = Text(singular)
-        self.query_one(TabbedContent).get_tab("members-tab").label = caps.actor_title
+        members.columns[ColumnKey("email")].label = literal_cell(singular)
+        self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
         return caps
 
     def _fill_daily(self, rows: list[DayRow]) -> None:
@@ -329,7 +314,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 add_row(
                     table,
                     key,
-                    date=key,
+                    date=literal_cell(key),
                     cost=right("–"),
                     on_demand=right("–"),
                     byok=right("–"),
@@ -352,13 +337,13 @@ class CostDetailScreen(StoreReader, Screen[None]):
             add_row(
                 table,
                 key,
-                date=key,
+                date=literal_cell(key),
                 cost=right(money(row.cost_micro)),
                 on_demand=right(money(row.on_demand_micro or 0)),
                 byok=right(money(row.byok_micro or 0)),
                 requests=right(count(row.requests)),
-                model=literal(row.top_model or "–"),
-                note=note,
+                model=literal_cell(row.top_model or "–"),
+                note=literal_cell(note),
             )
         synced = [r for r in rows if r.synced]
         add_row(
@@ -369,7 +354,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             on_demand=right(money(sum(r.on_demand_micro or 0 for r in synced))),
             byok=right(money(sum(r.byok_micro or 0 for r in synced))),
             requests=right(count(_sum_known([r.requests for r in synced]))),
-            note=f"{len(synced)} of {len(rows)} days synced",
+            note=literal_cell(f"{len(synced):,} of {len(rows):,} days synced"),
         )
         if rows:
             table.move_cursor(row=min(cursor, len(rows)))
@@ -385,7 +370,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             if key.value == "requests" and self.data and "Compl" in str(column.label):
                 name = "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
-            column.label = Text(label, justify="left" if key.value == "model" else "right")
+            column.label = literal_cell(label, justify="left" if key.value == "model" else "right")
         table.clear()
         total = sum(r.cost_micro for r in self.models)
 
@@ -393,19 +378,13 @@ class CostDetailScreen(StoreReader, Screen[None]):
             value = _cache(row) if attribute == "cache" else getattr(row, attribute)
             return (value is not None, value if value is not None else 0)  # unknown sorts below 0
 
-        ordered = sorted(self.models, key=sort_key, reverse=descending)
-        for i, row in enumerate(ordered):
-            add_row(
-                table,
-                f"model-{i}",
-                model=literal(row.model),
-                cost=right(money(row.cost_micro)),
-                share=right(share(row.cost_micro, total)),
-                requests=right(count(row.requests)),
-                input=right(tokens(row.input_tokens)),
-                output=right(tokens(row.output_tokens)),
-                cache=right(tokens(_cache(row))),
-            )
+        # At most MAX_TABLE_ROWS drawn; the rest summed in one "N others" row (tops.py).
+        view = model_table(self.models, sort_key, descending=descending)
+        ordered = [*view.rows, *([view.others] if view.others else [])]
+        for i, row in enumerate(view.rows):
+            self._model_row(table, f"model-{i}", row, total)
+        if view.others is not None:
+            self._model_row(table, OTHERS_KEY, view.others, total, others=True)
         add_row(
             table,
             TOTAL_KEY,
@@ -420,58 +399,78 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _fill_members(self, rows: list[MemberRow]) -> None:
-        """The period's members; with the provider's billing cycle (Cursor), each one's cycle spend
-        against their limit (`member_limits`), marked from 80%. Someone that near their limit is listed
-        even without spend in this period."""
+    @staticmethod
+    def _model_row(table: DataTable, key: str, row: ModelRow, total: int, *, others: bool = False) -> None:
+        add_row(
+            table,
+            key,
+            model=literal_cell(row.model, style="italic" if others else ""),
+            cost=right(money(row.cost_micro)),
+            share=right(share(row.cost_micro, total)),
+            requests=right(count(row.requests)),
+            input=right(tokens(row.input_tokens)),
+            output=right(tokens(row.output_tokens)),
+            cache=right(tokens(_cache(row))),
+        )
+
+    def _fill_members(self) -> None:
+        """The period's members, at most MAX_TABLE_ROWS of them in the order asked for, and the rest
+        summed in one "N others" row (built in the thread that read them: tops.py); with the
+        provider's billing cycle (Cursor), each one's cycle spend against their limit, marked from
+        80%. Someone that near their limit is listed even without spend in this period."""
         table = self.query_one("#members", DataTable)
         table.clear()
-        by_member = {spend.member.casefold(): spend for spend in self.member_limits}
+        data = self.data
+        if data is None:
+            return
+        by_member = data.limits_by_member
         has_limits = ColumnKey("limit") in table.columns
         if by_member and not has_limits:
-            table.add_column(Text("Cycle on-demand / limit", justify="right"), key="limit")
+            table.add_column(literal_cell("Cycle on-demand / limit", justify="right"), key="limit")
         elif not by_member and has_limits:
             table.remove_column("limit")
-        total = sum(r.cost_micro for r in rows)
-        listed = set()
-        if self.member_sort == "name":
-            rows = sorted(rows, key=lambda r: r.email.casefold())
-        elif self.member_sort == "requests":
-            rows = sorted(rows, key=lambda r: (r.requests is not None, r.requests or 0), reverse=True)
-        for i, row in enumerate(rows):
-            spend = by_member.get(row.email.casefold())
-            listed.add(row.email.casefold())
+        view = data.member_views.get(self.member_sort) or member_table(list(data.members), self.member_sort)
+        total = view.total_micro
+        for i, row in enumerate(view.rows):
             add_row(
                 table,
                 f"member-{i}",
-                email=literal(row.email),
+                email=literal_cell(row.email),
                 cost=right(money(row.cost_micro)),
                 share=right(share(row.cost_micro, total)),
                 requests=right(count(row.requests)),
+                limit=limit_cell(by_member.get(row.email.casefold())),
+            )
+        if view.others is not None:
+            add_row(
+                table,
+                OTHERS_KEY,
+                email=literal_cell(view.others.email, style="italic"),
+                cost=right(money(view.others.cost_micro)),
+                share=right(share(view.others.cost_micro, total)),
+                requests=right(count(view.others.requests)),
+                limit=right(""),
+            )
+        for spend in data.near_unlisted:
+            add_row(
+                table,
+                f"limit-{spend.member.casefold()}",
+                email=literal_cell(spend.member),
+                cost=right("–"),
+                share=right("–"),
+                requests=right("–"),
                 limit=limit_cell(spend),
             )
-        for key, spend in sorted(by_member.items()):
-            if key not in listed and near_limit(spend):
-                add_row(
-                    table,
-                    f"limit-{key}",
-                    email=literal(spend.member),
-                    cost=right("–"),
-                    share=right("–"),
-                    requests=right("–"),
-                    limit=limit_cell(spend),
-                )
-        near = sum(1 for spend in by_member.values() if near_limit(spend))
         tab = self.query_one(TabbedContent).get_tab("members-tab")
         title = str(tab.label).split(" ⚠")[0]
-        tab.label = f"{title} ⚠ {near}" if near else title
+        tab.label = literal(f"{title} ⚠ {data.near_count:,}" if data.near_count else title)
         add_row(
             table,
             TOTAL_KEY,
             email=total_label(),
             cost=right(money(total)),
             share=right("100.0%" if total else "–"),
-            requests=right(count(_sum_known([r.requests for r in rows]))),
+            requests=right(count(view.total_requests)),
         )
 
     def on_sync_changed(self, message: SyncChanged) -> None:
@@ -529,9 +528,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
             self.member_sort = _next(
                 [k for k in ("cost", "name", "requests") if k in present or k == "name"], self.member_sort
             )
-            self._fill_members(self.members)
+            self._fill_members()
             by = self.member_sort
-        self.notify(f"Sorted by {by}.", timeout=2)
+        toast(self, f"Sorted by {by}.", timeout=2)
 
     @on(DataTable.HeaderSelected, "#models")
     def _model_header(self, event: DataTable.HeaderSelected) -> None:
@@ -561,8 +560,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if event.state == WorkerState.SUCCESS:
             self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(
+            toast(
+                self,
                 f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
                 severity="error",
-                markup=False,
             )

@@ -16,11 +16,13 @@ from grafient_tui import providers as provider_registry
 from grafient_tui.money import format_usd
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
+from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
 from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS, StackDay, StackedCostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.home_snapshot import HomeSnapshot, SnapshotFigures
@@ -157,7 +159,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
         count = len(data.integrations)
-        self.sub_title = f"{count} integration{'s' if count != 1 else ''} · last {days} days"
+        self.sub_title = f"{count:,} integration{'s' if count != 1 else ''} · last {days:d} days"
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
         self.loaded = not getattr(data, "from_snapshot", False)
@@ -172,7 +174,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         for name, total in totals:
             parts += [
                 ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
-                provider_registry.title(name),
+                visible(provider_registry.title(name)),
                 " ",
                 (format_usd(total), "bold"),
                 "   ",
@@ -346,7 +348,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self._focus_card(event.integration_id)
         self._highlight = event.integration_id
         if self.grafient.is_syncing(event.integration_id):
-            self.notify("A sync for this integration is already running.", severity="warning")
+            toast(self, "A sync for this integration is already running.", severity="warning")
             return
         self.grafient.start_sync(event.integration_id, "force")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
+
+from grafient_tui.tui.shown import literal_cell
+from grafient_tui.untrusted import visible
 
 
 class KeysHelpScreen(ModalScreen[None]):
@@ -22,16 +26,16 @@ class KeysHelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog dialog-wide") as dialog:
             dialog.border_title = "Keys"
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="keys-table")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="keys-table")
             table.add_columns("Key", "Does", "Binding id")
             for keys, description, binding_id in self.rows:
-                table.add_row(keys, description, binding_id)
+                table.add_row(literal_cell(keys), literal_cell(description), literal_cell(binding_id))
             yield table
             yield Static(
                 Content.from_markup(
                     "Remap a key by its id in the [b]\\[keymap][/b] table of config.toml, e.g. [b]$example[/b]. "
                     "[b]escape[/b] closes.",
-                    example=self.example,
+                    example=visible(self.example),
                 ),
                 classes="dialog-text",
             )

@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.worker import Worker, WorkerState
 
+from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.text import sentence_of
 
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -50,9 +51,9 @@ class StoreReader:
 
     def read_failed(self, error: BaseException | None) -> None:
         """The store is busy or broken: say so, and keep what is on screen."""
-        self.notify(
-            sentence_of(error, "the local store could not be read"),  # type: ignore[attr-defined]
+        toast(
+            self,
+            sentence_of(error, "the local store could not be read"),
             title="Cannot read the local store",
             severity="error",
-            markup=False,
         )

@@ -25,5 +25,5 @@ class TooSmallScreen(ModalScreen[None]):
 
     def show_size(self, width: int, height: int) -> None:
         self.query_one("#too-small-text", Static).update(
-            f"Make the terminal at least {MIN_WIDTH}×{MIN_HEIGHT}\n(it is {width}×{height} now)\n\nq quits"
+            f"Make the terminal at least {MIN_WIDTH:d}×{MIN_HEIGHT:d}\n(it is {width:d}×{height:d} now)\n\nq quits"
         )

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from grafient_tui import providers
 from grafient_tui.money import format_usd as money
+from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.text import plural
@@ -151,29 +152,28 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
             notes.append(history)
-        parts = ["[b]$cost[/b]"]
+        # Built from pieces, never from markup: what comes from the store goes through the rule.
+        pieces: list[str | tuple[str, str]] = [(money(total), "bold")]
         if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
-            parts.append("[dim]· on-demand[/dim] $on_demand")
-        parts.append("[dim]·[/dim] $requests")
+            pieces += [" ", ("· on-demand", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+        pieces += [" ", ("·", "dim"), " ", "requests —" if requests is None else plural(requests, "request")]
         if s is not None and getattr(s, "byok_micro", None):
-            parts.append("[dim]· BYOK[/dim] $byok [dim](not incl.)[/dim]")
-        # $variables are inserted as literal text, never read as markup
-        self._cost.update(
-            Content.from_markup(
-                " ".join(parts) + " [dim]· $notes[/dim]",
-                cost=money(total),
-                on_demand=money(s.on_demand_micro or 0 if s else 0),
-                requests="requests —" if requests is None else plural(requests, "request"),
-                byok=money(getattr(s, "byok_micro", 0) or 0),
-                notes=" · ".join(notes) or "–",
-            )
-        )
-        self._status.update(Content(view.status))
+            pieces += [
+                " ",
+                ("· BYOK", "dim"),
+                " ",
+                money(getattr(s, "byok_micro", 0) or 0),
+                " ",
+                ("(not incl.)", "dim"),
+            ]
+        pieces += [" ", ("· " + visible(" · ".join(notes) or "–"), "dim")]
+        self._cost.update(Content.assemble(*pieces))
+        self._status.update(literal(view.status))
         self._gauges.show(view.budgets)
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
         self._chart.days = chart_days(view.days, view.history_from)
-        self._scale.update(Content(scale_line(view.days)))
+        self._scale.update(literal(scale_line(view.days)))
         empty = self._empty
         synced_days = s.synced_days if s else 0
         has_usage = total > 0 or bool(requests)
@@ -185,7 +185,7 @@ class IntegrationCard(Widget, can_focus=True):
         elif not has_usage:
             empty.update(
                 Content.from_markup(
-                    "No usage in the last $days days. Press [b]r[/b] to sync again.", days=view.period_days
+                    "No usage in the last $days days. Press [b]r[/b] to sync again.", days=f"{view.period_days:,}"
                 )
             )
         error = self._error

@@ -16,6 +16,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from grafient_tui.budgets.wording import bar, budget_title, gauge_text, target_words
+from grafient_tui.tui.shown import literal
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.budgets import BudgetStatus
@@ -37,13 +39,14 @@ def gauge_title(status: BudgetStatus, *, with_target: bool = False) -> str:
 
 
 def gauge_line(status: BudgetStatus, *, with_target: bool = False) -> Content:
+    """One budget's gauge as Content: its title (a label from the store) and words through the rule."""
     return Content.assemble(
-        (f"{MARKS[status.status]} ", "bold"),
-        (gauge_title(status, with_target=with_target), "bold"),
+        (visible(f"{MARKS.get(status.status, '?')} "), "bold"),
+        (visible(gauge_title(status, with_target=with_target)), "bold"),
         " ",
-        bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH),
+        visible(bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH)),
         " ",
-        gauge_text(status),
+        visible(gauge_text(status)),
     )
 
 
@@ -123,10 +126,10 @@ class BudgetGauges(Vertical):
             line.update(gauge_line(status, with_target=self.with_target))
             for name in MARKS:
                 line.set_class(status.status == name, f"-{name}")
-            line.tooltip = (
+            line.tooltip = literal(
                 FORECAST_METHOD
                 if status.forecast.micro is not None
-                else (f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}")
+                else f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}"
             )
         self.set_class(not self.statuses, "-empty")
         self._rendered = True

@@ -35,7 +35,9 @@ class Figure(Static):
     """A caption over a value, and a dim line saying what the value covers."""
 
     def set_figure(self, caption: str, value: str, note: str = "") -> None:
-        self.update(Content.assemble((caption, "dim"), "\n", (value, "bold"), "\n", (note, "dim")))
+        self.update(
+            Content.assemble((visible(caption), "dim"), "\n", (visible(value), "bold"), "\n", (visible(note), "dim"))
+        )
 
 
 def coverage_note(summary: Summary) -> str:
@@ -65,7 +67,7 @@ class SummaryBar(Horizontal):
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
         change_figure.tooltip = (
-            f"The finished days of the last {days} against the same days {days} days earlier; "
+            f"The finished days of the last {days:d} against the same days {days:d} days earlier; "
             "shown only when both are synced and final"
         )
         if summary is None:

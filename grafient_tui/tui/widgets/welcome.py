@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from grafient_tui.untrusted import visible
+
 WELCOME = """\
 [b]Welcome to Grafient[/b]: your team's AI spend, day by day and provider by provider, in a local store.
 
@@ -20,4 +22,4 @@ characters are ever shown."""
 
 class WelcomePanel(Static):
     def __init__(self, add_key: str = "a") -> None:
-        super().__init__(Content.from_markup(WELCOME, add=add_key), id="welcome")
+        super().__init__(Content.from_markup(WELCOME, add=visible(add_key)), id="welcome")
