@@ -115,7 +115,7 @@ def test_a_budget_this_grafient_cannot_use_is_left_out_with_a_sentence(
 ) -> None:
     assert run_cli(capsys, monkeypatch, "budget", "set", "all", "500").code == 0
     assert run_cli(capsys, monkeypatch, "budget", "set", "Eng", "100").code == 0
-    write(f"UPDATE budget SET {column} = :value WHERE integration_id IS NULL", value=value)  # noqa: S608
+    write(f"UPDATE budget SET {column} = :value WHERE integration_id IS NULL", value=value)
     listed = run_cli(capsys, monkeypatch, "budget", "list")
     checked = run_cli(capsys, monkeypatch, "check", "--format", "json")
     assert listed.code == 0 and "Eng" in listed.out and "all" not in listed.out.split("\n", 1)[1]
