@@ -331,6 +331,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
+    settings.check_home()  # nothing another user could have planted is read (config.check_trusted)
     from grafient_tui.service import GrafientService
 
     handler = {

@@ -76,6 +76,60 @@ def fix_mode(path: Path, mode: int) -> bool:
         return False
 
 
+WRITABLE_BY_OTHERS = 0o022
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def check_trusted(path: Path, what: str, *, fixable: bool = False) -> None:
+    """ssh's rule for a file or folder whose content Grafient trusts (a home, `master.key`, the database
+    and its folder, `config.toml`): owned by this user (or root) and writable by no one else, or
+    another local user could have planted it (their master key sealing your API keys, their
+    database storing them). Otherwise ConfigError with one sentence saying what to do; except that
+    Grafient's own (`fixable`: its home folders and files), owned by this user, is narrowed in place
+    (go-w; 0600 for a file), with a warning. Missing is fine (Grafient creates it, private). Checked
+    on the path and, for a symlink, on the link and what it leads to."""
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be checked ({exc.strerror or exc}).") from None
+    try:
+        target = os.stat(path) if stat.S_ISLNK(link.st_mode) else link
+    except OSError:
+        target = None  # a dangling link: its owner is all there is to check here
+    me = os.geteuid()
+    for info in (link, target or link):
+        if info.st_uid not in (me, 0):
+            raise ConfigError(
+                f"{path} belongs to another user ({_owner_name(info.st_uid)}), who could have put {what} there; "
+                f"Grafient will not use it: move it away (or, if it is yours, `chown {_owner_name(me)} {path}`)."
+            )
+    if target is None:
+        return  # a link's own mode means nothing; what uses the path says it leads nowhere
+    mode = stat.S_IMODE(target.st_mode)
+    if not mode & WRITABLE_BY_OTHERS:
+        return
+    is_dir = stat.S_ISDIR(target.st_mode)
+    if fixable and target.st_uid == me and not stat.S_ISLNK(link.st_mode):
+        narrowed = mode & ~WRITABLE_BY_OTHERS if is_dir else FILE_MODE
+        if fix_mode(path, narrowed):
+            _warn_once(path, f"{path} was writable by other users (mode {mode:o}); narrowed it to {narrowed:o}.")
+            return
+    raise ConfigError(
+        f"{path} is writable by other users, who could replace {what}; Grafient will not use it: "
+        f"run `chmod go-w {path}`, or use a {'folder' if is_dir else 'file'} only you can write."
+    )
+
+
 def ensure_private_dir(path: Path, *, ours: bool = True) -> Path:
     """Make sure `path` is a directory, creating each missing level as 0700 whatever the umask.
 
@@ -301,6 +355,8 @@ class Settings:
     # [keymap] table the user edits by hand. We change single lines in place
     # so their comments and tables survive.
     def read_config(self) -> dict:
+        check_trusted(self.config_dir, "config.toml", fixable=True)
+        check_trusted(self.config_file, "its settings", fixable=True)
         try:
             text = self.config_file.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -363,12 +419,24 @@ class Settings:
             raise ConfigError(f'[keymap] in {self.config_file} must be a table of action = "keys".')
         return {str(k): str(v) for k, v in table.items()}
 
+    def check_home(self) -> None:
+        """Grafient's home folders and files are this user's and writable by no one else (check_trusted:
+        one of them only too open is narrowed, one owned by another user refused), before anything
+        is read from them: every command and the app start here."""
+        for path in (self.config_dir, self.data_dir):
+            check_trusted(path, "Grafient's files", fixable=True)
+        check_trusted(self.config_file, "its settings", fixable=True)
+        if self.master_key_b64 is None:
+            check_trusted(self.master_key_file, "the key that seals your API keys", fixable=True)
+
     def ensure_dirs(self) -> None:
+        self.check_home()
         ensure_private_dir(self.config_dir)
         ensure_private_dir(self.data_dir)
 
     def warn_about_open_dirs(self) -> None:
         """Say now (before the app takes the terminal) if the existing home is open to others."""
+        self.check_home()
         for path in (self.config_dir, self.data_dir):
             if path.is_dir():
                 ensure_private_dir(path)  # creates nothing here: it only looks, and warns once

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
-from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir, ensure_private_file, fix_mode
+from grafient_tui.config import FILE_MODE, Settings, check_trusted, ensure_private_dir, ensure_private_file, fix_mode
 from grafient_tui.errors import ConfigError, StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
 
@@ -108,7 +108,18 @@ class Database:
         self.sqlite_file: Path | None = settings.database_file if url is None else None
         if not self.is_postgres and self.sqlite_file is not None:
             # The database may live anywhere (GRAFIENT_DATABASE_URL): the levels we create are 0700,
-            # a directory that was there already is the user's and keeps its mode.
+            # a directory that was there already is the user's and keeps its mode. Its folder and the
+            # file (and -wal/-shm) must be this user's and writable by no one else: another user's
+            # database there would store your API keys (check_trusted). Only Grafient's own data
+            # folder is narrowed in place; any other folder open to writers is refused.
+            folder = self.sqlite_file.parent
+            own_folder = folder.absolute() in (settings.data_dir.absolute(), settings.config_dir.absolute())
+            check_trusted(folder, "a database", fixable=own_folder)
+            for path in (
+                self.sqlite_file,
+                *(self.sqlite_file.with_name(self.sqlite_file.name + s) for s in ("-wal", "-shm")),
+            ):
+                check_trusted(path, "the database that stores your API keys", fixable=True)
             ensure_private_dir(self.sqlite_file.parent, ours=False)
             ensure_private_file(self.sqlite_file)
         self.engine = _make_engine(self.url)

@@ -15,7 +15,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from grafient_tui.config import Settings, tighten_key_file, write_private_file
+from grafient_tui.config import Settings, check_trusted, tighten_key_file, write_private_file
 from grafient_tui.errors import VaultError
 from grafient_tui.secret import Secret
 
@@ -38,6 +38,9 @@ class Vault:
         if raw is None:
             path = self.settings.master_key_file
             source = str(path)
+            # Another user's master.key would seal your API keys with a key they hold (check_trusted).
+            check_trusted(path.parent, "a master key", fixable=True)
+            check_trusted(path, "the key that seals your API keys", fixable=True)
             tighten_key_file(path)  # an old install, a restored backup or a copy may have left it 0644
             try:
                 raw = path.read_text(encoding="ascii").strip()

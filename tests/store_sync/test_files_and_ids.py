@@ -73,11 +73,14 @@ def test_a_shared_tmp_dir_and_a_project_dir_are_never_chmodded(
     assert mode(shared) == 0o1777 and mode(project) == 0o755
     assert mode(shared / "x") == 0o700 and mode(project / "costs.db") == 0o600
 
-    # and a database directly in the shared dir: the dir stays as it was, the file is private
-    monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"sqlite:///{shared}/grafient.db")
-    Database(Settings.from_env()).dispose()
-    assert mode(shared) == 0o1777 and mode(shared / "grafient.db") == 0o600
     assert capsys.readouterr().err == ""  # a project dir is not Grafient's home: no warning either
+
+    # and a database directly in the shared dir: refused (anyone could have planted one there, or
+    # swap its -wal), the dir stays as it was and nothing is created in it
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"sqlite:///{shared}/grafient.db")
+    with pytest.raises(ConfigError, match="is writable by other users, who could replace a database"):
+        Database(Settings.from_env())
+    assert mode(shared) == 0o1777 and not (shared / "grafient.db").exists()
 
 
 def test_no_mode_change_follows_a_symlink(tmp_path: Path, grafient_home: Path) -> None:
