@@ -98,8 +98,8 @@ def check_trusted(path: Path, what: str, *, fixable: bool = False) -> None:
     on the path and, for a symlink, on the link and what it leads to."""
     try:
         link = os.lstat(path)
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # missing (or under a file): what uses the path says so, or creates it private
     except OSError as exc:
         raise ConfigError(f"{path} cannot be checked ({exc.strerror or exc}).") from None
     try:

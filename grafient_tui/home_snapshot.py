@@ -9,17 +9,22 @@ screen paints it before the store has opened, then replaces it with the store's 
 Money is integer micro-cents, dates are ISO strings. Text in it (labels, model names, errors)
 came from users or APIs and is still shown through `untrusted.visible`, like the store's. A
 file that is missing, unreadable, of another format or for another period is ignored.
+
+It is keyed to its database (`database_key`: a hash of the URL without its password), so an app
+opened on another database never paints these figures; `remove` drops the integration from it
+(`forget`), so a removed team's card is not painted at the next start.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-FORMAT = "grafient-home-snapshot/2"  # 2: unknown figures are null; history_from
+FORMAT = "grafient-home-snapshot/3"  # 2: unknown figures are null; history_from. 3: keyed to its database
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
 
@@ -121,6 +126,14 @@ def snapshot_path(data_dir: Path) -> Path:
     return data_dir / FILE_NAME
 
 
+def database_key(database_url: str) -> str:
+    """Which database a snapshot is of: the SHA-256 of its URL without the password (which never
+    goes into a file), so two databases, or the same server under another database name, differ."""
+    from grafient_tui.config import without_password
+
+    return hashlib.sha256(without_password(database_url).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 # --------------------------------------------------------------------------- writing (in a thread)
 
 
@@ -132,8 +145,8 @@ def _summary_json(summary: Any) -> dict[str, Any] | None:
     return out
 
 
-def encode(data: Any) -> bytes:
-    """The file's bytes for an overview.HomeData."""
+def encode(data: Any, database: str = "") -> bytes:
+    """The file's bytes for an overview.HomeData read from the database of key `database`."""
     cards = []
     for f in data.integrations:
         status = f.status
@@ -157,6 +170,7 @@ def encode(data: Any) -> bytes:
         )
     document = {
         "format": FORMAT,
+        "database": database,
         "period": data.period,
         "today": data.today.isoformat(),
         "plan": data.plan,
@@ -166,11 +180,12 @@ def encode(data: Any) -> bytes:
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def remember(data_dir: Path, data: Any, previous: bytes | None = None) -> bytes:
-    """Write the snapshot of `data` (an overview.HomeData) unless it is `previous`; return its bytes."""
+def remember(data_dir: Path, data: Any, previous: bytes | None = None, *, database: str = "") -> bytes:
+    """Write the snapshot of `data` (an overview.HomeData, read from the database of key `database`)
+    unless it is `previous`; return its bytes."""
     from grafient_tui.config import write_private_file
 
-    encoded = encode(data)
+    encoded = encode(data, database)
     if encoded != previous:
         write_private_file(snapshot_path(data_dir), encoded)
     return encoded
@@ -255,11 +270,14 @@ def _card(raw: dict[str, Any]) -> SnapshotFigures:
     )
 
 
-def decode(raw: bytes) -> HomeSnapshot:
-    """Raises ValueError (or KeyError/TypeError) on anything that is not a well-formed snapshot."""
+def decode(raw: bytes, database: str | None = None) -> HomeSnapshot:
+    """Raises ValueError (or KeyError/TypeError) on anything that is not a well-formed snapshot (of the
+    database of key `database`, when given)."""
     document = json.loads(raw)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError("not a home snapshot of this format")
+    if database is not None and document.get("database") != database:
+        raise ValueError("a snapshot of another database")
     summary = document["summary"]
     return HomeSnapshot(
         period=_int(document["period"]),
@@ -270,17 +288,49 @@ def decode(raw: bytes) -> HomeSnapshot:
     )
 
 
-def load(data_dir: Path, period: int) -> HomeSnapshot | None:
-    """The last snapshot for `period`, or None (missing, unreadable, corrupt, another format or period)."""
+def _read(data_dir: Path) -> bytes | None:
     try:
         with snapshot_path(data_dir).open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:
-            return None
-        snapshot = decode(raw)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except OSError:
+        return None
+    return raw if len(raw) <= MAX_BYTES else None
+
+
+def load(data_dir: Path, period: int, database: str) -> HomeSnapshot | None:
+    """The last snapshot of the database of key `database` for `period`, or None (missing, unreadable,
+    corrupt, another format, database or period)."""
+    raw = _read(data_dir)
+    if raw is None:
+        return None
+    try:
+        snapshot = decode(raw, database)
+    except (ValueError, KeyError, TypeError, IndexError):
         return None
     return snapshot if snapshot.period == period else None
+
+
+def forget(data_dir: Path, integration_id: int) -> None:
+    """Drop one integration (removed) from the snapshot, and the all-integrations summary it counted
+    in (the summary shows as loading until the store's replaces it). A snapshot that cannot be read
+    or rewritten is removed instead: it is only a head start."""
+    from grafient_tui.config import write_private_file
+
+    raw = _read(data_dir)
+    if raw is None:
+        return
+    try:
+        document = json.loads(raw)
+        cards = document["integrations"]
+        kept = [card for card in cards if card.get("id") != integration_id]
+        if len(kept) == len(cards):
+            return
+        document["integrations"], document["summary"] = kept, None
+        write_private_file(
+            snapshot_path(data_dir), json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        snapshot_path(data_dir).unlink(missing_ok=True)
 
 
 assert tuple(f.name for f in fields(SnapshotSummary)) == SUMMARY_FIELDS

@@ -178,6 +178,9 @@ class GrafientService:
         integration = self.find(ref)
         self.ensure_not_syncing(integration)
         remove_integration(self.db, int(integration.id))  # type: ignore[arg-type]  (holds the lock itself)
+        from grafient_tui import home_snapshot
+
+        home_snapshot.forget(self.settings.data_dir, int(integration.id))  # type: ignore[arg-type]
         return integration
 
     # -- sync -----------------------------------------------------------------------------------

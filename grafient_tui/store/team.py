@@ -153,7 +153,7 @@ def set_team_plan(db: Database, plan: str) -> None:
     write_setting(db, PLAN, plan)
 
 
-def set_teamread_rpm(db: Database, provider: str, rpm: float) -> None:
+def set_team_rpm(db: Database, provider: str, rpm: float) -> None:
     if not math.isfinite(rpm) or not 0 <= rpm <= MAX_RPM:
         raise ConfigError(f"requests per minute must be between 0 (no pacing) and {MAX_RPM}, not {rpm:g}.")
     write_setting(db, rpm_setting(provider), f"{rpm:g}")

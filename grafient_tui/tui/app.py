@@ -24,14 +24,13 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
-from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import home_snapshot
 from grafient_tui.config import PERIODS, Settings
-from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreFailed, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.text import sentence_of
@@ -174,7 +173,9 @@ class GrafientApp(App[None]):
         self.progress: dict[int, SyncProgress] = {}
         self.failures: dict[int, str] = {}  # a failure the store may not hold (the engine never started)
         # The home screen's figures from the last run, painted before the store opens (plain json).
-        self.home_snapshot = home_snapshot.load(settings.data_dir, self.period)
+        # Keyed to its database: an app opened on another one never paints these figures.
+        self.database_key = home_snapshot.database_key(settings.database_url)
+        self.home_snapshot = home_snapshot.load(settings.data_dir, self.period, self.database_key)
         self._snapshot_written: bytes | None = None
         self._when_done: dict[Worker[Any], WorkerDone] = {}  # what to do when each App worker ends
         self._store_lock = threading.Lock()
@@ -254,7 +255,9 @@ class GrafientApp(App[None]):
         def job() -> HomeData:
             data = load_home(self.db, self.settings, period, today)
             try:
-                self._snapshot_written = home_snapshot.remember(self.settings.data_dir, data, self._snapshot_written)
+                self._snapshot_written = home_snapshot.remember(
+                    self.settings.data_dir, data, self._snapshot_written, database=self.database_key
+                )
             except (OSError, GrafientError):
                 pass  # only a head start for the next run: the store still holds everything
             return data
@@ -986,9 +989,9 @@ class GrafientApp(App[None]):
     def _store_failed(self, error: BaseException | None) -> None:
         sentence = sentence_of(error, "the local store could not be opened")
         toast(self, sentence, title="Cannot open the local store", severity="error", timeout=30)
-        for screen in self.screen_stack:
-            for node in screen.query("#loading"):
-                node.update(Content(f"The local store could not be opened: {sentence}"))  # type: ignore[attr-defined]
+        # No figures stay on screen that this store did not give (the last run's snapshot is gone too).
+        self.home_snapshot = None
+        self.tell_screens(lambda: StoreFailed(sentence))
 
     def _fatal_error(self) -> None:
         """Textual's crash report, minus local variables (a key could be in one), with known keys scrubbed.

@@ -14,6 +14,14 @@ class StoreOpened(Message, bubble=False):
     """The local store is open (it opens in a thread after the first paint)."""
 
 
+class StoreFailed(Message, bubble=False):
+    """The local store could not be opened; `sentence` says why. No figure it did not give may stay."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
+
+
 class SyncChanged(Message, bubble=False):
     """A sync of one integration started, progressed or ended.
 

@@ -14,9 +14,9 @@ from textual.widgets import Footer, Header, Static
 
 from grafient_tui import providers as provider_registry
 from grafient_tui.money import format_usd
-from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
+from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreFailed, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
-from grafient_tui.tui.shown import toast
+from grafient_tui.tui.shown import literal, toast
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
 from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS, StackDay, StackedCostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -138,6 +138,21 @@ class IntegrationListScreen(StoreReader, Screen[None]):
     def on_store_opened(self, _message: StoreOpened) -> None:
         # The store opens after the first paint; this is the first read of it.
         self.reload()
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        """The store did not open: whatever was painted before it (the last run's snapshot, which may
+        be another database's or hold removed teams) goes, and the sentence says why."""
+        self.data = None
+        self.loaded = False
+        self._latest_views = {}
+        cards = self.query_one("#cards", CardList)
+        cards.remove_children()
+        cards.mount(Static(literal(f"The local store could not be opened: {message.sentence}"), id="loading"))
+        self.query_one(SummaryBar).show(None, self.grafient.period)
+        self.query_one("#home-budgets", BudgetGauges).show(())
+        self._show_stack(())
+        self.sub_title = ""
+        self.refresh_bindings()
 
     def on_integrations_changed(self, message: IntegrationsChanged) -> None:
         self.reload(focus_id=message.focus_id)
