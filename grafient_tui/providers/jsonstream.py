@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-MAX_ENTRY_CHARS = 64 * 1024  # the most one decoded entry may span: a usage event is well under 10 KB
+MAX_ENTRY_CHARS = 256 * 1024  # the most one decoded entry may span: a usage event is well under 10 KB
 # What is tried whole before a value that is not read is passed over by its brackets instead: decoding
 # (and dropping) a slice costs up to ~23 times it for a moment, the bracket walk nothing.
 _SKIP_CHARS = 8 * 1024

@@ -103,7 +103,7 @@ async def test_an_entry_past_its_bound_is_one_sentence() -> None:
     async with openai_client(httpx.MockTransport(handler)) as c:
         with pytest.raises(
             LimitExceeded,
-            match=r"^the OpenAI API sent an entry longer than 64 KB to /v1/organization/costs, more than Grafient",
+            match=r"^the OpenAI API sent an entry longer than 256 KB to /v1/organization/costs, more than Grafient",
         ):
             await c.window_costs(DAY, DAY)
 

@@ -81,6 +81,7 @@ def test_a_home_another_user_made_is_refused(capsys, monkeypatch, other_user: st
     )
 
 
+@pytest.mark.sqlite_only  # the planted database is the home's SQLite file
 def test_a_master_key_and_database_planted_in_an_open_home_are_refused(
     capsys, monkeypatch, other_user: str, shared: Path
 ) -> None:
