@@ -293,6 +293,8 @@ class AnthropicClient(HttpProvider):
             if page.next_page is None:
                 return
             cursor = page.next_page
+            del page  # the page's text goes before the next one arrives (its last bucket too)
+            bucket = ""
         raise LimitExceeded(
             f"the Anthropic API still had more of its {report} after {MAX_PAGES} pages for one window; {SAVED_NOTHING}"
         )

@@ -223,24 +223,31 @@ class _Bounded:
 
     def __init__(self, report: str) -> None:
         self._report = report
-        self._models: set[str] = set()
-        self._workspaces: set[str | None] = set()
+        self._models: dict[str, str] = {}
+        self._workspaces: dict[str | None, str | None] = {}
 
-    def note(self, model: str, workspace: str | None) -> None:
-        if model not in self._models:
-            self._models.add(model)
+    def note(self, model: str, workspace: str | None) -> tuple[str, str | None]:
+        """The window's own copies of `model` and `workspace` (the first seen: a window's sums share
+        their strings), after the bounds."""
+        if model in self._models:
+            model = self._models[model]
+        else:
+            self._models[model] = model
             if len(self._models) > MAX_MODELS_PER_WINDOW:
                 raise LimitExceeded(
                     f"the Anthropic API sent more than {MAX_MODELS_PER_WINDOW:,} different models in its "
                     f"{self._report} for one window, more than any real organization has; {SAVED_NOTHING}"
                 )
-        if workspace not in self._workspaces:
-            self._workspaces.add(workspace)
+        if workspace in self._workspaces:
+            workspace = self._workspaces[workspace]
+        else:
+            self._workspaces[workspace] = workspace
             if len(self._workspaces) > MAX_WORKSPACES_PER_WINDOW:
                 raise LimitExceeded(
                     f"the Anthropic API sent more than {MAX_WORKSPACES_PER_WINDOW:,} different workspaces in its "
                     f"{self._report} for one window, more than Grafient keeps; {SAVED_NOTHING}"
                 )
+        return model, workspace
 
 
 class CostSums:
@@ -258,8 +265,7 @@ class CostSums:
         if type(row) is not dict:
             raise malformed("cost report", f"a result that is {_kind(row)}, not an object")
         micro = amount_micro(row)
-        model, workspace = cost_model(row), workspace_of(row, "cost report")
-        self._bounds.note(model, workspace)
+        model, workspace = self._bounds.note(cost_model(row), workspace_of(row, "cost report"))
         key = (day, model, workspace)
         sums = self._sums
         if key not in sums:
@@ -306,8 +312,9 @@ class TokenSums:
             raise malformed("usage report", f"a result that is {_kind(row)}, not an object")
         sums = self._sums
         tokens = row_tokens(row)
-        model, workspace = _text(row, "model", "usage report") or OTHER, workspace_of(row, "usage report")
-        self._bounds.note(model, workspace)
+        model, workspace = self._bounds.note(
+            _text(row, "model", "usage report") or OTHER, workspace_of(row, "usage report")
+        )
         key = (day, model, workspace)
         s = sums.get(key)
         if s is None:

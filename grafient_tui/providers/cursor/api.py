@@ -271,6 +271,7 @@ class CursorClient(HttpProvider):
 
             if not self._has_next_page(data.get("pagination"), page, count):
                 return
+            del data, rows  # the page's text goes before the next one arrives
             if page >= MAX_PAGES:
                 raise LimitExceeded(
                     f"the Cursor API still reported more usage events after {MAX_PAGES:,} pages "

@@ -305,6 +305,8 @@ class OpenAIClient(HttpProvider):
             if not has_more:
                 return
             page = data.get("next_page")
+            del data, buckets  # the page's text goes before the next one arrives (its last bucket too)
+            bucket = ""
             if type(page) is not str or not page or page in seen_cursors:
                 raise BadResponse(
                     f"the OpenAI API sent {path} pages that do not follow on (has_more without a "

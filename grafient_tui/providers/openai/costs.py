@@ -162,30 +162,35 @@ def count(result: dict, name: str) -> int:
 
 class Seen:
     """The models and projects one window's answers have named so far, for its bounds: checked on the
-    result that passes one, so an answer that invents new ones result after result is stopped there."""
+    result that passes one, so an answer that invents new ones result after result is stopped there.
+    Each name is kept once and handed back (`add`), so a window's sums share their strings."""
 
     __slots__ = ("models", "path", "projects")
 
     def __init__(self, path: str = "the usage endpoints") -> None:
         self.path = path
-        self.models: set[str] = set()
-        self.projects: set[str | None] = set()
+        self.models: dict[str, str] = {}
+        self.projects: dict[str | None, str | None] = {}
 
-    def add(self, model: str, project: str | None) -> None:
-        if model not in self.models:
-            self.models.add(model)
+    def add(self, model: str, project: str | None) -> tuple[str, str | None]:
+        """The window's own copies of `model` and `project` (the first seen), after the bounds."""
+        kept_model = self.models.get(model)
+        if kept_model is None:
+            kept_model = self.models[model] = model
             if len(self.models) > MAX_MODELS_PER_WINDOW:
                 raise LimitExceeded(
                     f"the OpenAI API sent {self.path} for more than {MAX_MODELS_PER_WINDOW:,} different "
                     f"models in one window, more than any real organization has; nothing from this window was saved"
                 )
-        if project not in self.projects:
-            self.projects.add(project)
-            if len(self.projects) > MAX_PROJECTS:
-                raise LimitExceeded(
-                    f"the OpenAI API sent {self.path} for more than {MAX_PROJECTS:,} different projects "
-                    f"in one window, more than Grafient keeps; nothing from this window was saved"
-                )
+        if project in self.projects:
+            return kept_model, self.projects[project]
+        self.projects[project] = project
+        if len(self.projects) > MAX_PROJECTS:
+            raise LimitExceeded(
+                f"the OpenAI API sent {self.path} for more than {MAX_PROJECTS:,} different projects "
+                f"in one window, more than Grafient keeps; nothing from this window was saved"
+            )
+        return kept_model, project
 
 
 # (day, model, project id or None) -> exact micro-cents
@@ -205,9 +210,7 @@ def add_cost_result(sums: CostSums, day: datetime.date, result: Any, seen: Seen)
     if type(result) is not dict:
         raise FormatError("a result that is not a JSON object")
     micro = amount_micro(result)
-    model = model_of(result.get("line_item"))
-    project = project_of(result)
-    seen.add(model, project)
+    model, project = seen.add(model_of(result.get("line_item")), project_of(result))
     if micro is None:
         return
     key = (day, model, project)
@@ -251,8 +254,7 @@ def add_usage_result(sums: UsageSums, day: datetime.date, result: Any, seen: See
         cache_read,
         cache_write,
     )
-    project = project_of(result)
-    seen.add(model, project)
+    model, project = seen.add(model, project_of(result))
     key = (day, model, project)
     s = sums.get(key)
     if s is None:

@@ -181,8 +181,8 @@ class Activity:
         # (day, model, workspace id) -> [usage, byok, requests, prompt, completion, reasoning]
         self.sums: dict[tuple[datetime.date, str, str | None], list[int | None]] = {}
         self.days: set[datetime.date] = set()  # the days with at least one row
-        self._models: set[str] = set()
-        self._workspaces: set[str | None] = set()
+        self._models: dict[str, str] = {}  # each name kept once: the sums share their strings
+        self._workspaces: dict[str | None, str | None] = {}
 
     def add(self, raw: Any) -> None:
         """Read and add the answer's next row."""
@@ -194,22 +194,23 @@ class Activity:
                 f"stopped reading, {SAVED_NOTHING}"
             )
         row = parse_row(index, raw)
-        if row.model not in self._models:
-            self._models.add(row.model)
+        model, workspace = self._models.get(row.model), self._workspaces.get(row.workspace_id, row.workspace_id)
+        if model is None:
+            model = self._models[row.model] = row.model
             if len(self._models) > MAX_MODELS:
                 raise LimitExceeded(
                     f"the OpenRouter API sent activity for more than {MAX_MODELS:,} different models, more than "
                     f"any real account has; stopped reading, {SAVED_NOTHING}"
                 )
         if row.workspace_id not in self._workspaces:
-            self._workspaces.add(row.workspace_id)
+            self._workspaces[row.workspace_id] = row.workspace_id
             if len(self._workspaces) > MAX_WORKSPACES:
                 raise LimitExceeded(
                     f"the OpenRouter API sent activity for more than {MAX_WORKSPACES:,} different workspaces, "
                     f"more than Grafient keeps; stopped reading, {SAVED_NOTHING}"
                 )
         self.days.add(row.day)
-        key = (row.day, row.model, row.workspace_id)
+        key = (row.day, model, workspace)
         figures = (row.requests, row.prompt_tokens, row.completion_tokens, row.reasoning_tokens)
         s = self.sums.get(key)
         if s is None:

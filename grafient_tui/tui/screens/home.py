@@ -145,9 +145,15 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.data = None
         self.loaded = False
         self._latest_views = {}
+        said = literal(f"The local store could not be opened: {message.sentence}")
         cards = self.query_one("#cards", CardList)
-        cards.remove_children()
-        cards.mount(Static(literal(f"The local store could not be opened: {message.sentence}"), id="loading"))
+        for card in cards.query(IntegrationCard):
+            card.remove()
+        loading = list(cards.query("#loading").results(Static))
+        if loading:
+            loading[0].update(said)
+        else:
+            cards.mount(Static(said, id="loading"))
         self.query_one(SummaryBar).show(None, self.grafient.period)
         self.query_one("#home-budgets", BudgetGauges).show(())
         self._show_stack(())
