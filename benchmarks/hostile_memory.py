@@ -75,12 +75,8 @@ def serve() -> None:
         more = page < 19
         start = DAY_START + page * 86_400  # a day a page
         bucket = f'{{"object":"bucket","start_time":{start},"end_time":{start + 86400},"results":['
-        return (
-            '{"object":"page","data":['
-            + bucket
-            + ",".join(results)
-            + f']}}],"has_more":{"true" if more else "false"},"next_page":{json.dumps(f"p{page + 1}" if more else None)}}}'
-        ).encode()
+        tail = json.dumps({"has_more": more, "next_page": f"p{page + 1}" if more else None})[1:]
+        return ('{"object":"page","data":[' + bucket + ",".join(results) + "]}]," + tail).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
