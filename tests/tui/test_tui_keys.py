@@ -9,6 +9,7 @@ import stat
 
 import httpx
 import pytest
+from textual.app import SystemCommand
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
@@ -37,6 +38,8 @@ async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        # the commands that name an integration come from their own palette provider (tui/commands.py)
+        commands |= {title: SystemCommand(title, help_, call) for title, help_, call in app.integration_commands()}
         for title in (
             "Add an integration",
             "Sync all integrations",
