@@ -18,17 +18,14 @@ from grafient_tui.store.integrations import IntegrationStatus, find_integration,
 from grafient_tui.store.models import Integration, MemberCycleSpend
 from grafient_tui.store.queries import (
     DayRow,
-    MemberRow,
-    ModelRow,
     Summary,
     daily_costs,
-    member_breakdown,
-    model_breakdown,
     period_summary,
 )
 from grafient_tui.store.team import effective_settings
+from grafient_tui.store.top_rows import member_pages, member_totals, members_among, model_pages, model_totals
 from grafient_tui.sync.engine import sync_status
-from grafient_tui.tops import MAX_TABLE_ROWS, MemberTable, member_tables
+from grafient_tui.tops import MAX_TABLE_ROWS, MemberTable, ModelTable, member_table_of, model_table_of
 
 
 @dataclass(frozen=True)
@@ -67,11 +64,11 @@ class DetailData:
     plan: str
     plan_days: int
     figures: IntegrationFigures
-    models: tuple[ModelRow, ...]
-    members: tuple[MemberRow, ...]
     budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration
     member_limits: tuple[MemberCycleSpend, ...] = ()  # each member's cycle spend and limit (Cursor)
-    # Built here, in the thread: the Members tab draws at most MAX_TABLE_ROWS of them whatever the count.
+    # Built here, in the thread, from what the database sorted and cut: the Models and Members tabs
+    # draw at most MAX_TABLE_ROWS rows whatever the count, and a sort is a look-up, not a sort.
+    model_views: Mapping[tuple[str, bool], ModelTable] = field(default_factory=dict)  # (key, descending) ->
     member_views: Mapping[str, MemberTable] = field(default_factory=dict)  # per sort: top rows and the rest
     limits_by_member: Mapping[str, MemberCycleSpend] = field(default_factory=dict)  # casefolded member ->
     near_unlisted: tuple[MemberCycleSpend, ...] = ()  # near their limit, without spend this period (capped)
@@ -121,11 +118,22 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
         plan_days = min(PLANS[plan], providers.get(integration.provider).limits.history_for(plan))
     except GrafientError:
         plan_days = PLANS[plan]
-    members = tuple(member_breakdown(db, integration_id, since, today))
+    # The Models and Members tabs draw the first MAX_TABLE_ROWS of each order and the rest summed:
+    # asked of the database as such, never read one by one (an integration may hold 150,000).
+    models = model_totals(db, integration_id, since, today)
+    model_views = {
+        order: model_table_of(rows, models)
+        for order, rows in model_pages(db, integration_id, since, today, limit=MAX_TABLE_ROWS).items()
+    }
+    members = member_totals(db, integration_id, since, today)
+    member_views = {
+        sort: member_table_of(rows, members)
+        for sort, rows in member_pages(db, integration_id, since, today, limit=MAX_TABLE_ROWS).items()
+    }
     limits = tuple(member_limits(db, integration_id))
     by_member = {spend.member.casefold(): spend for spend in limits}
-    spent = {row.email.casefold() for row in members}
     near = [spend for spend in limits if near_limit(spend)]
+    spent = {m.casefold() for m in members_among(db, integration_id, since, today, (s.member for s in near))}
     unlisted = sorted((s for s in near if s.member.casefold() not in spent), key=lambda s: s.member.casefold())
     return DetailData(
         period,
@@ -133,11 +141,10 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
         plan,
         plan_days,
         _figures(db, settings, integration, period, today),
-        tuple(model_breakdown(db, integration_id, since, today)),
-        members,
         tuple(b for b in evaluate(db, today) if b.target_id == integration_id),
         limits,
-        member_views=member_tables(members),
+        model_views=model_views,
+        member_views=member_views,
         limits_by_member=by_member,
         near_unlisted=tuple(unlisted[:MAX_TABLE_ROWS]),
         near_count=len(near),

@@ -1,30 +1,19 @@
 """The rows a detail table lists: the top MAX_TABLE_ROWS in the order asked for, and the rest summed
-exactly in one "N others" row. No Textual, no database: the app builds these in a thread worker, so
-the event loop only ever draws a few hundred rows, whatever an integration holds (a provider may send
-50,000 members a window: 150,000 over a period, which drawn one by one stalled the app for 26 s).
+exactly in one "N others" row. No Textual: the app builds these in a thread worker from what the
+database sorted, cut and summed (store/top_rows.py), so the event loop only ever draws a few hundred
+rows, whatever an integration holds (a provider may send 50,000 members a window: 150,000 over a
+period, which drawn one by one stalled the app for 26 s).
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from grafient_tui.store.queries import MemberRow, ModelRow
+from grafient_tui.store.top_rows import MODEL_MEASURES, MemberTotals, ModelTotals
 
 MAX_TABLE_ROWS = 200  # rows a detail table lists before the rest are summed in one row
-MEMBER_SORTS = ("cost", "name", "requests")
-
-
-def known_total(values: Iterable[int | None]) -> int | None:
-    """The sum, or None (unknown) when any value is: a total that leaves rows out is not a total."""
-    total = 0
-    for value in values:
-        if value is None:
-            return None
-        total += value
-    return total
 
 
 @dataclass(frozen=True)
@@ -38,61 +27,46 @@ class MemberTable:
     total_requests: int | None
 
 
-def _member_order(sort: str) -> tuple[Callable[[MemberRow], Any], bool]:
-    if sort == "name":
-        return (lambda r: (r.email.casefold(), r.email)), False
-    if sort == "requests":
-        return (lambda r: (r.requests is not None, r.requests or 0, -r.cost_micro)), True
-    return (lambda r: (r.cost_micro, r.email)), True
-
-
-def member_table(rows: Sequence[MemberRow], sort: str = "cost", limit: int = MAX_TABLE_ROWS) -> MemberTable:
-    """The top `limit` members in `sort` order (cost, name or requests) and the rest summed exactly."""
-    key, biggest_first = _member_order(sort)
-    if len(rows) <= limit:
-        top = sorted(rows, key=key, reverse=biggest_first)
-    else:
-        top = (heapq.nlargest if biggest_first else heapq.nsmallest)(limit, rows, key=key)
-    total_micro = sum(r.cost_micro for r in rows)
-    total_requests = known_total(r.requests for r in rows)
-    left = len(rows) - len(top)
+def member_table_of(top: Sequence[MemberRow], totals: MemberTotals) -> MemberTable:
+    """The table of `top` (the first rows in some order, from the database) and every member's totals:
+    the rest summed exactly from the totals, unknown where any of the rest is unknown."""
+    left = totals.members - len(top)
+    total_requests = None if totals.unknown_requests else totals.known_requests
     others = None
-    if left:
-        listed = {id(r) for r in top}
-        rest = [r for r in rows if id(r) not in listed]
-        others = MemberRow(f"{left:,} others", sum(r.cost_micro for r in rest), known_total(r.requests for r in rest))
-    return MemberTable(tuple(top), others, left, total_micro, total_requests)
-
-
-def member_tables(rows: Sequence[MemberRow], limit: int = MAX_TABLE_ROWS) -> dict[str, MemberTable]:
-    """One MemberTable per sort the Members tab cycles through."""
-    return {sort: member_table(rows, sort, limit) for sort in MEMBER_SORTS}
+    if left > 0:
+        unknown_left = totals.unknown_requests - sum(1 for r in top if r.requests is None)
+        known_left = totals.known_requests - sum(r.requests for r in top if r.requests is not None)
+        others = MemberRow(
+            f"{left:,} others",
+            totals.cost_micro - sum(r.cost_micro for r in top),
+            None if unknown_left else known_left,
+        )
+    return MemberTable(tuple(top), others, max(left, 0), totals.cost_micro, total_requests)
 
 
 @dataclass(frozen=True)
 class ModelTable:
-    rows: tuple[ModelRow, ...]
-    others: ModelRow | None
+    """The models as a table shows them, for one order."""
+
+    rows: tuple[ModelRow, ...]  # at most MAX_TABLE_ROWS
+    others: ModelRow | None  # the rest summed ("1,234 others"); None when nothing was left out
     others_count: int
+    total: ModelRow  # every model's figures together, each unknown where any model's is
 
 
-def model_table(
-    rows: Sequence[ModelRow], key: Callable[[ModelRow], Any], *, descending: bool, limit: int = MAX_TABLE_ROWS
-) -> ModelTable:
-    """The top `limit` models by `key` and the rest summed exactly (unknown stays unknown)."""
-    if len(rows) <= limit:
-        return ModelTable(tuple(sorted(rows, key=key, reverse=descending)), None, 0)
-    top = (heapq.nlargest if descending else heapq.nsmallest)(limit, rows, key=key)
-    listed = {id(r) for r in top}
-    rest = [r for r in rows if id(r) not in listed]
-    others = ModelRow(
-        f"{len(rest):,} others",
-        sum(r.cost_micro for r in rest),
-        known_total(r.requests for r in rest),
-        known_total(r.input_tokens for r in rest),
-        known_total(r.output_tokens for r in rest),
-        known_total(r.cache_read_tokens for r in rest),
-        known_total(r.cache_write_tokens for r in rest),
-        known_total(r.reasoning_tokens for r in rest),
+def model_table_of(top: Sequence[ModelRow], totals: ModelTotals) -> ModelTable:
+    """The table of `top` (the first models in some order, from the database) and every model's
+    totals: the rest summed exactly from the totals, each figure unknown where any of the rest is."""
+    left = totals.models - len(top)
+    others = None
+    if left > 0:
+        rest: list[int | None] = []
+        for measure in MODEL_MEASURES:
+            listed = [getattr(r, measure) for r in top]
+            unknown_left = totals.unknown[measure] - sum(1 for v in listed if v is None)
+            rest.append(None if unknown_left else totals.known[measure] - sum(v for v in listed if v is not None))
+        others = ModelRow(f"{left:,} others", totals.cost_micro - sum(r.cost_micro for r in top), *rest)
+    total = ModelRow(
+        "Total", totals.cost_micro, *(None if totals.unknown[m] else totals.known[m] for m in MODEL_MEASURES)
     )
-    return ModelTable(tuple(top), others, len(rest))
+    return ModelTable(tuple(top), others, max(left, 0), total)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import case, func
 from sqlmodel import select
@@ -61,7 +62,7 @@ class MemberRow:
     requests: int | None
 
 
-def known_sum(column):
+def known_sum(column: Any) -> Any:
     """SUM over a group that is NULL (unknown) when any row of the group is: a total that leaves
     rows out is not a total."""
     return case((func.count(column) == func.count(), func.sum(column)), else_=None)

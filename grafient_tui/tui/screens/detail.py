@@ -18,7 +18,6 @@ from textual.worker import Worker, WorkerState
 from grafient_tui.money import format_usd as money
 from grafient_tui.overview import NEAR_LIMIT_PCT
 from grafient_tui.providers import title as provider_title
-from grafient_tui.tops import member_table, model_table
 from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell, toast
@@ -126,7 +125,6 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def __init__(self, integration_id: int) -> None:
         super().__init__(id="detail")
         self.integration_id = integration_id
-        self.models: list[ModelRow] = []
         self.model_sort = "cost"
         self.model_sort_reverse = False
         self.daily_sort = "date"  # date (newest first) | cost | requests
@@ -258,10 +256,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
             )
         )
         self.days = rows
-        self._fill_daily(rows)
-        self.models = list(data.models)
         self._fill_models()
-        self._fill_members()
+        # The other tabs in turns of their own: each turn of the event loop stays short.
+        self.call_after_refresh(self._fill_daily, rows)
+        self.call_after_refresh(self._fill_members)
         self.refresh_bindings()
 
     def _adapt(self, provider: str):
@@ -372,15 +370,15 @@ class CostDetailScreen(StoreReader, Screen[None]):
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
             column.label = literal_cell(label, justify="left" if key.value == "model" else "right")
         table.clear()
-        total = sum(r.cost_micro for r in self.models)
-
-        def sort_key(row: ModelRow) -> object:
-            value = _cache(row) if attribute == "cache" else getattr(row, attribute)
-            return (value is not None, value if value is not None else 0)  # unknown sorts below 0
-
-        # At most MAX_TABLE_ROWS drawn; the rest summed in one "N others" row (tops.py).
-        view = model_table(self.models, sort_key, descending=descending)
+        if self.data is None:
+            return
+        # At most MAX_TABLE_ROWS drawn; the rest summed in one "N others" row (tops.py), both built
+        # in the thread that read them, for every order: a sort here is a look-up.
+        view = self.data.model_views.get((attribute, descending))
+        if view is None:
+            return
         ordered = [*view.rows, *([view.others] if view.others else [])]
+        total = view.total.cost_micro
         for i, row in enumerate(view.rows):
             self._model_row(table, f"model-{i}", row, total)
         if view.others is not None:
@@ -391,10 +389,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
             model=total_label(),
             cost=right(money(total)),
             share=right("100.0%" if total else "–"),
-            requests=right(count(_sum_known([r.requests for r in ordered]))),
-            input=right(tokens(_sum_known([r.input_tokens for r in ordered]))),
-            output=right(tokens(_sum_known([r.output_tokens for r in ordered]))),
-            cache=right(tokens(_sum_known([_cache(r) for r in ordered]))),
+            requests=right(count(view.total.requests)),
+            input=right(tokens(view.total.input_tokens)),
+            output=right(tokens(view.total.output_tokens)),
+            cache=right(tokens(_cache(view.total))),
         )
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
@@ -429,7 +427,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table.add_column(literal_cell("Cycle on-demand / limit", justify="right"), key="limit")
         elif not by_member and has_limits:
             table.remove_column("limit")
-        view = data.member_views.get(self.member_sort) or member_table(list(data.members), self.member_sort)
+        view = data.member_views.get(self.member_sort)
+        if view is None:
+            return
         total = view.total_micro
         for i, row in enumerate(view.rows):
             add_row(

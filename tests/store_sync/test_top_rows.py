@@ -1,0 +1,199 @@
+"""The detail's tables are asked of the database as its first rows and every row's totals
+(store/top_rows.py): each order is the one the screen promises, ties and unknown figures included,
+and "N others" is exactly the rest. Checked against sums and sorts done here, line by line, on
+SQLite and (.ci/run) on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from grafient_tui.config import Settings
+from grafient_tui.providers.base import CostLine
+from grafient_tui.secret import Secret
+from grafient_tui.store.db import Database
+from grafient_tui.store.integrations import add_integration
+from grafient_tui.store.queries import MemberRow, ModelRow
+from grafient_tui.store.top_rows import (
+    MEMBER_SORTS,
+    MODEL_MEASURES,
+    MODEL_SORT_KEYS,
+    member_pages,
+    member_totals,
+    members_among,
+    model_pages,
+    model_totals,
+)
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.engine import WindowTotals, write_window
+from grafient_tui.tops import member_table_of, model_table_of
+
+NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+DAYS = [date(2026, 5, 17), date(2026, 5, 18)]
+LIMIT = 40
+# Names that sort differently by case, by code point and by bytes of another encoding.
+MODEL_NAMES = [f"model-{i:03d}" for i in range(90)] + ["Zeta", "zeta", "éclair", "Ωmega", "a"]
+MEMBER_NAMES = [f"m{i:03d}@x.io" for i in range(80)] + ["Ann@x.io", "ann@x.io", "bob@x.io", "Bob@y.io", "a@x.io"]
+
+
+def line(day: date, model: str, actor: str, i: int) -> CostLine:
+    unknown = i % 11 == 0 and day == DAYS[1]  # a figure unknown on one day is unknown for the period
+    return CostLine(
+        day,
+        model,
+        actor,
+        False,
+        cost_micro=1_000 * (i % 7),  # many ties in cost
+        requests=None if unknown else i % 5,  # and in the figures
+        input_tokens=None if i % 13 == 0 else 10 * (i % 4),
+        output_tokens=i % 3,
+        cache_read_tokens=None if i % 17 == 0 else i % 6,
+        cache_write_tokens=i % 2,
+        reasoning_tokens=None if i % 2 else i,
+    )
+
+
+def seed(db: Database, vault: Vault) -> tuple[int, list[CostLine]]:
+    iid = int(add_integration(db, vault, label="Top", provider="cursor", api_key=Secret("key_" + "t4" * 32)).id)
+    lines = [
+        line(day, MODEL_NAMES[i % len(MODEL_NAMES)], MEMBER_NAMES[(i * 7) % len(MEMBER_NAMES)], i)
+        for d, day in enumerate(DAYS)
+        for i in range(d, 300 + d)
+    ]
+    totals = WindowTotals(DAYS[0], DAYS[-1])
+    totals.add(lines)
+    write_window(db, iid, DAYS[0], DAYS[-1], totals, NOW)
+    return iid, lines
+
+
+@pytest.fixture
+def store() -> Any:
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db = Database(settings)
+    iid, lines = seed(db, Vault(settings))
+    yield db, iid, lines
+    db.dispose()
+
+
+def plus(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def model_rows(lines: list[CostLine]) -> list[ModelRow]:
+    sums: dict[str, list[int | None]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    for e in lines:
+        s = sums[e.model]
+        figures = [e.cost_micro, e.requests, e.input_tokens, e.output_tokens, e.cache_read_tokens]
+        figures += [e.cache_write_tokens, e.reasoning_tokens]
+        sums[e.model] = [plus(a, b) for a, b in zip(s, figures, strict=True)]
+    return [ModelRow(name, *s) for name, s in sums.items()]  # type: ignore[arg-type]
+
+
+def member_rows(lines: list[CostLine]) -> list[MemberRow]:
+    sums: dict[str, list[int | None]] = defaultdict(lambda: [0, 0])
+    for e in lines:
+        sums[e.actor] = [plus(a, b) for a, b in zip(sums[e.actor], [e.cost_micro, e.requests], strict=True)]
+    return [MemberRow(name, *s) for name, s in sums.items()]  # type: ignore[arg-type]
+
+
+def model_value(row: ModelRow, key: str) -> Any:
+    if key == "cache":
+        return plus(row.cache_read_tokens, row.cache_write_tokens)
+    return getattr(row, key)
+
+
+def models_in_order(rows: list[ModelRow], key: str, descending: bool) -> list[ModelRow]:
+    """The screen's promise: unknown below every known figure, ties by cost (biggest first), then name
+    (by code point)."""
+    if key == "model":
+        return sorted(rows, key=lambda r: r.model, reverse=descending)
+
+    def order(r: ModelRow) -> Any:
+        v = model_value(r, key)
+        if descending:
+            return (v is None, -(v or 0), -r.cost_micro, r.model)
+        return (v is not None, v or 0, -r.cost_micro, r.model)
+
+    return sorted(rows, key=order)
+
+
+def member_order(sort: str) -> Callable[[MemberRow], Any]:
+    if sort == "name":
+        return lambda r: (r.email.lower(), r.email)
+    if sort == "requests":
+        return lambda r: (r.requests is None, -(r.requests or 0), -r.cost_micro, r.email)
+    return lambda r: (-r.cost_micro, r.email)
+
+
+def known(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+@pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
+@pytest.mark.parametrize("key", MODEL_SORT_KEYS)
+def test_the_first_models_in_every_order_and_the_rest_exactly(store, key: str, descending: bool) -> None:
+    db, iid, lines = store
+    expected = models_in_order(model_rows(lines), key, descending)
+    assert len(expected) > LIMIT and any(r.requests is None for r in expected)  # the fixture holds both
+
+    top = model_pages(db, iid, DAYS[0], DAYS[-1], limit=LIMIT)[key, descending]
+    assert top == expected[:LIMIT]
+
+    table = model_table_of(top, model_totals(db, iid, DAYS[0], DAYS[-1]))
+    rest = expected[LIMIT:]
+    assert table.others_count == len(rest)
+    assert table.others == ModelRow(
+        f"{len(rest)} others",
+        sum(r.cost_micro for r in rest),
+        *(known([getattr(r, m) for r in rest]) for m in MODEL_MEASURES),
+    )
+    assert table.total == ModelRow(
+        "Total",
+        sum(r.cost_micro for r in expected),
+        *(known([getattr(r, m) for r in expected]) for m in MODEL_MEASURES),
+    )
+
+
+@pytest.mark.parametrize("sort", MEMBER_SORTS)
+def test_the_first_members_in_every_order_and_the_rest_exactly(store, sort: str) -> None:
+    db, iid, lines = store
+    expected = sorted(member_rows(lines), key=member_order(sort))
+    top = member_pages(db, iid, DAYS[0], DAYS[-1], limit=LIMIT)[sort]
+    assert top == expected[:LIMIT]
+
+    table = member_table_of(top, member_totals(db, iid, DAYS[0], DAYS[-1]))
+    rest = expected[LIMIT:]
+    assert table.others == MemberRow(
+        f"{len(rest)} others", sum(r.cost_micro for r in rest), known([r.requests for r in rest])
+    )
+    assert (table.others_count, table.total_micro) == (len(rest), sum(r.cost_micro for r in expected))
+    assert table.total_requests == known([r.requests for r in expected])
+
+
+def test_a_table_with_nothing_left_out_has_no_others_row(store) -> None:
+    db, iid, lines = store
+    members = member_table_of(
+        member_pages(db, iid, DAYS[0], DAYS[-1], ["cost"], limit=10_000)["cost"],
+        member_totals(db, iid, DAYS[0], DAYS[-1]),
+    )
+    assert members.others is None and len(members.rows) == len(member_rows(lines))
+    models = model_table_of(
+        model_pages(db, iid, DAYS[0], DAYS[-1], [("cost_micro", True)], limit=10_000)["cost_micro", True],
+        model_totals(db, iid, DAYS[0], DAYS[-1]),
+    )
+    assert models.others is None and models.others_count == 0 and len(models.rows) == len(MODEL_NAMES)
+
+
+def test_which_names_have_spend_ignores_case_and_the_range(store) -> None:
+    db, iid, _ = store
+    asked = ["ANN@X.IO", "bob@X.io", "nobody@x.io", "M001@x.io"]
+    assert members_among(db, iid, DAYS[0], DAYS[-1], asked) == {"ann@x.io", "bob@x.io", "m001@x.io"}
+    later = DAYS[-1] + timedelta(days=1)
+    assert members_among(db, iid, later, later + timedelta(days=5), asked) == set()
+    many = [f"nobody{i}@x.io" for i in range(1_200)] + ["a@x.io"]  # asked in batches
+    assert members_among(db, iid, DAYS[0], DAYS[-1], many) == {"a@x.io"}
