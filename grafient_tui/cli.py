@@ -59,11 +59,12 @@ def one_line(text: str) -> str:
 
 PLANS_HELP = (
     "Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
-    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30)."
+    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730)."
 )
 WORDS_HELP = (
     "'requests' are usage events (what a provider counts as a request: one Cursor event, an "
-    "OpenAI completion, an OpenRouter request; Anthropic gives no count, shown as -); 'API calls' "
+    "OpenAI completion, an OpenRouter request; Anthropic and GitHub Copilot give no count, shown as -); "
+    "'API calls' "
     "are the HTTP calls Grafient makes to a provider."
 )
 
@@ -71,7 +72,7 @@ WORDS_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot) in your terminal. "
         "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
         "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
@@ -93,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "never from the command line.",
         epilog=PLANS_HELP + " Keys: cursor = Admin API key of an Enterprise team; anthropic = Admin key "
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
-        "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.",
+        "openrouter = management key; copilot = a GitHub token of an organization owner or billing manager "
+        "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
+        "--enterprise SLUG. A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
     add.add_argument("provider", choices=names, help="the provider: " + ", ".join(names))
@@ -218,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     budget_set.add_argument(
         "--on-demand",
         action="store_true",
-        help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only",
+        help="count on-demand cost only (Cursor's usage beyond the plan, GitHub Copilot's bill beyond the "
+        "included AI credits); with `all`, theirs only",
     )
     budget_list = actions.add_parser("list", help="list the budgets")
     budget_list.add_argument(
@@ -525,7 +529,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
         )
     )
     if not results:
-        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
+        print("No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)")
         return 0
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
@@ -602,8 +606,8 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     if not rows:
         print(
-            "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
-            "(the key is read from stdin)"
+            "No integrations yet. Add one with: grafient add PROVIDER --label NAME  (the key is read from stdin; "
+            "`grafient add --help` lists the providers)"
         )
         return 0
     from grafient_tui.providers.base import describe_account
@@ -660,13 +664,24 @@ def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
+def _plan_depths(plan: str) -> str:
+    """`365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730`: the plan's history, with each provider
+    that keeps another depth named (30 days on the free plan for all)."""
+    from collections import Counter
+
+    depths = {name: providers.get(name).limits.history_for(plan) for name in providers.names()}
+    usual = Counter(depths.values()).most_common(1)[0][0]
+    others = ", ".join(f"{providers.title(n)} {d}" for n, d in depths.items() if d != usual)
+    return f"{usual} days" + (f"; {others}" if others else "")
+
+
 def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
     if args.plan is None:
         plan = service.plan()
-        print(f"{plan} (backfills {service.plan_days(plan)} days)")
+        print(f"{plan} (backfills {_plan_depths(plan)})")
         return 0
-    days = service.set_plan(args.plan)
-    print(f"plan set to {args.plan}: the next sync keeps {days} days of history")
+    service.set_plan(args.plan)
+    print(f"plan set to {args.plan}: the next sync keeps {_plan_depths(args.plan)} of history")
     return 0
 
 
@@ -682,7 +697,8 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         target = "all integrations" if row.target_id is None else f"{one_line(row.target)!r} (id {row.target_id})"
         counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
         if row.measure == "on_demand" and row.target_id is None:
-            counted += " (Cursor's only: the other providers bill everything per use)"
+            split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
+            counted += f" ({' and '.join(split)} only: the other providers bill everything per use)"
         per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
             f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "

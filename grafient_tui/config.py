@@ -30,6 +30,7 @@ DEFAULT_API_URLS = {
     "anthropic": "https://api.anthropic.com",
     "openai": "https://api.openai.com",
     "openrouter": "https://openrouter.ai/api",
+    "copilot": "https://api.github.com",
 }
 DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64

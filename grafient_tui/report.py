@@ -338,7 +338,7 @@ def render_table(report: dict) -> str:
     return (
         "\n\n".join(blocks)
         if blocks
-        else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
+        else "No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)"
     )
 
 

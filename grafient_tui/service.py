@@ -54,6 +54,17 @@ class IntegrationListing:
     account: dict[str, str] | None = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class IntegrationToAdd:
+    """An integration someone asked to add: its label, provider, key and account settings besides the
+    key (the demo's simulated accounts are added this way, through the app's own add path)."""
+
+    label: str
+    provider: str
+    key: Secret
+    account: dict[str, str] = field(default_factory=dict)
+
+
 class GrafientService:
     """Everything a front end can do to Grafient's store, given the Settings.
 

@@ -19,6 +19,7 @@ _REGISTRY: dict[str, str] = {
     "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
     "openai": "grafient_tui.providers.openai.api:OpenAIClient",
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
+    "copilot": "grafient_tui.providers.copilot.api:CopilotClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
@@ -26,12 +27,15 @@ _FAKES: dict[str, str] = {
     "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
     "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
+    "copilot": "grafient_tui.providers.copilot.fake:FakeCopilotAccount",
 }
 
 # The settings an integration carries besides its key (providers/base.AccountField), for providers that
 # have any: "module:attribute" of a tuple in a module that imports no httpx, so the CLI can grow its
 # flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
-_ACCOUNT_FIELDS: dict[str, str] = {}
+_ACCOUNT_FIELDS: dict[str, str] = {
+    "copilot": "grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
+}
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
 _TITLES: dict[str, str] = {
@@ -39,6 +43,7 @@ _TITLES: dict[str, str] = {
     "anthropic": "Anthropic",
     "openai": "OpenAI",
     "openrouter": "OpenRouter",
+    "copilot": "GitHub Copilot",
 }
 
 

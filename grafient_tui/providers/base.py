@@ -99,11 +99,15 @@ class Capabilities:
     requests_label: str = "requests"  # what its request count counts ("completion requests" for OpenAI)
     has_byok: bool = False  # cost lines may carry BYOK money, shown beside the cost
     has_today: bool = True  # today so far can be fetched (OpenRouter: completed days only)
+    has_tokens: bool = True  # cost lines can carry token counts (GitHub's and xAI's reports give none)
+    # The actor a day's whole cost falls under when the provider cannot split it by member, and then the
+    # integration counts 0 members (GitHub Copilot without a readable seat list: "(all users)").
+    whole_actor: str | None = None
 
     @property
     def actor_title(self) -> str:
-        """The plural heading for actors: Members, Workspaces, Projects."""
-        return {"member": "Members", "workspace": "Workspaces", "project": "Projects"}.get(
+        """The plural heading for actors: Members, Workspaces, Projects, API keys."""
+        return {"member": "Members", "workspace": "Workspaces", "project": "Projects", "api_key": "API keys"}.get(
             self.actor_kind, self.actor_kind.title() + "s"
         )
 
@@ -209,6 +213,16 @@ class Provider(ABC):
     # None: the clock's. Providers that treat today or yesterday apart (OpenRouter) read `utc_today()`.
     today: datetime.date | None = None
 
+    # Set by a provider during a sync when its answers showed where its history ends inside a window
+    # (GitHub: a day refused as too old after a newer day of the same window answered): the first day
+    # it keeps. The engine writes what the window covered, records the edge as the integration's
+    # history limit and asks for nothing older. None: no edge seen.
+    history_edge: datetime.date | None = None
+    # How many members (people, seat holders) the provider counted during this sync, for providers
+    # whose member list can change after the key was added (GitHub's Copilot seats); the engine stores
+    # it as the integration's member count. None: not counted, the count from the key check stands.
+    members_seen: int | None = None
+
     def utc_today(self) -> datetime.date:
         return self.today or datetime.datetime.now(datetime.UTC).date()
 
@@ -234,6 +248,15 @@ class Provider(ABC):
         """Every cost of the UTC days first..last (at most `limits.max_window_days`), in batches.
 
         A window that cannot be read whole raises: nothing partial is ever yielded as complete."""
+
+    @classmethod
+    def check_window(cls, first: datetime.date, last: datetime.date) -> None:
+        """ValueError unless first..last is a window this provider reads (in order, at most
+        `limits.max_window_days`): called by `cost_lines` before anything is sent."""
+        if last < first:
+            raise ValueError("last is before first")
+        if (last - first).days + 1 > cls.limits.max_window_days:
+            raise ValueError(f"{cls.title} is read at most {cls.limits.max_window_days} days per window")
 
     def days_covered(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
         """After `cost_lines(first, last)` ran to its end: the days of that window its answer speaks

@@ -199,6 +199,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             error=error,
             history_from=getattr(figures, "history_from", None),
             budgets=self._budgets_of(figures.integration_id),
+            team_members=getattr(figures, "team_members", None),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

@@ -108,7 +108,13 @@ class CostChart(Widget):
 # ---------------------------------------------------------------- every provider, stacked
 
 # One colour per provider, as Grafient's web dashboard stacks them (unknown providers are grey).
-PROVIDER_COLOURS = {"cursor": "#6b9bf2", "anthropic": "#d97757", "openai": "#10a37f", "openrouter": "#a78bfa"}
+PROVIDER_COLOURS = {
+    "cursor": "#6b9bf2",
+    "anthropic": "#d97757",
+    "openai": "#10a37f",
+    "openrouter": "#a78bfa",
+    "copilot": "#e3b341",
+}
 OTHER_COLOUR = "#8a8a8a"
 
 
