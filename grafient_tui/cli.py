@@ -59,11 +59,11 @@ def one_line(text: str) -> str:
 
 PLANS_HELP = (
     "Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
-    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730)."
+    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90)."
 )
 WORDS_HELP = (
     "'requests' are usage events (what a provider counts as a request: one Cursor event, an "
-    "OpenAI completion, an OpenRouter request; Anthropic and GitHub Copilot give no count, shown as -); "
+    "OpenAI completion, an OpenRouter request; Anthropic, GitHub Copilot and xAI give no count, shown as -); "
     "'API calls' "
     "are the HTTP calls Grafient makes to a provider."
 )
@@ -72,7 +72,8 @@ WORDS_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot) in your terminal. "
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot, xAI) in your "
+        "terminal. "
         "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
         "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
@@ -96,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
         "openrouter = management key; copilot = a GitHub token of an organization owner or billing manager "
         "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
-        "--enterprise SLUG. A rejected key or the wrong kind of key exits 2 with nothing stored.",
+        "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID. "
+        "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
     add.add_argument("provider", choices=names, help="the provider: " + ", ".join(names))

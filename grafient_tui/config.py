@@ -31,6 +31,7 @@ DEFAULT_API_URLS = {
     "openai": "https://api.openai.com",
     "openrouter": "https://openrouter.ai/api",
     "copilot": "https://api.github.com",
+    "xai": "https://management-api.x.ai",
 }
 DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64

@@ -91,15 +91,19 @@ DEMO_MODEL_WEIGHTS = [34, 6, 16, 9, 14, 5, 3, 8, 5]
 WEEKDAY_SHAPE = (1.0, 1.08, 1.05, 1.0, 0.82, 0.2, 0.15)
 # The other providers' demo accounts: (label, provider, seed); each fake module's demo_account()
 # gives its own spending shape (an API workload, an office-hours product, bursty prototypes, seats
-# whose allowance runs out late in the month).
+# whose allowance runs out late in the month, a growing backend with twice-weekly evaluation runs).
 DEMO_ACCOUNTS = (
     ("Acme Labs API", "anthropic", 3),
     ("Acme Chat", "openai", 5),
     ("Acme Prototypes", "openrouter", 9),
     ("Acme Copilot", "copilot", 13),
+    ("Acme Grok", "xai", 17),
 )
 # The account settings besides the key of the demo accounts that need them (as their fakes serve them).
-DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {"copilot": {"org": "acme"}}
+DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
+    "copilot": {"org": "acme"},
+    "xai": {"team_id": "65c1e471-205f-4566-9c5a-07198bcdf4ce"},  # the xAI fake's DEMO_TEAM_ID
+}
 # Where each provider's requests go in demo mode: its documented host.
 DEMO_HOSTS = {
     "cursor": "api.cursor.com",
@@ -107,6 +111,7 @@ DEMO_HOSTS = {
     "openai": "api.openai.com",
     "openrouter": "openrouter.ai",
     "copilot": "api.github.com",
+    "xai": "management-api.x.ai",
 }
 # Each provider's documented key prefix, so the demo keys look like the real ones.
 KEY_PREFIXES = {
@@ -115,6 +120,7 @@ KEY_PREFIXES = {
     "openai": "sk-admin-",
     "openrouter": "sk-or-v1-",
     "copilot": "ghp_",
+    "xai": "xai-token-",
 }
 
 
@@ -330,5 +336,5 @@ def demo_budgets(fakes: dict[str, object]) -> list[tuple[str, str, str, bool]]:
         team = fakes[spec.label]
         spent = sum(total for total, _ in team.cycle_spend().values())  # type: ignore[attr-defined]
         budgets.append((spec.label, str(max(50, int(spent * 0.85 / 100_000_000) // 50 * 50)), "cycle", False))
-    budgets.append(("all", "6500", "month", False))  # the four accounts forecast about $7,000 a month
+    budgets.append(("all", "7500", "month", False))  # the six accounts forecast about $8,500 a month
     return budgets

@@ -322,7 +322,7 @@ def render_table(report: dict) -> str:
             )
             right = {1, 2, 3, 4, 5}
         else:
-            headers = [integ["actor"].upper(), "COST", "SHARE", "REQUESTS"]
+            headers = [integ["actor"].replace("_", " ").upper(), "COST", "SHARE", "REQUESTS"]  # API KEY
             rows = [
                 [visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
                 for m in rows_in

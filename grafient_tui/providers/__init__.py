@@ -20,6 +20,7 @@ _REGISTRY: dict[str, str] = {
     "openai": "grafient_tui.providers.openai.api:OpenAIClient",
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
     "copilot": "grafient_tui.providers.copilot.api:CopilotClient",
+    "xai": "grafient_tui.providers.xai.api:XaiClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
@@ -28,6 +29,7 @@ _FAKES: dict[str, str] = {
     "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
     "copilot": "grafient_tui.providers.copilot.fake:FakeCopilotAccount",
+    "xai": "grafient_tui.providers.xai.fake:FakeXaiTeam",
 }
 
 # The settings an integration carries besides its key (providers/base.AccountField), for providers that
@@ -35,6 +37,7 @@ _FAKES: dict[str, str] = {
 # flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
 _ACCOUNT_FIELDS: dict[str, str] = {
     "copilot": "grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
+    "xai": "grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
 }
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
@@ -44,6 +47,7 @@ _TITLES: dict[str, str] = {
     "openai": "OpenAI",
     "openrouter": "OpenRouter",
     "copilot": "GitHub Copilot",
+    "xai": "xAI",
 }
 
 

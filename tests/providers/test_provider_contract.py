@@ -27,6 +27,8 @@ from grafient_tui.providers.copilot.fake import make_usage as make_copilot_usage
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.providers.http import ProviderError
 from grafient_tui.providers.openrouter.fake import make_rows, workspace
+from grafient_tui.providers.xai.fake import ApiKey as XaiKey
+from grafient_tui.providers.xai.fake import make_spend as make_xai_spend
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -495,6 +497,71 @@ def _copilot_store(account: object, first: date, last: date, today: date) -> lis
     return [day_rows, model_rows, member_rows]
 
 
+XAI_TEAM = "3f9a1c2e-7b4d-4e8f-a6c5-1d2e3f4a5b6c"
+_XAI_KEYS = [
+    XaiKey("0cfea97f-ead0-4e22-a8f9-46db941c962d", "prod-backend", "xai-...3Xxp"),
+    XaiKey("7e11b2c4-3a5d-4f60-8b9c-0d1e2f3a4b5c", "batch", "xai-...Qw8e"),
+    XaiKey("b84c0d9e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", "batch", "xai-...Lm2z"),  # another key of the same name
+    XaiKey("", "", ""),  # usage without a key (the Console's playground)
+]
+
+
+def _xai_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    spend = make_xai_spend(
+        seed=23, start=first - timedelta(days=1), days=(last - first).days + 3, keys=_XAI_KEYS, per_day=6
+    )
+    team = providers.fake("xai")(api_key=key, team_id=XAI_TEAM, spend=spend, today=TODAY)
+    # The members are the keys that spent yesterday (the validation's day).
+    yesterday = TODAY - timedelta(days=1)
+    spent = {s.key.key_id for s in spend if s.day == yesterday and s.key.key_id and s.usd != 0}
+    return team, len(spent)
+
+
+def _xai_names(team: object) -> dict[str, str]:
+    """shared/xai-management-api.md: a key's name is its label before " ("; two keys of one name carry
+    their id's first 8 characters; usage without a key is "(no API key)"."""
+    counts: dict[str, int] = defaultdict(int)
+    for key in _XAI_KEYS:
+        if key.key_id:
+            counts[key.name] += 1
+    return {
+        key.key_id: (f"{key.name} ({key.key_id[:8]})" if counts[key.name] > 1 else key.name)
+        if key.key_id
+        else "(no API key)"
+        for key in _XAI_KEYS
+    }
+
+
+def _xai_expected(team: object, first: date, last: date) -> Sums:
+    """Σ values[0] exact per day, description label (whole) and key; a zero point makes nothing;
+    requests and tokens unknown, no on-demand split."""
+    names = _xai_names(team)
+    dollars: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    for s in team.spend:  # type: ignore[attr-defined]
+        if first <= s.day <= last:
+            dollars[(s.day, s.description, names[s.key.key_id])] += s.usd
+    return {(d, m, a, False): [_micro(v), None, 0, None, None, None, None] for (d, m, a), v in dollars.items() if v}
+
+
+def _xai_store(team: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range stored (xAI's answer is dense): cost only; the split, requests and tokens
+    not applicable or unknown (NULL)."""
+    days: dict[date, int] = defaultdict(int)
+    models: dict[tuple[date, str], int] = defaultdict(int)
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, _), (cost, *_) in _xai_expected(team, first, last).items():
+        days[day] += cost
+        models[(day, model)] += cost
+        members[(day, actor)] += cost
+    day_rows = [
+        (day, days.get(day, 0), None, None, None, 0, None, None, None, None, None, None, day < today)
+        for day in (first + timedelta(days=i) for i in range((last - first).days + 1))
+    ]
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
 KITS: dict[str, Kit] = {
     "cursor": Kit(
         good_key=GOOD_KEY,
@@ -532,6 +599,14 @@ KITS: dict[str, Kit] = {
         expected_store=_copilot_store,
         account={"org": "acme"},
         rate_limit_403=True,
+    ),
+    "xai": Kit(
+        good_key="xai-token-" + "Xk9Lm2Qp" * 10,
+        wrong_key="xai-token-" + "0" * 80,
+        make_fake=_xai_fake,
+        expected=_xai_expected,
+        expected_store=_xai_store,
+        account={"team_id": XAI_TEAM},
     ),
 }
 

@@ -32,6 +32,7 @@ LABELS = {
     "openai": "Acme Chat",
     "openrouter": "Acme Prototypes",
     "copilot": "Acme Copilot",
+    "xai": "Acme Grok",
 }
 
 
@@ -63,7 +64,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         await settle(app, pilot)
         chart = app.screen.query_one("#home-chart", StackedCostChart)
         order, days = chart.data
-        assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot")
+        assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai")
         since = NOW.date() - timedelta(days=app.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
@@ -106,6 +107,22 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         assert {"maya-chen", "kenji-tanaka", "(other usage)"} <= names and "(all users)" not in names
         header = str(screen.query_one("#detail-header", Static).render())
         assert "GitHub Copilot" in header and "members 12" in header
+        # xAI: no split of the bill, no request count, its API keys by name (never the redacted key).
+        await pilot.press("escape")
+        await settle(app, pilot)
+        xai = card_of(app, "xai")
+        text = str(xai._cost.render())
+        assert "on-demand" not in text and "requests —" in text and xai.view.summary.total_micro > 0
+        app.push_screen(CostDetailScreen(xai.integration_id))
+        await settle(app, pilot)
+        screen = app.screen
+        assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "API keys"
+        assert "on_demand" not in column_keys(screen.query_one("#daily", DataTable))
+        keys = screen.query_one("#members", DataTable)
+        names = {str(keys.get_row_at(i)[0]) for i in range(keys.row_count - 1)}
+        assert {"prod-backend", "eval-runner", "(no API key)"} <= names
+        assert sum(n.startswith("staging (") for n in names) == 2 and not any("xai-" in n for n in names)
+        assert "API keys" in str(screen.query_one("#detail-header", Static).render())
 
 
 async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(demo) -> None:

@@ -14,7 +14,6 @@ refusals by status: 404 for an organization the token cannot see, 403 for a toke
 from __future__ import annotations
 
 import datetime
-import json
 import random
 import re
 import zlib
@@ -24,6 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from grafient_tui.providers.wire import exact_json
 
 AI_CREDITS_FROM = datetime.date(2026, 6, 1)
 VERSIONS = ("2026-03-10", "2022-11-28")
@@ -64,23 +65,6 @@ def _error(status: int, message: str, **headers: str) -> httpx.Response:
     return httpx.Response(
         status, json={"message": message, "documentation_url": _DOCS, "status": str(status)}, headers=headers
     )
-
-
-def _json(data: Any) -> bytes:
-    """JSON whose Decimals are written as the number they are (`11.97026278`, `3E-8`)."""
-    marker = "\u0000D:"
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return marker + str(value)
-        if isinstance(value, dict):
-            return {k: mark(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [mark(v) for v in value]
-        return value
-
-    text = json.dumps(mark(data), separators=(",", ":"))
-    return re.sub(r'"\\u0000D:([^"]+)"', r"\1", text).encode()
 
 
 @dataclass
@@ -197,7 +181,7 @@ class FakeCopilotAccount:
         if user is not None:
             body["user"] = user
         body["usageItems"] = [_wire(item) for item in _summed(items)]
-        return httpx.Response(200, content=_json(body), headers={"content-type": "application/json"})
+        return httpx.Response(200, content=exact_json(body), headers={"content-type": "application/json"})
 
     def _items(self, first: datetime.date, last: datetime.date, report: str, user: str | None) -> Iterable[Item]:
         days = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]

@@ -114,6 +114,7 @@ PROVIDER_COLOURS = {
     "openai": "#10a37f",
     "openrouter": "#a78bfa",
     "copilot": "#e3b341",
+    "xai": "#ff5370",
 }
 OTHER_COLOUR = "#8a8a8a"
 
