@@ -335,6 +335,13 @@ async def test_money_is_exact_gross_is_the_total_net_the_bill_and_discount_never
             PERIOD + '"usageItems": [{"model": "m", "grossAmount": 1e999999, "netAmount": 0}]}',
             "plausible",
         ),
+        (
+            {
+                "timePeriod": {"year": 2026, "month": 7, "day": 19},
+                "usageItems": [{"model": "m" * 257, "grossAmount": 1}],
+            },
+            "longer than 256",
+        ),
     ],
 )
 async def test_a_malformed_answer_is_an_error_for_its_window_never_an_empty_day(body, what: str) -> None:

@@ -259,6 +259,7 @@ def series(**change) -> dict:
         (series(groupLabels=["Chat grok-4", "k", "x"]), "group or groupLabels"),
         (series(group=["Chat grok-4", 7]), "group or groupLabels"),
         (series(dataPoints={}), "dataPoints is not a list"),
+        (series(groupLabels=["Chat grok-4", "k" * 300]), "longer than 256"),
         (series(dataPoints=[{"timestamp": "2026-11-03T06:00:00Z", "values": [1]}]), "not a UTC midnight"),
         (series(dataPoints=[{"timestamp": "2026-11-03T00:00:00+02:00", "values": [1]}]), "not a UTC midnight"),
         (series(dataPoints=[{"timestamp": "2026-11-02T00:00:00Z", "values": [1]}]), "outside the window"),

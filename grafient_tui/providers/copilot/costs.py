@@ -34,6 +34,7 @@ AI_CREDITS = "ai_credit"
 OTHER_USAGE = "(other usage)"  # a split day's usage beyond its seat holders (seats ended, nobody's)
 ALL_USERS = "(all users)"  # the whole of a day that is not split per person
 MAX_ITEMS = 10_000  # usage items in one answer: far beyond any real day's products x SKUs x models
+MAX_NAME = 256  # characters of a model's display name
 
 MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
@@ -134,6 +135,8 @@ def read_report(data: dict[str, Any], *, year: int, month: int, day: int | None,
         model = item.get("model")
         if type(model) is not str or not model.strip():
             raise ReportError("a usage item without a model name")
+        if len(model) > MAX_NAME:
+            raise ReportError(f"a model name longer than {MAX_NAME} characters")
         money = Money(dollars(item.get("grossAmount")), dollars(item.get("netAmount")))
         usage[model] = usage.get(model, ZERO) + money
     return usage

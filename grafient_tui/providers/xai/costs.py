@@ -34,6 +34,7 @@ ALL_KEYS = "(all keys)"  # a day whose answer could only be read without the spl
 NO_DESCRIPTION = "(no description)"
 MAX_SERIES = 20_000  # in one answer: far beyond any real team's labels x keys
 MAX_KEYS = 10_000
+MAX_NAME = 256  # characters of a description label or a key's label
 
 MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
@@ -128,6 +129,8 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
             or not all(type(v) is str for v in (*group, *labels))
         ):
             raise SeriesError("a series whose group or groupLabels does not name each field asked")
+        if any(len(v) > MAX_NAME for v in (*group, *labels)):
+            raise SeriesError(f"a label longer than {MAX_NAME} characters")
         description = labels[0].strip() or group[0].strip() or NO_DESCRIPTION
         key: str | None = None
         if by_key:
