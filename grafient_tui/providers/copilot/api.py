@@ -92,11 +92,9 @@ class CopilotClient(HttpProvider):
     title = "GitHub Copilot"
     key_kind = "token of an owner or billing manager"
     key_help = (
-        "A GitHub token of an organization owner or billing manager: a fine-grained personal access token "
-        "(github_pat_…) whose resource owner is the organization, with the organization permission "
-        "Administration (read), or a classic token (ghp_…). Enterprise billing needs a classic token of an "
-        "enterprise owner or billing manager. The per-person split also needs the Copilot seat list "
-        "(fine-grained: GitHub Copilot Business (read); classic: read:org or manage_billing:copilot)."
+        "A GitHub token of an organization owner or billing manager: fine-grained (github_pat_…) with the "
+        "organization permission Administration (read), or classic (ghp_…); an enterprise needs a classic "
+        "token. The per-person split also needs the seat list: Copilot Business (read), or read:org."
     )
     key_placeholder = "github_pat_… or ghp_… (github.com → Settings → Developer settings)"
     limits = Limits(
