@@ -283,7 +283,7 @@ class CopilotClient(HttpProvider):
     # ------------------------------------------------------------------ the Provider's window
 
     def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
-        """The UTC days first..last, newest first, a batch per day. The window is checked here, before
+        """The UTC days first..last, read newest first, in one batch. The window is checked here, before
         anything is sent, so a bad window fails at the call."""
         self.check_window(first, last)
         return self._cost_lines(first, last)
@@ -296,7 +296,8 @@ class CopilotClient(HttpProvider):
         people = await self._seat_holders() if split else []
         person_days = {login: await self._person_days(login, split) for login in people}
         covered: list[datetime.date] = []
-        for day in days:
+        lines: list[CostLine] = []  # one batch for the window: a week of lines is small, and each batch
+        for day in days:  # is a progress report the app redraws for
             try:
                 whole = await self._day(day)
             except RequestRejected as refused:
@@ -310,8 +311,10 @@ class CopilotClient(HttpProvider):
                 {login: person_days[login][day] for login in people} if people and day >= split_from else None
             )
             covered.append(day)
-            yield day_lines(day, whole, split_people)
+            lines += day_lines(day, whole, split_people)
         self._covered[(first, last)] = covered
+        if lines:
+            yield lines
 
     def days_covered(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
         """Every day read: all of the window, or its days after GitHub's history edge."""
