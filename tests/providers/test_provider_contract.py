@@ -713,9 +713,9 @@ async def test_a_sync_stores_the_expected_figures_and_a_second_one_changes_nothi
 
     assert (await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)).outcome == "success"
     want = kit.expected_store(fake, first, TODAY, TODAY)
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
     assert (await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)).outcome == "success"
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
 
 
 class Faults:
@@ -784,10 +784,10 @@ async def test_the_providers_maximum_history_is_backfilled_exactly_under_faults_
         slots = sum(1 for c in range(1, faults.calls + 1) if c % 5 == 0 and c % 3 != 2)  # 429s and 403s sent
         assert faults.forbidden > 0 and result.rate_limited == slots
     want = kit.expected_store(fake, first, TODAY, TODAY)
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
     again = await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)
     assert again.outcome == "success", again.error
-    assert oracle.store_snapshot(settings.database_file, iid) == want  # idempotent
+    assert oracle.snapshot_via_store(db, iid) == want  # idempotent
     db.dispose()
 
     secret = kit.good_key.encode()
