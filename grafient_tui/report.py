@@ -151,10 +151,11 @@ def build_report(
             ]
         else:
             entry["members"] = [
-                # `email` for people (Cursor), null for a workspace or a project; `actor` names either.
+                # `email` for people known by their email (Cursor), null for anyone else (a GitHub login,
+                # a workspace, a project, an API key); `actor` names every one of them.
                 {
                     "actor": m.email,
-                    "email": m.email if kind == "member" else None,
+                    "email": m.email if kind == "member" and "@" in m.email else None,
                     "cost_usd": usd_float(m.cost_micro),
                     "requests": m.requests,
                     "_micro": m.cost_micro,

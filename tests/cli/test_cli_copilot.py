@@ -59,6 +59,7 @@ def test_add_list_report_for_an_organization(capsys, monkeypatch, grafient_home,
         run_cli(capsys, monkeypatch, "report", "--days", "31", "--by", "member", "--format", "json").out
     )
     actors = {m["actor"] for m in people["integrations"][0]["members"]}
+    assert all(m["email"] is None for m in people["integrations"][0]["members"])  # logins, not emails
     assert "maya-chen" in actors and "(other usage)" in actors and "(all users)" not in actors  # 31 days: split
     assert TOKEN.encode() not in all_bytes_under(grafient_home)
 

@@ -122,3 +122,28 @@ def test_no_on_demand_budget_and_the_address_and_pace_from_the_environment(capsy
     assert "xai: 30 requests per minute (the provider's default)" in run_cli(capsys, monkeypatch, "pace").out
     monkeypatch.setenv("GRAFIENT_XAI_RPM", "12")
     assert "xai: 12 requests per minute (GRAFIENT_XAI_RPM on this machine)" in run_cli(capsys, monkeypatch, "pace").out
+
+
+def test_rekey_checks_the_new_key_against_the_stored_team(capsys, monkeypatch) -> None:
+    from grafient_tui.providers.xai.fake import FakeXaiTeam
+
+    team = demo_account(KEY, TODAY, seed=4)
+    rotated = "xai-token-" + "Rr3Tt6Yy" * 10
+    other = FakeXaiTeam(api_key="xai-token-" + "Oo1Pp2Qq" * 10, team_id="1b7e2d40-0000-4000-8000-000000000000")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if sent == rotated:
+            team.api_key = rotated  # the same team, its key rotated
+        return (other if sent == other.api_key else team).handler(request)
+
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        router.route().mock(side_effect=handler)
+        assert add(capsys, monkeypatch, "--team-id", DEMO_TEAM_ID, "--no-backfill").code == 0
+        refused = run_cli(capsys, monkeypatch, "rekey", "Grok", stdin=other.api_key + "\n")
+        assert refused.code == 2
+        assert refused.err == f"grafient: This management key does not belong to team {DEMO_TEAM_ID}.\n"
+        replaced = run_cli(capsys, monkeypatch, "rekey", "Grok", stdin=rotated + "\n")
+    assert replaced.code == 0, replaced.err
+    [row] = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+    assert row["key_hint"].endswith(rotated[-4:]) and row["account"] == {"team_id": DEMO_TEAM_ID}
