@@ -251,6 +251,8 @@ class StackLegend(Static):
     def show(self, lead: Content, entries: list[Content]) -> None:
         self._lead, self._entries = lead, entries
         self._lay_out()
+        if not self.size.width:  # hidden or not laid out yet: again once it has a width
+            self.call_after_refresh(self._lay_out)
 
     def on_resize(self) -> None:
         self._lay_out()
