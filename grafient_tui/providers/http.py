@@ -80,6 +80,16 @@ class BadResponse(ProviderError):
     """A body that is not JSON, or JSON of a shape we cannot read."""
 
 
+class ShapeError(BadResponse):
+    """A 200 answer of a shape a provider's cost rules cannot read. `detail` says what was wrong without
+    quoting the value (server text may echo anything, the key included); the provider completes the
+    sentence with the path or the day and "nothing from this window was saved"."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class AnswerTooLarge(BadResponse):
     """A body past the size limit, counted after decompression; not retried."""
 

@@ -39,7 +39,6 @@ from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Lim
 from grafient_tui.providers.copilot.costs import (
     AI_CREDITS,
     ALL_USERS,
-    ReportError,
     Usage,
     day_lines,
     read_report,
@@ -55,6 +54,7 @@ from grafient_tui.providers.http import (
     KeyRejected,
     ProviderError,
     RequestRejected,
+    ShapeError,
 )
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -192,7 +192,7 @@ class CopilotClient(HttpProvider):
         data = await self._api.request("GET", self._report_path(AI_CREDITS), None, attempts, params=_day(yesterday))
         try:
             read_report(data, year=yesterday.year, month=yesterday.month, day=yesterday.day)
-        except ReportError:
+        except ShapeError:
             raise BadResponse(
                 "the GitHub API sent an unexpected answer to the billing report; is GRAFIENT_COPILOT_API_URL right?"
             ) from None
@@ -256,7 +256,7 @@ class CopilotClient(HttpProvider):
         data = await self._api.request("GET", self._report_path(kind), params=params)
         try:
             return read_report(data, year=year, month=month, day=day, user=user)
-        except ReportError as exc:
+        except ShapeError as exc:
             when = datetime.date(year, month, day).isoformat() if day else f"{year}-{month:02d}"
             whose = " for one person" if user else ""
             raise BadResponse(f"the GitHub API sent {exc.detail} for {when}{whose}; {NOT_SAVED}") from None

@@ -12,7 +12,7 @@ as Decimal, exponent forms included), summed exactly and rounded half-even once 
 - The actor of a day is each seat holder (their own report, `user=`) and `(other usage)` for what the
   day's total holds beyond them; a day not split is `(all users)`. The actors always add up to the day.
 
-Pure: no network, no Textual. Every shape error is a ReportError whose `detail` never quotes a value.
+Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from grafient_tui.money import plausible
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.http import ShapeError
 
 # Copilot moved organizations and enterprises from premium requests to AI credits on this day.
 AI_CREDITS_FROM = datetime.date(2026, 6, 1)
@@ -40,14 +40,6 @@ MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
 _MICRO = Decimal(MICRO_PER_USD)
 _USD_LIMIT = Decimal(10) ** 12  # no real day of one organization comes near a trillion dollars
-
-
-class ReportError(BadResponse):
-    """An answer of a shape Grafient cannot read; `detail` says what, without quoting it."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -90,9 +82,9 @@ def dollars(value: Any) -> Decimal:
     elif type(value) is int:
         d = Decimal(value)
     else:
-        raise ReportError("an amount that is not a finite number")
+        raise ShapeError("an amount that is not a finite number")
     if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
-        raise ReportError("an amount that is not of a plausible size")
+        raise ShapeError("an amount that is not of a plausible size")
     return d
 
 
@@ -111,32 +103,32 @@ def read_report(data: dict[str, Any], *, year: int, month: int, day: int | None,
     without usage."""
     period = data.get("timePeriod")
     if type(period) is not dict:
-        raise ReportError("an answer without its timePeriod")
+        raise ShapeError("an answer without its timePeriod")
     asked: dict[str, int | None] = {"year": year, "month": month, "day": day}
     for name, wanted in asked.items():
         got = period.get(name)
         if wanted is None:
             if got is not None:
-                raise ReportError("an answer for a day where a month was asked")
+                raise ShapeError("an answer for a day where a month was asked")
         elif type(got) is not int or got != wanted:
-            raise ReportError("an answer for another period than the one asked")
+            raise ShapeError("an answer for another period than the one asked")
     echoed = data.get("user")
     if user is not None and echoed is not None and (type(echoed) is not str or echoed.casefold() != user.casefold()):
-        raise ReportError("an answer for another user than the one asked")
+        raise ShapeError("an answer for another user than the one asked")
     items = data.get("usageItems")
     if type(items) is not list:
-        raise ReportError("an answer without a usageItems list")
+        raise ShapeError("an answer without a usageItems list")
     if len(items) > MAX_ITEMS:
-        raise ReportError(f"more than {MAX_ITEMS:,} usage items for one period")
+        raise ShapeError(f"more than {MAX_ITEMS:,} usage items for one period")
     usage: Usage = {}
     for item in items:
         if type(item) is not dict:
-            raise ReportError("a usage item that is not an object")
+            raise ShapeError("a usage item that is not an object")
         model = item.get("model")
         if type(model) is not str or not model.strip():
-            raise ReportError("a usage item without a model name")
+            raise ShapeError("a usage item without a model name")
         if len(model) > MAX_NAME:
-            raise ReportError(f"a model name longer than {MAX_NAME} characters")
+            raise ShapeError(f"a model name longer than {MAX_NAME} characters")
         money = Money(dollars(item.get("grossAmount")), dollars(item.get("netAmount")))
         usage[model] = usage.get(model, ZERO) + money
     return usage

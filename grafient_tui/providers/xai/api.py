@@ -35,8 +35,9 @@ from grafient_tui.providers.http import (
     KeyRejected,
     ProviderError,
     RequestRejected,
+    ShapeError,
 )
-from grafient_tui.providers.xai.costs import Answer, SeriesError, cost_lines, read_usage, shown_names
+from grafient_tui.providers.xai.costs import Answer, cost_lines, read_usage, shown_names
 from grafient_tui.providers.xai.fields import ACCOUNT_FIELDS
 
 DEFAULT_BASE_URL = "https://management-api.x.ai"
@@ -180,7 +181,7 @@ class XaiClient(HttpProvider):
         data = await self._api.request("POST", self._usage_path, usage_body(first, last, group_by), attempts)
         try:
             return read_usage(data, first, last, by_key=len(group_by) == 2)
-        except SeriesError as exc:
+        except ShapeError as exc:
             when = first.isoformat() if first == last else f"{first.isoformat()} .. {last.isoformat()}"
             raise BadResponse(f"the xAI API sent {exc.detail} for {when}; {tail}") from None
 

@@ -14,7 +14,7 @@ per day, description label and API key, and rounded half-even once per cost line
   of one name get the first 8 characters of their id beside it.
 - Requests and tokens are unknown (None); there is no on-demand split.
 
-Pure: no network, no Textual. Every shape error is a SeriesError whose `detail` never quotes a value.
+Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 from grafient_tui.money import plausible
 from grafient_tui.providers.base import CostLine, distinct_names
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.http import ShapeError
 
 NO_KEY = "(no API key)"  # usage without an API key (the Console's playground, say)
 ALL_KEYS = "(all keys)"  # a day whose answer could only be read without the split by key
@@ -40,14 +40,6 @@ MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
 _MICRO = Decimal(MICRO_PER_USD)
 _USD_LIMIT = Decimal(10) ** 12  # no real day of one team comes near a trillion dollars
-
-
-class SeriesError(BadResponse):
-    """An answer of a shape Grafient cannot read; `detail` says what, without quoting it."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -69,9 +61,9 @@ def dollars(value: Any) -> Decimal:
     elif type(value) is int:
         d = Decimal(value)
     else:
-        raise SeriesError("a point whose value is not a finite number")
+        raise ShapeError("a point whose value is not a finite number")
     if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
-        raise SeriesError("a point whose value is not of a plausible size")
+        raise ShapeError("a point whose value is not of a plausible size")
     return d
 
 
@@ -82,17 +74,17 @@ def to_micro(value: Decimal) -> int:
 
 def _day_of(timestamp: Any, first: datetime.date, last: datetime.date) -> datetime.date:
     if type(timestamp) is not str or len(timestamp) > 40:
-        raise SeriesError("a point without a timestamp")
+        raise ShapeError("a point without a timestamp")
     try:
         moment = datetime.datetime.fromisoformat(timestamp)
     except ValueError:
-        raise SeriesError("a point whose timestamp is not RFC 3339") from None
+        raise ShapeError("a point whose timestamp is not RFC 3339") from None
     offset = moment.utcoffset()
     if offset is None or offset or moment.time() != datetime.time(0):
-        raise SeriesError("a point whose timestamp is not a UTC midnight")
+        raise ShapeError("a point whose timestamp is not a UTC midnight")
     day = moment.date()
     if not first <= day <= last:
-        raise SeriesError("a point outside the window asked")
+        raise ShapeError("a point outside the window asked")
     return day
 
 
@@ -108,18 +100,18 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
     A missing `timeSeries` is no usage; a missing `limitReached` is false."""
     series = data.get("timeSeries", [])
     if type(series) is not list:
-        raise SeriesError("an answer whose timeSeries is not a list")
+        raise ShapeError("an answer whose timeSeries is not a list")
     if len(series) > MAX_SERIES:
-        raise SeriesError(f"more than {MAX_SERIES:,} series in one answer")
+        raise ShapeError(f"more than {MAX_SERIES:,} series in one answer")
     reached = data.get("limitReached", False)
     if type(reached) is not bool:
-        raise SeriesError("an answer whose limitReached is not true or false")
+        raise ShapeError("an answer whose limitReached is not true or false")
     width = 2 if by_key else 1
     sums: dict[tuple[datetime.date, str, str | None], Decimal] = {}
     names: dict[str, str] = {}
     for one in series:
         if type(one) is not dict:
-            raise SeriesError("a series that is not an object")
+            raise ShapeError("a series that is not an object")
         group, labels = one.get("group"), one.get("groupLabels")
         if (
             type(group) is not list
@@ -128,9 +120,9 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
             or len(labels) != width
             or not all(type(v) is str for v in (*group, *labels))
         ):
-            raise SeriesError("a series whose group or groupLabels does not name each field asked")
+            raise ShapeError("a series whose group or groupLabels does not name each field asked")
         if any(len(v) > MAX_NAME for v in (*group, *labels)):
-            raise SeriesError(f"a label longer than {MAX_NAME} characters")
+            raise ShapeError(f"a label longer than {MAX_NAME} characters")
         description = labels[0].strip() or group[0].strip() or NO_DESCRIPTION
         key: str | None = None
         if by_key:
@@ -138,17 +130,17 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
             if key is not None:
                 names.setdefault(key, key_name(labels[1], key))
                 if len(names) > MAX_KEYS:
-                    raise SeriesError(f"more than {MAX_KEYS:,} API keys in one answer")
+                    raise ShapeError(f"more than {MAX_KEYS:,} API keys in one answer")
         points = one.get("dataPoints", [])
         if type(points) is not list:
-            raise SeriesError("a series whose dataPoints is not a list")
+            raise ShapeError("a series whose dataPoints is not a list")
         for point in points:
             if type(point) is not dict:
-                raise SeriesError("a point that is not an object")
+                raise ShapeError("a point that is not an object")
             day = _day_of(point.get("timestamp"), first, last)
             values = point.get("values")
             if type(values) is not list or len(values) != 1:
-                raise SeriesError("a point whose values is not a list of one number")
+                raise ShapeError("a point whose values is not a list of one number")
             amount = dollars(values[0])
             if amount == 0:
                 continue  # dense answers send every day; a zero point makes no model
