@@ -30,6 +30,8 @@ DEFAULT_API_URLS = {
     "anthropic": "https://api.anthropic.com",
     "openai": "https://api.openai.com",
     "openrouter": "https://openrouter.ai/api",
+    "copilot": "https://api.github.com",
+    "xai": "https://management-api.x.ai",
 }
 DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64

@@ -110,8 +110,8 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
-    try:  # the plan's depth, as far as the provider goes (OpenAI keeps 180 days, OpenRouter 30)
-        plan_days = min(PLANS[plan], providers.get(integration.provider).limits.history_for(plan))
+    try:  # the plan's depth for this provider (OpenAI keeps 180 days, OpenRouter 30, GitHub 730)
+        plan_days = providers.get(integration.provider).limits.history_for(plan)
     except GrafientError:
         plan_days = PLANS[plan]
     return DetailData(

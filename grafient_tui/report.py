@@ -151,10 +151,11 @@ def build_report(
             ]
         else:
             entry["members"] = [
-                # `email` for people (Cursor), null for a workspace or a project; `actor` names either.
+                # `email` for people known by their email (Cursor), null for anyone else (a GitHub login,
+                # a workspace, a project, an API key); `actor` names every one of them.
                 {
                     "actor": m.email,
-                    "email": m.email if kind == "member" else None,
+                    "email": m.email if kind == "member" and "@" in m.email else None,
                     "cost_usd": usd_float(m.cost_micro),
                     "requests": m.requests,
                     "_micro": m.cost_micro,
@@ -322,7 +323,7 @@ def render_table(report: dict) -> str:
             )
             right = {1, 2, 3, 4, 5}
         else:
-            headers = [integ["actor"].upper(), "COST", "SHARE", "REQUESTS"]
+            headers = [integ["actor"].replace("_", " ").upper(), "COST", "SHARE", "REQUESTS"]  # API KEY
             rows = [
                 [visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
                 for m in rows_in
@@ -338,7 +339,7 @@ def render_table(report: dict) -> str:
     return (
         "\n\n".join(blocks)
         if blocks
-        else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
+        else "No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)"
     )
 
 

@@ -15,7 +15,7 @@ MIN_RUN = 8
 
 KEY_IN_ARGV = "that looks like an API key; keys are read from standard input, never from the command line"
 
-_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_)[A-Za-z0-9_\-]{12,}")
+_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_|ghp_|gho_|ghu_|ghs_|github_pat_|xai-)[A-Za-z0-9_\-]{12,}")
 _KEYISH = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
 
 
@@ -37,6 +37,8 @@ def looks_like_key(text: str) -> bool:
 # The documented prefixes of every provider's keys, longest first: they say what kind of key it is
 # and are the same for every key of that kind, so showing them gives nothing away.
 KEY_PREFIXES = (
+    "github_pat_",
+    "xai-token-",
     "sk-ant-admin01-",
     "sk-ant-api03-",
     "sk-ant-api01-",
@@ -46,6 +48,8 @@ KEY_PREFIXES = (
     "sk-svcacct-",
     "crsr_",
     "key_",
+    "ghp_",
+    "xai-",
     "sk-",
 )
 

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from grafient_tui.demo import build_demo  # noqa: E402
 from grafient_tui.tui.app import GrafientApp  # noqa: E402
 from grafient_tui.tui.screens.add import AddIntegrationScreen  # noqa: E402
+from grafient_tui.tui.widgets.card import IntegrationCard  # noqa: E402
 
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
 
@@ -112,6 +113,17 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             save("detail-anthropic")
             await pilot.press("escape")
             await pilot.pause()
+            copilot = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "copilot")
+            copilot.focus()
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            app.screen.query_one("#detail-tabs").active = "members-tab"  # type: ignore[attr-defined]
+            app.screen.query_one("#members").focus()
+            await pilot.pause(0.2)
+            save("detail-copilot")  # its people, and what no seat holder accounts for
+            await pilot.press("escape")
+            await pilot.pause()
             await pilot.press("a")
             await pilot.pause()
             app.screen.query_one("#provider").value = "anthropic"  # type: ignore[attr-defined]
@@ -119,6 +131,15 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             for field in app.screen.query("Input"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
             save("add-anthropic")
+            app.screen.query_one("#provider").value = "copilot"  # type: ignore[attr-defined]
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            app.screen.query_one("#label").value = "Acme Copilot"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-group-owner").value = "acme"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-group-owner").focus()
+            await pilot.pause()
+            save("add-copilot")  # the key help and the organization (or enterprise) it reads
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("a")

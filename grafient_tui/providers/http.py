@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -33,7 +33,7 @@ import httpx
 
 from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
-from grafient_tui.providers.base import Provider, RequestStats
+from grafient_tui.providers.base import Provider, RequestStats, check_account
 from grafient_tui.secret import key_hint as scrub_hint
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
@@ -78,6 +78,16 @@ class ServerError(ProviderError):
 
 class BadResponse(ProviderError):
     """A body that is not JSON, or JSON of a shape we cannot read."""
+
+
+class ShapeError(BadResponse):
+    """A 200 answer of a shape a provider's cost rules cannot read. `detail` says what was wrong without
+    quoting the value (server text may echo anything, the key included); the provider completes the
+    sentence with the path or the day and "nothing from this window was saved"."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class AnswerTooLarge(BadResponse):
@@ -144,6 +154,74 @@ def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
         elif bucket.rpm != rpm:
             bucket.set_rate(rpm)  # the newest setting wins
         return bucket
+
+
+class HeaderRateLimits:
+    """The `x-ratelimit-*` answer headers GitHub sends (limit, remaining, used, reset in UTC epoch
+    seconds) read as the rules of shared/copilot-billing-api.md, for any API that sends them:
+
+    - pacing: when `x-ratelimit-remaining` falls below `low_water`, the next call waits until
+      `x-ratelimit-reset`;
+    - a 403 with `retry-after`, with `x-ratelimit-remaining: 0`, or whose message says "rate limit"
+      is a rate limit, retried like a 429, never a refused key;
+    - a rate limit waits `retry-after` when sent, else until the reset when nothing remains, else a
+      minute, longer each time it repeats.
+
+    `clock` is the wall clock (epoch seconds), injected by tests."""
+
+    def __init__(
+        self,
+        *,
+        low_water: int = 100,
+        default_wait: float = 60.0,
+        max_wait: float = 3660.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.low_water = low_water
+        self.default_wait = default_wait
+        self.max_wait = max_wait  # the primary limit resets within the hour; a later reset is not believed
+        self.clock = clock
+
+    @staticmethod
+    def _int(headers: httpx.Headers, name: str) -> int | None:
+        value = headers.get(name, "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+    def _until_reset(self, headers: httpx.Headers) -> float | None:
+        reset = self._int(headers, "x-ratelimit-reset")
+        if reset is None:
+            return None
+        return min(max(0.0, reset - self.clock()), self.max_wait)
+
+    def is_limit(self, status: int, headers: httpx.Headers, message: str) -> bool:
+        if status == 429:
+            return True
+        if status != 403:
+            return False
+        return (
+            headers.get("retry-after") is not None
+            or self._int(headers, "x-ratelimit-remaining") == 0
+            or "rate limit" in message.casefold()
+        )
+
+    def wait_after_limit(self, headers: httpx.Headers, repeat: int) -> float:
+        """How long to wait after the `repeat`-th rate limit in a row (1 for the first)."""
+        after = _retry_after(headers.get("retry-after"))
+        if after is not None:
+            return after
+        if self._int(headers, "x-ratelimit-remaining") == 0:
+            until = self._until_reset(headers)
+            if until is not None:
+                return until
+        return min(self.default_wait * 2 ** max(0, repeat - 1), self.max_wait)
+
+    def wait_before_next(self, headers: httpx.Headers) -> float | None:
+        """The epoch second the next call may start at, when few calls remain; None: no need to wait."""
+        remaining = self._int(headers, "x-ratelimit-remaining")
+        if remaining is None or remaining >= self.low_water:
+            return None
+        until = self._until_reset(headers)
+        return None if until is None else self.clock() + until
 
 
 @dataclass
@@ -396,6 +474,15 @@ def _loads(content: bytes, *, exact: bool = False) -> Any:
 
 # --------------------------------------------------------------------------- client
 
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful call's decoded JSON object and its headers (for a `Link` to the next page)."""
+
+    data: dict[str, Any]
+    headers: httpx.Headers
+
+
 # What a provider makes of a 4xx it knows better than we do (Cursor: 401 and 403): given the
 # status, the path and the server's scrubbed `message` (or ""), its error, or None for ours.
 Refusal = Callable[[int, str, str], ProviderError | None]
@@ -423,6 +510,8 @@ class HttpClient:
         refusal: Refusal | None = None,
         logger: logging.Logger | None = None,
         exact_numbers: bool = False,
+        rate_limits: HeaderRateLimits | None = None,
+        request_id_header: str | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -445,6 +534,10 @@ class HttpClient:
         self._refusal = refusal
         self._exact = exact_numbers  # decode fractions as Decimal (see _loads)
         self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
+        # An API that sends x-ratelimit-* headers (GitHub): paced by them, and its 403 rate limits retried.
+        self._rate_limits = rate_limits
+        self._resume_at: float | None = None  # epoch second the next call may start (few calls left)
+        self._request_id_header = request_id_header  # logged at debug with each answer (X-GitHub-Request-Id)
         self.stats = RequestStats()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -469,7 +562,14 @@ class HttpClient:
     async def request(
         self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
     ) -> dict:
-        """One API call with pacing and retries; the decoded JSON object, or a ProviderError.
+        """One API call with pacing and retries; the decoded JSON object, or a ProviderError."""
+        return (await self.answer(method, path, body, attempts, params=params)).data
+
+    async def answer(
+        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+    ) -> Answer:
+        """One API call with pacing and retries; the decoded JSON object and the answer's headers, or a
+        ProviderError.
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
         into plain values inside `except` and our errors are raised outside it, so no
@@ -477,6 +577,7 @@ class HttpClient:
         """
         attempts = self.max_attempts if attempts is None else attempts
         failure: _Failure | None = None
+        limited = 0  # rate limits in a row, for the waits that grow
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 self.stats.retries += 1
@@ -484,6 +585,11 @@ class HttpClient:
                 wait = self._bucket.reserve()
                 if wait > 0:
                     await self._sleep(wait)
+            if self._resume_at is not None and self._rate_limits is not None:
+                hold, self._resume_at = self._resume_at - self._rate_limits.clock(), None
+                if hold > 0:
+                    self._log.debug("few calls left in this rate-limit window: waiting %.0f s for its reset", hold)
+                    await self._sleep(hold)
             self.stats.requests += 1
             failure = None
             response = None
@@ -524,20 +630,42 @@ class HttpClient:
             else:
                 assert response is not None
                 status = response.status_code
-                self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+                headers = response.headers
+                request_id = headers.get(self._request_id_header, "") if self._request_id_header else ""
+                self._log.debug(
+                    "%s %s -> %d (attempt %d)%s",
+                    method,
+                    path,
+                    status,
+                    attempt,
+                    f" request id {scrub(request_id, self._key, limit=64)}" if request_id else "",
+                )
+                if self._rate_limits is not None:
+                    self._resume_at = self._rate_limits.wait_before_next(headers)
+                limit = (
+                    self._rate_limits is not None
+                    and status in (403, 429)
+                    and self._rate_limits.is_limit(status, headers, self._server_message(content))
+                )
                 if 200 <= status < 300:
                     data = _loads(content, exact=self._exact)
                     if isinstance(data, dict):
-                        return data
+                        return Answer(data, headers)
                     if data is _INVALID:
                         failure = _Failure("json")
                     else:
                         raise BadResponse(
                             f"the {self.title} API sent an unexpected answer to {path} (not a JSON object)"
                         )
+                elif limit and self._rate_limits is not None:
+                    # 429, or a 403 that is a rate limit: waited out and tried again, never a refused key.
+                    self.stats.rate_limited += 1
+                    limited += 1
+                    self._resume_at = None  # the wait below covers it
+                    failure = _Failure("status", 429, retry_after=self._rate_limits.wait_after_limit(headers, limited))
                 elif status == 429:
                     self.stats.rate_limited += 1
-                    failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))
+                    failure = _Failure("status", status, retry_after=_retry_after(headers.get("retry-after")))
                 elif status >= 500:
                     failure = _Failure("status", status, reason=self._server_message(content))
                 else:
@@ -650,8 +778,18 @@ class HttpProvider(Provider):
 
     @classmethod
     def from_settings(
-        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        api_key: str,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> HttpProvider:
+        # Checked here as well as where the values came in: a stored row is read back untrusted. A
+        # provider with account fields takes them as `account=` (the others take no such keyword).
+        extra: dict[str, Any] = {}
+        if cls.account_fields or account:
+            extra["account"] = check_account(cls.account_fields, account or {}, title=cls.title)
         return cls(  # type: ignore[call-arg]
             api_key,
             base_url=settings.api_url(cls.name),
@@ -660,6 +798,7 @@ class HttpProvider(Provider):
             transport=transport,
             max_response_bytes=settings.max_response_bytes,
             request_deadline=settings.request_deadline,
+            **extra,
         )
 
     def __repr__(self) -> str:

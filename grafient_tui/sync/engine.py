@@ -36,7 +36,13 @@ from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits,
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
+from grafient_tui.store.integrations import (
+    IntegrationStatus,
+    account_of,
+    find_integration,
+    integration_key,
+    integration_status,
+)
 from grafient_tui.store.models import (
     DailyCost,
     DailyMemberCost,
@@ -114,11 +120,10 @@ def utc_today(now: datetime) -> date:
 
 
 def history_start(settings: Settings, today: date, limits: Limits | None = None) -> date:
-    """The first day the plan keeps: N finished days before today (N = 30 free, 365 pro/ultimate,
-    and never more than the provider gives for the plan), and today so far on top."""
-    days = settings.backfill_days()
-    if limits is not None:
-        days = min(days, limits.history_for(settings.plan()))
+    """The first day the plan keeps: N finished days before today, and today so far on top. N is the
+    provider's depth for the plan (30 free; pro and ultimate its maximum: 365 Cursor, 730 GitHub
+    Copilot, ...); without a provider, the plan's own (30 free, 365 pro/ultimate)."""
+    days = settings.backfill_days() if limits is None else limits.history_for(settings.plan())
     return today - timedelta(days=days)
 
 
@@ -275,16 +280,17 @@ class WindowTotals:
         capabilities decide."""
         caps = self.capabilities
         split = 0 if caps.has_on_demand else None
+        tokens = 0 if caps.has_tokens else None
         day: list[int | None] = [
             0,
             split,
             split,
             0 if caps.has_requests else None,
             0,
-            0,
-            0,
-            0,
-            0,
+            tokens,
+            tokens,
+            tokens,
+            tokens,
             None,
             0 if caps.has_byok else None,
         ]
@@ -576,6 +582,11 @@ def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> 
         session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
 
 
+def _note_members(db: Database, integration_id: int, members: int) -> None:
+    with db.session(write=True) as session:
+        session.exec(update(Integration).where(Integration.id == integration_id).values(team_members=members))
+
+
 def _note_history(connection, integration_id: int, totals: WindowTotals) -> None:
     """Move the integration's `history_from` back to the earliest day a provider sent usage for."""
     with_usage = list(totals.days)
@@ -732,6 +743,7 @@ async def run_sync(
             limits.max_window_days,
         )
         key = await store(integration_key, vault, integration)
+        account = account_of(integration)  # read back untrusted: a row that does not fit fails this sync
         await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
@@ -773,7 +785,7 @@ async def run_sync(
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with (
             reporting_retries(retried),
-            provider.from_settings(key.reveal(), settings, transport=transport) as client,
+            provider.from_settings(key.reveal(), settings, transport=transport, account=account) as client,
         ):
             client.today = utc_today(started)
             # The oldest day an answer covered: the earliest usage ever returned, or any window this
@@ -823,6 +835,13 @@ async def run_sync(
                     )
                     answered = min(answered or first, first)  # this window answered, with usage or not
                     report(done + 1)
+                    if client.history_edge is not None:  # the provider found its edge inside this window
+                        log.debug("sync %s: history begins %s", label, client.history_edge)
+                        await store(_note_history_limit, db, integration_id, client.history_edge)
+                        report(len(windows))
+                        break
+                if client.members_seen is not None:
+                    await store(_note_members, db, integration_id, client.members_seen)
                 await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock, identity=identity)
             finally:
                 state["requests"] = client.stats.requests

@@ -199,7 +199,7 @@ def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys
     november(store, eng)  # half of it on-demand
     put(store, lab, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 100), split=False)
     result = cli(capsys, monkeypatch, "budget", "set", "all", "250", "--on-demand")
-    assert result.code == 0 and "Cursor's only" in result.out
+    assert result.code == 0 and "(Cursor and GitHub Copilot only: the other providers" in result.out
     _, (row,) = check_json(capsys, monkeypatch)
     assert (row["measure"], row["spent_usd"], row["forecast_usd"]) == ("on_demand", 186.5, 255.0)
     assert row["status"] == "forecast_over"

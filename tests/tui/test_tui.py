@@ -790,6 +790,8 @@ async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwa
                 ("Acme Labs API", "anthropic"),
                 ("Acme Chat", "openai"),
                 ("Acme Prototypes", "openrouter"),
+                ("Acme Copilot", "copilot"),
+                ("Acme Grok", "xai"),
             ]
             assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards), [
                 (c.view.label, c.view.state, c.view.error) for c in cards

@@ -243,7 +243,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             ("key ", "dim"),
             visible(figures.key_hint),
             "  ",
-            (f"{caps.actor_title.lower()} " if caps else "members ", "dim"),
+            (f"{_lower(caps.actor_title)} " if caps else "members ", "dim"),
             str(figures.team_members) if figures.team_members else "–",
             "\n",
             ("Last sync: ", "dim"),
@@ -566,3 +566,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 severity="error",
                 markup=False,
             )
+
+
+def _lower(title: str) -> str:
+    """`members`, `workspaces`, but `API keys` (an acronym keeps its case)."""
+    first = title.split(" ", 1)[0]
+    return title if len(first) > 1 and first.isupper() else title.lower()

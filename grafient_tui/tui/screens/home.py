@@ -17,7 +17,13 @@ from grafient_tui.money import format_usd
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
-from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS, StackDay, StackedCostChart
+from grafient_tui.tui.widgets.chart import (
+    OTHER_COLOUR,
+    PROVIDER_COLOURS,
+    StackDay,
+    StackedCostChart,
+    StackLegend,
+)
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
@@ -105,7 +111,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield SummaryBar(id="summary")
         yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
-        yield Static(id="home-legend")
+        yield StackLegend(id="home-legend")
         with CardList(id="cards"):
             snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
             if snapshot is not None and snapshot.integrations:
@@ -164,20 +170,20 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def _show_stack(self, integrations) -> None:
-        chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", Static)
+        chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
         chart.display = legend.display = bool(integrations)
         order, days, totals = provider_stack(integrations)
         chart.data = (order, days)
-        parts: list[str | tuple[str, str]] = [("Daily cost by provider  ", "dim")]
-        for name, total in totals:
-            parts += [
+        entries = [
+            Content.assemble(
                 ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
                 provider_registry.title(name),
                 " ",
                 (format_usd(total), "bold"),
-                "   ",
-            ]
-        legend.update(Content.assemble(*parts))
+            )
+            for name, total in totals
+        ]
+        legend.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
 
     def _budgets_of(self, integration_id: int | None) -> tuple:
         """The budgets on one integration (None: on all), as last read; none before the store opens."""
@@ -199,6 +205,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             error=error,
             history_from=getattr(figures, "history_from", None),
             budgets=self._budgets_of(figures.integration_id),
+            team_members=getattr(figures, "team_members", None),
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from grafient_tui import providers
+from grafient_tui.errors import GrafientError
 from grafient_tui.money import format_usd as money
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -52,6 +53,19 @@ def scale_line(rows: tuple[DayRow, ...] | list[DayRow]) -> str:
     return f"$0 – {money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
 
 
+def unsplit_note(provider: str, team_members: int | None) -> str | None:
+    """`all as (all users): no seat list to split by` for a provider that splits by member but counted
+    none (GitHub Copilot when the token cannot read the seat list, or nobody holds a seat): said once,
+    on the card, rather than on every day of the detail."""
+    if team_members != 0:  # first: most cards end here, without loading their provider
+        return None
+    try:
+        whole = providers.get(provider).capabilities.whole_actor
+    except GrafientError:
+        return None
+    return None if whole is None else f"all as {whole}: no seat list to split by"
+
+
 @dataclass(frozen=True)
 class CardView:
     """Everything a card shows, read from the store (and the App's live sync state)."""
@@ -68,6 +82,7 @@ class CardView:
     error: str | None = None  # why it failed; while syncing, the retry under way ("retrying (2 of 6) · …")
     history_from: date | None = None
     budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration, evaluated for today
+    team_members: int | None = None  # as the provider last counted them (Copilot: the seat holders)
 
     @property
     def syncing(self) -> bool:
@@ -151,6 +166,8 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
             notes.append(history)
+        if (unsplit := unsplit_note(view.provider, view.team_members)) is not None:
+            notes.append(unsplit)
         parts = ["[b]$cost[/b]"]
         if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
             parts.append("[dim]· on-demand[/dim] $on_demand")
