@@ -19,6 +19,8 @@ _REGISTRY: dict[str, str] = {
     "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
     "openai": "grafient_tui.providers.openai.api:OpenAIClient",
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
+    "google": "grafient_tui.providers.google.api:GoogleBillingClient",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
@@ -26,6 +28,8 @@ _FAKES: dict[str, str] = {
     "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
     "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
+    "google": "grafient_tui.providers.google.fake:FakeBillingExport",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
 }
 
 
@@ -35,6 +39,8 @@ _TITLES: dict[str, str] = {
     "anthropic": "Anthropic",
     "openai": "OpenAI",
     "openrouter": "OpenRouter",
+    "google": "Google Gemini",
+    "elevenlabs": "ElevenLabs",
 }
 
 
