@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService
 
-PROVIDERS = providers.names()
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument as one sentence and exit 2."""
@@ -97,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
         "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
-    add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
+    names = providers.names()
+    add.add_argument("provider", choices=names, help="the provider: " + ", ".join(names))
     add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
+    _add_account_flags(add)
 
     lst = commands.add_parser(
         "list",
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the requests per minute each provider's keys are paced to, or set "
         "the team's pace on a shared database",
     )
-    pace.add_argument("provider", nargs="?", choices=PROVIDERS, help="the provider whose keys to pace")
+    pace.add_argument("provider", nargs="?", choices=names, help="the provider whose keys to pace")
     pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
 
     database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
@@ -251,6 +251,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     return parser
+
+
+ACCOUNT_DEST = "account__"  # argparse's dest prefix for the providers' account settings (--org, --team-id)
+
+
+def _add_account_flags(add: argparse.ArgumentParser) -> None:
+    """One flag per account setting any provider declares (providers/base.AccountField), read from the
+    registry without loading a provider; `cmd_add` keeps those of the provider chosen."""
+    seen: set[str] = set()
+    for name in providers.names():
+        fields = providers.account_fields(name)
+        for field in fields:
+            if field.flag in seen:
+                continue
+            seen.add(field.flag)
+            alternatives = [f.flag for f in fields if f.group is not None and f.group == field.group]
+            either = f"; exactly one of {' or '.join(alternatives)}" if len(alternatives) > 1 else ""
+            needed = "" if field.group is not None or field.required else "; optional"
+            add.add_argument(
+                field.flag,
+                dest=ACCOUNT_DEST + field.name,
+                metavar=field.metavar,
+                help=f"{name} only{either}{needed}: {field.help}",
+            )
+
+
+def account_arguments(args: argparse.Namespace) -> dict[str, str]:
+    """The account settings given on the command line for the chosen provider; ConfigError for one
+    that belongs to another provider."""
+    own = {f.name for f in providers.account_fields(args.provider)}
+    given: dict[str, str] = {}
+    for dest, value in vars(args).items():
+        if not dest.startswith(ACCOUNT_DEST) or value is None:
+            continue
+        name = dest[len(ACCOUNT_DEST) :]
+        if name not in own:
+            flag = next(
+                (f.flag for n in providers.names() for f in providers.account_fields(n) if f.name == name),
+                "--" + name.replace("_", "-"),
+            )
+            raise ConfigError(f"{flag} is not an option of `grafient add {args.provider}`.")
+        given[name] = value
+    return given
 
 
 def disable_core_dumps() -> None:
@@ -407,12 +450,18 @@ def read_key(provider: str | None = None) -> Secret:
 
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
-    label = service.free_label(args.label)  # before asking for a key that would be refused anyway
+    from grafient_tui.providers.base import describe_account
+
+    # Everything that can be refused without the network is, before a key is asked for.
+    account = service.check_account(args.provider, account_arguments(args))
+    label = service.free_label(args.label)
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
-    row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
+    row = asyncio.run(service.add(args.provider, label, key, account=account, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
-    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {row.team_members} {actors})")
+    settings = describe_account(providers.account_fields(row.provider), account)
+    where = f"{row.provider} {one_line(settings)}" if settings else row.provider
+    print(f"added integration {row.id} {row.label!r} ({where}, key {row.key_hint}, {row.team_members} {actors})")
     if args.no_backfill:
         return 0
     (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
@@ -542,6 +591,9 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "last_sync": _iso(item.last_sync) if item.last_sync else None,
             "error": item.error,
             "history_from": item.history_from.isoformat() if item.history_from else None,
+            # The provider's account settings besides the key ({"org": "acme"}); null when the stored
+            # ones cannot be read.
+            "account": item.account,
         }
         for item in service.list_integrations()
     ]
@@ -554,6 +606,8 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "(the key is read from stdin)"
         )
         return 0
+    from grafient_tui.providers.base import describe_account
+
     headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC", "HISTORY FROM"]
     table = [
         [
@@ -568,6 +622,16 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         ]
         for r in rows
     ]
+    if any(r["account"] != {} for r in rows):  # a column only when some provider carries settings
+        headers.append("ACCOUNT")
+        for r, line in zip(rows, table, strict=True):
+            settings = r["account"]
+            shown = (
+                "(unreadable)"
+                if settings is None
+                else describe_account(providers.account_fields(r["provider"]), settings)
+            )
+            line.append(one_line(shown) or "-")
     print(format_table(headers, table))
     return 0
 

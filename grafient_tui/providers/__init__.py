@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
-    from grafient_tui.providers.base import Provider
+    from grafient_tui.providers.base import AccountField, Provider
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
@@ -32,6 +32,10 @@ _FAKES: dict[str, str] = {
     "elevenlabs": "grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
 }
 
+# The settings an integration carries besides its key (providers/base.AccountField), for providers that
+# have any: "module:attribute" of a tuple in a module that imports no httpx, so the CLI can grow its
+# flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
+_ACCOUNT_FIELDS: dict[str, str] = {}
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
 _TITLES: dict[str, str] = {
@@ -68,6 +72,15 @@ def get(name: str) -> type[Provider]:
     return _load(target)  # type: ignore[return-value]
 
 
+def account_fields(name: str) -> tuple[AccountField, ...]:
+    """The account settings provider `name` declares (() for most, and for a name this version does
+    not know), loaded without the provider itself."""
+    target = _ACCOUNT_FIELDS.get(name)
+    if target is None:
+        return ()
+    return _load(target)  # type: ignore[return-value]
+
+
 def fake(name: str) -> type:
     """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
     target = _FAKES.get(name)
@@ -76,4 +89,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["fake", "get", "names", "title"]
+__all__ = ["account_fields", "fake", "get", "names", "title"]

@@ -8,10 +8,13 @@ Textual, so the registry and the screens can read a provider's limits and help t
 from __future__ import annotations
 
 import datetime
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
+
+from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
     import httpx
@@ -141,6 +144,82 @@ class Capabilities:
         )
 
 
+@dataclass(frozen=True)
+class AccountField:
+    """One setting an integration of a provider carries besides its key: the GitHub organization or
+    enterprise whose Copilot billing a token reads, the xAI team a management key belongs to.
+
+    Not a secret (the key stays sealed in the vault): stored in the clear with the integration, shown by
+    `list`, handed to the provider when it is built. Declared by the provider (`Provider.account_fields`,
+    and for the CLI's flags without loading the provider, its registry row); `grafient add` grows a flag
+    per field and the app's add form a field per field."""
+
+    name: str  # the key in the stored JSON object and in `from_settings(account=...)`: "org"
+    flag: str  # the command-line option: "--org"
+    metavar: str  # in --help: "ORG"
+    label: str  # the add form's label: "GitHub organization"
+    help: str  # one line for --help and the form: what it is and where to find it
+    pattern: str  # the value must match this regular expression whole
+    invalid: str  # the one sentence when it does not (fixed text: it never quotes the value)
+    # Fields sharing a group are alternatives: exactly one of them is given ("--org or --enterprise").
+    # Outside a group, `required` decides whether the field may be left out.
+    group: str | None = None
+    required: bool = True
+    placeholder: str = ""
+    max_length: int = 256
+
+    def clean(self, value: str) -> str:
+        """The value as stored (surrounding spaces dropped); ConfigError with `invalid` when it does not
+        fit. A value shaped like an API key is refused without being repeated anywhere."""
+        from grafient_tui.secret import looks_like_key
+
+        text = value.strip()
+        if looks_like_key(text):
+            raise ConfigError(f"{self.flag} does not take an API key; keys are read from standard input.")
+        if len(text) > self.max_length or not text.isprintable() or not re.fullmatch(self.pattern, text):
+            raise ConfigError(self.invalid)
+        return text
+
+
+def check_account(fields: tuple[AccountField, ...], values: Mapping[str, object], *, title: str) -> dict[str, str]:
+    """The account settings of one integration, checked against its provider's fields: every value a
+    string that fits its field, every required field there, exactly one of each group, no name the
+    provider does not declare. Empty strings count as not given. ConfigError with one sentence else.
+
+    Run where values come in (the CLI's flags, the add form) and again where they are read back (a
+    database row is untrusted)."""
+    known = {f.name: f for f in fields}
+    given: dict[str, str] = {}
+    for name, value in values.items():
+        field_ = known.get(name)
+        if field_ is None:
+            flag = f"--{name.replace('_', '-')}"
+            raise ConfigError(f"{title} integrations take no {flag} setting.")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(field_.invalid)
+        given[name] = field_.clean(value)
+    groups: dict[str, list[AccountField]] = {}
+    for field_ in fields:
+        if field_.group is not None:
+            groups.setdefault(field_.group, []).append(field_)
+        elif field_.required and field_.name not in given:
+            raise ConfigError(f"{title} needs {field_.flag} {field_.metavar}: {field_.help.rstrip('.')}.")
+    for members in groups.values():
+        chosen = [f for f in members if f.name in given]
+        if len(chosen) != 1:
+            options = " or ".join(f"{f.flag} {f.metavar}" for f in members)
+            how = "only one" if chosen else "one"
+            raise ConfigError(f"{title} needs {how} of {options}.")
+    return given
+
+
+def describe_account(fields: tuple[AccountField, ...], values: Mapping[str, str]) -> str:
+    """`--org acme`: the settings as one line, in the provider's order ("" when it has none)."""
+    return " ".join(f"{f.flag} {values[f.name]}" for f in fields if f.name in values)
+
+
 @dataclass
 class RequestStats:
     requests: int = 0
@@ -158,6 +237,8 @@ class Provider(ABC):
     key_placeholder: ClassVar[str]
     limits: ClassVar[Limits]
     capabilities: ClassVar[Capabilities]
+    # What an integration of this provider carries besides its key (see AccountField); () for most.
+    account_fields: ClassVar[tuple[AccountField, ...]] = ()
 
     stats: RequestStats
     # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);
@@ -170,9 +251,15 @@ class Provider(ABC):
     @classmethod
     @abstractmethod
     def from_settings(
-        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        api_key: str,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> Provider:
-        """A provider for this key, configured from the user's settings."""
+        """A provider for this key and account settings (checked against `account_fields`, ConfigError
+        when they do not fit), configured from the user's settings."""
 
     @abstractmethod
     async def validate(self) -> AccountInfo:

@@ -20,7 +20,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -33,7 +33,7 @@ import httpx
 
 from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
-from grafient_tui.providers.base import Provider, RequestStats
+from grafient_tui.providers.base import Provider, RequestStats, check_account
 from grafient_tui.secret import key_hint as scrub_hint
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
@@ -693,8 +693,18 @@ class HttpProvider(Provider):
 
     @classmethod
     def from_settings(
-        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        api_key: str,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> HttpProvider:
+        # Checked here as well as where the values came in: a stored row is read back untrusted. A
+        # provider with account fields takes them as `account=` (the others take no such keyword).
+        extra: dict[str, Any] = {}
+        if cls.account_fields or account:
+            extra["account"] = check_account(cls.account_fields, account or {}, title=cls.title)
         return cls(  # type: ignore[call-arg]
             api_key,
             base_url=settings.api_url(cls.name),
@@ -703,6 +713,7 @@ class HttpProvider(Provider):
             transport=transport,
             max_response_bytes=settings.max_response_bytes,
             request_deadline=settings.request_deadline,
+            **extra,
         )
 
     def __repr__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Ids are 64-bit everywhere. On SQLite a primary key must stay `INTEGER PRIMARY KEY` (the rowid alias,
@@ -47,6 +47,10 @@ class Integration(SQLModel, table=True):
     # The provider's billing cycle (Cursor's subscriptionCycleStart, as a UTC day): cycles run monthly
     # from this day of the month. None: not known (other providers bill by the calendar month).
     cycle_start: date | None = None
+    # The provider's account settings besides the key (providers/base.AccountField), as a small JSON
+    # object of strings: {"org": "acme"} for GitHub Copilot, {"team_id": "…"} for xAI. Not secret.
+    # NULL for providers without any. Checked again whenever it is read (store/integrations.account_of).
+    account: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"

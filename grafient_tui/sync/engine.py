@@ -36,7 +36,13 @@ from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits,
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
+from grafient_tui.store.integrations import (
+    IntegrationStatus,
+    account_of,
+    find_integration,
+    integration_key,
+    integration_status,
+)
 from grafient_tui.store.models import (
     DailyCost,
     DailyMemberCost,
@@ -732,6 +738,7 @@ async def run_sync(
             limits.max_window_days,
         )
         key = await store(integration_key, vault, integration)
+        account = account_of(integration)  # read back untrusted: a row that does not fit fails this sync
         await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
@@ -773,7 +780,7 @@ async def run_sync(
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with (
             reporting_retries(retried),
-            provider.from_settings(key.reveal(), settings, transport=transport) as client,
+            provider.from_settings(key.reveal(), settings, transport=transport, account=account) as client,
         ):
             client.today = utc_today(started)
             # The oldest day an answer covered: the earliest usage ever returned, or any window this

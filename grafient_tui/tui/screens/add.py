@@ -7,20 +7,27 @@ from typing import TYPE_CHECKING, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
+from grafient_tui.errors import ConfigError
+from grafient_tui.providers.base import AccountField, check_account
 from grafient_tui.tui.widgets.text import sentence as as_sentence
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from grafient_tui.secret import Secret
     from grafient_tui.tui.app import GrafientApp
 
-PROVIDERS = [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
+
+def provider_choices() -> list[tuple[str, str]]:
+    """(`Cursor (Admin API, Enterprise)`, "cursor") for every registered provider, in the registry's order."""
+    return [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
 
 
 def checking_text(provider: str) -> str:
@@ -58,11 +65,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         with VerticalScroll(classes="dialog", id="add-dialog") as dialog:
             dialog.border_title = "Add an integration"
             yield Label("Provider", classes="field-label")
-            yield Select(PROVIDERS, value="cursor", allow_blank=False, id="provider")
+            yield Select(provider_choices(), value="cursor", allow_blank=False, id="provider")
             yield Static(id="key-help", classes="dialog-hint")
             yield Label("Label", classes="field-label")
             yield Input(id="label", max_length=64)
             yield Static(classes="field-error", id="label-error")
+            # The chosen provider's account settings besides the key (the organization, the team id).
+            yield Vertical(id="account-fields")
+            yield Static(classes="field-error", id="account-error")
             yield Label("Admin API key", classes="field-label", id="key-label")
             yield Input(password=True, id="key")
             yield Static(classes="field-error", id="key-error")
@@ -90,17 +100,19 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             )
         yield Footer(compact=True)  # this form's keys, not the home screen's underneath
 
-    def on_mount(self) -> None:
-        self._describe("cursor")
+    async def on_mount(self) -> None:
+        await self._describe("cursor")
 
     @on(Select.Changed, "#provider")
-    def _provider_changed(self, event: Select.Changed) -> None:
+    async def _provider_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self._describe(event.value)
+            await self._describe(event.value)
 
-    def _describe(self, name: str) -> None:
-        """The chosen provider's key help: where to create the key and what kind it must be."""
+    async def _describe(self, name: str) -> None:
+        """The chosen provider's key help (where to create the key and what kind it must be) and its
+        account settings besides the key."""
         provider = providers.get(name)
+        await self._show_account_fields(provider.account_fields)
         self.query_one("#key-help", Static).update(Content(provider.key_help))
         account = "team" if provider.capabilities.actor_kind == "member" else "account"
         self.query_one(
@@ -110,6 +122,71 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.query_one("#key", Input).placeholder = provider.key_placeholder
         self._errors(None, None)
 
+    async def _show_account_fields(self, fields: tuple[AccountField, ...]) -> None:
+        """A field per setting; alternatives (GitHub's organization or enterprise) as a choice of which,
+        and one field for its value."""
+        box = self.query_one("#account-fields", Vertical)
+        await box.remove_children()  # before the new ones mount: two providers may name fields alike
+        groups: dict[str, list[AccountField]] = {}
+        widgets: list[Widget] = []
+        for field in fields:
+            if field.group is not None:
+                if field.group not in groups:
+                    groups[field.group] = [f for f in fields if f.group == field.group]
+                    widgets.extend(self._account_group(groups[field.group]))
+                continue
+            optional = "" if field.required else " (optional)"
+            widgets.append(Label(Content(field.label + optional), classes="field-label"))
+            widgets.append(self._account_input(field, id=f"account-{field.name}"))
+            widgets.append(Static(Content(field.help), classes="dialog-hint account-help"))
+        await box.mount_all(widgets)
+        box.display = bool(widgets)
+
+    def _account_group(self, members: list[AccountField]) -> list[Widget]:
+        first = members[0]
+        group = first.group
+        return [
+            Label(Content(" or ".join(f.label for f in members)), classes="field-label"),
+            Select(
+                [(f.label, f.name) for f in members],
+                value=first.name,
+                allow_blank=False,
+                id=f"account-kind-{group}",
+                classes="account-kind",
+            ),
+            self._account_input(first, id=f"account-group-{group}"),
+            Static(Content(first.help), classes="dialog-hint account-help", id=f"account-help-{group}"),
+        ]
+
+    @staticmethod
+    def _account_input(field: AccountField, *, id: str) -> Input:
+        return Input(placeholder=field.placeholder, max_length=field.max_length, id=id, classes="account-input")
+
+    @on(Select.Changed, ".account-kind")
+    def _account_kind_changed(self, event: Select.Changed) -> None:
+        """Organization or enterprise: the one value field follows the choice."""
+        event.stop()
+        group = (event.select.id or "").removeprefix("account-kind-")
+        chosen = next((f for f in providers.account_fields(self._provider()) if f.name == event.value), None)
+        if chosen is None:
+            return
+        self.query_one(f"#account-group-{group}", Input).placeholder = chosen.placeholder
+        self.query_one(f"#account-help-{group}", Static).update(Content(chosen.help))
+
+    def _account_values(self) -> dict[str, str]:
+        """What the form holds for the chosen provider's settings, by field name (unchecked)."""
+        values: dict[str, str] = {}
+        done: set[str] = set()
+        for field in providers.get(self._provider()).account_fields:
+            if field.group is None:
+                values[field.name] = self.query_one(f"#account-{field.name}", Input).value
+            elif field.group not in done:
+                done.add(field.group)
+                chosen = self.query_one(f"#account-kind-{field.group}", Select).value
+                if isinstance(chosen, str):
+                    values[chosen] = self.query_one(f"#account-group-{field.group}", Input).value
+        return values
+
     def _provider(self) -> str:
         value = self.query_one("#provider", Select).value
         return value if isinstance(value, str) else "cursor"
@@ -117,8 +194,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     # -- submitting -------------------------------------------------------------
 
     @on(Input.Submitted, "#label")
+    @on(Input.Submitted, ".account-input")
     def _label_done(self) -> None:
-        self.query_one("#key", Input).focus()
+        self.focus_next()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_demo_key":
@@ -143,7 +221,6 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     def submit(self) -> None:
         if self.checking:
             return
-        from grafient_tui.errors import ConfigError
         from grafient_tui.secret import Secret
         from grafient_tui.store.integrations import clean_label
 
@@ -157,6 +234,13 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         except ConfigError as exc:
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
+            return
+        provider_class = providers.get(self._provider())
+        try:
+            account = check_account(provider_class.account_fields, self._account_values(), title=provider_class.title)
+        except ConfigError as exc:
+            self._errors(None, None, exc.sentence)
+            self._focus_account_field()
             return
         if not text:
             title = providers.title(self._provider())
@@ -172,14 +256,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
         self.run_worker(
-            self._check(label, provider, self._held),
+            self._check(label, provider, self._held, account),
             name="check-key",
             group="add-integration",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
+    async def _check(self, label: str, provider: str, key: Secret, account: dict[str, str]) -> int | str | tuple[str]:
         """The new integration's id, the sentence to show under the key field, or (sentence,)
         for the label field."""
         from grafient_tui.errors import ConfigError, GrafientError
@@ -191,7 +275,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         except ConfigError as exc:
             return (exc.sentence,)
         try:
-            integration = await self.grafient.add_checked_integration(label, provider, key)
+            integration = await self.grafient.add_checked_integration(label, provider, key, account)
         except GrafientError as exc:
             return exc.sentence
         except Exception as exc:  # a provider error that is not a GrafientError still carries a sentence
@@ -236,8 +320,19 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         for widget in self.query("Input, Select, Button#add"):
             widget.disabled = checking
 
-    def _errors(self, label_error: str | None, key_error: str | None) -> None:
-        for selector, sentence in (("#label-error", label_error), ("#key-error", key_error)):
+    def _focus_account_field(self) -> None:
+        """The first empty account field (else the first one): where the sentence points."""
+        inputs = list(self.query(".account-input").results(Input))
+        target = next((i for i in inputs if not i.value.strip()), inputs[0] if inputs else None)
+        if target is not None:
+            target.focus()
+
+    def _errors(self, label_error: str | None, key_error: str | None, account_error: str | None = None) -> None:
+        for selector, sentence in (
+            ("#label-error", label_error),
+            ("#key-error", key_error),
+            ("#account-error", account_error),
+        ):
             widget = self.query_one(selector, Static)
             widget.update(Content(as_sentence(sentence) if sentence else ""))
             widget.set_class(bool(sentence), "-shown")
