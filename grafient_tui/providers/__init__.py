@@ -35,7 +35,9 @@ _FAKES: dict[str, str] = {
 # The settings an integration carries besides its key (providers/base.AccountField), for providers that
 # have any: "module:attribute" of a tuple in a module that imports no httpx, so the CLI can grow its
 # flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
-_ACCOUNT_FIELDS: dict[str, str] = {}
+_ACCOUNT_FIELDS: dict[str, str] = {
+    "google": "grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
+}
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
 _TITLES: dict[str, str] = {

@@ -35,6 +35,7 @@ from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
 from grafient_tui.providers.base import Provider, RequestStats, check_account
 from grafient_tui.secret import key_hint as scrub_hint
+from grafient_tui.secret import scrub_known
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
 ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
@@ -637,7 +638,8 @@ class HttpClient:
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
-        return scrub(message, self._key) if message else ""
+        # Also of every other secret this process holds (an access token a key was traded for).
+        return scrub_known(scrub(message, self._key)) if message else ""
 
     def _client_error(self, status: int, path: str, content: bytes) -> ProviderError:
         message = self._server_message(content)

@@ -25,18 +25,24 @@ import datetime
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostBasis, CostLine, Limits, RequestStats
+from grafient_tui.providers.base import (
+    AccountInfo,
+    Capabilities,
+    CostBasis,
+    CostLine,
+    Limits,
+    RequestStats,
+    check_account,
+)
 from grafient_tui.providers.google.auth import GRANT_TYPE, ServiceAccount, parse_service_account, signed_assertion
 from grafient_tui.providers.google.costs import (
-    PROJECT,
     SAVED_NOTHING,
     STANDARD_TABLE,
-    TABLE,
     ExportRow,
     JobReference,
     check_currency,
@@ -45,6 +51,7 @@ from grafient_tui.providers.google.costs import (
     query_body,
     read_page,
 )
+from grafient_tui.providers.google.fields import ACCOUNT_FIELDS
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
@@ -160,13 +167,13 @@ class GoogleBillingClient(HttpProvider):
         one_window=True,
     )
     capabilities = Capabilities(has_requests=False, actor_kind="project", has_on_demand=True)
+    account_fields = ACCOUNT_FIELDS
 
     def __init__(
         self,
         api_key: str,
         *,
-        table: str,
-        query_project: str | None = None,
+        account: Mapping[str, str],
         base_url: str = DEFAULT_BASE_URL,
         token_url: str = DEFAULT_TOKEN_URL,
         rpm: float = DEFAULT_RPM,
@@ -182,12 +189,10 @@ class GoogleBillingClient(HttpProvider):
     ) -> None:
         self._key = api_key
         self._account: ServiceAccount = parse_service_account(api_key)  # refused here, before any call
-        if not TABLE.fullmatch(table):
-            raise ValueError("table must be PROJECT.DATASET.TABLE")
-        self.table = table
-        self.query_project = query_project or self._account.project_id or table.split(".", 1)[0]
-        if not PROJECT.fullmatch(self.query_project):
-            raise ValueError("query_project must be a Google Cloud project id")
+        fields = check_account(ACCOUNT_FIELDS, account, title=self.title)  # ConfigError when they do not fit
+        self.table = fields["table"]
+        # Default: the key's own project (the contract's), else the table's.
+        self.query_project = fields.get("query_project") or self._account.project_id or self.table.split(".", 1)[0]
         self._auth = _BearerToken()
         common: dict[str, Any] = {
             "rpm": rpm,
@@ -232,16 +237,11 @@ class GoogleBillingClient(HttpProvider):
         settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        fields: dict[str, str] | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> GoogleBillingClient:
-        fields = fields or {}
-        table = fields.get("table")
-        if not table:
-            raise ValueError("a Google integration needs its table")
         return cls(
             api_key,
-            table=table,
-            query_project=fields.get("query_project") or None,
+            account=account or {},
             base_url=settings.api_url(cls.name),
             token_url=settings.api_url("google_token"),
             rpm=settings.rpm(cls.name, cls.limits.default_rpm),

@@ -24,6 +24,7 @@ from typing import Any
 
 from grafient_tui.money import decimal_text, plausible
 from grafient_tui.providers.base import CostLine, distinct_names
+from grafient_tui.providers.google.fields import PROJECT_PATTERN, TABLE_PATTERN
 from grafient_tui.providers.http import BadResponse
 
 MICRO_PER_USD = 100_000_000
@@ -31,8 +32,8 @@ NO_PROJECT = "No project"  # the actor of charges tied to no project (some credi
 SAVED_NOTHING = "nothing from this window was saved"
 MAX_ROWS = 500_000  # result rows of one query: a year of a busy account is a few tens of thousands
 
-TABLE = re.compile(r"[a-z][a-z0-9-]{4,62}\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_]{1,1024}")
-PROJECT = re.compile(r"[a-z][a-z0-9-]{4,62}")
+TABLE = re.compile(TABLE_PATTERN)
+PROJECT = re.compile(PROJECT_PATTERN)
 STANDARD_TABLE = re.compile(r"gcp_billing_export_v1_[A-Za-z0-9_]+")
 
 # The query, verbatim from the contract apart from whitespace; {table} is checked against TABLE

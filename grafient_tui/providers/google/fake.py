@@ -195,7 +195,7 @@ class FakeBillingExport:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        if path == TOKEN_PATH:
+        if path.endswith(TOKEN_PATH):  # Google's /token, or wherever GRAFIENT_GOOGLE_TOKEN_URL points
             return self._token(request)
         if not path.startswith("/bigquery/v2/projects/"):
             return bq_error(404, "notFound", "Not found: URL")
