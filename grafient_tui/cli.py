@@ -431,6 +431,8 @@ def read_key(provider: str | None = None) -> Secret:
 
     if sys.stdin is None:
         raise ConfigError("no API key given: pipe it on standard input.")
+    if provider is not None and providers.get(provider).key_document:
+        return _read_key_document(provider)
     if sys.stdin.isatty():
         import getpass
 
@@ -447,6 +449,33 @@ def read_key(provider: str | None = None) -> Secret:
     if any(ch.isspace() for ch in key) or not key.isprintable() or len(key) > 512:
         raise ConfigError("that does not look like an API key (it has spaces or control characters).")
     return Secret(key)
+
+
+MAX_KEY_DOCUMENT = 64 * 1024  # a service-account JSON key file is about 2.3 kB
+
+
+def _read_key_document(provider: str) -> Secret:
+    """A key that is a file of several lines (Google's service-account JSON key), read whole from
+    standard input and checked locally before any call; a terminal is not asked (pasting a private
+    key at a prompt would show it, and a prompt reads one line)."""
+    from grafient_tui.secret import Secret
+
+    chosen = providers.get(provider)
+    if sys.stdin.isatty():
+        raise ConfigError(
+            f"{chosen.title} reads its key from a file on standard input: "
+            f"grafient add {provider} --label LABEL ... < key.json"
+        )
+    text = sys.stdin.read(MAX_KEY_DOCUMENT + 1)
+    if len(text) > MAX_KEY_DOCUMENT:
+        raise ConfigError(
+            f"the key on standard input is larger than {MAX_KEY_DOCUMENT // 1024} kB; is it the key file?"
+        )
+    text = text.strip()
+    if not text:
+        raise ConfigError(f"no key given: pipe the {chosen.title} key file on standard input (< key.json).")
+    chosen.check_key_text(text)  # not a service-account key: one sentence, exit 2, nothing asked or stored
+    return Secret(text)
 
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:

@@ -239,6 +239,9 @@ class Provider(ABC):
     capabilities: ClassVar[Capabilities]
     # What an integration of this provider carries besides its key (see AccountField); () for most.
     account_fields: ClassVar[tuple[AccountField, ...]] = ()
+    # The key is a document of several lines (Google's service-account JSON key file), not one token:
+    # read whole from standard input, pasted into a multi-line field, never typed at a prompt.
+    key_document: ClassVar[bool] = False
 
     stats: RequestStats
     # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);
@@ -260,6 +263,12 @@ class Provider(ABC):
     ) -> Provider:
         """A provider for this key and account settings (checked against `account_fields`, ConfigError
         when they do not fit), configured from the user's settings."""
+
+    @classmethod
+    def check_key_text(cls, text: str) -> None:
+        """What can be refused about a key without the network (a file that is not a service-account
+        key), as a ProviderError with one sentence; nothing for a key whose shape only hints."""
+        return None
 
     @abstractmethod
     async def validate(self) -> AccountInfo:

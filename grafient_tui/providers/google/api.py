@@ -168,6 +168,12 @@ class GoogleBillingClient(HttpProvider):
     )
     capabilities = Capabilities(has_requests=False, actor_kind="project", has_on_demand=True)
     account_fields = ACCOUNT_FIELDS
+    key_document = True
+
+    @classmethod
+    def check_key_text(cls, text: str) -> None:
+        """Not JSON, not a service account, a field missing, a key that cannot be read: refused here."""
+        parse_service_account(text)
 
     def __init__(
         self,
