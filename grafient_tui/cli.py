@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "never from the command line.",
         epilog=PLANS_HELP + " Keys: cursor = Admin API key of an Enterprise team; anthropic = Admin key "
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
-        "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.",
+        "openrouter = management key; google = a service account's JSON key file on stdin, with --table (the detailed "
+        "billing export); elevenlabs = API key with User (Read) (its dollars are an estimate from credits). "
+        "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
     add.add_argument("provider", choices=names, help="the provider: " + ", ".join(names))
@@ -780,6 +782,8 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
                         "synced_days": s.synced_days,
                         "finished_days": s.finished_days,
                         "note": s.note,
+                        # "estimate" when the spend counted includes dollars estimated from credits
+                        "cost_basis": "estimate" if s.estimated else "billed",
                     }
                     for s in statuses
                 ],

@@ -94,6 +94,8 @@ DEMO_ACCOUNTS = (
     ("Acme Labs API", "anthropic", 3),
     ("Acme Chat", "openai", 5),
     ("Acme Prototypes", "openrouter", 9),
+    ("Acme Gemini", "google", 13),
+    ("Acme Voice", "elevenlabs", 17),  # credits on the Creator plan: every dollar of it an estimate
 )
 # Where each provider's requests go in demo mode: its documented host.
 DEMO_HOSTS = {
@@ -101,19 +103,36 @@ DEMO_HOSTS = {
     "anthropic": "api.anthropic.com",
     "openai": "api.openai.com",
     "openrouter": "openrouter.ai",
+    "google": "bigquery.googleapis.com",
+    "google_token": "oauth2.googleapis.com",  # Google's sign-in: the same simulated account answers
+    "elevenlabs": "api.elevenlabs.io",
 }
 # Each provider's documented key prefix, so the demo keys look like the real ones.
-KEY_PREFIXES = {"cursor": "key_", "anthropic": "sk-ant-admin01-", "openai": "sk-admin-", "openrouter": "sk-or-v1-"}
+KEY_PREFIXES = {
+    "cursor": "key_",
+    "anthropic": "sk-ant-admin01-",
+    "openai": "sk-admin-",
+    "openrouter": "sk-or-v1-",
+    "elevenlabs": "sk_",
+}
 
 
 def demo_key(label: str, provider: str = "cursor") -> str:
-    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every run."""
-    return KEY_PREFIXES[provider] + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every
+    run; for Google a service-account JSON key (its RSA key made for this run, its ids the same)."""
+    digest = hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    if provider == "google":
+        from grafient_tui.providers.google.fake import service_account_key
+
+        return service_account_key(seed=int(digest[:8], 16), project_id="acme-gemini-reader", name="grafient")
+    if provider == "elevenlabs":
+        return KEY_PREFIXES[provider] + digest[:48]
+    return KEY_PREFIXES[provider] + digest
 
 
 def request_key(request: httpx.Request) -> str | None:
     """The key a request carries, however its provider sends it (x-api-key, Bearer, Basic user)."""
-    if key := request.headers.get("x-api-key"):
+    if key := request.headers.get("x-api-key") or request.headers.get("xi-api-key"):
         return key
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -141,7 +160,8 @@ class DemoEnvironment:
     home: Path
     settings: Settings
     transport: httpx.MockTransport
-    teams: list[tuple[str, str, Secret]]  # (label, provider, key) for the app to add through its own add path
+    # (label, provider, key, account settings) for the app to add through its own add path
+    teams: list[tuple[str, str, Secret, dict[str, str]]]
     # (target, amount, period, on-demand) for the app to set through the service once the teams are added
     budgets: list[tuple[str, str, str, bool]] = field(default_factory=list)
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
@@ -218,7 +238,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
 
     now_ms = int(now.timestamp() * 1000)
     fakes: dict[str, object] = {}
-    teams: list[tuple[str, str, Secret]] = []
+    teams: list[tuple[str, str, Secret, dict[str, str]]] = []
     by_host: dict[str, dict[str, object]] = {}  # host -> key -> account
     for spec in (*DEMO_TEAMS, TRY_TEAM):
         key = demo_key(spec.label)
@@ -243,7 +263,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         fakes[spec.label] = team
         by_host.setdefault(DEMO_HOSTS["cursor"], {})[key] = fakes[spec.label]
         if spec is not TRY_TEAM:
-            teams.append((spec.label, "cursor", Secret(key)))
+            teams.append((spec.label, "cursor", Secret(key), {}))
     for label, provider, seed in DEMO_ACCOUNTS:
         if provider not in providers.names():
             continue  # not in this build
@@ -251,7 +271,11 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(key, now.date(), seed)
         fakes[label] = account
         by_host.setdefault(DEMO_HOSTS[provider], {})[key] = account
-        teams.append((label, provider, Secret(key)))
+        settings_of: dict[str, str] = {}
+        if provider == "google":
+            by_host.setdefault(DEMO_HOSTS["google_token"], {})[key] = account
+            settings_of = {"table": account.table}
+        teams.append((label, provider, Secret(key), settings_of))
 
     async def route(request: httpx.Request) -> httpx.Response:
         if latency:

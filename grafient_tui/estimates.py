@@ -41,6 +41,17 @@ class Basis:
         """`cost_basis` in JSON: "estimate" or "billed"."""
         return "estimate" if self.estimated else "billed"
 
+    @property
+    def short_note(self) -> str | None:
+        """A few words for a card: "estimate", "cost unknown", "converted from EUR"."""
+        if not self.cost_known:
+            return "cost unknown"
+        if self.estimated:
+            return "estimate"
+        if self.note and self.note.startswith("converted from "):
+            return self.note.split(" at ", 1)[0]
+        return None
+
     def money(self, micro: int | None, *, cents: bool = True) -> str:
         """`$12.34`, `≈$12.34` for an estimate, `—` when the cost is unknown (never $0)."""
         if micro is None or not self.cost_known:

@@ -141,7 +141,7 @@ class GrafientApp(App[None]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
-        demo_teams: Sequence[tuple[str, str, Secret]] = (),
+        demo_teams: Sequence[tuple[Any, ...]] = (),  # (label, provider, key[, account settings])
         demo_try_key: tuple[str, str] | None = None,
         demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
     ) -> None:
@@ -369,12 +369,12 @@ class GrafientApp(App[None]):
         if not self.syncs:  # else when they have ended
             self.check_budgets()
 
-    async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
+    async def _add_demo_teams(self, teams: list[tuple[Any, ...]]) -> list[int]:
         import asyncio
 
         added = []
-        for label, provider, key in teams:
-            integration = await self.add_checked_integration(label, provider, key)
+        for label, provider, key, *settings in teams:
+            integration = await self.add_checked_integration(label, provider, key, settings[0] if settings else None)
             added.append(int(integration.id))  # type: ignore[arg-type]
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
             await asyncio.to_thread(

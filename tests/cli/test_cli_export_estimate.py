@@ -263,3 +263,22 @@ def test_a_wrong_or_restricted_elevenlabs_key_exits_2_with_nothing_stored(
     added = add_voice(capsys, monkeypatch, voice(**fake_options))
     assert added.code == 2 and words in added.err and VOICE_KEY not in added.err
     assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
+
+
+def test_budgets_that_count_an_estimate_say_so(capsys, monkeypatch, grafient_home) -> None:
+    assert add_voice(capsys, monkeypatch, voice()).code == 0
+    with respx.mock(assert_all_called=False) as router:
+        serve_google(router, billing())
+        assert add_google(capsys, monkeypatch).code == 0
+    for target in ("Voice", "Gemini", "all"):
+        assert run_cli(capsys, monkeypatch, "budget", "set", target, "100000").code == 0
+    checked = run_cli(capsys, monkeypatch, "check", "--format", "json")
+    by_target = {s["target"]: s for s in json.loads(checked.out)}
+    assert by_target["Voice"]["cost_basis"] == "estimate" and "includes estimates (Voice)" in by_target["Voice"]["note"]
+    assert by_target["all"]["cost_basis"] == "estimate" and "includes estimates (Voice)" in by_target["all"]["note"]
+    assert by_target["Gemini"]["cost_basis"] == "billed" and by_target["Gemini"]["note"] is None
+    lines = run_cli(capsys, monkeypatch, "check").out.splitlines()
+    voice_line = next(line for line in lines if "Voice" in line and "monthly" in line)
+    assert ": ≈$" in voice_line and "≈" in voice_line.split("spent, ")[1]
+    gemini_line = next(line for line in lines if "Gemini" in line)
+    assert "≈" not in gemini_line

@@ -30,6 +30,8 @@ LABELS = {
     "anthropic": "Acme Labs API",
     "openai": "Acme Chat",
     "openrouter": "Acme Prototypes",
+    "google": "Acme Gemini",
+    "elevenlabs": "Acme Voice",
 }
 
 
@@ -61,7 +63,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         await settle(app, pilot)
         chart = app.screen.query_one("#home-chart", StackedCostChart)
         order, days = chart.data
-        assert order == ("cursor", "anthropic", "openai", "openrouter")
+        assert order == ("cursor", "anthropic", "openai", "openrouter", "google", "elevenlabs")
         since = NOW.date() - timedelta(days=app.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
@@ -76,8 +78,9 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         assert sum(1 for d in days if d.parts is not None) == 30
         legend = str(app.screen.query_one("#home-legend", Static).render())
         for name in order:
-            summary = card_of(app, name).view.summary
-            assert f"{providers.title(name)} {format_usd(summary.total_micro)}" in legend
+            view = card_of(app, name).view
+            assert f"{providers.title(name)} {view.basis.money(view.summary.total_micro)}" in legend
+        assert f"ElevenLabs ≈{format_usd(card_of(app, 'elevenlabs').view.summary.total_micro)}" in legend
         # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
         anthropic = str(card_of(app, "anthropic")._cost.render())
         assert "requests —" in anthropic and "on-demand" not in anthropic

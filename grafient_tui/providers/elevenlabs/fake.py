@@ -208,7 +208,7 @@ def make_usage(
     return usage
 
 
-def demo_workspace(api_key: str, today: datetime.date, seed: int) -> FakeElevenLabsWorkspace:
+def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeElevenLabsWorkspace:
     """A small studio on the Creator plan ($22 for 100,000 credits a month): narration most weekdays
     in Multilingual v2, drafts in Flash, transcription in Scribe, quiet weekends. Seeded."""
     rng = random.Random(seed)

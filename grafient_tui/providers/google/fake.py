@@ -500,10 +500,10 @@ def make_rows(
 DEMO_PROJECTS = [("chat-prod", "Chat Prod"), ("search-ai-7f3", "Search AI"), ("ml-sandbox", "ML Sandbox")]
 
 
-def demo_export(key: str, today: datetime.date, seed: int) -> FakeBillingExport:
+def demo_account(key: str, today: datetime.date, seed: int) -> FakeBillingExport:
     """A billing account whose detailed export began on the first day of last month (a multi-region
     dataset's first day): AI Studio and Vertex AI Gemini use in three projects, free-trial credits
     in the first weeks, some rows exported a few days late. Seeded."""
     first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     rows = make_rows(seed=seed, start=first, days=(today - first).days + 1, projects=DEMO_PROJECTS, per_day=5)
-    return FakeBillingExport(keys=[key], rows=rows)
+    return FakeBillingExport(keys=[key], rows=rows, job_user={json.loads(key)["project_id"]})

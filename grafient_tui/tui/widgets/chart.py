@@ -108,7 +108,14 @@ class CostChart(Widget):
 # ---------------------------------------------------------------- every provider, stacked
 
 # One colour per provider, as Grafient's web dashboard stacks them (unknown providers are grey).
-PROVIDER_COLOURS = {"cursor": "#6b9bf2", "anthropic": "#d97757", "openai": "#10a37f", "openrouter": "#a78bfa"}
+PROVIDER_COLOURS = {
+    "cursor": "#6b9bf2",
+    "anthropic": "#d97757",
+    "openai": "#10a37f",
+    "openrouter": "#a78bfa",
+    "google": "#f4b400",
+    "elevenlabs": "#f472b6",
+}
 OTHER_COLOUR = "#8a8a8a"
 
 

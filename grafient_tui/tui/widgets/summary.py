@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from grafient_tui.money import format_usd as money
+from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
@@ -60,8 +60,9 @@ class SummaryBar(Horizontal):
     def on_mount(self) -> None:
         self.show(None, 30)
 
-    def show(self, summary: Summary | None, days: int) -> None:
-        """None: still loading."""
+    def show(self, summary: Summary | None, days: int, basis: Basis = BILLED) -> None:
+        """None: still loading. `basis`: the total's (≈ when it includes an estimate, and which)."""
+        money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
         change_figure.tooltip = (
@@ -79,6 +80,8 @@ class SummaryBar(Horizontal):
             note = f"+ BYOK {money(byok)} billed elsewhere"
         else:
             note = "billed per use"
+        if basis.total_note():
+            note = basis.total_note() or note
         figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(summary.total_micro), note)
         average = figure(".figure-average", Figure)
         if summary.daily_average_micro is None:
