@@ -119,6 +119,7 @@ class HomeSnapshot:
     summary: SnapshotSummary | None
     from_snapshot: bool = True
     basis: Basis = BILLED
+    estimated_models: frozenset[str] = frozenset()
 
 
 def snapshot_path(data_dir: Path) -> Path:
@@ -193,6 +194,7 @@ def encode(data: Any) -> bytes:
         "summary": _summary_json(data.summary),
         "integrations": cards,
         "basis": _basis_json(data.basis),
+        "estimated_models": sorted(data.estimated_models),
     }
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
@@ -300,6 +302,7 @@ def decode(raw: bytes) -> HomeSnapshot:
         integrations=tuple(_card(c) for c in document["integrations"]),
         summary=None if summary is None else _summary(summary),
         basis=_basis(document["basis"]),
+        estimated_models=frozenset(_text(m) or "" for m in document["estimated_models"]),
     )
 
 

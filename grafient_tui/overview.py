@@ -55,6 +55,9 @@ class HomeData:
     summary: Summary | None  # every integration together; None when there are none
     budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
     basis: Basis = BILLED  # of the total over every integration (an estimate when one of them is)
+    # The models of the period's estimated integrations: the most expensive model's figure is marked ≈
+    # only when it is one of them.
+    estimated_models: frozenset[str] = frozenset()
 
     def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
         """The budgets on one integration, or (None) on all together."""
@@ -109,6 +112,12 @@ def load_home(db: Database, settings: Settings, period: int, today: date) -> Hom
         summary,
         tuple(evaluate(db, today)),
         together((f.label, f.basis) for f in figures),
+        frozenset(
+            row.model
+            for f in figures
+            if f.basis.estimated
+            for row in model_breakdown(db, f.integration_id, today - timedelta(days=period - 1), today)
+        ),
     )
 
 

@@ -136,7 +136,8 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             app.screen.query_one("#key-document").value = service_account_key(  # type: ignore[attr-defined]
                 seed=99, project_id="acme-gemini-eu", name="grafient-reader"
             )
-            await pilot.pause(0.1)
+            app.screen.query_one("#key-document").focus()  # scrolls the form down to the pasted key
+            await pilot.pause(0.2)
             save("add-google")
             await pilot.press("escape")
             await pilot.pause()

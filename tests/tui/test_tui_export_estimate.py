@@ -119,6 +119,15 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
         assert not gemini_line.startswith("≈") and "on-demand" in gemini_line  # the bill beside the usage value
         total = str(app.screen.query_one(SummaryBar).query_one(".figure-total").render())
         assert "≈$" in total and "includes estimates (Acme Voice)" in total
+        # The most expensive model of all is marked only when it is one of the estimate's models.
+        data = app.screen.data
+        model = str(app.screen.query_one(SummaryBar).query_one(".figure-model").render())
+        assert data.summary.top_model and data.estimated_models == {
+            "eleven_multilingual_v2",
+            "eleven_flash_v2_5",
+            "scribe_v1",
+        }
+        assert ("≈" in model) == (data.summary.top_model in data.estimated_models)
 
 
 async def test_the_estimate_detail_says_how_it_was_made_and_shows_credits(demo) -> None:

@@ -33,7 +33,7 @@ ACCOUNT_FIELDS = (
         name="query_project",
         flag="--query-project",
         metavar="P",
-        label="Query project (optional)",
+        label="Query project",
         help=(
             "The project the query runs in (the service account needs BigQuery Job User there; "
             "the few MB scanned are billed there); default: the key's own project"

@@ -152,7 +152,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
-        self.query_one(SummaryBar).show(data.summary, days, data.basis)
+        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
