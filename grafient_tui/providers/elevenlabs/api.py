@@ -21,16 +21,13 @@ import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
-
-import httpx
+from typing import Any
 
 from grafient_tui.providers.base import AccountInfo, Capabilities, CostBasis, CostLine, Limits
 from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series
 from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
     AccessDenied,
     HttpClient,
     HttpProvider,
@@ -108,37 +105,18 @@ class ElevenLabsClient(HttpProvider):
     )
     capabilities = Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False, cost_basis="estimate")
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        rpm: float = DEFAULT_RPM,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-    ) -> None:
+    def __init__(self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
+        """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap)."""
         self._key = api_key
         self._api = HttpClient(
             api_key,
             title=self.title,
             base_url=base_url,
             headers={"xi-api-key": api_key} if api_key else None,
-            rpm=rpm,
-            transport=transport,
-            backoff_base=backoff_base,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            request_deadline=request_deadline,
             refusal=_refusal,
             logger=log,
             exact_numbers=True,
+            **{"rpm": DEFAULT_RPM, **options},
         )
         self.base_url = self._api.base_url
         self._plan: Plan | None = None

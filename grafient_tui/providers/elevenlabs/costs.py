@@ -55,15 +55,6 @@ def malformed(what: str) -> UsageFormatError:
     return UsageFormatError(f"the ElevenLabs API sent an answer Grafient cannot read ({what}); {SAVED_NOTHING}")
 
 
-def _round_div(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half to even, exactly (denominator > 0)."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient % 2):
-        quotient += 1
-    return quotient
-
-
 # --------------------------------------------------------------------------- the plan
 
 
@@ -85,8 +76,10 @@ class Plan:
         if not self.priced or not self.price_usd:
             return 0
         assert self.credit_quota is not None
-        # credits_micro / 1e6 credits × price / quota dollars × 1e8 micro-cents a dollar
-        return _round_div(credits_micro * self.price_usd * 100, self.credit_quota)
+        # credits_micro / 1e6 credits × price / quota dollars × 1e8 micro-cents a dollar, at 60 digits:
+        # a quotient that rounds the other way than the exact one would need a tie past them
+        exact = _CTX.divide(Decimal(credits_micro * self.price_usd * 100), Decimal(self.credit_quota))
+        return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
 
     def usd_per_credit(self) -> Decimal | None:
         if not self.priced:

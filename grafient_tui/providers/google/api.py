@@ -20,12 +20,11 @@ Choices where Google's documentation is silent (shared/google-billing-export.md)
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -53,8 +52,6 @@ from grafient_tui.providers.google.costs import (
 )
 from grafient_tui.providers.google.fields import ACCOUNT_FIELDS
 from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
     AccessDenied,
     BadResponse,
     HttpClient,
@@ -182,17 +179,12 @@ class GoogleBillingClient(HttpProvider):
         account: Mapping[str, str],
         base_url: str = DEFAULT_BASE_URL,
         token_url: str = DEFAULT_TOKEN_URL,
-        rpm: float = DEFAULT_RPM,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        **options: Any,
     ) -> None:
+        """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap),
+        for both of its clients (the token endpoint's and BigQuery's)."""
         self._key = api_key
         self._account: ServiceAccount = parse_service_account(api_key)  # refused here, before any call
         fields = check_account(ACCOUNT_FIELDS, account, title=self.title)  # ConfigError when they do not fit
@@ -200,17 +192,7 @@ class GoogleBillingClient(HttpProvider):
         # Default: the key's own project (the contract's), else the table's.
         self.query_project = fields.get("query_project") or self._account.project_id or self.table.split(".", 1)[0]
         self._auth = _BearerToken()
-        common: dict[str, Any] = {
-            "rpm": rpm,
-            "transport": transport,
-            "backoff_base": backoff_base,
-            "max_attempts": max_attempts,
-            "sleep": sleep,
-            "timeout": timeout,
-            "max_response_bytes": max_response_bytes,
-            "request_deadline": request_deadline,
-            "logger": log,
-        }
+        common: dict[str, Any] = {"rpm": DEFAULT_RPM, **options, "logger": log}
         self._api = HttpClient(
             api_key,
             title="Google BigQuery",
