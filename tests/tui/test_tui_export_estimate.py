@@ -14,6 +14,7 @@ import pytest
 from textual import events
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
+from grafient_tui import home_snapshot
 from grafient_tui.demo import build_demo
 from grafient_tui.providers.google.auth import NOT_A_KEY
 from grafient_tui.providers.google.fake import FakeBillingExport, make_rows, service_account_key
@@ -128,6 +129,12 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
             "scribe_v1",
         }
         assert ("≈" in model) == (data.summary.top_model in data.estimated_models)
+    # The next start's first paint (the home snapshot, read without the store) marks them the same way.
+    snapshot = home_snapshot.load(demo.settings.data_dir, app.period)
+    assert snapshot is not None and snapshot.basis == data.basis and snapshot.estimated_models == data.estimated_models
+    painted = {card.provider: card.basis for card in snapshot.integrations}
+    assert painted["elevenlabs"].estimated and painted["elevenlabs"].money(100_000_000) == "≈$1.00"
+    assert not painted["google"].estimated
 
 
 async def test_the_estimate_detail_says_how_it_was_made_and_shows_credits(demo) -> None:
