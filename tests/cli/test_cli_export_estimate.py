@@ -282,3 +282,17 @@ def test_budgets_that_count_an_estimate_say_so(capsys, monkeypatch, grafient_hom
     assert ": ≈$" in voice_line and "≈" in voice_line.split("spent, ")[1]
     gemini_line = next(line for line in lines if "Gemini" in line)
     assert "≈" not in gemini_line
+
+
+def test_a_terminal_is_told_to_pipe_the_key_file_never_prompted(capsys, monkeypatch, grafient_home) -> None:
+    from grafient_tui.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal(KEY))
+    monkeypatch.setattr("getpass.getpass", lambda *a, **k: pytest.fail("a key file is never asked for at a prompt"))
+    code = main(["add", "google", "--label", "Gemini", "--table", TABLE])
+    err = capsys.readouterr().err
+    assert code == 2 and "reads its key from a file on standard input" in err and "< key.json" in err
