@@ -314,3 +314,17 @@ async def test_fractional_credits_are_read_from_their_literal_never_through_a_fl
     async with client(scripted(subscription(), raw, {"time": [ms(TODAY)], "usage": {}})) as c:
         lines = await lines_of(c, TODAY, TODAY)
     assert sum(line.credits_micro or 0 for line in lines) == 300_000  # 0.1 + 0.2 = 0.3 credits, exactly
+
+
+async def test_from_settings_uses_grafient_elevenlabs_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grafient_tui.config import Settings
+
+    monkeypatch.setenv("GRAFIENT_ELEVENLABS_API_URL", "http://127.0.0.1:8091/el")
+    calls = Recorder(workspace().handler)
+    async with ElevenLabsClient.from_settings(KEY, Settings.from_env(), transport=httpx.MockTransport(calls)) as c:
+        c.today = TODAY
+        with pytest.raises(Exception):  # noqa: B017  (the fake serves /v1/... only: this is about where calls go)
+            await c.validate()
+    assert c.base_url == "http://127.0.0.1:8091/el" and str(calls.requests[0].url).startswith(
+        "http://127.0.0.1:8091/el/"
+    )
