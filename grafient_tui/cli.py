@@ -59,11 +59,13 @@ def one_line(text: str) -> str:
 
 PLANS_HELP = (
     "Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
-    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90)."
+    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, "
+    "Google Gemini 365, ElevenLabs 90)."
 )
 WORDS_HELP = (
     "'requests' are usage events (what a provider counts as a request: one Cursor event, an "
-    "OpenAI completion, an OpenRouter request; Anthropic, GitHub Copilot and xAI give no count, shown as -); "
+    "OpenAI completion, an OpenRouter request; Anthropic, GitHub Copilot, xAI, Google Gemini and ElevenLabs give "
+    "no count, shown as -); "
     "'API calls' "
     "are the HTTP calls Grafient makes to a provider."
 )
@@ -72,8 +74,8 @@ WORDS_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot, xAI) in your "
-        "terminal. "
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot, xAI, Google Gemini, "
+        "ElevenLabs) in your terminal. "
         "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
         "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
@@ -97,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
         "openrouter = management key; copilot = a GitHub token of an organization owner or billing manager "
         "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
-        "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID. "
+        "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID; "
+        "google = a service account's JSON key file on stdin, with --table (the detailed "
+        "billing export); elevenlabs = API key with User (Read) (its dollars are an estimate from credits). "
         "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
@@ -437,6 +441,8 @@ def read_key(provider: str | None = None) -> Secret:
 
     if sys.stdin is None:
         raise ConfigError("no API key given: pipe it on standard input.")
+    if provider is not None and providers.get(provider).key_document:
+        return _read_key_document(provider)
     if sys.stdin.isatty():
         import getpass
 
@@ -453,6 +459,33 @@ def read_key(provider: str | None = None) -> Secret:
     if any(ch.isspace() for ch in key) or not key.isprintable() or len(key) > 512:
         raise ConfigError("that does not look like an API key (it has spaces or control characters).")
     return Secret(key)
+
+
+MAX_KEY_DOCUMENT = 64 * 1024  # a service-account JSON key file is about 2.3 kB
+
+
+def _read_key_document(provider: str) -> Secret:
+    """A key that is a file of several lines (Google's service-account JSON key), read whole from
+    standard input and checked locally before any call; a terminal is not asked (pasting a private
+    key at a prompt would show it, and a prompt reads one line)."""
+    from grafient_tui.secret import Secret
+
+    chosen = providers.get(provider)
+    if sys.stdin.isatty():
+        raise ConfigError(
+            f"{chosen.title} reads its key from a file on standard input: "
+            f"grafient add {provider} --label LABEL ... < key.json"
+        )
+    text = sys.stdin.read(MAX_KEY_DOCUMENT + 1)
+    if len(text) > MAX_KEY_DOCUMENT:
+        raise ConfigError(
+            f"the key on standard input is larger than {MAX_KEY_DOCUMENT // 1024} kB; is it the key file?"
+        )
+    text = text.strip()
+    if not text:
+        raise ConfigError(f"no key given: pipe the {chosen.title} key file on standard input (< key.json).")
+    chosen.check_key_text(text)  # not a service-account key: one sentence, exit 2, nothing asked or stored
+    return Secret(text)
 
 
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
@@ -769,6 +802,8 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
                         "synced_days": s.synced_days,
                         "finished_days": s.finished_days,
                         "note": s.note,
+                        # "estimate" when the spend counted includes dollars estimated from credits
+                        "cost_basis": "estimate" if s.estimated else "billed",
                     }
                     for s in statuses
                 ],

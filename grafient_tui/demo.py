@@ -98,6 +98,8 @@ DEMO_ACCOUNTS = (
     ("Acme Prototypes", "openrouter", 9),
     ("Acme Copilot", "copilot", 13),
     ("Acme Grok", "xai", 17),
+    ("Acme Gemini", "google", 13),
+    ("Acme Voice", "elevenlabs", 17),  # credits on the Creator plan: every dollar of it an estimate
 )
 # The account settings besides the key of the demo accounts that need them (as their fakes serve them).
 DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
@@ -112,6 +114,9 @@ DEMO_HOSTS = {
     "openrouter": "openrouter.ai",
     "copilot": "api.github.com",
     "xai": "management-api.x.ai",
+    "google": "bigquery.googleapis.com",
+    "google_token": "oauth2.googleapis.com",  # Google's sign-in: the same simulated account answers
+    "elevenlabs": "api.elevenlabs.io",
 }
 # Each provider's documented key prefix, so the demo keys look like the real ones.
 KEY_PREFIXES = {
@@ -121,17 +126,26 @@ KEY_PREFIXES = {
     "openrouter": "sk-or-v1-",
     "copilot": "ghp_",
     "xai": "xai-token-",
+    "elevenlabs": "sk_",
 }
 
 
 def demo_key(label: str, provider: str = "cursor") -> str:
-    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every run."""
-    return KEY_PREFIXES[provider] + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every
+    run; for Google a service-account JSON key (its RSA key made for this run, its ids the same)."""
+    digest = hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    if provider == "google":
+        from grafient_tui.providers.google.fake import service_account_key
+
+        return service_account_key(seed=int(digest[:8], 16), project_id="acme-gemini-reader", name="grafient")
+    if provider == "elevenlabs":
+        return KEY_PREFIXES[provider] + digest[:48]
+    return KEY_PREFIXES[provider] + digest
 
 
 def request_key(request: httpx.Request) -> str | None:
     """The key a request carries, however its provider sends it (x-api-key, Bearer, Basic user)."""
-    if key := request.headers.get("x-api-key"):
+    if key := request.headers.get("x-api-key") or request.headers.get("xi-api-key"):
         return key
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -270,7 +284,11 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(key, now.date(), seed)
         fakes[label] = account
         by_host.setdefault(DEMO_HOSTS[provider], {})[key] = account
-        teams.append(IntegrationToAdd(label, provider, Secret(key), dict(DEMO_ACCOUNT_SETTINGS.get(provider, {}))))
+        account_settings = dict(DEMO_ACCOUNT_SETTINGS.get(provider, {}))
+        if provider == "google":
+            by_host.setdefault(DEMO_HOSTS["google_token"], {})[key] = account
+            account_settings["table"] = account.table  # the simulated export's own table
+        teams.append(IntegrationToAdd(label, provider, Secret(key), account_settings))
 
     async def route(request: httpx.Request) -> httpx.Response:
         # GitHub is asked once per day (and per person for a month): about 1,100 calls for the demo's two

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grafient_tui.demo import build_demo  # noqa: E402
+from grafient_tui.providers.google.fake import service_account_key  # noqa: E402
 from grafient_tui.tui.app import GrafientApp  # noqa: E402
 from grafient_tui.tui.screens.add import AddIntegrationScreen  # noqa: E402
 from grafient_tui.tui.widgets.card import IntegrationCard  # noqa: E402
@@ -123,6 +124,35 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await pilot.pause(0.2)
             save("detail-copilot")  # its people, and what no seat holder accounts for
             await pilot.press("escape")
+            await pilot.pause()
+            voice = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "elevenlabs")
+            voice.focus()  # the ElevenLabs workspace: its dollars are an estimate
+            await pilot.pause(0.1)
+            save("home-estimate")
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            save("detail-estimate")
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.query_one("#provider").value = "google"  # type: ignore[attr-defined]
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            app.screen.query_one("#label").value = "Acme Gemini EU"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-table").value = (  # type: ignore[attr-defined]
+                "acme-billing.billing_export.gcp_billing_export_resource_v1_0A1B2C_3D4E5F_6A7B8C"
+            )
+            app.screen.query_one("#key-document").value = service_account_key(  # type: ignore[attr-defined]
+                seed=99, project_id="acme-gemini-eu", name="grafient-reader"
+            )
+            app.screen.query_one("#key-document").focus()  # scrolls the form down to the pasted key
+            await pilot.pause(0.2)
+            save("add-google")
+            await pilot.press("escape")
+            await pilot.pause()
+            app.screen.query(IntegrationCard).first().focus()  # back to the first card for the shots below
             await pilot.pause()
             await pilot.press("a")
             await pilot.pause()

@@ -36,15 +36,24 @@ def bar(fraction: float, width: int = 12) -> str:
     return BAR_FULL * filled + BAR_EMPTY * (width - filled)
 
 
+def estimated(status: BudgetStatus) -> str:
+    """`≈` before a figure whose spend includes an estimate (ElevenLabs' credits priced), else ""."""
+    return "≈" if status.estimated else ""
+
+
 def percent(status: BudgetStatus) -> str:
     value = status.percent
-    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
+    return estimated(status) + (f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%")
 
 
 def gauge_text(status: BudgetStatus, *, why: bool = False) -> str:
-    """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01`; `why`: say why a forecast
-    is not ready."""
-    forecast = f"forecast {rough(status.forecast.micro)}" if status.forecast.micro is not None else "forecast not ready"
+    """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01` (`≈62%`, `forecast ≈$540` when
+    the spend includes an estimate); `why`: say why a forecast is not ready."""
+    forecast = (
+        f"forecast {estimated(status)}{rough(status.forecast.micro)}"
+        if status.forecast.micro is not None
+        else "forecast not ready"
+    )
     if why and status.forecast.micro is None and status.forecast.note:
         forecast += f" ({status.forecast.note})"
     return (
@@ -66,7 +75,8 @@ def check_line(status: BudgetStatus) -> str:
     """`over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · resets …`."""
     words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
     line = (
-        f"{status.status:<13}  {target_words(status)} · {words}: {format_usd(status.spent_micro)} spent, "
+        f"{status.status:<13}  {target_words(status)} · {words}: {estimated(status)}{format_usd(status.spent_micro)} "
+        "spent, "
         f"{gauge_text(status, why=True)}"
     )
     if status.synced_days < status.finished_days:

@@ -21,6 +21,8 @@ _REGISTRY: dict[str, str] = {
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
     "copilot": "grafient_tui.providers.copilot.api:CopilotClient",
     "xai": "grafient_tui.providers.xai.api:XaiClient",
+    "google": "grafient_tui.providers.google.api:GoogleBillingClient",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
@@ -30,6 +32,8 @@ _FAKES: dict[str, str] = {
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
     "copilot": "grafient_tui.providers.copilot.fake:FakeCopilotAccount",
     "xai": "grafient_tui.providers.xai.fake:FakeXaiTeam",
+    "google": "grafient_tui.providers.google.fake:FakeBillingExport",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
 }
 
 # The settings an integration carries besides its key (providers/base.AccountField), for providers that
@@ -38,6 +42,7 @@ _FAKES: dict[str, str] = {
 _ACCOUNT_FIELDS: dict[str, str] = {
     "copilot": "grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
     "xai": "grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
+    "google": "grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
 }
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
@@ -48,6 +53,8 @@ _TITLES: dict[str, str] = {
     "openrouter": "OpenRouter",
     "copilot": "GitHub Copilot",
     "xai": "xAI",
+    "google": "Google Gemini",
+    "elevenlabs": "ElevenLabs",
 }
 
 

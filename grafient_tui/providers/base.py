@@ -45,6 +45,33 @@ class CostLine:
     cache_write_tokens: int | None = 0
     reasoning_tokens: int | None = None
     byok_micro: int | None = None
+    # What a provider bills in other units than money (ElevenLabs' credits), in millionths of a
+    # credit, and the characters they bought; None where the provider has no such unit.
+    credits_micro: int | None = None
+    characters: int | None = None
+
+
+@dataclass(frozen=True)
+class CostBasis:
+    """How an integration's dollars were made, as of its last sync, where that needs saying beside
+    them: an account billed in another currency and converted (Google), or dollars estimated from
+    credits (ElevenLabs). Plain data: stored with the integration as JSON, shown by every output."""
+
+    note: str  # one sentence fit to show: "converted from EUR at Google's daily rate"
+    # The figures an estimate rests on, for `report --format json` (`tier`, `plan_price_usd`, ...).
+    estimate: Mapping[str, str | int | None] | None = None
+    # False: the provider cannot price this account (a plan without a list price); every dollar
+    # figure of it is unknown ("—"), never $0, while its units (credits) are still kept.
+    cost_known: bool = True
+    currency: str | None = None  # the account's own currency when it is not USD
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "note": self.note,
+            "estimate": dict(self.estimate) if self.estimate is not None else None,
+            "cost_known": self.cost_known,
+            "currency": self.currency,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,12 @@ class Limits:
     max_history_days: int  # for a plan it does not name
     settle_days: int  # how many recent finished days the provider may still change (re-fetched each sync)
     default_rpm: float  # requests per minute when the user sets none
+    # The current UTC month so far is also re-fetched each sync (Google: credits and corrections of
+    # the invoice month land late), on top of the settle days.
+    settle_month: bool = False
+    # One fetch for every day a sync needs, gaps between them included (Google: each query scans at
+    # least 10 MB, so one wide query costs less than several narrow ones).
+    one_window: bool = False
 
     def history_for(self, plan: str) -> int:
         return self.history_days.get(plan, self.max_history_days)
@@ -103,6 +136,9 @@ class Capabilities:
     # The actor a day's whole cost falls under when the provider cannot split it by member, and then the
     # integration counts 0 members (GitHub Copilot without a readable seat list: "(all users)").
     whole_actor: str | None = None
+    # "billed": the provider's own money; "estimate": dollars Grafient works out from other units
+    # (ElevenLabs' credits), marked as an estimate wherever they are shown.
+    cost_basis: str = "billed"
 
     @property
     def actor_title(self) -> str:
@@ -207,6 +243,9 @@ class Provider(ABC):
     capabilities: ClassVar[Capabilities]
     # What an integration of this provider carries besides its key (see AccountField); () for most.
     account_fields: ClassVar[tuple[AccountField, ...]] = ()
+    # The key is a document of several lines (Google's service-account JSON key file), not one token:
+    # read whole from standard input, pasted into a multi-line field, never typed at a prompt.
+    key_document: ClassVar[bool] = False
 
     stats: RequestStats
     # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);
@@ -239,6 +278,12 @@ class Provider(ABC):
         """A provider for this key and account settings (checked against `account_fields`, ConfigError
         when they do not fit), configured from the user's settings."""
 
+    @classmethod
+    def check_key_text(cls, text: str) -> None:
+        """What can be refused about a key without the network (a file that is not a service-account
+        key), as a ProviderError with one sentence; nothing for a key whose shape only hints."""
+        return None
+
     @abstractmethod
     async def validate(self) -> AccountInfo:
         """Check the key with the cheapest call there is; a ProviderError with one sentence if it is not good."""
@@ -269,6 +314,11 @@ class Provider(ABC):
         """The current billing cycle and each member's spend and limit, for providers that tell
         (Cursor's /teams/spend); None for those that bill by the calendar month and give no limits.
         The engine calls it once per sync, after the cost windows; its failure never fails a sync."""
+        return None
+
+    def cost_basis(self) -> CostBasis | None:
+        """After the cost windows of a sync: how this account's dollars were made, where that needs
+        saying (an estimate, a converted currency); None for dollars billed as they are."""
         return None
 
     @abstractmethod

@@ -35,6 +35,7 @@ from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
 from grafient_tui.providers.base import Provider, RequestStats, check_account
 from grafient_tui.secret import key_hint as scrub_hint
+from grafient_tui.secret import scrub_known
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
 ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
@@ -472,6 +473,14 @@ def _loads(content: bytes, *, exact: bool = False) -> Any:
         return _INVALID
 
 
+def _detail_message(detail: dict | str) -> str:
+    """`status: message` of a FastAPI-style `detail` object, or the detail string itself."""
+    if isinstance(detail, str):
+        return detail
+    parts = [detail.get(k) for k in ("status", "message")]
+    return ": ".join(p for p in parts if isinstance(p, str) and p.strip())
+
+
 # --------------------------------------------------------------------------- client
 
 
@@ -486,6 +495,9 @@ class Answer:
 # What a provider makes of a 4xx it knows better than we do (Cursor: 401 and 403): given the
 # status, the path and the server's scrubbed `message` (or ""), its error, or None for ours.
 Refusal = Callable[[int, str, str], ProviderError | None]
+# Whether a 4xx other than 429 is a rate limit to wait out and retry, like a 429 (BigQuery's 403
+# `rateLimitExceeded`): given the status and the decoded error body (None when it is not JSON).
+RateLimitSign = Callable[[int, Any], bool]
 
 
 class HttpClient:
@@ -512,6 +524,7 @@ class HttpClient:
         exact_numbers: bool = False,
         rate_limits: HeaderRateLimits | None = None,
         request_id_header: str | None = None,
+        rate_limit_sign: RateLimitSign | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -532,6 +545,7 @@ class HttpClient:
         # time would never trip it: this one covers the whole request, body included.
         self._deadline = float(request_deadline)
         self._refusal = refusal
+        self._rate_limit_sign = rate_limit_sign
         self._exact = exact_numbers  # decode fractions as Decimal (see _loads)
         self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
         # An API that sends x-ratelimit-* headers (GitHub): paced by them, and its 403 rate limits retried.
@@ -560,16 +574,32 @@ class HttpClient:
         await self._http.aclose()
 
     async def request(
-        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
     ) -> dict:
         """One API call with pacing and retries; the decoded JSON object, or a ProviderError."""
-        return (await self.answer(method, path, body, attempts, params=params)).data
+        return (await self.answer(method, path, body, attempts, params=params, form=form)).data
 
     async def answer(
-        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
     ) -> Answer:
         """One API call with pacing and retries; the decoded JSON object and the answer's headers, or a
         ProviderError.
+
+        `body` is sent as JSON; `form` instead, form-encoded (an OAuth token request).
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
         into plain values inside `except` and our errors are raised outside it, so no
@@ -596,7 +626,10 @@ class HttpClient:
             too_large = False
             deadline = asyncio.timeout(self._deadline)
             try:
-                async with deadline, self._http.stream(method, path, json=body, params=params) as response:
+                async with (
+                    deadline,
+                    self._http.stream(method, path, json=body, data=form, params=params) as response,
+                ):
                     if 200 <= response.status_code < 300:
                         content = await _read_capped(response, self._max_bytes)
                     else:
@@ -663,9 +696,11 @@ class HttpClient:
                     limited += 1
                     self._resume_at = None  # the wait below covers it
                     failure = _Failure("status", 429, retry_after=self._rate_limits.wait_after_limit(headers, limited))
-                elif status == 429:
+                elif status == 429 or (status < 500 and self._is_rate_limit(status, content)):
                     self.stats.rate_limited += 1
-                    failure = _Failure("status", status, retry_after=_retry_after(headers.get("retry-after")))
+                    failure = _Failure(
+                        "status", 429, retry_after=_retry_after(headers.get("retry-after"))
+                    )  # a 403 that says "rate limit" is one (BigQuery): counted, told and retried as a 429
                 elif status >= 500:
                     failure = _Failure("status", status, reason=self._server_message(content))
                 else:
@@ -682,6 +717,12 @@ class HttpClient:
                 await self._sleep(delay)
         assert failure is not None
         raise self._final_error(failure, path, attempt)
+
+    def _is_rate_limit(self, status: int, content: bytes) -> bool:
+        if self._rate_limit_sign is None:
+            return False
+        data = _loads(content)
+        return bool(self._rate_limit_sign(status, None if data is _INVALID else data))
 
     def _tell_retry(self, notice: RetryNotice) -> None:
         listener = _retry_listener.get()
@@ -719,10 +760,21 @@ class HttpClient:
         nested = data.get("error")
         if (not isinstance(message, str) or not message.strip()) and isinstance(nested, dict):
             message = nested.get("message")  # Anthropic, OpenAI, OpenRouter: {"error": {"message": ...}}
+        detail = data.get("detail")
+        if (not isinstance(message, str) or not message.strip()) and isinstance(detail, (dict, str)):
+            message = _detail_message(detail)  # ElevenLabs (FastAPI): {"detail": {"status": ..., "message": ...}}
+        described = data.get("error_description")
+        if (
+            (not isinstance(message, str) or not message.strip())
+            and isinstance(nested, str)
+            and isinstance(described, str)
+        ):
+            message = f"{nested}: {described}"  # OAuth: {"error": "invalid_grant", "error_description": ...}
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
-        return scrub(message, self._key) if message else ""
+        # Also of every other secret this process holds (an access token a key was traded for).
+        return scrub_known(scrub(message, self._key)) if message else ""
 
     def _client_error(self, status: int, path: str, content: bytes) -> ProviderError:
         message = self._server_message(content)

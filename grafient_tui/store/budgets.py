@@ -23,6 +23,7 @@ from grafient_tui.budgets import (
     period_bounds,
 )
 from grafient_tui.errors import NotFound
+from grafient_tui.estimates import basis_for, together
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import find_integration
 from grafient_tui.store.models import AlertSent, Budget, DailyCost, Integration, MemberCycleSpend
@@ -165,6 +166,9 @@ def _evaluate(db: Database, row: BudgetRow, integrations: list[Integration], tod
             names = sorted({providers.title(i.provider) for i in counted}) or ["Cursor"]
             notes.append(f"on-demand of {' and '.join(names)} only (the others bill everything per use)")
         targets = counted
+    basis = together((i.label, basis_for(i.provider, i.cost_basis)) for i in targets)
+    if basis.note:  # "includes estimates (Acme Voice)"; "leaves out … (cost unknown)"
+        notes.append(basis.note)
     anchor = _anchor(targets) if row.period == "cycle" else None
     bounds = period_bounds(row.period, today, anchor)
     ids = [int(i.id) for i in targets]  # type: ignore[arg-type]
@@ -201,6 +205,7 @@ def _evaluate(db: Database, row: BudgetRow, integrations: list[Integration], tod
         synced_days=synced,
         finished_days=finished,
         note="; ".join(notes) or None,
+        estimated=basis.estimated,
     )
 
 

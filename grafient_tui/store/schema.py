@@ -49,6 +49,7 @@ REVISIONS = (
     "0006",  # each sync run records its host and user
     "0007",  # budgets, the thresholds announced, billing cycles and members' spend limits
     "0008",  # each integration's account settings besides its key (integration.account)
+    "0009",  # how an integration's dollars were made (integration.cost_basis); credits and characters
 )
 HEAD = REVISIONS[-1]
 

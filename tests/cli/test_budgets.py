@@ -130,6 +130,7 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
         "synced_days": 23,
         "finished_days": 23,
         "note": None,
+        "cost_basis": "billed",
     }
     assert code == 3
     table = cli(capsys, monkeypatch, "check")

@@ -8,6 +8,7 @@ The network is the fake served by httpx.MockTransport; nothing of ours is patche
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from grafient_tui.providers.base import AccountInfo, CostLine, Provider
 from grafient_tui.providers.copilot.fake import Seat as CopilotSeat
 from grafient_tui.providers.copilot.fake import make_usage as make_copilot_usage
 from grafient_tui.providers.cursor.fake import make_events
+from grafient_tui.providers.elevenlabs.fake import make_usage as make_voice_usage
+from grafient_tui.providers.google.fake import make_rows as make_export_rows
+from grafient_tui.providers.google.fake import service_account_key
 from grafient_tui.providers.http import ProviderError
 from grafient_tui.providers.openrouter.fake import make_rows, workspace
 from grafient_tui.providers.xai.fake import ApiKey as XaiKey
@@ -559,6 +563,139 @@ def _xai_store(team: object, first: date, last: date, today: date) -> list[list[
     ]
     model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
     member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+# --------------------------------------------------------------------------- Google (billing export)
+
+_GOOGLE_KEY = service_account_key(seed=41)
+_GOOGLE_TABLE = "billing-admin.billing_export.gcp_billing_export_resource_v1_0A1B2C_3D4E5F_6A7B8C"
+_GOOGLE_PROJECTS = [("chat-prod", "Chat Prod"), ("search-ai-7f3", "Search AI"), ("ml-sandbox", "ML Sandbox")]
+_GOOGLE_NAMES = dict(_GOOGLE_PROJECTS)
+# shared/google-billing-export.md, "Model breakdown", written out again here
+_GEMINI = re.compile(r"(?i)gemini[\s-]+(\d+(?:\.\d+)?)[\s-]+(flash[\s-]+lite|flash|pro|ultra|nano)\b")
+
+
+def _google_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    rows = make_export_rows(
+        seed=13, start=first - timedelta(days=1), days=(last - first).days + 3, projects=_GOOGLE_PROJECTS
+    )
+    export = providers.fake("google")(keys=[_GOOGLE_KEY], table=_GOOGLE_TABLE, rows=rows, page_rows=700)
+    # The validation reads yesterday (the provider's today is TODAY): the projects with Gemini spend then.
+    yesterday = TODAY - timedelta(days=1)
+    return export, len({r["project"]["id"] if r["project"] else None for r in _gemini_rows(rows, yesterday, yesterday)})
+
+
+def _gemini_rows(rows: list[dict], first: date, last: date) -> list[dict]:
+    """The contract's WHERE clause over raw export rows."""
+    return [
+        r
+        for r in rows
+        if first <= r["usage_start_time"].date() <= last
+        and (r["cost_type"] or "regular") not in ("tax", "rounding_error")
+        and (
+            r["service"] in ("Gemini API", "Generative Language API")
+            or (r["service"] == "Vertex AI" and "gemini" in r["sku"].lower())
+        )
+    ]
+
+
+def _google_model(sku: str) -> str:
+    found = _GEMINI.search(sku)
+    if found is None:
+        return sku.strip()
+    return f"gemini-{found.group(1)}-{'-'.join(found.group(2).lower().split())}"
+
+
+def _google_sums(export: object, first: date, last: date) -> dict[tuple[date, str, str], list[Decimal]]:
+    """(day, model, project name) -> [bill, credits] in exact US dollars: Σ (cost + credits) ÷ rate and
+    Σ −credits ÷ rate over the raw rows (every rate is 1 here: a USD account)."""
+    sums: dict[tuple[date, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for r in _gemini_rows(export.rows, first, last):  # type: ignore[attr-defined]
+            project = _GOOGLE_NAMES[r["project"]["id"]] if r["project"] else "No project"
+            credits = sum((Decimal(repr(c["amount"])) for c in r["credits"]), Decimal(0))
+            rate = Decimal(repr(r["currency_conversion_rate"]))
+            s = sums[(r["usage_start_time"].date(), _google_model(r["sku"]), project)]
+            s[0] += (Decimal(repr(r["cost"])) + credits) / rate
+            s[1] += -credits / rate
+    return sums
+
+
+def _google_expected(export: object, first: date, last: date) -> Sums:
+    out: Sums = {}
+    for (day, model, actor), (bill, credits) in _google_sums(export, first, last).items():
+        out[(day, model, actor, True)] = [_micro(bill), None, 0, None, None, None, None]
+        out[(day, model, actor, False)] = [_micro(credits), None, 0, None, None, None, None]
+    return out
+
+
+def _google_store(export: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range is stored (days without Gemini rows are $0); total = bill + credits,
+    the bill as on-demand and the credits as included; requests, tokens and BYOK unknown (NULL)."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    models: dict[tuple[date, str], int] = defaultdict(int)
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor), (bill, credits) in _google_sums(export, first, last).items():
+        b, c = _micro(bill), _micro(credits)
+        days[day][0] += b
+        days[day][1] += c
+        models[(day, model)] += b + c
+        members[(day, actor)] += b + c
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        bill, credits = days.get(day, [0, 0])
+        day_rows.append((day, bill + credits, bill, credits, None, 0, None, None, None, None, None, None, day < today))
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+# --------------------------------------------------------------------------- ElevenLabs (credits, an estimate)
+
+
+def _elevenlabs_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    usage = make_voice_usage(seed=17, start=first - timedelta(days=1), days=(last - first).days + 3)
+    return providers.fake("elevenlabs")(api_key=key, tier="pro", character_limit=500_000, usage=usage), 1
+
+
+def _elevenlabs_micro(credits: Decimal) -> int:
+    """shared/elevenlabs-api.md: Pro is $99 for 500,000 credits; a credit's dollars, to the micro-cent."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return int((credits * Decimal(99) / Decimal(500_000) * 100_000_000).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+def _elevenlabs_expected(workspace: object, first: date, last: date) -> Sums:
+    out: Sums = {}
+    for day, models in workspace.usage.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for model, (credits, _) in models.items():
+                out[(day, model, "Workspace", False)] = [_elevenlabs_micro(credits), None, 0, None, None, None, None]
+    return out
+
+
+def _elevenlabs_store(workspace: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range is stored; the cost is the estimate; no on-demand split, requests,
+    tokens or BYOK (NULL); the workspace is the one actor."""
+    sums = _elevenlabs_expected(workspace, first, last)
+    days: dict[date, int] = defaultdict(int)
+    for (day, _, _, _), (cost, *_) in sums.items():
+        days[day] += cost  # type: ignore[operator]
+    day_rows = [
+        (first + timedelta(days=i), days.get(first + timedelta(days=i), 0), None, None, None, 0)
+        + (None,) * 6
+        + (first + timedelta(days=i) < today,)
+        for i in range((last - first).days + 1)
+    ]
+    model_rows = sorted(
+        (day, model, s[0], None, None, None, None, None, None) for (day, model, _, _), s in sums.items()
+    )
+    member_rows = sorted((day, "Workspace", cost, None) for day, cost in days.items())
     return [day_rows, model_rows, member_rows]
 
 
@@ -607,6 +744,21 @@ KITS: dict[str, Kit] = {
         expected=_xai_expected,
         expected_store=_xai_store,
         account={"team_id": XAI_TEAM},
+    ),
+    "google": Kit(
+        good_key=_GOOGLE_KEY,
+        wrong_key=service_account_key(seed=42),  # well formed, but not a key the account knows
+        make_fake=_google_fake,
+        expected=_google_expected,
+        expected_store=_google_store,
+        account={"table": _GOOGLE_TABLE},
+    ),
+    "elevenlabs": Kit(
+        good_key="sk_" + "3f9a1c7e" * 6,
+        wrong_key="sk_" + "0" * 48,
+        make_fake=_elevenlabs_fake,
+        expected=_elevenlabs_expected,
+        expected_store=_elevenlabs_store,
     ),
 }
 

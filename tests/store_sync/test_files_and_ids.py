@@ -276,6 +276,10 @@ def _make_it_an_old_database(path: Path) -> None:
         con.execute(f"DROP TABLE {table}")
     con.execute("ALTER TABLE integration DROP COLUMN cycle_start")
     con.execute("ALTER TABLE integration DROP COLUMN account")  # account settings besides the key (0008)
+    con.execute("ALTER TABLE integration DROP COLUMN cost_basis")  # cost basis, credits, characters (0009)
+    for table in ("dailycost", "dailymodelcost"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN credits_micro")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN characters")
     con.execute("DROP INDEX ix_integration_label_key")
     con.execute("ALTER TABLE integration DROP COLUMN label_key")
     con.execute("ALTER TABLE syncrun DROP COLUMN host")

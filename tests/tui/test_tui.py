@@ -792,6 +792,8 @@ async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwa
                 ("Acme Prototypes", "openrouter"),
                 ("Acme Copilot", "copilot"),
                 ("Acme Grok", "xai"),
+                ("Acme Gemini", "google"),
+                ("Acme Voice", "elevenlabs"),
             ]
             assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards), [
                 (c.view.label, c.view.state, c.view.error) for c in cards
@@ -844,12 +846,16 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         await settle(app, pilot)
         await fill_add_form(pilot, "Acme", GOOD_KEY)
         card = None
-        for _ in range(50):
+        import time as _t
+
+        _t0 = _t.monotonic()
+        for _ in range(500):
             await pilot.pause(0.05)
             cards = list(app.screen.query(IntegrationCard))
             if cards and cards[0].view.summary and cards[0].view.summary.synced_days:
                 card = cards[0]
                 break
+        print("ELAPSED", _t.monotonic() - _t0)
         assert card is not None and app.syncs  # the first window is in, the rest are held back
         s = card.view.summary
         assert (s.days, s.synced_days, s.complete_days, s.today_partial) == (90, 30, 29, True)

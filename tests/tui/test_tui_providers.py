@@ -33,6 +33,8 @@ LABELS = {
     "openrouter": "Acme Prototypes",
     "copilot": "Acme Copilot",
     "xai": "Acme Grok",
+    "google": "Acme Gemini",
+    "elevenlabs": "Acme Voice",
 }
 
 
@@ -64,7 +66,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         await settle(app, pilot)
         chart = app.screen.query_one("#home-chart", StackedCostChart)
         order, days = chart.data
-        assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai")
+        assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai", "google", "elevenlabs")
         since = NOW.date() - timedelta(days=app.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
@@ -81,8 +83,11 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         legend = str(app.screen.query_one("#home-legend", Static).render()).split("\n")
         assert len(legend) == 2 and all(len(line) <= SIZE[0] - 2 for line in legend)
         for name in order:
-            summary = card_of(app, name).view.summary
-            assert any(f"{providers.title(name)} {format_usd(summary.total_micro)}" in line for line in legend)
+            view = card_of(app, name).view
+            money = view.basis.money(view.summary.total_micro)
+            assert any(f"{providers.title(name)} {money}" in line for line in legend)
+        voice = f"ElevenLabs ≈{format_usd(card_of(app, 'elevenlabs').view.summary.total_micro)}"
+        assert any(voice in line for line in legend)
         # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
         anthropic = str(card_of(app, "anthropic")._cost.render())
         assert "requests —" in anthropic and "on-demand" not in anthropic

@@ -14,9 +14,11 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
-from grafient_tui.errors import ConfigError
+from grafient_tui.errors import ConfigError, GrafientError
 from grafient_tui.providers.base import AccountField, check_account
+from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.text import sentence as as_sentence
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -28,6 +30,29 @@ if TYPE_CHECKING:
 def provider_choices() -> list[tuple[str, str]]:
     """(`Cursor (Admin API, Enterprise)`, "cursor") for every registered provider, in the registry's order."""
     return [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
+
+
+_described: dict[int, str] = {}
+
+
+def describe_key_document(text: str) -> str:
+    """What a pasted service-account key is, without a word of its secret: the account it is for and
+    its key id's last four, or why it is not a key (yet: a paste may be half way)."""
+    from grafient_tui.providers.google.auth import NotAServiceAccountKey, parse_service_account
+
+    cached = _described.get(hash(text))
+    if cached is not None:
+        return cached
+    try:
+        account = parse_service_account(text)
+    except NotAServiceAccountKey:
+        about = "not a service-account JSON key (yet)"
+    else:
+        key_id = f", key id …{account.private_key_id[-4:]}" if account.private_key_id else ""
+        about = f"service account {visible(account.client_email)}{key_id}"
+    _described.clear()  # one paste at a time
+    _described[hash(text)] = about
+    return about
 
 
 def checking_text(provider: str) -> str:
@@ -75,6 +100,8 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             yield Static(classes="field-error", id="account-error")
             yield Label("Admin API key", classes="field-label", id="key-label")
             yield Input(password=True, id="key")
+            # A key of several lines (Google's JSON key file): pasted whole, never drawn.
+            yield SecretPaste(id="key-document", describe=describe_key_document)
             yield Static(classes="field-error", id="key-error")
             yield Static("", id="checking")
             with Horizontal(classes="dialog-buttons"):
@@ -120,6 +147,10 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         ).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
         self.query_one("#key-label", Label).update(f"{provider.title} key ({provider.key_kind})")
         self.query_one("#key", Input).placeholder = provider.key_placeholder
+        document = self.query_one("#key-document", SecretPaste)
+        document.placeholder = provider.key_placeholder
+        document.display = provider.key_document
+        self.query_one("#key", Input).display = not provider.key_document
         self._errors(None, None)
 
     async def _show_account_fields(self, fields: tuple[AccountField, ...]) -> None:
@@ -203,20 +234,28 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             return self.demo_key is not None  # only in demo mode (hidden otherwise)
         return True
 
+    def _key_field(self) -> Input | SecretPaste:
+        """Where the chosen provider's key goes: one line, or a pasted document (a JSON key file)."""
+        if providers.get(self._provider()).key_document:
+            return self.query_one("#key-document", SecretPaste)
+        return self.query_one("#key", Input)
+
     def action_use_demo_key(self) -> None:
         if self.demo_key is None or self.checking:
             return
         provider, key = self.demo_key
         self.query_one("#provider", Select).value = provider
-        self.query_one("#key", Input).value = key
+        field = self.query_one("#key-document", SecretPaste) if providers.get(provider).key_document else None
+        (field or self.query_one("#key", Input)).value = key
         if not self.query_one("#label", Input).value.strip():
             self.query_one("#label", Input).value = "Acme Data"
-        self.query_one("#key", Input).focus()
+        (field or self.query_one("#key", Input)).focus()
 
     def action_submit(self) -> None:
         self.submit()
 
     @on(Input.Submitted, "#key")
+    @on(SecretPaste.Submitted, "#key-document")
     @on(Button.Pressed, "#add")
     def submit(self) -> None:
         if self.checking:
@@ -224,7 +263,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         from grafient_tui.secret import Secret
         from grafient_tui.store.integrations import clean_label
 
-        key_input = self.query_one("#key", Input)
+        key_input = self._key_field()
         text = key_input.value.strip()
         self._errors(None, None)
         # A local error (the label) keeps the pasted key: Cursor and Anthropic show a key only once.
@@ -247,7 +286,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             self._errors(None, f"Paste the {title} key (it is shown once when you create it in {title}).")
             key_input.focus()
             return
-        if any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
+        if provider_class.key_document:
+            try:  # a file that is not a service-account key is refused here, before any call
+                provider_class.check_key_text(text)
+            except GrafientError as exc:
+                self._errors(None, exc.sentence)
+                key_input.focus()
+                return
+        elif any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
             self._errors(None, "That does not look like an API key (it has spaces or control characters).")
             key_input.focus()
             return
@@ -299,12 +345,12 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             held, self._held = self._held, None
             if isinstance(result, tuple):  # the label is taken: the provider was never asked, keep the key
                 if held is not None:
-                    self.query_one("#key", Input).value = held.reveal()
+                    self._key_field().value = held.reveal()
                 self._errors(result[0], None)
                 self.query_one("#label", Input).focus()
                 return
             self._errors(None, str(result))
-            self.query_one("#key", Input).focus()
+            self._key_field().focus()
         elif event.state == WorkerState.ERROR:
             self._checking(False)
             self._held = None
@@ -317,7 +363,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.checking = checking
         self.query_one("#checking", Static).update(checking_text(self._provider()) if checking else "")
         self.set_class(checking, "-checking")
-        for widget in self.query("Input, Select, Button#add"):
+        for widget in self.query("Input, Select, SecretPaste, Button#add"):
             widget.disabled = checking
 
     def _focus_account_field(self) -> None:

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui import providers as provider_registry
-from grafient_tui.money import format_usd
+from grafient_tui.estimates import together
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
@@ -158,7 +158,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
-        self.query_one(SummaryBar).show(data.summary, days)
+        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
@@ -174,15 +174,18 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         chart.display = legend.display = bool(integrations)
         order, days, totals = provider_stack(integrations)
         chart.data = (order, days)
-        entries = [
-            Content.assemble(
-                ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
-                provider_registry.title(name),
-                " ",
-                (format_usd(total), "bold"),
+        entries = []
+        for name, total in totals:
+            # Each provider's total marked as its integrations' figures are (≈ for an estimate).
+            basis = together((f.label, f.basis) for f in integrations if f.provider == name)
+            entries.append(
+                Content.assemble(
+                    ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
+                    provider_registry.title(name),
+                    " ",
+                    (basis.money(total) if basis.estimated or not basis.unknown_labels else "—", "bold"),
+                )
             )
-            for name, total in totals
-        ]
         legend.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
 
     def _budgets_of(self, integration_id: int | None) -> tuple:
@@ -206,6 +209,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             history_from=getattr(figures, "history_from", None),
             budgets=self._budgets_of(figures.integration_id),
             team_members=getattr(figures, "team_members", None),
+            basis=figures.basis,
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

@@ -117,6 +117,10 @@ PROVIDER_COLOURS = {
     "openrouter": "#a78bfa",
     "copilot": "#e3b341",
     "xai": "#ff5370",
+    # Apart from the six above on the colour wheel (Google's own yellow was Copilot's amber, ElevenLabs'
+    # pink xAI's coral): cyan and lime.
+    "google": "#22d3ee",
+    "elevenlabs": "#a3e635",
 }
 OTHER_COLOUR = "#8a8a8a"
 

@@ -127,6 +127,6 @@ class BudgetGauges(Vertical):
                 FORECAST_METHOD
                 if status.forecast.micro is not None
                 else (f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}")
-            )
+            ) + (f" The spend {status.note}." if status.note else "")
         self.set_class(not self.statuses, "-empty")
         self._rendered = True
