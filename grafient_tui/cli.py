@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--on-demand",
         action="store_true",
         help="count on-demand cost only (Cursor's usage beyond the plan, GitHub Copilot's bill beyond the "
-        "included AI credits); with `all`, theirs only",
+        "included AI credits, Google Gemini's bill after credits); with `all`, theirs only",
     )
     budget_list = actions.add_parser("list", help="list the budgets")
     budget_list.add_argument(
@@ -721,7 +721,7 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
 
 
 def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
-    from grafient_tui.budgets.wording import amount, period_words
+    from grafient_tui.budgets.wording import amount, in_words, period_words
     from grafient_tui.money import usd_float
     from grafient_tui.tables import format_table
 
@@ -733,7 +733,7 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
         if row.measure == "on_demand" and row.target_id is None:
             split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
-            counted += f" ({' and '.join(split)} only: the other providers bill everything per use)"
+            counted += f" ({in_words(split)} only: the other providers bill everything per use)"
         per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
             f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "

@@ -8,6 +8,11 @@ from grafient_tui.money import MICRO_PER_USD, format_usd
 BAR_FULL, BAR_EMPTY = "█", "░"
 
 
+def in_words(names: list[str]) -> str:
+    """`Cursor`, `Cursor and GitHub Copilot`, `Cursor, GitHub Copilot and Google Gemini`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def amount(micro: int) -> str:
     """`$500` for whole dollars, `$1,250.50` otherwise."""
     return format_usd(micro, cents=micro % MICRO_PER_USD != 0)
