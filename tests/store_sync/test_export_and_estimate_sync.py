@@ -219,3 +219,35 @@ async def test_an_unknown_tier_stores_credits_and_says_its_cost_is_unknown(
         credits = [r.credits_micro for r in session.exec(select(DailyCost).where(DailyCost.integration_id == iid))]
     assert basis["cost_known"] is False and "cost unknown" in basis["note"]
     assert sorted(c for c in credits if c) == [1_500_500_000] * 5
+
+
+# ------------------------------------------------------------------ both: tokens are never counted
+
+
+def stored_tokens(db: Database, iid: int) -> dict[date, tuple[int | None, ...]]:
+    with db.session() as session:
+        return {
+            r.day: (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens)
+            for r in session.exec(select(DailyCost).where(DailyCost.integration_id == iid))
+        }
+
+
+async def test_quiet_days_keep_tokens_unknown_even_in_a_window_without_a_line(
+    store: tuple[Database, Vault, Settings],
+) -> None:
+    """Neither the billing export nor ElevenLabs counts tokens: a day without spend is as unknown as a
+    day with spend (—), never 0 tokens, also when nothing in its window says so (the provider's
+    capabilities do)."""
+    db, vault, settings = store
+    gemini = google_integration(db, vault)
+    export = FakeBillingExport(keys=[KEY], table=TABLE, rows=[])  # no Gemini spend yet
+    transport = httpx.MockTransport(export.handler)
+    assert (await run_sync(db, vault, settings, gemini, "backfill", transport=transport, now=NOW)).outcome == "success"
+    voice = int(add_integration(db, vault, label="Voice", provider="elevenlabs", api_key=Secret(VOICE_KEY)).id)  # type: ignore[arg-type]
+    workspace = FakeElevenLabsWorkspace(api_key=VOICE_KEY, tier="pro", character_limit=500_000, usage={})
+    transport = httpx.MockTransport(workspace.handler)
+    assert (await run_sync(db, vault, settings, voice, "backfill", transport=transport, now=NOW)).outcome == "success"
+    for iid in (gemini, voice):
+        tokens = stored_tokens(db, iid)
+        assert len(tokens) == 31 and {cost for cost, _, _ in stored_days(db, iid).values()} == {0}
+        assert set(tokens.values()) == {(None, None, None, None)}

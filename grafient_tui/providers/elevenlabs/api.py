@@ -103,7 +103,9 @@ class ElevenLabsClient(HttpProvider):
         settle_days=HISTORY_DAYS,  # every stored day re-priced at today's plan (see the docstring)
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False, cost_basis="estimate")
+    capabilities = Capabilities(
+        has_requests=False, actor_kind="workspace", has_on_demand=False, has_tokens=False, cost_basis="estimate"
+    )
 
     def __init__(self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
         """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap)."""

@@ -163,7 +163,7 @@ class GoogleBillingClient(HttpProvider):
         settle_month=True,
         one_window=True,
     )
-    capabilities = Capabilities(has_requests=False, actor_kind="project", has_on_demand=True)
+    capabilities = Capabilities(has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False)
     account_fields = ACCOUNT_FIELDS
     key_document = True
 
