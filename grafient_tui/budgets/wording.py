@@ -103,16 +103,17 @@ def budget_title(status: BudgetStatus) -> str:
 
 def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
-    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`."""
+    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`
+    (`≈$412.00`, `forecast ≈$540` when the spend includes an estimate)."""
     title = budget_title(status)
     parts = []
     spend = [t for t in thresholds if t != "forecast"]
     if spend:
         top = max(spend, key=int)
         reached = "over budget" if top == "100" else f"{top}% reached"
-        parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
+        parts.append(f"{reached}, {estimated(status)}{format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
     if "forecast" in thresholds and status.forecast.micro is not None:
-        parts.append(f"forecast {rough(status.forecast.micro)} is above it")
+        parts.append(f"forecast {estimated(status)}{rough(status.forecast.micro)} is above it")
     return (
         f"{target_words(status)} · {title[0].lower()}{title[1:]}: "
         + "; ".join(parts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -415,6 +416,10 @@ def test_the_alert_sentence(store) -> None:
     ((status, thresholds),) = service.budget_alerts(NOW)
     assert alert_text(status, thresholds) == (
         "Eng · monthly budget: 80% reached, $373.00 of $450; forecast $510 is above it · resets 2026-12-01"
+    )
+    # Spend that includes an estimate (ElevenLabs' credits priced) is marked so in the toast too.
+    assert alert_text(replace(status, estimated=True), thresholds) == (
+        "Eng · monthly budget: 80% reached, ≈$373.00 of $450; forecast ≈$510 is above it · resets 2026-12-01"
     )
 
 
