@@ -356,5 +356,5 @@ def demo_budgets(fakes: dict[str, object]) -> list[tuple[str, str, str, bool]]:
         team = fakes[spec.label]
         spent = sum(total for total, _ in team.cycle_spend().values())  # type: ignore[attr-defined]
         budgets.append((spec.label, str(max(50, int(spent * 0.85 / 100_000_000) // 50 * 50)), "cycle", False))
-    budgets.append(("all", "7500", "month", False))  # the six accounts forecast about $8,500 a month
+    budgets.append(("all", "7500", "month", False))  # the eight accounts forecast about $9,500 a month
     return budgets
