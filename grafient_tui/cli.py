@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService
 
-PROVIDERS = providers.names()
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument as one sentence and exit 2."""
@@ -62,11 +60,14 @@ def one_line(text: str) -> str:
 
 PLANS_HELP = (
     "Plans decide how much history a backfill fetches: free keeps 30 days; pro and ultimate keep "
-    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30)."
+    "the provider's maximum (Cursor 365, Anthropic 365, OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, "
+    "Google Gemini 365, ElevenLabs 90)."
 )
 WORDS_HELP = (
     "'requests' are usage events (what a provider counts as a request: one Cursor event, an "
-    "OpenAI completion, an OpenRouter request; Anthropic gives no count, shown as -); 'API calls' "
+    "OpenAI completion, an OpenRouter request; Anthropic, GitHub Copilot, xAI, Google Gemini and ElevenLabs give "
+    "no count, shown as -); "
+    "'API calls' "
     "are the HTTP calls Grafient makes to a provider."
 )
 
@@ -74,7 +75,8 @@ WORDS_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grafient",
-        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter) in your terminal. "
+        description="Your team's AI spend (Cursor, Anthropic, OpenAI, OpenRouter, GitHub Copilot, xAI, Google Gemini, "
+        "ElevenLabs) in your terminal. "
         "With no command, opens the app.",
         epilog=PLANS_HELP + " Exit codes: 0 success, 1 a sync failed or an unexpected error, 2 bad input, "
         "a rejected key, no network or a store problem; `check` also 3 a forecast over a budget, 4 spend "
@@ -96,11 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         "never from the command line.",
         epilog=PLANS_HELP + " Keys: cursor = Admin API key of an Enterprise team; anthropic = Admin key "
         "(sk-ant-admin01-...); openai = Admin key with Read only permission (sk-admin-...); "
-        "openrouter = management key. A rejected key or the wrong kind of key exits 2 with nothing stored.",
+        "openrouter = management key; copilot = a GitHub token of an organization owner or billing manager "
+        "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
+        "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID; "
+        "google = a service account's JSON key file on stdin, with --table (the detailed "
+        "billing export); elevenlabs = API key with User (Read) (its dollars are an estimate from credits). "
+        "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
-    add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
+    names = providers.names()
+    add.add_argument("provider", choices=names, help="the provider: " + ", ".join(names))
     add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
+    _add_account_flags(add)
 
     lst = commands.add_parser(
         "list",
@@ -183,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the requests per minute each provider's keys are paced to, or set "
         "the team's pace on a shared database",
     )
-    pace.add_argument("provider", nargs="?", choices=PROVIDERS, help="the provider whose keys to pace")
+    pace.add_argument("provider", nargs="?", choices=names, help="the provider whose keys to pace")
     pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
 
     database = commands.add_parser("db", help="the database's schema: show its version, or upgrade it")
@@ -219,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     budget_set.add_argument(
         "--on-demand",
         action="store_true",
-        help="count on-demand cost only (Cursor's usage beyond the plan); with `all`, Cursor's only",
+        help="count on-demand cost only (Cursor's usage beyond the plan, GitHub Copilot's bill beyond the "
+        "included AI credits, Google Gemini's bill after credits); with `all`, theirs only",
     )
     budget_list = actions.add_parser("list", help="list the budgets")
     budget_list.add_argument(
@@ -252,6 +262,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     return parser
+
+
+ACCOUNT_DEST = "account__"  # argparse's dest prefix for the providers' account settings (--org, --team-id)
+
+
+def _add_account_flags(add: argparse.ArgumentParser) -> None:
+    """One flag per account setting any provider declares (providers/base.AccountField), read from the
+    registry without loading a provider; `cmd_add` keeps those of the provider chosen."""
+    seen: set[str] = set()
+    for name in providers.names():
+        fields = providers.account_fields(name)
+        for field in fields:
+            if field.flag in seen:
+                continue
+            seen.add(field.flag)
+            alternatives = [f.flag for f in fields if f.group is not None and f.group == field.group]
+            either = f"; exactly one of {' or '.join(alternatives)}" if len(alternatives) > 1 else ""
+            needed = "" if field.group is not None or field.required else "; optional"
+            add.add_argument(
+                field.flag,
+                dest=ACCOUNT_DEST + field.name,
+                metavar=field.metavar,
+                help=f"{name} only{either}{needed}: {field.help}",
+            )
+
+
+def account_arguments(args: argparse.Namespace) -> dict[str, str]:
+    """The account settings given on the command line for the chosen provider; ConfigError for one
+    that belongs to another provider."""
+    own = {f.name for f in providers.account_fields(args.provider)}
+    given: dict[str, str] = {}
+    for dest, value in vars(args).items():
+        if not dest.startswith(ACCOUNT_DEST) or value is None:
+            continue
+        name = dest[len(ACCOUNT_DEST) :]
+        if name not in own:
+            flag = next(
+                (f.flag for n in providers.names() for f in providers.account_fields(n) if f.name == name),
+                "--" + name.replace("_", "-"),
+            )
+            raise ConfigError(f"{flag} is not an option of `grafient add {args.provider}`.")
+        given[name] = value
+    return given
 
 
 def disable_core_dumps() -> None:
@@ -390,6 +443,8 @@ def read_key(provider: str | None = None) -> Secret:
 
     if sys.stdin is None:
         raise ConfigError("no API key given: pipe it on standard input.")
+    if provider is not None and providers.get(provider).key_document:
+        return _read_key_document(provider)
     if sys.stdin.isatty():
         import getpass
 
@@ -408,14 +463,47 @@ def read_key(provider: str | None = None) -> Secret:
     return Secret(key)
 
 
+MAX_KEY_DOCUMENT = 64 * 1024  # a service-account JSON key file is about 2.3 kB
+
+
+def _read_key_document(provider: str) -> Secret:
+    """A key that is a file of several lines (Google's service-account JSON key), read whole from
+    standard input and checked locally before any call; a terminal is not asked (pasting a private
+    key at a prompt would show it, and a prompt reads one line)."""
+    from grafient_tui.secret import Secret
+
+    chosen = providers.get(provider)
+    if sys.stdin.isatty():
+        raise ConfigError(
+            f"{chosen.title} reads its key from a file on standard input: "
+            f"grafient add {provider} --label LABEL ... < key.json"
+        )
+    text = sys.stdin.read(MAX_KEY_DOCUMENT + 1)
+    if len(text) > MAX_KEY_DOCUMENT:
+        raise ConfigError(
+            f"the key on standard input is larger than {MAX_KEY_DOCUMENT // 1024} kB; is it the key file?"
+        )
+    text = text.strip()
+    if not text:
+        raise ConfigError(f"no key given: pipe the {chosen.title} key file on standard input (< key.json).")
+    chosen.check_key_text(text)  # not a service-account key: one sentence, exit 2, nothing asked or stored
+    return Secret(text)
+
+
 def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
-    label = service.free_label(args.label)  # before asking for a key that would be refused anyway
+    from grafient_tui.providers.base import describe_account
+
+    # Everything that can be refused without the network is, before a key is asked for.
+    account = service.check_account(args.provider, account_arguments(args))
+    label = service.free_label(args.label)
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
-    row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
+    row = asyncio.run(service.add(args.provider, label, key, account=account, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
+    settings = describe_account(providers.account_fields(row.provider), account)
+    where = f"{visible(row.provider)} {one_line(settings)}" if settings else visible(row.provider)
     print(
-        f"added integration {row.id:d} {quoted(row.label)} ({visible(row.provider)}, key {visible(row.key_hint)}, "
+        f"added integration {row.id:d} {quoted(row.label)} ({where}, key {visible(row.key_hint)}, "
         f"{row.team_members:,} {visible(actors)})"
     )
     if args.no_backfill:
@@ -488,7 +576,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
         )
     )
     if not results:
-        print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
+        print("No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)")
         return 0
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
@@ -554,6 +642,9 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "last_sync": _iso(item.last_sync) if item.last_sync else None,
             "error": item.error,
             "history_from": item.history_from.isoformat() if item.history_from else None,
+            # The provider's account settings besides the key ({"org": "acme"}); null when the stored
+            # ones cannot be read.
+            "account": item.account,
         }
         for item in service.list_integrations()
     ]
@@ -562,10 +653,12 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     if not rows:
         print(
-            "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME  "
-            "(the key is read from stdin)"
+            "No integrations yet. Add one with: grafient add PROVIDER --label NAME  (the key is read from stdin; "
+            "`grafient add --help` lists the providers)"
         )
         return 0
+    from grafient_tui.providers.base import describe_account
+
     headers = ["ID", "LABEL", "PROVIDER", "KEY", "CREATED", "STATUS", "LAST SYNC", "HISTORY FROM"]
     table = [
         [
@@ -580,6 +673,16 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         ]
         for r in rows
     ]
+    if any(r["account"] != {} for r in rows):  # a column only when some provider carries settings
+        headers.append("ACCOUNT")
+        for r, line in zip(rows, table, strict=True):
+            settings = r["account"]
+            shown = (
+                "(unreadable)"
+                if settings is None
+                else describe_account(providers.account_fields(r["provider"]), settings)
+            )
+            line.append(one_line(shown) or "-")
     print(format_table(headers, table))
     return 0
 
@@ -611,18 +714,29 @@ def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
+def _plan_depths(plan: str) -> str:
+    """`365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730`: the plan's history, with each provider
+    that keeps another depth named (30 days on the free plan for all)."""
+    from collections import Counter
+
+    depths = {name: providers.get(name).limits.history_for(plan) for name in providers.names()}
+    usual = Counter(depths.values()).most_common(1)[0][0]
+    others = ", ".join(f"{providers.title(n)} {d}" for n, d in depths.items() if d != usual)
+    return f"{usual} days" + (f"; {others}" if others else "")
+
+
 def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
     if args.plan is None:
         plan = service.plan()
-        print(f"{visible(plan)} (backfills {service.plan_days(plan):,} days)")
+        print(f"{visible(plan)} (backfills {visible(_plan_depths(plan))})")
         return 0
-    days = service.set_plan(args.plan)
-    print(f"plan set to {visible(args.plan)}: the next sync keeps {days:,} days of history")
+    service.set_plan(args.plan)
+    print(f"plan set to {visible(args.plan)}: the next sync keeps {visible(_plan_depths(args.plan))} of history")
     return 0
 
 
 def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
-    from grafient_tui.budgets.wording import amount, period_words
+    from grafient_tui.budgets.wording import amount, in_words, period_words
     from grafient_tui.money import usd_float
     from grafient_tui.tables import format_table
 
@@ -633,7 +747,8 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         target = "all integrations" if row.target_id is None else f"{quoted(row.target)} (id {row.target_id:d})"
         counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
         if row.measure == "on_demand" and row.target_id is None:
-            counted += " (Cursor's only: the other providers bill everything per use)"
+            split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
+            counted += f" ({in_words(split)} only: the other providers bill everything per use)"
         per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
             f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
@@ -706,6 +821,8 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
                         "synced_days": s.synced_days,
                         "finished_days": s.finished_days,
                         "note": s.note,
+                        # "estimate" when the spend counted includes dollars estimated from credits
+                        "cost_basis": "estimate" if s.estimated else "billed",
                     }
                     for s in statuses
                 ],

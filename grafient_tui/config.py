@@ -31,7 +31,14 @@ DEFAULT_API_URLS = {
     "anthropic": "https://api.anthropic.com",
     "openai": "https://api.openai.com",
     "openrouter": "https://openrouter.ai/api",
+    "copilot": "https://api.github.com",
+    "xai": "https://management-api.x.ai",
+    "google": "https://bigquery.googleapis.com",
+    "elevenlabs": "https://api.elevenlabs.io",
 }
+# Other addresses a provider calls, each overridable with its own variable (name -> variable, default):
+# Google's token endpoint is not under its API's base URL.
+OTHER_URLS = {"google_token": ("GRAFIENT_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")}
 DEFAULT_RPM = 20
 DEFAULT_MAX_RESPONSE_MB = 64
 DEFAULT_REQUEST_DEADLINE = 120.0  # seconds for one request: connect, headers and the whole body
@@ -271,9 +278,12 @@ class Settings:
         return f"Settings({shown})"
 
     def api_url(self, provider: str) -> str:
-        """The base URL for `provider`'s API: GRAFIENT_<NAME>_API_URL, else its documented address."""
+        """The base URL for `provider`'s API: GRAFIENT_<NAME>_API_URL, else its documented address
+        (also an address of OTHER_URLS by its name, e.g. "google_token")."""
         if provider == "cursor":
             return self.cursor_api_url
+        if provider in OTHER_URLS:
+            return self.api_urls.get(provider) or OTHER_URLS[provider][1]
         return self.api_urls.get(provider) or DEFAULT_API_URLS[provider]
 
     def rpm(self, provider: str, default: float) -> float:
@@ -329,6 +339,14 @@ class Settings:
                 raise ConfigError(f"{variable} must be an http(s) URL, not {url!r}.")
             _check_plaintext(url, insecure_ok, variable)
             urls[provider] = url
+        for name, (variable, _default) in OTHER_URLS.items():
+            raw = env.get(variable)
+            if raw:
+                url = raw.rstrip("/")
+                if not re.match(r"^https?://[^/\s]+", url):
+                    raise ConfigError(f"{variable} must be an http(s) URL, not {url!r}.")
+                _check_plaintext(url, insecure_ok, variable)
+                urls[name] = url
         api_url = urls.pop("cursor")
         return cls(
             config_dir=config_dir,

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from grafient_tui.config import Settings
 from grafient_tui.ending import Ending, ending_on_signals
 from grafient_tui.secret import Secret
+from grafient_tui.service import IntegrationToAdd
 
 if TYPE_CHECKING:
     import httpx
@@ -89,31 +90,62 @@ DEMO_MODEL_WEIGHTS = [34, 6, 16, 9, 14, 5, 3, 8, 5]
 # Weekday rhythm: Monday to Friday (Friday a little lighter), then the weekend.
 WEEKDAY_SHAPE = (1.0, 1.08, 1.05, 1.0, 0.82, 0.2, 0.15)
 # The other providers' demo accounts: (label, provider, seed); each fake module's demo_account()
-# gives its own spending shape (an API workload, an office-hours product, bursty prototypes).
+# gives its own spending shape (an API workload, an office-hours product, bursty prototypes, seats
+# whose allowance runs out late in the month, a growing backend with twice-weekly evaluation runs).
 DEMO_ACCOUNTS = (
     ("Acme Labs API", "anthropic", 3),
     ("Acme Chat", "openai", 5),
     ("Acme Prototypes", "openrouter", 9),
+    ("Acme Copilot", "copilot", 13),
+    ("Acme Grok", "xai", 17),
+    ("Acme Gemini", "google", 13),
+    ("Acme Voice", "elevenlabs", 17),  # credits on the Creator plan: every dollar of it an estimate
 )
+# The account settings besides the key of the demo accounts that need them (as their fakes serve them).
+DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
+    "copilot": {"org": "acme"},
+    "xai": {"team_id": "65c1e471-205f-4566-9c5a-07198bcdf4ce"},  # the xAI fake's DEMO_TEAM_ID
+}
 # Where each provider's requests go in demo mode: its documented host.
 DEMO_HOSTS = {
     "cursor": "api.cursor.com",
     "anthropic": "api.anthropic.com",
     "openai": "api.openai.com",
     "openrouter": "openrouter.ai",
+    "copilot": "api.github.com",
+    "xai": "management-api.x.ai",
+    "google": "bigquery.googleapis.com",
+    "google_token": "oauth2.googleapis.com",  # Google's sign-in: the same simulated account answers
+    "elevenlabs": "api.elevenlabs.io",
 }
 # Each provider's documented key prefix, so the demo keys look like the real ones.
-KEY_PREFIXES = {"cursor": "key_", "anthropic": "sk-ant-admin01-", "openai": "sk-admin-", "openrouter": "sk-or-v1-"}
+KEY_PREFIXES = {
+    "cursor": "key_",
+    "anthropic": "sk-ant-admin01-",
+    "openai": "sk-admin-",
+    "openrouter": "sk-or-v1-",
+    "copilot": "ghp_",
+    "xai": "xai-token-",
+    "elevenlabs": "sk_",
+}
 
 
 def demo_key(label: str, provider: str = "cursor") -> str:
-    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every run."""
-    return KEY_PREFIXES[provider] + hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    """A made-up key in the provider's documented shape (for Cursor, key_ + 64 characters), the same every
+    run; for Google a service-account JSON key (its RSA key made for this run, its ids the same)."""
+    digest = hashlib.sha256(f"grafient-demo:{label}".encode()).hexdigest()
+    if provider == "google":
+        from grafient_tui.providers.google.fake import service_account_key
+
+        return service_account_key(seed=int(digest[:8], 16), project_id="acme-gemini-reader", name="grafient")
+    if provider == "elevenlabs":
+        return KEY_PREFIXES[provider] + digest[:48]
+    return KEY_PREFIXES[provider] + digest
 
 
 def request_key(request: httpx.Request) -> str | None:
     """The key a request carries, however its provider sends it (x-api-key, Bearer, Basic user)."""
-    if key := request.headers.get("x-api-key"):
+    if key := request.headers.get("x-api-key") or request.headers.get("xi-api-key"):
         return key
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -141,7 +173,7 @@ class DemoEnvironment:
     home: Path
     settings: Settings
     transport: httpx.MockTransport
-    teams: list[tuple[str, str, Secret]]  # (label, provider, key) for the app to add through its own add path
+    teams: list[IntegrationToAdd]  # for the app to add through its own add path
     # (target, amount, period, on-demand) for the app to set through the service once the teams are added
     budgets: list[tuple[str, str, str, bool]] = field(default_factory=list)
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
@@ -209,7 +241,8 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
     settings = Settings.from_env(
         {
             "GRAFIENT_HOME": str(home),
-            "GRAFIENT_CURSOR_RPM": "0",  # no pacing: the simulated latency sets the pace
+            # No pacing: the simulated latency sets the pace.
+            **{f"GRAFIENT_{name.upper()}_RPM": "0" for name in DEMO_HOSTS},
             "GRAFIENT_BACKOFF_BASE": "0",
         }
     )
@@ -218,7 +251,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
 
     now_ms = int(now.timestamp() * 1000)
     fakes: dict[str, object] = {}
-    teams: list[tuple[str, str, Secret]] = []
+    teams: list[IntegrationToAdd] = []
     by_host: dict[str, dict[str, object]] = {}  # host -> key -> account
     for spec in (*DEMO_TEAMS, TRY_TEAM):
         key = demo_key(spec.label)
@@ -243,7 +276,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         fakes[spec.label] = team
         by_host.setdefault(DEMO_HOSTS["cursor"], {})[key] = fakes[spec.label]
         if spec is not TRY_TEAM:
-            teams.append((spec.label, "cursor", Secret(key)))
+            teams.append(IntegrationToAdd(spec.label, "cursor", Secret(key)))
     for label, provider, seed in DEMO_ACCOUNTS:
         if provider not in providers.names():
             continue  # not in this build
@@ -251,10 +284,16 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         account = importlib.import_module(f"grafient_tui.providers.{provider}.fake").demo_account(key, now.date(), seed)
         fakes[label] = account
         by_host.setdefault(DEMO_HOSTS[provider], {})[key] = account
-        teams.append((label, provider, Secret(key)))
+        account_settings = dict(DEMO_ACCOUNT_SETTINGS.get(provider, {}))
+        if provider == "google":
+            by_host.setdefault(DEMO_HOSTS["google_token"], {})[key] = account
+            account_settings["table"] = account.table  # the simulated export's own table
+        teams.append(IntegrationToAdd(label, provider, Secret(key), account_settings))
 
     async def route(request: httpx.Request) -> httpx.Response:
-        if latency:
+        # GitHub is asked once per day (and per person for a month): about 1,100 calls for the demo's two
+        # years, which any latency would stretch over minutes. Its calls come back at once.
+        if latency and request.url.host != DEMO_HOSTS["copilot"]:
             await asyncio.sleep(latency)
         accounts = by_host.get(request.url.host)
         if not accounts:
@@ -317,5 +356,5 @@ def demo_budgets(fakes: dict[str, object]) -> list[tuple[str, str, str, bool]]:
         team = fakes[spec.label]
         spent = sum(total for total, _ in team.cycle_spend().values())  # type: ignore[attr-defined]
         budgets.append((spec.label, str(max(50, int(spent * 0.85 / 100_000_000) // 50 * 50)), "cycle", False))
-    budgets.append(("all", "6500", "month", False))  # the four accounts forecast about $7,000 a month
+    budgets.append(("all", "7500", "month", False))  # the eight accounts forecast about $9,500 a month
     return budgets

@@ -24,7 +24,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-FORMAT = "grafient-home-snapshot/3"  # 2: unknown figures are null; history_from. 3: keyed to its database
+from grafient_tui.estimates import BILLED, Basis
+
+# 2: unknown figures are null; history_from. 3: cost basis. 4: keyed to its database
+FORMAT = "grafient-home-snapshot/4"
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
 
@@ -108,6 +111,7 @@ class SnapshotFigures:
     days: tuple[SnapshotDay, ...]
     status: SnapshotStatus
     history_from: date | None = None
+    basis: Basis = BILLED
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class HomeSnapshot:
     integrations: tuple[SnapshotFigures, ...]
     summary: SnapshotSummary | None
     from_snapshot: bool = True
+    basis: Basis = BILLED
+    estimated_models: frozenset[str] = frozenset()
 
 
 def snapshot_path(data_dir: Path) -> Path:
@@ -145,6 +151,31 @@ def _summary_json(summary: Any) -> dict[str, Any] | None:
     return out
 
 
+def _basis_json(basis: Basis) -> dict[str, Any]:
+    return {
+        "estimated": basis.estimated,
+        "cost_known": basis.cost_known,
+        "note": basis.note,
+        "estimated_labels": list(basis.estimated_labels),
+        "unknown_labels": list(basis.unknown_labels),
+    }
+
+
+def _basis(raw: Any) -> Basis:
+    if not isinstance(raw, dict):
+        raise ValueError("not a cost basis")
+    labels = [raw["estimated_labels"], raw["unknown_labels"]]
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in labels):
+        raise ValueError("not a list of labels")
+    return Basis(
+        estimated=_bool(raw["estimated"]),
+        cost_known=_bool(raw["cost_known"]),
+        note=_text(raw["note"], optional=True),
+        estimated_labels=tuple(labels[0]),
+        unknown_labels=tuple(labels[1]),
+    )
+
+
 def encode(data: Any, database: str = "") -> bytes:
     """The file's bytes for an overview.HomeData read from the database of key `database`."""
     cards = []
@@ -166,6 +197,7 @@ def encode(data: Any, database: str = "") -> bytes:
                 },
                 # [day, cost in micro-cents or null when never synced, complete]
                 "days": [[d.day.isoformat(), d.cost_micro if d.synced else None, d.complete] for d in f.days],
+                "basis": _basis_json(f.basis),
             }
         )
     document = {
@@ -176,6 +208,8 @@ def encode(data: Any, database: str = "") -> bytes:
         "plan": data.plan,
         "summary": _summary_json(data.summary),
         "integrations": cards,
+        "basis": _basis_json(data.basis),
+        "estimated_models": sorted(data.estimated_models),
     }
     return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
@@ -267,6 +301,7 @@ def _card(raw: dict[str, Any]) -> SnapshotFigures:
             _text(status["error"], optional=True),
         ),
         history_from=date.fromisoformat(history_from) if history_from else None,
+        basis=_basis(raw["basis"]),
     )
 
 
@@ -285,6 +320,8 @@ def decode(raw: bytes, database: str | None = None) -> HomeSnapshot:
         plan=_text(document["plan"]),
         integrations=tuple(_card(c) for c in document["integrations"]),
         summary=None if summary is None else _summary(summary),
+        basis=_basis(document["basis"]),
+        estimated_models=frozenset(_text(m) or "" for m in document["estimated_models"]),
     )
 
 

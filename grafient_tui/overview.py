@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from grafient_tui.budgets import BudgetStatus
 from grafient_tui.config import PLANS, Settings
+from grafient_tui.estimates import BILLED, Basis, basis_for, together
 from grafient_tui.store.budgets import evaluate, member_limits
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import IntegrationStatus, find_integration, list_integrations
@@ -20,6 +21,7 @@ from grafient_tui.store.queries import (
     DayRow,
     Summary,
     daily_costs,
+    model_breakdown,
     period_summary,
 )
 from grafient_tui.store.team import effective_settings
@@ -41,6 +43,7 @@ class IntegrationFigures:
     days: tuple[DayRow, ...]
     status: IntegrationStatus
     history_from: date | None = None  # the earliest day the provider returned usage for
+    basis: Basis = BILLED  # how its dollars were made: every figure of it is marked this way
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class HomeData:
     integrations: tuple[IntegrationFigures, ...]
     summary: Summary | None  # every integration together; None when there are none
     budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
+    basis: Basis = BILLED  # of the total over every integration (an estimate when one of them is)
+    # The models of the period's estimated integrations: the most expensive model's figure is marked ≈
+    # only when it is one of them.
+    estimated_models: frozenset[str] = frozenset()
 
     def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
         """The budgets on one integration, or (None) on all together."""
@@ -90,6 +97,7 @@ def _figures(
         days=tuple(daily_costs(db, iid, since, today)),
         status=sync_status(db, settings, iid),
         history_from=integration.history_from,
+        basis=basis_for(integration.provider, integration.cost_basis),
     )
 
 
@@ -102,7 +110,19 @@ def load_home(db: Database, settings: Settings, period: int, today: date) -> Hom
         else None
     )
     return HomeData(
-        period, today, effective_settings(db, settings).plan(), figures, summary, tuple(evaluate(db, today))
+        period,
+        today,
+        effective_settings(db, settings).plan(),
+        figures,
+        summary,
+        tuple(evaluate(db, today)),
+        together((f.label, f.basis) for f in figures),
+        frozenset(
+            row.model
+            for f in figures
+            if f.basis.estimated
+            for row in model_breakdown(db, f.integration_id, today - timedelta(days=period - 1), today)
+        ),
     )
 
 
@@ -114,8 +134,8 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
-    try:  # the plan's depth, as far as the provider goes (OpenAI keeps 180 days, OpenRouter 30)
-        plan_days = min(PLANS[plan], providers.get(integration.provider).limits.history_for(plan))
+    try:  # the plan's depth for this provider (OpenAI keeps 180 days, OpenRouter 30, GitHub 730)
+        plan_days = providers.get(integration.provider).limits.history_for(plan)
     except GrafientError:
         plan_days = PLANS[plan]
     # The Models and Members tabs draw the first MAX_TABLE_ROWS of each order and the rest summed:

@@ -9,10 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from grafient_tui import providers
+from grafient_tui.estimates import BILLED, ESTIMATE_MARK, Basis, basis_for, together
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import Integration
 from grafient_tui.store.queries import (
+    DayRow,
+    ModelRow,
     Summary,
     daily_costs,
     member_breakdown,
@@ -43,6 +46,14 @@ def _count(value: int | None) -> str:
 
 def _known_total(values: list[int | None]) -> int | None:
     return None if not values or any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+
+def _units(row: DayRow | ModelRow) -> dict:
+    """`credits` (exact, as a decimal string) and `characters`, for rows of a provider that bills
+    credits (ElevenLabs); nothing for the others, whose JSON stays as it was."""
+    if row.credits_micro is None:
+        return {}
+    return {"credits": format(Decimal(row.credits_micro).scaleb(-6).normalize(), "f"), "characters": row.characters}
 
 
 def actor_kind(provider: str) -> str:
@@ -99,16 +110,26 @@ def build_report(
         "integrations": [],
         "_today": today.isoformat(),
     }
+    bases = []
     for integ in integrations:
         kind = actor_kind(integ.provider)
+        basis = basis_for(integ.provider, integ.cost_basis)
+        bases.append((integ.label, basis))
         entry: dict = {
             "id": integ.id,
             "label": integ.label,
             "provider": integ.provider,
             "actor": kind,
             "history_from": integ.history_from.isoformat() if integ.history_from else None,
+            # "estimate": dollars Grafient works out (ElevenLabs' credits at the plan's list price);
+            # "billed": the provider's own money. `cost_note` says how (or that a currency was converted).
+            "cost_basis": basis.kind,
+            "cost_note": basis.note,
             "summary": _summary_for(db, [integ.id], span, today),
+            "_basis": basis,
         }
+        if basis.estimated:
+            entry["estimate"] = basis.estimate
         if entry["summary"]["_summary"].byok_micro is not None:  # OpenRouter: billed by your own providers
             entry["byok_usd"] = _usd(entry["summary"]["_summary"].byok_micro)
         if by == "day":
@@ -124,9 +145,10 @@ def build_report(
                     "requests": row.requests,
                     "request_units": float(row.request_units_micro) / 1_000_000,
                     "models": [
-                        {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests}
+                        {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests, **_units(m)}
                         for m in per_model.get(row.day, [])
                     ],
+                    **_units(row),
                     "_micro": row.cost_micro,
                     "_on_demand_micro": row.on_demand_micro,
                     "_included_micro": row.included_micro,
@@ -145,25 +167,47 @@ def build_report(
                     "cache_read_tokens": m.cache_read_tokens,
                     "cache_write_tokens": m.cache_write_tokens,
                     "reasoning_tokens": m.reasoning_tokens,
+                    **_units(m),
                     "_micro": m.cost_micro,
                 }
                 for m in model_breakdown(db, integ.id, span.since, span.until)
             ]
         else:
             entry["members"] = [
-                # `email` for people (Cursor), null for a workspace or a project; `actor` names either.
+                # `email` for people known by their email (Cursor), null for anyone else (a GitHub login,
+                # a workspace, a project, an API key); `actor` names every one of them.
                 {
                     "actor": m.email,
-                    "email": m.email if kind == "member" else None,
+                    "email": m.email if kind == "member" and "@" in m.email else None,
                     "cost_usd": usd_float(m.cost_micro),
                     "requests": m.requests,
                     "_micro": m.cost_micro,
                 }
                 for m in member_breakdown(db, integ.id, span.since, span.until)
             ]
+        if not basis.cost_known:
+            _money_unknown(entry)
         out["integrations"].append(entry)
     out["summary"] = _summary_for(db, [i.id for i in integrations], span, today)
+    overall = together(bases)
+    out["summary"]["cost_basis"] = overall.kind
+    out["summary"]["cost_note"] = overall.note
+    out["_basis"] = overall
     return out
+
+
+def _money_unknown(value: object) -> None:
+    """Every dollar figure of an integration whose cost is unknown (a plan without a list price) as
+    null, never $0; its credits and counts stay."""
+    if isinstance(value, dict):
+        for key in list(value):
+            if key.endswith("_usd"):
+                value[key] = None
+            elif key != "_summary":
+                _money_unknown(value[key])
+    elif isinstance(value, list):
+        for item in value:
+            _money_unknown(item)
 
 
 def as_json_data(report: dict) -> dict:
@@ -201,9 +245,11 @@ def render_csv(report: dict) -> str:
                 "requests",
                 "request_units",
                 "top_model",
+                "cost_basis",
             ]
         )
         for integ in report["integrations"]:
+            money = _csv_money(integ)
             for d in integ["days"]:
                 writer.writerow(
                     [
@@ -212,12 +258,13 @@ def render_csv(report: dict) -> str:
                         d["date"],
                         str(d["synced"]).lower(),
                         str(d["complete"]).lower(),
-                        usd_exact(d["_micro"]),
-                        _exact(d["_on_demand_micro"]),
-                        _exact(d["_included_micro"]),
+                        money(d["_micro"]),
+                        money(d["_on_demand_micro"]),
+                        money(d["_included_micro"]),
                         d["requests"],
                         format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                         d["models"][0]["model"] if d["models"] else "",
+                        integ["cost_basis"],
                     ]
                 )
     elif by == "model":
@@ -232,41 +279,55 @@ def render_csv(report: dict) -> str:
                 "output_tokens",
                 "cache_read_tokens",
                 "cache_write_tokens",
+                "cost_basis",
             ]
         )
         for integ in report["integrations"]:
+            money = _csv_money(integ)
             for m in integ["models"]:
                 writer.writerow(
                     [
                         integ["id"],
                         integ["label"],
                         m["model"],
-                        usd_exact(m["_micro"]),
+                        money(m["_micro"]),
                         m["requests"],
                         m["input_tokens"],
                         m["output_tokens"],
                         m["cache_read_tokens"],
                         m["cache_write_tokens"],
+                        integ["cost_basis"],
                     ]
                 )
     else:
         # The first five columns as before; `email` is empty for a workspace or project, which
         # `actor` (with `actor_kind`) names for every provider.
-        writer.writerow(["integration_id", "label", "email", "cost_usd", "requests", "actor_kind", "actor"])
+        writer.writerow(
+            ["integration_id", "label", "email", "cost_usd", "requests", "actor_kind", "actor", "cost_basis"]
+        )
         for integ in report["integrations"]:
+            money = _csv_money(integ)
             for m in integ["members"]:
                 writer.writerow(
                     [
                         integ["id"],
                         integ["label"],
                         m["email"] or "",
-                        usd_exact(m["_micro"]),
+                        money(m["_micro"]),
                         m["requests"],
                         integ["actor"],
                         m["actor"],
+                        integ["cost_basis"],
                     ]
                 )
     return buffer.getvalue()
+
+
+def _csv_money(integ: dict):
+    """An integration's exact dollar cells: empty where a figure is unknown, the whole integration's
+    when its cost is (a plan without a list price); `cost_basis` in the last column says estimate."""
+    basis: Basis = integ.get("_basis", BILLED)
+    return lambda micro: _exact(micro) if basis.cost_known else ""
 
 
 class _SafeWriter:
@@ -285,16 +346,20 @@ def render_table(report: dict) -> str:
     for integ in report["integrations"]:
         rows_in = integ[_rows_key(by)]
         total = sum(r["_micro"] for r in rows_in)
+        basis: Basis = integ.get("_basis", BILLED)
+        money = basis.money
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
             f"{report['since']} .. {report['until']} UTC"
         )
+        if basis.note:
+            title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
             rows = [
                 [
                     d["date"],
-                    format_usd(d["_micro"]) if d["synced"] else "not synced",
+                    money(d["_micro"]) if d["synced"] else "not synced",
                     _count(d["requests"]) if d["synced"] else "-",
                     f"{d['request_units']:,.1f}" if d["synced"] else "-",
                     visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report),
@@ -302,14 +367,14 @@ def render_table(report: dict) -> str:
                 for d in rows_in
             ]
             requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
-            rows.append(["TOTAL", format_usd(total), _count(requests), "", ""])
+            rows.append(["TOTAL", money(total), _count(requests), "", ""])
             right = {1, 2, 3}
         elif by == "model":
             headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
             rows = [
                 [
                     visible(m["model"]),
-                    format_usd(m["_micro"]),
+                    money(m["_micro"]),
                     _share(m["_micro"], total),
                     _count(m["requests"]),
                     _count(m["input_tokens"]),
@@ -317,37 +382,39 @@ def render_table(report: dict) -> str:
                 ]
                 for m in rows_in
             ]
-            rows.append(
-                ["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""]
-            )
+            rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
             right = {1, 2, 3, 4, 5}
         else:
-            headers = [integ["actor"].upper(), "COST", "SHARE", "REQUESTS"]
+            headers = [integ["actor"].replace("_", " ").upper(), "COST", "SHARE", "REQUESTS"]  # API KEY
             rows = [
-                [visible(m["actor"]), format_usd(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
+                [visible(m["actor"]), money(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
                 for m in rows_in
             ]
-            rows.append(["TOTAL", format_usd(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
+            rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
-        blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"]))
+        blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
         blocks.append(
             f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
-            + summary_words(report["summary"])
+            + summary_words(report["summary"], report.get("_basis", BILLED))
         )
     return (
         "\n\n".join(blocks)
         if blocks
-        else "No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME"
+        else "No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)"
     )
 
 
-def summary_words(data: dict) -> str:
-    """The summary object as the table format prints it: the same facts, in words."""
+def summary_words(data: dict, basis: Basis = BILLED) -> str:
+    """The summary object as the table format prints it: the same facts, in words; the amounts marked
+    as `basis` says (≈ for an estimate, — for a cost that is unknown)."""
     s: Summary = data["_summary"]
-    total = f"Total {format_usd(s.total_micro)}"
+    money = basis.money
+    total = f"Total {money(s.total_micro)}"
     if s.on_demand_micro is not None:
-        total += f" (on-demand {format_usd(s.on_demand_micro)}, included {format_usd(s.included_micro or 0)})"
+        total += f" (on-demand {money(s.on_demand_micro)}, included {money(s.included_micro or 0)})"
+    if basis.total_note():
+        total += f" · {basis.total_note()}"
     if s.requests is None:
         total += " · requests unknown (the provider gives no count)"
     else:
@@ -365,7 +432,7 @@ def summary_words(data: dict) -> str:
         lines.append("Daily average: n/a (no complete synced day)")
     else:
         lines.append(
-            f"Daily average: {format_usd(s.daily_average_micro)} over {s.complete_days} complete "
+            f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
         )
     if s.change_pct is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import unicodedata
 from urllib.parse import quote, quote_plus
@@ -17,7 +18,7 @@ MIN_RUN = 8
 
 KEY_IN_ARGV = "that looks like an API key; keys are read from standard input, never from the command line"
 
-_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_)[A-Za-z0-9_\-]{12,}")
+_KEY_PREFIX = re.compile(r"(?i)(key_|crsr_|sk-|sk_|ghp_|gho_|ghu_|ghs_|github_pat_|xai-)[A-Za-z0-9_\-]{12,}")
 _KEYISH = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
 
 
@@ -39,6 +40,8 @@ def looks_like_key(text: str) -> bool:
 # The documented prefixes of every provider's keys, longest first: they say what kind of key it is
 # and are the same for every key of that kind, so showing them gives nothing away.
 KEY_PREFIXES = (
+    "github_pat_",
+    "xai-token-",
     "sk-ant-admin01-",
     "sk-ant-api03-",
     "sk-ant-api01-",
@@ -48,12 +51,31 @@ KEY_PREFIXES = (
     "sk-svcacct-",
     "crsr_",
     "key_",
+    "ghp_",
+    "xai-",
     "sk-",
 )
 
 
+def _service_account(text: str) -> dict[str, object] | None:
+    """The JSON object of a Google service-account key file, or None for any other text."""
+    if not text.lstrip().startswith("{") or len(text) > 64 * 1024:
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return data if type(data) is dict and data.get("type") == "service_account" else None
+
+
 def key_hint(api_key: str) -> str:
-    """What may be shown of a key: its kind's prefix (`key_`, `sk-ant-admin01-`) and its last four characters."""
+    """What may be shown of a key: its kind's prefix (`key_`, `sk-ant-admin01-`) and its last four
+    characters; for a service-account JSON key, the last four of its key id (as the Google Cloud
+    console lists the account's keys)."""
+    account = _service_account(api_key)
+    if account is not None:
+        key_id = account.get("private_key_id")
+        return f"key id …{key_id[-4:]}" if type(key_id) is str and len(key_id) >= 12 else "service-account key"
     prefix = next((p for p in KEY_PREFIXES if api_key.startswith(p)), "")
     if not prefix:
         cut = api_key.find("_")
@@ -213,6 +235,20 @@ def _remember(value: str) -> None:
     if len(value) >= MIN_RUN and value not in _seen:
         _seen.add(value)
         _seen_grams = _seen_grams | key_grams(value)
+        account = _service_account(value)
+        if account is not None and type(account.get("private_key")) is str:
+            remember_secret(account["private_key"])  # type: ignore[arg-type]
+
+
+def remember_secret(value: str) -> None:
+    """Scrub `value` from every last-resort output (debug tracebacks, log records, stored sync
+    errors), like a key: for secrets other than a stored key itself, such as a service account's
+    private key as it is once read out of its JSON (real line breaks, not `\\n`), the PEM's body
+    as one line, and the access tokens a key is traded for."""
+    _remember(value)
+    body = "".join(line.strip() for line in value.splitlines() if line.strip() and "-----" not in line)
+    if "PRIVATE KEY-----" in value and body:
+        _remember(body)
 
 
 def scrub_known(text: str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +49,20 @@ class IntegrationListing:
     last_sync: datetime | None  # UTC, when the last successful sync ended
     error: str | None
     history_from: date | None = None  # the earliest day the provider returned usage for
+    # The provider's account settings besides the key ({"org": "acme"}); not secret. None when the
+    # stored ones cannot be read (the row is damaged: its sync says so).
+    account: dict[str, str] | None = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntegrationToAdd:
+    """An integration someone asked to add: its label, provider, key and account settings besides the
+    key (the demo's simulated accounts are added this way, through the app's own add path)."""
+
+    label: str
+    provider: str
+    key: Secret
+    account: dict[str, str] = field(default_factory=dict)
 
 
 class GrafientService:
@@ -110,11 +124,17 @@ class GrafientService:
         return [self.find(ref)] if ref is not None else list_integrations(self.db)
 
     def list_integrations(self) -> list[IntegrationListing]:
+        from grafient_tui.errors import StoreError
+        from grafient_tui.store.integrations import account_of
         from grafient_tui.sync.engine import sync_status
 
         out = []
         for integ in self.integrations():
             state = sync_status(self.db, self.settings, int(integ.id))  # type: ignore[arg-type]
+            try:
+                account: dict[str, str] | None = account_of(integ)
+            except StoreError:
+                account = None
             out.append(
                 IntegrationListing(
                     id=int(integ.id),
@@ -126,6 +146,7 @@ class GrafientService:
                     last_sync=_utc(state.last_sync) if state.last_sync else None,
                     error=state.error,
                     history_from=integ.history_from,
+                    account=account,
                 )
             )
         return out
@@ -137,9 +158,25 @@ class GrafientService:
 
         return free_label(self.db, label)
 
-    async def add(self, provider: str, label: str, key: Secret, *, now: datetime | None = None) -> Integration:
-        """Check the key with the provider, then store the integration (no history is fetched:
-        `sync(row.id, trigger="backfill")` does that)."""
+    def check_account(self, provider: str, account: Mapping[str, object]) -> dict[str, str]:
+        """The provider's account settings checked (ConfigError with one sentence): callable before a
+        key is asked for, so a team id that is not one is refused before anyone types a key."""
+        from grafient_tui.store.integrations import account_settings
+
+        return account_settings(provider, account)
+
+    async def add(
+        self,
+        provider: str,
+        label: str,
+        key: Secret,
+        *,
+        account: Mapping[str, object] | None = None,
+        now: datetime | None = None,
+    ) -> Integration:
+        """Check the key (with the provider's account settings: the organization, the team) with the
+        provider, then store the integration (no history is fetched: `sync(row.id, trigger="backfill")`
+        does that)."""
         from grafient_tui.sync.connect import connect_integration
 
         await asyncio.to_thread(self.require_change)
@@ -150,6 +187,7 @@ class GrafientService:
             label=label,
             provider=provider,
             key=key,
+            account=account,
             transport=self.transport,
             now=now,
         )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grafient_tui.store.queries import MemberRow, ModelRow
-from grafient_tui.store.top_rows import MODEL_MEASURES, MemberTotals, ModelTotals
+from grafient_tui.store.top_rows import MODEL_MEASURES, UNITS, MemberTotals, ModelTotals
 
 MAX_TABLE_ROWS = 200  # rows a detail table lists before the rest are summed in one row
 
@@ -56,7 +56,8 @@ class ModelTable:
 
 def model_table_of(top: Sequence[ModelRow], totals: ModelTotals) -> ModelTable:
     """The table of `top` (the first models in some order, from the database) and every model's
-    totals: the rest summed exactly from the totals, each figure unknown where any of the rest is."""
+    totals: the rest summed exactly from the totals, a count unknown where any of the rest is, credits
+    and characters unknown where none of the rest has any (store/top_rows.UNITS)."""
     left = totals.models - len(top)
     others = None
     if left > 0:
@@ -64,9 +65,17 @@ def model_table_of(top: Sequence[ModelRow], totals: ModelTotals) -> ModelTable:
         for measure in MODEL_MEASURES:
             listed = [getattr(r, measure) for r in top]
             unknown_left = totals.unknown[measure] - sum(1 for v in listed if v is None)
-            rest.append(None if unknown_left else totals.known[measure] - sum(v for v in listed if v is not None))
+            known_left = totals.known[measure] - sum(v for v in listed if v is not None)
+            if measure in UNITS:
+                rest.append(None if unknown_left == left else known_left)
+            else:
+                rest.append(None if unknown_left else known_left)
         others = ModelRow(f"{left:,} others", totals.cost_micro - sum(r.cost_micro for r in top), *rest)
-    total = ModelRow(
-        "Total", totals.cost_micro, *(None if totals.unknown[m] else totals.known[m] for m in MODEL_MEASURES)
-    )
+    total = ModelRow("Total", totals.cost_micro, *(_total(totals, m) for m in MODEL_MEASURES))
     return ModelTable(tuple(top), others, max(left, 0), total)
+
+
+def _total(totals: ModelTotals, measure: str) -> int | None:
+    if measure in UNITS:
+        return None if totals.unknown[measure] == totals.models else totals.known[measure]
+    return None if totals.unknown[measure] else totals.known[measure]

@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grafient_tui.demo import build_demo  # noqa: E402
+from grafient_tui.providers.google.fake import service_account_key  # noqa: E402
 from grafient_tui.tui.app import GrafientApp  # noqa: E402
 from grafient_tui.tui.screens.add import AddIntegrationScreen  # noqa: E402
+from grafient_tui.tui.widgets.card import IntegrationCard  # noqa: E402
 
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
 
@@ -112,6 +114,46 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             save("detail-anthropic")
             await pilot.press("escape")
             await pilot.pause()
+            copilot = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "copilot")
+            copilot.focus()
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            app.screen.query_one("#detail-tabs").active = "members-tab"  # type: ignore[attr-defined]
+            app.screen.query_one("#members").focus()
+            await pilot.pause(0.2)
+            save("detail-copilot")  # its people, and what no seat holder accounts for
+            await pilot.press("escape")
+            await pilot.pause()
+            voice = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "elevenlabs")
+            voice.focus()  # the ElevenLabs workspace: its dollars are an estimate
+            await pilot.pause(0.1)
+            save("home-estimate")
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            save("detail-estimate")
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.query_one("#provider").value = "google"  # type: ignore[attr-defined]
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            app.screen.query_one("#label").value = "Acme Gemini EU"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-table").value = (  # type: ignore[attr-defined]
+                "acme-billing.billing_export.gcp_billing_export_resource_v1_0A1B2C_3D4E5F_6A7B8C"
+            )
+            app.screen.query_one("#key-document").value = service_account_key(  # type: ignore[attr-defined]
+                seed=99, project_id="acme-gemini-eu", name="grafient-reader"
+            )
+            app.screen.query_one("#key-document").focus()  # scrolls the form down to the pasted key
+            await pilot.pause(0.2)
+            save("add-google")
+            await pilot.press("escape")
+            await pilot.pause()
+            app.screen.query(IntegrationCard).first().focus()  # back to the first card for the shots below
+            await pilot.pause()
             await pilot.press("a")
             await pilot.pause()
             app.screen.query_one("#provider").value = "anthropic"  # type: ignore[attr-defined]
@@ -119,6 +161,15 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             for field in app.screen.query("Input"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
             save("add-anthropic")
+            app.screen.query_one("#provider").value = "copilot"  # type: ignore[attr-defined]
+            await pilot.pause()
+            for field in app.screen.query("Input"):
+                field.cursor_blink = False  # type: ignore[attr-defined]
+            app.screen.query_one("#label").value = "Acme Copilot"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-group-owner").value = "acme"  # type: ignore[attr-defined]
+            app.screen.query_one("#account-group-owner").focus()
+            await pilot.pause()
+            save("add-copilot")  # the key help and the organization (or enterprise) it reads
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("a")

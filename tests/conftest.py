@@ -137,7 +137,7 @@ def grafient_home(
             monkeypatch.delenv(name)
     monkeypatch.setenv("GRAFIENT_HOME", str(home))
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0")  # retries happen, the waiting does not
-    for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER"):
+    for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER", "COPILOT", "XAI", "GOOGLE", "ELEVENLABS"):
         monkeypatch.setenv(f"GRAFIENT_{provider}_RPM", "0")  # no pacing in tests
     if _postgres_server is not None and request.node.get_closest_marker("sqlite_only") is None:
         monkeypatch.setenv("GRAFIENT_DATABASE_URL", _postgres_server.url_of(_postgres_server.database()))

@@ -58,6 +58,8 @@ class BudgetStatus:
     synced_days: int  # finished days of the period so far that are synced (for every integration counted)
     finished_days: int  # finished days of the period so far (today not counted)
     note: str | None = None  # what the figure covers, when not what one would assume
+    # The spend counted includes dollars estimated from credits (ElevenLabs): every figure is marked ≈.
+    estimated: bool = False
 
     @property
     def day(self) -> int:

@@ -8,6 +8,11 @@ from grafient_tui.money import MICRO_PER_USD, format_usd
 BAR_FULL, BAR_EMPTY = "█", "░"
 
 
+def in_words(names: list[str]) -> str:
+    """`Cursor`, `Cursor and GitHub Copilot`, `Cursor, GitHub Copilot and Google Gemini`."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def amount(micro: int) -> str:
     """`$500` for whole dollars, `$1,250.50` otherwise."""
     return format_usd(micro, cents=micro % MICRO_PER_USD != 0)
@@ -36,15 +41,24 @@ def bar(fraction: float, width: int = 12) -> str:
     return BAR_FULL * filled + BAR_EMPTY * (width - filled)
 
 
+def estimated(status: BudgetStatus) -> str:
+    """`≈` before a figure whose spend includes an estimate (ElevenLabs' credits priced), else ""."""
+    return "≈" if status.estimated else ""
+
+
 def percent(status: BudgetStatus) -> str:
     value = status.percent
-    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
+    return estimated(status) + (f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%")
 
 
 def gauge_text(status: BudgetStatus, *, why: bool = False) -> str:
-    """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01`; `why`: say why a forecast
-    is not ready."""
-    forecast = f"forecast {rough(status.forecast.micro)}" if status.forecast.micro is not None else "forecast not ready"
+    """`62% of $500 · forecast $540 · day 12 of 30 · resets 2026-12-01` (`≈62%`, `forecast ≈$540` when
+    the spend includes an estimate); `why`: say why a forecast is not ready."""
+    forecast = (
+        f"forecast {estimated(status)}{rough(status.forecast.micro)}"
+        if status.forecast.micro is not None
+        else "forecast not ready"
+    )
     if why and status.forecast.micro is None and status.forecast.note:
         forecast += f" ({status.forecast.note})"
     return (
@@ -66,7 +80,8 @@ def check_line(status: BudgetStatus) -> str:
     """`over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · resets …`."""
     words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
     line = (
-        f"{status.status:<13}  {target_words(status)} · {words}: {format_usd(status.spent_micro)} spent, "
+        f"{status.status:<13}  {target_words(status)} · {words}: {estimated(status)}{format_usd(status.spent_micro)} "
+        "spent, "
         f"{gauge_text(status, why=True)}"
     )
     if status.synced_days < status.finished_days:
@@ -88,16 +103,17 @@ def budget_title(status: BudgetStatus) -> str:
 
 def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
-    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`."""
+    `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`
+    (`≈$412.00`, `forecast ≈$540` when the spend includes an estimate)."""
     title = budget_title(status)
     parts = []
     spend = [t for t in thresholds if t != "forecast"]
     if spend:
         top = max(spend, key=int)
         reached = "over budget" if top == "100" else f"{top}% reached"
-        parts.append(f"{reached}, {format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
+        parts.append(f"{reached}, {estimated(status)}{format_usd(status.spent_micro)} of {amount(status.budget_micro)}")
     if "forecast" in thresholds and status.forecast.micro is not None:
-        parts.append(f"forecast {rough(status.forecast.micro)} is above it")
+        parts.append(f"forecast {estimated(status)}{rough(status.forecast.micro)} is above it")
     return (
         f"{target_words(status)} · {title[0].lower()}{title[1:]}: "
         + "; ".join(parts)

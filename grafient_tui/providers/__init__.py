@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
-    from grafient_tui.providers.base import Provider
+    from grafient_tui.providers.base import AccountField, Provider
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
     "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
     "openai": "grafient_tui.providers.openai.api:OpenAIClient",
     "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
+    "copilot": "grafient_tui.providers.copilot.api:CopilotClient",
+    "xai": "grafient_tui.providers.xai.api:XaiClient",
+    "google": "grafient_tui.providers.google.api:GoogleBillingClient",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
 }
 # Each provider's in-memory fake (the demo's, and what the contract tests run against).
 _FAKES: dict[str, str] = {
@@ -26,8 +30,20 @@ _FAKES: dict[str, str] = {
     "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
     "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
     "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
+    "copilot": "grafient_tui.providers.copilot.fake:FakeCopilotAccount",
+    "xai": "grafient_tui.providers.xai.fake:FakeXaiTeam",
+    "google": "grafient_tui.providers.google.fake:FakeBillingExport",
+    "elevenlabs": "grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
 }
 
+# The settings an integration carries besides its key (providers/base.AccountField), for providers that
+# have any: "module:attribute" of a tuple in a module that imports no httpx, so the CLI can grow its
+# flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
+_ACCOUNT_FIELDS: dict[str, str] = {
+    "copilot": "grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
+    "xai": "grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
+    "google": "grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
+}
 
 # Each provider's name for people, for screens that must not load a provider to show a card.
 _TITLES: dict[str, str] = {
@@ -35,6 +51,10 @@ _TITLES: dict[str, str] = {
     "anthropic": "Anthropic",
     "openai": "OpenAI",
     "openrouter": "OpenRouter",
+    "copilot": "GitHub Copilot",
+    "xai": "xAI",
+    "google": "Google Gemini",
+    "elevenlabs": "ElevenLabs",
 }
 
 
@@ -62,6 +82,15 @@ def get(name: str) -> type[Provider]:
     return _load(target)  # type: ignore[return-value]
 
 
+def account_fields(name: str) -> tuple[AccountField, ...]:
+    """The account settings provider `name` declares (() for most, and for a name this version does
+    not know), loaded without the provider itself."""
+    target = _ACCOUNT_FIELDS.get(name)
+    if target is None:
+        return ()
+    return _load(target)  # type: ignore[return-value]
+
+
 def fake(name: str) -> type:
     """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
     target = _FAKES.get(name)
@@ -70,4 +99,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["fake", "get", "names", "title"]
+__all__ = ["account_fields", "fake", "get", "names", "title"]

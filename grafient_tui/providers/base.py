@@ -8,11 +8,13 @@ Textual, so the registry and the screens can read a provider's limits and help t
 from __future__ import annotations
 
 import datetime
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from grafient_tui.errors import ConfigError
 from grafient_tui.untrusted import MAX_NAME, cap, stored_name
 
 if TYPE_CHECKING:
@@ -44,6 +46,33 @@ class CostLine:
     cache_write_tokens: int | None = 0
     reasoning_tokens: int | None = None
     byok_micro: int | None = None
+    # What a provider bills in other units than money (ElevenLabs' credits), in millionths of a
+    # credit, and the characters they bought; None where the provider has no such unit.
+    credits_micro: int | None = None
+    characters: int | None = None
+
+
+@dataclass(frozen=True)
+class CostBasis:
+    """How an integration's dollars were made, as of its last sync, where that needs saying beside
+    them: an account billed in another currency and converted (Google), or dollars estimated from
+    credits (ElevenLabs). Plain data: stored with the integration as JSON, shown by every output."""
+
+    note: str  # one sentence fit to show: "converted from EUR at Google's daily rate"
+    # The figures an estimate rests on, for `report --format json` (`tier`, `plan_price_usd`, ...).
+    estimate: Mapping[str, str | int | None] | None = None
+    # False: the provider cannot price this account (a plan without a list price); every dollar
+    # figure of it is unknown ("—"), never $0, while its units (credits) are still kept.
+    cost_known: bool = True
+    currency: str | None = None  # the account's own currency when it is not USD
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "note": self.note,
+            "estimate": dict(self.estimate) if self.estimate is not None else None,
+            "cost_known": self.cost_known,
+            "currency": self.currency,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,12 @@ class Limits:
     max_history_days: int  # for a plan it does not name
     settle_days: int  # how many recent finished days the provider may still change (re-fetched each sync)
     default_rpm: float  # requests per minute when the user sets none
+    # The current UTC month so far is also re-fetched each sync (Google: credits and corrections of
+    # the invoice month land late), on top of the settle days.
+    settle_month: bool = False
+    # One fetch for every day a sync needs, gaps between them included (Google: each query scans at
+    # least 10 MB, so one wide query costs less than several narrow ones).
+    one_window: bool = False
 
     def history_for(self, plan: str) -> int:
         return self.history_days.get(plan, self.max_history_days)
@@ -98,13 +133,96 @@ class Capabilities:
     requests_label: str = "requests"  # what its request count counts ("completion requests" for OpenAI)
     has_byok: bool = False  # cost lines may carry BYOK money, shown beside the cost
     has_today: bool = True  # today so far can be fetched (OpenRouter: completed days only)
+    has_tokens: bool = True  # cost lines can carry token counts (GitHub's and xAI's reports give none)
+    # The actor a day's whole cost falls under when the provider cannot split it by member, and then the
+    # integration counts 0 members (GitHub Copilot without a readable seat list: "(all users)").
+    whole_actor: str | None = None
+    # "billed": the provider's own money; "estimate": dollars Grafient works out from other units
+    # (ElevenLabs' credits), marked as an estimate wherever they are shown.
+    cost_basis: str = "billed"
 
     @property
     def actor_title(self) -> str:
-        """The plural heading for actors: Members, Workspaces, Projects."""
-        return {"member": "Members", "workspace": "Workspaces", "project": "Projects"}.get(
+        """The plural heading for actors: Members, Workspaces, Projects, API keys."""
+        return {"member": "Members", "workspace": "Workspaces", "project": "Projects", "api_key": "API keys"}.get(
             self.actor_kind, self.actor_kind.title() + "s"
         )
+
+
+@dataclass(frozen=True)
+class AccountField:
+    """One setting an integration of a provider carries besides its key: the GitHub organization or
+    enterprise whose Copilot billing a token reads, the xAI team a management key belongs to.
+
+    Not a secret (the key stays sealed in the vault): stored in the clear with the integration, shown by
+    `list`, handed to the provider when it is built. Declared by the provider (`Provider.account_fields`,
+    and for the CLI's flags without loading the provider, its registry row); `grafient add` grows a flag
+    per field and the app's add form a field per field."""
+
+    name: str  # the key in the stored JSON object and in `from_settings(account=...)`: "org"
+    flag: str  # the command-line option: "--org"
+    metavar: str  # in --help: "ORG"
+    label: str  # the add form's label: "GitHub organization"
+    help: str  # one line for --help and the form: what it is and where to find it
+    pattern: str  # the value must match this regular expression whole
+    invalid: str  # the one sentence when it does not (fixed text: it never quotes the value)
+    # Fields sharing a group are alternatives: exactly one of them is given ("--org or --enterprise").
+    # Outside a group, `required` decides whether the field may be left out.
+    group: str | None = None
+    required: bool = True
+    placeholder: str = ""
+    max_length: int = 256
+
+    def clean(self, value: str) -> str:
+        """The value as stored (surrounding spaces dropped); ConfigError with `invalid` when it does not
+        fit. A value shaped like an API key is refused without being repeated anywhere."""
+        from grafient_tui.secret import looks_like_key
+
+        text = value.strip()
+        if looks_like_key(text):
+            raise ConfigError(f"{self.flag} does not take an API key; keys are read from standard input.")
+        if len(text) > self.max_length or not text.isprintable() or not re.fullmatch(self.pattern, text):
+            raise ConfigError(self.invalid)
+        return text
+
+
+def check_account(fields: tuple[AccountField, ...], values: Mapping[str, object], *, title: str) -> dict[str, str]:
+    """The account settings of one integration, checked against its provider's fields: every value a
+    string that fits its field, every required field there, exactly one of each group, no name the
+    provider does not declare. Empty strings count as not given. ConfigError with one sentence else.
+
+    Run where values come in (the CLI's flags, the add form) and again where they are read back (a
+    database row is untrusted)."""
+    known = {f.name: f for f in fields}
+    given: dict[str, str] = {}
+    for name, value in values.items():
+        field_ = known.get(name)
+        if field_ is None:
+            flag = f"--{name.replace('_', '-')}"
+            raise ConfigError(f"{title} integrations take no {flag} setting.")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(field_.invalid)
+        given[name] = field_.clean(value)
+    groups: dict[str, list[AccountField]] = {}
+    for field_ in fields:
+        if field_.group is not None:
+            groups.setdefault(field_.group, []).append(field_)
+        elif field_.required and field_.name not in given:
+            raise ConfigError(f"{title} needs {field_.flag} {field_.metavar}: {field_.help.rstrip('.')}.")
+    for members in groups.values():
+        chosen = [f for f in members if f.name in given]
+        if len(chosen) != 1:
+            options = " or ".join(f"{f.flag} {f.metavar}" for f in members)
+            how = "only one" if chosen else "one"
+            raise ConfigError(f"{title} needs {how} of {options}.")
+    return given
+
+
+def describe_account(fields: tuple[AccountField, ...], values: Mapping[str, str]) -> str:
+    """`--org acme`: the settings as one line, in the provider's order ("" when it has none)."""
+    return " ".join(f"{f.flag} {values[f.name]}" for f in fields if f.name in values)
 
 
 @dataclass
@@ -124,11 +242,26 @@ class Provider(ABC):
     key_placeholder: ClassVar[str]
     limits: ClassVar[Limits]
     capabilities: ClassVar[Capabilities]
+    # What an integration of this provider carries besides its key (see AccountField); () for most.
+    account_fields: ClassVar[tuple[AccountField, ...]] = ()
+    # The key is a document of several lines (Google's service-account JSON key file), not one token:
+    # read whole from standard input, pasted into a multi-line field, never typed at a prompt.
+    key_document: ClassVar[bool] = False
 
     stats: RequestStats
     # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);
     # None: the clock's. Providers that treat today or yesterday apart (OpenRouter) read `utc_today()`.
     today: datetime.date | None = None
+
+    # Set by a provider during a sync when its answers showed where its history ends inside a window
+    # (GitHub: a day refused as too old after a newer day of the same window answered): the first day
+    # it keeps. The engine writes what the window covered, records the edge as the integration's
+    # history limit and asks for nothing older. None: no edge seen.
+    history_edge: datetime.date | None = None
+    # How many members (people, seat holders) the provider counted during this sync, for providers
+    # whose member list can change after the key was added (GitHub's Copilot seats); the engine stores
+    # it as the integration's member count. None: not counted, the count from the key check stands.
+    members_seen: int | None = None
 
     def utc_today(self) -> datetime.date:
         return self.today or datetime.datetime.now(datetime.UTC).date()
@@ -136,9 +269,21 @@ class Provider(ABC):
     @classmethod
     @abstractmethod
     def from_settings(
-        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        api_key: str,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> Provider:
-        """A provider for this key, configured from the user's settings."""
+        """A provider for this key and account settings (checked against `account_fields`, ConfigError
+        when they do not fit), configured from the user's settings."""
+
+    @classmethod
+    def check_key_text(cls, text: str) -> None:
+        """What can be refused about a key without the network (a file that is not a service-account
+        key), as a ProviderError with one sentence; nothing for a key whose shape only hints."""
+        return None
 
     @abstractmethod
     async def validate(self) -> AccountInfo:
@@ -149,6 +294,15 @@ class Provider(ABC):
         """Every cost of the UTC days first..last (at most `limits.max_window_days`), in batches.
 
         A window that cannot be read whole raises: nothing partial is ever yielded as complete."""
+
+    @classmethod
+    def check_window(cls, first: datetime.date, last: datetime.date) -> None:
+        """ValueError unless first..last is a window this provider reads (in order, at most
+        `limits.max_window_days`): called by `cost_lines` before anything is sent."""
+        if last < first:
+            raise ValueError("last is before first")
+        if (last - first).days + 1 > cls.limits.max_window_days:
+            raise ValueError(f"{cls.title} is read at most {cls.limits.max_window_days} days per window")
 
     def days_covered(self, first: datetime.date, last: datetime.date) -> list[datetime.date]:
         """After `cost_lines(first, last)` ran to its end: the days of that window its answer speaks
@@ -161,6 +315,11 @@ class Provider(ABC):
         """The current billing cycle and each member's spend and limit, for providers that tell
         (Cursor's /teams/spend); None for those that bill by the calendar month and give no limits.
         The engine calls it once per sync, after the cost windows; its failure never fails a sync."""
+        return None
+
+    def cost_basis(self) -> CostBasis | None:
+        """After the cost windows of a sync: how this account's dollars were made, where that needs
+        saying (an estimate, a converted currency); None for dollars billed as they are."""
         return None
 
     @abstractmethod

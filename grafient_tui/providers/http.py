@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -34,9 +34,10 @@ import httpx
 
 from grafient_tui import __version__
 from grafient_tui.errors import GrafientError, scrub
-from grafient_tui.providers.base import Provider, RequestStats
+from grafient_tui.providers.base import Provider, RequestStats, check_account
 from grafient_tui.providers.jsonstream import EntryTooLarge, JsonObject, JsonShapeError, NotAnObject, parse_object
 from grafient_tui.secret import key_hint as scrub_hint
+from grafient_tui.secret import scrub_known
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
 ERROR_BODY_LIMIT = 64 * 1024  # of an error answer we only want its short `message`
@@ -83,6 +84,16 @@ class ServerError(ProviderError):
 
 class BadResponse(ProviderError):
     """A body that is not JSON, or JSON of a shape we cannot read."""
+
+
+class ShapeError(BadResponse):
+    """A 200 answer of a shape a provider's cost rules cannot read. `detail` says what was wrong without
+    quoting the value (server text may echo anything, the key included); the provider completes the
+    sentence with the path or the day and "nothing from this window was saved"."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class AnswerTooLarge(BadResponse):
@@ -166,6 +177,74 @@ def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
         elif bucket.rpm != rpm:
             bucket.set_rate(rpm)  # the newest setting wins
         return bucket
+
+
+class HeaderRateLimits:
+    """The `x-ratelimit-*` answer headers GitHub sends (limit, remaining, used, reset in UTC epoch
+    seconds) read as the rules of shared/copilot-billing-api.md, for any API that sends them:
+
+    - pacing: when `x-ratelimit-remaining` falls below `low_water`, the next call waits until
+      `x-ratelimit-reset`;
+    - a 403 with `retry-after`, with `x-ratelimit-remaining: 0`, or whose message says "rate limit"
+      is a rate limit, retried like a 429, never a refused key;
+    - a rate limit waits `retry-after` when sent, else until the reset when nothing remains, else a
+      minute, longer each time it repeats.
+
+    `clock` is the wall clock (epoch seconds), injected by tests."""
+
+    def __init__(
+        self,
+        *,
+        low_water: int = 100,
+        default_wait: float = 60.0,
+        max_wait: float = 3660.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.low_water = low_water
+        self.default_wait = default_wait
+        self.max_wait = max_wait  # the primary limit resets within the hour; a later reset is not believed
+        self.clock = clock
+
+    @staticmethod
+    def _int(headers: httpx.Headers, name: str) -> int | None:
+        value = headers.get(name, "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+    def _until_reset(self, headers: httpx.Headers) -> float | None:
+        reset = self._int(headers, "x-ratelimit-reset")
+        if reset is None:
+            return None
+        return min(max(0.0, reset - self.clock()), self.max_wait)
+
+    def is_limit(self, status: int, headers: httpx.Headers, message: str) -> bool:
+        if status == 429:
+            return True
+        if status != 403:
+            return False
+        return (
+            headers.get("retry-after") is not None
+            or self._int(headers, "x-ratelimit-remaining") == 0
+            or "rate limit" in message.casefold()
+        )
+
+    def wait_after_limit(self, headers: httpx.Headers, repeat: int) -> float:
+        """How long to wait after the `repeat`-th rate limit in a row (1 for the first)."""
+        after = _retry_after(headers.get("retry-after"))
+        if after is not None:
+            return after
+        if self._int(headers, "x-ratelimit-remaining") == 0:
+            until = self._until_reset(headers)
+            if until is not None:
+                return until
+        return min(self.default_wait * 2 ** max(0, repeat - 1), self.max_wait)
+
+    def wait_before_next(self, headers: httpx.Headers) -> float | None:
+        """The epoch second the next call may start at, when few calls remain; None: no need to wait."""
+        remaining = self._int(headers, "x-ratelimit-remaining")
+        if remaining is None or remaining >= self.low_water:
+            return None
+        until = self._until_reset(headers)
+        return None if until is None else self.clock() + until
 
 
 @dataclass
@@ -468,11 +547,40 @@ def _answer(text: str | None, fail: Callable[[JsonShapeError], Exception]) -> Js
         return None
 
 
+def _detail_message(detail: dict | str) -> str:
+    """`status: message` of a FastAPI-style `detail` object, or the detail string itself."""
+    if isinstance(detail, str):
+        return detail
+    parts = [detail.get(k) for k in ("status", "message")]
+    return ": ".join(p for p in parts if isinstance(p, str) and p.strip())
+
+
 # --------------------------------------------------------------------------- client
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful call's decoded JSON object and its headers (for a `Link` to the next page)."""
+
+    data: dict[str, Any]
+    headers: httpx.Headers
+
+
+@dataclass(frozen=True)
+class JsonAnswer:
+    """A successful call's JSON object, its members found but not decoded (walk its lists entry by
+    entry), and its headers."""
+
+    data: JsonObject
+    headers: httpx.Headers
+
 
 # What a provider makes of a 4xx it knows better than we do (Cursor: 401 and 403): given the
 # status, the path and the server's scrubbed `message` (or ""), its error, or None for ours.
 Refusal = Callable[[int, str, str], ProviderError | None]
+# Whether a 4xx other than 429 is a rate limit to wait out and retry, like a 429 (BigQuery's 403
+# `rateLimitExceeded`): given the status and the decoded error body (None when it is not JSON).
+RateLimitSign = Callable[[int, Any], bool]
 
 
 class HttpClient:
@@ -496,6 +604,9 @@ class HttpClient:
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         refusal: Refusal | None = None,
         logger: logging.Logger | None = None,
+        rate_limits: HeaderRateLimits | None = None,
+        request_id_header: str | None = None,
+        rate_limit_sign: RateLimitSign | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -516,7 +627,12 @@ class HttpClient:
         # time would never trip it: this one covers the whole request, body included.
         self._deadline = float(request_deadline)
         self._refusal = refusal
+        self._rate_limit_sign = rate_limit_sign
         self._log = logger or log  # the provider's own ("grafient.cursor"), so debug output says whose call it was
+        # An API that sends x-ratelimit-* headers (GitHub): paced by them, and its 403 rate limits retried.
+        self._rate_limits = rate_limits
+        self._resume_at: float | None = None  # epoch second the next call may start (few calls left)
+        self._request_id_header = request_id_header  # logged at debug with each answer (X-GitHub-Request-Id)
         self.stats = RequestStats()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -539,13 +655,33 @@ class HttpClient:
         await self._http.aclose()
 
     async def request(
-        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """One API call with pacing and retries; the JSON object, decoded whole (for short answers: at
         most WHOLE_ANSWER_CHARS, else LimitExceeded), or a ProviderError."""
-        answer = await self.request_json(method, path, body, attempts, params=params)
+        return (await self.answer(method, path, body, attempts, params=params, form=form)).data
+
+    async def answer(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
+    ) -> Answer:
+        """`request`, with the answer's headers (for a `Link` to the next page)."""
+        found = await self.answer_json(method, path, body, attempts, params=params, form=form)
         try:
-            return answer.decode(WHOLE_ANSWER_CHARS)
+            return Answer(found.data.decode(WHOLE_ANSWER_CHARS), found.headers)
         except EntryTooLarge:
             pass
         raise LimitExceeded(
@@ -554,10 +690,32 @@ class HttpClient:
         )
 
     async def request_json(
-        self, method: str, path: str, body: dict | None = None, attempts: int | None = None, *, params: Any = None
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
     ) -> JsonObject:
         """One API call with pacing and retries; the JSON object whose members are found but not decoded
-        (read them, and walk its lists entry by entry, with JsonObject), or a ProviderError.
+        (read them, and walk its lists entry by entry, with JsonObject), or a ProviderError."""
+        return (await self.answer_json(method, path, body, attempts, params=params, form=form)).data
+
+    async def answer_json(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        attempts: int | None = None,
+        *,
+        params: Any = None,
+        form: dict[str, str] | None = None,
+    ) -> JsonAnswer:
+        """`request_json`, with the answer's headers.
+
+        `body` is sent as JSON; `form` instead, form-encoded (an OAuth token request).
 
         Exceptions from httpx carry the request (and so the auth header): they are turned
         into plain values inside `except` and our errors are raised outside it, so no
@@ -565,6 +723,7 @@ class HttpClient:
         """
         attempts = self.max_attempts if attempts is None else attempts
         failure: _Failure | None = None
+        limited = 0  # rate limits in a row, for the waits that grow
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 self.stats.retries += 1
@@ -572,13 +731,21 @@ class HttpClient:
                 wait = self._bucket.reserve()
                 if wait > 0:
                     await self._sleep(wait)
+            if self._resume_at is not None and self._rate_limits is not None:
+                hold, self._resume_at = self._resume_at - self._rate_limits.clock(), None
+                if hold > 0:
+                    self._log.debug("few calls left in this rate-limit window: waiting %.0f s for its reset", hold)
+                    await self._sleep(hold)
             self.stats.requests += 1
             failure = None
             response = None
             too_large = False
             deadline = asyncio.timeout(self._deadline)
             try:
-                async with deadline, self._http.stream(method, path, json=body, params=params) as response:
+                async with (
+                    deadline,
+                    self._http.stream(method, path, json=body, data=form, params=params) as response,
+                ):
                     if 200 <= response.status_code < 300:
                         text = await _read_text(response, self._max_bytes)
                     else:
@@ -612,21 +779,45 @@ class HttpClient:
             else:
                 assert response is not None
                 status = response.status_code
-                self._log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+                headers = response.headers
+                request_id = headers.get(self._request_id_header, "") if self._request_id_header else ""
+                self._log.debug(
+                    "%s %s -> %d (attempt %d)%s",
+                    method,
+                    path,
+                    status,
+                    attempt,
+                    f" request id {scrub(request_id, self._key, limit=64)}" if request_id else "",
+                )
+                if self._rate_limits is not None:
+                    self._resume_at = self._rate_limits.wait_before_next(headers)
+                limit = (
+                    self._rate_limits is not None
+                    and status in (403, 429)
+                    and self._rate_limits.is_limit(status, headers, self._server_message(content))
+                )
                 if 200 <= status < 300:
                     answer = _answer(text, self._reading_failed(path))
                     del text  # the answer holds it
                     if isinstance(answer, JsonObject):
-                        return answer
+                        return JsonAnswer(answer, headers)
                     if answer is None:
                         failure = _Failure("json")
                     elif answer.startswith("an unexpected answer"):
                         raise BadResponse(f"the {self.title} API sent {answer} to {path}")
                     else:
                         raise LimitExceeded(f"the {self.title} API sent {answer} to {path}; stopped reading it")
-                elif status == 429:
+                elif limit and self._rate_limits is not None:
+                    # 429, or a 403 that is a rate limit: waited out and tried again, never a refused key.
                     self.stats.rate_limited += 1
-                    failure = _Failure("status", status, retry_after=_retry_after(response.headers.get("retry-after")))
+                    limited += 1
+                    self._resume_at = None  # the wait below covers it
+                    failure = _Failure("status", 429, retry_after=self._rate_limits.wait_after_limit(headers, limited))
+                elif status == 429 or (status < 500 and self._is_rate_limit(status, content)):
+                    self.stats.rate_limited += 1
+                    failure = _Failure(
+                        "status", 429, retry_after=_retry_after(headers.get("retry-after"))
+                    )  # a 403 that says "rate limit" is one (BigQuery): counted, told and retried as a 429
                 elif status >= 500:
                     failure = _Failure("status", status, reason=self._server_message(content))
                 else:
@@ -655,6 +846,12 @@ class HttpClient:
             return BadResponse(f"the {self.title} API sent {exc.reason} in its answer to {path}; stopped reading it")
 
         return fail
+
+    def _is_rate_limit(self, status: int, content: bytes) -> bool:
+        if self._rate_limit_sign is None:
+            return False
+        data = _loads(content)
+        return bool(self._rate_limit_sign(status, None if data is _INVALID else data))
 
     def _tell_retry(self, notice: RetryNotice) -> None:
         listener = _retry_listener.get()
@@ -692,10 +889,21 @@ class HttpClient:
         nested = data.get("error")
         if (not isinstance(message, str) or not message.strip()) and isinstance(nested, dict):
             message = nested.get("message")  # Anthropic, OpenAI, OpenRouter: {"error": {"message": ...}}
+        detail = data.get("detail")
+        if (not isinstance(message, str) or not message.strip()) and isinstance(detail, (dict, str)):
+            message = _detail_message(detail)  # ElevenLabs (FastAPI): {"detail": {"status": ..., "message": ...}}
+        described = data.get("error_description")
+        if (
+            (not isinstance(message, str) or not message.strip())
+            and isinstance(nested, str)
+            and isinstance(described, str)
+        ):
+            message = f"{nested}: {described}"  # OAuth: {"error": "invalid_grant", "error_description": ...}
         if not isinstance(message, str) or not message.strip():
             label = next((data.get(k) for k in ("error", "outcome", "code") if isinstance(data.get(k), str)), "")
             message = label
-        return scrub(message, self._key) if message else ""
+        # Also of every other secret this process holds (an access token a key was traded for).
+        return scrub_known(scrub(message, self._key)) if message else ""
 
     def _client_error(self, status: int, path: str, content: bytes) -> ProviderError:
         message = self._server_message(content)
@@ -751,8 +959,18 @@ class HttpProvider(Provider):
 
     @classmethod
     def from_settings(
-        cls, api_key: str, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        api_key: str,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        account: Mapping[str, str] | None = None,
     ) -> HttpProvider:
+        # Checked here as well as where the values came in: a stored row is read back untrusted. A
+        # provider with account fields takes them as `account=` (the others take no such keyword).
+        extra: dict[str, Any] = {}
+        if cls.account_fields or account:
+            extra["account"] = check_account(cls.account_fields, account or {}, title=cls.title)
         return cls(  # type: ignore[call-arg]
             api_key,
             base_url=settings.api_url(cls.name),
@@ -761,6 +979,7 @@ class HttpProvider(Provider):
             transport=transport,
             max_response_bytes=settings.max_response_bytes,
             request_deadline=settings.request_deadline,
+            **extra,
         )
 
     def __repr__(self) -> str:

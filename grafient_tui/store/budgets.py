@@ -22,7 +22,9 @@ from grafient_tui.budgets import (
     forecast,
     period_bounds,
 )
+from grafient_tui.budgets.wording import in_words
 from grafient_tui.errors import NotFound
+from grafient_tui.estimates import basis_for, together
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import find_integration
 from grafient_tui.store.models import AlertSent, Budget, DailyCost, Integration, MemberCycleSpend
@@ -189,8 +191,11 @@ def _evaluate(db: Database, row: BudgetRow, integrations: list[Integration], tod
             from grafient_tui import providers
 
             names = sorted({providers.title(i.provider) for i in counted}) or ["Cursor"]
-            notes.append(f"on-demand of {' and '.join(names)} only (the others bill everything per use)")
+            notes.append(f"on-demand of {in_words(names)} only (the others bill everything per use)")
         targets = counted
+    basis = together((i.label, basis_for(i.provider, i.cost_basis)) for i in targets)
+    if basis.note:  # "includes estimates (Acme Voice)"; "leaves out … (cost unknown)"
+        notes.append(basis.note)
     anchor = _anchor(targets) if row.period == "cycle" else None
     bounds = period_bounds(row.period, today, anchor)
     ids = [int(i.id) for i in targets]  # type: ignore[arg-type]
@@ -227,6 +232,7 @@ def _evaluate(db: Database, row: BudgetRow, integrations: list[Integration], tod
         synced_days=synced,
         finished_days=finished,
         note="; ".join(notes) or None,
+        estimated=basis.estimated,
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,7 +13,9 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
+from grafient_tui import providers
+from grafient_tui.errors import ConfigError, NotFound, StoreError, SyncBusy, VaultError
+from grafient_tui.providers.base import check_account
 from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
 from grafient_tui.store.db import Database
 from grafient_tui.store.models import (
@@ -30,6 +34,7 @@ from grafient_tui.untrusted import cap, storable, visible
 
 MAX_LABEL = 64
 MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
+MAX_ACCOUNT_TEXT = 4096  # the stored JSON of an integration's account settings: a few short strings
 
 
 def clean_label(label: str) -> str:
@@ -127,9 +132,12 @@ def add_integration(
     api_key: Secret,
     team_members: int | None = None,
     team_fingerprint: str | None = None,
+    account: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> Integration:
+    """Store a checked key and its account settings (checked again here against the provider's fields)."""
     label = clean_label(label)
+    settings = account_settings(provider, account or {})
     try:
         return _add(
             db,
@@ -139,6 +147,7 @@ def add_integration(
             api_key=api_key,
             team_members=team_members,
             team_fingerprint=team_fingerprint,
+            account=settings,
             now=now,
         )
     except _LabelRace:
@@ -161,6 +170,7 @@ def _add(
     api_key: Secret,
     team_members: int | None,
     team_fingerprint: str | None,
+    account: dict[str, str],
     now: datetime | None,
 ) -> Integration:
     uid = uuid.uuid4().hex
@@ -191,6 +201,7 @@ def _add(
             created_at=now or datetime.now(UTC),
             team_members=team_members,
             team_fingerprint=team_fingerprint,
+            account=json.dumps(account, ensure_ascii=True, sort_keys=True) if account else None,
         )
         session.add(row)
         try:
@@ -199,6 +210,36 @@ def _add(
             raise _LabelRace() from None
         session.refresh(row)
         return row
+
+
+def account_settings(provider: str, values: Mapping[str, object]) -> dict[str, str]:
+    """`values` checked against the fields `provider` declares (ConfigError with one sentence)."""
+    return check_account(providers.account_fields(provider), values, title=providers.title(provider))
+
+
+def account_of(integration: Integration) -> dict[str, str]:
+    """The integration's stored account settings, read back as untrusted: a JSON object of strings, of
+    a bounded size, that fits its provider's fields; StoreError with one sentence when it does not."""
+    text = integration.account
+    if text is None or text == "":
+        values: object = {}
+    else:
+        try:
+            values = json.loads(text) if len(text) <= MAX_ACCOUNT_TEXT else None
+        except (ValueError, RecursionError):
+            values = None
+    if not isinstance(values, dict):
+        raise StoreError(
+            f"the stored account settings of integration {integration.id} cannot be read; "
+            "remove it and add it again (`grafient remove`, `grafient add`)."
+        )
+    try:
+        return account_settings(integration.provider, values)
+    except ConfigError as exc:
+        raise StoreError(
+            f"the stored account settings of integration {integration.id} do not fit its provider "
+            f"({exc.sentence.rstrip('.')}); remove it and add it again."
+        ) from None
 
 
 def same_team_sentence(existing: Integration) -> str:

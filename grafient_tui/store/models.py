@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Ids are 64-bit everywhere. On SQLite a primary key must stay `INTEGER PRIMARY KEY` (the rowid alias,
@@ -47,6 +47,14 @@ class Integration(SQLModel, table=True):
     # The provider's billing cycle (Cursor's subscriptionCycleStart, as a UTC day): cycles run monthly
     # from this day of the month. None: not known (other providers bill by the calendar month).
     cycle_start: date | None = None
+    # The provider's account settings besides the key (providers/base.AccountField), as a small JSON
+    # object of strings: {"org": "acme"} for GitHub Copilot, {"team_id": "…"} for xAI. Not secret.
+    # NULL for providers without any. Checked again whenever it is read (store/integrations.account_of).
+    account: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # How its dollars were made, as of the last sync that said (providers/base.CostBasis as a small
+    # JSON object): an estimate from credits, a currency converted. NULL: billed in US dollars.
+    # Checked again whenever it is read (store/integrations.cost_basis_of).
+    cost_basis: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
     def __repr__(self) -> str:  # the ciphertext is not secret, but it is noise
         return f"Integration(id={self.id!r}, label={self.label!r}, provider={self.provider!r}, key={self.key_hint})"
@@ -85,6 +93,10 @@ class DailyCost(SQLModel, table=True):
     cache_write_tokens: int | None = Field(default=0, sa_column=_maybe())
     reasoning_tokens: int | None = Field(default=None, sa_column=_maybe())
     byok_micro: int | None = Field(default=None, sa_column=_maybe())  # billed by another provider: beside the cost
+    # Units billed instead of money (ElevenLabs' credits, in millionths) and the characters they
+    # bought; NULL where the provider has none.
+    credits_micro: int | None = Field(default=None, sa_column=_maybe())
+    characters: int | None = Field(default=None, sa_column=_maybe())
     synced_at: datetime
     complete: bool  # the day had ended when it was synced (today never is)
 
@@ -105,6 +117,8 @@ class DailyModelCost(SQLModel, table=True):
     cache_read_tokens: int | None = Field(default=0, sa_column=_maybe())
     cache_write_tokens: int | None = Field(default=0, sa_column=_maybe())
     reasoning_tokens: int | None = Field(default=None, sa_column=_maybe())
+    credits_micro: int | None = Field(default=None, sa_column=_maybe())
+    characters: int | None = Field(default=None, sa_column=_maybe())
 
 
 class DailyMemberCost(SQLModel, table=True):

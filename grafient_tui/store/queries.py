@@ -41,6 +41,8 @@ class DayRow:
     top_model: str | None = None
     reasoning_tokens: int | None = None
     byok_micro: int | None = None
+    credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
+    characters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class ModelRow:
     cache_read_tokens: int | None = 0
     cache_write_tokens: int | None = 0
     reasoning_tokens: int | None = None
+    credits_micro: int | None = None
+    characters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def daily_costs(db: Database, integration_id: int, since: date, until: date) -> 
                 top_model=top[day][1] if day in top else None,
                 reasoning_tokens=stored_row.reasoning_tokens,
                 byok_micro=stored_row.byok_micro,
+                credits_micro=stored_row.credits_micro,
+                characters=stored_row.characters,
             )
         )
     return rows
@@ -141,6 +147,8 @@ def models_by_day(db: Database, integration_id: int, since: date, until: date) -
                     row.cache_read_tokens,
                     row.cache_write_tokens,
                     row.reasoning_tokens,
+                    row.credits_micro,
+                    row.characters,
                 )
             )
     for rows in out.values():
@@ -163,6 +171,8 @@ def model_breakdown(db: Database, integration_ids: int | Iterable[int], since: d
                 known_sum(t.cache_read_tokens),
                 known_sum(t.cache_write_tokens),
                 known_sum(t.reasoning_tokens),
+                func.sum(t.credits_micro),  # units: NULL only where no row has any
+                func.sum(t.characters),
             )
             .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)
             .group_by(t.model)

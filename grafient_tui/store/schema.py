@@ -48,6 +48,8 @@ REVISIONS = (
     "0005",  # team settings (plan, pacing, the master key's fingerprint)
     "0006",  # each sync run records its host and user
     "0007",  # budgets, the thresholds announced, billing cycles and members' spend limits
+    "0008",  # each integration's account settings besides its key (integration.account)
+    "0009",  # how an integration's dollars were made (integration.cost_basis); credits and characters
 )
 HEAD = REVISIONS[-1]
 

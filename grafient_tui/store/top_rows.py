@@ -23,6 +23,8 @@ from grafient_tui.store.queries import MemberRow, ModelRow, known_sum
 
 MEMBER_SORTS = ("cost", "name", "requests")
 # A model's figures besides its cost, in ModelRow's order; "cache" is read + write (unknown if either is).
+# A count is unknown for a group when any of its rows' is; credits and characters (UNITS) are what the
+# rows that have them add up to, unknown only when none has any (speech to text makes no characters).
 MODEL_MEASURES = (
     "requests",
     "input_tokens",
@@ -30,8 +32,20 @@ MODEL_MEASURES = (
     "cache_read_tokens",
     "cache_write_tokens",
     "reasoning_tokens",
+    "credits_micro",
+    "characters",
 )
-MODEL_SORT_KEYS = ("cost_micro", "requests", "input_tokens", "output_tokens", "cache", "model")
+UNITS = frozenset({"credits_micro", "characters"})
+MODEL_SORT_KEYS = (
+    "cost_micro",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache",
+    "credits_micro",
+    "characters",
+    "model",
+)
 NAME_BATCH = 500  # names per IN (...) when asking which of a list have spend
 
 
@@ -172,7 +186,7 @@ class ModelTotals:
     models: int
     cost_micro: int
     known: dict[str, int]  # per measure (MODEL_MEASURES): the sum over the models that know it
-    unknown: dict[str, int]  # per measure: how many models have it unknown
+    unknown: dict[str, int]  # per measure: how many models have it unknown (for UNITS: have none)
 
 
 def _model_groups(ids: list[int], since: date, until: date) -> Subquery:
@@ -181,7 +195,10 @@ def _model_groups(ids: list[int], since: date, until: date) -> Subquery:
         select(
             t.model.label("model"),  # type: ignore[attr-defined]
             func.sum(t.cost_micro).label("cost"),
-            *(known_sum(getattr(t, measure)).label(measure) for measure in MODEL_MEASURES),
+            *(
+                (func.sum if measure in UNITS else known_sum)(getattr(t, measure)).label(measure)
+                for measure in MODEL_MEASURES
+            ),
         )
         .where(t.integration_id.in_(ids), t.day >= since, t.day <= until)  # type: ignore[attr-defined]
         .group_by(t.model)

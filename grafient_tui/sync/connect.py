@@ -9,6 +9,7 @@ every total counts it twice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 
 import httpx
@@ -21,6 +22,8 @@ from grafient_tui.providers.http import ApiTimeout
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import (
+    account_of,
+    account_settings,
     add_integration,
     clean_label,
     find_label_owner,
@@ -46,9 +49,15 @@ def free_label(db: Database, label: str) -> str:
 
 
 async def check_key(
-    key: Secret, settings: Settings, *, provider: str, transport: httpx.AsyncBaseTransport | None = None
+    key: Secret,
+    settings: Settings,
+    *,
+    provider: str,
+    account: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> AccountInfo:
-    """Validate a key with its provider; the account it belongs to, or a ProviderError with its sentence.
+    """Validate a key (with its account settings: the organization, the team) with its provider; the
+    account it belongs to, or a ProviderError with its sentence.
 
     The whole check (every page of a member, project or workspace list) has one deadline,
     GRAFIENT_CHECK_DEADLINE: each request has its own, but an endless list of slow pages would
@@ -56,7 +65,9 @@ async def check_key(
     limit = settings.check_deadline
     try:
         async with asyncio.timeout(limit):
-            async with providers.get(provider).from_settings(key.reveal(), settings, transport=transport) as client:
+            async with providers.get(provider).from_settings(
+                key.reveal(), settings, transport=transport, account=account
+            ) as client:
                 return await client.validate()
     except TimeoutError:
         pass
@@ -74,16 +85,19 @@ async def connect_integration(
     label: str,
     provider: str,
     key: Secret,
+    account: Mapping[str, object] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     now: datetime | None = None,
 ) -> Integration:
+    # The account settings first: a team id that is not one is refused before anything is asked.
+    settings_given = account_settings(provider, account or {})
     # Every store call in a thread: the app awaits this on its event loop, and another process may
     # hold the database's write lock.
     label = await in_daemon_thread(free_label, db, label)
     owner = await in_daemon_thread(same_key_owner, db, vault, key)
     if owner is not None:
         raise ConfigError(same_key_sentence(owner))
-    team = await check_key(key, settings, provider=provider, transport=transport)
+    team = await check_key(key, settings, provider=provider, account=settings_given, transport=transport)
     twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
@@ -96,6 +110,7 @@ async def connect_integration(
         api_key=key,
         team_members=team.members,
         team_fingerprint=team.fingerprint,
+        account=settings_given,
         now=now,
     )
 
@@ -114,7 +129,9 @@ async def rekey_integration(
     owner = await in_daemon_thread(same_key_owner, db, vault, key, skip_unreadable=True)
     if owner is not None and owner.id != integration.id:
         raise ConfigError(same_key_sentence(owner))
-    team = await check_key(key, settings, provider=integration.provider, transport=transport)
+    team = await check_key(
+        key, settings, provider=integration.provider, account=account_of(integration), transport=transport
+    )
     twin = await in_daemon_thread(
         same_team_owner, db, team.fingerprint, provider=integration.provider, exclude=integration.id
     )

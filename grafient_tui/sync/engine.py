@@ -16,6 +16,7 @@ fully new, and the next run starts from the first window not yet written
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import traceback
@@ -32,11 +33,17 @@ from sqlmodel import select
 from grafient_tui import money, providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound
-from grafient_tui.providers.base import Billing, Capabilities, CostLine, Limits, Provider
+from grafient_tui.providers.base import Billing, Capabilities, CostBasis, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import Database
-from grafient_tui.store.integrations import IntegrationStatus, find_integration, integration_key, integration_status
+from grafient_tui.store.integrations import (
+    IntegrationStatus,
+    account_of,
+    find_integration,
+    integration_key,
+    integration_status,
+)
 from grafient_tui.store.models import (
     DailyCost,
     DailyMemberCost,
@@ -115,11 +122,10 @@ def utc_today(now: datetime) -> date:
 
 
 def history_start(settings: Settings, today: date, limits: Limits | None = None) -> date:
-    """The first day the plan keeps: N finished days before today (N = 30 free, 365 pro/ultimate,
-    and never more than the provider gives for the plan), and today so far on top."""
-    days = settings.backfill_days()
-    if limits is not None:
-        days = min(days, limits.history_for(settings.plan()))
+    """The first day the plan keeps: N finished days before today, and today so far on top. N is the
+    provider's depth for the plan (30 free; pro and ultimate its maximum: 365 Cursor, 730 GitHub
+    Copilot, ...); without a provider, the plan's own (30 free, 365 pro/ultimate)."""
+    days = settings.backfill_days() if limits is None else limits.history_for(settings.plan())
     return today - timedelta(days=days)
 
 
@@ -164,6 +170,9 @@ def days_to_fetch(
     done = complete_days(db, integration_id, start, today)
     wanted = {start + timedelta(days=i) for i in range((today - start).days + 1)} - done
     wanted |= {yesterday - timedelta(days=i) for i in range(limits.settle_days)}
+    if limits.settle_month:  # the invoice month so far, whose credits and corrections still land
+        month = today.replace(day=1)
+        wanted |= {month + timedelta(days=i) for i in range((today - month).days)}
     return sorted(d for d in wanted if d >= start)
 
 
@@ -172,11 +181,18 @@ def _history_limit(db: Database, integration_id: int) -> date | None:
         return session.exec(select(Integration.history_limit).where(Integration.id == integration_id)).first()
 
 
-def plan_windows(days: list[date], window_days: int = DEFAULT_WINDOW_DAYS) -> list[tuple[date, date]]:
+def plan_windows(
+    days: list[date], window_days: int = DEFAULT_WINDOW_DAYS, *, one_run: bool = False
+) -> list[tuple[date, date]]:
     """Contiguous runs of days, each cut into windows of at most `window_days`, newest first:
-    the recent weeks people look at arrive first, and a short window, if any, is the oldest."""
+    the recent weeks people look at arrive first, and a short window, if any, is the oldest.
+    `one_run`: the days from the first to the last as one run, gaps included (a provider whose every
+    fetch costs a minimum, Google's BigQuery scan, reads the gaps' stored days again instead)."""
     windows: list[tuple[date, date]] = []
-    for run_start, run_end in reversed(_runs(days)):
+    runs = _runs(days)
+    if one_run and runs:
+        runs = [(runs[0][0], runs[-1][1])]
+    for run_start, run_end in reversed(runs):
         end = run_end
         while end >= run_start:
             first = max(run_start, end - timedelta(days=window_days - 1))
@@ -262,9 +278,10 @@ class WindowTotals:
         self.first, self.last, self.outside = first, last, 0
         self.capabilities = capabilities or _CURSOR_LIKE
         # day -> [cost, on_demand, included, requests, units, input, output, cache_read, cache_write,
-        #         reasoning, byok]
+        #         reasoning, byok, credits, characters]
         self.days: dict[date, list[int | None]] = {}
-        # (day, model) -> [cost, requests, input, output, cache_read, cache_write, reasoning]
+        # (day, model) -> [cost, requests, input, output, cache_read, cache_write, reasoning, credits,
+        #                  characters]
         self.models: dict[tuple[date, str], list[int | None]] = {}
         # (day, actor) -> [cost, requests]
         self.members: dict[tuple[date, str], list[int | None]] = {}
@@ -276,18 +293,21 @@ class WindowTotals:
         capabilities decide."""
         caps = self.capabilities
         split = 0 if caps.has_on_demand else None
+        tokens = 0 if caps.has_tokens else None
         day: list[int | None] = [
             0,
             split,
             split,
             0 if caps.has_requests else None,
             0,
-            0,
-            0,
-            0,
-            0,
+            tokens,
+            tokens,
+            tokens,
+            tokens,
             None,
             0 if caps.has_byok else None,
+            0 if caps.cost_basis == "estimate" else None,  # credits: what an estimate is made from
+            0 if caps.cost_basis == "estimate" else None,
         ]
         if self.days:
             for index in (3, 5, 6, 7, 8, 9, 10):
@@ -318,6 +338,8 @@ class WindowTotals:
                     e.request_units_micro,
                     *tokens,
                     e.byok_micro,
+                    e.credits_micro,
+                    e.characters,
                 ]
             else:
                 d[0] += cost
@@ -329,15 +351,17 @@ class WindowTotals:
                     d[i] = None if value is None or d[i] is None else d[i] + value
                 byok = e.byok_micro
                 d[10] = None if byok is None or d[10] is None else d[10] + byok
+                d[11], d[12] = _units(d[11], e.credits_micro), _units(d[12], e.characters)
             key = (day, clean(e.model))
             m = models.get(key)
             if m is None:
-                models[key] = [cost, requests, *tokens]
+                models[key] = [cost, requests, *tokens, e.credits_micro, e.characters]
             else:
                 m[0] += cost
                 m[1] = None if requests is None or m[1] is None else m[1] + requests
                 for i, value in enumerate(tokens, 2):
                     m[i] = None if value is None or m[i] is None else m[i] + value
+                m[7], m[8] = _units(m[7], e.credits_micro), _units(m[8], e.characters)
             key = (day, clean(e.actor))
             u = members.get(key)
             if u is None:
@@ -354,6 +378,19 @@ class WindowTotals:
                 f"{source} sent more than {MAX_ROWS_PER_WINDOW:,} day-by-model and day-by-member totals for "
                 "one window; stopped reading, nothing from this window was saved"
             )
+
+
+def _padded(sums: list[int | None], length: int) -> list[int | None]:
+    """Sums built before credits and characters were kept (a caller's own WindowTotals) lack them."""
+    return sums if len(sums) >= length else sums + [None] * (length - len(sums))
+
+
+def _units(total: int | None, value: int | None) -> int | None:
+    """Credits or characters summed: a line without them (a model that makes no characters) adds
+    nothing, and the sum is None only when no line has any."""
+    if value is None:
+        return total
+    return value if total is None else total + value
 
 
 def _stored_name(name: str) -> str:
@@ -407,9 +444,14 @@ def write_window(
     identity: tuple[str, datetime] | None = None,
     source: str = "the provider",
     covered: list[date] | None = None,
+    cost_basis: CostBasis | None = None,
 ) -> int:
     """Replace the stored days `covered` (every day of [first, last] when not given) with `totals`,
     all in one transaction; days of the window the answer did not cover stay as they were.
+
+    `cost_basis`, when the provider says how these dollars were made (an estimate's plan, a
+    converted currency), is stored with the integration in the same transaction, so the figures and
+    the words beside them always agree.
 
     `source` names who sent the figures in the sentence when a sum is too large to store
     ("the <title> API").
@@ -424,7 +466,7 @@ def write_window(
     wanted = set(days)
     day_rows = []
     for day in days:
-        d = totals.days.get(day) or totals.empty_day()
+        d = _padded(totals.days.get(day) or totals.empty_day(), 13)
         day_rows.append(
             {
                 "integration_id": integration_id,
@@ -440,6 +482,8 @@ def write_window(
                 "cache_write_tokens": d[8],
                 "reasoning_tokens": d[9],
                 "byok_micro": d[10],
+                "credits_micro": d[11],
+                "characters": d[12],
                 "synced_at": synced_at,
                 "complete": day < today,
             }
@@ -456,8 +500,10 @@ def write_window(
             "cache_read_tokens": m[4],
             "cache_write_tokens": m[5],
             "reasoning_tokens": m[6],
+            "credits_micro": m[7],
+            "characters": m[8],
         }
-        for (day, model), m in totals.models.items()
+        for (day, model), m in ((key, _padded(sums, 9)) for key, sums in totals.models.items())
         if day in wanted
     ]
     member_rows = [
@@ -483,6 +529,13 @@ def write_window(
             if rows:
                 connection.execute(insert(model.__table__), rows)
         _note_history(connection, integration_id, totals)
+        if cost_basis is not None:
+            table = Integration.__table__
+            connection.execute(
+                update(table)
+                .where(table.c.id == integration_id)
+                .values(cost_basis=json.dumps(cost_basis.to_json(), ensure_ascii=True, sort_keys=True))
+            )
     return len(day_rows)
 
 
@@ -572,6 +625,11 @@ async def _sync_billing(
 def _note_history_limit(db: Database, integration_id: int, first_kept: date) -> None:
     with db.session(write=True) as session:
         session.exec(update(Integration).where(Integration.id == integration_id).values(history_limit=first_kept))
+
+
+def _note_members(db: Database, integration_id: int, members: int) -> None:
+    with db.session(write=True) as session:
+        session.exec(update(Integration).where(Integration.id == integration_id).values(team_members=members))
 
 
 def _note_history(connection, integration_id: int, totals: WindowTotals) -> None:
@@ -755,8 +813,10 @@ async def run_sync(
         windows = plan_windows(
             await store(days_to_fetch, db, settings, integration_id, trigger, started, limits=limits),
             limits.max_window_days,
+            one_run=limits.one_window,
         )
         key = await store(integration_key, vault, integration)
+        account = account_of(integration)  # read back untrusted: a row that does not fit fails this sync
         await store(note_fingerprint, db, vault)
         log.debug("sync %s %s: %d windows", label, trigger, len(windows))
 
@@ -798,7 +858,7 @@ async def run_sync(
         ends_at = asyncio.get_running_loop().time() + settings.sync_deadline
         async with (
             reporting_retries(retried),
-            provider.from_settings(key.reveal(), settings, transport=transport) as client,
+            provider.from_settings(key.reveal(), settings, transport=transport, account=account) as client,
         ):
             client.today = utc_today(started)
             # The oldest day an answer covered: the earliest usage ever returned, or any window this
@@ -845,9 +905,17 @@ async def run_sync(
                         identity=identity,
                         source=f"the {provider.title} API",
                         covered=client.days_covered(first, last),
+                        cost_basis=client.cost_basis(),
                     )
                     answered = min(answered or first, first)  # this window answered, with usage or not
                     report(done + 1)
+                    if client.history_edge is not None:  # the provider found its edge inside this window
+                        log.debug("sync %s: history begins %s", label, client.history_edge)
+                        await store(_note_history_limit, db, integration_id, client.history_edge)
+                        report(len(windows))
+                        break
+                if client.members_seen is not None:
+                    await store(_note_members, db, integration_id, client.members_seen)
                 await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock, identity=identity)
             finally:
                 state["requests"] = client.stats.requests

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from grafient_tui.overview import HomeData
     from grafient_tui.secret import Secret
-    from grafient_tui.service import GrafientService
+    from grafient_tui.service import GrafientService, IntegrationToAdd
     from grafient_tui.store.db import Database
     from grafient_tui.store.integrations import IntegrationStatus
     from grafient_tui.store.models import Integration
@@ -152,7 +152,7 @@ class GrafientApp(App[None]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
-        demo_teams: Sequence[tuple[str, str, Secret]] = (),
+        demo_teams: Sequence[IntegrationToAdd] = (),
         demo_try_key: tuple[str, str] | None = None,
         demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
     ) -> None:
@@ -389,12 +389,12 @@ class GrafientApp(App[None]):
         if not self.syncs:  # else when they have ended
             self.check_budgets()
 
-    async def _add_demo_teams(self, teams: list[tuple[str, str, Secret]]) -> list[int]:
+    async def _add_demo_teams(self, teams: list[IntegrationToAdd]) -> list[int]:
         import asyncio
 
         added = []
-        for label, provider, key in teams:
-            integration = await self.add_checked_integration(label, provider, key)
+        for team in teams:
+            integration = await self.add_checked_integration(team.label, team.provider, team.key, team.account)
             added.append(int(integration.id))  # type: ignore[arg-type]
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
             await asyncio.to_thread(
@@ -733,9 +733,12 @@ class GrafientApp(App[None]):
 
         self.push_screen(AddIntegrationScreen(demo_key=self.demo_try_key), added)
 
-    async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
-        """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
-        return await self.service.add(provider, label, key)
+    async def add_checked_integration(
+        self, label: str, provider: str, key: Secret, account: dict[str, str] | None = None
+    ) -> Integration:
+        """Validate the key (with the provider's account settings) with the provider, then store it
+        sealed. Raises errors that carry a sentence."""
+        return await self.service.add(provider, label, key, account=account)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
         "synced_days": 23,
         "finished_days": 23,
         "note": None,
+        "cost_basis": "billed",
     }
     assert code == 3
     table = cli(capsys, monkeypatch, "check")
@@ -199,11 +201,35 @@ def test_an_on_demand_budget_on_all_counts_cursor_only_and_says_so(store, capsys
     november(store, eng)  # half of it on-demand
     put(store, lab, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 100), split=False)
     result = cli(capsys, monkeypatch, "budget", "set", "all", "250", "--on-demand")
-    assert result.code == 0 and "Cursor's only" in result.out
+    # Every registered provider with an on-demand split is named, as a list reads.
+    assert result.code == 0 and "(Cursor, GitHub Copilot and Google Gemini only: the other providers" in result.out
     _, (row,) = check_json(capsys, monkeypatch)
     assert (row["measure"], row["spent_usd"], row["forecast_usd"]) == ("on_demand", 186.5, 255.0)
     assert row["status"] == "forecast_over"
     assert row["note"] == "on-demand of Cursor only (the others bill everything per use)"
+
+
+def test_an_on_demand_note_names_three_providers_as_a_list(store, capsys, monkeypatch) -> None:
+    from grafient_tui.providers.google.fake import service_account_key
+
+    db, vault = store
+    november(store, integration(store, "Eng"))
+    integration(store, "Lab", provider="anthropic", key=ANTHROPIC_KEY)
+    for label, provider, key, account in (
+        ("Copilot", "copilot", "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8", {"org": "acme"}),
+        (
+            "Gemini",
+            "google",
+            service_account_key(seed=7),
+            {"table": "billing.export.gcp_billing_export_resource_v1_0A"},
+        ),
+    ):
+        add_integration(db, vault, label=label, provider=provider, api_key=Secret(key), account=account)
+    assert cli(capsys, monkeypatch, "budget", "set", "all", "250", "--on-demand").code == 0
+    _, (row,) = check_json(capsys, monkeypatch)
+    assert (
+        row["note"] == "on-demand of Cursor, GitHub Copilot and Google Gemini only (the others bill everything per use)"
+    )
 
 
 def test_a_cycle_budget_follows_cursors_billing_cycle(store, capsys, monkeypatch) -> None:
@@ -390,6 +416,10 @@ def test_the_alert_sentence(store) -> None:
     ((status, thresholds),) = service.budget_alerts(NOW)
     assert alert_text(status, thresholds) == (
         "Eng · monthly budget: 80% reached, $373.00 of $450; forecast $510 is above it · resets 2026-12-01"
+    )
+    # Spend that includes an estimate (ElevenLabs' credits priced) is marked so in the toast too.
+    assert alert_text(replace(status, estimated=True), thresholds) == (
+        "Eng · monthly budget: 80% reached, ≈$373.00 of $450; forecast ≈$510 is above it · resets 2026-12-01"
     )
 
 

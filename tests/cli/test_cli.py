@@ -234,7 +234,9 @@ def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> N
 def test_plan_shows_and_sets(capsys, monkeypatch) -> None:
     assert cli(capsys, monkeypatch, "plan").out.startswith("free (backfills 30 days)")
     assert cli(capsys, monkeypatch, "plan", "pro").code == 0
-    assert cli(capsys, monkeypatch, "plan").out.startswith("pro (backfills 365 days)")
+    assert cli(capsys, monkeypatch, "plan").out == (
+        "pro (backfills 365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, ElevenLabs 90)\n"
+    )
     bad = cli(capsys, monkeypatch, "plan", "enterprise")
     assert bad.code == 2 and "invalid choice" in bad.err and bad.err.count("\n") == 1
 

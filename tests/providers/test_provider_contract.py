@@ -8,9 +8,10 @@ The network is the fake served by httpx.MockTransport; nothing of ours is patche
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from random import Random
@@ -22,9 +23,16 @@ from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.providers.anthropic.fake import make_usage
 from grafient_tui.providers.base import AccountInfo, CostLine, Provider
+from grafient_tui.providers.copilot.fake import Seat as CopilotSeat
+from grafient_tui.providers.copilot.fake import make_usage as make_copilot_usage
 from grafient_tui.providers.cursor.fake import make_events
+from grafient_tui.providers.elevenlabs.fake import make_usage as make_voice_usage
+from grafient_tui.providers.google.fake import make_rows as make_export_rows
+from grafient_tui.providers.google.fake import service_account_key
 from grafient_tui.providers.http import ProviderError
 from grafient_tui.providers.openrouter.fake import make_rows, workspace
+from grafient_tui.providers.xai.fake import ApiKey as XaiKey
+from grafient_tui.providers.xai.fake import make_spend as make_xai_spend
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
@@ -50,6 +58,10 @@ class Kit:
     expected: Callable[[object, date, date], Sums]
     # The store's [days, models, members] after syncing first..last (see tests/oracle.py).
     expected_store: Callable[[object, date, date, date], list[list[tuple]]]
+    # The integration's account settings besides the key (providers/base.AccountField), if any.
+    account: dict[str, str] = field(default_factory=dict)
+    # The API also rate-limits with 403 (GitHub): the fault run sends those too, and they must be retried.
+    rate_limit_403: bool = False
 
 
 def _cursor_fake(key: str, first: date, last: date) -> tuple[object, int]:
@@ -402,6 +414,293 @@ def _openrouter_store(account: object, first: date, last: date, today: date) -> 
     return [day_rows, model_rows, member_rows]
 
 
+_COPILOT_SEATS = ["octo-ana", "octo-bo", "octo-cy"]
+
+
+def _copilot_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    """Three seat holders (one of them sends usage under another spelling of its login), a person whose
+    seat ended and usage nobody's seat covers; premium requests (the contract's today is before
+    2026-06-01), the monthly allowance pooled over three seats."""
+    usage = make_copilot_usage(
+        seed=17,
+        start=first - timedelta(days=1),
+        days=(last - first).days + 3,
+        people=["octo-ana", "octo-bo", "Octo-Cy", "gone-dee", None],
+        per_day=5,
+        seats=3,
+    )
+    account = providers.fake("copilot")(
+        api_key=key, org="acme", usage=usage, seats=[CopilotSeat(login) for login in _COPILOT_SEATS], today=TODAY
+    )
+    return account, len(_COPILOT_SEATS)
+
+
+def _copilot_edge(today: date) -> date:
+    """GitHub keeps 24 months: the first day of the month 23 months before today's (documented)."""
+    index = today.year * 12 + today.month - 1 - 23
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _copilot_money(account: object, first: date, last: date) -> dict[tuple[date, str, str], list[Decimal]]:
+    """shared/copilot-billing-api.md, from the fake's raw items: [Σ grossAmount, Σ netAmount] exact per day,
+    model and actor. The 31 latest days are split: each seat holder (their login as the seat list spells
+    it, matched without case) and everyone else as "(other usage)" (a model whose rest is exactly zero
+    left out); older days are "(all users)". Days before GitHub's 24 months are never read."""
+    split_from = TODAY - timedelta(days=30)
+    seats = {login.casefold(): login for login in _COPILOT_SEATS}
+    money: dict[tuple[date, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for day, people in account.usage.items():  # type: ignore[attr-defined]
+        if not (first <= day <= last and day <= TODAY and day >= _copilot_edge(TODAY)):
+            continue
+        for login, items in people.items():
+            if day < split_from:
+                actor = "(all users)"
+            else:
+                actor = seats.get(login.casefold(), "(other usage)") if login else "(other usage)"
+            for item in items:
+                m = money[(day, item.model, actor)]
+                m[0] += item.gross
+                m[1] += item.net
+    return {k: v for k, v in money.items() if k[2] != "(other usage)" or v != [0, 0]}
+
+
+def _micro(dollars: Decimal) -> int:
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return int((dollars * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def _copilot_expected(account: object, first: date, last: date) -> Sums:
+    """Included (gross − net) and, when not 0, on-demand (net) per day, model and actor; requests and
+    tokens unknown."""
+    sums: Sums = {}
+    for (day, model, actor), (gross, net) in _copilot_money(account, first, last).items():
+        sums[(day, model, actor, False)] = [_micro(gross - net), None, 0, None, None, None, None]
+        if net != 0:
+            sums[(day, model, actor, True)] = [_micro(net), None, 0, None, None, None, None]
+    return sums
+
+
+def _copilot_store(account: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Days from GitHub's edge (or `first`) to today, each stored (an empty one as $0): cost, on-demand,
+    included; requests and tokens unknown (NULL)."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    models: dict[tuple[date, str], int] = defaultdict(int)
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, on_demand), (cost, *_) in _copilot_expected(account, first, last).items():
+        d = days[day]
+        d[0] += cost
+        d[1 if on_demand else 2] += cost
+        models[(day, model)] += cost
+        members[(day, actor)] += cost
+    start = max(first, _copilot_edge(today))
+    day_rows = [
+        (day, *days.get(day, [0, 0, 0]), None, 0, None, None, None, None, None, None, day < today)
+        for day in (start + timedelta(days=i) for i in range((last - start).days + 1))
+    ]
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+XAI_TEAM = "3f9a1c2e-7b4d-4e8f-a6c5-1d2e3f4a5b6c"
+_XAI_KEYS = [
+    XaiKey("0cfea97f-ead0-4e22-a8f9-46db941c962d", "prod-backend", "xai-...3Xxp"),
+    XaiKey("7e11b2c4-3a5d-4f60-8b9c-0d1e2f3a4b5c", "batch", "xai-...Qw8e"),
+    XaiKey("b84c0d9e-1f2a-4b3c-9d4e-5f6a7b8c9d0e", "batch", "xai-...Lm2z"),  # another key of the same name
+    XaiKey("", "", ""),  # usage without a key (the Console's playground)
+]
+
+
+def _xai_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    spend = make_xai_spend(
+        seed=23, start=first - timedelta(days=1), days=(last - first).days + 3, keys=_XAI_KEYS, per_day=6
+    )
+    team = providers.fake("xai")(api_key=key, team_id=XAI_TEAM, spend=spend, today=TODAY)
+    # The members are the keys that spent yesterday (the validation's day).
+    yesterday = TODAY - timedelta(days=1)
+    spent = {s.key.key_id for s in spend if s.day == yesterday and s.key.key_id and s.usd != 0}
+    return team, len(spent)
+
+
+def _xai_names(team: object) -> dict[str, str]:
+    """shared/xai-management-api.md: a key's name is its label before " ("; two keys of one name carry
+    their id's first 8 characters; usage without a key is "(no API key)"."""
+    counts: dict[str, int] = defaultdict(int)
+    for key in _XAI_KEYS:
+        if key.key_id:
+            counts[key.name] += 1
+    return {
+        key.key_id: (f"{key.name} ({key.key_id[:8]})" if counts[key.name] > 1 else key.name)
+        if key.key_id
+        else "(no API key)"
+        for key in _XAI_KEYS
+    }
+
+
+def _xai_expected(team: object, first: date, last: date) -> Sums:
+    """Σ values[0] exact per day, description label (whole) and key; a zero point makes nothing;
+    requests and tokens unknown, no on-demand split."""
+    names = _xai_names(team)
+    dollars: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    for s in team.spend:  # type: ignore[attr-defined]
+        if first <= s.day <= last:
+            dollars[(s.day, s.description, names[s.key.key_id])] += s.usd
+    return {(d, m, a, False): [_micro(v), None, 0, None, None, None, None] for (d, m, a), v in dollars.items() if v}
+
+
+def _xai_store(team: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range stored (xAI's answer is dense): cost only; the split, requests and tokens
+    not applicable or unknown (NULL)."""
+    days: dict[date, int] = defaultdict(int)
+    models: dict[tuple[date, str], int] = defaultdict(int)
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor, _), (cost, *_) in _xai_expected(team, first, last).items():
+        days[day] += cost
+        models[(day, model)] += cost
+        members[(day, actor)] += cost
+    day_rows = [
+        (day, days.get(day, 0), None, None, None, 0, None, None, None, None, None, None, day < today)
+        for day in (first + timedelta(days=i) for i in range((last - first).days + 1))
+    ]
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+# --------------------------------------------------------------------------- Google (billing export)
+
+_GOOGLE_KEY = service_account_key(seed=41)
+_GOOGLE_TABLE = "billing-admin.billing_export.gcp_billing_export_resource_v1_0A1B2C_3D4E5F_6A7B8C"
+_GOOGLE_PROJECTS = [("chat-prod", "Chat Prod"), ("search-ai-7f3", "Search AI"), ("ml-sandbox", "ML Sandbox")]
+_GOOGLE_NAMES = dict(_GOOGLE_PROJECTS)
+# shared/google-billing-export.md, "Model breakdown", written out again here
+_GEMINI = re.compile(r"(?i)gemini[\s-]+(\d+(?:\.\d+)?)[\s-]+(flash[\s-]+lite|flash|pro|ultra|nano)\b")
+
+
+def _google_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    rows = make_export_rows(
+        seed=13, start=first - timedelta(days=1), days=(last - first).days + 3, projects=_GOOGLE_PROJECTS
+    )
+    export = providers.fake("google")(keys=[_GOOGLE_KEY], table=_GOOGLE_TABLE, rows=rows, page_rows=700)
+    # The validation reads yesterday (the provider's today is TODAY): the projects with Gemini spend then.
+    yesterday = TODAY - timedelta(days=1)
+    return export, len({r["project"]["id"] if r["project"] else None for r in _gemini_rows(rows, yesterday, yesterday)})
+
+
+def _gemini_rows(rows: list[dict], first: date, last: date) -> list[dict]:
+    """The contract's WHERE clause over raw export rows."""
+    return [
+        r
+        for r in rows
+        if first <= r["usage_start_time"].date() <= last
+        and (r["cost_type"] or "regular") not in ("tax", "rounding_error")
+        and (
+            r["service"] in ("Gemini API", "Generative Language API")
+            or (r["service"] == "Vertex AI" and "gemini" in r["sku"].lower())
+        )
+    ]
+
+
+def _google_model(sku: str) -> str:
+    found = _GEMINI.search(sku)
+    if found is None:
+        return sku.strip()
+    return f"gemini-{found.group(1)}-{'-'.join(found.group(2).lower().split())}"
+
+
+def _google_sums(export: object, first: date, last: date) -> dict[tuple[date, str, str], list[Decimal]]:
+    """(day, model, project name) -> [bill, credits] in exact US dollars: Σ (cost + credits) ÷ rate and
+    Σ −credits ÷ rate over the raw rows (every rate is 1 here: a USD account)."""
+    sums: dict[tuple[date, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for r in _gemini_rows(export.rows, first, last):  # type: ignore[attr-defined]
+            project = _GOOGLE_NAMES[r["project"]["id"]] if r["project"] else "No project"
+            credits = sum((Decimal(repr(c["amount"])) for c in r["credits"]), Decimal(0))
+            rate = Decimal(repr(r["currency_conversion_rate"]))
+            s = sums[(r["usage_start_time"].date(), _google_model(r["sku"]), project)]
+            s[0] += (Decimal(repr(r["cost"])) + credits) / rate
+            s[1] += -credits / rate
+    return sums
+
+
+def _google_expected(export: object, first: date, last: date) -> Sums:
+    out: Sums = {}
+    for (day, model, actor), (bill, credits) in _google_sums(export, first, last).items():
+        out[(day, model, actor, True)] = [_micro(bill), None, 0, None, None, None, None]
+        out[(day, model, actor, False)] = [_micro(credits), None, 0, None, None, None, None]
+    return out
+
+
+def _google_store(export: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range is stored (days without Gemini rows are $0); total = bill + credits,
+    the bill as on-demand and the credits as included; requests, tokens and BYOK unknown (NULL)."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    models: dict[tuple[date, str], int] = defaultdict(int)
+    members: dict[tuple[date, str], int] = defaultdict(int)
+    for (day, model, actor), (bill, credits) in _google_sums(export, first, last).items():
+        b, c = _micro(bill), _micro(credits)
+        days[day][0] += b
+        days[day][1] += c
+        models[(day, model)] += b + c
+        members[(day, actor)] += b + c
+    day_rows = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        bill, credits = days.get(day, [0, 0])
+        day_rows.append((day, bill + credits, bill, credits, None, 0, None, None, None, None, None, None, day < today))
+    model_rows = sorted((day, model, cost, None, None, None, None, None, None) for (day, model), cost in models.items())
+    member_rows = sorted((day, actor, cost, None) for (day, actor), cost in members.items())
+    return [day_rows, model_rows, member_rows]
+
+
+# --------------------------------------------------------------------------- ElevenLabs (credits, an estimate)
+
+
+def _elevenlabs_fake(key: str, first: date, last: date) -> tuple[object, int]:
+    usage = make_voice_usage(seed=17, start=first - timedelta(days=1), days=(last - first).days + 3)
+    return providers.fake("elevenlabs")(api_key=key, tier="pro", character_limit=500_000, usage=usage), 1
+
+
+def _elevenlabs_micro(credits: Decimal) -> int:
+    """shared/elevenlabs-api.md: Pro is $99 for 500,000 credits; a credit's dollars, to the micro-cent."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return int((credits * Decimal(99) / Decimal(500_000) * 100_000_000).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+def _elevenlabs_expected(workspace: object, first: date, last: date) -> Sums:
+    out: Sums = {}
+    for day, models in workspace.usage.items():  # type: ignore[attr-defined]
+        if first <= day <= last:
+            for model, (credits, _) in models.items():
+                out[(day, model, "Workspace", False)] = [_elevenlabs_micro(credits), None, 0, None, None, None, None]
+    return out
+
+
+def _elevenlabs_store(workspace: object, first: date, last: date, today: date) -> list[list[tuple]]:
+    """Every day of the range is stored; the cost is the estimate; no on-demand split, requests,
+    tokens or BYOK (NULL); the workspace is the one actor."""
+    sums = _elevenlabs_expected(workspace, first, last)
+    days: dict[date, int] = defaultdict(int)
+    for (day, _, _, _), (cost, *_) in sums.items():
+        days[day] += cost  # type: ignore[operator]
+    day_rows = [
+        (first + timedelta(days=i), days.get(first + timedelta(days=i), 0), None, None, None, 0)
+        + (None,) * 6
+        + (first + timedelta(days=i) < today,)
+        for i in range((last - first).days + 1)
+    ]
+    model_rows = sorted(
+        (day, model, s[0], None, None, None, None, None, None) for (day, model, _, _), s in sums.items()
+    )
+    member_rows = sorted((day, "Workspace", cost, None) for day, cost in days.items())
+    return [day_rows, model_rows, member_rows]
+
+
 KITS: dict[str, Kit] = {
     "cursor": Kit(
         good_key=GOOD_KEY,
@@ -431,6 +730,38 @@ KITS: dict[str, Kit] = {
         expected=_openrouter_expected,
         expected_store=_openrouter_store,
     ),
+    "copilot": Kit(
+        good_key="github_pat_" + "11AbCdEfG0" * 8 + "xY",
+        wrong_key="ghp_" + "0" * 36,
+        make_fake=_copilot_fake,
+        expected=_copilot_expected,
+        expected_store=_copilot_store,
+        account={"org": "acme"},
+        rate_limit_403=True,
+    ),
+    "xai": Kit(
+        good_key="xai-token-" + "Xk9Lm2Qp" * 10,
+        wrong_key="xai-token-" + "0" * 80,
+        make_fake=_xai_fake,
+        expected=_xai_expected,
+        expected_store=_xai_store,
+        account={"team_id": XAI_TEAM},
+    ),
+    "google": Kit(
+        good_key=_GOOGLE_KEY,
+        wrong_key=service_account_key(seed=42),  # well formed, but not a key the account knows
+        make_fake=_google_fake,
+        expected=_google_expected,
+        expected_store=_google_store,
+        account={"table": _GOOGLE_TABLE},
+    ),
+    "elevenlabs": Kit(
+        good_key="sk_" + "3f9a1c7e" * 6,
+        wrong_key="sk_" + "0" * 48,
+        make_fake=_elevenlabs_fake,
+        expected=_elevenlabs_expected,
+        expected_store=_elevenlabs_store,
+    ),
 }
 
 
@@ -443,7 +774,11 @@ def name(request: pytest.FixtureRequest) -> str:
 
 def open_provider(name: str, key: str, fake: object) -> Provider:
     transport = httpx.MockTransport(fake.handler)  # type: ignore[attr-defined]
-    return providers.get(name).from_settings(key, Settings.from_env(), transport=transport)
+    provider = providers.get(name).from_settings(
+        key, Settings.from_env(), transport=transport, account=KITS[name].account
+    )
+    provider.today = TODAY  # as the sync engine sets it: the kits' accounts live on TODAY
+    return provider
 
 
 def summed(lines: list[CostLine]) -> Sums:
@@ -496,7 +831,7 @@ async def test_a_wrong_key_is_one_sentence_without_the_key(name: str) -> None:
             await provider.validate()
     sentence = raised.value.sentence
     assert sentence and "\n" not in sentence and str(raised.value) == sentence
-    assert providers.get(name).title in sentence
+    assert providers.get(name).title.split()[0] in sentence  # "GitHub rejected this token …"
     for key in (kit.wrong_key, kit.good_key):
         assert key not in sentence and key[-12:] not in sentence
 
@@ -523,29 +858,48 @@ async def test_a_sync_stores_the_expected_figures_and_a_second_one_changes_nothi
     db, vault = Database(settings), Vault(settings)
     first = TODAY - timedelta(days=settings.backfill_days())
     fake, _ = kit.make_fake(kit.good_key, first, TODAY)
-    iid = int(add_integration(db, vault, label="Contract", provider=name, api_key=Secret(kit.good_key)).id)
+    iid = int(
+        add_integration(
+            db, vault, label="Contract", provider=name, api_key=Secret(kit.good_key), account=kit.account
+        ).id
+    )
     transport = httpx.MockTransport(fake.handler)  # type: ignore[attr-defined]
 
     assert (await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)).outcome == "success"
     want = kit.expected_store(fake, first, TODAY, TODAY)
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
     assert (await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)).outcome == "success"
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
 
 
 class Faults:
     """The second call and every third after it answer 500, every fifth 429 (Retry-After 0), every
-    seventh a 200 whose body is cut off mid-JSON; the retries must land every window exactly as if
-    nothing had happened."""
+    seventh a 200 whose body is cut off mid-JSON; with `rate_limit_403` (GitHub) two of every three of
+    those 429s are 403s instead: a secondary rate limit (Retry-After 0) and a primary one (nothing
+    remaining, the reset already past). The retries must land every window exactly as if nothing had
+    happened."""
 
-    def __init__(self, inner) -> None:
-        self.inner, self.calls = inner, 0
+    def __init__(self, inner, *, rate_limit_403: bool = False) -> None:
+        self.inner, self.calls, self.rate_limit_403 = inner, 0, rate_limit_403
+        self.forbidden = 0  # the 403 rate limits sent
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
         if self.calls % 3 == 2:
             return httpx.Response(500, json={"error": {"message": "internal error"}})
         if self.calls % 5 == 0:
+            kind = (self.calls // 5) % 3 if self.rate_limit_403 else 0
+            if kind == 1:
+                self.forbidden += 1
+                message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                return httpx.Response(403, headers={"retry-after": "0"}, json={"message": message, "status": "403"})
+            if kind == 2:
+                self.forbidden += 1
+                return httpx.Response(
+                    403,
+                    headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1", "x-ratelimit-limit": "5000"},
+                    json={"message": "API rate limit exceeded for user ID 583231.", "status": "403"},
+                )
             return httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"message": "slow down"}})
         answer = self.inner(request)
         if self.calls % 7 == 0 and answer.status_code == 200:
@@ -571,18 +925,23 @@ async def test_the_providers_maximum_history_is_backfilled_exactly_under_faults_
     first = TODAY - timedelta(days=limits.history_for("pro"))
     fake, _ = kit.make_fake(kit.good_key, first, TODAY)
     db, vault = Database(settings), Vault(settings)
-    iid = int(add_integration(db, vault, label="Year", provider=name, api_key=Secret(kit.good_key)).id)
-    faults = Faults(fake.handler)  # type: ignore[attr-defined]
+    iid = int(
+        add_integration(db, vault, label="Year", provider=name, api_key=Secret(kit.good_key), account=kit.account).id
+    )
+    faults = Faults(fake.handler, rate_limit_403=kit.rate_limit_403)  # type: ignore[attr-defined]
     transport = httpx.MockTransport(faults)
 
     result = await run_sync(db, vault, settings, iid, "backfill", transport=transport, now=NOW)
     assert result.outcome == "success", result.error
     assert result.retries > 0 and faults.calls > result.requests - result.retries
+    if kit.rate_limit_403:  # each 403 rate limit was counted as one and retried, never read as a refusal
+        slots = sum(1 for c in range(1, faults.calls + 1) if c % 5 == 0 and c % 3 != 2)  # 429s and 403s sent
+        assert faults.forbidden > 0 and result.rate_limited == slots
     want = kit.expected_store(fake, first, TODAY, TODAY)
-    assert oracle.store_snapshot(settings.database_file, iid) == want
+    assert oracle.snapshot_via_store(db, iid) == want
     again = await run_sync(db, vault, settings, iid, "force", transport=transport, now=NOW)
     assert again.outcome == "success", again.error
-    assert oracle.store_snapshot(settings.database_file, iid) == want  # idempotent
+    assert oracle.snapshot_via_store(db, iid) == want  # idempotent
     db.dispose()
 
     secret = kit.good_key.encode()

@@ -179,7 +179,9 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "change_note",
     }
     eng_summary = report["integrations"][0]["summary"]
-    assert set(eng_summary) == keys and set(report["summary"]) == keys
+    # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
+    assert set(eng_summary) == keys and set(report["summary"]) == keys | {"cost_basis", "cost_note"}
+    assert (report["summary"]["cost_basis"], report["summary"]["cost_note"]) == ("billed", None)
     assert (eng_summary["days"], eng_summary["synced_days"], eng_summary["complete_days"]) == (30, 30, 29)
     assert eng_summary["total_usd"] == pytest.approx(30 * 35.1)
     assert eng_summary["on_demand_usd"] + eng_summary["included_usd"] == pytest.approx(eng_summary["total_usd"])

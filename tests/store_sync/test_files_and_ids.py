@@ -278,6 +278,11 @@ def _make_it_an_old_database(path: Path) -> None:
     for table in ("alertsent", "budget", "membercyclespend"):  # budgets and billing cycles (0007)
         con.execute(f"DROP TABLE {table}")
     con.execute("ALTER TABLE integration DROP COLUMN cycle_start")
+    con.execute("ALTER TABLE integration DROP COLUMN account")  # account settings besides the key (0008)
+    con.execute("ALTER TABLE integration DROP COLUMN cost_basis")  # cost basis, credits, characters (0009)
+    for table in ("dailycost", "dailymodelcost"):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN credits_micro")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN characters")
     con.execute("DROP INDEX ix_integration_label_key")
     con.execute("ALTER TABLE integration DROP COLUMN label_key")
     con.execute("ALTER TABLE syncrun DROP COLUMN host")

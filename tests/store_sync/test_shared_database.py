@@ -546,7 +546,7 @@ def test_team_settings_are_followed_by_every_syncer(
     settings = Settings.from_env()
     settings.ensure_dirs()
     settings.set_plan("free")
-    assert run_cli(capsys, monkeypatch, "plan").out == "pro (backfills 365 days)\n"
+    assert run_cli(capsys, monkeypatch, "plan").out.startswith("pro (backfills 365 days; ")
     shown = run_cli(capsys, monkeypatch, "pace", "cursor").out
     assert shown == "cursor: 600 requests per minute (the team's setting)\n"
     db = Database(settings)

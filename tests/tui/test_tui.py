@@ -790,6 +790,10 @@ async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwa
                 ("Acme Labs API", "anthropic"),
                 ("Acme Chat", "openai"),
                 ("Acme Prototypes", "openrouter"),
+                ("Acme Copilot", "copilot"),
+                ("Acme Grok", "xai"),
+                ("Acme Gemini", "google"),
+                ("Acme Voice", "elevenlabs"),
             ]
             assert all(c.view.state == "ok" and c.view.summary.total_micro > 0 for c in cards), [
                 (c.view.label, c.view.state, c.view.error) for c in cards
@@ -842,7 +846,7 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         await settle(app, pilot)
         await fill_add_form(pilot, "Acme", GOOD_KEY)
         card = None
-        for _ in range(400):  # waits for the first window (the older ones are held), not for a time
+        for _ in range(500):  # waits for the first window (the older ones are held), not for a time
             await pilot.pause(0.05)
             cards = list(app.screen.query(IntegrationCard))
             if cards and cards[0].view.summary and cards[0].view.summary.synced_days:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from grafient_tui import providers
 from grafient_tui.demo import build_demo
 from grafient_tui.money import format_usd
+from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.store.queries import daily_costs, period_summary
 from grafient_tui.tui.app import GrafientApp
@@ -30,6 +31,10 @@ LABELS = {
     "anthropic": "Acme Labs API",
     "openai": "Acme Chat",
     "openrouter": "Acme Prototypes",
+    "copilot": "Acme Copilot",
+    "xai": "Acme Grok",
+    "google": "Acme Gemini",
+    "elevenlabs": "Acme Voice",
 }
 
 
@@ -61,7 +66,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         await settle(app, pilot)
         chart = app.screen.query_one("#home-chart", StackedCostChart)
         order, days = chart.data
-        assert order == ("cursor", "anthropic", "openai", "openrouter")
+        assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai", "google", "elevenlabs")
         since = NOW.date() - timedelta(days=app.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
@@ -74,10 +79,15 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
                 row = stored[name][i]
                 assert day.parts[index] == (row.cost_micro if row.synced else 0)
         assert sum(1 for d in days if d.parts is not None) == 30
-        legend = str(app.screen.query_one("#home-legend", Static).render())
+        # Six entries do not fit one line at 120 columns: the legend breaks between entries, never in one.
+        legend = str(app.screen.query_one("#home-legend", Static).render()).split("\n")
+        assert len(legend) == 2 and all(len(line) <= SIZE[0] - 2 for line in legend)
         for name in order:
-            summary = card_of(app, name).view.summary
-            assert f"{providers.title(name)} {format_usd(summary.total_micro)}" in legend
+            view = card_of(app, name).view
+            money = view.basis.money(view.summary.total_micro)
+            assert any(f"{providers.title(name)} {money}" in line for line in legend)
+        voice = f"ElevenLabs ≈{format_usd(card_of(app, 'elevenlabs').view.summary.total_micro)}"
+        assert any(voice in line for line in legend)
         # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
         anthropic = str(card_of(app, "anthropic")._cost.render())
         assert "requests —" in anthropic and "on-demand" not in anthropic
@@ -85,6 +95,41 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         assert "BYOK" in str(openrouter._cost.render())
         assert card_of(app, "cursor").view.summary.on_demand_micro is not None
         assert "Anthropic · sk-ant-admin01-…" in str(card_of(app, "anthropic").border_subtitle)
+        # GitHub Copilot: the bill (on-demand) beside the usage value, no request count, split per person.
+        copilot = card_of(app, "copilot")
+        text = str(copilot._cost.render())
+        assert "on-demand" in text and "requests —" in text and "no seat list" not in text
+        assert 0 < copilot.view.summary.on_demand_micro < copilot.view.summary.total_micro
+        assert "GitHub Copilot · ghp_…" in str(copilot.border_subtitle)
+        # Its detail: people (and what no seat holder accounts for), the bill apart, no request column.
+        app.push_screen(CostDetailScreen(copilot.integration_id))
+        await settle(app, pilot)
+        screen = app.screen
+        assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members"
+        for name in ("models", "daily", "members"):
+            assert "requests" not in column_keys(screen.query_one(f"#{name}", DataTable))
+        assert "on_demand" in column_keys(screen.query_one("#daily", DataTable))
+        members = screen.query_one("#members", DataTable)
+        names = {str(members.get_row_at(i)[0]) for i in range(members.row_count - 1)}
+        assert {"maya-chen", "kenji-tanaka", "(other usage)"} <= names and "(all users)" not in names
+        header = str(screen.query_one("#detail-header", Static).render())
+        assert "GitHub Copilot" in header and "members 12" in header
+        # xAI: no split of the bill, no request count, its API keys by name (never the redacted key).
+        await pilot.press("escape")
+        await settle(app, pilot)
+        xai = card_of(app, "xai")
+        text = str(xai._cost.render())
+        assert "on-demand" not in text and "requests —" in text and xai.view.summary.total_micro > 0
+        app.push_screen(CostDetailScreen(xai.integration_id))
+        await settle(app, pilot)
+        screen = app.screen
+        assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "API keys"
+        assert "on_demand" not in column_keys(screen.query_one("#daily", DataTable))
+        keys = screen.query_one("#members", DataTable)
+        names = {str(keys.get_row_at(i)[0]) for i in range(keys.row_count - 1)}
+        assert {"prod-backend", "eval-runner", "(no API key)"} <= names
+        assert sum(n.startswith("staging (") for n in names) == 2 and not any("xai-" in n for n in names)
+        assert "API keys" in str(screen.query_one("#detail-header", Static).render())
 
 
 async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(demo) -> None:
@@ -216,3 +261,21 @@ def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_day
     assert order == ["cursor", "openai"]
     assert [d.parts for d in days] == [(150, 7), None]
     assert totals == [("cursor", 150), ("openai", 7)]
+
+
+async def test_a_copilot_card_says_once_when_nobody_can_be_split(grafient_home) -> None:
+    from grafient_tui.providers.copilot.fake import demo_account
+    from tests.tui.test_tui import make_app
+
+    token = "ghp_" + "Vw3Kd8Lp1Q" * 3 + "aB2cD3"
+    account = demo_account(token, NOW.date(), seed=2)
+    account.seats_access = "denied"  # the token reads billing but not the seat list
+    app = make_app(httpx.MockTransport(account.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await app.add_checked_integration("Copilot", "copilot", Secret(token), {"org": "acme"})
+        app.integration_added(list_integrations(app.db)[0].id)
+        await settle(app, pilot)
+        card = card_of(app, "copilot")
+        assert card.view.state == "ok" and card.view.team_members == 0
+        assert "all as (all users): no seat list to split by" in str(card._cost.render())

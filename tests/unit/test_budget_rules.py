@@ -20,7 +20,7 @@ from grafient_tui.budgets import (
     period_bounds,
     status_of,
 )
-from grafient_tui.budgets.wording import bar, gauge_text
+from grafient_tui.budgets.wording import bar, gauge_text, in_words
 from grafient_tui.errors import ConfigError
 
 DOLLAR = 100_000_000  # micro-cents
@@ -171,6 +171,12 @@ def test_status_and_thresholds(spent: float, forecast_usd: float | None, status:
 def test_the_bar() -> None:
     assert bar(0.62) == "███████░░░░░"
     assert bar(0) == "░" * 12 and bar(0.001) == "█" + "░" * 11 and bar(1.7) == "█" * 12
+
+
+def test_names_read_as_a_list() -> None:
+    assert in_words(["Cursor"]) == "Cursor"
+    assert in_words(["Cursor", "GitHub Copilot"]) == "Cursor and GitHub Copilot"
+    assert in_words(["Cursor", "GitHub Copilot", "Google Gemini"]) == "Cursor, GitHub Copilot and Google Gemini"
 
 
 def test_the_gauge_line() -> None:

@@ -7,22 +7,53 @@ from typing import TYPE_CHECKING, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
+from grafient_tui.errors import ConfigError, GrafientError
+from grafient_tui.providers.base import AccountField, check_account
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.text import sentence as as_sentence
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from grafient_tui.secret import Secret
     from grafient_tui.tui.app import GrafientApp
 
-PROVIDERS = [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
+
+def provider_choices() -> list[tuple[str, str]]:
+    """(`Cursor (Admin API, Enterprise)`, "cursor") for every registered provider, in the registry's order."""
+    return [(f"{providers.get(name).title} ({providers.get(name).key_kind})", name) for name in providers.names()]
+
+
+_described: dict[int, str] = {}
+
+
+def describe_key_document(text: str) -> str:
+    """What a pasted service-account key is, without a word of its secret: the account it is for and
+    its key id's last four, or why it is not a key (yet: a paste may be half way)."""
+    from grafient_tui.providers.google.auth import NotAServiceAccountKey, parse_service_account
+
+    cached = _described.get(hash(text))
+    if cached is not None:
+        return cached
+    try:
+        account = parse_service_account(text)
+    except NotAServiceAccountKey:
+        about = "not a service-account JSON key (yet)"
+    else:
+        key_id = f", key id …{account.private_key_id[-4:]}" if account.private_key_id else ""
+        about = f"service account {visible(account.client_email)}{key_id}"
+    _described.clear()  # one paste at a time
+    _described[hash(text)] = about
+    return about
 
 
 def checking_text(provider: str) -> str:
@@ -60,13 +91,18 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         with VerticalScroll(classes="dialog", id="add-dialog") as dialog:
             dialog.border_title = "Add an integration"
             yield Label("Provider", classes="field-label")
-            yield Select(PROVIDERS, value="cursor", allow_blank=False, id="provider")
+            yield Select(provider_choices(), value="cursor", allow_blank=False, id="provider")
             yield Static(id="key-help", classes="dialog-hint")
             yield Label("Label", classes="field-label")
             yield Input(id="label", max_length=64)
             yield Static(classes="field-error", id="label-error")
+            # The chosen provider's account settings besides the key (the organization, the team id).
+            yield Vertical(id="account-fields")
+            yield Static(classes="field-error", id="account-error")
             yield Label("Admin API key", classes="field-label", id="key-label")
             yield Input(password=True, id="key")
+            # A key of several lines (Google's JSON key file): pasted whole, never drawn.
+            yield SecretPaste(id="key-document", describe=describe_key_document)
             yield Static(classes="field-error", id="key-error")
             yield Static("", id="checking")
             with Horizontal(classes="dialog-buttons"):
@@ -92,17 +128,19 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             )
         yield Footer(compact=True)  # this form's keys, not the home screen's underneath
 
-    def on_mount(self) -> None:
-        self._describe("cursor")
+    async def on_mount(self) -> None:
+        await self._describe("cursor")
 
     @on(Select.Changed, "#provider")
-    def _provider_changed(self, event: Select.Changed) -> None:
+    async def _provider_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self._describe(event.value)
+            await self._describe(event.value)
 
-    def _describe(self, name: str) -> None:
-        """The chosen provider's key help: where to create the key and what kind it must be."""
+    async def _describe(self, name: str) -> None:
+        """The chosen provider's key help (where to create the key and what kind it must be) and its
+        account settings besides the key."""
         provider = providers.get(name)
+        await self._show_account_fields(provider.account_fields)
         self.query_one("#key-help", Static).update(literal(provider.key_help))
         account = "team" if provider.capabilities.actor_kind == "member" else "account"
         self.query_one(
@@ -110,7 +148,76 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         ).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
         self.query_one("#key-label", Label).update(literal(f"{provider.title} key ({provider.key_kind})"))
         self.query_one("#key", Input).placeholder = provider.key_placeholder
+        document = self.query_one("#key-document", SecretPaste)
+        document.placeholder = provider.key_placeholder
+        document.display = provider.key_document
+        self.query_one("#key", Input).display = not provider.key_document
         self._errors(None, None)
+
+    async def _show_account_fields(self, fields: tuple[AccountField, ...]) -> None:
+        """A field per setting; alternatives (GitHub's organization or enterprise) as a choice of which,
+        and one field for its value."""
+        box = self.query_one("#account-fields", Vertical)
+        await box.remove_children()  # before the new ones mount: two providers may name fields alike
+        groups: dict[str, list[AccountField]] = {}
+        widgets: list[Widget] = []
+        for field in fields:
+            if field.group is not None:
+                if field.group not in groups:
+                    groups[field.group] = [f for f in fields if f.group == field.group]
+                    widgets.extend(self._account_group(groups[field.group]))
+                continue
+            optional = "" if field.required else " (optional)"
+            widgets.append(Label(Content(field.label + optional), classes="field-label"))
+            widgets.append(self._account_input(field, id=f"account-{field.name}"))
+            widgets.append(Static(Content(field.help), classes="dialog-hint account-help"))
+        await box.mount_all(widgets)
+        box.display = bool(widgets)
+
+    def _account_group(self, members: list[AccountField]) -> list[Widget]:
+        first = members[0]
+        group = first.group
+        return [
+            Label(Content(" or ".join(f.label for f in members)), classes="field-label"),
+            Select(
+                [(f.label, f.name) for f in members],
+                value=first.name,
+                allow_blank=False,
+                id=f"account-kind-{group}",
+                classes="account-kind",
+            ),
+            self._account_input(first, id=f"account-group-{group}"),
+            Static(Content(first.help), classes="dialog-hint account-help", id=f"account-help-{group}"),
+        ]
+
+    @staticmethod
+    def _account_input(field: AccountField, *, id: str) -> Input:
+        return Input(placeholder=field.placeholder, max_length=field.max_length, id=id, classes="account-input")
+
+    @on(Select.Changed, ".account-kind")
+    def _account_kind_changed(self, event: Select.Changed) -> None:
+        """Organization or enterprise: the one value field follows the choice."""
+        event.stop()
+        group = (event.select.id or "").removeprefix("account-kind-")
+        chosen = next((f for f in providers.account_fields(self._provider()) if f.name == event.value), None)
+        if chosen is None:
+            return
+        self.query_one(f"#account-group-{group}", Input).placeholder = chosen.placeholder
+        self.query_one(f"#account-help-{group}", Static).update(Content(chosen.help))
+
+    def _account_values(self) -> dict[str, str]:
+        """What the form holds for the chosen provider's settings, by field name (unchecked)."""
+        values: dict[str, str] = {}
+        done: set[str] = set()
+        for field in providers.get(self._provider()).account_fields:
+            if field.group is None:
+                values[field.name] = self.query_one(f"#account-{field.name}", Input).value
+            elif field.group not in done:
+                done.add(field.group)
+                chosen = self.query_one(f"#account-kind-{field.group}", Select).value
+                if isinstance(chosen, str):
+                    values[chosen] = self.query_one(f"#account-group-{field.group}", Input).value
+        return values
 
     def _provider(self) -> str:
         value = self.query_one("#provider", Select).value
@@ -119,37 +226,45 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     # -- submitting -------------------------------------------------------------
 
     @on(Input.Submitted, "#label")
+    @on(Input.Submitted, ".account-input")
     def _label_done(self) -> None:
-        self.query_one("#key", Input).focus()
+        self.focus_next()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_demo_key":
             return self.demo_key is not None  # only in demo mode (hidden otherwise)
         return True
 
+    def _key_field(self) -> Input | SecretPaste:
+        """Where the chosen provider's key goes: one line, or a pasted document (a JSON key file)."""
+        if providers.get(self._provider()).key_document:
+            return self.query_one("#key-document", SecretPaste)
+        return self.query_one("#key", Input)
+
     def action_use_demo_key(self) -> None:
         if self.demo_key is None or self.checking:
             return
         provider, key = self.demo_key
         self.query_one("#provider", Select).value = provider
-        self.query_one("#key", Input).value = key
+        field = self.query_one("#key-document", SecretPaste) if providers.get(provider).key_document else None
+        (field or self.query_one("#key", Input)).value = key
         if not self.query_one("#label", Input).value.strip():
             self.query_one("#label", Input).value = "Acme Data"
-        self.query_one("#key", Input).focus()
+        (field or self.query_one("#key", Input)).focus()
 
     def action_submit(self) -> None:
         self.submit()
 
     @on(Input.Submitted, "#key")
+    @on(SecretPaste.Submitted, "#key-document")
     @on(Button.Pressed, "#add")
     def submit(self) -> None:
         if self.checking:
             return
-        from grafient_tui.errors import ConfigError
         from grafient_tui.secret import Secret
         from grafient_tui.store.integrations import clean_label
 
-        key_input = self.query_one("#key", Input)
+        key_input = self._key_field()
         text = key_input.value.strip()
         self._errors(None, None)
         # A local error (the label) keeps the pasted key: Cursor and Anthropic show a key only once.
@@ -160,12 +275,26 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
             return
+        provider_class = providers.get(self._provider())
+        try:
+            account = check_account(provider_class.account_fields, self._account_values(), title=provider_class.title)
+        except ConfigError as exc:
+            self._errors(None, None, exc.sentence)
+            self._focus_account_field()
+            return
         if not text:
             title = providers.title(self._provider())
             self._errors(None, f"Paste the {title} key (it is shown once when you create it in {title}).")
             key_input.focus()
             return
-        if any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
+        if provider_class.key_document:
+            try:  # a file that is not a service-account key is refused here, before any call
+                provider_class.check_key_text(text)
+            except GrafientError as exc:
+                self._errors(None, exc.sentence)
+                key_input.focus()
+                return
+        elif any(ch.isspace() for ch in text) or not text.isprintable() or len(text) > 512:
             self._errors(None, "That does not look like an API key (it has spaces or control characters).")
             key_input.focus()
             return
@@ -174,14 +303,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
         self.run_worker(
-            self._check(label, provider, self._held),
+            self._check(label, provider, self._held, account),
             name="check-key",
             group="add-integration",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
+    async def _check(self, label: str, provider: str, key: Secret, account: dict[str, str]) -> int | str | tuple[str]:
         """The new integration's id, the sentence to show under the key field, or (sentence,)
         for the label field."""
         from grafient_tui.errors import ConfigError, GrafientError
@@ -193,7 +322,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         except ConfigError as exc:
             return (exc.sentence,)
         try:
-            integration = await self.grafient.add_checked_integration(label, provider, key)
+            integration = await self.grafient.add_checked_integration(label, provider, key, account)
         except GrafientError as exc:
             return exc.sentence
         except Exception as exc:  # a provider error that is not a GrafientError still carries a sentence
@@ -217,12 +346,12 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             held, self._held = self._held, None
             if isinstance(result, tuple):  # the label is taken: the provider was never asked, keep the key
                 if held is not None:
-                    self.query_one("#key", Input).value = held.reveal()
+                    self._key_field().value = held.reveal()
                 self._errors(result[0], None)
                 self.query_one("#label", Input).focus()
                 return
             self._errors(None, str(result))
-            self.query_one("#key", Input).focus()
+            self._key_field().focus()
         elif event.state == WorkerState.ERROR:
             self._checking(False)
             self._held = None
@@ -235,11 +364,22 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.checking = checking
         self.query_one("#checking", Static).update(literal(checking_text(self._provider()) if checking else ""))
         self.set_class(checking, "-checking")
-        for widget in self.query("Input, Select, Button#add"):
+        for widget in self.query("Input, Select, SecretPaste, Button#add"):
             widget.disabled = checking
 
-    def _errors(self, label_error: str | None, key_error: str | None) -> None:
-        for selector, sentence in (("#label-error", label_error), ("#key-error", key_error)):
+    def _focus_account_field(self) -> None:
+        """The first empty account field (else the first one): where the sentence points."""
+        inputs = list(self.query(".account-input").results(Input))
+        target = next((i for i in inputs if not i.value.strip()), inputs[0] if inputs else None)
+        if target is not None:
+            target.focus()
+
+    def _errors(self, label_error: str | None, key_error: str | None, account_error: str | None = None) -> None:
+        for selector, sentence in (
+            ("#label-error", label_error),
+            ("#key-error", key_error),
+            ("#account-error", account_error),
+        ):
             widget = self.query_one(selector, Static)
             widget.update(literal(as_sentence(sentence) if sentence else ""))
             widget.set_class(bool(sentence), "-shown")

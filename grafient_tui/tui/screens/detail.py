@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
+from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.money import format_usd as money
 from grafient_tui.overview import NEAR_LIMIT_PCT
 from grafient_tui.providers import title as provider_title
@@ -42,6 +43,8 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "input": ("input_tokens", True),
     "output": ("output_tokens", True),
     "cache": ("cache", True),
+    "credits": ("credits_micro", True),
+    "characters": ("characters", True),
     "model": ("model", False),
 }
 # The token kinds apart, as the CLI shows them: one unlabelled sum of four kinds says little.
@@ -53,8 +56,11 @@ MODEL_COLUMNS = {
     "input": "Input tok",
     "output": "Output tok",
     "cache": "Cache r+w tok",
+    # Where the dollars are an estimate from credits (ElevenLabs), what they were made from.
+    "credits": "Credits",
+    "characters": "Characters",
 }
-SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "model")
+SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "credits", "characters", "model")
 TOTAL_KEY = "__total__"
 OTHERS_KEY = "__others__"
 
@@ -99,6 +105,37 @@ def add_row(table: DataTable, key: str, **cells: object) -> None:
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
 
 
+def _sum_units(values: list[int | None]) -> int | None:
+    """Credits or characters: a model without them (speech to text makes no characters) adds none."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def credits(micro: int | None) -> str:
+    """Credits to the half (ElevenLabs' Flash and Turbo cost half a credit a character); — unknown."""
+    if micro is None:
+        return "—"
+    value = micro / 1_000_000
+    return f"{value:,.1f}" if micro % 1_000_000 else f"{value:,.0f}"
+
+
+def basis_lines(basis: Basis) -> list[str | tuple[str, str]]:
+    """What the header says about how the dollars were made: the estimate's plan and what it leaves
+    out (the contract's caveats), or the currency they were converted from."""
+    if not basis.estimated:
+        return [(basis.note or "", "dim")]
+    return [
+        ("≈ ", "bold"),
+        (basis.note or "estimated from credits", "bold"),
+        "\n",
+        (
+            "An estimate: today's plan prices every day (a plan change re-prices history); annual billing, "
+            "discounts, taxes, rollover credits and overage charges are not in it.",
+            "dim",
+        ),
+    ]
+
+
 def _sum_known(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
@@ -132,6 +169,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._resumed = False
         self.data: DetailData | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
+        self._money = BILLED.money  # every amount of this integration, marked as its basis says (≈, —)
 
     @property
     def grafient(self) -> GrafientApp:
@@ -213,6 +251,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
         self.sub_title = f"{visible(figures.label)} · last {days:d} days"
         caps = self._adapt(figures.provider)
+        basis = figures.basis
+        self._money = basis.money
         history = (
             f"history from {figures.history_from.isoformat()}" if figures.history_from else "no usage returned yet"
         )
@@ -228,7 +268,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             ("key ", "dim"),
             visible(figures.key_hint),
             "  ",
-            (f"{visible(caps.actor_title.lower())} " if caps else "members ", "dim"),
+            (f"{visible(_lower(caps.actor_title))} " if caps else "members ", "dim"),
             f"{figures.team_members:,}" if figures.team_members else "–",
             "\n",
             ("Last sync: ", "dim"),
@@ -236,6 +276,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
             ("  ·  ", "dim"),
             (visible(history), "dim"),
         )
+        if basis.note or basis.estimated:
+            header = Content.assemble(header, "\n", *basis_lines(basis))
         if error and state == "error":
             header = Content.assemble(header, "\n", ("✗ ", "bold"), visible(error))
         elif error and state == "syncing":  # a request being retried: "retrying (2 of 6) · cannot reach …"
@@ -245,14 +287,14 @@ class CostDetailScreen(StoreReader, Screen[None]):
         for name in ("never", "syncing", "ok", "error"):
             widget.set_class(state == name, f"-{name}")
         self.query_one(PeriodSelector).show(days, coverage_note(summary))
-        self.query_one(SummaryBar).show(summary, days)
+        self.query_one(SummaryBar).show(summary, days, basis)
         self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
         self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
                 (visible(f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  "), "dim"),
-                (visible(scale_line(rows)), "dim"),
+                (visible(scale_line(rows, basis)), "dim"),
             )
         )
         self.days = rows
@@ -287,6 +329,12 @@ class CostDetailScreen(StoreReader, Screen[None]):
             daily.remove_column("on_demand")
         if not caps.has_byok:
             daily.remove_column("byok")
+        if caps.cost_basis == "estimate":  # credits and characters, not tokens
+            for key in ("input", "output", "cache"):
+                models.remove_column(key)
+        else:
+            for key in ("credits", "characters"):
+                models.remove_column(key)
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
         members.columns[ColumnKey("email")].label = literal_cell(singular)
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
@@ -336,9 +384,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 table,
                 key,
                 date=literal_cell(key),
-                cost=right(money(row.cost_micro)),
-                on_demand=right(money(row.on_demand_micro or 0)),
-                byok=right(money(row.byok_micro or 0)),
+                cost=right(self._money(row.cost_micro)),
+                on_demand=right(self._money(row.on_demand_micro or 0)),
+                byok=right(self._money(row.byok_micro or 0)),
                 requests=right(count(row.requests)),
                 model=literal_cell(row.top_model or "–"),
                 note=literal_cell(note),
@@ -348,9 +396,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table,
             TOTAL_KEY,
             date=total_label(),
-            cost=right(money(sum(r.cost_micro for r in synced))),
-            on_demand=right(money(sum(r.on_demand_micro or 0 for r in synced))),
-            byok=right(money(sum(r.byok_micro or 0 for r in synced))),
+            cost=right(self._money(sum(r.cost_micro for r in synced))),
+            on_demand=right(self._money(sum(r.on_demand_micro or 0 for r in synced))),
+            byok=right(self._money(sum(r.byok_micro or 0 for r in synced))),
             requests=right(count(_sum_known([r.requests for r in synced]))),
             note=literal_cell(f"{len(synced):,} of {len(rows):,} days synced"),
         )
@@ -387,28 +435,31 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table,
             TOTAL_KEY,
             model=total_label(),
-            cost=right(money(total)),
+            cost=right(self._money(total)),
             share=right("100.0%" if total else "–"),
             requests=right(count(view.total.requests)),
             input=right(tokens(view.total.input_tokens)),
             output=right(tokens(view.total.output_tokens)),
             cache=right(tokens(_cache(view.total))),
+            credits=right(credits(view.total.credits_micro)),
+            characters=right(tokens(view.total.characters)),
         )
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    @staticmethod
-    def _model_row(table: DataTable, key: str, row: ModelRow, total: int, *, others: bool = False) -> None:
+    def _model_row(self, table: DataTable, key: str, row: ModelRow, total: int, *, others: bool = False) -> None:
         add_row(
             table,
             key,
             model=literal_cell(row.model, style="italic" if others else ""),
-            cost=right(money(row.cost_micro)),
+            cost=right(self._money(row.cost_micro)),
             share=right(share(row.cost_micro, total)),
             requests=right(count(row.requests)),
             input=right(tokens(row.input_tokens)),
             output=right(tokens(row.output_tokens)),
             cache=right(tokens(_cache(row))),
+            credits=right(credits(row.credits_micro)),
+            characters=right(tokens(row.characters)),
         )
 
     def _fill_members(self) -> None:
@@ -436,7 +487,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 table,
                 f"member-{i}",
                 email=literal_cell(row.email),
-                cost=right(money(row.cost_micro)),
+                cost=right(self._money(row.cost_micro)),
                 share=right(share(row.cost_micro, total)),
                 requests=right(count(row.requests)),
                 limit=limit_cell(by_member.get(row.email.casefold())),
@@ -446,7 +497,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 table,
                 OTHERS_KEY,
                 email=literal_cell(view.others.email, style="italic"),
-                cost=right(money(view.others.cost_micro)),
+                cost=right(self._money(view.others.cost_micro)),
                 share=right(share(view.others.cost_micro, total)),
                 requests=right(count(view.others.requests)),
                 limit=right(""),
@@ -468,7 +519,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             table,
             TOTAL_KEY,
             email=total_label(),
-            cost=right(money(total)),
+            cost=right(self._money(total)),
             share=right("100.0%" if total else "–"),
             requests=right(count(view.total_requests)),
         )
@@ -565,3 +616,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
                 f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
                 severity="error",
             )
+
+
+def _lower(title: str) -> str:
+    """`members`, `workspaces`, but `API keys` (an acronym keeps its case)."""
+    first = title.split(" ", 1)[0]
+    return title if len(first) > 1 and first.isupper() else title.lower()

@@ -13,12 +13,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui import providers as provider_registry
-from grafient_tui.money import format_usd
+from grafient_tui.estimates import together
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreFailed, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, toast
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
-from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS, StackDay, StackedCostChart
+from grafient_tui.tui.widgets.chart import (
+    OTHER_COLOUR,
+    PROVIDER_COLOURS,
+    StackDay,
+    StackedCostChart,
+    StackLegend,
+)
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
@@ -107,7 +113,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield SummaryBar(id="summary")
         yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
-        yield Static(id="home-legend")
+        yield StackLegend(id="home-legend")
         with CardList(id="cards"):
             snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
             if snapshot is not None and snapshot.integrations:
@@ -175,7 +181,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
-        self.query_one(SummaryBar).show(data.summary, days)
+        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models)
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
@@ -187,20 +193,23 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def _show_stack(self, integrations) -> None:
-        chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", Static)
+        chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
         chart.display = legend.display = bool(integrations)
         order, days, totals = provider_stack(integrations)
         chart.data = (order, days)
-        parts: list[str | tuple[str, str]] = [("Daily cost by provider  ", "dim")]
+        entries = []
         for name, total in totals:
-            parts += [
-                ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
-                visible(provider_registry.title(name)),
-                " ",
-                (format_usd(total), "bold"),
-                "   ",
-            ]
-        legend.update(Content.assemble(*parts))
+            # Each provider's total marked as its integrations' figures are (≈ for an estimate).
+            basis = together((f.label, f.basis) for f in integrations if f.provider == name)
+            entries.append(
+                Content.assemble(
+                    ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
+                    visible(provider_registry.title(name)),
+                    " ",
+                    (basis.money(total) if basis.estimated or not basis.unknown_labels else "—", "bold"),
+                )
+            )
+        legend.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
 
     def _budgets_of(self, integration_id: int | None) -> tuple:
         """The budgets on one integration (None: on all), as last read; none before the store opens."""
@@ -222,6 +231,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             error=error,
             history_from=getattr(figures, "history_from", None),
             budgets=self._budgets_of(figures.integration_id),
+            team_members=getattr(figures, "team_members", None),
+            basis=figures.basis,
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

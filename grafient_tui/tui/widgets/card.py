@@ -14,7 +14,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from grafient_tui import providers
-from grafient_tui.money import format_usd as money
+from grafient_tui.errors import GrafientError
+from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -43,14 +44,30 @@ def history_note(history_from: date | None, since: date) -> str | None:
     return f"history from {history_from.isoformat()}" if history_from and history_from > since else None
 
 
-def scale_line(rows: tuple[DayRow, ...] | list[DayRow]) -> str:
-    """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · · not synced`."""
+def scale_line(rows: tuple[DayRow, ...] | list[DayRow], basis: Basis = BILLED) -> str:
+    """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · · not synced` (`≈$52.31` for
+    an estimate; no scale where the cost is unknown)."""
     synced = [r for r in rows if r.synced]
     if not synced:
         return "· not synced"
+    if not basis.cost_known:
+        return "cost unknown: the chart has nothing to draw"
     top = max(synced, key=lambda r: (r.cost_micro, r.day))
     legend = " · · not synced" if len(synced) < len(rows) else ""
-    return f"$0 – {money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
+    return f"$0 – {basis.money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
+
+
+def unsplit_note(provider: str, team_members: int | None) -> str | None:
+    """`all as (all users): no seat list to split by` for a provider that splits by member but counted
+    none (GitHub Copilot when the token cannot read the seat list, or nobody holds a seat): said once,
+    on the card, rather than on every day of the detail."""
+    if team_members != 0:  # first: most cards end here, without loading their provider
+        return None
+    try:
+        whole = providers.get(provider).capabilities.whole_actor
+    except GrafientError:
+        return None
+    return None if whole is None else f"all as {whole}: no seat list to split by"
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,8 @@ class CardView:
     error: str | None = None  # why it failed; while syncing, the retry under way ("retrying (2 of 6) · …")
     history_from: date | None = None
     budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration, evaluated for today
+    team_members: int | None = None  # as the provider last counted them (Copilot: the seat holders)
+    basis: Basis = BILLED  # how its dollars were made: ≈ for an estimate, — when unknown
 
     @property
     def syncing(self) -> bool:
@@ -152,6 +171,11 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
             notes.append(history)
+        if (unsplit := unsplit_note(view.provider, view.team_members)) is not None:
+            notes.append(unsplit)
+        if view.basis.short_note:
+            notes.append(view.basis.short_note)
+        money = view.basis.money
         # Built from pieces, never from markup: what comes from the store goes through the rule.
         pieces: list[str | tuple[str, str]] = [(money(total), "bold")]
         if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
@@ -173,7 +197,7 @@ class IntegrationCard(Widget, can_focus=True):
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
         self._chart.days = chart_days(view.days, view.history_from)
-        self._scale.update(literal(scale_line(view.days)))
+        self._scale.update(literal(scale_line(view.days, view.basis)))
         empty = self._empty
         synced_days = s.synced_days if s else 0
         has_usage = total > 0 or bool(requests)

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
+from textual.widgets import Static
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 NOT_SYNCED = "·"
@@ -108,7 +110,18 @@ class CostChart(Widget):
 # ---------------------------------------------------------------- every provider, stacked
 
 # One colour per provider, as Grafient's web dashboard stacks them (unknown providers are grey).
-PROVIDER_COLOURS = {"cursor": "#6b9bf2", "anthropic": "#d97757", "openai": "#10a37f", "openrouter": "#a78bfa"}
+PROVIDER_COLOURS = {
+    "cursor": "#6b9bf2",
+    "anthropic": "#d97757",
+    "openai": "#10a37f",
+    "openrouter": "#a78bfa",
+    "copilot": "#e3b341",
+    "xai": "#ff5370",
+    # Apart from the six above on the colour wheel (Google's own yellow was Copilot's amber, ElevenLabs'
+    # pink xAI's coral): cyan and lime.
+    "google": "#22d3ee",
+    "elevenlabs": "#a3e635",
+}
 OTHER_COLOUR = "#8a8a8a"
 
 
@@ -227,3 +240,38 @@ class StackedCostChart(Widget):
             segments.append(Segment(char, style))
         strip = Strip(segments, len(segments))
         return strip.extend_cell_length(width, base)
+
+
+class StackLegend(Static):
+    """The stacked chart's legend: a lead-in, then one entry per provider (its colour, name and total),
+    broken into lines between entries, never inside one, at the widget's own width: six providers do
+    not fit one line at 110 columns, and none may be cut off."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lead: Content = Content("")
+        self._entries: list[Content] = []
+
+    def show(self, lead: Content, entries: list[Content]) -> None:
+        self._lead, self._entries = lead, entries
+        self._lay_out()
+        if not self.size.width:  # hidden or not laid out yet: again once it has a width
+            self.call_after_refresh(self._lay_out)
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        width = self.size.width or 10_000  # not laid out yet: one line, broken again once it is
+        lines: list[Content] = []
+        line = self._lead
+        gap = Content("   ")
+        for entry in self._entries:
+            candidate = line + entry if not line.plain.strip() or line is self._lead else line + gap + entry
+            if candidate.cell_length > width and line.plain.strip():
+                lines.append(line)
+                line = entry
+            else:
+                line = candidate
+        lines.append(line)
+        self.update(Content("\n").join(lines))

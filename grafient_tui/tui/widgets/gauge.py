@@ -127,9 +127,12 @@ class BudgetGauges(Vertical):
             for name in MARKS:
                 line.set_class(status.status == name, f"-{name}")
             line.tooltip = literal(
-                FORECAST_METHOD
-                if status.forecast.micro is not None
-                else f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}"
+                (
+                    FORECAST_METHOD
+                    if status.forecast.micro is not None
+                    else f"Forecast not ready: {status.forecast.note}. {FORECAST_METHOD}"
+                )
+                + (f" The spend {status.note}." if status.note else "")
             )
         self.set_class(not self.statuses, "-empty")
         self._rendered = True

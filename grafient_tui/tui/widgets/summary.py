@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from grafient_tui.money import format_usd as money
+from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
@@ -62,8 +62,13 @@ class SummaryBar(Horizontal):
     def on_mount(self) -> None:
         self.show(None, 30)
 
-    def show(self, summary: Summary | None, days: int) -> None:
-        """None: still loading."""
+    def show(
+        self, summary: Summary | None, days: int, basis: Basis = BILLED, estimated_models: frozenset[str] | None = None
+    ) -> None:
+        """None: still loading. `basis`: the total's (≈ when it includes an estimate, and which);
+        `estimated_models`: over several integrations, the models whose dollars are estimates (None:
+        the basis speaks for every model, as on one integration's detail)."""
+        money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
         change_figure.tooltip = (
@@ -81,6 +86,12 @@ class SummaryBar(Horizontal):
             note = f"+ BYOK {money(byok)} billed elsewhere"
         else:
             note = "billed per use"
+        if basis.total_note():  # a total over several integrations: which are estimates, which unknown
+            note = basis.total_note() or note
+        elif not basis.cost_known:
+            note = "cost unknown: no list price for this plan"
+        elif basis.estimated:
+            note = "estimated from credits"
         figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(summary.total_micro), note)
         average = figure(".figure-average", Figure)
         if summary.daily_average_micro is None:
@@ -93,9 +104,11 @@ class SummaryBar(Horizontal):
             )
         if summary.top_model:
             share = summary.top_model_micro * 100 / summary.total_micro if summary.total_micro else 0
+            mixed = estimated_models is not None and summary.top_model not in estimated_models
+            model_money = BILLED.money if mixed else money
             figure(".figure-model", Figure).set_figure(
                 CAPTIONS[".figure-model"],
-                f"{visible(summary.top_model)} {money(summary.top_model_micro)}",
+                f"{visible(summary.top_model)} {model_money(summary.top_model_micro)}",
                 f"{share:.1f}% of spend",
             )
         else:

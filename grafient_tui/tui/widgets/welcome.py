@@ -15,6 +15,8 @@ WELCOME = """\
  · [b]Anthropic[/b]: an Admin key, sk-ant-admin01-… (Claude Console → Settings → Admin keys)
  · [b]OpenAI[/b]: an Admin key with Read only permission, sk-admin-… (Organization settings → Admin keys)
  · [b]OpenRouter[/b]: a management key (openrouter.ai/settings/management-keys)
+ · [b]GitHub Copilot[/b]: a token of an organization owner or billing manager, and the organization or enterprise
+ · [b]xAI[/b]: a management key with Billing: Read Only, and the team ID (xAI Console → Settings)
 
 Then press [b]$add[/b] to add it. The key is checked with its provider and stored encrypted; only its last four \
 characters are ever shown."""
