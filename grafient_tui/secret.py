@@ -140,13 +140,31 @@ def key_forms(key: str) -> list[str]:
     return [f for f in forms if len(f) >= MIN_RUN]
 
 
+def secret_parts(key: str) -> list[str]:
+    """What of a key is secret, to redact: the key; of a PEM private key, its body (as one line: the
+    text it is compared with is read without its spaces and line breaks), not the BEGIN and END lines
+    every such key has; of a service-account JSON key file, its private key, never the whole file.
+    The file's project id, email and Google's URLs are public, and redacting every run of 8 of their
+    characters, in any case, blanked sentences that merely named them ("GRAFIENT_MASTER_KEY" became
+    "[redacted]_MASTER_KEY" once a key of project "grafient-reader" had been read)."""
+    account = _service_account(key)
+    if account is not None and type(account.get("private_key")) is str:
+        key = str(account["private_key"])
+    if "PRIVATE KEY-----" in key:
+        body = "".join(line.strip() for line in key.splitlines() if line.strip() and "-----" not in line)
+        if body:
+            return [body]
+    return [key]
+
+
 def key_grams(*keys: str) -> frozenset[str]:
-    """Every run of MIN_RUN characters of every form of every key, and of each form written backwards,
-    case folded (see `redact`: the text is folded the same way before it is compared)."""
+    """Every run of MIN_RUN characters of every form of every key (of its secret parts: `secret_parts`),
+    and of each form written backwards, case folded (see `redact`: the text is folded the same way
+    before it is compared)."""
     grams: set[str] = set()
     for key in keys:
-        if key:
-            for form in key_forms(key):
+        for part in secret_parts(key) if key else ():
+            for form in key_forms(part):
                 for text in (form.casefold(), form[::-1].casefold()):
                     grams.update(text[i : i + MIN_RUN] for i in range(len(text) - MIN_RUN + 1))
     return frozenset(grams)
@@ -234,21 +252,15 @@ def _remember(value: str) -> None:
     global _seen_grams
     if len(value) >= MIN_RUN and value not in _seen:
         _seen.add(value)
-        _seen_grams = _seen_grams | key_grams(value)
-        account = _service_account(value)
-        if account is not None and type(account.get("private_key")) is str:
-            remember_secret(account["private_key"])  # type: ignore[arg-type]
+        _seen_grams = _seen_grams | key_grams(value)  # of its secret parts (a key file: its private key)
 
 
 def remember_secret(value: str) -> None:
     """Scrub `value` from every last-resort output (debug tracebacks, log records, stored sync
     errors), like a key: for secrets other than a stored key itself, such as a service account's
-    private key as it is once read out of its JSON (real line breaks, not `\\n`), the PEM's body
-    as one line, and the access tokens a key is traded for."""
+    private key as it is once read out of its JSON (real line breaks, not `\\n`; the PEM's body as
+    one line too, see `secret_parts`), and the access tokens a key is traded for."""
     _remember(value)
-    body = "".join(line.strip() for line in value.splitlines() if line.strip() and "-----" not in line)
-    if "PRIVATE KEY-----" in value and body:
-        _remember(body)
 
 
 def scrub_known(text: str) -> str:

@@ -89,3 +89,31 @@ def test_an_echo_reaches_neither_the_terminal_nor_the_sync_log(capsys, monkeypat
         assert leaked(text) == [], text
     on_disk = all_bytes_under(grafient_home).decode("utf-8", "replace")
     assert leaked(on_disk) == []
+
+
+def test_a_service_account_key_file_redacts_its_private_key_never_its_public_parts() -> None:
+    """A Google key file is JSON whose one secret is its private key: its project id, email and Google's
+    URLs are public, and redacting every run of 8 of their characters (in any case) turned a sentence
+    naming GRAFIENT_MASTER_KEY into "[redacted]_MASTER_KEY" once a key of project "grafient-reader"
+    had been read in the process."""
+    import json
+
+    from grafient_tui.providers.google.fake import service_account_key
+    from grafient_tui.secret import remember_secret, scrub_known
+
+    key = service_account_key(seed=7, project_id="grafient-reader")
+    info = json.loads(key)
+    remember_secret(key)
+    sentence = (
+        "cannot decrypt stored keys: GRAFIENT_MASTER_KEY is not valid base64; service_account "
+        f"{info['client_email']} of GRAFIENT-READER at https://oauth2.googleapis.com/token"
+    )
+    assert scrub_known(sentence) == sentence
+    assert scrub(sentence, key, limit=10_000) == sentence
+
+    lines = [line for line in info["private_key"].splitlines() if line and "-----" not in line]
+    body = "".join(lines)
+    for echoed in (info["private_key"], json.dumps(info), body, body[100:160].upper(), " ".join(body[300:340])):
+        for out in (scrub_known(f"bad key {echoed} end"), scrub(f"bad key {echoed} end", key, limit=100_000)):
+            assert out.startswith("bad key ") and out.endswith(" end") and "[redacted]" in out
+            assert not any(line[i : i + 8] in out for line in lines for i in range(0, len(line) - 8, 8))
