@@ -22,6 +22,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import MemberCycleSpend
 from grafient_tui.store.queries import MemberRow, ModelRow
+from grafient_tui.store.top_rows import MEMBER_SORTS, MODEL_ORDERS
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import WindowTotals, write_window
 from grafient_tui.tops import MAX_TABLE_ROWS
@@ -160,7 +161,7 @@ def test_what_the_screen_gets_holds_only_the_rows_it_draws(grafient_home) -> Non
     finally:
         db.dispose()
     orders = len(data.member_views) + len(data.model_views)
-    assert orders == 3 + 12  # every order the tabs offer, built before the screen asks
+    assert orders == len(MEMBER_SORTS) + len(MODEL_ORDERS)  # every order the tabs offer, built before the screen asks
     per_order = MAX_TABLE_ROWS + 2  # the top rows, the rest summed, the total (a model table's)
     assert rows_held(data) <= orders * per_order
     assert all(len(view.rows) == MAX_TABLE_ROWS for view in (*data.member_views.values(), *data.model_views.values()))

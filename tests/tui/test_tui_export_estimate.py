@@ -130,7 +130,7 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
         }
         assert ("≈" in model) == (data.summary.top_model in data.estimated_models)
     # The next start's first paint (the home snapshot, read without the store) marks them the same way.
-    snapshot = home_snapshot.load(demo.settings.data_dir, app.period)
+    snapshot = home_snapshot.load(demo.settings.data_dir, app.period, app.database_key)
     assert snapshot is not None and snapshot.basis == data.basis and snapshot.estimated_models == data.estimated_models
     painted = {card.provider: card.basis for card in snapshot.integrations}
     assert painted["elevenlabs"].estimated and painted["elevenlabs"].money(100_000_000) == "≈$1.00"
