@@ -752,7 +752,7 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
             f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
-            f"counting {counted}"
+            f"counting {visible(counted)}"
         )
         return 0
     if args.budget_action == "remove":

@@ -37,7 +37,7 @@ WRAPPERS = {"Content", "Text"}
 # The app's own: they apply the rule and build Content/Text (never markup), or a toast without markup.
 RULED = {"literal", "literal_cell", "toast"}
 # detail.py's cell builders, each made by literal_cell (test_the_cell_builders_apply_the_rule).
-RULED |= {"right", "limit_cell", "total_label", "gauge_line"}
+RULED |= {"right", "limit_cell", "total_label", "gauge_line", "basis_lines"}
 PLAIN_SINKS = {"print", "write", "exit"}  # a terminal, no markup
 MARKUP_SINKS = {"Static", "Label", "Button", "update", "add_row", "add_column", "add_columns", "panic"}
 PALETTE = {"SystemCommand", "Hit", "DiscoveryHit"}
@@ -67,6 +67,10 @@ REVIEWED: dict[tuple[str, str], str] = {
         "grafient_tui/tui/screens/detail.py",
         'table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)',
     ): ("detail.py's add_row by column key: its callers' cells are checked where they are built"),
+    ("grafient_tui/tui/widgets/chart.py", 'self.update(Content("\\n").join(lines))'): (
+        "the legend's lines join Content entries, each built with Content.assemble where it is made "
+        "(home.py, checked there)"
+    ),
 }
 
 
@@ -300,3 +304,17 @@ def test_the_cell_builders_apply_the_rule(hostile: str) -> None:
     for built in (literal(hostile).plain, literal_cell(hostile).plain, right(hostile).plain):
         assert built == visible(hostile)  # the characters as text: nothing parsed as markup
     assert literal(hostile).spans == [] and literal_cell(hostile).spans == []
+
+
+@pytest.mark.parametrize("estimated", [True, False], ids=["estimate", "billed"])
+@pytest.mark.parametrize("hostile", ["\x1b[2J", "\x1b]52;c;ZXZpbA==\x07", "a\u202eb", "x\ufe0f"])
+def test_the_cost_basis_lines_apply_the_rule_to_the_stored_note(hostile: str, estimated: bool) -> None:
+    """A cost basis note is read from the store (an integration's cost_basis): the detail header's
+    lines about it show it through the rule (they go to Content.assemble, never read as markup)."""
+    from grafient_tui.estimates import Basis
+    from grafient_tui.tui.screens.detail import basis_lines
+    from grafient_tui.untrusted import visible
+
+    lines = basis_lines(Basis(estimated=estimated, note=hostile))
+    texts = [part[0] if isinstance(part, tuple) else part for part in lines]
+    assert visible(hostile) in texts and hostile not in texts

@@ -168,9 +168,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                     widgets.extend(self._account_group(groups[field.group]))
                 continue
             optional = "" if field.required else " (optional)"
-            widgets.append(Label(Content(field.label + optional), classes="field-label"))
+            widgets.append(Label(literal(field.label + optional), classes="field-label"))
             widgets.append(self._account_input(field, id=f"account-{field.name}"))
-            widgets.append(Static(Content(field.help), classes="dialog-hint account-help"))
+            widgets.append(Static(literal(field.help), classes="dialog-hint account-help"))
         await box.mount_all(widgets)
         box.display = bool(widgets)
 
@@ -178,7 +178,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         first = members[0]
         group = first.group
         return [
-            Label(Content(" or ".join(f.label for f in members)), classes="field-label"),
+            Label(literal(" or ".join(f.label for f in members)), classes="field-label"),
             Select(
                 [(f.label, f.name) for f in members],
                 value=first.name,
@@ -187,7 +187,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 classes="account-kind",
             ),
             self._account_input(first, id=f"account-group-{group}"),
-            Static(Content(first.help), classes="dialog-hint account-help", id=f"account-help-{group}"),
+            Static(literal(first.help), classes="dialog-hint account-help", id=f"account-help-{group}"),
         ]
 
     @staticmethod
@@ -203,7 +203,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         if chosen is None:
             return
         self.query_one(f"#account-group-{group}", Input).placeholder = chosen.placeholder
-        self.query_one(f"#account-help-{group}", Static).update(Content(chosen.help))
+        self.query_one(f"#account-help-{group}", Static).update(literal(chosen.help))
 
     def _account_values(self) -> dict[str, str]:
         """What the form holds for the chosen provider's settings, by field name (unchecked)."""

@@ -121,12 +121,13 @@ def credits(micro: int | None) -> str:
 
 def basis_lines(basis: Basis) -> list[str | tuple[str, str]]:
     """What the header says about how the dollars were made: the estimate's plan and what it leaves
-    out (the contract's caveats), or the currency they were converted from."""
+    out (the contract's caveats), or the currency they were converted from. The note is read from the
+    store: through the rule like any text from it."""
     if not basis.estimated:
-        return [(basis.note or "", "dim")]
+        return [(visible(basis.note or ""), "dim")]
     return [
         ("≈ ", "bold"),
-        (basis.note or "estimated from credits", "bold"),
+        (visible(basis.note or "estimated from credits"), "bold"),
         "\n",
         (
             "An estimate: today's plan prices every day (a plan change re-prices history); annual billing, "

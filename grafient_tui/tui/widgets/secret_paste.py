@@ -18,6 +18,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 
+from grafient_tui.untrusted import visible
+
 MAX_CHARS = 64 * 1024  # a JSON key file is about 2.3 kB; a paste past this is not one
 
 
@@ -64,7 +66,7 @@ class SecretPaste(Widget, can_focus=True):
             return Content.styled(self.placeholder or "paste here", "dim")
         size = f"{len(self._text):,} characters pasted (not shown)"
         about = self._describe(self._text) if self._describe is not None else ""
-        return Content.assemble(("● ", "bold"), size, ("  " + about if about else "", "dim"))
+        return Content.assemble(("● ", "bold"), size, ("  " + visible(about) if about else "", "dim"))
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
