@@ -306,6 +306,10 @@ class JsonObject:
     def __contains__(self, name: str) -> bool:
         return name in self._members
 
+    def names(self) -> list[str]:
+        """The members' names, in the order first met (at most MAX_MEMBERS)."""
+        return list(self._members)
+
     def kind(self, name: str) -> str:
         """What the member is, for a sentence ("a list", "null"... see `kind_of`); "missing" when absent."""
         pos = self._members.get(name)

@@ -653,6 +653,9 @@ def _note_history(connection, integration_id: int, totals: WindowTotals) -> None
 # every SUM the reports make inside 64 bits, on SQLite as on PostgreSQL.
 MAX_DAY_MICRO = money.MAX_DAY_MICRO
 MAX_DAY_COUNT = 10**13  # requests, tokens or request units of one integration's day: 922,337 such rows fit a SUM
+# Credits in millionths (ElevenLabs): 100 million credits in a day, ten times a month of the largest
+# plan it lists; like money, 92,233 such rows fit a SUM.
+MAX_DAY_CREDITS_MICRO = 10**14
 _MONEY_COLUMNS = frozenset({"cost_micro", "on_demand_micro", "included_micro", "byok_micro"})
 _COUNT_COLUMNS = frozenset(
     {
@@ -663,6 +666,7 @@ _COUNT_COLUMNS = frozenset(
         "cache_read_tokens",
         "cache_write_tokens",
         "reasoning_tokens",
+        "characters",
     }
 )
 
@@ -679,6 +683,12 @@ def _check_storable(source: str, first: date, last: date, *tables: list[dict]) -
                     raise BadResponse(
                         f"{source} sent usage for {first} .. {last} whose total for {row['day']} is beyond any "
                         f"plausible bill (more than {money.format_usd(MAX_DAY_MICRO, cents=False)} in a day); "
+                        "nothing from this window was saved"
+                    )
+                if column == "credits_micro" and not -MAX_DAY_CREDITS_MICRO <= value <= MAX_DAY_CREDITS_MICRO:
+                    raise BadResponse(
+                        f"{source} sent usage for {first} .. {last} whose credits for {row['day']} are beyond "
+                        f"any real day's (more than {MAX_DAY_CREDITS_MICRO // 1_000_000:,}); "
                         "nothing from this window was saved"
                     )
                 if column in _COUNT_COLUMNS and not -MAX_DAY_COUNT <= value <= MAX_DAY_COUNT:

@@ -304,28 +304,28 @@ async def test_money_is_exact_gross_is_the_total_net_the_bill_and_discount_never
         ),
         (
             {"timePeriod": {"year": 2026, "month": 7, "day": 19}, "usageItems": [{"model": "m", "netAmount": 0}]},
-            "not a finite number",
+            "a grossAmount that is not a number (got nothing)",
         ),
         (
             {
                 "timePeriod": {"year": 2026, "month": 7, "day": 19},
-                "usageItems": [{"model": "m", "grossAmount": "1", "netAmount": 0}],
+                "usageItems": [{"model": "m", "grossAmount": "1 dollar", "netAmount": 0}],
             },
-            "not a finite number",
+            "a grossAmount that is not a number (got a string of 8 characters)",
         ),
         (
             {
                 "timePeriod": {"year": 2026, "month": 7, "day": 19},
                 "usageItems": [{"model": "m", "grossAmount": True, "netAmount": 0}],
             },
-            "not a finite number",
+            "a grossAmount that is not a number (got a boolean)",
         ),
         (
             {
                 "timePeriod": {"year": 2026, "month": 7, "day": 19},
                 "usageItems": [{"model": "m", "grossAmount": 1, "netAmount": None}],
             },
-            "not a finite number",
+            "a netAmount that is not a number (got nothing)",
         ),
         (
             PERIOD + '"usageItems": [{"model": "m", "grossAmount": NaN, "netAmount": 0}]}',
@@ -334,13 +334,6 @@ async def test_money_is_exact_gross_is_the_total_net_the_bill_and_discount_never
         (
             PERIOD + '"usageItems": [{"model": "m", "grossAmount": 1e999999, "netAmount": 0}]}',
             "plausible",
-        ),
-        (
-            {
-                "timePeriod": {"year": 2026, "month": 7, "day": 19},
-                "usageItems": [{"model": "m" * 257, "grossAmount": 1}],
-            },
-            "longer than 256",
         ),
     ],
 )

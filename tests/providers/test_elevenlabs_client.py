@@ -19,10 +19,9 @@ from grafient_tui.providers.elevenlabs import (
     REJECTED_SENTENCE,
     RETIRED_SENTENCE,
     ElevenLabsClient,
-    UsageFormatError,
 )
 from grafient_tui.providers.elevenlabs.fake import FakeElevenLabsWorkspace
-from grafient_tui.providers.http import AccessDenied, KeyRejected, RequestRejected
+from grafient_tui.providers.http import AccessDenied, BadResponse, KeyRejected, RequestRejected
 
 KEY = "sk_" + "9c2e7a41" * 6
 TODAY = datetime.date(2026, 12, 7)
@@ -275,7 +274,7 @@ async def test_a_tier_without_a_list_price_is_unknown_never_zero_and_keeps_its_c
 )
 async def test_a_subscription_that_cannot_be_priced_fails_the_window(sub: dict[str, Any]) -> None:
     async with client(scripted(sub, {"time": [], "usage": {}}, {"time": [], "usage": {}})) as c:
-        with pytest.raises(UsageFormatError):
+        with pytest.raises(BadResponse):
             await lines_of(c, TODAY, TODAY)
 
 
@@ -303,7 +302,7 @@ async def test_days_without_a_bucket_in_a_complete_answer_are_days_without_usage
 )
 async def test_a_malformed_answer_fails_its_window_never_an_empty_day(body: dict[str, Any], words: str) -> None:
     async with client(scripted(subscription(), body, body)) as c:
-        with pytest.raises(UsageFormatError) as raised:
+        with pytest.raises(BadResponse) as raised:
             await lines_of(c, TODAY - datetime.timedelta(days=3), TODAY)
     assert words in raised.value.sentence and "nothing from this window was saved" in raised.value.sentence
 

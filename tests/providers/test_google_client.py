@@ -25,9 +25,9 @@ from grafient_tui.providers import get as registered
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.google.api import CLOCK_OFF, SCOPE_REFUSED, GoogleBillingClient
 from grafient_tui.providers.google.auth import NOT_A_KEY, UNREADABLE_KEY, NotAServiceAccountKey
-from grafient_tui.providers.google.costs import ExportFormatError, model_of
+from grafient_tui.providers.google.costs import model_of
 from grafient_tui.providers.google.fake import FakeBillingExport, bq_error, export_row, service_account_key
-from grafient_tui.providers.http import AccessDenied, KeyRejected, LimitExceeded, RequestRejected
+from grafient_tui.providers.http import AccessDenied, BadResponse, KeyRejected, LimitExceeded, RequestRejected
 from grafient_tui.secret import scrub_known
 
 KEY = service_account_key(seed=7)
@@ -578,7 +578,7 @@ async def test_a_malformed_answer_fails_its_window_and_never_becomes_empty_days(
     answers: list[dict[str, Any]], words: str
 ) -> None:
     async with client(scripted(*answers)) as c:
-        with pytest.raises(ExportFormatError) as raised:
+        with pytest.raises(BadResponse) as raised:
             await lines_of(c, datetime.date(2026, 12, 1), TODAY)
     assert words in raised.value.sentence and "nothing from this window was saved" in raised.value.sentence
 

@@ -39,6 +39,7 @@ from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Lim
 from grafient_tui.providers.copilot.costs import (
     AI_CREDITS,
     ALL_USERS,
+    SumCount,
     Usage,
     day_lines,
     read_report,
@@ -56,6 +57,7 @@ from grafient_tui.providers.http import (
     RequestRejected,
     ShapeError,
 )
+from grafient_tui.providers.jsonstream import JsonObject
 
 DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2026-03-10"
@@ -64,6 +66,7 @@ MAX_WINDOW_DAYS = 7
 SPLIT_DAYS = 31  # today and the 30 days before it are split per person
 SEATS_PAGE = 100  # the most `per_page` may ask for
 MAX_SEAT_PAGES = 500  # 50,000 seats: past that the list pages forever
+MAX_SEATS = MAX_SEAT_PAGES * SEATS_PAGE  # distinct seat holders kept (a login each), counted as they arrive
 MAX_SPLIT_PEOPLE = 300
 MONTH_FIRST = 2  # ask a person's month first when at least this many of its days are wanted
 VALIDATE_ATTEMPTS = 3
@@ -151,6 +154,7 @@ class CopilotClient(HttpProvider):
         self.base_url = self._api.base_url
         self._people: list[str] | None = None  # the seat holders' logins, read once per sync
         self._empty_months: dict[tuple[str, int, int], bool] = {}  # (login, year, month) -> no usage
+        self._sums: SumCount | None = None  # the window being read: its distinct sums so far
         self._covered: dict[tuple[datetime.date, datetime.date], list[datetime.date]] = {}
 
     # ------------------------------------------------------------------ refusals
@@ -188,7 +192,9 @@ class CopilotClient(HttpProvider):
         whose refusal refuses nothing (the per-person split is lost, the cost is not)."""
         attempts = min(VALIDATE_ATTEMPTS, self._api.max_attempts)
         yesterday = self.utc_today() - datetime.timedelta(days=1)
-        data = await self._api.request("GET", self._report_path(AI_CREDITS), None, attempts, params=_day(yesterday))
+        data = await self._api.request_json(
+            "GET", self._report_path(AI_CREDITS), None, attempts, params=_day(yesterday)
+        )
         try:
             read_report(data, year=yesterday.year, month=yesterday.month, day=yesterday.day)
         except ShapeError:
@@ -203,26 +209,32 @@ class CopilotClient(HttpProvider):
         malformed or empty. Read once per provider (one sync)."""
         if self._people is not None:
             return self._people
-        logins: dict[str, str] = {}
+        logins: dict[str, str] = {}  # casefolded -> as sent: a login each, never a page
         page = 1
         for _ in range(MAX_SEAT_PAGES):
             try:
-                answer = await self._api.answer(
+                answer = await self._api.answer_json(
                     "GET", self._seats_path, None, attempts, params={"per_page": SEATS_PAGE, "page": page}
                 )
             except SeatsDenied:
                 log.info("%s: this token cannot read the Copilot seat list; no day is split per person", self.owner)
                 return self._remember_people([])
-            seats = answer.data.get("seats")
-            if type(seats) is not list:
+            seats = answer.data.array("seats")
+            if seats is None:
                 log.warning("%s: the Copilot seat list came without a seats list; no day is split", self.owner)
                 return self._remember_people([])
-            for seat in seats:
+            empty = True
+            for seat in seats.objects():  # one at a time: a page costs its text, not 23 times it
+                empty = False
                 login = _login_of(seat)
                 if login is not None:
                     logins.setdefault(login.casefold(), login)
+                    if len(logins) > MAX_SEATS:
+                        log.warning("%s: more than %d Copilot seat holders; no day is split", self.owner, MAX_SEATS)
+                        return self._remember_people([])
             following = _next_page(answer.headers.get("link"))
-            if not seats or following is None or following <= page:
+            del answer, seats  # the page's text goes before the next one arrives
+            if empty or following is None or following <= page:
                 return self._remember_people(list(logins.values()))
             page = following
         log.warning("%s: the Copilot seat list still had pages after %d; no day is split", self.owner, MAX_SEAT_PAGES)
@@ -252,9 +264,11 @@ class CopilotClient(HttpProvider):
             params["day"] = day
         if user is not None:
             params["user"] = user
-        data = await self._api.request("GET", self._report_path(kind), params=params)
+        data = await self._api.request_json("GET", self._report_path(kind), params=params)
+        # A day's report makes the window's sums (counted); a month's only says whether it is empty.
+        sums = self._sums if day is not None else None
         try:
-            return read_report(data, year=year, month=month, day=day, user=user)
+            return read_report(data, year=year, month=month, day=day, user=user, sums=sums)
         except ShapeError as exc:
             when = datetime.date(year, month, day).isoformat() if day else f"{year}-{month:02d}"
             whose = " for one person" if user else ""
@@ -289,6 +303,7 @@ class CopilotClient(HttpProvider):
 
     async def _cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
         self._covered.pop((first, last), None)
+        self._sums = SumCount()
         split_from = self.utc_today() - datetime.timedelta(days=SPLIT_DAYS - 1)
         days = [last - datetime.timedelta(days=i) for i in range((last - first).days + 1)]
         split = [d for d in days if d >= split_from]
@@ -310,7 +325,10 @@ class CopilotClient(HttpProvider):
                 {login: person_days[login][day] for login in people} if people and day >= split_from else None
             )
             covered.append(day)
-            lines += day_lines(day, whole, split_people)
+            try:
+                lines += day_lines(day, whole, split_people)
+            except ShapeError as exc:
+                raise BadResponse(f"the GitHub API sent {exc.detail} for {day.isoformat()}; {NOT_SAVED}") from None
         self._covered[(first, last)] = covered
         if lines:
             yield lines
@@ -324,12 +342,12 @@ def _day(day: datetime.date) -> dict[str, int]:
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
-def _login_of(seat: Any) -> str | None:
+def _login_of(seat: JsonObject | str) -> str | None:
     """The seat holder's login, or None for a seat that names no user (skipped, not fatal)."""
-    if type(seat) is not dict:
+    if isinstance(seat, str):
         return None
-    assignee = seat.get("assignee")
-    if type(assignee) is not dict or assignee.get("type", "User") != "User":
+    assignee = seat.object("assignee")
+    if assignee is None or assignee.get("type", "User") != "User":
         return None
     login = assignee.get("login")
     return login if type(login) is str and _LOGIN.fullmatch(login) else None

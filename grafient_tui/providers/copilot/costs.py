@@ -1,16 +1,21 @@
 """GitHub Copilot's cost rules: one day's billing report read exactly, and that day's cost lines.
 
 The rules are shared/copilot-billing-api.md's. Money is integer micro-cents (1 USD = 100_000_000): every
-`…Amount` is US dollars as a JSON number, read from its literal text (the HTTP client decodes fractions
-as Decimal, exponent forms included), summed exactly and rounded half-even once per cost line.
+`…Amount` is US dollars, read by the one money parser (money.exact_amount: the literal text of a JSON
+number or numeric string, exact, refused past any plausible bill), summed exactly and rounded half-even
+once per cost line (money.micro_of, bounded per line).
 
 - Total = Σ `grossAmount` (the usage value, plan-included or not); on-demand = Σ `netAmount` (the bill);
   included = total − on-demand (the plan's AI credits or premium requests and GitHub's other discounts).
   `discountAmount` is never summed (it can exceed the gross), nor are quantities or unit prices read.
-- Models are the `model` display names as sent, summed across products and SKUs.
+- Models are the `model` display names as sent (cut to 255 characters with a visible mark, like every
+  stored name), summed across products and SKUs.
 - Requests and tokens are unknown (None): these reports give neither.
 - The actor of a day is each seat holder (their own report, `user=`) and `(other usage)` for what the
   day's total holds beyond them; a day not split is `(all users)`. The actors always add up to the day.
+
+An answer is walked item by item (jsonstream), never decoded whole; items and the window's distinct
+(day, model, person) sums are counted as they arrive (MAX_ITEMS, MAX_SUMS_PER_WINDOW).
 
 Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value).
 """
@@ -20,12 +25,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import plausible
+from grafient_tui.money import BadAmount, exact_amount, micro_of
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import ShapeError
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
+from grafient_tui.providers.jsonstream import JsonObject
+from grafient_tui.untrusted import stored_name
 
 # Copilot moved organizations and enterprises from premium requests to AI credits on this day.
 AI_CREDITS_FROM = datetime.date(2026, 6, 1)
@@ -34,12 +41,8 @@ AI_CREDITS = "ai_credit"
 OTHER_USAGE = "(other usage)"  # a split day's usage beyond its seat holders (seats ended, nobody's)
 ALL_USERS = "(all users)"  # the whole of a day that is not split per person
 MAX_ITEMS = 10_000  # usage items in one answer: far beyond any real day's products x SKUs x models
-MAX_NAME = 256  # characters of a model's display name
 
-MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
-_MICRO = Decimal(MICRO_PER_USD)
-_USD_LIMIT = Decimal(10) ** 12  # no real day of one organization comes near a trillion dollars
 
 
 @dataclass(frozen=True)
@@ -72,36 +75,57 @@ def report_kind(day: datetime.date) -> str:
 # --------------------------------------------------------------------------- money
 
 
-def dollars(value: Any) -> Decimal:
-    """The exact dollars a JSON amount was written as: a Decimal (a fraction or exponent form, as the
-    client decodes it) or an int. Absent, null, a boolean, a string, NaN or Infinity (which JSON decodes
-    to a float) are not amounts. (Issue 18 brings one bounded parser to money.py; this is the one place
-    to swap for it.)"""
-    if type(value) is Decimal:
-        d = value
-    elif type(value) is int:
-        d = Decimal(value)
-    else:
-        raise ShapeError("an amount that is not a finite number")
-    if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
-        raise ShapeError("an amount that is not of a plausible size")
-    return d
+def dollars(value: Any, field: str = "amount") -> Decimal:
+    """The exact dollars a JSON amount was written as, through the one money parser; ShapeError (naming
+    the field, never the value) for what no bill has: absent, null, a boolean, NaN, `1e999999999`."""
+    try:
+        return exact_amount(value)
+    except BadAmount as exc:
+        reason = exc.reason
+    raise ShapeError(f"a {field} that is {reason}")
 
 
 def to_micro(value: Decimal) -> int:
-    """Dollars as integer micro-cents, rounded half-even at the eighth decimal."""
-    return int(_CTX.multiply(value, _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+    """Dollars as integer micro-cents, rounded half-even once (money.micro_of: at most a plausible line)."""
+    try:
+        return micro_of(value, "usd")
+    except BadAmount as exc:
+        reason = exc.reason
+    raise ShapeError(f"a model's day that is {reason}")
+
+
+class SumCount:
+    """The distinct (day, model, person) sums one window's reports have made so far: counted as each
+    arrives, so reports that invent a new model item after item fail the window at the bound."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self) -> None:
+        self.count += 1
+        if self.count > MAX_SUMS_PER_WINDOW:
+            raise too_many_sums("GitHub", "billing reports", MAX_SUMS_PER_WINDOW)
 
 
 # --------------------------------------------------------------------------- the report
 
 
-def read_report(data: dict[str, Any], *, year: int, month: int, day: int | None, user: str | None = None) -> Usage:
+def read_report(
+    answer: JsonObject,
+    *,
+    year: int,
+    month: int,
+    day: int | None,
+    user: str | None = None,
+    sums: SumCount | None = None,
+) -> Usage:
     """The money of one report answer by model. The answer must be the period asked (`timePeriod`: the
     year, month and, for a day, the day; the echoed `user` the one asked) with a `usageItems` list whose
     items each have a `model` string and a finite `grossAmount` and `netAmount`. An empty list is a period
-    without usage."""
-    period = data.get("timePeriod")
+    without usage. The items are read one at a time; each new model is counted in `sums`."""
+    period = answer.get("timePeriod")
     if type(period) is not dict:
         raise ShapeError("an answer without its timePeriod")
     asked: dict[str, int | None] = {"year": year, "month": month, "day": day}
@@ -112,25 +136,30 @@ def read_report(data: dict[str, Any], *, year: int, month: int, day: int | None,
                 raise ShapeError("an answer for a day where a month was asked")
         elif type(got) is not int or got != wanted:
             raise ShapeError("an answer for another period than the one asked")
-    echoed = data.get("user")
+    echoed = answer.get("user")
     if user is not None and echoed is not None and (type(echoed) is not str or echoed.casefold() != user.casefold()):
         raise ShapeError("an answer for another user than the one asked")
-    items = data.get("usageItems")
-    if type(items) is not list:
+    items = answer.array("usageItems")
+    if items is None:
         raise ShapeError("an answer without a usageItems list")
-    if len(items) > MAX_ITEMS:
-        raise ShapeError(f"more than {MAX_ITEMS:,} usage items for one period")
     usage: Usage = {}
-    for item in items:
-        if type(item) is not dict:
+    for count, item in enumerate(items.objects(), 1):
+        if count > MAX_ITEMS:
+            raise ShapeError(f"more than {MAX_ITEMS:,} usage items for one period")
+        if isinstance(item, str):
             raise ShapeError("a usage item that is not an object")
         model = item.get("model")
         if type(model) is not str or not model.strip():
             raise ShapeError("a usage item without a model name")
-        if len(model) > MAX_NAME:
-            raise ShapeError(f"a model name longer than {MAX_NAME} characters")
-        money = Money(dollars(item.get("grossAmount")), dollars(item.get("netAmount")))
-        usage[model] = usage.get(model, ZERO) + money
+        model = stored_name(model)
+        money = Money(dollars(item.get("grossAmount"), "grossAmount"), dollars(item.get("netAmount"), "netAmount"))
+        known = usage.get(model)
+        if known is None:
+            if sums is not None:
+                sums.add()
+            usage[model] = money
+        else:
+            usage[model] = known + money
     return usage
 
 

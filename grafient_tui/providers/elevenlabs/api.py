@@ -26,14 +26,16 @@ from decimal import Decimal
 from typing import Any
 
 from grafient_tui.providers.base import AccountInfo, Capabilities, CostBasis, CostLine, Limits
-from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series
+from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series, unreadable
 from grafient_tui.providers.http import (
     AccessDenied,
+    BadResponse,
     HttpClient,
     HttpProvider,
     KeyRejected,
     ProviderError,
     RequestRejected,
+    ShapeError,
 )
 
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
@@ -127,7 +129,11 @@ class ElevenLabsClient(HttpProvider):
         """The subscription's tier and credit quota: read once per provider (one sync)."""
         async with self._reading:
             if self._plan is None:
-                self._plan = read_plan(await self._api.request("GET", SUBSCRIPTION, None, attempts))
+                answer = await self._api.request("GET", SUBSCRIPTION, None, attempts)  # short: read whole
+                try:
+                    self._plan = read_plan(answer)
+                except ShapeError as exc:
+                    raise BadResponse(unreadable(exc.detail)) from None
             return self._plan
 
     async def _stats(
@@ -141,8 +147,12 @@ class ElevenLabsClient(HttpProvider):
             "aggregation_interval": "day",
             "metric": metric,
         }
-        answer = await self._api.request("GET", CHARACTER_STATS, None, attempts, params=params)
-        return read_series(answer, first, last)
+        answer = await self._api.request_json("GET", CHARACTER_STATS, None, attempts, params=params)
+        try:
+            return read_series(answer, first, last)
+        except ShapeError as exc:
+            detail = exc.detail
+        raise BadResponse(unreadable(detail))
 
     async def validate(self) -> AccountInfo:
         """The subscription (the key works), then one day of credits (it may read usage)."""

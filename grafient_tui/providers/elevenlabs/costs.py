@@ -8,7 +8,11 @@ list price (enterprise, custom, older names) has an unknown cost, never $0; its 
 Credits are stored in millionths (half credits are common), cost in micro-cents (1e-8 USD), each
 rounded once, half to even, by integer arithmetic: exact.
 
-Pure: no network, no Textual.
+An answer is walked bucket by bucket and model by model (jsonstream), never decoded whole; model
+names are cut to 255 characters with a visible mark, like every stored name.
+
+Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value):
+the client completes the sentence (`unreadable`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import Any
 
 from grafient_tui.money import plausible
 from grafient_tui.providers.base import CostBasis, CostLine
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.http import ShapeError
+from grafient_tui.providers.jsonstream import JsonObject
+from grafient_tui.untrusted import stored_name
 
 MICRO_PER_USD = 100_000_000
 MICRO_PER_CREDIT = 1_000_000
@@ -47,12 +53,14 @@ _VALUE_LIMIT = Decimal(10) ** 12  # credits or characters in one bucket
 _MS_LIMIT = Decimal(10) ** 14  # a bucket's timestamp: about the year 5138
 
 
-class UsageFormatError(BadResponse):
-    """An ElevenLabs answer of a shape Grafient cannot read: an error for its window."""
+def malformed(what: str) -> ShapeError:
+    """An ElevenLabs answer of a shape Grafient cannot read: an error for its window (see `unreadable`)."""
+    return ShapeError(f"an answer Grafient cannot read ({what})")
 
 
-def malformed(what: str) -> UsageFormatError:
-    return UsageFormatError(f"the ElevenLabs API sent an answer Grafient cannot read ({what}); {SAVED_NOTHING}")
+def unreadable(detail: str) -> str:
+    """The sentence of a ShapeError met reading an answer."""
+    return f"the ElevenLabs API sent {detail}; {SAVED_NOTHING}"
 
 
 # --------------------------------------------------------------------------- the plan
@@ -111,21 +119,17 @@ class Plan:
 
 
 def read_plan(answer: Mapping[str, Any]) -> Plan:
-    """The plan of a /v1/user/subscription answer; UsageFormatError when it cannot be priced safely
+    """The plan of a /v1/user/subscription answer; ShapeError when it cannot be priced safely
     (no `tier`; a priced paid tier without an integer `character_limit` above 0)."""
     tier = answer.get("tier")
     if type(tier) is not str or not tier.strip() or len(tier) > 64:
-        raise UsageFormatError(
-            f"the ElevenLabs API sent a subscription without its tier; {SAVED_NOTHING}",
-        )
+        raise ShapeError("a subscription without its tier")
     tier = tier.strip().lower()
     price = TIER_PRICES_USD.get(tier)
     limit = answer.get("character_limit")
     quota = limit if type(limit) is int and 0 < limit <= 10**12 else None
     if price is not None and price > 0 and quota is None:
-        raise UsageFormatError(
-            f"the ElevenLabs API sent a subscription without a credit quota (character_limit); {SAVED_NOTHING}"
-        )
+        raise ShapeError("a subscription without a credit quota (character_limit)")
     return Plan(tier=tier, credit_quota=quota, price_usd=price)
 
 
@@ -146,20 +150,21 @@ def _number(value: Any, limit: Decimal = _VALUE_LIMIT) -> Decimal | None:
 
 
 def read_series(
-    answer: Mapping[str, Any], first: datetime.date, last: datetime.date
+    answer: JsonObject, first: datetime.date, last: datetime.date
 ) -> dict[str, dict[datetime.date, Decimal]]:
-    """model id -> day -> value, from a character-stats answer for first..last (buckets of a day).
+    """model id -> day -> value, from a character-stats answer for first..last (buckets of a day),
+    read bucket by bucket and model by model.
 
     Malformed (an error for the window, never an empty day): no `time` list or `usage` object, a
     series whose length differs from `time`, a bucket that is not a UTC midnight inside the window
     (or is there twice), a value that is not a number."""
-    times, usage = answer.get("time"), answer.get("usage")
-    if type(times) is not list or type(usage) is not dict:
+    times, usage = answer.array("time"), answer.object("usage")
+    if times is None or usage is None:
         raise malformed("no time list or usage object")
-    if len(times) > MAX_BUCKETS or len(usage) > MAX_MODELS:
-        raise malformed("more buckets or models than a window can have")
     days: list[datetime.date] = []
-    for stamp in times:
+    for stamp in times.values():
+        if len(days) >= MAX_BUCKETS:
+            raise malformed("more buckets or models than a window can have")
         ms = _number(stamp, _MS_LIMIT)
         if ms is None or ms != ms.to_integral_value(context=_CTX) or int(ms) % DAY_MS:
             raise malformed("a bucket that is not a UTC midnight")
@@ -172,17 +177,27 @@ def read_series(
         if day in days:
             raise malformed(f"the day {day.isoformat()} twice")
         days.append(day)
+    models = usage.names()
+    if len(models) > MAX_MODELS:
+        raise malformed("more buckets or models than a window can have")
     out: dict[str, dict[datetime.date, Decimal]] = {}
-    for model, values in usage.items():
-        if type(values) is not list or len(values) != len(days):
+    for model in models:
+        values = usage.array(model)
+        if values is None:
             raise malformed("a series whose length differs from its buckets")
-        series: dict[datetime.date, Decimal] = {}
-        for day, value in zip(days, values, strict=True):
+        series = out.setdefault(stored_name(model), {})  # names alike in their first 254 characters: one
+        count = 0
+        for value in values.values():
+            if count >= len(days):
+                raise malformed("a series whose length differs from its buckets")
             number = _number(value)
             if number is None:
                 raise malformed("a value that is not a number")
-            series[day] = number
-        out[model] = series
+            day = days[count]
+            series[day] = _CTX.add(series[day], number) if day in series else number
+            count += 1
+        if count != len(days):
+            raise malformed("a series whose length differs from its buckets")
     return out
 
 
@@ -230,8 +245,9 @@ __all__ = [
     "TIER_PRICES_USD",
     "WORKSPACE",
     "Plan",
-    "UsageFormatError",
     "cost_lines",
+    "malformed",
     "read_plan",
     "read_series",
+    "unreadable",
 ]

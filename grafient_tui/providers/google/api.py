@@ -42,13 +42,13 @@ from grafient_tui.providers.google.auth import GRANT_TYPE, ServiceAccount, parse
 from grafient_tui.providers.google.costs import (
     SAVED_NOTHING,
     STANDARD_TABLE,
-    ExportRow,
+    ExportSums,
     JobReference,
-    check_currency,
+    QueryPage,
     cost_lines,
-    malformed,
     query_body,
     read_page,
+    unreadable,
 )
 from grafient_tui.providers.google.fields import ACCOUNT_FIELDS
 from grafient_tui.providers.http import (
@@ -60,7 +60,9 @@ from grafient_tui.providers.http import (
     LimitExceeded,
     ProviderError,
     RequestRejected,
+    ShapeError,
 )
+from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.secret import remember_secret
 
 if TYPE_CHECKING:
@@ -306,15 +308,16 @@ class GoogleBillingClient(HttpProvider):
         attempts: int | None = None,
         *,
         params: Any = None,
-    ) -> dict[str, Any]:
-        """A BigQuery call with a current token; on a 401, one new token and one more try."""
+    ) -> JsonObject:
+        """A BigQuery call with a current token, its answer walked (never decoded whole: a page of rows
+        is read row by row); on a 401, one new token and one more try."""
         await self._sign_in(attempts)
         try:
-            return await self._api.request(method, path, body, attempts, params=params)
+            return await self._api.request_json(method, path, body, attempts, params=params)
         except TokenExpired:
             self._auth.header = None
             await self._sign_in(attempts)
-            return await self._api.request(method, path, body, attempts, params=params)
+            return await self._api.request_json(method, path, body, attempts, params=params)
 
     # ------------------------------------------------------------------ the key
 
@@ -326,7 +329,7 @@ class GoogleBillingClient(HttpProvider):
         """The key (read above), a token, the table (the detailed export), then yesterday's query."""
         attempts = min(VALIDATE_ATTEMPTS, self._api.max_attempts)
         described = await self._bigquery("GET", self._table_path(), None, attempts)
-        schema = described.get("schema")
+        schema = described.get("schema")  # a table's schema is a few kB: decoded whole
         fields = schema.get("fields") if type(schema) is dict else None
         if type(fields) is not list:
             raise BadResponse("Google BigQuery described the table without a schema; is GRAFIENT_GOOGLE_API_URL right?")
@@ -338,17 +341,18 @@ class GoogleBillingClient(HttpProvider):
                 + "; enable Detailed usage cost data and use its gcp_billing_export_resource_v1_… table"
             )
         yesterday = self.utc_today() - datetime.timedelta(days=1)
-        rows = await self._query(yesterday, yesterday, attempts)
-        projects = {row.project_id for row in rows}
-        return AccountInfo(members=len(projects), fingerprint=table_fingerprint(self.table))
+        sums = await self._query(yesterday, yesterday, attempts)
+        return AccountInfo(members=sums.projects, fingerprint=table_fingerprint(self.table))
 
     # ------------------------------------------------------------------ the query
 
-    async def _query(self, first: datetime.date, last: datetime.date, attempts: int | None = None) -> list[ExportRow]:
-        """Every result row for first..last: the query, polled until it finishes, then page after page."""
+    async def _query(self, first: datetime.date, last: datetime.date, attempts: int | None = None) -> ExportSums:
+        """Every result row for first..last, summed as it arrives: the query, polled until it finishes,
+        then page after page. Each page's text is let go before the next is asked for."""
         body = query_body(self.table, first, last, max_results=PAGE_ROWS, timeout_ms=QUERY_TIMEOUT_MS)
         path = f"/bigquery/v2/projects/{self.query_project}/queries"
-        page = read_page(await self._bigquery("POST", path, body, attempts), first, last)
+        sums = ExportSums()
+        page = self._read(await self._bigquery("POST", path, body, attempts), first, last, sums)
         polls = 0
         while not page.complete:
             polls += 1
@@ -356,15 +360,13 @@ class GoogleBillingClient(HttpProvider):
                 raise LimitExceeded(
                     f"Google BigQuery had not finished the query after {MAX_POLLS} polls; {SAVED_NOTHING}"
                 )
-            page = read_page(await self._results(page.job, None, attempts), first, last)
-        rows = list(page.rows)
+            page = self._read(await self._results(page.job, None, attempts), first, last, sums)
         total, job = page.total_rows, page.job
-        self._currency = check_currency(rows, None)
         seen: set[str] = set()
         pages = 1
         while page.page_token is not None:
             if page.page_token in seen:
-                raise malformed("a pageToken seen before")
+                raise BadResponse(unreadable("a pageToken seen before"))
             seen.add(page.page_token)
             pages += 1
             if pages > MAX_PAGES or job is None:
@@ -373,16 +375,23 @@ class GoogleBillingClient(HttpProvider):
                     if job is not None
                     else f"Google BigQuery paged a query without its jobReference; {SAVED_NOTHING}"
                 )
-            page = read_page(await self._results(job, page.page_token, attempts), first, last)
+            page = self._read(await self._results(job, page.page_token, attempts), first, last, sums)
             if not page.complete:
-                raise malformed("a page of a finished query that says it is unfinished")
-            rows.extend(page.rows)
-            self._currency = check_currency(page.rows, self._currency)
-        if len(rows) != total:
-            raise malformed(f"{len(rows):,} rows where it announced {total:,}")
-        return rows
+                raise BadResponse(unreadable("a page of a finished query that says it is unfinished"))
+        if sums.rows != total:
+            raise BadResponse(unreadable(f"{sums.rows:,} rows where it announced {total:,}"))
+        self._currency = sums.currency
+        return sums
 
-    async def _results(self, job: JobReference | None, token: str | None, attempts: int | None) -> dict[str, Any]:
+    @staticmethod
+    def _read(answer: JsonObject, first: datetime.date, last: datetime.date, sums: ExportSums) -> QueryPage:
+        try:
+            return read_page(answer, first, last, sums)
+        except ShapeError as exc:
+            detail = exc.detail
+        raise BadResponse(unreadable(detail))
+
+    async def _results(self, job: JobReference | None, token: str | None, attempts: int | None) -> JsonObject:
         assert job is not None  # read_page gives every unfinished answer its job
         params: dict[str, str | int] = {"maxResults": PAGE_ROWS, "timeoutMs": POLL_TIMEOUT_MS}
         if job.location is not None:
@@ -401,7 +410,11 @@ class GoogleBillingClient(HttpProvider):
         return self._cost_lines(first, last)
 
     async def _cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
-        lines = cost_lines(await self._query(first, last))
+        sums = await self._query(first, last)
+        try:
+            lines = cost_lines(sums)
+        except ShapeError as exc:
+            raise BadResponse(unreadable(exc.detail)) from None
         if lines:
             yield lines
 

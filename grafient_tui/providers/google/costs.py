@@ -2,35 +2,44 @@
 the rows summed into cost lines (shared/google-billing-export.md).
 
 Money: BigQuery sums `cost` and `credits.amount` as NUMERIC and sends decimal strings, in the
-billing account's currency. Per row: bill = cost + credits (credits are negative), converted to USD
-by dividing by the row's `usd_rate`, at 60 significant digits, summed per day, model and project,
-and rounded once, half to even, at the micro-cent (1e-8 USD). Never through a binary float.
+billing account's currency, read by the one money parser (money.exact_amount: exact, refused past any
+plausible bill). Per row: bill = cost + credits (credits are negative), converted to USD by dividing
+by the row's `usd_rate`, at 60 significant digits, summed per day, model and project, and rounded
+once, half to even, at the micro-cent (1e-8 USD; money.micro_of, bounded per line). Never through a
+binary float.
+
+A page is walked row by row (jsonstream), never decoded whole, and each row is summed as it arrives
+(ExportSums): what a window keeps is its sums and each project's id -> name, never its rows. Rows,
+projects and the distinct (day, model, project) sums are counted as they arrive.
 
 Each (day, model, project) gives two cost lines: the bill (what the invoice charges, after every
 credit) as the on-demand part, and the credits (as a positive amount) as the included part, so the
 day's total is the usage value before credits and both figures are kept.
 
-Pure: no network, no Textual.
+Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value):
+the client completes the sentence (`unreadable`).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import decimal_text, plausible
+from grafient_tui.money import BadAmount, exact_amount, micro_of
 from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.providers.google.fields import PROJECT_PATTERN, TABLE_PATTERN
-from grafient_tui.providers.http import BadResponse
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
+from grafient_tui.providers.jsonstream import JsonObject
+from grafient_tui.untrusted import stored_name
 
 MICRO_PER_USD = 100_000_000
 NO_PROJECT = "No project"  # the actor of charges tied to no project (some credits and adjustments)
 SAVED_NOTHING = "nothing from this window was saved"
 MAX_ROWS = 500_000  # result rows of one query: a year of a busy account is a few tens of thousands
+MAX_PROJECTS = 10_000  # projects one query's rows may name (id -> name kept for each)
 
 TABLE = re.compile(TABLE_PATTERN)
 PROJECT = re.compile(PROJECT_PATTERN)
@@ -62,18 +71,18 @@ ORDER BY day, service, sku, project_id, currency, usd_rate"""
 FIELDS = ("day", "service", "sku", "project_id", "project_name", "currency", "usd_rate", "cost", "credits", "row_count")
 
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
-_MICRO_D = Decimal(MICRO_PER_USD)
-_MONEY_LIMIT = Decimal(10) ** 12  # in the account's currency, one row (JPY and KRW run large)
 _MODEL = re.compile(r"(?i)gemini[\s-]+(\d+(?:\.\d+)?)[\s-]+(flash[\s-]+lite|flash|pro|ultra|nano)\b")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-class ExportFormatError(BadResponse):
-    """A BigQuery answer of a shape Grafient cannot read: an error for its window."""
+def malformed(what: str) -> ShapeError:
+    """A BigQuery answer of a shape Grafient cannot read: an error for its window (see `unreadable`)."""
+    return ShapeError(what)
 
 
-def malformed(what: str) -> ExportFormatError:
-    return ExportFormatError(f"Google BigQuery sent a query answer Grafient cannot read ({what}); {SAVED_NOTHING}")
+def unreadable(detail: str) -> str:
+    """The sentence of a ShapeError met reading a query's answer."""
+    return f"Google BigQuery sent a query answer Grafient cannot read ({detail}); {SAVED_NOTHING}"
 
 
 def query_body(
@@ -136,7 +145,7 @@ class QueryPage:
     complete: bool
     job: JobReference | None
     total_rows: int | None  # of the whole result, on a complete answer
-    rows: list[ExportRow]
+    rows: int  # how many this page had (summed into the window's ExportSums as they were read)
     page_token: str | None
 
 
@@ -172,13 +181,26 @@ def _whole(value: Any, what: str) -> int:
 
 def money(value: Any) -> Decimal | None:
     """The exact Decimal of a NUMERIC or FLOAT64 as BigQuery sends it (a decimal string, exponents
-    accepted), or None when it is not one of a plausible size."""
+    accepted), through the one money parser; None when it is not a string or no plausible amount."""
     if type(value) is not str:
         return None
-    number = decimal_text(value, exponent=True)
-    if number is None or not plausible(number) or _CTX.abs(number) > _MONEY_LIMIT:
+    try:
+        return exact_amount(value)
+    except BadAmount:
         return None
-    return number
+
+
+def _amount(cell: Any, index: int, what: str) -> Decimal:
+    """The cost or the credits of a row: a decimal string, through the one money parser."""
+    if type(cell) is not str:
+        raise malformed(f"row {index + 1}: the cost or the credits are not a decimal string")
+    try:
+        return exact_amount(cell)
+    except BadAmount as exc:
+        reason = exc.reason
+    if reason.startswith("not a number"):
+        raise malformed(f"row {index + 1}: the cost or the credits are not a decimal string")
+    raise malformed(f"row {index + 1}: the {what} is {reason}")
 
 
 def _text(cell: Any, index: int, what: str, *, required: bool) -> str | None:
@@ -213,11 +235,10 @@ def parse_row(index: int, raw: Any, first: datetime.date, last: datetime.date) -
     currency = _text(cells[5], index, "currency", required=True) or ""
     if not _CURRENCY.fullmatch(currency):
         raise malformed(f"row {index + 1}: the currency is not a three-letter code")
-    rate, cost, credits = money(cells[6]), money(cells[7]), money(cells[8])
+    rate = money(cells[6])
     if rate is None or rate <= 0:
         raise malformed(f"row {index + 1}: the currency conversion rate is missing, zero or not a decimal")
-    if cost is None or credits is None:
-        raise malformed(f"row {index + 1}: the cost or the credits are not a decimal string")
+    cost, credits = _amount(cells[7], index, "cost"), _amount(cells[8], index, "credits")
     _whole(cells[9], f"row {index + 1}: row_count")
     return ExportRow(
         day=day,
@@ -232,8 +253,9 @@ def parse_row(index: int, raw: Any, first: datetime.date, last: datetime.date) -
     )
 
 
-def read_page(answer: Mapping[str, Any], first: datetime.date, last: datetime.date) -> QueryPage:
-    """One answer of jobs.query or getQueryResults; ExportFormatError when it cannot be trusted."""
+def read_page(answer: JsonObject, first: datetime.date, last: datetime.date, sums: ExportSums) -> QueryPage:
+    """One answer of jobs.query or getQueryResults, its rows summed into `sums` one at a time;
+    ShapeError when it cannot be trusted."""
     complete = answer.get("jobComplete")
     if type(complete) is not bool:
         raise malformed("no jobComplete")
@@ -241,7 +263,7 @@ def read_page(answer: Mapping[str, Any], first: datetime.date, last: datetime.da
     if not complete:
         if job is None:
             raise malformed("an unfinished query without a jobReference")
-        return QueryPage(False, job, None, [], None)  # never "no rows": the rows are still to come
+        return QueryPage(False, job, None, 0, None)  # never "no rows": the rows are still to come
     schema = answer.get("schema")
     fields = schema.get("fields") if type(schema) is dict else None
     names = [f.get("name") if type(f) is dict else None for f in fields] if type(fields) is list else None
@@ -252,74 +274,101 @@ def read_page(answer: Mapping[str, Any], first: datetime.date, last: datetime.da
     if answer.get("totalRows") is None:
         raise malformed("a finished query without totalRows")
     total = _whole(answer.get("totalRows"), "totalRows")
-    raw_rows = answer.get("rows", [])
-    if type(raw_rows) is not list:
-        raise malformed("rows that are not a list")
-    if len(raw_rows) > MAX_ROWS:
-        raise malformed(f"more than {MAX_ROWS:,} rows")
     token = answer.get("pageToken")
     if token is not None and (type(token) is not str or not _PAGE_TOKEN.fullmatch(token)):
         raise malformed("a pageToken Grafient cannot use")
-    rows = [parse_row(i, raw, first, last) for i, raw in enumerate(raw_rows)]
-    return QueryPage(True, job, total, rows, token or None)
+    rows = answer.array("rows")
+    if rows is None and answer.kind("rows") != "missing":
+        raise malformed("rows that are not a list")
+    count = 0
+    for raw in rows.values() if rows is not None else ():
+        sums.add(parse_row(sums.rows, raw, first, last))
+        count += 1
+    return QueryPage(True, job, total, count, token or None)
 
 
-def check_currency(rows: Iterable[ExportRow], currency: str | None) -> str | None:
-    """The one currency of these rows (and of `currency`, what earlier pages had); ExportFormatError
-    when it changes: one billing account has one currency."""
-    for row in rows:
-        if currency is None:
-            currency = row.currency
-        elif row.currency != currency:
+class ExportSums:
+    """One window's rows, summed as they arrive: exact USD per (day, model, project id), each project's
+    name (id -> name), the account's one currency, and the rows counted. Bounded: MAX_ROWS rows,
+    MAX_PROJECTS projects, MAX_SUMS_PER_WINDOW sums, each counted on the row that brings a new one."""
+
+    __slots__ = ("currency", "names", "no_project", "rows", "sums")
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[datetime.date, str, str | None], list[Decimal]] = {}  # -> [bill, credits]
+        self.names: dict[str, str] = {}  # project id -> its display name (the id without one)
+        self.no_project = False  # charges of no project were met
+        self.currency: str | None = None
+        self.rows = 0
+
+    @property
+    def projects(self) -> int:
+        """How many projects (and "No project") the rows named."""
+        return len(self.names) + (1 if self.no_project else 0)
+
+    def add(self, row: ExportRow) -> None:
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise malformed(f"more than {MAX_ROWS:,} rows")
+        if self.currency is None:
+            self.currency = row.currency
+        elif row.currency != self.currency:
             raise malformed("a currency that changes within one billing account")
-    return currency
+        project = row.project_id
+        if project is None:
+            self.no_project = True
+        else:
+            project = stored_name(project)
+            known = self.names.get(project)
+            if known is None or (known == project and row.project_name):
+                name = row.project_name
+                self.names[project] = stored_name(name) if name and name.strip() else project
+                if len(self.names) > MAX_PROJECTS:
+                    raise malformed(f"more than {MAX_PROJECTS:,} projects")
+        key = (row.day, stored_name(model_of(row.sku)), project)
+        bill = _CTX.divide(_CTX.add(row.cost, row.credits), row.usd_rate)
+        credits = _CTX.divide(_CTX.minus(row.credits), row.usd_rate)
+        s = self.sums.get(key)
+        if s is None:
+            if len(self.sums) >= MAX_SUMS_PER_WINDOW:
+                raise too_many_sums("Google BigQuery", "billing export rows", MAX_SUMS_PER_WINDOW)
+            self.sums[key] = [bill, credits]
+        else:
+            s[0], s[1] = _CTX.add(s[0], bill), _CTX.add(s[1], credits)
 
 
 # --------------------------------------------------------------------------- cost lines
 
 
 def to_micro(usd: Decimal) -> int:
-    """Dollars in micro-cents, rounded once, half to even."""
-    return int(_CTX.multiply(usd, _MICRO_D).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+    """Dollars in micro-cents, rounded once, half to even (money.micro_of: at most a plausible line)."""
+    try:
+        return micro_of(usd, "usd")
+    except BadAmount as exc:
+        reason = exc.reason
+    raise malformed(f"a day of one model and project that is {reason}")
 
 
-def project_names(rows: Iterable[ExportRow]) -> dict[str | None, str]:
+def project_names(sums: ExportSums) -> dict[str | None, str]:
     """Project id -> the name to show: its display name (the id without one); two projects of one
     name get their id's first characters beside it; charges of no project are "No project"."""
-    named: dict[str, str] = {}
-    for row in rows:
-        if row.project_id is None:
-            continue
-        if row.project_id not in named or (named[row.project_id] == row.project_id and row.project_name):
-            name = row.project_name
-            named[row.project_id] = name if name and name.strip() else row.project_id
     shown: dict[str | None, str] = {None: NO_PROJECT}
-    shown.update(distinct_names(named, (NO_PROJECT,)))
+    shown.update(distinct_names(sums.names, (NO_PROJECT,)))
     return shown
 
 
-def cost_lines(rows: Sequence[ExportRow]) -> list[CostLine]:
+def cost_lines(sums: ExportSums) -> list[CostLine]:
     """Per day, model and project: the bill (cost + credits, in USD) as the on-demand line and the
     credits (−credits, in USD) as the included line; requests and tokens unknown."""
-    names = project_names(rows)
-    sums: dict[tuple[datetime.date, str, str], list[Decimal]] = {}
-    for row in rows:
-        key = (row.day, model_of(row.sku), names[row.project_id])
-        bill = _CTX.divide(_CTX.add(row.cost, row.credits), row.usd_rate)
-        credits = _CTX.divide(_CTX.minus(row.credits), row.usd_rate)
-        s = sums.get(key)
-        if s is None:
-            sums[key] = [bill, credits]
-        else:
-            s[0], s[1] = _CTX.add(s[0], bill), _CTX.add(s[1], credits)
+    names = project_names(sums)
     lines: list[CostLine] = []
-    for (day, model, actor), (bill, credits) in sums.items():
+    for (day, model, project), (bill, credits) in sums.sums.items():
         for on_demand, usd in ((True, bill), (False, credits)):
             lines.append(
                 CostLine(
                     day,
                     model,
-                    actor,
+                    names[project],
                     on_demand,
                     to_micro(usd),
                     None,
@@ -340,12 +389,12 @@ __all__ = [
     "QUERY",
     "STANDARD_TABLE",
     "TABLE",
-    "ExportFormatError",
     "ExportRow",
+    "ExportSums",
     "JobReference",
     "QueryPage",
-    "check_currency",
     "cost_lines",
+    "malformed",
     "model_of",
     "money",
     "parse_row",
@@ -353,4 +402,5 @@ __all__ = [
     "query_body",
     "read_page",
     "to_micro",
+    "unreadable",
 ]

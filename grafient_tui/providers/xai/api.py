@@ -33,11 +33,12 @@ from grafient_tui.providers.http import (
     HttpClient,
     HttpProvider,
     KeyRejected,
+    LimitExceeded,
     ProviderError,
     RequestRejected,
     ShapeError,
 )
-from grafient_tui.providers.xai.costs import Answer, cost_lines, read_usage, shown_names
+from grafient_tui.providers.xai.costs import MAX_KEYS, Answer, cost_lines, read_usage, shown_names
 from grafient_tui.providers.xai.fields import ACCOUNT_FIELDS
 
 DEFAULT_BASE_URL = "https://management-api.x.ai"
@@ -151,7 +152,7 @@ class XaiClient(HttpProvider):
         """The key's own validation (it proves a management key and names its team), then one day of
         usage (yesterday), which proves billing access."""
         attempts = min(VALIDATE_ATTEMPTS, self._api.max_attempts)
-        data = await self._api.request("GET", VALIDATION, None, attempts)
+        data = await self._api.request("GET", VALIDATION, None, attempts)  # a short answer, read whole
         scope = data.get("scope")
         team = data.get("scopeId") or data.get("teamId")
         if scope in (None, "", "SCOPE_TEAM"):
@@ -176,10 +177,11 @@ class XaiClient(HttpProvider):
         attempts: int | None = None,
         *,
         tail: str = NOT_SAVED,
+        sums_before: int = 0,
     ) -> Answer:
-        data = await self._api.request("POST", self._usage_path, usage_body(first, last, group_by), attempts)
+        data = await self._api.request_json("POST", self._usage_path, usage_body(first, last, group_by), attempts)
         try:
-            return read_usage(data, first, last, by_key=len(group_by) == 2)
+            return read_usage(data, first, last, by_key=len(group_by) == 2, sums_before=sums_before)
         except ShapeError as exc:
             when = first.isoformat() if first == last else f"{first.isoformat()} .. {last.isoformat()}"
             raise BadResponse(f"the xAI API sent {exc.detail} for {when}; {tail}") from None
@@ -193,29 +195,41 @@ class XaiClient(HttpProvider):
     async def _cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
         answers: list[tuple[Answer, bool]] = []  # (answer, read without the key split)
         pending = [(first, last)]
+        kept = 0  # the window's sums so far, over its halves: bounded as one window
         while pending:
             start, end = pending.pop()
-            answer = await self._usage(start, end, GROUP_BY)
+            answer = await self._usage(start, end, GROUP_BY, sums_before=kept)
             if not answer.limit_reached:
                 answers.append((answer, False))
+                kept += len(answer.sums)
                 continue
             if start < end:  # over xAI's cap: ask again in halves, newest first
                 middle = start + datetime.timedelta(days=(end - start).days // 2)
                 log.debug("xAI cut %s..%s short (limitReached): asking in halves", start, end)
                 pending += [(start, middle), (middle + datetime.timedelta(days=1), end)]
                 continue
-            whole = await self._usage(start, end, ["description"])
+            whole = await self._usage(start, end, ["description"], sums_before=kept)
             if whole.limit_reached:
                 raise BadResponse(
                     f"the xAI API sent only part of {start.isoformat()} even by model alone (limitReached); {NOT_SAVED}"
                 )
             log.debug("xAI cut %s short by key: stored under (all keys)", start)
             answers.append((whole, True))
+            kept += len(whole.sums)
         # Named once every answer of the window is in, over every key this sync has met: a key keeps
         # one name across the window's halves, and two keys of one name are told apart everywhere.
         for answer, _ in answers:
             for key, name in answer.key_names.items():
                 self._key_names.setdefault(key, name)
+            if len(self._key_names) > MAX_KEYS:
+                raise LimitExceeded(
+                    f"the xAI API named more than {MAX_KEYS:,} API keys in one sync, more than Grafient keeps; "
+                    f"{NOT_SAVED}"
+                )
         shown = shown_names(self._key_names)
         for answer, whole_day in answers:
-            yield cost_lines(answer, shown, whole_day=whole_day)
+            try:
+                lines = cost_lines(answer, shown, whole_day=whole_day)
+            except ShapeError as exc:
+                raise BadResponse(f"the xAI API sent {exc.detail} for {first} .. {last}; {NOT_SAVED}") from None
+            yield lines

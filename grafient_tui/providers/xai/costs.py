@@ -1,18 +1,22 @@
 """xAI's cost rules: one answer of `POST /v1/billing/teams/{team}/usage` read exactly, and its cost lines.
 
 The rules are shared/xai-management-api.md's. Money is integer micro-cents (1 USD = 100_000_000): each
-point's `values[0]` is US dollars as a JSON number (a binary double on xAI's side), read from its
-literal text (the HTTP client decodes fractions as Decimal, exponent forms included), summed exactly
-per day, description label and API key, and rounded half-even once per cost line.
+point's `values[0]` is US dollars (a binary double on xAI's side), read by the one money parser
+(money.exact_amount: the literal text of a JSON number or numeric string, exact, refused past any
+plausible bill), summed exactly per day, description label and API key, and rounded half-even once per
+cost line (money.micro_of, bounded per line).
 
 - Day = the UTC date of the point's `timestamp`, a UTC midnight inside the window. The answer is dense:
   every day of the window is a synced day; one without a non-zero point is $0.00.
-- Model = the `description` label, whole (`Chat grok-4-0709`): its format is undocumented. A zero point
-  makes no model.
+- Model = the `description` label, whole (`Chat grok-4-0709`; cut to 255 characters with a visible mark,
+  like every stored name): its format is undocumented. A zero point makes no model.
 - Actor = the API key: the label's text before ` (` (the redacted key after it is never kept), `(no
   API key)` for usage without one, `(all keys)` for a day only readable without the key split; two keys
   of one name get the first 8 characters of their id beside it.
 - Requests and tokens are unknown (None); there is no on-demand split.
+
+An answer is walked series by series and point by point (jsonstream), never decoded whole; series,
+keys and the window's distinct (day, description, key) sums are counted as they arrive.
 
 Pure: no network, no Textual. Every shape error is a ShapeError (its `detail` never quotes a value).
 """
@@ -22,24 +26,23 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from grafient_tui.money import plausible
+from grafient_tui.money import BadAmount, exact_amount, micro_of
 from grafient_tui.providers.base import CostLine, distinct_names
-from grafient_tui.providers.http import ShapeError
+from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
+from grafient_tui.providers.jsonstream import JsonObject
+from grafient_tui.untrusted import stored_name
 
 NO_KEY = "(no API key)"  # usage without an API key (the Console's playground, say)
 ALL_KEYS = "(all keys)"  # a day whose answer could only be read without the split by key
 NO_DESCRIPTION = "(no description)"
 MAX_SERIES = 20_000  # in one answer: far beyond any real team's labels x keys
-MAX_KEYS = 10_000
-MAX_NAME = 256  # characters of a description label or a key's label
+MAX_KEYS = 10_000  # API keys one answer (and one sync) may name
+MAX_ID = 256  # characters of a group's id (a key id is a UUID): a longer one is no id
 
-MICRO_PER_USD = 100_000_000
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
-_MICRO = Decimal(MICRO_PER_USD)
-_USD_LIMIT = Decimal(10) ** 12  # no real day of one team comes near a trillion dollars
 
 
 @dataclass(frozen=True)
@@ -53,23 +56,22 @@ class Answer:
 
 
 def dollars(value: Any) -> Decimal:
-    """The exact dollars of a point: a JSON number (a Decimal as the client decodes fractions, or an
-    int). Strings ("NaN", "Infinity", "1.5"), null, booleans and the floats JSON's NaN and Infinity decode
-    to are malformed. (Issue 18 brings one bounded parser to money.py; this is the one place to swap.)"""
-    if type(value) is Decimal:
-        d = value
-    elif type(value) is int:
-        d = Decimal(value)
-    else:
-        raise ShapeError("a point whose value is not a finite number")
-    if not plausible(d) or _CTX.abs(d) > _USD_LIMIT:
-        raise ShapeError("a point whose value is not of a plausible size")
-    return d
+    """The exact dollars of a point through the one money parser; ShapeError (never quoting the value)
+    for what no bill has: null, a boolean, NaN, `1e999999999`, text that is no number."""
+    try:
+        return exact_amount(value)
+    except BadAmount as exc:
+        reason = exc.reason
+    raise ShapeError(f"a point whose value is {reason}")
 
 
 def to_micro(value: Decimal) -> int:
-    """Dollars as integer micro-cents, rounded half-even at the eighth decimal."""
-    return int(_CTX.multiply(value, _MICRO).to_integral_value(rounding=ROUND_HALF_EVEN, context=_CTX))
+    """Dollars as integer micro-cents, rounded half-even once (money.micro_of: at most a plausible line)."""
+    try:
+        return micro_of(value, "usd")
+    except BadAmount as exc:
+        reason = exc.reason
+    raise ShapeError(f"a day of one model and key that is {reason}")
 
 
 def _day_of(timestamp: Any, first: datetime.date, last: datetime.date) -> datetime.date:
@@ -89,28 +91,33 @@ def _day_of(timestamp: Any, first: datetime.date, last: datetime.date) -> dateti
 
 
 def key_name(label: Any, key_id: str) -> str:
-    """The name shown for a key: its label's text before ` (` (never the redacted key after it), else
-    "key" and the id's first 8 characters."""
+    """The name shown for a key: its label's text before ` (` (never the redacted key after it; cut to
+    255 characters with a visible mark), else "key" and the id's first 8 characters."""
     name = label.split(" (", 1)[0].strip() if type(label) is str else ""
-    return name or f"key {key_id[:8]}"
+    return stored_name(name or f"key {stored_name(key_id[:8])}")
 
 
-def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, *, by_key: bool) -> Answer:
-    """An answer to a usage query for first..last grouped by description (and `by_key`, api_key_id).
-    A missing `timeSeries` is no usage; a missing `limitReached` is false."""
-    series = data.get("timeSeries", [])
-    if type(series) is not list:
-        raise ShapeError("an answer whose timeSeries is not a list")
-    if len(series) > MAX_SERIES:
-        raise ShapeError(f"more than {MAX_SERIES:,} series in one answer")
-    reached = data.get("limitReached", False)
+def read_usage(
+    answer: JsonObject, first: datetime.date, last: datetime.date, *, by_key: bool, sums_before: int = 0
+) -> Answer:
+    """An answer to a usage query for first..last grouped by description (and `by_key`, api_key_id),
+    read series by series and point by point. A missing `timeSeries` is no usage; a missing
+    `limitReached` is false. `sums_before`: the distinct sums the window's earlier answers made (a
+    window asked in halves is bounded as one)."""
+    reached = answer.get("limitReached", False)
     if type(reached) is not bool:
         raise ShapeError("an answer whose limitReached is not true or false")
+    series = answer.array("timeSeries")
+    if series is None and answer.kind("timeSeries") != "missing":
+        raise ShapeError("an answer whose timeSeries is not a list")
     width = 2 if by_key else 1
     sums: dict[tuple[datetime.date, str, str | None], Decimal] = {}
     names: dict[str, str] = {}
-    for one in series:
-        if type(one) is not dict:
+    descriptions: dict[str, str] = {}  # one copy of each description, shared by its sums
+    for count, one in enumerate(series.objects() if series is not None else (), 1):
+        if count > MAX_SERIES:
+            raise ShapeError(f"more than {MAX_SERIES:,} series in one answer")
+        if isinstance(one, str):
             raise ShapeError("a series that is not an object")
         group, labels = one.get("group"), one.get("groupLabels")
         if (
@@ -121,21 +128,22 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
             or not all(type(v) is str for v in (*group, *labels))
         ):
             raise ShapeError("a series whose group or groupLabels does not name each field asked")
-        if any(len(v) > MAX_NAME for v in (*group, *labels)):
-            raise ShapeError(f"a label longer than {MAX_NAME} characters")
-        description = labels[0].strip() or group[0].strip() or NO_DESCRIPTION
+        if any(len(v) > MAX_ID for v in group[1:]):
+            raise ShapeError(f"an API key id longer than {MAX_ID} characters")
+        description = stored_name(labels[0].strip() or group[0].strip() or NO_DESCRIPTION)
+        description = descriptions.setdefault(description, description)
         key: str | None = None
         if by_key:
             key = group[1] or None
-            if key is not None:
-                names.setdefault(key, key_name(labels[1], key))
+            if key is not None and key not in names:
+                names[key] = key_name(labels[1], key)
                 if len(names) > MAX_KEYS:
                     raise ShapeError(f"more than {MAX_KEYS:,} API keys in one answer")
-        points = one.get("dataPoints", [])
-        if type(points) is not list:
+        points = one.array("dataPoints")
+        if points is None and one.kind("dataPoints") != "missing":
             raise ShapeError("a series whose dataPoints is not a list")
-        for point in points:
-            if type(point) is not dict:
+        for point in points.objects() if points is not None else ():
+            if isinstance(point, str):
                 raise ShapeError("a point that is not an object")
             day = _day_of(point.get("timestamp"), first, last)
             values = point.get("values")
@@ -145,7 +153,13 @@ def read_usage(data: dict[str, Any], first: datetime.date, last: datetime.date, 
             if amount == 0:
                 continue  # dense answers send every day; a zero point makes no model
             slot = (day, description, key)
-            sums[slot] = _CTX.add(sums.get(slot, Decimal(0)), amount)
+            known = sums.get(slot)
+            if known is None:
+                if sums_before + len(sums) >= MAX_SUMS_PER_WINDOW:
+                    raise too_many_sums("xAI", "usage", MAX_SUMS_PER_WINDOW)
+                sums[slot] = amount
+            else:
+                sums[slot] = _CTX.add(known, amount)
     return Answer(sums, names, reached)
 
 
