@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("provider", choices=PROVIDERS, help="the provider: " + ", ".join(PROVIDERS))
     add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
+    add.add_argument(
+        "--allow-unidentified",
+        action="store_true",
+        help="add the key even when Grafient cannot tell which account it belongs to (so cannot check that the "
+        "account is not connected already); without it such a key is refused",
+    )
 
     lst = commands.add_parser(
         "list",
@@ -322,6 +328,13 @@ def _configure_logging(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
+    # The database driver's own lines (psycopg logs what it ignores while a failed pipeline or
+    # transaction is closed, naming the host, user and database) never reach stderr: the failure
+    # itself comes back as our one sentence. With GRAFIENT_DEBUG=1 they are shown, scrubbed.
+    driver = logging.getLogger("psycopg")
+    driver.handlers[:] = [handler] if debug else [logging.NullHandler()]
+    driver.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
+    driver.propagate = False
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -345,7 +358,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         "budget": cmd_budget,
         "check": cmd_check,
     }[args.command]
-    return handler(args, GrafientService(settings))
+    if not _only_reads(args):
+        return handler(args, GrafientService(settings))
+    from grafient_tui.errors import StoreError
+
+    try:
+        return handler(args, GrafientService(settings))
+    except StoreError as exc:  # a team server back within seconds costs a read nothing
+        if not exc.transient:
+            raise
+        import time
+
+        from grafient_tui.store.db import RETRY_PAUSE_BASES
+
+        time.sleep(RETRY_PAUSE_BASES * settings.backoff_base)
+        return handler(args, GrafientService(settings))
+
+
+def _only_reads(args: argparse.Namespace) -> bool:
+    """Commands that change nothing, and print only once they have read everything: safe to run again."""
+    if args.command in ("list", "report", "check"):
+        return True
+    if args.command == "db":
+        return bool(args.action == "status")
+    if args.command == "budget":
+        return bool(args.budget_action == "list")
+    if args.command == "plan":
+        return args.plan is None
+    if args.command == "pace":
+        return args.rpm is None
+    return False
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
@@ -410,7 +452,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
-    row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
+    row = asyncio.run(service.add(args.provider, label, key, now=now_utc(), allow_unidentified=args.allow_unidentified))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
     print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {row.team_members} {actors})")
     if args.no_backfill:
@@ -458,6 +500,8 @@ def _print_sync_line(result) -> None:
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
     detail = {"success": "ok", "skipped": f"skipped: {error}", "failed": f"failed: {error}"}[result.outcome]
+    if result.blocked:
+        detail = f"blocked: {error}"
     calls = plural(result.requests, "API call")
     retries = (
         f" ({result.rate_limited} rate-limited, {plural(result.retries, 'retry', 'retries')})" if result.retries else ""
@@ -478,7 +522,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
     if not results:
         print("No integrations yet. Add one with: grafient add cursor|anthropic|openai|openrouter --label NAME")
         return 0
-    return 1 if any(r.outcome == "failed" for r in results) else 0
+    return 1 if any(r.outcome == "failed" or r.blocked for r in results) else 0
 
 
 def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
@@ -542,6 +586,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             "last_sync": _iso(item.last_sync) if item.last_sync else None,
             "error": item.error,
             "history_from": item.history_from.isoformat() if item.history_from else None,
+            "sync_lock_holder": item.sync_lock_holder,
         }
         for item in service.list_integrations()
     ]
@@ -569,6 +614,9 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
         for r in rows
     ]
     print(format_table(headers, table))
+    for r in rows:
+        if r["sync_lock_holder"]:  # a shared database: whoever syncs it now, on any machine
+            print(f"{one_line(r['label'])}: its sync lock is held by {one_line(r['sync_lock_holder'])}")
     return 0
 
 
@@ -724,6 +772,9 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     status = service.database_status()
     print(f"database: {one_line(status.where)}")
     print(f"schema: {status.schema}")
+    if status.session:  # a shared database: the timeouts this machine's sessions run with (README)
+        shown = ", ".join(f"{name} {one_line(value)}" for name, value in status.session.items())
+        print(f"sessions: {shown} (reads; writes have no statement_timeout)")
     if not status.usable:
         from grafient_tui.store.schema import UPGRADE_HINT
 

@@ -29,7 +29,14 @@ class VaultError(GrafientError):
 
 
 class StoreError(GrafientError):
-    """The local database failed (disk full, locked, corrupt)."""
+    """The database failed (disk full, locked, corrupt; a team's server unreachable or refusing).
+
+    `transient`: a second try a moment later may get past it (the connection was cut, the server
+    was restarting, a deadlock was resolved against us)."""
+
+    def __init__(self, sentence: str, *, transient: bool = False) -> None:
+        super().__init__(sentence)
+        self.transient = transient
 
 
 class NotFound(GrafientError):

@@ -12,7 +12,7 @@ import asyncio
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +49,9 @@ class IntegrationListing:
     last_sync: datetime | None  # UTC, when the last successful sync ended
     error: str | None
     history_from: date | None = None  # the earliest day the provider returned usage for
+    # A shared database: who holds its sync lock now, in words (a sync on some machine, or another
+    # session); None when nobody does, and always on SQLite.
+    sync_lock_holder: str | None = None
 
 
 class GrafientService:
@@ -111,10 +114,12 @@ class GrafientService:
 
     def list_integrations(self) -> list[IntegrationListing]:
         from grafient_tui.sync.engine import sync_status
+        from grafient_tui.sync.lock import lock_holder
 
         out = []
         for integ in self.integrations():
             state = sync_status(self.db, self.settings, int(integ.id))  # type: ignore[arg-type]
+            holder = lock_holder(self.db, int(integ.id))  # type: ignore[arg-type]
             out.append(
                 IntegrationListing(
                     id=int(integ.id),
@@ -126,6 +131,7 @@ class GrafientService:
                     last_sync=_utc(state.last_sync) if state.last_sync else None,
                     error=state.error,
                     history_from=integ.history_from,
+                    sync_lock_holder=holder.words() if holder is not None else None,
                 )
             )
         return out
@@ -137,9 +143,12 @@ class GrafientService:
 
         return free_label(self.db, label)
 
-    async def add(self, provider: str, label: str, key: Secret, *, now: datetime | None = None) -> Integration:
+    async def add(
+        self, provider: str, label: str, key: Secret, *, now: datetime | None = None, allow_unidentified: bool = False
+    ) -> Integration:
         """Check the key with the provider, then store the integration (no history is fetched:
-        `sync(row.id, trigger="backfill")` does that)."""
+        `sync(row.id, trigger="backfill")` does that). A key whose account cannot be identified is
+        refused unless `allow_unidentified` (sync/connect.py)."""
         from grafient_tui.sync.connect import connect_integration
 
         await asyncio.to_thread(self.require_change)
@@ -152,6 +161,7 @@ class GrafientService:
             key=key,
             transport=self.transport,
             now=now,
+            allow_unidentified=allow_unidentified,
         )
 
     async def rekey(self, ref: str | int, key: Secret) -> tuple[Integration, TeamInfo]:
@@ -314,9 +324,14 @@ class GrafientService:
         from grafient_tui.store.schema import read_state
 
         db = self._open_unchecked()
+        session: dict[str, str] = {}
         try:
             with db.engine.connect() as connection:
                 state = read_state(connection)
+                if db.is_postgres:
+                    from grafient_tui.store.server import session_settings
+
+                    session = session_settings(connection)
         except Exception as exc:  # noqa: BLE001  (a driver error: its sentence)
             raise _store_failure(db, exc) from None
         finally:
@@ -324,7 +339,11 @@ class GrafientService:
         automatic = state.empty or (not db.is_postgres and not state.newer)
         note = "" if state.current or not automatic else "; it is brought up to date when Grafient next opens it"
         return DatabaseStatus(
-            where=_where(db), shared=db.is_postgres, schema=state.describe() + note, usable=state.current or automatic
+            where=_where(db),
+            shared=db.is_postgres,
+            schema=state.describe() + note,
+            usable=state.current or automatic,
+            session=session,
         )
 
     def upgrade_database(self) -> tuple[str, str]:
@@ -373,7 +392,7 @@ class GrafientService:
         if self.shared:
             from grafient_tui.store.team import set_team_plan
 
-            self.require_change()
+            self.access().require_team()  # the owner's, on a shared database
             set_team_plan(self.db, plan)
             return PLANS[plan]
         self.settings.ensure_dirs()
@@ -409,7 +428,7 @@ class GrafientService:
                 f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
                 "a shared database's syncers all follow."
             )
-        self.require_change()
+        self.access().require_team()  # the owner's, on a shared database
         set_team_rpm(self.db, provider, rpm)
 
     # -- who may change things ------------------------------------------------------------------
@@ -434,6 +453,8 @@ class DatabaseStatus:
     shared: bool  # PostgreSQL: a team's database
     schema: str  # its version, in words
     usable: bool  # as it is, or once Grafient has set it up or upgraded it by itself on opening it
+    # A shared database: the timeouts (and search_path) in force on this machine's reading sessions.
+    session: dict[str, str] = field(default_factory=dict)
 
 
 def _where(db: Database) -> str:

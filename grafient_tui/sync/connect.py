@@ -43,6 +43,22 @@ def free_label(db: Database, label: str) -> str:
     return label
 
 
+class Unidentified(ConfigError):
+    """The key is good, but its account cannot be identified, so "one account, one integration" cannot
+    be checked: refused unless the user says the account is not connected yet (--allow-unidentified)."""
+
+
+def unidentified_sentence(provider: str) -> str:
+    chosen = providers.get(provider)
+    account = "team" if chosen.capabilities.actor_kind == "member" else "account"
+    return (
+        f"the key works, but {chosen.title} did not say which {account} it belongs to (the key may not list its "
+        f"{chosen.capabilities.actor_title.lower()}), so Grafient cannot check that this {account} is not connected "
+        f"already (a {account} added twice counts twice in every total); if you are sure it is not, add it again "
+        "with --allow-unidentified. Nothing was stored."
+    )
+
+
 async def check_key(
     key: Secret, settings: Settings, *, provider: str, transport: httpx.AsyncBaseTransport | None = None
 ) -> AccountInfo:
@@ -61,6 +77,7 @@ async def connect_integration(
     key: Secret,
     transport: httpx.AsyncBaseTransport | None = None,
     now: datetime | None = None,
+    allow_unidentified: bool = False,
 ) -> Integration:
     # Every store call in a thread: the app awaits this on its event loop, and another process may
     # hold the database's write lock.
@@ -69,6 +86,8 @@ async def connect_integration(
     if owner is not None:
         raise ConfigError(same_key_sentence(owner))
     team = await check_key(key, settings, provider=provider, transport=transport)
+    if team.fingerprint is None and not allow_unidentified:
+        raise Unidentified(unidentified_sentence(provider))
     twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
