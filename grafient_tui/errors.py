@@ -34,9 +34,10 @@ class StoreError(GrafientError):
     `transient`: a second try a moment later may get past it (the connection was cut, the server
     was restarting, a deadlock was resolved against us)."""
 
-    def __init__(self, sentence: str, *, transient: bool = False) -> None:
+    def __init__(self, sentence: str, *, transient: bool = False, code: str | None = None) -> None:
         super().__init__(sentence)
         self.transient = transient
+        self.code = code  # a team server's SQLSTATE, where it gave one (55P03: a lock timeout)
 
 
 class NotFound(GrafientError):

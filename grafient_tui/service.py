@@ -175,10 +175,11 @@ class GrafientService:
     def ensure_not_syncing(self, integration: Integration) -> None:
         """SyncBusy when a sync of `integration` is running (in any process): say so before asking."""
         from grafient_tui.errors import SyncBusy
+        from grafient_tui.store.integrations import busy_sentence
         from grafient_tui.sync.lock import is_sync_running
 
         if is_sync_running(self.settings, int(integration.id), self.db):  # type: ignore[arg-type]
-            raise SyncBusy(f"a sync of {integration.label} is running; wait for it or stop it, then remove.")
+            raise SyncBusy(busy_sentence(self.db, int(integration.id), integration.label))  # type: ignore[arg-type]
 
     def remove(self, ref: str | int) -> Integration:
         """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""

@@ -32,6 +32,7 @@ BUSY_TIMEOUT_MS = 15_000
 # A team server's failure that a moment may cure is tried once more, after this many times
 # GRAFIENT_BACKOFF_BASE seconds (2 s by default; tests set the base to 0).
 RETRY_PAUSE_BASES = 2.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock timeout (and NOWAIT)
 T = TypeVar("T")
 log = logging.getLogger("grafient.store")
 
@@ -122,6 +123,19 @@ class Database:
             log.debug("%s; trying once more in %g s", exc.sentence, pause)
             time.sleep(pause)
             return work(*args, **kwargs)
+
+    def name_row_holder(self, error: StoreError, table: str, key: int, what: str) -> StoreError:
+        """A lock timeout's sentence, naming the session that holds the row (a shared database); any
+        other error, or no holder found, as it was."""
+        if not self.is_postgres or error.code != LOCK_NOT_AVAILABLE:
+            return error
+        from grafient_tui.store.server import lock_timeout_error
+
+        try:
+            with self.engine.connect() as connection:
+                return lock_timeout_error(connection, error, table, key, what)
+        except DBAPIError:
+            return error
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:

@@ -321,6 +321,11 @@ def busy_sentence(db: Database, integration_id: int, label: str) -> str:
     from grafient_tui.untrusted import visible
 
     holder = lock_holder(db, integration_id)
+    if holder is not None and not holder.is_grafient_sync:
+        return (
+            f"the sync lock of {visible(label)} is held by {holder.words()}; that session must end before it is "
+            "removed."
+        )
     by = f" ({holder.words()})" if holder is not None else ""
     return f"a sync of {visible(label)} is running{by}; wait for it or stop it, then remove."
 

@@ -124,6 +124,12 @@ _CUT = (
 
 def server_error(exc: BaseException, url: URL) -> StoreError:
     """One sentence for a failure of the team's PostgreSQL server, naming its real cause."""
+    error = _server_error(exc, url)
+    error.code = getattr(getattr(exc, "orig", exc), "sqlstate", None) or None
+    return error
+
+
+def _server_error(exc: BaseException, url: URL) -> StoreError:
     orig = getattr(exc, "orig", exc)
     said = " ".join(str(orig).split())
     if url.password:
@@ -181,7 +187,6 @@ def server_error(exc: BaseException, url: URL) -> StoreError:
         return StoreError(
             f"the team database at {at} did not answer within the connect timeout (connect_timeout, 10 s unless "
             "the URL or PGCONNECT_TIMEOUT says otherwise); check the host and port, and the network on the way.",
-            transient=True,
         )
     if "could not translate host name" in text or "name or service not known" in text:
         return StoreError(
@@ -274,6 +279,8 @@ class Holder:
             kind = f"a {visible(self.trigger)} sync" if self.trigger else "a sync"
             return f"{who} ({kind} started {since})"
         role = f"role {visible(self.role)!r}" if self.role else "another role"
+        if self.application in APPLICATION.values():
+            return f"another Grafient's session ({role}, process {self.pid} on the server)"
         application = f", application {visible(self.application)!r}" if self.application else ""
         return f"a database session of {role}{application} (process {self.pid} on the server), not a Grafient sync"
 
@@ -328,6 +335,19 @@ def sync_lock_holder(connection: Connection, integration_id: int) -> Holder | No
         user=run[1],
         trigger=run[2],
         since=started,
+    )
+
+
+def lock_timeout_error(connection: Connection, error: StoreError, table: str, key: int, what: str) -> StoreError:
+    """`error` (a lock timeout) naming the session that held the row `table.id = key` (`what` says
+    which row, in words), when it still holds it; `error` as it was otherwise."""
+    holder = row_lock_holder(connection, table, "id", key)
+    if holder is None:
+        return error
+    return StoreError(
+        f"{what} was held longer than the lock timeout (lock_timeout, 30 s unless the URL's options say "
+        f"otherwise) by {holder.words()}, so Grafient gave up waiting; nothing of this write was saved",
+        code=error.code,
     )
 
 

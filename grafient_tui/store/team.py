@@ -143,14 +143,21 @@ def short(fingerprint_hex: str) -> str:
     return fingerprint_hex[:12]
 
 
-def team_key_sentence(db: Database, recorded: str, *, have: str | None) -> str:
-    """Why this machine cannot seal or open the team's keys, and how to get the team's master key."""
+def team_key_sentence(db: Database, recorded: str, *, have: str | None, stored: bool = True) -> str:
+    """Why this machine cannot seal or open the team's keys, and how to get the team's master key.
+    `stored`: keys are stored (else the database only records the team's key, with none sealed yet)."""
     where = f"the file {db.settings.master_key_file}"
     problem = (
         "this machine has no master key"
         if have is None
         else f"this machine's master key ({short(have)}…) is another one"
     )
+    if not stored:
+        return (
+            f"this team database records its master key ({short(recorded)}…) and {problem}; supply the team's with "
+            f"GRAFIENT_MASTER_KEY or {where} (only the database's owner can clear the record to start over with "
+            "a new master key, see README, A shared team database)."
+        )
     return (
         f"the stored API keys are sealed with the team's master key ({short(recorded)}…) and {problem}; "
         f"supply the team's with GRAFIENT_MASTER_KEY or {where} (a second master key is never made for a "
@@ -199,10 +206,12 @@ def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = 
         try:
             key = vault.master_key(create=False)
         except VaultError:
-            raise VaultError(f"cannot seal the key: {team_key_sentence(db, recorded, have=None)}") from None
+            raise VaultError(
+                f"cannot seal the key: {team_key_sentence(db, recorded, have=None, stored=False)}"
+            ) from None
         have = fingerprint(key)
         if not hmac.compare_digest(have, recorded):
-            raise VaultError(f"cannot seal the key: {team_key_sentence(db, recorded, have=have)}")
+            raise VaultError(f"cannot seal the key: {team_key_sentence(db, recorded, have=have, stored=False)}")
     else:
         key = vault.master_key(create=True)
         have = fingerprint(key)

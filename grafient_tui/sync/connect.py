@@ -51,11 +51,12 @@ class Unidentified(ConfigError):
 def unidentified_sentence(provider: str) -> str:
     chosen = providers.get(provider)
     account = "team" if chosen.capabilities.actor_kind == "member" else "account"
+    article = "an" if account == "account" else "a"
     return (
         f"the key works, but {chosen.title} did not say which {account} it belongs to (the key may not list its "
         f"{chosen.capabilities.actor_title.lower()}), so Grafient cannot check that this {account} is not connected "
-        f"already (a {account} added twice counts twice in every total); if you are sure it is not, add it again "
-        "with --allow-unidentified. Nothing was stored."
+        f"already ({article} {account} added twice counts twice in every total); if you are sure it is not, add it "
+        "again with --allow-unidentified. Nothing was stored."
     )
 
 

@@ -888,20 +888,24 @@ async def run_sync(
     return outcome
 
 
-def _write_locked(db: Database, lock: IntegrationLock, *args: Any, **kwargs: Any) -> int:
+def _write_locked(db: Database, lock: IntegrationLock, integration_id: int, *args: Any, **kwargs: Any) -> int:
     """write_window, once the lock is known to be held. A team server's failure that a moment may cure
     is tried once more, after a pause and after the lock is checked again (a restart that cut the
-    write took the lock with it, and then the sync stops)."""
-    lock.check()
+    write took the lock with it, and then the sync stops). A write that waited past the lock timeout
+    names the session that held the integration's row."""
     try:
-        return write_window(db, *args, **kwargs)
+        lock.check()
+        try:
+            return write_window(db, integration_id, *args, **kwargs)
+        except StoreError as exc:
+            if not (db.is_postgres and exc.transient):
+                raise
+            log.debug("%s; the window is written again once the lock is checked", exc.sentence)
+        _pause(RETRY_PAUSE_BASES * db.settings.backoff_base)
+        lock.check()
+        return write_window(db, integration_id, *args, **kwargs)
     except StoreError as exc:
-        if not (db.is_postgres and exc.transient):
-            raise
-        log.debug("%s; the window is written again once the lock is checked", exc.sentence)
-    _pause(RETRY_PAUSE_BASES * db.settings.backoff_base)
-    lock.check()
-    return write_window(db, *args, **kwargs)
+        raise db.name_row_holder(exc, "integration", integration_id, "this integration's row") from None
 
 
 def _cut(sentence: str, days: int, started: bool) -> str:

@@ -711,9 +711,11 @@ class GrafientApp(App[None]):
 
         self.push_screen(AddIntegrationScreen(demo_key=self.demo_try_key), added)
 
-    async def add_checked_integration(self, label: str, provider: str, key: Secret) -> Integration:
+    async def add_checked_integration(
+        self, label: str, provider: str, key: Secret, *, allow_unidentified: bool = False
+    ) -> Integration:
         """Validate the key with the provider, then store it sealed. Raises errors that carry a sentence."""
-        return await self.service.add(provider, label, key)
+        return await self.service.add(provider, label, key, allow_unidentified=allow_unidentified)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from textual import on
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
@@ -25,6 +26,21 @@ PROVIDERS = [(f"{providers.get(name).title} ({providers.get(name).key_kind})", n
 
 def checking_text(provider: str) -> str:
     return f"Checking the key with {providers.title(provider)}..."
+
+
+ALLOW_UNIDENTIFIED = "Add it anyway: I know this account is not connected yet"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the form stays: the sentence, under the label field or the key field; `keep_key` puts the
+    key back (nothing was sent with it, or the provider accepted it and only our check refused);
+    `unidentified` shows the checkbox that adds it anyway."""
+
+    sentence: str
+    field: str = "key"
+    keep_key: bool = False
+    unidentified: bool = False
 
 
 class AddIntegrationScreen(ModalScreen[int | None]):
@@ -66,6 +82,8 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             yield Label("Admin API key", classes="field-label", id="key-label")
             yield Input(password=True, id="key")
             yield Static(classes="field-error", id="key-error")
+            # Shown once a good key's account could not be identified (sync/connect.Unidentified).
+            yield Checkbox(ALLOW_UNIDENTIFIED, id="allow-unidentified", classes="-hidden")
             yield Static("", id="checking")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
@@ -108,6 +126,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         ).placeholder = f"a name for this {provider.title} {account}, e.g. Acme Engineering"
         self.query_one("#key-label", Label).update(f"{provider.title} key ({provider.key_kind})")
         self.query_one("#key", Input).placeholder = provider.key_placeholder
+        allow = self.query_one("#allow-unidentified", Checkbox)  # a choice about one key's account, not another's
+        allow.add_class("-hidden")
+        allow.value = False
         self._errors(None, None)
 
     def _provider(self) -> str:
@@ -168,36 +189,41 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             key_input.focus()
             return
         provider = self._provider()
+        allow = self.query_one("#allow-unidentified", Checkbox)
+        allow_unidentified = allow.display and allow.value
         key_input.value = ""  # from here the key is held sealed in a Secret, not left in the form
         self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
         self.run_worker(
-            self._check(label, provider, self._held),
+            self._check(label, provider, self._held, allow_unidentified),
             name="check-key",
             group="add-integration",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _check(self, label: str, provider: str, key: Secret) -> int | str | tuple[str]:
-        """The new integration's id, the sentence to show under the key field, or (sentence,)
-        for the label field."""
+    async def _check(self, label: str, provider: str, key: Secret, allow_unidentified: bool) -> int | Refusal:
+        """The new integration's id, or why not."""
         from grafient_tui.errors import ConfigError, GrafientError
-        from grafient_tui.sync.connect import free_label
+        from grafient_tui.sync.connect import Unidentified, free_label
         from grafient_tui.sync.engine import in_daemon_thread
 
         try:  # off the event loop: a sync in another process may hold the database
             label = await in_daemon_thread(lambda: free_label(self.grafient.db, label))
         except ConfigError as exc:
-            return (exc.sentence,)
+            return Refusal(exc.sentence, field="label", keep_key=True)
         try:
-            integration = await self.grafient.add_checked_integration(label, provider, key)
+            integration = await self.grafient.add_checked_integration(
+                label, provider, key, allow_unidentified=allow_unidentified
+            )
+        except Unidentified as exc:
+            return Refusal(exc.sentence, keep_key=True, unidentified=True)
         except GrafientError as exc:
-            return exc.sentence
+            return Refusal(exc.sentence)
         except Exception as exc:  # a provider error that is not a GrafientError still carries a sentence
             sentence = getattr(exc, "sentence", None)
             if isinstance(sentence, str):
-                return sentence
+                return Refusal(sentence)
             raise
         assert integration.id is not None
         return integration.id
@@ -213,13 +239,20 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 return
             self._checking(False)
             held, self._held = self._held, None
-            if isinstance(result, tuple):  # the label is taken: the provider was never asked, keep the key
-                if held is not None:
-                    self.query_one("#key", Input).value = held.reveal()
-                self._errors(result[0], None)
+            assert isinstance(result, Refusal)
+            if result.keep_key and held is not None:  # the label is taken, or only our own check refused
+                self.query_one("#key", Input).value = held.reveal()
+            if result.unidentified:
+                allow = self.query_one("#allow-unidentified", Checkbox)
+                allow.remove_class("-hidden")
+                allow.focus()
+                self._errors(None, result.sentence)
+                return
+            if result.field == "label":
+                self._errors(result.sentence, None)
                 self.query_one("#label", Input).focus()
                 return
-            self._errors(None, str(result))
+            self._errors(None, result.sentence)
             self.query_one("#key", Input).focus()
         elif event.state == WorkerState.ERROR:
             self._checking(False)
@@ -233,7 +266,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.checking = checking
         self.query_one("#checking", Static).update(checking_text(self._provider()) if checking else "")
         self.set_class(checking, "-checking")
-        for widget in self.query("Input, Select, Button#add"):
+        for widget in self.query("Input, Select, Checkbox, Button#add"):
             widget.disabled = checking
 
     def _errors(self, label_error: str | None, key_error: str | None) -> None:
