@@ -341,12 +341,15 @@ def sync_lock_holder(connection: Connection, integration_id: int) -> Holder | No
 def lock_timeout_error(connection: Connection, error: StoreError, table: str, key: int, what: str) -> StoreError:
     """`error` (a lock timeout) naming the session that held the row `table.id = key` (`what` says
     which row, in words), when it still holds it; `error` as it was otherwise."""
+    from sqlalchemy import text
+
     holder = row_lock_holder(connection, table, "id", key)
     if holder is None:
         return error
+    waited = connection.execute(text("SHOW lock_timeout")).scalar()
     return StoreError(
-        f"{what} was held longer than the lock timeout (lock_timeout, 30 s unless the URL's options say "
-        f"otherwise) by {holder.words()}, so Grafient gave up waiting; nothing of this write was saved",
+        f"{what} was held longer than the lock timeout (lock_timeout {waited}) by {holder.words()}, so Grafient "
+        "gave up waiting; nothing of this write was saved",
         code=error.code,
     )
 

@@ -873,6 +873,9 @@ async def run_sync(
     except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
     except (StoreError, LockLost) as exc:  # the database, mid-sync: say what was kept
+        if isinstance(exc, StoreError):  # a write that waited past the lock timeout: for whom
+            what = f"{label}'s row in the team database"
+            exc = await in_daemon_thread(db.name_row_holder, exc, "integration", integration_id, what)
         outcome = result("failed", _cut(exc.sentence, state["days"], run_id is not None))
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
@@ -891,21 +894,17 @@ async def run_sync(
 def _write_locked(db: Database, lock: IntegrationLock, integration_id: int, *args: Any, **kwargs: Any) -> int:
     """write_window, once the lock is known to be held. A team server's failure that a moment may cure
     is tried once more, after a pause and after the lock is checked again (a restart that cut the
-    write took the lock with it, and then the sync stops). A write that waited past the lock timeout
-    names the session that held the integration's row."""
+    write took the lock with it, and then the sync stops)."""
+    lock.check()
     try:
-        lock.check()
-        try:
-            return write_window(db, integration_id, *args, **kwargs)
-        except StoreError as exc:
-            if not (db.is_postgres and exc.transient):
-                raise
-            log.debug("%s; the window is written again once the lock is checked", exc.sentence)
-        _pause(RETRY_PAUSE_BASES * db.settings.backoff_base)
-        lock.check()
         return write_window(db, integration_id, *args, **kwargs)
     except StoreError as exc:
-        raise db.name_row_holder(exc, "integration", integration_id, "this integration's row") from None
+        if not (db.is_postgres and exc.transient):
+            raise
+        log.debug("%s; the window is written again once the lock is checked", exc.sentence)
+    _pause(RETRY_PAUSE_BASES * db.settings.backoff_base)
+    lock.check()
+    return write_window(db, integration_id, *args, **kwargs)
 
 
 def _cut(sentence: str, days: int, started: bool) -> str:

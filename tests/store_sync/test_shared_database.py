@@ -140,6 +140,44 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
     db.dispose()
 
 
+def test_two_adds_racing_for_one_account_leave_one_integration() -> None:
+    """One account (the same fingerprint) under two labels, added from two connections at once, five
+    times: one is added and the other is told the account is connected, on SQLite (the write lock) and
+    PostgreSQL (the unique constraint on provider and fingerprint) alike."""
+    from grafient_tui.store.integrations import remove_integration, same_team_sentence
+
+    settings, db, vault = open_store()
+    Vault(settings).master_key(create=True)
+    outcomes: list[str] = []
+
+    def add(label: str, barrier: threading.Barrier) -> None:
+        own = Database(settings)
+        barrier.wait()
+        try:
+            add_integration(
+                own, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), team_fingerprint="f" * 64, now=NOW
+            )
+            outcomes.append("added")
+        except ConfigError as refused:
+            outcomes.append(refused.sentence)
+        finally:
+            own.dispose()
+
+    for _ in range(5):
+        for row in list_integrations(db):
+            remove_integration(db, row.id)
+        outcomes.clear()
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=add, args=(label, barrier)) for label in ("Eng", "Platform")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        [kept] = list_integrations(db)
+        assert sorted(outcomes) == sorted(["added", same_team_sentence(kept)]), outcomes
+    db.dispose()
+
+
 # ------------------------------------------------------------------ PostgreSQL: several machines
 
 

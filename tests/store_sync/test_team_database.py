@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import respx
 
+from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.store.schema import REVISIONS
 from grafient_tui.store.vault import new_master_key_b64
@@ -32,6 +34,7 @@ from tests.helpers import run_cli
 from tests.oracle import expected_snapshot, snapshot_via_store
 from tests.store_sync.test_concurrency import Teams, TrackingServer
 from tests.store_sync.test_shared_database import (
+    MONTH_START,
     NOW_TEXT,
     TODAY,
     a_month,
@@ -40,6 +43,7 @@ from tests.store_sync.test_shared_database import (
     sync_log,
     team_database,
 )
+from tests.tcp_proxy import TcpProxy
 from tests.team_db import As, set_up_readme_team
 
 pytestmark = pytest.mark.postgres
@@ -418,3 +422,379 @@ def test_a_sync_that_loses_its_lock_stops_and_never_goes_on_beside_another(
     db.dispose()
     outcomes = [outcome for outcome, _error in sync_log(pg, name)]
     assert outcomes == ["failed", "success"]
+
+
+# ------------------------------------------------------------------ syncs that never stall
+
+
+def test_the_lock_outlives_the_server_s_idle_timeouts(pg: PostgresServer, monkeypatch, grafient_home: Path) -> None:
+    """A role whose sessions the server ends after a second idle, in a transaction or not (a DBA's
+    idle_session_timeout and idle_in_transaction_session_timeout): the lock's session sits idle while
+    the sync waits on the API, keeps its lock, and a second machine is turned away, naming the first."""
+    from tests.store_sync.test_shared_database import SYNCER_GRANTS, grant
+
+    team_key = new_master_key_b64()
+    name, _iid = team_database(pg, monkeypatch, team_key)
+    grant(pg, name, "cron", SYNCER_GRANTS)
+    pg.sql("ALTER ROLE cron SET idle_session_timeout = '1s'")
+    pg.sql("ALTER ROLE cron SET idle_in_transaction_session_timeout = '1s'")
+    url = pg.url_of(name, user="cron")
+    host, user = who_runs()
+    with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(4)))) as server:
+        first = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
+        wait_for(lambda: server.arrived >= 1, "the sync reached the API")
+        wait_for(  # by the server's own clock, idle in its transaction past both timeouts
+            lambda: pg.sql(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = :db AND application_name = 'grafient sync lock' "
+                "AND state = 'idle in transaction' AND clock_timestamp() - state_change > interval '3 seconds'",
+                db=name,
+            ),
+            "the lock's session sat idle past the timeouts",
+        )
+        second = grafient(machine_env(grafient_home.parent / "laptop", url, team_key, server.url), "sync")
+        code, out, err = finish(second)
+        assert (code, err) == (1, ""), (out, err)
+        assert out == (
+            f"Eng: 0 days written, 0 API calls, blocked: a sync for Eng is already running: {user} on {host} (a "
+            "daily sync started 2026-03-12 10:30 UTC); this one gave up after 2 s\n"
+        )
+        server.gate.set()
+        code, out, err = finish(first)
+        assert (code, err) == (0, "") and out.rstrip().endswith("ok"), (out, err)
+    assert server.arrived == 2  # only the first machine's windows were ever asked for
+
+
+def test_a_row_held_by_a_client_that_stopped_answering_is_released_within_its_timeout(
+    pg: PostgresServer, monkeypatch, grafient_home: Path
+) -> None:
+    """A Grafient that stopped answering inside a write (a laptop whose lid closed: here SIGSTOP) keeps
+    its integration's row locked only until the server ends its session for sitting idle in the
+    transaction; the next machine's sync then goes through. The timeout is set short for the test
+    through the URL's options, which Grafient keeps."""
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    url = url_with(pg.url_of(name), options="-c idle_in_transaction_session_timeout=1s -c lock_timeout=300s")
+    helper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from sqlalchemy import text\n"
+            "from grafient_tui.config import Settings\n"
+            "from grafient_tui.store.db import Database\n"
+            "db = Database(Settings.from_env())\n"
+            "with db.session(write=True) as session:\n"
+            "    row = text('SELECT id FROM integration WHERE id = :id FOR UPDATE')\n"
+            "    session.execute(row, {'id': int(sys.argv[1])})\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(600)\n",
+            str(iid),
+        ],
+        env=machine_env(grafient_home.parent / "laptop", url, team_key),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert helper.stdout is not None and helper.stdout.readline() == "locked\n"
+        [(held_by,)] = pg.sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = :db AND state = 'idle in transaction'", db=name
+        )
+        os.kill(helper.pid, signal.SIGSTOP)  # it answers nothing from now on
+        with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)))) as server:
+            server.gate.set()
+            synced = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
+            code, out, err = finish(synced)
+        assert (code, err) == (0, "") and out.rstrip().endswith("ok"), (out, err)
+        assert held_by not in sessions(pg, name, "grafient")  # the server ended the silent session
+    finally:
+        helper.kill()
+        helper.wait(timeout=WAIT)
+
+
+def test_a_write_kept_waiting_by_another_session_names_it_and_gives_up(
+    pg: PostgresServer, monkeypatch, grafient_home: Path
+) -> None:
+    """psql holding the integration's row: the sync waits out its lock timeout (short here, through
+    the URL's options), then says who held the row, writes nothing and exits 1."""
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    url = url_with(pg.url_of(name), options="-c lock_timeout=1s")
+    with As(pg, name, "postgres", application_name="psql") as psql:
+        psql.run("BEGIN")
+        psql.run("SELECT id FROM integration WHERE id = %s FOR UPDATE", iid)
+        [(pid,)] = psql.run("SELECT pg_backend_pid()")
+        with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)))) as server:
+            server.gate.set()
+            code, out, err = finish(
+                grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
+            )
+        psql.run("ROLLBACK")
+    assert (code, err) == (1, ""), (out, err)
+    assert out == (
+        "Eng: 0 days written, 0 API calls, failed: Eng's row in the team database was held longer than the lock "
+        f"timeout (lock_timeout 1s) by a database session of role 'postgres', application 'psql' (process {pid} on "
+        "the server), not a Grafient sync, so Grafient gave up waiting; nothing of this write was saved\n"
+    )
+    assert server.arrived == 0
+
+
+def test_a_server_that_accepts_connections_and_never_answers_is_given_up_on(grafient_home: Path) -> None:
+    """list, report and sync against a server that takes the connection and says nothing: each ends
+    with the connect timeout's sentence and exit 2 (they used to wait forever)."""
+    with TcpProxy(None, silent=True) as silent:
+        url = f"postgresql+psycopg://grafient@127.0.0.1:{silent.port}/grafient"
+        runs = [
+            grafient(machine_env(grafient_home.parent / f"m-{n}", url, None), *args)
+            for n, args in enumerate((("list",), ("report",), ("sync",)))
+        ]
+        outcomes = [finish(run) for run in runs]
+    sentence = (
+        f"grafient: the team database at 127.0.0.1:{silent.port} did not answer within the connect timeout "
+        "(connect_timeout, 10 s unless the URL or PGCONNECT_TIMEOUT says otherwise); check the host and port, and "
+        "the network on the way.\n"
+    )
+    assert outcomes == [(2, "", sentence)] * 3
+
+
+# ------------------------------------------------------------------ one retry, then a sentence
+
+
+def test_a_server_back_at_once_costs_a_read_nothing(pg: PostgresServer, monkeypatch, grafient_home: Path) -> None:
+    """The first connection is closed as soon as it is made (a server restarting); the one retry gets
+    through, and `list` answers."""
+    team_key = new_master_key_b64()
+    name, _iid = team_database(pg, monkeypatch, team_key)
+    with TcpProxy(pg.url.port, refuse_first=1) as proxy:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}"
+        code, out, err = finish(grafient(machine_env(grafient_home.parent / "viewer", url, team_key), "list"))
+        assert proxy.accepted >= 2
+    assert (code, err) == (0, "") and "Eng" in out, (out, err)
+
+
+def test_a_window_write_cut_while_the_lock_holds_is_written_again(
+    pg: PostgresServer, monkeypatch, grafient_home: Path
+) -> None:
+    """The data session is ended while it writes a window (it was waiting for a row psql held); the
+    sync's lock is intact, so the window is written again and the sync succeeds."""
+    team_key = new_master_key_b64()
+    name, iid = team_database(pg, monkeypatch, team_key)
+    events = a_month(8)
+    url = url_with(pg.url_of(name), options="-c lock_timeout=300s")
+    with (
+        GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=events))) as server,
+        As(pg, name, "postgres", application_name="psql") as psql,
+    ):
+        syncing = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
+        wait_for(lambda: server.arrived >= 1, "the sync reached the API")  # its run is recorded by now
+        psql.run("BEGIN")
+        psql.run("SELECT id FROM integration WHERE id = %s FOR UPDATE", iid)
+        server.gate.set()
+
+        def waiting_writer() -> list[tuple]:
+            return pg.sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND application_name = 'grafient' "
+                "AND wait_event_type = 'Lock'",
+                db=name,
+            )
+
+        wait_for(lambda: waiting_writer() != [], "the window's write waited for the row")
+        [(writer,)] = waiting_writer()
+        pg.sql("SELECT pg_terminate_backend(:pid)", pid=writer)
+        psql.run("ROLLBACK")
+        code, out, err = finish(syncing)
+    assert (code, err) == (0, "") and out.rstrip().endswith("ok"), (out, err)
+    _settings, db, _vault = open_store()
+    assert snapshot_via_store(db, iid) == expected_snapshot(events, first=MONTH_START, last=TODAY, today=TODAY)
+    db.dispose()
+
+
+def test_no_line_of_the_database_driver_reaches_stderr(pg: PostgresServer, monkeypatch, grafient_home: Path) -> None:
+    """A window the server refuses mid-batch (here a CHECK constraint stands for any refusal): the sync
+    fails with its sentence on stdout and nothing on stderr; GRAFIENT_DEBUG=1 shows the driver's lines."""
+    team_key = new_master_key_b64()
+    name, _iid = team_database(pg, monkeypatch, team_key)
+    with As(pg, name, "postgres") as admin:
+        admin.run("ALTER TABLE dailymodelcost ADD CONSTRAINT no_o3 CHECK (model <> 'o3')")
+    with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(5)))) as server:
+        server.gate.set()
+        env = machine_env(grafient_home.parent / "server", pg.url_of(name), team_key, server.url)
+        code, out, err = finish(grafient(env, "sync"))
+        assert (code, err) == (1, ""), (out, err)
+        assert (
+            'failed: the team database failed: new row for relation "dailymodelcost" violates check constraint' in out
+        )
+        code, out, debug = finish(grafient(dict(env, GRAFIENT_DEBUG="1"), "sync"))
+    assert code == 1 and "psycopg" in debug and "[hidden]" not in debug
+
+
+# ------------------------------------------------------------------ sessions: timeouts and the team's options
+
+
+def show(connection, *names: str) -> dict[str, str]:
+    from sqlalchemy import text
+
+    return {name: str(connection.execute(text(f"SHOW {name}")).scalar()) for name in names}
+
+
+SHOWN = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "tcp_keepalives_idle", "TimeZone")
+
+
+def test_grafient_s_sessions_carry_its_timeouts(pg: PostgresServer, monkeypatch) -> None:
+    from grafient_tui.store.db import Database
+
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(pg.database()))
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db = Database(settings)
+    with db.engine.connect() as reads, db.write_engine.connect() as writes:
+        assert show(reads, *SHOWN) == {
+            "lock_timeout": "30s",
+            "statement_timeout": "1min",
+            "idle_in_transaction_session_timeout": "1min",
+            "tcp_keepalives_idle": "30",
+            "TimeZone": "UTC",
+        }
+        assert show(writes, *SHOWN) == {
+            "lock_timeout": "30s",
+            "statement_timeout": "0",  # a window is written whole, however long it takes
+            "idle_in_transaction_session_timeout": "1min",
+            "tcp_keepalives_idle": "30",
+            "TimeZone": "UTC",
+        }
+        assert reads.connection.driver_connection.info.get_parameters()["connect_timeout"] == "10"
+    lock = db.lock_connection()
+    assert show(lock, "idle_in_transaction_session_timeout", "TimeZone") == {
+        "idle_in_transaction_session_timeout": "0",  # its transaction is the lock
+        "TimeZone": "UTC",
+    }
+    lock.close()
+    db.dispose()
+
+
+def test_the_team_s_options_and_pgoptions_come_after_grafient_s_and_win(
+    pg: PostgresServer, capsys, monkeypatch
+) -> None:
+    """A schema of the team's own and a longer lock timeout through the URL's options (or PGOPTIONS when
+    the URL has none): Grafient's tables are made there and used from there; the time zone stays UTC."""
+    from grafient_tui.store.db import Database
+
+    name = pg.empty_database()
+    with As(pg, name, "postgres") as admin:
+        admin.run("CREATE SCHEMA team")
+    options = "-c search_path=team -c lock_timeout=45s -c timezone=Asia/Tokyo"
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", url_with(pg.url_of(name), options=options))
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=5s")  # libpq's rule: the URL's options win over it
+    monkeypatch.setenv("GRAFIENT_MASTER_KEY", new_master_key_b64())
+    monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(2)).handler)
+        added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
+        assert (added.code, added.err) == (0, ""), added
+    with As(pg, name, "postgres") as admin:
+        tables = dict(
+            admin.run(
+                "SELECT table_name, table_schema FROM information_schema.tables WHERE table_name IN "
+                "('integration', 'dailycost', 'alembic_version')"
+            )
+        )
+        assert tables == {"integration": "team", "dailycost": "team", "alembic_version": "team"}
+        assert admin.run("SELECT count(*) FROM team.dailycost") == [(31,)]
+    report = run_cli(capsys, monkeypatch, "report", "--format", "json")
+    assert report.code == 0 and '"synced_days": 30' in report.out
+    status = run_cli(capsys, monkeypatch, "db", "status").out.splitlines()[-1]
+    assert status == (
+        "sessions: lock_timeout 45s, statement_timeout 1min, idle_in_transaction_session_timeout 1min, "
+        "tcp_keepalives_idle 30, search_path team (reads; writes have no statement_timeout)"
+    )
+    settings = Settings.from_env()
+    db = Database(settings)
+    with db.engine.connect() as reads:
+        assert show(reads, "lock_timeout", "TimeZone", "search_path") == {
+            "lock_timeout": "45s",
+            "TimeZone": "UTC",
+            "search_path": "team",
+        }
+    db.dispose()
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))  # no options in the URL: PGOPTIONS counts
+    monkeypatch.setenv("PGOPTIONS", "-c search_path=team -c statement_timeout=90s")
+    db = Database(Settings.from_env())
+    with db.engine.connect() as reads:
+        assert show(reads, "statement_timeout", "search_path", "lock_timeout") == {
+            "statement_timeout": "90s",
+            "search_path": "team",
+            "lock_timeout": "30s",
+        }
+    db.dispose()
+
+
+# ------------------------------------------------------------------ sentences that name the real cause
+
+
+def test_connection_failures_name_their_real_cause(pg: PostgresServer, capsys, monkeypatch) -> None:
+    """TLS the server does not offer, a missing root certificate, a role or database that does not exist,
+    a port that is not a number or where nothing listens: each its own sentence, exit 2, no password."""
+    database = pg.database()
+    at = f"{pg.url.host}:{pg.url.port}"
+    base = f"postgresql://{{user}}:s3cret-pass@{at}/{{db}}"
+
+    def said(url: str) -> tuple[int, str]:
+        monkeypatch.setenv("GRAFIENT_DATABASE_URL", url)
+        result = run_cli(capsys, monkeypatch, "list")
+        assert "s3cret" not in result.err and result.out == ""
+        return result.code, result.err
+
+    with TcpProxy(None) as refused_port:
+        closed = refused_port.port
+    import socket
+
+    tls = socket.create_server(("127.0.0.1", 0))  # answers a TLS request with "yes", then nothing
+
+    def answer_tls() -> None:
+        try:
+            connection, _ = tls.accept()
+            connection.recv(8)
+            connection.sendall(b"S")
+            time.sleep(5)
+            connection.close()
+        except OSError:
+            pass
+
+    threading.Thread(target=answer_tls, daemon=True).start()
+    monkeypatch.setenv("HOME", "/nonexistent-home")  # no ~/.postgresql/root.crt
+    cases = {
+        base.format(user="postgres", db=database) + "?sslmode=require": (
+            f"the team database at {at} does not accept TLS (SSL), but GRAFIENT_DATABASE_URL asks for it "
+            "(sslmode=require or stronger); enable SSL on the server, or connect over a network you trust with "
+            "sslmode=prefer."
+        ),
+        f"postgresql://postgres@127.0.0.1:{tls.getsockname()[1]}/grafient?sslmode=verify-full": (
+            f"the TLS connection to the team database at 127.0.0.1:{tls.getsockname()[1]} cannot be verified: there "
+            "is no root certificate to check the server's against (sslmode=verify-full or verify-ca); put the "
+            "certificate of the authority that signed the server's in ~/.postgresql/root.crt, or give "
+            "sslrootcert=PATH (or sslrootcert=system) in GRAFIENT_DATABASE_URL."
+        ),
+        base.format(user="nobody_here", db=database): (
+            f"the team database at {at} has no role nobody_here; check the user of GRAFIENT_DATABASE_URL (the roles "
+            "are set up as in README, A shared team database)."
+        ),
+        base.format(user="postgres", db="no_such_database"): (
+            f"the database named in GRAFIENT_DATABASE_URL does not exist on {at}; create it first (see README, A "
+            "shared team database)."
+        ),
+        f"postgresql://postgres:s3cret-pass@127.0.0.1:{closed}/grafient": (
+            f"nothing answers at 127.0.0.1:{closed} (connection refused): check the host and port of "
+            "GRAFIENT_DATABASE_URL and that the server is up."
+        ),
+        f"postgresql://postgres:s3cret-pass@{pg.url.host}:54x2/grafient": (
+            "the port in GRAFIENT_DATABASE_URL must be a number from 1 to 65535 (host:5432), and this one is not."
+        ),
+        f"postgresql://postgres:s3cret-pass@{pg.url.host}:99999/grafient": (
+            "the port in GRAFIENT_DATABASE_URL must be a number from 1 to 65535 (host:5432), not 99999."
+        ),
+    }
+    try:
+        assert {url: said(url) for url in cases} == {url: (2, f"grafient: {words}\n") for url, words in cases.items()}
+    finally:
+        tls.close()
