@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, text
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.errors import ConfigError, GrafientError, VaultError
@@ -179,7 +179,7 @@ def recorded_fingerprint(db: Database) -> str | None:
         return row.value if row is not None else None
 
 
-def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:
+def sealing_key(session: Session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:
     """The master key to seal a new or replaced API key with, inside the writer's transaction; the
     fingerprint is recorded if it is not yet.
 
@@ -309,7 +309,7 @@ def access(db: Database, vault: Vault) -> Access:
             "database).",
         )
     with db.session() as session:
-        first = session.exec(select(Integration).order_by(Integration.id)).first()
+        first = session.exec(select(Integration).order_by(col(Integration.id))).first()
         row = session.get(TeamSetting, FINGERPRINT)
     if first is None:
         return answer(True)

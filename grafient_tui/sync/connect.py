@@ -125,5 +125,6 @@ async def rekey_integration(
     )
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
-    row = await in_daemon_thread(replace_key, db, vault, int(integration.id), key, team_fingerprint=team.fingerprint)
+    assert integration.id is not None  # a stored integration
+    row = await in_daemon_thread(replace_key, db, vault, integration.id, key, team_fingerprint=team.fingerprint)
     return row, team

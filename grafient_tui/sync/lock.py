@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from grafient_tui.config import FILE_MODE, Settings, ensure_private_dir
-from grafient_tui.errors import GrafientError
+from grafient_tui.errors import GrafientError, NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -126,6 +126,9 @@ class ServerSyncLock:
         except BaseException:
             connection.close()
             raise
+        if pid is None:  # its row was deleted between the two statements: `remove` took it
+            connection.close()
+            raise NotFound(f"integration {self.key} was removed as its sync started; nothing to sync.")
         self._connection, self.pid = connection, int(pid)
         return True
 

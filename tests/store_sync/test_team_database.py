@@ -317,13 +317,13 @@ def test_a_viewer_can_neither_take_nor_fake_a_sync_lock(pg: PostgresServer, caps
     with As(pg, name, "grafient_view") as viewer:
         [(iid,)] = viewer.run("SELECT id FROM integration")
         viewer.run("SELECT pg_advisory_lock(%s::bigint), pg_advisory_lock(%s, %s)", iid, LOCK_SPACE, iid)
-        listed = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
-        assert [(row["label"], row["status"], row["sync_lock_holder"]) for row in listed] == [("Eng", "ok", None)]
         with respx.mock(base_url="https://api.cursor.com") as api:
             api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3)).handler)
             synced = run_cli(capsys, monkeypatch, "sync")
             assert (synced.code, synced.err) == (0, ""), synced
             assert synced.out.rstrip().endswith(", ok"), synced.out
+        listed = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+        assert [(row["label"], row["status"], row["sync_lock_holder"]) for row in listed] == [("Eng", "ok", None)]
         assert run_cli(capsys, monkeypatch, "remove", "Eng", "--yes").code == 0
 
 
