@@ -207,7 +207,7 @@ class GrafientService:
         An empty list: there is nothing to sync."""
         from grafient_tui.sync.engine import run_sync
 
-        targets = await asyncio.to_thread(self.integrations, ref)
+        targets = await asyncio.to_thread(lambda: self.db.retrying(self.integrations, ref))
         if targets:  # a viewer starts no sync, so no failure of its own lands in the team's sync log
             await asyncio.to_thread(self.require_change)
         results = []

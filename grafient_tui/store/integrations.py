@@ -321,7 +321,7 @@ def busy_sentence(db: Database, integration_id: int, label: str) -> str:
     from grafient_tui.untrusted import visible
 
     holder = lock_holder(db, integration_id)
-    if holder is not None and not holder.is_grafient_sync:
+    if holder is not None and not holder.is_grafient:
         return (
             f"the sync lock of {visible(label)} is held by {holder.words()}; that session must end before it is "
             "removed."

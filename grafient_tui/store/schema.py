@@ -52,8 +52,8 @@ REVISIONS = (
 )
 HEAD = REVISIONS[-1]
 
-# pg_advisory_xact_lock(int4, int4): the two-key form, a key space apart from the one-key (bigint)
-# form the per-integration sync locks use, so the two can never collide.
+# pg_advisory_xact_lock(int4, int4): the two-key form, in a key space of Grafient's own. (The sync
+# locks are row locks on `synclock`, sync/lock.py; older Grafients used the one-key form for them.)
 LOCK_SPACE = 0x47524146  # "GRAF"
 SCHEMA_LOCK = 1
 

@@ -271,6 +271,12 @@ class Holder:
     def is_grafient_sync(self) -> bool:
         return self.since is not None
 
+    @property
+    def is_grafient(self) -> bool:
+        """A Grafient's session: a sync named in the sync log, or one starting, or a `remove` (which
+        holds the lock too)."""
+        return self.is_grafient_sync or self.application in APPLICATION.values()
+
     def words(self) -> str:
         if self.is_grafient_sync:
             assert self.since is not None

@@ -2,9 +2,10 @@
 and who may change anything at all.
 
 Team settings (table teamsetting) hold the plan and, per provider, the requests per minute its keys
-are paced to. On a shared (PostgreSQL) database they win over each machine's config.toml and
+are paced to. On a shared (PostgreSQL) database they are the owner's to change (row-level security,
+migration 0008), and they win over each machine's config.toml and
 GRAFIENT_<NAME>_RPM, so every syncer backfills the same history and spends one key's rate limit at
-one pace (the advisory lock already lets only one of them sync an integration at a time); where the
+one pace (the sync lock already lets only one of them sync an integration at a time); where the
 team has set nothing, a machine's own settings apply. A SQLite home is one user's: its config.toml
 and environment decide, and `grafient plan` keeps writing config.toml there.
 

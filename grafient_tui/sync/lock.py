@@ -243,7 +243,7 @@ def blocked_sentence(label: str, holder: Holder | None, waited: float) -> str:
     label = visible(label)
     if holder is None:
         return f"a sync for {label} is already running elsewhere; this one gave up after {waited:g} s"
-    if holder.is_grafient_sync:
+    if holder.is_grafient:
         return f"a sync for {label} is already running: {holder.words()}; this one gave up after {waited:g} s"
     return (
         f"the sync lock of {label} is held by {holder.words()}; this one gave up after {waited:g} s "
