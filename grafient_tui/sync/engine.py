@@ -872,11 +872,12 @@ async def run_sync(
         raise
     except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
-    except (StoreError, LockLost) as exc:  # the database, mid-sync: say what was kept
+    except (StoreError, LockLost) as exc:  # a team's server, mid-sync: say what was kept (SQLite: as it was)
         if isinstance(exc, StoreError):  # a write that waited past the lock timeout: for whom
             what = f"{label}'s row in the team database"
             exc = await in_daemon_thread(db.name_row_holder, exc, "integration", integration_id, what)
-        outcome = result("failed", _cut(exc.sentence, state["days"], run_id is not None))
+        started = db.is_postgres and run_id is not None
+        outcome = result("failed", _cut(exc.sentence, state["days"], started))
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
     except Exception as exc:  # noqa: BLE001  (one odd failure must not take the other integrations down)
@@ -910,9 +911,9 @@ def _write_locked(db: Database, lock: IntegrationLock, integration_id: int, *arg
 def _cut(sentence: str, days: int, started: bool) -> str:
     """A database failure's sentence, with what the sync had written before it: the windows already
     written stand, the rest were not."""
-    sentence = sentence.rstrip(".")
     if not started:
         return sentence
+    sentence = sentence.rstrip(".")
     if days:
         return f"{sentence}; {days:,} {'day' if days == 1 else 'days'} written, the rest not (run the sync again)"
     return f"{sentence}; nothing was written (run the sync again)"
