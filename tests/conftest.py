@@ -154,12 +154,13 @@ def _grafient_logger() -> Iterator[None]:
     put it back after each test, so a later test's caplog sees the records whatever the order."""
     import logging
 
-    logger = logging.getLogger("grafient")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
+    loggers = [logging.getLogger(name) for name in ("grafient", "psycopg")]  # the CLI routes the driver's too
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
     try:
         yield
     finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
+        for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+            logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 @pytest.fixture

@@ -46,6 +46,23 @@ def free_label(db: Database, label: str) -> str:
     return label
 
 
+class Unidentified(ConfigError):
+    """The key is good, but its account cannot be identified, so "one account, one integration" cannot
+    be checked: refused unless the user says the account is not connected yet (--allow-unidentified)."""
+
+
+def unidentified_sentence(provider: str) -> str:
+    chosen = providers.get(provider)
+    account = "team" if chosen.capabilities.actor_kind == "member" else "account"
+    article = "an" if account == "account" else "a"
+    return (
+        f"the key works, but {chosen.title} did not say which {account} it belongs to (the key may not list its "
+        f"{chosen.capabilities.actor_title.lower()}), so Grafient cannot check that this {account} is not connected "
+        f"already ({article} {account} added twice counts twice in every total); if you are sure it is not, add it "
+        "again with --allow-unidentified. Nothing was stored."
+    )
+
+
 async def check_key(
     key: Secret,
     settings: Settings,
@@ -73,6 +90,7 @@ async def connect_integration(
     account: Mapping[str, object] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     now: datetime | None = None,
+    allow_unidentified: bool = False,
 ) -> Integration:
     # The account settings first: a team id that is not one is refused before anything is asked.
     settings_given = account_settings(provider, account or {})
@@ -83,6 +101,8 @@ async def connect_integration(
     if owner is not None:
         raise ConfigError(same_key_sentence(owner))
     team = await check_key(key, settings, provider=provider, account=settings_given, transport=transport)
+    if team.fingerprint is None and not allow_unidentified:
+        raise Unidentified(unidentified_sentence(provider))
     twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
@@ -122,5 +142,6 @@ async def rekey_integration(
     )
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
-    row = await in_daemon_thread(replace_key, db, vault, int(integration.id), key, team_fingerprint=team.fingerprint)
+    assert integration.id is not None  # a stored integration
+    row = await in_daemon_thread(replace_key, db, vault, integration.id, key, team_fingerprint=team.fingerprint)
     return row, team

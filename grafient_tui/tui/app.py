@@ -712,11 +712,18 @@ class GrafientApp(App[None]):
         self.push_screen(AddIntegrationScreen(demo_key=self.demo_try_key), added)
 
     async def add_checked_integration(
-        self, label: str, provider: str, key: Secret, account: dict[str, str] | None = None
+        self,
+        label: str,
+        provider: str,
+        key: Secret,
+        account: dict[str, str] | None = None,
+        *,
+        allow_unidentified: bool = False,
     ) -> Integration:
         """Validate the key (with the provider's account settings) with the provider, then store it
-        sealed. Raises errors that carry a sentence."""
-        return await self.service.add(provider, label, key, account=account)
+        sealed; an account the provider does not identify only with `allow_unidentified`. Raises errors
+        that carry a sentence."""
+        return await self.service.add(provider, label, key, account=account, allow_unidentified=allow_unidentified)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))

@@ -34,6 +34,7 @@ from grafient_tui.store.db import BUSY_TIMEOUT_MS, Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.queries import daily_costs
+from grafient_tui.store.team import who_runs
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from grafient_tui.sync.lock import is_sync_running
@@ -282,15 +283,27 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         ("force", ops, "success", None),
     ]
 
-    # The two processes: each says Eng is busy; one syncs Ops, the other says Ops is busy; all exit 0.
+    # The two processes: each says Eng is busy; one syncs Ops, the other says Ops is busy. On SQLite that
+    # is a skip (exit 0); a shared database names who holds the lock, and a sync that gave up exits 1.
+    shared = settings.database_file is None
+    host, user = who_runs()
+
+    def busy(label: str) -> str:
+        if not shared:
+            return f"{label}: 0 days written, 0 API calls, skipped: a sync for {label} is already running"
+        return (
+            f"{label}: 0 days written, 0 API calls, blocked: a sync for {label} is already running: {user} on {host} "
+            f"(a force sync started {NOW:%Y-%m-%d %H:%M} UTC); this one gave up after 2 s"
+        )
+
     for code, out, err in results:
-        assert code == 0 and err == "", (code, out, err)
+        assert code == (1 if shared else 0) and err == "", (code, out, err)
         lines = out.splitlines()
-        assert lines[0] == "Eng: 0 days written, 0 API calls, skipped: a sync for Eng is already running", out
+        assert lines[0] == busy("Eng"), out
         assert len(lines) == 2
     ops_lines = sorted(out.splitlines()[1] for _, out, _ in results)
     assert ops_lines == [
-        "Ops: 0 days written, 0 API calls, skipped: a sync for Ops is already running",
+        busy("Ops"),
         # 12 windows of usage events, the team's members, and /teams/spend once per sync
         "Ops: 338 days written, 14 API calls, ok",
     ], ops_lines

@@ -165,8 +165,8 @@ def test_an_unreachable_server_is_one_sentence_and_never_shows_the_password(caps
     result = run_cli(capsys, monkeypatch, "list")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
-        "grafient: the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the "
-        "server is up (nothing was changed).\n"
+        "grafient: nothing answers at 127.0.0.1:1 (connection refused): check the host and port of "
+        "GRAFIENT_DATABASE_URL and that the server is up.\n"
     )
 
 
@@ -285,6 +285,8 @@ def test_a_team_database_one_revision_behind_names_the_command_to_run(
     assert status.out.splitlines() == [
         f"database: PostgreSQL postgres@{pg.url.host}:{pg.url.port}/{name}",
         f"schema: revision {REVISIONS[-2]} (older; this Grafient needs {HEAD})",
+        "sessions: lock_timeout 30s, statement_timeout 1min, idle_in_transaction_session_timeout 1min, "
+        'tcp_keepalives_idle 30, search_path "$user", public (reads; writes have no statement_timeout)',
     ]
     from grafient_tui.store.schema import SchemaState
 

@@ -140,6 +140,44 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
     db.dispose()
 
 
+def test_two_adds_racing_for_one_account_leave_one_integration() -> None:
+    """One account (the same fingerprint) under two labels, added from two connections at once, five
+    times: one is added and the other is told the account is connected, on SQLite (the write lock) and
+    PostgreSQL (the unique constraint on provider and fingerprint) alike."""
+    from grafient_tui.store.integrations import remove_integration, same_team_sentence
+
+    settings, db, vault = open_store()
+    Vault(settings).master_key(create=True)
+    outcomes: list[str] = []
+
+    def add(label: str, barrier: threading.Barrier) -> None:
+        own = Database(settings)
+        barrier.wait()
+        try:
+            add_integration(
+                own, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), team_fingerprint="f" * 64, now=NOW
+            )
+            outcomes.append("added")
+        except ConfigError as refused:
+            outcomes.append(refused.sentence)
+        finally:
+            own.dispose()
+
+    for _ in range(5):
+        for row in list_integrations(db):
+            remove_integration(db, row.id)
+        outcomes.clear()
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=add, args=(label, barrier)) for label in ("Eng", "Platform")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        [kept] = list_integrations(db)
+        assert sorted(outcomes) == sorted(["added", same_team_sentence(kept)]), outcomes
+    db.dispose()
+
+
 # ------------------------------------------------------------------ PostgreSQL: several machines
 
 
@@ -186,12 +224,16 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
             ]
             for run in runs:
                 out, err = run.communicate(timeout=120)
-                assert (run.returncode, err) == (0, ""), (trial, out, err)
+                # the one that gave up says so, naming who held the lock, and exits 1
+                assert (run.returncode, err) == (0 if out.rstrip().endswith("ok") else 1, ""), (trial, out, err)
                 lines.append(out)
             assert snapshot_via_store(db, iid) == want, trial
         assert server.peak == {GOOD_KEY: 1}  # one sync of the key at any moment, across both machines
+        host, user = who_runs()
+        blocked = f"blocked: a sync for Eng is already running: {user} on {host} (a force sync started 2026-03-12 "
         assert all(
-            line.startswith("Eng: ") and line.rstrip().endswith(("ok", "skipped: a sync for Eng is already running"))
+            line.startswith("Eng: ")
+            and (line.rstrip().endswith("ok") or (blocked in line and line.rstrip().endswith("gave up after 2 s")))
             for line in lines
         ), lines
         assert sum(line.rstrip().endswith("ok") for line in lines) >= 10
@@ -290,7 +332,13 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
                 now=NOW,
                 transport=httpx.MockTransport(lambda request: httpx.Response(500)),
             )
-            assert (result.outcome, result.error) == ("skipped", "a sync for Eng is already running")
+            host, user = who_runs()
+            assert (result.outcome, result.blocked, result.error) == (
+                "skipped",
+                True,
+                f"a sync for Eng is already running: {user} on {host} (a daily sync started 2026-03-12 10:30 UTC); "
+                "this one gave up after 2 s",
+            )
             assert sync_status(db, settings, iid).status == "syncing"  # and it did not mark it interrupted
         finally:
             elsewhere.kill()
@@ -440,13 +488,22 @@ def test_a_viewer_reads_everything_and_changes_nothing(
             ("remove", "Eng", "--yes"),
             ("rekey", "Eng"),
             ("add", "openai", "--label", "Ops"),
-            ("plan", "pro"),
-            ("pace", "cursor", "5"),
             ("budget", "set", "Eng", "5"),
             ("budget", "remove", "Eng"),
         ):
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
+        # the team's settings are the owner's, whoever else asks
+        role = "finance" if who == "viewer role" else "lead"
+        for args in (("plan", "pro"), ("pace", "cursor", "5")):
+            result = run_cli(capsys, monkeypatch, *args)
+            assert (result.code, result.out, result.err) == (
+                2,
+                "",
+                "grafient: the team's settings are the database owner's to change (role 'postgres', which owns "
+                f"Grafient's tables), and this role is '{role}'; run it as the owner (see README, A shared team "
+                "database).\n",
+            ), args
         assert len(api.calls) == calls  # nothing was asked of the API
     assert sync_log(pg, name) == before  # and nothing of the viewer's landed in the team's sync log
     assert not (grafient_home.parent / "lead" / "master.key").exists()  # no second master key was made
@@ -580,41 +637,12 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:
 
 @pytest.mark.postgres
 def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:
-    """The SQL of README's "A shared team database", as written: the owner sets the schema up, the
-    syncer adds and syncs, the viewer reads and is told it views only."""
-    import re
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
+    """The SQL of README's "A shared team database", as written: the owner sets the schema up and the
+    team's plan, the syncer adds and syncs, the viewer reads and is told it views only."""
     from tests.helpers import run_cli
+    from tests.team_db import set_up_readme_team
 
-    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
-    sql = re.search(r"## A shared team database.*?```sql\n(.*?)```", readme, re.S).group(1)
-    statements = [line.split("--")[0].strip() for line in sql.replace(";\n  ", " ").splitlines()]
-    statements = [line for line in " ".join(statements).split(";") if line.strip()]
-    name = "grafient"  # as README names it
-    pg.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    for role in ("grafient_owner", "grafient_sync", "grafient_view"):
-        pg.sql(f"DROP ROLE IF EXISTS {role}")
-        pg.roles.append(role)
-    in_database = None
-    for statement in statements:
-        statement = " ".join(statement.split())
-        if statement.startswith("\\c "):
-            in_database = create_engine(pg.url_of(name), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-            statement = statement.split(" ", 2)[2] if statement.count(" ") > 1 else ""
-            if not statement:
-                continue
-        if statement.startswith("CREATE DATABASE"):
-            pg.made.append(name)
-        if in_database is None:
-            pg.sql(statement)
-        else:
-            with in_database.connect() as connection:
-                connection.execute(text(statement))
-    assert in_database is not None
-    in_database.dispose()
+    name = set_up_readme_team(pg)
     team_key = new_master_key_b64()
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
 
@@ -633,9 +661,12 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
         api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(2)).handler)
         added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
         assert (added.code, added.err) == (0, ""), added
-        assert run_cli(capsys, monkeypatch, "plan", "pro").code == 0
+    as_teammate(monkeypatch, grafient_home.parent / "owner", pg.url_of(name, user="grafient_owner"), None)
+    planned = run_cli(capsys, monkeypatch, "plan", "pro")  # the owner needs no master key for it
+    assert (planned.code, planned.err) == (0, ""), planned
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="grafient_view"), None)
     report = run_cli(capsys, monkeypatch, "report", "--format", "csv")
     assert report.code == 0 and report.out.count("\n") == 31
+    assert run_cli(capsys, monkeypatch, "plan").out == "pro (backfills 365 days)\n"
     refused = run_cli(capsys, monkeypatch, "sync")
     assert refused.code == 2 and "you are a viewer" in refused.err

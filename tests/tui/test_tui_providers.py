@@ -235,6 +235,47 @@ async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_accou
         assert card.view.state == "ok" and card.view.summary.total_micro > 0
 
 
+async def test_the_add_form_asks_before_adding_an_account_it_cannot_identify(grafient_home) -> None:
+    """A good OpenAI key that may not list projects: the form says the account cannot be checked, keeps
+    the key, and shows the checkbox; ticked, the same submit adds it."""
+    from textual.widgets import Checkbox
+
+    from grafient_tui.providers.openai.fake import demo_account
+    from grafient_tui.tui.screens.add import ALLOW_UNIDENTIFIED
+
+    good = "sk-admin-" + "Zq8wE1rT5yU9iO3pA7sD2fG6hK0lX4cV"
+    account = demo_account(good, NOW.date(), seed=2)
+    account.key_kind = "costs_only"
+    app = make_app(httpx.MockTransport(account.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddIntegrationScreen)
+        allow = form.query_one("#allow-unidentified", Checkbox)
+        assert not allow.display  # hidden until a key needs it
+        form.query_one("#provider", Select).value = "openai"
+        await pilot.pause()
+        form.query_one("#label", Input).value = "Chat"
+        form.query_one("#key", Input).value = good
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        refusal = str(form.query_one("#key-error", Static).render())
+        assert "cannot check that this account is not connected already" in refusal
+        assert list_integrations(app.db) == []
+        assert allow.display and str(allow.label) == ALLOW_UNIDENTIFIED and form.focused is allow
+        assert form.query_one("#key", Input).value == good  # kept: nothing of it was stored
+        await pilot.press("space")  # tick it
+        assert allow.value
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [row] = list_integrations(app.db)
+        assert (row.provider, row.label, row.team_fingerprint) == ("openai", "Chat", None)
+
+
 def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> None:
     # 30 + 70 of 100 on two rows (16 eighths): the first band ends at 5 eighths, inside the bottom cell.
     assert stack_cells((30, 70), 100, 2) == [("█", 1, None), ("▅", 0, 1)]
