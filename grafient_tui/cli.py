@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
         "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID; "
         "google = a service account's JSON key file on stdin, with --table (the detailed "
-        "billing export); elevenlabs = API key with User (Read) (its dollars are an estimate from credits). "
+        "billing export); elevenlabs = API key with User (Read) and --allow-unidentified (its dollars are an "
+        "estimate from credits; its API names no workspace, so Grafient cannot check that it is not connected "
+        "already). "
         "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
@@ -535,6 +537,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
 
     # Everything that can be refused without the network is, before a key is asked for.
     account = service.check_account(args.provider, account_arguments(args))
+    service.require_identifiable(args.provider, allow_unidentified=args.allow_unidentified)
     label = service.free_label(args.label)
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)

@@ -66,6 +66,9 @@ class IntegrationToAdd:
     provider: str
     key: Secret
     account: dict[str, str] = field(default_factory=dict)
+    # Added although the provider cannot name the account (ElevenLabs): the one who asked knows it is
+    # not connected yet (`grafient add … --allow-unidentified`).
+    allow_unidentified: bool = False
 
 
 class GrafientService:
@@ -170,6 +173,13 @@ class GrafientService:
         from grafient_tui.store.integrations import account_settings
 
         return account_settings(provider, account)
+
+    def require_identifiable(self, provider: str, *, allow_unidentified: bool) -> None:
+        """Unidentified (a ConfigError with one sentence) for a provider that never names the account a
+        key belongs to (ElevenLabs) unless `allow_unidentified`: callable before a key is asked for."""
+        from grafient_tui.sync.connect import require_identifiable
+
+        require_identifiable(provider, allow_unidentified=allow_unidentified)
 
     async def add(
         self,

@@ -55,12 +55,24 @@ def unidentified_sentence(provider: str) -> str:
     chosen = providers.get(provider)
     account = "team" if chosen.capabilities.actor_kind == "member" else "account"
     article = "an" if account == "account" else "a"
+    twice = f"({article} {account} added twice counts twice in every total)"
+    if chosen.unnamed_account is not None:  # never named, whatever the key: said before a key is asked for
+        return (
+            f"{chosen.unnamed_account}, so Grafient cannot check that this {account} is not connected already "
+            f"{twice}; if you are sure it is not, add it with --allow-unidentified. Nothing was stored."
+        )
     return (
         f"the key works, but {chosen.title} did not say which {account} it belongs to (the key may not list its "
         f"{chosen.capabilities.actor_title.lower()}), so Grafient cannot check that this {account} is not connected "
-        f"already ({article} {account} added twice counts twice in every total); if you are sure it is not, add it "
-        "again with --allow-unidentified. Nothing was stored."
+        f"already {twice}; if you are sure it is not, add it again with --allow-unidentified. Nothing was stored."
     )
+
+
+def require_identifiable(provider: str, *, allow_unidentified: bool) -> None:
+    """Unidentified before any key is asked for or sent, for a provider that never names an account
+    (ElevenLabs), unless the user said the account is not connected yet."""
+    if providers.get(provider).unnamed_account is not None and not allow_unidentified:
+        raise Unidentified(unidentified_sentence(provider))
 
 
 async def check_key(
@@ -94,6 +106,7 @@ async def connect_integration(
 ) -> Integration:
     # The account settings first: a team id that is not one is refused before anything is asked.
     settings_given = account_settings(provider, account or {})
+    require_identifiable(provider, allow_unidentified=allow_unidentified)
     # Every store call in a thread: the app awaits this on its event loop, and another process may
     # hold the database's write lock.
     label = await in_daemon_thread(free_label, db, label)

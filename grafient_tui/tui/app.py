@@ -374,7 +374,9 @@ class GrafientApp(App[None]):
 
         added = []
         for team in teams:
-            integration = await self.add_checked_integration(team.label, team.provider, team.key, team.account)
+            integration = await self.add_checked_integration(
+                team.label, team.provider, team.key, team.account, allow_unidentified=team.allow_unidentified
+            )
             added.append(int(integration.id))  # type: ignore[arg-type]
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
             await asyncio.to_thread(
