@@ -237,6 +237,47 @@ def test_each_role_s_refusals_are_the_database_s(pg: PostgresServer, capsys, mon
         assert viewer.run("SELECT value, updated_by FROM teamsetting") == [(fingerprint, "the owner")]
 
 
+def test_readme_s_roles_serve_the_account_settings_and_estimates_of_every_provider(
+    pg: PostgresServer, capsys, monkeypatch, grafient_home
+) -> None:
+    """What migrations 0008 and 0009 added (integration.account, integration.cost_basis, credits and
+    characters) under README's grants: the syncer adds and syncs an xAI team and an ElevenLabs workspace
+    (its estimate written with its figures), the viewer reads them all and changes none of it."""
+    from grafient_tui.providers.elevenlabs.fake import demo_account as elevenlabs_workspace
+    from grafient_tui.providers.xai.fake import DEMO_TEAM_ID
+    from grafient_tui.providers.xai.fake import demo_account as xai_team
+
+    team_key = new_master_key_b64()
+    name = readme_team_with_eng(pg, capsys, monkeypatch, grafient_home, team_key)
+    xai_key, voice_key = "xai-token-" + "Mn8Bv5Cx" * 10, "sk_" + "5b8e2d9f" * 6
+    with respx.mock(assert_all_called=False) as api:
+        api.route(host="management-api.x.ai").mock(side_effect=xai_team(xai_key, TODAY, seed=4).handler)
+        api.route(host="api.elevenlabs.io").mock(side_effect=elevenlabs_workspace(voice_key, TODAY, seed=3).handler)
+        grok = run_cli(capsys, monkeypatch, "add", "xai", "--label", "Grok", "--team-id", DEMO_TEAM_ID, stdin=xai_key)
+        voice = run_cli(
+            capsys, monkeypatch, "add", "elevenlabs", "--label", "Voice", "--allow-unidentified", stdin=voice_key
+        )
+    assert (grok.code, grok.err, voice.code, voice.err) == (0, "", 0, ""), (grok, voice)
+
+    as_teammate(monkeypatch, grafient_home.parent / "lead", pg.url_of(name, user="grafient_view"), None)
+    listed = {row["label"]: row for row in json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)}
+    assert listed["Grok"]["account"] == {"team_id": DEMO_TEAM_ID} and listed["Voice"]["status"] == "ok"
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "30", "--format", "json").out)
+    bases = {entry["label"]: entry["cost_basis"] for entry in report["integrations"]}
+    assert bases == {"Eng": "billed", "Grok": "billed", "Voice": "estimate"}
+    with As(pg, name, "grafient_view") as viewer:
+        [(voice_id, basis)] = viewer.run("SELECT id, cost_basis FROM integration WHERE label = 'Voice'")
+        assert basis is not None  # written by the syncer with the figures
+        assert viewer.run("SELECT count(*) FROM dailycost WHERE credits_micro IS NOT NULL")[0][0] > 0
+        for statement, table in (
+            ("UPDATE integration SET account = '{}' WHERE id = %s", "integration"),
+            ("UPDATE integration SET cost_basis = NULL WHERE id = %s", "integration"),
+            ("UPDATE dailycost SET credits_micro = 0 WHERE integration_id = %s", "dailycost"),
+            ("UPDATE dailymodelcost SET characters = 0 WHERE integration_id = %s", "dailymodelcost"),
+        ):
+            assert viewer.refusal(statement, voice_id) == f"permission denied for table {table}", statement
+
+
 def test_team_settings_and_the_schema_s_upgrade_are_the_owner_s(
     pg: PostgresServer, capsys, monkeypatch, grafient_home
 ) -> None:
