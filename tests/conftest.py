@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import RecordingSleep
+
 API = "https://api.cursor.com"
 GOOD_KEY = "key_" + "a1b2c3d4" * 8  # documented shape: key_ + 64 characters
 
@@ -168,3 +170,10 @@ def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
     if _postgres_server is None:
         pytest.skip(NO_SERVER)
     return _postgres_server
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    """The sleep a provider's client is given: its retries and pacing happen, the waiting does not
+    (`sleep.delays` says how long each wait would have been)."""
+    return RecordingSleep()

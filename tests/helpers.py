@@ -1,16 +1,108 @@
-"""Small helpers shared by the tests: run the CLI in-process, walk GRAFIENT_HOME."""
+"""Small helpers shared by the tests: run the CLI in-process, walk GRAFIENT_HOME, wait on conditions,
+and the fake clock and sleep that stand in for real time.
+
+Waiting: no test sleeps for a while and hopes. It waits for a condition (a widget shows something, a
+worker has ended, a process has printed a line) with `wait_for` (in the app, under the pilot), `settle`
+(every worker has ended and its news has been handled) or `wait_until` (threads and processes). Each
+gives up only after PATIENCE, which is no timing: it turns a hang into a failure, and is far beyond
+what any wait takes on a loaded machine.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import stat
+import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from grafient_tui.cli import main
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.pilot import Pilot
+
+# Seconds before a wait is called a hang. Every wait here ends on an event or a condition, normally
+# within a second or two; a 2-core machine running the suite on every core beside other work is
+# many times slower than an idle one, and still nowhere near this.
+PATIENCE = 120.0
+
+
+def _hang(what: str) -> AssertionError:
+    return AssertionError(f"still waiting for {what} after {PATIENCE:g} s: it is not coming")
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str) -> None:
+    """Let the app run (message by message, worker by worker) until `condition()` holds."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + PATIENCE
+    while not condition():
+        if loop.time() > give_up:
+            raise _hang(what)
+        await pilot.pause()
+
+
+async def settle(app: App, pilot: Pilot) -> None:
+    """Wait until no worker runs and every message they caused has been handled: twice in a row no
+    worker running, after the queued messages (which may start more) have been handled."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + PATIENCE
+    while loop.time() < give_up:
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+        await app.workers.wait_for_complete()
+    raise _hang("the app's workers to settle")
+
+
+def wait_until(
+    condition: Callable[[], object], what: str, *, process: subprocess.Popen | None = None, poll: float = 0.01
+) -> None:
+    """Block until `condition()` holds (a thread or another process gets there); with `process`, fail as
+    soon as that process has ended without it."""
+    give_up = time.monotonic() + PATIENCE
+    while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process ended (exit code {process.returncode}) before {what}")
+        if time.monotonic() > give_up:
+            raise _hang(what)
+        time.sleep(poll)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to (`advance`), or when a RecordingSleep sleeps on it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingSleep:
+    """An async sleep that returns at once and records how long it was asked to wait; given a
+    FakeClock, that much time passes on it."""
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.delays: list[float] = []
+        self.clock = clock
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        if self.clock is not None:
+            self.clock.advance(delay)
 
 
 @dataclass
