@@ -13,7 +13,9 @@ Faults, all decided by a seeded random.Random:
     a protocol error).
   - a rolling rate limit: at most `rate_limit` answered requests per `rate_window`
     seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without.
-  - slow answers: a delay before the first byte or in the middle of the body.
+  - slow answers: a delay before the first byte or in the middle of the body; with
+    `stall_until_hangup`, a stall that lasts until the client gives up and closes the connection
+    (so a client's timeout fires however slow the machine is, and never a moment too late).
   - `script`: fault names served first, in order, for tests that must see each kind
     ("ok" for a clean answer in between, so no request runs out of tries).
   - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
@@ -47,6 +49,7 @@ import email.utils
 import json
 import math
 import random
+import select
 import socket
 import threading
 import time
@@ -69,6 +72,7 @@ class FaultPlan:
     truncate_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: tuple[float, float] = (0.01, 0.1)
+    stall_until_hangup: bool = False
     rate_limit: int | None = None
     rate_window: float = 1.0
     retry_after_rate: float = 0.5  # of the 429s, how many carry Retry-After
@@ -310,8 +314,8 @@ class _Handler(BaseHTTPRequestHandler):
             content = response.content
             if owner.plan.delay and request.url.path == EVENTS_PATH:
                 time.sleep(owner.plan.delay)
-            if fault == "slow":
-                time.sleep(delay)
+            if fault == "slow" and self._stall(delay):
+                return  # the client gave up first
             headers = [
                 (k, v)
                 for k, v in response.headers.items()
@@ -332,7 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_head(response.status_code, headers, len(content))
                 self.wfile.write(content[:half])
                 self.wfile.flush()
-                time.sleep(delay)
+                if self._stall(delay):
+                    return  # the client gave up first
                 self.wfile.write(content[half:])
             else:
                 self._send(response.status_code, headers, content)
@@ -342,6 +347,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with owner._lock:
             owner.completed += 1
+
+    def _stall(self, delay: float) -> bool:
+        """Wait `delay` seconds, or with `stall_until_hangup` until the client closes the connection
+        (or the server stops); True when the client has gone."""
+        if not self.server_owner.plan.stall_until_hangup:
+            time.sleep(delay)
+            return False
+        while True:
+            readable, _, _ = select.select([self.connection], [], [], 1.0)
+            if not readable:
+                continue  # the server's stop() shuts every connection, which ends this too
+            try:
+                gone = not self.connection.recv(1, socket.MSG_PEEK)
+            except OSError:
+                gone = True
+            if gone:
+                self.close_connection = True
+                return True
+            time.sleep(0.05)  # bytes from a client that is still there: it may not send more before it gives up
 
     def _serve_hostile(self, mode: str, body: bytes) -> None:
         owner = self.server_owner

@@ -50,18 +50,31 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str) -> 
 
 
 async def settle(app: App, pilot: Pilot) -> None:
-    """Wait until no worker runs and every message they caused has been handled: twice in a row no
-    worker running, after the queued messages (which may start more) have been handled."""
+    """Wait until no worker runs, every message they caused has been handled and the home screen
+    shows a card for each integration it read: twice in a row no worker running, after the queued
+    messages (which may start more) have been handled."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + PATIENCE
     while loop.time() < give_up:
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             await pilot.pause()
-            if not any(w.is_running for w in app.workers):
+            if not any(w.is_running for w in app.workers) and _home_caught_up(app):
                 return
         await app.workers.wait_for_complete()
     raise _hang("the app's workers to settle")
+
+
+def _home_caught_up(app: App) -> bool:
+    """The home screen (the bottom of the stack) has mounted a card for each integration of the
+    figures it shows: those below the first screenful are mounted on a timer after the first frame,
+    which no worker or message in flight tells of."""
+    home = app.screen_stack[0] if app.screen_stack else None
+    data = getattr(home, "data", None)
+    if home is None or data is None:
+        return True
+    cards = list(home.query("IntegrationCard"))
+    return len(cards) == len(data.integrations) and all(card.is_mounted for card in cards)
 
 
 def wait_until(
