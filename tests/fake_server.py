@@ -21,6 +21,8 @@ Faults, all decided by a seeded random.Random:
   - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
   - `delay`: every usage-events answer waits this long (keeps a backfill busy for the
     SIGKILL test).
+  - `hold_events_after`: the usage-events requests after the first N get no answer: each is held
+    until the client gives up and closes the connection (`held` and `hung_up` count them).
   - `hostile`: a mode for requests to `hostile_path` (tests/providers/test_hostile_api.py), served
     instead of the team's answer:
       "gzip-bomb"     a small gzip body (Content-Encoding: gzip) that inflates to `bomb_mb` MB
@@ -80,6 +82,7 @@ class FaultPlan:
     script: list[str] = field(default_factory=list)
     outage: tuple[int, int] | None = None
     delay: float = 0.0
+    hold_events_after: int | None = None
     hostile: str | None = None
     hostile_path: str = EVENTS_PATH
     bomb_mb: int = 50
@@ -108,6 +111,10 @@ class FaultyCursorServer:
         self.completed = 0  # answers fully written (faulty or not)
         self.faults: collections.Counter[str] = collections.Counter()
         self.hostile_served = 0
+        self.drips_finished = 0  # "drip" answers sent to their last byte
+        self._events_seen = 0
+        self.held = 0  # usage-events requests held unanswered (hold_events_after)
+        self.hung_up = 0  # ... whose client then gave up
         self._bomb: bytes | None = None
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -290,6 +297,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pass  # the client gave up, which is the point
             self.close_connection = True
             return
+        if owner.plan.hold_events_after is not None and self.path == EVENTS_PATH:
+            with owner._lock:
+                owner._events_seen += 1
+                hold = owner._events_seen > owner.plan.hold_events_after
+                owner.held += hold
+            if hold:
+                self._wait_for_hangup()
+                with owner._lock:
+                    owner.hung_up += 1
+                return
         decision = owner._decide()
         fault, delay = decision.fault, decision.delay
         if fault == "ok":
@@ -354,6 +371,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server_owner.plan.stall_until_hangup:
             time.sleep(delay)
             return False
+        self._wait_for_hangup()
+        return True
+
+    def _wait_for_hangup(self) -> None:
+        """Until the client closes the connection (or the server stops, which shuts every one)."""
         while True:
             readable, _, _ = select.select([self.connection], [], [], 1.0)
             if not readable:
@@ -364,7 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
                 gone = True
             if gone:
                 self.close_connection = True
-                return True
+                return
             time.sleep(0.05)  # bytes from a client that is still there: it may not send more before it gives up
 
     def _serve_hostile(self, mode: str, body: bytes) -> None:
@@ -399,6 +421,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(content[i : i + 1])
                 self.wfile.flush()
                 time.sleep(plan.drip_seconds)
+            with owner._lock:
+                owner.drips_finished += 1
         elif mode == "endless-pages":
             query = json.loads(body or b"{}")
             page, start = int(query.get("page", 1)), int(query.get("startDate", 0))
