@@ -489,9 +489,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+_closed_ports: list[socket.socket] = []
+
+
 def closed_port_url() -> str:
-    """An http URL on a loopback port nothing listens on (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """An http URL on a loopback port nothing listens on (connection refused). The port stays bound,
+    never listening, as long as this process lives: another test's server (in another xdist worker)
+    cannot take it meanwhile and answer."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _closed_ports.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -30,7 +30,7 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
 from tests.fake_server import FaultPlan, FaultyCursorServer, closed_port_url
-from tests.helpers import OTHER_KEY, run_cli
+from tests.helpers import OTHER_KEY, PATIENCE, run_cli, wait_until
 from tests.oracle import (
     all_rows,
     expected_snapshot,
@@ -180,7 +180,9 @@ def child_env(home: Path, api_url: str) -> dict[str, str]:
     return env
 
 
-def grafient(env: dict[str, str], *args: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+def grafient(
+    env: dict[str, str], *args: str, stdin: str = "", timeout: float = PATIENCE
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "grafient_tui", *args],
         env=env,
@@ -249,16 +251,19 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
                     time.sleep(rng.uniform(0.0, 1.2))
                 else:
                     pages = rng.randint(1, 4)
-                    deadline = time.monotonic() + 30
-                    while server.completed - start < pages and child.poll() is None and time.monotonic() < deadline:
-                        time.sleep(0.002)
-                    time.sleep(rng.uniform(0.0, 0.12))
+                    wait_until(
+                        lambda: server.completed - start >= pages,  # noqa: B023  (this run's)
+                        f"run {kill} to be answered {pages} pages",
+                        process=child,
+                        poll=0.002,
+                    )
+                    time.sleep(rng.uniform(0.0, 0.12))  # the kill lands a sliver after: in parsing, or the write
                     after_requests += 1
                 assert child.poll() is None, f"run {kill} finished before it was killed: {child.stderr.read()!r}"
                 child.send_signal(signal.SIGKILL)
             finally:
                 child.kill()
-                child.wait(timeout=30)
+                child.wait(timeout=PATIENCE)
                 child.stderr.close()
             assert child.returncode == -signal.SIGKILL
             assert integrity(database) == "ok"

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from grafient_tui.sync.engine import WindowTotals, run_sync, sync_status, who_ru
 from grafient_tui.sync.lock import is_sync_running, sync_lock
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import FaultPlan
+from tests.helpers import PATIENCE, settle, wait_for, wait_until
 from tests.oracle import expected_snapshot, snapshot_via_store, utc_ms
 from tests.store_sync.test_concurrency import Teams, TrackingServer
 
@@ -133,7 +133,7 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
         assert sorted(outcomes)[0] == "added" and len(outcomes) == 2, outcomes
         assert "already exists" in outcomes[1] or "already exists" in sorted(outcomes)[1], outcomes
         assert len(list_integrations(db)) == 1
@@ -185,7 +185,7 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
                 for m in "ab"
             ]
             for run in runs:
-                out, err = run.communicate(timeout=120)
+                out, err = run.communicate(timeout=PATIENCE)
                 assert (run.returncode, err) == (0, ""), (trial, out, err)
                 lines.append(out)
             assert snapshot_via_store(db, iid) == want, trial
@@ -234,7 +234,7 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
     assert errors == []
     days, models, members = snapshot_via_store(db, iid)
     assert len(days) == len(models) == len(members) == 30
@@ -256,7 +256,9 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
     monkeypatch.setenv("GRAFIENT_MASTER_KEY", key)
     settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
-    with TrackingServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3))), FaultPlan(delay=30)) as server:
+    # The other machine's first page never comes: its sync holds the lock until the test kills it.
+    team = Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3)))
+    with TrackingServer(team, FaultPlan(hold_events_after=0)) as server:
         elsewhere = subprocess.Popen(
             [sys.executable, "-m", "grafient_tui", "sync"],
             env=_child_env(grafient_home.parent / "server", key, server.url),
@@ -265,10 +267,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 60
-            while server.in_flight[GOOD_KEY] == 0:
-                assert time.monotonic() < deadline and elsewhere.poll() is None, "the other machine never synced"
-                time.sleep(0.05)
+            wait_until(lambda: server.in_flight[GOOD_KEY] > 0, "the other machine's sync", process=elsewhere)
             assert is_sync_running(settings, iid, db)
             assert sync_status(db, settings, iid).status == "syncing"
             # a third machine's view, through the CLI
@@ -277,7 +276,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
                 env=_child_env(grafient_home.parent / "viewer", key, server.url),
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=PATIENCE,
             )
             assert '"status": "syncing"' in listed.stdout, listed
             # a sync starting here waits for the lock, then says the other one is running
@@ -294,11 +293,9 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             assert sync_status(db, settings, iid).status == "syncing"  # and it did not mark it interrupted
         finally:
             elsewhere.kill()
-            elsewhere.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while is_sync_running(settings, iid, db):  # the server notices the dead session
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+            elsewhere.wait(timeout=PATIENCE)
+    # the server notices the dead session
+    wait_until(lambda: not is_sync_running(settings, iid, db), "the dead session's lock to go", poll=0.05)
     state = sync_status(db, settings, iid)
     assert (state.status, state.error) == ("interrupted", "the last sync stopped before it finished")
     db.dispose()
@@ -332,6 +329,9 @@ SYNCER_GRANTS = (
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
 )
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
+# Roles belong to the whole server, not to a test's database: under pytest-xdist the tests that make
+# them run one after another in one worker (--dist loadgroup), so no two make or drop one role at once.
+SERVER_ROLES = pytest.mark.xdist_group("postgres-roles")
 
 
 def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> None:
@@ -377,6 +377,7 @@ def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_ke
         monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 @pytest.mark.parametrize("who", ["viewer role", "no master key", "another master key"])
 def test_a_viewer_reads_everything_and_changes_nothing(
@@ -452,6 +453,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(
     assert not (grafient_home.parent / "lead" / "master.key").exists()  # no second master key was made
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     pg: PostgresServer, monkeypatch, grafient_home: Path
@@ -471,12 +473,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     )
     assert isinstance(app, GrafientApp)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.store_ready:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.store_ready, "the store")
+        await settle(app, pilot)
         assert app.store_ready and app.viewer_reason and not app.syncs  # never synced: still nothing started
         for action in ("add", "force_sync", "force_sync_all", "delete"):
             assert app.screen.check_action(action, ()) is None, action
@@ -492,6 +490,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     assert sync_log(pg, name) == []
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(
     pg: PostgresServer, capsys, monkeypatch, grafient_home: Path
@@ -578,6 +577,7 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:
     )
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:
     """The SQL of README's "A shared team database", as written: the owner sets the schema up, the

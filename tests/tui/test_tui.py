@@ -798,7 +798,7 @@ def test_demo_module_does_not_import_textual() -> None:
     import sys
 
     probe = "import sys, grafient_tui.demo; assert not [m for m in sys.modules if m.startswith('textual')]"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
 
 
