@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import RecordingSleep
+from tests.helpers import PATIENCE, RecordingSleep
 
 API = "https://api.cursor.com"
 GOOD_KEY = "key_" + "a1b2c3d4" * 8  # documented shape: key_ + 64 characters
@@ -141,6 +141,9 @@ def grafient_home(
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0")  # retries happen, the waiting does not
     for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER"):
         monkeypatch.setenv(f"GRAFIENT_{provider}_RPM", "0")  # no pacing in tests
+    # SQLite's busy timeout (15 s for users) is, in the tests' own process, a hang guard: a writer here
+    # waits for another as long as that one takes on a loaded machine (child processes keep 15 s).
+    monkeypatch.setattr("grafient_tui.store.db.BUSY_TIMEOUT_MS", int(PATIENCE * 1000))
     if _postgres_server is not None and request.node.get_closest_marker("sqlite_only") is None:
         monkeypatch.setenv("GRAFIENT_DATABASE_URL", _postgres_server.url_of(_postgres_server.database()))
     try:
