@@ -12,7 +12,9 @@ Faults, all decided by a seeded random.Random:
     JSON) and a full Content-Length with the connection closed mid-body (the client sees
     a protocol error).
   - a rolling rate limit: at most `rate_limit` answered requests per `rate_window`
-    seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without.
+    seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without. The seconds
+    are the plan's `clock`'s: a FakeClock that ticks with every request makes the limit one of
+    requests (which 429s come no longer depends on how fast the machine sends them).
   - slow answers: a delay before the first byte or in the middle of the body; with
     `stall_until_hangup`, a stall that lasts until the client gives up and closes the connection
     (so a client's timeout fires however slow the machine is, and never a moment too late).
@@ -56,6 +58,7 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
@@ -77,6 +80,7 @@ class FaultPlan:
     stall_until_hangup: bool = False
     rate_limit: int | None = None
     rate_window: float = 1.0
+    clock: Callable[[], float] = time.monotonic  # read once per request, for the rate limit
     retry_after_rate: float = 0.5  # of the 429s, how many carry Retry-After
     deck_size: int = 20
     script: list[str] = field(default_factory=list)
@@ -170,8 +174,8 @@ class FaultyCursorServer:
     def _decide(self) -> _Decision:
         """What the next request gets: a fault (or None), and the numbers that fault needs."""
         plan = self.plan
-        now = time.monotonic()
         with self._lock:
+            now = plan.clock()
             low, high = plan.slow_seconds
             decision = _Decision(None, self._rng.uniform(low, high), 0.0, self._rng.random())
             if self._script:

@@ -118,13 +118,17 @@ def wait_until(
 
 
 class FakeClock:
-    """A monotonic clock that moves only when told to (`advance`), or when a RecordingSleep sleeps on it."""
+    """A monotonic clock that moves only when told to (`advance`), when a RecordingSleep sleeps on it,
+    or, with `tick`, that much each time it is read (a clock counting events rather than seconds)."""
 
-    def __init__(self, start: float = 1000.0) -> None:
+    def __init__(self, start: float = 1000.0, *, tick: float = 0.0) -> None:
         self.now = start
+        self.tick = tick
 
     def __call__(self) -> float:
-        return self.now
+        now = self.now
+        self.now += self.tick
+        return now
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
