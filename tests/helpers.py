@@ -88,7 +88,8 @@ def _painted(app: App) -> bool:
     """The screen in front has run what was asked to run after its next repaint (`call_after_refresh`:
     the home focuses its first card that way, and a loaded machine repaints late). Textual keeps them
     in `Screen._callbacks`; if a Textual upgrade moves them, this says yes, as before it existed."""
-    return not getattr(app.screen, "_callbacks", ())
+    front = app.screen_stack[-1] if app.screen_stack else None
+    return not getattr(front, "_callbacks", ())
 
 
 def _home_caught_up(app: App) -> bool:
