@@ -93,8 +93,10 @@ class PostgresServer:
         return name
 
     def role(self, name: str, *grants: str) -> str:
-        """A login role for this test (dropped with the test's databases)."""
-        self.sql(f'DROP ROLE IF EXISTS "{name}"')
+        """A login role for this test (dropped with the test's databases), named `name` plus this
+        process's prefix and a number: roles belong to the whole server, which other pytest-xdist
+        workers share."""
+        name = f"{name}_{self.prefix}_{next(self._names)}"
         self.sql(f'CREATE ROLE "{name}" LOGIN')
         self.roles.append(name)
         return name

@@ -329,21 +329,24 @@ SYNCER_GRANTS = (
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
 )
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
-# Roles belong to the whole server, not to a test's database: under pytest-xdist the tests that make
-# them run one after another in one worker (--dist loadgroup), so no two make or drop one role at once.
+# Roles belong to the whole server, not to a test's database: pg.role names each after its worker and
+# test, and the README's roles, named as README names them, are made by tests that run one after
+# another in one worker (--dist loadgroup).
 SERVER_ROLES = pytest.mark.xdist_group("postgres-roles")
 
 
-def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> None:
+def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> str:
+    """A login role of this test granted `grants` on `database`; its name (`role` plus a suffix)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    pg.role(role)
+    role = pg.role(role)
     engine = create_engine(pg.url_of(database), poolclass=NullPool)
     with engine.begin() as connection:
         for statement in grants:
             connection.execute(text(statement.format(role=role)))
     engine.dispose()
+    return role
 
 
 def team_database(pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, master_key: str) -> tuple[str, int]:
@@ -398,19 +401,19 @@ def test_a_viewer_reads_everything_and_changes_nothing(
         assert run_cli(capsys, monkeypatch, "budget", "set", "Eng", "1").code == 0  # over at once
         before = sync_log(pg, name)
         if who == "viewer role":
-            grant(pg, name, "finance", VIEWER_GRANTS)
-            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+            finance = grant(pg, name, "finance", VIEWER_GRANTS)
+            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
             reason = (
                 "this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
                 "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database)."
             )
         else:
-            grant(pg, name, "lead", SYNCER_GRANTS)
+            lead = grant(pg, name, "lead", SYNCER_GRANTS)
             home = grafient_home.parent / "lead"
             as_teammate(
                 monkeypatch,
                 home,
-                pg.url_of(name, user="lead"),
+                pg.url_of(name, user=lead),
                 None if who == "no master key" else new_master_key_b64(),
             )
             from grafient_tui.store.team import recorded_fingerprint, short
@@ -463,8 +466,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "finance", VIEWER_GRANTS)
-    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+    finance = grant(pg, name, "finance", VIEWER_GRANTS)
+    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
     calls: list[httpx.Request] = []
     app = RecordingApp(
         Settings.from_env(),
@@ -500,10 +503,10 @@ def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_anot
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "syncer", SYNCER_GRANTS)
+    syncer = grant(pg, name, "syncer", SYNCER_GRANTS)
     home = grafient_home.parent / "second-server"
     key_file = home / "master.key"
-    as_teammate(monkeypatch, home, pg.url_of(name, user="syncer"), None)
+    as_teammate(monkeypatch, home, pg.url_of(name, user=syncer), None)
     home.mkdir(mode=0o700)
     key_file.write_text(team_key + "\n")  # distributed as the key file this time
     key_file.chmod(0o600)
