@@ -9,6 +9,7 @@ SQLite file itself is marked `sqlite_only` and skips there; a test that needs a 
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 from collections.abc import Iterator
@@ -176,6 +177,18 @@ def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
     if _postgres_server is None:
         pytest.skip(NO_SERVER)
     return _postgres_server
+
+
+@pytest.fixture
+def server_wide_names(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests that use names the whole PostgreSQL server shares (README's roles and its `grafient`
+    database, as README names them) take turns, whichever pytest-xdist worker runs them: a lock file in
+    the directory all workers' temporary directories share. (xdist_group marks are not honoured by the
+    pytest and pytest-xdist pinned here, so a lock does it.)"""
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "postgres-server-wide-names.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

@@ -378,9 +378,9 @@ SYNCER_GRANTS = (
 )
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
 # Roles belong to the whole server, not to a test's database: pg.role names each after its worker and
-# test, and the README's roles, named as README names them, are made by tests that run one after
-# another in one worker (--dist loadgroup).
-SERVER_ROLES = pytest.mark.xdist_group("postgres-roles")
+# test, and the README's roles, named as README names them, are made by tests that take turns
+# (conftest's server_wide_names).
+SERVER_ROLES = pytest.mark.usefixtures("server_wide_names")
 
 
 def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> str:
@@ -498,7 +498,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
         # the team's settings are the owner's, whoever else asks
-        role = "finance" if who == "viewer role" else "lead"
+        role = finance if who == "viewer role" else lead
         for args in (("plan", "pro"), ("pace", "cursor", "5")):
             result = run_cli(capsys, monkeypatch, *args)
             assert (result.code, result.out, result.err) == (
@@ -670,6 +670,8 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="grafient_view"), None)
     report = run_cli(capsys, monkeypatch, "report", "--format", "csv")
     assert report.code == 0 and report.out.count("\n") == 31
-    assert run_cli(capsys, monkeypatch, "plan").out == "pro (backfills 365 days)\n"
+    assert run_cli(capsys, monkeypatch, "plan").out == (
+        "pro (backfills 365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, ElevenLabs 90)\n"
+    )
     refused = run_cli(capsys, monkeypatch, "sync")
     assert refused.code == 2 and "you are a viewer" in refused.err

@@ -36,6 +36,7 @@ from tests.store_sync.test_concurrency import Teams, TrackingServer
 from tests.store_sync.test_shared_database import (
     MONTH_START,
     NOW_TEXT,
+    SERVER_ROLES,
     TODAY,
     a_month,
     as_teammate,
@@ -46,7 +47,8 @@ from tests.store_sync.test_shared_database import (
 from tests.tcp_proxy import TcpProxy
 from tests.team_db import As, set_up_readme_team
 
-pytestmark = pytest.mark.postgres
+# The roles these tests make (README's and others) are the server's, not a database's: one worker runs them.
+pytestmark = [pytest.mark.postgres, SERVER_ROLES]
 
 OWNER_SENTENCE = (
     "grafient: the team's settings are the database owner's to change (role 'grafient_owner', which owns "
@@ -468,10 +470,10 @@ def test_the_lock_outlives_the_server_s_idle_timeouts(pg: PostgresServer, monkey
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "cron", SYNCER_GRANTS)
-    pg.sql("ALTER ROLE cron SET idle_session_timeout = '1s'")
-    pg.sql("ALTER ROLE cron SET idle_in_transaction_session_timeout = '1s'")
-    url = pg.url_of(name, user="cron")
+    cron = grant(pg, name, "cron", SYNCER_GRANTS)
+    pg.sql(f"ALTER ROLE \"{cron}\" SET idle_session_timeout = '1s'")
+    pg.sql(f"ALTER ROLE \"{cron}\" SET idle_in_transaction_session_timeout = '1s'")
+    url = pg.url_of(name, user=cron)
     host, user = who_runs()
     with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(4)))) as server:
         first = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
