@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(github_pat_... with Administration: read, or ghp_...; an enterprise needs ghp_...) and --org ORG or "
         "--enterprise SLUG; xai = management key with Billing: Read Only (xai-token-...) and --team-id UUID; "
         "google = a service account's JSON key file on stdin, with --table (the detailed "
-        "billing export); elevenlabs = API key with User (Read) (its dollars are an estimate from credits). "
+        "billing export); elevenlabs = API key with User (Read) and --allow-unidentified (its dollars are an "
+        "estimate from credits; its API names no workspace, so Grafient cannot check that it is not connected "
+        "already). "
         "A rejected key or the wrong kind of key exits 2 with nothing stored.",
     )
     names = providers.names()
@@ -110,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--label", required=True, help="a name for this team or account, unique (case and spaces aside)")
     add.add_argument("--no-backfill", action="store_true", help="do not fetch history now (the next sync does)")
     _add_account_flags(add)
+    add.add_argument(
+        "--allow-unidentified",
+        action="store_true",
+        help="add the key even when Grafient cannot tell which account it belongs to (so cannot check that the "
+        "account is not connected already); without it such a key is refused",
+    )
 
     lst = commands.add_parser(
         "list",
@@ -376,6 +384,13 @@ def _configure_logging(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.WARNING)
     root.propagate = False
+    # The database driver's own lines (psycopg logs what it ignores while a failed pipeline or
+    # transaction is closed, naming the host, user and database) never reach stderr: the failure
+    # itself comes back as our one sentence. With GRAFIENT_DEBUG=1 they are shown, scrubbed.
+    driver = logging.getLogger("psycopg")
+    driver.handlers[:] = [handler] if debug else [logging.NullHandler()]
+    driver.setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
+    driver.propagate = False
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -400,7 +415,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         "budget": cmd_budget,
         "check": cmd_check,
     }[args.command]
-    return handler(args, GrafientService(settings))
+    if not _only_reads(args):
+        return handler(args, GrafientService(settings))
+    from grafient_tui.errors import StoreError
+
+    try:
+        return handler(args, GrafientService(settings))
+    except StoreError as exc:  # a team server back within seconds costs a read nothing
+        if not exc.transient:
+            raise
+        import time
+
+        from grafient_tui.store.db import RETRY_PAUSE_BASES
+
+        time.sleep(RETRY_PAUSE_BASES * settings.backoff_base)
+        return handler(args, GrafientService(settings))
+
+
+def _only_reads(args: argparse.Namespace) -> bool:
+    """Commands that change nothing, and print only once they have read everything: safe to run again."""
+    if args.command in ("list", "report", "check"):
+        return True
+    if args.command == "db":
+        return bool(args.action == "status")
+    if args.command == "budget":
+        return bool(args.budget_action == "list")
+    if args.command == "plan":
+        return args.plan is None
+    if args.command == "pace":
+        return args.rpm is None
+    return False
 
 
 def _run_app(settings: Settings, *, demo: bool) -> int:
@@ -495,10 +539,15 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
 
     # Everything that can be refused without the network is, before a key is asked for.
     account = service.check_account(args.provider, account_arguments(args))
+    service.require_identifiable(args.provider, allow_unidentified=args.allow_unidentified)
     label = service.free_label(args.label)
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
-    row = asyncio.run(service.add(args.provider, label, key, account=account, now=now_utc()))
+    row = asyncio.run(
+        service.add(
+            args.provider, label, key, account=account, now=now_utc(), allow_unidentified=args.allow_unidentified
+        )
+    )
     actors = providers.get(row.provider).capabilities.actor_title.lower()
     settings = describe_account(providers.account_fields(row.provider), account)
     where = f"{visible(row.provider)} {one_line(settings)}" if settings else visible(row.provider)
@@ -556,6 +605,8 @@ def _print_sync_line(result) -> None:
         detail = f"skipped: {error}"
     else:
         detail = f"failed: {error}"
+    if result.blocked:
+        detail = f"blocked: {error}"
     calls = plural(result.requests, "API call")
     retries = (
         f" ({result.rate_limited:,} rate-limited, {plural(result.retries, 'retry', 'retries')})"
@@ -578,7 +629,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
     if not results:
         print("No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)")
         return 0
-    return 1 if any(r.outcome == "failed" for r in results) else 0
+    return 1 if any(r.outcome == "failed" or r.blocked for r in results) else 0
 
 
 def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
@@ -645,6 +696,7 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             # The provider's account settings besides the key ({"org": "acme"}); null when the stored
             # ones cannot be read.
             "account": item.account,
+            "sync_lock_holder": item.sync_lock_holder,
         }
         for item in service.list_integrations()
     ]
@@ -684,6 +736,9 @@ def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
             )
             line.append(one_line(shown) or "-")
     print(format_table(headers, table))
+    for r in rows:
+        if r["sync_lock_holder"]:  # a shared database: whoever syncs it now, on any machine
+            print(f"{one_line(r['label'])}: its sync lock is held by {one_line(r['sync_lock_holder'])}")
     return 0
 
 
@@ -869,6 +924,9 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     status = service.database_status()
     print(f"database: {one_line(status.where)}")
     print(f"schema: {visible(status.schema)}")
+    if status.session:  # a shared database: the timeouts this machine's sessions run with (README)
+        shown = ", ".join(f"{visible(name)} {one_line(value)}" for name, value in status.session.items())
+        print(f"sessions: {shown} (reads; writes have no statement_timeout)")
     if not status.usable:
         from grafient_tui.store.schema import UPGRADE_HINT
 

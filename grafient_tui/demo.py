@@ -288,7 +288,10 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         if provider == "google":
             by_host.setdefault(DEMO_HOSTS["google_token"], {})[key] = account
             account_settings["table"] = account.table  # the simulated export's own table
-        teams.append(IntegrationToAdd(label, provider, Secret(key), account_settings))
+        # The demo's ElevenLabs workspace is added once, and its API names no workspace: the demo says so
+        # as a user would (`--allow-unidentified`); every other demo account is named by its provider.
+        unnamed = providers.get(provider).unnamed_account is not None
+        teams.append(IntegrationToAdd(label, provider, Secret(key), account_settings, allow_unidentified=unnamed))
 
     async def route(request: httpx.Request) -> httpx.Response:
         # GitHub is asked once per day (and per person for a month): about 1,100 calls for the demo's two

@@ -29,7 +29,15 @@ class VaultError(GrafientError):
 
 
 class StoreError(GrafientError):
-    """The local database failed (disk full, locked, corrupt)."""
+    """The database failed (disk full, locked, corrupt; a team's server unreachable or refusing).
+
+    `transient`: a second try a moment later may get past it (the connection was cut, the server
+    was restarting, a deadlock was resolved against us)."""
+
+    def __init__(self, sentence: str, *, transient: bool = False, code: str | None = None) -> None:
+        super().__init__(sentence)
+        self.transient = transient
+        self.code = code  # a team server's SQLSTATE, where it gave one (55P03: a lock timeout)
 
 
 class NotFound(GrafientError):

@@ -52,6 +52,9 @@ class IntegrationListing:
     # The provider's account settings besides the key ({"org": "acme"}); not secret. None when the
     # stored ones cannot be read (the row is damaged: its sync says so).
     account: dict[str, str] | None = field(default_factory=dict)
+    # A shared database: who holds its sync lock now, in words (a sync on some machine, or another
+    # session); None when nobody does, and always on SQLite.
+    sync_lock_holder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class IntegrationToAdd:
     provider: str
     key: Secret
     account: dict[str, str] = field(default_factory=dict)
+    # Added although the provider cannot name the account (ElevenLabs): the one who asked knows it is
+    # not connected yet (`grafient add … --allow-unidentified`).
+    allow_unidentified: bool = False
 
 
 class GrafientService:
@@ -127,6 +133,7 @@ class GrafientService:
         from grafient_tui.errors import StoreError
         from grafient_tui.store.integrations import account_of
         from grafient_tui.sync.engine import sync_status
+        from grafient_tui.sync.lock import lock_holder
 
         out = []
         for integ in self.integrations():
@@ -135,6 +142,7 @@ class GrafientService:
                 account: dict[str, str] | None = account_of(integ)
             except StoreError:
                 account = None
+            holder = lock_holder(self.db, int(integ.id))  # type: ignore[arg-type]
             out.append(
                 IntegrationListing(
                     id=int(integ.id),
@@ -147,6 +155,7 @@ class GrafientService:
                     error=state.error,
                     history_from=integ.history_from,
                     account=account,
+                    sync_lock_holder=holder.words() if holder is not None else None,
                 )
             )
         return out
@@ -165,6 +174,13 @@ class GrafientService:
 
         return account_settings(provider, account)
 
+    def require_identifiable(self, provider: str, *, allow_unidentified: bool) -> None:
+        """Unidentified (a ConfigError with one sentence) for a provider that never names the account a
+        key belongs to (ElevenLabs) unless `allow_unidentified`: callable before a key is asked for."""
+        from grafient_tui.sync.connect import require_identifiable
+
+        require_identifiable(provider, allow_unidentified=allow_unidentified)
+
     async def add(
         self,
         provider: str,
@@ -173,10 +189,12 @@ class GrafientService:
         *,
         account: Mapping[str, object] | None = None,
         now: datetime | None = None,
+        allow_unidentified: bool = False,
     ) -> Integration:
         """Check the key (with the provider's account settings: the organization, the team) with the
         provider, then store the integration (no history is fetched: `sync(row.id, trigger="backfill")`
-        does that)."""
+        does that). A key whose account cannot be identified is refused unless `allow_unidentified`
+        (sync/connect.py)."""
         from grafient_tui.sync.connect import connect_integration
 
         await asyncio.to_thread(self.require_change)
@@ -190,6 +208,7 @@ class GrafientService:
             account=account,
             transport=self.transport,
             now=now,
+            allow_unidentified=allow_unidentified,
         )
 
     async def rekey(self, ref: str | int, key: Secret) -> tuple[Integration, TeamInfo]:
@@ -203,10 +222,11 @@ class GrafientService:
     def ensure_not_syncing(self, integration: Integration) -> None:
         """SyncBusy when a sync of `integration` is running (in any process): say so before asking."""
         from grafient_tui.errors import SyncBusy
+        from grafient_tui.store.integrations import busy_sentence
         from grafient_tui.sync.lock import is_sync_running
 
         if is_sync_running(self.settings, int(integration.id), self.db):  # type: ignore[arg-type]
-            raise SyncBusy(f"a sync of {integration.label} is running; wait for it or stop it, then remove.")
+            raise SyncBusy(busy_sentence(self.db, int(integration.id), integration.label))  # type: ignore[arg-type]
 
     def remove(self, ref: str | int) -> Integration:
         """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""
@@ -237,7 +257,7 @@ class GrafientService:
         An empty list: there is nothing to sync."""
         from grafient_tui.sync.engine import run_sync
 
-        targets = await asyncio.to_thread(self.integrations, ref)
+        targets = await asyncio.to_thread(lambda: self.db.retrying(self.integrations, ref))
         if targets:  # a viewer starts no sync, so no failure of its own lands in the team's sync log
             await asyncio.to_thread(self.require_change)
         results = []
@@ -361,9 +381,14 @@ class GrafientService:
         from grafient_tui.store.schema import read_state
 
         db = self._open_unchecked()
+        session: dict[str, str] = {}
         try:
             with db.engine.connect() as connection:
                 state = read_state(connection)
+                if db.is_postgres:
+                    from grafient_tui.store.server import session_settings
+
+                    session = session_settings(connection)
         except Exception as exc:  # noqa: BLE001  (a driver error: its sentence)
             raise _store_failure(db, exc) from None
         finally:
@@ -371,7 +396,11 @@ class GrafientService:
         automatic = state.empty or (not db.is_postgres and not state.newer)
         note = "" if state.current or not automatic else "; it is brought up to date when Grafient next opens it"
         return DatabaseStatus(
-            where=_where(db), shared=db.is_postgres, schema=state.describe() + note, usable=state.current or automatic
+            where=_where(db),
+            shared=db.is_postgres,
+            schema=state.describe() + note,
+            usable=state.current or automatic,
+            session=session,
         )
 
     def upgrade_database(self) -> tuple[str, str]:
@@ -420,7 +449,7 @@ class GrafientService:
         if self.shared:
             from grafient_tui.store.team import set_team_plan
 
-            self.require_change()
+            self.access().require_team()  # the owner's, on a shared database
             set_team_plan(self.db, plan)
             return PLANS[plan]
         self.settings.ensure_dirs()
@@ -459,7 +488,7 @@ class GrafientService:
                 f"a home's own pacing is GRAFIENT_{provider.upper()}_RPM; `grafient pace` sets the pacing "
                 "a shared database's syncers all follow."
             )
-        self.require_change()
+        self.access().require_team()  # the owner's, on a shared database
         set_team_rpm(self.db, provider, rpm)
 
     # -- who may change things ------------------------------------------------------------------
@@ -484,6 +513,8 @@ class DatabaseStatus:
     shared: bool  # PostgreSQL: a team's database
     schema: str  # its version, in words
     usable: bool  # as it is, or once Grafient has set it up or upgraded it by itself on opening it
+    # A shared database: the timeouts (and search_path) in force on this machine's reading sessions.
+    session: dict[str, str] = field(default_factory=dict)
 
 
 def _where(db: Database) -> str:

@@ -247,6 +247,11 @@ class Provider(ABC):
     # The key is a document of several lines (Google's service-account JSON key file), not one token:
     # read whole from standard input, pasted into a multi-line field, never typed at a prompt.
     key_document: ClassVar[bool] = False
+    # Why no key of this provider ever names the account it belongs to (ElevenLabs: its API names no
+    # workspace), so "one account, one integration" can never be checked and every add needs
+    # --allow-unidentified; said before a key is asked for. None: validate() names the account
+    # (AccountInfo.fingerprint), or says it could not for this key.
+    unnamed_account: ClassVar[str | None] = None
 
     stats: RequestStats
     # The sync's UTC today, set by the engine before the first window (tests and GRAFIENT_NOW pin it);

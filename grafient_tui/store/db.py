@@ -10,9 +10,12 @@ SQLite ever opens it). The schema's version is checked, and set up or upgraded, 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -23,20 +26,30 @@ from sqlmodel import Session, create_engine
 from grafient_tui.config import FILE_MODE, Settings, check_trusted, ensure_private_dir, ensure_private_file, fix_mode
 from grafient_tui.errors import ConfigError, StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
+from grafient_tui.store.server import SessionKind
 
 BUSY_TIMEOUT_MS = 15_000
+# A team server's failure that a moment may cure is tried once more, after this many times
+# GRAFIENT_BACKOFF_BASE seconds (2 s by default; tests set the base to 0).
+RETRY_PAUSE_BASES = 2.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock timeout (and NOWAIT)
+T = TypeVar("T")
+log = logging.getLogger("grafient.store")
 
 
-def store_error(exc: BaseException, *, shared: bool = False, password: str | None = None) -> StoreError:
-    """One sentence for a database failure, whatever the driver said. `shared`: a PostgreSQL server,
-    not the local file; `password` (the URL's) is cut out of anything quoted."""
+def store_error(exc: BaseException, *, shared: bool = False, url: URL | None = None) -> StoreError:
+    """One sentence for a database failure, whatever the driver said. `shared`: a PostgreSQL server
+    (its sentences are store/server.py's), not the local file; `url`'s password is cut out of anything
+    quoted."""
+    if shared and url is not None:
+        from grafient_tui.store.server import server_error
+
+        return server_error(exc, url)
     orig = getattr(exc, "orig", exc)
     said = " ".join(str(orig).split())
-    if password:
-        said = said.replace(password, "[hidden]")
+    if url is not None and url.password:
+        said = said.replace(url.password, "[hidden]")
     text = said.lower()
-    if shared:
-        return _server_error(text, said)
     if "full" in text or (isinstance(orig, OSError) and "space" in text):
         return StoreError(
             "disk full: the local database could not grow, so this sync was not saved (earlier data is intact)."
@@ -52,54 +65,14 @@ def store_error(exc: BaseException, *, shared: bool = False, password: str | Non
     return StoreError(f"the local database failed: {said[:160]}.")
 
 
-def _server_error(text: str, said: str) -> StoreError:
-    if (
-        "password authentication failed" in text
-        or "no pg_hba.conf entry" in text
-        or ("role" in text and "does not exist" in text)
-    ):
-        return StoreError(
-            "the team database refused the login; check the user and password of GRAFIENT_DATABASE_URL (or ~/.pgpass)."
-        )
-    if "database" in text and "does not exist" in text:
-        return StoreError(
-            "the database named in GRAFIENT_DATABASE_URL does not exist on that server; create it first "
-            "(see README, A shared team database)."
-        )
-    if any(
-        words in text
-        for words in (
-            "connection refused",
-            "could not connect",
-            "connection failed",
-            "timeout expired",
-            "could not translate host name",
-            "server closed the connection",
-            "connection is closed",
-            "terminating connection",
-        )
-    ):
-        return StoreError(
-            "the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the server is up "
-            "(nothing was changed)."
-        )
-    if "permission denied" in text or "must be owner" in text:
-        return StoreError(
-            "the team database refused this change: this role may only read (ask its owner for the "
-            "syncer grants, see README)."
-        )
-    if "could not extend" in text or "no space left" in text or "disk full" in text:
-        return StoreError("the team database's disk is full, so this sync was not saved (earlier data is intact).")
-    if "deadlock detected" in text or "could not serialize" in text or "lock timeout" in text:
-        return StoreError("the team database was busy with another grafient's write; try again in a moment.")
-    return StoreError(f"the team database failed: {said[:160]}.")
-
-
 class Database:
     """Owns the engines; hands out sessions whose failures become StoreError.
 
     `check_schema=False` opens a database whatever its schema's version (`grafient db` does that
-    to report or upgrade it); otherwise schema.check_on_open decides (see there)."""
+    to report or upgrade it); otherwise schema.check_on_open decides (see there).
+
+    On PostgreSQL there are three kinds of session (store/server.py sets each up): readers (with a
+    statement timeout), writers, and the sync lock's own (sync/lock.py)."""
 
     def __init__(self, settings: Settings, *, url: str | None = None, check_schema: bool = True) -> None:
         self.settings = settings
@@ -122,27 +95,58 @@ class Database:
                 check_trusted(path, "the database that stores your API keys", fixable=True)
             ensure_private_dir(self.sqlite_file.parent, ours=False)
             ensure_private_file(self.sqlite_file)
-        self.engine = _make_engine(self.url)
-        # Writers start with BEGIN IMMEDIATE so that two processes never both
+        self.engine = _make_engine(self.url, kind="read")
+        # SQLite: writers start with BEGIN IMMEDIATE so that two processes never both
         # read-then-upgrade (SQLite answers that with "database is locked" at
         # once, without waiting); readers keep plain BEGIN and never block.
-        self.write_engine = _make_engine(self.url, immediate=True) if not self.is_postgres else self.engine
+        # PostgreSQL: writers have no statement timeout (a window is written whole), readers do.
+        self.write_engine = _make_engine(self.url, kind="write", immediate=not self.is_postgres)
         self._lock_engine: Engine | None = None
         if check_schema:
             try:
                 from grafient_tui.store.schema import check_on_open
 
-                check_on_open(self)
-            except (DBAPIError, sqlite3.Error) as exc:
-                self.dispose()
-                raise self.error(exc) from None
+                self.retrying(self._checked_open, check_on_open)
             except BaseException:
                 self.dispose()
                 raise
         self._tighten_companions()
 
+    def _checked_open(self, check: Callable[[Database], None]) -> None:
+        try:
+            check(self)
+        except (DBAPIError, sqlite3.Error) as exc:
+            raise self.error(exc) from None
+
     def error(self, exc: BaseException) -> StoreError:
-        return store_error(exc, shared=self.is_postgres, password=self.url.password)
+        return store_error(exc, shared=self.is_postgres, url=self.url)
+
+    def retrying(self, work: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """`work(*args)`, tried once more after a short pause when a team's server failed in a way a
+        moment may cure (the connection was cut, the server was restarting, a deadlock): a server that
+        is back within seconds costs nothing. `work` must be whole transactions (safe to run twice)."""
+        try:
+            return work(*args, **kwargs)
+        except StoreError as exc:
+            if not (self.is_postgres and exc.transient):
+                raise
+            pause = RETRY_PAUSE_BASES * self.settings.backoff_base
+            log.debug("%s; trying once more in %g s", exc.sentence, pause)
+            time.sleep(pause)
+            return work(*args, **kwargs)
+
+    def name_row_holder(self, error: StoreError, table: str, key: int, what: str) -> StoreError:
+        """A lock timeout's sentence, naming the session that holds the row (a shared database); any
+        other error, or no holder found, as it was."""
+        if not self.is_postgres or error.code != LOCK_NOT_AVAILABLE:
+            return error
+        from grafient_tui.store.server import lock_timeout_error
+
+        try:
+            with self.engine.connect() as connection:
+                return lock_timeout_error(connection, error, table, key, what)
+        except DBAPIError:
+            return error
 
     def _tighten_companions(self) -> None:
         if self.sqlite_file is None:
@@ -161,25 +165,12 @@ class Database:
             raise self.error(exc) from None
 
     def lock_connection(self) -> Connection:
-        """A connection of its own for a session advisory lock (PostgreSQL), in autocommit: held for a
-        whole sync without sitting idle in a transaction. Closing it really closes it (no pool), and
-        with it goes the lock. TCP keepalives on both ends, so that a machine that vanishes mid-sync
-        loses its lock in about a minute and a half rather than hours."""
+        """A connection of its own for the sync lock (PostgreSQL): its transaction holds the lock for a
+        whole sync, so the server never ends it for sitting idle in it. Closing it really closes it (no
+        pool), and with it goes the lock. TCP keepalives on both ends, so that a machine that vanishes
+        mid-sync loses its lock in about a minute rather than hours."""
         if self._lock_engine is None:
-            self._lock_engine = create_engine(
-                self.url,
-                poolclass=NullPool,
-                isolation_level="AUTOCOMMIT",
-                connect_args={
-                    "options": "-c timezone=UTC -c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10"
-                    " -c tcp_keepalives_count=3",
-                    "application_name": "grafient sync lock",
-                    "keepalives": 1,
-                    "keepalives_idle": 60,
-                    "keepalives_interval": 10,
-                    "keepalives_count": 3,
-                },
-            )
+            self._lock_engine = _make_engine(self.url, kind="lock")
         try:
             return self._lock_engine.connect()
         except DBAPIError as exc:
@@ -202,6 +193,14 @@ def database_url(text: str) -> URL:
         url = make_url(text)
     except ArgumentError:
         raise ConfigError(f"{SUPPORTED}, and this one cannot be read.") from None
+    except ValueError:  # SQLAlchemy reads the port as a number: `host:abc` fails there
+        raise ConfigError(
+            "the port in GRAFIENT_DATABASE_URL must be a number from 1 to 65535 (host:5432), and this one is not."
+        ) from None
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ConfigError(
+            f"the port in GRAFIENT_DATABASE_URL must be a number from 1 to 65535 (host:5432), not {url.port}."
+        )
     backend = "postgresql" if url.drivername in ("postgres", "postgresql") else url.get_backend_name()
     if backend == "postgresql":
         if url.drivername in ("postgres", "postgresql"):
@@ -223,13 +222,19 @@ def database_url(text: str) -> URL:
     return url
 
 
-def _make_engine(url: URL, *, immediate: bool = False) -> Engine:
+def _make_engine(url: URL, *, kind: SessionKind = "read", immediate: bool = False) -> Engine:
     if url.get_backend_name() == "postgresql":
-        # Every session in UTC (day boundaries are UTC days), and named, so a team's DBA can tell
-        # Grafient's connections apart in pg_stat_activity.
-        return create_engine(
-            url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC", "application_name": "grafient"}
-        )
+        import os
+
+        from grafient_tui.store.server import connect_args
+
+        # Every session in UTC (day boundaries are UTC days), with the timeouts and keepalives of
+        # store/server.py, and named, so a team's DBA can tell Grafient's connections apart in
+        # pg_stat_activity. The lock's connection is never pooled: closing it must end its session.
+        args = connect_args(url, kind, os.environ)
+        if kind == "lock":
+            return create_engine(url, poolclass=NullPool, connect_args=args)
+        return create_engine(url, pool_pre_ping=True, connect_args=args)
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -26,6 +27,7 @@ from grafient_tui.store.models import (
     DailyModelCost,
     Integration,
     MemberCycleSpend,
+    SyncLockRow,
     SyncRun,
 )
 from grafient_tui.store.team import sealing_key
@@ -119,8 +121,9 @@ def same_team_owner(
         ).first()
 
 
-class _LabelRace(Exception):
-    """Another process added an integration under the same label between our check and our insert."""
+class _AddRace(Exception):
+    """Another process added an integration under the same label, or for the same account, between
+    our checks and our insert: the database's unique constraints decided."""
 
 
 def add_integration(
@@ -150,9 +153,13 @@ def add_integration(
             account=settings,
             now=now,
         )
-    except _LabelRace:
-        # On SQLite the write lock makes the check above final; on PostgreSQL two adds can both pass it,
-        # and the unique label_key decides: the loser says so like any taken label.
+    except _AddRace:
+        # On SQLite the write lock makes the checks above final; on PostgreSQL two adds can both pass
+        # them, and the unique label_key and account fingerprint decide: the loser says so like any
+        # taken label or connected account.
+        twin = same_team_owner(db, team_fingerprint, provider=provider)
+        if twin is not None:
+            raise ConfigError(same_team_sentence(twin)) from None
         existing = find_label_owner(db, label)
         if existing is None:
             raise ConfigError(
@@ -207,7 +214,8 @@ def _add(
         try:
             session.flush()
         except IntegrityError:
-            raise _LabelRace() from None
+            raise _AddRace() from None
+        session.add(SyncLockRow(integration_id=row.id))  # its sync lock's row (sync/lock.py)
         session.refresh(row)
         return row
 
@@ -296,6 +304,19 @@ def replace_key(
     db: Database, vault: Vault, integration_id: int, api_key: Secret, team_fingerprint: str | None = None
 ) -> Integration:
     """Seal a new key for an existing integration (a rotated Cursor key); history stays."""
+    try:
+        return _replace_key(db, vault, integration_id, api_key, team_fingerprint)
+    except _AddRace:
+        row = find_integration(db, integration_id)
+        twin = same_team_owner(db, team_fingerprint, provider=row.provider, exclude=integration_id)
+        if twin is None:
+            raise ConfigError("another integration was changed at the same moment; try again.") from None
+        raise ConfigError(same_team_sentence(twin)) from None
+
+
+def _replace_key(
+    db: Database, vault: Vault, integration_id: int, api_key: Secret, team_fingerprint: str | None
+) -> Integration:
     with db.session(write=True) as session:
         row = session.get(Integration, integration_id)
         if row is None:
@@ -311,7 +332,10 @@ def replace_key(
             row.team_fingerprint = team_fingerprint
         row.history_limit = None  # a new key may see further back (another role, a refused window retried)
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # another integration holds this account (the unique fingerprint)
+            raise _AddRace() from None
         session.refresh(row)
         return row
 
@@ -320,31 +344,55 @@ def remove_integration(db: Database, integration_id: int) -> None:
     """Delete the integration and everything stored for it, in one transaction.
 
     The integration's sync lock is held throughout, so no sync (in any process) runs meanwhile;
-    if one is running, SyncBusy says so and nothing is removed.
-    """
-    from grafient_tui.sync.lock import sync_lock  # sync/lock.py imports nothing of ours at run time
+    if one is running, SyncBusy says so (and who runs it, on a shared database) and nothing is
+    removed. On a shared database the removal is the lock's own transaction: the lock and the
+    integration go together."""
+    from grafient_tui.sync.lock import ServerSyncLock, sync_lock  # sync/lock.py imports nothing of ours at run time
 
     lock = sync_lock(db.settings, integration_id, db)
     if not lock.try_acquire():
         with db.session() as session:
             label = session.exec(select(Integration.label).where(Integration.id == integration_id)).first()
-        raise SyncBusy(
-            f"a sync of {label or f'integration {integration_id}'} is running; wait for it or stop it, then remove."
-        )
+        raise SyncBusy(busy_sentence(db, integration_id, label or f"integration {integration_id}"))
     try:
-        with db.session(write=True) as session:
-            # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
-            # writers take their locks in one order and never deadlock.
-            session.exec(select(Integration.id).where(Integration.id == integration_id).with_for_update()).first()
-            for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend):
-                session.exec(delete(table).where(table.integration_id == integration_id))
-            # Its budgets go with it (a budget on all integrations stays), and what they announced.
-            budgets = select(Budget.id).where(Budget.integration_id == integration_id)
-            session.exec(delete(AlertSent).where(AlertSent.budget_id.in_(budgets)))
-            session.exec(delete(Budget).where(Budget.integration_id == integration_id))
-            session.exec(delete(Integration).where(Integration.id == integration_id))
+        if isinstance(lock, ServerSyncLock):
+            lock.finish_with(lambda connection: _delete_everything(connection, integration_id))
+        else:
+            with db.session(write=True) as session:
+                _delete_everything(session.connection(), integration_id)
     finally:
         lock.release()
+
+
+def busy_sentence(db: Database, integration_id: int, label: str) -> str:
+    """Why `remove` cannot go on now: a sync of it is running (and, on a shared database, whose)."""
+    from grafient_tui.sync.lock import lock_holder
+    from grafient_tui.untrusted import visible
+
+    holder = lock_holder(db, integration_id)
+    if holder is not None and not holder.is_grafient:
+        return (
+            f"the sync lock of {visible(label)} is held by {holder.words()}; that session must end before it is "
+            "removed."
+        )
+    by = f" ({holder.words()})" if holder is not None else ""
+    return f"a sync of {visible(label)} is running{by}; wait for it or stop it, then remove."
+
+
+def _delete_everything(connection: Connection, integration_id: int) -> None:
+    # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
+    # writers take their locks in one order and never deadlock.
+    integration = Integration.__table__
+    connection.execute(select(integration.c.id).where(integration.c.id == integration_id).with_for_update())
+    for model in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend, SyncLockRow):
+        table = model.__table__
+        connection.execute(delete(table).where(table.c.integration_id == integration_id))
+    # Its budgets go with it (a budget on all integrations stays), and what they announced.
+    budget, alert = Budget.__table__, AlertSent.__table__
+    budgets = select(budget.c.id).where(budget.c.integration_id == integration_id)
+    connection.execute(delete(alert).where(alert.c.budget_id.in_(budgets)))
+    connection.execute(delete(budget).where(budget.c.integration_id == integration_id))
+    connection.execute(delete(integration).where(integration.c.id == integration_id))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,14 @@ def _integration_id(*, index: bool = False) -> Column:
 class Integration(SQLModel, table=True):
     # AUTOINCREMENT: a removed integration's id is never handed out again, so nothing keyed by an
     # old id (a sync still running, a lock file, a script's `grafient sync 3`) lands on a new team.
-    __table_args__ = (Index("ix_integration_label_key", "label_key", unique=True), {"sqlite_autoincrement": True})
+    # One account, one integration: the account's fingerprint is unique per provider (an account that
+    # could not be identified has none, and SQL lets NULLs repeat), so two adds racing for one account
+    # cannot both win, on any database.
+    __table_args__ = (
+        Index("ix_integration_label_key", "label_key", unique=True),
+        Index("ix_integration_account", "provider", "team_fingerprint", unique=True),
+        {"sqlite_autoincrement": True},
+    )
     id: int | None = Field(default=None, sa_column=_id())
     uid: str = Field(index=True, unique=True)  # bound into the key ciphertext as associated data
     provider: str = "cursor"
@@ -150,6 +157,17 @@ class SyncRun(SQLModel, table=True):
     error: str | None = None
     host: str | None = None  # the machine that ran it (a shared database has several)
     username: str | None = None  # the operating-system user who ran it
+    # The server process of the session holding this run's sync lock (a shared database): how a
+    # lock's holder is told to be this run, and not some other session (sync/lock.py).
+    lock_pid: int | None = None
+
+
+class SyncLockRow(SQLModel, table=True):
+    """One row per integration, locked (FOR UPDATE) by the session of the sync that runs it, on a
+    shared database (sync/lock.py). Only roles that may change this table can lock it: not viewers."""
+
+    __tablename__ = "synclock"
+    integration_id: int = Field(sa_column=Column(ID, primary_key=True, autoincrement=False))
 
 
 class TeamSetting(SQLModel, table=True):

@@ -50,11 +50,12 @@ REVISIONS = (
     "0007",  # budgets, the thresholds announced, billing cycles and members' spend limits
     "0008",  # each integration's account settings besides its key (integration.account)
     "0009",  # how an integration's dollars were made (integration.cost_basis); credits and characters
+    "0010",  # roles the database enforces: the sync lock's rows, one integration per account, owner-only settings
 )
 HEAD = REVISIONS[-1]
 
-# pg_advisory_xact_lock(int4, int4): the two-key form, a key space apart from the one-key (bigint)
-# form the per-integration sync locks use, so the two can never collide.
+# pg_advisory_xact_lock(int4, int4): the two-key form, in a key space of Grafient's own. (The sync
+# locks are row locks on `synclock`, sync/lock.py; older Grafients used the one-key form for them.)
 LOCK_SPACE = 0x47524146  # "GRAF"
 SCHEMA_LOCK = 1
 
@@ -138,6 +139,9 @@ def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
     """Bring the schema to this version's revision, under the database's lock; (before, after)."""
     if db.is_postgres:
         with db.write_engine.connect() as connection, connection.begin():
+            # Racing first runs wait here for the one setting the schema up, longer than a write waits
+            # for a row (a session that vanishes holding it is ended by its idle-in-transaction timeout).
+            connection.execute(text("SET LOCAL lock_timeout = '300s'"))
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": SCHEMA_LOCK}
             )
@@ -166,6 +170,8 @@ def _upgrade_in(connection: Connection, lock_dir: Path) -> tuple[SchemaState, Sc
         return before, before
     if before.newer:
         raise StoreError(newer_sentence(before))
+    if connection.dialect.name == "postgresql" and before.has_tables:
+        _require_owner(connection)
     from alembic import command
 
     config = alembic_config(connection, lock_dir)
@@ -173,6 +179,22 @@ def _upgrade_in(connection: Connection, lock_dir: Path) -> tuple[SchemaState, Sc
         command.stamp(config, _recognise(connection))
     command.upgrade(config, "head")
     return before, read_state(connection)
+
+
+def _require_owner(connection: Connection) -> None:
+    """An existing shared schema is upgraded by the role that owns its tables (or a member of it)."""
+    owner, me, acts = connection.execute(
+        text(
+            "SELECT pg_get_userbyid(c.relowner), current_user, pg_has_role(current_user, c.relowner, 'USAGE') "
+            "FROM pg_class c WHERE c.oid = CAST('integration' AS regclass)"
+        )
+    ).one()
+    if not acts:
+        raise StoreError(
+            f"upgrading the team database's schema needs the role that owns Grafient's tables ({owner!r}), and this "
+            f"role is {me!r}; run `grafient db upgrade` as the owner (see README, A shared team database). Nothing "
+            "was changed."
+        )
 
 
 def alembic_config(connection: Connection, lock_dir: Path | None = None):

@@ -2,9 +2,10 @@
 and who may change anything at all.
 
 Team settings (table teamsetting) hold the plan and, per provider, the requests per minute its keys
-are paced to. On a shared (PostgreSQL) database they win over each machine's config.toml and
+are paced to. On a shared (PostgreSQL) database they are the owner's to change (row-level security,
+migration 0010), and they win over each machine's config.toml and
 GRAFIENT_<NAME>_RPM, so every syncer backfills the same history and spends one key's rate limit at
-one pace (the advisory lock already lets only one of them sync an integration at a time); where the
+one pace (the sync lock already lets only one of them sync an integration at a time); where the
 team has set nothing, a machine's own settings apply. A SQLite home is one user's: its config.toml
 and environment decide, and `grafient plan` keeps writing config.toml there.
 
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, text
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.errors import ConfigError, GrafientError, VaultError
@@ -171,14 +172,21 @@ def short(fingerprint_hex: str) -> str:
     return fingerprint_hex[:12]
 
 
-def team_key_sentence(db: Database, recorded: str, *, have: str | None) -> str:
-    """Why this machine cannot seal or open the team's keys, and how to get the team's master key."""
+def team_key_sentence(db: Database, recorded: str, *, have: str | None, stored: bool = True) -> str:
+    """Why this machine cannot seal or open the team's keys, and how to get the team's master key.
+    `stored`: keys are stored (else the database only records the team's key, with none sealed yet)."""
     where = f"the file {db.settings.master_key_file}"
     problem = (
         "this machine has no master key"
         if have is None
         else f"this machine's master key ({short(have)}…) is another one"
     )
+    if not stored:
+        return (
+            f"this team database records its master key ({short(recorded)}…) and {problem}; supply the team's with "
+            f"GRAFIENT_MASTER_KEY or {where} (only the database's owner can clear the record to start over with "
+            "a new master key, see README, A shared team database)."
+        )
     return (
         f"the stored API keys are sealed with the team's master key ({short(recorded)}…) and {problem}; "
         f"supply the team's with GRAFIENT_MASTER_KEY or {where} (a second master key is never made for a "
@@ -200,7 +208,7 @@ def recorded_fingerprint(db: Database) -> str | None:
         return row.value if row is not None else None
 
 
-def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:
+def sealing_key(session: Session, db: Database, vault: Vault, *, replacing: int | None = None) -> bytes:
     """The master key to seal a new or replaced API key with, inside the writer's transaction; the
     fingerprint is recorded if it is not yet.
 
@@ -221,6 +229,18 @@ def sealing_key(session, db: Database, vault: Vault, *, replacing: int | None = 
         have = fingerprint(key)
         if recorded is not None and not hmac.compare_digest(have, recorded):
             raise VaultError(f"cannot seal the key: {team_key_sentence(db, recorded, have=have)}")
+    elif db.is_postgres and recorded is not None:
+        # A shared database keeps the team's master key even with no integration left: its fingerprint
+        # is the owner's to clear (README), never a syncer's to replace.
+        try:
+            key = vault.master_key(create=False)
+        except VaultError:
+            raise VaultError(
+                f"cannot seal the key: {team_key_sentence(db, recorded, have=None, stored=False)}"
+            ) from None
+        have = fingerprint(key)
+        if not hmac.compare_digest(have, recorded):
+            raise VaultError(f"cannot seal the key: {team_key_sentence(db, recorded, have=have, stored=False)}")
     else:
         key = vault.master_key(create=True)
         have = fingerprint(key)
@@ -253,27 +273,41 @@ def note_fingerprint(db: Database, vault: Vault) -> None:
 
 @dataclass(frozen=True)
 class Access:
-    """What this user can do with the store. `reason` says why not, in one sentence."""
+    """What this user can do with the store. `reason` says why not, in one sentence.
+
+    `can_change`: sync, add, rekey, remove, budgets (a syncer, or the owner). `can_set_team`: the
+    team's settings (plan, pace): the owner of a shared database's tables only; everyone on a SQLite
+    home, whose settings are its config.toml."""
 
     can_change: bool
     reason: str | None = None
+    can_set_team: bool = True
+    team_reason: str | None = None
 
     def require(self) -> None:
         if not self.can_change:
             raise ViewerOnly(self.reason or "this database is open for reading only.")
 
+    def require_team(self) -> None:
+        """ViewerOnly unless this user may change the team's settings (the owner needs no master key)."""
+        if not self.can_set_team:
+            raise ViewerOnly(self.team_reason or "the team's settings are the database owner's to change.")
 
+
+# What a syncer writes: costs, runs, integrations, the sync lock's rows, budgets and the alerts
+# announced. teamsetting is read by all and changed by the owner only (migration 0010).
 TABLES = (
     "integration",
     "dailycost",
     "dailymodelcost",
     "dailymembercost",
     "syncrun",
-    "teamsetting",
     "membercyclespend",
     "budget",
     "alertsent",
+    "synclock",
 )
+SERIAL_TABLES = tuple(table for table in TABLES if table != "synclock")
 
 
 def access(db: Database, vault: Vault) -> Access:
@@ -283,31 +317,62 @@ def access(db: Database, vault: Vault) -> Access:
     a missing master key fails the syncs that need it with its sentence, as it always has."""
     if not db.is_postgres:
         return Access(True)
+    owner = table_owner(db)
+    team_reason = (
+        None
+        if owner.is_owner
+        else f"the team's settings are the database owner's to change (role {owner.owner!r}, which owns "
+        f"Grafient's tables), and this role is {owner.me!r}; run it as the owner (see README, A shared team "
+        "database)."
+    )
+
+    def answer(can_change: bool, reason: str | None = None) -> Access:
+        return Access(can_change, reason, can_set_team=owner.is_owner, team_reason=team_reason)
+
     missing = _missing_privileges(db)
     if missing:
-        return Access(
+        return answer(
             False,
             f"this database role may read but not change Grafient's data (it lacks {missing}): you "
             "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team "
             "database).",
         )
     with db.session() as session:
-        first = session.exec(select(Integration).order_by(Integration.id)).first()
+        first = session.exec(select(Integration).order_by(col(Integration.id))).first()
         row = session.get(TeamSetting, FINGERPRINT)
     if first is None:
-        return Access(True)
+        return answer(True)
     have = local_fingerprint(vault)
     recorded = row.value if row is not None else None
     if recorded is None:  # a database from before fingerprints: a stored key opens, or it does not
         try:
             vault.decrypt(first.key_ciphertext, uid=first.uid, provider=first.provider, scheme=first.key_scheme)
         except VaultError:
-            return Access(False, _no_key_reason(db, None, have))
+            return answer(False, _no_key_reason(db, None, have))
         note_fingerprint(db, vault)
-        return Access(True)
+        return answer(True)
     if have is None or not hmac.compare_digest(have, recorded):
-        return Access(False, _no_key_reason(db, recorded, have))
-    return Access(True)
+        return answer(False, _no_key_reason(db, recorded, have))
+    return answer(True)
+
+
+@dataclass(frozen=True)
+class TableOwner:
+    owner: str  # the role that owns Grafient's tables
+    me: str  # this session's role
+    is_owner: bool  # this role has the owner's privileges (it is the owner, a member of it, or a superuser)
+
+
+def table_owner(db: Database) -> TableOwner:
+    """Who owns Grafient's tables on a shared database, and whether this role acts as that owner."""
+    with db.engine.connect() as connection:
+        owner, me, acts = connection.execute(
+            text(
+                "SELECT pg_get_userbyid(c.relowner), current_user, pg_has_role(current_user, c.relowner, 'USAGE') "
+                "FROM pg_class c WHERE c.oid = CAST('teamsetting' AS regclass)"
+            )
+        ).one()
+    return TableOwner(owner=str(owner), me=str(me), is_owner=bool(acts))
 
 
 def _no_key_reason(db: Database, recorded: str | None, have: str | None) -> str:
@@ -328,13 +393,13 @@ def _missing_privileges(db: Database) -> str | None:
         for table in TABLES
         for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")
     ]
+    checks.append(("SELECT on teamsetting", "has_table_privilege('teamsetting', 'SELECT')"))
     checks += [
         (
             f"USAGE on {table}'s id sequence",
             f"coalesce(has_sequence_privilege(pg_get_serial_sequence('{table}', 'id'), 'USAGE'), true)",
         )
-        for table in TABLES
-        if table != "teamsetting"
+        for table in SERIAL_TABLES
     ]
     with db.engine.connect() as connection:
         answers = connection.execute(text("SELECT " + ", ".join(sql for _, sql in checks))).one()

@@ -48,6 +48,35 @@ def free_label(db: Database, label: str) -> str:
     return label
 
 
+class Unidentified(ConfigError):
+    """The key is good, but its account cannot be identified, so "one account, one integration" cannot
+    be checked: refused unless the user says the account is not connected yet (--allow-unidentified)."""
+
+
+def unidentified_sentence(provider: str) -> str:
+    chosen = providers.get(provider)
+    account = "team" if chosen.capabilities.actor_kind == "member" else "account"
+    article = "an" if account == "account" else "a"
+    twice = f"({article} {account} added twice counts twice in every total)"
+    if chosen.unnamed_account is not None:  # never named, whatever the key: said before a key is asked for
+        return (
+            f"{chosen.unnamed_account}, so Grafient cannot check that this {account} is not connected already "
+            f"{twice}; if you are sure it is not, add it with --allow-unidentified. Nothing was stored."
+        )
+    return (
+        f"the key works, but {chosen.title} did not say which {account} it belongs to (the key may not list its "
+        f"{chosen.capabilities.actor_title.lower()}), so Grafient cannot check that this {account} is not connected "
+        f"already {twice}; if you are sure it is not, add it again with --allow-unidentified. Nothing was stored."
+    )
+
+
+def require_identifiable(provider: str, *, allow_unidentified: bool) -> None:
+    """Unidentified before any key is asked for or sent, for a provider that never names an account
+    (ElevenLabs), unless the user said the account is not connected yet."""
+    if providers.get(provider).unnamed_account is not None and not allow_unidentified:
+        raise Unidentified(unidentified_sentence(provider))
+
+
 async def check_key(
     key: Secret,
     settings: Settings,
@@ -88,9 +117,11 @@ async def connect_integration(
     account: Mapping[str, object] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     now: datetime | None = None,
+    allow_unidentified: bool = False,
 ) -> Integration:
     # The account settings first: a team id that is not one is refused before anything is asked.
     settings_given = account_settings(provider, account or {})
+    require_identifiable(provider, allow_unidentified=allow_unidentified)
     # Every store call in a thread: the app awaits this on its event loop, and another process may
     # hold the database's write lock.
     label = await in_daemon_thread(free_label, db, label)
@@ -98,6 +129,8 @@ async def connect_integration(
     if owner is not None:
         raise ConfigError(same_key_sentence(owner))
     team = await check_key(key, settings, provider=provider, account=settings_given, transport=transport)
+    if team.fingerprint is None and not allow_unidentified:
+        raise Unidentified(unidentified_sentence(provider))
     twin = await in_daemon_thread(same_team_owner, db, team.fingerprint, provider=provider)
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
@@ -137,5 +170,6 @@ async def rekey_integration(
     )
     if twin is not None:
         raise ConfigError(same_team_sentence(twin))
-    row = await in_daemon_thread(replace_key, db, vault, int(integration.id), key, team_fingerprint=team.fingerprint)
+    assert integration.id is not None  # a stored integration
+    row = await in_daemon_thread(replace_key, db, vault, integration.id, key, team_fingerprint=team.fingerprint)
     return row, team

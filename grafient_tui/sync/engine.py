@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as _monotonic
+from time import sleep as _pause
 from typing import Any, TypeVar
 
 import httpx
@@ -32,11 +33,11 @@ from sqlmodel import select
 
 from grafient_tui import money, providers
 from grafient_tui.config import Settings
-from grafient_tui.errors import GrafientError, NotFound
+from grafient_tui.errors import GrafientError, NotFound, StoreError
 from grafient_tui.providers.base import Billing, Capabilities, CostBasis, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
-from grafient_tui.store.db import Database
+from grafient_tui.store.db import RETRY_PAUSE_BASES, Database
 from grafient_tui.store.integrations import (
     IntegrationStatus,
     account_of,
@@ -54,7 +55,7 @@ from grafient_tui.store.models import (
 )
 from grafient_tui.store.team import effective_settings, note_fingerprint, problem_for, who_runs
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.lock import is_sync_running, sync_lock
+from grafient_tui.sync.lock import IntegrationLock, LockLost, blocked_sentence, is_sync_running, lock_holder, sync_lock
 from grafient_tui.untrusted import stored_name
 
 T = TypeVar("T")
@@ -103,6 +104,9 @@ class SyncResult:
     rate_limited: int = 0
     retries: int = 0
     error: str | None = None
+    # Skipped because another session held the lock past the wait (a shared database): the sentence
+    # names the holder, and the CLI exits non-zero, since this sync gave up.
+    blocked: bool = False
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -707,7 +711,12 @@ def _now() -> datetime:
 
 
 def _start_run(
-    db: Database, integration_id: int, trigger: str, started: datetime, identity: tuple[str, datetime] | None = None
+    db: Database,
+    integration_id: int,
+    trigger: str,
+    started: datetime,
+    identity: tuple[str, datetime] | None = None,
+    lock_pid: int | None = None,
 ) -> int:
     with db.session(write=True) as session:
         _check_still_there(session, integration_id, identity)  # removed while we waited for the lock
@@ -719,7 +728,12 @@ def _start_run(
         )
         host, user = who_runs()
         run = SyncRun(
-            integration_id=integration_id, trigger=trigger, started_at=started.astimezone(UTC), host=host, username=user
+            integration_id=integration_id,
+            trigger=trigger,
+            started_at=started.astimezone(UTC),
+            host=host,
+            username=user,
+            lock_pid=lock_pid,
         )
         session.add(run)
         session.flush()
@@ -771,8 +785,12 @@ async def run_sync(
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger!r}")
     # Every store call runs in a thread: the app's event loop never waits on SQLite (another
-    # process may hold the write lock for seconds), and the CLI loses nothing by it.
-    store = in_daemon_thread
+    # process may hold the write lock for seconds), and the CLI loses nothing by it. A team server's
+    # failure that a moment may cure (a cut connection, a restart) is tried once more (db.retrying).
+
+    async def store(work: Callable[..., T], *args: object, **kwargs: object) -> T:
+        return await in_daemon_thread(db.retrying, work, *args, **kwargs)
+
     try:
         integration = await store(find_integration, db, integration_id)
     except NotFound:  # removed since the caller listed it: nothing to sync, and not a failure
@@ -783,17 +801,26 @@ async def run_sync(
             "skipped",
             error=f"integration {integration_id} was removed; nothing to sync",
         )
+    except GrafientError as exc:
+        return SyncResult(integration_id, f"integration {integration_id}", trigger, "failed", error=exc.sentence)
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
+    lock = sync_lock(settings, integration_id, db)
     try:  # a shared database's team settings (plan, pacing) win over this machine's
         settings = await store(effective_settings, db, settings)
+        problem = problem_for(settings, integration.provider)
+        # A team setting this Grafient cannot use: one sentence, no lock taken, nothing fetched.
+        got = problem is None and await lock.acquire(LOCK_WAIT_SECONDS)
+        holder = None if got or problem or not db.is_postgres else await store(lock_holder, db, integration_id)
     except GrafientError as exc:
+        lock.release()
         return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
-    problem = problem_for(settings, integration.provider)
-    if problem is not None:  # a team setting this Grafient cannot use: one sentence, nothing fetched
+    if problem is not None:
         return SyncResult(integration_id, label, trigger, "failed", error=problem)
-    lock = sync_lock(settings, integration_id, db)
-    if not await lock.acquire(LOCK_WAIT_SECONDS):
+    if not got:
+        if db.is_postgres:  # another machine's sync, or some session: named, and this sync gave up
+            sentence = blocked_sentence(label, holder, LOCK_WAIT_SECONDS)
+            return SyncResult(integration_id, label, trigger, "skipped", error=sentence, blocked=True)
         return SyncResult(integration_id, label, trigger, "skipped", error=f"a sync for {label} is already running")
     run_id: int | None = None
     clock = _SyncClock(now)
@@ -817,7 +844,7 @@ async def run_sync(
 
     try:
         started = clock()
-        run_id = await store(_start_run, db, integration_id, trigger, started, identity)
+        run_id = await store(_start_run, db, integration_id, trigger, started, identity, lock.pid)
         provider = providers.get(integration.provider)
         limits = provider.limits
         windows = plan_windows(
@@ -876,6 +903,7 @@ async def run_sync(
             answered: date | None = integration.history_from
             try:
                 for done, (first, last) in enumerate(windows):
+                    await in_daemon_thread(lock.check)  # never fetch a window once the lock is gone
                     totals = WindowTotals(first, last, capabilities=provider.capabilities)
                     deadline = asyncio.timeout_at(ends_at)
                     try:
@@ -904,9 +932,10 @@ async def run_sync(
                             "kept (run `grafient sync` again to go on, or raise GRAFIENT_SYNC_DEADLINE)"
                         ) from None
                     state["requests"] = client.stats.requests
-                    state["days"] += await store(
-                        write_window,
+                    state["days"] += await in_daemon_thread(
+                        _write_locked,
                         db,
+                        lock,
                         integration_id,
                         first,
                         last,
@@ -947,6 +976,12 @@ async def run_sync(
         raise
     except IntegrationGone as exc:  # removed: nothing to report as failed; a new key: this sync did fail
         outcome = result("skipped" if exc.removed else "failed", exc.sentence)
+    except (StoreError, LockLost) as exc:  # a team's server, mid-sync: say what was kept (SQLite: as it was)
+        if isinstance(exc, StoreError):  # a write that waited past the lock timeout: for whom
+            what = f"{label}'s row in the team database"
+            exc = await in_daemon_thread(db.name_row_holder, exc, "integration", integration_id, what)
+        started = db.is_postgres and run_id is not None
+        outcome = result("failed", _cut(exc.sentence, state["days"], started))
     except GrafientError as exc:
         outcome = result("failed", exc.sentence)
     except Exception as exc:  # noqa: BLE001  (one odd failure must not take the other integrations down)
@@ -959,6 +994,33 @@ async def run_sync(
     if run_id is not None:
         await store(_finish_quietly, db, run_id, outcome, clock(), identity=identity)
     return outcome
+
+
+def _write_locked(db: Database, lock: IntegrationLock, integration_id: int, *args: Any, **kwargs: Any) -> int:
+    """write_window, once the lock is known to be held. A team server's failure that a moment may cure
+    is tried once more, after a pause and after the lock is checked again (a restart that cut the
+    write took the lock with it, and then the sync stops)."""
+    lock.check()
+    try:
+        return write_window(db, integration_id, *args, **kwargs)
+    except StoreError as exc:
+        if not (db.is_postgres and exc.transient):
+            raise
+        log.debug("%s; the window is written again once the lock is checked", exc.sentence)
+    _pause(RETRY_PAUSE_BASES * db.settings.backoff_base)
+    lock.check()
+    return write_window(db, integration_id, *args, **kwargs)
+
+
+def _cut(sentence: str, days: int, started: bool) -> str:
+    """A database failure's sentence, with what the sync had written before it: the windows already
+    written stand, the rest were not."""
+    if not started:
+        return sentence
+    sentence = sentence.rstrip(".")
+    if days:
+        return f"{sentence}; {days:,} {'day' if days == 1 else 'days'} written, the rest not (run the sync again)"
+    return f"{sentence}; nothing was written (run the sync again)"
 
 
 async def in_daemon_thread(work: Callable[..., T], *args: object, **kwargs: object) -> T:

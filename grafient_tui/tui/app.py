@@ -394,7 +394,9 @@ class GrafientApp(App[None]):
 
         added = []
         for team in teams:
-            integration = await self.add_checked_integration(team.label, team.provider, team.key, team.account)
+            integration = await self.add_checked_integration(
+                team.label, team.provider, team.key, team.account, allow_unidentified=team.allow_unidentified
+            )
             added.append(int(integration.id))  # type: ignore[arg-type]
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
             await asyncio.to_thread(
@@ -734,11 +736,18 @@ class GrafientApp(App[None]):
         self.push_screen(AddIntegrationScreen(demo_key=self.demo_try_key), added)
 
     async def add_checked_integration(
-        self, label: str, provider: str, key: Secret, account: dict[str, str] | None = None
+        self,
+        label: str,
+        provider: str,
+        key: Secret,
+        account: dict[str, str] | None = None,
+        *,
+        allow_unidentified: bool = False,
     ) -> Integration:
         """Validate the key (with the provider's account settings) with the provider, then store it
-        sealed. Raises errors that carry a sentence."""
-        return await self.service.add(provider, label, key, account=account)
+        sealed; an account the provider does not identify only with `allow_unidentified`. Raises errors
+        that carry a sentence."""
+        return await self.service.add(provider, label, key, account=account, allow_unidentified=allow_unidentified)
 
     def integration_added(self, integration_id: int, *, focus: bool = False) -> None:
         self.tell_screens(lambda: IntegrationsChanged(integration_id if focus else None))

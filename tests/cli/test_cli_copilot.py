@@ -108,6 +108,32 @@ def test_refusals_are_one_sentence_exit_2_nothing_stored(capsys, monkeypatch, fl
     assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
 
 
+def test_an_organization_already_connected_is_refused_under_another_token(capsys, monkeypatch) -> None:
+    """The organization (its name, case aside) is the account: another owner's token for it is refused,
+    one integration per organization, or every total counts it twice."""
+    import dataclasses
+
+    account = demo_account(TOKEN, TODAY, seed=5)
+    other = "ghp_" + "Zt5Kp8Ws3D" * 3 + "qR7yUi"
+    again = dataclasses.replace(account, api_key=other, calls=[])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return (again if sent == other else account).handler(request)
+
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        router.route().mock(side_effect=handler)
+        assert add(capsys, monkeypatch, "--org", "acme", "--no-backfill").code == 0
+        refused = run_cli(
+            capsys, monkeypatch, "add", "copilot", "--label", "Twice", "--org", "ACME", stdin=other + "\n"
+        )
+    assert refused.code == 2 and "already connected as integration 1 ('Copilot')" in refused.err, refused.err
+    assert again.calls  # refused after GitHub answered for the organization, not before
+    assert [row["label"] for row in json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)] == [
+        "Copilot"
+    ]
+
+
 @pytest.mark.parametrize(
     ("flags", "sentence"),
     [

@@ -151,6 +151,31 @@ def test_the_same_table_twice_is_refused_as_already_connected(capsys, monkeypatc
     assert len(json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)) == 1
 
 
+def test_two_tables_of_one_billing_account_are_one_account(capsys, monkeypatch, grafient_home) -> None:
+    """The billing account in the table's name is the account: its export moved to another dataset is
+    refused as already connected (it would count every day twice); another billing account is added."""
+    moved = TABLE.replace(".billing_export.", ".billing_export_eu.")
+    another = TABLE.replace("0A1B2C_3D4E5F_6A7B8C", "0F0F0F_1E1E1E_2D2D2D")
+    second, third = service_account_key(seed=34, name="eu-reader"), service_account_key(seed=35, name="other-reader")
+    with respx.mock(assert_all_called=False) as router:
+        serve_google(router, billing())
+        assert add_google(capsys, monkeypatch, "--no-backfill").code == 0
+    with respx.mock(assert_all_called=False) as router:
+        serve_google(router, billing(keys=[second], table=moved))
+        again = run_cli(
+            capsys, monkeypatch, "add", "google", "--label", "EU", "--table", moved, "--no-backfill", stdin=second
+        )
+    assert again.code == 2 and "already connected as integration 1 ('Gemini')" in again.err, again.err
+    with respx.mock(assert_all_called=False) as router:
+        serve_google(router, billing(keys=[third], table=another))
+        other = run_cli(
+            capsys, monkeypatch, "add", "google", "--label", "Other", "--table", another, "--no-backfill", stdin=third
+        )
+    assert other.code == 0, other.err
+    listed = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+    assert [row["label"] for row in listed] == ["Gemini", "Other"]
+
+
 def test_a_non_usd_account_says_it_was_converted_in_the_report(capsys, monkeypatch, grafient_home) -> None:
     rows = [
         export_row(
@@ -186,10 +211,38 @@ def voice(**kwargs: Any) -> FakeElevenLabsWorkspace:
     return FakeElevenLabsWorkspace(**options)
 
 
-def add_voice(capsys, monkeypatch, fake: FakeElevenLabsWorkspace, *, label: str = "Voice"):  # type: ignore[no-untyped-def]
+def add_voice(capsys, monkeypatch, fake: FakeElevenLabsWorkspace, *, label: str = "Voice", key: str = VOICE_KEY):  # type: ignore[no-untyped-def]
+    """`grafient add elevenlabs … --allow-unidentified`: its API names no workspace, so every add says so."""
     with respx.mock(base_url="https://api.elevenlabs.io", assert_all_called=False) as router:
         router.route().mock(side_effect=fake.handler)
-        return run_cli(capsys, monkeypatch, "add", "elevenlabs", "--label", label, stdin=VOICE_KEY + "\n")
+        return run_cli(
+            capsys, monkeypatch, "add", "elevenlabs", "--label", label, "--allow-unidentified", stdin=key + "\n"
+        )
+
+
+UNNAMED_WORKSPACE = (
+    "grafient: ElevenLabs' API names no workspace, so Grafient cannot check that this account is not connected "
+    "already (an account added twice counts twice in every total); if you are sure it is not, add it with "
+    "--allow-unidentified. Nothing was stored.\n"
+)
+
+
+def test_an_elevenlabs_key_needs_allow_unidentified_and_is_refused_before_anything_is_sent(
+    capsys, monkeypatch, grafient_home
+) -> None:
+    """ElevenLabs never names the workspace a key belongs to: `add` says so before the key is read or
+    sent (exit 2, nothing stored), and adds it with --allow-unidentified; two keys, two integrations."""
+    with respx.mock(base_url="https://api.elevenlabs.io", assert_all_called=False) as router:
+        api = router.route().mock(side_effect=voice().handler)
+        refused = run_cli(capsys, monkeypatch, "add", "elevenlabs", "--label", "Voice", stdin=VOICE_KEY + "\n")
+    assert (refused.code, refused.out, refused.err) == (2, "", UNNAMED_WORKSPACE)
+    assert api.call_count == 0
+    assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
+    assert add_voice(capsys, monkeypatch, voice()).code == 0
+    second = "sk_" + "7c1a4e6b" * 6  # nothing tells whether it is the same workspace: the user said it is not
+    assert add_voice(capsys, monkeypatch, voice(api_key=second), label="Voice 2", key=second).code == 0
+    listed = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+    assert [(row["label"], row["status"]) for row in listed] == [("Voice", "ok"), ("Voice 2", "ok")]
 
 
 def test_elevenlabs_is_reported_as_an_estimate_everywhere(capsys, monkeypatch, grafient_home) -> None:

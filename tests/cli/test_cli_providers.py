@@ -171,3 +171,31 @@ def test_a_total_over_cursor_and_anthropic_says_its_request_count_is_partial(cap
     assert cursor["summary"]["requests_partial"] is False
     words = run_cli(capsys, monkeypatch, "report", "--days", "7").out
     assert "where counted; some providers give none" in words
+
+
+UNIDENTIFIED_OPENAI = (
+    "grafient: the key works, but OpenAI did not say which account it belongs to (the key may not list its "
+    "projects), so Grafient cannot check that this account is not connected already (an account added twice "
+    "counts twice in every total); if you are sure it is not, add it again with --allow-unidentified. Nothing "
+    "was stored.\n"
+)
+
+
+def test_a_key_whose_account_cannot_be_identified_is_added_only_when_allowed(capsys, monkeypatch) -> None:
+    """An OpenAI key that may not list projects names no organization, so "one account, one integration"
+    cannot be checked: `add` says so (exit 2, nothing stored) rather than skip the check, and adds it
+    with --allow-unidentified."""
+    good, _ = KEYS["openai"]
+    org = account("openai", good)
+    org.key_kind = "costs_only"  # the projects list answers 403
+    with respx.mock(base_url=DEFAULT_API_URLS["openai"], assert_all_called=False) as router:
+        route(router, org)
+        refused = run_cli(capsys, monkeypatch, "add", "openai", "--label", "Chat", stdin=good + "\n")
+        assert (refused.code, refused.out, refused.err) == (2, "", UNIDENTIFIED_OPENAI)
+        assert json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out) == []
+        added = run_cli(
+            capsys, monkeypatch, "add", "openai", "--label", "Chat", "--allow-unidentified", stdin=good + "\n"
+        )
+        assert (added.code, added.err) == (0, ""), added
+    [row] = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+    assert (row["label"], row["status"]) == ("Chat", "ok")

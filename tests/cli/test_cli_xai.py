@@ -124,6 +124,37 @@ def test_no_on_demand_budget_and_the_address_and_pace_from_the_environment(capsy
     assert "xai: 12 requests per minute (GRAFIENT_XAI_RPM on this machine)" in run_cli(capsys, monkeypatch, "pace").out
 
 
+def test_a_team_already_connected_is_refused_under_another_key(capsys, monkeypatch) -> None:
+    """The team id xAI confirms is the account: another management key of the same team is refused."""
+    import dataclasses
+
+    team = demo_account(KEY, TODAY, seed=4)
+    other = "xai-token-" + "Kk4Ll7Mm" * 10
+    again = dataclasses.replace(team, api_key=other, calls=[])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return (again if sent == other else team).handler(request)
+
+    with respx.mock(base_url=API, assert_all_called=False) as router:
+        router.route().mock(side_effect=handler)
+        assert add(capsys, monkeypatch, "--team-id", DEMO_TEAM_ID, "--no-backfill").code == 0
+        refused = run_cli(
+            capsys,
+            monkeypatch,
+            "add",
+            "xai",
+            "--label",
+            "Twice",
+            "--team-id",
+            DEMO_TEAM_ID.upper(),
+            stdin=other + "\n",
+        )
+    assert refused.code == 2 and "already connected as integration 1 ('Grok')" in refused.err, refused.err
+    assert again.calls  # refused once xAI named the key's team, not before
+    assert len(json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)) == 1
+
+
 def test_rekey_checks_the_new_key_against_the_stored_team(capsys, monkeypatch) -> None:
     from grafient_tui.providers.xai.fake import FakeXaiTeam
 

@@ -23,7 +23,13 @@ from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
 from grafient_tui.providers import get as registered
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.google.api import CLOCK_OFF, SCOPE_REFUSED, GoogleBillingClient
+from grafient_tui.providers.google.api import (
+    CLOCK_OFF,
+    SCOPE_REFUSED,
+    GoogleBillingClient,
+    account_fingerprint,
+    billing_account,
+)
 from grafient_tui.providers.google.auth import NOT_A_KEY, UNREADABLE_KEY, NotAServiceAccountKey
 from grafient_tui.providers.google.costs import model_of
 from grafient_tui.providers.google.fake import FakeBillingExport, bq_error, export_row, service_account_key
@@ -450,6 +456,21 @@ async def test_the_same_table_is_the_same_account_whichever_key_reads_it() -> No
     async with client(export(table=TABLE + "_2").handler, account={"table": TABLE + "_2"}) as c:
         third = (await c.validate()).fingerprint
     assert first == second != third
+
+
+def test_the_billing_account_the_table_s_name_carries_is_the_account() -> None:
+    """Google names an export table after its billing account: two tables of one account (an export moved
+    to another dataset or project, a copy) are one account; a table named otherwise is its own."""
+    moved = "other-admin.billing_eu.gcp_billing_export_resource_v1_0a1b2c_3d4e5f_6a7b8c"
+    assert billing_account(TABLE) == billing_account(moved) == "0A1B2C-3D4E5F-6A7B8C"
+    assert account_fingerprint(TABLE) == account_fingerprint(moved)
+    another = TABLE.replace("0A1B2C_3D4E5F_6A7B8C", "0F0F0F_1E1E1E_2D2D2D")
+    assert billing_account(another) == "0F0F0F-1E1E1E-2D2D2D" and account_fingerprint(another) != account_fingerprint(
+        TABLE
+    )
+    view, copy = "billing-admin.views.gemini_spend", "billing-admin.views2.gemini_spend"
+    assert billing_account(view) is None and billing_account(TABLE + "_2") is None
+    assert len({account_fingerprint(view), account_fingerprint(copy), account_fingerprint(TABLE)}) == 3
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from grafient_tui.store.models import DailyCost
 from grafient_tui.store.schema import HEAD, REVISIONS, SCRIPT_LOCATION, alembic_config, older_sentence, read_state
 from grafient_tui.store.vault import Vault, new_master_key_b64
 from tests.conftest import GOOD_KEY, PostgresServer
-from tests.helpers import run_cli
+from tests.helpers import PATIENCE, run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_processes_opening_an_old_home_together_upgrade_it_once() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=PATIENCE)
     assert errors == []
     con = sqlite3.connect(settings.database_file)
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
@@ -165,8 +165,8 @@ def test_an_unreachable_server_is_one_sentence_and_never_shows_the_password(caps
     result = run_cli(capsys, monkeypatch, "list")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
-        "grafient: the team database cannot be reached; check GRAFIENT_DATABASE_URL and that the "
-        "server is up (nothing was changed).\n"
+        "grafient: nothing answers at 127.0.0.1:1 (connection refused): check the host and port of "
+        "GRAFIENT_DATABASE_URL and that the server is up.\n"
     )
 
 
@@ -285,6 +285,8 @@ def test_a_team_database_one_revision_behind_names_the_command_to_run(
     assert status.out.splitlines() == [
         f"database: PostgreSQL postgres@{pg.url.host}:{pg.url.port}/{name}",
         f"schema: revision {REVISIONS[-2]} (older; this Grafient needs {HEAD})",
+        "sessions: lock_timeout 30s, statement_timeout 1min, idle_in_transaction_session_timeout 1min, "
+        'tcp_keepalives_idle 30, search_path "$user", public (reads; writes have no statement_timeout)',
     ]
     from grafient_tui.store.schema import SchemaState
 
@@ -317,7 +319,7 @@ def test_first_runs_racing_on_an_empty_team_database_all_succeed(pg: PostgresSer
                 text=True,
             )
         )
-    outcomes = [(run.wait(timeout=120), *run.communicate()) for run in runs]
+    outcomes = [(run.wait(timeout=PATIENCE), *run.communicate()) for run in runs]
     assert [(code, out.startswith("No integrations yet."), err) for code, out, err in outcomes] == [(0, True, "")] * 6
     assert pg.sql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == [(1,)]
     from sqlalchemy import create_engine
@@ -370,3 +372,90 @@ def test_the_same_data_gives_the_same_report_on_sqlite_and_postgres(
             for fmt in ("table", "json", "csv")
         ]
     assert all(outputs["sqlite"]) and outputs["postgres"] == outputs["sqlite"]
+
+
+# ------------------------------------------------------------------ 0010: one account, one integration
+
+
+def _an_account_twice_at_0009(url: str) -> None:
+    """A store at revision 0009 (accounts, cost basis) with one OpenAI account connected twice, a Copilot
+    integration with its account settings, and an ElevenLabs one with its cost basis and no fingerprint."""
+    from alembic import command
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    rows = [
+        ("openai", "Chat", "f1", None, None),
+        ("copilot", "Copilot", "g1", '{"org": "acme"}', None),
+        ("openai", "Chat again", "f1", None, None),
+        ("elevenlabs", "Voice", None, None, '{"basis": "estimate"}'),
+    ]
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0009")
+        for n, (provider, label, fingerprint, account, basis) in enumerate(rows, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO integration (uid, provider, label, label_key, key_scheme, key_ciphertext, key_hint, "
+                    "created_at, team_fingerprint, account, cost_basis) VALUES (:uid, :provider, :label, :key, "
+                    "'aesgcm-v1', :cipher, 'key_…abcd', :created, :fingerprint, :account, :basis)"
+                ),
+                {
+                    "uid": f"u{n}",
+                    "provider": provider,
+                    "label": label,
+                    "key": label.lower(),
+                    "cipher": b"\x00",
+                    "created": datetime(2026, 3, 1, tzinfo=UTC),
+                    "fingerprint": fingerprint,
+                    "account": account,
+                    "basis": basis,
+                },
+            )
+    engine.dispose()
+
+
+def _the_account_twice_is_marked_and_the_constraint_holds(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from grafient_tui.store.integrations import same_team_owner
+
+    with db.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT id, provider, team_fingerprint, account, cost_basis FROM integration ORDER BY id")
+        ).all()
+        locks = connection.execute(text("SELECT integration_id FROM synclock ORDER BY integration_id")).scalars()
+        assert list(locks) == [1, 2, 3, 4]  # every integration has its sync lock's row
+    assert [tuple(row) for row in stored] == [
+        (1, "openai", "f1", None, None),
+        (2, "copilot", "g1", '{"org": "acme"}', None),
+        (3, "openai", "f1:duplicate-of-1", None, None),  # both kept; adding it again still matches the first
+        (4, "elevenlabs", None, None, '{"basis": "estimate"}'),
+    ]
+    assert same_team_owner(db, "f1", provider="openai").id == 1
+    with pytest.raises(IntegrityError), db.write_engine.begin() as connection:
+        connection.execute(text("UPDATE integration SET team_fingerprint = 'g1', provider = 'copilot' WHERE id = 3"))
+    assert differences(db) == []
+
+
+@pytest.mark.sqlite_only
+def test_0010_keeps_an_account_connected_twice_and_makes_it_unique_on_sqlite() -> None:
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    _an_account_twice_at_0009(f"sqlite:///{settings.database_file}")
+    db = Database(settings)  # a home is upgraded on opening
+    _the_account_twice_is_marked_and_the_constraint_holds(db)
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_0010_keeps_an_account_connected_twice_and_makes_it_unique_on_postgres(
+    pg: PostgresServer, capsys, monkeypatch
+) -> None:
+    name = pg.empty_database()
+    _an_account_twice_at_0009(pg.url_of(name))
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
+    assert run_cli(capsys, monkeypatch, "db", "upgrade").code == 0
+    db = Database(Settings.from_env())
+    _the_account_twice_is_marked_and_the_constraint_holds(db)
+    db.dispose()

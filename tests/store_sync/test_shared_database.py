@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from grafient_tui.sync.engine import WindowTotals, run_sync, sync_status, who_ru
 from grafient_tui.sync.lock import is_sync_running, sync_lock
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import FaultPlan
+from tests.helpers import PATIENCE, settle, wait_for, wait_until
 from tests.oracle import expected_snapshot, snapshot_via_store, utc_ms
 from tests.store_sync.test_concurrency import Teams, TrackingServer
 
@@ -133,10 +133,48 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
         assert sorted(outcomes)[0] == "added" and len(outcomes) == 2, outcomes
         assert "already exists" in outcomes[1] or "already exists" in sorted(outcomes)[1], outcomes
         assert len(list_integrations(db)) == 1
+    db.dispose()
+
+
+def test_two_adds_racing_for_one_account_leave_one_integration() -> None:
+    """One account (the same fingerprint) under two labels, added from two connections at once, five
+    times: one is added and the other is told the account is connected, on SQLite (the write lock) and
+    PostgreSQL (the unique constraint on provider and fingerprint) alike."""
+    from grafient_tui.store.integrations import remove_integration, same_team_sentence
+
+    settings, db, vault = open_store()
+    Vault(settings).master_key(create=True)
+    outcomes: list[str] = []
+
+    def add(label: str, barrier: threading.Barrier) -> None:
+        own = Database(settings)
+        barrier.wait()
+        try:
+            add_integration(
+                own, vault, label=label, provider="cursor", api_key=Secret(GOOD_KEY), team_fingerprint="f" * 64, now=NOW
+            )
+            outcomes.append("added")
+        except ConfigError as refused:
+            outcomes.append(refused.sentence)
+        finally:
+            own.dispose()
+
+    for _ in range(5):
+        for row in list_integrations(db):
+            remove_integration(db, row.id)
+        outcomes.clear()
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=add, args=(label, barrier)) for label in ("Eng", "Platform")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        [kept] = list_integrations(db)
+        assert sorted(outcomes) == sorted(["added", same_team_sentence(kept)]), outcomes
     db.dispose()
 
 
@@ -185,13 +223,17 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
                 for m in "ab"
             ]
             for run in runs:
-                out, err = run.communicate(timeout=120)
-                assert (run.returncode, err) == (0, ""), (trial, out, err)
+                out, err = run.communicate(timeout=PATIENCE)
+                # the one that gave up says so, naming who held the lock, and exits 1
+                assert (run.returncode, err) == (0 if out.rstrip().endswith("ok") else 1, ""), (trial, out, err)
                 lines.append(out)
             assert snapshot_via_store(db, iid) == want, trial
         assert server.peak == {GOOD_KEY: 1}  # one sync of the key at any moment, across both machines
+        host, user = who_runs()
+        blocked = f"blocked: a sync for Eng is already running: {user} on {host} (a force sync started 2026-03-12 "
         assert all(
-            line.startswith("Eng: ") and line.rstrip().endswith(("ok", "skipped: a sync for Eng is already running"))
+            line.startswith("Eng: ")
+            and (line.rstrip().endswith("ok") or (blocked in line and line.rstrip().endswith("gave up after 2 s")))
             for line in lines
         ), lines
         assert sum(line.rstrip().endswith("ok") for line in lines) >= 10
@@ -234,7 +276,7 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
     assert errors == []
     days, models, members = snapshot_via_store(db, iid)
     assert len(days) == len(models) == len(members) == 30
@@ -256,7 +298,9 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
     monkeypatch.setenv("GRAFIENT_MASTER_KEY", key)
     settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
-    with TrackingServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3))), FaultPlan(delay=30)) as server:
+    # The other machine's first page never comes: its sync holds the lock until the test kills it.
+    team = Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3)))
+    with TrackingServer(team, FaultPlan(hold_events_after=0)) as server:
         elsewhere = subprocess.Popen(
             [sys.executable, "-m", "grafient_tui", "sync"],
             env=_child_env(grafient_home.parent / "server", key, server.url),
@@ -265,10 +309,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 60
-            while server.in_flight[GOOD_KEY] == 0:
-                assert time.monotonic() < deadline and elsewhere.poll() is None, "the other machine never synced"
-                time.sleep(0.05)
+            wait_until(lambda: server.in_flight[GOOD_KEY] > 0, "the other machine's sync", process=elsewhere)
             assert is_sync_running(settings, iid, db)
             assert sync_status(db, settings, iid).status == "syncing"
             # a third machine's view, through the CLI
@@ -277,7 +318,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
                 env=_child_env(grafient_home.parent / "viewer", key, server.url),
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=PATIENCE,
             )
             assert '"status": "syncing"' in listed.stdout, listed
             # a sync starting here waits for the lock, then says the other one is running
@@ -290,15 +331,19 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
                 now=NOW,
                 transport=httpx.MockTransport(lambda request: httpx.Response(500)),
             )
-            assert (result.outcome, result.error) == ("skipped", "a sync for Eng is already running")
+            host, user = who_runs()
+            assert (result.outcome, result.blocked, result.error) == (
+                "skipped",
+                True,
+                f"a sync for Eng is already running: {user} on {host} (a daily sync started 2026-03-12 10:30 UTC); "
+                "this one gave up after 2 s",
+            )
             assert sync_status(db, settings, iid).status == "syncing"  # and it did not mark it interrupted
         finally:
             elsewhere.kill()
-            elsewhere.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while is_sync_running(settings, iid, db):  # the server notices the dead session
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+            elsewhere.wait(timeout=PATIENCE)
+    # the server notices the dead session
+    wait_until(lambda: not is_sync_running(settings, iid, db), "the dead session's lock to go", poll=0.05)
     state = sync_status(db, settings, iid)
     assert (state.status, state.error) == ("interrupted", "the last sync stopped before it finished")
     db.dispose()
@@ -332,18 +377,24 @@ SYNCER_GRANTS = (
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
 )
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
+# Roles belong to the whole server, not to a test's database: pg.role names each after its worker and
+# test, and the README's roles, named as README names them, are made by tests that take turns
+# (conftest's server_wide_names).
+SERVER_ROLES = pytest.mark.usefixtures("server_wide_names")
 
 
-def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> None:
+def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> str:
+    """A login role of this test granted `grants` on `database`; its name (`role` plus a suffix)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    pg.role(role)
+    role = pg.role(role)
     engine = create_engine(pg.url_of(database), poolclass=NullPool)
     with engine.begin() as connection:
         for statement in grants:
             connection.execute(text(statement.format(role=role)))
     engine.dispose()
+    return role
 
 
 def team_database(pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, master_key: str) -> tuple[str, int]:
@@ -377,6 +428,7 @@ def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_ke
         monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 @pytest.mark.parametrize("who", ["viewer role", "no master key", "another master key"])
 def test_a_viewer_reads_everything_and_changes_nothing(
@@ -397,19 +449,19 @@ def test_a_viewer_reads_everything_and_changes_nothing(
         assert run_cli(capsys, monkeypatch, "budget", "set", "Eng", "1").code == 0  # over at once
         before = sync_log(pg, name)
         if who == "viewer role":
-            grant(pg, name, "finance", VIEWER_GRANTS)
-            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+            finance = grant(pg, name, "finance", VIEWER_GRANTS)
+            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
             reason = (
                 "this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
                 "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database)."
             )
         else:
-            grant(pg, name, "lead", SYNCER_GRANTS)
+            lead = grant(pg, name, "lead", SYNCER_GRANTS)
             home = grafient_home.parent / "lead"
             as_teammate(
                 monkeypatch,
                 home,
-                pg.url_of(name, user="lead"),
+                pg.url_of(name, user=lead),
                 None if who == "no master key" else new_master_key_b64(),
             )
             from grafient_tui.store.team import recorded_fingerprint, short
@@ -440,18 +492,28 @@ def test_a_viewer_reads_everything_and_changes_nothing(
             ("remove", "Eng", "--yes"),
             ("rekey", "Eng"),
             ("add", "openai", "--label", "Ops"),
-            ("plan", "pro"),
-            ("pace", "cursor", "5"),
             ("budget", "set", "Eng", "5"),
             ("budget", "remove", "Eng"),
         ):
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
+        # the team's settings are the owner's, whoever else asks
+        role = finance if who == "viewer role" else lead
+        for args in (("plan", "pro"), ("pace", "cursor", "5")):
+            result = run_cli(capsys, monkeypatch, *args)
+            assert (result.code, result.out, result.err) == (
+                2,
+                "",
+                "grafient: the team's settings are the database owner's to change (role 'postgres', which owns "
+                f"Grafient's tables), and this role is '{role}'; run it as the owner (see README, A shared team "
+                "database).\n",
+            ), args
         assert len(api.calls) == calls  # nothing was asked of the API
     assert sync_log(pg, name) == before  # and nothing of the viewer's landed in the team's sync log
     assert not (grafient_home.parent / "lead" / "master.key").exists()  # no second master key was made
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     pg: PostgresServer, monkeypatch, grafient_home: Path
@@ -461,8 +523,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "finance", VIEWER_GRANTS)
-    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+    finance = grant(pg, name, "finance", VIEWER_GRANTS)
+    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
     calls: list[httpx.Request] = []
     app = RecordingApp(
         Settings.from_env(),
@@ -471,12 +533,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     )
     assert isinstance(app, GrafientApp)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.store_ready:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.store_ready, "the store")
+        await settle(app, pilot)
         assert app.store_ready and app.viewer_reason and not app.syncs  # never synced: still nothing started
         for action in ("add", "force_sync", "force_sync_all", "delete"):
             assert app.screen.check_action(action, ()) is None, action
@@ -492,6 +550,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     assert sync_log(pg, name) == []
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(
     pg: PostgresServer, capsys, monkeypatch, grafient_home: Path
@@ -501,10 +560,10 @@ def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_anot
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "syncer", SYNCER_GRANTS)
+    syncer = grant(pg, name, "syncer", SYNCER_GRANTS)
     home = grafient_home.parent / "second-server"
     key_file = home / "master.key"
-    as_teammate(monkeypatch, home, pg.url_of(name, user="syncer"), None)
+    as_teammate(monkeypatch, home, pg.url_of(name, user=syncer), None)
     home.mkdir(mode=0o700)
     key_file.write_text(team_key + "\n")  # distributed as the key file this time
     key_file.chmod(0o600)
@@ -578,43 +637,15 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:
     )
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:
-    """The SQL of README's "A shared team database", as written: the owner sets the schema up, the
-    syncer adds and syncs, the viewer reads and is told it views only."""
-    import re
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
+    """The SQL of README's "A shared team database", as written: the owner sets the schema up and the
+    team's plan, the syncer adds and syncs, the viewer reads and is told it views only."""
     from tests.helpers import run_cli
+    from tests.team_db import set_up_readme_team
 
-    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
-    sql = re.search(r"## A shared team database.*?```sql\n(.*?)```", readme, re.S).group(1)
-    statements = [line.split("--")[0].strip() for line in sql.replace(";\n  ", " ").splitlines()]
-    statements = [line for line in " ".join(statements).split(";") if line.strip()]
-    name = "grafient"  # as README names it
-    pg.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    for role in ("grafient_owner", "grafient_sync", "grafient_view"):
-        pg.sql(f"DROP ROLE IF EXISTS {role}")
-        pg.roles.append(role)
-    in_database = None
-    for statement in statements:
-        statement = " ".join(statement.split())
-        if statement.startswith("\\c "):
-            in_database = create_engine(pg.url_of(name), poolclass=NullPool, isolation_level="AUTOCOMMIT")
-            statement = statement.split(" ", 2)[2] if statement.count(" ") > 1 else ""
-            if not statement:
-                continue
-        if statement.startswith("CREATE DATABASE"):
-            pg.made.append(name)
-        if in_database is None:
-            pg.sql(statement)
-        else:
-            with in_database.connect() as connection:
-                connection.execute(text(statement))
-    assert in_database is not None
-    in_database.dispose()
+    name = set_up_readme_team(pg)
     team_key = new_master_key_b64()
     monkeypatch.setenv("GRAFIENT_NOW", NOW_TEXT)
 
@@ -633,9 +664,14 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
         api.route().mock(side_effect=FakeCursorTeam(api_key=GOOD_KEY, events=a_month(2)).handler)
         added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY)
         assert (added.code, added.err) == (0, ""), added
-        assert run_cli(capsys, monkeypatch, "plan", "pro").code == 0
+    as_teammate(monkeypatch, grafient_home.parent / "owner", pg.url_of(name, user="grafient_owner"), None)
+    planned = run_cli(capsys, monkeypatch, "plan", "pro")  # the owner needs no master key for it
+    assert (planned.code, planned.err) == (0, ""), planned
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="grafient_view"), None)
     report = run_cli(capsys, monkeypatch, "report", "--format", "csv")
     assert report.code == 0 and report.out.count("\n") == 31
+    assert run_cli(capsys, monkeypatch, "plan").out == (
+        "pro (backfills 365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, ElevenLabs 90)\n"
+    )
     refused = run_cli(capsys, monkeypatch, "sync")
     assert refused.code == 2 and "you are a viewer" in refused.err

@@ -235,6 +235,91 @@ async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_accou
         assert card.view.state == "ok" and card.view.summary.total_micro > 0
 
 
+async def test_the_add_form_asks_before_adding_an_account_it_cannot_identify(grafient_home) -> None:
+    """A good OpenAI key that may not list projects: the form says the account cannot be checked, keeps
+    the key, and shows the checkbox; ticked, the same submit adds it."""
+    from textual.widgets import Checkbox
+
+    from grafient_tui.providers.openai.fake import demo_account
+    from grafient_tui.tui.screens.add import ALLOW_UNIDENTIFIED
+
+    good = "sk-admin-" + "Zq8wE1rT5yU9iO3pA7sD2fG6hK0lX4cV"
+    account = demo_account(good, NOW.date(), seed=2)
+    account.key_kind = "costs_only"
+    app = make_app(httpx.MockTransport(account.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddIntegrationScreen)
+        allow = form.query_one("#allow-unidentified", Checkbox)
+        assert not allow.display  # hidden until a key needs it
+        form.query_one("#provider", Select).value = "openai"
+        await pilot.pause()
+        form.query_one("#label", Input).value = "Chat"
+        form.query_one("#key", Input).value = good
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        refusal = str(form.query_one("#key-error", Static).render())
+        assert "cannot check that this account is not connected already" in refusal
+        assert list_integrations(app.db) == []
+        assert allow.display and str(allow.label) == ALLOW_UNIDENTIFIED and form.focused is allow
+        assert form.query_one("#key", Input).value == good  # kept: nothing of it was stored
+        await pilot.press("space")  # tick it
+        assert allow.value
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [row] = list_integrations(app.db)
+        assert (row.provider, row.label, row.team_fingerprint) == ("openai", "Chat", None)
+
+
+async def test_the_add_form_asks_before_sending_an_elevenlabs_key(grafient_home) -> None:
+    """ElevenLabs never names its workspace: unticked, the form says so at once (nothing is sent), keeps
+    the key and shows the checkbox; ticked, the same submit checks the key and adds it."""
+    from textual.widgets import Checkbox
+
+    from grafient_tui.providers.elevenlabs.fake import demo_account
+
+    good = "sk_" + "3f9a1c7e" * 6
+    workspace = demo_account(good, NOW.date(), seed=3)
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return workspace.handler(request)
+
+    app = make_app(httpx.MockTransport(handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AddIntegrationScreen)
+        form.query_one("#provider", Select).value = "elevenlabs"
+        await pilot.pause()
+        allow = form.query_one("#allow-unidentified", Checkbox)
+        assert not allow.display
+        form.query_one("#label", Input).value = "Voice"
+        form.query_one("#key", Input).value = good
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        refusal = str(form.query_one("#key-error", Static).render())
+        assert refusal.startswith("ElevenLabs' API names no workspace") and "--allow-unidentified" in refusal
+        assert sent == [] and list_integrations(app.db) == []
+        assert allow.display and form.focused is allow and form.query_one("#key", Input).value == good
+        await pilot.press("space")
+        form.query_one("#key", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        [row] = list_integrations(app.db)
+        assert (row.provider, row.label, row.team_fingerprint) == ("elevenlabs", "Voice", None)
+        assert sent and all(r.headers["xi-api-key"] == good for r in sent)
+
+
 def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> None:
     # 30 + 70 of 100 on two rows (16 eighths): the first band ends at 5 eighths, inside the bottom cell.
     assert stack_cells((30, 70), 100, 2) == [("█", 1, None), ("▅", 0, 1)]

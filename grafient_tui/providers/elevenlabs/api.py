@@ -12,14 +12,15 @@ Choices where ElevenLabs' documentation is silent (shared/elevenlabs-api.md):
   re-prices every stored day at once, and the figures never mix two plans.
 - The validation reads one day (yesterday) of credits, to prove the key may read usage.
 - A 404 or 410 on character-stats means ElevenLabs retired it (its SDK marks it deprecated).
-- The account's fingerprint is not the workspace's (the API names none): the SHA-256 of the key.
+- The account is never named: the API names no workspace (a key is one user's, and reads the whole
+  workspace's usage), so a second key of a workspace already connected cannot be told from a new one.
+  `validate` gives no fingerprint, and adding a key needs --allow-unidentified (`unnamed_account`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -97,6 +98,7 @@ class ElevenLabsClient(HttpProvider):
         "unrestricted or with User (Read) and Models (Access). ElevenLabs bills credits, not money: "
         "Grafient's dollars are an estimate (the plan's list price ÷ its credits)."
     )
+    unnamed_account = "ElevenLabs' API names no workspace"
     key_placeholder = "sk_… (an ElevenLabs API key)"
     limits = Limits(
         max_window_days=MAX_WINDOW_DAYS,
@@ -160,8 +162,7 @@ class ElevenLabsClient(HttpProvider):
         await self.plan(attempts)
         yesterday = self.utc_today() - datetime.timedelta(days=1)
         await self._stats("credits", yesterday, yesterday, attempts)
-        fingerprint = hashlib.sha256(f"elevenlabs:{self._key}".encode("utf-8", "surrogatepass")).hexdigest()
-        return AccountInfo(members=1, fingerprint=fingerprint)
+        return AccountInfo(members=1, fingerprint=None)  # no workspace named (unnamed_account)
 
     def cost_lines(self, first: datetime.date, last: datetime.date) -> AsyncIterator[list[CostLine]]:
         """The UTC days first..last as cost lines (estimated dollars, credits, characters), in one batch.

@@ -15,7 +15,10 @@ Choices where Google's documentation is silent (shared/google-billing-export.md)
   BigQuery); the sync's own time limit bounds it too.
 - The validation's query is for yesterday, in the query project: it proves Job User there and read
   access to the data, for the 10 MB minimum.
-- The account's fingerprint is the table: one export table is one Cloud Billing account.
+- The account's fingerprint is the Cloud Billing account, which Google writes into the export table's
+  name (gcp_billing_export_resource_v1_<ACCOUNT ID, dashes as underscores>): two tables of one account
+  (an export moved to another dataset, a copy) are one account, refused as already connected. A table
+  named otherwise (a view, a renamed copy) is its own account: the table is the fingerprint.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -139,8 +143,24 @@ class _BearerToken(httpx.Auth):
         return "_BearerToken()"
 
 
-def table_fingerprint(table: str) -> str:
-    """The same export table gives the same fingerprint, whichever key reads it."""
+# The billing account's id in the name Google gives an export table (the standard export's too).
+_ACCOUNT_IN_TABLE = re.compile(
+    r"gcp_billing_export_(?:resource_)?v1_([0-9A-Fa-f]{6})_([0-9A-Fa-f]{6})_([0-9A-Fa-f]{6})"
+)
+
+
+def billing_account(table: str) -> str | None:
+    """The Cloud Billing account id (`01A2B3-C4D5E6-F7A8B9`) a table's name carries, or None."""
+    found = _ACCOUNT_IN_TABLE.fullmatch(table.rsplit(".", 1)[-1])
+    return "-".join(found.groups()).upper() if found else None
+
+
+def account_fingerprint(table: str) -> str:
+    """The same billing account gives the same fingerprint, whichever of its export tables and keys
+    read it; a table whose name carries no account is an account of its own."""
+    account = billing_account(table)
+    if account is not None:
+        return hashlib.sha256(f"google-billing-account:{account}".encode()).hexdigest()
     return hashlib.sha256(f"google-billing-export:{table}".encode()).hexdigest()
 
 
@@ -342,7 +362,7 @@ class GoogleBillingClient(HttpProvider):
             )
         yesterday = self.utc_today() - datetime.timedelta(days=1)
         sums = await self._query(yesterday, yesterday, attempts)
-        return AccountInfo(members=sums.projects, fingerprint=table_fingerprint(self.table))
+        return AccountInfo(members=sums.projects, fingerprint=account_fingerprint(self.table))
 
     # ------------------------------------------------------------------ the query
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from textual import on
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
@@ -60,6 +61,21 @@ def checking_text(provider: str) -> str:
     return f"Checking the key with {providers.title(provider)}..."
 
 
+ALLOW_UNIDENTIFIED = "Add it anyway: I know this account is not connected yet"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the form stays: the sentence, under the label field or the key field; `keep_key` puts the
+    key back (nothing was sent with it, or the provider accepted it and only our check refused);
+    `unidentified` shows the checkbox that adds it anyway."""
+
+    sentence: str
+    field: str = "key"
+    keep_key: bool = False
+    unidentified: bool = False
+
+
 class AddIntegrationScreen(ModalScreen[int | None]):
     """Dismisses with the new integration's id, or None when cancelled."""
 
@@ -104,6 +120,8 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             # A key of several lines (Google's JSON key file): pasted whole, never drawn.
             yield SecretPaste(id="key-document", describe=describe_key_document)
             yield Static(classes="field-error", id="key-error")
+            # Shown once a good key's account could not be identified (sync/connect.Unidentified).
+            yield Checkbox(ALLOW_UNIDENTIFIED, id="allow-unidentified", classes="-hidden")
             yield Static("", id="checking")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
@@ -152,6 +170,9 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         document.placeholder = provider.key_placeholder
         document.display = provider.key_document
         self.query_one("#key", Input).display = not provider.key_document
+        allow = self.query_one("#allow-unidentified", Checkbox)  # a choice about one key's account, not another's
+        allow.add_class("-hidden")
+        allow.value = False
         self._errors(None, None)
 
     async def _show_account_fields(self, fields: tuple[AccountField, ...]) -> None:
@@ -299,36 +320,43 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             key_input.focus()
             return
         provider = self._provider()
+        allow = self.query_one("#allow-unidentified", Checkbox)
+        allow_unidentified = allow.display and allow.value
         key_input.value = ""  # from here the key is held sealed in a Secret, not left in the form
         self._held = Secret(text)  # put back only if the label turns out to be taken (a local error)
         self._checking(True)
         self.run_worker(
-            self._check(label, provider, self._held, account),
+            self._check(label, provider, self._held, account, allow_unidentified),
             name="check-key",
             group="add-integration",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _check(self, label: str, provider: str, key: Secret, account: dict[str, str]) -> int | str | tuple[str]:
-        """The new integration's id, the sentence to show under the key field, or (sentence,)
-        for the label field."""
+    async def _check(
+        self, label: str, provider: str, key: Secret, account: dict[str, str], allow_unidentified: bool
+    ) -> int | Refusal:
+        """The new integration's id, or why not."""
         from grafient_tui.errors import ConfigError, GrafientError
-        from grafient_tui.sync.connect import free_label
+        from grafient_tui.sync.connect import Unidentified, free_label
         from grafient_tui.sync.engine import in_daemon_thread
 
         try:  # off the event loop: a sync in another process may hold the database
             label = await in_daemon_thread(lambda: free_label(self.grafient.db, label))
         except ConfigError as exc:
-            return (exc.sentence,)
+            return Refusal(exc.sentence, field="label", keep_key=True)
         try:
-            integration = await self.grafient.add_checked_integration(label, provider, key, account)
+            integration = await self.grafient.add_checked_integration(
+                label, provider, key, account, allow_unidentified=allow_unidentified
+            )
+        except Unidentified as exc:
+            return Refusal(exc.sentence, keep_key=True, unidentified=True)
         except GrafientError as exc:
-            return exc.sentence
+            return Refusal(exc.sentence)
         except Exception as exc:  # a provider error that is not a GrafientError still carries a sentence
             sentence = getattr(exc, "sentence", None)
             if isinstance(sentence, str):
-                return sentence
+                return Refusal(sentence)
             raise
         assert integration.id is not None
         return integration.id
@@ -344,13 +372,20 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 return
             self._checking(False)
             held, self._held = self._held, None
-            if isinstance(result, tuple):  # the label is taken: the provider was never asked, keep the key
-                if held is not None:
-                    self._key_field().value = held.reveal()
-                self._errors(result[0], None)
+            assert isinstance(result, Refusal)
+            if result.keep_key and held is not None:  # the label is taken, or only our own check refused
+                self._key_field().value = held.reveal()
+            if result.unidentified:
+                allow = self.query_one("#allow-unidentified", Checkbox)
+                allow.remove_class("-hidden")
+                allow.focus()
+                self._errors(None, result.sentence)
+                return
+            if result.field == "label":
+                self._errors(result.sentence, None)
                 self.query_one("#label", Input).focus()
                 return
-            self._errors(None, str(result))
+            self._errors(None, result.sentence)
             self._key_field().focus()
         elif event.state == WorkerState.ERROR:
             self._checking(False)
@@ -364,7 +399,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self.checking = checking
         self.query_one("#checking", Static).update(literal(checking_text(self._provider()) if checking else ""))
         self.set_class(checking, "-checking")
-        for widget in self.query("Input, Select, SecretPaste, Button#add"):
+        for widget in self.query("Input, Select, SecretPaste, Checkbox, Button#add"):
             widget.disabled = checking
 
     def _focus_account_field(self) -> None:
