@@ -237,7 +237,12 @@ def test_amounts_that_would_overflow_a_report_are_refused_and_every_report_still
     and every report and the home failed for every integration. A row past $1,000,000 is refused."""
     healthy = openai_org({DAY: [dollars("12.50")]})
     with with_openai(monkeypatch, healthy):
-        assert run_cli(capsys, monkeypatch, "add", "openai", "--label", "Chat", stdin=OPENAI_KEY).code == 0
+        assert (
+            run_cli(
+                capsys, monkeypatch, "add", "openai", "--label", "Chat", "--allow-unidentified", stdin=OPENAI_KEY
+            ).code
+            == 0
+        )
     hostile = openai_org({DAY: [dollars("60000000000")], DAY - datetime.timedelta(days=1): [dollars("60000000000")]})
     with with_openai(monkeypatch, hostile):
         synced = run_cli(capsys, monkeypatch, "sync")
@@ -250,7 +255,9 @@ def test_amounts_that_would_overflow_a_report_are_refused_and_every_report_still
 def test_a_day_past_its_maximum_is_refused_though_each_row_is_plausible(capsys, monkeypatch, grafient_home) -> None:
     rows = [dollars("600000", f"model-{i}, input") for i in range(2)]  # $600k twice: $1.2M in a day
     with with_openai(monkeypatch, openai_org({DAY: rows})):
-        added = run_cli(capsys, monkeypatch, "add", "openai", "--label", "Chat", stdin=OPENAI_KEY)
+        added = run_cli(
+            capsys, monkeypatch, "add", "openai", "--label", "Chat", "--allow-unidentified", stdin=OPENAI_KEY
+        )
     assert added.code == 1, added
     assert f"whose total for {DAY} is beyond any plausible bill (more than $1,000,000 in a day)" in added.out
 

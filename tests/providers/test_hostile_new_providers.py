@@ -236,7 +236,9 @@ def test_credits_past_a_days_maximum_are_refused_and_every_report_still_works(
     healthy = FakeElevenLabsWorkspace(api_key=VOICE_KEY, usage={DAY: {"eleven_flash_v2_5": (Decimal(1000), 2000)}})
     with respx.mock(base_url="https://api.elevenlabs.io", assert_all_called=False) as router:
         router.route().mock(side_effect=healthy.handler)
-        added = run_cli(capsys, monkeypatch, "add", "elevenlabs", "--label", "Voice", stdin=VOICE_KEY + "\n")
+        added = run_cli(
+            capsys, monkeypatch, "add", "elevenlabs", "--label", "Voice", "--allow-unidentified", stdin=VOICE_KEY + "\n"
+        )
     assert added.code == 0, added
     hostile = FakeElevenLabsWorkspace(
         api_key=VOICE_KEY, usage={DAY: {"eleven_flash_v2_5": (Decimal(5_000_000_000), None)}}
