@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from grafient_tui.errors import StoreError
-from grafient_tui.untrusted import visible
+from grafient_tui.untrusted import cap, visible
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
@@ -281,13 +281,17 @@ class Holder:
         if self.is_grafient_sync:
             assert self.since is not None
             since = self.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            who = " on ".join(visible(part) for part in (self.user or "someone", self.host or "another machine"))
-            kind = f"a {visible(self.trigger)} sync" if self.trigger else "a sync"
+            # The sync log's host, user and trigger are written by any syncer: shown through the rule,
+            # cut, and a trigger this Grafient does not know is not repeated.
+            who = " on ".join(
+                cap(visible(part), 64) for part in (self.user or "someone", self.host or "another machine")
+            )
+            kind = f"a {self.trigger} sync" if self.trigger in ("backfill", "daily", "force") else "a sync"
             return f"{who} ({kind} started {since})"
-        role = f"role {visible(self.role)!r}" if self.role else "another role"
+        role = f"role {cap(visible(self.role), 64)!r}" if self.role else "another role"
         if self.application in APPLICATION.values():
             return f"another Grafient's session ({role}, process {self.pid} on the server)"
-        application = f", application {visible(self.application)!r}" if self.application else ""
+        application = f", application {cap(visible(self.application), 64)!r}" if self.application else ""
         return f"a database session of {role}{application} (process {self.pid} on the server), not a Grafient sync"
 
 

@@ -217,3 +217,22 @@ def app_status(listing):
     from grafient_tui.store.integrations import IntegrationStatus
 
     return IntegrationStatus(listing.status, listing.last_sync, listing.error)
+
+
+def test_who_holds_a_sync_lock_is_named_from_the_sync_log_as_bounded_text() -> None:
+    """On a shared database the sentence for a sync that gave up names the holder from the sync log's
+    host, user and trigger, which any syncer writes: escapes are shown as text, a name is cut, and a
+    trigger this Grafient does not know is not repeated."""
+    from grafient_tui.store.server import Holder
+    from grafient_tui.sync.lock import blocked_sentence
+
+    since = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    holder = Holder(
+        pid=7, role="ci", application="grafient", host=CLEAR * 2_000, user=OSC52, trigger=TITLE, since=since
+    )
+    sentence = blocked_sentence("Eng", holder, 2.0)
+    assert "\x1b" not in sentence and "\x07" not in sentence
+    assert visible(OSC52) in sentence and "pwned" not in sentence  # an unknown trigger: "a sync"
+    assert "a sync started 2026-11-24 09:00 UTC" in sentence and len(sentence) < 400
+    known = Holder(pid=7, role="ci", application="grafient", host="ci-1", user="ana", trigger="daily", since=since)
+    assert "ana on ci-1 (a daily sync started 2026-11-24 09:00 UTC)" in blocked_sentence("Eng", known, 2.0)
