@@ -43,6 +43,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, label_key, remove_integration
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
+from grafient_tui.untrusted import quoted
 from tests.conftest import GOOD_KEY
 from tests.helpers import OTHER_KEY, route_by_key, run_cli
 from tests.oracle import (
@@ -314,7 +315,7 @@ def _check_add_label(workspace, capsys, monkeypatch, label: str) -> None:
         expect=0 if stored else 2,
     )
     if code == 0:
-        assert out.startswith(f"added integration 3 {stored!r} (cursor, key key_…")
+        assert out.startswith(f"added integration 3 {quoted(stored)} (cursor, key key_…")
 
 
 @given(label=labels)
