@@ -21,7 +21,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.tui.app import GrafientApp
 from grafient_tui.untrusted import visible
 from tests.conftest import GOOD_KEY
-from tests.helpers import run_cli
+from tests.helpers import run_cli, settle
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 OSC52 = "Eng\x1b]52;c;ZXZpbA==\x07"  # writes the clipboard
@@ -152,12 +152,6 @@ class RecordingApp(GrafientApp):
     def notify(self, message: str, *args, **kwargs) -> None:
         self.notes.append(str(message) + " " + str(kwargs.get("title", "")))
         super().notify(message, *args, **kwargs)
-
-
-async def settle(app: GrafientApp, pilot) -> None:
-    for _ in range(10):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 @pytest.mark.parametrize("label", ["Eng [/]", "[@click=app.bell]Ops", "[b]x", OSC52])

@@ -27,6 +27,7 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import WindowTotals, write_window
 from grafient_tui.tops import MAX_TABLE_ROWS
 from grafient_tui.tui.app import GrafientApp
+from tests.helpers import settle
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 MEMBERS = 450
@@ -60,12 +61,6 @@ def seed() -> int:
 
 def cells(table: DataTable, row: int) -> list[str]:
     return [str(cell) for cell in table.get_row_at(row)]
-
-
-async def settle(app: GrafientApp, pilot) -> None:
-    for _ in range(10):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 class NoSync(GrafientApp):

@@ -19,7 +19,7 @@ from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.tui.app import GrafientApp
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.conftest import GOOD_KEY
-from tests.helpers import run_cli
+from tests.helpers import run_cli, settle, wait_for
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 OTHER_KEY = "key_" + "e5f6a7b8" * 8
@@ -57,12 +57,6 @@ class GatedStoreApp(GrafientApp):
         if self.fail:
             raise StoreError("the local database is damaged (file is not a database).")
         return super().open_store()
-
-
-async def settle(app: GrafientApp, pilot) -> None:
-    for _ in range(10):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def run_app_once(settings: Settings, handler) -> None:
@@ -133,10 +127,11 @@ async def test_when_the_store_cannot_open_no_snapshot_figure_stays(two_teams) ->
         await pilot.pause()
         assert len(app.screen.query(IntegrationCard)) == 2  # the last run's figures, while it opens
         app.gate.set()
-        for _ in range(200):  # until the failure has been shown (the worker's error is the app's news)
-            await pilot.pause(0.02)
-            if not app.screen.query(IntegrationCard) and app.screen.query("#loading"):
-                break
+        await wait_for(  # the failure shown (the worker's error is the app's news)
+            pilot,
+            lambda: not app.screen.query(IntegrationCard) and app.screen.query("#loading"),
+            "the failure to open the store on screen",
+        )
         assert not app.screen.query(IntegrationCard)
         loading = str(app.screen.query_one("#loading").render())
         assert loading.startswith("The local store could not be opened: The local database is damaged")
