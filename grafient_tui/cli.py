@@ -10,13 +10,10 @@ commands that need them, so `grafient --help` and `--version` stay instant.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import os
 import re
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -29,6 +26,9 @@ if TYPE_CHECKING:
     from grafient_tui.service import GrafientService
 
 PROVIDERS = providers.names()
+# Commands that only read the store and print: nothing they run logs (the network and the sync
+# engine do), so they skip setting up the scrubbed log handler, and the import of `logging` with it.
+READING_COMMANDS = ("report", "list", "check", "budget", "plan", "pace", "db")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -279,12 +279,13 @@ def disable_core_dumps() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()
     debug = os.environ.get("GRAFIENT_DEBUG") == "1"
-    _configure_logging(debug)
     try:
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help, --version and bad arguments end here
             return exc.code if isinstance(exc.code, int) else 2
+        if debug or args.command not in READING_COMMANDS:
+            _configure_logging(debug)
         return _dispatch(args)
     except GrafientError as exc:
         print(f"grafient: {one_line(exc.sentence)}", file=sys.stderr)
@@ -296,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001  (the last resort: one line, and the details only on request)
         if debug:
+            import traceback
+
             from grafient_tui.secret import scrub_known
 
             sys.stderr.write(scrub_known("".join(traceback.format_exception(exc))))
@@ -307,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(debug: bool) -> None:
+    import logging
+
     from grafient_tui.secret import scrub_known
 
     class _Scrub(logging.Filter):
@@ -410,12 +415,19 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)  # before asking for a key that would be refused anyway
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
+    import asyncio
+
     row = asyncio.run(service.add(args.provider, label, key, now=now_utc()))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
-    print(f"added integration {row.id} {row.label!r} ({row.provider}, key {row.key_hint}, {row.team_members} {actors})")
+    print(
+        f"added integration {row.integration_id} {row.label!r} ({row.provider}, key {row.key_hint}, "
+        f"{row.team_members} {actors})"
+    )
     if args.no_backfill:
         return 0
-    (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
+    (result,) = asyncio.run(
+        service.sync(row.integration_id, trigger="backfill", progress=_progress_printer(), now=now_utc())
+    )
     _print_sync_line(result)
     if result.outcome == "failed":
         print("grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
@@ -466,6 +478,8 @@ def _print_sync_line(result) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
+    import asyncio
+
     results = asyncio.run(
         service.sync(
             args.ref,
@@ -504,7 +518,8 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         raise ConfigError(f"{until} is in the future (today is {today} UTC).")
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
-    report = service.report(ReportRange(since, until), args.by, args.ref, today=today)
+    # Each day's list of models is JSON's alone: the table and the CSV name the top one.
+    report = service.report(ReportRange(since, until), args.by, args.ref, today=today, day_models=args.format == "json")
     if args.format == "json":
         # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
@@ -577,12 +592,12 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
-        answer = input(f"Remove {integ.label!r} (id {integ.id}) and all its stored costs? [y/N] ")
+        answer = input(f"Remove {integ.label!r} (id {integ.integration_id}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")
             return 0  # the user's answer, not a failure
-    service.remove(integ.id)
-    print(f"removed integration {integ.id} {integ.label!r} and its data")
+    service.remove(integ.integration_id)
+    print(f"removed integration {integ.integration_id} {integ.label!r} and its data")
     return 0
 
 
@@ -590,7 +605,9 @@ def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
     service.require_change()
     key = read_key(integ.provider)
-    row, team = asyncio.run(service.rekey(integ.id, key))
+    import asyncio
+
+    row, team = asyncio.run(service.rekey(integ.integration_id, key))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
     print(f"replaced the key of {row.label!r} (now {row.key_hint}, {team.members} {actors}); its history is kept")
     return 0

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from grafient_tui.errors import ConfigError
+from grafient_tui.providers.base import Capabilities
 
 if TYPE_CHECKING:
     from grafient_tui.providers.base import Provider
@@ -38,6 +39,20 @@ _TITLES: dict[str, str] = {
 }
 
 
+# What each provider's figures hold (its class's `capabilities` are these): the report and the screens
+# read them without loading the provider, and with it httpx.
+_CAPABILITIES: dict[str, Capabilities] = {
+    "cursor": Capabilities(has_requests=True, actor_kind="member"),
+    "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
+    "openai": Capabilities(
+        has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
+    ),
+    "openrouter": Capabilities(
+        has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
+    ),
+}
+
+
 def title(name: str) -> str:
     """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
     return _TITLES.get(name, name)
@@ -62,6 +77,15 @@ def get(name: str) -> type[Provider]:
     return _load(target)  # type: ignore[return-value]
 
 
+def capabilities(name: str) -> Capabilities:
+    """What provider `name`'s figures hold, without loading it; ConfigError for a name Grafient does not know."""
+    found = _CAPABILITIES.get(name)
+    if found is None:
+        get(name)  # the sentence for a name Grafient does not know
+        raise ConfigError(f"provider {name!r} declares no capabilities")
+    return found
+
+
 def fake(name: str) -> type:
     """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
     target = _FAKES.get(name)
@@ -70,4 +94,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["fake", "get", "names", "title"]
+__all__ = ["capabilities", "fake", "get", "names", "title"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete
@@ -12,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
-from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
+from grafient_tui.figures import IntegrationInfo
+from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
+from grafient_tui.store.labels import clean_label, label_key
 from grafient_tui.store.models import (
     AlertSent,
     Budget,
@@ -26,31 +27,6 @@ from grafient_tui.store.models import (
 )
 from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
-
-MAX_LABEL = 64
-MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
-
-
-def clean_label(label: str) -> str:
-    label = " ".join(label.split())
-    if not label:
-        raise ConfigError("a label cannot be empty.")
-    if looks_like_key(label):  # a key pasted into the wrong field: refuse it, first, without showing it back
-        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
-    if len(label) > MAX_LABEL:
-        raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
-    if not label.isprintable():
-        raise ConfigError("a label cannot contain control characters.")
-    if label.isdigit():
-        raise ConfigError("a label cannot be only digits (it would read as an id).")
-    return label
-
-
-def label_key(label: str) -> str:
-    """What makes two labels the same: surrounding and repeated spaces, and case, do not count.
-    Computed in Python and stored (integration.label_key, unique), so the rule is the same on every
-    database, and the database itself refuses a second "eng" beside "Eng" however the adds race."""
-    return " ".join(label.split()).casefold()
 
 
 def _label_owner(session, label: str) -> Integration | None:
@@ -212,29 +188,32 @@ def list_integrations(db: Database) -> list[Integration]:
         return list(session.exec(select(Integration).order_by(Integration.id)))
 
 
+def info(row: Integration) -> IntegrationInfo:
+    """Who a stored integration is, as the read model has it (never its key)."""
+    assert row.id is not None  # stored
+    created = row.created_at
+    return IntegrationInfo(
+        integration_id=row.id,
+        label=row.label,
+        provider=row.provider,
+        key_hint=row.key_hint,
+        created=created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC),
+        team_members=row.team_members,
+        history_from=row.history_from,
+        cycle_start=row.cycle_start,
+    )
+
+
 def find_integration(db: Database, ref: str | int) -> Integration:
-    """By id (digits) or by label (exact, then case-insensitive)."""
-    text = str(ref).strip()
-    not_found = NotFound(f"no integration with id or label {text!r} (see `grafient list`).")
-    if not text.isascii() or not text.isdigit():
-        try:  # argv can carry bytes that are not UTF-8 (lone surrogates); no label is made of them
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise not_found from None
+    """By id (digits) or by label (exact, then case-insensitive): store/queries.integration_info's rule."""
+    from grafient_tui.store.queries import integration_info, not_found_sentence
+
+    found = integration_info(db, ref)
     with db.session() as session:
-        # An id is ASCII digits within SQLite's integer range ("²" is a digit to Python, not an id).
-        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-            row = session.get(Integration, int(text))
-            if row is not None:
-                return row
-        row = session.exec(select(Integration).where(Integration.label == text)).first()
-        if row is None:
-            row = _label_owner(session, text)
-        if row is None:
-            if looks_like_key(text):  # never echo a key someone typed where an id or label goes
-                raise NotFound(f"{KEY_IN_ARGV}.")
-            raise not_found
-        return row
+        row = session.get(Integration, found.integration_id)
+    if row is None:  # removed since
+        raise NotFound(not_found_sentence(ref))
+    return row
 
 
 def integration_key(vault: Vault, integration: Integration) -> Secret:
@@ -296,30 +275,3 @@ def remove_integration(db: Database, integration_id: int) -> None:
             session.exec(delete(Integration).where(Integration.id == integration_id))
     finally:
         lock.release()
-
-
-@dataclass(frozen=True)
-class IntegrationStatus:
-    status: str  # never synced | syncing | ok | failed | interrupted
-    last_sync: datetime | None  # when the last finished sync ended
-    error: str | None
-
-
-def integration_status(db: Database, integration_id: int) -> IntegrationStatus:
-    with db.session() as session:
-        last = session.exec(
-            select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc())
-        ).first()
-        last_ok = session.exec(
-            select(SyncRun.finished_at)
-            .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "success")
-            .order_by(SyncRun.id.desc())
-        ).first()
-    if last is None:
-        return IntegrationStatus("never synced", None, None)
-    status = {"success": "ok", "running": "syncing"}.get(last.outcome, last.outcome)
-    return IntegrationStatus(status, _utc(last_ok) if last_ok else None, last.error)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

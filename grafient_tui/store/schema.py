@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError
-
 from grafient_tui.errors import StoreError
 
 if TYPE_CHECKING:
@@ -89,6 +86,8 @@ class SchemaState:
 
 
 def read_state(connection: Connection) -> SchemaState:
+    from sqlalchemy import inspect, text  # here: store/read.py reads HEAD without loading SQLAlchemy
+
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
     revision = None
@@ -113,6 +112,8 @@ def older_sentence(state: SchemaState) -> str:
 
 def check_on_open(db: Database) -> None:
     """What a store does as it opens (see the module's docstring). StoreError with the sentence to show."""
+    from sqlalchemy.exc import DBAPIError
+
     with db.engine.connect() as connection:
         state = read_state(connection)
     if state.current:
@@ -134,6 +135,8 @@ def check_on_open(db: Database) -> None:
 
 def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
     """Bring the schema to this version's revision, under the database's lock; (before, after)."""
+    from sqlalchemy import text
+
     if db.is_postgres:
         with db.write_engine.connect() as connection, connection.begin():
             connection.execute(
@@ -187,5 +190,7 @@ def alembic_config(connection: Connection, lock_dir: Path | None = None):
 def _recognise(connection: Connection) -> str:
     """The revision whose tables an unversioned database has: 0002 (today's columns when versions
     began) or 0001 (the release before it)."""
+    from sqlalchemy import inspect
+
     columns = {c["name"] for c in inspect(connection).get_columns("dailycost")}
     return "0002" if "reasoning_tokens" in columns else "0001"

@@ -63,7 +63,7 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
 
     (listed,) = service.list_integrations()
     assert (listed.id, listed.label, listed.key_hint, listed.status, listed.last_sync) == (
-        row.id,
+        row.integration_id,
         "Eng Team",
         Secret(GOOD_KEY).hint,
         "never synced",
@@ -73,14 +73,14 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
 
     seen = []
     results = await service.sync(trigger="backfill", progress=seen.append, now=NOW)
-    assert [(r.integration_id, r.outcome) for r in results] == [(row.id, "success")]
+    assert [(r.integration_id, r.outcome) for r in results] == [(row.integration_id, "success")]
     assert seen and seen[-1].windows_done == seen[-1].windows_total
     (listed,) = service.list_integrations()
     assert listed.status == "ok" and listed.last_sync is not None and listed.error is None
 
     since = TODAY - timedelta(days=29)
     span = ReportRange(since, TODAY)
-    report = service.report(span, "day", row.id, today=TODAY)
+    report = service.report(span, "day", row.integration_id, today=TODAY)
     expected_days = expected_snapshot(team.events, first=since, last=TODAY, today=TODAY)[0]
     (entry,) = report["integrations"]
     assert [(d["date"], d["_micro"], d["complete"]) for d in entry["days"]] == [
@@ -98,10 +98,10 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
     ]
 
     removed = service.remove("Eng Team")
-    assert removed.id == row.id
+    assert removed.integration_id == row.integration_id
     assert service.list_integrations() == []
     with pytest.raises(NotFound):
-        service.find(row.id)
+        service.find(row.integration_id)
 
 
 async def test_a_taken_label_is_refused_before_the_network(service: GrafientService, api) -> None:
