@@ -14,14 +14,17 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from grafient_tui import __version__, providers
 from grafient_tui.errors import ConfigError, GrafientError
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from grafient_tui.config import Settings
+    from grafient_tui.figures import SyncProgress, SyncResult
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService
 
@@ -435,7 +438,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def now_utc():
+def now_utc() -> datetime:
     """The current time; GRAFIENT_NOW (ISO 8601) pins it for tests and reproducible reports."""
     from datetime import UTC, datetime
 
@@ -450,12 +453,12 @@ def now_utc():
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _progress_printer():
+def _progress_printer() -> Callable[[SyncProgress], None] | None:
     """Live progress on stderr when it is a terminal; silence for cron and pipes."""
     if not sys.stderr.isatty():
         return None
 
-    def show(p) -> None:
+    def show(p: SyncProgress) -> None:
         sys.stderr.write(
             f"\r{p.label}: window {p.windows_done}/{p.windows_total}, "
             f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K"
@@ -465,7 +468,7 @@ def _progress_printer():
     return show
 
 
-def _print_sync_line(result) -> None:
+def _print_sync_line(result: SyncResult) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
@@ -530,7 +533,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _parse_day(text: str, option: str):
+def _parse_day(text: str, option: str) -> date:
     from datetime import date
 
     from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
@@ -546,7 +549,7 @@ def _parse_day(text: str, option: str):
 def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
     from grafient_tui.tables import format_table
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": item.id,
             "label": item.label,
@@ -753,7 +756,7 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _iso(moment) -> str:
+def _iso(moment: datetime) -> str:
     from datetime import UTC
 
     if moment.tzinfo is None:

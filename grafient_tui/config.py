@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from grafient_tui.errors import ConfigError
@@ -265,7 +266,7 @@ class Settings:
     # The config file holds a few top-level values (plan, period) and a
     # [keymap] table the user edits by hand. We change single lines in place
     # so their comments and tables survive.
-    def read_config(self) -> dict:
+    def read_config(self) -> dict[str, Any]:
         try:
             text = self.config_file.read_text(encoding="utf-8")
         except FileNotFoundError:

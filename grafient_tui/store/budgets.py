@@ -7,9 +7,10 @@ Listing and evaluating them are reads: store/budget_queries.py.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from grafient_tui.budgets import MEASURES, PERIODS, BudgetStatus
 from grafient_tui.errors import NotFound
@@ -17,6 +18,9 @@ from grafient_tui.store.budget_queries import ALL, BudgetRow
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import find_integration
 from grafient_tui.store.models import AlertSent, Budget, Integration
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.dml import ReturningInsert
 
 
 def target_key(integration_id: int | None) -> str:
@@ -69,7 +73,7 @@ def set_budget(
                 updated_at=now,
             )
         elif (budget.amount_micro, budget.measure) != (amount_micro, measure):
-            session.exec(delete(AlertSent).where(AlertSent.budget_id == budget.id))
+            session.exec(delete(AlertSent).where(col(AlertSent.budget_id) == budget.id))
             budget.amount_micro, budget.measure, budget.updated_at = amount_micro, measure, now
         session.add(budget)
         session.flush()
@@ -88,8 +92,8 @@ def remove_budget(db: Database, integration: Integration | None, period: str) ->
                 "(see `grafient budget list`)."
             )
         row = _row(budget, integration)
-        session.exec(delete(AlertSent).where(AlertSent.budget_id == budget.id))
-        session.exec(delete(Budget).where(Budget.id == budget.id))
+        session.exec(delete(AlertSent).where(col(AlertSent.budget_id) == budget.id))
+        session.exec(delete(Budget).where(col(Budget.id) == budget.id))
         return row
 
 
@@ -122,14 +126,15 @@ def record_crossings(
     return fresh
 
 
-def _insert_ignoring_duplicates(session):
+def _insert_ignoring_duplicates(session: Session) -> ReturningInsert[tuple[int]]:
     """INSERT ... ON CONFLICT DO NOTHING on AlertSent, in the database's own dialect: two processes
     crossing the same threshold at once both try, and exactly one inserts (and announces)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = AlertSent.__table__
+    table = AlertSent.metadata.tables["alertsent"]
     # RETURNING rather than rowcount, which a driver may leave at -1 for such a statement (psycopg does).
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        return postgres_insert(table).on_conflict_do_nothing().returning(table.c.id)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing().returning(table.c.id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
 from grafient_tui.figures import IntegrationInfo
@@ -29,8 +29,8 @@ from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
 
 
-def _label_owner(session, label: str) -> Integration | None:
-    return session.exec(select(Integration).where(Integration.label_key == label_key(label))).first()
+def _label_owner(session: Session, label: str) -> Integration | None:
+    return session.exec(select(Integration).where(col(Integration.label_key) == label_key(label))).first()
 
 
 def find_label_owner(db: Database, label: str) -> Integration | None:
@@ -185,7 +185,7 @@ def same_key_sentence(existing: Integration) -> str:
 
 def list_integrations(db: Database) -> list[Integration]:
     with db.session() as session:
-        return list(session.exec(select(Integration).order_by(Integration.id)))
+        return list(session.exec(select(Integration).order_by(col(Integration.id))))
 
 
 def info(row: Integration) -> IntegrationInfo:
@@ -265,13 +265,13 @@ def remove_integration(db: Database, integration_id: int) -> None:
         with db.session(write=True) as session:
             # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
             # writers take their locks in one order and never deadlock.
-            session.exec(select(Integration.id).where(Integration.id == integration_id).with_for_update()).first()
+            session.exec(select(Integration.id).where(col(Integration.id) == integration_id).with_for_update()).first()
             for table in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend):
-                session.exec(delete(table).where(table.integration_id == integration_id))
+                session.exec(delete(table).where(col(table.integration_id) == integration_id))
             # Its budgets go with it (a budget on all integrations stays), and what they announced.
-            budgets = select(Budget.id).where(Budget.integration_id == integration_id)
-            session.exec(delete(AlertSent).where(AlertSent.budget_id.in_(budgets)))
-            session.exec(delete(Budget).where(Budget.integration_id == integration_id))
-            session.exec(delete(Integration).where(Integration.id == integration_id))
+            budgets = select(Budget.id).where(col(Budget.integration_id) == integration_id)
+            session.exec(delete(AlertSent).where(col(AlertSent.budget_id).in_(budgets)))
+            session.exec(delete(Budget).where(col(Budget.integration_id) == integration_id))
+            session.exec(delete(Integration).where(col(Integration.id) == integration_id))
     finally:
         lock.release()

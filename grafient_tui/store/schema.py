@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from grafient_tui.errors import StoreError
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection
 
     from grafient_tui.store.db import Database
@@ -147,6 +148,7 @@ def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
         # Foreign keys off while tables are rebuilt (SQLite's documented recipe; it can only be
         # changed outside a transaction), checked before the commit, and back on afterwards.
         sqlite = connection.connection.driver_connection
+        assert sqlite is not None  # a live connection's
         sqlite.execute("PRAGMA foreign_keys = OFF")
         try:
             with connection.begin():  # BEGIN IMMEDIATE (db.py): one upgrader at a time
@@ -176,7 +178,7 @@ def _upgrade_in(connection: Connection, lock_dir: Path) -> tuple[SchemaState, Sc
     return before, read_state(connection)
 
 
-def alembic_config(connection: Connection, lock_dir: Path | None = None):
+def alembic_config(connection: Connection, lock_dir: Path | None = None) -> Config:
     """Alembic's Config for running the migrations on `connection` (inside its transaction)."""
     from alembic.config import Config
 

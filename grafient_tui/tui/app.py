@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
@@ -70,7 +70,7 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
     (a second and more), a write waiting out SQLite's busy timeout, or a DNS look-up with no network.
     A read cut short reads nothing; a write cut short is a transaction SQLite rolls back."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
 
         def run() -> None:
@@ -218,7 +218,7 @@ class GrafientApp(App[None]):
         """A thread job reading one integration's cost detail (NotFound once it is gone)."""
         return lambda: self.service.detail(integration_id, period, today)
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
@@ -234,7 +234,7 @@ class GrafientApp(App[None]):
         elif not small and notice is not None and self.screen is notice:
             self.pop_screen()
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return IntegrationListScreen()
 
     def on_load(self) -> None:
@@ -779,7 +779,7 @@ class GrafientApp(App[None]):
 
     # -- the command palette ----------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of this app, with what it does, beside Textual's Theme and Quit. Textual's own
         Keys and Screenshot are replaced: ours list this app's keys, and save where the data lives."""
         from grafient_tui.config import PLANS

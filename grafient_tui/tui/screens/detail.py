@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -108,7 +109,7 @@ def _next(cycle: list[str], current: str) -> str:
     return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
 
 
-def add_row(table: DataTable, key: str, **cells: object) -> None:
+def add_row(table: DataTable[object], key: str, **cells: object) -> None:
     """A row by column key: a column the provider has no figure for may have been removed."""
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
 
@@ -555,7 +556,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         event.stop()
         from grafient_tui.tui.widgets.text import sentence_of
 
-        if event.state == WorkerState.SUCCESS:
+        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, Path):
             self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.notify(

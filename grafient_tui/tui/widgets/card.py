@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -88,7 +89,7 @@ class RefreshIcon(Static):
         self.integration_id = integration_id
         self.tooltip = "Force a sync of this integration (r)"
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         event.stop()
         self.post_message(self.Pressed(self.integration_id))
 
