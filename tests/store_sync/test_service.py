@@ -143,3 +143,55 @@ def test_the_plan_opens_no_database(service: GrafientService) -> None:
     assert service.set_plan("pro") == 365
     assert service.plan() == "pro"
     assert service._db is None
+
+
+# ------------------------------------------------------------------ the app's door: what it reads and checks
+
+
+def test_label_shapes_are_checked_without_a_store(service: GrafientService) -> None:
+    assert service.clean_label("  Eng   Team ") == "Eng Team"
+    for bad, said in (("  ", "empty"), ("123", "only digits"), (GOOD_KEY, "cannot be an API key")):
+        with pytest.raises(ConfigError, match=said):
+            service.clean_label(bad)
+    assert service._db is None
+
+
+async def test_home_and_detail_figures_and_the_syncs_due(service: GrafientService, team, api) -> None:
+    row = await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
+    iid = row.integration_id
+    assert service.due_syncs(NOW) == [iid]  # never synced: its history is missing
+    await service.sync(iid, trigger="backfill", now=NOW)
+    assert service.due_syncs(NOW) == []  # synced after today's 06:00 UTC, nothing missing
+    assert service.due_syncs(NOW + timedelta(days=1)) == [iid]  # a new day: yesterday is not final
+
+    home = service.home(30, TODAY)
+    [card] = home.integrations
+    assert (card.integration_id, card.label, card.status.status) == (iid, "Eng", "ok")
+    assert home.summary is not None and home.summary.total_micro == card.summary.total_micro > 0
+    assert sum(d.cost_micro for d in card.days) == card.summary.total_micro
+    detail = service.detail(iid, 7, TODAY)
+    assert detail.figures.summary.days == 7 and detail.plan == "free" and detail.plan_days == 30
+    assert sum(m.cost_micro for m in detail.models) == detail.figures.summary.total_micro
+    assert {m.actor for m in detail.members} == {"a@x.io", "b@x.io"}
+    service.remove(iid)
+    with pytest.raises(NotFound):
+        service.detail(iid, 7, TODAY)
+    assert service.home(30, TODAY).integrations == ()
+    service.close()
+    assert service._db is None
+
+
+@pytest.mark.sqlite_only
+async def test_is_syncing_asks_the_lock_not_the_database(service: GrafientService, api) -> None:
+    from grafient_tui.sync.lock import sync_lock
+
+    row = await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
+    service.close()  # a SQLite home's sync lock is a file: the check opens no database
+    assert not service.is_syncing(row.integration_id)
+    lock = sync_lock(service.settings, row.integration_id)
+    assert lock.try_acquire()
+    try:
+        assert service.is_syncing(row.integration_id)
+    finally:
+        lock.release()
+    assert not service.is_syncing(row.integration_id) and service._db is None
