@@ -10,10 +10,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 from grafient_tui.errors import ConfigError
-from grafient_tui.providers.base import Capabilities
 
 if TYPE_CHECKING:
-    from grafient_tui.providers.base import Provider
+    from grafient_tui.providers.base import Capabilities, Provider
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
@@ -39,18 +38,25 @@ _TITLES: dict[str, str] = {
 }
 
 
-# What each provider's figures hold (its class's `capabilities` are these): the report and the screens
-# read them without loading the provider, and with it httpx.
-_CAPABILITIES: dict[str, Capabilities] = {
-    "cursor": Capabilities(has_requests=True, actor_kind="member"),
-    "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
-    "openai": Capabilities(
-        has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
-    ),
-    "openrouter": Capabilities(
-        has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
-    ),
-}
+def _capabilities_table() -> dict[str, Capabilities]:
+    """What each provider's figures hold (its class's `capabilities` are these): the report and the
+    screens read them without loading the provider, and with it httpx. Built on first use, so that
+    importing the registry (the app's first paint, `grafient --help`) defines no dataclass."""
+    from grafient_tui.providers.base import Capabilities
+
+    return {
+        "cursor": Capabilities(has_requests=True, actor_kind="member"),
+        "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
+        "openai": Capabilities(
+            has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
+        ),
+        "openrouter": Capabilities(
+            has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
+        ),
+    }
+
+
+_CAPABILITIES: dict[str, Capabilities] = {}
 
 
 def title(name: str) -> str:
@@ -79,6 +85,8 @@ def get(name: str) -> type[Provider]:
 
 def capabilities(name: str) -> Capabilities:
     """What provider `name`'s figures hold, without loading it; ConfigError for a name Grafient does not know."""
+    if not _CAPABILITIES:
+        _CAPABILITIES.update(_capabilities_table())
     found = _CAPABILITIES.get(name)
     if found is None:
         get(name)  # the sentence for a name Grafient does not know
