@@ -98,13 +98,13 @@ def _evaluate(read: Reader, row: BudgetRow, every: list[IntegrationInfo], today:
     yesterday = today - timedelta(days=1)
     window_start = today - timedelta(days=FORECAST_WINDOW_DAYS)
     days = _days(read, ids, min(bounds.start, window_start), today, row.measure)
-    spent = sum(cost for day, (_, _, cost) in days.items() if bounds.start <= day <= today)
-    spent_through_yesterday = sum(cost for day, (_, _, cost) in days.items() if bounds.start <= day <= yesterday)
+    spent = sum(d.spent_micro for day, d in days.items() if bounds.start <= day <= today)
+    spent_through_yesterday = sum(d.spent_micro for day, d in days.items() if bounds.start <= day <= yesterday)
     complete = [
-        cost for day, (_, done, cost) in days.items() if window_start <= day <= yesterday and ids and done == len(ids)
+        d.spent_micro for day, d in days.items() if window_start <= day <= yesterday and ids and d.complete == len(ids)
     ]
     finished = max(0, (yesterday - bounds.start).days + 1)
-    synced = sum(1 for day, (n, _, _) in days.items() if bounds.start <= day <= yesterday and ids and n == len(ids))
+    synced = sum(1 for day, d in days.items() if bounds.start <= day <= yesterday and ids and d.synced == len(ids))
     result = forecast(
         spent_through_yesterday=spent_through_yesterday,
         spent=spent,
@@ -131,8 +131,15 @@ def _evaluate(read: Reader, row: BudgetRow, every: list[IntegrationInfo], today:
     )
 
 
-def _days(read: Reader, ids: list[int], since: date, until: date, measure: str) -> dict[date, tuple[int, int, int]]:
-    """day -> (integrations with the day synced, with it complete, their spend) over [since, until]."""
+@dataclass(frozen=True, kw_only=True)
+class _DaySpend:
+    synced: int  # how many of the integrations have the day synced
+    complete: int  # how many have it complete
+    spent_micro: int  # their spend on the day, in the budget's measure
+
+
+def _days(read: Reader, ids: list[int], since: date, until: date, measure: str) -> dict[date, _DaySpend]:
+    """Each day of [since, until] the integrations have: how many have it, and their spend."""
     if not ids:
         return {}
     column = "cost_micro" if measure == "cost" else "on_demand_micro"
@@ -143,4 +150,7 @@ def _days(read: Reader, ids: list[int], since: date, until: date, measure: str) 
         since,
         until,
     )
-    return {day(stored): (int(n), int(done or 0), int(cost or 0)) for stored, n, done, cost in rows}
+    return {
+        day(stored): _DaySpend(synced=int(n), complete=int(done or 0), spent_micro=int(cost or 0))
+        for stored, n, done, cost in rows
+    }
