@@ -95,6 +95,15 @@ def shown(progress: SyncProgress) -> tuple[object, ...]:
     return (progress.windows_done, progress.windows_total, progress.days_written, progress.retry_line)
 
 
+def stored_since(before: SyncProgress | None, now: SyncProgress) -> bool:
+    """Whether the sync has written to the store since `before` (its last progress seen; None: none
+    was): a window or a day more. The first progress seen may already count some, since a newer one
+    replaces an older one still waiting in a busy event loop's queue."""
+    if before is None:
+        return now.windows_done > 0 or now.days_written > 0
+    return (before.windows_done, before.days_written) != (now.windows_done, now.days_written)
+
+
 def clause(sentence: str) -> str:
     """A sentence as part of a longer one: no full stop, and a small first letter unless it starts
     an acronym ("Cannot reach …." -> "cannot reach …", "API …" stays)."""
@@ -434,12 +443,7 @@ class GrafientApp(App[None]):
                 # screen about each page (dozens a second in a backfill, each re-reading the store)
                 # kept the event loop so busy that a key waited most of a second. A retry changes the
                 # card's line, not the store: no re-read for it.
-                now = message.progress
-                stored = before is not None and (before.windows_done, before.days_written) != (
-                    now.windows_done,
-                    now.days_written,
-                )
-                self._sync_changed(integration_id, stored=stored)
+                self._sync_changed(integration_id, stored=stored_since(before, message.progress))
 
     def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence

@@ -867,6 +867,32 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         assert (s.synced_days, s.complete_days) == (90, 89)
 
 
+def test_the_first_progress_seen_may_already_count_a_written_window() -> None:
+    """A newer progress replaces an older one still queued on a busy event loop, so the first news
+    of a sync the app handles can already count a window written: the screens must re-read then, or
+    a card shows the figures from before it until the next window lands (which, in a held-back
+    backfill, may be never)."""
+    from grafient_tui.figures import SyncProgress
+    from grafient_tui.tui.app import stored_since
+
+    def progress(windows_done: int, days_written: int, retry: str | None = None) -> SyncProgress:
+        return SyncProgress(
+            integration_id=1,
+            label="Acme",
+            trigger="backfill",
+            windows_done=windows_done,
+            windows_total=13,
+            days_written=days_written,
+            requests=4,
+            retry_reason=retry,
+        )
+
+    assert stored_since(None, progress(1, 30))  # report(0) was replaced before it was handled
+    assert not stored_since(None, progress(0, 0))  # the sync has only begun
+    assert stored_since(progress(0, 0), progress(1, 30))
+    assert not stored_since(progress(1, 30), progress(1, 30, retry="cannot reach the Cursor API"))
+
+
 async def test_a_key_pasted_right_after_tab_goes_to_the_key_field(grafient_home) -> None:
     """Tab and the pasted key arrive in one burst from the terminal (tmux, a slow SSH link): every
     key is queued before the first is handled. The key must land in the masked key field."""
