@@ -1,9 +1,13 @@
-"""The operations the CLI and the app both offer, each written once.
+"""The operations the CLI and the app both offer, each written once: the one door to the store and
+the sync engine.
 
-list / add / remove / rekey / sync / report / export / plan / budgets. No Textual and no printing: the CLI
-prints what these return and the app renders it. The database and the vault open on first use,
-so `grafient plan` never touches the store. Work that waits on the network is async (add,
-rekey, sync); the rest is plain and, in the app, belongs in a thread worker.
+list / add / remove / rekey / sync / report / export / plan / budgets, and what the app's screens
+show (home and detail figures, due syncs, whether a sync runs, label checks). No Textual and no
+printing: the CLI prints what these return and the app renders it; what they return is the read
+model (grafient_tui.figures). The database and the vault open on first use, so `grafient plan` never
+touches the store, and reads that only report need neither SQLAlchemy nor the vault (`reading()`).
+Work that waits on the network is async (add, rekey, sync); the rest is plain and, in the app,
+belongs in a thread worker.
 """
 
 from __future__ import annotations
