@@ -1,7 +1,7 @@
 """The figures Grafient reads and shows: one read model for the CLI, the app and the home snapshot.
 
 Plain frozen dataclasses with named fields, built by the store's queries (store/queries.py,
-store/budgets.py), handed out by the service, rendered by the CLI and the screens, and written to
+store/budget_queries.py) and the budget rules (budgets/), handed out by the service, rendered by the CLI and the screens, and written to
 and read back from the home snapshot (home_snapshot.py) as they are. Standard library only, so the
 app's first paint can hold them before SQLAlchemy is even imported.
 
