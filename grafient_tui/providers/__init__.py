@@ -39,9 +39,11 @@ _TITLES: dict[str, str] = {
 
 
 def _capabilities_table() -> dict[str, Capabilities]:
-    """What each provider's figures hold (its class's `capabilities` are these): the report and the
-    screens read them without loading the provider, and with it httpx. Built on first use, so that
-    importing the registry (the app's first paint, `grafient --help`) defines no dataclass."""
+    """What each provider's figures hold: the report and the screens read them without loading the
+    provider, and with it httpx. A provider's class takes its row from here
+    (`capabilities = providers.capabilities("cursor")`); a new provider adds its row with its
+    registry line. Built on first use, so that importing the registry (the app's first paint,
+    `grafient --help`) defines no dataclass."""
     from grafient_tui.providers.base import Capabilities
 
     return {
@@ -84,14 +86,12 @@ def get(name: str) -> type[Provider]:
 
 
 def capabilities(name: str) -> Capabilities:
-    """What provider `name`'s figures hold, without loading it; ConfigError for a name Grafient does not know."""
+    """What provider `name`'s figures hold, without loading it when the table above lists it (a
+    provider it does not list is loaded and asked); ConfigError for a name Grafient does not know."""
     if not _CAPABILITIES:
         _CAPABILITIES.update(_capabilities_table())
     found = _CAPABILITIES.get(name)
-    if found is None:
-        get(name)  # the sentence for a name Grafient does not know
-        raise ConfigError(f"provider {name!r} declares no capabilities")
-    return found
+    return found if found is not None else get(name).capabilities
 
 
 def fake(name: str) -> type:

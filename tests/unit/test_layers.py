@@ -69,6 +69,8 @@ def test_the_app_module_loads_no_store_network_or_crypto_library() -> None:
 
 
 def test_the_registry_knows_each_providers_capabilities_without_loading_it() -> None:
+    """Each provider's capabilities are one row of the registry's table (REGISTRY_PROBE above: reading
+    them loads no provider), and the provider's class says the same."""
     from grafient_tui import providers
 
     for name in providers.names():
