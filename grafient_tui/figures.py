@@ -1,9 +1,10 @@
 """The figures Grafient reads and shows: one read model for the CLI, the app and the home snapshot.
 
 Plain frozen dataclasses with named fields, built by the store's queries (store/queries.py,
-store/budget_queries.py) and the budget rules (budgets/), handed out by the service, rendered by the CLI and the screens, and written to
-and read back from the home snapshot (home_snapshot.py) as they are. Standard library only, so the
-app's first paint can hold them before SQLAlchemy is even imported.
+store/budget_queries.py) and the budget rules (budgets/), handed out by the service, rendered by
+the CLI and the screens, and written to and read back from the home snapshot (home_snapshot.py) as
+they are. Standard library only, so the app's first paint can hold them before SQLAlchemy is even
+imported.
 
 Money is integer micro-cents (grafient_tui.money converts it, only for output). None in a figure is
 unknown or not applicable (a provider that gives no request count, a day never synced), never 0.
