@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -28,22 +30,28 @@ from grafient_tui.tui.widgets.text import count, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.overview import DetailData
-    from grafient_tui.store.models import MemberCycleSpend
-    from grafient_tui.store.queries import DayRow, MemberRow, ModelRow
+    from grafient_tui.figures import DayFigures, DetailFigures, MemberFigures, MemberLimit, ModelFigures
+    from grafient_tui.providers.base import Capabilities
     from grafient_tui.tui.app import GrafientApp
 
-# Sort keys for the model table: column key -> (row key, biggest first?)
-MODEL_SORTS: dict[str, tuple[str, bool]] = {
-    "cost": ("cost_micro", True),
-    "share": ("cost_micro", True),
-    "requests": ("requests", True),
-    "input": ("input_tokens", True),
-    "output": ("output_tokens", True),
-    "cache": ("cache", True),
-    "credits": ("credits_micro", True),
-    "characters": ("characters", True),
-    "model": ("model", False),
+
+def _cache(row: ModelFigures) -> int | None:
+    if row.cache_read_tokens is None or row.cache_write_tokens is None:
+        return None
+    return row.cache_read_tokens + row.cache_write_tokens
+
+
+# Sort keys for the model table: column key -> (the row's value, biggest first?); None sorts below 0
+MODEL_SORTS: dict[str, tuple[Callable[[ModelFigures], int | str | None], bool]] = {
+    "cost": (lambda row: row.cost_micro, True),
+    "share": (lambda row: row.cost_micro, True),
+    "requests": (lambda row: row.requests, True),
+    "input": (lambda row: row.input_tokens, True),
+    "output": (lambda row: row.output_tokens, True),
+    "cache": (_cache, True),
+    "credits": (lambda row: row.credits_micro, True),
+    "characters": (lambda row: row.characters, True),
+    "model": (lambda row: row.model, False),
 }
 # The token kinds apart, as the CLI shows them: one unlabelled sum of four kinds says little.
 MODEL_COLUMNS = {
@@ -63,7 +71,7 @@ TOTAL_KEY = "__total__"
 NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
 
 
-def limit_cell(spend: MemberCycleSpend | None) -> Text:
+def limit_cell(spend: MemberLimit | None) -> Text:
     """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
     if spend is None:
         return right("–")
@@ -79,7 +87,7 @@ def limit_cell(spend: MemberCycleSpend | None) -> Text:
     return right(text)
 
 
-def near_limit(spend: MemberCycleSpend) -> bool:
+def near_limit(spend: MemberLimit) -> bool:
     used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
     return bool(
         spend.limit_micro
@@ -92,12 +100,6 @@ def near_limit(spend: MemberCycleSpend) -> bool:
 def right(text: str) -> Text:
     """A right-aligned cell: figures line up on their last digit."""
     return Text(text, justify="right")
-
-
-def _cache(row: ModelRow) -> int | None:
-    if row.cache_read_tokens is None or row.cache_write_tokens is None:
-        return None
-    return row.cache_read_tokens + row.cache_write_tokens
 
 
 def literal(text: str) -> Text:
@@ -113,7 +115,7 @@ def _next(cycle: list[str], current: str) -> str:
     return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
 
 
-def add_row(table: DataTable, key: str, **cells: object) -> None:
+def add_row(table: DataTable[object], key: str, **cells: object) -> None:
     """A row by column key: a column the provider has no figure for may have been removed."""
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
 
@@ -175,15 +177,16 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def __init__(self, integration_id: int) -> None:
         super().__init__(id="detail")
         self.integration_id = integration_id
-        self.models: list[ModelRow] = []
+        self.models: list[ModelFigures] = []
         self.model_sort = "cost"
         self.model_sort_reverse = False
         self.daily_sort = "date"  # date (newest first) | cost | requests
         self.member_sort = "cost"  # cost | name | requests
-        self.members: list[MemberRow] = []
-        self.member_limits: list[MemberCycleSpend] = []  # each member's cycle spend and limit (Cursor)
+        self.members: list[MemberFigures] = []
+        self.member_limits: list[MemberLimit] = []  # each member's cycle spend and limit (Cursor)
         self._resumed = False
-        self.data: DetailData | None = None
+        self._gone = False  # its integration was deleted while something covered this screen
+        self.data: DetailFigures | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
         self._money = BILLED.money  # every amount of this integration, marked as its basis says (≈, —)
 
@@ -232,7 +235,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         models.focus()
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_gone", False):  # its integration was deleted while something covered it
+        if self._gone:  # its integration was deleted while something covered it
             self.app.pop_screen()
             return
         if self._resumed:  # the first resume is the first show: on_mount has just read the store
@@ -242,10 +245,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
-        from grafient_tui.overview import load_detail
-
         app = self.grafient
-        self.read_store(app.store_job(load_detail, self.integration_id, app.period, app.today()))
+        self.read_store(app.detail_job(self.integration_id, app.period, app.today()))
 
     def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
@@ -258,7 +259,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             return
         super().read_failed(error)
 
-    def show_data(self, data: DetailData) -> None:
+    def show_data(self, data: DetailFigures) -> None:
         self.data = data
         figures, summary = data.figures, data.figures.summary
         days, today = data.period, data.today
@@ -321,7 +322,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_members(self.members)
         self.refresh_bindings()
 
-    def _adapt(self, provider: str):
+    def _adapt(self, provider: str) -> Capabilities | None:
         """Fit the tables to what the provider gives, once: no requests column where it counts none,
         no on-demand split where it bills everything per use, BYOK only for OpenRouter, and the
         actor tab named for what it splits by (Members, Workspaces, Projects). None: unknown provider."""
@@ -329,7 +330,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         from grafient_tui.errors import GrafientError
 
         try:
-            caps = providers.get(provider).capabilities
+            caps = providers.capabilities(provider)
         except GrafientError:
             return None
         if self._adapted:
@@ -357,7 +358,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.query_one(TabbedContent).get_tab("members-tab").label = caps.actor_title
         return caps
 
-    def _fill_daily(self, rows: list[DayRow]) -> None:
+    def _fill_daily(self, rows: list[DayFigures]) -> None:
         table = self.query_one("#daily", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -365,10 +366,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         ordered = list(reversed(rows))  # newest first
         if self.daily_sort != "date":  # the biggest first; days never synced last
             ordered.sort(
-                key=lambda r: (
-                    r.synced,
-                    getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost" else "requests") or 0,
-                ),
+                key=lambda r: (r.synced, (r.cost_micro if self.daily_sort == "cost" else r.requests) or 0),
                 reverse=True,
             )
         for row in ordered:
@@ -425,7 +423,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def _fill_models(self) -> None:
         table = self.query_one("#models", DataTable)
         cursor = table.cursor_row
-        attribute, biggest_first = MODEL_SORTS[self.model_sort]
+        value_of, biggest_first = MODEL_SORTS[self.model_sort]
         descending = biggest_first != self.model_sort_reverse
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
         for key, column in table.columns.items():
@@ -437,8 +435,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         table.clear()
         total = sum(r.cost_micro for r in self.models)
 
-        def sort_key(row: ModelRow) -> object:
-            value = _cache(row) if attribute == "cache" else getattr(row, attribute)
+        def sort_key(row: ModelFigures) -> tuple[bool, int | str]:
+            value = value_of(row)
             return (value is not None, value if value is not None else 0)  # unknown sorts below 0
 
         ordered = sorted(self.models, key=sort_key, reverse=descending)
@@ -472,7 +470,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _fill_members(self, rows: list[MemberRow]) -> None:
+    def _fill_members(self, rows: list[MemberFigures]) -> None:
         """The period's members; with the provider's billing cycle (Cursor), each one's cycle spend
         against their limit (`member_limits`), marked from 80%. Someone that near their limit is listed
         even without spend in this period."""
@@ -487,16 +485,16 @@ class CostDetailScreen(StoreReader, Screen[None]):
         total = sum(r.cost_micro for r in rows)
         listed = set()
         if self.member_sort == "name":
-            rows = sorted(rows, key=lambda r: r.email.casefold())
+            rows = sorted(rows, key=lambda r: r.actor.casefold())
         elif self.member_sort == "requests":
             rows = sorted(rows, key=lambda r: (r.requests is not None, r.requests or 0), reverse=True)
         for i, row in enumerate(rows):
-            spend = by_member.get(row.email.casefold())
-            listed.add(row.email.casefold())
+            spend = by_member.get(row.actor.casefold())
+            listed.add(row.actor.casefold())
             add_row(
                 table,
                 f"member-{i}",
-                email=literal(row.email),
+                email=literal(row.actor),
                 cost=right(self._money(row.cost_micro)),
                 share=right(share(row.cost_micro, total)),
                 requests=right(count(row.requests)),
@@ -610,7 +608,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         event.stop()
         from grafient_tui.tui.widgets.text import sentence_of
 
-        if event.state == WorkerState.SUCCESS:
+        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, Path):
             self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.notify(

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from grafient_tui.budgets.wording import bar, budget_title, gauge_text, target_words
 
 if TYPE_CHECKING:
-    from grafient_tui.budgets import BudgetStatus
+    from grafient_tui.figures import BudgetStatus
 
 MARKS = {"ok": "✓", "forecast_over": "▲", "over": "✗"}
 GAUGE_WIDTH = 10
