@@ -138,3 +138,151 @@ def test_a_report_of_nothing_stored_yet_sets_the_store_up(capsys, monkeypatch) -
     data = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "3", "--format", "json").out)
     assert (data["since"], data["until"]) == ((until - timedelta(days=2)).isoformat(), until.isoformat())
     assert data["integrations"] == [] and data["summary"]["total_usd"] == 0.0
+
+
+# ------------------------------------------------------------------ estimates, account settings, team servers
+
+
+@pytest.fixture
+def estimate_and_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home with a Cursor team, a GitHub organization (account settings) and an ElevenLabs workspace
+    whose dollars are an estimate, as their syncs leave them."""
+    from sqlmodel import update
+
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.models import Integration
+    from grafient_tui.sync.engine import WindowTotals, write_window
+
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    seed_history(db, vault, label="Eng", until=NOW.date(), days=5, models=["gpt-5"], members=["a@x.io"], seed=1,
+                 synced_at=NOW)  # fmt: skip
+    add_integration(
+        db, vault, label="Octo", provider="copilot", api_key=Secret("ghp_" + "k" * 32 + "Wx9Q"), account={"org": "acme"}
+    )
+    voice = add_integration(db, vault, label="Voice", provider="elevenlabs", api_key=Secret("sk_" + "7d3b9e15" * 6))
+    assert voice.id is not None
+    day = NOW.date() - timedelta(days=1)
+    totals = WindowTotals()
+    totals.days[day] = [9_900_000, None, None, None, 0, None, None, None, None, None, None, 500_000_000_000, 1200]
+    totals.models[(day, "eleven_multilingual_v2")] = [
+        9_900_000,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        500_000_000_000,
+        1200,
+    ]
+    write_window(db, voice.id, day, day, totals, NOW)
+    note = "estimated from credits at the Pro plan's $99 / 500,000 credits"
+    with db.session(write=True) as session:
+        session.exec(
+            update(Integration)
+            .where(Integration.id == voice.id)  # type: ignore[arg-type]
+            .values(cost_basis=json.dumps({"note": note, "estimate": {"tier": "pro", "credit_quota": 500000}}))
+        )
+    db.dispose()
+
+
+@pytest.mark.parametrize("args", [("report", "--format", "json"), ("report", "--by", "model"), ("check",)])
+def test_a_report_of_estimates_and_account_settings_loads_no_provider(
+    estimate_and_account: None, args: tuple[str, ...]
+) -> None:
+    """Whether an integration's dollars are an estimate is its provider's capability: the registry's
+    table says so without loading the provider (and httpx with it)."""
+    loaded, code = probe(*args)
+    assert (loaded, code) == ("none", 0)
+
+
+def test_the_plain_read_report_marks_the_estimate_and_keeps_credits(
+    estimate_and_account: None, capsys, monkeypatch
+) -> None:
+    data = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "2", "--format", "json").out)
+    voice = next(i for i in data["integrations"] if i["label"] == "Voice")
+    assert voice["cost_basis"] == "estimate"
+    assert voice["estimate"] == {
+        "tier": "pro",
+        "plan_price_usd": None,
+        "credit_quota": 500000,
+        "usd_per_credit": None,
+        "as_of": None,
+    }
+    assert voice["cost_note"].startswith("estimated from credits")
+    yesterday = voice["days"][0]
+    assert (yesterday["cost_usd"], yesterday["credits"], yesterday["characters"]) == (0.099, "500000", 1200)
+    assert data["summary"]["cost_basis"] == "estimate" and "Voice" in data["summary"]["cost_note"]
+    table = run_cli(capsys, monkeypatch, "report", "--days", "2").out
+    assert "≈$0.10" in table and "includes estimates (Voice)" in table
+
+
+@pytest.mark.sqlite_only
+def test_list_on_a_sqlite_home_shows_account_settings_without_the_orm(
+    estimate_and_account: None, capsys, monkeypatch
+) -> None:
+    assert probe("list", "--format", "json") == ("none", 0)
+    rows = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
+    assert [(r["label"], r["account"]) for r in rows] == [("Eng", {}), ("Octo", {"org": "acme"}), ("Voice", {})]
+
+
+def test_a_reading_command_on_a_team_server_keeps_the_driver_s_log_off_stderr(capsys, monkeypatch) -> None:
+    """`report`, `list` and `check` skip setting up logging on a SQLite home; on a team server they read
+    through psycopg, whose logger must go where every other command sends it (nowhere, without
+    GRAFIENT_DEBUG)."""
+    import logging
+
+    from tests.tcp_proxy import TcpProxy
+
+    driver = logging.getLogger("psycopg")
+    driver.handlers[:], driver.propagate = [], True  # as a fresh process has it (conftest puts it back)
+    driver.setLevel(logging.NOTSET)
+    with TcpProxy(None) as refused:
+        closed = refused.port  # nothing listens there any more
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"postgresql://grafient@127.0.0.1:{closed}/grafient")
+    result = run_cli(capsys, monkeypatch, "report")
+    assert result.code == 2 and result.err.count("\n") == 1, result.err
+    assert not driver.propagate and driver.level > logging.CRITICAL
+    assert [type(h) for h in driver.handlers] == [logging.NullHandler]
+
+
+@pytest.mark.postgres
+def test_plain_reads_on_a_team_server_are_set_up_as_its_reading_sessions(monkeypatch) -> None:
+    """store/read.py's own psycopg connection gets what store/server.py gives Database's reading
+    sessions: the timeouts, the keepalives, the application name, the team's options after ours."""
+    from grafient_tui.store.read import open_reader
+    from grafient_tui.store.server import SHOWN_SETTINGS, session_settings
+
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=90s")
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db = Database(settings)  # sets the schema up
+    with db.engine.connect() as reads:
+        expected = session_settings(reads)
+        parameters = reads.connection.driver_connection.info.get_parameters()
+    db.dispose()
+    assert expected["statement_timeout"] == "90s" and expected["lock_timeout"] == "30s"
+    with open_reader(settings) as own:
+        assert own is not None
+        assert {name: str(own.one(f"SHOW {name}")[0]) for name in SHOWN_SETTINGS} == expected  # type: ignore[index]
+        assert own.one("SHOW application_name") == ("grafient",)
+        assert own._connection.info.get_parameters()["connect_timeout"] == parameters["connect_timeout"] == "10"
+
+
+@pytest.mark.postgres
+def test_a_report_from_a_server_that_is_not_there_says_so_in_the_team_server_s_words(pg, capsys, monkeypatch) -> None:
+    from tests.tcp_proxy import TcpProxy
+
+    with TcpProxy(None) as refused:
+        closed = refused.port
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", f"postgresql://postgres:s3cret-pass@127.0.0.1:{closed}/grafient")
+    result = run_cli(capsys, monkeypatch, "report")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"grafient: nothing answers at 127.0.0.1:{closed} (connection refused): check the host and port of "
+        "GRAFIENT_DATABASE_URL and that the server is up.\n"
+    )

@@ -156,3 +156,49 @@ def test_no_reader_of_its_own_before_the_store_exists(grafient_home) -> None:
     with open_reader(settings) as own:
         assert own is None  # the store's open (Database) creates and sets it up
     assert settings.database_file is not None and not settings.database_file.exists()
+
+
+def test_an_integration_reads_back_its_account_settings_and_how_its_dollars_are_made(db: Database) -> None:
+    """IntegrationInfo carries the account settings (read back untrusted: a damaged row reads as None)
+    and the cost basis (its provider's kind, the note its last sync stored); days and models carry
+    ElevenLabs' credits and characters, and keep unknown tokens unknown."""
+    import json
+
+    from sqlmodel import update
+
+    from grafient_tui.store.models import Integration
+
+    vault = Vault(db.settings)
+    octo = add_integration(
+        db, vault, label="Octo", provider="copilot", api_key=Secret("ghp_" + "k" * 32 + "Wx9Q"), account={"org": "acme"}
+    )
+    voice = add_integration(db, vault, label="Voice", provider="elevenlabs", api_key=Secret("sk_" + "7d3b9e15" * 6))
+    assert octo.id is not None and voice.id is not None
+    totals = WindowTotals()
+    totals.days[TODAY] = [9_900_000, None, None, None, 0, None, None, None, None, None, None, 500_000_000_000, 1200]
+    totals.models[(TODAY, "eleven_v3")] = [9_900_000, None, None, None, None, None, None, 500_000_000_000, 1200]
+    note = "estimated from credits at the Pro plan's $99 / 500,000 credits"
+    with db.session(write=True) as session:
+        session.exec(
+            update(Integration).where(Integration.id == voice.id).values(cost_basis=json.dumps({"note": note}))  # type: ignore[arg-type]
+        )
+    write_window(db, voice.id, TODAY, TODAY, totals, NOW)
+    with open_reader(db.settings) as source:
+        assert source is not None  # at this version's schema
+        by_label = {i.label: i for i in integrations(source)}
+        assert by_label["Octo"].account == {"org": "acme"} and not by_label["Octo"].basis.estimated
+        assert by_label["Voice"].account == {} and by_label["Voice"].basis.estimated
+        assert by_label["Voice"].basis.note == note and by_label["Voice"].basis.kind == "estimate"
+        [day] = daily_costs(source, voice.id, TODAY, TODAY)
+        assert (day.credits_micro, day.characters, day.input_tokens, day.requests) == (
+            500_000_000_000,
+            1200,
+            None,
+            None,
+        )
+        [model] = model_breakdown(source, voice.id, TODAY, TODAY)
+        assert (model.credits_micro, model.characters, model.output_tokens) == (500_000_000_000, 1200, None)
+        assert models_by_day(source, voice.id, TODAY, TODAY)[TODAY] == [model]
+    with db.session(write=True) as session:
+        session.exec(update(Integration).where(Integration.id == octo.id).values(account='{"org": 7}'))  # type: ignore[arg-type]
+    assert next(i for i in integrations(db) if i.label == "Octo").account is None  # damaged: shown as unreadable

@@ -177,3 +177,88 @@ def test_remember_writes_only_what_changed(tmp_path: Path) -> None:
     path.write_bytes(b"left alone")
     assert home_snapshot.remember(tmp_path, home(), written) == written
     assert path.read_bytes() == b"left alone"  # the same figures: no write
+
+
+def estimated_home() -> HomeFigures:
+    """A home with an ElevenLabs workspace whose dollars are an estimate, beside a billed team."""
+    from dataclasses import replace
+
+    from grafient_tui.estimates import basis_of, together
+
+    billed = home()
+    voice_basis = basis_of(True, '{"note": "estimated from credits at the Pro plan", "estimate": {"tier": "pro"}}')
+    assert voice_basis.estimate is not None and voice_basis.estimate["tier"] == "pro"  # the JSON report shows it
+    voice = replace(
+        billed.integrations[0],
+        integration_id=4,
+        label="Voice",
+        provider="elevenlabs",
+        days=(
+            DayFigures(
+                day=TODAY,
+                synced=True,
+                complete=False,
+                cost_micro=9_900_000,
+                requests=None,
+                input_tokens=None,
+                output_tokens=None,
+                cache_read_tokens=None,
+                cache_write_tokens=None,
+                credits_micro=500_000_000_000,
+                characters=1200,
+            ),
+        ),
+        basis=voice_basis,
+    )
+    cards = (*billed.integrations, voice)
+    return replace(
+        billed,
+        integrations=cards,
+        budgets=tuple(replace(b, estimated=True) for b in billed.budgets),
+        basis=together((c.label, c.basis) for c in cards),
+        estimated_models=frozenset({"eleven_multilingual_v2", "eleven_flash_v2"}),
+    )
+
+
+def test_how_the_dollars_were_made_reads_back() -> None:
+    """The ≈ marks paint at first paint too: each card's basis, the total's, the budgets' and the models
+    whose dollars are estimates come back as they were written; the estimate's figures (for the JSON
+    report only) are not kept."""
+    figures = estimated_home()
+    raw = home_snapshot.encode(figures)
+    back = home_snapshot.decode(raw)
+    assert back == figures
+    voice = back.integrations[1]
+    assert voice.basis.estimated and voice.basis.note == "estimated from credits at the Pro plan"
+    assert voice.basis.estimate is None and 'estimate"' not in raw.decode()
+    assert (voice.days[0].credits_micro, voice.days[0].characters, voice.days[0].input_tokens) == (
+        5 * 10**11,
+        1200,
+        None,
+    )
+    assert back.basis.estimated_labels == ("Voice",) and back.budgets[0].estimated
+    assert back.estimated_models == frozenset({"eleven_multilingual_v2", "eleven_flash_v2"})
+    document = json.loads(raw)
+    assert document["format"] == "grafient-home-snapshot/4"
+    assert document["estimated_models"] == ["eleven_flash_v2", "eleven_multilingual_v2"]  # one set, one order
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set(("format",), "grafient-home-snapshot/3"),  # readmodel's shape, or issue 24's, of 3
+        _set(("estimated_models",), "eleven_flash_v2"),
+        _set(("estimated_models",), [7]),
+        _set(("basis", "estimated"), 1),
+        _set(("basis", "estimated_labels"), "Voice"),
+        _set(("integrations", 1, "basis", "estimate"), {"tier": "pro"}),  # a field the snapshot does not hold
+        _drop(("integrations", 1, "basis", "cost_known")),
+        _set(("integrations", 1, "days", 0, "credits_micro"), 0.5),
+        _set(("budgets", 0, "estimated"), "yes"),
+    ],
+)
+def test_a_cost_basis_that_is_not_one_is_no_snapshot(change: Callable[[dict[str, Any]], None]) -> None:
+    document = json.loads(home_snapshot.encode(estimated_home()))
+    change(document)
+    with pytest.raises((ValueError, TypeError, KeyError)):
+        home_snapshot.decode(json.dumps(document).encode())
