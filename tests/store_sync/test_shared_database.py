@@ -667,6 +667,8 @@ def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatc
     as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="grafient_view"), None)
     report = run_cli(capsys, monkeypatch, "report", "--format", "csv")
     assert report.code == 0 and report.out.count("\n") == 31
-    assert run_cli(capsys, monkeypatch, "plan").out == "pro (backfills 365 days)\n"
+    assert run_cli(capsys, monkeypatch, "plan").out == (
+        "pro (backfills 365 days; OpenAI 180, OpenRouter 30, GitHub Copilot 730, xAI 90, ElevenLabs 90)\n"
+    )
     refused = run_cli(capsys, monkeypatch, "sync")
     assert refused.code == 2 and "you are a viewer" in refused.err
