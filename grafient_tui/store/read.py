@@ -235,6 +235,8 @@ def _server_url(url: str) -> _ServerURL | None:
         pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
         return None
+    if port is not None and not 0 < port < 65536:
+        return None  # Database refuses it with its sentence
     query: dict[str, str | tuple[str, ...]] = {}
     for name, value in pairs:  # a parameter given twice is a tuple, as SQLAlchemy's URL has it
         given = query.get(name)

@@ -286,3 +286,38 @@ def test_a_report_from_a_server_that_is_not_there_says_so_in_the_team_server_s_w
         f"grafient: nothing answers at 127.0.0.1:{closed} (connection refused): check the host and port of "
         "GRAFIENT_DATABASE_URL and that the server is up.\n"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://team%40acme:p%3As%2Fs@db.example.com:6543/grafient?sslmode=require&options=-c%20search_path%3Dt",
+        "postgresql+psycopg://grafient@/grafient?host=/var/run/postgresql&application_name=cron",
+        "postgresql://grafient@[::1]:5432/grafient?keepalives=0&keepalives=1",
+    ],
+)
+def test_plain_reads_read_a_team_server_s_url_as_sqlalchemy_does(url: str) -> None:
+    """The plain reads' own connection takes its settings and sentences from the same parts of the URL
+    as Database's (store/server.py reads both): user, password, host, port and parameters alike."""
+    from sqlalchemy.engine import make_url
+
+    from grafient_tui.store.read import _server_url
+
+    ours, theirs = _server_url(url), make_url(url)
+    assert ours is not None
+    assert (ours.username, ours.password, ours.host, ours.port, dict(ours.query)) == (
+        theirs.username,
+        theirs.password,
+        theirs.host,
+        theirs.port,
+        dict(theirs.query),
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://grafient@db:99999/g", "postgresql://grafient@db:0/g", "postgresql://db:5x/g"]
+)
+def test_a_team_server_url_with_no_port_to_connect_to_is_left_to_database(url: str) -> None:
+    from grafient_tui.store.read import _server_url
+
+    assert _server_url(url) is None  # Database refuses it with its sentence about the port
