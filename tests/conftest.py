@@ -9,12 +9,15 @@ SQLite file itself is marked `sqlite_only` and skips there; a test that needs a 
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import PATIENCE, RecordingSleep
 
 API = "https://api.cursor.com"
 GOOD_KEY = "key_" + "a1b2c3d4" * 8  # documented shape: key_ + 64 characters
@@ -91,8 +94,10 @@ class PostgresServer:
         return name
 
     def role(self, name: str, *grants: str) -> str:
-        """A login role for this test (dropped with the test's databases)."""
-        self.sql(f'DROP ROLE IF EXISTS "{name}"')
+        """A login role for this test (dropped with the test's databases), named `name` plus this
+        process's prefix and a number: roles belong to the whole server, which other pytest-xdist
+        workers share."""
+        name = f"{name}_{self.prefix}_{next(self._names)}"
         self.sql(f'CREATE ROLE "{name}" LOGIN')
         self.roles.append(name)
         return name
@@ -139,6 +144,9 @@ def grafient_home(
     monkeypatch.setenv("GRAFIENT_BACKOFF_BASE", "0")  # retries happen, the waiting does not
     for provider in ("CURSOR", "ANTHROPIC", "OPENAI", "OPENROUTER", "COPILOT", "XAI", "GOOGLE", "ELEVENLABS"):
         monkeypatch.setenv(f"GRAFIENT_{provider}_RPM", "0")  # no pacing in tests
+    # SQLite's busy timeout (15 s for users) is, in the tests' own process, a hang guard: a writer here
+    # waits for another as long as that one takes on a loaded machine (child processes keep 15 s).
+    monkeypatch.setattr("grafient_tui.store.db.BUSY_TIMEOUT_MS", int(PATIENCE * 1000))
     if _postgres_server is not None and request.node.get_closest_marker("sqlite_only") is None:
         monkeypatch.setenv("GRAFIENT_DATABASE_URL", _postgres_server.url_of(_postgres_server.database()))
     try:
@@ -169,3 +177,22 @@ def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
     if _postgres_server is None:
         pytest.skip(NO_SERVER)
     return _postgres_server
+
+
+@pytest.fixture
+def server_wide_names(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests that use names the whole PostgreSQL server shares (README's roles and its `grafient`
+    database, as README names them) take turns, whichever pytest-xdist worker runs them: a lock file in
+    the directory all workers' temporary directories share. (xdist_group marks are not honoured by the
+    pytest and pytest-xdist pinned here, so a lock does it.)"""
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "postgres-server-wide-names.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    """The sleep a provider's client is given: its retries and pacing happen, the waiting does not
+    (`sleep.delays` says how long each wait would have been)."""
+    return RecordingSleep()

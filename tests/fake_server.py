@@ -12,13 +12,19 @@ Faults, all decided by a seeded random.Random:
     JSON) and a full Content-Length with the connection closed mid-body (the client sees
     a protocol error).
   - a rolling rate limit: at most `rate_limit` answered requests per `rate_window`
-    seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without.
-  - slow answers: a delay before the first byte or in the middle of the body.
+    seconds; over it, 429 with Retry-After (seconds, or an HTTP date) or without. The seconds
+    are the plan's `clock`'s: a FakeClock that ticks with every request makes the limit one of
+    requests (which 429s come no longer depends on how fast the machine sends them).
+  - slow answers: a delay before the first byte or in the middle of the body; with
+    `stall_until_hangup`, a stall that lasts until the client gives up and closes the connection
+    (so a client's timeout fires however slow the machine is, and never a moment too late).
   - `script`: fault names served first, in order, for tests that must see each kind
     ("ok" for a clean answer in between, so no request runs out of tries).
   - `outage`: answered requests [a, b) all get 503, e.g. to make a run exhaust its retries.
   - `delay`: every usage-events answer waits this long (keeps a backfill busy for the
     SIGKILL test).
+  - `hold_events_after`: the usage-events requests after the first N get no answer: each is held
+    until the client gives up and closes the connection (`held` and `hung_up` count them).
   - `hostile`: a mode for requests to `hostile_path` (tests/providers/test_hostile_api.py), served
     instead of the team's answer:
       "gzip-bomb"     a small gzip body (Content-Encoding: gzip) that inflates to `bomb_mb` MB
@@ -47,10 +53,12 @@ import email.utils
 import json
 import math
 import random
+import select
 import socket
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
@@ -69,13 +77,16 @@ class FaultPlan:
     truncate_rate: float = 0.0
     slow_rate: float = 0.0
     slow_seconds: tuple[float, float] = (0.01, 0.1)
+    stall_until_hangup: bool = False
     rate_limit: int | None = None
     rate_window: float = 1.0
+    clock: Callable[[], float] = time.monotonic  # read once per request, for the rate limit
     retry_after_rate: float = 0.5  # of the 429s, how many carry Retry-After
     deck_size: int = 20
     script: list[str] = field(default_factory=list)
     outage: tuple[int, int] | None = None
     delay: float = 0.0
+    hold_events_after: int | None = None
     hostile: str | None = None
     hostile_path: str = EVENTS_PATH
     bomb_mb: int = 50
@@ -104,6 +115,10 @@ class FaultyCursorServer:
         self.completed = 0  # answers fully written (faulty or not)
         self.faults: collections.Counter[str] = collections.Counter()
         self.hostile_served = 0
+        self.drips_finished = 0  # "drip" answers sent to their last byte
+        self._events_seen = 0
+        self.held = 0  # usage-events requests held unanswered (hold_events_after)
+        self.hung_up = 0  # ... whose client then gave up
         self._bomb: bytes | None = None
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -159,8 +174,8 @@ class FaultyCursorServer:
     def _decide(self) -> _Decision:
         """What the next request gets: a fault (or None), and the numbers that fault needs."""
         plan = self.plan
-        now = time.monotonic()
         with self._lock:
+            now = plan.clock()
             low, high = plan.slow_seconds
             decision = _Decision(None, self._rng.uniform(low, high), 0.0, self._rng.random())
             if self._script:
@@ -286,6 +301,16 @@ class _Handler(BaseHTTPRequestHandler):
                 pass  # the client gave up, which is the point
             self.close_connection = True
             return
+        if owner.plan.hold_events_after is not None and self.path == EVENTS_PATH:
+            with owner._lock:
+                owner._events_seen += 1
+                hold = owner._events_seen > owner.plan.hold_events_after
+                owner.held += hold
+            if hold:
+                self._wait_for_hangup()
+                with owner._lock:
+                    owner.hung_up += 1
+                return
         decision = owner._decide()
         fault, delay = decision.fault, decision.delay
         if fault == "ok":
@@ -310,8 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
             content = response.content
             if owner.plan.delay and request.url.path == EVENTS_PATH:
                 time.sleep(owner.plan.delay)
-            if fault == "slow":
-                time.sleep(delay)
+            if fault == "slow" and self._stall(delay):
+                return  # the client gave up first
             headers = [
                 (k, v)
                 for k, v in response.headers.items()
@@ -332,7 +357,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_head(response.status_code, headers, len(content))
                 self.wfile.write(content[:half])
                 self.wfile.flush()
-                time.sleep(delay)
+                if self._stall(delay):
+                    return  # the client gave up first
                 self.wfile.write(content[half:])
             else:
                 self._send(response.status_code, headers, content)
@@ -342,6 +368,30 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with owner._lock:
             owner.completed += 1
+
+    def _stall(self, delay: float) -> bool:
+        """Wait `delay` seconds, or with `stall_until_hangup` until the client closes the connection
+        (or the server stops); True when the client has gone."""
+        if not self.server_owner.plan.stall_until_hangup:
+            time.sleep(delay)
+            return False
+        self._wait_for_hangup()
+        return True
+
+    def _wait_for_hangup(self) -> None:
+        """Until the client closes the connection (or the server stops, which shuts every one)."""
+        while True:
+            readable, _, _ = select.select([self.connection], [], [], 1.0)
+            if not readable:
+                continue  # the server's stop() shuts every connection, which ends this too
+            try:
+                gone = not self.connection.recv(1, socket.MSG_PEEK)
+            except OSError:
+                gone = True
+            if gone:
+                self.close_connection = True
+                return
+            time.sleep(0.05)  # bytes from a client that is still there: it may not send more before it gives up
 
     def _serve_hostile(self, mode: str, body: bytes) -> None:
         owner = self.server_owner
@@ -375,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(content[i : i + 1])
                 self.wfile.flush()
                 time.sleep(plan.drip_seconds)
+            with owner._lock:
+                owner.drips_finished += 1
         elif mode == "endless-pages":
             query = json.loads(body or b"{}")
             page, start = int(query.get("page", 1)), int(query.get("startDate", 0))
@@ -441,9 +493,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
+_closed_ports: list[socket.socket] = []
+
+
 def closed_port_url() -> str:
-    """An http URL on a loopback port nothing listens on (connection refused)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """An http URL on a loopback port nothing listens on (connection refused). The port stays bound,
+    never listening, as long as this process lives: another test's server (in another xdist worker)
+    cannot take it meanwhile and answer."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _closed_ports.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"

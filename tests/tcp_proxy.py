@@ -36,6 +36,12 @@ class TcpProxy:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self._closed.set()
+        try:
+            # Linux keeps a socket listening while a thread is blocked in its accept(), even once closed:
+            # shutdown wakes that accept, so the port refuses connections as soon as the proxy is gone.
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for sock in self._sockets:

@@ -145,13 +145,14 @@ _buckets: dict[str, TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
-def bucket_for_key(api_key: str, rpm: float) -> TokenBucket:
-    """The one bucket of this process for this key (the limit is per team, and one key = one team)."""
+def bucket_for_key(api_key: str, rpm: float, *, clock: Callable[[], float] = time.monotonic) -> TokenBucket:
+    """The one bucket of this process for this key (the limit is per team, and one key = one team).
+    `clock` is the bucket's own when this call makes it (tests make it first, on a fake clock)."""
     digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
     with _buckets_lock:
         bucket = _buckets.get(digest)
         if bucket is None:
-            bucket = _buckets[digest] = TokenBucket(rpm)
+            bucket = _buckets[digest] = TokenBucket(rpm, clock=clock)
         elif bucket.rpm != rpm:
             bucket.set_rate(rpm)  # the newest setting wins
         return bucket
@@ -440,6 +441,11 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
+def _utc_now() -> datetime.datetime:
+    """The wall clock an HTTP-date Retry-After is measured against (a test sets its own)."""
+    return datetime.datetime.now(datetime.UTC)
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -455,7 +461,7 @@ def _retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=datetime.UTC)
-        seconds = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
+        seconds = (when - _utc_now()).total_seconds()
     if not math.isfinite(seconds):
         return None
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)

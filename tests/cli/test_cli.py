@@ -18,7 +18,7 @@ import respx
 from grafient_tui.providers.cursor.fake import make_events
 from tests.conftest import GOOD_KEY
 from tests.fakes import CountingCursorTeam
-from tests.helpers import OTHER_KEY, all_bytes_under, route_by_key, run_cli, wide_open_paths
+from tests.helpers import OTHER_KEY, PATIENCE, all_bytes_under, route_by_key, run_cli, wide_open_paths
 
 NOW = "2026-11-24T10:30:00Z"
 TODAY = datetime(2026, 11, 24, tzinfo=UTC).date()
@@ -350,12 +350,14 @@ def test_unexpected_errors_are_one_line_and_debug_shows_a_scrubbed_traceback(cap
 
 def test_help_and_version_run_as_a_module(grafient_home: Path) -> None:
     for args in (["--help"], ["--version"], ["report", "--help"]):
-        done = subprocess.run([sys.executable, "-m", "grafient_tui", *args], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "grafient_tui", *args], capture_output=True, text=True, timeout=PATIENCE
+        )
         assert done.returncode == 0 and done.stdout
     assert (
         "grafient 0."
         in subprocess.run(
-            [sys.executable, "-m", "grafient_tui", "--version"], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "grafient_tui", "--version"], capture_output=True, text=True, timeout=PATIENCE
         ).stdout
     )
     assert not grafient_home.exists()  # --help touches nothing

@@ -20,7 +20,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.schema import HEAD
 from grafient_tui.store.vault import Vault
 from tests.factories import seed_history
-from tests.helpers import run_cli
+from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -59,7 +59,7 @@ def seeded(monkeypatch: pytest.MonkeyPatch) -> None:
 def probe(*args: str) -> tuple[str, int]:
     """What a `grafient ARGS` process loaded, and its exit code."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=PATIENCE, check=False
     )
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("LOADED"), result.stderr

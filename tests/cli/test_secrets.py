@@ -46,7 +46,7 @@ from grafient_tui.tui.app import GrafientApp
 from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.fake_server import EVENTS_PATH, FaultPlan, FaultyCursorServer
-from tests.helpers import wide_open_paths
+from tests.helpers import PATIENCE, wait_for, wide_open_paths
 from tests.oracle import utc_ms
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -136,7 +136,7 @@ def run_child(
     stdin: str = "",
     umask0: bool = False,
     module_args: tuple[str, ...] = ("-m", "grafient_tui"),
-    timeout: float = 60,
+    timeout: float = PATIENCE,
 ) -> Ran:
     """Run a child, feed stdin, and read its argv and environment from /proc while it runs."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +169,7 @@ def run_child(
     finally:
         if child.poll() is None:
             child.kill()
-        child.wait(timeout=10)
+        child.wait(timeout=PATIENCE)
     assert any(v.startswith(b"cmdline:") and b"python" in v for v in views), "argv was never read while it ran"
     return Ran(args, child.returncode, out_path.read_text(), err_path.read_text(), views)
 
@@ -339,13 +339,6 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
         handler.close()
 
 
-async def wait_for(condition, pilot, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
-
-
 async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screenshots(
     tmp_path: Path,
     grafient_home: Path,
@@ -355,13 +348,14 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
     debug_log: Path,
 ) -> None:
     """In the TUI, over the real network path: the add form refused by a 401 that echoes the
-    key; added (500 then 200) and backfilled through 429s, 5xx and read timeouts (a 0.5 s read
-    timeout against answers that stall for 1 s); a forced sync failing on 500s that echo the
+    key; added (500 then 200) and backfilled through 429s, 5xx and read timeouts (a 2 s timeout
+    against answers that stall until the client gives up); a forced sync failing on 500s that echo the
     key; the detail screen and a CSV export; a screenshot of each, one of the form with the key
     typed in. Then two crashes with the key in a local variable: a worker (key in the message
     too) and a message handler; and a sync whose transport fails with the key in its message.
     DEBUG logging of grafient, httpx and httpcore goes to a file throughout."""
-    monkeypatch.setattr("grafient_tui.providers.http._DEFAULT_TIMEOUT", httpx.Timeout(0.5))
+    # Far above what a clean answer takes on any machine; the stalled ones last until this ends them.
+    monkeypatch.setattr("grafient_tui.providers.http._DEFAULT_TIMEOUT", httpx.Timeout(2.0))
     team = canary_team()
     shots = tmp_path / "screenshots"
     shots.mkdir()
@@ -373,7 +367,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
     Database(settings).dispose()
     holder = open_wal_holder(settings.database_file)
     try:
-        with FaultyCursorServer(team, FaultPlan(slow_seconds=(1.0, 1.1)), seed=11) as server:
+        with FaultyCursorServer(team, FaultPlan(stall_until_hangup=True), seed=11) as server:
             monkeypatch.setenv("GRAFIENT_CURSOR_API_URL", server.url)
             settings = Settings.from_env()
             app = RecordingApp(settings, now=lambda: NOW)
@@ -383,9 +377,9 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 app.save_screenshot(f"{name}.svg", path=str(shots))
 
             async with app.run_test(size=(120, 40)) as pilot:
-                await wait_for(lambda: app.store_ready, pilot, "the store")
+                await wait_for(pilot, lambda: app.store_ready, "the store")
                 await pilot.press("a")
-                await wait_for(lambda: isinstance(app.screen, AddIntegrationScreen), pilot, "the add form")
+                await wait_for(pilot, lambda: isinstance(app.screen, AddIntegrationScreen), "the add form")
                 form = app.screen
                 await pilot.press(*"Acme")
                 form.query_one("#key", Input).value = CANARY  # pasted
@@ -394,7 +388,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 team.reject = True
                 await pilot.press("tab", "enter")
                 key_error = form.query_one("#key-error", Static)
-                await wait_for(lambda: not form.checking and "401" in str(key_error.render()), pilot, "the refusal")
+                await wait_for(pilot, lambda: not form.checking and "401" in str(key_error.render()), "the refusal")
                 refusal = str(key_error.render())
                 assert "Invalid API key [redacted] (Authorization: Basic [redacted])" in refusal
                 shoot("add-refused")
@@ -415,29 +409,30 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 form.query_one("#key", Input).value = CANARY
                 form.query_one("#key", Input).focus()
                 await pilot.press("enter")
-                await wait_for(lambda: not isinstance(app.screen, AddIntegrationScreen), pilot, "the key check")
+                await wait_for(pilot, lambda: not isinstance(app.screen, AddIntegrationScreen), "the key check")
                 await wait_for(
-                    lambda: app.focused is not None and not app.syncs and not server._script,
                     pilot,
+                    lambda: app.focused is not None and not app.syncs and not server._script,
                     "the backfill",
                 )
                 card = app.screen.query_one(IntegrationCard)
                 # the screen re-reads the store in a thread once the sync has ended
-                await wait_for(lambda: card.view.state == "ok", pilot, "the card to show the finished sync")
+                await wait_for(pilot, lambda: card.view.state == "ok", "the card to show the finished sync")
                 assert card.view.state == "ok" and card.view.key_hint == HINT, card.view
                 assert server.faults["slow"] == server.faults["slow-body"] == 1
                 shoot("home")
 
                 team.echo_500 = 6
                 await pilot.press("r")
-                await wait_for(lambda: not app.syncs and card.view.state == "error", pilot, "the failed sync")
+                await wait_for(pilot, lambda: not app.syncs and card.view.state == "error", "the failed sync")
                 assert "upstream failed for [redacted]; Basic [redacted]" in (card.view.error or "")
                 shoot("home-failed")
                 await pilot.press("enter")
-                await pilot.pause()
+                await wait_for(pilot, lambda: getattr(app.screen, "data", None) is not None, "the detail's figures")
                 shoot("detail")
                 await pilot.press("e")
-                await pilot.pause()
+                exports = grafient_home / "exports"
+                await wait_for(pilot, lambda: list(exports.glob("*.csv")), "the CSV export")  # written in a thread
                 await pilot.press("escape")
                 await pilot.pause()
             notes += app.notes
@@ -447,9 +442,9 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 app = crashing(settings, now=lambda: NOW)
                 with pytest.raises(Exception) as raised:  # run_test hands the crash back to the test
                     async with app.run_test(size=(120, 40)) as pilot:
-                        await wait_for(lambda: app.store_ready and app.focused is not None, pilot, "the store")  # noqa: B023  (used within this iteration)
+                        await wait_for(pilot, lambda: app.store_ready and app.focused is not None, "the store")  # noqa: B023  (used within this iteration)
                         await pilot.press("b")
-                        await pilot.pause()
+                        await wait_for(pilot, lambda: app.return_code is not None, "the crash")  # noqa: B023
                 report = app.crash_report.getvalue()
                 assert type(raised.value).__name__ in report and "locals" not in report.lower(), report
                 crash_reports[crashing.__name__] = report
@@ -507,29 +502,19 @@ import asyncio, json, os, stat
 from grafient_tui.cli import now_utc
 from grafient_tui.config import Settings
 from grafient_tui.tui.app import GrafientApp
+from tests.helpers import wait_for
 
 async def main():
     settings, now = Settings.from_env(), now_utc()
     app = GrafientApp(settings, now=lambda: now)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(1000):
-            await pilot.pause(0.01)
-            if app.store_ready and app.focused is not None and not app.syncs:
-                break
-        else:
-            raise SystemExit("the app did not open")
+        await wait_for(pilot, lambda: app.store_ready and app.focused is not None and not app.syncs, "the app")
         await pilot.press("p")  # the period is saved to config.toml
         await pilot.press("enter")  # the detail
-        for _ in range(500):
-            await pilot.pause(0.01)
-            if getattr(app.screen, "data", None) is not None:
-                break
+        await wait_for(pilot, lambda: getattr(app.screen, "data", None) is not None, "the detail")
         await pilot.press("e")  # a CSV export, written in a thread worker
         home = settings.data_dir
-        for _ in range(500):
-            await pilot.pause(0.01)
-            if list((home / "exports").glob("*.csv")):
-                break
+        await wait_for(pilot, lambda: list((home / "exports").glob("*.csv")), "the CSV export")
         # while the app still has the database open (so -wal and -shm exist)
         print(json.dumps({str(p.relative_to(home)): stat.S_IMODE(os.lstat(p).st_mode)
                           for p in [home, *home.rglob("*")]}))
@@ -563,7 +548,8 @@ def test_under_umask_000_every_path_is_private_and_an_open_home_is_left_with_a_w
         for args in (("sync",), ("report",)):
             ran = run_child(env, outputs, *args, umask0=True)
             assert ran.code == 0 and ran.err == warning, ran
-        tui = run_child(env, outputs, umask0=True, module_args=("-c", TUI_PROBE))
+        probe_env = {**env, "PYTHONPATH": str(Path(__file__).parents[2])}  # the probe waits as the tests do
+        tui = run_child(probe_env, outputs, umask0=True, module_args=("-c", TUI_PROBE))
         assert tui.code == 0 and tui.err == warning, tui.err
     seen = json.loads(tui.out.strip().splitlines()[-1])
     for expected in (

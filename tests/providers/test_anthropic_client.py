@@ -34,6 +34,7 @@ from grafient_tui.providers.http import (
     Unreachable,
     bucket_for_key,
 )
+from tests.helpers import RecordingSleep
 
 API = "https://api.anthropic.com"
 KEY = "sk-ant-admin01-" + "Qm7xZ2pL9vR4tW8k" * 5 + "-Ab1C2dAA"
@@ -112,19 +113,6 @@ DOC_USAGE = {
     "has_more": False,
     "next_page": None,
 }
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
-@pytest.fixture
-def sleep() -> RecordingSleep:
-    return RecordingSleep()
 
 
 @pytest.fixture

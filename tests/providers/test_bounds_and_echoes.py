@@ -24,7 +24,7 @@ from grafient_tui.sync import engine
 from grafient_tui.sync.engine import WindowTotals, run_sync
 from grafient_tui.tui.app import GrafientApp
 from tests.conftest import GOOD_KEY
-from tests.helpers import all_bytes_under, run_cli
+from tests.helpers import all_bytes_under, run_cli, wait_for
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x1b\\"
@@ -56,11 +56,8 @@ async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafie
         await pilot.press(*"Eng", "tab")
         app.screen.query_one("#key").value = GOOD_KEY
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            shown = str(app.screen.query_one("#key-error", Static).render())
-            if "401" in shown:
-                break
+        await wait_for(pilot, lambda: "401" in str(app.screen.query_one("#key-error", Static).render()), "the refusal")
+        shown = str(app.screen.query_one("#key-error", Static).render())
         assert "\x1b" not in shown and "\\x1b]52;c;" in shown
         assert "\x1b]52" not in app.export_screenshot()
 
@@ -121,10 +118,11 @@ async def test_a_store_that_cannot_open_is_said_in_words_even_with_brackets_in_i
     monkeypatch.setenv("GRAFIENT_HOME", str(home))
     app = GrafientApp(Settings.from_env(), now=lambda: NOW)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(50):
-            await pilot.pause(0.02)
+
+        def said() -> bool:
             loading = app.screen.query("#loading")
-            if loading and "could not be opened" in str(loading.first().render()):
-                break
+            return bool(loading) and "could not be opened" in str(loading.first().render())
+
+        await wait_for(pilot, said, "the sentence on the loading line")
         assert app.is_running
         assert "could not be opened" in str(app.screen.query_one("#loading").render())

@@ -37,24 +37,12 @@ from grafient_tui.providers.cursor import (
 from grafient_tui.providers.cursor.fake import make_events
 from tests.conftest import API, GOOD_KEY
 from tests.fakes import CountingCursorTeam
+from tests.helpers import FakeClock, RecordingSleep
 
 MEMBERS = f"{API}/teams/members"
 EVENTS = f"{API}/teams/filtered-usage-events"
 DAY = datetime.date(2025, 6, 26)
 DAY_START, DAY_END = day_bounds_ms(DAY, DAY)
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
-@pytest.fixture
-def sleep() -> RecordingSleep:
-    return RecordingSleep()
 
 
 @pytest.fixture
@@ -248,10 +236,12 @@ async def test_rate_limit_honours_retry_after(mock: respx.MockRouter, sleep: Rec
     assert c.stats.rate_limited == 2 and c.stats.retries == 2
 
 
-async def test_rate_limit_retry_after_as_http_date(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
-    when = email.utils.format_datetime(
-        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=30), usegmt=True
-    )
+async def test_rate_limit_retry_after_as_http_date(
+    mock: respx.MockRouter, sleep: RecordingSleep, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.datetime(2025, 6, 26, 12, 0, 0, tzinfo=datetime.UTC)
+    monkeypatch.setattr("grafient_tui.providers.http._utc_now", lambda: now)  # the date is read against this
+    when = email.utils.format_datetime(now + datetime.timedelta(seconds=30), usegmt=True)
     mock.get(MEMBERS).mock(
         side_effect=[
             httpx.Response(429, headers={"Retry-After": when}),
@@ -261,6 +251,7 @@ async def test_rate_limit_retry_after_as_http_date(mock: respx.MockRouter, sleep
     async with client(sleep, backoff_base=1) as c:
         await c.validate()
     assert 25 <= sleep.delays[0] <= 30
+    assert sleep.delays == [30.0]  # exactly: the clock the date is read against stands still
 
 
 async def test_rate_limit_backs_off_exponentially(
@@ -479,10 +470,16 @@ async def test_pacing_every_attempt(mock: respx.MockRouter, sleep: RecordingSlee
     key = "key_pacing_" + "7" * 54
     team = CountingCursorTeam(api_key=key)
     mock.get(MEMBERS).mock(side_effect=team.handler)
+    clock = FakeClock()  # the team's bucket, made first, on a clock that moves only when told to
+    bucket = bucket_for_key(key, 60, clock=clock)
     first, second = client(sleep, key=key, rpm=60), client(sleep, key=key, rpm=60)
     for n in range(61):
         await (first if n % 2 else second).validate()  # two clients, one team, one bucket
     assert len(sleep.delays) == 1 and 0.9 < sleep.delays[0] <= 1.0
+    assert sleep.delays == [1.0]  # 60 requests at once (the burst), the 61st a whole interval later
+    clock.advance(0.5)  # half an interval on: the next request owes the other half, after the 61st's
+    await first.validate()
+    assert sleep.delays == [1.0, 1.5] and bucket_for_key(key, 60) is bucket
     await first.aclose()
     await second.aclose()
 

@@ -36,6 +36,7 @@ from grafient_tui.providers.openai import (
     model_of,
 )
 from grafient_tui.providers.openai.fake import FakeOpenAIOrg, demo_account
+from tests.helpers import RecordingSleep
 
 KEY = "sk-admin-" + "Qx7vR2mN9pL4kT8wZ3cY6bH1jF5dG0sAeUi"
 OTHER_KEY = "sk-admin-" + "Zz9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gFeDc"
@@ -52,19 +53,6 @@ PROJS = [
     {"id": "proj_evals", "name": "Batch evals"},
     {"id": "proj_old", "name": "Old pilot", "status": "archived", "archived_at": 1_700_000_000},
 ]
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
-@pytest.fixture
-def sleep() -> RecordingSleep:
-    return RecordingSleep()
 
 
 @pytest.fixture

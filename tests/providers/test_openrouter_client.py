@@ -35,6 +35,7 @@ from grafient_tui.providers.openrouter import (
     OpenRouterClient,
 )
 from grafient_tui.providers.openrouter.fake import FakeOpenRouterAccount, demo_account, workspace
+from tests.helpers import RecordingSleep
 
 KEY = "sk-or-v1-" + "5e3c9a7f" * 8
 OTHER_KEY = "sk-or-v1-" + "0d4b1e62" * 8
@@ -43,14 +44,6 @@ TODAY = datetime.date(2026, 8, 10)
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 WS_MAIN, WS_LAB = "9b2d41c7-5e88", "c0ffee00-1234"
 WORKSPACES = [workspace(WS_MAIN, "Main"), workspace(WS_LAB, "Lab")]
-
-
-class RecordingSleep:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
 
 
 class CountingAccount(FakeOpenRouterAccount):
@@ -65,11 +58,6 @@ class CountingAccount(FakeOpenRouterAccount):
         self.calls[request.url.path.removeprefix("/api/v1")] += 1
         self.params.append(dict(request.url.params))
         return super().handler(request)
-
-
-@pytest.fixture
-def sleep() -> RecordingSleep:
-    return RecordingSleep()
 
 
 @pytest.fixture

@@ -25,12 +25,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
-from grafient_tui.store.db import BUSY_TIMEOUT_MS, Database
+from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.queries import daily_costs
@@ -41,6 +42,7 @@ from grafient_tui.sync.lock import is_sync_running
 from grafient_tui.tui.app import GrafientApp
 from tests.conftest import GOOD_KEY
 from tests.fake_server import EVENTS_PATH, FaultPlan, FaultyCursorServer
+from tests.helpers import PATIENCE, wait_for
 from tests.oracle import expected_snapshot, integrity, snapshot_via_store, utc_ms
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -170,13 +172,6 @@ class Child:
             self.process.wait(timeout=10)
 
 
-async def wait_until(condition, pilot, deadline: float, what: str) -> None:
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
-
-
 @pytest.mark.slow
 async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_never_lock(
     monkeypatch: pytest.MonkeyPatch, grafient_home: Path
@@ -195,7 +190,7 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     no "database is locked" (nor the "database is busy" sentence we would turn it into) in any
     output, notification or sync-log error; every read succeeded promptly and saw the data
     grow window by window; and the final store equals the served events exactly."""
-    deadline = time.monotonic() + 90  # the whole test (~10 s); every wait below is bounded by it
+    deadline = time.monotonic() + PATIENCE  # a hang guard for the whole test (~10 s on an idle machine)
     eng_events = served(
         make_events(
             seed=12, start=YEAR_START, days=366, per_day=40, members=["a@x.io", "b@x.io"], models=["gpt-5", "o3"]
@@ -223,18 +218,24 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         server.plan.delay = PAGE_DELAY
 
         reader = Database(settings)  # the test's own connection, for reads while others write
-        reads: list[tuple[float, int, int]] = []  # (seconds, Eng days stored, Ops days stored)
+        if reader.sqlite_file is not None:
+            # A read that had to wait for a writer fails at once ("database is locked") instead of
+            # waiting: every read below succeeding is the proof that none waited, whatever the pace.
+            @event.listens_for(reader.engine, "connect")
+            def _never_wait(dbapi_connection, _record) -> None:
+                dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+            reader.engine.dispose()  # the connection opened meanwhile had the user's 15 s
+        reads: list[tuple[int, int]] = []  # (Eng days stored, Ops days stored)
         reports: list[tuple[int, str, str, float]] = []
         app = RecordingApp(settings, now=lambda: NOW)  # no transport: the real network path
         try:
             async with app.run_test(size=(120, 40)) as pilot:
-                await wait_until(
-                    lambda: app.store_ready and app.focused is not None, pilot, deadline, "the store to open"
-                )
+                await wait_for(pilot, lambda: app.store_ready and app.focused is not None, "the store to open")
                 assert app.focused.id == f"card-{eng}" and not app.syncs  # nothing was due
                 settings.set_plan("pro")  # 335 more days to fetch, for both
                 await pilot.press("r")
-                await wait_until(lambda: server.in_flight[GOOD_KEY] > 0, pilot, deadline, "the TUI's Eng sync")
+                await wait_for(pilot, lambda: server.in_flight[GOOD_KEY] > 0, "the TUI's Eng sync")
                 assert set(app.syncs) == {eng}
 
                 runs_dir = grafient_home.parent / "children"
@@ -242,9 +243,8 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
                 pressed_sync_all = False
                 while any(c.running() for c in children) or app.syncs:
                     assert time.monotonic() < deadline, "the syncs did not finish in time"
-                    t0 = time.monotonic()
                     days = [sum(r.synced for r in daily_costs(reader, iid, YEAR_START, TODAY)) for iid in (eng, ops)]
-                    reads.append((time.monotonic() - t0, *days))
+                    reads.append((days[0], days[1]))
                     if report is not None and not report.running():
                         reports.append(report.finish(deadline))
                         report = None
@@ -326,17 +326,17 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
     ]
     assert not [t for t in texts if any(word in t.lower() for word in LOCKED)]
 
-    # Reads kept working during the writes: each was prompt, and they watched the data grow.
+    # Reads kept working during the writes: none waited for a writer (on SQLite it could not: see the
+    # reader above; PostgreSQL's reads never wait for writes), and they watched the data grow.
     assert len(reads) >= 20
-    assert max(seconds for seconds, _, _ in reads) < 2.0, max(reads)
-    eng_seen = sorted({e for _, e, _ in reads})
+    eng_seen = sorted({e for e, _ in reads})
     assert eng_seen[0] == 31 and len(eng_seen) >= 4, eng_seen  # a month, then window after window
-    assert len({o for _, _, o in reads}) >= 3
+    assert len({o for _, o in reads}) >= 3
     assert len(reports) >= 2
-    for code, out, err, seconds in reports:
-        # Not a timing claim (benchmarks make those): a report that queued for the write lock would
-        # wait out SQLite's 15 s busy timeout; a process start on a loaded machine takes a few seconds.
-        assert code == 0 and err == "" and seconds < BUSY_TIMEOUT_MS / 1000, (code, err, seconds)
+    for code, out, err, _seconds in reports:
+        # A report that had queued for the write lock until SQLite's busy timeout would have failed
+        # with "database is busy" (in err and texts above); how long it took is the machine's business.
+        assert code == 0 and err == "", (code, err)
         data = json.loads(out)
         assert [i["label"] for i in data["integrations"]] == ["Eng", "Ops"]
         assert all(len(i["days"]) == 366 for i in data["integrations"])

@@ -30,7 +30,7 @@ from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
 from tests.fake_server import FaultPlan, FaultyCursorServer, closed_port_url
-from tests.helpers import OTHER_KEY, run_cli
+from tests.helpers import OTHER_KEY, PATIENCE, FakeClock, run_cli, wait_until
 from tests.oracle import (
     all_rows,
     expected_snapshot,
@@ -107,8 +107,9 @@ async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_eve
     """Plan pro, 366 days, ~25,000 events (busy windows take up to seven pages, so some fifty
     requests are answered and each fault comes up more than once) through 15% 5xx,
     5% truncated bodies (half short with a matching Content-Length, half cut off mid-body), a
-    rolling limit of 8 requests a second answered by 429 with or without Retry-After, and slow
-    answers; plus an eight-request outage so at least one window exhausts its six tries.
+    rolling limit of 8 requests a second (the server's seconds: its clock ticks a tenth with each
+    request, so the 429s come however fast the machine is) answered by 429 with or without
+    Retry-After, and slow answers; plus an eight-request outage so at least one window exhausts its six tries.
 
     A window that exhausts its tries fails the run, which is what a user sees on a bad day: the
     sync is run again (as cron or the TUI would), at most eight times. After every run,
@@ -129,6 +130,7 @@ async def test_a_year_backfill_under_faults_ends_exactly_equal_to_the_served_eve
         slow_seconds=(0.005, 0.06),
         rate_limit=8,
         rate_window=1.0,
+        clock=FakeClock(tick=0.1),  # ten requests a "second", whatever the machine's pace: two of each ten get 429
         retry_after_rate=0.6,
         outage=(10, 18),
     )
@@ -180,7 +182,9 @@ def child_env(home: Path, api_url: str) -> dict[str, str]:
     return env
 
 
-def grafient(env: dict[str, str], *args: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+def grafient(
+    env: dict[str, str], *args: str, stdin: str = "", timeout: float = PATIENCE
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "grafient_tui", *args],
         env=env,
@@ -249,16 +253,19 @@ def test_sigkill_twenty_times_mid_backfill_then_a_clean_run_equals_an_uninterrup
                     time.sleep(rng.uniform(0.0, 1.2))
                 else:
                     pages = rng.randint(1, 4)
-                    deadline = time.monotonic() + 30
-                    while server.completed - start < pages and child.poll() is None and time.monotonic() < deadline:
-                        time.sleep(0.002)
-                    time.sleep(rng.uniform(0.0, 0.12))
+                    wait_until(
+                        lambda: server.completed - start >= pages,  # noqa: B023  (this run's)
+                        f"run {kill} to be answered {pages} pages",
+                        process=child,
+                        poll=0.002,
+                    )
+                    time.sleep(rng.uniform(0.0, 0.12))  # the kill lands a sliver after: in parsing, or the write
                     after_requests += 1
                 assert child.poll() is None, f"run {kill} finished before it was killed: {child.stderr.read()!r}"
                 child.send_signal(signal.SIGKILL)
             finally:
                 child.kill()
-                child.wait(timeout=30)
+                child.wait(timeout=PATIENCE)
                 child.stderr.close()
             assert child.returncode == -signal.SIGKILL
             assert integrity(database) == "ok"

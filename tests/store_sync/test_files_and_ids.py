@@ -15,7 +15,7 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.vault import Vault, new_master_key_b64
 from tests.conftest import GOOD_KEY
-from tests.helpers import run_cli, wide_open_paths
+from tests.helpers import PATIENCE, run_cli, wide_open_paths
 
 
 def mode(path: Path) -> int:
@@ -469,7 +469,7 @@ class GatedServer(FaultyCursorServer):
             def _serve(self) -> None:
                 if self.path.startswith(EVENTS_PATH):
                     owner.waiting.set()
-                    owner.gate.wait(timeout=60)
+                    owner.gate.wait(timeout=PATIENCE)
                 super()._serve()
 
         self._server.RequestHandlerClass = Gated
@@ -477,7 +477,12 @@ class GatedServer(FaultyCursorServer):
 
 def grafient(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "grafient_tui", *args], env=env, input=stdin, text=True, capture_output=True, timeout=60
+        [sys.executable, "-m", "grafient_tui", *args],
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=PATIENCE,
     )
 
 
@@ -500,7 +505,7 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
             stderr=subprocess.PIPE,
         )
         try:
-            assert server.waiting.wait(timeout=30), "the sync never asked for usage"
+            assert server.waiting.wait(timeout=PATIENCE), "the sync never asked for usage"
             assert is_sync_running(settings, 1, db)
             refused = grafient(env, "remove", "Eng", "--yes")
             held_by = ""
@@ -515,12 +520,12 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
                 f"grafient: a sync of Eng is running{held_by}; wait for it or stop it, then remove.\n",
             )
             server.gate.set()
-            out, err = sync.communicate(timeout=60)
+            out, err = sync.communicate(timeout=PATIENCE)
         finally:
             server.gate.set()
             if sync.poll() is None:
                 sync.kill()
-                sync.wait(timeout=10)
+                sync.wait(timeout=PATIENCE)
         assert sync.returncode == 0 and err == "" and out.startswith("Eng: 31 days written"), (out, err)
         assert {m.actor for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} == {
             "old-a@team.io",
@@ -652,7 +657,11 @@ def _allow_core_files() -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_the_cli_turns_core_dumps_off_at_start() -> None:
     probe = subprocess.run(
-        [sys.executable, "-c", CORE_PROBE], capture_output=True, text=True, timeout=60, preexec_fn=_allow_core_files
+        [sys.executable, "-c", CORE_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        preexec_fn=_allow_core_files,
     )
     assert probe.returncode == 0, probe.stderr
     _, dumpable_before, code, limit, dumpable = (int(v) for v in probe.stdout.split()[-5:])

@@ -26,7 +26,7 @@ from grafient_tui.store.models import DailyCost
 from grafient_tui.store.schema import HEAD, REVISIONS, SCRIPT_LOCATION, alembic_config, older_sentence, read_state
 from grafient_tui.store.vault import Vault, new_master_key_b64
 from tests.conftest import GOOD_KEY, PostgresServer
-from tests.helpers import run_cli
+from tests.helpers import PATIENCE, run_cli
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_processes_opening_an_old_home_together_upgrade_it_once() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=PATIENCE)
     assert errors == []
     con = sqlite3.connect(settings.database_file)
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
@@ -321,7 +321,7 @@ def test_first_runs_racing_on_an_empty_team_database_all_succeed(pg: PostgresSer
                 text=True,
             )
         )
-    outcomes = [(run.wait(timeout=120), *run.communicate()) for run in runs]
+    outcomes = [(run.wait(timeout=PATIENCE), *run.communicate()) for run in runs]
     assert [(code, out.startswith("No integrations yet."), err) for code, out, err in outcomes] == [(0, True, "")] * 6
     assert pg.sql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") == [(1,)]
     from sqlalchemy import create_engine

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from grafient_tui.sync.engine import WindowTotals, run_sync, sync_status, who_ru
 from grafient_tui.sync.lock import is_sync_running, sync_lock
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import FaultPlan
+from tests.helpers import PATIENCE, settle, wait_for, wait_until
 from tests.oracle import expected_snapshot, snapshot_via_store, utc_ms
 from tests.store_sync.test_concurrency import Teams, TrackingServer
 
@@ -133,7 +133,7 @@ def test_two_adds_racing_for_one_label_leave_one_integration() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
         assert sorted(outcomes)[0] == "added" and len(outcomes) == 2, outcomes
         assert "already exists" in outcomes[1] or "already exists" in sorted(outcomes)[1], outcomes
         assert len(list_integrations(db)) == 1
@@ -223,7 +223,7 @@ def test_two_machines_syncing_one_integration_at_once_ten_times_agree_and_never_
                 for m in "ab"
             ]
             for run in runs:
-                out, err = run.communicate(timeout=120)
+                out, err = run.communicate(timeout=PATIENCE)
                 # the one that gave up says so, naming who held the lock, and exits 1
                 assert (run.returncode, err) == (0 if out.rstrip().endswith("ok") else 1, ""), (trial, out, err)
                 lines.append(out)
@@ -276,7 +276,7 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join(timeout=PATIENCE)
     assert errors == []
     days, models, members = snapshot_via_store(db, iid)
     assert len(days) == len(models) == len(members) == 30
@@ -298,7 +298,9 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
     monkeypatch.setenv("GRAFIENT_MASTER_KEY", key)
     settings, db, vault = open_store()
     iid = add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id
-    with TrackingServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3))), FaultPlan(delay=30)) as server:
+    # The other machine's first page never comes: its sync holds the lock until the test kills it.
+    team = Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(3)))
+    with TrackingServer(team, FaultPlan(hold_events_after=0)) as server:
         elsewhere = subprocess.Popen(
             [sys.executable, "-m", "grafient_tui", "sync"],
             env=_child_env(grafient_home.parent / "server", key, server.url),
@@ -307,10 +309,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             stderr=subprocess.PIPE,
         )
         try:
-            deadline = time.monotonic() + 60
-            while server.in_flight[GOOD_KEY] == 0:
-                assert time.monotonic() < deadline and elsewhere.poll() is None, "the other machine never synced"
-                time.sleep(0.05)
+            wait_until(lambda: server.in_flight[GOOD_KEY] > 0, "the other machine's sync", process=elsewhere)
             assert is_sync_running(settings, iid, db)
             assert sync_status(db, settings, iid).status == "syncing"
             # a third machine's view, through the CLI
@@ -319,7 +318,7 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
                 env=_child_env(grafient_home.parent / "viewer", key, server.url),
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=PATIENCE,
             )
             assert '"status": "syncing"' in listed.stdout, listed
             # a sync starting here waits for the lock, then says the other one is running
@@ -342,11 +341,9 @@ async def test_a_sync_running_on_another_machine_is_syncing_for_everyone_and_int
             assert sync_status(db, settings, iid).status == "syncing"  # and it did not mark it interrupted
         finally:
             elsewhere.kill()
-            elsewhere.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while is_sync_running(settings, iid, db):  # the server notices the dead session
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+            elsewhere.wait(timeout=PATIENCE)
+    # the server notices the dead session
+    wait_until(lambda: not is_sync_running(settings, iid, db), "the dead session's lock to go", poll=0.05)
     state = sync_status(db, settings, iid)
     assert (state.status, state.error) == ("interrupted", "the last sync stopped before it finished")
     db.dispose()
@@ -380,18 +377,24 @@ SYNCER_GRANTS = (
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
 )
 VIEWER_GRANTS = ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",)
+# Roles belong to the whole server, not to a test's database: pg.role names each after its worker and
+# test, and the README's roles, named as README names them, are made by tests that take turns
+# (conftest's server_wide_names).
+SERVER_ROLES = pytest.mark.usefixtures("server_wide_names")
 
 
-def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> None:
+def grant(pg: PostgresServer, database: str, role: str, grants: tuple[str, ...]) -> str:
+    """A login role of this test granted `grants` on `database`; its name (`role` plus a suffix)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    pg.role(role)
+    role = pg.role(role)
     engine = create_engine(pg.url_of(database), poolclass=NullPool)
     with engine.begin() as connection:
         for statement in grants:
             connection.execute(text(statement.format(role=role)))
     engine.dispose()
+    return role
 
 
 def team_database(pg: PostgresServer, monkeypatch: pytest.MonkeyPatch, master_key: str) -> tuple[str, int]:
@@ -425,6 +428,7 @@ def as_teammate(monkeypatch: pytest.MonkeyPatch, home: Path, url: str, master_ke
         monkeypatch.setenv("GRAFIENT_MASTER_KEY", master_key)
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 @pytest.mark.parametrize("who", ["viewer role", "no master key", "another master key"])
 def test_a_viewer_reads_everything_and_changes_nothing(
@@ -445,19 +449,19 @@ def test_a_viewer_reads_everything_and_changes_nothing(
         assert run_cli(capsys, monkeypatch, "budget", "set", "Eng", "1").code == 0  # over at once
         before = sync_log(pg, name)
         if who == "viewer role":
-            grant(pg, name, "finance", VIEWER_GRANTS)
-            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+            finance = grant(pg, name, "finance", VIEWER_GRANTS)
+            as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
             reason = (
                 "this database role may read but not change Grafient's data (it lacks INSERT on integration): you "
                 "are a viewer; syncing, adding and removing are the syncers' (see README, A shared team database)."
             )
         else:
-            grant(pg, name, "lead", SYNCER_GRANTS)
+            lead = grant(pg, name, "lead", SYNCER_GRANTS)
             home = grafient_home.parent / "lead"
             as_teammate(
                 monkeypatch,
                 home,
-                pg.url_of(name, user="lead"),
+                pg.url_of(name, user=lead),
                 None if who == "no master key" else new_master_key_b64(),
             )
             from grafient_tui.store.team import recorded_fingerprint, short
@@ -494,7 +498,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(
             result = run_cli(capsys, monkeypatch, *args, stdin=GOOD_KEY)
             assert (result.code, result.out, result.err) == (2, "", f"grafient: {reason}\n"), args
         # the team's settings are the owner's, whoever else asks
-        role = "finance" if who == "viewer role" else "lead"
+        role = finance if who == "viewer role" else lead
         for args in (("plan", "pro"), ("pace", "cursor", "5")):
             result = run_cli(capsys, monkeypatch, *args)
             assert (result.code, result.out, result.err) == (
@@ -509,6 +513,7 @@ def test_a_viewer_reads_everything_and_changes_nothing(
     assert not (grafient_home.parent / "lead" / "master.key").exists()  # no second master key was made
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     pg: PostgresServer, monkeypatch, grafient_home: Path
@@ -518,8 +523,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "finance", VIEWER_GRANTS)
-    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user="finance"), team_key)
+    finance = grant(pg, name, "finance", VIEWER_GRANTS)
+    as_teammate(monkeypatch, grafient_home.parent / "finance", pg.url_of(name, user=finance), team_key)
     calls: list[httpx.Request] = []
     app = RecordingApp(
         Settings.from_env(),
@@ -528,12 +533,8 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     )
     assert isinstance(app, GrafientApp)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.store_ready:
-                break
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.store_ready, "the store")
+        await settle(app, pilot)
         assert app.store_ready and app.viewer_reason and not app.syncs  # never synced: still nothing started
         for action in ("add", "force_sync", "force_sync_all", "delete"):
             assert app.screen.check_action(action, ()) is None, action
@@ -549,6 +550,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     assert sync_log(pg, name) == []
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_another(
     pg: PostgresServer, capsys, monkeypatch, grafient_home: Path
@@ -558,10 +560,10 @@ def test_the_team_s_master_key_opens_a_teammate_s_syncs_and_adds_never_make_anot
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "syncer", SYNCER_GRANTS)
+    syncer = grant(pg, name, "syncer", SYNCER_GRANTS)
     home = grafient_home.parent / "second-server"
     key_file = home / "master.key"
-    as_teammate(monkeypatch, home, pg.url_of(name, user="syncer"), None)
+    as_teammate(monkeypatch, home, pg.url_of(name, user=syncer), None)
     home.mkdir(mode=0o700)
     key_file.write_text(team_key + "\n")  # distributed as the key file this time
     key_file.chmod(0o600)
@@ -635,6 +637,7 @@ def test_a_home_s_pacing_stays_its_environment_s(capsys, monkeypatch) -> None:
     )
 
 
+@SERVER_ROLES
 @pytest.mark.postgres
 def test_the_readme_s_roles_set_up_a_team(pg: PostgresServer, capsys, monkeypatch, grafient_home: Path) -> None:
     """The SQL of README's "A shared team database", as written: the owner sets the schema up and the

@@ -30,12 +30,13 @@ from grafient_tui.store.vault import new_master_key_b64
 from grafient_tui.sync.engine import who_runs
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import EVENTS_PATH, FaultPlan
-from tests.helpers import run_cli
+from tests.helpers import PATIENCE, run_cli, wait_until
 from tests.oracle import expected_snapshot, snapshot_via_store
 from tests.store_sync.test_concurrency import Teams, TrackingServer
 from tests.store_sync.test_shared_database import (
     MONTH_START,
     NOW_TEXT,
+    SERVER_ROLES,
     TODAY,
     a_month,
     as_teammate,
@@ -46,7 +47,8 @@ from tests.store_sync.test_shared_database import (
 from tests.tcp_proxy import TcpProxy
 from tests.team_db import As, set_up_readme_team
 
-pytestmark = pytest.mark.postgres
+# The roles these tests make (README's and others) are the server's, not a database's: one worker runs them.
+pytestmark = [pytest.mark.postgres, SERVER_ROLES]
 
 OWNER_SENTENCE = (
     "grafient: the team's settings are the database owner's to change (role 'grafient_owner', which owns "
@@ -57,14 +59,6 @@ RUN = (
     "INSERT INTO syncrun (integration_id, trigger, started_at, outcome, requests, rate_limited, retries, "
     "days_written) VALUES (%s, 'daily', now(), 'running', 0, 0, 0, 0)"
 )
-WAIT = 60  # seconds a condition may take to come true on a loaded machine before the test gives up
-
-
-def wait_for(condition, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
 
 
 def url_with(url: str, **query: str) -> str:
@@ -93,7 +87,7 @@ class GatedServer(TrackingServer):
                         owner.arrived += 1
                         number = owner.arrived
                     if number >= owner.hold_from:
-                        owner.gate.wait(timeout=WAIT * 2)
+                        owner.gate.wait(timeout=PATIENCE * 2)
                 super()._serve()
 
         self._server.RequestHandlerClass = Gated
@@ -132,7 +126,7 @@ def grafient(env: dict, *args: str) -> subprocess.Popen:
     )
 
 
-def finish(process: subprocess.Popen, timeout: float = WAIT * 2) -> tuple[int, str, str]:
+def finish(process: subprocess.Popen, timeout: float = PATIENCE * 2) -> tuple[int, str, str]:
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -412,7 +406,7 @@ def test_list_a_blocked_sync_and_remove_name_whoever_holds_the_lock(
         elsewhere = grafient(
             machine_env(grafient_home.parent / "server", pg.url_of(name), team_key, server.url), "sync"
         )
-        wait_for(lambda: server.arrived >= 1, "the other machine's sync reached the API")
+        wait_until(lambda: server.arrived >= 1, "the other machine's sync reached the API")
         [row] = json.loads(run_cli(capsys, monkeypatch, "list", "--format", "json").out)
         assert (row["status"], row["sync_lock_holder"]) == (
             "syncing",
@@ -439,11 +433,11 @@ def test_a_sync_that_loses_its_lock_stops_and_never_goes_on_beside_another(
     with GatedServer(teams, hold_from=2) as server:  # window 1 passes; every later request waits at the gate
         env = machine_env(grafient_home.parent / "server", pg.url_of(name), team_key, server.url)
         first = grafient(env, "sync")
-        wait_for(lambda: server.arrived >= 2, "the sync asked for its second window")
+        wait_until(lambda: server.arrived >= 2, "the sync asked for its second window")
         [lock_session] = sessions(pg, name, "grafient sync lock")
         pg.sql("SELECT pg_terminate_backend(:pid)", pid=lock_session)
         second = grafient(machine_env(grafient_home.parent / "laptop", pg.url_of(name), team_key, server.url), "sync")
-        wait_for(lambda: server.arrived >= 3, "the other machine took the lock and asked the API")
+        wait_until(lambda: server.arrived >= 3, "the other machine took the lock and asked the API")
         server.gate.set()
         code, out, err = finish(first)
         assert (code, err) == (1, ""), (out, err)
@@ -476,15 +470,15 @@ def test_the_lock_outlives_the_server_s_idle_timeouts(pg: PostgresServer, monkey
 
     team_key = new_master_key_b64()
     name, _iid = team_database(pg, monkeypatch, team_key)
-    grant(pg, name, "cron", SYNCER_GRANTS)
-    pg.sql("ALTER ROLE cron SET idle_session_timeout = '1s'")
-    pg.sql("ALTER ROLE cron SET idle_in_transaction_session_timeout = '1s'")
-    url = pg.url_of(name, user="cron")
+    cron = grant(pg, name, "cron", SYNCER_GRANTS)
+    pg.sql(f"ALTER ROLE \"{cron}\" SET idle_session_timeout = '1s'")
+    pg.sql(f"ALTER ROLE \"{cron}\" SET idle_in_transaction_session_timeout = '1s'")
+    url = pg.url_of(name, user=cron)
     host, user = who_runs()
     with GatedServer(Teams(FakeCursorTeam(api_key=GOOD_KEY, events=a_month(4)))) as server:
         first = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
-        wait_for(lambda: server.arrived >= 1, "the sync reached the API")
-        wait_for(  # by the server's own clock, idle in its transaction past both timeouts
+        wait_until(lambda: server.arrived >= 1, "the sync reached the API")
+        wait_until(  # by the server's own clock, idle in its transaction past both timeouts
             lambda: pg.sql(
                 "SELECT 1 FROM pg_stat_activity WHERE datname = :db AND application_name = 'grafient sync lock' "
                 "AND state = 'idle in transaction' AND clock_timestamp() - state_change > interval '3 seconds'",
@@ -551,7 +545,7 @@ def test_a_row_held_by_a_client_that_stopped_answering_is_released_within_its_ti
         assert held_by not in sessions(pg, name, "grafient")  # the server ended the silent session
     finally:
         helper.kill()
-        helper.wait(timeout=WAIT)
+        helper.wait(timeout=PATIENCE)
 
 
 def test_a_write_kept_waiting_by_another_session_names_it_and_gives_up(
@@ -628,7 +622,7 @@ def test_a_window_write_cut_while_the_lock_holds_is_written_again(
         As(pg, name, "postgres", application_name="psql") as psql,
     ):
         syncing = grafient(machine_env(grafient_home.parent / "server", url, team_key, server.url), "sync")
-        wait_for(lambda: server.arrived >= 1, "the sync reached the API")  # its run is recorded by now
+        wait_until(lambda: server.arrived >= 1, "the sync reached the API")  # its run is recorded by now
         psql.run("BEGIN")
         psql.run("SELECT id FROM integration WHERE id = %s FOR UPDATE", iid)
         server.gate.set()
@@ -640,7 +634,7 @@ def test_a_window_write_cut_while_the_lock_holds_is_written_again(
                 db=name,
             )
 
-        wait_for(lambda: waiting_writer() != [], "the window's write waited for the row")
+        wait_until(lambda: waiting_writer() != [], "the window's write waited for the row")
         [(writer,)] = waiting_writer()
         pg.sql("SELECT pg_terminate_backend(:pid)", pid=writer)
         psql.run("ROLLBACK")

@@ -39,7 +39,7 @@ from grafient_tui.tui.widgets.text import tokens
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 from tests.conftest import GOOD_KEY
 from tests.fakes import CountingCursorTeam
-from tests.helpers import all_bytes_under
+from tests.helpers import PATIENCE, all_bytes_under, settle, wait_for
 
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
 MODELS = ["claude-4.5-sonnet", "gpt-5", "default", "gemini-2.5-pro"]
@@ -71,18 +71,6 @@ class RecordingApp(GrafientApp):
 
 def make_app(transport: httpx.AsyncBaseTransport, **kw) -> RecordingApp:
     return RecordingApp(Settings.from_env(), transport=transport, now=lambda: NOW, **kw)
-
-
-async def settle(app: GrafientApp, pilot) -> None:
-    """Wait until no worker runs and every message they caused has been handled."""
-    for _ in range(20):
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers):
-                return
-        await app.workers.wait_for_complete()
-    raise AssertionError("workers did not settle")
 
 
 def cells(table: DataTable, *, total: bool = False) -> list:
@@ -173,10 +161,7 @@ async def test_backfill_progress_reaches_the_card_while_it_runs(grafient_home) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await fill_add_form(pilot, "Acme", GOOD_KEY)
-        for _ in range(10):
-            await pilot.pause()
-            if app.syncs:
-                break
+        await wait_for(pilot, lambda: app.syncs and app.screen.query(IntegrationCard), "the backfill to start")
         card = app.screen.query_one(IntegrationCard)
         assert card.view.state == "syncing"
         assert card.query_one(".refresh-icon").has_class("-disabled")
@@ -194,17 +179,17 @@ async def test_q_mid_sync_stops_the_sync_and_quits_keeping_finished_days(grafien
     async def stalls(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("filtered-usage-events"):
             stalled.set()
-            await asyncio.sleep(60)  # the network hangs: q must not wait for it
+            await asyncio.Event().wait()  # the network hangs for good: q must not wait for it
         return team.handler(request)
 
     app = make_app(httpx.MockTransport(stalls))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("r")
-        await asyncio.wait_for(stalled.wait(), 10)
+        await wait_for(pilot, stalled.is_set, "the sync to reach the network")
         assert app.syncs
         await pilot.press("q")
-        await asyncio.wait_for(_exited(app, pilot), 5)
+        await _exited(app)
     assert any(note.startswith("Stopping the sync") for note in app.notes)
     assert not app.is_running
     db = Database(Settings.from_env())
@@ -214,8 +199,12 @@ async def test_q_mid_sync_stops_the_sync_and_quits_keeping_finished_days(grafien
     assert [(r.trigger, r.outcome) for r in runs] == [("backfill", "success"), ("force", "interrupted")]
 
 
-async def _exited(app: GrafientApp, pilot) -> None:
+async def _exited(app: GrafientApp) -> None:
+    """Until the app has stopped (the pilot cannot pause an app that is going)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + PATIENCE
     while app.is_running:
+        assert loop.time() < give_up, "the app never quit"
         await asyncio.sleep(0.01)
 
 
@@ -592,7 +581,7 @@ async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause()
+        await settle(app, pilot)  # the delete runs in a thread, then the home re-reads the store
         assert list_integrations(app.service.db) == []
         assert (
             daily_costs(app.service.db, integration_id, NOW.date() - timedelta(days=5), NOW.date())[0].synced is False
@@ -667,7 +656,7 @@ class GatedStoreApp(GrafientApp):
         self.gate = threading.Event()
 
     def open_store(self) -> list[int]:
-        assert self.gate.wait(30)
+        assert self.gate.wait(PATIENCE)
         return super().open_store()
 
 
@@ -816,7 +805,7 @@ def test_demo_module_does_not_import_textual() -> None:
     import sys
 
     probe = "import sys, grafient_tui.demo; assert not [m for m in sys.modules if m.startswith('textual')]"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
 
 
@@ -848,17 +837,13 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await fill_add_form(pilot, "Acme", GOOD_KEY)
-        card = None
-        import time as _t
 
-        _t0 = _t.monotonic()
-        for _ in range(500):
-            await pilot.pause(0.05)
+        def first_window_shown() -> IntegrationCard | None:
             cards = list(app.screen.query(IntegrationCard))
-            if cards and cards[0].view.summary and cards[0].view.summary.synced_days:
-                card = cards[0]
-                break
-        print("ELAPSED", _t.monotonic() - _t0)
+            return cards[0] if cards and cards[0].view.summary and cards[0].view.summary.synced_days else None
+
+        await wait_for(pilot, first_window_shown, "the first window on the card")
+        card = first_window_shown()
         assert card is not None and app.syncs  # the first window is in, the rest are held back
         s = card.view.summary
         assert (s.days, s.synced_days, s.complete_days, s.today_partial) == (90, 30, 29, True)

@@ -21,6 +21,7 @@ from grafient_tui.store.models import SyncRun
 from grafient_tui.store.vault import Vault
 from grafient_tui.tui.app import GrafientApp
 from tests.factories import seed_history
+from tests.helpers import settle
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
@@ -105,9 +106,7 @@ def check(name: str, svg: str, tmp_path: Path) -> None:
 
 
 async def _settled(app: GrafientApp, pilot) -> None:
-    for _ in range(5):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    await settle(app, pilot)
     assert not app.syncs
 
 

@@ -20,7 +20,7 @@ from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.tui.app import GrafientApp
 from grafient_tui.untrusted import csv_cell, visible
 from tests.conftest import GOOD_KEY
-from tests.helpers import run_cli
+from tests.helpers import run_cli, settle
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 CLICK = "[@click=app.screenshot('master.key','.')]gpt-5[/]"
@@ -103,13 +103,9 @@ async def test_the_app_shows_markup_and_escapes_as_literal_text(synced) -> None:
     before = key_file.read_bytes()
     app = GrafientApp(settings, transport=httpx.MockTransport(hostile_team().handler), now=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(5):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("enter")  # the detail screen: models and members tables
-        for _ in range(5):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+        await settle(app, pilot)
         table = app.screen.query_one("#models", DataTable)
         shown = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert {visible(stored(m)) for m in HOSTILE_MODELS} <= shown  # `[/bold]` did not crash the screen

@@ -22,6 +22,7 @@ from grafient_tui.budgets import (
 )
 from grafient_tui.budgets.wording import bar, gauge_text, in_words
 from grafient_tui.errors import ConfigError
+from tests.helpers import PATIENCE
 
 DOLLAR = 100_000_000  # micro-cents
 
@@ -256,5 +257,5 @@ def test_the_budget_rules_import_no_store_network_or_textual() -> None:
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel', 'httpx', 'textual'})\n"
         "assert not heavy, heavy\nprint('CLEAN')"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0 and "CLEAN" in result.stdout, result.stderr

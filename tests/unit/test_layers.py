@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.helpers import PATIENCE
+
 PROBE = """
 import importlib, pkgutil, sys
 import grafient_tui
@@ -22,7 +24,7 @@ assert not loaded, loaded
 
 
 def test_engine_packages_do_not_import_textual() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
     loaded = int(result.stdout.split()[-1])
     assert loaded >= 8  # the walk really imported the engine modules
@@ -47,7 +49,7 @@ assert not loaded, loaded
 def test_the_provider_registry_loads_no_provider_and_no_httpx() -> None:
     """`grafient --help`, the CLI's provider choices and the report's capabilities read the registry:
     that must stay cheap."""
-    result = subprocess.run([sys.executable, "-c", REGISTRY_PROBE], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", REGISTRY_PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
     assert "cursor" in result.stdout.split()
 
@@ -63,7 +65,7 @@ assert not heavy, heavy
 
 def test_the_app_module_loads_no_store_network_or_crypto_library() -> None:
     """The first paint (and the last run's figures on it) needs none of them: they load in a thread after."""
-    result = subprocess.run([sys.executable, "-c", APP_PROBE], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", APP_PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "HEAVY []" in result.stdout
 
@@ -97,6 +99,6 @@ assert "grafient_tui.figures" in loaded and not ours and not foreign, (ours, for
 
 def test_the_read_model_imports_only_the_standard_library() -> None:
     """The figures every screen, the CLI and the home snapshot share load before anything else does."""
-    result = subprocess.run([sys.executable, "-c", READ_MODEL_PROBE], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", READ_MODEL_PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "OURS [] FOREIGN []" in result.stdout

@@ -15,6 +15,7 @@ from grafient_tui.money import (
     usd_exact,
     usd_float,
 )
+from tests.helpers import PATIENCE
 
 
 def test_one_dollar_is_a_hundred_million_micro_cents() -> None:
@@ -55,6 +56,6 @@ def test_importing_money_loads_no_database_layer() -> None:
         "import sys, grafient_tui.money; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'textual', 'httpx')))"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
