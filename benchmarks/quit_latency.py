@@ -82,10 +82,8 @@ def probe(stamp: Path, setup: str) -> int:
             if setup in ("normal-retrying", "normal-inflight"):
                 if not self.forced:
                     self.forced = True
-                    from grafient_tui.store.integrations import list_integrations
-
-                    for integration in list_integrations(self.db):
-                        self.start_sync(int(integration.id), "force")
+                    for integration in self.service.integrations():
+                        self.start_sync(integration.integration_id, "force")
                     self._forced_at = time.monotonic()
                     return
                 if not running or time.monotonic() - self._forced_at < 0.5:

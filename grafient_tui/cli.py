@@ -10,24 +10,28 @@ commands that need them, so `grafient --help` and `--version` stay instant.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import os
 import re
 import sys
-import traceback
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from grafient_tui import __version__, providers
 from grafient_tui.errors import ConfigError, GrafientError
 from grafient_tui.untrusted import quoted, visible
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from grafient_tui.config import Settings
+    from grafient_tui.figures import SyncProgress, SyncResult
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService
+
+# Commands that only read the store and print: nothing they run logs (the network and the sync
+# engine do), so they skip setting up the scrubbed log handler, and the import of `logging` with it.
+READING_COMMANDS = ("report", "list", "check", "budget", "plan", "pace", "db")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -341,12 +345,13 @@ def disable_core_dumps() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     disable_core_dumps()
     debug = os.environ.get("GRAFIENT_DEBUG") == "1"
-    _configure_logging(debug)
     try:
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exc:  # --help, --version and bad arguments end here
             return exc.code if isinstance(exc.code, int) else 2
+        if debug or args.command not in READING_COMMANDS:
+            _configure_logging(debug)
         return _dispatch(args)
     except GrafientError as exc:
         print(f"grafient: {one_line(exc.sentence)}", file=sys.stderr)
@@ -358,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001  (the last resort: one line, and the details only on request)
         if debug:
+            import traceback
+
             from grafient_tui.secret import scrub_known
 
             sys.stderr.write(scrub_known("".join(traceback.format_exception(exc))))
@@ -369,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(debug: bool) -> None:
+    import logging
+
     from grafient_tui.secret import scrub_known
 
     class _Scrub(logging.Filter):
@@ -415,19 +424,25 @@ def _dispatch(args: argparse.Namespace) -> int:
         "budget": cmd_budget,
         "check": cmd_check,
     }[args.command]
+    service = GrafientService(settings)
+    if args.command in READING_COMMANDS and service.shared:
+        # A team server is read through psycopg, whose own log lines (what it ignores while closing a
+        # failed transaction, naming the host and user) must stay off stderr as for every command.
+        _configure_logging(os.environ.get("GRAFIENT_DEBUG") == "1")
     if not _only_reads(args):
-        return handler(args, GrafientService(settings))
+        return handler(args, service)
     from grafient_tui.errors import StoreError
 
     try:
-        return handler(args, GrafientService(settings))
+        return handler(args, service)
     except StoreError as exc:  # a team server back within seconds costs a read nothing
         if not exc.transient:
             raise
         import time
 
-        from grafient_tui.store.db import RETRY_PAUSE_BASES
+        from grafient_tui.store.failures import RETRY_PAUSE_BASES
 
+        service.close()  # its connections may be the ones the server cut
         time.sleep(RETRY_PAUSE_BASES * settings.backoff_base)
         return handler(args, GrafientService(settings))
 
@@ -543,21 +558,25 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     label = service.free_label(args.label)
     service.require_change()  # a viewer is told so before typing a key
     key = read_key(args.provider)
+    import asyncio
+
     row = asyncio.run(
         service.add(
             args.provider, label, key, account=account, now=now_utc(), allow_unidentified=args.allow_unidentified
         )
     )
-    actors = providers.get(row.provider).capabilities.actor_title.lower()
+    actors = providers.capabilities(row.provider).actor_title.lower()
     settings = describe_account(providers.account_fields(row.provider), account)
     where = f"{visible(row.provider)} {one_line(settings)}" if settings else visible(row.provider)
     print(
-        f"added integration {row.id:d} {quoted(row.label)} ({where}, key {visible(row.key_hint)}, "
+        f"added integration {row.integration_id:d} {quoted(row.label)} ({where}, key {visible(row.key_hint)}, "
         f"{row.team_members:,} {visible(actors)})"
     )
     if args.no_backfill:
         return 0
-    (result,) = asyncio.run(service.sync(row.id, trigger="backfill", progress=_progress_printer(), now=now_utc()))
+    (result,) = asyncio.run(
+        service.sync(row.integration_id, trigger="backfill", progress=_progress_printer(), now=now_utc())
+    )
     _print_sync_line(result)
     if result.outcome == "failed":
         print("grafient: the integration is saved; run `grafient sync` to try the backfill again.", file=sys.stderr)
@@ -565,7 +584,7 @@ def cmd_add(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def now_utc():
+def now_utc() -> datetime:
     """The current time; GRAFIENT_NOW (ISO 8601) pins it for tests and reproducible reports."""
     from datetime import UTC, datetime
 
@@ -580,12 +599,12 @@ def now_utc():
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _progress_printer():
+def _progress_printer() -> Callable[[SyncProgress], None] | None:
     """Live progress on stderr when it is a terminal; silence for cron and pipes."""
     if not sys.stderr.isatty():
         return None
 
-    def show(p) -> None:
+    def show(p: SyncProgress) -> None:
         sys.stderr.write(
             f"\r{visible(p.label)}: window {p.windows_done:,}/{p.windows_total:,}, "
             f"{plural(p.days_written, 'day')} written, {plural(p.requests, 'API call')}\033[K"
@@ -595,7 +614,7 @@ def _progress_printer():
     return show
 
 
-def _print_sync_line(result) -> None:
+def _print_sync_line(result: SyncResult) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
     error = one_line(result.error or "")
@@ -617,6 +636,8 @@ def _print_sync_line(result) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
+    import asyncio
+
     results = asyncio.run(
         service.sync(
             args.ref,
@@ -655,7 +676,8 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         raise ConfigError(f"{until} is in the future (today is {today} UTC).")
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
-    report = service.report(ReportRange(since, until), args.by, args.ref, today=today)
+    # Each day's list of models is JSON's alone: the table and the CSV name the top one.
+    report = service.report(ReportRange(since, until), args.by, args.ref, today=today, day_models=args.format == "json")
     if args.format == "json":
         # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
@@ -666,7 +688,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _parse_day(text: str, option: str):
+def _parse_day(text: str, option: str) -> date:
     from datetime import date
 
     from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
@@ -682,7 +704,7 @@ def _parse_day(text: str, option: str):
 def cmd_list(args: argparse.Namespace, service: GrafientService) -> int:
     from grafient_tui.tables import format_table
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": item.id,
             "label": item.label,
@@ -747,12 +769,12 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
     if not args.yes and sys.stdin is not None and sys.stdin.isatty():
-        answer = input(f"Remove {quoted(integ.label)} (id {integ.id:d}) and all its stored costs? [y/N] ")
+        answer = input(f"Remove {quoted(integ.label)} (id {integ.integration_id:d}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")
             return 0  # the user's answer, not a failure
-    service.remove(integ.id)
-    print(f"removed integration {integ.id:d} {quoted(integ.label)} and its data")
+    service.remove(integ.integration_id)
+    print(f"removed integration {integ.integration_id:d} {quoted(integ.label)} and its data")
     return 0
 
 
@@ -760,7 +782,9 @@ def cmd_rekey(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)  # a bad reference is refused before a key is asked for
     service.require_change()
     key = read_key(integ.provider)
-    row, team = asyncio.run(service.rekey(integ.id, key))
+    import asyncio
+
+    row, team = asyncio.run(service.rekey(integ.integration_id, key))
     actors = providers.get(row.provider).capabilities.actor_title.lower()
     print(
         f"replaced the key of {quoted(row.label)} (now {visible(row.key_hint)}, {team.members:,} {visible(actors)}); "
@@ -939,7 +963,7 @@ def cmd_db(args: argparse.Namespace, service: GrafientService) -> int:
     return 0
 
 
-def _iso(moment) -> str:
+def _iso(moment: datetime) -> str:
     from datetime import UTC
 
     if moment.tzinfo is None:

@@ -9,15 +9,14 @@ follows a symlink.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import stat
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from grafient_tui.errors import ConfigError
@@ -48,6 +47,7 @@ MB = 1024 * 1024
 PLANS = {"free": 30, "pro": 365, "ultimate": 365}
 DEFAULT_PLAN = "free"
 PERIODS = (7, 30, 90)
+DAILY_SYNC_HOUR_UTC = 6  # the daily sync is due once this hour has passed (cron's and the app's)
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -372,7 +372,7 @@ class Settings:
     # The config file holds a few top-level values (plan, period) and a
     # [keymap] table the user edits by hand. We change single lines in place
     # so their comments and tables survive.
-    def read_config(self) -> dict:
+    def read_config(self) -> dict[str, Any]:
         check_trusted(self.config_dir, "config.toml", fixable=True)
         check_trusted(self.config_file, "its settings", fixable=True)
         try:
@@ -385,6 +385,8 @@ class Settings:
             raise ConfigError(f"{self.config_file} is not UTF-8 text, so it cannot be TOML.") from None
         except OSError as exc:
             raise ConfigError(f"{self.config_file} cannot be read ({exc.strerror or exc}).") from None
+        import tomllib  # here: most commands never read the config file
+
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -477,6 +479,8 @@ def is_loopback_host(host: str) -> bool:
     """localhost, 127.0.0.0/8 or ::1: an address that never leaves this machine."""
     if host.lower() == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -24,6 +24,11 @@ class ConfigError(GrafientError):
     """A bad setting, environment variable or argument."""
 
 
+class Unidentified(ConfigError):
+    """The key is good, but its account cannot be identified, so "one account, one integration" cannot
+    be checked: refused unless the user says the account is not connected yet (--allow-unidentified)."""
+
+
 class VaultError(GrafientError):
     """Stored keys cannot be encrypted or decrypted."""
 

@@ -13,67 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from grafient_tui.money import format_usd
+from grafient_tui.figures import BILLED, ESTIMATE_MARK, UNKNOWN, Basis
 from grafient_tui.untrusted import visible
 
-ESTIMATE_MARK = "≈"
-UNKNOWN = "—"
 MAX_STORED = 4096  # the stored JSON: a sentence and a few figures
 _ESTIMATE_FIELDS = ("tier", "plan_price_usd", "credit_quota", "usd_per_credit", "as_of")
-
-
-@dataclass(frozen=True)
-class Basis:
-    """One integration's (or a total's) cost basis, as every output shows it."""
-
-    estimated: bool = False  # an estimate (ElevenLabs' credits priced at the plan's list price)
-    cost_known: bool = True  # False: the provider cannot price it; every dollar figure is unknown
-    note: str | None = None  # one sentence for beside the figures
-    estimate: dict[str, Any] | None = field(default=None, compare=False)  # for `report --format json`
-    estimated_labels: tuple[str, ...] = ()  # in a total: the integrations whose dollars are estimates
-    unknown_labels: tuple[str, ...] = ()  # in a total: those whose cost is unknown (not in it)
-
-    @property
-    def kind(self) -> str:
-        """`cost_basis` in JSON: "estimate" or "billed"."""
-        return "estimate" if self.estimated else "billed"
-
-    @property
-    def short_note(self) -> str | None:
-        """A few words for a card: "estimate", "cost unknown", "converted from EUR"."""
-        if not self.cost_known:
-            return "cost unknown"
-        if self.estimated:
-            return "estimate"
-        if self.note and self.note.startswith("converted from "):
-            return self.note.split(" at ", 1)[0]
-        return None
-
-    def money(self, micro: int | None, *, cents: bool = True) -> str:
-        """`$12.34`, `≈$12.34` for an estimate, `—` when the cost is unknown (never $0)."""
-        if micro is None or not self.cost_known:
-            return UNKNOWN
-        text = format_usd(micro, cents=cents)
-        return ESTIMATE_MARK + text if self.estimated else text
-
-    def usd(self, value: float | None) -> float | None:
-        """A JSON dollar figure: null when the cost is unknown."""
-        return value if self.cost_known else None
-
-    def total_note(self) -> str | None:
-        """What a total over several integrations says about itself, or None."""
-        parts = []
-        if self.estimated_labels:
-            parts.append("includes estimates (" + ", ".join(self.estimated_labels) + ")")
-        if self.unknown_labels:
-            parts.append("leaves out " + ", ".join(self.unknown_labels) + " (cost unknown)")
-        return "; ".join(parts) or None
-
-
-BILLED = Basis()
 
 
 def basis_of(estimated: bool, stored: str | None) -> Basis:
@@ -100,12 +46,13 @@ def basis_of(estimated: bool, stored: str | None) -> Basis:
 
 
 def basis_for(provider: str, stored: str | None) -> Basis:
-    """The basis of an integration of `provider` (whose kind the registry knows) with what it stored."""
+    """The basis of an integration of `provider` (whose kind the registry's capabilities table knows,
+    without loading the provider) with what it stored."""
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
     try:
-        estimated = providers.get(provider).capabilities.cost_basis == "estimate"
+        estimated = providers.capabilities(provider).cost_basis == "estimate"
     except GrafientError:  # a provider this version does not know: its figures are shown as billed
         estimated = False
     return basis_of(estimated, stored)

@@ -1,14 +1,20 @@
 """The home screen's last figures, kept in a small file so the next start paints numbers at once.
 
-After each read of the store for the home screen, what it shows (the period, the summary, and
-each card's label, provider, key hint, figures, sync state and chart days) is written to
-`<data dir>/home-snapshot.json`, 0600, through `config.write_private_file`. At start the App
-reads it with plain json (no SQLModel, SQLAlchemy or httpx: that is the point) and the home
-screen paints it before the store has opened, then replaces it with the store's figures.
+After each read of the store for the home screen, its figures (figures.HomeFigures: the period, the
+summary, each card's label, provider, key hint, figures, sync state and chart days, how its dollars
+were made (an estimate is marked ≈ at first paint too), the budgets) are written to
+`<data dir>/home-snapshot.json`, 0600, through `config.write_private_file`. At start the App reads it
+with plain json (no SQLModel, SQLAlchemy or httpx: that is the point) and the home screen paints it
+before the store has opened, then replaces it with the store's figures.
 
-Money is integer micro-cents, dates are ISO strings. Text in it (labels, model names, errors)
-came from users or APIs and is still shown through `untrusted.visible`, like the store's. A
-file that is missing, unreadable, of another format or for another period is ignored.
+The file holds the read model's own classes, field by field (but those marked
+`metadata={"snapshot": False}`, which no screen shows and which read back as their defaults): one
+generic encoder writes any of them, and one generic decoder reads them back, checking every value
+against its field's type (an integer is an integer, never a float or a boolean; a date is an ISO
+date; a field missing or one too many is an error) and the few facts the screens divide by or look
+up. Money is integer micro-cents, dates ISO strings. Text in it (labels, model names, errors) came
+from users or APIs and is still shown through `untrusted.visible`, like the store's. A file that is
+missing, unreadable, too big, of another format, malformed or for another period is ignored.
 
 It is keyed to its database (`database_key`: a hash of the URL without its password), so an app
 opened on another database never paints these figures; `remove` drops the integration from it
@@ -17,115 +23,28 @@ opened on another database never paints these figures; `remove` drops the integr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, fields
+import math
+import types
+import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from grafient_tui.estimates import BILLED, Basis
+from grafient_tui.figures import BudgetStatus, HomeFigures, PeriodBounds
 
-# 2: unknown figures are null; history_from. 3: cost basis. 4: keyed to its database
-FORMAT = "grafient-home-snapshot/4"
+# 3: the read model's classes (figures.py), budgets included. 4: how the dollars were made (Basis), the
+# estimated models, credits and characters (an app of issue 24 wrote another shape of 3). 5: keyed to
+# its database (issue 18's branch wrote its own shape of 4).
+FORMAT = "grafient-home-snapshot/5"
 FILE_NAME = "home-snapshot.json"
-MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few tens of kB; a huge one is not ours
+MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few hundred kB at most; a huge one is not ours
 
-SUMMARY_FIELDS = (
-    "since",
-    "until",
-    "days",
-    "synced_days",
-    "complete_days",
-    "today_partial",
-    "total_micro",
-    "on_demand_micro",
-    "included_micro",
-    "requests",
-    "daily_average_micro",
-    "top_model",
-    "top_model_micro",
-    "change_pct",
-    "change_note",
-    "requests_partial",
-    "byok_micro",
-)
-
-
-@dataclass(frozen=True)
-class SnapshotSummary:
-    """The fields of store.queries.Summary the screens read, without importing the store."""
-
-    since: date
-    until: date
-    days: int
-    synced_days: int
-    complete_days: int
-    today_partial: bool
-    total_micro: int
-    on_demand_micro: int | None
-    included_micro: int | None
-    requests: int | None
-    daily_average_micro: int | None
-    top_model: str | None
-    top_model_micro: int
-    change_pct: float | None
-    change_note: str | None
-    requests_partial: bool = False
-    byok_micro: int | None = None
-
-    @property
-    def fully_synced(self) -> bool:
-        return self.synced_days == self.days
-
-
-@dataclass(frozen=True)
-class SnapshotDay:
-    """A chart day: what store.queries.DayRow gives the chart and its scale line."""
-
-    day: date
-    synced: bool
-    complete: bool
-    cost_micro: int = 0
-
-
-@dataclass(frozen=True)
-class SnapshotStatus:
-    """The stored sync state, as store.integrations.IntegrationStatus has it."""
-
-    status: str
-    last_sync: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class SnapshotFigures:
-    """One card, shaped like overview.IntegrationFigures."""
-
-    integration_id: int
-    label: str
-    provider: str
-    key_hint: str
-    team_members: int | None
-    summary: SnapshotSummary
-    days: tuple[SnapshotDay, ...]
-    status: SnapshotStatus
-    history_from: date | None = None
-    basis: Basis = BILLED
-
-
-@dataclass(frozen=True)
-class HomeSnapshot:
-    """The home screen's figures, shaped like overview.HomeData."""
-
-    period: int
-    today: date
-    plan: str
-    integrations: tuple[SnapshotFigures, ...]
-    summary: SnapshotSummary | None
-    from_snapshot: bool = True
-    basis: Basis = BILLED
-    estimated_models: frozenset[str] = frozenset()
+T = TypeVar("T")
+Decoder = Callable[[Any], Any]
 
 
 def snapshot_path(data_dir: Path) -> Path:
@@ -143,83 +62,43 @@ def database_key(database_url: str) -> str:
 # --------------------------------------------------------------------------- writing (in a thread)
 
 
-def _summary_json(summary: Any) -> dict[str, Any] | None:
-    if summary is None:
-        return None
-    out = {name: getattr(summary, name) for name in SUMMARY_FIELDS}
-    out["since"], out["until"] = summary.since.isoformat(), summary.until.isoformat()
-    return out
+def _kept(cls: type) -> list[dataclasses.Field[Any]]:
+    """The fields of a read-model class the snapshot holds (all but those marked snapshot=False)."""
+    return [field for field in dataclasses.fields(cls) if field.metadata.get("snapshot", True)]
 
 
-def _basis_json(basis: Basis) -> dict[str, Any]:
-    return {
-        "estimated": basis.estimated,
-        "cost_known": basis.cost_known,
-        "note": basis.note,
-        "estimated_labels": list(basis.estimated_labels),
-        "unknown_labels": list(basis.unknown_labels),
-    }
+def plain(value: object) -> object:
+    """A read-model value as JSON data: a dataclass as an object of its fields, a date or a time in
+    ISO form, a tuple as a list, a set as a sorted list (the same set, the same bytes); numbers, text,
+    booleans and None as they are."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: plain(getattr(value, field.name)) for field in _kept(type(value))}
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [plain(item) for item in value]
+    if isinstance(value, frozenset):
+        return [plain(item) for item in sorted(value, key=str)]  # the same set, the same bytes
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"a snapshot cannot hold a {type(value).__name__}")
 
 
-def _basis(raw: Any) -> Basis:
-    if not isinstance(raw, dict):
-        raise ValueError("not a cost basis")
-    labels = [raw["estimated_labels"], raw["unknown_labels"]]
-    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in labels):
-        raise ValueError("not a list of labels")
-    return Basis(
-        estimated=_bool(raw["estimated"]),
-        cost_known=_bool(raw["cost_known"]),
-        note=_text(raw["note"], optional=True),
-        estimated_labels=tuple(labels[0]),
-        unknown_labels=tuple(labels[1]),
-    )
+def encode(figures: HomeFigures, database: str = "") -> bytes:
+    """The file's bytes for the home screen's figures, read from the database of key `database`."""
+    document = plain(figures)
+    assert isinstance(document, dict)
+    return json.dumps(
+        {"format": FORMAT, "database": database, **document}, ensure_ascii=True, separators=(",", ":")
+    ).encode("ascii")
 
 
-def encode(data: Any, database: str = "") -> bytes:
-    """The file's bytes for an overview.HomeData read from the database of key `database`."""
-    cards = []
-    for f in data.integrations:
-        status = f.status
-        cards.append(
-            {
-                "id": f.integration_id,
-                "label": f.label,
-                "provider": f.provider,
-                "key_hint": f.key_hint,
-                "team_members": f.team_members,
-                "summary": _summary_json(f.summary),
-                "history_from": f.history_from.isoformat() if f.history_from else None,
-                "status": {
-                    "status": status.status,
-                    "error": status.error,
-                    "last_sync": status.last_sync.isoformat() if status.last_sync else None,
-                },
-                # [day, cost in micro-cents or null when never synced, complete]
-                "days": [[d.day.isoformat(), d.cost_micro if d.synced else None, d.complete] for d in f.days],
-                "basis": _basis_json(f.basis),
-            }
-        )
-    document = {
-        "format": FORMAT,
-        "database": database,
-        "period": data.period,
-        "today": data.today.isoformat(),
-        "plan": data.plan,
-        "summary": _summary_json(data.summary),
-        "integrations": cards,
-        "basis": _basis_json(data.basis),
-        "estimated_models": sorted(data.estimated_models),
-    }
-    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-
-def remember(data_dir: Path, data: Any, previous: bytes | None = None, *, database: str = "") -> bytes:
-    """Write the snapshot of `data` (an overview.HomeData, read from the database of key `database`)
-    unless it is `previous`; return its bytes."""
+def remember(data_dir: Path, figures: HomeFigures, previous: bytes | None = None, *, database: str = "") -> bytes:
+    """Write the snapshot of `figures` (read from the database of key `database`) unless it is
+    `previous`; return its bytes."""
     from grafient_tui.config import write_private_file
 
-    encoded = encode(data, database)
+    encoded = encode(figures, database)
     if encoded != previous:
         write_private_file(snapshot_path(data_dir), encoded)
     return encoded
@@ -228,101 +107,122 @@ def remember(data_dir: Path, data: Any, previous: bytes | None = None, *, databa
 # --------------------------------------------------------------------------- reading (at start)
 
 
-def _int(value: Any, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
-    if type(value) is not int:
+def _integer(value: Any) -> int:
+    if type(value) is not int:  # not a bool, not a float
         raise ValueError("not an integer")
     return value
 
 
-def _text(value: Any, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
+def _number(value: Any) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return float(value)
+
+
+def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("not a string")
     return value
 
 
-def _bool(value: Any) -> bool:
+def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("not a boolean")
     return value
 
 
-def _summary(raw: Any) -> SnapshotSummary:
-    if not isinstance(raw, dict):
-        raise ValueError("not a summary")
-    change = raw["change_pct"]
-    if change is not None and type(change) not in (int, float):
-        raise ValueError("not a number")
-    return SnapshotSummary(
-        since=date.fromisoformat(_text(raw["since"])),
-        until=date.fromisoformat(_text(raw["until"])),
-        days=_int(raw["days"]),
-        synced_days=_int(raw["synced_days"]),
-        complete_days=_int(raw["complete_days"]),
-        today_partial=_bool(raw["today_partial"]),
-        total_micro=_int(raw["total_micro"]),
-        on_demand_micro=_int(raw["on_demand_micro"], optional=True),
-        included_micro=_int(raw["included_micro"], optional=True),
-        requests=_int(raw["requests"], optional=True),
-        daily_average_micro=_int(raw["daily_average_micro"], optional=True),
-        top_model=_text(raw["top_model"], optional=True),
-        top_model_micro=_int(raw["top_model_micro"]),
-        change_pct=None if change is None else float(change),
-        change_note=_text(raw["change_note"], optional=True),
-        requests_partial=_bool(raw["requests_partial"]),
-        byok_micro=_int(raw["byok_micro"], optional=True),
-    )
+def _day(value: Any) -> date:
+    return date.fromisoformat(_text(value))
 
 
-def _day(raw: Any) -> SnapshotDay:
-    day, cost, complete = raw
-    cost = _int(cost, optional=True)
-    return SnapshotDay(date.fromisoformat(_text(day)), cost is not None, _bool(complete), cost or 0)
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(_text(value))
 
 
-def _card(raw: dict[str, Any]) -> SnapshotFigures:
-    status = raw["status"]
-    last_sync = _text(status["last_sync"], optional=True)
-    history_from = _text(raw.get("history_from"), optional=True)
-    return SnapshotFigures(
-        integration_id=_int(raw["id"]),
-        label=_text(raw["label"]),
-        provider=_text(raw["provider"]),
-        key_hint=_text(raw["key_hint"]),
-        team_members=_int(raw["team_members"], optional=True),
-        summary=_summary(raw["summary"]),
-        days=tuple(_day(d) for d in raw["days"]),
-        status=SnapshotStatus(
-            _text(status["status"]),
-            datetime.fromisoformat(last_sync) if last_sync else None,
-            _text(status["error"], optional=True),
-        ),
-        history_from=date.fromisoformat(history_from) if history_from else None,
-        basis=_basis(raw["basis"]),
-    )
+def _items(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return value
 
 
-def decode(raw: bytes, database: str | None = None) -> HomeSnapshot:
-    """Raises ValueError (or KeyError/TypeError) on anything that is not a well-formed snapshot (of the
+_SCALARS: dict[object, Decoder] = {
+    int: _integer,
+    float: _number,
+    str: _text,
+    bool: _flag,
+    date: _day,
+    datetime: _moment,
+}
+
+# What a screen divides by or looks up, beyond each value's type: a file that breaks one is not ours.
+_FACTS: dict[type, Callable[[Any], bool]] = {
+    HomeFigures: lambda home: home.period > 0,
+    BudgetStatus: lambda budget: (
+        budget.budget_micro > 0
+        and budget.status in ("ok", "forecast_over", "over")
+        and date.fromisoformat(budget.today) is not None
+    ),
+    PeriodBounds: lambda bounds: bounds.start <= bounds.end,
+}
+
+_DECODERS: dict[object, Decoder] = {}
+
+
+def _decoder(hint: object) -> Decoder:
+    """How to read a value of type `hint` back, worked out once per type."""
+    known = _DECODERS.get(hint)
+    if known is not None:
+        return known
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    decoder: Decoder
+    if hint in _SCALARS:
+        decoder = _SCALARS[hint]
+    elif origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        inner = _decoder(next(a for a in args if a is not type(None)))
+        decoder = lambda value: None if value is None else inner(value)  # noqa: E731
+    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        each = _decoder(args[0])
+        decoder = lambda value: tuple(each(item) for item in _items(value))  # noqa: E731
+    elif origin is frozenset and len(args) == 1:
+        member = _decoder(args[0])
+        decoder = lambda value: frozenset(member(item) for item in _items(value))  # noqa: E731
+    elif isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        decoder = _dataclass_decoder(hint)
+    else:
+        raise TypeError(f"a snapshot cannot hold a {hint!r}")
+    _DECODERS[hint] = decoder
+    return decoder
+
+
+def _dataclass_decoder(cls: type[T]) -> Callable[[Any], T]:
+    hints = typing.get_type_hints(cls)
+    names = [field.name for field in _kept(cls)]
+    expected = set(names)
+    fields = [(name, _decoder(hints[name])) for name in names]
+    fact = _FACTS.get(cls)
+
+    def decode_as(value: Any) -> T:
+        if not isinstance(value, dict) or value.keys() != expected:
+            raise ValueError(f"not a {cls.__name__}")
+        made = cls(**{name: read(value[name]) for name, read in fields})
+        if fact is not None and not fact(made):
+            raise ValueError(f"an impossible {cls.__name__}")
+        return made
+
+    return decode_as
+
+
+def decode(raw: bytes, database: str | None = None) -> HomeFigures:
+    """Raises ValueError (or TypeError, KeyError) on anything that is not a well-formed snapshot (of the
     database of key `database`, when given)."""
     document = json.loads(raw)
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.pop("format", None) != FORMAT:
         raise ValueError("not a home snapshot of this format")
-    if database is not None and document.get("database") != database:
+    kept_for = document.pop("database", None)
+    if database is not None and kept_for != database:
         raise ValueError("a snapshot of another database")
-    summary = document["summary"]
-    return HomeSnapshot(
-        period=_int(document["period"]),
-        today=date.fromisoformat(_text(document["today"])),
-        plan=_text(document["plan"]),
-        integrations=tuple(_card(c) for c in document["integrations"]),
-        summary=None if summary is None else _summary(summary),
-        basis=_basis(document["basis"]),
-        estimated_models=frozenset(_text(m) or "" for m in document["estimated_models"]),
-    )
+    figures: HomeFigures = _decoder(HomeFigures)(document)
+    return figures
 
 
 def _read(data_dir: Path) -> bytes | None:
@@ -331,26 +231,26 @@ def _read(data_dir: Path) -> bytes | None:
             raw = handle.read(MAX_BYTES + 1)
     except OSError:
         return None
-    return raw if len(raw) <= MAX_BYTES else None
+    return None if len(raw) > MAX_BYTES else raw
 
 
-def load(data_dir: Path, period: int, database: str) -> HomeSnapshot | None:
+def load(data_dir: Path, period: int, database: str = "") -> HomeFigures | None:
     """The last snapshot of the database of key `database` for `period`, or None (missing, unreadable,
     corrupt, another format, database or period)."""
     raw = _read(data_dir)
     if raw is None:
         return None
     try:
-        snapshot = decode(raw, database)
-    except (ValueError, KeyError, TypeError, IndexError):
+        figures = decode(raw, database)
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
-    return snapshot if snapshot.period == period else None
+    return figures if figures.period == period else None
 
 
 def forget(data_dir: Path, integration_id: int) -> None:
-    """Drop one integration (removed) from the snapshot, and the all-integrations summary it counted
-    in (the summary shows as loading until the store's replaces it). A snapshot that cannot be read
-    or rewritten is removed instead: it is only a head start."""
+    """Drop one integration (removed) from the snapshot, with its budgets and the all-integrations
+    summary it counted in (the summary shows as loading until the store's replaces it). A snapshot that
+    cannot be read or rewritten is removed instead: it is only a head start."""
     from grafient_tui.config import write_private_file
 
     raw = _read(data_dir)
@@ -359,15 +259,13 @@ def forget(data_dir: Path, integration_id: int) -> None:
     try:
         document = json.loads(raw)
         cards = document["integrations"]
-        kept = [card for card in cards if card.get("id") != integration_id]
+        kept = [card for card in cards if card.get("integration_id") != integration_id]
         if len(kept) == len(cards):
             return
         document["integrations"], document["summary"] = kept, None
+        document["budgets"] = [b for b in document.get("budgets", []) if b.get("target_id") != integration_id]
         write_private_file(
             snapshot_path(data_dir), json.dumps(document, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         snapshot_path(data_dir).unlink(missing_ok=True)
-
-
-assert tuple(f.name for f in fields(SnapshotSummary)) == SUMMARY_FIELDS

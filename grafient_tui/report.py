@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from grafient_tui import providers
-from grafient_tui.estimates import BILLED, ESTIMATE_MARK, Basis, basis_for, together
+from grafient_tui.estimates import together
+from grafient_tui.figures import BILLED, ESTIMATE_MARK, Basis, DayFigures, IntegrationInfo, ModelFigures, Summary
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
-from grafient_tui.store.db import Database
-from grafient_tui.store.models import Integration
 from grafient_tui.store.queries import (
-    DayRow,
-    ModelRow,
-    Summary,
     daily_costs,
     member_breakdown,
     model_breakdown,
+    model_costs,
     models_by_day,
     period_summary,
+    summed,
 )
+from grafient_tui.store.read import Reader, ReadSource
 from grafient_tui.tables import format_table
 from grafient_tui.untrusted import csv_cell, visible
 
@@ -45,10 +46,11 @@ def _count(value: int | None) -> str:
 
 
 def _known_total(values: list[int | None]) -> int | None:
-    return None if not values or any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+    known = [v for v in values if v is not None]
+    return None if not values or len(known) < len(values) else sum(known)
 
 
-def _units(row: DayRow | ModelRow) -> dict:
+def _units(row: DayFigures | ModelFigures) -> dict[str, Any]:
     """`credits` (exact, as a decimal string) and `characters`, for rows of a provider that bills
     credits (ElevenLabs); nothing for the others, whose JSON stays as it was."""
     if row.credits_micro is None:
@@ -58,9 +60,11 @@ def _units(row: DayRow | ModelRow) -> dict:
 
 def actor_kind(provider: str) -> str:
     """What a provider's per-actor split is by: member (Cursor), workspace, project."""
+    from grafient_tui.errors import GrafientError
+
     try:
-        return providers.get(provider).capabilities.actor_kind
-    except Exception:  # noqa: BLE001  (a provider this version does not know: its rows are still shown)
+        return providers.capabilities(provider).actor_kind
+    except GrafientError:  # a provider this version does not know: its rows are still shown
         return "member"
 
 
@@ -70,7 +74,7 @@ class ReportRange:
     until: date
 
 
-def summary_data(summary: Summary) -> dict:
+def summary_data(summary: Summary) -> dict[str, Any]:
     """The `summary` object of the JSON report (the table prints the same facts in words)."""
     average = summary.daily_average_micro
     return {
@@ -90,33 +94,55 @@ def summary_data(summary: Summary) -> dict:
     }
 
 
-def _summary_for(db: Database, ids: list[int], span: ReportRange, today: date) -> dict:
+def _summary_for(read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int]) -> dict[str, Any]:
     days = (span.until - span.since).days + 1
-    return summary_data(period_summary(db, ids, days=days, until=span.until, today=today))
+    return summary_data(period_summary(read, ids, days=days, until=span.until, today=today, costs=costs))
 
 
 def build_report(
-    db: Database, integrations: list[Integration], span: ReportRange, by: str, today: date | None = None
-) -> dict:
+    source: ReadSource,
+    integrations: list[IntegrationInfo],
+    span: ReportRange,
+    by: str,
+    today: date | None = None,
+    *,
+    day_models: bool = True,
+) -> dict[str, Any]:
     """The report as plain data; JSON is this, table and CSV render it. `today` (default: the last
-    day of the range) is the day that is not over yet."""
-    today = span.until if today is None else today
-    out = {
+    day of the range) is the day that is not over yet. Every figure is read in one read transaction.
+
+    `day_models` False leaves out each day's list of models (`by` day), which only JSON shows: the
+    table and the CSV name each day's top model, which the day's own figures carry, and reading
+    every model of every day was most of a report's work."""
+    with source.reader() as read:
+        return _build(read, integrations, span, by, span.until if today is None else today, day_models)
+
+
+def _build(
+    read: Reader, integrations: list[IntegrationInfo], span: ReportRange, by: str, today: date, day_models: bool
+) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    out: dict[str, Any] = {
         "currency": "USD",
         "timezone": "UTC",
         "since": span.since.isoformat(),
         "until": span.until.isoformat(),
         "by": by,
-        "integrations": [],
+        "integrations": entries,
         "_today": today.isoformat(),
     }
-    bases = []
+    every_cost = []  # each integration's model costs over the range: its summary's top model, and all of theirs
     for integ in integrations:
+        iid = integ.integration_id
         kind = actor_kind(integ.provider)
-        basis = basis_for(integ.provider, integ.cost_basis)
-        bases.append((integ.label, basis))
-        entry: dict = {
-            "id": integ.id,
+        basis = integ.basis
+        models = model_breakdown(read, iid, span.since, span.until) if by == "model" else []
+        costs = (
+            {m.model: m.cost_micro for m in models} if by == "model" else model_costs(read, iid, span.since, span.until)
+        )
+        every_cost.append(costs)
+        entry: dict[str, Any] = {
+            "id": iid,
             "label": integ.label,
             "provider": integ.provider,
             "actor": kind,
@@ -125,7 +151,7 @@ def build_report(
             # "billed": the provider's own money. `cost_note` says how (or that a currency was converted).
             "cost_basis": basis.kind,
             "cost_note": basis.note,
-            "summary": _summary_for(db, [integ.id], span, today),
+            "summary": _summary_for(read, [iid], span, today, costs),
             "_basis": basis,
         }
         if basis.estimated:
@@ -133,9 +159,10 @@ def build_report(
         if entry["summary"]["_summary"].byok_micro is not None:  # OpenRouter: billed by your own providers
             entry["byok_usd"] = _usd(entry["summary"]["_summary"].byok_micro)
         if by == "day":
-            per_model = models_by_day(db, integ.id, span.since, span.until)
-            entry["days"] = [
-                {
+            per_model = models_by_day(read, iid, span.since, span.until) if day_models else {}
+            entry["days"] = []
+            for row in daily_costs(read, iid, span.since, span.until):
+                day: dict[str, Any] = {
                     "date": row.day.isoformat(),
                     "synced": row.synced,
                     "complete": row.complete,
@@ -144,18 +171,21 @@ def build_report(
                     "included_usd": _usd(row.included_micro),
                     "requests": row.requests,
                     "request_units": float(row.request_units_micro) / 1_000_000,
-                    "models": [
+                }
+                if day_models:
+                    day["models"] = [
                         {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests, **_units(m)}
                         for m in per_model.get(row.day, [])
-                    ],
-                    **_units(row),
-                    "_micro": row.cost_micro,
-                    "_on_demand_micro": row.on_demand_micro,
-                    "_included_micro": row.included_micro,
-                    "_units_micro": row.request_units_micro,
-                }
-                for row in daily_costs(db, integ.id, span.since, span.until)
-            ]
+                    ]
+                day.update(_units(row))
+                day.update(
+                    _micro=row.cost_micro,
+                    _on_demand_micro=row.on_demand_micro,
+                    _included_micro=row.included_micro,
+                    _units_micro=row.request_units_micro,
+                    _top_model=row.top_model,
+                )
+                entry["days"].append(day)
         elif by == "model":
             entry["models"] = [
                 {
@@ -170,26 +200,26 @@ def build_report(
                     **_units(m),
                     "_micro": m.cost_micro,
                 }
-                for m in model_breakdown(db, integ.id, span.since, span.until)
+                for m in models
             ]
         else:
             entry["members"] = [
                 # `email` for people known by their email (Cursor), null for anyone else (a GitHub login,
                 # a workspace, a project, an API key); `actor` names every one of them.
                 {
-                    "actor": m.email,
-                    "email": m.email if kind == "member" and "@" in m.email else None,
+                    "actor": m.actor,
+                    "email": m.actor if kind == "member" and "@" in m.actor else None,
                     "cost_usd": usd_float(m.cost_micro),
                     "requests": m.requests,
                     "_micro": m.cost_micro,
                 }
-                for m in member_breakdown(db, integ.id, span.since, span.until)
+                for m in member_breakdown(read, iid, span.since, span.until)
             ]
         if not basis.cost_known:
             _money_unknown(entry)
-        out["integrations"].append(entry)
-    out["summary"] = _summary_for(db, [i.id for i in integrations], span, today)
-    overall = together(bases)
+        entries.append(entry)
+    out["summary"] = _summary_for(read, [i.integration_id for i in integrations], span, today, summed(every_cost))
+    overall = together((i.label, i.basis) for i in integrations)
     out["summary"]["cost_basis"] = overall.kind
     out["summary"]["cost_note"] = overall.note
     out["_basis"] = overall
@@ -210,24 +240,25 @@ def _money_unknown(value: object) -> None:
             _money_unknown(item)
 
 
-def as_json_data(report: dict) -> dict:
+def as_json_data(report: dict[str, Any]) -> dict[str, Any]:
     """The report without the exact micro-cent fields kept for rendering."""
 
-    def strip(value):
+    def strip(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if not k.startswith("_")}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
 
-    return strip(report)
+    stripped: dict[str, Any] = strip(report)
+    return stripped
 
 
 def _rows_key(by: str) -> str:
     return {"day": "days", "model": "models", "member": "members"}[by]
 
 
-def render_csv(report: dict) -> str:
+def render_csv(report: dict[str, Any]) -> str:
     by = report["by"]
     buffer = io.StringIO()
     writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
@@ -263,7 +294,7 @@ def render_csv(report: dict) -> str:
                         money(d["_included_micro"]),
                         d["requests"],
                         format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
-                        d["models"][0]["model"] if d["models"] else "",
+                        d["_top_model"] or "",
                         integ["cost_basis"],
                     ]
                 )
@@ -323,7 +354,7 @@ def render_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def _csv_money(integ: dict):
+def _csv_money(integ: dict[str, Any]) -> Callable[[int | None], str]:
     """An integration's exact dollar cells: empty where a figure is unknown, the whole integration's
     when its cost is (a plan without a list price); `cost_basis` in the last column says estimate."""
     basis: Basis = integ.get("_basis", BILLED)
@@ -333,14 +364,14 @@ def _csv_money(integ: dict):
 class _SafeWriter:
     """A csv writer whose text cells are neutralised: nothing from an API can run as a formula."""
 
-    def __init__(self, writer) -> None:
+    def __init__(self, writer: Any) -> None:
         self._writer = writer
 
-    def writerow(self, row: list) -> None:
+    def writerow(self, row: list[Any]) -> None:
         self._writer.writerow([csv_cell(cell) for cell in row])
 
 
-def render_table(report: dict) -> str:
+def render_table(report: dict[str, Any]) -> str:
     by = report["by"]
     blocks = []
     for integ in report["integrations"]:
@@ -356,13 +387,13 @@ def render_table(report: dict) -> str:
             title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
         if by == "day":
             headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
-            rows = [
+            rows: list[list[str]] = [
                 [
                     d["date"],
                     money(d["_micro"]) if d["synced"] else "not synced",
                     _count(d["requests"]) if d["synced"] else "-",
                     f"{d['request_units']:,.1f}" if d["synced"] else "-",
-                    visible(d["models"][0]["model"] if d["models"] else "") + _partial_note(d, report),
+                    visible(d["_top_model"] or "") + _partial_note(d, report),
                 ]
                 for d in rows_in
             ]
@@ -405,7 +436,7 @@ def render_table(report: dict) -> str:
     )
 
 
-def summary_words(data: dict, basis: Basis = BILLED) -> str:
+def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
     """The summary object as the table format prints it: the same facts, in words; the amounts marked
     as `basis` says (≈ for an estimate, — for a cost that is unknown)."""
     s: Summary = data["_summary"]
@@ -442,7 +473,7 @@ def summary_words(data: dict, basis: Basis = BILLED) -> str:
     return "\n".join(lines)
 
 
-def _partial_note(day: dict, report: dict) -> str:
+def _partial_note(day: dict[str, Any], report: dict[str, Any]) -> str:
     if day["complete"] or not day["synced"]:
         return ""
     return "  (today so far)" if day["date"] == report["_today"] else "  (not final)"

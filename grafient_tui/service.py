@@ -1,37 +1,49 @@
-"""The operations the CLI and the app both offer, each written once.
+"""The operations the CLI and the app both offer, each written once: the one door to the store and
+the sync engine.
 
-list / add / remove / rekey / sync / report / export / plan / budgets. No Textual and no printing: the CLI
-prints what these return and the app renders it. The database and the vault open on first use,
-so `grafient plan` never touches the store. Work that waits on the network is async (add,
-rekey, sync); the rest is plain and, in the app, belongs in a thread worker.
+list / add / remove / rekey / sync / report / export / plan / budgets, and what the app's screens
+show (home and detail figures, due syncs, whether a sync runs, label checks). No Textual and no
+printing: the CLI prints what these return and the app renders it; what they return is the read
+model (grafient_tui.figures). The database and the vault open on first use, so `grafient plan` never
+touches the store, and reads that only report need neither SQLAlchemy nor the vault (`reading()`).
+Work that waits on the network is async (add, rekey, sync); the rest is plain and, in the app,
+belongs in a thread worker.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grafient_tui.config import PLANS, Settings
 
 if TYPE_CHECKING:
     import httpx
 
-    from grafient_tui.budgets import BudgetStatus
+    from grafient_tui.figures import (
+        BudgetStatus,
+        DetailFigures,
+        HomeFigures,
+        IntegrationInfo,
+        SyncProgress,
+        SyncResult,
+    )
     from grafient_tui.providers.base import AccountInfo as TeamInfo
     from grafient_tui.report import ReportRange
     from grafient_tui.secret import Secret
-    from grafient_tui.store.budgets import BudgetRow
+    from grafient_tui.store.budget_queries import BudgetRow
     from grafient_tui.store.db import Database
-    from grafient_tui.store.models import Integration
+    from grafient_tui.store.read import Reader
     from grafient_tui.store.team import Access
     from grafient_tui.store.vault import Vault
-    from grafient_tui.sync.engine import ProgressCallback, SyncResult
+
+    ProgressCallback = Callable[[SyncProgress], None]
 
 EXPORTS_DIR = "exports"
 
@@ -74,8 +86,10 @@ class IntegrationToAdd:
 class GrafientService:
     """Everything a front end can do to Grafient's store, given the Settings.
 
-    `db` and `vault` may be passed in (the app already holds them); `transport` replaces the
-    network for every provider call (the demo, tests).
+    `db` and `vault` may be passed in (tests that build a store themselves); `transport` replaces the
+    network for every provider call (the demo, tests). Reads that only report (the report, the
+    budgets, the list) go through `reading()`, which needs no SQLAlchemy while the store is at this
+    version's schema.
     """
 
     def __init__(
@@ -115,50 +129,84 @@ class GrafientService:
                 self._vault = Vault(self.settings)
             return self._vault
 
+    def open(self) -> None:
+        """Open the database and the vault now (the app does it in its start-up thread)."""
+        self.access()
+
+    def close(self) -> None:
+        """Close the database's connections, if it was opened."""
+        with self._opening:
+            db, self._db = self._db, None
+        if db is not None:
+            db.dispose()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read transaction on the store (store/read.py): on the open database when there is one,
+        else on a connection of its own that needs no SQLAlchemy, once the schema is known to be
+        this version's. A store that is not (new, older, newer) is opened as Database opens it: set
+        up, upgraded, or refused with its sentence."""
+        if self._db is None:
+            from grafient_tui.store.read import open_reader
+
+            self.settings.ensure_dirs()  # as opening the store does (and its warning about an open home)
+            with open_reader(self.settings) as reader:
+                if reader is not None:
+                    yield reader
+                    return
+        with self.db.reader() as reader:
+            yield reader
+
     # -- integrations ---------------------------------------------------------------------------
 
-    def find(self, ref: str | int) -> Integration:
+    def find(self, ref: str | int) -> IntegrationInfo:
         """By id or label; NotFound (with the sentence to show) when there is none."""
-        from grafient_tui.store.integrations import find_integration
+        from grafient_tui.store.queries import integration_info
 
-        return find_integration(self.db, ref)
+        with self.reading() as read:
+            return integration_info(read, ref)
 
-    def integrations(self, ref: str | int | None = None) -> list[Integration]:
+    def integrations(self, ref: str | int | None = None) -> list[IntegrationInfo]:
         """The one integration `ref` names, or all of them (by id) when it is None."""
-        from grafient_tui.store.integrations import list_integrations
+        from grafient_tui.store.queries import integrations
 
-        return [self.find(ref)] if ref is not None else list_integrations(self.db)
+        with self.reading() as read:
+            return integrations(read, ref)
 
     def list_integrations(self) -> list[IntegrationListing]:
-        from grafient_tui.errors import StoreError
-        from grafient_tui.store.integrations import account_of
-        from grafient_tui.sync.engine import sync_status
-        from grafient_tui.sync.lock import lock_holder
+        from grafient_tui.store.queries import integrations
+        from grafient_tui.sync.status import sync_status
 
         out = []
-        for integ in self.integrations():
-            state = sync_status(self.db, self.settings, int(integ.id))  # type: ignore[arg-type]
-            try:
-                account: dict[str, str] | None = account_of(integ)
-            except StoreError:
-                account = None
-            holder = lock_holder(self.db, int(integ.id))  # type: ignore[arg-type]
-            out.append(
-                IntegrationListing(
-                    id=int(integ.id),
-                    label=integ.label,
-                    provider=integ.provider,  # type: ignore[arg-type]
-                    key_hint=integ.key_hint,
-                    created=_utc(integ.created_at),
-                    status=state.status,
-                    last_sync=_utc(state.last_sync) if state.last_sync else None,
-                    error=state.error,
-                    history_from=integ.history_from,
-                    account=account,
-                    sync_lock_holder=holder.words() if holder is not None else None,
+        with self.reading() as read:
+            locks = self.db if self.shared else None  # a shared database's syncs hold their locks there
+            for info in integrations(read):
+                state = sync_status(locks, self.settings, info.integration_id, read=read)
+                holder = self._lock_holder(info.integration_id)
+                out.append(
+                    IntegrationListing(
+                        id=info.integration_id,
+                        label=info.label,
+                        provider=info.provider,
+                        key_hint=info.key_hint,
+                        created=info.created,
+                        status=state.status,
+                        last_sync=state.last_sync,
+                        error=state.error,
+                        history_from=info.history_from,
+                        account=info.account,
+                        sync_lock_holder=holder,
+                    )
                 )
-            )
         return out
+
+    @staticmethod
+    def clean_label(label: str) -> str:
+        """The label as it would be stored (spaces collapsed), or ConfigError with the sentence when its
+        shape is wrong (empty, a key, too long, control characters, digits only). Touches no store."""
+        from grafient_tui.store.labels import clean_label
+
+        return clean_label(label)
 
     def free_label(self, label: str) -> str:
         """The cleaned label, or ConfigError when it is empty, odd or taken: callable before a
@@ -169,8 +217,9 @@ class GrafientService:
 
     def check_account(self, provider: str, account: Mapping[str, object]) -> dict[str, str]:
         """The provider's account settings checked (ConfigError with one sentence): callable before a
-        key is asked for, so a team id that is not one is refused before anyone types a key."""
-        from grafient_tui.store.integrations import account_settings
+        key is asked for, so a team id that is not one is refused before anyone types a key. Touches
+        no store."""
+        from grafient_tui.store.accounts import account_settings
 
         return account_settings(provider, account)
 
@@ -190,15 +239,18 @@ class GrafientService:
         account: Mapping[str, object] | None = None,
         now: datetime | None = None,
         allow_unidentified: bool = False,
-    ) -> Integration:
+    ) -> IntegrationInfo:
         """Check the key (with the provider's account settings: the organization, the team) with the
-        provider, then store the integration (no history is fetched: `sync(row.id, trigger="backfill")`
-        does that). A key whose account cannot be identified is refused unless `allow_unidentified`
-        (sync/connect.py)."""
+        provider, then store the integration (no history is fetched: `sync(row.integration_id,
+        trigger="backfill")` does that). A key whose account cannot be identified is refused unless
+        `allow_unidentified` (sync/connect.py)."""
+        import asyncio
+
+        from grafient_tui.store.integrations import info
         from grafient_tui.sync.connect import connect_integration
 
         await asyncio.to_thread(self.require_change)
-        return await connect_integration(
+        row = await connect_integration(
             self.db,
             self.vault,
             self.settings,
@@ -210,38 +262,72 @@ class GrafientService:
             now=now,
             allow_unidentified=allow_unidentified,
         )
+        return info(row)
 
-    async def rekey(self, ref: str | int, key: Secret) -> tuple[Integration, TeamInfo]:
+    async def rekey(self, ref: str | int, key: Secret) -> tuple[IntegrationInfo, TeamInfo]:
         """Replace the key of `ref` after checking it; its history is kept."""
+        from grafient_tui.store.integrations import find_integration, info
         from grafient_tui.sync.connect import rekey_integration
 
         self.require_change()
-        integration = self.find(ref)
-        return await rekey_integration(self.db, self.vault, self.settings, integration, key, transport=self.transport)
+        integration = find_integration(self.db, ref)
+        row, team = await rekey_integration(
+            self.db, self.vault, self.settings, integration, key, transport=self.transport
+        )
+        return info(row), team
 
-    def ensure_not_syncing(self, integration: Integration) -> None:
-        """SyncBusy when a sync of `integration` is running (in any process): say so before asking."""
-        from grafient_tui.errors import SyncBusy
-        from grafient_tui.store.integrations import busy_sentence
+    def is_syncing(self, integration_id: int) -> bool:
+        """A sync of the integration is running now, in this process or another (on a shared database,
+        on any machine). On a SQLite home that is a lock file, and the database is not opened; on a
+        shared one it is a query: call it off the event loop."""
         from grafient_tui.sync.lock import is_sync_running
 
-        if is_sync_running(self.settings, int(integration.id), self.db):  # type: ignore[arg-type]
-            raise SyncBusy(busy_sentence(self.db, int(integration.id), integration.label))  # type: ignore[arg-type]
+        return is_sync_running(self.settings, integration_id, self.db if self.shared else None)
 
-    def remove(self, ref: str | int) -> Integration:
+    def _lock_holder(self, integration_id: int) -> str | None:
+        """Who holds the integration's sync lock, in words, on a shared database; None when nobody does,
+        and always on a SQLite home (whose database is not opened for it)."""
+        if not self.shared:
+            return None
+        from grafient_tui.sync.lock import lock_holder
+
+        holder = lock_holder(self.db, integration_id)
+        return holder.words() if holder is not None else None
+
+    def ensure_not_syncing(self, integration: IntegrationInfo) -> None:
+        """SyncBusy when a sync of `integration` is running (in any process): say so before asking (and,
+        on a shared database, who runs it)."""
+        from grafient_tui.errors import SyncBusy
+        from grafient_tui.store.integrations import busy_sentence
+
+        if self.is_syncing(integration.integration_id):
+            raise SyncBusy(busy_sentence(self.db, integration.integration_id, integration.label))
+
+    def remove(self, ref: str | int) -> IntegrationInfo:
         """Delete the integration and all its data; returns what was removed. SyncBusy while it syncs."""
         from grafient_tui.store.integrations import remove_integration
 
         self.require_change()
         integration = self.find(ref)
         self.ensure_not_syncing(integration)
-        remove_integration(self.db, int(integration.id))  # type: ignore[arg-type]  (holds the lock itself)
+        remove_integration(self.db, integration.integration_id)  # (holds the lock itself)
         from grafient_tui import home_snapshot
 
-        home_snapshot.forget(self.settings.data_dir, int(integration.id))  # type: ignore[arg-type]
+        home_snapshot.forget(self.settings.data_dir, integration.integration_id)
         return integration
 
     # -- sync -----------------------------------------------------------------------------------
+
+    def due_syncs(self, now: datetime) -> list[int]:
+        """The integrations whose daily sync is due at `now` (a day up to yesterday missing or not
+        final, or no good sync since the last 06:00 UTC); none for a viewer, who syncs nothing."""
+        from grafient_tui.sync.engine import sync_due
+
+        if not self.access().can_change:
+            return []
+        return [
+            i.integration_id for i in self.integrations() if sync_due(self.db, self.settings, i.integration_id, now)
+        ]
 
     async def sync(
         self,
@@ -255,6 +341,8 @@ class GrafientService:
         """Sync `ref`, or every integration one after another; one failing does not stop the
         others. `on_result` hears each result as it lands; all of them are returned.
         An empty list: there is nothing to sync."""
+        import asyncio
+
         from grafient_tui.sync.engine import run_sync
 
         targets = await asyncio.to_thread(lambda: self.db.retrying(self.integrations, ref))
@@ -266,8 +354,8 @@ class GrafientService:
                 self.db,
                 self.vault,
                 self.settings,
-                int(integ.id),
-                trigger,  # type: ignore[arg-type]
+                integ.integration_id,
+                trigger,
                 progress=progress,
                 transport=self.transport,
                 now=now,
@@ -277,15 +365,37 @@ class GrafientService:
                 on_result(result)
         return results
 
+    # -- what the screens show -------------------------------------------------------------------
+
+    def home(self, period: int, today: date) -> HomeFigures:
+        """The home screen's figures: every integration over the last `period` UTC days to `today`."""
+        from grafient_tui.overview import load_home
+
+        return load_home(self.db, self.settings, period, today)
+
+    def detail(self, integration_id: int, period: int, today: date) -> DetailFigures:
+        """The cost detail of one integration; NotFound when it is gone."""
+        from grafient_tui.overview import load_detail
+
+        return load_detail(self.db, self.settings, integration_id, period, today)
+
     # -- reports --------------------------------------------------------------------------------
 
     def report(
-        self, span: ReportRange, by: str = "day", ref: str | int | None = None, *, today: date | None = None
-    ) -> dict:
+        self,
+        span: ReportRange,
+        by: str = "day",
+        ref: str | int | None = None,
+        *,
+        today: date | None = None,
+        day_models: bool = True,
+    ) -> dict[str, Any]:
         """The report data (see report.build_report) for `ref` or every integration."""
         from grafient_tui.report import build_report
+        from grafient_tui.store.queries import integrations
 
-        return build_report(self.db, self.integrations(ref), span, by, today=today)
+        with self.reading() as read:
+            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models)
 
     def export_csv(self, ref: str | int, span: ReportRange, *, today: date | None = None) -> Path:
         """Write the period's days of `ref` to a 0600 CSV under data_dir/exports; its path.
@@ -294,9 +404,11 @@ class GrafientService:
         cells neutralised so nothing from an API runs as a spreadsheet formula."""
         from grafient_tui.config import write_private_file
         from grafient_tui.report import build_report, render_csv
+        from grafient_tui.store.queries import integration_info
 
-        integration = self.find(ref)
-        report = build_report(self.db, [integration], span, "day", today=today)
+        with self.reading() as read:
+            integration = integration_info(read, ref)
+            report = build_report(read, [integration], span, "day", today=today, day_models=False)
         path = (
             self.settings.data_dir
             / EXPORTS_DIR
@@ -340,15 +452,17 @@ class GrafientService:
         )
 
     def budgets(self) -> list[BudgetRow]:
-        from grafient_tui.store.budgets import list_budgets
+        from grafient_tui.store.budget_queries import list_budgets
 
-        return list_budgets(self.db)
+        with self.reading() as read:
+            return list_budgets(read)
 
     def unusable_budgets(self) -> list[str]:
         """A sentence for each stored budget this Grafient cannot use (they are left out)."""
-        from grafient_tui.store.budgets import unusable_budgets
+        from grafient_tui.store.budget_queries import unusable_budgets
 
-        return unusable_budgets(self.db)
+        with self.reading() as read:
+            return unusable_budgets(read)
 
     def remove_budget(self, target: str, *, period: str = "month") -> BudgetRow:
         """NotFound (one sentence) when the target has no budget for that period."""
@@ -359,15 +473,17 @@ class GrafientService:
 
     def check_budgets(self, today: date | None = None) -> list[BudgetStatus]:
         """Every budget, evaluated for the period holding `today` (UTC): spend, forecast, status."""
-        from grafient_tui.store.budgets import evaluate
+        from grafient_tui.store.budget_queries import evaluate
 
-        return evaluate(self.db, today or datetime.now(UTC).date())
+        with self.reading() as read:
+            return evaluate(read, today or datetime.now(UTC).date())
 
     def budget_alerts(self, now: datetime | None = None) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
         """The thresholds crossed since they were last announced, each returned once per budget and
         period (the store remembers, across restarts and processes): the app's toasts. A viewer's app
         announces nothing: it may not note what it announced, and the team's syncers announce it."""
-        from grafient_tui.store.budgets import evaluate, record_crossings
+        from grafient_tui.store.budget_queries import evaluate
+        from grafient_tui.store.budgets import record_crossings
 
         if not self.access().can_change:
             return []
@@ -536,10 +652,6 @@ def _store_failure(db: Database, exc: BaseException) -> BaseException:
     if isinstance(exc, DBAPIError):
         return db.error(exc)
     return exc
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _slug(text: str) -> str:

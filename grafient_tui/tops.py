@@ -1,8 +1,8 @@
 """The rows a detail table lists: the top MAX_TABLE_ROWS in the order asked for, and the rest summed
-exactly in one "N others" row. No Textual: the app builds these in a thread worker from what the
-database sorted, cut and summed (store/top_rows.py), so the event loop only ever draws a few hundred
-rows, whatever an integration holds (a provider may send 50,000 members a window: 150,000 over a
-period, which drawn one by one stalled the app for 26 s).
+exactly in one "N others" row. Pure (the read model only): the detail is read in a thread worker from
+what the database sorted, cut and summed (store/top_rows.py), so the event loop only ever draws a few
+hundred rows, whatever an integration holds (a provider may send 50,000 members a window: 150,000
+over a period, which drawn one by one stalled the app for 26 s).
 """
 
 from __future__ import annotations
@@ -10,24 +10,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grafient_tui.store.queries import MemberRow, ModelRow
-from grafient_tui.store.top_rows import MODEL_MEASURES, UNITS, MemberTotals, ModelTotals
+from grafient_tui.figures import MemberFigures, MemberTable, ModelFigures, ModelTable
 
 MAX_TABLE_ROWS = 200  # rows a detail table lists before the rest are summed in one row
+MEMBER_SORTS = ("cost", "name", "requests")
+# A model's figures besides its cost, in ModelFigures' order; "cache" is read + write (unknown if either
+# is). A count is unknown for a group when any of its rows' is; credits and characters (UNITS) are
+# what the rows that have them add up to, unknown only when none has any (speech to text makes no
+# characters).
+MODEL_MEASURES = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "credits_micro",
+    "characters",
+)
+UNITS = frozenset({"credits_micro", "characters"})
+# What the Models tab sorts by (the detail screen's MODEL_SORTS name the same keys), each either way.
+MODEL_SORT_KEYS = (
+    "cost_micro",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache",
+    "credits_micro",
+    "characters",
+    "model",
+)
+MODEL_ORDERS = tuple((key, descending) for key in MODEL_SORT_KEYS for descending in (True, False))
 
 
-@dataclass(frozen=True)
-class MemberTable:
-    """The members as a table shows them, for one sort."""
+@dataclass(frozen=True, kw_only=True)
+class MemberTotals:
+    """Every member (workspace, project) of a range together, summed by the database."""
 
-    rows: tuple[MemberRow, ...]  # at most MAX_TABLE_ROWS
-    others: MemberRow | None  # the rest summed ("1,234 others"); None when nothing was left out
-    others_count: int
-    total_micro: int  # every member's, listed or not
-    total_requests: int | None
+    members: int
+    cost_micro: int
+    known_requests: int  # the requests of the members whose count is known
+    unknown_requests: int  # how many members have an unknown count
 
 
-def member_table_of(top: Sequence[MemberRow], totals: MemberTotals) -> MemberTable:
+@dataclass(frozen=True, kw_only=True)
+class ModelTotals:
+    """Every model of a range together, summed by the database."""
+
+    models: int
+    cost_micro: int
+    known: dict[str, int]  # per measure (MODEL_MEASURES): the sum over the models that know it
+    unknown: dict[str, int]  # per measure: how many models have it unknown (for UNITS: have none)
+
+
+def member_table_of(top: Sequence[MemberFigures], totals: MemberTotals) -> MemberTable:
     """The table of `top` (the first rows in some order, from the database) and every member's totals:
     the rest summed exactly from the totals, unknown where any of the rest is unknown."""
     left = totals.members - len(top)
@@ -36,43 +72,54 @@ def member_table_of(top: Sequence[MemberRow], totals: MemberTotals) -> MemberTab
     if left > 0:
         unknown_left = totals.unknown_requests - sum(1 for r in top if r.requests is None)
         known_left = totals.known_requests - sum(r.requests for r in top if r.requests is not None)
-        others = MemberRow(
-            f"{left:,} others",
-            totals.cost_micro - sum(r.cost_micro for r in top),
-            None if unknown_left else known_left,
+        others = MemberFigures(
+            actor=f"{left:,} others",
+            cost_micro=totals.cost_micro - sum(r.cost_micro for r in top),
+            requests=None if unknown_left else known_left,
         )
-    return MemberTable(tuple(top), others, max(left, 0), totals.cost_micro, total_requests)
+    return MemberTable(
+        rows=tuple(top),
+        others=others,
+        others_count=max(left, 0),
+        total_micro=totals.cost_micro,
+        total_requests=total_requests,
+    )
 
 
-@dataclass(frozen=True)
-class ModelTable:
-    """The models as a table shows them, for one order."""
-
-    rows: tuple[ModelRow, ...]  # at most MAX_TABLE_ROWS
-    others: ModelRow | None  # the rest summed ("1,234 others"); None when nothing was left out
-    others_count: int
-    total: ModelRow  # every model's figures together, each unknown where any model's is
-
-
-def model_table_of(top: Sequence[ModelRow], totals: ModelTotals) -> ModelTable:
+def model_table_of(top: Sequence[ModelFigures], totals: ModelTotals) -> ModelTable:
     """The table of `top` (the first models in some order, from the database) and every model's
     totals: the rest summed exactly from the totals, a count unknown where any of the rest is, credits
-    and characters unknown where none of the rest has any (store/top_rows.UNITS)."""
+    and characters unknown where none of the rest has any (UNITS)."""
     left = totals.models - len(top)
     others = None
     if left > 0:
-        rest: list[int | None] = []
+        rest: dict[str, int | None] = {}
         for measure in MODEL_MEASURES:
             listed = [getattr(r, measure) for r in top]
             unknown_left = totals.unknown[measure] - sum(1 for v in listed if v is None)
             known_left = totals.known[measure] - sum(v for v in listed if v is not None)
             if measure in UNITS:
-                rest.append(None if unknown_left == left else known_left)
+                rest[measure] = None if unknown_left == left else known_left
             else:
-                rest.append(None if unknown_left else known_left)
-        others = ModelRow(f"{left:,} others", totals.cost_micro - sum(r.cost_micro for r in top), *rest)
-    total = ModelRow("Total", totals.cost_micro, *(_total(totals, m) for m in MODEL_MEASURES))
-    return ModelTable(tuple(top), others, max(left, 0), total)
+                rest[measure] = None if unknown_left else known_left
+        others = _model_row(f"{left:,} others", totals.cost_micro - sum(r.cost_micro for r in top), rest)
+    total = _model_row("Total", totals.cost_micro, {m: _total(totals, m) for m in MODEL_MEASURES})
+    return ModelTable(rows=tuple(top), others=others, others_count=max(left, 0), total=total)
+
+
+def _model_row(name: str, cost_micro: int, figures: dict[str, int | None]) -> ModelFigures:
+    return ModelFigures(
+        model=name,
+        cost_micro=cost_micro,
+        requests=figures["requests"],
+        input_tokens=figures["input_tokens"],
+        output_tokens=figures["output_tokens"],
+        cache_read_tokens=figures["cache_read_tokens"],
+        cache_write_tokens=figures["cache_write_tokens"],
+        reasoning_tokens=figures["reasoning_tokens"],
+        credits_micro=figures["credits_micro"],
+        characters=figures["characters"],
+    )
 
 
 def _total(totals: ModelTotals, measure: str) -> int | None:

@@ -6,9 +6,10 @@ and the app word the result with `budgets.wording`.
 """
 
 from grafient_tui.budgets.amounts import parse_amount
-from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, MIN_COMPLETE_DAYS, Forecast, forecast
-from grafient_tui.budgets.periods import MEASURES, PERIODS, PeriodBounds, cycle_bounds, month_bounds, period_bounds
-from grafient_tui.budgets.status import THRESHOLDS, BudgetStatus, crossed, status_of
+from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, MIN_COMPLETE_DAYS, forecast
+from grafient_tui.budgets.periods import MEASURES, PERIODS, cycle_bounds, month_bounds, period_bounds
+from grafient_tui.budgets.status import THRESHOLDS, budget_status, crossed, status_of
+from grafient_tui.figures import BudgetStatus, Forecast, PeriodBounds
 
 __all__ = [
     "FORECAST_WINDOW_DAYS",
@@ -19,6 +20,7 @@ __all__ = [
     "BudgetStatus",
     "Forecast",
     "PeriodBounds",
+    "budget_status",
     "crossed",
     "cycle_bounds",
     "forecast",

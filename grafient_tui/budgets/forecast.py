@@ -13,22 +13,10 @@ Exact integer arithmetic in micro-cents, rounded once (half to even).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from grafient_tui.figures import Forecast
 
 FORECAST_WINDOW_DAYS = 14
 MIN_COMPLETE_DAYS = 7
-
-
-@dataclass(frozen=True)
-class Forecast:
-    micro: int | None  # None: not ready
-    complete_days: int  # the complete days of the window the average is over
-    average_micro: int | None  # one complete day on average; None when there is none
-    note: str | None = None  # why there is no forecast
-
-    @property
-    def ready(self) -> bool:
-        return self.micro is not None
 
 
 def _round_div(numerator: int, denominator: int) -> int:
@@ -47,10 +35,10 @@ def forecast(*, spent_through_yesterday: int, spent: int, complete_day_costs: li
     average = _round_div(total, n) if n else None
     if n < MIN_COMPLETE_DAYS:
         return Forecast(
-            None,
-            n,
-            average,
-            f"{n} of the {MIN_COMPLETE_DAYS} complete days it needs among the last {FORECAST_WINDOW_DAYS}",
+            micro=None,
+            complete_days=n,
+            average_micro=average,
+            note=f"{n} of the {MIN_COMPLETE_DAYS} complete days it needs among the last {FORECAST_WINDOW_DAYS}",
         )
     value = spent_through_yesterday + _round_div(total * max(days_left, 0), n)
-    return Forecast(max(value, spent), n, average)
+    return Forecast(micro=max(value, spent), complete_days=n, average_micro=average)

@@ -10,35 +10,12 @@ Days are UTC dates; `end` is the period's last day (inclusive) and the budget re
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from grafient_tui.figures import PeriodBounds
 
 PERIODS = ("month", "cycle")
 MEASURES = ("cost", "on_demand")
-
-
-@dataclass(frozen=True)
-class PeriodBounds:
-    start: date
-    end: date  # the last day of the period, inclusive
-    follows_cycle: bool = False  # False: the calendar month (asked for, or no billing cycle is known)
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def resets(self) -> date:
-        """The first day of the next period."""
-        return self.end + timedelta(days=1)
-
-    def day_of(self, today: date) -> int:
-        """Today is day N of the period (1-based)."""
-        return (today - self.start).days + 1
-
-    def days_left(self, today: date) -> int:
-        """The days still to come, today included."""
-        return (self.end - today).days + 1
 
 
 def _clamped(year: int, month: int, day: int) -> date:
@@ -54,7 +31,7 @@ def _month_step(year: int, month: int, step: int) -> tuple[int, int]:
 def month_bounds(today: date) -> PeriodBounds:
     """The UTC calendar month holding `today`."""
     start = today.replace(day=1)
-    return PeriodBounds(start, _clamped(today.year, today.month, 31))
+    return PeriodBounds(start=start, end=_clamped(today.year, today.month, 31))
 
 
 def cycle_bounds(anchor: date, today: date) -> PeriodBounds:
@@ -64,7 +41,7 @@ def cycle_bounds(anchor: date, today: date) -> PeriodBounds:
     if start > today:
         start = _clamped(*_month_step(today.year, today.month, -1), day)
     following = _clamped(*_month_step(start.year, start.month, 1), day)
-    return PeriodBounds(start, following - timedelta(days=1), follows_cycle=True)
+    return PeriodBounds(start=start, end=following - timedelta(days=1), follows_cycle=True)
 
 
 def period_bounds(period: str, today: date, anchor: date | None = None) -> PeriodBounds:

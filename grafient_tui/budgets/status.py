@@ -10,10 +10,7 @@ and "forecast" (the forecast is above the budget).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from grafient_tui.budgets.forecast import Forecast
-from grafient_tui.budgets.periods import PeriodBounds
+from grafient_tui.figures import BudgetStatus, Forecast, PeriodBounds
 
 THRESHOLDS = ("50", "80", "100", "forecast")
 STATUSES = ("ok", "forecast_over", "over")
@@ -40,41 +37,41 @@ def worst(statuses: list[str]) -> str:
     return max(statuses, key=STATUSES.index, default="ok")
 
 
-@dataclass(frozen=True)
-class BudgetStatus:
-    """One budget, evaluated for the period holding `today`."""
-
-    budget_id: int
-    target: str  # "all", or the integration's label
-    target_id: int | None  # None: every integration together
-    provider: str | None  # the target integration's provider; None for all
-    period: str  # month | cycle
-    measure: str  # cost | on_demand
-    budget_micro: int
-    bounds: PeriodBounds
-    today: str  # ISO date of the evaluation
-    spent_micro: int
-    forecast: Forecast
-    synced_days: int  # finished days of the period so far that are synced (for every integration counted)
-    finished_days: int  # finished days of the period so far (today not counted)
-    note: str | None = None  # what the figure covers, when not what one would assume
-    # The spend counted includes dollars estimated from credits (ElevenLabs): every figure is marked ≈.
-    estimated: bool = False
-
-    @property
-    def day(self) -> int:
-        from datetime import date
-
-        return self.bounds.day_of(date.fromisoformat(self.today))
-
-    @property
-    def percent(self) -> float:
-        return self.spent_micro * 100 / self.budget_micro
-
-    @property
-    def status(self) -> str:
-        return status_of(self.spent_micro, self.budget_micro, self.forecast.micro)
-
-    @property
-    def thresholds(self) -> tuple[str, ...]:
-        return crossed(self.spent_micro, self.budget_micro, self.forecast.micro)
+def budget_status(
+    *,
+    budget_id: int,
+    target: str,
+    target_id: int | None,
+    provider: str | None,
+    period: str,
+    measure: str,
+    budget_micro: int,
+    bounds: PeriodBounds,
+    today: str,
+    spent_micro: int,
+    forecast: Forecast,
+    synced_days: int,
+    finished_days: int,
+    note: str | None = None,
+    estimated: bool = False,
+) -> BudgetStatus:
+    """One budget's figures for its period, with the status and the thresholds they make."""
+    return BudgetStatus(
+        budget_id=budget_id,
+        target=target,
+        target_id=target_id,
+        provider=provider,
+        period=period,
+        measure=measure,
+        budget_micro=budget_micro,
+        bounds=bounds,
+        today=today,
+        spent_micro=spent_micro,
+        forecast=forecast,
+        synced_days=synced_days,
+        finished_days=finished_days,
+        status=status_of(spent_micro, budget_micro, forecast.micro),
+        thresholds=crossed(spent_micro, budget_micro, forecast.micro),
+        note=note,
+        estimated=estimated,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grafient_tui.budgets.status import BudgetStatus
+from grafient_tui.figures import BudgetStatus
 from grafient_tui.money import MICRO_PER_USD, format_usd
 
 BAR_FULL, BAR_EMPTY = "█", "░"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
-    from grafient_tui.providers.base import AccountField, Provider
+    from grafient_tui.providers.base import AccountField, Capabilities, Provider
 
 _REGISTRY: dict[str, str] = {
     "cursor": "grafient_tui.providers.cursor.api:CursorClient",
@@ -58,6 +58,42 @@ _TITLES: dict[str, str] = {
 }
 
 
+def _capabilities_table() -> dict[str, Capabilities]:
+    """What each provider's figures hold: the report and the screens read them without loading the
+    provider, and with it httpx. A provider's class takes its row from here
+    (`capabilities = providers.capabilities("cursor")`); a new provider adds its row with its
+    registry line. Built on first use, so that importing the registry (the app's first paint,
+    `grafient --help`) defines no dataclass."""
+    from grafient_tui.providers.base import Capabilities
+
+    return {
+        "cursor": Capabilities(has_requests=True, actor_kind="member"),
+        "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
+        "openai": Capabilities(
+            has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
+        ),
+        "openrouter": Capabilities(
+            has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
+        ),
+        # GitHub's and xAI's reports, Google's billing export and ElevenLabs' credits carry no tokens.
+        "copilot": Capabilities(  # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
+            has_requests=False, actor_kind="member", has_on_demand=True, has_tokens=False, whole_actor="(all users)"
+        ),
+        "xai": Capabilities(has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False),
+        "google": Capabilities(has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False),
+        "elevenlabs": Capabilities(
+            has_requests=False,
+            actor_kind="workspace",
+            has_on_demand=False,
+            has_tokens=False,
+            cost_basis="estimate",
+        ),
+    }
+
+
+_CAPABILITIES: dict[str, Capabilities] = {}
+
+
 def title(name: str) -> str:
     """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
     return _TITLES.get(name, name)
@@ -91,6 +127,15 @@ def account_fields(name: str) -> tuple[AccountField, ...]:
     return _load(target)  # type: ignore[return-value]
 
 
+def capabilities(name: str) -> Capabilities:
+    """What provider `name`'s figures hold, without loading it when the table above lists it (a
+    provider it does not list is loaded and asked); ConfigError for a name Grafient does not know."""
+    if not _CAPABILITIES:
+        _CAPABILITIES.update(_capabilities_table())
+    found = _CAPABILITIES.get(name)
+    return found if found is not None else get(name).capabilities
+
+
 def fake(name: str) -> type:
     """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
     target = _FAKES.get(name)
@@ -99,4 +144,4 @@ def fake(name: str) -> type:
     return _load(target)  # type: ignore[return-value]
 
 
-__all__ = ["account_fields", "fake", "get", "names", "title"]
+__all__ = ["account_fields", "capabilities", "fake", "get", "names", "title"]

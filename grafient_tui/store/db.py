@@ -26,43 +26,13 @@ from sqlmodel import Session, create_engine
 from grafient_tui.config import FILE_MODE, Settings, check_trusted, ensure_private_dir, ensure_private_file, fix_mode
 from grafient_tui.errors import ConfigError, StoreError
 from grafient_tui.store import models  # noqa: F401  (registers the tables)
+from grafient_tui.store.failures import RETRY_PAUSE_BASES, store_error
+from grafient_tui.store.read import BUSY_TIMEOUT_MS, Reader
 from grafient_tui.store.server import SessionKind
 
-BUSY_TIMEOUT_MS = 15_000
-# A team server's failure that a moment may cure is tried once more, after this many times
-# GRAFIENT_BACKOFF_BASE seconds (2 s by default; tests set the base to 0).
-RETRY_PAUSE_BASES = 2.0
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock timeout (and NOWAIT)
 T = TypeVar("T")
 log = logging.getLogger("grafient.store")
-
-
-def store_error(exc: BaseException, *, shared: bool = False, url: URL | None = None) -> StoreError:
-    """One sentence for a database failure, whatever the driver said. `shared`: a PostgreSQL server
-    (its sentences are store/server.py's), not the local file; `url`'s password is cut out of anything
-    quoted."""
-    if shared and url is not None:
-        from grafient_tui.store.server import server_error
-
-        return server_error(exc, url)
-    orig = getattr(exc, "orig", exc)
-    said = " ".join(str(orig).split())
-    if url is not None and url.password:
-        said = said.replace(url.password, "[hidden]")
-    text = said.lower()
-    if "full" in text or (isinstance(orig, OSError) and "space" in text):
-        return StoreError(
-            "disk full: the local database could not grow, so this sync was not saved (earlier data is intact)."
-        )
-    if "locked" in text or "busy" in text:
-        return StoreError("the local database is busy (another grafient is writing); try again in a moment.")
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return StoreError(
-            "the local database file is damaged; restore it from a backup or move it away to start fresh."
-        )
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return StoreError("the local database cannot be written (check the permissions of the data directory).")
-    return StoreError(f"the local database failed: {said[:160]}.")
 
 
 class Database:
@@ -164,6 +134,24 @@ class Database:
         except (DBAPIError, sqlite3.Error) as exc:
             raise self.error(exc) from None
 
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """Plain reads (store/read.py) in one read transaction, on a connection of this database's pool."""
+        try:
+            connection = self.engine.raw_connection()
+        except (DBAPIError, sqlite3.Error) as exc:
+            raise self.error(exc) from None
+        reader = Reader(connection, postgres=self.is_postgres, fail=self.error)
+        try:
+            reader.begin()
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            yield reader
+        finally:
+            reader.end()
+
     def lock_connection(self) -> Connection:
         """A connection of its own for the sync lock (PostgreSQL): its transaction holds the lock for a
         whole sync, so the server never ends it for sitting idle in it. Closing it really closes it (no
@@ -259,4 +247,4 @@ def _make_engine(url: URL, *, kind: SessionKind = "read", immediate: bool = Fals
     return engine
 
 
-__all__ = ["Database", "OperationalError", "store_error"]
+__all__ = ["BUSY_TIMEOUT_MS", "RETRY_PAUSE_BASES", "Database", "OperationalError", "store_error"]

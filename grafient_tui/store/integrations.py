@@ -6,19 +6,19 @@ import hmac
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, SQLModel, col, select
 
-from grafient_tui import providers
-from grafient_tui.errors import ConfigError, NotFound, StoreError, SyncBusy, VaultError
-from grafient_tui.providers.base import check_account
-from grafient_tui.secret import KEY_IN_ARGV, Secret, looks_like_key
+from grafient_tui.errors import ConfigError, NotFound, SyncBusy, VaultError
+from grafient_tui.figures import IntegrationInfo
+from grafient_tui.secret import Secret
+from grafient_tui.store.accounts import account_settings, stored_account
 from grafient_tui.store.db import Database
+from grafient_tui.store.labels import clean_label, label_key
 from grafient_tui.store.models import (
     AlertSent,
     Budget,
@@ -32,44 +32,11 @@ from grafient_tui.store.models import (
 )
 from grafient_tui.store.team import sealing_key
 from grafient_tui.store.vault import SCHEME, Vault
-from grafient_tui.untrusted import cap, storable, visible
-
-MAX_LABEL = 64
-MAX_ID = 2**63 - 1  # the largest id: a 64-bit integer on SQLite and PostgreSQL alike
-MAX_ACCOUNT_TEXT = 4096  # the stored JSON of an integration's account settings: a few short strings
+from grafient_tui.untrusted import visible
 
 
-def clean_label(label: str) -> str:
-    label = " ".join(label.split())
-    if not label:
-        raise ConfigError("a label cannot be empty.")
-    if looks_like_key(label):  # a key pasted into the wrong field: refuse it, first, without showing it back
-        raise ConfigError(f"a label cannot be an API key: {KEY_IN_ARGV}.")
-    if len(label) > MAX_LABEL:
-        raise ConfigError(f"a label can be at most {MAX_LABEL} characters.")
-    if not label.isprintable():
-        raise ConfigError("a label cannot contain control characters.")
-    if visible(label) != label:
-        raise ConfigError(
-            "a label cannot contain characters that show nothing (variation selectors, fillers, blank patterns)."
-        )
-    if "[" in label or "]" in label:
-        # A terminal app reads [...] as markup: `Eng [/]` broke the palette, `[@click=...]` made an action.
-        raise ConfigError("a label cannot contain square brackets (they read as markup in the app); use ( ) instead.")
-    if label.isdigit():
-        raise ConfigError("a label cannot be only digits (it would read as an id).")
-    return label
-
-
-def label_key(label: str) -> str:
-    """What makes two labels the same: surrounding and repeated spaces, and case, do not count.
-    Computed in Python and stored (integration.label_key, unique), so the rule is the same on every
-    database, and the database itself refuses a second "eng" beside "Eng" however the adds race."""
-    return " ".join(label.split()).casefold()
-
-
-def _label_owner(session, label: str) -> Integration | None:
-    return session.exec(select(Integration).where(Integration.label_key == label_key(label))).first()
+def _label_owner(session: Session, label: str) -> Integration | None:
+    return session.exec(select(Integration).where(col(Integration.label_key) == label_key(label))).first()
 
 
 def find_label_owner(db: Database, label: str) -> Integration | None:
@@ -215,39 +182,15 @@ def _add(
             session.flush()
         except IntegrityError:
             raise _AddRace() from None
+        assert row.id is not None  # flushed
         session.add(SyncLockRow(integration_id=row.id))  # its sync lock's row (sync/lock.py)
         session.refresh(row)
         return row
 
 
-def account_settings(provider: str, values: Mapping[str, object]) -> dict[str, str]:
-    """`values` checked against the fields `provider` declares (ConfigError with one sentence)."""
-    return check_account(providers.account_fields(provider), values, title=providers.title(provider))
-
-
 def account_of(integration: Integration) -> dict[str, str]:
-    """The integration's stored account settings, read back as untrusted: a JSON object of strings, of
-    a bounded size, that fits its provider's fields; StoreError with one sentence when it does not."""
-    text = integration.account
-    if text is None or text == "":
-        values: object = {}
-    else:
-        try:
-            values = json.loads(text) if len(text) <= MAX_ACCOUNT_TEXT else None
-        except (ValueError, RecursionError):
-            values = None
-    if not isinstance(values, dict):
-        raise StoreError(
-            f"the stored account settings of integration {integration.id} cannot be read; "
-            "remove it and add it again (`grafient remove`, `grafient add`)."
-        )
-    try:
-        return account_settings(integration.provider, values)
-    except ConfigError as exc:
-        raise StoreError(
-            f"the stored account settings of integration {integration.id} do not fit its provider "
-            f"({exc.sentence.rstrip('.')}); remove it and add it again."
-        ) from None
+    """The integration's stored account settings, read back as untrusted (store/accounts.py)."""
+    return stored_account(int(integration.id), integration.provider, integration.account)  # type: ignore[arg-type]
 
 
 def same_team_sentence(existing: Integration) -> str:
@@ -266,32 +209,35 @@ def same_key_sentence(existing: Integration) -> str:
 
 def list_integrations(db: Database) -> list[Integration]:
     with db.session() as session:
-        return list(session.exec(select(Integration).order_by(Integration.id)))
+        return list(session.exec(select(Integration).order_by(col(Integration.id))))
+
+
+def info(row: Integration) -> IntegrationInfo:
+    """Who a stored integration is, as the read model has it (never its key)."""
+    assert row.id is not None  # stored
+    created = row.created_at
+    return IntegrationInfo(
+        integration_id=row.id,
+        label=row.label,
+        provider=row.provider,
+        key_hint=row.key_hint,
+        created=created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC),
+        team_members=row.team_members,
+        history_from=row.history_from,
+        cycle_start=row.cycle_start,
+    )
 
 
 def find_integration(db: Database, ref: str | int) -> Integration:
-    """By id (digits) or by label (exact, then case-insensitive)."""
-    text = str(ref).strip()
-    not_found = NotFound(f"no integration with id or label {text!r} (see `grafient list`).")
-    if not text.isascii() or not text.isdigit():
-        try:  # argv can carry bytes that are not UTF-8 (lone surrogates); no label is made of them
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise not_found from None
+    """By id (digits) or by label (exact, then case-insensitive): store/queries.integration_info's rule."""
+    from grafient_tui.store.queries import integration_info, not_found_sentence
+
+    found = integration_info(db, ref)
     with db.session() as session:
-        # An id is ASCII digits within SQLite's integer range ("²" is a digit to Python, not an id).
-        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-            row = session.get(Integration, int(text))
-            if row is not None:
-                return row
-        row = session.exec(select(Integration).where(Integration.label == text)).first()
-        if row is None:
-            row = _label_owner(session, text)
-        if row is None:
-            if looks_like_key(text):  # never echo a key someone typed where an id or label goes
-                raise NotFound(f"{KEY_IN_ARGV}.")
-            raise not_found
-        return row
+        row = session.get(Integration, found.integration_id)
+    if row is None:  # removed since
+        raise NotFound(not_found_sentence(ref))
+    return row
 
 
 def integration_key(vault: Vault, integration: Integration) -> Secret:
@@ -367,7 +313,6 @@ def remove_integration(db: Database, integration_id: int) -> None:
 def busy_sentence(db: Database, integration_id: int, label: str) -> str:
     """Why `remove` cannot go on now: a sync of it is running (and, on a shared database, whose)."""
     from grafient_tui.sync.lock import lock_holder
-    from grafient_tui.untrusted import visible
 
     holder = lock_holder(db, integration_id)
     if holder is not None and not holder.is_grafient:
@@ -382,58 +327,28 @@ def busy_sentence(db: Database, integration_id: int, label: str) -> str:
 def _delete_everything(connection: Connection, integration_id: int) -> None:
     # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
     # writers take their locks in one order and never deadlock.
-    integration = Integration.__table__
+    integration = _table(Integration)
     connection.execute(select(integration.c.id).where(integration.c.id == integration_id).with_for_update())
-    for model in (DailyCost, DailyModelCost, DailyMemberCost, SyncRun, MemberCycleSpend, SyncLockRow):
-        table = model.__table__
+    models: tuple[type[SQLModel], ...] = (
+        DailyCost,
+        DailyModelCost,
+        DailyMemberCost,
+        SyncRun,
+        MemberCycleSpend,
+        SyncLockRow,
+    )
+    for model in models:
+        table = _table(model)
         connection.execute(delete(table).where(table.c.integration_id == integration_id))
     # Its budgets go with it (a budget on all integrations stays), and what they announced.
-    budget, alert = Budget.__table__, AlertSent.__table__
+    budget, alert = _table(Budget), _table(AlertSent)
     budgets = select(budget.c.id).where(budget.c.integration_id == integration_id)
     connection.execute(delete(alert).where(alert.c.budget_id.in_(budgets)))
     connection.execute(delete(budget).where(budget.c.integration_id == integration_id))
     connection.execute(delete(integration).where(integration.c.id == integration_id))
 
 
-@dataclass(frozen=True)
-class IntegrationStatus:
-    status: str  # never synced | syncing | ok | failed | interrupted | skipped | unknown
-    last_sync: datetime | None  # when the last finished sync ended
-    error: str | None
-
-
-# A sync run's outcome as stored -> its status. The sync log is written by whoever can write the
-# database (a teammate, an older or newer Grafient): any other value is "unknown", with a sentence.
-KNOWN_OUTCOMES = {
-    "success": "ok",
-    "running": "syncing",
-    "failed": "failed",
-    "interrupted": "interrupted",
-    "skipped": "skipped",
-}
-UNKNOWN_OUTCOME = "the sync log's last entry has an outcome this Grafient does not know; sync again to replace it"
-MAX_STORED_ERROR = 500  # characters of a stored error shown (the engine writes one sentence)
-
-
-def integration_status(db: Database, integration_id: int) -> IntegrationStatus:
-    with db.session() as session:
-        last = session.exec(
-            select(SyncRun).where(SyncRun.integration_id == integration_id).order_by(SyncRun.id.desc())
-        ).first()
-        last_ok = session.exec(
-            select(SyncRun.finished_at)
-            .where(SyncRun.integration_id == integration_id, SyncRun.outcome == "success")
-            .order_by(SyncRun.id.desc())
-        ).first()
-    if last is None:
-        return IntegrationStatus("never synced", None, None)
-    status = KNOWN_OUTCOMES.get(last.outcome) if type(last.outcome) is str else None
-    last_good = _utc(last_ok) if isinstance(last_ok, datetime) else None
-    if status is None:
-        return IntegrationStatus("unknown", last_good, UNKNOWN_OUTCOME)
-    error = last.error if type(last.error) is str else None
-    return IntegrationStatus(status, last_good, None if error is None else cap(storable(error), MAX_STORED_ERROR))
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _table(model: type[SQLModel]) -> Table:
+    """A model's Table: SQLModel's table classes carry it, but their type does not say so."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError
-
 from grafient_tui.errors import StoreError
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection
 
     from grafient_tui.store.db import Database
@@ -92,6 +90,8 @@ class SchemaState:
 
 
 def read_state(connection: Connection) -> SchemaState:
+    from sqlalchemy import inspect, text  # here: store/read.py reads HEAD without loading SQLAlchemy
+
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
     revision = None
@@ -116,6 +116,8 @@ def older_sentence(state: SchemaState) -> str:
 
 def check_on_open(db: Database) -> None:
     """What a store does as it opens (see the module's docstring). StoreError with the sentence to show."""
+    from sqlalchemy.exc import DBAPIError
+
     with db.engine.connect() as connection:
         state = read_state(connection)
     if state.current:
@@ -137,6 +139,8 @@ def check_on_open(db: Database) -> None:
 
 def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
     """Bring the schema to this version's revision, under the database's lock; (before, after)."""
+    from sqlalchemy import text
+
     if db.is_postgres:
         with db.write_engine.connect() as connection, connection.begin():
             # Racing first runs wait here for the one setting the schema up, longer than a write waits
@@ -150,6 +154,7 @@ def upgrade(db: Database) -> tuple[SchemaState, SchemaState]:
         # Foreign keys off while tables are rebuilt (SQLite's documented recipe; it can only be
         # changed outside a transaction), checked before the commit, and back on afterwards.
         sqlite = connection.connection.driver_connection
+        assert sqlite is not None  # a live connection's
         sqlite.execute("PRAGMA foreign_keys = OFF")
         try:
             with connection.begin():  # BEGIN IMMEDIATE (db.py): one upgrader at a time
@@ -183,6 +188,8 @@ def _upgrade_in(connection: Connection, lock_dir: Path) -> tuple[SchemaState, Sc
 
 def _require_owner(connection: Connection) -> None:
     """An existing shared schema is upgraded by the role that owns its tables (or a member of it)."""
+    from sqlalchemy import text
+
     owner, me, acts = connection.execute(
         text(
             "SELECT pg_get_userbyid(c.relowner), current_user, pg_has_role(current_user, c.relowner, 'USAGE') "
@@ -197,7 +204,7 @@ def _require_owner(connection: Connection) -> None:
         )
 
 
-def alembic_config(connection: Connection, lock_dir: Path | None = None):
+def alembic_config(connection: Connection, lock_dir: Path | None = None) -> Config:
     """Alembic's Config for running the migrations on `connection` (inside its transaction)."""
     from alembic.config import Config
 
@@ -211,5 +218,7 @@ def alembic_config(connection: Connection, lock_dir: Path | None = None):
 def _recognise(connection: Connection) -> str:
     """The revision whose tables an unversioned database has: 0002 (today's columns when versions
     began) or 0001 (the release before it)."""
+    from sqlalchemy import inspect
+
     columns = {c["name"] for c in inspect(connection).get_columns("dailycost")}
     return "0002" if "reasoning_tokens" in columns else "0001"

@@ -17,15 +17,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from grafient_tui.errors import StoreError
 from grafient_tui.untrusted import cap, visible
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Connection
+    from sqlalchemy.engine import Connection
 
 SessionKind = Literal["read", "write", "lock"]
+
+
+class ServerURL(Protocol):
+    """What the session settings and the sentences read of GRAFIENT_DATABASE_URL: SQLAlchemy's URL
+    (store/db.py) or the plain reads' own (store/read.py), so that both connect alike and fail in the
+    same words."""
+
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def query(self) -> Mapping[str, str | tuple[str, ...]]: ...
+
 
 # libpq's connection parameters, unless the URL or the environment gives them.
 CLIENT_DEFAULTS: dict[str, str] = {
@@ -59,7 +77,7 @@ SHOWN_SETTINGS = (
 )
 
 
-def team_options(url: URL, environ: Mapping[str, str]) -> str:
+def team_options(url: ServerURL, environ: Mapping[str, str]) -> str:
     """The options the team gave: the URL's `options` parameter, else PGOPTIONS (as libpq reads them)."""
     given = url.query.get("options")
     if isinstance(given, tuple):
@@ -73,7 +91,7 @@ def _flags(settings: Mapping[str, str]) -> list[str]:
     return [f"-c {name}={value}" for name, value in settings.items()]
 
 
-def connect_args(url: URL, kind: SessionKind, environ: Mapping[str, str]) -> dict[str, str]:
+def connect_args(url: ServerURL, kind: SessionKind, environ: Mapping[str, str]) -> dict[str, str]:
     """psycopg's connection arguments for a session of this kind (see the module's docstring)."""
     args = {
         name: value
@@ -96,7 +114,7 @@ def connect_args(url: URL, kind: SessionKind, environ: Mapping[str, str]) -> dic
 # ---------------------------------------------------------------- failures, in words
 
 
-def where(url: URL) -> str:
+def where(url: ServerURL) -> str:
     """`HOST:PORT` of the server (never the user or password)."""
     host = url.host or "localhost"
     return f"{host}:{url.port or 5432}"
@@ -122,14 +140,14 @@ _CUT = (
 )
 
 
-def server_error(exc: BaseException, url: URL) -> StoreError:
+def server_error(exc: BaseException, url: ServerURL) -> StoreError:
     """One sentence for a failure of the team's PostgreSQL server, naming its real cause."""
     error = _server_error(exc, url)
     error.code = getattr(getattr(exc, "orig", exc), "sqlstate", None) or None
     return error
 
 
-def _server_error(exc: BaseException, url: URL) -> StoreError:
+def _server_error(exc: BaseException, url: ServerURL) -> StoreError:
     orig = getattr(exc, "orig", exc)
     said = " ".join(str(orig).split())
     if url.password:

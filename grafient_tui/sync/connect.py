@@ -16,16 +16,15 @@ import httpx
 
 from grafient_tui import providers
 from grafient_tui.config import Settings
-from grafient_tui.errors import ConfigError
+from grafient_tui.errors import ConfigError, Unidentified
 from grafient_tui.providers.base import AccountInfo
 from grafient_tui.providers.http import ApiTimeout
 from grafient_tui.secret import Secret
+from grafient_tui.store.accounts import account_settings
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import (
     account_of,
-    account_settings,
     add_integration,
-    clean_label,
     find_label_owner,
     label_taken_sentence,
     replace_key,
@@ -34,6 +33,7 @@ from grafient_tui.store.integrations import (
     same_team_owner,
     same_team_sentence,
 )
+from grafient_tui.store.labels import clean_label
 from grafient_tui.store.models import Integration
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import in_daemon_thread
@@ -46,11 +46,6 @@ def free_label(db: Database, label: str) -> str:
     if existing is not None:
         raise ConfigError(label_taken_sentence(existing))
     return label
-
-
-class Unidentified(ConfigError):
-    """The key is good, but its account cannot be identified, so "one account, one integration" cannot
-    be checked: refused unless the user says the account is not connected yet (--allow-unidentified)."""
 
 
 def unidentified_sentence(provider: str) -> str:

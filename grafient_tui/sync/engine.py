@@ -21,7 +21,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as _monotonic
 from time import sleep as _pause
@@ -32,19 +32,14 @@ from sqlalchemy import delete, insert, update
 from sqlmodel import select
 
 from grafient_tui import money, providers
-from grafient_tui.config import Settings
+from grafient_tui.config import DAILY_SYNC_HOUR_UTC, Settings
 from grafient_tui.errors import GrafientError, NotFound, StoreError
+from grafient_tui.figures import SyncProgress, SyncResult
 from grafient_tui.providers.base import Billing, Capabilities, CostBasis, CostLine, Limits, Provider
 from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import RETRY_PAUSE_BASES, Database
-from grafient_tui.store.integrations import (
-    IntegrationStatus,
-    account_of,
-    find_integration,
-    integration_key,
-    integration_status,
-)
+from grafient_tui.store.integrations import account_of, find_integration, integration_key
 from grafient_tui.store.models import (
     DailyCost,
     DailyMemberCost,
@@ -56,6 +51,7 @@ from grafient_tui.store.models import (
 from grafient_tui.store.team import effective_settings, note_fingerprint, problem_for, who_runs
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.lock import IntegrationLock, LockLost, blocked_sentence, is_sync_running, lock_holder, sync_lock
+from grafient_tui.sync.status import sync_status
 from grafient_tui.untrusted import stored_name
 
 T = TypeVar("T")
@@ -65,48 +61,8 @@ log = logging.getLogger("grafient.sync")
 TRIGGERS = ("backfill", "daily", "force")
 LOCK_WAIT_SECONDS = 2.0
 MAX_ROWS_PER_WINDOW = 200_000  # day x model plus day x member sums held for one window (tens of MB)
-DAILY_SYNC_HOUR_UTC = 6
 DEFAULT_WINDOW_DAYS = 30  # plan_windows' width when no provider's limit is given
 _CURSOR_LIKE = Capabilities(has_requests=True, actor_kind="member")  # WindowTotals' default
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    integration_id: int
-    label: str
-    trigger: str
-    windows_done: int
-    windows_total: int
-    days_written: int
-    requests: int
-    # While a request is being retried (cleared when an answer comes): the try about to start, of how
-    # many, and why the last one failed, in the HTTP client's own words (never a server's or a key).
-    retry_attempt: int = 0
-    retry_attempts: int = 0
-    retry_reason: str | None = None
-
-    @property
-    def retry_line(self) -> str | None:
-        """`retrying (2 of 6) · cannot reach the Cursor API at api.cursor.com (connection refused)`."""
-        if self.retry_reason is None:
-            return None
-        return f"retrying ({self.retry_attempt} of {self.retry_attempts}) · {self.retry_reason}"
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    integration_id: int
-    label: str
-    trigger: str
-    outcome: str  # success | failed | skipped
-    days_written: int = 0
-    requests: int = 0
-    rate_limited: int = 0
-    retries: int = 0
-    error: str | None = None
-    # Skipped because another session held the lock past the wait (a shared database): the sentence
-    # names the holder, and the CLI exits non-zero, since this sync gave up.
-    blocked: bool = False
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -251,15 +207,6 @@ def sync_due(db: Database, settings: Settings, integration_id: int, now: datetim
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def sync_status(db: Database, settings: Settings, integration_id: int) -> IntegrationStatus:
-    """The stored status, corrected by the lock: a run still marked running that
-    no process holds was killed, and shows as interrupted until the next sync."""
-    state = integration_status(db, integration_id)
-    if state.status == "syncing" and not is_sync_running(settings, integration_id, db):
-        return replace(state, status="interrupted", error="the last sync stopped before it finished")
-    return state
 
 
 # ---------------------------------------------------------------- aggregation
@@ -795,14 +742,20 @@ async def run_sync(
         integration = await store(find_integration, db, integration_id)
     except NotFound:  # removed since the caller listed it: nothing to sync, and not a failure
         return SyncResult(
-            integration_id,
-            f"integration {integration_id}",
-            trigger,
-            "skipped",
+            integration_id=integration_id,
+            label=f"integration {integration_id}",
+            trigger=trigger,
+            outcome="skipped",
             error=f"integration {integration_id} was removed; nothing to sync",
         )
     except GrafientError as exc:
-        return SyncResult(integration_id, f"integration {integration_id}", trigger, "failed", error=exc.sentence)
+        return SyncResult(
+            integration_id=integration_id,
+            label=f"integration {integration_id}",
+            trigger=trigger,
+            outcome="failed",
+            error=exc.sentence,
+        )
     label = integration.label
     identity = (integration.uid, _aware(integration.created_at))
     lock = sync_lock(settings, integration_id, db)
@@ -814,14 +767,28 @@ async def run_sync(
         holder = None if got or problem or not db.is_postgres else await store(lock_holder, db, integration_id)
     except GrafientError as exc:
         lock.release()
-        return SyncResult(integration_id, label, trigger, "failed", error=exc.sentence)
+        return SyncResult(
+            integration_id=integration_id, label=label, trigger=trigger, outcome="failed", error=exc.sentence
+        )
     if problem is not None:
-        return SyncResult(integration_id, label, trigger, "failed", error=problem)
+        return SyncResult(integration_id=integration_id, label=label, trigger=trigger, outcome="failed", error=problem)
     if not got:
         if db.is_postgres:  # another machine's sync, or some session: named, and this sync gave up
-            sentence = blocked_sentence(label, holder, LOCK_WAIT_SECONDS)
-            return SyncResult(integration_id, label, trigger, "skipped", error=sentence, blocked=True)
-        return SyncResult(integration_id, label, trigger, "skipped", error=f"a sync for {label} is already running")
+            return SyncResult(
+                integration_id=integration_id,
+                label=label,
+                trigger=trigger,
+                outcome="skipped",
+                error=blocked_sentence(label, holder, LOCK_WAIT_SECONDS),
+                blocked=True,
+            )
+        return SyncResult(
+            integration_id=integration_id,
+            label=label,
+            trigger=trigger,
+            outcome="skipped",
+            error=f"a sync for {label} is already running",
+        )
     run_id: int | None = None
     clock = _SyncClock(now)
     state = {"days": 0, "requests": 0, "rate_limited": 0, "retries": 0, "done": 0}
@@ -831,15 +798,15 @@ async def run_sync(
         # Every sentence is redacted against every key this process holds before it is printed
         # or stored in the sync log: a sentence may quote what a server sent back.
         return SyncResult(
-            integration_id,
-            label,
-            trigger,
-            outcome,
-            state["days"],
-            state["requests"],
-            state["rate_limited"],
-            state["retries"],
-            scrub_known(error) if error else error,
+            integration_id=integration_id,
+            label=label,
+            trigger=trigger,
+            outcome=outcome,
+            days_written=state["days"],
+            requests=state["requests"],
+            rate_limited=state["rate_limited"],
+            retries=state["retries"],
+            error=scrub_known(error) if error else error,
         )
 
     try:
@@ -873,16 +840,16 @@ async def run_sync(
             notice = retrying[0] if retrying else None
             progress(
                 SyncProgress(
-                    integration_id,
-                    label,
-                    trigger,
-                    state["done"],
-                    len(windows),
-                    state["days"],
-                    state["requests"],
-                    notice.attempt if notice else 0,
-                    notice.attempts if notice else 0,
-                    notice.reason if notice else None,
+                    integration_id=integration_id,
+                    label=label,
+                    trigger=trigger,
+                    windows_done=state["done"],
+                    windows_total=len(windows),
+                    days_written=state["days"],
+                    requests=state["requests"],
+                    retry_attempt=notice.attempt if notice else 0,
+                    retry_attempts=notice.attempts if notice else 0,
+                    retry_reason=notice.reason if notice else None,
                 )
             )
 

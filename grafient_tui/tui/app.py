@@ -1,10 +1,11 @@
-"""The Grafient App: owns the store, runs every sync as a worker, and lets the screens render.
+"""The Grafient App: holds the service, runs every sync as a worker, and lets the screens render.
 
-The first frame is painted before the store is opened: SQLModel and friends are
-imported in a thread worker right after it, so the app opens at Textual's own
-speed whatever the size of the history. Every sync is the sync engine's
-function run in an App worker (leaving a screen never cancels one); progress
-comes back as messages and the screens re-read the store.
+The first frame is painted before the store is opened: the service (and with it SQLModel and
+friends) is built in a thread worker right after it, so the app opens at Textual's own speed
+whatever the size of the history. Everything the app reads or changes goes through that one
+GrafientService, as the CLI's commands do; the app holds nothing of the store itself. Every sync
+is the service's, run in an App worker (leaving a screen never cancels one); progress comes back
+as messages and the screens re-read their figures.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Provider
@@ -30,7 +31,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import home_snapshot
-from grafient_tui.config import PERIODS, Settings
+from grafient_tui.config import DAILY_SYNC_HOUR_UTC, PERIODS, Settings
 from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreFailed, StoreOpened, SyncChanged
 from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.shown import toast
@@ -39,14 +40,17 @@ from grafient_tui.tui.widgets.text import sentence_of
 if TYPE_CHECKING:
     import httpx
 
-    from grafient_tui.overview import HomeData
+    from grafient_tui.figures import (
+        DetailFigures,
+        HomeFigures,
+        IntegrationFigures,
+        IntegrationInfo,
+        SyncProgress,
+        SyncResult,
+        SyncStatus,
+    )
     from grafient_tui.secret import Secret
     from grafient_tui.service import GrafientService, IntegrationToAdd
-    from grafient_tui.store.db import Database
-    from grafient_tui.store.integrations import IntegrationStatus
-    from grafient_tui.store.models import Integration
-    from grafient_tui.store.vault import Vault
-    from grafient_tui.sync.engine import SyncProgress, SyncResult
 
 DAILY_CHECK_SECONDS = 15 * 60
 TRIGGERS = ("backfill", "daily", "force")
@@ -68,7 +72,7 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
     (a second and more), a write waiting out SQLite's busy timeout, or a DNS look-up with no network.
     A read cut short reads nothing; a write cut short is a transaction SQLite rolls back."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
 
         def run() -> None:
@@ -91,6 +95,15 @@ class DaemonThreadExecutor(ThreadPoolExecutor):
 def shown(progress: SyncProgress) -> tuple[object, ...]:
     """What of a sync's progress `sync_line` shows (and a re-read of the store could change)."""
     return (progress.windows_done, progress.windows_total, progress.days_written, progress.retry_line)
+
+
+def stored_since(before: SyncProgress | None, now: SyncProgress) -> bool:
+    """Whether the sync has written to the store since `before` (its last progress seen; None: none
+    was): a window or a day more. The first progress seen may already count some, since a newer one
+    replaces an older one still waiting in a busy event loop's queue."""
+    if before is None:
+        return now.windows_done > 0 or now.days_written > 0
+    return (before.windows_done, before.days_written) != (now.windows_done, now.days_written)
 
 
 def clause(sentence: str) -> str:
@@ -168,8 +181,6 @@ class GrafientApp(App[None]):
         self.store_ready = False
         # Why this user only views the store (store/team.py), once it is open; None: they may change it.
         self.viewer_reason: str | None = None
-        self._db: Database | None = None
-        self._vault: Vault | None = None
         self.syncs: dict[int, Worker[SyncResult]] = {}
         self.progress: dict[int, SyncProgress] = {}
         self.failures: dict[int, str] = {}  # a failure the store may not hold (the engine never started)
@@ -179,93 +190,59 @@ class GrafientApp(App[None]):
         self.home_snapshot = home_snapshot.load(settings.data_dir, self.period, self.database_key)
         self._snapshot_written: bytes | None = None
         self._when_done: dict[Worker[Any], WorkerDone] = {}  # what to do when each App worker ends
-        self._store_lock = threading.Lock()
+        self._service_lock = threading.Lock()
         self._service: GrafientService | None = None
         self._next_daily: datetime | None = None
         self._batch: SyncBatch | None = None  # the one syncs started in this turn of the event loop join
         self._batch_of: dict[int, SyncBatch] = {}
         self.set_keymap(self.keymap)
 
-    # -- the store ----------------------------------------------------------------
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._ensure_store()
-        assert self._db is not None
-        return self._db
-
-    @property
-    def vault(self) -> Vault:
-        if self._vault is None:
-            self._ensure_store()
-        assert self._vault is not None
-        return self._vault
+    # -- the service (and through it, the store) ----------------------------------------
 
     @property
     def service(self) -> GrafientService:
-        """The operations the CLI offers too (add, remove, sync, export), on this app's store."""
-        if self._service is None:
-            self._ensure_store()
-        assert self._service is not None
-        return self._service
-
-    def _ensure_store(self) -> None:
-        # The startup thread normally opens it; a key pressed before that finishes waits here.
-        with self._store_lock:
-            if self._db is None:
+        """The operations the CLI offers too (figures, add, remove, sync, export), on this app's store.
+        Built by the start-up thread; anything that needs it sooner builds it here (the store itself
+        opens on the service's first use, which the app always makes in a thread)."""
+        with self._service_lock:
+            if self._service is None:
                 from grafient_tui.service import GrafientService
-                from grafient_tui.store.db import Database
-                from grafient_tui.store.vault import Vault
 
-                self.settings.ensure_dirs()
-                self._db = Database(self.settings)
-                self._vault = Vault(self.settings)
-                self._service = GrafientService(self.settings, db=self._db, vault=self._vault, transport=self.transport)
+                self._service = GrafientService(self.settings, transport=self.transport)
+            return self._service
 
     def open_store(self) -> list[int]:
-        """Open the database and vault; return the integrations whose daily sync is due. Runs in a thread."""
-        from grafient_tui.store.integrations import list_integrations
-        from grafient_tui.sync.engine import sync_due
-
-        self._ensure_store()
-        assert self._db is not None and self._service is not None
-        access = self._service.access()
+        """Open the store through the service; return the integrations whose daily sync is due. Runs in a thread."""
+        service = self.service
+        service.open()
+        access = service.access()
         self.viewer_reason = None if access.can_change else access.reason
-        if self.viewer_reason:
-            return []  # a viewer syncs nothing, now or on the timer
-        now = self.now()
-        return [
-            i.id
-            for i in list_integrations(self._db)
-            if i.id is not None and sync_due(self._db, self.settings, i.id, now)
-        ]
+        return service.due_syncs(self.now())  # none for a viewer, now or on the timer
 
     def today(self) -> date:
         return self.now().astimezone(UTC).date()
 
-    def store_job(self, read: Callable[..., Any], *args: object) -> Callable[[], Any]:
-        """`read(db, settings, *args)` as a job for a thread worker (the store opens there if need be)."""
-        return lambda: read(self.db, self.settings, *args)
-
-    def home_job(self, period: int, today: date) -> Callable[[], HomeData]:
+    def home_job(self, period: int, today: date) -> Callable[[], HomeFigures]:
         """A thread job reading the home screen's figures, and keeping them for the next start's first paint."""
         from grafient_tui.errors import GrafientError
-        from grafient_tui.overview import load_home
 
-        def job() -> HomeData:
-            data = load_home(self.db, self.settings, period, today)
+        def job() -> HomeFigures:
+            figures = self.service.home(period, today)
             try:
                 self._snapshot_written = home_snapshot.remember(
-                    self.settings.data_dir, data, self._snapshot_written, database=self.database_key
+                    self.settings.data_dir, figures, self._snapshot_written, database=self.database_key
                 )
             except (OSError, GrafientError):
                 pass  # only a head start for the next run: the store still holds everything
-            return data
+            return figures
 
         return job
 
-    def on_resize(self, event) -> None:
+    def detail_job(self, integration_id: int, period: int, today: date) -> Callable[[], DetailFigures]:
+        """A thread job reading one integration's cost detail (NotFound once it is gone)."""
+        return lambda: self.service.detail(integration_id, period, today)
+
+    def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
@@ -281,7 +258,7 @@ class GrafientApp(App[None]):
         elif not small and notice is not None and self.screen is notice:
             self.pop_screen()
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return IntegrationListScreen()
 
     def on_load(self) -> None:
@@ -323,8 +300,8 @@ class GrafientApp(App[None]):
             self._store_failed(worker.error)
 
     def on_unmount(self) -> None:
-        if self._db is not None:
-            self._db.dispose()
+        if self._service is not None:
+            self._service.close()
         gc.unfreeze()  # what _store_opened froze can be collected again (tests run many apps in one process)
 
     def run(self, *args: Any, **kwargs: Any) -> None:
@@ -397,7 +374,7 @@ class GrafientApp(App[None]):
             integration = await self.add_checked_integration(
                 team.label, team.provider, team.key, team.account, allow_unidentified=team.allow_unidentified
             )
-            added.append(int(integration.id))  # type: ignore[arg-type]
+            added.append(integration.integration_id)
         for target, amount, period, on_demand in self.demo_budgets:  # through the service, as `grafient budget set`
             await asyncio.to_thread(
                 self.service.set_budget, target, amount, period=period, on_demand=on_demand, now=self.now()
@@ -427,12 +404,10 @@ class GrafientApp(App[None]):
         if self.viewer_reason:
             toast(self, self.viewer_reason, title="Viewing only", severity="warning")
             return False
-        from grafient_tui.sync.engine import is_sync_running
-
         batch = self._current_batch()
         # The lock file is checked here, at once; a shared database's lock is a query, which the sync
         # itself makes off the event loop (and says "already running" if another machine holds it).
-        if not self.db.is_postgres and is_sync_running(self.settings, integration_id):
+        if not self.service.shared and self.service.is_syncing(integration_id):
             batch.elsewhere += 1  # one warning for the whole action, once its turn is over
             return False
         self.failures.pop(integration_id, None)
@@ -490,12 +465,7 @@ class GrafientApp(App[None]):
                 # screen about each page (dozens a second in a backfill, each re-reading the store)
                 # kept the event loop so busy that a key waited most of a second. A retry changes the
                 # card's line, not the store: no re-read for it.
-                now = message.progress
-                stored = before is not None and (before.windows_done, before.days_written) != (
-                    now.windows_done,
-                    now.days_written,
-                )
-                self._sync_changed(integration_id, stored=stored)
+                self._sync_changed(integration_id, stored=stored_since(before, message.progress))
 
     def _sync_ended(self, integration_id: int, worker: Worker[Any], state: WorkerState) -> None:
         from grafient_tui.tui.widgets.text import sentence
@@ -583,7 +553,7 @@ class GrafientApp(App[None]):
         self.tell_screens(lambda: SyncChanged(integration_id, stored=stored))
         self.refresh_bindings()
 
-    def sync_line(self, integration_id: int, status: IntegrationStatus) -> tuple[str, str, str | None]:
+    def sync_line(self, integration_id: int, status: SyncStatus) -> tuple[str, str, str | None]:
         """(state, status text, sentence) for a card or a detail header: the live sync if one runs
         here, else the stored status (read off the event loop by the screen). The sentence says why
         it failed, or while syncing which request is being retried and why."""
@@ -675,8 +645,6 @@ class GrafientApp(App[None]):
 
         dolphie's loop: the next timer is set only when this tick has finished, so ticks never pile up.
         """
-        from grafient_tui.sync.engine import DAILY_SYNC_HOUR_UTC
-
         now = self.now().astimezone(UTC)
         if self._next_daily is None:
             target = now.replace(hour=DAILY_SYNC_HOUR_UTC, minute=0, second=0, microsecond=0)
@@ -697,19 +665,8 @@ class GrafientApp(App[None]):
         """Start the daily sync of every integration that is due (worked out in a thread)."""
         if self.viewer_reason:
             return  # a viewer syncs nothing
-        from grafient_tui.store.integrations import list_integrations
-        from grafient_tui.sync.engine import sync_due
-
         now = self.now()
-
-        def due() -> list[int]:
-            return [
-                i.id
-                for i in list_integrations(self.db)
-                if i.id is not None and sync_due(self.db, self.settings, i.id, now)
-            ]
-
-        self.run_app_worker(due, self._due_found, name="due", group="due", thread=True)
+        self.run_app_worker(lambda: self.service.due_syncs(now), self._due_found, name="due", group="due", thread=True)
 
     def _due_found(self, worker: Worker[Any], state: WorkerState) -> None:
         if state == WorkerState.SUCCESS:
@@ -743,7 +700,7 @@ class GrafientApp(App[None]):
         account: dict[str, str] | None = None,
         *,
         allow_unidentified: bool = False,
-    ) -> Integration:
+    ) -> IntegrationInfo:
         """Validate the key (with the provider's account settings) with the provider, then store it
         sealed; an account the provider does not identify only with `allow_unidentified`. Raises errors
         that carry a sentence."""
@@ -860,7 +817,7 @@ class GrafientApp(App[None]):
 
     # -- the command palette ----------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of this app, with what it does, beside Textual's Theme and Quit. Textual's own
         Keys and Screenshot are replaced: ours list this app's keys, and save where the data lives."""
         from grafient_tui.config import PLANS
@@ -868,8 +825,7 @@ class GrafientApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title not in ("Keys", "Screenshot"):
                 yield command
-        home = self.screen_stack[0] if self.screen_stack else None
-        integrations = list(getattr(getattr(home, "data", None), "integrations", ()) or ())
+        integrations = self._home_integrations()
         yield SystemCommand(
             "Add an integration",
             "Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
@@ -905,28 +861,35 @@ class GrafientApp(App[None]):
     def integration_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         """(title, help, callback) of the palette's Sync, Open and Delete of each integration, the
         label as stored: tui/commands.py shows them through the rule, never as markup."""
-        home = self.screen_stack[0] if self.screen_stack else None
-        for figures in list(getattr(getattr(home, "data", None), "integrations", ()) or ()):
+        from functools import partial
+
+        for figures in self._home_integrations():
             label, iid = figures.label, figures.integration_id
-            yield (
-                f"Sync {label}",
-                f"Force a sync of {label} now (r on its card)",
-                lambda iid=iid: self.start_sync(iid, "force") if not self.is_syncing(iid) else None,
-            )
+            yield (f"Sync {label}", f"Force a sync of {label} now (r on its card)", partial(self._force_sync, iid))
             yield (
                 f"Open {label}",
                 f"The cost detail of {label}: models, days, members (enter)",
-                lambda iid=iid: self._open_detail(iid),
+                partial(self._open_detail, iid),
             )
             yield (
                 f"Delete {label}",
                 f"Remove {label} and its stored costs, after asking (d)",
-                lambda iid=iid, label=label: self._confirm_delete(iid, label),
+                partial(self._confirm_delete, iid, label),
             )
 
+    def _force_sync(self, integration_id: int) -> None:
+        if not self.is_syncing(integration_id):
+            self.start_sync(integration_id, "force")
+
+    def _home_integrations(self) -> tuple[IntegrationFigures, ...]:
+        """The integrations the home screen shows (none before its first figures)."""
+        home = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(home, IntegrationListScreen) and home.data is not None:
+            return home.data.integrations
+        return ()
+
     def _sync_all(self) -> None:
-        home = self.screen_stack[0]
-        for figures in getattr(getattr(home, "data", None), "integrations", ()) or ():
+        for figures in self._home_integrations():
             if not self.is_syncing(figures.integration_id):
                 self.start_sync(figures.integration_id, "force")
 

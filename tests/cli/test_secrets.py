@@ -285,7 +285,7 @@ class WorkerCrashApp(RecordingApp):
         self.run_worker(self._boom(), name="boom")  # exit_on_error: the app's crash path
 
     async def _boom(self) -> None:
-        api_key = integration_key(self.vault, find_integration(self.db, "Acme")).reveal()
+        api_key = integration_key(self.service.vault, find_integration(self.service.db, "Acme")).reveal()
         raise RuntimeError(f"worker failed while holding {api_key}")
 
 
@@ -302,7 +302,7 @@ class HandlerCrashApp(RecordingApp):
 
     @on(Poke)
     def _poked(self) -> None:
-        api_key = integration_key(self.vault, find_integration(self.db, "Acme")).reveal()
+        api_key = integration_key(self.service.vault, find_integration(self.service.db, "Acme")).reveal()
         assert api_key
         raise ValueError("the handler failed")
 

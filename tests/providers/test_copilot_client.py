@@ -492,3 +492,12 @@ def test_only_the_tokens_kind_and_last_four_characters_are_ever_shown() -> None:
     assert key_hint(KEY) == "github_pat_…42zZ" and key_hint("ghp_" + "k" * 32 + "Wx9Q") == "ghp_…Wx9Q"
     assert looks_like_key(KEY) and looks_like_key("ghp_" + "a1" * 18)
     assert repr(client(org())) == "CopilotClient(key=github_pat_…42zZ, base_url='https://api.github.com')"
+
+
+def test_the_registry_names_the_actor_of_a_day_github_does_not_split() -> None:
+    """The capabilities table (read without loading the provider) and the cost rules agree on the
+    actor a whole day falls under: the member count is 0 for it, and the day's lines carry it."""
+    from grafient_tui import providers
+    from grafient_tui.providers.copilot.costs import ALL_USERS
+
+    assert providers.capabilities("copilot").whole_actor == ALL_USERS == "(all users)"

@@ -530,7 +530,7 @@ def test_across_processes_remove_is_refused_during_a_sync_and_a_new_team_gets_a_
                 sync.kill()
                 sync.wait(timeout=PATIENCE)
         assert sync.returncode == 0 and err == "" and out.startswith("Eng: 31 days written"), (out, err)
-        assert {m.email for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} == {
+        assert {m.actor for m in member_breakdown(db, 1, NOW.date() - timedelta(days=40), NOW.date())} == {
             "old-a@team.io",
             "old-b@team.io",
         }

@@ -131,7 +131,8 @@ def test_a_schema_from_a_newer_grafient_is_refused_with_one_sentence(capsys, mon
         f"the database was set up by a newer Grafient (schema revision 0099; this version knows up to {HEAD}); "
         "upgrade Grafient to use it."
     )
-    for args in (("list",), ("db", "upgrade")):
+    # the plain reads (report, check, budget list) check the schema as the store's open does
+    for args in (("list",), ("report",), ("check",), ("budget", "list"), ("db", "upgrade")):
         result = run_cli(capsys, monkeypatch, *args)
         assert (result.code, result.out, result.err) == (2, "", f"grafient: {sentence}\n"), args
     status = run_cli(capsys, monkeypatch, "db", "status")
@@ -291,7 +292,8 @@ def test_a_team_database_one_revision_behind_names_the_command_to_run(
     from grafient_tui.store.schema import SchemaState
 
     sentence = older_sentence(SchemaState(REVISIONS[-2], True))
-    assert run_cli(capsys, monkeypatch, "sync").err == f"grafient: {sentence}\n"
+    for args in (("sync",), ("report",), ("check",), ("budget", "list")):
+        assert run_cli(capsys, monkeypatch, *args).err == f"grafient: {sentence}\n", args
     assert (
         run_cli(capsys, monkeypatch, "db", "upgrade").out
         == f"the schema was revision {REVISIONS[-2]} (older; this Grafient needs {HEAD}); "

@@ -63,7 +63,7 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
 
     (listed,) = service.list_integrations()
     assert (listed.id, listed.label, listed.key_hint, listed.status, listed.last_sync) == (
-        row.id,
+        row.integration_id,
         "Eng Team",
         Secret(GOOD_KEY).hint,
         "never synced",
@@ -73,14 +73,14 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
 
     seen = []
     results = await service.sync(trigger="backfill", progress=seen.append, now=NOW)
-    assert [(r.integration_id, r.outcome) for r in results] == [(row.id, "success")]
+    assert [(r.integration_id, r.outcome) for r in results] == [(row.integration_id, "success")]
     assert seen and seen[-1].windows_done == seen[-1].windows_total
     (listed,) = service.list_integrations()
     assert listed.status == "ok" and listed.last_sync is not None and listed.error is None
 
     since = TODAY - timedelta(days=29)
     span = ReportRange(since, TODAY)
-    report = service.report(span, "day", row.id, today=TODAY)
+    report = service.report(span, "day", row.integration_id, today=TODAY)
     expected_days = expected_snapshot(team.events, first=since, last=TODAY, today=TODAY)[0]
     (entry,) = report["integrations"]
     assert [(d["date"], d["_micro"], d["complete"]) for d in entry["days"]] == [
@@ -98,10 +98,10 @@ async def test_an_integration_from_add_to_remove(service: GrafientService, team:
     ]
 
     removed = service.remove("Eng Team")
-    assert removed.id == row.id
+    assert removed.integration_id == row.integration_id
     assert service.list_integrations() == []
     with pytest.raises(NotFound):
-        service.find(row.id)
+        service.find(row.integration_id)
 
 
 async def test_a_taken_label_is_refused_before_the_network(service: GrafientService, api) -> None:
@@ -143,3 +143,55 @@ def test_the_plan_opens_no_database(service: GrafientService) -> None:
     assert service.set_plan("pro") == 365
     assert service.plan() == "pro"
     assert service._db is None
+
+
+# ------------------------------------------------------------------ the app's door: what it reads and checks
+
+
+def test_label_shapes_are_checked_without_a_store(service: GrafientService) -> None:
+    assert service.clean_label("  Eng   Team ") == "Eng Team"
+    for bad, said in (("  ", "empty"), ("123", "only digits"), (GOOD_KEY, "cannot be an API key")):
+        with pytest.raises(ConfigError, match=said):
+            service.clean_label(bad)
+    assert service._db is None
+
+
+async def test_home_and_detail_figures_and_the_syncs_due(service: GrafientService, team, api) -> None:
+    row = await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
+    iid = row.integration_id
+    assert service.due_syncs(NOW) == [iid]  # never synced: its history is missing
+    await service.sync(iid, trigger="backfill", now=NOW)
+    assert service.due_syncs(NOW) == []  # synced after today's 06:00 UTC, nothing missing
+    assert service.due_syncs(NOW + timedelta(days=1)) == [iid]  # a new day: yesterday is not final
+
+    home = service.home(30, TODAY)
+    [card] = home.integrations
+    assert (card.integration_id, card.label, card.status.status) == (iid, "Eng", "ok")
+    assert home.summary is not None and home.summary.total_micro == card.summary.total_micro > 0
+    assert sum(d.cost_micro for d in card.days) == card.summary.total_micro
+    detail = service.detail(iid, 7, TODAY)
+    assert detail.figures.summary.days == 7 and detail.plan == "free" and detail.plan_days == 30
+    assert sum(m.cost_micro for m in detail.models) == detail.figures.summary.total_micro
+    assert {m.actor for m in detail.members} == {"a@x.io", "b@x.io"}
+    service.remove(iid)
+    with pytest.raises(NotFound):
+        service.detail(iid, 7, TODAY)
+    assert service.home(30, TODAY).integrations == ()
+    service.close()
+    assert service._db is None
+
+
+@pytest.mark.sqlite_only
+async def test_is_syncing_asks_the_lock_not_the_database(service: GrafientService, api) -> None:
+    from grafient_tui.sync.lock import sync_lock
+
+    row = await service.add("cursor", "Eng", Secret(GOOD_KEY), now=NOW)
+    service.close()  # a SQLite home's sync lock is a file: the check opens no database
+    assert not service.is_syncing(row.integration_id)
+    lock = sync_lock(service.settings, row.integration_id)
+    assert lock.try_acquire()
+    try:
+        assert service.is_syncing(row.integration_id)
+    finally:
+        lock.release()
+    assert not service.is_syncing(row.integration_id) and service._db is None

@@ -87,7 +87,7 @@ async def test_control_characters_from_the_api_are_dropped_before_storage() -> N
         ("gpt-5", 30_000_000, 3),
         ("o3\u202e", 10_000_000, 1),
     ]  # a bidi override is no C0 character: kept, shown escaped
-    assert [(m.email, m.requests) for m in member_breakdown(db, iid, since, TODAY)] == [("a@x.io", 3), ("b@x.io", 1)]
+    assert [(m.actor, m.requests) for m in member_breakdown(db, iid, since, TODAY)] == [("a@x.io", 3), ("b@x.io", 1)]
     db.dispose()
 
 

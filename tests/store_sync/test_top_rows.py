@@ -13,24 +13,22 @@ from typing import Any
 import pytest
 
 from grafient_tui.config import Settings
+from grafient_tui.figures import MemberFigures, ModelFigures
 from grafient_tui.providers.base import CostLine
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
-from grafient_tui.store.queries import MemberRow, ModelRow
-from grafient_tui.store.top_rows import (
+from grafient_tui.store.top_rows import member_pages, member_totals, members_among, model_pages, model_totals
+from grafient_tui.store.vault import Vault
+from grafient_tui.sync.engine import WindowTotals, write_window
+from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,
     MODEL_SORT_KEYS,
-    member_pages,
-    member_totals,
-    members_among,
-    model_pages,
-    model_totals,
+    UNITS,
+    member_table_of,
+    model_table_of,
 )
-from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, write_window
-from grafient_tui.tops import member_table_of, model_table_of
 
 NOW = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
 DAYS = [date(2026, 5, 17), date(2026, 5, 18)]
@@ -54,6 +52,8 @@ def line(day: date, model: str, actor: str, i: int) -> CostLine:
         cache_read_tokens=None if i % 17 == 0 else i % 6,
         cache_write_tokens=i % 2,
         reasoning_tokens=None if i % 2 else i,
+        credits_micro=None if i % 3 == 0 else 500_000 * (i % 4),  # units: unknown only where no line has any
+        characters=None if i % 5 else 10 * i,
     )
 
 
@@ -84,36 +84,49 @@ def plus(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else a + b
 
 
-def model_rows(lines: list[CostLine]) -> list[ModelRow]:
-    sums: dict[str, list[int | None]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+def units(values: list[int | None]) -> int | None:
+    """Credits or characters summed: what the rows that have them add up to, None when none has any."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def known(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+def summed(name: str, rows: list[Any]) -> ModelFigures:
+    """`rows` (cost lines or models) of one group as one model, each measure summed its own way."""
+    figures = {m: (units if m in UNITS else known)([getattr(r, m) for r in rows]) for m in MODEL_MEASURES}
+    return ModelFigures(model=name, cost_micro=sum(r.cost_micro for r in rows), **figures)  # type: ignore[arg-type]
+
+
+def model_rows(lines: list[CostLine]) -> list[ModelFigures]:
+    groups: dict[str, list[CostLine]] = defaultdict(list)
     for e in lines:
-        s = sums[e.model]
-        figures = [e.cost_micro, e.requests, e.input_tokens, e.output_tokens, e.cache_read_tokens]
-        figures += [e.cache_write_tokens, e.reasoning_tokens]
-        sums[e.model] = [plus(a, b) for a, b in zip(s, figures, strict=True)]
-    return [ModelRow(name, *s) for name, s in sums.items()]  # type: ignore[arg-type]
+        groups[e.model].append(e)
+    return [summed(name, rows) for name, rows in groups.items()]
 
 
-def member_rows(lines: list[CostLine]) -> list[MemberRow]:
+def member_rows(lines: list[CostLine]) -> list[MemberFigures]:
     sums: dict[str, list[int | None]] = defaultdict(lambda: [0, 0])
     for e in lines:
         sums[e.actor] = [plus(a, b) for a, b in zip(sums[e.actor], [e.cost_micro, e.requests], strict=True)]
-    return [MemberRow(name, *s) for name, s in sums.items()]  # type: ignore[arg-type]
+    return [MemberFigures(actor=name, cost_micro=s[0] or 0, requests=s[1]) for name, s in sums.items()]
 
 
-def model_value(row: ModelRow, key: str) -> Any:
+def model_value(row: ModelFigures, key: str) -> Any:
     if key == "cache":
         return plus(row.cache_read_tokens, row.cache_write_tokens)
     return getattr(row, key)
 
 
-def models_in_order(rows: list[ModelRow], key: str, descending: bool) -> list[ModelRow]:
+def models_in_order(rows: list[ModelFigures], key: str, descending: bool) -> list[ModelFigures]:
     """The screen's promise: unknown below every known figure, ties by cost (biggest first), then name
     (by code point)."""
     if key == "model":
         return sorted(rows, key=lambda r: r.model, reverse=descending)
 
-    def order(r: ModelRow) -> Any:
+    def order(r: ModelFigures) -> Any:
         v = model_value(r, key)
         if descending:
             return (v is None, -(v or 0), -r.cost_micro, r.model)
@@ -122,16 +135,12 @@ def models_in_order(rows: list[ModelRow], key: str, descending: bool) -> list[Mo
     return sorted(rows, key=order)
 
 
-def member_order(sort: str) -> Callable[[MemberRow], Any]:
+def member_order(sort: str) -> Callable[[MemberFigures], Any]:
     if sort == "name":
-        return lambda r: (r.email.lower(), r.email)
+        return lambda r: (r.actor.lower(), r.actor)
     if sort == "requests":
-        return lambda r: (r.requests is None, -(r.requests or 0), -r.cost_micro, r.email)
-    return lambda r: (-r.cost_micro, r.email)
-
-
-def known(values: list[int | None]) -> int | None:
-    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+        return lambda r: (r.requests is None, -(r.requests or 0), -r.cost_micro, r.actor)
+    return lambda r: (-r.cost_micro, r.actor)
 
 
 @pytest.mark.parametrize("descending", [True, False], ids=["descending", "ascending"])
@@ -147,16 +156,8 @@ def test_the_first_models_in_every_order_and_the_rest_exactly(store, key: str, d
     table = model_table_of(top, model_totals(db, iid, DAYS[0], DAYS[-1]))
     rest = expected[LIMIT:]
     assert table.others_count == len(rest)
-    assert table.others == ModelRow(
-        f"{len(rest)} others",
-        sum(r.cost_micro for r in rest),
-        *(known([getattr(r, m) for r in rest]) for m in MODEL_MEASURES),
-    )
-    assert table.total == ModelRow(
-        "Total",
-        sum(r.cost_micro for r in expected),
-        *(known([getattr(r, m) for r in expected]) for m in MODEL_MEASURES),
-    )
+    assert table.others == summed(f"{len(rest)} others", rest)
+    assert table.total == summed("Total", expected)
 
 
 @pytest.mark.parametrize("sort", MEMBER_SORTS)
@@ -168,8 +169,10 @@ def test_the_first_members_in_every_order_and_the_rest_exactly(store, sort: str)
 
     table = member_table_of(top, member_totals(db, iid, DAYS[0], DAYS[-1]))
     rest = expected[LIMIT:]
-    assert table.others == MemberRow(
-        f"{len(rest)} others", sum(r.cost_micro for r in rest), known([r.requests for r in rest])
+    assert table.others == MemberFigures(
+        actor=f"{len(rest)} others",
+        cost_micro=sum(r.cost_micro for r in rest),
+        requests=known([r.requests for r in rest]),
     )
     assert (table.others_count, table.total_micro) == (len(rest), sum(r.cost_micro for r in expected))
     assert table.total_requests == known([r.requests for r in expected])

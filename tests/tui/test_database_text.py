@@ -208,9 +208,9 @@ async def test_an_unknown_outcome_in_the_app_is_a_sentence(added) -> None:
 
 
 def app_status(listing):
-    from grafient_tui.store.integrations import IntegrationStatus
+    from grafient_tui.figures import SyncStatus
 
-    return IntegrationStatus(listing.status, listing.last_sync, listing.error)
+    return SyncStatus(status=listing.status, last_sync=listing.last_sync, error=listing.error)
 
 
 def test_who_holds_a_sync_lock_is_named_from_the_sync_log_as_bounded_text() -> None:

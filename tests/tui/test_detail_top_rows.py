@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import DataTable
 
 from grafient_tui.config import Settings
+from grafient_tui.figures import MemberFigures, ModelFigures
 from grafient_tui.money import format_usd
 from grafient_tui.overview import load_detail
 from grafient_tui.providers.base import CostLine
@@ -21,11 +22,9 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import MemberCycleSpend
-from grafient_tui.store.queries import MemberRow, ModelRow
-from grafient_tui.store.top_rows import MEMBER_SORTS, MODEL_ORDERS
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import WindowTotals, write_window
-from grafient_tui.tops import MAX_TABLE_ROWS
+from grafient_tui.tops import MAX_TABLE_ROWS, MEMBER_SORTS, MODEL_ORDERS
 from grafient_tui.tui.app import GrafientApp
 from tests.helpers import settle
 
@@ -134,7 +133,7 @@ def rows_held(value: object, seen: set[int] | None = None) -> int:
     if id(value) in seen:
         return 0
     seen.add(id(value))
-    if isinstance(value, MemberRow | ModelRow):
+    if isinstance(value, MemberFigures | ModelFigures):
         return 1
     if isinstance(value, Mapping):
         return sum(rows_held(v, seen) for v in value.values())

@@ -98,7 +98,7 @@ async def seeded(team: CountingCursorTeam, label: str = "Acme") -> int:
 
 
 def sync_runs(app: GrafientApp, integration_id: int) -> list[SyncRun]:
-    return sync_runs_in(app.db, integration_id)
+    return sync_runs_in(app.service.db, integration_id)
 
 
 def sync_runs_in(db: Database, integration_id: int) -> list[SyncRun]:
@@ -133,7 +133,7 @@ async def test_add_with_a_good_key_backfills_and_fills_the_sparkline(grafient_ho
         await fill_add_form(pilot, "Acme Engineering", GOOD_KEY)
         await settle(app, pilot)
         assert not isinstance(app.screen, AddIntegrationScreen)
-        [integration] = list_integrations(app.db)
+        [integration] = list_integrations(app.service.db)
         card = app.screen.query_one(f"#card-{integration.id}", IntegrationCard)
         assert card.view.label == "Acme Engineering"
         assert card.view.key_hint == "key_…c3d4"
@@ -224,7 +224,7 @@ async def test_the_add_form_refuses_a_team_already_connected(grafient_home) -> N
         await fill_add_form(pilot, " acme ", "key_" + "9" * 64)
         await settle(app, pilot)
         assert "already exists" in str(app.screen.query_one("#label-error", Static).render())
-        assert [i.label for i in list_integrations(app.db)] == ["Acme"]
+        assert [i.label for i in list_integrations(app.service.db)] == ["Acme"]
 
 
 @pytest.mark.parametrize(
@@ -249,7 +249,7 @@ async def test_a_refused_key_shows_its_sentence_and_stores_nothing(
         assert screen.query_one("#label", Input).value == "Acme"  # kept
         assert screen.query_one("#key", Input).value == ""  # cleared after submit
         assert not screen.checking
-        assert list_integrations(app.db) == []
+        assert list_integrations(app.service.db) == []
         assert GOOD_KEY not in app.export_screenshot()
         await pilot.press("escape")
         await pilot.pause()
@@ -268,7 +268,7 @@ async def test_unreachable_api_keeps_the_form(grafient_home) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, AddIntegrationScreen)
         assert "reach the Cursor API" in str(app.screen.query_one("#key-error", Static).render())
-        assert list_integrations(app.db) == []
+        assert list_integrations(app.service.db) == []
 
 
 async def test_checking_state_is_visible_while_the_key_is_validated(grafient_home) -> None:
@@ -290,7 +290,7 @@ async def test_checking_state_is_visible_while_the_key_is_validated(grafient_hom
         assert screen.query_one("#key", Input).value == ""
         gate.set()
         await settle(app, pilot)
-        assert len(list_integrations(app.db)) == 1
+        assert len(list_integrations(app.service.db)) == 1
 
 
 # --------------------------------------------------------------------------- sync
@@ -456,7 +456,7 @@ async def test_detail_shows_the_model_breakdown_and_sorts_it(grafient_home) -> N
         assert isinstance(screen, CostDetailScreen)
         table = screen.query_one("#models", DataTable)
         since = NOW.date() - timedelta(days=29)
-        expected = model_breakdown(app.db, integration_id, since, NOW.date())
+        expected = model_breakdown(app.service.db, integration_id, since, NOW.date())
         assert expected
         assert [row[0] for row in cells(table)] == [r.model for r in expected]
         from grafient_tui.money import format_usd
@@ -491,7 +491,7 @@ async def test_detail_marks_days_never_synced(grafient_home) -> None:
         await settle(app, pilot)
         daily = app.screen.query_one("#daily", DataTable)
         assert len(cells(daily)) == 90
-        rows = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=89), NOW.date())
+        rows = daily_costs(app.service.db, integration_id, NOW.date() - timedelta(days=89), NOW.date())
         never = [r for r in rows if not r.synced]
         assert never
         assert daily.get_row(never[0].day.isoformat())[-1] == "never synced"
@@ -533,7 +533,7 @@ async def test_export_csv_writes_the_period_privately(grafient_home) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert any(str(path) in note for note in app.notes)
         rows = list(csv.DictReader(io.StringIO(path.read_text())))
-        stored = daily_costs(app.db, integration_id, NOW.date() - timedelta(days=29), NOW.date())
+        stored = daily_costs(app.service.db, integration_id, NOW.date() - timedelta(days=29), NOW.date())
         assert [r["date"] for r in rows] == [d.day.isoformat() for d in stored]
         from grafient_tui.money import usd_exact
 
@@ -577,13 +577,15 @@ async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:
         assert isinstance(app.screen, ConfirmDeleteScreen)
         await pilot.press("n")
         await pilot.pause()
-        assert [i.id for i in list_integrations(app.db)] == [integration_id]
+        assert [i.id for i in list_integrations(app.service.db)] == [integration_id]
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("y")
         await settle(app, pilot)  # the delete runs in a thread, then the home re-reads the store
-        assert list_integrations(app.db) == []
-        assert daily_costs(app.db, integration_id, NOW.date() - timedelta(days=5), NOW.date())[0].synced is False
+        assert list_integrations(app.service.db) == []
+        assert (
+            daily_costs(app.service.db, integration_id, NOW.date() - timedelta(days=5), NOW.date())[0].synced is False
+        )
         assert not app.screen.query(IntegrationCard)
         assert app.screen.query(WelcomePanel)
 
@@ -789,7 +791,8 @@ async def test_demo_mode_adds_and_backfills_one_account_per_provider_in_a_throwa
             ]
             assert env.settings.plan() == "pro"
             assert (
-                len(daily_costs(app.db, cards[0].integration_id, NOW.date() - timedelta(days=364), NOW.date())) == 365
+                len(daily_costs(app.service.db, cards[0].integration_id, NOW.date() - timedelta(days=364), NOW.date()))
+                == 365
             )
     finally:
         env.cleanup()
@@ -855,6 +858,32 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         await settle(app, pilot)
         s = app.screen.query_one(IntegrationCard).view.summary
         assert (s.synced_days, s.complete_days) == (90, 89)
+
+
+def test_the_first_progress_seen_may_already_count_a_written_window() -> None:
+    """A newer progress replaces an older one still queued on a busy event loop, so the first news
+    of a sync the app handles can already count a window written: the screens must re-read then, or
+    a card shows the figures from before it until the next window lands (which, in a held-back
+    backfill, may be never)."""
+    from grafient_tui.figures import SyncProgress
+    from grafient_tui.tui.app import stored_since
+
+    def progress(windows_done: int, days_written: int, retry: str | None = None) -> SyncProgress:
+        return SyncProgress(
+            integration_id=1,
+            label="Acme",
+            trigger="backfill",
+            windows_done=windows_done,
+            windows_total=13,
+            days_written=days_written,
+            requests=4,
+            retry_reason=retry,
+        )
+
+    assert stored_since(None, progress(1, 30))  # report(0) was replaced before it was handled
+    assert not stored_since(None, progress(0, 0))  # the sync has only begun
+    assert stored_since(progress(0, 0), progress(1, 30))
+    assert not stored_since(progress(1, 30), progress(1, 30, retry="cannot reach the Cursor API"))
 
 
 async def test_a_key_pasted_right_after_tab_goes_to_the_key_field(grafient_home) -> None:

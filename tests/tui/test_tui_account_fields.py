@@ -56,7 +56,7 @@ async def test_the_form_shows_the_chosen_providers_settings_and_adds_with_them(g
         form.query_one("#key", Input).focus()
         await pilot.press("enter")
         await settle(app, pilot)
-        [row] = list_integrations(app.db)
+        [row] = list_integrations(app.service.db)
         assert account_of(row) == {"region": "us", "enterprise": "acme-corp"}
         assert fake.calls and all(r.headers["x-owner"] == "acme-corp" for r in fake.calls)
 
@@ -75,4 +75,4 @@ async def test_switching_provider_clears_the_fields_and_a_bad_value_is_its_sente
         await form.run_action("submit")
         await pilot.pause()
         assert str(form.query_one("#account-error", Static).render()) == "The region is eu or us."
-        assert list_integrations(app.db) == []
+        assert list_integrations(app.service.db) == []

@@ -142,3 +142,33 @@ async def test_the_demo_has_a_budget_over_one_forecast_over_and_members_near_the
             assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members ⚠ 2"
     finally:
         env.cleanup()
+
+
+async def test_the_first_paint_shows_the_last_runs_gauges_before_the_store_opens(grafient_home) -> None:
+    """The snapshot holds the budgets too: the gauges are in the first frame, and nothing moves when the
+    store's own figures replace them."""
+    from tests.tui.test_tui import GatedStoreApp
+
+    team = team_with_limits()
+    await seeded(team)
+    service = GrafientService(Settings.from_env())
+    service.set_budget("Acme", "20", period="cycle", now=NOW)
+    service.set_budget("all", "100000", now=NOW)
+    app = app_for(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        summary_lines = gauge_texts(app, "#home-budgets")
+        card = app.screen.query_one(IntegrationCard)
+        card_lines = gauge_texts(app, f"#{card.id} BudgetGauges")
+    assert summary_lines and card_lines
+
+    gated = GatedStoreApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: NOW)
+    async with gated.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not gated.store_ready and not gated.screen.loaded
+        assert gauge_texts(gated, "#home-budgets") == summary_lines
+        painted = gated.screen.query_one(IntegrationCard)
+        assert gauge_texts(gated, f"#{painted.id} BudgetGauges") == card_lines
+        gated.gate.set()
+        await settle(gated, pilot)
+        assert gated.screen.loaded and gauge_texts(gated, "#home-budgets") == summary_lines

@@ -75,7 +75,7 @@ async def test_a_json_key_is_pasted_whole_never_shown_and_added_with_its_table(g
         await pilot.press("enter")
         await pilot.pause()
         assert str(form.query_one("#key-error", Static).render()) == NOT_A_KEY + "."
-        assert not calls and list_integrations(app.db) == []
+        assert not calls and list_integrations(app.service.db) == []
 
         paste.action_clear()
         paste.post_message(events.Paste(KEY))  # one bracketed paste of the whole file
@@ -88,7 +88,7 @@ async def test_a_json_key_is_pasted_whole_never_shown_and_added_with_its_table(g
             assert body[start : start + 16] not in screen_text
         await pilot.press("enter")
         await settle(app, pilot)
-        [row] = list_integrations(app.db)
+        [row] = list_integrations(app.service.db)
         assert row.provider == "google" and account_of(row) == {"table": TABLE}
         assert row.key_hint == f"key id …{KEY_INFO['private_key_id'][-4:]}"
         card = next(iter(app.screen.query(IntegrationCard)))

@@ -235,7 +235,7 @@ async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) ->
             await pilot.pause()
             await pilot.press("enter")
             await settle(app, pilot)
-            assert [i.label for i in list_integrations(app.db)] == ["Acme Engineering", "Acme Data"]
+            assert [i.label for i in list_integrations(app.service.db)] == ["Acme Engineering", "Acme Data"]
             assert all(c.view.state == "ok" for c in app.screen.query(IntegrationCard))
     finally:
         env.cleanup()

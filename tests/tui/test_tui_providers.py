@@ -70,7 +70,9 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         since = NOW.date() - timedelta(days=app.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
-        stored = {name: daily_costs(app.db, card_of(app, name).integration_id, since, NOW.date()) for name in order}
+        stored = {
+            name: daily_costs(app.service.db, card_of(app, name).integration_id, since, NOW.date()) for name in order
+        }
         for i, day in enumerate(days):
             if day.parts is None:
                 assert not any(stored[name][i].synced for name in order)
@@ -137,12 +139,12 @@ async def test_openrouter_today_is_not_reported_and_does_not_count_as_missing(de
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         card = card_of(app, "openrouter")
-        today_row = daily_costs(app.db, card.integration_id, NOW.date(), NOW.date())[0]
+        today_row = daily_costs(app.service.db, card.integration_id, NOW.date(), NOW.date())[0]
         assert not today_row.synced  # never $0: not reported yet
         ids = [c.integration_id for c in app.screen.query(IntegrationCard)]
-        together = period_summary(app.db, ids, days=30, until=NOW.date(), today=NOW.date())
+        together = period_summary(app.service.db, ids, days=30, until=NOW.date(), today=NOW.date())
         with_cursor_only = period_summary(
-            app.db, [card_of(app, "cursor").integration_id], days=30, until=NOW.date(), today=NOW.date()
+            app.service.db, [card_of(app, "cursor").integration_id], days=30, until=NOW.date(), today=NOW.date()
         )
         assert together.synced_days == with_cursor_only.synced_days == 30
 
@@ -165,7 +167,7 @@ async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -
         names = {str(members.get_row_at(i)[0]) for i in range(members.row_count - 1)}
         assert "Default workspace" in names and "Research" in names
         header = str(screen.query_one("#detail-header", Static).render())
-        history_from = next(i for i in list_integrations(app.db) if i.id == iid).history_from
+        history_from = next(i for i in list_integrations(app.service.db) if i.id == iid).history_from
         assert history_from is not None and f"history from {history_from.isoformat()}" in header
         assert "Anthropic" in header and "workspaces" in header
 
@@ -224,12 +226,12 @@ async def test_the_add_form_explains_each_providers_key_and_adds_an_openai_accou
         await settle(app, pilot)
         refusal = str(form.query_one("#key-error", Static).render())
         assert "api.usage.read" in refusal and "x" * 12 not in refusal
-        assert list_integrations(app.db) == []
+        assert list_integrations(app.service.db) == []
         form.query_one("#key", Input).value = good
         form.query_one("#key", Input).focus()
         await pilot.press("enter")
         await settle(app, pilot)
-        [row] = list_integrations(app.db)
+        [row] = list_integrations(app.service.db)
         assert (row.provider, row.label) == ("openai", "Chat")
         card = next(iter(app.screen.query(IntegrationCard)))
         assert card.view.state == "ok" and card.view.summary.total_micro > 0
@@ -264,7 +266,7 @@ async def test_the_add_form_asks_before_adding_an_account_it_cannot_identify(gra
         await settle(app, pilot)
         refusal = str(form.query_one("#key-error", Static).render())
         assert "cannot check that this account is not connected already" in refusal
-        assert list_integrations(app.db) == []
+        assert list_integrations(app.service.db) == []
         assert allow.display and str(allow.label) == ALLOW_UNIDENTIFIED and form.focused is allow
         assert form.query_one("#key", Input).value == good  # kept: nothing of it was stored
         await pilot.press("space")  # tick it
@@ -272,7 +274,7 @@ async def test_the_add_form_asks_before_adding_an_account_it_cannot_identify(gra
         form.query_one("#key", Input).focus()
         await pilot.press("enter")
         await settle(app, pilot)
-        [row] = list_integrations(app.db)
+        [row] = list_integrations(app.service.db)
         assert (row.provider, row.label, row.team_fingerprint) == ("openai", "Chat", None)
 
 
@@ -309,13 +311,13 @@ async def test_the_add_form_asks_before_sending_an_elevenlabs_key(grafient_home)
         await settle(app, pilot)
         refusal = str(form.query_one("#key-error", Static).render())
         assert refusal.startswith("ElevenLabs' API names no workspace") and "--allow-unidentified" in refusal
-        assert sent == [] and list_integrations(app.db) == []
+        assert sent == [] and list_integrations(app.service.db) == []
         assert allow.display and form.focused is allow and form.query_one("#key", Input).value == good
         await pilot.press("space")
         form.query_one("#key", Input).focus()
         await pilot.press("enter")
         await settle(app, pilot)
-        [row] = list_integrations(app.db)
+        [row] = list_integrations(app.service.db)
         assert (row.provider, row.label, row.team_fingerprint) == ("elevenlabs", "Voice", None)
         assert sent and all(r.headers["xi-api-key"] == good for r in sent)
 
@@ -328,21 +330,44 @@ def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> 
 
 
 def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_days_apart() -> None:
-    from dataclasses import dataclass
-
-    from grafient_tui.store.queries import DayRow
-
-    @dataclass
-    class Figures:
-        provider: str
-        days: tuple
-        history_from: object = None
+    from grafient_tui.figures import DayFigures, IntegrationFigures, Summary, SyncStatus
 
     day = NOW.date()
-    a = Figures("cursor", (DayRow(day, True, True, 100), DayRow(day + timedelta(days=1), False, False)))
-    b = Figures("cursor", (DayRow(day, True, True, 50), DayRow(day + timedelta(days=1), False, False)))
-    c = Figures("openai", (DayRow(day, True, True, 7), DayRow(day + timedelta(days=1), False, False)))
-    order, days, totals = provider_stack([a, b, c])
+
+    def figures(provider: str, cost: int) -> IntegrationFigures:
+        days = (
+            DayFigures(day=day, synced=True, complete=True, cost_micro=cost),
+            DayFigures(day=day + timedelta(days=1), synced=False, complete=False),
+        )
+        summary = Summary(
+            since=day,
+            until=day + timedelta(days=1),
+            days=2,
+            synced_days=1,
+            complete_days=1,
+            today_partial=False,
+            total_micro=cost,
+            on_demand_micro=None,
+            included_micro=None,
+            requests=None,
+            daily_average_micro=cost,
+            top_model=None,
+            top_model_micro=0,
+            change_pct=None,
+            change_note="previous period 0/1 days synced",
+        )
+        return IntegrationFigures(
+            integration_id=cost,
+            label=f"{provider} {cost}",
+            provider=provider,
+            key_hint="…abcd",
+            team_members=None,
+            summary=summary,
+            days=days,
+            status=SyncStatus(status="ok", last_sync=None, error=None),
+        )
+
+    order, days, totals = provider_stack([figures("cursor", 100), figures("cursor", 50), figures("openai", 7)])
     assert order == ["cursor", "openai"]
     assert [d.parts for d in days] == [(150, 7), None]
     assert totals == [("cursor", 150), ("openai", 7)]
@@ -359,7 +384,7 @@ async def test_a_copilot_card_says_once_when_nobody_can_be_split(grafient_home) 
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await app.add_checked_integration("Copilot", "copilot", Secret(token), {"org": "acme"})
-        app.integration_added(list_integrations(app.db)[0].id)
+        app.integration_added(list_integrations(app.service.db)[0].id)
         await settle(app, pilot)
         card = card_of(app, "copilot")
         assert card.view.state == "ok" and card.view.team_members == 0

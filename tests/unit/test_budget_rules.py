@@ -122,7 +122,7 @@ def test_the_forecast_by_hand() -> None:
     result = forecast(
         spent_through_yesterday=370 * DOLLAR, spent=373 * DOLLAR, complete_day_costs=[20 * DOLLAR] * 14, days_left=7
     )
-    assert result == Forecast(510 * DOLLAR, 14, 20 * DOLLAR)
+    assert result == Forecast(micro=510 * DOLLAR, complete_days=14, average_micro=20 * DOLLAR)
     assert result.ready and result.note is None
 
 
@@ -181,9 +181,9 @@ def test_names_read_as_a_list() -> None:
 
 
 def test_the_gauge_line() -> None:
-    from grafient_tui.budgets import BudgetStatus
+    from grafient_tui.budgets import budget_status
 
-    status = BudgetStatus(
+    status = budget_status(
         budget_id=1,
         target="all",
         target_id=None,
@@ -194,7 +194,7 @@ def test_the_gauge_line() -> None:
         bounds=month_bounds(date(2026, 11, 12)),
         today="2026-11-12",
         spent_micro=310 * DOLLAR,
-        forecast=Forecast(540 * DOLLAR + 40_000_000, 11, 20 * DOLLAR),
+        forecast=Forecast(micro=540 * DOLLAR + 40_000_000, complete_days=11, average_micro=20 * DOLLAR),
         synced_days=11,
         finished_days=11,
     )

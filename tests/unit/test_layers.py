@@ -35,6 +35,7 @@ import sys
 from grafient_tui import providers
 names = providers.names()
 assert names, names
+kinds = [providers.capabilities(name).actor_kind for name in names]  # what the report reads of each
 loaded = sorted(m for m in sys.modules
                 if m == "httpx" or m.startswith("httpx.") or m == "textual" or m.startswith("textual.")
                 or m == "grafient_tui.providers.http"
@@ -46,7 +47,8 @@ assert not loaded, loaded
 
 
 def test_the_provider_registry_loads_no_provider_and_no_httpx() -> None:
-    """`grafient --help` and the CLI's provider choices read the registry: that must stay cheap."""
+    """`grafient --help`, the CLI's provider choices and the report's capabilities read the registry:
+    that must stay cheap."""
     result = subprocess.run([sys.executable, "-c", REGISTRY_PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr
     assert "cursor" in result.stdout.split()
@@ -66,3 +68,37 @@ def test_the_app_module_loads_no_store_network_or_crypto_library() -> None:
     result = subprocess.run([sys.executable, "-c", APP_PROBE], capture_output=True, text=True, timeout=PATIENCE)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "HEAVY []" in result.stdout
+
+
+def test_the_registry_knows_each_providers_capabilities_without_loading_it() -> None:
+    """Each provider's capabilities are one row of the registry's table (REGISTRY_PROBE above: reading
+    them loads no provider), and the provider's class says the same."""
+    from grafient_tui import providers
+
+    for name in providers.names():
+        assert providers.capabilities(name) == providers.get(name).capabilities
+    import pytest
+
+    from grafient_tui.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown provider"):
+        providers.capabilities("gemini")
+
+
+READ_MODEL_PROBE = """
+import sys
+before = set(sys.modules)
+import grafient_tui.figures
+loaded = sorted(set(sys.modules) - before)
+ours = [m for m in loaded if m.startswith("grafient_tui") and m not in ("grafient_tui", "grafient_tui.figures")]
+foreign = [m for m in loaded if not m.startswith("grafient_tui") and m.split(".")[0] not in sys.stdlib_module_names]
+print("OURS", ours, "FOREIGN", foreign)
+assert "grafient_tui.figures" in loaded and not ours and not foreign, (ours, foreign)
+"""
+
+
+def test_the_read_model_imports_only_the_standard_library() -> None:
+    """The figures every screen, the CLI and the home snapshot share load before anything else does."""
+    result = subprocess.run([sys.executable, "-c", READ_MODEL_PROBE], capture_output=True, text=True, timeout=PATIENCE)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "OURS [] FOREIGN []" in result.stdout

@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from grafient_tui import providers
 from grafient_tui.providers.anthropic.costs import (
     DEFAULT_WORKSPACE,
     SAVED_NOTHING,
@@ -50,7 +51,6 @@ from grafient_tui.providers.anthropic.costs import (
 )
 from grafient_tui.providers.base import (
     AccountInfo,
-    Capabilities,
     CostLine,
     Limits,
     distinct_names,
@@ -146,7 +146,7 @@ class AnthropicClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False)
+    capabilities = providers.capabilities("anthropic")
 
     def __init__(
         self,

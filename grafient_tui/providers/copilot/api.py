@@ -34,11 +34,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from grafient_tui import __version__
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui import __version__, providers
+from grafient_tui.providers.base import AccountInfo, CostLine, Limits
 from grafient_tui.providers.copilot.costs import (
     AI_CREDITS,
-    ALL_USERS,
     SumCount,
     Usage,
     day_lines,
@@ -107,9 +106,7 @@ class CopilotClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(
-        has_requests=False, actor_kind="member", has_on_demand=True, has_tokens=False, whole_actor=ALL_USERS
-    )
+    capabilities = providers.capabilities("copilot")
     account_fields = ACCOUNT_FIELDS
 
     def __init__(

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Billing, Capabilities, CostLine, Limits, MemberSpend
+from grafient_tui import providers
+from grafient_tui.providers.base import AccountInfo, Billing, CostLine, Limits, MemberSpend
 from grafient_tui.providers.cursor.costs import (
     DAY_MS,
     EventFormatError,
@@ -122,7 +123,7 @@ class CursorClient(HttpProvider):
         settle_days=2,
         default_rpm=20,
     )
-    capabilities = Capabilities(has_requests=True, actor_kind="member")
+    capabilities = providers.capabilities("cursor")
 
     def __init__(
         self,

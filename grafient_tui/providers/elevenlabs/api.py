@@ -26,7 +26,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostBasis, CostLine, Limits
+from grafient_tui import providers
+from grafient_tui.providers.base import AccountInfo, CostBasis, CostLine, Limits
 from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series, unreadable
 from grafient_tui.providers.http import (
     AccessDenied,
@@ -107,9 +108,7 @@ class ElevenLabsClient(HttpProvider):
         settle_days=HISTORY_DAYS,  # every stored day re-priced at today's plan (see the docstring)
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(
-        has_requests=False, actor_kind="workspace", has_on_demand=False, has_tokens=False, cost_basis="estimate"
-    )
+    capabilities = providers.capabilities("elevenlabs")
 
     def __init__(self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
         """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap)."""

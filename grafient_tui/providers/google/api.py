@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from grafient_tui import providers
 from grafient_tui.providers.base import (
     AccountInfo,
-    Capabilities,
     CostBasis,
     CostLine,
     Limits,
@@ -185,7 +185,7 @@ class GoogleBillingClient(HttpProvider):
         settle_month=True,
         one_window=True,
     )
-    capabilities = Capabilities(has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False)
+    capabilities = providers.capabilities("google")
     account_fields = ACCOUNT_FIELDS
     key_document = True
 

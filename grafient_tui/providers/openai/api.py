@@ -32,9 +32,9 @@ from typing import Any
 
 import httpx
 
+from grafient_tui import providers
 from grafient_tui.providers.base import (
     AccountInfo,
-    Capabilities,
     CostLine,
     Limits,
     distinct_names,
@@ -158,9 +158,7 @@ class OpenAIClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(
-        has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
-    )
+    capabilities = providers.capabilities("openai")
 
     def __init__(
         self,

@@ -30,7 +30,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 
 import httpx
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui import providers
+from grafient_tui.providers.base import AccountInfo, CostLine, Limits
 from grafient_tui.providers.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE,
@@ -124,9 +125,7 @@ class OpenRouterClient(HttpProvider):
         settle_days=1,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(
-        has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
-    )
+    capabilities = providers.capabilities("openrouter")
 
     def __init__(
         self,

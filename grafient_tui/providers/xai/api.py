@@ -26,7 +26,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from grafient_tui.providers.base import AccountInfo, Capabilities, CostLine, Limits
+from grafient_tui import providers
+from grafient_tui.providers.base import AccountInfo, CostLine, Limits
 from grafient_tui.providers.http import (
     AccessDenied,
     BadResponse,
@@ -101,7 +102,7 @@ class XaiClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = Capabilities(has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False)
+    capabilities = providers.capabilities("xai")
     account_fields = ACCOUNT_FIELDS
 
     def __init__(

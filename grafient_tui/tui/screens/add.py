@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -283,7 +284,6 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         if self.checking:
             return
         from grafient_tui.secret import Secret
-        from grafient_tui.store.integrations import clean_label
 
         key_input = self._key_field()
         text = key_input.value.strip()
@@ -291,7 +291,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         # A local error (the label) keeps the pasted key: Cursor and Anthropic show a key only once.
         # Only a check with the provider takes it out of the form (below).
         try:  # the label's shape here; whether it is taken, in the worker (a store read)
-            label = clean_label(self.query_one("#label", Input).value)
+            label = self.grafient.service.clean_label(self.query_one("#label", Input).value)
         except ConfigError as exc:
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
@@ -337,12 +337,11 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         self, label: str, provider: str, key: Secret, account: dict[str, str], allow_unidentified: bool
     ) -> int | Refusal:
         """The new integration's id, or why not."""
-        from grafient_tui.errors import ConfigError, GrafientError
-        from grafient_tui.sync.connect import Unidentified, free_label
-        from grafient_tui.sync.engine import in_daemon_thread
+        from grafient_tui.errors import ConfigError, GrafientError, Unidentified
 
-        try:  # off the event loop: a sync in another process may hold the database
-            label = await in_daemon_thread(lambda: free_label(self.grafient.db, label))
+        service = self.grafient.service
+        try:  # off the event loop (a daemon thread: the App's executor), a sync elsewhere may hold the database
+            label = await asyncio.to_thread(service.free_label, label)
         except ConfigError as exc:
             return Refusal(exc.sentence, field="label", keep_key=True)
         try:
@@ -358,8 +357,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             if isinstance(sentence, str):
                 return Refusal(sentence)
             raise
-        assert integration.id is not None
-        return integration.id
+        return integration.integration_id
 
     @on(Worker.StateChanged)
     def _checked(self, event: Worker.StateChanged) -> None:

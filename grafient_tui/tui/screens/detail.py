@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -16,8 +17,8 @@ from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.estimates import BILLED, Basis
+from grafient_tui.figures import NEAR_LIMIT_PCT
 from grafient_tui.money import format_usd as money
-from grafient_tui.overview import NEAR_LIMIT_PCT
 from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.messages import PeriodChanged, SyncChanged
 from grafient_tui.tui.screens.reading import StoreReader
@@ -30,12 +31,19 @@ from grafient_tui.tui.widgets.text import count, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.overview import DetailData
-    from grafient_tui.store.models import MemberCycleSpend
-    from grafient_tui.store.queries import DayRow, ModelRow
+    from grafient_tui.figures import DayFigures, DetailFigures, MemberLimit, ModelFigures
+    from grafient_tui.providers.base import Capabilities
     from grafient_tui.tui.app import GrafientApp
 
-# Sort keys for the model table: column key -> (row key, biggest first?)
+
+def _cache(row: ModelFigures) -> int | None:
+    if row.cache_read_tokens is None or row.cache_write_tokens is None:
+        return None
+    return row.cache_read_tokens + row.cache_write_tokens
+
+
+# Sort keys for the model table: column key -> (the order's key in DetailFigures.model_views, as
+# grafient_tui.tops.MODEL_SORT_KEYS names it; biggest first?). Unknown sorts below every known figure.
 MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "cost": ("cost_micro", True),
     "share": ("cost_micro", True),
@@ -65,7 +73,7 @@ TOTAL_KEY = "__total__"
 OTHERS_KEY = "__others__"
 
 
-def limit_cell(spend: MemberCycleSpend | None) -> Text:
+def limit_cell(spend: MemberLimit | None) -> Text:
     """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
     if spend is None:
         return right("–")
@@ -86,12 +94,6 @@ def right(text: str) -> Text:
     return literal_cell(text, justify="right")
 
 
-def _cache(row: ModelRow) -> int | None:
-    if row.cache_read_tokens is None or row.cache_write_tokens is None:
-        return None
-    return row.cache_read_tokens + row.cache_write_tokens
-
-
 def total_label() -> Text:
     return literal_cell("Total", style="bold")
 
@@ -100,15 +102,9 @@ def _next(cycle: list[str], current: str) -> str:
     return cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else cycle[0]
 
 
-def add_row(table: DataTable, key: str, **cells: object) -> None:
+def add_row(table: DataTable[object], key: str, **cells: object) -> None:
     """A row by column key: a column the provider has no figure for may have been removed."""
     table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)
-
-
-def _sum_units(values: list[int | None]) -> int | None:
-    """Credits or characters: a model without them (speech to text makes no characters) adds none."""
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
 
 
 def credits(micro: int | None) -> str:
@@ -168,7 +164,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.daily_sort = "date"  # date (newest first) | cost | requests
         self.member_sort = "cost"  # cost | name | requests
         self._resumed = False
-        self.data: DetailData | None = None
+        self._gone = False  # its integration was deleted while something covered this screen
+        self.data: DetailFigures | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
         self._money = BILLED.money  # every amount of this integration, marked as its basis says (≈, —)
 
@@ -218,7 +215,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         models.focus()
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_gone", False):  # its integration was deleted while something covered it
+        if self._gone:  # its integration was deleted while something covered it
             self.app.pop_screen()
             return
         if self._resumed:  # the first resume is the first show: on_mount has just read the store
@@ -228,10 +225,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
-        from grafient_tui.overview import load_detail
-
         app = self.grafient
-        self.read_store(app.store_job(load_detail, self.integration_id, app.period, app.today()))
+        self.read_store(app.detail_job(self.integration_id, app.period, app.today()))
 
     def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
@@ -244,7 +239,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             return
         super().read_failed(error)
 
-    def show_data(self, data: DetailData) -> None:
+    def show_data(self, data: DetailFigures) -> None:
         self.data = data
         figures, summary = data.figures, data.figures.summary
         days, today = data.period, data.today
@@ -305,7 +300,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.call_after_refresh(self._fill_members)
         self.refresh_bindings()
 
-    def _adapt(self, provider: str):
+    def _adapt(self, provider: str) -> Capabilities | None:
         """Fit the tables to what the provider gives, once: no requests column where it counts none,
         no on-demand split where it bills everything per use, BYOK only for OpenRouter, and the
         actor tab named for what it splits by (Members, Workspaces, Projects). None: unknown provider."""
@@ -313,7 +308,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         from grafient_tui.errors import GrafientError
 
         try:
-            caps = providers.get(provider).capabilities
+            caps = providers.capabilities(provider)
         except GrafientError:
             return None
         if self._adapted:
@@ -341,7 +336,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
         return caps
 
-    def _fill_daily(self, rows: list[DayRow]) -> None:
+    def _fill_daily(self, rows: list[DayFigures]) -> None:
         table = self.query_one("#daily", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -349,10 +344,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         ordered = list(reversed(rows))  # newest first
         if self.daily_sort != "date":  # the biggest first; days never synced last
             ordered.sort(
-                key=lambda r: (
-                    r.synced,
-                    getattr(r, f"{self.daily_sort}_micro" if self.daily_sort == "cost" else "requests") or 0,
-                ),
+                key=lambda r: (r.synced, (r.cost_micro if self.daily_sort == "cost" else r.requests) or 0),
                 reverse=True,
             )
         for row in ordered:
@@ -409,7 +401,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
     def _fill_models(self) -> None:
         table = self.query_one("#models", DataTable)
         cursor = table.cursor_row
-        attribute, biggest_first = MODEL_SORTS[self.model_sort]
+        order_key, biggest_first = MODEL_SORTS[self.model_sort]
         descending = biggest_first != self.model_sort_reverse
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
         for key, column in table.columns.items():
@@ -423,7 +415,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
             return
         # At most MAX_TABLE_ROWS drawn; the rest summed in one "N others" row (tops.py), both built
         # in the thread that read them, for every order: a sort here is a look-up.
-        view = self.data.model_views.get((attribute, descending))
+        view = self.data.model_views.get((order_key, descending))
         if view is None:
             return
         ordered = [*view.rows, *([view.others] if view.others else [])]
@@ -448,7 +440,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _model_row(self, table: DataTable, key: str, row: ModelRow, total: int, *, others: bool = False) -> None:
+    def _model_row(
+        self, table: DataTable[object], key: str, row: ModelFigures, total: int, *, others: bool = False
+    ) -> None:
         add_row(
             table,
             key,
@@ -487,17 +481,17 @@ class CostDetailScreen(StoreReader, Screen[None]):
             add_row(
                 table,
                 f"member-{i}",
-                email=literal_cell(row.email),
+                email=literal_cell(row.actor),
                 cost=right(self._money(row.cost_micro)),
                 share=right(share(row.cost_micro, total)),
                 requests=right(count(row.requests)),
-                limit=limit_cell(by_member.get(row.email.casefold())),
+                limit=limit_cell(by_member.get(row.actor.casefold())),
             )
         if view.others is not None:
             add_row(
                 table,
                 OTHERS_KEY,
-                email=literal_cell(view.others.email, style="italic"),
+                email=literal_cell(view.others.actor, style="italic"),
                 cost=right(self._money(view.others.cost_micro)),
                 share=right(share(view.others.cost_micro, total)),
                 requests=right(count(view.others.requests)),
@@ -609,7 +603,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         event.stop()
         from grafient_tui.tui.widgets.text import sentence_of
 
-        if event.state == WorkerState.SUCCESS:
+        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, Path):
             self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
         elif event.state == WorkerState.ERROR:
             toast(

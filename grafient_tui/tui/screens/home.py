@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 from textual import events, on
@@ -31,15 +32,16 @@ from grafient_tui.tui.widgets.welcome import WelcomePanel
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.home_snapshot import HomeSnapshot, SnapshotFigures
-    from grafient_tui.overview import HomeData, IntegrationFigures
+    from grafient_tui.figures import BudgetStatus, HomeFigures, IntegrationFigures
     from grafient_tui.tui.app import GrafientApp
 
 
 FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
 
 
-def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:
+def provider_stack(
+    integrations: Sequence[IntegrationFigures],
+) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:
     """Every integration's days summed per provider: the providers in order of first appearance,
     one StackDay per day of the period, and each provider's total. A day counts as synced when any
     integration has it (the summary's coverage says how complete that is)."""
@@ -57,7 +59,7 @@ def provider_stack(integrations) -> tuple[list[str], list[StackDay], list[tuple[
         synced = partial = False
         for figures in integrations:
             row = figures.days[i]
-            if kept(row, getattr(figures, "history_from", None)):
+            if kept(row, figures.history_from):
                 synced = True
                 partial = partial or not row.complete
                 parts[order.index(figures.provider)] += row.cost_micro
@@ -98,7 +100,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="home")
         self.loaded = False  # the store's figures are on screen (not only the last run's snapshot)
-        self.data: HomeData | HomeSnapshot | None = None
+        self.data: HomeFigures | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
         self._latest_views: dict[int, CardView] = {}
@@ -131,7 +133,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             self.reload()
         elif self.grafient.home_snapshot is not None:
             # Numbers at first paint: the last run's figures, until the store's replace them.
-            self.show_data(self.grafient.home_snapshot)
+            self.show_data(self.grafient.home_snapshot, from_snapshot=True)
         # "synced 5 min ago" must age while the app stays open.
         self.set_interval(60, self._refresh_statuses)
 
@@ -176,8 +178,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         app = self.grafient
         self.read_store(app.home_job(app.period, app.today()))
 
-    def show_data(self, data: HomeData | HomeSnapshot) -> None:
-        """Render the store's figures, or (before the store has opened) the last run's snapshot of them."""
+    def show_data(self, data: HomeFigures, *, from_snapshot: bool = False) -> None:
+        """Render the store's figures, or (`from_snapshot`, before the store has opened) the last run's."""
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
@@ -189,10 +191,10 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.sub_title = f"{count:,} integration{'s' if count != 1 else ''} · last {days:d} days"
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
-        self.loaded = not getattr(data, "from_snapshot", False)
+        self.loaded = not from_snapshot
         self.refresh_bindings()
 
-    def _show_stack(self, integrations) -> None:
+    def _show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
         chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
         chart.display = legend.display = bool(integrations)
         order, days, totals = provider_stack(integrations)
@@ -211,12 +213,11 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             )
         legend.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
 
-    def _budgets_of(self, integration_id: int | None) -> tuple:
-        """The budgets on one integration (None: on all), as last read; none before the store opens."""
-        budgets_of = getattr(self.data, "budgets_of", None)
-        return budgets_of(integration_id) if budgets_of is not None else ()
+    def _budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
+        """The budgets on one integration (None: on all), as last read."""
+        return self.data.budgets_of(integration_id) if self.data is not None else ()
 
-    def card_view(self, figures: IntegrationFigures | SnapshotFigures) -> CardView:
+    def card_view(self, figures: IntegrationFigures) -> CardView:
         state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
         return CardView(
             integration_id=figures.integration_id,
@@ -229,9 +230,9 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             status=status,
             state=state,
             error=error,
-            history_from=getattr(figures, "history_from", None),
+            history_from=figures.history_from,
             budgets=self._budgets_of(figures.integration_id),
-            team_members=getattr(figures, "team_members", None),
+            team_members=figures.team_members,
             basis=figures.basis,
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -23,17 +24,18 @@ from grafient_tui.tui.widgets.text import plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.budgets import BudgetStatus
-    from grafient_tui.store.queries import DayRow, Summary
+    from grafient_tui.figures import BudgetStatus, DayFigures, Summary
 
 
-def kept(row: DayRow, history_from: date | None) -> bool:
+def kept(row: DayFigures, history_from: date | None) -> bool:
     """A day the provider holds figures for: synced, and not before the earliest day it ever
     returned usage for (older "empty" days may only be days it no longer keeps)."""
     return row.synced and (history_from is None or row.day >= history_from)
 
 
-def chart_days(rows: tuple[DayRow, ...] | list[DayRow], history_from: date | None = None) -> tuple[ChartDay, ...]:
+def chart_days(
+    rows: tuple[DayFigures, ...] | list[DayFigures], history_from: date | None = None
+) -> tuple[ChartDay, ...]:
     """The chart's days from the store's: a day never synced (or older than the provider's history)
     stays None, never $0."""
     return tuple(ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete) for r in rows)
@@ -44,7 +46,7 @@ def history_note(history_from: date | None, since: date) -> str | None:
     return f"history from {history_from.isoformat()}" if history_from and history_from > since else None
 
 
-def scale_line(rows: tuple[DayRow, ...] | list[DayRow], basis: Basis = BILLED) -> str:
+def scale_line(rows: tuple[DayFigures, ...] | list[DayFigures], basis: Basis = BILLED) -> str:
     """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · · not synced` (`≈$52.31` for
     an estimate; no scale where the cost is unknown)."""
     synced = [r for r in rows if r.synced]
@@ -80,7 +82,7 @@ class CardView:
     key_hint: str
     period_days: int
     summary: Summary | None = None
-    days: tuple[DayRow, ...] = field(default=())
+    days: tuple[DayFigures, ...] = field(default=())
     status: str = "never synced"
     state: str = "never"  # never | syncing | ok | error
     error: str | None = None  # why it failed; while syncing, the retry under way ("retrying (2 of 6) · …")
@@ -107,7 +109,7 @@ class RefreshIcon(Static):
         self.integration_id = integration_id
         self.tooltip = "Force a sync of this integration (r)"
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         event.stop()
         self.post_message(self.Pressed(self.integration_id))
 
@@ -118,6 +120,8 @@ class IntegrationCard(Widget, can_focus=True):
     def __init__(self, view: CardView) -> None:
         super().__init__(id=f"card-{view.integration_id}", classes="integration-card")
         self.view = view
+        self._ready = False  # composed: show() can update the parts
+        self._shown = False  # show() has drawn `view` at least once
 
     @property
     def integration_id(self) -> int:
@@ -150,10 +154,10 @@ class IntegrationCard(Widget, can_focus=True):
         self.show(self.view)
 
     def show(self, view: CardView) -> None:
-        if view == self.view and getattr(self, "_shown", False):
+        if view == self.view and self._shown:
             return  # the same figures: no work, no repaint (the first frame shows many cards)
         self.view = view
-        if not getattr(self, "_ready", False):
+        if not self._ready:
             return  # not composed yet: on_mount shows the newest view
         self._shown = True
         # Labels and hints are literal text: Content(...) is never parsed as markup.
@@ -181,12 +185,12 @@ class IntegrationCard(Widget, can_focus=True):
         if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
             pieces += [" ", ("· on-demand", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
         pieces += [" ", ("·", "dim"), " ", "requests —" if requests is None else plural(requests, "request")]
-        if s is not None and getattr(s, "byok_micro", None):
+        if s is not None and s.byok_micro:
             pieces += [
                 " ",
                 ("· BYOK", "dim"),
                 " ",
-                money(getattr(s, "byok_micro", 0) or 0),
+                money(s.byok_micro or 0),
                 " ",
                 ("(not incl.)", "dim"),
             ]

@@ -154,15 +154,19 @@ def stack_columns(days: Sequence[StackDay], width: int) -> list[StackDay]:
     return columns
 
 
-def stack_cells(parts: tuple[int, ...] | None, top: int, rows: int) -> list[tuple[str, int | None, int | None]]:
+Cell = tuple[str, int | None, int | None]  # (character, foreground part, background part)
+
+
+def stack_cells(parts: tuple[int, ...] | None, top: int, rows: int) -> list[Cell]:
     """One column's cells, top row first: (character, index of the part drawn in the foreground,
     index of the part behind it or None). The lower-eighth blocks fill from the bottom in the
     foreground colour, so a cell where one provider's band ends inside it shows both exactly."""
+    blank: Cell = (" ", None, None)
     if parts is None:
-        return [(" ", None, None)] * (rows - 1) + [(NOT_SYNCED, None, None)]
+        return [blank] * (rows - 1) + [(NOT_SYNCED, None, None)]
     total = sum(parts)
     if top <= 0 or total <= 0:
-        return [(" ", None, None)] * rows
+        return [blank] * rows
     scale = rows * 8 / top
     edges, running = [], 0
     for part in parts:
@@ -173,7 +177,7 @@ def stack_cells(parts: tuple[int, ...] | None, top: int, rows: int) -> list[tupl
     def owner(eighth: int) -> int:
         return next((i for i, edge in enumerate(edges) if eighth < edge), len(edges) - 1)
 
-    cells = []
+    cells: list[Cell] = []
     for row in range(rows - 1, -1, -1):
         bottom = row * 8
         filled = min(8, max(0, edges[-1] - bottom))

@@ -20,7 +20,7 @@ from grafient_tui.tui.shown import literal
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.budgets import BudgetStatus
+    from grafient_tui.figures import BudgetStatus
 
 MARKS = {"ok": "✓", "forecast_over": "▲", "over": "✗"}
 GAUGE_WIDTH = 10

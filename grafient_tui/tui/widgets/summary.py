@@ -19,7 +19,7 @@ from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.store.queries import Summary
+    from grafient_tui.figures import Summary
 
 PERIODS = (7, 30, 90)
 # Short enough for 80 columns; the period they cover is on the line above them.
@@ -79,7 +79,7 @@ class SummaryBar(Horizontal):
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
             return
-        byok = getattr(summary, "byok_micro", None)
+        byok = summary.byok_micro
         if summary.on_demand_micro is not None:
             note = f"on-demand {money(summary.on_demand_micro)}"
         elif byok:

@@ -1,0 +1,435 @@
+"""The figures Grafient reads and shows: one read model for the CLI, the app and the home snapshot.
+
+Plain frozen dataclasses with named fields, built by the store's queries (store/queries.py,
+store/budget_queries.py) and the budget rules (budgets/), handed out by the service, rendered by
+the CLI and the screens, and written to and read back from the home snapshot (home_snapshot.py) as
+they are. Standard library only, so the app's first paint can hold them before SQLAlchemy is even
+imported.
+
+Money is integer micro-cents (grafient_tui.money converts it, only for output). None in a figure is
+unknown or not applicable (a provider that gives no request count, a day never synced), never 0.
+Figures whose dollars are an estimate (ElevenLabs' credits priced at the plan's list price) carry a
+Basis that says so, and every output marks them with it (grafient_tui.estimates reads it back from
+the store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+# --------------------------------------------------------------------------- how the dollars were made
+
+ESTIMATE_MARK = "≈"
+UNKNOWN = "—"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """One integration's (or a total's) cost basis, as every output shows it."""
+
+    estimated: bool = False  # an estimate (ElevenLabs' credits priced at the plan's list price)
+    cost_known: bool = True  # False: the provider cannot price it; every dollar figure is unknown
+    note: str | None = None  # one sentence for beside the figures
+    # For `report --format json` only: the home snapshot does not keep it (a screen never shows it).
+    estimate: dict[str, Any] | None = field(default=None, compare=False, metadata={"snapshot": False})
+    estimated_labels: tuple[str, ...] = ()  # in a total: the integrations whose dollars are estimates
+    unknown_labels: tuple[str, ...] = ()  # in a total: those whose cost is unknown (not in it)
+
+    @property
+    def kind(self) -> str:
+        """`cost_basis` in JSON: "estimate" or "billed"."""
+        return "estimate" if self.estimated else "billed"
+
+    @property
+    def short_note(self) -> str | None:
+        """A few words for a card: "estimate", "cost unknown", "converted from EUR"."""
+        if not self.cost_known:
+            return "cost unknown"
+        if self.estimated:
+            return "estimate"
+        if self.note and self.note.startswith("converted from "):
+            return self.note.split(" at ", 1)[0]
+        return None
+
+    def money(self, micro: int | None, *, cents: bool = True) -> str:
+        """`$12.34`, `≈$12.34` for an estimate, `—` when the cost is unknown (never $0)."""
+        from grafient_tui.money import format_usd  # here: importing the read model loads nothing of ours
+
+        if micro is None or not self.cost_known:
+            return UNKNOWN
+        text = format_usd(micro, cents=cents)
+        return ESTIMATE_MARK + text if self.estimated else text
+
+    def usd(self, value: float | None) -> float | None:
+        """A JSON dollar figure: null when the cost is unknown."""
+        return value if self.cost_known else None
+
+    def total_note(self) -> str | None:
+        """What a total over several integrations says about itself, or None."""
+        parts = []
+        if self.estimated_labels:
+            parts.append("includes estimates (" + ", ".join(self.estimated_labels) + ")")
+        if self.unknown_labels:
+            parts.append("leaves out " + ", ".join(self.unknown_labels) + " (cost unknown)")
+        return "; ".join(parts) or None
+
+
+BILLED = Basis()
+
+# --------------------------------------------------------------------------- integrations
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationInfo:
+    """Who an integration is: what `grafient list` and the report name it by. Never its key."""
+
+    integration_id: int
+    label: str
+    provider: str
+    key_hint: str  # the key's last four characters, as stored
+    created: datetime  # UTC
+    team_members: int | None = None
+    history_from: date | None = None  # the earliest day the provider returned usage for
+    cycle_start: date | None = None  # the provider's billing-cycle anchor (Cursor's), as a UTC day
+    # The provider's account settings besides the key ({"org": "acme"}); not secret. None when the
+    # stored ones cannot be read (the row is damaged: its sync says so).
+    account: dict[str, str] | None = field(default_factory=dict)
+    basis: Basis = BILLED  # how its dollars are made (its provider's kind, and what its last sync stored)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncStatus:
+    """An integration's sync state as the store has it (corrected by the sync lock)."""
+
+    status: str  # never synced | syncing | ok | failed | interrupted
+    last_sync: datetime | None  # UTC, when the last successful sync ended
+    error: str | None
+
+
+# --------------------------------------------------------------------------- days, models, members
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayFigures:
+    """One UTC day of one integration. `synced` False: never fetched, which is not "no usage"."""
+
+    day: date
+    synced: bool
+    complete: bool  # the day had ended when it was synced
+    cost_micro: int = 0
+    on_demand_micro: int | None = 0
+    included_micro: int | None = 0
+    requests: int | None = 0
+    request_units_micro: int = 0
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    top_model: str | None = None  # the dearest model of the day (of equally dear ones, the first by name)
+    reasoning_tokens: int | None = None
+    byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the cost
+    credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
+    characters: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelFigures:
+    """One model's totals over a range (or one day)."""
+
+    model: str
+    cost_micro: int
+    requests: int | None
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cache_read_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    reasoning_tokens: int | None = None
+    credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
+    characters: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberFigures:
+    """One actor's totals over a range: a member's email, a workspace's or a project's name
+    (the provider's capabilities say which)."""
+
+    actor: str
+    cost_micro: int
+    requests: int | None
+
+
+NEAR_LIMIT_PCT = 80  # members at or above this share of their spend limit are marked
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberLimit:
+    """One member's spend in the current billing cycle and their spend limit, as the provider last said."""
+
+    member: str  # the email; else the name or id the provider gives
+    name: str | None
+    spend_micro: int | None  # the cycle's total
+    on_demand_micro: int | None
+    limit_micro: int | None  # the effective limit; None: none sent
+
+    @property
+    def used_micro(self) -> int | None:
+        """What counts against the limit: the on-demand spend, else the cycle's total."""
+        return self.on_demand_micro if self.on_demand_micro is not None else self.spend_micro
+
+    @property
+    def near(self) -> bool:
+        """At NEAR_LIMIT_PCT or more of a limit the provider sent."""
+        used = self.used_micro
+        return bool(
+            self.limit_micro
+            and self.limit_micro > 0
+            and used is not None
+            and used * 100 >= self.limit_micro * NEAR_LIMIT_PCT
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberTable:
+    """The members as the detail's table shows them, for one order: the first rows (grafient_tui.tops:
+    at most MAX_TABLE_ROWS) and the rest summed exactly in one row."""
+
+    rows: tuple[MemberFigures, ...]
+    others: MemberFigures | None  # the rest summed ("1,234 others"); None when nothing was left out
+    others_count: int
+    total_micro: int  # every member's, listed or not
+    total_requests: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelTable:
+    """The models as the detail's table shows them, for one order (see MemberTable)."""
+
+    rows: tuple[ModelFigures, ...]
+    others: ModelFigures | None  # the rest summed ("1,234 others"); None when nothing was left out
+    others_count: int
+    total: ModelFigures  # every model's figures together, each unknown where any model's is
+
+
+# --------------------------------------------------------------------------- the period's headline
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """The headline figures for the UTC days [since, until], and what they cover.
+
+    With several integrations, a day counts as synced (or complete) only when it is for every one
+    of them: a total over teams is only as complete as its least complete team.
+    """
+
+    since: date
+    until: date
+    days: int
+    synced_days: int
+    complete_days: int
+    today_partial: bool  # today is in the range and counted so far
+    total_micro: int
+    on_demand_micro: int | None  # None: no integration here has an on-demand split
+    included_micro: int | None
+    requests: int | None  # over the days whose count is known; None when none is
+    daily_average_micro: int | None  # over complete synced days; None when there are none
+    top_model: str | None
+    top_model_micro: int
+    change_pct: float | None
+    change_note: str | None  # why there is no change figure, in a few words
+    requests_partial: bool = False  # some synced days have no request count (a provider gives none)
+    byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the total
+
+    @property
+    def fully_synced(self) -> bool:
+        return self.synced_days == self.days
+
+    def coverage(self) -> str | None:
+        """`31 of 90 days synced` when the range is not fully synced, else None."""
+        return None if self.fully_synced else f"{self.synced_days} of {self.days} days synced"
+
+
+# --------------------------------------------------------------------------- budgets
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodBounds:
+    """A budget's period: the UTC calendar month, or a billing cycle (budgets/periods.py works it out)."""
+
+    start: date
+    end: date  # the last day of the period, inclusive
+    follows_cycle: bool = False  # False: the calendar month (asked for, or no billing cycle is known)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def resets(self) -> date:
+        """The first day of the next period."""
+        return self.end + timedelta(days=1)
+
+    def day_of(self, today: date) -> int:
+        """Today is day N of the period (1-based)."""
+        return (today - self.start).days + 1
+
+    def days_left(self, today: date) -> int:
+        """The days still to come, today included."""
+        return (self.end - today).days + 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Forecast:
+    """A period's spend at its end, as budgets/forecast.py works it out."""
+
+    micro: int | None  # None: not ready
+    complete_days: int  # the complete days of the window the average is over
+    average_micro: int | None  # one complete day on average; None when there is none
+    note: str | None = None  # why there is no forecast
+
+    @property
+    def ready(self) -> bool:
+        return self.micro is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetStatus:
+    """One budget, evaluated for the period holding `today` (budgets/status.py decides `status` and
+    `thresholds`: over, forecast over or ok, and the 50/80/100/forecast marks it stands past)."""
+
+    budget_id: int
+    target: str  # "all", or the integration's label
+    target_id: int | None  # None: every integration together
+    provider: str | None  # the target integration's provider; None for all
+    period: str  # month | cycle
+    measure: str  # cost | on_demand
+    budget_micro: int
+    bounds: PeriodBounds
+    today: str  # ISO date of the evaluation
+    spent_micro: int
+    forecast: Forecast
+    synced_days: int  # finished days of the period so far that are synced (for every integration counted)
+    finished_days: int  # finished days of the period so far (today not counted)
+    status: str  # ok | forecast_over | over
+    thresholds: tuple[str, ...]  # every threshold it stands past now
+    note: str | None = None  # what the figure covers, when not what one would assume
+    # The spend counted includes dollars estimated from credits (ElevenLabs): every figure is marked ≈.
+    estimated: bool = False
+
+    @property
+    def day(self) -> int:
+        return self.bounds.day_of(date.fromisoformat(self.today))
+
+    @property
+    def percent(self) -> float:
+        return self.spent_micro * 100 / self.budget_micro
+
+
+# --------------------------------------------------------------------------- what a screen shows
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationFigures:
+    """One integration over the period: who it is, its figures, its days and its stored sync state."""
+
+    integration_id: int
+    label: str
+    provider: str
+    key_hint: str
+    team_members: int | None
+    summary: Summary
+    days: tuple[DayFigures, ...]
+    status: SyncStatus
+    history_from: date | None = None  # the earliest day the provider returned usage for
+    basis: Basis = BILLED  # how its dollars were made: every figure of it is marked this way
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomeFigures:
+    """The home screen: every integration over the period, all of them together, and the budgets."""
+
+    period: int
+    today: date
+    plan: str
+    integrations: tuple[IntegrationFigures, ...]
+    summary: Summary | None  # every integration together; None when there are none
+    budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
+    basis: Basis = BILLED  # of the total over every integration (an estimate when one of them is)
+    # The models of the period's estimated integrations, by name: the most expensive model's figure is
+    # marked ≈ only when it is one of them.
+    estimated_models: frozenset[str] = frozenset()
+
+    def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
+        """The budgets on one integration, or (None) on all together."""
+        return tuple(b for b in self.budgets if b.target_id == integration_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DetailFigures:
+    """The cost detail of one integration over the period."""
+
+    period: int
+    today: date
+    plan: str
+    plan_days: int  # the plan's history, as far as the provider goes
+    figures: IntegrationFigures
+    # The Models and Members tabs draw at most MAX_TABLE_ROWS rows of each order whatever the count,
+    # the rest summed in one row, all read in the thread from what the database sorted and cut
+    # (store/top_rows.py): a sort is a look-up. `models` and `members` are the first rows by cost.
+    models: tuple[ModelFigures, ...]
+    members: tuple[MemberFigures, ...]
+    budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration
+    member_limits: tuple[MemberLimit, ...] = ()  # each member's cycle spend and limit (Cursor)
+    model_views: Mapping[tuple[str, bool], ModelTable] = field(default_factory=dict)  # (key, descending) ->
+    member_views: Mapping[str, MemberTable] = field(default_factory=dict)  # per sort (tops.MEMBER_SORTS)
+    limits_by_member: Mapping[str, MemberLimit] = field(default_factory=dict)  # casefolded member ->
+    near_unlisted: tuple[MemberLimit, ...] = ()  # near their limit, without spend this period (at most 200)
+    near_count: int = 0  # members at NEAR_LIMIT_PCT or more of their limit
+
+
+# --------------------------------------------------------------------------- a sync under way, and its end
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncProgress:
+    """How far a running sync has got: its windows, the days written, the API calls made."""
+
+    integration_id: int
+    label: str
+    trigger: str
+    windows_done: int
+    windows_total: int
+    days_written: int
+    requests: int
+    # While a request is being retried (cleared when an answer comes): the try about to start, of how
+    # many, and why the last one failed, in the HTTP client's own words (never a server's or a key).
+    retry_attempt: int = 0
+    retry_attempts: int = 0
+    retry_reason: str | None = None
+
+    @property
+    def retry_line(self) -> str | None:
+        """`retrying (2 of 6) · cannot reach the Cursor API at api.cursor.com (connection refused)`."""
+        if self.retry_reason is None:
+            return None
+        return f"retrying ({self.retry_attempt} of {self.retry_attempts}) · {self.retry_reason}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncResult:
+    """How one integration's sync ended."""
+
+    integration_id: int
+    label: str
+    trigger: str
+    outcome: str  # success | failed | skipped
+    days_written: int = 0
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    error: str | None = None
+    # Skipped because another session held the lock past the wait (a shared database): the sentence
+    # names the holder, and the CLI exits non-zero, since this sync gave up.
+    blocked: bool = False
