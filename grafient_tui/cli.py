@@ -485,6 +485,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
             demo_teams=env.teams,
             demo_try_key=env.try_key,
             demo_budgets=env.budgets,
+            remember_home=False,
         )
         run.app.run()
     # (Leaving the block removed the home.) The app's threads are daemons nobody waits for (quitting

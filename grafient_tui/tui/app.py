@@ -168,6 +168,7 @@ class GrafientApp(App[None]):
         demo_teams: Sequence[IntegrationToAdd] = (),
         demo_try_key: tuple[str, str] | None = None,
         demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
+        remember_home: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -178,6 +179,9 @@ class GrafientApp(App[None]):
         self.demo_teams = list(demo_teams)
         self.demo_try_key = demo_try_key  # (provider, key) the demo's add form offers; a made-up key
         self.demo_budgets = list(demo_budgets)  # (target, amount, period, on-demand), set once the teams are in
+        # False for a throwaway home (the demo's): no next start to give a head start to, and a home read
+        # finishing in its thread after the home was removed would make its folder anew to write one.
+        self.remember_home = remember_home
         self.store_ready = False
         # Why this user only views the store (store/team.py), once it is open; None: they may change it.
         self.viewer_reason: str | None = None
@@ -228,6 +232,8 @@ class GrafientApp(App[None]):
 
         def job() -> HomeFigures:
             figures = self.service.home(period, today)
+            if not self.remember_home:
+                return figures
             try:
                 self._snapshot_written = home_snapshot.remember(
                     self.settings.data_dir, figures, self._snapshot_written, database=self.database_key

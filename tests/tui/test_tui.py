@@ -696,6 +696,21 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
         assert home.loaded and home.query_one(IntegrationCard).view.summary == before.summary
 
 
+async def test_an_app_on_a_throwaway_home_keeps_no_snapshot_of_it(grafient_home) -> None:
+    """The demo's app (remember_home=False) reads its home as any other but writes no snapshot: the
+    home is removed at exit, and a home read ending in its thread afterwards made its folder anew."""
+    from grafient_tui.home_snapshot import snapshot_path
+
+    team = make_team()
+    await seeded(team)
+    settings = Settings.from_env()
+    app = GrafientApp(settings, transport=httpx.MockTransport(team.handler), now=lambda: NOW, remember_home=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.screen.query_one(IntegrationCard).view.summary.total_micro > 0
+    assert not snapshot_path(settings.data_dir).exists()
+
+
 @pytest.mark.parametrize(
     "content",
     [
