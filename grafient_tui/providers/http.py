@@ -21,22 +21,37 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from grafient_tui.config import Settings
+from typing import Any
 
 import httpx
 
 from grafient_tui import __version__
-from grafient_tui.errors import GrafientError, scrub
-from grafient_tui.providers.base import Provider, RequestStats, check_account
+
+# The provider error families live in errors.py, and are named here too for code that catches them
+# beside the client (`from grafient_tui.providers.http import KeyRejected` keeps working).
+from grafient_tui.errors import (  # noqa: F401
+    MAX_SUMS_PER_WINDOW,
+    AccessDenied,
+    AnswerTooLarge,
+    ApiTimeout,
+    BadResponse,
+    KeyRejected,
+    LimitExceeded,
+    ProviderError,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    ShapeError,
+    Unreachable,
+    scrub,
+    too_many_sums,
+)
+from grafient_tui.providers.base import RequestStats
 from grafient_tui.providers.jsonstream import EntryTooLarge, JsonObject, JsonShapeError, NotAnObject, parse_object
-from grafient_tui.secret import key_hint as scrub_hint
 from grafient_tui.secret import scrub_known
 
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # one decoded answer
@@ -49,84 +64,6 @@ _INFLATE_STEP = 256 * 1024  # the most one decompression step may produce
 RETRY_AFTER_CAP = 120.0
 
 log = logging.getLogger("grafient.http")
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ProviderError(GrafientError):
-    """Anything that went wrong talking to a provider, as one sentence fit to show."""
-
-
-class KeyRejected(ProviderError):
-    """401: a wrong, revoked or under-privileged key."""
-
-
-class AccessDenied(ProviderError):
-    """403: the key is known but may not do this (for Cursor: the team is not on Enterprise)."""
-
-
-class Unreachable(ProviderError):
-    """No connection: refused, DNS, reset, TLS."""
-
-
-class ApiTimeout(ProviderError):
-    """The API did not answer in time, every try."""
-
-
-class RateLimited(ProviderError):
-    """429 on every try."""
-
-
-class ServerError(ProviderError):
-    """5xx on every try."""
-
-
-class BadResponse(ProviderError):
-    """A body that is not JSON, or JSON of a shape we cannot read."""
-
-
-class ShapeError(BadResponse):
-    """A 200 answer of a shape a provider's cost rules cannot read. `detail` says what was wrong without
-    quoting the value (server text may echo anything, the key included); the provider completes the
-    sentence with the path or the day and "nothing from this window was saved"."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class AnswerTooLarge(BadResponse):
-    """A body past the size limit, counted after decompression; not retried."""
-
-
-class LimitExceeded(BadResponse):
-    """More pages, models or members in one window than Grafient will hold."""
-
-
-# Distinct (day, model, actor) sums a provider holds for one window, counted as they arrive: a real
-# organization's widest window (180 days x models x projects) is far inside it, and at ~200 bytes a
-# sum it holds ~20 MB. An answer that invents new keys row after row fails its window here, before
-# it fills memory, whatever its pages or rows.
-MAX_SUMS_PER_WINDOW = 100_000
-
-
-def too_many_sums(
-    title: str, what: str, bound: int = MAX_SUMS_PER_WINDOW, saved: str = "nothing from this window was saved"
-) -> LimitExceeded:
-    """The sentence for a window past its bound of distinct sums (MAX_SUMS_PER_WINDOW)."""
-    return LimitExceeded(
-        f"the {title} API sent {what} for more than {bound:,} different days, models and "
-        f"actors in one window, more than any real account has; stopped reading, {saved}"
-    )
-
-
-class RequestRejected(ProviderError):
-    """Any other 4xx: the request itself was refused. `status` is the HTTP status (400, 404, ...)."""
-
-    def __init__(self, sentence: str, *, status: int = 400) -> None:
-        super().__init__(sentence)
-        self.status = status
 
 
 # --------------------------------------------------------------------------- pacing
@@ -944,55 +881,3 @@ class HttpClient:
             return RateLimited(f"{api} is rate limiting this team and still was after {n}; try again in a minute")
         detail = f": {failure.reason}" if failure.reason else ""
         return ServerError(f"{api} failed with HTTP {failure.status} after {n}{detail}")
-
-
-# --------------------------------------------------------------------------- the providers' common part
-
-
-class HttpProvider(Provider):
-    """What every provider over the shared client has in common: its stats are the client's, it is
-    built from the user's settings (GRAFIENT_<NAME>_API_URL and _RPM), it shows only its key's hint,
-    and closing it closes the client. A subclass sets `self._key`, `self._api` and `self.base_url`
-    in its __init__, which takes the keywords below."""
-
-    _key: str
-    _api: HttpClient
-    base_url: str
-
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        return self._api.stats
-
-    @classmethod
-    def from_settings(
-        cls,
-        api_key: str,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        account: Mapping[str, str] | None = None,
-    ) -> HttpProvider:
-        # Checked here as well as where the values came in: a stored row is read back untrusted. A
-        # provider with account fields takes them as `account=` (the others take no such keyword).
-        extra: dict[str, Any] = {}
-        if cls.account_fields or account:
-            extra["account"] = check_account(cls.account_fields, account or {}, title=cls.title)
-        return cls(  # type: ignore[call-arg]
-            api_key,
-            base_url=settings.api_url(cls.name),
-            rpm=settings.rpm(cls.name, cls.limits.default_rpm),
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-            **extra,
-        )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(key={scrub_hint(self._key)}, base_url={self.base_url!r})"
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-
-    async def __aenter__(self) -> HttpProvider:
-        return self

@@ -16,9 +16,8 @@ import httpx
 
 from grafient_tui import providers
 from grafient_tui.config import Settings
-from grafient_tui.errors import ConfigError, Unidentified
+from grafient_tui.errors import ApiTimeout, ConfigError, Unidentified
 from grafient_tui.providers.base import AccountInfo
-from grafient_tui.providers.http import ApiTimeout
 from grafient_tui.secret import Secret
 from grafient_tui.store.accounts import account_settings
 from grafient_tui.store.db import Database

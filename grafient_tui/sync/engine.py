@@ -33,10 +33,10 @@ from sqlmodel import select
 
 from grafient_tui import money, providers
 from grafient_tui.config import DAILY_SYNC_HOUR_UTC, Settings
-from grafient_tui.errors import GrafientError, NotFound, StoreError
+from grafient_tui.errors import BadResponse, GrafientError, NotFound, RequestRejected, StoreError
 from grafient_tui.figures import SyncProgress, SyncResult
 from grafient_tui.providers.base import Billing, Capabilities, CostBasis, CostLine, Limits, Provider
-from grafient_tui.providers.http import BadResponse, RequestRejected, RetryNotice, reporting_retries, warm_up
+from grafient_tui.providers.http import RetryNotice, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import RETRY_PAUSE_BASES, Database
 from grafient_tui.store.integrations import account_of, find_integration, integration_key

@@ -56,7 +56,7 @@ def client(
         rpm=0,
         backoff_base=0,
         sleep=sleep or Sleeps(),
-        clock=clock or (lambda: NOW_EPOCH),
+        wall_clock=clock or (lambda: NOW_EPOCH),
     )
     provider.today = TODAY
     return provider

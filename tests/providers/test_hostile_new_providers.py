@@ -126,7 +126,7 @@ def copilot(report: Callable[[httpx.Request], str], seats: Callable[[httpx.Reque
         rpm=0,
         backoff_base=0,
         sleep=no_sleep,
-        clock=lambda: 1_784_500_000.0,
+        wall_clock=lambda: 1_784_500_000.0,
     )
     c.today = TODAY
     return c

@@ -43,6 +43,7 @@ def client(fake: FakeXaiTeam | None = None, *, handler=None, key: str = KEY, tea
         key,
         account={"team_id": team_id},
         transport=httpx.MockTransport(handler or fake.handler),  # type: ignore[union-attr]
+        rpm=0,  # unpaced: the tests count the client's own sleeps
         backoff_base=0,
         sleep=sleep or Sleeps(),
     )

@@ -28,16 +28,14 @@ Choices where the docs are silent (shared/anthropic-admin-api.md says "undocumen
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
-
-import httpx
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Unpack
 
 from grafient_tui import providers
+from grafient_tui.errors import AccessDenied, BadResponse, KeyRejected, LimitExceeded, ProviderError, RequestRejected
 from grafient_tui.providers.anthropic.costs import (
     DEFAULT_WORKSPACE,
     SAVED_NOTHING,
@@ -55,18 +53,7 @@ from grafient_tui.providers.base import (
     Limits,
     distinct_names,
 )
-from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
-    AccessDenied,
-    BadResponse,
-    HttpClient,
-    HttpProvider,
-    KeyRejected,
-    LimitExceeded,
-    ProviderError,
-    RequestRejected,
-)
+from grafient_tui.providers.http_provider import HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.untrusted import stored_name
 
 API_VERSION = "2023-06-01"
@@ -148,42 +135,18 @@ class AnthropicClient(HttpProvider):
     )
     capabilities = providers.capabilities("anthropic")
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.anthropic.com",
-        rpm: float = DEFAULT_RPM,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-    ) -> None:
-        self._key = api_key
-        # The key goes in a header, not through httpx auth: the client scrubs every message of it
-        # all the same (it redacts by the key it was given, wherever the key is sent).
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            headers={"x-api-key": api_key, "anthropic-version": API_VERSION} if api_key else None,
-            rpm=rpm,
-            transport=transport,
-            backoff_base=backoff_base,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            request_deadline=request_deadline,
-            refusal=_refusal_for(api_key.startswith(ADMIN_PREFIX)),
-            logger=log,
-        )
-        self.base_url = self._api.base_url
+    def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
+        super().__init__(api_key, **options)
         self._workspace_names: dict[str, str] | None = None
         self._covered: dict[tuple[datetime.date, datetime.date], list[datetime.date]] = {}
+
+    def wiring(self) -> Wiring:
+        # The key goes in a header, not through httpx auth: the client scrubs every message of it
+        # all the same (it redacts by the key it was given, wherever the key is sent).
+        return {
+            "headers": {"x-api-key": self._key, "anthropic-version": API_VERSION},
+            "refusal": _refusal_for(self._key.startswith(ADMIN_PREFIX)),
+        }
 
     # ------------------------------------------------------------------ key check
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
 from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
 from grafient_tui.providers.jsonstream import JsonArray, JsonObject
 from grafient_tui.untrusted import stored_name
 

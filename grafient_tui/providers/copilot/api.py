@@ -29,12 +29,20 @@ import datetime
 import hashlib
 import logging
 import re
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Unpack
 from urllib.parse import parse_qs, quote, urlsplit
 
 from grafient_tui import __version__, providers
+from grafient_tui.errors import (
+    AccessDenied,
+    BadResponse,
+    KeyRejected,
+    ProviderError,
+    RequestRejected,
+    SeatsDenied,
+    ShapeError,
+)
 from grafient_tui.providers.base import AccountInfo, CostLine, Limits
 from grafient_tui.providers.copilot.costs import (
     AI_CREDITS,
@@ -45,20 +53,10 @@ from grafient_tui.providers.copilot.costs import (
     report_kind,
 )
 from grafient_tui.providers.copilot.fields import ACCOUNT_FIELDS
-from grafient_tui.providers.http import (
-    AccessDenied,
-    BadResponse,
-    HeaderRateLimits,
-    HttpClient,
-    HttpProvider,
-    KeyRejected,
-    ProviderError,
-    RequestRejected,
-    ShapeError,
-)
+from grafient_tui.providers.http import HeaderRateLimits
+from grafient_tui.providers.http_provider import HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.providers.jsonstream import JsonObject
 
-DEFAULT_BASE_URL = "https://api.github.com"
 API_VERSION = "2026-03-10"
 DEFAULT_RPM = 240
 MAX_WINDOW_DAYS = 7
@@ -76,10 +74,6 @@ log = logging.getLogger("grafient.copilot")
 
 REJECTED = "GitHub rejected this token (invalid, expired or revoked)."
 ENTERPRISE_DENIED = "Enterprise billing needs a classic token (ghp_…) of an enterprise owner or billing manager."
-
-
-class SeatsDenied(AccessDenied):
-    """The token may read billing but not the Copilot seat list (or Copilot seats are not listed)."""
 
 
 def owner_fingerprint(kind: str, name: str) -> str:
@@ -108,20 +102,9 @@ class CopilotClient(HttpProvider):
     )
     capabilities = providers.capabilities("copilot")
     account_fields = ACCOUNT_FIELDS
+    api_title = "GitHub"
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        account: Mapping[str, str],
-        base_url: str = DEFAULT_BASE_URL,
-        clock: Callable[[], float] = time.time,
-        **client: Any,
-    ) -> None:
-        """`client`: the shared HttpClient's own options (rpm, transport, backoff_base, max_attempts, sleep,
-        timeout, max_response_bytes, request_deadline), passed through as they are. `clock` is the wall
-        clock GitHub's rate-limit resets are read against."""
-        self._key = api_key
+    def __init__(self, api_key: str, *, account: Mapping[str, str], **options: Unpack[ProviderKeywords]) -> None:
         org, enterprise = account.get("org"), account.get("enterprise")
         if (org is None) == (enterprise is None):
             raise ValueError("exactly one of org and enterprise")
@@ -132,27 +115,24 @@ class CopilotClient(HttpProvider):
         self._seats_path = (
             f"/orgs/{owner}/copilot/billing/seats" if org else f"/enterprises/{owner}/copilot/billing/seats"
         )
-        self._api = HttpClient(
-            api_key,
-            title="GitHub",
-            base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": API_VERSION,
-                "User-Agent": f"grafient/{__version__}",  # GitHub refuses a request without one
-            },
-            refusal=self._refusal,
-            logger=log,
-            rate_limits=HeaderRateLimits(clock=clock),
-            request_id_header="x-github-request-id",
-            **client,
-        )
-        self.base_url = self._api.base_url
+        super().__init__(api_key, **options)
         self._people: list[str] | None = None  # the seat holders' logins, read once per sync
         self._empty_months: dict[tuple[str, int, int], bool] = {}  # (login, year, month) -> no usage
         self._sums: SumCount | None = None  # the window being read: its distinct sums so far
         self._covered: dict[tuple[datetime.date, datetime.date], list[datetime.date]] = {}
+
+    def wiring(self) -> Wiring:
+        return {
+            "headers": {
+                "Authorization": f"Bearer {self._key}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": f"grafient/{__version__}",  # GitHub refuses a request without one
+            },
+            "refusal": self._refusal,
+            "rate_limits": HeaderRateLimits(clock=self.options.wall_clock),
+            "request_id_header": "x-github-request-id",
+        }
 
     # ------------------------------------------------------------------ refusals
 

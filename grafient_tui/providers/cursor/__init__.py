@@ -4,6 +4,21 @@ The public names are re-exported here, so `from grafient_tui.providers.cursor im
 parse_event` reads as before the package was split.
 """
 
+from grafient_tui.errors import (
+    AnswerTooLarge,
+    ApiTimeout,
+    BadResponse,
+    EventFormatError,
+    KeyRejected,
+    LimitExceeded,
+    NotEnterprise,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    Unreachable,
+)
+from grafient_tui.errors import ProviderError as CursorError
+from grafient_tui.providers.base import RequestStats
 from grafient_tui.providers.cursor.api import (
     MAX_MEMBERS_PER_WINDOW,
     MAX_MODELS_PER_WINDOW,
@@ -13,7 +28,6 @@ from grafient_tui.providers.cursor.api import (
     NOT_ENTERPRISE_SENTENCE,
     PAGE_SIZE,
     CursorClient,
-    NotEnterprise,
     TeamInfo,
     team_fingerprint,
 )
@@ -21,7 +35,6 @@ from grafient_tui.providers.cursor.costs import (
     DAY_MS,
     MICRO,
     UNATTRIBUTED,
-    EventFormatError,
     UsageEvent,
     cost_lines,
     day_bounds_ms,
@@ -30,21 +43,7 @@ from grafient_tui.providers.cursor.costs import (
     on_demand_kind,
     parse_event,
 )
-from grafient_tui.providers.http import (
-    AnswerTooLarge,
-    ApiTimeout,
-    BadResponse,
-    KeyRejected,
-    LimitExceeded,
-    RateLimited,
-    RequestRejected,
-    RequestStats,
-    ServerError,
-    TokenBucket,
-    Unreachable,
-    bucket_for_key,
-)
-from grafient_tui.providers.http import ProviderError as CursorError
+from grafient_tui.providers.http import TokenBucket, bucket_for_key
 from grafient_tui.secret import key_hint
 
 __all__ = [

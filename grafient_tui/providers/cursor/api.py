@@ -7,16 +7,16 @@ newest-first pages without ids, and the limits a window may reach.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
 
 from grafient_tui import providers
+from grafient_tui.errors import BadResponse, KeyRejected, LimitExceeded, NotEnterprise, ProviderError
 from grafient_tui.providers.base import AccountInfo, Billing, CostLine, Limits, MemberSpend
 from grafient_tui.providers.cursor.costs import (
     DAY_MS,
@@ -27,17 +27,7 @@ from grafient_tui.providers.cursor.costs import (
     parse_event,
 )
 from grafient_tui.providers.cursor.spend import cycle_start, parse_member, total_pages
-from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
-    AccessDenied,
-    BadResponse,
-    HttpClient,
-    HttpProvider,
-    KeyRejected,
-    LimitExceeded,
-    ProviderError,
-)
+from grafient_tui.providers.http_provider import HttpProvider, Wiring
 from grafient_tui.providers.jsonstream import JsonArray, JsonObject
 
 MAX_WINDOW_DAYS = 30
@@ -55,10 +45,6 @@ MALFORMED_ATTEMPTS = 3  # a 200 answer of the wrong shape is asked for again thi
 log = logging.getLogger("grafient.cursor")
 
 TeamInfo = AccountInfo  # Cursor's account is a team
-
-
-class NotEnterprise(AccessDenied):
-    """403: the team is not on an Enterprise plan."""
 
 
 NOT_ENTERPRISE_SENTENCE = "Enterprise access required (the Admin API is only available on Cursor Enterprise plans)"
@@ -125,38 +111,8 @@ class CursorClient(HttpProvider):
     )
     capabilities = providers.capabilities("cursor")
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.cursor.com",
-        rpm: float = 20,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-    ) -> None:
-        self._key = api_key
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            auth=httpx.BasicAuth(api_key, "") if api_key else None,
-            rpm=rpm,
-            transport=transport,
-            backoff_base=backoff_base,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            request_deadline=request_deadline,
-            refusal=_refusal,
-            logger=log,
-        )
-        self.base_url = self._api.base_url
+    def wiring(self) -> Wiring:
+        return {"auth": httpx.BasicAuth(self._key, ""), "refusal": _refusal}
 
     # ------------------------------------------------------------------ calls
 

@@ -12,18 +12,14 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import EventFormatError
 from grafient_tui.money import MAX_ROW_MICRO, BadAmount, describe, exact_amount, micro_of, read_micro
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import ProviderError
 from grafient_tui.untrusted import MAX_NAME, stored_name
 
 MICRO = 1_000_000
 DAY_MS = 86_400_000
 UNATTRIBUTED = "unattributed"  # the member of events that name no one
-
-
-class EventFormatError(ProviderError):
-    """A usage event with a field we cannot read."""
 
 
 # --------------------------------------------------------------------------- money

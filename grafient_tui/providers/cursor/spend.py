@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from grafient_tui.errors import ProviderError
 from grafient_tui.money import MAX_MEMBER_MICRO, BadAmount, to_micro
 from grafient_tui.providers.base import MemberSpend
 from grafient_tui.providers.cursor.costs import _timestamp
-from grafient_tui.providers.http import ProviderError
 from grafient_tui.untrusted import stored_name
 
 UNKNOWN_MEMBER = "unknown member"

@@ -1,12 +1,12 @@
 """ElevenLabs: the API-key provider (api), its credits and estimate rules (costs) and the demo's workspace (fake)."""
 
+from grafient_tui.errors import MissingPermissions
 from grafient_tui.providers.elevenlabs.api import (
     MAX_WINDOW_DAYS,
     NO_USAGE_SENTENCE,
     REJECTED_SENTENCE,
     RETIRED_SENTENCE,
     ElevenLabsClient,
-    MissingPermissions,
 )
 from grafient_tui.providers.elevenlabs.costs import (
     MICRO_PER_CREDIT,

@@ -24,23 +24,22 @@ import datetime
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import Unpack
 
 from grafient_tui import providers
-from grafient_tui.providers.base import AccountInfo, CostBasis, CostLine, Limits
-from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series, unreadable
-from grafient_tui.providers.http import (
+from grafient_tui.errors import (
     AccessDenied,
     BadResponse,
-    HttpClient,
-    HttpProvider,
     KeyRejected,
+    MissingPermissions,
     ProviderError,
     RequestRejected,
     ShapeError,
 )
+from grafient_tui.providers.base import AccountInfo, CostBasis, CostLine, Limits
+from grafient_tui.providers.elevenlabs.costs import Plan, cost_lines, read_plan, read_series, unreadable
+from grafient_tui.providers.http_provider import HttpProvider, ProviderKeywords, Wiring
 
-DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 DEFAULT_RPM = 20  # undocumented for these endpoints; a sync makes three calls
 MAX_WINDOW_DAYS = 90
 HISTORY_DAYS = 90  # Grafient web's maximum for ElevenLabs
@@ -60,10 +59,6 @@ NO_USAGE_SENTENCE = (
 RETIRED_SENTENCE = (
     "ElevenLabs retired the usage endpoint (/v1/usage/character-stats); Grafient cannot read usage until it is updated"
 )
-
-
-class MissingPermissions(AccessDenied):
-    """A restricted key without User (Read)."""
 
 
 def _refusal(status: int, path: str, message: str) -> ProviderError | None:
@@ -110,21 +105,13 @@ class ElevenLabsClient(HttpProvider):
     )
     capabilities = providers.capabilities("elevenlabs")
 
-    def __init__(self, api_key: str, *, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
-        """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap)."""
-        self._key = api_key
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            headers={"xi-api-key": api_key} if api_key else None,
-            refusal=_refusal,
-            logger=log,
-            **{"rpm": DEFAULT_RPM, **options},
-        )
-        self.base_url = self._api.base_url
+    def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
+        super().__init__(api_key, **options)
         self._plan: Plan | None = None
         self._reading = asyncio.Lock()
+
+    def wiring(self) -> Wiring:
+        return {"headers": {"xi-api-key": self._key}, "refusal": _refusal}
 
     async def plan(self, attempts: int | None = None) -> Plan:
         """The subscription's tier and credit quota: read once per provider (one sync)."""

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import ShapeError
 from grafient_tui.money import plausible
 from grafient_tui.providers.base import CostBasis, CostLine
-from grafient_tui.providers.http import ShapeError
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
 

@@ -28,18 +28,27 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
 from grafient_tui import providers
+from grafient_tui.errors import (
+    AccessDenied,
+    BadResponse,
+    KeyRejected,
+    LimitExceeded,
+    ProviderError,
+    RequestRejected,
+    ShapeError,
+    TokenExpired,
+)
 from grafient_tui.providers.base import (
     AccountInfo,
     CostBasis,
     CostLine,
     Limits,
-    RequestStats,
     check_account,
 )
 from grafient_tui.providers.google.auth import GRANT_TYPE, ServiceAccount, parse_service_account, signed_assertion
@@ -55,24 +64,13 @@ from grafient_tui.providers.google.costs import (
     unreadable,
 )
 from grafient_tui.providers.google.fields import ACCOUNT_FIELDS
-from grafient_tui.providers.http import (
-    AccessDenied,
-    BadResponse,
-    HttpClient,
-    HttpProvider,
-    KeyRejected,
-    LimitExceeded,
-    ProviderError,
-    RequestRejected,
-    ShapeError,
-)
+from grafient_tui.providers.http_provider import BearerAuth, HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.secret import remember_secret
 
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
 
-DEFAULT_BASE_URL = "https://bigquery.googleapis.com"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 DEFAULT_RPM = 60  # BigQuery's quotas are far above a sync's few calls; this only spaces a runaway
 MAX_WINDOW_DAYS = 366  # one query for the whole range a sync needs (the plan's 365 days and today)
@@ -95,10 +93,6 @@ CLOCK_OFF = (
     "set the clock right (NTP) and try again"
 )
 SCOPE_REFUSED = "Google Gemini: Google refused the BigQuery read-only scope for this service-account key"
-
-
-class TokenExpired(KeyRejected):
-    """BigQuery's 401: the access token is bad or expired (a new one is asked for once)."""
 
 
 def _token_refusal(status: int, path: str, message: str) -> ProviderError | None:
@@ -126,21 +120,6 @@ def _reasons(data: Any) -> set[str]:
 def _is_rate_limit(status: int, data: Any) -> bool:
     """A 403 (or any 4xx) whose reason is a quota or rate limit is waited out, not a refusal."""
     return bool(_reasons(data) & {"rateLimitExceeded", "quotaExceeded"})
-
-
-class _BearerToken(httpx.Auth):
-    """`Authorization: Bearer <access token>`, the token set as it is obtained; a repr without it."""
-
-    def __init__(self) -> None:
-        self.header: str | None = None
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.header is not None:
-            request.headers["Authorization"] = self.header
-        yield request
-
-    def __repr__(self) -> str:
-        return "_BearerToken()"
 
 
 # The billing account's id in the name Google gives an export table (the standard export's too).
@@ -187,6 +166,7 @@ class GoogleBillingClient(HttpProvider):
     )
     capabilities = providers.capabilities("google")
     account_fields = ACCOUNT_FIELDS
+    api_title = "Google BigQuery"
     key_document = True
 
     @classmethod
@@ -199,76 +179,39 @@ class GoogleBillingClient(HttpProvider):
         api_key: str,
         *,
         account: Mapping[str, str],
-        base_url: str = DEFAULT_BASE_URL,
         token_url: str = DEFAULT_TOKEN_URL,
-        wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        **options: Any,
+        **options: Unpack[ProviderKeywords],
     ) -> None:
-        """`options` are the shared client's (rpm, transport, backoff_base, sleep, deadlines, size cap),
-        for both of its clients (the token endpoint's and BigQuery's)."""
-        self._key = api_key
+        """Two clients of the same options: the token endpoint's and BigQuery's."""
         self._account: ServiceAccount = parse_service_account(api_key)  # refused here, before any call
         fields = check_account(ACCOUNT_FIELDS, account, title=self.title)  # ConfigError when they do not fit
         self.table = fields["table"]
         # Default: the key's own project (the contract's), else the table's.
         self.query_project = fields.get("query_project") or self._account.project_id or self.table.split(".", 1)[0]
-        self._auth = _BearerToken()
-        common: dict[str, Any] = {"rpm": DEFAULT_RPM, **options, "logger": log}
-        self._api = HttpClient(
-            api_key,
-            title="Google BigQuery",
-            base_url=base_url,
-            auth=self._auth,
-            refusal=self._refusal,
-            rate_limit_sign=_is_rate_limit,
-            **common,
-        )
+        self._auth = BearerAuth()
+        super().__init__(api_key, **options)
         token = httpx.URL(token_url)
         self._token_path = token.raw_path.decode("ascii") or "/"
-        self._oauth = HttpClient(
-            api_key,
+        self._oauth = self.client(
+            str(token.copy_with(raw_path=b"", query=None, fragment=None)),
             title="Google sign-in",
-            base_url=str(token.copy_with(raw_path=b"", query=None, fragment=None)),
             refusal=_token_refusal,
-            **common,
         )
-        self.base_url = self._api.base_url
-        self._wall_clock = wall_clock
         self._monotonic = monotonic
         self._token_until = 0.0
         self._currency: str | None = None
 
+    def wiring(self) -> Wiring:
+        return {
+            "auth": self._auth,
+            "refusal": self._refusal,
+            "rate_limit_sign": _is_rate_limit,
+        }
+
     @classmethod
-    def from_settings(
-        cls,
-        api_key: str,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        account: Mapping[str, str] | None = None,
-    ) -> GoogleBillingClient:
-        return cls(
-            api_key,
-            account=account or {},
-            base_url=settings.api_url(cls.name),
-            token_url=settings.api_url("google_token"),
-            rpm=settings.rpm(cls.name, cls.limits.default_rpm),
-            backoff_base=settings.backoff_base,
-            transport=transport,
-            max_response_bytes=settings.max_response_bytes,
-            request_deadline=settings.request_deadline,
-        )
-
-    @property
-    def stats(self) -> RequestStats:  # type: ignore[override]
-        """Both clients' calls: the token requests count as API calls too."""
-        a, b = self._api.stats, self._oauth.stats
-        return RequestStats(a.requests + b.requests, a.rate_limited + b.rate_limited, a.retries + b.retries)
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
-        await self._oauth.aclose()
+    def settings_keywords(cls, settings: Settings) -> dict[str, Any]:
+        return {"token_url": settings.api_url("google_token")}
 
     # ------------------------------------------------------------------ refusals
 
@@ -305,7 +248,7 @@ class GoogleBillingClient(HttpProvider):
         if self._auth.header is not None and self._monotonic() < self._token_until:
             return
         started = self._monotonic()
-        assertion = signed_assertion(self._account, self._wall_clock())
+        assertion = signed_assertion(self._account, self.options.wall_clock())
         answer = await self._oauth.request(
             "POST", self._token_path, None, attempts, form={"grant_type": GRANT_TYPE, "assertion": assertion}
         )

@@ -23,7 +23,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from grafient_tui.providers.http import KeyRejected
+from grafient_tui.errors import NotAServiceAccountKey
 from grafient_tui.secret import remember_secret
 
 SCOPE = "https://www.googleapis.com/auth/bigquery.readonly"
@@ -46,10 +46,6 @@ UNREADABLE_KEY = (
 _EMAIL = re.compile(r"[^@\s]{1,256}@[A-Za-z0-9.-]{1,256}")
 _PROJECT = re.compile(r"[a-z][a-z0-9-]{4,62}")
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-class NotAServiceAccountKey(KeyRejected):
-    """The credential is not a usable service-account JSON key: refused before any call."""
 
 
 @dataclass(frozen=True, repr=False)

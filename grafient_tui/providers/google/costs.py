@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
 from grafient_tui.money import BadAmount, exact_amount, micro_of
 from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.providers.google.fields import PROJECT_PATTERN, TABLE_PATTERN
-from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
 

@@ -1,12 +1,12 @@
 """OpenAI: the Admin API provider (api), its cost rules (costs) and the demo's in-memory organization (fake)."""
 
+from grafient_tui.errors import ProjectsDenied
 from grafient_tui.providers.openai.api import (
     DEFAULT_RPM,
     MAX_PAGES,
     MAX_WINDOW_DAYS,
     USAGE_CHUNK_DAYS,
     OpenAIClient,
-    ProjectsDenied,
     display_names,
     projects_fingerprint,
 )

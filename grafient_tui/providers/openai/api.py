@@ -23,33 +23,21 @@ Choices where OpenAI's documentation is silent (see /work/shared/openai-admin-ap
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
-
-import httpx
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Unpack
 
 from grafient_tui import providers
+from grafient_tui.errors import AccessDenied, BadResponse, KeyRejected, LimitExceeded, ProjectsDenied, ProviderError
 from grafient_tui.providers.base import (
     AccountInfo,
     CostLine,
     Limits,
     distinct_names,
 )
-from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
-    AccessDenied,
-    BadResponse,
-    HttpClient,
-    HttpProvider,
-    KeyRejected,
-    LimitExceeded,
-    ProviderError,
-)
+from grafient_tui.providers.http_provider import HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.providers.openai.costs import (
     MAX_PROJECTS,
     NO_PROJECT,
@@ -81,10 +69,6 @@ USAGE_SCOPE = "api.usage.read"
 NOT_SAVED = "nothing from this window was saved"
 
 log = logging.getLogger("grafient.openai")
-
-
-class ProjectsDenied(AccessDenied):
-    """The key may read costs but not list projects (a restricted Admin key)."""
 
 
 def _names_scope(message: str) -> bool:
@@ -160,41 +144,14 @@ class OpenAIClient(HttpProvider):
     )
     capabilities = providers.capabilities("openai")
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = "https://api.openai.com",
-        rpm: float = DEFAULT_RPM,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-    ) -> None:
-        self._key = api_key
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
-            rpm=rpm,
-            transport=transport,
-            backoff_base=backoff_base,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            request_deadline=request_deadline,
-            refusal=_refusal_for(api_key),
-            logger=log,
-        )
-        self.base_url = self._api.base_url
+    def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
+        super().__init__(api_key, **options)
         # id -> display name, read once per client (one sync); None: the key may not list projects
         self._names: dict[str, str] | None = None
         self._projects: list[tuple[str, str, bool]] | None = None
+
+    def wiring(self) -> Wiring:
+        return {"headers": {"Authorization": f"Bearer {self._key}"}, "refusal": _refusal_for(self._key)}
 
     # ------------------------------------------------------------------ calls
 

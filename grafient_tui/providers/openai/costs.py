@@ -18,9 +18,9 @@ from collections.abc import Iterator, Mapping
 from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import MAX_SUMS_PER_WINDOW, LimitExceeded, ShapeError, too_many_sums
 from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine
-from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
 
@@ -39,12 +39,8 @@ _COUNT_LIMIT = 10**15
 _CTX = Context(prec=60)
 
 
-class FormatError(BadResponse):
-    """A bucket or result of a shape Grafient cannot read; `detail` is the part after the path."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+# A bucket or result of a shape Grafient cannot read; `detail` is the part after the path.
+FormatError = ShapeError
 
 
 # --------------------------------------------------------------------------- days

@@ -1,11 +1,11 @@
 """OpenRouter: the management-key provider (api), its cost rules (costs) and the demo's account (fake)."""
 
+from grafient_tui.errors import ActivityFormatError, NotManagementKey
 from grafient_tui.providers.openrouter.api import (
     DEFAULT_RPM,
     MAX_WINDOW_DAYS,
     REJECTED_SENTENCE,
     WRONG_KIND_SENTENCE,
-    NotManagementKey,
     OpenRouterClient,
 )
 from grafient_tui.providers.openrouter.costs import (
@@ -15,7 +15,6 @@ from grafient_tui.providers.openrouter.costs import (
     MAX_WORKSPACES,
     MICRO_PER_USD,
     Activity,
-    ActivityFormatError,
     ActivityRow,
     cost_lines,
     days_reported,

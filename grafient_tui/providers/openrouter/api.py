@@ -26,24 +26,21 @@ import asyncio
 import datetime
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-
-import httpx
+from collections.abc import AsyncIterator
+from typing import Unpack
 
 from grafient_tui import providers
-from grafient_tui.providers.base import AccountInfo, CostLine, Limits
-from grafient_tui.providers.http import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_REQUEST_DEADLINE,
+from grafient_tui.errors import (
     AccessDenied,
     BadResponse,
-    HttpClient,
-    HttpProvider,
     KeyRejected,
     LimitExceeded,
+    NotManagementKey,
     ProviderError,
     RequestRejected,
 )
+from grafient_tui.providers.base import AccountInfo, CostLine, Limits
+from grafient_tui.providers.http_provider import BearerAuth, HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.providers.openrouter.costs import (
     MAX_WORKSPACES,
     SAVED_NOTHING,
@@ -55,7 +52,6 @@ from grafient_tui.providers.openrouter.costs import (
 )
 from grafient_tui.untrusted import stored_name
 
-DEFAULT_BASE_URL = "https://openrouter.ai/api"
 DEFAULT_RPM = 20  # undocumented; a sync makes two or three calls
 MAX_WINDOW_DAYS = 30  # the activity endpoint's whole history
 WORKSPACE_PAGE = 100  # the most `limit` may ask for
@@ -74,10 +70,6 @@ REJECTED_SENTENCE = (
 )
 
 
-class NotManagementKey(AccessDenied):
-    """An inference key: it can run completions but not read activity."""
-
-
 def _refusal(status: int, path: str, message: str) -> ProviderError | None:
     # Our own sentences only: a 401's message may quote what was sent.
     if status == 401:
@@ -90,20 +82,6 @@ def _refusal(status: int, path: str, message: str) -> ProviderError | None:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-class _Bearer(httpx.Auth):
-    """`Authorization: Bearer <key>`, with a repr that does not hold the key."""
-
-    def __init__(self, api_key: str) -> None:
-        self._header = f"Bearer {api_key}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._header
-        yield request
-
-    def __repr__(self) -> str:
-        return "_Bearer()"
 
 
 class OpenRouterClient(HttpProvider):
@@ -127,42 +105,15 @@ class OpenRouterClient(HttpProvider):
     )
     capabilities = providers.capabilities("openrouter")
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        rpm: float = DEFAULT_RPM,
-        transport: httpx.AsyncBaseTransport | None = None,
-        backoff_base: float = 1.0,
-        max_attempts: int = 6,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        timeout: httpx.Timeout | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
-    ) -> None:
-        self._key = api_key
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            auth=_Bearer(api_key) if api_key else None,
-            rpm=rpm,
-            transport=transport,
-            backoff_base=backoff_base,
-            max_attempts=max_attempts,
-            sleep=sleep,
-            timeout=timeout,
-            max_response_bytes=max_response_bytes,
-            request_deadline=request_deadline,
-            refusal=_refusal,
-            logger=log,
-        )
-        self.base_url = self._api.base_url
+    def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
+        super().__init__(api_key, **options)
         # The activity answer covers all 30 days: read once, every window of the sync cut from it.
         self._rows: Activity | None = None
         self._names: dict[str, str] | None = None
         self._fetching = asyncio.Lock()
+
+    def wiring(self) -> Wiring:
+        return {"auth": BearerAuth(self._key), "refusal": _refusal}
 
     # ------------------------------------------------------------------ the key
 

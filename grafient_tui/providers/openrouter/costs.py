@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
+from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ActivityFormatError, LimitExceeded, too_many_sums
 from grafient_tui.money import plausible, read_micro
 from grafient_tui.providers.base import CostLine, distinct_names
-from grafient_tui.providers.http import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
 from grafient_tui.untrusted import stored_name
 
 MICRO_PER_USD = 100_000_000  # the store's unit: micro-cents, as Cursor's cost_micro
@@ -46,10 +46,6 @@ MAX_WORKSPACES = 10_000
 
 _COUNT_LIMIT = 10**12  # requests or tokens in one row
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our checks
-
-
-class ActivityFormatError(BadResponse):
-    """An /activity answer of a shape Grafient cannot read: an error for the whole sync."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,26 +23,24 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from grafient_tui import providers
-from grafient_tui.providers.base import AccountInfo, CostLine, Limits
-from grafient_tui.providers.http import (
+from grafient_tui.errors import (
     AccessDenied,
     BadResponse,
-    HttpClient,
-    HttpProvider,
     KeyRejected,
     LimitExceeded,
     ProviderError,
     RequestRejected,
     ShapeError,
 )
+from grafient_tui.providers.base import AccountInfo, CostLine, Limits
+from grafient_tui.providers.http_provider import HttpProvider, ProviderKeywords, Wiring
 from grafient_tui.providers.xai.costs import MAX_KEYS, Answer, cost_lines, read_usage, shown_names
 from grafient_tui.providers.xai.fields import ACCOUNT_FIELDS
 
-DEFAULT_BASE_URL = "https://management-api.x.ai"
 DEFAULT_RPM = 30
 MAX_WINDOW_DAYS = 31
 VALIDATION = "/auth/management-keys/validation"
@@ -105,26 +103,15 @@ class XaiClient(HttpProvider):
     capabilities = providers.capabilities("xai")
     account_fields = ACCOUNT_FIELDS
 
-    def __init__(
-        self, api_key: str, *, account: Mapping[str, str], base_url: str = DEFAULT_BASE_URL, **client: Any
-    ) -> None:
-        """`client`: the shared HttpClient's own options (rpm, transport, backoff_base, max_attempts, sleep,
-        timeout, max_response_bytes, request_deadline), passed through as they are."""
-        self._key = api_key
+    def __init__(self, api_key: str, *, account: Mapping[str, str], **options: Unpack[ProviderKeywords]) -> None:
         self.team_id = account["team_id"]
         self._usage_path = f"/v1/billing/teams/{quote(self.team_id, safe='')}/usage"
         self._management_shaped = api_key.startswith(MANAGEMENT_PREFIX)
-        self._api = HttpClient(
-            api_key,
-            title=self.title,
-            base_url=base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
-            refusal=self._refusal,
-            logger=log,
-            **client,
-        )
-        self.base_url = self._api.base_url
+        super().__init__(api_key, **options)
         self._key_names: dict[str, str] = {}  # key id -> its label's name, every key this sync has met
+
+    def wiring(self) -> Wiring:
+        return {"headers": {"Authorization": f"Bearer {self._key}"}, "refusal": self._refusal}
 
     # ------------------------------------------------------------------ refusals
 

@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Stat
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
-from grafient_tui.errors import ConfigError, GrafientError
+from grafient_tui.errors import ConfigError, GrafientError, KeyRejected
 from grafient_tui.providers.base import AccountField, check_account
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
@@ -41,14 +41,14 @@ _described: dict[int, str] = {}
 def describe_key_document(text: str) -> str:
     """What a pasted service-account key is, without a word of its secret: the account it is for and
     its key id's last four, or why it is not a key (yet: a paste may be half way)."""
-    from grafient_tui.providers.google.auth import NotAServiceAccountKey, parse_service_account
+    from grafient_tui.providers.google.auth import parse_service_account
 
     cached = _described.get(hash(text))
     if cached is not None:
         return cached
     try:
         account = parse_service_account(text)
-    except NotAServiceAccountKey:
+    except KeyRejected:  # the family: a key that is not a service-account key
         about = "not a service-account JSON key (yet)"
     else:
         key_id = f", key id …{account.private_key_id[-4:]}" if account.private_key_id else ""
