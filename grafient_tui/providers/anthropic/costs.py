@@ -19,7 +19,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, BadResponse, LimitExceeded, too_many_sums
-from grafient_tui.money import plausible, read_micro
+from grafient_tui.money import plausible
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.jsonstream import JsonArray, JsonObject
 from grafient_tui.untrusted import stored_name
@@ -136,9 +137,9 @@ def read_page(data: JsonObject, report: str, seen: set[str]) -> Page:
 def amount_micro(row: dict) -> int:
     """A row's `amount` (US cents, a decimal string) as integer micro-cents, through the one money
     parser; its currency must be USD (Grafient never converts)."""
-    micro = read_micro(row.get("amount"), "cents")
-    if isinstance(micro, str):
-        raise malformed("cost report", f"an amount that is {micro}")
+    micro = amounts.micro(
+        row.get("amount"), lambda reason: malformed("cost report", f"an amount that is {reason}"), "cents"
+    )
     currency = row.get("currency")
     if currency != "USD":
         shown = currency if type(currency) is str and currency.isalpha() and len(currency) <= 5 else _kind(currency)

@@ -26,10 +26,9 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal
-from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
-from grafient_tui.money import BadAmount, exact_amount, micro_of
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
@@ -75,23 +74,8 @@ def report_kind(day: datetime.date) -> str:
 # --------------------------------------------------------------------------- money
 
 
-def dollars(value: Any, field: str = "amount") -> Decimal:
-    """The exact dollars a JSON amount was written as, through the one money parser; ShapeError (naming
-    the field, never the value) for what no bill has: absent, null, a boolean, NaN, `1e999999999`."""
-    try:
-        return exact_amount(value)
-    except BadAmount as exc:
-        reason = exc.reason
-    raise ShapeError(f"a {field} that is {reason}")
-
-
-def to_micro(value: Decimal) -> int:
-    """Dollars as integer micro-cents, rounded half-even once (money.micro_of: at most a plausible line)."""
-    try:
-        return micro_of(value, "usd")
-    except BadAmount as exc:
-        reason = exc.reason
-    raise ShapeError(f"a model's day that is {reason}")
+_GROSS, _NET = amounts.shape("a grossAmount"), amounts.shape("a netAmount")
+_DAY_SUM = amounts.shape("a model's day")
 
 
 class SumCount:
@@ -152,7 +136,7 @@ def read_report(
         if type(model) is not str or not model.strip():
             raise ShapeError("a usage item without a model name")
         model = stored_name(model)
-        money = Money(dollars(item.get("grossAmount"), "grossAmount"), dollars(item.get("netAmount"), "netAmount"))
+        money = Money(amounts.exact(item.get("grossAmount"), _GROSS), amounts.exact(item.get("netAmount"), _NET))
         known = usage.get(model)
         if known is None:
             if sums is not None:
@@ -191,7 +175,7 @@ def _line(day: datetime.date, model: str, actor: str, on_demand: bool, value: De
         model,
         actor,
         on_demand,
-        to_micro(value),
+        amounts.micro_of_sum(value, _DAY_SUM),
         None,  # requests: premium requests are multiplied, AI credits are money; neither counts requests
         input_tokens=None,
         output_tokens=None,

@@ -13,7 +13,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import EventFormatError
-from grafient_tui.money import MAX_ROW_MICRO, BadAmount, describe, exact_amount, micro_of, read_micro
+from grafient_tui.money import MAX_ROW_MICRO, describe
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine
 from grafient_tui.untrusted import MAX_NAME, stored_name
 
@@ -46,25 +47,14 @@ def _bad(field_name: str, value: Any, what: str = "a number") -> EventFormatErro
 
 def _decimal(value: Any, field_name: str, limit: Decimal = _LIMIT_D) -> Decimal:
     """The exact decimal a JSON value was written as; finite and at most `limit` (1e12) in size."""
-    reason = ""
-    try:
-        d = exact_amount(value)
-    except BadAmount as exc:
-        reason = exc.reason
-    if reason:
-        raise EventFormatError(f"usage event field {field_name} is {reason}")
+    d = amounts.exact(value, _field_is(field_name))
     if _CTX.abs(d) > limit:
         raise _bad(field_name, value, "a number of a plausible size")
     return d
 
 
-def _decimal_to_micro(d: Decimal, field_name: str = "cost") -> int:
-    reason = ""
-    try:
-        return micro_of(d, "cents")
-    except BadAmount as exc:
-        reason = exc.reason
-    raise EventFormatError(f"usage event field {field_name} is {reason}")
+def _field_is(field_name: str) -> amounts.Failure:
+    return lambda reason: EventFormatError(f"usage event field {field_name} is {reason}")
 
 
 def _micro(value: Any, field_name: str) -> int:
@@ -72,10 +62,7 @@ def _micro(value: Any, field_name: str) -> int:
     integer in range takes a shortcut (this is the hot loop of every sync)."""
     if type(value) is int and -_MAX_CENTS <= value <= _MAX_CENTS:
         return value * MICRO
-    micro = read_micro(value, "cents")
-    if isinstance(micro, str):
-        raise EventFormatError(f"usage event field {field_name} is {micro}")
-    return micro
+    return amounts.micro(value, _field_is(field_name), "cents")
 
 
 def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
@@ -103,7 +90,7 @@ def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
         cost = _CTX.multiply(_decimal(total, "tokenUsage.totalCents"), factor)
     if fee is not None:
         cost = _CTX.add(cost, _decimal(fee, "cursorTokenFee"))
-    return _decimal_to_micro(cost)
+    return amounts.micro_of_sum(cost, _field_is("cost"), "cents")
 
 
 def _token_usage(raw: dict) -> dict | None:

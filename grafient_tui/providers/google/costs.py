@@ -29,7 +29,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
-from grafient_tui.money import BadAmount, exact_amount, micro_of
+from grafient_tui.money import BadAmount, exact_amount
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.providers.google.fields import PROJECT_PATTERN, TABLE_PATTERN
 from grafient_tui.providers.jsonstream import JsonObject
@@ -187,20 +188,20 @@ def money(value: Any) -> Decimal | None:
     try:
         return exact_amount(value)
     except BadAmount:
-        return None
+        return None  # the caller words it: a rate is checked apart from the money
 
 
 def _amount(cell: Any, index: int, what: str) -> Decimal:
     """The cost or the credits of a row: a decimal string, through the one money parser."""
+    not_decimal = f"row {index + 1}: the cost or the credits are not a decimal string"
     if type(cell) is not str:
-        raise malformed(f"row {index + 1}: the cost or the credits are not a decimal string")
-    try:
-        return exact_amount(cell)
-    except BadAmount as exc:
-        reason = exc.reason
-    if reason.startswith("not a number"):
-        raise malformed(f"row {index + 1}: the cost or the credits are not a decimal string")
-    raise malformed(f"row {index + 1}: the {what} is {reason}")
+        raise malformed(not_decimal)
+    return amounts.exact(
+        cell,
+        lambda reason: malformed(
+            not_decimal if reason.startswith("not a number") else f"row {index + 1}: the {what} is {reason}"
+        ),
+    )
 
 
 def _text(cell: Any, index: int, what: str, *, required: bool) -> str | None:
@@ -340,13 +341,7 @@ class ExportSums:
 # --------------------------------------------------------------------------- cost lines
 
 
-def to_micro(usd: Decimal) -> int:
-    """Dollars in micro-cents, rounded once, half to even (money.micro_of: at most a plausible line)."""
-    try:
-        return micro_of(usd, "usd")
-    except BadAmount as exc:
-        reason = exc.reason
-    raise malformed(f"a day of one model and project that is {reason}")
+_DAY_SUM = amounts.shape("a day of one model and project")
 
 
 def project_names(sums: ExportSums) -> dict[str | None, str]:
@@ -370,7 +365,7 @@ def cost_lines(sums: ExportSums) -> list[CostLine]:
                     model,
                     names[project],
                     on_demand,
-                    to_micro(usd),
+                    amounts.micro_of_sum(usd, _DAY_SUM),
                     None,
                     input_tokens=None,
                     output_tokens=None,
@@ -401,6 +396,5 @@ __all__ = [
     "project_names",
     "query_body",
     "read_page",
-    "to_micro",
     "unreadable",
 ]

@@ -19,7 +19,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, LimitExceeded, ShapeError, too_many_sums
-from grafient_tui.money import plausible, read_micro
+from grafient_tui.money import plausible
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
@@ -88,10 +89,7 @@ def _describe(value: Any) -> str:
 def usd_micro(value: Any) -> int:
     """The dollars a JSON value was written as (a Decimal, as the client decodes fractions, an int,
     or a numeric string: one public fixture sends "2.25"), in micro-cents, through the one money parser."""
-    micro = read_micro(value, "usd")
-    if isinstance(micro, str):
-        raise FormatError(f"an amount value that is {micro}")
-    return micro
+    return amounts.micro(value, amounts.shape("an amount value"))
 
 
 def amount_micro(result: dict) -> int | None:

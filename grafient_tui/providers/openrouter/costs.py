@@ -29,7 +29,8 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ActivityFormatError, LimitExceeded, too_many_sums
-from grafient_tui.money import plausible, read_micro
+from grafient_tui.money import plausible
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.untrusted import stored_name
 
@@ -91,13 +92,13 @@ def _bad(index: int, field: str, value: Any, what: str) -> ActivityFormatError:
 
 def dollars(index: int, field: str, value: Any) -> int:
     """A JSON money value in US dollars as micro-cents, through the one money parser."""
-    micro = read_micro(value, "usd")
-    if isinstance(micro, str):
-        raise ActivityFormatError(
+    return amounts.micro(
+        value,
+        lambda reason: ActivityFormatError(
             f"the OpenRouter API sent an activity row Grafient cannot read (row {index + 1}: {field} is "
-            f"{micro}); {SAVED_NOTHING}"
-        )
-    return micro
+            f"{reason}); {SAVED_NOTHING}"
+        ),
+    )
 
 
 def _day(index: int, value: Any) -> datetime.date:

@@ -30,7 +30,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
-from grafient_tui.money import BadAmount, exact_amount, micro_of
+from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine, distinct_names
 from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
@@ -55,23 +55,11 @@ class Answer:
     limit_reached: bool
 
 
-def dollars(value: Any) -> Decimal:
-    """The exact dollars of a point through the one money parser; ShapeError (never quoting the value)
-    for what no bill has: null, a boolean, NaN, `1e999999999`, text that is no number."""
-    try:
-        return exact_amount(value)
-    except BadAmount as exc:
-        reason = exc.reason
-    raise ShapeError(f"a point whose value is {reason}")
+def _point_value(reason: str) -> ShapeError:
+    return ShapeError(f"a point whose value is {reason}")
 
 
-def to_micro(value: Decimal) -> int:
-    """Dollars as integer micro-cents, rounded half-even once (money.micro_of: at most a plausible line)."""
-    try:
-        return micro_of(value, "usd")
-    except BadAmount as exc:
-        reason = exc.reason
-    raise ShapeError(f"a day of one model and key that is {reason}")
+_DAY_SUM = amounts.shape("a day of one model and key")
 
 
 def _day_of(timestamp: Any, first: datetime.date, last: datetime.date) -> datetime.date:
@@ -149,7 +137,7 @@ def read_usage(
             values = point.get("values")
             if type(values) is not list or len(values) != 1:
                 raise ShapeError("a point whose values is not a list of one number")
-            amount = dollars(values[0])
+            amount = amounts.exact(values[0], _point_value)
             if amount == 0:
                 continue  # dense answers send every day; a zero point makes no model
             slot = (day, description, key)
@@ -181,7 +169,7 @@ def cost_lines(answer: Answer, shown: Mapping[str, str], *, whole_day: bool = Fa
                 description,
                 actor,
                 False,
-                to_micro(amount),
+                amounts.micro_of_sum(amount, _DAY_SUM),
                 None,  # xAI gives no request count
                 input_tokens=None,  # nor tokens: Grafient asks for dollars only
                 output_tokens=None,
