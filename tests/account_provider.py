@@ -162,8 +162,13 @@ def example_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The Example provider in the registry for this test (a row like any provider's)."""
     from grafient_tui import providers
 
-    monkeypatch.setitem(providers._REGISTRY, NAME, f"{__name__}:ExampleClient")
-    monkeypatch.setitem(providers._FAKES, NAME, f"{__name__}:FakeExampleAccount")
-    monkeypatch.setitem(providers._ACCOUNT_FIELDS, NAME, f"{__name__}:FIELDS")
-    monkeypatch.setitem(providers._TITLES, NAME, ExampleClient.title)
+    row = providers.ProviderRow(
+        title=ExampleClient.title,
+        client=f"{__name__}:ExampleClient",
+        fake=f"{__name__}:FakeExampleAccount",
+        capabilities={"has_requests": False, "actor_kind": "member", "has_on_demand": False},
+        colour="#ffffff",
+        account_fields=f"{__name__}:FIELDS",
+    )
+    monkeypatch.setitem(providers._ROWS, NAME, row)
     yield NAME

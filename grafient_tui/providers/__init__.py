@@ -1,107 +1,168 @@
-"""The providers Grafient can sync from, by the name stored with each integration.
+"""The providers Grafient can sync from, by the name stored with each integration: one row each.
 
-Importing this package loads no provider (and so no httpx): each entry is "module:attribute",
-resolved on first use. A new provider is one package and one line here.
+Importing this package loads no provider (and so no httpx) and defines no dataclass: a row names its
+client, fake and account fields as "module:attribute", resolved on first use, and its capabilities as
+plain keywords, made into `base.Capabilities` on first use. Adding a provider is one package and one
+row here (ARCHITECTURE.md, "Where to add things").
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Required, TypedDict
 
 from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
     from grafient_tui.providers.base import AccountField, Capabilities, Provider
 
-_REGISTRY: dict[str, str] = {
-    "cursor": "grafient_tui.providers.cursor.api:CursorClient",
-    "anthropic": "grafient_tui.providers.anthropic.api:AnthropicClient",
-    "openai": "grafient_tui.providers.openai.api:OpenAIClient",
-    "openrouter": "grafient_tui.providers.openrouter.api:OpenRouterClient",
-    "copilot": "grafient_tui.providers.copilot.api:CopilotClient",
-    "xai": "grafient_tui.providers.xai.api:XaiClient",
-    "google": "grafient_tui.providers.google.api:GoogleBillingClient",
-    "elevenlabs": "grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
+
+class CapabilityRow(TypedDict, total=False):
+    """`base.Capabilities`' fields, as a row states them (see there for what each means)."""
+
+    has_requests: Required[bool]
+    actor_kind: Required[str]
+    has_on_demand: bool
+    requests_label: str
+    has_byok: bool
+    has_today: bool
+    has_tokens: bool
+    whole_actor: str | None
+    cost_basis: str
+
+
+class ProviderRow(NamedTuple):
+    """Everything Grafient knows of a provider without loading it."""
+
+    title: str  # its name for people, for screens that must not load a provider to show a card
+    client: str  # "module:attribute" of its Provider class
+    fake: str  # "module:attribute" of its in-memory account (the demo's, and the contract suite's)
+    capabilities: CapabilityRow  # what its figures hold: the report and the screens read it unloaded
+    colour: str  # its band in the stacked chart and its legend mark, as Grafient's web dashboard has it
+    # "module:attribute" of the settings an integration carries besides its key (base.AccountField), in
+    # a module that imports no httpx, so the CLI grows its flags without loading the provider; the
+    # provider class declares the same tuple. None: it has none.
+    account_fields: str | None = None
+
+
+_ROWS: dict[str, ProviderRow] = {
+    "cursor": ProviderRow(
+        title="Cursor",
+        client="grafient_tui.providers.cursor.api:CursorClient",
+        fake="grafient_tui.providers.cursor.fake:FakeCursorTeam",
+        capabilities={"has_requests": True, "actor_kind": "member"},
+        colour="#6b9bf2",
+    ),
+    "anthropic": ProviderRow(
+        title="Anthropic",
+        client="grafient_tui.providers.anthropic.api:AnthropicClient",
+        fake="grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
+        capabilities={"has_requests": False, "actor_kind": "workspace", "has_on_demand": False},
+        colour="#d97757",
+    ),
+    "openai": ProviderRow(
+        title="OpenAI",
+        client="grafient_tui.providers.openai.api:OpenAIClient",
+        fake="grafient_tui.providers.openai.fake:FakeOpenAIOrg",
+        capabilities={
+            "has_requests": True,
+            "actor_kind": "project",
+            "has_on_demand": False,
+            "requests_label": "completion requests",
+        },
+        colour="#10a37f",
+    ),
+    "openrouter": ProviderRow(
+        title="OpenRouter",
+        client="grafient_tui.providers.openrouter.api:OpenRouterClient",
+        fake="grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
+        capabilities={
+            "has_requests": True,
+            "actor_kind": "workspace",
+            "has_on_demand": False,
+            "has_byok": True,
+            "has_today": False,
+        },
+        colour="#a78bfa",
+    ),
+    # GitHub's and xAI's reports, Google's billing export and ElevenLabs' credits carry no tokens.
+    "copilot": ProviderRow(
+        title="GitHub Copilot",
+        client="grafient_tui.providers.copilot.api:CopilotClient",
+        fake="grafient_tui.providers.copilot.fake:FakeCopilotAccount",
+        capabilities={
+            "has_requests": False,
+            "actor_kind": "member",
+            "has_on_demand": True,
+            "has_tokens": False,
+            # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
+            "whole_actor": "(all users)",
+        },
+        colour="#e3b341",
+        account_fields="grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
+    ),
+    "xai": ProviderRow(
+        title="xAI",
+        client="grafient_tui.providers.xai.api:XaiClient",
+        fake="grafient_tui.providers.xai.fake:FakeXaiTeam",
+        capabilities={"has_requests": False, "actor_kind": "api_key", "has_on_demand": False, "has_tokens": False},
+        colour="#ff5370",
+        account_fields="grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
+    ),
+    # Apart from the six above on the colour wheel (Google's own yellow was Copilot's amber, ElevenLabs'
+    # pink xAI's coral): cyan and lime.
+    "google": ProviderRow(
+        title="Google Gemini",
+        client="grafient_tui.providers.google.api:GoogleBillingClient",
+        fake="grafient_tui.providers.google.fake:FakeBillingExport",
+        capabilities={"has_requests": False, "actor_kind": "project", "has_on_demand": True, "has_tokens": False},
+        colour="#22d3ee",
+        account_fields="grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
+    ),
+    "elevenlabs": ProviderRow(
+        title="ElevenLabs",
+        client="grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
+        fake="grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
+        capabilities={
+            "has_requests": False,
+            "actor_kind": "workspace",
+            "has_on_demand": False,
+            "has_tokens": False,
+            "cost_basis": "estimate",
+        },
+        colour="#a3e635",
+    ),
 }
-# Each provider's in-memory fake (the demo's, and what the contract tests run against).
-_FAKES: dict[str, str] = {
-    "cursor": "grafient_tui.providers.cursor.fake:FakeCursorTeam",
-    "anthropic": "grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
-    "openai": "grafient_tui.providers.openai.fake:FakeOpenAIOrg",
-    "openrouter": "grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
-    "copilot": "grafient_tui.providers.copilot.fake:FakeCopilotAccount",
-    "xai": "grafient_tui.providers.xai.fake:FakeXaiTeam",
-    "google": "grafient_tui.providers.google.fake:FakeBillingExport",
-    "elevenlabs": "grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
-}
 
-# The settings an integration carries besides its key (providers/base.AccountField), for providers that
-# have any: "module:attribute" of a tuple in a module that imports no httpx, so the CLI can grow its
-# flags (and `--help` list them) without loading a provider. The provider class declares the same tuple.
-_ACCOUNT_FIELDS: dict[str, str] = {
-    "copilot": "grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
-    "xai": "grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
-    "google": "grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
-}
-
-# Each provider's name for people, for screens that must not load a provider to show a card.
-_TITLES: dict[str, str] = {
-    "cursor": "Cursor",
-    "anthropic": "Anthropic",
-    "openai": "OpenAI",
-    "openrouter": "OpenRouter",
-    "copilot": "GitHub Copilot",
-    "xai": "xAI",
-    "google": "Google Gemini",
-    "elevenlabs": "ElevenLabs",
-}
-
-
-def _capabilities_table() -> dict[str, Capabilities]:
-    """What each provider's figures hold: the report and the screens read them without loading the
-    provider, and with it httpx. A provider's class takes its row from here
-    (`capabilities = providers.capabilities("cursor")`); a new provider adds its row with its
-    registry line. Built on first use, so that importing the registry (the app's first paint,
-    `grafient --help`) defines no dataclass."""
-    from grafient_tui.providers.base import Capabilities
-
-    return {
-        "cursor": Capabilities(has_requests=True, actor_kind="member"),
-        "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
-        "openai": Capabilities(
-            has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
-        ),
-        "openrouter": Capabilities(
-            has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
-        ),
-        # GitHub's and xAI's reports, Google's billing export and ElevenLabs' credits carry no tokens.
-        "copilot": Capabilities(  # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
-            has_requests=False, actor_kind="member", has_on_demand=True, has_tokens=False, whole_actor="(all users)"
-        ),
-        "xai": Capabilities(has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False),
-        "google": Capabilities(has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False),
-        "elevenlabs": Capabilities(
-            has_requests=False,
-            actor_kind="workspace",
-            has_on_demand=False,
-            has_tokens=False,
-            cost_basis="estimate",
-        ),
-    }
-
+OTHER_COLOUR = "#8a8a8a"  # a provider this version does not know
 
 _CAPABILITIES: dict[str, Capabilities] = {}
 
 
-def title(name: str) -> str:
-    """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
-    return _TITLES.get(name, name)
-
-
 def names() -> tuple[str, ...]:
     """Every registered provider name, in the order they are offered."""
-    return tuple(_REGISTRY)
+    return tuple(_ROWS)
+
+
+def row(name: str) -> ProviderRow:
+    """The registry's row of provider `name`; ConfigError for a name Grafient does not know."""
+    found = _ROWS.get(name)
+    if found is None:
+        known = ", ".join(names())
+        raise ConfigError(f"unknown provider {name!r} (Grafient knows {known})")
+    return found
+
+
+def title(name: str) -> str:
+    """`Anthropic` for "anthropic"; a name this version does not know is shown as it is."""
+    found = _ROWS.get(name)
+    return found.title if found is not None else name
+
+
+def colour(name: str) -> str:
+    """Provider `name`'s colour in charts; grey for a name this version does not know."""
+    found = _ROWS.get(name)
+    return found.colour if found is not None else OTHER_COLOUR
 
 
 def _load(target: str) -> object:
@@ -111,37 +172,48 @@ def _load(target: str) -> object:
 
 def get(name: str) -> type[Provider]:
     """The provider class registered under `name`; ConfigError for a name Grafient does not know."""
-    target = _REGISTRY.get(name)
-    if target is None:
-        known = ", ".join(names())
-        raise ConfigError(f"unknown provider {name!r} (Grafient knows {known})")
-    return _load(target)  # type: ignore[return-value]
+    return _load(row(name).client)  # type: ignore[return-value]
 
 
 def account_fields(name: str) -> tuple[AccountField, ...]:
     """The account settings provider `name` declares (() for most, and for a name this version does
     not know), loaded without the provider itself."""
-    target = _ACCOUNT_FIELDS.get(name)
-    if target is None:
+    found = _ROWS.get(name)
+    if found is None or found.account_fields is None:
         return ()
-    return _load(target)  # type: ignore[return-value]
+    return _load(found.account_fields)  # type: ignore[return-value]
 
 
 def capabilities(name: str) -> Capabilities:
-    """What provider `name`'s figures hold, without loading it when the table above lists it (a
-    provider it does not list is loaded and asked); ConfigError for a name Grafient does not know."""
-    if not _CAPABILITIES:
-        _CAPABILITIES.update(_capabilities_table())
-    found = _CAPABILITIES.get(name)
-    return found if found is not None else get(name).capabilities
+    """What provider `name`'s figures hold, without loading it (a provider's class takes its own from
+    here: `capabilities = providers.capabilities("cursor")`); ConfigError for a name Grafient does not
+    know."""
+    made = _CAPABILITIES.get(name)
+    if made is None:
+        from grafient_tui.providers.base import Capabilities
+
+        made = _CAPABILITIES[name] = Capabilities(**row(name).capabilities)
+    return made
 
 
 def fake(name: str) -> type:
     """The in-memory fake account class of provider `name` (it serves its API as an httpx handler)."""
-    target = _FAKES.get(name)
-    if target is None:
+    found = _ROWS.get(name)
+    if found is None:
         raise ConfigError(f"provider {name!r} has no fake")
-    return _load(target)  # type: ignore[return-value]
+    return _load(found.fake)  # type: ignore[return-value]
 
 
-__all__ = ["account_fields", "capabilities", "fake", "get", "names", "title"]
+__all__ = [
+    "OTHER_COLOUR",
+    "CapabilityRow",
+    "ProviderRow",
+    "account_fields",
+    "capabilities",
+    "colour",
+    "fake",
+    "get",
+    "names",
+    "row",
+    "title",
+]

@@ -118,7 +118,7 @@ class AnthropicClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "anthropic"
-    title = "Anthropic"
+    title = providers.title(name)
     key_kind = "Admin key, Claude Console"
     key_help = (
         "An Admin key of your Claude Console organization: console.anthropic.com → Settings → "
@@ -133,7 +133,7 @@ class AnthropicClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("anthropic")
+    capabilities = providers.capabilities(name)
 
     def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
         super().__init__(api_key, **options)

@@ -85,7 +85,7 @@ class CopilotClient(HttpProvider):
     """The billing calls Grafient makes for one organization or enterprise."""
 
     name = "copilot"
-    title = "GitHub Copilot"
+    title = providers.title(name)
     key_kind = "token of an owner or billing manager"
     key_help = (
         "A GitHub token of an organization owner or billing manager: fine-grained (github_pat_…) with the "
@@ -100,7 +100,7 @@ class CopilotClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("copilot")
+    capabilities = providers.capabilities(name)
     account_fields = ACCOUNT_FIELDS
     api_title = "GitHub"
 

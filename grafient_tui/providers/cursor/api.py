@@ -95,7 +95,7 @@ class CursorClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "cursor"
-    title = "Cursor"
+    title = providers.title(name)
     key_kind = "Admin API, Enterprise"
     key_help = (
         "An Admin API key of a Cursor Enterprise team: cursor.com/dashboard → Settings → Advanced → "
@@ -109,7 +109,7 @@ class CursorClient(HttpProvider):
         settle_days=2,
         default_rpm=20,
     )
-    capabilities = providers.capabilities("cursor")
+    capabilities = providers.capabilities(name)
 
     def wiring(self) -> Wiring:
         return {"auth": httpx.BasicAuth(self._key, ""), "refusal": _refusal}

@@ -87,7 +87,7 @@ class ElevenLabsClient(HttpProvider):
     """The ElevenLabs calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "elevenlabs"
-    title = "ElevenLabs"
+    title = providers.title(name)
     key_kind = "API key (usage read)"
     key_help = (
         "An API key of your ElevenLabs workspace: elevenlabs.io → Developers → API Keys (shown once), "
@@ -103,7 +103,7 @@ class ElevenLabsClient(HttpProvider):
         settle_days=HISTORY_DAYS,  # every stored day re-priced at today's plan (see the docstring)
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("elevenlabs")
+    capabilities = providers.capabilities(name)
 
     def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
         super().__init__(api_key, **options)

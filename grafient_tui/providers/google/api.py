@@ -147,7 +147,7 @@ class GoogleBillingClient(HttpProvider):
     """The calls Grafient makes to Google (a token, then BigQuery), with pacing, retries and sentences."""
 
     name = "google"
-    title = "Google Gemini"
+    title = providers.title(name)
     key_kind = "Service-account JSON key, billing export"
     key_help = (
         "A JSON key of a service account with BigQuery Data Viewer on the billing export's dataset and "
@@ -164,7 +164,7 @@ class GoogleBillingClient(HttpProvider):
         settle_month=True,
         one_window=True,
     )
-    capabilities = providers.capabilities("google")
+    capabilities = providers.capabilities(name)
     account_fields = ACCOUNT_FIELDS
     api_title = "Google BigQuery"
     key_document = True

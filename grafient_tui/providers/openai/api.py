@@ -127,7 +127,7 @@ class OpenAIClient(HttpProvider):
     """The Admin API calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "openai"
-    title = "OpenAI"
+    title = providers.title(name)
     key_kind = "Admin key, Read only"
     key_help = (
         "An Admin key of your OpenAI organization with Read only permission: platform.openai.com → "
@@ -142,7 +142,7 @@ class OpenAIClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("openai")
+    capabilities = providers.capabilities(name)
 
     def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
         super().__init__(api_key, **options)

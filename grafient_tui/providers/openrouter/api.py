@@ -88,7 +88,7 @@ class OpenRouterClient(HttpProvider):
     """The OpenRouter calls Grafient makes, with pacing, retries and readable errors."""
 
     name = "openrouter"
-    title = "OpenRouter"
+    title = providers.title(name)
     key_kind = "Management key"
     key_help = (
         "A management key of your OpenRouter account: openrouter.ai/settings/management-keys. "
@@ -103,7 +103,7 @@ class OpenRouterClient(HttpProvider):
         settle_days=1,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("openrouter")
+    capabilities = providers.capabilities(name)
 
     def __init__(self, api_key: str, **options: Unpack[ProviderKeywords]) -> None:
         super().__init__(api_key, **options)

@@ -85,7 +85,7 @@ class XaiClient(HttpProvider):
     """The billing calls Grafient makes for one xAI team."""
 
     name = "xai"
-    title = "xAI"
+    title = providers.title(name)
     key_kind = "Management key, Billing: Read Only"
     key_help = (
         "A management key of your xAI team with Billing: Read Only: xAI Console → Settings → Management Keys "
@@ -100,7 +100,7 @@ class XaiClient(HttpProvider):
         settle_days=3,
         default_rpm=DEFAULT_RPM,
     )
-    capabilities = providers.capabilities("xai")
+    capabilities = providers.capabilities(name)
     account_fields = ACCOUNT_FIELDS
 
     def __init__(self, api_key: str, *, account: Mapping[str, str], **options: Unpack[ProviderKeywords]) -> None:

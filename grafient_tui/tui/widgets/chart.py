@@ -17,6 +17,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from grafient_tui import providers
+
 BLOCKS = " ▁▂▃▄▅▆▇█"
 NOT_SYNCED = "·"
 
@@ -109,20 +111,9 @@ class CostChart(Widget):
 
 # ---------------------------------------------------------------- every provider, stacked
 
-# One colour per provider, as Grafient's web dashboard stacks them (unknown providers are grey).
-PROVIDER_COLOURS = {
-    "cursor": "#6b9bf2",
-    "anthropic": "#d97757",
-    "openai": "#10a37f",
-    "openrouter": "#a78bfa",
-    "copilot": "#e3b341",
-    "xai": "#ff5370",
-    # Apart from the six above on the colour wheel (Google's own yellow was Copilot's amber, ElevenLabs'
-    # pink xAI's coral): cyan and lime.
-    "google": "#22d3ee",
-    "elevenlabs": "#a3e635",
-}
-OTHER_COLOUR = "#8a8a8a"
+# One colour per provider, from its registry row (a provider this version does not know is grey).
+PROVIDER_COLOURS = {name: providers.colour(name) for name in providers.names()}
+OTHER_COLOUR = providers.OTHER_COLOUR
 
 
 @dataclass(frozen=True)
