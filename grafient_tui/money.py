@@ -96,6 +96,25 @@ _MAX_TEXT = 100  # characters of a numeric string
 _EXACT = Context(prec=120, Emax=10**6, Emin=-(10**6), traps=[Inexact, InvalidOperation])
 
 
+# An exponent past this is clamped to it when a literal is read: Decimal itself refuses a literal whose
+# exponent passes ~1e18 ("0E-99999999999999999999" raises InvalidOperation), and any exponent this far
+# out already means a value far beyond any bill, far below a micro-cent, or a zero.
+_CLAMPED_EXPONENT = 10**9
+_EXPONENT_DIGITS = len(str(_CLAMPED_EXPONENT))
+
+
+def decimal_literal(text: str) -> Decimal:
+    """The Decimal a JSON number literal (or a numeric string of one) spells, as json's `parse_float`:
+    exact, except that an exponent of more than ten digits is clamped to ±1e9 before Decimal reads it, so
+    every literal is read in time linear in its length and none raises. A zero stays zero, a non-zero
+    value stays beyond any bill (refused) or below a micro-cent (0), as its exponent said."""
+    mantissa, mark, exponent = text.replace("e", "E").partition("E")
+    if mark and len(exponent.lstrip("+-").lstrip("0")) > _EXPONENT_DIGITS:
+        sign = "-" if exponent.startswith("-") else "+"
+        text = f"{mantissa}E{sign}{_CLAMPED_EXPONENT}"
+    return Decimal(text)
+
+
 class BadAmount(ValueError):
     """A money value that cannot be read. `reason` completes "FIELD is ...": "not a number (got a
     string of 9 characters)"; it never holds the value itself (server text may echo a key)."""
@@ -140,7 +159,7 @@ def exact_amount(value: object, *, max_digits: int = 15) -> Decimal:
         text = value.strip()
         if len(text) > _MAX_TEXT or not _NUMBER.fullmatch(text):
             raise BadAmount(f"not a number (got {describe(value)})")
-        d = Decimal(text)
+        d = decimal_literal(text)
     else:
         raise BadAmount(f"not a number (got {describe(value)})")
     if not d.is_finite():

@@ -23,7 +23,6 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -50,6 +49,7 @@ from grafient_tui.errors import (  # noqa: F401
     scrub,
     too_many_sums,
 )
+from grafient_tui.money import decimal_literal
 from grafient_tui.providers.base import RequestStats
 from grafient_tui.providers.jsonstream import EntryTooLarge, JsonObject, JsonShapeError, NotAnObject, parse_object
 from grafient_tui.secret import scrub_known
@@ -469,7 +469,7 @@ _INVALID = object()
 def _loads(content: bytes | bytearray) -> Any:
     """The JSON value of a short error body, or _INVALID."""
     try:
-        return json.loads(content, parse_float=Decimal)
+        return json.loads(content, parse_float=decimal_literal)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _INVALID
 

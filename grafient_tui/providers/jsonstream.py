@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any, TypeVar
+
+from grafient_tui.money import decimal_literal
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ MAX_DEPTH = 64  # containers nested inside one another, when passing over what i
 MAX_ENTRIES = 1_000_000
 _FIRST_SLICE = 64  # characters tried first for an entry; grown fourfold while the entry is cut
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+_DECODER = json.JSONDecoder(parse_float=decimal_literal)
 # json's own string scanner (C): typeshed does not declare it, but it is what json.loads runs.
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
 _SPACE = re.compile(r"[ \t\n\r]*")

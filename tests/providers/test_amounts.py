@@ -24,6 +24,8 @@ SECRETISH = "sk-admin-Qx7vR2mN9pL4kT8wZ3cY"  # an answer may echo anything, a ke
         ("0.00003420000000000000000000000000000000", "usd", 3420),  # 39 decimals, exact
         ("0.000000015", "usd", 2),  # 1.5 micro-cents: rounded once, half to even
         ("1.5E-7", "usd", 15),
+        ("0E-99999999999999999999", "usd", 0),  # exponents past any context: no arithmetic is done on them
+        ("1E-99999999999999999999", "usd", 0),  # far below half a micro-cent
     ],
 )
 def test_an_amount_in_dollars_or_cents_number_or_string_is_read_exactly(value: object, unit: str, micro: int) -> None:
@@ -38,6 +40,7 @@ def test_an_amount_in_dollars_or_cents_number_or_string_is_read_exactly(value: o
         (True, "not a number (got a boolean)"),
         ("NaN", "not a number (got a string of 3 characters)"),
         ("1e999999999", "beyond any plausible bill"),
+        ("1E+99999999999999999999", "beyond any plausible bill"),
         ("5000000000", "beyond any plausible bill (more than $1,000,000)"),
     ],
 )

@@ -24,6 +24,7 @@ from grafient_tui.providers.http import (
     KeyRejected,
     LimitExceeded,
     RateLimited,
+    RequestRejected,
     ServerError,
     Unreachable,
 )
@@ -702,3 +703,93 @@ async def test_a_sync_whose_usage_failed_stores_unknown_requests_not_zero() -> N
     assert quiet and all(row[4] is None and row[6] is None for row in quiet)  # quiet days: unknown too, not 0
     assert models == [(DAY, "gpt-5", 125_000_000, None, None, None, None, None, None)]
     assert members == [(DAY, "Chat assistant", 125_000_000, None)]
+
+
+# ------------------------------------------------------------------ live amounts (issue 21)
+
+# A live /costs answer as shared/openai-admin-api.md describes it: the value as a decimal string with
+# 39 decimals and as BigDecimal's zero with a four-digit exponent (as a string and as a number), the
+# ISO times on the bucket, and the extra fields and float quantity on each result. Zeros whose exponent
+# is past what Decimal itself reads are zeros too.
+LIVE_COSTS = """{"object": "page", "data": [{"object": "bucket", "start_time": 1773100800, "end_time": 1773187200,
+ "start_time_iso": "2026-03-10T00:00:00+00:00", "end_time_iso": "2026-03-11T00:00:00+00:00", "results": [
+  {"object": "organization.costs.result", "amount": {"value": "0.00003420000000000000000000000000000000",
+   "currency": "usd"}, "line_item": "gpt-5, input", "project_id": "proj_chat", "organization_id": "org-Q7",
+   "organization_name": "Acme", "project_name": "Chat assistant", "user_id": null, "user_email": null,
+   "api_key_id": null, "quantity": 1368.0},
+  {"object": "organization.costs.result", "amount": {"value": "0E-6176", "currency": "usd"},
+   "line_item": "gpt-5, output", "project_id": "proj_chat", "quantity": 0.0},
+  {"object": "organization.costs.result", "amount": {"value": 0E-6176, "currency": "usd"},
+   "line_item": "gpt-5, cached input", "project_id": "proj_chat", "quantity": 0.5},
+  {"object": "organization.costs.result", "amount": {"value": 0E-99999999999999999999, "currency": "usd"},
+   "line_item": "gpt-5, input", "project_id": "proj_chat", "quantity": 0.0},
+  {"object": "organization.costs.result", "amount": {"value": "-0E+99999999999999999999", "currency": "usd"},
+   "line_item": "gpt-5, input", "project_id": "proj_chat", "quantity": 0.0},
+  {"object": "organization.costs.result", "amount": {"value": "1.250000000000000000000000000000000000000",
+   "currency": "usd"}, "line_item": "Web search tool calls", "project_id": null, "quantity": 25.0}]}],
+ "has_more": false, "next_page": null}"""
+
+
+async def _live_sync(costs_body: str) -> tuple[object, object, int]:
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.vault import Vault
+    from grafient_tui.sync.engine import run_sync
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    iid = int(add_integration(db, vault, label="OpenAI", provider="openai", api_key=Secret(KEY)).id)
+    now = datetime.datetime(2026, 3, 12, 10, 30, tzinfo=datetime.UTC)
+    with respx.mock(assert_all_called=False) as router:
+
+        def costs(request: httpx.Request) -> httpx.Response:
+            start, end = int(request.url.params["start_time"]), int(request.url.params["end_time"])
+            return raw_json(costs_body) if start <= day_start(DAY) < end else httpx.Response(200, json=page([]))
+
+        router.get(COSTS).mock(side_effect=costs)
+        router.get(USAGE).respond(200, json=page([]))
+        router.get(PROJECTS).respond(200, json={"object": "list", "data": PROJS, "has_more": False})
+        # The engine's backfill: one window from the plan's first day to today, DAY inside it.
+        result = await run_sync(db, vault, settings, iid, "backfill", now=now)
+    return result, settings, iid
+
+
+async def test_a_live_answer_with_long_decimals_and_a_zero_of_any_exponent_syncs_exactly() -> None:
+    from tests import oracle
+
+    result, settings, iid = await _live_sync(LIVE_COSTS)
+    assert result.outcome == "success", result.error  # type: ignore[attr-defined]
+    days, models, members = oracle.store_snapshot(settings.database_file, iid)  # type: ignore[attr-defined]
+    # $0.0000342 = 3,420 micro-cents exactly; each zero is 0; $1.25 = 125,000,000
+    assert [row[1] for row in days if row[0] == DAY] == [125_003_420]
+    assert {(m[1], m[2]) for m in models if m[0] == DAY} == {("gpt-5", 3_420), ("Web search tool calls", 125_000_000)}
+    assert {(m[1], m[2]) for m in members if m[0] == DAY} == {("Chat assistant", 3_420), ("No project", 125_000_000)}
+
+
+@pytest.mark.parametrize("value", ['"1E+6176"', "1E+6176", "1E+99999999999999999999", '"9' + "9" * 30 + '"'])
+async def test_a_non_zero_amount_beyond_any_bill_fails_the_window_in_one_sentence(value: str) -> None:
+    """Refused on its exponent or its digits before any arithmetic, and nothing of the window is stored."""
+    from tests import oracle
+
+    body = LIVE_COSTS.replace('"0E-6176"', value, 1)
+    result, settings, iid = await _live_sync(body)
+    assert result.outcome == "failed"  # type: ignore[attr-defined]
+    error = result.error  # type: ignore[attr-defined]
+    assert "an amount value that is beyond any plausible bill" in error and SAVED in error, error
+    days, _, _ = oracle.store_snapshot(settings.database_file, iid)  # type: ignore[attr-defined]
+    assert [row for row in days if row[0] == DAY] == []
+
+
+async def test_an_error_body_with_a_number_decimal_cannot_hold_is_still_one_sentence(
+    mock: respx.MockRouter, sleep: RecordingSleep
+) -> None:
+    """The error body is read for its message; a number in it past Decimal's exponents must not escape."""
+    body = '{"error": {"message": "Invalid start_time", "param": 1E+99999999999999999999}}'
+    mock.get(COSTS).mock(return_value=httpx.Response(400, content=body.encode()))
+    no_projects(mock)
+    async with client(sleep) as c:
+        with pytest.raises(RequestRejected) as raised:
+            await lines(c)
+    assert raised.value.status == 400 and "Invalid start_time" in raised.value.sentence
