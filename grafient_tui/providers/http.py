@@ -174,7 +174,7 @@ class HeaderRateLimits:
             until = self._until_reset(headers)
             if until is not None:
                 return until
-        return min(self.default_wait * 2 ** max(0, repeat - 1), self.max_wait)
+        return min(self.default_wait * 2.0 ** max(0, repeat - 1), self.max_wait)
 
     def wait_before_next(self, headers: httpx.Headers) -> float | None:
         """The epoch second the next call may start at, when few calls remain; None: no need to wait."""
@@ -266,15 +266,15 @@ def _transport_reason(exc: httpx.TransportError) -> str:
     """A short, fixed description of a connection failure (never the exception text itself)."""
     # The async stack wraps the OS error ("All connection attempts failed"), so look down
     # the chain for the error that says what happened.
-    cause: BaseException | None = exc
+    cause: BaseException | None = exc.__cause__ or exc.__context__
     for _ in range(8):
-        cause = cause.__cause__ or cause.__context__
         if cause is None:
             break
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, ConnectionResetError):
             return "connection reset"
+        cause = cause.__cause__ or cause.__context__
     text = str(exc).lower()
     if "refused" in text:
         return "connection refused"
@@ -453,8 +453,6 @@ def _retry_after(value: str | None) -> float | None:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-        if when is None:
-            return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=datetime.UTC)
         seconds = (when - _utc_now()).total_seconds()
@@ -490,7 +488,7 @@ def _answer(text: str | None, fail: Callable[[JsonShapeError], Exception]) -> Js
         return None
 
 
-def _detail_message(detail: dict | str) -> str:
+def _detail_message(detail: dict[str, Any] | str) -> str:
     """`status: message` of a FastAPI-style `detail` object, or the detail string itself."""
     if isinstance(detail, str):
         return detail
@@ -601,7 +599,7 @@ class HttpClient:
         self,
         method: str,
         path: str,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         attempts: int | None = None,
         *,
         params: Any = None,
@@ -615,7 +613,7 @@ class HttpClient:
         self,
         method: str,
         path: str,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         attempts: int | None = None,
         *,
         params: Any = None,
@@ -636,7 +634,7 @@ class HttpClient:
         self,
         method: str,
         path: str,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         attempts: int | None = None,
         *,
         params: Any = None,
@@ -650,7 +648,7 @@ class HttpClient:
         self,
         method: str,
         path: str,
-        body: dict | None = None,
+        body: dict[str, Any] | None = None,
         attempts: int | None = None,
         *,
         params: Any = None,
@@ -790,7 +788,7 @@ class HttpClient:
 
         return fail
 
-    def _is_rate_limit(self, status: int, content: bytes) -> bool:
+    def _is_rate_limit(self, status: int, content: bytes | bytearray) -> bool:
         if self._rate_limit_sign is None:
             return False
         data = _loads(content)
@@ -819,7 +817,7 @@ class HttpClient:
             return f"{api} is rate limiting this team"
         return f"{api} failed with HTTP {failure.status}"
 
-    def _server_message(self, content: bytes) -> str:
+    def _server_message(self, content: bytes | bytearray) -> str:
         """The `message` of an error body, or "" when there is none.
 
         Redacted (any run of 8+ characters of the key, its base64 or percent-encoding) and
@@ -848,7 +846,7 @@ class HttpClient:
         # Also of every other secret this process holds (an access token a key was traded for).
         return scrub_known(scrub(message, self._key)) if message else ""
 
-    def _client_error(self, status: int, path: str, content: bytes) -> ProviderError:
+    def _client_error(self, status: int, path: str, content: bytes | bytearray) -> ProviderError:
         message = self._server_message(content)
         detail = f": {message}" if message else ""
         if self._refusal is not None:

@@ -252,6 +252,7 @@ class AnthropicClient(HttpProvider):
             page = read_page(await self._api.request_json("GET", path, None, params=params), report, seen)
             for bucket in page.buckets.objects():
                 day = bucket_day(bucket, first, last, report)
+                assert not isinstance(bucket, str)  # bucket_day refused it
                 yield day, bucket_rows(bucket, report)
             if page.next_page is None:
                 return

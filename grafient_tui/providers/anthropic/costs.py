@@ -134,7 +134,7 @@ def read_page(data: JsonObject, report: str, seen: set[str]) -> Page:
 # --------------------------------------------------------------------------- fields
 
 
-def amount_micro(row: dict) -> int:
+def amount_micro(row: dict[str, Any]) -> int:
     """A row's `amount` (US cents, a decimal string) as integer micro-cents, through the one money
     parser; its currency must be USD (Grafient never converts)."""
     micro = amounts.micro(
@@ -147,7 +147,7 @@ def amount_micro(row: dict) -> int:
     return micro
 
 
-def _text(row: dict, name: str, report: str) -> str | None:
+def _text(row: dict[str, Any], name: str, report: str) -> str | None:
     value = row.get(name)
     if value is None or value == "":
         return None
@@ -156,13 +156,13 @@ def _text(row: dict, name: str, report: str) -> str | None:
     return stored_name(value)  # cut as it arrives: what a window holds grows with these
 
 
-def cost_model(row: dict) -> str:
+def cost_model(row: dict[str, Any]) -> str:
     """The raw `model` id; else the `cost_type` (web_search, code_execution, session_usage); else "other",
     so the models always add up to the day. `model` wins over the model named in `description`."""
     return _text(row, "model", "cost report") or _text(row, "cost_type", "cost report") or OTHER
 
 
-def workspace_of(row: dict, report: str) -> str | None:
+def workspace_of(row: dict[str, Any], report: str) -> str | None:
     """The row's workspace_id; None for the default workspace."""
     return _text(row, "workspace_id", report)
 
@@ -190,7 +190,7 @@ class Tokens:
     cache_write: int
 
 
-def row_tokens(row: dict) -> Tokens:
+def row_tokens(row: dict[str, Any]) -> Tokens:
     """input = uncached_input_tokens, cache write = both cache_creation counts, cache read =
     cache_read_input_tokens, output = output_tokens."""
     creation = row.get("cache_creation")
@@ -258,7 +258,7 @@ class CostSums:
         self._sums: dict[tuple[datetime.date, str, str | None], int] = {}
         self._bounds = _Bounded("cost report")
 
-    def add(self, day: datetime.date, rows: list[dict]) -> None:
+    def add(self, day: datetime.date, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self.add_row(day, row)
 
@@ -304,7 +304,7 @@ class TokenSums:
         self._sums: dict[tuple[datetime.date, str, str | None], list[int]] = {}
         self._bounds = _Bounded("usage report")
 
-    def add(self, day: datetime.date, rows: list[dict]) -> None:
+    def add(self, day: datetime.date, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             self.add_row(day, row)
 

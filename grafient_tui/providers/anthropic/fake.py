@@ -16,6 +16,7 @@ import json
 import random
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import httpx
 
@@ -101,7 +102,7 @@ def cost_row(
     context_window: str | None = None,
     inference_geo: str | None = None,
     currency: str = "USD",
-) -> dict:
+) -> dict[str, Any]:
     """One cost row in the documented shape (grouped by description and workspace_id)."""
     return {
         "amount": amount,
@@ -128,7 +129,7 @@ def token_row(
     output_tokens: int = 0,
     web_search_requests: int = 0,
     service_tier: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """One usage-report row in the documented shape."""
     return {
         "model": model,
@@ -162,9 +163,9 @@ class FakeAnthropicOrg:
         api_key: str,
         org_id: str = "6f1c2a9e-3b7d-4e21-9c55-0a8b7d2e4f10",
         org_name: str = "Acme Labs",
-        workspaces: list[dict] | None = None,
-        costs: dict[datetime.date, list[dict]] | None = None,
-        tokens: dict[datetime.date, list[dict]] | None = None,
+        workspaces: list[dict[str, Any]] | None = None,
+        costs: dict[datetime.date, list[dict[str, Any]]] | None = None,
+        tokens: dict[datetime.date, list[dict[str, Any]]] | None = None,
         admin: bool | None = None,
         usage_fails: bool = False,
         usage_error_status: int = 500,
@@ -173,7 +174,7 @@ class FakeAnthropicOrg:
         self.api_key = api_key
         self.org_id = org_id
         self.org_name = org_name
-        self.workspaces: list[dict] = [dict(w) for w in (workspaces or [])]
+        self.workspaces: list[dict[str, Any]] = [dict(w) for w in (workspaces or [])]
         for w in self.workspaces:
             w.setdefault("type", "workspace")
             w.setdefault("created_at", "2025-01-06T10:00:00Z")
@@ -248,9 +249,9 @@ class FakeAnthropicOrg:
         self,
         request: httpx.Request,
         kind: str,
-        rows_by_day: dict[datetime.date, list[dict]],
+        rows_by_day: dict[datetime.date, list[dict[str, Any]]],
         allowed: tuple[str, ...],
-        group: Callable[[list[dict], set[str]], list[dict]],
+        group: Callable[[list[dict[str, Any]], set[str]], list[dict[str, Any]]],
     ) -> httpx.Response:
         params = request.url.params
         first = _day_of(params.get("starting_at"))
@@ -325,9 +326,9 @@ class FakeAnthropicOrg:
         return value[3]
 
     @staticmethod
-    def _group_costs(rows: list[dict], groups: set[str]) -> list[dict]:
+    def _group_costs(rows: list[dict[str, Any]], groups: set[str]) -> list[dict[str, Any]]:
         """Rows summed per the requested grouping; fields not grouped by are null."""
-        sums: dict[tuple, Decimal] = {}
+        sums: dict[tuple[Any, ...], Decimal] = {}
         for row in rows:
             key = tuple(row.get(f) if "description" in groups else None for f in DESCRIPTION_FIELDS)
             key += (row.get("workspace_id") if "workspace_id" in groups else None, row.get("currency", "USD"))
@@ -343,8 +344,8 @@ class FakeAnthropicOrg:
         return out
 
     @staticmethod
-    def _group_tokens(rows: list[dict], groups: set[str]) -> list[dict]:
-        sums: dict[tuple, dict] = {}
+    def _group_tokens(rows: list[dict[str, Any]], groups: set[str]) -> list[dict[str, Any]]:
+        sums: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in rows:
             key = tuple(row.get(g) if g in groups else None for g in USAGE_GROUPS)
             s = sums.get(key)
@@ -397,7 +398,7 @@ _FOUR_PLACES = Decimal("0.0001")
 
 def priced_rows(
     model: str, tokens: tuple[int, int, int, int, int], *, workspace_id: str | None, tier: str = "standard"
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The cost rows of `tokens` (input, output, cache read, cache write 5m, 1h) of one model:
     tokens × price per million, in cents rounded to 4 places (batch at half price)."""
     rows = []
@@ -447,20 +448,20 @@ def make_usage(
     days: int,
     workspaces: Iterable[str | None],
     daily_usd: float | Callable[[datetime.date], float] = 60.0,
-) -> tuple[dict[datetime.date, list[dict]], dict[datetime.date, list[dict]]]:
+) -> tuple[dict[datetime.date, list[dict[str, Any]]], dict[datetime.date, list[dict[str, Any]]]]:
     """Deterministic cost rows and token rows for `days` days from `start`, spread over `workspaces`
     (None = the default workspace): Sonnet most days everywhere, Haiku in bulk (some of it batch),
     Opus now and then, and a few web searches and code execution runs. `daily_usd` is the day's
     rough token spend (a number or a function of the day)."""
     rng = random.Random(seed)
     spaces = list(workspaces)
-    costs: dict[datetime.date, list[dict]] = {}
-    tokens: dict[datetime.date, list[dict]] = {}
+    costs: dict[datetime.date, list[dict[str, Any]]] = {}
+    tokens: dict[datetime.date, list[dict[str, Any]]] = {}
     for offset in range(days):
         day = start + datetime.timedelta(days=offset)
         budget = daily_usd(day) if callable(daily_usd) else daily_usd
-        day_costs: list[dict] = []
-        day_tokens: list[dict] = []
+        day_costs: list[dict[str, Any]] = []
+        day_tokens: list[dict[str, Any]] = []
         for i, ws in enumerate(spaces):
             share = budget / len(spaces) * rng.uniform(0.7, 1.3)
             plan = [
@@ -524,8 +525,8 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeAnthropic
     rng = random.Random(seed)
     start = today - datetime.timedelta(days=364)
     research, support = (w["id"] for w in DEMO_WORKSPACES)
-    costs: dict[datetime.date, list[dict]] = {}
-    tokens: dict[datetime.date, list[dict]] = {}
+    costs: dict[datetime.date, list[dict[str, Any]]] = {}
+    tokens: dict[datetime.date, list[dict[str, Any]]] = {}
     for offset in range(365):
         day = start + datetime.timedelta(days=offset)
         weekend = day.weekday() >= 5
@@ -542,7 +543,7 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeAnthropic
         ]
         if not weekend and rng.random() < 0.3:
             plan.append((research, "claude-opus-4-1", rng.uniform(6, 22), _AGENT_MIX, "standard"))
-        day_costs: list[dict] = []
+        day_costs: list[dict[str, Any]] = []
         by_key: dict[tuple[str | None, str], list[int]] = {}
         for ws, model, usd, mix, tier in plan:
             counts = _split(rng, usd * scale, model, mix, batch=tier == "batch")

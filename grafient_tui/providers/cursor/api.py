@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 
 from grafient_tui import providers
-from grafient_tui.errors import BadResponse, KeyRejected, LimitExceeded, NotEnterprise, ProviderError
+from grafient_tui.errors import BadResponse, EventFormatError, KeyRejected, LimitExceeded, NotEnterprise, ProviderError
 from grafient_tui.providers.base import AccountInfo, Billing, CostLine, Limits, MemberSpend
 from grafient_tui.providers.cursor.costs import (
     DAY_MS,
-    EventFormatError,
     UsageEvent,
     cost_lines,
     day_bounds_ms,
@@ -237,7 +236,7 @@ class CursorClient(HttpProvider):
                 )
             page += 1
 
-    async def _events_page(self, path: str, body: dict) -> tuple[JsonObject, JsonArray]:
+    async def _events_page(self, path: str, body: dict[str, Any]) -> tuple[JsonObject, JsonArray]:
         """One page of events, read one event at a time. A 200 answer without a `usageEvents` list is
         malformed, not an empty day: it is asked for again, and if it stays malformed the window
         fails and stores nothing."""

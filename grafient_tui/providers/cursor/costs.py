@@ -65,7 +65,7 @@ def _micro(value: Any, field_name: str) -> int:
     return amounts.micro(value, _field_is(field_name), "cents")
 
 
-def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
+def _fallback_cost_micro(usage: dict[str, Any] | None, raw: dict[str, Any]) -> int:
     """totalCents × (1 − discountPercentOff/100) + cursorTokenFee, each missing part 0."""
     usage = usage or {}
     total = usage.get("totalCents")
@@ -93,14 +93,14 @@ def _fallback_cost_micro(usage: dict | None, raw: dict) -> int:
     return amounts.micro_of_sum(cost, _field_is("cost"), "cents")
 
 
-def _token_usage(raw: dict) -> dict | None:
+def _token_usage(raw: dict[str, Any]) -> dict[str, Any] | None:
     usage = raw.get("tokenUsage")
     if usage is None or type(usage) is dict:
         return usage
     raise _bad("tokenUsage", usage, "an object")
 
 
-def _kind_of(raw: dict) -> str:
+def _kind_of(raw: dict[str, Any]) -> str:
     """`kind`, else `kindLabel` (older shapes), else ""."""
     kind = raw.get("kind")
     if kind is None:
@@ -108,7 +108,7 @@ def _kind_of(raw: dict) -> str:
     return kind if type(kind) is str else _text(kind, "kind", "")
 
 
-def not_charged(kind: str, raw: dict) -> bool:
+def not_charged(kind: str, raw: dict[str, Any]) -> bool:
     """The event's own word that it cost nothing: an errored or aborted kind, or a free Bugbot run.
     Only consulted when `chargedCents` is absent (chargedCents wins whatever the kind says)."""
     folded = kind.casefold()
@@ -133,7 +133,7 @@ def on_demand_kind(kind: str) -> bool:
     return kind.casefold().replace("-", "").replace(" ", "").replace("_", "") in _ON_DEMAND_KINDS
 
 
-def event_cost_micro(raw: dict) -> int:
+def event_cost_micro(raw: dict[str, Any]) -> int:
     """The cost of one usage event in micro-cents: chargedCents, else the token formula
     (0 when the kind says it was not charged, or for a free Bugbot run)."""
     if not isinstance(raw, dict):
@@ -234,7 +234,7 @@ def _integral(value: Any, field_name: str, limit: Decimal = _LIMIT_D) -> int:
     return int(d)
 
 
-def _tokens(usage: dict, name: str) -> int:
+def _tokens(usage: dict[str, Any], name: str) -> int:
     value = usage.get(name)
     if type(value) is int and -_LIMIT <= value <= _LIMIT:
         return value
@@ -262,7 +262,7 @@ def _flag(value: Any, field_name: str) -> bool:
     raise _bad(field_name, value, "true or false")
 
 
-def parse_event(raw: dict) -> UsageEvent:
+def parse_event(raw: dict[str, Any]) -> UsageEvent:
     """One usage event as Cursor sends it, read tolerantly; EventFormatError if it cannot be."""
     if type(raw) is not dict:
         raise EventFormatError("a usage event is not a JSON object")

@@ -18,6 +18,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -33,10 +34,10 @@ def _error(status: int, error: str, message: str) -> httpx.Response:
     return httpx.Response(status, json={"error": error, "message": message})
 
 
-def _event_ts(event: dict) -> int:
+def _event_ts(event: dict[str, Any]) -> int:
     try:
-        return int(event.get("timestamp"))
-    except (TypeError, ValueError):
+        return int(event["timestamp"])
+    except (KeyError, TypeError, ValueError):
         return -1  # unreadable: outside every window, so never served
 
 
@@ -47,17 +48,17 @@ class FakeCursorTeam:
         self,
         *,
         api_key: str,
-        events: list[dict] | None = None,
-        members: list[dict] | None = None,
+        events: list[dict[str, Any]] | None = None,
+        members: list[dict[str, Any]] | None = None,
         enterprise: bool = True,
         cycle_start: datetime.date | None = None,
         limits: dict[str, float | None] | None = None,
         spend_page_size: int = 100,
     ) -> None:
         self.api_key = api_key
-        self.events: list[dict] = events if events is not None else []
+        self.events: list[dict[str, Any]] = events if events is not None else []
         if members is None:
-            emails = sorted({e.get("userEmail") for e in self.events if isinstance(e.get("userEmail"), str)})
+            emails = sorted({e["userEmail"] for e in self.events if isinstance(e.get("userEmail"), str)})
             members = [
                 {"name": email.split("@")[0].title(), "email": email, "role": "owner" if i == 0 else "member"}
                 for i, email in enumerate(emails)
@@ -70,10 +71,10 @@ class FakeCursorTeam:
         self.limits = limits or {}
         self.spend_page_size = spend_page_size
         # Events sorted oldest first with their timestamps, re-sorted when the list grows.
-        self._indexed_list: list[dict] | None = None
+        self._indexed_list: list[dict[str, Any]] | None = None
         self._indexed_len = -1
         self._ts: list[int] = []
-        self._rows: list[dict] = []
+        self._rows: list[dict[str, Any]] = []
 
     def invalidate(self) -> None:
         """Call after changing or removing events in place (appending is noticed on its own)."""
@@ -160,12 +161,13 @@ class FakeCursorTeam:
     def cycle_spend(self) -> dict[str, tuple[int, int]]:
         """email -> (overall, on-demand) spend in micro-cents since the cycle started, priced by
         Cursor's documented rules (chargedCents, else the token fallback)."""
-        from grafient_tui.providers.cursor.costs import EventFormatError, parse_event
+        from grafient_tui.errors import EventFormatError
+        from grafient_tui.providers.cursor.costs import parse_event
 
         start = self.current_cycle_start()
         start_ms = (start.toordinal() - _EPOCH_ORDINAL) * DAY_MS if start else 0
         self._index()
-        spend: dict[str, list[int]] = {m.get("email"): [0, 0] for m in self.members if isinstance(m.get("email"), str)}
+        spend: dict[str, list[int]] = {m["email"]: [0, 0] for m in self.members if isinstance(m.get("email"), str)}
         for row in self._rows[bisect.bisect_left(self._ts, start_ms) :]:
             try:
                 event = parse_event(row)
@@ -206,7 +208,7 @@ class FakeCursorTeam:
             rows.append(row)
         pages = max(1, math.ceil(len(rows) / size))
         start = self.current_cycle_start()
-        answer: dict = {
+        answer: dict[str, Any] = {
             "teamMemberSpend": rows[(page - 1) * size : page * size],
             "totalMembers": len(rows),
             "totalPages": pages,
@@ -224,7 +226,7 @@ class FakeCursorTeam:
         self._indexed_list = self.events
         self._indexed_len = len(self.events)
 
-    def _row_json(self, row: dict) -> bytes:
+    def _row_json(self, row: dict[str, Any]) -> bytes:
         """One event as compact JSON (the tests' counting fake caches these)."""
         return json.dumps(row, separators=(",", ":")).encode()
 
@@ -260,7 +262,7 @@ def make_events(
     models: list[str],
     model_weights: list[float] | None = None,
     member_weights: list[float] | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Deterministic usage events in the documented shape, oldest first.
 
     `model_weights` and `member_weights` skew the mix (a real team leans on one or two models and
@@ -274,7 +276,7 @@ def make_events(
     """
     rng = random.Random(seed)
     kinds = [k for k, weight in _KINDS for _ in range(weight)]
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     for offset in range(days):
         day = start + datetime.timedelta(days=offset)
         day_ms = (day.toordinal() - _EPOCH_ORDINAL) * DAY_MS
@@ -299,10 +301,10 @@ def _make_event(
     models: list[str],
     model_weights: list[float] | None = None,
     member_weights: list[float] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     kind = rng.choice(kinds)
     token_based = rng.random() < 0.85
-    event: dict = {
+    event: dict[str, Any] = {
         "timestamp": str(ts),
         "userEmail": _pick(rng, members, member_weights),
         "model": _pick(rng, models, model_weights),

@@ -18,6 +18,7 @@ from grafient_tui.errors import ProviderError
 from grafient_tui.money import MAX_MEMBER_MICRO, BadAmount, to_micro
 from grafient_tui.providers.base import MemberSpend
 from grafient_tui.providers.cursor.costs import _timestamp
+from grafient_tui.providers.jsonstream import JsonObject
 from grafient_tui.untrusted import stored_name
 
 UNKNOWN_MEMBER = "unknown member"
@@ -61,6 +62,7 @@ def parse_member(raw: Any) -> MemberSpend | None:
     member = _text(raw.get("email")) or name or _text(raw.get("userId")) or _text(raw.get("id")) or UNKNOWN_MEMBER
     spend = _money(raw.get("spendCents"))
     overall = _money(raw.get("overallSpendCents"))
+    total: int | None
     if overall is not None:
         total, on_demand = overall, spend
     else:
@@ -74,6 +76,6 @@ def parse_member(raw: Any) -> MemberSpend | None:
     )
 
 
-def total_pages(data: dict) -> int | None:
+def total_pages(data: JsonObject) -> int | None:
     pages = data.get("totalPages")
     return pages if type(pages) is int else None

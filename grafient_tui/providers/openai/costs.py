@@ -92,7 +92,7 @@ def usd_micro(value: Any) -> int:
     return amounts.micro(value, amounts.shape("an amount value"))
 
 
-def amount_micro(result: dict) -> int | None:
+def amount_micro(result: dict[str, Any]) -> int | None:
     """The micro-cents of one costs result; None when `amount` or its `value` is absent or null (the SDK
     marks both optional): such a result carries no money. A currency other than usd is an error, as
     Grafient never converts; an absent or null currency is taken as usd, the only one the costs
@@ -123,7 +123,7 @@ def model_of(line_item: Any) -> str:
     return stored_name(model) if model else OTHER_MODEL
 
 
-def project_of(result: dict) -> str | None:
+def project_of(result: dict[str, Any]) -> str | None:
     project = result.get("project_id")
     if project is None:
         return None
@@ -132,7 +132,7 @@ def project_of(result: dict) -> str | None:
     raise FormatError(f"a project_id that is not a string (got {_describe(project)})")
 
 
-def count(result: dict, name: str) -> int:
+def count(result: dict[str, Any], name: str) -> int:
     """A token or request count: a whole number, 0 when absent or null (the optional ones)."""
     value = result.get(name)
     if value is None:
@@ -193,7 +193,7 @@ CostSums = dict[tuple[datetime.date, str, "str | None"], int]
 UsageSums = dict[tuple[datetime.date, str, "str | None"], list[int]]
 
 
-def add_cost_results(sums: CostSums, day: datetime.date, results: list, seen: Seen) -> None:
+def add_cost_results(sums: CostSums, day: datetime.date, results: list[Any], seen: Seen) -> None:
     """Add one costs bucket's results to `sums`, exactly."""
     for result in results:
         add_cost_result(sums, day, result, seen)
@@ -216,7 +216,7 @@ def add_cost_result(sums: CostSums, day: datetime.date, result: Any, seen: Seen)
         sums[key] = micro
 
 
-def add_usage_results(sums: UsageSums, day: datetime.date, results: list, seen: Seen) -> None:
+def add_usage_results(sums: UsageSums, day: datetime.date, results: list[Any], seen: Seen) -> None:
     """Add one completions-usage bucket's results to `sums`: requests, then uncached input, output,
     cache read and cache write. `input_tokens` includes both cache figures; `input_uncached_tokens`,
     when sent, excludes them. A total smaller than its cache parts is counted as 0 uncached."""

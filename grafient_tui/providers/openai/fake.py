@@ -82,9 +82,9 @@ class FakeOpenAIOrg:
         self,
         *,
         api_key: str,
-        projects: list[dict] | None = None,
-        costs: Mapping[datetime.date, list[dict]] | None = None,
-        usage: Mapping[datetime.date, list[dict]] | None = None,
+        projects: list[dict[str, Any]] | None = None,
+        costs: Mapping[datetime.date, list[dict[str, Any]]] | None = None,
+        usage: Mapping[datetime.date, list[dict[str, Any]]] | None = None,
         key_kind: str = "admin",
         usage_failure: int | None = None,
         today: datetime.date | None = None,
@@ -93,13 +93,13 @@ class FakeOpenAIOrg:
         if key_kind not in KEY_KINDS:
             raise ValueError(f"key_kind must be one of {', '.join(KEY_KINDS)}")
         self.api_key = api_key
-        self.projects: list[dict] = (
+        self.projects: list[dict[str, Any]] = (
             projects
             if projects is not None
             else [{"id": "proj_default0000000000000", "name": "Default project", "status": "active"}]
         )
-        self.costs: dict[datetime.date, list[dict]] = dict(costs or {})
-        self.usage: dict[datetime.date, list[dict]] = dict(usage or {})
+        self.costs: dict[datetime.date, list[dict[str, Any]]] = dict(costs or {})
+        self.usage: dict[datetime.date, list[dict[str, Any]]] = dict(usage or {})
         self.key_kind = key_kind
         self.usage_failure = usage_failure  # an HTTP status the usage endpoint answers with, if set
         self.today = today  # the last day with buckets; None: the clock's UTC today
@@ -243,9 +243,9 @@ def _cursor(token: str | None) -> int:
     return int(offset)
 
 
-def _costs_group(results: list[dict], group_by: list[str]) -> list[dict]:
+def _costs_group(results: list[dict[str, Any]], group_by: list[str]) -> list[dict[str, Any]]:
     """The stored results summed by the requested fields; the others null, as OpenAI sends them."""
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for result in results:
         key = tuple(result.get(field) if field in group_by else None for field in ("line_item", "project_id"))
         amount = result.get("amount") or {}
@@ -270,8 +270,8 @@ def _costs_group(results: list[dict], group_by: list[str]) -> list[dict]:
     return list(groups.values())
 
 
-def _usage_group(results: list[dict], group_by: list[str]) -> list[dict]:
-    groups: dict[tuple, dict] = {}
+def _usage_group(results: list[dict[str, Any]], group_by: list[str]) -> list[dict[str, Any]]:
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for result in results:
         key = tuple(result.get(field) if field in group_by else None for field in ("model", "project_id"))
         row = groups.get(key)
@@ -331,8 +331,8 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
     ]
     ids: dict[str | None, str | None] = {p["name"]: p["id"] for p in projects}
     ids[None] = None
-    costs: dict[datetime.date, list[dict]] = {}
-    usage: dict[datetime.date, list[dict]] = {}
+    costs: dict[datetime.date, list[dict[str, Any]]] = {}
+    usage: dict[datetime.date, list[dict[str, Any]]] = {}
     history = 180
     spike_day = rng.randrange(3, 26)  # the day of the month the batch evals run
     for offset in range(history):
@@ -340,8 +340,8 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
         growth = 0.75 + 0.25 * offset / (history - 1)  # adoption grows over the half year
         rhythm = 0.25 if day.weekday() >= 5 else 1.0
         share = 0.4 if day == today else 1.0  # today so far
-        day_costs: list[dict] = []
-        day_usage: list[dict] = []
+        day_costs: list[dict[str, Any]] = []
+        day_usage: list[dict[str, Any]] = []
         for name, models in _TRAFFIC.items():
             project = ids[name]
             for model, (requests, per_input, cached_share, per_output) in models.items():
@@ -384,7 +384,7 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenAIOrg
     return FakeOpenAIOrg(api_key=api_key, projects=projects, costs=costs, usage=usage, today=today)
 
 
-def _cost(line_item: str, project: str | None, dollars: Decimal, quantity: int) -> dict:
+def _cost(line_item: str, project: str | None, dollars: Decimal, quantity: int) -> dict[str, Any]:
     return {
         "object": "organization.costs.result",
         "amount": {"value": dollars, "currency": "usd"},

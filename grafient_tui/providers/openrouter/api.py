@@ -27,11 +27,12 @@ import datetime
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Unpack
+from typing import Any, Unpack
 
 from grafient_tui import providers
 from grafient_tui.errors import (
     AccessDenied,
+    ActivityFormatError,
     BadResponse,
     KeyRejected,
     LimitExceeded,
@@ -45,7 +46,6 @@ from grafient_tui.providers.openrouter.costs import (
     MAX_WORKSPACES,
     SAVED_NOTHING,
     Activity,
-    ActivityFormatError,
     cost_lines,
     days_reported,
     workspace_names,
@@ -134,10 +134,11 @@ class OpenRouterClient(HttpProvider):
         # Every account has at least its default workspace, listed or not.
         return AccountInfo(members=max(1, len(ids)), fingerprint=fingerprint)
 
-    async def _is_management_key(self, data: dict, attempts: int) -> bool:
+    async def _is_management_key(self, data: dict[str, Any], attempts: int) -> bool:
         for flag in ("is_management_key", "is_provisioning_key"):  # the second is the deprecated name
-            if isinstance(data.get(flag), bool):
-                return data[flag]
+            said = data.get(flag)
+            if isinstance(said, bool):
+                return said
         try:
             await self._api.request("GET", "/v1/credits", None, attempts)
         except AccessDenied:

@@ -111,7 +111,7 @@ def _day(index: int, value: Any) -> datetime.date:
     raise _bad(index, "date", value, "a YYYY-MM-DD day")
 
 
-def _count(index: int, raw: dict, field: str) -> int | None:
+def _count(index: int, raw: dict[str, Any], field: str) -> int | None:
     value = raw.get(field)
     if value is None:
         return None
@@ -128,7 +128,7 @@ def _count(index: int, raw: dict, field: str) -> int | None:
     return number
 
 
-def _text(index: int, raw: dict, field: str) -> str | None:
+def _text(index: int, raw: dict[str, Any], field: str) -> str | None:
     value = raw.get(field)
     if value is None or value == "":
         return None

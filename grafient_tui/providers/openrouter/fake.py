@@ -16,6 +16,7 @@ import random
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
@@ -29,7 +30,7 @@ def _error(status: int, message: str) -> httpx.Response:
     return httpx.Response(status, json={"error": {"code": status, "message": message}})
 
 
-def _row_day(row: dict) -> datetime.date | None:
+def _row_day(row: dict[str, Any]) -> datetime.date | None:
     value = row.get("date")
     try:
         return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else None
@@ -49,8 +50,8 @@ class FakeOpenRouterAccount:
         self,
         *,
         api_key: str,
-        rows: list[dict] | None = None,
-        workspaces: list[dict] | None = None,
+        rows: list[dict[str, Any]] | None = None,
+        workspaces: list[dict[str, Any]] | None = None,
         management: bool = True,
         creator_user_id: str | None = "user_2xQm9Lr0",
         today: datetime.date | None = None,
@@ -58,7 +59,7 @@ class FakeOpenRouterAccount:
         total_credits: float = 250.0,
     ) -> None:
         self.api_key = api_key
-        self.rows: list[dict] = rows if rows is not None else []
+        self.rows: list[dict[str, Any]] = rows if rows is not None else []
         if workspaces is None:
             ids = sorted({r["workspace_id"] for r in self.rows if isinstance(r.get("workspace_id"), str)})
             workspaces = [
@@ -74,7 +75,7 @@ class FakeOpenRouterAccount:
     def utc_today(self) -> datetime.date:
         return self.today or datetime.datetime.now(datetime.UTC).date()
 
-    def served_rows(self) -> list[dict]:
+    def served_rows(self) -> list[dict[str, Any]]:
         """The rows /activity answers with: the 30 completed UTC days before today. A row whose date
         cannot be read is served as it is (a test's way to send a malformed row)."""
         today = self.utc_today()
@@ -111,7 +112,7 @@ class FakeOpenRouterAccount:
         return self._workspaces(request.url.params)
 
     def _key(self) -> httpx.Response:
-        data: dict = {
+        data: dict[str, Any] = {
             # OpenRouter's label is a masked copy of the key; the client must never show it.
             "label": f"{self.api_key[:12]}...{self.api_key[-3:]}",
             "limit": None,
@@ -173,9 +174,9 @@ class FakeOpenRouterAccount:
         return httpx.Response(200, json={"data": page, "total_count": len(self.workspaces)})
 
 
-def _merged_across_workspaces(rows: list[dict]) -> list[dict]:
+def _merged_across_workspaces(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Without group_by, OpenRouter has one row per day, model and endpoint for the whole account."""
-    merged: dict[tuple, dict] = {}
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = (row.get("date"), row.get("model"), row.get("endpoint_id"), row.get("provider_name"))
         out = merged.get(key)
@@ -198,7 +199,7 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def workspace(wid: str, name: str) -> dict:
+def workspace(wid: str, name: str) -> dict[str, Any]:
     """A workspace as /workspaces lists it."""
     slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "workspace"
     return {
@@ -242,7 +243,7 @@ def make_row(
     *,
     provider: str | None = None,
     byok: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """One activity row worth about `dollars` of `model`, its tokens priced from the model's rates.
 
     `usage` has at most 8 decimals, as dollars to the micro-cent. A BYOK row bills the inference
@@ -254,7 +255,7 @@ def make_row(
     cost = round(prompt * per_in / 1e6 + completion * per_out / 1e6, rng.choice((5, 6, 7, 8)))
     reasoning = round(completion * rng.uniform(0.2, 0.6)) if reasons and rng.random() < 0.7 else 0
     requests = max(1, round(prompt / rng.choice((2_500, 6_000, 14_000, 30_000))))
-    row: dict = {"date": day.isoformat(), "model": model, "model_permaslug": permaslug}
+    row: dict[str, Any] = {"date": day.isoformat(), "model": model, "model_permaslug": permaslug}
     provider = provider or rng.choice(providers)
     row.update(endpoint_id=_endpoint(model, provider), provider_name=provider)
     if byok:
@@ -269,14 +270,14 @@ def make_row(
 
 def make_rows(
     *, seed: int, start: datetime.date, days: int, workspace_ids: list[str], models: Iterable[str], per_day: int = 4
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Deterministic rows in the documented shape for every day from `start`: `per_day` distinct
     (model, workspace, provider) rows a day, every fifth a BYOK one, every seventh day one row from
     before workspaces (no workspace_id)."""
     rng = random.Random(seed)
     models = list(models)
     combos = [(m, w, p) for m in models for w in workspace_ids for p in MODELS[m][4]]
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for offset in range(days):
         day = start + datetime.timedelta(days=offset)
         for i, (model, wid, provider) in enumerate(rng.sample(combos, min(per_day, len(combos)))):
@@ -295,7 +296,7 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenRoute
     rng = random.Random(seed)
     default_id, prototypes_id = _uuid(rng), _uuid(rng)
     models = list(MODELS)
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for back in range(HISTORY_DAYS + 5, -1, -1):  # a few days either side, which the fake never serves
         day = today - datetime.timedelta(days=back)
         mood = rng.random()
@@ -331,8 +332,8 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeOpenRoute
     )
 
 
-def _one_row_per_endpoint(rows: list[dict]) -> list[dict]:
-    merged: dict[tuple, dict] = {}
+def _one_row_per_endpoint(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = (row["date"], row["model"], row["endpoint_id"], row.get("workspace_id"))
         out = merged.get(key)
