@@ -19,22 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from grafient_tui import providers
 from grafient_tui.errors import ConfigError
 from grafient_tui.untrusted import visible
 
 APP_NAME = "grafient"
-DEFAULT_CURSOR_API_URL = "https://api.cursor.com"
-# Each provider's API address, overridable with GRAFIENT_<NAME>_API_URL (a proxy, the tests' fake).
-DEFAULT_API_URLS = {
-    "cursor": DEFAULT_CURSOR_API_URL,
-    "anthropic": "https://api.anthropic.com",
-    "openai": "https://api.openai.com",
-    "openrouter": "https://openrouter.ai/api",
-    "copilot": "https://api.github.com",
-    "xai": "https://management-api.x.ai",
-    "google": "https://bigquery.googleapis.com",
-    "elevenlabs": "https://api.elevenlabs.io",
-}
+DEFAULT_CURSOR_API_URL = providers.row("cursor").base_url
+# Each provider's documented API address, from its registry row; overridable with GRAFIENT_<NAME>_API_URL
+# (a proxy, the tests' fake).
+DEFAULT_API_URLS = {name: providers.row(name).base_url for name in providers.names()}
 # Other addresses a provider calls, each overridable with its own variable (name -> variable, default):
 # Google's token endpoint is not under its API's base URL.
 OTHER_URLS = {"google_token": ("GRAFIENT_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")}

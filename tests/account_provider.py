@@ -166,6 +166,7 @@ def example_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         title=ExampleClient.title,
         client=f"{__name__}:ExampleClient",
         fake=f"{__name__}:FakeExampleAccount",
+        base_url=BASE_URL,
         capabilities={"has_requests": False, "actor_kind": "member", "has_on_demand": False},
         colour="#ffffff",
         account_fields=f"{__name__}:FIELDS",

@@ -37,6 +37,7 @@ class ProviderRow(NamedTuple):
     title: str  # its name for people, for screens that must not load a provider to show a card
     client: str  # "module:attribute" of its Provider class
     fake: str  # "module:attribute" of its in-memory account (the demo's, and the contract suite's)
+    base_url: str  # its documented API address (GRAFIENT_<NAME>_API_URL overrides it: config.py)
     capabilities: CapabilityRow  # what its figures hold: the report and the screens read it unloaded
     colour: str  # its band in the stacked chart and its legend mark, as Grafient's web dashboard has it
     # "module:attribute" of the settings an integration carries besides its key (base.AccountField), in
@@ -50,6 +51,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="Cursor",
         client="grafient_tui.providers.cursor.api:CursorClient",
         fake="grafient_tui.providers.cursor.fake:FakeCursorTeam",
+        base_url="https://api.cursor.com",
         capabilities={"has_requests": True, "actor_kind": "member"},
         colour="#6b9bf2",
     ),
@@ -57,6 +59,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="Anthropic",
         client="grafient_tui.providers.anthropic.api:AnthropicClient",
         fake="grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
+        base_url="https://api.anthropic.com",
         capabilities={"has_requests": False, "actor_kind": "workspace", "has_on_demand": False},
         colour="#d97757",
     ),
@@ -64,6 +67,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="OpenAI",
         client="grafient_tui.providers.openai.api:OpenAIClient",
         fake="grafient_tui.providers.openai.fake:FakeOpenAIOrg",
+        base_url="https://api.openai.com",
         capabilities={
             "has_requests": True,
             "actor_kind": "project",
@@ -76,6 +80,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="OpenRouter",
         client="grafient_tui.providers.openrouter.api:OpenRouterClient",
         fake="grafient_tui.providers.openrouter.fake:FakeOpenRouterAccount",
+        base_url="https://openrouter.ai/api",
         capabilities={
             "has_requests": True,
             "actor_kind": "workspace",
@@ -90,6 +95,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="GitHub Copilot",
         client="grafient_tui.providers.copilot.api:CopilotClient",
         fake="grafient_tui.providers.copilot.fake:FakeCopilotAccount",
+        base_url="https://api.github.com",
         capabilities={
             "has_requests": False,
             "actor_kind": "member",
@@ -105,6 +111,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="xAI",
         client="grafient_tui.providers.xai.api:XaiClient",
         fake="grafient_tui.providers.xai.fake:FakeXaiTeam",
+        base_url="https://management-api.x.ai",
         capabilities={"has_requests": False, "actor_kind": "api_key", "has_on_demand": False, "has_tokens": False},
         colour="#ff5370",
         account_fields="grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
@@ -115,6 +122,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="Google Gemini",
         client="grafient_tui.providers.google.api:GoogleBillingClient",
         fake="grafient_tui.providers.google.fake:FakeBillingExport",
+        base_url="https://bigquery.googleapis.com",
         capabilities={"has_requests": False, "actor_kind": "project", "has_on_demand": True, "has_tokens": False},
         colour="#22d3ee",
         account_fields="grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
@@ -123,6 +131,7 @@ _ROWS: dict[str, ProviderRow] = {
         title="ElevenLabs",
         client="grafient_tui.providers.elevenlabs.api:ElevenLabsClient",
         fake="grafient_tui.providers.elevenlabs.fake:FakeElevenLabsWorkspace",
+        base_url="https://api.elevenlabs.io",
         capabilities={
             "has_requests": False,
             "actor_kind": "workspace",

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from grafient_tui import providers
+from grafient_tui.config import DEFAULT_API_URLS
 from grafient_tui.errors import ConfigError
 from grafient_tui.providers.base import Capabilities, Provider
 from tests.helpers import PATIENCE
@@ -23,7 +24,7 @@ def test_one_row_per_provider_in_the_order_they_are_offered() -> None:
 
 
 @pytest.mark.parametrize("name", EXPECTED)
-def test_every_row_has_a_client_a_fake_a_title_capabilities_and_a_colour(name: str) -> None:
+def test_every_row_has_a_client_a_fake_a_title_capabilities_a_colour_and_an_address(name: str) -> None:
     row = providers.row(name)
     client = providers.get(name)
     assert issubclass(client, Provider) and client.name == name
@@ -33,6 +34,7 @@ def test_every_row_has_a_client_a_fake_a_title_capabilities_and_a_colour(name: s
     assert callable(getattr(providers.fake(name), "handler", None))  # serves its API as an httpx handler
     assert re.fullmatch(r"#[0-9a-f]{6}", row.colour) and providers.colour(name) == row.colour
     assert client.account_fields == providers.account_fields(name)
+    assert row.base_url.startswith("https://") and DEFAULT_API_URLS[name] == row.base_url  # config reads the row
 
 
 def test_every_provider_has_its_own_colour_and_an_unknown_one_is_grey() -> None:
