@@ -66,9 +66,10 @@ def decimal_text(text: str, max_length: int = 64, *, exponent: bool = False) -> 
 
 # --------------------------------------------------------------------------- reading money from an API
 #
-# Every provider's money goes through `to_micro`: cents or dollars, a JSON number (decoded as the
-# Decimal of its literal text) or a numeric string, read exactly and rounded once, half to even, at
-# the micro-cent. What no bill has is refused with a sentence, never an overflow or minutes of CPU.
+# Every provider's money goes through `to_micro` (by way of providers/amounts.py, which raises the
+# provider's own error): cents or dollars, a JSON number (decoded as the Decimal of its literal text,
+# `decimal_literal`) or a numeric string, read exactly and rounded once, half to even, at the
+# micro-cent. What no bill has is refused with a sentence, never an overflow or minutes of CPU.
 #
 # The maxima keep every sum the store makes or reports inside a signed 64-bit integer (SQLite's
 # INTEGER and SUM(), PostgreSQL's BIGINT), whose largest value, 9.22e18 micro-cents, is $92.2 billion:
@@ -195,15 +196,6 @@ def to_micro(value: object, unit: str = "usd", *, limit: int = MAX_ROW_MICRO) ->
     """THE money parser: a JSON money value in `unit` ("usd" or "cents") as integer micro-cents,
     exact and bounded (see the maxima above), or BadAmount saying why not."""
     return micro_of(exact_amount(value), unit, limit=limit)
-
-
-def read_micro(value: object, unit: str = "usd", *, limit: int = MAX_ROW_MICRO) -> int | str:
-    """`to_micro`, for callers that raise their own error: the micro-cents, or the reason they cannot
-    be read ("not a finite number"), so the caller's sentence is raised with nothing chained to it."""
-    try:
-        return to_micro(value, unit, limit=limit)
-    except BadAmount as exc:
-        return exc.reason
 
 
 def _past(limit: int) -> str:
