@@ -138,7 +138,8 @@ class HttpProvider(Provider):
         **keywords: Unpack[OptionKeywords],
     ) -> None:
         self._key = api_key
-        self.options = dataclasses.replace(options or ClientOptions(), **keywords)
+        options = options or ClientOptions()
+        self.options = dataclasses.replace(options, **keywords) if keywords else options
         self._clients: list[HttpClient] = []
         self._api = self.client(base_url or DEFAULT_API_URLS[self.name], **self.wiring())
         self.base_url = self._api.base_url

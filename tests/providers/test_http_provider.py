@@ -107,6 +107,8 @@ def test_the_options_are_built_once_from_the_settings_and_keywords_replace_field
         max_response_bytes=settings.max_response_bytes,
         request_deadline=settings.request_deadline,
     )
+    built = ClientOptions(rpm=3)
+    assert providers.get("openai")("sk-admin-" + "Ab1" * 12, options=built).options is built  # not copied
     with pytest.raises(dataclasses.FrozenInstanceError):
         provider.options.rpm = 1  # type: ignore[misc]
 
