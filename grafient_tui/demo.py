@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from grafient_tui.config import Settings
+from grafient_tui.config import DEFAULT_API_URLS, OTHER_URLS, Settings
 from grafient_tui.ending import Ending, ending_on_signals
 from grafient_tui.secret import Secret
 from grafient_tui.service import IntegrationToAdd
@@ -106,17 +107,11 @@ DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
     "copilot": {"org": "acme"},
     "xai": {"team_id": "65c1e471-205f-4566-9c5a-07198bcdf4ce"},  # the xAI fake's DEMO_TEAM_ID
 }
-# Where each provider's requests go in demo mode: its documented host.
+# Where each provider's requests go in demo mode: its documented host (from its registry row), and
+# Google's sign-in's (the same simulated account answers).
 DEMO_HOSTS = {
-    "cursor": "api.cursor.com",
-    "anthropic": "api.anthropic.com",
-    "openai": "api.openai.com",
-    "openrouter": "openrouter.ai",
-    "copilot": "api.github.com",
-    "xai": "management-api.x.ai",
-    "google": "bigquery.googleapis.com",
-    "google_token": "oauth2.googleapis.com",  # Google's sign-in: the same simulated account answers
-    "elevenlabs": "api.elevenlabs.io",
+    name: urlsplit(url).hostname or url
+    for name, url in {**DEFAULT_API_URLS, "google_token": OTHER_URLS["google_token"][1]}.items()
 }
 # Each provider's documented key prefix, so the demo keys look like the real ones.
 KEY_PREFIXES = {
