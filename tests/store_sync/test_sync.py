@@ -483,7 +483,7 @@ async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:
 
 
 async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncing(store) -> None:
-    from grafient_tui.sync.engine import sync_status
+    from grafient_tui.sync.status import sync_status
 
     settings, db, _ = store
     iid = add(store)
