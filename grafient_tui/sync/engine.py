@@ -22,6 +22,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from time import sleep as _pause
 from typing import Any, TypeVar
 
@@ -31,12 +32,11 @@ from grafient_tui import providers
 from grafient_tui.config import Settings
 from grafient_tui.errors import GrafientError, NotFound, StoreError
 from grafient_tui.figures import SyncProgress, SyncResult
-from grafient_tui.providers.base import Limits, Provider
+from grafient_tui.providers.base import Provider
 from grafient_tui.providers.http import RequestRejected, reporting_retries, warm_up
 from grafient_tui.secret import scrub_known
 from grafient_tui.store.db import RETRY_PAUSE_BASES, Database
 from grafient_tui.store.integrations import account_of, find_integration, integration_key
-from grafient_tui.store.sync_reads import last_success, stored_days
 from grafient_tui.store.sync_writes import (
     Identity,
     IntegrationGone,
@@ -45,14 +45,15 @@ from grafient_tui.store.sync_writes import (
     note_history_limit,
     note_members,
     start_run,
-    write_billing,
     write_window,
 )
 from grafient_tui.store.team import effective_settings, note_fingerprint, problem_for
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync import clock as clocks
+from grafient_tui.sync.billing import sync_billing
+from grafient_tui.sync.due import days_to_fetch
 from grafient_tui.sync.lock import IntegrationLock, LockLost, blocked_sentence, lock_holder, sync_lock
-from grafient_tui.sync.plan import TRIGGERS, fetch_days, history_days, is_due, plan_windows, utc_today
+from grafient_tui.sync.plan import TRIGGERS, plan_windows, utc_today
 from grafient_tui.sync.progress import ProgressCallback, SyncTally
 from grafient_tui.sync.threads import in_daemon_thread
 from grafient_tui.sync.totals import WindowTotals
@@ -68,56 +69,6 @@ class SyncTimeLimit(GrafientError):
     """The sync ran past GRAFIENT_SYNC_DEADLINE; the window under way was abandoned."""
 
     exit_code = 1
-
-
-# ---------------------------------------------------------------- planning, from what is stored
-
-
-def provider_limits(db: Database, integration_id: int) -> Limits:
-    """The limits of the provider this integration syncs from."""
-    return providers.get(find_integration(db, integration_id).provider).limits
-
-
-def days_to_fetch(
-    db: Database, settings: Settings, integration_id: int, trigger: str, now: datetime, *, limits: Limits | None = None
-) -> list[date]:
-    """The UTC days a sync fetches, oldest first (sync/plan.fetch_days), from what the store holds.
-    `limits` default to the integration's provider's; the trigger only says who asked."""
-    if trigger not in TRIGGERS:
-        raise ValueError(f"unknown trigger {trigger!r}")
-    if limits is None:
-        limits = provider_limits(db, integration_id)
-    today = utc_today(now)
-    depth = history_days(settings, limits)
-    stored = stored_days(db, integration_id, today - timedelta(days=depth), today)
-    return fetch_days(
-        today=today, history_days=depth, limits=limits, complete=stored.complete, history_limit=stored.history_limit
-    )
-
-
-def sync_due(db: Database, settings: Settings, integration_id: int, now: datetime | None = None) -> bool:
-    """Due when a day up to yesterday is missing or unfinished, or no sync has
-    succeeded since the last 06:00 UTC (sync/plan.is_due)."""
-    now = now or clocks.now()
-    today = utc_today(now)
-    reports_today = True
-    settings = effective_settings(db, settings)
-    try:
-        provider = providers.get(find_integration(db, integration_id).provider)
-        limits: Limits | None = provider.limits
-        reports_today = provider.capabilities.has_today
-    except GrafientError:  # removed meanwhile, or a provider this version does not know: the plan decides
-        limits = None
-    depth = history_days(settings, limits)
-    stored = stored_days(db, integration_id, today - timedelta(days=depth), today)
-    return is_due(
-        now=now,
-        history_days=depth,
-        history_limit=stored.history_limit,
-        complete=stored.complete,
-        reports_today=reports_today,
-        last_success=last_success(db, integration_id),
-    )
 
 
 # ---------------------------------------------------------------- running
@@ -215,7 +166,7 @@ async def run_sync(
                 )
                 if client.members_seen is not None:
                     await store(note_members, db, integration_id, client.members_seen)
-                await _sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock, identity=identity)
+                await sync_billing(client, db, integration_id, label, ends_at=ends_at, clock=clock, identity=identity)
             finally:
                 tally.count(client.stats)
         outcome = tally.result("success")
@@ -225,9 +176,10 @@ async def run_sync(
             # write lock another process holds. If the process ends first, the lock tells every
             # reader the run was interrupted anyway.
             cancelled = tally.result("failed", "the sync was cancelled before it finished")
+            finish = partial(finish_run, db, run_id, cancelled, clock(), "interrupted", identity)
             threading.Thread(
-                target=_finish_quietly,
-                args=(db, run_id, cancelled, clock(), "interrupted", identity),
+                target=_quietly,
+                args=(finish,),
                 name="grafient-finish-run",
                 daemon=True,
             ).start()
@@ -251,7 +203,9 @@ async def run_sync(
     finally:
         lock.release()
     if run_id is not None:
-        await in_daemon_thread(db.retrying, _finish_quietly, db, run_id, outcome, clock(), identity=identity)
+        await in_daemon_thread(
+            db.retrying, _quietly, partial(finish_run, db, run_id, outcome, clock(), identity=identity)
+        )
     return outcome
 
 
@@ -342,43 +296,6 @@ def _write_locked(db: Database, lock: IntegrationLock, integration_id: int, *arg
     return write_window(db, integration_id, *args, **kwargs)
 
 
-async def _sync_billing(
-    client: Provider,
-    db: Database,
-    integration_id: int,
-    label: str,
-    *,
-    ends_at: float,
-    clock: Callable[[], datetime],
-    identity: Identity,
-) -> None:
-    """Read the billing cycle after the cost windows and store it. Whatever goes wrong here, the
-    costs just written stand and the sync succeeds: the members' previous cycle figures are kept,
-    and the fault is logged in one sentence."""
-    try:
-        async with asyncio.timeout_at(ends_at):
-            billing = await client.billing()
-        if billing is not None:
-            await in_daemon_thread(
-                write_billing, db, integration_id, billing, clock(), identity=identity, source=f"the {client.title} API"
-            )
-    except IntegrationGone:
-        raise
-    except GrafientError as exc:
-        log.warning(
-            "%s: the billing cycle and spend limits were not updated (%s); the costs are saved", label, exc.sentence
-        )
-    except TimeoutError:
-        log.warning("%s: the billing cycle was not read before the sync's time limit; the costs are saved", label)
-    except Exception as exc:  # noqa: BLE001  (never fails the costs; the traceback only scrubbed, in debug)
-        log.debug(
-            "%s: reading the billing cycle failed:\n%s", label, scrub_known("".join(traceback.format_exception(exc)))
-        )
-        log.warning(
-            "%s: the billing cycle was not updated (unexpected %s); the costs are saved", label, type(exc).__name__
-        )
-
-
 def _cut(sentence: str, days: int, started: bool) -> str:
     """A database failure's sentence, with what the sync had written before it: the windows already
     written stand, the rest were not."""
@@ -390,17 +307,12 @@ def _cut(sentence: str, days: int, started: bool) -> str:
     return f"{sentence}; nothing was written (run the sync again)"
 
 
-def _finish_quietly(
-    db: Database,
-    run_id: int,
-    result: SyncResult,
-    finished: datetime,
-    outcome: str | None = None,
-    identity: Identity | None = None,
-) -> None:
+def _quietly(finish: Callable[[], None]) -> None:
+    """Record a run's end; a store that cannot (the disk may be full) only costs a warning, and the
+    next run marks this one interrupted."""
     try:
-        finish_run(db, run_id, result, finished, outcome, identity)
-    except GrafientError as exc:  # the disk may be full; the next run marks this one interrupted
+        finish()
+    except GrafientError as exc:
         log.warning("could not record the sync outcome: %s", exc.sentence)
 
 
@@ -424,9 +336,6 @@ __all__ = [
     "SyncResult",
     "backfill_integration",
     "daily_sync",
-    "days_to_fetch",
     "force_sync",
-    "plan_windows",
     "run_sync",
-    "sync_due",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 
-from grafient_tui.config import DAILY_SYNC_HOUR_UTC, Settings
+from grafient_tui.config import DAILY_SYNC_HOUR_UTC, PLANS
 from grafient_tui.providers.base import Limits
 from grafient_tui.store.sums import day_runs
 
@@ -22,11 +22,11 @@ def utc_today(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
-def history_days(settings: Settings, limits: Limits | None) -> int:
+def history_days(plan: str, limits: Limits | None) -> int:
     """How many finished days before today the plan keeps: the provider's depth for the plan (30
     free; pro and ultimate its maximum: 365 Cursor, 730 GitHub Copilot, ...); without a provider,
     the plan's own (30 free, 365 pro/ultimate)."""
-    return settings.backfill_days() if limits is None else limits.history_for(settings.plan())
+    return PLANS[plan] if limits is None else limits.history_for(plan)
 
 
 def first_day(today: date, history_days: int, history_limit: date | None) -> date:

@@ -39,72 +39,36 @@ class WindowTotals(WindowSums):
                 self.outside += 1
                 continue
             cost = e.cost_micro
-            requests = e.requests
             d = days.get(day)
-            if d is None:  # the first line sets what is known; later ones add to it (unknown stays unknown)
-                days[day] = DaySums(
-                    cost_micro=cost,
-                    on_demand_micro=(cost if e.on_demand else 0) if split else None,
-                    included_micro=(0 if e.on_demand else cost) if split else None,
-                    requests=requests,
-                    request_units_micro=e.request_units_micro,
-                    input_tokens=e.input_tokens,
-                    output_tokens=e.output_tokens,
-                    cache_read_tokens=e.cache_read_tokens,
-                    cache_write_tokens=e.cache_write_tokens,
-                    reasoning_tokens=e.reasoning_tokens,
-                    byok_micro=e.byok_micro,
-                    credits_micro=e.credits_micro,
-                    characters=e.characters,
-                )
-            else:
-                d.cost_micro += cost
-                if split:
-                    if e.on_demand:
-                        d.on_demand_micro = known_plus(d.on_demand_micro, cost)
-                    else:
-                        d.included_micro = known_plus(d.included_micro, cost)
-                d.requests = known_plus(d.requests, requests)
-                d.request_units_micro += e.request_units_micro
-                d.input_tokens = known_plus(d.input_tokens, e.input_tokens)
-                d.output_tokens = known_plus(d.output_tokens, e.output_tokens)
-                d.cache_read_tokens = known_plus(d.cache_read_tokens, e.cache_read_tokens)
-                d.cache_write_tokens = known_plus(d.cache_write_tokens, e.cache_write_tokens)
-                d.reasoning_tokens = known_plus(d.reasoning_tokens, e.reasoning_tokens)
-                d.byok_micro = known_plus(d.byok_micro, e.byok_micro)
-                d.credits_micro = units_plus(d.credits_micro, e.credits_micro)
-                d.characters = units_plus(d.characters, e.characters)
+            if d is None:
+                d = days[day] = _no_day(split)
+            _add_usage(d, e)
+            d.request_units_micro += e.request_units_micro
+            d.byok_micro = known_plus(d.byok_micro, e.byok_micro)
+            if split:
+                if e.on_demand:
+                    d.on_demand_micro = known_plus(d.on_demand_micro, cost)
+                else:
+                    d.included_micro = known_plus(d.included_micro, cost)
             key = (day, stored_name(e.model))
             m = models.get(key)
             if m is None:
-                models[key] = ModelSums(
-                    cost_micro=cost,
-                    requests=requests,
-                    input_tokens=e.input_tokens,
-                    output_tokens=e.output_tokens,
-                    cache_read_tokens=e.cache_read_tokens,
-                    cache_write_tokens=e.cache_write_tokens,
-                    reasoning_tokens=e.reasoning_tokens,
-                    credits_micro=e.credits_micro,
-                    characters=e.characters,
+                m = models[key] = ModelSums(
+                    cost_micro=0,
+                    requests=0,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cache_read_tokens=0,
+                    cache_write_tokens=0,
+                    reasoning_tokens=0,
                 )
-            else:
-                m.cost_micro += cost
-                m.requests = known_plus(m.requests, requests)
-                m.input_tokens = known_plus(m.input_tokens, e.input_tokens)
-                m.output_tokens = known_plus(m.output_tokens, e.output_tokens)
-                m.cache_read_tokens = known_plus(m.cache_read_tokens, e.cache_read_tokens)
-                m.cache_write_tokens = known_plus(m.cache_write_tokens, e.cache_write_tokens)
-                m.reasoning_tokens = known_plus(m.reasoning_tokens, e.reasoning_tokens)
-                m.credits_micro = units_plus(m.credits_micro, e.credits_micro)
-                m.characters = units_plus(m.characters, e.characters)
+            _add_usage(m, e)
             key = (day, stored_name(e.actor))
             u = members.get(key)
             if u is None:
-                members[key] = MemberSums(cost_micro=cost, requests=requests)
-            else:
-                u.cost_micro += cost
-                u.requests = known_plus(u.requests, requests)
+                u = members[key] = MemberSums(cost_micro=0, requests=0)
+            u.cost_micro += cost
+            u.requests = known_plus(u.requests, e.requests)
 
     def check_size(self, source: str) -> None:
         """Memory stays bounded: past MAX_ROWS_PER_WINDOW day x model and day x member sums, the
@@ -114,3 +78,34 @@ class WindowTotals(WindowSums):
                 f"{source} sent more than {MAX_ROWS_PER_WINDOW:,} day-by-model and day-by-member totals for "
                 "one window; stopped reading, nothing from this window was saved"
             )
+
+
+def _no_day(split: bool) -> DaySums:
+    """A day's sums before its first line: what each rule starts from (0 where one unknown line makes
+    the sum unknown, None where the first known line starts it), so the first line simply adds."""
+    return DaySums(
+        cost_micro=0,
+        on_demand_micro=0 if split else None,
+        included_micro=0 if split else None,
+        requests=0,
+        request_units_micro=0,
+        input_tokens=0,
+        output_tokens=0,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+        reasoning_tokens=0,
+        byok_micro=0,
+    )
+
+
+def _add_usage(sums: DaySums | ModelSums, e: CostLine) -> None:
+    """What a day and a model's share of it both sum: money, requests, tokens, credits, characters."""
+    sums.cost_micro += e.cost_micro
+    sums.requests = known_plus(sums.requests, e.requests)
+    sums.input_tokens = known_plus(sums.input_tokens, e.input_tokens)
+    sums.output_tokens = known_plus(sums.output_tokens, e.output_tokens)
+    sums.cache_read_tokens = known_plus(sums.cache_read_tokens, e.cache_read_tokens)
+    sums.cache_write_tokens = known_plus(sums.cache_write_tokens, e.cache_write_tokens)
+    sums.reasoning_tokens = known_plus(sums.reasoning_tokens, e.reasoning_tokens)
+    sums.credits_micro = units_plus(sums.credits_micro, e.credits_micro)
+    sums.characters = units_plus(sums.characters, e.characters)

@@ -597,7 +597,7 @@ def test_team_settings_are_followed_by_every_syncer(
     grafient_home: Path,
 ) -> None:
     from grafient_tui.store.team import effective_settings
-    from grafient_tui.sync.engine import days_to_fetch
+    from grafient_tui.sync.due import days_to_fetch
     from tests.helpers import run_cli
 
     team_key = new_master_key_b64()
