@@ -152,17 +152,17 @@ async def run_sync(
             client.today = utc_today(started)
             try:
                 await _fetch_windows(
-                    db,
-                    lock,
-                    provider,
                     client,
                     windows,
-                    tally,
-                    settings,
-                    ends_at,
-                    clock,
-                    identity,
-                    integration.history_from,
+                    db=db,
+                    lock=lock,
+                    provider=provider,
+                    tally=tally,
+                    settings=settings,
+                    ends_at=ends_at,
+                    clock=clock,
+                    identity=identity,
+                    answered=integration.history_from,
                 )
                 if client.members_seen is not None:
                     await store(note_members, db, integration_id, client.members_seen)
@@ -210,11 +210,12 @@ async def run_sync(
 
 
 async def _fetch_windows(
+    client: Provider,
+    windows: list[tuple[date, date]],
+    *,
     db: Database,
     lock: IntegrationLock,
     provider: type[Provider],
-    client: Provider,
-    windows: list[tuple[date, date]],
     tally: SyncTally,
     settings: Settings,
     ends_at: float,
