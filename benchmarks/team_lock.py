@@ -49,8 +49,8 @@ def main() -> int:
     from grafient_tui.store.db import Database
     from grafient_tui.store.integrations import add_integration
     from grafient_tui.store.vault import Vault, new_master_key_b64
-    from grafient_tui.sync.engine import plan_windows
     from grafient_tui.sync.lock import ServerSyncLock, lock_holder
+    from grafient_tui.sync.plan import plan_windows
 
     admin_url = make_url(args.url).set(drivername="postgresql+psycopg")
     name = f"grafient_bench_{os.getpid()}"

@@ -321,7 +321,7 @@ class GrafientService:
     def due_syncs(self, now: datetime) -> list[int]:
         """The integrations whose daily sync is due at `now` (a day up to yesterday missing or not
         final, or no good sync since the last 06:00 UTC); none for a viewer, who syncs nothing."""
-        from grafient_tui.sync.engine import sync_due
+        from grafient_tui.sync.due import sync_due
 
         if not self.access().can_change:
             return []

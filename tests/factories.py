@@ -1,7 +1,7 @@
 """Demo data for snapshots, screenshots and benchmarks: stored history written through the engine.
 
-`seed_history` writes days the way a sync does, through `grafient_tui.sync.engine.write_window`
-with a `WindowTotals`, for an integration made with `add_integration`; only the sync-log row is
+`seed_history` writes days the way a sync does, through `grafient_tui.store.sync_writes.write_window`
+with a `WindowSums`, for an integration made with `add_integration`; only the sync-log row is
 added directly (the engine records runs inside `run_sync`, and this history had no run).
 Scripts under benchmarks/ and scripts/ import it with the repo root on sys.path.
 """
@@ -14,10 +14,33 @@ from typing import TYPE_CHECKING
 
 from grafient_tui.demo import demo_key
 from grafient_tui.secret import Secret
+from grafient_tui.store.sums import DaySums, ModelSums
 
 if TYPE_CHECKING:
     from grafient_tui.store.db import Database
     from grafient_tui.store.vault import Vault
+
+
+def day_sums(cost: int, *, on_demand: int | None, requests: int) -> DaySums:
+    """A Cursor-like day's sums: the cost split into on demand and included (None: no split), tokens
+    known to be 0, no reasoning or BYOK figures."""
+    return DaySums(
+        cost_micro=cost,
+        on_demand_micro=on_demand,
+        included_micro=None if on_demand is None else cost - on_demand,
+        requests=requests,
+        input_tokens=0,
+        output_tokens=0,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+    )
+
+
+def model_sums(cost: int, *, requests: int) -> ModelSums:
+    """A model's share of such a day: tokens known to be 0, no reasoning figure."""
+    return ModelSums(
+        cost_micro=cost, requests=requests, input_tokens=0, output_tokens=0, cache_read_tokens=0, cache_write_tokens=0
+    )
 
 
 def seed_history(
@@ -42,7 +65,8 @@ def seed_history(
     """
     from grafient_tui.store.integrations import add_integration
     from grafient_tui.store.models import SyncRun
-    from grafient_tui.sync.engine import WindowTotals, write_window
+    from grafient_tui.store.sums import MemberSums, WindowSums
+    from grafient_tui.store.sync_writes import write_window
 
     rng = random.Random(seed)
     integration = add_integration(
@@ -56,7 +80,7 @@ def seed_history(
     )
     integration_id = int(integration.id)  # type: ignore[arg-type]
     weights = [1.0 / (i + 1) ** 1.1 for i in range(len(models))]
-    totals = WindowTotals()
+    totals = WindowSums()
     first = until - timedelta(days=days - 1)
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -75,7 +99,14 @@ def seed_history(
             day_cost += cost
             day_requests += requests
             day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
-            totals.models[(day, model)] = [cost, requests, *tokens, None]
+            totals.models[(day, model)] = ModelSums(
+                cost_micro=cost,
+                requests=requests,
+                input_tokens=tokens[0],
+                output_tokens=tokens[1],
+                cache_read_tokens=tokens[2],
+                cache_write_tokens=tokens[3],
+            )
         remaining_cost, remaining_requests = day_cost, day_requests
         for i, email in enumerate(members):
             last = i == len(members) - 1
@@ -83,20 +114,20 @@ def seed_history(
             requests = remaining_requests if last else int(remaining_requests * rng.uniform(0.1, 0.4))
             remaining_cost -= cost
             remaining_requests -= requests
-            totals.members[(day, email)] = [cost, requests]
+            totals.members[(day, email)] = MemberSums(cost_micro=cost, requests=requests)
         on_demand = int(day_cost * 0.6)
-        # [cost, on_demand, included, requests, request units, input, output, cache read, cache write,
-        #  reasoning, byok]
-        totals.days[day] = [
-            day_cost,
-            on_demand,
-            day_cost - on_demand,
-            day_requests,
-            day_requests * 1_000_000,
-            *day_tokens,
-            None,
-            None,
-        ]
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens = day_tokens
+        totals.days[day] = DaySums(
+            cost_micro=day_cost,
+            on_demand_micro=on_demand,
+            included_micro=day_cost - on_demand,
+            requests=day_requests,
+            request_units_micro=day_requests * 1_000_000,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+        )
     write_window(db, integration_id, first, until, totals, synced_at)
     with db.session(write=True) as session:
         session.add(

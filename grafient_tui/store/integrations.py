@@ -327,7 +327,7 @@ def busy_sentence(db: Database, integration_id: int, label: str) -> str:
 def _delete_everything(connection: Connection, integration_id: int) -> None:
     # The integration row first (PostgreSQL: FOR UPDATE), as a window's writer takes it: two
     # writers take their locks in one order and never deadlock.
-    integration = _table(Integration)
+    integration = table_of(Integration)
     connection.execute(select(integration.c.id).where(integration.c.id == integration_id).with_for_update())
     models: tuple[type[SQLModel], ...] = (
         DailyCost,
@@ -338,17 +338,17 @@ def _delete_everything(connection: Connection, integration_id: int) -> None:
         SyncLockRow,
     )
     for model in models:
-        table = _table(model)
+        table = table_of(model)
         connection.execute(delete(table).where(table.c.integration_id == integration_id))
     # Its budgets go with it (a budget on all integrations stays), and what they announced.
-    budget, alert = _table(Budget), _table(AlertSent)
+    budget, alert = table_of(Budget), table_of(AlertSent)
     budgets = select(budget.c.id).where(budget.c.integration_id == integration_id)
     connection.execute(delete(alert).where(alert.c.budget_id.in_(budgets)))
     connection.execute(delete(budget).where(budget.c.integration_id == integration_id))
     connection.execute(delete(integration).where(integration.c.id == integration_id))
 
 
-def _table(model: type[SQLModel]) -> Table:
+def table_of(model: type[SQLModel]) -> Table:
     """A model's Table: SQLModel's table classes carry it, but their type does not say so."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table

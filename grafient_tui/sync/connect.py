@@ -35,7 +35,7 @@ from grafient_tui.store.integrations import (
 from grafient_tui.store.labels import clean_label
 from grafient_tui.store.models import Integration
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import in_daemon_thread
+from grafient_tui.sync.threads import in_daemon_thread
 
 
 def free_label(db: Database, label: str) -> str:

@@ -19,9 +19,12 @@ from grafient_tui.secret import Secret
 from grafient_tui.service import GrafientService
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
+from grafient_tui.store.sums import MemberSums, WindowSums
+from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, run_sync, write_window
+from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
+from tests.factories import day_sums, model_sums
 from tests.fakes import CountingCursorTeam
 from tests.helpers import all_bytes_under, run_cli
 
@@ -64,22 +67,10 @@ def put(
     for day, dollars in costs.items():
         cost = round(dollars * DOLLAR)
         on_demand = round(cost * on_demand_share)
-        totals = WindowTotals()
-        totals.days[day] = [
-            cost,
-            on_demand if split else None,
-            cost - on_demand if split else None,
-            1,
-            0,
-            0,
-            0,
-            0,
-            0,
-            None,
-            None,
-        ]
-        totals.models[(day, "gpt-5")] = [cost, 1, 0, 0, 0, 0, None]
-        totals.members[(day, "a@x.io")] = [cost, 1]
+        totals = WindowSums()
+        totals.days[day] = day_sums(cost, on_demand=on_demand if split else None, requests=1)
+        totals.models[(day, "gpt-5")] = model_sums(cost, requests=1)
+        totals.members[(day, "a@x.io")] = MemberSums(cost_micro=cost, requests=1)
         write_window(db, iid, day, day, totals, synced_at)
 
 

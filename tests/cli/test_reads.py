@@ -152,7 +152,8 @@ def estimate_and_account(monkeypatch: pytest.MonkeyPatch) -> None:
     from grafient_tui.secret import Secret
     from grafient_tui.store.integrations import add_integration
     from grafient_tui.store.models import Integration
-    from grafient_tui.sync.engine import WindowTotals, write_window
+    from grafient_tui.store.sums import DaySums, ModelSums, WindowSums
+    from grafient_tui.store.sync_writes import write_window
 
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
     settings = Settings.from_env()
@@ -166,19 +167,11 @@ def estimate_and_account(monkeypatch: pytest.MonkeyPatch) -> None:
     voice = add_integration(db, vault, label="Voice", provider="elevenlabs", api_key=Secret("sk_" + "7d3b9e15" * 6))
     assert voice.id is not None
     day = NOW.date() - timedelta(days=1)
-    totals = WindowTotals()
-    totals.days[day] = [9_900_000, None, None, None, 0, None, None, None, None, None, None, 500_000_000_000, 1200]
-    totals.models[(day, "eleven_multilingual_v2")] = [
-        9_900_000,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        500_000_000_000,
-        1200,
-    ]
+    totals = WindowSums()
+    totals.days[day] = DaySums(cost_micro=9_900_000, credits_micro=500_000_000_000, characters=1200)
+    totals.models[(day, "eleven_multilingual_v2")] = ModelSums(
+        cost_micro=9_900_000, credits_micro=500_000_000_000, characters=1200
+    )
     write_window(db, voice.id, day, day, totals, NOW)
     note = "estimated from credits at the Pro plan's $99 / 500,000 credits"
     with db.session(write=True) as session:

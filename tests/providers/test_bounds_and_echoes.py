@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 import respx
+from sqlmodel import select
 from textual.widgets import Static
 
 from grafient_tui.config import Settings
@@ -20,8 +21,9 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync import engine
-from grafient_tui.sync.engine import WindowTotals, run_sync
+from grafient_tui.sync import totals as totals_module
+from grafient_tui.sync.engine import run_sync
+from grafient_tui.sync.totals import WindowTotals
 from grafient_tui.tui.app import GrafientApp
 from tests.conftest import GOOD_KEY
 from tests.helpers import all_bytes_under, run_cli, wait_for
@@ -80,7 +82,7 @@ def test_a_key_fragment_quoted_in_an_event_field_is_never_printed_or_stored(
         assert result.code == 1 and "chargedCents" in result.out
         assert value not in result.out + result.err
     with db.session() as session:
-        errors = [run.error or "" for run in session.exec(engine.select(SyncRun))]
+        errors = [run.error or "" for run in session.exec(select(SyncRun))]
     assert errors and not any(basic[:30] in e or GOOD_KEY[4:30] in e for e in errors)
     assert basic[:30].encode() not in all_bytes_under(grafient_home)
 
@@ -93,11 +95,11 @@ def test_lines_for_days_outside_the_window_cost_no_memory_and_are_never_counted(
     totals.add(stray + mine)
     assert totals.outside == 5000
     assert list(totals.days) == [date(2026, 11, 5)] and len(totals.models) == len(totals.members) == 1
-    assert totals.days[date(2026, 11, 5)][0] == 250
+    assert totals.days[date(2026, 11, 5)].cost_micro == 250
 
 
 def test_a_window_past_its_totals_limit_fails_with_a_sentence(monkeypatch) -> None:
-    monkeypatch.setattr(engine, "MAX_ROWS_PER_WINDOW", 100)
+    monkeypatch.setattr(totals_module, "MAX_ROWS_PER_WINDOW", 100)
     totals = WindowTotals(date(2026, 11, 1), date(2026, 11, 30))
     totals.add([CostLine(date(2026, 11, 1 + i % 30), "gpt-5", f"u{i}@x.io", True, 1, 1) for i in range(40)])
     totals.check_size("the Cursor API")  # 70 sums: fine

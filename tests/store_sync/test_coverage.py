@@ -16,8 +16,10 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.queries import period_summary
+from grafient_tui.store.sums import MemberSums, WindowSums
+from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, write_window
+from tests.factories import day_sums, model_sums
 from tests.helpers import run_cli
 
 TODAY = date(2026, 11, 24)
@@ -42,11 +44,11 @@ def put(store, iid: int, costs: dict[date, int], *, on_demand_share: float = 0.5
     """Store each day as a sync at `synced_at` would: a day before that day's date is complete."""
     db, _ = store
     for day, cost in costs.items():
-        totals = WindowTotals()
+        totals = WindowSums()
         on_demand = int(cost * on_demand_share)
-        totals.days[day] = [cost, on_demand, cost - on_demand, 10, 0, 0, 0, 0, 0, None, None]
-        totals.models[(day, "gpt-5")] = [cost, 10, 0, 0, 0, 0, None]
-        totals.members[(day, "a@x.io")] = [cost, 10]
+        totals.days[day] = day_sums(cost, on_demand=on_demand, requests=10)
+        totals.models[(day, "gpt-5")] = model_sums(cost, requests=10)
+        totals.members[(day, "a@x.io")] = MemberSums(cost_micro=cost, requests=10)
         write_window(db, iid, day, day, totals, synced_at)
 
 

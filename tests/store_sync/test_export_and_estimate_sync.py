@@ -21,7 +21,9 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import DailyCost, DailyModelCost, Integration
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import days_to_fetch, plan_windows, run_sync
+from grafient_tui.sync.due import days_to_fetch
+from grafient_tui.sync.engine import run_sync
+from grafient_tui.sync.plan import plan_windows
 
 KEY = service_account_key(seed=21)
 TABLE = "billing-admin.billing_export.gcp_billing_export_resource_v1_0A1B2C_3D4E5F_6A7B8C"

@@ -27,8 +27,10 @@ from grafient_tui.store.queries import (
     summed,
 )
 from grafient_tui.store.read import marks, open_reader
+from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums
+from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, write_window
+from tests.factories import day_sums, model_sums
 
 TODAY = date(2026, 11, 24)
 NOW = datetime.combine(TODAY, time(12), UTC)
@@ -52,12 +54,12 @@ def integration(db: Database, label: str, key_seed: str) -> int:
 
 
 def put_models(db: Database, iid: int, day: date, models: dict[str, int]) -> None:
-    totals = WindowTotals()
+    totals = WindowSums()
     cost = sum(models.values())
-    totals.days[day] = [cost, 0, cost, len(models), 0, 0, 0, 0, 0, None, None]
+    totals.days[day] = day_sums(cost, on_demand=0, requests=len(models))
     for model, model_cost in models.items():
-        totals.models[(day, model)] = [model_cost, 1, 0, 0, 0, 0, None]
-    totals.members[(day, "a@x.io")] = [cost, len(models)]
+        totals.models[(day, model)] = model_sums(model_cost, requests=1)
+    totals.members[(day, "a@x.io")] = MemberSums(cost_micro=cost, requests=len(models))
     write_window(db, iid, day, day, totals, NOW)
 
 
@@ -174,9 +176,11 @@ def test_an_integration_reads_back_its_account_settings_and_how_its_dollars_are_
     )
     voice = add_integration(db, vault, label="Voice", provider="elevenlabs", api_key=Secret("sk_" + "7d3b9e15" * 6))
     assert octo.id is not None and voice.id is not None
-    totals = WindowTotals()
-    totals.days[TODAY] = [9_900_000, None, None, None, 0, None, None, None, None, None, None, 500_000_000_000, 1200]
-    totals.models[(TODAY, "eleven_v3")] = [9_900_000, None, None, None, None, None, None, 500_000_000_000, 1200]
+    totals = WindowSums()
+    totals.days[TODAY] = DaySums(cost_micro=9_900_000, credits_micro=500_000_000_000, characters=1200)
+    totals.models[(TODAY, "eleven_v3")] = ModelSums(
+        cost_micro=9_900_000, credits_micro=500_000_000_000, characters=1200
+    )
     note = "estimated from credits at the Pro plan's $99 / 500,000 credits"
     with db.session(write=True) as session:
         session.exec(

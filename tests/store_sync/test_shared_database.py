@@ -27,10 +27,16 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, list_integrations
 from grafient_tui.store.models import SyncRun
 from grafient_tui.store.queries import member_breakdown, model_breakdown
+from grafient_tui.store.sums import MemberSums
+from grafient_tui.store.sync_writes import write_window
+from grafient_tui.store.team import who_runs
 from grafient_tui.store.vault import Vault, new_master_key_b64
-from grafient_tui.sync.engine import WindowTotals, run_sync, sync_status, who_runs, write_window
+from grafient_tui.sync.engine import run_sync
 from grafient_tui.sync.lock import is_sync_running, sync_lock
+from grafient_tui.sync.status import sync_status
+from grafient_tui.sync.totals import WindowTotals
 from tests.conftest import GOOD_KEY, PostgresServer
+from tests.factories import day_sums, model_sums
 from tests.fake_server import FaultPlan
 from tests.helpers import PATIENCE, settle, wait_for, wait_until
 from tests.oracle import expected_snapshot, snapshot_via_store, utc_ms
@@ -255,9 +261,9 @@ def test_concurrent_writers_of_one_window_never_meet_a_duplicate_key() -> None:
         window = WindowTotals(first, last)
         for offset in range(30):
             day = first + timedelta(days=offset)
-            window.days[day] = [seed * 100 + offset, 0, seed * 100 + offset, 1, 0, 0, 0, 0, 0, None, None]
-            window.models[(day, "gpt-5")] = [seed * 100 + offset, 1, 0, 0, 0, 0, None]
-            window.members[(day, "a@x.io")] = [seed * 100 + offset, 1]
+            window.days[day] = day_sums(seed * 100 + offset, on_demand=0, requests=1)
+            window.models[(day, "gpt-5")] = model_sums(seed * 100 + offset, requests=1)
+            window.members[(day, "a@x.io")] = MemberSums(cost_micro=seed * 100 + offset, requests=1)
         return window
 
     errors: list[BaseException] = []
@@ -591,7 +597,7 @@ def test_team_settings_are_followed_by_every_syncer(
     grafient_home: Path,
 ) -> None:
     from grafient_tui.store.team import effective_settings
-    from grafient_tui.sync.engine import days_to_fetch
+    from grafient_tui.sync.due import days_to_fetch
     from tests.helpers import run_cli
 
     team_key = new_master_key_b64()

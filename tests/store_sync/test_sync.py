@@ -25,8 +25,10 @@ from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import DailyCost, DailyMemberCost, DailyModelCost, SyncRun
 from grafient_tui.store.queries import daily_costs, model_breakdown
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import days_to_fetch, plan_windows, run_sync, sync_due
+from grafient_tui.sync.due import days_to_fetch, sync_due
+from grafient_tui.sync.engine import run_sync
 from grafient_tui.sync.lock import sync_lock
+from grafient_tui.sync.plan import plan_windows
 from tests.conftest import GOOD_KEY
 from tests.fakes import CountingCursorTeam
 from tests.oracle import event_cents as cents
@@ -483,7 +485,7 @@ async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:
 
 
 async def test_status_shows_a_killed_run_as_interrupted_and_a_live_one_as_syncing(store) -> None:
-    from grafient_tui.sync.engine import sync_status
+    from grafient_tui.sync.status import sync_status
 
     settings, db, _ = store
     iid = add(store)

@@ -26,8 +26,8 @@ import respx
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.store.schema import REVISIONS
+from grafient_tui.store.team import who_runs
 from grafient_tui.store.vault import new_master_key_b64
-from grafient_tui.sync.engine import who_runs
 from tests.conftest import GOOD_KEY, PostgresServer
 from tests.fake_server import EVENTS_PATH, FaultPlan
 from tests.helpers import PATIENCE, run_cli, wait_until

@@ -18,9 +18,10 @@ from grafient_tui.providers.base import CostLine
 from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
+from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.top_rows import member_pages, member_totals, members_among, model_pages, model_totals
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, write_window
+from grafient_tui.sync.totals import WindowTotals
 from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,

@@ -22,8 +22,9 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.models import MemberCycleSpend
+from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
-from grafient_tui.sync.engine import WindowTotals, write_window
+from grafient_tui.sync.totals import WindowTotals
 from grafient_tui.tops import MAX_TABLE_ROWS, MEMBER_SORTS, MODEL_ORDERS
 from grafient_tui.tui.app import GrafientApp
 from tests.helpers import settle
