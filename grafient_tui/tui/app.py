@@ -1,14 +1,10 @@
 """The Grafient App: composes the screens, holds the one service, and routes the messages.
 
 The first frame is painted before the store is opened: the service (and with it SQLModel and
-friends) is built in a thread worker right after it, so the app opens at Textual's own speed
-whatever the size of the history. Everything the app reads or changes goes through that one
-GrafientService, as the CLI's commands do; the app holds nothing of the store itself.
-
-Screens ask for things with intent messages, workers end with result messages, and the App tells
-the screens what changed with news carrying its live state (tui/messages.py); every step is an
-`@on` handler below. Every sync is the service's, run in an App worker (leaving a screen never
-cancels one); tui/syncing.py words what they do.
+friends) is built in a thread worker right after it, so the app opens at Textual's own speed. All
+the app reads or changes goes through that GrafientService, as the CLI does. Screens ask with intent
+messages, workers (tui/jobs.py) end with result messages, and the App tells the screens what changed
+with news carrying its LiveState (tui/messages.py): every step is an `@on` handler below.
 """
 
 from __future__ import annotations
@@ -23,13 +19,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from grafient_tui import home_snapshot
-from grafient_tui.config import PERIODS, Settings
+from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
 from grafient_tui.tui.commands import IntegrationCommands, bindings, free_key_example, help_rows, palette
@@ -42,16 +38,13 @@ from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
 from grafient_tui.tui.threads import DaemonThreadExecutor
 from grafient_tui.tui.widgets.text import sentence_of
+from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     import httpx
 
     from grafient_tui.figures import IntegrationFigures
     from grafient_tui.service import GrafientService, IntegrationToAdd
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class GrafientApp(CrashReportWithoutSecrets):
@@ -77,7 +70,7 @@ class GrafientApp(CrashReportWithoutSecrets):
         super().__init__()
         self.settings = settings
         self.transport = transport
-        self.now = now or utc_now
+        self.now = now or (lambda: datetime.now(UTC))
         self.keymap = settings.keymap()
         self.demo_teams = list(demo_teams)
         self.demo_try_key = demo_try_key  # (provider, key) the demo's add form offers; a made-up key
@@ -85,29 +78,18 @@ class GrafientApp(CrashReportWithoutSecrets):
         self.live = LiveState(period=settings.period())
         self.syncs: dict[int, Worker[None]] = {}  # the running syncs' workers (a quit cancels them)
         self.integrations: tuple[IntegrationFigures, ...] = ()  # as the home screen last showed them
-        # The home screen's figures from the last run, painted before the store opens (plain json).
-        # Keyed to its database: an app opened on another one never paints these figures.
-        self.database_key = home_snapshot.database_key(settings.database_url)
-        self.home_snapshot = home_snapshot.load(settings.data_dir, self.live.period, self.database_key)
-        self.reads = StoreReads(
-            settings, lambda: self.service, self.now, remember_home=remember_home, database_key=self.database_key
-        )
+        self.reads = StoreReads(settings, lambda: self.service, self.now, remember_home=remember_home)
+        self.home_snapshot = self.reads.last_home(self.live.period)
         self._service_lock = threading.Lock()
         self._service: GrafientService | None = None
         self.next_daily_sync: datetime | None = None  # when the timer next starts the due syncs (06:00 UTC)
         self.batches = syncing.Batches()
         self.set_keymap(self.keymap)
 
-    def is_syncing(self, integration_id: int) -> bool:
-        return integration_id in self.syncs
-
-    # -- the service, the screens, and the start ------------------------------------------
-
     @property
     def service(self) -> GrafientService:
-        """The operations the CLI offers too (figures, add, remove, sync, export), on this app's store.
-        Built by the start-up thread; anything that needs it sooner builds it here (the store itself
-        opens on the service's first use, which the app always makes in a thread)."""
+        """What the CLI offers too, on this app's store: built by the start-up thread (or whatever needs
+        it sooner); the store opens on its first use, which the app always makes in a thread."""
         with self._service_lock:
             if self._service is None:
                 from grafient_tui.service import GrafientService
@@ -123,30 +105,30 @@ class GrafientApp(CrashReportWithoutSecrets):
 
     def on_ready(self) -> None:
         cover_if_small(self, self.size.width, self.size.height)
-        # After the first frame: the heavy imports and the database happen off the UI thread.
         self._work(self.open_store, "startup", thread=True)
 
     def open_store(self) -> None:
-        """Build the service and open the store (in the start-up thread): tests hold it shut here."""
+        """After the first frame, in a thread: the heavy imports and the store (tests hold it shut here)."""
         jobs.open_store(lambda: self.service, self.now(), self.post_message)
 
     def on_resize(self, event: events.Resize) -> None:
         cover_if_small(self, event.size.width, event.size.height)
 
     def _work(self, work: Any, group: str, *, thread: bool = False, name: str = "") -> Worker[Any]:
-        """An App worker: it posts its result as a message; if it raises, `_worker_failed` says so."""
         return self.run_worker(work, name=name or group, group=group, thread=thread, exit_on_error=False)
 
-    def _tell(self, news: Callable[[LiveState], m.News]) -> None:
-        """Post fresh news to every screen in the stack (a screen under another has to catch up too)."""
+    def _job(self, job: Callable[..., None], group: str, *args: Any, name: str = "") -> None:
+        """One of tui/jobs.py in a thread worker: it posts its result; if it raises, `_worker_failed` says so."""
+        self._work(partial(job, self.service, *args, self.post_message), group, thread=True, name=name)
+
+    def _tell(self, news: Callable[[LiveState], m.News]) -> None:  # to every screen: those under one catch up
         for screen in self.screen_stack:
             screen.post_message(news(self.live))
 
     @on(m.StoreReady)
     def _store_ready(self, message: m.StoreReady) -> None:
-        # What the app has built so far (modules, classes, widgets, the store's metadata: ~170,000
-        # objects) lives as long as the app: out of the collector's reach, a full collection walks
-        # only what came after, instead of stalling the event loop up to a tenth of a second.
+        # What the app has built so far (~170,000 objects) lives as long as it: out of the collector's
+        # reach, a full collection walks only what came after, not stalling the event loop 0.1 s.
         gc.freeze()
         self.live = replace(self.live, store_ready=True, viewer_reason=message.viewer_reason)
         self._tell(m.StoreOpened)
@@ -163,29 +145,23 @@ class GrafientApp(CrashReportWithoutSecrets):
         if not self.syncs:  # else when they have ended
             self.check_budgets()
 
-    def _store_failed(self, error: BaseException | None) -> None:
-        sentence = sentence_of(error, "the local store could not be opened")
-        toast(self, sentence, title="Cannot open the local store", severity="error", timeout=30)
-        # No figures stay on screen that this store did not give (the last run's snapshot is gone too).
-        self.home_snapshot = None
-        self._tell(lambda live: m.StoreFailed(live, sentence))
-
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """The one place a worker that raised (or was cancelled) ends: each its sentence."""
         worker, group = event.worker, event.worker.group
         if event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
             return
-        if group == "sync":
-            integration_id = next((i for i, w in self.syncs.items() if w is worker), None)
-            if integration_id is not None:
+        if group == "sync":  # its SyncFinished, said for it (a quit cancels it; a bug raises)
+            for iid in [i for i, w in self.syncs.items() if w is worker]:
                 failed = event.state == WorkerState.ERROR
-                end = syncing.broke(integration_id, worker.error) if failed else syncing.stopped(integration_id)
-                self.post_message(m.SyncFinished(end))
+                self.post_message(m.SyncFinished(syncing.broke(iid, worker.error) if failed else syncing.stopped(iid)))
         elif event.state != WorkerState.ERROR:
             return
         elif group == "startup":
-            self._store_failed(worker.error)
+            sentence = sentence_of(worker.error, "the local store could not be opened")
+            toast(self, sentence, title="Cannot open the local store", severity="error", timeout=30)
+            self.home_snapshot, self.integrations = None, ()  # no figure stays that this store did not give
+            self._tell(lambda live: m.StoreFailed(live, sentence))
         elif group in jobs.FAILED:
             title, lead, fallback = jobs.FAILED[group]
             toast(self, f"{lead}{sentence_of(worker.error, fallback)}", title=title, severity="error")
@@ -199,48 +175,35 @@ class GrafientApp(CrashReportWithoutSecrets):
         try:
             return super().run(*args, **kwargs)
         finally:
-            # Measured: with SQLModel, SQLAlchemy and pydantic loaded, the interpreter's final garbage
-            # collections take 0.5-0.6 s after the app has gone. Nothing is left to collect that matters
-            # (the process is ending), so freeze what exists and let the OS take it back at once.
+            # Measured: with SQLModel, SQLAlchemy and pydantic loaded, the interpreter's final collections
+            # took 0.5-0.6 s after the app had gone; the process is ending, the OS takes it all back.
             gc.freeze()
 
     async def action_quit(self) -> None:
-        """Quit now. A running sync is cancelled: the window it was fetching is dropped, finished ones are kept.
-
-        Never waits for a frame: with syncs running the event loop is busy, and waiting for the
-        toast to be painted held quitting for up to a second. The toast shows if a frame comes
-        first; the terminal gets the same news once the app has gone."""
-        from rich.text import Text
-
-        from grafient_tui.untrusted import visible
-
-        running = [(integration_id, worker) for integration_id, worker in self.syncs.items() if worker.is_running]
+        """Quit now: a running sync is cancelled (the window it was fetching is dropped, finished ones
+        are kept). Never waits for a frame: with syncs running the event loop is busy, and waiting for
+        the toast held quitting for up to a second; the terminal gets the same news once the app has gone."""
+        running = [integration_id for integration_id, worker in self.syncs.items() if worker.is_running]
         if not running:
             self.exit()
             return
         toast(self, "Stopping the sync… finished days are kept.", title="Quitting")
-        for _, worker in running:
-            worker.cancel()
-        progress = self.live.progress.get(running[0][0])
-        label = progress.label if progress is not None else f"integration {running[0][0]}"
-        which = visible(label) if len(running) == 1 else f"{len(running):,} integrations"
-        self.exit(
-            message=Text(
-                f"grafient: stopped the sync of {which}; the finished days are kept, and the "
-                "next sync fetches the rest."
-            )
-        )
+        for integration_id in running:
+            self.syncs[integration_id].cancel()
+        said = syncing.stopped_words([self.live.progress.get(i) for i in running], running[0])
+        self.exit(message=Text(f"grafient: {visible(said)}"))
 
-    # -- syncing -------------------------------------------------------------------
+    # -- syncing, budgets, the daily timer ---------------------------------------------------
 
     @on(m.SyncRequested)
     def _sync_requested(self, message: m.SyncRequested) -> None:
         ids = message.integration_ids
-        self._start_syncs([f.integration_id for f in self.integrations] if ids is None else ids, "force")
+        self._start_syncs([f.integration_id for f in self.integrations] if ids is None else ids, message.trigger)
 
     def _start_syncs(self, integration_ids: Iterable[int], trigger: str) -> None:
+        """One batch: whatever their outcomes, one toast once they have all ended."""
         for integration_id in integration_ids:
-            if not self.is_syncing(integration_id):
+            if integration_id not in self.syncs:
                 self.start_sync(integration_id, trigger)
 
     def start_sync(self, integration_id: int, trigger: str) -> bool:
@@ -262,17 +225,14 @@ class GrafientApp(CrashReportWithoutSecrets):
         if not self.service.shared and self.service.is_syncing(integration_id):
             batch.elsewhere += 1  # one warning for the whole action, once its turn is over
             return False
-        self.syncs[integration_id] = self._work(
-            jobs.sync(self.service, integration_id, trigger, self.now(), self.post_message),
-            "sync",
-            name=f"sync:{integration_id}",
-        )
+        job = jobs.sync(self.service, integration_id, trigger, self.now(), self.post_message)
+        self.syncs[integration_id] = self._work(job, "sync", name=f"sync:{integration_id}")
         self.batches.join(batch, integration_id)
         self.live = self.live.sync_started(integration_id)
         self._sync_changed(integration_id, stored=False)  # its card says so; the store is as it was
         return True
 
-    def _show(self, toasts: list[syncing.Toast]) -> None:
+    def _show(self, toasts: list[syncing.Toast]) -> None:  # a sync's or a batch's words (tui/syncing.py)
         for said in toasts:
             toast(self, said.text, title=said.title, severity=said.severity, timeout=said.timeout)
 
@@ -304,14 +264,9 @@ class GrafientApp(CrashReportWithoutSecrets):
         self._tell(lambda live: m.SyncChanged(live, integration_id, stored=stored))
         self.refresh_bindings()
 
-    # -- budgets and the daily sync -------------------------------------------------------
-
     def check_budgets(self) -> None:
-        """Announce, with a toast and the terminal bell, each budget threshold crossed since it was last
-        announced: the store remembers them per budget and period, so a restart (or another app on a
-        shared database) does not repeat one. Runs in a thread, when the store has opened and once no
-        sync is running here (a total half-way through a backfill is not worth a bell)."""
-        self._work(partial(jobs.check_budgets, self.service, self.now(), self.post_message), "budgets", thread=True)
+        """Once the store has opened and no sync runs here (a half-way total is not worth a bell)."""
+        self._job(jobs.check_budgets, "budgets", self.now())
 
     @on(m.BudgetsChecked)
     def _budgets_checked(self, message: m.BudgetsChecked) -> None:
@@ -324,9 +279,8 @@ class GrafientApp(CrashReportWithoutSecrets):
             self.bell()
 
     def _arm_daily_timer(self) -> None:
-        """Wake at the next 06:00 UTC (at least every 15 min, so a suspended laptop catches up), then re-arm.
-
-        dolphie's loop: the next timer is set only when this tick has finished, so ticks never pile up."""
+        """Wake at the next 06:00 UTC (at least every 15 min, so a suspended laptop catches up), then
+        re-arm: dolphie's loop, the next timer is set only when this tick has finished."""
         if self.next_daily_sync is None:
             self.next_daily_sync = syncing.next_daily_at(self.now())
         self.set_timer(syncing.timer_delay(self.now(), self.next_daily_sync), self.daily_tick, name="daily-sync")
@@ -337,15 +291,11 @@ class GrafientApp(CrashReportWithoutSecrets):
             if self.now() >= (self.next_daily_sync or self.now()):
                 self.next_daily_sync = None  # the next 06:00 is worked out when re-arming
                 if not self.live.viewer_reason:  # a viewer syncs nothing
-                    self._work(partial(jobs.find_due, self.service, self.now(), self.post_message), "due", thread=True)
+                    self._job(jobs.find_due, "due", self.now())
         finally:
             self._arm_daily_timer()
 
-    @on(m.DueFound)
-    def _due_found(self, message: m.DueFound) -> None:
-        self._start_syncs(message.due, "daily")
-
-    # -- integrations ------------------------------------------------------------------
+    # -- integrations, the period, the plan, exports -----------------------------------------
 
     @on(m.HomeLoaded)
     def _home_loaded(self, message: m.HomeLoaded) -> None:
@@ -383,38 +333,26 @@ class GrafientApp(CrashReportWithoutSecrets):
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
-            if self.is_syncing(integration_id):
+            if integration_id in self.syncs:
                 toast(self, "Wait for its sync to finish before deleting it.", severity="warning")
                 return
-            remove = partial(jobs.remove, self.service, integration_id, label, self.post_message)
-            self._work(remove, "delete", thread=True, name=f"delete:{integration_id}")
+            self._job(jobs.remove, "delete", integration_id, label, name=f"delete:{integration_id}")
 
         self.push_screen(ConfirmDeleteScreen(label), confirmed)
 
     @on(m.Deleted)
     def _deleted(self, message: m.Deleted) -> None:
-        from grafient_tui.untrusted import visible
-
         self.live = self.live.forget_failure(message.integration_id)
         self._tell(m.IntegrationsChanged)
         toast(self, f"Deleted {visible(message.label)} and its stored costs.")
 
-    # -- the period, the plan, exports ------------------------------------------------------
-
     @on(m.PeriodRequested)
     def _period_requested(self, message: m.PeriodRequested) -> None:
         """Show the last `days` UTC days everywhere, and remember it."""
-        from grafient_tui.errors import GrafientError
-
-        current = self.live.period
-        days = message.days or (PERIODS[(PERIODS.index(current) + 1) % len(PERIODS)] if current in PERIODS else 30)
-        self.live = replace(self.live, period=days)
-        try:
-            self.settings.ensure_dirs()
-            self.settings.set_period(days)
-        except (GrafientError, OSError) as exc:
-            said = sentence_of(exc, "the config file cannot be written")
-            toast(self, f"The period was not saved: {said}", severity="warning")
+        self.live = replace(self.live, period=message.days or self.live.next_period())
+        unsaved = jobs.save_period(self.settings, self.live.period)  # a line in config.toml: at once
+        if unsaved:
+            toast(self, unsaved, severity="warning")
         self._tell(m.PeriodChanged)
 
     def action_cycle_plan(self) -> None:
@@ -422,7 +360,7 @@ class GrafientApp(CrashReportWithoutSecrets):
 
     @on(m.PlanRequested)
     def _plan_requested(self, message: m.PlanRequested) -> None:
-        self._work(partial(jobs.save_plan, self.service, message.plan, self.post_message), "plan", thread=True)
+        self._job(jobs.save_plan, "plan", message.plan)
 
     @on(m.PlanSaved)
     def _plan_saved(self, message: m.PlanSaved) -> None:
@@ -431,9 +369,7 @@ class GrafientApp(CrashReportWithoutSecrets):
 
     @on(m.ExportRequested)
     def _export_requested(self, message: m.ExportRequested) -> None:
-        period, today = self.live.period, self.reads.today()
-        export = partial(jobs.export, self.service, message.integration_id, period, today, self.post_message)
-        self._work(export, "export", thread=True)
+        self._job(jobs.export, "export", message.integration_id, self.live.period, self.reads.today())
 
     @on(m.Exported)
     def _exported(self, message: m.Exported) -> None:
@@ -442,9 +378,8 @@ class GrafientApp(CrashReportWithoutSecrets):
     # -- the palette, `?`, screenshots ------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every command of the table (tui/commands.py) the screen offers, beside Textual's Theme and
-        Quit. Textual's own Keys and Screenshot are replaced: ours list this app's keys, and save
-        where the data lives."""
+        """The command table's (tui/commands.py), beside Textual's Theme and Quit: its Keys and Screenshot
+        are replaced by ours (this app's keys; saved where the data lives)."""
         for command in super().get_system_commands(screen):
             if command.title not in ("Keys", "Screenshot"):
                 yield command

@@ -17,6 +17,7 @@ from grafient_tui.tui import syncing
 if TYPE_CHECKING:
     from datetime import date
 
+    from grafient_tui.config import Settings
     from grafient_tui.figures import SyncProgress
     from grafient_tui.service import GrafientService, IntegrationToAdd
 
@@ -53,11 +54,13 @@ async def sync(service: GrafientService, integration_id: int, trigger: str, now:
 
 
 def check_budgets(service: GrafientService, now: datetime, post: Post) -> None:
+    """Each budget threshold crossed since it was last announced: the store remembers them per budget
+    and period, so a restart (or another app on a shared database) does not repeat one."""
     post(m.BudgetsChecked(service.budget_alerts(now)))
 
 
 def find_due(service: GrafientService, now: datetime, post: Post) -> None:
-    post(m.DueFound(service.due_syncs(now)))
+    post(m.SyncRequested(tuple(service.due_syncs(now)), trigger="daily"))
 
 
 async def add_demo_teams(
@@ -94,6 +97,19 @@ def save_plan(service: GrafientService, plan: str | None, post: Post) -> None:
         plan = plans[(plans.index(current) + 1) % len(plans)] if current in plans else plans[0]
     service.set_plan(plan)
     post(m.PlanSaved(plan))
+
+
+def save_period(settings: Settings, days: int) -> str | None:
+    """Remember the period in config.toml; None, or why it was not saved."""
+    from grafient_tui.errors import GrafientError
+    from grafient_tui.tui.widgets.text import sentence_of
+
+    try:
+        settings.ensure_dirs()
+        settings.set_period(days)
+    except (GrafientError, OSError) as exc:
+        return f"The period was not saved: {sentence_of(exc, 'the config file cannot be written')}"
+    return None
 
 
 def plan_words(plan: str) -> str:

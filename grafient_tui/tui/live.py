@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeVar
 
+from grafient_tui.config import PERIODS
+
 if TYPE_CHECKING:
     from grafient_tui.figures import SyncProgress
     from grafient_tui.tui.syncing import SyncEnd
@@ -37,6 +39,10 @@ class LiveState:
         # Read-only copies, however it was made: no holder of this value sees it change.
         object.__setattr__(self, "progress", frozen(self.progress))
         object.__setattr__(self, "failures", frozen(self.failures))
+
+    def next_period(self) -> int:
+        """The period after this one (7, 30, 90, 7…)."""
+        return PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30
 
     def is_syncing(self, integration_id: int) -> bool:
         return integration_id in self.syncing

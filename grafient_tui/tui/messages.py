@@ -40,11 +40,13 @@ class Reads(Protocol):
 
 
 class SyncRequested(Message):
-    """Sync these integrations now (those already syncing are left alone); None: every one the home shows."""
+    """Sync these integrations now (those already syncing are left alone); None: every one the home
+    shows. `trigger`: "force" from a key or the palette, "daily" from the timer's look-up (jobs.py)."""
 
-    def __init__(self, integration_ids: tuple[int, ...] | None) -> None:
+    def __init__(self, integration_ids: tuple[int, ...] | None, *, trigger: str = "force") -> None:
         super().__init__()
         self.integration_ids = integration_ids
+        self.trigger = trigger
 
 
 class DeleteRequested(Message):
@@ -159,14 +161,6 @@ class Exported(Message):
         super().__init__()
         self.path = path
         self.period = period
-
-
-class DueFound(Message):
-    """The daily timer's look-up: these integrations are due."""
-
-    def __init__(self, due: list[int]) -> None:
-        super().__init__()
-        self.due = due
 
 
 class BudgetsChecked(Message):

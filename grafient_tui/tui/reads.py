@@ -26,7 +26,6 @@ class StoreReads:
         now: Callable[[], datetime],
         *,
         remember_home: bool,
-        database_key: str,
     ) -> None:
         self._settings = settings
         self._service = service
@@ -34,9 +33,14 @@ class StoreReads:
         # False for a throwaway home (the demo's): no next start to give a head start to, and a home read
         # finishing in its thread after the home was removed would make its folder anew to write one.
         self._remember_home = remember_home
-        self._database_key = database_key
+        # The last run's home is keyed to its database: an app opened on another one never paints it.
+        self.database_key = home_snapshot.database_key(settings.database_url)
         self._written: bytes | None = None
         self._lock = threading.Lock()
+
+    def last_home(self, period: int) -> HomeFigures | None:
+        """The home screen's figures from the last run (plain json), painted before the store opens."""
+        return home_snapshot.load(self._settings.data_dir, period, self.database_key)
 
     def now(self) -> datetime:
         return self._now()
@@ -53,7 +57,7 @@ class StoreReads:
             try:
                 with self._lock:
                     self._written = home_snapshot.remember(
-                        self._settings.data_dir, figures, self._written, database=self._database_key
+                        self._settings.data_dir, figures, self._written, database=self.database_key
                     )
             except (OSError, GrafientError):
                 pass  # only a head start for the next run: the store still holds everything

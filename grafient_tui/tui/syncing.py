@@ -259,6 +259,15 @@ def clause(sentence: str) -> str:
     return text
 
 
+def stopped_words(progress: list[SyncProgress | None], first_id: int) -> str:
+    """What the terminal is told after a quit stopped running syncs (their progress, as last seen)."""
+    if len(progress) == 1:
+        which = progress[0].label if progress[0] is not None else f"integration {first_id}"
+    else:
+        which = f"{len(progress):,} integrations"
+    return f"stopped the sync of {which}; the finished days are kept, and the next sync fetches the rest."
+
+
 # --------------------------------------------------------------------------- the daily timer
 
 

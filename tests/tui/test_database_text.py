@@ -205,7 +205,10 @@ async def test_an_unknown_outcome_in_the_app_is_a_sentence(added) -> None:
     async with app.run_test(size=(120, 40)):
         line = sync_line(app.live, listing.id, app_status(listing), app.now())
     assert line.state == "error" and line.text.startswith("✗ sync state unknown")
-    assert line.sentence == "The sync log's last entry has an outcome this Grafient does not know; sync again to replace it."
+    assert (
+        line.sentence
+        == "The sync log's last entry has an outcome this Grafient does not know; sync again to replace it."
+    )
 
 
 def app_status(listing):

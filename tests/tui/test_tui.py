@@ -339,7 +339,7 @@ async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_
         await settle(app, pilot)
         await pilot.press("r")
         await pilot.pause()
-        assert app.is_syncing(integration_id)
+        assert app.live.is_syncing(integration_id)
         screen = app.screen
         assert screen.check_action("force_sync", ()) is None
         assert app.active_bindings["r"].enabled is False  # greyed in the Footer

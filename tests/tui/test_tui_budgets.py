@@ -15,7 +15,6 @@ from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.service import GrafientService
 from grafient_tui.tui.messages import DetailRequested
-from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from tests.conftest import GOOD_KEY

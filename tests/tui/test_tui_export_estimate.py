@@ -20,9 +20,8 @@ from grafient_tui.providers.google.auth import NOT_A_KEY
 from grafient_tui.providers.google.fake import FakeBillingExport, make_rows, service_account_key
 from grafient_tui.store.integrations import account_of, list_integrations
 from grafient_tui.tui.app import GrafientApp
-from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.messages import DetailRequested
-from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.summary import SummaryBar
@@ -131,7 +130,7 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
         }
         assert ("≈" in model) == (data.summary.top_model in data.estimated_models)
     # The next start's first paint (the home snapshot, read without the store) marks them the same way.
-    snapshot = home_snapshot.load(demo.settings.data_dir, app.live.period, app.database_key)
+    snapshot = home_snapshot.load(demo.settings.data_dir, app.live.period, app.reads.database_key)
     assert snapshot is not None and snapshot.basis == data.basis and snapshot.estimated_models == data.estimated_models
     painted = {card.provider: card.basis for card in snapshot.integrations}
     assert painted["elevenlabs"].estimated and painted["elevenlabs"].money(100_000_000) == "≈$1.00"

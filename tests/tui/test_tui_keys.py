@@ -18,10 +18,10 @@ from grafient_tui.config import Settings
 from grafient_tui.demo import build_demo
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.tui.app import GrafientApp
-from grafient_tui.tui.screens.add import AddIntegrationScreen
-from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.commands import integration_commands
 from grafient_tui.tui.messages import DetailRequested
+from grafient_tui.tui.screens.add import AddIntegrationScreen
+from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
@@ -277,10 +277,11 @@ async def test_one_command_table_feeds_the_bindings_the_palette_and_help(grafien
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         for scopes in (("app", "home", "cards"), ("app", "detail")):
+            if "detail" in scopes:
+                app.post_message(DetailRequested(integration_id))
+                await settle(app, pilot)
             bound = {c.id for c in COMMANDS if c.scope in scopes and c.id and c.keys}
             listed = {row.binding_id for row in help_rows(app, app.screen)}
             assert bound <= listed and listed - bound <= {"command_palette"}, (scopes, bound ^ listed)
             offered = {c.title for c in app.get_system_commands(app.screen)}
             assert {c.palette for c in COMMANDS if c.palette and c.scope in (*scopes, "home")} <= offered
-            app.post_message(DetailRequested(integration_id))
-            await settle(app, pilot)

@@ -19,8 +19,8 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.store.queries import daily_costs, period_summary
 from grafient_tui.tui.app import GrafientApp
-from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.messages import DetailRequested, IntegrationsAdded
+from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.home import provider_stack
 from grafient_tui.tui.widgets.card import IntegrationCard

@@ -3,8 +3,6 @@ functions over named values, tested without Textual running."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,7 +23,6 @@ from grafient_tui.tui.syncing import (
     sync_line,
     timer_delay,
 )
-from tests.helpers import PATIENCE
 
 NOW = datetime(2025, 6, 18, 9, 30, tzinfo=UTC)
 OFFLINE = "Cannot reach the Cursor API at api.cursor.com (connection refused; 6 tries)."
@@ -60,9 +57,7 @@ def progress(iid: int = 1, done: int = 1, total: int = 4, days: int = 30, retry:
 
 
 def test_one_sync_speaks_in_its_own_words() -> None:
-    assert batch_toast(over(end(1))) == Toast(
-        "Team 1: 10 days synced (3 API calls).", title="Sync finished", timeout=4
-    )
+    assert batch_toast(over(end(1))) == Toast("Team 1: 10 days synced (3 API calls).", title="Sync finished", timeout=4)
     assert batch_toast(over(end(1, "failed", said=OFFLINE))) == Toast(
         f"Team 1: {OFFLINE}", title="Sync failed", severity="error", timeout=10
     )
@@ -178,12 +173,3 @@ def test_the_daily_timer_wakes_at_six_utc_and_at_least_every_quarter_hour() -> N
     assert timer_delay(datetime(2025, 6, 18, 23, 0, tzinfo=UTC), six) == DAILY_CHECK_SECONDS
     assert timer_delay(datetime(2025, 6, 19, 5, 59, tzinfo=UTC), six) == 60
     assert timer_delay(datetime(2025, 6, 19, 6, 1, tzinfo=UTC), six) == 1.0  # late: at once (almost)
-
-
-def test_the_wording_modules_load_no_textual() -> None:
-    probe = (
-        "import sys, grafient_tui.tui.syncing, grafient_tui.tui.live; "
-        "assert not [m for m in sys.modules if m.startswith(('textual', 'rich'))]"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=PATIENCE)
-    assert result.returncode == 0, result.stderr

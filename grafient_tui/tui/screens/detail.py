@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
 
@@ -145,7 +144,7 @@ def _sum_known(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-class CostDetailScreen(StoreReader, Screen[None]):
+class CostDetailScreen(StoreReader["DetailFigures"]):
     READ_GROUP = "detail-load"
     BINDINGS = bindings("detail")
 

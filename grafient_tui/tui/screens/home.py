@@ -10,7 +10,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui import providers as provider_registry
@@ -99,7 +98,7 @@ class CardList(VerticalScroll, can_focus=False):
         cards[max(0, min(len(cards) - 1, index + step))].focus()
 
 
-class IntegrationListScreen(StoreReader, Screen[None]):
+class IntegrationListScreen(StoreReader["HomeFigures"]):
     READ_GROUP = "home-load"
     BINDINGS = bindings("home")
 
