@@ -144,7 +144,7 @@ async def measure() -> tuple[float, float, int]:  # open_s, worst stall, rows dr
                 worst = max(worst, late)
 
     async with app.run_test(size=(120, 40)) as pilot:
-        while not (app.store_ready and getattr(app.screen, "loaded", False)):
+        while not (app.live.store_ready and getattr(app.screen, "loaded", False)):
             await pilot.pause(0.02)
         await app.workers.wait_for_complete()
         beat = asyncio.create_task(heartbeat())

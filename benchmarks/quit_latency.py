@@ -73,7 +73,7 @@ def probe(stamp: Path, setup: str) -> int:
             self._probe_timer = self.set_interval(0.01, self._check)
 
         def _check(self) -> None:
-            if self.stamped or not self.store_ready:
+            if self.stamped or not self.live.store_ready:
                 return
             home = self.screen_stack[0]
             if not getattr(home, "loaded", False):
@@ -89,7 +89,7 @@ def probe(stamp: Path, setup: str) -> int:
                 if not running or time.monotonic() - self._forced_at < 0.5:
                     return  # half a second in: retrying, or waiting on its answer
             elif setup == "demo-sync":
-                if not any(p.windows_done >= 1 for p in self.progress.values()) or not running:
+                if not any(p.windows_done >= 1 for p in self.live.progress.values()) or not running:
                     return
             elif setup == "demo-idle":
                 if self.demo_teams or running or len(list(home.query(".integration-card"))) < 4:

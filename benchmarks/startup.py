@@ -69,7 +69,7 @@ def probe_grafient(stamp: Path, until: str) -> int:
             if until == "data":  # figures on screen, from the snapshot or the store
                 ready = getattr(home, "data", None) is not None
             else:  # the store's own figures
-                ready = self.store_ready and getattr(home, "loaded", False)
+                ready = self.live.store_ready and getattr(home, "loaded", False)
             if ready and not self.stamped:
                 self.stamped = True
                 self.call_after_refresh(self._done)

@@ -110,7 +110,7 @@ async def measure(days: int) -> tuple[float, float]:
                 worst = max(worst, late)
 
     async with app.run_test(size=(120, 40)) as pilot:
-        while not (app.store_ready and getattr(app.screen, "loaded", False)):
+        while not (app.live.store_ready and getattr(app.screen, "loaded", False)):
             await pilot.pause(0.02)
         await app.workers.wait_for_complete()
         beat = asyncio.create_task(heartbeat())

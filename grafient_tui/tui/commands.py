@@ -1,31 +1,236 @@
-"""The command palette's commands that name an integration: sync, open or delete it by its label.
+"""Every command of the app in one table: its binding id (what `[keymap]` remaps), keys, action,
+the Footer's word, what it does, and its title in the command palette. The screens' BINDINGS, the
+palette's commands and `?`'s list are all made from it, so they never disagree.
 
-A label is data (a teammate on a shared database may have written it): Textual reads a palette
-command's title and help as markup, so a label `Eng [/]` crashed the palette and
-`[@click=app.bell]Ops` became an action. These commands are shown as Content built by the one rule
+The palette's commands that name an integration (sync, open or delete it by its label) come from
+their own provider: a label is data (a teammate on a shared database may have written it), and
+Textual reads a palette command's title and help as markup, so a label `Eng [/]` crashed the
+palette and `[@click=app.bell]Ops` became an action. They are shown as Content built by the one rule
 (tui/shown.py), never markup, and matched on the label as it is shown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from textual.app import SystemCommand
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.message import Message
 
+from grafient_tui.config import PERIODS, PLANS
+from grafient_tui.tui.messages import (
+    AddRequested,
+    DeleteRequested,
+    DetailRequested,
+    PeriodRequested,
+    PlanRequested,
+    SyncRequested,
+)
 from grafient_tui.tui.shown import literal
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.tui.app import GrafientApp
+    from textual.app import App
+    from textual.screen import Screen
+
+    from grafient_tui.figures import IntegrationFigures
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command. `scope`: where its binding lives (the App, or a screen's name below). `intent`:
+    what the palette posts for it, from any screen; without one the palette offers it where it is
+    bound, by running its action there."""
+
+    scope: str
+    id: str | None  # the binding id; None for plumbing that is no command of its own (focus moves)
+    keys: str | None  # None: only in the palette
+    action: str
+    description: str = ""
+    tooltip: str = ""
+    show: bool = True
+    priority: bool = False
+    palette: str | None = None
+    palette_help: str = ""
+    intent: Callable[[], Message] | None = None
+    needs_integrations: bool = False  # offered in the palette only once there are integrations
+
+
+COMMANDS: tuple[Command, ...] = (
+    # the App's, on every screen
+    Command("app", "quit", "q", "quit", "Quit", "Quit (a sync stops; finished days kept)"),
+    Command(
+        "app",
+        "keys_help",
+        "question_mark",
+        "keys_help",
+        "Keys",
+        "Every key and its binding id",
+        palette="Keys",
+        palette_help="Every key of this screen and its binding id, for remapping (?)",
+    ),
+    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (history kept)"),
+    Command(
+        "app",
+        None,
+        None,
+        "save_screenshot",
+        palette="Screenshot",
+        palette_help="Save an SVG of the screen in the data directory's exports folder",
+    ),
+    # the home screen
+    Command(
+        "home",
+        "add",
+        "a",
+        "add",
+        "Add",
+        "Add an integration (any provider)",
+        palette="Add an integration",
+        palette_help="Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
+        intent=AddRequested,
+    ),
+    Command("home", "open", "enter", "open", "Open", "Open the highlighted integration's detail"),
+    Command("home", "force_sync", "r", "force_sync", "Sync", "Sync the highlighted integration now"),
+    Command(
+        "home",
+        "force_sync_all",
+        "R",
+        "force_sync_all",
+        "Sync all",
+        "Sync every integration now",
+        palette="Sync all integrations",
+        palette_help="Force a sync of every integration now (R)",
+        intent=partial(SyncRequested, None),
+        needs_integrations=True,
+    ),
+    Command("home", "delete", "d", "delete", "Delete", "Delete the highlighted integration"),
+    Command("home", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
+    Command("cards", "next_card", "down,j", "move(1)", "Next", "Next card", show=False),
+    Command("cards", "previous_card", "up,k", "move(-1)", "Previous", "Previous card", show=False),
+    # an integration's cost detail
+    Command("detail", "back", "escape", "back", "Back"),
+    Command("detail", "force_sync", "r", "force_sync", "Sync", "Sync this integration now"),
+    Command("detail", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
+    Command(
+        "detail",
+        "export",
+        "e",
+        "export",
+        "Export CSV",
+        "Write the period's days to a CSV file",
+        palette="Export CSV",
+        palette_help="Write this integration's days of the period to a CSV file (e)",
+    ),
+    Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column"),
+    Command("detail", "tab_models", "1", "show_tab('models-tab')", "Models", "Show the Models tab"),
+    Command("detail", "tab_daily", "2", "show_tab('daily-tab')", "Daily", "Show the Daily tab"),
+    Command(
+        "detail", "tab_members", "3", "show_tab('members-tab')", "Split", "Show the Members/Workspaces/Projects tab"
+    ),
+    # the add form
+    Command("add", "cancel_add", "escape", "cancel", "Cancel"),
+    Command("add", "submit_add", "enter", "submit", "Add", "Check the key and add the integration"),
+    Command("add", "demo_key", "f2", "use_demo_key", "Demo key", "Fill in the demo's key (demo mode)", priority=True),
+    # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
+    # pasted right after Tab (one burst from the terminal) was forwarded to the label field
+    # before Tab had bubbled up to the focus binding, and landed there in clear text.
+    Command("add", None, "tab", "app.focus_next", "Next field", show=False, priority=True),
+    Command("add", None, "shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    # the dialogs
+    Command("confirm", "confirm_yes", "y", "answer(True)", "Delete"),
+    Command("confirm", "confirm_no", "n,escape", "answer(False)", "Keep"),
+    Command("help", "close_help", "escape,question_mark,q", "close", "Close"),
+    Command("small", "quit_small", "q", "app.quit", "Quit"),
+)
+
+
+def bindings(scope: str) -> list[BindingType]:
+    """The BINDINGS of the App ("app") or of one screen, from the table."""
+    return [
+        Binding(
+            command.keys,
+            command.action,
+            command.description,
+            show=command.show,
+            priority=command.priority,
+            tooltip=command.tooltip,
+            id=command.id,
+        )
+        for command in COMMANDS
+        if command.scope == scope and command.keys is not None
+    ]
+
+
+# --------------------------------------------------------------------------- the palette
+
+
+def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterator[SystemCommand]:
+    """The table's palette commands for `screen` (the one under the palette), then the choices of
+    period and plan. Shown as markup by Textual: only this code's own words go in them."""
+    bound = {active.binding.id for active in screen.active_bindings.values() if active.enabled}
+    for command in COMMANDS:
+        if command.palette is None or (command.needs_integrations and not integrations):
+            continue
+        if command.intent is not None:
+            callback: Callable[[], object] = partial(app.post_message, command.intent())
+        elif command.scope == "app":
+            callback = partial(app.run_action, command.action)
+        elif command.id in bound:
+            callback = partial(app.run_action, command.action, screen)
+        else:
+            continue
+        yield SystemCommand(command.palette, command.palette_help, callback)
+    for days in PERIODS:
+        title, help_text = f"Period: {days:d} days", f"Show the last {days:d} UTC days (p cycles)"
+        yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))
+    for plan, history in PLANS.items():  # the plans are this code's own words
+        title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history (P cycles)"
+        yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))
+
+
+@dataclass(frozen=True)
+class IntegrationCommand:
+    """A palette command naming an integration: its title and help hold its label, as stored."""
+
+    title: str
+    help: str
+    intent: Message
+
+
+def integration_commands(integrations: Iterable[IntegrationFigures]) -> Iterator[IntegrationCommand]:
+    """Sync, Open and Delete of each integration."""
+    for figures in integrations:
+        label, iid = figures.label, figures.integration_id
+        yield IntegrationCommand(f"Sync {label}", f"Force a sync of {label} now (r on its card)", SyncRequested((iid,)))
+        yield IntegrationCommand(
+            f"Open {label}", f"The cost detail of {label}: models, days, members (enter)", DetailRequested(iid)
+        )
+        yield IntegrationCommand(
+            f"Delete {label}", f"Remove {label} and its stored costs, after asking (d)", DeleteRequested(iid, label)
+        )
+
+
+@runtime_checkable
+class NamesIntegrations(Protocol):
+    """An App that knows the integrations the home screen shows."""
+
+    @property
+    def integrations(self) -> Sequence[IntegrationFigures]: ...
 
 
 class IntegrationCommands(Provider):
     """Sync, Open and Delete for each integration on the home screen."""
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        app = cast("GrafientApp", self.app)
-        yield from app.integration_commands()
+        app = self.app
+        known = app.integrations if isinstance(app, NamesIntegrations) else ()
+        for command in integration_commands(known):
+            yield command.title, command.help, partial(app.post_message, command.intent)
 
     @staticmethod
     def _display(title: str, help_text: str) -> Content:
@@ -44,3 +249,43 @@ class IntegrationCommands(Provider):
             score = matcher.match(shown)
             if score > 0:
                 yield Hit(score, self._display(title, help_text), callback, text=shown)
+
+
+# --------------------------------------------------------------------------- `?`
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    keys: str
+    does: str
+    binding_id: str
+
+
+def help_rows(app: App[Any], screen: Screen[Any]) -> list[HelpRow]:
+    """Every key of `screen`, as the keymap has them (greyed ones included).
+
+    `active_bindings` (public) walks from the focused widget to the App, one binding per key (the
+    nearest wins); a binding whose check_action says there is nothing for it to act on is left out."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.id:
+            continue  # Textual's own (scrolling, table cursor, copy): not this app's keys
+        does = binding.tooltip or binding.description or binding.action
+        entry = rows.setdefault((does, binding.id), [])
+        display = app.get_key_display(binding)
+        if display not in entry:
+            entry.append(display)
+    listed = [HelpRow(" / ".join(keys), does, binding_id) for (does, binding_id), keys in rows.items()]
+    if app.use_command_palette:
+        listed.append(HelpRow(app.COMMAND_PALETTE_BINDING, "Every command, searchable", "command_palette"))
+    return listed
+
+
+def free_key_example(keymap: dict[str, str], screens: Iterable[Screen[Any]]) -> str:
+    """`force_sync = "f5"`: a remap example with a key nothing here uses."""
+    taken = {key.strip() for keys in keymap.values() for key in keys.split(",")}
+    for screen in screens:
+        taken |= set(screen.active_bindings)
+    free = next((k for k in ("f5", "f6", "f7", "f8", "ctrl+r", "ctrl+s") if k not in taken), "f9")
+    return f'force_sync = "{free}"'

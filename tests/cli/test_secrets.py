@@ -377,7 +377,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 app.save_screenshot(f"{name}.svg", path=str(shots))
 
             async with app.run_test(size=(120, 40)) as pilot:
-                await wait_for(pilot, lambda: app.store_ready, "the store")
+                await wait_for(pilot, lambda: app.live.store_ready, "the store")
                 await pilot.press("a")
                 await wait_for(pilot, lambda: isinstance(app.screen, AddIntegrationScreen), "the add form")
                 form = app.screen
@@ -442,7 +442,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 app = crashing(settings, now=lambda: NOW)
                 with pytest.raises(Exception) as raised:  # run_test hands the crash back to the test
                     async with app.run_test(size=(120, 40)) as pilot:
-                        await wait_for(pilot, lambda: app.store_ready and app.focused is not None, "the store")  # noqa: B023  (used within this iteration)
+                        await wait_for(pilot, lambda: app.live.store_ready and app.focused is not None, "the store")  # noqa: B023  (used within this iteration)
                         await pilot.press("b")
                         await wait_for(pilot, lambda: app.return_code is not None, "the crash")  # noqa: B023
                 report = app.crash_report.getvalue()
@@ -508,7 +508,7 @@ async def main():
     settings, now = Settings.from_env(), now_utc()
     app = GrafientApp(settings, now=lambda: now)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.store_ready and app.focused is not None and not app.syncs, "the app")
+        await wait_for(pilot, lambda: app.live.store_ready and app.focused is not None and not app.syncs, "the app")
         await pilot.press("p")  # the period is saved to config.toml
         await pilot.press("enter")  # the detail
         await wait_for(pilot, lambda: getattr(app.screen, "data", None) is not None, "the detail")

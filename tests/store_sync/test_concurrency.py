@@ -231,7 +231,7 @@ async def test_the_tui_and_two_sync_processes_run_one_sync_per_integration_and_n
         app = RecordingApp(settings, now=lambda: NOW)  # no transport: the real network path
         try:
             async with app.run_test(size=(120, 40)) as pilot:
-                await wait_for(pilot, lambda: app.store_ready and app.focused is not None, "the store to open")
+                await wait_for(pilot, lambda: app.live.store_ready and app.focused is not None, "the store to open")
                 assert app.focused.id == f"card-{eng}" and not app.syncs  # nothing was due
                 settings.set_plan("pro")  # 335 more days to fetch, for both
                 await pilot.press("r")

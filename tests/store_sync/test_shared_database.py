@@ -539,9 +539,9 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
     )
     assert isinstance(app, GrafientApp)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.store_ready, "the store")
+        await wait_for(pilot, lambda: app.live.store_ready, "the store")
         await settle(app, pilot)
-        assert app.store_ready and app.viewer_reason and not app.syncs  # never synced: still nothing started
+        assert app.live.store_ready and app.live.viewer_reason and not app.syncs  # never synced: still nothing started
         for action in ("add", "force_sync", "force_sync_all", "delete"):
             assert app.screen.check_action(action, ()) is None, action
         await pilot.press("r", "R", "a", "d")
@@ -551,7 +551,7 @@ async def test_the_app_of_a_viewer_starts_no_sync_and_greys_what_it_cannot_do(
         await app.workers.wait_for_complete()
         assert not app.syncs
     assert calls == []
-    assert [n for n in app.notes if "Viewing only" in n] == [f"Viewing only: {app.viewer_reason}"]
+    assert [n for n in app.notes if "Viewing only" in n] == [f"Viewing only: {app.live.viewer_reason}"]
     assert not [n for n in app.notes if "permission denied" in n.lower()]
     assert sync_log(pg, name) == []
 

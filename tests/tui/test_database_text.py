@@ -197,14 +197,18 @@ async def test_a_label_from_the_database_in_the_delete_dialog_and_toasts_is_text
 
 async def test_an_unknown_outcome_in_the_app_is_a_sentence(added) -> None:
     from grafient_tui.service import GrafientService
+    from grafient_tui.tui.syncing import sync_line
 
     write("UPDATE syncrun SET outcome = 'exploded'")
     [listing] = GrafientService(Settings.from_env()).list_integrations()
     app = RecordingApp(Settings.from_env(), transport=httpx.MockTransport(team().handler), now=lambda: NOW)
     async with app.run_test(size=(120, 40)):
-        state, line, error = app.sync_line(listing.id, app_status(listing))
-    assert state == "error" and line.startswith("✗ sync state unknown")
-    assert error == "The sync log's last entry has an outcome this Grafient does not know; sync again to replace it."
+        line = sync_line(app.live, listing.id, app_status(listing), app.now())
+    assert line.state == "error" and line.text.startswith("✗ sync state unknown")
+    assert (
+        line.sentence
+        == "The sync log's last entry has an outcome this Grafient does not know; sync again to replace it."
+    )
 
 
 def app_status(listing):

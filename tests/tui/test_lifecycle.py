@@ -27,8 +27,9 @@ import pytest
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.http import HttpClient, RetryNotice, reporting_retries
-from grafient_tui.tui.app import DaemonThreadExecutor, clause
 from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.syncing import clause
+from grafient_tui.tui.threads import DaemonThreadExecutor
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.conftest import GOOD_KEY
 from tests.helpers import PATIENCE, settle, wait_for, wait_until

@@ -339,7 +339,7 @@ async def test_force_sync_is_greyed_and_not_queued_twice_while_running(grafient_
         await settle(app, pilot)
         await pilot.press("r")
         await pilot.pause()
-        assert app.is_syncing(integration_id)
+        assert app.live.is_syncing(integration_id)
         screen = app.screen
         assert screen.check_action("force_sync", ()) is None
         assert app.active_bindings["r"].enabled is False  # greyed in the Footer
@@ -554,16 +554,16 @@ async def test_period_cycles_and_is_remembered(grafient_home) -> None:
         assert len(card.query_one(CostChart).days) == 30
         await pilot.press("p")
         await settle(app, pilot)
-        assert app.period == 90
+        assert app.live.period == 90
         assert len(card.query_one(CostChart).days) == 90
         await pilot.press("p")
         await settle(app, pilot)
-        assert app.period == 7
+        assert app.live.period == 7
         assert card.view.period_days == 7
     assert Settings.from_env().period() == 7
     assert "period = 7" in (grafient_home / "config.toml").read_text()
     app = make_app(httpx.MockTransport(team.handler))
-    assert app.period == 7
+    assert app.live.period == 7
 
 
 async def test_delete_asks_first_then_removes_everything(grafient_home) -> None:
@@ -604,7 +604,7 @@ async def test_keymap_from_the_config_file_remaps_bindings(grafient_home) -> Non
         await settle(app, pilot)
         assert [r.trigger for r in sync_runs(app, integration_id)] == ["backfill", "force"]
         await pilot.press("ctrl+t")
-        assert app.period == 90
+        assert app.live.period == 90
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, KeysHelpScreen)
@@ -655,9 +655,9 @@ class GatedStoreApp(GrafientApp):
         super().__init__(*args, **kwargs)
         self.gate = threading.Event()
 
-    def open_store(self) -> list[int]:
+    def open_store(self) -> None:
         assert self.gate.wait(PATIENCE)
-        return super().open_store()
+        super().open_store()
 
 
 async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafient_home) -> None:
@@ -683,7 +683,7 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
         await pilot.pause()
         home = app.screen
         painted = home.query_one(IntegrationCard)
-        assert not app.store_ready and not home.loaded
+        assert not app.live.store_ready and not home.loaded
         assert "sqlalchemy" not in str(type(painted.view.summary))
         assert painted.view.label == "Acme" and painted.view.summary.total_micro == before.summary.total_micro
         assert [d.cost_micro for d in painted.query_one(CostChart).days] == [
@@ -881,7 +881,7 @@ def test_the_first_progress_seen_may_already_count_a_written_window() -> None:
     a card shows the figures from before it until the next window lands (which, in a held-back
     backfill, may be never)."""
     from grafient_tui.figures import SyncProgress
-    from grafient_tui.tui.app import stored_since
+    from grafient_tui.tui.syncing import stored_since
 
     def progress(windows_done: int, days_written: int, retry: str | None = None) -> SyncProgress:
         return SyncProgress(

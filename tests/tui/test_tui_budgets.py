@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.service import GrafientService
-from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.messages import DetailRequested
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from tests.conftest import GOOD_KEY
@@ -87,7 +87,7 @@ async def test_gauges_show_and_a_crossing_rings_once_across_restarts(grafient_ho
             f"${over.forecast.micro / 100_000_000:,.0f} is above it · resets 2025-07-03"
         ]
         assert app.bells == 1
-        app.push_screen(CostDetailScreen(card.integration_id))
+        app.post_message(DetailRequested(card.integration_id))
         await settle(app, pilot)
         (detail_line,) = gauge_texts(app, "#detail-budgets")
         assert detail_line == card_line
@@ -107,7 +107,7 @@ async def test_members_near_their_limit_are_marked(grafient_home) -> None:
     app = app_for(team)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(integration_id))
+        app.post_message(DetailRequested(integration_id))
         await settle(app, pilot)
         table = app.screen.query_one("#members", DataTable)
         assert [str(key.value) for key in table.columns][-1] == "limit"
@@ -137,7 +137,7 @@ async def test_the_demo_has_a_budget_over_one_forecast_over_and_members_near_the
             cursor = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == "cursor")
             (line,) = gauge_texts(app, f"#{cursor.id} BudgetGauges")
             assert line.startswith("✗ Cycle budget") and "day 20 of " in line
-            app.push_screen(CostDetailScreen(cursor.integration_id))
+            app.post_message(DetailRequested(cursor.integration_id))
             await settle(app, pilot)
             assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members ⚠ 2"
     finally:
@@ -165,7 +165,7 @@ async def test_the_first_paint_shows_the_last_runs_gauges_before_the_store_opens
     gated = GatedStoreApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: NOW)
     async with gated.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not gated.store_ready and not gated.screen.loaded
+        assert not gated.live.store_ready and not gated.screen.loaded
         assert gauge_texts(gated, "#home-budgets") == summary_lines
         painted = gated.screen.query_one(IntegrationCard)
         assert gauge_texts(gated, f"#{painted.id} BudgetGauges") == card_lines

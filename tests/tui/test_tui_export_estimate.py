@@ -20,8 +20,8 @@ from grafient_tui.providers.google.auth import NOT_A_KEY
 from grafient_tui.providers.google.fake import FakeBillingExport, make_rows, service_account_key
 from grafient_tui.store.integrations import account_of, list_integrations
 from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.messages import DetailRequested
 from grafient_tui.tui.screens.add import AddIntegrationScreen
-from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.summary import SummaryBar
@@ -130,7 +130,7 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
         }
         assert ("≈" in model) == (data.summary.top_model in data.estimated_models)
     # The next start's first paint (the home snapshot, read without the store) marks them the same way.
-    snapshot = home_snapshot.load(demo.settings.data_dir, app.period, app.database_key)
+    snapshot = home_snapshot.load(demo.settings.data_dir, app.live.period, app.reads.database_key)
     assert snapshot is not None and snapshot.basis == data.basis and snapshot.estimated_models == data.estimated_models
     painted = {card.provider: card.basis for card in snapshot.integrations}
     assert painted["elevenlabs"].estimated and painted["elevenlabs"].money(100_000_000) == "≈$1.00"
@@ -141,7 +141,7 @@ async def test_the_estimate_detail_says_how_it_was_made_and_shows_credits(demo) 
     app = GrafientApp(demo.settings, transport=demo.transport, now=lambda: NOW, demo_teams=demo.teams)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(card_of(app, "elevenlabs").integration_id))
+        app.post_message(DetailRequested(card_of(app, "elevenlabs").integration_id))
         await settle(app, pilot)
         screen = app.screen
         header = str(screen.query_one("#detail-header", Static).render())
@@ -162,7 +162,7 @@ async def test_the_google_detail_splits_by_project_and_keeps_the_bill_apart(demo
     app = GrafientApp(demo.settings, transport=demo.transport, now=lambda: NOW, demo_teams=demo.teams)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(card_of(app, "google").integration_id))
+        app.post_message(DetailRequested(card_of(app, "google").integration_id))
         await settle(app, pilot)
         screen = app.screen
         assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"

@@ -6,6 +6,7 @@ Driven with Textual's pilot; the network is the demo's fakes or a Cursor fake at
 from __future__ import annotations
 
 import stat
+from functools import partial
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from grafient_tui.config import Settings
 from grafient_tui.demo import build_demo
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.commands import integration_commands
+from grafient_tui.tui.messages import DetailRequested
 from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
@@ -39,7 +42,10 @@ async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -
         await settle(app, pilot)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         # the commands that name an integration come from their own palette provider (tui/commands.py)
-        commands |= {title: SystemCommand(title, help_, call) for title, help_, call in app.integration_commands()}
+        commands |= {
+            c.title: SystemCommand(c.title, c.help, partial(app.post_message, c.intent))
+            for c in integration_commands(app.integrations)
+        }
         for title in (
             "Add an integration",
             "Sync all integrations",
@@ -56,7 +62,8 @@ async def test_the_palette_holds_every_app_action_with_its_help(grafient_home) -
             assert title in commands and commands[title].help, title
         assert "Export CSV" not in commands  # only where there is something to export
         commands["Period: 90 days"].callback()
-        assert app.period == 90
+        await settle(app, pilot)
+        assert app.live.period == 90
         commands["Open Acme"].callback()
         await settle(app, pilot)
         assert isinstance(app.screen, CostDetailScreen)
@@ -84,7 +91,7 @@ async def test_detail_tabs_have_direct_keys_and_s_sorts_the_table_in_view(grafie
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(integration_id))
+        app.post_message(DetailRequested(integration_id))
         await settle(app, pilot)
         assert {"tab_models", "tab_daily", "tab_members", "sort"} <= shown_keys(app)
         tabs = app.screen.query_one(TabbedContent)
@@ -114,7 +121,7 @@ async def test_help_lists_only_this_apps_keys_with_ids_and_a_free_example(grafie
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(integration_id))
+        app.post_message(DetailRequested(integration_id))
         await settle(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
@@ -199,7 +206,7 @@ async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) ->
         assert Settings.from_env().plan() == "pro"
         assert any("Plan pro" in note for note in app.notes)
         assert "Grafient plan pro" in str(app.screen.query_one("#period", Static).render())
-        app.push_screen(CostDetailScreen(integration_id))
+        app.post_message(DetailRequested(integration_id))
         await settle(app, pilot)
         assert "Grafient plan pro (365 days of history)" in str(app.screen.query_one("#detail-header", Static).render())
 
@@ -256,4 +263,25 @@ async def test_period_commands_set_that_period(grafient_home, days: int) -> None
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         next(c for c in app.get_system_commands(app.screen) if c.title == f"Period: {days} days").callback()
-        assert app.period == days and Settings.from_env().period() == days
+        await settle(app, pilot)
+        assert app.live.period == days and Settings.from_env().period() == days
+
+
+async def test_one_command_table_feeds_the_bindings_the_palette_and_help(grafient_home) -> None:
+    """The keys `?` lists, the Footer's bindings and the palette's commands all come from COMMANDS."""
+    from grafient_tui.tui.commands import COMMANDS, help_rows
+
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for scopes in (("app", "home", "cards"), ("app", "detail")):
+            if "detail" in scopes:
+                app.post_message(DetailRequested(integration_id))
+                await settle(app, pilot)
+            bound = {c.id for c in COMMANDS if c.scope in scopes and c.id and c.keys}
+            listed = {row.binding_id for row in help_rows(app, app.screen)}
+            assert bound <= listed and listed - bound <= {"command_palette"}, (scopes, bound ^ listed)
+            offered = {c.title for c in app.get_system_commands(app.screen)}
+            assert {c.palette for c in COMMANDS if c.palette and c.scope in (*scopes, "home")} <= offered

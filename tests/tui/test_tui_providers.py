@@ -19,6 +19,7 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.store.queries import daily_costs, period_summary
 from grafient_tui.tui.app import GrafientApp
+from grafient_tui.tui.messages import DetailRequested, IntegrationsAdded
 from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.home import provider_stack
@@ -67,7 +68,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         chart = app.screen.query_one("#home-chart", StackedCostChart)
         order, days = chart.data
         assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai", "google", "elevenlabs")
-        since = NOW.date() - timedelta(days=app.period - 1)
+        since = NOW.date() - timedelta(days=app.live.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
         # a day is drawn as not synced only when no provider has it.
         stored = {
@@ -104,7 +105,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         assert 0 < copilot.view.summary.on_demand_micro < copilot.view.summary.total_micro
         assert "GitHub Copilot · ghp_…" in str(copilot.border_subtitle)
         # Its detail: people (and what no seat holder accounts for), the bill apart, no request column.
-        app.push_screen(CostDetailScreen(copilot.integration_id))
+        app.post_message(DetailRequested(copilot.integration_id))
         await settle(app, pilot)
         screen = app.screen
         assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "Members"
@@ -122,7 +123,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         xai = card_of(app, "xai")
         text = str(xai._cost.render())
         assert "on-demand" not in text and "requests —" in text and xai.view.summary.total_micro > 0
-        app.push_screen(CostDetailScreen(xai.integration_id))
+        app.post_message(DetailRequested(xai.integration_id))
         await settle(app, pilot)
         screen = app.screen
         assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "API keys"
@@ -155,7 +156,7 @@ async def test_the_anthropic_detail_has_workspaces_and_no_request_column(demo) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         iid = card_of(app, "anthropic").integration_id
-        app.push_screen(CostDetailScreen(iid))
+        app.post_message(DetailRequested(iid))
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, CostDetailScreen)
@@ -177,7 +178,7 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(card_of(app, "openrouter").integration_id))
+        app.post_message(DetailRequested(card_of(app, "openrouter").integration_id))
         await settle(app, pilot)
         daily = app.screen.query_one("#daily", DataTable)
         assert "byok" in column_keys(daily) and "on_demand" not in column_keys(daily)
@@ -186,7 +187,7 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
         assert "never synced" in today  # today is not reported by OpenRouter, never a $0 day
         await pilot.press("escape")
         await settle(app, pilot)
-        app.push_screen(CostDetailScreen(card_of(app, "openai").integration_id))
+        app.post_message(DetailRequested(card_of(app, "openai").integration_id))
         await settle(app, pilot)
         assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"
         assert "Compl. req." in str(
@@ -383,8 +384,8 @@ async def test_a_copilot_card_says_once_when_nobody_can_be_split(grafient_home) 
     app = make_app(httpx.MockTransport(account.handler))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await app.add_checked_integration("Copilot", "copilot", Secret(token), {"org": "acme"})
-        app.integration_added(list_integrations(app.service.db)[0].id)
+        await app.service.add("copilot", "Copilot", Secret(token), account={"org": "acme"})
+        app.post_message(IntegrationsAdded((list_integrations(app.service.db)[0].id,)))
         await settle(app, pilot)
         card = card_of(app, "copilot")
         assert card.view.state == "ok" and card.view.team_members == 0

@@ -1,5 +1,5 @@
 """The engine (providers/, store/, sync/, budgets/) and the service the CLI calls never import Textual: they run
-headless for cron."""
+headless for cron. Nor do the app's pure parts (tui/syncing.py, tui/live.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ for package in ("grafient_tui.providers", "grafient_tui.store", "grafient_tui.sy
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
         importlib.import_module(info.name)
-for name in ("cli", "service", "report", "money", "tables", "overview"):
+# and the app's pure parts: a sync's words and batches, the live state (tested without Textual)
+for name in ("cli", "service", "report", "money", "tables", "overview", "tui.syncing", "tui.live"):
     importlib.import_module("grafient_tui." + name)
 loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
 print("LOADED", len([m for m in sys.modules if m.startswith("grafient_tui.")]))

@@ -53,9 +53,17 @@ REVIEWED: dict[tuple[str, str], str] = {
         "node.notify(",
     ): "the one toast: every line and the title through visible, markup=False",
     (
-        "grafient_tui/tui/app.py",
-        "yield SystemCommand(",
-    ): "the palette's fixed commands; a plan is a PLANS key of this code",
+        "grafient_tui/tui/commands.py",
+        "yield SystemCommand(command.palette, command.palette_help, callback)",
+    ): "the palette's fixed commands: literals of this code's command table (COMMANDS)",
+    (
+        "grafient_tui/tui/commands.py",
+        "yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))",
+    ): "a period's title and help: numbers of PERIODS, formatted with {:d}",
+    (
+        "grafient_tui/tui/commands.py",
+        "yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))",
+    ): "a plan's title and help: a PLANS key of this code, and a number",
     (
         "grafient_tui/tui/commands.py",
         "yield DiscoveryHit(self._display(title, help_text), callback, text=visible(title))",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -18,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from grafient_tui import providers
 from grafient_tui.errors import ConfigError, GrafientError, KeyRejected
 from grafient_tui.providers.base import AccountField, check_account
+from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.text import sentence as as_sentence
@@ -26,8 +26,8 @@ from grafient_tui.untrusted import visible
 if TYPE_CHECKING:
     from textual.widget import Widget
 
+    from grafient_tui.figures import IntegrationInfo
     from grafient_tui.secret import Secret
-    from grafient_tui.tui.app import GrafientApp
 
 
 def provider_choices() -> list[tuple[str, str]]:
@@ -77,32 +77,36 @@ class Refusal:
     unidentified: bool = False
 
 
+class Adds(Protocol):
+    """What the form asks of the service (GrafientService is one): the label checked, then the key."""
+
+    def clean_label(self, label: str) -> str: ...
+
+    def free_label(self, label: str) -> str: ...
+
+    async def add(
+        self,
+        provider: str,
+        label: str,
+        key: Secret,
+        *,
+        account: dict[str, str] | None = None,
+        allow_unidentified: bool = False,
+    ) -> IntegrationInfo: ...
+
+
 class AddIntegrationScreen(ModalScreen[int | None]):
     """Dismisses with the new integration's id, or None when cancelled."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="cancel_add"),
-        Binding("enter", "submit", "Add", id="submit_add", show=True, tooltip="Check the key and add the integration"),
-        Binding(
-            "f2", "use_demo_key", "Demo key", id="demo_key", tooltip="Fill in the demo's key (demo mode)", priority=True
-        ),
-        # Priority: the app moves focus before it hands the next key to a widget. Without it, a key
-        # pasted right after Tab (one burst from the terminal) was forwarded to the label field
-        # before Tab had bubbled up to the focus binding, and landed there in clear text.
-        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
-    ]
+    BINDINGS = bindings("add")
     AUTO_FOCUS = "#label"
 
-    def __init__(self, *, demo_key: tuple[str, str] | None = None) -> None:
+    def __init__(self, service: Adds, *, demo_key: tuple[str, str] | None = None) -> None:
         super().__init__(id="add-integration")
+        self.service = service
         self.demo_key = demo_key  # demo mode: (provider, key) of a simulated team not added yet
         self.checking = False
         self._held: Secret | None = None
-
-    @property
-    def grafient(self) -> GrafientApp:
-        return cast("GrafientApp", self.app)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="add-dialog") as dialog:
@@ -291,7 +295,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         # A local error (the label) keeps the pasted key: Cursor and Anthropic show a key only once.
         # Only a check with the provider takes it out of the form (below).
         try:  # the label's shape here; whether it is taken, in the worker (a store read)
-            label = self.grafient.service.clean_label(self.query_one("#label", Input).value)
+            label = self.service.clean_label(self.query_one("#label", Input).value)
         except ConfigError as exc:
             self._errors(exc.sentence, None)
             self.query_one("#label", Input).focus()
@@ -339,14 +343,14 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         """The new integration's id, or why not."""
         from grafient_tui.errors import ConfigError, GrafientError, Unidentified
 
-        service = self.grafient.service
+        service = self.service
         try:  # off the event loop (a daemon thread: the App's executor), a sync elsewhere may hold the database
             label = await asyncio.to_thread(service.free_label, label)
         except ConfigError as exc:
             return Refusal(exc.sentence, field="label", keep_key=True)
         try:
-            integration = await self.grafient.add_checked_integration(
-                label, provider, key, account, allow_unidentified=allow_unidentified
+            integration = await service.add(
+                provider, label, key, account=account, allow_unidentified=allow_unidentified
             )
         except Unidentified as exc:
             return Refusal(exc.sentence, keep_key=True, unidentified=True)

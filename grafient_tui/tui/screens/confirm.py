@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from grafient_tui.tui.commands import bindings
 from grafient_tui.untrusted import visible
 
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
-    BINDINGS = [
-        Binding("y", "answer(True)", "Delete", id="confirm_yes"),
-        Binding("n,escape", "answer(False)", "Keep", id="confirm_no"),
-    ]
+    BINDINGS = bindings("confirm")
 
     def __init__(self, label: str) -> None:
         super().__init__(id="confirm-delete")

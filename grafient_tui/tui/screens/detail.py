@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 from textual.widgets.data_table import ColumnKey
-from textual.worker import Worker, WorkerState
 
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.figures import NEAR_LIMIT_PCT
 from grafient_tui.money import format_usd as money
 from grafient_tui.providers import title as provider_title
-from grafient_tui.tui.messages import PeriodChanged, SyncChanged
+from grafient_tui.tui.commands import bindings
+from grafient_tui.tui.messages import (
+    ExportRequested,
+    LiveState,
+    News,
+    PeriodChanged,
+    PeriodRequested,
+    Reads,
+    SyncChanged,
+    SyncRequested,
+)
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell, toast
+from grafient_tui.tui.syncing import sync_line
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -33,7 +41,6 @@ from grafient_tui.untrusted import visible
 if TYPE_CHECKING:
     from grafient_tui.figures import DayFigures, DetailFigures, MemberLimit, ModelFigures
     from grafient_tui.providers.base import Capabilities
-    from grafient_tui.tui.app import GrafientApp
 
 
 def _cache(row: ModelFigures) -> int | None:
@@ -137,28 +144,15 @@ def _sum_known(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-class CostDetailScreen(StoreReader, Screen[None]):
+class CostDetailScreen(StoreReader["DetailFigures"]):
     READ_GROUP = "detail-load"
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync this integration now"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
-        Binding("e", "export", "Export CSV", id="export", tooltip="Write the period's days to a CSV file"),
-        Binding("s", "sort", "Sort", id="sort", tooltip="Sort the table in view by its next column"),
-        Binding("1", "show_tab('models-tab')", "Models", id="tab_models", tooltip="Show the Models tab"),
-        Binding("2", "show_tab('daily-tab')", "Daily", id="tab_daily", tooltip="Show the Daily tab"),
-        Binding(
-            "3",
-            "show_tab('members-tab')",
-            "Split",
-            id="tab_members",
-            tooltip="Show the Members/Workspaces/Projects tab",
-        ),
-    ]
+    BINDINGS = bindings("detail")
 
-    def __init__(self, integration_id: int) -> None:
+    def __init__(self, integration_id: int, live: LiveState, reads: Reads) -> None:
         super().__init__(id="detail")
         self.integration_id = integration_id
+        self.live = live
+        self.reads = reads
         self.model_sort = "cost"
         self.model_sort_reverse = False
         self.daily_sort = "date"  # date (newest first) | cost | requests
@@ -168,10 +162,6 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.data: DetailFigures | None = None
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
         self._money = BILLED.money  # every amount of this integration, marked as its basis says (≈, —)
-
-    @property
-    def grafient(self) -> GrafientApp:
-        return cast("GrafientApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -225,8 +215,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
-        app = self.grafient
-        self.read_store(app.detail_job(self.integration_id, app.period, app.today()))
+        self.read_store(partial(self.reads.detail, self.integration_id, self.live.period))
 
     def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
@@ -244,7 +233,8 @@ class CostDetailScreen(StoreReader, Screen[None]):
         figures, summary = data.figures, data.figures.summary
         days, today = data.period, data.today
         since = today - timedelta(days=days - 1)
-        state, line, error = self.grafient.sync_line(self.integration_id, figures.status)
+        status = sync_line(self.live, self.integration_id, figures.status, self.reads.now())
+        state, line, error = status.state, status.text, status.sentence
         self.sub_title = f"{visible(figures.label)} · last {days:d} days"
         caps = self._adapt(figures.provider)
         basis = figures.basis
@@ -519,6 +509,10 @@ class CostDetailScreen(StoreReader, Screen[None]):
             requests=right(count(view.total_requests)),
         )
 
+    @on(News)
+    def _news(self, message: News) -> None:
+        self.live = message.live  # before the handler of each kind of news below
+
     def on_sync_changed(self, message: SyncChanged) -> None:
         if message.integration_id == self.integration_id and self.is_mounted:
             self.reload()
@@ -529,9 +523,9 @@ class CostDetailScreen(StoreReader, Screen[None]):
     # -- actions ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("force_sync",) and self.grafient.viewer_reason:
+        if action in ("force_sync",) and self.live.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
-        if action == "force_sync" and self.grafient.is_syncing(self.integration_id):
+        if action == "force_sync" and self.live.is_syncing(self.integration_id):
             return None
         return True
 
@@ -539,14 +533,14 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self.app.pop_screen()
 
     def action_force_sync(self) -> None:
-        self.grafient.start_sync(self.integration_id, "force")
+        self.post_message(SyncRequested((self.integration_id,)))
 
     def action_cycle_period(self) -> None:
-        self.grafient.cycle_period()
+        self.post_message(PeriodRequested())
 
     @on(PeriodSelector.Clicked)
     def _period_clicked(self) -> None:
-        self.grafient.cycle_period()
+        self.post_message(PeriodRequested())
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -588,29 +582,7 @@ class CostDetailScreen(StoreReader, Screen[None]):
         self._fill_models()
 
     def action_export(self) -> None:
-        self.run_worker(
-            self.grafient.export_job(self.integration_id),
-            name="export",
-            group="export",
-            thread=True,
-            exit_on_error=False,
-        )
-
-    @on(Worker.StateChanged)
-    def _exported(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "export":
-            return
-        event.stop()
-        from grafient_tui.tui.widgets.text import sentence_of
-
-        if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, Path):
-            self.grafient.notify_path(f"Exported {self.grafient.period} days as CSV to", event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            toast(
-                self,
-                f"Nothing exported: {sentence_of(event.worker.error, 'the file could not be written')}",
-                severity="error",
-            )
+        self.post_message(ExportRequested(self.integration_id))
 
 
 def _lower(title: str) -> str:

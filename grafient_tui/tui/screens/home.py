@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui import providers as provider_registry
 from grafient_tui.estimates import together
-from grafient_tui.tui.messages import IntegrationsChanged, PeriodChanged, StoreFailed, StoreOpened, SyncChanged
+from grafient_tui.tui.commands import bindings
+from grafient_tui.tui.messages import (
+    AddRequested,
+    DeleteRequested,
+    DetailRequested,
+    HomeLoaded,
+    IntegrationsChanged,
+    LiveState,
+    News,
+    PeriodChanged,
+    PeriodRequested,
+    Reads,
+    StoreFailed,
+    StoreOpened,
+    SyncChanged,
+    SyncRequested,
+)
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, toast
+from grafient_tui.tui.syncing import sync_line
 from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
 from grafient_tui.tui.widgets.chart import (
     OTHER_COLOUR,
@@ -33,7 +49,6 @@ from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus, HomeFigures, IntegrationFigures
-    from grafient_tui.tui.app import GrafientApp
 
 
 FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
@@ -72,10 +87,7 @@ def provider_stack(
 class CardList(VerticalScroll, can_focus=False):
     """The cards. Up/down (and j/k) move between cards instead of scrolling by a line."""
 
-    BINDINGS = [
-        Binding("down,j", "move(1)", "Next", id="next_card", show=False, tooltip="Next card"),
-        Binding("up,k", "move(-1)", "Previous", id="previous_card", show=False, tooltip="Previous card"),
-    ]
+    BINDINGS = bindings("cards")
 
     def action_move(self, step: int) -> None:
         cards = list(self.query(IntegrationCard))
@@ -86,28 +98,21 @@ class CardList(VerticalScroll, can_focus=False):
         cards[max(0, min(len(cards) - 1, index + step))].focus()
 
 
-class IntegrationListScreen(StoreReader, Screen[None]):
+class IntegrationListScreen(StoreReader["HomeFigures"]):
     READ_GROUP = "home-load"
-    BINDINGS = [
-        Binding("a", "add", "Add", id="add", tooltip="Add an integration (any provider)"),
-        Binding("enter", "open", "Open", id="open", tooltip="Open the highlighted integration's detail"),
-        Binding("r", "force_sync", "Sync", id="force_sync", tooltip="Sync the highlighted integration now"),
-        Binding("R", "force_sync_all", "Sync all", id="force_sync_all", tooltip="Sync every integration now"),
-        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted integration"),
-        Binding("p", "cycle_period", "Period", id="period", tooltip="Period: 7, 30 or 90 days"),
-    ]
+    BINDINGS = bindings("home")
 
-    def __init__(self) -> None:
+    def __init__(self, live: LiveState, reads: Reads, snapshot: HomeFigures | None = None) -> None:
+        """`snapshot`: the last run's figures, painted until the store's replace them."""
         super().__init__(id="home")
+        self.live = live
+        self.reads = reads
+        self.snapshot = snapshot
         self.loaded = False  # the store's figures are on screen (not only the last run's snapshot)
         self.data: HomeFigures | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
         self._latest_views: dict[int, CardView] = {}
-
-    @property
-    def grafient(self) -> GrafientApp:
-        return cast("GrafientApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -117,7 +122,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield StackedCostChart(id="home-chart")
         yield StackLegend(id="home-legend")
         with CardList(id="cards"):
-            snapshot = None if self.grafient.store_ready else self.grafient.home_snapshot
+            snapshot = None if self.live.store_ready else self.snapshot
             if snapshot is not None and snapshot.integrations:
                 # In the first frame itself: mounting them later would cost the first paint a frame.
                 # (only those a screen shows: show_data mounts the rest right after the first frame)
@@ -128,12 +133,12 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(PeriodSelector).show(self.grafient.period)
-        if self.grafient.store_ready:
+        self.query_one(PeriodSelector).show(self.live.period)
+        if self.live.store_ready:
             self.reload()
-        elif self.grafient.home_snapshot is not None:
+        elif self.snapshot is not None:
             # Numbers at first paint: the last run's figures, until the store's replace them.
-            self.show_data(self.grafient.home_snapshot, from_snapshot=True)
+            self.show_data(self.snapshot, from_snapshot=True)
         # "synced 5 min ago" must age while the app stays open.
         self.set_interval(60, self._refresh_statuses)
 
@@ -143,6 +148,10 @@ class IntegrationListScreen(StoreReader, Screen[None]):
 
     # -- reading the store (in a thread; the event loop never waits on it) -----
 
+    @on(News)
+    def _news(self, message: News) -> None:
+        self.live = message.live  # before the handler of each kind of news below
+
     def on_store_opened(self, _message: StoreOpened) -> None:
         # The store opens after the first paint; this is the first read of it.
         self.reload()
@@ -150,7 +159,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
     def on_store_failed(self, message: StoreFailed) -> None:
         """The store did not open: whatever was painted before it (the last run's snapshot, which may
         be another database's or hold removed teams) goes, and the sentence says why."""
-        self.data = None
+        self.data = self.snapshot = None
         self.loaded = False
         self._latest_views = {}
         said = literal(f"The local store could not be opened: {message.sentence}")
@@ -162,7 +171,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             loading[0].update(said)
         else:
             cards.mount(Static(said, id="loading"))
-        self.query_one(SummaryBar).show(None, self.grafient.period)
+        self.query_one(SummaryBar).show(None, self.live.period)
         self.query_one("#home-budgets", BudgetGauges).show(())
         self._show_stack(())
         self.sub_title = ""
@@ -175,8 +184,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
         if focus_id is not None:
             self._pending_focus = focus_id
-        app = self.grafient
-        self.read_store(app.home_job(app.period, app.today()))
+        self.read_store(partial(self.reads.home, self.live.period))
 
     def show_data(self, data: HomeFigures, *, from_snapshot: bool = False) -> None:
         """Render the store's figures, or (`from_snapshot`, before the store has opened) the last run's."""
@@ -193,6 +201,8 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
         self.loaded = not from_snapshot
         self.refresh_bindings()
+        if self.loaded:
+            self.post_message(HomeLoaded(data))  # the App names these integrations in the palette
 
     def _show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
         chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
@@ -218,7 +228,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         return self.data.budgets_of(integration_id) if self.data is not None else ()
 
     def card_view(self, figures: IntegrationFigures) -> CardView:
-        state, status, error = self.grafient.sync_line(figures.integration_id, figures.status)
+        line = sync_line(self.live, figures.integration_id, figures.status, self.reads.now())
         return CardView(
             integration_id=figures.integration_id,
             label=figures.label,
@@ -227,9 +237,9 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             period_days=figures.summary.days,
             summary=figures.summary,
             days=figures.days,
-            status=status,
-            state=state,
-            error=error,
+            status=line.text,
+            state=line.state,
+            error=line.sentence,
             history_from=figures.history_from,
             budgets=self._budgets_of(figures.integration_id),
             team_members=figures.team_members,
@@ -292,8 +302,9 @@ class IntegrationListScreen(StoreReader, Screen[None]):
                 return
 
     def _key_for(self, binding_id: str, default: str = "a") -> str:
-        keys = self.grafient.keymap.get(binding_id)
-        return keys.split(",")[0].strip() if keys else default
+        """The key the keymap gives a binding of this screen."""
+        keys = [key for key, active in self.active_bindings.items() if active.binding.id == binding_id]
+        return keys[0] if keys else default
 
     def on_sync_changed(self, message: SyncChanged) -> None:
         """A sync started, progressed or ended: show its live state now, and re-read the figures."""
@@ -331,7 +342,7 @@ class IntegrationListScreen(StoreReader, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("add", "force_sync", "delete", "force_sync_all") and self.grafient.viewer_reason:
+        if action in ("add", "force_sync", "delete", "force_sync_all") and self.live.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
         if (
             action in ("open", "force_sync", "delete", "force_sync_all")
@@ -343,68 +354,55 @@ class IntegrationListScreen(StoreReader, Screen[None]):
             card = self.highlighted()
             if card is None:
                 return False
-            if action != "open" and self.grafient.is_syncing(card.integration_id):
+            if action != "open" and self.live.is_syncing(card.integration_id):
                 return None  # greyed in the Footer: a sync for it is already running
         if action == "force_sync_all":
             ids = [card.integration_id for card in self.query(IntegrationCard)]
             if not ids:
                 return False
-            if all(self.grafient.is_syncing(i) for i in ids):
+            if all(self.live.is_syncing(i) for i in ids):
                 return None
         return True
 
     # -- actions --------------------------------------------------------------
 
     def action_add(self) -> None:
-        self.grafient.open_add_integration()
+        self.post_message(AddRequested())
 
     def action_open(self) -> None:
         card = self.highlighted()
         if card is not None:
-            from grafient_tui.tui.screens.detail import CostDetailScreen
-
-            self.app.push_screen(CostDetailScreen(card.integration_id))
+            self.post_message(DetailRequested(card.integration_id))
 
     def action_force_sync(self) -> None:
         card = self.highlighted()
         if card is not None:
-            self.grafient.start_sync(card.integration_id, "force")
+            self.post_message(SyncRequested((card.integration_id,)))
 
     def action_force_sync_all(self) -> None:
-        for card in self.query(IntegrationCard):
-            if not self.grafient.is_syncing(card.integration_id):
-                self.grafient.start_sync(card.integration_id, "force")
+        self.post_message(SyncRequested(tuple(card.integration_id for card in self.query(IntegrationCard))))
 
     @on(RefreshIcon.Pressed)
     def _refresh_icon(self, event: RefreshIcon.Pressed) -> None:
         event.stop()
         self._focus_card(event.integration_id)
         self._highlight = event.integration_id
-        if self.grafient.is_syncing(event.integration_id):
+        if self.live.is_syncing(event.integration_id):
             toast(self, "A sync for this integration is already running.", severity="warning")
             return
-        self.grafient.start_sync(event.integration_id, "force")
+        self.post_message(SyncRequested((event.integration_id,)))
 
     def action_delete(self) -> None:
         card = self.highlighted()
-        if card is None or self.grafient.is_syncing(card.integration_id):
-            return
-        from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
-
-        integration_id, label = card.integration_id, card.view.label
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.grafient.delete_integration(integration_id, label)
-
-        self.app.push_screen(ConfirmDeleteScreen(label), confirmed)
+        if card is not None and not self.live.is_syncing(card.integration_id):
+            self.post_message(DeleteRequested(card.integration_id, card.view.label))
 
     def action_cycle_period(self) -> None:
-        self.grafient.cycle_period()
+        self.post_message(PeriodRequested())
 
     @on(PeriodSelector.Clicked)
     def _period_clicked(self) -> None:
-        self.grafient.cycle_period()
+        self.post_message(PeriodRequested())
 
     def on_period_changed(self, _message: PeriodChanged) -> None:
         if self.loaded:

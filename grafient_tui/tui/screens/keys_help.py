@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from grafient_tui.tui.commands import HelpRow, bindings
 from grafient_tui.tui.shown import literal_cell
 from grafient_tui.untrusted import visible
 
 
 class KeysHelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="close_help")]
+    BINDINGS = bindings("help")
 
-    def __init__(self, rows: list[tuple[str, str, str]], *, example: str = 'force_sync = "f5"') -> None:
-        """rows: (keys, what it does, binding id); example: a remap that uses a free key."""
+    def __init__(self, rows: list[HelpRow], *, example: str = 'force_sync = "f5"') -> None:
+        """rows: the keys, what they do, the binding id; example: a remap that uses a free key."""
         super().__init__(id="keys-help")
         self.rows = rows
         self.example = example
@@ -28,8 +28,8 @@ class KeysHelpScreen(ModalScreen[None]):
             dialog.border_title = "Keys"
             table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True, id="keys-table")
             table.add_columns("Key", "Does", "Binding id")
-            for keys, description, binding_id in self.rows:
-                table.add_row(literal_cell(keys), literal_cell(description), literal_cell(binding_id))
+            for row in self.rows:
+                table.add_row(literal_cell(row.keys), literal_cell(row.does), literal_cell(row.binding_id))
             yield table
             yield Static(
                 Content.from_markup(

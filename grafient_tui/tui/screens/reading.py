@@ -7,8 +7,9 @@ reads never pile up (dolphie's loop). The event loop never waits on the database
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.tui.shown import toast
@@ -16,26 +17,29 @@ from grafient_tui.tui.widgets.text import sentence_of
 
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
+FiguresT = TypeVar("FiguresT")
 
-class StoreReader:
-    """Mixed into a Screen that defines `reload()`, `show_data(data)` and `READ_GROUP`."""
+
+class StoreReader(Screen[None], Generic[FiguresT]):
+    """A screen that shows figures read from the store: it defines `reload()` (which calls
+    `read_store` with a job returning them), `show_data(figures)` and `READ_GROUP`."""
 
     READ_GROUP = "store-read"
     _reading = False
     _stale = False
 
-    def read_store(self, job: Callable[[], Any]) -> None:
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def show_data(self, data: FiguresT) -> None:
+        raise NotImplementedError
+
+    def read_store(self, job: Callable[[], FiguresT]) -> None:
         if self._reading:
             self._stale = True
             return
         self._reading, self._stale = True, False
-        self.run_worker(
-            job,
-            name=self.READ_GROUP,
-            group=self.READ_GROUP,
-            thread=True,  # type: ignore[attr-defined]
-            exit_on_error=False,
-        )
+        self.run_worker(job, name=self.READ_GROUP, group=self.READ_GROUP, thread=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != self.READ_GROUP or event.state not in ENDED:
@@ -43,9 +47,9 @@ class StoreReader:
         event.stop()
         self._reading = False
         if self._stale:
-            self.call_later(self.reload)  # type: ignore[attr-defined]
+            self.call_later(self.reload)
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            self.show_data(event.worker.result)  # type: ignore[attr-defined]
+            self.show_data(event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.read_failed(event.worker.error)
 

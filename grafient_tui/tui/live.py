@@ -1,0 +1,67 @@
+"""What the App knows that the screens show: one immutable value, handed to each screen in the App's
+news (tui/messages.py) and at its construction, never read off the App by a screen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+
+from grafient_tui.config import PERIODS
+
+if TYPE_CHECKING:
+    from grafient_tui.figures import SyncProgress
+    from grafient_tui.tui.syncing import SyncEnd
+
+V = TypeVar("V")
+
+
+def frozen(mapping: Mapping[int, V]) -> Mapping[int, V]:
+    """A read-only copy: a LiveState never changes under a screen that holds it."""
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The app's state as the screens see it at one moment; the App replaces it, never changes it."""
+
+    period: int = 30  # the last `period` UTC days are shown everywhere
+    store_ready: bool = False  # the store has opened (before that, the last run's snapshot is shown)
+    viewer_reason: str | None = None  # why this user only views the store; None: they may change it
+    syncing: frozenset[int] = frozenset()  # the integrations whose sync runs in this app
+    # integration id -> the latest progress of its running sync
+    progress: Mapping[int, SyncProgress] = field(default_factory=dict)
+    # integration id -> why its last sync here failed (the store may not hold it: the engine never started)
+    failures: Mapping[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only copies, however it was made: no holder of this value sees it change.
+        object.__setattr__(self, "progress", frozen(self.progress))
+        object.__setattr__(self, "failures", frozen(self.failures))
+
+    def next_period(self) -> int:
+        """The period after this one (7, 30, 90, 7…)."""
+        return PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30
+
+    def is_syncing(self, integration_id: int) -> bool:
+        return integration_id in self.syncing
+
+    def sync_started(self, integration_id: int) -> LiveState:
+        """Its sync runs; the failure of its last one is forgotten."""
+        return replace(self.forget_failure(integration_id), syncing=self.syncing | {integration_id})
+
+    def sync_progressed(self, progress: SyncProgress) -> LiveState:
+        return replace(self, progress={**self.progress, progress.integration_id: progress})
+
+    def sync_ended(self, end: SyncEnd) -> LiveState:
+        """Its sync is over; a failure is kept for its card (the store may not hold it)."""
+        iid = end.integration_id
+        failures = dict(self.failures)
+        if end.outcome == "failed" and end.sentence:
+            failures[iid] = end.sentence
+        progress = {i: p for i, p in self.progress.items() if i != iid}
+        return replace(self, syncing=self.syncing - {iid}, progress=progress, failures=failures)
+
+    def forget_failure(self, integration_id: int) -> LiveState:
+        return replace(self, failures={i: s for i, s in self.failures.items() if i != integration_id})

@@ -1,0 +1,68 @@
+"""The screens' reads of the store (`messages.Reads`), through the App's one service.
+
+Each runs in the thread of the screen's read worker (tui/screens/reading.py); the home's figures are
+also kept for the next start's first paint (home_snapshot.py), unless the home is a throwaway one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from grafient_tui import home_snapshot
+
+if TYPE_CHECKING:
+    from grafient_tui.config import Settings
+    from grafient_tui.figures import DetailFigures, HomeFigures
+    from grafient_tui.service import GrafientService
+
+
+class StoreReads:
+    def __init__(
+        self,
+        settings: Settings,
+        service: Callable[[], GrafientService],
+        now: Callable[[], datetime],
+        *,
+        remember_home: bool,
+    ) -> None:
+        self._settings = settings
+        self._service = service
+        self._now = now
+        # False for a throwaway home (the demo's): no next start to give a head start to, and a home read
+        # finishing in its thread after the home was removed would make its folder anew to write one.
+        self._remember_home = remember_home
+        # The last run's home is keyed to its database: an app opened on another one never paints it.
+        self.database_key = home_snapshot.database_key(settings.database_url)
+        self._written: bytes | None = None
+        self._lock = threading.Lock()
+
+    def last_home(self, period: int) -> HomeFigures | None:
+        """The home screen's figures from the last run (plain json), painted before the store opens."""
+        return home_snapshot.load(self._settings.data_dir, period, self.database_key)
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def today(self) -> date:
+        return self._now().astimezone(UTC).date()
+
+    def home(self, period: int) -> HomeFigures:
+        """The home screen's figures, kept for the next start's first paint."""
+        from grafient_tui.errors import GrafientError
+
+        figures = self._service().home(period, self.today())
+        if self._remember_home:
+            try:
+                with self._lock:
+                    self._written = home_snapshot.remember(
+                        self._settings.data_dir, figures, self._written, database=self.database_key
+                    )
+            except (OSError, GrafientError):
+                pass  # only a head start for the next run: the store still holds everything
+        return figures
+
+    def detail(self, integration_id: int, period: int) -> DetailFigures:
+        """One integration's cost detail (NotFound once it is gone)."""
+        return self._service().detail(integration_id, period, self.today())
