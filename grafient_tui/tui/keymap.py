@@ -75,6 +75,8 @@ def check_keymap(keymap: Mapping[str, str], config_file: Path) -> None:
     """ConfigError, naming the entry, for an unknown binding id or a key that cannot be pressed."""
     where = f"[keymap] in {config_file}"
     for binding_id, keys in keymap.items():
+        if binding_id == "command_palette":  # Textual's own binding, without an id a keymap can reach
+            raise ConfigError(f"{where}: command_palette cannot be remapped; the palette stays on ctrl+p.")
         if binding_id not in BINDING_IDS:
             close = difflib.get_close_matches(binding_id, sorted(BINDING_IDS), n=1)
             hint = f"; did you mean {quoted(close[0])}?" if close else ""

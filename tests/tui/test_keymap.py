@@ -59,6 +59,8 @@ def test_each_fault_is_one_sentence_naming_the_entry() -> None:
     with pytest.raises(ConfigError) as empty:
         check_keymap({"period": "ctrl+t,"}, CONFIG)
     assert "period = 'ctrl+t,' has an empty key, which is none a terminal sends" in empty.value.sentence
+    with pytest.raises(ConfigError, match=r"command_palette cannot be remapped; the palette stays on ctrl\+p\.$"):
+        check_keymap({"command_palette": "f1"}, CONFIG)  # `?` lists it, but Textual gives it no id
     with pytest.raises(ConfigError) as hostile:  # text from the file is shown as text, and cut
         check_keymap({"\x1b[31m" + "x" * 200: "s"}, CONFIG)
     assert "\x1b" not in hostile.value.sentence and len(hostile.value.sentence) < 200
