@@ -186,16 +186,23 @@ class StackedCostChart(Widget):
     def on_resize(self) -> None:
         self._frame = []
 
+    def notify_style_update(self) -> None:
+        self._frame = []  # a theme's colours for the axis and the missing days
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
-        if not self._frame or self._frame_size != self.size:
-            self._frame, self._frame_size = self._draw(), self.size
-        return self._frame[y] if 0 <= y < len(self._frame) else Strip.blank(self.size.width)
+        frame = self._drawn()
+        return frame[y] if 0 <= y < len(frame) else Strip.blank(self.size.width)
 
     def text(self) -> list[str]:
         """The chart as plain lines (what a test or a reader without colour sees)."""
+        return [strip.text for strip in self._drawn()]
+
+    def _drawn(self) -> list[Strip]:
+        """Every line at once, once per size and data: a line alone cannot place the scale."""
         if not self._frame or self._frame_size != self.size:
             self._frame, self._frame_size = self._draw(), self.size
-        return [strip.text for strip in self._frame]
+        return self._frame
 
     def _draw(self) -> list[Strip]:
         width, height = self.size.width, self.size.height
