@@ -113,7 +113,9 @@ def check_chart(app: GrafientApp, size: tuple[int, int]) -> None:
     assert lines[-1].lstrip().startswith("$0└") and "Jun 18" in lines[-1]
     assert sum(1 for word in lines[-1].split() if word in ("May", "Jun")) >= 2
     # Every provider's total in the legend, whole, whatever the width.
-    legend = str(app.screen.query_one("#home-legend", Static).render())
+    legend_widget = app.screen.query_one("#home-legend", Static)
+    legend = str(legend_widget.render())
+    assert len(legend.split("\n")) <= legend_widget.size.height  # every line on screen, none cut off
     for line in legend.split("\n"):
         assert len(line) <= size[0] - 2 and "…" not in line
     for index, name in enumerate(stack.providers):
