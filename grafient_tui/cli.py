@@ -470,6 +470,9 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
 
     if not demo:
         settings.warn_about_open_dirs()
+        from grafient_tui.tui.keymap import check_keymap
+
+        check_keymap(settings.keymap(), settings.config_file)  # a typo is a sentence now, not a dead key later
         app = GrafientApp(settings)
         with ending_on_signals(app.exit) as ending:
             app.run()

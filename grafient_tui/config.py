@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from grafient_tui import providers
 from grafient_tui.errors import ConfigError
-from grafient_tui.untrusted import visible
+from grafient_tui.untrusted import cap, quoted, visible
 
 APP_NAME = "grafient"
 DEFAULT_CURSOR_API_URL = providers.row("cursor").base_url
@@ -430,7 +430,13 @@ class Settings:
         table = self.read_config().get("keymap", {})
         if not isinstance(table, dict):
             raise ConfigError(f'[keymap] in {self.config_file} must be a table of action = "keys".')
-        return {str(k): str(v) for k, v in table.items()}
+        for binding_id, keys in table.items():
+            if not isinstance(keys, str):  # a number or a table would be bound as its text
+                raise ConfigError(
+                    f"[keymap] in {self.config_file}: {quoted(cap(str(binding_id), 40))} must be keys in quotes, "
+                    'such as "s" or "ctrl+s,f5".'
+                )
+        return {str(k): v for k, v in table.items()}
 
     def check_home(self) -> None:
         """Grafient's home folders and files are this user's and writable by no one else (check_trusted:

@@ -77,10 +77,12 @@ def target_words(status: BudgetStatus) -> str:
 
 
 def check_line(status: BudgetStatus) -> str:
-    """`over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · resets …`."""
+    """`✗ over           Eng · monthly: $612.40 spent, 122% of $500 · forecast $900 · day 12 of 30 · …`:
+    the status in words and its mark, as the app's gauge has them (JSON keeps `forecast_over`)."""
     words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
+    mark = STATUS_MARKS[status.status].ljust(max(len(m) for m in STATUS_MARKS.values()))
     line = (
-        f"{status.status:<13}  {target_words(status)} · {words}: {estimated(status)}{format_usd(status.spent_micro)} "
+        f"{mark}  {target_words(status)} · {words}: {estimated(status)}{format_usd(status.spent_micro)} "
         "spent, "
         f"{gauge_text(status, why=True)}"
     )

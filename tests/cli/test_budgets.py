@@ -128,8 +128,10 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
     table = cli(capsys, monkeypatch, "check")
     assert table.code == 3
     assert table.out == (
-        "forecast_over  Eng · monthly: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · resets 2026-12-01\n"
+        "▲ forecast over  Eng · monthly: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · "
+        "resets 2026-12-01\n"
     )
+    assert "_" not in table.out  # words, not the JSON's token
 
 
 def test_the_forecast_window_reaches_into_the_previous_period(store, capsys, monkeypatch) -> None:
@@ -181,7 +183,8 @@ def test_each_exit_code_and_the_worst_wins(store, capsys, monkeypatch) -> None:
     code, rows = check_json(capsys, monkeypatch)
     assert code == 4 and [r["status"] for r in rows] == ["over", "ok", "forecast_over"]
     assert [r["target"] for r in rows] == ["all", "Eng", "Ops"]
-    assert len(cli(capsys, monkeypatch, "check").out.splitlines()) == 3  # one line per budget
+    lines = cli(capsys, monkeypatch, "check").out.splitlines()  # one line per budget, its status in words
+    assert [line[:17] for line in lines] == ["✗ over           ", "✓ ok             ", "▲ forecast over  "]
     cli(capsys, monkeypatch, "budget", "remove", "all")
     assert cli(capsys, monkeypatch, "check").code == 3
 

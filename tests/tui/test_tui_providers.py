@@ -22,9 +22,9 @@ from grafient_tui.tui.app import GrafientApp
 from grafient_tui.tui.messages import DetailRequested, IntegrationsAdded
 from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
-from grafient_tui.tui.screens.home import provider_stack
 from grafient_tui.tui.widgets.card import IntegrationCard
-from grafient_tui.tui.widgets.chart import StackedCostChart, stack_cells
+from grafient_tui.tui.widgets.chart import StackedCostChart
+from grafient_tui.tui.widgets.chart_layout import Cell, ProviderTotal, provider_stack, stack_cells
 from tests.tui.test_tui import NOW, SIZE, make_app, settle
 
 LABELS = {
@@ -66,7 +66,7 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         chart = app.screen.query_one("#home-chart", StackedCostChart)
-        order, days = chart.data
+        order, days = chart.stack.providers, chart.stack.days
         assert order == ("cursor", "anthropic", "openai", "openrouter", "copilot", "xai", "google", "elevenlabs")
         since = NOW.date() - timedelta(days=app.live.period - 1)
         # Each provider's band is exactly its integration's stored days (one integration each here);
@@ -325,9 +325,9 @@ async def test_the_add_form_asks_before_sending_an_elevenlabs_key(grafient_home)
 
 def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> None:
     # 30 + 70 of 100 on two rows (16 eighths): the first band ends at 5 eighths, inside the bottom cell.
-    assert stack_cells((30, 70), 100, 2) == [("█", 1, None), ("▅", 0, 1)]
-    assert stack_cells((0, 0), 100, 2) == [(" ", None, None)] * 2
-    assert stack_cells(None, 100, 2)[-1][0] == "·"
+    assert stack_cells((30, 70), 100, 2) == [Cell("█", 1), Cell("▅", 0, 1)]
+    assert stack_cells((0, 0), 100, 2) == [Cell(" ")] * 2
+    assert stack_cells(None, 100, 2)[-1].char == "·"
 
 
 def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_days_apart() -> None:
@@ -368,10 +368,11 @@ def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_day
             status=SyncStatus(status="ok", last_sync=None, error=None),
         )
 
-    order, days, totals = provider_stack([figures("cursor", 100), figures("cursor", 50), figures("openai", 7)])
-    assert order == ["cursor", "openai"]
-    assert [d.parts for d in days] == [(150, 7), None]
-    assert totals == [("cursor", 150), ("openai", 7)]
+    stack = provider_stack([figures("cursor", 100), figures("cursor", 50), figures("openai", 7)])
+    assert stack.providers == ("cursor", "openai")
+    assert [d.parts for d in stack.days] == [(150, 7), None]
+    assert [d.day for d in stack.days] == [day, day + timedelta(days=1)]
+    assert stack.totals == (ProviderTotal("cursor", 150), ProviderTotal("openai", 7))
 
 
 async def test_a_copilot_card_says_once_when_nobody_can_be_split(grafient_home) -> None:

@@ -38,6 +38,7 @@ WRAPPERS = {"Content", "Text"}
 RULED = {"literal", "literal_cell", "toast"}
 # detail.py's cell builders, each made by literal_cell (test_the_cell_builders_apply_the_rule).
 RULED |= {"right", "limit_cell", "total_label", "gauge_line", "basis_lines"}
+RULED |= {"pattern"}  # chart_layout's NO_COLOR fill: one of its literal PATTERNS, never outside text
 PLAIN_SINKS = {"print", "write", "exit"}  # a terminal, no markup
 MARKUP_SINKS = {"Static", "Label", "Button", "update", "add_row", "add_column", "add_columns", "panic"}
 PALETTE = {"SystemCommand", "Hit", "DiscoveryHit"}
@@ -76,8 +77,7 @@ REVIEWED: dict[tuple[str, str], str] = {
         'table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)',
     ): ("detail.py's add_row by column key: its callers' cells are checked where they are built"),
     ("grafient_tui/tui/widgets/chart.py", 'self.update(Content("\\n").join(lines))'): (
-        "the legend's lines join Content entries, each built with Content.assemble where it is made "
-        "(home.py, checked there)"
+        "the legend's lines join Content entries, each built with Content.assemble in show_stack (checked there)"
     ),
 }
 

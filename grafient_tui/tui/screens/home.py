@@ -9,11 +9,8 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.widgets import Footer, Header, Static
 
-from grafient_tui import providers as provider_registry
-from grafient_tui.estimates import together
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import (
     AddRequested,
@@ -34,54 +31,20 @@ from grafient_tui.tui.messages import (
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, toast
 from grafient_tui.tui.syncing import sync_line
-from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon, kept
+from grafient_tui.tui.widgets.card import CardView, IntegrationCard, RefreshIcon
 from grafient_tui.tui.widgets.chart import (
-    OTHER_COLOUR,
-    PROVIDER_COLOURS,
-    StackDay,
     StackedCostChart,
     StackLegend,
 )
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.welcome import WelcomePanel
-from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus, HomeFigures, IntegrationFigures
 
 
 FIRST_FRAME_CARDS = 2  # what 24 rows show; the rest follow 20 ms after the first frame
-
-
-def provider_stack(
-    integrations: Sequence[IntegrationFigures],
-) -> tuple[list[str], list[StackDay], list[tuple[str, int]]]:
-    """Every integration's days summed per provider: the providers in order of first appearance,
-    one StackDay per day of the period, and each provider's total. A day counts as synced when any
-    integration has it (the summary's coverage says how complete that is)."""
-    order: list[str] = []
-    for figures in integrations:
-        if figures.provider not in order:
-            order.append(figures.provider)
-    if not integrations:
-        return order, [], []
-    length = min(len(f.days) for f in integrations)
-    days: list[StackDay] = []
-    totals = [0] * len(order)
-    for i in range(length):
-        parts = [0] * len(order)
-        synced = partial = False
-        for figures in integrations:
-            row = figures.days[i]
-            if kept(row, figures.history_from):
-                synced = True
-                partial = partial or not row.complete
-                parts[order.index(figures.provider)] += row.cost_micro
-        for j, part in enumerate(parts):
-            totals[j] += part
-        days.append(StackDay(tuple(parts) if synced else None, partial))
-    return order, days, list(zip(order, totals, strict=True))
 
 
 class CardList(VerticalScroll, can_focus=False):
@@ -207,21 +170,8 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
     def _show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
         chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
         chart.display = legend.display = bool(integrations)
-        order, days, totals = provider_stack(integrations)
-        chart.data = (order, days)
-        entries = []
-        for name, total in totals:
-            # Each provider's total marked as its integrations' figures are (≈ for an estimate).
-            basis = together((f.label, f.basis) for f in integrations if f.provider == name)
-            entries.append(
-                Content.assemble(
-                    ("■ ", PROVIDER_COLOURS.get(name, OTHER_COLOUR)),
-                    visible(provider_registry.title(name)),
-                    " ",
-                    (basis.money(total) if basis.estimated or not basis.unknown_labels else "—", "bold"),
-                )
-            )
-        legend.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
+        chart.show(integrations)
+        legend.show_stack(integrations)
 
     def _budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
         """The budgets on one integration (None: on all), as last read."""

@@ -19,18 +19,13 @@ from grafient_tui.errors import GrafientError
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
+from grafient_tui.tui.widgets.chart_layout import kept
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.text import plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus, DayFigures, Summary
-
-
-def kept(row: DayFigures, history_from: date | None) -> bool:
-    """A day the provider holds figures for: synced, and not before the earliest day it ever
-    returned usage for (older "empty" days may only be days it no longer keeps)."""
-    return row.synced and (history_from is None or row.day >= history_from)
 
 
 def chart_days(
@@ -200,6 +195,7 @@ class IntegrationCard(Widget, can_focus=True):
         self._gauges.show(view.budgets)
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
+        self._chart.provider = view.provider
         self._chart.days = chart_days(view.days, view.history_from)
         self._scale.update(literal(scale_line(view.days, view.basis)))
         empty = self._empty

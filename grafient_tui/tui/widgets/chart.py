@@ -9,18 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.content import Content
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from grafient_tui import providers
+from grafient_tui import providers as provider_registry
+from grafient_tui.estimates import together
+from grafient_tui.tui.widgets.chart_layout import (
+    BLOCKS,
+    NOT_SYNCED,
+    ProviderStack,
+    chart_rows,
+    date_row,
+    date_ticks,
+    fold_days,
+    nice_scale,
+    pattern,
+    provider_colour,
+    provider_stack,
+    slots_for,
+    stack_cells,
+)
+from grafient_tui.untrusted import visible
 
-BLOCKS = " ▁▂▃▄▅▆▇█"
-NOT_SYNCED = "·"
+if TYPE_CHECKING:
+    from grafient_tui.figures import IntegrationFigures
 
 
 @dataclass(frozen=True)
@@ -62,7 +81,8 @@ def bar_cells(value: int | None, top: int, rows: int) -> list[str]:
 
 
 class CostChart(Widget):
-    """Bars of daily cost on a $0-based scale. Assign `days` to redraw (a new list each time)."""
+    """Bars of daily cost on a $0-based scale. Assign `days` to redraw (a new list each time), and
+    `provider` to draw them in its colour (the stacked chart's band for it)."""
 
     COMPONENT_CLASSES = {"cost-chart--bar", "cost-chart--partial", "cost-chart--missing"}
     DEFAULT_CSS = """
@@ -75,6 +95,17 @@ class CostChart(Widget):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._days: list[ChartDay] = []
+        self._provider: str | None = None
+
+    @property
+    def provider(self) -> str | None:
+        return self._provider
+
+    @provider.setter
+    def provider(self, provider: str | None) -> None:
+        if provider != self._provider:
+            self._provider = provider
+            self.refresh()
 
     @property
     def days(self) -> list[ChartDay]:
@@ -100,6 +131,10 @@ class CostChart(Widget):
             "partial": self.get_component_rich_style("cost-chart--partial", partial=False),
             "missing": self.get_component_rich_style("cost-chart--missing", partial=False),
         }
+        if self._provider is not None:
+            colour = Style(color=provider_colour(self._provider))
+            styles["bar"] += colour
+            styles["partial"] += colour + Style(dim=True)
         segments = []
         for column in chart_columns(self._days, width):
             char = bar_cells(column.cost_micro, top, rows)[y]
@@ -111,141 +146,145 @@ class CostChart(Widget):
 
 # ---------------------------------------------------------------- every provider, stacked
 
-# One colour per provider, from its registry row (a provider this version does not know is grey).
-PROVIDER_COLOURS = {name: providers.colour(name) for name in providers.names()}
-OTHER_COLOUR = providers.OTHER_COLOUR
-
-
-@dataclass(frozen=True)
-class StackDay:
-    """One UTC day over every integration: micro-cents per provider (in legend order), or None
-    when no integration has the day synced."""
-
-    parts: tuple[int, ...] | None
-    partial: bool = False
-
-    @property
-    def total(self) -> int:
-        return sum(self.parts) if self.parts else 0
-
-
-def stack_columns(days: Sequence[StackDay], width: int) -> list[StackDay]:
-    """Like chart_columns: stretched or folded; a folded column shows its largest day whole."""
-    if not days or width <= 0:
-        return []
-    n = len(days)
-    columns = []
-    for column in range(width):
-        first = column * n // width
-        last = max(first, (column + 1) * n // width - 1)
-        group = list(days[first : last + 1])
-        synced = [d for d in group if d.parts is not None]
-        best = max(synced, key=lambda d: d.total) if synced else StackDay(None)
-        columns.append(StackDay(best.parts, any(d.partial for d in group)))
-    return columns
-
-
-Cell = tuple[str, int | None, int | None]  # (character, foreground part, background part)
-
-
-def stack_cells(parts: tuple[int, ...] | None, top: int, rows: int) -> list[Cell]:
-    """One column's cells, top row first: (character, index of the part drawn in the foreground,
-    index of the part behind it or None). The lower-eighth blocks fill from the bottom in the
-    foreground colour, so a cell where one provider's band ends inside it shows both exactly."""
-    blank: Cell = (" ", None, None)
-    if parts is None:
-        return [blank] * (rows - 1) + [(NOT_SYNCED, None, None)]
-    total = sum(parts)
-    if top <= 0 or total <= 0:
-        return [blank] * rows
-    scale = rows * 8 / top
-    edges, running = [], 0
-    for part in parts:
-        running += part
-        edges.append(round(running * scale))
-    edges[-1] = max(1, edges[-1])  # a small nonzero day still shows
-
-    def owner(eighth: int) -> int:
-        return next((i for i, edge in enumerate(edges) if eighth < edge), len(edges) - 1)
-
-    cells: list[Cell] = []
-    for row in range(rows - 1, -1, -1):
-        bottom = row * 8
-        filled = min(8, max(0, edges[-1] - bottom))
-        if filled == 0:
-            cells.append((" ", None, None))
-            continue
-        below = owner(bottom)
-        boundary = edges[below] - bottom  # where the bottom part's band ends inside this cell
-        if filled == 8 and 0 < boundary < 8:
-            cells.append((BLOCKS[boundary], below, owner(bottom + boundary)))
-        else:
-            cells.append((BLOCKS[filled], below, None))
-    return cells
-
 
 class StackedCostChart(Widget):
-    """Daily cost over every integration, one colour per provider, on a $0-based scale.
-    Assign `data` (providers in legend order, and the days) to redraw."""
+    """Daily cost over every integration, each day's bar split by provider in proportion, on a $0-based
+    scale with its $ ticks on the left and dates below. Providers are told apart by colour, or by
+    pattern under NO_COLOR. `show(integrations)` to redraw."""
 
-    COMPONENT_CLASSES = {"cost-chart--missing", "cost-chart--partial"}
+    COMPONENT_CLASSES = {"cost-chart--missing", "cost-chart--partial", "cost-chart--axis"}
     DEFAULT_CSS = """
-    StackedCostChart { height: 2; }
+    StackedCostChart { height: auto; }
     StackedCostChart > .cost-chart--missing { color: $text-disabled; }
     StackedCostChart > .cost-chart--partial { text-style: dim; }
+    StackedCostChart > .cost-chart--axis { color: $text-muted; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._providers: tuple[str, ...] = ()
-        self._days: list[StackDay] = []
+        self._stack = ProviderStack((), (), ())
+        self._frame: list[Strip] = []
+        self._frame_size = Size(0, 0)
 
     @property
-    def data(self) -> tuple[tuple[str, ...], list[StackDay]]:
-        return self._providers, self._days
+    def stack(self) -> ProviderStack:
+        return self._stack
 
-    @data.setter
-    def data(self, value: tuple[Sequence[str], Sequence[StackDay]]) -> None:
-        providers, days = value
-        self._providers, self._days = tuple(providers), list(days)
+    @property
+    def patterned(self) -> bool:
+        """NO_COLOR: the bands are patterns (Textual's monochrome filter would leave near-equal greys)."""
+        return bool(self.app.no_color)
+
+    def show(self, integrations: Sequence[IntegrationFigures]) -> None:
+        self._stack = provider_stack(integrations)
+        self._frame = []
         self.refresh()
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return chart_rows(viewport.height) + 1  # the bars, then the dates
+
+    def on_resize(self) -> None:
+        self._frame = []
+
+    def notify_style_update(self) -> None:
+        self._frame = []  # a theme's colours for the axis and the missing days
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
-        width, rows = self.size.width, self.size.height
-        if rows <= 0 or width <= 0:
-            return Strip.blank(width)
+        frame = self._drawn()
+        return frame[y] if 0 <= y < len(frame) else Strip.blank(self.size.width)
+
+    def text(self) -> list[str]:
+        """The chart as plain lines (what a test or a reader without colour sees)."""
+        return [strip.text for strip in self._drawn()]
+
+    def _drawn(self) -> list[Strip]:
+        """Every line at once, once per size and data: a line alone cannot place the scale."""
+        if not self._frame or self._frame_size != self.size:
+            self._frame, self._frame_size = self._draw(), self.size
+        return self._frame
+
+    def _draw(self) -> list[Strip]:
+        width, height = self.size.width, self.size.height
         base = self.rich_style or Style()
-        missing = self.get_component_rich_style("cost-chart--missing", partial=False)
+        rows = height - 1
+        if rows <= 0 or width <= 0:
+            return [Strip.blank(width, base) for _ in range(max(0, height))]
+        axis = base + self.get_component_rich_style("cost-chart--axis", partial=False)
+        missing = base + self.get_component_rich_style("cost-chart--missing", partial=False)
         partial = self.get_component_rich_style("cost-chart--partial", partial=True)
-        colours = [Style(color=PROVIDER_COLOURS.get(p, OTHER_COLOUR)) for p in self._providers]
-        backs = [Style(bgcolor=PROVIDER_COLOURS.get(p, OTHER_COLOUR)) for p in self._providers]
-        columns = stack_columns(self._days, width)
-        top = max((c.total for c in columns), default=0)
-        segments = []
-        for column in columns:
-            char, front, back = stack_cells(column.parts, top, rows)[y]
-            if column.parts is None:
-                style = missing
-            elif front is None:
-                style = base
-            else:
-                style = base + colours[front] + (backs[back] if back is not None else Style())
-                if column.partial:
-                    style += partial
-            segments.append(Segment(char, style))
-        strip = Strip(segments, len(segments))
-        return strip.extend_cell_length(width, base)
+        patterned = self.patterned
+        colours = [provider_colour(p) for p in self._stack.providers]
+        days = self._stack.days
+        largest = max((d.total for d in days if d.parts is not None), default=0)
+        scale = nice_scale(largest, rows)
+        labels = {tick.row: tick.label for tick in scale.ticks}
+        label_width = max(scale.label_width, 2)  # "$0" under the axis
+        bars_width = max(0, width - label_width - 1)
+        slots = slots_for(len(days), bars_width)
+        shown = fold_days(days, slots)
+        columns = [stack_cells(day.parts, scale.top_micro, rows, patterned=patterned) for day in shown]
+        lines: list[Strip] = []
+        for y in range(rows):
+            segments = [Segment(labels.get(y, "").rjust(label_width) + ("┤" if y in labels else "│"), axis)]
+            for day, cells in zip(shown, columns, strict=True):
+                cell = cells[y]
+                if day.parts is None:
+                    style = missing
+                elif cell.front is None:
+                    style = base
+                elif patterned:
+                    style = base + (partial if day.partial else Style())
+                else:
+                    style = base + Style(
+                        color=colours[cell.front], bgcolor=colours[cell.back] if cell.back is not None else None
+                    )
+                    if day.partial:
+                        style += partial
+                segments.append(Segment(cell.char * slots.bar, style))
+                if slots.width > slots.bar:
+                    segments.append(Segment(" " * (slots.width - slots.bar), base))
+            lines.append(Strip(segments).extend_cell_length(width, base).crop(0, width))
+        ticks = date_ticks([d.day for d in shown], slots, bars_width)
+        dates = date_row(ticks, bars_width)
+        if slots.days_per_slot > 1:  # said where the bars end (if it fits): a bar is not one day here
+            note = f"{slots.days_per_slot} days a bar: the largest"
+            start = max([slots.count * slots.width] + [t.column + len(t.label) for t in ticks]) + 2
+            if start + len(note) <= bars_width:
+                dates = (dates[:start] + note).ljust(bars_width)
+        dates_line = Strip([Segment("$0".rjust(label_width) + "└" + dates, axis)])
+        lines.append(dates_line.extend_cell_length(width, base).crop(0, width))
+        return lines
 
 
 class StackLegend(Static):
-    """The stacked chart's legend: a lead-in, then one entry per provider (its colour, name and total),
-    broken into lines between entries, never inside one, at the widget's own width: six providers do
-    not fit one line at 110 columns, and none may be cut off."""
+    """The stacked chart's legend: a lead-in, then one entry per provider (its colour or, under NO_COLOR,
+    its pattern, its name and total), broken into lines between entries, never inside one, at the
+    widget's own width: six providers do not fit one line at 110 columns, and none may be cut off."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lead: Content = Content("")
         self._entries: list[Content] = []
+
+    def show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
+        """Each provider's total marked as its integrations' figures are (≈ for an estimate, — unknown)."""
+        stack = provider_stack(integrations)
+        patterned = bool(self.app.no_color)
+        entries = []
+        for index, total in enumerate(stack.totals):
+            basis = together((f.label, f.basis) for f in integrations if f.provider == total.provider)
+            fill = pattern(index)
+            mark = (fill + fill + " ", "") if patterned else ("■ ", provider_colour(total.provider))
+            entries.append(
+                Content.assemble(
+                    mark,
+                    visible(provider_registry.title(total.provider)),
+                    " ",
+                    (basis.money(total.total_micro) if basis.estimated or not basis.unknown_labels else "—", "bold"),
+                )
+            )
+        self.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
 
     def show(self, lead: Content, entries: list[Content]) -> None:
         self._lead, self._entries = lead, entries
