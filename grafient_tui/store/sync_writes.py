@@ -17,10 +17,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from grafient_tui import money
-from grafient_tui.errors import GrafientError
+from grafient_tui.errors import BadResponse, GrafientError
 from grafient_tui.figures import SyncResult
 from grafient_tui.providers.base import Billing, CostBasis
-from grafient_tui.providers.http import BadResponse
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import table_of
 from grafient_tui.store.models import (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from grafient_tui.errors import BadResponse
 from grafient_tui.providers.base import Capabilities, CostLine
-from grafient_tui.providers.http import BadResponse
 from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums, known_plus, units_plus
 from grafient_tui.untrusted import stored_name
 
