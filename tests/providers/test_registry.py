@@ -46,10 +46,12 @@ def test_every_provider_has_its_own_colour_and_an_unknown_one_is_grey() -> None:
 
 
 def test_the_stacked_chart_takes_its_colours_from_the_rows() -> None:
-    from grafient_tui.tui.widgets.chart import OTHER_COLOUR, PROVIDER_COLOURS
+    from grafient_tui.tui.widgets.chart_layout import OTHER_COLOUR, PROVIDER_COLOURS, provider_colour
 
     assert {name: providers.row(name).colour for name in EXPECTED} == PROVIDER_COLOURS
     assert OTHER_COLOUR == providers.OTHER_COLOUR
+    assert [provider_colour(name) for name in EXPECTED] == [providers.colour(name) for name in EXPECTED]
+    assert provider_colour("gemini") == providers.OTHER_COLOUR
 
 
 def test_a_name_grafient_does_not_know_is_one_sentence() -> None:
