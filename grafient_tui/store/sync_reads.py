@@ -27,18 +27,20 @@ def stored_days(db: Database, integration_id: int, since: date, until: date) -> 
     days, integration = table_of(DailyCost), table_of(Integration)
     with db.session() as session:
         connection = session.connection()
-        complete = connection.execute(
-            select(days.c.day).where(
-                days.c.integration_id == integration_id,
-                days.c.day >= since,
-                days.c.day <= until,
-                days.c.complete == True,  # noqa: E712
-            )
-        ).scalars()
+        complete = frozenset(
+            connection.execute(
+                select(days.c.day).where(
+                    days.c.integration_id == integration_id,
+                    days.c.day >= since,
+                    days.c.day <= until,
+                    days.c.complete == True,  # noqa: E712
+                )
+            ).scalars()
+        )
         limit = connection.execute(
             select(integration.c.history_limit).where(integration.c.id == integration_id)
         ).scalar()
-        return StoredDays(complete=frozenset(complete), history_limit=limit)
+        return StoredDays(complete=complete, history_limit=limit)
 
 
 def last_success(db: Database, integration_id: int) -> datetime | None:
