@@ -241,14 +241,33 @@ class Summary:
     change_note: str | None  # why there is no change figure, in a few words
     requests_partial: bool = False  # some synced days have no request count (a provider gives none)
     byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the total
+    # What invoices charge for usage: every provider's cost, but the on-demand part alone of one whose
+    # plan or credits cover the rest (Capabilities.covered_by). `total_micro` is the usage value:
+    # billed plus what a plan or credits cover. None only in a Summary built without it.
+    billed_micro: int | None = None
+    split_labels: tuple[str, ...] = ()  # the integrations the on-demand / included split is of
+    # The days of the range at least one integration can have (not today where its provider reports
+    # completed days only, not older than its provider keeps); None: every day.
+    expected_days: int | None = None
+    limits: tuple[str, ...] = ()  # what the integrations cannot have in the range, in words
+    plan_limited: bool = False  # the change is n/a because the plan keeps too little history
+
+    @property
+    def usage_value_micro(self) -> int:
+        """Billed plus what a plan or credits cover: everything used, at its price."""
+        return self.total_micro
 
     @property
     def fully_synced(self) -> bool:
-        return self.synced_days == self.days
+        return self.synced_days >= (self.days if self.expected_days is None else self.expected_days)
 
     def coverage(self) -> str | None:
-        """`31 of 90 days synced` when the range is not fully synced, else None."""
+        """`31 of 90 days synced` when a day some integration can have is missing, else None."""
         return None if self.fully_synced else f"{self.synced_days} of {self.days} days synced"
+
+    def coverage_words(self) -> str:
+        """What the figures cover, when not everything: `31 of 90 days synced · OpenRouter keeps 30 days`."""
+        return " · ".join(part for part in (self.coverage(), *self.limits) if part)
 
 
 # --------------------------------------------------------------------------- budgets

@@ -67,20 +67,34 @@ def _capabilities_table() -> dict[str, Capabilities]:
     from grafient_tui.providers.base import Capabilities
 
     return {
-        "cursor": Capabilities(has_requests=True, actor_kind="member"),
+        "cursor": Capabilities(
+            has_requests=True, actor_kind="member", covered_by="the plan's included usage", has_request_units=True
+        ),
         "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
         "openai": Capabilities(
             has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
         ),
         "openrouter": Capabilities(
-            has_requests=True, actor_kind="workspace", has_on_demand=False, has_byok=True, has_today=False
+            has_requests=True,
+            actor_kind="workspace",
+            has_on_demand=False,
+            has_byok=True,
+            has_today=False,
+            keeps_days=30,
         ),
         # GitHub's and xAI's reports, Google's billing export and ElevenLabs' credits carry no tokens.
         "copilot": Capabilities(  # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
-            has_requests=False, actor_kind="member", has_on_demand=True, has_tokens=False, whole_actor="(all users)"
+            has_requests=False,
+            actor_kind="member",
+            has_on_demand=True,
+            has_tokens=False,
+            whole_actor="(all users)",
+            covered_by="the included AI credits",
         ),
         "xai": Capabilities(has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False),
-        "google": Capabilities(has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False),
+        "google": Capabilities(
+            has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False, covered_by="credits"
+        ),
         "elevenlabs": Capabilities(
             has_requests=False,
             actor_kind="workspace",

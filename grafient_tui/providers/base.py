@@ -140,6 +140,14 @@ class Capabilities:
     # "billed": the provider's own money; "estimate": dollars Grafient works out from other units
     # (ElevenLabs' credits), marked as an estimate wherever they are shown.
     cost_basis: str = "billed"
+    # What covers the part of its cost that no invoice charges for usage (a plan's included usage,
+    # included credits), where its on-demand / included split says so: its *billed* amount is then the
+    # on-demand part and its cost the *usage value*. None: every dollar is billed (billed = usage value).
+    covered_by: str | None = None
+    # The days back from today its API keeps (OpenRouter: 30); None: as far back as the plan syncs.
+    # Older days are never "not synced" for it: it cannot have them.
+    keeps_days: int | None = None
+    has_request_units: bool = False  # days carry request units beside the count (Cursor's requestsCosts)
 
     @property
     def actor_title(self) -> str:

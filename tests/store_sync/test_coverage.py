@@ -224,3 +224,89 @@ def test_today_is_marked_when_any_team_has_it(store) -> None:
     put(store, data, dict.fromkeys(days_back(6, 1), DOLLAR))  # Data has not synced today yet
     s = period_summary(store[0], [eng, data], days=7, until=TODAY, today=TODAY)
     assert s.today_partial and s.total_micro == 13 * DOLLAR
+
+
+# --------------------------------------------------------------------------- mixed providers (issue 21)
+
+
+def provider_integration(store, label: str, provider: str, key_seed: str) -> int:
+    db, vault = store
+    row = add_integration(db, vault, label=label, provider=provider, api_key=Secret("key_" + key_seed * 64))
+    return int(row.id)
+
+
+def put_billed(store, iid: int, costs: dict[date, int], *, synced_at: datetime = NOW) -> None:
+    """Days of a provider that bills everything per use: no on-demand / included split."""
+    db, _ = store
+    for day, cost in costs.items():
+        totals = WindowTotals()
+        totals.days[day] = [cost, None, None, 10, 0, 0, 0, 0, 0, None, None]
+        totals.models[(day, "anthropic/claude-sonnet-4.5")] = [cost, 10, 0, 0, 0, 0, None]
+        totals.members[(day, "Default")] = [cost, 10]
+        write_window(db, iid, day, day, totals, synced_at)
+
+
+def test_a_30_day_provider_is_left_out_of_the_change_and_named(store) -> None:
+    """Cursor has 180 days; OpenRouter keeps 30 (and never today): the 90-day change compares Cursor
+    alone and says so, the coverage is full, and the average adds each one's own average."""
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(90, 46), 10 * DOLLAR))
+    put(store, eng, dict.fromkeys(days_back(45, 1), 11 * DOLLAR))
+    put(store, eng, {TODAY: DOLLAR})
+    alone = period_summary(store[0], eng, days=45, until=TODAY, today=TODAY)
+    assert alone.change_pct == pytest.approx(10.0) and alone.change_note is None
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(30, 1), 2 * DOLLAR))
+    s = period_summary(store[0], [eng, router], days=45, until=TODAY, today=TODAY)
+    # the n/a the 30-day provider used to bring is gone: Cursor's change, OpenRouter named
+    assert s.change_pct == pytest.approx(10.0)
+    assert s.change_note == "Router left out: OpenRouter keeps 30 days"
+    # every day either has what it can have: Eng all 45, Router its 30 finished days, today not reported
+    assert (s.days, s.synced_days, s.expected_days, s.coverage()) == (45, 45, 45, None)
+    assert s.limits == ("OpenRouter keeps 30 days", "Router: today not reported yet")
+    # $11 a day (Eng's 44 complete days) + $2 a day (Router's 30), not the average of the last 30 days
+    assert s.daily_average_micro == 13 * DOLLAR
+
+
+def test_a_provider_that_reports_completed_days_never_counts_today_as_synced(store) -> None:
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(2, 1), DOLLAR))  # two finished days, no today
+    s = period_summary(store[0], router, days=3, until=TODAY, today=TODAY)
+    assert (s.days, s.synced_days, s.expected_days) == (3, 2, 2)
+    assert s.fully_synced and s.coverage() is None
+    assert s.limits == ("today not reported yet",)
+    assert not s.today_partial
+
+
+def test_a_provider_left_out_alone_gives_no_change_and_says_why(store) -> None:
+    router = provider_integration(store, "OpenRouter", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(30, 1), DOLLAR))
+    s = period_summary(store[0], router, days=30, until=TODAY, today=TODAY)
+    assert s.change_pct is None and s.change_note == "OpenRouter left out: keeps 30 days"
+
+
+def test_the_plan_that_keeps_too_little_is_named_in_the_reason(store) -> None:
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(30, 0), DOLLAR))
+    s = period_summary(store[0], eng, days=30, until=TODAY, today=TODAY, plan="free")
+    assert s.change_pct is None and s.plan_limited
+    assert s.change_note == "previous period 0/29 days synced: the free plan keeps 30 days"
+    # on pro the same days are simply not synced yet: no plan to blame
+    s = period_summary(store[0], eng, days=30, until=TODAY, today=TODAY, plan="pro")
+    assert not s.plan_limited and s.change_note == "previous period 0/29 days synced"
+
+
+def test_billed_and_usage_value_follow_each_provider_rule(store) -> None:
+    """Billed: Cursor's on-demand part plus everything of a provider that bills it all; the usage value
+    adds what Cursor's plan covers. The on-demand split is Cursor's, and says so."""
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(6, 0), 8 * DOLLAR), on_demand_share=0.25)
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(6, 1), 3 * DOLLAR))
+    s = period_summary(store[0], [eng, router], days=7, until=TODAY, today=TODAY)
+    assert s.usage_value_micro == s.total_micro == 7 * 8 * DOLLAR + 6 * 3 * DOLLAR
+    assert s.billed_micro == 7 * 2 * DOLLAR + 6 * 3 * DOLLAR
+    assert s.split_labels == ("Eng",)
+    assert (s.on_demand_micro, s.included_micro) == (7 * 2 * DOLLAR, 7 * 6 * DOLLAR)
+    alone = period_summary(store[0], router, days=7, until=TODAY, today=TODAY)
+    assert alone.billed_micro == alone.total_micro and alone.on_demand_micro is None and alone.split_labels == ()
