@@ -123,7 +123,7 @@ class DayFigures:
     on_demand_micro: int | None = 0
     included_micro: int | None = 0
     requests: int | None = 0
-    request_units_micro: int = 0
+    request_units_micro: int | None = 0  # None: the provider has no request units (only Cursor's days do)
     input_tokens: int | None = 0
     output_tokens: int | None = 0
     cache_read_tokens: int | None = 0

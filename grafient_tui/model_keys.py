@@ -12,6 +12,7 @@ expression over the cleaned name.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # A vendor prefix (OpenRouter's `anthropic/`, `x-ai/`), a parenthesised note (Google's `(Vertex AI
 # Model Garden)`), a release date at the end (`-20250929`, `-2025-08-07`, `@20250929`), a mode the
@@ -53,4 +54,13 @@ def model_key(raw: str) -> str:
     return name or raw
 
 
-__all__ = ["model_key"]
+def by_key(costs: Mapping[str, int]) -> dict[str, int]:
+    """Costs by raw model name summed by key: what "the most expensive model" is chosen from."""
+    out: dict[str, int] = {}
+    for raw, cost in costs.items():
+        key = model_key(raw)
+        out[key] = out.get(key, 0) + cost
+    return out
+
+
+__all__ = ["by_key", "model_key"]

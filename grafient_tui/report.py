@@ -14,6 +14,7 @@ from grafient_tui import providers
 from grafient_tui.estimates import together
 from grafient_tui.figures import BILLED, ESTIMATE_MARK, Basis, DayFigures, IntegrationInfo, ModelFigures, Summary
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
+from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
     member_breakdown,
@@ -68,6 +69,23 @@ def actor_kind(provider: str) -> str:
         return "member"
 
 
+def billed_of(provider: str, cost_micro: int, on_demand_micro: int | None) -> int:
+    """What invoices charge for a cost of `provider`: its on-demand part where a plan or credits cover
+    the rest (Capabilities.covered_by), else all of it."""
+    from grafient_tui.errors import GrafientError
+
+    try:
+        covered = providers.capabilities(provider).covered_by is not None
+    except GrafientError:  # a provider this version does not know: all of it, as it was shown
+        covered = False
+    return (on_demand_micro or 0) if covered else cost_micro
+
+
+def _units_cell(day: dict[str, Any]) -> str:
+    units = day["request_units"]
+    return UNKNOWN if units is None else f"{units:,.1f}"
+
+
 @dataclass(frozen=True)
 class ReportRange:
     since: date
@@ -90,6 +108,13 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "daily_average_usd": None if average is None else float(usd_cents(average)),
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
+        # Exact decimal dollars: what invoices charge for usage, and that plus what a plan or credits
+        # cover (Cursor's included usage); equal where nothing is covered.
+        "billed": usd_exact(summary.billed_micro if summary.billed_micro is not None else summary.total_micro),
+        "usage_value": usd_exact(summary.usage_value_micro),
+        "on_demand_of": list(summary.split_labels),  # whose on-demand / included split that is
+        "expected_days": summary.expected_days,  # days some integration can have (see `limits`)
+        "limits": list(summary.limits),  # what they cannot have: "OpenRouter keeps 30 days"
         "_summary": summary,
     }
 
@@ -170,7 +195,9 @@ def _build(
                     "on_demand_usd": _usd(row.on_demand_micro),
                     "included_usd": _usd(row.included_micro),
                     "requests": row.requests,
-                    "request_units": float(row.request_units_micro) / 1_000_000,
+                    # null where the provider has no request units (only Cursor's days have them)
+                    "request_units": None if row.request_units_micro is None else row.request_units_micro / 1_000_000,
+                    "billed_usd": usd_float(billed_of(integ.provider, row.cost_micro, row.on_demand_micro)),
                 }
                 if day_models:
                     day["models"] = [
@@ -183,6 +210,7 @@ def _build(
                     _on_demand_micro=row.on_demand_micro,
                     _included_micro=row.included_micro,
                     _units_micro=row.request_units_micro,
+                    _billed_micro=billed_of(integ.provider, row.cost_micro, row.on_demand_micro),
                     _top_model=row.top_model,
                 )
                 entry["days"].append(day)
@@ -231,7 +259,7 @@ def _money_unknown(value: object) -> None:
     null, never $0; its credits and counts stay."""
     if isinstance(value, dict):
         for key in list(value):
-            if key.endswith("_usd"):
+            if key.endswith("_usd") or key in ("billed", "usage_value"):
                 value[key] = None
             elif key != "_summary":
                 _money_unknown(value[key])
@@ -276,6 +304,8 @@ def render_csv(report: dict[str, Any]) -> str:
                 "requests",
                 "request_units",
                 "top_model",
+                "billed_usd",
+                "usage_value_usd",
                 "cost_basis",
             ]
         )
@@ -293,8 +323,10 @@ def render_csv(report: dict[str, Any]) -> str:
                         money(d["_on_demand_micro"]),
                         money(d["_included_micro"]),
                         d["requests"],
-                        format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
+                        "" if d["_units_micro"] is None else format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                         d["_top_model"] or "",
+                        money(d["_billed_micro"]) if d["synced"] else "",
+                        money(d["_micro"]) if d["synced"] else "",
                         integ["cost_basis"],
                     ]
                 )
@@ -392,7 +424,7 @@ def render_table(report: dict[str, Any]) -> str:
                     d["date"],
                     money(d["_micro"]) if d["synced"] else "not synced",
                     _count(d["requests"]) if d["synced"] else "-",
-                    f"{d['request_units']:,.1f}" if d["synced"] else "-",
+                    _units_cell(d) if d["synced"] else "-",
                     visible(d["_top_model"] or "") + _partial_note(d, report),
                 ]
                 for d in rows_in
@@ -441,23 +473,12 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
     as `basis` says (≈ for an estimate, — for a cost that is unknown)."""
     s: Summary = data["_summary"]
     money = basis.money
-    total = f"Total {money(s.total_micro)}"
-    if s.on_demand_micro is not None:
-        total += f" (on-demand {money(s.on_demand_micro)}, included {money(s.included_micro or 0)})"
-    if basis.total_note():
-        total += f" · {basis.total_note()}"
-    if s.requests is None:
-        total += " · requests unknown (the provider gives no count)"
-    else:
-        total += f" · {s.requests:,} request{'s' if s.requests != 1 else ''}"
-        if s.requests_partial:
-            total += " (where counted; some providers give none)"
-    if s.byok_micro:
-        total += f" · BYOK {format_usd(s.byok_micro)} billed by your providers, not included"
-    lines = [total]
+    lines = [amounts_words(s, basis)]
     coverage = f"{s.synced_days} of {s.days} days synced, {s.complete_days} complete"
     if s.today_partial:
         coverage += ", today so far included"
+    if s.limits:
+        coverage += " (" + "; ".join(s.limits) + ")"
     lines.append(f"Coverage: {coverage}")
     if s.daily_average_micro is None:
         lines.append("Daily average: n/a (no complete synced day)")
@@ -465,12 +486,43 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
         lines.append(
             f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
+            + (" (each integration's own average, added)" if len(s.split_labels) > 1 or s.limits else "")
         )
     if s.change_pct is None:
-        lines.append(f"vs previous: n/a ({s.change_note})")
+        why = s.change_note or ""
+        if s.plan_limited:
+            why += "; `grafient plan pro` keeps more"
+        lines.append(f"vs previous: n/a ({why})")
     else:
-        lines.append(f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier)")
+        words = f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier"
+        lines.append(words + (f"; {s.change_note})" if s.change_note else ")"))
     return "\n".join(lines)
+
+
+def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
+    """`Billed $1,330.13 · usage value $2,342.28 (Eng: on-demand $1,330.13 + included $1,012.15)`, then the
+    requests: what invoices charge, and beside it, where it differs, everything used at its price; the
+    split only where it exists, saying whose it is, its parts adding up to their shown sum."""
+    money = basis.money
+    billed = s.billed_micro if s.billed_micro is not None else s.total_micro
+    words = f"Billed {money(billed)}"
+    if billed != s.total_micro:
+        words += f" · usage value {money(s.total_micro)}"
+    if s.on_demand_micro is not None and s.included_micro:
+        on_demand, included = adding_up([s.on_demand_micro, s.included_micro])
+        whose = f"{', '.join(visible(label) for label in s.split_labels)}: " if s.split_labels else ""
+        words += f" ({whose}on-demand {money(on_demand)} + included {money(included)})"
+    if basis.total_note():
+        words += f" · {basis.total_note()}"
+    if s.requests is None:
+        words += " · requests unknown (the provider gives no count)"
+    else:
+        words += f" · {s.requests:,} request{'s' if s.requests != 1 else ''}"
+        if s.requests_partial:
+            words += " (where counted; some providers give none)"
+    if s.byok_micro:
+        words += f" · BYOK {format_usd(s.byok_micro)} billed by your providers, not included"
+    return words
 
 
 def _partial_note(day: dict[str, Any], report: dict[str, Any]) -> str:

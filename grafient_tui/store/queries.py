@@ -27,6 +27,7 @@ from grafient_tui.figures import (
     Summary,
     SyncStatus,
 )
+from grafient_tui.model_keys import by_key
 from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
 from grafient_tui.store.accounts import stored_account
 from grafient_tui.store.labels import MAX_ID, label_key
@@ -208,6 +209,7 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
             key = day(stored_day)
             top[key] = min(top.get(key, model), model)
     stored = {day(row[0]): row for row in rows}
+    units_known = _has_request_units(source, integration_id)
     out = []
     for when in days_between(since, until):
         row = stored.get(when)
@@ -240,7 +242,7 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
                 on_demand_micro=integer(on_demand),
                 included_micro=integer(included),
                 requests=integer(requests),
-                request_units_micro=int(units),
+                request_units_micro=int(units) if units_known else None,
                 input_tokens=integer(inputs),
                 output_tokens=integer(outputs),
                 cache_read_tokens=integer(cache_read),
@@ -253,6 +255,19 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
             )
         )
     return out
+
+
+def _has_request_units(source: ReadSource, integration_id: int) -> bool:
+    """Whether the integration's provider gives request units (Cursor); elsewhere they are unknown, not 0."""
+    from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
+
+    with source.reader() as read:
+        row = read.one("SELECT provider FROM integration WHERE id = ?", integration_id)
+    try:
+        return row is not None and providers.capabilities(str(row[0])).has_request_units
+    except GrafientError:  # a provider this version does not know: what it stored is shown
+        return True
 
 
 def _model(row: tuple[Any, ...]) -> ModelFigures:
@@ -487,7 +502,8 @@ def period_summary(
     expected = [d for d in in_range if any(p.can_have(d, today) for p in parts)] if parts else in_range
     synced = [d for d in expected if _all_have(parts, stored, d, today, complete=False)]
     complete = [d for d in expected if _all_have(parts, stored, d, today, complete=True)]
-    top = min(costs.items(), key=lambda item: (-item[1], item[0]), default=None)  # as model_breakdown orders
+    # One model under several names (a dated alias, another provider's spelling) is one model here.
+    top = min(by_key(costs).items(), key=lambda item: (-item[1], item[0]), default=None)
     change = _change(parts, stored, [d for d in in_range if d < today], days, today, plan)
     return Summary(
         since=since,

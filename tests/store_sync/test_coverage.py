@@ -177,6 +177,12 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "daily_average_usd",
         "change_pct",
         "change_note",
+        # issue 21: the two amounts, exact, whose split it is, and what the integrations can have
+        "billed",
+        "usage_value",
+        "on_demand_of",
+        "expected_days",
+        "limits",
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
@@ -199,6 +205,10 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert "Daily average: $35.10 over 29 complete days" in table
     assert "vs previous: n/a (previous period 0/29 days synced)" in table
     assert "on-demand $631.80" in table
+    # billed is Cursor's on-demand part, the usage value all of it; exact in JSON
+    assert eng_summary["billed"] == "631.80000000" and eng_summary["usage_value"] == "1053.00000000"
+    assert eng_summary["on_demand_of"] == ["Eng"] and report["summary"]["on_demand_of"] == ["Eng", "Data"]
+    assert "Billed $631.80 · usage value $1,053.00 (Eng: on-demand $631.80 + included $421.20)" in table
 
 
 def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) -> None:
