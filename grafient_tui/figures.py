@@ -133,6 +133,9 @@ class DayFigures:
     byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the cost
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+    # Why a day has no figures, in words: "not reported yet" (today, from a provider that reports
+    # completed days only), "older than OpenRouter keeps", "never synced"; None for a synced day.
+    gap: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,6 +152,20 @@ class ModelFigures:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelAcross:
+    """One model over several integrations, under its one key (grafient_tui.model_keys): the raw
+    names and the providers it covers, and its totals; a count is unknown where any part's is."""
+
+    key: str  # `claude-sonnet-4.5`
+    names: tuple[str, ...]  # the raw names it covers, sorted
+    providers: tuple[str, ...]  # the providers that billed it, sorted
+    cost_micro: int
+    requests: int | None
+    input_tokens: int | None
+    output_tokens: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from grafient_tui.store.queries import (
     member_breakdown,
     model_breakdown,
     model_costs,
+    models_across,
     models_by_day,
     period_summary,
     summed,
@@ -119,9 +120,11 @@ def summary_data(summary: Summary) -> dict[str, Any]:
     }
 
 
-def _summary_for(read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int]) -> dict[str, Any]:
+def _summary_for(
+    read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int], plan: str | None
+) -> dict[str, Any]:
     days = (span.until - span.since).days + 1
-    return summary_data(period_summary(read, ids, days=days, until=span.until, today=today, costs=costs))
+    return summary_data(period_summary(read, ids, days=days, until=span.until, today=today, costs=costs, plan=plan))
 
 
 def build_report(
@@ -132,6 +135,7 @@ def build_report(
     today: date | None = None,
     *,
     day_models: bool = True,
+    plan: str | None = None,
 ) -> dict[str, Any]:
     """The report as plain data; JSON is this, table and CSV render it. `today` (default: the last
     day of the range) is the day that is not over yet. Every figure is read in one read transaction.
@@ -140,11 +144,17 @@ def build_report(
     table and the CSV name each day's top model, which the day's own figures carry, and reading
     every model of every day was most of a report's work."""
     with source.reader() as read:
-        return _build(read, integrations, span, by, span.until if today is None else today, day_models)
+        return _build(read, integrations, span, by, span.until if today is None else today, day_models, plan)
 
 
 def _build(
-    read: Reader, integrations: list[IntegrationInfo], span: ReportRange, by: str, today: date, day_models: bool
+    read: Reader,
+    integrations: list[IntegrationInfo],
+    span: ReportRange,
+    by: str,
+    today: date,
+    day_models: bool,
+    plan: str | None = None,
 ) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     out: dict[str, Any] = {
@@ -176,7 +186,7 @@ def _build(
             # "billed": the provider's own money. `cost_note` says how (or that a currency was converted).
             "cost_basis": basis.kind,
             "cost_note": basis.note,
-            "summary": _summary_for(read, [iid], span, today, costs),
+            "summary": _summary_for(read, [iid], span, today, costs, plan),
             "_basis": basis,
         }
         if basis.estimated:
@@ -186,7 +196,7 @@ def _build(
         if by == "day":
             per_model = models_by_day(read, iid, span.since, span.until) if day_models else {}
             entry["days"] = []
-            for row in daily_costs(read, iid, span.since, span.until):
+            for row in daily_costs(read, iid, span.since, span.until, today):
                 day: dict[str, Any] = {
                     "date": row.day.isoformat(),
                     "synced": row.synced,
@@ -212,6 +222,7 @@ def _build(
                     _units_micro=row.request_units_micro,
                     _billed_micro=billed_of(integ.provider, row.cost_micro, row.on_demand_micro),
                     _top_model=row.top_model,
+                    _gap=row.gap,
                 )
                 entry["days"].append(day)
         elif by == "model":
@@ -246,7 +257,21 @@ def _build(
         if not basis.cost_known:
             _money_unknown(entry)
         entries.append(entry)
-    out["summary"] = _summary_for(read, [i.integration_id for i in integrations], span, today, summed(every_cost))
+    if by == "model" and len(integrations) > 1:  # one row per model, whichever provider billed it
+        out["models"] = [
+            {
+                "model": m.key,
+                "names": list(m.names),
+                "providers": list(m.providers),
+                "usage_value_usd": usd_float(m.cost_micro),
+                "requests": m.requests,
+                "input_tokens": m.input_tokens,
+                "output_tokens": m.output_tokens,
+                "_micro": m.cost_micro,
+            }
+            for m in models_across(read, [i.integration_id for i in integrations], span.since, span.until)
+        ]
+    out["summary"] = _summary_for(read, [i.integration_id for i in integrations], span, today, summed(every_cost), plan)
     overall = together((i.label, i.basis) for i in integrations)
     out["summary"]["cost_basis"] = overall.kind
     out["summary"]["cost_note"] = overall.note
@@ -403,14 +428,32 @@ class _SafeWriter:
         self._writer.writerow([csv_cell(cell) for cell in row])
 
 
+def _covered(provider: str) -> bool:
+    """A plan or credits cover part of this provider's cost: its tables show billed and usage value."""
+    from grafient_tui.errors import GrafientError
+
+    try:
+        return providers.capabilities(provider).covered_by is not None
+    except GrafientError:
+        return False
+
+
+def _shown(micros: list[int]) -> list[int]:
+    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total."""
+    return adding_up(micros) if all(m >= 0 for m in micros) else micros
+
+
 def render_table(report: dict[str, Any]) -> str:
     by = report["by"]
     blocks = []
     for integ in report["integrations"]:
         rows_in = integ[_rows_key(by)]
         total = sum(r["_micro"] for r in rows_in)
+        shown = _shown([r["_micro"] for r in rows_in])
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
+        covered = _covered(integ["provider"])
+        amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
             f"{report['since']} .. {report['until']} UTC"
@@ -418,54 +461,75 @@ def render_table(report: dict[str, Any]) -> str:
         if basis.note:
             title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
         if by == "day":
-            headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
+            billed = _shown([d["_billed_micro"] for d in rows_in])
+            headers = ["DATE", "BILLED", *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
             rows: list[list[str]] = [
                 [
                     d["date"],
-                    money(d["_micro"]) if d["synced"] else "not synced",
+                    money(billed[i]) if d["synced"] else visible(d["_gap"] or "never synced"),
+                    *([money(shown[i]) if d["synced"] else "-"] if covered else []),
                     _count(d["requests"]) if d["synced"] else "-",
                     _units_cell(d) if d["synced"] else "-",
                     visible(d["_top_model"] or "") + _partial_note(d, report),
                 ]
-                for d in rows_in
+                for i, d in enumerate(rows_in)
             ]
             requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
-            rows.append(["TOTAL", money(total), _count(requests), "", ""])
-            right = {1, 2, 3}
+            rows.append(["TOTAL", money(sum(billed)), *([money(total)] if covered else []), _count(requests), "", ""])
+            right = {1, 2, 3, 4} if covered else {1, 2, 3}
         elif by == "model":
-            headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
+            headers = ["MODEL", amount, "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
             rows = [
                 [
                     visible(m["model"]),
-                    money(m["_micro"]),
+                    money(shown[i]),
                     _share(m["_micro"], total),
                     _count(m["requests"]),
                     _count(m["input_tokens"]),
                     _count(m["output_tokens"]),
                 ]
-                for m in rows_in
+                for i, m in enumerate(rows_in)
             ]
             rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
             right = {1, 2, 3, 4, 5}
         else:
-            headers = [integ["actor"].replace("_", " ").upper(), "COST", "SHARE", "REQUESTS"]  # API KEY
+            headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [
-                [visible(m["actor"]), money(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
-                for m in rows_in
+                [visible(m["actor"]), money(shown[i]), _share(m["_micro"], total), _count(m["requests"])]
+                for i, m in enumerate(rows_in)
             ]
             rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
-        blocks.append(
-            f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
-            + summary_words(report["summary"], report.get("_basis", BILLED))
-        )
+        every = f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
+        if "models" in report:
+            every += _models_across_table(report["models"], report.get("_basis", BILLED)) + "\n"
+        blocks.append(every + summary_words(report["summary"], report.get("_basis", BILLED)))
     return (
         "\n\n".join(blocks)
         if blocks
         else "No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)"
     )
+
+
+def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
+    """Every integration's models by key: one row per model, with the names and providers it covers."""
+    total = sum(m["_micro"] for m in models)
+    shown = _shown([m["_micro"] for m in models])
+    rows = [
+        [
+            visible(m["model"]),
+            basis.money(shown[i]),
+            _share(m["_micro"], total),
+            _count(m["requests"]),
+            ", ".join(visible(p) for p in m["providers"]),
+            ", ".join(visible(n) for n in m["names"]),
+        ]
+        for i, m in enumerate(models)
+    ]
+    rows.append(["TOTAL", basis.money(total), "", _count(_known_total([m["requests"] for m in models])), "", ""])
+    return format_table(["MODEL", "USAGE VALUE", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3})
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
@@ -486,12 +550,11 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
         lines.append(
             f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
-            + (" (each integration's own average, added)" if len(s.split_labels) > 1 or s.limits else "")
         )
     if s.change_pct is None:
         why = s.change_note or ""
         if s.plan_limited:
-            why += "; `grafient plan pro` keeps more"
+            why += "; `grafient plan` shows what each plan keeps"
         lines.append(f"vs previous: n/a ({why})")
     else:
         words = f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier"

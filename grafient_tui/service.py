@@ -394,8 +394,9 @@ class GrafientService:
         from grafient_tui.report import build_report
         from grafient_tui.store.queries import integrations
 
+        plan = self.plan()
         with self.reading() as read:
-            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models)
+            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models, plan=plan)
 
     def export_csv(self, ref: str | int, span: ReportRange, *, today: date | None = None) -> Path:
         """Write the period's days of `ref` to a 0600 CSV under data_dir/exports; its path.

@@ -68,11 +68,19 @@ def _capabilities_table() -> dict[str, Capabilities]:
 
     return {
         "cursor": Capabilities(
-            has_requests=True, actor_kind="member", covered_by="the plan's included usage", has_request_units=True
+            has_requests=True,
+            actor_kind="member",
+            covered_by="the plan's included usage",
+            has_request_units=True,
+            keeps_days=365,
         ),
-        "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False),
+        "anthropic": Capabilities(has_requests=False, actor_kind="workspace", has_on_demand=False, keeps_days=365),
         "openai": Capabilities(
-            has_requests=True, actor_kind="project", has_on_demand=False, requests_label="completion requests"
+            has_requests=True,
+            actor_kind="project",
+            has_on_demand=False,
+            requests_label="completion requests",
+            keeps_days=180,
         ),
         "openrouter": Capabilities(
             has_requests=True,
@@ -90,10 +98,18 @@ def _capabilities_table() -> dict[str, Capabilities]:
             has_tokens=False,
             whole_actor="(all users)",
             covered_by="the included AI credits",
+            keeps_days=730,
         ),
-        "xai": Capabilities(has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False),
+        "xai": Capabilities(
+            has_requests=False, actor_kind="api_key", has_on_demand=False, has_tokens=False, keeps_days=90
+        ),
         "google": Capabilities(
-            has_requests=False, actor_kind="project", has_on_demand=True, has_tokens=False, covered_by="credits"
+            has_requests=False,
+            actor_kind="project",
+            has_on_demand=True,
+            has_tokens=False,
+            covered_by="credits",
+            keeps_days=365,
         ),
         "elevenlabs": Capabilities(
             has_requests=False,
@@ -101,6 +117,7 @@ def _capabilities_table() -> dict[str, Capabilities]:
             has_on_demand=False,
             has_tokens=False,
             cost_basis="estimate",
+            keeps_days=90,
         ),
     }
 

@@ -144,8 +144,8 @@ class Capabilities:
     # included credits), where its on-demand / included split says so: its *billed* amount is then the
     # on-demand part and its cost the *usage value*. None: every dollar is billed (billed = usage value).
     covered_by: str | None = None
-    # The days back from today its API keeps (OpenRouter: 30); None: as far back as the plan syncs.
-    # Older days are never "not synced" for it: it cannot have them.
+    # The days back from today it can have: its deepest history (Limits.max_history_days; OpenRouter's
+    # API keeps 30). Older days are never "not synced" for it: no sync fetches them. None: no limit.
     keeps_days: int | None = None
     has_request_units: bool = False  # days carry request units beside the count (Cursor's requestsCosts)
 

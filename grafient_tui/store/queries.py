@@ -23,11 +23,12 @@ from grafient_tui.figures import (
     IntegrationInfo,
     MemberFigures,
     MemberLimit,
+    ModelAcross,
     ModelFigures,
     Summary,
     SyncStatus,
 )
-from grafient_tui.model_keys import by_key
+from grafient_tui.model_keys import by_key, model_key
 from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
 from grafient_tui.store.accounts import stored_account
 from grafient_tui.store.labels import MAX_ID, label_key
@@ -183,9 +184,14 @@ _DAY_COLUMNS = (
 )
 
 
-def daily_costs(source: ReadSource, integration_id: int, since: date, until: date) -> list[DayFigures]:
-    """One row per UTC day of [since, until], including days never synced."""
+def daily_costs(
+    source: ReadSource, integration_id: int, since: date, until: date, today: date | None = None
+) -> list[DayFigures]:
+    """One row per UTC day of [since, until], including days never synced, each saying why (`gap`:
+    a day its provider has not reported yet is not a day never synced). `today` defaults to `until`."""
+    today = until if today is None else today
     with source.reader() as read:
+        part = next(iter(_parts(read, [integration_id])), None)
         rows = read.rows(
             f"SELECT {_DAY_COLUMNS} FROM dailycost WHERE integration_id = ? AND day >= ? AND day <= ?",
             integration_id,
@@ -214,7 +220,7 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
     for when in days_between(since, until):
         row = stored.get(when)
         if row is None:
-            out.append(DayFigures(day=when, synced=False, complete=False))
+            out.append(DayFigures(day=when, synced=False, complete=False, gap=_gap(part, when, today)))
             continue
         (
             _,
@@ -255,6 +261,15 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
             )
         )
     return out
+
+
+def _gap(part: _Part | None, when: date, today: date) -> str:
+    """Why a day is not stored: its provider cannot have it yet (or any more), or it was never synced."""
+    if part is None or part.can_have(when, today):
+        return "never synced"
+    if when >= today:
+        return "not reported yet"
+    return f"older than {part.history_words(today)}"
 
 
 def _has_request_units(source: ReadSource, integration_id: int) -> bool:
@@ -337,6 +352,44 @@ def model_costs(source: ReadSource, integration_ids: int | Iterable[int], since:
             until,
         )
     return {str(model): int(cost or 0) for model, cost in rows}
+
+
+def models_across(
+    source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date
+) -> list[ModelAcross]:
+    """Totals per model key over several integrations (one model under Cursor's, Anthropic's and
+    OpenRouter's names is one row), most expensive first, each naming the raw names and providers."""
+    ids = _ids(integration_ids)
+    with source.reader() as read:
+        rows = read.rows(
+            f"SELECT i.provider, m.model, SUM(m.cost_micro), {known_sum('m.requests')}, "
+            f"{known_sum('m.input_tokens')}, {known_sum('m.output_tokens')} "
+            "FROM dailymodelcost AS m JOIN integration AS i ON i.id = m.integration_id "
+            f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
+            *ids,
+            since,
+            until,
+        )
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        groups.setdefault(model_key(str(row[1])), []).append(row)
+
+    def known(values: list[Any]) -> int | None:
+        return None if any(v is None for v in values) else sum(int(v) for v in values)
+
+    out = [
+        ModelAcross(
+            key=key,
+            names=tuple(sorted({str(r[1]) for r in group})),
+            providers=tuple(sorted({str(r[0]) for r in group})),
+            cost_micro=sum(int(r[2] or 0) for r in group),
+            requests=known([r[3] for r in group]),
+            input_tokens=known([r[4] for r in group]),
+            output_tokens=known([r[5] for r in group]),
+        )
+        for key, group in groups.items()
+    ]
+    return sorted(out, key=lambda m: (-m.cost_micro, m.key))
 
 
 def summed(costs: Iterable[dict[str, int]]) -> dict[str, int]:
@@ -685,21 +738,27 @@ def _keeps(part: _Part, today: date) -> str:
     return words[len(title) + 1 :] if part.label.casefold() == title.casefold() else words
 
 
+def plan_days(caps: Capabilities | None, plan: str) -> int:
+    """The days a plan lets a sync keep of a provider, read without loading it: the free plan's 30,
+    else the provider's deepest history (what its Limits.history_for says; a test holds them equal)."""
+    from grafient_tui.config import DEFAULT_PLAN, PLANS
+
+    if plan == DEFAULT_PLAN or caps is None or caps.keeps_days is None:
+        return PLANS.get(plan, PLANS[DEFAULT_PLAN])
+    return caps.keeps_days
+
+
 def _plan_short(
     parts: list[_Part], stored: dict[int, dict[date, _Day]], period: list[date], today: date, plan: str | None
 ) -> str | None:
     """`the free plan keeps 30 days` when a missing day is older than the plan lets a sync fetch."""
     if plan is None:
         return None
-    from grafient_tui import providers
-    from grafient_tui.config import PLANS
-    from grafient_tui.errors import GrafientError
-
     for part in parts:
-        try:
-            keeps = providers.get(part.provider).limits.history_for(plan)
-        except GrafientError:
-            keeps = PLANS.get(plan, 0)
+        keeps = plan_days(part.caps, plan)
+        deepest = part.caps.keeps_days if part.caps else None
+        if deepest is not None and keeps >= deepest:
+            continue  # no plan keeps more of this provider
         start = today - timedelta(days=keeps)
         mine = stored.get(part.integration_id, {})
         if any(d < start and d not in mine for d in period):

@@ -15,9 +15,7 @@ def test_a_plan_covers_part_only_where_the_cost_is_split(name: str) -> None:
 
 @pytest.mark.parametrize("name", providers.names())
 def test_the_days_a_provider_keeps_are_its_deepest_history(name: str) -> None:
-    caps = providers.capabilities(name)
-    if caps.keeps_days is not None:
-        assert caps.keeps_days == providers.get(name).limits.max_history_days
+    assert providers.capabilities(name).keeps_days == providers.get(name).limits.max_history_days
 
 
 def test_which_providers_split_and_which_keep_little() -> None:
@@ -26,3 +24,11 @@ def test_which_providers_split_and_which_keep_little() -> None:
     assert providers.capabilities("openrouter").keeps_days == 30
     assert not providers.capabilities("openrouter").has_today
     assert {n for n in providers.names() if providers.capabilities(n).has_request_units} == {"cursor"}
+
+
+@pytest.mark.parametrize("name", providers.names())
+@pytest.mark.parametrize("plan", ["free", "pro", "ultimate"])
+def test_a_plans_history_is_read_without_loading_the_provider(name: str, plan: str) -> None:
+    from grafient_tui.store.queries import plan_days
+
+    assert plan_days(providers.capabilities(name), plan) == providers.get(name).limits.history_for(plan)

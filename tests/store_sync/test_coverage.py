@@ -7,6 +7,7 @@ what a sync leaves behind; the expected figures are worked out by hand from thos
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -194,7 +195,8 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert eng_summary["requests"] == 300
     assert eng_summary["daily_average_usd"] == 35.1
     assert eng_summary["change_pct"] is None
-    assert eng_summary["change_note"] == "previous period 0/29 days synced"
+    # a home on the free plan: the reason names the plan that keeps too little
+    assert eng_summary["change_note"] == "previous period 0/29 days synced: the free plan keeps 30 days"
     data_summary = report["integrations"][1]["summary"]
     assert data_summary["synced_days"] == 0 and data_summary["daily_average_usd"] is None
     # all together: no day is synced for both teams
@@ -203,7 +205,10 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "30").out
     assert "Coverage: 30 of 30 days synced, 29 complete, today so far included" in table
     assert "Daily average: $35.10 over 29 complete days" in table
-    assert "vs previous: n/a (previous period 0/29 days synced)" in table
+    assert (
+        "vs previous: n/a (previous period 0/29 days synced: the free plan keeps 30 days; "
+        "`grafient plan` shows what each plan keeps)" in table
+    )
     assert "on-demand $631.80" in table
     # billed is Cursor's on-demand part, the usage value all of it; exact in JSON
     assert eng_summary["billed"] == "631.80000000" and eng_summary["usage_value"] == "1053.00000000"
@@ -320,3 +325,57 @@ def test_billed_and_usage_value_follow_each_provider_rule(store) -> None:
     assert (s.on_demand_micro, s.included_micro) == (7 * 2 * DOLLAR, 7 * 6 * DOLLAR)
     alone = period_summary(store[0], router, days=7, until=TODAY, today=TODAY)
     assert alone.billed_micro == alone.total_micro and alone.on_demand_micro is None and alone.split_labels == ()
+
+
+def put_model(store, iid: int, day: date, model: str, cost: int, *, on_demand: int | None = None) -> None:
+    """One day with one model of a given name (on_demand None: no split, a provider billing it all)."""
+    db, _ = store
+    totals = WindowTotals()
+    included = None if on_demand is None else cost - on_demand
+    totals.days[day] = [cost, on_demand, included, 10 if on_demand is not None else None, 0, 0, 0, 0, 0, None, None]
+    totals.models[(day, model)] = [cost, 10 if on_demand is not None else None, 5, 5, 0, 0, None]
+    totals.members[(day, "Default")] = [cost, None]
+    write_window(db, iid, day, day, totals, NOW)
+
+
+def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(store, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    eng = integration(store, "Eng")
+    claude = provider_integration(store, "Claude", "anthropic", "c")
+    router = provider_integration(store, "Router", "openrouter", "r")
+    yesterday = TODAY - timedelta(days=1)
+    # one model under three names, each cost ending in a third of a cent so that rounding each alone drifts
+    put_model(store, eng, yesterday, "claude-4.5-sonnet", 100 * DOLLAR + 1_333_333, on_demand=40 * DOLLAR)
+    put_model(store, claude, yesterday, "claude-sonnet-4-5-20250929", 200 * DOLLAR + 1_333_333)
+    put_model(store, router, yesterday, "anthropic/claude-sonnet-4.5", 300 * DOLLAR + 1_333_333)
+    put_model(store, claude, TODAY, "claude-opus-4-1", 50 * DOLLAR)
+
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model", "--format", "json").out)
+    sonnet, opus = report["models"]
+    assert sonnet["model"] == "claude-sonnet-4.5" and opus["model"] == "claude-opus-4.1"
+    assert sonnet["names"] == ["anthropic/claude-sonnet-4.5", "claude-4.5-sonnet", "claude-sonnet-4-5-20250929"]
+    assert sonnet["providers"] == ["anthropic", "cursor", "openrouter"]
+    assert sonnet["requests"] is None  # Anthropic gives no count: unknown, never a partial sum
+    assert report["summary"]["billed"] == "590.02666666"  # exact: Eng's $40 on-demand, the others in full
+    assert report["summary"]["usage_value"] == "650.03999999"
+
+    table = run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model").out
+    every = table.split("All 3 integrations")[1]
+    assert "claude-sonnet-4.5" in every and "claude-4.5-sonnet, claude-sonnet-4-5-20250929" in every
+
+    days = run_cli(capsys, monkeypatch, "report", "--days", "2").out
+    router_block = days.split("Router (openrouter")[1].split("\n\n")[0]
+    assert f"{TODAY.isoformat()}  not reported yet" in router_block and "never synced" not in router_block
+    # request units: Cursor's only; the others' are unknown (—), never 0.0
+    claude_block = days.split("Claude (anthropic")[1].split("\n\n")[0]
+    assert not re.search(r"\s0\.0\s", claude_block) and "—" in claude_block
+    day_json = json.loads(run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--format", "json").out)
+    assert all(d["request_units"] is None for d in day_json["integrations"][0]["days"])
+    csv_rows = run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--format", "csv").out.splitlines()
+    assert csv_rows[0].endswith("request_units,top_model,billed_usd,usage_value_usd,cost_basis")
+    assert csv_rows[1].split(",")[9] == ""  # request units: empty, not 0
+
+    # the all-integrations models table adds up to its total: $100.01 + $200.01 + $300.01 rounded alone would
+    # make $600.03 under a $600.04 sum; one of them takes the cent
+    sonnet_row = next(line for line in every.splitlines() if line.startswith("claude-sonnet-4.5"))
+    assert "$600.04" in sonnet_row
