@@ -421,11 +421,20 @@ class GrafientService:
     # -- budgets --------------------------------------------------------------------------------
 
     def set_budget(
-        self, target: str, amount: str, *, period: str = "month", on_demand: bool = False, now: datetime | None = None
+        self,
+        target: str,
+        amount: str,
+        *,
+        period: str = "month",
+        on_demand: bool = False,
+        on: str = "usage",
+        now: datetime | None = None,
     ) -> tuple[BudgetRow, bool]:
-        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`; True when
-        it replaced one. Bad input raises with one sentence and changes nothing: an amount that is
-        not dollars and cents, an unknown target, on-demand on a provider that bills everything per use."""
+        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`, measuring
+        `on`: "usage" (the usage value, as before) or "billed" (what invoices charge), or the on-demand
+        part alone (`on_demand`); True when it replaced one. Bad input raises with one sentence and
+        changes nothing: an amount that is not dollars and cents, an unknown target, on-demand on a
+        provider that bills everything per use."""
         from grafient_tui import providers
         from grafient_tui.budgets import PERIODS, parse_amount
         from grafient_tui.errors import ConfigError
@@ -436,6 +445,8 @@ class GrafientService:
         self.require_change()  # a viewer changes nothing, budgets included
         if period not in PERIODS:
             raise ConfigError(f"the period is month or cycle, not {visible(period)!r}.")
+        if on not in ("usage", "billed"):
+            raise ConfigError(f"a budget is on billed or usage (the usage value), not {visible(on)!r}.")
         integration = resolve_target(self.db, target)
         if on_demand and integration is not None:
             try:
@@ -449,7 +460,12 @@ class GrafientService:
                     "bills everything per use, so set one on its total cost (without --on-demand)."
                 )
         return set_budget(
-            self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro, now or datetime.now(UTC)
+            self.db,
+            integration,
+            period,
+            "on_demand" if on_demand else "billed" if on == "billed" else "cost",
+            amount_micro,
+            now or datetime.now(UTC),
         )
 
     def budgets(self) -> list[BudgetRow]:

@@ -191,7 +191,7 @@ def daily_costs(
     a day its provider has not reported yet is not a day never synced). `today` defaults to `until`."""
     today = until if today is None else today
     with source.reader() as read:
-        part = next(iter(_parts(read, [integration_id])), None)
+        part = next(iter(integration_parts(read, [integration_id])), None)
         rows = read.rows(
             f"SELECT {_DAY_COLUMNS} FROM dailycost WHERE integration_id = ? AND day >= ? AND day <= ?",
             integration_id,
@@ -263,7 +263,7 @@ def daily_costs(
     return out
 
 
-def _gap(part: _Part | None, when: date, today: date) -> str:
+def _gap(part: IntegrationPart | None, when: date, today: date) -> str:
     """Why a day is not stored: its provider cannot have it yet (or any more), or it was never synced."""
     if part is None or part.can_have(when, today):
         return "never synced"
@@ -425,7 +425,7 @@ def member_breakdown(
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Part:
+class IntegrationPart:
     """One integration of a summary, and what it can have: its provider reports today or not, keeps so
     many days, or nothing before an edge it answered with."""
 
@@ -473,7 +473,8 @@ class _Day:
     cost_micro: int
 
 
-def _parts(read: Reader, ids: list[int]) -> list[_Part]:
+def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
+    """Each of these integrations with what it can have (IntegrationPart), by id."""
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
@@ -486,7 +487,7 @@ def _parts(read: Reader, ids: list[int]) -> list[_Part]:
         except GrafientError:
             caps = None
         out.append(
-            _Part(
+            IntegrationPart(
                 integration_id=int(iid),
                 label=str(label),
                 provider=str(provider),
@@ -526,7 +527,7 @@ def period_summary(
     period's model_costs of these integrations, when the caller has them already. `plan`: the plan
     syncs follow, to say when a change is missing because it keeps too little history.
 
-    Each integration is judged against what it can have (see _Part): a day counts as synced when
+    Each integration is judged against what it can have (see IntegrationPart): a day counts as synced when
     every integration that can have it has it. The daily average is the sum of each integration's
     average over its own complete days; the change compares the period's finished days with the
     same days one period earlier over the integrations that can have both periods (naming those it
@@ -536,7 +537,7 @@ def period_summary(
     since = until - timedelta(days=days - 1)
     in_range = days_between(since, until)
     with source.reader() as read:
-        parts = _parts(read, ids)
+        parts = integration_parts(read, ids)
         stored = _stored_days(read, ids, since - timedelta(days=days), until)
         sums = {
             int(row[0]): row[1:]
@@ -597,7 +598,7 @@ class _Totals:
     byok: int | None
 
     @staticmethod
-    def of(parts: list[_Part], sums: dict[int, tuple[Any, ...]]) -> _Totals:
+    def of(parts: list[IntegrationPart], sums: dict[int, tuple[Any, ...]]) -> _Totals:
         """The range's sums over every integration: its billed part by its provider's rule, the
         on-demand / included split of those that have one, and a request count where one is given."""
         cost = billed = on_demand = included = requests = byok = 0
@@ -635,7 +636,7 @@ class _Totals:
 
 
 def _all_have(
-    parts: list[_Part], stored: dict[int, dict[date, _Day]], when: date, today: date, *, complete: bool
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], when: date, today: date, *, complete: bool
 ) -> bool:
     """Every integration that can have the day has it (synced, or complete); True for none."""
     for part in parts:
@@ -647,7 +648,9 @@ def _all_have(
     return True
 
 
-def _average(parts: list[_Part], stored: dict[int, dict[date, _Day]], in_range: list[date], today: date) -> int | None:
+def _average(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], in_range: list[date], today: date
+) -> int | None:
     """The sum of each integration's average over its own complete days of the range, rounded once;
     None when one that can have a day of the range has no complete one (its part would be a guess)."""
     total = Fraction(0)
@@ -666,7 +669,7 @@ def _average(parts: list[_Part], stored: dict[int, dict[date, _Day]], in_range: 
     return _round_div(total.numerator, total.denominator)
 
 
-def _limits(parts: list[_Part], since: date, until: date, today: date) -> tuple[str, ...]:
+def _limits(parts: list[IntegrationPart], since: date, until: date, today: date) -> tuple[str, ...]:
     """What the integrations cannot have in [since, until], in words: `OpenRouter keeps 30 days`,
     `today not reported yet` (`Router: today not reported yet` among several)."""
     out: list[str] = []
@@ -693,7 +696,7 @@ class _Change:
 
 
 def _change(
-    parts: list[_Part],
+    parts: list[IntegrationPart],
     stored: dict[int, dict[date, _Day]],
     current: list[date],
     days: int,
@@ -729,7 +732,7 @@ def _change(
     return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope)
 
 
-def _keeps(part: _Part, today: date) -> str:
+def _keeps(part: IntegrationPart, today: date) -> str:
     """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name)."""
     from grafient_tui import providers
 
@@ -749,7 +752,7 @@ def plan_days(caps: Capabilities | None, plan: str) -> int:
 
 
 def _plan_short(
-    parts: list[_Part], stored: dict[int, dict[date, _Day]], period: list[date], today: date, plan: str | None
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], period: list[date], today: date, plan: str | None
 ) -> str | None:
     """`the free plan keeps 30 days` when a missing day is older than the plan lets a sync fetch."""
     if plan is None:
