@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     span = report.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
     span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
+    span.add_argument(
+        "--month",
+        metavar="YYYY-MM",
+        help="a calendar month (UTC), compared with the month before; this month runs to today, with its "
+        "forecast, and is compared with the same days of last month",
+    )
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
     report.add_argument(
         "--by",
@@ -672,7 +678,15 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
     if args.until is not None and args.since is None:
         raise ConfigError("--until goes with --since.")
-    if args.since is not None:
+    span = None
+    if args.month is not None:
+        from grafient_tui import spans
+
+        if args.until is not None:
+            raise ConfigError("--until goes with --since.")
+        span = ReportRange.of(spans.month(args.month, today))
+        since, until = span.since, span.until
+    elif args.since is not None:
         since = _parse_day(args.since, "--since")
         until = _parse_day(args.until, "--until") if args.until is not None else today
     else:
@@ -687,7 +701,8 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
     # Each day's list of models is JSON's alone: the table and the CSV name the top one.
-    report = service.report(ReportRange(since, until), args.by, args.ref, today=today, day_models=args.format == "json")
+    span = span or ReportRange(since, until)
+    report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
     if args.format == "json":
         # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))

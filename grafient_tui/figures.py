@@ -268,6 +268,9 @@ class Summary:
     expected_days: int | None = None
     limits: tuple[str, ...] = ()  # what the integrations cannot have in the range, in words
     plan_limited: bool = False  # the change is n/a because the plan keeps too little history
+    # A month not over yet: its spend at the month's end, as budgets forecast it (None: not ready).
+    forecast_micro: int | None = None
+    forecast_note: str | None = None  # why there is no forecast of a month so far
 
     @property
     def usage_value_micro(self) -> int:
@@ -285,6 +288,28 @@ class Summary:
     def coverage_words(self) -> str:
         """What the figures cover, when not everything: `31 of 90 days synced · OpenRouter keeps 30 days`."""
         return " · ".join(part for part in (self.coverage(), *self.limits) if part)
+
+
+# --------------------------------------------------------------------------- the periods one can look at
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodChoice:
+    """A period the app and `report` offer (grafient_tui.spans): the last N days, or a calendar month
+    (this month so far, last month, any `YYYY-MM`), and the days its change compares against."""
+
+    key: str  # "30", "this-month", "last-month", "2026-11"
+    label: str  # "30 days", "this month (Dec 2026, to date)", "last month (Nov 2026)", "Oct 2026"
+    since: date
+    until: date  # the last day shown: today for a month so far
+    previous_since: date  # the span "vs previous" compares with: the same days one period earlier,
+    previous_until: date  # or for a month the same days of the month before (all of it for a whole month)
+    month: str | None = None  # "2026-11" for a calendar month
+    to_date: bool = False  # a month not over yet: its forecast is shown beside it
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
 
 
 # --------------------------------------------------------------------------- budgets

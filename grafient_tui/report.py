@@ -6,13 +6,22 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from grafient_tui import providers
 from grafient_tui.estimates import together
-from grafient_tui.figures import BILLED, ESTIMATE_MARK, Basis, DayFigures, IntegrationInfo, ModelFigures, Summary
+from grafient_tui.figures import (
+    BILLED,
+    ESTIMATE_MARK,
+    Basis,
+    DayFigures,
+    IntegrationInfo,
+    ModelFigures,
+    PeriodChoice,
+    Summary,
+)
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
@@ -91,6 +100,25 @@ def _units_cell(day: dict[str, Any]) -> str:
 class ReportRange:
     since: date
     until: date
+    # A calendar month (spans.month): the span its change compares with, and for a month so far the
+    # month's last day, whose spend is forecast beside it.
+    previous: tuple[date, date] | None = None
+    forecast_until: date | None = None
+    month: str | None = None
+
+    @staticmethod
+    def of(choice: PeriodChoice) -> ReportRange:
+        """The range of a period the app or `report --month` offers."""
+        month_end = None
+        if choice.to_date:
+            month_end = (choice.since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return ReportRange(
+            since=choice.since,
+            until=choice.until,
+            previous=(choice.previous_since, choice.previous_until) if choice.month else None,
+            forecast_until=month_end,
+            month=choice.month,
+        )
 
 
 def summary_data(summary: Summary) -> dict[str, Any]:
@@ -116,6 +144,8 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "on_demand_of": list(summary.split_labels),  # whose on-demand / included split that is
         "expected_days": summary.expected_days,  # days some integration can have (see `limits`)
         "limits": list(summary.limits),  # what they cannot have: "OpenRouter keeps 30 days"
+        # A month so far: its spend at the month's end, as a budget forecasts it (null otherwise, or not ready)
+        "forecast_usd": _usd(summary.forecast_micro),
         "_summary": summary,
     }
 
@@ -124,7 +154,25 @@ def _summary_for(
     read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int], plan: str | None
 ) -> dict[str, Any]:
     days = (span.until - span.since).days + 1
-    return summary_data(period_summary(read, ids, days=days, until=span.until, today=today, costs=costs, plan=plan))
+    summary = period_summary(
+        read,
+        ids,
+        days=days,
+        until=span.until,
+        today=today,
+        costs=costs,
+        plan=plan,
+        previous=span.previous,
+        forecast_until=span.forecast_until,
+    )
+    data = summary_data(summary)
+    if span.previous is not None:  # a calendar month: against the month before, or its same days
+        first, last = span.previous
+        last = min(last, first + timedelta(days=(today - span.since).days - 1))  # its finished days' match
+        data["_compared"] = (
+            f"{first:%b %Y}" if span.forecast_until is None else f"the same days of {first:%b %Y} ({first} .. {last})"
+        )
+    return data
 
 
 def build_report(
@@ -163,6 +211,7 @@ def _build(
         "since": span.since.isoformat(),
         "until": span.until.isoformat(),
         "by": by,
+        "month": span.month,  # "2026-11" for `--month`, else null
         "integrations": entries,
         "_today": today.isoformat(),
     }
@@ -551,13 +600,20 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
             f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
         )
+    if s.forecast_micro is not None:
+        lines.append(
+            f"Forecast for the month: {money(s.forecast_micro)} (spend so far + the average complete day x days left)"
+        )
+    elif s.forecast_note:
+        lines.append(f"Forecast for the month: not ready ({s.forecast_note})")
     if s.change_pct is None:
         why = s.change_note or ""
         if s.plan_limited:
             why += "; `grafient plan` shows what each plan keeps"
         lines.append(f"vs previous: n/a ({why})")
     else:
-        words = f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier"
+        against = data.get("_compared") or "the same days one period earlier"
+        words = f"vs previous: {s.change_pct:+.1f}% (finished days against {against}"
         lines.append(words + (f"; {s.change_note})" if s.change_note else ")"))
     return "\n".join(lines)
 

@@ -16,10 +16,12 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, forecast
 from grafient_tui.errors import NotFound, StoreError
 from grafient_tui.estimates import basis_for
 from grafient_tui.figures import (
     DayFigures,
+    Forecast,
     IntegrationInfo,
     MemberFigures,
     MemberLimit,
@@ -521,6 +523,8 @@ def period_summary(
     today: date | None = None,
     costs: dict[str, int] | None = None,
     plan: str | None = None,
+    previous: tuple[date, date] | None = None,
+    forecast_until: date | None = None,
 ) -> Summary:
     """The period of `days` UTC days ending `until`. `today` (default: `until`) marks the day that is
     not over yet: it is counted so far, never averaged, and left out of the change. `costs`: the
@@ -531,14 +535,27 @@ def period_summary(
     every integration that can have it has it. The daily average is the sum of each integration's
     average over its own complete days; the change compares the period's finished days with the
     same days one period earlier over the integrations that can have both periods (naming those it
-    leaves out), and is given only when those have both synced and complete."""
+    leaves out), and is given only when those have both synced and complete.
+
+    `previous` (first, last): the span the change compares with, when not the `days` just before (a
+    calendar month's month before: spans.py); a span not over yet compares its finished days with
+    as many days from the start of `previous`. `forecast_until`: the last day of a month so far,
+    whose spend at its end is forecast as budgets forecast it."""
     ids = _ids(integration_ids)
     today = until if today is None else today
     since = until - timedelta(days=days - 1)
     in_range = days_between(since, until)
+    current = [d for d in in_range if d < today]
+    if previous is None:
+        earlier = [d - timedelta(days=days) for d in current]
+    elif until < today:  # a whole period against the whole one before it
+        earlier = days_between(*previous)
+    else:
+        earlier = [d for d in (previous[0] + (d - since) for d in current) if d <= previous[1]]
+    first = min([since, *earlier, today - timedelta(days=FORECAST_WINDOW_DAYS)])
     with source.reader() as read:
         parts = integration_parts(read, ids)
-        stored = _stored_days(read, ids, since - timedelta(days=days), until)
+        stored = _stored_days(read, ids, first, until)
         sums = {
             int(row[0]): row[1:]
             for row in read.rows(
@@ -558,7 +575,8 @@ def period_summary(
     complete = [d for d in expected if _all_have(parts, stored, d, today, complete=True)]
     # One model under several names (a dated alias, another provider's spelling) is one model here.
     top = min(by_key(costs).items(), key=lambda item: (-item[1], item[0]), default=None)
-    change = _change(parts, stored, [d for d in in_range if d < today], days, today, plan)
+    change = _change(parts, stored, current, earlier, today, plan)
+    month_end = _forecast(parts, stored, since, today, forecast_until) if forecast_until else None
     return Summary(
         since=since,
         until=until,
@@ -583,6 +601,34 @@ def period_summary(
         expected_days=len(expected),
         limits=_limits(parts, since, until, today),
         plan_limited=change.plan_limited,
+        forecast_micro=month_end.micro if month_end else None,
+        forecast_note=month_end.note if month_end else None,
+    )
+
+
+def _forecast(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], since: date, today: date, end: date
+) -> Forecast:
+    """A month so far at its end, as a budget's forecast works it out (budgets/forecast.py): spend
+    through yesterday + the average complete day of the 14 before today x the days left."""
+    yesterday = today - timedelta(days=1)
+
+    def spent(first: date, last: date) -> int:
+        return sum(
+            day.cost_micro for p in parts for d, day in stored.get(p.integration_id, {}).items() if first <= d <= last
+        )
+
+    window = days_between(today - timedelta(days=FORECAST_WINDOW_DAYS), yesterday)
+    complete = [
+        sum(stored[p.integration_id][d].cost_micro for p in parts if d in stored.get(p.integration_id, {}))
+        for d in window
+        if parts and _all_have(parts, stored, d, today, complete=True) and any(p.can_have(d, today) for p in parts)
+    ]
+    return forecast(
+        spent_through_yesterday=spent(since, yesterday),
+        spent=spent(since, today),
+        complete_day_costs=complete,
+        days_left=(end - today).days + 1,
     )
 
 
@@ -699,7 +745,7 @@ def _change(
     parts: list[IntegrationPart],
     stored: dict[int, dict[date, _Day]],
     current: list[date],
-    days: int,
+    previous: list[date],
     today: date,
     plan: str | None,
 ) -> _Change:
@@ -707,7 +753,6 @@ def _change(
     there is none, or which integrations it leaves out and why."""
     if not current:
         return _Change(pct=None, note="no finished day in this period yet")
-    previous = [d - timedelta(days=days) for d in current]
     both = current + previous
     counted = [p for p in parts if all(p.can_have(d, today) for d in both)] if parts else []
     left_out = [f"{p.label} left out: {_keeps(p, today)}" for p in parts if p not in counted]

@@ -184,6 +184,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "on_demand_of",
         "expected_days",
         "limits",
+        "forecast_usd",
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
@@ -379,3 +380,26 @@ def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(sto
     # make $600.03 under a $600.04 sum; one of them takes the cent
     sonnet_row = next(line for line in every.splitlines() if line.startswith("claude-sonnet-4.5"))
     assert "$600.04" in sonnet_row
+
+
+def test_report_month_to_date_has_a_forecast_and_compares_with_the_same_days_of_last_month(
+    store, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())  # 2026-11-24
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(54, 31), 10 * DOLLAR))  # Oct 1 .. Oct 24
+    put(store, eng, dict.fromkeys(days_back(23, 1), 12 * DOLLAR))  # Nov 1 .. Nov 23
+    put(store, eng, {TODAY: DOLLAR})
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--month", "2026-11", "--format", "json").out)
+    s = report["summary"]
+    assert report["month"] == "2026-11" and (report["since"], report["until"]) == ("2026-11-01", "2026-11-24")
+    assert s["change_pct"] == pytest.approx(20.0)  # Nov 1-23 at $12 against Oct 1-23 at $10
+    # spent through yesterday + the 14 complete days' $12 average x the 7 days left, today included
+    assert s["forecast_usd"] == pytest.approx(23 * 12 + 7 * 12)
+    table = run_cli(capsys, monkeypatch, "report", "--month", "2026-11").out
+    assert "Forecast for the month: $360.00" in table
+    assert "against the same days of Oct 2026 (2026-10-01 .. 2026-10-23)" in table
+    october = json.loads(run_cli(capsys, monkeypatch, "report", "--month", "2026-10", "--format", "json").out)
+    assert october["summary"]["forecast_usd"] is None and october["until"] == "2026-10-31"
+    refused = run_cli(capsys, monkeypatch, "report", "--month", "2026-12")
+    assert refused.code == 2 and "still to come" in refused.err
