@@ -418,9 +418,13 @@ class HomeFigures:
     summary: Summary | None  # every integration together; None when there are none
     budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
     basis: Basis = BILLED  # of the total over every integration (an estimate when one of them is)
-    # The models of the period's estimated integrations, by name: the most expensive model's figure is
-    # marked ≈ only when it is one of them.
+    # The models of the period's estimated integrations, by key (grafient_tui.model_keys): the most
+    # expensive model's figure is marked ≈ only when it is one of them.
     estimated_models: frozenset[str] = frozenset()
+    month: str | None = None  # "2026-11" when the period is a calendar month (`period` is its days)
+    # What the plan keeps and how to change it, when it keeps too little for a trend (the first screen
+    # after the first add says it): one sentence, None when nothing needs saying.
+    plan_note: str | None = None
 
     def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
         """The budgets on one integration, or (None) on all together."""

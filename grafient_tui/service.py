@@ -31,6 +31,8 @@ if TYPE_CHECKING:
         DetailFigures,
         HomeFigures,
         IntegrationInfo,
+        ModelAcross,
+        PeriodChoice,
         SyncProgress,
         SyncResult,
     )
@@ -367,11 +369,62 @@ class GrafientService:
 
     # -- what the screens show -------------------------------------------------------------------
 
-    def home(self, period: int, today: date) -> HomeFigures:
-        """The home screen's figures: every integration over the last `period` UTC days to `today`."""
+    def home(self, period: int, today: date, *, span: PeriodChoice | None = None) -> HomeFigures:
+        """The home screen's figures: every integration over the last `period` UTC days to `today`, or
+        over `span` when given (a calendar month from `period_choices`)."""
         from grafient_tui.overview import load_home
 
-        return load_home(self.db, self.settings, period, today)
+        return load_home(self.db, self.settings, period, today, span)
+
+    def period_choices(self, today: date) -> tuple[PeriodChoice, ...]:
+        """The periods to offer: 7, 30 and 90 days, this month so far, last month, and each month before
+        back to the first stored day (spans.py)."""
+        from grafient_tui.spans import choices
+        from grafient_tui.store.read import maybe_day
+
+        with self.reading() as read:
+            row = read.one("SELECT MIN(day) FROM dailycost")
+        return choices(today, maybe_day(row[0]) if row else None)
+
+    def period(self, key: str, today: date) -> PeriodChoice:
+        """The period a key names ("30", "this-month", "last-month", "2026-11"); ConfigError with one
+        sentence for anything else (`grafient report --month` and the app's choice)."""
+        from grafient_tui.spans import choice
+
+        return choice(key, today)
+
+    def models_across(self, span: PeriodChoice, today: date) -> list[ModelAcross]:
+        """Every integration's models over the period by one key per model (model_keys.py), most expensive
+        first, each naming the raw names and providers it covers: the all-integrations Models view."""
+        from grafient_tui.store.queries import integrations, models_across
+
+        with self.reading() as read:
+            ids = [i.integration_id for i in integrations(read)]
+            return models_across(read, ids, span.since, min(span.until, today)) if ids else []
+
+    @staticmethod
+    def plan_words(plan: str) -> str:
+        """`Grafient plan free keeps 30 days of history of every provider.`: what a plan keeps."""
+        from grafient_tui.overview import plan_words
+
+        return plan_words(plan)
+
+    def plan_change(self, plan: str) -> str:
+        """What changing to `plan` does, for the question `P` asks before it changes anything: what it
+        keeps, and what the next sync will fetch."""
+        from grafient_tui.errors import ConfigError
+
+        if plan not in PLANS:
+            raise ConfigError(f"plan must be one of free, pro, ultimate, not {plan[:20]!r}.")
+        now = self.plan()
+        keeps = self.plan_words(plan)
+        if plan == now:
+            return f"{keeps} It is the plan already; nothing changes."
+        if PLANS[plan] > PLANS[now] or (plan != "free" and now == "free"):
+            fetch = "The next sync fetches the older days it keeps that are not stored yet (a backfill)."
+        else:
+            fetch = "The next sync fetches nothing older; the days already stored are kept."
+        return f"{keeps} {fetch}"
 
     def detail(self, integration_id: int, period: int, today: date) -> DetailFigures:
         """The cost detail of one integration; NotFound when it is gone."""
