@@ -171,6 +171,8 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append(f"{s.synced_days} of {s.days} days synced")
         elif s is not None:
             notes.append(f"{s.days} days")
+        if s is not None:
+            notes.extend(s.limits)  # "today not reported yet", "OpenRouter keeps 30 days"
         if s is not None and s.today_partial:
             notes.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
@@ -182,8 +184,10 @@ class IntegrationCard(Widget, can_focus=True):
         money = view.basis.money
         # Built from pieces, never from markup: what comes from the store goes through the rule.
         pieces: list[str | tuple[str, str]] = [(money(total), "bold")]
-        if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
-            pieces += [" ", ("· on-demand", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+        if s is None or s.on_demand_micro is not None:  # a plan covers part: the usage value, then the bill
+            pieces += [" ", ("usage value · billed (on-demand)", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+        else:  # a provider that bills everything per use: its cost is what it bills
+            pieces += [" ", ("billed", "dim")]
         pieces += [" ", ("·", "dim"), " ", "requests —" if requests is None else plural(requests, "request")]
         if s is not None and s.byok_micro:
             pieces += [
