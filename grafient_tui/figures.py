@@ -268,6 +268,7 @@ class Summary:
     expected_days: int | None = None
     limits: tuple[str, ...] = ()  # what the integrations cannot have in the range, in words
     plan_limited: bool = False  # the change is n/a because the plan keeps too little history
+    left_out: tuple[str, ...] = ()  # the integrations the change leaves out (change_note says why)
     # A month not over yet: its spend at the month's end, as budgets forecast it (None: not ready).
     forecast_micro: int | None = None
     forecast_note: str | None = None  # why there is no forecast of a month so far

@@ -601,6 +601,7 @@ def period_summary(
         expected_days=len(expected),
         limits=_limits(parts, since, until, today),
         plan_limited=change.plan_limited,
+        left_out=change.left_out,
         forecast_micro=month_end.micro if month_end else None,
         forecast_note=month_end.note if month_end else None,
     )
@@ -739,6 +740,7 @@ class _Change:
     pct: float | None
     note: str | None  # why there is none, or what it leaves out
     plan_limited: bool = False
+    left_out: tuple[str, ...] = ()  # the labels of the integrations left out
 
 
 def _change(
@@ -757,8 +759,9 @@ def _change(
     counted = [p for p in parts if all(p.can_have(d, today) for d in both)] if parts else []
     left_out = [f"{p.label} left out: {_keeps(p, today)}" for p in parts if p not in counted]
     scope = "; ".join(left_out) or None
+    labels = tuple(p.label for p in parts if p not in counted)
     if parts and not counted:
-        return _Change(pct=None, note=scope)
+        return _Change(pct=None, note=scope, left_out=labels)
     for name, period in (("this period", current), ("previous period", previous)):
         synced = sum(1 for d in period if _all_have(counted, stored, d, today, complete=False))
         if synced < len(period):
@@ -774,7 +777,7 @@ def _change(
     previous_micro = sum(stored[p.integration_id][d].cost_micro for p in counted for d in previous)
     if previous_micro == 0:
         return _Change(pct=None, note="no spend in the previous period")
-    return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope)
+    return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope, left_out=labels)
 
 
 def _keeps(part: IntegrationPart, today: date) -> str:

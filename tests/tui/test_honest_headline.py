@@ -36,6 +36,7 @@ def summary(**changes: object) -> Summary:
         "split_labels": ("Eng",),
         "expected_days": 30,
         "limits": ("OpenRouter: today not reported yet",),
+        "left_out": ("OpenRouter",),
     }
     return Summary(**(values | changes))  # type: ignore[arg-type]
 
@@ -55,11 +56,9 @@ async def test_billed_beside_the_usage_value_and_the_change_says_what_it_leaves_
         app.query_one(SummaryBar).show(summary(), 30)
         await pilot.pause()
         assert text(app, ".figure-total").split("\n") == ["Billed", "$5,361.25", "usage value $6,373.39"]
-        assert text(app, ".figure-change").split("\n") == [
-            "vs previous",
-            "▲ 0.6%",
-            "OpenRouter left out: keeps 30 days",
-        ]
+        assert text(app, ".figure-change").split("\n") == ["vs previous", "▲ 0.6%", "without OpenRouter"]
+        tooltip = str(app.query_one(SummaryBar).query_one(".figure-change", Static).tooltip)
+        assert tooltip.endswith("OpenRouter left out: keeps 30 days")
         assert text(app, ".figure-model").split("\n")[1] == "claude-sonnet-4.5"
         assert coverage_note(summary()) == "OpenRouter: today not reported yet · today so far"
 
@@ -79,3 +78,14 @@ async def test_a_trend_the_plan_keeps_too_little_for_names_the_key() -> None:
         app.query_one(SummaryBar).show(summary(billed_micro=6_373_39 * 1_000_000, on_demand_micro=None), 30)
         await pilot.pause()
         assert text(app, ".figure-total").split("\n") == ["Billed", "$6,373.39", "= usage value"]
+
+
+def test_a_day_not_reported_yet_is_no_gap_on_the_card() -> None:
+    from grafient_tui.figures import DayFigures
+    from grafient_tui.tui.widgets.card import scale_line
+
+    done = DayFigures(day=date(2026, 11, 23), synced=True, complete=True, cost_micro=DOLLAR)
+    today = DayFigures(day=TODAY, synced=False, complete=False, gap="not reported yet")
+    assert scale_line([done, today]).endswith("· · not reported yet")
+    never = DayFigures(day=date(2026, 11, 22), synced=False, complete=False, gap="never synced")
+    assert scale_line([never, done, today]).endswith("· · not synced")

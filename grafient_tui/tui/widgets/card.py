@@ -55,7 +55,9 @@ def scale_line(rows: tuple[DayFigures, ...] | list[DayFigures], basis: Basis = B
     if not basis.cost_known:
         return "cost unknown: the chart has nothing to draw"
     top = max(synced, key=lambda r: (r.cost_micro, r.day))
-    legend = " · · not synced" if len(synced) < len(rows) else ""
+    # A day its provider has not reported yet (OpenRouter's today) is no gap: the dot says why.
+    gaps = {r.gap or "never synced" for r in rows if not r.synced}
+    legend = "" if not gaps else " · · not synced" if gaps - {"not reported yet"} else " · · not reported yet"
     return f"$0 – {basis.money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
 
 

@@ -55,12 +55,12 @@ def total_note(summary: Summary, basis: Basis) -> str:
     else there is to say (BYOK billed elsewhere, estimates, a cost that is unknown)."""
     money = basis.money
     billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+    if billed != summary.total_micro and basis.cost_known:  # both amounts, first (≈ marks an estimate)
+        return f"usage value {money(summary.total_micro)}"
     if basis.total_note():  # a total over several integrations: which are estimates, which unknown
         return basis.total_note() or ""
     if not basis.cost_known:
         return "cost unknown: no list price for this plan"
-    if billed != summary.total_micro:
-        return f"usage value {money(summary.total_micro)}"
     if summary.byok_micro:
         return f"+ BYOK {money(summary.byok_micro)} billed elsewhere"
     if basis.estimated:
@@ -72,6 +72,9 @@ def change_note(summary: Summary, plan_key: str = "P") -> str:
     """Why there is no change (naming the plan's key where the plan keeps too little), or what it
     leaves out (`OpenRouter left out: keeps 30 days`)."""
     note = summary.change_note or ""
+    if summary.change_pct is not None and summary.left_out:  # short enough for the box: the tooltip says why
+        count = len(summary.left_out)
+        note = "without " + (summary.left_out[0] if count == 1 else f"{count} integrations")
     if summary.change_pct is None and summary.plan_limited:
         note += f" · {plan_key}: plan"
     if summary.change_pct is not None and not note and summary.today_partial:
@@ -103,6 +106,7 @@ class SummaryBar(Horizontal):
         change_figure.tooltip = (
             f"The finished days of the last {days:d} against the same days {days:d} days earlier; "
             "shown only when both are synced and final"
+            + (f". {summary.change_note}" if summary is not None and summary.change_note else "")
         )
         if summary is None:
             for name, caption in CAPTIONS.items():
@@ -111,7 +115,7 @@ class SummaryBar(Horizontal):
         billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
         figure(".figure-total", Figure).tooltip = (
             "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
-            f"({money(summary.total_micro)})"
+            f"({money(summary.total_micro)})" + (f". {basis.total_note()}" if basis.total_note() else "")
         )
         figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(billed), total_note(summary, basis))
         average = figure(".figure-average", Figure)
