@@ -312,6 +312,18 @@ class PeriodChoice:
     def days(self) -> int:
         return (self.until - self.since).days + 1
 
+    @property
+    def forecast_until(self) -> date | None:
+        """The last day of a month so far (its spend there is forecast); None for any other period."""
+        if not self.to_date:
+            return None
+        return (self.since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+    @property
+    def previous(self) -> tuple[date, date] | None:
+        """The span a calendar month compares with; None: the days just before (a rolling period)."""
+        return (self.previous_since, self.previous_until) if self.month else None
+
 
 # --------------------------------------------------------------------------- budgets
 

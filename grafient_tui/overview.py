@@ -40,9 +40,6 @@ from grafient_tui.tops import MAX_TABLE_ROWS, member_table_of, model_table_of
 
 def _summary(read: Reader, ids: int | list[int], span: PeriodChoice, today: date, plan: str) -> Summary:
     """The period's summary, judged per integration; a calendar month compared with the month before."""
-    month_end = None
-    if span.to_date:
-        month_end = (span.since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     return period_summary(
         read,
         ids,
@@ -50,8 +47,8 @@ def _summary(read: Reader, ids: int | list[int], span: PeriodChoice, today: date
         until=span.until,
         today=today,
         plan=plan,
-        previous=(span.previous_since, span.previous_until) if span.month else None,
-        forecast_until=month_end,
+        previous=span.previous,
+        forecast_until=span.forecast_until,
     )
 
 

@@ -109,14 +109,11 @@ class ReportRange:
     @staticmethod
     def of(choice: PeriodChoice) -> ReportRange:
         """The range of a period the app or `report --month` offers."""
-        month_end = None
-        if choice.to_date:
-            month_end = (choice.since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         return ReportRange(
             since=choice.since,
             until=choice.until,
-            previous=(choice.previous_since, choice.previous_until) if choice.month else None,
-            forecast_until=month_end,
+            previous=choice.previous,
+            forecast_until=choice.forecast_until,
             month=choice.month,
         )
 

@@ -49,3 +49,11 @@ def test_the_choice_offers_months_back_to_the_first_stored_day() -> None:
 def test_a_month_that_is_not_one_or_still_to_come_is_one_sentence(text: str) -> None:
     with pytest.raises(ConfigError):
         month(text, TODAY)
+
+
+def test_a_month_so_far_is_forecast_to_its_last_day_and_others_are_not() -> None:
+    assert month("2026-12", TODAY).forecast_until == date(2026, 12, 31)
+    assert month("2026-02", date(2026, 2, 10)).forecast_until == date(2026, 2, 28)
+    assert month("2026-11", TODAY).forecast_until is None and rolling(30, TODAY).forecast_until is None
+    assert rolling(30, TODAY).previous is None
+    assert month("2026-11", TODAY).previous == (date(2026, 10, 1), date(2026, 10, 31))
