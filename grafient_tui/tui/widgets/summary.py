@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
+from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
@@ -103,7 +104,7 @@ class SummaryBar(Horizontal):
         money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
-        change_figure.tooltip = (
+        change_figure.tooltip = literal(
             f"The finished days of the last {days:d} against the same days {days:d} days earlier; "
             "shown only when both are synced and final"
             + (f". {summary.change_note}" if summary is not None and summary.change_note else "")
@@ -113,7 +114,7 @@ class SummaryBar(Horizontal):
                 figure(name, Figure).set_figure(caption, "…")
             return
         billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
-        figure(".figure-total", Figure).tooltip = (
+        figure(".figure-total", Figure).tooltip = literal(
             "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
             f"({money(summary.total_micro)})" + (f". {basis.total_note()}" if basis.total_note() else "")
         )
