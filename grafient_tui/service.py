@@ -447,8 +447,8 @@ class GrafientService:
         from grafient_tui.report import build_report
         from grafient_tui.store.queries import integrations
 
-        plan = self.plan()
         with self.reading() as read:
+            plan = self._plan_read(read)
             return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models, plan=plan)
 
     def export_csv(self, ref: str | int, span: ReportRange, *, today: date | None = None) -> Path:
@@ -623,6 +623,15 @@ class GrafientService:
             from grafient_tui.store.team import effective_settings
 
             return effective_settings(self.db, self.settings).plan()
+        return self.settings.plan()
+
+    def _plan_read(self, read: Reader) -> str:
+        """The plan, read in a report's own transaction (no SQLAlchemy): a shared database's team plan
+        when it has a usable one, else this machine's (store/team.py applies the same rule)."""
+        if self.shared:
+            row = read.one("SELECT value FROM teamsetting WHERE name = ?", "plan")
+            if row is not None and row[0] in PLANS:
+                return str(row[0])
         return self.settings.plan()
 
     @staticmethod
