@@ -24,13 +24,14 @@ def rough(micro: int) -> str:
 
 
 def period_words(period: str, measure: str, *, follows_cycle: bool = True) -> str:
-    """`monthly`, `billing cycle, on-demand`; `billing cycle (calendar month: no cycle known)`."""
+    """`monthly, usage value`, `billing cycle, on-demand`, `monthly, billed`; `billing cycle (calendar
+    month: no cycle known), usage value`: the period and the amount it measures."""
     words = "monthly" if period == "month" else "billing cycle"
     if period == "cycle" and not follows_cycle:
         words += " (calendar month: no cycle known)"
-    if measure == "on_demand":
-        words += ", on-demand"
-    return words
+    from grafient_tui.budgets.periods import MEASURE_WORDS
+
+    return f"{words}, {MEASURE_WORDS.get(measure, measure)}"
 
 
 def bar(fraction: float, width: int = 12) -> str:
@@ -100,6 +101,8 @@ def budget_title(status: BudgetStatus) -> str:
         title = "Cycle (month) budget"
     if status.measure == "on_demand":
         title += ", on-demand"
+    elif status.measure == "billed":
+        title += ", billed"
     return title
 
 
