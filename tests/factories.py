@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from grafient_tui.store.vault import Vault
 
 
-def day_sums(cost: int, *, on_demand: int | None, requests: int) -> DaySums:
+def day_sums(cost: int, *, on_demand: int | None, requests: int | None) -> DaySums:
     """A Cursor-like day's sums: the cost split into on demand and included (None: no split), tokens
     known to be 0, no reasoning or BYOK figures."""
     return DaySums(

@@ -17,7 +17,7 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.queries import period_summary
-from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums
+from grafient_tui.store.sums import MemberSums, ModelSums, WindowSums
 from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
 from tests.factories import day_sums, model_sums
@@ -335,16 +335,7 @@ def put_model(store, iid: int, day: date, model: str, cost: int, *, on_demand: i
     db, _ = store
     totals = WindowSums()
     requests = 10 if on_demand is not None else None
-    totals.days[day] = DaySums(
-        cost_micro=cost,
-        on_demand_micro=on_demand,
-        included_micro=None if on_demand is None else cost - on_demand,
-        requests=requests,
-        input_tokens=0,
-        output_tokens=0,
-        cache_read_tokens=0,
-        cache_write_tokens=0,
-    )
+    totals.days[day] = day_sums(cost, on_demand=on_demand, requests=requests)
     totals.models[(day, model)] = ModelSums(
         cost_micro=cost, requests=requests, input_tokens=5, output_tokens=5, cache_read_tokens=0, cache_write_tokens=0
     )
