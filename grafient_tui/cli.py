@@ -819,7 +819,7 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
 
 
 def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
-    from grafient_tui.budgets.wording import amount, in_words, period_words
+    from grafient_tui.budgets.wording import amount, removed_words, set_words
     from grafient_tui.money import usd_float
     from grafient_tui.tables import format_table
 
@@ -827,23 +827,13 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         row, replaced = service.set_budget(
             args.target, args.amount, period=args.period, on_demand=args.on_demand, now=now_utc()
         )
-        target = "all integrations" if row.target_id is None else f"{quoted(row.target)} (id {row.target_id:d})"
-        counted = "on-demand cost" if row.measure == "on_demand" else "total cost"
-        if row.measure == "on_demand" and row.target_id is None:
-            split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
-            counted += f" ({in_words(split)} only: the other providers bill everything per use)"
-        per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
-            f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
-            f"counting {visible(counted)}"
+            one_line(set_words(row.target, row.target_id, row.period, row.measure, row.amount_micro, replaced=replaced))
         )
         return 0
     if args.budget_action == "remove":
         row = service.remove_budget(args.target, period=args.period)
-        target = "all integrations" if row.target_id is None else quoted(row.target)
-        print(
-            f"removed the {period_words(row.period, 'cost')} budget of {amount(row.amount_micro)} on {visible(target)}"
-        )
+        print(one_line(removed_words(row.target, row.target_id, row.period, row.amount_micro)))
         return 0
     rows = service.budgets()
     _warn_unusable_budgets(service)

@@ -19,6 +19,7 @@ from grafient_tui.money import format_usd as money
 from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import (
+    BudgetsChanged,
     ExportRequested,
     LiveState,
     News,
@@ -582,7 +583,13 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self._fill_models()
 
     def action_export(self) -> None:
-        self.post_message(ExportRequested(self.integration_id))
+        """The tab in view: its rows, as `grafient report REF --by model|day|member --format csv`."""
+        by = {"models-tab": "model", "daily-tab": "day"}.get(str(self.query_one(TabbedContent).active), "member")
+        self.post_message(ExportRequested(self.integration_id, by))
+
+    def on_budgets_changed(self, _message: BudgetsChanged) -> None:
+        if self.is_mounted:
+            self.reload()  # the gauges
 
 
 def _lower(title: str) -> str:
