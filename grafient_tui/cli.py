@@ -185,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
     report.add_argument(
+        "--each",
+        action="store_true",
+        help="by day over several integrations: a table per integration (default: one table, a column each)",
+    )
+    report.add_argument(
         "--by",
         choices=("day", "model", "member"),
         default="day",
@@ -661,6 +666,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     from datetime import timedelta
 
     from grafient_tui.report import ReportRange, as_json_data, render_csv, render_table
+    from grafient_tui.report_days import render_days_table
 
     today = now_utc().date()
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
@@ -687,8 +693,10 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
     elif args.format == "csv":
         sys.stdout.write(render_csv(report))
-    else:
+    elif args.each:
         print(render_table(report))
+    else:
+        print(render_days_table(report))
     return 0
 
 
