@@ -277,7 +277,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self.query_one(SummaryBar).show(summary, days, basis)
         self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
-        self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
+        chart = self.query_one("#detail-sparkline", CostChart)
+        chart.provider = figures.provider  # its provider's colour, as on its card and in the home's stack
+        chart.days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
                 (visible(f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  "), "dim"),
