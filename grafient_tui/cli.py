@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     span = report.add_mutually_exclusive_group()
     span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
     span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
+    span.add_argument(
+        "--month",
+        metavar="YYYY-MM",
+        help="a calendar month (UTC), compared with the month before; this month runs to today, with its "
+        "forecast, and is compared with the same days of last month",
+    )
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
     report.add_argument(
         "--each",
@@ -224,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         "budget",
         help="set, list or remove spending budgets (see `grafient check`)",
         description="Budgets on one integration or on all together, per UTC calendar month or per billing "
-        "cycle (Cursor's; other providers bill by the calendar month), on total or on-demand cost. "
+        "cycle (Cursor's; other providers bill by the calendar month), on the usage value, the billed amount or "
+        "the on-demand part. "
         "Stored in the database, so a shared database shares them.",
     )
     actions = budget.add_subparsers(dest="budget_action", metavar="ACTION", parser_class=_Parser, required=True)
@@ -242,7 +249,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="month (default): the UTC calendar month; cycle: the provider's billing cycle "
         "(the calendar month where there is none)",
     )
-    budget_set.add_argument(
+    measure = budget_set.add_mutually_exclusive_group()
+    measure.add_argument(
+        "--on",
+        choices=("billed", "usage"),
+        default="usage",
+        help="the amount it measures: usage (default): the usage value, plan-included usage too; billed: what "
+        "invoices charge for usage (Cursor's on-demand part, every other provider's cost)",
+    )
+    measure.add_argument(
         "--on-demand",
         action="store_true",
         help="count on-demand cost only (Cursor's usage beyond the plan, GitHub Copilot's bill beyond the "
@@ -672,7 +687,15 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
     if args.until is not None and args.since is None:
         raise ConfigError("--until goes with --since.")
-    if args.since is not None:
+    span = None
+    if args.month is not None:
+        from grafient_tui import spans
+
+        if args.until is not None:
+            raise ConfigError("--until goes with --since.")
+        span = ReportRange.of(spans.month(args.month, today))
+        since, until = span.since, span.until
+    elif args.since is not None:
         since = _parse_day(args.since, "--since")
         until = _parse_day(args.until, "--until") if args.until is not None else today
     else:
@@ -687,7 +710,8 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
     # Each day's list of models is JSON's alone: the table and the CSV name the top one.
-    report = service.report(ReportRange(since, until), args.by, args.ref, today=today, day_models=args.format == "json")
+    span = span or ReportRange(since, until)
+    report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
     if args.format == "json":
         # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
@@ -827,13 +851,14 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
 
 
 def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui.budgets import MEASURE_WORDS
     from grafient_tui.budgets.wording import amount, removed_words, set_words
     from grafient_tui.money import usd_float
     from grafient_tui.tables import format_table
 
     if args.budget_action == "set":
         row, replaced = service.set_budget(
-            args.target, args.amount, period=args.period, on_demand=args.on_demand, now=now_utc()
+            args.target, args.amount, period=args.period, on_demand=args.on_demand, on=args.on, now=now_utc()
         )
         print(
             one_line(set_words(row.target, row.target_id, row.period, row.measure, row.amount_micro, replaced=replaced))
@@ -841,7 +866,7 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         return 0
     if args.budget_action == "remove":
         row = service.remove_budget(args.target, period=args.period)
-        print(one_line(removed_words(row.target, row.target_id, row.period, row.amount_micro)))
+        print(one_line(removed_words(row.target, row.target_id, row.period, row.measure, row.amount_micro)))
         return 0
     rows = service.budgets()
     _warn_unusable_budgets(service)
@@ -866,7 +891,7 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
     if not rows:
         print("No budgets yet. Set one with: grafient budget set all 500  (or an integration's id or label)")
         return 0
-    table = [[one_line(r.target), r.period, r.measure.replace("_", "-"), amount(r.amount_micro)] for r in rows]
+    table = [[one_line(r.target), r.period, MEASURE_WORDS[r.measure], amount(r.amount_micro)] for r in rows]
     print(format_table(["TARGET", "PERIOD", "MEASURE", "BUDGET"], table))
     return 0
 

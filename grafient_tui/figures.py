@@ -123,7 +123,7 @@ class DayFigures:
     on_demand_micro: int | None = 0
     included_micro: int | None = 0
     requests: int | None = 0
-    request_units_micro: int = 0
+    request_units_micro: int | None = 0  # None: the provider has no request units (only Cursor's days do)
     input_tokens: int | None = 0
     output_tokens: int | None = 0
     cache_read_tokens: int | None = 0
@@ -133,6 +133,9 @@ class DayFigures:
     byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the cost
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+    # Why a day has no figures, in words: "not reported yet" (today, from a provider that reports
+    # completed days only), "older than OpenRouter keeps", "never synced"; None for a synced day.
+    gap: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,6 +152,20 @@ class ModelFigures:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelAcross:
+    """One model over several integrations, under its one key (grafient_tui.model_keys): the raw
+    names and the providers it covers, and its totals; a count is unknown where any part's is."""
+
+    key: str  # `claude-sonnet-4.5`
+    names: tuple[str, ...]  # the raw names it covers, sorted
+    providers: tuple[str, ...]  # the providers that billed it, sorted
+    cost_micro: int
+    requests: int | None
+    input_tokens: int | None
+    output_tokens: int | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,14 +258,71 @@ class Summary:
     change_note: str | None  # why there is no change figure, in a few words
     requests_partial: bool = False  # some synced days have no request count (a provider gives none)
     byok_micro: int | None = None  # bring-your-own-key spend billed by other providers, beside the total
+    # What invoices charge for usage: every provider's cost, but the on-demand part alone of one whose
+    # plan or credits cover the rest (Capabilities.covered_by). `total_micro` is the usage value:
+    # billed plus what a plan or credits cover. None only in a Summary built without it.
+    billed_micro: int | None = None
+    split_labels: tuple[str, ...] = ()  # the integrations the on-demand / included split is of
+    # The days of the range at least one integration can have (not today where its provider reports
+    # completed days only, not older than its provider keeps); None: every day.
+    expected_days: int | None = None
+    limits: tuple[str, ...] = ()  # what the integrations cannot have in the range, in words
+    plan_limited: bool = False  # the change is n/a because the plan keeps too little history
+    left_out: tuple[str, ...] = ()  # the integrations the change leaves out (change_note says why)
+    # A month not over yet: its spend at the month's end, as budgets forecast it (None: not ready).
+    forecast_micro: int | None = None
+    forecast_note: str | None = None  # why there is no forecast of a month so far
+
+    @property
+    def usage_value_micro(self) -> int:
+        """Billed plus what a plan or credits cover: everything used, at its price."""
+        return self.total_micro
 
     @property
     def fully_synced(self) -> bool:
-        return self.synced_days == self.days
+        return self.synced_days >= (self.days if self.expected_days is None else self.expected_days)
 
     def coverage(self) -> str | None:
-        """`31 of 90 days synced` when the range is not fully synced, else None."""
+        """`31 of 90 days synced` when a day some integration can have is missing, else None."""
         return None if self.fully_synced else f"{self.synced_days} of {self.days} days synced"
+
+    def coverage_words(self) -> str:
+        """What the figures cover, when not everything: `31 of 90 days synced · OpenRouter keeps 30 days`."""
+        return " · ".join(part for part in (self.coverage(), *self.limits) if part)
+
+
+# --------------------------------------------------------------------------- the periods one can look at
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodChoice:
+    """A period the app and `report` offer (grafient_tui.spans): the last N days, or a calendar month
+    (this month so far, last month, any `YYYY-MM`), and the days its change compares against."""
+
+    key: str  # "30", "this-month", "last-month", "2026-11"
+    label: str  # "30 days", "this month (Dec 2026, to date)", "last month (Nov 2026)", "Oct 2026"
+    since: date
+    until: date  # the last day shown: today for a month so far
+    previous_since: date  # the span "vs previous" compares with: the same days one period earlier,
+    previous_until: date  # or for a month the same days of the month before (all of it for a whole month)
+    month: str | None = None  # "2026-11" for a calendar month
+    to_date: bool = False  # a month not over yet: its forecast is shown beside it
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    @property
+    def forecast_until(self) -> date | None:
+        """The last day of a month so far (its spend there is forecast); None for any other period."""
+        if not self.to_date:
+            return None
+        return (self.since.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+    @property
+    def previous(self) -> tuple[date, date] | None:
+        """The span a calendar month compares with; None: the days just before (a rolling period)."""
+        return (self.previous_since, self.previous_until) if self.month else None
 
 
 # --------------------------------------------------------------------------- budgets
@@ -357,9 +431,13 @@ class HomeFigures:
     summary: Summary | None  # every integration together; None when there are none
     budgets: tuple[BudgetStatus, ...] = ()  # every budget, for the period holding today
     basis: Basis = BILLED  # of the total over every integration (an estimate when one of them is)
-    # The models of the period's estimated integrations, by name: the most expensive model's figure is
-    # marked ≈ only when it is one of them.
+    # The models of the period's estimated integrations, by key (grafient_tui.model_keys): the most
+    # expensive model's figure is marked ≈ only when it is one of them.
     estimated_models: frozenset[str] = frozenset()
+    month: str | None = None  # "2026-11" when the period is a calendar month (`period` is its days)
+    # What the plan keeps and how to change it, when it keeps too little for a trend (the first screen
+    # after the first add says it): one sentence, None when nothing needs saying.
+    plan_note: str | None = None
 
     def budgets_of(self, integration_id: int | None) -> tuple[BudgetStatus, ...]:
         """The budgets on one integration, or (None) on all together."""

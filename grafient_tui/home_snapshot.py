@@ -39,7 +39,8 @@ from grafient_tui.figures import BudgetStatus, HomeFigures, PeriodBounds
 # 3: the read model's classes (figures.py), budgets included. 4: how the dollars were made (Basis), the
 # estimated models, credits and characters (an app of issue 24 wrote another shape of 3). 5: keyed to
 # its database (issue 18's branch wrote its own shape of 4).
-FORMAT = "grafient-home-snapshot/5"
+# 6: billed and usage value, coverage per integration, calendar months, the plan's note (issue 21).
+FORMAT = "grafient-home-snapshot/6"
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few hundred kB at most; a huge one is not ours
 
@@ -234,9 +235,9 @@ def _read(data_dir: Path) -> bytes | None:
     return None if len(raw) > MAX_BYTES else raw
 
 
-def load(data_dir: Path, period: int, database: str = "") -> HomeFigures | None:
-    """The last snapshot of the database of key `database` for `period`, or None (missing, unreadable,
-    corrupt, another format, database or period)."""
+def load(data_dir: Path, period: int, database: str = "", month: str | None = None) -> HomeFigures | None:
+    """The last snapshot of the database of key `database` for `period` (of calendar `month`, when
+    given), or None (missing, unreadable, corrupt, another format, database or period)."""
     raw = _read(data_dir)
     if raw is None:
         return None
@@ -244,7 +245,7 @@ def load(data_dir: Path, period: int, database: str = "") -> HomeFigures | None:
         figures = decode(raw, database)
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
-    return figures if figures.period == period else None
+    return figures if figures.period == period and figures.month == month else None
 
 
 def forget(data_dir: Path, integration_id: int) -> None:

@@ -11,7 +11,16 @@ from datetime import date, timedelta
 
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.estimates import together
-from grafient_tui.figures import DetailFigures, HomeFigures, IntegrationFigures, IntegrationInfo
+from grafient_tui.figures import (
+    DetailFigures,
+    HomeFigures,
+    IntegrationFigures,
+    IntegrationInfo,
+    PeriodChoice,
+    Summary,
+)
+from grafient_tui.model_keys import model_key
+from grafient_tui.spans import rolling
 from grafient_tui.store.budget_queries import evaluate
 from grafient_tui.store.db import Database
 from grafient_tui.store.queries import (
@@ -29,10 +38,29 @@ from grafient_tui.sync.status import sync_status
 from grafient_tui.tops import MAX_TABLE_ROWS, member_table_of, model_table_of
 
 
+def _summary(read: Reader, ids: int | list[int], span: PeriodChoice, today: date, plan: str) -> Summary:
+    """The period's summary, judged per integration; a calendar month compared with the month before."""
+    return period_summary(
+        read,
+        ids,
+        days=span.days,
+        until=span.until,
+        today=today,
+        plan=plan,
+        previous=span.previous,
+        forecast_until=span.forecast_until,
+    )
+
+
 def _figures(
-    db: Database, read: Reader, settings: Settings, integration: IntegrationInfo, period: int, today: date
+    db: Database,
+    read: Reader,
+    settings: Settings,
+    integration: IntegrationInfo,
+    span: PeriodChoice,
+    today: date,
+    plan: str,
 ) -> IntegrationFigures:
-    since = today - timedelta(days=period - 1)
     iid = integration.integration_id
     return IntegrationFigures(
         integration_id=iid,
@@ -40,31 +68,33 @@ def _figures(
         provider=integration.provider,
         key_hint=integration.key_hint,
         team_members=integration.team_members,
-        summary=period_summary(read, iid, days=period, until=today, today=today),
-        days=tuple(daily_costs(read, iid, since, today)),
+        summary=_summary(read, iid, span, today, plan),
+        days=tuple(daily_costs(read, iid, span.since, span.until, today)),
         status=sync_status(db, settings, iid, read=read),
         history_from=integration.history_from,
         basis=integration.basis,
     )
 
 
-def load_home(db: Database, settings: Settings, period: int, today: date) -> HomeFigures:
+def load_home(
+    db: Database, settings: Settings, period: int, today: date, span: PeriodChoice | None = None
+) -> HomeFigures:
+    """The home's figures over the last `period` days, or over `span` (a calendar month) when given."""
     plan = effective_settings(db, settings).plan()  # a shared database's team plan wins
+    span = span or rolling(period, today)
     with db.reader() as read:
-        figures = tuple(_figures(db, read, settings, i, period, today) for i in integrations(read))
-        summary = (
-            period_summary(read, [f.integration_id for f in figures], days=period, until=today, today=today)
-            if figures
-            else None
-        )
+        figures = tuple(_figures(db, read, settings, i, span, today, plan) for i in integrations(read))
+        summary = _summary(read, [f.integration_id for f in figures], span, today, plan) if figures else None
         budgets = tuple(evaluate(read, today))
-        since = today - timedelta(days=period - 1)
-        # The models of the estimated integrations: a top model among them is marked ≈ on the home.
+        # The models of the estimated integrations, by key: a top model among them is marked ≈ on the home.
         estimated_models = {
-            model for f in figures if f.basis.estimated for model in model_costs(read, f.integration_id, since, today)
+            model_key(model)
+            for f in figures
+            if f.basis.estimated
+            for model in model_costs(read, f.integration_id, span.since, span.until)
         }
     return HomeFigures(
-        period=period,
+        period=span.days,
         today=today,
         plan=plan,
         integrations=figures,
@@ -72,7 +102,31 @@ def load_home(db: Database, settings: Settings, period: int, today: date) -> Hom
         budgets=budgets,
         basis=together((f.label, f.basis) for f in figures),
         estimated_models=frozenset(estimated_models),
+        month=span.month,
+        plan_note=plan_note(plan, summary),
     )
+
+
+def plan_note(plan: str, summary: Summary | None) -> str | None:
+    """What the plan keeps and how to change it, when a trend is missing because of it (a new home is
+    on the free plan: every 30-day trend needs the 30 days before)."""
+    if summary is None or not summary.plan_limited:
+        return None
+    return plan_words(plan) + " Trends need the period before too: P (or `grafient plan pro`) keeps more."
+
+
+def plan_words(plan: str) -> str:
+    """`Grafient plan free keeps 30 days of history of every provider.` (`pro`: each provider's deepest:
+    365 days, OpenAI 180, OpenRouter 30, ...; ultimate keeps what pro keeps)."""
+    from grafient_tui import providers
+    from grafient_tui.store.queries import plan_days
+
+    depths = {name: plan_days(providers.capabilities(name), plan) for name in providers.names()}
+    if len(set(depths.values())) == 1:
+        return f"Grafient plan {plan} keeps {next(iter(depths.values()))} days of history of every provider."
+    usual = max(set(depths.values()), key=list(depths.values()).count)
+    others = ", ".join(f"{providers.title(n)} {d}" for n, d in depths.items() if d != usual)
+    return f"Grafient plan {plan} keeps {usual} days of history ({others})."
 
 
 def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailFigures:
@@ -109,7 +163,7 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
             today=today,
             plan=plan,
             plan_days=plan_days,
-            figures=_figures(db, read, settings, integration, period, today),
+            figures=_figures(db, read, settings, integration, rolling(period, today), today, plan),
             models=model_views["cost_micro", True].rows,
             members=member_views["cost"].rows,
             budgets=tuple(b for b in evaluate(read, today) if b.target_id == integration_id),

@@ -6,19 +6,30 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from grafient_tui import providers
 from grafient_tui.estimates import together
-from grafient_tui.figures import BILLED, ESTIMATE_MARK, Basis, DayFigures, IntegrationInfo, ModelFigures, Summary
+from grafient_tui.figures import (
+    BILLED,
+    ESTIMATE_MARK,
+    Basis,
+    DayFigures,
+    IntegrationInfo,
+    ModelFigures,
+    PeriodChoice,
+    Summary,
+)
 from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
+from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
     member_breakdown,
     model_breakdown,
     model_costs,
+    models_across,
     models_by_day,
     period_summary,
     summed,
@@ -68,10 +79,43 @@ def actor_kind(provider: str) -> str:
         return "member"
 
 
+def billed_of(provider: str, cost_micro: int, on_demand_micro: int | None) -> int:
+    """What invoices charge for a cost of `provider`: its on-demand part where a plan or credits cover
+    the rest (Capabilities.covered_by), else all of it."""
+    from grafient_tui.errors import GrafientError
+
+    try:
+        covered = providers.capabilities(provider).covered_by is not None
+    except GrafientError:  # a provider this version does not know: all of it, as it was shown
+        covered = False
+    return (on_demand_micro or 0) if covered else cost_micro
+
+
+def _units_cell(day: dict[str, Any]) -> str:
+    units = day["request_units"]
+    return UNKNOWN if units is None else f"{units:,.1f}"
+
+
 @dataclass(frozen=True)
 class ReportRange:
     since: date
     until: date
+    # A calendar month (spans.month): the span its change compares with, and for a month so far the
+    # month's last day, whose spend is forecast beside it.
+    previous: tuple[date, date] | None = None
+    forecast_until: date | None = None
+    month: str | None = None
+
+    @staticmethod
+    def of(choice: PeriodChoice) -> ReportRange:
+        """The range of a period the app or `report --month` offers."""
+        return ReportRange(
+            since=choice.since,
+            until=choice.until,
+            previous=choice.previous,
+            forecast_until=choice.forecast_until,
+            month=choice.month,
+        )
 
 
 def summary_data(summary: Summary) -> dict[str, Any]:
@@ -90,13 +134,42 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "daily_average_usd": None if average is None else float(usd_cents(average)),
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
+        # Exact decimal dollars: what invoices charge for usage, and that plus what a plan or credits
+        # cover (Cursor's included usage); equal where nothing is covered.
+        "billed": usd_exact(summary.billed_micro if summary.billed_micro is not None else summary.total_micro),
+        "usage_value": usd_exact(summary.usage_value_micro),
+        "on_demand_of": list(summary.split_labels),  # whose on-demand / included split that is
+        "expected_days": summary.expected_days,  # days some integration can have (see `limits`)
+        "limits": list(summary.limits),  # what they cannot have: "OpenRouter keeps 30 days"
+        # A month so far: its spend at the month's end, as a budget forecasts it (null otherwise, or not ready)
+        "forecast_usd": _usd(summary.forecast_micro),
         "_summary": summary,
     }
 
 
-def _summary_for(read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int]) -> dict[str, Any]:
+def _summary_for(
+    read: Reader, ids: list[int], span: ReportRange, today: date, costs: dict[str, int], plan: str | None
+) -> dict[str, Any]:
     days = (span.until - span.since).days + 1
-    return summary_data(period_summary(read, ids, days=days, until=span.until, today=today, costs=costs))
+    summary = period_summary(
+        read,
+        ids,
+        days=days,
+        until=span.until,
+        today=today,
+        costs=costs,
+        plan=plan,
+        previous=span.previous,
+        forecast_until=span.forecast_until,
+    )
+    data = summary_data(summary)
+    if span.previous is not None:  # a calendar month: against the month before, or its same days
+        first, last = span.previous
+        last = min(last, first + timedelta(days=(today - span.since).days - 1))  # its finished days' match
+        data["_compared"] = (
+            f"{first:%b %Y}" if span.forecast_until is None else f"the same days of {first:%b %Y} ({first} .. {last})"
+        )
+    return data
 
 
 def build_report(
@@ -107,6 +180,7 @@ def build_report(
     today: date | None = None,
     *,
     day_models: bool = True,
+    plan: str | None = None,
 ) -> dict[str, Any]:
     """The report as plain data; JSON is this, table and CSV render it. `today` (default: the last
     day of the range) is the day that is not over yet. Every figure is read in one read transaction.
@@ -115,11 +189,17 @@ def build_report(
     table and the CSV name each day's top model, which the day's own figures carry, and reading
     every model of every day was most of a report's work."""
     with source.reader() as read:
-        return _build(read, integrations, span, by, span.until if today is None else today, day_models)
+        return _build(read, integrations, span, by, span.until if today is None else today, day_models, plan)
 
 
 def _build(
-    read: Reader, integrations: list[IntegrationInfo], span: ReportRange, by: str, today: date, day_models: bool
+    read: Reader,
+    integrations: list[IntegrationInfo],
+    span: ReportRange,
+    by: str,
+    today: date,
+    day_models: bool,
+    plan: str | None = None,
 ) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     out: dict[str, Any] = {
@@ -128,6 +208,7 @@ def _build(
         "since": span.since.isoformat(),
         "until": span.until.isoformat(),
         "by": by,
+        "month": span.month,  # "2026-11" for `--month`, else null
         "integrations": entries,
         "_today": today.isoformat(),
     }
@@ -151,7 +232,7 @@ def _build(
             # "billed": the provider's own money. `cost_note` says how (or that a currency was converted).
             "cost_basis": basis.kind,
             "cost_note": basis.note,
-            "summary": _summary_for(read, [iid], span, today, costs),
+            "summary": _summary_for(read, [iid], span, today, costs, plan),
             "_basis": basis,
         }
         if basis.estimated:
@@ -161,7 +242,7 @@ def _build(
         if by == "day":
             per_model = models_by_day(read, iid, span.since, span.until) if day_models else {}
             entry["days"] = []
-            for row in daily_costs(read, iid, span.since, span.until):
+            for row in daily_costs(read, iid, span.since, span.until, today):
                 day: dict[str, Any] = {
                     "date": row.day.isoformat(),
                     "synced": row.synced,
@@ -170,7 +251,9 @@ def _build(
                     "on_demand_usd": _usd(row.on_demand_micro),
                     "included_usd": _usd(row.included_micro),
                     "requests": row.requests,
-                    "request_units": float(row.request_units_micro) / 1_000_000,
+                    # null where the provider has no request units (only Cursor's days have them)
+                    "request_units": None if row.request_units_micro is None else row.request_units_micro / 1_000_000,
+                    "billed_usd": usd_float(billed_of(integ.provider, row.cost_micro, row.on_demand_micro)),
                 }
                 if day_models:
                     day["models"] = [
@@ -183,7 +266,9 @@ def _build(
                     _on_demand_micro=row.on_demand_micro,
                     _included_micro=row.included_micro,
                     _units_micro=row.request_units_micro,
+                    _billed_micro=billed_of(integ.provider, row.cost_micro, row.on_demand_micro),
                     _top_model=row.top_model,
+                    _gap=row.gap,
                 )
                 entry["days"].append(day)
         elif by == "model":
@@ -218,7 +303,21 @@ def _build(
         if not basis.cost_known:
             _money_unknown(entry)
         entries.append(entry)
-    out["summary"] = _summary_for(read, [i.integration_id for i in integrations], span, today, summed(every_cost))
+    if by == "model" and len(integrations) > 1:  # one row per model, whichever provider billed it
+        out["models"] = [
+            {
+                "model": m.key,
+                "names": list(m.names),
+                "providers": list(m.providers),
+                "usage_value_usd": usd_float(m.cost_micro),
+                "requests": m.requests,
+                "input_tokens": m.input_tokens,
+                "output_tokens": m.output_tokens,
+                "_micro": m.cost_micro,
+            }
+            for m in models_across(read, [i.integration_id for i in integrations], span.since, span.until)
+        ]
+    out["summary"] = _summary_for(read, [i.integration_id for i in integrations], span, today, summed(every_cost), plan)
     overall = together((i.label, i.basis) for i in integrations)
     out["summary"]["cost_basis"] = overall.kind
     out["summary"]["cost_note"] = overall.note
@@ -231,7 +330,7 @@ def _money_unknown(value: object) -> None:
     null, never $0; its credits and counts stay."""
     if isinstance(value, dict):
         for key in list(value):
-            if key.endswith("_usd"):
+            if key.endswith("_usd") or key in ("billed", "usage_value"):
                 value[key] = None
             elif key != "_summary":
                 _money_unknown(value[key])
@@ -276,6 +375,8 @@ def render_csv(report: dict[str, Any]) -> str:
                 "requests",
                 "request_units",
                 "top_model",
+                "billed_usd",
+                "usage_value_usd",
                 "cost_basis",
             ]
         )
@@ -293,8 +394,10 @@ def render_csv(report: dict[str, Any]) -> str:
                         money(d["_on_demand_micro"]),
                         money(d["_included_micro"]),
                         d["requests"],
-                        format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
+                        "" if d["_units_micro"] is None else format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                         d["_top_model"] or "",
+                        money(d["_billed_micro"]) if d["synced"] else "",
+                        money(d["_micro"]) if d["synced"] else "",
                         integ["cost_basis"],
                     ]
                 )
@@ -371,14 +474,32 @@ class _SafeWriter:
         self._writer.writerow([csv_cell(cell) for cell in row])
 
 
+def _covered(provider: str) -> bool:
+    """A plan or credits cover part of this provider's cost: its tables show billed and usage value."""
+    from grafient_tui.errors import GrafientError
+
+    try:
+        return providers.capabilities(provider).covered_by is not None
+    except GrafientError:
+        return False
+
+
+def _shown(micros: list[int]) -> list[int]:
+    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total."""
+    return adding_up(micros) if all(m >= 0 for m in micros) else micros
+
+
 def render_table(report: dict[str, Any]) -> str:
     by = report["by"]
     blocks = []
     for integ in report["integrations"]:
         rows_in = integ[_rows_key(by)]
         total = sum(r["_micro"] for r in rows_in)
+        shown = _shown([r["_micro"] for r in rows_in])
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
+        covered = _covered(integ["provider"])
+        amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
             f"{report['since']} .. {report['until']} UTC"
@@ -386,49 +507,51 @@ def render_table(report: dict[str, Any]) -> str:
         if basis.note:
             title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
         if by == "day":
-            headers = ["DATE", "COST", "REQUESTS", "UNITS", "TOP MODEL"]
+            billed = _shown([d["_billed_micro"] for d in rows_in])
+            headers = ["DATE", "BILLED", *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
             rows: list[list[str]] = [
                 [
                     d["date"],
-                    money(d["_micro"]) if d["synced"] else "not synced",
+                    money(billed[i]) if d["synced"] else visible(d["_gap"] or "never synced"),
+                    *([money(shown[i]) if d["synced"] else "-"] if covered else []),
                     _count(d["requests"]) if d["synced"] else "-",
-                    f"{d['request_units']:,.1f}" if d["synced"] else "-",
+                    _units_cell(d) if d["synced"] else "-",
                     visible(d["_top_model"] or "") + _partial_note(d, report),
                 ]
-                for d in rows_in
+                for i, d in enumerate(rows_in)
             ]
             requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
-            rows.append(["TOTAL", money(total), _count(requests), "", ""])
-            right = {1, 2, 3}
+            rows.append(["TOTAL", money(sum(billed)), *([money(total)] if covered else []), _count(requests), "", ""])
+            right = {1, 2, 3, 4} if covered else {1, 2, 3}
         elif by == "model":
-            headers = ["MODEL", "COST", "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
+            headers = ["MODEL", amount, "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
             rows = [
                 [
                     visible(m["model"]),
-                    money(m["_micro"]),
+                    money(shown[i]),
                     _share(m["_micro"], total),
                     _count(m["requests"]),
                     _count(m["input_tokens"]),
                     _count(m["output_tokens"]),
                 ]
-                for m in rows_in
+                for i, m in enumerate(rows_in)
             ]
             rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
             right = {1, 2, 3, 4, 5}
         else:
-            headers = [integ["actor"].replace("_", " ").upper(), "COST", "SHARE", "REQUESTS"]  # API KEY
+            headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [
-                [visible(m["actor"]), money(m["_micro"]), _share(m["_micro"], total), _count(m["requests"])]
-                for m in rows_in
+                [visible(m["actor"]), money(shown[i]), _share(m["_micro"], total), _count(m["requests"])]
+                for i, m in enumerate(rows_in)
             ]
             rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
-        blocks.append(
-            f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
-            + summary_words(report["summary"], report.get("_basis", BILLED))
-        )
+        every = f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
+        if "models" in report:
+            every += _models_across_table(report["models"], report.get("_basis", BILLED)) + "\n"
+        blocks.append(every + summary_words(report["summary"], report.get("_basis", BILLED)))
     return (
         "\n\n".join(blocks)
         if blocks
@@ -436,28 +559,36 @@ def render_table(report: dict[str, Any]) -> str:
     )
 
 
+def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
+    """Every integration's models by key: one row per model, with the names and providers it covers."""
+    total = sum(m["_micro"] for m in models)
+    shown = _shown([m["_micro"] for m in models])
+    rows = [
+        [
+            visible(m["model"]),
+            basis.money(shown[i]),
+            _share(m["_micro"], total),
+            _count(m["requests"]),
+            ", ".join(visible(p) for p in m["providers"]),
+            ", ".join(visible(n) for n in m["names"]),
+        ]
+        for i, m in enumerate(models)
+    ]
+    rows.append(["TOTAL", basis.money(total), "", _count(_known_total([m["requests"] for m in models])), "", ""])
+    return format_table(["MODEL", "USAGE VALUE", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3})
+
+
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
     """The summary object as the table format prints it: the same facts, in words; the amounts marked
     as `basis` says (≈ for an estimate, — for a cost that is unknown)."""
     s: Summary = data["_summary"]
     money = basis.money
-    total = f"Total {money(s.total_micro)}"
-    if s.on_demand_micro is not None:
-        total += f" (on-demand {money(s.on_demand_micro)}, included {money(s.included_micro or 0)})"
-    if basis.total_note():
-        total += f" · {basis.total_note()}"
-    if s.requests is None:
-        total += " · requests unknown (the provider gives no count)"
-    else:
-        total += f" · {s.requests:,} request{'s' if s.requests != 1 else ''}"
-        if s.requests_partial:
-            total += " (where counted; some providers give none)"
-    if s.byok_micro:
-        total += f" · BYOK {format_usd(s.byok_micro)} billed by your providers, not included"
-    lines = [total]
+    lines = [amounts_words(s, basis)]
     coverage = f"{s.synced_days} of {s.days} days synced, {s.complete_days} complete"
     if s.today_partial:
         coverage += ", today so far included"
+    if s.limits:
+        coverage += " (" + "; ".join(s.limits) + ")"
     lines.append(f"Coverage: {coverage}")
     if s.daily_average_micro is None:
         lines.append("Daily average: n/a (no complete synced day)")
@@ -466,11 +597,48 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
             f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
         )
+    if s.forecast_micro is not None:
+        lines.append(
+            f"Forecast for the month: {money(s.forecast_micro)} (spend so far + the average complete day x days left)"
+        )
+    elif s.forecast_note:
+        lines.append(f"Forecast for the month: not ready ({s.forecast_note})")
     if s.change_pct is None:
-        lines.append(f"vs previous: n/a ({s.change_note})")
+        why = s.change_note or ""
+        if s.plan_limited:
+            why += "; `grafient plan` shows what each plan keeps"
+        lines.append(f"vs previous: n/a ({why})")
     else:
-        lines.append(f"vs previous: {s.change_pct:+.1f}% (finished days against the same days one period earlier)")
+        against = data.get("_compared") or "the same days one period earlier"
+        words = f"vs previous: {s.change_pct:+.1f}% (finished days against {against}"
+        lines.append(words + (f"; {s.change_note})" if s.change_note else ")"))
     return "\n".join(lines)
+
+
+def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
+    """`Billed $1,330.13 · usage value $2,342.28 (Eng: on-demand $1,330.13 + included $1,012.15)`, then the
+    requests: what invoices charge, and beside it, where it differs, everything used at its price; the
+    split only where it exists, saying whose it is, its parts adding up to their shown sum."""
+    money = basis.money
+    billed = s.billed_micro if s.billed_micro is not None else s.total_micro
+    words = f"Billed {money(billed)}"
+    if billed != s.total_micro:
+        words += f" · usage value {money(s.total_micro)}"
+    if s.on_demand_micro is not None and s.included_micro:
+        on_demand, included = adding_up([s.on_demand_micro, s.included_micro])
+        whose = f"{', '.join(visible(label) for label in s.split_labels)}: " if s.split_labels else ""
+        words += f" ({whose}on-demand {money(on_demand)} + included {money(included)})"
+    if basis.total_note():
+        words += f" · {basis.total_note()}"
+    if s.requests is None:
+        words += " · requests unknown (the provider gives no count)"
+    else:
+        words += f" · {s.requests:,} request{'s' if s.requests != 1 else ''}"
+        if s.requests_partial:
+            words += " (where counted; some providers give none)"
+    if s.byok_micro:
+        words += f" · BYOK {format_usd(s.byok_micro)} billed by your providers, not included"
+    return words
 
 
 def _partial_note(day: dict[str, Any], report: dict[str, Any]) -> str:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
         DetailFigures,
         HomeFigures,
         IntegrationInfo,
+        ModelAcross,
+        PeriodChoice,
         SyncProgress,
         SyncResult,
     )
@@ -367,11 +369,62 @@ class GrafientService:
 
     # -- what the screens show -------------------------------------------------------------------
 
-    def home(self, period: int, today: date) -> HomeFigures:
-        """The home screen's figures: every integration over the last `period` UTC days to `today`."""
+    def home(self, period: int, today: date, *, span: PeriodChoice | None = None) -> HomeFigures:
+        """The home screen's figures: every integration over the last `period` UTC days to `today`, or
+        over `span` when given (a calendar month from `period_choices`)."""
         from grafient_tui.overview import load_home
 
-        return load_home(self.db, self.settings, period, today)
+        return load_home(self.db, self.settings, period, today, span)
+
+    def period_choices(self, today: date) -> tuple[PeriodChoice, ...]:
+        """The periods to offer: 7, 30 and 90 days, this month so far, last month, and each month before
+        back to the first stored day (spans.py)."""
+        from grafient_tui.spans import choices
+        from grafient_tui.store.read import maybe_day
+
+        with self.reading() as read:
+            row = read.one("SELECT MIN(day) FROM dailycost")
+        return choices(today, maybe_day(row[0]) if row else None)
+
+    def period(self, key: str, today: date) -> PeriodChoice:
+        """The period a key names ("30", "this-month", "last-month", "2026-11"); ConfigError with one
+        sentence for anything else (`grafient report --month` and the app's choice)."""
+        from grafient_tui.spans import choice
+
+        return choice(key, today)
+
+    def models_across(self, span: PeriodChoice, today: date) -> list[ModelAcross]:
+        """Every integration's models over the period by one key per model (model_keys.py), most expensive
+        first, each naming the raw names and providers it covers: the all-integrations Models view."""
+        from grafient_tui.store.queries import integrations, models_across
+
+        with self.reading() as read:
+            ids = [i.integration_id for i in integrations(read)]
+            return models_across(read, ids, span.since, min(span.until, today)) if ids else []
+
+    @staticmethod
+    def plan_words(plan: str) -> str:
+        """`Grafient plan free keeps 30 days of history of every provider.`: what a plan keeps."""
+        from grafient_tui.overview import plan_words
+
+        return plan_words(plan)
+
+    def plan_change(self, plan: str) -> str:
+        """What changing to `plan` does, for the question `P` asks before it changes anything: what it
+        keeps, and what the next sync will fetch."""
+        from grafient_tui.errors import ConfigError
+
+        if plan not in PLANS:
+            raise ConfigError(f"plan must be one of free, pro, ultimate, not {plan[:20]!r}.")
+        now = self.plan()
+        keeps = self.plan_words(plan)
+        if plan == now:
+            return f"{keeps} It is the plan already; nothing changes."
+        if PLANS[plan] > PLANS[now] or (plan != "free" and now == "free"):
+            fetch = "The next sync fetches the older days it keeps that are not stored yet (a backfill)."
+        else:
+            fetch = "The next sync fetches nothing older; the days already stored are kept."
+        return f"{keeps} {fetch}"
 
     def detail(self, integration_id: int, period: int, today: date) -> DetailFigures:
         """The cost detail of one integration; NotFound when it is gone."""
@@ -395,7 +448,8 @@ class GrafientService:
         from grafient_tui.store.queries import integrations
 
         with self.reading() as read:
-            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models)
+            plan = self._plan_read(read)
+            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models, plan=plan)
 
     def export_csv(
         self, ref: str | int | None, span: ReportRange, *, by: str = "day", today: date | None = None
@@ -427,11 +481,20 @@ class GrafientService:
     # -- budgets --------------------------------------------------------------------------------
 
     def set_budget(
-        self, target: str, amount: str, *, period: str = "month", on_demand: bool = False, now: datetime | None = None
+        self,
+        target: str,
+        amount: str,
+        *,
+        period: str = "month",
+        on_demand: bool = False,
+        on: str = "usage",
+        now: datetime | None = None,
     ) -> tuple[BudgetRow, bool]:
-        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`; True when
-        it replaced one. Bad input raises with one sentence and changes nothing: an amount that is
-        not dollars and cents, an unknown target, on-demand on a provider that bills everything per use."""
+        """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`, measuring
+        `on`: "usage" (the usage value, as before) or "billed" (what invoices charge), or the on-demand
+        part alone (`on_demand`); True when it replaced one. Bad input raises with one sentence and
+        changes nothing: an amount that is not dollars and cents, an unknown target, on-demand on a
+        provider that bills everything per use."""
         from grafient_tui import providers
         from grafient_tui.budgets import PERIODS, parse_amount
         from grafient_tui.errors import ConfigError
@@ -442,6 +505,8 @@ class GrafientService:
         self.require_change()  # a viewer changes nothing, budgets included
         if period not in PERIODS:
             raise ConfigError(f"the period is month or cycle, not {visible(period)!r}.")
+        if on not in ("usage", "billed"):
+            raise ConfigError(f"a budget is on billed or usage (the usage value), not {visible(on)!r}.")
         integration = resolve_target(self.db, target)
         if on_demand and integration is not None:
             try:
@@ -455,7 +520,12 @@ class GrafientService:
                     "bills everything per use, so set one on its total cost (without --on-demand)."
                 )
         return set_budget(
-            self.db, integration, period, "on_demand" if on_demand else "cost", amount_micro, now or datetime.now(UTC)
+            self.db,
+            integration,
+            period,
+            "on_demand" if on_demand else "billed" if on == "billed" else "cost",
+            amount_micro,
+            now or datetime.now(UTC),
         )
 
     def budgets(self) -> list[BudgetRow]:
@@ -560,6 +630,15 @@ class GrafientService:
             from grafient_tui.store.team import effective_settings
 
             return effective_settings(self.db, self.settings).plan()
+        return self.settings.plan()
+
+    def _plan_read(self, read: Reader) -> str:
+        """The plan, read in a report's own transaction (no SQLAlchemy): a shared database's team plan
+        when it has a usable one, else this machine's (store/team.py applies the same rule)."""
+        if self.shared:
+            row = read.one("SELECT value FROM teamsetting WHERE name = ?", "plan")
+            if row is not None and row[0] in PLANS:
+                return str(row[0])
         return self.settings.plan()
 
     @staticmethod

@@ -7,13 +7,14 @@ and the app word the result with `budgets.wording`.
 
 from grafient_tui.budgets.amounts import parse_amount
 from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, MIN_COMPLETE_DAYS, forecast
-from grafient_tui.budgets.periods import MEASURES, PERIODS, cycle_bounds, month_bounds, period_bounds
+from grafient_tui.budgets.periods import MEASURE_WORDS, MEASURES, PERIODS, cycle_bounds, month_bounds, period_bounds
 from grafient_tui.budgets.status import THRESHOLDS, budget_status, crossed, status_of
 from grafient_tui.figures import BudgetStatus, Forecast, PeriodBounds
 
 __all__ = [
     "FORECAST_WINDOW_DAYS",
     "MEASURES",
+    "MEASURE_WORDS",
     "MIN_COMPLETE_DAYS",
     "PERIODS",
     "THRESHOLDS",

@@ -15,7 +15,10 @@ from datetime import date, timedelta
 from grafient_tui.figures import PeriodBounds
 
 PERIODS = ("month", "cycle")
-MEASURES = ("cost", "on_demand")
+# cost: the usage value (billed plus what a plan or credits cover; the default, as before);
+# on_demand: the on-demand part of the providers that split it; billed: what invoices charge for usage.
+MEASURES = ("cost", "on_demand", "billed")
+MEASURE_WORDS = {"cost": "usage value", "on_demand": "on-demand", "billed": "billed"}
 
 
 def _clamped(year: int, month: int, day: int) -> date:

@@ -24,13 +24,14 @@ def rough(micro: int) -> str:
 
 
 def period_words(period: str, measure: str, *, follows_cycle: bool = True) -> str:
-    """`monthly`, `billing cycle, on-demand`; `billing cycle (calendar month: no cycle known)`."""
+    """`monthly, usage value`, `billing cycle, on-demand`, `monthly, billed`; `billing cycle (calendar
+    month: no cycle known), usage value`: the period and the amount it measures."""
     words = "monthly" if period == "month" else "billing cycle"
     if period == "cycle" and not follows_cycle:
         words += " (calendar month: no cycle known)"
-    if measure == "on_demand":
-        words += ", on-demand"
-    return words
+    from grafient_tui.budgets.periods import MEASURE_WORDS
+
+    return f"{words}, {MEASURE_WORDS.get(measure, measure)}"
 
 
 def bar(fraction: float, width: int = 12) -> str:
@@ -100,6 +101,8 @@ def budget_title(status: BudgetStatus) -> str:
         title = "Cycle (month) budget"
     if status.measure == "on_demand":
         title += ", on-demand"
+    elif status.measure == "billed":
+        title += ", billed"
     return title
 
 
@@ -132,7 +135,10 @@ def set_words(
     from grafient_tui.untrusted import quoted, visible
 
     where = "all integrations" if target_id is None else f"{quoted(target)} (id {target_id:d})"
-    counted = "on-demand cost" if measure == "on_demand" else "total cost"
+    counted = {
+        "on_demand": "on-demand cost",
+        "billed": "the billed amount (what invoices charge for usage)",
+    }.get(measure, "the usage value (plan-included usage too)")
     if measure == "on_demand" and target_id is None:
         split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
         counted += f" ({in_words(split)} only: the other providers bill everything per use)"
@@ -143,9 +149,9 @@ def set_words(
     )
 
 
-def removed_words(target: str, target_id: int | None, period: str, amount_micro: int) -> str:
-    """`removed the monthly cost budget of $500 on 'Eng'`, as `grafient budget remove` says it."""
+def removed_words(target: str, target_id: int | None, period: str, measure: str, amount_micro: int) -> str:
+    """`removed the monthly budget of $500 on 'Eng'`, as `grafient budget remove` says it."""
     from grafient_tui.untrusted import quoted, visible
 
     where = "all integrations" if target_id is None else quoted(target)
-    return f"removed the {period_words(period, 'cost')} budget of {amount(amount_micro)} on {visible(where)}"
+    return f"removed the {period_words(period, measure)} budget of {amount(amount_micro)} on {visible(where)}"

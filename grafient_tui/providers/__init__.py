@@ -29,6 +29,9 @@ class CapabilityRow(TypedDict, total=False):
     has_tokens: bool
     whole_actor: str | None
     cost_basis: str
+    covered_by: str | None
+    keeps_days: int | None
+    has_request_units: bool
 
 
 class ProviderRow(NamedTuple):
@@ -52,7 +55,13 @@ _ROWS: dict[str, ProviderRow] = {
         client="grafient_tui.providers.cursor.api:CursorClient",
         fake="grafient_tui.providers.cursor.fake:FakeCursorTeam",
         base_url="https://api.cursor.com",
-        capabilities={"has_requests": True, "actor_kind": "member"},
+        capabilities={
+            "has_requests": True,
+            "actor_kind": "member",
+            "covered_by": "the plan's included usage",
+            "has_request_units": True,
+            "keeps_days": 365,
+        },
         colour="#6b9bf2",
     ),
     "anthropic": ProviderRow(
@@ -60,7 +69,7 @@ _ROWS: dict[str, ProviderRow] = {
         client="grafient_tui.providers.anthropic.api:AnthropicClient",
         fake="grafient_tui.providers.anthropic.fake:FakeAnthropicOrg",
         base_url="https://api.anthropic.com",
-        capabilities={"has_requests": False, "actor_kind": "workspace", "has_on_demand": False},
+        capabilities={"has_requests": False, "actor_kind": "workspace", "has_on_demand": False, "keeps_days": 365},
         colour="#d97757",
     ),
     "openai": ProviderRow(
@@ -73,6 +82,7 @@ _ROWS: dict[str, ProviderRow] = {
             "actor_kind": "project",
             "has_on_demand": False,
             "requests_label": "completion requests",
+            "keeps_days": 180,
         },
         colour="#10a37f",
     ),
@@ -87,6 +97,7 @@ _ROWS: dict[str, ProviderRow] = {
             "has_on_demand": False,
             "has_byok": True,
             "has_today": False,
+            "keeps_days": 30,
         },
         colour="#a78bfa",
     ),
@@ -103,6 +114,8 @@ _ROWS: dict[str, ProviderRow] = {
             "has_tokens": False,
             # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
             "whole_actor": "(all users)",
+            "covered_by": "the included AI credits",
+            "keeps_days": 730,
         },
         colour="#e3b341",
         account_fields="grafient_tui.providers.copilot.fields:ACCOUNT_FIELDS",
@@ -112,7 +125,13 @@ _ROWS: dict[str, ProviderRow] = {
         client="grafient_tui.providers.xai.api:XaiClient",
         fake="grafient_tui.providers.xai.fake:FakeXaiTeam",
         base_url="https://management-api.x.ai",
-        capabilities={"has_requests": False, "actor_kind": "api_key", "has_on_demand": False, "has_tokens": False},
+        capabilities={
+            "has_requests": False,
+            "actor_kind": "api_key",
+            "has_on_demand": False,
+            "has_tokens": False,
+            "keeps_days": 90,
+        },
         colour="#ff5370",
         account_fields="grafient_tui.providers.xai.fields:ACCOUNT_FIELDS",
     ),
@@ -123,7 +142,14 @@ _ROWS: dict[str, ProviderRow] = {
         client="grafient_tui.providers.google.api:GoogleBillingClient",
         fake="grafient_tui.providers.google.fake:FakeBillingExport",
         base_url="https://bigquery.googleapis.com",
-        capabilities={"has_requests": False, "actor_kind": "project", "has_on_demand": True, "has_tokens": False},
+        capabilities={
+            "has_requests": False,
+            "actor_kind": "project",
+            "has_on_demand": True,
+            "has_tokens": False,
+            "covered_by": "credits",
+            "keeps_days": 365,
+        },
         colour="#22d3ee",
         account_fields="grafient_tui.providers.google.fields:ACCOUNT_FIELDS",
     ),
@@ -138,6 +164,7 @@ _ROWS: dict[str, ProviderRow] = {
             "has_on_demand": False,
             "has_tokens": False,
             "cost_basis": "estimate",
+            "keeps_days": 90,
         },
         colour="#a3e635",
     ),

@@ -140,6 +140,14 @@ class Capabilities:
     # "billed": the provider's own money; "estimate": dollars Grafient works out from other units
     # (ElevenLabs' credits), marked as an estimate wherever they are shown.
     cost_basis: str = "billed"
+    # What covers the part of its cost that no invoice charges for usage (a plan's included usage,
+    # included credits), where its on-demand / included split says so: its *billed* amount is then the
+    # on-demand part and its cost the *usage value*. None: every dollar is billed (billed = usage value).
+    covered_by: str | None = None
+    # The days back from today it can have: its deepest history (Limits.max_history_days; OpenRouter's
+    # API keeps 30). Older days are never "not synced" for it: no sync fetches them. None: no limit.
+    keeps_days: int | None = None
+    has_request_units: bool = False  # days carry request units beside the count (Cursor's requestsCosts)
 
     @property
     def actor_title(self) -> str:

@@ -22,7 +22,7 @@ from grafient_tui.budgets import (
 from grafient_tui.budgets.wording import in_words
 from grafient_tui.estimates import together
 from grafient_tui.figures import IntegrationInfo
-from grafient_tui.store.queries import integrations
+from grafient_tui.store.queries import IntegrationPart, integration_parts, integrations
 from grafient_tui.store.read import Reader, ReadSource, day, integer, marks
 
 ALL = "all"
@@ -134,14 +134,26 @@ def _evaluate(read: Reader, row: BudgetRow, every: list[IntegrationInfo], today:
     ids = [i.integration_id for i in targets]
     yesterday = today - timedelta(days=1)
     window_start = today - timedelta(days=FORECAST_WINDOW_DAYS)
-    days = _days(read, ids, min(bounds.start, window_start), today, row.measure)
+    parts = integration_parts(read, ids)
+    days = _days(read, parts, min(bounds.start, window_start), today, row.measure)
+
+    def expected(when: date) -> int:
+        """How many of the integrations can have the day (a provider keeps so many days)."""
+        return sum(1 for part in parts if part.can_have(when, today))
+
     spent = sum(d.spent_micro for day, d in days.items() if bounds.start <= day <= today)
     spent_through_yesterday = sum(d.spent_micro for day, d in days.items() if bounds.start <= day <= yesterday)
     complete = [
-        d.spent_micro for day, d in days.items() if window_start <= day <= yesterday and ids and d.complete == len(ids)
+        d.spent_micro
+        for day, d in days.items()
+        if window_start <= day <= yesterday and ids and d.complete >= expected(day) > 0
     ]
     finished = max(0, (yesterday - bounds.start).days + 1)
-    synced = sum(1 for day, d in days.items() if bounds.start <= day <= yesterday and ids and d.synced == len(ids))
+    synced = sum(
+        1
+        for n in range(finished)
+        if ids and _synced(days, bounds.start + timedelta(days=n), expected(bounds.start + timedelta(days=n)))
+    )
     result = forecast(
         spent_through_yesterday=spent_through_yesterday,
         spent=spent,
@@ -176,14 +188,29 @@ class _DaySpend:
     spent_micro: int  # their spend on the day, in the budget's measure
 
 
-def _days(read: Reader, ids: list[int], since: date, until: date, measure: str) -> dict[date, _DaySpend]:
-    """Each day of [since, until] the integrations have: how many have it, and their spend."""
+def _synced(days: dict[date, _DaySpend], when: date, expected: int) -> bool:
+    """Every integration that can have the day has it (a day none can have is no gap)."""
+    got = days.get(when)
+    return (got.synced if got else 0) >= expected
+
+
+def _days(read: Reader, parts: list[IntegrationPart], since: date, until: date, measure: str) -> dict[date, _DaySpend]:
+    """Each day of [since, until] the integrations have: how many have it, and their spend in the
+    budget's measure (billed: each provider's rule, the on-demand part where a plan covers the rest)."""
+    ids = [part.integration_id for part in parts]
     if not ids:
         return {}
-    column = "cost_micro" if measure == "cost" else "on_demand_micro"
+    covered = [part.integration_id for part in parts if part.billed_is_on_demand]
+    if measure == "cost":
+        column = "cost_micro"
+    elif measure == "on_demand":
+        column = "on_demand_micro"
+    else:
+        column = f"CASE WHEN integration_id IN ({marks(len(covered))}) THEN on_demand_micro ELSE cost_micro END"
     rows = read.rows(
         f"SELECT day, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END), SUM({column}) FROM dailycost "
         f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY day",
+        *(covered if measure == "billed" else []),
         *ids,
         since,
         until,

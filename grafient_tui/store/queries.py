@@ -13,19 +13,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from grafient_tui.budgets.forecast import FORECAST_WINDOW_DAYS, forecast
 from grafient_tui.errors import NotFound, StoreError
 from grafient_tui.estimates import basis_for
 from grafient_tui.figures import (
     DayFigures,
+    Forecast,
     IntegrationInfo,
     MemberFigures,
     MemberLimit,
+    ModelAcross,
     ModelFigures,
     Summary,
     SyncStatus,
 )
+from grafient_tui.model_keys import by_key, model_key
 from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
 from grafient_tui.store.accounts import stored_account
 from grafient_tui.store.labels import MAX_ID, label_key
@@ -181,9 +186,14 @@ _DAY_COLUMNS = (
 )
 
 
-def daily_costs(source: ReadSource, integration_id: int, since: date, until: date) -> list[DayFigures]:
-    """One row per UTC day of [since, until], including days never synced."""
+def daily_costs(
+    source: ReadSource, integration_id: int, since: date, until: date, today: date | None = None
+) -> list[DayFigures]:
+    """One row per UTC day of [since, until], including days never synced, each saying why (`gap`:
+    a day its provider has not reported yet is not a day never synced). `today` defaults to `until`."""
+    today = until if today is None else today
     with source.reader() as read:
+        part = next(iter(integration_parts(read, [integration_id])), None)
         rows = read.rows(
             f"SELECT {_DAY_COLUMNS} FROM dailycost WHERE integration_id = ? AND day >= ? AND day <= ?",
             integration_id,
@@ -207,11 +217,12 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
             key = day(stored_day)
             top[key] = min(top.get(key, model), model)
     stored = {day(row[0]): row for row in rows}
+    units_known = _has_request_units(source, integration_id)
     out = []
     for when in days_between(since, until):
         row = stored.get(when)
         if row is None:
-            out.append(DayFigures(day=when, synced=False, complete=False))
+            out.append(DayFigures(day=when, synced=False, complete=False, gap=_gap(part, when, today)))
             continue
         (
             _,
@@ -239,7 +250,7 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
                 on_demand_micro=integer(on_demand),
                 included_micro=integer(included),
                 requests=integer(requests),
-                request_units_micro=int(units),
+                request_units_micro=int(units) if units_known else None,
                 input_tokens=integer(inputs),
                 output_tokens=integer(outputs),
                 cache_read_tokens=integer(cache_read),
@@ -252,6 +263,28 @@ def daily_costs(source: ReadSource, integration_id: int, since: date, until: dat
             )
         )
     return out
+
+
+def _gap(part: IntegrationPart | None, when: date, today: date) -> str:
+    """Why a day is not stored: its provider cannot have it yet (or any more), or it was never synced."""
+    if part is None or part.can_have(when, today):
+        return "never synced"
+    if when >= today:
+        return "not reported yet"
+    return f"older than {part.history_words(today)}"
+
+
+def _has_request_units(source: ReadSource, integration_id: int) -> bool:
+    """Whether the integration's provider gives request units (Cursor); elsewhere they are unknown, not 0."""
+    from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
+
+    with source.reader() as read:
+        row = read.one("SELECT provider FROM integration WHERE id = ?", integration_id)
+    try:
+        return row is not None and providers.capabilities(str(row[0])).has_request_units
+    except GrafientError:  # a provider this version does not know: what it stored is shown
+        return True
 
 
 def _model(row: tuple[Any, ...]) -> ModelFigures:
@@ -323,6 +356,44 @@ def model_costs(source: ReadSource, integration_ids: int | Iterable[int], since:
     return {str(model): int(cost or 0) for model, cost in rows}
 
 
+def models_across(
+    source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date
+) -> list[ModelAcross]:
+    """Totals per model key over several integrations (one model under Cursor's, Anthropic's and
+    OpenRouter's names is one row), most expensive first, each naming the raw names and providers."""
+    ids = _ids(integration_ids)
+    with source.reader() as read:
+        rows = read.rows(
+            f"SELECT i.provider, m.model, SUM(m.cost_micro), {known_sum('m.requests')}, "
+            f"{known_sum('m.input_tokens')}, {known_sum('m.output_tokens')} "
+            "FROM dailymodelcost AS m JOIN integration AS i ON i.id = m.integration_id "
+            f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
+            *ids,
+            since,
+            until,
+        )
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        groups.setdefault(model_key(str(row[1])), []).append(row)
+
+    def known(values: list[Any]) -> int | None:
+        return None if any(v is None for v in values) else sum(int(v) for v in values)
+
+    out = [
+        ModelAcross(
+            key=key,
+            names=tuple(sorted({str(r[1]) for r in group})),
+            providers=tuple(sorted({str(r[0]) for r in group})),
+            cost_micro=sum(int(r[2] or 0) for r in group),
+            requests=known([r[3] for r in group]),
+            input_tokens=known([r[4] for r in group]),
+            output_tokens=known([r[5] for r in group]),
+        )
+        for key, group in groups.items()
+    ]
+    return sorted(out, key=lambda m: (-m.cost_micro, m.key))
+
+
 def summed(costs: Iterable[dict[str, int]]) -> dict[str, int]:
     """Several integrations' model_costs as one (what model_costs gives for all of them together)."""
     total: dict[str, int] = {}
@@ -356,62 +427,91 @@ def member_breakdown(
 
 
 @dataclass(frozen=True, kw_only=True)
-class _DayState:
-    synced: bool  # every integration has the day
+class IntegrationPart:
+    """One integration of a summary, and what it can have: its provider reports today or not, keeps so
+    many days, or nothing before an edge it answered with."""
+
+    integration_id: int
+    label: str
+    provider: str
+    caps: Capabilities | None  # None: a provider this version does not know (it can have every day)
+    history_limit: date | None  # the provider keeps nothing older (learnt from a refused window)
+
+    def earliest(self, today: date) -> date | None:
+        """The first day it can have, or None when the plan alone decides."""
+        keeps = self.caps.keeps_days if self.caps else None
+        edges = [e for e in (self.history_limit, today - timedelta(days=keeps) if keeps else None) if e]
+        return max(edges) if edges else None
+
+    def can_have(self, when: date, today: date) -> bool:
+        if when > today or (when == today and self.caps is not None and not self.caps.has_today):
+            return False
+        earliest = self.earliest(today)
+        return earliest is None or when >= earliest
+
+    @property
+    def billed_is_on_demand(self) -> bool:
+        return bool(self.caps and self.caps.covered_by)
+
+    @property
+    def split(self) -> bool:
+        return self.caps is None or self.caps.has_on_demand
+
+    def history_words(self, today: date) -> str:
+        """`OpenRouter keeps 30 days`, or `keeps nothing before 2026-01-05`."""
+        from grafient_tui import providers
+
+        keeps = self.caps.keeps_days if self.caps else None
+        earliest = self.earliest(today)
+        if keeps and earliest == today - timedelta(days=keeps):
+            return f"{providers.title(self.provider)} keeps {keeps} days"
+        return f"{providers.title(self.provider)} keeps nothing before {earliest}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Day:
+    synced: bool
     complete: bool
     cost_micro: int
-    some: bool = False  # at least one integration has it
 
 
-_NOT_SYNCED = _DayState(synced=False, complete=False, cost_micro=0)
-
-
-def _providers(read: Reader, ids: list[int]) -> list[str]:
-    """The provider of each of these integrations (one entry per integration)."""
-    return [str(p) for (p,) in read.rows(f"SELECT provider FROM integration WHERE id IN ({marks(len(ids))})", *ids)]
-
-
-def _capabilities(names: list[str]) -> list[Capabilities]:
-    """The capabilities of these providers (a provider this version does not know is left out)."""
+def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
+    """Each of these integrations with what it can have (IntegrationPart), by id."""
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
-    out: list[Capabilities] = []
-    for name in names:
+    out = []
+    for iid, label, provider, limit in read.rows(
+        f"SELECT id, label, provider, history_limit FROM integration WHERE id IN ({marks(len(ids))}) ORDER BY id", *ids
+    ):
         try:
-            out.append(providers.capabilities(name))
+            caps: Capabilities | None = providers.capabilities(str(provider))
         except GrafientError:
-            pass
+            caps = None
+        out.append(
+            IntegrationPart(
+                integration_id=int(iid),
+                label=str(label),
+                provider=str(provider),
+                caps=caps,
+                history_limit=maybe_day(limit),
+            )
+        )
     return out
 
 
-def _day_states(
-    read: Reader, ids: list[int], since: date, until: date, today: date, provider_names: list[str]
-) -> dict[date, _DayState]:
-    """day -> whether every integration in ids has it synced and complete, and their cost.
-
-    Today is only expected from providers that report it (OpenRouter reports completed days only)."""
-    result = [
-        (day(stored_day), int(n), int(done or 0), int(cost or 0))
-        for stored_day, n, done, cost in read.rows(
-            "SELECT day, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END), SUM(cost_micro) FROM dailycost "
-            f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY day",
-            *ids,
-            since,
-            until,
-        )
-    ]
-    want = len(set(ids))
-    states = {
-        when: _DayState(synced=n == want, complete=done == want, cost_micro=cost, some=n > 0)
-        for when, n, done, cost in result
-    }
-    if since <= today <= until:
-        without_today = sum(1 for caps in _capabilities(provider_names) if not caps.has_today)
-        n = next((n for when, n, _, _ in result if when == today), 0)
-        cost = states[today].cost_micro if today in states else 0
-        states[today] = _DayState(synced=n >= want - without_today, complete=False, cost_micro=cost, some=n > 0)
-    return states
+def _stored_days(read: Reader, ids: list[int], since: date, until: date) -> dict[int, dict[date, _Day]]:
+    """Each integration's stored days of [since, until]: synced, complete, and the cost."""
+    out: dict[int, dict[date, _Day]] = {iid: {} for iid in ids}
+    for iid, stored_day, complete, cost in read.rows(
+        "SELECT integration_id, day, complete, cost_micro FROM dailycost "
+        f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ?",
+        *ids,
+        since,
+        until,
+    ):
+        out.setdefault(int(iid), {})[day(stored_day)] = _Day(synced=True, complete=flag(complete), cost_micro=int(cost))
+    return out
 
 
 def period_summary(
@@ -422,83 +522,299 @@ def period_summary(
     until: date,
     today: date | None = None,
     costs: dict[str, int] | None = None,
+    plan: str | None = None,
+    previous: tuple[date, date] | None = None,
+    forecast_until: date | None = None,
 ) -> Summary:
     """The period of `days` UTC days ending `until`. `today` (default: `until`) marks the day that is
     not over yet: it is counted so far, never averaged, and left out of the change. `costs`: the
-    period's model_costs of these integrations, when the caller has them already.
+    period's model_costs of these integrations, when the caller has them already. `plan`: the plan
+    syncs follow, to say when a change is missing because it keeps too little history.
 
-    The change compares the period's finished days with the same days one period earlier, so a
-    partial today never tilts it, and is given only when both sides are synced and complete."""
+    Each integration is judged against what it can have (see IntegrationPart): a day counts as synced when
+    every integration that can have it has it. The daily average is the sum of each integration's
+    average over its own complete days; the change compares the period's finished days with the
+    same days one period earlier over the integrations that can have both periods (naming those it
+    leaves out), and is given only when those have both synced and complete.
+
+    `previous` (first, last): the span the change compares with, when not the `days` just before (a
+    calendar month's month before: spans.py); a span not over yet compares its finished days with
+    as many days from the start of `previous`. `forecast_until`: the last day of a month so far,
+    whose spend at its end is forecast as budgets forecast it."""
     ids = _ids(integration_ids)
     today = until if today is None else today
     since = until - timedelta(days=days - 1)
-    finished = [d for d in days_between(since, until) if d < today]
-    previous = [d - timedelta(days=days) for d in finished]
+    in_range = days_between(since, until)
+    current = [d for d in in_range if d < today]
+    if previous is None:
+        earlier = [d - timedelta(days=days) for d in current]
+    elif until < today:  # a whole period against the whole one before it
+        earlier = days_between(*previous)
+    else:
+        earlier = [d for d in (previous[0] + (d - since) for d in current) if d <= previous[1]]
+    first = min([since, *earlier, today - timedelta(days=FORECAST_WINDOW_DAYS)])
     with source.reader() as read:
-        provider_names = _providers(read, ids)
-        states = _day_states(read, ids, since - timedelta(days=days), until, today, provider_names)
-        sums = read.one(
-            "SELECT SUM(cost_micro), SUM(on_demand_micro), SUM(included_micro), SUM(requests), "
-            "SUM(CASE WHEN requests IS NULL THEN 1 ELSE 0 END), SUM(byok_micro), COUNT(*) FROM dailycost "
-            f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ?",
-            *ids,
-            since,
-            until,
-        )
+        parts = integration_parts(read, ids)
+        stored = _stored_days(read, ids, first, until)
+        sums = {
+            int(row[0]): row[1:]
+            for row in read.rows(
+                "SELECT integration_id, SUM(cost_micro), SUM(on_demand_micro), SUM(included_micro), SUM(requests), "
+                "SUM(CASE WHEN requests IS NULL THEN 1 ELSE 0 END), SUM(byok_micro), COUNT(*) FROM dailycost "
+                f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY integration_id",
+                *ids,
+                since,
+                until,
+            )
+        }
         if costs is None:
             costs = model_costs(read, ids, since, until)
-    assert sums is not None  # an aggregate without GROUP BY always has its one row
-    total, on_demand, included, requests, unknown_requests, byok, rows = sums
-    if not rows:  # nothing stored yet: zero where these providers count the figure, else unknown
-        caps = _capabilities(provider_names)
-        split = any(c.has_on_demand for c in caps) or not caps
-        counted = any(c.has_requests for c in caps) or not caps
-        on_demand = included = 0 if split else None
-        requests = 0 if counted else None
-    top = min(costs.items(), key=lambda item: (-item[1], item[0]), default=None)  # as model_breakdown orders
-    in_range = [states.get(d, _NOT_SYNCED) for d in days_between(since, until)]
-    complete = [s for s in in_range if s.complete]
-    change_pct, change_note = _change(states, finished, previous)
+    totals = _Totals.of(parts, sums)
+    expected = [d for d in in_range if any(p.can_have(d, today) for p in parts)] if parts else in_range
+    synced = [d for d in expected if _all_have(parts, stored, d, today, complete=False)]
+    complete = [d for d in expected if _all_have(parts, stored, d, today, complete=True)]
+    # One model under several names (a dated alias, another provider's spelling) is one model here.
+    top = min(by_key(costs).items(), key=lambda item: (-item[1], item[0]), default=None)
+    change = _change(parts, stored, current, earlier, today, plan)
+    month_end = _forecast(parts, stored, since, today, forecast_until) if forecast_until else None
     return Summary(
         since=since,
         until=until,
         days=days,
-        synced_days=sum(1 for s in in_range if s.synced),
+        synced_days=len(synced),
         complete_days=len(complete),
         # counted in the total as soon as any team has it, so marked as soon as any team has it
-        today_partial=since <= today <= until and states.get(today, _NOT_SYNCED).some,
-        total_micro=int(total or 0),
-        on_demand_micro=integer(on_demand),
-        included_micro=integer(included),
-        requests=integer(requests),
-        requests_partial=bool(unknown_requests) and requests is not None,
-        byok_micro=integer(byok),
-        daily_average_micro=_round_div(sum(s.cost_micro for s in complete), len(complete)) if complete else None,
+        today_partial=since <= today <= until and any(today in stored.get(p.integration_id, {}) for p in parts),
+        total_micro=totals.cost,
+        on_demand_micro=totals.on_demand,
+        included_micro=totals.included,
+        requests=totals.requests,
+        requests_partial=totals.requests_partial,
+        byok_micro=totals.byok,
+        daily_average_micro=_average(parts, stored, in_range, today),
         top_model=top[0] if top and top[1] > 0 else None,
         top_model_micro=top[1] if top else 0,
-        change_pct=change_pct,
-        change_note=change_note,
+        change_pct=change.pct,
+        change_note=change.note,
+        billed_micro=totals.billed,
+        split_labels=totals.split_labels,
+        expected_days=len(expected),
+        limits=_limits(parts, since, until, today),
+        plan_limited=change.plan_limited,
+        left_out=change.left_out,
+        forecast_micro=month_end.micro if month_end else None,
+        forecast_note=month_end.note if month_end else None,
     )
 
 
+def _forecast(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], since: date, today: date, end: date
+) -> Forecast:
+    """A month so far at its end, as a budget's forecast works it out (budgets/forecast.py): spend
+    through yesterday + the average complete day of the 14 before today x the days left."""
+    yesterday = today - timedelta(days=1)
+
+    def spent(first: date, last: date) -> int:
+        return sum(
+            day.cost_micro for p in parts for d, day in stored.get(p.integration_id, {}).items() if first <= d <= last
+        )
+
+    window = days_between(today - timedelta(days=FORECAST_WINDOW_DAYS), yesterday)
+    complete = [
+        sum(stored[p.integration_id][d].cost_micro for p in parts if d in stored.get(p.integration_id, {}))
+        for d in window
+        if parts and _all_have(parts, stored, d, today, complete=True) and any(p.can_have(d, today) for p in parts)
+    ]
+    return forecast(
+        spent_through_yesterday=spent(since, yesterday),
+        spent=spent(since, today),
+        complete_day_costs=complete,
+        days_left=(end - today).days + 1,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Totals:
+    cost: int
+    billed: int
+    on_demand: int | None
+    included: int | None
+    split_labels: tuple[str, ...]
+    requests: int | None
+    requests_partial: bool
+    byok: int | None
+
+    @staticmethod
+    def of(parts: list[IntegrationPart], sums: dict[int, tuple[Any, ...]]) -> _Totals:
+        """The range's sums over every integration: its billed part by its provider's rule, the
+        on-demand / included split of those that have one, and a request count where one is given."""
+        cost = billed = on_demand = included = requests = byok = 0
+        unknown_requests = rows = 0
+        split_labels = []
+        counted = byok_known = False
+        for part in parts:
+            i_cost, i_on_demand, i_included, i_requests, i_unknown, i_byok, i_rows = sums.get(
+                part.integration_id, (0, None, None, None, 0, None, 0)
+            )
+            cost += int(i_cost or 0)
+            billed += int(i_on_demand or 0) if part.billed_is_on_demand else int(i_cost or 0)
+            if part.split:
+                split_labels.append(part.label)
+                on_demand += int(i_on_demand or 0)
+                included += int(i_included or 0)
+            rows += int(i_rows or 0)
+            unknown_requests += int(i_unknown or 0)
+            if i_requests is not None or (not i_rows and (part.caps is None or part.caps.has_requests)):
+                counted = True
+                requests += int(i_requests or 0)
+            if i_byok is not None:
+                byok_known = True
+                byok += int(i_byok)
+        return _Totals(
+            cost=cost,
+            billed=billed,
+            on_demand=on_demand if split_labels or not parts else None,
+            included=included if split_labels or not parts else None,
+            split_labels=tuple(split_labels),
+            requests=requests if counted or not parts else None,
+            requests_partial=bool(unknown_requests) and counted,
+            byok=byok if byok_known else None,
+        )
+
+
+def _all_have(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], when: date, today: date, *, complete: bool
+) -> bool:
+    """Every integration that can have the day has it (synced, or complete); True for none."""
+    for part in parts:
+        if not part.can_have(when, today):
+            continue
+        got = stored.get(part.integration_id, {}).get(when)
+        if got is None or (complete and not got.complete):
+            return False
+    return True
+
+
+def _average(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], in_range: list[date], today: date
+) -> int | None:
+    """The sum of each integration's average over its own complete days of the range, rounded once;
+    None when one that can have a day of the range has no complete one (its part would be a guess)."""
+    total = Fraction(0)
+    known = False
+    for part in parts:
+        mine = stored.get(part.integration_id, {})
+        costs = [mine[d].cost_micro for d in in_range if d in mine and mine[d].complete]
+        if not costs:
+            if any(part.can_have(d, today) and d < today for d in in_range):
+                return None
+            continue
+        total += Fraction(sum(costs), len(costs))
+        known = True
+    if not known:
+        return None
+    return _round_div(total.numerator, total.denominator)
+
+
+def _limits(parts: list[IntegrationPart], since: date, until: date, today: date) -> tuple[str, ...]:
+    """What the integrations cannot have in [since, until], in words: `OpenRouter keeps 30 days`,
+    `today not reported yet` (`Router: today not reported yet` among several)."""
+    out: list[str] = []
+    for part in parts:
+        earliest = part.earliest(today)
+        if earliest is not None and earliest > since:
+            words = part.history_words(today)
+            if words not in out:
+                out.append(words)
+    if since <= today <= until:
+        out.extend(
+            "today not reported yet" if len(parts) == 1 else f"{part.label}: today not reported yet"
+            for part in parts
+            if part.caps is not None and not part.caps.has_today
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Change:
+    pct: float | None
+    note: str | None  # why there is none, or what it leaves out
+    plan_limited: bool = False
+    left_out: tuple[str, ...] = ()  # the labels of the integrations left out
+
+
 def _change(
-    states: dict[date, _DayState], current: list[date], previous: list[date]
-) -> tuple[float | None, str | None]:
-    """The change in percent, or None and the reason in a few words."""
+    parts: list[IntegrationPart],
+    stored: dict[int, dict[date, _Day]],
+    current: list[date],
+    previous: list[date],
+    today: date,
+    plan: str | None,
+) -> _Change:
+    """The change in percent over the integrations that can have both periods, and a few words: why
+    there is none, or which integrations it leaves out and why."""
     if not current:
-        return None, "no finished day in this period yet"
-    for name, days in (("this period", current), ("previous period", previous)):
-        synced = sum(1 for d in days if states.get(d, _NOT_SYNCED).synced)
-        if synced < len(days):
-            return None, f"{name} {synced}/{len(days)} days synced"
-        final = sum(1 for d in days if states[d].complete)
-        if final < len(days):
-            return None, f"{name} {final}/{len(days)} days final"
-    current_micro = sum(states[d].cost_micro for d in current)
-    previous_micro = sum(states[d].cost_micro for d in previous)
+        return _Change(pct=None, note="no finished day in this period yet")
+    both = current + previous
+    counted = [p for p in parts if all(p.can_have(d, today) for d in both)] if parts else []
+    left_out = [f"{p.label} left out: {_keeps(p, today)}" for p in parts if p not in counted]
+    scope = "; ".join(left_out) or None
+    labels = tuple(p.label for p in parts if p not in counted)
+    if parts and not counted:
+        return _Change(pct=None, note=scope, left_out=labels)
+    for name, period in (("this period", current), ("previous period", previous)):
+        synced = sum(1 for d in period if _all_have(counted, stored, d, today, complete=False))
+        if synced < len(period):
+            short = _plan_short(counted, stored, period, today, plan)
+            note = f"{name} {synced}/{len(period)} days synced"
+            if short:
+                note += f": {short}"
+            return _Change(pct=None, note=note, plan_limited=bool(short))
+        final = sum(1 for d in period if _all_have(counted, stored, d, today, complete=True))
+        if final < len(period):
+            return _Change(pct=None, note=f"{name} {final}/{len(period)} days final")
+    current_micro = sum(stored[p.integration_id][d].cost_micro for p in counted for d in current)
+    previous_micro = sum(stored[p.integration_id][d].cost_micro for p in counted for d in previous)
     if previous_micro == 0:
-        return None, "no spend in the previous period"
-    return (current_micro - previous_micro) * 100.0 / previous_micro, None
+        return _Change(pct=None, note="no spend in the previous period")
+    return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope, left_out=labels)
+
+
+def _keeps(part: IntegrationPart, today: date) -> str:
+    """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name)."""
+    from grafient_tui import providers
+
+    words = part.history_words(today)
+    title = providers.title(part.provider)
+    return words[len(title) + 1 :] if part.label.casefold() == title.casefold() else words
+
+
+def plan_days(caps: Capabilities | None, plan: str) -> int:
+    """The days a plan lets a sync keep of a provider, read without loading it: the free plan's 30,
+    else the provider's deepest history (what its Limits.history_for says; a test holds them equal)."""
+    from grafient_tui.config import DEFAULT_PLAN, PLANS
+
+    if plan == DEFAULT_PLAN or caps is None or caps.keeps_days is None:
+        return PLANS.get(plan, PLANS[DEFAULT_PLAN])
+    return caps.keeps_days
+
+
+def _plan_short(
+    parts: list[IntegrationPart], stored: dict[int, dict[date, _Day]], period: list[date], today: date, plan: str | None
+) -> str | None:
+    """`the free plan keeps 30 days` when a missing day is older than the plan lets a sync fetch."""
+    if plan is None:
+        return None
+    for part in parts:
+        keeps = plan_days(part.caps, plan)
+        deepest = part.caps.keeps_days if part.caps else None
+        if deepest is not None and keeps >= deepest:
+            continue  # no plan keeps more of this provider
+        start = today - timedelta(days=keeps)
+        mine = stored.get(part.integration_id, {})
+        if any(d < start and d not in mine for d in period):
+            return f"the {plan} plan keeps {keeps} days"
+    return None
 
 
 def _round_div(numerator: int, denominator: int) -> int:

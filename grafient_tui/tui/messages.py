@@ -101,14 +101,15 @@ class BudgetsRequested(Message):
 
 
 class BudgetSetRequested(Message):
-    """Set (or replace) a budget, as `grafient budget set TARGET AMOUNT --period P [--on-demand]`."""
+    """Set (or replace) a budget, as `grafient budget set TARGET AMOUNT --period P [--on billed|usage |
+    --on-demand]`: `measure` is usage, billed or on_demand."""
 
-    def __init__(self, target: str, amount: str, period: str, *, on_demand: bool) -> None:
+    def __init__(self, target: str, amount: str, period: str, *, measure: str = "usage") -> None:
         super().__init__()
         self.target = target
         self.amount = amount
         self.period = period
-        self.on_demand = on_demand
+        self.measure = measure
 
 
 class BudgetRemoveRequested(Message):

@@ -111,7 +111,11 @@ def set_budget(service: GrafientService, ask: m.BudgetSetRequested, now: datetim
     from grafient_tui.errors import GrafientError
 
     try:
-        row, replaced = service.set_budget(ask.target, ask.amount, period=ask.period, on_demand=ask.on_demand, now=now)
+        on_demand = ask.measure == "on_demand"
+        on = "usage" if on_demand else ask.measure
+        row, replaced = service.set_budget(
+            ask.target, ask.amount, period=ask.period, on_demand=on_demand, on=on, now=now
+        )
     except GrafientError as exc:
         post(m.BudgetRefused(sentence_of(exc, "the budget could not be saved")))
         return
@@ -132,7 +136,7 @@ def remove_budget(service: GrafientService, target: str, period: str, post: Post
     except GrafientError as exc:
         post(m.BudgetRefused(sentence_of(exc, "the budget could not be removed")))
         return
-    post(m.BudgetChanged(removed_words(row.target, row.target_id, row.period, row.amount_micro)))
+    post(m.BudgetChanged(removed_words(row.target, row.target_id, row.period, row.measure, row.amount_micro)))
 
 
 def export(service: GrafientService, integration_id: int | None, by: str, period: int, today: date, post: Post) -> None:

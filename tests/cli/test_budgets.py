@@ -128,7 +128,7 @@ def test_the_forecast_against_a_hand_computation(store, capsys, monkeypatch) -> 
     table = cli(capsys, monkeypatch, "check")
     assert table.code == 3
     assert table.out == (
-        "▲ forecast over  Eng · monthly: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · "
+        "▲ forecast over  Eng · monthly, usage value: $373.00 spent, 75% of $500 · forecast $510 · day 24 of 30 · "
         "resets 2026-12-01\n"
     )
     assert "_" not in table.out  # words, not the JSON's token
@@ -276,7 +276,10 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
     integration(store, "Eng")
     assert cli(capsys, monkeypatch, "budget", "list").out.startswith("No budgets yet.")
     first = cli(capsys, monkeypatch, "budget", "set", "eng", "500")
-    assert first.out == "set a budget of $500 per calendar month (UTC) on 'Eng' (id 1), counting total cost\n"
+    assert (
+        first.out == "set a budget of $500 per calendar month (UTC) on 'Eng' (id 1), counting the usage value "
+        "(plan-included usage too)\n"
+    )
     again = cli(capsys, monkeypatch, "budget", "set", "1", "1250.50", "--on-demand")
     assert again.out == (
         "replaced the budget of $1,250.50 per calendar month (UTC) on 'Eng' (id 1), counting on-demand cost\n"
@@ -291,7 +294,7 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
     assert table[0].split() == ["TARGET", "PERIOD", "MEASURE", "BUDGET"]
     assert table[2].split() == ["Eng", "month", "on-demand", "$1,250.50"]
     removed = cli(capsys, monkeypatch, "budget", "remove", "Eng")
-    assert removed.code == 0 and removed.out == "removed the monthly budget of $1,250.50 on 'Eng'\n"
+    assert removed.code == 0 and removed.out == "removed the monthly, on-demand budget of $1,250.50 on 'Eng'\n"
     assert cli(capsys, monkeypatch, "budget", "remove", "all", "--period", "cycle").code == 0
     assert cli(capsys, monkeypatch, "budget", "list", "--format", "json").out.strip() == "[]"
 
@@ -453,3 +456,24 @@ def test_budgets_and_their_announcements_are_shared_through_the_database(
     assert (code, row["spent_usd"], row["status"]) == (4, 690.0, "over")
     alice.db.dispose()
     bob.db.dispose()
+
+
+def test_a_budget_on_billed_counts_what_invoices_charge_per_provider_rule(store, capsys, monkeypatch) -> None:
+    """`--on billed`: Cursor's on-demand part plus every dollar of a provider that bills it all;
+    `--on usage` (the default) the usage value, as before; the two flags and --on-demand exclude each other."""
+    eng = integration(store, "Eng")
+    claude = integration(store, "Claude", "anthropic", ANTHROPIC_KEY)
+    put(store, eng, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 10), on_demand_share=0.3)
+    put(store, claude, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 4), split=False)
+    assert cli(capsys, monkeypatch, "budget", "set", "all", "500", "--on", "billed").code == 0
+    assert cli(capsys, monkeypatch, "budget", "set", "all", "900", "--period", "cycle").code == 0
+    _, [billed, usage] = check_json(capsys, monkeypatch)
+    assert (billed["measure"], usage["measure"]) == ("billed", "cost")
+    assert billed["spent_usd"] == pytest.approx(23 * (3 + 4))  # $3 on-demand of Eng's $10, Claude's $4
+    assert usage["spent_usd"] == pytest.approx(23 * (10 + 4))
+    listed = cli(capsys, monkeypatch, "budget", "list").out
+    assert "billed" in listed and "usage value" in listed
+    line = cli(capsys, monkeypatch, "check").out.splitlines()[0]
+    assert "all integrations · monthly, billed: $161.00 spent" in line
+    both = cli(capsys, monkeypatch, "budget", "set", "Eng", "5", "--on", "billed", "--on-demand")
+    assert both.code == 2 and "not allowed with argument" in both.err

@@ -268,7 +268,7 @@ def test_elevenlabs_is_reported_as_an_estimate_everywhere(capsys, monkeypatch, g
 
     table = run_cli(capsys, monkeypatch, "report", "--days", "7").out
     assert "≈ estimated from credits at the Pro plan's $99 / 500,000 credits" in table
-    assert "Total ≈$" in table and "TOTAL" in table and "≈$" in table.split("TOTAL")[1].splitlines()[0]
+    assert "Billed ≈$" in table and "TOTAL" in table and "≈$" in table.split("TOTAL")[1].splitlines()[0]
 
     rows = list(csv.DictReader(io.StringIO(run_cli(capsys, monkeypatch, "report", "--format", "csv").out)))
     assert rows and {r["cost_basis"] for r in rows} == {"estimate"}
@@ -287,7 +287,7 @@ def test_a_total_with_billed_and_estimated_integrations_says_it_includes_an_esti
     assert report["summary"]["cost_basis"] == "estimate"
     table = run_cli(capsys, monkeypatch, "report").out
     all_block = table.split("All 2 integrations")[1]
-    assert "Total ≈$" in all_block and "includes estimates (Voice)" in all_block
+    assert "Billed ≈$" in all_block and "includes estimates (Voice)" in all_block
 
 
 def test_an_unpriced_plan_reports_its_cost_as_unknown_never_zero(capsys, monkeypatch, grafient_home) -> None:
@@ -296,9 +296,10 @@ def test_an_unpriced_plan_reports_its_cost_as_unknown_never_zero(capsys, monkeyp
     [entry] = report["integrations"]
     assert entry["cost_basis"] == "estimate" and "cost unknown" in entry["cost_note"]
     assert entry["summary"]["total_usd"] is None and all(d["cost_usd"] is None for d in entry["days"])
+    assert entry["summary"]["billed"] is None and entry["summary"]["usage_value"] is None  # unknown, never 0
     assert all(d["credits"] for d in entry["days"] if d["complete"])  # the credits are still there
     table = run_cli(capsys, monkeypatch, "report", "--days", "7").out
-    assert "Total —" in table and "$0.00" not in table
+    assert "Billed —" in table and "$0.00" not in table
     rows = list(csv.DictReader(io.StringIO(run_cli(capsys, monkeypatch, "report", "--format", "csv").out)))
     assert rows and all(r["cost_usd"] == "" for r in rows)
 

@@ -4,6 +4,7 @@ total); `--each` keeps a table per integration; one integration keeps its own ta
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from grafient_tui.money import format_usd
@@ -28,24 +29,40 @@ async def test_one_table_per_day_with_a_column_per_integration_and_the_total(gra
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].startswith(f"All 2 integrations  {SPAN[1]} .. {SPAN[3]} UTC")
-    assert lines[1].split() == ["DATE", "Acme", "Beta", "TOTAL"]
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:12]}
+
+    def cells(line: str) -> list[str]:
+        return re.split(r"\s{2,}", line.strip())
+
+    # Cursor's plan covers part of its usage: billed and usage value, each and in total
+    assert cells(lines[1]) == [
+        "DATE",
+        "Acme",
+        "Acme usage value",
+        "Beta",
+        "Beta usage value",
+        "TOTAL BILLED",
+        "TOTAL USAGE VALUE",
+    ]
+    rows = {cells(line)[0]: cells(line)[1:] for line in lines[2:12]}
     assert len(rows) == 10 and sorted(rows) == sorted(acme)
 
-    def usd(day: dict) -> str:
-        return format_usd(round(day["cost_usd"] * 100_000_000)) if day["synced"] else "-"
+    def usd(day: dict, key: str) -> str:
+        return format_usd(round(day[key] * 100_000_000)) if day["synced"] else "-"
 
     partial = 0
-    for date, cells in rows.items():
+    for date, row in rows.items():
         a, b = acme[date], beta[date]
-        known = round(sum(d["cost_usd"] for d in (a, b) if d["synced"]) * 100_000_000)
-        mark = [] if a["synced"] and b["synced"] else ["*"]  # a day not fetched: no $0, and the total says so
+        synced = [d for d in (a, b) if d["synced"]]
+        mark = "" if len(synced) == 2 else " *"  # a day not fetched: no $0, and the total says so
         partial += bool(mark)
-        assert cells == [usd(a), usd(b), format_usd(known), *mark], date
+        billed = format_usd(round(sum(d["billed_usd"] for d in synced) * 100_000_000)) + mark
+        usage = format_usd(round(sum(d["cost_usd"] for d in synced) * 100_000_000)) + mark
+        expected = [usd(a, "billed_usd"), usd(a, "cost_usd"), usd(b, "billed_usd"), usd(b, "cost_usd"), billed, usage]
+        assert row == expected, date
     assert partial  # the days older than the plan keeps
-    total_line = lines[12].split()
-    assert total_line[0] == "TOTAL" and total_line[-1] == format_usd(round(data["summary"]["total_usd"] * 100_000_000))
-    assert "- not synced; * a total without the integrations not synced that day" in result.out
+    total = cells(lines[12])
+    assert total[0] == "TOTAL" and total[-2] == format_usd(round(float(data["summary"]["billed"]) * 100_000_000))
+    assert "- not synced or not reported yet; * a total without the integrations missing that day" in result.out
     assert result.out.count("DATE") == 1  # one table, not one per integration
 
     each = run_cli(capsys, monkeypatch, "report", *SPAN, "--each").out

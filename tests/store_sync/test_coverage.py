@@ -7,6 +7,7 @@ what a sync leaves behind; the expected figures are worked out by hand from thos
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.queries import period_summary
-from grafient_tui.store.sums import MemberSums, WindowSums
+from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums
 from grafient_tui.store.sync_writes import write_window
 from grafient_tui.store.vault import Vault
 from tests.factories import day_sums, model_sums
@@ -179,6 +180,13 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "daily_average_usd",
         "change_pct",
         "change_note",
+        # issue 21: the two amounts, exact, whose split it is, and what the integrations can have
+        "billed",
+        "usage_value",
+        "on_demand_of",
+        "expected_days",
+        "limits",
+        "forecast_usd",
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
@@ -190,7 +198,8 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert eng_summary["requests"] == 300
     assert eng_summary["daily_average_usd"] == 35.1
     assert eng_summary["change_pct"] is None
-    assert eng_summary["change_note"] == "previous period 0/29 days synced"
+    # a home on the free plan: the reason names the plan that keeps too little
+    assert eng_summary["change_note"] == "previous period 0/29 days synced: the free plan keeps 30 days"
     data_summary = report["integrations"][1]["summary"]
     assert data_summary["synced_days"] == 0 and data_summary["daily_average_usd"] is None
     # all together: no day is synced for both teams
@@ -199,8 +208,15 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "30").out
     assert "Coverage: 30 of 30 days synced, 29 complete, today so far included" in table
     assert "Daily average: $35.10 over 29 complete days" in table
-    assert "vs previous: n/a (previous period 0/29 days synced)" in table
+    assert (
+        "vs previous: n/a (previous period 0/29 days synced: the free plan keeps 30 days; "
+        "`grafient plan` shows what each plan keeps)" in table
+    )
     assert "on-demand $631.80" in table
+    # billed is Cursor's on-demand part, the usage value all of it; exact in JSON
+    assert eng_summary["billed"] == "631.80000000" and eng_summary["usage_value"] == "1053.00000000"
+    assert eng_summary["on_demand_of"] == ["Eng"] and report["summary"]["on_demand_of"] == ["Eng", "Data"]
+    assert "Billed $631.80 · usage value $1,053.00 (Eng: on-demand $631.80 + included $421.20)" in table
 
 
 def test_a_past_day_not_final_is_not_called_today(store, capsys, monkeypatch) -> None:
@@ -226,3 +242,177 @@ def test_today_is_marked_when_any_team_has_it(store) -> None:
     put(store, data, dict.fromkeys(days_back(6, 1), DOLLAR))  # Data has not synced today yet
     s = period_summary(store[0], [eng, data], days=7, until=TODAY, today=TODAY)
     assert s.today_partial and s.total_micro == 13 * DOLLAR
+
+
+# --------------------------------------------------------------------------- mixed providers (issue 21)
+
+
+def provider_integration(store, label: str, provider: str, key_seed: str) -> int:
+    db, vault = store
+    row = add_integration(db, vault, label=label, provider=provider, api_key=Secret("key_" + key_seed * 64))
+    return int(row.id)
+
+
+def put_billed(store, iid: int, costs: dict[date, int], *, synced_at: datetime = NOW) -> None:
+    """Days of a provider that bills everything per use: no on-demand / included split."""
+    db, _ = store
+    for day, cost in costs.items():
+        totals = WindowSums()
+        totals.days[day] = day_sums(cost, on_demand=None, requests=10)
+        totals.models[(day, "anthropic/claude-sonnet-4.5")] = model_sums(cost, requests=10)
+        totals.members[(day, "Default")] = MemberSums(cost_micro=cost, requests=10)
+        write_window(db, iid, day, day, totals, synced_at)
+
+
+def test_a_30_day_provider_is_left_out_of_the_change_and_named(store) -> None:
+    """Cursor has 180 days; OpenRouter keeps 30 (and never today): the 90-day change compares Cursor
+    alone and says so, the coverage is full, and the average adds each one's own average."""
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(90, 46), 10 * DOLLAR))
+    put(store, eng, dict.fromkeys(days_back(45, 1), 11 * DOLLAR))
+    put(store, eng, {TODAY: DOLLAR})
+    alone = period_summary(store[0], eng, days=45, until=TODAY, today=TODAY)
+    assert alone.change_pct == pytest.approx(10.0) and alone.change_note is None
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(30, 1), 2 * DOLLAR))
+    s = period_summary(store[0], [eng, router], days=45, until=TODAY, today=TODAY)
+    # the n/a the 30-day provider used to bring is gone: Cursor's change, OpenRouter named
+    assert s.change_pct == pytest.approx(10.0)
+    assert s.change_note == "Router left out: OpenRouter keeps 30 days"
+    # every day either has what it can have: Eng all 45, Router its 30 finished days, today not reported
+    assert (s.days, s.synced_days, s.expected_days, s.coverage()) == (45, 45, 45, None)
+    assert s.limits == ("OpenRouter keeps 30 days", "Router: today not reported yet")
+    # $11 a day (Eng's 44 complete days) + $2 a day (Router's 30), not the average of the last 30 days
+    assert s.daily_average_micro == 13 * DOLLAR
+
+
+def test_a_provider_that_reports_completed_days_never_counts_today_as_synced(store) -> None:
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(2, 1), DOLLAR))  # two finished days, no today
+    s = period_summary(store[0], router, days=3, until=TODAY, today=TODAY)
+    assert (s.days, s.synced_days, s.expected_days) == (3, 2, 2)
+    assert s.fully_synced and s.coverage() is None
+    assert s.limits == ("today not reported yet",)
+    assert not s.today_partial
+
+
+def test_a_provider_left_out_alone_gives_no_change_and_says_why(store) -> None:
+    router = provider_integration(store, "OpenRouter", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(30, 1), DOLLAR))
+    s = period_summary(store[0], router, days=30, until=TODAY, today=TODAY)
+    assert s.change_pct is None and s.change_note == "OpenRouter left out: keeps 30 days"
+
+
+def test_the_plan_that_keeps_too_little_is_named_in_the_reason(store) -> None:
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(30, 0), DOLLAR))
+    s = period_summary(store[0], eng, days=30, until=TODAY, today=TODAY, plan="free")
+    assert s.change_pct is None and s.plan_limited
+    assert s.change_note == "previous period 0/29 days synced: the free plan keeps 30 days"
+    # on pro the same days are simply not synced yet: no plan to blame
+    s = period_summary(store[0], eng, days=30, until=TODAY, today=TODAY, plan="pro")
+    assert not s.plan_limited and s.change_note == "previous period 0/29 days synced"
+
+
+def test_billed_and_usage_value_follow_each_provider_rule(store) -> None:
+    """Billed: Cursor's on-demand part plus everything of a provider that bills it all; the usage value
+    adds what Cursor's plan covers. The on-demand split is Cursor's, and says so."""
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(6, 0), 8 * DOLLAR), on_demand_share=0.25)
+    router = provider_integration(store, "Router", "openrouter", "r")
+    put_billed(store, router, dict.fromkeys(days_back(6, 1), 3 * DOLLAR))
+    s = period_summary(store[0], [eng, router], days=7, until=TODAY, today=TODAY)
+    assert s.usage_value_micro == s.total_micro == 7 * 8 * DOLLAR + 6 * 3 * DOLLAR
+    assert s.billed_micro == 7 * 2 * DOLLAR + 6 * 3 * DOLLAR
+    assert s.split_labels == ("Eng",)
+    assert (s.on_demand_micro, s.included_micro) == (7 * 2 * DOLLAR, 7 * 6 * DOLLAR)
+    alone = period_summary(store[0], router, days=7, until=TODAY, today=TODAY)
+    assert alone.billed_micro == alone.total_micro and alone.on_demand_micro is None and alone.split_labels == ()
+
+
+def put_model(store, iid: int, day: date, model: str, cost: int, *, on_demand: int | None = None) -> None:
+    """One day with one model of a given name (on_demand None: no split, a provider billing it all)."""
+    db, _ = store
+    totals = WindowSums()
+    requests = 10 if on_demand is not None else None
+    totals.days[day] = DaySums(
+        cost_micro=cost,
+        on_demand_micro=on_demand,
+        included_micro=None if on_demand is None else cost - on_demand,
+        requests=requests,
+        input_tokens=0,
+        output_tokens=0,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+    )
+    totals.models[(day, model)] = ModelSums(
+        cost_micro=cost, requests=requests, input_tokens=5, output_tokens=5, cache_read_tokens=0, cache_write_tokens=0
+    )
+    totals.members[(day, "Default")] = MemberSums(cost_micro=cost)
+    write_window(db, iid, day, day, totals, NOW)
+
+
+def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(store, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    eng = integration(store, "Eng")
+    claude = provider_integration(store, "Claude", "anthropic", "c")
+    router = provider_integration(store, "Router", "openrouter", "r")
+    yesterday = TODAY - timedelta(days=1)
+    # one model under three names, each cost ending in a third of a cent so that rounding each alone drifts
+    put_model(store, eng, yesterday, "claude-4.5-sonnet", 100 * DOLLAR + 1_333_333, on_demand=40 * DOLLAR)
+    put_model(store, claude, yesterday, "claude-sonnet-4-5-20250929", 200 * DOLLAR + 1_333_333)
+    put_model(store, router, yesterday, "anthropic/claude-sonnet-4.5", 300 * DOLLAR + 1_333_333)
+    put_model(store, claude, TODAY, "claude-opus-4-1", 50 * DOLLAR)
+
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model", "--format", "json").out)
+    sonnet, opus = report["models"]
+    assert sonnet["model"] == "claude-sonnet-4.5" and opus["model"] == "claude-opus-4.1"
+    assert sonnet["names"] == ["anthropic/claude-sonnet-4.5", "claude-4.5-sonnet", "claude-sonnet-4-5-20250929"]
+    assert sonnet["providers"] == ["anthropic", "cursor", "openrouter"]
+    assert sonnet["requests"] is None  # Anthropic gives no count: unknown, never a partial sum
+    assert report["summary"]["billed"] == "590.02666666"  # exact: Eng's $40 on-demand, the others in full
+    assert report["summary"]["usage_value"] == "650.03999999"
+
+    table = run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model").out
+    every = table.split("All 3 integrations")[1]
+    assert "claude-sonnet-4.5" in every and "claude-4.5-sonnet, claude-sonnet-4-5-20250929" in every
+
+    days = run_cli(capsys, monkeypatch, "report", "--days", "2").out
+    router_block = days.split("Router (openrouter")[1].split("\n\n")[0]
+    assert f"{TODAY.isoformat()}  not reported yet" in router_block and "never synced" not in router_block
+    # request units: Cursor's only; the others' are unknown (—), never 0.0
+    claude_block = days.split("Claude (anthropic")[1].split("\n\n")[0]
+    assert not re.search(r"\s0\.0\s", claude_block) and "—" in claude_block
+    day_json = json.loads(run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--format", "json").out)
+    assert all(d["request_units"] is None for d in day_json["integrations"][0]["days"])
+    csv_rows = run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--format", "csv").out.splitlines()
+    assert csv_rows[0].endswith("request_units,top_model,billed_usd,usage_value_usd,cost_basis")
+    assert csv_rows[1].split(",")[9] == ""  # request units: empty, not 0
+
+    # the all-integrations models table adds up to its total: $100.01 + $200.01 + $300.01 rounded alone would
+    # make $600.03 under a $600.04 sum; one of them takes the cent
+    sonnet_row = next(line for line in every.splitlines() if line.startswith("claude-sonnet-4.5"))
+    assert "$600.04" in sonnet_row
+
+
+def test_report_month_to_date_has_a_forecast_and_compares_with_the_same_days_of_last_month(
+    store, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())  # 2026-11-24
+    eng = integration(store, "Eng")
+    put(store, eng, dict.fromkeys(days_back(54, 31), 10 * DOLLAR))  # Oct 1 .. Oct 24
+    put(store, eng, dict.fromkeys(days_back(23, 1), 12 * DOLLAR))  # Nov 1 .. Nov 23
+    put(store, eng, {TODAY: DOLLAR})
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--month", "2026-11", "--format", "json").out)
+    s = report["summary"]
+    assert report["month"] == "2026-11" and (report["since"], report["until"]) == ("2026-11-01", "2026-11-24")
+    assert s["change_pct"] == pytest.approx(20.0)  # Nov 1-23 at $12 against Oct 1-23 at $10
+    # spent through yesterday + the 14 complete days' $12 average x the 7 days left, today included
+    assert s["forecast_usd"] == pytest.approx(23 * 12 + 7 * 12)
+    table = run_cli(capsys, monkeypatch, "report", "--month", "2026-11").out
+    assert "Forecast for the month: $360.00" in table
+    assert "against the same days of Oct 2026 (2026-10-01 .. 2026-10-23)" in table
+    october = json.loads(run_cli(capsys, monkeypatch, "report", "--month", "2026-10", "--format", "json").out)
+    assert october["summary"]["forecast_usd"] is None and october["until"] == "2026-10-31"
+    refused = run_cli(capsys, monkeypatch, "report", "--month", "2026-12")
+    assert refused.code == 2 and "still to come" in refused.err

@@ -66,11 +66,14 @@ async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_hom
         await save_in_form(app, pilot, "500")
         assert isinstance(app.screen, BudgetsScreen)
         said = set_words("all", None, "month", "cost", 500 * USD, replaced=False)
-        assert said == "set a budget of $500 per calendar month (UTC) on all integrations, counting total cost"
+        assert said == (
+            "set a budget of $500 per calendar month (UTC) on all integrations, counting the usage value "
+            "(plan-included usage too)"
+        )
         assert said in app.notes
         [row] = rows(app)
         [status] = app.service.check_budgets(NOW.date())
-        assert row[0] in "✓▲✗" and row[5:] == ["monthly", "all integrations"]
+        assert row[0] in "✓▲✗" and row[5:] == ["monthly, usage value", "all integrations"]
         assert row[1:3] == ["$500", format_usd(status.spent_micro)]  # the money whole, at 80 columns too
         assert row[3:5] == [percent(status), forecast_cell(status)]
         table = app.screen.query_one("#budgets-table", DataTable)
@@ -91,7 +94,7 @@ async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_hom
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await settle(app, pilot)
-        assert removed_words("all", None, "month", 75050 * USD // 100) in app.notes
+        assert removed_words("all", None, "month", "cost", 75050 * USD // 100) in app.notes
         assert app.service.budgets() == []
         assert shown(app, "#budget-line") == NONE_YET
 
@@ -102,7 +105,7 @@ async def test_a_budget_on_one_integration_and_the_on_demand_rule(grafient_home)
     app = make_app(httpx.MockTransport(team.handler))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await open_budgets(app, pilot)
-        app.post_message(BudgetSetRequested(str(integration_id), "$40", "cycle", on_demand=True))
+        app.post_message(BudgetSetRequested(str(integration_id), "$40", "cycle", measure="on_demand"))
         await app.workers.wait_for_complete()
         await settle(app, pilot)
         said = set_words("Acme", integration_id, "cycle", "on_demand", 40 * USD, replaced=False)
@@ -149,7 +152,7 @@ async def test_a_viewer_sees_the_budgets_and_is_refused_with_the_reason(grafient
         await pilot.press("n")
         await pilot.pause()
         assert app.screen is screen
-        app.post_message(BudgetSetRequested("all", "900", "month", on_demand=False))  # the palette, a race
+        app.post_message(BudgetSetRequested("all", "900", "month", measure="billed"))  # the palette, a race
         await app.workers.wait_for_complete()
         await settle(app, pilot)
         assert "You are a viewer of this team's database; setting budgets is the syncers'." in app.notes

@@ -118,8 +118,11 @@ async def test_every_amount_of_the_estimated_integration_is_marked_on_the_home_s
         assert str(voice._scale.render()).startswith("$0 – ≈$")
         gemini_line = str(gemini._cost.render())
         assert not gemini_line.startswith("≈") and "on-demand" in gemini_line  # the bill beside the usage value
-        total = str(app.screen.query_one(SummaryBar).query_one(".figure-total").render())
-        assert "≈$" in total and "includes estimates (Acme Voice)" in total
+        total_figure = app.screen.query_one(SummaryBar).query_one(".figure-total")
+        total = str(total_figure.render())
+        # billed and the usage value beside it, both marked ≈; which integration is an estimate, in the tooltip
+        assert "≈$" in total and "usage value ≈$" in total
+        assert "includes estimates (Acme Voice)" in str(total_figure.tooltip)
         # The most expensive model of all is marked only when it is one of the estimate's models.
         data = app.screen.data
         model = str(app.screen.query_one(SummaryBar).query_one(".figure-model").render())

@@ -239,7 +239,7 @@ def test_how_the_dollars_were_made_reads_back() -> None:
     assert back.basis.estimated_labels == ("Voice",) and back.budgets[0].estimated
     assert back.estimated_models == frozenset({"eleven_multilingual_v2", "eleven_flash_v2"})
     document = json.loads(raw)
-    assert document["format"] == "grafient-home-snapshot/5"
+    assert document["format"] == "grafient-home-snapshot/6"
     assert document["estimated_models"] == ["eleven_flash_v2", "eleven_multilingual_v2"]  # one set, one order
 
 
@@ -262,3 +262,14 @@ def test_a_cost_basis_that_is_not_one_is_no_snapshot(change: Callable[[dict[str,
     change(document)
     with pytest.raises((ValueError, TypeError, KeyError)):
         home_snapshot.decode(json.dumps(document).encode())
+
+
+def test_a_calendar_month_is_its_own_snapshot(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    figures = home()
+    november = replace(figures, month="2026-11", plan_note="Grafient plan free keeps 30 days.")
+    home_snapshot.remember(tmp_path, november)
+    assert home_snapshot.load(tmp_path, figures.period) is None  # not the rolling period of as many days
+    assert home_snapshot.load(tmp_path, figures.period, month="2026-11") == november
+    assert home_snapshot.load(tmp_path, figures.period, month="2026-10") is None

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from grafient_tui.budgets.wording import STATUS_MARKS, amount, check_line, percent, period_words, rough, target_words
 from grafient_tui.money import format_usd
@@ -36,11 +36,17 @@ if TYPE_CHECKING:
 
 NONE_YET = "No budgets yet. Press n to set one (the CLI: grafient budget set all 500)."
 ABOUT = (
-    "A budget is on one integration or on all together, per UTC calendar month or per billing cycle, on total or "
-    "on-demand cost; the app rings at 50%, 80%, 100% and when the forecast passes it. The same budgets as "
-    "`grafient budget` and `grafient check`."
+    "A budget is on one integration or on all together, per UTC calendar month or per billing cycle, on the "
+    "usage value, the billed amount or on-demand cost; the app rings at 50%, 80%, 100% and when the forecast "
+    "passes it. The same budgets as `grafient budget` and `grafient check`."
 )
-ON_DEMAND = "On-demand cost only (Cursor's usage beyond the plan; with all integrations, theirs only)"
+# What a budget measures, as `grafient budget set --on billed|usage` and `--on-demand` choose it.
+MEASURES = (
+    ("Usage value: billed plus what a plan or credit covers", "usage"),
+    ("Billed: what invoices charge for usage", "billed"),
+    ("On-demand only: Cursor's usage beyond the plan and the like", "on_demand"),
+)
+STORED_MEASURES = {"cost": "usage", "billed": "billed", "on_demand": "on_demand"}
 PERIODS = (("Calendar month (UTC)", "month"), ("Billing cycle (the calendar month where there is none)", "cycle"))
 
 
@@ -252,7 +258,9 @@ class BudgetFormScreen(ModalScreen[None]):
                 id="budget-period",
                 disabled=editing is not None,
             )
-            yield Checkbox(ON_DEMAND, value=bool(editing and editing.measure == "on_demand"), id="budget-on-demand")
+            yield Label("Measures", classes="field-label")
+            measure = STORED_MEASURES.get(editing.measure, "usage") if editing else "usage"
+            yield Select(MEASURES, value=measure, allow_blank=False, id="budget-measure")
             yield Static(classes="field-error", id="budget-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
@@ -271,7 +279,7 @@ class BudgetFormScreen(ModalScreen[None]):
                 str(target),
                 self.query_one("#budget-amount", Input).value,
                 str(period),
-                on_demand=self.query_one("#budget-on-demand", Checkbox).value,
+                measure=str(self.query_one("#budget-measure", Select).value),
             )
         )
 

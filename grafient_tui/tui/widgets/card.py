@@ -50,7 +50,9 @@ def scale_line(rows: tuple[DayFigures, ...] | list[DayFigures], basis: Basis = B
     if not basis.cost_known:
         return "cost unknown: the chart has nothing to draw"
     top = max(synced, key=lambda r: (r.cost_micro, r.day))
-    legend = " · · not synced" if len(synced) < len(rows) else ""
+    # A day its provider has not reported yet (OpenRouter's today) is no gap: the dot says why.
+    gaps = {r.gap or "never synced" for r in rows if not r.synced}
+    legend = "" if not gaps else " · · not synced" if gaps - {"not reported yet"} else " · · not reported yet"
     return f"$0 – {basis.money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
 
 
@@ -166,6 +168,8 @@ class IntegrationCard(Widget, can_focus=True):
             notes.append(f"{s.synced_days} of {s.days} days synced")
         elif s is not None:
             notes.append(f"{s.days} days")
+        if s is not None:
+            notes.extend(s.limits)  # "today not reported yet", "OpenRouter keeps 30 days"
         if s is not None and s.today_partial:
             notes.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
@@ -177,8 +181,10 @@ class IntegrationCard(Widget, can_focus=True):
         money = view.basis.money
         # Built from pieces, never from markup: what comes from the store goes through the rule.
         pieces: list[str | tuple[str, str]] = [(money(total), "bold")]
-        if s is None or s.on_demand_micro is not None:  # a provider that bills everything per use has no split
-            pieces += [" ", ("· on-demand", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+        if s is None or s.on_demand_micro is not None:  # a plan covers part: the usage value, then the bill
+            pieces += [" ", ("usage value · billed (on-demand)", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+        else:  # a provider that bills everything per use: its cost is what it bills
+            pieces += [" ", ("billed", "dim")]
         pieces += [" ", ("·", "dim"), " ", "requests —" if requests is None else plural(requests, "request")]
         if s is not None and s.byok_micro:
             pieces += [

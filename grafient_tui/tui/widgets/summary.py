@@ -1,4 +1,5 @@
-"""The headline figures (total and on-demand, daily average, top model, change) and the period selector.
+"""The headline figures (billed, and the usage value beside it where a plan covers part; daily average, top
+model, change) and the period selector.
 
 Every figure says what it covers: the average names the complete days it divides by, the change
 says why it is missing, and the period line says how much of it is synced.
@@ -15,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
+from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 PERIODS = (7, 30, 90)
 # Short enough for 80 columns; the period they cover is on the line above them.
 CAPTIONS = {
-    ".figure-total": "Total spend",
+    ".figure-total": "Billed",
     ".figure-average": "Daily avg",
     ".figure-model": "Most expensive model",
     ".figure-change": "vs previous",
@@ -41,13 +43,44 @@ class Figure(Static):
 
 
 def coverage_note(summary: Summary) -> str:
-    """`31 of 90 days synced · today so far`: what the period's figures cover, when not everything."""
-    parts = []
-    if not summary.fully_synced:
-        parts.append(f"{summary.synced_days} of {summary.days} days synced")
+    """`31 of 90 days synced · OpenRouter keeps 30 days · today so far`: what the period's figures
+    cover, when not everything (each integration judged against what it can have)."""
+    parts = [summary.coverage_words()] if summary.coverage_words() else []
     if summary.today_partial:
         parts.append("today so far")
     return " · ".join(parts)
+
+
+def total_note(summary: Summary, basis: Basis) -> str:
+    """Beside the billed amount: the usage value where a plan or credits cover part of it, else what
+    else there is to say (BYOK billed elsewhere, estimates, a cost that is unknown)."""
+    money = basis.money
+    billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+    if billed != summary.total_micro and basis.cost_known:  # both amounts, first (≈ marks an estimate)
+        return f"usage value {money(summary.total_micro)}"
+    if basis.total_note():  # a total over several integrations: which are estimates, which unknown
+        return basis.total_note() or ""
+    if not basis.cost_known:
+        return "cost unknown: no list price for this plan"
+    if summary.byok_micro:
+        return f"+ BYOK {money(summary.byok_micro)} billed elsewhere"
+    if basis.estimated:
+        return "estimated from credits"
+    return "= usage value"
+
+
+def change_note(summary: Summary, plan_key: str = "P") -> str:
+    """Why there is no change (naming the plan's key where the plan keeps too little), or what it
+    leaves out (`OpenRouter left out: keeps 30 days`)."""
+    note = summary.change_note or ""
+    if summary.change_pct is not None and summary.left_out:  # short enough for the box: the tooltip says why
+        count = len(summary.left_out)
+        note = "without " + (summary.left_out[0] if count == 1 else f"{count} integrations")
+    if summary.change_pct is None and summary.plan_limited:
+        note += f" · {plan_key}: plan"
+    if summary.change_pct is not None and not note and summary.today_partial:
+        note = "finished days"
+    return note
 
 
 class SummaryBar(Horizontal):
@@ -71,28 +104,21 @@ class SummaryBar(Horizontal):
         money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
-        change_figure.tooltip = (
+        change_figure.tooltip = literal(
             f"The finished days of the last {days:d} against the same days {days:d} days earlier; "
             "shown only when both are synced and final"
+            + (f". {summary.change_note}" if summary is not None and summary.change_note else "")
         )
         if summary is None:
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
             return
-        byok = summary.byok_micro
-        if summary.on_demand_micro is not None:
-            note = f"on-demand {money(summary.on_demand_micro)}"
-        elif byok:
-            note = f"+ BYOK {money(byok)} billed elsewhere"
-        else:
-            note = "billed per use"
-        if basis.total_note():  # a total over several integrations: which are estimates, which unknown
-            note = basis.total_note() or note
-        elif not basis.cost_known:
-            note = "cost unknown: no list price for this plan"
-        elif basis.estimated:
-            note = "estimated from credits"
-        figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(summary.total_micro), note)
+        billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+        figure(".figure-total", Figure).tooltip = literal(
+            "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
+            f"({money(summary.total_micro)})" + (f". {basis.total_note()}" if basis.total_note() else "")
+        )
+        figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(billed), total_note(summary, basis))
         average = figure(".figure-average", Figure)
         if summary.daily_average_micro is None:
             average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")
@@ -108,18 +134,15 @@ class SummaryBar(Horizontal):
             model_money = BILLED.money if mixed else money
             figure(".figure-model", Figure).set_figure(
                 CAPTIONS[".figure-model"],
-                f"{visible(summary.top_model)} {model_money(summary.top_model_micro)}",
-                f"{share:.1f}% of spend",
+                visible(summary.top_model),  # one key over every provider's name for it (model_keys.py)
+                f"{model_money(summary.top_model_micro)} · {share:.1f}% of usage",
             )
         else:
             figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
         pct = summary.change_pct
-        if pct is None:
-            change_figure.set_figure(CAPTIONS[".figure-change"], "n/a", summary.change_note or "")
-        else:
-            change_figure.set_figure(
-                CAPTIONS[".figure-change"], change(pct), "finished days" if summary.today_partial else ""
-            )
+        change_figure.set_figure(
+            CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary)
+        )
         for name in ("-up", "-down", "-flat"):
             change_figure.set_class(change_class(pct) == name, name)
 

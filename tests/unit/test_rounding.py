@@ -1,0 +1,32 @@
+"""Displayed parts add up to their displayed total (issue 21): round once, hand out the remainder."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grafient_tui.money import format_usd
+from grafient_tui.rounding import CENT_MICRO, adding_up
+
+
+def test_the_issue_legend_adds_up() -> None:
+    # three providers whose cents each round up: rounded alone they read a cent over the total
+    parts = [100_600_000, 200_600_000, 300_600_000]  # $1.006 + $2.006 + $3.006 = $6.018
+    assert sum(round(p / CENT_MICRO) for p in parts) == 603  # $6.03 when each is rounded alone
+    shown = adding_up(parts)
+    assert [format_usd(p) for p in shown] == ["$1.00", "$2.01", "$3.01"]
+    assert sum(shown) == 602 * CENT_MICRO  # $6.02, the total as shown
+
+
+def test_no_parts_and_exact_parts() -> None:
+    assert adding_up([]) == []
+    assert adding_up([CENT_MICRO * 5, 0]) == [CENT_MICRO * 5, 0]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**14), max_size=12))
+def test_always_adds_up_and_moves_each_part_less_than_a_cent(parts: list[int]) -> None:
+    shown = adding_up(parts)
+    total = sum(parts)
+    rounded_total = adding_up([total])[0]
+    assert sum(shown) == rounded_total
+    assert all(s % CENT_MICRO == 0 and abs(s - p) < CENT_MICRO for s, p in zip(shown, parts, strict=True))
