@@ -191,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
     report.add_argument(
+        "--each",
+        action="store_true",
+        help="by day over several integrations: a table per integration (default: one table, a column each)",
+    )
+    report.add_argument(
         "--by",
         choices=("day", "model", "member"),
         default="day",
@@ -676,6 +681,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
     from datetime import timedelta
 
     from grafient_tui.report import ReportRange, as_json_data, render_csv, render_table
+    from grafient_tui.report_days import render_days_table
 
     today = now_utc().date()
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
@@ -711,8 +717,10 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
     elif args.format == "csv":
         sys.stdout.write(render_csv(report))
-    else:
+    elif args.each:
         print(render_table(report))
+    else:
+        print(render_days_table(report))
     return 0
 
 
@@ -844,7 +852,7 @@ def cmd_plan(args: argparse.Namespace, service: GrafientService) -> int:
 
 def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
     from grafient_tui.budgets import MEASURE_WORDS
-    from grafient_tui.budgets.wording import amount, in_words, period_words
+    from grafient_tui.budgets.wording import amount, removed_words, set_words
     from grafient_tui.money import usd_float
     from grafient_tui.tables import format_table
 
@@ -852,25 +860,13 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
         row, replaced = service.set_budget(
             args.target, args.amount, period=args.period, on_demand=args.on_demand, on=args.on, now=now_utc()
         )
-        target = "all integrations" if row.target_id is None else f"{quoted(row.target)} (id {row.target_id:d})"
-        counted = {
-            "on_demand": "on-demand cost",
-            "billed": "the billed amount (what invoices charge for usage)",
-        }.get(row.measure, "the usage value (plan-included usage too)")
-        if row.measure == "on_demand" and row.target_id is None:
-            split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
-            counted += f" ({in_words(split)} only: the other providers bill everything per use)"
-        per = "calendar month (UTC)" if row.period == "month" else "billing cycle"
         print(
-            f"{'replaced the' if replaced else 'set a'} budget of {amount(row.amount_micro)} per {per} on {target}, "
-            f"counting {visible(counted)}"
+            one_line(set_words(row.target, row.target_id, row.period, row.measure, row.amount_micro, replaced=replaced))
         )
         return 0
     if args.budget_action == "remove":
         row = service.remove_budget(args.target, period=args.period)
-        target = "all integrations" if row.target_id is None else quoted(row.target)
-        words = period_words(row.period, row.measure)
-        print(f"removed the {words} budget of {amount(row.amount_micro)} on {visible(target)}")
+        print(one_line(removed_words(row.target, row.target_id, row.period, row.measure, row.amount_micro)))
         return 0
     rows = service.budgets()
     _warn_unusable_budgets(service)

@@ -508,6 +508,9 @@ class SyncResult:
     rate_limited: int = 0
     retries: int = 0
     error: str | None = None
+    # The error's family (errors.py's class name: Unreachable, RateLimited, ...): the app's toast
+    # groups failures by it, since each sentence names its own host. None: no error, or no family.
+    error_kind: str | None = None
     # Skipped because another session held the lock past the wait (a shared database): the sentence
     # names the holder, and the CLI exits non-zero, since this sync gave up.
     blocked: bool = False

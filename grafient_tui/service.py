@@ -451,22 +451,29 @@ class GrafientService:
             plan = self._plan_read(read)
             return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models, plan=plan)
 
-    def export_csv(self, ref: str | int, span: ReportRange, *, today: date | None = None) -> Path:
-        """Write the period's days of `ref` to a 0600 CSV under data_dir/exports; its path.
+    def export_csv(
+        self, ref: str | int | None, span: ReportRange, *, by: str = "day", today: date | None = None
+    ) -> Path:
+        """Write the period's rows of `ref` (None: every integration) per `by` (day, model or member)
+        to a 0600 CSV under data_dir/exports; its path.
 
-        The same writer as `grafient report --by day --format csv`: the same columns, and text
+        The same writer as `grafient report [REF] --by <by> --format csv`: the same columns, and text
         cells neutralised so nothing from an API runs as a spreadsheet formula."""
         from grafient_tui.config import write_private_file
-        from grafient_tui.report import build_report, render_csv
-        from grafient_tui.store.queries import integration_info
+        from grafient_tui.report import BY, build_report, render_csv
+        from grafient_tui.store.queries import integration_info, integrations
 
+        if by not in BY:
+            raise ValueError(f"no export by {by!r}")
         with self.reading() as read:
-            integration = integration_info(read, ref)
-            report = build_report(read, [integration], span, "day", today=today, day_models=False)
+            chosen = integrations(read, None) if ref is None else [integration_info(read, ref)]
+            report = build_report(read, chosen, span, by, today=today, day_models=False)
+        name = "all" if ref is None else _slug(chosen[0].label)
+        kind = "" if by == "day" else f"-{by}s"
         path = (
             self.settings.data_dir
             / EXPORTS_DIR
-            / (f"grafient-{_slug(integration.label)}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv")
+            / f"grafient-{name}{kind}-{span.since.isoformat()}-to-{span.until.isoformat()}.csv"
         )
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path

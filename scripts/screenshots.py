@@ -193,14 +193,50 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
     return written
 
 
+async def shoot_budgets(out: Path, sizes: list[tuple[int, int]]) -> list[Path]:
+    """The budgets screen (the demo's budgets, once its teams have synced) at each size:
+    budgets-<columns>x<rows>.svg."""
+    written: list[Path] = []
+    for size in sizes:
+        env = build_demo(now=NOW, latency=0)
+        app = GrafientApp(
+            env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams, demo_budgets=env.budgets
+        )
+        try:
+            async with app.run_test(size=size, notifications=True) as pilot:
+                for _ in range(400):
+                    await pilot.pause(0.01)
+                    if app.live.store_ready and app.integrations and not app.syncs and not app.demo_teams:
+                        break
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.1)
+                await pilot.press("b")
+                for _ in range(5):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause(0.1)
+                app.clear_notifications()
+                await pilot.pause(0.1)
+                path = out / f"budgets-{size[0]}x{size[1]}.svg"
+                path.write_text(
+                    re.sub(r"terminal-\d+", "terminal", app.export_screenshot(title="Grafient")), encoding="utf-8"
+                )
+                written.append(path)
+        finally:
+            env.cleanup()
+    return written
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--size", default="110x32", help="COLUMNSxROWS")
+    parser.add_argument("--budgets", action="store_true", help="only the budgets screen, at 120x40 and 80x24")
     args = parser.parse_args()
     columns, rows = (int(n) for n in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in asyncio.run(shoot(args.out, (columns, rows))):
+    shots = shoot_budgets(args.out, [(120, 40), (80, 24)]) if args.budgets else shoot(args.out, (columns, rows))
+    for path in asyncio.run(shots):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 

@@ -124,3 +124,34 @@ def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
         + "; ".join(parts)
         + f" · resets {status.bounds.resets.isoformat()}"
     )
+
+
+def set_words(
+    target: str, target_id: int | None, period: str, measure: str, amount_micro: int, *, replaced: bool
+) -> str:
+    """What setting a budget did, the same in `grafient budget set` and the app's budgets screen:
+    `set a budget of $500 per calendar month (UTC) on 'Eng' (id 3), counting total cost`."""
+    from grafient_tui import providers
+    from grafient_tui.untrusted import quoted, visible
+
+    where = "all integrations" if target_id is None else f"{quoted(target)} (id {target_id:d})"
+    counted = {
+        "on_demand": "on-demand cost",
+        "billed": "the billed amount (what invoices charge for usage)",
+    }.get(measure, "the usage value (plan-included usage too)")
+    if measure == "on_demand" and target_id is None:
+        split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
+        counted += f" ({in_words(split)} only: the other providers bill everything per use)"
+    per = "calendar month (UTC)" if period == "month" else "billing cycle"
+    return (
+        f"{'replaced the' if replaced else 'set a'} budget of {amount(amount_micro)} per {per} on {where}, "
+        f"counting {visible(counted)}"
+    )
+
+
+def removed_words(target: str, target_id: int | None, period: str, measure: str, amount_micro: int) -> str:
+    """`removed the monthly budget of $500 on 'Eng'`, as `grafient budget remove` says it."""
+    from grafient_tui.untrusted import quoted, visible
+
+    where = "all integrations" if target_id is None else quoted(target)
+    return f"removed the {period_words(period, measure)} budget of {amount(amount_micro)} on {visible(where)}"

@@ -190,9 +190,10 @@ async def run_sync(
         if isinstance(exc, StoreError):  # a write that waited past the lock timeout: for whom
             what = f"{label}'s row in the team database"
             exc = await in_daemon_thread(db.name_row_holder, exc, "integration", integration_id, what)
-        outcome = tally.result("failed", _cut(exc.sentence, tally.days_written, db.is_postgres and run_id is not None))
+        cut = _cut(exc.sentence, tally.days_written, db.is_postgres and run_id is not None)
+        outcome = tally.result("failed", cut, kind=type(exc))
     except GrafientError as exc:
-        outcome = tally.result("failed", exc.sentence)
+        outcome = tally.result("failed", exc.sentence, kind=type(exc))
     except Exception as exc:  # noqa: BLE001  (one odd failure must not take the other integrations down)
         # The traceback as scrubbed text, never exc_info: an exception from below us (a transport,
         # a proxy) can quote the request's credentials, and a log handler prints exc_info as it is.

@@ -62,7 +62,9 @@ class SyncTally:
             )
         )
 
-    def result(self, outcome: str, error: str | None = None, *, blocked: bool = False) -> SyncResult:
+    def result(
+        self, outcome: str, error: str | None = None, *, blocked: bool = False, kind: type | None = None
+    ) -> SyncResult:
         """How the sync ended. Every sentence is redacted against every key this process holds before
         it is printed or stored in the sync log: a sentence may quote what a server sent back."""
         return SyncResult(
@@ -75,5 +77,6 @@ class SyncTally:
             rate_limited=self.rate_limited,
             retries=self.retries,
             error=scrub_known(error) if error else error,
+            error_kind=kind.__name__ if kind is not None else None,
             blocked=blocked,
         )

@@ -29,10 +29,10 @@ from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
 from grafient_tui.tui.commands import IntegrationCommands, bindings, free_key_example, help_rows, palette
-from grafient_tui.tui.crash import CrashReportWithoutSecrets
-from grafient_tui.tui.files import notify_path, save_screenshot
+from grafient_tui.tui.files import save_screenshot
 from grafient_tui.tui.live import LiveState
 from grafient_tui.tui.reads import StoreReads
+from grafient_tui.tui.routes import BudgetAndExportRoutes
 from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from grafient_tui.service import GrafientService, IntegrationToAdd
 
 
-class GrafientApp(CrashReportWithoutSecrets):
+class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed there (tui/routes.py)
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     # Textual's own commands and ours (get_system_commands), and those naming an integration, whose
     # label is data: shown through the rule, never as markup (tui/commands.py).
@@ -295,7 +295,7 @@ class GrafientApp(CrashReportWithoutSecrets):
         finally:
             self._arm_daily_timer()
 
-    # -- integrations, the period, the plan, exports -----------------------------------------
+    # -- integrations, the period, the plan -----------------------------------------
 
     @on(m.HomeLoaded)
     def _home_loaded(self, message: m.HomeLoaded) -> None:
@@ -366,14 +366,6 @@ class GrafientApp(CrashReportWithoutSecrets):
     def _plan_saved(self, message: m.PlanSaved) -> None:
         toast(self, jobs.plan_words(message.plan), title="Plan changed")
         self._tell(m.PeriodChanged)  # the screens re-read, and show the plan
-
-    @on(m.ExportRequested)
-    def _export_requested(self, message: m.ExportRequested) -> None:
-        self._job(jobs.export, "export", message.integration_id, self.live.period, self.reads.today())
-
-    @on(m.Exported)
-    def _exported(self, message: m.Exported) -> None:
-        notify_path(self, f"Exported {message.period} days as CSV to", message.path)
 
     # -- the palette, `?`, screenshots ------------------------------------------------------
 

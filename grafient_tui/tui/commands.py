@@ -24,8 +24,10 @@ from textual.message import Message
 from grafient_tui.config import PERIODS, PLANS
 from grafient_tui.tui.messages import (
     AddRequested,
+    BudgetsRequested,
     DeleteRequested,
     DetailRequested,
+    ExportRequested,
     PeriodRequested,
     PlanRequested,
     SyncRequested,
@@ -110,6 +112,29 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("home", "delete", "d", "delete", "Delete", "Delete the highlighted integration"),
     Command("home", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
+    Command(
+        "home",
+        "budgets",
+        "b",
+        "budgets",
+        "Budgets",
+        "List, set, edit and remove budgets",
+        palette="Budgets",
+        palette_help="List, set, edit and remove budgets, as `grafient budget` does (b)",
+        intent=BudgetsRequested,
+    ),
+    Command(
+        "home",
+        "export_all",
+        "e",
+        "export_all",
+        "Export",
+        "Export every integration's days as one CSV",
+        palette="Export CSV: every integration",
+        palette_help="Every integration's days of the period in one CSV file, as `grafient report --format csv` (e)",
+        intent=partial(ExportRequested, None),
+        needs_integrations=True,
+    ),
     Command("cards", "next_card", "down,j", "move(1)", "Next", "Next card", show=False),
     Command("cards", "previous_card", "up,k", "move(-1)", "Previous", "Previous card", show=False),
     # an integration's cost detail
@@ -122,9 +147,9 @@ COMMANDS: tuple[Command, ...] = (
         "e",
         "export",
         "Export CSV",
-        "Write the period's days to a CSV file",
+        "Export the tab in view as CSV (models, days, …)",
         palette="Export CSV",
-        palette_help="Write this integration's days of the period to a CSV file (e)",
+        palette_help="Write the tab in view of this integration's period to a CSV file (e)",
     ),
     Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column"),
     Command("detail", "tab_models", "1", "show_tab('models-tab')", "Models", "Show the Models tab"),
@@ -132,6 +157,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "detail", "tab_members", "3", "show_tab('members-tab')", "Split", "Show the Members/Workspaces/Projects tab"
     ),
+    # the budgets screen and its form
+    Command("budgets", "back", "escape", "back", "Back"),
+    Command("budgets", "new_budget", "n", "new_budget", "New", "Set a new budget"),
+    Command("budgets", "edit_budget", "e", "edit_budget", "Edit", "Change the highlighted budget (enter too)"),
+    Command("budgets", "remove_budget", "d", "remove_budget", "Remove", "Remove the highlighted budget, after asking"),
+    Command("budget_form", "cancel_budget", "escape", "cancel", "Cancel"),
+    Command("budget_form", "save_budget", "ctrl+s", "save", "Save", "Save the budget (enter in the amount too)"),
     # the add form
     Command("add", "cancel_add", "escape", "cancel", "Cancel"),
     Command("add", "submit_add", "enter", "submit", "Add", "Check the key and add the integration"),

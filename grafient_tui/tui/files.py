@@ -12,14 +12,14 @@ from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.text import sentence_of
 
 
-def notify_path(app: App[Any], what: str, path: Path) -> None:
+def notify_path(app: App[Any], what: str, path: Path, *after: str) -> None:
     """A toast naming a file: the path on a line of its own (~ for the home directory), so it is
-    never broken in the middle of a word."""
+    never broken in the middle of a word; `after`: lines under it."""
     shown = str(path)
     home = str(Path.home())
     if shown.startswith(home + "/"):
         shown = "~" + shown[len(home) :]
-    toast(app, what, shown, timeout=8, title="File written")
+    toast(app, what, shown, *after, timeout=8, title="File written")
 
 
 def save_screenshot(app: App[Any], data_dir: Path, when: datetime) -> Path | None:

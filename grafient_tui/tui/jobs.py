@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -15,8 +15,6 @@ from grafient_tui.tui import messages as m
 from grafient_tui.tui import syncing
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from grafient_tui.config import Settings
     from grafient_tui.figures import SyncProgress
     from grafient_tui.service import GrafientService, IntegrationToAdd
@@ -31,6 +29,7 @@ FAILED: dict[str, tuple[str, str, str]] = {
     "due": ("Daily sync not started", "", "the local store could not be read"),
     "demo-add": ("", "", "the demo team could not be added"),
     "export": ("", "Nothing exported: ", "the file could not be written"),
+    "budget": ("Budget not changed", "", "the budget could not be saved"),
 }
 
 
@@ -119,12 +118,3 @@ def plan_words(plan: str) -> str:
         else "each provider's most history: Cursor and Anthropic 365 days, OpenAI 180, OpenRouter 30"
     )
     return f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now)."
-
-
-def export(service: GrafientService, integration_id: int, period: int, today: date, post: Post) -> None:
-    """The period's days to a 0600 CSV (the service's export, the same writer as `grafient report
-    --by day --format csv`)."""
-    from grafient_tui.report import ReportRange
-
-    span = ReportRange(today - timedelta(days=period - 1), today)
-    post(m.Exported(service.export_csv(integration_id, span, today=today), period))

@@ -26,7 +26,9 @@ BINDING_IDS = frozenset(
         "quit",
         # home
         "add",
+        "budgets",
         "delete",
+        "export_all",
         "force_sync",
         "force_sync_all",
         "next_card",
@@ -40,6 +42,12 @@ BINDING_IDS = frozenset(
         "tab_daily",
         "tab_members",
         "tab_models",
+        # budgets
+        "cancel_budget",
+        "edit_budget",
+        "new_budget",
+        "remove_budget",
+        "save_budget",
         # the add form, the dialogs
         "cancel_add",
         "clear_pasted_key",

@@ -87,11 +87,39 @@ class PlanRequested(Message):
 
 
 class ExportRequested(Message):
-    """Write an integration's days of the period to a CSV file."""
+    """Write the period to a CSV file: one integration's (None: every integration's) rows per `by`
+    (day, model or member: the columns of `grafient report --by <by> --format csv`)."""
 
-    def __init__(self, integration_id: int) -> None:
+    def __init__(self, integration_id: int | None, by: str = "day") -> None:
         super().__init__()
         self.integration_id = integration_id
+        self.by = by
+
+
+class BudgetsRequested(Message):
+    """Open the budgets screen."""
+
+
+class BudgetSetRequested(Message):
+    """Set (or replace) a budget, as `grafient budget set TARGET AMOUNT --period P [--on billed|usage |
+    --on-demand]`: `measure` is usage, billed or on_demand."""
+
+    def __init__(self, target: str, amount: str, period: str, *, measure: str = "usage") -> None:
+        super().__init__()
+        self.target = target
+        self.amount = amount
+        self.period = period
+        self.measure = measure
+
+
+class BudgetRemoveRequested(Message):
+    """Remove a budget, after asking: `label` names its target in the question."""
+
+    def __init__(self, target: str, period: str, label: str) -> None:
+        super().__init__()
+        self.target = target
+        self.period = period
+        self.label = label
 
 
 class HomeLoaded(Message):
@@ -157,10 +185,28 @@ class PlanSaved(Message):
 
 
 class Exported(Message):
-    def __init__(self, path: Path, period: int) -> None:
+    """A CSV was written: `what` it holds, in words (`30 days of Acme's models`)."""
+
+    def __init__(self, path: Path, what: str) -> None:
         super().__init__()
         self.path = path
-        self.period = period
+        self.what = what
+
+
+class BudgetChanged(Message):
+    """A budget was set, replaced or removed: `said` is the CLI's sentence for it."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__()
+        self.said = said
+
+
+class BudgetRefused(Message):
+    """A budget was not set or removed: `sentence` says why (a bad amount, a viewer, an unknown target)."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__()
+        self.sentence = sentence
 
 
 class BudgetsChecked(Message):
@@ -217,3 +263,12 @@ class IntegrationsChanged(News, bubble=False):
     def __init__(self, live: LiveState, focus_id: int | None = None) -> None:
         super().__init__(live)
         self.focus_id = focus_id
+
+
+class BudgetsChanged(News, bubble=False):
+    """A budget was set or removed (`said`), or refused (`refused`: why): the gauges and lists re-read."""
+
+    def __init__(self, live: LiveState, *, said: str = "", refused: str = "") -> None:
+        super().__init__(live)
+        self.said = said
+        self.refused = refused

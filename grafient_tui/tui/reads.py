@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,26 @@ from grafient_tui import home_snapshot
 
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
-    from grafient_tui.figures import DetailFigures, HomeFigures
+    from grafient_tui.figures import BudgetStatus, DetailFigures, HomeFigures
     from grafient_tui.service import GrafientService
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """An integration a budget can be on."""
+
+    integration_id: int
+    label: str
+    provider: str
+
+
+@dataclass(frozen=True)
+class BudgetList:
+    """What the budgets screen shows."""
+
+    statuses: tuple[BudgetStatus, ...]
+    unusable: tuple[str, ...]  # a sentence for each stored budget this Grafient cannot use
+    targets: tuple[TargetChoice, ...]
 
 
 class StoreReads:
@@ -62,6 +81,21 @@ class StoreReads:
             except (OSError, GrafientError):
                 pass  # only a head start for the next run: the store still holds everything
         return figures
+
+    @property
+    def throwaway(self) -> bool:
+        """A home removed on quit (the demo's): what is written there goes with it."""
+        return not self._remember_home
+
+    def budgets(self) -> BudgetList:
+        """Every budget as `grafient check` evaluates it today, the stored ones this Grafient cannot
+        use (in words), and the integrations a budget can be on."""
+        service = self._service()
+        return BudgetList(
+            statuses=tuple(service.check_budgets(self.today())),
+            unusable=tuple(service.unusable_budgets()),
+            targets=tuple(TargetChoice(i.integration_id, i.label, i.provider) for i in service.integrations()),
+        )
 
     def detail(self, integration_id: int, period: int) -> DetailFigures:
         """One integration's cost detail (NotFound once it is gone)."""

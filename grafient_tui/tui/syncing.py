@@ -113,6 +113,19 @@ class SyncEnd:
     days_written: int = 0
     requests: int = 0
     trigger: str = "force"
+    kind: str | None = None  # the error's family (errors.py's class name), when it failed with one
+
+
+# A family of failures in a batch's toast when several integrations share it: their sentences name
+# each its own host, and "cannot reach api.cursor.com, and 3 other reasons" said one reason four times.
+FAMILY_WORDS = {
+    "Unreachable": "the providers cannot be reached (no network?)",
+    "ApiTimeout": "the providers did not answer in time",
+    "RateLimited": "the providers kept answering 'too many requests'",
+    "ServerError": "the providers' servers kept failing",
+    "KeyRejected": "the keys were rejected",
+    "AccessDenied": "the keys lack the access they need",
+}
 
 
 def ended(result: SyncResult) -> SyncEnd:
@@ -130,6 +143,7 @@ def ended(result: SyncResult) -> SyncEnd:
         result.days_written,
         result.requests,
         result.trigger,
+        result.error_kind,
     )
 
 
@@ -233,8 +247,9 @@ def batch_toast(batch: SyncBatch) -> Toast | None:
         said = f"{end.label}: {plural(end.days_written, 'day')} synced ({plural(end.requests, 'API call')})."
         return Toast(said, title="Sync finished", timeout=4)
     if failed:
-        reasons = Counter(clause(end.sentence or "") for end in failed)
-        reason, _ = reasons.most_common(1)[0]
+        reasons = Counter(end.kind or clause(end.sentence or "") for end in failed)
+        top, _ = reasons.most_common(1)[0]
+        reason = reason_words(top, [end for end in failed if (end.kind or clause(end.sentence or "")) == top])
         others = len(reasons) - 1
         more = f", and {plural(others, 'other reason')}" if others else ""
         which = "the card says which" if len(failed) == 1 else "the cards say which"
@@ -248,6 +263,14 @@ def batch_toast(batch: SyncBatch) -> Toast | None:
         said = f"{len(synced)} integrations synced: {plural(days, 'day')} ({plural(calls, 'API call')})."
         return Toast(said, title="Sync finished", timeout=4)
     return None
+
+
+def reason_words(reason: str, ends: list[SyncEnd]) -> str:
+    """One reason, named once: the sentence itself when they all say it, else their family's words."""
+    sentences = {clause(end.sentence or "") for end in ends}
+    if len(sentences) == 1:
+        return sentences.pop()
+    return FAMILY_WORDS.get(reason, clause(ends[0].sentence or ""))
 
 
 def clause(sentence: str) -> str:

@@ -480,6 +480,7 @@ async def test_a_rejected_key_fails_the_sync_with_its_sentence(store) -> None:
         api.route().mock(side_effect=other.handler)
         result = await run_sync(db, vault, settings, iid, "force", now=NOW)
     assert result.outcome == "failed" and result.error.startswith("the key was rejected by Cursor")
+    assert result.error_kind == "KeyRejected"  # the family the app's toast groups failures by
     assert GOOD_KEY not in result.error
     assert daily_costs(db, iid, TODAY, TODAY)[0].synced is False
 

@@ -158,3 +158,19 @@ async def test_under_no_color_providers_are_told_apart_by_pattern(demo, monkeypa
             check_chart(app, size)
             bars = "".join(line[len(line) - chart.size.width :] for line in chart.text()[:-1])
             assert set(bars) - set("┤│$0123456789.,k ") <= set(PATTERNS)  # patterns, never bare blocks
+
+
+async def test_the_detail_chart_is_drawn_in_its_providers_colour(demo) -> None:
+    app = demo_app(demo)
+    async with app.run_test(size=SIZES[-1]) as pilot:
+        await settle(app, pilot)
+        card = app.screen.query(IntegrationCard).first()
+        card.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        spark = app.screen.query_one("#detail-sparkline", CostChart)
+        assert spark.provider == card.view.provider
+        bars = [s for y in range(spark.size.height) for s in spark.render_line(y) if s.text.strip(" ·")]
+        assert bars and {s.style.color.triplet.hex for s in bars if s.style and s.style.color} == {
+            provider_colour(card.view.provider)
+        }

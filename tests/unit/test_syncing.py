@@ -3,6 +3,7 @@ functions over named values, tested without Textual running."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,6 +78,39 @@ def test_a_batch_of_failures_is_one_toast_with_the_commonest_reason() -> None:
     mixed = batch_toast(over(end(1, "failed", said=OFFLINE), end(2, "failed", said="HTTP 401."), end(3)))
     assert mixed is not None and mixed.text.startswith("2 of 3 syncs failed: ")
     assert mixed.text.endswith(", and 1 other reason; the cards say which.")
+
+
+def test_failures_of_one_family_are_one_reason_named_once() -> None:
+    """Offline, each sentence names its own host: one family, so one reason, and no "other reasons"."""
+    hosts = ("api.cursor.com", "api.anthropic.com", "api.openai.com", "openrouter.ai")
+    offline = [
+        replace(end(i, "failed", said=f"Cannot reach {host} (connection refused; 6 tries)."), kind="Unreachable")
+        for i, host in enumerate(hosts, 1)
+    ]
+    said = batch_toast(over(*offline))
+    assert said is not None
+    assert said.text == "4 of 4 syncs failed: the providers cannot be reached (no network?); the cards say which."
+    rejected = replace(end(5, "failed", said="HTTP 401."), kind="KeyRejected")
+    mixed = batch_toast(over(*offline, rejected))
+    assert mixed is not None and mixed.text == (
+        "5 of 5 syncs failed: the providers cannot be reached (no network?), and 1 other reason; the cards say which."
+    )
+    # a family the toast has no words for: the first sentence stands for it
+    odd = [replace(end(i, "failed", said=f"Odd answer from host{i}."), kind="ShapeError") for i in (1, 2)]
+    assert (said := batch_toast(over(*odd))) is not None and said.text.startswith("2 of 2 syncs failed: odd answer ")
+    assert "other reason" not in said.text
+
+
+def test_a_failed_result_carries_its_family_into_the_toast() -> None:
+    result = SyncResult(
+        integration_id=1,
+        label="Acme",
+        trigger="force",
+        outcome="failed",
+        error="Cannot reach api.cursor.com.",
+        error_kind="Unreachable",
+    )
+    assert ended(result).kind == "Unreachable"
 
 
 def test_a_batch_that_went_well_sums_its_days_and_calls() -> None:

@@ -19,6 +19,7 @@ from grafient_tui.money import format_usd as money
 from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import (
+    BudgetsChanged,
     ExportRequested,
     LiveState,
     News,
@@ -276,7 +277,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self.query_one(SummaryBar).show(summary, days, basis)
         self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
-        self.query_one("#detail-sparkline", CostChart).days = chart_days(rows, figures.history_from)
+        chart = self.query_one("#detail-sparkline", CostChart)
+        chart.provider = figures.provider  # its provider's colour, as on its card and in the home's stack
+        chart.days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
                 (visible(f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  "), "dim"),
@@ -582,7 +585,13 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self._fill_models()
 
     def action_export(self) -> None:
-        self.post_message(ExportRequested(self.integration_id))
+        """The tab in view: its rows, as `grafient report REF --by model|day|member --format csv`."""
+        by = {"models-tab": "model", "daily-tab": "day"}.get(str(self.query_one(TabbedContent).active), "member")
+        self.post_message(ExportRequested(self.integration_id, by))
+
+    def on_budgets_changed(self, _message: BudgetsChanged) -> None:
+        if self.is_mounted:
+            self.reload()  # the gauges
 
 
 def _lower(title: str) -> str:

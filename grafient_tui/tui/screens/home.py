@@ -14,8 +14,11 @@ from textual.widgets import Footer, Header, Static
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import (
     AddRequested,
+    BudgetsChanged,
+    BudgetsRequested,
     DeleteRequested,
     DetailRequested,
+    ExportRequested,
     HomeLoaded,
     IntegrationsChanged,
     LiveState,
@@ -306,6 +309,8 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
                 return False
             if action != "open" and self.live.is_syncing(card.integration_id):
                 return None  # greyed in the Footer: a sync for it is already running
+        if action == "export_all" and not (self.loaded and self.query(IntegrationCard)):
+            return None  # nothing stored to export yet
         if action == "force_sync_all":
             ids = [card.integration_id for card in self.query(IntegrationCard)]
             if not ids:
@@ -357,3 +362,13 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
     def on_period_changed(self, _message: PeriodChanged) -> None:
         if self.loaded:
             self.reload()
+
+    def action_budgets(self) -> None:
+        self.post_message(BudgetsRequested())
+
+    def action_export_all(self) -> None:
+        self.post_message(ExportRequested(None))
+
+    def on_budgets_changed(self, _message: BudgetsChanged) -> None:
+        if self.loaded:
+            self.reload()  # the gauges

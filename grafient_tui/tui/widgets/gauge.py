@@ -118,6 +118,7 @@ class BudgetGauges(Vertical):
         lines = list(self.query(".gauge").results(Static))
         for extra in lines[len(self.statuses) :]:
             extra.remove()
+        lines = lines[: len(self.statuses)]  # a budget removed: its line goes (the rest are kept)
         new = [Static(classes="gauge") for _ in range(len(self.statuses) - len(lines))]
         if new:
             method = list(self.query(".gauge-method"))

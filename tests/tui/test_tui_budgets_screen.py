@@ -1,0 +1,159 @@
+"""The budgets screen: list, set, edit and remove budgets with the CLI's rules and sentences, at 80x24
+and 120x40; a viewer is refused with the reason. A simulated Cursor team at the transport; the clock
+frozen through the App's `now`."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from grafient_tui.budgets.wording import percent, removed_words, set_words
+from grafient_tui.money import MICRO_PER_USD as USD
+from grafient_tui.money import format_usd
+from grafient_tui.service import GrafientService
+from grafient_tui.store.team import Access
+from grafient_tui.tui.messages import BudgetSetRequested
+from grafient_tui.tui.screens.budgets import NONE_YET, BudgetFormScreen, BudgetsScreen, forecast_cell
+from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
+from tests.helpers import settle, wait_for
+from tests.tui.test_tui import NOW, RecordingApp, make_app, make_team, seeded
+
+VIEWER = "you are a viewer of this team's database; setting budgets is the syncers'."
+
+
+def shown(app: RecordingApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def rows(app: RecordingApp) -> list[list[str]]:
+    table = app.screen.query_one("#budgets-table", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def open_budgets(app: RecordingApp, pilot) -> BudgetsScreen:
+    await settle(app, pilot)
+    await pilot.press("b")
+    await wait_for(pilot, lambda: isinstance(app.screen, BudgetsScreen) and app.screen.data is not None, "budgets")
+    assert isinstance(app.screen, BudgetsScreen)
+    return app.screen
+
+
+async def save_in_form(app: RecordingApp, pilot, amount: str) -> None:
+    assert isinstance(app.screen, BudgetFormScreen)
+    field = app.screen.query_one("#budget-amount", Input)
+    field.value = amount
+    field.focus()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_home, size) -> None:
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await open_budgets(app, pilot)
+        assert shown(app, "#budget-line") == NONE_YET
+
+        await pilot.press("n")
+        await pilot.pause()
+        await save_in_form(app, pilot, "12.345")  # the CLI's rule: dollars and cents
+        assert isinstance(app.screen, BudgetFormScreen)  # refused: the form stays, saying why
+        assert shown(app, "#budget-error") == "A budget is in dollars and cents, at most two decimals ('12.345')."
+        await save_in_form(app, pilot, "500")
+        assert isinstance(app.screen, BudgetsScreen)
+        said = set_words("all", None, "month", "cost", 500 * USD, replaced=False)
+        assert said == (
+            "set a budget of $500 per calendar month (UTC) on all integrations, counting the usage value "
+            "(plan-included usage too)"
+        )
+        assert said in app.notes
+        [row] = rows(app)
+        [status] = app.service.check_budgets(NOW.date())
+        assert row[0] in "✓▲✗" and row[5:] == ["monthly, usage value", "all integrations"]
+        assert row[1:3] == ["$500", format_usd(status.spent_micro)]  # the money whole, at 80 columns too
+        assert row[3:5] == [percent(status), forecast_cell(status)]
+        table = app.screen.query_one("#budgets-table", DataTable)
+        assert table.virtual_size.width <= size[0]  # nothing cut: every column fits the width
+        assert shown(app, "#budget-line").startswith(("✓ ok", "▲ forecast over", "✗ over"))
+        assert "all integrations · monthly: $" in shown(app, "#budget-line")  # `grafient check`'s line
+
+        await pilot.press("e")  # edit: the same target and period, a new amount replaces it
+        await pilot.pause()
+        assert app.screen.query_one("#budget-amount", Input).value == "500"
+        await save_in_form(app, pilot, "750.50")
+        assert set_words("all", None, "month", "cost", 75050 * USD // 100, replaced=True) in app.notes
+        assert [r[1] for r in rows(app)] == ["$750.50"]
+
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert removed_words("all", None, "month", "cost", 75050 * USD // 100) in app.notes
+        assert app.service.budgets() == []
+        assert shown(app, "#budget-line") == NONE_YET
+
+
+async def test_a_budget_on_one_integration_and_the_on_demand_rule(grafient_home) -> None:
+    team = make_team()
+    integration_id = await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_budgets(app, pilot)
+        app.post_message(BudgetSetRequested(str(integration_id), "$40", "cycle", measure="on_demand"))
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        said = set_words("Acme", integration_id, "cycle", "on_demand", 40 * USD, replaced=False)
+        assert said in app.notes
+        [row] = rows(app)
+        assert row[1] == "$40" and row[5:] == ["billing cycle, on-demand", "Acme"]
+
+
+async def test_the_palette_offers_budgets(grafient_home) -> None:
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Budgets" in commands and "budget" in commands["Budgets"].help
+        commands["Budgets"].callback()
+        await wait_for(pilot, lambda: isinstance(app.screen, BudgetsScreen), "the budgets screen")
+
+
+class ViewerApp(RecordingApp):
+    """An app whose user only views the store (as a viewer of a shared database is)."""
+
+    @property
+    def service(self) -> GrafientService:
+        service = super().service
+        service._access = Access(can_change=False, reason=VIEWER)
+        return service
+
+
+async def test_a_viewer_sees_the_budgets_and_is_refused_with_the_reason(grafient_home) -> None:
+    from grafient_tui.config import Settings
+
+    team = make_team()
+    await seeded(team)
+    GrafientService(Settings.from_env()).set_budget("all", "500", now=NOW)
+    app = ViewerApp(Settings.from_env(), transport=httpx.MockTransport(team.handler), now=lambda: NOW)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_budgets(app, pilot)
+        assert shown(app, "#budgets-viewer") == f"Viewing only: {VIEWER}"
+        assert [r[1] for r in rows(app)] == ["$500"]
+        for action in ("new_budget", "edit_budget", "remove_budget"):
+            assert screen.check_action(action, ()) is None  # greyed
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen
+        app.post_message(BudgetSetRequested("all", "900", "month", measure="billed"))  # the palette, a race
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert "You are a viewer of this team's database; setting budgets is the syncers'." in app.notes
+        assert [r[1] for r in rows(app)] == ["$500"]
