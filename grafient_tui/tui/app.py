@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
+from grafient_tui.tui.alerts import budget_toasts
 from grafient_tui.tui.commands import IntegrationCommands, bindings, free_key_example, help_rows, palette
 from grafient_tui.tui.files import save_screenshot
 from grafient_tui.tui.live import LiveState
@@ -270,11 +271,7 @@ class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed ther
 
     @on(m.BudgetsChecked)
     def _budgets_checked(self, message: m.BudgetsChecked) -> None:
-        from grafient_tui.budgets.wording import alert_text
-
-        for status, thresholds in message.alerts:
-            said = alert_text(status, thresholds)
-            toast(self, said, title="Budget", severity="error" if "100" in thresholds else "warning", timeout=15)
+        self._show(budget_toasts(message.alerts))  # one, short (tui/alerts.py)
         if message.alerts:
             self.bell()
 

@@ -135,6 +135,7 @@ COMMANDS: tuple[Command, ...] = (
         intent=partial(ExportRequested, None),
         needs_integrations=True,
     ),
+    Command("home", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart (folded when small)"),
     Command("cards", "next_card", "down,j", "move(1)", "Next", "Next card", show=False),
     Command("cards", "previous_card", "up,k", "move(-1)", "Previous", "Previous card", show=False),
     # an integration's cost detail
@@ -152,6 +153,7 @@ COMMANDS: tuple[Command, ...] = (
         palette_help="Write the tab in view of this integration's period to a CSV file (e)",
     ),
     Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column"),
+    Command("detail", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart and gauges"),
     Command("detail", "tab_models", "1", "show_tab('models-tab')", "Models", "Show the Models tab"),
     Command("detail", "tab_daily", "2", "show_tab('daily-tab')", "Daily", "Show the Daily tab"),
     Command(

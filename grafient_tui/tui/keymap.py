@@ -35,6 +35,7 @@ BINDING_IDS = frozenset(
         "open",
         "period",
         "previous_card",
+        "toggle_chart",
         # detail
         "back",
         "export",

@@ -90,6 +90,14 @@ def drawn_bands(chart: StackedCostChart, size: tuple[int, int]) -> tuple[list[di
     return bands, lines
 
 
+async def show_the_chart(app: GrafientApp, pilot) -> None:
+    """A small screen folds the home's chart behind `g` (tui/layout.py): shown, at every size."""
+    if app.screen.has_class("-compact") != app.screen.has_class("-chart-toggled"):
+        await pilot.press("g")
+        await settle(app, pilot)
+    assert app.screen.query_one("#home-chart").display
+
+
 def check_chart(app: GrafientApp, size: tuple[int, int]) -> None:
     chart = app.screen.query_one("#home-chart", StackedCostChart)
     stack = chart.stack
@@ -134,6 +142,7 @@ async def test_the_stacked_chart_is_true_per_day_at_every_size(demo) -> None:
         for size in SIZES:
             await pilot.resize_terminal(*size)
             await settle(app, pilot)
+            await show_the_chart(app, pilot)
             check_chart(app, size)
         # Each card's chart is drawn in its provider's colour, the one its band has above.
         for card in app.screen.query(IntegrationCard):
@@ -155,6 +164,7 @@ async def test_under_no_color_providers_are_told_apart_by_pattern(demo, monkeypa
         for size in SIZES:
             await pilot.resize_terminal(*size)
             await settle(app, pilot)
+            await show_the_chart(app, pilot)
             check_chart(app, size)
             bars = "".join(line[len(line) - chart.size.width :] for line in chart.text()[:-1])
             assert set(bars) - set("┤│$0123456789.,k ") <= set(PATTERNS)  # patterns, never bare blocks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -9,8 +10,9 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.widgets.data_table import ColumnKey
 
 from grafient_tui.estimates import BILLED, Basis
@@ -18,6 +20,7 @@ from grafient_tui.figures import NEAR_LIMIT_PCT
 from grafient_tui.money import format_usd as money
 from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.commands import bindings
+from grafient_tui.tui.layout import fit_layout, toggle_chart
 from grafient_tui.tui.messages import (
     BudgetsChanged,
     ExportRequested,
@@ -95,6 +98,18 @@ def limit_cell(spend: MemberLimit | None) -> Text:
     if pct >= NEAR_LIMIT_PCT:
         return literal_cell(f"⚠ {text}", style="bold", justify="right")
     return right(text)
+
+
+def mark_sorted(table: DataTable[object], key: str, *, ascending: bool) -> None:
+    """The sorted column's label carries ▼ (biggest or newest first) or ▲; every other keeps a cell
+    for one, so widths never jump (as the models' columns do)."""
+    for column_key, column in table.columns.items():
+        label = column.label
+        base = label.plain.removesuffix(" ▼").removesuffix(" ▲").rstrip()
+        if not base:
+            continue
+        marked = f"{base} {'▲' if ascending else '▼'}" if column_key.value == key else f"{base}  "
+        column.label = literal_cell(marked, style=str(label.style), justify=label.justify or "left")
 
 
 def right(text: str) -> Text:
@@ -182,6 +197,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        fit_layout(self)
         models = self.query_one("#models", DataTable)
         for key, name in MODEL_COLUMNS.items():
             models.add_column(literal_cell(f"{name}  ", justify="left" if key == "model" else "right"), key=key)
@@ -202,10 +218,40 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(literal_cell(label, justify="left" if key == "email" else "right"), key=key)
+        # Tab never sends the focus to the tab strip, where it was invisible and ↓ did nothing: the
+        # tabs change with 1, 2, 3 and the mouse, and the focus stays on the table in view.
+        self.query_one(TabbedContent).query_one(Tabs).can_focus = False
         self.reload()
         models.focus()
 
+    def on_resize(self) -> None:
+        fit_layout(self)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, with the third tab's key named as the tab is (Members, Workspaces, Projects...)."""
+        active = super().active_bindings
+        word = self._actor_tab_word()
+        for key, bound in active.items():
+            if bound.binding.id == "tab_members" and word:
+                active[key] = bound._replace(binding=replace(bound.binding, description=word))
+        return active
+
+    def _actor_tab_word(self) -> str:
+        tabs = self.query(TabbedContent)
+        return tabs.first().get_tab("members-tab").label.plain.split(" ⚠")[0] if tabs else ""
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A tab clicked or stepped to: its table takes the focus, so the arrows move in what is in view."""
+        pane = event.pane.id or ""
+        self.query_one(f"#{pane.removesuffix('-tab')}", DataTable).focus()
+
+    def action_toggle_chart(self) -> None:
+        toggle_chart(self)
+
     def on_screen_resume(self) -> None:
+        fit_layout(self)
         if self._gone:  # its integration was deleted while something covered it
             self.app.pop_screen()
             return
@@ -327,6 +373,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
         members.columns[ColumnKey("email")].label = literal_cell(singular)
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
+        self.refresh_bindings()  # the Footer names the tab's key as the tab is titled
         return caps
 
     def _fill_daily(self, rows: list[DayFigures]) -> None:
@@ -388,6 +435,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             requests=right(count(_sum_known([r.requests for r in synced]))),
             note=literal_cell(f"{len(synced):,} of {len(rows):,} days synced"),
         )
+        mark_sorted(table, self.daily_sort, ascending=False)
         if rows:
             table.move_cursor(row=min(cursor, len(rows)))
 
@@ -466,6 +514,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             table.add_column(literal_cell("Cycle on-demand / limit", justify="right"), key="limit")
         elif not by_member and has_limits:
             table.remove_column("limit")
+        mark_sorted(
+            table, "email" if self.member_sort == "name" else self.member_sort, ascending=self.member_sort == "name"
+        )
         view = data.member_views.get(self.member_sort)
         if view is None:
             return

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from grafient_tui.tui.commands import bindings
+from grafient_tui.tui.layout import fit_layout, toggle_chart
 from grafient_tui.tui.messages import (
     AddRequested,
     BudgetsChanged,
@@ -78,6 +79,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.data: HomeFigures | None = None
         self._highlight: int | None = None
         self._pending_focus: int | None = None
+        self._pending_open: int | None = None  # Enter pressed on the snapshot: opened once the store has
         self._latest_views: dict[int, CardView] = {}
 
     def compose(self) -> ComposeResult:
@@ -99,6 +101,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        fit_layout(self)
         self.query_one(PeriodSelector).show(self.live.period)
         if self.live.store_ready:
             self.reload()
@@ -109,8 +112,15 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.set_interval(60, self._refresh_statuses)
 
     def on_screen_resume(self) -> None:
+        fit_layout(self)  # the terminal may have been resized while another screen was in front
         if self.loaded:
             self.reload()
+
+    def on_resize(self) -> None:
+        fit_layout(self)
+
+    def action_toggle_chart(self) -> None:
+        toggle_chart(self)
 
     # -- reading the store (in a thread; the event loop never waits on it) -----
 
@@ -166,13 +176,18 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
         self.loaded = not from_snapshot
+        if self.loaded and self._pending_open is not None:
+            wanted, self._pending_open = self._pending_open, None
+            if any(f.integration_id == wanted for f in data.integrations):  # not removed meanwhile
+                self.post_message(DetailRequested(wanted))
         self.refresh_bindings()
         if self.loaded:
             self.post_message(HomeLoaded(data))  # the App names these integrations in the palette
 
     def _show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
         chart, legend = self.query_one("#home-chart", StackedCostChart), self.query_one("#home-legend", StackLegend)
-        chart.display = legend.display = bool(integrations)
+        chart.set_class(not integrations, "-no-stack")
+        legend.set_class(not integrations, "-no-stack")
         chart.show(integrations)
         legend.show_stack(integrations)
 
@@ -297,11 +312,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "force_sync", "delete", "force_sync_all") and self.live.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
-        if (
-            action in ("open", "force_sync", "delete", "force_sync_all")
-            and not self.loaded
-            and self.query(IntegrationCard)
-        ):
+        if action in ("force_sync", "delete", "force_sync_all") and not self.loaded and self.query(IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()
@@ -325,9 +336,15 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.post_message(AddRequested())
 
     def action_open(self) -> None:
+        """Enter on a card, also while its figures are the last run's: the detail opens once the
+        store has (a key pressed at first paint is acted on, never dropped)."""
         card = self.highlighted()
-        if card is not None:
+        if card is None:
+            return
+        if self.loaded:
             self.post_message(DetailRequested(card.integration_id))
+        else:
+            self._pending_open = card.integration_id
 
     def action_force_sync(self) -> None:
         card = self.highlighted()

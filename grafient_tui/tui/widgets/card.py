@@ -20,6 +20,7 @@ from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.chart import ChartDay, CostChart
 from grafient_tui.tui.widgets.chart_layout import kept
+from grafient_tui.tui.widgets.fit import FitLine, Part
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.text import plural
 from grafient_tui.untrusted import visible
@@ -127,7 +128,7 @@ class IntegrationCard(Widget, can_focus=True):
     def compose(self) -> ComposeResult:
         # Kept as attributes: show() runs for every card on every refresh, and a query per part
         # per card was a good part of what the first frame cost.
-        self._cost, self._status = Static(classes="card-cost"), Static(classes="card-status")
+        self._cost, self._status = FitLine(classes="card-cost", drop=False), Static(classes="card-status")
         self._refresh = RefreshIcon(self.view.integration_id)
         self._chart = CostChart(classes="card-chart")
         self._scale, self._empty, self._error = (
@@ -163,40 +164,37 @@ class IntegrationCard(Widget, can_focus=True):
         s = view.summary
         total = s.total_micro if s else 0
         requests = s.requests if s else 0
-        notes = []
+        notes = []  # what the period covers: the first to give way on a narrow card
+        caveats = []  # what the figures mean: kept longer than the requests
         if s is not None and not s.fully_synced:
-            notes.append(f"{s.synced_days} of {s.days} days synced")
+            caveats.append(f"{s.synced_days} of {s.days} days synced")
         elif s is not None:
             notes.append(f"{s.days} days")
         if s is not None:
             notes.extend(s.limits)  # "today not reported yet", "OpenRouter keeps 30 days"
         if s is not None and s.today_partial:
-            notes.append("today so far")
+            caveats.append("today so far")
         if s is not None and (history := history_note(view.history_from, s.since)):
-            notes.append(history)
+            caveats.append(history)
         if (unsplit := unsplit_note(view.provider, view.team_members)) is not None:
-            notes.append(unsplit)
+            caveats.append(unsplit)
         if view.basis.short_note:
-            notes.append(view.basis.short_note)
+            caveats.append(view.basis.short_note)
         money = view.basis.money
-        # Built from pieces, never from markup: what comes from the store goes through the rule.
-        pieces: list[str | tuple[str, str]] = [(money(total), "bold")]
+        # Parts of a line that wraps between them on a narrow card (widgets/fit.py): an amount is
+        # never cut, and the status beside it keeps its width. Built from pieces, never from markup:
+        # what comes from the store goes through the rule.
+        parts = [Part(money(total), "bold")]
         if s is None or s.on_demand_micro is not None:  # a plan covers part: the usage value, then the bill
-            pieces += [" ", ("usage value · billed (on-demand)", "dim"), " ", money(s.on_demand_micro or 0 if s else 0)]
+            parts.append(Part(f" usage value · billed (on-demand) {money(s.on_demand_micro or 0 if s else 0)}", rank=2))
         else:  # a provider that bills everything per use: its cost is what it bills
-            pieces += [" ", ("billed", "dim")]
-        pieces += [" ", ("·", "dim"), " ", "requests —" if requests is None else plural(requests, "request")]
+            parts.append(Part(" billed", "dim", rank=2))
         if s is not None and s.byok_micro:
-            pieces += [
-                " ",
-                ("· BYOK", "dim"),
-                " ",
-                money(s.byok_micro or 0),
-                " ",
-                ("(not incl.)", "dim"),
-            ]
-        pieces += [" ", ("· " + visible(" · ".join(notes) or "–"), "dim")]
-        self._cost.update(Content.assemble(*pieces))
+            parts.append(Part(f" · BYOK {money(s.byok_micro or 0)} (not incl.)", rank=3))
+        parts.append(Part(" · requests —" if requests is None else f" · {plural(requests, 'request')}", rank=4))
+        parts += [Part(f" · {visible(caveat)}", "dim", rank=3) for caveat in caveats]
+        parts += [Part(f" · {visible(note)}", "dim", rank=5) for note in notes]
+        self._cost.show(parts)
         self._status.update(literal(view.status))
         self._gauges.show(view.budgets)
         for state in ("never", "syncing", "ok", "error"):

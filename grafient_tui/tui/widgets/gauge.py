@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
 from textual.widgets import Static
 
 from grafient_tui.budgets.wording import bar, budget_title, gauge_text, target_words
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.fit import FitLine, Part
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -38,16 +38,23 @@ def gauge_title(status: BudgetStatus, *, with_target: bool = False) -> str:
     return title
 
 
-def gauge_line(status: BudgetStatus, *, with_target: bool = False) -> Content:
-    """One budget's gauge as Content: its title (a label from the store) and words through the rule."""
-    return Content.assemble(
-        (visible(f"{MARKS.get(status.status, '?')} "), "bold"),
-        (visible(gauge_title(status, with_target=with_target)), "bold"),
-        " ",
-        visible(bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH)),
-        " ",
-        visible(gauge_text(status)),
-    )
+# The gauge's words by how long they stay on a narrow line (widgets/fit.py): the spend against the
+# budget and the forecast are kept whole; the day of the period and the reset date go first.
+TEXT_RANKS = (0, 1, 4, 5)
+
+
+def gauge_parts(status: BudgetStatus, *, with_target: bool = False) -> list[Part]:
+    """One budget's gauge as ranked parts: its title (a label from the store) and words through the rule."""
+    words = gauge_text(status).split(" · ")
+    parts = [
+        Part(visible(f"{MARKS.get(status.status, '?')} "), "bold"),
+        Part(visible(gauge_title(status, with_target=with_target)), "bold"),
+        Part(" " + visible(bar(status.spent_micro / status.budget_micro, GAUGE_WIDTH)), rank=3),
+    ]
+    for i, word in enumerate(words):
+        rank = TEXT_RANKS[i] if i < len(TEXT_RANKS) else 5
+        parts.append(Part(("  " if i == 0 else " · ") + visible(word), rank=rank))
+    return parts
 
 
 class BudgetGauges(Vertical):
@@ -66,7 +73,6 @@ class BudgetGauges(Vertical):
     BudgetGauges .gauge {
         height: 1;
         text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     BudgetGauges .gauge.-ok {
         color: $text-success;
@@ -115,16 +121,16 @@ class BudgetGauges(Vertical):
             self._render_lines()
 
     def _render_lines(self) -> None:
-        lines = list(self.query(".gauge").results(Static))
+        lines = list(self.query(".gauge").results(FitLine))
         for extra in lines[len(self.statuses) :]:
             extra.remove()
         lines = lines[: len(self.statuses)]  # a budget removed: its line goes (the rest are kept)
-        new = [Static(classes="gauge") for _ in range(len(self.statuses) - len(lines))]
+        new = [FitLine(classes="gauge") for _ in range(len(self.statuses) - len(lines))]
         if new:
             method = list(self.query(".gauge-method"))
             self.mount(*new, before=method[0] if method else None)
         for line, status in zip([*lines, *new], self.statuses, strict=True):
-            line.update(gauge_line(status, with_target=self.with_target))
+            line.show(gauge_parts(status, with_target=self.with_target))
             for name in MARKS:
                 line.set_class(status.status == name, f"-{name}")
             line.tooltip = literal(

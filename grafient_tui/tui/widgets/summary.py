@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -17,6 +18,7 @@ from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.fit import fit_note, shorten
 from grafient_tui.tui.widgets.text import change, change_class, plural
 from grafient_tui.untrusted import visible
 
@@ -33,13 +35,65 @@ CAPTIONS = {
 }
 
 
-class Figure(Static):
-    """A caption over a value, and a dim line saying what the value covers."""
+# One line each when the screen is short or narrow (SummaryBar.-compact): what gives way last.
+SHORT_CAPTIONS = {
+    "Total spend": "Total",
+    "Daily avg": "Avg",
+    "Most expensive model": "Top",
+    "vs previous": "vs prev",
+}
 
-    def set_figure(self, caption: str, value: str, note: str = "") -> None:
-        self.update(
-            Content.assemble((visible(caption), "dim"), "\n", (visible(value), "bold"), "\n", (visible(note), "dim"))
-        )
+
+class Figure(Static):
+    """A caption over a value, and a dim line saying what the value covers; on one line in a short
+    layout. Fitted to its width (widgets/fit.py): the amount is never cut, a model's name gives way
+    to it, and a note wraps (or, on one line, loses its words that hold no amount)."""
+
+    parts: tuple[str, str, str, str] = ("", "", "", "")
+
+    def set_figure(self, caption: str, value: str, note: str = "", *, name: str = "") -> None:
+        """`name`: what the value is of (a model), shown before it and shortened first."""
+        self.parts = (visible(caption), visible(value), visible(note), visible(name))
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    @property
+    def compact(self) -> bool:
+        return self.parent is not None and self.parent.has_class("-compact")
+
+    def redraw(self) -> None:
+        caption, value, note, name = self.parts  # each through the rule in set_figure
+        width = self.content_size.width or 1000  # before the first layout: refitted on resize
+        if not self.compact:
+            room = width - cell_len(value) - 1
+            head = f"{shorten(name, room)} " if name and room >= 2 else ""
+            line = visible(f"{head}{value}")
+            self.update(Content.assemble((visible(caption), "dim"), "\n", (line, "bold"), "\n", (visible(note), "dim")))
+            return
+        # What gives way first: the long caption, then the note's words without an amount, then
+        # the caption, then the name; the amount never.
+        whole = f"{name} {value}" if name else value
+        tail = f" · {note}" if note else ""
+        for words in (caption, SHORT_CAPTIONS.get(caption, caption)):
+            if cell_len(f"{words} {whole}{tail}") <= width:
+                caption = words
+                break
+        else:
+            caption = SHORT_CAPTIONS.get(caption, caption)
+            if cell_len(f"{caption} {value}") + (4 if name else 0) > width:
+                caption = ""
+        used = cell_len(value) + (cell_len(caption) + 1 if caption else 0)
+        head = shorten(name, width - used - 1) if name else ""
+        used += cell_len(head) + 1 if head else 0
+        tail = fit_note(note, width - used - 3) if note and width - used - 3 >= 4 else ""
+        if tail.startswith("…") or cell_len(tail) > width - used - 3:
+            tail = ""
+        shown = [(visible(f"{caption} "), "dim")] if caption else []
+        shown += [(visible(f"{head} " if head else ""), "bold"), (visible(value), "bold")]
+        shown += [(visible(f" · {tail}"), "dim")] if tail else []
+        self.update(Content.assemble(*shown))
 
 
 def coverage_note(summary: Summary) -> str:
@@ -134,8 +188,9 @@ class SummaryBar(Horizontal):
             model_money = BILLED.money if mixed else money
             figure(".figure-model", Figure).set_figure(
                 CAPTIONS[".figure-model"],
-                visible(summary.top_model),  # one key over every provider's name for it (model_keys.py)
-                f"{model_money(summary.top_model_micro)} · {share:.1f}% of usage",
+                model_money(summary.top_model_micro),
+                f"{share:.1f}% of usage",
+                name=summary.top_model,
             )
         else:
             figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
