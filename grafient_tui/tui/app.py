@@ -34,6 +34,7 @@ from grafient_tui.tui.files import notify_path, save_screenshot
 from grafient_tui.tui.live import LiveState
 from grafient_tui.tui.reads import StoreReads
 from grafient_tui.tui.screens.home import IntegrationListScreen
+from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
 from grafient_tui.tui.threads import DaemonThreadExecutor
@@ -243,10 +244,9 @@ class GrafientApp(CrashReportWithoutSecrets):
             before = self.live.progress.get(progress.integration_id)
             self.live = self.live.sync_progressed(progress)
             if before is None or syncing.shown(before) != syncing.shown(progress):
-                # Only what the cards show: a page fetched changes none of it, and telling every
-                # screen about each page (dozens a second in a backfill, each re-reading the store)
-                # kept the event loop so busy that a key waited most of a second. A retry changes the
-                # card's line, not the store: no re-read for it.
+                # Only what the cards show: a page fetched changes none of it, and telling every screen about
+                # each page (dozens a second in a backfill, each re-reading the store) kept the event loop so
+                # busy that a key waited most of a second. A retry changes the card's line, not the store.
                 self._sync_changed(progress.integration_id, stored=syncing.stored_since(before, progress))
 
     @on(m.SyncFinished)
@@ -359,8 +359,8 @@ class GrafientApp(CrashReportWithoutSecrets):
         self.post_message(m.PlanRequested())
 
     @on(m.PlanRequested)
-    def _plan_requested(self, message: m.PlanRequested) -> None:
-        self._job(jobs.save_plan, "plan", message.plan)
+    def _plan_requested(self, message: m.PlanRequested) -> None:  # asked first: Escape saves nothing
+        self.push_screen(ConfirmPlanScreen(self.service, message.plan), partial(self._job, jobs.save_plan, "plan"))
 
     @on(m.PlanSaved)
     def _plan_saved(self, message: m.PlanSaved) -> None:

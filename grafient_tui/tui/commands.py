@@ -73,7 +73,7 @@ COMMANDS: tuple[Command, ...] = (
         palette="Keys",
         palette_help="Every key of this screen and its binding id, for remapping (?)",
     ),
-    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (history kept)"),
+    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (asks first)"),
     Command(
         "app",
         None,
@@ -144,6 +144,8 @@ COMMANDS: tuple[Command, ...] = (
     # the dialogs
     Command("confirm", "confirm_yes", "y", "answer(True)", "Delete"),
     Command("confirm", "confirm_no", "n,escape", "answer(False)", "Keep"),
+    Command("confirm_plan", "confirm_yes", "y", "answer(True)", "Change"),
+    Command("confirm_plan", "confirm_no", "n,escape", "answer(False)", "Keep"),
     Command("help", "close_help", "escape,question_mark,q", "close", "Close"),
     Command("small", "quit_small", "q", "app.quit", "Quit"),
 )
@@ -189,7 +191,7 @@ def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterat
         title, help_text = f"Period: {days:d} days", f"Show the last {days:d} UTC days (p cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))
     for plan, history in PLANS.items():  # the plans are this code's own words
-        title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history (P cycles)"
+        title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history, after asking (P cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))
 
 
