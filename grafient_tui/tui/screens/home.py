@@ -37,7 +37,7 @@ from grafient_tui.tui.widgets.chart import (
     StackLegend,
 )
 from grafient_tui.tui.widgets.gauge import BudgetGauges
-from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
+from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note, plan_note_with_key
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         yield Header()
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield Static(id="plan-note")  # what the plan keeps, where it leaves a trend n/a (issue 21)
         yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
         yield StackLegend(id="home-legend")
@@ -135,6 +136,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         else:
             cards.mount(Static(said, id="loading"))
         self.query_one(SummaryBar).show(None, self.live.period)
+        self.query_one("#plan-note", Static).display = False
         self.query_one("#home-budgets", BudgetGauges).show(())
         self._show_stack(())
         self.sub_title = ""
@@ -154,7 +156,11 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.data = data
         days = data.period
         self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
-        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models)
+        plan_key = self._key_for("plan", "P")
+        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models, plan_key=plan_key)
+        note = self.query_one("#plan-note", Static)
+        note.display = bool(data.plan_note and data.integrations)
+        note.update(literal(plan_note_with_key(data.plan_note or "", plan_key)))
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)

@@ -83,6 +83,12 @@ def change_note(summary: Summary, plan_key: str = "P") -> str:
     return note
 
 
+def plan_note_with_key(note: str, plan_key: str) -> str:
+    """The home's plan note (overview.plan_note, worded with the default `P`) naming the key this
+    keymap gives the plan instead."""
+    return note.replace("P (or `grafient plan", f"{plan_key} (or `grafient plan") if plan_key != "P" else note
+
+
 class SummaryBar(Horizontal):
     """Total spend (and on-demand), daily average, most expensive model, and the change."""
 
@@ -96,11 +102,18 @@ class SummaryBar(Horizontal):
         self.show(None, 30)
 
     def show(
-        self, summary: Summary | None, days: int, basis: Basis = BILLED, estimated_models: frozenset[str] | None = None
+        self,
+        summary: Summary | None,
+        days: int,
+        basis: Basis = BILLED,
+        estimated_models: frozenset[str] | None = None,
+        *,
+        plan_key: str = "P",
     ) -> None:
         """None: still loading. `basis`: the total's (≈ when it includes an estimate, and which);
         `estimated_models`: over several integrations, the models whose dollars are estimates (None:
-        the basis speaks for every model, as on one integration's detail)."""
+        the basis speaks for every model, as on one integration's detail); `plan_key`: the key that
+        changes the plan, named where the plan keeps too little for the change."""
         money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
@@ -141,7 +154,7 @@ class SummaryBar(Horizontal):
             figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
         pct = summary.change_pct
         change_figure.set_figure(
-            CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary)
+            CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary, plan_key)
         )
         for name in ("-up", "-down", "-flat"):
             change_figure.set_class(change_class(pct) == name, name)
