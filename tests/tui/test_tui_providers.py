@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from grafient_tui import providers
 from grafient_tui.demo import build_demo
 from grafient_tui.money import format_usd
+from grafient_tui.rounding import adding_up
 from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.store.queries import daily_costs, period_summary
@@ -85,11 +86,15 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         # Six entries do not fit one line at 120 columns: the legend breaks between entries, never in one.
         legend = str(app.screen.query_one("#home-legend", Static).render()).split("\n")
         assert len(legend) == 2 and all(len(line) <= SIZE[0] - 2 for line in legend)
+        # each card's total, rounded so that the parts add up to their total rounded once (issue 21)
+        shown = dict(
+            zip(order, adding_up([card_of(app, name).view.summary.total_micro for name in order]), strict=True)
+        )
         for name in order:
             view = card_of(app, name).view
-            money = view.basis.money(view.summary.total_micro)
+            money = view.basis.money(shown[name])
             assert any(f"{providers.title(name)} {money}" in line for line in legend)
-        voice = f"ElevenLabs ≈{format_usd(card_of(app, 'elevenlabs').view.summary.total_micro)}"
+        voice = f"ElevenLabs ≈{format_usd(shown['elevenlabs'])}"
         assert any(voice in line for line in legend)
         # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
         anthropic = str(card_of(app, "anthropic")._cost.render())
