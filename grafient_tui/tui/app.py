@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
-from grafient_tui.tui.commands import IntegrationCommands, bindings, free_key_example, help_rows, palette
-from grafient_tui.tui.crash import CrashReportWithoutSecrets
-from grafient_tui.tui.files import notify_path, save_screenshot
+from grafient_tui.tui.app_commands import PaletteKeysScreenshots
+from grafient_tui.tui.commands import IntegrationCommands, bindings
+from grafient_tui.tui.files import notify_path
 from grafient_tui.tui.live import LiveState
 from grafient_tui.tui.reads import StoreReads
 from grafient_tui.tui.screens.home import IntegrationListScreen
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from grafient_tui.service import GrafientService, IntegrationToAdd
 
 
-class GrafientApp(CrashReportWithoutSecrets):
+class GrafientApp(PaletteKeysScreenshots):
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     # Textual's own commands and ours (get_system_commands), and those naming an integration, whose
     # label is data: shown through the rule, never as markup (tui/commands.py).
@@ -324,6 +324,12 @@ class GrafientApp(CrashReportWithoutSecrets):
 
         self.push_screen(CostDetailScreen(message.integration_id, self.live, self.reads))
 
+    @on(m.ModelsRequested)
+    def _models_requested(self) -> None:
+        from grafient_tui.tui.screens.models import ModelsScreen
+
+        self.push_screen(ModelsScreen(self.live, self.reads))
+
     @on(m.DeleteRequested)
     def _delete_requested(self, message: m.DeleteRequested) -> None:
         from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
@@ -348,9 +354,9 @@ class GrafientApp(CrashReportWithoutSecrets):
 
     @on(m.PeriodRequested)
     def _period_requested(self, message: m.PeriodRequested) -> None:
-        """Show the last `days` UTC days everywhere, and remember it."""
-        self.live = replace(self.live, period=message.days or self.live.next_period())
-        unsaved = jobs.save_period(self.settings, self.live.period)  # a line in config.toml: at once
+        """Show the last `days` UTC days everywhere and remember them, or a calendar month (this run only)."""
+        self.live = self.live.choose(message.days, message.month)
+        unsaved = None if message.month else jobs.save_period(self.settings, self.live.period)  # config.toml
         if unsaved:
             toast(self, unsaved, severity="warning")
         self._tell(m.PeriodChanged)
@@ -369,31 +375,8 @@ class GrafientApp(CrashReportWithoutSecrets):
 
     @on(m.ExportRequested)
     def _export_requested(self, message: m.ExportRequested) -> None:
-        self._job(jobs.export, "export", message.integration_id, self.live.period, self.reads.today())
+        self._job(jobs.export, "export", message.integration_id, self.live, self.reads.today())
 
     @on(m.Exported)
     def _exported(self, message: m.Exported) -> None:
         notify_path(self, f"Exported {message.period} days as CSV to", message.path)
-
-    # -- the palette, `?`, screenshots ------------------------------------------------------
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command table's (tui/commands.py), beside Textual's Theme and Quit: its Keys and Screenshot
-        are replaced by ours (this app's keys; saved where the data lives)."""
-        for command in super().get_system_commands(screen):
-            if command.title not in ("Keys", "Screenshot"):
-                yield command
-        yield from palette(self, screen, integrations=bool(self.integrations))
-
-    def action_keys_help(self) -> None:
-        """Every key of the current screen, as the keymap has them (greyed ones included)."""
-        from grafient_tui.tui.screens.keys_help import KeysHelpScreen
-
-        rows = help_rows(self, self.screen)
-        self.push_screen(KeysHelpScreen(rows, example=free_key_example(self.keymap, self.screen_stack)))
-
-    def action_save_screenshot(self) -> None:
-        self.set_timer(0.1, self.save_screen_svg)  # once the palette has gone from the screen
-
-    def save_screen_svg(self) -> Path | None:
-        return save_screenshot(self, self.settings.data_dir, self.now())

@@ -26,6 +26,7 @@ from grafient_tui.tui.messages import (
     AddRequested,
     DeleteRequested,
     DetailRequested,
+    ModelsRequested,
     PeriodRequested,
     PlanRequested,
     SyncRequested,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    from grafient_tui.figures import IntegrationFigures
+    from grafient_tui.figures import IntegrationFigures, PeriodChoice
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,26 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("home", "delete", "d", "delete", "Delete", "Delete the highlighted integration"),
     Command("home", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
+    Command(
+        "home",
+        "models",
+        "m",
+        "models",
+        "Models",
+        "Every integration's models, one row per model",
+        palette="Models",
+        palette_help="Every integration's models by one key per model, with their names and providers (m)",
+        intent=ModelsRequested,
+        needs_integrations=True,
+    ),
     Command("cards", "next_card", "down,j", "move(1)", "Next", "Next card", show=False),
     Command("cards", "previous_card", "up,k", "move(-1)", "Previous", "Previous card", show=False),
     # an integration's cost detail
     Command("detail", "back", "escape", "back", "Back"),
+    # the all-integrations Models view
+    Command("models", "back", "escape", "back", "Back"),
+    Command("models", "sort", "s", "sort", "Sort", "Sort the models by the next column"),
+    Command("models", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
     Command("detail", "force_sync", "r", "force_sync", "Sync", "Sync this integration now"),
     Command("detail", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
     Command(
@@ -171,9 +188,12 @@ def bindings(scope: str) -> list[BindingType]:
 # --------------------------------------------------------------------------- the palette
 
 
-def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterator[SystemCommand]:
+def palette(
+    app: App[Any], screen: Screen[Any], *, integrations: bool, periods: Sequence[PeriodChoice] = ()
+) -> Iterator[SystemCommand]:
     """The table's palette commands for `screen` (the one under the palette), then the choices of
-    period and plan. Shown as markup by Textual: only this code's own words go in them."""
+    period (7, 30, 90 days, and the calendar months among `periods`) and plan. Shown as markup by
+    Textual: only this code's own words go in them (a month's label is made of dates)."""
     bound = {active.binding.id for active in screen.active_bindings.values() if active.enabled}
     for command in COMMANDS:
         if command.palette is None or (command.needs_integrations and not integrations):
@@ -190,6 +210,10 @@ def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterat
     for days in PERIODS:
         title, help_text = f"Period: {days:d} days", f"Show the last {days:d} UTC days (p cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))
+    for choice in periods:
+        if choice.month:
+            title, help_text = f"Period: {choice.label}", f"Show {choice.since} … {choice.until} (UTC days)"
+            yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(month=choice.key)))
     for plan, history in PLANS.items():  # the plans are this code's own words
         title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history, after asking (P cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))

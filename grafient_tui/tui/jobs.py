@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from grafient_tui.config import Settings
     from grafient_tui.figures import SyncProgress
     from grafient_tui.service import GrafientService, IntegrationToAdd
+    from grafient_tui.tui.live import LiveState
 
 Post = Callable[[Message], object]
 
@@ -118,10 +119,14 @@ def plan_words(plan: str) -> str:
     return f"Plan {plan}: {depth}. The next sync fetches what is missing (R syncs all now)."
 
 
-def export(service: GrafientService, integration_id: int, period: int, today: date, post: Post) -> None:
-    """The period's days to a 0600 CSV (the service's export, the same writer as `grafient report
-    --by day --format csv`)."""
+def export(service: GrafientService, integration_id: int, live: LiveState, today: date, post: Post) -> None:
+    """The period's days (the last `live.period`, or the calendar month shown) to a 0600 CSV (the
+    service's export, the same writer as `grafient report --by day --format csv`)."""
     from grafient_tui.report import ReportRange
 
-    span = ReportRange(today - timedelta(days=period - 1), today)
-    post(m.Exported(service.export_csv(integration_id, span, today=today), period))
+    if live.month:
+        month = service.period(live.month, today)
+        span = ReportRange(month.since, min(month.until, today))
+    else:
+        span = ReportRange(today - timedelta(days=live.period - 1), today)
+    post(m.Exported(service.export_csv(integration_id, span, today=today), (span.until - span.since).days + 1))

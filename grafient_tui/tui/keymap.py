@@ -29,6 +29,7 @@ BINDING_IDS = frozenset(
         "delete",
         "force_sync",
         "force_sync_all",
+        "models",
         "next_card",
         "open",
         "period",

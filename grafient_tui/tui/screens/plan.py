@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Static
 from grafient_tui.config import PLANS
 from grafient_tui.errors import GrafientError
 from grafient_tui.tui.commands import bindings
+from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.text import sentence_of
 
 if TYPE_CHECKING:
@@ -62,8 +63,8 @@ class ConfirmPlanScreen(ModalScreen[str | None]):
     def show_question(self, plan: str | None, question: str) -> None:
         self.asked = plan
         dialog = self.query_one(".dialog", Vertical)
-        dialog.border_title = "The plan cannot be changed" if plan is None else f"Change the plan to {plan}?"
-        self.query_one("#plan-question", Static).update(question)  # this code's own words: no outside text
+        dialog.border_title = literal("The plan cannot be changed" if plan is None else f"Change the plan to {plan}?")
+        self.query_one("#plan-question", Static).update(literal(question))
         self.query_one("#yes", Button).disabled = plan is None
 
     def action_answer(self, yes: bool) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
-from grafient_tui.tui.widgets.text import change, change_class, plural
+from grafient_tui.tui.widgets.text import change, change_class, period_words, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -166,13 +166,17 @@ class PeriodSelector(Static):
     class Clicked(Message):
         pass
 
-    def show(self, days: int, note: str = "", plan: str = "") -> None:
+    def show(self, days: int, note: str = "", plan: str = "", month: str | None = None) -> None:
+        """`month` ("2026-11"): a calendar month is shown, named after the rolling choices."""
         parts: list[str | tuple[str, str]] = [("Period ", "dim")]
         for period in PERIODS:
-            if period == days:
+            if period == days and not month:
                 parts.append((f"[{period} days]", "bold reverse"))
             else:
                 parts.append((f" {period} days ", "dim"))
+            parts.append(" ")
+        if month:
+            parts.append((f"[{period_words(days, month)}]", "bold reverse"))
             parts.append(" ")
         if note:
             parts.append((f" {note}", "bold"))
