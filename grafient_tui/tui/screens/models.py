@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
 from grafient_tui import providers
+from grafient_tui.estimates import BILLED
 from grafient_tui.rounding import adding_up
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import LiveState, News, PeriodChanged, PeriodRequested, Reads, SyncChanged
@@ -63,6 +64,16 @@ def covered(provider: str) -> bool:
         return providers.capabilities(provider).covered_by is not None
     except GrafientError:
         return True  # a provider this version does not know: no claim about what it billed
+
+
+def estimated(provider: str) -> bool:
+    """The provider's dollars are an estimate (ElevenLabs' credits): its models' amounts are marked ≈."""
+    from grafient_tui.errors import GrafientError
+
+    try:
+        return providers.capabilities(provider).cost_basis == "estimate"
+    except GrafientError:
+        return False
 
 
 def sorted_models(models: tuple[ModelAcross, ...], by: str) -> list[ModelAcross]:
@@ -141,6 +152,9 @@ class ModelsScreen(StoreReader["ModelsView"]):
         total = sum(amounts)
         billed_known = [not any(covered(p) for p in m.providers) for m in rows]
         for i, (model, amount, known) in enumerate(zip(rows, shown, billed_known, strict=True)):
+            # ≈ on the rows an estimate is part of, not on every row because one integration estimates
+            marked = self.data.basis.unknown_labels or any(estimated(p) for p in model.providers)
+            money = self.data.basis.money if marked else BILLED.money
             add_row(
                 table,
                 f"model-{i}",
@@ -154,6 +168,7 @@ class ModelsScreen(StoreReader["ModelsView"]):
                 providers=literal_cell(", ".join(providers.title(p) for p in model.providers)),
                 names=literal_cell(", ".join(visible(n) for n in model.names)),
             )
+        money = self.data.basis.money
         add_row(
             table,
             TOTAL_KEY,
