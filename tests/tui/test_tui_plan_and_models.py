@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from grafient_tui.tui.widgets.summary import SummaryBar
 from tests.tui.test_tui import make_app, make_team, seeded, settle
+from tests.tui.test_tui_providers import provider_figures
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -136,41 +137,6 @@ async def test_export_follows_the_month_shown(grafient_home) -> None:
         assert any("Exported 30 days" in note for note in app.notes)
 
 
-def provider_figures(provider: str, cost_micro: int, integration_id: int):
-    from datetime import date
-
-    from grafient_tui.figures import DayFigures, IntegrationFigures, Summary, SyncStatus
-
-    day = date(2026, 11, 24)
-    summary = Summary(
-        since=day,
-        until=day,
-        days=1,
-        synced_days=1,
-        complete_days=1,
-        today_partial=False,
-        total_micro=cost_micro,
-        on_demand_micro=None,
-        included_micro=None,
-        requests=None,
-        daily_average_micro=cost_micro,
-        top_model=None,
-        top_model_micro=0,
-        change_pct=None,
-        change_note="",
-    )
-    return IntegrationFigures(
-        integration_id=integration_id,
-        label=f"{provider} team",
-        provider=provider,
-        key_hint="…abcd",
-        team_members=None,
-        summary=summary,
-        days=(DayFigures(day=day, synced=True, complete=True, cost_micro=cost_micro),),
-        status=SyncStatus(status="ok", last_sync=None, error=None),
-    )
-
-
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_provider_legend_adds_up_to_the_total_shown(size: tuple[int, int]) -> None:
     """Three providers at $1.005 each: each alone reads $1.00 (half to even), three of them $3.00
@@ -187,7 +153,7 @@ async def test_the_provider_legend_adds_up_to_the_total_shown(size: tuple[int, i
         def compose(self) -> ComposeResult:
             yield StackLegend(id="legend")
 
-    teams = [provider_figures(p, 100_500_000, i) for i, p in enumerate(("cursor", "anthropic", "openai"), 1)]
+    teams = [provider_figures(p, 100_500_000) for p in ("cursor", "anthropic", "openai")]
     app = Legend()
     async with app.run_test(size=size) as pilot:
         app.query_one(StackLegend).show_stack(teams)
