@@ -465,6 +465,7 @@ class DetailFigures:
     limits_by_member: Mapping[str, MemberLimit] = field(default_factory=dict)  # casefolded member ->
     near_unlisted: tuple[MemberLimit, ...] = ()  # near their limit, without spend this period (at most 200)
     near_count: int = 0  # members at NEAR_LIMIT_PCT or more of their limit
+    month: str | None = None  # "2026-11" when the period is a calendar month (period is then its days)
 
 
 # --------------------------------------------------------------------------- a sync under way, and its end

@@ -7,7 +7,7 @@ lock for seconds), and the screens only render the result. No Textual here.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.estimates import together
@@ -129,13 +129,17 @@ def plan_words(plan: str) -> str:
     return f"Grafient plan {plan} keeps {usual} days of history ({others})."
 
 
-def load_detail(db: Database, settings: Settings, integration_id: int, period: int, today: date) -> DetailFigures:
-    """NotFound when the integration is gone."""
+def load_detail(
+    db: Database, settings: Settings, integration_id: int, period: int, today: date, span: PeriodChoice | None = None
+) -> DetailFigures:
+    """Over the last `period` days, or over `span` (a calendar month) when given; NotFound when the
+    integration is gone."""
     from grafient_tui import providers
     from grafient_tui.errors import GrafientError
 
     plan = effective_settings(db, settings).plan()  # a shared database's team plan wins
-    since = today - timedelta(days=period - 1)
+    span = span or rolling(period, today)
+    since, until = span.since, min(span.until, today)
     with db.reader() as read:
         integration = integration_info(read, integration_id)
         try:  # the plan's depth for this provider (OpenAI keeps 180 days, OpenRouter 30, GitHub 730)
@@ -144,26 +148,27 @@ def load_detail(db: Database, settings: Settings, integration_id: int, period: i
             plan_days = PLANS[plan]
         # The Models and Members tabs draw the first MAX_TABLE_ROWS of each order and the rest summed:
         # asked of the database as such, never read one by one (an integration may hold 150,000).
-        model_sums = model_totals(read, integration_id, since, today)
+        model_sums = model_totals(read, integration_id, since, until)
         model_views = {
             order: model_table_of(rows, model_sums)
-            for order, rows in model_pages(read, integration_id, since, today, limit=MAX_TABLE_ROWS).items()
+            for order, rows in model_pages(read, integration_id, since, until, limit=MAX_TABLE_ROWS).items()
         }
-        member_sums = member_totals(read, integration_id, since, today)
+        member_sums = member_totals(read, integration_id, since, until)
         member_views = {
             sort: member_table_of(rows, member_sums)
-            for sort, rows in member_pages(read, integration_id, since, today, limit=MAX_TABLE_ROWS).items()
+            for sort, rows in member_pages(read, integration_id, since, until, limit=MAX_TABLE_ROWS).items()
         }
         limits = tuple(member_limits(read, integration_id))
         near = [spend for spend in limits if spend.near]
-        spent = members_among(read, integration_id, since, today, (s.member for s in near))
+        spent = members_among(read, integration_id, since, until, (s.member for s in near))
         unlisted = sorted((s for s in near if s.member.casefold() not in spent), key=lambda s: s.member.casefold())
         return DetailFigures(
-            period=period,
+            period=span.days,
             today=today,
+            month=span.month,
             plan=plan,
             plan_days=plan_days,
-            figures=_figures(db, read, settings, integration, rolling(period, today), today, plan),
+            figures=_figures(db, read, settings, integration, span, today, plan),
             models=model_views["cost_micro", True].rows,
             members=member_views["cost"].rows,
             budgets=tuple(b for b in evaluate(read, today) if b.target_id == integration_id),

@@ -426,11 +426,14 @@ class GrafientService:
             fetch = "The next sync fetches nothing older; the days already stored are kept."
         return f"{keeps} {fetch}"
 
-    def detail(self, integration_id: int, period: int, today: date) -> DetailFigures:
-        """The cost detail of one integration; NotFound when it is gone."""
+    def detail(
+        self, integration_id: int, period: int, today: date, *, span: PeriodChoice | None = None
+    ) -> DetailFigures:
+        """The cost detail of one integration over the last `period` UTC days to `today`, or over `span`
+        (a calendar month from `period_choices`); NotFound when it is gone."""
         from grafient_tui.overview import load_detail
 
-        return load_detail(self.db, self.settings, integration_id, period, today)
+        return load_detail(self.db, self.settings, integration_id, period, today, span)
 
     # -- reports --------------------------------------------------------------------------------
 

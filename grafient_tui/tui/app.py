@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -29,12 +29,13 @@ from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
 from grafient_tui.tui.alerts import budget_toasts
-from grafient_tui.tui.commands import IntegrationCommands, bindings, free_key_example, help_rows, palette
-from grafient_tui.tui.files import save_screenshot
+from grafient_tui.tui.app_commands import PaletteKeysScreenshots
+from grafient_tui.tui.commands import IntegrationCommands, bindings
 from grafient_tui.tui.live import LiveState
 from grafient_tui.tui.reads import StoreReads
 from grafient_tui.tui.routes import BudgetAndExportRoutes
 from grafient_tui.tui.screens.home import IntegrationListScreen
+from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
 from grafient_tui.tui.threads import DaemonThreadExecutor
@@ -48,7 +49,9 @@ if TYPE_CHECKING:
     from grafient_tui.service import GrafientService, IntegrationToAdd
 
 
-class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed there (tui/routes.py)
+class GrafientApp(
+    BudgetAndExportRoutes, PaletteKeysScreenshots
+):  # budgets and exports: tui/routes.py; palette, `?`, screenshots: tui/app_commands.py
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     # Textual's own commands and ours (get_system_commands), and those naming an integration, whose
     # label is data: shown through the rule, never as markup (tui/commands.py).
@@ -244,10 +247,9 @@ class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed ther
             before = self.live.progress.get(progress.integration_id)
             self.live = self.live.sync_progressed(progress)
             if before is None or syncing.shown(before) != syncing.shown(progress):
-                # Only what the cards show: a page fetched changes none of it, and telling every
-                # screen about each page (dozens a second in a backfill, each re-reading the store)
-                # kept the event loop so busy that a key waited most of a second. A retry changes the
-                # card's line, not the store: no re-read for it.
+                # Only what the cards show: a page fetched changes none of it, and telling every screen about
+                # each page (dozens a second in a backfill, each re-reading the store) kept the event loop so
+                # busy that a key waited most of a second. A retry changes the card's line, not the store.
                 self._sync_changed(progress.integration_id, stored=syncing.stored_since(before, progress))
 
     @on(m.SyncFinished)
@@ -321,6 +323,12 @@ class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed ther
 
         self.push_screen(CostDetailScreen(message.integration_id, self.live, self.reads))
 
+    @on(m.ModelsRequested)
+    def _models_requested(self) -> None:
+        from grafient_tui.tui.screens.models import ModelsScreen
+
+        self.push_screen(ModelsScreen(self.live, self.reads))
+
     @on(m.DeleteRequested)
     def _delete_requested(self, message: m.DeleteRequested) -> None:
         from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
@@ -345,9 +353,9 @@ class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed ther
 
     @on(m.PeriodRequested)
     def _period_requested(self, message: m.PeriodRequested) -> None:
-        """Show the last `days` UTC days everywhere, and remember it."""
-        self.live = replace(self.live, period=message.days or self.live.next_period())
-        unsaved = jobs.save_period(self.settings, self.live.period)  # a line in config.toml: at once
+        """Show the last `days` UTC days everywhere and remember them, or a calendar month (this run only)."""
+        self.live = self.live.choose(message.days, message.month)
+        unsaved = None if message.month else jobs.save_period(self.settings, self.live.period)  # config.toml
         if unsaved:
             toast(self, unsaved, severity="warning")
         self._tell(m.PeriodChanged)
@@ -356,33 +364,10 @@ class GrafientApp(BudgetAndExportRoutes):  # budgets and exports are routed ther
         self.post_message(m.PlanRequested())
 
     @on(m.PlanRequested)
-    def _plan_requested(self, message: m.PlanRequested) -> None:
-        self._job(jobs.save_plan, "plan", message.plan)
+    def _plan_requested(self, message: m.PlanRequested) -> None:  # asked first: Escape saves nothing
+        self.push_screen(ConfirmPlanScreen(self.service, message.plan), partial(self._job, jobs.save_plan, "plan"))
 
     @on(m.PlanSaved)
     def _plan_saved(self, message: m.PlanSaved) -> None:
         toast(self, jobs.plan_words(message.plan), title="Plan changed")
         self._tell(m.PeriodChanged)  # the screens re-read, and show the plan
-
-    # -- the palette, `?`, screenshots ------------------------------------------------------
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The command table's (tui/commands.py), beside Textual's Theme and Quit: its Keys and Screenshot
-        are replaced by ours (this app's keys; saved where the data lives)."""
-        for command in super().get_system_commands(screen):
-            if command.title not in ("Keys", "Screenshot"):
-                yield command
-        yield from palette(self, screen, integrations=bool(self.integrations))
-
-    def action_keys_help(self) -> None:
-        """Every key of the current screen, as the keymap has them (greyed ones included)."""
-        from grafient_tui.tui.screens.keys_help import KeysHelpScreen
-
-        rows = help_rows(self, self.screen)
-        self.push_screen(KeysHelpScreen(rows, example=free_key_example(self.keymap, self.screen_stack)))
-
-    def action_save_screenshot(self) -> None:
-        self.set_timer(0.1, self.save_screen_svg)  # once the palette has gone from the screen
-
-    def save_screen_svg(self) -> Path | None:
-        return save_screenshot(self, self.settings.data_dir, self.now())

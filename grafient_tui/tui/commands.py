@@ -28,6 +28,7 @@ from grafient_tui.tui.messages import (
     DeleteRequested,
     DetailRequested,
     ExportRequested,
+    ModelsRequested,
     PeriodRequested,
     PlanRequested,
     SyncRequested,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.screen import Screen
 
-    from grafient_tui.figures import IntegrationFigures
+    from grafient_tui.figures import IntegrationFigures, PeriodChoice
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ COMMANDS: tuple[Command, ...] = (
         palette="Keys",
         palette_help="Every key of this screen and its binding id, for remapping (?)",
     ),
-    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (history kept)"),
+    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (asks first)"),
     Command(
         "app",
         None,
@@ -136,10 +137,26 @@ COMMANDS: tuple[Command, ...] = (
         needs_integrations=True,
     ),
     Command("home", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart (folded when small)"),
+    Command(
+        "home",
+        "models",
+        "m",
+        "models",
+        "Models",
+        "Every integration's models, one row per model",
+        palette="Models",
+        palette_help="Every integration's models by one key per model, with their names and providers (m)",
+        intent=ModelsRequested,
+        needs_integrations=True,
+    ),
     Command("cards", "next_card", "down,j", "move(1)", "Next", "Next card", show=False),
     Command("cards", "previous_card", "up,k", "move(-1)", "Previous", "Previous card", show=False),
     # an integration's cost detail
     Command("detail", "back", "escape", "back", "Back"),
+    # the all-integrations Models view
+    Command("models", "back", "escape", "back", "Back"),
+    Command("models", "sort", "s", "sort", "Sort", "Sort the models by the next column"),
+    Command("models", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
     Command("detail", "force_sync", "r", "force_sync", "Sync", "Sync this integration now"),
     Command("detail", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
     Command(
@@ -178,6 +195,8 @@ COMMANDS: tuple[Command, ...] = (
     # the dialogs
     Command("confirm", "confirm_yes", "y", "answer(True)", "Delete"),
     Command("confirm", "confirm_no", "n,escape", "answer(False)", "Keep"),
+    Command("confirm_plan", "confirm_yes", "y", "answer(True)", "Change"),
+    Command("confirm_plan", "confirm_no", "n,escape", "answer(False)", "Keep"),
     Command("help", "close_help", "escape,question_mark,q", "close", "Close"),
     Command("small", "quit_small", "q", "app.quit", "Quit"),
 )
@@ -203,9 +222,12 @@ def bindings(scope: str) -> list[BindingType]:
 # --------------------------------------------------------------------------- the palette
 
 
-def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterator[SystemCommand]:
+def palette(
+    app: App[Any], screen: Screen[Any], *, integrations: bool, periods: Sequence[PeriodChoice] = ()
+) -> Iterator[SystemCommand]:
     """The table's palette commands for `screen` (the one under the palette), then the choices of
-    period and plan. Shown as markup by Textual: only this code's own words go in them."""
+    period (7, 30, 90 days, and the calendar months among `periods`) and plan. Shown as markup by
+    Textual: only this code's own words go in them (a month's label is made of dates)."""
     bound = {active.binding.id for active in screen.active_bindings.values() if active.enabled}
     for command in COMMANDS:
         if command.palette is None or (command.needs_integrations and not integrations):
@@ -222,8 +244,12 @@ def palette(app: App[Any], screen: Screen[Any], *, integrations: bool) -> Iterat
     for days in PERIODS:
         title, help_text = f"Period: {days:d} days", f"Show the last {days:d} UTC days (p cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))
+    for choice in periods:
+        if choice.month:
+            title, help_text = f"Period: {choice.label}", f"Show {choice.since} … {choice.until} (UTC days)"
+            yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(month=choice.key)))
     for plan, history in PLANS.items():  # the plans are this code's own words
-        title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history (P cycles)"
+        title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history, after asking (P cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))
 
 

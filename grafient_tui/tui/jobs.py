@@ -88,14 +88,11 @@ def remove(service: GrafientService, integration_id: int, label: str, post: Post
 
 
 def save_plan(service: GrafientService, plan: str | None, post: Post) -> None:
-    """Save the plan (the team's, on a shared database), or (None) the one after the current one."""
-    from grafient_tui.config import PLANS
-
-    if plan is None:
-        plans, current = list(PLANS), service.plan()
-        plan = plans[(plans.index(current) + 1) % len(plans)] if current in plans else plans[0]
-    service.set_plan(plan)
-    post(m.PlanSaved(plan))
+    """Save the plan (the team's, on a shared database) the question was answered with; None: it was
+    declined, and nothing changes."""
+    if plan is not None:
+        service.set_plan(plan)
+        post(m.PlanSaved(plan))
 
 
 def save_period(settings: Settings, days: int) -> str | None:

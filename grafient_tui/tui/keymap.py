@@ -31,6 +31,7 @@ BINDING_IDS = frozenset(
         "export_all",
         "force_sync",
         "force_sync_all",
+        "models",
         "next_card",
         "open",
         "period",

@@ -26,7 +26,10 @@ def frozen(mapping: Mapping[int, V]) -> Mapping[int, V]:
 class LiveState:
     """The app's state as the screens see it at one moment; the App replaces it, never changes it."""
 
-    period: int = 30  # the last `period` UTC days are shown everywhere
+    period: int = 30  # the last `period` UTC days are shown everywhere (unless a month is)
+    # A calendar month shown everywhere instead ("this-month", "last-month", "YYYY-MM"); None: the last
+    # `period` days. A key, not a date range: "this month" stays this month in an app open past midnight.
+    month: str | None = None
     store_ready: bool = False  # the store has opened (before that, the last run's snapshot is shown)
     viewer_reason: str | None = None  # why this user only views the store; None: they may change it
     syncing: frozenset[int] = frozenset()  # the integrations whose sync runs in this app
@@ -43,6 +46,13 @@ class LiveState:
     def next_period(self) -> int:
         """The period after this one (7, 30, 90, 7…)."""
         return PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)] if self.period in PERIODS else 30
+
+    def choose(self, days: int | None = None, month: str | None = None) -> LiveState:
+        """The period asked for: a calendar month, the last `days` days, or (neither) from a month back to
+        the last days shown before it, else the next of 7, 30, 90."""
+        if month:
+            return replace(self, month=month)
+        return replace(self, period=days or (self.period if self.month else self.next_period()), month=None)
 
     def is_syncing(self, integration_id: int) -> bool:
         return integration_id in self.syncing

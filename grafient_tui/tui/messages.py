@@ -21,6 +21,7 @@ from grafient_tui.tui.live import LiveState
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus, DetailFigures, HomeFigures, SyncProgress
+    from grafient_tui.tui.reads import ModelsView
     from grafient_tui.tui.syncing import SyncEnd
 
 __all__ = ["LiveState", "Reads"]
@@ -31,9 +32,11 @@ class Reads(Protocol):
 
     def now(self) -> datetime: ...
 
-    def home(self, period: int) -> HomeFigures: ...
+    def home(self, period: int, month: str | None = None) -> HomeFigures: ...
 
-    def detail(self, integration_id: int, period: int) -> DetailFigures: ...
+    def detail(self, integration_id: int, period: int, month: str | None = None) -> DetailFigures: ...
+
+    def models(self, period: int, month: str | None = None) -> ModelsView: ...
 
 
 # --------------------------------------------------------------------------- intents (screen -> App)
@@ -73,9 +76,14 @@ class DetailRequested(Message):
 class PeriodRequested(Message):
     """Show the last `days` UTC days everywhere (None: the next of 7, 30 and 90), and remember it."""
 
-    def __init__(self, days: int | None = None) -> None:
+    def __init__(self, days: int | None = None, month: str | None = None) -> None:
         super().__init__()
         self.days = days
+        self.month = month  # a calendar month instead: "this-month", "last-month", "YYYY-MM"
+
+
+class ModelsRequested(Message):
+    """Show every integration's models by one key per model (the Models view)."""
 
 
 class PlanRequested(Message):

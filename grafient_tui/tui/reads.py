@@ -15,7 +15,8 @@ from grafient_tui import home_snapshot
 
 if TYPE_CHECKING:
     from grafient_tui.config import Settings
-    from grafient_tui.figures import BudgetStatus, DetailFigures, HomeFigures
+    from grafient_tui.estimates import Basis
+    from grafient_tui.figures import BudgetStatus, DetailFigures, HomeFigures, ModelAcross, PeriodChoice
     from grafient_tui.service import GrafientService
 
 
@@ -37,6 +38,16 @@ class BudgetList:
     targets: tuple[TargetChoice, ...]
 
 
+@dataclass(frozen=True)
+class ModelsView:
+    """The Models view's figures: every integration's models by key over the period, and how their
+    dollars were made (≈ where an estimate is among them)."""
+
+    span: PeriodChoice
+    models: tuple[ModelAcross, ...]
+    basis: Basis
+
+
 class StoreReads:
     def __init__(
         self,
@@ -56,6 +67,9 @@ class StoreReads:
         self.database_key = home_snapshot.database_key(settings.database_url)
         self._written: bytes | None = None
         self._lock = threading.Lock()
+        # What the period choice offers (7/30/90 days, this month, last month, each stored month before),
+        # as the last home read found them; the palette lists them without reading the store itself.
+        self.period_choices: tuple[PeriodChoice, ...] = ()
 
     def last_home(self, period: int) -> HomeFigures | None:
         """The home screen's figures from the last run (plain json), painted before the store opens."""
@@ -67,11 +81,14 @@ class StoreReads:
     def today(self) -> date:
         return self._now().astimezone(UTC).date()
 
-    def home(self, period: int) -> HomeFigures:
-        """The home screen's figures, kept for the next start's first paint."""
+    def home(self, period: int, month: str | None = None) -> HomeFigures:
+        """The home screen's figures over the last `period` days or the calendar `month` (a key of
+        spans.choice), kept for the next start's first paint."""
         from grafient_tui.errors import GrafientError
 
-        figures = self._service().home(period, self.today())
+        service, today = self._service(), self.today()
+        figures = service.home(period, today, span=service.period(month, today) if month else None)
+        self.period_choices = service.period_choices(today)
         if self._remember_home:
             try:
                 with self._lock:
@@ -97,6 +114,17 @@ class StoreReads:
             targets=tuple(TargetChoice(i.integration_id, i.label, i.provider) for i in service.integrations()),
         )
 
-    def detail(self, integration_id: int, period: int) -> DetailFigures:
-        """One integration's cost detail (NotFound once it is gone)."""
-        return self._service().detail(integration_id, period, self.today())
+    def detail(self, integration_id: int, period: int, month: str | None = None) -> DetailFigures:
+        """One integration's cost detail over the last `period` days or the calendar `month` (NotFound
+        once it is gone)."""
+        service, today = self._service(), self.today()
+        return service.detail(integration_id, period, today, span=service.period(month, today) if month else None)
+
+    def models(self, period: int, month: str | None = None) -> ModelsView:
+        """Every integration's models by one key per model over the last `period` days or the `month`."""
+        from grafient_tui.estimates import together
+
+        service, today = self._service(), self.today()
+        span = service.period(month or str(period), today)
+        basis = together((i.label, i.basis) for i in service.integrations())
+        return ModelsView(span, tuple(service.models_across(span, today)), basis)

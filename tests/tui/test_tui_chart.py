@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from grafient_tui import providers
 from grafient_tui.demo import build_demo
+from grafient_tui.rounding import adding_up
 from grafient_tui.tui.app import GrafientApp
 from grafient_tui.tui.widgets.card import IntegrationCard
 from grafient_tui.tui.widgets.chart import CostChart, StackedCostChart
@@ -126,11 +127,14 @@ def check_chart(app: GrafientApp, size: tuple[int, int]) -> None:
     assert len(legend.split("\n")) <= legend_widget.size.height  # every line on screen, none cut off
     for line in legend.split("\n"):
         assert len(line) <= size[0] - 2 and "…" not in line
-    for index, name in enumerate(stack.providers):
-        card = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == name)
+    # Each as its card's total, rounded so that the parts add up to the total rounded once (issue 21).
+    cards = [next(c for c in app.screen.query(IntegrationCard) if c.view.provider == name) for name in stack.providers]
+    shown = adding_up([card.view.summary.total_micro for card in cards])
+    assert sum(shown) == round(sum(card.view.summary.total_micro for card in cards), -6)
+    for index, (name, card) in enumerate(zip(stack.providers, cards, strict=True)):
         mark = PATTERNS[index] * 2 if chart.patterned else "■"
-        money = card.view.basis.money(card.view.summary.total_micro)
-        assert f"{mark} {providers.title(name)} {money}" in legend.replace("\n", "   ")
+        assert abs(shown[index] - card.view.summary.total_micro) < 1_000_000  # within a cent of its own total
+        assert f"{mark} {providers.title(name)} {card.view.basis.money(shown[index])}" in legend.replace("\n", "   ")
 
 
 async def test_the_stacked_chart_is_true_per_day_at_every_size(demo) -> None:

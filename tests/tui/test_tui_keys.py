@@ -24,6 +24,7 @@ from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
 from grafient_tui.tui.screens.keys_help import KeysHelpScreen
+from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
 from tests.tui.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
@@ -203,6 +204,9 @@ async def test_the_plan_is_shown_and_changed_from_the_keyboard(grafient_home) ->
         assert "Grafient plan free" in str(app.screen.query_one("#period", Static).render())
         await pilot.press("P")
         await settle(app, pilot)
+        assert Settings.from_env().plan() == "free"  # asked first
+        await pilot.press("y")
+        await settle(app, pilot)
         assert Settings.from_env().plan() == "pro"
         assert any("Plan pro" in note for note in app.notes)
         assert "Grafient plan pro" in str(app.screen.query_one("#period", Static).render())
@@ -285,3 +289,48 @@ async def test_one_command_table_feeds_the_bindings_the_palette_and_help(grafien
             assert bound <= listed and listed - bound <= {"command_palette"}, (scopes, bound ^ listed)
             offered = {c.title for c in app.get_system_commands(app.screen)}
             assert {c.palette for c in COMMANDS if c.palette and c.scope in (*scopes, "home")} <= offered
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_p_asks_what_the_plan_keeps_and_escape_saves_nothing(grafient_home, size: tuple[int, int]) -> None:
+    """Issue 21: `P` (one shift from `p`) asks first, with what the plan keeps and what the next sync
+    fetches; Escape leaves the plan as it was, in the store and on the screen."""
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("P")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmPlanScreen)
+        question = str(app.screen.query_one("#plan-question", Static).render())
+        assert question == app.service.plan_change("pro")
+        assert "pro keeps" in question and "The next sync fetches the older days" in question
+        assert app.screen.query_one("#plan-question", Static).region.height >= 2  # the whole sentence, wrapped
+        assert {"confirm_yes", "confirm_no"} <= shown_keys(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmPlanScreen)
+        assert Settings.from_env().plan() == "free" and not any("Plan pro" in note for note in app.notes)
+        assert "Grafient plan free" in str(app.screen.query_one("#period", Static).render())
+
+
+async def test_the_palette_plan_asks_for_the_plan_it_names(grafient_home) -> None:
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        [ultimate] = [c for c in app.get_system_commands(app.screen) if c.title == "Plan: ultimate"]
+        ultimate.callback()
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmPlanScreen)
+        assert app.screen.asked == "ultimate"
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert Settings.from_env().plan() == "free"
+        ultimate.callback()
+        await settle(app, pilot)
+        await pilot.click("#yes")
+        await settle(app, pilot)
+        assert Settings.from_env().plan() == "ultimate"

@@ -14,7 +14,9 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from grafient_tui import providers
 from grafient_tui.demo import build_demo
+from grafient_tui.figures import IntegrationFigures
 from grafient_tui.money import format_usd
+from grafient_tui.rounding import adding_up
 from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import list_integrations
 from grafient_tui.store.queries import daily_costs, period_summary
@@ -85,11 +87,15 @@ async def test_the_home_stacks_every_provider_and_each_card_says_what_it_has(dem
         # Six entries do not fit one line at 120 columns: the legend breaks between entries, never in one.
         legend = str(app.screen.query_one("#home-legend", Static).render()).split("\n")
         assert len(legend) == 2 and all(len(line) <= SIZE[0] - 2 for line in legend)
+        # each card's total, rounded so that the parts add up to their total rounded once (issue 21)
+        shown = dict(
+            zip(order, adding_up([card_of(app, name).view.summary.total_micro for name in order]), strict=True)
+        )
         for name in order:
             view = card_of(app, name).view
-            money = view.basis.money(view.summary.total_micro)
+            money = view.basis.money(shown[name])
             assert any(f"{providers.title(name)} {money}" in line for line in legend)
-        voice = f"ElevenLabs ≈{format_usd(card_of(app, 'elevenlabs').view.summary.total_micro)}"
+        voice = f"ElevenLabs ≈{format_usd(shown['elevenlabs'])}"
         assert any(voice in line for line in legend)
         # Anthropic counts no requests: unknown, never 0; OpenRouter shows BYOK beside the cost.
         anthropic = str(card_of(app, "anthropic")._cost.render())
@@ -330,43 +336,47 @@ def test_a_stacked_cell_shows_both_providers_where_one_band_ends_inside_it() -> 
     assert stack_cells(None, 100, 2)[-1].char == "·"
 
 
-def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_days_apart() -> None:
-    from grafient_tui.figures import DayFigures, IntegrationFigures, Summary, SyncStatus
+def provider_figures(provider: str, cost: int) -> IntegrationFigures:
+    """One integration of `provider`: `cost` on NOW's day, the day after never synced."""
+    from grafient_tui.figures import DayFigures, Summary, SyncStatus
 
     day = NOW.date()
+    days = (
+        DayFigures(day=day, synced=True, complete=True, cost_micro=cost),
+        DayFigures(day=day + timedelta(days=1), synced=False, complete=False),
+    )
+    summary = Summary(
+        since=day,
+        until=day + timedelta(days=1),
+        days=2,
+        synced_days=1,
+        complete_days=1,
+        today_partial=False,
+        total_micro=cost,
+        on_demand_micro=None,
+        included_micro=None,
+        requests=None,
+        daily_average_micro=cost,
+        top_model=None,
+        top_model_micro=0,
+        change_pct=None,
+        change_note="previous period 0/1 days synced",
+    )
+    return IntegrationFigures(
+        integration_id=cost,
+        label=f"{provider} {cost}",
+        provider=provider,
+        key_hint="…abcd",
+        team_members=None,
+        summary=summary,
+        days=days,
+        status=SyncStatus(status="ok", last_sync=None, error=None),
+    )
 
-    def figures(provider: str, cost: int) -> IntegrationFigures:
-        days = (
-            DayFigures(day=day, synced=True, complete=True, cost_micro=cost),
-            DayFigures(day=day + timedelta(days=1), synced=False, complete=False),
-        )
-        summary = Summary(
-            since=day,
-            until=day + timedelta(days=1),
-            days=2,
-            synced_days=1,
-            complete_days=1,
-            today_partial=False,
-            total_micro=cost,
-            on_demand_micro=None,
-            included_micro=None,
-            requests=None,
-            daily_average_micro=cost,
-            top_model=None,
-            top_model_micro=0,
-            change_pct=None,
-            change_note="previous period 0/1 days synced",
-        )
-        return IntegrationFigures(
-            integration_id=cost,
-            label=f"{provider} {cost}",
-            provider=provider,
-            key_hint="…abcd",
-            team_members=None,
-            summary=summary,
-            days=days,
-            status=SyncStatus(status="ok", last_sync=None, error=None),
-        )
+
+def test_provider_stack_sums_integrations_of_one_provider_and_keeps_unsynced_days_apart() -> None:
+    day = NOW.date()
+    figures = provider_figures
 
     stack = provider_stack([figures("cursor", 100), figures("cursor", 50), figures("openai", 7)])
     assert stack.providers == ("cursor", "openai")

@@ -63,6 +63,10 @@ REVIEWED: dict[tuple[str, str], str] = {
     ): "a period's title and help: numbers of PERIODS, formatted with {:d}",
     (
         "grafient_tui/tui/commands.py",
+        "yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(month=choice.key)))",
+    ): "a calendar month's title and help: spans.py's label (month abbreviations, years) and ISO dates",
+    (
+        "grafient_tui/tui/commands.py",
         "yield SystemCommand(title, help_text, partial(app.post_message, PlanRequested(plan)))",
     ): "a plan's title and help: a PLANS key of this code, and a number",
     (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -39,7 +38,7 @@ from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
-from grafient_tui.tui.widgets.text import count, share, tokens
+from grafient_tui.tui.widgets.text import count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -262,7 +261,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
     # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
-        self.read_store(partial(self.reads.detail, self.integration_id, self.live.period))
+        self.read_store(partial(self.reads.detail, self.integration_id, self.live.period, self.live.month))
 
     def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
@@ -278,11 +277,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
     def show_data(self, data: DetailFigures) -> None:
         self.data = data
         figures, summary = data.figures, data.figures.summary
-        days, today = data.period, data.today
-        since = today - timedelta(days=days - 1)
+        days, since, until = data.period, summary.since, summary.until
         status = sync_line(self.live, self.integration_id, figures.status, self.reads.now())
         state, line, error = status.state, status.text, status.sentence
-        self.sub_title = f"{visible(figures.label)} · last {days:d} days"
+        self.sub_title = f"{visible(figures.label)} · {period_words(days, data.month)}"
         caps = self._adapt(figures.provider)
         basis = figures.basis
         self._money = basis.money
@@ -319,7 +317,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         widget.update(header)
         for name in ("never", "syncing", "ok", "error"):
             widget.set_class(state == name, f"-{name}")
-        self.query_one(PeriodSelector).show(days, coverage_note(summary))
+        self.query_one(PeriodSelector).show(days, coverage_note(summary), month=data.month)
         self.query_one(SummaryBar).show(summary, days, basis)
         self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
         rows = list(figures.days)
@@ -328,7 +326,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         chart.days = chart_days(rows, figures.history_from)
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
-                (visible(f"{since.isoformat()} … {today.isoformat()} (daily cost, UTC days)  "), "dim"),
+                (visible(f"{since.isoformat()} … {until.isoformat()} (daily cost, UTC days)  "), "dim"),
                 (visible(scale_line(rows, basis)), "dim"),
             )
         )

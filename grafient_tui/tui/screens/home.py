@@ -23,6 +23,7 @@ from grafient_tui.tui.messages import (
     HomeLoaded,
     IntegrationsChanged,
     LiveState,
+    ModelsRequested,
     News,
     PeriodChanged,
     PeriodRequested,
@@ -41,7 +42,8 @@ from grafient_tui.tui.widgets.chart import (
     StackLegend,
 )
 from grafient_tui.tui.widgets.gauge import BudgetGauges
-from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
+from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note, plan_note_with_key
+from grafient_tui.tui.widgets.text import period_words
 from grafient_tui.tui.widgets.welcome import WelcomePanel
 
 if TYPE_CHECKING:
@@ -86,6 +88,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         yield Header()
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
+        yield Static(id="plan-note")  # what the plan keeps, where it leaves a trend n/a (issue 21)
         yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
         yield StackLegend(id="home-legend")
@@ -148,6 +151,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         else:
             cards.mount(Static(said, id="loading"))
         self.query_one(SummaryBar).show(None, self.live.period)
+        self.query_one("#plan-note", Static).display = False
         self.query_one("#home-budgets", BudgetGauges).show(())
         self._show_stack(())
         self.sub_title = ""
@@ -160,19 +164,25 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         """Read the store in a thread worker; the newest read wins and is shown when it lands."""
         if focus_id is not None:
             self._pending_focus = focus_id
-        self.read_store(partial(self.reads.home, self.live.period))
+        self.read_store(partial(self.reads.home, self.live.period, self.live.month))
 
     def show_data(self, data: HomeFigures, *, from_snapshot: bool = False) -> None:
         """Render the store's figures, or (`from_snapshot`, before the store has opened) the last run's."""
         self.data = data
         days = data.period
-        self.query_one(PeriodSelector).show(days, coverage_note(data.summary) if data.summary else "", data.plan)
-        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models)
+        self.query_one(PeriodSelector).show(
+            days, coverage_note(data.summary) if data.summary else "", data.plan, month=data.month
+        )
+        plan_key = self._key_for("plan", "P")
+        self.query_one(SummaryBar).show(data.summary, days, data.basis, data.estimated_models, plan_key=plan_key)
+        note = self.query_one("#plan-note", Static)
+        note.display = bool(data.plan_note and data.integrations)
+        note.update(literal(plan_note_with_key(data.plan_note or "", plan_key)))
         self.query_one(SummaryBar).display = bool(data.integrations)  # the welcome panel needs the room
         self.query_one("#home-budgets", BudgetGauges).show(self._budgets_of(None))
         self._show_stack(data.integrations)
         count = len(data.integrations)
-        self.sub_title = f"{count:,} integration{'s' if count != 1 else ''} · last {days:d} days"
+        self.sub_title = f"{count:,} integration{'s' if count != 1 else ''} · {period_words(days, data.month)}"
         focus_id, self._pending_focus = self._pending_focus, None
         self._show_cards([self.card_view(f) for f in data.integrations], focus_id)
         self.loaded = not from_snapshot
@@ -368,6 +378,9 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         card = self.highlighted()
         if card is not None and not self.live.is_syncing(card.integration_id):
             self.post_message(DeleteRequested(card.integration_id, card.view.label))
+
+    def action_models(self) -> None:
+        self.post_message(ModelsRequested())
 
     def action_cycle_period(self) -> None:
         self.post_message(PeriodRequested())

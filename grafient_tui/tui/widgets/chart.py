@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from grafient_tui import providers as provider_registry
 from grafient_tui.estimates import together
+from grafient_tui.rounding import adding_up
 from grafient_tui.tui.widgets.chart_layout import (
     BLOCKS,
     NOT_SYNCED,
@@ -268,12 +269,19 @@ class StackLegend(Static):
         self._entries: list[Content] = []
 
     def show_stack(self, integrations: Sequence[IntegrationFigures]) -> None:
-        """Each provider's total marked as its integrations' figures are (≈ for an estimate, — unknown)."""
+        """Each provider's total marked as its integrations' figures are (≈ for an estimate, — unknown),
+        the amounts shown rounded so that they add up to their total rounded once (rounding.adding_up,
+        as `report` does): never $6,373.40 of parts under a $6,373.39 total."""
         stack = provider_stack(integrations)
         patterned = bool(self.app.no_color)
+        bases = [
+            together((f.label, f.basis) for f in integrations if f.provider == total.provider) for total in stack.totals
+        ]
+        shown = [basis.estimated or not basis.unknown_labels for basis in bases]
+        amounts = [total.total_micro for total, known in zip(stack.totals, shown, strict=True) if known]
+        rounded = iter(adding_up(amounts) if all(amount >= 0 for amount in amounts) else amounts)
         entries = []
-        for index, total in enumerate(stack.totals):
-            basis = together((f.label, f.basis) for f in integrations if f.provider == total.provider)
+        for index, (total, basis, known) in enumerate(zip(stack.totals, bases, shown, strict=True)):
             fill = pattern(index)
             mark = (fill + fill + " ", "") if patterned else ("■ ", provider_colour(total.provider))
             entries.append(
@@ -281,7 +289,7 @@ class StackLegend(Static):
                     mark,
                     visible(provider_registry.title(total.provider)),
                     " ",
-                    (basis.money(total.total_micro) if basis.estimated or not basis.unknown_labels else "—", "bold"),
+                    (basis.money(next(rounded)) if known else "—", "bold"),
                 )
             )
         self.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)

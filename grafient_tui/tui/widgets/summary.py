@@ -19,7 +19,7 @@ from textual.widgets import Static
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.fit import fit_note, shorten
-from grafient_tui.tui.widgets.text import change, change_class, plural
+from grafient_tui.tui.widgets.text import change, change_class, period_words, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -137,6 +137,12 @@ def change_note(summary: Summary, plan_key: str = "P") -> str:
     return note
 
 
+def plan_note_with_key(note: str, plan_key: str) -> str:
+    """The home's plan note (overview.plan_note, worded with the default `P`) naming the key this
+    keymap gives the plan instead."""
+    return note.replace("P (or `grafient plan", f"{plan_key} (or `grafient plan") if plan_key != "P" else note
+
+
 class SummaryBar(Horizontal):
     """Total spend (and on-demand), daily average, most expensive model, and the change."""
 
@@ -150,11 +156,18 @@ class SummaryBar(Horizontal):
         self.show(None, 30)
 
     def show(
-        self, summary: Summary | None, days: int, basis: Basis = BILLED, estimated_models: frozenset[str] | None = None
+        self,
+        summary: Summary | None,
+        days: int,
+        basis: Basis = BILLED,
+        estimated_models: frozenset[str] | None = None,
+        *,
+        plan_key: str = "P",
     ) -> None:
         """None: still loading. `basis`: the total's (≈ when it includes an estimate, and which);
         `estimated_models`: over several integrations, the models whose dollars are estimates (None:
-        the basis speaks for every model, as on one integration's detail)."""
+        the basis speaks for every model, as on one integration's detail); `plan_key`: the key that
+        changes the plan, named where the plan keeps too little for the change."""
         money = basis.money
         figure = self.query_one
         change_figure = figure(".figure-change", Figure)
@@ -196,7 +209,7 @@ class SummaryBar(Horizontal):
             figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
         pct = summary.change_pct
         change_figure.set_figure(
-            CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary)
+            CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary, plan_key)
         )
         for name in ("-up", "-down", "-flat"):
             change_figure.set_class(change_class(pct) == name, name)
@@ -208,13 +221,17 @@ class PeriodSelector(Static):
     class Clicked(Message):
         pass
 
-    def show(self, days: int, note: str = "", plan: str = "") -> None:
+    def show(self, days: int, note: str = "", plan: str = "", month: str | None = None) -> None:
+        """`month` ("2026-11"): a calendar month is shown, named after the rolling choices."""
         parts: list[str | tuple[str, str]] = [("Period ", "dim")]
         for period in PERIODS:
-            if period == days:
+            if period == days and not month:
                 parts.append((f"[{period} days]", "bold reverse"))
             else:
                 parts.append((f" {period} days ", "dim"))
+            parts.append(" ")
+        if month:
+            parts.append((f"[{period_words(days, month)}]", "bold reverse"))
             parts.append(" ")
         if note:
             parts.append((f" {note}", "bold"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime
 
 UNKNOWN = "—"  # a figure the provider does not give: never shown as 0
@@ -9,6 +10,14 @@ UNKNOWN = "—"  # a figure the provider does not give: never shown as 0
 
 def count(value: int | None) -> str:
     return UNKNOWN if value is None else f"{value:,}"
+
+
+def period_words(days: int, month: str | None) -> str:
+    """`last 30 days`, or a calendar month's name: `Nov 2026` (`month` is "2026-11")."""
+    if not month:
+        return f"last {days:d} days"
+    year, number = month.split("-")
+    return f"{calendar.month_abbr[int(number)]} {year}"
 
 
 def plural(value: int, word: str) -> str:
