@@ -279,7 +279,7 @@ class RecordingApp(GrafientApp):
 class WorkerCrashApp(RecordingApp):
     """A worker that fails with the key in a local variable and in its message."""
 
-    BINDINGS = [("b", "boom", "Boom")]
+    BINDINGS = [("f12", "boom", "Boom")]  # a key no screen of the app binds (b opens the budgets)
 
     def action_boom(self) -> None:
         self.run_worker(self._boom(), name="boom")  # exit_on_error: the app's crash path
@@ -292,7 +292,7 @@ class WorkerCrashApp(RecordingApp):
 class HandlerCrashApp(RecordingApp):
     """A message handler that fails with the key only in a local (Textual's own crash report prints locals)."""
 
-    BINDINGS = [("b", "boom", "Boom")]
+    BINDINGS = [("f12", "boom", "Boom")]
 
     class Poke(Message):
         pass
@@ -443,7 +443,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 with pytest.raises(Exception) as raised:  # run_test hands the crash back to the test
                     async with app.run_test(size=(120, 40)) as pilot:
                         await wait_for(pilot, lambda: app.live.store_ready and app.focused is not None, "the store")  # noqa: B023  (used within this iteration)
-                        await pilot.press("b")
+                        await pilot.press("f12")
                         await wait_for(pilot, lambda: app.return_code is not None, "the crash")  # noqa: B023
                 report = app.crash_report.getvalue()
                 assert type(raised.value).__name__ in report and "locals" not in report.lower(), report

@@ -368,7 +368,7 @@ def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(sto
     every = table.split("All 3 integrations")[1]
     assert "claude-sonnet-4.5" in every and "claude-4.5-sonnet, claude-sonnet-4-5-20250929" in every
 
-    days = run_cli(capsys, monkeypatch, "report", "--days", "2").out
+    days = run_cli(capsys, monkeypatch, "report", "--days", "2", "--each").out  # a table per integration
     router_block = days.split("Router (openrouter")[1].split("\n\n")[0]
     assert f"{TODAY.isoformat()}  not reported yet" in router_block and "never synced" not in router_block
     # request units: Cursor's only; the others' are unknown (—), never 0.0

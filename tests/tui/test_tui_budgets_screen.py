@@ -79,7 +79,7 @@ async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_hom
         table = app.screen.query_one("#budgets-table", DataTable)
         assert table.virtual_size.width <= size[0]  # nothing cut: every column fits the width
         assert shown(app, "#budget-line").startswith(("✓ ok", "▲ forecast over", "✗ over"))
-        assert "all integrations · monthly: $" in shown(app, "#budget-line")  # `grafient check`'s line
+        assert "all integrations · monthly, usage value: $" in shown(app, "#budget-line")  # `grafient check`'s line
 
         await pilot.press("e")  # edit: the same target and period, a new amount replaces it
         await pilot.pause()
