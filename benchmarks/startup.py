@@ -12,13 +12,15 @@ which since the home snapshot is the last run's figures at first paint; `data_re
 is that over bare Textual's first paint (goal <= 1.5). `store_ready_s`, for the record: until
 the store's own figures have replaced them. `quit_s`: from `q` written to the terminal until
 the process has exited, idle (goal <= 0.5); `quit_mid_sync_s`: the same while a forced sync
-runs (against a closed port, so it is retrying).
+runs (against a closed port, so it is retrying). `first_key_s`: process start until Enter, written to
+the terminal as soon as the first frame is painted, has opened the highlighted card's detail screen
+(the key is acted on once the store is open, never dropped; goal <= 1.5x bare Textual's first paint).
 
 Runs as installed: the package and site-packages are byte-compiled first and
 PYTHONDONTWRITEBYTECODE is removed from the children's environment.
 
 Prints, as its last lines:
-  first_paint_s=N  bare_textual_s=N  ratio=N  data_ready_s=N  data_ready_ratio=N  quit_s=N ...
+  first_paint_s=N  bare_textual_s=N  ratio=N  data_ready_s=N  data_ready_ratio=N  first_key_s=N  quit_s=N ...
 
 Usage: uv run python benchmarks/startup.py [--runs 5]
 """
@@ -59,7 +61,10 @@ def probe_grafient(stamp: Path, until: str) -> int:
 
         def on_ready(self) -> None:
             # Textual calls GrafientApp.on_ready as well (handlers run for every class in the MRO).
-            if until == "paint" or (until == "data" and getattr(self.screen_stack[0], "data", None) is not None):
+            if until == "key":  # the parent presses Enter now; stamped once the detail is on screen
+                stamp.with_suffix(".painted").write_text(repr(time.time()))
+                self.set_interval(0.002, self._check_detail)
+            elif until == "paint" or (until == "data" and getattr(self.screen_stack[0], "data", None) is not None):
                 self._done()  # Ready follows the first frame: what it shows was painted
             else:
                 self.set_interval(0.002, self._check_data)
@@ -71,6 +76,11 @@ def probe_grafient(stamp: Path, until: str) -> int:
             else:  # the store's own figures
                 ready = self.live.store_ready and getattr(home, "loaded", False)
             if ready and not self.stamped:
+                self.stamped = True
+                self.call_after_refresh(self._done)
+
+        def _check_detail(self) -> None:
+            if type(self.screen).__name__ == "CostDetailScreen" and not self.stamped:
                 self.stamped = True
                 self.call_after_refresh(self._done)
 
@@ -170,6 +180,15 @@ def run_once(kind: str, home: Path, until: str = "paint", keys: str = "") -> flo
             os.write(master, b"q")
             process.wait(timeout=60)
             quit_s = time.time() - pressed
+        elif until == "key":  # Enter at first paint, before the store has opened
+            painted_mark = stamp.with_suffix(".painted")
+            deadline = time.time() + 60
+            while not painted_mark.exists() or not painted_mark.read_text():
+                if time.time() > deadline or process.poll() is not None:
+                    break
+                time.sleep(0.002)
+            os.write(master, b"\r")
+            painted_mark.unlink(missing_ok=True)
         process.wait(timeout=60)
     finally:
         if process.poll() is None:
@@ -238,12 +257,13 @@ def main() -> int:
         run_once("grafient", home)
         run_once("grafient", home, until="store")  # the first home read writes the snapshot
         runs: dict[str, list[float]] = {
-            name: [] for name in ("bare", "grafient", "data", "store", "quit", "quit_mid_sync")
+            name: [] for name in ("bare", "grafient", "data", "key", "store", "quit", "quit_mid_sync")
         }
         for _ in range(args.runs):
             runs["bare"].append(run_once("bare", home))
             runs["grafient"].append(run_once("grafient", home))
             runs["data"].append(run_once("grafient", home, until="data"))
+            runs["key"].append(run_once("grafient", home, until="key"))
             runs["store"].append(run_once("grafient", home, until="store"))
             runs["quit"].append(run_once("grafient", home, until="quit"))
             runs["quit_mid_sync"].append(run_once("grafient", home, until="quit", keys="r"))
@@ -255,6 +275,8 @@ def main() -> int:
         print(f"ratio={mean['grafient'] / mean['bare']:.2f}")
         print(f"data_ready_s={mean['data']:.3f}")
         print(f"data_ready_ratio={mean['data'] / mean['bare']:.2f}")
+        print(f"first_key_s={mean['key']:.3f}")
+        print(f"first_key_ratio={mean['key'] / mean['bare']:.2f}")
         print(f"store_ready_s={mean['store']:.3f}")
         print(f"quit_s={mean['quit']:.3f}")
         print(f"quit_mid_sync_s={mean['quit_mid_sync']:.3f}")
