@@ -94,7 +94,7 @@ class BudgetAndExportRoutes(CrashReportWithoutSecrets):
 
     @on(m.ExportRequested)
     def _export_requested(self, message: m.ExportRequested) -> None:
-        self._job(export, "export", message.integration_id, message.by, self.live.period, self.reads.today())
+        self._job(export, "export", message.integration_id, message.by, self.live, self.reads.today())
 
     @on(m.Exported)
     def _exported(self, message: m.Exported) -> None:
@@ -139,13 +139,20 @@ def remove_budget(service: GrafientService, target: str, period: str, post: Post
     post(m.BudgetChanged(removed_words(row.target, row.target_id, row.period, row.measure, row.amount_micro)))
 
 
-def export(service: GrafientService, integration_id: int | None, by: str, period: int, today: date, post: Post) -> None:
-    """The period's rows to a 0600 CSV: every integration's days (the home), or one integration's
-    tab in view (days, models or members), through the service's export, the writer of `grafient
-    report --format csv`."""
+def export(
+    service: GrafientService, integration_id: int | None, by: str, live: LiveState, today: date, post: Post
+) -> None:
+    """The period's rows (the last `live.period` days, or the calendar month shown, to today) to a
+    0600 CSV: every integration's days (the home), or one integration's tab in view (days, models or
+    members), through the service's export, the writer of `grafient report --format csv`."""
     from grafient_tui.report import ReportRange
 
-    span = ReportRange(today - timedelta(days=period - 1), today)
+    if live.month:
+        month = service.period(live.month, today)
+        span = ReportRange(month.since, min(month.until, today))
+    else:
+        span = ReportRange(today - timedelta(days=live.period - 1), today)
+    period = (span.until - span.since).days + 1
     path = service.export_csv(integration_id, span, by=by, today=today)
     if integration_id is None:
         what = f"every integration's {period:d} days"

@@ -59,7 +59,7 @@ async def test_billed_beside_the_usage_value_and_the_change_says_what_it_leaves_
         assert text(app, ".figure-change").split("\n") == ["vs previous", "▲ 0.6%", "without OpenRouter"]
         tooltip = str(app.query_one(SummaryBar).query_one(".figure-change", Static).tooltip)
         assert tooltip.endswith("OpenRouter left out: keeps 30 days")
-        assert text(app, ".figure-model").split("\n")[1] == "claude-sonnet-4.5"
+        assert text(app, ".figure-model").split("\n")[1] == "claude-sonnet-4.5 $2,180.63"  # the key, then its amount
         assert coverage_note(summary()) == "OpenRouter: today not reported yet · today so far"
 
 

@@ -90,7 +90,8 @@ async def test_every_figure_is_whole_at_each_size(grafient_home, size) -> None:
         figures = {f.parts[0]: f for f in home.query(Figure)}
         data = home.data  # type: ignore[attr-defined]
         summary = data.summary
-        assert_whole(figures["Total spend"], format_usd(summary.total_micro))
+        billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+        assert_whole(figures["Billed"], format_usd(billed))
         top = figures["Most expensive model"]
         assert_whole(top, format_usd(summary.top_model_micro))
         assert LONG_MODELS[0] not in text_of(top)  # the name gave way, shortened with …
