@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Commands that only read the store and print: nothing they run logs (the network and the sync
 # engine do), so they skip setting up the scrubbed log handler, and the import of `logging` with it.
-READING_COMMANDS = ("report", "list", "check", "budget", "plan", "pace", "db")
+READING_COMMANDS = ("report", "list", "check", "budget", "plan", "pace", "db", "metrics")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -208,6 +208,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="table for people (default); json with exact figures and a summary; csv with "
         "exact decimal dollars, formula-looking cells neutralised",
+    )
+
+    metrics = commands.add_parser(
+        "metrics",
+        help="print Prometheus metrics (spend, budgets, syncs) for node_exporter's textfile collector",
+        description="The stored figures in the Prometheus text exposition format, from the local store only: "
+        "each integration's spend today, month to date and in its billing cycle (billed and usage value), its "
+        "sync state and last successful sync, and every budget's spend, ratio and forecast. Unknown figures "
+        "have no sample, never 0. README, Prometheus, lists the metrics.",
+    )
+    metrics.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write them to FILE (its name ending in .prom, in node_exporter's textfile directory) atomically: "
+        "a scrape reads the old file or the new one, never half of one",
+    )
+    metrics.add_argument(
+        "--by-model",
+        action="store_true",
+        help="add each model's usage value (grafient_model_spend_usd; at most 50 models per integration and "
+        "period, the rest together)",
     )
 
     pace = commands.add_parser(
@@ -443,6 +464,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "report": cmd_report,
         "budget": cmd_budget,
         "check": cmd_check,
+        "metrics": cmd_metrics,
     }[args.command]
     service = GrafientService(settings)
     if args.command in READING_COMMANDS and service.shared:
@@ -469,7 +491,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _only_reads(args: argparse.Namespace) -> bool:
     """Commands that change nothing, and print only once they have read everything: safe to run again."""
-    if args.command in ("list", "report", "check"):
+    if args.command in ("list", "report", "check", "metrics"):
         return True
     if args.command == "db":
         return bool(args.action == "status")
@@ -721,6 +743,21 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         print(render_table(report))
     else:
         print(render_days_table(report))
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace, service: GrafientService) -> int:
+    from pathlib import Path
+
+    from grafient_tui.metrics import render_metrics, write_textfile
+
+    figures = service.metrics(now_utc().date(), by_model=args.by_model)
+    if args.output is not None:
+        write_textfile(Path(args.output), render_metrics(figures))
+        return 0
+    sys.stdout.flush()
+    sys.stdout.buffer.write(render_metrics(figures))  # UTF-8, as the format is, whatever the locale
+    sys.stdout.buffer.flush()
     return 0
 
 

@@ -515,3 +515,46 @@ class SyncResult:
     # Skipped because another session held the lock past the wait (a shared database): the sentence
     # names the holder, and the CLI exits non-zero, since this sync gave up.
     blocked: bool = False
+
+
+# --------------------------------------------------------------------------- `grafient metrics`
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodSpend:
+    """One integration's spend over one of the metrics' periods, as the report sums it.
+
+    `period`: today (so far), month_to_date (the UTC calendar month to today) or billing_cycle (the
+    provider's cycle to today; the calendar month for a provider that bills by the month). The
+    amounts are None when unknown: no day of the period is synced, or the provider cannot price it."""
+
+    period: str
+    since: date
+    until: date
+    billed_micro: int | None  # what invoices charge for usage (Summary.billed_micro)
+    usage_value_micro: int | None  # billed plus what a plan or credits cover (Summary.total_micro)
+    synced_days: int  # days of the period that are synced
+    expected_days: int  # days of the period the provider can have
+    models: Mapping[str, int] = field(default_factory=dict)  # model -> usage value (`--by-model` only)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationMetrics:
+    """One integration as `grafient metrics` exposes it: who it is, its spend, its sync state."""
+
+    integration_id: int
+    label: str
+    provider: str
+    basis: Basis
+    status: SyncStatus
+    spend: tuple[PeriodSpend, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsFigures:
+    """Everything `grafient metrics` exposes, read for `today` (UTC) in one read transaction."""
+
+    today: date
+    integrations: tuple[IntegrationMetrics, ...]
+    budgets: tuple[BudgetStatus, ...]
+    by_model: bool = False

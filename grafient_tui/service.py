@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         DetailFigures,
         HomeFigures,
         IntegrationInfo,
+        MetricsFigures,
         ModelAcross,
         PeriodChoice,
         SyncProgress,
@@ -480,6 +481,16 @@ class GrafientService:
         )
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
+
+    def metrics(self, today: date, *, by_model: bool = False) -> MetricsFigures:
+        """What `grafient metrics` exposes for `today` (UTC): each integration's spend today, month to date
+        and in its billing cycle (each model's too with `by_model`), its sync state, and every budget; read
+        in one read transaction, so a viewer of a shared database reads them as `grafient report` does."""
+        from grafient_tui.metrics import read_metrics
+
+        with self.reading() as read:
+            locks = self.db if self.shared else None  # a shared database's syncs hold their locks there
+            return read_metrics(read, self.settings, locks, today, by_model=by_model)
 
     # -- budgets --------------------------------------------------------------------------------
 
