@@ -202,7 +202,7 @@ def test_models_only_with_by_model_and_they_add_up_to_the_usage_value(capsys, mo
     assert exposed == reported
 
 
-def test_promtool_accepts_the_output(capsys, monkeypatch, home, tmp_path) -> None:
+def test_promtool_accepts_the_output(capsys, monkeypatch, home) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool is not on PATH (Debian's prometheus package ships it; .ci/run installs it)")
@@ -292,6 +292,7 @@ def hostile_figures() -> MetricsFigures:
 
 def test_label_values_from_outside_are_made_visible_and_bounded(tmp_path) -> None:
     data = render_metrics(hostile_figures())
+    assert b'period="today",provider="line\\\\nbreak"} 12.34\n' in data  # exact cents, the escape escaped once more
     assert b"\x1b" not in data and b"\x07" not in data and "\u202e".encode() not in data
     found = samples(data.decode("utf-8"))
     labels = {values["integration"] for values, _ in found["grafient_integration_info"]}
