@@ -725,26 +725,28 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         export = service.focus(span, args.ref)
         for sentence in export.left_out:
             print(f"grafient: warning: {one_line(sentence)}.", file=sys.stderr)
-        return _emit(render_focus(export), args.output)
-    # Each day's list of models is JSON's alone: the table and the CSV name the top one.
-    report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
-    if args.format == "json":
-        # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
-        text = json.dumps(as_json_data(report), indent=2, ensure_ascii=True) + "\n"
-    elif args.format == "csv":
-        text = render_csv(report)
-    elif args.each:
-        text = render_table(report) + "\n"
+        text = render_focus(export)
     else:
-        text = render_days_table(report) + "\n"
-    return _emit(text, args.output)
-
-
-def _emit(text: str, output: str | None) -> int:
-    """`text` on standard output, or into the file `--output` names (config.write_output_file)."""
-    if output is None:
+        # Each day's list of models is JSON's alone: the table and the CSV name the top one.
+        report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
+        if args.format == "json":
+            # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
+            text = json.dumps(as_json_data(report), indent=2, ensure_ascii=True) + "\n"
+        elif args.format == "csv":
+            text = render_csv(report)
+        elif args.each:
+            text = render_table(report) + "\n"
+        else:
+            text = render_days_table(report) + "\n"
+    if args.output is None:
         sys.stdout.write(text)
-        return 0
+    else:
+        _write_output(text, args.output)
+    return 0
+
+
+def _write_output(text: str, output: str) -> None:
+    """`text` into the file `--output` names (config.write_output_file: atomic, 0600, no links)."""
     from pathlib import Path
 
     from grafient_tui.config import write_output_file
@@ -752,7 +754,6 @@ def _emit(text: str, output: str | None) -> int:
     if not output.strip():
         raise ConfigError("--output needs a file name.")
     write_output_file(Path(output), text.encode("utf-8", "backslashreplace"))
-    return 0
 
 
 def _parse_day(text: str, option: str) -> date:

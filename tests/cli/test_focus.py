@@ -336,3 +336,28 @@ def test_no_day_never_synced_becomes_a_row(capsys, monkeypatch) -> None:
     assert sorted({r["ChargePeriodStart"][:10] for r in rows}) == ["2026-03-03", "2026-03-04", "2026-03-05"]
     # One member on every day: the rows name them (exactly: the day's whole cost is theirs)
     assert {r["x_Member"] for r in rows} == {"a@x.dev"}
+
+
+def test_an_integration_whose_cost_is_unknown_is_left_out_with_a_warning(capsys, monkeypatch) -> None:
+    from sqlalchemy import text
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    for label in ("Known", "Unpriced"):
+        seed_history(
+            db, vault, label=label, until=TODAY, days=3, models=["m"], members=["a@x.dev"], seed=2, synced_at=NOW
+        )
+    with db.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE integration SET cost_basis = :basis WHERE label = 'Unpriced'"),
+            {"basis": '{"cost_known": false}'},
+        )
+    db.dispose()
+    done = run_cli(capsys, monkeypatch, "report", "--days", "7", "--format", "focus")
+    assert done.code == 0
+    assert (
+        done.err == "grafient: warning: 'Unpriced' is left out: its cost is unknown, and FOCUS has no unknown cost.\n"
+    )
+    _, rows = focus_rows(done.out)
+    assert rows and {r["BillingAccountName"] for r in rows} == {"Known"}  # never a $0 row for it
