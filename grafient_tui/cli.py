@@ -204,10 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--format",
-        choices=("table", "json", "csv"),
+        choices=("table", "json", "csv", "focus"),
         default="table",
         help="table for people (default); json with exact figures and a summary; csv with "
-        "exact decimal dollars, formula-looking cells neutralised",
+        "exact decimal dollars, formula-looking cells neutralised; focus: FinOps FOCUS 1.2 CSV, one row per "
+        "UTC day, integration and model (README: FOCUS)",
+    )
+    report.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of standard output: replaced atomically, 0600; "
+        "a symbolic link or another user's file is refused",
     )
 
     metrics = commands.add_parser(
@@ -731,18 +738,32 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         raise ConfigError(f"{until} is in the future (today is {today} UTC).")
     if (until - since).days >= 3660:
         raise ConfigError("a report can cover at most 3660 days.")
-    # Each day's list of models is JSON's alone: the table and the CSV name the top one.
     span = span or ReportRange(since, until)
-    report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
-    if args.format == "json":
-        # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
-        print(json.dumps(as_json_data(report), indent=2, ensure_ascii=True))
-    elif args.format == "csv":
-        sys.stdout.write(render_csv(report))
-    elif args.each:
-        print(render_table(report))
+    if args.format == "focus":
+        if args.by != "day" or args.each:
+            raise ConfigError("--format focus has its own rows (a UTC day of a model); leave out --by and --each.")
+        from grafient_tui.focus import render_focus
+
+        export = service.focus(span, args.ref)
+        for sentence in export.left_out:
+            print(f"grafient: warning: {one_line(sentence)}.", file=sys.stderr)
+        text = render_focus(export)
     else:
-        print(render_days_table(report))
+        # Each day's list of models is JSON's alone: the table and the CSV name the top one.
+        report = service.report(span, args.by, args.ref, today=today, day_models=args.format == "json")
+        if args.format == "json":
+            # ASCII: every character from an API arrives as a \u escape, never raw on a terminal
+            text = json.dumps(as_json_data(report), indent=2, ensure_ascii=True) + "\n"
+        elif args.format == "csv":
+            text = render_csv(report)
+        elif args.each:
+            text = render_table(report) + "\n"
+        else:
+            text = render_days_table(report) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        _write_output(text, args.output)
     return 0
 
 
@@ -759,6 +780,17 @@ def cmd_metrics(args: argparse.Namespace, service: GrafientService) -> int:
     sys.stdout.buffer.write(render_metrics(figures))  # UTF-8, as the format is, whatever the locale
     sys.stdout.buffer.flush()
     return 0
+
+
+def _write_output(text: str, output: str) -> None:
+    """`text` into the file `--output` names (config.write_output_file: atomic, 0600, no links)."""
+    from pathlib import Path
+
+    from grafient_tui.config import write_output_file
+
+    if not output.strip():
+        raise ConfigError("--output needs a file name.")
+    write_output_file(Path(output), text.encode("utf-8", "backslashreplace"))
 
 
 def _parse_day(text: str, option: str) -> date:

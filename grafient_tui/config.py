@@ -203,6 +203,12 @@ def tighten_key_file(path: Path) -> None:
 def write_private_file(path: Path, data: bytes) -> None:
     """Replace `path` atomically with `data`; the file is 0600 from its first byte."""
     ensure_private_dir(path.parent)
+    _replace_privately(path, data)
+
+
+def _replace_privately(path: Path, data: bytes) -> None:
+    """Write `data` to a new 0600 file beside `path`, then rename it over `path` (which replaces a link
+    planted there, never follows it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)  # a leftover from a killed run; O_EXCL below never opens an old file
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
@@ -216,6 +222,36 @@ def write_private_file(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_output_file(path: Path, data: bytes) -> None:
+    """Replace the file a user named (`--output`) atomically with `data`, 0600 from its first byte, in
+    a folder that must exist (it is never created or chmodded: it is the user's). Refused with one
+    sentence: a symbolic link (someone may have planted it, where another user can write), anything
+    but a regular file, and a file another user owns."""
+    path = Path(path)
+    shown = visible(str(path))
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}.") from None
+    if found is not None:
+        if stat.S_ISLNK(found.st_mode):
+            raise ConfigError(
+                f"{shown} is a symbolic link; Grafient does not write through one (name the file itself)."
+            )
+        if not stat.S_ISREG(found.st_mode):
+            raise ConfigError(f"{shown} is not a regular file; Grafient writes only to one.")
+        if found.st_uid != os.getuid():
+            raise ConfigError(f"{shown} belongs to another user; Grafient does not replace it.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{visible(str(path.parent))} is not a directory; create it first.")
+    try:
+        _replace_privately(path, data)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}.") from None
 
 
 def without_password(url: str) -> str:

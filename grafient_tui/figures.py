@@ -558,3 +558,39 @@ class MetricsFigures:
     integrations: tuple[IntegrationMetrics, ...]
     budgets: tuple[BudgetStatus, ...]
     by_model: bool = False
+
+
+# --------------------------------------------------------------------------- FOCUS charges
+
+
+@dataclass(frozen=True, kw_only=True)
+class FocusCharge:
+    """One row of the FOCUS export: one UTC day of one integration's usage of one model (or of one
+    actor, on a day with a single model), as store/focus_charges.py splits the stored days."""
+
+    integration_id: int
+    label: str
+    provider: str
+    account_id: str  # the provider's account Grafient knows (org, team id), else "integration-<id>"
+    day: date
+    complete: bool  # the day had ended when it was synced
+    billing_start: date  # the provider's billing cycle holding the day (or its calendar month)
+    billing_end: date  # inclusive
+    model: str | None  # None: the part of the day's cost no model row holds
+    actor: str | None  # the day's only member, workspace or project; None when several share its models
+    actor_kind: str  # member | workspace | project | api_key
+    usage_value_micro: int  # billed plus what a plan or credits cover
+    billed_micro: int
+    # False: the day's billed amount was shared among its models in proportion to their usage value
+    # (the store keeps a covered provider's on-demand part per day, not per model).
+    billed_exact: bool
+    requests: int | None
+    estimated: bool  # dollars Grafient works out (ElevenLabs' credits at the plan's list price)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FocusExport:
+    """The FOCUS export's charges, and a sentence for each integration left out (its cost unknown)."""
+
+    charges: tuple[FocusCharge, ...]
+    left_out: tuple[str, ...] = ()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from grafient_tui.figures import (
         BudgetStatus,
         DetailFigures,
+        FocusExport,
         HomeFigures,
         IntegrationInfo,
         MetricsFigures,
@@ -491,6 +492,28 @@ class GrafientService:
         with self.reading() as read:
             locks = self.db if self.shared else None  # a shared database's syncs hold their locks there
             return read_metrics(read, self.settings, locks, today, by_model=by_model)
+
+    def focus(self, span: ReportRange, ref: str | int | None = None) -> FocusExport:
+        """The FOCUS export's charges over `span` for `ref` or every integration, read in one
+        transaction (store/focus_charges.py says how a day is split); an integration whose cost is
+        unknown (a plan without a list price) is left out with a sentence, since FOCUS has no
+        unknown cost."""
+        from grafient_tui.figures import FocusExport
+        from grafient_tui.store.focus_charges import focus_charges
+        from grafient_tui.store.queries import integrations
+        from grafient_tui.untrusted import quoted
+
+        charges = []
+        left_out = []
+        with self.reading() as read:
+            for integration in integrations(read, ref):
+                if not integration.basis.cost_known:
+                    left_out.append(
+                        f"{quoted(integration.label)} is left out: its cost is unknown, and FOCUS has no unknown cost"
+                    )
+                    continue
+                charges.extend(focus_charges(read, integration, span.since, span.until))
+        return FocusExport(charges=tuple(charges), left_out=tuple(left_out))
 
     # -- budgets --------------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ What is safe:
 - text built from numbers only: format_usd(), money(), plural(), count(), tokens(), ago(), change(),
   share(), and a value given a format spec ({x:,}, {x:g});
 - output builders that apply the rule to every cell themselves (format_table, render_table, render_days_table,
-  render_csv, json.dumps(ensure_ascii=True), check_line, gauge_line, render_metrics): tested for it below
-  (render_metrics in tests/cli/test_metrics.py).
+  render_csv, render_focus, json.dumps(ensure_ascii=True), check_line, gauge_line, render_metrics): tested for it
+  below (render_focus in tests/cli/test_focus.py, render_metrics in tests/cli/test_metrics.py).
 A markup-capable sink (a Textual widget or the palette given a str) takes a literal, numbers, or a
 Content/Text object of safe text: text through the rule can still hold `[` (markup), so it must be
 wrapped, never passed as a str.
@@ -33,7 +33,16 @@ ROOT = Path(__file__).resolve().parents[2] / "grafient_tui"
 
 RULE = {"visible", "one_line", "sentence", "sentence_of", "scrub", "scrub_known", "quoted"}
 NUMBERS = {"format_usd", "money", "plural", "count", "tokens", "ago", "change", "share", "period_words", "amount"}
-BUILDERS = {"format_table", "render_table", "render_days_table", "render_csv", "dumps", "check_line", "gauge_line"}
+BUILDERS = {
+    "format_table",
+    "render_table",
+    "render_days_table",
+    "render_csv",
+    "render_focus",
+    "dumps",
+    "check_line",
+    "gauge_line",
+}
 BUILDERS |= {"render_metrics"}  # every label value through the rule: tests/cli/test_metrics.py
 WRAPPERS = {"Content", "Text"}
 # The app's own: they apply the rule and build Content/Text (never markup), or a toast without markup.
