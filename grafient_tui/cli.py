@@ -226,6 +226,27 @@ def build_parser() -> argparse.ArgumentParser:
         "this version's (a shared database is upgraded this way, once)",
     )
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the app in a browser at http://127.0.0.1:8765 (each tab its own app on this store)",
+        description="Serve the app in a browser through textual-serve (the serve extra). Each browser tab runs "
+        "its own app, on this store, with the same keys, palette and syncs as in a terminal; closing the tab "
+        "ends it. It listens on this machine only: from another machine, forward the port with "
+        "`ssh -L 8765:127.0.0.1:8765 host` and open http://127.0.0.1:8765 there.",
+    )
+    serve.add_argument("--port", type=int, default=8765, help="the port to listen on (default 8765)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="a loopback address to listen on (default 127.0.0.1); any other is refused",
+    )
+    serve.add_argument(
+        "--demo",
+        dest="serve_demo",
+        action="store_true",
+        help="serve the demo: each tab its own simulated accounts (no network, throwaway data)",
+    )
+
     budget = commands.add_parser(
         "budget",
         help="set, list or remove spending budgets (see `grafient check`)",
@@ -428,6 +449,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
+    if args.command == "serve":
+        return cmd_serve(args, settings)
     settings.check_home()  # nothing another user could have planted is read (config.check_trusted)
     from grafient_tui.service import GrafientService
 
@@ -465,6 +488,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         service.close()  # its connections may be the ones the server cut
         time.sleep(RETRY_PAUSE_BASES * settings.backoff_base)
         return handler(args, GrafientService(settings))
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The app in a browser: each tab runs `python -m grafient_tui` on this store (tui/serve.py)."""
+    from grafient_tui.tui.serve import serve
+
+    demo = bool(args.demo or args.serve_demo)
+    if not demo:
+        settings.warn_about_open_dirs()  # each tab's app reads this home: refused now, not in every tab
+    return serve(host=args.host, port=args.port, demo=demo)
 
 
 def _only_reads(args: argparse.Namespace) -> bool:

@@ -1,0 +1,186 @@
+"""`grafient serve --demo` in a real headless browser: Debian's chromium, driven by Playwright.
+
+The page is textual-serve's: a terminal (xterm.js) drawn on a canvas, so its text is not in the DOM. The
+test reads xterm's own buffer through its public API (`buffer.active.getLine(y).translateToString()`):
+the page never exposes its Terminal, so a script added before the page's own catches it as the page's
+code assigns it (`this.terminal = new Terminal(...)` runs a setter put on Object.prototype for that
+one name). Every wait is on a condition, bounded by PATIENCE as a hang guard.
+
+Skips where /usr/bin/chromium is missing (`apt-get install chromium`; .ci/run installs it). Never
+`playwright install`: the system's browser is launched by path. GRAFIENT_UPDATE_SNAPSHOTS=1 also writes
+screenshots/browser.png.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PATIENCE, wait_until
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+UPDATE = os.environ.get("GRAFIENT_UPDATE_SNAPSHOTS") == "1"
+SCREENSHOT = ROOT / "screenshots" / "browser.png"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Before the page's scripts: keep the xterm.js Terminal textual-serve's page builds (it assigns it to
+# `this.terminal`; the setter makes it an ordinary property of that object, and remembers it).
+CATCH_TERMINAL = """
+Object.defineProperty(Object.prototype, "terminal", {
+  configurable: true,
+  set(value) {
+    window.grafientTerminal = value;
+    Object.defineProperty(this, "terminal", {value, writable: true, configurable: true, enumerable: true});
+  },
+});
+"""
+
+# The terminal's screen as text, one line per row ("" until the page has built its terminal).
+SCREEN_TEXT = """() => {
+  const terminal = window.grafientTerminal;
+  if (!terminal) return "";
+  const rows = [];
+  for (let y = 0; y < terminal.rows; y++) {
+    const line = terminal.buffer.active.getLine(y);
+    rows.push(line ? line.translateToString(true) : "");
+  }
+  return rows.join("\\n");
+}"""
+
+
+def screen_shows(pattern: str) -> str:
+    """A JS predicate: the terminal's text matches the regular expression `pattern` (multiline)."""
+    return f"() => new RegExp({pattern!r}, 'm').test(({SCREEN_TEXT})())"
+
+
+# The home's first tile: "Billed" over the period's total, once a sync has brought a dollar in.
+HOME_TOTAL = r"│ Billed .*\n.*│ ≈?\$[1-9][\d,]*\.\d\d "
+# The detail of the first card (the demo's Cursor team), named in the header with its period.
+DETAIL_HEADER = r"^.*Acme Engineering · last 30 days"
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def app_processes(self) -> list[int]:
+        """The server's child processes: one app per open tab (textual-serve execs each through a shell
+        line that starts with `exec`, so each child is the app itself)."""
+        children: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                children += [int(pid) for pid in (task / "children").read_text().split()]
+            except FileNotFoundError:  # that thread has ended
+                continue
+        return children
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grafient_tui", "serve", "--demo", "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the server and every tab's app end together
+    )
+    try:
+        # It says so once it listens (the socket is bound before, the line printed after its start-up).
+        wait_until(lambda: b"serving on" in log_path.read_bytes(), "grafient serve to say it serves", process=process)
+        assert answers(port)
+        yield Served(process, f"http://127.0.0.1:{port}/", log_path)
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(PATIENCE)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_ends_its_app(
+    served: Served, tmp_path: Path
+) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    said = served.log.read_text(errors="replace")
+    assert f"grafient: serving on {served.url.rstrip('/')} (each browser tab runs its own demo)" in said
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a new, empty profile
+            executable_path=str(CHROMIUM),
+            args=BROWSER_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 800},
+        )
+        try:
+            browser.add_init_script(CATCH_TERMINAL)
+            browser.set_default_timeout(PATIENCE * 1000)
+            page = browser.new_page()
+            page.goto(served.url)
+            page.wait_for_function(screen_shows(HOME_TOTAL))
+            assert "Grafient — 8 integrations" in page.evaluate(SCREEN_TEXT)
+            assert len(served.app_processes()) == 1  # this tab's app
+
+            if UPDATE:
+                page.wait_for_function(f"() => !/syncing/.test(({SCREEN_TEXT})())")  # every demo sync done
+                page.screenshot(path=str(SCREENSHOT))
+
+            page.locator(".xterm-helper-textarea").focus()  # where xterm.js takes the keyboard
+            page.keyboard.press("Enter")
+            page.wait_for_function(screen_shows(DETAIL_HEADER))
+
+            second = browser.new_page()  # a second tab: its own app
+            second.goto(served.url)
+            wait_until(lambda: len(served.app_processes()) == 2, "a second app for the second tab")
+
+            page.close()
+            second.close()
+            wait_until(lambda: not served.app_processes(), "every tab's app to end once its tab is closed")
+            assert served.process.poll() is None  # the server itself goes on
+        finally:
+            browser.close()
