@@ -39,6 +39,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 # Tabs served at once, each its own app process: a bound on what one page or script can start.
 MAX_TABS = 16
+# Seconds a tab's app has to quit once its tab has closed (it normally takes well under one), then it is killed.
+QUIT_GRACE = 10.0
 LOOPBACK_NAMES = ("localhost",)
 
 MISSING_EXTRA = (
@@ -131,7 +133,8 @@ def serve(*, host: str, port: int, demo: bool) -> int:
     address = bind_address(host, port)
     try:
         from aiohttp import web
-        from textual_serve.server import Server
+        from textual_serve.app_service import AppService
+        from textual_serve.server import Server, to_int
     except ImportError:
         raise ConfigError(MISSING_EXTRA) from None
 
@@ -139,7 +142,9 @@ def serve(*, host: str, port: int, demo: bool) -> int:
     tabs = "each browser tab runs its own demo" if demo else "each browser tab runs its own app on this store"
 
     class GrafientServer(Server):
-        open_tabs = 0
+        """textual-serve's server with this module's rules, and each tab's app seen to its end."""
+
+        tabs: set[AppService] = set()
 
         def initialize_logging(self) -> None:
             """Quiet: no access log and no rich tracebacks with locals (textual-serve's default)."""
@@ -156,21 +161,62 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         async def on_startup(self, app: web.Application) -> None:
             print(f"grafient: serving on {url} ({tabs}); press Ctrl+C to stop.", flush=True)
 
+        async def on_shutdown(self, app: web.Application) -> None:
+            await asyncio.gather(*(end_tab(tab) for tab in list(self.tabs)))
+
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(only_this_machine)
             return app
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            """textual-serve's own, with the checks first, a bound on tabs, and the tab's app ended
+            for sure when its websocket closes (told to quit, then killed if it has not within
+            QUIT_GRACE)."""
             if not same_machine_origin(request.headers.get("Origin")):
                 raise web.HTTPForbidden(text="grafient serve answers only pages opened from this machine.\n")
-            if GrafientServer.open_tabs >= MAX_TABS:
+            if len(self.tabs) >= MAX_TABS:
                 raise web.HTTPServiceUnavailable(text=f"grafient serve runs at most {MAX_TABS} tabs at once.\n")
-            GrafientServer.open_tabs += 1
+            websocket = web.WebSocketResponse(heartbeat=15)
+            width = to_int(request.query.get("width", "80"), 80)
+            height = to_int(request.query.get("height", "24"), 24)
+            await websocket.prepare(request)
+
+            async def close_page() -> None:  # the app has quit (q in the page)
+                await websocket.close()
+
+            tab = AppService(
+                self.command,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=close_page,
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            self.tabs.add(tab)
             try:
-                return await super().handle_websocket(request)
+                await tab.start(width, height)
+                await self._process_messages(websocket, tab)
             finally:
-                GrafientServer.open_tabs -= 1
+                await end_tab(tab)
+                self.tabs.discard(tab)
+                await websocket.close()
+            return websocket
+
+    async def end_tab(tab: AppService) -> None:
+        try:
+            await asyncio.wait_for(tab.stop(), QUIT_GRACE)  # tells the app to quit, reads it to its end
+        except TimeoutError:
+            pass
+        # AppService keeps its process to itself (`_process`); nothing public says whether it ended.
+        process = getattr(tab, "_process", None)
+        if process is None or process.returncode is not None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), QUIT_GRACE)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
     @web.middleware
     async def only_this_machine(

@@ -13,18 +13,27 @@ screenshots/browser.png.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import PATIENCE, wait_until
+from tests.helpers import PATIENCE, run_cli, wait_until
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +86,7 @@ def screen_shows(pattern: str) -> str:
 
 
 # The home's first tile: "Billed" over the period's total, once a sync has brought a dollar in.
-HOME_TOTAL = r"│ Billed .*\n.*│ ≈?\$[1-9][\d,]*\.\d\d "
+HOME_TOTAL = r"^ *│ Billed .*\n *│ ≈?\$[1-9][\d,]*\.\d\d "
 # The detail of the first card (the demo's Cursor team), named in the header with its period.
 DETAIL_HEADER = r"^.*Acme Engineering · last 30 days"
 
@@ -114,16 +123,16 @@ def answers(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+@contextmanager
+def serving(log_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
     port = free_port()
-    log_path = tmp_path / "serve.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "grafient_tui", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "grafient_tui", "serve", "--port", str(port), *args],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
         start_new_session=True,  # its own process group: the server and every tab's app end together
     )
     try:
@@ -143,12 +152,9 @@ def served(tmp_path: Path) -> Iterator[Served]:
         log.close()
 
 
-def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_ends_its_app(
-    served: Served, tmp_path: Path
-) -> None:
+@contextmanager
+def chromium(tmp_path: Path) -> Iterator[BrowserContext]:
     playwright_api = pytest.importorskip("playwright.sync_api")
-    said = served.log.read_text(errors="replace")
-    assert f"grafient: serving on {served.url.rstrip('/')} (each browser tab runs its own demo)" in said
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),  # a new, empty profile
@@ -160,27 +166,95 @@ def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_
         try:
             browser.add_init_script(CATCH_TERMINAL)
             browser.set_default_timeout(PATIENCE * 1000)
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    with serving(tmp_path / "serve.log", "--demo") as running:
+        yield running
+
+
+def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_ends_its_app(
+    served: Served, tmp_path: Path
+) -> None:
+    said = served.log.read_text(errors="replace")
+    assert f"grafient: serving on {served.url.rstrip('/')} (each browser tab runs its own demo)" in said
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.goto(served.url)
+        page.wait_for_function(screen_shows(HOME_TOTAL))
+        assert "Grafient — 8 integrations" in page.evaluate(SCREEN_TEXT)
+        assert len(served.app_processes()) == 1  # this tab's app
+
+        if UPDATE:
+            page.wait_for_function(f"() => !/syncing/.test(({SCREEN_TEXT})())")  # every demo sync done
+            page.screenshot(path=str(SCREENSHOT))
+
+        page.locator(".xterm-helper-textarea").focus()  # where xterm.js takes the keyboard
+        page.keyboard.press("Enter")
+        page.wait_for_function(screen_shows(DETAIL_HEADER))
+
+        second = browser.new_page()  # a second tab: its own app
+        second.goto(served.url)
+        wait_until(lambda: len(served.app_processes()) == 2, "a second app for the second tab")
+
+        page.close()
+        second.close()
+        wait_until(lambda: not served.app_processes(), "every tab's app to end once its tab is closed")
+        assert served.process.poll() is None  # the server itself goes on
+
+
+def test_each_tab_is_the_app_on_the_servers_own_store(tmp_path: Path, grafient_home: Path, capsys, monkeypatch) -> None:
+    """Not the demo: a tab opens the store of the server's GRAFIENT_HOME, and shows the total the CLI
+    reports from it. (The app in the tab reads the real clock, as `report` does here a moment before:
+    only a run across midnight UTC could see two different periods.)"""
+    seed_store()
+    report = run_cli(capsys, monkeypatch, "report", "--days", "30", "--format", "json")
+    assert report.code == 0, report.err
+    billed = Decimal(json.loads(report.out)["summary"]["billed"])
+    shown = f"${billed.quantize(Decimal('0.01')):,}"
+    # Nothing is due (the seeded history is synced through today), and a sync could reach no provider.
+    with serving(tmp_path / "serve.log", env={"GRAFIENT_CURSOR_API_URL": "http://127.0.0.1:9"}) as served:
+        said = served.log.read_text(errors="replace")
+        assert "(each browser tab runs its own app on this store)" in said
+        with chromium(tmp_path) as browser:
             page = browser.new_page()
             page.goto(served.url)
             page.wait_for_function(screen_shows(HOME_TOTAL))
-            assert "Grafient — 8 integrations" in page.evaluate(SCREEN_TEXT)
-            assert len(served.app_processes()) == 1  # this tab's app
+            page.wait_for_function(screen_shows("Browser Team"))  # its card, mounted after the first frame
+            screen = page.evaluate(SCREEN_TEXT)
+            tile = re.search(r"^ *│ Billed .*\n *│ (\S+) ", screen, re.MULTILINE)
+            assert tile is not None, screen
+            assert tile.group(1) == shown
+            assert "Grafient — 1 integration" in screen
+            assert "Browser Team" in screen
 
-            if UPDATE:
-                page.wait_for_function(f"() => !/syncing/.test(({SCREEN_TEXT})())")  # every demo sync done
-                page.screenshot(path=str(SCREENSHOT))
 
-            page.locator(".xterm-helper-textarea").focus()  # where xterm.js takes the keyboard
-            page.keyboard.press("Enter")
-            page.wait_for_function(screen_shows(DETAIL_HEADER))
+def seed_store() -> None:
+    """A Cursor team's 31 days through today, synced a minute ago, in this test's GRAFIENT_HOME."""
+    from grafient_tui.config import Settings
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.vault import Vault
+    from tests.factories import seed_history
 
-            second = browser.new_page()  # a second tab: its own app
-            second.goto(served.url)
-            wait_until(lambda: len(served.app_processes()) == 2, "a second app for the second tab")
-
-            page.close()
-            second.close()
-            wait_until(lambda: not served.app_processes(), "every tab's app to end once its tab is closed")
-            assert served.process.poll() is None  # the server itself goes on
-        finally:
-            browser.close()
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db = Database(settings)
+    try:
+        now = datetime.now(UTC)
+        seed_history(
+            db,
+            Vault(settings),
+            label="Browser Team",
+            until=now.date(),
+            days=31,
+            models=["claude-sonnet-4.5", "gpt-5"],
+            members=["dev@example.com"],
+            seed=7,
+            synced_at=now - timedelta(minutes=1),
+        )
+    finally:
+        db.dispose()
