@@ -177,7 +177,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         yield running
 
 
-def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_ends_its_app(
+def test_the_app_in_a_browser_shows_the_total_its_keys_palette_and_syncs_work_and_a_closed_tab_ends_its_app(
     served: Served, tmp_path: Path
 ) -> None:
     said = served.log.read_text(errors="replace")
@@ -196,6 +196,18 @@ def test_the_app_in_a_browser_shows_the_total_opens_the_detail_and_a_closed_tab_
         page.locator(".xterm-helper-textarea").focus()  # where xterm.js takes the keyboard
         page.keyboard.press("Enter")
         page.wait_for_function(screen_shows(DETAIL_HEADER))
+        page.keyboard.press("Escape")
+        page.wait_for_function(screen_shows("Grafient — 8 integrations"))
+
+        # The palette, and a sync from it: once the demo's first syncs and their toast are over, "Sync
+        # all integrations" chosen in the palette ends in a toast of its own.
+        page.wait_for_function(f"() => !/syncing|Sync finished/.test(({SCREEN_TEXT})())")
+        page.keyboard.press("Control+p")
+        page.wait_for_function(screen_shows("Search for commands"))
+        page.keyboard.type("Sync all integrations")
+        page.wait_for_function(screen_shows("Force a sync of every integration now"))
+        page.keyboard.press("Enter")
+        page.wait_for_function(screen_shows("Sync finished"))
 
         second = browser.new_page()  # a second tab: its own app
         second.goto(served.url)
