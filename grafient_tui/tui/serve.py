@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from grafient_tui.errors import ConfigError
-from grafient_tui.untrusted import cap, quoted
+from grafient_tui.untrusted import cap, quoted, visible
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -159,7 +159,7 @@ def serve(*, host: str, port: int, demo: bool) -> int:
                 logger.propagate = False
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"grafient: serving on {url} ({tabs}); press Ctrl+C to stop.", flush=True)
+            print(f"grafient: serving on {visible(url)} ({visible(tabs)}); press Ctrl+C to stop.", flush=True)
 
         async def on_shutdown(self, app: web.Application) -> None:
             await asyncio.gather(*(end_tab(tab) for tab in list(self.tabs)))
