@@ -520,6 +520,9 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     The demo does not return: its process ends as soon as its throwaway home is removed."""
     from grafient_tui.ending import ending_on_signals
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
+    from grafient_tui.tui.serve import follow_server
+
+    follow_server()  # a browser tab's app (`grafient serve`) ends with its server
 
     if not demo:
         settings.warn_about_open_dirs()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import shlex
 import signal
 import socket
@@ -127,6 +128,27 @@ def same_machine_origin(origin: str | None) -> bool:
         return False
 
 
+SERVER_PID = "GRAFIENT_SERVE_PID"  # set for the tabs' apps: the server that started them
+
+
+def follow_server(environ: dict[str, str] | None = None) -> None:
+    """In a tab's app: end (SIGTERM, which the app handles as a quit) when the server that started it
+    dies, even by SIGKILL, which gives it no chance to end its tabs. Linux only (PR_SET_PDEATHSIG); a
+    server already gone by now ends the app at once."""
+    served_by = (os.environ if environ is None else environ).get(SERVER_PID, "")
+    if not served_by.isdigit() or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(served_by):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def serve(*, host: str, port: int, demo: bool) -> int:
     """Serve the app until Ctrl+C or SIGTERM; ConfigError for a bad address or a missing extra."""
     check_port(port)
@@ -227,6 +249,7 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         return await handler(request)
 
     listening = _listen(address, port, url)
+    os.environ[SERVER_PID] = str(os.getpid())  # textual-serve gives each tab's app this environment
     server = GrafientServer(app_command(demo=demo), host=address, port=port, title="Grafient", public_url=url)
     server.initialize_logging()
     loop = asyncio.new_event_loop()

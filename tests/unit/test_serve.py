@@ -134,3 +134,53 @@ def test_without_the_extra_it_says_how_to_install_it(capsys, monkeypatch) -> Non
         "grafient: grafient serve needs Grafient's serve extra (textual-serve): install it with "
         "`uv tool install 'grafient-tui[serve]'`, or run `uv run --extra serve grafient serve`.\n"
     )
+
+
+FOLLOWER = """
+import os, sys, time
+from grafient_tui.tui.serve import follow_server
+follow_server()
+print("following", flush=True)
+time.sleep(10 * 60)  # ended by its server's death, or by the test's clean-up
+"""
+
+PARENT = """
+import os, subprocess, sys, time
+served_by = {**os.environ, "GRAFIENT_SERVE_PID": str(os.getpid())}
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=served_by)
+print(child.pid, flush=True)
+time.sleep(10 * 60)  # killed by the test
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_tabs_app_ends_when_its_server_is_killed() -> None:
+    """SIGKILL gives the server no chance to end its tabs: each app asked the kernel for SIGTERM then."""
+    import os
+    import signal
+
+    from tests.helpers import wait_until
+
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, FOLLOWER], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert parent.stdout.readline() == "following\n"  # the app has asked to follow its server
+        parent.kill()
+        parent.wait()
+        wait_until(lambda: _state(child) in ("", "Z"), "the app to end with its server")
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc ("" once it is gone)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return ""
