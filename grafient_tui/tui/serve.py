@@ -40,7 +40,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 # Tabs served at once, each its own app process: a bound on what one page or script can start.
 MAX_TABS = 16
-# Seconds a tab's app has to quit once its tab has closed (it normally takes well under one), then it is killed.
+# Seconds a tab's app has to quit once its tab has closed (it takes well under one), before SIGTERM, then SIGKILL.
 QUIT_GRACE = 10.0
 LOOPBACK_NAMES = ("localhost",)
 
@@ -161,12 +161,12 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         raise ConfigError(MISSING_EXTRA) from None
 
     url = public_url(address, port)
-    tabs = "each browser tab runs its own demo" if demo else "each browser tab runs its own app on this store"
+    each_tab = "each browser tab runs its own demo" if demo else "each browser tab runs its own app on this store"
 
     class GrafientServer(Server):
         """textual-serve's server with this module's rules, and each tab's app seen to its end."""
 
-        tabs: set[AppService] = set()
+        open_tabs: set[AppService] = set()
 
         def initialize_logging(self) -> None:
             """Quiet: no access log and no rich tracebacks with locals (textual-serve's default)."""
@@ -181,10 +181,10 @@ def serve(*, host: str, port: int, demo: bool) -> int:
                 logger.propagate = False
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"grafient: serving on {visible(url)} ({visible(tabs)}); press Ctrl+C to stop.", flush=True)
+            print(f"grafient: serving on {visible(url)} ({visible(each_tab)}); press Ctrl+C to stop.", flush=True)
 
         async def on_shutdown(self, app: web.Application) -> None:
-            await asyncio.gather(*(end_tab(tab) for tab in list(self.tabs)))
+            await asyncio.gather(*(end_tab(tab) for tab in list(self.open_tabs)))
 
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
@@ -193,11 +193,11 @@ def serve(*, host: str, port: int, demo: bool) -> int:
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             """textual-serve's own, with the checks first, a bound on tabs, and the tab's app ended
-            for sure when its websocket closes (told to quit, then killed if it has not within
-            QUIT_GRACE)."""
+            for sure when its websocket closes (told to quit; then SIGTERM, then SIGKILL, each after
+            QUIT_GRACE without an end)."""
             if not same_machine_origin(request.headers.get("Origin")):
                 raise web.HTTPForbidden(text="grafient serve answers only pages opened from this machine.\n")
-            if len(self.tabs) >= MAX_TABS:
+            if len(self.open_tabs) >= MAX_TABS:
                 raise web.HTTPServiceUnavailable(text=f"grafient serve runs at most {MAX_TABS} tabs at once.\n")
             websocket = web.WebSocketResponse(heartbeat=15)
             width = to_int(request.query.get("width", "80"), 80)
@@ -215,13 +215,13 @@ def serve(*, host: str, port: int, demo: bool) -> int:
                 download_manager=self.download_manager,
                 debug=self.debug,
             )
-            self.tabs.add(tab)
+            self.open_tabs.add(tab)
             try:
                 await tab.start(width, height)
                 await self._process_messages(websocket, tab)
             finally:
                 await end_tab(tab)
-                self.tabs.discard(tab)
+                self.open_tabs.discard(tab)
                 await websocket.close()
             return websocket
 
@@ -234,11 +234,13 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         process = getattr(tab, "_process", None)
         if process is None or process.returncode is not None:
             return
-        try:
-            await asyncio.wait_for(process.wait(), QUIT_GRACE)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        for end in (process.terminate, process.kill):  # SIGTERM is a quit too (the demo removes its home)
+            try:
+                await asyncio.wait_for(process.wait(), QUIT_GRACE)
+                return
+            except TimeoutError:
+                end()
+        await process.wait()
 
     @web.middleware
     async def only_this_machine(

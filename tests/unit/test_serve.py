@@ -184,3 +184,37 @@ def _state(pid: int) -> str:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
         return ""
+
+
+def test_the_server_answers_only_this_machine(tmp_path) -> None:
+    """The real server: its page names its own address; a rebound name, or a websocket opened by
+    another site's page, is refused, and starts no app."""
+    import http.client
+
+    from tests.tui.test_browser import serving
+
+    with serving(tmp_path / "serve.log", "--demo") as served:
+        port = int(served.url.rsplit(":", 1)[1].strip("/"))
+
+        def get(path: str, **headers: str) -> tuple[int, str]:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+            try:
+                connection.request("GET", path, headers=headers)
+                answer = connection.getresponse()
+                return answer.status, answer.read().decode()
+            finally:
+                connection.close()
+
+        status, page = get("/")
+        assert status == 200
+        assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+        assert get("/", Host=f"evil.example:{port}")[0] == 421
+        upgrade = {
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        }
+        assert get("/ws", Origin="https://evil.example", **upgrade)[0] == 403
+        assert get("/ws", **upgrade)[0] == 403  # no page at all
+        assert served.app_processes() == []
