@@ -254,6 +254,27 @@ def build_parser() -> argparse.ArgumentParser:
         "this version's (a shared database is upgraded this way, once)",
     )
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the app in a browser at http://127.0.0.1:8765 (each tab its own app on this store)",
+        description="Serve the app in a browser through textual-serve (the serve extra). Each browser tab runs "
+        "its own app, on this store, with the same keys, palette and syncs as in a terminal; closing the tab "
+        "ends it. It listens on this machine only: from another machine, forward the port with "
+        "`ssh -L 8765:127.0.0.1:8765 host` and open http://127.0.0.1:8765 there.",
+    )
+    serve.add_argument("--port", type=int, default=8765, help="the port to listen on (default 8765)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="a loopback address to listen on (default 127.0.0.1); any other is refused",
+    )
+    serve.add_argument(
+        "--demo",
+        dest="serve_demo",
+        action="store_true",
+        help="serve the demo: each tab its own simulated accounts (no network, throwaway data)",
+    )
+
     budget = commands.add_parser(
         "budget",
         help="set, list or remove spending budgets (see `grafient check`)",
@@ -456,6 +477,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
+    if args.command == "serve":
+        return cmd_serve(args, settings)
     settings.check_home()  # nothing another user could have planted is read (config.check_trusted)
     from grafient_tui.service import GrafientService
 
@@ -496,6 +519,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return handler(args, GrafientService(settings))
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The app in a browser: each tab runs `python -m grafient_tui` on this store (tui/serve.py)."""
+    from grafient_tui.tui.serve import serve
+
+    demo = bool(args.demo or args.serve_demo)
+    if not demo:
+        settings.warn_about_open_dirs()  # each tab's app reads this home: refused now, not in every tab
+    return serve(host=args.host, port=args.port, demo=demo)
+
+
 def _only_reads(args: argparse.Namespace) -> bool:
     """Commands that change nothing, and print only once they have read everything: safe to run again."""
     if args.command in ("list", "report", "check", "metrics"):
@@ -516,6 +549,9 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     The demo does not return: its process ends as soon as its throwaway home is removed."""
     from grafient_tui.ending import ending_on_signals
     from grafient_tui.tui.app import GrafientApp  # Textual only loads when the app opens
+    from grafient_tui.tui.serve import follow_server
+
+    follow_server()  # a browser tab's app (`grafient serve`) ends with its server
 
     if not demo:
         settings.warn_about_open_dirs()
