@@ -293,6 +293,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(see README, Budgets and alerts)",
     )
 
+    commands.add_parser(
+        "mcp",
+        help="serve the store's figures to coding agents (Model Context Protocol over stdio; read-only)",
+        description="A Model Context Protocol server on standard input and output for a coding agent: the "
+        "tools integrations, spend (by day, model, member or provider) and budgets answer from the store, "
+        "read-only, never a key. It needs the optional extra: uv run --extra mcp grafient mcp "
+        "(README, MCP, shows an agent's configuration).",
+    )
+
     return parser
 
 
@@ -443,6 +452,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "report": cmd_report,
         "budget": cmd_budget,
         "check": cmd_check,
+        "mcp": cmd_mcp,
     }[args.command]
     service = GrafientService(settings)
     if args.command in READING_COMMANDS and service.shared:
@@ -910,6 +920,14 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
         for status in statuses:
             print(one_line(check_line(status)))
     return EXIT_CODES[worst([s.status for s in statuses])]
+
+
+def cmd_mcp(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui import mcp_server
+
+    if not mcp_server.available():
+        raise ConfigError(mcp_server.INSTALL_HINT)
+    return mcp_server.serve(service, now_utc)
 
 
 def _warn_unusable_budgets(service: GrafientService) -> None:
