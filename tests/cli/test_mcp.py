@@ -112,9 +112,11 @@ def server_env(home: Home) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def connected(home: Home) -> AsyncIterator[ClientSession]:
-    """A session of the SDK's stdio client with `grafient mcp` started as a subprocess on `home`."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "grafient_tui", "mcp"], env=server_env(home))
+async def connected(home: Home | dict[str, str]) -> AsyncIterator[ClientSession]:
+    """A session of the SDK's stdio client with `grafient mcp` started as a subprocess on `home` (or with
+    that environment)."""
+    env = server_env(home) if isinstance(home, Home) else home
+    params = StdioServerParameters(command=sys.executable, args=["-m", "grafient_tui", "mcp"], env=env)
     with open(os.devnull, "w") as quiet:
         async with stdio_client(params, errlog=quiet) as (read, write), ClientSession(read, write) as session:
             await asyncio.wait_for(session.initialize(), PATIENCE)
@@ -132,6 +134,7 @@ def answer(result: Any) -> dict[str, Any]:
 def cli_json(capsys, monkeypatch, home: Home, *args: str) -> Any:
     monkeypatch.setenv("GRAFIENT_HOME", str(home.path))
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
+    monkeypatch.delenv("GRAFIENT_DATABASE_URL", raising=False)  # the home's own SQLite file, as the server's
     done = run_cli(capsys, monkeypatch, *args, "--format", "json")
     assert done.code in (0, 3, 4), done.err  # check: a forecast or spend over a budget is 3 or 4
     return json.loads(done.out)
@@ -338,3 +341,96 @@ def test_report_span_rules() -> None:
     assert report_span(None, "2026-03-01", None, today).until == today
     with pytest.raises(ConfigError, match="between 1 and 366"):
         report_span(367, None, None, today)
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("server_wide_names")
+def test_a_viewer_of_a_shared_database_runs_it_and_changes_nothing(pg, capsys, monkeypatch, grafient_home) -> None:
+    """README's roles: the syncer has added and synced Eng; a viewer (grafient_view, without the team's
+    master key) runs `grafient mcp`: every tool answers, and the database is as it was (no schema work,
+    no sync log row, no setting)."""
+    from grafient_tui.store.vault import new_master_key_b64
+    from tests.store_sync.test_shared_database import NOW_TEXT
+    from tests.store_sync.test_team_database import readme_team_with_eng
+    from tests.team_db import As
+
+    name = readme_team_with_eng(pg, capsys, monkeypatch, grafient_home, new_master_key_b64())
+    tables = ("syncrun", "teamsetting", "integration", "dailycost", "alembic_version")
+    with As(pg, name, "postgres") as psql:
+        before = {t: psql.run(f"SELECT count(*) FROM {t}") for t in tables}
+        env = {
+            "GRAFIENT_HOME": str(grafient_home.parent / "viewer"),
+            "GRAFIENT_DATABASE_URL": pg.url_of(name, user="grafient_view"),
+            "GRAFIENT_NOW": NOW_TEXT,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+
+        async def ask() -> tuple[dict[str, Any], ...]:
+            async with connected(env) as session:
+                return (
+                    answer(await session.call_tool("integrations", {})),
+                    answer(await session.call_tool("spend", {"days": 7, "group_by": "model"})),
+                    answer(await session.call_tool("budgets", {})),
+                )
+
+        listed, spend, budgets = asyncio.run(ask())  # (the team was set up by the CLI, which runs its own loop)
+        assert {t: psql.run(f"SELECT count(*) FROM {t}") for t in tables} == before
+    assert [row["label"] for row in listed["integrations"]] == ["Eng"]
+    assert spend["covers"]["integrations"] == [{"id": 1, "label": "Eng", "provider": "cursor"}]
+    assert spend["summary"]["total_usd"] > 0 and spend["integrations"][0]["models"]
+    assert budgets["budgets"] == []
+
+
+def test_stdout_carries_the_protocol_and_nothing_else(home: Home) -> None:
+    """The server's standard output, read raw: every line is a JSON-RPC message (a stray print would
+    break the client's stream); its answers arrive for each request."""
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "integrations", "arguments": {}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "spend", "arguments": {"days": 0}}},
+    ]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "grafient_tui", "mcp"],
+        env={**os.environ, **server_env(home)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    server.stdin.flush()
+    lines = []
+    while len(lines) < 3:  # the three replies (the server ends at the end of its input, answered or not)
+        line = server.stdout.readline()
+        assert line, f"the server ended before answering: {server.communicate(timeout=PATIENCE)}"
+        lines.append(line)
+    rest, errors = server.communicate(timeout=PATIENCE)
+    lines += rest.splitlines()
+    assert server.returncode == 0, errors
+    replies = {reply["id"]: reply for reply in map(json.loads, lines)}
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in lines) and set(replies) == {1, 2, 3}
+    assert not replies[2]["result"].get("isError") and replies[2]["result"]["structuredContent"]["integrations"]
+    assert replies[3]["result"]["isError"] is True
+    assert errors == ""  # nothing logged for a good run or a bad argument
+
+
+def test_long_lists_are_cut_and_counted() -> None:
+    from grafient_tui.mcp_server import MAX_ROWS, _cut_rows
+
+    answer = {
+        "integrations": [{"label": "Eng", "members": [{"actor": str(n)} for n in range(MAX_ROWS + 7)]}],
+        "models": [{"model": "m"}] * 3,
+    }
+    assert _cut_rows(answer) == {"Eng members": 7}
+    assert len(answer["integrations"][0]["members"]) == MAX_ROWS and len(answer["models"]) == 3
