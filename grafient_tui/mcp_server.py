@@ -20,6 +20,7 @@ SDK points file descriptor 1 at stderr while it serves; logs go to stderr).
 # name pydantic's Field, imported inside build_server only.
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -175,7 +176,7 @@ def budgets_answer(service: "GrafientService", today: date) -> dict[str, Any]:
 # 1. `anomalies_answer(service, ...) -> dict[str, Any]` beside the others above: call the service,
 #    turn its figures into plain data (money as report.py words it), and return `_shown({...})`.
 # 2. In `build_server`, a tool like `budgets` (read-only annotations, typed arguments with
-#    `Field(description=...)`), whose body is `return _answer(lambda: anomalies_answer(service, ...))`.
+#    `Field(description=...)`), whose body is `return _answer(service, lambda: anomalies_answer(service, ...))`.
 # 3. tests/cli/test_mcp.py: add "anomalies" to TOOLS and a test calling it through the stdio client.
 
 
@@ -255,13 +256,26 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _answer(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _answer(service: "GrafientService", work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """`work()`, its faults as the SDK's tool error of one sentence (the server goes on): ours by their
-    sentence, anything else by its kind only (its message may hold what a driver echoed)."""
+    sentence, anything else by its kind only (its message may hold what a driver echoed). A team
+    server's failure that a moment may cure is tried once more, as the CLI's reads are: this process
+    lives as long as the agent's session, across a server's restarts."""
     from mcp.server.mcpserver.exceptions import ToolError
 
+    from grafient_tui.errors import StoreError
+
     try:
-        return work()
+        try:
+            return work()
+        except StoreError as exc:
+            if not exc.transient:
+                raise
+            from grafient_tui.store.failures import RETRY_PAUSE_BASES
+
+            service.close()  # its connections may be the ones the server cut
+            time.sleep(RETRY_PAUSE_BASES * service.settings.backoff_base)
+            return work()
     except GrafientError as exc:
         raise ToolError(visible(exc.sentence)) from None
     except Exception as exc:  # the last resort: one sentence, the details on stderr with GRAFIENT_DEBUG=1
@@ -330,7 +344,7 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         annotations=read_only,
     )
     def integrations() -> dict[str, Any]:
-        return _answer(lambda: integrations_answer(service))
+        return _answer(service, lambda: integrations_answer(service))
 
     @server.tool(
         name="spend",
@@ -367,7 +381,7 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
             now = today()
             return spend_answer(service, report_span(days, since, until, now), group_by, integration, now)
 
-        return _answer(work)
+        return _answer(service, work)
 
     @server.tool(
         name="budgets",
@@ -377,7 +391,7 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         annotations=read_only,
     )
     def budgets() -> dict[str, Any]:
-        return _answer(lambda: budgets_answer(service, today()))
+        return _answer(service, lambda: budgets_answer(service, today()))
 
     return server
 

@@ -347,20 +347,24 @@ def test_report_span_rules() -> None:
 @pytest.mark.usefixtures("server_wide_names")
 def test_a_viewer_of_a_shared_database_runs_it_and_changes_nothing(pg, capsys, monkeypatch, grafient_home) -> None:
     """README's roles: the syncer has added and synced Eng; a viewer (grafient_view, without the team's
-    master key) runs `grafient mcp`: every tool answers, and the database is as it was (no schema work,
-    no sync log row, no setting)."""
+    master key) runs `grafient mcp`: every tool answers, past a first connection the server cut, and the
+    database is as it was (no schema work, no sync log row, no setting)."""
     from grafient_tui.store.vault import new_master_key_b64
     from tests.store_sync.test_shared_database import NOW_TEXT
     from tests.store_sync.test_team_database import readme_team_with_eng
+    from tests.tcp_proxy import TcpProxy
     from tests.team_db import As
 
     name = readme_team_with_eng(pg, capsys, monkeypatch, grafient_home, new_master_key_b64())
     tables = ("syncrun", "teamsetting", "integration", "dailycost", "alembic_version")
-    with As(pg, name, "postgres") as psql:
+    # The server's first connection (libpq's two tries, with SSL and without) is cut as soon as it is made (a
+    # server restarting): the one retry gets through.
+    with As(pg, name, "postgres") as psql, TcpProxy(pg.url.port, refuse_first=2) as proxy:
         before = {t: psql.run(f"SELECT count(*) FROM {t}") for t in tables}
         env = {
             "GRAFIENT_HOME": str(grafient_home.parent / "viewer"),
-            "GRAFIENT_DATABASE_URL": pg.url_of(name, user="grafient_view"),
+            "GRAFIENT_DATABASE_URL": f"postgresql+psycopg://grafient_view@127.0.0.1:{proxy.port}/{name}",
+            "GRAFIENT_BACKOFF_BASE": "0",
             "GRAFIENT_NOW": NOW_TEXT,
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
@@ -375,6 +379,7 @@ def test_a_viewer_of_a_shared_database_runs_it_and_changes_nothing(pg, capsys, m
 
         listed, spend, budgets = asyncio.run(ask())  # (the team was set up by the CLI, which runs its own loop)
         assert {t: psql.run(f"SELECT count(*) FROM {t}") for t in tables} == before
+        assert proxy.accepted >= 3
     assert [row["label"] for row in listed["integrations"]] == ["Eng"]
     assert spend["covers"]["integrations"] == [{"id": 1, "label": "Eng", "provider": "cursor"}]
     assert spend["summary"]["total_usd"] > 0 and spend["integrations"][0]["models"]
