@@ -18,6 +18,7 @@ SDK points file descriptor 1 at stderr while it serves; logs go to stderr).
 
 # No `from __future__ import annotations`: the SDK reads the tools' annotations (their schemas), which
 # name pydantic's Field, imported inside build_server only.
+import json
 import logging
 import sys
 import time
@@ -36,7 +37,8 @@ INSTALL_HINT = (
     "`grafient mcp` needs the MCP SDK, an optional extra: run it as `uv run --extra mcp grafient mcp` "
     "(or `pip install 'grafient-tui[mcp]'`)."
 )
-MAX_DAYS = 366  # the widest period one `spend` answers (a day row per integration and day)
+MAX_DAYS = 366  # the widest period one `spend` answers
+MAX_DAY_ROWS = 92  # by day, a row per integration and day: a quarter's (about 10 kB per integration)
 DEFAULT_DAYS = 30
 MAX_ROWS = 200  # rows of one list in an answer (the costliest first); the rest are counted, not sent
 MAX_TEXT = 600  # characters of one string in an answer, once made visible (a stored name is at most 255)
@@ -129,6 +131,11 @@ def spend_answer(
 
     if group_by not in GROUPS:
         raise ConfigError(f"group_by is one of {', '.join(GROUPS)}, not {visible(group_by)[:20]!r}.")
+    if group_by == "day" and (span.until - span.since).days >= MAX_DAY_ROWS:
+        raise ConfigError(
+            f"by day, one answer covers at most {MAX_DAY_ROWS} days; group by model, member or provider "
+            f"for up to {MAX_DAYS}."
+        )
     by = "day" if group_by == "provider" else group_by
     report = service.report(span, by, integration, today=today, day_models=False)
     answer = as_json_data(report)
@@ -299,7 +306,7 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
     """The MCP server with its read-only tools over `service`; `clock` gives now (UTC) for each call."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-    from mcp_types import ToolAnnotations
+    from mcp_types import CallToolResult, TextContent, ToolAnnotations
     from pydantic import Field, ValidationError
 
     from grafient_tui import __version__
@@ -335,6 +342,14 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
     def today() -> date:
         return clock().astimezone(UTC).date()
 
+    def result(answer: dict[str, Any]) -> CallToolResult:
+        # The text beside the structured answer is compact JSON (the SDK's own is indented, about twice
+        # as long for an agent to read).
+        text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=answer)
+
+    answers = Annotated[CallToolResult, dict[str, Any]]  # the output schema: a JSON object
+
     @server.tool(
         name="integrations",
         title="Integrations",
@@ -343,8 +358,8 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         "(covered_by), and the last sync (status, last_sync in UTC, last_error). Never a key.",
         annotations=read_only,
     )
-    def integrations() -> dict[str, Any]:
-        return _answer(service, lambda: integrations_answer(service))
+    def integrations() -> answers:
+        return result(_answer(service, lambda: integrations_answer(service)))
 
     @server.tool(
         name="spend",
@@ -352,9 +367,9 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         description="AI spend over a period, exactly as `grafient report --format json` gives it, grouped by "
         "day, model, member (or workspace/project, whichever the provider splits by) or provider. The period is "
         "the last `days` UTC days through today (default 30), or `since` to `until` (YYYY-MM-DD, until "
-        f"defaults to today), at most {MAX_DAYS} days. `covers` says what the figures cover: the period, the "
-        "integrations, synced and complete days, billed vs usage value. Each summary's `billed` and "
-        "`usage_value` are exact decimal dollars; *_usd fields are floats; null means unknown, never 0.",
+        f"defaults to today), at most {MAX_DAYS} days ({MAX_DAY_ROWS} by day). `covers` says what the figures "
+        "cover: the period, the integrations, synced and complete days, billed vs usage value. Each summary's "
+        "`billed` and `usage_value` are exact decimal dollars; *_usd fields are floats; null means unknown, never 0.",
         annotations=read_only,
     )
     def spend(
@@ -376,12 +391,12 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
             str | None,
             Field(max_length=200, description="only this integration: its label or id (see `integrations`)"),
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> answers:
         def work() -> dict[str, Any]:
             now = today()
             return spend_answer(service, report_span(days, since, until, now), group_by, integration, now)
 
-        return _answer(service, work)
+        return result(_answer(service, work))
 
     @server.tool(
         name="budgets",
@@ -390,8 +405,8 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         "(ok, forecast_over, over), as `grafient check --format json` gives them.",
         annotations=read_only,
     )
-    def budgets() -> dict[str, Any]:
-        return _answer(service, lambda: budgets_answer(service, today()))
+    def budgets() -> answers:
+        return result(_answer(service, lambda: budgets_answer(service, today())))
 
     return server
 

@@ -175,6 +175,7 @@ async def test_the_tools_and_their_schemas(home: Home) -> None:
     assert (days["minimum"], days["maximum"]) == (1, 366)
     assert tools["integrations"].input_schema["properties"] == {}
     assert "report --format json" in tools["spend"].description
+    assert all(t.output_schema["type"] == "object" for t in tools.values())
 
 
 @pytest.mark.parametrize("group_by", ["day", "model", "member"])
@@ -254,6 +255,7 @@ BAD_CALLS = [
     ({"since": UNTIL, "until": SINCE}, "is after until"),
     ({"since": SINCE, "until": "2026-03-13"}, "is in the future"),
     ({"since": "2024-01-01", "until": UNTIL}, "at most 366 days"),
+    ({"days": 93}, "by day, one answer covers at most 92 days; group by model, member or provider"),
     ({"group_by": "week"}, "group_by"),
     ({"days": 0}, "days"),
     ({"since": "12 March"}, "since"),
