@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -118,8 +119,11 @@ async def connected(home: Home | dict[str, str]) -> AsyncIterator[ClientSession]
     env = server_env(home) if isinstance(home, Home) else home
     params = StdioServerParameters(command=sys.executable, args=["-m", "grafient_tui", "mcp"], env=env)
     with open(os.devnull, "w") as quiet:
-        async with stdio_client(params, errlog=quiet) as (read, write), ClientSession(read, write) as session:
-            await asyncio.wait_for(session.initialize(), PATIENCE)
+        async with (
+            stdio_client(params, errlog=quiet) as (read, write),
+            ClientSession(read, write, read_timeout_seconds=PATIENCE) as session,
+        ):
+            await session.initialize()  # every request gives up after PATIENCE: a hang is a failure
             yield session
 
 
@@ -415,14 +419,19 @@ def test_stdout_carries_the_protocol_and_nothing_else(home: Home) -> None:
         text=True,
     )
     assert server.stdin is not None and server.stdout is not None
-    server.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
-    server.stdin.flush()
-    lines = []
-    while len(lines) < 3:  # the three replies (the server ends at the end of its input, answered or not)
-        line = server.stdout.readline()
-        assert line, f"the server ended before answering: {server.communicate(timeout=PATIENCE)}"
-        lines.append(line)
-    rest, errors = server.communicate(timeout=PATIENCE)
+    hang_guard = threading.Timer(PATIENCE, server.kill)  # a server that never answers ends the reads below
+    hang_guard.start()
+    try:
+        server.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+        server.stdin.flush()
+        lines = []
+        while len(lines) < 3:  # the three replies (the server ends at the end of its input, answered or not)
+            line = server.stdout.readline()
+            assert line, f"the server ended before answering: {server.communicate(timeout=PATIENCE)}"
+            lines.append(line)
+        rest, errors = server.communicate(timeout=PATIENCE)
+    finally:
+        hang_guard.cancel()
     lines += rest.splitlines()
     assert server.returncode == 0, errors
     replies = {reply["id"]: reply for reply in map(json.loads, lines)}
