@@ -285,8 +285,13 @@ def _answer(service: "GrafientService", work: Callable[[], dict[str, Any]]) -> d
             return work()
     except GrafientError as exc:
         raise ToolError(visible(exc.sentence)) from None
-    except Exception as exc:  # the last resort: one sentence, the details on stderr with GRAFIENT_DEBUG=1
-        log.debug("a tool failed", exc_info=True)  # GRAFIENT_DEBUG=1, through the scrubbing handler
+    except Exception as exc:  # noqa: BLE001  (the last resort: one sentence; GRAFIENT_DEBUG=1 for details)
+        if log.isEnabledFor(logging.DEBUG):  # GRAFIENT_DEBUG=1: the traceback on stderr, keys scrubbed
+            import traceback
+
+            from grafient_tui.secret import scrub_known
+
+            log.debug("a tool failed:\n%s", scrub_known("".join(traceback.format_exception(exc))))
         raise ToolError(
             f"unexpected error ({visible(type(exc).__name__)}); rerun the server with GRAFIENT_DEBUG=1 for details."
         ) from None

@@ -450,3 +450,24 @@ def test_long_lists_are_cut_and_counted() -> None:
     }
     assert _cut_rows(answer) == {"Eng members": 7}
     assert len(answer["integrations"][0]["members"]) == MAX_ROWS and len(answer["models"]) == 3
+
+
+def test_a_fault_that_is_not_ours_is_named_by_its_kind_only(caplog) -> None:
+    """What an unexpected exception says may hold what a driver echoed: the agent gets its kind only,
+    and GRAFIENT_DEBUG's log its traceback with known keys scrubbed."""
+    import logging
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from grafient_tui.config import Settings
+    from grafient_tui.mcp_server import _answer
+
+    def broken() -> dict[str, Any]:
+        raise RuntimeError(f"the driver echoed {HOSTILE_KEY}")
+
+    Secret(HOSTILE_KEY)  # a key this process has held (the server unseals none; a sync's would be)
+    service = GrafientService(Settings.from_env())
+    with caplog.at_level(logging.DEBUG, logger="grafient.mcp"), pytest.raises(ToolError) as raised:
+        _answer(service, broken)
+    assert str(raised.value) == "unexpected error (RuntimeError); rerun the server with GRAFIENT_DEBUG=1 for details."
+    assert "Traceback" in caplog.text and "the driver echoed" in caplog.text and HOSTILE_KEY not in caplog.text
