@@ -112,6 +112,12 @@ def server_env(home: Home) -> dict[str, str]:
     }
 
 
+def child_env(home: Home) -> dict[str, str]:
+    """This process's environment for a `grafient` it starts, with none of the test's own GRAFIENT_
+    settings (a PostgreSQL run's database URL among them): the home's, as the server sees it."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("GRAFIENT_")}, **server_env(home)}
+
+
 @contextlib.asynccontextmanager
 async def connected(home: Home | dict[str, str]) -> AsyncIterator[ClientSession]:
     """A session of the SDK's stdio client with `grafient mcp` started as a subprocess on `home` (or with
@@ -312,7 +318,7 @@ def test_without_the_sdk_mcp_is_one_sentence_and_exit_2(home: Home) -> None:
     code = "import sys; sys.modules['mcp'] = None; from grafient_tui.cli import main; sys.exit(main(['mcp']))"
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, **server_env(home)},
+        env=child_env(home),
         capture_output=True,
         text=True,
         timeout=PATIENCE,
@@ -412,7 +418,7 @@ def test_stdout_carries_the_protocol_and_nothing_else(home: Home) -> None:
     ]
     server = subprocess.Popen(
         [sys.executable, "-m", "grafient_tui", "mcp"],
-        env={**os.environ, **server_env(home)},
+        env=child_env(home),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
