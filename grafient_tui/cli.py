@@ -342,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(see README, Budgets and alerts)",
     )
 
+    commands.add_parser(
+        "mcp",
+        help="serve the store's figures to coding agents (Model Context Protocol over stdio; read-only)",
+        description="A Model Context Protocol server on standard input and output for a coding agent: the "
+        "tools integrations, spend (by day, model, member or provider) and budgets answer from the store, "
+        "read-only, never a key. It needs the optional extra: uv run --extra mcp grafient mcp "
+        "(README, MCP, shows an agent's configuration).",
+    )
+
     return parser
 
 
@@ -495,6 +504,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "budget": cmd_budget,
         "check": cmd_check,
         "metrics": cmd_metrics,
+        "mcp": cmd_mcp,
     }[args.command]
     service = GrafientService(settings)
     if args.command in READING_COMMANDS and service.shared:
@@ -1002,51 +1012,27 @@ def cmd_budget(args: argparse.Namespace, service: GrafientService) -> int:
 
 
 def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
-    from grafient_tui.budgets.status import EXIT_CODES, worst
+    from grafient_tui.budgets.status import EXIT_CODES, status_data, worst
     from grafient_tui.budgets.wording import check_line
-    from grafient_tui.money import usd_float
 
     statuses = service.check_budgets(now_utc().date())
     _warn_unusable_budgets(service)
     if args.format == "json":
-        print(
-            json.dumps(
-                [
-                    {
-                        "target": s.target,
-                        "target_id": s.target_id,
-                        "period": s.period,
-                        "period_start": s.bounds.start.isoformat(),
-                        "period_end": s.bounds.end.isoformat(),
-                        "measure": s.measure,
-                        "budget_usd": usd_float(s.budget_micro),
-                        "spent_usd": usd_float(s.spent_micro),
-                        "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
-                        "percent": round(s.percent, 1),
-                        "status": s.status,
-                        "day": s.day,
-                        "days": s.bounds.days,
-                        "resets": s.bounds.resets.isoformat(),
-                        "follows_cycle": s.bounds.follows_cycle,
-                        "forecast_note": s.forecast.note,
-                        "synced_days": s.synced_days,
-                        "finished_days": s.finished_days,
-                        "note": s.note,
-                        # "estimate" when the spend counted includes dollars estimated from credits
-                        "cost_basis": "estimate" if s.estimated else "billed",
-                    }
-                    for s in statuses
-                ],
-                indent=2,
-                ensure_ascii=True,
-            )
-        )
+        print(json.dumps([status_data(s) for s in statuses], indent=2, ensure_ascii=True))
     elif not statuses:
         print("No budgets yet. Set one with: grafient budget set all 500")
     else:
         for status in statuses:
             print(one_line(check_line(status)))
     return EXIT_CODES[worst([s.status for s in statuses])]
+
+
+def cmd_mcp(args: argparse.Namespace, service: GrafientService) -> int:
+    from grafient_tui import mcp_server
+
+    if not mcp_server.available():
+        raise ConfigError(mcp_server.INSTALL_HINT)
+    return mcp_server.serve(service, now_utc)
 
 
 def _warn_unusable_budgets(service: GrafientService) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -447,14 +447,19 @@ class GrafientService:
         *,
         today: date | None = None,
         day_models: bool = True,
+        ids: Sequence[int] | None = None,
     ) -> dict[str, Any]:
-        """The report data (see report.build_report) for `ref` or every integration."""
+        """The report data (see report.build_report) for `ref` or every integration, or for the
+        integrations `ids` names together (the MCP server's spend by provider); each read in one transaction."""
         from grafient_tui.report import build_report
         from grafient_tui.store.queries import integrations
 
         with self.reading() as read:
             plan = self._plan_read(read)
-            return build_report(read, integrations(read, ref), span, by, today=today, day_models=day_models, plan=plan)
+            chosen = integrations(read, ref)
+            if ids is not None:
+                chosen = [i for i in chosen if i.integration_id in set(ids)]
+            return build_report(read, chosen, span, by, today=today, day_models=day_models, plan=plan)
 
     def export_csv(
         self, ref: str | int | None, span: ReportRange, *, by: str = "day", today: date | None = None

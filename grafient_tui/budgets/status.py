@@ -10,7 +10,10 @@ and "forecast" (the forecast is above the budget).
 
 from __future__ import annotations
 
+from typing import Any
+
 from grafient_tui.figures import BudgetStatus, Forecast, PeriodBounds
+from grafient_tui.money import usd_float
 
 THRESHOLDS = ("50", "80", "100", "forecast")
 STATUSES = ("ok", "forecast_over", "over")
@@ -75,3 +78,31 @@ def budget_status(
         note=note,
         estimated=estimated,
     )
+
+
+def status_data(s: BudgetStatus) -> dict[str, Any]:
+    """One budget's standing as `grafient check --format json` and the MCP server's `budgets` give it:
+    the same figures, exact to the micro-dollar's float (null where a forecast is not ready)."""
+    return {
+        "target": s.target,
+        "target_id": s.target_id,
+        "period": s.period,
+        "period_start": s.bounds.start.isoformat(),
+        "period_end": s.bounds.end.isoformat(),
+        "measure": s.measure,
+        "budget_usd": usd_float(s.budget_micro),
+        "spent_usd": usd_float(s.spent_micro),
+        "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
+        "percent": round(s.percent, 1),
+        "status": s.status,
+        "day": s.day,
+        "days": s.bounds.days,
+        "resets": s.bounds.resets.isoformat(),
+        "follows_cycle": s.bounds.follows_cycle,
+        "forecast_note": s.forecast.note,
+        "synced_days": s.synced_days,
+        "finished_days": s.finished_days,
+        "note": s.note,
+        # "estimate" when the spend counted includes dollars estimated from credits
+        "cost_basis": "estimate" if s.estimated else "billed",
+    }
