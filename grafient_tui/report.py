@@ -91,6 +91,10 @@ def billed_of(provider: str, cost_micro: int, on_demand_micro: int | None) -> in
     return (on_demand_micro or 0) if covered else cost_micro
 
 
+# A day's public figures, all null on a day that was never synced.
+_DAY_FIGURES = ("cost_usd", "on_demand_usd", "included_usd", "requests", "request_units", "billed_usd")
+
+
 def _units_cell(day: dict[str, Any]) -> str:
     units = day["request_units"]
     return UNKNOWN if units is None else f"{units:,.1f}"
@@ -255,6 +259,8 @@ def _build(
                     "request_units": None if row.request_units_micro is None else row.request_units_micro / 1_000_000,
                     "billed_usd": usd_float(billed_of(integ.provider, row.cost_micro, row.on_demand_micro)),
                 }
+                if not row.synced:  # never fetched (or not reported yet): no figure is known, none is 0
+                    day.update(dict.fromkeys(_DAY_FIGURES))
                 if day_models:
                     day["models"] = [
                         {"model": m.model, "cost_usd": usd_float(m.cost_micro), "requests": m.requests, **_units(m)}
@@ -390,11 +396,12 @@ def render_csv(report: dict[str, Any]) -> str:
                         d["date"],
                         str(d["synced"]).lower(),
                         str(d["complete"]).lower(),
-                        money(d["_micro"]),
-                        money(d["_on_demand_micro"]),
-                        money(d["_included_micro"]),
+                        # A day never synced knows no figure: empty cells, never 0
+                        money(d["_micro"]) if d["synced"] else "",
+                        money(d["_on_demand_micro"]) if d["synced"] else "",
+                        money(d["_included_micro"]) if d["synced"] else "",
                         d["requests"],
-                        "" if d["_units_micro"] is None else format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
+                        "" if d["request_units"] is None else format(Decimal(d["_units_micro"]).scaleb(-6), "f"),
                         d["_top_model"] or "",
                         money(d["_billed_micro"]) if d["synced"] else "",
                         money(d["_micro"]) if d["synced"] else "",

@@ -132,27 +132,28 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
 
     Every day of the range has a row (a day without events is stored as zero, synced)."""
     days: dict[date, list] = {}
-    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, None])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, None, None, None, None, None])
     members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
     for raw in events:
         day = event_day(raw)
         if not first <= day <= last:
             continue
         cost = micro(event_cents(raw))
-        tokens = _tokens(raw)
-        d = days.setdefault(day, [0, 0, 0, 0, 0, 0, 0, 0, 0, None, None])
+        # An event without tokenUsage counts no tokens: a day's or a model's are those of the events
+        # that have them, unknown (None) where none has
+        tokens = _tokens(raw) if raw.get("tokenUsage") is not None else None
+        d = days.setdefault(day, [0, 0, 0, 0, 0, None, None, None, None, None, None])
         d[0] += cost
         d[1 if _chargeable(raw) else 2] += cost
         d[3] += 1
         d[4] += _units_micro(raw)
-        for i, t in enumerate(tokens):
-            d[5 + i] += t
         model = raw.get("model") or "unknown"
         m = models[(day, model)]
         m[0] += cost
         m[1] += 1
-        for i, t in enumerate(tokens):
-            m[2 + i] += t
+        for i, t in enumerate(tokens or ()):
+            d[5 + i] = (d[5 + i] or 0) + t
+            m[2 + i] = (m[2 + i] or 0) + t
         email = raw.get("userEmail") or raw.get("serviceAccountName") or "unattributed"
         u = members[(day, email)]
         u[0] += cost

@@ -31,7 +31,14 @@ class CostLine:
     is None when it could not be fetched (Anthropic's usage report failed while its costs came),
     `reasoning_tokens` is None where the provider does not report them, and `byok_micro` is None
     where there is no bring-your-own-key spend to speak of (only OpenRouter has it). BYOK money is
-    billed by another provider: it is kept beside `cost_micro`, never added to it."""
+    billed by another provider: it is kept beside `cost_micro`, never added to it.
+
+    A line may also say nothing of a figure, which is a third state beside a count and unknown:
+    `reports_requests` / `reports_tokens` False means this line does not report that figure (another
+    line counts it, as OpenAI's and Anthropic's usage lines do for their cost lines, or nothing does,
+    as for OpenAI's embeddings and web search and Cursor's events that are not token-based). Its
+    value is then None and ignored. Summing (store/sums.py `reported_plus`) skips such a line rather
+    than adding 0; a sum that no line reports is unknown, and one reported None makes it unknown."""
 
     day: datetime.date
     model: str
@@ -50,6 +57,8 @@ class CostLine:
     # credit, and the characters they bought; None where the provider has no such unit.
     credits_micro: int | None = None
     characters: int | None = None
+    reports_requests: bool = True  # False: `requests` is not this line's to say (see above)
+    reports_tokens: bool = True  # False: nor are the token counts
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,18 @@ from grafient_tui.model_keys import by_key, model_key
 from grafient_tui.secret import KEY_IN_ARGV, looks_like_key
 from grafient_tui.store.accounts import stored_account
 from grafient_tui.store.labels import MAX_ID, label_key
-from grafient_tui.store.read import Reader, ReadSource, day, flag, integer, marks, maybe_day, moment
+from grafient_tui.store.read import (
+    MODELS_WITH_DAYS,
+    Reader,
+    ReadSource,
+    day,
+    flag,
+    integer,
+    marks,
+    maybe_day,
+    moment,
+    reported_sum,
+)
 from grafient_tui.untrusted import cap, storable
 
 if TYPE_CHECKING:
@@ -330,11 +341,12 @@ def model_breakdown(
     ids = _ids(integration_ids)
     with source.reader() as read:
         rows = read.rows(
-            f"SELECT model, SUM(cost_micro), {known_sum('requests')}, {known_sum('input_tokens')}, "
-            f"{known_sum('output_tokens')}, {known_sum('cache_read_tokens')}, {known_sum('cache_write_tokens')}, "
+            f"SELECT m.model, SUM(m.cost_micro), {reported_sum('requests')}, {reported_sum('input_tokens')}, "
+            f"{reported_sum('output_tokens')}, {reported_sum('cache_read_tokens')}, "
+            f"{reported_sum('cache_write_tokens')}, {reported_sum('reasoning_tokens')}, "
             # credits and characters: NULL only where no row has any (a model without characters adds none)
-            f"{known_sum('reasoning_tokens')}, SUM(credits_micro), SUM(characters) FROM dailymodelcost "
-            f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY model",
+            f"SUM(m.credits_micro), SUM(m.characters) FROM {MODELS_WITH_DAYS} "
+            f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model",
             *ids,
             since,
             until,
@@ -364,9 +376,9 @@ def models_across(
     ids = _ids(integration_ids)
     with source.reader() as read:
         rows = read.rows(
-            f"SELECT i.provider, m.model, SUM(m.cost_micro), {known_sum('m.requests')}, "
-            f"{known_sum('m.input_tokens')}, {known_sum('m.output_tokens')} "
-            "FROM dailymodelcost AS m JOIN integration AS i ON i.id = m.integration_id "
+            f"SELECT i.provider, m.model, SUM(m.cost_micro), {reported_sum('requests')}, "
+            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')} "
+            f"FROM {MODELS_WITH_DAYS} JOIN integration AS i ON i.id = m.integration_id "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
             *ids,
             since,

@@ -300,3 +300,20 @@ def _store_error(exc: BaseException, *, shared: bool = False, url: _ServerURL | 
     from grafient_tui.store.failures import store_error
 
     return store_error(exc, shared=shared, url=url)
+
+
+# A day's models beside the day itself, for `reported_sum`.
+MODELS_WITH_DAYS = (
+    "dailymodelcost AS m LEFT JOIN dailycost AS d ON d.integration_id = m.integration_id AND d.day = m.day"
+)
+
+
+def reported_sum(column: str) -> str:
+    """SUM of a model's count over a range of days (`m` its rows, `d` their days: MODELS_WITH_DAYS).
+    A model's NULL on a day whose own count is known is one no line of that day reported (OpenAI's
+    embeddings beside its completions, Cursor's events without tokens; store/sums.py): it adds
+    nothing. A NULL on a day whose count is unknown too (a usage report that failed) makes the sum
+    unknown, and so does a model no day reports. `column` is our own name, never outside text."""
+    return (
+        f"CASE WHEN COUNT(CASE WHEN m.{column} IS NULL AND d.{column} IS NULL THEN 1 END) = 0 THEN SUM(m.{column}) END"
+    )

@@ -4,14 +4,17 @@ Named fields, one per stored column. None is unknown (a provider that does not r
 report that failed), never 0, and a sum keeps it unknown by one of two rules, each a function here:
 `known_plus` (unknown as soon as one part is: requests, tokens, BYOK money) and `units_plus`
 (unknown only while no part is known: credits and characters, which some models make and others
-do not). Importing this loads no database library: the sync's aggregation (sync/totals.py) and its
+do not). A third rule, `reported_plus`, sums requests and tokens over lines some of which do not
+report them (providers/base.py CostLine: a cost line whose usage another line counts, an event
+without token counts): such a line adds nothing, and a sum that no line reports stays unknown.
+Importing this loads no database library: the sync's aggregation (sync/totals.py) and its
 planner share it with the writer (store/sync_writes.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from grafient_tui.providers.base import Capabilities
@@ -31,6 +34,18 @@ def units_plus(total: int | None, value: int | None) -> int | None:
     if value is None:
         return total
     return value if total is None else total + value
+
+
+# The figures a sum has had a reporting line for (its `reported` bits), for `reported_plus`.
+REQUESTS = 1
+TOKENS = 2
+
+
+def reported_plus(total: int | None, value: int | None, *, first: bool) -> int | None:
+    """A count summed over the lines that report it (a line that does not is never passed): the
+    first one starts the sum, each next one adds by `known_plus`. So a sum no line reports stays
+    None (unknown, never 0), and one reporting line with an unknown count makes the sum unknown."""
+    return value if first else known_plus(total, value)
 
 
 def all_known(values: Iterable[int | None]) -> int | None:
@@ -55,6 +70,7 @@ class DaySums:
     byok_micro: int | None = None  # billed by another provider: beside the cost, never in it
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs), in millionths
     characters: int | None = None
+    reported: int = field(default=0, repr=False, compare=False)  # REQUESTS | TOKENS: what a line reported
 
     def columns(self) -> dict[str, int | None]:
         return {
@@ -87,6 +103,7 @@ class ModelSums:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None
     characters: int | None = None
+    reported: int = field(default=0, repr=False, compare=False)
 
     def columns(self) -> dict[str, int | None]:
         return {
@@ -108,6 +125,7 @@ class MemberSums:
 
     cost_micro: int
     requests: int | None = None
+    reported: int = field(default=0, repr=False, compare=False)
 
 
 class WindowSums:
@@ -145,13 +163,18 @@ class WindowSums:
             characters=estimated,
         )
         if self.days:
+            # Only the days whose lines reported a figure say whether this window knows it: a day
+            # of embeddings alone (no line reports its requests) says nothing of a quiet day's.
             seen = list(self.days.values())
-            day.requests = all_known(d.requests for d in seen)
-            day.input_tokens = all_known(d.input_tokens for d in seen)
-            day.output_tokens = all_known(d.output_tokens for d in seen)
-            day.cache_read_tokens = all_known(d.cache_read_tokens for d in seen)
-            day.cache_write_tokens = all_known(d.cache_write_tokens for d in seen)
-            day.reasoning_tokens = all_known(d.reasoning_tokens for d in seen)
+            counted = [d for d in seen if d.reported & REQUESTS]
+            tokened = [d for d in seen if d.reported & TOKENS]
+            day.requests = all_known(d.requests for d in counted) if counted else day.requests
+            if tokened:
+                day.input_tokens = all_known(d.input_tokens for d in tokened)
+                day.output_tokens = all_known(d.output_tokens for d in tokened)
+                day.cache_read_tokens = all_known(d.cache_read_tokens for d in tokened)
+                day.cache_write_tokens = all_known(d.cache_write_tokens for d in tokened)
+                day.reasoning_tokens = all_known(d.reasoning_tokens for d in tokened)
             day.byok_micro = all_known(d.byok_micro for d in seen)
         return day
 

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from grafient_tui.figures import MemberFigures, ModelFigures
-from grafient_tui.store.read import Reader, ReadSource, integer, marks
+from grafient_tui.store.read import MODELS_WITH_DAYS, Reader, ReadSource, integer, marks, reported_sum
 from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,
@@ -166,12 +166,12 @@ def members_among(
 
 def _model_groups(ids: list[int]) -> str:
     figures = ", ".join(
-        f"{'SUM(' + m + ')' if m in UNITS else _known_sum(m)} AS {m}"
+        f"{'SUM(m.' + m + ')' if m in UNITS else reported_sum(m)} AS {m}"
         for m in MODEL_MEASURES  # our own column names, never text from outside
     )
     return (
-        f"SELECT model, SUM(cost_micro) AS cost, {figures} FROM dailymodelcost "
-        f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY model"
+        f"SELECT m.model AS model, SUM(m.cost_micro) AS cost, {figures} FROM {MODELS_WITH_DAYS} "
+        f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model"
     )
 
 

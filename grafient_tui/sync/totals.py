@@ -10,7 +10,17 @@ from datetime import date
 
 from grafient_tui.errors import BadResponse
 from grafient_tui.providers.base import Capabilities, CostLine
-from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums, known_plus, units_plus
+from grafient_tui.store.sums import (
+    REQUESTS,
+    TOKENS,
+    DaySums,
+    MemberSums,
+    ModelSums,
+    WindowSums,
+    known_plus,
+    reported_plus,
+    units_plus,
+)
 from grafient_tui.untrusted import stored_name
 
 MAX_ROWS_PER_WINDOW = 200_000  # day x model plus day x member sums held for one window (tens of MB)
@@ -53,22 +63,16 @@ class WindowTotals(WindowSums):
             key = (day, stored_name(e.model))
             m = models.get(key)
             if m is None:
-                m = models[key] = ModelSums(
-                    cost_micro=0,
-                    requests=0,
-                    input_tokens=0,
-                    output_tokens=0,
-                    cache_read_tokens=0,
-                    cache_write_tokens=0,
-                    reasoning_tokens=0,
-                )
+                m = models[key] = ModelSums(cost_micro=0)  # every count unknown until a line reports it
             _add_usage(m, e)
             key = (day, stored_name(e.actor))
             u = members.get(key)
             if u is None:
-                u = members[key] = MemberSums(cost_micro=0, requests=0)
+                u = members[key] = MemberSums(cost_micro=0)
             u.cost_micro += cost
-            u.requests = known_plus(u.requests, e.requests)
+            if e.reports_requests:
+                u.requests = reported_plus(u.requests, e.requests, first=not u.reported & REQUESTS)
+                u.reported |= REQUESTS
 
     def check_size(self, source: str) -> None:
         """Memory stays bounded: past MAX_ROWS_PER_WINDOW day x model and day x member sums, the
@@ -82,30 +86,30 @@ class WindowTotals(WindowSums):
 
 def _no_day(split: bool) -> DaySums:
     """A day's sums before its first line: what each rule starts from (0 where one unknown line makes
-    the sum unknown, None where the first known line starts it), so the first line simply adds."""
+    the sum unknown, None where the first known or reporting line starts it), so a line simply adds."""
     return DaySums(
         cost_micro=0,
         on_demand_micro=0 if split else None,
         included_micro=0 if split else None,
-        requests=0,
         request_units_micro=0,
-        input_tokens=0,
-        output_tokens=0,
-        cache_read_tokens=0,
-        cache_write_tokens=0,
-        reasoning_tokens=0,
         byok_micro=0,
     )
 
 
 def _add_usage(sums: DaySums | ModelSums, e: CostLine) -> None:
-    """What a day and a model's share of it both sum: money, requests, tokens, credits, characters."""
+    """What a day and a model's share of it both sum: money, requests, tokens, credits, characters.
+    A line that does not report requests or tokens leaves them as they are (store/sums.py)."""
     sums.cost_micro += e.cost_micro
-    sums.requests = known_plus(sums.requests, e.requests)
-    sums.input_tokens = known_plus(sums.input_tokens, e.input_tokens)
-    sums.output_tokens = known_plus(sums.output_tokens, e.output_tokens)
-    sums.cache_read_tokens = known_plus(sums.cache_read_tokens, e.cache_read_tokens)
-    sums.cache_write_tokens = known_plus(sums.cache_write_tokens, e.cache_write_tokens)
-    sums.reasoning_tokens = known_plus(sums.reasoning_tokens, e.reasoning_tokens)
+    if e.reports_requests:
+        sums.requests = reported_plus(sums.requests, e.requests, first=not sums.reported & REQUESTS)
+        sums.reported |= REQUESTS
+    if e.reports_tokens:
+        first = not sums.reported & TOKENS
+        sums.input_tokens = reported_plus(sums.input_tokens, e.input_tokens, first=first)
+        sums.output_tokens = reported_plus(sums.output_tokens, e.output_tokens, first=first)
+        sums.cache_read_tokens = reported_plus(sums.cache_read_tokens, e.cache_read_tokens, first=first)
+        sums.cache_write_tokens = reported_plus(sums.cache_write_tokens, e.cache_write_tokens, first=first)
+        sums.reasoning_tokens = reported_plus(sums.reasoning_tokens, e.reasoning_tokens, first=first)
+        sums.reported |= TOKENS
     sums.credits_micro = units_plus(sums.credits_micro, e.credits_micro)
     sums.characters = units_plus(sums.characters, e.characters)

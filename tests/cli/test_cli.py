@@ -285,7 +285,8 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
     assert [d["synced"] for d in days] == [False] * 9 + [True] * 31  # free plan: today-30 .. today
     assert days[-1]["complete"] is False and days[-2]["complete"] is True
     served = sum(1 for _ in team.events)
-    assert sum(d["requests"] for d in days) == served
+    assert [d["requests"] for d in days[:9]] == [None] * 9  # never synced: unknown, never 0
+    assert sum(d["requests"] for d in days[9:]) == served
     first = next(d for d in days if d["requests"])
     assert abs(sum(m["cost_usd"] for m in first["models"]) - first["cost_usd"]) < 1e-9
     assert set(first) >= {

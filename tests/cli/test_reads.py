@@ -120,7 +120,7 @@ def test_a_report_on_the_previous_release_s_home_upgrades_it_then_reads_it(capsy
     [entry] = json.loads(result.out)["integrations"]
     assert (entry["id"], entry["label"]) == (7, "Data")
     assert [(d["date"], d["synced"], d["cost_usd"]) for d in entry["days"]] == [
-        ("2026-03-01", False, 0.0),
+        ("2026-03-01", False, None),  # never synced: unknown, not $0
         ("2026-03-02", True, 1.23),
     ]
     assert entry["days"][1]["requests"] == 4

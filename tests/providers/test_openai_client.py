@@ -10,6 +10,7 @@ import logging
 import traceback
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -324,6 +325,18 @@ DOC_USAGE = """{"object": "page", "has_more": false, "next_page": null, "data": 
    "api_key_id": null, "batch": null, "service_tier": null}]}]}"""
 
 
+# A cost line's usage: not its to report (the usage lines count it), so None and not counted, never 0
+NO_USAGE: dict[str, Any] = {
+    "requests": None,
+    "input_tokens": None,
+    "output_tokens": None,
+    "cache_read_tokens": None,
+    "cache_write_tokens": None,
+    "reports_requests": False,
+    "reports_tokens": False,
+}
+
+
 async def test_the_docs_example_bodies_give_exact_micro_cents(mock: respx.MockRouter, sleep: RecordingSleep) -> None:
     doc_day = datetime.date(2026, 8, 3)
     assert day_start(doc_day) == 1785715200
@@ -336,8 +349,9 @@ async def test_the_docs_example_bodies_give_exact_micro_cents(mock: respx.MockRo
         got = await lines(c, doc_day, doc_day)
     assert got == [
         # $3.4172 = 341_720_000 micro-cents; $0.05 = 5_000_000
-        CostLine(doc_day, "gpt-4.1-2025-04-14", "Chatbot", False, 341_720_000, 0, 0, 0, 0, 0, 0),
-        CostLine(doc_day, "Web search tool calls", "No project", False, 5_000_000, 0, 0, 0, 0, 0, 0),
+        # Cost lines report no usage of their own (the usage lines count it): None, never 0
+        CostLine(doc_day, "gpt-4.1-2025-04-14", "Chatbot", False, 341_720_000, **NO_USAGE),
+        CostLine(doc_day, "Web search tool calls", "No project", False, 5_000_000, **NO_USAGE),
         # input 1_902_350 - 1_210_000 cached - 0 written = 692_350 uncached
         CostLine(doc_day, "gpt-4.1-2025-04-14", "No project", False, 0, 412, 0, 692_350, 88_410, 1_210_000, 0),
     ]
@@ -455,7 +469,7 @@ async def test_a_window_follows_next_page_and_covers_every_day(sleep: RecordingS
     assert fake.calls["/v1/organization/costs"] == 26  # 180 buckets, 7 a page
     assert fake.calls["/v1/organization/usage/completions"] == 5 * 5 + 4  # 31-day calls, the sixth of 25 days
     assert sum(line.cost_micro for line in got) == 90 * 101_000_000
-    assert sum(line.requests for line in got) == 360
+    assert sum(line.requests or 0 for line in got if line.reports_requests) == 360
     assert {line.day for line in got if line.requests} == set(days)
     assert covered == days  # a complete answer speaks for every day, the empty ones as $0
 

@@ -78,15 +78,18 @@ def _cursor_fake(key: str, first: date, last: date) -> tuple[object, int]:
 
 
 def _cursor_expected(team: object, first: date, last: date) -> Sums:
-    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    """Tokens from the events with tokenUsage only: None where no event of the key has any."""
+    sums: Sums = defaultdict(lambda: [0, 0, 0, None, None, None, None])
     for raw in team.events:  # type: ignore[attr-defined]
         day = oracle.event_day(raw)
         if not first <= day <= last:
             continue
         s = sums[(day, raw.get("model") or "unknown", raw.get("userEmail") or "unattributed", oracle._chargeable(raw))]
-        tokens = oracle._tokens(raw)  # input, output, cache read, cache write
-        for i, value in enumerate((oracle.micro(oracle.event_cents(raw)), 1, oracle._units_micro(raw), *tokens)):
+        for i, value in enumerate((oracle.micro(oracle.event_cents(raw)), 1, oracle._units_micro(raw))):
             s[i] += value
+        if raw.get("tokenUsage") is not None:
+            for i, value in enumerate(oracle._tokens(raw)):  # input, output, cache read, cache write
+                s[3 + i] = (s[3 + i] or 0) + value
     return dict(sums)
 
 
@@ -150,7 +153,7 @@ def _anthropic_expected(org: object, first: date, last: date) -> Sums:
     with localcontext() as ctx:
         ctx.prec = 200
         for key in cents.keys() | tokens.keys():
-            sums[key] = [cents.get(key, 0), None, 0, *tokens.get(key, [0, 0, 0, 0])]
+            sums[key] = [cents.get(key, 0), None, 0, *tokens.get(key, [None] * 4)]  # no usage row: unknown
     return sums
 
 
@@ -158,13 +161,15 @@ def _anthropic_store(org: object, first: date, last: date, today: date) -> list[
     """Every day has a bucket in the fake, so every day is stored; the on-demand split, requests,
     reasoning and BYOK are not applicable or unknown (NULL)."""
     sums = _anthropic_expected(org, first, last)
-    days: dict[date, list] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    days: dict[date, list] = defaultdict(lambda: [0, None, None, None, None])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, None, None, None, None])
     members: dict[tuple[date, str], int] = defaultdict(int)
     for (day, model, actor, _), (cost, _, _, *toks) in sums.items():
         for target in (days[day], models[(day, model)]):
-            for i, value in enumerate((cost, *toks)):
-                target[i] += value
+            target[0] += cost
+            for i, value in enumerate(toks):  # a key without usage rows adds nothing to the tokens
+                if value is not None:
+                    target[1 + i] = (target[1 + i] or 0) + value
         members[(day, actor)] += cost
     day_rows = []
     for offset in range((last - first).days + 1):
@@ -255,7 +260,7 @@ def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str,
             micro = (Decimal(row["amount"]["value"]) * 100_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
             dollars[(day, model, _OPENAI_NAMES.get(row["project_id"], "No project"))] += int(micro)
     for (day, model, actor), micro in dollars.items():
-        out.append((day, model, actor, [micro, 0, 0, 0, 0, 0]))
+        out.append((day, model, actor, [micro, None, None, None, None, None]))  # a cost reports no usage
     for day, rows in org.usage.items():  # type: ignore[attr-defined]
         if not first <= day <= last:
             continue
@@ -279,32 +284,38 @@ def _openai_lines(org: object, first: date, last: date) -> list[tuple[date, str,
     return out
 
 
+def _plus(total: int | None, value: int | None) -> int | None:
+    """A count of the usage rows: None (no row counts it) until one does."""
+    return total if value is None else (total or 0) + value
+
+
 def _openai_expected(org: object, first: date, last: date) -> Sums:
-    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    sums: Sums = defaultdict(lambda: [0, None, 0, None, None, None, None])
     for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
         s = sums[(day, model, actor, False)]
-        for i, value in enumerate((cost, requests, 0, *tokens)):
-            s[i] += value
+        s[0] += cost
+        for i, value in ((1, requests), *enumerate(tokens, start=3)):
+            s[i] = _plus(s[i], value)
     return dict(sums)
 
 
 def _openai_store(org: object, first: date, last: date, today: date) -> list[list[tuple]]:
     """[days, models, members]: no on-demand split, reasoning tokens or BYOK (all unknown)."""
     days: dict[date, list] = {}
-    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, None])
-    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0])
+    models: dict[tuple[date, str], list] = defaultdict(lambda: [0, None, None, None, None, None, None])
+    members: dict[tuple[date, str], list] = defaultdict(lambda: [0, None])
     for day, model, actor, (cost, requests, *tokens) in _openai_lines(org, first, last):
-        d = days.setdefault(day, [0, None, None, 0, 0, 0, 0, 0, 0, None, None])
+        d = days.setdefault(day, [0, None, None, None, 0, None, None, None, None, None, None])
         m, u = models[(day, model)], members[(day, actor)]
         d[0] += cost
-        d[3] += requests
+        d[3] = _plus(d[3], requests)
         m[0] += cost
-        m[1] += requests
+        m[1] = _plus(m[1], requests)
         u[0] += cost
-        u[1] += requests
+        u[1] = _plus(u[1], requests)
         for i, value in enumerate(tokens):
-            d[5 + i] += value
-            m[2 + i] += value
+            d[5 + i] = _plus(d[5 + i], value)
+            m[2 + i] = _plus(m[2 + i], value)
     day_rows = [
         (
             first + timedelta(days=i),
@@ -782,21 +793,34 @@ def open_provider(name: str, key: str, fake: object) -> Provider:
 
 
 def summed(lines: list[CostLine]) -> Sums:
-    sums: Sums = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
+    """Per (day, model, actor, on demand): [cost, requests, units, input, output, cache read, cache
+    write]. A count only the lines that report it add to (None until one does), one unknown makes
+    it unknown (providers/base.py CostLine)."""
+    sums: Sums = {}
+    reported: set[tuple] = set()
     for line in lines:
-        s = sums[(line.day, line.model, line.actor, line.on_demand)]
-        values = (
-            line.cost_micro,
-            line.requests,
-            line.request_units_micro,
-            line.input_tokens,
-            line.output_tokens,
-            line.cache_read_tokens,
-            line.cache_write_tokens,
-        )
-        for i, value in enumerate(values):
-            s[i] = None if value is None or s[i] is None else s[i] + value  # type: ignore[operator]
-    return dict(sums)
+        key = (line.day, line.model, line.actor, line.on_demand)
+        s = sums.setdefault(key, [0, None, 0, None, None, None, None])
+        s[0] += line.cost_micro
+        s[2] += line.request_units_micro
+        counts = [(1, line.requests, line.reports_requests)] + [
+            (i, value, line.reports_tokens)
+            for i, value in (
+                (3, line.input_tokens),
+                (4, line.output_tokens),
+                (5, line.cache_read_tokens),
+                (6, line.cache_write_tokens),
+            )
+        ]
+        for i, value, reports in counts:
+            if not reports:
+                continue
+            if (key, i) not in reported:
+                s[i] = value
+            else:
+                s[i] = None if value is None or s[i] is None else s[i] + value  # type: ignore[operator]
+            reported.add((key, i))
+    return sums
 
 
 def window(name: str) -> tuple[date, date]:

@@ -206,3 +206,46 @@ def test_an_integration_reads_back_its_account_settings_and_how_its_dollars_are_
     with db.session(write=True) as session:
         session.exec(update(Integration).where(Integration.id == octo.id).values(account='{"org": 7}'))  # type: ignore[arg-type]
     assert next(i for i in integrations(db) if i.label == "Octo").account is None  # damaged: shown as unreadable
+
+
+def test_a_models_count_over_days_skips_days_that_do_not_report_it_and_not_days_that_lost_it(db: Database) -> None:
+    """Written by the engine from cost lines: o3 counts its tokens on day 1; on day 2 its line reports
+    none (a Cursor event without tokenUsage) while the day's other model does; on day 3 its line's
+    tokens are unknown (a usage report that failed), so that day's are too. Every read of a model's
+    figures over days (the report's and the detail's, the all-integrations Models view's) agrees:
+    day 2 adds nothing, day 3 makes the sum unknown, a model no day reports is unknown."""
+    from grafient_tui.providers.base import CostLine
+    from grafient_tui.store.queries import models_across
+    from grafient_tui.store.top_rows import model_pages, model_totals
+    from grafient_tui.sync.totals import WindowTotals
+
+    iid = integration(db, "Engineering", "c")
+    d1, d2, d3 = TODAY - timedelta(days=3), TODAY - timedelta(days=2), TODAY - timedelta(days=1)
+    silent = {"input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None}
+    totals = WindowTotals(d1, d3)
+    totals.add(
+        [
+            CostLine(d1, "o3", "a@x.io", True, 10, 1, input_tokens=5, output_tokens=1),
+            CostLine(d2, "o3", "a@x.io", True, 10, 1, reports_tokens=False, **silent),
+            CostLine(d2, "gpt-5", "a@x.io", True, 10, 1, input_tokens=7, output_tokens=2),
+            CostLine(d2, "request-model", "a@x.io", True, 10, 1, reports_tokens=False, **silent),
+            CostLine(d3, "o3", "a@x.io", True, 10, 1, **silent),
+        ]
+    )
+    write_window(db, iid, d1, d3, totals, NOW)
+
+    def read(until: date) -> dict[str, tuple[int | None, int | None, int | None]]:
+        breakdown = {
+            m.model: (m.requests, m.input_tokens, m.output_tokens) for m in model_breakdown(db, iid, d1, until)
+        }
+        across = {m.key: (m.requests, m.input_tokens, m.output_tokens) for m in models_across(db, iid, d1, until)}
+        pages = model_pages(db, iid, d1, until, limit=10)
+        paged = {m.model: (m.requests, m.input_tokens, m.output_tokens) for rows in pages.values() for m in rows}
+        every = model_totals(db, iid, d1, until)
+        assert breakdown == paged and set(across.values()) == set(breakdown.values())
+        assert every.known["input_tokens"] == sum(t[1] or 0 for t in breakdown.values())
+        assert every.unknown["input_tokens"] == sum(t[1] is None for t in breakdown.values())
+        return breakdown
+
+    assert read(d2) == {"o3": (2, 5, 1), "gpt-5": (1, 7, 2), "request-model": (1, None, None)}
+    assert read(d3)["o3"] == (3, None, None)

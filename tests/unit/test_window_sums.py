@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from grafient_tui.providers.base import Capabilities, CostLine
-from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, day_runs, known_plus, units_plus
+from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, day_runs, known_plus, reported_plus, units_plus
 from grafient_tui.sync.totals import WindowTotals
 
 DAY = date(2026, 11, 5)
@@ -29,6 +29,23 @@ def test_the_two_rules_for_an_unknown(
 ) -> None:
     assert known_plus(total, value) == known
     assert units_plus(total, value) == units
+
+
+@pytest.mark.parametrize(
+    ("total", "value", "first", "summed"),
+    [
+        (None, 3, True, 3),  # the first reporting line starts the sum
+        (None, None, True, None),  # ... and an unknown one starts it unknown
+        (4, 3, False, 7),  # known lines add
+        (4, None, False, None),  # one unknown line makes the sum unknown
+        (None, 3, False, None),  # and it stays unknown
+        (0, 0, False, 0),
+    ],
+)
+def test_the_rule_for_lines_that_report_a_count(
+    total: int | None, value: int | None, first: bool, summed: int | None
+) -> None:
+    assert reported_plus(total, value, first=first) == summed
 
 
 def line(**fields: object) -> CostLine:
@@ -115,3 +132,78 @@ def test_days_make_runs_of_consecutive_days() -> None:
         (date(2026, 11, 7), date(2026, 11, 9)),
     ]
     assert day_runs([]) == []
+
+
+# A cost line whose requests and tokens another line counts (OpenAI's, Anthropic's cost lines beside
+# their usage lines), or that nothing counts (embeddings, web search)
+ELSEWHERE: dict[str, object] = {
+    "requests": None,
+    "input_tokens": None,
+    "output_tokens": None,
+    "cache_read_tokens": None,
+    "cache_write_tokens": None,
+    "reports_requests": False,
+    "reports_tokens": False,
+}
+
+
+def test_a_line_that_does_not_report_a_count_adds_nothing_to_it() -> None:
+    totals = WindowTotals(DAY, DAY)
+    totals.add(
+        [
+            line(cost_micro=300, **ELSEWHERE),  # the model's money
+            line(cost_micro=0, requests=4, input_tokens=10, output_tokens=2),  # its usage, on a line of its own
+            line(cost_micro=70, model="text-embedding-3-large", **ELSEWHERE),  # money that no usage line counts
+        ]
+    )
+    gpt = totals.models[(DAY, "gpt-5")]
+    assert (gpt.cost_micro, gpt.requests, gpt.input_tokens, gpt.output_tokens) == (300, 4, 10, 2)
+    embedding = totals.models[(DAY, "text-embedding-3-large")]
+    assert embedding.cost_micro == 70
+    assert embedding.requests is None and embedding.input_tokens is None  # no line reported them: unknown, not 0
+    assert embedding.cache_read_tokens is None and embedding.cache_write_tokens is None
+    day = totals.days[DAY]
+    assert (day.cost_micro, day.requests, day.input_tokens) == (370, 4, 10)  # the reporting lines' sum
+    assert totals.members[(DAY, "a@x.io")].requests == 4
+
+
+def test_an_unknown_line_still_makes_the_sum_unknown_beside_lines_that_do_not_report() -> None:
+    totals = WindowTotals(DAY, DAY)
+    totals.add([line(**ELSEWHERE), line(requests=None, input_tokens=None), line(requests=2, input_tokens=5)])
+    model = totals.models[(DAY, "gpt-5")]
+    assert model.requests is None and model.input_tokens is None
+    assert totals.days[DAY].requests is None and totals.members[(DAY, "a@x.io")].requests is None
+
+
+def test_tokens_and_requests_are_reported_apart() -> None:
+    """A Cursor event that is not token-based counts as a request but reports no tokens."""
+    totals = WindowTotals(DAY, DAY)
+    no_tokens = {"input_tokens": None, "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None}
+    totals.add(
+        [
+            line(model="o3", requests=2, reports_tokens=False, **no_tokens),
+            line(model="gpt-5", requests=1, reports_tokens=False, **no_tokens),
+            line(
+                model="gpt-5", requests=3, input_tokens=40, output_tokens=9, cache_read_tokens=0, cache_write_tokens=0
+            ),
+        ]
+    )
+    o3, gpt = totals.models[(DAY, "o3")], totals.models[(DAY, "gpt-5")]
+    assert (o3.requests, o3.input_tokens, o3.output_tokens) == (2, None, None)
+    assert (gpt.requests, gpt.input_tokens, gpt.output_tokens) == (4, 40, 9)
+    assert (totals.days[DAY].requests, totals.days[DAY].input_tokens) == (6, 40)
+
+
+def test_a_quiet_day_is_judged_by_the_days_whose_lines_reported_the_figure() -> None:
+    """A day of embeddings alone (no line reports its requests) does not make a quiet day's unknown;
+    a day whose usage report failed (its lines report None) does."""
+    caps = Capabilities(has_requests=True, actor_kind="project", has_on_demand=False)
+    other = date(2026, 11, 6)
+    totals = WindowTotals(capabilities=caps)
+    totals.add([line(**ELSEWHERE), line(day=other, requests=5, input_tokens=1)])
+    assert totals.days[DAY].requests is None  # its spend's requests: no line counts them
+    quiet = totals.empty_day()
+    assert (quiet.requests, quiet.input_tokens) == (0, 0)
+    failed = WindowTotals(capabilities=caps)
+    failed.add([line(requests=None, input_tokens=None)])
+    assert (failed.empty_day().requests, failed.empty_day().input_tokens) == (None, None)

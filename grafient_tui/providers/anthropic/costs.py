@@ -277,9 +277,9 @@ class CostSums:
             sums[key] += micro
 
     def lines(self, names: dict[str, str], *, tokens_known: bool) -> list[CostLine]:
-        """One line per sum. Tokens are 0 when the usage report came (its own lines carry them) and
-        None (unknown) when it failed; requests are always unknown: these reports count none."""
-        tokens = 0 if tokens_known else None
+        """One line per sum. Its tokens are not its to report when the usage report came (its own
+        lines carry them; a cost no usage line counts, web search, leaves them unknown) and unknown
+        when it failed; requests are always unknown: these reports count none."""
         return [
             CostLine(
                 day,
@@ -288,10 +288,11 @@ class CostSums:
                 False,
                 micro,
                 None,
-                input_tokens=tokens,
-                output_tokens=tokens,
-                cache_read_tokens=tokens,
-                cache_write_tokens=tokens,
+                input_tokens=None,
+                output_tokens=None,
+                cache_read_tokens=None,
+                cache_write_tokens=None,
+                reports_tokens=not tokens_known,
             )
             for (day, model, workspace), micro in self._sums.items()
         ]

@@ -189,6 +189,7 @@ class UsageEvent:
     cache_write_tokens: int
     cache_read_tokens: int
     conversation_id: str | None
+    has_tokens: bool = True  # False: no tokenUsage (not token-based): its token counts are 0 and not reported
 
 
 def _iso_timestamp(value: str) -> int | None:
@@ -339,6 +340,7 @@ def parse_event(raw: dict[str, Any]) -> UsageEvent:
         cache_write,
         cache_read,
         conversation,
+        usage is not None,
     )
 
 
@@ -346,13 +348,15 @@ def parse_event(raw: dict[str, Any]) -> UsageEvent:
 
 
 def cost_lines(events: list[UsageEvent]) -> list[CostLine]:
-    """Events summed per day, model, member and billing kind: one request per event.
+    """Events summed per day, model, member, billing kind and whether they count tokens: one request
+    per event. An event that is not token-based reports no tokens (never 0 tokens): its line says
+    so, and a model whose events are all like it has unknown tokens (store/sums.py `reported_plus`).
 
     Sums are exact integers, so summing here and again in the engine gives the same totals."""
-    sums: dict[tuple[datetime.date, str, str, bool], list[int]] = {}
+    sums: dict[tuple[datetime.date, str, str, bool, bool], list[int]] = {}
     get = sums.get
     for e in events:
-        key = (e.day, e.model, e.user_email, e.chargeable)
+        key = (e.day, e.model, e.user_email, e.chargeable, e.has_tokens)
         s = get(key)
         if s is None:
             sums[key] = [
@@ -372,4 +376,20 @@ def cost_lines(events: list[UsageEvent]) -> list[CostLine]:
             s[4] += e.output_tokens
             s[5] += e.cache_read_tokens
             s[6] += e.cache_write_tokens
-    return [CostLine(day, model, actor, on_demand, *s) for (day, model, actor, on_demand), s in sums.items()]
+    return [
+        CostLine(
+            day,
+            model,
+            actor,
+            on_demand,
+            s[0],
+            s[1],
+            s[2],
+            input_tokens=s[3] if tokens else None,
+            output_tokens=s[4] if tokens else None,
+            cache_read_tokens=s[5] if tokens else None,
+            cache_write_tokens=s[6] if tokens else None,
+            reports_tokens=tokens,
+        )
+        for (day, model, actor, on_demand, tokens), s in sums.items()
+    ]

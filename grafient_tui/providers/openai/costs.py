@@ -268,9 +268,10 @@ def actor_of(project: str | None, names: Mapping[str, str]) -> str:
 
 
 def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) -> list[CostLine]:
-    """The cost sums as lines: no requests or tokens of their own (those come from the usage lines),
-    so 0 when the usage answer came and None (unknown) when it could not be read."""
-    unknown = None if not usage_known else 0
+    """The cost sums as lines. They count no requests or tokens of their own: when the usage answer
+    came, they do not report them (the usage lines count the completions; nothing counts embeddings,
+    web search and the other families, whose figures stay unknown); when it could not be read, they
+    are unknown (None), which makes every sum they join unknown."""
     return [
         CostLine(
             day,
@@ -278,11 +279,13 @@ def cost_lines(costs: CostSums, names: Mapping[str, str], *, usage_known: bool) 
             actor_of(project, names),
             False,
             micro,
-            unknown,
-            input_tokens=unknown,
-            output_tokens=unknown,
-            cache_read_tokens=unknown,
-            cache_write_tokens=unknown,
+            None,
+            input_tokens=None,
+            output_tokens=None,
+            cache_read_tokens=None,
+            cache_write_tokens=None,
+            reports_requests=not usage_known,
+            reports_tokens=not usage_known,
         )
         for (day, model, project), micro in costs.items()
     ]
