@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 # --------------------------------------------------------------------------- how the dollars were made
@@ -399,6 +400,36 @@ class BudgetStatus:
     @property
     def percent(self) -> float:
         return self.spent_micro * 100 / self.budget_micro
+
+
+# --------------------------------------------------------------------------- anomalies (grafient_tui.anomalies)
+
+
+@dataclass(frozen=True)
+class AnomalyDriver:
+    """A member (person, workspace, project) or a model whose cost moved most on an anomaly's day,
+    against its own same-weekday baseline: `delta_micro` (negative for a drop) and the share of the
+    day's move it explains (a fraction of 1; above 1 when others moved the other way)."""
+
+    kind: str  # "member" | "model"
+    name: str  # as stored: from a provider, shown through untrusted.py
+    delta_micro: int
+    share: Fraction | float
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """A complete UTC day whose billed cost left its same-weekday baseline by the ratio and the amount."""
+
+    day: date
+    integration_id: int | None  # None = all integrations together
+    integration: str  # its label, or "all"
+    provider: str | None  # None for all together
+    billed_micro: int
+    baseline_micro: int  # the median of the previous 4-8 complete same weekdays
+    ratio: float | None  # billed / baseline; None when the baseline is $0
+    direction: str  # "rise" | "drop"
+    drivers: tuple[AnomalyDriver, ...]
 
 
 # --------------------------------------------------------------------------- what a screen shows

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     from grafient_tui.figures import (
+        Anomaly,
         BudgetStatus,
         DetailFigures,
         HomeFigures,
@@ -480,6 +481,45 @@ class GrafientService:
         )
         write_private_file(path, render_csv(report).encode("utf-8"))
         return path
+
+    # -- anomalies ------------------------------------------------------------------------------
+
+    def anomalies(
+        self,
+        ref: str | int | None = None,
+        *,
+        since: date,
+        until: date,
+        drops: bool = False,
+        today: date | None = None,
+        ratio: object = None,
+        min_amount: object = None,
+    ) -> list[Anomaly]:
+        """The complete days of [since, until] whose billed cost left their same-weekday baseline
+        (grafient_tui.anomalies), for `ref`, or for each integration and (with more than one) all of
+        them together; drops only when asked. The thresholds are config.toml's [anomalies], or
+        `ratio` / `min_amount` (dollars) when given; a bad one is a ConfigError with one sentence.
+        An integration whose cost is unknown (a plan without a list price) is left out: unknown is
+        not $0."""
+        from datetime import timedelta
+
+        from grafient_tui.anomalies import LOOKBACK_DAYS, find, together
+        from grafient_tui.anomalies.settings import thresholds_of
+        from grafient_tui.report import billed_of
+        from grafient_tui.store.anomaly_reads import anomaly_series
+        from grafient_tui.store.queries import integrations
+
+        thresholds = thresholds_of(
+            self.settings.anomalies(), str(self.settings.config_file), ratio=ratio, min_amount=min_amount
+        )
+        today = today or datetime.now(UTC).date()
+        first = since - timedelta(days=LOOKBACK_DAYS)
+        with self.reading() as read:
+            chosen = [i for i in integrations(read, ref) if i.basis.cost_known]
+            series = [anomaly_series(read, i, first, until, billed_of) for i in chosen]
+        if ref is None and len(series) > 1:
+            series.append(together(series))
+        return find(series, since, until, thresholds, drops=drops, today=today)
 
     # -- budgets --------------------------------------------------------------------------------
 
