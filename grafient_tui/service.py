@@ -26,6 +26,7 @@ from grafient_tui.config import PLANS, Settings
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.anomalies import Thresholds
     from grafient_tui.figures import (
         Anomaly,
         BudgetStatus,
@@ -484,6 +485,15 @@ class GrafientService:
 
     # -- anomalies ------------------------------------------------------------------------------
 
+    def anomaly_thresholds(self, *, ratio: object = None, min_amount: object = None) -> Thresholds:
+        """How far a day must leave its baseline: config.toml's [anomalies] (ratio 1.5 and min_amount
+        $20 by default), `ratio` and `min_amount` (dollars) over them; ConfigError with one sentence."""
+        from grafient_tui.anomalies.settings import thresholds_of
+
+        return thresholds_of(
+            self.settings.anomalies(), str(self.settings.config_file), ratio=ratio, min_amount=min_amount
+        )
+
     def anomalies(
         self,
         ref: str | int | None = None,
@@ -504,14 +514,11 @@ class GrafientService:
         from datetime import timedelta
 
         from grafient_tui.anomalies import LOOKBACK_DAYS, find, together
-        from grafient_tui.anomalies.settings import thresholds_of
         from grafient_tui.report import billed_of
         from grafient_tui.store.anomaly_reads import anomaly_series
         from grafient_tui.store.queries import integrations
 
-        thresholds = thresholds_of(
-            self.settings.anomalies(), str(self.settings.config_file), ratio=ratio, min_amount=min_amount
-        )
+        thresholds = self.anomaly_thresholds(ratio=ratio, min_amount=min_amount)
         today = today or datetime.now(UTC).date()
         first = since - timedelta(days=LOOKBACK_DAYS)
         with self.reading() as read:
