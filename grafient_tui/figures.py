@@ -449,6 +449,9 @@ class IntegrationFigures:
     status: SyncStatus
     history_from: date | None = None  # the earliest day the provider returned usage for
     basis: Basis = BILLED  # how its dollars were made: every figure of it is marked this way
+    # The period's days that are anomalies (grafient_tui.anomalies): marked under the chart. Read
+    # again with the figures, not kept in the home snapshot.
+    anomaly_days: tuple[date, ...] = field(default=(), metadata={"snapshot": False})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -497,6 +500,9 @@ class DetailFigures:
     near_unlisted: tuple[MemberLimit, ...] = ()  # near their limit, without spend this period (at most 200)
     near_count: int = 0  # members at NEAR_LIMIT_PCT or more of their limit
     month: str | None = None  # "2026-11" when the period is a calendar month (period is then its days)
+    anomalies: tuple[Anomaly, ...] = ()  # the period's anomalies with their drivers, by day
+    # Why there are none to show when the rules could not run (a bad [anomalies] in config.toml).
+    anomaly_note: str | None = None
 
 
 # --------------------------------------------------------------------------- a sync under way, and its end
