@@ -203,3 +203,22 @@ def test_bad_arguments_are_one_sentence_and_exit_2(store, capsys, monkeypatch, a
     assert len(result.err.strip().splitlines()) == 1 and result.err.startswith("grafient: ")
     if sentence is not None:
         assert result.err.strip() == f"grafient: {sentence}"
+
+
+def test_a_bad_setting_never_breaks_the_apps_reads(store, grafient_home):
+    """The home and the detail still read with a bad [anomalies]: no marks, and the detail says why."""
+    from grafient_tui.service import GrafientService
+
+    five_weeks(store)
+    db, vault = store
+    service = GrafientService(Settings.from_env(), db=db, vault=vault)
+    lab = service.find("Lab").integration_id
+    assert service.detail(lab, 30, TODAY).anomalies[0].day == SPIKE
+    assert [f.anomaly_days for f in service.home(30, TODAY).integrations] == [(), (SPIKE,)]
+    settings = Settings.from_env()
+    settings.config_file.write_text("[anomalies]\nmin_amount = -3\n")
+    settings.config_file.chmod(0o600)
+    detail = service.detail(lab, 30, TODAY)
+    assert detail.anomalies == () and detail.figures.anomaly_days == ()
+    assert detail.anomaly_note is not None and "min_amount in [anomalies]" in detail.anomaly_note
+    assert [f.anomaly_days for f in service.home(30, TODAY).integrations] == [(), ()]
