@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # Commands that only read the store and print: nothing they run logs (the network and the sync
 # engine do), so they skip setting up the scrubbed log handler, and the import of `logging` with it.
-READING_COMMANDS = ("report", "list", "check", "budget", "plan", "pace", "db", "metrics")
+READING_COMMANDS = ("report", "anomalies", "list", "check", "budget", "plan", "pace", "db", "metrics")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -236,6 +236,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add each model's usage value (grafient_model_spend_usd; at most 50 models per integration and "
         "period, the rest together)",
+    )
+
+    anomalies = commands.add_parser(
+        "anomalies",
+        help="days whose billed cost left their usual level, and who or what moved it (no network)",
+        description="Each complete UTC day's billed cost (what invoices charge), per integration and for all "
+        "together, against the median of the same weekday over the 4-8 complete weeks before: an anomaly "
+        "when it is above it by both the ratio and the amount (and beyond the weekday's usual spread), never "
+        "with fewer than 4 complete same weekdays. Each names the members and models whose cost rose most "
+        "against their own baseline. Defaults from config.toml's [anomalies] (ratio = 1.5, min_amount = 20).",
+    )
+    anomalies.add_argument("ref", nargs="?", metavar="ID|LABEL", help="only this integration (default: all)")
+    anomaly_span = anomalies.add_mutually_exclusive_group()
+    anomaly_span.add_argument("--days", type=int, help="the last N UTC days through today (default 30)")
+    anomaly_span.add_argument("--since", metavar="YYYY-MM-DD", help="first UTC day")
+    anomalies.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default today; with --since)")
+    anomalies.add_argument("--drops", action="store_true", help="also days far below their baseline")
+    anomalies.add_argument("--ratio", metavar="X", help="how many times the baseline a day must reach (1.5)")
+    anomalies.add_argument("--min-amount", metavar="USD", help="how many dollars above it at least (20)")
+    anomalies.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table for people (default); json or csv with exact decimal dollars",
     )
 
     pace = commands.add_parser(
@@ -501,6 +525,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "pace": cmd_pace,
         "sync": cmd_sync,
         "report": cmd_report,
+        "anomalies": cmd_anomalies,
         "budget": cmd_budget,
         "check": cmd_check,
         "metrics": cmd_metrics,
@@ -541,7 +566,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _only_reads(args: argparse.Namespace) -> bool:
     """Commands that change nothing, and print only once they have read everything: safe to run again."""
-    if args.command in ("list", "report", "check", "metrics"):
+    if args.command in ("list", "report", "anomalies", "check", "metrics"):
         return True
     if args.command == "db":
         return bool(args.action == "status")
@@ -837,6 +862,52 @@ def _write_output(text: str, output: str) -> None:
     if not output.strip():
         raise ConfigError("--output needs a file name.")
     write_output_file(Path(output), text.encode("utf-8", "backslashreplace"))
+
+
+MAX_ANOMALY_DAYS = 366
+
+
+def cmd_anomalies(args: argparse.Namespace, service: GrafientService) -> int:
+    from datetime import timedelta
+
+    from grafient_tui.anomalies.output import Covered, json_data, render_csv, render_table
+
+    today = now_utc().date()
+    if args.until is not None and args.since is None:
+        raise ConfigError("--until goes with --since.")
+    if args.since is not None:
+        since = _parse_day(args.since, "--since")
+        until = _parse_day(args.until, "--until") if args.until is not None else today
+    else:
+        days = 30 if args.days is None else args.days
+        if not 1 <= days <= MAX_ANOMALY_DAYS:
+            raise ConfigError(f"--days must be between 1 and {MAX_ANOMALY_DAYS}, not {days}.")
+        until, since = today, today - timedelta(days=days - 1)
+    if since > until:
+        raise ConfigError(f"--since {since} is after --until {until}.")
+    if until > today:
+        raise ConfigError(f"{until} is in the future (today is {today} UTC).")
+    if (until - since).days >= MAX_ANOMALY_DAYS:
+        raise ConfigError(f"anomalies can cover at most {MAX_ANOMALY_DAYS} days at once.")
+    thresholds = service.anomaly_thresholds(ratio=args.ratio, min_amount=args.min_amount)
+    scope = "all integrations" if args.ref is None else service.find(args.ref).label
+    found = service.anomalies(
+        args.ref,
+        since=since,
+        until=until,
+        drops=args.drops,
+        today=today,
+        ratio=args.ratio,
+        min_amount=args.min_amount,
+    )
+    covered = Covered(since=since, until=until, scope=scope, thresholds=thresholds, drops=args.drops)
+    if args.format == "json":
+        print(json.dumps(json_data(found, covered), indent=2, ensure_ascii=True))
+    elif args.format == "csv":
+        sys.stdout.write(render_csv(found))
+    else:
+        print(render_table(found, covered))
+    return 0
 
 
 def _parse_day(text: str, option: str) -> date:

@@ -462,6 +462,16 @@ class Settings:
     def set_period(self, days: int) -> None:
         self.write_config_value("period", int(days))
 
+    def anomalies(self) -> dict[str, Any]:
+        """config.toml's [anomalies] table (ratio, min_amount), as written: grafient_tui.anomalies.settings
+        checks its values (the defaults when it is absent)."""
+        table = self.read_config().get("anomalies", {})
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"[anomalies] in {self.config_file} must be a table, like ratio = 1.5 and min_amount = 20."
+            )
+        return table
+
     def keymap(self) -> dict[str, str]:
         table = self.read_config().get("keymap", {})
         if not isinstance(table, dict):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 # --------------------------------------------------------------------------- how the dollars were made
@@ -401,6 +402,36 @@ class BudgetStatus:
         return self.spent_micro * 100 / self.budget_micro
 
 
+# --------------------------------------------------------------------------- anomalies (grafient_tui.anomalies)
+
+
+@dataclass(frozen=True)
+class AnomalyDriver:
+    """A member (person, workspace, project) or a model whose cost moved most on an anomaly's day,
+    against its own same-weekday baseline: `delta_micro` (negative for a drop) and the share of the
+    day's move it explains (a fraction of 1; above 1 when others moved the other way)."""
+
+    kind: str  # "member" | "model"
+    name: str  # as stored: from a provider, shown through untrusted.py
+    delta_micro: int
+    share: Fraction | float
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """A complete UTC day whose billed cost left its same-weekday baseline by the ratio and the amount."""
+
+    day: date
+    integration_id: int | None  # None = all integrations together
+    integration: str  # its label, or "all"
+    provider: str | None  # None for all together
+    billed_micro: int
+    baseline_micro: int  # the median of the previous 4-8 complete same weekdays
+    ratio: float | None  # billed / baseline; None when the baseline is $0
+    direction: str  # "rise" | "drop"
+    drivers: tuple[AnomalyDriver, ...]
+
+
 # --------------------------------------------------------------------------- what a screen shows
 
 
@@ -418,6 +449,9 @@ class IntegrationFigures:
     status: SyncStatus
     history_from: date | None = None  # the earliest day the provider returned usage for
     basis: Basis = BILLED  # how its dollars were made: every figure of it is marked this way
+    # The period's days that are anomalies (grafient_tui.anomalies): marked under the chart. Read
+    # again with the figures, not kept in the home snapshot.
+    anomaly_days: tuple[date, ...] = field(default=(), metadata={"snapshot": False})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -466,6 +500,9 @@ class DetailFigures:
     near_unlisted: tuple[MemberLimit, ...] = ()  # near their limit, without spend this period (at most 200)
     near_count: int = 0  # members at NEAR_LIMIT_PCT or more of their limit
     month: str | None = None  # "2026-11" when the period is a calendar month (period is then its days)
+    anomalies: tuple[Anomaly, ...] = ()  # the period's anomalies with their drivers, by day
+    # Why there are none to show when the rules could not run (a bad [anomalies] in config.toml).
+    anomaly_note: str | None = None
 
 
 # --------------------------------------------------------------------------- a sync under way, and its end

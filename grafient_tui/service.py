@@ -16,17 +16,20 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grafient_tui.config import PLANS, Settings
+from grafient_tui.errors import ConfigError
 
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.anomalies import Thresholds
     from grafient_tui.figures import (
+        Anomaly,
         BudgetStatus,
         DetailFigures,
         FocusExport,
@@ -376,7 +379,18 @@ class GrafientService:
         over `span` when given (a calendar month from `period_choices`)."""
         from grafient_tui.overview import load_home
 
-        return load_home(self.db, self.settings, period, today, span)
+        home = load_home(self.db, self.settings, period, today, span)
+        if not home.integrations or home.summary is None:
+            return home
+        try:
+            found = self.anomalies(since=home.summary.since, until=home.summary.until, today=today, drivers=False)
+        except ConfigError:  # a bad [anomalies] in config.toml: no marks (the detail and the CLI say why)
+            return home
+        days: dict[int | None, list[date]] = {}
+        for anomaly in found:
+            days.setdefault(anomaly.integration_id, []).append(anomaly.day)
+        marked = tuple(replace(f, anomaly_days=tuple(days.get(f.integration_id, ()))) for f in home.integrations)
+        return replace(home, integrations=marked)
 
     def period_choices(self, today: date) -> tuple[PeriodChoice, ...]:
         """The periods to offer: 7, 30 and 90 days, this month so far, last month, and each month before
@@ -435,7 +449,14 @@ class GrafientService:
         (a calendar month from `period_choices`); NotFound when it is gone."""
         from grafient_tui.overview import load_detail
 
-        return load_detail(self.db, self.settings, integration_id, period, today, span)
+        detail = load_detail(self.db, self.settings, integration_id, period, today, span)
+        summary = detail.figures.summary
+        try:
+            found = self.anomalies(integration_id, since=summary.since, until=summary.until, today=today)
+        except ConfigError as exc:  # a bad [anomalies] in config.toml: said where the anomalies would be
+            return replace(detail, anomaly_note=exc.sentence)
+        figures = replace(detail.figures, anomaly_days=tuple(a.day for a in found))
+        return replace(detail, figures=figures, anomalies=tuple(found))
 
     # -- reports --------------------------------------------------------------------------------
 
@@ -519,6 +540,52 @@ class GrafientService:
                     continue
                 charges.extend(focus_charges(read, integration, span.since, span.until))
         return FocusExport(charges=tuple(charges), left_out=tuple(left_out))
+
+    # -- anomalies ------------------------------------------------------------------------------
+
+    def anomaly_thresholds(self, *, ratio: object = None, min_amount: object = None) -> Thresholds:
+        """How far a day must leave its baseline: config.toml's [anomalies] (ratio 1.5 and min_amount
+        $20 by default), `ratio` and `min_amount` (dollars) over them; ConfigError with one sentence."""
+        from grafient_tui.anomalies.settings import thresholds_of
+
+        return thresholds_of(
+            self.settings.anomalies(), str(self.settings.config_file), ratio=ratio, min_amount=min_amount
+        )
+
+    def anomalies(
+        self,
+        ref: str | int | None = None,
+        *,
+        since: date,
+        until: date,
+        drops: bool = False,
+        today: date | None = None,
+        ratio: object = None,
+        min_amount: object = None,
+        drivers: bool = True,
+    ) -> list[Anomaly]:
+        """The complete days of [since, until] whose billed cost left their same-weekday baseline
+        (grafient_tui.anomalies), for `ref`, or for each integration and (with more than one) all of
+        them together; drops only when asked. The thresholds are config.toml's [anomalies], or
+        `ratio` / `min_amount` (dollars) when given; a bad one is a ConfigError with one sentence.
+        An integration whose cost is unknown (a plan without a list price) is left out: unknown is
+        not $0. Without `drivers`, none is named (nor read): what a chart's marks need."""
+        from datetime import timedelta
+
+        from grafient_tui.anomalies import LOOKBACK_DAYS, find, together
+        from grafient_tui.report import billed_of
+        from grafient_tui.store.anomaly_reads import anomaly_series
+        from grafient_tui.store.queries import integrations
+
+        thresholds = self.anomaly_thresholds(ratio=ratio, min_amount=min_amount)
+        today = today or datetime.now(UTC).date()
+        first = since - timedelta(days=LOOKBACK_DAYS)
+        with self.reading() as read:
+            chosen = [i for i in integrations(read, ref) if i.basis.cost_known]
+            series = [anomaly_series(read, i, first, until, billed_of, drivers=drivers) for i in chosen]
+        if ref is None and len(series) > 1:
+            series.append(together(series))
+        return find(series, since, until, thresholds, drops=drops, today=today)
 
     # -- budgets --------------------------------------------------------------------------------
 

@@ -176,6 +176,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "detail", "tab_members", "3", "show_tab('members-tab')", "Split", "Show the Members/Workspaces/Projects tab"
     ),
+    Command(
+        "detail", "tab_anomalies", "4", "show_tab('anomalies-tab')", "Anomalies", "Show the Anomalies tab", show=False
+    ),
     # the budgets screen and its form
     Command("budgets", "back", "escape", "back", "Back"),
     Command("budgets", "new_budget", "n", "new_budget", "New", "Set a new budget"),

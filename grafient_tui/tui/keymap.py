@@ -41,6 +41,7 @@ BINDING_IDS = frozenset(
         "back",
         "export",
         "sort",
+        "tab_anomalies",
         "tab_daily",
         "tab_members",
         "tab_models",

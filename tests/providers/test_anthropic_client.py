@@ -22,7 +22,13 @@ from grafient_tui.providers.anthropic import (
     MAX_PAGES,
     AnthropicClient,
 )
-from grafient_tui.providers.anthropic.fake import FakeAnthropicOrg, cost_row, demo_account, token_row
+from grafient_tui.providers.anthropic.fake import (
+    DEMO_SPIKE_DAYS_AGO,
+    FakeAnthropicOrg,
+    cost_row,
+    demo_account,
+    token_row,
+)
 from grafient_tui.providers.base import AccountInfo, CostLine
 from grafient_tui.providers.http import (
     AccessDenied,
@@ -844,7 +850,11 @@ async def test_the_demo_organization(mock: respx.MockRouter, sleep: RecordingSle
     per_day: dict[datetime.date, int] = {}
     for line in lines:
         per_day[line.day] = per_day.get(line.day, 0) + line.cost_micro
-    assert all(40 * 10**8 <= v <= 130 * 10**8 for d, v in per_day.items() if d < today), per_day
+    spike = today - datetime.timedelta(days=DEMO_SPIKE_DAYS_AGO)  # the demo's anomaly: an Opus run in Research
+    assert all(40 * 10**8 <= v <= 130 * 10**8 for d, v in per_day.items() if d < today and d != spike), per_day
+    assert per_day[spike] > 200 * 10**8
+    opus = [line for line in lines if line.day == spike and line.model == "claude-opus-4-1"]
+    assert {line.actor for line in opus if line.cost_micro > 50 * 10**8} == {"Research"}
     models = {line.model for line in lines if line.cost_micro}
     assert {"claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1", "web_search"} <= models
     assert {line.actor for line in lines} == {"Default workspace", "Research", "Support bot"}

@@ -518,10 +518,15 @@ DEMO_WORKSPACES = [
 ]
 
 
+DEMO_SPIKE_DAYS_AGO = 3
+DEMO_SPIKE_USD = 160.0
+
+
 def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeAnthropicOrg:
     """A year of an organization's API spend up to `today` (partial): the Default workspace, Research
     and a Support bot. About $50 a day a year ago growing to about $95, a small weekend dip (the
-    support bot runs every day), Sonnet 4.5 most of it, Haiku 4.5 in volume, Opus 4.1 now and then."""
+    support bot runs every day), Sonnet 4.5 most of it, Haiku 4.5 in volume, Opus 4.1 now and then,
+    and 3 days ago an Opus agent run in Research of about $160 more (the demo's anomaly)."""
     rng = random.Random(seed)
     start = today - datetime.timedelta(days=364)
     research, support = (w["id"] for w in DEMO_WORKSPACES)
@@ -549,6 +554,14 @@ def demo_account(api_key: str, today: datetime.date, seed: int) -> FakeAnthropic
             counts = _split(rng, usd * scale, model, mix, batch=tier == "batch")
             day_costs += priced_rows(model, counts, workspace_id=ws, tier=tier)
             sums = by_key.setdefault((ws, model), [0, 0, 0, 0, 0])
+            for i, count in enumerate(counts):
+                sums[i] += count
+        if day == today - datetime.timedelta(days=DEMO_SPIKE_DAYS_AGO):
+            # An agent run on Opus in Research: the demo's anomaly, named by one workspace and one model.
+            # Its own generator, so every other day's figures stay as they were.
+            counts = _split(random.Random(seed * 7919), DEMO_SPIKE_USD, "claude-opus-4-1", _AGENT_MIX, batch=False)
+            day_costs += priced_rows("claude-opus-4-1", counts, workspace_id=research, tier="standard")
+            sums = by_key.setdefault((research, "claude-opus-4-1"), [0, 0, 0, 0, 0])
             for i, count in enumerate(counts):
                 sums[i] += count
         if rng.random() < 0.5:

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.widgets.data_table import ColumnKey
 
+from grafient_tui.anomalies.output import ratio_words, signed_usd
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.figures import NEAR_LIMIT_PCT
 from grafient_tui.money import format_usd as money
@@ -34,15 +35,15 @@ from grafient_tui.tui.messages import (
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell, toast
 from grafient_tui.tui.syncing import sync_line
-from grafient_tui.tui.widgets.card import chart_days, scale_line
-from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.card import anomaly_legend, chart_days, scale_line
+from grafient_tui.tui.widgets.chart import AnomalyMarks, CostChart
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.figures import DayFigures, DetailFigures, MemberLimit, ModelFigures
+    from grafient_tui.figures import Anomaly, DayFigures, DetailFigures, MemberLimit, ModelFigures
     from grafient_tui.providers.base import Capabilities
 
 
@@ -79,6 +80,16 @@ MODEL_COLUMNS = {
     "characters": "Characters",
 }
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "credits", "characters", "model")
+ANOMALY_COLUMNS = (
+    ("Day", "day"),
+    ("Billed", "billed"),
+    ("Baseline", "baseline"),
+    ("Ratio", "ratio"),
+    ("Driver", "driver"),
+    ("Change", "change"),
+    ("Share", "share"),
+)
+ANOMALY_RIGHT = {"billed", "baseline", "ratio", "change", "share"}
 TOTAL_KEY = "__total__"
 OTHERS_KEY = "__others__"
 
@@ -185,6 +196,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         yield SummaryBar(id="summary")
         yield BudgetGauges(explain=True, id="detail-budgets", classes="-inset")
         yield CostChart(id="detail-sparkline")
+        yield AnomalyMarks(id="detail-marks")
         yield Static(id="sparkline-axis")
         with TabbedContent(initial="models-tab", id="detail-tabs"):
             with TabPane("Models", id="models-tab"):
@@ -193,6 +205,8 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 yield DataTable(id="daily", cursor_type="row", zebra_stripes=True)
             with TabPane("Members", id="members-tab"):
                 yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
+            with TabPane("Anomalies", id="anomalies-tab"):
+                yield DataTable(id="anomalies", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -217,6 +231,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         members = self.query_one("#members", DataTable)
         for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(literal_cell(label, justify="left" if key == "email" else "right"), key=key)
+        anomalies = self.query_one("#anomalies", DataTable)
+        for label, key in ANOMALY_COLUMNS:
+            anomalies.add_column(literal_cell(label, justify="right" if key in ANOMALY_RIGHT else "left"), key=key)
         # Tab never sends the focus to the tab strip, where it was invisible and ↓ did nothing: the
         # tabs change with 1, 2, 3 and the mouse, and the focus stays on the table in view.
         self.query_one(TabbedContent).query_one(Tabs).can_focus = False
@@ -323,11 +340,13 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         rows = list(figures.days)
         chart = self.query_one("#detail-sparkline", CostChart)
         chart.provider = figures.provider  # its provider's colour, as on its card and in the home's stack
-        chart.days = chart_days(rows, figures.history_from)
+        chart.days = self.query_one("#detail-marks", AnomalyMarks).days = chart_days(
+            rows, figures.history_from, figures.anomaly_days
+        )
         self.query_one("#sparkline-axis", Static).update(
             Content.assemble(
                 (visible(f"{since.isoformat()} … {until.isoformat()} (daily cost, UTC days)  "), "dim"),
-                (visible(scale_line(rows, basis)), "dim"),
+                (visible(scale_line(rows, basis) + anomaly_legend(figures.anomaly_days)), "dim"),
             )
         )
         self.days = rows
@@ -335,6 +354,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         # The other tabs in turns of their own: each turn of the event loop stays short.
         self.call_after_refresh(self._fill_daily, rows)
         self.call_after_refresh(self._fill_members)
+        self.call_after_refresh(self._fill_anomalies)
         self.refresh_bindings()
 
     def _adapt(self, provider: str) -> Capabilities | None:
@@ -561,6 +581,44 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             requests=right(count(view.total_requests)),
         )
 
+    def _fill_anomalies(self) -> None:
+        """The period's anomalies, newest first: the day's billed cost, its baseline and ratio on its
+        first row, then a row per driver (what moved, by how much, its share of the day's move)."""
+        table = self.query_one("#anomalies", DataTable)
+        table.clear()
+        data = self.data
+        if data is None:
+            return
+        found: tuple[Anomaly, ...] = data.anomalies
+        for anomaly in sorted(found, key=lambda a: a.day, reverse=True):
+            day = anomaly.day.isoformat() + ("" if anomaly.direction == "rise" else " (drop)")
+            mark = "▲" if anomaly.direction == "rise" else "▼"
+            lines = [
+                (f"{d.kind}: {d.name}", signed_usd(d.delta_micro), f"{float(d.share) * 100:.0f}%")
+                for d in anomaly.drivers
+            ]
+            for i, (driver, change, part) in enumerate(lines or [("no single member or model", "", "")]):
+                first = i == 0
+                add_row(
+                    table,
+                    f"anomaly-{day}-{i}",
+                    day=literal_cell(f"{mark} {day}" if first else "", style="bold"),
+                    billed=right(self._money(anomaly.billed_micro) if first else ""),
+                    baseline=right(self._money(anomaly.baseline_micro) if first else ""),
+                    ratio=right(ratio_words(anomaly) if first else ""),
+                    driver=literal_cell(driver),
+                    change=right(change),
+                    share=right(part),
+                )
+        if not found:
+            why = data.anomaly_note or (
+                "No anomalies this period: no complete day's billed cost left the median of its weekday "
+                "(the 4-8 weeks before) by the ratio and the amount."
+            )
+            add_row(table, "none", day=literal_cell("–"), driver=literal_cell(why))
+        tab = self.query_one(TabbedContent).get_tab("anomalies-tab")
+        tab.label = literal(f"Anomalies ▲ {len(found):,}" if found else "Anomalies")
+
     @on(News)
     def _news(self, message: News) -> None:
         self.live = message.live  # before the handler of each kind of news below
@@ -602,6 +660,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         """Sort the table in view by its next column (the models by cost, requests, tokens, name; the
         days by date, cost, requests; the members by cost, name, requests), and say by what."""
         active = self.query_one(TabbedContent).active
+        if active == "anomalies-tab":
+            toast(self, "Anomalies are listed by day, newest first.", timeout=2)
+            return
         table = {"models-tab": "models", "daily-tab": "daily"}.get(active, "members")
         present = {str(key.value) for key in self.query_one(f"#{table}", DataTable).columns}
         if table == "models":
@@ -635,7 +696,11 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
 
     def action_export(self) -> None:
         """The tab in view: its rows, as `grafient report REF --by model|day|member --format csv`."""
-        by = {"models-tab": "model", "daily-tab": "day"}.get(str(self.query_one(TabbedContent).active), "member")
+        active = str(self.query_one(TabbedContent).active)
+        if active == "anomalies-tab":
+            toast(self, "`grafient anomalies LABEL --format csv` writes the anomalies as CSV.", timeout=4)
+            return
+        by = {"models-tab": "model", "daily-tab": "day"}.get(active, "member")
         self.post_message(ExportRequested(self.integration_id, by))
 
     def on_budgets_changed(self, _message: BudgetsChanged) -> None:

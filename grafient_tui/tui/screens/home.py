@@ -222,6 +222,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
             budgets=self._budgets_of(figures.integration_id),
             team_members=figures.team_members,
             basis=figures.basis,
+            anomaly_days=figures.anomaly_days,
         )
 
     def _show_cards(self, views: list[CardView], focus_id: int | None) -> None:

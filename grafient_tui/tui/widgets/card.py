@@ -18,7 +18,7 @@ from grafient_tui import providers
 from grafient_tui.errors import GrafientError
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
-from grafient_tui.tui.widgets.chart import ChartDay, CostChart
+from grafient_tui.tui.widgets.chart import ANOMALY_MARK, AnomalyMarks, ChartDay, CostChart
 from grafient_tui.tui.widgets.chart_layout import kept
 from grafient_tui.tui.widgets.fit import FitLine, Part
 from grafient_tui.tui.widgets.gauge import BudgetGauges
@@ -30,11 +30,23 @@ if TYPE_CHECKING:
 
 
 def chart_days(
-    rows: tuple[DayFigures, ...] | list[DayFigures], history_from: date | None = None
+    rows: tuple[DayFigures, ...] | list[DayFigures],
+    history_from: date | None = None,
+    anomaly_days: tuple[date, ...] | frozenset[date] = (),
 ) -> tuple[ChartDay, ...]:
     """The chart's days from the store's: a day never synced (or older than the provider's history)
-    stays None, never $0."""
-    return tuple(ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete) for r in rows)
+    stays None, never $0; an anomaly day is marked."""
+    marked = frozenset(anomaly_days)
+    return tuple(
+        ChartDay(r.cost_micro if kept(r, history_from) else None, r.synced and not r.complete, r.day in marked)
+        for r in rows
+    )
+
+
+def anomaly_legend(anomaly_days: tuple[date, ...]) -> str:
+    """` · ▲ 1 anomaly` beside the scale, when the chart marks any."""
+    count = len(anomaly_days)
+    return "" if not count else f" · {ANOMALY_MARK} {count} anomal{'y' if count == 1 else 'ies'}"
 
 
 def history_note(history_from: date | None, since: date) -> str | None:
@@ -88,6 +100,7 @@ class CardView:
     budgets: tuple[BudgetStatus, ...] = ()  # the budgets on this integration, evaluated for today
     team_members: int | None = None  # as the provider last counted them (Copilot: the seat holders)
     basis: Basis = BILLED  # how its dollars were made: ≈ for an estimate, — when unknown
+    anomaly_days: tuple[date, ...] = ()  # marked under the chart (grafient_tui.anomalies)
 
     @property
     def syncing(self) -> bool:
@@ -131,6 +144,7 @@ class IntegrationCard(Widget, can_focus=True):
         self._cost, self._status = FitLine(classes="card-cost", drop=False), Static(classes="card-status")
         self._refresh = RefreshIcon(self.view.integration_id)
         self._chart = CostChart(classes="card-chart")
+        self._marks = AnomalyMarks(classes="card-marks")
         self._scale, self._empty, self._error = (
             Static(classes="card-scale"),
             Static(classes="card-empty"),
@@ -143,6 +157,7 @@ class IntegrationCard(Widget, can_focus=True):
             yield self._refresh
         yield self._gauges
         yield self._chart
+        yield self._marks
         yield self._scale
         yield self._empty
         yield self._error
@@ -200,8 +215,8 @@ class IntegrationCard(Widget, can_focus=True):
         for state in ("never", "syncing", "ok", "error"):
             self.set_class(view.state == state, f"-{state}")
         self._chart.provider = view.provider
-        self._chart.days = chart_days(view.days, view.history_from)
-        self._scale.update(literal(scale_line(view.days, view.basis)))
+        self._chart.days = self._marks.days = chart_days(view.days, view.history_from, view.anomaly_days)
+        self._scale.update(literal(scale_line(view.days, view.basis) + anomaly_legend(view.anomaly_days)))
         empty = self._empty
         synced_days = s.synced_days if s else 0
         has_usage = total > 0 or bool(requests)

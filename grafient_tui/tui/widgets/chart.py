@@ -49,6 +49,7 @@ class ChartDay:
 
     cost_micro: int | None
     partial: bool = False  # today so far
+    anomaly: bool = False  # an anomaly (grafient_tui.anomalies): marked under its bar
 
 
 def chart_columns(days: Sequence[ChartDay], width: int) -> list[ChartDay]:
@@ -63,7 +64,9 @@ def chart_columns(days: Sequence[ChartDay], width: int) -> list[ChartDay]:
         last = max(first, (column + 1) * n // width - 1)
         group = days[first : last + 1]
         synced = [d.cost_micro for d in group if d.cost_micro is not None]
-        columns.append(ChartDay(max(synced) if synced else None, any(d.partial for d in group)))
+        columns.append(
+            ChartDay(max(synced) if synced else None, any(d.partial for d in group), any(d.anomaly for d in group))
+        )
     return columns
 
 
@@ -143,6 +146,47 @@ class CostChart(Widget):
             segments.append(Segment(char, styles[kind]))
         strip = Strip(segments, len(segments))
         return strip.extend_cell_length(width, self.rich_style or Style())
+
+
+ANOMALY_MARK = "▲"
+
+
+class AnomalyMarks(Widget):
+    """The row under a CostChart of the same width: ▲ under each column holding an anomaly day, so the
+    mark reads without colour; hidden (the class -none) while there is none. Assign `days` as the
+    chart's."""
+
+    DEFAULT_CSS = """
+    AnomalyMarks { height: 1; color: $text-warning; }
+    AnomalyMarks.-none { display: none; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._days: list[ChartDay] = []
+        self.add_class("-none")
+
+    @property
+    def days(self) -> list[ChartDay]:
+        return self._days
+
+    @days.setter
+    def days(self, days: Sequence[ChartDay]) -> None:
+        self._days = list(days)
+        self.set_class(not any(d.anomaly for d in self._days), "-none")
+        self.refresh()
+
+    def text(self, width: int | None = None) -> str:
+        """The row as plain text at `width` (the widget's own by default)."""
+        columns = chart_columns(self._days, self.size.width if width is None else width)
+        return "".join(ANOMALY_MARK if column.anomaly else " " for column in columns)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style or Style()
+        if y != 0 or width <= 0:
+            return Strip.blank(width, base)
+        return Strip([Segment(self.text(width), base)]).extend_cell_length(width, base).crop(0, width)
 
 
 # ---------------------------------------------------------------- every provider, stacked

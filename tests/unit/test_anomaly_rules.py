@@ -1,0 +1,170 @@
+"""The anomaly rules (grafient_tui.anomalies): the same-weekday baseline, its spread, both floors,
+suppression on thin data, drops only when asked, incomplete days left out, and the drivers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+
+from grafient_tui.anomalies import Series, SeriesDay, Thresholds, baseline, find, judge, median, together
+from grafient_tui.anomalies.settings import amount_of, ratio_of, thresholds_of
+from grafient_tui.errors import ConfigError
+
+USD = 100_000_000
+DAY = date(2026, 11, 30)  # a Monday
+T = Thresholds(ratio=1.5, min_amount_micro=20 * USD)
+
+
+def weeks(values: list[int | None], *, on: date = DAY, complete: bool = True) -> dict[date, SeriesDay]:
+    """The same weekday in the weeks before `on`, newest first (None: not stored)."""
+    out = {}
+    for i, value in enumerate(values, start=1):
+        if value is not None:
+            out[on - timedelta(days=7 * i)] = SeriesDay(billed_micro=value * USD, complete=complete)
+    return out
+
+
+def series(day_usd: float, before: list[int | None], **day: object) -> Series:
+    days = weeks(before)
+    days[DAY] = SeriesDay(billed_micro=int(day_usd * USD), complete=bool(day.get("complete", True)))
+    return Series(integration_id=1, integration="Eng", provider="openai", days=days)
+
+
+def test_median_of_odd_and_even_counts():
+    assert median([5, 1, 3]) == 3
+    assert median([1, 2, 3, 4]) == 3  # 2.5 rounded half away from zero
+    assert median([4, 2]) == 3
+
+
+def test_baseline_is_the_median_of_the_previous_same_weekdays_and_their_mad():
+    s = series(300, [100, 110, 90, 120, 80, 100, 105, 95, 1000])  # the ninth week is too old to count
+    base = baseline(s, DAY)
+    assert base is not None
+    assert len(base.days) == 8 and all((DAY - d).days % 7 == 0 for d in base.days)
+    assert base.median_micro == 100 * USD  # of 80 90 95 100 100 105 110 120
+    assert base.mad_micro == 7 * USD + 50_000_000  # deviations 20 10 5 0 0 5 10 20 -> 7.5
+
+
+def test_other_weekdays_never_count():
+    s = series(300, [100, 100, 100, 100])
+    days = dict(s.days)
+    days[DAY - timedelta(days=1)] = SeriesDay(billed_micro=10_000 * USD, complete=True)
+    assert baseline(Series(1, "Eng", "openai", days), DAY).median_micro == 100 * USD  # type: ignore[union-attr]
+
+
+def test_a_day_above_by_both_ratio_and_amount_is_an_anomaly():
+    found = judge(series(160, [100, 100, 100, 100]), DAY, T)
+    assert found is not None and found.direction == "rise"
+    assert (found.billed_micro, found.baseline_micro, found.ratio) == (160 * USD, 100 * USD, 1.6)
+
+
+def test_the_ratio_floor_alone_blocks():
+    assert judge(series(1400, [1000, 1000, 1000, 1000]), DAY, T) is None  # +$400 but only x1.4
+
+
+def test_the_amount_floor_alone_blocks():
+    assert judge(series(19, [5, 5, 5, 5]), DAY, T) is None  # x3.8 but only +$14
+    assert judge(series(26, [5, 5, 5, 5]), DAY, T) is not None  # +$21
+
+
+def test_a_day_within_the_weekdays_usual_spread_is_not_one():
+    noisy = series(260, [100, 40, 160, 30, 170, 100])  # median 100, MAD 60: 3 robust sigmas ~ $267
+    assert judge(noisy, DAY, T) is None
+    assert judge(series(260, [100, 95, 105, 100, 100, 100]), DAY, T) is not None
+
+
+def test_fewer_than_four_complete_same_weekdays_judge_nothing():
+    assert judge(series(1000, [100, 100, 100]), DAY, T) is None
+    assert judge(series(1000, [100, None, 100, None, 100]), DAY, T) is None
+    assert judge(series(1000, [100, None, 100, None, 100, 100]), DAY, T) is not None
+
+
+def test_incomplete_days_are_never_anomalies_nor_in_a_baseline():
+    assert judge(series(1000, [100, 100, 100, 100], complete=False), DAY, T) is None
+    s = series(1000, [100, 100, 100])
+    days = dict(s.days)
+    days[DAY - timedelta(days=28)] = SeriesDay(billed_micro=100 * USD, complete=False)
+    assert judge(Series(1, "Eng", "openai", days), DAY, T) is None
+    # today (not over) is never judged, even if stored as complete
+    assert judge(series(1000, [100, 100, 100, 100]), DAY, T, today=DAY) is None
+
+
+def test_drops_only_when_asked():
+    s = series(40, [100, 100, 100, 100])
+    assert judge(s, DAY, T) is None
+    found = judge(s, DAY, T, drops=True)
+    assert found is not None and found.direction == "drop" and found.ratio == 0.4
+    assert judge(series(80, [100, 100, 100, 100]), DAY, T, drops=True) is None  # not by the ratio
+
+
+def test_a_zero_baseline_has_no_ratio():
+    found = judge(series(50, [0, 0, 0, 0]), DAY, T)
+    assert found is not None and found.ratio is None
+
+
+def test_drivers_name_members_and_models_by_their_own_rise_with_their_share():
+    days = {}
+    for i in range(1, 5):
+        days[DAY - timedelta(days=7 * i)] = SeriesDay(
+            billed_micro=100 * USD,
+            complete=True,
+            members={"ann@x.io": 60 * USD, "bob@x.io": 40 * USD},
+            models={"gpt-5": 100 * USD},
+        )
+    days[DAY] = SeriesDay(
+        billed_micro=300 * USD,
+        complete=True,
+        members={"ann@x.io": 50 * USD, "bob@x.io": 200 * USD, "cy@x.io": 50 * USD},
+        models={"gpt-5": 100 * USD, "o3": 200 * USD},
+    )
+    found = judge(Series(1, "Eng", "openai", days), DAY, T)
+    assert found is not None
+    members = [(d.name, d.delta_micro, d.share) for d in found.drivers if d.kind == "member"]
+    models = [(d.name, d.delta_micro, d.share) for d in found.drivers if d.kind == "model"]
+    # ann fell: no driver of a rise; bob rose most, then cy, who had nothing before
+    assert members == [("bob@x.io", 160 * USD, Fraction(4, 5)), ("cy@x.io", 50 * USD, Fraction(1, 4))]
+    assert models == [("o3", 200 * USD, Fraction(1))]
+
+
+def test_drivers_are_bounded_to_three_of_each_kind():
+    days = {DAY - timedelta(days=7 * i): SeriesDay(billed_micro=10 * USD, complete=True) for i in range(1, 5)}
+    days[DAY] = SeriesDay(
+        billed_micro=500 * USD, complete=True, members={f"m{i}": (i + 1) * 10 * USD for i in range(50)}
+    )
+    found = judge(Series(1, "Eng", "openai", days), DAY, T)
+    assert found is not None
+    assert [d.name for d in found.drivers] == ["m49", "m48", "m47"]
+
+
+def test_find_covers_the_range_and_together_adds_integrations():
+    a = series(300, [100, 100, 100, 100])
+    b = Series(2, "Ops", "anthropic", {d: SeriesDay(billed_micro=USD, complete=True) for d in a.days})
+    both = together([a, b], label="all")
+    assert both.days[DAY].billed_micro == 301 * USD
+    found = find([a, b, both], DAY - timedelta(days=6), DAY, T)
+    assert [(x.integration, x.day) for x in found] == [("all", DAY), ("Eng", DAY)]
+    # A day one integration has not completed is not complete for all of them together
+    c = Series(3, "Late", "xai", {**{d: SeriesDay(billed_micro=0, complete=True) for d in a.days if d != DAY}})
+    c_days = dict(c.days)
+    c_days[DAY] = SeriesDay(billed_micro=0, complete=False)
+    assert together([a, Series(3, "Late", "xai", c_days)]).days[DAY].complete is False
+
+
+def test_thresholds_from_settings_and_their_sentences():
+    assert thresholds_of({}, "config.toml") == Thresholds()
+    assert thresholds_of({"ratio": 2, "min_amount": 12.5}, "c") == Thresholds(2.0, 1250 * 1_000_000)
+    assert thresholds_of({"ratio": 2}, "c", ratio="3", min_amount="$5").ratio == 3.0
+    assert ratio_of(1.25, "x") == 1.25
+    assert amount_of(0, "x") == 0
+    for bad in (1, 0.5, "abc", True, float("nan"), [1]):
+        with pytest.raises(ConfigError, match="must be a number above 1"):
+            ratio_of(bad, "--ratio")
+    for bad in (-1, "12.345", "1e3", True, "ten"):
+        with pytest.raises(ConfigError, match="must be an amount in US dollars"):
+            amount_of(bad, "--min-amount")
+    with pytest.raises(ConfigError, match="must be a table"):
+        thresholds_of(3, "config.toml")
+    with pytest.raises(ConfigError, match="has ratio and min_amount"):
+        thresholds_of({"ratoi": 2}, "config.toml")
