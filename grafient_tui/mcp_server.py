@@ -8,6 +8,8 @@ Read-only tools, each answering with JSON (structured content, and the same as t
   json`'s own (service.report and report.as_json_data: no money is worked out here), with `covers`
   saying what they cover (the period, the integrations, the synced days, billed vs usage value).
 - `budgets`: each budget's spend, forecast and status (`grafient check --format json`'s figures).
+- `anomalies`: days whose billed cost left their same-weekday baseline, with their drivers
+  (`grafient anomalies --format json`'s figures).
 
 Text from outside (provider names of models and members, labels, stored errors) is data: every string
 of an answer goes through untrusted.visible and is cut to MAX_TEXT, and every list of rows to MAX_ROWS.
@@ -179,12 +181,32 @@ def budgets_answer(service: "GrafientService", today: date) -> dict[str, Any]:
     )
 
 
-# -- anomalies: the lead adds the `anomalies` tool here once `service.anomalies(...)` exists -----------
-# 1. `anomalies_answer(service, ...) -> dict[str, Any]` beside the others above: call the service,
-#    turn its figures into plain data (money as report.py words it), and return `_shown({...})`.
-# 2. In `build_server`, a tool like `budgets` (read-only annotations, typed arguments with
-#    `Field(description=...)`), whose body is `return _answer(service, lambda: anomalies_answer(service, ...))`.
-# 3. tests/cli/test_mcp.py: add "anomalies" to TOOLS and a test calling it through the stdio client.
+def anomalies_answer(
+    service: "GrafientService", span: "ReportRange", integration: str | None, drops: bool, today: date
+) -> dict[str, Any]:
+    """`grafient anomalies --format json`'s figures for the period: the complete days whose billed cost
+    left their same-weekday baseline, with the members and models that moved them."""
+    from grafient_tui.anomalies.output import Covered, json_data
+
+    thresholds = service.anomaly_thresholds()
+    scope = "all integrations" if integration is None else service.find(integration).label
+    found = service.anomalies(integration, since=span.since, until=span.until, drops=drops, today=today)
+    answer = json_data(
+        found, Covered(since=span.since, until=span.until, scope=scope, thresholds=thresholds, drops=drops)
+    )
+    rows = answer["anomalies"]
+    answer["anomalies"] = rows[:MAX_ROWS]
+    answer["covers"] = {
+        "since": span.since.isoformat(),
+        "until": span.until.isoformat(),
+        "integrations": scope,
+        "rule": "a complete UTC day's billed cost above the median of the same weekday over the 4-8 complete "
+        f"weeks before, by at least x{thresholds.ratio:g} and the amount min_amount; drivers are the members "
+        "and models whose own cost moved most, in dollars (delta)",
+        "rows_left_out": len(rows) - len(answer["anomalies"]),
+        "meanings": MEANINGS,
+    }
+    return _shown(answer)
 
 
 def _covers(answer: dict[str, Any], left_out: dict[str, int]) -> dict[str, Any]:
@@ -412,6 +434,39 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
     )
     def budgets() -> answers:
         return result(_answer(service, lambda: budgets_answer(service, today())))
+
+    @server.tool(
+        name="anomalies",
+        title="Anomalies",
+        description="Days whose billed cost left their usual level, as `grafient anomalies --format json` gives "
+        "them: day, integration, provider, billed, baseline (the median of the same weekday over the 4-8 "
+        "complete weeks before), ratio, and drivers (the members and models that moved it, with their delta in "
+        f"dollars). The period is the last `days` UTC days (default 30) or `since` to `until`, at most {MAX_DAYS}.",
+        annotations=read_only,
+    )
+    def anomalies(
+        days: Annotated[
+            int | None,
+            Field(ge=1, le=MAX_DAYS, description="the last N UTC days through today; not with since/until"),
+        ] = None,
+        since: Annotated[
+            str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first UTC day, YYYY-MM-DD")
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last UTC day, YYYY-MM-DD (default today; with since)"),
+        ] = None,
+        integration: Annotated[
+            str | None,
+            Field(max_length=200, description="only this integration: its label or id (see `integrations`)"),
+        ] = None,
+        drops: Annotated[bool, Field(description="also days far below their baseline")] = False,
+    ) -> answers:
+        def work() -> dict[str, Any]:
+            now = today()
+            return anomalies_answer(service, report_span(days, since, until, now), integration, drops, now)
+
+        return result(_answer(service, work))
 
     return server
 
