@@ -305,6 +305,8 @@ TABLES = (
     "membercyclespend",
     "budget",
     "alertsent",
+    "alertchannel",
+    "alertdelivery",
     "synclock",
 )
 SERIAL_TABLES = tuple(table for table in TABLES if table != "synclock")
