@@ -625,7 +625,7 @@ class GrafientService:
     def test_alert_channel(self, label: str, *, senders: Senders | None = None) -> AlertDelivered:
         """Send a test message to one channel now (no claim, nothing delivered is recorded but the
         channel's last outcome)."""
-        from grafient_tui.alerts.deliver import Senders, send_one
+        from grafient_tui.alerts.deliver import send_one
         from grafient_tui.alerts.events import test_event
         from grafient_tui.figures import AlertDelivered
         from grafient_tui.store.alerts import find_channel, note_outcome
@@ -634,7 +634,7 @@ class GrafientService:
         channel = find_channel(self.db, label)
         now = datetime.now(UTC)
         event = test_event(channel.info.label, now)
-        outcome = send_one(channel, self.vault, event, senders or Senders())
+        outcome = send_one(channel, self.vault, event, senders or self._senders())
         note_outcome(self.db, channel.info.id, ok=outcome.ok, outcome=outcome.sentence, now=datetime.now(UTC))
         return AlertDelivered(
             channel=channel.info.label,
@@ -643,6 +643,12 @@ class GrafientService:
             attempts=outcome.attempts,
             outcome=outcome.sentence,
         )
+
+    def _senders(self) -> Senders:
+        from grafient_tui.alerts.deliver import Senders
+        from grafient_tui.alerts.send import BACKOFF
+
+        return Senders(backoff=BACKOFF * self.settings.backoff_base)
 
     def _alert_sources(self) -> list[Callable[[datetime], list[AlertEvent]]]:
         """Where events come from, each a pure source over what the store holds (alerts/__init__.py
@@ -678,7 +684,7 @@ class GrafientService:
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         events = self.alert_events(moment)
         clock = (lambda: moment) if now is not None else (lambda: datetime.now(UTC))
-        return deliver(self.db, self.vault, events, now=clock, senders=senders)
+        return deliver(self.db, self.vault, events, now=clock, senders=senders or self._senders())
 
     def alert_problem(self) -> str | None:
         """One line for the app's home when a channel's last delivery failed; None when all is well."""

@@ -34,6 +34,7 @@ class Senders:
     sleep: send.Sleep = time.sleep
     clock: Callable[[], float] = time.time
     timeout: float = send.TIMEOUT
+    backoff: float = send.BACKOFF  # seconds before the second attempt (GRAFIENT_BACKOFF_BASE scales it)
     smtp_context: object | None = field(default=None)  # an ssl.SSLContext trusting a test server
 
 
@@ -49,7 +50,13 @@ def send_one(channel: stored.StoredChannel, vault: Vault, event: AlertEvent, sen
         if kind in ("slack", "teams"):
             assert secret is not None, "a Slack or Teams channel's URL is its sealed secret"
             return send.post(
-                kind, secret, event, transport=senders.transport, sleep=senders.sleep, timeout=senders.timeout
+                kind,
+                secret,
+                event,
+                transport=senders.transport,
+                sleep=senders.sleep,
+                timeout=senders.timeout,
+                backoff=senders.backoff,
             )
         if kind == "webhook":
             return send.post(
@@ -61,10 +68,17 @@ def send_one(channel: stored.StoredChannel, vault: Vault, event: AlertEvent, sen
                 sleep=senders.sleep,
                 clock=senders.clock,
                 timeout=senders.timeout,
+                backoff=senders.backoff,
             )
         context = senders.smtp_context if isinstance(senders.smtp_context, ssl.SSLContext) else None
         return send.email(
-            channel.settings, secret, event, sleep=senders.sleep, timeout=senders.timeout, context=context
+            channel.settings,
+            secret,
+            event,
+            sleep=senders.sleep,
+            timeout=senders.timeout,
+            backoff=senders.backoff,
+            context=context,
         )
     except GrafientError as exc:
         return send.Outcome(False, 0, exc.sentence.rstrip("."))

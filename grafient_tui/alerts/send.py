@@ -94,8 +94,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def _with_retries(attempt: Callable[[], str], sleep: Sleep) -> Outcome:
-    pause = BACKOFF
+def _with_retries(attempt: Callable[[], str], sleep: Sleep, backoff: float) -> Outcome:
+    pause = backoff
     for number in range(1, ATTEMPTS + 1):
         try:
             return Outcome(True, number, attempt())
@@ -119,6 +119,7 @@ def post(
     sleep: Sleep = time.sleep,
     clock: Callable[[], float] = time.time,
     timeout: float = TIMEOUT,
+    backoff: float = BACKOFF,
 ) -> Outcome:
     """POST the event to a Slack, Teams or signed webhook URL."""
     import httpx
@@ -160,7 +161,7 @@ def post(
             raise _Retry(sentence)
         raise _Fatal(sentence)
 
-    return _with_retries(attempt, sleep)
+    return _with_retries(attempt, sleep, backoff)
 
 
 def email(
@@ -170,6 +171,7 @@ def email(
     *,
     sleep: Sleep = time.sleep,
     timeout: float = TIMEOUT,
+    backoff: float = BACKOFF,
     context: ssl.SSLContext | None = None,
 ) -> Outcome:
     """Send the event as a plain-text email through the channel's SMTP server."""
@@ -223,4 +225,4 @@ def email(
             return f"{named} accepted it for {len(recipients) - len(refused)} of {len(recipients)} recipients"
         return f"{named} accepted it"
 
-    return _with_retries(attempt, sleep)
+    return _with_retries(attempt, sleep, backoff)
