@@ -1107,13 +1107,13 @@ def cmd_alert(args: argparse.Namespace, service: GrafientService) -> int:
             now=now_utc(),
         )
         print(
-            f"added alert channel {quoted(info.label)} ({info.kind}: {visible(info.target)}); try it with "
+            f"added alert channel {quoted(info.label)} ({visible(info.kind)}: {visible(info.target)}); try it with "
             f"`grafient alert test {visible(info.label)}`"
         )
         return 0
     if action == "remove":
         info = service.remove_alert_channel(args.label)
-        print(f"removed alert channel {quoted(info.label)} ({info.kind})")
+        print(f"removed alert channel {quoted(info.label)} ({visible(info.kind)})")
         return 0
     if action == "test":
         done = service.test_alert_channel(args.label)
@@ -1150,7 +1150,7 @@ def cmd_alert(args: argparse.Namespace, service: GrafientService) -> int:
     table = [
         [
             one_line(c.label),
-            c.kind,
+            visible(c.kind),
             one_line(c.target),
             "—" if c.last_delivery is None else _iso(c.last_delivery),
             "—" if c.last_ok is None else ("ok: " if c.last_ok else "failed: ") + one_line(c.last_outcome or ""),
