@@ -449,3 +449,43 @@ def test_a_rejected_key_is_an_event_until_a_good_sync(store) -> None:
 def test_check_with_no_channels_reads_no_more_than_before(capsys, monkeypatch, grafient_home) -> None:
     done = run_cli(capsys, monkeypatch, "check")
     assert done.code == 0 and done.err == ""
+
+
+def test_sync_tells_the_channels_after_its_work_and_keeps_its_exit_code(receiver, capsys, monkeypatch) -> None:
+    import respx
+
+    from grafient_tui.providers.cursor.fake import make_events
+    from tests.fakes import CountingCursorTeam
+
+    events = make_events(
+        seed=4, start=TODAY - timedelta(days=30), days=31, per_day=4, members=["a@x.io"], models=["gpt-5"]
+    )
+    cutoff = NOW.timestamp() * 1000
+    team = CountingCursorTeam(api_key=GOOD_KEY, events=[e for e in events if int(e["timestamp"]) <= cutoff])
+    receiver.status = 500
+    with respx.mock(base_url="https://api.cursor.com", assert_all_called=False) as router:
+        router.route(host="127.0.0.1").pass_through()  # the receiver is a real server
+        router.route().mock(side_effect=team.handler)
+        assert (
+            run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", "--no-backfill", stdin=GOOD_KEY).code == 0
+        )
+        added = run_cli(
+            capsys, monkeypatch, "alert", "add", "webhook", "--label", "Ops", "--url", receiver.url, stdin=SIGNING
+        )
+        assert added.code == 0
+        synced = run_cli(capsys, monkeypatch, "sync")
+        assert synced.code == 0 and synced.err == "" and receiver.received == []  # nothing to tell
+        team.api_key = "crsr_" + "9f8e7d6c" * 8  # the key is revoked
+        failed = run_cli(capsys, monkeypatch, "sync", "--force")
+        assert failed.code == 1 and "the key was rejected" in failed.out  # the sync's own exit code
+        assert failed.err == (
+            "grafient: warning: alert channel 'Ops' failed: 127.0.0.1 answered HTTP 500 (after 3 attempts).\n"
+        )
+        receiver.status = 200
+        again = run_cli(capsys, monkeypatch, "sync", "--force")
+        assert again.code == 1 and again.err == ""
+        assert len(receiver.received) == 4 and signed_by(receiver.received[-1], SIGNING)
+        body = receiver.received[-1].json()
+        assert body["kind"] == "key_rejected" and body["integration"] == "Eng" and body["provider"] == "Cursor"
+        assert run_cli(capsys, monkeypatch, "sync", "--force").code == 1 and len(receiver.received) == 4
+        no_secret_in(added.out, synced.out, failed.out, failed.err, again.out)
