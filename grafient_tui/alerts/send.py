@@ -199,15 +199,21 @@ def email(
             with server:
                 server.ehlo()
                 if security == "starttls":
+                    if not server.has_extn("starttls"):
+                        raise _Fatal(f"{named} does not offer STARTTLS; use --security tls, or none on this machine")
                     server.starttls(context=tls)
                     server.ehlo()
                 if password is not None:
+                    if not server.has_extn("auth"):
+                        raise _Fatal(
+                            f"{named} does not offer a login (SMTP AUTH) here; leave out --user, or check --security"
+                        )
                     server.login(settings["user"], password.reveal())
                 refused = server.send_message(message, from_addr=settings["from"], to_addrs=recipients)
         except smtplib.SMTPAuthenticationError as exc:
             raise _Fatal(f"{named} refused the user name and password (SMTP {exc.smtp_code})") from None
         except smtplib.SMTPNotSupportedError:
-            raise _Fatal(f"{named} does not offer STARTTLS; use --security tls, or none on this machine") from None
+            raise _Fatal(f"{named} does not support what was asked of it") from None
         except smtplib.SMTPResponseException as exc:
             sentence = f"{named} refused the message (SMTP {exc.smtp_code})"
             if 400 <= exc.smtp_code < 500:
