@@ -276,16 +276,18 @@ def delivery_states(db: Database) -> list[tuple[int, str, str, int]]:
 
 
 def integration_health(db: Database) -> list[IntegrationHealth]:
-    """Each integration's last good sync and its last finished run's outcome and error family."""
+    """Each integration's last good sync and its last finished run's outcome and error family. The
+    last run is the newest row (ids only grow), not the latest `started_at`: a pinned or coarse clock
+    gives two runs the same start, or even the later one an earlier one."""
     from sqlalchemy import text
 
     query = text(
         "SELECT i.id, i.label, i.provider, i.created_at, "
         "(SELECT MAX(s.finished_at) FROM syncrun s WHERE s.integration_id = i.id AND s.outcome = 'success'), "
         "(SELECT r.outcome FROM syncrun r WHERE r.integration_id = i.id AND r.outcome <> 'running' "
-        " ORDER BY r.started_at DESC, r.id DESC LIMIT 1), "
+        " ORDER BY r.id DESC LIMIT 1), "
         "(SELECT r.error_kind FROM syncrun r WHERE r.integration_id = i.id AND r.outcome <> 'running' "
-        " ORDER BY r.started_at DESC, r.id DESC LIMIT 1) "
+        " ORDER BY r.id DESC LIMIT 1) "
         "FROM integration i ORDER BY i.id"
     )
     with db.session() as session:

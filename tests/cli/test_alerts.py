@@ -92,6 +92,19 @@ def no_secret_in(*texts: str | bytes) -> None:
             assert secret.encode() not in data, secret
 
 
+def stored_rows(db: Database) -> bytes:
+    """Every alert channel's and delivery's row as the database holds it (SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    with db.session() as session:
+        rows = [
+            *session.execute(text("SELECT * FROM alertchannel")),
+            *session.execute(text("SELECT * FROM alertdelivery")),
+        ]
+    assert rows
+    return repr([tuple(row) for row in rows]).encode()
+
+
 def test_a_webhook_gets_each_event_once_signed_and_the_check_keeps_its_exit_code(
     store, receiver, capsys, monkeypatch, grafient_home
 ) -> None:
@@ -126,6 +139,7 @@ def test_a_webhook_gets_each_event_once_signed_and_the_check_keeps_its_exit_code
     assert row["target"] == receiver.url + "/hook (signed)"
     assert "accepted it (HTTP 200)" in row["last_outcome"]
     no_secret_in(added.out, added.err, first.out, first.err, listed.out, all_bytes_under(grafient_home))
+    no_secret_in(stored_rows(store[0]))
 
 
 def test_slack_and_teams_get_their_payload_shapes_with_outside_text_escaped(
@@ -163,6 +177,7 @@ def test_slack_and_teams_get_their_payload_shapes_with_outside_text_escaped(
     card_text = " ".join(b["text"] for p in teams for b in p["attachments"][0]["content"]["body"])
     assert r"\[x\]\(https://evil.test\)" in card_text and r"\*Eng\*" in card_text
     no_secret_in(*outputs, checked.out, checked.err, all_bytes_under(grafient_home))
+    no_secret_in(stored_rows(db))
 
 
 def test_email_through_a_real_smtp_server_with_a_login(store, capsys, monkeypatch, grafient_home) -> None:
@@ -417,29 +432,43 @@ def test_a_viewer_never_sends_nor_adds(store, receiver, capsys, monkeypatch) -> 
     refused = run_cli(
         capsys, monkeypatch, "alert", "add", "webhook", "--label", "Two", "--url", receiver.url, stdin=SIGNING
     )
-    assert (refused.code == 2 and "viewer" in refused.err) or "views only" in refused.err
+    assert refused.code == 2 and ("viewer" in refused.err or "views only" in refused.err)
     assert run_cli(capsys, monkeypatch, "alert", "test", "Ops").code == 2 and receiver.received == []
     viewer.close()
 
 
 def test_a_rejected_key_is_an_event_until_a_good_sync(store) -> None:
+    """The last run is the newest row, whatever its start says (a pinned clock gave the later run an
+    earlier start, on PostgreSQL)."""
     from sqlalchemy import text
 
     db, vault = store
     iid = int(add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret(GOOD_KEY), now=NOW).id)
+    good = NOW - timedelta(hours=1)
+    runs = [
+        (good - timedelta(seconds=2), good, "success", None, None),
+        (good - timedelta(seconds=3), good + timedelta(seconds=1), "failed", "Cursor rejected the key.", "KeyRejected"),
+    ]
     with db.session(write=True) as session:
-        session.execute(
-            text(
-                "INSERT INTO syncrun (integration_id, trigger, started_at, finished_at, outcome, requests, "
-                "rate_limited, retries, days_written, error, error_kind) VALUES (:iid, 'daily', :at, :at, 'failed', "
-                "1, 0, 0, 0, "
-                "'Cursor rejected the key.', 'KeyRejected')"
-            ),
-            {"iid": iid, "at": NOW - timedelta(hours=1)},
-        )
+        for started, finished, outcome, error, kind in runs:
+            session.execute(
+                text(
+                    "INSERT INTO syncrun (integration_id, trigger, started_at, finished_at, outcome, requests, "
+                    "rate_limited, retries, days_written, error, error_kind) VALUES (:iid, 'daily', :started, "
+                    ":finished, :outcome, 1, 0, 0, 0, :error, :kind)"
+                ),
+                {
+                    "iid": iid,
+                    "started": started,
+                    "finished": finished,
+                    "outcome": outcome,
+                    "error": error,
+                    "kind": kind,
+                },
+            )
     service = GrafientService(Settings.from_env(), db=db, vault=vault)
     [event] = service.alert_events(NOW)
-    assert event.kind == "key_rejected" and event.key == f"key-rejected:{iid}:never"
+    assert event.kind == "key_rejected" and event.key == f"key-rejected:{iid}:{int(good.timestamp())}"
     assert event.sentence == "Cursor rejected the API key of Eng: its syncs fail until it is replaced (grafient rekey)."
     assert event.provider == "Cursor" and event.integration == "Eng"
     later = NOW + timedelta(days=3)
