@@ -137,7 +137,7 @@ def post(
             headers["X-Grafient-Signature"] = signature(signing_secret.reveal(), stamp, body)
         try:
             with (
-                httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False) as client,
+                httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client,
                 client.stream("POST", address, content=body, headers=headers) as answer,
             ):
                 read = 0
