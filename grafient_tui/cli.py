@@ -375,7 +375,53 @@ def build_parser() -> argparse.ArgumentParser:
         "(README, MCP, shows an agent's configuration).",
     )
 
+    _add_alert_parser(commands)
     return parser
+
+
+def _add_alert_parser(commands: Any) -> None:
+    alert = commands.add_parser(
+        "alert",
+        help="alert channels: Slack, Teams, a signed webhook or email, told once per event",
+        description="Channels that `grafient sync` and `grafient check` (and the app, when it synced) tell about "
+        "budgets crossing 50/80/100%%, forecasts over a budget, rejected keys and integrations not synced for 48 "
+        "hours: each event once per channel. Stored in the database (a shared database shares them), secrets "
+        "sealed like API keys and read from standard input.",
+    )
+    actions = alert.add_subparsers(dest="alert_action", metavar="ACTION", parser_class=_Parser, required=True)
+    add = actions.add_parser("add", help="add a channel (its secret is read from stdin or prompted for)")
+    kinds = add.add_subparsers(dest="alert_kind", metavar="KIND", parser_class=_Parser, required=True)
+    slack = kinds.add_parser("slack", help="a Slack incoming webhook (its URL on stdin)")
+    teams = kinds.add_parser(
+        "teams",
+        help="a Microsoft Teams Workflows webhook (its URL on stdin; the retired Office 365 connectors are not "
+        "supported)",
+    )
+    webhook = kinds.add_parser(
+        "webhook",
+        help="POST JSON to a URL, signed: X-Grafient-Timestamp and X-Grafient-Signature: sha256=<HMAC-SHA256 of "
+        "'timestamp.body'> (the signing secret on stdin)",
+    )
+    webhook.add_argument("--url", required=True, help="https:// (http:// only to this machine)")
+    email = kinds.add_parser("email", help="a plain-text email through an SMTP server (its password on stdin)")
+    email.add_argument("--to", required=True, metavar="ADDR[,ADDR...]", help="the recipients")
+    email.add_argument("--smtp", required=True, metavar="HOST:PORT", help="the SMTP server")
+    email.add_argument("--from", dest="sender", metavar="ADDR", help="the sender (default grafient@this host)")
+    email.add_argument("--user", help="log in as this user; the password is read from stdin")
+    email.add_argument(
+        "--security",
+        choices=("starttls", "tls", "none"),
+        default="starttls",
+        help="starttls (default), tls (implicit, port 465), none (only to a server on this machine)",
+    )
+    for kind in (slack, teams, webhook, email):
+        kind.add_argument("--label", required=True, help="the channel's name")
+    listing = actions.add_parser("list", help="list the channels, their last delivery and its outcome")
+    listing.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
+    remove = actions.add_parser("remove", help="remove a channel")
+    remove.add_argument("label", metavar="LABEL")
+    test = actions.add_parser("test", help="send a test message: exit 0 when the channel accepted it, 2 when not")
+    test.add_argument("label", metavar="LABEL")
 
 
 ACCOUNT_DEST = "account__"  # argparse's dest prefix for the providers' account settings (--org, --team-id)
@@ -530,6 +576,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "check": cmd_check,
         "metrics": cmd_metrics,
         "mcp": cmd_mcp,
+        "alert": cmd_alert,
     }[args.command]
     service = GrafientService(settings)
     if args.command in READING_COMMANDS and service.shared:
@@ -774,6 +821,7 @@ def cmd_sync(args: argparse.Namespace, service: GrafientService) -> int:
     if not results:
         print("No integrations yet. Add one with: grafient add PROVIDER --label NAME (see `grafient add --help`)")
         return 0
+    deliver_alerts(service)
     return 1 if any(r.outcome == "failed" or r.blocked for r in results) else 0
 
 
@@ -1095,6 +1143,8 @@ def cmd_check(args: argparse.Namespace, service: GrafientService) -> int:
     else:
         for status in statuses:
             print(one_line(check_line(status)))
+    sys.stdout.flush()
+    deliver_alerts(service)
     return EXIT_CODES[worst([s.status for s in statuses])]
 
 
@@ -1158,3 +1208,135 @@ def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --------------------------------------------------------------------------- alerts
+
+MAX_SECRET = 4096  # characters of a webhook URL, signing secret or password read from stdin
+
+
+def read_secret(what: str) -> Secret:
+    """One line from stdin when it is piped, else a prompt without echo; never from argv; bounded."""
+    from grafient_tui.secret import Secret
+
+    if sys.stdin is None:
+        raise ConfigError(f"no {what} given: pipe it on standard input.")
+    if sys.stdin.isatty():
+        import getpass
+
+        text = getpass.getpass(f"{what} (input hidden): ")
+    else:
+        text = sys.stdin.readline(MAX_SECRET + 1)
+    value = text.strip()
+    if not value:
+        raise ConfigError(f"no {what} given: pipe it on standard input or type it at the prompt.")
+    if len(value) > MAX_SECRET or not value.isprintable():
+        raise ConfigError(f"the {what} is too long or has control characters.")
+    return Secret(value)
+
+
+SECRET_WORDS = {
+    "slack": "Slack incoming-webhook URL",
+    "teams": "Teams Workflows webhook URL",
+    "webhook": "signing secret",
+    "email": "SMTP password",
+}
+
+
+def cmd_alert(args: argparse.Namespace, service: GrafientService) -> int:
+    action = args.alert_action
+    if action == "add":
+        kind = args.alert_kind
+        label = service.clean_label(args.label)  # a bad label is said before a secret is asked for
+        service.require_change()
+        secret = None
+        if kind != "email" or args.user is not None:
+            secret = read_secret(SECRET_WORDS[kind])
+        from grafient_tui.secret import remember_secret
+
+        if secret is not None:
+            remember_secret(secret.reveal())  # scrubbed from anything logged from here on
+        info = service.add_alert_channel(
+            kind,
+            label,
+            secret=secret,
+            url=getattr(args, "url", None),
+            to=getattr(args, "to", None),
+            smtp=getattr(args, "smtp", None),
+            sender=getattr(args, "sender", None),
+            user=getattr(args, "user", None),
+            security=getattr(args, "security", "starttls"),
+            now=now_utc(),
+        )
+        print(
+            f"added alert channel {quoted(info.label)} ({visible(info.kind)}: {visible(info.target)}); try it with "
+            f"`grafient alert test {visible(info.label)}`"
+        )
+        return 0
+    if action == "remove":
+        info = service.remove_alert_channel(args.label)
+        print(f"removed alert channel {quoted(info.label)} ({visible(info.kind)})")
+        return 0
+    if action == "test":
+        done = service.test_alert_channel(args.label)
+        if done.ok:
+            print(f"{quoted(done.channel)}: {one_line(done.outcome)}")
+            return 0
+        print(f"grafient: the test alert to {quoted(done.channel)} failed: {one_line(done.outcome)}.", file=sys.stderr)
+        return 2
+    rows = service.alert_channels()
+    if args.format == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "label": c.label,
+                        "kind": c.kind,
+                        "target": c.target,
+                        "last_delivery": None if c.last_delivery is None else _iso(c.last_delivery),
+                        "last_outcome": c.last_outcome,
+                        "last_ok": c.last_ok,
+                    }
+                    for c in rows
+                ],
+                indent=2,
+                ensure_ascii=True,
+            )
+        )
+        return 0
+    if not rows:
+        print("No alert channels yet. Add one with: grafient alert add slack --label NAME  (the URL on stdin)")
+        return 0
+    from grafient_tui.tables import format_table
+
+    table = [
+        [
+            one_line(c.label),
+            visible(c.kind),
+            one_line(c.target),
+            "—" if c.last_delivery is None else _iso(c.last_delivery),
+            "—" if c.last_ok is None else ("ok: " if c.last_ok else "failed: ") + one_line(c.last_outcome or ""),
+        ]
+        for c in rows
+    ]
+    print(format_table(["LABEL", "KIND", "TARGET", "LAST DELIVERY", "OUTCOME"], table))
+    return 0
+
+
+def deliver_alerts(service: GrafientService) -> None:
+    """Send pending alerts after a sync or check. Whatever happens here leaves the command's exit code
+    as its work made it: a failing channel (or store) is a warning on stderr, and recorded."""
+    try:
+        delivered = service.deliver_alerts(now_utc() if os.environ.get("GRAFIENT_NOW") else None)
+    except GrafientError as exc:
+        print(f"grafient: warning: alerts were not sent: {one_line(exc.sentence)}", file=sys.stderr)
+        return
+    except Exception as exc:  # noqa: BLE001  (an alert never fails the sync or check that found it)
+        print(f"grafient: warning: alerts were not sent (unexpected {visible(type(exc).__name__)}).", file=sys.stderr)
+        return
+    for done in delivered:
+        if not done.ok:
+            print(
+                f"grafient: warning: alert channel {quoted(done.channel)} failed: {one_line(done.outcome)}.",
+                file=sys.stderr,
+            )

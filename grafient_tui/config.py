@@ -484,6 +484,17 @@ class Settings:
                 )
         return {str(k): v for k, v in table.items()}
 
+    def desktop_alerts(self) -> bool:
+        """`[alerts] desktop = true` in config.toml: the app also asks the terminal for a desktop
+        notification (OSC 9 / OSC 777) beside its toast and bell. Off unless asked for."""
+        table = self.read_config().get("alerts", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[alerts] in {self.config_file} must be a table, such as `desktop = true`.")
+        desktop = table.get("desktop", False)
+        if not isinstance(desktop, bool):
+            raise ConfigError(f"[alerts] desktop in {self.config_file} must be true or false.")
+        return desktop
+
     def check_home(self) -> None:
         """Grafient's home folders and files are this user's and writable by no one else (check_trusted:
         one of them only too open is narrowed, one owned by another user refused), before anything

@@ -631,3 +631,62 @@ class FocusExport:
 
     charges: tuple[FocusCharge, ...]
     left_out: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertEvent:
+    """Something worth telling the team, once per channel (grafient_tui/alerts/).
+
+    `key` is stable for as long as the situation lasts and new when it happens again (a budget's
+    threshold in one period; a rejected key until the integration syncs again): the store records
+    each (channel, key) once. Every text field may hold outside text (labels, model names): each
+    channel's format escapes it; none may hold a secret."""
+
+    key: str  # e.g. "budget:3:2026-12-01:80", "key-rejected:4:1733500000"
+    kind: str  # budget | forecast | key_rejected | stale | anomaly | test
+    sentence: str  # the event in one sentence
+    figure: str | None = None  # the figure it is about, worded: "$812.40 of $1,000 (81%)"
+    integration: str | None = None  # its label; None: every integration together
+    provider: str | None = None  # its provider's title
+    details: tuple[str, ...] = ()  # further lines (an anomaly's drivers)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertChannelInfo:
+    """An alert channel as `grafient alert list` shows it: never its secret."""
+
+    id: int
+    label: str
+    kind: str  # slack | teams | webhook | email
+    target: str  # where it goes, without secrets: "hooks.slack.com (URL sealed)", "ops@acme.com via smtp:587"
+    created: datetime
+    last_delivery: datetime | None  # UTC
+    last_outcome: str | None  # one sentence
+    last_ok: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertDelivered:
+    """How one event went to one channel in this run."""
+
+    channel: str  # the channel's label
+    event_key: str
+    ok: bool
+    attempts: int
+    outcome: str  # one sentence, never a secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntegrationHealth:
+    """What the integration-level sources need about one integration (store/alerts.integration_health)."""
+
+    integration_id: int
+    label: str
+    provider: str
+    created: datetime  # UTC
+    last_success: datetime | None  # when its last good sync ended
+    last_outcome: str | None  # its last finished run's: success | failed | interrupted
+    last_error_kind: str | None  # that run's error family (errors.py's class name)

@@ -27,8 +27,12 @@ from grafient_tui.errors import ConfigError
 if TYPE_CHECKING:
     import httpx
 
+    from grafient_tui.alerts.deliver import Senders
     from grafient_tui.anomalies import Thresholds
     from grafient_tui.figures import (
+        AlertChannelInfo,
+        AlertDelivered,
+        AlertEvent,
         Anomaly,
         BudgetStatus,
         DetailFigures,
@@ -53,6 +57,8 @@ if TYPE_CHECKING:
     ProgressCallback = Callable[[SyncProgress], None]
 
 EXPORTS_DIR = "exports"
+# An anomaly alerts while it is this recent (a channel added later is not told of older ones).
+ANOMALY_ALERT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -675,6 +681,144 @@ class GrafientService:
             return []
         now = now or datetime.now(UTC)
         return record_crossings(self.db, evaluate(self.db, now.astimezone(UTC).date()), now)
+
+    # -- alert channels -------------------------------------------------------------------------
+
+    def add_alert_channel(
+        self,
+        kind: str,
+        label: str,
+        *,
+        secret: Secret | None,
+        url: str | None = None,
+        to: str | None = None,
+        smtp: str | None = None,
+        sender: str | None = None,
+        user: str | None = None,
+        security: str = "starttls",
+        now: datetime | None = None,
+    ) -> AlertChannelInfo:
+        """Store a channel (its secret sealed). Bad input: ConfigError with one sentence, nothing stored.
+        slack/teams: `secret` is the webhook URL; webhook: `url`, `secret` the signing secret; email:
+        `to`, `smtp`, `sender`, `user`, `security`, `secret` the password (with `user`)."""
+        from grafient_tui.alerts.channels import channel_settings
+        from grafient_tui.store.alerts import add_channel
+
+        self.require_change()  # a viewer adds nothing
+        label = self.clean_label(label)
+        settings = channel_settings(
+            kind, secret=secret, url=url, to=to, smtp=smtp, sender=sender, user=user, security=security
+        )
+        return add_channel(
+            self.db,
+            self.vault,
+            label=label,
+            kind=kind,
+            settings=settings,
+            secret=secret,
+            now=now or datetime.now(UTC),
+        )
+
+    def alert_channels(self) -> list[AlertChannelInfo]:
+        from grafient_tui.store.alerts import channels
+
+        return [channel.info for channel in channels(self.db)]
+
+    def remove_alert_channel(self, label: str) -> AlertChannelInfo:
+        from grafient_tui.store.alerts import remove_channel
+
+        self.require_change()
+        return remove_channel(self.db, label)
+
+    def test_alert_channel(self, label: str, *, senders: Senders | None = None) -> AlertDelivered:
+        """Send a test message to one channel now (no claim, nothing delivered is recorded but the
+        channel's last outcome)."""
+        from grafient_tui.alerts.deliver import send_one
+        from grafient_tui.alerts.events import test_event
+        from grafient_tui.figures import AlertDelivered
+        from grafient_tui.store.alerts import find_channel, note_outcome
+
+        self.require_change()  # viewers never send
+        channel = find_channel(self.db, label)
+        now = datetime.now(UTC)
+        event = test_event(channel.info.label, now)
+        outcome = send_one(channel, self.vault, event, senders or self._senders())
+        note_outcome(self.db, channel.info.id, ok=outcome.ok, outcome=outcome.sentence, now=datetime.now(UTC))
+        return AlertDelivered(
+            channel=channel.info.label,
+            event_key=event.key,
+            ok=outcome.ok,
+            attempts=outcome.attempts,
+            outcome=outcome.sentence,
+        )
+
+    def _senders(self) -> Senders:
+        from grafient_tui.alerts.deliver import Senders
+        from grafient_tui.alerts.send import BACKOFF
+
+        return Senders(backoff=BACKOFF * self.settings.backoff_base)
+
+    def _alert_sources(self) -> list[Callable[[datetime], list[AlertEvent]]]:
+        """Where events come from, each a pure source over what the store holds (alerts/__init__.py
+        says how to add one)."""
+        from grafient_tui.alerts.events import budget_events, key_rejected_events, stale_events
+        from grafient_tui.store.alerts import integration_health
+
+        return [
+            lambda now: budget_events(self.check_budgets(now.date())),
+            lambda now: key_rejected_events(integration_health(self.db)),
+            lambda now: stale_events(integration_health(self.db), now),
+            self._anomaly_events,
+        ]
+
+    def _anomaly_events(self, now: datetime) -> list[AlertEvent]:
+        """The anomalies of the last ANOMALY_ALERT_DAYS complete days; none while config.toml's
+        [anomalies] is unusable (`grafient anomalies` says why), so budgets and keys still alert."""
+        from datetime import timedelta
+
+        from grafient_tui.alerts.events import anomaly_events
+
+        today = now.date()
+        try:
+            found = self.anomalies(since=today - timedelta(days=ANOMALY_ALERT_DAYS), until=today, today=today)
+        except ConfigError:
+            return []
+        return anomaly_events(found)
+
+    def alert_events(self, now: datetime | None = None) -> list[AlertEvent]:
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        events: list[AlertEvent] = []
+        for source in self._alert_sources():
+            events += source(now)
+        return events
+
+    def deliver_alerts(self, now: datetime | None = None, *, senders: Senders | None = None) -> list[AlertDelivered]:
+        """Send what is pending to every channel, once per channel and event across every process
+        (alerts/deliver.py). A viewer sends nothing. A failing channel is recorded, never raised;
+        a fault reading the store is (the caller keeps its own outcome: cli.py, the app's worker)."""
+        from grafient_tui.alerts.deliver import deliver
+        from grafient_tui.store.alerts import channels
+
+        with self.reading() as read:  # most stores have no channel: found without SQLAlchemy
+            if read.one("SELECT id FROM alertchannel LIMIT 1") is None:
+                return []
+        if not self.access().can_change or not channels(self.db):
+            return []
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        events = self.alert_events(moment)
+        clock = (lambda: moment) if now is not None else (lambda: datetime.now(UTC))
+        return deliver(self.db, self.vault, events, now=clock, senders=senders or self._senders())
+
+    def alert_problem(self) -> str | None:
+        """One line for the app's home when a channel's last delivery failed; None when all is well."""
+        from grafient_tui.store.alerts import channels
+
+        failing = [c.info for c in channels(self.db) if c.info.last_ok is False]
+        if not failing:
+            return None
+        first = failing[0]
+        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+        return f"Alert channel {first.label}{more} failed: {first.last_outcome or 'no detail'}."
 
     # -- the database's schema ------------------------------------------------------------------
 

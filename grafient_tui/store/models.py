@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Ids are 64-bit everywhere. On SQLite a primary key must stay `INTEGER PRIMARY KEY` (the rowid alias,
@@ -160,6 +160,9 @@ class SyncRun(SQLModel, table=True):
     # The server process of the session holding this run's sync lock (a shared database): how a
     # lock's holder is told to be this run, and not some other session (sync/lock.py).
     lock_pid: int | None = None
+    # The error's family (errors.py's class name: KeyRejected, Unreachable, ...): an alert for a
+    # rejected key is told from other failures by it, not by the sentence.
+    error_kind: str | None = None
 
 
 class SyncLockRow(SQLModel, table=True):
@@ -224,3 +227,38 @@ class AlertSent(SQLModel, table=True):
     period_start: date
     threshold: str  # 50 | 80 | 100 | forecast
     sent_at: datetime
+
+
+class AlertChannel(SQLModel, table=True):
+    """Where alerts go (store/alerts.py): a Slack or Teams webhook, a signed webhook, or email.
+    `target` is the non-secret part as a small JSON object (a webhook's URL, email's recipients and
+    server); the secret (a Slack or Teams URL, a signing secret, an SMTP password) is sealed in the
+    vault like an API key, bound to `uid`."""
+
+    id: int | None = Field(default=None, sa_column=_id())
+    uid: str = Field(unique=True)
+    label: str = Field(unique=True)
+    kind: str  # slack | teams | webhook | email
+    target: str = Field(sa_column=Column(Text, nullable=False))
+    secret_scheme: str | None = None
+    secret_ciphertext: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime
+    last_delivery_at: datetime | None = None
+    last_outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # one sentence, no secret
+    last_ok: bool | None = Field(default=None, sa_column=Column(Boolean, nullable=True))
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One event for one channel: claimed (state `sending`, until `lease_until`) before it is sent,
+    then `sent` or `failed`. Unique per (channel, event key): the claim is the insert."""
+
+    __table_args__ = (UniqueConstraint("channel_id", "event_key"),)
+    id: int | None = Field(default=None, sa_column=_id())
+    channel_id: int = Field(sa_column=Column(ID, ForeignKey("alertchannel.id"), nullable=False, index=True))
+    event_key: str
+    state: str  # sending | sent | failed
+    attempts: int
+    claimed_at: datetime
+    lease_until: datetime
+    finished_at: datetime | None = None
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -49,6 +49,7 @@ REVISIONS = (
     "0008",  # each integration's account settings besides its key (integration.account)
     "0009",  # how an integration's dollars were made (integration.cost_basis); credits and characters
     "0010",  # roles the database enforces: the sync lock's rows, one integration per account, owner-only settings
+    "0011",  # alert channels and their deliveries (once per channel and event); a sync run's error family
 )
 HEAD = REVISIONS[-1]
 

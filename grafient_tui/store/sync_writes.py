@@ -365,5 +365,6 @@ def finish_run(
                 retries=result.retries,
                 days_written=result.days_written,
                 error=result.error,
+                error_kind=result.error_kind,
             )
         )

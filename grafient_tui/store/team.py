@@ -307,6 +307,8 @@ TABLES = (
     "alertsent",
     "synclock",
 )
+# Not in TABLES: alertchannel and alertdelivery (migration 0011). A syncer whose grants predate them (no
+# default privileges) keeps syncing; only its alerts fail, each with the database's sentence.
 SERIAL_TABLES = tuple(table for table in TABLES if table != "synclock")
 
 

@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 from grafient_tui.config import Settings
 from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
-from grafient_tui.tui.alerts import budget_toasts
+from grafient_tui.tui.alerts import budget_toasts, desktop_notify
 from grafient_tui.tui.app_commands import PaletteKeysScreenshots
 from grafient_tui.tui.commands import IntegrationCommands, bindings
 from grafient_tui.tui.live import LiveState
@@ -148,6 +148,7 @@ class GrafientApp(
         self._arm_daily_timer()
         if not self.syncs:  # else when they have ended
             self.check_budgets()
+            self._job(jobs.deliver_alerts, "alerts", self.now(), False)  # a channel failing since: one line
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -262,6 +263,9 @@ class GrafientApp(
         self._sync_changed(end.integration_id)
         if not self.syncs:
             self.check_budgets()
+            # This app synced: it tells the alert channels (once per channel and event, whichever
+            # process gets there first; a failing channel changes no sync's outcome).
+            self._job(jobs.deliver_alerts, "alerts", self.now(), True)
 
     def _sync_changed(self, integration_id: int, *, stored: bool = True) -> None:
         self._tell(lambda live: m.SyncChanged(live, integration_id, stored=stored))
@@ -276,6 +280,13 @@ class GrafientApp(
         self._show(budget_toasts(message.alerts))  # one, short (tui/alerts.py)
         if message.alerts:
             self.bell()
+            desktop_notify(self, self.settings, budget_toasts(message.alerts)[0])  # opt-in (config.toml)
+
+    @on(m.AlertsDelivered)
+    def _alerts_delivered(self, message: m.AlertsDelivered) -> None:
+        if message.problem != self.live.alert_problem:
+            self.live = replace(self.live, alert_problem=message.problem)
+            self._tell(m.AlertsChanged)
 
     def _arm_daily_timer(self) -> None:
         """Wake at the next 06:00 UTC (at least every 15 min, so a suspended laptop catches up), then

@@ -30,6 +30,7 @@ FAILED: dict[str, tuple[str, str, str]] = {
     "demo-add": ("", "", "the demo team could not be added"),
     "export": ("", "Nothing exported: ", "the file could not be written"),
     "budget": ("Budget not changed", "", "the budget could not be saved"),
+    "alerts": ("Alerts not sent", "", "the alert channels could not be read"),
 }
 
 
@@ -56,6 +57,14 @@ def check_budgets(service: GrafientService, now: datetime, post: Post) -> None:
     """Each budget threshold crossed since it was last announced: the store remembers them per budget
     and period, so a restart (or another app on a shared database) does not repeat one."""
     post(m.BudgetsChecked(service.budget_alerts(now)))
+
+
+def deliver_alerts(service: GrafientService, now: datetime, send: bool, post: Post) -> None:
+    """After this app's syncs (`send`): the pending alerts to every channel, once per channel and
+    event (service.deliver_alerts: a viewer sends nothing); either way, the channels' standing."""
+    delivered = service.deliver_alerts(now) if send else []
+    failed = sum(1 for done in delivered if not done.ok)
+    post(m.AlertsDelivered(len(delivered), failed, service.alert_problem()))
 
 
 def find_due(service: GrafientService, now: datetime, post: Post) -> None:

@@ -32,6 +32,8 @@ class LiveState:
     month: str | None = None
     store_ready: bool = False  # the store has opened (before that, the last run's snapshot is shown)
     viewer_reason: str | None = None  # why this user only views the store; None: they may change it
+    # One line for the home when an alert channel's last delivery failed (service.alert_problem); None: fine.
+    alert_problem: str | None = None
     syncing: frozenset[int] = frozenset()  # the integrations whose sync runs in this app
     # integration id -> the latest progress of its running sync
     progress: Mapping[int, SyncProgress] = field(default_factory=dict)

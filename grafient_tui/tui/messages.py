@@ -225,6 +225,17 @@ class BudgetsChecked(Message):
         self.alerts = alerts
 
 
+class AlertsDelivered(Message):
+    """Pending alerts were sent to the channels (none when `sent` is False: only their standing was
+    read); `problem`: one line when a channel's last delivery failed."""
+
+    def __init__(self, delivered: int, failed: int, problem: str | None) -> None:
+        super().__init__()
+        self.delivered = delivered
+        self.failed = failed
+        self.problem = problem
+
+
 # --------------------------------------------------------------------------- news (App -> every screen)
 
 
@@ -280,3 +291,7 @@ class BudgetsChanged(News, bubble=False):
         super().__init__(live)
         self.said = said
         self.refused = refused
+
+
+class AlertsChanged(News, bubble=False):
+    """An alert channel's standing changed (live.alert_problem): the home's one line shows it."""

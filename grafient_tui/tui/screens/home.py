@@ -15,6 +15,7 @@ from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.layout import fit_layout, toggle_chart
 from grafient_tui.tui.messages import (
     AddRequested,
+    AlertsChanged,
     BudgetsChanged,
     BudgetsRequested,
     DeleteRequested,
@@ -89,6 +90,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         yield PeriodSelector(id="period")
         yield SummaryBar(id="summary")
         yield Static(id="plan-note")  # what the plan keeps, where it leaves a trend n/a (issue 21)
+        yield Static(id="alert-note")  # an alert channel whose last delivery failed: one line
         yield BudgetGauges(with_target=True, id="home-budgets", classes="-inset")
         yield StackedCostChart(id="home-chart")
         yield StackLegend(id="home-legend")
@@ -105,6 +107,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
 
     def on_mount(self) -> None:
         fit_layout(self)
+        self._show_alert_problem()
         self.query_one(PeriodSelector).show(self.live.period)
         if self.live.store_ready:
             self.reload()
@@ -399,6 +402,14 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
 
     def action_export_all(self) -> None:
         self.post_message(ExportRequested(None))
+
+    def on_alerts_changed(self, _message: AlertsChanged) -> None:
+        self._show_alert_problem()
+
+    def _show_alert_problem(self) -> None:
+        note = self.query_one("#alert-note", Static)
+        note.display = self.live.alert_problem is not None
+        note.update(literal(f"⚠ {self.live.alert_problem or ''} (grafient alert list)"))
 
     def on_budgets_changed(self, _message: BudgetsChanged) -> None:
         if self.loaded:

@@ -1,0 +1,130 @@
+"""One alert event as each channel's payload: pure, no I/O.
+
+Every text field of an event may carry outside text (a label, a model or member name); none carries a
+secret. Each format gets it escaped its own way: Slack mrkdwn (&, <, > as entities, so `<!channel>`
+or a link cannot be smuggled in), the Adaptive Card's TextBlocks (plain text: markdown off where it
+can be, and the characters that markdown would read escaped), JSON for the webhook (json.dumps), and a
+plain-text email whose headers carry no CR or LF. Fields are cut (MAX_FIELD, MAX_DETAILS) and a body
+is never larger than MAX_BODY bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from grafient_tui.figures import AlertEvent
+from grafient_tui.untrusted import cap
+
+MAX_FIELD = 400  # characters of one sentence, figure or detail line
+MAX_DETAILS = 10  # detail lines
+MAX_BODY = 32 * 1024  # bytes of a payload
+TITLE = "Grafient alert"
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str, limit: int = MAX_FIELD) -> str:
+    """Outside text as one line: control characters (CR and LF too) made spaces, cut to `limit`."""
+    return cap(" ".join(_CONTROLS.sub(" ", text).split()), limit)
+
+
+def lines(event: AlertEvent) -> list[str]:
+    """The event as plain lines: the sentence, then the figure, integration and provider, then details."""
+    out = [clean(event.sentence)]
+    if event.figure:
+        out.append(f"Figure: {clean(event.figure)}")
+    if event.integration or event.provider:
+        who = clean(event.integration or "All integrations")
+        out.append(f"Integration: {who}" + (f" ({clean(event.provider)})" if event.provider else ""))
+    out += [f"- {clean(line)}" for line in event.details[:MAX_DETAILS]]
+    return out
+
+
+def plain_text(event: AlertEvent) -> str:
+    """The link-free plain-text form (email's body, every format's fallback)."""
+    return "\n".join(lines(event))
+
+
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn escapes: &, < and > (the only three it defines)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(event: AlertEvent) -> dict[str, Any]:
+    said = [slack_escape(line) for line in lines(event)]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(TITLE)}*: {said[0]}"}}
+    ]
+    if len(said) > 1:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(said[1:])}})
+    return {"text": "\n".join(said), "blocks": blocks}
+
+
+_CARD_MARKDOWN = re.compile(r"([\\`*_\[\]()#<>~])")
+
+
+def card_escape(text: str) -> str:
+    """Text for an Adaptive Card TextBlock: Teams renders a subset of markdown there, so the
+    characters that make emphasis, links or headings there are backslash-escaped: a label such as
+    `[click](https://…)` shows as those characters."""
+    return _CARD_MARKDOWN.sub(r"\\\1", text)
+
+
+def teams_payload(event: AlertEvent) -> dict[str, Any]:
+    """The Teams Workflows webhook's message: one Adaptive Card (1.4) attachment."""
+    said = lines(event)
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": card_escape(TITLE), "weight": "Bolder", "size": "Medium", "wrap": True},
+        {"type": "TextBlock", "text": card_escape(said[0]), "wrap": True},
+    ]
+    body += [{"type": "TextBlock", "text": card_escape(line), "wrap": True, "isSubtle": True} for line in said[1:]]
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+        "fallbackText": "\n".join(said),
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def webhook_payload(event: AlertEvent) -> dict[str, Any]:
+    return {
+        "source": "grafient",
+        "key": clean(event.key),
+        "kind": event.kind,
+        "sentence": clean(event.sentence),
+        "figure": None if event.figure is None else clean(event.figure),
+        "integration": None if event.integration is None else clean(event.integration),
+        "provider": None if event.provider is None else clean(event.provider),
+        "details": [clean(line) for line in event.details[:MAX_DETAILS]],
+        "text": plain_text(event),
+    }
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    """The JSON body, ASCII only; at most MAX_BODY bytes (the fields are cut well below it)."""
+    data = json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    if len(data) > MAX_BODY:
+        raise ValueError(f"an alert's body of {len(data)} bytes is over {MAX_BODY}")
+    return data
+
+
+def email_subject(event: AlertEvent) -> str:
+    """A header value: one line, no CR or LF whatever the event holds."""
+    return clean(f"{TITLE}: {event.sentence}", 200)
+
+
+def payload_for(kind: str, event: AlertEvent) -> dict[str, Any]:
+    if kind == "slack":
+        return slack_payload(event)
+    if kind == "teams":
+        return teams_payload(event)
+    return webhook_payload(event)

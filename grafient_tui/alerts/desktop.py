@@ -1,0 +1,41 @@
+"""The terminal's desktop notification: the escape sequence, built by one pure function.
+
+OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty, foot, Ghostty) carries the message; OSC 777
+(`notify;title;body`: urxvt, foot, WezTerm, Ghostty, VTE terminals) carries a title and a body.
+Both are written: a terminal ignores the one it does not know. Inside tmux ($TMUX set) each is
+wrapped in tmux's DCS passthrough (ESC P tmux; ... ESC \\, every ESC inside doubled), which tmux
+forwards when `allow-passthrough` is on. The text comes from outside (labels, model names): every
+control character (ESC, BEL, C1, line breaks) is taken out of it, and `;` from OSC 777's title,
+where it would end the field; it is cut to MAX_TEXT characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+ESC = "\x1b"
+BEL = "\x07"
+ST = ESC + "\\"
+MAX_TEXT = 200
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: str, limit: int = MAX_TEXT) -> str:
+    cleaned = " ".join(_CONTROL.sub(" ", text).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _tmux(sequence: str) -> str:
+    return f"{ESC}Ptmux;{sequence.replace(ESC, ESC + ESC)}{ST}"
+
+
+def notification(title: str, body: str, *, tmux: bool = False) -> str:
+    """The bytes (as text) to write to the terminal for one desktop notification."""
+    title = _plain(title, 60).replace(";", ",")
+    body = _plain(body)
+    osc9 = f"{ESC}]9;{title}: {body}{BEL}"
+    osc777 = f"{ESC}]777;notify;{title};{body}{BEL}"
+    if tmux:
+        return _tmux(osc9) + _tmux(osc777)
+    return osc9 + osc777
