@@ -364,3 +364,36 @@ def test_an_integration_whose_cost_is_unknown_is_left_out_with_a_warning(capsys,
     )
     _, rows = focus_rows(done.out)
     assert rows and {r["BillingAccountName"] for r in rows} == {"Known"}  # never a $0 row for it
+
+
+def test_a_100kb_name_planted_in_the_store_is_cut_in_every_csv_cell(capsys, monkeypatch) -> None:
+    """A row written straight into a shared database (no provider's cap on the way): its cells in the
+    FOCUS export and in the report's CSV are bounded, neutralised and marked as cut."""
+    from grafient_tui.untrusted import CUT_MARK, MAX_CSV_CELL
+
+    huge = "=cmd|" + "Z" * 100_000
+    settings = Settings.from_env()
+    db, vault = Database(settings), Vault(settings)
+    seed_history(
+        db,
+        vault,
+        label="Cursor team",
+        until=TODAY,
+        days=3,
+        models=[huge],
+        members=["a@acme.dev"],
+        seed=5,
+        synced_at=NOW,
+    )
+    db.dispose()
+    focus = run_cli(capsys, monkeypatch, "report", "--days", "3", "--format", "focus")
+    assert focus.code == 0, focus.err
+    _, rows = focus_rows(focus.out)
+    assert rows and all(len(cell) <= MAX_CSV_CELL for r in rows for cell in r.values())
+    cut = [r for r in rows if r["x_Model"]]
+    assert cut and all(r["x_Model"].startswith("'=cmd|ZZZ") and r["x_Model"].endswith(CUT_MARK) for r in cut)
+    plain = run_cli(capsys, monkeypatch, "report", "--days", "3", "--by", "model", "--format", "csv")
+    assert plain.code == 0, plain.err
+    cells = [cell for line in csv.reader(io.StringIO(plain.out)) for cell in line]
+    assert any(cell.startswith("'=cmd|ZZZ") for cell in cells)
+    assert all(len(cell) <= MAX_CSV_CELL for cell in cells)
