@@ -29,7 +29,7 @@ from grafient_tui.service import GrafientService
 from grafient_tui.store.db import Database
 from grafient_tui.store.focus_charges import _shares
 from grafient_tui.store.vault import Vault
-from tests.factories import seed_history
+from tests.factories import add_demo_teams, seed_history
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -180,15 +180,7 @@ async def test_the_demos_export_passes_the_focus_validator(grafient_home: Path, 
     env = build_demo(now=NOW, latency=0, home=grafient_home)
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
-    for team in env.teams:
-        await service.add(
-            team.provider,
-            team.label,
-            team.key,
-            account=team.account,
-            now=NOW,
-            allow_unidentified=team.allow_unidentified,
-        )
+    await add_demo_teams(service, env.teams, NOW, backfill=False)
     results = await service.sync(trigger="backfill", now=NOW)
     service.close()
     assert results and all(r.outcome == "success" for r in results), [r.error for r in results]

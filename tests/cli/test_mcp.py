@@ -31,6 +31,7 @@ from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.service import GrafientService
 from grafient_tui.untrusted import visible
+from tests.factories import add_demo_teams
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -80,17 +81,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     teams = [t for t in env.teams if t.provider in PROVIDERS]
 
     async def backfill() -> None:
-        for team in teams:
-            row = await service.add(
-                team.provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
-            assert result.outcome == "success", result.error
+        await add_demo_teams(service, teams, NOW)
         row = await service.add("cursor", "Red Team", Secret(HOSTILE_KEY), now=NOW)
         [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
         assert result.outcome == "success", result.error

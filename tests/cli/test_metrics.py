@@ -30,6 +30,7 @@ from grafient_tui.figures import BILLED, IntegrationMetrics, MetricsFigures, Per
 from grafient_tui.metrics import MAX_LABEL_VALUE, MAX_MODEL_SERIES, label_value, render_metrics
 from grafient_tui.service import GrafientService
 from grafient_tui.untrusted import visible
+from tests.factories import add_demo_teams
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
@@ -44,20 +45,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
 
-    async def add_all() -> None:
-        for team in env.teams:
-            row = await service.add(
-                team.provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
-            assert result.outcome == "success", result.error
-
-    asyncio.run(add_all())
+    asyncio.run(add_demo_teams(service, env.teams, NOW))
     for target, amount, period, on_demand in env.budgets:
         service.set_budget(target, amount, period=period, on_demand=on_demand, now=NOW)
     service.close()
@@ -226,21 +214,8 @@ def test_a_never_synced_integration_and_an_unknown_cost_have_no_spend_samples(
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
     chosen = {team.provider: team for team in env.teams if team.provider in ("anthropic", "elevenlabs")}
-
-    async def add() -> None:
-        for provider, team in chosen.items():
-            row = await service.add(
-                provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            if provider == "elevenlabs":
-                await service.sync(row.integration_id, trigger="backfill", now=NOW)
-
-    asyncio.run(add())
+    asyncio.run(add_demo_teams(service, [chosen["anthropic"]], NOW, backfill=False))
+    asyncio.run(add_demo_teams(service, [chosen["elevenlabs"]], NOW))
     service.close()
     with sqlite3.connect(env.settings.data_dir / "grafient.db") as connection:
         connection.execute(
