@@ -757,6 +757,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
 
     from grafient_tui.report import ReportRange, as_json_data, render_csv, render_table
     from grafient_tui.report_days import render_days_table
+    from grafient_tui.spans import EARLIEST
 
     today = now_utc().date()
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
@@ -780,6 +781,8 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         until, since = today, today - timedelta(days=days - 1)
     if since > until:
         raise ConfigError(f"--since {since} is after --until {until}.")
+    if since < EARLIEST:
+        raise ConfigError(f"--since {since} is before {EARLIEST}: a report starts on that day or later.")
     if until > today:
         raise ConfigError(f"{until} is in the future (today is {today} UTC).")
     if (until - since).days >= 3660:

@@ -344,6 +344,8 @@ def test_report_span_rules() -> None:
     assert report_span(None, "2026-03-01", None, today).until == today
     with pytest.raises(ConfigError, match="between 1 and 366"):
         report_span(367, None, None, today)
+    with pytest.raises(ConfigError, match="since 0001-01-01 is before 1970-01-01"):  # was an OverflowError
+        report_span(None, "0001-01-01", "0001-01-02", today)
 
 
 @pytest.mark.postgres
