@@ -109,3 +109,18 @@ def choice(key: str, today: date) -> PeriodChoice:
 
 
 __all__ = ["MAX_MONTHS", "ROLLING", "choice", "choices", "month", "rolling"]
+
+
+def check_range(since: date, until: date, today: date, *, max_days: int, too_long: str, dashes: str = "") -> None:
+    """The rules of a period someone chose (`report --since/--until`, MCP's `spend`), one sentence each
+    (ConfigError): in order, ending on or after it starts, starting on EARLIEST or later, not ending
+    in the future, at most `max_days` long (`too_long` says so). `dashes`: "--" where the arguments
+    are options."""
+    if since > until:
+        raise ConfigError(f"{dashes}since {since} is after {dashes}until {until}.")
+    if since < EARLIEST:
+        raise ConfigError(f"{dashes}since {since} is before {EARLIEST}: a period starts on that day or later.")
+    if until > today:
+        raise ConfigError(f"{until} is in the future (today is {today} UTC).")
+    if (until - since).days >= max_days:
+        raise ConfigError(too_long)
