@@ -34,6 +34,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client  # noqa: E402
 
 from grafient_tui.demo import build_demo  # noqa: E402
 from grafient_tui.service import GrafientService  # noqa: E402
+from tests.factories import add_demo_teams  # noqa: E402
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
 CALLS = (
@@ -51,19 +52,7 @@ def build_home(home: Path) -> None:
     env = build_demo(now=NOW, latency=0, home=home)
     service = GrafientService(env.settings, transport=env.transport)
 
-    async def backfill() -> None:
-        for team in env.teams:
-            row = await service.add(
-                team.provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            await service.sync(row.integration_id, trigger="backfill", now=NOW)
-
-    asyncio.run(backfill())
+    asyncio.run(add_demo_teams(service, env.teams, NOW))
     for target, amount, period, on_demand in env.budgets:
         service.set_budget(target, amount, period=period, on_demand=on_demand, now=NOW)
     service.close()

@@ -830,6 +830,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
 
     from grafient_tui.report import ReportRange, as_json_data, render_csv, render_table
     from grafient_tui.report_days import render_days_table
+    from grafient_tui.spans import check_range
 
     today = now_utc().date()
     # `is not None`: an option given empty (`--since=`) is a bad date, not an absent one
@@ -851,12 +852,7 @@ def cmd_report(args: argparse.Namespace, service: GrafientService) -> int:
         if not 1 <= days <= 3660:
             raise ConfigError(f"--days must be between 1 and 3660, not {days}.")
         until, since = today, today - timedelta(days=days - 1)
-    if since > until:
-        raise ConfigError(f"--since {since} is after --until {until}.")
-    if until > today:
-        raise ConfigError(f"{until} is in the future (today is {today} UTC).")
-    if (until - since).days >= 3660:
-        raise ConfigError("a report can cover at most 3660 days.")
+    check_range(since, until, today, max_days=3660, too_long="a report can cover at most 3660 days.", dashes="--")
     span = span or ReportRange(since, until)
     if args.format == "focus":
         if args.by != "day" or args.each:

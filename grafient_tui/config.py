@@ -206,29 +206,48 @@ def write_private_file(path: Path, data: bytes) -> None:
     _replace_privately(path, data)
 
 
-def _replace_privately(path: Path, data: bytes) -> None:
-    """Write `data` to a new 0600 file beside `path`, then rename it over `path` (which replaces a link
-    planted there, never follows it)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)  # a leftover from a killed run; O_EXCL below never opens an old file
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+def _replace_privately(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Write `data` to a new file beside `path` (0600 from its first byte, then `mode`), fsync it, then
+    rename it over `path`, which replaces a link planted there, never follows it: a reader sees the old
+    file or the new one, never half of one. The temporary name is random and opened O_EXCL|O_NOFOLLOW
+    (mkstemp), so nothing planted in a shared folder is opened; it ends in `.tmp`, a name
+    node_exporter's textfile collector ignores."""
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, FILE_MODE)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(temporary, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
 
 
-def write_output_file(path: Path, data: bytes) -> None:
-    """Replace the file a user named (`--output`) atomically with `data`, 0600 from its first byte, in
-    a folder that must exist (it is never created or chmodded: it is the user's). Refused with one
-    sentence: a symbolic link (someone may have planted it, where another user can write), anything
-    but a regular file, and a file another user owns."""
+def _sync_folder(folder: Path) -> None:
+    """A rename made durable (best effort: some file systems cannot fsync a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_output_file(path: Path, data: bytes, *, new_mode: int = FILE_MODE, keep_mode: bool = False) -> None:
+    """Replace the file a user named (`--output`) atomically with `data`, in a folder that must exist
+    (it is never created or chmodded: it is the user's). A new file is `new_mode` (0600 unless the
+    caller says why not); an existing one is replaced by a file of `new_mode`, or of its own mode with
+    `keep_mode`. Refused with one sentence: a symbolic link (someone may have planted it, where another
+    user can write), anything but a regular file, and a file another user owns (its mode is theirs)."""
     path = Path(path)
     shown = visible(str(path))
     try:
@@ -236,7 +255,7 @@ def write_output_file(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         found = None
     except OSError as exc:
-        raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}.") from None
+        raise ConfigError(f"cannot write {shown}: {visible(exc.strerror or str(exc))}.") from None
     if found is not None:
         if stat.S_ISLNK(found.st_mode):
             raise ConfigError(
@@ -248,10 +267,11 @@ def write_output_file(path: Path, data: bytes) -> None:
             raise ConfigError(f"{shown} belongs to another user; Grafient does not replace it.")
     if not path.parent.is_dir():
         raise ConfigError(f"{visible(str(path.parent))} is not a directory; create it first.")
+    mode = stat.S_IMODE(found.st_mode) if keep_mode and found is not None else new_mode
     try:
-        _replace_privately(path, data)
+        _replace_privately(path, data, mode)
     except OSError as exc:
-        raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}.") from None
+        raise ConfigError(f"cannot write {shown}: {visible(exc.strerror or str(exc))}.") from None
 
 
 def without_password(url: str) -> str:

@@ -97,6 +97,7 @@ def report_span(days: int | None, since: str | None, until: str | None, today: d
     """The period `spend` covers: the last `days` UTC days to today (30 by default), or since..until
     (until: today by default); ConfigError with one sentence for anything else."""
     from grafient_tui.report import ReportRange
+    from grafient_tui.spans import check_range
 
     if days is not None and (since is not None or until is not None):
         raise ConfigError("give either days or since (with until), not both.")
@@ -110,12 +111,8 @@ def report_span(days: int | None, since: str | None, until: str | None, today: d
         if not 1 <= days <= MAX_DAYS:
             raise ConfigError(f"days must be between 1 and {MAX_DAYS}, not {days}.")
         first, last = today - timedelta(days=days - 1), today
-    if first > last:
-        raise ConfigError(f"since {first} is after until {last}.")
-    if last > today:
-        raise ConfigError(f"{last} is in the future (today is {today} UTC).")
-    if (last - first).days >= MAX_DAYS:
-        raise ConfigError(f"one answer covers at most {MAX_DAYS} days; ask for a shorter period.")
+    too_long = f"one answer covers at most {MAX_DAYS} days; ask for a shorter period."
+    check_range(first, last, today, max_days=MAX_DAYS, too_long=too_long)
     return ReportRange(first, last)
 
 

@@ -21,9 +21,6 @@ What the series carry, and why:
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date
 from pathlib import Path
@@ -289,62 +286,16 @@ def _add_models(families: _Families, who: tuple[str, ...], spend: PeriodSpend) -
 
 
 def write_textfile(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically, as node_exporter's textfile collector needs: a temporary
-    file in the same folder (a name the collector ignores), written, fsynced, then renamed over it, so
-    a scrape reads the old file or the new one, never half of one. A symbolic link at `path` is refused,
-    never followed or replaced. A new file is NEW_FILE_MODE; an existing one keeps its mode. ConfigError
-    with one sentence for a name the collector would not read, a missing folder, or a write that fails."""
-    shown = visible(str(path))
+    """Replace `path` with `data` atomically, as node_exporter's textfile collector needs (a scrape reads
+    the old file or the new one, never half of one), through the one `--output` writer
+    (config.write_output_file: no link followed, nothing but a regular file of this user replaced). A new
+    file is NEW_FILE_MODE; an existing one keeps its mode. ConfigError with one sentence for a name the
+    collector would not read, or anything the writer refuses."""
+    from grafient_tui.config import write_output_file
+
     if not path.name.endswith(TEXTFILE_SUFFIX):
         raise ConfigError(
-            f"--output {shown}: node_exporter's textfile collector reads only files whose name ends in "
-            f"{TEXTFILE_SUFFIX} (to write anywhere else, redirect standard output)."
+            f"--output {visible(str(path))}: node_exporter's textfile collector reads only files whose name ends "
+            f"in {TEXTFILE_SUFFIX} (to write anywhere else, redirect standard output)."
         )
-    folder = path.parent
-    if not folder.is_dir():
-        raise ConfigError(f"--output {shown}: the folder {visible(str(folder))} does not exist.")
-    try:
-        existing = os.lstat(path)
-    except FileNotFoundError:
-        existing = None
-    except OSError as exc:
-        raise ConfigError(f"--output {shown}: cannot look at it ({visible(exc.strerror or 'error')}).") from None
-    if existing is not None and stat.S_ISLNK(existing.st_mode):
-        raise ConfigError(f"--output {shown} is a symbolic link; Grafient never writes through one (name the file).")
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        raise ConfigError(f"--output {shown} is not a regular file.")
-    mode = NEW_FILE_MODE if existing is None else stat.S_IMODE(existing.st_mode)
-    try:
-        # mkstemp: O_CREAT | O_EXCL, a random name, 0600 until the mode below: nothing planted is opened
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ConfigError(
-            f"--output {shown}: cannot write in its folder ({visible(exc.strerror or 'error')})."
-        ) from None
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ConfigError(f"--output {shown}: cannot write it ({visible(exc.strerror or 'error')}).") from None
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    """The rename made durable (best effort: some file systems cannot fsync a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_output_file(path, data, new_mode=NEW_FILE_MODE, keep_mode=True)

@@ -18,6 +18,9 @@ from grafient_tui.figures import PeriodChoice
 
 ROLLING = (7, 30, 90)
 MAX_MONTHS = 24  # the months offered besides this one and the last, newest first
+# The earliest day a period can start: nothing was billed before, and a period's previous one (as
+# long, just before it) must still be a date.
+EARLIEST = date(1970, 1, 1)
 _MONTH = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
 
 
@@ -46,7 +49,7 @@ def month(text: str, today: date) -> PeriodChoice:
     """The calendar month `YYYY-MM` (ConfigError with one sentence for another shape or a month to
     come); the current one runs to today, and is compared with the same days of the month before."""
     found = _MONTH.fullmatch(text.strip())
-    if found is None or not 1 <= int(found["month"]) <= 12 or int(found["year"]) < 1970:
+    if found is None or not 1 <= int(found["month"]) <= 12 or int(found["year"]) < EARLIEST.year:
         raise ConfigError(f"a month is YYYY-MM, such as {today:%Y-%m}, not {text[:20]!r}.")
     start = date(int(found["year"]), int(found["month"]), 1)
     if start > today:
@@ -106,3 +109,18 @@ def choice(key: str, today: date) -> PeriodChoice:
 
 
 __all__ = ["MAX_MONTHS", "ROLLING", "choice", "choices", "month", "rolling"]
+
+
+def check_range(since: date, until: date, today: date, *, max_days: int, too_long: str, dashes: str = "") -> None:
+    """The rules of a period someone chose (`report --since/--until`, MCP's `spend`), one sentence each
+    (ConfigError): in order, ending on or after it starts, starting on EARLIEST or later, not ending
+    in the future, at most `max_days` long (`too_long` says so). `dashes`: "--" where the arguments
+    are options."""
+    if since > until:
+        raise ConfigError(f"{dashes}since {since} is after {dashes}until {until}.")
+    if since < EARLIEST:
+        raise ConfigError(f"{dashes}since {since} is before {EARLIEST}: a period starts on that day or later.")
+    if until > today:
+        raise ConfigError(f"{until} is in the future (today is {today} UTC).")
+    if (until - since).days >= max_days:
+        raise ConfigError(too_long)

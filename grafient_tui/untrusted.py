@@ -9,7 +9,7 @@ for showing it.
   alike. The screens put the result in `Text`/`Content` (never markup), so `[@click=...]` stays the
   characters it is; tests/unit/test_sinks.py checks every place that writes to a terminal.
 - `csv_cell`: a cell a spreadsheet would read as a formula (`= + - @`, tab, CR) is prefixed
-  with `'`, the usual neutraliser, in every CSV Grafient writes.
+  with `'`, the usual neutraliser, in every CSV Grafient writes; a cell is cut to MAX_CSV_CELL.
 - `stored_name`: a name as it is stored: lone surrogates (which no database can encode) replaced,
   NUL and the other C0 controls dropped, and at most MAX_NAME characters, a longer one cut with a
   visible `…` at its end.
@@ -53,12 +53,18 @@ def quoted(text: str) -> str:
 _PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
+# Characters of one CSV cell once made visible: a stored name is at most MAX_NAME (255), a cell such as
+# FOCUS' ChargeDescription names two of them; a row planted in a shared database is cut here, with a mark.
+MAX_CSV_CELL = 2048
+
+
 def csv_cell(value: object) -> object:
-    """A CSV cell that cannot run as a formula; numbers (also written as text, like an exact
-    `-0.25`) and other values pass unchanged."""
+    """A CSV cell that cannot run as a formula, and at most MAX_CSV_CELL characters; numbers (also
+    written as text, like an exact `-0.25`) and other values pass unchanged."""
     if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
         text = visible(value)
-        return "'" + text if text.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else text
+        text = "'" + text if text.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else text
+        return cap(text, MAX_CSV_CELL)
     return value
 
 

@@ -17,6 +17,9 @@ from grafient_tui.secret import Secret
 from grafient_tui.store.sums import DaySums, ModelSums
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from grafient_tui.service import GrafientService, IntegrationToAdd
     from grafient_tui.store.db import Database
     from grafient_tui.store.vault import Vault
 
@@ -143,3 +146,26 @@ def seed_history(
             )
         )
     return integration_id
+
+
+async def add_demo_teams(
+    service: GrafientService, teams: Iterable[IntegrationToAdd], now: datetime, *, backfill: bool = True
+) -> list[int]:
+    """Each of the demo's `teams` added through the service (as `--demo` adds them) and, with
+    `backfill`, synced by the real engine from its fakes (the service's transport); every sync must
+    succeed. The integrations' ids, in the teams' order."""
+    ids = []
+    for team in teams:
+        row = await service.add(
+            team.provider,
+            team.label,
+            team.key,
+            account=team.account,
+            now=now,
+            allow_unidentified=team.allow_unidentified,
+        )
+        ids.append(row.integration_id)
+        if backfill:
+            [result] = await service.sync(row.integration_id, trigger="backfill", now=now)
+            assert result.outcome == "success", result.error
+    return ids

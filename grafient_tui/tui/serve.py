@@ -9,8 +9,9 @@ quit when its websocket closes); with `--demo` each tab builds its own throwaway
 
 The server listens on a loopback address only: the app shows the team's spend and takes its keys, so
 another machine reaches it through SSH forwarding, never through an open port. It also answers only
-pages whose Host is a loopback name and websockets whose Origin is one: another website open in the
-same browser cannot drive the app (websockets are not bound by the same-origin policy), even through a
+pages whose Host is a loopback name and websockets whose Origin is one of its own pages (a loopback
+name and its port): another website open in the same browser, or a page another local server serves,
+cannot drive the app (websockets are not bound by the same-origin policy), even through a
 DNS name rebound to 127.0.0.1.
 
 textual-serve (with aiohttp) is the `serve` extra, imported only when the server starts.
@@ -117,13 +118,15 @@ def same_machine_host(host_header: str | None) -> bool:
         return False
 
 
-def same_machine_origin(origin: str | None) -> bool:
-    """A websocket's Origin is a page served from this machine's loopback, over http."""
+def same_machine_origin(origin: str | None, port: int) -> bool:
+    """A websocket's Origin is a page this server served: http, a loopback name and its own `port`.
+    Another port is another site to the browser (a dev server, a local file server, another app on
+    this machine), and its page must not drive the app any more than a site on the internet."""
     if not origin:
         return False
     try:
         parts = urlsplit(origin)
-        return parts.scheme == "http" and _loopback_name(parts.hostname)
+        return parts.scheme == "http" and _loopback_name(parts.hostname) and (parts.port or 80) == port
     except ValueError:
         return False
 
@@ -195,7 +198,7 @@ def serve(*, host: str, port: int, demo: bool) -> int:
             """textual-serve's own, with the checks first, a bound on tabs, and the tab's app ended
             for sure when its websocket closes (told to quit; then SIGTERM, then SIGKILL, each after
             QUIT_GRACE without an end)."""
-            if not same_machine_origin(request.headers.get("Origin")):
+            if not same_machine_origin(request.headers.get("Origin"), port):
                 raise web.HTTPForbidden(text="grafient serve answers only pages opened from this machine.\n")
             if len(self.open_tabs) >= MAX_TABS:
                 raise web.HTTPServiceUnavailable(text=f"grafient serve runs at most {MAX_TABS} tabs at once.\n")

@@ -321,6 +321,11 @@ def test_report_json_has_every_day_and_matches_the_store(capsys, monkeypatch, ap
         (["--since", "2026-02-30"], "--since must be a date as YYYY-MM-DD"),
         (["--since", "2026-11-20", "--until", "2026-11-01"], "is after --until"),
         (["--since", "2026-11-20", "--until", "2027-01-01"], "is in the future"),
+        (
+            ["--since", "0001-01-01", "--until", "0001-01-02"],
+            "--since 0001-01-01 is before 1970-01-01",
+        ),  # was an OverflowError
+        (["--since", "1969-12-31", "--format", "focus"], "--since 1969-12-31 is before 1970-01-01"),
         (["--until", "2026-11-01"], "--until goes with --since"),
         (["--days", "3", "--since", "2026-11-01"], "not allowed with argument"),
         (["nobody"], "no integration with id or label 'nobody'"),

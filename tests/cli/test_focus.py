@@ -29,7 +29,7 @@ from grafient_tui.service import GrafientService
 from grafient_tui.store.db import Database
 from grafient_tui.store.focus_charges import _shares
 from grafient_tui.store.vault import Vault
-from tests.factories import seed_history
+from tests.factories import add_demo_teams, seed_history
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -180,15 +180,7 @@ async def test_the_demos_export_passes_the_focus_validator(grafient_home: Path, 
     env = build_demo(now=NOW, latency=0, home=grafient_home)
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
-    for team in env.teams:
-        await service.add(
-            team.provider,
-            team.label,
-            team.key,
-            account=team.account,
-            now=NOW,
-            allow_unidentified=team.allow_unidentified,
-        )
+    await add_demo_teams(service, env.teams, NOW, backfill=False)
     results = await service.sync(trigger="backfill", now=NOW)
     service.close()
     assert results and all(r.outcome == "success" for r in results), [r.error for r in results]
@@ -364,3 +356,36 @@ def test_an_integration_whose_cost_is_unknown_is_left_out_with_a_warning(capsys,
     )
     _, rows = focus_rows(done.out)
     assert rows and {r["BillingAccountName"] for r in rows} == {"Known"}  # never a $0 row for it
+
+
+def test_a_100kb_name_planted_in_the_store_is_cut_in_every_csv_cell(capsys, monkeypatch) -> None:
+    """A row written straight into a shared database (no provider's cap on the way): its cells in the
+    FOCUS export and in the report's CSV are bounded, neutralised and marked as cut."""
+    from grafient_tui.untrusted import CUT_MARK, MAX_CSV_CELL
+
+    huge = "=cmd|" + "Z" * 100_000
+    settings = Settings.from_env()
+    db, vault = Database(settings), Vault(settings)
+    seed_history(
+        db,
+        vault,
+        label="Cursor team",
+        until=TODAY,
+        days=3,
+        models=[huge],
+        members=["a@acme.dev"],
+        seed=5,
+        synced_at=NOW,
+    )
+    db.dispose()
+    focus = run_cli(capsys, monkeypatch, "report", "--days", "3", "--format", "focus")
+    assert focus.code == 0, focus.err
+    _, rows = focus_rows(focus.out)
+    assert rows and all(len(cell) <= MAX_CSV_CELL for r in rows for cell in r.values())
+    cut = [r for r in rows if r["x_Model"]]
+    assert cut and all(r["x_Model"].startswith("'=cmd|ZZZ") and r["x_Model"].endswith(CUT_MARK) for r in cut)
+    plain = run_cli(capsys, monkeypatch, "report", "--days", "3", "--by", "model", "--format", "csv")
+    assert plain.code == 0, plain.err
+    cells = [cell for line in csv.reader(io.StringIO(plain.out)) for cell in line]
+    assert any(cell.startswith("'=cmd|ZZZ") for cell in cells)
+    assert all(len(cell) <= MAX_CSV_CELL for cell in cells)

@@ -31,6 +31,7 @@ from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
 from grafient_tui.service import GrafientService
 from grafient_tui.untrusted import visible
+from tests.factories import add_demo_teams
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 3, 12, 10, 30, tzinfo=UTC)
@@ -80,17 +81,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     teams = [t for t in env.teams if t.provider in PROVIDERS]
 
     async def backfill() -> None:
-        for team in teams:
-            row = await service.add(
-                team.provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
-            assert result.outcome == "success", result.error
+        await add_demo_teams(service, teams, NOW)
         row = await service.add("cursor", "Red Team", Secret(HOSTILE_KEY), now=NOW)
         [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
         assert result.outcome == "success", result.error
@@ -353,6 +344,8 @@ def test_report_span_rules() -> None:
     assert report_span(None, "2026-03-01", None, today).until == today
     with pytest.raises(ConfigError, match="between 1 and 366"):
         report_span(367, None, None, today)
+    with pytest.raises(ConfigError, match="since 0001-01-01 is before 1970-01-01"):  # was an OverflowError
+        report_span(None, "0001-01-01", "0001-01-02", today)
 
 
 @pytest.mark.postgres

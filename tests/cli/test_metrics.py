@@ -30,6 +30,7 @@ from grafient_tui.figures import BILLED, IntegrationMetrics, MetricsFigures, Per
 from grafient_tui.metrics import MAX_LABEL_VALUE, MAX_MODEL_SERIES, label_value, render_metrics
 from grafient_tui.service import GrafientService
 from grafient_tui.untrusted import visible
+from tests.factories import add_demo_teams
 from tests.helpers import PATIENCE, run_cli
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
@@ -44,20 +45,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
 
-    async def add_all() -> None:
-        for team in env.teams:
-            row = await service.add(
-                team.provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            [result] = await service.sync(row.integration_id, trigger="backfill", now=NOW)
-            assert result.outcome == "success", result.error
-
-    asyncio.run(add_all())
+    asyncio.run(add_demo_teams(service, env.teams, NOW))
     for target, amount, period, on_demand in env.budgets:
         service.set_budget(target, amount, period=period, on_demand=on_demand, now=NOW)
     service.close()
@@ -226,21 +214,8 @@ def test_a_never_synced_integration_and_an_unknown_cost_have_no_spend_samples(
     env.settings.set_plan("free")
     service = GrafientService(env.settings, transport=env.transport)
     chosen = {team.provider: team for team in env.teams if team.provider in ("anthropic", "elevenlabs")}
-
-    async def add() -> None:
-        for provider, team in chosen.items():
-            row = await service.add(
-                provider,
-                team.label,
-                team.key,
-                account=team.account,
-                now=NOW,
-                allow_unidentified=team.allow_unidentified,
-            )
-            if provider == "elevenlabs":
-                await service.sync(row.integration_id, trigger="backfill", now=NOW)
-
-    asyncio.run(add())
+    asyncio.run(add_demo_teams(service, [chosen["anthropic"]], NOW, backfill=False))
+    asyncio.run(add_demo_teams(service, [chosen["elevenlabs"]], NOW))
     service.close()
     with sqlite3.connect(env.settings.data_dir / "grafient.db") as connection:
         connection.execute(
@@ -339,9 +314,7 @@ def test_a_failed_write_leaves_the_old_file_whole(capsys, monkeypatch, home, tmp
 
     monkeypatch.setattr(os, "fsync", fails)  # the disk fills while the new file is written
     result = run_cli(capsys, monkeypatch, "metrics", "--output", str(target))
-    assert (
-        result.code == 2 and result.err == f"grafient: --output {target}: cannot write it (No space left on device).\n"
-    )
+    assert result.code == 2 and result.err == f"grafient: cannot write {target}: No space left on device.\n"
     assert target.read_text() == "# the previous run's metrics\n" and target.stat().st_ino == inode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grafient.prom"]
 
@@ -353,9 +326,25 @@ def test_a_planted_symlink_is_never_followed(capsys, monkeypatch, home, tmp_path
     target.symlink_to(victim)
     result = run_cli(capsys, monkeypatch, "metrics", "--output", str(target))
     assert result.code == 2 and result.err == (
-        f"grafient: --output {target} is a symbolic link; Grafient never writes through one (name the file).\n"
+        f"grafient: {target} is a symbolic link; Grafient does not write through one (name the file itself).\n"
     )
     assert victim.read_text() == "precious\n" and target.is_symlink()
+
+
+def test_another_users_file_is_not_replaced(capsys, monkeypatch, home, tmp_path) -> None:
+    """A .prom file someone else planted in a folder both can write (a textfile folder shared with a
+    group) is refused, not replaced with its planted mode (0666 would let them rewrite the figures)."""
+    target = tmp_path / "grafient.prom"
+    target.write_text("# planted\n")
+    target.chmod(0o666)
+    owner = target.stat().st_uid
+    monkeypatch.setattr(os, "getuid", lambda: owner + 1)  # the file is another user's
+    result = run_cli(capsys, monkeypatch, "metrics", "--output", str(target))
+    assert (
+        result.code == 2
+        and result.err == f"grafient: {target} belongs to another user; Grafient does not replace it.\n"
+    )
+    assert target.read_text() == "# planted\n" and sorted(p.name for p in tmp_path.iterdir()) == ["grafient.prom"]
 
 
 @pytest.mark.parametrize(
@@ -366,8 +355,8 @@ def test_a_planted_symlink_is_never_followed(capsys, monkeypatch, home, tmp_path
             "node_exporter's textfile collector reads only files whose name ends in .prom (to write anywhere else, "
             "redirect standard output).",
         ),
-        ("missing/grafient.prom", "the folder {tmp}/missing does not exist."),
-        ("folder.prom", "{tmp}/folder.prom is not a regular file."),
+        ("missing/grafient.prom", "{tmp}/missing is not a directory; create it first."),
+        ("folder.prom", "{tmp}/folder.prom is not a regular file; Grafient writes only to one."),
     ],
 )
 def test_an_output_it_cannot_use_is_one_sentence_and_exit_2(
@@ -377,7 +366,7 @@ def test_an_output_it_cannot_use_is_one_sentence_and_exit_2(
     target = tmp_path / name
     result = run_cli(capsys, monkeypatch, "metrics", "--output", str(target))
     assert result.code == 2 and result.out == ""
-    assert result.err.startswith("grafient: --output ") and result.err.endswith(sentence.format(tmp=tmp_path) + "\n")
+    assert result.err.startswith("grafient: ") and result.err.endswith(sentence.format(tmp=tmp_path) + "\n")
     assert result.err.count("\n") == 1 and not (tmp_path / "grafient.txt").exists()
 
 

@@ -113,8 +113,11 @@ def test_pages_are_answered_only_for_a_loopback_host(host: str | None, answered:
     ("origin", "answered"),
     [
         ("http://127.0.0.1:8765", True),
-        ("http://localhost:9000", True),
+        ("http://localhost:8765", True),
         ("http://[::1]:8765", True),
+        ("http://localhost:9000", False),  # another local server's page (a dev server, a file server)
+        ("http://127.0.0.1", False),  # port 80: another server too
+        ("http://127.0.0.1:notaport", False),
         ("https://evil.example", False),  # another site open in the same browser
         ("http://evil.example:8765", False),
         ("null", False),
@@ -123,7 +126,7 @@ def test_pages_are_answered_only_for_a_loopback_host(host: str | None, answered:
     ],
 )
 def test_websockets_are_answered_only_from_a_loopback_page(origin: str | None, answered: bool) -> None:
-    assert serve.same_machine_origin(origin) is answered
+    assert serve.same_machine_origin(origin, 8765) is answered
 
 
 def test_without_the_extra_it_says_how_to_install_it(capsys, monkeypatch) -> None:
@@ -217,4 +220,5 @@ def test_the_server_answers_only_this_machine(tmp_path) -> None:
         }
         assert get("/ws", Origin="https://evil.example", **upgrade)[0] == 403
         assert get("/ws", **upgrade)[0] == 403  # no page at all
+        assert get("/ws", Origin=f"http://127.0.0.1:{port + 1}", **upgrade)[0] == 403  # another local server's page
         assert served.app_processes() == []
