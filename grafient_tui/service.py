@@ -796,12 +796,12 @@ class GrafientService:
         """Send what is pending to every channel, once per channel and event across every process
         (alerts/deliver.py). A viewer sends nothing. A failing channel is recorded, never raised;
         a fault reading the store is (the caller keeps its own outcome: cli.py, the app's worker)."""
-        from grafient_tui.alerts.deliver import deliver
-        from grafient_tui.store.alerts import channels
-
         with self.reading() as read:  # most stores have no channel: found without SQLAlchemy
             if read.one("SELECT id FROM alertchannel LIMIT 1") is None:
                 return []
+        from grafient_tui.alerts.deliver import deliver
+        from grafient_tui.store.alerts import channels
+
         if not self.access().can_change or not channels(self.db):
             return []
         moment = (now or datetime.now(UTC)).astimezone(UTC)
