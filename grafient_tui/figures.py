@@ -163,10 +163,13 @@ class ModelAcross:
     key: str  # `claude-sonnet-4.5`
     names: tuple[str, ...]  # the raw names it covers, sorted
     providers: tuple[str, ...]  # the providers that billed it, sorted
-    cost_micro: int
+    cost_micro: int  # usage value
     requests: int | None
     input_tokens: int | None
     output_tokens: int | None
+    # What invoices charge for it (a covered provider's on-demand part); None: unknown, a day of it
+    # stored before that part was kept per model
+    billed_micro: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -316,10 +316,13 @@ def _build(
                 "names": list(m.names),
                 "providers": list(m.providers),
                 "usage_value_usd": usd_float(m.cost_micro),
+                # null where a covered provider's day of it was stored before billed was kept per model
+                "billed_usd": _usd(m.billed_micro),
                 "requests": m.requests,
                 "input_tokens": m.input_tokens,
                 "output_tokens": m.output_tokens,
                 "_micro": m.cost_micro,
+                "_billed_micro": m.billed_micro,
             }
             for m in models_across(read, [i.integration_id for i in integrations], span.since, span.until)
         ]
@@ -570,10 +573,18 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
     """Every integration's models by key: one row per model, with the names and providers it covers."""
     total = sum(m["_micro"] for m in models)
     shown = _shown([m["_micro"] for m in models])
+    billed: list[int | None] = [m["_billed_micro"] for m in models]
+    billed_total = _known_total(billed) if billed else 0
+    billed_shown = _shown([b for b in billed if b is not None]) if billed_total is not None else billed
+
+    def billed_cell(micro: int | None) -> str:
+        return UNKNOWN if micro is None else basis.money(micro)
+
     rows = [
         [
             visible(m["model"]),
             basis.money(shown[i]),
+            billed_cell(billed_shown[i]),
             _share(m["_micro"], total),
             _count(m["requests"]),
             ", ".join(visible(p) for p in m["providers"]),
@@ -581,8 +592,20 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
         ]
         for i, m in enumerate(models)
     ]
-    rows.append(["TOTAL", basis.money(total), "", _count(_known_total([m["requests"] for m in models])), "", ""])
-    return format_table(["MODEL", "USAGE VALUE", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3})
+    rows.append(
+        [
+            "TOTAL",
+            basis.money(total),
+            billed_cell(billed_total),
+            "",
+            _count(_known_total([m["requests"] for m in models])),
+            "",
+            "",
+        ]
+    )
+    return format_table(
+        ["MODEL", "USAGE VALUE", "BILLED", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3, 4}
+    )
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:

@@ -372,12 +372,16 @@ def models_across(
     source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date
 ) -> list[ModelAcross]:
     """Totals per model key over several integrations (one model under Cursor's, Anthropic's and
-    OpenRouter's names is one row), most expensive first, each naming the raw names and providers."""
+    OpenRouter's names is one row), most expensive first, each naming the raw names and providers.
+
+    Billed per model: a covered provider's on-demand part (`billed_micro`), unknown when any of its
+    days was stored before the part was kept per model (NULL: a period mixing such days and newer
+    ones is unknown, never a partial sum); every other provider's cost."""
     ids = _ids(integration_ids)
     with source.reader() as read:
         rows = read.rows(
             f"SELECT i.provider, m.model, SUM(m.cost_micro), {reported_sum('requests')}, "
-            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')} "
+            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')}, {known_sum('m.on_demand_micro')} "
             f"FROM {MODELS_WITH_DAYS} JOIN integration AS i ON i.id = m.integration_id "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
             *ids,
@@ -400,10 +404,25 @@ def models_across(
             requests=known([r[3] for r in group]),
             input_tokens=known([r[4] for r in group]),
             output_tokens=known([r[5] for r in group]),
+            billed_micro=known([model_billed(str(r[0]), int(r[2] or 0), integer(r[6])) for r in group]),
         )
         for key, group in groups.items()
     ]
     return sorted(out, key=lambda m: (-m.cost_micro, m.key))
+
+
+def model_billed(provider: str, cost_micro: int, on_demand_micro: int | None) -> int | None:
+    """What invoices charge for a model's cost of `provider` over a range: its on-demand part where a
+    plan or credits cover the rest (None: a day of it stored before that part was kept per model),
+    else all of it. A provider this version does not know: unknown, no claim about its bill."""
+    from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
+
+    try:
+        covered = providers.capabilities(provider).covered_by is not None
+    except GrafientError:
+        return None
+    return on_demand_micro if covered else cost_micro
 
 
 def summed(costs: Iterable[dict[str, int]]) -> dict[str, int]:
