@@ -153,6 +153,9 @@ class ModelFigures:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+    # The on-demand part (a covered provider's billed amount), where the query reads it; None: not
+    # read, no split, or a day of it stored before it was kept per model
+    on_demand_micro: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

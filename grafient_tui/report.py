@@ -27,6 +27,7 @@ from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
     member_breakdown,
+    model_billed,
     model_breakdown,
     model_costs,
     models_across,
@@ -288,8 +289,11 @@ def _build(
                     "cache_read_tokens": m.cache_read_tokens,
                     "cache_write_tokens": m.cache_write_tokens,
                     "reasoning_tokens": m.reasoning_tokens,
+                    # null where a covered provider's day of it was stored before billed was kept per model
+                    "billed_usd": _usd(model_billed(integ.provider, m.cost_micro, m.on_demand_micro)),
                     **_units(m),
                     "_micro": m.cost_micro,
+                    "_billed_micro": model_billed(integ.provider, m.cost_micro, m.on_demand_micro),
                 }
                 for m in models
             ]
@@ -423,6 +427,7 @@ def render_csv(report: dict[str, Any]) -> str:
                 "output_tokens",
                 "cache_read_tokens",
                 "cache_write_tokens",
+                "billed_usd",
                 "cost_basis",
             ]
         )
@@ -440,6 +445,7 @@ def render_csv(report: dict[str, Any]) -> str:
                         m["output_tokens"],
                         m["cache_read_tokens"],
                         m["cache_write_tokens"],
+                        "" if m["_billed_micro"] is None else money(m["_billed_micro"]),
                         integ["cost_basis"],
                     ]
                 )
@@ -534,11 +540,31 @@ def render_table(report: dict[str, Any]) -> str:
             rows.append(["TOTAL", money(sum(billed)), *([money(total)] if covered else []), _count(requests), "", ""])
             right = {1, 2, 3, 4} if covered else {1, 2, 3}
         elif by == "model":
-            headers = ["MODEL", amount, "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
+            # a covered provider's billed part per model beside its usage value (— where a day of it was
+            # stored before it was kept per model); every other provider's amount is billed already
+            billed_in: list[int | None] = [m["_billed_micro"] for m in rows_in]
+            billed_total = _known_total(billed_in) if billed_in else 0
+            billed_shown = _shown([b or 0 for b in billed_in]) if billed_total is not None else billed_in
+
+            def billed_cells(
+                micro: int | None, money: Callable[[int], str] = money, shown: bool = covered
+            ) -> list[str]:
+                return [UNKNOWN if micro is None else money(micro)] if shown else []
+
+            headers = [
+                "MODEL",
+                amount,
+                *(["BILLED"] if covered else []),
+                "SHARE",
+                "REQUESTS",
+                "INPUT TOK",
+                "OUTPUT TOK",
+            ]
             rows = [
                 [
                     visible(m["model"]),
                     money(shown[i]),
+                    *billed_cells(billed_shown[i]),
                     _share(m["_micro"], total),
                     _count(m["requests"]),
                     _count(m["input_tokens"]),
@@ -546,8 +572,18 @@ def render_table(report: dict[str, Any]) -> str:
                 ]
                 for i, m in enumerate(rows_in)
             ]
-            rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
-            right = {1, 2, 3, 4, 5}
+            rows.append(
+                [
+                    "TOTAL",
+                    money(total),
+                    *billed_cells(billed_total),
+                    "",
+                    _count(_known_total([m["requests"] for m in rows_in])),
+                    "",
+                    "",
+                ]
+            )
+            right = {1, 2, 3, 4, 5, 6} if covered else {1, 2, 3, 4, 5}
         else:
             headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [

@@ -299,7 +299,7 @@ def _has_request_units(source: ReadSource, integration_id: int) -> bool:
 
 
 def _model(row: tuple[Any, ...]) -> ModelFigures:
-    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters = row
+    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters, on_demand = row
     return ModelFigures(
         model=str(model),
         cost_micro=int(cost or 0),
@@ -311,6 +311,7 @@ def _model(row: tuple[Any, ...]) -> ModelFigures:
         reasoning_tokens=integer(reasoning),
         credits_micro=integer(credits),
         characters=integer(characters),
+        on_demand_micro=integer(on_demand),
     )
 
 
@@ -324,7 +325,7 @@ def models_by_day(source: ReadSource, integration_id: int, since: date, until: d
     with source.reader() as read:
         for row in read.rows(
             "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
-            "cache_write_tokens, reasoning_tokens, credits_micro, characters FROM dailymodelcost "
+            "cache_write_tokens, reasoning_tokens, credits_micro, characters, on_demand_micro FROM dailymodelcost "
             "WHERE integration_id = ? AND day >= ? AND day <= ?",
             integration_id,
             since,
@@ -345,7 +346,7 @@ def model_breakdown(
             f"{reported_sum('output_tokens')}, {reported_sum('cache_read_tokens')}, "
             f"{reported_sum('cache_write_tokens')}, {reported_sum('reasoning_tokens')}, "
             # credits and characters: NULL only where no row has any (a model without characters adds none)
-            f"SUM(m.credits_micro), SUM(m.characters) FROM {MODELS_WITH_DAYS} "
+            f"SUM(m.credits_micro), SUM(m.characters), {known_sum('m.on_demand_micro')} FROM {MODELS_WITH_DAYS} "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model",
             *ids,
             since,

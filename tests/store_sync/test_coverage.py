@@ -6,6 +6,8 @@ what a sync leaves behind; the expected figures are worked out by hand from thos
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -386,6 +388,16 @@ def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(sto
     assert header.split()[:4] == ["MODEL", "USAGE", "VALUE", "BILLED"]
     assert sonnet_line.split()[1:3] == ["$600.04", "—"] and opus_line.split()[1:3] == ["$50.00", "$50.00"]
     assert total_line.split()[1:3] == ["$650.04", "—"]
+    # and in Eng's own report by model: null in JSON, empty in CSV, — in its table, never 0
+    eng_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert eng_json["integrations"][0]["models"][0]["billed_usd"] is None
+    eng_csv = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "csv").out
+    assert [row["billed_usd"] for row in csv.DictReader(io.StringIO(eng_csv))] == [""]
+    eng_table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model").out
+    assert eng_table.splitlines()[1].split()[:4] == ["MODEL", "USAGE", "VALUE", "BILLED"]
+    assert next(line for line in eng_table.splitlines() if line.startswith("claude-")).split()[1:3] == ["$100.01", "—"]
 
     # A sync of that day keeps Eng's on-demand part per model: billed is known, and adds up
     put_model(
@@ -397,6 +409,19 @@ def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(sto
     every = run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model").out.split("All 3 integrations")[1]
     rows = [line.split() for line in every.splitlines() if line.startswith(("claude-", "TOTAL"))]
     assert [r[2] for r in rows] == ["$540.03", "$50.00", "$590.03"]  # as `summary.billed`, rounded once
+    eng_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert eng_json["integrations"][0]["models"][0]["billed_usd"] == 40.0
+    eng_csv = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "csv").out
+    assert [row["billed_usd"] for row in csv.DictReader(io.StringIO(eng_csv))] == ["40.00000000"]
+    # Anthropic bills in full: its model's billed is its cost, and its table needs no second column
+    claude_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert all(m["billed_usd"] == m["cost_usd"] for m in claude_json["integrations"][0]["models"])
+    claude_table = run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--by", "model").out
+    assert claude_table.splitlines()[1].split()[:3] == ["MODEL", "BILLED", "SHARE"]
 
     days = run_cli(capsys, monkeypatch, "report", "--days", "2", "--each").out  # a table per integration
     router_block = days.split("Router (openrouter")[1].split("\n\n")[0]
