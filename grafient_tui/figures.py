@@ -153,6 +153,9 @@ class ModelFigures:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None  # units billed instead of money (ElevenLabs' credits, millionths)
     characters: int | None = None
+    # The on-demand part (a covered provider's billed amount), where the query reads it; None: not
+    # read, no split, or a day of it stored before it was kept per model
+    on_demand_micro: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,10 +166,13 @@ class ModelAcross:
     key: str  # `claude-sonnet-4.5`
     names: tuple[str, ...]  # the raw names it covers, sorted
     providers: tuple[str, ...]  # the providers that billed it, sorted
-    cost_micro: int
+    cost_micro: int  # usage value
     requests: int | None
     input_tokens: int | None
     output_tokens: int | None
+    # What invoices charge for it (a covered provider's on-demand part); None: unknown, a day of it
+    # stored before that part was kept per model
+    billed_micro: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,7 @@ from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
     member_breakdown,
+    model_billed,
     model_breakdown,
     model_costs,
     models_across,
@@ -288,8 +289,11 @@ def _build(
                     "cache_read_tokens": m.cache_read_tokens,
                     "cache_write_tokens": m.cache_write_tokens,
                     "reasoning_tokens": m.reasoning_tokens,
+                    # null where a covered provider's day of it was stored before billed was kept per model
+                    "billed_usd": _usd(model_billed(integ.provider, m.cost_micro, m.on_demand_micro)),
                     **_units(m),
                     "_micro": m.cost_micro,
+                    "_billed_micro": model_billed(integ.provider, m.cost_micro, m.on_demand_micro),
                 }
                 for m in models
             ]
@@ -316,10 +320,13 @@ def _build(
                 "names": list(m.names),
                 "providers": list(m.providers),
                 "usage_value_usd": usd_float(m.cost_micro),
+                # null where a covered provider's day of it was stored before billed was kept per model
+                "billed_usd": _usd(m.billed_micro),
                 "requests": m.requests,
                 "input_tokens": m.input_tokens,
                 "output_tokens": m.output_tokens,
                 "_micro": m.cost_micro,
+                "_billed_micro": m.billed_micro,
             }
             for m in models_across(read, [i.integration_id for i in integrations], span.since, span.until)
         ]
@@ -420,6 +427,7 @@ def render_csv(report: dict[str, Any]) -> str:
                 "output_tokens",
                 "cache_read_tokens",
                 "cache_write_tokens",
+                "billed_usd",
                 "cost_basis",
             ]
         )
@@ -437,6 +445,7 @@ def render_csv(report: dict[str, Any]) -> str:
                         m["output_tokens"],
                         m["cache_read_tokens"],
                         m["cache_write_tokens"],
+                        "" if m["_billed_micro"] is None else money(m["_billed_micro"]),
                         integ["cost_basis"],
                     ]
                 )
@@ -531,11 +540,31 @@ def render_table(report: dict[str, Any]) -> str:
             rows.append(["TOTAL", money(sum(billed)), *([money(total)] if covered else []), _count(requests), "", ""])
             right = {1, 2, 3, 4} if covered else {1, 2, 3}
         elif by == "model":
-            headers = ["MODEL", amount, "SHARE", "REQUESTS", "INPUT TOK", "OUTPUT TOK"]
+            # a covered provider's billed part per model beside its usage value (— where a day of it was
+            # stored before it was kept per model); every other provider's amount is billed already
+            billed_in: list[int | None] = [m["_billed_micro"] for m in rows_in]
+            billed_total = _known_total(billed_in) if billed_in else 0
+            billed_shown = _shown([b or 0 for b in billed_in]) if billed_total is not None else billed_in
+
+            def billed_cells(
+                micro: int | None, money: Callable[[int], str] = money, shown: bool = covered
+            ) -> list[str]:
+                return [UNKNOWN if micro is None else money(micro)] if shown else []
+
+            headers = [
+                "MODEL",
+                amount,
+                *(["BILLED"] if covered else []),
+                "SHARE",
+                "REQUESTS",
+                "INPUT TOK",
+                "OUTPUT TOK",
+            ]
             rows = [
                 [
                     visible(m["model"]),
                     money(shown[i]),
+                    *billed_cells(billed_shown[i]),
                     _share(m["_micro"], total),
                     _count(m["requests"]),
                     _count(m["input_tokens"]),
@@ -543,8 +572,18 @@ def render_table(report: dict[str, Any]) -> str:
                 ]
                 for i, m in enumerate(rows_in)
             ]
-            rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in])), "", ""])
-            right = {1, 2, 3, 4, 5}
+            rows.append(
+                [
+                    "TOTAL",
+                    money(total),
+                    *billed_cells(billed_total),
+                    "",
+                    _count(_known_total([m["requests"] for m in rows_in])),
+                    "",
+                    "",
+                ]
+            )
+            right = {1, 2, 3, 4, 5, 6} if covered else {1, 2, 3, 4, 5}
         else:
             headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [
@@ -570,10 +609,18 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
     """Every integration's models by key: one row per model, with the names and providers it covers."""
     total = sum(m["_micro"] for m in models)
     shown = _shown([m["_micro"] for m in models])
+    billed: list[int | None] = [m["_billed_micro"] for m in models]
+    billed_total = _known_total(billed) if billed else 0
+    billed_shown = _shown([b for b in billed if b is not None]) if billed_total is not None else billed
+
+    def billed_cell(micro: int | None) -> str:
+        return UNKNOWN if micro is None else basis.money(micro)
+
     rows = [
         [
             visible(m["model"]),
             basis.money(shown[i]),
+            billed_cell(billed_shown[i]),
             _share(m["_micro"], total),
             _count(m["requests"]),
             ", ".join(visible(p) for p in m["providers"]),
@@ -581,8 +628,20 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
         ]
         for i, m in enumerate(models)
     ]
-    rows.append(["TOTAL", basis.money(total), "", _count(_known_total([m["requests"] for m in models])), "", ""])
-    return format_table(["MODEL", "USAGE VALUE", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3})
+    rows.append(
+        [
+            "TOTAL",
+            basis.money(total),
+            billed_cell(billed_total),
+            "",
+            _count(_known_total([m["requests"] for m in models])),
+            "",
+            "",
+        ]
+    )
+    return format_table(
+        ["MODEL", "USAGE VALUE", "BILLED", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3, 4}
+    )
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:

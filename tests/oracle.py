@@ -167,6 +167,16 @@ def expected_snapshot(events: list[dict], *, first: date, last: date, today: dat
     return [day_rows, model_rows, member_rows]
 
 
+def expected_model_on_demand(events: list[dict]) -> dict[tuple[date, str], int]:
+    """Each (day, model)'s on-demand part in micro-cents: the chargeable events' cost, 0 for a model
+    whose events of the day were all included in the plan."""
+    out: dict[tuple[date, str], int] = defaultdict(int)
+    for raw in events:
+        key = (event_day(raw), raw.get("model") or "unknown")
+        out[key] += micro(event_cents(raw)) if _chargeable(raw) else 0
+    return dict(out)
+
+
 def store_snapshot(database: Path, integration_id: int = 1) -> list[list[tuple]]:
     """[days, models, members] of one integration as stored: every column but ids and synced_at."""
     con = sqlite3.connect(database)

@@ -126,6 +126,9 @@ class DailyModelCost(SQLModel, table=True):
     reasoning_tokens: int | None = Field(default=None, sa_column=_maybe())
     credits_micro: int | None = Field(default=None, sa_column=_maybe())
     characters: int | None = Field(default=None, sa_column=_maybe())
+    # The model's billed part where a plan or credits cover the rest (Cursor's on-demand); NULL on
+    # rows written before it was kept (migration 0012): unknown, never 0.
+    on_demand_micro: int | None = Field(default=None, sa_column=_maybe())
 
 
 class DailyMemberCost(SQLModel, table=True):

@@ -299,7 +299,7 @@ def _has_request_units(source: ReadSource, integration_id: int) -> bool:
 
 
 def _model(row: tuple[Any, ...]) -> ModelFigures:
-    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters = row
+    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters, on_demand = row
     return ModelFigures(
         model=str(model),
         cost_micro=int(cost or 0),
@@ -311,6 +311,7 @@ def _model(row: tuple[Any, ...]) -> ModelFigures:
         reasoning_tokens=integer(reasoning),
         credits_micro=integer(credits),
         characters=integer(characters),
+        on_demand_micro=integer(on_demand),
     )
 
 
@@ -324,7 +325,7 @@ def models_by_day(source: ReadSource, integration_id: int, since: date, until: d
     with source.reader() as read:
         for row in read.rows(
             "SELECT day, model, cost_micro, requests, input_tokens, output_tokens, cache_read_tokens, "
-            "cache_write_tokens, reasoning_tokens, credits_micro, characters FROM dailymodelcost "
+            "cache_write_tokens, reasoning_tokens, credits_micro, characters, on_demand_micro FROM dailymodelcost "
             "WHERE integration_id = ? AND day >= ? AND day <= ?",
             integration_id,
             since,
@@ -345,7 +346,7 @@ def model_breakdown(
             f"{reported_sum('output_tokens')}, {reported_sum('cache_read_tokens')}, "
             f"{reported_sum('cache_write_tokens')}, {reported_sum('reasoning_tokens')}, "
             # credits and characters: NULL only where no row has any (a model without characters adds none)
-            f"SUM(m.credits_micro), SUM(m.characters) FROM {MODELS_WITH_DAYS} "
+            f"SUM(m.credits_micro), SUM(m.characters), {known_sum('m.on_demand_micro')} FROM {MODELS_WITH_DAYS} "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model",
             *ids,
             since,
@@ -372,12 +373,16 @@ def models_across(
     source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date
 ) -> list[ModelAcross]:
     """Totals per model key over several integrations (one model under Cursor's, Anthropic's and
-    OpenRouter's names is one row), most expensive first, each naming the raw names and providers."""
+    OpenRouter's names is one row), most expensive first, each naming the raw names and providers.
+
+    Billed per model: a covered provider's on-demand part (`billed_micro`), unknown when any of its
+    days was stored before the part was kept per model (NULL: a period mixing such days and newer
+    ones is unknown, never a partial sum); every other provider's cost."""
     ids = _ids(integration_ids)
     with source.reader() as read:
         rows = read.rows(
             f"SELECT i.provider, m.model, SUM(m.cost_micro), {reported_sum('requests')}, "
-            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')} "
+            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')}, {known_sum('m.on_demand_micro')} "
             f"FROM {MODELS_WITH_DAYS} JOIN integration AS i ON i.id = m.integration_id "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
             *ids,
@@ -400,10 +405,25 @@ def models_across(
             requests=known([r[3] for r in group]),
             input_tokens=known([r[4] for r in group]),
             output_tokens=known([r[5] for r in group]),
+            billed_micro=known([model_billed(str(r[0]), int(r[2] or 0), integer(r[6])) for r in group]),
         )
         for key, group in groups.items()
     ]
     return sorted(out, key=lambda m: (-m.cost_micro, m.key))
+
+
+def model_billed(provider: str, cost_micro: int, on_demand_micro: int | None) -> int | None:
+    """What invoices charge for a model's cost of `provider` over a range: its on-demand part where a
+    plan or credits cover the rest (None: a day of it stored before that part was kept per model),
+    else all of it. A provider this version does not know: unknown, no claim about its bill."""
+    from grafient_tui import providers
+    from grafient_tui.errors import GrafientError
+
+    try:
+        covered = providers.capabilities(provider).covered_by is not None
+    except GrafientError:
+        return None
+    return on_demand_micro if covered else cost_micro
 
 
 def summed(costs: Iterable[dict[str, int]]) -> dict[str, int]:

@@ -50,6 +50,7 @@ REVISIONS = (
     "0009",  # how an integration's dollars were made (integration.cost_basis); credits and characters
     "0010",  # roles the database enforces: the sync lock's rows, one integration per account, owner-only settings
     "0011",  # alert channels and their deliveries (once per channel and event); a sync run's error family
+    "0012",  # a model's on-demand (billed) part per day, NULL where written before it was kept
 )
 HEAD = REVISIONS[-1]
 

@@ -103,11 +103,15 @@ class ModelSums:
     reasoning_tokens: int | None = None
     credits_micro: int | None = None
     characters: int | None = None
+    # The model's on-demand part, summed as the day's is (0 where a split provider's lines are all
+    # included); None: the provider has no on-demand / included split
+    on_demand_micro: int | None = None
     reported: int = field(default=0, repr=False, compare=False)
 
     def columns(self) -> dict[str, int | None]:
         return {
             "cost_micro": self.cost_micro,
+            "on_demand_micro": self.on_demand_micro,
             "requests": self.requests,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -55,16 +55,18 @@ class WindowTotals(WindowSums):
             _add_usage(d, e)
             d.request_units_micro += e.request_units_micro
             d.byok_micro = known_plus(d.byok_micro, e.byok_micro)
-            if split:
-                if e.on_demand:
-                    d.on_demand_micro = known_plus(d.on_demand_micro, cost)
-                else:
-                    d.included_micro = known_plus(d.included_micro, cost)
             key = (day, stored_name(e.model))
             m = models.get(key)
             if m is None:
-                m = models[key] = ModelSums(cost_micro=0)  # every count unknown until a line reports it
+                # every count unknown until a line reports it; the on-demand part starts as the day's
+                m = models[key] = ModelSums(cost_micro=0, on_demand_micro=0 if split else None)
             _add_usage(m, e)
+            if split:
+                if e.on_demand:
+                    d.on_demand_micro = known_plus(d.on_demand_micro, cost)
+                    m.on_demand_micro = known_plus(m.on_demand_micro, cost)
+                else:
+                    d.included_micro = known_plus(d.included_micro, cost)
             key = (day, stored_name(e.actor))
             u = members.get(key)
             if u is None:

@@ -252,11 +252,57 @@ def test_columns_figures_and_unknowns_match_the_report(mixed_home, capsys, monke
     # Workspaces and projects are sub accounts where a day has one; members are Grafient's own column
     assert all(r["x_Member"] == "" for r in rows if r["ProviderName"] != "Cursor")
 
-    # Cursor: billed is its on-demand part, shared among a day's models by usage value (and said so)
+    # Cursor's days here were stored without its on-demand part per model (as before migration 0012,
+    # seed_history): billed is shared among a day's models by usage value, and said so
     cursor = [r for r in rows if r["ProviderName"] == "Cursor"]
     assert cursor and all(r["x_BilledCostSplit"] == "proportional" for r in cursor)
     assert all(Decimal(r["BilledCost"]) < Decimal(r["x_UsageValue"]) for r in cursor)
     assert {r["BillingPeriodStart"] for r in cursor} <= {"2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"}
+
+
+def test_a_synced_cursor_team_s_rows_carry_each_model_s_own_billed_part(capsys, monkeypatch) -> None:
+    """A Cursor team synced through its fake keeps its on-demand part per day x model: each FOCUS row's
+    BilledCost is that model's on-demand events to the micro-cent (`exact`), never a proportional share,
+    and a day's rows add up to the day's billed as `report` gives it."""
+    from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
+    from tests.conftest import GOOD_KEY
+    from tests.oracle import event_timestamp, expected_model_on_demand
+
+    events = make_events(
+        seed=9,
+        start=date(2026, 3, 1),
+        days=12,
+        per_day=25,
+        members=["a@acme.dev", "b@acme.dev"],
+        models=["gpt-5", "claude-4.5-sonnet", "o3"],
+    )
+    events = [e for e in events if event_timestamp(e) <= NOW.timestamp() * 1000]
+    team = FakeCursorTeam(api_key=GOOD_KEY, events=events)
+    with respx.mock(assert_all_called=False) as router:
+        router.route(url__startswith=DEFAULT_API_URLS["cursor"]).mock(side_effect=team.handler)
+        added = run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Cursor live", stdin=GOOD_KEY + "\n")
+    assert added.code == 0, added.err
+    done = run_cli(capsys, monkeypatch, "report", "Cursor live", "--days", "7", "--format", "focus")
+    assert done.code == 0, done.err
+    _, rows = focus_rows(done.out)
+    assert rows and all(r["x_BilledCostSplit"] == "exact" for r in rows)
+    want = {
+        (day.isoformat(), model): Decimal(micro) / 100_000_000  # micro-cents
+        for (day, model), micro in expected_model_on_demand(events).items()
+        if day >= date(2026, 3, 6)
+    }
+    got = {(r["ChargePeriodStart"][:10], r["x_Model"]): Decimal(r["BilledCost"]) for r in rows}
+    assert got == want
+    # an included-only model bills 0 and a mixed one less than its usage value: not a proportional share
+    assert any(Decimal(0) < Decimal(r["BilledCost"]) < Decimal(r["x_UsageValue"]) for r in rows)
+    report = run_cli(capsys, monkeypatch, "report", "Cursor live", "--days", "7", "--format", "csv")
+    billed = {
+        d["date"]: Decimal(d["billed_usd"]) for d in csv.DictReader(io.StringIO(report.out)) if d["synced"] == "true"
+    }
+    per_day: dict[str, Decimal] = defaultdict(Decimal)
+    for (day, _), amount in got.items():
+        per_day[day] += amount
+    assert {d: v for d, v in billed.items() if v or d in per_day} == dict(per_day)
 
 
 def test_a_hostile_model_name_is_neutralised(mixed_home, capsys, monkeypatch) -> None:
@@ -316,6 +362,18 @@ def test_billed_shares_add_up_exactly() -> None:
     assert not exact and sum(shares) == 10 and sorted(shares) == [3, 3, 4]
     shares, exact = _shares(999_999_937, [333, 667, 1], 1001)
     assert not exact and sum(shares) == 999_999_937
+
+
+def test_each_model_s_own_billed_part_is_used_only_when_every_row_has_one() -> None:
+    from grafient_tui.store.focus_charges import _own_shares, _Row
+
+    a, b = _Row("a", None, 60, None, 20), _Row("b", None, 40, None, 0)
+    assert _own_shares(20, [a, b]) == [20, 0]
+    assert _own_shares(25, [a, b, _Row(None, None, 10, None)]) == [20, 0, 5]  # a cost no model holds: the rest
+    assert _own_shares(20, [a, _Row("b", None, 40, None, None)]) is None  # a row stored before 0012
+    assert _own_shares(30, [a, b]) is None  # parts that do not add up to the day's: not claimed exact
+    # one model's day shared among its actors' rows: not known per row
+    assert _own_shares(20, [_Row("a", "x@y", 30, None, 20), _Row("a", "z@y", 30, None, 20)]) is None
 
 
 def test_no_day_never_synced_becomes_a_row(capsys, monkeypatch) -> None:

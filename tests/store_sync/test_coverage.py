@@ -6,6 +6,8 @@ what a sync leaves behind; the expected figures are worked out by hand from thos
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -330,14 +332,24 @@ def test_billed_and_usage_value_follow_each_provider_rule(store) -> None:
     assert alone.billed_micro == alone.total_micro and alone.on_demand_micro is None and alone.split_labels == ()
 
 
-def put_model(store, iid: int, day: date, model: str, cost: int, *, on_demand: int | None = None) -> None:
-    """One day with one model of a given name (on_demand None: no split, a provider billing it all)."""
+def put_model(
+    store, iid: int, day: date, model: str, cost: int, *, on_demand: int | None = None, per_model: bool = False
+) -> None:
+    """One day with one model of a given name (on_demand None: no split, a provider billing it all).
+    The model's own on-demand part is stored with `per_model`, as a sync does since migration 0012;
+    without it the row is as one written before (NULL: unknown)."""
     db, _ = store
     totals = WindowSums()
     requests = 10 if on_demand is not None else None
     totals.days[day] = day_sums(cost, on_demand=on_demand, requests=requests)
     totals.models[(day, model)] = ModelSums(
-        cost_micro=cost, requests=requests, input_tokens=5, output_tokens=5, cache_read_tokens=0, cache_write_tokens=0
+        cost_micro=cost,
+        requests=requests,
+        input_tokens=5,
+        output_tokens=5,
+        cache_read_tokens=0,
+        cache_write_tokens=0,
+        on_demand_micro=on_demand if per_model else None,
     )
     totals.members[(day, "Default")] = MemberSums(cost_micro=cost)
     write_window(db, iid, day, day, totals, NOW)
@@ -364,9 +376,52 @@ def test_report_mixed_providers_models_by_key_unknowns_and_parts_that_add_up(sto
     assert report["summary"]["billed"] == "590.02666666"  # exact: Eng's $40 on-demand, the others in full
     assert report["summary"]["usage_value"] == "650.03999999"
 
+    # Eng's day was stored before billed was kept per model: the model's billed is unknown, never 0
+    assert sonnet["billed_usd"] is None and opus["billed_usd"] == 50.0
+
     table = run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model").out
     every = table.split("All 3 integrations")[1]
     assert "claude-sonnet-4.5" in every and "claude-4.5-sonnet, claude-sonnet-4-5-20250929" in every
+    header, sonnet_line, opus_line, total_line = (
+        line for line in every.splitlines() if line.startswith(("MODEL", "claude-", "TOTAL"))
+    )
+    assert header.split()[:4] == ["MODEL", "USAGE", "VALUE", "BILLED"]
+    assert sonnet_line.split()[1:3] == ["$600.04", "—"] and opus_line.split()[1:3] == ["$50.00", "$50.00"]
+    assert total_line.split()[1:3] == ["$650.04", "—"]
+    # and in Eng's own report by model: null in JSON, empty in CSV, — in its table, never 0
+    eng_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert eng_json["integrations"][0]["models"][0]["billed_usd"] is None
+    eng_csv = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "csv").out
+    assert [row["billed_usd"] for row in csv.DictReader(io.StringIO(eng_csv))] == [""]
+    eng_table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model").out
+    assert eng_table.splitlines()[1].split()[:4] == ["MODEL", "USAGE", "VALUE", "BILLED"]
+    assert next(line for line in eng_table.splitlines() if line.startswith("claude-")).split()[1:3] == ["$100.01", "—"]
+
+    # A sync of that day keeps Eng's on-demand part per model: billed is known, and adds up
+    put_model(
+        store, eng, yesterday, "claude-4.5-sonnet", 100 * DOLLAR + 1_333_333, on_demand=40 * DOLLAR, per_model=True
+    )
+    report = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model", "--format", "json").out)
+    sonnet, opus = report["models"]
+    assert sonnet["billed_usd"] == pytest.approx(540.026666) and opus["billed_usd"] == 50.0
+    every = run_cli(capsys, monkeypatch, "report", "--days", "2", "--by", "model").out.split("All 3 integrations")[1]
+    rows = [line.split() for line in every.splitlines() if line.startswith(("claude-", "TOTAL"))]
+    assert [r[2] for r in rows] == ["$540.03", "$50.00", "$590.03"]  # as `summary.billed`, rounded once
+    eng_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert eng_json["integrations"][0]["models"][0]["billed_usd"] == 40.0
+    eng_csv = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "2", "--by", "model", "--format", "csv").out
+    assert [row["billed_usd"] for row in csv.DictReader(io.StringIO(eng_csv))] == ["40.00000000"]
+    # Anthropic bills in full: its model's billed is its cost, and its table needs no second column
+    claude_json = json.loads(
+        run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--by", "model", "--format", "json").out
+    )
+    assert all(m["billed_usd"] == m["cost_usd"] for m in claude_json["integrations"][0]["models"])
+    claude_table = run_cli(capsys, monkeypatch, "report", "Claude", "--days", "2", "--by", "model").out
+    assert claude_table.splitlines()[1].split()[:3] == ["MODEL", "BILLED", "SHARE"]
 
     days = run_cli(capsys, monkeypatch, "report", "--days", "2", "--each").out  # a table per integration
     router_block = days.split("Router (openrouter")[1].split("\n\n")[0]

@@ -10,6 +10,7 @@ import pytest
 from grafient_tui.config import Settings
 from grafient_tui.errors import ConfigError
 from grafient_tui.service import GrafientService
+from grafient_tui.spans import rolling
 from tests.store_sync.test_coverage import (
     DOLLAR,
     TODAY,
@@ -97,6 +98,29 @@ def test_the_models_across_every_integration_by_key(store, service) -> None:
         "claude-sonnet-4.5",
         60 * DOLLAR,
     )
+
+
+def test_billed_per_model_is_known_only_where_every_day_of_it_is(store, service) -> None:
+    """Cursor's billed per model is its on-demand part as stored per day x model (migration 0012); a
+    period with one day stored before that (NULL) is unknown for that model, never a partial sum."""
+    eng = integration(store, "Eng")
+    claude = provider_integration(store, "Claude", "anthropic", "c")
+    old, new = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
+    put_model(store, eng, old, "gpt-5", 10 * DOLLAR, on_demand=3 * DOLLAR)  # before: NULL per model
+    put_model(store, eng, new, "gpt-5", 10 * DOLLAR, on_demand=4 * DOLLAR, per_model=True)
+    put_model(store, eng, TODAY - timedelta(days=3), "claude-4.5-sonnet", 8 * DOLLAR, on_demand=0, per_model=True)
+    put_model(store, claude, new, "claude-sonnet-4-5", 5 * DOLLAR)
+    models = {m.key: m for m in service.models_across(service.period("7", TODAY), TODAY)}
+    assert models["gpt-5"].billed_micro is None and models["gpt-5"].cost_micro == 20 * DOLLAR
+    # all included: billed 0, known; plus Anthropic's whole cost
+    assert models["claude-sonnet-4.5"].billed_micro == 5 * DOLLAR
+    # the newer day alone: every day known
+    since_new = {m.key: m for m in service.models_across(rolling(2, TODAY), TODAY)}
+    assert since_new["gpt-5"].billed_micro == 4 * DOLLAR
+    # a sync of the old day fills it
+    put_model(store, eng, old, "gpt-5", 10 * DOLLAR, on_demand=3 * DOLLAR, per_model=True)
+    models = {m.key: m for m in service.models_across(service.period("7", TODAY), TODAY)}
+    assert models["gpt-5"].billed_micro == 7 * DOLLAR
 
 
 def test_adding_a_30_day_provider_keeps_the_homes_change(store, service) -> None:

@@ -461,3 +461,71 @@ def test_0010_keeps_an_account_connected_twice_and_makes_it_unique_on_postgres(
     db = Database(Settings.from_env())
     _the_account_twice_is_marked_and_the_constraint_holds(db)
     db.dispose()
+
+
+def _a_cursor_model_day_at_0011(url: str) -> None:
+    """A store at revision 0011 with a Cursor day and its model (no per-model on-demand column yet)."""
+    from alembic import command
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0011")
+        connection.execute(
+            text(
+                "INSERT INTO integration (uid, provider, label, label_key, key_scheme, key_ciphertext, key_hint, "
+                "created_at) VALUES ('u1', 'cursor', 'Eng', 'eng', 'aesgcm-v1', :cipher, 'key_…abcd', :created)"
+            ),
+            {"cipher": b"\x00", "created": datetime(2026, 3, 1, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO dailycost (integration_id, day, cost_micro, on_demand_micro, included_micro, requests, "
+                "request_units_micro, synced_at, complete) "
+                "VALUES (1, :day, 123, 100, 23, 4, 0, :synced, :complete)"
+            ),
+            {"day": date(2026, 3, 2), "synced": datetime(2026, 3, 3, tzinfo=UTC), "complete": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO dailymodelcost (integration_id, day, model, cost_micro, requests) "
+                "VALUES (1, :day, 'gpt-5', 123, 4)"
+            ),
+            {"day": date(2026, 3, 2)},
+        )
+    engine.dispose()
+
+
+def _the_model_day_is_kept_with_its_billed_unknown(db: Database) -> None:
+    from grafient_tui.store.queries import models_across
+
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT model, cost_micro, on_demand_micro FROM dailymodelcost")).all()
+    assert [tuple(r) for r in rows] == [("gpt-5", 123, None)]  # unknown, never 0
+    [model] = models_across(db, [1], date(2026, 3, 1), date(2026, 3, 5))
+    assert (model.cost_micro, model.billed_micro) == (123, None)
+    assert differences(db) == []
+
+
+@pytest.mark.sqlite_only
+def test_0012_keeps_a_model_s_day_with_its_billed_part_unknown_on_sqlite() -> None:
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    _a_cursor_model_day_at_0011(f"sqlite:///{settings.database_file}")
+    db = Database(settings)  # a home is upgraded on opening
+    _the_model_day_is_kept_with_its_billed_unknown(db)
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_0012_keeps_a_model_s_day_with_its_billed_part_unknown_on_postgres(
+    pg: PostgresServer, capsys, monkeypatch
+) -> None:
+    name = pg.empty_database()
+    _a_cursor_model_day_at_0011(pg.url_of(name))
+    monkeypatch.setenv("GRAFIENT_DATABASE_URL", pg.url_of(name))
+    assert run_cli(capsys, monkeypatch, "db", "upgrade").code == 0
+    db = Database(Settings.from_env())
+    _the_model_day_is_kept_with_its_billed_unknown(db)
+    db.dispose()

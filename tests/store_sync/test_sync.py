@@ -33,6 +33,7 @@ from tests.conftest import GOOD_KEY
 from tests.fakes import CountingCursorTeam
 from tests.oracle import event_cents as cents
 from tests.oracle import event_day as utc_day
+from tests.oracle import expected_model_on_demand
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -207,6 +208,39 @@ async def test_backfill_stores_exactly_the_served_events(store) -> None:
     )
     models = {m.model: stored_cents(m.cost_micro) for m in model_breakdown(db, iid, TODAY - timedelta(days=365), TODAY)}
     assert models == expected_by_model(events)
+
+
+async def test_each_model_s_billed_part_is_the_sum_of_its_on_demand_events(store) -> None:
+    """Billed per day x model (migration 0012): a model's on-demand events, to the micro-cent; a
+    model whose events were all included bills 0 (known), and a day's models add up to the day's."""
+    settings, db, vault = store
+    iid = add(store)
+    events = make_events(
+        seed=5,
+        start=TODAY - timedelta(days=20),
+        days=21,
+        per_day=30,
+        members=["a@x.io", "b@x.io"],
+        models=["gpt-5", "claude-4.5-sonnet", "o3"],
+    )
+    events = [e for e in events if int(e["timestamp"]) <= NOW.timestamp() * 1000] + edge_events()
+    team = team_with(events)
+    with respx.mock(base_url="https://api.cursor.com") as api:
+        api.route().mock(side_effect=team.handler)
+        result = await run_sync(db, vault, settings, iid, "backfill", now=NOW)
+    assert result.outcome == "success", result.error
+    with db.session() as session:
+        models = session.exec(select(DailyModelCost).where(DailyModelCost.integration_id == iid)).all()
+        days = session.exec(select(DailyCost).where(DailyCost.integration_id == iid)).all()
+    want = expected_model_on_demand(events)
+    got = {(m.day, m.model): m.on_demand_micro for m in models}
+    assert got == want
+    # the fake mixes on-demand and included events: both a billed part and an included one are there
+    assert any(0 < m.on_demand_micro < m.cost_micro for m in models)
+    by_day: dict[date, int] = defaultdict(int)
+    for m in models:
+        by_day[m.day] += m.on_demand_micro
+    assert {d.day: d.on_demand_micro for d in days if d.cost_micro} == dict(by_day)
 
 
 async def test_repeated_rows_across_pages_are_counted_once(store) -> None:

@@ -184,8 +184,9 @@ def demo3():
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_models_view_has_one_row_per_model_over_every_integration(demo3, size: tuple[int, int]) -> None:
     """Cursor, Anthropic and OpenAI (the demo's first three): `m` opens one row per model key, naming
-    its raw names and providers; amounts as the service sums them, adding up to the total; billed `—`
-    where Cursor's included usage is among it; `s` sorts as the detail's tables do; the amounts fit."""
+    its raw names and providers; amounts as the service sums them, adding up to the total; billed per
+    model too (the demo's days are synced, so Cursor's on-demand part is kept per model), adding up to
+    its total; `s` sorts as the detail's tables do; the amounts fit."""
     from textual.widgets import DataTable
 
     from grafient_tui.money import format_usd
@@ -216,8 +217,15 @@ async def test_the_models_view_has_one_row_per_model_over_every_integration(demo
             {"anthropic": "Anthropic", "cursor": "Cursor", "openai": "OpenAI"}[p] for p in across[0].providers
         )
         assert row[8] == ", ".join(across[0].names) and len(across[0].names) > 1
+        billed = [m.billed_micro for m in expected]
+        assert all(b is not None for b in billed)
+        assert [r[2] for r in rows] == [format_usd(b) for b in adding_up([b or 0 for b in billed])]
+        assert total[2] == format_usd(sum(b or 0 for b in billed))
+        # where Cursor's included usage is among a model, billed is less than its usage value
+        assert any(m.billed_micro is not None and m.billed_micro < m.cost_micro for m in across)
         for model, shown in zip(expected, rows, strict=True):
-            assert (shown[2] == "—") == ("cursor" in model.providers), shown
+            if "cursor" not in model.providers:  # billed in full
+                assert model.billed_micro == model.cost_micro
             assert shown[4] == ("—" if model.requests is None else f"{model.requests:,}")
         # the key and both amounts fit in the view: money is never cut off
         widths = [table.columns[key].get_render_width(table) for key in table.columns][:3]  # type: ignore[index]
@@ -249,3 +257,53 @@ async def test_the_palette_offers_models_once_there_are_integrations(demo3) -> N
         models.callback()
         await settle(app, pilot)
         assert isinstance(app.screen, ModelsScreen)
+
+
+async def test_the_models_view_reads_billed_unknown_where_a_day_predates_it(grafient_home) -> None:
+    """A Cursor day whose models were stored before billed was kept per model (NULL, as migration 0012
+    leaves them): those models' billed and the total's read `—`, never 0, and the note says why."""
+    from sqlalchemy import text
+    from textual.widgets import DataTable
+
+    from grafient_tui.config import Settings
+    from grafient_tui.money import format_usd
+    from grafient_tui.spans import rolling
+    from grafient_tui.store.db import Database
+    from grafient_tui.tui.screens.models import ModelsScreen
+    from tests.tui.test_tui import NOW, cells
+
+    team = make_team()
+    iid = await seeded(team)
+    db = Database(Settings.from_env())
+    with db.write_engine.begin() as connection:
+        old = connection.execute(
+            text("SELECT MIN(day) FROM dailymodelcost WHERE integration_id = :iid AND day >= :since"),
+            {"iid": iid, "since": rolling(30, NOW.date()).since},
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE dailymodelcost SET on_demand_micro = NULL WHERE integration_id = :iid AND day = :day"),
+            {"iid": iid, "day": old},
+        )
+        stale = set(
+            connection.execute(
+                text("SELECT model FROM dailymodelcost WHERE integration_id = :iid AND day = :day"),
+                {"iid": iid, "day": old},
+            ).scalars()
+        )
+    db.dispose()
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ModelsScreen)
+        expected = {m.key: m for m in app.service.models_across(rolling(30, NOW.date()), NOW.date())}
+        rows = cells(app.screen.query_one("#models-across", DataTable))
+        assert stale and any(m.billed_micro is not None for m in expected.values())
+        for row in rows:
+            model = expected[row[0]]
+            assert (model.billed_micro is None) == bool(set(model.names) & stale)
+            assert row[2] == ("—" if model.billed_micro is None else format_usd(model.billed_micro))
+        assert cells(app.screen.query_one("#models-across", DataTable), total=True)[2] == "—"
+        note = str(app.screen.query_one("#models-note", Static).render())
+        assert "stored before it was kept per model" in note

@@ -75,8 +75,14 @@ def test_lines_add_up_per_day_model_and_member_by_name() -> None:
     assert day.credits_micro == 7 and day.characters is None  # units: a line without them adds nothing
     assert day.reasoning_tokens is None and day.byok_micro is None  # no line knew them
     zero = {"output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0}
-    assert totals.models[(DAY, "gpt-5")] == ModelSums(cost_micro=100, requests=2, input_tokens=10, **zero)
-    assert totals.models[(DAY, "o3")] == ModelSums(cost_micro=50, requests=1, input_tokens=5, credits_micro=7, **zero)
+    # each model's on-demand part as the day's is summed: o3's only line is included, so 0 (known)
+    assert totals.models[(DAY, "gpt-5")] == ModelSums(
+        cost_micro=100, requests=2, input_tokens=10, on_demand_micro=100, **zero
+    )
+    assert totals.models[(DAY, "o3")] == ModelSums(
+        cost_micro=50, requests=1, input_tokens=5, credits_micro=7, on_demand_micro=0, **zero
+    )
+    assert sum(m.on_demand_micro or 0 for m in totals.models.values()) == day.on_demand_micro
     assert totals.members[(DAY, "a@x.io")] == MemberSums(cost_micro=150, requests=3)
 
 
@@ -95,6 +101,7 @@ def test_a_provider_without_the_on_demand_split_stores_it_as_not_applicable() ->
     )
     totals.add([line(on_demand=True), line(on_demand=False)])
     assert (totals.days[DAY].on_demand_micro, totals.days[DAY].included_micro) == (None, None)
+    assert totals.models[(DAY, "gpt-5")].on_demand_micro is None  # billed per model is then its cost
 
 
 def test_a_quiet_day_is_zero_where_the_provider_knows_the_figure_and_unknown_where_it_does_not() -> None:

@@ -2,10 +2,11 @@
 Cursor, Anthropic or OpenRouter billed it), each listing the raw names and the providers it covers.
 
 The amounts are usage value (what the model's usage is worth); billed beside it, which is the same
-amount where no plan or credits cover part of a provider's cost, and `—` where one does (the store
-keeps that split per day, not per model). Counts a provider does not give are `—`, never 0. The
-amounts shown add up to the total shown (rounding.adding_up). `s` sorts by the next column, unknown
-below every known figure, as the detail's tables do."""
+amount where no plan or credits cover part of a provider's cost, the model's on-demand part where
+one does, and `—` where a day of the period was stored before that part was kept per model (a
+sync of the day fills it). Counts a provider does not give are `—`, never 0. The amounts shown add
+up to the total shown (rounding.adding_up). `s` sorts by the next column, unknown below every known
+figure, as the detail's tables do."""
 
 from __future__ import annotations
 
@@ -131,7 +132,10 @@ class ModelsScreen(StoreReader["ModelsView"]):
         plans = sorted({providers.title(p) for m in data.models for p in m.providers if covered(p)}, key=str.casefold)
         note = "Usage value per model, under one key per model over every provider's names."
         if plans:
-            note += f" Billed is — where a plan or credits cover part ({', '.join(plans)}): split per day only."
+            note += f" Billed is the on-demand part where a plan or credits cover the rest ({', '.join(plans)})"
+            if any(m.billed_micro is None for m in data.models):
+                note += "; — where a day was stored before it was kept per model (a sync of that day fills it)"
+            note += "."
         self.query_one("#models-note", Static).update(literal(note, "dim"))
         self._fill()
 
@@ -150,8 +154,14 @@ class ModelsScreen(StoreReader["ModelsView"]):
         amounts = [m.cost_micro for m in rows]
         shown = adding_up(amounts) if all(a >= 0 for a in amounts) else amounts
         total = sum(amounts)
-        billed_known = [not any(covered(p) for p in m.providers) for m in rows]
-        for i, (model, amount, known) in enumerate(zip(rows, shown, billed_known, strict=True)):
+        billed = [m.billed_micro for m in rows]
+        billed_total = _known_sum(billed)
+        known_billed = [b for b in billed if b is not None]
+        # billed shown adds up to its shown total when every row's is known
+        billed_shown: list[int | None] = (
+            list(adding_up(known_billed)) if billed_total is not None and all(b >= 0 for b in known_billed) else billed
+        )
+        for i, (model, amount, billed_micro) in enumerate(zip(rows, shown, billed_shown, strict=True)):
             # ≈ on the rows an estimate is part of, not on every row because one integration estimates
             marked = self.data.basis.unknown_labels or any(estimated(p) for p in model.providers)
             money = self.data.basis.money if marked else BILLED.money
@@ -160,7 +170,7 @@ class ModelsScreen(StoreReader["ModelsView"]):
                 f"model-{i}",
                 model=literal_cell(model.key),
                 usage=right(money(amount)),
-                billed=right(money(amount) if known else "—"),
+                billed=right("—" if billed_micro is None else money(billed_micro)),
                 share=right(share(model.cost_micro, total)),
                 requests=right(count(model.requests)),
                 input=right(tokens(model.input_tokens)),
@@ -174,7 +184,7 @@ class ModelsScreen(StoreReader["ModelsView"]):
             TOTAL_KEY,
             model=total_label(),
             usage=right(money(total)),
-            billed=right(money(total) if all(billed_known) else "—"),
+            billed=right("—" if billed_total is None else money(billed_total)),
             share=right("100.0%" if total else "–"),
             requests=right(count(_known_sum([m.requests for m in rows]))),
             input=right(tokens(_known_sum([m.input_tokens for m in rows]))),
