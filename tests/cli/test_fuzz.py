@@ -39,6 +39,7 @@ from grafient_tui.providers.cursor import (
 )
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
 from grafient_tui.secret import Secret
+from grafient_tui.spans import EARLIEST
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, label_key, remove_integration
 from grafient_tui.store.vault import Vault
@@ -449,7 +450,7 @@ def report_cases(draw) -> tuple[list[str], int | None]:
     if kind == "range":
         since, until = draw(real_dates), draw(st.one_of(st.none(), real_dates))
         last = until or TODAY
-        ok = since <= last <= TODAY and (last - since).days < 3660
+        ok = EARLIEST <= since <= last <= TODAY and (last - since).days < 3660
         args = ["report", _opt("--since", since.isoformat())]
         if until is not None:
             args.append(_opt("--until", until.isoformat()))
