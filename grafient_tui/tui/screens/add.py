@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
@@ -19,6 +19,7 @@ from grafient_tui.errors import ConfigError, GrafientError, KeyRejected
 from grafient_tui.providers.base import AccountField, check_account
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.text import sentence as as_sentence
 from grafient_tui.untrusted import visible
@@ -149,7 +150,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
                 ),
                 classes="dialog-hint",
             )
-        yield Footer(compact=True)  # this form's keys, not the home screen's underneath
+        yield KeysFooter()  # this form's keys, not the home screen's underneath
 
     async def on_mount(self) -> None:
         await self._describe("cursor")

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
 from grafient_tui.budgets.wording import STATUS_MARKS, amount, check_line, percent, period_words, rough, target_words
 from grafient_tui.money import format_usd
@@ -29,6 +29,7 @@ from grafient_tui.tui.messages import (
 )
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell
+from grafient_tui.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus
@@ -103,7 +104,7 @@ class BudgetsScreen(StoreReader["BudgetList"]):
         yield DataTable(id="budgets-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="budget-line")
         yield Static(id="budgets-unusable")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Budgets"
@@ -265,7 +266,7 @@ class BudgetFormScreen(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def action_save(self) -> None:
         if self.saving:

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane, Tabs
 from textual.widgets.data_table import ColumnKey
 
 from grafient_tui.estimates import BILLED, Basis
@@ -36,6 +36,7 @@ from grafient_tui.tui.shown import literal, literal_cell, toast
 from grafient_tui.tui.syncing import sync_line
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, period_words, share, tokens
@@ -193,7 +194,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 yield DataTable(id="daily", cursor_type="row", zebra_stripes=True)
             with TabPane("Members", id="members-tab"):
                 yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         fit_layout(self)
