@@ -9,7 +9,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from grafient_tui.config import Settings
@@ -88,6 +88,45 @@ def assert_whole_in_line(app: GrafientApp, *keys: str) -> None:
     regions = sorted((key.region for key in shown.values()), key=lambda r: r.x)
     for left, right in pairwise(regions):
         assert left.right <= right.x, (left, right)
+
+
+async def test_each_tab_marks_its_sort_the_footer_names_it_and_the_arrows_move_in_it(grafient_home, size) -> None:
+    app, ids = seeded()
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        for label, _provider, title in ACCOUNTS:
+            app.post_message(DetailRequested(ids[label]))
+            await wait_for(pilot, lambda: isinstance(app.screen, CostDetailScreen), "the detail")
+            await settle(app, pilot)
+            detail = app.screen
+            tabs = detail.query_one(TabbedContent)
+            assert tabs.get_tab("members-tab").label.plain.startswith(title)
+            footer = footer_keys(app)
+            assert footer["3"].description == title  # the tab's own word
+            assert all(key.description != "Split" for key in footer.values())
+            assert_whole_in_line(app, "3")
+            for key, name in TABS.items():
+                await pilot.press(key)
+                await pilot.pause()
+                table = detail.query_one(f"#{name}", DataTable)
+                assert tabs.active == f"{name}-tab" and app.focused is table
+                assert len(sort_marks(table)) == 1, (name, [c.label.plain for c in table.columns.values()])
+                before = sort_marks(table)
+                await pilot.press("s")  # the next column takes the mark
+                await pilot.pause()
+                assert len(sort_marks(table)) == 1 and sort_marks(table) != before, (name, before)
+                # Tab leaves the focus on something drawn on screen; ↓ then moves in the table in view.
+                await pilot.press("tab")
+                await pilot.pause()
+                focused = app.focused
+                assert focused is not None and focused.display and focused.region.area > 0, focused
+                assert focused.region.overlaps(detail.region)
+                row = table.cursor_row
+                await pilot.press("down")
+                await pilot.pause()
+                assert table.cursor_row == row + 1, (name, row, table.cursor_row)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: not isinstance(app.screen, CostDetailScreen), "the home")
 
 
 async def test_at_80_columns_the_footer_keeps_quit_help_and_the_screens_main_keys_whole(grafient_home) -> None:
