@@ -79,6 +79,8 @@ MODEL_COLUMNS = {
     "credits": "Credits",
     "characters": "Characters",
 }
+# Where the layout is compact (80 columns), the token columns' shorter headings: the table fits.
+COMPACT_COLUMNS = {"input": "In tok", "output": "Out tok", "cache": "Cache tok"}
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "credits", "characters", "model")
 TOTAL_KEY = "__total__"
 OTHERS_KEY = "__others__"
@@ -225,7 +227,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         models.focus()
 
     def on_resize(self) -> None:
+        compact = self.has_class("-compact")
         fit_layout(self)
+        if compact != self.has_class("-compact"):
+            self._fill_models()  # the token columns' headings as long as the width allows
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -363,10 +368,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             daily.remove_column("on_demand")
         if not caps.has_byok:
             daily.remove_column("byok")
-        if caps.cost_basis == "estimate":  # credits and characters, not tokens
+        if caps.cost_basis == "estimate" or not caps.has_tokens:  # credits and characters, or no tokens at all
             for key in ("input", "output", "cache"):
-                models.remove_column(key)
-        else:
+                models.remove_column(key)  # three columns of — (GitHub's and xAI's reports count none)
+        if caps.cost_basis != "estimate":
             for key in ("credits", "characters"):
                 models.remove_column(key)
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
@@ -444,8 +449,11 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         order_key, biggest_first = MODEL_SORTS[self.model_sort]
         descending = biggest_first != self.model_sort_reverse
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
+        compact = self.has_class("-compact")
         for key, column in table.columns.items():
             name = MODEL_COLUMNS[str(key.value)]
+            if compact:
+                name = COMPACT_COLUMNS.get(str(key.value), name)
             if key.value == "requests" and self.data and "Compl" in str(column.label):
                 name = "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
