@@ -36,6 +36,7 @@ from grafient_tui.tui.shown import literal, literal_cell, toast
 from grafient_tui.tui.syncing import sync_line
 from grafient_tui.tui.widgets.card import chart_days, scale_line
 from grafient_tui.tui.widgets.chart import CostChart
+from grafient_tui.tui.widgets.fit import shorten
 from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
@@ -112,6 +113,23 @@ def mark_sorted(table: DataTable[object], key: str, *, ascending: bool) -> None:
             continue
         marked = f"{base} {'▲' if ascending else '▼'}" if column_key.value == key else f"{base}  "
         column.label = literal_cell(marked, style=str(label.style), justify=label.justify or "left")
+
+
+def fit_model_names(table: DataTable[object], rows: list[tuple[str, dict[str, Text]]], width: int) -> None:
+    """Shorten the model names (with …) so the table's columns fit `width`: a long model name gives
+    way, the figures beside it never do (at least 12 cells of name stay; a terminal narrower than the
+    figures scrolls sideways)."""
+    pad = 2 * table.cell_padding
+    others = 0
+    for key, column in table.columns.items():
+        name = str(key.value)
+        if name != "model":
+            others += pad + max([column.label.cell_len, *(cells[name].cell_len for _, cells in rows if name in cells)])
+    room = max(12, width - others - pad - 1)  # 1: the vertical scrollbar's room
+    for _, cells in rows:
+        model = cells["model"]
+        if model.cell_len > room:
+            cells["model"] = literal_cell(shorten(model.plain, room), style=str(model.style))
 
 
 def right(text: str) -> Text:
@@ -227,10 +245,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         models.focus()
 
     def on_resize(self) -> None:
-        compact = self.has_class("-compact")
         fit_layout(self)
-        if compact != self.has_class("-compact"):
-            self._fill_models()  # the token columns' headings as long as the width allows
+        if self.data is not None:
+            self._fill_models()  # the headings and the model names as long as the width allows
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -458,6 +475,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 name = "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
             column.label = literal_cell(label, justify="left" if key.value == "model" else "right")
+            # Measured again from the heading (Textual keeps a column's widest so far): the rows
+            # below widen it as they need, a shorter heading or narrower figures give the room back.
+            column.content_width = column.label.cell_len
         table.clear()
         if self.data is None:
             return
@@ -468,42 +488,30 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             return
         ordered = [*view.rows, *([view.others] if view.others else [])]
         total = view.total.cost_micro
-        for i, row in enumerate(view.rows):
-            self._model_row(table, f"model-{i}", row, total)
+        rows = [(f"model-{i}", self._model_cells(row, total)) for i, row in enumerate(view.rows)]
         if view.others is not None:
-            self._model_row(table, OTHERS_KEY, view.others, total, others=True)
-        add_row(
-            table,
-            TOTAL_KEY,
-            model=total_label(),
-            cost=right(self._money(total)),
-            share=right("100.0%" if total else "–"),
-            requests=right(count(view.total.requests)),
-            input=right(tokens(view.total.input_tokens)),
-            output=right(tokens(view.total.output_tokens)),
-            cache=right(tokens(_cache(view.total))),
-            credits=right(credits(view.total.credits_micro)),
-            characters=right(tokens(view.total.characters)),
-        )
+            rows.append((OTHERS_KEY, self._model_cells(view.others, total, others=True)))
+        totals = self._model_cells(view.total, total)
+        totals.update(model=total_label(), share=right("100.0%" if total else "–"))
+        rows.append((TOTAL_KEY, totals))
+        fit_model_names(table, rows, table.size.width or self.app.size.width)
+        for row_key, cells in rows:
+            add_row(table, row_key, **cells)
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _model_row(
-        self, table: DataTable[object], key: str, row: ModelFigures, total: int, *, others: bool = False
-    ) -> None:
-        add_row(
-            table,
-            key,
-            model=literal_cell(row.model, style="italic" if others else ""),
-            cost=right(self._money(row.cost_micro)),
-            share=right(share(row.cost_micro, total)),
-            requests=right(count(row.requests)),
-            input=right(tokens(row.input_tokens)),
-            output=right(tokens(row.output_tokens)),
-            cache=right(tokens(_cache(row))),
-            credits=right(credits(row.credits_micro)),
-            characters=right(tokens(row.characters)),
-        )
+    def _model_cells(self, row: ModelFigures, total: int, *, others: bool = False) -> dict[str, Text]:
+        return {
+            "model": literal_cell(row.model, style="italic" if others else ""),
+            "cost": right(self._money(row.cost_micro)),
+            "share": right(share(row.cost_micro, total)),
+            "requests": right(count(row.requests)),
+            "input": right(tokens(row.input_tokens)),
+            "output": right(tokens(row.output_tokens)),
+            "cache": right(tokens(_cache(row))),
+            "credits": right(credits(row.credits_micro)),
+            "characters": right(tokens(row.characters)),
+        }
 
     def _fill_members(self) -> None:
         """The period's members, at most MAX_TABLE_ROWS of them in the order asked for, and the rest
