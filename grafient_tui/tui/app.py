@@ -266,7 +266,8 @@ class GrafientApp(
 
     def _sync_changed(self, integration_id: int, *, stored: bool = True) -> None:
         self._tell(lambda live: m.SyncChanged(live, integration_id, stored=stored))
-        self.refresh_bindings()
+        if self.screen_stack:  # a sync's news may come before the first screen (seen on a loaded machine)
+            self.refresh_bindings()
 
     def check_budgets(self) -> None:
         """Once the store has opened and no sync runs here (a half-way total is not worth a bell)."""
