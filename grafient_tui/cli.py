@@ -653,7 +653,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
             env.settings,
             transport=env.transport,
             demo_teams=env.teams,
-            demo_try_key=env.try_key,
+            demo_try_keys=env.try_keys,
             demo_budgets=env.budgets,
             remember_home=False,
         )

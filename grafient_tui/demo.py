@@ -107,6 +107,24 @@ DEMO_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
     "copilot": {"org": "acme"},
     "xai": {"team_id": "65c1e471-205f-4566-9c5a-07198bcdf4ce"},  # the xAI fake's DEMO_TEAM_ID
 }
+# A second simulated account of each other provider, served but not added (as TRY_TEAM is for Cursor):
+# the add form offers its key for the provider chosen (f2 fills it in), so adding can be tried with any
+# provider. Each is another account than the one the demo adds (a connected account is refused twice):
+# its own seed, and below the settings that name it. Built on the first request with its key.
+TRY_ACCOUNTS = (
+    ("Acme Research", "anthropic", 23),
+    ("Acme Support", "openai", 29),
+    ("Acme Experiments", "openrouter", 31),
+    ("Acme Mobile", "copilot", 37),
+    ("Acme Agents", "xai", 41),
+    ("Acme Vertex", "google", 43),
+    ("Acme Podcasts", "elevenlabs", 47),
+)
+TRY_ACCOUNT_SETTINGS: dict[str, dict[str, str]] = {
+    "copilot": {"org": "acme-mobile"},
+    "xai": {"team_id": "2b7e9c40-8d1a-4f63-a5e2-3c9f0d81b7a4"},
+    "google": {"table": "billing-admin.billing_export.gcp_billing_export_resource_v1_0A1B2C_7E8F90_1A2B3C"},
+}
 # Where each provider's requests go in demo mode: its documented host (from its registry row), and
 # Google's sign-in's (the same simulated account answers).
 DEMO_HOSTS = {
@@ -163,6 +181,59 @@ def demo_members(seed: int, count: int, domain: str) -> list[str]:
     return sorted(set(emails))
 
 
+@dataclass(frozen=True)
+class TryKey:
+    """A key the demo's add form offers: a simulated account served but not added, the label it
+    suggests and the account settings besides the key that name it."""
+
+    provider: str
+    label: str
+    key: str = field(repr=False)
+    account: dict[str, str] = field(default_factory=dict)
+
+
+class TryKeys:
+    """The demo key of each provider (`tries("openai")`), made when first asked for; its simulated
+    account is built on the first request bearing it (`serve`), so the demo starts no slower."""
+
+    def __init__(self, today: date, by_host: dict[str, dict[str, object]], cursor: TryKey) -> None:
+        self._today = today
+        self._by_host = by_host
+        self._made: dict[str, TryKey] = {"cursor": cursor}
+        self._unbuilt: dict[str, tuple[TryKey, int]] = {}  # key -> (its offer, its seed)
+
+    def __call__(self, provider: str) -> TryKey | None:
+        """The demo key offered for `provider`; None for a provider the demo has none for."""
+        from grafient_tui import providers
+
+        if provider not in self._made:
+            spec = next(((label, seed) for label, name, seed in TRY_ACCOUNTS if name == provider), None)
+            if spec is None or provider not in providers.names():
+                return None
+            label, seed = spec
+            offer = TryKey(provider, label, demo_key(label, provider), dict(TRY_ACCOUNT_SETTINGS.get(provider, {})))
+            self._made[provider] = offer
+            self._unbuilt[offer.key] = (offer, seed)
+            if provider == "google":  # its requests carry no key to build it by (a signed token)
+                self.serve(None, offer.key)
+        return self._made[provider]
+
+    def serve(self, host: str | None, key: str) -> object | None:
+        """The simulated account of an offered key, built now if it is the first request with it."""
+        if key in self._unbuilt:
+            import importlib
+
+            offer, seed = self._unbuilt.pop(key)
+            fake = importlib.import_module(f"grafient_tui.providers.{offer.provider}.fake")
+            account = fake.demo_account(key, self._today, seed)
+            for name, value in offer.account.items():  # the settings that make it another account
+                setattr(account, name, value)
+            self._by_host.setdefault(DEMO_HOSTS[offer.provider], {})[key] = account
+            if offer.provider == "google":
+                self._by_host.setdefault(DEMO_HOSTS["google_token"], {})[key] = account
+        return self._by_host.get(host or "", {}).get(key)
+
+
 @dataclass
 class DemoEnvironment:
     home: Path
@@ -172,7 +243,7 @@ class DemoEnvironment:
     # (target, amount, period, on-demand) for the app to set through the service once the teams are added
     budgets: list[tuple[str, str, str, bool]] = field(default_factory=list)
     fakes: dict[str, object] = field(default_factory=dict)  # label -> the simulated account
-    try_key: tuple[str, str] | None = None  # (provider, key) the add form offers: served, not yet added
+    try_keys: TryKeys | None = None  # the key the add form offers for each provider: served, not added
 
     def cleanup(self) -> None:
         remove_home(self.home)
@@ -288,6 +359,8 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         unnamed = providers.get(provider).unnamed_account is not None
         teams.append(IntegrationToAdd(label, provider, Secret(key), account_settings, allow_unidentified=unnamed))
 
+    tries = TryKeys(now.date(), by_host, TryKey("cursor", TRY_TEAM.label, demo_key(TRY_TEAM.label)))
+
     async def route(request: httpx.Request) -> httpx.Response:
         # GitHub is asked once per day (and per person for a month): about 1,100 calls for the demo's two
         # years, which any latency would stretch over minutes. Its calls come back at once.
@@ -296,7 +369,18 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         accounts = by_host.get(request.url.host)
         if not accounts:
             return httpx.Response(404, json={"error": "not_found", "message": "no such host in the demo"})
-        account = accounts.get(request_key(request) or "") or next(iter(accounts.values()))  # a wrong key: its 401
+        key = request_key(request)
+        account = accounts.get(key or "") or (tries.serve(request.url.host, key) if key else None)
+        if account is None and len(accounts) > 1:
+            # Google's requests carry a signed token, then an access token, not the key: the first
+            # account that accepts it (the others refuse it as Google would, 400 or 401); a wrong
+            # key is refused by all.
+            for candidate in accounts.values():
+                response: httpx.Response = candidate.handler(request)  # type: ignore[attr-defined]
+                if response.status_code not in (400, 401):
+                    break
+            return response
+        account = account or next(iter(accounts.values()))  # a wrong key: the first account's 401
         return account.handler(request)  # type: ignore[attr-defined]
 
     return DemoEnvironment(
@@ -306,7 +390,7 @@ def build_demo(*, now: datetime | None = None, latency: float = 0.04, home: Path
         teams=teams,
         fakes=fakes,
         budgets=demo_budgets(fakes),
-        try_key=("cursor", demo_key(TRY_TEAM.label)),
+        try_keys=tries,
     )
 
 

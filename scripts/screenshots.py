@@ -1,6 +1,7 @@
 """Write screenshots/*.svg from demo mode, at a fixed size and a frozen clock.
 
     uv run python scripts/screenshots.py [--out screenshots] [--size 110x32]
+    uv run python scripts/screenshots.py --sizes   # home, each detail, budgets, form at 120x40 and 80x24
 
 The app runs headless on the demo's simulated accounts, one per provider (the real
 clients and sync engine; no network). A gate in front of the demo transport holds requests
@@ -77,7 +78,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await pilot.pause(0.01)
             if condition():
                 return
-        raise RuntimeError(f"the app did not reach the expected state: {app.syncs} {app.progress} {gate.allow}")
+        raise RuntimeError(f"the app did not reach the expected state: {app.syncs} {app.live.progress} {gate.allow}")
 
     try:
         async with app.run_test(size=size, notifications=True) as pilot:
@@ -88,7 +89,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
                     await app.workers.wait_for_complete()
                     await pilot.pause(0.1)
 
-            await until(lambda: gate.allow == 0 and len(app.syncs) == 1 and len(app.progress) >= 1, pilot)
+            await until(lambda: gate.allow == 0 and len(app.syncs) == 1 and len(app.live.progress) >= 1, pilot)
             await pilot.pause(0.1)
             save("home-syncing")
             gate.release()
@@ -176,7 +177,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await pilot.pause()
             for field in app.screen.query("Input"):
                 field.cursor_blink = False  # type: ignore[attr-defined]
-            await pilot.press(*"Acme Platform", "tab")
+            await pilot.press("tab", *"Acme Platform", "tab")  # the form opens on the provider
             app.screen.query_one("#key").value = "key_" + "0" * 60 + "9f3e"  # type: ignore[attr-defined]
             await pilot.pause()
             save("add")
@@ -193,35 +194,59 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
     return written
 
 
-async def shoot_budgets(out: Path, sizes: list[tuple[int, int]]) -> list[Path]:
-    """The budgets screen (the demo's budgets, once its teams have synced) at each size:
-    budgets-<columns>x<rows>.svg."""
+async def shoot_sizes(out: Path, sizes: list[tuple[int, int]]) -> list[Path]:
+    """At each size, once the demo's accounts have synced: the home, the detail of each provider, the
+    budgets screen (the demo's budgets) and its form: home-<columns>x<rows>.svg, detail-<provider>-…,
+    budgets-…, budget-form-…."""
     written: list[Path] = []
     for size in sizes:
+        name = f"{size[0]}x{size[1]}"
         env = build_demo(now=NOW, latency=0)
         app = GrafientApp(
             env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams, demo_budgets=env.budgets
         )
+
+        def save(shot: str, app: GrafientApp = app, name: str = name) -> None:
+            app.clear_notifications()  # the budget toasts would hide what the shot is of
+            path = out / f"{shot}-{name}.svg"
+            path.write_text(
+                re.sub(r"terminal-\d+", "terminal", app.export_screenshot(title="Grafient")), encoding="utf-8"
+            )
+            written.append(path)
+
         try:
             async with app.run_test(size=size, notifications=True) as pilot:
-                for _ in range(400):
+
+                async def settled(app: GrafientApp = app) -> None:
+                    for _ in range(5):
+                        await app.workers.wait_for_complete()
+                        await pilot.pause(0.1)
+
+                for _ in range(100_000):
                     await pilot.pause(0.01)
                     if app.live.store_ready and app.integrations and not app.syncs and not app.demo_teams:
                         break
-                for _ in range(5):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.1)
+                await settled()
+                save("home")
+                for provider in [card.view.provider for card in app.screen.query(IntegrationCard)]:
+                    card = next(c for c in app.screen.query(IntegrationCard) if c.view.provider == provider)
+                    card.focus()
+                    await pilot.pause()
+                    await pilot.press("enter")
+                    await settled()
+                    save(f"detail-{provider}")
+                    await pilot.press("escape")
+                    await settled()
                 await pilot.press("b")
-                for _ in range(5):
-                    await app.workers.wait_for_complete()
-                    await pilot.pause(0.1)
-                app.clear_notifications()
+                await settled()
+                save("budgets")
+                await pilot.press("n")
+                await settled()
+                for field in app.screen.query("Input"):
+                    field.cursor_blink = False  # type: ignore[attr-defined]
+                app.screen.query_one("#budget-amount").value = "1500"  # type: ignore[attr-defined]
                 await pilot.pause(0.1)
-                path = out / f"budgets-{size[0]}x{size[1]}.svg"
-                path.write_text(
-                    re.sub(r"terminal-\d+", "terminal", app.export_screenshot(title="Grafient")), encoding="utf-8"
-                )
-                written.append(path)
+                save("budget-form")
         finally:
             env.cleanup()
     return written
@@ -231,11 +256,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--size", default="110x32", help="COLUMNSxROWS")
-    parser.add_argument("--budgets", action="store_true", help="only the budgets screen, at 120x40 and 80x24")
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="the home, each provider's detail, budgets and the budget form, at 120x40 and 80x24",
+    )
     args = parser.parse_args()
     columns, rows = (int(n) for n in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
-    shots = shoot_budgets(args.out, [(120, 40), (80, 24)]) if args.budgets else shoot(args.out, (columns, rows))
+    shots = shoot_sizes(args.out, [(120, 40), (80, 24)]) if args.sizes else shoot(args.out, (columns, rows))
     for path in asyncio.run(shots):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0

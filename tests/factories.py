@@ -60,6 +60,7 @@ def seed_history(
     key: str | None = None,
     outcome: str = "success",
     error: str | None = None,
+    provider: str = "cursor",
 ) -> int:
     """Store `days` days ending `until` for a new integration, as if a sync had written them.
 
@@ -76,8 +77,8 @@ def seed_history(
         db,
         vault,
         label=label,
-        provider="cursor",
-        api_key=Secret(key or demo_key(label)),
+        provider=provider,
+        api_key=Secret(key or demo_key(label, provider)),
         team_members=len(members),
         now=synced_at - timedelta(days=days),
     )

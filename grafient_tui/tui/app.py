@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from grafient_tui.figures import IntegrationFigures
     from grafient_tui.service import GrafientService, IntegrationToAdd
+    from grafient_tui.tui.screens.add import DemoKey
 
 
 class GrafientApp(
@@ -67,7 +68,7 @@ class GrafientApp(
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] | None = None,
         demo_teams: Sequence[IntegrationToAdd] = (),
-        demo_try_key: tuple[str, str] | None = None,
+        demo_try_keys: Callable[[str], DemoKey | None] | None = None,
         demo_budgets: Sequence[tuple[str, str, str, bool]] = (),
         remember_home: bool = True,
     ) -> None:
@@ -77,7 +78,7 @@ class GrafientApp(
         self.now = now or (lambda: datetime.now(UTC))
         self.keymap = settings.keymap()
         self.demo_teams = list(demo_teams)
-        self.demo_try_key = demo_try_key  # (provider, key) the demo's add form offers; a made-up key
+        self.demo_try_keys = demo_try_keys  # the key the demo's add form offers for a provider; made up
         self.demo_budgets = list(demo_budgets)  # (target, amount, period, on-demand), set once the teams are in
         self.live = LiveState(period=settings.period())
         self.syncs: dict[int, Worker[None]] = {}  # the running syncs' workers (a quit cancels them)
@@ -269,7 +270,8 @@ class GrafientApp(
 
     def _sync_changed(self, integration_id: int, *, stored: bool = True) -> None:
         self._tell(lambda live: m.SyncChanged(live, integration_id, stored=stored))
-        self.refresh_bindings()
+        if self.screen_stack:  # a sync's news may come before the first screen (seen on a loaded machine)
+            self.refresh_bindings()
 
     def check_budgets(self) -> None:
         """Once the store has opened and no sync runs here (a half-way total is not worth a bell)."""
@@ -319,7 +321,7 @@ class GrafientApp(
             if integration_id is not None:
                 self.post_message(m.IntegrationsAdded((integration_id,), focus=True))
 
-        self.push_screen(AddIntegrationScreen(self.service, demo_key=self.demo_try_key), added)
+        self.push_screen(AddIntegrationScreen(self.service, demo_keys=self.demo_try_keys), added)
 
     @on(m.IntegrationsAdded)
     def _integrations_added(self, message: m.IntegrationsAdded) -> None:

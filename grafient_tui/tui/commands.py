@@ -61,11 +61,14 @@ class Command:
     palette_help: str = ""
     intent: Callable[[], Message] | None = None
     needs_integrations: bool = False  # offered in the palette only once there are integrations
+    # Its place in the Footer: lower first, and a narrow terminal leaves out the highest ranks first
+    # (widgets/footer.py). 0 is never left out (quit, `?`); the screen's own keys are 5.
+    rank: int = 5
 
 
 COMMANDS: tuple[Command, ...] = (
     # the App's, on every screen
-    Command("app", "quit", "q", "quit", "Quit", "Quit (a sync stops; finished days kept)"),
+    Command("app", "quit", "q", "quit", "Quit", "Quit (a sync stops; finished days kept)", rank=0),
     Command(
         "app",
         "keys_help",
@@ -75,8 +78,9 @@ COMMANDS: tuple[Command, ...] = (
         "Every key and its binding id",
         palette="Keys",
         palette_help="Every key of this screen and its binding id, for remapping (?)",
+        rank=0,
     ),
-    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (asks first)"),
+    Command("app", "plan", "P", "cycle_plan", "Plan", "Plan: free, pro or ultimate (asks first)", rank=9),
     Command(
         "app",
         None,
@@ -110,6 +114,7 @@ COMMANDS: tuple[Command, ...] = (
         palette_help="Force a sync of every integration now (R)",
         intent=partial(SyncRequested, None),
         needs_integrations=True,
+        rank=6,
     ),
     Command("home", "delete", "d", "delete", "Delete", "Delete the highlighted integration"),
     Command("home", "period", "p", "cycle_period", "Period", "Period: 7, 30 or 90 days"),
@@ -136,7 +141,7 @@ COMMANDS: tuple[Command, ...] = (
         intent=partial(ExportRequested, None),
         needs_integrations=True,
     ),
-    Command("home", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart (folded when small)"),
+    Command("home", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart (folded when small)", rank=7),
     Command(
         "home",
         "models",
@@ -168,14 +173,15 @@ COMMANDS: tuple[Command, ...] = (
         "Export the tab in view as CSV (models, days, …)",
         palette="Export CSV",
         palette_help="Write the tab in view of this integration's period to a CSV file (e)",
+        rank=6,
     ),
     Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column"),
-    Command("detail", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart and gauges"),
+    Command("detail", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart and gauges", rank=7),
     Command("detail", "tab_models", "1", "show_tab('models-tab')", "Models", "Show the Models tab"),
     Command("detail", "tab_daily", "2", "show_tab('daily-tab')", "Daily", "Show the Daily tab"),
     Command(
         "detail", "tab_members", "3", "show_tab('members-tab')", "Split", "Show the Members/Workspaces/Projects tab"
-    ),
+    ),  # the Footer names it as the tab is titled (CostDetailScreen.active_bindings)
     Command(
         "detail", "tab_anomalies", "4", "show_tab('anomalies-tab')", "Anomalies", "Show the Anomalies tab", show=False
     ),
@@ -203,6 +209,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", "close_help", "escape,question_mark,q", "close", "Close"),
     Command("small", "quit_small", "q", "app.quit", "Quit"),
 )
+
+
+PALETTE_RANK = 8  # the palette's key (ctrl+p) in the Footer: before the plan, after the screen's keys
+_RANKS = {command.id: command.rank for command in COMMANDS if command.id}
+
+
+def footer_rank(binding_id: str | None) -> int:
+    """Where a key goes in the Footer (Command.rank); a key of no command of ours last but the plan."""
+    return _RANKS.get(binding_id, 5) if binding_id else PALETTE_RANK
 
 
 def bindings(scope: str) -> list[BindingType]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
@@ -113,7 +113,9 @@ async def fill_add_form(pilot, label: str, key: str) -> None:
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, AddIntegrationScreen)
-    assert screen.focused is screen.query_one("#label", Input)  # the label is focused first
+    assert screen.focused is screen.query_one("#provider", Select)  # the provider first: the rest follow it
+    await pilot.press("tab")
+    assert screen.focused is screen.query_one("#label", Input)
     await pilot.press(*label)
     await pilot.press("tab")
     assert screen.focused is screen.query_one("#key", Input)

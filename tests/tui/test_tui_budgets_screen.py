@@ -157,3 +157,45 @@ async def test_a_viewer_sees_the_budgets_and_is_refused_with_the_reason(grafient
         await settle(app, pilot)
         assert "You are a viewer of this team's database; setting budgets is the syncers'." in app.notes
         assert [r[1] for r in rows(app)] == ["$500"]
+
+
+LONG_LABEL = "Acme Platform Engineering · Shared Inference Gateway (EU-West)"  # 62 characters
+
+
+async def test_at_80_columns_a_long_name_gives_way_and_the_amounts_never_do(grafient_home) -> None:
+    team = make_team()
+    integration_id = await seeded(team, label=LONG_LABEL)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_budgets(app, pilot)
+        app.post_message(BudgetSetRequested(str(integration_id), "1234567.89", "cycle", measure="on_demand"))
+        app.post_message(BudgetSetRequested("all", "250000", "month"))
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        await wait_for(pilot, lambda: len(rows(app)) == 2, "both budgets listed")
+        statuses = {s.target_id: s for s in app.service.check_budgets(NOW.date())}
+        long_row, all_row = sorted(rows(app), key=lambda row: row[1] != "$1,234,567.89")
+        assert long_row[6].endswith("…") and LONG_LABEL.startswith(long_row[6][:-1].rstrip())
+        assert len(long_row[6]) >= 8  # still says which integration
+        assert long_row[1] == "$1,234,567.89"
+        assert long_row[2] == format_usd(statuses[integration_id].spent_micro)
+        assert long_row[3:5] == [percent(statuses[integration_id]), forecast_cell(statuses[integration_id])]
+        assert all_row[1] == "$250,000" and all_row[2] == format_usd(statuses[None].spent_micro)
+        table = app.screen.query_one("#budgets-table", DataTable)
+        assert table.virtual_size.width <= 80, table.virtual_size  # every column in view, none off the edge
+        table.move_cursor(row=[row[6] for row in rows(app)].index(long_row[6]))
+        await wait_for(pilot, lambda: LONG_LABEL in shown(app, "#budget-line"), "the name whole under the table")
+        await pilot.resize_terminal(170, 40)  # room again: the name whole
+        await wait_for(pilot, lambda: any(row[6] == LONG_LABEL for row in rows(app)), "the whole name when wide")
+
+
+def test_names_give_way_and_figures_never() -> None:
+    from grafient_tui.tui.screens.budgets import fit_names
+
+    row = ("✗", "$1,234,567.89", "$2,000.00", "162%", "$3,100,000", "billing cycle, on-demand", "x" * 60)
+    assert fit_names([row], 500) == [row]
+    fitted = fit_names([row], 90)  # the figures take 37: 53 for the names, the period's 24 whole
+    assert fitted[0][:6] == row[:6] and fitted[0][6] == "x" * 28 + "…"
+    tight = fit_names([row], 58)[0]  # 21 for both: the target half, the period's words cut too
+    assert tight[:5] == row[:5] and tight[5] == "billing cy…" and tight[6] == "x" * 9 + "…"
+    assert fit_names([row], 10)[0][:5] == row[:5]  # too narrow even for the figures: still whole

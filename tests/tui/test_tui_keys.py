@@ -12,7 +12,7 @@ import httpx
 import pytest
 from textual.app import SystemCommand
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import Checkbox, DataTable, Input, Select, Static, TabbedContent
 
 from grafient_tui.config import Settings
 from grafient_tui.demo import build_demo
@@ -27,6 +27,7 @@ from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
+from tests.helpers import wait_for
 from tests.tui.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
 
 
@@ -228,26 +229,65 @@ async def test_below_80_by_24_a_notice_replaces_cut_figures(grafient_home) -> No
         assert not isinstance(app.screen, TooSmallScreen) and app.screen.query(IntegrationCard)
 
 
-async def test_the_demo_add_form_offers_a_key_its_fake_accepts(grafient_home) -> None:
+async def test_the_demo_add_form_offers_a_key_for_every_provider_its_fake_accepts(grafient_home) -> None:
+    """Every provider's demo key is another account than the demo's own of that provider (added here
+    first): f2 fills the key, the settings that name the account and a label; enter adds it."""
+    from grafient_tui import providers
+    from grafient_tui.demo import TRY_ACCOUNTS
+
     env = build_demo(now=NOW, latency=0)
     env.settings.set_plan("free")
+    assert env.try_keys is not None
+    offers = {name: env.try_keys(name) for name in providers.names()}
+    assert all(offers.values()), offers  # a key for every provider
+    assert {offer.provider for offer in offers.values() if offer} == {p for _, p, _ in TRY_ACCOUNTS} | {"cursor"}
+    # Through the form: Cursor, a key with a setting naming the account (GitHub's organization), a key
+    # document (Google's JSON key, its requests carrying no key) and one whose account is unnamed (each
+    # run backfills: the rest are the same path, their accounts told apart by their seeds).
+    tried = ["cursor", "copilot", "google", "elevenlabs"]
     try:
+        own = [team for team in env.teams if team.provider in tried]
         app = GrafientApp(
-            env.settings, transport=env.transport, now=lambda: NOW, demo_teams=env.teams[:1], demo_try_key=env.try_key
+            env.settings, transport=env.transport, now=lambda: NOW, demo_teams=own, demo_try_keys=env.try_keys
         )
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
-            await pilot.press("a")
-            await pilot.pause()
-            form = app.screen
-            assert env.try_key[1] in str(form.query_one("#demo-hint", Static).render())
-            assert "demo_key" in shown_keys(app)
-            await pilot.press("f2")
-            await pilot.pause()
-            await pilot.press("enter")
+            home = app.screen
+            for name in tried:
+                offer = env.try_keys(name)
+                assert offer is not None
+                await pilot.press("a")
+                await wait_for(pilot, lambda: isinstance(app.screen, AddIntegrationScreen), "the add form")
+                form = app.screen
+                provider = form.query_one("#provider", Select)
+                await wait_for(pilot, lambda: app.focused is provider, "the provider focused")  # noqa: B023
+                assert "demo_key" in shown_keys(app)
+                form.query_one("#provider", Select).value = name
+                hint = form.query_one("#demo-hint", Static)
+                title = providers.title(name)
+                await wait_for(pilot, lambda: title in str(hint.render()), f"{name}'s demo hint")  # noqa: B023
+                if not providers.get(name).key_document:
+                    assert offer.key in str(hint.render())
+                await pilot.press("f2")
+                await pilot.pause()
+                await pilot.press("enter")
+                await wait_for(
+                    pilot,
+                    lambda: app.screen is home or not form.checking,  # noqa: B023
+                    f"{name}'s key checked",
+                )
+                if app.screen is form:  # a key whose account its API names not (ElevenLabs): say so, and add
+                    assert providers.get(name).unnamed_account is not None, form.query_one("#key-error").render()
+                    form.query_one("#allow-unidentified", Checkbox).value = True
+                    form.submit()
+                    await wait_for(pilot, lambda: app.screen is home, f"{name} added")
+                added = {i.label: i.provider for i in list_integrations(app.service.db)}
+                assert added.get(offer.label) == name, added
             await settle(app, pilot)
-            assert [i.label for i in list_integrations(app.service.db)] == ["Acme Engineering", "Acme Data"]
-            assert all(c.view.state == "ok" for c in app.screen.query(IntegrationCard))
+            assert len(list_integrations(app.service.db)) == 2 * len(tried)
+            assert all(c.view.state == "ok" for c in app.screen.query(IntegrationCard)), [
+                (c.view.label, c.view.status) for c in app.screen.query(IntegrationCard)
+            ]
     finally:
         env.cleanup()
 

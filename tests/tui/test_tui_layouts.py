@@ -125,6 +125,12 @@ async def test_every_figure_is_whole_at_each_size(grafient_home, size) -> None:
         table = detail.query_one("#models", DataTable)
         rows_in_view = table.scrollable_content_region.height - table.header_height
         assert rows_in_view >= 8, rows_in_view
+        # Every column in view: the long model names give way (…), the figures beside them never do.
+        await wait_for(pilot, lambda: table.virtual_size.width <= table.size.width, "the models table to fit")
+        names = [str(table.get_cell_at((row, 0))) for row in range(table.row_count)]
+        assert LONG_MODELS[0] not in names and any(name.startswith(LONG_MODELS[0][:8]) for name in names), names
+        costs = [str(table.get_cell_at((row, 1))) for row in range(table.row_count)]
+        assert all("…" not in cost and cost.startswith("$") for cost in costs), costs
         for figure in detail.query(Figure):
             for amount in money_in(text_of(figure)):
                 assert "…" not in amount

@@ -134,6 +134,7 @@ async def test_add_modal_snapshot(tmp_path: Path) -> None:
         await pilot.pause()
         for field in app.screen.query(Input):
             field.cursor_blink = False  # a blinking cursor would make the picture depend on timing
+        await pilot.press("tab")  # from the provider, where the form opens, to the label
         await pilot.press(*"Acme Platform")
         await pilot.pause()
         check("add", app.export_screenshot(title="Grafient"), tmp_path)

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from grafient_tui import providers
@@ -19,11 +19,14 @@ from grafient_tui.errors import ConfigError, GrafientError, KeyRejected
 from grafient_tui.providers.base import AccountField, check_account
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.secret_paste import SecretPaste
 from grafient_tui.tui.widgets.text import sentence as as_sentence
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.widget import Widget
 
     from grafient_tui.figures import IntegrationInfo
@@ -77,6 +80,19 @@ class Refusal:
     unidentified: bool = False
 
 
+class DemoKey(Protocol):
+    """A key the demo offers (grafient_tui.demo.TryKey): a simulated account served but not added."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def account(self) -> dict[str, str]: ...
+
+
 class Adds(Protocol):
     """What the form asks of the service (GrafientService is one): the label checked, then the key."""
 
@@ -99,12 +115,13 @@ class AddIntegrationScreen(ModalScreen[int | None]):
     """Dismisses with the new integration's id, or None when cancelled."""
 
     BINDINGS = bindings("add")
-    AUTO_FOCUS = "#label"
+    AUTO_FOCUS = "#provider"  # the first choice, which every other field follows
 
-    def __init__(self, service: Adds, *, demo_key: tuple[str, str] | None = None) -> None:
+    def __init__(self, service: Adds, *, demo_keys: Callable[[str], DemoKey | None] | None = None) -> None:
         super().__init__(id="add-integration")
         self.service = service
-        self.demo_key = demo_key  # demo mode: (provider, key) of a simulated team not added yet
+        # Demo mode: the key of a simulated account not added yet, for the provider chosen.
+        self.demo_keys = demo_keys
         self.checking = False
         self._held: Secret | None = None
 
@@ -131,25 +148,16 @@ class AddIntegrationScreen(ModalScreen[int | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
-            if self.demo_key is not None:
-                provider, key = self.demo_key
+            if self.demo_keys is not None:
                 # A made-up key the demo's simulated API accepts: the whole add flow can be tried.
-                yield Static(
-                    Content.from_markup(
-                        "[b]Demo:[/b] a simulated $title team accepts this key ([b]f2[/b] fills it in): $key",
-                        title=visible(providers.title(provider)),
-                        key=visible(key),
-                    ),
-                    id="demo-hint",
-                    classes="dialog-hint",
-                )
+                yield Static(id="demo-hint", classes="dialog-hint")
             yield Static(
                 Content.from_markup(
                     "[b]tab[/b] next field · [b]enter[/b] in the key field adds · [b]escape[/b] cancels"
                 ),
                 classes="dialog-hint",
             )
-        yield Footer(compact=True)  # this form's keys, not the home screen's underneath
+        yield KeysFooter()  # this form's keys, not the home screen's underneath
 
     async def on_mount(self) -> None:
         await self._describe("cursor")
@@ -179,6 +187,34 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         allow.add_class("-hidden")
         allow.value = False
         self._errors(None, None)
+        self._offer_demo_key(name)
+
+    def _offer_demo_key(self, name: str) -> None:
+        """Demo mode: the chosen provider's demo key, shown (a key document only named: it is long)."""
+        offer = self.demo_keys(name) if self.demo_keys is not None else None
+        hints = self.query("#demo-hint")
+        if not hints:
+            return
+        hint = hints.first(Static)
+        hint.display = offer is not None
+        if offer is None:
+            return
+        title = visible(providers.title(name))
+        if providers.get(name).key_document:
+            hint.update(
+                Content.from_markup(
+                    "[b]Demo:[/b] a simulated $title account accepts a made-up key ([b]f2[/b] fills it in)",
+                    title=title,
+                )
+            )
+            return
+        hint.update(
+            Content.from_markup(
+                "[b]Demo:[/b] a simulated $title account accepts this key ([b]f2[/b] fills it in): $key",
+                title=title,
+                key=visible(offer.key),
+            )
+        )
 
     async def _show_account_fields(self, fields: tuple[AccountField, ...]) -> None:
         """A field per setting; alternatives (GitHub's organization or enterprise) as a choice of which,
@@ -258,7 +294,7 @@ class AddIntegrationScreen(ModalScreen[int | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_demo_key":
-            return self.demo_key is not None  # only in demo mode (hidden otherwise)
+            return self.demo_keys is not None  # only in demo mode (hidden otherwise)
         return True
 
     def _key_field(self) -> Input | SecretPaste:
@@ -268,15 +304,24 @@ class AddIntegrationScreen(ModalScreen[int | None]):
         return self.query_one("#key", Input)
 
     def action_use_demo_key(self) -> None:
-        if self.demo_key is None or self.checking:
+        """The chosen provider's demo key, with its account settings and a label if none is typed."""
+        offer = self.demo_keys(self._provider()) if self.demo_keys is not None and not self.checking else None
+        if offer is None:
             return
-        provider, key = self.demo_key
-        self.query_one("#provider", Select).value = provider
-        field = self.query_one("#key-document", SecretPaste) if providers.get(provider).key_document else None
-        (field or self.query_one("#key", Input)).value = key
+        field = self._key_field()
+        field.value = offer.key
+        for name, value in offer.account.items():
+            match = next((f for f in providers.account_fields(offer.provider) if f.name == name), None)
+            if match is None:
+                continue
+            if match.group is None:
+                self.query_one(f"#account-{name}", Input).value = value
+            else:
+                self.query_one(f"#account-kind-{match.group}", Select).value = name
+                self.query_one(f"#account-group-{match.group}", Input).value = value
         if not self.query_one("#label", Input).value.strip():
-            self.query_one("#label", Input).value = "Acme Data"
-        (field or self.query_one("#key", Input)).focus()
+            self.query_one("#label", Input).value = offer.label
+        field.focus()
 
     def action_submit(self) -> None:
         self.submit()

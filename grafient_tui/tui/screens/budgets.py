@@ -8,14 +8,16 @@ are greyed and the screen says why.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
 from grafient_tui.budgets.wording import STATUS_MARKS, amount, check_line, percent, period_words, rough, target_words
 from grafient_tui.money import format_usd
@@ -29,6 +31,8 @@ from grafient_tui.tui.messages import (
 )
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell
+from grafient_tui.tui.widgets.fit import shorten
+from grafient_tui.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from grafient_tui.figures import BudgetStatus
@@ -86,6 +90,23 @@ def forecast_cell(status: BudgetStatus) -> str:
     )
 
 
+def fit_names(rows: Sequence[tuple[str, ...]], room: int) -> list[tuple[str, ...]]:
+    """The rows with their names (the period's words and the target, the last two cells) shortened
+    with … so every column fits in `room` cells; the figures before them are never cut. The names
+    share what the figures leave: the target takes what the period's words do not need, and at least
+    half (a terminal too narrow even for the figures cuts the names to nothing)."""
+    if not rows:
+        return []
+    widths = [max(cell_len(label), *(cell_len(row[i]) for row in rows)) for i, (label, _) in enumerate(COLUMNS)]
+    *figures, period_width, target_width = widths
+    names = max(0, room - sum(figures))
+    if period_width + target_width <= names:
+        return list(rows)
+    target_room = min(target_width, max(names - period_width, names // 2))
+    period_room = names - target_room
+    return [(*row[:-2], shorten(row[-2], period_room), shorten(row[-1], target_room)) for row in rows]
+
+
 class BudgetsScreen(StoreReader["BudgetList"]):
     READ_GROUP = "budgets-load"
     BINDINGS = bindings("budgets")
@@ -103,13 +124,13 @@ class BudgetsScreen(StoreReader["BudgetList"]):
         yield DataTable(id="budgets-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="budget-line")
         yield Static(id="budgets-unusable")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Budgets"
         table = self.query_one(DataTable)
-        # The money first, whole at 80 columns; the names after it, where a long label may run off
-        # the edge (the line under the table says the highlighted one whole).
+        # The money first, whole at 80 columns; the names after it, shortened with … to fit (the line
+        # under the table says the highlighted one whole).
         for label, key in COLUMNS:
             right = key in ("budget", "spent", "used", "forecast")
             table.add_column(literal_cell(label, justify="right" if right else "left"), key=key)
@@ -129,15 +150,25 @@ class BudgetsScreen(StoreReader["BudgetList"]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
-        for status in data.statuses:
+        rows = [
+            (
+                STATUS_SIGNS[status.status],
+                amount(status.budget_micro),
+                spent_cell(status),
+                used_cell(status),
+                forecast_cell(status),
+                period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle),
+                target_words(status),
+            )
+            for status in data.statuses
+        ]
+        for status, cells in zip(data.statuses, fit_names(rows, self._table_room()), strict=True):
+            *figures, period, target = cells
             table.add_row(
-                literal_cell(STATUS_SIGNS[status.status]),
-                literal_cell(amount(status.budget_micro), justify="right"),
-                literal_cell(spent_cell(status), justify="right"),
-                literal_cell(used_cell(status), justify="right"),
-                literal_cell(forecast_cell(status), justify="right"),
-                literal_cell(period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)),
-                literal_cell(target_words(status)),
+                literal_cell(figures[0]),
+                *(literal_cell(figure, justify="right") for figure in figures[1:]),
+                literal_cell(period),
+                literal_cell(target),
                 key=f"budget-{status.budget_id}",
             )
         table.display = bool(data.statuses)
@@ -147,6 +178,16 @@ class BudgetsScreen(StoreReader["BudgetList"]):
         unusable = "\n".join(f"⚠ {sentence}" for sentence in data.unusable)
         self.query_one("#budgets-unusable", Static).update(literal(unusable))
         self.refresh_bindings()
+
+    def _table_room(self) -> int:
+        """The cells the table's columns may take: its width less the padding of each and a scrollbar."""
+        table = self.query_one(DataTable)
+        width = table.size.width or self.app.size.width
+        return width - 2 * table.cell_padding * len(COLUMNS) - table.styles.scrollbar_size_vertical
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self.show_data(self.data)  # the names fitted again to the new width
 
     def _show_viewer(self) -> None:
         reason = self.live.viewer_reason
@@ -265,7 +306,7 @@ class BudgetFormScreen(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def action_save(self) -> None:
         if self.saving:

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.untrusted import visible
 
 
@@ -42,7 +43,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (y)", variant="error", id="yes")
                 yield Button("Keep (n)", variant="default", id="no")
-        yield Footer(compact=True)  # this question's keys, not the home screen's underneath
+        yield KeysFooter()  # this question's keys, not the home screen's underneath
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

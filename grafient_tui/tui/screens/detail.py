@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane, Tabs
 from textual.widgets.data_table import ColumnKey
 
 from grafient_tui.anomalies.output import ratio_words, signed_usd
@@ -37,6 +37,8 @@ from grafient_tui.tui.shown import literal, literal_cell, toast
 from grafient_tui.tui.syncing import sync_line
 from grafient_tui.tui.widgets.card import anomaly_legend, chart_days, scale_line
 from grafient_tui.tui.widgets.chart import AnomalyMarks, CostChart
+from grafient_tui.tui.widgets.fit import shorten
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
 from grafient_tui.tui.widgets.text import count, period_words, share, tokens
@@ -79,6 +81,8 @@ MODEL_COLUMNS = {
     "credits": "Credits",
     "characters": "Characters",
 }
+# Where the layout is compact (80 columns), the token columns' shorter headings: the table fits.
+COMPACT_COLUMNS = {"input": "In tok", "output": "Out tok", "cache": "Cache tok"}
 SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "credits", "characters", "model")
 ANOMALY_COLUMNS = (
     ("Day", "day"),
@@ -120,6 +124,23 @@ def mark_sorted(table: DataTable[object], key: str, *, ascending: bool) -> None:
             continue
         marked = f"{base} {'▲' if ascending else '▼'}" if column_key.value == key else f"{base}  "
         column.label = literal_cell(marked, style=str(label.style), justify=label.justify or "left")
+
+
+def fit_model_names(table: DataTable[object], rows: list[tuple[str, dict[str, Text]]], width: int) -> None:
+    """Shorten the model names (with …) so the table's columns fit `width`: a long model name gives
+    way, the figures beside it never do (at least 12 cells of name stay; a terminal narrower than the
+    figures scrolls sideways)."""
+    pad = 2 * table.cell_padding
+    others = 0
+    for key, column in table.columns.items():
+        name = str(key.value)
+        if name != "model":
+            others += pad + max([column.label.cell_len, *(cells[name].cell_len for _, cells in rows if name in cells)])
+    room = max(12, width - others - pad - 1)  # 1: the vertical scrollbar's room
+    for _, cells in rows:
+        model = cells["model"]
+        if model.cell_len > room:
+            cells["model"] = literal_cell(shorten(model.plain, room), style=str(model.style))
 
 
 def right(text: str) -> Text:
@@ -207,7 +228,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
             with TabPane("Anomalies", id="anomalies-tab"):
                 yield DataTable(id="anomalies", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         fit_layout(self)
@@ -242,6 +263,8 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
 
     def on_resize(self) -> None:
         fit_layout(self)
+        if self.data is not None:
+            self._fill_models()  # the headings and the model names as long as the width allows
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -382,10 +405,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             daily.remove_column("on_demand")
         if not caps.has_byok:
             daily.remove_column("byok")
-        if caps.cost_basis == "estimate":  # credits and characters, not tokens
+        if caps.cost_basis == "estimate" or not caps.has_tokens:  # credits and characters, or no tokens at all
             for key in ("input", "output", "cache"):
-                models.remove_column(key)
-        else:
+                models.remove_column(key)  # three columns of — (GitHub's and xAI's reports count none)
+        if caps.cost_basis != "estimate":
             for key in ("credits", "characters"):
                 models.remove_column(key)
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
@@ -463,12 +486,18 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         order_key, biggest_first = MODEL_SORTS[self.model_sort]
         descending = biggest_first != self.model_sort_reverse
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
+        compact = self.has_class("-compact")
         for key, column in table.columns.items():
             name = MODEL_COLUMNS[str(key.value)]
+            if compact:
+                name = COMPACT_COLUMNS.get(str(key.value), name)
             if key.value == "requests" and self.data and "Compl" in str(column.label):
                 name = "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
             column.label = literal_cell(label, justify="left" if key.value == "model" else "right")
+            # Measured again from the heading (Textual keeps a column's widest so far): the rows
+            # below widen it as they need, a shorter heading or narrower figures give the room back.
+            column.content_width = column.label.cell_len
         table.clear()
         if self.data is None:
             return
@@ -479,42 +508,30 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             return
         ordered = [*view.rows, *([view.others] if view.others else [])]
         total = view.total.cost_micro
-        for i, row in enumerate(view.rows):
-            self._model_row(table, f"model-{i}", row, total)
+        rows = [(f"model-{i}", self._model_cells(row, total)) for i, row in enumerate(view.rows)]
         if view.others is not None:
-            self._model_row(table, OTHERS_KEY, view.others, total, others=True)
-        add_row(
-            table,
-            TOTAL_KEY,
-            model=total_label(),
-            cost=right(self._money(total)),
-            share=right("100.0%" if total else "–"),
-            requests=right(count(view.total.requests)),
-            input=right(tokens(view.total.input_tokens)),
-            output=right(tokens(view.total.output_tokens)),
-            cache=right(tokens(_cache(view.total))),
-            credits=right(credits(view.total.credits_micro)),
-            characters=right(tokens(view.total.characters)),
-        )
+            rows.append((OTHERS_KEY, self._model_cells(view.others, total, others=True)))
+        totals = self._model_cells(view.total, total)
+        totals.update(model=total_label(), share=right("100.0%" if total else "–"))
+        rows.append((TOTAL_KEY, totals))
+        fit_model_names(table, rows, table.size.width or self.app.size.width)
+        for row_key, cells in rows:
+            add_row(table, row_key, **cells)
         if ordered:
             table.move_cursor(row=min(cursor, len(ordered)))
 
-    def _model_row(
-        self, table: DataTable[object], key: str, row: ModelFigures, total: int, *, others: bool = False
-    ) -> None:
-        add_row(
-            table,
-            key,
-            model=literal_cell(row.model, style="italic" if others else ""),
-            cost=right(self._money(row.cost_micro)),
-            share=right(share(row.cost_micro, total)),
-            requests=right(count(row.requests)),
-            input=right(tokens(row.input_tokens)),
-            output=right(tokens(row.output_tokens)),
-            cache=right(tokens(_cache(row))),
-            credits=right(credits(row.credits_micro)),
-            characters=right(tokens(row.characters)),
-        )
+    def _model_cells(self, row: ModelFigures, total: int, *, others: bool = False) -> dict[str, Text]:
+        return {
+            "model": literal_cell(row.model, style="italic" if others else ""),
+            "cost": right(self._money(row.cost_micro)),
+            "share": right(share(row.cost_micro, total)),
+            "requests": right(count(row.requests)),
+            "input": right(tokens(row.input_tokens)),
+            "output": right(tokens(row.output_tokens)),
+            "cache": right(tokens(_cache(row))),
+            "credits": right(credits(row.credits_micro)),
+            "characters": right(tokens(row.characters)),
+        }
 
     def _fill_members(self) -> None:
         """The period's members, at most MAX_TABLE_ROWS of them in the order asked for, and the rest

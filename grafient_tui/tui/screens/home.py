@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.layout import fit_layout, toggle_chart
@@ -42,6 +42,7 @@ from grafient_tui.tui.widgets.chart import (
     StackedCostChart,
     StackLegend,
 )
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note, plan_note_with_key
 from grafient_tui.tui.widgets.text import period_words
@@ -103,7 +104,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
                     yield IntegrationCard(self.card_view(figures))
             else:
                 yield Static("Opening the local store…", id="loading")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         fit_layout(self)

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from grafient_tui.tui.commands import HelpRow, bindings
 from grafient_tui.tui.shown import literal_cell
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.untrusted import visible
 
 
@@ -39,7 +40,7 @@ class KeysHelpScreen(ModalScreen[None]):
                 ),
                 classes="dialog-text",
             )
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

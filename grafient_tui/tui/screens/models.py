@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from grafient_tui import providers
 from grafient_tui.estimates import BILLED
@@ -26,6 +26,7 @@ from grafient_tui.tui.messages import LiveState, News, PeriodChanged, PeriodRequ
 from grafient_tui.tui.screens.detail import TOTAL_KEY, add_row, right, total_label
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.summary import PeriodSelector
 from grafient_tui.tui.widgets.text import count, period_words, share, tokens
 from grafient_tui.untrusted import visible
@@ -110,7 +111,7 @@ class ModelsScreen(StoreReader["ModelsView"]):
         yield PeriodSelector(id="period")
         yield Static(id="models-note")
         yield DataTable(id="models-across", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#models-across", DataTable)

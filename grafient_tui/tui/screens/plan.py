@@ -10,12 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from grafient_tui.config import PLANS
 from grafient_tui.errors import GrafientError
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.shown import literal
+from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.text import sentence_of
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class ConfirmPlanScreen(ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Change (y)", variant="warning", id="yes", disabled=True)
                 yield Button("Keep (n)", variant="default", id="no")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
