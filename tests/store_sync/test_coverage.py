@@ -187,6 +187,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "expected_days",
         "limits",
         "forecast_usd",
+        "unsynced",  # the integrations with no synced day in the period, left out of every amount
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).

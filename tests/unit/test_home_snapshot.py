@@ -239,7 +239,7 @@ def test_how_the_dollars_were_made_reads_back() -> None:
     assert back.basis.estimated_labels == ("Voice",) and back.budgets[0].estimated
     assert back.estimated_models == frozenset({"eleven_multilingual_v2", "eleven_flash_v2"})
     document = json.loads(raw)
-    assert document["format"] == "grafient-home-snapshot/6"
+    assert document["format"] == "grafient-home-snapshot/7"
     assert document["estimated_models"] == ["eleven_flash_v2", "eleven_multilingual_v2"]  # one set, one order
 
 
