@@ -53,11 +53,13 @@ def render_days_table(report: dict[str, Any]) -> str:
             usage_sums[i] += day["_micro"]
         partial_days += partial
         mark = PARTIAL if partial else ""
-        billed_day = sum(d.get("_billed_micro", d["_micro"]) for d in _synced(by_day, date))
-        usage_day = sum(d["_micro"] for d in _synced(by_day, date))
-        totals = [overall.money(billed_day) + mark]
+        synced = _synced(by_day, date)
+        billed_day = sum(d.get("_billed_micro", d["_micro"]) for d in synced)
+        usage_day = sum(d["_micro"] for d in synced)
+        # a day no integration has synced has no total (unknown, never $0)
+        totals = [overall.money(billed_day) + mark if synced else NOT_SYNCED]
         if any(covered):
-            totals.append(overall.money(usage_day) + mark)
+            totals.append(overall.money(usage_day) + mark if synced else NOT_SYNCED)
         rows.append([date, *cells, *totals])
     total_row = ["TOTAL"]
     for i, integ in enumerate(integrations):
