@@ -145,3 +145,8 @@ async def test_a_budget_with_no_synced_day_says_its_spend_is_unknown_and_stays_o
     assert "no day of this period synced yet: spent unknown" in budget["note"]
     line = run_cli(capsys, monkeypatch, "check")
     assert line.code == 0 and "— spent, — of $500" in line.out and "$0.00 spent" not in line.out
+    metrics = run_cli(capsys, monkeypatch, "metrics")
+    assert metrics.code == 0 and "\ngrafient_budget_usd{" in metrics.out  # the budget itself is known
+    # no sample of an unknown spend (never 0), as the integration's own spend has none
+    assert "\ngrafient_budget_spent_usd{" not in metrics.out and "\ngrafient_budget_ratio{" not in metrics.out
+    assert "\ngrafient_spend_usd{" not in metrics.out

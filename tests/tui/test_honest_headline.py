@@ -89,3 +89,31 @@ def test_a_day_not_reported_yet_is_no_gap_on_the_card() -> None:
     assert scale_line([done, today]).endswith("· · not reported yet")
     never = DayFigures(day=date(2026, 11, 22), synced=False, complete=False, gap="never synced")
     assert scale_line([never, done, today]).endswith("· · not synced")
+
+
+async def test_a_period_with_nothing_synced_reads_billed_unknown_never_zero(grafient_home) -> None:
+    """The home's figures from a real store whose integration has no synced day in the period (added, never
+    synced): the headline is `Billed —`, says why, and shows no $0.00."""
+    from grafient_tui.config import Settings
+    from grafient_tui.secret import Secret
+    from grafient_tui.service import GrafientService
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.vault import Vault
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret("key_" + "a" * 64))
+    service = GrafientService(settings, db=db, vault=vault)
+    try:
+        home = service.home(30, TODAY)
+    finally:
+        service.close()
+    assert home.summary is not None and not home.summary.known
+    app = Headline()
+    async with app.run_test(size=(120, 10)) as pilot:
+        app.query_one(SummaryBar).show(home.summary, 30, home.basis)
+        await pilot.pause()
+        assert text(app, ".figure-total").split("\n") == ["Billed", "—", "nothing synced in this period"]
+        assert coverage_note(home.summary) == "0 of 30 days synced · nothing synced in this period"
