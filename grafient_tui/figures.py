@@ -254,7 +254,9 @@ class Summary:
     synced_days: int
     complete_days: int
     today_partial: bool  # today is in the range and counted so far
-    total_micro: int
+    # The usage value. None: no integration here has a synced day in the period, so every amount is
+    # unknown (`—`, null, empty), never $0. An integration counts only over the days it has synced.
+    total_micro: int | None
     on_demand_micro: int | None  # None: no integration here has an on-demand split
     included_micro: int | None
     requests: int | None  # over the days whose count is known; None when none is
@@ -279,11 +281,23 @@ class Summary:
     # A month not over yet: its spend at the month's end, as budgets forecast it (None: not ready).
     forecast_micro: int | None = None
     forecast_note: str | None = None  # why there is no forecast of a month so far
+    # The integrations with no synced day in the period: left out of every sum (named, never $0).
+    unsynced: tuple[str, ...] = ()
 
     @property
-    def usage_value_micro(self) -> int:
-        """Billed plus what a plan or credits cover: everything used, at its price."""
+    def usage_value_micro(self) -> int | None:
+        """Billed plus what a plan or credits cover: everything used, at its price (None: unknown)."""
         return self.total_micro
+
+    @property
+    def known(self) -> bool:
+        """Some integration has a synced day in the period: its amounts are figures, not unknowns."""
+        return self.total_micro is not None
+
+    @property
+    def billed(self) -> int | None:
+        """What invoices charge for usage (the usage value in a Summary built without it); None: unknown."""
+        return self.billed_micro if self.billed_micro is not None else self.total_micro
 
     @property
     def fully_synced(self) -> bool:
@@ -293,9 +307,17 @@ class Summary:
         """`31 of 90 days synced` when a day some integration can have is missing, else None."""
         return None if self.fully_synced else f"{self.synced_days} of {self.days} days synced"
 
+    def unsynced_words(self) -> str | None:
+        """`nothing synced in this period`, or among several `no day synced: Router (left out)`; else None."""
+        if not self.known:
+            return "nothing synced in this period"
+        if self.unsynced:
+            return f"no day synced: {', '.join(self.unsynced)} (left out)"
+        return None
+
     def coverage_words(self) -> str:
         """What the figures cover, when not everything: `31 of 90 days synced · OpenRouter keeps 30 days`."""
-        return " · ".join(part for part in (self.coverage(), *self.limits) if part)
+        return " · ".join(part for part in (self.coverage(), *self.limits, self.unsynced_words()) if part)
 
 
 # --------------------------------------------------------------------------- the periods one can look at
@@ -398,6 +420,9 @@ class BudgetStatus:
     note: str | None = None  # what the figure covers, when not what one would assume
     # The spend counted includes dollars estimated from credits (ElevenLabs): every figure is marked ≈.
     estimated: bool = False
+    # False: no integration counted has a synced day of the period, so the spend is unknown (`—`, null),
+    # never $0; the status stays ok (nothing is known to be over: `check` exits 0 as before) and says why.
+    spent_known: bool = True
 
     @property
     def day(self) -> int:

@@ -40,7 +40,8 @@ from grafient_tui.figures import BudgetStatus, HomeFigures, PeriodBounds
 # estimated models, credits and characters (an app of issue 24 wrote another shape of 3). 5: keyed to
 # its database (issue 18's branch wrote its own shape of 4).
 # 6: billed and usage value, coverage per integration, calendar months, the plan's note (issue 21).
-FORMAT = "grafient-home-snapshot/6"
+# 7: a summary with no synced day has unknown amounts (total_micro null) and names its unsynced integrations.
+FORMAT = "grafient-home-snapshot/7"
 FILE_NAME = "home-snapshot.json"
 MAX_BYTES = 4 * 1024 * 1024  # a sane file is a few hundred kB at most; a huge one is not ours
 

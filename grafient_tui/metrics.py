@@ -95,7 +95,7 @@ def _spend(
     models = model_costs(read, iid, since, until) if by_model else {}
     # `costs` given: the summary's top model is not needed here, so it reads no model rows of its own
     summary = period_summary(read, iid, days=(until - since).days + 1, until=until, today=until, costs=models)
-    has_figures = known and summary.synced_days > 0
+    has_figures = known and summary.known  # the one rule (period_summary): a synced day of the period
     return PeriodSpend(
         period=period,
         since=since,
@@ -150,8 +150,11 @@ HELP = {
         'A budget in US dollars, on one integration or on all (budget="all"), per calendar month or billing '
         "cycle (period), measuring the usage value, the billed amount or the on-demand part (measure)."
     ),
-    "budget_spent_usd": "What the budget's measure has spent so far in its current period, in US dollars.",
-    "budget_ratio": "Spent over budget: 1 is the budget reached.",
+    "budget_spent_usd": (
+        "What the budget's measure has spent so far in its current period, in US dollars; no sample when no "
+        "day of the period is synced (unknown, never 0)."
+    ),
+    "budget_ratio": "Spent over budget: 1 is the budget reached; no sample when the spend is unknown.",
     "budget_forecast_usd": (
         "The period's spend at its end, as `grafient check` forecasts it (spend through yesterday plus the "
         "average complete day of the 14 before today times the days left); no sample while not ready (fewer "
@@ -228,8 +231,9 @@ def render_metrics(figures: MetricsFigures) -> bytes:
             MEASURES.get(budget.measure, label_value(budget.measure)),
         )
         families.add("budget_usd", who, usd_float(budget.budget_micro))
-        families.add("budget_spent_usd", who, usd_float(budget.spent_micro))
-        families.add("budget_ratio", who, budget.spent_micro / budget.budget_micro)
+        if budget.spent_known:  # no day of the period synced: no sample (unknown, never 0)
+            families.add("budget_spent_usd", who, usd_float(budget.spent_micro))
+            families.add("budget_ratio", who, budget.spent_micro / budget.budget_micro)
         if budget.forecast.micro is not None:
             families.add("budget_forecast_usd", who, usd_float(budget.forecast.micro))
         for state in BUDGET_STATES:

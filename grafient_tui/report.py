@@ -53,6 +53,10 @@ def _exact(micro: int | None) -> str:
     return "" if micro is None else usd_exact(micro)
 
 
+def _exact_or_null(micro: int | None) -> str | None:
+    return None if micro is None else usd_exact(micro)
+
+
 def _count(value: int | None) -> str:
     return UNKNOWN if value is None else f"{value:,}"
 
@@ -130,7 +134,7 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "days": summary.days,
         "synced_days": summary.synced_days,
         "complete_days": summary.complete_days,
-        "total_usd": usd_float(summary.total_micro),
+        "total_usd": _usd(summary.total_micro),  # null (with billed, usage_value): no day of the period synced
         "on_demand_usd": _usd(summary.on_demand_micro),
         "included_usd": _usd(summary.included_micro),
         "requests": summary.requests,
@@ -141,11 +145,13 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "change_note": summary.change_note,
         # Exact decimal dollars: what invoices charge for usage, and that plus what a plan or credits
         # cover (Cursor's included usage); equal where nothing is covered.
-        "billed": usd_exact(summary.billed_micro if summary.billed_micro is not None else summary.total_micro),
-        "usage_value": usd_exact(summary.usage_value_micro),
+        "billed": _exact_or_null(summary.billed),
+        "usage_value": _exact_or_null(summary.usage_value_micro),
         "on_demand_of": list(summary.split_labels),  # whose on-demand / included split that is
         "expected_days": summary.expected_days,  # days some integration can have (see `limits`)
         "limits": list(summary.limits),  # what they cannot have: "OpenRouter keeps 30 days"
+        # The integrations with no synced day in the period, left out of every amount (all of them: null)
+        "unsynced": list(summary.unsynced),
         # A month so far: its spend at the month's end, as a budget forecasts it (null otherwise, or not ready)
         "forecast_usd": _usd(summary.forecast_micro),
         "_summary": summary,
@@ -516,6 +522,9 @@ def render_table(report: dict[str, Any]) -> str:
         money = basis.money
         covered = _covered(integ["provider"])
         amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
+        # No synced day of the range: its totals are unknown, never $0
+        total_money = _known_money(basis, integ["summary"]["_summary"].known)
+
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
             f"{report['since']} .. {report['until']} UTC"
@@ -537,7 +546,16 @@ def render_table(report: dict[str, Any]) -> str:
                 for i, d in enumerate(rows_in)
             ]
             requests = _known_total([d["requests"] for d in rows_in if d["synced"]])
-            rows.append(["TOTAL", money(sum(billed)), *([money(total)] if covered else []), _count(requests), "", ""])
+            rows.append(
+                [
+                    "TOTAL",
+                    total_money(sum(billed)),
+                    *([total_money(total)] if covered else []),
+                    _count(requests),
+                    "",
+                    "",
+                ]
+            )
             right = {1, 2, 3, 4} if covered else {1, 2, 3}
         elif by == "model":
             # a covered provider's billed part per model beside its usage value (— where a day of it was
@@ -575,8 +593,8 @@ def render_table(report: dict[str, Any]) -> str:
             rows.append(
                 [
                     "TOTAL",
-                    money(total),
-                    *billed_cells(billed_total),
+                    total_money(total),
+                    *billed_cells(billed_total, total_money),
                     "",
                     _count(_known_total([m["requests"] for m in rows_in])),
                     "",
@@ -590,7 +608,7 @@ def render_table(report: dict[str, Any]) -> str:
                 [visible(m["actor"]), money(shown[i]), _share(m["_micro"], total), _count(m["requests"])]
                 for i, m in enumerate(rows_in)
             ]
-            rows.append(["TOTAL", money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
+            rows.append(["TOTAL", total_money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
         blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
@@ -655,6 +673,8 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
         coverage += ", today so far included"
     if s.limits:
         coverage += " (" + "; ".join(s.limits) + ")"
+    if (unsynced := s.unsynced_words()) is not None:
+        coverage += f"; {visible(unsynced)}"
     lines.append(f"Coverage: {coverage}")
     if s.daily_average_micro is None:
         lines.append("Daily average: n/a (no complete synced day)")
@@ -686,7 +706,9 @@ def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
     requests: what invoices charge, and beside it, where it differs, everything used at its price; the
     split only where it exists, saying whose it is, its parts adding up to their shown sum."""
     money = basis.money
-    billed = s.billed_micro if s.billed_micro is not None else s.total_micro
+    if not s.known:  # no day of the period synced: nothing is known, nothing is $0
+        return f"Billed {UNKNOWN} · usage value {UNKNOWN} · requests {UNKNOWN} (no day of the period is synced)"
+    billed = s.billed
     words = f"Billed {money(billed)}"
     if billed != s.total_micro:
         words += f" · usage value {money(s.total_micro)}"
@@ -711,6 +733,11 @@ def _partial_note(day: dict[str, Any], report: dict[str, Any]) -> str:
     if day["complete"] or not day["synced"]:
         return ""
     return "  (today so far)" if day["date"] == report["_today"] else "  (not final)"
+
+
+def _known_money(basis: Basis, known: bool) -> Callable[[int], str]:
+    """`basis.money`, or `—` for a total with no synced day under it (unknown, never $0)."""
+    return lambda micro: basis.money(micro if known else None)
 
 
 def _share(part: int, total: int) -> str:

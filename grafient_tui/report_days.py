@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from grafient_tui.figures import BILLED, Basis
-from grafient_tui.report import _covered, render_table, summary_words
+from grafient_tui.report import _covered, _known_money, render_table, summary_words
 from grafient_tui.tables import format_table
 from grafient_tui.untrusted import cap, visible
 
@@ -34,6 +34,7 @@ def render_days_table(report: dict[str, Any]) -> str:
     headers += ["TOTAL BILLED", "TOTAL USAGE VALUE"] if any(covered) else ["TOTAL"]
     rows: list[list[str]] = []
     billed_sums, usage_sums = [0] * len(integrations), [0] * len(integrations)
+    had = [False] * len(integrations)  # the integration has a synced day: its total is a figure, not unknown
     partial_days = 0
     for date in dates:
         cells: list[str] = []
@@ -48,20 +49,24 @@ def render_days_table(report: dict[str, Any]) -> str:
             money = integ["_basis"].money
             cells += [money(billed), money(day["_micro"])] if covered[i] else [money(billed)]
             billed_sums[i] += billed
+            had[i] = True
             usage_sums[i] += day["_micro"]
         partial_days += partial
         mark = PARTIAL if partial else ""
-        billed_day = sum(d.get("_billed_micro", d["_micro"]) for d in _synced(by_day, date))
-        usage_day = sum(d["_micro"] for d in _synced(by_day, date))
-        totals = [overall.money(billed_day) + mark]
+        synced = _synced(by_day, date)
+        billed_day = sum(d.get("_billed_micro", d["_micro"]) for d in synced)
+        usage_day = sum(d["_micro"] for d in synced)
+        # a day no integration has synced has no total (unknown, never $0)
+        totals = [overall.money(billed_day) + mark if synced else NOT_SYNCED]
         if any(covered):
-            totals.append(overall.money(usage_day) + mark)
+            totals.append(overall.money(usage_day) + mark if synced else NOT_SYNCED)
         rows.append([date, *cells, *totals])
     total_row = ["TOTAL"]
     for i, integ in enumerate(integrations):
-        money = integ["_basis"].money
+        money = _known_money(integ["_basis"], had[i])
         total_row += [money(billed_sums[i]), money(usage_sums[i])] if covered[i] else [money(billed_sums[i])]
-    total_row += [overall.money(sum(billed_sums))] + ([overall.money(sum(usage_sums))] if any(covered) else [])
+    money = _known_money(overall, any(had))  # each integration only over the days it has synced
+    total_row += [money(sum(billed_sums))] + ([money(sum(usage_sums))] if any(covered) else [])
     rows.append(total_row)
     title = (
         f"All {len(integrations)} integrations  {report['since']} .. {report['until']} UTC  "

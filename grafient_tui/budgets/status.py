@@ -57,6 +57,7 @@ def budget_status(
     finished_days: int,
     note: str | None = None,
     estimated: bool = False,
+    spent_known: bool = True,
 ) -> BudgetStatus:
     """One budget's figures for its period, with the status and the thresholds they make."""
     return BudgetStatus(
@@ -77,6 +78,7 @@ def budget_status(
         thresholds=crossed(spent_micro, budget_micro, forecast.micro),
         note=note,
         estimated=estimated,
+        spent_known=spent_known,
     )
 
 
@@ -91,9 +93,10 @@ def status_data(s: BudgetStatus) -> dict[str, Any]:
         "period_end": s.bounds.end.isoformat(),
         "measure": s.measure,
         "budget_usd": usd_float(s.budget_micro),
-        "spent_usd": usd_float(s.spent_micro),
+        # null (with percent) when no day of the period is synced: unknown, never $0
+        "spent_usd": usd_float(s.spent_micro) if s.spent_known else None,
         "forecast_usd": None if s.forecast.micro is None else usd_float(s.forecast.micro),
-        "percent": round(s.percent, 1),
+        "percent": round(s.percent, 1) if s.spent_known else None,
         "status": s.status,
         "day": s.day,
         "days": s.bounds.days,

@@ -47,7 +47,14 @@ def estimated(status: BudgetStatus) -> str:
     return "≈" if status.estimated else ""
 
 
+def spent(status: BudgetStatus) -> str:
+    """`$412.00` (`≈$412.00` with an estimate); `—` when no day of the period is synced."""
+    return estimated(status) + format_usd(status.spent_micro) if status.spent_known else "—"
+
+
 def percent(status: BudgetStatus) -> str:
+    if not status.spent_known:
+        return "—"
     value = status.percent
     return estimated(status) + (f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%")
 
@@ -82,11 +89,7 @@ def check_line(status: BudgetStatus) -> str:
     the status in words and its mark, as the app's gauge has them (JSON keeps `forecast_over`)."""
     words = period_words(status.period, status.measure, follows_cycle=status.bounds.follows_cycle)
     mark = STATUS_MARKS[status.status].ljust(max(len(m) for m in STATUS_MARKS.values()))
-    line = (
-        f"{mark}  {target_words(status)} · {words}: {estimated(status)}{format_usd(status.spent_micro)} "
-        "spent, "
-        f"{gauge_text(status, why=True)}"
-    )
+    line = f"{mark}  {target_words(status)} · {words}: {spent(status)} spent, {gauge_text(status, why=True)}"
     if status.synced_days < status.finished_days:
         line += f" · {status.synced_days} of {status.finished_days} finished days synced"
     if status.note:

@@ -160,8 +160,12 @@ def _evaluate(read: Reader, row: BudgetRow, every: list[IntegrationInfo], today:
         complete_day_costs=complete,
         days_left=bounds.days_left(today),
     )
+    # The spend is known once some integration counted has a synced day of the period (as a summary's)
+    spent_known = any(bounds.start <= day <= today for day in days)
     if not ids:
         notes.append("no integration to count yet")
+    elif not spent_known:
+        notes.append("no day of this period synced yet: spent unknown")
     return budget_status(
         budget_id=row.id,
         target=row.target,
@@ -178,6 +182,7 @@ def _evaluate(read: Reader, row: BudgetRow, every: list[IntegrationInfo], today:
         finished_days=finished,
         note="; ".join(notes) or None,
         estimated=basis.estimated,
+        spent_known=spent_known,
     )
 
 

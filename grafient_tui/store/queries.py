@@ -601,10 +601,14 @@ def period_summary(
         }
         if costs is None:
             costs = model_costs(read, ids, since, until)
-    totals = _Totals.of(parts, sums)
+    # An integration counts only over the days it has synced: one with no synced day of the period is
+    # left out of every sum (and named); with none left, every amount is unknown, never $0.
+    with_days = [p for p in parts if any(since <= d <= until for d in stored.get(p.integration_id, {}))]
+    totals = _Totals.of(with_days, sums) if with_days else _Totals.unknown(parts)
     expected = [d for d in in_range if any(p.can_have(d, today) for p in parts)] if parts else in_range
-    synced = [d for d in expected if _all_have(parts, stored, d, today, complete=False)]
-    complete = [d for d in expected if _all_have(parts, stored, d, today, complete=True)]
+    # No integration: no day is synced (not every day of the period, as "all of none have it" would say).
+    synced = [d for d in expected if parts and _all_have(parts, stored, d, today, complete=False)]
+    complete = [d for d in expected if parts and _all_have(parts, stored, d, today, complete=True)]
     # One model under several names (a dated alias, another provider's spelling) is one model here.
     top = min(by_key(costs).items(), key=lambda item: (-item[1], item[0]), default=None)
     change = _change(parts, stored, current, earlier, today, plan)
@@ -636,6 +640,7 @@ def period_summary(
         left_out=change.left_out,
         forecast_micro=month_end.micro if month_end else None,
         forecast_note=month_end.note if month_end else None,
+        unsynced=tuple(p.label for p in parts if p not in with_days),
     )
 
 
@@ -667,14 +672,29 @@ def _forecast(
 
 @dataclass(frozen=True, kw_only=True)
 class _Totals:
-    cost: int
-    billed: int
+    cost: int | None  # None: no integration has a synced day of the range
+    billed: int | None
     on_demand: int | None
     included: int | None
     split_labels: tuple[str, ...]
     requests: int | None
     requests_partial: bool
     byok: int | None
+
+    @staticmethod
+    def unknown(parts: list[IntegrationPart]) -> _Totals:
+        """No integration has a synced day: every amount and count unknown (the split still says whose it
+        would be)."""
+        return _Totals(
+            cost=None,
+            billed=None,
+            on_demand=None,
+            included=None,
+            split_labels=tuple(part.label for part in parts if part.split),
+            requests=None,
+            requests_partial=False,
+            byok=None,
+        )
 
     @staticmethod
     def of(parts: list[IntegrationPart], sums: dict[int, tuple[Any, ...]]) -> _Totals:

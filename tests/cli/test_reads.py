@@ -137,7 +137,13 @@ def test_a_report_of_nothing_stored_yet_sets_the_store_up(capsys, monkeypatch) -
     until = NOW.date()
     data = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "3", "--format", "json").out)
     assert (data["since"], data["until"]) == ((until - timedelta(days=2)).isoformat(), until.isoformat())
-    assert data["integrations"] == [] and data["summary"]["total_usd"] == 0.0
+    # Nothing stored: no day is synced and no amount is known (null, never $0 over "3 synced days")
+    assert data["integrations"] == [] and data["summary"]["total_usd"] is None
+    assert (data["summary"]["synced_days"], data["summary"]["billed"], data["summary"]["usage_value"]) == (
+        0,
+        None,
+        None,
+    )
 
 
 # ------------------------------------------------------------------ estimates, account settings, team servers

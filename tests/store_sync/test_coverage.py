@@ -189,6 +189,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "expected_days",
         "limits",
         "forecast_usd",
+        "unsynced",  # the integrations with no synced day in the period, left out of every amount
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
@@ -217,7 +218,10 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert "on-demand $631.80" in table
     # billed is Cursor's on-demand part, the usage value all of it; exact in JSON
     assert eng_summary["billed"] == "631.80000000" and eng_summary["usage_value"] == "1053.00000000"
-    assert eng_summary["on_demand_of"] == ["Eng"] and report["summary"]["on_demand_of"] == ["Eng", "Data"]
+    # Data has no synced day in the period: it adds nothing to the split (it was named with a $0 part), its
+    # own amounts are unknown, and the summary of all names it as left out
+    assert eng_summary["on_demand_of"] == ["Eng"] and report["summary"]["on_demand_of"] == ["Eng"]
+    assert report["summary"]["unsynced"] == ["Data"] and data_summary["total_usd"] is None
     assert "Billed $631.80 · usage value $1,053.00 (Eng: on-demand $631.80 + included $421.20)" in table
 
 

@@ -89,3 +89,65 @@ def test_a_day_not_reported_yet_is_no_gap_on_the_card() -> None:
     assert scale_line([done, today]).endswith("· · not reported yet")
     never = DayFigures(day=date(2026, 11, 22), synced=False, complete=False, gap="never synced")
     assert scale_line([never, done, today]).endswith("· · not synced")
+
+
+async def test_a_period_with_nothing_synced_reads_billed_unknown_never_zero(grafient_home) -> None:
+    """The home's figures from a real store whose integration has no synced day in the period (added, never
+    synced): the headline is `Billed —`, says why, and shows no $0.00."""
+    from grafient_tui.config import Settings
+    from grafient_tui.secret import Secret
+    from grafient_tui.service import GrafientService
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.vault import Vault
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret("key_" + "a" * 64))
+    service = GrafientService(settings, db=db, vault=vault)
+    try:
+        home = service.home(30, TODAY)
+    finally:
+        service.close()
+    assert home.summary is not None and not home.summary.known
+    app = Headline()
+    async with app.run_test(size=(120, 10)) as pilot:
+        app.query_one(SummaryBar).show(home.summary, 30, home.basis)
+        await pilot.pause()
+        assert text(app, ".figure-total").split("\n") == ["Billed", "—", "nothing synced in this period"]
+        assert coverage_note(home.summary) == "0 of 30 days synced · nothing synced in this period"
+
+
+async def test_the_apps_headline_and_card_read_unknown_when_nothing_is_synced(grafient_home) -> None:
+    """The whole app on a home whose one integration never synced (its provider answers every request with
+    a 500, so its sync fails and stores nothing): the headline reads `Billed —`, the card `—`, no $0.00."""
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from grafient_tui.config import Settings
+    from grafient_tui.secret import Secret
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.integrations import add_integration
+    from grafient_tui.store.vault import Vault
+    from grafient_tui.tui.app import GrafientApp
+    from grafient_tui.tui.widgets.card import IntegrationCard
+    from tests.helpers import settle
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    add_integration(db, vault, label="Eng", provider="cursor", api_key=Secret("key_" + "a" * 64))
+    db.dispose()
+    refused = httpx.MockTransport(lambda request: httpx.Response(500, json={"error": "down"}))
+    app = GrafientApp(settings, transport=refused, now=lambda: datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        home = app.screen
+        headline = str(home.query_one(".figure-total", Static).render()).split("\n")
+        assert headline == ["Billed", "—", "nothing synced in this period"]
+        card = home.query_one(IntegrationCard)
+        assert card.view.summary is not None and card.view.summary.total_micro is None
+        shown = str(card.query_one(".card-cost", Static).render())
+        assert shown.startswith("—") and "$0.00" not in shown

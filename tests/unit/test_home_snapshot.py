@@ -89,6 +89,16 @@ def test_what_is_written_reads_back_equal() -> None:
     assert home_snapshot.decode(home_snapshot.encode(empty)) == empty
 
 
+def test_a_period_with_no_synced_day_reads_back_unknown_not_zero() -> None:
+    # no synced day: the amounts are null in the file and None again, its unsynced integrations named
+    unknown = summary(0, total_micro=None, synced_days=0, daily_average_micro=None, unsynced=("Router",))
+    figures = HomeFigures(period=30, today=TODAY, plan="free", integrations=(), summary=unknown)
+    document = json.loads(home_snapshot.encode(figures))
+    assert (document["summary"]["total_micro"], document["summary"]["unsynced"]) == (None, ["Router"])
+    back = home_snapshot.decode(home_snapshot.encode(figures))
+    assert back == figures and back.summary is not None and not back.summary.known
+
+
 def test_money_is_integer_micro_cents_and_text_is_ascii_escaped() -> None:
     raw = home_snapshot.encode(home())
     assert raw.isascii()
@@ -239,7 +249,7 @@ def test_how_the_dollars_were_made_reads_back() -> None:
     assert back.basis.estimated_labels == ("Voice",) and back.budgets[0].estimated
     assert back.estimated_models == frozenset({"eleven_multilingual_v2", "eleven_flash_v2"})
     document = json.loads(raw)
-    assert document["format"] == "grafient-home-snapshot/6"
+    assert document["format"] == "grafient-home-snapshot/7"
     assert document["estimated_models"] == ["eleven_flash_v2", "eleven_multilingual_v2"]  # one set, one order
 
 

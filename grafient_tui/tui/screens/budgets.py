@@ -19,8 +19,16 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
-from grafient_tui.budgets.wording import STATUS_MARKS, amount, check_line, percent, period_words, rough, target_words
-from grafient_tui.money import format_usd
+from grafient_tui.budgets.wording import (
+    STATUS_MARKS,
+    amount,
+    check_line,
+    percent,
+    period_words,
+    rough,
+    spent,
+    target_words,
+)
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import (
     BudgetRemoveRequested,
@@ -75,7 +83,7 @@ STATUS_SIGNS = {status: mark.split(" ", 1)[0] for status, mark in STATUS_MARKS.i
 
 def spent_cell(status: BudgetStatus) -> str:
     """`$412.00` (≈ where the spend includes an estimate)."""
-    return ("≈" if status.estimated else "") + format_usd(status.spent_micro)
+    return spent(status)
 
 
 def used_cell(status: BudgetStatus) -> str:

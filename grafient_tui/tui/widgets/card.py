@@ -177,7 +177,7 @@ class IntegrationCard(Widget, can_focus=True):
         self.border_title = Content(visible(view.label))
         self.border_subtitle = Content(f"{visible(providers.title(view.provider))} · {visible(view.key_hint)}")
         s = view.summary
-        total = s.total_micro if s else 0
+        total = s.total_micro if s else 0  # None: no day of the period synced (shown `—`, never $0)
         requests = s.requests if s else 0
         notes = []  # what the period covers: the first to give way on a narrow card
         caveats = []  # what the figures mean: kept longer than the requests
@@ -200,8 +200,9 @@ class IntegrationCard(Widget, can_focus=True):
         # never cut, and the status beside it keeps its width. Built from pieces, never from markup:
         # what comes from the store goes through the rule.
         parts = [Part(money(total), "bold")]
-        if s is None or s.on_demand_micro is not None:  # a plan covers part: the usage value, then the bill
-            parts.append(Part(f" usage value · billed (on-demand) {money(s.on_demand_micro or 0 if s else 0)}", rank=2))
+        if s is None or s.on_demand_micro is not None or (not s.known and s.split_labels):  # a plan covers part
+            on_demand = s.on_demand_micro if s else 0  # the usage value, then the bill
+            parts.append(Part(f" usage value · billed (on-demand) {money(on_demand)}", rank=2))
         else:  # a provider that bills everything per use: its cost is what it bills
             parts.append(Part(" billed", "dim", rank=2))
         if s is not None and s.byok_micro:
@@ -219,7 +220,7 @@ class IntegrationCard(Widget, can_focus=True):
         self._scale.update(literal(scale_line(view.days, view.basis) + anomaly_legend(view.anomaly_days)))
         empty = self._empty
         synced_days = s.synced_days if s else 0
-        has_usage = total > 0 or bool(requests)
+        has_usage = (total or 0) > 0 or bool(requests)
         self.set_class(not has_usage, "-no-usage")
         if view.syncing and not has_usage:
             empty.update("Fetching history… the chart fills in as days arrive.")

@@ -109,7 +109,9 @@ def total_note(summary: Summary, basis: Basis) -> str:
     """Beside the billed amount: the usage value where a plan or credits cover part of it, else what
     else there is to say (BYOK billed elsewhere, estimates, a cost that is unknown)."""
     money = basis.money
-    billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+    if not summary.known:  # no day of the period synced: "Billed —", never $0.00
+        return summary.unsynced_words() or ""
+    billed = summary.billed
     if billed != summary.total_micro and basis.cost_known:  # both amounts, first (≈ marks an estimate)
         return f"usage value {money(summary.total_micro)}"
     if basis.total_note():  # a total over several integrations: which are estimates, which unknown
@@ -180,7 +182,7 @@ class SummaryBar(Horizontal):
             for name, caption in CAPTIONS.items():
                 figure(name, Figure).set_figure(caption, "…")
             return
-        billed = summary.billed_micro if summary.billed_micro is not None else summary.total_micro
+        billed = summary.billed
         figure(".figure-total", Figure).tooltip = literal(
             "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
             f"({money(summary.total_micro)})" + (f". {basis.total_note()}" if basis.total_note() else "")
