@@ -38,6 +38,7 @@ from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
+from grafient_tui.tui.stack import show_once
 from grafient_tui.tui.threads import DaemonThreadExecutor
 from grafient_tui.tui.widgets.text import sentence_of
 from grafient_tui.untrusted import visible
@@ -329,16 +330,22 @@ class GrafientApp(
             self.start_sync(integration_id, "backfill")
 
     @on(m.DetailRequested)
-    def _detail_requested(self, message: m.DetailRequested) -> None:
+    async def _detail_requested(self, message: m.DetailRequested) -> None:
         from grafient_tui.tui.screens.detail import CostDetailScreen
 
-        self.push_screen(CostDetailScreen(message.integration_id, self.live, self.reads))
+        iid = message.integration_id  # from the palette, a detail may be in front already: one at a time
+        await show_once(
+            self,
+            CostDetailScreen,
+            lambda: CostDetailScreen(iid, self.live, self.reads),
+            lambda s: s.integration_id == iid,
+        )
 
     @on(m.ModelsRequested)
-    def _models_requested(self) -> None:
+    async def _models_requested(self) -> None:
         from grafient_tui.tui.screens.models import ModelsScreen
 
-        self.push_screen(ModelsScreen(self.live, self.reads))
+        await show_once(self, ModelsScreen, lambda: ModelsScreen(self.live, self.reads), lambda _: True)
 
     @on(m.DeleteRequested)
     def _delete_requested(self, message: m.DeleteRequested) -> None:
