@@ -481,7 +481,7 @@ class _SafeWriter:
         self._writer.writerow([csv_cell(cell) for cell in row])
 
 
-def _covered(provider: str) -> bool:
+def partly_covered(provider: str) -> bool:
     """A plan or credits cover part of this provider's cost: its tables show billed and usage value."""
     from grafient_tui.errors import GrafientError
 
@@ -505,7 +505,7 @@ def render_table(report: dict[str, Any]) -> str:
         shown = _shown([r["_micro"] for r in rows_in])
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
-        covered = _covered(integ["provider"])
+        covered = partly_covered(integ["provider"])
         amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from grafient_tui.figures import BILLED, Basis
-from grafient_tui.report import _covered, render_table, summary_words
+from grafient_tui.report import partly_covered, render_table, summary_words
+from grafient_tui.rounding import adding_up
 from grafient_tui.tables import format_table
 from grafient_tui.untrusted import cap, visible
 
@@ -24,39 +25,43 @@ def render_days_table(report: dict[str, Any]) -> str:
     if report["by"] != "day" or len(integrations) < 2:
         return render_table(report)
     overall: Basis = report.get("_basis", BILLED)
-    covered = [_covered(integ["provider"]) for integ in integrations]
+    covered = [partly_covered(integ["provider"]) for integ in integrations]
     by_day = [{day["date"]: day for day in integ["days"]} for integ in integrations]
     dates = sorted({day for days in by_day for day in days})
     headers = ["DATE"]
-    for integ, usage in zip(integrations, covered, strict=True):
+    for integ, has_usage in zip(integrations, covered, strict=True):
         label = cap(visible(integ["label"]), COLUMN)
-        headers += [label, f"{label} usage value"] if usage else [label]
+        headers += [label, f"{label} usage value"] if has_usage else [label]
     headers += ["TOTAL BILLED", "TOTAL USAGE VALUE"] if any(covered) else ["TOTAL"]
+    # Issue 21: what the table shows adds up, across (a day's cells to its total) and down (a column to
+    # the TOTAL row, the TOTAL row to the grand total, which is the summary's, rounded once).
+    billed = _adding_up(
+        [{d: day.get("_billed_micro", day["_micro"]) for d, day in days.items() if day["synced"]} for days in by_day]
+    )
+    usage = [  # a provider no plan covers has one column: its usage value is what it billed
+        _adding_up([{d: day["_micro"] for d, day in days.items() if day["synced"]}])[0] if has_usage else billed[i]
+        for i, (days, has_usage) in enumerate(zip(by_day, covered, strict=True))
+    ]
     rows: list[list[str]] = []
-    billed_sums, usage_sums = [0] * len(integrations), [0] * len(integrations)
     partial_days = 0
     for date in dates:
         cells: list[str] = []
         partial = False
-        for i, (integ, days) in enumerate(zip(integrations, by_day, strict=True)):
-            day = days.get(date)
-            if day is None or not day["synced"]:
+        for i, integ in enumerate(integrations):
+            if date not in billed[i]:  # not synced, or not reported yet
                 cells += [NOT_SYNCED] * (2 if covered[i] else 1)
                 partial = True
                 continue
-            billed = day.get("_billed_micro", day["_micro"])
             money = integ["_basis"].money
-            cells += [money(billed), money(day["_micro"])] if covered[i] else [money(billed)]
-            billed_sums[i] += billed
-            usage_sums[i] += day["_micro"]
+            cells += [money(billed[i][date]), money(usage[i][date])] if covered[i] else [money(billed[i][date])]
         partial_days += partial
         mark = PARTIAL if partial else ""
-        billed_day = sum(d.get("_billed_micro", d["_micro"]) for d in _synced(by_day, date))
-        usage_day = sum(d["_micro"] for d in _synced(by_day, date))
-        totals = [overall.money(billed_day) + mark]
+        totals = [overall.money(sum(column.get(date, 0) for column in billed)) + mark]
         if any(covered):
-            totals.append(overall.money(usage_day) + mark)
+            totals.append(overall.money(sum(column.get(date, 0) for column in usage)) + mark)
         rows.append([date, *cells, *totals])
+    billed_sums = [sum(column.values()) for column in billed]
+    usage_sums = [sum(column.values()) for column in usage]
     total_row = ["TOTAL"]
     for i, integ in enumerate(integrations):
         money = integ["_basis"].money
@@ -76,6 +81,14 @@ def render_days_table(report: dict[str, Any]) -> str:
     return "\n".join([title, table, *notes, summary_words(report["summary"], overall)])
 
 
-def _synced(by_day: list[dict[str, dict[str, Any]]], date: str) -> list[dict[str, Any]]:
-    """The integrations' rows of `date` that are synced."""
-    return [days[date] for days in by_day if date in days and days[date]["synced"]]
+def _adding_up(columns: list[dict[str, int]]) -> list[dict[str, int]]:
+    """Each column's amounts by date as shown: the columns' totals rounded as parts of their sum
+    (rounded once), then each column's cells handed its total (rounding.adding_up). A negative amount
+    (a refund) has no share of a remainder: then every amount stays exact, each cell rounded alone."""
+    if any(micro < 0 for column in columns for micro in column.values()):
+        return columns
+    totals = adding_up([sum(column.values()) for column in columns])
+    return [
+        dict(zip(column, adding_up(list(column.values()), total=total), strict=True))
+        for column, total in zip(columns, totals, strict=True)
+    ]

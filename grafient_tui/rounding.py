@@ -19,11 +19,17 @@ def _round_half_even(micro: int, unit: int) -> int:
     return quotient * unit
 
 
-def adding_up(parts: Sequence[int], unit: int = CENT_MICRO) -> list[int]:
+def adding_up(parts: Sequence[int], unit: int = CENT_MICRO, *, total: int | None = None) -> list[int]:
     """Each part rounded to whole `unit`s so that they sum to the sum rounded once (half to even):
     every part first rounded down, then the units left over go one each to the parts with the
-    largest remainders (of equal remainders, the larger part, then the first). Parts are >= 0."""
-    total = _round_half_even(sum(parts), unit)
+    largest remainders (of equal remainders, the larger part, then the first). Parts are >= 0.
+
+    `total`: the shown sum to hand out instead, when it was rounded already as a part of a larger
+    whole (a table's column, whose total is a part of the grand total): whole units, within a unit
+    of the parts' sum (what this function gives a part), so that each part moves less than a unit."""
+    if total is None:
+        total = _round_half_even(sum(parts), unit)
+    assert total % unit == 0 and abs(total - sum(parts)) < unit, "a total rounded from these parts"
     floors = [part // unit * unit for part in parts]
     left = (total - sum(floors)) // unit
     order = sorted(range(len(parts)), key=lambda i: (-(parts[i] - floors[i]), -parts[i], i))

@@ -30,3 +30,15 @@ def test_always_adds_up_and_moves_each_part_less_than_a_cent(parts: list[int]) -
     rounded_total = adding_up([total])[0]
     assert sum(shown) == rounded_total
     assert all(s % CENT_MICRO == 0 and abs(s - p) < CENT_MICRO for s, p in zip(shown, parts, strict=True))
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=8), min_size=1, max_size=6))
+def test_a_tables_columns_add_up_to_totals_that_add_up_to_the_grand_total(columns: list[list[int]]) -> None:
+    """A table's column totals are parts of its grand total (rounded once); each column's cells are
+    then handed its total, and every part still moves less than a cent."""
+    totals = adding_up([sum(column) for column in columns])
+    assert sum(totals) == adding_up([sum(map(sum, columns))])[0]
+    for column, total in zip(columns, totals, strict=True):
+        shown = adding_up(column, total=total)
+        assert sum(shown) == total
+        assert all(s % CENT_MICRO == 0 and abs(s - p) < CENT_MICRO for s, p in zip(shown, column, strict=True))
