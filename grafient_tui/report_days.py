@@ -10,7 +10,7 @@ from typing import Any
 
 from grafient_tui.figures import BILLED, Basis
 from grafient_tui.report import partly_covered, render_table, summary_words
-from grafient_tui.rounding import adding_up
+from grafient_tui.rounding import adding_up, can_share
 from grafient_tui.tables import format_table
 from grafient_tui.untrusted import cap, visible
 
@@ -34,14 +34,22 @@ def render_days_table(report: dict[str, Any]) -> str:
         headers += [label, f"{label} usage value"] if has_usage else [label]
     headers += ["TOTAL BILLED", "TOTAL USAGE VALUE"] if any(covered) else ["TOTAL"]
     # Issue 21: what the table shows adds up, across (a day's cells to its total) and down (a column to
-    # the TOTAL row, the TOTAL row to the grand total, which is the summary's, rounded once).
+    # the TOTAL row, the TOTAL row to the grand totals, which are the summary's, each rounded once).
     billed = _adding_up(
         [{d: day.get("_billed_micro", day["_micro"]) for d, day in days.items() if day["synced"]} for days in by_day]
     )
-    usage = [  # a provider no plan covers has one column: its usage value is what it billed
-        _adding_up([{d: day["_micro"] for d, day in days.items() if day["synced"]}])[0] if has_usage else billed[i]
-        for i, (days, has_usage) in enumerate(zip(by_day, covered, strict=True))
-    ]
+    # A provider no plan covers has one column, in both totals: its usage value is what it billed.
+    # The plans' usage value columns share what is left of the usage value total, rounded once.
+    fixed = sum(sum(column.values()) for column, has_usage in zip(billed, covered, strict=True) if not has_usage)
+    usage_of = _adding_up(
+        [
+            {d: day["_micro"] for d, day in days.items() if day["synced"]}
+            for days, c in zip(by_day, covered, strict=True)
+            if c
+        ],
+        less=fixed,
+    )
+    usage = [usage_of.pop(0) if has_usage else billed[i] for i, has_usage in enumerate(covered)]
     rows: list[list[str]] = []
     partial_days = 0
     for date in dates:
@@ -81,13 +89,16 @@ def render_days_table(report: dict[str, Any]) -> str:
     return "\n".join([title, table, *notes, summary_words(report["summary"], overall)])
 
 
-def _adding_up(columns: list[dict[str, int]]) -> list[dict[str, int]]:
+def _adding_up(columns: list[dict[str, int]], *, less: int = 0) -> list[dict[str, int]]:
     """Each column's amounts by date as shown: the columns' totals rounded as parts of their sum
-    (rounded once), then each column's cells handed its total (rounding.adding_up). A negative amount
+    rounded once (of that and `less`, what the other columns of the total already show, when the
+    columns can make up the difference), then each column's cells handed its total. A negative amount
     (a refund) has no share of a remainder: then every amount stays exact, each cell rounded alone."""
     if any(micro < 0 for column in columns for micro in column.values()):
         return columns
-    totals = adding_up([sum(column.values()) for column in columns])
+    sums = [sum(column.values()) for column in columns]
+    grand = adding_up([sum(sums) + less])[0] - less
+    totals = adding_up(sums, total=grand) if can_share(sums, grand) else adding_up(sums)
     return [
         dict(zip(column, adding_up(list(column.values()), total=total), strict=True))
         for column, total in zip(columns, totals, strict=True)

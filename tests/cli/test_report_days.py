@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from grafient_tui.money import format_usd
 from tests.helpers import run_cli
-from tests.tui.test_tui import NOW, make_team, seeded
+from tests.tui.test_tui import MEMBERS, MODELS, NOW, make_team, seeded
 
 # ten days, the first ones older than the free plan keeps: never fetched for either
 SPAN = (
@@ -86,3 +86,53 @@ async def test_one_table_per_day_with_a_column_per_integration_and_the_total(gra
     assert each.count("DATE") == 2 and "Acme (cursor, id 1)" in each and "Beta (cursor, id 2)" in each
     single = run_cli(capsys, monkeypatch, "report", "Acme", *SPAN).out
     assert single.count("DATE") == 1 and single.startswith("Acme (cursor, id 1)")
+
+
+def shown_micro(cell: str) -> int:
+    """A table's amount (`$1,234.56`, `$3.10 *`), in micro-cents; a day not synced (`-`) shows none."""
+    cell = cell.rstrip(" *")
+    return 0 if cell == "-" else round(float(cell.lstrip("$").replace(",", "")) * 10**8)
+
+
+def test_a_plan_and_a_provider_without_one_add_up_across_down_and_to_the_summary(capsys, monkeypatch) -> None:
+    """Cursor (billed and usage value) beside Anthropic (one column, in both totals): every day's
+    cells add up to its two totals, every column to the TOTAL row, and the TOTAL row's totals are the
+    summary's billed and usage value, each rounded once (issue 21)."""
+    import respx
+
+    from grafient_tui.config import DEFAULT_API_URLS
+    from grafient_tui.providers.cursor.fake import make_events
+    from tests.cli.test_cli_providers import KEYS, TODAY, account, route
+    from tests.cli.test_cli_providers import NOW as PROVIDERS_NOW
+    from tests.conftest import GOOD_KEY
+    from tests.fakes import CountingCursorTeam
+
+    monkeypatch.setenv("GRAFIENT_NOW", PROVIDERS_NOW)
+    good, _ = KEYS["anthropic"]
+    events = make_events(seed=7, start=TODAY - timedelta(days=12), days=12, per_day=5, members=MEMBERS, models=MODELS)
+    with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
+        route(router, account("anthropic", good))
+        assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", stdin=good + "\n").code == 0
+    with respx.mock(base_url=DEFAULT_API_URLS["cursor"], assert_all_called=False) as router:
+        router.route().mock(side_effect=CountingCursorTeam(api_key=GOOD_KEY, events=events).handler)
+        assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY + "\n").code == 0
+    summary = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "10", "--format", "json").out)["summary"]
+    lines = run_cli(capsys, monkeypatch, "report", "--days", "10").out.splitlines()
+    headers = re.split(r"\s{2,}", lines[1].strip())
+    assert headers[-2:] == ["TOTAL BILLED", "TOTAL USAGE VALUE"] and "Labs usage value" not in headers
+    usage_columns = [i for i, h in enumerate(headers[1:-2], 1) if f"{h} usage value" not in headers]
+    billed_columns = [i for i, h in enumerate(headers[1:-2], 1) if not h.endswith(" usage value")]
+    assert len(usage_columns) == len(billed_columns) == 2  # Eng's usage value, and Labs' one column
+    table = [
+        re.split(r"\s{2,}", line.strip())
+        for line in lines[2 : lines.index(next(x for x in lines if x.startswith("TOTAL"))) + 1]
+    ]
+    assert len(table) == 11 and table[-1][0] == "TOTAL"
+    for row in table:
+        amounts = [shown_micro(cell) for cell in row[1:]]
+        assert amounts[-2] == sum(amounts[i - 1] for i in billed_columns), row
+        assert amounts[-1] == sum(amounts[i - 1] for i in usage_columns), row
+    for column in range(1, len(headers)):
+        assert shown_micro(table[-1][column]) == sum(shown_micro(row[column]) for row in table[:-1]), headers[column]
+    assert table[-1][-2] == format_usd(round(float(summary["billed"]) * 10**8))
+    assert table[-1][-1] == format_usd(round(float(summary["usage_value"]) * 10**8))
