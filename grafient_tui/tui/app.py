@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -188,7 +189,14 @@ class GrafientApp(
     async def action_quit(self) -> None:
         """Quit now: a running sync is cancelled (the window it was fetching is dropped, finished ones
         are kept). Never waits for a frame: with syncs running the event loop is busy, and waiting for
-        the toast held quitting for up to a second; the terminal gets the same news once the app has gone."""
+        the toast held quitting for up to a second; the terminal gets the same news once the app has gone.
+
+        Its key is a priority binding, seen before the focused widget's queue: in a dialog (`?`'s q
+        closes it) or a text field it is theirs, and goes on to them."""
+        from textual.widgets import Input, TextArea
+
+        if self.screen.is_modal or isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()
         running = [integration_id for integration_id, worker in self.syncs.items() if worker.is_running]
         if not running:
             self.exit()

@@ -28,6 +28,7 @@ from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
 from grafient_tui.tui.widgets.card import IntegrationCard
+from tests.helpers import wait_for
 from tests.tui.test_tui import NOW, SIZE, cells, make_app, make_team, seeded, settle
 
 
@@ -379,3 +380,37 @@ async def test_open_from_the_palette_over_a_detail_replaces_it(grafient_home) ->
         await settle(app, pilot)
         assert isinstance(app.screen, IntegrationListScreen) and len(app.screen_stack) == 1
     assert app.return_code in (None, 0)
+
+
+async def test_q_quits_at_once_while_the_focused_card_works_through_its_queue(grafient_home) -> None:
+    """`q` waited behind what the focused widget had queued (after the demo's backfills, a home
+    re-drawing its cards held it 5-9 s): the App acts on it first. In a dialog or a field it is theirs."""
+    import asyncio
+
+    from textual import events
+
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    busy = asyncio.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        await pilot.press("q")  # the help's own q: closes it
+        await settle(app, pilot)
+        assert isinstance(app.screen, IntegrationListScreen) and app.return_code is None
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("q")  # typed into the add form's field
+        await settle(app, pilot)
+        assert isinstance(app.focused, Input) and app.focused.value.endswith("q") and app.return_code is None
+        await pilot.press("escape")
+        await settle(app, pilot)
+        card = app.focused
+        assert isinstance(card, IntegrationCard)
+        card.call_later(busy.wait)  # the card is busy until told: its queue does not move
+        app.post_message(events.Key("q", "q"))  # as the terminal sends it (the pilot waits for the card)
+        await wait_for(pilot, lambda: app.return_code is not None, "the app to start quitting")
+        busy.set()  # (closing waits for each widget's queue to end)
+    assert app.return_code == 0
