@@ -496,7 +496,7 @@ class _SafeWriter:
         self._writer.writerow([csv_cell(cell) for cell in row])
 
 
-def _covered(provider: str) -> bool:
+def partly_covered(provider: str) -> bool:
     """A plan or credits cover part of this provider's cost: its tables show billed and usage value."""
     from grafient_tui.errors import GrafientError
 
@@ -520,10 +520,10 @@ def render_table(report: dict[str, Any]) -> str:
         shown = _shown([r["_micro"] for r in rows_in])
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
-        covered = _covered(integ["provider"])
+        covered = partly_covered(integ["provider"])
         amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
         # No synced day of the range: its totals are unknown, never $0
-        total_money = _known_money(basis, integ["summary"]["_summary"].known)
+        total_money = known_money(basis, integ["summary"]["_summary"].known)
 
         title = (
             f"{visible(integ['label'])} ({visible(integ['provider'])}, id {integ['id']})  "
@@ -735,7 +735,7 @@ def _partial_note(day: dict[str, Any], report: dict[str, Any]) -> str:
     return "  (today so far)" if day["date"] == report["_today"] else "  (not final)"
 
 
-def _known_money(basis: Basis, known: bool) -> Callable[[int], str]:
+def known_money(basis: Basis, known: bool) -> Callable[[int], str]:
     """`basis.money`, or `—` for a total with no synced day under it (unknown, never $0)."""
     return lambda micro: basis.money(micro if known else None)
 

@@ -19,11 +19,17 @@ def _round_half_even(micro: int, unit: int) -> int:
     return quotient * unit
 
 
-def adding_up(parts: Sequence[int], unit: int = CENT_MICRO) -> list[int]:
+def adding_up(parts: Sequence[int], unit: int = CENT_MICRO, *, total: int | None = None) -> list[int]:
     """Each part rounded to whole `unit`s so that they sum to the sum rounded once (half to even):
     every part first rounded down, then the units left over go one each to the parts with the
-    largest remainders (of equal remainders, the larger part, then the first). Parts are >= 0."""
-    total = _round_half_even(sum(parts), unit)
+    largest remainders (of equal remainders, the larger part, then the first). Parts are >= 0.
+
+    `total`: the shown sum to hand out instead, when it was rounded already as a part of a larger
+    whole (a table's column, whose total is a part of the grand total); it must be one `can_share`
+    accepts, so that each part still moves less than a unit."""
+    if total is None:
+        total = _round_half_even(sum(parts), unit)
+    assert can_share(parts, total, unit), "a total these parts can be rounded to"
     floors = [part // unit * unit for part in parts]
     left = (total - sum(floors)) // unit
     order = sorted(range(len(parts)), key=lambda i: (-(parts[i] - floors[i]), -parts[i], i))
@@ -32,4 +38,12 @@ def adding_up(parts: Sequence[int], unit: int = CENT_MICRO) -> list[int]:
     return floors
 
 
-__all__ = ["CENT_MICRO", "adding_up"]
+def can_share(parts: Sequence[int], total: int, unit: int = CENT_MICRO) -> bool:
+    """`total` is whole units, and the parts can be rounded to sum to it, each up or down (never a
+    whole unit moved): between the sum of the parts rounded down and the sum of them rounded up."""
+    floors = sum(part // unit * unit for part in parts)
+    ups = sum(1 for part in parts if part % unit)
+    return total % unit == 0 and floors <= total <= floors + ups * unit
+
+
+__all__ = ["CENT_MICRO", "adding_up", "can_share"]

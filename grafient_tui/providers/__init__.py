@@ -112,7 +112,7 @@ _ROWS: dict[str, ProviderRow] = {
             "actor_kind": "member",
             "has_on_demand": True,
             "has_tokens": False,
-            # the whole actor: copilot/costs.ALL_USERS, a day GitHub does not split
+            # the actor of a day GitHub does not split per person (copilot/costs.ALL_USERS reads it here)
             "whole_actor": "(all users)",
             "covered_by": "the included AI credits",
             "keeps_days": 730,

@@ -43,6 +43,7 @@ from grafient_tui.store.read import (
     integer,
     marks,
     maybe_day,
+    model_figures,
     moment,
     reported_sum,
 )
@@ -298,23 +299,6 @@ def _has_request_units(source: ReadSource, integration_id: int) -> bool:
         return True
 
 
-def _model(row: tuple[Any, ...]) -> ModelFigures:
-    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters, on_demand = row
-    return ModelFigures(
-        model=str(model),
-        cost_micro=int(cost or 0),
-        requests=integer(requests),
-        input_tokens=integer(inputs),
-        output_tokens=integer(outputs),
-        cache_read_tokens=integer(cache_read),
-        cache_write_tokens=integer(cache_write),
-        reasoning_tokens=integer(reasoning),
-        credits_micro=integer(credits),
-        characters=integer(characters),
-        on_demand_micro=integer(on_demand),
-    )
-
-
 def _most_expensive_first(rows: Iterable[ModelFigures]) -> list[ModelFigures]:
     return sorted(rows, key=lambda r: (-r.cost_micro, r.model))
 
@@ -331,7 +315,7 @@ def models_by_day(source: ReadSource, integration_id: int, since: date, until: d
             since,
             until,
         ):
-            out.setdefault(day(row[0]), []).append(_model(row[1:]))
+            out.setdefault(day(row[0]), []).append(model_figures(row[1:]))
     return {when: _most_expensive_first(rows) for when, rows in out.items()}
 
 
@@ -352,7 +336,7 @@ def model_breakdown(
             since,
             until,
         )
-    return _most_expensive_first(_model(row) for row in rows)
+    return _most_expensive_first(model_figures(row) for row in rows)
 
 
 def model_costs(source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date) -> dict[str, int]:

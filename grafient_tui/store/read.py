@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from grafient_tui.figures import ModelFigures
 from grafient_tui.store.schema import HEAD
 
 if TYPE_CHECKING:
@@ -161,6 +162,26 @@ def moment(value: Any) -> datetime | None:
 def integer(value: Any) -> int | None:
     """A count or a sum: PostgreSQL sums bigints as numeric (a Decimal), exactly."""
     return None if value is None else int(value)
+
+
+def model_figures(row: Sequence[Any]) -> ModelFigures:
+    """One model's row as the detail's and the reports' reads select it: the model, its cost, then
+    MODEL_MEASURES (requests, input, output, cache read, cache write, reasoning, credits, characters),
+    and where a read selects it, the billed (on-demand) part last."""
+    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters, *rest = row
+    return ModelFigures(
+        model=str(model),
+        cost_micro=int(cost or 0),
+        requests=integer(requests),
+        input_tokens=integer(inputs),
+        output_tokens=integer(outputs),
+        cache_read_tokens=integer(cache_read),
+        cache_write_tokens=integer(cache_write),
+        reasoning_tokens=integer(reasoning),
+        credits_micro=integer(credits),
+        characters=integer(characters),
+        on_demand_micro=integer(rest[0]) if rest else None,
+    )
 
 
 def flag(value: Any) -> bool:

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from grafient_tui.figures import MemberFigures, ModelFigures
-from grafient_tui.store.read import MODELS_WITH_DAYS, Reader, ReadSource, integer, marks, reported_sum
+from grafient_tui.store.read import MODELS_WITH_DAYS, Reader, ReadSource, integer, marks, model_figures, reported_sum
 from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,
@@ -216,20 +216,4 @@ def model_pages(
         wanted = {(key, descending): _model_order(read, key, descending) for key, descending in orders}
         columns = ["model", "cost", *MODEL_MEASURES]
         pages = _first_rows(read, _model_groups(ids), [*ids, since, until], columns, wanted, limit)
-    return {order: [_model(row) for row in rows] for order, rows in pages.items()}
-
-
-def _model(row: tuple[Any, ...]) -> ModelFigures:
-    model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters = row
-    return ModelFigures(
-        model=str(model),
-        cost_micro=_count(cost),
-        requests=integer(requests),
-        input_tokens=integer(inputs),
-        output_tokens=integer(outputs),
-        cache_read_tokens=integer(cache_read),
-        cache_write_tokens=integer(cache_write),
-        reasoning_tokens=integer(reasoning),
-        credits_micro=integer(credits),
-        characters=integer(characters),
-    )
+    return {order: [model_figures(row) for row in rows] for order, rows in pages.items()}

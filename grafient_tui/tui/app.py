@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -38,6 +39,7 @@ from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import cover_if_small
 from grafient_tui.tui.shown import toast
+from grafient_tui.tui.stack import show_once
 from grafient_tui.tui.threads import DaemonThreadExecutor
 from grafient_tui.tui.widgets.text import sentence_of
 from grafient_tui.untrusted import visible
@@ -188,7 +190,14 @@ class GrafientApp(
     async def action_quit(self) -> None:
         """Quit now: a running sync is cancelled (the window it was fetching is dropped, finished ones
         are kept). Never waits for a frame: with syncs running the event loop is busy, and waiting for
-        the toast held quitting for up to a second; the terminal gets the same news once the app has gone."""
+        the toast held quitting for up to a second; the terminal gets the same news once the app has gone.
+
+        Its key is a priority binding, seen before the focused widget's queue: in a dialog (`?`'s q
+        closes it) or a text field it is theirs, and goes on to them."""
+        from textual.widgets import Input, TextArea
+
+        if self.screen.is_modal or isinstance(self.focused, (Input, TextArea)):
+            raise SkipAction()
         running = [integration_id for integration_id, worker in self.syncs.items() if worker.is_running]
         if not running:
             self.exit()
@@ -331,16 +340,22 @@ class GrafientApp(
             self.start_sync(integration_id, "backfill")
 
     @on(m.DetailRequested)
-    def _detail_requested(self, message: m.DetailRequested) -> None:
+    async def _detail_requested(self, message: m.DetailRequested) -> None:
         from grafient_tui.tui.screens.detail import CostDetailScreen
 
-        self.push_screen(CostDetailScreen(message.integration_id, self.live, self.reads))
+        iid = message.integration_id  # from the palette, a detail may be in front already: one at a time
+        await show_once(
+            self,
+            CostDetailScreen,
+            lambda: CostDetailScreen(iid, self.live, self.reads),
+            lambda s: s.integration_id == iid,
+        )
 
     @on(m.ModelsRequested)
-    def _models_requested(self) -> None:
+    async def _models_requested(self) -> None:
         from grafient_tui.tui.screens.models import ModelsScreen
 
-        self.push_screen(ModelsScreen(self.live, self.reads))
+        await show_once(self, ModelsScreen, lambda: ModelsScreen(self.live, self.reads), lambda _: True)
 
     @on(m.DeleteRequested)
     def _delete_requested(self, message: m.DeleteRequested) -> None:

@@ -68,7 +68,10 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     # the App's, on every screen
-    Command("app", "quit", "q", "quit", "Quit", "Quit (a sync stops; finished days kept)", rank=0),
+    # priority: the App acts on it at once, not after the focused widget has worked through what is
+    # queued before it (a home re-drawing its cards after a backfill held `q` for 5-9 s); a dialog's
+    # keys and a field's typing still come first (GrafientApp.action_quit).
+    Command("app", "quit", "q", "quit", "Quit", "Quit (a sync stops; finished days kept)", priority=True, rank=0),
     Command(
         "app",
         "keys_help",

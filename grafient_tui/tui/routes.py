@@ -19,6 +19,7 @@ from grafient_tui.tui import messages as m
 from grafient_tui.tui.crash import CrashReportWithoutSecrets
 from grafient_tui.tui.files import notify_path
 from grafient_tui.tui.shown import toast
+from grafient_tui.tui.stack import show_once
 from grafient_tui.tui.widgets.text import sentence_of
 
 if TYPE_CHECKING:
@@ -53,11 +54,10 @@ class BudgetAndExportRoutes(CrashReportWithoutSecrets):
     # -- budgets -------------------------------------------------------------------------
 
     @on(m.BudgetsRequested)
-    def _budgets_requested(self) -> None:
+    async def _budgets_requested(self) -> None:
         from grafient_tui.tui.screens.budgets import BudgetsScreen
 
-        if not isinstance(self.screen, BudgetsScreen):
-            self.push_screen(BudgetsScreen(self.live, self.reads))
+        await show_once(self, BudgetsScreen, lambda: BudgetsScreen(self.live, self.reads), lambda _: True)
 
     @on(m.BudgetSetRequested)
     def _budget_set_requested(self, message: m.BudgetSetRequested) -> None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from grafient_tui.money import format_usd
 from tests.helpers import run_cli
-from tests.tui.test_tui import NOW, make_team, seeded
+from tests.tui.test_tui import MEMBERS, MODELS, NOW, make_team, seeded
 
 # ten days, the first ones older than the free plan keeps: never fetched for either
 SPAN = (
@@ -34,7 +34,8 @@ async def test_one_table_per_day_with_a_column_per_integration_and_the_total(gra
         return re.split(r"\s{2,}", line.strip())
 
     # Cursor's plan covers part of its usage: billed and usage value, each and in total
-    assert cells(lines[1]) == [
+    headers = cells(lines[1])
+    assert headers == [
         "DATE",
         "Acme",
         "Acme usage value",
@@ -46,24 +47,41 @@ async def test_one_table_per_day_with_a_column_per_integration_and_the_total(gra
     rows = {cells(line)[0]: cells(line)[1:] for line in lines[2:12]}
     assert len(rows) == 10 and sorted(rows) == sorted(acme)
 
-    def usd(day: dict, key: str) -> str:
-        return format_usd(round(day[key] * 100_000_000)) if day["synced"] else "-"
+    def micro(cell: str) -> int | None:  # a shown amount, in micro-cents; None for a day not synced
+        return None if cell.startswith("-") else round(float(cell.rstrip(" *").lstrip("$").replace(",", "")) * 10**8)
 
     partial = 0
+    columns = ((acme, "billed_usd"), (acme, "cost_usd"), (beta, "billed_usd"), (beta, "cost_usd"))
     for date, row in rows.items():
         a, b = acme[date], beta[date]
         synced = [d for d in (a, b) if d["synced"]]
         mark = "" if len(synced) == 2 else " *"  # a day not fetched: no $0, and the total says so
         partial += bool(mark)
-        billed = format_usd(round(sum(d["billed_usd"] for d in synced) * 100_000_000)) + mark
-        usage = format_usd(round(sum(d["cost_usd"] for d in synced) * 100_000_000)) + mark
         if not synced:  # a day no integration has synced has no total: unknown, never $0
-            billed = usage = "-"
-        expected = [usd(a, "billed_usd"), usd(a, "cost_usd"), usd(b, "billed_usd"), usd(b, "cost_usd"), billed, usage]
-        assert row == expected, date
+            assert row == ["-"] * 6, date
+            continue
+        assert row[4].endswith(mark) and row[5].endswith(mark)
+        shown = [micro(cell) for cell in row]
+        for (days, key), cell in zip(columns, shown[:4], strict=True):  # each less than a cent from exact
+            assert cell is None if not days[date]["synced"] else abs(cell - days[date][key] * 10**8) < 10**6, date
+        # issue 21: the day's cells add up to its totals, billed and usage value
+        assert shown[4] == (shown[0] or 0) + (shown[2] or 0) and shown[5] == (shown[1] or 0) + (shown[3] or 0), date
     assert partial  # the days older than the plan keeps
     total = cells(lines[12])
     assert total[0] == "TOTAL" and total[-2] == format_usd(round(float(data["summary"]["billed"]) * 100_000_000))
+    totals = [micro(cell) for cell in total[1:]]
+    for column, cell in enumerate(totals[:-2]):  # each column adds up to the TOTAL row
+        assert cell == sum(micro(row[column]) or 0 for row in rows.values()), headers[column + 1]
+    assert totals[-2] == totals[0] + totals[2] and totals[-1] == totals[1] + totals[3]
+    assert any(  # the data has a day whose amounts, each rounded alone, do not add up: the test can fail
+        round(a["billed_usd"] * 100) + round(b["billed_usd"] * 100) != round((a["billed_usd"] + b["billed_usd"]) * 100)
+        for a, b in ((acme[d], beta[d]) for d in rows)
+        if a["synced"] and b["synced"]
+    ) or any(
+        sum(round(d[key] * 100) for d in days.values() if d["synced"])
+        != round(sum(d[key] for d in days.values() if d["synced"]) * 100)
+        for days, key in columns
+    )
     assert "- not synced or not reported yet; * a total without the integrations missing that day" in result.out
     assert result.out.count("DATE") == 1  # one table, not one per integration
 
@@ -71,3 +89,53 @@ async def test_one_table_per_day_with_a_column_per_integration_and_the_total(gra
     assert each.count("DATE") == 2 and "Acme (cursor, id 1)" in each and "Beta (cursor, id 2)" in each
     single = run_cli(capsys, monkeypatch, "report", "Acme", *SPAN).out
     assert single.count("DATE") == 1 and single.startswith("Acme (cursor, id 1)")
+
+
+def shown_micro(cell: str) -> int:
+    """A table's amount (`$1,234.56`, `$3.10 *`), in micro-cents; a day not synced (`-`) shows none."""
+    cell = cell.rstrip(" *")
+    return 0 if cell == "-" else round(float(cell.lstrip("$").replace(",", "")) * 10**8)
+
+
+def test_a_plan_and_a_provider_without_one_add_up_across_down_and_to_the_summary(capsys, monkeypatch) -> None:
+    """Cursor (billed and usage value) beside Anthropic (one column, in both totals): every day's
+    cells add up to its two totals, every column to the TOTAL row, and the TOTAL row's totals are the
+    summary's billed and usage value, each rounded once (issue 21)."""
+    import respx
+
+    from grafient_tui.config import DEFAULT_API_URLS
+    from grafient_tui.providers.cursor.fake import make_events
+    from tests.cli.test_cli_providers import KEYS, TODAY, account, route
+    from tests.cli.test_cli_providers import NOW as PROVIDERS_NOW
+    from tests.conftest import GOOD_KEY
+    from tests.fakes import CountingCursorTeam
+
+    monkeypatch.setenv("GRAFIENT_NOW", PROVIDERS_NOW)
+    good, _ = KEYS["anthropic"]
+    events = make_events(seed=7, start=TODAY - timedelta(days=12), days=12, per_day=5, members=MEMBERS, models=MODELS)
+    with respx.mock(base_url=DEFAULT_API_URLS["anthropic"], assert_all_called=False) as router:
+        route(router, account("anthropic", good))
+        assert run_cli(capsys, monkeypatch, "add", "anthropic", "--label", "Labs", stdin=good + "\n").code == 0
+    with respx.mock(base_url=DEFAULT_API_URLS["cursor"], assert_all_called=False) as router:
+        router.route().mock(side_effect=CountingCursorTeam(api_key=GOOD_KEY, events=events).handler)
+        assert run_cli(capsys, monkeypatch, "add", "cursor", "--label", "Eng", stdin=GOOD_KEY + "\n").code == 0
+    summary = json.loads(run_cli(capsys, monkeypatch, "report", "--days", "10", "--format", "json").out)["summary"]
+    lines = run_cli(capsys, monkeypatch, "report", "--days", "10").out.splitlines()
+    headers = re.split(r"\s{2,}", lines[1].strip())
+    assert headers[-2:] == ["TOTAL BILLED", "TOTAL USAGE VALUE"] and "Labs usage value" not in headers
+    usage_columns = [i for i, h in enumerate(headers[1:-2], 1) if f"{h} usage value" not in headers]
+    billed_columns = [i for i, h in enumerate(headers[1:-2], 1) if not h.endswith(" usage value")]
+    assert len(usage_columns) == len(billed_columns) == 2  # Eng's usage value, and Labs' one column
+    table = [
+        re.split(r"\s{2,}", line.strip())
+        for line in lines[2 : lines.index(next(x for x in lines if x.startswith("TOTAL"))) + 1]
+    ]
+    assert len(table) == 11 and table[-1][0] == "TOTAL"
+    for row in table:
+        amounts = [shown_micro(cell) for cell in row[1:]]
+        assert amounts[-2] == sum(amounts[i - 1] for i in billed_columns), row
+        assert amounts[-1] == sum(amounts[i - 1] for i in usage_columns), row
+    for column in range(1, len(headers)):
+        assert shown_micro(table[-1][column]) == sum(shown_micro(row[column]) for row in table[:-1]), headers[column]
+    assert table[-1][-2] == format_usd(round(float(summary["billed"]) * 10**8))
+    assert table[-1][-1] == format_usd(round(float(summary["usage_value"]) * 10**8))

@@ -501,3 +501,21 @@ def test_the_registry_names_the_actor_of_a_day_github_does_not_split() -> None:
     from grafient_tui.providers.copilot.costs import ALL_USERS
 
     assert providers.capabilities("copilot").whole_actor == ALL_USERS == "(all users)"
+
+
+def test_the_actor_of_a_day_not_split_is_written_in_one_place() -> None:
+    """ "(all users)" is the registry's (read without loading the provider): the cost rules take it
+    from there, so the two cannot drift apart. Only a string in the code counts, not a comment."""
+    import ast
+    from pathlib import Path
+
+    import grafient_tui
+
+    source = Path(grafient_tui.__file__).parent
+    holding = sorted(
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value == "(all users)"
+    )
+    assert holding == ["providers/__init__.py"]

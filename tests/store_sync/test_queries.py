@@ -98,7 +98,8 @@ def test_no_integrations_read_as_nothing(db: Database) -> None:
     assert marks(0) == "NULL" and marks(3) == "?, ?, ?"
     assert model_breakdown(db, [], TODAY, TODAY) == [] and model_costs(db, [], TODAY, TODAY) == {}
     summary = period_summary(db, [], days=7, until=TODAY)
-    assert (summary.total_micro, summary.requests, summary.top_model) == (0, 0, None)
+    # nothing synced: the total and requests are unknown, never $0 (issue 21)
+    assert (summary.total_micro, summary.requests, summary.top_model) == (None, None, None)
 
 
 def test_the_report_without_each_days_models_names_the_same_top_model(db: Database) -> None:

@@ -201,3 +201,28 @@ def test_which_names_have_spend_ignores_case_and_the_range(store) -> None:
     assert members_among(db, iid, later, later + timedelta(days=5), asked) == set()
     many = [f"nobody{i}@x.io" for i in range(1_200)] + ["a@x.io"]  # asked in batches
     assert members_among(db, iid, DAYS[0], DAYS[-1], many) == {"a@x.io"}
+
+
+def test_a_model_row_is_read_by_one_reader_for_the_detail_and_the_reports() -> None:
+    """store/queries.py (the reports' models) and store/top_rows.py (the detail's first rows) select a
+    model's row in the same shape and read it with store/read.model_figures: a PostgreSQL sum (a
+    Decimal) exactly, an unknown figure as None, never 0; a cost no line gave as 0."""
+    from decimal import Decimal
+
+    from grafient_tui.store import queries, read, top_rows
+
+    assert queries.model_figures is top_rows.model_figures is read.model_figures
+    row = ("gpt-5", Decimal("123456789012345"), 7, None, Decimal(9), 1, 2, None, 5, None)
+    assert read.model_figures(row) == ModelFigures(
+        model="gpt-5",
+        cost_micro=123456789012345,
+        requests=7,
+        input_tokens=None,
+        output_tokens=9,
+        cache_read_tokens=1,
+        cache_write_tokens=2,
+        reasoning_tokens=None,
+        credits_micro=5,
+        characters=None,
+    )
+    assert read.model_figures(("x", None, *[None] * len(MODEL_MEASURES))).cost_micro == 0

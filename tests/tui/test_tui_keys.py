@@ -23,6 +23,7 @@ from grafient_tui.tui.messages import DetailRequested
 from grafient_tui.tui.screens.add import AddIntegrationScreen
 from grafient_tui.tui.screens.confirm import ConfirmDeleteScreen
 from grafient_tui.tui.screens.detail import CostDetailScreen
+from grafient_tui.tui.screens.home import IntegrationListScreen
 from grafient_tui.tui.screens.keys_help import KeysHelpScreen
 from grafient_tui.tui.screens.plan import ConfirmPlanScreen
 from grafient_tui.tui.screens.too_small import TooSmallScreen
@@ -374,3 +375,83 @@ async def test_the_palette_plan_asks_for_the_plan_it_names(grafient_home) -> Non
         await pilot.click("#yes")
         await settle(app, pilot)
         assert Settings.from_env().plan() == "ultimate"
+
+
+async def choose_in_palette(app: GrafientApp, pilot, title: str) -> None:
+    """ctrl+p, type the command's title, enter: as a user picks it."""
+    await pilot.press("ctrl+p")
+    await settle(app, pilot)
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*title)
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+async def test_open_from_the_palette_over_a_detail_replaces_it(grafient_home) -> None:
+    """Opening an integration from the palette with a detail in front mounted a second screen with the
+    detail's id (Textual's DuplicateIds, a crash): the detail in front is replaced, or kept if it is
+    the one asked for; escape still goes back home."""
+    team = make_team()
+    first = await seeded(team, "Acme")
+    second = await seeded(team, "Zeta Two")
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.post_message(DetailRequested(first))
+        await settle(app, pilot)
+        assert isinstance(app.screen, CostDetailScreen) and app.screen.integration_id == first
+
+        def details() -> list[int]:
+            return [s.integration_id for s in app.screen_stack if isinstance(s, CostDetailScreen)]
+
+        await choose_in_palette(app, pilot, "Open Zeta Two")
+        assert details() == [second] and app.screen.integration_id == second
+        assert app.screen.data is not None and "Zeta Two" in str(app.screen.query_one("#detail-header").render())
+        await choose_in_palette(app, pilot, "Open Zeta Two")  # the same one: it stays
+        assert details() == [second]
+        await pilot.press("question_mark")  # a dialog over the detail: the detail under it is replaced
+        await settle(app, pilot)
+        assert isinstance(app.screen, KeysHelpScreen)
+        await choose_in_palette(app, pilot, "Open Acme")
+        assert details() == [first] and isinstance(app.screen, CostDetailScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IntegrationListScreen) and len(app.screen_stack) == 1
+    assert app.return_code in (None, 0)
+
+
+async def test_q_quits_at_once_while_the_focused_card_works_through_its_queue(grafient_home) -> None:
+    """`q` waited behind what the focused widget had queued (after the demo's backfills, a home
+    re-drawing its cards held it 5-9 s): the App acts on it first. In a dialog or a field it is theirs."""
+    import asyncio
+
+    from textual import events
+
+    team = make_team()
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    busy = asyncio.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        await pilot.press("q")  # the help's own q: closes it
+        await settle(app, pilot)
+        assert isinstance(app.screen, IntegrationListScreen) and app.return_code is None
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("tab")  # the form opens on Provider; Tab moves on to the Label field
+        await settle(app, pilot)
+        await pilot.press("q")  # typed into the add form's field
+        await settle(app, pilot)
+        assert isinstance(app.focused, Input) and app.focused.value.endswith("q") and app.return_code is None
+        await pilot.press("escape")
+        await settle(app, pilot)
+        card = app.focused
+        assert isinstance(card, IntegrationCard)
+        card.call_later(busy.wait)  # the card is busy until told: its queue does not move
+        app.post_message(events.Key("q", "q"))  # as the terminal sends it (the pilot waits for the card)
+        await wait_for(pilot, lambda: app.return_code is not None, "the app to start quitting")
+        busy.set()  # (closing waits for each widget's queue to end)
+    assert app.return_code == 0

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grafient_tui.money import format_usd
-from grafient_tui.rounding import CENT_MICRO, adding_up
+from grafient_tui.rounding import CENT_MICRO, adding_up, can_share
 
 
 def test_the_issue_legend_adds_up() -> None:
@@ -30,3 +30,23 @@ def test_always_adds_up_and_moves_each_part_less_than_a_cent(parts: list[int]) -
     rounded_total = adding_up([total])[0]
     assert sum(shown) == rounded_total
     assert all(s % CENT_MICRO == 0 and abs(s - p) < CENT_MICRO for s, p in zip(shown, parts, strict=True))
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=8), min_size=1, max_size=6))
+def test_a_tables_columns_add_up_to_totals_that_add_up_to_the_grand_total(columns: list[list[int]]) -> None:
+    """A table's column totals are parts of its grand total (rounded once); each column's cells are
+    then handed its total, and every part still moves less than a cent."""
+    totals = adding_up([sum(column) for column in columns])
+    assert sum(totals) == adding_up([sum(map(sum, columns))])[0]
+    for column, total in zip(columns, totals, strict=True):
+        shown = adding_up(column, total=total)
+        assert sum(shown) == total
+        assert all(s % CENT_MICRO == 0 and abs(s - p) < CENT_MICRO for s, p in zip(shown, column, strict=True))
+
+
+def test_a_given_total_is_shared_only_within_a_cent_of_each_part() -> None:
+    parts = [1_400_000, 2_600_000]  # $0.014 + $0.026: $0.03 to $0.05 can be shown, each part up or down
+    assert [can_share(parts, cents * CENT_MICRO) for cents in (2, 3, 4, 5, 6)] == [False, True, True, True, False]
+    assert adding_up(parts, total=4 * CENT_MICRO) == [CENT_MICRO, 3 * CENT_MICRO]  # the larger remainder first
+    assert adding_up(parts, total=5 * CENT_MICRO) == [2 * CENT_MICRO, 3 * CENT_MICRO]
+    assert not can_share(parts, 3 * CENT_MICRO + 1)  # whole cents only

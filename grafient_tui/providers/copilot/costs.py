@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal
 
+from grafient_tui import providers
 from grafient_tui.errors import MAX_SUMS_PER_WINDOW, ShapeError, too_many_sums
 from grafient_tui.providers import amounts
 from grafient_tui.providers.base import CostLine
@@ -38,7 +39,18 @@ AI_CREDITS_FROM = datetime.date(2026, 6, 1)
 PREMIUM_REQUESTS = "premium_request"
 AI_CREDITS = "ai_credit"
 OTHER_USAGE = "(other usage)"  # a split day's usage beyond its seat holders (seats ended, nobody's)
-ALL_USERS = "(all users)"  # the whole of a day that is not split per person
+
+
+def _whole_actor() -> str:
+    """The actor of a day GitHub does not split per person: the registry's row names it, so the
+    capabilities read without loading this module (member counts, the card, FOCUS) say the same."""
+    whole = providers.capabilities("copilot").whole_actor
+    if whole is None:
+        raise RuntimeError("the copilot row of the provider registry names no whole_actor")
+    return whole
+
+
+ALL_USERS = _whole_actor()
 MAX_ITEMS = 10_000  # usage items in one answer: far beyond any real day's products x SKUs x models
 
 _CTX = Context(prec=60)  # our own: a caller's decimal context cannot change our sums
