@@ -66,8 +66,12 @@ class SyncLine:
     sentence: str | None = None
 
 
-def sync_line(live: LiveState, integration_id: int, status: SyncStatus, now: datetime) -> SyncLine:
-    """The live sync if one runs in this app, else the stored status (read off the event loop)."""
+def sync_line(
+    live: LiveState, integration_id: int, status: SyncStatus, now: datetime, *, read_while_syncing: bool = False
+) -> SyncLine:
+    """The live sync if one runs in this app, else the stored status (read off the event loop).
+    `read_while_syncing`: `status` was read while this app synced the integration (StoreReader), so a
+    stored "syncing" is this app's own sync, ended since, not another process's."""
     if live.is_syncing(integration_id):
         # While a request is retried, the sentence says so: "retrying (2 of 6) · cannot reach …".
         progress = live.progress.get(integration_id)
@@ -87,6 +91,8 @@ def sync_line(live: LiveState, integration_id: int, status: SyncStatus, now: dat
     if status.status == "ok":
         return SyncLine("ok", f"✓ synced {ago(status.last_sync, now)}")
     if status.status == "syncing":
+        if read_while_syncing:  # the re-read that says how it ended is on its way
+            return SyncLine("syncing", "⟳ syncing…")
         return SyncLine("syncing", "⟳ syncing in another grafient process")
     if status.status == "failed":
         said = sentence(visible(status.error or "the last sync failed; press r to retry"))

@@ -318,7 +318,8 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self.data = data
         figures, summary = data.figures, data.figures.summary
         days, since, until = data.period, summary.since, summary.until
-        status = sync_line(self.live, self.integration_id, figures.status, self.reads.now())
+        mine = self.integration_id in self.read_while_syncing  # a stored "running" is this app's sync
+        status = sync_line(self.live, self.integration_id, figures.status, self.reads.now(), read_while_syncing=mine)
         state, line, error = status.state, status.text, status.sentence
         self.sub_title = f"{visible(figures.label)} · {period_words(days, data.month)}"
         caps = self._adapt(figures.provider)
@@ -638,7 +639,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
 
     @on(News)
     def _news(self, message: News) -> None:
-        self.live = message.live  # before the handler of each kind of news below
+        self.hear(message.live)  # before the handler of each kind of news below
 
     def on_sync_changed(self, message: SyncChanged) -> None:
         if message.integration_id == self.integration_id and self.is_mounted:

@@ -133,7 +133,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
 
     @on(News)
     def _news(self, message: News) -> None:
-        self.live = message.live  # before the handler of each kind of news below
+        self.hear(message.live)  # before the handler of each kind of news below
 
     def on_store_opened(self, _message: StoreOpened) -> None:
         # The store opens after the first paint; this is the first read of it.
@@ -210,7 +210,10 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         return self.data.budgets_of(integration_id) if self.data is not None else ()
 
     def card_view(self, figures: IntegrationFigures) -> CardView:
-        line = sync_line(self.live, figures.integration_id, figures.status, self.reads.now())
+        iid = figures.integration_id
+        line = sync_line(
+            self.live, iid, figures.status, self.reads.now(), read_while_syncing=iid in self.read_while_syncing
+        )
         return CardView(
             integration_id=figures.integration_id,
             label=figures.label,

@@ -7,13 +7,16 @@ reads never pile up (dolphie's loop). The event loop never waits on the database
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from grafient_tui.tui.shown import toast
 from grafient_tui.tui.widgets.text import sentence_of
+
+if TYPE_CHECKING:
+    from grafient_tui.tui.live import LiveState
 
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
@@ -25,8 +28,21 @@ class StoreReader(Screen[None], Generic[FiguresT]):
     `read_store` with a job returning them), `show_data(figures)` and `READ_GROUP`."""
 
     READ_GROUP = "store-read"
+    live: LiveState  # the App's state as its news last said it (each screen's constructor sets it)
     _reading = False
     _stale = False
+    _syncing_seen: frozenset[int] = frozenset()
+    # The integrations this app was syncing at some moment while the figures shown were read. A stored
+    # "running" sync of one of them is this app's own, though the live state may say it has ended: the
+    # news of its end lands before the re-read does, and a card redrawn from the older figures meanwhile
+    # said "syncing in another grafient process" for seconds (the demo's first backfill).
+    read_while_syncing: frozenset[int] = frozenset()
+
+    def hear(self, live: LiveState) -> None:
+        """The App's news: its live state, and (while a read runs) the syncs that read may have seen running."""
+        self.live = live
+        if self._reading:
+            self._syncing_seen |= live.syncing
 
     def reload(self) -> None:
         raise NotImplementedError
@@ -39,6 +55,7 @@ class StoreReader(Screen[None], Generic[FiguresT]):
             self._stale = True
             return
         self._reading, self._stale = True, False
+        self._syncing_seen = self.live.syncing
         self.run_worker(job, name=self.READ_GROUP, group=self.READ_GROUP, thread=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -49,6 +66,7 @@ class StoreReader(Screen[None], Generic[FiguresT]):
         if self._stale:
             self.call_later(self.reload)
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            self.read_while_syncing = self._syncing_seen
             self.show_data(event.worker.result)
         elif event.state == WorkerState.ERROR:
             self.read_failed(event.worker.error)
