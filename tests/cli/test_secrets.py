@@ -381,7 +381,7 @@ async def test_the_canary_never_leaves_the_tui_its_logs_crash_reports_or_screens
                 await pilot.press("a")
                 await wait_for(pilot, lambda: isinstance(app.screen, AddIntegrationScreen), "the add form")
                 form = app.screen
-                await pilot.press(*"Acme")
+                await pilot.press("tab", *"Acme")  # the form opens on Provider; then the label
                 form.query_one("#key", Input).value = CANARY  # pasted
                 await pilot.pause()
                 shoot("add-typed")

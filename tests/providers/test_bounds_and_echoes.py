@@ -55,7 +55,7 @@ async def test_an_error_message_with_escapes_reaches_the_add_form_as_text(grafie
         await app.workers.wait_for_complete()
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press(*"Eng", "tab")
+        await pilot.press("tab", *"Eng", "tab")  # from Provider to the label, then the key
         app.screen.query_one("#key").value = GOOD_KEY
         await pilot.press("enter")
         await wait_for(pilot, lambda: "401" in str(app.screen.query_one("#key-error", Static).render()), "the refusal")

@@ -91,6 +91,10 @@ REVIEWED: dict[tuple[str, str], str] = {
         "grafient_tui/tui/screens/detail.py",
         'table.add_row(*[cells.get(str(column.value), "") for column in table.columns], key=key)',
     ): ("detail.py's add_row by column key: its callers' cells are checked where they are built"),
+    ("grafient_tui/tui/screens/detail.py", "add_row(table, row_key, **cells)"): (
+        "the models table's rows: Text cells made by _model_cells, total_label and right (literal_cell, checked "
+        "there), the model's name cut as Text by fit_model_names"
+    ),
     ("grafient_tui/tui/widgets/chart.py", 'self.update(Content("\\n").join(lines))'): (
         "the legend's lines join Content entries, each built with Content.assemble in show_stack (checked there)"
     ),
