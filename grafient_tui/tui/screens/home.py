@@ -270,6 +270,8 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
 
     def _mount_later(self, cards: list[IntegrationCard]) -> None:
         container = self.query_one(CardList)
+        if not container.is_attached:  # the app is ending (its terminal went away): nothing to show
+            return
         present = {card.integration_id for card in container.query(IntegrationCard)}
         later = []
         for card in cards:

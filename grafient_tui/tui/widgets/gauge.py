@@ -117,7 +117,7 @@ class BudgetGauges(Vertical):
         if statuses == self.statuses and self._rendered:
             return  # the same figures: no work, no repaint (show runs for every card at every refresh)
         self.statuses = statuses
-        if self.is_mounted:
+        if self.is_mounted and self.is_attached:  # detached while the app ends: nothing to draw
             self._render_lines()
 
     def _render_lines(self) -> None:
