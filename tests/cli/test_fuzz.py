@@ -38,13 +38,13 @@ from grafient_tui.providers.cursor import (
     parse_event,
 )
 from grafient_tui.providers.cursor.fake import FakeCursorTeam, make_events
-from grafient_tui.secret import Secret
+from grafient_tui.secret import Secret, looks_like_key
 from grafient_tui.spans import EARLIEST
 from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration, label_key, remove_integration
 from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
-from grafient_tui.untrusted import quoted
+from grafient_tui.untrusted import quoted, visible
 from tests.conftest import GOOD_KEY
 from tests.helpers import OTHER_KEY, route_by_key, run_cli
 from tests.oracle import (
@@ -157,12 +157,17 @@ def resolves(ref: str) -> bool:
 
 def valid_label(raw: str) -> str | None:
     """The label as stored, or None when it must be refused: whitespace runs become one space;
-    not empty, at most 64 characters, printable, not only digits, not taken."""
+    not empty, no key, at most 64 characters, printable and visible, no square brackets (markup),
+    not only digits, not taken (store/labels.clean_label)."""
     label = " ".join(raw.split())
     if (
         not label
+        or looks_like_key(label)
         or len(label) > 64
         or not label.isprintable()
+        or visible(label) != label
+        or "[" in label
+        or "]" in label
         or label.isdigit()
         or any(label_key(label) == label_key(taken) for taken in LABELS)
     ):
