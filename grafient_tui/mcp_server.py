@@ -373,6 +373,18 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=answer)
 
     answers = Annotated[CallToolResult, dict[str, Any]]  # the output schema: a JSON object
+    # The period and the integration, as `spend` and `anomalies` take them (the schema the client sees).
+    a_day_count = Annotated[
+        int | None, Field(ge=1, le=MAX_DAYS, description="the last N UTC days through today; not with since/until")
+    ]
+    a_since = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first UTC day, YYYY-MM-DD")]
+    an_until = Annotated[
+        str | None,
+        Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last UTC day, YYYY-MM-DD (default today; with since)"),
+    ]
+    an_integration = Annotated[
+        str | None, Field(max_length=200, description="only this integration: its label or id (see `integrations`)")
+    ]
 
     @server.tool(
         name="integrations",
@@ -397,24 +409,13 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         annotations=read_only,
     )
     def spend(
-        days: Annotated[
-            int | None,
-            Field(ge=1, le=MAX_DAYS, description="the last N UTC days through today; not with since/until"),
-        ] = None,
-        since: Annotated[
-            str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first UTC day, YYYY-MM-DD")
-        ] = None,
-        until: Annotated[
-            str | None,
-            Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last UTC day, YYYY-MM-DD (default today; with since)"),
-        ] = None,
+        days: a_day_count = None,
+        since: a_since = None,
+        until: an_until = None,
         group_by: Annotated[
             Literal["day", "model", "member", "provider"], Field(description="how the rows are grouped")
         ] = "day",
-        integration: Annotated[
-            str | None,
-            Field(max_length=200, description="only this integration: its label or id (see `integrations`)"),
-        ] = None,
+        integration: an_integration = None,
     ) -> answers:
         def work() -> dict[str, Any]:
             now = today()
@@ -442,21 +443,10 @@ def build_server(service: "GrafientService", clock: Clock) -> Any:
         annotations=read_only,
     )
     def anomalies(
-        days: Annotated[
-            int | None,
-            Field(ge=1, le=MAX_DAYS, description="the last N UTC days through today; not with since/until"),
-        ] = None,
-        since: Annotated[
-            str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="first UTC day, YYYY-MM-DD")
-        ] = None,
-        until: Annotated[
-            str | None,
-            Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="last UTC day, YYYY-MM-DD (default today; with since)"),
-        ] = None,
-        integration: Annotated[
-            str | None,
-            Field(max_length=200, description="only this integration: its label or id (see `integrations`)"),
-        ] = None,
+        days: a_day_count = None,
+        since: a_since = None,
+        until: an_until = None,
+        integration: an_integration = None,
         drops: Annotated[bool, Field(description="also days far below their baseline")] = False,
     ) -> answers:
         def work() -> dict[str, Any]:
