@@ -196,3 +196,18 @@ def sleep() -> RecordingSleep:
     """The sleep a provider's client is given: its retries and pacing happen, the waiting does not
     (`sleep.delays` says how long each wait would have been)."""
     return RecordingSleep()
+
+
+@pytest.fixture
+def store(grafient_home):
+    """The temporary home's database and vault, opened as the CLI opens them (a test module may
+    define its own `store` instead)."""
+    from grafient_tui.config import Settings
+    from grafient_tui.store.db import Database
+    from grafient_tui.store.vault import Vault
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    db, vault = Database(settings), Vault(settings)
+    yield db, vault
+    db.dispose()

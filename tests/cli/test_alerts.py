@@ -26,7 +26,6 @@ from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.sums import WindowSums
 from grafient_tui.store.sync_writes import write_window
-from grafient_tui.store.vault import Vault
 from tests.alert_receivers import HttpReceiver, SmtpReceiver, free_port
 from tests.conftest import GOOD_KEY
 from tests.factories import day_sums, model_sums
@@ -47,15 +46,6 @@ SECRETS = (SIGNING, "GRAFIENTSLACKSECRET77", "GRAFIENTTEAMSSECRET88", PASSWORD)
 @pytest.fixture(autouse=True)
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
-
-
-@pytest.fixture
-def store(grafient_home):
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    db, vault = Database(settings), Vault(settings)
-    yield db, vault
-    db.dispose()
 
 
 @pytest.fixture

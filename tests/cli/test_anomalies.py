@@ -13,11 +13,9 @@ import pytest
 
 from grafient_tui.config import Settings
 from grafient_tui.secret import Secret
-from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums
 from grafient_tui.store.sync_writes import write_window
-from grafient_tui.store.vault import Vault
 from tests.conftest import GOOD_KEY
 from tests.factories import day_sums
 from tests.helpers import run_cli
@@ -32,15 +30,6 @@ ANTHROPIC_KEY = "sk-ant-admin01-" + "Qm7xZ2pL9vR4tW8k" * 5 + "-Ab1C2dAA"
 @pytest.fixture(autouse=True)
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
-
-
-@pytest.fixture
-def store(grafient_home):
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    db, vault = Database(settings), Vault(settings)
-    yield db, vault
-    db.dispose()
 
 
 def model(cost: int) -> ModelSums:

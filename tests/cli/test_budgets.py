@@ -17,11 +17,9 @@ from grafient_tui.config import Settings
 from grafient_tui.providers.cursor.fake import make_events
 from grafient_tui.secret import Secret
 from grafient_tui.service import GrafientService
-from grafient_tui.store.db import Database
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.sums import MemberSums, WindowSums
 from grafient_tui.store.sync_writes import write_window
-from grafient_tui.store.vault import Vault
 from grafient_tui.sync.engine import run_sync
 from tests.conftest import GOOD_KEY
 from tests.factories import day_sums, model_sums
@@ -37,15 +35,6 @@ ANTHROPIC_KEY = "sk-ant-admin01-" + "Qm7xZ2pL9vR4tW8k" * 5 + "-Ab1C2dAA"
 @pytest.fixture(autouse=True)
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRAFIENT_NOW", NOW.isoformat())
-
-
-@pytest.fixture
-def store(grafient_home):
-    settings = Settings.from_env()
-    settings.ensure_dirs()
-    db, vault = Database(settings), Vault(settings)
-    yield db, vault
-    db.dispose()
 
 
 def integration(store, label: str, provider: str = "cursor", key: str = GOOD_KEY) -> int:
