@@ -171,6 +171,22 @@ def _grafient_logger() -> Iterator[None]:
             logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
+@pytest.fixture(autouse=True)
+def _remembered_secrets() -> Iterator[None]:
+    """The process remembers every secret it has held (secret.remember_secret), to scrub last-resort
+    output: forget those of each test after it, so what one test remembered (an alert channel's
+    secret with "GRAFIENT" in it) never redacts another's sentences, whatever the order."""
+    from grafient_tui import secret
+
+    saved = (set(secret._seen), secret._seen_grams)
+    try:
+        yield
+    finally:
+        secret._seen.clear()
+        secret._seen.update(saved[0])
+        secret._seen_grams = saved[1]
+
+
 @pytest.fixture
 def pg(_postgres_server: PostgresServer | None) -> PostgresServer:
     """The PostgreSQL test server (tests that use it are marked `postgres`)."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from grafient_tui.store.models import Integration
-from tests.cli.test_budgets import check_json, cli, days, integration, pinned_now, put, store  # noqa: F401
+from tests.cli.test_budgets import check_json, cli, days, integration, pinned_now, put  # noqa: F401
 
 
-def test_days_a_provider_cannot_have_are_no_gap_in_a_budget(store, capsys, monkeypatch) -> None:  # noqa: F811
+def test_days_a_provider_cannot_have_are_no_gap_in_a_budget(store, capsys, monkeypatch) -> None:
     db, _ = store
     eng = integration(store, "Eng")
     put(store, eng, dict.fromkeys(days(date(2026, 11, 1), date(2026, 11, 23)), 10))
