@@ -14,19 +14,40 @@ name and its port): another website open in the same browser, or a page another 
 cannot drive the app (websockets are not bound by the same-origin policy), even through a
 DNS name rebound to 127.0.0.1.
 
+A loopback port is open to every user of the machine, so the server also asks for a sign-in. At start it
+makes a per-run secret and prints ONE link, `http://127.0.0.1:PORT/?token=...`, on its standard output
+(with the "serving on" line, once, nowhere else: not logged, not in any tab's argv or environment). The
+first visit with that token is answered with an HttpOnly, SameSite=Strict session cookie (another random
+value, compared in constant time) and a redirect to `/` without the token; the token is then spent, and
+any later visit with it is refused. Every request without the session cookie (the page, its static files,
+the websocket, downloads) gets a 403 and one sentence. Printing the link is acceptable, as with
+Jupyter's token link, because it is a secret spent on first use and dead with the process: whoever reads
+the terminal afterwards (a scrollback, a log the user redirected it to) holds nothing usable. It is not a
+provider key, and no key is ever printed. Cookies are not kept apart by port (the cookie's name carries
+it, so two servers do not clash): a page another user serves on this machine's loopback would receive
+it if opened in the same browser. A lost link: restart `grafient serve` for a new one.
+
+The page is textual-serve's, from serve_page.html: without its Google Fonts stylesheet, so nothing
+leaves the machine when it opens (the terminal uses a local monospace font).
+
 textual-serve (with aiohttp) is the `serve` extra, imported only when the server starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import html
 import ipaddress
 import os
+import secrets
 import shlex
 import signal
 import socket
+import string
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from grafient_tui.errors import ConfigError
@@ -131,6 +152,68 @@ def same_machine_origin(origin: str | None, port: int) -> bool:
         return False
 
 
+# A request without the session cookie: one sentence, whatever it asked for.
+SIGN_IN_FIRST = (
+    "grafient serve: open the sign-in link that grafient serve printed when it started "
+    "(or restart grafient serve for a new link).\n"
+)
+LINK_SPENT = (
+    "grafient serve: this sign-in link has already been used; it works once, in one browser "
+    "(restart grafient serve for a new link).\n"
+)
+PAGE = Path(__file__).with_name("serve_page.html")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SignIn:
+    """The run's one sign-in link and the session it opens: two random values made at start, neither
+    ever shown but the token in the link printed once (repr shows neither)."""
+
+    def __init__(self, port: int) -> None:
+        self._token = secrets.token_urlsafe(32)
+        self._session = secrets.token_urlsafe(32)
+        self._spent = False
+        # Browsers keep cookies by host, not by port: the port in the name keeps two servers apart.
+        self.cookie_name = f"grafient_serve_{port}"
+
+    def __repr__(self) -> str:
+        return f"SignIn(cookie_name={self.cookie_name!r}, spent={self._spent})"
+
+    def link(self, url: str) -> str:
+        """The sign-in link on the server's address `url`."""
+        return f"{url}/?token={self._token}"
+
+    def redeem(self, token: str) -> Literal["opened", "spent", "wrong"]:
+        """A visit with `token`: the first right one opens the session (its cookie is then `session`)."""
+        if not _same(token, self._token):
+            return "wrong"
+        if self._spent:
+            return "spent"
+        self._spent = True
+        return "opened"
+
+    @property
+    def session(self) -> str:
+        """The session cookie's value: only for the response that sets it."""
+        return self._session
+
+    def admits(self, cookie: str | None) -> bool:
+        """A request's session cookie is this run's (only once the link has been used)."""
+        return self._spent and cookie is not None and _same(cookie, self._session)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant time in the value (a length is no secret: both are 43 characters by construction)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def websocket_url(host_header: str, port: int) -> str:
+    """The page's websocket on the loopback name the browser used (its cookie is kept by that name), on
+    this server's port. `host_header` has passed `same_machine_host`."""
+    name = urlsplit("//" + host_header).hostname or DEFAULT_HOST
+    return "ws" + public_url(name, port).removeprefix("http") + "/ws"
+
+
 SERVER_PID = "GRAFIENT_SERVE_PID"  # set for the tabs' apps: the server that started them
 
 
@@ -164,6 +247,8 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         raise ConfigError(MISSING_EXTRA) from None
 
     url = public_url(address, port)
+    sign_in = SignIn(port)
+    page = string.Template(PAGE.read_text(encoding="utf-8"))
     each_tab = "each browser tab runs its own demo" if demo else "each browser tab runs its own app on this store"
 
     class GrafientServer(Server):
@@ -184,7 +269,13 @@ def serve(*, host: str, port: int, demo: bool) -> int:
                 logger.propagate = False
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"grafient: serving on {visible(url)} ({visible(each_tab)}); press Ctrl+C to stop.", flush=True)
+            # The one place the link is shown: this terminal (standard output), once.
+            print(
+                f"grafient: serving on {visible(url)} ({visible(each_tab)}); press Ctrl+C to stop.\n"
+                f"grafient: sign in at {visible(sign_in.link(url))} (the link works once, in one browser; "
+                "restart grafient serve for a new one).",
+                flush=True,
+            )
 
         async def on_shutdown(self, app: web.Application) -> None:
             await asyncio.gather(*(end_tab(tab) for tab in list(self.open_tabs)))
@@ -192,7 +283,16 @@ def serve(*, host: str, port: int, demo: bool) -> int:
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.middlewares.append(only_this_machine)
+            app.middlewares.append(signed_in)
             return app
+
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            """serve_page.html: textual-serve's page, nothing fetched from another host."""
+            font_size = min(max(to_int(request.query.get("fontsize", "16"), 16), 6), 64)
+            text = page.substitute(
+                websocket_url=html.escape(websocket_url(request.host, port)), font_size=str(font_size)
+            )
+            return web.Response(text=text, content_type="text/html", headers=NO_STORE)
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             """textual-serve's own, with the checks first, a bound on tabs, and the tab's app ended
@@ -251,6 +351,24 @@ def serve(*, host: str, port: int, demo: bool) -> int:
     ) -> web.StreamResponse:
         if not same_machine_host(request.host):
             raise web.HTTPMisdirectedRequest(text="grafient serve answers only 127.0.0.1 and localhost.\n")
+        return await handler(request)
+
+    @web.middleware
+    async def signed_in(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """The link's first visit opens the session (cookie, then `/` without the token); any other
+        request needs the cookie. Nothing here awaits between the check and the spending of the token."""
+        tokens = request.query.getall("token", [])
+        if tokens and request.path == "/":
+            outcome = sign_in.redeem(tokens[0]) if len(tokens) == 1 and request.method == "GET" else "wrong"
+            if outcome == "opened":
+                opened = web.Response(status=303, headers={"Location": "/", **NO_STORE})
+                opened.set_cookie(sign_in.cookie_name, sign_in.session, path="/", httponly=True, samesite="Strict")
+                return opened
+            raise web.HTTPForbidden(text=LINK_SPENT if outcome == "spent" else SIGN_IN_FIRST, headers=NO_STORE)
+        if not sign_in.admits(request.cookies.get(sign_in.cookie_name)):
+            raise web.HTTPForbidden(text=SIGN_IN_FIRST, headers=NO_STORE)
         return await handler(request)
 
     listening = _listen(address, port, url)

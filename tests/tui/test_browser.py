@@ -6,6 +6,9 @@ the page never exposes its Terminal, so a script added before the page's own cat
 code assigns it (`this.terminal = new Terminal(...)` runs a setter put on Object.prototype for that
 one name). Every wait is on a condition, bounded by PATIENCE as a hang guard.
 
+The browser signs in as a user does, through the one link the server prints (read from its output),
+and every request the page makes is watched: none leaves 127.0.0.1.
+
 Skips where /usr/bin/chromium is missing (`apt-get install chromium`; .ci/run installs it). Never
 `playwright install`: the system's browser is launched by path. GRAFIENT_UPDATE_SNAPSHOTS=1 also writes
 screenshots/browser.png.
@@ -94,7 +97,8 @@ DETAIL_HEADER = r"^.*Acme Engineering · last 30 days"
 @dataclass
 class Served:
     process: subprocess.Popen[bytes]
-    url: str
+    url: str  # the page, without a token: refused (403) until this browser has signed in
+    link: str  # the one sign-in link the server printed (single-use)
     log: Path
 
     def app_processes(self) -> list[int]:
@@ -123,9 +127,14 @@ def answers(port: int) -> bool:
         return False
 
 
+SIGN_IN_LINK = re.compile(
+    rb"^grafient: sign in at (http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]{43}) \(", re.MULTILINE
+)
+
+
 @contextmanager
-def serving(log_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
-    port = free_port()
+def serving(log_path: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[Served]:
+    port = port or free_port()
     log = log_path.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "grafient_tui", "serve", "--port", str(port), *args],
@@ -137,9 +146,13 @@ def serving(log_path: Path, *args: str, env: dict[str, str] | None = None) -> It
     )
     try:
         # It says so once it listens (the socket is bound before, the line printed after its start-up).
-        wait_until(lambda: b"serving on" in log_path.read_bytes(), "grafient serve to say it serves", process=process)
+        wait_until(
+            lambda: SIGN_IN_LINK.search(log_path.read_bytes()), "grafient serve to print its link", process=process
+        )
         assert answers(port)
-        yield Served(process, f"http://127.0.0.1:{port}/", log_path)
+        links = SIGN_IN_LINK.findall(log_path.read_bytes())
+        assert len(links) == 1  # one link, printed once
+        yield Served(process, f"http://127.0.0.1:{port}/", links[0].decode(), log_path)
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -171,6 +184,14 @@ def chromium(tmp_path: Path) -> Iterator[BrowserContext]:
             browser.close()
 
 
+def requests_made(browser: BrowserContext) -> list[str]:
+    """Every URL the browser's pages ask for from now on (requests and websockets), as they ask."""
+    asked: list[str] = []
+    browser.on("request", lambda request: asked.append(request.url))
+    browser.on("page", lambda page: page.on("websocket", lambda websocket: asked.append(websocket.url)))
+    return asked
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     with serving(tmp_path / "serve.log", "--demo") as running:
@@ -183,11 +204,25 @@ def test_the_app_in_a_browser_shows_the_total_its_keys_palette_and_syncs_work_an
     said = served.log.read_text(errors="replace")
     assert f"grafient: serving on {served.url.rstrip('/')} (each browser tab runs its own demo)" in said
     with chromium(tmp_path) as browser:
+        asked = requests_made(browser)
         page = browser.new_page()
-        page.goto(served.url)
+        page.goto(served.link)
+        assert page.url == served.url  # signed in, and sent on to the page without the token
+        (session,) = browser.cookies()
+        assert (session["name"], session["path"], session["httpOnly"], session["sameSite"]) == (
+            f"grafient_serve_{served.url.rsplit(':', 1)[1].strip('/')}",
+            "/",
+            True,
+            "Strict",
+        )
         page.wait_for_function(screen_shows(HOME_TOTAL))
         assert "Grafient — 8 integrations" in page.evaluate(SCREEN_TEXT)
-        assert len(served.app_processes()) == 1  # this tab's app
+        (app,) = served.app_processes()  # this tab's app
+        token = served.link.rsplit("=", 1)[1]
+        for secret in (token, session["value"]):  # neither in the tab's command line nor its environment
+            assert secret.encode() not in Path(f"/proc/{app}/cmdline").read_bytes()
+            assert secret.encode() not in Path(f"/proc/{app}/environ").read_bytes()
+        assert session["value"].encode() not in served.log.read_bytes()  # the session is never printed
 
         if UPDATE:
             page.wait_for_function(f"() => !/syncing/.test(({SCREEN_TEXT})())")  # every demo sync done
@@ -217,6 +252,10 @@ def test_the_app_in_a_browser_shows_the_total_its_keys_palette_and_syncs_work_an
         second.close()
         wait_until(lambda: not served.app_processes(), "every tab's app to end once its tab is closed")
         assert served.process.poll() is None  # the server itself goes on
+    # Offline: the page, its scripts, styles, font and websocket all came from the server itself.
+    origin = served.url.rstrip("/")
+    assert any(url.startswith("ws://") for url in asked), asked  # the websockets were watched too
+    assert [url for url in asked if not url.startswith((origin + "/", "ws" + origin.removeprefix("http") + "/"))] == []
 
 
 def test_each_tab_is_the_app_on_the_servers_own_store(tmp_path: Path, grafient_home: Path, capsys, monkeypatch) -> None:
@@ -234,7 +273,7 @@ def test_each_tab_is_the_app_on_the_servers_own_store(tmp_path: Path, grafient_h
         assert "(each browser tab runs its own app on this store)" in said
         with chromium(tmp_path) as browser:
             page = browser.new_page()
-            page.goto(served.url)
+            page.goto(served.link)
             page.wait_for_function(screen_shows(HOME_TOTAL))
             page.wait_for_function(screen_shows("Browser Team"))  # its card, mounted after the first frame
             screen = page.evaluate(SCREEN_TEXT)
