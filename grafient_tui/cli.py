@@ -283,8 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the app in a browser at http://127.0.0.1:8765 (each tab its own app on this store)",
         description="Serve the app in a browser through textual-serve (the serve extra). Each browser tab runs "
         "its own app, on this store, with the same keys, palette and syncs as in a terminal; closing the tab "
-        "ends it. It listens on this machine only: from another machine, forward the port with "
-        "`ssh -L 8765:127.0.0.1:8765 host` and open http://127.0.0.1:8765 there.",
+        "ends it. It prints a sign-in link (it works once; restart for a new one) and answers only the "
+        "browser that used it. It listens on this machine only: from another machine, forward the port with "
+        "`ssh -L 8765:127.0.0.1:8765 host` and open the link there.",
     )
     serve.add_argument("--port", type=int, default=8765, help="the port to listen on (default 8765)")
     serve.add_argument(

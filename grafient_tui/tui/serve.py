@@ -28,7 +28,8 @@ it, so two servers do not clash): a page another user serves on this machine's l
 it if opened in the same browser. A lost link: restart `grafient serve` for a new one.
 
 The page is textual-serve's, from serve_page.html: without its Google Fonts stylesheet, so nothing
-leaves the machine when it opens (the terminal uses a local monospace font).
+leaves the machine when it opens (the terminal uses a local monospace font); its Content-Security-Policy
+has the browser fetch from this server only, and lets no other page frame it.
 
 textual-serve (with aiohttp) is the `serve` extra, imported only when the server starts.
 """
@@ -163,6 +164,16 @@ LINK_SPENT = (
 )
 PAGE = Path(__file__).with_name("serve_page.html")
 NO_STORE = {"Cache-Control": "no-store"}
+# The browser itself holds the page to this server: nothing fetched from elsewhere, even if textual-serve's
+# script one day asked for it, and no other page may frame it.
+PAGE_POLICY = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+}
 
 
 class SignIn:
@@ -292,7 +303,7 @@ def serve(*, host: str, port: int, demo: bool) -> int:
             text = page.substitute(
                 websocket_url=html.escape(websocket_url(request.host, port)), font_size=str(font_size)
             )
-            return web.Response(text=text, content_type="text/html", headers=NO_STORE)
+            return web.Response(text=text, content_type="text/html", headers={**NO_STORE, **PAGE_POLICY})
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
             """textual-serve's own, with the checks first, a bound on tabs, and the tab's app ended

@@ -36,7 +36,7 @@ import pytest
 from tests.helpers import PATIENCE, run_cli, wait_until
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import BrowserContext, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,10 +185,21 @@ def chromium(tmp_path: Path) -> Iterator[BrowserContext]:
 
 
 def requests_made(browser: BrowserContext) -> list[str]:
-    """Every URL the browser's pages ask for from now on (requests and websockets), as they ask."""
+    """Every URL the browser's pages ask for from now on (requests and websockets), as they ask, and
+    any complaint of the page's Content-Security-Policy (its text, marked "refused:")."""
     asked: list[str] = []
+
+    def watch(page: Page) -> None:
+        page.on("websocket", lambda websocket: asked.append(websocket.url))
+        page.on(
+            "console",
+            lambda message: (
+                asked.append("refused: " + message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+
     browser.on("request", lambda request: asked.append(request.url))
-    browser.on("page", lambda page: page.on("websocket", lambda websocket: asked.append(websocket.url)))
+    browser.on("page", watch)
     return asked
 
 

@@ -350,7 +350,13 @@ def test_the_page_fetches_nothing_from_another_host(tmp_path) -> None:
     """Offline, and nobody told the page was opened: no Google Fonts, every address on the server itself."""
     with serving(tmp_path / "serve.log", "--demo") as served:
         port = port_of(served)
-        page = ask(port, "/", {"Cookie": sign_in(served)}).body
+        answer = ask(port, "/", {"Cookie": sign_in(served)})
+        page = answer.body
+    # The browser enforces it too: only this server, and no other page frames this one.
+    policy = dict(rule.strip().split(" ", 1) for rule in answer.headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == policy["connect-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert all("http" not in sources and "*" not in sources for sources in policy.values())
     links = Links()
     links.feed(page)
     assert "/static/js/textual.js" in links.found  # the parser sees the page's own files
