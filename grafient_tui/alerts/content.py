@@ -4,8 +4,10 @@ Every text field of an event may carry outside text (a label, a model or member 
 secret. Each format gets it escaped its own way: Slack mrkdwn (&, <, > as entities, so `<!channel>`
 or a link cannot be smuggled in), the Adaptive Card's TextBlocks (plain text: markdown off where it
 can be, and the characters that markdown would read escaped), JSON for the webhook (json.dumps), and a
-plain-text email whose headers carry no CR or LF. Fields are cut (MAX_FIELD, MAX_DETAILS) and a body
-is never larger than MAX_BODY bytes.
+plain-text email whose headers carry no CR or LF, nor an RFC 2047 encoded word (which the mail library
+and every client would decode back into any text, CR and LF included). Before any of that, every field
+is one line through the one rule (untrusted.visible: control, format and invisible characters as their
+escapes). Fields are cut (MAX_FIELD, MAX_DETAILS) and a body is never larger than MAX_BODY bytes.
 """
 
 from __future__ import annotations
@@ -15,19 +17,20 @@ import re
 from typing import Any
 
 from grafient_tui.figures import AlertEvent
-from grafient_tui.untrusted import cap
+from grafient_tui.untrusted import cap, visible
 
 MAX_FIELD = 400  # characters of one sentence, figure or detail line
 MAX_DETAILS = 10  # detail lines
 MAX_BODY = 32 * 1024  # bytes of a payload
+MAX_SUBJECT = 200  # characters of an email's subject
 TITLE = "Grafient alert"
-
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str, limit: int = MAX_FIELD) -> str:
-    """Outside text as one line: control characters (CR and LF too) made spaces, cut to `limit`."""
-    return cap(" ".join(_CONTROLS.sub(" ", text).split()), limit)
+    """Outside text as one line: line breaks and other white space one space, every other control,
+    format or invisible character (ESC, C1's CSI, bidi overrides, zero-width spaces) its escape
+    through the one rule (untrusted.visible), cut to `limit`."""
+    return cap(visible(" ".join(text.split())), limit)
 
 
 def lines(event: AlertEvent) -> list[str]:
@@ -118,8 +121,11 @@ def body_bytes(payload: dict[str, Any]) -> bytes:
 
 
 def email_subject(event: AlertEvent) -> str:
-    """A header value: one line, no CR or LF whatever the event holds."""
-    return clean(f"{TITLE}: {event.sentence}", 200)
+    """A header value: one line, no CR or LF whatever the event holds, and no RFC 2047 encoded word:
+    `=?` (its opener) is written `= ?`. Python's email library decodes `=?utf-8?b?...?=` in a header
+    value as it is set and writes what it decodes, so a label holding the base64 of "\\r\\nBcc: ..."
+    would add headers (and mail clients decode it too, showing other text than the one we sent)."""
+    return cap(clean(f"{TITLE}: {event.sentence}", MAX_BODY).replace("=?", "= ?"), MAX_SUBJECT)
 
 
 def payload_for(kind: str, event: AlertEvent) -> dict[str, Any]:
