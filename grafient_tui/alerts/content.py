@@ -55,13 +55,17 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack's own preprocessing off, which otherwise turns a plain `@channel`, `@here` or
+    # `#general` in a name into a mention or a channel link (the escapes above cover only the `<...>` forms)
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def slack_payload(event: AlertEvent) -> dict[str, Any]:
     said = [slack_escape(line) for line in lines(event)]
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(TITLE)}*: {said[0]}"}}
-    ]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(f"*{slack_escape(TITLE)}*: {said[0]}")}]
     if len(said) > 1:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(said[1:])}})
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(said[1:]))})
     return {"text": "\n".join(said), "blocks": blocks}
 
 
