@@ -379,3 +379,55 @@ def test_failing_channels_at_debug_level_name_no_secret_anywhere(store, capsys, 
     finally:
         failing.stop()
         refusing.stop()
+
+
+OPENAI_KEY = "sk-admin-" + "Qz7kP3wX" * 4
+PROJECT = "@here <!channel> \u202e[x](https://evil.test)\x9b2J\u200b =HYPERLINK(evil)"
+
+
+def test_hostile_names_from_a_providers_api_through_a_real_sync(capsys, monkeypatch) -> None:
+    """The same names from the wire: an OpenAI organization (the demo's, faked at the transport) whose
+    project and model names are hostile, added and synced by the CLI; then every new output."""
+    import respx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from grafient_tui.config import DEFAULT_API_URLS
+    from grafient_tui.providers.openai.fake import demo_account
+
+    account = demo_account(OPENAI_KEY, TODAY, 1)
+    for project in account.projects:
+        if project["name"] == "Batch evals":  # its monthly spike is an anomaly
+            project["name"] = PROJECT
+    for lines in account.costs.values():
+        for line in lines:
+            line["line_item"] = line["line_item"].replace("gpt-5-mini", HOSTILE)
+    assert run_cli(capsys, monkeypatch, "plan", "pro").code == 0  # 180 days: baselines for the anomalies
+    with respx.mock(assert_all_called=False) as router:
+        router.route(url__startswith=DEFAULT_API_URLS["openai"]).mock(side_effect=account.handler)
+        added = run_cli(capsys, monkeypatch, "add", "openai", "--label", "Org", stdin=OPENAI_KEY + "\n")
+    assert added.code == 0, added.err
+    no_raw(added.out, added.err)
+
+    metrics = run_cli(capsys, monkeypatch, "metrics", "--by-model")
+    assert metrics.code == 0, metrics.err
+    no_raw(metrics.out)
+    families = {f.name: f for f in text_string_to_metric_families(metrics.out)}
+    models = {s.labels["model"] for s in families["grafient_model_spend_usd"].samples}
+    # the sync dropped ESC and BEL (stored_name); C1's CSI is its escape, the value cut to MAX_LABEL_VALUE
+    assert any(m.startswith("=cmd|' /C calc'!A0 <!channel>") and r"]52;c;QUFBQQ== \x9b2J" in m for m in models)
+
+    focus = run_cli(capsys, monkeypatch, "report", "--format", "focus", "--days", "60")
+    assert focus.code == 0, focus.err
+    no_raw(focus.out)
+    rows = list(csv.reader(io.StringIO(focus.out)))
+    models = {r[rows[0].index("x_Model")] for r in rows[1:]}
+    assert any(m.startswith("'=cmd|' /C calc'!A0 <!channel>") and r"\x9b2J \u200b\u202e @here" in m for m in models)
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows[1:] for cell in r)
+
+    for fmt in ("table", "json", "csv"):
+        found = run_cli(capsys, monkeypatch, "anomalies", "--days", "90", "--format", fmt)
+        assert found.code == 0, found.err
+        no_raw(found.out)
+    found = json.loads(run_cli(capsys, monkeypatch, "anomalies", "--days", "90", "--format", "json").out)
+    names = {d["name"] for a in found["anomalies"] for d in a["drivers"]}
+    assert any("=HYPERLINK(evil)" in n for n in names), names  # the project drove the spike
