@@ -33,15 +33,16 @@ def clean(text: str, limit: int = MAX_FIELD) -> str:
     return cap(visible(" ".join(text.split())), limit)
 
 
-def lines(event: AlertEvent) -> list[str]:
-    """The event as plain lines: the sentence, then the figure, integration and provider, then details."""
-    out = [clean(event.sentence)]
+def lines(event: AlertEvent, limit: int = MAX_FIELD) -> list[str]:
+    """The event as plain lines: the sentence, then the figure, integration and provider, then details;
+    each field cut to `limit`."""
+    out = [clean(event.sentence, limit)]
     if event.figure:
-        out.append(f"Figure: {clean(event.figure)}")
+        out.append(f"Figure: {clean(event.figure, limit)}")
     if event.integration or event.provider:
-        who = clean(event.integration or "All integrations")
-        out.append(f"Integration: {who}" + (f" ({clean(event.provider)})" if event.provider else ""))
-    out += [f"- {clean(line)}" for line in event.details[:MAX_DETAILS]]
+        who = clean(event.integration or "All integrations", limit)
+        out.append(f"Integration: {who}" + (f" ({clean(event.provider, limit)})" if event.provider else ""))
+    out += [f"- {clean(line, limit)}" for line in event.details[:MAX_DETAILS]]
     return out
 
 
@@ -61,8 +62,8 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def slack_payload(event: AlertEvent) -> dict[str, Any]:
-    said = [slack_escape(line) for line in lines(event)]
+def slack_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
+    said = [slack_escape(line) for line in lines(event, limit)]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(f"*{slack_escape(TITLE)}*: {said[0]}")}]
     if len(said) > 1:
         blocks.append({"type": "section", "text": _mrkdwn("\n".join(said[1:]))})
@@ -79,9 +80,9 @@ def card_escape(text: str) -> str:
     return _CARD_MARKDOWN.sub(r"\\\1", text)
 
 
-def teams_payload(event: AlertEvent) -> dict[str, Any]:
+def teams_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
     """The Teams Workflows webhook's message: one Adaptive Card (1.4) attachment."""
-    said = lines(event)
+    said = lines(event, limit)
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": card_escape(TITLE), "weight": "Bolder", "size": "Medium", "wrap": True},
         {"type": "TextBlock", "text": card_escape(said[0]), "wrap": True},
@@ -102,17 +103,17 @@ def teams_payload(event: AlertEvent) -> dict[str, Any]:
     }
 
 
-def webhook_payload(event: AlertEvent) -> dict[str, Any]:
+def webhook_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
     return {
         "source": "grafient",
         "key": clean(event.key),
         "kind": event.kind,
-        "sentence": clean(event.sentence),
-        "figure": None if event.figure is None else clean(event.figure),
-        "integration": None if event.integration is None else clean(event.integration),
-        "provider": None if event.provider is None else clean(event.provider),
-        "details": [clean(line) for line in event.details[:MAX_DETAILS]],
-        "text": plain_text(event),
+        "sentence": clean(event.sentence, limit),
+        "figure": None if event.figure is None else clean(event.figure, limit),
+        "integration": None if event.integration is None else clean(event.integration, limit),
+        "provider": None if event.provider is None else clean(event.provider, limit),
+        "details": [clean(line, limit) for line in event.details[:MAX_DETAILS]],
+        "text": "\n".join(lines(event, limit)),
     }
 
 
@@ -132,9 +133,18 @@ def email_subject(event: AlertEvent) -> str:
     return cap(clean(f"{TITLE}: {event.sentence}", MAX_BODY).replace("=?", "= ?"), MAX_SUBJECT)
 
 
+MIN_FIELD = 40  # characters a field keeps however much its payload must shrink
+
+
 def payload_for(kind: str, event: AlertEvent) -> dict[str, Any]:
-    if kind == "slack":
-        return slack_payload(event)
-    if kind == "teams":
-        return teams_payload(event)
-    return webhook_payload(event)
+    """The channel's payload, its fields cut shorter (halved, down to MIN_FIELD) until its body fits
+    MAX_BODY: a name of emoji or CJK characters takes up to 12 bytes a character as JSON's ASCII
+    escapes, and every format carries each line twice (the blocks or card, and the fallback), so six
+    drivers' names of 255 such characters made a body over MAX_BODY and the alert was never sent."""
+    build = {"slack": slack_payload, "teams": teams_payload}.get(kind, webhook_payload)
+    limit = MAX_FIELD
+    payload = build(event, limit)
+    while limit > MIN_FIELD and len(json.dumps(payload, ensure_ascii=True, separators=(",", ":"))) > MAX_BODY:
+        limit = max(limit // 2, MIN_FIELD)
+        payload = build(event, limit)
+    return payload

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import text
 
-from grafient_tui.alerts.content import MAX_FIELD
+from grafient_tui.alerts.content import MAX_BODY, MAX_FIELD
 from grafient_tui.secret import Secret
 from grafient_tui.store.integrations import add_integration
 from grafient_tui.store.sums import DaySums, MemberSums, ModelSums, WindowSums
@@ -453,3 +453,39 @@ def test_a_formula_after_a_semicolon_is_neutralised_in_every_csv() -> None:
     assert csv_cell("Lab;=HYPERLINK(evil.test)") == "Lab;'=HYPERLINK(evil.test)"
     assert csv_cell("a;+1;-2;@x; =y") == "a;'+1;'-2;'@x; =y"  # a leading space is text already
     assert csv_cell("=a;=b") == "'=a;'=b" and csv_cell("a;b") == "a;b" and csv_cell("-0.25") == "-0.25"
+
+
+def test_six_drivers_named_in_255_emoji_still_fit_every_channels_body(store, receiver, capsys, monkeypatch) -> None:
+    """A name of emoji takes 12 bytes a character as JSON's ASCII escapes and each format carries it twice:
+    six such drivers made every body over MAX_BODY, and the alert failed on every channel, every time
+    ("stored settings cannot be used"). The fields are cut shorter until the body fits."""
+    db, vault = store
+    lab = int(add_integration(db, vault, label="Lab", provider="anthropic", api_key=Secret(ANTHROPIC_KEY)).id)
+    first = TODAY - timedelta(days=35)
+    names = [chr(0x1F600 + n) * MAX_NAME for n in range(6)]
+    sums = WindowSums()
+    day = first
+    while day <= TODAY:
+        spike = day == SPIKE
+        sums.days[day] = DaySums(cost_micro=(400 if spike else 100) * DOLLAR)
+        sums.models[(day, "claude-opus")] = ModelSums(cost_micro=100 * DOLLAR, requests=1)
+        sums.members[(day, "ws-default")] = MemberSums(cost_micro=100 * DOLLAR)
+        if spike:
+            for n in range(3):
+                sums.members[(day, names[n])] = MemberSums(cost_micro=100 * DOLLAR)
+                sums.models[(day, names[3 + n])] = ModelSums(cost_micro=100 * DOLLAR, requests=1)
+        day += timedelta(days=1)
+    write_window(db, lab, first, TODAY, sums, NOW)
+    for kind, path in (("slack", SLACK_PATH), ("teams", TEAMS_PATH)):
+        assert run_cli(capsys, monkeypatch, "alert", "add", kind, "--label", kind, stdin=receiver.url + path).code == 0
+    hooked = run_cli(
+        capsys, monkeypatch, "alert", "add", "webhook", "--label", "hook", "--url", receiver.url + "/h", stdin=SIGNING
+    )
+    assert hooked.code == 0, hooked.err
+    checked = run_cli(capsys, monkeypatch, "check")
+    assert checked.code == 0 and checked.err == "", checked.err  # no channel failed
+    assert sorted(r.path for r in receiver.received) == sorted([SLACK_PATH, TEAMS_PATH, "/h"])
+    hook = next(r for r in receiver.received if r.path == "/h").json()
+    assert len(hook["details"]) == 6 and all(d.endswith("…") for d in hook["details"])  # cut, and says so
+    for got in receiver.received:
+        assert len(got.body) <= MAX_BODY
