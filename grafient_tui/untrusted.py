@@ -9,7 +9,9 @@ for showing it.
   alike. The screens put the result in `Text`/`Content` (never markup), so `[@click=...]` stays the
   characters it is; tests/unit/test_sinks.py checks every place that writes to a terminal.
 - `csv_cell`: a cell a spreadsheet would read as a formula (`= + - @`, tab, CR) is prefixed
-  with `'`, the usual neutraliser, in every CSV Grafient writes; a cell is cut to MAX_CSV_CELL.
+  with `'`, the usual neutraliser, in every CSV Grafient writes, and so is a formula start after a
+  `;` inside a cell (Excel where `;` is the list separator splits an unquoted `a;=cmd` into a second
+  cell, `=cmd`); a cell is cut to MAX_CSV_CELL.
 - `stored_name`: a name as it is stored: lone surrogates (which no database can encode) replaced,
   NUL and the other C0 controls dropped, and at most MAX_NAME characters, a longer one cut with a
   visible `…` at its end.
@@ -58,11 +60,17 @@ _PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 MAX_CSV_CELL = 2048
 
 
+# A formula start after `;`: the cell Excel makes of it where `;` separates cells (German, French,
+# Dutch... locales) would run it. (A tab or CR there is already its escape: `visible`.)
+_FORMULA_AFTER_SEMICOLON = re.compile(r";(?=[=+\-@])")
+
+
 def csv_cell(value: object) -> object:
-    """A CSV cell that cannot run as a formula, and at most MAX_CSV_CELL characters; numbers (also
-    written as text, like an exact `-0.25`) and other values pass unchanged."""
+    """A CSV cell that cannot run as a formula, whether a spreadsheet splits cells at `,` or at `;`, and at
+    most MAX_CSV_CELL characters; numbers (also written as text, like an exact `-0.25`) and other values
+    pass unchanged."""
     if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
-        text = visible(value)
+        text = _FORMULA_AFTER_SEMICOLON.sub(";'", visible(value))
         text = "'" + text if text.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else text
         return cap(text, MAX_CSV_CELL)
     return value

@@ -4,8 +4,10 @@ Every text field of an event may carry outside text (a label, a model or member 
 secret. Each format gets it escaped its own way: Slack mrkdwn (&, <, > as entities, so `<!channel>`
 or a link cannot be smuggled in), the Adaptive Card's TextBlocks (plain text: markdown off where it
 can be, and the characters that markdown would read escaped), JSON for the webhook (json.dumps), and a
-plain-text email whose headers carry no CR or LF. Fields are cut (MAX_FIELD, MAX_DETAILS) and a body
-is never larger than MAX_BODY bytes.
+plain-text email whose headers carry no CR or LF, nor an RFC 2047 encoded word (which the mail library
+and every client would decode back into any text, CR and LF included). Before any of that, every field
+is one line through the one rule (untrusted.visible: control, format and invisible characters as their
+escapes). Fields are cut (MAX_FIELD, MAX_DETAILS) and a body is never larger than MAX_BODY bytes.
 """
 
 from __future__ import annotations
@@ -15,30 +17,32 @@ import re
 from typing import Any
 
 from grafient_tui.figures import AlertEvent
-from grafient_tui.untrusted import cap
+from grafient_tui.untrusted import cap, visible
 
 MAX_FIELD = 400  # characters of one sentence, figure or detail line
 MAX_DETAILS = 10  # detail lines
 MAX_BODY = 32 * 1024  # bytes of a payload
+MAX_SUBJECT = 200  # characters of an email's subject
 TITLE = "Grafient alert"
-
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str, limit: int = MAX_FIELD) -> str:
-    """Outside text as one line: control characters (CR and LF too) made spaces, cut to `limit`."""
-    return cap(" ".join(_CONTROLS.sub(" ", text).split()), limit)
+    """Outside text as one line: line breaks and other white space one space, every other control,
+    format or invisible character (ESC, C1's CSI, bidi overrides, zero-width spaces) its escape
+    through the one rule (untrusted.visible), cut to `limit`."""
+    return cap(visible(" ".join(text.split())), limit)
 
 
-def lines(event: AlertEvent) -> list[str]:
-    """The event as plain lines: the sentence, then the figure, integration and provider, then details."""
-    out = [clean(event.sentence)]
+def lines(event: AlertEvent, limit: int = MAX_FIELD) -> list[str]:
+    """The event as plain lines: the sentence, then the figure, integration and provider, then details;
+    each field cut to `limit`."""
+    out = [clean(event.sentence, limit)]
     if event.figure:
-        out.append(f"Figure: {clean(event.figure)}")
+        out.append(f"Figure: {clean(event.figure, limit)}")
     if event.integration or event.provider:
-        who = clean(event.integration or "All integrations")
-        out.append(f"Integration: {who}" + (f" ({clean(event.provider)})" if event.provider else ""))
-    out += [f"- {clean(line)}" for line in event.details[:MAX_DETAILS]]
+        who = clean(event.integration or "All integrations", limit)
+        out.append(f"Integration: {who}" + (f" ({clean(event.provider, limit)})" if event.provider else ""))
+    out += [f"- {clean(line, limit)}" for line in event.details[:MAX_DETAILS]]
     return out
 
 
@@ -52,13 +56,17 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_payload(event: AlertEvent) -> dict[str, Any]:
-    said = [slack_escape(line) for line in lines(event)]
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(TITLE)}*: {said[0]}"}}
-    ]
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack's own preprocessing off, which otherwise turns a plain `@channel`, `@here` or
+    # `#general` in a name into a mention or a channel link (the escapes above cover only the `<...>` forms)
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def slack_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
+    said = [slack_escape(line) for line in lines(event, limit)]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(f"*{slack_escape(TITLE)}*: {said[0]}")}]
     if len(said) > 1:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(said[1:])}})
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(said[1:]))})
     return {"text": "\n".join(said), "blocks": blocks}
 
 
@@ -72,9 +80,9 @@ def card_escape(text: str) -> str:
     return _CARD_MARKDOWN.sub(r"\\\1", text)
 
 
-def teams_payload(event: AlertEvent) -> dict[str, Any]:
+def teams_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
     """The Teams Workflows webhook's message: one Adaptive Card (1.4) attachment."""
-    said = lines(event)
+    said = lines(event, limit)
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": card_escape(TITLE), "weight": "Bolder", "size": "Medium", "wrap": True},
         {"type": "TextBlock", "text": card_escape(said[0]), "wrap": True},
@@ -95,17 +103,17 @@ def teams_payload(event: AlertEvent) -> dict[str, Any]:
     }
 
 
-def webhook_payload(event: AlertEvent) -> dict[str, Any]:
+def webhook_payload(event: AlertEvent, limit: int = MAX_FIELD) -> dict[str, Any]:
     return {
         "source": "grafient",
         "key": clean(event.key),
         "kind": event.kind,
-        "sentence": clean(event.sentence),
-        "figure": None if event.figure is None else clean(event.figure),
-        "integration": None if event.integration is None else clean(event.integration),
-        "provider": None if event.provider is None else clean(event.provider),
-        "details": [clean(line) for line in event.details[:MAX_DETAILS]],
-        "text": plain_text(event),
+        "sentence": clean(event.sentence, limit),
+        "figure": None if event.figure is None else clean(event.figure, limit),
+        "integration": None if event.integration is None else clean(event.integration, limit),
+        "provider": None if event.provider is None else clean(event.provider, limit),
+        "details": [clean(line, limit) for line in event.details[:MAX_DETAILS]],
+        "text": "\n".join(lines(event, limit)),
     }
 
 
@@ -118,13 +126,25 @@ def body_bytes(payload: dict[str, Any]) -> bytes:
 
 
 def email_subject(event: AlertEvent) -> str:
-    """A header value: one line, no CR or LF whatever the event holds."""
-    return clean(f"{TITLE}: {event.sentence}", 200)
+    """A header value: one line, no CR or LF whatever the event holds, and no RFC 2047 encoded word:
+    `=?` (its opener) is written `= ?`. Python's email library decodes `=?utf-8?b?...?=` in a header
+    value as it is set and writes what it decodes, so a label holding the base64 of "\\r\\nBcc: ..."
+    would add headers (and mail clients decode it too, showing other text than the one we sent)."""
+    return cap(clean(f"{TITLE}: {event.sentence}", MAX_BODY).replace("=?", "= ?"), MAX_SUBJECT)
+
+
+MIN_FIELD = 40  # characters a field keeps however much its payload must shrink
 
 
 def payload_for(kind: str, event: AlertEvent) -> dict[str, Any]:
-    if kind == "slack":
-        return slack_payload(event)
-    if kind == "teams":
-        return teams_payload(event)
-    return webhook_payload(event)
+    """The channel's payload, its fields cut shorter (halved, down to MIN_FIELD) until its body fits
+    MAX_BODY: a name of emoji or CJK characters takes up to 12 bytes a character as JSON's ASCII
+    escapes, and every format carries each line twice (the blocks or card, and the fallback), so six
+    drivers' names of 255 such characters made a body over MAX_BODY and the alert was never sent."""
+    build = {"slack": slack_payload, "teams": teams_payload}.get(kind, webhook_payload)
+    limit = MAX_FIELD
+    payload = build(event, limit)
+    while limit > MIN_FIELD and len(json.dumps(payload, ensure_ascii=True, separators=(",", ":"))) > MAX_BODY:
+        limit = max(limit // 2, MIN_FIELD)
+        payload = build(event, limit)
+    return payload

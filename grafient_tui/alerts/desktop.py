@@ -4,26 +4,25 @@ OSC 9 (iTerm2, WezTerm, Windows Terminal, kitty, foot, Ghostty) carries the mess
 (`notify;title;body`: urxvt, foot, WezTerm, Ghostty, VTE terminals) carries a title and a body.
 Both are written: a terminal ignores the one it does not know. Inside tmux ($TMUX set) each is
 wrapped in tmux's DCS passthrough (ESC P tmux; ... ESC \\, every ESC inside doubled), which tmux
-forwards when `allow-passthrough` is on. The text comes from outside (labels, model names): every
-control character (ESC, BEL, C1, line breaks) is taken out of it, and `;` from OSC 777's title,
-where it would end the field; it is cut to MAX_TEXT characters.
+forwards when `allow-passthrough` is on. The text comes from outside (labels, model names): line
+breaks become spaces and every other control, format or invisible character (ESC, BEL, C1's ST and
+CSI, bidi overrides) its escape through the one rule (untrusted.visible), so nothing in it can end
+the sequence or start another; `;` is taken out of OSC 777's title, where it would end the field;
+it is cut to MAX_TEXT characters.
 """
 
 from __future__ import annotations
 
-import re
+from grafient_tui.untrusted import cap, visible
 
 ESC = "\x1b"
 BEL = "\x07"
 ST = ESC + "\\"
 MAX_TEXT = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
 
 def _plain(text: str, limit: int = MAX_TEXT) -> str:
-    cleaned = " ".join(_CONTROL.sub(" ", text).split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    return cap(visible(" ".join(text.split())), limit)
 
 
 def _tmux(sequence: str) -> str:

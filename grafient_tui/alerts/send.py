@@ -85,6 +85,10 @@ def check_url(url: str, what: str) -> str:
         raise ConfigError(f"the {what} must use https (plain http is allowed only to this machine, for testing).")
     if any(ch.isspace() or not ch.isprintable() for ch in url) or len(url) > 2048:
         raise ConfigError(f"the {what} has spaces or control characters, or is too long.")
+    if "@" in parts.netloc:
+        # user:password@host would be stored, listed and sent in the clear: a webhook proves itself by its
+        # signing secret, sealed in the vault.
+        raise ConfigError(f"the {what} must not carry a user name or password (user:password@host).")
     return url
 
 

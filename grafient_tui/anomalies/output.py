@@ -68,7 +68,7 @@ def render_table(anomalies: list[Anomaly], covered: Covered) -> str:
     rows = [
         [
             a.day.isoformat() + ("" if a.direction == "rise" else " (drop)"),
-            visible(a.integration) + ("" if a.provider is None else f" ({visible(a.provider)})"),
+            cap(visible(a.integration), NAME_WIDTH) + ("" if a.provider is None else f" ({visible(a.provider)})"),
             format_usd(a.billed_micro),
             format_usd(a.baseline_micro),
             ratio_words(a),
@@ -86,15 +86,17 @@ def render_table(anomalies: list[Anomaly], covered: Covered) -> str:
 
 
 def row_data(anomaly: Anomaly) -> dict[str, Any]:
-    """One anomaly as JSON: exactly day, integration, provider, billed, baseline, ratio, drivers."""
+    """One anomaly as JSON: exactly day, integration, provider, billed, baseline, ratio, drivers. Names
+    are the data as stored (JSON escapes them), cut to MAX_NAME: what a sync stores is never longer,
+    a row planted in a shared database may be."""
     return {
         "day": anomaly.day.isoformat(),
-        "integration": anomaly.integration,
+        "integration": cap(anomaly.integration),
         "provider": anomaly.provider,
         "billed": usd_exact(anomaly.billed_micro),
         "baseline": usd_exact(anomaly.baseline_micro),
         "ratio": None if anomaly.ratio is None else round(anomaly.ratio, 4),
-        "drivers": [{"kind": d.kind, "name": d.name, "delta": usd_exact(d.delta_micro)} for d in anomaly.drivers],
+        "drivers": [{"kind": d.kind, "name": cap(d.name), "delta": usd_exact(d.delta_micro)} for d in anomaly.drivers],
     }
 
 

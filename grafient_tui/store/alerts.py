@@ -76,12 +76,19 @@ def _settings(row: AlertChannel) -> dict[str, str]:
     return value
 
 
+def shown_url(url: str) -> str:
+    """A webhook's URL as listed: its query and fragment as `?…` (a receiver's token often rides there,
+    Azure Functions' `?code=...`), the rest as it is."""
+    cut = min((at for at in (url.find("?"), url.find("#")) if at >= 0), default=-1)
+    return url if cut < 0 else url[:cut] + "?…"
+
+
 def describe_target(kind: str, settings: dict[str, str]) -> str:
     """Where a channel sends, without its secret."""
     if kind in ("slack", "teams"):
         return f"{settings.get('host', '?')} (webhook URL sealed)"
     if kind == "webhook":
-        return settings.get("url", "?") + (" (signed)" if settings.get("signed") == "yes" else "")
+        return shown_url(settings.get("url", "?")) + (" (signed)" if settings.get("signed") == "yes" else "")
     who = f"{settings.get('user')} at " if settings.get("user") else ""
     return f"{settings.get('to', '?')} via {who}{settings.get('smtp', '?')} ({settings.get('security', '?')})"
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 
 from grafient_tui.alerts import content
 from grafient_tui.alerts.desktop import notification
@@ -122,7 +123,26 @@ def test_the_webhook_body_is_json_with_every_field_cut_and_one_line() -> None:
 def test_an_email_subject_is_one_line_whatever_the_event_holds() -> None:
     subject = content.email_subject(HOSTILE)
     assert "\r" not in subject and "\n" not in subject and subject.startswith("Grafient alert: <!channel>")
-    assert len(subject) <= 200
+    assert len(subject) <= content.MAX_SUBJECT
+
+
+def test_an_email_subject_holds_no_encoded_word_for_a_mail_library_or_client_to_decode() -> None:
+    word = "=?utf-8?b?eA0KUmVwbHktVG86IHRoaWVmQGV2aWwudGVzdA==?="  # "x\r\nReply-To: thief@evil.test"
+    event = AlertEvent(key="k", kind="test", sentence=f"{word} =?= and =" + "?" * 300)
+    subject = content.email_subject(event)
+    assert "=?" not in subject and subject.startswith("Grafient alert: = ?utf-8?b?")
+    assert len(subject) <= content.MAX_SUBJECT
+    message = EmailMessage()
+    message["Subject"] = subject
+    assert str(message["Subject"]) == subject and b"Reply-To" not in message.as_bytes()
+
+
+def test_every_payload_shows_c1_zero_width_and_bidi_characters_as_their_escapes() -> None:
+    event = AlertEvent(key="k", kind="test", sentence="Eng\x9b2J\u200b\u202eok\x85next\u2028line", details=("m\x1b",))
+    for kind in ("slack", "teams", "webhook"):
+        said = json.dumps(content.payload_for(kind, event), ensure_ascii=False)
+        assert not any(ch in said for ch in "\x9b\u200b\u202e\x85\u2028\x1b"), kind
+        assert r"\\x9b2J\\u200b\\u202eok next line" in said, kind  # (teams escapes the backslash again)
 
 
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
@@ -130,11 +150,16 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
     assert signature("s3cret", "1700000000", b"{}") == "sha256=" + expected
 
 
-def test_a_desktop_notification_is_osc_9_and_777_with_outside_text_stripped_of_controls() -> None:
+def test_a_desktop_notification_is_osc_9_and_777_with_outside_text_controls_made_visible() -> None:
     sequence = notification("Budget", "Eng\x1b]52;c;AAAA\x07 is over; $612\x9c\n")
-    assert sequence == (
-        "\x1b]9;Budget: Eng ]52;c;AAAA is over; $612\x07\x1b]777;notify;Budget;Eng ]52;c;AAAA is over; $612\x07"
-    )
+    shown = r"Eng\x1b]52;c;AAAA\x07 is over; $612\x9c"  # no ESC, BEL or ST: nothing ends the sequence early
+    assert sequence == f"\x1b]9;Budget: {shown}\x07\x1b]777;notify;Budget;{shown}\x07"
+    # C1's CSI and ST, a zero-width space and a bidi override: their escapes (untrusted.visible), and
+    # the title's C1 too; a line break is a space
+    hidden = notification("Bud\x9bget", "a\u200bb\u202ec\x9b2J\r\nd")
+    said = r"a\u200bb\u202ec\x9b2J d"
+    assert hidden == f"\x1b]9;Bud\\x9bget: {said}\x07\x1b]777;notify;Bud\\x9bget;{said}\x07"
+    assert sum(ch in "\x1b\x07" for ch in hidden) == 4  # each sequence's own ESC and BEL only
     assert notification("a;b", "x") == "\x1b]9;a,b: x\x07\x1b]777;notify;a,b;x\x07"  # `;` would end the title
 
 
