@@ -356,15 +356,28 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.post_message(AddRequested())
 
     def action_open(self) -> None:
-        """Enter on a card, also while its figures are the last run's: the detail opens once the
-        store has (a key pressed at first paint is acted on, never dropped)."""
+        """Enter on a card, also while its figures are the last run's: the detail opens at once on what
+        the snapshot says of it, and reads the rest once the store has opened (a key pressed at first
+        paint is acted on, never dropped). Without a snapshot of this period it opens once the store has."""
         card = self.highlighted()
         if card is None:
             return
         if self.loaded:
             self.post_message(DetailRequested(card.integration_id))
+        elif self._snapshot_shows(card.integration_id):
+            self.post_message(DetailRequested(card.integration_id, preview=self.data))
         else:
             self._pending_open = card.integration_id
+
+    def _snapshot_shows(self, integration_id: int) -> bool:
+        """The figures on screen are the last run's, of the period now chosen, and hold this integration."""
+        data = self.data
+        return (
+            data is not None
+            and data.period == self.live.period
+            and data.month == self.live.month
+            and any(f.integration_id == integration_id for f in data.integrations)
+        )
 
     def action_force_sync(self) -> None:
         card = self.highlighted()
