@@ -119,6 +119,10 @@ class GrafientApp(
 
     def open_store(self) -> None:
         """After the first frame, in a thread: the heavy imports and the store (tests hold it shut here)."""
+        # The detail's module first (~40 ms, no database library): Enter pressed at first paint opens it
+        # on the snapshot without importing it on the event loop.
+        import grafient_tui.tui.screens.detail  # noqa: F401
+
         jobs.open_store(lambda: self.service, self.now(), self.post_message)
 
     def on_resize(self, event: events.Resize) -> None:

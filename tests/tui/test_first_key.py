@@ -214,3 +214,27 @@ async def test_the_models_view_opens_at_first_paint_and_fills_once_the_store_has
         await settle(app, pilot)
         names = {str(row[0]) for row in rows_of(app.screen, "models-across")}
         assert any("gpt-5" in name for name in names), names
+
+
+async def test_help_and_budgets_open_at_first_paint_and_budgets_fill_once_the_store_has(grafient_home) -> None:
+    from grafient_tui.tui.screens.budgets import BudgetsScreen
+    from grafient_tui.tui.screens.keys_help import KeysHelpScreen
+
+    team = make_team()
+    await seeded(team)
+    await last_run(team)
+
+    app = gated(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeysHelpScreen), "the keys")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, IntegrationListScreen), "the home again")
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BudgetsScreen), "the budgets screen")
+        budgets = app.screen
+        assert not app.live.store_ready and budgets.check_action("new_budget", ()) is None  # greyed, said why
+        app.gate.set()
+        await settle(app, pilot)
+        assert app.screen is budgets and budgets.check_action("new_budget", ()) is True
