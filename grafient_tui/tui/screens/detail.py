@@ -376,7 +376,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             figures,
             self.live.period,
             self.live.month,
-            plan=visible(home.plan),
+            plan=home.plan,
             budgets=home.budgets_of(self.integration_id) if same_period else (),
             known=same_period,
         )
@@ -384,10 +384,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             self._reading_row(table)
 
     def _reading_row(self, table: DataTable[object]) -> None:
+        """One row saying the table is being read, in its first column (the others empty)."""
         table.clear()
-        first = next(iter(table.columns), None)
-        if first is not None:
-            add_row(table, READING_KEY, **{str(first.value): literal_cell(READING, style="dim italic")})
+        if table.columns:
+            table.add_row(literal_cell(READING, style="dim italic"), key=READING_KEY)
 
     def show_data(self, data: DetailFigures) -> None:
         before = self._previewed()
@@ -402,7 +402,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             data.figures,
             data.period,
             data.month,
-            plan=f"{visible(data.plan)} ({data.plan_days:,} days of history)",
+            plan=f"{data.plan} ({data.plan_days:,} days of history)",
             budgets=data.budgets,
             known=True,
         )
@@ -444,7 +444,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             visible(provider_title(figures.provider)),
             "  ",
             ("Grafient plan ", "dim"),
-            plan,
+            visible(plan),
             "  ",
             ("key ", "dim"),
             visible(figures.key_hint),
