@@ -220,10 +220,18 @@ class GrafientApp(
 
     @on(m.SyncRequested)
     def _sync_requested(self, message: m.SyncRequested) -> None:
-        if self.wait_for_store(lambda: self._sync_requested(message), "the sync starts"):
+        if self.wait_for_store(lambda: self._sync_requested(self._still_stored(message)), "the sync starts"):
             return
         ids = message.integration_ids
         self._start_syncs([f.integration_id for f in self.integrations] if ids is None else ids, message.trigger)
+
+    def _still_stored(self, message: m.SyncRequested) -> m.SyncRequested:
+        """A sync asked for on the last run's cards, of those the store still holds."""
+        if message.integration_ids is None:
+            return message
+        stored = {f.integration_id for f in self.integrations}
+        ids = tuple(i for i in message.integration_ids if i in stored)
+        return m.SyncRequested(ids, trigger=message.trigger)
 
     def _start_syncs(self, integration_ids: Iterable[int], trigger: str) -> None:
         """One batch: whatever their outcomes, one toast once they have all ended."""

@@ -238,3 +238,23 @@ async def test_help_and_budgets_open_at_first_paint_and_budgets_fill_once_the_st
         app.gate.set()
         await settle(app, pilot)
         assert app.screen is budgets and budgets.check_action("new_budget", ()) is True
+
+
+async def test_sync_all_pressed_on_the_snapshots_home_runs_once_the_store_is_open(grafient_home) -> None:
+    team = make_team()
+    iid = await seeded(team)
+    await last_run(team)
+    before = team.calls.total()
+
+    app = gated(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not app.live.store_ready and app.screen.check_action("force_sync_all", ()) is True
+        await pilot.press("R")
+        await pilot.pause()
+        assert not app.syncs and team.calls.total() == before
+        assert "Still opening the local store: the sync starts once it is open." in app.notes
+        app.gate.set()
+        await wait_for(pilot, lambda: team.calls.total() > before, "the sync of every integration, started")
+        await settle(app, pilot)
+        assert iid not in app.syncs

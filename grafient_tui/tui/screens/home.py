@@ -332,7 +332,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "force_sync", "delete", "force_sync_all") and self.live.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
-        if action in ("force_sync", "delete", "force_sync_all") and not self.loaded and self.query(IntegrationCard):
+        if action == "delete" and not self.loaded and self.query(IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()
@@ -340,8 +340,8 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
                 return False
             if action != "open" and self.live.is_syncing(card.integration_id):
                 return None  # greyed in the Footer: a sync for it is already running
-        if action == "export_all" and not (self.loaded and self.query(IntegrationCard)):
-            return None  # nothing stored to export yet
+        if action == "export_all" and not self.query(IntegrationCard):
+            return None  # nothing stored to export (on the last run's cards: done once the store has opened)
         if action == "force_sync_all":
             ids = [card.integration_id for card in self.query(IntegrationCard)]
             if not ids:
