@@ -14,7 +14,8 @@ the store's own figures have replaced them. `quit_s`: from `q` written to the te
 the process has exited, idle (goal <= 0.5); `quit_mid_sync_s`: the same while a forced sync
 runs (against a closed port, so it is retrying). `first_key_s`: process start until Enter, written to
 the terminal as soon as the first frame is painted, has opened the highlighted card's detail screen
-(the key is acted on once the store is open, never dropped; goal <= 1.5x bare Textual's first paint).
+(on the home snapshot's figures, before the store has opened: the store's fill it in afterwards;
+`first_key_ratio` is it over bare Textual's first paint, goal <= 1.5).
 
 Runs as installed: the package and site-packages are byte-compiled first and
 PYTHONDONTWRITEBYTECODE is removed from the children's environment.

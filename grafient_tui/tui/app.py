@@ -91,6 +91,9 @@ class GrafientApp(
         self._service: GrafientService | None = None
         self.next_daily_sync: datetime | None = None  # when the timer next starts the due syncs (06:00 UTC)
         self.batches = syncing.Batches()
+        # What was asked before the store had opened (a sync, an export): done once the home has read it.
+        self._after_store: list[Callable[[], None]] = []
+        self.integrations_known = False  # the home has read the store once (self.integrations are its)
         self.set_keymap(self.keymap)
 
     @property
@@ -116,6 +119,10 @@ class GrafientApp(
 
     def open_store(self) -> None:
         """After the first frame, in a thread: the heavy imports and the store (tests hold it shut here)."""
+        # The detail's module first (~40 ms, no database library): Enter pressed at first paint opens it
+        # on the snapshot without importing it on the event loop.
+        import grafient_tui.tui.screens.detail  # noqa: F401
+
         jobs.open_store(lambda: self.service, self.now(), self.post_message)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -169,6 +176,7 @@ class GrafientApp(
             sentence = sentence_of(worker.error, "the local store could not be opened")
             toast(self, sentence, title="Cannot open the local store", severity="error", timeout=30)
             self.home_snapshot, self.integrations = None, ()  # no figure stays that this store did not give
+            self._after_store = []  # the toast says why none of it can be done
             self._tell(lambda live: m.StoreFailed(live, sentence))
         elif group in jobs.FAILED:
             title, lead, fallback = jobs.FAILED[group]
@@ -212,8 +220,18 @@ class GrafientApp(
 
     @on(m.SyncRequested)
     def _sync_requested(self, message: m.SyncRequested) -> None:
+        if self.wait_for_store(lambda: self._sync_requested(self._still_stored(message)), "the sync starts"):
+            return
         ids = message.integration_ids
         self._start_syncs([f.integration_id for f in self.integrations] if ids is None else ids, message.trigger)
+
+    def _still_stored(self, message: m.SyncRequested) -> m.SyncRequested:
+        """A sync asked for on the last run's cards, of those the store still holds."""
+        if message.integration_ids is None:
+            return message
+        stored = {f.integration_id for f in self.integrations}
+        ids = tuple(i for i in message.integration_ids if i in stored)
+        return m.SyncRequested(ids, trigger=message.trigger)
 
     def _start_syncs(self, integration_ids: Iterable[int], trigger: str) -> None:
         """One batch: whatever their outcomes, one toast once they have all ended."""
@@ -321,6 +339,19 @@ class GrafientApp(
     @on(m.HomeLoaded)
     def _home_loaded(self, message: m.HomeLoaded) -> None:
         self.integrations = message.figures.integrations
+        self.integrations_known = True
+        waiting, self._after_store = self._after_store, []
+        for then in waiting:  # the store is open and the integrations known ("sync all" needs them)
+            then()
+
+    def wait_for_store(self, then: Callable[[], None], what: str) -> bool:
+        """True when the store has not opened yet: `then` is done once it has (and the home has read it),
+        and a toast says so; a key pressed while it opens is acted on, never dropped."""
+        if self.live.store_ready and self.integrations_known:
+            return False
+        self._after_store.append(then)
+        toast(self, f"Still opening the local store: {what} once it is open.", title="One moment", timeout=4)
+        return True
 
     @on(m.AddRequested)
     def _add_requested(self) -> None:
@@ -344,10 +375,13 @@ class GrafientApp(
         from grafient_tui.tui.screens.detail import CostDetailScreen
 
         iid = message.integration_id  # from the palette, a detail may be in front already: one at a time
+        # Before the store has opened, what the last run's home said of it, until the store's figures come
+        # (StoreOpened reaches the detail: it is in the stack before this handler lets the App go on).
+        preview = None if self.live.store_ready else message.preview
         await show_once(
             self,
             CostDetailScreen,
-            lambda: CostDetailScreen(iid, self.live, self.reads),
+            lambda: CostDetailScreen(iid, self.live, self.reads, preview=preview),
             lambda s: s.integration_id == iid,
         )
 

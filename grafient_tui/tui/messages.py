@@ -66,11 +66,13 @@ class AddRequested(Message):
 
 
 class DetailRequested(Message):
-    """Open an integration's cost detail."""
+    """Open an integration's cost detail. `preview`: the last run's home figures (the snapshot) it was
+    asked from before the store opened; the detail shows what they say of it until the store's come."""
 
-    def __init__(self, integration_id: int) -> None:
+    def __init__(self, integration_id: int, preview: HomeFigures | None = None) -> None:
         super().__init__()
         self.integration_id = integration_id
+        self.preview = preview
 
 
 class PeriodRequested(Message):

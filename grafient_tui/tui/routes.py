@@ -51,6 +51,8 @@ class BudgetAndExportRoutes(CrashReportWithoutSecrets):
 
         def check_budgets(self) -> None: ...
 
+        def wait_for_store(self, then: Callable[[], None], what: str) -> bool: ...
+
     # -- budgets -------------------------------------------------------------------------
 
     @on(m.BudgetsRequested)
@@ -94,6 +96,8 @@ class BudgetAndExportRoutes(CrashReportWithoutSecrets):
 
     @on(m.ExportRequested)
     def _export_requested(self, message: m.ExportRequested) -> None:
+        if self.wait_for_store(lambda: self._export_requested(message), "the export is written"):
+            return
         self._job(export, "export", message.integration_id, message.by, self.live, self.reads.today())
 
     @on(m.Exported)

@@ -693,7 +693,8 @@ async def test_the_first_paint_shows_the_last_runs_figures_then_the_stores(grafi
             d.cost_micro if d.synced else None for d in before.days
         ]
         assert "$" in str(home.query_one(".figure-total", Static).render())
-        assert home.check_action("force_sync", ()) is None  # greyed until the store is open
+        assert home.check_action("delete", ()) is None  # greyed until the store is open
+        assert home.check_action("force_sync", ()) is True  # done once it is (tests/tui/test_first_key.py)
         app.gate.set()
         await settle(app, pilot)
         assert home.loaded and home.query_one(IntegrationCard).view.summary == before.summary

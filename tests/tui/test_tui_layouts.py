@@ -175,9 +175,10 @@ def test_a_line_drops_its_lowest_parts_whole() -> None:
     assert [p.text for p in fit_parts(parts, 5)] == ["$1,093.10"]
 
 
-async def test_enter_pressed_at_first_paint_opens_the_detail_once_the_store_has(grafient_home) -> None:
+async def test_enter_pressed_at_first_paint_opens_the_detail_at_once_and_the_store_fills_it(grafient_home) -> None:
     """Keys from first paint: the cards are the last run's snapshot, the store is still opening;
-    Enter then is acted on when it has opened (it was dropped, and only a second Enter opened it)."""
+    Enter then opens the detail at once on the snapshot (it was dropped, and only a second Enter opened
+    it), and the store's figures fill it once it has opened (tests/tui/test_first_key.py: the rest)."""
     from tests.tui.test_tui import GatedStoreApp
 
     app = seeded_app()
@@ -191,10 +192,11 @@ async def test_enter_pressed_at_first_paint_opens_the_detail_once_the_store_has(
         assert not home.loaded  # type: ignore[attr-defined]
         assert home.check_action("open", ()) is True  # not greyed: it will be acted on
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.screen is home  # nothing to read the detail from yet
-        app.gate.set()
         await wait_for(pilot, lambda: isinstance(app.screen, CostDetailScreen), "the detail the key asked for")
-        assert app.screen.integration_id == first  # type: ignore[attr-defined]
+        detail = app.screen
+        assert detail.integration_id == first  # type: ignore[attr-defined]
+        assert not app.live.store_ready and detail.data is None  # type: ignore[attr-defined]
+        app.gate.set()
         await settle(app, pilot)
+        assert app.screen is detail and detail.data is not None  # type: ignore[attr-defined]
         assert len(app.screen_stack) == 2  # opened once

@@ -170,3 +170,36 @@ def test_the_footer_leaves_out_the_least_important_keys_whole() -> None:
     assert fitted(ranked, 80, compact=True) == [quit_, help_, back, chart, plan]  # rank order
     assert fitted(ranked, 29, compact=True) == [quit_, help_, back]  # 6+1+6+1+8 (+1+7 would be 30)
     assert fitted(ranked, 3, compact=True) == [quit_, help_]  # quit and `?` are never left out
+
+
+async def test_bindings_refreshed_many_times_at_once_recompose_the_footer_once_and_it_follows(grafient_home) -> None:
+    """The home refreshes its bindings for each card it mounts and focuses: one recompose for all the
+    changes asked for before it runs (each cost ~40 ms, and held a key pressed at first paint), and the
+    footer still shows the last of them."""
+    from grafient_tui.tui.widgets.footer import KeysFooter
+
+    app, _ = seeded()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        footer = app.screen.query_one(KeysFooter)
+        composed = []
+        original = KeysFooter.compose
+
+        def counted(self):
+            composed.append(self)
+            return original(self)
+
+        KeysFooter.compose = counted
+        try:
+            for _ in range(10):
+                app.screen.refresh_bindings()
+            await settle(app, pilot)
+            assert composed == [footer]  # ten asks, one recompose
+            assert not footer_keys(app)["r"].has_class("-disabled")
+            app.screen.live = app.screen.live.sync_started(app.screen.highlighted().integration_id)
+            app.screen.refresh_bindings()  # asked after it ran: another, showing the change
+            await wait_for(pilot, lambda: len(composed) == 2, "a second recompose")
+            await settle(app, pilot)
+            assert footer_keys(app)["r"].has_class("-disabled")  # "Sync" greyed: its sync runs
+        finally:
+            KeysFooter.compose = original

@@ -29,6 +29,8 @@ from grafient_tui.tui.messages import (
     PeriodChanged,
     PeriodRequested,
     Reads,
+    StoreFailed,
+    StoreOpened,
     SyncChanged,
     SyncRequested,
 )
@@ -45,7 +47,16 @@ from grafient_tui.tui.widgets.text import count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
-    from grafient_tui.figures import Anomaly, DayFigures, DetailFigures, MemberLimit, ModelFigures
+    from grafient_tui.figures import (
+        Anomaly,
+        BudgetStatus,
+        DayFigures,
+        DetailFigures,
+        HomeFigures,
+        IntegrationFigures,
+        MemberLimit,
+        ModelFigures,
+    )
     from grafient_tui.providers.base import Capabilities
 
 
@@ -96,6 +107,8 @@ ANOMALY_COLUMNS = (
 ANOMALY_RIGHT = {"billed", "baseline", "ratio", "change", "share"}
 TOTAL_KEY = "__total__"
 OTHERS_KEY = "__others__"
+READING_KEY = "__reading__"
+READING = "Reading the local store…"  # a table's one row until the store's figures come: never an empty table
 
 
 def limit_cell(spend: MemberLimit | None) -> Text:
@@ -195,8 +208,14 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
     READ_GROUP = "detail-load"
     BINDINGS = bindings("detail")
 
-    def __init__(self, integration_id: int, live: LiveState, reads: Reads) -> None:
+    def __init__(
+        self, integration_id: int, live: LiveState, reads: Reads, *, preview: HomeFigures | None = None
+    ) -> None:
+        """`preview`: the last run's home figures (the snapshot), when it is opened before the store has:
+        its header, tiles and chart show what they say of this integration, its tables say they are being
+        read, and the store's figures replace them all once it has opened (StoreOpened)."""
         super().__init__(id="detail")
+        self.preview = preview
         self.integration_id = integration_id
         self.live = live
         self.reads = reads
@@ -207,6 +226,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self._resumed = False
         self._gone = False  # its integration was deleted while something covered this screen
         self.data: DetailFigures | None = None
+        self.days: list[DayFigures] = []  # the period's days as the store gave them (none until it has)
         self._adapted = False  # columns and tab titles fitted to the provider (on the first data)
         self._money = BILLED.money  # every amount of this integration, marked as its basis says (≈, —)
 
@@ -261,6 +281,11 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         self.reload()
         models.focus()
 
+    @property
+    def reading(self) -> bool:
+        """Shown from the last run's snapshot: the store has not opened yet."""
+        return self.preview is not None and not self.live.store_ready
+
     def on_resize(self) -> None:
         fit_layout(self)
         if self.data is not None:
@@ -301,27 +326,111 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
     # -- reading the store (in a thread; the event loop never waits on it) -------
 
     def reload(self) -> None:
+        if self.reading:  # the store's figures are read once it has opened (on_store_opened)
+            self._show_preview()
+            return
         self.read_store(partial(self.reads.detail, self.integration_id, self.live.period, self.live.month))
+
+    def on_store_opened(self, _message: StoreOpened) -> None:
+        if self.preview is not None and self.data is None:
+            self.reload()
+
+    def on_store_failed(self, _message: StoreFailed) -> None:
+        """No figure stays that the store did not give: back to the home, which says why (and the toast)."""
+        self.preview = None
+        self._leave()
+
+    def _leave(self, said: str = "") -> None:
+        if said:
+            toast(self, said, title="Not in the local store", severity="warning")
+        if self.is_current:
+            self.app.pop_screen()
+        else:
+            self._gone = True  # something is on top (help, a dialog): leave when it closes
 
     def read_failed(self, error: BaseException | None) -> None:
         from grafient_tui.errors import NotFound
 
-        if isinstance(error, NotFound):  # deleted meanwhile
-            if self.is_current:
-                self.app.pop_screen()
-            else:
-                self._gone = True  # something is on top (help, a dialog): leave when it closes
+        if isinstance(error, NotFound):  # deleted meanwhile, or (opened on the snapshot) since the last run
+            figures = self._previewed()
+            self.preview = None
+            self._leave(f"{visible(figures.label)} is no longer in the local store." if figures else "")
             return
         super().read_failed(error)
 
+    def _previewed(self) -> IntegrationFigures | None:
+        """What the snapshot said of this integration (None: not opened on one, or it holds none)."""
+        if self.preview is None:
+            return None
+        return next((f for f in self.preview.integrations if f.integration_id == self.integration_id), None)
+
+    def _show_preview(self) -> None:
+        """What the last run's home said of this integration: who it is, its status and (for the period
+        shown) its tiles and chart; every table says it is being read. Nothing here is made up: a
+        period the snapshot was not of shows its tiles as loading (…)."""
+        home, figures = self.preview, self._previewed()
+        if home is None or figures is None:
+            return
+        same_period = home.period == self.live.period and home.month == self.live.month
+        self._show_figures(
+            figures,
+            self.live.period,
+            self.live.month,
+            plan=home.plan,
+            budgets=home.budgets_of(self.integration_id) if same_period else (),
+            known=same_period,
+        )
+        for table in self.query(DataTable):
+            self._reading_row(table)
+
+    def _reading_row(self, table: DataTable[object]) -> None:
+        """One row saying the table is being read, in its first column (the others empty)."""
+        table.clear()
+        if table.columns:
+            table.add_row(literal_cell(READING, style="dim italic"), key=READING_KEY)
+
     def show_data(self, data: DetailFigures) -> None:
+        before = self._previewed()
+        self.preview = None  # the store's figures from now on
+        if before is not None and before.provider != data.figures.provider:
+            # The id is another integration's in this store: its columns were fitted to the other provider.
+            self._leave(f"{visible(before.label)} is no longer in the local store.")
+            return
         self.data = data
-        figures, summary = data.figures, data.figures.summary
-        days, since, until = data.period, summary.since, summary.until
+        self.days = list(data.figures.days)
+        self._show_figures(
+            data.figures,
+            data.period,
+            data.month,
+            plan=f"{data.plan} ({data.plan_days:,} days of history)",
+            budgets=data.budgets,
+            known=True,
+        )
+        self._fill_models()
+        # The other tabs in turns of their own: each turn of the event loop stays short.
+        self.call_after_refresh(self._fill_daily, self.days)
+        self.call_after_refresh(self._fill_members)
+        self.call_after_refresh(self._fill_anomalies)
+        self.refresh_bindings()
+
+    def _show_figures(
+        self,
+        figures: IntegrationFigures,
+        days: int,
+        month: str | None,
+        *,
+        plan: str,
+        budgets: tuple[BudgetStatus, ...],
+        known: bool,
+    ) -> None:
+        """The header, tiles, gauges and chart of one integration's figures (`known`: of this period;
+        else the tiles wait (…) and the chart is empty), the store's or (while reading) the snapshot's."""
+        summary = figures.summary
+        since, until = summary.since, summary.until
         mine = self.integration_id in self.read_while_syncing  # a stored "running" is this app's sync
         status = sync_line(self.live, self.integration_id, figures.status, self.reads.now(), read_while_syncing=mine)
         state, line, error = status.state, status.text, status.sentence
-        self.sub_title = f"{visible(figures.label)} · {period_words(days, data.month)}"
+        self.sub_title = f"{visible(figures.label)} · {period_words(days, month)}"
         caps = self._adapt(figures.provider)
         basis = figures.basis
         self._money = basis.money
@@ -335,7 +444,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             visible(provider_title(figures.provider)),
             "  ",
             ("Grafient plan ", "dim"),
-            f"{visible(data.plan)} ({data.plan_days:,} days of history)",
+            visible(plan),
             "  ",
             ("key ", "dim"),
             visible(figures.key_hint),
@@ -354,14 +463,18 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             header = Content.assemble(header, "\n", ("✗ ", "bold"), visible(error))
         elif error and state == "syncing":  # a request being retried: "retrying (2 of 6) · cannot reach …"
             header = Content.assemble(header, "\n", ("⟳ ", "bold"), visible(error))
+        if self.reading:
+            header = Content.assemble(
+                header, "\n", ("⏳ ", "bold"), ("As the last run left it; reading the local store…", "dim")
+            )
         widget = self.query_one("#detail-header", Static)
         widget.update(header)
         for name in ("never", "syncing", "ok", "error"):
             widget.set_class(state == name, f"-{name}")
-        self.query_one(PeriodSelector).show(days, coverage_note(summary), month=data.month)
-        self.query_one(SummaryBar).show(summary, days, basis)
-        self.query_one("#detail-budgets", BudgetGauges).show(data.budgets)
-        rows = list(figures.days)
+        self.query_one(PeriodSelector).show(days, coverage_note(summary) if known else "", month=month)
+        self.query_one(SummaryBar).show(summary if known else None, days, basis)
+        self.query_one("#detail-budgets", BudgetGauges).show(budgets)
+        rows = list(figures.days) if known else []
         chart = self.query_one("#detail-sparkline", CostChart)
         chart.provider = figures.provider  # its provider's colour, as on its card and in the home's stack
         chart.days = self.query_one("#detail-marks", AnomalyMarks).days = chart_days(
@@ -372,14 +485,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 (visible(f"{since.isoformat()} … {until.isoformat()} (daily cost, UTC days)  "), "dim"),
                 (visible(scale_line(rows, basis) + anomaly_legend(figures.anomaly_days)), "dim"),
             )
+            if known
+            else ""
         )
-        self.days = rows
-        self._fill_models()
-        # The other tabs in turns of their own: each turn of the event loop stays short.
-        self.call_after_refresh(self._fill_daily, rows)
-        self.call_after_refresh(self._fill_members)
-        self.call_after_refresh(self._fill_anomalies)
-        self.refresh_bindings()
 
     def _adapt(self, provider: str) -> Capabilities | None:
         """Fit the tables to what the provider gives, once: no requests column where it counts none,
@@ -420,6 +528,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
 
     def _fill_daily(self, rows: list[DayFigures]) -> None:
         table = self.query_one("#daily", DataTable)
+        if self.data is None:  # nothing read yet (a sort pressed while the store opens is kept)
+            self._reading_row(table)
+            return
         cursor = table.cursor_row
         table.clear()
         history_from = self.data.figures.history_from if self.data else None
@@ -499,9 +610,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             # Measured again from the heading (Textual keeps a column's widest so far): the rows
             # below widen it as they need, a shorter heading or narrower figures give the room back.
             column.content_width = column.label.cell_len
-        table.clear()
         if self.data is None:
+            self._reading_row(table)
             return
+        table.clear()
         # At most MAX_TABLE_ROWS drawn; the rest summed in one "N others" row (tops.py), both built
         # in the thread that read them, for every order: a sort here is a look-up.
         view = self.data.model_views.get((order_key, descending))
@@ -540,10 +652,11 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         provider's billing cycle (Cursor), each one's cycle spend against their limit, marked from
         80%. Someone that near their limit is listed even without spend in this period."""
         table = self.query_one("#members", DataTable)
-        table.clear()
         data = self.data
         if data is None:
+            self._reading_row(table)
             return
+        table.clear()
         by_member = data.limits_by_member
         has_limits = ColumnKey("limit") in table.columns
         if by_member and not has_limits:
@@ -603,10 +716,11 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         """The period's anomalies, newest first: the day's billed cost, its baseline and ratio on its
         first row, then a row per driver (what moved, by how much, its share of the day's move)."""
         table = self.query_one("#anomalies", DataTable)
-        table.clear()
         data = self.data
         if data is None:
+            self._reading_row(table)
             return
+        table.clear()
         found: tuple[Anomaly, ...] = data.anomalies
         for anomaly in sorted(found, key=lambda a: a.day, reverse=True):
             day = anomaly.day.isoformat() + ("" if anomaly.direction == "rise" else " (drop)")

@@ -332,7 +332,7 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "force_sync", "delete", "force_sync_all") and self.live.viewer_reason:
             return None  # a viewer: greyed (the reason was shown when the store opened)
-        if action in ("force_sync", "delete", "force_sync_all") and not self.loaded and self.query(IntegrationCard):
+        if action == "delete" and not self.loaded and self.query(IntegrationCard):
             return None  # the cards are the last run's: greyed until the store has opened
         if action in ("open", "force_sync", "delete"):
             card = self.highlighted()
@@ -340,8 +340,8 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
                 return False
             if action != "open" and self.live.is_syncing(card.integration_id):
                 return None  # greyed in the Footer: a sync for it is already running
-        if action == "export_all" and not (self.loaded and self.query(IntegrationCard)):
-            return None  # nothing stored to export yet
+        if action == "export_all" and not self.query(IntegrationCard):
+            return None  # nothing stored to export (on the last run's cards: done once the store has opened)
         if action == "force_sync_all":
             ids = [card.integration_id for card in self.query(IntegrationCard)]
             if not ids:
@@ -356,15 +356,28 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.post_message(AddRequested())
 
     def action_open(self) -> None:
-        """Enter on a card, also while its figures are the last run's: the detail opens once the
-        store has (a key pressed at first paint is acted on, never dropped)."""
+        """Enter on a card, also while its figures are the last run's: the detail opens at once on what
+        the snapshot says of it, and reads the rest once the store has opened (a key pressed at first
+        paint is acted on, never dropped). Without a snapshot of this period it opens once the store has."""
         card = self.highlighted()
         if card is None:
             return
         if self.loaded:
             self.post_message(DetailRequested(card.integration_id))
+        elif self._snapshot_shows(card.integration_id):
+            self.post_message(DetailRequested(card.integration_id, preview=self.data))
         else:
             self._pending_open = card.integration_id
+
+    def _snapshot_shows(self, integration_id: int) -> bool:
+        """The figures on screen are the last run's, of the period now chosen, and hold this integration."""
+        data = self.data
+        return (
+            data is not None
+            and data.period == self.live.period
+            and data.month == self.live.month
+            and any(f.integration_id == integration_id for f in data.integrations)
+        )
 
     def action_force_sync(self) -> None:
         card = self.highlighted()

@@ -19,6 +19,7 @@ from grafient_tui.tui.commands import PALETTE_RANK, footer_rank
 if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.events import Resize
+    from textual.screen import Screen
 
 GUTTER = 1  # the compact footer's gap between two keys
 
@@ -53,6 +54,24 @@ class KeysFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._fitted_width = 0
+        self._recompose_due = False
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """Textual's, but one recompose for every change asked for before it runs: the home refreshes its
+        bindings for each card it mounts and focuses, and a recompose each (~40 ms on a loaded machine)
+        held a key pressed at first paint for a third of a second."""
+        if self._recompose_due:
+            return
+        self._recompose_due = True
+        self._bindings_ready = True
+        if not screen.app.app_focus or not (self.is_attached and screen is self.screen):
+            self._recompose_due = False
+            return
+        self.call_after_refresh(self._recompose_once)
+
+    async def _recompose_once(self) -> None:
+        self._recompose_due = False  # a change from here on asks for another
+        await self.recompose()
 
     def compose(self) -> ComposeResult:
         keys = [key for key in super().compose() if isinstance(key, FooterKey)]
