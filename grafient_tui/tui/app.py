@@ -202,10 +202,11 @@ class GrafientApp(
         if not running:
             self.exit()
             return
-        toast(self, "Stopping the sync… finished days are kept.", title="Quitting")
+        throwaway = self.reads.throwaway  # the demo's home, removed as it ends
+        toast(self, syncing.stopping_words(throwaway=throwaway), title="Quitting")
         for integration_id in running:
             self.syncs[integration_id].cancel()
-        said = syncing.stopped_words([self.live.progress.get(i) for i in running], running[0])
+        said = syncing.stopped_words([self.live.progress.get(i) for i in running], running[0], throwaway=throwaway)
         self.exit(message=Text(f"grafient: {visible(said)}"))
 
     # -- syncing, budgets, the daily timer ---------------------------------------------------

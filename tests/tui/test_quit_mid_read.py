@@ -47,11 +47,13 @@ class ReadLandsWhileEndingApp(RecordingApp):
                 await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("held_at", ["first-read", "new-card"])
-async def test_q_while_a_read_is_out_and_a_sync_runs_exits_cleanly(grafient_home, held_at: str) -> None:
+@pytest.mark.parametrize(("held_at", "throwaway"), [("first-read", False), ("new-card", False), ("new-card", True)])
+async def test_q_while_a_read_is_out_and_a_sync_runs_exits_cleanly(
+    grafient_home, held_at: str, throwaway: bool
+) -> None:
     """`first-read`: the store's first read (its cards not yet shown) is out when q comes; `new-card`:
     an integration has just been added, its backfill is held at the network and the read that would
-    mount its card is out when q comes."""
+    mount its card is out when q comes. A throwaway home (the demo's) promises nothing kept."""
     team, other = make_team(), make_team(OTHER_KEY, seed=5)
     await seeded(team)
     at_network = asyncio.Event()
@@ -64,7 +66,9 @@ async def test_q_while_a_read_is_out_and_a_sync_runs_exits_cleanly(grafient_home
             return other.handler(request)
         return team.handler(request)
 
-    app = ReadLandsWhileEndingApp(Settings.from_env(), transport=httpx.MockTransport(stalls), now=lambda: NOW)
+    app = ReadLandsWhileEndingApp(
+        Settings.from_env(), transport=httpx.MockTransport(stalls), now=lambda: NOW, remember_home=not throwaway
+    )
     if held_at == "first-read":
         app.held.open.clear()
     async with app.run_test(size=SIZE) as pilot:
@@ -83,6 +87,9 @@ async def test_q_while_a_read_is_out_and_a_sync_runs_exits_cleanly(grafient_home
         await _exited(app)
     assert app.return_code == 0
     assert not app.release_on_exit  # the read did land while the app ended
+    if held_at == "new-card":
+        [stopping] = [note for note in app.notes if note.startswith("Stopping the sync")]
+        assert ("kept" in stopping) is not throwaway
 
 
 def _user(request: httpx.Request) -> str:
