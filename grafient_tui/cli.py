@@ -142,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "not touched.",
     )
     remove.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
-    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    remove.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation; without it, the command refuses when there is no terminal to ask on",
+    )
 
     rekey = commands.add_parser(
         "rekey",
@@ -550,9 +554,19 @@ def _configure_logging(debug: bool) -> None:
     driver.propagate = False
 
 
+DEMO_COMMANDS = (None, "serve")  # what `grafient --demo ...` can run: the app, or the app in a browser
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from grafient_tui.config import Settings
 
+    if args.demo and args.command not in DEMO_COMMANDS:
+        # Only the app (and `serve`, its browser tabs) have a demo: a command given --demo would read
+        # and change the real home while the user thinks it is the simulated one.
+        raise ConfigError(
+            f"--demo opens the app on simulated accounts; `grafient {args.command}` has no demo "
+            "(run `grafient --demo` for the app, or leave --demo out)."
+        )
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
@@ -1034,7 +1048,12 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)
     service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
-    if not args.yes and sys.stdin is not None and sys.stdin.isatty():
+    if not args.yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            # No terminal to ask on (a script, cron, `</dev/null`): deleting history is never the default.
+            raise ConfigError(
+                f"not removing {quoted(integ.label)}: there is no terminal to confirm on; add --yes to remove it."
+            )
         answer = input(f"Remove {quoted(integ.label)} (id {integ.integration_id:d}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")

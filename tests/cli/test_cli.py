@@ -215,7 +215,11 @@ def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> N
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=OTHER_KEY).code == 0
     report = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)
     assert len(report["integrations"]) == 2
-    assert cli(capsys, monkeypatch, "remove", "eng").code == 0  # case-insensitive label
+    refused = cli(capsys, monkeypatch, "remove", "eng")  # stdin piped: no terminal to confirm on
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == "grafient: not removing 'Eng': there is no terminal to confirm on; add --yes to remove it.\n"
+    assert len(listed(capsys, monkeypatch)) == 2  # nothing removed
+    assert cli(capsys, monkeypatch, "remove", "eng", "--yes").code == 0  # case-insensitive label
     assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Data"]
     from sqlmodel import select
 
@@ -425,6 +429,17 @@ def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(
     assert result == code and asked and "Eng" in asked[0]
     assert ("kept; nothing removed." in out) == (answer != "y")
     assert [r["label"] for r in listed(capsys, monkeypatch)] == left
+
+
+@pytest.mark.parametrize("command", ["report", "list", "sync", "check"])
+def test_demo_with_a_command_is_refused_in_one_sentence(capsys, monkeypatch, command: str) -> None:
+    """`grafient --demo report` read the real home while the user thought it the demo's."""
+    result = cli(capsys, monkeypatch, "--demo", command)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"grafient: --demo opens the app on simulated accounts; `grafient {command}` has no demo "
+        "(run `grafient --demo` for the app, or leave --demo out).\n"
+    )
 
 
 @pytest.mark.parametrize("command", ["add", "list", "remove", "rekey", "plan", "sync", "report"])
