@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pace",
         help="show the requests per minute each provider's keys are paced to, or set "
         "the team's pace on a shared database",
+        description="With no argument (or a PROVIDER), show the requests per minute each provider's keys are "
+        "paced to and where that pace comes from. With PROVIDER RPM, set the pace every syncer of a shared "
+        "database follows (its owner only); a home's own pace is the GRAFIENT_<PROVIDER>_RPM variable.",
     )
     pace.add_argument("provider", nargs="?", choices=names, help="the provider whose keys to pace")
     pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
@@ -374,13 +377,28 @@ def build_parser() -> argparse.ArgumentParser:
         "mcp",
         help="serve the store's figures to coding agents (Model Context Protocol over stdio; read-only)",
         description="A Model Context Protocol server on standard input and output for a coding agent: the "
-        "tools integrations, spend (by day, model, member or provider) and budgets answer from the store, "
+        "tools integrations, spend (by day, model, member or provider), budgets and anomalies answer from the "
+        "store, "
         "read-only, never a key. It needs the optional extra: uv run --extra mcp grafient mcp "
         "(README, MCP, shows an agent's configuration).",
     )
 
     _add_alert_parser(commands)
+    _describe_from_help(parser)
     return parser
+
+
+def _describe_from_help(parser: argparse.ArgumentParser) -> None:
+    """A subcommand given a help line but no description of its own shows that line at the top of its
+    --help (argparse shows none: `grafient db --help` was a bare usage)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                said = helps.get(name)
+                if sub.description is None and said:
+                    sub.description = said[0].upper() + said[1:] + ("" if said.endswith(".") else ".")
+                _describe_from_help(sub)
 
 
 def _add_alert_parser(commands: Any) -> None:
@@ -388,9 +406,10 @@ def _add_alert_parser(commands: Any) -> None:
         "alert",
         help="alert channels: Slack, Teams, a signed webhook or email, told once per event",
         description="Channels that `grafient sync` and `grafient check` (and the app, when it synced) tell about "
-        "budgets crossing 50/80/100%%, forecasts over a budget, rejected keys and integrations not synced for 48 "
-        "hours: each event once per channel. Stored in the database (a shared database shares them), secrets "
-        "sealed like API keys and read from standard input.",
+        "budgets crossing 50/80/100%, forecasts over a budget, anomalies (a complete day whose billed cost left "
+        "its usual level), rejected keys and integrations not synced for 48 hours: each event once per channel. "
+        "Stored in the database (a shared database shares them), secrets sealed like API keys and read from "
+        "standard input.",
     )
     actions = alert.add_subparsers(dest="alert_action", metavar="ACTION", parser_class=_Parser, required=True)
     add = actions.add_parser("add", help="add a channel (its secret is read from stdin or prompted for)")
@@ -423,9 +442,9 @@ def _add_alert_parser(commands: Any) -> None:
     listing = actions.add_parser("list", help="list the channels, their last delivery and its outcome")
     listing.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     remove = actions.add_parser("remove", help="remove a channel")
-    remove.add_argument("label", metavar="LABEL")
+    remove.add_argument("label", metavar="LABEL", help="the channel's label (see `grafient alert list`)")
     test = actions.add_parser("test", help="send a test message: exit 0 when the channel accepted it, 2 when not")
-    test.add_argument("label", metavar="LABEL")
+    test.add_argument("label", metavar="LABEL", help="the channel's label (see `grafient alert list`)")
 
 
 ACCOUNT_DEST = "account__"  # argparse's dest prefix for the providers' account settings (--org, --team-id)

@@ -454,3 +454,39 @@ def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypa
         assert "--by" in text and "member, workspace or project" in text and "--format" in text
     if command == "list":
         assert "json for scripts" in text
+
+
+def _every_parser(parser, prefix=()):
+    """(the command's words, its parser) for the program and every subcommand, however deep."""
+    import argparse
+
+    yield prefix, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_parser(sub, (*prefix, name))
+
+
+def test_every_subcommands_help_has_a_description_and_no_doubled_percent(capsys, monkeypatch) -> None:
+    """argparse %-formats help strings but not descriptions: a '%%' there was printed as is."""
+    from grafient_tui.cli import build_parser
+
+    commands = [words for words, _ in _every_parser(build_parser()) if words]
+    assert ("alert", "test") in commands and ("pace",) in commands
+    for words in commands:
+        result = cli(capsys, monkeypatch, *words, "--help")
+        assert result.code == 0, words
+        assert "%%" not in result.out, words
+        _usage, _, rest = result.out.partition("\n\n")
+        assert rest and not rest.startswith(("positional arguments:", "options:")), f"{words}: no description"
+        for line in result.out.splitlines():
+            if line.strip() in ("LABEL", "ID|LABEL"):
+                raise AssertionError(f"{words}: {line.strip()} is not described")
+
+
+def test_help_names_every_alert_event_and_mcp_tool(capsys, monkeypatch) -> None:
+    alert = " ".join(cli(capsys, monkeypatch, "alert", "--help").out.split())
+    assert "50/80/100%," in alert and "anomalies" in alert
+    mcp = " ".join(cli(capsys, monkeypatch, "mcp", "--help").out.split())
+    for tool in ("integrations", "spend", "budgets", "anomalies"):
+        assert tool in mcp
