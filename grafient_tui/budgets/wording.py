@@ -109,6 +109,21 @@ def budget_title(status: BudgetStatus) -> str:
     return title
 
 
+def budget_phrase(status: BudgetStatus) -> str:
+    """The budget inside a sentence: `monthly budget`, `cycle billed budget`, `cycle (month) on-demand
+    budget` (budget_title's words in the order English puts them)."""
+    period = "monthly" if status.period == "month" else "cycle"
+    if status.period == "cycle" and not status.bounds.follows_cycle:
+        period = "cycle (month)"
+    measure = {"on_demand": "on-demand ", "billed": "billed "}.get(status.measure, "")
+    return f"{period} {measure}budget"
+
+
+def period_noun(status: BudgetStatus) -> str:
+    """What the budget's period is, as `by the end of this ...` says it: `month` or `billing cycle`."""
+    return "billing cycle" if status.period == "cycle" and status.bounds.follows_cycle else "month"
+
+
 def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
     `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`
