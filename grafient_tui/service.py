@@ -633,7 +633,7 @@ class GrafientService:
                 title = providers.title(integration.provider)
                 raise ConfigError(
                     f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
-                    "bills everything per use, so set one on its total cost (without --on-demand)."
+                    "bills everything per use, so a budget on it counts the usage value or the billed amount."
                 )
         return set_budget(
             self.db,

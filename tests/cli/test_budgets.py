@@ -317,8 +317,9 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
         ),
         (
             ("budget", "set", "Lab", "5", "--on-demand"),
-            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its "
-            "total cost (without --on-demand).\n",
+            # the app's form shows the same sentence: no CLI flag in it
+            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so a budget on it "
+            "counts the usage value or the billed amount.\n",
         ),
         (
             ("budget", "remove", "Eng", "--period", "cycle"),

@@ -202,3 +202,28 @@ def test_names_give_way_and_figures_never() -> None:
     tight = fit_names([row], 58)[0]  # 21 for both: the target half, the period's words cut too
     assert tight[:5] == row[:5] and tight[5] == "billing cy…" and tight[6] == "x" * 9 + "…"
     assert fit_names([row], 10)[0][:5] == row[:5]  # too narrow even for the figures: still whole
+
+
+async def test_saving_a_budget_unchanged_announces_no_threshold_again(grafient_home) -> None:
+    """README: a threshold's toast comes once per budget, period and threshold; `b`, `e`, save (nothing
+    changed) showed the '50% reached' toast again."""
+    from grafient_tui.config import Settings
+
+    team = make_team()
+    await seeded(team)
+    service = GrafientService(Settings.from_env())
+    service.set_budget("all", "1000000", now=NOW)
+    [status] = service.check_budgets(NOW.date())
+    half_again = status.spent_micro * 3 // 2 // USD + 1  # whole dollars: about 66% spent
+    service.set_budget("all", str(half_again), now=NOW)
+    service.close()
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_budgets(app, pilot)
+        reached = [note for note in app.notes if "50% reached" in note]
+        assert len(reached) == 1  # at start
+        await pilot.press("e")
+        await pilot.pause()
+        await save_in_form(app, pilot, str(half_again))
+        assert isinstance(app.screen, BudgetsScreen)
+        assert [note for note in app.notes if "50% reached" in note] == reached
