@@ -23,6 +23,7 @@ from grafient_tui.untrusted import quoted, visible
 
 if TYPE_CHECKING:
     from datetime import date, datetime
+    from pathlib import Path
 
     from grafient_tui.config import Settings
     from grafient_tui.figures import SyncProgress, SyncResult
@@ -546,7 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _configure_logging(debug: bool) -> None:
+def _configure_logging(debug: bool, stream: Any = None) -> None:
+    """Our log lines (and, with GRAFIENT_DEBUG=1, the database driver's) to `stream`, stderr unless given."""
     import logging
 
     from grafient_tui.secret import scrub_known
@@ -557,7 +559,7 @@ def _configure_logging(debug: bool) -> None:
             record.args = None
             return True
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(_Scrub())
     handler.setFormatter(logging.Formatter("grafient: %(name)s: %(message)s"))
     root = logging.getLogger("grafient")
@@ -659,6 +661,36 @@ def _only_reads(args: argparse.Namespace) -> bool:
     return False
 
 
+DEBUG_LOG = "debug.log"
+
+
+def _debug_log_while_the_app_runs(settings: Settings) -> Path | None:
+    """With GRAFIENT_DEBUG=1, the app's log lines go to `debug.log` in the data directory (GRAFIENT_HOME,
+    or the user's data dir, for the demo too: its own home is removed as it ends), 0600, appended; never
+    to the terminal, which the app has drawn on. None without GRAFIENT_DEBUG=1."""
+    if os.environ.get("GRAFIENT_DEBUG") != "1":
+        return None
+    from grafient_tui.config import FILE_MODE, ensure_private_dir
+
+    settings.check_home()
+    ensure_private_dir(settings.data_dir)
+    path = settings.data_dir / DEBUG_LOG
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except OSError as exc:
+        raise ConfigError(
+            f"the debug log {visible(str(path))} cannot be opened: {visible(exc.strerror or '')}."
+        ) from None
+    os.fchmod(fd, FILE_MODE)  # one made before under another umask
+    _configure_logging(True, open(fd, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 (lives as long as the app)
+    return path
+
+
+def _say_debug_log(path: Path | None) -> None:
+    if path is not None:
+        print(f"grafient: the debug log is {visible(str(path))}", file=sys.stderr)
+
+
 def _run_app(settings: Settings, *, demo: bool) -> int:
     """The app, ended by `q`, SIGTERM, SIGHUP or its terminal going away (exit 128 + the signal).
     The demo does not return: its process ends as soon as its throwaway home is removed."""
@@ -667,6 +699,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     from grafient_tui.tui.serve import follow_server
 
     follow_server()  # a browser tab's app (`grafient serve`) ends with its server
+    debug_log = _debug_log_while_the_app_runs(settings)
 
     if not demo:
         settings.warn_about_open_dirs()
@@ -676,6 +709,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
         app = GrafientApp(settings)
         with ending_on_signals(app.exit) as ending:
             app.run()
+        _say_debug_log(debug_log)
         return ending.exit_code or app.return_code or 0
     from grafient_tui.demo import DemoRun, build_demo
 
@@ -695,6 +729,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     # never waits on them), and one may still be at work, an add creating the home's folders anew:
     # the demo ends right after its home is removed, as it does when a signal's watchdog ends it,
     # so nothing can put any of it back.
+    _say_debug_log(debug_log)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(ending.exit_code or run.app.return_code or 0)

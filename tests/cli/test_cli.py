@@ -490,3 +490,31 @@ def test_help_names_every_alert_event_and_mcp_tool(capsys, monkeypatch) -> None:
     mcp = " ".join(cli(capsys, monkeypatch, "mcp", "--help").out.split())
     for tool in ("integrations", "spend", "budgets", "anomalies"):
         assert tool in mcp
+
+
+def test_while_the_app_runs_debug_lines_go_to_a_private_file_not_the_terminal(
+    capsys, monkeypatch, grafient_home: Path
+) -> None:
+    """`GRAFIENT_DEBUG=1 grafient --demo` wrote log lines over the app's screen."""
+    from grafient_tui.cli import _debug_log_while_the_app_runs, _say_debug_log
+    from grafient_tui.config import Settings
+
+    loggers = [logging.getLogger("grafient"), logging.getLogger("psycopg")]
+    kept = [(log.handlers[:], log.level, log.propagate) for log in loggers]
+    try:
+        monkeypatch.delenv("GRAFIENT_DEBUG", raising=False)
+        assert _debug_log_while_the_app_runs(Settings.from_env()) is None
+        monkeypatch.setenv("GRAFIENT_DEBUG", "1")
+        path = _debug_log_while_the_app_runs(Settings.from_env())
+        assert path == grafient_home / "debug.log"
+        logging.getLogger("grafient.cursor").debug("GET /teams/spend -> 200 (attempt 1)")
+        assert capsys.readouterr().err == ""  # nothing on the terminal the app draws on
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert "grafient: grafient.cursor: GET /teams/spend -> 200 (attempt 1)" in path.read_text()
+        _say_debug_log(path)
+        assert capsys.readouterr().err == f"grafient: the debug log is {path}\n"
+    finally:
+        for log, (handlers, level, propagate) in zip(loggers, kept, strict=True):
+            for handler in log.handlers:
+                handler.close()
+            log.handlers[:], log.level, log.propagate = handlers, level, propagate
