@@ -23,6 +23,7 @@ from grafient_tui.untrusted import quoted, visible
 
 if TYPE_CHECKING:
     from datetime import date, datetime
+    from pathlib import Path
 
     from grafient_tui.config import Settings
     from grafient_tui.figures import SyncProgress, SyncResult
@@ -142,7 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
         "not touched.",
     )
     remove.add_argument("ref", metavar="ID|LABEL", help="the integration's id or label")
-    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    remove.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask for confirmation; without it, the command refuses when there is no terminal to ask on",
+    )
 
     rekey = commands.add_parser(
         "rekey",
@@ -266,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
         "pace",
         help="show the requests per minute each provider's keys are paced to, or set "
         "the team's pace on a shared database",
+        description="With no argument (or a PROVIDER), show the requests per minute each provider's keys are "
+        "paced to and where that pace comes from. With PROVIDER RPM, set the pace every syncer of a shared "
+        "database follows (its owner only); a home's own pace is the GRAFIENT_<PROVIDER>_RPM variable.",
     )
     pace.add_argument("provider", nargs="?", choices=names, help="the provider whose keys to pace")
     pace.add_argument("rpm", nargs="?", type=float, help="requests per minute (0: no pacing)")
@@ -371,13 +379,28 @@ def build_parser() -> argparse.ArgumentParser:
         "mcp",
         help="serve the store's figures to coding agents (Model Context Protocol over stdio; read-only)",
         description="A Model Context Protocol server on standard input and output for a coding agent: the "
-        "tools integrations, spend (by day, model, member or provider) and budgets answer from the store, "
+        "tools integrations, spend (by day, model, member or provider), budgets and anomalies answer from the "
+        "store, "
         "read-only, never a key. It needs the optional extra: uv run --extra mcp grafient mcp "
         "(README, MCP, shows an agent's configuration).",
     )
 
     _add_alert_parser(commands)
+    _describe_from_help(parser)
     return parser
+
+
+def _describe_from_help(parser: argparse.ArgumentParser) -> None:
+    """A subcommand given a help line but no description of its own shows that line at the top of its
+    --help (argparse shows none: `grafient db --help` was a bare usage)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                said = helps.get(name)
+                if sub.description is None and said:
+                    sub.description = said[0].upper() + said[1:] + ("" if said.endswith(".") else ".")
+                _describe_from_help(sub)
 
 
 def _add_alert_parser(commands: Any) -> None:
@@ -385,9 +408,10 @@ def _add_alert_parser(commands: Any) -> None:
         "alert",
         help="alert channels: Slack, Teams, a signed webhook or email, told once per event",
         description="Channels that `grafient sync` and `grafient check` (and the app, when it synced) tell about "
-        "budgets crossing 50/80/100%%, forecasts over a budget, rejected keys and integrations not synced for 48 "
-        "hours: each event once per channel. Stored in the database (a shared database shares them), secrets "
-        "sealed like API keys and read from standard input.",
+        "budgets crossing 50/80/100%, forecasts over a budget, anomalies (a complete day whose billed cost left "
+        "its usual level), rejected keys and integrations not synced for 48 hours: each event once per channel. "
+        "Stored in the database (a shared database shares them), secrets sealed like API keys and read from "
+        "standard input.",
     )
     actions = alert.add_subparsers(dest="alert_action", metavar="ACTION", parser_class=_Parser, required=True)
     add = actions.add_parser("add", help="add a channel (its secret is read from stdin or prompted for)")
@@ -420,9 +444,9 @@ def _add_alert_parser(commands: Any) -> None:
     listing = actions.add_parser("list", help="list the channels, their last delivery and its outcome")
     listing.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     remove = actions.add_parser("remove", help="remove a channel")
-    remove.add_argument("label", metavar="LABEL")
+    remove.add_argument("label", metavar="LABEL", help="the channel's label (see `grafient alert list`)")
     test = actions.add_parser("test", help="send a test message: exit 0 when the channel accepted it, 2 when not")
-    test.add_argument("label", metavar="LABEL")
+    test.add_argument("label", metavar="LABEL", help="the channel's label (see `grafient alert list`)")
 
 
 ACCOUNT_DEST = "account__"  # argparse's dest prefix for the providers' account settings (--org, --team-id)
@@ -524,7 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _configure_logging(debug: bool) -> None:
+def _configure_logging(debug: bool, stream: Any = None) -> None:
+    """Our log lines (and, with GRAFIENT_DEBUG=1, the database driver's) to `stream`, stderr unless given."""
     import logging
 
     from grafient_tui.secret import scrub_known
@@ -535,7 +560,7 @@ def _configure_logging(debug: bool) -> None:
             record.args = None
             return True
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.addFilter(_Scrub())
     handler.setFormatter(logging.Formatter("grafient: %(name)s: %(message)s"))
     root = logging.getLogger("grafient")
@@ -551,9 +576,19 @@ def _configure_logging(debug: bool) -> None:
     driver.propagate = False
 
 
+DEMO_COMMANDS = (None, "serve")  # what `grafient --demo ...` can run: the app, or the app in a browser
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from grafient_tui.config import Settings
 
+    if args.demo and args.command not in DEMO_COMMANDS:
+        # Only the app (and `serve`, its browser tabs) have a demo: a command given --demo would read
+        # and change the real home while the user thinks it is the simulated one.
+        raise ConfigError(
+            f"--demo opens the app on simulated accounts; `grafient {args.command}` has no demo "
+            "(run `grafient --demo` for the app, or leave --demo out)."
+        )
     settings = Settings.from_env()
     if args.command is None:
         return _run_app(settings, demo=args.demo)
@@ -627,6 +662,36 @@ def _only_reads(args: argparse.Namespace) -> bool:
     return False
 
 
+DEBUG_LOG = "debug.log"
+
+
+def _debug_log_while_the_app_runs(settings: Settings) -> Path | None:
+    """With GRAFIENT_DEBUG=1, the app's log lines go to `debug.log` in the data directory (GRAFIENT_HOME,
+    or the user's data dir, for the demo too: its own home is removed as it ends), 0600, appended; never
+    to the terminal, which the app has drawn on. None without GRAFIENT_DEBUG=1."""
+    if os.environ.get("GRAFIENT_DEBUG") != "1":
+        return None
+    from grafient_tui.config import FILE_MODE, ensure_private_dir
+
+    settings.check_home()
+    ensure_private_dir(settings.data_dir)
+    path = settings.data_dir / DEBUG_LOG
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except OSError as exc:
+        raise ConfigError(
+            f"the debug log {visible(str(path))} cannot be opened: {visible(exc.strerror or '')}."
+        ) from None
+    os.fchmod(fd, FILE_MODE)  # one made before under another umask
+    _configure_logging(True, open(fd, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 (lives as long as the app)
+    return path
+
+
+def _say_debug_log(path: Path | None) -> None:
+    if path is not None:
+        print(f"grafient: the debug log is {visible(str(path))}", file=sys.stderr)
+
+
 def _run_app(settings: Settings, *, demo: bool) -> int:
     """The app, ended by `q`, SIGTERM, SIGHUP or its terminal going away (exit 128 + the signal).
     The demo does not return: its process ends as soon as its throwaway home is removed."""
@@ -635,6 +700,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     from grafient_tui.tui.serve import follow_server
 
     follow_server()  # a browser tab's app (`grafient serve`) ends with its server
+    debug_log = _debug_log_while_the_app_runs(settings)
 
     if not demo:
         settings.warn_about_open_dirs()
@@ -644,6 +710,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
         app = GrafientApp(settings)
         with ending_on_signals(app.exit) as ending:
             app.run()
+        _say_debug_log(debug_log)
         return ending.exit_code or app.return_code or 0
     from grafient_tui.demo import DemoRun, build_demo
 
@@ -663,6 +730,7 @@ def _run_app(settings: Settings, *, demo: bool) -> int:
     # never waits on them), and one may still be at work, an add creating the home's folders anew:
     # the demo ends right after its home is removed, as it does when a signal's watchdog ends it,
     # so nothing can put any of it back.
+    _say_debug_log(debug_log)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(ending.exit_code or run.app.return_code or 0)
@@ -1035,7 +1103,12 @@ def cmd_remove(args: argparse.Namespace, service: GrafientService) -> int:
     integ = service.find(args.ref)
     service.require_change()
     service.ensure_not_syncing(integ)  # say so before asking; the removal holds the lock itself
-    if not args.yes and sys.stdin is not None and sys.stdin.isatty():
+    if not args.yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            # No terminal to ask on (a script, cron, `</dev/null`): deleting history is never the default.
+            raise ConfigError(
+                f"not removing {quoted(integ.label)}: there is no terminal to confirm on; add --yes to remove it."
+            )
         answer = input(f"Remove {quoted(integ.label)} (id {integ.integration_id:d}) and all its stored costs? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("kept; nothing removed.")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from grafient_tui.alerts.deliver import Senders
     from grafient_tui.anomalies import Thresholds
+    from grafient_tui.budgets.wording import Replaced
     from grafient_tui.figures import (
         AlertChannelInfo,
         AlertDelivered,
@@ -604,12 +605,12 @@ class GrafientService:
         on_demand: bool = False,
         on: str = "usage",
         now: datetime | None = None,
-    ) -> tuple[BudgetRow, bool]:
+    ) -> tuple[BudgetRow, Replaced | None]:
         """Set (or replace) the budget of `target` (an id, a label or `all`) for `period`, measuring
         `on`: "usage" (the usage value, as before) or "billed" (what invoices charge), or the on-demand
-        part alone (`on_demand`); True when it replaced one. Bad input raises with one sentence and
-        changes nothing: an amount that is not dollars and cents, an unknown target, on-demand on a
-        provider that bills everything per use."""
+        part alone (`on_demand`); with the budget it replaced (a target has one per period), or None.
+        Bad input raises with one sentence and changes nothing: an amount that is not dollars and cents,
+        an unknown target, on-demand on a provider that bills everything per use."""
         from grafient_tui import providers
         from grafient_tui.budgets import PERIODS, parse_amount
         from grafient_tui.errors import ConfigError
@@ -632,7 +633,7 @@ class GrafientService:
                 title = providers.title(integration.provider)
                 raise ConfigError(
                     f"{visible(integration.label)!r} cannot have an on-demand budget: {visible(title)} "
-                    "bills everything per use, so set one on its total cost (without --on-demand)."
+                    "bills everything per use, so a budget on it counts the usage value or the billed amount."
                 )
         return set_budget(
             self.db,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from grafient_tui import errors, providers
-from grafient_tui.budgets.wording import amount, budget_title, estimated, rough
+from grafient_tui.budgets.wording import amount, budget_phrase, estimated, period_noun, rough
 from grafient_tui.figures import AlertEvent, Anomaly, BudgetStatus, IntegrationHealth
 from grafient_tui.money import format_usd
 
@@ -42,8 +42,7 @@ def _target(status: BudgetStatus) -> str:
 def budget_events(statuses: Sequence[BudgetStatus]) -> list[AlertEvent]:
     out = []
     for status in statuses:
-        title = budget_title(status)
-        title = title[0].lower() + title[1:]
+        phrase = budget_phrase(status)
         provider = None if status.provider is None else providers.title(status.provider)
         spent = f"{estimated(status)}{format_usd(status.spent_micro)}"
         figure = f"{spent} of {amount(status.budget_micro)} ({status.percent:.0f}%)"
@@ -56,7 +55,7 @@ def budget_events(statuses: Sequence[BudgetStatus]) -> list[AlertEvent]:
                 AlertEvent(
                     key=f"{base}:{top}",
                     kind="budget",
-                    sentence=f"{_target(status)} {reached} its {title}: {spent} of {amount(status.budget_micro)}, "
+                    sentence=f"{_target(status)} {reached} its {phrase}: {spent} of {amount(status.budget_micro)}, "
                     f"resets {status.bounds.resets.isoformat()}.",
                     figure=figure,
                     integration=None if status.target_id is None else status.target,
@@ -69,8 +68,8 @@ def budget_events(statuses: Sequence[BudgetStatus]) -> list[AlertEvent]:
                 AlertEvent(
                     key=f"{base}:forecast",
                     kind="forecast",
-                    sentence=f"{_target(status)} is forecast to spend {forecast} by the end of its {title}'s period, "
-                    f"above the budget of {amount(status.budget_micro)}.",
+                    sentence=f"{_target(status)} is forecast to spend {forecast} by the end of this "
+                    f"{period_noun(status)}, above its {phrase} of {amount(status.budget_micro)}.",
                     figure=f"forecast {forecast} of {amount(status.budget_micro)}; spent so far {spent}",
                     integration=None if status.target_id is None else status.target,
                     provider=provider,

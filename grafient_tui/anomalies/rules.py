@@ -67,6 +67,9 @@ class Series:
     integration: str
     provider: str | None
     days: Mapping[date, SeriesDay]
+    # All together: how many integrations had begun their history by each day. A day stands in another's
+    # baseline only with the same count: a total that gained an integration since is no rise.
+    begun: Mapping[date, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def baseline(series: Series, when: date, today: date | None = None) -> Baseline 
     days = []
     for weeks in range(1, MAX_BASELINE_DAYS + 1):
         earlier = when - timedelta(days=7 * weeks)
-        if usable(series, earlier, today) is not None:
+        if usable(series, earlier, today) is not None and series.begun.get(earlier) == series.begun.get(when):
             days.append(earlier)
     if len(days) < MIN_BASELINE_DAYS:
         return None
@@ -197,13 +200,17 @@ def find(
 def together(series: Iterable[Series], *, label: str = "all") -> Series:
     """Every integration's series as one: a day is in it, complete, only when every integration that
     had begun by then (has a stored day on or before it) has it complete; members are named by their
-    integration ("label: member"), models as stored (the same name adds up across integrations)."""
+    integration ("label: member"), models as stored (the same name adds up across integrations). Each
+    day says how many had begun (`begun`): the demo's Gemini export, begun on the 1st of last month,
+    made every later Saturday of all together look like a rise against the Saturdays before it."""
     parts = list(series)
     starts = {id(p): min(p.days) for p in parts if p.days}
     every = sorted({d for p in parts for d in p.days})
     days: dict[date, SeriesDay] = {}
+    begun: dict[date, int] = {}
     for when in every:
         present = [p for p in parts if p.days and starts[id(p)] <= when]
+        begun[when] = len(present)
         rows = [p.days.get(when) for p in present]
         known = [r for r in rows if r is not None]
         members: dict[str, int] = {}
@@ -223,4 +230,4 @@ def together(series: Iterable[Series], *, label: str = "all") -> Series:
             members=members,
             models=models,
         )
-    return Series(integration_id=None, integration=label, provider=None, days=days)
+    return Series(integration_id=None, integration=label, provider=None, days=days, begun=begun)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from grafient_tui.figures import BudgetStatus
 from grafient_tui.money import MICRO_PER_USD, format_usd
 
@@ -109,6 +111,21 @@ def budget_title(status: BudgetStatus) -> str:
     return title
 
 
+def budget_phrase(status: BudgetStatus) -> str:
+    """The budget inside a sentence: `monthly budget`, `cycle billed budget`, `cycle (month) on-demand
+    budget` (budget_title's words in the order English puts them)."""
+    period = "monthly" if status.period == "month" else "cycle"
+    if status.period == "cycle" and not status.bounds.follows_cycle:
+        period = "cycle (month)"
+    measure = {"on_demand": "on-demand ", "billed": "billed "}.get(status.measure, "")
+    return f"{period} {measure}budget"
+
+
+def period_noun(status: BudgetStatus) -> str:
+    """What the budget's period is, as `by the end of this ...` says it: `month` or `billing cycle`."""
+    return "billing cycle" if status.period == "cycle" and status.bounds.follows_cycle else "month"
+
+
 def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     """The toast for thresholds just crossed: the highest spend threshold, and the forecast.
     `Eng · monthly budget: 80% reached, $412.00 of $500; forecast $540 is above it · resets 2026-12-01`
@@ -129,15 +146,44 @@ def alert_text(status: BudgetStatus, thresholds: tuple[str, ...]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """The budget a `budget set` replaced (one per target and period: its amount and measure change)."""
+
+    amount_micro: int
+    measure: str
+
+
 def set_words(
-    target: str, target_id: int | None, period: str, measure: str, amount_micro: int, *, replaced: bool
+    target: str,
+    target_id: int | None,
+    period: str,
+    measure: str,
+    amount_micro: int,
+    *,
+    replaced: Replaced | None,
 ) -> str:
     """What setting a budget did, the same in `grafient budget set` and the app's budgets screen:
-    `set a budget of $500 per calendar month (UTC) on 'Eng' (id 3), counting total cost`."""
-    from grafient_tui import providers
+    `set a budget of $500 per calendar month (UTC) on 'Eng' (id 3), counting total cost`; a replaced one
+    says what it was, its amount and measure (a target has one budget per period, whatever it counts)."""
     from grafient_tui.untrusted import quoted, visible
 
     where = "all integrations" if target_id is None else f"{quoted(target)} (id {target_id:d})"
+    counted = visible(_counted(measure, target_id))
+    per = "calendar month (UTC)" if period == "month" else "billing cycle"
+    if replaced is None:
+        return f"set a budget of {amount(amount_micro)} per {per} on {where}, counting {counted}"
+    was = amount(replaced.amount_micro)
+    if replaced.measure != measure:
+        was += f", counting {visible(_counted(replaced.measure, target_id))}"
+    return (
+        f"replaced the budget per {per} on {where}: it was {was}; it is now {amount(amount_micro)}, counting {counted}"
+    )
+
+
+def _counted(measure: str, target_id: int | None) -> str:
+    from grafient_tui import providers
+
     counted = {
         "on_demand": "on-demand cost",
         "billed": "the billed amount (what invoices charge for usage)",
@@ -145,11 +191,7 @@ def set_words(
     if measure == "on_demand" and target_id is None:
         split = [providers.title(n) for n in providers.names() if providers.get(n).capabilities.has_on_demand]
         counted += f" ({in_words(split)} only: the other providers bill everything per use)"
-    per = "calendar month (UTC)" if period == "month" else "billing cycle"
-    return (
-        f"{'replaced the' if replaced else 'set a'} budget of {amount(amount_micro)} per {per} on {where}, "
-        f"counting {visible(counted)}"
-    )
+    return counted
 
 
 def removed_words(target: str, target_id: int | None, period: str, measure: str, amount_micro: int) -> str:

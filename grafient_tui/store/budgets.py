@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from grafient_tui.budgets import MEASURES, PERIODS, BudgetStatus
+from grafient_tui.budgets.wording import Replaced
 from grafient_tui.errors import NotFound
 from grafient_tui.store.budget_queries import ALL, BudgetRow
 from grafient_tui.store.db import Database
@@ -50,8 +51,9 @@ def _row(budget: Budget, integration: Integration | None) -> BudgetRow:
 
 def set_budget(
     db: Database, integration: Integration | None, period: str, measure: str, amount_micro: int, now: datetime
-) -> tuple[BudgetRow, bool]:
-    """Create or replace the budget of (target, period); True when one was replaced. A budget whose
+) -> tuple[BudgetRow, Replaced | None]:
+    """Create or replace the budget of (target, period); the one it replaced (its amount and measure), or
+    None. A budget whose
     amount or measure changes forgets the thresholds it announced in the current period: they meant
     other amounts."""
     if period not in PERIODS or measure not in MEASURES:
@@ -61,7 +63,7 @@ def set_budget(
         if integration is not None and session.get(Integration, integration.id) is None:
             raise NotFound(f"integration {integration.id} was removed meanwhile; no budget was set.")
         budget = session.exec(select(Budget).where(Budget.target_key == key, Budget.period == period)).first()
-        replaced = budget is not None
+        replaced = None if budget is None else Replaced(budget.amount_micro, budget.measure)
         if budget is None:
             budget = Budget(
                 target_key=key,

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
-from textual.app import App
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -31,7 +30,7 @@ from grafient_tui.tui import jobs, syncing
 from grafient_tui.tui import messages as m
 from grafient_tui.tui.alerts import budget_toasts, desktop_notify
 from grafient_tui.tui.app_commands import PaletteKeysScreenshots
-from grafient_tui.tui.commands import IntegrationCommands, bindings
+from grafient_tui.tui.commands import IntegrationCommands, SystemCommandsInOrder, bindings
 from grafient_tui.tui.live import LiveState
 from grafient_tui.tui.reads import StoreReads
 from grafient_tui.tui.routes import BudgetAndExportRoutes
@@ -58,7 +57,7 @@ class GrafientApp(
     CSS_PATH = Path(__file__).with_name("grafient.tcss")  # absolute: subclasses live elsewhere
     # Textual's own commands and ours (get_system_commands), and those naming an integration, whose
     # label is data: shown through the rule, never as markup (tui/commands.py).
-    COMMANDS = App.COMMANDS | {IntegrationCommands}
+    COMMANDS = {SystemCommandsInOrder, IntegrationCommands}
     TITLE = "Grafient"
     SUB_TITLE = "AI spend"
     BINDINGS = bindings("app")
@@ -210,10 +209,11 @@ class GrafientApp(
         if not running:
             self.exit()
             return
-        toast(self, "Stopping the sync… finished days are kept.", title="Quitting")
+        throwaway = self.reads.throwaway  # the demo's home, removed as it ends
+        toast(self, syncing.stopping_words(throwaway=throwaway), title="Quitting")
         for integration_id in running:
             self.syncs[integration_id].cancel()
-        said = syncing.stopped_words([self.live.progress.get(i) for i in running], running[0])
+        said = syncing.stopped_words([self.live.progress.get(i) for i in running], running[0], throwaway=throwaway)
         self.exit(message=Text(f"grafient: {visible(said)}"))
 
     # -- syncing, budgets, the daily timer ---------------------------------------------------

@@ -20,7 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
+from textual.system_commands import SystemCommandsProvider
 
+from grafient_tui import providers
 from grafient_tui.config import PERIODS, PLANS
 from grafient_tui.tui.messages import (
     AddRequested,
@@ -66,6 +68,12 @@ class Command:
     rank: int = 5
 
 
+def _every_provider() -> str:
+    """`Cursor, Anthropic, ... or ElevenLabs`: the registry's providers, however many there are."""
+    titles = [providers.title(name) for name in providers.names()]
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " or " + titles[-1]
+
+
 COMMANDS: tuple[Command, ...] = (
     # the App's, on every screen
     # priority: the App acts on it at once, not after the focused widget has worked through what is
@@ -101,7 +109,7 @@ COMMANDS: tuple[Command, ...] = (
         "Add",
         "Add an integration (any provider)",
         palette="Add an integration",
-        palette_help="Connect a Cursor, Anthropic, OpenAI or OpenRouter admin key (a)",
+        palette_help=f"Connect the key of a {_every_provider()} account (a)",
         intent=AddRequested,
     ),
     Command("home", "open", "enter", "open", "Open", "Open the highlighted integration's detail"),
@@ -243,6 +251,28 @@ def bindings(scope: str) -> list[BindingType]:
 # --------------------------------------------------------------------------- the palette
 
 
+class SystemCommandsInOrder(SystemCommandsProvider):
+    """Textual's system commands provider, whose list (before anything is typed) is sorted by title,
+    except the periods: they keep the order `palette` gives them (7, 30, 90 days, this month, last
+    month, then each month before, newest first), where a sort by title mixed the months up
+    (Apr 2025, Apr 2026, Aug 2025, ...)."""
+
+    async def discover(self) -> Hits:
+        commands = list(self.app.get_system_commands(self.screen))
+        position = {command.title: index for index, command in enumerate(commands)}
+
+        def order(command: SystemCommand) -> tuple[str, int]:
+            grouped = command.title.startswith(PERIOD_PREFIX)
+            return (PERIOD_PREFIX if grouped else command.title, position[command.title] if grouped else 0)
+
+        for command in sorted(commands, key=order):
+            if command.discover:
+                yield DiscoveryHit(command.title, command.callback, help=command.help)
+
+
+PERIOD_PREFIX = "Period: "
+
+
 def palette(
     app: App[Any], screen: Screen[Any], *, integrations: bool, periods: Sequence[PeriodChoice] = ()
 ) -> Iterator[SystemCommand]:
@@ -263,11 +293,11 @@ def palette(
             continue
         yield SystemCommand(command.palette, command.palette_help, callback)
     for days in PERIODS:
-        title, help_text = f"Period: {days:d} days", f"Show the last {days:d} UTC days (p cycles)"
+        title, help_text = f"{PERIOD_PREFIX}{days:d} days", f"Show the last {days:d} UTC days (p cycles)"
         yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(days)))
     for choice in periods:
         if choice.month:
-            title, help_text = f"Period: {choice.label}", f"Show {choice.since} … {choice.until} (UTC days)"
+            title, help_text = f"{PERIOD_PREFIX}{choice.label}", f"Show {choice.since} … {choice.until} (UTC days)"
             yield SystemCommand(title, help_text, partial(app.post_message, PeriodRequested(month=choice.key)))
     for plan, history in PLANS.items():  # the plans are this code's own words
         title, help_text = f"Plan: {plan}", f"Keep up to {history:d} days of history, after asking (P cycles)"

@@ -288,13 +288,25 @@ def clause(sentence: str) -> str:
     return text
 
 
-def stopped_words(progress: list[SyncProgress | None], first_id: int) -> str:
-    """What the terminal is told after a quit stopped running syncs (their progress, as last seen)."""
+def stopped_words(progress: list[SyncProgress | None], first_id: int, *, throwaway: bool = False) -> str:
+    """What the terminal is told after a quit stopped running syncs (their progress, as last seen).
+    A throwaway home (the demo's) is removed as the app ends: nothing is kept for a next sync."""
     if len(progress) == 1:
         which = progress[0].label if progress[0] is not None else f"integration {first_id}"
     else:
         which = f"{len(progress):,} integrations"
+    if throwaway:
+        return f"stopped the sync of {which}; the demo's simulated data is removed as it ends."
     return f"stopped the sync of {which}; the finished days are kept, and the next sync fetches the rest."
+
+
+def stopping_words(*, throwaway: bool = False) -> str:
+    """The toast while a quit stops running syncs."""
+    return (
+        "Stopping the sync… the demo's data goes with it."
+        if throwaway
+        else "Stopping the sync… finished days are kept."
+    )
 
 
 # --------------------------------------------------------------------------- the daily timer

@@ -271,8 +271,15 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
     )
     again = cli(capsys, monkeypatch, "budget", "set", "1", "1250.50", "--on-demand")
     assert again.out == (
-        "replaced the budget of $1,250.50 per calendar month (UTC) on 'Eng' (id 1), counting on-demand cost\n"
+        "replaced the budget per calendar month (UTC) on 'Eng' (id 1): it was $500, counting the usage value "
+        "(plan-included usage too); it is now $1,250.50, counting on-demand cost\n"
     )
+    same = cli(capsys, monkeypatch, "budget", "set", "1", "1300", "--on-demand")  # the same measure: the amount
+    assert same.out == (
+        "replaced the budget per calendar month (UTC) on 'Eng' (id 1): it was $1,250.50; it is now $1,300, "
+        "counting on-demand cost\n"
+    )
+    cli(capsys, monkeypatch, "budget", "set", "1", "1250.50", "--on-demand")
     cli(capsys, monkeypatch, "budget", "set", "ALL", "2000", "--period", "cycle")
     listed = cli(capsys, monkeypatch, "budget", "list", "--format", "json")
     assert json.loads(listed.out) == [
@@ -310,8 +317,9 @@ def test_set_replace_list_and_remove(store, capsys, monkeypatch) -> None:
         ),
         (
             ("budget", "set", "Lab", "5", "--on-demand"),
-            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so set one on its "
-            "total cost (without --on-demand).\n",
+            # the app's form shows the same sentence: no CLI flag in it
+            "grafient: 'Lab' cannot have an on-demand budget: Anthropic bills everything per use, so a budget on it "
+            "counts the usage value or the billed amount.\n",
         ),
         (
             ("budget", "remove", "Eng", "--period", "cycle"),

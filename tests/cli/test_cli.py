@@ -215,7 +215,11 @@ def test_remove_by_label_or_id_deletes_everything(capsys, monkeypatch, api) -> N
     assert cli(capsys, monkeypatch, "add", "cursor", "--label", "Data", stdin=OTHER_KEY).code == 0
     report = json.loads(cli(capsys, monkeypatch, "report", "--format", "json").out)
     assert len(report["integrations"]) == 2
-    assert cli(capsys, monkeypatch, "remove", "eng").code == 0  # case-insensitive label
+    refused = cli(capsys, monkeypatch, "remove", "eng")  # stdin piped: no terminal to confirm on
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == "grafient: not removing 'Eng': there is no terminal to confirm on; add --yes to remove it.\n"
+    assert len(listed(capsys, monkeypatch)) == 2  # nothing removed
+    assert cli(capsys, monkeypatch, "remove", "eng", "--yes").code == 0  # case-insensitive label
     assert [r["label"] for r in listed(capsys, monkeypatch)] == ["Data"]
     from sqlmodel import select
 
@@ -427,6 +431,17 @@ def test_remove_on_a_terminal_asks_and_a_no_keeps_everything_with_exit_0(
     assert [r["label"] for r in listed(capsys, monkeypatch)] == left
 
 
+@pytest.mark.parametrize("command", ["report", "list", "sync", "check"])
+def test_demo_with_a_command_is_refused_in_one_sentence(capsys, monkeypatch, command: str) -> None:
+    """`grafient --demo report` read the real home while the user thought it the demo's."""
+    result = cli(capsys, monkeypatch, "--demo", command)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"grafient: --demo opens the app on simulated accounts; `grafient {command}` has no demo "
+        "(run `grafient --demo` for the app, or leave --demo out).\n"
+    )
+
+
 @pytest.mark.parametrize("command", ["add", "list", "remove", "rekey", "plan", "sync", "report"])
 def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypatch, command: str) -> None:
     result = cli(capsys, monkeypatch, command, "--help")
@@ -439,3 +454,67 @@ def test_every_subcommand_help_describes_itself_and_its_options(capsys, monkeypa
         assert "--by" in text and "member, workspace or project" in text and "--format" in text
     if command == "list":
         assert "json for scripts" in text
+
+
+def _every_parser(parser, prefix=()):
+    """(the command's words, its parser) for the program and every subcommand, however deep."""
+    import argparse
+
+    yield prefix, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_parser(sub, (*prefix, name))
+
+
+def test_every_subcommands_help_has_a_description_and_no_doubled_percent(capsys, monkeypatch) -> None:
+    """argparse %-formats help strings but not descriptions: a '%%' there was printed as is."""
+    from grafient_tui.cli import build_parser
+
+    commands = [words for words, _ in _every_parser(build_parser()) if words]
+    assert ("alert", "test") in commands and ("pace",) in commands
+    for words in commands:
+        result = cli(capsys, monkeypatch, *words, "--help")
+        assert result.code == 0, words
+        assert "%%" not in result.out, words
+        _usage, _, rest = result.out.partition("\n\n")
+        assert rest and not rest.startswith(("positional arguments:", "options:")), f"{words}: no description"
+        for line in result.out.splitlines():
+            if line.strip() in ("LABEL", "ID|LABEL"):
+                raise AssertionError(f"{words}: {line.strip()} is not described")
+
+
+def test_help_names_every_alert_event_and_mcp_tool(capsys, monkeypatch) -> None:
+    alert = " ".join(cli(capsys, monkeypatch, "alert", "--help").out.split())
+    assert "50/80/100%," in alert and "anomalies" in alert
+    mcp = " ".join(cli(capsys, monkeypatch, "mcp", "--help").out.split())
+    for tool in ("integrations", "spend", "budgets", "anomalies"):
+        assert tool in mcp
+
+
+def test_while_the_app_runs_debug_lines_go_to_a_private_file_not_the_terminal(
+    capsys, monkeypatch, grafient_home: Path
+) -> None:
+    """`GRAFIENT_DEBUG=1 grafient --demo` wrote log lines over the app's screen."""
+    from grafient_tui.cli import _debug_log_while_the_app_runs, _say_debug_log
+    from grafient_tui.config import Settings
+
+    loggers = [logging.getLogger("grafient"), logging.getLogger("psycopg")]
+    kept = [(log.handlers[:], log.level, log.propagate) for log in loggers]
+    try:
+        monkeypatch.delenv("GRAFIENT_DEBUG", raising=False)
+        assert _debug_log_while_the_app_runs(Settings.from_env()) is None
+        monkeypatch.setenv("GRAFIENT_DEBUG", "1")
+        path = _debug_log_while_the_app_runs(Settings.from_env())
+        assert path == grafient_home / "debug.log"
+        logging.getLogger("grafient.cursor").debug("GET /teams/spend -> 200 (attempt 1)")
+        assert capsys.readouterr().err == ""  # nothing on the terminal the app draws on
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert "grafient: grafient.cursor: GET /teams/spend -> 200 (attempt 1)" in path.read_text()
+        _say_debug_log(path)
+        assert capsys.readouterr().err == f"grafient: the debug log is {path}\n"
+    finally:
+        for log, (handlers, level, propagate) in zip(loggers, kept, strict=True):
+            for handler in log.handlers:
+                handler.close()
+            log.handlers[:], log.level, log.propagate = handlers, level, propagate

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from grafient_tui.budgets.wording import percent, removed_words, set_words
+from grafient_tui.budgets.wording import Replaced, percent, removed_words, set_words
 from grafient_tui.money import MICRO_PER_USD as USD
 from grafient_tui.money import format_usd
 from grafient_tui.service import GrafientService
@@ -65,7 +65,7 @@ async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_hom
         assert shown(app, "#budget-error") == "A budget is in dollars and cents, at most two decimals ('12.345')."
         await save_in_form(app, pilot, "500")
         assert isinstance(app.screen, BudgetsScreen)
-        said = set_words("all", None, "month", "cost", 500 * USD, replaced=False)
+        said = set_words("all", None, "month", "cost", 500 * USD, replaced=None)
         assert said == (
             "set a budget of $500 per calendar month (UTC) on all integrations, counting the usage value "
             "(plan-included usage too)"
@@ -85,7 +85,10 @@ async def test_set_edit_and_remove_a_budget_with_the_clis_sentences(grafient_hom
         await pilot.pause()
         assert app.screen.query_one("#budget-amount", Input).value == "500"
         await save_in_form(app, pilot, "750.50")
-        assert set_words("all", None, "month", "cost", 75050 * USD // 100, replaced=True) in app.notes
+        assert (
+            set_words("all", None, "month", "cost", 75050 * USD // 100, replaced=Replaced(500 * USD, "cost"))
+            in app.notes
+        )
         assert [r[1] for r in rows(app)] == ["$750.50"]
 
         await pilot.press("d")
@@ -108,7 +111,7 @@ async def test_a_budget_on_one_integration_and_the_on_demand_rule(grafient_home)
         app.post_message(BudgetSetRequested(str(integration_id), "$40", "cycle", measure="on_demand"))
         await app.workers.wait_for_complete()
         await settle(app, pilot)
-        said = set_words("Acme", integration_id, "cycle", "on_demand", 40 * USD, replaced=False)
+        said = set_words("Acme", integration_id, "cycle", "on_demand", 40 * USD, replaced=None)
         assert said in app.notes
         [row] = rows(app)
         assert row[1] == "$40" and row[5:] == ["billing cycle, on-demand", "Acme"]
@@ -199,3 +202,28 @@ def test_names_give_way_and_figures_never() -> None:
     tight = fit_names([row], 58)[0]  # 21 for both: the target half, the period's words cut too
     assert tight[:5] == row[:5] and tight[5] == "billing cy…" and tight[6] == "x" * 9 + "…"
     assert fit_names([row], 10)[0][:5] == row[:5]  # too narrow even for the figures: still whole
+
+
+async def test_saving_a_budget_unchanged_announces_no_threshold_again(grafient_home) -> None:
+    """README: a threshold's toast comes once per budget, period and threshold; `b`, `e`, save (nothing
+    changed) showed the '50% reached' toast again."""
+    from grafient_tui.config import Settings
+
+    team = make_team()
+    await seeded(team)
+    service = GrafientService(Settings.from_env())
+    service.set_budget("all", "1000000", now=NOW)
+    [status] = service.check_budgets(NOW.date())
+    half_again = status.spent_micro * 3 // 2 // USD + 1  # whole dollars: about 66% spent
+    service.set_budget("all", str(half_again), now=NOW)
+    service.close()
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await open_budgets(app, pilot)
+        reached = [note for note in app.notes if "50% reached" in note]
+        assert len(reached) == 1  # at start
+        await pilot.press("e")
+        await pilot.pause()
+        await save_in_form(app, pilot, str(half_again))
+        assert isinstance(app.screen, BudgetsScreen)
+        assert [note for note in app.notes if "50% reached" in note] == reached

@@ -307,3 +307,38 @@ async def test_the_models_view_reads_billed_unknown_where_a_day_predates_it(graf
         assert cells(app.screen.query_one("#models-across", DataTable), total=True)[2] == "—"
         note = str(app.screen.query_one("#models-note", Static).render())
         assert "stored before it was kept per model" in note
+
+
+async def test_the_palette_lists_the_months_newest_first_and_every_provider(grafient_home) -> None:
+    """Before anything is typed the palette listed the months by title (Apr 2025, Aug 2024, Dec 2024, ...)
+    and its Add entry named four of the eight providers."""
+    from grafient_tui import providers
+    from grafient_tui.config import Settings
+    from grafient_tui.tui.commands import SystemCommandsInOrder
+
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    settings.set_plan("pro")
+    team = make_team(days=365)  # Jun 2024 to Jun 2025: months across a year's turn
+    await seeded(team)
+    app = make_app(httpx.MockTransport(team.handler))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        provider = SystemCommandsInOrder(app.screen)
+        hits = [hit async for hit in provider.discover()]
+        titles = [str(hit.text) for hit in hits]
+        periods = [t for t in titles if t.startswith("Period: ")]
+        assert periods[:5] == [
+            "Period: 7 days",
+            "Period: 30 days",
+            "Period: 90 days",
+            "Period: this month (Jun 2025, to date)",
+            "Period: last month (May 2025)",
+        ]
+        assert periods[5:8] == ["Period: Apr 2025", "Period: Mar 2025", "Period: Feb 2025"]
+        assert periods[-1] == "Period: Jun 2024"
+        others = [t for t in titles if not t.startswith("Period: ")]
+        assert others == sorted(others)  # the rest as Textual lists them: by title
+        [add] = [hit for hit in hits if hit.text == "Add an integration"]
+        for name in providers.names():
+            assert providers.title(name) in str(add.help)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
@@ -22,14 +23,14 @@ NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 MONTH = PeriodBounds(start=date(2026, 11, 1), end=date(2026, 11, 30))
 
 
-def status(spent: float, forecast: float | None, *, target_id: int | None = 3):
+def status(spent: float, forecast: float | None, *, target_id: int | None = 3, measure: str = "cost", period="month"):
     return budget_status(
         budget_id=7,
         target="Eng",
         target_id=target_id,
         provider="cursor",
-        period="month",
-        measure="cost",
+        period=period,
+        measure=measure,
         budget_micro=500 * DOLLAR,
         bounds=MONTH,
         today="2026-11-24",
@@ -53,6 +54,23 @@ def test_a_budget_makes_one_event_for_its_highest_threshold_and_one_for_its_fore
     assert over.key == "budget:7:2026-11-01:100" and over.sentence.startswith("All integrations is over")
     assert over.integration is None
     assert budget_events([status(100, None)]) == []  # 20%, no forecast yet: nothing to tell
+
+
+def test_a_budget_on_billed_or_on_demand_is_named_in_plain_english() -> None:
+    """'...by the end of its monthly budget, billed's period...' was budget_title's heading pasted in."""
+    [reached, forecast] = budget_events([status(412, 540, measure="billed")])
+    assert reached.sentence == "Eng has reached 80% of its monthly billed budget: $412.00 of $500, resets 2026-12-01."
+    assert forecast.sentence == (
+        "Eng is forecast to spend $540 by the end of this month, above its monthly billed budget of $500."
+    )
+    cycle = PeriodBounds(start=date(2026, 11, 10), end=date(2026, 12, 9), follows_cycle=True)
+    on_demand = replace(status(412, 540, measure="on_demand", period="cycle"), bounds=cycle)
+    [_, forecast] = budget_events([on_demand])
+    assert forecast.sentence == (
+        "Eng is forecast to spend $540 by the end of this billing cycle, above its cycle on-demand budget of $500."
+    )
+    for event in budget_events([status(412, 540, measure=m) for m in ("cost", "billed", "on_demand")]):
+        assert "'s period" not in event.sentence and ", billed" not in event.sentence
 
 
 def health(**kw) -> IntegrationHealth:

@@ -168,3 +168,25 @@ def test_thresholds_from_settings_and_their_sentences():
         thresholds_of(3, "config.toml")
     with pytest.raises(ConfigError, match="has ratio and min_amount"):
         thresholds_of({"ratoi": 2}, "config.toml")
+
+
+def test_all_together_compares_a_day_only_with_days_the_same_integrations_had_begun():
+    """An integration whose history begins inside the baseline's weeks (the demo's Gemini export, begun
+    on the 1st of last month) made all together's later days look like rises: the earlier days lacked it."""
+    old = series(100, [100, 100, 100, 100, 100, 100, 100, 100])
+    new_days = {d: SeriesDay(billed_micro=60 * USD, complete=True) for d in old.days if d >= DAY - timedelta(days=21)}
+    new = Series(2, "Gemini", "google", new_days)  # begun 3 weeks before DAY: in 3 of the 8 weeks
+    both = together([old, new], label="all")
+    assert both.days[DAY].billed_micro == 160 * USD
+    assert baseline(both, DAY) is None  # 3 same weekdays with both: too few
+    assert judge(both, DAY, T) is None
+    assert judge(old, DAY, T) is None and judge(new, DAY, T) is None  # neither rose on its own
+    # Once both have 4 weeks together, the day is judged against those weeks only
+    later = DAY + timedelta(days=7)
+    grown = {**old.days, later: SeriesDay(billed_micro=100 * USD, complete=True)}
+    grown_new = {**new_days, later: SeriesDay(billed_micro=200 * USD, complete=True)}
+    both = together([Series(1, "Eng", "openai", grown), Series(2, "Gemini", "google", grown_new)], label="all")
+    base = baseline(both, later)
+    assert base is not None and base.median_micro == 160 * USD and len(base.days) == 4
+    found = judge(both, later, T)
+    assert found is not None and found.billed_micro == 300 * USD

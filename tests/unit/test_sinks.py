@@ -82,6 +82,10 @@ REVIEWED: dict[tuple[str, str], str] = {
     ): "a plan's title and help: a PLANS key of this code, and a number",
     (
         "grafient_tui/tui/commands.py",
+        "yield DiscoveryHit(command.title, command.callback, help=command.help)",
+    ): "the system commands re-listed in order (SystemCommandsInOrder): those reviewed above, and Textual's",
+    (
+        "grafient_tui/tui/commands.py",
         "yield DiscoveryHit(self._display(title, help_text), callback, text=visible(title))",
     ): ("the display is Content made by literal(); text is only matched, never shown"),
     ("grafient_tui/tui/commands.py", "yield Hit(score, self._display(title, help_text), callback, text=shown)"): (

@@ -219,3 +219,15 @@ def test_the_daily_timer_wakes_at_six_utc_and_at_least_every_quarter_hour() -> N
     assert timer_delay(datetime(2025, 6, 18, 23, 0, tzinfo=UTC), six) == DAILY_CHECK_SECONDS
     assert timer_delay(datetime(2025, 6, 19, 5, 59, tzinfo=UTC), six) == 60
     assert timer_delay(datetime(2025, 6, 19, 6, 1, tzinfo=UTC), six) == 1.0  # late: at once (almost)
+
+
+def test_the_words_after_a_quit_promise_kept_days_only_where_they_are_kept() -> None:
+    """The demo's home is removed as it ends: its quit says so, never that a next sync fetches the rest."""
+    from grafient_tui.tui.syncing import stopped_words, stopping_words
+
+    kept = stopped_words([None, None], 1)
+    assert "finished days are kept" in kept and "next sync fetches the rest" in kept
+    demo = stopped_words([None, None], 1, throwaway=True)
+    assert demo.startswith("stopped the sync of 2 integrations;")
+    assert "kept" not in demo and "next sync" not in demo and "removed" in demo
+    assert "kept" in stopping_words() and "kept" not in stopping_words(throwaway=True)

@@ -63,6 +63,11 @@ class StoreReader(Screen[None], Generic[FiguresT]):
             return
         event.stop()
         self._reading = False
+        if not self.is_attached:
+            # The app has been told to exit (q mid-sync: the cancelled syncs' news asked for this read):
+            # Textual refuses to mount anything from now on, and a card mounted here was a MountError
+            # that turned a clean quit into exit 1. Nothing read now will ever be seen.
+            return
         if self._stale:
             self.call_later(self.reload)
         if event.state == WorkerState.SUCCESS and event.worker.result is not None:
