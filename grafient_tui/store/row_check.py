@@ -79,6 +79,14 @@ def _n(name: str, kind: str = "int", longest: int | None = None) -> Column:
     return Column(name, kind, nullable=True, longest=longest)
 
 
+# The most characters of a text Grafient writes (generously: a stored value longer than this was not
+# written by it, and reads show some of these uncut): a word of our own (a provider's name, a status),
+# an id or a digest, a sentence or a host's name, a small JSON document.
+WORD = 32
+SHORT = 64
+LINE = 1024
+DOCUMENT = 4096
+
 _MAYBE_TOKENS = tuple(
     _n(name)
     for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
@@ -91,16 +99,16 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
         "id",
         (
             _c("id"),
-            _c("uid", "text"),
-            _c("provider", "text"),
+            _c("uid", "text", SHORT),
+            _c("provider", "text", WORD),
             _c("label", "text", MAX_LABEL),
             _n("label_key", "text", MAX_LABEL),
-            _c("key_scheme", "text"),
+            _c("key_scheme", "text", WORD),
             _c("key_ciphertext", "blob"),
-            _c("key_hint", "text"),
+            _c("key_hint", "text", SHORT),
             _c("created_at", "moment"),
             _n("team_members"),
-            _n("team_fingerprint", "text"),
+            _n("team_fingerprint", "text", SHORT * 2),
             _n("history_from", "date"),
             _n("history_limit", "date"),
             _n("cycle_start", "date"),
@@ -158,25 +166,30 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
         (
             _c("id"),
             _c("integration_id"),
-            _c("trigger", "text"),
+            _c("trigger", "text", WORD),
             _c("started_at", "moment"),
             _n("finished_at", "moment"),
-            _c("outcome", "text"),
+            _c("outcome", "text", WORD),
             _c("requests"),
             _c("rate_limited"),
             _c("retries"),
             _c("days_written"),
             _n("error", "text"),
-            _n("host", "text"),
-            _n("username", "text"),
+            _n("host", "text", LINE),
+            _n("username", "text", LINE),
             _n("lock_pid"),
-            _n("error_kind", "text"),
+            _n("error_kind", "text", SHORT),
         ),
     ),
     "synclock": ("integration_id", (_c("integration_id"),)),
     "teamsetting": (
         "name",
-        (_c("name", "text"), _c("value", "text"), _c("updated_at", "moment"), _n("updated_by", "text")),
+        (
+            _c("name", "text", SHORT * 2),
+            _c("value", "text", DOCUMENT),
+            _c("updated_at", "moment"),
+            _n("updated_by", "text", LINE),
+        ),
     ),
     "membercyclespend": (
         "id",
@@ -195,10 +208,10 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
         "id",
         (
             _c("id"),
-            _c("target_key", "text"),
+            _c("target_key", "text", WORD),
             _n("integration_id"),
-            _c("period", "text"),
-            _c("measure", "text"),
+            _c("period", "text", WORD),
+            _c("measure", "text", WORD),
             _c("amount_micro"),
             _c("created_at", "moment"),
             _c("updated_at", "moment"),
@@ -206,21 +219,21 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
     ),
     "alertsent": (
         "id",
-        (_c("id"), _c("budget_id"), _c("period_start", "date"), _c("threshold", "text"), _c("sent_at", "moment")),
+        (_c("id"), _c("budget_id"), _c("period_start", "date"), _c("threshold", "text", WORD), _c("sent_at", "moment")),
     ),
     "alertchannel": (
         "id",
         (
             _c("id"),
-            _c("uid", "text"),
+            _c("uid", "text", SHORT),
             _c("label", "text", MAX_LABEL),
-            _c("kind", "text"),
-            _c("target", "text"),
-            _n("secret_scheme", "text"),
+            _c("kind", "text", WORD),
+            _c("target", "text", DOCUMENT * 4),
+            _n("secret_scheme", "text", WORD),
             _n("secret_ciphertext", "blob"),
             _c("created_at", "moment"),
             _n("last_delivery_at", "moment"),
-            _n("last_outcome", "text"),
+            _n("last_outcome", "text", LINE),
             _n("last_ok", "flag"),
         ),
     ),
@@ -229,13 +242,13 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
         (
             _c("id"),
             _c("channel_id"),
-            _c("event_key", "text"),
-            _c("state", "text"),
+            _c("event_key", "text", LINE),
+            _c("state", "text", WORD),
             _c("attempts"),
             _c("claimed_at", "moment"),
             _c("lease_until", "moment"),
             _n("finished_at", "moment"),
-            _n("outcome", "text"),
+            _n("outcome", "text", LINE),
         ),
     ),
 }
