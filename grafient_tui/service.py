@@ -201,7 +201,8 @@ class GrafientService:
         from grafient_tui.store.row_check import DAMAGE_ERRORS, check_rows, damage_error
 
         if not self._rows_checked:
-            check_rows(reader)
+            database = None if reader.postgres else self.settings.database_file
+            check_rows(reader, database)
             self._rows_checked = True
         try:
             yield

@@ -19,6 +19,7 @@ No SQLAlchemy here: `grafient report` reads without it. `COLUMNS` lists every co
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ from grafient_tui.store.labels import MAX_LABEL
 from grafient_tui.untrusted import MAX_NAME, cap, visible
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from grafient_tui.store.read import Reader
 
 # Errors a read raises when a stored value is not of its column's type (int('garbage'), a date of
@@ -318,11 +321,12 @@ def _what(read: Reader, table: str, key: str, value: object, column: Column) -> 
     return _BAD[column.kind][1]
 
 
-def damage_sentence(damage: Damage) -> str:
+def damage_sentence(damage: Damage, *, postgres: bool = False) -> str:
+    shell = "psql" if postgres else "the sqlite3 shell"
     return (
         f"the database's table {damage.table} has a damaged value in row {damage.row}, column {damage.column} "
         f"({damage.what}: not written by Grafient); nothing was changed. Fix or delete that row "
-        "(e.g. with the sqlite3 shell), or restore a backup of the database."
+        f"(e.g. with {shell}), or restore a backup of the database."
     )
 
 
@@ -332,15 +336,57 @@ UNREADABLE = (
 )
 
 
-def check_rows(read: Reader) -> None:
-    """CorruptRow with the sentence when the store holds a value its column's type cannot hold."""
+CHECKED_SUFFIX = "-checked"  # beside the SQLite file: the state of its files last found whole
+
+
+def check_rows(read: Reader, database: Path | None = None) -> None:
+    """CorruptRow with the sentence when the store holds a value its column's type cannot hold.
+
+    A SQLite `database` found whole is not searched again until its files change (any commit does:
+    a sync's, a tamperer's), so that a `grafient report` between two syncs does not pay the search:
+    its state (the files' sizes and times, taken before the search) is kept beside it, in
+    `grafient.db-checked`."""
+    state = _file_state(database) if database is not None else None
+    stamp = database.with_name(database.name + CHECKED_SUFFIX) if database is not None else None
+    if state is not None and stamp is not None and _read_stamp(stamp) == state:
+        return
     damage = find_damage(read)
     if damage is not None:
-        raise CorruptRow(damage_sentence(damage))
+        raise CorruptRow(damage_sentence(damage, postgres=read.postgres))
+    if state is not None and stamp is not None:
+        from grafient_tui.config import write_private_file
+
+        with contextlib.suppress(OSError):  # only spares the next read the search
+            write_private_file(stamp, state.encode("ascii"))
+
+
+def _file_state(database: Path) -> str | None:
+    parts = []
+    for path in (database, database.with_name(database.name + "-wal")):
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            parts.append("-")
+            continue
+        except OSError:
+            return None
+        # An empty WAL holds no commit (each connection makes one anew): as good as none.
+        parts.append(
+            f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}" if found.st_size else "-"
+        )  # not ctime: opening sets modes
+    return " ".join(parts)
+
+
+def _read_stamp(stamp: Path) -> str | None:
+    try:
+        with stamp.open("rb") as file:
+            return file.read(256).decode("ascii", "replace")
+    except OSError:
+        return None
 
 
 def damage_error(read: Reader) -> CorruptRow:
     """What a read that failed turning a stored value into Python raises: the damaged row where the
     store shows one, else the general sentence."""
     damage = find_damage(read)
-    return CorruptRow(UNREADABLE if damage is None else damage_sentence(damage))
+    return CorruptRow(UNREADABLE if damage is None else damage_sentence(damage, postgres=read.postgres))

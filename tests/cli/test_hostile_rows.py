@@ -273,3 +273,20 @@ def test_every_column_holds_any_value_without_a_crash(
 def test_a_day_sqlite_would_read_as_another_is_damaged(capsys, monkeypatch, home, day: object) -> None:
     codes = check_reads(capsys, monkeypatch, home, "dailycost", "day", day)
     assert set(codes) == {2}
+
+
+def test_a_store_found_whole_is_searched_again_once_it_changes(capsys, monkeypatch, home) -> None:
+    """The search is skipped while the SQLite files are as they were when it found nothing (a report
+    between syncs does not pay it); a write of any kind since is searched again."""
+    import stat
+
+    from grafient_tui.store.row_check import CHECKED_SUFFIX
+
+    database = home / "grafient.db"
+    assert run_cli(capsys, monkeypatch, "report").code == 0
+    stamp = database.with_name(database.name + CHECKED_SUFFIX)
+    assert stamp.is_file() and stat.S_IMODE(stamp.stat().st_mode) == 0o600
+    assert run_cli(capsys, monkeypatch, "report").code == 0
+    assert tamper(database, "dailymembercost", "day", "garbage")
+    result = run_cli(capsys, monkeypatch, "report", "--by", "member")
+    assert result.code == 2 and "table dailymembercost has a damaged value in row 1, column day" in result.err
