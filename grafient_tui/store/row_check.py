@@ -370,10 +370,9 @@ def _file_state(database: Path) -> str | None:
             continue
         except OSError:
             return None
-        # An empty WAL holds no commit (each connection makes one anew): as good as none.
-        parts.append(
-            f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}" if found.st_size else "-"
-        )  # not ctime: opening sets modes
+        # An empty WAL holds no commit (each connection makes one anew): as good as none. Not the
+        # ctime: every open of the store sets the files' modes.
+        parts.append(f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}" if found.st_size else "-")
     return " ".join(parts)
 
 

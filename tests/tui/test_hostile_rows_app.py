@@ -49,15 +49,32 @@ def damaged(app: NotingApp) -> list[str]:
     return [note for note in app.notes if "has a damaged value in row" in note]
 
 
-async def test_a_damaged_row_at_start_is_a_notice_on_the_home(seeded) -> None:
-    damage(seeded, "UPDATE integration SET cycle_start = 'garbage'")
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (
+            "UPDATE integration SET cycle_start = 'garbage'",
+            "table integration has a damaged value in row 1, column cycle_start (not a date",
+        ),
+        (
+            "UPDATE teamsetting SET updated_at = 7",
+            "table teamsetting has a damaged value in row vault.master_key_fingerprint, column updated_at (not a time",
+        ),
+        (
+            "UPDATE dailycost SET complete = 7 WHERE id = 3",
+            "table dailycost has a damaged value in row 3, column complete (not true or false",
+        ),
+    ],
+)
+async def test_a_damaged_row_at_start_is_a_notice_on_the_home(seeded, sql: str, said: str) -> None:
+    damage(seeded, sql)
     app = NotingApp(Settings.from_env(), now=lambda: NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: damaged(app), "the notice of the damaged row")
         await settle(app, pilot)
         assert app.is_running and app.return_code is None
         [note] = set(damaged(app))
-        assert "table integration has a damaged value in row 1, column cycle_start (not a date" in note
+        assert said in note
         assert "\n" not in note.strip()
 
 
