@@ -20,11 +20,13 @@ No SQLAlchemy here: `grafient report` reads without it. `COLUMNS` lists every co
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from grafient_tui.errors import CorruptRow
+from grafient_tui.money import MAX_DAY_MICRO
 from grafient_tui.store.labels import MAX_LABEL
+from grafient_tui.store.sums import MAX_DAY_COUNT, MAX_DAY_CREDITS_MICRO
 from grafient_tui.untrusted import MAX_NAME, cap, visible
 
 if TYPE_CHECKING:
@@ -72,6 +74,7 @@ class Column:
     kind: str  # a key of _BAD
     nullable: bool = False
     longest: int | None = None  # text: the most characters Grafient writes there (shown uncut by the reads)
+    largest: int | None = None  # a whole number: the most (and minus the least) Grafient writes there
 
 
 def _c(name: str, kind: str = "int", longest: int | None = None) -> Column:
@@ -257,6 +260,19 @@ COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
 }
 
 
+# A day's, a day's model's and a day's member's figures hold what store/sync_writes.check_storable lets
+# through, no more: past it a report's SUM() overflows (and fails every report, for every integration).
+_DAY_LARGEST = {
+    **dict.fromkeys(("cost_micro", "on_demand_micro", "included_micro", "byok_micro"), MAX_DAY_MICRO),
+    **dict.fromkeys(("requests", "request_units_micro", "characters"), MAX_DAY_COUNT),
+    **dict.fromkeys((c.name for c in _MAYBE_TOKENS), MAX_DAY_COUNT),
+    "credits_micro": MAX_DAY_CREDITS_MICRO,
+}
+for _table in ("dailycost", "dailymodelcost", "dailymembercost"):
+    _key, _columns = COLUMNS[_table]
+    COLUMNS[_table] = (_key, tuple(replace(c, largest=_DAY_LARGEST.get(c.name)) for c in _columns))
+
+
 @dataclass(frozen=True)
 class Damage:
     """The first value found that its column's type cannot hold."""
@@ -270,11 +286,15 @@ class Damage:
 def bad_value_sql(column: Column, *, postgres: bool = False) -> str:
     """SQL true of a value `column` cannot hold (our own names only, never outside text). PostgreSQL
     types its columns: only a text's length is left to check there."""
-    if postgres:
-        return f"length({column.name}) > {column.longest}" if column.longest is not None else "FALSE"
-    bad = _BAD[column.kind][0].format(c=column.name)
+    name = column.name
+    limits = []
     if column.longest is not None:
-        bad = f"{bad} OR length({column.name}) > {column.longest}"
+        limits.append(f"length({name}) > {column.longest}")
+    if column.largest is not None:
+        limits.append(f"{name} > {column.largest} OR {name} < -{column.largest}")
+    if postgres:
+        return " OR ".join(limits) or "FALSE"
+    bad = " OR ".join([_BAD[column.kind][0].format(c=name), *limits])
     if column.nullable:
         return f"({column.name} IS NOT NULL AND ({bad}))"
     return f"({column.name} IS NULL OR {bad})"
@@ -285,7 +305,7 @@ def find_damage(read: Reader) -> Damage | None:
     On PostgreSQL, which types its columns, only the texts' lengths."""
     pg = read.postgres
     for table, (key, columns) in COLUMNS.items():
-        checked = [c for c in columns if c.longest is not None] if pg else _present(read, table, columns)
+        checked = [c for c in _present(read, table, columns) if not pg or c.longest or c.largest]
         if not checked:
             continue
         cases = " ".join(f"WHEN {bad_value_sql(c, postgres=pg)} THEN {i}" for i, c in enumerate(checked))
@@ -301,24 +321,32 @@ def find_damage(read: Reader) -> Damage | None:
 
 
 def _present(read: Reader, table: str, columns: tuple[Column, ...]) -> list[Column]:
-    """The columns of `columns` the table has (a store may be older than this version's models)."""
+    """The columns of `columns` the table has (a store may be older than this version's models; the
+    service reads it once it is at this version's schema on PostgreSQL)."""
+    if read.postgres:
+        return list(columns)
     present = {str(row[1]) for row in read.rows(f"PRAGMA table_info({table})")}
     return [c for c in columns if c.name in present]
 
 
 def _what(read: Reader, table: str, key: str, value: object, column: Column) -> str:
-    """Why the value is damaged, in words (never the value itself)."""
-    if column.longest is not None:
-        found = read.one(f"SELECT length({column.name}) > {column.longest} FROM {table} WHERE {key} = ?", value)
-        if found and found[0] and (read.postgres or column.kind == "text"):
-            return f"longer than the {column.longest} characters Grafient writes"
-    if read.postgres:
-        return "not as Grafient writes it"
-    if not column.nullable:
-        found = read.one(f"SELECT {column.name} IS NULL FROM {table} WHERE {key} IS ? LIMIT 1", value)
-        if found and found[0]:
+    """Why the value is damaged, in words (never the value itself): its type first, then its size."""
+    name = column.name
+
+    def holds(condition: str) -> bool:
+        found = read.one(f"SELECT {condition} FROM {table} WHERE {key} = ? LIMIT 1", value)
+        return bool(found and found[0])
+
+    if not read.postgres:
+        if not column.nullable and holds(f"{name} IS NULL"):
             return "missing"
-    return _BAD[column.kind][1]
+        if holds(_BAD[column.kind][0].format(c=name)):
+            return _BAD[column.kind][1]
+    if column.longest is not None and holds(f"length({name}) > {column.longest}"):
+        return f"longer than the {column.longest} characters Grafient writes"
+    if column.largest is not None and holds(f"{name} > {column.largest} OR {name} < -{column.largest}"):
+        return f"beyond the {column.largest:,} Grafient writes at most"
+    return "not as Grafient writes it"
 
 
 def damage_sentence(damage: Damage, *, postgres: bool = False) -> str:

@@ -49,6 +49,7 @@ HOSTILE = {
     "null": None,
     "blob": b"\xff\x00\xfe",
     "long": LONG,
+    "overflowing": 2**62,  # a whole number, but past any day Grafient stores: the reports' SUM() overflows
 }
 # Python's names for its exceptions, which no sentence may carry.
 EXCEPTION_NAMES = ("Traceback", "Error(", "ValueError", "TypeError", "KeyError", "AttributeError", "OverflowError")
@@ -205,6 +206,8 @@ REPRESENTATIVE = [
     ("membercyclespend", "spend_micro", "float", "1", "not a whole number"),
     ("teamsetting", "updated_at", "garbage", "vault.master_key_fingerprint", "not a time"),
     ("integration", "label", "long", "1", "longer than the 64 characters Grafient writes"),
+    ("dailycost", "cost_micro", "overflowing", "1", "beyond the 100,000,000,000,000 Grafient writes at most"),
+    ("dailymodelcost", "input_tokens", "overflowing", "1", "beyond the 10,000,000,000,000 Grafient writes at most"),
     ("dailymodelcost", "model", "long", "1", "longer than the 255 characters Grafient writes"),
 ]
 
@@ -257,7 +260,8 @@ def _every_column() -> list[tuple[str, str, str]]:
     cases = []
     for table, (_, columns) in COLUMNS.items():
         for column in columns:
-            cases += [(table, column.name, value) for value in ("garbage", "huge", "blob", "null", "seven", "long")]
+            values = ("garbage", "huge", "blob", "null", "seven", "long", "overflowing")
+            cases += [(table, column.name, value) for value in values]
     return cases
 
 

@@ -77,6 +77,20 @@ def test_text_longer_than_grafient_writes_is_one_sentence(
     assert everything(seeded) == before
 
 
+@pytest.mark.parametrize(("table", "column"), [("dailycost", "cost_micro"), ("dailymodelcost", "requests")])
+def test_a_figure_past_any_day_grafient_stores_is_one_sentence(
+    seeded, capsys, monkeypatch, table: str, column: str
+) -> None:
+    """A bigint the server takes, but no sync writes: the reports' sums would overflow."""
+    write(seeded, f"UPDATE {table} SET {column} = :value WHERE id = (SELECT MIN(id) FROM {table})", value=2**62)
+    before = everything(seeded)
+    for args in READS:
+        result = run_cli(capsys, monkeypatch, *args)
+        assert result.code == 2, (args, result.err)
+        assert f"table {table} has a damaged value in row 1, column {column} (beyond the " in result.err
+    assert everything(seeded) == before
+
+
 def test_escapes_in_text_of_its_length_are_shown_as_text(seeded, capsys, monkeypatch) -> None:
     write(seeded, "UPDATE syncrun SET outcome = 'failed', error = :value", value=LONG)
     write(seeded, "UPDATE integration SET label = :value", value="Eng\x1b]0;pwned\x07")
