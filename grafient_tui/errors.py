@@ -45,6 +45,11 @@ class StoreError(GrafientError):
         self.code = code  # a team server's SQLSTATE, where it gave one (55P03: a lock timeout)
 
 
+class CorruptRow(StoreError):
+    """A stored value its column's type cannot hold (a row written by something else than Grafient):
+    the sentence names the table, the row and the column, never the value (store/row_check.py)."""
+
+
 class NotFound(GrafientError):
     """No integration with that id or label."""
 

@@ -13,13 +13,14 @@ belongs in a thread worker.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from grafient_tui.config import PLANS, Settings
 from grafient_tui.errors import ConfigError
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     from grafient_tui.store.vault import Vault
 
     ProgressCallback = Callable[[SyncProgress], None]
+
+_T = TypeVar("_T")
 
 EXPORTS_DIR = "exports"
 # An anomaly alerts while it is this recent (a channel added later is not told of older ones).
@@ -97,6 +100,24 @@ class IntegrationToAdd:
     allow_unidentified: bool = False
 
 
+def _reads_values(method: Callable[..., _T]) -> Callable[..., _T]:
+    """A read that turns stored values into Python outside `reading()` (the home's and the detail's
+    reader, the ORM's rows): the store is checked first, and an error turning a value into Python is
+    CorruptRow with the damaged row's sentence (store/row_check.py)."""
+
+    @functools.wraps(method)
+    def read(self: GrafientService, *args: Any, **kwargs: Any) -> _T:
+        from grafient_tui.store.row_check import DAMAGE_ERRORS
+
+        self.check_rows()
+        try:
+            return method(self, *args, **kwargs)
+        except DAMAGE_ERRORS as exc:
+            raise self._damaged(exc) from exc
+
+    return read
+
+
 class GrafientService:
     """Everything a front end can do to Grafient's store, given the Settings.
 
@@ -120,6 +141,7 @@ class GrafientService:
         self._vault = vault
         self._opening = threading.Lock()  # the first use may come from a worker thread
         self._access: Access | None = None
+        self._rows_checked = False  # store/row_check.py: once before the first read
 
     # -- the store, opened on first use ---------------------------------------------------------
 
@@ -166,10 +188,43 @@ class GrafientService:
             self.settings.ensure_dirs()  # as opening the store does (and its warning about an open home)
             with open_reader(self.settings) as reader:
                 if reader is not None:
-                    yield reader
+                    with self._checked(reader):
+                        yield reader
                     return
-        with self.db.reader() as reader:
+        with self.db.reader() as reader, self._checked(reader):
             yield reader
+
+    @contextlib.contextmanager
+    def _checked(self, reader: Reader) -> Iterator[None]:
+        """A read whose stored values are of their columns' types: checked once before this service's
+        first read, and again when a read fails turning a value into Python; either is CorruptRow with
+        the sentence naming the table, row and column (store/row_check.py)."""
+        from grafient_tui.store.row_check import DAMAGE_ERRORS, check_rows, damage_error
+
+        if not self._rows_checked:
+            database = None if reader.postgres else self.settings.database_file
+            check_rows(reader, database)
+            self._rows_checked = True
+        try:
+            yield
+        except DAMAGE_ERRORS as exc:
+            raise damage_error(reader) from exc
+
+    def check_rows(self) -> None:
+        """CorruptRow when the store holds a value its column's type cannot hold (once per service)."""
+        if not self._rows_checked:
+            with self.reading():
+                pass
+
+    def _damaged(self, exc: BaseException) -> BaseException:
+        """What a read through the ORM or the home's own reader raises for an error turning a value into
+        Python: CorruptRow with the damaged row's sentence."""
+        from grafient_tui.store.row_check import damage_error
+
+        with self.reading() as reader:
+            error = damage_error(reader)
+        error.__cause__ = exc
+        return error
 
     # -- integrations ---------------------------------------------------------------------------
 
@@ -381,6 +436,7 @@ class GrafientService:
 
     # -- what the screens show -------------------------------------------------------------------
 
+    @_reads_values
     def home(self, period: int, today: date, *, span: PeriodChoice | None = None) -> HomeFigures:
         """The home screen's figures: every integration over the last `period` UTC days to `today`, or
         over `span` when given (a calendar month from `period_choices`)."""
@@ -449,6 +505,7 @@ class GrafientService:
             fetch = "The next sync fetches nothing older; the days already stored are kept."
         return f"{keeps} {fetch}"
 
+    @_reads_values
     def detail(
         self, integration_id: int, period: int, today: date, *, span: PeriodChoice | None = None
     ) -> DetailFigures:
@@ -671,6 +728,7 @@ class GrafientService:
         with self.reading() as read:
             return evaluate(read, today or datetime.now(UTC).date())
 
+    @_reads_values
     def budget_alerts(self, now: datetime | None = None) -> list[tuple[BudgetStatus, tuple[str, ...]]]:
         """The thresholds crossed since they were last announced, each returned once per budget and
         period (the store remembers, across restarts and processes): the app's toasts. A viewer's app
@@ -720,6 +778,7 @@ class GrafientService:
             now=now or datetime.now(UTC),
         )
 
+    @_reads_values
     def alert_channels(self) -> list[AlertChannelInfo]:
         from grafient_tui.store.alerts import channels
 
@@ -786,6 +845,7 @@ class GrafientService:
             return []
         return anomaly_events(found)
 
+    @_reads_values
     def alert_events(self, now: datetime | None = None) -> list[AlertEvent]:
         now = (now or datetime.now(UTC)).astimezone(UTC)
         events: list[AlertEvent] = []
@@ -810,6 +870,7 @@ class GrafientService:
         clock = (lambda: moment) if now is not None else (lambda: datetime.now(UTC))
         return deliver(self.db, self.vault, events, now=clock, senders=senders or self._senders())
 
+    @_reads_values
     def alert_problem(self) -> str | None:
         """One line for the app's home when a channel's last delivery failed; None when all is well."""
         from grafient_tui.store.alerts import channels

@@ -82,8 +82,12 @@ def send_one(channel: stored.StoredChannel, vault: Vault, event: AlertEvent, sen
         )
     except GrafientError as exc:
         return send.Outcome(False, 0, exc.sentence.rstrip("."))
-    except (KeyError, ValueError) as exc:
-        return send.Outcome(False, 0, f"the channel's stored settings cannot be used ({type(exc).__name__})")
+    except (KeyError, ValueError):  # a setting missing or of no use (a row not written by Grafient)
+        return send.Outcome(
+            False,
+            0,
+            "the channel's stored settings cannot be used (one is missing or not valid); remove it and add it again",
+        )
 
 
 def deliver(

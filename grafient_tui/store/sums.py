@@ -19,6 +19,15 @@ from datetime import date, timedelta
 
 from grafient_tui.providers.base import Capabilities
 
+# What one stored row (a day, a day's model, a day's member) may count at most, as its money may hold
+# money.MAX_DAY_MICRO (store/sync_writes.check_storable refuses more; store/row_check.py names a
+# row that holds more): requests, tokens or request units of one integration's day: 922,337 such rows
+# fit a SUM.
+MAX_DAY_COUNT = 10**13
+# Credits in millionths (ElevenLabs): 100 million credits in a day, ten times a month of the largest
+# plan it lists; like money, 92,233 such rows fit a SUM.
+MAX_DAY_CREDITS_MICRO = 10**14
+
 # A window's capabilities when its caller names none (a test's own sums): Cursor's.
 CURSOR_LIKE = Capabilities(has_requests=True, actor_kind="member")
 

@@ -30,7 +30,7 @@ from grafient_tui.store.models import (
     MemberCycleSpend,
     SyncRun,
 )
-from grafient_tui.store.sums import WindowSums, day_runs
+from grafient_tui.store.sums import MAX_DAY_COUNT, MAX_DAY_CREDITS_MICRO, WindowSums, day_runs
 from grafient_tui.store.team import who_runs
 
 # The integration's (uid, created_at) when its sync started: the row a sync's writes belong to.
@@ -187,11 +187,8 @@ def _note_history(connection: Connection, integration_id: int, totals: WindowSum
 
 # What one stored row (a day, a day's model, a day's member) may hold. money.py says why these keep
 # every SUM the reports make inside 64 bits, on SQLite as on PostgreSQL.
+# (store/sums.py keeps them, so that store/row_check.py reads them without the database toolkit.)
 MAX_DAY_MICRO = money.MAX_DAY_MICRO
-MAX_DAY_COUNT = 10**13  # requests, tokens or request units of one integration's day: 922,337 such rows fit a SUM
-# Credits in millionths (ElevenLabs): 100 million credits in a day, ten times a month of the largest
-# plan it lists; like money, 92,233 such rows fit a SUM.
-MAX_DAY_CREDITS_MICRO = 10**14
 _MONEY_COLUMNS = frozenset({"cost_micro", "on_demand_micro", "included_micro", "byok_micro"})
 _COUNT_COLUMNS = frozenset(
     {
