@@ -156,6 +156,10 @@ class ModelFigures:
     # The on-demand part (a covered provider's billed amount), where the query reads it; None: not
     # read, no split, or a day of it stored before it was kept per model
     on_demand_micro: int | None = None
+    # False: no line of this model reports the count (OpenAI's embeddings and web search, a Cursor
+    # model billed per request), so its None is "not reported" (n/a), not unknown (—)
+    reports_requests: bool = True
+    reports_tokens: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +177,9 @@ class ModelAcross:
     # What invoices charge for it (a covered provider's on-demand part); None: unknown, a day of it
     # stored before that part was kept per model
     billed_micro: int | None = None
+    # False: no part of it reports the count (ModelFigures): None is "not reported" (n/a), not unknown
+    reports_requests: bool = True
+    reports_tokens: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +242,10 @@ class ModelTable:
     others: ModelFigures | None  # the rest summed ("1,234 others"); None when nothing was left out
     others_count: int
     total: ModelFigures  # every model's figures together, each unknown where any model's is
+    # How many models (of all of them) do not report requests / tokens: a known total then covers
+    # only the models that report them, and says so
+    unreported_requests: int = 0
+    unreported_tokens: int = 0
 
 
 # --------------------------------------------------------------------------- the period's headline
