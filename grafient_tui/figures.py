@@ -139,6 +139,14 @@ class DayFigures:
     gap: str | None = None
 
 
+# A model's count no line of it reports (ModelFigures.reports_requests / reports_tokens False), as every
+# table and screen words it: not an unknown (—), not 0. A total over models some of which do not report
+# it is over the others, and carries the mark with a note saying so.
+NOT_REPORTED = "n/a"
+OVER_REPORTING = " *"
+OVER_REPORTING_NOTE = "n/a: not reported for that model by its provider; * a total over the models that report it"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelFigures:
     """One model's totals over a range (or one day)."""
