@@ -139,6 +139,14 @@ class DayFigures:
     gap: str | None = None
 
 
+# A model's count no line of it reports (ModelFigures.reports_requests / reports_tokens False), as every
+# table and screen words it: not an unknown (—), not 0. A total over models some of which do not report
+# it is over the others, and carries the mark with a note saying so.
+NOT_REPORTED = "n/a"
+OVER_REPORTING = " *"
+OVER_REPORTING_NOTE = "n/a: not reported for that model by its provider; * a total over the models that report it"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelFigures:
     """One model's totals over a range (or one day)."""
@@ -156,6 +164,10 @@ class ModelFigures:
     # The on-demand part (a covered provider's billed amount), where the query reads it; None: not
     # read, no split, or a day of it stored before it was kept per model
     on_demand_micro: int | None = None
+    # False: no line of this model reports the count (OpenAI's embeddings and web search, a Cursor
+    # model billed per request), so its None is "not reported" (n/a), not unknown (—)
+    reports_requests: bool = True
+    reports_tokens: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +185,9 @@ class ModelAcross:
     # What invoices charge for it (a covered provider's on-demand part); None: unknown, a day of it
     # stored before that part was kept per model
     billed_micro: int | None = None
+    # False: no part of it reports the count (ModelFigures): None is "not reported" (n/a), not unknown
+    reports_requests: bool = True
+    reports_tokens: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +250,10 @@ class ModelTable:
     others: ModelFigures | None  # the rest summed ("1,234 others"); None when nothing was left out
     others_count: int
     total: ModelFigures  # every model's figures together, each unknown where any model's is
+    # How many models (of all of them) do not report requests / tokens: a known total then covers
+    # only the models that report them, and says so
+    unreported_requests: int = 0
+    unreported_tokens: int = 0
 
 
 # --------------------------------------------------------------------------- the period's headline

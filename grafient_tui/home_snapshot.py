@@ -34,7 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from grafient_tui.figures import BudgetStatus, HomeFigures, PeriodBounds
+from grafient_tui.figures import BudgetStatus, HomeFigures, PeriodBounds, SyncStatus
 
 # 3: the read model's classes (figures.py), budgets included. 4: how the dollars were made (Basis), the
 # estimated models, credits and characters (an app of issue 24 wrote another shape of 3). 5: keyed to
@@ -246,7 +246,30 @@ def load(data_dir: Path, period: int, database: str = "", month: str | None = No
         figures = decode(raw, database)
     except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None
-    return figures if figures.period == period and figures.month == month else None
+    if figures.period != period or figures.month != month:
+        return None
+    return _no_sync_claimed(figures)
+
+
+def _no_sync_claimed(figures: HomeFigures) -> HomeFigures:
+    """The cards without a sync said to be running: a card read while a sync ran (this app's own, which
+    its quit has ended since, or another process's, which may have ended too) cannot know at the next
+    start whether one runs. It is painted with its last good sync (or as never synced) until the
+    store's read, which asks the sync lock, says whether another process holds it now."""
+    cards = tuple(
+        dataclasses.replace(
+            card,
+            status=SyncStatus(
+                status="ok" if card.status.last_sync else "never synced",
+                last_sync=card.status.last_sync,
+                error=None,
+            ),
+        )
+        if card.status.status == "syncing"
+        else card
+        for card in figures.integrations
+    )
+    return dataclasses.replace(figures, integrations=cards)
 
 
 def forget(data_dir: Path, integration_id: int) -> None:

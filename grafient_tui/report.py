@@ -15,6 +15,9 @@ from grafient_tui.estimates import together
 from grafient_tui.figures import (
     BILLED,
     ESTIMATE_MARK,
+    NOT_REPORTED,
+    OVER_REPORTING,
+    OVER_REPORTING_NOTE,
     Basis,
     DayFigures,
     IntegrationInfo,
@@ -59,6 +62,19 @@ def _exact_or_null(micro: int | None) -> str | None:
 
 def _count(value: int | None) -> str:
     return UNKNOWN if value is None else f"{value:,}"
+
+
+def _said(model: dict[str, Any], count: str, flag: str) -> str:
+    """A model's count: n/a where no line of it reports one, — where unknown."""
+    return _count(model[count]) if model[flag] else NOT_REPORTED
+
+
+def _reported_total(models: list[dict[str, Any]], count: str, flag: str) -> str:
+    """The models' count over those that report it, marked when some do not; n/a when none does."""
+    said = [m[count] for m in models if m[flag]]
+    if models and not said:
+        return NOT_REPORTED
+    return _count(_known_total(said) if said else 0) + (OVER_REPORTING if len(said) < len(models) else "")
 
 
 def _known_total(values: list[int | None]) -> int | None:
@@ -295,6 +311,9 @@ def _build(
                     "cache_read_tokens": m.cache_read_tokens,
                     "cache_write_tokens": m.cache_write_tokens,
                     "reasoning_tokens": m.reasoning_tokens,
+                    # false: no line of the model reports the count (its null is "not reported", n/a)
+                    "reports_requests": m.reports_requests,
+                    "reports_tokens": m.reports_tokens,
                     # null where a covered provider's day of it was stored before billed was kept per model
                     "billed_usd": _usd(model_billed(integ.provider, m.cost_micro, m.on_demand_micro)),
                     **_units(m),
@@ -331,6 +350,8 @@ def _build(
                 "requests": m.requests,
                 "input_tokens": m.input_tokens,
                 "output_tokens": m.output_tokens,
+                "reports_requests": m.reports_requests,
+                "reports_tokens": m.reports_tokens,
                 "_micro": m.cost_micro,
                 "_billed_micro": m.billed_micro,
             }
@@ -435,6 +456,9 @@ def render_csv(report: dict[str, Any]) -> str:
                 "cache_write_tokens",
                 "billed_usd",
                 "cost_basis",
+                # false: the model's empty count is one its provider does not report for it
+                "reports_requests",
+                "reports_tokens",
             ]
         )
         for integ in report["integrations"]:
@@ -453,6 +477,8 @@ def render_csv(report: dict[str, Any]) -> str:
                         m["cache_write_tokens"],
                         "" if m["_billed_micro"] is None else money(m["_billed_micro"]),
                         integ["cost_basis"],
+                        str(m["reports_requests"]).lower(),
+                        str(m["reports_tokens"]).lower(),
                     ]
                 )
     else:
@@ -531,6 +557,7 @@ def render_table(report: dict[str, Any]) -> str:
         )
         if basis.note:
             title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
+        notes = ""  # what a table's marks mean, under it
         if by == "day":
             billed = _shown([d["_billed_micro"] for d in rows_in])
             headers = ["DATE", "BILLED", *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
@@ -584,9 +611,9 @@ def render_table(report: dict[str, Any]) -> str:
                     money(shown[i]),
                     *billed_cells(billed_shown[i]),
                     _share(m["_micro"], total),
-                    _count(m["requests"]),
-                    _count(m["input_tokens"]),
-                    _count(m["output_tokens"]),
+                    _said(m, "requests", "reports_requests"),
+                    _said(m, "input_tokens", "reports_tokens"),
+                    _said(m, "output_tokens", "reports_tokens"),
                 ]
                 for i, m in enumerate(rows_in)
             ]
@@ -596,11 +623,13 @@ def render_table(report: dict[str, Any]) -> str:
                     total_money(total),
                     *billed_cells(billed_total, total_money),
                     "",
-                    _count(_known_total([m["requests"] for m in rows_in])),
+                    _reported_total(rows_in, "requests", "reports_requests"),
                     "",
                     "",
                 ]
             )
+            if any(not m["reports_requests"] or not m["reports_tokens"] for m in rows_in):
+                notes = OVER_REPORTING_NOTE + "\n"
             right = {1, 2, 3, 4, 5, 6} if covered else {1, 2, 3, 4, 5}
         else:
             headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
@@ -610,7 +639,8 @@ def render_table(report: dict[str, Any]) -> str:
             ]
             rows.append(["TOTAL", total_money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
-        blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
+        table = format_table(headers, rows, right) + "\n" + notes
+        blocks.append(title + "\n" + table + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
         every = f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
         if "models" in report:
@@ -640,7 +670,7 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
             basis.money(shown[i]),
             billed_cell(billed_shown[i]),
             _share(m["_micro"], total),
-            _count(m["requests"]),
+            _said(m, "requests", "reports_requests"),
             ", ".join(visible(p) for p in m["providers"]),
             ", ".join(visible(n) for n in m["names"]),
         ]
@@ -652,14 +682,15 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
             basis.money(total),
             billed_cell(billed_total),
             "",
-            _count(_known_total([m["requests"] for m in models])),
+            _reported_total(models, "requests", "reports_requests"),
             "",
             "",
         ]
     )
-    return format_table(
+    table = format_table(
         ["MODEL", "USAGE VALUE", "BILLED", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3, 4}
     )
+    return table + ("\n" + OVER_REPORTING_NOTE if any(not m["reports_requests"] for m in models) else "")
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:

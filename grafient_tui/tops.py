@@ -29,9 +29,21 @@ MODEL_MEASURES = (
     "characters",
 )
 UNITS = frozenset({"credits_micro", "characters"})
+# The counts some models do not report at all (no line of theirs does: OpenAI's embeddings, a Cursor
+# model billed per request), each with ModelFigures' flag for it: such a model's None is not an
+# unknown, and a total over the models says it covers the ones that report it.
+REPORTED_BY = {
+    "requests": "reports_requests",
+    "input_tokens": "reports_tokens",
+    "output_tokens": "reports_tokens",
+    "cache_read_tokens": "reports_tokens",
+    "cache_write_tokens": "reports_tokens",
+    "reasoning_tokens": "reports_tokens",
+}
 # What the Models tab sorts by (the detail screen's MODEL_SORTS name the same keys), each either way.
 MODEL_SORT_KEYS = (
     "cost_micro",
+    "on_demand_micro",  # billed, where a plan or credits cover part of the cost
     "requests",
     "input_tokens",
     "output_tokens",
@@ -60,7 +72,12 @@ class ModelTotals:
     models: int
     cost_micro: int
     known: dict[str, int]  # per measure (MODEL_MEASURES): the sum over the models that know it
-    unknown: dict[str, int]  # per measure: how many models have it unknown (for UNITS: have none)
+    # per measure: how many models have it unknown (for UNITS: have none), not counting those that do
+    # not report it
+    unknown: dict[str, int]
+    unreported: dict[str, int]  # per flag of REPORTED_BY: how many models do not report it
+    on_demand_micro: int = 0  # the billed parts known
+    unknown_on_demand: int = 0  # how many models have it unknown
 
 
 def member_table_of(top: Sequence[MemberFigures], totals: MemberTotals) -> MemberTable:
@@ -88,26 +105,60 @@ def member_table_of(top: Sequence[MemberFigures], totals: MemberTotals) -> Membe
 
 def model_table_of(top: Sequence[ModelFigures], totals: ModelTotals) -> ModelTable:
     """The table of `top` (the first models in some order, from the database) and every model's
-    totals: the rest summed exactly from the totals, a count unknown where any of the rest is, credits
-    and characters unknown where none of the rest has any (UNITS)."""
+    totals: the rest summed exactly from the totals, a count unknown where any of the rest is (a model
+    that does not report it aside: not reported where none of them reports it), credits and
+    characters unknown where none of the rest has any (UNITS)."""
     left = totals.models - len(top)
     others = None
     if left > 0:
         rest: dict[str, int | None] = {}
+        flags: dict[str, bool] = {}
+        for name in set(REPORTED_BY.values()):
+            unreported_left = totals.unreported[name] - sum(1 for r in top if not getattr(r, name))
+            flags[name] = unreported_left < left
         for measure in MODEL_MEASURES:
             listed = [getattr(r, measure) for r in top]
-            unknown_left = totals.unknown[measure] - sum(1 for v in listed if v is None)
+            flag = REPORTED_BY.get(measure)
+            unknown_left = totals.unknown[measure] - sum(
+                1 for r, v in zip(top, listed, strict=True) if v is None and (flag is None or getattr(r, flag))
+            )
             known_left = totals.known[measure] - sum(v for v in listed if v is not None)
             if measure in UNITS:
                 rest[measure] = None if unknown_left == left else known_left
+            elif flag is not None and not flags[flag]:
+                rest[measure] = None
             else:
                 rest[measure] = None if unknown_left else known_left
-        others = _model_row(f"{left:,} others", totals.cost_micro - sum(r.cost_micro for r in top), rest)
-    total = _model_row("Total", totals.cost_micro, {m: _total(totals, m) for m in MODEL_MEASURES})
-    return ModelTable(rows=tuple(top), others=others, others_count=max(left, 0), total=total)
+        unknown_billed = totals.unknown_on_demand - sum(1 for r in top if r.on_demand_micro is None)
+        billed = totals.on_demand_micro - sum(r.on_demand_micro or 0 for r in top)
+        others = _model_row(
+            f"{left:,} others",
+            totals.cost_micro - sum(r.cost_micro for r in top),
+            rest,
+            on_demand_micro=None if unknown_billed else billed,
+            flags=flags,
+        )
+    every = {name: not totals.models or totals.unreported[name] < totals.models for name in set(REPORTED_BY.values())}
+    total = _model_row(
+        "Total",
+        totals.cost_micro,
+        {m: _total(totals, m, every) for m in MODEL_MEASURES},
+        on_demand_micro=None if totals.unknown_on_demand else totals.on_demand_micro,
+        flags=every,
+    )
+    return ModelTable(
+        rows=tuple(top),
+        others=others,
+        others_count=max(left, 0),
+        total=total,
+        unreported_requests=totals.unreported["reports_requests"],
+        unreported_tokens=totals.unreported["reports_tokens"],
+    )
 
 
-def _model_row(name: str, cost_micro: int, figures: dict[str, int | None]) -> ModelFigures:
+def _model_row(
+    name: str, cost_micro: int, figures: dict[str, int | None], *, on_demand_micro: int | None, flags: dict[str, bool]
+) -> ModelFigures:
     return ModelFigures(
         model=name,
         cost_micro=cost_micro,
@@ -119,10 +170,16 @@ def _model_row(name: str, cost_micro: int, figures: dict[str, int | None]) -> Mo
         reasoning_tokens=figures["reasoning_tokens"],
         credits_micro=figures["credits_micro"],
         characters=figures["characters"],
+        on_demand_micro=on_demand_micro,
+        reports_requests=flags["reports_requests"],
+        reports_tokens=flags["reports_tokens"],
     )
 
 
-def _total(totals: ModelTotals, measure: str) -> int | None:
+def _total(totals: ModelTotals, measure: str, reported: dict[str, bool]) -> int | None:
     if measure in UNITS:
         return None if totals.unknown[measure] == totals.models else totals.known[measure]
+    flag = REPORTED_BY.get(measure)
+    if flag is not None and not reported[flag]:
+        return None  # no model reports it
     return None if totals.unknown[measure] else totals.known[measure]

@@ -61,6 +61,7 @@ def seed_history(
     outcome: str = "success",
     error: str | None = None,
     provider: str = "cursor",
+    billed_per_model: bool = False,
 ) -> int:
     """Store `days` days ending `until` for a new integration, as if a sync had written them.
 
@@ -89,7 +90,7 @@ def seed_history(
     for offset in range(days):
         day = first + timedelta(days=offset)
         activity = (1.0 if day.weekday() < 5 else 0.25) * (0.6 + 0.4 * offset / max(1, days)) * rng.uniform(0.7, 1.3)
-        day_cost = day_requests = 0
+        day_cost = day_requests = on_demand = 0
         day_tokens = [0, 0, 0, 0]
         for model, weight in zip(models, weights, strict=True):
             requests = int(200 * weight * activity * rng.uniform(0.5, 1.5))
@@ -103,8 +104,12 @@ def seed_history(
             day_cost += cost
             day_requests += requests
             day_tokens = [a + b for a, b in zip(day_tokens, tokens, strict=True)]
+            model_on_demand = int(cost * 0.6)  # billed on demand; the rest included in the plan
+            on_demand += model_on_demand
             totals.models[(day, model)] = ModelSums(
                 cost_micro=cost,
+                # kept per model since migration 0012; without it, as a day stored before
+                on_demand_micro=model_on_demand if billed_per_model else None,
                 requests=requests,
                 input_tokens=tokens[0],
                 output_tokens=tokens[1],
@@ -119,7 +124,8 @@ def seed_history(
             remaining_cost -= cost
             remaining_requests -= requests
             totals.members[(day, email)] = MemberSums(cost_micro=cost, requests=requests)
-        on_demand = int(day_cost * 0.6)
+        if not billed_per_model:
+            on_demand = int(day_cost * 0.6)
         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens = day_tokens
         totals.days[day] = DaySums(
             cost_micro=day_cost,

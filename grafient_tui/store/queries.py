@@ -46,6 +46,7 @@ from grafient_tui.store.read import (
     model_figures,
     moment,
     reported_sum,
+    reports_selected,
 )
 from grafient_tui.untrusted import cap, storable
 
@@ -330,7 +331,8 @@ def model_breakdown(
             f"{reported_sum('output_tokens')}, {reported_sum('cache_read_tokens')}, "
             f"{reported_sum('cache_write_tokens')}, {reported_sum('reasoning_tokens')}, "
             # credits and characters: NULL only where no row has any (a model without characters adds none)
-            f"SUM(m.credits_micro), SUM(m.characters), {known_sum('m.on_demand_micro')} FROM {MODELS_WITH_DAYS} "
+            f"SUM(m.credits_micro), SUM(m.characters), {known_sum('m.on_demand_micro')}, {reports_selected()} "
+            f"FROM {MODELS_WITH_DAYS} "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model",
             *ids,
             since,
@@ -361,13 +363,16 @@ def models_across(
 
     Billed per model: a covered provider's on-demand part (`billed_micro`), unknown when any of its
     days was stored before the part was kept per model (NULL: a period mixing such days and newer
-    ones is unknown, never a partial sum); every other provider's cost."""
+    ones is unknown, never a partial sum); every other provider's cost.
+
+    A count sums the parts that report it (a raw name whose lines never count tokens adds nothing, as
+    its own row says n/a); none reporting it: not reported (the ModelAcross's flag), None."""
     ids = _ids(integration_ids)
     with source.reader() as read:
         rows = read.rows(
             f"SELECT i.provider, m.model, SUM(m.cost_micro), {reported_sum('requests')}, "
-            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')}, {known_sum('m.on_demand_micro')} "
-            f"FROM {MODELS_WITH_DAYS} JOIN integration AS i ON i.id = m.integration_id "
+            f"{reported_sum('input_tokens')}, {reported_sum('output_tokens')}, {known_sum('m.on_demand_micro')}, "
+            f"{reports_selected()} FROM {MODELS_WITH_DAYS} JOIN integration AS i ON i.id = m.integration_id "
             f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY i.provider, m.model",
             *ids,
             since,
@@ -380,16 +385,22 @@ def models_across(
     def known(values: list[Any]) -> int | None:
         return None if any(v is None for v in values) else sum(int(v) for v in values)
 
+    def reported(group: list[tuple[Any, ...]], value: int, reports: int) -> int | None:
+        parts = [r[value] for r in group if flag(r[reports])]
+        return known(parts) if parts else None
+
     out = [
         ModelAcross(
             key=key,
             names=tuple(sorted({str(r[1]) for r in group})),
             providers=tuple(sorted({str(r[0]) for r in group})),
             cost_micro=sum(int(r[2] or 0) for r in group),
-            requests=known([r[3] for r in group]),
-            input_tokens=known([r[4] for r in group]),
-            output_tokens=known([r[5] for r in group]),
+            requests=reported(group, 3, 7),
+            input_tokens=reported(group, 4, 8),
+            output_tokens=reported(group, 5, 8),
             billed_micro=known([model_billed(str(r[0]), int(r[2] or 0), integer(r[6])) for r in group]),
+            reports_requests=any(flag(r[7]) for r in group),
+            reports_tokens=any(flag(r[8]) for r in group),
         )
         for key, group in groups.items()
     ]

@@ -167,7 +167,8 @@ def integer(value: Any) -> int | None:
 def model_figures(row: Sequence[Any]) -> ModelFigures:
     """One model's row as the detail's and the reports' reads select it: the model, its cost, then
     MODEL_MEASURES (requests, input, output, cache read, cache write, reasoning, credits, characters),
-    and where a read selects it, the billed (on-demand) part last."""
+    and where a read selects them, the billed (on-demand) part, then whether it reports requests and
+    tokens (`reports`)."""
     model, cost, requests, inputs, outputs, cache_read, cache_write, reasoning, credits, characters, *rest = row
     return ModelFigures(
         model=str(model),
@@ -181,6 +182,8 @@ def model_figures(row: Sequence[Any]) -> ModelFigures:
         credits_micro=integer(credits),
         characters=integer(characters),
         on_demand_micro=integer(rest[0]) if rest else None,
+        reports_requests=flag(rest[1]) if len(rest) > 1 else True,
+        reports_tokens=flag(rest[2]) if len(rest) > 2 else True,
     )
 
 
@@ -338,3 +341,23 @@ def reported_sum(column: str) -> str:
     return (
         f"CASE WHEN COUNT(CASE WHEN m.{column} IS NULL AND d.{column} IS NULL THEN 1 END) = 0 THEN SUM(m.{column}) END"
     )
+
+
+def reports(column: str) -> str:
+    """1 when a model reports its count `column` over a range of days (MODELS_WITH_DAYS), 0 when no
+    line of it does: none of its days knows it, and each of those days knows its own (so the model's
+    NULL is one no line reported, not one that failed). A `reported_sum` that is NULL with this 1 is
+    unknown; with this 0, not reported. `column` is our own name, never outside text."""
+    return (
+        f"CASE WHEN COUNT(m.{column}) = 0 "
+        f"AND COUNT(CASE WHEN m.{column} IS NULL AND d.{column} IS NULL THEN 1 END) = 0 THEN 0 ELSE 1 END"
+    )
+
+
+# What `reports` reads for a model's requests and for its tokens (a line reports all its tokens or none).
+REPORTS_COLUMNS = (("reports_requests", "requests"), ("reports_tokens", "input_tokens"))
+
+
+def reports_selected() -> str:
+    """The two `reports` flags as a SELECT list's items, in model_figures' order."""
+    return ", ".join(f"{reports(column)} AS {name}" for name, column in REPORTS_COLUMNS)

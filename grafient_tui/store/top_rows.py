@@ -19,12 +19,22 @@ from datetime import date
 from typing import Any
 
 from grafient_tui.figures import MemberFigures, ModelFigures
-from grafient_tui.store.read import MODELS_WITH_DAYS, Reader, ReadSource, integer, marks, model_figures, reported_sum
+from grafient_tui.store.read import (
+    MODELS_WITH_DAYS,
+    Reader,
+    ReadSource,
+    integer,
+    marks,
+    model_figures,
+    reported_sum,
+    reports_selected,
+)
 from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,
     MODEL_ORDERS,
     MODEL_SORT_KEYS,
+    REPORTED_BY,
     UNITS,
     MemberTotals,
     ModelTotals,
@@ -169,22 +179,50 @@ def _model_groups(ids: list[int]) -> str:
         f"{'SUM(m.' + m + ')' if m in UNITS else reported_sum(m)} AS {m}"
         for m in MODEL_MEASURES  # our own column names, never text from outside
     )
+    # the billed part (unknown where a day of it was stored before it was kept per model), and whether
+    # the model reports its requests and tokens at all (a NULL it does not report is not an unknown)
     return (
-        f"SELECT m.model AS model, SUM(m.cost_micro) AS cost, {figures} FROM {MODELS_WITH_DAYS} "
+        f"SELECT m.model AS model, SUM(m.cost_micro) AS cost, {figures}, {_known_sum('m.on_demand_micro')} "
+        f"AS on_demand, {reports_selected()} FROM {MODELS_WITH_DAYS} "
         f"WHERE m.integration_id IN ({marks(len(ids))}) AND m.day >= ? AND m.day <= ? GROUP BY m.model"
     )
+
+
+MODEL_COLUMNS = ["model", "cost", *MODEL_MEASURES, "on_demand", "reports_requests", "reports_tokens"]
+
+
+def _unknown(measure: str) -> str:
+    """A model whose `measure` is unknown: NULL, and (for a count some models do not report) reported."""
+    flag = REPORTED_BY.get(measure)
+    return f"{measure} IS NULL" + (f" AND {flag} = 1" if flag else "")
 
 
 def model_totals(source: ReadSource, integration_ids: int | Iterable[int], since: date, until: date) -> ModelTotals:
     """How many models the range has and their totals, without reading them one by one."""
     ids = _ids(integration_ids)
-    sums = ", ".join(f"SUM({m}), SUM(CASE WHEN {m} IS NULL THEN 1 ELSE 0 END)" for m in MODEL_MEASURES)
+    sums = ", ".join(f"SUM({m}), SUM(CASE WHEN {_unknown(m)} THEN 1 ELSE 0 END)" for m in MODEL_MEASURES)
+    flags = "SUM(CASE WHEN reports_requests = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN reports_tokens = 0 THEN 1 ELSE 0 END)"
+    billed = "SUM(on_demand), SUM(CASE WHEN on_demand IS NULL THEN 1 ELSE 0 END)"
     with source.reader() as read:
-        row = read.one(f"SELECT COUNT(*), SUM(cost), {sums} FROM ({_model_groups(ids)}) AS g", *ids, since, until)
-    count, cost, *figures = row or (0, 0, *([0] * (2 * len(MODEL_MEASURES))))
+        row = read.one(
+            f"SELECT COUNT(*), SUM(cost), {sums}, {flags}, {billed} FROM ({_model_groups(ids)}) AS g",
+            *ids,
+            since,
+            until,
+        )
+    count, cost, *figures = row or (0, 0, *([0] * (2 * len(MODEL_MEASURES) + 4)))
     known = {m: _count(figures[2 * i]) for i, m in enumerate(MODEL_MEASURES)}
     unknown = {m: _count(figures[2 * i + 1]) for i, m in enumerate(MODEL_MEASURES)}
-    return ModelTotals(models=_count(count), cost_micro=_count(cost), known=known, unknown=unknown)
+    no_requests, no_tokens, on_demand, unknown_on_demand = figures[2 * len(MODEL_MEASURES) :]
+    return ModelTotals(
+        models=_count(count),
+        cost_micro=_count(cost),
+        known=known,
+        unknown=unknown,
+        unreported={"reports_requests": _count(no_requests), "reports_tokens": _count(no_tokens)},
+        on_demand_micro=_count(on_demand),
+        unknown_on_demand=_count(unknown_on_demand),
+    )
 
 
 def _model_order(read: Reader, key: str, descending: bool) -> str:
@@ -193,7 +231,11 @@ def _model_order(read: Reader, key: str, descending: bool) -> str:
         return f"{name} DESC" if descending else name
     if key not in MODEL_SORT_KEYS:
         raise ValueError(f"no model sort {key!r}")
-    value = {"cost_micro": "cost", "cache": "(cache_read_tokens + cache_write_tokens)"}.get(key, key)  # NULL if either
+    value = {  # NULL if either
+        "cost_micro": "cost",
+        "on_demand_micro": "on_demand",
+        "cache": "(cache_read_tokens + cache_write_tokens)",
+    }.get(key, key)
     if descending:
         return f"({value} IS NULL), {value} DESC, cost DESC, {name}"
     return f"({value} IS NULL) DESC, {value}, cost DESC, {name}"
@@ -214,6 +256,5 @@ def model_pages(
     ids = _ids(integration_ids)
     with source.reader() as read:
         wanted = {(key, descending): _model_order(read, key, descending) for key, descending in orders}
-        columns = ["model", "cost", *MODEL_MEASURES]
-        pages = _first_rows(read, _model_groups(ids), [*ids, since, until], columns, wanted, limit)
+        pages = _first_rows(read, _model_groups(ids), [*ids, since, until], MODEL_COLUMNS, wanted, limit)
     return {order: [model_figures(row) for row in rows] for order, rows in pages.items()}

@@ -18,6 +18,7 @@ import pytest
 import respx
 
 from grafient_tui.config import DEFAULT_API_URLS
+from grafient_tui.figures import NOT_REPORTED, OVER_REPORTING, OVER_REPORTING_NOTE
 from grafient_tui.providers.cursor.fake import FakeCursorTeam
 from grafient_tui.providers.openai.fake import FakeOpenAIOrg
 from tests.conftest import GOOD_KEY
@@ -128,6 +129,15 @@ def by_model(capsys, monkeypatch) -> tuple[dict[str, dict], dict[str, dict[str, 
     return models, as_csv, rows
 
 
+def report_table(capsys, monkeypatch) -> str:
+    span = ("--since", DAY1.isoformat(), "--until", DAY2.isoformat(), "--by", "model")
+    return run_cli(capsys, monkeypatch, "report", *span).out
+
+
+def total_row(table: str) -> list[str]:
+    return next(line.split() for line in table.splitlines() if line.startswith("TOTAL"))
+
+
 def test_openai_embeddings_and_web_search_have_unknown_requests_and_tokens(capsys, monkeypatch) -> None:
     add(capsys, monkeypatch, "openai", OPENAI_KEY, openai_org())
     models, as_csv, rows = by_model(capsys, monkeypatch)
@@ -136,13 +146,21 @@ def test_openai_embeddings_and_web_search_have_unknown_requests_and_tokens(capsy
     # The completions model: its usage lines count it, its cost lines add nothing to the counts
     assert [models["gpt-5"][c] for c in counts] == [80, 2_000, 600, 0, 0]
     assert models["gpt-5"]["cost_usd"] == 7.5
-    for unknown in ("text-embedding-3-large", "Web search tool calls"):
-        assert models[unknown]["cost_usd"] > 0
-        assert [models[unknown][c] for c in counts] == [None] * 5  # null, never 0
-        assert [as_csv[unknown][c] for c in counts] == [""] * 5
-        assert rows[unknown][-3:] == [UNKNOWN] * 3  # requests, input, output
+    for silent in ("text-embedding-3-large", "Web search tool calls"):
+        assert models[silent]["cost_usd"] > 0
+        assert [models[silent][c] for c in counts] == [None] * 5  # null, never 0
+        # not reported (no line of it counts them), which is not unknown: the flags say which
+        assert (models[silent]["reports_requests"], models[silent]["reports_tokens"]) == (False, False)
+        assert [as_csv[silent][c] for c in counts] == [""] * 5
+        assert (as_csv[silent]["reports_requests"], as_csv[silent]["reports_tokens"]) == ("false", "false")
+        assert rows[silent][-3:] == [NOT_REPORTED] * 3  # requests, input, output
+    assert (models["gpt-5"]["reports_requests"], models["gpt-5"]["reports_tokens"]) == (True, True)
     assert [as_csv["gpt-5"][c] for c in counts] == ["80", "2000", "600", "0", "0"]
     assert rows["gpt-5"][-3:] == ["80", "2,000", "600"]
+    # The total's requests are gpt-5's, the one model that reports them, and the table says so
+    table = report_table(capsys, monkeypatch)
+    assert total_row(table)[-2:] == ["80", OVER_REPORTING.strip()]
+    assert OVER_REPORTING_NOTE in table
 
     # The days: their completion requests are known; OpenAI has no request units
     span = ("--since", DAY1.isoformat(), "--until", DAY2.isoformat())
@@ -163,8 +181,11 @@ def test_a_cursor_model_without_token_counts_has_unknown_tokens(capsys, monkeypa
     assert request_model["requests"] == 2  # each event is a request, counted
     tokens = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
     assert [request_model[t] for t in tokens] == [None] * 4
+    assert (request_model["reports_requests"], request_model["reports_tokens"]) == (True, False)
     assert [as_csv["request-model"][t] for t in tokens] == [""] * 4
-    assert rows["request-model"][-3:] == ["2", UNKNOWN, UNKNOWN]
+    assert rows["request-model"][-3:] == ["2", NOT_REPORTED, NOT_REPORTED]
+    # every model reports its requests: a plain total
+    assert total_row(report_table(capsys, monkeypatch))[-1] == "6"
     # gpt-5's one event without tokens adds nothing: the two that count them are its tokens
     assert (models["gpt-5"]["requests"], models["gpt-5"]["input_tokens"], models["gpt-5"]["output_tokens"]) == (
         3,

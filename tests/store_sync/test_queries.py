@@ -214,7 +214,8 @@ def test_a_models_count_over_days_skips_days_that_do_not_report_it_and_not_days_
     none (a Cursor event without tokenUsage) while the day's other model does; on day 3 its line's
     tokens are unknown (a usage report that failed), so that day's are too. Every read of a model's
     figures over days (the report's and the detail's, the all-integrations Models view's) agrees:
-    day 2 adds nothing, day 3 makes the sum unknown, a model no day reports is unknown."""
+    day 2 adds nothing, day 3 makes the sum unknown, a model no line of which reports it is not
+    reported (its flag False: neither unknown nor a part of the total)."""
     from grafient_tui.providers.base import CostLine
     from grafient_tui.store.queries import models_across
     from grafient_tui.store.top_rows import model_pages, model_totals
@@ -245,7 +246,12 @@ def test_a_models_count_over_days_skips_days_that_do_not_report_it_and_not_days_
         every = model_totals(db, iid, d1, until)
         assert breakdown == paged and set(across.values()) == set(breakdown.values())
         assert every.known["input_tokens"] == sum(t[1] or 0 for t in breakdown.values())
-        assert every.unknown["input_tokens"] == sum(t[1] is None for t in breakdown.values())
+        silent = {m.model for m in model_breakdown(db, iid, d1, until) if not m.reports_tokens}
+        assert silent == {m.model for rows in pages.values() for m in rows if not m.reports_tokens}
+        assert silent == {m.key for m in models_across(db, iid, d1, until) if not m.reports_tokens}
+        assert every.unknown["input_tokens"] == sum(t[1] is None for n, t in breakdown.items() if n not in silent)
+        assert every.unreported["reports_tokens"] == len(silent) == 1
+        assert all(breakdown[n][1:] == (None, None) for n in silent)
         return breakdown
 
     assert read(d2) == {"o3": (2, 5, 1), "gpt-5": (1, 7, 2), "request-model": (1, None, None)}

@@ -26,6 +26,7 @@ from grafient_tui.tops import (
     MEMBER_SORTS,
     MODEL_MEASURES,
     MODEL_SORT_KEYS,
+    REPORTED_BY,
     UNITS,
     member_table_of,
     model_table_of,
@@ -39,22 +40,32 @@ MODEL_NAMES = [f"model-{i:03d}" for i in range(90)] + ["Zeta", "zeta", "éclair"
 MEMBER_NAMES = [f"m{i:03d}@x.io" for i in range(80)] + ["Ann@x.io", "ann@x.io", "bob@x.io", "Bob@y.io", "a@x.io"]
 
 
+# Models no line of which reports requests and tokens (OpenAI's web search, a Cursor model billed per
+# request): their counts are not reported, neither unknown nor a part of any total.
+# On DAYS[1], whose counts a failed line leaves unknown, that makes them unknown; "web search" (on
+# DAYS[0] alone, whose counts are known) is not reported.
+SILENT = {"model-007", "model-042", "éclair", "web search"}
+
+
 def line(day: date, model: str, actor: str, i: int) -> CostLine:
     unknown = i % 11 == 0 and day == DAYS[1]  # a figure unknown on one day is unknown for the period
+    silent = model in SILENT
     return CostLine(
         day,
         model,
         actor,
-        False,
+        i % 4 == 1,  # on demand (billed); the rest included in the plan
         cost_micro=1_000 * (i % 7),  # many ties in cost
         requests=None if unknown else i % 5,  # and in the figures
-        input_tokens=None if i % 13 == 0 else 10 * (i % 4),
+        input_tokens=None if i % 13 == 0 and day == DAYS[1] else 10 * (i % 4),
         output_tokens=i % 3,
         cache_read_tokens=None if i % 17 == 0 else i % 6,
         cache_write_tokens=i % 2,
         reasoning_tokens=None if i % 2 else i,
         credits_micro=None if i % 3 == 0 else 500_000 * (i % 4),  # units: unknown only where no line has any
         characters=None if i % 5 else 10 * i,
+        reports_requests=not silent,
+        reports_tokens=not silent,
     )
 
 
@@ -64,7 +75,7 @@ def seed(db: Database, vault: Vault) -> tuple[int, list[CostLine]]:
         line(day, MODEL_NAMES[i % len(MODEL_NAMES)], MEMBER_NAMES[(i * 7) % len(MEMBER_NAMES)], i)
         for d, day in enumerate(DAYS)
         for i in range(d, 300 + d)
-    ]
+    ] + [line(DAYS[0], "web search", MEMBER_NAMES[i], i) for i in range(1, 4)]
     totals = WindowTotals(DAYS[0], DAYS[-1])
     totals.add(lines)
     write_window(db, iid, DAYS[0], DAYS[-1], totals, NOW)
@@ -95,24 +106,69 @@ def known(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
-def summed(name: str, rows: list[Any]) -> ModelFigures:
-    """`rows` (cost lines or models) of one group as one model, each measure summed its own way."""
-    figures = {m: (units if m in UNITS else known)([getattr(r, m) for r in rows]) for m in MODEL_MEASURES}
-    return ModelFigures(model=name, cost_micro=sum(r.cost_micro for r in rows), **figures)  # type: ignore[arg-type]
+def on_demand(row: Any) -> int | None:
+    if isinstance(row, CostLine):
+        return row.cost_micro if row.on_demand else 0
+    return row.on_demand_micro
+
+
+# The day's own count each flag is judged by: a model's count no line reports is "not reported" only
+# where its days know theirs (else a line that failed may have been its: unknown, store/read.reports).
+DAY_COLUMN = {"reports_requests": "requests", "reports_tokens": "input_tokens"}
+
+
+def day_knows(lines: list[CostLine], flag: str, day: date) -> bool:
+    said = [getattr(e, DAY_COLUMN[flag]) for e in lines if e.day == day and getattr(e, flag)]
+    return bool(said) and all(v is not None for v in said)
+
+
+def summed(name: str, rows: list[Any], every_line: list[CostLine] | None = None) -> ModelFigures:
+    """`rows` (cost lines of one model, `every_line` all of them, or models) as one model, each measure
+    summed its own way: a count over the rows that report it, not reported (None, flag False) where
+    none does (and, for lines, each of their days knows its own)."""
+    flags = {
+        flag: not rows
+        or any(getattr(r, flag) for r in rows)
+        or (every_line is not None and not all(day_knows(every_line, flag, r.day) for r in rows))
+        for flag in set(REPORTED_BY.values())
+    }
+    figures: dict[str, Any] = {}
+    for m in MODEL_MEASURES:
+        flag = REPORTED_BY.get(m)
+        values = [getattr(r, m) for r in rows if flag is None or getattr(r, flag)]
+        if flag is None:
+            figures[m] = (units if m in UNITS else known)(values)
+        else:  # no line reports it on a day whose own is unknown: unknown
+            figures[m] = known(values) if flags[flag] and values else None
+    return ModelFigures(
+        model=name,
+        cost_micro=sum(r.cost_micro for r in rows),
+        on_demand_micro=known([on_demand(r) for r in rows]),
+        **figures,
+        **flags,
+    )
 
 
 def model_rows(lines: list[CostLine]) -> list[ModelFigures]:
     groups: dict[str, list[CostLine]] = defaultdict(list)
     for e in lines:
         groups[e.model].append(e)
-    return [summed(name, rows) for name, rows in groups.items()]
+    return [summed(name, rows, lines) for name, rows in groups.items()]
 
 
 def member_rows(lines: list[CostLine]) -> list[MemberFigures]:
-    sums: dict[str, list[int | None]] = defaultdict(lambda: [0, 0])
+    """Each member's cost, and requests over the lines that report them (None where none does)."""
+    groups: dict[str, list[CostLine]] = defaultdict(list)
     for e in lines:
-        sums[e.actor] = [plus(a, b) for a, b in zip(sums[e.actor], [e.cost_micro, e.requests], strict=True)]
-    return [MemberFigures(actor=name, cost_micro=s[0] or 0, requests=s[1]) for name, s in sums.items()]
+        groups[e.actor].append(e)
+    return [
+        MemberFigures(
+            actor=name,
+            cost_micro=sum(e.cost_micro for e in rows),
+            requests=known(said) if (said := [e.requests for e in rows if e.reports_requests]) else None,
+        )
+        for name, rows in groups.items()
+    ]
 
 
 def model_value(row: ModelFigures, key: str) -> Any:
@@ -149,7 +205,9 @@ def member_order(sort: str) -> Callable[[MemberFigures], Any]:
 def test_the_first_models_in_every_order_and_the_rest_exactly(store, key: str, descending: bool) -> None:
     db, iid, lines = store
     expected = models_in_order(model_rows(lines), key, descending)
-    assert len(expected) > LIMIT and any(r.requests is None for r in expected)  # the fixture holds both
+    assert len(expected) > LIMIT and any(r.requests is None and r.reports_requests for r in expected)
+    assert any(not r.reports_requests for r in expected)  # the fixture holds every kind
+    assert any(not r.reports_tokens for r in expected) and any(r.input_tokens is None for r in expected)
 
     top = model_pages(db, iid, DAYS[0], DAYS[-1], limit=LIMIT)[key, descending]
     assert top == expected[:LIMIT]
@@ -159,6 +217,8 @@ def test_the_first_models_in_every_order_and_the_rest_exactly(store, key: str, d
     assert table.others_count == len(rest)
     assert table.others == summed(f"{len(rest)} others", rest)
     assert table.total == summed("Total", expected)
+    assert table.unreported_requests == sum(not r.reports_requests for r in expected)
+    assert table.unreported_tokens == sum(not r.reports_tokens for r in expected)
 
 
 @pytest.mark.parametrize("sort", MEMBER_SORTS)
@@ -190,7 +250,7 @@ def test_a_table_with_nothing_left_out_has_no_others_row(store) -> None:
         model_pages(db, iid, DAYS[0], DAYS[-1], [("cost_micro", True)], limit=10_000)["cost_micro", True],
         model_totals(db, iid, DAYS[0], DAYS[-1]),
     )
-    assert models.others is None and models.others_count == 0 and len(models.rows) == len(MODEL_NAMES)
+    assert models.others is None and models.others_count == 0 and len(models.rows) == len(MODEL_NAMES) + 1  # web search
 
 
 def test_which_names_have_spend_ignores_case_and_the_range(store) -> None:

@@ -187,3 +187,55 @@ async def test_a_sync_another_process_runs_says_so_on_the_card(grafient_home) ->
     finally:
         other.release()
         db.dispose()
+
+
+async def test_an_app_quit_mid_sync_starts_again_without_a_card_saying_syncing(grafient_home) -> None:
+    """The home read while this app's sync ran is kept for the next start's first paint with the sync
+    log's "running"; the app is quit before the sync ends. At the next start no process syncs: the
+    first paint (before the store opens) and the store's read both say no sync runs."""
+    from grafient_tui.home_snapshot import snapshot_path
+    from tests.tui.test_tui import GatedStoreApp
+
+    team = make_team()
+    integration_id = await seeded(team)
+    gate = asyncio.Event()
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return team.handler(request)
+
+    settings = Settings.from_env()
+    app = RecordingApp(settings, transport=httpx.MockTransport(held), now=lambda: NOW)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            home = app.screen
+            assert isinstance(home, IntegrationListScreen)
+            await pilot.press("r")
+            await wait_for(
+                pilot, lambda: sync_runs(app, integration_id)[-1].outcome == "running", "the sync to be stored running"
+            )
+            home.reload()  # read (and kept for the next start) while the sync runs
+            await wait_for(
+                pilot,
+                lambda: home.data is not None and home.data.integrations[0].status.status == "syncing",
+                "a read of the store while the sync runs",
+            )
+            assert '"syncing"' in snapshot_path(settings.data_dir).read_text()
+            assert app.live.is_syncing(integration_id)
+        # quit mid-sync: its request is still held
+
+        again = GatedStoreApp(settings, transport=httpx.MockTransport(team.handler), now=lambda: NOW)
+        async with again.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            card = again.screen.query_one(IntegrationCard)
+            assert not again.live.store_ready
+            assert card.view.label == "Acme"
+            assert card.view.state != "syncing" and "syncing" not in card.view.status, card.view.status
+            again.gate.set()
+            await settle(again, pilot)
+            card = again.screen.query_one(IntegrationCard)
+            assert again.screen.loaded
+            assert card.view.state != "syncing" and "syncing" not in card.view.status, card.view.status
+    finally:
+        gate.set()

@@ -226,14 +226,16 @@ async def test_the_models_view_has_one_row_per_model_over_every_integration(demo
         for model, shown in zip(expected, rows, strict=True):
             if "cursor" not in model.providers:  # billed in full
                 assert model.billed_micro == model.cost_micro
-            assert shown[4] == ("—" if model.requests is None else f"{model.requests:,}")
+            assert shown[4] == (
+                "n/a" if not model.reports_requests else "—" if model.requests is None else f"{model.requests:,}"
+            )
         # the key and both amounts fit in the view: money is never cut off
         widths = [table.columns[key].get_render_width(table) for key in table.columns][:3]  # type: ignore[index]
         assert sum(widths) <= table.size.width
-        await pilot.press("s")  # by requests: the biggest first, unknown below every known count
+        await pilot.press("s")  # by requests: the biggest first, unknown (or not reported) below every known count
         await settle(app, pilot)
         counts = [r[4] for r in cells(table)]
-        known = [int(c.replace(",", "")) for c in counts if c != "—"]
+        known = [int(c.replace(",", "")) for c in counts if c not in ("—", "n/a")]
         assert known == sorted(known, reverse=True) and counts[: len(known)] == [f"{k:,}" for k in known]
         assert "Requests ▼" in str(table.columns[next(k for k in table.columns if k.value == "requests")].label)
         await pilot.press("escape")

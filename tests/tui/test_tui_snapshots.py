@@ -49,6 +49,7 @@ def build_scene() -> GrafientApp:
         members=["maya@acme.dev", "liam@acme.dev", "sofia@acme.dev", "noah@acme.dev"],
         seed=1,
         synced_at=NOW - timedelta(minutes=12),
+        billed_per_model=True,
     )
     data = seed_history(
         db,
@@ -60,6 +61,7 @@ def build_scene() -> GrafientApp:
         members=["ava@acme.dev", "kenji@acme.dev"],
         seed=2,
         synced_at=NOW - timedelta(hours=3),
+        billed_per_model=True,
     )
     with db.session(write=True) as session:  # its last forced sync failed after a good one
         session.add(

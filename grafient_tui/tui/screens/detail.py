@@ -16,7 +16,7 @@ from textual.widgets.data_table import ColumnKey
 
 from grafient_tui.anomalies.output import ratio_words, signed_usd
 from grafient_tui.estimates import BILLED, Basis
-from grafient_tui.figures import NEAR_LIMIT_PCT
+from grafient_tui.figures import NEAR_LIMIT_PCT, NOT_REPORTED, OVER_REPORTING, OVER_REPORTING_NOTE
 from grafient_tui.money import format_usd as money
 from grafient_tui.providers import title as provider_title
 from grafient_tui.tui.commands import bindings
@@ -70,6 +70,7 @@ def _cache(row: ModelFigures) -> int | None:
 # grafient_tui.tops.MODEL_SORT_KEYS names it; biggest first?). Unknown sorts below every known figure.
 MODEL_SORTS: dict[str, tuple[str, bool]] = {
     "cost": ("cost_micro", True),
+    "billed": ("on_demand_micro", True),
     "share": ("cost_micro", True),
     "requests": ("requests", True),
     "input": ("input_tokens", True),
@@ -83,6 +84,10 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
 MODEL_COLUMNS = {
     "model": "Model",
     "cost": "Cost",
+    # Where a plan or credits cover part of the cost (Cursor's included usage): what invoices charge,
+    # beside the cost, then titled usage value (the Models view's two amounts). Elsewhere the two are
+    # one amount and the column is removed.
+    "billed": "Billed",
     "share": "Share",
     "requests": "Requests",
     "input": "Input tok",
@@ -92,9 +97,12 @@ MODEL_COLUMNS = {
     "credits": "Credits",
     "characters": "Characters",
 }
-# Where the layout is compact (80 columns), the token columns' shorter headings: the table fits.
-COMPACT_COLUMNS = {"input": "In tok", "output": "Out tok", "cache": "Cache tok"}
-SORT_CYCLE = ("cost", "requests", "input", "output", "cache", "credits", "characters", "model")
+# Where the layout is compact (80 columns), the counts' shorter headings: the table fits with billed and
+# usage value beside them (the full layout names them whole).
+COMPACT_COLUMNS = {"input": "In", "output": "Out", "cache": "Cache", "requests": "Req."}
+USAGE_VALUE = "Usage value"  # the cost column's title beside billed
+COMPACT_USAGE_VALUE = "Usage"
+SORT_CYCLE = ("cost", "billed", "requests", "input", "output", "cache", "credits", "characters", "model")
 ANOMALY_COLUMNS = (
     ("Day", "day"),
     ("Billed", "billed"),
@@ -200,6 +208,22 @@ def basis_lines(basis: Basis) -> list[str | tuple[str, str]]:
     ]
 
 
+def _over_reporting(
+    cells: dict[str, Text], row: ModelFigures, silent_requests: int, silent_tokens: int
+) -> dict[str, Text]:
+    """A sum's cells marked where it is over the models that report a count, some of its models not."""
+    marked = dict(cells)
+    for key, silent, said in (
+        ("requests", silent_requests, row.reports_requests),
+        ("input", silent_tokens, row.reports_tokens),
+        ("output", silent_tokens, row.reports_tokens),
+        ("cache", silent_tokens, row.reports_tokens),
+    ):
+        if silent and said and cells[key].plain != "—":
+            marked[key] = right(cells[key].plain + OVER_REPORTING)
+    return marked
+
+
 def _sum_known(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
@@ -242,6 +266,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         with TabbedContent(initial="models-tab", id="detail-tabs"):
             with TabPane("Models", id="models-tab"):
                 yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+                yield Static(id="detail-models-note")
             with TabPane("Daily", id="daily-tab"):
                 yield DataTable(id="daily", cursor_type="row", zebra_stripes=True)
             with TabPane("Members", id="members-tab"):
@@ -520,6 +545,8 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         if caps.cost_basis != "estimate":
             for key in ("credits", "characters"):
                 models.remove_column(key)
+        if caps.covered_by is None:  # billed is the cost: one column
+            models.remove_column("billed")
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
         members.columns[ColumnKey("email")].label = literal_cell(singular)
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
@@ -599,17 +626,21 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         descending = biggest_first != self.model_sort_reverse
         # The sorted column carries an arrow; every label keeps a cell for one so widths never jump.
         compact = self.has_class("-compact")
+        billed = ColumnKey("billed") in table.columns
         for key, column in table.columns.items():
             name = MODEL_COLUMNS[str(key.value)]
             if compact:
                 name = COMPACT_COLUMNS.get(str(key.value), name)
+            if key.value == "cost" and billed:
+                name = COMPACT_USAGE_VALUE if compact else USAGE_VALUE
             if key.value == "requests" and self.data and "Compl" in str(column.label):
-                name = "Compl. req."
+                name = "Compl." if compact else "Compl. req."
             label = f"{name} {'▼' if descending else '▲'}" if key.value == self.model_sort else f"{name}  "
             column.label = literal_cell(label, justify="left" if key.value == "model" else "right")
             # Measured again from the heading (Textual keeps a column's widest so far): the rows
             # below widen it as they need, a shorter heading or narrower figures give the room back.
             column.content_width = column.label.cell_len
+        note = self.query_one("#detail-models-note", Static)
         if self.data is None:
             self._reading_row(table)
             return
@@ -622,11 +653,25 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         ordered = [*view.rows, *([view.others] if view.others else [])]
         total = view.total.cost_micro
         rows = [(f"model-{i}", self._model_cells(row, total)) for i, row in enumerate(view.rows)]
+        # A sum over models some of which do not report a count covers the others: marked, and said below
+        silent_requests = view.unreported_requests - sum(not r.reports_requests for r in view.rows)
+        silent_tokens = view.unreported_tokens - sum(not r.reports_tokens for r in view.rows)
         if view.others is not None:
-            rows.append((OTHERS_KEY, self._model_cells(view.others, total, others=True)))
+            others = self._model_cells(view.others, total, others=True)
+            rows.append((OTHERS_KEY, _over_reporting(others, view.others, silent_requests, silent_tokens)))
         totals = self._model_cells(view.total, total)
         totals.update(model=total_label(), share=right("100.0%" if total else "–"))
-        rows.append((TOTAL_KEY, totals))
+        rows.append((TOTAL_KEY, _over_reporting(totals, view.total, view.unreported_requests, view.unreported_tokens)))
+        present = {str(key.value) for key in table.columns}
+        said: list[str] = []
+        if ("requests" in present and view.unreported_requests) or (
+            present & {"input", "output", "cache"} and view.unreported_tokens
+        ):
+            said.append(OVER_REPORTING_NOTE)
+        if billed and view.total.on_demand_micro is None:
+            said.append("billed — where a day was stored before it was kept per model (a sync of that day fills it)")
+        note.update(literal("; ".join(said), "dim"))
+        note.set_class(bool(said), "-shown")
         fit_model_names(table, rows, table.size.width or self.app.size.width)
         for row_key, cells in rows:
             add_row(table, row_key, **cells)
@@ -634,14 +679,16 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             table.move_cursor(row=min(cursor, len(ordered)))
 
     def _model_cells(self, row: ModelFigures, total: int, *, others: bool = False) -> dict[str, Text]:
+        said = row.reports_tokens
         return {
             "model": literal_cell(row.model, style="italic" if others else ""),
             "cost": right(self._money(row.cost_micro)),
+            "billed": right("—" if row.on_demand_micro is None else self._money(row.on_demand_micro)),
             "share": right(share(row.cost_micro, total)),
-            "requests": right(count(row.requests)),
-            "input": right(tokens(row.input_tokens)),
-            "output": right(tokens(row.output_tokens)),
-            "cache": right(tokens(_cache(row))),
+            "requests": right(count(row.requests) if row.reports_requests else NOT_REPORTED),
+            "input": right(tokens(row.input_tokens) if said else NOT_REPORTED),
+            "output": right(tokens(row.output_tokens) if said else NOT_REPORTED),
+            "cache": right(tokens(_cache(row)) if said else NOT_REPORTED),
             "credits": right(credits(row.credits_micro)),
             "characters": right(tokens(row.characters)),
         }
@@ -803,6 +850,8 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             self.model_sort_reverse = False
             self._fill_models()
             by = MODEL_COLUMNS[self.model_sort].lower()
+            if self.model_sort == "cost" and "billed" in present:
+                by = USAGE_VALUE.lower()
         elif table == "daily":
             self.daily_sort = _next(
                 [k for k in ("date", "cost", "requests") if k in present or k == "date"], self.daily_sort

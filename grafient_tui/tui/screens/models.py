@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Header, Static
 
 from grafient_tui import providers
 from grafient_tui.estimates import BILLED
+from grafient_tui.figures import NOT_REPORTED, OVER_REPORTING, OVER_REPORTING_NOTE
 from grafient_tui.rounding import adding_up
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import LiveState, News, PeriodChanged, PeriodRequested, Reads, SyncChanged
@@ -95,6 +96,18 @@ def _known_sum(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
+def _reported_sum(
+    rows: list[ModelAcross],
+    words: Callable[[int | None], str],
+    figure: Callable[[ModelAcross], tuple[int | None, bool]],
+) -> str:
+    """A count over the models that report it, marked when some do not (n/a when none does)."""
+    said = [value for value, reports in map(figure, rows) if reports]
+    if rows and not said:
+        return NOT_REPORTED
+    return words(_known_sum(said)) + (OVER_REPORTING if len(said) < len(rows) else "")
+
+
 class ModelsScreen(StoreReader["ModelsView"]):
     READ_GROUP = "models-load"
     BINDINGS = bindings("models")
@@ -137,6 +150,8 @@ class ModelsScreen(StoreReader["ModelsView"]):
             if any(m.billed_micro is None for m in data.models):
                 note += "; — where a day was stored before it was kept per model (a sync of that day fills it)"
             note += "."
+        if any(not m.reports_requests or not m.reports_tokens for m in data.models):
+            note += f" {OVER_REPORTING_NOTE}."
         self.query_one("#models-note", Static).update(literal(note, "dim"))
         self._fill()
 
@@ -173,9 +188,9 @@ class ModelsScreen(StoreReader["ModelsView"]):
                 usage=right(money(amount)),
                 billed=right("—" if billed_micro is None else money(billed_micro)),
                 share=right(share(model.cost_micro, total)),
-                requests=right(count(model.requests)),
-                input=right(tokens(model.input_tokens)),
-                output=right(tokens(model.output_tokens)),
+                requests=right(count(model.requests) if model.reports_requests else NOT_REPORTED),
+                input=right(tokens(model.input_tokens) if model.reports_tokens else NOT_REPORTED),
+                output=right(tokens(model.output_tokens) if model.reports_tokens else NOT_REPORTED),
                 providers=literal_cell(", ".join(providers.title(p) for p in model.providers)),
                 names=literal_cell(", ".join(visible(n) for n in model.names)),
             )
@@ -187,9 +202,9 @@ class ModelsScreen(StoreReader["ModelsView"]):
             usage=right(money(total)),
             billed=right("—" if billed_total is None else money(billed_total)),
             share=right("100.0%" if total else "–"),
-            requests=right(count(_known_sum([m.requests for m in rows]))),
-            input=right(tokens(_known_sum([m.input_tokens for m in rows]))),
-            output=right(tokens(_known_sum([m.output_tokens for m in rows]))),
+            requests=right(_reported_sum(rows, count, lambda m: (m.requests, m.reports_requests))),
+            input=right(_reported_sum(rows, tokens, lambda m: (m.input_tokens, m.reports_tokens))),
+            output=right(_reported_sum(rows, tokens, lambda m: (m.output_tokens, m.reports_tokens))),
         )
         if rows:
             table.move_cursor(row=min(cursor, len(rows)))
