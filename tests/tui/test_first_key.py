@@ -103,7 +103,7 @@ async def test_enter_at_first_paint_opens_the_detail_on_the_snapshot_then_the_st
         assert reading_only(detail)
         await pilot.press("s")  # a sort while reading: kept for when the figures come, nothing made up
         await pilot.pause()
-        assert reading_only(detail) and detail.model_sort == "requests"
+        assert reading_only(detail) and detail.model_sort == "billed"  # Cursor: usage value, then billed
         assert not any("$0.00" in cell for t in TABLES for row in rows_of(detail, t) for cell in row)
 
         app.gate.set()
