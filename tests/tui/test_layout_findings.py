@@ -1,0 +1,37 @@
+"""A new user's trial at 80x24 and 120x40: unknown reads `—` everywhere, the same fact in the same
+words, and figures are never cut (names give way)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from textual.app import App, ComposeResult
+
+from grafient_tui.figures import DayFigures
+from grafient_tui.tui.widgets.chart import StackLegend
+from tests.tui.test_tui_providers import provider_figures
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def nothing_synced(provider: str):
+    figures = provider_figures(provider, 0)
+    days = tuple(DayFigures(day=d.day, synced=False, complete=False) for d in figures.days)
+    summary = replace(figures.summary, synced_days=0, complete_days=0, total_micro=None, daily_average_micro=None)
+    return replace(figures, days=days, summary=summary, label=f"{provider} none")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_legend_says_unknown_for_a_provider_with_no_day_synced(size) -> None:
+    class Legend(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StackLegend(id="legend")
+
+    app = Legend()
+    async with app.run_test(size=size) as pilot:
+        app.query_one(StackLegend).show_stack([nothing_synced("cursor"), provider_figures("anthropic", 250_000_000)])
+        await pilot.pause()
+        shown = str(app.query_one(StackLegend).render())
+        assert "Cursor —" in shown and "$0.00" not in shown, shown
+        assert "Anthropic $2.50" in shown, shown
