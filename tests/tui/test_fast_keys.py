@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 from textual import events
-
 from textual.widgets import Input
 
 from grafient_tui.tui.screens.budgets import BudgetFormScreen, BudgetsScreen
@@ -33,7 +32,10 @@ async def test_j_and_k_typed_back_to_back_each_move_one_card(grafient_home) -> N
         await settle(app, pilot)
         home = app.screen
         assert isinstance(home, IntegrationListScreen)
-        labels = lambda: home.focused.view.label if isinstance(home.focused, IntegrationCard) else None
+
+        def labels() -> str | None:
+            return home.focused.view.label if isinstance(home.focused, IntegrationCard) else None
+
         assert labels() == "A1"
         await pilot.press("j", "j", "j")
         await settle(app, pilot)

@@ -41,7 +41,7 @@ from grafient_tui.tui.widgets.fit import shorten
 from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
-from grafient_tui.tui.widgets.text import count, period_words, share, tokens
+from grafient_tui.tui.widgets.text import UNKNOWN, count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -101,10 +101,10 @@ OTHERS_KEY = "__others__"
 def limit_cell(spend: MemberLimit | None) -> Text:
     """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
     if spend is None:
-        return right("–")
+        return right(UNKNOWN)
     used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
     if used is None:
-        return right("–")
+        return right(UNKNOWN)
     if not spend.limit_micro or spend.limit_micro <= 0:
         return right(f"{money(used)} · no limit sent")
     pct = used * 100 / spend.limit_micro
@@ -227,6 +227,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             with TabPane("Members", id="members-tab"):
                 yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
             with TabPane("Anomalies", id="anomalies-tab"):
+                yield Static(id="anomalies-note")  # why there are none: a sentence that wraps
                 yield DataTable(id="anomalies", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
@@ -337,11 +338,12 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             ("Grafient plan ", "dim"),
             f"{visible(data.plan)} ({data.plan_days:,} days of history)",
             "  ",
-            ("key ", "dim"),
+            # "key id …4a98" (a service-account key's hint) names itself: no second "key" before it
+            (visible("" if "key" in figures.key_hint else "key "), "dim"),
             visible(figures.key_hint),
             "  ",
             (f"{visible(_lower(caps.actor_title))} " if caps else "members ", "dim"),
-            f"{figures.team_members:,}" if figures.team_members else "–",
+            f"{figures.team_members:,}" if figures.team_members else visible(UNKNOWN),
             "\n",
             ("Last sync: ", "dim"),
             visible(line),
@@ -436,12 +438,12 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                     table,
                     key,
                     date=literal_cell(key),
-                    cost=right("–"),
-                    on_demand=right("–"),
-                    byok=right("–"),
-                    requests=right("–"),
-                    model="–",
-                    note="never synced",
+                    cost=right(UNKNOWN),
+                    on_demand=right(UNKNOWN),
+                    byok=right(UNKNOWN),
+                    requests=right(UNKNOWN),
+                    model=literal_cell(UNKNOWN),
+                    note=literal_cell(row.gap or "never synced"),  # the header's words: "not reported yet" for today
                 )
                 continue
             note = (
@@ -463,7 +465,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 on_demand=right(self._money(row.on_demand_micro or 0)),
                 byok=right(self._money(row.byok_micro or 0)),
                 requests=right(count(row.requests)),
-                model=literal_cell(row.top_model or "–"),
+                model=literal_cell(row.top_model or UNKNOWN),
                 note=literal_cell(note),
             )
         synced = [r for r in rows if r.synced]
@@ -513,7 +515,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         if view.others is not None:
             rows.append((OTHERS_KEY, self._model_cells(view.others, total, others=True)))
         totals = self._model_cells(view.total, total)
-        totals.update(model=total_label(), share=right("100.0%" if total else "–"))
+        totals.update(model=total_label(), share=right("100.0%" if total else UNKNOWN))
         rows.append((TOTAL_KEY, totals))
         fit_model_names(table, rows, table.size.width or self.app.size.width)
         for row_key, cells in rows:
@@ -582,9 +584,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 table,
                 f"limit-{spend.member.casefold()}",
                 email=literal_cell(spend.member),
-                cost=right("–"),
-                share=right("–"),
-                requests=right("–"),
+                cost=right(UNKNOWN),
+                share=right(UNKNOWN),
+                requests=right(UNKNOWN),
                 limit=limit_cell(spend),
             )
         tab = self.query_one(TabbedContent).get_tab("members-tab")
@@ -595,7 +597,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             TOTAL_KEY,
             email=total_label(),
             cost=right(self._money(total)),
-            share=right("100.0%" if total else "–"),
+            share=right("100.0%" if total else UNKNOWN),
             requests=right(count(view.total_requests)),
         )
 
@@ -628,12 +630,14 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                     change=right(change),
                     share=right(part),
                 )
-        if not found:
-            why = data.anomaly_note or (
-                "No anomalies this period: no complete day's billed cost left the median of its weekday "
-                "(the 4-8 weeks before) by the ratio and the amount."
-            )
-            add_row(table, "none", day=literal_cell("–"), driver=literal_cell(why))
+        # Why there are none, above the table where it wraps: in a table's cell it was cut at the width.
+        why = data.anomaly_note or (
+            "No anomalies this period: no complete day's billed cost left the median of its weekday "
+            "(the 4-8 weeks before) by the ratio and the amount."
+        )
+        note = self.query_one("#anomalies-note", Static)
+        note.update(literal("" if found else why, "dim"))
+        note.display = not found
         tab = self.query_one(TabbedContent).get_tab("anomalies-tab")
         tab.label = literal(f"Anomalies ▲ {len(found):,}" if found else "Anomalies")
 

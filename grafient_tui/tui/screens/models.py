@@ -28,7 +28,7 @@ from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell
 from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.summary import PeriodSelector
-from grafient_tui.tui.widgets.text import count, period_words, share, tokens
+from grafient_tui.tui.widgets.text import UNKNOWN, count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class ModelsScreen(StoreReader["ModelsView"]):
             model=total_label(),
             usage=right(money(total)),
             billed=right("—" if billed_total is None else money(billed_total)),
-            share=right("100.0%" if total else "–"),
+            share=right("100.0%" if total else UNKNOWN),
             requests=right(count(_known_sum([m.requests for m in rows]))),
             input=right(tokens(_known_sum([m.input_tokens for m in rows]))),
             output=right(tokens(_known_sum([m.output_tokens for m in rows]))),

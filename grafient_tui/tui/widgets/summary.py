@@ -19,7 +19,7 @@ from textual.widgets import Static
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
 from grafient_tui.tui.widgets.fit import fit_note, shorten
-from grafient_tui.tui.widgets.text import change, change_class, period_words, plural
+from grafient_tui.tui.widgets.text import UNKNOWN, change, change_class, period_words, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class SummaryBar(Horizontal):
                 name=summary.top_model,
             )
         else:
-            figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
+            figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], UNKNOWN)
         pct = summary.change_pct
         change_figure.set_figure(
             CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary, plan_key)
