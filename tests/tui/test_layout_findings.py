@@ -35,3 +35,37 @@ async def test_the_legend_says_unknown_for_a_provider_with_no_day_synced(size) -
         shown = str(app.query_one(StackLegend).render())
         assert "Cursor —" in shown and "$0.00" not in shown, shown
         assert "Anthropic $2.50" in shown, shown
+
+
+NATURAL = {
+    "model": 28,
+    "usage": 13,
+    "billed": 9,
+    "share": 7,
+    "requests": 10,
+    "input": 11,
+    "output": 12,
+    "providers": 30,
+    "names": 60,
+}
+
+
+@pytest.mark.parametrize("width", [78, 80, 100, 118, 160, 240])
+def test_the_models_columns_fit_and_a_figure_is_never_cut(width) -> None:
+    """Every figure column shown at its full width or left out whole; the names give way first."""
+    from grafient_tui.tui.screens.models import COLUMNS, MODEL_MIN, NAME_COLUMNS, fit_columns
+
+    widths = fit_columns(NATURAL, width)
+    assert sum(w + 2 for w in widths.values()) <= width
+    assert list(widths) == [key for key in COLUMNS if key in widths]  # the table's order
+    for key, w in widths.items():
+        if key not in NAME_COLUMNS:
+            assert w == NATURAL[key], key
+    assert {"model", "usage", "billed", "requests"} <= set(widths)
+    assert widths["model"] >= MODEL_MIN
+    if "output" not in widths:  # a figure goes only when the key is down to its least
+        assert sum(w + 2 for k, w in widths.items() if k != "model") + MODEL_MIN + 2 + NATURAL["output"] + 2 > width
+    if width >= 118:
+        assert set(widths) >= set(COLUMNS) - {"names"}
+    if width >= 240:
+        assert widths == NATURAL
