@@ -69,3 +69,28 @@ def test_the_models_columns_fit_and_a_figure_is_never_cut(width) -> None:
         assert set(widths) >= set(COLUMNS) - {"names"}
     if width >= 240:
         assert widths == NATURAL
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_period_line_leaves_out_whole_parts_never_cuts_one(size) -> None:
+    from rich.cells import cell_len
+
+    from grafient_tui.tui.widgets.summary import PeriodSelector
+
+    class Line(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PeriodSelector(id="period")
+
+    note = "31 of 90 days synced · Acme Prototypes: today not reported yet · today so far"
+    app = Line()
+    async with app.run_test(size=size) as pilot:
+        line = app.query_one(PeriodSelector)
+        line.show(90, note, "pro")
+        await pilot.pause()
+        shown = str(line.render())
+        assert cell_len(shown) <= line.content_size.width, shown
+        assert "[90 days]" in shown and "31 of 90 days synced" in shown
+        for part in ("Acme Prototypes: today not reported yet", "today so far", "Grafient plan pro"):
+            words = part.split()
+            assert part in shown or words[0] not in shown.split("synced", 1)[1], shown  # whole or not at all
+        assert "today so" not in shown or "today so far" in shown

@@ -205,6 +205,10 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
         app.post_message(DetailRequested(card_of(app, "openai").integration_id))
         await settle(app, pilot)
         assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"
+        for name in ("models", "daily", "members"):  # the heading drawn whole, not "Compl. r"
+            table = app.screen.query_one(f"#{name}", DataTable)
+            column = table.columns[next(k for k in table.columns if k.value == "requests")]
+            assert column.get_render_width(table) - 2 * table.cell_padding >= len("Compl. req."), name
         assert "Compl. req." in str(
             app.screen.query_one("#models", DataTable)
             .columns[next(k for k in app.screen.query_one("#models", DataTable).columns if k.value == "requests")]

@@ -403,7 +403,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 table.remove_column("requests")
         elif caps.requests_label != "requests":  # OpenAI counts completion requests only
             for table in (daily, models, members):
-                table.columns[ColumnKey("requests")].label = literal_cell("Compl. req.", justify="right")
+                column = table.columns[ColumnKey("requests")]
+                column.label = literal_cell("Compl. req.", justify="right")
+                # Textual measured the column from its first heading: "Compl. req." was cut to "Compl. r"
+                column.content_width = max(column.content_width, column.label.cell_len)
         if not caps.has_on_demand:
             daily.remove_column("on_demand")
         if not caps.has_byok:
@@ -415,7 +418,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             for key in ("credits", "characters"):
                 models.remove_column(key)
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
-        members.columns[ColumnKey("email")].label = literal_cell(singular)
+        email = members.columns[ColumnKey("email")]
+        email.label = literal_cell(singular)
+        email.content_width = max(email.content_width, email.label.cell_len)
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
         self.refresh_bindings()  # the Footer names the tab's key as the tab is titled
         return caps
