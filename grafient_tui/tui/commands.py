@@ -178,8 +178,7 @@ COMMANDS: tuple[Command, ...] = (
         palette_help="Write the tab in view of this integration's period to a CSV file (e)",
         rank=6,
     ),
-    # Below the four tab keys at 80 columns (left out before them): `4` was the key never seen.
-    Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column", rank=6),
+    Command("detail", "sort", "s", "sort", "Sort", "Sort the table in view by its next column"),
     Command("detail", "toggle_chart", "g", "toggle_chart", "Chart", "Show or hide the chart and gauges", rank=7),
     Command("detail", "tab_models", "1", "show_tab('models-tab')", "Models", "Show the Models tab"),
     Command("detail", "tab_daily", "2", "show_tab('daily-tab')", "Daily", "Show the Daily tab"),
@@ -188,7 +187,7 @@ COMMANDS: tuple[Command, ...] = (
     ),  # the Footer names it as the tab is titled (CostDetailScreen.active_bindings)
     Command(
         "detail", "tab_anomalies", "4", "show_tab('anomalies-tab')", "Anomalies", "Show the Anomalies tab"
-    ),  # in the Footer beside 1-3: a tab whose key was never shown was found by chance
+    ),  # in the Footer beside 1-3 (as `1-4 Tabs` when narrow): a key never shown was found by chance
     # the budgets screen and its form
     Command("budgets", "back", "escape", "back", "Back"),
     Command("budgets", "new_budget", "n", "new_budget", "New", "Set a new budget"),
