@@ -871,7 +871,7 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         assert "30 of 90 days synced" in cost_line and "today so far" in cost_line and "on-demand" in cost_line
         chart = card.query_one(CostChart)
         assert sum(1 for d in chart.days if d.cost_micro is None) == 60  # drawn apart from $0 days
-        assert "· not synced" in str(card.query_one(".card-scale", Static).render())
+        assert "· dots: not synced" in str(card.query_one(".card-scale", Static).render())
         gate.set()
         await settle(app, pilot)
         s = app.screen.query_one(IntegrationCard).view.summary
