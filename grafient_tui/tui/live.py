@@ -39,6 +39,9 @@ class LiveState:
     progress: Mapping[int, SyncProgress] = field(default_factory=dict)
     # integration id -> why its last sync here failed (the store may not hold it: the engine never started)
     failures: Mapping[int, str] = field(default_factory=dict)
+    # The integrations whose last sync here succeeded: a card read while it ran says so at once, not
+    # "syncing…" until the re-read lands (seconds on a loaded machine, after the "Sync finished" toast).
+    synced_here: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         # Read-only copies, however it was made: no holder of this value sees it change.
@@ -61,7 +64,11 @@ class LiveState:
 
     def sync_started(self, integration_id: int) -> LiveState:
         """Its sync runs; the failure of its last one is forgotten."""
-        return replace(self.forget_failure(integration_id), syncing=self.syncing | {integration_id})
+        return replace(
+            self.forget_failure(integration_id),
+            syncing=self.syncing | {integration_id},
+            synced_here=self.synced_here - {integration_id},
+        )
 
     def sync_progressed(self, progress: SyncProgress) -> LiveState:
         return replace(self, progress={**self.progress, progress.integration_id: progress})
@@ -73,7 +80,8 @@ class LiveState:
         if end.outcome == "failed" and end.sentence:
             failures[iid] = end.sentence
         progress = {i: p for i, p in self.progress.items() if i != iid}
-        return replace(self, syncing=self.syncing - {iid}, progress=progress, failures=failures)
+        synced = self.synced_here | {iid} if end.outcome == "success" else self.synced_here - {iid}
+        return replace(self, syncing=self.syncing - {iid}, progress=progress, failures=failures, synced_here=synced)
 
     def forget_failure(self, integration_id: int) -> LiveState:
         return replace(self, failures={i: s for i, s in self.failures.items() if i != integration_id})

@@ -91,6 +91,8 @@ def sync_line(
     if status.status == "ok":
         return SyncLine("ok", f"✓ synced {ago(status.last_sync, now)}")
     if status.status == "syncing":
+        if read_while_syncing and integration_id in live.synced_here:  # ended well; its re-read is on its way
+            return SyncLine("ok", "✓ synced just now")
         if read_while_syncing:  # the re-read that says how it ended is on its way
             return SyncLine("syncing", "⟳ syncing…")
         return SyncLine("syncing", "⟳ syncing in another grafient process")

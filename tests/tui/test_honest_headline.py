@@ -86,9 +86,9 @@ def test_a_day_not_reported_yet_is_no_gap_on_the_card() -> None:
 
     done = DayFigures(day=date(2026, 11, 23), synced=True, complete=True, cost_micro=DOLLAR)
     today = DayFigures(day=TODAY, synced=False, complete=False, gap="not reported yet")
-    assert scale_line([done, today]).endswith("· · not reported yet")
+    assert scale_line([done, today]).endswith(") · dots: not reported yet")
     never = DayFigures(day=date(2026, 11, 22), synced=False, complete=False, gap="never synced")
-    assert scale_line([never, done, today]).endswith("· · not synced")
+    assert scale_line([never, done, today]).endswith(") · dots: not synced")
 
 
 async def test_a_period_with_nothing_synced_reads_billed_unknown_never_zero(grafient_home) -> None:

@@ -496,7 +496,7 @@ async def test_detail_marks_days_never_synced(grafient_home) -> None:
         rows = daily_costs(app.service.db, integration_id, NOW.date() - timedelta(days=89), NOW.date())
         never = [r for r in rows if not r.synced]
         assert never
-        assert daily.get_row(never[0].day.isoformat())[-1] == "never synced"
+        assert str(daily.get_row(never[0].day.isoformat())[-1]) == "never synced"
 
 
 async def test_force_sync_from_detail_updates_it_live(grafient_home) -> None:
@@ -872,7 +872,7 @@ async def test_figures_while_a_backfill_lands_say_what_they_cover(grafient_home)
         assert "30 of 90 days synced" in cost_line and "today so far" in cost_line and "on-demand" in cost_line
         chart = card.query_one(CostChart)
         assert sum(1 for d in chart.days if d.cost_micro is None) == 60  # drawn apart from $0 days
-        assert "· not synced" in str(card.query_one(".card-scale", Static).render())
+        assert "· dots: not synced" in str(card.query_one(".card-scale", Static).render())
         gate.set()
         await settle(app, pilot)
         s = app.screen.query_one(IntegrationCard).view.summary

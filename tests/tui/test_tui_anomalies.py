@@ -5,7 +5,9 @@ spike, all from the ws-research workspace on claude-opus)."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, TabbedContent
+import pytest
+from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets._footer import FooterKey
 
 from grafient_tui.config import Settings
 from grafient_tui.store.db import Database
@@ -78,17 +80,26 @@ async def test_the_detail_lists_the_anomaly_with_its_drivers_and_the_charts_mark
     ]
 
 
-async def test_a_period_without_anomalies_says_so(grafient_home) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_period_without_anomalies_says_so_in_full(grafient_home, size) -> None:
+    """The sentence wraps above the (empty) table: in a cell it was cut at the width ("(t", "bille")."""
     seed()
     app = NoSync(Settings.from_env(), now=lambda: NOW)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         eng = next(card for card in app.screen.query(IntegrationCard) if card.view.label == "Eng")
         eng.focus()
         await pilot.press("enter", "4")
         await settle(app, pilot)
         table = app.screen.query_one("#anomalies", DataTable)
-        first = [str(cell) for cell in table.get_row_at(0)]
+        note = app.screen.query_one("#anomalies-note", Static)
+        said = str(note.render())
         assert app.screen.query_one("#detail-marks", AnomalyMarks).has_class("-none")
-    assert table.row_count == 1
-    assert first[4].startswith("No anomalies this period")
+        drawn = [strip.text.strip() for strip in note.render_lines(note.content_region.reset_offset)]
+        painted = " ".join(line for line in drawn if line)
+        footer = [f"{key.key_display} {key.description}" for key in app.screen.query(FooterKey)]
+        # the footer names the tab key beside 1-3, or all four as one when narrow
+        assert "4 Anomalies" in footer or "1-4 Tabs" in footer, footer
+    assert table.row_count == 0
+    assert said.startswith("No anomalies this period") and said.endswith("by the ratio and the amount.")
+    assert "the ratio and the amount." in painted, painted

@@ -157,7 +157,7 @@ async def test_the_estimate_detail_says_how_it_was_made_and_shows_credits(demo) 
         assert first[keys.index("cost")].startswith("≈$") and first[keys.index("credits")] not in ("", "—")
         daily = screen.query_one("#daily", DataTable)
         synced = [str(daily.get_row_at(i)[1]) for i in range(daily.row_count)]
-        assert all(cell.startswith("≈$") or cell == "–" for cell in synced)
+        assert all(cell.startswith("≈$") or cell == "—" for cell in synced)
         assert str(screen.query_one(TabbedContent).get_tab("members-tab").label) == "Workspaces"
 
 

@@ -205,18 +205,28 @@ async def test_the_models_view_has_one_row_per_model_over_every_integration(demo
         screen = app.screen
         assert isinstance(screen, ModelsScreen)
         table = screen.query_one("#models-across", DataTable)
+        keys = [str(k.value) for k in table.columns]
+        assert keys[:3] == ["model", "usage", "billed"]
         rows, total = cells(table), cells(table, total=True)
+        by_key = [dict(zip(keys, row, strict=True)) for row in rows]
         expected = app.service.models_across(rolling(30, NOW.date()), NOW.date())
-        assert [r[0] for r in rows] == [m.key for m in expected] and len(rows) == len(expected) > 3
+        assert len(rows) == len(expected) > 3
+        for model, row in zip(expected, rows, strict=True):  # the key, or (narrow) its start and …
+            assert row[0] == model.key or (row[0].endswith("…") and model.key.startswith(row[0][:-1]))
         assert [r[1] for r in rows] == [format_usd(a) for a in adding_up([m.cost_micro for m in expected])]
         assert total[1] == format_usd(sum(m.cost_micro for m in expected))
         across = [m for m in expected if len(m.providers) > 1]
         assert across, "the demo bills one model under two providers' names"
-        row = rows[[m.key for m in expected].index(across[0].key)]
-        assert row[7] == ", ".join(
+        row = by_key[[m.key for m in expected].index(across[0].key)]
+        named = ", ".join(
             {"anthropic": "Anthropic", "cursor": "Cursor", "openai": "OpenAI"}[p] for p in across[0].providers
         )
-        assert row[8] == ", ".join(across[0].names) and len(across[0].names) > 1
+        # the names give way to the figures: shortened with …, or (narrow) their column left out
+        assert "providers" not in row or named.startswith(row["providers"].rstrip("…"))
+        assert "names" not in row or ", ".join(across[0].names).startswith(row["names"].rstrip("…"))
+        assert len(across[0].names) > 1
+        if size[0] >= 120:
+            assert row["providers"] == named
         billed = [m.billed_micro for m in expected]
         assert all(b is not None for b in billed)
         assert [r[2] for r in rows] == [format_usd(b) for b in adding_up([b or 0 for b in billed])]
@@ -226,15 +236,21 @@ async def test_the_models_view_has_one_row_per_model_over_every_integration(demo
         for model, shown in zip(expected, rows, strict=True):
             if "cursor" not in model.providers:  # billed in full
                 assert model.billed_micro == model.cost_micro
-            assert shown[4] == (
+            assert shown[keys.index("requests")] == (
                 "n/a" if not model.reports_requests else "—" if model.requests is None else f"{model.requests:,}"
             )
-        # the key and both amounts fit in the view: money is never cut off
-        widths = [table.columns[key].get_render_width(table) for key in table.columns][:3]  # type: ignore[index]
-        assert sum(widths) <= table.size.width
+        # every column shown fits in the view: a figure is never cut off (at 80 columns the token
+        # columns are left out whole, the requests shown whole)
+        widths = [table.columns[key].get_render_width(table) for key in table.columns]  # type: ignore[index]
+        assert sum(widths) <= table.scrollable_content_region.width, (keys, widths)
+        assert "requests" in keys
+        for key in keys[1:]:
+            if key not in ("providers", "names"):
+                column = table.columns[next(k for k in table.columns if k.value == key)]
+                assert all(len(r[keys.index(key)]) <= column.width for r in [*rows, total]), key
         await pilot.press("s")  # by requests: the biggest first, unknown (or not reported) below every known count
         await settle(app, pilot)
-        counts = [r[4] for r in cells(table)]
+        counts = [r[keys.index("requests")] for r in cells(table)]
         known = [int(c.replace(",", "")) for c in counts if c not in ("—", "n/a")]
         assert known == sorted(known, reverse=True) and counts[: len(known)] == [f"{k:,}" for k in known]
         assert "Requests ▼" in str(table.columns[next(k for k in table.columns if k.value == "requests")].label)

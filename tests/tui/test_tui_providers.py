@@ -190,12 +190,25 @@ async def test_the_openrouter_detail_shows_byok_apart_and_projects_for_openai(de
         assert "byok" in column_keys(daily) and "on_demand" not in column_keys(daily)
         assert "requests" in column_keys(daily)
         today = [str(c) for c in daily.get_row(NOW.date().isoformat())]
-        assert "never synced" in today  # today is not reported by OpenRouter, never a $0 day
+        # today is not reported by OpenRouter, never a $0 day: in the header's words, unknown as everywhere
+        assert "not reported yet" in today and "never synced" not in today
+        assert today[1] == "—" and "–" not in today
+        assert "today not reported yet" in str(app.screen.query_one("#period", Static).render())
+        await pilot.press("escape")
+        await settle(app, pilot)
+        app.post_message(DetailRequested(card_of(app, "google").integration_id))
+        await settle(app, pilot)
+        header = str(app.screen.query_one("#detail-header", Static).render())
+        assert "key id …" in header and "key key" not in header  # a service-account key's hint names itself
         await pilot.press("escape")
         await settle(app, pilot)
         app.post_message(DetailRequested(card_of(app, "openai").integration_id))
         await settle(app, pilot)
         assert str(app.screen.query_one(TabbedContent).get_tab("members-tab").label) == "Projects"
+        for name in ("models", "daily", "members"):  # the heading drawn whole, not "Compl. r"
+            table = app.screen.query_one(f"#{name}", DataTable)
+            column = table.columns[next(k for k in table.columns if k.value == "requests")]
+            assert column.get_render_width(table) - 2 * table.cell_padding >= len("Compl. req."), name
         assert "Compl. req." in str(
             app.screen.query_one("#models", DataTable)
             .columns[next(k for k in app.screen.query_one("#models", DataTable).columns if k.value == "requests")]

@@ -99,6 +99,10 @@ REVIEWED: dict[tuple[str, str], str] = {
         "the models table's rows: Text cells made by _model_cells, total_label and right (literal_cell, checked "
         "there), the model's name cut as Text by fit_model_names"
     ),
+    ("grafient_tui/tui/screens/models.py", "add_row(table, row_key, **cells)"): (
+        "the Models view's rows: every cell made by literal_cell or right (through the rule) in the dict "
+        "comprehension just above, from text _rows built (model keys and raw names through visible)"
+    ),
     ("grafient_tui/tui/widgets/chart.py", 'self.update(Content("\\n").join(lines))'): (
         "the legend's lines join Content entries, each built with Content.assemble in show_stack (checked there)"
     ),

@@ -188,10 +188,16 @@ def test_the_status_line_follows_the_live_sync_then_the_store() -> None:
 def test_a_stored_running_sync_is_another_process_s_only_if_this_app_did_not_run_it_meanwhile() -> None:
     running = SyncStatus(status="syncing", last_sync=None, error=None)
     assert sync_line(LiveState(), 1, running, NOW).text == "⟳ syncing in another grafient process"
-    # Read while this app synced it, and the sync has ended here since: its own, the re-read says how.
+    # Read while this app synced it, and the sync has ended well here since: said at once, as the
+    # "Sync finished" toast says it (the re-read with the new figures may take seconds to land).
     ended_here = LiveState().sync_started(1).sync_ended(end(1))
     line = sync_line(ended_here, 1, running, NOW, read_while_syncing=True)
+    assert (line.state, line.text) == ("ok", "✓ synced just now")
+    # Ended otherwise (cancelled by a quit): the re-read says how; a new sync forgets the last one.
+    cancelled = LiveState().sync_started(1).sync_ended(end(1, "cancelled"))
+    line = sync_line(cancelled, 1, running, NOW, read_while_syncing=True)
     assert (line.state, line.text) == ("syncing", "⟳ syncing…")
+    assert not ended_here.sync_started(1).synced_here
     # A failure here is said whatever the older read held.
     failed_here = LiveState().sync_started(1).sync_ended(end(1, "failed", said="Cannot reach it."))
     assert sync_line(failed_here, 1, running, NOW, read_while_syncing=True).state == "error"

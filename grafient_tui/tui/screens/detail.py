@@ -43,7 +43,7 @@ from grafient_tui.tui.widgets.fit import shorten
 from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.gauge import BudgetGauges
 from grafient_tui.tui.widgets.summary import PeriodSelector, SummaryBar, coverage_note
-from grafient_tui.tui.widgets.text import count, period_words, share, tokens
+from grafient_tui.tui.widgets.text import UNKNOWN, count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -122,10 +122,10 @@ READING = "Reading the local store…"  # a table's one row until the store's fi
 def limit_cell(spend: MemberLimit | None) -> Text:
     """`$82.00 of $100.00 · 82%` (marked ⚠ and bold from 80%), `$12.00 · no limit sent`, or – ."""
     if spend is None:
-        return right("–")
+        return right(UNKNOWN)
     used = spend.on_demand_micro if spend.on_demand_micro is not None else spend.spend_micro
     if used is None:
-        return right("–")
+        return right(UNKNOWN)
     if not spend.limit_micro or spend.limit_micro <= 0:
         return right(f"{money(used)} · no limit sent")
     pct = used * 100 / spend.limit_micro
@@ -272,6 +272,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             with TabPane("Members", id="members-tab"):
                 yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
             with TabPane("Anomalies", id="anomalies-tab"):
+                yield Static(id="anomalies-note")  # why there are none: a sentence that wraps
                 yield DataTable(id="anomalies", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
@@ -471,11 +472,12 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             ("Grafient plan ", "dim"),
             visible(plan),
             "  ",
-            ("key ", "dim"),
+            # "key id …4a98" (a service-account key's hint) names itself: no second "key" before it
+            (visible("" if "key" in figures.key_hint else "key "), "dim"),
             visible(figures.key_hint),
             "  ",
             (f"{visible(_lower(caps.actor_title))} " if caps else "members ", "dim"),
-            f"{figures.team_members:,}" if figures.team_members else "–",
+            f"{figures.team_members:,}" if figures.team_members else visible(UNKNOWN),
             "\n",
             ("Last sync: ", "dim"),
             visible(line),
@@ -534,7 +536,10 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 table.remove_column("requests")
         elif caps.requests_label != "requests":  # OpenAI counts completion requests only
             for table in (daily, models, members):
-                table.columns[ColumnKey("requests")].label = literal_cell("Compl. req.", justify="right")
+                column = table.columns[ColumnKey("requests")]
+                column.label = literal_cell("Compl. req.", justify="right")
+                # Textual measured the column from its first heading: "Compl. req." was cut to "Compl. r"
+                column.content_width = max(column.content_width, column.label.cell_len)
         if not caps.has_on_demand:
             daily.remove_column("on_demand")
         if not caps.has_byok:
@@ -548,7 +553,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         if caps.covered_by is None:  # billed is the cost: one column
             models.remove_column("billed")
         singular = caps.actor_title[:-1] if caps.actor_title.endswith("s") else caps.actor_title
-        members.columns[ColumnKey("email")].label = literal_cell(singular)
+        email = members.columns[ColumnKey("email")]
+        email.label = literal_cell(singular)
+        email.content_width = max(email.content_width, email.label.cell_len)
         self.query_one(TabbedContent).get_tab("members-tab").label = literal(caps.actor_title)
         self.refresh_bindings()  # the Footer names the tab's key as the tab is titled
         return caps
@@ -574,12 +581,12 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                     table,
                     key,
                     date=literal_cell(key),
-                    cost=right("–"),
-                    on_demand=right("–"),
-                    byok=right("–"),
-                    requests=right("–"),
-                    model="–",
-                    note="never synced",
+                    cost=right(UNKNOWN),
+                    on_demand=right(UNKNOWN),
+                    byok=right(UNKNOWN),
+                    requests=right(UNKNOWN),
+                    model=literal_cell(UNKNOWN),
+                    note=literal_cell(row.gap or "never synced"),  # the header's words: "not reported yet" for today
                 )
                 continue
             note = (
@@ -601,7 +608,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 on_demand=right(self._money(row.on_demand_micro or 0)),
                 byok=right(self._money(row.byok_micro or 0)),
                 requests=right(count(row.requests)),
-                model=literal_cell(row.top_model or "–"),
+                model=literal_cell(row.top_model or UNKNOWN),
                 note=literal_cell(note),
             )
         synced = [r for r in rows if r.synced]
@@ -660,7 +667,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             others = self._model_cells(view.others, total, others=True)
             rows.append((OTHERS_KEY, _over_reporting(others, view.others, silent_requests, silent_tokens)))
         totals = self._model_cells(view.total, total)
-        totals.update(model=total_label(), share=right("100.0%" if total else "–"))
+        totals.update(model=total_label(), share=right("100.0%" if total else UNKNOWN))
         rows.append((TOTAL_KEY, _over_reporting(totals, view.total, view.unreported_requests, view.unreported_tokens)))
         present = {str(key.value) for key in table.columns}
         said: list[str] = []
@@ -742,9 +749,9 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 table,
                 f"limit-{spend.member.casefold()}",
                 email=literal_cell(spend.member),
-                cost=right("–"),
-                share=right("–"),
-                requests=right("–"),
+                cost=right(UNKNOWN),
+                share=right(UNKNOWN),
+                requests=right(UNKNOWN),
                 limit=limit_cell(spend),
             )
         tab = self.query_one(TabbedContent).get_tab("members-tab")
@@ -755,7 +762,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
             TOTAL_KEY,
             email=total_label(),
             cost=right(self._money(total)),
-            share=right("100.0%" if total else "–"),
+            share=right("100.0%" if total else UNKNOWN),
             requests=right(count(view.total_requests)),
         )
 
@@ -789,12 +796,14 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                     change=right(change),
                     share=right(part),
                 )
-        if not found:
-            why = data.anomaly_note or (
-                "No anomalies this period: no complete day's billed cost left the median of its weekday "
-                "(the 4-8 weeks before) by the ratio and the amount."
-            )
-            add_row(table, "none", day=literal_cell("–"), driver=literal_cell(why))
+        # Why there are none, above the table where it wraps: in a table's cell it was cut at the width.
+        why = data.anomaly_note or (
+            "No anomalies this period: no complete day's billed cost left the median of its weekday "
+            "(the 4-8 weeks before) by the ratio and the amount."
+        )
+        note = self.query_one("#anomalies-note", Static)
+        note.update(literal("" if found else why, "dim"))
+        note.display = not found
         tab = self.query_one(TabbedContent).get_tab("anomalies-tab")
         tab.label = literal(f"Anomalies ▲ {len(found):,}" if found else "Anomalies")
 

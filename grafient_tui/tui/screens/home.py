@@ -66,7 +66,9 @@ class CardList(VerticalScroll, can_focus=False):
             return
         focused = self.screen.focused
         index = cards.index(focused) if focused in cards else (-1 if step > 0 else len(cards))
-        cards[max(0, min(len(cards) - 1, index + step))].focus()
+        # Focused now, not at the next idle (Widget.focus waits for it): the next key of a burst
+        # (tmux send-keys, key repeat) is already queued and must move on from this card.
+        self.screen.set_focus(cards[max(0, min(len(cards) - 1, index + step))])
 
 
 class IntegrationListScreen(StoreReader["HomeFigures"]):
@@ -413,6 +415,10 @@ class IntegrationListScreen(StoreReader["HomeFigures"]):
         self.post_message(PeriodRequested())
 
     def on_period_changed(self, _message: PeriodChanged) -> None:
+        # The period chosen is shown at once, before its figures land: a read of many teams takes a
+        # while, and a `p` whose period never showed looked lost (the next press seemed to skip one).
+        if self.live.month is None:  # a month is named once read ("this-month" is a key, not a name)
+            self.query_one(PeriodSelector).show(self.live.period)
         if self.loaded:
             self.reload()
 

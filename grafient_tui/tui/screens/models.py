@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Header, Static
@@ -24,12 +25,13 @@ from grafient_tui.figures import NOT_REPORTED, OVER_REPORTING, OVER_REPORTING_NO
 from grafient_tui.rounding import adding_up
 from grafient_tui.tui.commands import bindings
 from grafient_tui.tui.messages import LiveState, News, PeriodChanged, PeriodRequested, Reads, SyncChanged
-from grafient_tui.tui.screens.detail import TOTAL_KEY, add_row, right, total_label
+from grafient_tui.tui.screens.detail import TOTAL_KEY, add_row, right
 from grafient_tui.tui.screens.reading import StoreReader
 from grafient_tui.tui.shown import literal, literal_cell
+from grafient_tui.tui.widgets.fit import shorten
 from grafient_tui.tui.widgets.footer import KeysFooter
 from grafient_tui.tui.widgets.summary import PeriodSelector
-from grafient_tui.tui.widgets.text import count, period_words, share, tokens
+from grafient_tui.tui.widgets.text import UNKNOWN, count, period_words, share, tokens
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -88,6 +90,38 @@ def sorted_models(models: tuple[ModelAcross, ...], by: str) -> list[ModelAcross]
     return known + sorted((m for m in models if figure(m) is None), key=lambda m: m.key)
 
 
+NAME_COLUMNS = ("model", "providers", "names")  # text that gives way (shortened with …)
+MODEL_MIN = 20  # the key's column at least, before a figure column is left out ("claude-sonnet-4.5")
+NAME_MIN = 10  # a providers' or names' column narrower than this is left out, not shown as "Ant…"
+# Figure columns left out whole, first to last, when even the shortest key leaves them no room:
+# a figure is never cut (the CSV export and the detail's tables have every one of them).
+DROPPED_FIRST = ("output", "input", "requests", "share")
+
+
+def fit_columns(natural: dict[str, int], width: int, padding: int = 2) -> dict[str, int]:
+    """The columns shown (in COLUMNS' order) and each one's width, in `width` cells (each column also
+    takes `padding`): every figure column at its natural width or left out whole (DROPPED_FIRST), the
+    model's key at least MODEL_MIN, then the providers and the raw names in what is left (each left
+    out below NAME_MIN). The names shorten; a figure never does."""
+    figures = [key for key in COLUMNS if key not in NAME_COLUMNS]
+    dropped = list(DROPPED_FIRST)
+
+    def used(keys: list[str]) -> int:
+        return sum(natural[key] + padding for key in keys)
+
+    while dropped and used(figures) + MODEL_MIN + padding > width:
+        figures.remove(dropped.pop(0))
+    room = width - used(figures) - padding
+    widths = {"model": max(min(natural["model"], MODEL_WIDTH, room), MODEL_MIN)}
+    room -= widths["model"]
+    for key in ("providers", "names"):
+        if room - padding >= min(NAME_MIN, natural[key]):
+            widths[key] = min(natural[key], room - padding)
+            room -= widths[key] + padding
+    widths |= {key: natural[key] for key in figures}
+    return {key: widths[key] for key in COLUMNS if key in widths}
+
+
 def _justify(column: str) -> Literal["left", "right"]:
     return "left" if column in ("model", "providers", "names") else "right"
 
@@ -128,9 +162,6 @@ class ModelsScreen(StoreReader["ModelsView"]):
 
     def on_mount(self) -> None:
         table = self.query_one("#models-across", DataTable)
-        for key, name in COLUMNS.items():
-            width = MODEL_WIDTH if key == "model" else None
-            table.add_column(literal_cell(f"{name}  ", justify=_justify(key)), key=key, width=width)
         self.sub_title = "Models of every integration"
         self.reload()
         table.focus()
@@ -155,16 +186,44 @@ class ModelsScreen(StoreReader["ModelsView"]):
         self.query_one("#models-note", Static).update(literal(note, "dim"))
         self._fill()
 
+    def on_resize(self) -> None:
+        self._fill()
+
     def _fill(self) -> None:
+        """The rows as text first, then the columns fitted to the width (fit_columns), then the table."""
         table = self.query_one("#models-across", DataTable)
         cursor = table.cursor_row
-        for key, column in table.columns.items():
-            name = COLUMNS[str(key.value)]
-            label = f"{name} {'▲' if self.sort == 'model' else '▼'}" if key.value == self.sort else f"{name}  "
-            column.label = literal_cell(label, justify=_justify(str(key.value)))
-        table.clear()
+        labels = {
+            key: f"{name} {'▲' if self.sort == 'model' else '▼'}" if key == self.sort else f"{name}  "
+            for key, name in COLUMNS.items()
+        }
+        rows = self._rows()
+        natural = {
+            key: max(cell_len(text) for text in [labels[key], *(row.get(key, "") for _, row in rows)])
+            for key in COLUMNS
+        }
+        room = (table.scrollable_content_region.width or self.app.size.width) - 1  # a scrollbar when long
+        widths = fit_columns(natural, room, 2 * table.cell_padding)
+        table.clear(columns=True)
+        for key, width in widths.items():
+            table.add_column(literal_cell(labels[key], justify=_justify(key)), key=key, width=width)
+        for row_key, row in rows:
+            cells = {
+                key: literal_cell(shorten(text, widths[key]), style="bold" if row_key == TOTAL_KEY else "")
+                if key in NAME_COLUMNS
+                else right(text)
+                for key, text in row.items()
+                if key in widths
+            }
+            add_row(table, row_key, **cells)
+        if len(rows) > 1:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+
+    def _rows(self) -> list[tuple[str, dict[str, str]]]:
+        """Each row's cells as text by column (the total last), before any is fitted to a width."""
         if self.data is None:
-            return
+            return []
+        out: list[tuple[str, dict[str, str]]] = []
         money = self.data.basis.money
         rows = sorted_models(self.data.models, self.sort)
         amounts = [m.cost_micro for m in rows]
@@ -181,33 +240,34 @@ class ModelsScreen(StoreReader["ModelsView"]):
             # ≈ on the rows an estimate is part of, not on every row because one integration estimates
             marked = self.data.basis.unknown_labels or any(estimated(p) for p in model.providers)
             money = self.data.basis.money if marked else BILLED.money
-            add_row(
-                table,
-                f"model-{i}",
-                model=literal_cell(model.key),
-                usage=right(money(amount)),
-                billed=right("—" if billed_micro is None else money(billed_micro)),
-                share=right(share(model.cost_micro, total)),
-                requests=right(count(model.requests) if model.reports_requests else NOT_REPORTED),
-                input=right(tokens(model.input_tokens) if model.reports_tokens else NOT_REPORTED),
-                output=right(tokens(model.output_tokens) if model.reports_tokens else NOT_REPORTED),
-                providers=literal_cell(", ".join(providers.title(p) for p in model.providers)),
-                names=literal_cell(", ".join(visible(n) for n in model.names)),
+            out.append(
+                (
+                    f"model-{i}",
+                    {
+                        "model": visible(model.key),
+                        "usage": money(amount),
+                        "billed": UNKNOWN if billed_micro is None else money(billed_micro),
+                        "share": share(model.cost_micro, total),
+                        "requests": count(model.requests) if model.reports_requests else NOT_REPORTED,
+                        "input": tokens(model.input_tokens) if model.reports_tokens else NOT_REPORTED,
+                        "output": tokens(model.output_tokens) if model.reports_tokens else NOT_REPORTED,
+                        "providers": ", ".join(providers.title(p) for p in model.providers),
+                        "names": ", ".join(visible(n) for n in model.names),
+                    },
+                )
             )
         money = self.data.basis.money
-        add_row(
-            table,
-            TOTAL_KEY,
-            model=total_label(),
-            usage=right(money(total)),
-            billed=right("—" if billed_total is None else money(billed_total)),
-            share=right("100.0%" if total else "–"),
-            requests=right(_reported_sum(rows, count, lambda m: (m.requests, m.reports_requests))),
-            input=right(_reported_sum(rows, tokens, lambda m: (m.input_tokens, m.reports_tokens))),
-            output=right(_reported_sum(rows, tokens, lambda m: (m.output_tokens, m.reports_tokens))),
-        )
-        if rows:
-            table.move_cursor(row=min(cursor, len(rows)))
+        totals = {
+            "model": "Total",
+            "usage": money(total),
+            "billed": UNKNOWN if billed_total is None else money(billed_total),
+            "share": "100.0%" if total else UNKNOWN,
+            "requests": _reported_sum(rows, count, lambda m: (m.requests, m.reports_requests)),
+            "input": _reported_sum(rows, tokens, lambda m: (m.input_tokens, m.reports_tokens)),
+            "output": _reported_sum(rows, tokens, lambda m: (m.output_tokens, m.reports_tokens)),
+        }
+        out.append((TOTAL_KEY, totals))
+        return out
 
     @on(News)
     def _news(self, message: News) -> None:

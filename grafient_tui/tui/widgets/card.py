@@ -55,7 +55,7 @@ def history_note(history_from: date | None, since: date) -> str | None:
 
 
 def scale_line(rows: tuple[DayFigures, ...] | list[DayFigures], basis: Basis = BILLED) -> str:
-    """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · · not synced` (`≈$52.31` for
+    """The chart's scale and legend: `$0 – $52.31 (max, 2026-11-20) · dots: not synced` (`≈$52.31` for
     an estimate; no scale where the cost is unknown)."""
     synced = [r for r in rows if r.synced]
     if not synced:
@@ -65,7 +65,8 @@ def scale_line(rows: tuple[DayFigures, ...] | list[DayFigures], basis: Basis = B
     top = max(synced, key=lambda r: (r.cost_micro, r.day))
     # A day its provider has not reported yet (OpenRouter's today) is no gap: the dot says why.
     gaps = {r.gap or "never synced" for r in rows if not r.synced}
-    legend = "" if not gaps else " · · not synced" if gaps - {"not reported yet"} else " · · not reported yet"
+    # The chart's gap glyph is a dot: named in words, as "· ·" read as a doubled separator.
+    legend = "" if not gaps else " · dots: not synced" if gaps - {"not reported yet"} else " · dots: not reported yet"
     return f"$0 – {basis.money(top.cost_micro)} (max, {top.day.isoformat()}){legend}"
 
 

@@ -321,7 +321,16 @@ class StackLegend(Static):
         bases = [
             together((f.label, f.basis) for f in integrations if f.provider == total.provider) for total in stack.totals
         ]
-        shown = [basis.estimated or not basis.unknown_labels for basis in bases]
+        # A provider none of whose integrations has synced a day of the period is unknown (`—`), not $0.00
+        # (the store still loading, a first backfill under way): its total is a sum over no day.
+        synced = [
+            any(f.summary.total_micro is not None for f in integrations if f.provider == total.provider)
+            for total in stack.totals
+        ]
+        shown = [
+            (basis.estimated or not basis.unknown_labels) and any_day
+            for basis, any_day in zip(bases, synced, strict=True)
+        ]
         amounts = [total.total_micro for total, known in zip(stack.totals, shown, strict=True) if known]
         rounded = iter(adding_up(amounts) if all(amount >= 0 for amount in amounts) else amounts)
         entries = []

@@ -48,6 +48,25 @@ def fitted(keys: list[tuple[int, FooterKey]], width: int, *, compact: bool) -> l
     return kept
 
 
+def tabs_together(
+    ranked: list[tuple[int, FooterKey]], ids: list[str | None], width: int
+) -> list[tuple[int, FooterKey]]:
+    """The tab keys (`1 Models 2 Daily 3 Members 4 Anomalies`) as one `1-4 Tabs` when they would not
+    all fit beside the rest: a narrow terminal left out the last tab's key, which was never seen."""
+    tabs = [i for i, binding_id in enumerate(ids) if binding_id and binding_id.startswith("tab_")]
+    kept = {id(key) for key in fitted(ranked, width, compact=True)}
+    if len(tabs) < 2 or all(id(ranked[i][1]) in kept for i in tabs):
+        return ranked
+    rank, first = ranked[tabs[0]]
+    last = ranked[tabs[-1]][1]
+    together = FooterKey(
+        first.key, f"{first.key_display}-{last.key_display}", "Tabs", first.action, classes=" ".join(first.classes)
+    )
+    out = [item for i, item in enumerate(ranked) if i not in tabs]
+    out.insert(tabs[0], (rank, together))
+    return out
+
+
 class KeysFooter(Footer):
     """Footer(compact=True) with its keys ranked and fitted (see the module's docstring)."""
 
@@ -84,6 +103,7 @@ class KeysFooter(Footer):
             for key in keys
         ]
         self._fitted_width = self.app.size.width
+        ranked = tabs_together(ranked, [ids.get((key.key, key.action)) for _, key in ranked], self._fitted_width)
         kept = fitted(ranked, self._fitted_width, compact=self.compact)
         # One grid column a key (Textual counted every key): the palette's is docked at the right.
         self.styles.grid_size_columns = max(1, sum(not key.has_class("-command-palette") for key in kept))

@@ -18,8 +18,8 @@ from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
-from grafient_tui.tui.widgets.fit import fit_note, shorten
-from grafient_tui.tui.widgets.text import change, change_class, period_words, plural
+from grafient_tui.tui.widgets.fit import Part, fit_note, fit_parts, shorten
+from grafient_tui.tui.widgets.text import UNKNOWN, change, change_class, period_words, plural
 from grafient_tui.untrusted import visible
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class SummaryBar(Horizontal):
                 name=summary.top_model,
             )
         else:
-            figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], "–")
+            figure(".figure-model", Figure).set_figure(CAPTIONS[".figure-model"], UNKNOWN)
         pct = summary.change_pct
         change_figure.set_figure(
             CAPTIONS[".figure-change"], "n/a" if pct is None else change(pct), change_note(summary, plan_key)
@@ -223,23 +223,36 @@ class PeriodSelector(Static):
     class Clicked(Message):
         pass
 
+    _parts: tuple[Part, ...] = ()
+
     def show(self, days: int, note: str = "", plan: str = "", month: str | None = None) -> None:
-        """`month` ("2026-11"): a calendar month is shown, named after the rolling choices."""
-        parts: list[str | tuple[str, str]] = [("Period ", "dim")]
+        """`month` ("2026-11"): a calendar month is shown, named after the rolling choices. What does
+        not fit the width goes whole, the plan first, then the note's last parts ("today so far" was
+        cut to "today so" at 90 days): never a part cut mid-word."""
+        parts: list[Part] = [Part("Period ", "dim")]
         for period in PERIODS:
             if period == days and not month:
-                parts.append((f"[{period} days]", "bold reverse"))
+                parts.append(Part(f"[{period} days]", "bold reverse"))
             else:
-                parts.append((f" {period} days ", "dim"))
-            parts.append(" ")
+                parts.append(Part(f" {period} days ", "dim"))
+            parts.append(Part(" "))
         if month:
-            parts.append((f"[{period_words(days, month)}]", "bold reverse"))
-            parts.append(" ")
-        if note:
-            parts.append((f" {note}", "bold"))
-        if plan:
-            parts.append((f"  Grafient plan {plan}", "dim"))  # ours, not the provider's (P changes it)
-        self.update(Content.assemble(*parts))
+            parts.append(Part(f"[{period_words(days, month)}]", "bold reverse"))
+            parts.append(Part(" "))
+        for i, said in enumerate(note.split(" · ") if note else []):
+            parts.append(Part(f" {said}" if i == 0 else f" · {said}", "bold", rank=1 if i == 0 else 2))
+        if plan:  # ours, not the provider's (P changes it)
+            parts.append(Part(f"  Grafient plan {plan}", "dim", rank=3))
+        self._parts = tuple(parts)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        width = self.content_size.width or 10_000  # before the first layout: everything, refitted on resize
+        shown = fit_parts(self._parts, width)
+        self.update(Content.assemble(*[(visible(p.text), p.style) for p in shown]))
 
     def on_click(self) -> None:
         self.post_message(self.Clicked())

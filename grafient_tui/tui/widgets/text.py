@@ -43,7 +43,7 @@ def ago(moment: datetime | None, now: datetime) -> str:
 def change(pct: float | None) -> str:
     """The change against the previous period. The arrow carries the meaning, not colour."""
     if pct is None:
-        return "– no earlier data"
+        return f"{UNKNOWN} no earlier data"
     if abs(pct) < 0.05:
         return "= 0.0%"
     arrow = "▲" if pct > 0 else "▼"
@@ -57,7 +57,7 @@ def change_class(pct: float | None) -> str:
 
 
 def share(part: int, whole: int) -> str:
-    return f"{part * 100 / whole:.1f}%" if whole else "–"
+    return f"{part * 100 / whole:.1f}%" if whole else UNKNOWN
 
 
 def tokens(value: int | None) -> str:
