@@ -233,7 +233,7 @@ def daily_costs(
     out = []
     for when in days_between(since, until):
         row = stored.get(when)
-        if row is None:
+        if row is None or (part is not None and not part.kept(when)):
             out.append(DayFigures(day=when, synced=False, complete=False, gap=_gap(part, when, today)))
             continue
         (
@@ -283,7 +283,7 @@ def _gap(part: IntegrationPart | None, when: date, today: date) -> str:
         return "never synced"
     if when >= today:
         return "not reported yet"
-    return f"older than {part.history_words(today)}"
+    return part.gap_words(today)
 
 
 def _has_request_units(source: ReadSource, integration_id: int) -> bool:
@@ -452,12 +452,22 @@ class IntegrationPart:
     provider: str
     caps: Capabilities | None  # None: a provider this version does not know (it can have every day)
     history_limit: date | None  # the provider keeps nothing older (learnt from a refused window)
+    # The earliest day the provider ever returned usage for: a day before it that a sync read came back
+    # empty, which no provider can tell from a day it does not keep (a Gemini export's days before it
+    # was enabled): "nothing kept", never a $0 day, for every provider (as the chart and anomalies say).
+    history_from: date | None = None
 
     def earliest(self, today: date) -> date | None:
         """The first day it can have, or None when the plan alone decides."""
         keeps = self.caps.keeps_days if self.caps else None
-        edges = [e for e in (self.history_limit, today - timedelta(days=keeps) if keeps else None) if e]
+        edges = [
+            e for e in (self.history_limit, self.history_from, today - timedelta(days=keeps) if keeps else None) if e
+        ]
         return max(edges) if edges else None
+
+    def kept(self, when: date) -> bool:
+        """A stored day that counts: not one before the earliest day the provider returned usage for."""
+        return self.history_from is None or when >= self.history_from
 
     def can_have(self, when: date, today: date) -> bool:
         if when > today or (when == today and self.caps is not None and not self.caps.has_today):
@@ -481,7 +491,20 @@ class IntegrationPart:
         earliest = self.earliest(today)
         if keeps and earliest == today - timedelta(days=keeps):
             return f"{providers.title(self.provider)} keeps {keeps} days"
+        if earliest is not None and earliest == self.history_from and earliest != self.history_limit:
+            return f"{providers.title(self.provider)} has no usage before {earliest}"
         return f"{providers.title(self.provider)} keeps nothing before {earliest}"
+
+    def gap_words(self, today: date) -> str:
+        """Why a day before `earliest` is not shown: `older than Cursor keeps 365 days`, `before Google
+        Gemini's history (from 2026-11-01)`."""
+        from grafient_tui import providers
+
+        keeps = self.caps.keeps_days if self.caps else None
+        earliest = self.earliest(today)
+        if keeps and earliest == today - timedelta(days=keeps):
+            return f"older than {self.history_words(today)}"
+        return f"before {providers.title(self.provider)}'s history (from {earliest})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -497,8 +520,10 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
     from grafient_tui.errors import GrafientError
 
     out = []
-    for iid, label, provider, limit in read.rows(
-        f"SELECT id, label, provider, history_limit FROM integration WHERE id IN ({marks(len(ids))}) ORDER BY id", *ids
+    for iid, label, provider, limit, history_from in read.rows(
+        f"SELECT id, label, provider, history_limit, history_from FROM integration WHERE id IN ({marks(len(ids))}) "
+        "ORDER BY id",
+        *ids,
     ):
         try:
             caps: Capabilities | None = providers.capabilities(str(provider))
@@ -511,13 +536,17 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
                 provider=str(provider),
                 caps=caps,
                 history_limit=maybe_day(limit),
+                history_from=maybe_day(history_from),
             )
         )
     return out
 
 
-def _stored_days(read: Reader, ids: list[int], since: date, until: date) -> dict[int, dict[date, _Day]]:
-    """Each integration's stored days of [since, until]: synced, complete, and the cost."""
+def _stored_days(read: Reader, parts: list[IntegrationPart], since: date, until: date) -> dict[int, dict[date, _Day]]:
+    """Each integration's stored days of [since, until]: synced, complete, and the cost; none before
+    the earliest day its provider returned usage for (IntegrationPart.kept)."""
+    ids = [p.integration_id for p in parts]
+    by_id = {p.integration_id: p for p in parts}
     out: dict[int, dict[date, _Day]] = {iid: {} for iid in ids}
     for iid, stored_day, complete, cost in read.rows(
         "SELECT integration_id, day, complete, cost_micro FROM dailycost "
@@ -526,7 +555,9 @@ def _stored_days(read: Reader, ids: list[int], since: date, until: date) -> dict
         since,
         until,
     ):
-        out.setdefault(int(iid), {})[day(stored_day)] = _Day(synced=True, complete=flag(complete), cost_micro=int(cost))
+        when = day(stored_day)
+        if by_id[int(iid)].kept(when):
+            out.setdefault(int(iid), {})[when] = _Day(synced=True, complete=flag(complete), cost_micro=int(cost))
     return out
 
 
@@ -571,7 +602,7 @@ def period_summary(
     first = min([since, *earlier, today - timedelta(days=FORECAST_WINDOW_DAYS)])
     with source.reader() as read:
         parts = integration_parts(read, ids)
-        stored = _stored_days(read, ids, first, until)
+        stored = _stored_days(read, parts, first, until)
         sums = {
             int(row[0]): row[1:]
             for row in read.rows(
