@@ -53,6 +53,9 @@ class SeriesDay:
     usage_micro: int | None = None  # None: the same as billed (nothing covered)
     members: Mapping[str, int] = field(default_factory=dict)  # actor -> cost (usage value)
     models: Mapping[str, int] = field(default_factory=dict)  # model -> cost (usage value)
+    # Of a series of several integrations (`together`): the labels of those that had begun by the day.
+    # A baseline day stands for a day only with the same ones (never one before an integration's history).
+    begun: frozenset[str] = frozenset()
 
     @property
     def usage(self) -> int:
@@ -99,11 +102,14 @@ def usable(series: Series, when: date, today: date | None) -> SeriesDay | None:
 
 
 def baseline(series: Series, when: date, today: date | None = None) -> Baseline | None:
-    """The same weekday in the 8 weeks before `when` that are complete; None with fewer than 4."""
+    """The same weekday in the 8 weeks before `when` that are complete (and, of several integrations
+    together, have the same ones begun: like with like); None with fewer than 4."""
+    judged = series.days.get(when)
     days = []
     for weeks in range(1, MAX_BASELINE_DAYS + 1):
         earlier = when - timedelta(days=7 * weeks)
-        if usable(series, earlier, today) is not None:
+        stored = usable(series, earlier, today)
+        if stored is not None and (judged is None or stored.begun == judged.begun):
             days.append(earlier)
     if len(days) < MIN_BASELINE_DAYS:
         return None
@@ -150,10 +156,12 @@ def judge(
 def drivers(series: Series, when: date, base: Baseline, *, rise: bool = True) -> tuple[AnomalyDriver, ...]:
     """The members, then the models, that moved most in the day's direction against their own median
     over the baseline's days (absent from a complete day: $0 that day), at most 3 of each, each with
-    the share of the day's move (at usage value, which their costs add up to) it explains."""
+    its share of all that its kind moved in that direction (at usage value): a rise's or a drop's
+    shares of one kind add up to 100%. Not of the day's net move: medians do not add up, and a drop in
+    billed money may come with usage value moving the other way (a plan covering more of it), which
+    made every share 0% or above 100%."""
     day = series.days[when]
     before = [series.days[d] for d in base.days]
-    move = day.usage - median(b.usage for b in before)
     out: list[AnomalyDriver] = []
     for kind in ("member", "model"):
         today_costs = day.members if kind == "member" else day.models
@@ -165,8 +173,9 @@ def drivers(series: Series, when: date, base: Baseline, *, rise: bool = True) ->
             if (delta > 0) if rise else (delta < 0):
                 deltas.append((name, delta))
         deltas.sort(key=lambda pair: (-abs(pair[1]), pair[0]))
+        moved = sum(delta for _, delta in deltas)
         for name, delta in deltas[:DRIVERS_PER_KIND]:
-            share = Fraction(delta, move) if move and (move > 0) == rise else Fraction(0)
+            share = Fraction(delta, moved)
             out.append(AnomalyDriver(kind=kind, name=name, delta_micro=delta, share=share))
     return tuple(out)
 
@@ -222,5 +231,6 @@ def together(series: Iterable[Series], *, label: str = "all") -> Series:
             complete=len(known) == len(rows) and all(r.complete for r in known),
             members=members,
             models=models,
+            begun=frozenset(p.integration for p in present),
         )
     return Series(integration_id=None, integration=label, provider=None, days=days)
