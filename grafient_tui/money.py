@@ -36,6 +36,11 @@ def usd_cents(micro: int) -> Decimal:
     return usd(micro).quantize(CENT, ROUND_HALF_EVEN)
 
 
+def cents(micro: int) -> int:
+    """The amount rounded to the cent (half to even), still in micro-cents: what format_usd shows."""
+    return int(usd_cents(micro) * MICRO_PER_USD)
+
+
 def format_usd(micro: int, *, cents: bool = True) -> str:
     """`$1,234.56` for display (`$1,235` without cents); rounded half to even. Negative money (a
     credit, a refund) is `−$2.46`, the minus sign before the dollar, as the providers' pages write it;

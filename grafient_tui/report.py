@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,7 +22,7 @@ from grafient_tui.figures import (
     PeriodChoice,
     Summary,
 )
-from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
+from grafient_tui.money import cents, format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
@@ -506,9 +506,24 @@ def partly_covered(provider: str) -> bool:
         return False
 
 
+ROWS_ROUNDED = (
+    "Rows rounded to the cent so that they add up to the TOTAL (a row may read a cent off its exact amount); "
+    "the TOTAL is the exact sum rounded once"
+)
+
+
+def _moved(rows: list[dict[str, Any]], key: str, shown: Sequence[int | None]) -> bool:
+    """Whether a row shows other than its exact amount rounded alone (adding up moved it by a cent)."""
+    return any(
+        r.get("synced", True) and r[key] is not None and s is not None and cents(r[key]) != cents(s)
+        for r, s in zip(rows, shown, strict=True)
+    )
+
+
 def _shown(micros: list[int]) -> list[int]:
-    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total."""
-    return adding_up(micros) if all(m >= 0 for m in micros) else micros
+    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total (a
+    credit's negative row too)."""
+    return adding_up(micros)
 
 
 def render_table(report: dict[str, Any]) -> str:
@@ -557,6 +572,7 @@ def render_table(report: dict[str, Any]) -> str:
                 ]
             )
             right = {1, 2, 3, 4} if covered else {1, 2, 3}
+            moved = _moved(rows_in, "_billed_micro", billed)
         elif by == "model":
             # a covered provider's billed part per model beside its usage value (— where a day of it was
             # stored before it was kept per model); every other provider's amount is billed already
@@ -602,6 +618,7 @@ def render_table(report: dict[str, Any]) -> str:
                 ]
             )
             right = {1, 2, 3, 4, 5, 6} if covered else {1, 2, 3, 4, 5}
+            moved = billed_total is not None and _moved(rows_in, "_billed_micro", billed_shown)
         else:
             headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [
@@ -610,7 +627,11 @@ def render_table(report: dict[str, Any]) -> str:
             ]
             rows.append(["TOTAL", total_money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
-        blocks.append(title + "\n" + format_table(headers, rows, right) + "\n" + summary_words(integ["summary"], basis))
+            moved = False
+        table = format_table(headers, rows, right)
+        if moved or _moved(rows_in, "_micro", shown):
+            table += "\n" + ROWS_ROUNDED
+        blocks.append(title + "\n" + table + "\n" + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
         every = f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
         if "models" in report:
@@ -657,9 +678,13 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
             "",
         ]
     )
-    return format_table(
+    table = format_table(
         ["MODEL", "USAGE VALUE", "BILLED", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3, 4}
     )
+    moved = _moved(models, "_micro", shown) or (
+        billed_total is not None and _moved(models, "_billed_micro", billed_shown)
+    )
+    return table + "\n" + ROWS_ROUNDED if moved else table
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
@@ -713,7 +738,10 @@ def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
     if billed != s.total_micro:
         words += f" · usage value {money(s.total_micro)}"
     if s.on_demand_micro is not None and s.included_micro:
-        on_demand, included = adding_up([s.on_demand_micro, s.included_micro])
+        # on-demand is (for Cursor, Copilot, Gemini) the billed figure itself: rounded once, as beside it;
+        # included is the part that makes their shown sum the usage value's (a cent off its own, at most)
+        on_demand = cents(s.on_demand_micro)
+        included = cents(s.on_demand_micro + s.included_micro) - on_demand
         whose = f"{', '.join(visible(label) for label in s.split_labels)}: " if s.split_labels else ""
         words += f" ({whose}on-demand {money(on_demand)} + included {money(included)})"
     if basis.total_note():

@@ -68,3 +68,31 @@ def test_anomalies_never_judge_a_day_against_days_before_the_export(gemini, caps
     # Four weeks of the same weekday are the least a baseline takes: the export's 37 days allow none
     # before 2026-11-29, and none of its days may be judged against the zeros before 2026-11-01.
     assert all(a["date"] >= "2026-11-29" for a in json.loads(found.out)["anomalies"]), found.out
+
+
+def test_every_total_is_the_summarys_figure_and_moved_rows_are_said(gemini, capsys, monkeypatch) -> None:
+    """A TOTAL row is the exact total rounded once (the summary's); rows may be a cent off so that they add
+    up to it, and then a note says so. The summary's on-demand part is the billed figure beside it."""
+    from grafient_tui.money import format_usd
+
+    data = json.loads(run_cli(capsys, monkeypatch, "report", "Gemini", "--days", "30", "--format", "json").out)
+    summary = data["integrations"][0]["summary"]
+    billed, usage = (format_usd(round(float(summary[k]) * 10**8)) for k in ("billed", "usage_value"))
+    some_moved = []
+    for by in ("day", "model", "member"):
+        out = run_cli(capsys, monkeypatch, "report", "Gemini", "--days", "30", "--by", by).out
+        lines = out.splitlines()
+        total = next(line for line in lines if line.startswith("TOTAL")).split()
+        assert usage in total and (by == "member" or billed in total), (by, total)
+        assert f"Billed {billed} · usage value {usage} (Gemini: on-demand {billed} + included" in out
+        rows = json.loads(
+            run_cli(capsys, monkeypatch, "report", "Gemini", "--days", "30", "--by", by, "--format", "json").out
+        )["integrations"][0]
+        exact = [r["cost_usd"] for r in rows[{"day": "days", "model": "models", "member": "members"}[by]]]
+        exact = [e for e in exact if e is not None]
+        # the test can fail: some row, rounded alone, would not add up to the TOTAL
+        alone = sum(round(e * 100) for e in exact)
+        moved = alone != round(float(summary["usage_value"]) * 100)
+        assert not moved or "Rows rounded to the cent so that they add up to the TOTAL" in out, by
+        some_moved.append(moved)
+    assert any(some_moved)  # the data has rows that, each rounded alone, miss the total: the test can fail
