@@ -10,7 +10,7 @@ collation, so both databases order alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -279,11 +279,15 @@ def daily_costs(
 
 def _gap(part: IntegrationPart | None, when: date, today: date) -> str:
     """Why a day is not stored: its provider cannot have it yet (or any more), or it was never synced."""
+    if part is not None and part.before_history(when):
+        from grafient_tui import providers
+
+        return f"before {providers.title(part.provider)}'s history (from {part.history_from})"
     if part is None or part.can_have(when, today):
         return "never synced"
     if when >= today:
         return "not reported yet"
-    return part.gap_words(today)
+    return f"older than {part.history_words(today)}"
 
 
 def _has_request_units(source: ReadSource, integration_id: int) -> bool:
@@ -452,25 +456,39 @@ class IntegrationPart:
     provider: str
     caps: Capabilities | None  # None: a provider this version does not know (it can have every day)
     history_limit: date | None  # the provider keeps nothing older (learnt from a refused window)
-    # The earliest day the provider ever returned usage for: a day before it that a sync read came back
-    # empty, which no provider can tell from a day it does not keep (a Gemini export's days before it
-    # was enabled): "nothing kept", never a $0 day, for every provider (as the chart and anomalies say).
+    # The earliest day the provider ever returned usage for, and the earliest day a sync stored. A day
+    # between them was read and came back empty, which no provider can tell from a day it does not keep
+    # (a Gemini export's days before it was enabled): "nothing kept", never a $0 day, for every provider
+    # (as the chart and the anomalies say). A day never read stays "never synced".
     history_from: date | None = None
+    fetched_from: date | None = None
 
     def earliest(self, today: date) -> date | None:
         """The first day it can have, or None when the plan alone decides."""
         keeps = self.caps.keeps_days if self.caps else None
-        edges = [
-            e for e in (self.history_limit, self.history_from, today - timedelta(days=keeps) if keeps else None) if e
-        ]
+        edges = [e for e in (self.history_limit, today - timedelta(days=keeps) if keeps else None) if e]
         return max(edges) if edges else None
 
+    def before_history(self, when: date) -> bool:
+        """A day a sync read before the earliest day the provider returned usage for."""
+        if self.history_from is None or self.fetched_from is None:
+            return False
+        return self.fetched_from <= when < self.history_from
+
     def kept(self, when: date) -> bool:
-        """A stored day that counts: not one before the earliest day the provider returned usage for."""
-        return self.history_from is None or when >= self.history_from
+        """A stored day that counts: not one read before the provider's first usage."""
+        return not self.before_history(when)
+
+    def history_from_words(self) -> str:
+        """`Google Gemini has no usage before 2026-11-01`."""
+        from grafient_tui import providers
+
+        return f"{providers.title(self.provider)} has no usage before {self.history_from}"
 
     def can_have(self, when: date, today: date) -> bool:
         if when > today or (when == today and self.caps is not None and not self.caps.has_today):
+            return False
+        if self.before_history(when):
             return False
         earliest = self.earliest(today)
         return earliest is None or when >= earliest
@@ -491,20 +509,7 @@ class IntegrationPart:
         earliest = self.earliest(today)
         if keeps and earliest == today - timedelta(days=keeps):
             return f"{providers.title(self.provider)} keeps {keeps} days"
-        if earliest is not None and earliest == self.history_from and earliest != self.history_limit:
-            return f"{providers.title(self.provider)} has no usage before {earliest}"
         return f"{providers.title(self.provider)} keeps nothing before {earliest}"
-
-    def gap_words(self, today: date) -> str:
-        """Why a day before `earliest` is not shown: `older than Cursor keeps 365 days`, `before Google
-        Gemini's history (from 2026-11-01)`."""
-        from grafient_tui import providers
-
-        keeps = self.caps.keeps_days if self.caps else None
-        earliest = self.earliest(today)
-        if keeps and earliest == today - timedelta(days=keeps):
-            return f"older than {self.history_words(today)}"
-        return f"before {providers.title(self.provider)}'s history (from {earliest})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -520,6 +525,14 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
     from grafient_tui.errors import GrafientError
 
     out = []
+    fetched = {
+        int(iid): maybe_day(first)
+        for iid, first in read.rows(
+            f"SELECT integration_id, MIN(day) FROM dailycost WHERE integration_id IN ({marks(len(ids))}) "
+            "GROUP BY integration_id",
+            *ids,
+        )
+    }
     for iid, label, provider, limit, history_from in read.rows(
         f"SELECT id, label, provider, history_limit, history_from FROM integration WHERE id IN ({marks(len(ids))}) "
         "ORDER BY id",
@@ -537,6 +550,7 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
                 caps=caps,
                 history_limit=maybe_day(limit),
                 history_from=maybe_day(history_from),
+                fetched_from=fetched.get(int(iid)),
             )
         )
     return out
@@ -793,6 +807,10 @@ def _limits(parts: list[IntegrationPart], since: date, until: date, today: date)
             words = part.history_words(today)
             if words not in out:
                 out.append(words)
+        if any(part.before_history(d) for d in days_between(since, min(until, today))):
+            words = part.history_from_words()
+            if words not in out:
+                out.append(words)
     if since <= today <= until:
         out.extend(
             "today not reported yet" if len(parts) == 1 else f"{part.label}: today not reported yet"
@@ -824,7 +842,7 @@ def _change(
         return _Change(pct=None, note="no finished day in this period yet")
     both = current + previous
     counted = [p for p in parts if all(p.can_have(d, today) for d in both)] if parts else []
-    left_out = [f"{p.label} left out: {_keeps(p, today)}" for p in parts if p not in counted]
+    left_out = [f"{p.label} left out: {_keeps(p, today, both)}" for p in parts if p not in counted]
     scope = "; ".join(left_out) or None
     labels = tuple(p.label for p in parts if p not in counted)
     if parts and not counted:
@@ -847,11 +865,13 @@ def _change(
     return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope, left_out=labels)
 
 
-def _keeps(part: IntegrationPart, today: date) -> str:
-    """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name)."""
+def _keeps(part: IntegrationPart, today: date, days: Collection[date] = ()) -> str:
+    """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name); `has no
+    usage before 2026-11-01` when some of `days` were read before its first usage."""
     from grafient_tui import providers
 
-    words = part.history_words(today)
+    before = any(part.before_history(d) for d in days)
+    words = part.history_from_words() if before else part.history_words(today)
     title = providers.title(part.provider)
     return words[len(title) + 1 :] if part.label.casefold() == title.casefold() else words
 
