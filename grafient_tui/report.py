@@ -141,6 +141,9 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         # true: `requests` counts only the integrations whose provider gives a count (Anthropic gives none)
         "requests_partial": summary.requests_partial,
         "daily_average_usd": None if average is None else float(usd_cents(average)),
+        # What the average, the change and the forecast are of: the usage value (`total_usd`), which is
+        # also what is billed where no plan or credits cover any of it (`billed` == `usage_value`)
+        "daily_average_basis": "usage_value",
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
         # Exact decimal dollars: what invoices charge for usage, and that plus what a plan or credits
@@ -154,6 +157,7 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "unsynced": list(summary.unsynced),
         # A month so far: its spend at the month's end, as a budget forecasts it (null otherwise, or not ready)
         "forecast_usd": _usd(summary.forecast_micro),
+        "forecast_basis": "usage_value",
         "_summary": summary,
     }
 
@@ -536,7 +540,8 @@ def render_table(report: dict[str, Any]) -> str:
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
         covered = partly_covered(integ["provider"])
-        amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
+        billed_head = basis.billed_words.upper()  # ESTIMATED COST: no invoice charges an estimate
+        amount = "USAGE VALUE" if covered else billed_head  # what a model's or a member's cost is
         # No synced day of the range: its totals are unknown, never $0
         total_money = known_money(basis, integ["summary"]["_summary"].known)
 
@@ -548,7 +553,7 @@ def render_table(report: dict[str, Any]) -> str:
             title += f"\n{ESTIMATE_MARK + ' ' if basis.estimated else ''}{basis.note}"
         if by == "day":
             billed = _shown([d["_billed_micro"] for d in rows_in])
-            headers = ["DATE", "BILLED", *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
+            headers = ["DATE", billed_head, *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
             rows: list[list[str]] = [
                 [
                     d["date"],
@@ -702,15 +707,16 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
         coverage += f"; {visible(unsynced)}"
     lines.append(f"Coverage: {coverage}")
     if s.daily_average_micro is None:
-        lines.append("Daily average: n/a (no complete synced day)")
+        lines.append("Daily average (usage value): n/a (no complete synced day)")
     else:
         lines.append(
-            f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
+            f"Daily average (usage value): {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
         )
     if s.forecast_micro is not None:
         lines.append(
-            f"Forecast for the month: {money(s.forecast_micro)} (spend so far + the average complete day x days left)"
+            f"Forecast for the month (usage value): {money(s.forecast_micro)} "
+            "(spend so far + the average complete day x days left)"
         )
     elif s.forecast_note:
         lines.append(f"Forecast for the month: not ready ({s.forecast_note})")
@@ -734,7 +740,7 @@ def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
     if not s.known:  # no day of the period synced: nothing is known, nothing is $0
         return f"Billed {UNKNOWN} · usage value {UNKNOWN} · requests {UNKNOWN} (no day of the period is synced)"
     billed = s.billed
-    words = f"Billed {money(billed)}"
+    words = f"{basis.billed_words} {money(billed)}"  # an estimate (ElevenLabs) is never called billed
     if billed != s.total_micro:
         words += f" · usage value {money(s.total_micro)}"
     if s.on_demand_micro is not None and s.included_micro:

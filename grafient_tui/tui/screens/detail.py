@@ -71,7 +71,7 @@ MODEL_SORTS: dict[str, tuple[str, bool]] = {
 # The token kinds apart, as the CLI shows them: one unlabelled sum of four kinds says little.
 MODEL_COLUMNS = {
     "model": "Model",
-    "cost": "Cost",
+    "cost": "Usage value",  # billed plus what a plan or credits cover (the On-demand / Billed beside it)
     "share": "Share",
     "requests": "Requests",
     "input": "Input tok",
@@ -238,7 +238,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         daily = self.query_one("#daily", DataTable)
         for label, key in (
             ("Date", "date"),
-            ("Cost", "cost"),
+            ("Usage value", "cost"),
             ("On-demand", "on_demand"),
             ("BYOK", "byok"),
             ("Requests", "requests"),
@@ -250,7 +250,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 key=key,
             )
         members = self.query_one("#members", DataTable)
-        for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
+        for label, key in (("Member", "email"), ("Usage value", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(literal_cell(label, justify="left" if key == "email" else "right"), key=key)
         anomalies = self.query_one("#anomalies", DataTable)
         for label, key in ANOMALY_COLUMNS:
