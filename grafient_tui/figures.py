@@ -68,6 +68,13 @@ class Basis:
         """A JSON dollar figure: null when the cost is unknown."""
         return value if self.cost_known else None
 
+    @property
+    def billed_words(self) -> str:
+        """What its amount is called: "Billed", or "Estimated cost" where every dollar of it is an estimate
+        (ElevenLabs' credits at its plan's price: no invoice says it). A total that only includes
+        estimates stays "Billed", its note saying which (`total_note`)."""
+        return "Estimated cost" if self.estimated and not self.estimated_labels else "Billed"
+
     def total_note(self) -> str | None:
         """What a total over several integrations says about itself, or None."""
         parts = []

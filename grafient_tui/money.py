@@ -36,10 +36,21 @@ def usd_cents(micro: int) -> Decimal:
     return usd(micro).quantize(CENT, ROUND_HALF_EVEN)
 
 
+def cents(micro: int) -> int:
+    """The amount rounded to the cent (half to even), still in micro-cents: what format_usd shows."""
+    return int(usd_cents(micro) * MICRO_PER_USD)
+
+
 def format_usd(micro: int, *, cents: bool = True) -> str:
-    """`$1,234.56` for display (`$1,235` without cents); rounded half to even."""
-    value = usd(micro)
-    return f"${value:,.2f}" if cents else f"${value:,.0f}"
+    """`$1,234.56` for display (`$1,235` without cents); rounded half to even. Negative money (a
+    credit, a refund) is `−$2.46`, the minus sign before the dollar, as the providers' pages write it;
+    an amount that rounds to zero has no sign."""
+    value = usd(abs(micro))
+    text = f"${value:,.2f}" if cents else f"${value:,.0f}"
+    return MINUS + text if micro < 0 and any(c in "123456789" for c in text) else text
+
+
+MINUS = "\u2212"  # − (U+2212), the minus sign of negative money on screen and in tables
 
 
 def chart_dollars(micro: int) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,7 +25,7 @@ from grafient_tui.figures import (
     PeriodChoice,
     Summary,
 )
-from grafient_tui.money import format_usd, usd_cents, usd_exact, usd_float
+from grafient_tui.money import cents, format_usd, usd_cents, usd_exact, usd_float
 from grafient_tui.rounding import adding_up
 from grafient_tui.store.queries import (
     daily_costs,
@@ -157,6 +157,9 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         # true: `requests` counts only the integrations whose provider gives a count (Anthropic gives none)
         "requests_partial": summary.requests_partial,
         "daily_average_usd": None if average is None else float(usd_cents(average)),
+        # What the average, the change and the forecast are of: the usage value (`total_usd`), which is
+        # also what is billed where no plan or credits cover any of it (`billed` == `usage_value`)
+        "daily_average_basis": "usage_value",
         "change_pct": None if summary.change_pct is None else round(summary.change_pct, 1),
         "change_note": summary.change_note,
         # Exact decimal dollars: what invoices charge for usage, and that plus what a plan or credits
@@ -170,6 +173,7 @@ def summary_data(summary: Summary) -> dict[str, Any]:
         "unsynced": list(summary.unsynced),
         # A month so far: its spend at the month's end, as a budget forecasts it (null otherwise, or not ready)
         "forecast_usd": _usd(summary.forecast_micro),
+        "forecast_basis": "usage_value",
         "_summary": summary,
     }
 
@@ -532,9 +536,24 @@ def partly_covered(provider: str) -> bool:
         return False
 
 
+ROWS_ROUNDED = (
+    "Rows rounded to the cent so that they add up to the TOTAL (a row may read a cent off its exact amount); "
+    "the TOTAL is the exact sum rounded once"
+)
+
+
+def _moved(rows: list[dict[str, Any]], key: str, shown: Sequence[int | None]) -> bool:
+    """Whether a row shows other than its exact amount rounded alone (adding up moved it by a cent)."""
+    return any(
+        r.get("synced", True) and r[key] is not None and s is not None and cents(r[key]) != cents(s)
+        for r, s in zip(rows, shown, strict=True)
+    )
+
+
 def _shown(micros: list[int]) -> list[int]:
-    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total."""
-    return adding_up(micros) if all(m >= 0 for m in micros) else micros
+    """Amounts as a table shows them: rounded to the cent so that they add up to their shown total (a
+    credit's negative row too)."""
+    return adding_up(micros)
 
 
 def render_table(report: dict[str, Any]) -> str:
@@ -547,7 +566,8 @@ def render_table(report: dict[str, Any]) -> str:
         basis: Basis = integ.get("_basis", BILLED)
         money = basis.money
         covered = partly_covered(integ["provider"])
-        amount = "USAGE VALUE" if covered else "BILLED"  # what a model's or a member's cost is
+        billed_head = basis.billed_words.upper()  # ESTIMATED COST: no invoice charges an estimate
+        amount = "USAGE VALUE" if covered else billed_head  # what a model's or a member's cost is
         # No synced day of the range: its totals are unknown, never $0
         total_money = known_money(basis, integ["summary"]["_summary"].known)
 
@@ -560,7 +580,7 @@ def render_table(report: dict[str, Any]) -> str:
         notes = ""  # what a table's marks mean, under it
         if by == "day":
             billed = _shown([d["_billed_micro"] for d in rows_in])
-            headers = ["DATE", "BILLED", *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
+            headers = ["DATE", billed_head, *(["USAGE VALUE"] if covered else []), "REQUESTS", "UNITS", "TOP MODEL"]
             rows: list[list[str]] = [
                 [
                     d["date"],
@@ -584,6 +604,7 @@ def render_table(report: dict[str, Any]) -> str:
                 ]
             )
             right = {1, 2, 3, 4} if covered else {1, 2, 3}
+            moved = _moved(rows_in, "_billed_micro", billed)
         elif by == "model":
             # a covered provider's billed part per model beside its usage value (— where a day of it was
             # stored before it was kept per model); every other provider's amount is billed already
@@ -631,6 +652,7 @@ def render_table(report: dict[str, Any]) -> str:
             if any(not m["reports_requests"] or not m["reports_tokens"] for m in rows_in):
                 notes = OVER_REPORTING_NOTE + "\n"
             right = {1, 2, 3, 4, 5, 6} if covered else {1, 2, 3, 4, 5}
+            moved = billed_total is not None and _moved(rows_in, "_billed_micro", billed_shown)
         else:
             headers = [integ["actor"].replace("_", " ").upper(), amount, "SHARE", "REQUESTS"]  # API KEY
             rows = [
@@ -639,8 +661,11 @@ def render_table(report: dict[str, Any]) -> str:
             ]
             rows.append(["TOTAL", total_money(total), "", _count(_known_total([m["requests"] for m in rows_in]))])
             right = {1, 2, 3}
-        table = format_table(headers, rows, right) + "\n" + notes
-        blocks.append(title + "\n" + table + summary_words(integ["summary"], basis))
+            moved = False
+        table = format_table(headers, rows, right)
+        if moved or _moved(rows_in, "_micro", shown):
+            table += "\n" + ROWS_ROUNDED
+        blocks.append(title + "\n" + table + "\n" + notes + summary_words(integ["summary"], basis))
     if len(report["integrations"]) > 1:
         every = f"All {len(report['integrations'])} integrations  {report['since']} .. {report['until']} UTC\n"
         if "models" in report:
@@ -690,7 +715,13 @@ def _models_across_table(models: list[dict[str, Any]], basis: Basis) -> str:
     table = format_table(
         ["MODEL", "USAGE VALUE", "BILLED", "SHARE", "REQUESTS", "PROVIDERS", "NAMES"], rows, {1, 2, 3, 4}
     )
-    return table + ("\n" + OVER_REPORTING_NOTE if any(not m["reports_requests"] for m in models) else "")
+    moved = _moved(models, "_micro", shown) or (
+        billed_total is not None and _moved(models, "_billed_micro", billed_shown)
+    )
+    notes = [ROWS_ROUNDED] if moved else []
+    if any(not m["reports_requests"] for m in models):
+        notes.append(OVER_REPORTING_NOTE)
+    return "\n".join([table, *notes])
 
 
 def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
@@ -708,15 +739,16 @@ def summary_words(data: dict[str, Any], basis: Basis = BILLED) -> str:
         coverage += f"; {visible(unsynced)}"
     lines.append(f"Coverage: {coverage}")
     if s.daily_average_micro is None:
-        lines.append("Daily average: n/a (no complete synced day)")
+        lines.append("Daily average (usage value): n/a (no complete synced day)")
     else:
         lines.append(
-            f"Daily average: {money(s.daily_average_micro)} over {s.complete_days} complete "
+            f"Daily average (usage value): {money(s.daily_average_micro)} over {s.complete_days} complete "
             f"day{'s' if s.complete_days != 1 else ''}"
         )
     if s.forecast_micro is not None:
         lines.append(
-            f"Forecast for the month: {money(s.forecast_micro)} (spend so far + the average complete day x days left)"
+            f"Forecast for the month (usage value): {money(s.forecast_micro)} "
+            "(spend so far + the average complete day x days left)"
         )
     elif s.forecast_note:
         lines.append(f"Forecast for the month: not ready ({s.forecast_note})")
@@ -740,11 +772,14 @@ def amounts_words(s: Summary, basis: Basis = BILLED) -> str:
     if not s.known:  # no day of the period synced: nothing is known, nothing is $0
         return f"Billed {UNKNOWN} · usage value {UNKNOWN} · requests {UNKNOWN} (no day of the period is synced)"
     billed = s.billed
-    words = f"Billed {money(billed)}"
+    words = f"{basis.billed_words} {money(billed)}"  # an estimate (ElevenLabs) is never called billed
     if billed != s.total_micro:
         words += f" · usage value {money(s.total_micro)}"
     if s.on_demand_micro is not None and s.included_micro:
-        on_demand, included = adding_up([s.on_demand_micro, s.included_micro])
+        # on-demand is (for Cursor, Copilot, Gemini) the billed figure itself: rounded once, as beside it;
+        # included is the part that makes their shown sum the usage value's (a cent off its own, at most)
+        on_demand = cents(s.on_demand_micro)
+        included = cents(s.on_demand_micro + s.included_micro) - on_demand
         whose = f"{', '.join(visible(label) for label in s.split_labels)}: " if s.split_labels else ""
         words += f" ({whose}on-demand {money(on_demand)} + included {money(included)})"
     if basis.total_note():

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from grafient_tui.figures import BILLED, Basis
+from grafient_tui.money import format_usd
 from grafient_tui.report import known_money, partly_covered, render_table, summary_words
-from grafient_tui.rounding import adding_up, can_share
+from grafient_tui.rounding import adding_up
 from grafient_tui.tables import format_table
 from grafient_tui.untrusted import cap, visible
 
@@ -33,23 +34,21 @@ def render_days_table(report: dict[str, Any]) -> str:
         label = cap(visible(integ["label"]), COLUMN)
         headers += [label, f"{label} usage value"] if has_usage else [label]
     headers += ["TOTAL BILLED", "TOTAL USAGE VALUE"] if any(covered) else ["TOTAL"]
-    # Issue 21: what the table shows adds up, across (a day's cells to its total) and down (a column to
-    # the TOTAL row, the TOTAL row to the grand totals, which are the summary's, each rounded once).
-    billed = _adding_up(
-        [{d: day.get("_billed_micro", day["_micro"]) for d, day in days.items() if day["synced"]} for days in by_day]
-    )
-    # A provider no plan covers has one column, in both totals: its usage value is what it billed.
-    # The plans' usage value columns share what is left of the usage value total, rounded once.
-    fixed = sum(sum(column.values()) for column, has_usage in zip(billed, covered, strict=True) if not has_usage)
-    usage_of = _adding_up(
-        [
-            {d: day["_micro"] for d, day in days.items() if day["synced"]}
-            for days, c in zip(by_day, covered, strict=True)
-            if c
-        ],
-        less=fixed,
-    )
-    usage = [usage_of.pop(0) if has_usage else billed[i] for i, has_usage in enumerate(covered)]
+    # Every TOTAL is its exact sum rounded once: an integration's is the figure its own report and the
+    # summary give, the grand totals are the summary's. Down each column (the totals' too) the days are
+    # rounded so that they add up to it (rounding.adding_up): a day may read a cent off its exact amount,
+    # and a day's cells, or the TOTAL row's, may then miss their total across by a cent (the note says so).
+    exact_billed = [
+        {d: day.get("_billed_micro", day["_micro"]) for d, day in days.items() if day["synced"]} for days in by_day
+    ]
+    exact_usage = [
+        {d: day["_micro"] for d, day in days.items() if day["synced"]} if has_usage else exact_billed[i]
+        for i, (days, has_usage) in enumerate(zip(by_day, covered, strict=True))
+    ]
+    exact_days = [_each_day(exact_billed, dates), _each_day(exact_usage, dates)]
+    billed = [_adding_up(column) for column in exact_billed]
+    usage = [_adding_up(column) for column in exact_usage]
+    day_billed, day_usage = (_adding_up(column) for column in exact_days)
     rows: list[list[str]] = []
     partial_days = 0
     for date in dates:
@@ -66,12 +65,12 @@ def render_days_table(report: dict[str, Any]) -> str:
         mark = PARTIAL if partial else ""
         synced = any(date in column for column in billed)
         # a day no integration has synced has no total (unknown, never $0)
-        totals = [overall.money(sum(column.get(date, 0) for column in billed)) + mark if synced else NOT_SYNCED]
+        totals = [overall.money(day_billed[date]) + mark if synced else NOT_SYNCED]
         if any(covered):
-            totals.append(overall.money(sum(column.get(date, 0) for column in usage)) + mark if synced else NOT_SYNCED)
+            totals.append(overall.money(day_usage[date]) + mark if synced else NOT_SYNCED)
         rows.append([date, *cells, *totals])
-    billed_sums = [sum(column.values()) for column in billed]
-    usage_sums = [sum(column.values()) for column in usage]
+    billed_sums = [sum(column.values()) for column in exact_billed]
+    usage_sums = [sum(column.values()) for column in exact_usage]
     had = [bool(column) for column in billed]  # a synced day: its total is a figure, not unknown
     total_row = ["TOTAL"]
     for i, integ in enumerate(integrations):
@@ -89,21 +88,33 @@ def render_days_table(report: dict[str, Any]) -> str:
         notes.append(
             f"{NOT_SYNCED} not synced or not reported yet;{PARTIAL} a total without the integrations missing that day"
         )
+    if _moved([*exact_billed, *exact_usage, *exact_days], [*billed, *usage, day_billed, day_usage]):
+        notes.append(ROUNDED_NOTE)
     table = format_table(headers, rows, set(range(1, len(headers))))
     return "\n".join([title, table, *notes, summary_words(report["summary"], overall)])
 
 
-def _adding_up(columns: list[dict[str, int]], *, less: int = 0) -> list[dict[str, int]]:
-    """Each column's amounts by date as shown: the columns' totals rounded as parts of their sum
-    rounded once (of that and `less`, what the other columns of the total already show, when the
-    columns can make up the difference), then each column's cells handed its total. A negative amount
-    (a refund) has no share of a remainder: then every amount stays exact, each cell rounded alone."""
-    if any(micro < 0 for column in columns for micro in column.values()):
-        return columns
-    sums = [sum(column.values()) for column in columns]
-    grand = adding_up([sum(sums) + less])[0] - less
-    totals = adding_up(sums, total=grand) if can_share(sums, grand) else adding_up(sums)
-    return [
-        dict(zip(column, adding_up(list(column.values()), total=total), strict=True))
-        for column, total in zip(columns, totals, strict=True)
-    ]
+ROUNDED_NOTE = (
+    "Days rounded to the cent so that each column adds up to its TOTAL (a day may read a cent off its exact "
+    "amount); every TOTAL is its exact sum rounded once"
+)
+
+
+def _each_day(columns: list[dict[str, int]], dates: list[str]) -> dict[str, int]:
+    """Each date's exact sum over the columns that have it."""
+    return {d: sum(c.get(d, 0) for c in columns) for d in dates if any(d in c for c in columns)}
+
+
+def _moved(exact: list[dict[str, int]], shown: list[dict[str, int]]) -> bool:
+    """Whether an amount shows other than its exact value rounded alone (adding up moved it a cent)."""
+    return any(
+        format_usd(shown_column[d]) != format_usd(micro)
+        for exact_column, shown_column in zip(exact, shown, strict=True)
+        for d, micro in exact_column.items()
+    )
+
+
+def _adding_up(column: dict[str, int]) -> dict[str, int]:
+    """A column's amounts by date as shown: rounded to the cent so that they add up to the column's
+    exact total rounded once (a credit's negative day too)."""
+    return dict(zip(column, adding_up(list(column.values())), strict=True))

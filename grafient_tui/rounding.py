@@ -22,7 +22,8 @@ def _round_half_even(micro: int, unit: int) -> int:
 def adding_up(parts: Sequence[int], unit: int = CENT_MICRO, *, total: int | None = None) -> list[int]:
     """Each part rounded to whole `unit`s so that they sum to the sum rounded once (half to even):
     every part first rounded down, then the units left over go one each to the parts with the
-    largest remainders (of equal remainders, the larger part, then the first). Parts are >= 0.
+    largest remainders (of equal remainders, the larger part, then the first). A negative part (a
+    credit) is rounded down and up the same way (floor division): each part still moves less than a unit.
 
     `total`: the shown sum to hand out instead, when it was rounded already as a part of a larger
     whole (a table's column, whose total is a part of the grand total); it must be one `can_share`

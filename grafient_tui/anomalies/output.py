@@ -35,7 +35,7 @@ def ratio_words(anomaly: Anomaly) -> str:
 
 
 def signed_usd(micro: int) -> str:
-    return ("+" if micro >= 0 else "-") + format_usd(abs(micro))
+    return format_usd(micro) if micro < 0 else "+" + format_usd(micro)  # `−$2.46` for a fall: money's one sign
 
 
 def driver_words(driver: AnomalyDriver, width: int = NAME_WIDTH) -> str:

@@ -153,10 +153,12 @@ def judge(
 def drivers(series: Series, when: date, base: Baseline, *, rise: bool = True) -> tuple[AnomalyDriver, ...]:
     """The members, then the models, that moved most in the day's direction against their own median
     over the baseline's days (absent from a complete day: $0 that day), at most 3 of each, each with
-    the share of the day's move (at usage value, which their costs add up to) it explains."""
+    its share of all that its kind moved in that direction (at usage value): a rise's or a drop's
+    shares of one kind add up to 100%. Not of the day's net move: medians do not add up, and a drop in
+    billed money may come with usage value moving the other way (a plan covering more of it), which
+    made every share 0% or above 100%."""
     day = series.days[when]
     before = [series.days[d] for d in base.days]
-    move = day.usage - median(b.usage for b in before)
     out: list[AnomalyDriver] = []
     for kind in ("member", "model"):
         today_costs = day.members if kind == "member" else day.models
@@ -168,8 +170,9 @@ def drivers(series: Series, when: date, base: Baseline, *, rise: bool = True) ->
             if (delta > 0) if rise else (delta < 0):
                 deltas.append((name, delta))
         deltas.sort(key=lambda pair: (-abs(pair[1]), pair[0]))
+        moved = sum(delta for _, delta in deltas)
         for name, delta in deltas[:DRIVERS_PER_KIND]:
-            share = Fraction(delta, move) if move and (move > 0) == rise else Fraction(0)
+            share = Fraction(delta, moved)
             out.append(AnomalyDriver(kind=kind, name=name, delta_micro=delta, share=share))
     return tuple(out)
 

@@ -214,7 +214,10 @@ def _days(read: Reader, parts: list[IntegrationPart], since: date, until: date, 
         column = f"CASE WHEN integration_id IN ({marks(len(covered))}) THEN on_demand_micro ELSE cost_micro END"
     rows = read.rows(
         f"SELECT day, COUNT(*), SUM(CASE WHEN complete THEN 1 ELSE 0 END), SUM({column}) FROM dailycost "
-        f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? GROUP BY day",
+        f"WHERE integration_id IN ({marks(len(ids))}) AND day >= ? AND day <= ? "
+        # a day before the earliest the provider returned usage for is not kept, never a $0 day
+        "AND NOT EXISTS (SELECT 1 FROM integration AS i WHERE i.id = dailycost.integration_id "
+        "AND i.history_from > dailycost.day) GROUP BY day",
         *(covered if measure == "billed" else []),
         *ids,
         since,

@@ -10,7 +10,7 @@ collation, so both databases order alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -234,7 +234,7 @@ def daily_costs(
     out = []
     for when in days_between(since, until):
         row = stored.get(when)
-        if row is None:
+        if row is None or (part is not None and not part.kept(when)):
             out.append(DayFigures(day=when, synced=False, complete=False, gap=_gap(part, when, today)))
             continue
         (
@@ -280,6 +280,10 @@ def daily_costs(
 
 def _gap(part: IntegrationPart | None, when: date, today: date) -> str:
     """Why a day is not stored: its provider cannot have it yet (or any more), or it was never synced."""
+    if part is not None and part.before_history(when):
+        from grafient_tui import providers
+
+        return f"before {providers.title(part.provider)}'s history (from {part.history_from})"
     if part is None or part.can_have(when, today):
         return "never synced"
     if when >= today:
@@ -463,6 +467,12 @@ class IntegrationPart:
     provider: str
     caps: Capabilities | None  # None: a provider this version does not know (it can have every day)
     history_limit: date | None  # the provider keeps nothing older (learnt from a refused window)
+    # The earliest day the provider ever returned usage for, and the earliest day a sync stored. A day
+    # between them was read and came back empty, which no provider can tell from a day it does not keep
+    # (a Gemini export's days before it was enabled): "nothing kept", never a $0 day, for every provider
+    # (as the chart and the anomalies say). A day never read stays "never synced".
+    history_from: date | None = None
+    fetched_from: date | None = None
 
     def earliest(self, today: date) -> date | None:
         """The first day it can have, or None when the plan alone decides."""
@@ -470,8 +480,26 @@ class IntegrationPart:
         edges = [e for e in (self.history_limit, today - timedelta(days=keeps) if keeps else None) if e]
         return max(edges) if edges else None
 
+    def before_history(self, when: date) -> bool:
+        """A day a sync read before the earliest day the provider returned usage for."""
+        if self.history_from is None or self.fetched_from is None:
+            return False
+        return self.fetched_from <= when < self.history_from
+
+    def kept(self, when: date) -> bool:
+        """A stored day that counts: not one read before the provider's first usage."""
+        return not self.before_history(when)
+
+    def history_from_words(self) -> str:
+        """`Google Gemini has no usage before 2026-11-01`."""
+        from grafient_tui import providers
+
+        return f"{providers.title(self.provider)} has no usage before {self.history_from}"
+
     def can_have(self, when: date, today: date) -> bool:
         if when > today or (when == today and self.caps is not None and not self.caps.has_today):
+            return False
+        if self.before_history(when):
             return False
         earliest = self.earliest(today)
         return earliest is None or when >= earliest
@@ -508,8 +536,18 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
     from grafient_tui.errors import GrafientError
 
     out = []
-    for iid, label, provider, limit in read.rows(
-        f"SELECT id, label, provider, history_limit FROM integration WHERE id IN ({marks(len(ids))}) ORDER BY id", *ids
+    fetched = {
+        int(iid): maybe_day(first)
+        for iid, first in read.rows(
+            f"SELECT integration_id, MIN(day) FROM dailycost WHERE integration_id IN ({marks(len(ids))}) "
+            "GROUP BY integration_id",
+            *ids,
+        )
+    }
+    for iid, label, provider, limit, history_from in read.rows(
+        f"SELECT id, label, provider, history_limit, history_from FROM integration WHERE id IN ({marks(len(ids))}) "
+        "ORDER BY id",
+        *ids,
     ):
         try:
             caps: Capabilities | None = providers.capabilities(str(provider))
@@ -522,13 +560,18 @@ def integration_parts(read: Reader, ids: list[int]) -> list[IntegrationPart]:
                 provider=str(provider),
                 caps=caps,
                 history_limit=maybe_day(limit),
+                history_from=maybe_day(history_from),
+                fetched_from=fetched.get(int(iid)),
             )
         )
     return out
 
 
-def _stored_days(read: Reader, ids: list[int], since: date, until: date) -> dict[int, dict[date, _Day]]:
-    """Each integration's stored days of [since, until]: synced, complete, and the cost."""
+def _stored_days(read: Reader, parts: list[IntegrationPart], since: date, until: date) -> dict[int, dict[date, _Day]]:
+    """Each integration's stored days of [since, until]: synced, complete, and the cost; none before
+    the earliest day its provider returned usage for (IntegrationPart.kept)."""
+    ids = [p.integration_id for p in parts]
+    by_id = {p.integration_id: p for p in parts}
     out: dict[int, dict[date, _Day]] = {iid: {} for iid in ids}
     for iid, stored_day, complete, cost in read.rows(
         "SELECT integration_id, day, complete, cost_micro FROM dailycost "
@@ -537,7 +580,9 @@ def _stored_days(read: Reader, ids: list[int], since: date, until: date) -> dict
         since,
         until,
     ):
-        out.setdefault(int(iid), {})[day(stored_day)] = _Day(synced=True, complete=flag(complete), cost_micro=int(cost))
+        when = day(stored_day)
+        if by_id[int(iid)].kept(when):
+            out.setdefault(int(iid), {})[when] = _Day(synced=True, complete=flag(complete), cost_micro=int(cost))
     return out
 
 
@@ -582,7 +627,7 @@ def period_summary(
     first = min([since, *earlier, today - timedelta(days=FORECAST_WINDOW_DAYS)])
     with source.reader() as read:
         parts = integration_parts(read, ids)
-        stored = _stored_days(read, ids, first, until)
+        stored = _stored_days(read, parts, first, until)
         sums = {
             int(row[0]): row[1:]
             for row in read.rows(
@@ -773,6 +818,10 @@ def _limits(parts: list[IntegrationPart], since: date, until: date, today: date)
             words = part.history_words(today)
             if words not in out:
                 out.append(words)
+        if any(part.before_history(d) for d in days_between(since, min(until, today))):
+            words = part.history_from_words()
+            if words not in out:
+                out.append(words)
     if since <= today <= until:
         out.extend(
             "today not reported yet" if len(parts) == 1 else f"{part.label}: today not reported yet"
@@ -804,7 +853,7 @@ def _change(
         return _Change(pct=None, note="no finished day in this period yet")
     both = current + previous
     counted = [p for p in parts if all(p.can_have(d, today) for d in both)] if parts else []
-    left_out = [f"{p.label} left out: {_keeps(p, today)}" for p in parts if p not in counted]
+    left_out = [f"{p.label} left out: {_keeps(p, today, both)}" for p in parts if p not in counted]
     scope = "; ".join(left_out) or None
     labels = tuple(p.label for p in parts if p not in counted)
     if parts and not counted:
@@ -827,11 +876,13 @@ def _change(
     return _Change(pct=(current_micro - previous_micro) * 100.0 / previous_micro, note=scope, left_out=labels)
 
 
-def _keeps(part: IntegrationPart, today: date) -> str:
-    """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name)."""
+def _keeps(part: IntegrationPart, today: date, days: Collection[date] = ()) -> str:
+    """`keeps 30 days` (`OpenRouter keeps 30 days` when the label is not the provider's name); `has no
+    usage before 2026-11-01` when some of `days` were read before its first usage."""
     from grafient_tui import providers
 
-    words = part.history_words(today)
+    before = any(part.before_history(d) for d in days)
+    words = part.history_from_words() if before else part.history_words(today)
     title = providers.title(part.provider)
     return words[len(title) + 1 :] if part.label.casefold() == title.casefold() else words
 

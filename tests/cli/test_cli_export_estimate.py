@@ -268,7 +268,9 @@ def test_elevenlabs_is_reported_as_an_estimate_everywhere(capsys, monkeypatch, g
 
     table = run_cli(capsys, monkeypatch, "report", "--days", "7").out
     assert "≈ estimated from credits at the Pro plan's $99 / 500,000 credits" in table
-    assert "Billed ≈$" in table and "TOTAL" in table and "≈$" in table.split("TOTAL")[1].splitlines()[0]
+    # an estimate is never called billed: no invoice charges it (a $22 plan's credits priced at its rate)
+    assert "Estimated cost ≈$" in table and "Billed" not in table and "BILLED" not in table
+    assert "ESTIMATED COST" in table and "TOTAL" in table and "≈$" in table.split("TOTAL")[1].splitlines()[0]
 
     rows = list(csv.DictReader(io.StringIO(run_cli(capsys, monkeypatch, "report", "--format", "csv").out)))
     assert rows and {r["cost_basis"] for r in rows} == {"estimate"}
@@ -299,7 +301,7 @@ def test_an_unpriced_plan_reports_its_cost_as_unknown_never_zero(capsys, monkeyp
     assert entry["summary"]["billed"] is None and entry["summary"]["usage_value"] is None  # unknown, never 0
     assert all(d["credits"] for d in entry["days"] if d["complete"])  # the credits are still there
     table = run_cli(capsys, monkeypatch, "report", "--days", "7").out
-    assert "Billed —" in table and "$0.00" not in table
+    assert "Estimated cost —" in table and "$0.00" not in table
     rows = list(csv.DictReader(io.StringIO(run_cli(capsys, monkeypatch, "report", "--format", "csv").out)))
     assert rows and all(r["cost_usd"] == "" for r in rows)
 

@@ -190,11 +190,15 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
         "limits",
         "forecast_usd",
         "unsynced",  # the integrations with no synced day in the period, left out of every amount
+        # what the average and the forecast are of (keys added beside, never renamed: scripts read them)
+        "daily_average_basis",
+        "forecast_basis",
     }
     eng_summary = report["integrations"][0]["summary"]
     # The summary of all also says whether it includes an estimate, and which (cost_basis, cost_note).
     assert set(eng_summary) == keys and set(report["summary"]) == keys | {"cost_basis", "cost_note"}
     assert (report["summary"]["cost_basis"], report["summary"]["cost_note"]) == ("billed", None)
+    assert eng_summary["daily_average_basis"] == eng_summary["forecast_basis"] == "usage_value"
     assert (eng_summary["days"], eng_summary["synced_days"], eng_summary["complete_days"]) == (30, 30, 29)
     assert eng_summary["total_usd"] == pytest.approx(30 * 35.1)
     assert eng_summary["on_demand_usd"] + eng_summary["included_usd"] == pytest.approx(eng_summary["total_usd"])
@@ -210,7 +214,7 @@ def test_report_json_summary_per_integration_and_for_all(store, capsys, monkeypa
     assert report["summary"]["total_usd"] == pytest.approx(eng_summary["total_usd"])
     table = run_cli(capsys, monkeypatch, "report", "Eng", "--days", "30").out
     assert "Coverage: 30 of 30 days synced, 29 complete, today so far included" in table
-    assert "Daily average: $35.10 over 29 complete days" in table
+    assert "Daily average (usage value): $35.10 over 29 complete days" in table
     assert (
         "vs previous: n/a (previous period 0/29 days synced: the free plan keeps 30 days; "
         "`grafient plan` shows what each plan keeps)" in table
@@ -460,7 +464,7 @@ def test_report_month_to_date_has_a_forecast_and_compares_with_the_same_days_of_
     # spent through yesterday + the 14 complete days' $12 average x the 7 days left, today included
     assert s["forecast_usd"] == pytest.approx(23 * 12 + 7 * 12)
     table = run_cli(capsys, monkeypatch, "report", "--month", "2026-11").out
-    assert "Forecast for the month: $360.00" in table
+    assert "Forecast for the month (usage value): $360.00" in table
     assert "against the same days of Oct 2026 (2026-10-01 .. 2026-10-23)" in table
     october = json.loads(run_cli(capsys, monkeypatch, "report", "--month", "2026-10", "--format", "json").out)
     assert october["summary"]["forecast_usd"] is None and october["until"] == "2026-10-31"

@@ -123,8 +123,9 @@ def test_drivers_name_members_and_models_by_their_own_rise_with_their_share():
     assert found is not None
     members = [(d.name, d.delta_micro, d.share) for d in found.drivers if d.kind == "member"]
     models = [(d.name, d.delta_micro, d.share) for d in found.drivers if d.kind == "model"]
-    # ann fell: no driver of a rise; bob rose most, then cy, who had nothing before
-    assert members == [("bob@x.io", 160 * USD, Fraction(4, 5)), ("cy@x.io", 50 * USD, Fraction(1, 4))]
+    # ann fell: no driver of a rise; bob rose most, then cy, who had nothing before: shares of all
+    # that rose ($210), not of the net move ($200), which would add up to 105%
+    assert members == [("bob@x.io", 160 * USD, Fraction(16, 21)), ("cy@x.io", 50 * USD, Fraction(5, 21))]
     assert models == [("o3", 200 * USD, Fraction(1))]
 
 
@@ -190,3 +191,54 @@ def test_all_together_compares_a_day_only_with_days_the_same_integrations_had_be
     assert base is not None and base.median_micro == 160 * USD and len(base.days) == 4
     found = judge(both, later, T)
     assert found is not None and found.billed_micro == 300 * USD
+
+
+def test_a_drops_shares_are_of_the_drop_even_when_usage_value_rose():
+    """Copilot: the billed (on-demand) part falls to $0 while the plan covers more, so the usage value
+    rises; the members and models that fell still explain all of what fell (no 0%, no 111%)."""
+    days = {}
+    for i in range(1, 5):
+        days[DAY - timedelta(days=7 * i)] = SeriesDay(
+            billed_micro=35 * USD,
+            usage_micro=40 * USD,
+            complete=True,
+            members={"(all users)": 40 * USD},
+            models={"GPT-5.2": 30 * USD, "Claude": 10 * USD},
+        )
+    days[DAY] = SeriesDay(
+        billed_micro=0,
+        usage_micro=45 * USD,
+        complete=True,
+        members={"(all users)": 9 * USD, "ann@x.io": 36 * USD},
+        models={"GPT-5.2": 27 * USD, "Claude": 2 * USD, "o3": 16 * USD},
+    )
+    found = judge(Series(1, "Copilot", "copilot", days), DAY, T, drops=True)
+    assert found is not None and found.direction == "drop"
+    shares = {(d.kind, d.name): d.share for d in found.drivers}
+    assert shares == {
+        ("member", "(all users)"): Fraction(1),
+        ("model", "Claude"): Fraction(8, 11),
+        ("model", "GPT-5.2"): Fraction(3, 11),
+    }
+
+
+def test_all_together_never_judges_a_day_against_days_before_an_integration_began():
+    """Gemini's export began in week 5: its first Mondays are in the total, the weeks before it are not
+    a baseline for them (they lack it, not "it was $0"), so the total has no anomaly it alone made."""
+    eng = series(100, [100] * 8)
+    start = DAY - timedelta(days=7 * 2)
+    gemini = Series(
+        2, "Gemini", "google", {d: SeriesDay(billed_micro=80 * USD, complete=True) for d in eng.days if d >= start}
+    )
+    both = together([eng, gemini])
+    assert both.days[DAY].billed_micro == 180 * USD and both.days[DAY - timedelta(days=21)].billed_micro == 100 * USD
+    assert baseline(both, DAY) is None  # two like Mondays only
+    assert find([eng, gemini, both], DAY - timedelta(days=6), DAY, T) == []
+    # once it has four weeks of its own, the total is judged again, against those weeks only
+    later = DAY + timedelta(days=14)
+    more = {later - timedelta(days=7): SeriesDay(billed_micro=80 * USD, complete=True)}
+    more[later] = SeriesDay(billed_micro=80 * USD, complete=True)
+    eng_more = {**eng.days, **{d: SeriesDay(billed_micro=100 * USD, complete=True) for d in more}}
+    both = together([Series(1, "Eng", "openai", eng_more), Series(2, "Gemini", "google", {**gemini.days, **more})])
+    base = baseline(both, later)
+    assert base is not None and base.median_micro == 180 * USD and len(base.days) == 4

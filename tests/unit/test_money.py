@@ -38,7 +38,10 @@ def test_display_rounds_half_to_even_with_separators() -> None:
     assert format_usd(500_000) == "$0.00"  # half a cent: to the even cent
     assert format_usd(1_500_000) == "$0.02"
     assert format_usd(1_234 * MICRO_PER_USD + 50_000_000, cents=False) == "$1,234"
-    assert format_usd(-2 * MICRO_PER_USD) == "$-2.00"
+    # negative money (Gemini's credits) reads −$2.00, the minus before the dollar; no sign on a zero
+    assert format_usd(-2 * MICRO_PER_USD) == "\u2212$2.00" and format_usd(-246_000_000) == "\u2212$2.46"
+    assert format_usd(-1234567 * MICRO_PER_USD, cents=False) == "\u2212$1,234,567"
+    assert format_usd(-400_000) == "$0.00"
 
 
 def test_averages_round_to_the_cent_half_even() -> None:

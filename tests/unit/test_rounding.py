@@ -50,3 +50,12 @@ def test_a_given_total_is_shared_only_within_a_cent_of_each_part() -> None:
     assert adding_up(parts, total=4 * CENT_MICRO) == [CENT_MICRO, 3 * CENT_MICRO]  # the larger remainder first
     assert adding_up(parts, total=5 * CENT_MICRO) == [2 * CENT_MICRO, 3 * CENT_MICRO]
     assert not can_share(parts, 3 * CENT_MICRO + 1)  # whole cents only
+
+
+def test_a_credits_negative_part_adds_up_too():
+    """Gemini's "No project" credits (−$2.464): the parts still add up to their total rounded once,
+    each moved less than a cent."""
+    parts = [331_174_000_00 // 100, 289_165_000_00 // 100, 247_264_000_00 // 100, -246_400_000]
+    shown = adding_up(parts)
+    assert sum(shown) == adding_up([sum(parts)])[0] and shown[-1] in (-247_000_000, -246_000_000)
+    assert all(abs(s - p) < CENT_MICRO and s % CENT_MICRO == 0 for s, p in zip(shown, parts, strict=True))

@@ -284,7 +284,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
         daily = self.query_one("#daily", DataTable)
         for label, key in (
             ("Date", "date"),
-            ("Cost", "cost"),
+            ("Usage value", "cost"),
             ("On-demand", "on_demand"),
             ("BYOK", "byok"),
             ("Requests", "requests"),
@@ -296,7 +296,7 @@ class CostDetailScreen(StoreReader["DetailFigures"]):
                 key=key,
             )
         members = self.query_one("#members", DataTable)
-        for label, key in (("Member", "email"), ("Cost", "cost"), ("Share", "share"), ("Requests", "requests")):
+        for label, key in (("Member", "email"), ("Usage value", "cost"), ("Share", "share"), ("Requests", "requests")):
             members.add_column(literal_cell(label, justify="left" if key == "email" else "right"), key=key)
         anomalies = self.query_one("#anomalies", DataTable)
         for label, key in ANOMALY_COLUMNS:

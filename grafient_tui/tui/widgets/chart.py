@@ -345,7 +345,7 @@ class StackLegend(Static):
                     (basis.money(next(rounded)) if known else "—", "bold"),
                 )
             )
-        self.show(Content.assemble(("Daily cost by provider  ", "dim")), entries)
+        self.show(Content.assemble(("Daily usage value by provider  ", "dim")), entries)
 
     def show(self, lead: Content, entries: list[Content]) -> None:
         self._lead, self._entries = lead, entries

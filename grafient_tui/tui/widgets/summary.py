@@ -39,6 +39,7 @@ CAPTIONS = {
 SHORT_CAPTIONS = {
     "Total spend": "Total",
     "Daily avg": "Avg",
+    "Estimated cost": "Est.",
     "Most expensive model": "Top",
     "vs previous": "vs prev",
 }
@@ -183,19 +184,27 @@ class SummaryBar(Horizontal):
                 figure(name, Figure).set_figure(caption, "…")
             return
         billed = summary.billed
+        caption = basis.billed_words  # an estimate (ElevenLabs) is never called billed
         figure(".figure-total", Figure).tooltip = literal(
-            "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
-            f"({money(summary.total_micro)})" + (f". {basis.total_note()}" if basis.total_note() else "")
+            (
+                "Estimated cost: credits priced at the plan's list price; no invoice charges this amount"
+                if caption != CAPTIONS[".figure-total"]
+                else "Billed: what invoices charge for usage. Usage value: that plus what a plan or credits cover "
+                f"({money(summary.total_micro)})"
+            )
+            + (f". {basis.total_note()}" if basis.total_note() else "")
         )
-        figure(".figure-total", Figure).set_figure(CAPTIONS[".figure-total"], money(billed), total_note(summary, basis))
+        figure(".figure-total", Figure).set_figure(caption, money(billed), total_note(summary, basis))
         average = figure(".figure-average", Figure)
         if summary.daily_average_micro is None:
             average.set_figure(CAPTIONS[".figure-average"], "n/a", "no complete day")
         else:
+            # The average is of the usage value: said where it is not also the billed amount beside it
+            basis_words = "usage value · " if summary.known and summary.billed != summary.total_micro else ""
             average.set_figure(
                 CAPTIONS[".figure-average"],
                 money(summary.daily_average_micro),
-                plural(summary.complete_days, "complete day"),
+                basis_words + plural(summary.complete_days, "complete day"),
             )
         if summary.top_model:
             share = summary.top_model_micro * 100 / summary.total_micro if summary.total_micro else 0
