@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import respx
+from sqlalchemy import text
 
 from grafient_tui.config import DEFAULT_API_URLS, Settings
 from grafient_tui.focus import COLUMNS
@@ -416,34 +417,49 @@ def test_an_integration_whose_cost_is_unknown_is_left_out_with_a_warning(capsys,
     assert rows and {r["BillingAccountName"] for r in rows} == {"Known"}  # never a $0 row for it
 
 
-def test_a_100kb_name_planted_in_the_store_is_cut_in_every_csv_cell(capsys, monkeypatch) -> None:
-    """A row written straight into a shared database (no provider's cap on the way): its cells in the
-    FOCUS export and in the report's CSV are bounded, neutralised and marked as cut."""
-    from grafient_tui.untrusted import CUT_MARK, MAX_CSV_CELL
+def test_a_name_planted_in_the_store_is_neutralised_in_every_csv_cell_and_a_100kb_one_refused(
+    capsys, monkeypatch
+) -> None:
+    """A row written straight into a shared database (no provider's cap on the way): a formula at the
+    longest a sync writes (255 characters) is neutralised in the FOCUS export and in the report's CSV;
+    a 100 kB one is no row Grafient wrote (store/row_check.py): one sentence naming its place, exit 2,
+    none of it on the screen."""
+    from grafient_tui.untrusted import MAX_CSV_CELL
 
-    huge = "=cmd|" + "Z" * 100_000
-    settings = Settings.from_env()
-    db, vault = Database(settings), Vault(settings)
-    seed_history(
-        db,
-        vault,
-        label="Cursor team",
-        until=TODAY,
-        days=3,
-        models=[huge],
-        members=["a@acme.dev"],
-        seed=5,
-        synced_at=NOW,
-    )
-    db.dispose()
+    def planted(name: str) -> None:
+        settings = Settings.from_env()
+        db, vault = Database(settings), Vault(settings)
+        seed_history(
+            db,
+            vault,
+            label="Cursor team",
+            until=TODAY,
+            days=3,
+            models=[name],
+            members=["a@acme.dev"],
+            seed=5,
+            synced_at=NOW,
+        )
+        db.dispose()
+
+    planted("=cmd|" + "Z" * 250)
     focus = run_cli(capsys, monkeypatch, "report", "--days", "3", "--format", "focus")
     assert focus.code == 0, focus.err
     _, rows = focus_rows(focus.out)
     assert rows and all(len(cell) <= MAX_CSV_CELL for r in rows for cell in r.values())
-    cut = [r for r in rows if r["x_Model"]]
-    assert cut and all(r["x_Model"].startswith("'=cmd|ZZZ") and r["x_Model"].endswith(CUT_MARK) for r in cut)
+    named = [r for r in rows if r["x_Model"]]
+    assert named and all(r["x_Model"] == "'=cmd|" + "Z" * 250 for r in named)
     plain = run_cli(capsys, monkeypatch, "report", "--days", "3", "--by", "model", "--format", "csv")
     assert plain.code == 0, plain.err
     cells = [cell for line in csv.reader(io.StringIO(plain.out)) for cell in line]
-    assert any(cell.startswith("'=cmd|ZZZ") for cell in cells)
-    assert all(len(cell) <= MAX_CSV_CELL for cell in cells)
+    assert "'=cmd|" + "Z" * 250 in cells and not any(cell.startswith("=") for cell in cells)
+
+    db = Database(Settings.from_env())
+    with db.write_engine.begin() as connection:  # SQLite or the team's PostgreSQL alike
+        connection.execute(text("UPDATE dailymodelcost SET model = :m"), {"m": "=cmd|" + "Z" * 100_000})
+    db.dispose()
+    for args in (("--format", "focus"), ("--by", "model", "--format", "csv")):
+        refused = run_cli(capsys, monkeypatch, "report", "--days", "3", *args)
+        assert refused.code == 2 and refused.out == ""
+        assert "table dailymodelcost has a damaged value" in refused.err and "column model" in refused.err
+        assert "ZZZZ" not in refused.err and len(refused.err.splitlines()) == 1
