@@ -48,9 +48,12 @@ HOSTILE = (
 )
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 RAW = ("\x1b", "\x07", "\x9b", "\u200b", "\u202e")  # none may reach an output as itself
-GIANT = "@" + "g" * 100_000  # a member as a planted row: no store cleaned or cut it
-# A label holding an RFC 2047 encoded word whose text is CR LF and two headers of its own.
-INJECTED = "=?utf-8?b?" + base64.b64encode(b"x\r\nReply-To: thief@evil.test\r\nX-Injected: yes").decode() + "?="
+# A member as a planted row, as long as the store holds (store/row_check.py refuses a longer one): no
+# sync cleaned or cut it.
+GIANT = "@" + "g" * 254
+# A label holding an RFC 2047 encoded word whose text is CR LF and a header of its own (within the 64
+# characters of a label the store holds).
+INJECTED = "=?utf-8?b?" + base64.b64encode(b"x\r\nReply-To: t@evil.test").decode() + "?="
 
 
 @pytest.fixture(autouse=True)
@@ -161,11 +164,11 @@ def test_hostile_names_reach_slack_teams_and_the_webhook_as_their_characters_onl
     # Teams: the markdown link is its characters
     card = " ".join(b["text"] for b in teams["attachments"][0]["content"]["body"])
     assert r"\[x\]\(https://evil.test\)" in card and "[x](" not in card
-    # the webhook: JSON of the visible text, each field at most MAX_FIELD (GIANT cut), signed body ASCII
+    # the webhook: JSON of the visible text, each field at most MAX_FIELD, signed body ASCII
     assert by_path["/hook"].body.isascii()
     assert any(line.startswith("model " + shown[:40]) for line in hook["details"])
     assert all(len(line) <= MAX_FIELD for line in hook["details"])
-    assert any(line.startswith("member @ggg") and line.endswith("…") for line in hook["details"])
+    assert any(line.startswith("member @ggg") for line in hook["details"]), hook["details"]
     no_secret_in(*outputs, hooked.out, hooked.err, checked.out, checked.err, all_bytes_under(grafient_home))
     no_secret_in(*(r.body for r in receiver.received))
 
@@ -218,7 +221,8 @@ def test_anomalies_table_json_and_csv_keep_planted_names_visible_bounded_and_neu
     [row] = json.loads(found.out)["anomalies"]
     names = {d["kind"]: d["name"] for d in row["drivers"]}
     assert names["model"] == HOSTILE  # JSON carries the data exactly (escaped by JSON itself)
-    assert len(names["member"]) <= MAX_NAME and names["member"].endswith("…")  # a planted row is cut
+    # as long as the store holds (a longer one is refused by the row check): whole, within the bound
+    assert names["member"] == GIANT and len(GIANT) <= MAX_NAME
 
     sheet = run_cli(capsys, monkeypatch, "anomalies", "Lab", "--format", "csv")
     assert sheet.code == 0
