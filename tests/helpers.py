@@ -125,10 +125,19 @@ def wait_until(
     give_up = time.monotonic() + PATIENCE
     while not condition():
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the process ended (exit code {process.returncode}) before {what}")
+            raise AssertionError(f"the process ended (exit code {process.returncode}) before {what}{_said(process)}")
         if time.monotonic() > give_up:
             raise _hang(what)
         time.sleep(poll)
+
+
+def _said(process: subprocess.Popen) -> str:
+    """What an ended process wrote, when its output was piped (so a failed wait shows why it died)."""
+    try:
+        out, err = process.communicate(timeout=PATIENCE)
+    except (ValueError, OSError, subprocess.TimeoutExpired):  # not piped, or already read
+        return ""
+    return f"; stdout: {out!r}; stderr: {err!r}" if out or err else ""
 
 
 class FakeClock:

@@ -134,10 +134,13 @@ class ServerSyncLock:
 
     async def acquire(self, wait: float) -> bool:
         """Try for up to `wait` seconds; False if another sync (on any machine) still holds it.
-        Each try is a round trip to the server, so it runs in a thread, never on the event loop."""
+        Each try is a round trip to the server, so it runs in a thread, never on the event loop. A try
+        whose new session the server ended before its first statement (a DBA's idle_session_timeout,
+        shorter than a loaded machine's pause between connecting and asking) is made once more, on a
+        session of its own, like every other transient failure (`Database.retrying`)."""
         deadline = time.monotonic() + wait
         while True:
-            if await asyncio.to_thread(self.try_acquire):
+            if await asyncio.to_thread(self.db.retrying, self.try_acquire):
                 return True
             if time.monotonic() >= deadline:
                 return False
