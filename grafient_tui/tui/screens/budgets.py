@@ -158,6 +158,10 @@ class BudgetsScreen(StoreReader["BudgetList"]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
+        for column in table.columns.values():
+            # Measured again from the heading (Textual keeps a column's widest so far): a wider cell of
+            # an earlier read (a figure before the sync's days came) must not push the names off the edge.
+            column.content_width = column.label.cell_len
         rows = [
             (
                 STATUS_SIGNS[status.status],
