@@ -77,12 +77,6 @@ def fit_parts(parts: Sequence[Part], width: int) -> list[Part]:
     return kept
 
 
-def fitted(parts: Sequence[Part], width: int, *, drop: bool = True) -> Content:
-    """The parts that fit `width` (fit_parts; all of them when not `drop`), as literal text."""
-    shown = fit_parts(parts, width) if drop else parts
-    return Content.assemble(*[(visible(p.text), p.style) for p in shown])
-
-
 class FitLine(Static):
     """One line of ranked parts, refitted whenever its width changes."""
 
@@ -101,4 +95,5 @@ class FitLine(Static):
 
     def _draw(self) -> None:
         width = self.content_size.width or 1000  # before the first layout: everything, refitted on resize
-        self.update(fitted(self.parts, width, drop=self.drop))
+        shown = fit_parts(self.parts, width) if self.drop else self.parts
+        self.update(Content.assemble(*[(visible(p.text), p.style) for p in shown]))

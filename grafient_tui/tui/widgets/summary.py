@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from grafient_tui.estimates import BILLED, Basis
 from grafient_tui.tui.shown import literal
-from grafient_tui.tui.widgets.fit import Part, fit_note, fitted, shorten
+from grafient_tui.tui.widgets.fit import Part, fit_note, fit_parts, shorten
 from grafient_tui.tui.widgets.text import UNKNOWN, change, change_class, period_words, plural
 from grafient_tui.untrusted import visible
 
@@ -260,7 +260,8 @@ class PeriodSelector(Static):
 
     def _draw(self) -> None:
         width = self.content_size.width or 10_000  # before the first layout: everything, refitted on resize
-        self.update(fitted(self._parts, width))
+        shown = fit_parts(self._parts, width)
+        self.update(Content.assemble(*[(visible(p.text), p.style) for p in shown]))
 
     def on_click(self) -> None:
         self.post_message(self.Clicked())
